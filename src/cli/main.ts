@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * `leadtrail` command line: serve, migrate, and local administration of accounts, keys and
+ * activity types (these open the database directly; run them where the server's database is).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError, OPTIONS, loadConfig, parseRateLimit, type Config } from '../config.js';
+import { addAccessKey, addApiKey, createAccount } from '../domain/accounts.js';
+import { createActivityType } from '../domain/activity-types.js';
+import { systemCtx } from '../domain/context.js';
+import { isMxError } from '../domain/errors.js';
+import { start } from '../main.js';
+import { openStore } from '../storage/open-store.js';
+import type { Store } from '../storage/store.js';
+import { parseCreateType } from '../wire/activity-type.js';
+
+type Flags = Record<string, unknown>;
+
+/** Maps commander's parsed options back to config keys (flag `--rate-limit` → key `rateLimit`). */
+function configFrom(flags: Flags): Readonly<Config> {
+  const raw: Partial<Record<keyof Config, string>> = {};
+  for (const o of OPTIONS) {
+    const v = o.key === 'worker' ? flags.worker : flags[attr(o.flag)];
+    if (v !== undefined) raw[o.key] = String(v);
+  }
+  return loadConfig(process.env, raw);
+}
+
+/** commander's attribute name for a flag: `--rate-limit` → `rateLimit`. */
+const attr = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
+  for (const o of OPTIONS) {
+    if (keys && !keys.includes(o.key)) continue;
+    if (o.key === 'worker') {
+      cmd.addOption(new Option('--no-worker', 'do not run the async worker in this process (env LEADTRAIL_WORKER=false)'));
+      continue;
+    }
+    const name = o.flag.slice(2);
+    cmd.addOption(new Option(`${o.flag} <${name}>`, `${o.description} (env ${o.env})`));
+  }
+  return cmd;
+}
+
+const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'statementTimeoutMs'];
+
+async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(configFrom(flags));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function requireAccount(store: Store, id: string): Promise<void> {
+  if (!(await store.accounts.get(id))) throw new ConfigError(`No account with id ${id}. See: leadtrail account list`);
+}
+
+const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+
+export function buildCli(): Command {
+  const program = new Command('leadtrail')
+    .description("A self-hostable server that speaks LeadSquared's Lead & Activity API")
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+
+  addConfigOptions(program.command('serve').description('start the API and, unless --role api or --no-worker, the async worker')).action(async (flags: Flags) => {
+    const config = configFrom({ ...flags, worker: flags.worker === false ? 'false' : undefined });
+    if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
+    const running = await start(config);
+    const stop = async (signal: string) => {
+      running.services.log.info({ signal }, 'shutting down');
+      await running.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+
+  addConfigOptions(program.command('migrate').description('apply database migrations and exit'), DB_KEYS).action(async (flags: Flags) => {
+    await withStore(flags, async (store) => {
+      await store.migrate();
+      print(`migrations applied (${store.engine})`);
+    });
+  });
+
+  const account = program.command('account').description('manage accounts');
+  addConfigOptions(
+    account
+      .command('create')
+      .description('create an account with one user, an access/secret key pair and an async x-api-key')
+      .requiredOption('--name <name>', 'account name')
+      .option('--email <email>', "the user's email"),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    const made = await withStore(flags, (store) =>
+      store.transaction((tx) => createAccount(tx, systemCtx, { name: String(flags.name), email: flags.email as string | undefined })),
+    );
+    print({ accountId: made.account.id, accessKey: made.keys.accessKey, secretKey: made.keys.secretKey, apiKey: made.apiKey });
+  });
+  addConfigOptions(account.command('list').description('list accounts'), DB_KEYS).action(async (flags: Flags) => {
+    print(await withStore(flags, (store) => store.accounts.list()));
+  });
+
+  const keys = program.command('keys').description("manage an account's keys");
+  addConfigOptions(
+    keys
+      .command('create')
+      .description('create an access/secret key pair (or, with --kind api, an async x-api-key)')
+      .requiredOption('--account <id>', 'account id')
+      .addOption(new Option('--kind <kind>', 'key kind').choices(['access', 'api']).default('access')),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    const accountId = String(flags.account);
+    const out = await withStore(flags, async (store) => {
+      await requireAccount(store, accountId);
+      return store.transaction(async (tx) => {
+        if (flags.kind === 'api') return { apiKey: await addApiKey(tx, systemCtx, accountId) };
+        const user = await tx.accounts.firstUser(accountId);
+        return addAccessKey(tx, systemCtx, accountId, user?.id ?? null);
+      });
+    });
+    print(out);
+  });
+  addConfigOptions(keys.command('list').description('list keys (secrets are never shown again)').requiredOption('--account <id>', 'account id'), DB_KEYS).action(
+    async (flags: Flags) => {
+      const creds = await withStore(flags, (store) => store.accounts.listCredentials(String(flags.account)));
+      print(creds.map((c) => ({ id: c.id, kind: c.kind, key: c.label, rateLimit: c.rateLimit, createdAt: new Date(c.createdAt).toISOString(), revoked: c.revokedAt !== null })));
+    },
+  );
+  addConfigOptions(
+    keys.command('revoke').description('revoke a key by id or access key').requiredOption('--account <id>', 'account id').argument('<key>', 'key id or access key'),
+    DB_KEYS,
+  ).action(async (key: string, flags: Flags) => {
+    const ok = await withStore(flags, (store) => store.accounts.revokeCredential(String(flags.account), key, Date.now()));
+    if (!ok) throw new ConfigError(`No active key ${key} in account ${String(flags.account)}`);
+    print(`revoked ${key}`);
+  });
+  addConfigOptions(
+    keys
+      .command('set-limit')
+      .description("set one access key's sync rate limit (e.g. 100/5s, 0 for none, default for the server's)")
+      .requiredOption('--account <id>', 'account id')
+      .argument('<key>', 'key id or access key')
+      .argument('<limit>', 'limit such as 100/5s, 0, or default'),
+    DB_KEYS,
+  ).action(async (key: string, limit: string, flags: Flags) => {
+    const value = limit === 'default' ? null : limit;
+    if (value !== null) parseRateLimit(value, 'limit');
+    const ok = await withStore(flags, (store) => store.accounts.setCredentialRateLimit(String(flags.account), key, value));
+    if (!ok) throw new ConfigError(`No key ${key} in account ${String(flags.account)}`);
+    print(`limit of ${key} is now ${limit}`);
+  });
+
+  const types = program.command('activity-types').description('manage activity types');
+  addConfigOptions(
+    types
+      .command('create')
+      .description('create activity types from a JSON file: one CreateType body or an array of them (ActivityEvent pins a code)')
+      .requiredOption('--account <id>', 'account id')
+      .requiredOption('--file <path>', 'JSON file'),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    const accountId = String(flags.account);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(String(flags.file), 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`Cannot read ${String(flags.file)}: ${(e as Error).message}`);
+    }
+    const bodies = Array.isArray(parsed) ? parsed : [parsed];
+    const inputs = bodies.map(parseCreateType);
+    const created = await withStore(flags, async (store) => {
+      await requireAccount(store, accountId);
+      return store.transaction(async (tx) => {
+        const out = [];
+        for (const input of inputs) out.push(await createActivityType(tx, systemCtx, accountId, input));
+        return out;
+      });
+    });
+    print(created.map((t) => ({ ActivityEvent: t.code, ActivityEventName: t.name, fields: t.fields.length })));
+  });
+  addConfigOptions(types.command('list').description("list an account's activity types").requiredOption('--account <id>', 'account id'), DB_KEYS).action(
+    async (flags: Flags) => {
+      const list = await withStore(flags, (store) => store.activityTypes.list(String(flags.account)));
+      print(list.map((t) => ({ ActivityEvent: t.code, ActivityEventName: t.name, Score: t.score, system: t.isSystem })));
+    },
+  );
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof ConfigError || isMxError(e)) {
+      process.stderr.write(`leadtrail: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`leadtrail: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}
+
+void runCli(process.argv);

@@ -1,0 +1,160 @@
+/**
+ * The one declaration of every leadtrail option: environment variable, CLI flag, default and
+ * meaning. Nothing else in the code reads `process.env`; `loadConfig` validates everything at
+ * boot and hands a frozen `Config` to constructors. The README's configuration table is checked
+ * against this list by a test, so the two cannot drift.
+ */
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface RateLimitSpec {
+  /** Requests allowed per window; 0 means no limit. */
+  points: number;
+  /** Window length in seconds. */
+  seconds: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  asyncPort: number | null;
+  dbPath: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  role: Role;
+  worker: boolean;
+  rateLimit: RateLimitSpec;
+  asyncRateLimit: RateLimitSpec;
+  bodyLimitBytes: number;
+  accessKey: string | null;
+  secretKey: string | null;
+  apiKey: string | null;
+  retryScale: number;
+  retentionDays: number;
+  workerConcurrency: number;
+  leaseSeconds: number;
+  pollMs: number;
+  pgPoolSize: number;
+  statementTimeoutMs: number;
+  logLevel: string;
+  publicHost: string | null;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+export interface OptionSpec<K extends keyof Config = keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  default: string | null;
+  description: string;
+  parse: Parser<Config[K]>;
+}
+
+export class ConfigError extends Error {}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+};
+
+const positive: Parser<number> = (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return n;
+};
+
+const text: Parser<string> = (raw) => raw;
+const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
+const optionalPort: Parser<number | null> = (raw, name) => (raw === '' ? null : int(0, 65535)(raw, name));
+
+const bool: Parser<boolean> = (raw, name) => {
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+};
+
+/** Parses `25/5s`, `100/1m`, `10/5` (seconds) or `0` (off). */
+export function parseRateLimit(raw: string, name = 'rate limit'): RateLimitSpec {
+  const v = raw.trim().toLowerCase();
+  if (v === '0' || v === 'off') return { points: 0, seconds: 1 };
+  const m = /^(\d+)\s*\/\s*(\d+)\s*(s|m|h)?$/.exec(v);
+  if (!m) throw new ConfigError(`${name} must look like 25/5s, 100/1m or 0 (off), got "${raw}"`);
+  const unit = m[3] === 'm' ? 60 : m[3] === 'h' ? 3600 : 1;
+  const seconds = Number(m[2]) * unit;
+  if (seconds <= 0) throw new ConfigError(`${name} window must be longer than 0, got "${raw}"`);
+  return { points: Number(m[1]), seconds };
+}
+
+export function formatRateLimit(spec: RateLimitSpec): string {
+  return spec.points === 0 ? '0' : `${spec.points}/${spec.seconds}s`;
+}
+
+const role: Parser<Role> = (raw, name) => {
+  if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
+  throw new ConfigError(`${name} must be one of all, api, worker, got "${raw}"`);
+};
+
+const bytes: Parser<number> = (raw, name) => {
+  const m = /^(\d+)\s*(b|kb|k|mb|m)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a size such as 1048576, 512kb or 1mb, got "${raw}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const n = Number(m[1]) * mult;
+  if (n < 1024) throw new ConfigError(`${name} must be at least 1kb, got "${raw}"`);
+  return n;
+};
+
+function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
+  return spec;
+}
+
+/** Every option, in the order the README table lists them. */
+export const OPTIONS = [
+  opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API (sync and async paths, console, admin, `/health`).', parse: int(0, 65535) }),
+  opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
+  opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port that also serves the API, for clients configured with a separate async host.', parse: optionalPort }),
+  opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set.', parse: text }),
+  opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
+  opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
+  opt({ key: 'role', env: 'LEADTRAIL_ROLE', flag: '--role', default: 'all', description: '`api` (HTTP only), `worker` (async processing only) or `all`.', parse: role }),
+  opt({ key: 'worker', env: 'LEADTRAIL_WORKER', flag: '--worker', default: 'true', description: 'Run the async worker in this process (`--no-worker` turns it off).', parse: bool }),
+  opt({ key: 'rateLimit', env: 'LEADTRAIL_RATE_LIMIT', flag: '--rate-limit', default: '25/5s', description: 'Sync API limit per access key, e.g. `25/5s`, `100/1m`; `0` turns it off. A key may carry its own limit.', parse: parseRateLimit }),
+  opt({ key: 'asyncRateLimit', env: 'LEADTRAIL_ASYNC_RATE_LIMIT', flag: '--async-rate-limit', default: '0', description: 'Async API limit per access key, same format; off by default.', parse: parseRateLimit }),
+  opt({ key: 'bodyLimitBytes', env: 'LEADTRAIL_BODY_LIMIT', flag: '--body-limit', default: '1mb', description: 'Largest request body accepted; larger bodies get 413.', parse: bytes }),
+  opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),
+  opt({ key: 'secretKey', env: 'LEADTRAIL_SECRET_KEY', flag: '--secret-key', default: '', description: 'Secret key given to the first account on an empty database (random if unset).', parse: optionalText }),
+  opt({ key: 'apiKey', env: 'LEADTRAIL_API_KEY', flag: '--api-key', default: '', description: 'Async `x-api-key` given to the first account on an empty database (random if unset).', parse: optionalText }),
+  opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h); `0.001` runs it in seconds for tests.', parse: positive }),
+  opt({ key: 'retentionDays', env: 'LEADTRAIL_RETENTION_DAYS', flag: '--retention-days', default: '30', description: 'Days an async request status is kept after it finished.', parse: positive }),
+  opt({ key: 'workerConcurrency', env: 'LEADTRAIL_WORKER_CONCURRENCY', flag: '--worker-concurrency', default: '4', description: 'Async requests one worker process handles at once.', parse: int(1, 256) }),
+  opt({ key: 'leaseSeconds', env: 'LEADTRAIL_LEASE_SECONDS', flag: '--lease-seconds', default: '30', description: 'How long a worker holds a claimed request before another worker may take it over.', parse: positive }),
+  opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
+  opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process.', parse: int(1, 1000) }),
+  opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
+  opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs are JSON lines on stdout.', parse: text }),
+  opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
+] as const;
+
+/**
+ * Builds the config from CLI flag values (already parsed, keyed by `Config` key, raw strings)
+ * over environment variables over defaults.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Partial<Record<keyof Config, string>> = {},
+): Readonly<Config> {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    const fromFlag = flags[o.key];
+    const fromEnv = env[o.env];
+    const raw = fromFlag ?? fromEnv ?? o.default ?? '';
+    const name = fromFlag !== undefined ? o.flag : fromEnv !== undefined ? o.env : `${o.env} default`;
+    out[o.key] = o.parse(raw, name);
+  }
+  return Object.freeze(out as unknown as Config);
+}

@@ -1,0 +1,106 @@
+/**
+ * Accounts, their users and keys. Secrets are stored as SHA-256 hashes; a key is shown once,
+ * when it is created. Every account starts with the system activity types and lead fields.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { seedActivityTypes } from './activity-types.js';
+import type { Ctx } from './context.js';
+import { mx } from './errors.js';
+import { SYSTEM_LEAD_FIELDS } from './leads.js';
+import type { Account, Credential, User } from './types.js';
+import type { Repos, Store } from '../storage/store.js';
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const randomKey = (prefix: string, bytes: number) => `${prefix}${randomBytes(bytes).toString('hex')}`;
+
+export interface AccessKeyPair {
+  accessKey: string;
+  secretKey: string;
+}
+
+export interface NewAccount {
+  account: Account;
+  user: User;
+  keys: AccessKeyPair;
+  apiKey: string;
+}
+
+export interface AccountOptions {
+  name: string;
+  email?: string;
+  accessKey?: string | null;
+  secretKey?: string | null;
+  apiKey?: string | null;
+}
+
+export async function createAccount(tx: Repos, ctx: Ctx, opts: AccountOptions): Promise<NewAccount> {
+  const now = ctx.now();
+  const account: Account = { id: ctx.newId(), name: opts.name, createdAt: now };
+  await tx.accounts.create(account);
+  const email = opts.email ?? `admin@${opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'account'}.example`;
+  const user: User = { id: ctx.newId(), accountId: account.id, email, firstName: 'Admin', lastName: opts.name, role: 'Administrator', createdAt: now };
+  await tx.accounts.createUser(user);
+  for (const def of SYSTEM_LEAD_FIELDS) await tx.leadFields.upsert(account.id, def);
+  await seedActivityTypes(tx, ctx, account.id);
+  const keys = await addAccessKey(tx, ctx, account.id, user.id, opts.accessKey ?? undefined, opts.secretKey ?? undefined);
+  const apiKey = await addApiKey(tx, ctx, account.id, opts.apiKey ?? undefined);
+  return { account, user, keys, apiKey };
+}
+
+export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userId: string | null, accessKey?: string, secretKey?: string): Promise<AccessKeyPair> {
+  const pair = { accessKey: accessKey ?? randomKey('u$r', 16), secretKey: secretKey ?? randomBytes(20).toString('hex') };
+  if (await tx.accounts.findCredential('access', pair.accessKey)) throw mx.invalidInput('That access key is already in use.');
+  const cred: Credential = {
+    id: ctx.newId(),
+    accountId,
+    userId,
+    kind: 'access',
+    lookup: pair.accessKey,
+    label: pair.accessKey,
+    secretHash: sha256(pair.secretKey),
+    rateLimit: null,
+    createdAt: ctx.now(),
+    revokedAt: null,
+  };
+  await tx.accounts.createCredential(cred);
+  return pair;
+}
+
+export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?: string): Promise<string> {
+  const key = apiKey ?? randomKey('', 20);
+  const cred: Credential = {
+    id: ctx.newId(),
+    accountId,
+    userId: null,
+    kind: 'api',
+    lookup: sha256(key),
+    label: `${key.slice(0, 6)}…`,
+    secretHash: null,
+    rateLimit: null,
+    createdAt: ctx.now(),
+    revokedAt: null,
+  };
+  await tx.accounts.createCredential(cred);
+  return key;
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The credential an access/secret key pair belongs to, or an MX 401 error. */
+export async function authenticate(store: Store, accessKey: string | null, secretKey: string | null): Promise<Credential> {
+  if (!accessKey || !secretKey) throw mx.unauthorized();
+  const cred = await store.accounts.findCredential('access', accessKey);
+  if (!cred || !cred.secretHash || !sameHash(cred.secretHash, sha256(secretKey))) throw mx.unauthorized();
+  return cred;
+}
+
+/** The account an async `x-api-key` belongs to, or null. */
+export async function accountForApiKey(store: Store, apiKey: string | null): Promise<string | null> {
+  if (!apiKey) return null;
+  const cred = await store.accounts.findCredential('api', sha256(apiKey));
+  return cred?.accountId ?? null;
+}

@@ -1,0 +1,106 @@
+/**
+ * Posting activities: on a lead by id, on a lead by email (creating it), and together with a
+ * SearchBy lead upsert. Each runs inside the caller's transaction, so a failure anywhere leaves no
+ * lead, no activity and no score behind.
+ */
+import { getActivityType } from './activity-types.js';
+import type { Ctx } from './context.js';
+import { mx } from './errors.js';
+import { parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
+import { createLead, findLead, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
+import type { Activity, Lead } from './types.js';
+import type { Repos } from '../storage/store.js';
+
+/** Fields every activity type takes besides its own mx_Custom_N fields. */
+export const ACTIVITY_SYSTEM_FIELDS = ['Status', 'Owner', 'ActivityEvent_Note'] as const;
+
+export interface ActivityInput {
+  eventCode: unknown;
+  note: string | null;
+  /** LeadSquared `yyyy-MM-dd HH:mm:ss` (UTC); now when absent. */
+  occurredAt: string | null;
+  fields: FieldInput[];
+  ownerEmail: string | null;
+  skipDropdownValidation: boolean;
+  /** Set when an async request is being applied: at most one activity per request. */
+  requestId: string | null;
+}
+
+export interface PostedActivity {
+  activity: Activity;
+  lead: Lead;
+}
+
+export type LeadRef =
+  | { by: 'id'; leadId: string }
+  | { by: 'email'; email: string; firstName: string | null; lastName: string | null; phone: string | null };
+
+/** Posts an activity on a lead found by id, or by email (created from the details when new). */
+export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: LeadRef, input: ActivityInput): Promise<PostedActivity> {
+  let lead: Lead | null;
+  if (ref.by === 'id') {
+    lead = await tx.leads.get(accountId, ref.leadId);
+    if (!lead) throw mx.unknownLead(ref.leadId);
+  } else {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
+    lead = await findLead(tx, accountId, 'EmailAddress', ref.email);
+    if (!lead) {
+      // Validate the activity before creating the lead, so the common mistakes fail fast; the
+      // transaction would undo the lead anyway.
+      await getActivityType(tx, accountId, input.eventCode);
+      const attrs: FieldInput[] = [{ name: 'EmailAddress', value: ref.email, fields: null }];
+      if (ref.firstName) attrs.push({ name: 'FirstName', value: ref.firstName, fields: null });
+      if (ref.lastName) attrs.push({ name: 'LastName', value: ref.lastName, fields: null });
+      if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
+      const resolved = await resolveAttributes(tx, accountId, attrs, true);
+      lead = await createLead(tx, ctx, accountId, resolved.fields);
+    }
+  }
+  return addActivity(tx, ctx, lead, input);
+}
+
+/** CreateCustom: SearchBy upsert of the lead, then the activity, in the caller's transaction. */
+export async function createLeadAndActivity(
+  tx: Repos,
+  ctx: Ctx,
+  accountId: string,
+  leadAttributes: FieldInput[],
+  input: ActivityInput,
+): Promise<PostedActivity & { leadCreated: boolean }> {
+  const attrs: ResolvedAttributes = await resolveAttributes(tx, accountId, leadAttributes, input.skipDropdownValidation);
+  const { lead, created } = await upsertLead(tx, ctx, accountId, attrs);
+  const posted = await addActivity(tx, ctx, lead, input);
+  return { ...posted, leadCreated: created };
+}
+
+async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput): Promise<PostedActivity> {
+  const type = await getActivityType(tx, lead.accountId, input.eventCode);
+  const occurredAt = input.occurredAt === null || input.occurredAt === '' ? ctx.now() : parseLsqDateTime(input.occurredAt, 'ActivityDateTime');
+  const fields = validateFields(type.fields, input.fields, {
+    skipDropdown: input.skipDropdownValidation,
+    owner: `activity type ${type.code}`,
+    systemNames: ACTIVITY_SYSTEM_FIELDS,
+  });
+  if (input.ownerEmail !== null && input.ownerEmail !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.ownerEmail)) {
+    throw mx.invalidInput(`ActivityOwnerEmail '${input.ownerEmail.slice(0, 100)}' is not a valid email address.`);
+  }
+  const activity: Activity = {
+    id: ctx.newId(),
+    accountId: lead.accountId,
+    leadId: lead.id,
+    seq: 0,
+    eventCode: type.code,
+    note: input.note ?? '',
+    occurredAt,
+    ownerEmail: input.ownerEmail || null,
+    fields,
+    score: type.score,
+    createdOn: ctx.now(),
+    requestId: input.requestId,
+  };
+  const { seq: _seq, ...row } = activity;
+  await tx.activities.insert(row);
+  await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt });
+  const updated = (await tx.leads.get(lead.accountId, lead.id))!;
+  return { activity, lead: updated };
+}

@@ -1,0 +1,110 @@
+/** Activity types: the built-in set every account starts with, and custom types (codes from 201). */
+import { mx } from './errors.js';
+import type { Ctx } from './context.js';
+import type { ActivityFieldDef, ActivityType } from './types.js';
+import { UniqueViolation, type Repos } from '../storage/store.js';
+
+export const MAX_CUSTOM_FIELDS = 50;
+
+type SystemType = Pick<ActivityType, 'code' | 'name' | 'score' | 'direction' | 'description'>;
+
+/** LeadSquared's system activity codes, as seen in real accounts. */
+export const SYSTEM_TYPES: SystemType[] = [
+  { code: 21, name: 'Inbound Phone Call Activity', score: 0, direction: 0, description: 'A call from the lead' },
+  { code: 22, name: 'Outbound Phone Call Activity', score: 0, direction: 1, description: 'A call to the lead' },
+  { code: 23, name: 'Lead Capture', score: 0, direction: 0, description: 'The lead was captured' },
+  { code: 97, name: 'Dynamic Form Submission', score: 0, direction: 0, description: 'A form was submitted' },
+  { code: 164, name: 'Custom Object Activity', score: 0, direction: 0, description: 'A custom object changed' },
+  { code: 3002, name: 'Lead Stage Change', score: 0, direction: 0, description: 'The lead stage changed' },
+];
+
+export async function seedActivityTypes(tx: Repos, ctx: Ctx, accountId: string): Promise<void> {
+  for (const t of SYSTEM_TYPES) {
+    await tx.activityTypes.insert({
+      ...t,
+      accountId,
+      displayName: t.name,
+      isSystem: true,
+      fields: [],
+      settings: {},
+      createdOn: ctx.now(),
+    });
+  }
+}
+
+export interface NewActivityType {
+  name: string;
+  displayName?: string;
+  description?: string;
+  score?: number;
+  direction?: number;
+  fields?: ActivityFieldDef[];
+  settings?: Record<string, unknown>;
+  /** Pin the code (import from a real account); otherwise the next free custom code. */
+  code?: number;
+}
+
+const SCHEMA = /^mx_Custom_(\d{1,2})$/i;
+const CFS_SCHEMA = /^mx_CustomObject_(\d{1,2})$/i;
+
+function checkFieldDefs(fields: ActivityFieldDef[]): ActivityFieldDef[] {
+  if (fields.length > MAX_CUSTOM_FIELDS) throw mx.invalidInput(`An activity type has at most ${MAX_CUSTOM_FIELDS} custom fields; got ${fields.length}.`);
+  const seen = new Set<string>();
+  return fields.map((d) => {
+    const m = SCHEMA.exec(d.schemaName);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > MAX_CUSTOM_FIELDS) {
+      throw mx.invalidInput(`Invalid Input! Field SchemaName '${d.schemaName}' must be mx_Custom_1 … mx_Custom_${MAX_CUSTOM_FIELDS}.`);
+    }
+    const name = `mx_Custom_${Number(m[1])}`;
+    if (seen.has(name)) throw mx.invalidInput(`Invalid Input! Field '${name}' is defined twice.`);
+    seen.add(name);
+    const nested = (d.fields ?? []).map((n) => {
+      if (!CFS_SCHEMA.test(n.schemaName) && n.schemaName.toLowerCase() !== 'status') {
+        throw mx.invalidInput(`Invalid Input! Custom field set field '${n.schemaName}' must be mx_CustomObject_N.`);
+      }
+      return n;
+    });
+    return { ...d, schemaName: name, fields: d.dataType.toLowerCase() === 'customobject' ? nested : null };
+  });
+}
+
+export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string, input: NewActivityType): Promise<ActivityType> {
+  const name = input.name.trim();
+  if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
+  if (name.length > 200) throw mx.invalidInput('Invalid Input! ActivityEventName is longer than 200 characters.');
+  if (await tx.activityTypes.findByName(accountId, name)) throw mx.duplicateName(`An activity type named '${name}' already exists.`);
+  if (input.direction !== undefined && input.direction !== 0 && input.direction !== 1) {
+    throw mx.invalidInput('Invalid Input! Direction must be 0 (inbound) or 1 (outbound).');
+  }
+  if (input.code !== undefined && (await tx.activityTypes.get(accountId, input.code))) {
+    throw mx.duplicateName(`Activity type code ${input.code} is already in use.`);
+  }
+  const type: ActivityType = {
+    accountId,
+    code: input.code ?? (await tx.activityTypes.nextCustomCode(accountId)),
+    name,
+    displayName: input.displayName?.trim() || name,
+    description: input.description ?? '',
+    score: input.score ?? 0,
+    direction: input.direction ?? 0,
+    isSystem: false,
+    fields: checkFieldDefs(input.fields ?? []),
+    settings: input.settings ?? {},
+    createdOn: ctx.now(),
+  };
+  try {
+    await tx.activityTypes.insert(type);
+  } catch (e) {
+    if (e instanceof UniqueViolation) throw mx.duplicateName(`Activity type code ${type.code} is already in use.`);
+    throw e;
+  }
+  return type;
+}
+
+export async function getActivityType(tx: Repos, accountId: string, code: unknown): Promise<ActivityType> {
+  const n = typeof code === 'number' ? code : typeof code === 'string' && /^\s*\d+\s*$/.test(code) ? Number(code) : NaN;
+  if (!Number.isSafeInteger(n)) throw mx.invalidEvent(code);
+  const type = await tx.activityTypes.get(accountId, n);
+  if (!type) throw mx.invalidEvent(code);
+  return type;
+}

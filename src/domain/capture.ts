@@ -1,0 +1,57 @@
+/** Lead.Capture: create-or-update by ProspectID, EmailAddress or Phone (or SearchBy). */
+import type { Ctx } from './context.js';
+import { mx } from './errors.js';
+import type { FieldInput } from './fields.js';
+import { createLead, fieldValue, findLead, resolveAttributes, updateLead } from './leads.js';
+import type { FieldMap, Lead } from './types.js';
+import type { Repos } from '../storage/store.js';
+
+export type UpdateBehavior = 'Update' | 'DoNotUpdate' | 'UpdateOnlyEmptyFields' | 'DoNotUpdateUniqueFields';
+
+export function parseUpdateBehavior(raw: string | null): UpdateBehavior {
+  if (raw === null || raw === '') return 'Update';
+  const all: UpdateBehavior[] = ['Update', 'DoNotUpdate', 'UpdateOnlyEmptyFields', 'DoNotUpdateUniqueFields'];
+  const hit = all.find((b) => b.toLowerCase() === raw.toLowerCase());
+  if (!hit) throw mx.invalidInput(`LeadUpdateBehavior '${raw.slice(0, 60)}' is not one of ${all.join(', ')}.`);
+  return hit;
+}
+
+export async function captureLead(
+  tx: Repos,
+  ctx: Ctx,
+  accountId: string,
+  attrs: FieldInput[],
+  behavior: UpdateBehavior,
+): Promise<{ lead: Lead; created: boolean }> {
+  const r = await resolveAttributes(tx, accountId, attrs, false);
+  const email = fieldValue(r.fields, 'EmailAddress');
+  const phone = fieldValue(r.fields, 'Phone');
+  let lead: Lead | null = null;
+  const allThree = r.prospectId && email && phone;
+  if (r.searchBy && !allThree) {
+    const value = r.searchBy.toLowerCase() === 'prospectid' ? r.prospectId : fieldValue(r.fields, r.searchBy);
+    if (value) lead = await findLead(tx, accountId, r.searchBy, value);
+  } else {
+    if (r.prospectId) {
+      lead = await tx.leads.get(accountId, r.prospectId);
+      // A ProspectID whose lead has another email is a different person: capture a new lead.
+      const leadEmail = lead ? fieldValue(lead.fields, 'EmailAddress') : null;
+      if (lead && email && leadEmail && leadEmail.toLowerCase() !== email.toLowerCase()) lead = null;
+    }
+    if (!lead && email) lead = await findLead(tx, accountId, 'EmailAddress', email);
+    if (!lead && phone) lead = await findLead(tx, accountId, 'Phone', phone);
+  }
+  if (!lead) return { lead: await createLead(tx, ctx, accountId, r.fields), created: true };
+  if (behavior === 'DoNotUpdate') return { lead, created: false };
+  let fields: FieldMap = r.fields;
+  if (behavior === 'UpdateOnlyEmptyFields') {
+    fields = Object.fromEntries(Object.entries(fields).filter(([k]) => {
+      const cur = lead!.fields[k];
+      return cur === undefined || cur === null || cur === '';
+    }));
+  } else if (behavior === 'DoNotUpdateUniqueFields') {
+    const unique = new Set((await tx.leadFields.list(accountId)).filter((d) => d.isUnique).map((d) => d.schemaName));
+    fields = Object.fromEntries(Object.entries(fields).filter(([k]) => !unique.has(k)));
+  }
+  return { lead: await updateLead(tx, ctx, lead, fields), created: false };
+}

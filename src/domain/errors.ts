@@ -1,0 +1,78 @@
+/**
+ * The catalogue of LeadSquared exception types. Domain code throws `MxError`s; the HTTP edge turns
+ * them into `{"Status":"Error","ExceptionType":…,"ExceptionMessage":…}` with `status`, and the async
+ * worker treats them as final (application errors are never retried). Anything that is not an
+ * `MxError` is a system error: a generic 500 on the sync API and a retry on the async API.
+ */
+
+export type MxType =
+  | 'MXInvalidInputException'
+  | 'MXInvalidJsonException'
+  | 'MXMandatoryAttributeMissingException'
+  | 'MXInvalidEntityException'
+  | 'MXInvalidActivityException'
+  | 'MXUnknownProspectActivityException'
+  | 'MXUnknownAttributeException'
+  | 'MXInvalidDataTypeException'
+  | 'MXDuplicateEntryException'
+  | 'MXDuplicateEntityNameException'
+  | 'MXAPIRateLimitExceededException'
+  | 'MXUnAuthorizedAccessException'
+  | 'MXAPINotFoundException'
+  | 'MXMethodNotAllowedException'
+  | 'MXRequestTooLargeException'
+  | 'MXUnsupportedMediaTypeException';
+
+export class MxError extends Error {
+  constructor(
+    readonly type: MxType,
+    message: string,
+    /** HTTP status on the sync API. Application errors are 500, as LeadSquared answers them. */
+    readonly status = 500,
+    /** Extra response headers (Retry-After on 429). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export const isMxError = (e: unknown): e is MxError => e instanceof MxError;
+
+/** Constructors for every error leadtrail raises, so that each message is written once. */
+export const mx = {
+  badJson: (detail: string) =>
+    new MxError('MXInvalidJsonException', `Unexpected character encountered while parsing value: ${detail}`, 400),
+  badStructure: (detail: string) => new MxError('MXInvalidInputException', `Invalid request body: ${detail}`, 400),
+  unauthorized: () =>
+    new MxError('MXUnAuthorizedAccessException', 'Invalid User Details: invalid accessKey or secretKey.', 401),
+  notFound: (path: string) =>
+    new MxError('MXAPINotFoundException', `The API could not be found. Please check the API signature: ${path}`, 404),
+  methodNotAllowed: (method: string, path: string, allowed: string[]) =>
+    new MxError('MXMethodNotAllowedException', `Method ${method} is not allowed on ${path}; use ${allowed.join(', ')}.`, 405, {
+      allow: allowed.join(', '),
+    }),
+  tooLarge: (limit: number) =>
+    new MxError('MXRequestTooLargeException', `Request body is larger than the limit of ${limit} bytes.`, 413),
+  rateLimited: (points: number, seconds: number, retryAfter: number) =>
+    new MxError('MXAPIRateLimitExceededException', `API calls exceeded the limit of ${points} in ${seconds} second(s)`, 429, {
+      'retry-after': String(retryAfter),
+    }),
+
+  invalidInput: (message: string) => new MxError('MXInvalidInputException', message),
+  mandatoryMissing: (message: string) => new MxError('MXMandatoryAttributeMissingException', message),
+  unknownLead: (id: string) => new MxError('MXInvalidEntityException', `Lead does not exist in the system: ${id}`),
+  invalidEvent: (code?: unknown) =>
+    new MxError(
+      'MXInvalidActivityException',
+      code === undefined || code === null || code === '' ? 'Event Code is invalid or empty' : `Event Code is invalid or empty: ${String(code)}`,
+    ),
+  unknownActivity: (id: string) =>
+    new MxError('MXUnknownProspectActivityException', `Activity does not exist in the system: ${id}`),
+  unknownAttribute: (name: string, where: string) =>
+    new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}`),
+  invalidDataType: (message: string) => new MxError('MXInvalidDataTypeException', message),
+  duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
+  requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
+  duplicateName: (message: string) => new MxError('MXDuplicateEntityNameException', message),
+};

@@ -1,0 +1,82 @@
+/**
+ * Who is calling. Sync API: accessKey/secretKey in the query (any case) or x-LSQ-AccessKey /
+ * x-LSQ-SecretKey headers. Async API: additionally the x-api-key header, which alone is enough for
+ * the status and metrics calls. Rate limits are applied here too, per access key.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseRateLimit, type RateLimitSpec } from '../config.js';
+import { accountForApiKey, authenticate } from '../domain/accounts.js';
+import { mx } from '../domain/errors.js';
+import type { Credential } from '../domain/types.js';
+import type { Services } from '../services.js';
+
+export interface Principal {
+  accountId: string;
+  credential: Credential | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+    rawBody: string | undefined;
+  }
+}
+
+export type AuthKind = 'sync' | 'async-submit' | 'async-read' | 'none';
+
+function header(req: FastifyRequest, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
+}
+
+export function query(req: FastifyRequest): Record<string, string> {
+  return (req.query ?? {}) as Record<string, string>;
+}
+
+const specCache = new Map<string, RateLimitSpec>();
+function keySpec(cred: Credential, fallback: RateLimitSpec): RateLimitSpec {
+  if (!cred.rateLimit) return fallback;
+  let s = specCache.get(cred.rateLimit);
+  if (!s) {
+    s = parseRateLimit(cred.rateLimit);
+    specCache.set(cred.rateLimit, s);
+  }
+  return s;
+}
+
+async function throttle(s: Services, cred: Credential, spec: RateLimitSpec, scope: string): Promise<void> {
+  if (spec.points <= 0) return;
+  const d = await s.limiter.take(`${scope}:${cred.lookup}`, spec);
+  if (!d.allowed) throw mx.rateLimited(spec.points, spec.seconds, d.retryAfterSeconds);
+}
+
+class Forbidden extends Error {}
+
+export function authHook(s: Services, kind: AuthKind) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    if (kind === 'none') return;
+    const q = query(req);
+    try {
+      if (kind === 'sync') {
+        const cred = await authenticate(s.store, q.accesskey ?? header(req, 'x-lsq-accesskey'), q.secretkey ?? header(req, 'x-lsq-secretkey'));
+        req.principal = { accountId: cred.accountId, credential: cred };
+        await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
+        return;
+      }
+      const apiAccount = await accountForApiKey(s.store, header(req, 'x-api-key'));
+      if (!apiAccount) throw new Forbidden();
+      if (kind === 'async-read') {
+        req.principal = { accountId: apiAccount, credential: null };
+        return;
+      }
+      const cred = await authenticate(s.store, q.accesskey ?? header(req, 'x-lsq-accesskey'), q.secretkey ?? header(req, 'x-lsq-secretkey'));
+      if (cred.accountId !== apiAccount) throw mx.unauthorized();
+      req.principal = { accountId: cred.accountId, credential: cred };
+      await throttle(s, cred, s.config.asyncRateLimit, 'async');
+    } catch (e) {
+      // The async gateway answers a missing or wrong x-api-key the way AWS API Gateway does.
+      if (e instanceof Forbidden) return reply.code(403).send({ message: 'Forbidden' });
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The async host's paths: accept (store durably, answer a RequestID), status and metrics.
+ * Everything but authentication and JSON syntax is judged later, by the worker, as LeadSquared does.
+ */
+import { mx } from '../../domain/errors.js';
+import { requestStatus, requestMetrics } from '../../queue/status.js';
+import type { RequestKind } from '../../domain/types.js';
+import { orderKeyOf } from '../../wire/operations.js';
+import { query } from '../auth.js';
+import type { Handler } from '../routes.js';
+
+export const ACCEPTED = 'Request accepted. Please use below request id to check the status';
+
+/** Query parameters kept with the request because they change what it does. */
+const KEPT_PARAMS = ['leadupdatebehavior', 'postupdatedlead'];
+
+export function accept(kind: RequestKind): Handler {
+  return async (s, req, reply) => {
+    if (req.body === undefined) throw mx.badJson('the request body is empty');
+    const id = s.ctx.newId();
+    const q = query(req);
+    const params: Record<string, string> = {};
+    for (const k of KEPT_PARAMS) if (q[k] !== undefined) params[k] = q[k];
+    await s.enqueuer.enqueue({
+      id,
+      accountId: req.principal.accountId,
+      kind,
+      body: req.rawBody ?? JSON.stringify(req.body),
+      params,
+      orderKey: orderKeyOf(kind, req.body, id),
+      createdAt: s.ctx.now(),
+    });
+    reply.code(200);
+    return { Status: ACCEPTED, RequestID: id };
+  };
+}
+
+export function status(kinds: RequestKind[] | null): Handler {
+  return async (s, req) => {
+    const q = query(req);
+    const id = q.requestid;
+    if (!id) throw mx.mandatoryMissing("'RequestID' query parameter is mandatory");
+    const r = await s.store.requests.get(req.principal.accountId, id.trim());
+    if (!r || (kinds && !kinds.includes(r.kind))) {
+      throw mx.requestNotFound(id);
+    }
+    return requestStatus(r);
+  };
+}
+
+export function metrics(kind: RequestKind): Handler {
+  return async (s, req) => requestMetrics(s.store, req.principal.accountId, kind, s.ctx.now());
+}

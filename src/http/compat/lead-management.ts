@@ -1,0 +1,99 @@
+/** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
+import { mx } from '../../domain/errors.js';
+import { createLead, findLead, normalizeKey, resolveAttributes, updateLead } from '../../domain/leads.js';
+import type { Lead } from '../../domain/types.js';
+import { leadCapture } from '../../wire/operations.js';
+import { asArray, fieldList, isObject, prop } from '../../wire/parse.js';
+import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
+import { query } from '../auth.js';
+import type { Handler } from '../routes.js';
+
+export const getById: Handler = async (s, req) => {
+  const id = query(req).id;
+  if (!id) throw mx.mandatoryMissing("'id' query parameter is mandatory");
+  const lead = await s.store.leads.get(req.principal.accountId, id);
+  return lead ? [leadToWire(lead)] : [];
+};
+
+export const getByEmail: Handler = async (s, req) => {
+  const email = query(req).emailaddress;
+  if (!email) throw mx.mandatoryMissing("'emailaddress' query parameter is mandatory");
+  const lead = await findLead(s.store, req.principal.accountId, 'EmailAddress', email);
+  return lead ? [leadToWire(lead)] : [];
+};
+
+/** Matches Phone and Mobile; with several matches, the lead with the most recent activity. */
+export const getByPhone: Handler = async (s, req) => {
+  const phone = query(req).phone;
+  if (!phone) throw mx.mandatoryMissing("'phone' query parameter is mandatory");
+  const accountId = req.principal.accountId;
+  const value = normalizeKey('Phone', phone);
+  const found = new Map<string, Lead>();
+  for (const field of ['Phone', 'Mobile']) for (const l of await s.store.leads.findByKey(accountId, field, value)) found.set(l.id, l);
+  const leads = [...found.values()].sort((a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn);
+  return leads.length ? [leadToWire(leads[0])] : [];
+};
+
+export const metaData: Handler = async (s, req) => {
+  const q = query(req);
+  const exclude = q.excludeoptionsets === '1' || q.excludeoptionsets?.toLowerCase() === 'true';
+  let defs = await s.store.leadFields.list(req.principal.accountId);
+  if (q.schemaname) defs = defs.filter((d) => d.schemaName.toLowerCase() === q.schemaname.toLowerCase());
+  return defs.map((d) => leadFieldToWire(d, !exclude));
+};
+
+/** Lead.Create and Lead.Update take the attribute list as the body, or wrapped in LeadDetails. */
+function attributes(body: unknown) {
+  const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
+  return fieldList(asArray(list), 'request body');
+}
+
+export const leadCreate: Handler = async (s, req) => {
+  const attrs = attributes(req.body);
+  const accountId = req.principal.accountId;
+  const lead = await s.store.transaction(async (tx) => {
+    const r = await resolveAttributes(tx, accountId, attrs, false);
+    return createLead(tx, s.ctx, accountId, r.fields);
+  });
+  return success({ Id: lead.id });
+};
+
+export const leadUpdate: Handler = async (s, req) => {
+  const leadId = query(req).leadid;
+  if (!leadId) throw mx.mandatoryMissing("'leadId' is mandatory for updating lead");
+  const attrs = attributes(req.body);
+  const accountId = req.principal.accountId;
+  await s.store.transaction(async (tx) => {
+    const lead = await tx.leads.get(accountId, leadId);
+    if (!lead) throw mx.unknownLead(leadId);
+    const r = await resolveAttributes(tx, accountId, attrs, false);
+    return updateLead(tx, s.ctx, lead, r.fields);
+  });
+  return success({ AffectedRows: 1 });
+};
+
+export const capture: Handler = (s, req) =>
+  s.store.transaction((tx) => leadCapture(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+
+export const userByAccessKey: Handler = async (s, req) => {
+  const { accountId, credential } = req.principal;
+  const account = await s.store.accounts.get(accountId);
+  const user = (credential?.userId ? await s.store.accounts.getUser(accountId, credential.userId) : null) ?? (await s.store.accounts.firstUser(accountId));
+  const host = s.config.publicHost ?? req.headers.host ?? `${s.config.host}:${s.config.port}`;
+  return {
+    Id: user?.id ?? null,
+    FirstName: user?.firstName ?? null,
+    LastName: user?.lastName ?? null,
+    Name: user ? `${user.firstName} ${user.lastName}`.trim() : null,
+    EmailAddress: user?.email ?? null,
+    PassPhrase: user?.email ?? null,
+    Role: user?.role ?? null,
+    TimeZone: 'UTC',
+    OrgId: accountId,
+    OrgName: account?.name ?? null,
+    OrgShortCode: accountId.slice(0, 8),
+    DefaultCountryCode: '',
+    IsDefaultOwner: true,
+    LSQCommonServiceURLs: { api: host, app: host, async: host, tracking: host },
+  };
+};

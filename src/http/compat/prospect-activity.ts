@@ -1,0 +1,132 @@
+/** `/v2/ProspectActivity.svc/…`: activity posts, bulk posts, activity types and activity reads. */
+import { getActivityType, createActivityType } from '../../domain/activity-types.js';
+import { postActivity } from '../../domain/activities.js';
+import { mx, isMxError } from '../../domain/errors.js';
+import { findLead } from '../../domain/leads.js';
+import type { ActivityType } from '../../domain/types.js';
+import { parseCreateType } from '../../wire/activity-type.js';
+import { activityCreate, activityCreateCustom } from '../../wire/operations.js';
+import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from '../../wire/parse.js';
+import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
+import type { Handler } from '../routes.js';
+import { query } from '../auth.js';
+
+export const BULK_MAX_ROWS = 25;
+
+export const create: Handler = (s, req) => s.store.transaction((tx) => activityCreate(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+
+export const createCustom: Handler = (s, req) =>
+  s.store.transaction((tx) => activityCreateCustom(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+
+function bulkRows(body: unknown): JsonObject[] {
+  const rows = asArray(body);
+  if (rows.length > BULK_MAX_ROWS) throw mx.invalidInput(`At most ${BULK_MAX_ROWS} activities can be posted in one call; got ${rows.length}.`);
+  return rows.map((r, i) => asObject(r, `row ${i + 1}`));
+}
+
+function rowInput(o: JsonObject) {
+  return {
+    eventCode: code(o, 'ActivityEvent'),
+    note: text(o, 'ActivityNote'),
+    occurredAt: text(o, 'ActivityDateTime'),
+    fields: fieldList(prop(o, 'Fields'), 'Fields'),
+    ownerEmail: text(o, 'ActivityOwnerEmail'),
+    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
+    requestId: null,
+  };
+}
+
+/** Each row is its own transaction: a bad row fails alone and says why. */
+async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObject[], leadIdOf: (o: JsonObject) => Promise<string>) {
+  const Response = [];
+  for (const [i, row] of rows.entries()) {
+    try {
+      const { activity } = await s.store.transaction(async (tx) => {
+        const leadId = await leadIdOf(row);
+        return postActivity(tx, s.ctx, accountId, { by: 'id', leadId }, rowInput(row));
+      });
+      Response.push({ RowNumber: i + 1, ActivityCreated: true, ProspectActivityId: activity.id, RelatedProspectId: activity.leadId });
+    } catch (e) {
+      if (!isMxError(e)) throw e;
+      Response.push({ RowNumber: i + 1, ActivityCreated: false, ProspectActivityId: null, ExceptionType: e.type, ExceptionMessage: e.message });
+    }
+  }
+  return { Response };
+}
+
+export const bulkByLeadId: Handler = (s, req) =>
+  bulk(s, req.principal.accountId, bulkRows(req.body), async (o) => {
+    const id = text(o, 'RelatedProspectId');
+    if (!id) throw mx.mandatoryMissing("'RelatedProspectId' is mandatory");
+    return id;
+  });
+
+export const bulkByLeadField: Handler = (s, req) => {
+  const searchBy = query(req).searchby;
+  if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
+  const accountId = req.principal.accountId;
+  return bulk(s, accountId, bulkRows(req.body), async (o) => {
+    const value = text(o, 'SearchByValue');
+    if (!value) throw mx.mandatoryMissing("'SearchByValue' is mandatory");
+    const lead = await findLead(s.store, accountId, searchBy, value);
+    if (!lead) throw mx.unknownLead(`${searchBy} = ${value.slice(0, 100)}`);
+    return lead.id;
+  });
+};
+
+export const activityTypesGet: Handler = async (s, req) => (await s.store.activityTypes.list(req.principal.accountId)).map(activityTypeToWire);
+
+export const createType: Handler = async (s, req) => {
+  const input = parseCreateType(req.body);
+  const type = await s.store.transaction((tx) => createActivityType(tx, s.ctx, req.principal.accountId, input));
+  return success({ Id: type.code });
+};
+
+export const getActivitySetting: Handler = async (s, req) => {
+  const c = query(req).code;
+  if (!c) throw mx.mandatoryMissing("'code' query parameter is mandatory");
+  return activityTypeSettingToWire(await getActivityType(s.store, req.principal.accountId, c));
+};
+
+function paging(body: unknown): { offset: number; limit: number; eventCode?: number } {
+  if (body === undefined || body === null || body === '') return { offset: 0, limit: 25 };
+  const o = asObject(body);
+  const param = prop(o, 'Parameter');
+  const pg = prop(o, 'Paging');
+  const num = (v: unknown, name: string, max: number) => {
+    if (v === undefined || v === null || v === '') return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0 || n > max) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from 0 to ${max}.`);
+    return n;
+  };
+  const po = pg === undefined || pg === null ? {} : asObject(pg, "'Paging'");
+  const pa = param === undefined || param === null ? {} : asObject(param, "'Parameter'");
+  const ev = code(pa, 'ActivityEvent');
+  return {
+    offset: num(prop(po, 'Offset'), 'Paging.Offset', 1_000_000) ?? 0,
+    limit: num(prop(po, 'RowCount'), 'Paging.RowCount', 1000) ?? 25,
+    eventCode: ev === undefined || ev === null || ev === '' ? undefined : num(ev, 'Parameter.ActivityEvent', Number.MAX_SAFE_INTEGER),
+  };
+}
+
+async function typeMap(s: Parameters<Handler>[0], accountId: string): Promise<Map<number, ActivityType>> {
+  return new Map((await s.store.activityTypes.list(accountId)).map((t) => [t.code, t]));
+}
+
+export const retrieve: Handler = async (s, req) => {
+  const leadId = query(req).leadid;
+  if (!leadId) throw mx.mandatoryMissing("'leadId' query parameter is mandatory");
+  const p = paging(req.body);
+  const accountId = req.principal.accountId;
+  const { total, activities } = await s.store.activities.listForLead(accountId, { leadId, ...p });
+  const types = await typeMap(s, accountId);
+  return { RecordCount: total, ProspectActivities: activities.map((a) => activityToWire(a, types.get(a.eventCode) ?? null)) };
+};
+
+export const getActivityDetails: Handler = async (s, req) => {
+  const id = query(req).activityid;
+  if (!id) throw mx.mandatoryMissing("'activityId' query parameter is mandatory");
+  const a = await s.store.activities.get(req.principal.accountId, id);
+  if (!a) throw mx.unknownActivity(id);
+  return activityDetailsToWire(a, await s.store.activityTypes.get(a.accountId, a.eventCode));
+};

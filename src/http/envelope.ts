@@ -1,0 +1,51 @@
+/**
+ * The only place that formats errors: any thrown value becomes LeadSquared's envelope and a status
+ * code. Unknown errors become a generic 500, are logged with the request id, and never show a stack.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MxError, isMxError } from '../domain/errors.js';
+
+export interface ErrorEnvelope {
+  Status: 'Error';
+  ExceptionType: string;
+  ExceptionMessage: string;
+}
+
+export const envelope = (e: MxError): ErrorEnvelope => ({ Status: 'Error', ExceptionType: e.type, ExceptionMessage: e.message });
+
+/** Fastify's own errors (body parsing, limits) in LeadSquared's words. */
+function fromFramework(err: { code?: string; statusCode?: number; message?: string }, limit: number): MxError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new MxError('MXRequestTooLargeException', `Request body is larger than the limit of ${limit} bytes.`, 413);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new MxError('MXInvalidJsonException', err.message ?? 'Invalid JSON body', 400);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new MxError('MXInvalidInputException', err.message ?? 'Bad request', err.statusCode);
+  }
+  return null;
+}
+
+export function toMxError(err: unknown, bodyLimit: number): MxError | null {
+  if (isMxError(err)) return err;
+  if (typeof err === 'object' && err !== null) return fromFramework(err as { code?: string }, bodyLimit);
+  return null;
+}
+
+export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, bodyLimit: number): FastifyReply {
+  const mxErr = toMxError(err, bodyLimit);
+  if (mxErr) {
+    for (const [k, v] of Object.entries(mxErr.headers)) reply.header(k, v);
+    if (mxErr.status >= 500) req.log.warn({ exceptionType: mxErr.type }, 'application error');
+    return reply.code(mxErr.status).send(envelope(mxErr));
+  }
+  req.log.error({ err }, 'unexpected error');
+  return reply.code(500).send({
+    Status: 'Error',
+    ExceptionType: 'MXSystemException',
+    ExceptionMessage: `There was an error processing the request. Reference: ${req.id}`,
+  } satisfies ErrorEnvelope);
+}

@@ -1,0 +1,57 @@
+/**
+ * Every path leadtrail serves, one line each: method, path, who may call it, handler. Paths and
+ * query-parameter names match case-insensitively, as LeadSquared's WCF services do.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../services.js';
+import type { AuthKind } from './auth.js';
+import * as asyncApi from './compat/async.js';
+import * as lm from './compat/lead-management.js';
+import * as pa from './compat/prospect-activity.js';
+import * as admin from './admin.js';
+
+export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  auth: AuthKind;
+  handler: Handler;
+}
+
+const PA = '/v2/ProspectActivity.svc';
+const LM = '/v2/LeadManagement.svc';
+
+export const ROUTES: Route[] = [
+  { method: 'POST', path: `${PA}/Create`, auth: 'sync', handler: pa.create },
+  { method: 'POST', path: `${PA}/CreateCustom`, auth: 'sync', handler: pa.createCustom },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadId`, auth: 'sync', handler: pa.bulkByLeadId },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadField`, auth: 'sync', handler: pa.bulkByLeadField },
+  { method: 'GET', path: `${PA}/ActivityTypes.Get`, auth: 'sync', handler: pa.activityTypesGet },
+  { method: 'POST', path: `${PA}/CreateType`, auth: 'sync', handler: pa.createType },
+  { method: 'GET', path: `${PA}/CustomActivity/GetActivitySetting`, auth: 'sync', handler: pa.getActivitySetting },
+  { method: 'POST', path: `${PA}/Retrieve`, auth: 'sync', handler: pa.retrieve },
+  { method: 'GET', path: `${PA}/GetActivityDetails`, auth: 'sync', handler: pa.getActivityDetails },
+
+  { method: 'GET', path: `${LM}/Leads.GetById`, auth: 'sync', handler: lm.getById },
+  { method: 'GET', path: `${LM}/Leads.GetByEmailaddress`, auth: 'sync', handler: lm.getByEmail },
+  { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber`, auth: 'sync', handler: lm.getByPhone },
+  { method: 'GET', path: `${LM}/LeadsMetaData.Get`, auth: 'sync', handler: lm.metaData },
+  { method: 'POST', path: `${LM}/Lead.Create`, auth: 'sync', handler: lm.leadCreate },
+  { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
+  { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
+  { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
+
+  { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
+  { method: 'POST', path: '/activity/createcustom', auth: 'async-submit', handler: asyncApi.accept('activity.createcustom') },
+  { method: 'POST', path: '/lead/capture', auth: 'async-submit', handler: asyncApi.accept('lead.capture') },
+  { method: 'GET', path: '/activity/status', auth: 'async-read', handler: asyncApi.status(['activity.create', 'activity.createcustom']) },
+  { method: 'GET', path: '/activity/create/status', auth: 'async-read', handler: asyncApi.status(['activity.create']) },
+  { method: 'GET', path: '/activity/createcustom/status', auth: 'async-read', handler: asyncApi.status(['activity.createcustom']) },
+  { method: 'GET', path: '/lead/status', auth: 'async-read', handler: asyncApi.status(['lead.capture']) },
+  { method: 'GET', path: '/activity/create/metrics', auth: 'async-read', handler: asyncApi.metrics('activity.create') },
+  { method: 'GET', path: '/activity/createcustom/metrics', auth: 'async-read', handler: asyncApi.metrics('activity.createcustom') },
+  { method: 'GET', path: '/lead/capture/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.capture') },
+
+  { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
+];

@@ -1,0 +1,109 @@
+/**
+ * Process entry: open the store (migrating it), make the first account on an empty database, start
+ * the API and/or the worker by role, and shut down gracefully. The only file that knows every piece.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createAccount } from './domain/accounts.js';
+import { systemCtx, type Ctx } from './domain/context.js';
+import { buildApp } from './http/server.js';
+import { createLogger } from './log.js';
+import { createEnqueuer } from './queue/enqueuer.js';
+import { createFaults, type Faults } from './queue/faults.js';
+import { createWorker, type Worker } from './queue/worker.js';
+import { memoryLimiter, type Limiter } from './ratelimit/limiter.js';
+import type { Services } from './services.js';
+import { openStore } from './storage/open-store.js';
+import type { Store } from './storage/store.js';
+
+export interface Running {
+  /** Base URL of the main port, e.g. http://127.0.0.1:8080 */
+  url: string;
+  asyncUrl: string | null;
+  services: Services;
+  worker: Worker | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  ctx?: Ctx;
+  log?: Logger;
+  /** Where to announce the first account's keys (default: stderr). */
+  announce?: (text: string) => void;
+}
+
+async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
+  if (!config.redisUrl) return memoryLimiter();
+  const { redisLimiter } = await import('./ratelimit/redis.js');
+  log.info('sync rate limit shared through Redis');
+  return redisLimiter(config.redisUrl);
+}
+
+/** Creates the first account on an empty database and prints its keys once. */
+async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => void): Promise<void> {
+  const made = await store.transaction(async (tx) => {
+    if ((await tx.accounts.count()) > 0) return null;
+    return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
+  });
+  if (!made) return;
+  announce(
+    [
+      'leadtrail: created the first account. These keys are shown only once:',
+      `  account id:  ${made.account.id}`,
+      `  access key:  ${made.keys.accessKey}`,
+      `  secret key:  ${made.keys.secretKey}`,
+      `  x-api-key:   ${made.apiKey}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const ctx = opts.ctx ?? systemCtx;
+  const store = await openStore(config);
+  const runsWorker = config.role !== 'api' && config.worker;
+  try {
+    await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
+    if (store.engine === 'sqlite' && runsWorker) {
+      // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.
+      const released = await store.requests.releaseAll();
+      if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const limiter = await makeLimiter(config, log);
+  const enqueuer = createEnqueuer(store);
+  const faults: Faults = createFaults();
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };
+
+  const apps: FastifyInstance[] = [buildApp(services)];
+  if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
+  const url = await apps[0].listen({ port: config.port, host: config.host });
+  const asyncUrl = apps[1] ? await apps[1].listen({ port: config.asyncPort!, host: config.host }) : null;
+
+  const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults }) : null;
+  worker?.start();
+  log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine }, 'leadtrail listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    asyncUrl,
+    services,
+    worker,
+    close() {
+      closing ??= (async () => {
+        for (const app of apps) await app.close();
+        await enqueuer.drain();
+        await worker?.stop();
+        await limiter.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

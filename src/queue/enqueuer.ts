@@ -1,0 +1,51 @@
+/**
+ * Accepting async requests with group commit: requests that arrive while a commit is under way
+ * are written together in the next transaction (one fsync for the batch), and each caller is
+ * answered only once its batch has committed. A request is "accepted" only when it is on disk.
+ */
+import { EventEmitter } from 'node:events';
+import type { NewRequest, Store } from '../storage/store.js';
+
+export interface Enqueuer {
+  enqueue(req: NewRequest): Promise<void>;
+  /** Emits 'accepted' after each committed batch (the local worker listens to wake up). */
+  readonly events: EventEmitter;
+  /** Waits for batches in flight. */
+  drain(): Promise<void>;
+}
+
+const MAX_BATCH = 500;
+
+export function createEnqueuer(store: Store): Enqueuer {
+  const events = new EventEmitter();
+  let pending: { req: NewRequest; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let running: Promise<void> | null = null;
+
+  async function flushLoop(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, MAX_BATCH);
+      pending = pending.slice(batch.length);
+      try {
+        await store.transaction((tx) => tx.requests.insertMany(batch.map((b) => b.req)));
+        for (const b of batch) b.resolve();
+        events.emit('accepted', batch.length);
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    running = null;
+  }
+
+  return {
+    events,
+    enqueue(req) {
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ req, resolve, reject });
+        if (!running) running = Promise.resolve().then(flushLoop);
+      });
+    },
+    async drain() {
+      while (running) await running;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The async worker: claim due requests → run the same operation as the sync API → record the outcome.
+ * The effect and the "succeeded" mark commit in one transaction, and the mark only lands while this
+ * worker still holds the request, so each request is applied exactly once even if a lease expires
+ * and another worker takes over. MX (application) errors are final; anything else is retried on
+ * LeadSquared's schedule.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Ctx } from '../domain/context.js';
+import { isMxError } from '../domain/errors.js';
+import type { AsyncRequest } from '../domain/types.js';
+import type { Store } from '../storage/store.js';
+import { OPERATIONS } from '../wire/operations.js';
+import type { Enqueuer } from './enqueuer.js';
+import type { Faults } from './faults.js';
+import { MAX_RETRIES, retryDelayMs } from './retry-policy.js';
+import { SUCCESS_REASON } from './status.js';
+
+export interface Worker {
+  readonly id: string;
+  start(): void;
+  /** Finishes requests in hand, then stops claiming. */
+  stop(): Promise<void>;
+  /** Resolves when the queue has nothing due (tests and benchmarks). */
+  idle(): Promise<void>;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  ctx: Ctx;
+  config: Pick<Config, 'workerConcurrency' | 'leaseSeconds' | 'pollMs' | 'retryScale' | 'retentionDays'>;
+  log: Logger;
+  enqueuer?: Enqueuer;
+  faults?: Faults;
+}
+
+class LeaseLost extends Error {}
+
+const HOUSEKEEPING_MS = 60_000;
+
+export function createWorker(d: WorkerDeps): Worker {
+  const id = `worker-${randomUUID().slice(0, 8)}`;
+  const log = d.log.child({ worker: id });
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  let lastHousekeeping = 0;
+  const idleWaiters: (() => void)[] = [];
+
+  const poke = () => wake?.();
+
+  async function process(r: AsyncRequest): Promise<void> {
+    const now = d.ctx.now();
+    try {
+      if (r.attempts > MAX_RETRIES) throw new Error(r.lastError ?? 'retries used up');
+      d.faults?.beforeAttempt(r);
+      const body: unknown = JSON.parse(r.body);
+      await d.store.transaction(async (tx) => {
+        const out = await OPERATIONS[r.kind](tx, d.ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
+        const ok = await tx.requests.finish(r.id, id, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: d.ctx.now() });
+        if (!ok) throw new LeaseLost();
+      });
+    } catch (e) {
+      if (e instanceof LeaseLost) {
+        log.warn({ requestId: r.id }, 'lease lost; another worker owns the request');
+        return;
+      }
+      if (isMxError(e)) {
+        await d.store.requests.finish(r.id, id, { status: 'failed', statusReason: `${e.type}: ${e.message}`, message: null, at: now });
+        return;
+      }
+      const attempt = r.attempts + 1;
+      const delay = retryDelayMs(attempt, d.config.retryScale);
+      const reason = e instanceof Error ? e.message : String(e);
+      if (delay === null || r.attempts > MAX_RETRIES) {
+        log.error({ requestId: r.id, attempts: attempt }, 'async request failed after all retries');
+        await d.store.requests.finish(r.id, id, { status: 'errored', statusReason: `System error after ${MAX_RETRIES} retries: ${reason}`, message: null, at: now });
+      } else {
+        log.warn({ requestId: r.id, attempt, delayMs: delay, err: reason }, 'system error; will retry');
+        await d.store.requests.retry(r.id, id, attempt, now + delay, reason);
+      }
+    }
+  }
+
+  async function housekeeping(now: number): Promise<void> {
+    if (now - lastHousekeeping < HOUSEKEEPING_MS) return;
+    lastHousekeeping = now;
+    const released = await d.store.requests.releaseExpired(now);
+    if (released > 0) log.warn({ released }, 'took over requests whose worker lease expired');
+    const purged = await d.store.requests.purgeFinished(now - d.config.retentionDays * 86_400_000);
+    if (purged > 0) log.info({ purged }, 'purged finished requests past retention');
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let claimed: AsyncRequest[] = [];
+      try {
+        const now = d.ctx.now();
+        await housekeeping(now);
+        claimed = await d.store.requests.claim(id, d.config.workerConcurrency, now, now + d.config.leaseSeconds * 1000);
+        await Promise.all(claimed.map(process));
+      } catch (e) {
+        log.error({ err: e }, 'worker loop error; backing off');
+        await sleep(Math.min(1000, d.config.pollMs * 4));
+        continue;
+      }
+      if (claimed.length > 0) continue;
+      while (idleWaiters.length) idleWaiters.shift()!();
+      const next = await d.store.requests.nextRunAt().catch(() => null);
+      const wait = next === null ? d.config.pollMs : Math.max(5, Math.min(d.config.pollMs, next - d.ctx.now()));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  }
+
+  return {
+    id,
+    start() {
+      if (running) return;
+      running = true;
+      d.enqueuer?.events.on('accepted', poke);
+      loop = run();
+      log.info('worker started');
+    },
+    async stop() {
+      running = false;
+      d.enqueuer?.events.off('accepted', poke);
+      poke();
+      await loop;
+      while (idleWaiters.length) idleWaiters.shift()!();
+      log.info('worker stopped');
+    },
+    idle: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,20 @@
+/** The things HTTP handlers and the worker are built from, created once in main and passed down. */
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Ctx } from './domain/context.js';
+import type { Limiter } from './ratelimit/limiter.js';
+import type { Store } from './storage/store.js';
+import type { Enqueuer } from './queue/enqueuer.js';
+import type { Faults } from './queue/faults.js';
+
+export interface Services {
+  config: Readonly<Config>;
+  store: Store;
+  ctx: Ctx;
+  limiter: Limiter;
+  log: Logger;
+  /** Accepts async requests (group commit); wakes the local worker. */
+  enqueuer: Enqueuer;
+  /** Forced faults (sandbox feature). */
+  faults: Faults;
+}

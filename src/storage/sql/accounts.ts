@@ -1,0 +1,112 @@
+import type { Account, Credential, CredentialKind, User } from '../../domain/types.js';
+import type { AccountRepo } from '../store.js';
+import type { CredentialsTable, Db } from './schema.js';
+
+const toCredential = (r: CredentialsTable): Credential => ({
+  id: r.id,
+  accountId: r.account_id,
+  userId: r.user_id,
+  kind: r.kind as CredentialKind,
+  lookup: r.lookup,
+  label: r.label,
+  secretHash: r.secret_hash,
+  rateLimit: r.rate_limit,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
+export function accountRepo(db: Db): AccountRepo {
+  return {
+    async create(a: Account) {
+      await db.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
+    },
+    async get(id) {
+      const r = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? { id: r.id, name: r.name, createdAt: Number(r.created_at) } : null;
+    },
+    async list() {
+      const rows = await db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, createdAt: Number(r.created_at) }));
+    },
+    async count() {
+      const r = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async createUser(u: User) {
+      await db
+        .insertInto('users')
+        .values({ id: u.id, account_id: u.accountId, email: u.email, first_name: u.firstName, last_name: u.lastName, role: u.role, created_at: u.createdAt })
+        .execute();
+    },
+    async getUser(accountId, userId) {
+      const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', userId).executeTakeFirst();
+      return r ? toUser(r) : null;
+    },
+    async firstUser(accountId) {
+      const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('created_at').executeTakeFirst();
+      return r ? toUser(r) : null;
+    },
+    async createCredential(c: Credential) {
+      await db
+        .insertInto('credentials')
+        .values({
+          id: c.id,
+          account_id: c.accountId,
+          user_id: c.userId,
+          kind: c.kind,
+          lookup: c.lookup,
+          label: c.label,
+          secret_hash: c.secretHash,
+          rate_limit: c.rateLimit,
+          created_at: c.createdAt,
+          revoked_at: c.revokedAt,
+        })
+        .execute();
+    },
+    async findCredential(kind, lookup) {
+      const r = await db
+        .selectFrom('credentials')
+        .selectAll()
+        .where('kind', '=', kind)
+        .where('lookup', '=', lookup)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return r ? toCredential(r) : null;
+    },
+    async listCredentials(accountId) {
+      const rows = await db.selectFrom('credentials').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
+      return rows.map(toCredential);
+    },
+    async revokeCredential(accountId, idOrLabel, at) {
+      const r = await db
+        .updateTable('credentials')
+        .set({ revoked_at: at })
+        .where('account_id', '=', accountId)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('id', '=', idOrLabel), eb('label', '=', idOrLabel)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async setCredentialRateLimit(accountId, idOrLabel, rateLimit) {
+      const r = await db
+        .updateTable('credentials')
+        .set({ rate_limit: rateLimit })
+        .where('account_id', '=', accountId)
+        .where((eb) => eb.or([eb('id', '=', idOrLabel), eb('label', '=', idOrLabel)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+  };
+}
+
+function toUser(r: { id: string; account_id: string; email: string; first_name: string; last_name: string; role: string; created_at: number }): User {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    role: r.role,
+    createdAt: Number(r.created_at),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Activity, ActivityType } from '../../domain/types.js';
+import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../store.js';
+import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db } from './schema.js';
+
+/** Custom activity codes start here, as in LeadSquared accounts. */
+export const FIRST_CUSTOM_CODE = 201;
+
+const toType = (r: ActivityTypesTable): ActivityType => ({
+  accountId: r.account_id,
+  code: Number(r.code),
+  name: r.name,
+  displayName: r.display_name,
+  description: r.description,
+  score: Number(r.score),
+  direction: Number(r.direction),
+  isSystem: Number(r.is_system) === 1,
+  fields: json.read(r.fields, []),
+  settings: json.read(r.settings, {}),
+  createdOn: Number(r.created_on),
+});
+
+export function activityTypeRepo(db: Db): ActivityTypeRepo {
+  return {
+    async insert(t) {
+      try {
+        await db
+          .insertInto('activity_types')
+          .values({
+            account_id: t.accountId,
+            code: t.code,
+            name: t.name,
+            display_name: t.displayName,
+            description: t.description,
+            score: t.score,
+            direction: t.direction,
+            is_system: t.isSystem ? 1 : 0,
+            fields: json.write(t.fields),
+            settings: json.write(t.settings),
+            created_on: t.createdOn,
+          })
+          .execute();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new UniqueViolation(`activity type ${t.code}`);
+        throw e;
+      }
+    },
+    async get(accountId, code) {
+      const r = await db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).where('code', '=', code).executeTakeFirst();
+      return r ? toType(r) : null;
+    },
+    async list(accountId) {
+      const rows = await db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).orderBy('code').execute();
+      return rows.map(toType);
+    },
+    async nextCustomCode(accountId) {
+      const r = await db
+        .selectFrom('activity_types')
+        .where('account_id', '=', accountId)
+        .where('is_system', '=', 0)
+        .where('code', '>=', FIRST_CUSTOM_CODE)
+        .where('code', '<', 12000)
+        .select((eb) => eb.fn.max('code').as('m'))
+        .executeTakeFirst();
+      const m = r?.m === null || r?.m === undefined ? null : Number(r.m);
+      return m === null ? FIRST_CUSTOM_CODE : m + 1;
+    },
+    async findByName(accountId, name) {
+      const rows = await db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).execute();
+      const lower = name.toLowerCase();
+      const r = rows.find((x) => x.name.toLowerCase() === lower);
+      return r ? toType(r) : null;
+    },
+  };
+}
+
+type ActivityRow = Omit<ActivitiesTable, 'seq'> & { seq: number };
+
+const toActivity = (r: ActivityRow): Activity => ({
+  id: r.id,
+  accountId: r.account_id,
+  leadId: r.lead_id,
+  seq: Number(r.seq),
+  eventCode: Number(r.event_code),
+  note: r.note,
+  occurredAt: Number(r.occurred_at),
+  ownerEmail: r.owner_email,
+  fields: json.read(r.fields, {}),
+  score: Number(r.score),
+  createdOn: Number(r.created_on),
+  requestId: r.request_id,
+});
+
+export function activityRepo(db: Db): ActivityRepo {
+  return {
+    async insert(a) {
+      try {
+        await db
+          .insertInto('activities')
+          .values({
+            id: a.id,
+            account_id: a.accountId,
+            lead_id: a.leadId,
+            event_code: a.eventCode,
+            note: a.note,
+            occurred_at: a.occurredAt,
+            owner_email: a.ownerEmail,
+            fields: json.write(a.fields),
+            score: a.score,
+            created_on: a.createdOn,
+            request_id: a.requestId,
+          })
+          .execute();
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new UniqueViolation(`activity for request ${a.requestId}`);
+        throw e;
+      }
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? toActivity(r) : null;
+    },
+    async listForLead(accountId, q) {
+      let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId);
+      if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
+      return { total: Number(total.n), activities: rows.map(toActivity) };
+    },
+    async countForRequest(accountId, requestId) {
+      const r = await db
+        .selectFrom('activities')
+        .where('account_id', '=', accountId)
+        .where('request_id', '=', requestId)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async count(accountId) {
+      const r = await db.selectFrom('activities').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}

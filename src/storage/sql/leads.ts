@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import type { Lead, LeadFieldDef } from '../../domain/types.js';
+import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
+import { isUniqueViolation, json, type Db, type LeadsTable } from './schema.js';
+
+type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
+
+const toLead = (r: LeadRow): Lead => ({
+  id: r.id,
+  accountId: r.account_id,
+  autoId: Number(r.seq),
+  fields: json.read(r.fields, {}),
+  score: Number(r.score),
+  engagementScore: Number(r.engagement_score),
+  createdOn: Number(r.created_on),
+  modifiedOn: Number(r.modified_on),
+  lastActivityId: r.last_activity_id,
+  lastActivityName: r.last_activity_name,
+  lastActivityOn: r.last_activity_on === null ? null : Number(r.last_activity_on),
+});
+
+async function writeKeys(db: Db, accountId: string, leadId: string, keys: LeadKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    await db
+      .insertInto('lead_keys')
+      .values(keys.map((k) => ({ account_id: accountId, lead_id: leadId, field: k.field, value: k.value, is_unique: k.unique ? 1 : 0 })))
+      .execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new UniqueViolation(keys.map((k) => k.field).join(','));
+    throw e;
+  }
+}
+
+export function leadRepo(db: Db): LeadRepo {
+  return {
+    async insert(lead, keys) {
+      await db
+        .insertInto('leads')
+        .values({
+          id: lead.id,
+          account_id: lead.accountId,
+          fields: json.write(lead.fields),
+          score: lead.score,
+          engagement_score: lead.engagementScore,
+          created_on: lead.createdOn,
+          modified_on: lead.modifiedOn,
+          last_activity_id: null,
+          last_activity_name: null,
+          last_activity_on: null,
+        })
+        .execute();
+      await writeKeys(db, lead.accountId, lead.id, keys);
+    },
+    async update(accountId, id, fields, keys, modifiedOn) {
+      const r = await db
+        .updateTable('leads')
+        .set({ fields: json.write(fields), modified_on: modifiedOn })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', id).execute();
+      await writeKeys(db, accountId, id, keys);
+      return true;
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? toLead(r) : null;
+    },
+    async findByKey(accountId, field, value) {
+      const rows = await db
+        .selectFrom('lead_keys as k')
+        .innerJoin('leads as l', (j) => j.onRef('l.id', '=', 'k.lead_id').onRef('l.account_id', '=', 'k.account_id'))
+        .selectAll('l')
+        .where('k.account_id', '=', accountId)
+        .where('k.field', '=', field)
+        .where('k.value', '=', value)
+        .orderBy('l.seq')
+        .execute();
+      return rows.map(toLead);
+    },
+    async keyOwner(accountId, field, value) {
+      const r = await db
+        .selectFrom('lead_keys')
+        .select('lead_id')
+        .where('account_id', '=', accountId)
+        .where('field', '=', field)
+        .where('value', '=', value)
+        .where('is_unique', '=', 1)
+        .executeTakeFirst();
+      return r?.lead_id ?? null;
+    },
+    async addScore(accountId, id, delta, activity) {
+      await db
+        .updateTable('leads')
+        .set({
+          score: sql`score + ${delta}`,
+          engagement_score: sql`engagement_score + ${delta}`,
+          last_activity_id: activity.id,
+          last_activity_name: activity.name,
+          last_activity_on: activity.on,
+          modified_on: activity.on,
+        })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .execute();
+    },
+    async list(accountId, { offset, limit, search }) {
+      let q = db.selectFrom('leads').where('account_id', '=', accountId);
+      if (search) q = q.where('fields', 'like', `%${search.replace(/[%_]/g, '')}%`);
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
+      return { total: Number(total.n), leads: rows.map(toLead) };
+    },
+    async count(accountId) {
+      const r = await db.selectFrom('leads').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}
+
+export function leadFieldRepo(db: Db): LeadFieldRepo {
+  return {
+    async list(accountId) {
+      const rows = await db.selectFrom('lead_fields').selectAll().where('account_id', '=', accountId).orderBy('schema_name').execute();
+      return rows.map(
+        (r): LeadFieldDef => ({
+          schemaName: r.schema_name,
+          displayName: r.display_name,
+          dataType: r.data_type,
+          isUnique: Number(r.is_unique) === 1,
+          isMandatory: Number(r.is_mandatory) === 1,
+          maxLength: r.max_length === null ? null : Number(r.max_length),
+          options: json.read<string[] | null>(r.options, null),
+          isSystem: Number(r.is_system) === 1,
+        }),
+      );
+    },
+    async upsert(accountId, d) {
+      const values = {
+        account_id: accountId,
+        schema_name: d.schemaName,
+        display_name: d.displayName,
+        data_type: d.dataType,
+        is_unique: d.isUnique ? 1 : 0,
+        is_mandatory: d.isMandatory ? 1 : 0,
+        max_length: d.maxLength,
+        options: d.options === null ? null : json.write(d.options),
+        is_system: d.isSystem ? 1 : 0,
+      };
+      await db
+        .insertInto('lead_fields')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'schema_name']).doUpdateSet({
+            display_name: values.display_name,
+            data_type: values.data_type,
+            is_unique: values.is_unique,
+            is_mandatory: values.is_mandatory,
+            max_length: values.max_length,
+            options: values.options,
+          }),
+        )
+        .execute();
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
+import type { RequestRepo } from '../store.js';
+import { json, type AsyncRequestsTable, type Db, type Engine } from './schema.js';
+
+type RequestRow = Omit<AsyncRequestsTable, 'seq'> & { seq: number };
+
+const toRequest = (r: RequestRow): AsyncRequest => ({
+  id: r.id,
+  accountId: r.account_id,
+  seq: Number(r.seq),
+  kind: r.kind as RequestKind,
+  body: r.body,
+  params: json.read(r.params, {}),
+  orderKey: r.order_key,
+  status: r.status as RequestStatus,
+  statusReason: r.status_reason,
+  message: r.message,
+  attempts: Number(r.attempts),
+  runAt: Number(r.run_at),
+  lockedBy: r.locked_by,
+  lockedUntil: r.locked_until === null ? null : Number(r.locked_until),
+  lastError: r.last_error,
+  createdAt: Number(r.created_at),
+  finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+});
+
+const UNFINISHED = ['queued', 'running'];
+
+export function requestRepo(db: Db, engine: Engine): RequestRepo {
+  return {
+    async insertMany(reqs) {
+      if (reqs.length === 0) return;
+      await db
+        .insertInto('async_requests')
+        .values(
+          reqs.map((r) => ({
+            id: r.id,
+            account_id: r.accountId,
+            kind: r.kind,
+            body: r.body,
+            params: json.write(r.params),
+            order_key: r.orderKey,
+            status: 'queued',
+            status_reason: null,
+            message: null,
+            attempts: 0,
+            run_at: r.createdAt,
+            locked_by: null,
+            locked_until: null,
+            last_error: null,
+            created_at: r.createdAt,
+            finished_at: null,
+          })),
+        )
+        .execute();
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? toRequest(r) : null;
+    },
+    async claim(workerId, limit, now, lockedUntil) {
+      // A request is due when it is queued, its back-off has passed, and nothing accepted before it
+      // for the same order key (lead) is still unfinished: that is what keeps per-lead order, also
+      // while an earlier request waits for a retry. On PostgreSQL, SKIP LOCKED lets workers claim side
+      // by side without waiting on each other; a row another worker is claiming still counts as
+      // "queued" in the NOT EXISTS check, so its successors stay out of reach.
+      let candidates = db
+        .selectFrom('async_requests as r')
+        .select('r.seq')
+        .where('r.status', '=', 'queued')
+        .where('r.run_at', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('async_requests as p')
+                .select('p.seq')
+                .whereRef('p.account_id', '=', 'r.account_id')
+                .whereRef('p.order_key', '=', 'r.order_key')
+                .whereRef('p.seq', '<', 'r.seq')
+                .where('p.status', 'in', UNFINISHED),
+            ),
+          ),
+        )
+        .orderBy('r.seq')
+        .limit(limit);
+      if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      const seqs = (await candidates.execute()).map((r) => Number(r.seq));
+      if (seqs.length === 0) return [];
+      const rows = await db
+        .updateTable('async_requests')
+        .set({ status: 'running', locked_by: workerId, locked_until: lockedUntil })
+        .where('seq', 'in', seqs)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .execute();
+      return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
+    },
+    async finish(id, workerId, o) {
+      const r = await db
+        .updateTable('async_requests')
+        .set({ status: o.status, status_reason: o.statusReason, message: o.message, finished_at: o.at, locked_by: null, locked_until: null })
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async retry(id, workerId, attempts, runAt, lastError) {
+      const r = await db
+        .updateTable('async_requests')
+        .set({ status: 'queued', attempts, run_at: runAt, last_error: lastError, locked_by: null, locked_until: null })
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async releaseExpired(now) {
+      const r = await db
+        .updateTable('async_requests')
+        .set((eb) => ({
+          status: 'queued',
+          attempts: eb('attempts', '+', 1),
+          last_error: 'worker lease expired (the worker stopped mid-processing)',
+          locked_by: null,
+          locked_until: null,
+        }))
+        .where('status', '=', 'running')
+        .where('locked_until', '<', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async releaseAll() {
+      const r = await db
+        .updateTable('async_requests')
+        .set((eb) => ({
+          status: 'queued',
+          attempts: eb('attempts', '+', 1),
+          last_error: 'interrupted by a restart mid-processing',
+          locked_by: null,
+          locked_until: null,
+        }))
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async purgeFinished(before) {
+      const r = await db
+        .deleteFrom('async_requests')
+        .where('status', 'in', ['succeeded', 'failed', 'errored'])
+        .where('finished_at', '<', before)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    async metrics(accountId, kind, now, windowMs) {
+      const pending = await db
+        .selectFrom('async_requests')
+        .where('account_id', '=', accountId)
+        .where('kind', '=', kind)
+        .where('status', 'in', UNFINISHED)
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .executeTakeFirstOrThrow();
+      const done = await db
+        .selectFrom('async_requests')
+        .where('account_id', '=', accountId)
+        .where('kind', '=', kind)
+        .where('finished_at', '>=', now - windowMs)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return {
+        pending: Number(pending.n),
+        oldestPendingAt: pending.oldest === null || pending.oldest === undefined ? null : Number(pending.oldest),
+        finishedInWindow: Number(done.n),
+      };
+    },
+    async list(accountId, { offset, limit, status }) {
+      let q = db.selectFrom('async_requests').where('account_id', '=', accountId);
+      if (status) q = q.where('status', '=', status);
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
+      return { total: Number(total.n), requests: rows.map(toRequest) };
+    },
+    async countByStatus(accountId) {
+      let q = db.selectFrom('async_requests').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status');
+      if (accountId !== null) q = q.where('account_id', '=', accountId);
+      const out: Record<RequestStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, errored: 0 };
+      for (const r of await q.execute()) out[r.status as RequestStatus] = Number(r.n);
+      return out;
+    },
+    async nextRunAt() {
+      const r = await db
+        .selectFrom('async_requests')
+        .where('status', '=', 'queued')
+        .select((eb) => eb.fn.min('run_at').as('t'))
+        .executeTakeFirst();
+      return r?.t === null || r?.t === undefined ? null : Number(r.t);
+    },
+  };
+}

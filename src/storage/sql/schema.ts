@@ -1,0 +1,144 @@
+/**
+ * Table shapes shared by both SQL adapters. The schema is portable on purpose: times are epoch
+ * milliseconds in BIGINT columns, JSON is TEXT, booleans are 0/1 integers, so one set of queries
+ * serves SQLite and PostgreSQL alike.
+ */
+import type { Generated, Kysely, Transaction } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: string;
+  created_at: number;
+}
+
+export interface CredentialsTable {
+  id: string;
+  account_id: string;
+  user_id: string | null;
+  kind: string;
+  lookup: string;
+  label: string;
+  secret_hash: string | null;
+  rate_limit: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface LeadFieldsTable {
+  account_id: string;
+  schema_name: string;
+  display_name: string;
+  data_type: string;
+  is_unique: number;
+  is_mandatory: number;
+  max_length: number | null;
+  options: string | null;
+  is_system: number;
+}
+
+export interface LeadsTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  fields: string;
+  score: number;
+  engagement_score: number;
+  created_on: number;
+  modified_on: number;
+  last_activity_id: string | null;
+  last_activity_name: string | null;
+  last_activity_on: number | null;
+}
+
+export interface LeadKeysTable {
+  account_id: string;
+  lead_id: string;
+  field: string;
+  value: string;
+  is_unique: number;
+}
+
+export interface ActivityTypesTable {
+  account_id: string;
+  code: number;
+  name: string;
+  display_name: string;
+  description: string;
+  score: number;
+  direction: number;
+  is_system: number;
+  fields: string;
+  settings: string;
+  created_on: number;
+}
+
+export interface ActivitiesTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  lead_id: string;
+  event_code: number;
+  note: string;
+  occurred_at: number;
+  owner_email: string | null;
+  fields: string;
+  score: number;
+  created_on: number;
+  request_id: string | null;
+}
+
+export interface AsyncRequestsTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  kind: string;
+  body: string;
+  params: string;
+  order_key: string;
+  status: string;
+  status_reason: string | null;
+  message: string | null;
+  attempts: number;
+  run_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface DB {
+  accounts: AccountsTable;
+  users: UsersTable;
+  credentials: CredentialsTable;
+  lead_fields: LeadFieldsTable;
+  leads: LeadsTable;
+  lead_keys: LeadKeysTable;
+  activity_types: ActivityTypesTable;
+  activities: ActivitiesTable;
+  async_requests: AsyncRequestsTable;
+}
+
+export type Db = Kysely<DB> | Transaction<DB>;
+export type Engine = 'sqlite' | 'postgres';
+
+/** True when `e` is a unique-constraint violation from either driver. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export const json = {
+  write: (v: unknown): string => JSON.stringify(v),
+  read: <T>(s: string | null, fallback: T): T => (s === null || s === '' ? fallback : (JSON.parse(s) as T)),
+};

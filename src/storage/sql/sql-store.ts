@@ -1,0 +1,51 @@
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Repos, Store } from '../store.js';
+import { accountRepo } from './accounts.js';
+import { activityRepo, activityTypeRepo } from './activities.js';
+import { leadFieldRepo, leadRepo } from './leads.js';
+import { requestRepo } from './requests.js';
+import type { DB, Db, Engine } from './schema.js';
+
+export function reposFor(db: Db, engine: Engine): Repos {
+  return {
+    accounts: accountRepo(db),
+    leads: leadRepo(db),
+    leadFields: leadFieldRepo(db),
+    activityTypes: activityTypeRepo(db),
+    activities: activityRepo(db),
+    requests: requestRepo(db, engine),
+  };
+}
+
+export class SchemaTooNewError extends Error {}
+
+/**
+ * Applies the numbered migrations. Kysely's migrator takes a lock (a row lock on PostgreSQL) so
+ * that processes starting together apply each migration once. A database that has migrations this
+ * code does not know was written by a newer leadtrail: refuse it rather than guess.
+ */
+export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migration>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const known = Object.keys(migrations).sort();
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const msg = error instanceof Error ? error.message : String(error);
+    if (/missing|corrupted/i.test(msg)) {
+      throw new SchemaTooNewError(
+        `The database schema is newer than this leadtrail (it has migrations this version does not know; this version knows ${known.join(', ')}). Upgrade leadtrail or point it at another database.`,
+      );
+    }
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
+  }
+}
+
+export function sqlStore(db: Kysely<DB>, engine: Engine, migrations: Record<string, Migration>): Store {
+  return {
+    engine,
+    ...reposFor(db, engine),
+    transaction: (fn) => db.transaction().execute((trx) => fn(reposFor(trx, engine))),
+    migrate: () => migrateDb(db, migrations),
+    close: () => db.destroy(),
+  };
+}

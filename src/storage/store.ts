@@ -1,0 +1,155 @@
+/**
+ * The storage interface. Two adapters implement it (sqlite/, postgres/) and one contract suite
+ * (test/contract/) runs against both. Every method that touches account data takes the account id:
+ * no query can read across accounts. Storage knows nothing of HTTP or of LeadSquared's wire names.
+ */
+import type {
+  Account,
+  Activity,
+  ActivityType,
+  AsyncRequest,
+  Credential,
+  CredentialKind,
+  FieldMap,
+  Lead,
+  LeadFieldDef,
+  RequestKind,
+  RequestStatus,
+  User,
+} from '../domain/types.js';
+
+export interface AccountRepo {
+  create(account: Account): Promise<void>;
+  get(id: string): Promise<Account | null>;
+  list(): Promise<Account[]>;
+  count(): Promise<number>;
+  createUser(user: User): Promise<void>;
+  getUser(accountId: string, userId: string): Promise<User | null>;
+  firstUser(accountId: string): Promise<User | null>;
+  createCredential(cred: Credential): Promise<void>;
+  /** Finds an active (not revoked) credential by its lookup value. */
+  findCredential(kind: CredentialKind, lookup: string): Promise<Credential | null>;
+  listCredentials(accountId: string): Promise<Credential[]>;
+  /** Revokes by id or label; returns whether one was revoked. */
+  revokeCredential(accountId: string, idOrLabel: string, at: number): Promise<boolean>;
+  setCredentialRateLimit(accountId: string, idOrLabel: string, rateLimit: string | null): Promise<boolean>;
+}
+
+export interface LeadKey {
+  field: string;
+  value: string;
+  unique: boolean;
+}
+
+export interface LeadRepo {
+  insert(lead: Lead, keys: LeadKey[]): Promise<void>;
+  /** Replaces fields and keys; returns false when the lead does not exist. */
+  update(accountId: string, id: string, fields: FieldMap, keys: LeadKey[], modifiedOn: number): Promise<boolean>;
+  get(accountId: string, id: string): Promise<Lead | null>;
+  /** Leads whose key `field` equals `value` (normalized by the caller), oldest first. */
+  findByKey(accountId: string, field: string, value: string): Promise<Lead[]>;
+  /** Which lead, if any, holds this unique key value. */
+  keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
+  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<void>;
+  list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
+  count(accountId: string): Promise<number>;
+}
+
+export interface LeadFieldRepo {
+  list(accountId: string): Promise<LeadFieldDef[]>;
+  upsert(accountId: string, def: LeadFieldDef): Promise<void>;
+}
+
+export interface ActivityTypeRepo {
+  insert(type: ActivityType): Promise<void>;
+  get(accountId: string, code: number): Promise<ActivityType | null>;
+  list(accountId: string): Promise<ActivityType[]>;
+  /** Next free custom code: 201 or one past the highest custom code. */
+  nextCustomCode(accountId: string): Promise<number>;
+  findByName(accountId: string, name: string): Promise<ActivityType | null>;
+}
+
+export interface ActivityQuery {
+  leadId: string;
+  eventCode?: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ActivityRepo {
+  insert(activity: Omit<Activity, 'seq'>): Promise<void>;
+  get(accountId: string, id: string): Promise<Activity | null>;
+  /** Newest first. */
+  listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: Activity[] }>;
+  countForRequest(accountId: string, requestId: string): Promise<number>;
+  count(accountId: string): Promise<number>;
+}
+
+export interface NewRequest {
+  id: string;
+  accountId: string;
+  kind: RequestKind;
+  body: string;
+  params: Record<string, string>;
+  orderKey: string;
+  createdAt: number;
+}
+
+export interface RequestOutcome {
+  status: Extract<RequestStatus, 'succeeded' | 'failed' | 'errored'>;
+  statusReason: string;
+  message: string | null;
+  at: number;
+}
+
+export interface RequestRepo {
+  /** Inserts requests (one transaction, one commit for the batch). */
+  insertMany(requests: NewRequest[]): Promise<void>;
+  get(accountId: string, id: string): Promise<AsyncRequest | null>;
+  /**
+   * Claims up to `limit` due requests for `workerId` until `lockedUntil`: queued, `runAt <= now`,
+   * and with no earlier unfinished request of the same order key. Never returns a request another
+   * worker holds a live lease on.
+   */
+  claim(workerId: string, limit: number, now: number, lockedUntil: number): Promise<AsyncRequest[]>;
+  /** Records a final outcome if `workerId` still holds the request; false when it lost the lease. */
+  finish(id: string, workerId: string, outcome: RequestOutcome): Promise<boolean>;
+  /** Puts a request back in the queue after a system error, to run again at `runAt`. */
+  retry(id: string, workerId: string, attempts: number, runAt: number, lastError: string): Promise<boolean>;
+  /** Returns expired leases to the queue (their worker died); counts each as a failed attempt. */
+  releaseExpired(now: number): Promise<number>;
+  /** Returns every running request to the queue (single-process start-up after a crash). */
+  releaseAll(): Promise<number>;
+  /** Deletes finished requests older than `before`. */
+  purgeFinished(before: number): Promise<number>;
+  metrics(accountId: string, kind: RequestKind, now: number, windowMs: number): Promise<{ pending: number; oldestPendingAt: number | null; finishedInWindow: number }>;
+  list(accountId: string, opts: { offset: number; limit: number; status?: RequestStatus }): Promise<{ total: number; requests: AsyncRequest[] }>;
+  countByStatus(accountId: string | null): Promise<Record<RequestStatus, number>>;
+  /** Earliest `runAt` of a queued request, so an idle worker knows when to look again. */
+  nextRunAt(): Promise<number | null>;
+}
+
+export interface Repos {
+  accounts: AccountRepo;
+  leads: LeadRepo;
+  leadFields: LeadFieldRepo;
+  activityTypes: ActivityTypeRepo;
+  activities: ActivityRepo;
+  requests: RequestRepo;
+}
+
+export interface Store extends Repos {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: all of its writes commit together or none do. */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** Applies pending migrations (also done by the adapter's open function). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by adapters when a unique key is already taken (a race the domain re-checks). */
+export class UniqueViolation extends Error {
+  constructor(readonly detail: string) {
+    super(`unique constraint violated: ${detail}`);
+  }
+}

@@ -1,0 +1,69 @@
+/** CreateType bodies (LeadSquared's shape) → a new activity type; shared by the API and the CLI. */
+import type { NewActivityType } from '../domain/activity-types.js';
+import { mx } from '../domain/errors.js';
+import type { ActivityFieldDef } from '../domain/types.js';
+import { asArray, asObject, flag, isObject, prop, text, type JsonObject } from './parse.js';
+
+function optionsOf(v: unknown, where: string): string[] | null {
+  if (v === undefined || v === null || v === '') return null;
+  let list: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      list = JSON.parse(v);
+    } catch {
+      list = v.split(',').map((x) => x.trim()).filter(Boolean);
+    }
+  }
+  if (!Array.isArray(list)) throw mx.badStructure(`'${where}.OptionSet' must be a list of options`);
+  return list.map((o) => (isObject(o) ? String(prop(o, 'Value') ?? prop(o, 'Text') ?? '') : String(o))).filter((x) => x !== '');
+}
+
+function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
+  if (v === undefined || v === null) return [];
+  return asArray(v, `'${where}'`).map((item, i) => {
+    const o = asObject(item, `'${where}[${i}]'`);
+    const schemaName = text(o, 'SchemaName');
+    if (!schemaName) throw mx.invalidInput(`Invalid Input! '${where}[${i}].SchemaName' is missing.`);
+    const maxLength = text(o, 'MaxLength') ?? text(o, 'MaxFieldLength');
+    if (maxLength !== null && !/^\d+$/.test(maxLength)) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number.`);
+    const nested = prop(o, 'Fields');
+    if (nested && depth > 0) throw mx.badStructure(`'${where}[${i}].Fields' cannot be nested more than one level`);
+    return {
+      schemaName,
+      displayName: text(o, 'DisplayName') ?? schemaName,
+      dataType: text(o, 'DataType') ?? 'String',
+      isMandatory: flag(o, 'IsMandatory'),
+      maxLength: maxLength === null ? null : Number(maxLength),
+      options: optionsOf(prop(o, 'OptionSet') ?? prop(o, 'Options'), `${where}[${i}]`),
+      fields: nested ? fieldDefs(nested, `${where}[${i}].Fields`, depth + 1) : null,
+    };
+  });
+}
+
+function intOf(o: JsonObject, name: string): number | undefined {
+  const v = text(o, name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v.trim())) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number.`);
+  return Number(v);
+}
+
+const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];
+
+export function parseCreateType(body: unknown): NewActivityType {
+  const o = asObject(body);
+  const name = text(o, 'ActivityEventName');
+  if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
+  const settings: Record<string, unknown> = {};
+  for (const k of TYPE_SETTINGS) if (prop(o, k) !== undefined) settings[k] = prop(o, k);
+  const pinned = intOf(o, 'ActivityEvent');
+  return {
+    name,
+    displayName: text(o, 'DisplayName') ?? undefined,
+    description: text(o, 'Description') ?? undefined,
+    score: intOf(o, 'Score'),
+    direction: intOf(o, 'Direction'),
+    fields: fieldDefs(prop(o, 'Fields'), 'Fields'),
+    settings,
+    ...(pinned !== undefined ? { code: pinned } : {}),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The operations that have both a sync and an async door: LeadSquared body in, LeadSquared response
+ * out. The sync route runs one inside a transaction and answers with its result; the async worker
+ * runs the very same function later, so a request's status `Message` is exactly the sync answer.
+ */
+import { createLeadAndActivity, postActivity, type ActivityInput, type LeadRef } from '../domain/activities.js';
+import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
+import type { Ctx } from '../domain/context.js';
+import { mx } from '../domain/errors.js';
+import { normalizeKey } from '../domain/leads.js';
+import type { RequestKind } from '../domain/types.js';
+import type { Repos } from '../storage/store.js';
+import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from './parse.js';
+import { success } from './shapes.js';
+
+export interface OperationInput {
+  accountId: string;
+  body: unknown;
+  /** Query parameters, names lower-cased. */
+  params: Record<string, string>;
+  /** The async request being applied, or null on the sync API. */
+  requestId: string | null;
+}
+
+export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<unknown>;
+
+function activityInput(o: JsonObject, requestId: string | null): ActivityInput {
+  return {
+    eventCode: code(o, 'ActivityEvent'),
+    note: text(o, 'ActivityNote'),
+    occurredAt: text(o, 'ActivityDateTime'),
+    fields: fieldList(prop(o, 'Fields'), 'Fields'),
+    ownerEmail: text(o, 'ActivityOwnerEmail'),
+    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
+    requestId,
+  };
+}
+
+/** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead). */
+export function leadRefOf(o: JsonObject): LeadRef {
+  const leadId = text(o, 'RelatedProspectId');
+  if (leadId) return { by: 'id', leadId };
+  const email = text(o, 'EmailAddress');
+  if (email) return { by: 'email', email, firstName: text(o, 'FirstName'), lastName: text(o, 'LastName'), phone: text(o, 'Phone') };
+  throw mx.mandatoryMissing("'RelatedProspectId' or 'EmailAddress' is mandatory for posting an activity");
+}
+
+export const activityCreate: Operation = async (tx, ctx, { accountId, body, requestId }) => {
+  const o = asObject(body);
+  flag(o, 'ProcessFilesAsync');
+  const includeScore = flag(o, 'IncludeLeadScore');
+  const { activity, lead } = await postActivity(tx, ctx, accountId, leadRefOf(o), activityInput(o, requestId));
+  return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
+};
+
+export const activityCreateCustom: Operation = async (tx, ctx, { accountId, body, requestId }) => {
+  const o = asObject(body);
+  const details = prop(o, 'LeadDetails');
+  if (details === undefined || details === null) throw mx.mandatoryMissing("'LeadDetails' is mandatory");
+  const attrs = fieldList(details, 'LeadDetails');
+  const act = asObject(prop(o, 'Activity') ?? null, "'Activity'");
+  const input = activityInput(act, requestId);
+  if (flag(o, 'ValidateDropDownOptions')) input.skipDropdownValidation = true;
+  const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, attrs, input);
+  return success({ Id: activity.id, RelatedId: lead.id, IsLeadCreated: leadCreated });
+};
+
+export const leadCapture: Operation = async (tx, ctx, { accountId, body, params }) => {
+  const attrs = fieldList(asArray(body), 'request body');
+  const behavior = parseUpdateBehavior(params.leadupdatebehavior ?? null);
+  const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
+  return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
+};
+
+export const OPERATIONS: Record<RequestKind, Operation> = {
+  'activity.create': activityCreate,
+  'activity.createcustom': activityCreateCustom,
+  'lead.capture': leadCapture,
+};
+
+/**
+ * The key that orders async requests: requests naming the same lead the same way (id, email,
+ * SearchBy value) are applied in the order they were accepted. Bodies that name no lead get their
+ * own key and wait for nothing.
+ */
+export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string): string {
+  try {
+    if (kind === 'activity.create') {
+      const o = asObject(body);
+      const id = text(o, 'RelatedProspectId');
+      if (id) return `id:${id.toLowerCase()}`;
+      const email = text(o, 'EmailAddress');
+      if (email) return `EmailAddress:${normalizeKey('EmailAddress', email)}`;
+    } else {
+      const list = kind === 'lead.capture' ? asArray(body) : asArray(prop(asObject(body), 'LeadDetails'));
+      const attrs = fieldList(list, 'LeadDetails');
+      const get = (n: string) => attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
+      const searchBy = get('SearchBy') ?? 'EmailAddress';
+      const by = searchBy.toLowerCase() === 'prospectid' ? get('ProspectID') : get(searchBy);
+      if (by) return `${searchBy.toLowerCase() === 'prospectid' ? 'id' : searchBy}:${searchBy.toLowerCase() === 'prospectid' ? by.toLowerCase() : normalizeKey(searchBy, by)}`;
+      for (const n of ['EmailAddress', 'Phone']) {
+        const v = get(n);
+        if (v) return `${n}:${normalizeKey(n, v)}`;
+      }
+    }
+  } catch {
+    // A body the operation will refuse orders against nothing.
+  }
+  return `request:${fallback}`;
+}

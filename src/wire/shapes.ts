@@ -1,0 +1,158 @@
+/** Domain records written in LeadSquared's JSON shapes. */
+import { formatLsqDateTime } from '../domain/fields.js';
+import type { Activity, ActivityFieldDef, ActivityType, FieldMap, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
+
+export interface Success<M> {
+  Status: 'Success';
+  Message: M;
+}
+export const success = <M>(message: M): Success<M> => ({ Status: 'Success', Message: message });
+
+const str = (v: FieldValue): string | null => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** A lead as `Leads.GetById` returns it: a flat object whose values are all strings or null. */
+export function leadToWire(lead: Lead): Record<string, string | null> {
+  const out: Record<string, string | null> = {
+    ProspectID: lead.id,
+    ProspectAutoId: String(lead.autoId),
+    FirstName: null,
+    LastName: null,
+    EmailAddress: null,
+    Phone: null,
+    Mobile: null,
+    Company: null,
+    Source: null,
+    ProspectStage: null,
+  };
+  for (const [k, v] of Object.entries(lead.fields)) out[k] = str(v);
+  Object.assign(out, {
+    Score: String(lead.score),
+    EngagementScore: String(lead.engagementScore),
+    CreatedOn: formatLsqDateTime(lead.createdOn, true),
+    ModifiedOn: formatLsqDateTime(lead.modifiedOn, true),
+    LeadLastModifiedOn: formatLsqDateTime(lead.modifiedOn, true),
+    ProspectActivityId_Max: lead.lastActivityId,
+    ProspectActivityName_Max: lead.lastActivityName,
+    ProspectActivityDate_Max: lead.lastActivityOn === null ? null : formatLsqDateTime(lead.lastActivityOn, true),
+    DoNotEmail: out.DoNotEmail ?? '0',
+    DoNotCall: out.DoNotCall ?? '0',
+    StatusCode: '0',
+    IsLead: '1',
+  });
+  return out;
+}
+
+export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
+  return {
+    SchemaName: d.schemaName,
+    DisplayName: d.displayName,
+    DataType: d.dataType,
+    IsMandatory: d.isMandatory,
+    MaxLength: d.maxLength === null ? '' : String(d.maxLength),
+    RenderType: 0,
+    RenderTypeTextValue: d.options ? 'Dropdown' : 'Textbox',
+    Options: includeOptions && d.options ? d.options.map((Value) => ({ Value })) : [],
+    IsLeadIdentifier: d.isUnique,
+    IsUnique: d.isUnique,
+    IsCustom: !d.isSystem,
+    LockAfterCreate: false,
+  };
+}
+
+export function activityTypeToWire(t: ActivityType) {
+  return {
+    ActivityEvent: t.code,
+    ActivityEventName: t.name,
+    DisplayName: t.displayName,
+    Description: t.description,
+    Score: t.score,
+    Direction: t.direction,
+    IsSystem: t.isSystem,
+    Category: t.isSystem ? 'System' : 'Custom',
+  };
+}
+
+export interface WireFieldDef {
+  [key: string]: unknown;
+}
+
+export function fieldDefToWire(d: ActivityFieldDef, i: number, value: FieldValue = ''): WireFieldDef {
+  return {
+    SchemaName: d.schemaName,
+    InternalName: d.schemaName,
+    DisplayName: d.displayName,
+    Value: str(value) ?? '',
+    DataType: d.dataType,
+    IsMandatory: d.isMandatory,
+    ShowInForm: true,
+    Sequence: i + 1,
+    ParentField: null,
+    OptionSet: d.options ? JSON.stringify(d.options.map((Value, Order) => ({ Value, Text: Value, IsDefault: false, Order }))) : null,
+    MaxFieldLength: d.maxLength,
+    IsMultiSelectDropdown: d.dataType.toLowerCase() === 'multiselect',
+    Fields: d.fields ? d.fields.map((n, j) => fieldDefToWire(n, j)) : undefined,
+  };
+}
+
+export function activityTypeSettingToWire(t: ActivityType) {
+  return {
+    ID: t.code,
+    Name: t.name,
+    DisplayName: t.displayName,
+    Description: t.description,
+    Score: t.score,
+    Direction: t.direction,
+    ...t.settings,
+    Fields: t.fields.map((d, i) => fieldDefToWire(d, i)),
+  };
+}
+
+function fieldsToData(fields: FieldMap): { Key: string; Value: string | null }[] {
+  return Object.entries(fields).map(([Key, v]) => ({ Key, Value: str(v) }));
+}
+
+/** An activity as `ProspectActivity.svc/Retrieve` lists it. */
+export function activityToWire(a: Activity, type: ActivityType | null) {
+  const activityFields: Record<string, string | null> = { ActivityEvent_Note: a.note };
+  for (const [k, v] of Object.entries(a.fields)) activityFields[k] = str(v);
+  return {
+    Id: a.id,
+    EventCode: a.eventCode,
+    EventName: type?.name ?? String(a.eventCode),
+    ActivityScore: a.score,
+    CreatedOn: formatLsqDateTime(a.occurredAt),
+    ActivityType: type?.isSystem ? 1 : 2,
+    Type: type?.direction === 1 ? 'Outbound' : 'Inbound',
+    IsEmailType: false,
+    SessionId: null,
+    TrackLocation: null,
+    Latitude: null,
+    Longitude: null,
+    ActivityOwnerEmail: a.ownerEmail,
+    Data: [{ Key: 'ActivityEvent_Note', Value: a.note }, ...fieldsToData(a.fields)],
+    ActivityFields: activityFields,
+  };
+}
+
+/** `GetActivityDetails`: the type's field list with this activity's values. */
+export function activityDetailsToWire(a: Activity, type: ActivityType | null) {
+  const defs = type?.fields ?? [];
+  const known = new Set(defs.map((d) => d.schemaName));
+  const extra = Object.keys(a.fields).filter((k) => !known.has(k));
+  return {
+    ID: a.id,
+    Name: type?.name ?? String(a.eventCode),
+    DisplayName: type?.displayName ?? String(a.eventCode),
+    ActivityEvent: a.eventCode,
+    RelatedProspectId: a.leadId,
+    ActivityNote: a.note,
+    ActivityDateTime: formatLsqDateTime(a.occurredAt),
+    CreatedOn: formatLsqDateTime(a.createdOn),
+    ActivityScore: a.score,
+    ActivityOwnerEmail: a.ownerEmail,
+    Fields: [
+      ...defs.map((d, i) => fieldDefToWire(d, i, a.fields[d.schemaName] ?? '')),
+      ...extra.map((k, i) => fieldDefToWire({ schemaName: k, displayName: k, dataType: 'String', isMandatory: false, maxLength: null, options: null, fields: null }, defs.length + i, a.fields[k])),
+    ],
+  };
+}

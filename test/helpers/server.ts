@@ -1,0 +1,103 @@
+/**
+ * Starts a real leadtrail on port 0 over a fresh SQLite file (or PostgreSQL when the caller passes a
+ * databaseUrl), with known keys. Tests talk to it over real HTTP.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.js';
+import { start, type Running } from '../../src/main.js';
+
+export const KEYS = { accessKey: 'test-access', secretKey: 'test-secret', apiKey: 'test-api-key' } as const;
+
+export interface TestServer extends Running {
+  dbPath: string;
+  /** Sync call with the default account's keys in the query. */
+  call(method: string, pathAndQuery: string, body?: unknown, init?: CallInit): Promise<CallResult>;
+}
+
+export interface CallInit {
+  headers?: Record<string, string>;
+  /** Send this raw text instead of JSON-encoding `body`. */
+  raw?: string;
+  /** Leave out the access/secret keys. */
+  noAuth?: boolean;
+  keys?: { accessKey: string; secretKey: string };
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export function tempDir(prefix = 'leadtrail-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function request(base: string, method: string, pathAndQuery: string, body?: unknown, init: CallInit = {}): Promise<CallResult> {
+  let url = `${base}${pathAndQuery}`;
+  if (!init.noAuth) {
+    const k = init.keys ?? KEYS;
+    url += `${url.includes('?') ? '&' : '?'}accessKey=${encodeURIComponent(k.accessKey)}&secretKey=${encodeURIComponent(k.secretKey)}`;
+  }
+  const payload = init.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+  const res = await fetch(url, {
+    method,
+    headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: payload,
+  });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export async function startServer(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
+  const dir = tempDir();
+  const dbPath = path.join(dir, 'leadtrail.db');
+  const env: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LEADTRAIL_DB: dbPath,
+    LEADTRAIL_ACCESS_KEY: KEYS.accessKey,
+    LEADTRAIL_SECRET_KEY: KEYS.secretKey,
+    LEADTRAIL_API_KEY: KEYS.apiKey,
+    LEADTRAIL_RATE_LIMIT: '0',
+    LEADTRAIL_LOG_LEVEL: 'silent',
+    LEADTRAIL_POLL_MS: '20',
+    ...(overrides as Record<string, string>),
+  };
+  const config: Readonly<Config> = loadConfig(env);
+  const running = await start(config, { announce: () => {} });
+  return {
+    ...running,
+    dbPath,
+    call: (method, p, body, init) => request(running.url, method, p, body, init),
+  };
+}
+
+/** Starts a server for the whole file and closes it after. */
+export function useServer(overrides: Partial<Record<string, string>> = {}): () => TestServer {
+  let server: TestServer | null = null;
+  const ready = startServer(overrides).then((s) => (server = s));
+  afterAll(async () => {
+    await (await ready).close();
+  });
+  return () => {
+    if (!server) throw new Error('server not started yet: await ready() in beforeAll');
+    return server;
+  };
+}
+
+export async function started(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
+  const s = await startServer(overrides);
+  afterAll(() => s.close());
+  return s;
+}
