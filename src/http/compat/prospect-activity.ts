@@ -4,6 +4,7 @@ import { postActivity } from '../../domain/activities.js';
 import { mx, isMxError } from '../../domain/errors.js';
 import { findLead } from '../../domain/leads.js';
 import type { ActivityType } from '../../domain/types.js';
+import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
 import { activityCreate, activityCreateCustom } from '../../wire/operations.js';
 import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from '../../wire/parse.js';
@@ -37,12 +38,12 @@ function rowInput(o: JsonObject) {
 }
 
 /** Each row is its own transaction: a bad row fails alone and says why. */
-async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObject[], leadIdOf: (o: JsonObject) => Promise<string>) {
+async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObject[], leadIdOf: (tx: Repos, o: JsonObject) => Promise<string>) {
   const Response = [];
   for (const [i, row] of rows.entries()) {
     try {
       const { activity } = await s.store.transaction(async (tx) => {
-        const leadId = await leadIdOf(row);
+        const leadId = await leadIdOf(tx, row);
         return postActivity(tx, s.ctx, accountId, { by: 'id', leadId }, rowInput(row));
       });
       Response.push({ RowNumber: i + 1, ActivityCreated: true, ProspectActivityId: activity.id, RelatedProspectId: activity.leadId });
@@ -55,7 +56,7 @@ async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObje
 }
 
 export const bulkByLeadId: Handler = (s, req) =>
-  bulk(s, req.principal.accountId, bulkRows(req.body), async (o) => {
+  bulk(s, req.principal.accountId, bulkRows(req.body), async (_tx, o) => {
     const id = text(o, 'RelatedProspectId');
     if (!id) throw mx.mandatoryMissing("'RelatedProspectId' is mandatory");
     return id;
@@ -65,10 +66,10 @@ export const bulkByLeadField: Handler = (s, req) => {
   const searchBy = query(req).searchby;
   if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
   const accountId = req.principal.accountId;
-  return bulk(s, accountId, bulkRows(req.body), async (o) => {
+  return bulk(s, accountId, bulkRows(req.body), async (tx, o) => {
     const value = text(o, 'SearchByValue');
     if (!value) throw mx.mandatoryMissing("'SearchByValue' is mandatory");
-    const lead = await findLead(s.store, accountId, searchBy, value);
+    const lead = await findLead(tx, accountId, searchBy, value);
     if (!lead) throw mx.unknownLead(`${searchBy} = ${value.slice(0, 100)}`);
     return lead.id;
   });
