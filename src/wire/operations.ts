@@ -24,7 +24,8 @@ export interface OperationInput {
 
 export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<unknown>;
 
-function activityInput(o: JsonObject, requestId: string | null): ActivityInput {
+/** The activity part of a Create/CreateCustom/bulk row body. */
+export function activityInput(o: JsonObject, requestId: string | null): ActivityInput {
   return {
     eventCode: code(o, 'ActivityEvent'),
     note: text(o, 'ActivityNote'),

@@ -6,7 +6,7 @@ import { findLead } from '../../domain/leads.js';
 import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
-import { activityCreate, activityCreateCustom } from '../../wire/operations.js';
+import { activityCreate, activityCreateCustom, activityInput } from '../../wire/operations.js';
 import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from '../../wire/parse.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
 import type { Handler } from '../routes.js';
@@ -25,18 +25,6 @@ function bulkRows(body: unknown): JsonObject[] {
   return rows.map((r, i) => asObject(r, `row ${i + 1}`));
 }
 
-function rowInput(o: JsonObject) {
-  return {
-    eventCode: code(o, 'ActivityEvent'),
-    note: text(o, 'ActivityNote'),
-    occurredAt: text(o, 'ActivityDateTime'),
-    fields: fieldList(prop(o, 'Fields'), 'Fields'),
-    ownerEmail: text(o, 'ActivityOwnerEmail'),
-    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
-    requestId: null,
-  };
-}
-
 /** Each row is its own transaction: a bad row fails alone and says why. */
 async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObject[], leadIdOf: (tx: Repos, o: JsonObject) => Promise<string>) {
   const Response = [];
@@ -44,7 +32,7 @@ async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObje
     try {
       const { activity } = await s.store.transaction(async (tx) => {
         const leadId = await leadIdOf(tx, row);
-        return postActivity(tx, s.ctx, accountId, { by: 'id', leadId }, rowInput(row));
+        return postActivity(tx, s.ctx, accountId, { by: 'id', leadId }, activityInput(row, null));
       });
       Response.push({ RowNumber: i + 1, ActivityCreated: true, ProspectActivityId: activity.id, RelatedProspectId: activity.leadId });
     } catch (e) {
