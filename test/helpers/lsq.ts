@@ -1,0 +1,149 @@
+/**
+ * LeadSquared-flavoured helpers for the HTTP tests: paths, small builders (an activity type with
+ * fields, a lead, a second account) and shared checks (the error envelope, "this changed nothing",
+ * "every endpoint needs keys"). Everything goes through real HTTP except account creation, which
+ * has no HTTP door.
+ */
+import { expect } from 'vitest';
+import { createAccount } from '../../src/domain/accounts.js';
+import type { LeadFieldDef } from '../../src/domain/types.js';
+import type { CallInit, CallResult, TestServer } from './server.js';
+
+export const PA = '/v2/ProspectActivity.svc';
+export const LM = '/v2/LeadManagement.svc';
+export const AUTH = '/v2/Authentication.svc';
+
+/** Every `/v2/…` route with a request that would succeed given keys (bodies valid in shape). */
+export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unknown }[] = [
+  { method: 'POST', path: `${PA}/Create`, body: { EmailAddress: 'auth-check@example.com', ActivityEvent: 21 } },
+  { method: 'POST', path: `${PA}/CreateCustom`, body: { LeadDetails: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }], Activity: { ActivityEvent: 21 } } },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadId`, body: [] },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadField?searchBy=EmailAddress`, body: [] },
+  { method: 'GET', path: `${PA}/ActivityTypes.Get` },
+  { method: 'POST', path: `${PA}/CreateType`, body: { ActivityEventName: 'Auth check type' } },
+  { method: 'GET', path: `${PA}/CustomActivity/GetActivitySetting?code=21` },
+  { method: 'POST', path: `${PA}/Retrieve?leadId=00000000-0000-0000-0000-000000000000`, body: {} },
+  { method: 'GET', path: `${PA}/GetActivityDetails?activityId=00000000-0000-0000-0000-000000000000` },
+  { method: 'GET', path: `${LM}/Leads.GetById?id=00000000-0000-0000-0000-000000000000` },
+  { method: 'GET', path: `${LM}/Leads.GetByEmailaddress?emailaddress=auth-check@example.com` },
+  { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber?phone=9000000000` },
+  { method: 'GET', path: `${LM}/LeadsMetaData.Get` },
+  { method: 'POST', path: `${LM}/Lead.Create`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
+  { method: 'POST', path: `${LM}/Lead.Update?leadId=00000000-0000-0000-0000-000000000000`, body: [{ Attribute: 'FirstName', Value: 'X' }] },
+  { method: 'POST', path: `${LM}/Lead.Capture`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
+  { method: 'GET', path: `${AUTH}/UserByAccessKey.Get` },
+];
+
+/** Asserts a LeadSquared error envelope with this status and type; returns the message. */
+export function expectMx(r: CallResult, status: number, type: string, messagePart?: string | RegExp): string {
+  expect(r.status, r.text).toBe(status);
+  expect(r.body, r.text).toMatchObject({ Status: 'Error', ExceptionType: type });
+  expect(typeof r.body.ExceptionMessage).toBe('string');
+  if (messagePart !== undefined) expect(r.body.ExceptionMessage).toMatch(messagePart);
+  return r.body.ExceptionMessage;
+}
+
+export function expectOk(r: CallResult): any {
+  expect(r.status, r.text).toBe(200);
+  return r.body;
+}
+
+export interface FieldSpec {
+  SchemaName: string;
+  DisplayName?: string;
+  DataType?: string;
+  IsMandatory?: boolean;
+  MaxLength?: number;
+  OptionSet?: unknown;
+  Fields?: FieldSpec[];
+}
+
+let typeSeq = 0;
+
+/** Creates an activity type through CreateType; returns its event code. */
+export async function createType(s: TestServer, body: { ActivityEventName?: string; Score?: number; Direction?: number; Fields?: FieldSpec[] } = {}, init?: CallInit): Promise<number> {
+  const r = await s.call('POST', `${PA}/CreateType`, { ActivityEventName: `Type ${process.pid}-${++typeSeq}`, ...body }, init);
+  return expectOk(r).Message.Id;
+}
+
+/** The field set the docs' examples post (mx_Custom_1..15), typed so that their values pass. */
+export const DOC_EXAMPLE_FIELDS: FieldSpec[] = [
+  { SchemaName: 'mx_Custom_1', DataType: 'String' },
+  { SchemaName: 'mx_Custom_2', DataType: 'Number' },
+  { SchemaName: 'mx_Custom_3', DataType: 'Number' },
+  { SchemaName: 'mx_Custom_4', DataType: 'Number' },
+  { SchemaName: 'mx_Custom_5', DataType: 'DateTime' },
+  ...[6, 7, 9, 10, 11, 12, 13, 14, 15].map((n) => ({ SchemaName: `mx_Custom_${n}`, DataType: 'String' })),
+  { SchemaName: 'mx_Custom_8', DataType: 'Boolean' },
+];
+
+/** Creates a lead through Lead.Create; returns its ProspectID. */
+export async function createLead(s: TestServer, attrs: Record<string, string>, init?: CallInit): Promise<string> {
+  const r = await s.call('POST', `${LM}/Lead.Create`, Object.entries(attrs).map(([Attribute, Value]) => ({ Attribute, Value })), init);
+  return expectOk(r).Message.Id;
+}
+
+export async function getLead(s: TestServer, id: string, init?: CallInit): Promise<Record<string, string | null> | null> {
+  const r = await s.call('GET', `${LM}/Leads.GetById?id=${encodeURIComponent(id)}`, undefined, init);
+  return expectOk(r)[0] ?? null;
+}
+
+export async function leadByEmail(s: TestServer, email: string, init?: CallInit): Promise<Record<string, string | null> | null> {
+  const r = await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=${encodeURIComponent(email)}`, undefined, init);
+  return expectOk(r)[0] ?? null;
+}
+
+export async function activitiesOf(s: TestServer, leadId: string, body: unknown = {}, init?: CallInit): Promise<{ RecordCount: number; ProspectActivities: any[] }> {
+  return expectOk(await s.call('POST', `${PA}/Retrieve?leadId=${encodeURIComponent(leadId)}`, body, init));
+}
+
+/** The default account's id, as UserByAccessKey.Get reports it. */
+export async function accountIdOf(s: TestServer, init?: CallInit): Promise<string> {
+  return expectOk(await s.call('GET', `${AUTH}/UserByAccessKey.Get`, undefined, init)).OrgId;
+}
+
+/** Row counts straight from the store: the backstop for "a failed request wrote nothing". */
+export async function counts(s: TestServer, accountId: string): Promise<{ leads: number; activities: number }> {
+  const st = s.services.store;
+  return { leads: await st.leads.count(accountId), activities: await st.activities.count(accountId) };
+}
+
+/**
+ * Runs `act` (expected to fail) and asserts it changed nothing: no new lead or activity in the
+ * account, and the watched leads read back identically (score, fields, activity list).
+ */
+export async function expectNoChange(s: TestServer, watchedLeadIds: string[], act: () => Promise<void>, init?: CallInit): Promise<void> {
+  const accountId = await accountIdOf(s, init);
+  const before = await counts(s, accountId);
+  const leadsBefore = await Promise.all(watchedLeadIds.map((id) => getLead(s, id, init)));
+  const actsBefore = await Promise.all(watchedLeadIds.map((id) => activitiesOf(s, id, {}, init)));
+  await act();
+  expect(await counts(s, accountId)).toEqual(before);
+  expect(await Promise.all(watchedLeadIds.map((id) => getLead(s, id, init)))).toEqual(leadsBefore);
+  expect(await Promise.all(watchedLeadIds.map((id) => activitiesOf(s, id, {}, init)))).toEqual(actsBefore);
+}
+
+let accountSeq = 0;
+
+/** A second account with its own keys, made the way `leadtrail account create` makes one. */
+export async function secondAccount(s: TestServer): Promise<{ accountId: string; keys: { accessKey: string; secretKey: string }; apiKey: string }> {
+  const n = ++accountSeq;
+  const made = await s.services.store.transaction((tx) =>
+    createAccount(tx, s.services.ctx, { name: `other-${n}`, accessKey: `other-access-${n}`, secretKey: `other-secret-${n}`, apiKey: `other-api-${n}` }),
+  );
+  return { accountId: made.account.id, keys: made.keys, apiKey: made.apiKey };
+}
+
+/** Marks a lead field unique (or defines it), as an operator would for a tenant's own unique field. */
+export async function defineLeadField(s: TestServer, accountId: string, def: Partial<LeadFieldDef> & { schemaName: string }): Promise<void> {
+  await s.services.store.leadFields.upsert(accountId, {
+    displayName: def.schemaName,
+    dataType: 'String',
+    isUnique: false,
+    isMandatory: false,
+    maxLength: null,
+    options: null,
+    isSystem: false,
+    ...def,
+  });
+}
