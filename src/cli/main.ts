@@ -21,7 +21,8 @@ type Flags = Record<string, unknown>;
 function configFrom(flags: Flags): Readonly<Config> {
   const raw: Partial<Record<keyof Config, string>> = {};
   for (const o of OPTIONS) {
-    const v = o.key === 'worker' ? flags.worker : flags[attr(o.flag)];
+    // Bare `--faults` gives true and `--no-faults` false; both become the text loadConfig parses.
+    const v = flags[attr(o.flag)];
     if (v !== undefined) raw[o.key] = String(v);
   }
   return loadConfig(process.env, raw);
@@ -33,12 +34,12 @@ const attr = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string)
 function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
   for (const o of OPTIONS) {
     if (keys && !keys.includes(o.key)) continue;
-    if (o.key === 'worker') {
-      cmd.addOption(new Option('--no-worker', 'do not run the async worker in this process (env LEADTRAIL_WORKER=false)'));
-      continue;
-    }
     const name = o.flag.slice(2);
-    cmd.addOption(new Option(`${o.flag} <${name}>`, `${o.description} (env ${o.env})`));
+    // A true/false option may be given bare (`--faults` means true) or negated (`--no-worker`).
+    const isBool = o.default === 'true' || o.default === 'false';
+    const arg = isBool ? `[${name}]` : `<${name}>`;
+    cmd.addOption(new Option(`${o.flag} ${arg}`, `${o.description} (env ${o.env})`));
+    if (isBool) cmd.addOption(new Option(`--no-${name}`, `same as ${o.flag} false`));
   }
   return cmd;
 }
@@ -67,7 +68,7 @@ export function buildCli(): Command {
     .configureHelp({ sortSubcommands: true });
 
   addConfigOptions(program.command('serve').description('start the API and, unless --role api or --no-worker, the async worker')).action(async (flags: Flags) => {
-    const config = configFrom({ ...flags, worker: flags.worker === false ? 'false' : undefined });
+    const config = configFrom(flags);
     if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
     const running = await start(config);
     const stop = async (signal: string) => {

@@ -1,7 +1,50 @@
-/** leadtrail's own endpoints (not LeadSquared's): health for orchestrators and load balancers. */
+/**
+ * leadtrail's own endpoints (not LeadSquared's): health for orchestrators and load balancers, and
+ * the forced-faults API (routed only when `LEADTRAIL_FAULTS` is on; otherwise those paths are 404).
+ */
+import { mx } from '../domain/errors.js';
+import type { RequestKind } from '../domain/types.js';
+import type { FaultRule } from '../queue/faults.js';
+import { TASK_TYPES } from '../queue/status.js';
+import { asObject, prop } from '../wire/parse.js';
 import type { Handler } from './routes.js';
 
 export const health: Handler = async (s) => {
   await s.store.accounts.count();
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };
+
+const OPERATIONS = [...(Object.keys(TASK_TYPES) as RequestKind[]), '*'] as const;
+const MAX_TIMES = 1000;
+const DEFAULT_MESSAGE = 'Forced system fault (leadtrail faults API)';
+
+const view = (r: FaultRule) => ({ id: r.id, operation: r.operation, match: r.match, remaining: r.remaining, message: r.message });
+
+function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId'> {
+  const o = asObject(body ?? null);
+  const operation = prop(o, 'operation') ?? '*';
+  if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation.toLowerCase())) {
+    throw mx.badStructure(`'operation' must be one of ${OPERATIONS.join(', ')}`);
+  }
+  const times = prop(o, 'times') ?? 1;
+  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > MAX_TIMES) {
+    throw mx.badStructure(`'times' must be a whole number from 1 to ${MAX_TIMES}`);
+  }
+  const message = prop(o, 'message') ?? DEFAULT_MESSAGE;
+  if (typeof message !== 'string' || message.trim() === '') throw mx.badStructure("'message' must be a non-empty string");
+  const match = prop(o, 'match') ?? null;
+  if (match !== null && (typeof match !== 'string' || match === '')) throw mx.badStructure("'match' must be a non-empty string");
+  return { operation: operation.toLowerCase() as FaultRule['operation'], remaining: times, message: message.slice(0, 500), match };
+}
+
+/** POST: the next `times` attempts of `operation` (optionally only bodies containing `match`) fail. */
+export const addFault: Handler = async (s, req) => {
+  const rule: FaultRule = { id: s.ctx.newId(), accountId: req.principal.accountId, ...parseRule(req.body) };
+  s.faults.add(rule);
+  s.log.info({ faultId: rule.id, operation: rule.operation, times: rule.remaining }, 'forced fault added');
+  return { fault: view(rule) };
+};
+
+export const listFaults: Handler = async (s, req) => ({ faults: s.faults.list(req.principal.accountId).map(view) });
+
+export const clearFaults: Handler = async (s, req) => ({ cleared: s.faults.clear(req.principal.accountId) });

@@ -13,10 +13,12 @@ import * as admin from './admin.js';
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   auth: AuthKind;
   handler: Handler;
+  /** When given, the route exists only if this returns true for the config. */
+  when?: (config: Services['config']) => boolean;
 }
 
 const PA = '/v2/ProspectActivity.svc';
@@ -54,4 +56,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/lead/capture/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.capture') },
 
   { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
+  { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
+  { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
+  { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
 ];

@@ -50,6 +50,7 @@ export function buildApp(s: Services): FastifyInstance {
 
   const methodsByPath = new Map<string, string[]>();
   for (const r of ROUTES) {
+    if (r.when && !r.when(s.config)) continue;
     const key = r.path.toLowerCase();
     methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), r.method]);
     app.route({

@@ -30,15 +30,13 @@ export interface Worker {
 export interface WorkerDeps {
   store: Store;
   ctx: Ctx;
-  config: Pick<Config, 'workerConcurrency' | 'leaseSeconds' | 'pollMs' | 'retryScale' | 'retentionDays'>;
+  config: Pick<Config, 'workerConcurrency' | 'leaseSeconds' | 'pollMs' | 'retryScale' | 'retentionDays' | 'housekeepingSeconds'>;
   log: Logger;
   enqueuer?: Enqueuer;
   faults?: Faults;
 }
 
 class LeaseLost extends Error {}
-
-const HOUSEKEEPING_MS = 60_000;
 
 export function createWorker(d: WorkerDeps): Worker {
   const id = `worker-${randomUUID().slice(0, 8)}`;
@@ -84,8 +82,9 @@ export function createWorker(d: WorkerDeps): Worker {
     }
   }
 
+  // Runs at start (lastHousekeeping = 0) and then every `housekeepingSeconds`.
   async function housekeeping(now: number): Promise<void> {
-    if (now - lastHousekeeping < HOUSEKEEPING_MS) return;
+    if (now - lastHousekeeping < d.config.housekeepingSeconds * 1000) return;
     lastHousekeeping = now;
     const released = await d.store.requests.releaseExpired(now);
     if (released > 0) log.warn({ released }, 'took over requests whose worker lease expired');
