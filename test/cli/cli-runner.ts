@@ -1,0 +1,143 @@
+/**
+ * Runs the built CLI (`node dist/cli/main.js`, what `npx leadtrail` and `npm start` run) as a child
+ * process, the way a user does. `npm test` builds dist/ first.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { OPTIONS } from '../../src/config.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The test runner's environment without any leadtrail option, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const o of OPTIONS) delete env[o.env];
+  return { ...env, LEADTRAIL_LOG_LEVEL: 'warn', ...extra };
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs the CLI, expects exit 0 and JSON on stdout. */
+export async function cliJson(args: string[], env: Record<string, string> = {}): Promise<any> {
+  const r = await runCli(args, env);
+  if (r.code !== 0) throw new Error(`leadtrail ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Served {
+  url: string;
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<Served>();
+afterAll(async () => {
+  for (const s of running) await s.stop();
+});
+
+/**
+ * `leadtrail serve …` as a child process; resolves once it logs that it is listening (info level).
+ * Rejects with its stderr if it exits first.
+ */
+export function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: cleanEnv({ LEADTRAIL_LOG_LEVEL: 'info', ...env }) });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const served: Served = {
+    url: '',
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      running.delete(served);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  running.add(served);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 20 s.\nstdout: ${out}\nstderr: ${err}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes('leadtrail listening')) continue;
+        clearTimeout(timer);
+        served.url = (JSON.parse(line) as { url: string }).url;
+        resolve(served);
+        return;
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${child.exitCode}.\nstdout: ${out}\nstderr: ${err}`));
+    });
+  });
+}
+
+/** Real HTTP to a served process, with sync keys as headers. */
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  opts: { keys?: { accessKey: string; secretKey: string }; apiKey?: string; body?: unknown } = {},
+): Promise<{ status: number; body: any; text: string }> {
+  const headers: Record<string, string> = {};
+  if (opts.keys) {
+    headers['x-LSQ-AccessKey'] = opts.keys.accessKey;
+    headers['x-LSQ-SecretKey'] = opts.keys.secretKey;
+  }
+  if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+/** The keys `serve` prints once on first start (stderr), or null when it printed none. */
+export function announcedKeys(stderr: string): { accountId: string; accessKey: string; secretKey: string; apiKey: string } | null {
+  if (!stderr.includes('created the first account')) return null;
+  const get = (label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(stderr)?.[1] ?? '';
+  return { accountId: get('account id'), accessKey: get('access key'), secretKey: get('secret key'), apiKey: get('x-api-key') };
+}

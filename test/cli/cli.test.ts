@@ -1,0 +1,191 @@
+/**
+ * The CLI as a user runs it: help for every command, refused flags, and the admin commands
+ * (accounts, keys, activity types, migrate) against a real SQLite file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OPTIONS } from '../../src/config.js';
+import { tempDir } from '../helpers/server.js';
+import { cliJson, runCli } from './cli-runner.js';
+
+/** Every command path, found by walking the help output from the top. */
+async function allCommands(prefix: string[] = []): Promise<string[][]> {
+  const r = await runCli([...prefix, '--help']);
+  expect(r.code, r.stderr).toBe(0);
+  const section = r.stdout.split(/\nCommands:\n/)[1];
+  if (!section) return [prefix];
+  const names = section
+    .split('\n')
+    .map((l) => /^ {2}([a-z][\w-]*)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined && n !== 'help');
+  const out: string[][] = prefix.length ? [prefix] : [];
+  for (const n of names) out.push(...(await allCommands([...prefix, n])));
+  return out;
+}
+
+describe('help', () => {
+  it('prints help and exits 0 for the program and every command', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('Usage: leadtrail');
+    const commands = await allCommands();
+    const names = commands.map((c) => c.join(' '));
+    for (const expected of [
+      'serve',
+      'migrate',
+      'account',
+      'account create',
+      'account list',
+      'keys',
+      'keys create',
+      'keys list',
+      'keys revoke',
+      'keys set-limit',
+      'activity-types',
+      'activity-types create',
+      'activity-types list',
+    ]) {
+      expect(names).toContain(expected);
+    }
+    for (const c of commands) {
+      const r = await runCli([...c, '--help']);
+      expect(r.code, c.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`Usage: leadtrail ${c.join(' ')}`);
+      // Each command says what it does on the line after Usage.
+      expect(r.stdout.split('\n')[2]?.trim().length, `${c.join(' ')} has no description`).toBeGreaterThan(0);
+    }
+  });
+
+  it('offers every configuration option as a serve flag, named as in src/config.ts', async () => {
+    const r = await runCli(['serve', '--help']);
+    for (const o of OPTIONS) {
+      expect(r.stdout, o.flag).toMatch(new RegExp(`^\\s+${o.flag}\\b`, 'm'));
+      expect(r.stdout, o.env).toContain(`(env ${o.env})`);
+    }
+    expect(r.stdout).toMatch(/^\s+--no-worker\b/m);
+  });
+});
+
+describe('refused input', () => {
+  it('rejects unknown flags with a message and a non-zero exit', async () => {
+    for (const args of [['serve', '--bogus'], ['account', 'create', '--name', 'X', '--nope', '1'], ['keys', 'list', '--account', 'a', '--secret'], ['--what']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(/unknown option/);
+    }
+  });
+
+  it('rejects bad option values and missing required options, naming them', async () => {
+    const port = await runCli(['serve', '--port', 'eighty']);
+    expect(port.code).not.toBe(0);
+    expect(port.stderr).toContain('--port');
+    const env = await runCli(['serve'], { LEADTRAIL_RATE_LIMIT: 'lots' });
+    expect(env.code).not.toBe(0);
+    expect(env.stderr).toContain('LEADTRAIL_RATE_LIMIT');
+    const name = await runCli(['account', 'create']);
+    expect(name.code).not.toBe(0);
+    expect(name.stderr).toContain('--name');
+    const kind = await runCli(['keys', 'create', '--account', 'a', '--kind', 'root']);
+    expect(kind.code).not.toBe(0);
+    expect(kind.stderr).toContain('--kind');
+  });
+});
+
+describe('admin commands on a SQLite file', () => {
+  const dir = tempDir('leadtrail-cli-');
+  const db = path.join(dir, 'sub', 'leadtrail.db');
+  const env = { LEADTRAIL_DB: db };
+  let account: { accountId: string; accessKey: string; secretKey: string; apiKey: string };
+
+  beforeAll(async () => {
+    account = await cliJson(['account', 'create', '--name', 'Acme'], env);
+  });
+
+  it('account create prints the new keys and account list shows the account', async () => {
+    expect(account.accountId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(account.accessKey).toMatch(/\S{8,}/);
+    expect(account.secretKey).toMatch(/\S{8,}/);
+    expect(account.apiKey).toMatch(/\S{8,}/);
+    expect(fs.existsSync(db)).toBe(true);
+    const list = await cliJson(['account', 'list'], env);
+    expect(list.map((a: { name: string }) => a.name)).toContain('Acme');
+  });
+
+  it('migrate applies migrations and says so', async () => {
+    const r = await runCli(['migrate', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('migrations applied (sqlite)');
+  });
+
+  it('keys create, list, set-limit and revoke', async () => {
+    const made = await cliJson(['keys', 'create', '--account', account.accountId], env);
+    expect(made.accessKey).not.toBe(account.accessKey);
+    const api = await cliJson(['keys', 'create', '--account', account.accountId, '--kind', 'api'], env);
+    expect(api.apiKey).toMatch(/\S{8,}/);
+
+    const limit = await runCli(['keys', 'set-limit', '--account', account.accountId, made.accessKey, '7/5s'], env);
+    expect(limit.code, limit.stderr).toBe(0);
+    const badLimit = await runCli(['keys', 'set-limit', '--account', account.accountId, made.accessKey, 'fast'], env);
+    expect(badLimit.code).not.toBe(0);
+
+    const revoke = await runCli(['keys', 'revoke', '--account', account.accountId, made.accessKey], env);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    const again = await runCli(['keys', 'revoke', '--account', account.accountId, made.accessKey], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('No active key');
+
+    const list = await cliJson(['keys', 'list', '--account', account.accountId], env);
+    const mine = list.find((k: { key: string }) => k.key === made.accessKey);
+    expect(mine).toMatchObject({ kind: 'access', rateLimit: '7/5s', revoked: true });
+    expect(list.filter((k: { kind: string }) => k.kind === 'api')).toHaveLength(2);
+    // Secrets are never listed.
+    expect(JSON.stringify(list)).not.toContain(made.secretKey);
+    expect(JSON.stringify(list)).not.toContain(account.secretKey);
+  });
+
+  it('commands on an unknown account fail with a message', async () => {
+    const r = await runCli(['keys', 'create', '--account', 'no-such-account'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('No account with id no-such-account');
+  });
+
+  it('activity-types create takes one CreateType body or an array, and list shows them', async () => {
+    const one = path.join(dir, 'one.json');
+    fs.writeFileSync(one, JSON.stringify({ ActivityEventName: 'Demo Booked', Score: 5 }));
+    const many = path.join(dir, 'many.json');
+    fs.writeFileSync(
+      many,
+      JSON.stringify([
+        { ActivityEventName: 'Trial Started', ActivityEvent: 450, Fields: [{ SchemaName: 'mx_Custom_1', DisplayName: 'Plan', DataType: 'String' }] },
+        { ActivityEventName: 'Invoice Paid', Score: 20 },
+      ]),
+    );
+    const a = await cliJson(['activity-types', 'create', '--account', account.accountId, '--file', one], env);
+    expect(a).toEqual([{ ActivityEventName: 'Demo Booked', ActivityEvent: expect.any(Number), fields: 0 }]);
+    expect(a[0].ActivityEvent).toBeGreaterThanOrEqual(201);
+    const b = await cliJson(['activity-types', 'create', '--account', account.accountId, '--file', many], env);
+    expect(b.map((t: { ActivityEvent: number }) => t.ActivityEvent)[0]).toBe(450);
+    expect(b[0].fields).toBe(1);
+
+    const list = await cliJson(['activity-types', 'list', '--account', account.accountId], env);
+    const names = list.map((t: { ActivityEventName: string }) => t.ActivityEventName);
+    expect(names).toEqual(expect.arrayContaining(['Demo Booked', 'Trial Started', 'Invoice Paid', 'Inbound Phone Call Activity']));
+    expect(list.find((t: { ActivityEventName: string }) => t.ActivityEventName === 'Invoice Paid')).toMatchObject({ Score: 20, system: false });
+  });
+
+  it('activity-types create refuses a bad file and creates nothing from it', async () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify([{ ActivityEventName: 'Good One' }, { Score: 1 }]));
+    const r = await runCli(['activity-types', 'create', '--account', account.accountId, '--file', bad], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ActivityEventName');
+    const notJson = path.join(dir, 'not.json');
+    fs.writeFileSync(notJson, '{nope');
+    const r2 = await runCli(['activity-types', 'create', '--account', account.accountId, '--file', notJson], env);
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('Cannot read');
+    const list = await cliJson(['activity-types', 'list', '--account', account.accountId], env);
+    expect(list.map((t: { ActivityEventName: string }) => t.ActivityEventName)).not.toContain('Good One');
+  });
+});
