@@ -19,10 +19,24 @@ export const create: Handler = (s, req) => s.store.transaction((tx) => activityC
 export const createCustom: Handler = (s, req) =>
   s.store.transaction((tx) => activityCreateCustom(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
 
-function bulkRows(body: unknown): JsonObject[] {
+/**
+ * Reads every row's structure before any row is written: a malformed row (wrong JSON types) is a
+ * 400 for the whole call, as on Create; only rows the rules refuse fail one by one.
+ */
+function bulkRows(body: unknown, refKey: string): JsonObject[] {
   const rows = asArray(body);
   if (rows.length > BULK_MAX_ROWS) throw mx.invalidInput(`At most ${BULK_MAX_ROWS} activities can be posted in one call; got ${rows.length}.`);
-  return rows.map((r, i) => asObject(r, `row ${i + 1}`));
+  return rows.map((r, i) => {
+    const o = asObject(r, `row ${i + 1}`);
+    try {
+      text(o, refKey);
+      activityInput(o, null);
+    } catch (e) {
+      if (isMxError(e) && e.status === 400) throw mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`);
+      throw e;
+    }
+    return o;
+  });
 }
 
 /** Each row is its own transaction: a bad row fails alone and says why. */
@@ -44,7 +58,7 @@ async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObje
 }
 
 export const bulkByLeadId: Handler = (s, req) =>
-  bulk(s, req.principal.accountId, bulkRows(req.body), async (_tx, o) => {
+  bulk(s, req.principal.accountId, bulkRows(req.body, 'RelatedProspectId'), async (_tx, o) => {
     const id = text(o, 'RelatedProspectId');
     if (!id) throw mx.mandatoryMissing("'RelatedProspectId' is mandatory");
     return id;
@@ -54,7 +68,7 @@ export const bulkByLeadField: Handler = (s, req) => {
   const searchBy = query(req).searchby;
   if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
   const accountId = req.principal.accountId;
-  return bulk(s, accountId, bulkRows(req.body), async (tx, o) => {
+  return bulk(s, accountId, bulkRows(req.body, 'SearchByValue'), async (tx, o) => {
     const value = text(o, 'SearchByValue');
     if (!value) throw mx.mandatoryMissing("'SearchByValue' is mandatory");
     const lead = await findLead(tx, accountId, searchBy, value);
