@@ -95,11 +95,14 @@ export function serve(args: string[], env: Record<string, string> = {}): Promise
     const timer = setTimeout(() => reject(new Error(`serve did not start in 20 s.\nstdout: ${out}\nstderr: ${err}`)), 20_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      for (const line of out.split('\n')) {
+      if (served.url) return;
+      // Complete lines only: a chunk may end mid-line.
+      for (const line of out.split('\n').slice(0, -1)) {
         if (!line.includes('leadtrail listening')) continue;
         clearTimeout(timer);
         served.url = (JSON.parse(line) as { url: string }).url;
-        resolve(served);
+        // The key announcement goes to stderr before the listen line; let that pipe catch up.
+        setTimeout(() => resolve(served), 100);
         return;
       }
     });
