@@ -1,0 +1,185 @@
+/** `/v2/LeadManagement.svc/…`: lead reads, metadata, Lead.Create, Lead.Update and Lead.Capture. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LM, PA, createLead, createType, expectMx, expectNoChange, expectOk, getLead, leadByEmail } from '../helpers/lsq.js';
+import { started, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+let ada: string;
+
+const list = (o: Record<string, string>) => Object.entries(o).map(([Attribute, Value]) => ({ Attribute, Value }));
+
+beforeAll(async () => {
+  s = await started();
+  ada = await createLead(s, { FirstName: 'Ada', LastName: 'Lovelace', EmailAddress: 'ada@example.com', Phone: '+91-9988776655', Mobile: '9123400000', Company: 'Engines' });
+});
+
+describe('lead reads', () => {
+  it('Leads.GetById answers one lead with every value a string or null', async () => {
+    const r = expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${ada}`));
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ ProspectID: ada, FirstName: 'Ada', EmailAddress: 'ada@example.com', Phone: '+91-9988776655', Score: '0', EngagementScore: '0', DoNotEmail: '0' });
+    expect(r[0].ProspectAutoId).toMatch(/^\d+$/);
+    expect(r[0].CreatedOn).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
+    for (const v of Object.values(r[0])) expect(v === null || typeof v === 'string').toBe(true);
+  });
+
+  it('Leads.GetById of an unknown id is 200 [] (checklist 24); no id is MXMandatoryAttributeMissingException', async () => {
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetById?id=00000000-0000-0000-0000-000000000000`))).toEqual([]);
+    expectMx(await s.call('GET', `${LM}/Leads.GetById`), 500, 'MXMandatoryAttributeMissingException', /id/);
+  });
+
+  it('Leads.GetByEmailaddress matches case-insensitively, under either spelling of the path', async () => {
+    for (const path of ['Leads.GetByEmailaddress', 'Leads.GetByEmailAddress']) {
+      const r = expectOk(await s.call('GET', `${LM}/${path}?emailaddress=ADA%40Example.com`));
+      expect(r.map((l: any) => l.ProspectID)).toEqual([ada]);
+    }
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=nobody@example.com`))).toEqual([]);
+    expectMx(await s.call('GET', `${LM}/Leads.GetByEmailaddress`), 500, 'MXMandatoryAttributeMissingException', /emailaddress/);
+  });
+
+  it('RetrieveLeadByPhoneNumber matches Phone or Mobile, with or without the country code', async () => {
+    for (const phone of ['9988776655', '919988776655', '%2B91-9988776655', '9123400000']) {
+      const r = expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=${phone}`));
+      expect(r.map((l: any) => l.ProspectID), phone).toEqual([ada]);
+    }
+    expect(expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=1112223334`))).toEqual([]);
+    expectMx(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber`), 500, 'MXMandatoryAttributeMissingException', /phone/);
+  });
+
+  it('RetrieveLeadByPhoneNumber with several matches answers the lead with the most recent activity', async () => {
+    const older = await createLead(s, { FirstName: 'Older', Phone: '9700000001' });
+    const newer = await createLead(s, { FirstName: 'Newer', Mobile: '9700000001' });
+    const code = await createType(s);
+    const post = (id: string, at: string) => s.call('POST', `${PA}/Create`, { RelatedProspectId: id, ActivityEvent: code, ActivityDateTime: at });
+    expectOk(await post(older, '2024-02-02 00:00:00'));
+    expectOk(await post(newer, '2024-01-01 00:00:00'));
+    expect(expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=9700000001`))[0].ProspectID).toBe(older);
+  });
+
+  it('LeadsMetaData.Get lists the lead fields (checklist 27), filtered by schemaName, with options unless excluded', async () => {
+    const all = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get`));
+    const names = all.map((f: any) => f.SchemaName);
+    expect(names).toEqual(expect.arrayContaining(['EmailAddress', 'Phone', 'FirstName', 'Mobile']));
+    expect(all.find((f: any) => f.SchemaName === 'EmailAddress')).toMatchObject({ DisplayName: expect.any(String), DataType: expect.any(String), IsMandatory: false, IsUnique: true });
+    expect(all.find((f: any) => f.SchemaName === 'FirstName').MaxLength).toBe('200');
+    const one = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=phone`));
+    expect(one.map((f: any) => f.SchemaName)).toEqual(['Phone']);
+    await createLead(s, { FirstName: 'Meta', mx_Shoe_Size: '44' });
+    expect(expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=mx_Shoe_Size`))).toMatchObject([{ SchemaName: 'mx_Shoe_Size', IsCustom: true }]);
+  });
+});
+
+describe('Lead.Create', () => {
+  it('creates from an attribute list (or one wrapped in LeadDetails) and answers Message.Id', async () => {
+    const r = expectOk(await s.call('POST', `${LM}/Lead.Create`, list({ EmailAddress: 'new@example.com', FirstName: 'New', LastName: 'Lead', Phone: '8000000001', mx_City: 'Pune' })));
+    expect(r).toMatchObject({ Status: 'Success', Message: { Id: expect.any(String) } });
+    expect(await getLead(s, r.Message.Id)).toMatchObject({ EmailAddress: 'new@example.com', mx_City: 'Pune' });
+    const wrapped = expectOk(await s.call('POST', `${LM}/Lead.Create`, { LeadDetails: list({ FirstName: 'Wrapped' }) }));
+    expect(await getLead(s, wrapped.Message.Id)).toMatchObject({ FirstName: 'Wrapped' });
+  });
+
+  it('twice with the same EmailAddress: the second is MXDuplicateEntryException (checklist 26)', async () => {
+    await expectNoChange(s, [ada], async () => {
+      expectMx(await s.call('POST', `${LM}/Lead.Create`, list({ EmailAddress: 'Ada@Example.com' })), 500, 'MXDuplicateEntryException', 'A Lead with same Email already exists.');
+      expectMx(await s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'X', Phone: '9988776655' })), 500, 'MXDuplicateEntryException', 'A Lead with same Phone Number already exists.');
+    });
+  });
+
+  const refused: [string, Record<string, string>, number, string, RegExp][] = [
+    ['no name, email or phone', { Company: 'Nameless' }, 500, 'MXMandatoryAttributeMissingException', /FirstName/],
+    ['an unknown attribute', { FirstName: 'X', Shoesize: '1' }, 500, 'MXUnknownAttributeException', /Shoesize/],
+    ['a read-only attribute', { FirstName: 'X', ProspectAutoId: '5' }, 500, 'MXInvalidInputException', /ProspectAutoId/],
+    ['a value too long', { FirstName: 'x'.repeat(201) }, 500, 'MXInvalidInputException', /FirstName.*200/],
+    ['an email that is not one', { EmailAddress: 'nope' }, 500, 'MXInvalidInputException', /EmailAddress/],
+    ['a number field with text', { FirstName: 'X', Revenue: 'lots' }, 500, 'MXInvalidInputException', /Revenue/],
+  ];
+  for (const [what, attrs, status, type, message] of refused) {
+    it(`refuses ${what} and creates nothing`, async () => {
+      await expectNoChange(s, [], async () => {
+        expectMx(await s.call('POST', `${LM}/Lead.Create`, list(attrs)), status, type, message);
+      });
+    });
+  }
+
+  it('wrong structure is 400', async () => {
+    await expectNoChange(s, [], async () => {
+      expectMx(await s.call('POST', `${LM}/Lead.Create`, { EmailAddress: 'x@example.com' }), 400, 'MXInvalidInputException');
+      expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: ['a'] }]), 400, 'MXInvalidInputException', /Value/);
+      expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Value: 'a' }]), 400, 'MXInvalidInputException', /Attribute/);
+    });
+  });
+});
+
+describe('Lead.Update', () => {
+  it('updates the lead and answers AffectedRows 1', async () => {
+    const id = await createLead(s, { FirstName: 'Up', EmailAddress: 'up@example.com' });
+    const r = expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ LastName: 'Dated', mx_City: 'Delhi' })));
+    expect(r).toEqual({ Status: 'Success', Message: { AffectedRows: 1 } });
+    expect(await getLead(s, id)).toMatchObject({ FirstName: 'Up', LastName: 'Dated', mx_City: 'Delhi' });
+  });
+
+  it("without leadId is MXMandatoryAttributeMissingException \"'leadId' is mandatory for updating lead\"", async () => {
+    expectMx(await s.call('POST', `${LM}/Lead.Update`, list({ FirstName: 'X' })), 500, 'MXMandatoryAttributeMissingException', "'leadId' is mandatory for updating lead");
+  });
+
+  it('an unknown lead is MXInvalidEntityException', async () => {
+    expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=00000000-0000-0000-0000-0000000000ff`, list({ FirstName: 'X' })), 500, 'MXInvalidEntityException', /Lead does not exist/);
+  });
+
+  it('a duplicate or invalid value changes nothing', async () => {
+    const id = await createLead(s, { FirstName: 'Keep', EmailAddress: 'keep-up@example.com' });
+    await expectNoChange(s, [id, ada], async () => {
+      expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ FirstName: 'Changed', EmailAddress: 'ada@example.com' })), 500, 'MXDuplicateEntryException', /Email/);
+      expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ FirstName: 'Changed', Revenue: 'x' })), 500, 'MXInvalidInputException', /Revenue/);
+      expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, { FirstName: 'Changed' }), 400, 'MXInvalidInputException');
+    });
+  });
+});
+
+describe('Lead.Capture', () => {
+  const capture = (attrs: Record<string, string>, query = '') => s.call('POST', `${LM}/Lead.Capture${query}`, list(attrs));
+
+  it('creates a lead when nothing matches, then updates it by email, phone or ProspectID', async () => {
+    const made = expectOk(await capture({ EmailAddress: 'cap@example.com', FirstName: 'Cap', Phone: '8100000001' }));
+    expect(made.Message).toMatchObject({ Id: expect.any(String), IsCreated: true });
+    const id = made.Message.Id;
+    expect(expectOk(await capture({ EmailAddress: 'CAP@example.com', LastName: 'ByEmail' })).Message).toMatchObject({ Id: id, IsCreated: false });
+    expect(expectOk(await capture({ Phone: '+91 8100000001', Company: 'ByPhone' })).Message.Id).toBe(id);
+    expect(expectOk(await capture({ ProspectID: id, JobTitle: 'ById' })).Message.Id).toBe(id);
+    expect(await getLead(s, id)).toMatchObject({ FirstName: 'Cap', LastName: 'ByEmail', Company: 'ByPhone', JobTitle: 'ById' });
+  });
+
+  it('a ProspectID whose lead has another email captures a new lead', async () => {
+    const r = expectOk(await capture({ ProspectID: ada, EmailAddress: 'someone-else@example.com' }));
+    expect(r.Message.IsCreated).toBe(true);
+    expect(r.Message.Id).not.toBe(ada);
+  });
+
+  it('SearchBy picks the lookup field', async () => {
+    const id = await createLead(s, { FirstName: 'Mob', Mobile: '9555500000' });
+    expect(expectOk(await capture({ Mobile: '9555500000', LastName: 'Found', SearchBy: 'Mobile' })).Message.Id).toBe(id);
+  });
+
+  it('LeadUpdateBehavior: DoNotUpdate, UpdateOnlyEmptyFields, DoNotUpdateUniqueFields (lowercase query names as in the docs)', async () => {
+    const id = await createLead(s, { FirstName: 'Beh', EmailAddress: 'beh@example.com', Phone: '8200000001' });
+    expectOk(await capture({ EmailAddress: 'beh@example.com', FirstName: 'No' }, '?leadupdatebehavior=DoNotUpdate'));
+    expect(await getLead(s, id)).toMatchObject({ FirstName: 'Beh' });
+    expectOk(await capture({ EmailAddress: 'beh@example.com', FirstName: 'No', LastName: 'Filled' }, '?LeadUpdateBehavior=updateonlyemptyfields'));
+    expect(await getLead(s, id)).toMatchObject({ FirstName: 'Beh', LastName: 'Filled' });
+    expectOk(await capture({ EmailAddress: 'beh@example.com', Phone: '8200000002', FirstName: 'Yes' }, '?LeadUpdateBehavior=DoNotUpdateUniqueFields'));
+    expect(await getLead(s, id)).toMatchObject({ FirstName: 'Yes', Phone: '8200000001' });
+  });
+
+  it('an unknown LeadUpdateBehavior, a bad value or a duplicate changes nothing', async () => {
+    const other = await createLead(s, { FirstName: 'Other', Phone: '8300000001' });
+    await expectNoChange(s, [ada, other], async () => {
+      expectMx(await capture({ EmailAddress: 'ada@example.com', FirstName: 'X' }, '?LeadUpdateBehavior=Sometimes'), 500, 'MXInvalidInputException', /LeadUpdateBehavior/);
+      expectMx(await capture({ EmailAddress: 'ada@example.com', FirstName: 'x'.repeat(300) }), 500, 'MXInvalidInputException', /FirstName/);
+      // Matched by email, then the new Phone belongs to another lead.
+      expectMx(await capture({ EmailAddress: 'ada@example.com', Phone: '8300000001' }), 500, 'MXDuplicateEntryException', /Phone/);
+      expectMx(await capture({ EmailAddress: 'fresh@example.com', FirstName: 'F', Revenue: 'lots' }), 500, 'MXInvalidInputException', /Revenue/);
+      expectMx(await s.call('POST', `${LM}/Lead.Capture`, { EmailAddress: 'x@example.com' }), 400, 'MXInvalidInputException');
+    });
+    expect(await leadByEmail(s, 'fresh@example.com')).toBeNull();
+  });
+});
