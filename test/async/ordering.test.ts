@@ -1,0 +1,68 @@
+/**
+ * Per-lead order: requests for one lead are applied in the order they were accepted, even when an
+ * early one hits system errors and waits for its retries; other leads' requests do not wait for it.
+ */
+import { describe, expect, it } from 'vitest';
+import { started } from '../helpers/server.js';
+import { accept, accountIdOf, createType, settled, stored } from './helpers.js';
+
+const LEADS = ['slow@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];
+const PER_LEAD = 15;
+
+describe('per-lead ordering', () => {
+  it('applies each lead\'s requests in acceptance order while the first one of a lead is retried', async () => {
+    // First retry 150 ms out, second 600 ms: plenty of time for later requests to jump the queue if they could.
+    const s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_RETRY_SCALE: '0.005', LEADTRAIL_WORKER_CONCURRENCY: '8' });
+    const code = await createType(s, 'Ordered');
+    const f = await s.call('POST', '/_leadtrail/faults', { operation: 'activity.create', times: 2, match: 'slow@example.com', message: 'database is locked' });
+    expect(f.status, f.text).toBe(200);
+
+    // Interleaved leads, sent 8 at a time: acceptance order is the stored seq, not the send order.
+    const sends: { lead: string; n: number }[] = [];
+    for (let n = 0; n < PER_LEAD; n++) for (const lead of LEADS) sends.push({ lead, n });
+    const ids: string[] = [];
+    for (let i = 0; i < sends.length; i += 8) {
+      const group = sends.slice(i, i + 8);
+      // Half by EmailAddress on Create, half by SearchBy on CreateCustom: both name the lead the same way.
+      ids.push(
+        ...(await Promise.all(
+          group.map(({ lead, n }) =>
+            n % 2 === 0
+              ? accept(s.url, '/activity/create', { EmailAddress: lead, ActivityEvent: code, ActivityNote: `${lead}#${n}` })
+              : accept(s.url, '/activity/createcustom', {
+                  LeadDetails: [{ Attribute: 'EmailAddress', Value: lead }, { Attribute: 'SearchBy', Value: 'EmailAddress' }],
+                  Activity: { ActivityEvent: code, ActivityNote: `${lead}#${n}` },
+                }),
+          ),
+        )),
+      );
+    }
+    for (const id of ids) expect((await settled(s.url, id)).TaskStatus.Status).toBe('Success');
+
+    const accountId = await accountIdOf(s);
+    const reqs = await Promise.all(ids.map((id) => stored(s, id)));
+    const byId = new Map(reqs.map((r) => [r!.id, r!]));
+    let retried = 0;
+    for (const lead of LEADS) {
+      const leadReqs = reqs.filter((r) => r!.body.includes(lead)).map((r) => r!);
+      expect(leadReqs).toHaveLength(PER_LEAD);
+      const leadId = JSON.parse(leadReqs[0].message!).Message.RelatedId as string;
+      const { activities } = await s.services.store.activities.listForLead(accountId, { leadId, offset: 0, limit: 1000 });
+      // Applied order (activity seq) must be acceptance order (request seq).
+      const applied = activities.sort((a, b) => a.seq - b.seq).map((a) => byId.get(a.requestId!)!.seq);
+      expect(applied).toHaveLength(PER_LEAD);
+      expect(applied).toEqual([...applied].sort((a, b) => a - b));
+      expect(applied).toEqual(leadReqs.map((r) => r.seq).sort((a, b) => a - b));
+      retried += leadReqs.filter((r) => r.attempts > 0).length;
+    }
+    // The slow lead's first request was the one retried, twice; nothing else was.
+    const slow = reqs.filter((r) => r!.body.includes('slow@')).map((r) => r!).sort((a, b) => a.seq - b.seq);
+    expect(slow[0].attempts).toBe(2);
+    expect(retried).toBe(1);
+    // The other leads did not wait for it: some of their requests finished before it did.
+    const others = reqs.filter((r) => !r!.body.includes('slow@')).map((r) => r!);
+    expect(others.some((r) => r.finishedAt! < slow[0].finishedAt!)).toBe(true);
+    // And every later request of the slow lead finished after it.
+    for (const r of slow.slice(1)) expect(r.finishedAt!).toBeGreaterThanOrEqual(slow[0].finishedAt!);
+  });
+});
