@@ -147,3 +147,30 @@ export async function defineLeadField(s: TestServer, accountId: string, def: Par
     ...def,
   });
 }
+
+/**
+ * The check every sync endpoint must pass: without keys, with a wrong secret, with an unknown
+ * access key, or with only one of the two, in the query or in x-LSQ-* headers, the answer is 401
+ * with the error envelope, and nothing is written.
+ */
+export async function expectKeysRequired(s: TestServer, ep: { method: string; path: string; body?: unknown }, good: { accessKey: string; secretKey: string }): Promise<void> {
+  const tries: CallInit[] = [
+    { noAuth: true },
+    { keys: { accessKey: good.accessKey, secretKey: `${good.secretKey}x` } },
+    { keys: { accessKey: `${good.accessKey}x`, secretKey: good.secretKey } },
+    { keys: { accessKey: good.accessKey, secretKey: '' } },
+    { noAuth: true, headers: { 'x-LSQ-AccessKey': good.accessKey } },
+    { noAuth: true, headers: { 'x-LSQ-AccessKey': good.accessKey, 'x-LSQ-SecretKey': 'wrong' } },
+    { noAuth: true, headers: { 'x-LSQ-AccessKey': 'nobody', 'x-LSQ-SecretKey': good.secretKey } },
+  ];
+  const accountId = await accountIdOf(s, { keys: good });
+  const before = await counts(s, accountId);
+  const typesBefore = (await s.services.store.activityTypes.list(accountId)).length;
+  for (const init of tries) {
+    const r = await s.call(ep.method, ep.path, ep.body, init);
+    expect(r.status, `${ep.method} ${ep.path} with ${JSON.stringify(init)}: ${r.text}`).toBe(401);
+    expect(r.body).toMatchObject({ Status: 'Error', ExceptionType: 'MXUnAuthorizedAccessException', ExceptionMessage: expect.stringMatching(/accessKey or secretKey/) });
+  }
+  expect(await counts(s, accountId)).toEqual(before);
+  expect((await s.services.store.activityTypes.list(accountId)).length).toBe(typesBefore);
+}
