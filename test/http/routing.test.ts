@@ -1,0 +1,114 @@
+/** Transport: 404, 405, 413, malformed bodies, and paths / query names in any case. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LM, PA, accountIdOf, counts, createLead, createType, expectMx, expectOk } from '../helpers/lsq.js';
+import { started, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+let lead: string;
+let code: number;
+
+beforeAll(async () => {
+  s = await started({ LEADTRAIL_BODY_LIMIT: '4kb' });
+  lead = await createLead(s, { FirstName: 'Route', EmailAddress: 'route@example.com' });
+  code = await createType(s);
+});
+
+describe('unknown paths and methods', () => {
+  it('GET /v2/ProspectActivity.svc/NoSuchOp is 404 with the envelope (checklist 11)', async () => {
+    const msg = expectMx(await s.call('GET', `${PA}/NoSuchOp`), 404, 'MXAPINotFoundException', /API signature/);
+    expect(msg).toContain('/v2/ProspectActivity.svc/NoSuchOp');
+    expect(msg).not.toMatch(/secret/i);
+    expectMx(await s.call('POST', '/v2/NoSuch.svc/Create', {}), 404, 'MXAPINotFoundException');
+    expectMx(await s.call('GET', '/'), 404, 'MXAPINotFoundException');
+  });
+
+  it('an unknown path is 404 even without keys', async () => {
+    expectMx(await s.call('GET', `${LM}/Leads.GetEverything`, undefined, { noAuth: true }), 404, 'MXAPINotFoundException');
+  });
+
+  it('GET on a POST-only operation is 405 with an Allow header (checklist 11)', async () => {
+    const r = await s.call('GET', `${PA}/Create`);
+    expectMx(r, 405, 'MXMethodNotAllowedException', /GET.*POST/);
+    expect(r.headers.get('allow')).toBe('POST');
+  });
+
+  it('POST on a GET-only operation, and PUT/DELETE anywhere, are 405', async () => {
+    expectMx(await s.call('POST', `${LM}/Leads.GetById?id=${lead}`, {}), 405, 'MXMethodNotAllowedException');
+    expectMx(await s.call('PUT', `${PA}/Create`, {}), 405, 'MXMethodNotAllowedException');
+    expectMx(await s.call('DELETE', `${LM}/Leads.GetById?id=${lead}`), 405, 'MXMethodNotAllowedException');
+  });
+
+  it('405 is decided on the path in any case', async () => {
+    expect((await s.call('GET', '/v2/prospectactivity.svc/CREATE')).status).toBe(405);
+  });
+});
+
+describe('bodies', () => {
+  it('a body over LEADTRAIL_BODY_LIMIT is 413 with the envelope and writes nothing', async () => {
+    const accountId = await accountIdOf(s);
+    const before = await counts(s, accountId);
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'x'.repeat(5000) });
+    expectMx(r, 413, 'MXRequestTooLargeException', /4096 bytes/);
+    expect(await counts(s, accountId)).toEqual(before);
+  });
+
+  it('a body just under the limit is accepted', async () => {
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'x'.repeat(3500) }));
+  });
+
+  it('malformed JSON is 400 with a Newtonsoft-like message, on every POST endpoint', async () => {
+    for (const path of [`${PA}/Create`, `${PA}/CreateCustom`, `${PA}/Bulk/CustomActivity/Add/ByLeadId`, `${PA}/CreateType`, `${PA}/Retrieve?leadId=${lead}`, `${LM}/Lead.Create`, `${LM}/Lead.Update?leadId=${lead}`, `${LM}/Lead.Capture`]) {
+      const r = await s.call('POST', path, undefined, { raw: '{not json' });
+      expectMx(r, 400, 'MXInvalidJsonException', /Unexpected character encountered while parsing value/);
+    }
+  });
+
+  it('the body is read as JSON whatever the Content-Type says', async () => {
+    const body = JSON.stringify({ RelatedProspectId: lead, ActivityEvent: code });
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8']) {
+      const r = await s.call('POST', `${PA}/Create`, undefined, { raw: body, headers: { 'content-type': ct } });
+      expect(r.status, `${ct}: ${r.text}`).toBe(200);
+    }
+  });
+
+  it('an empty body on an operation that needs one is 400', async () => {
+    expectMx(await s.call('POST', `${PA}/Create`, undefined, { raw: '' }), 400, 'MXInvalidInputException', /JSON object/);
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, undefined, { raw: '   ' }), 400, 'MXInvalidInputException', /JSON array/);
+  });
+
+  it('JSON of the wrong shape (null, a string, a number) is 400', async () => {
+    for (const raw of ['null', '"text"', '42', 'true']) {
+      expectMx(await s.call('POST', `${PA}/Create`, undefined, { raw }), 400, 'MXInvalidInputException');
+    }
+  });
+
+  it('property names match in any case', async () => {
+    const r = await s.call('POST', `${PA}/Create`, { relatedprospectid: lead, ACTIVITYEVENT: code, activityNote: 'lower', fields: [] });
+    const id = expectOk(r).Message.Id;
+    expect(expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${id}`)).ActivityNote).toBe('lower');
+  });
+});
+
+describe('paths and query names in odd case', () => {
+  it('paths match case-insensitively, with a trailing or doubled slash', async () => {
+    for (const path of [`/V2/LEADMANAGEMENT.SVC/LEADS.GETBYID?id=${lead}`, `/v2/leadmanagement.svc/leads.getbyid/?id=${lead}`, `/v2//LeadManagement.svc/Leads.GetById?id=${lead}`]) {
+      const r = await s.call('GET', path);
+      expect(r.status, `${path}: ${r.text}`).toBe(200);
+      expect(r.body[0].ProspectID).toBe(lead);
+    }
+  });
+
+  it('query names match case-insensitively on every read', async () => {
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetById?ID=${lead}`))).toHaveLength(1);
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?EmailAddress=route@example.com`))).toHaveLength(1);
+    expect(expectOk(await s.call('POST', `${PA}/Retrieve?LeadID=${lead}`, {})).RecordCount).toBeGreaterThan(0);
+    expect(expectOk(await s.call('GET', `${PA}/CustomActivity/GetActivitySetting?CODE=${code}`)).ID).toBe(code);
+    const act = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code })).Message.Id;
+    expect(expectOk(await s.call('GET', `${PA}/GetActivityDetails?ActivityID=${act}`)).ID).toBe(act);
+    expectOk(await s.call('POST', `${LM}/Lead.Update?LEADID=${lead}`, [{ Attribute: 'LastName', Value: 'Q' }]));
+  });
+
+  it('the first of a repeated query name wins', async () => {
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${lead}&Id=nothing`))).toHaveLength(1);
+  });
+});
