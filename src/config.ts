@@ -21,6 +21,7 @@ export interface Config {
   dbPath: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  redisPrefix: string;
   role: Role;
   worker: boolean;
   rateLimit: RateLimitSpec;
@@ -123,6 +124,7 @@ export const OPTIONS = [
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set.', parse: text }),
   opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
   opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
+  opt({ key: 'redisPrefix', env: 'LEADTRAIL_REDIS_PREFIX', flag: '--redis-prefix', default: 'leadtrail', description: 'Prefix of the rate-limit keys in Redis; give each deployment that shares one Redis its own.', parse: text }),
   opt({ key: 'role', env: 'LEADTRAIL_ROLE', flag: '--role', default: 'all', description: '`api` (HTTP only), `worker` (async processing only) or `all`.', parse: role }),
   opt({ key: 'worker', env: 'LEADTRAIL_WORKER', flag: '--worker', default: 'true', description: 'Run the async worker in this process (`--no-worker` turns it off).', parse: bool }),
   opt({ key: 'rateLimit', env: 'LEADTRAIL_RATE_LIMIT', flag: '--rate-limit', default: '25/5s', description: 'Sync API limit per access key, e.g. `25/5s`, `100/1m`; `0` turns it off. A key may carry its own limit.', parse: parseRateLimit }),

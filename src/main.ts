@@ -34,15 +34,18 @@ export interface StartOptions {
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
-  if (!config.redisUrl) return memoryLimiter();
+  // A worker-only process serves no rate-limited route, so it needs no Redis.
+  if (!config.redisUrl || config.role === 'worker') return memoryLimiter();
   const { redisLimiter } = await import('./ratelimit/redis.js');
+  const limiter = await redisLimiter(config.redisUrl, config.redisPrefix, log);
   log.info('sync rate limit shared through Redis');
-  return redisLimiter(config.redisUrl);
+  return limiter;
 }
 
 /** Creates the first account on an empty database and prints its keys once. */
 async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => void): Promise<void> {
-  const made = await store.transaction(async (tx) => {
+  // Several processes may start together on an empty PostgreSQL: only the first creates the account.
+  const made = await store.exclusive(async (tx) => {
     if ((await tx.accounts.count()) > 0) return null;
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
   });
@@ -75,12 +78,18 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     await store.close();
     throw e;
   }
-  const limiter = await makeLimiter(config, log);
+  const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };
 
-  const apps: FastifyInstance[] = [buildApp(services)];
+  // A worker-only process still answers GET /health on PORT (orchestrators probe every process),
+  // and nothing else: the API belongs to the api processes.
+  const onlyHealth = { routes: (r: { path: string }) => r.path.toLowerCase() === '/health' };
+  const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : {})];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
   const url = await apps[0].listen({ port: config.port, host: config.host });
   const asyncUrl = apps[1] ? await apps[1].listen({ port: config.asyncPort!, host: config.host }) : null;

@@ -8,7 +8,7 @@ import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook } from './auth.js';
 import { sendError } from './envelope.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
 
@@ -24,7 +24,12 @@ function parseQuery(qs: string): Record<string, string> {
 
 const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').replace(/\/{2,}/g, '/').toLowerCase();
 
-export function buildApp(s: Services): FastifyInstance {
+export interface AppOptions {
+  /** Which routes to serve (all by default); a worker-only process serves just `/health`. */
+  routes?: (r: Route) => boolean;
+}
+
+export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: s.config.bodyLimitBytes,
@@ -49,7 +54,7 @@ export function buildApp(s: Services): FastifyInstance {
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 
   const methodsByPath = new Map<string, string[]>();
-  for (const r of ROUTES) {
+  for (const r of ROUTES.filter(opts.routes ?? (() => true))) {
     if (r.when && !r.when(s.config)) continue;
     const key = r.path.toLowerCase();
     methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), r.method]);

@@ -83,11 +83,18 @@ export function createWorker(d: WorkerDeps): Worker {
   }
 
   // Runs at start (lastHousekeeping = 0) and then every `housekeepingSeconds`.
+  // Expired leases are also looked for once per lease period, so a dead worker's requests wait at
+  // most about two lease periods before another worker takes them over.
+  const leaseCheckMs = Math.min(d.config.housekeepingSeconds, d.config.leaseSeconds) * 1000;
+  let lastLeaseCheck = 0;
   async function housekeeping(now: number): Promise<void> {
+    if (now - lastLeaseCheck >= leaseCheckMs) {
+      lastLeaseCheck = now;
+      const released = await d.store.requests.releaseExpired(now);
+      if (released > 0) log.warn({ released }, 'took over requests whose worker lease expired');
+    }
     if (now - lastHousekeeping < d.config.housekeepingSeconds * 1000) return;
     lastHousekeeping = now;
-    const released = await d.store.requests.releaseExpired(now);
-    if (released > 0) log.warn({ released }, 'took over requests whose worker lease expired');
     const purged = await d.store.requests.purgeFinished(now - d.config.retentionDays * 86_400_000);
     if (purged > 0) log.info({ purged }, 'purged finished requests past retention');
   }

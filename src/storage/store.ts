@@ -142,6 +142,12 @@ export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction: all of its writes commit together or none do. */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but holding a lock shared by every process on this database for the whole
+   * transaction (a PostgreSQL advisory lock; SQLite's write lock already is one). For steps that
+   * must happen once, such as creating the first account when several processes start together.
+   */
+  exclusive<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;

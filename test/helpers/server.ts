@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
+import { freshSchema, schemaUrl, testSchemas } from './pg.js';
 
 export const KEYS = { accessKey: 'test-access', secretKey: 'test-secret', apiKey: 'test-api-key' } as const;
 
@@ -59,20 +60,37 @@ export async function request(base: string, method: string, pathAndQuery: string
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
+/**
+ * Where a test server keeps its data. LEADTRAIL_TEST_STORE=postgres (the second vitest project) puts
+ * each server on a fresh PostgreSQL schema, named in `dbPath` as `pg:<schema>`; passing that back as
+ * LEADTRAIL_DB reopens the same schema (restart tests). Schemas are dropped at the end of the file
+ * (test/helpers/pg-cleanup.ts).
+ */
+function storeEnv(overrides: Partial<Record<string, string>>): { dbPath: string; env: Record<string, string> } {
+  if (process.env.LEADTRAIL_TEST_STORE !== 'postgres' || overrides.DATABASE_URL) {
+    const dbPath = path.join(tempDir(), 'leadtrail.db');
+    return { dbPath, env: { LEADTRAIL_DB: dbPath } };
+  }
+  const reuse = overrides.LEADTRAIL_DB?.startsWith('pg:') ? overrides.LEADTRAIL_DB.slice(3) : null;
+  const schema = reuse ?? freshSchema().name;
+  testSchemas.add(schema);
+  return { dbPath: `pg:${schema}`, env: { DATABASE_URL: schemaUrl(schema), LEADTRAIL_PG_POOL: '4' } };
+}
+
 export async function startServer(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
-  const dir = tempDir();
-  const dbPath = path.join(dir, 'leadtrail.db');
+  const { dbPath, env: storage } = storeEnv(overrides);
+  const { LEADTRAIL_DB: _ignored, ...rest } = overrides;
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
-    LEADTRAIL_DB: dbPath,
+    ...storage,
     LEADTRAIL_ACCESS_KEY: KEYS.accessKey,
     LEADTRAIL_SECRET_KEY: KEYS.secretKey,
     LEADTRAIL_API_KEY: KEYS.apiKey,
     LEADTRAIL_RATE_LIMIT: '0',
     LEADTRAIL_LOG_LEVEL: 'silent',
     LEADTRAIL_POLL_MS: '20',
-    ...(overrides as Record<string, string>),
+    ...((dbPath.startsWith('pg:') ? rest : overrides) as Record<string, string>),
   };
   const config: Readonly<Config> = loadConfig(env);
   const running = await start(config, { announce: () => {} });

@@ -1,5 +1,124 @@
+/**
+ * The PostgreSQL adapter: a pg pool under Kysely, the shared queries of ../sql/, and the numbered
+ * migrations of ./migrations.ts. Many processes may open the same database at once: migrations
+ * take Kysely's advisory lock, workers claim with SKIP LOCKED.
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from '../sql/schema.js';
+import { sqlStore } from '../sql/sql-store.js';
 import type { Store } from '../store.js';
+import { postgresMigrations } from './migrations.js';
 
-export async function openPostgresStore(_url: string, _opts: { poolSize: number; statementTimeoutMs: number }): Promise<Store> {
-  throw new Error('PostgreSQL support is being built (issue 4).');
+export interface PostgresOptions {
+  poolSize: number;
+  statementTimeoutMs: number;
+}
+
+export interface PostgresTarget {
+  /** The URL pg connects with (leadtrail's own parameters removed). */
+  connectionString: string;
+  /** Schema from `?schema=`, or null for the server's default search_path. */
+  schema: string | null;
+  /** host:port, for error messages (never the password). */
+  where: string;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Thrown when the database cannot be reached or refuses us; its message is meant for the operator. */
+export class DatabaseUnreachableError extends Error {}
+
+/**
+ * Splits leadtrail's `?schema=name` off a `postgres://` URL. The schema isolates one deployment
+ * (or one test run) inside a shared database: every table, and the migration bookkeeping, lives there.
+ */
+export function parsePostgresUrl(url: string): PostgresTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database)');
+  }
+  const schema = u.searchParams.get('schema');
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`DATABASE_URL schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
+  }
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema, where: `${u.hostname || 'localhost'}:${u.port || '5432'}` };
+}
+
+// BIGINT (count(*), BIGSERIAL, epoch ms) and NUMERIC come back from pg as strings by default; every
+// value we store fits a JS number (epoch ms and sequence numbers stay far below 2^53).
+const NUMERIC_OIDS = new Set([20, 1700]);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    NUMERIC_OIDS.has(oid) && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+function explain(e: unknown, target: PostgresTarget): Error {
+  const err = e as { code?: string; message?: string };
+  const code = err?.code ?? '';
+  const detail = err?.message ?? String(e);
+  if (NETWORK_CODES.has(code) || /timeout|terminated/i.test(detail)) {
+    return new DatabaseUnreachableError(
+      `Cannot reach PostgreSQL at ${target.where} (${code || detail}). Check that the server is running and that DATABASE_URL has the right host and port.`,
+    );
+  }
+  if (code === '28P01' || code === '28000') {
+    return new DatabaseUnreachableError(`PostgreSQL at ${target.where} refused the login (${detail}). Check the user and password in DATABASE_URL and pg_hba.conf.`);
+  }
+  if (code === '3D000') {
+    return new DatabaseUnreachableError(`PostgreSQL at ${target.where}: ${detail}. Create the database or fix its name in DATABASE_URL.`);
+  }
+  return new DatabaseUnreachableError(`PostgreSQL at ${target.where} failed at start: ${detail}`);
+}
+
+export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: target.connectionString,
+    max: opts.poolSize,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: opts.statementTimeoutMs,
+    // Set in the startup packet, so it holds on every pooled connection from its first query.
+    options: target.schema ? `-c search_path=${target.schema}` : undefined,
+    types,
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Opens the pool, checks the server answers, creates the `?schema=` if needed, and migrates. */
+export async function openPostgresStore(url: string, opts: PostgresOptions): Promise<Store> {
+  const target = parsePostgresUrl(url);
+  const pool = createPool(target, opts);
+  let schema: string;
+  try {
+    const client = await pool.connect();
+    try {
+      if (target.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
+      schema = target.schema ?? (await client.query<{ s: string }>('select current_schema() as s')).rows[0].s;
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end().catch(() => {});
+    // Two processes creating the same schema at once may race in the catalog; the loser retries nothing
+    // because the schema now exists, so only real connection problems land here.
+    if ((e as { code?: string }).code === '23505' || (e as { code?: string }).code === '42P06') return openPostgresStore(url, opts);
+    throw explain(e, target);
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const store = sqlStore(db, 'postgres', postgresMigrations, schema);
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
 }

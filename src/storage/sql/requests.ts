@@ -83,16 +83,16 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         )
         .orderBy('r.seq')
         .limit(limit);
-      if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      const claimRows = db.updateTable('async_requests').set({ status: 'running', locked_by: workerId, locked_until: lockedUntil }).where('status', '=', 'queued');
+      if (engine === 'postgres') {
+        // One statement: the row locks taken by the subquery are held until the UPDATE commits, so
+        // a concurrent claimer skips exactly the rows this one is taking.
+        const rows = await claimRows.where('seq', 'in', candidates.forUpdate().skipLocked()).returningAll().execute();
+        return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
+      }
       const seqs = (await candidates.execute()).map((r) => Number(r.seq));
       if (seqs.length === 0) return [];
-      const rows = await db
-        .updateTable('async_requests')
-        .set({ status: 'running', locked_by: workerId, locked_until: lockedUntil })
-        .where('seq', 'in', seqs)
-        .where('status', '=', 'queued')
-        .returningAll()
-        .execute();
+      const rows = await claimRows.where('seq', 'in', seqs).returningAll().execute();
       return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
     },
     async finish(id, workerId, o) {

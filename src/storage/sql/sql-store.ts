@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import type { Repos, Store } from '../store.js';
 import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
@@ -24,8 +24,10 @@ export class SchemaTooNewError extends Error {}
  * that processes starting together apply each migration once. A database that has migrations this
  * code does not know was written by a newer leadtrail: refuse it rather than guess.
  */
-export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migration>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migration>, schema?: string): Promise<void> {
+  // On PostgreSQL the bookkeeping tables' schema must be named: Kysely looks for them across every
+  // schema of the database, and would otherwise mistake another deployment's for ours.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
   const known = Object.keys(migrations).sort();
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -40,12 +42,20 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
   }
 }
 
-export function sqlStore(db: Kysely<DB>, engine: Engine, migrations: Record<string, Migration>): Store {
+export function sqlStore(db: Kysely<DB>, engine: Engine, migrations: Record<string, Migration>, schema?: string): Store {
   return {
     engine,
     ...reposFor(db, engine),
     transaction: (fn) => db.transaction().execute((trx) => fn(reposFor(trx, engine))),
-    migrate: () => migrateDb(db, migrations),
+    exclusive: (fn) =>
+      db.transaction().execute(async (trx) => {
+        if (engine === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(STARTUP_LOCK)})`.execute(trx);
+        return fn(reposFor(trx, engine));
+      }),
+    migrate: () => migrateDb(db, migrations, schema),
     close: () => db.destroy(),
   };
 }
+
+/** Arbitrary constant naming leadtrail's start-up lock (distinct from Kysely's migration lock). */
+const STARTUP_LOCK = 7_240_118_305;

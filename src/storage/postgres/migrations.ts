@@ -1,0 +1,54 @@
+/**
+ * PostgreSQL schema, numbered like ../sqlite/migrations.ts and describing the same tables. Rules:
+ * never edit a migration that has shipped; add the next number to both engines. Times are epoch
+ * milliseconds (BIGINT), JSON is TEXT, flags are 0/1 INTEGERs, so the shared queries in ../sql/
+ * run unchanged. The partial unique indexes mirror SQLite's.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+const run = (statements: string[]) => async (db: Kysely<unknown>) => {
+  for (const s of statements) await sql.raw(s).execute(db);
+};
+
+export const postgresMigrations: Record<string, Migration> = {
+  '0001_init': {
+    up: run([
+      `CREATE TABLE accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE users (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), email TEXT NOT NULL,
+        first_name TEXT NOT NULL, last_name TEXT NOT NULL, role TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE credentials (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), user_id TEXT,
+        kind TEXT NOT NULL, lookup TEXT NOT NULL, label TEXT NOT NULL, secret_hash TEXT, rate_limit TEXT,
+        created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `CREATE UNIQUE INDEX credentials_lookup ON credentials(kind, lookup)`,
+      `CREATE TABLE lead_fields (account_id TEXT NOT NULL, schema_name TEXT NOT NULL, display_name TEXT NOT NULL,
+        data_type TEXT NOT NULL, is_unique INTEGER NOT NULL, is_mandatory INTEGER NOT NULL, max_length INTEGER,
+        options TEXT, is_system INTEGER NOT NULL, PRIMARY KEY (account_id, schema_name))`,
+      `CREATE TABLE leads (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        fields TEXT NOT NULL, score BIGINT NOT NULL, engagement_score BIGINT NOT NULL, created_on BIGINT NOT NULL,
+        modified_on BIGINT NOT NULL, last_activity_id TEXT, last_activity_name TEXT, last_activity_on BIGINT)`,
+      `CREATE INDEX leads_account ON leads(account_id, seq)`,
+      `CREATE TABLE lead_keys (account_id TEXT NOT NULL, lead_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+        is_unique INTEGER NOT NULL)`,
+      `CREATE INDEX lead_keys_lookup ON lead_keys(account_id, field, value)`,
+      `CREATE INDEX lead_keys_lead ON lead_keys(account_id, lead_id)`,
+      `CREATE UNIQUE INDEX lead_keys_unique ON lead_keys(account_id, field, value) WHERE is_unique = 1`,
+      `CREATE TABLE activity_types (account_id TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL,
+        display_name TEXT NOT NULL, description TEXT NOT NULL, score BIGINT NOT NULL, direction INTEGER NOT NULL,
+        is_system INTEGER NOT NULL, fields TEXT NOT NULL, settings TEXT NOT NULL, created_on BIGINT NOT NULL,
+        PRIMARY KEY (account_id, code))`,
+      `CREATE TABLE activities (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        lead_id TEXT NOT NULL, event_code INTEGER NOT NULL, note TEXT NOT NULL, occurred_at BIGINT NOT NULL,
+        owner_email TEXT, fields TEXT NOT NULL, score BIGINT NOT NULL, created_on BIGINT NOT NULL, request_id TEXT)`,
+      `CREATE INDEX activities_lead ON activities(account_id, lead_id, occurred_at)`,
+      `CREATE UNIQUE INDEX activities_request ON activities(request_id) WHERE request_id IS NOT NULL`,
+      `CREATE TABLE async_requests (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        kind TEXT NOT NULL, body TEXT NOT NULL, params TEXT NOT NULL, order_key TEXT NOT NULL, status TEXT NOT NULL,
+        status_reason TEXT, message TEXT, attempts INTEGER NOT NULL, run_at BIGINT NOT NULL, locked_by TEXT,
+        locked_until BIGINT, last_error TEXT, created_at BIGINT NOT NULL, finished_at BIGINT)`,
+      `CREATE INDEX async_requests_due ON async_requests(status, run_at, seq)`,
+      `CREATE INDEX async_requests_order ON async_requests(account_id, order_key, seq)`,
+      `CREATE INDEX async_requests_kind ON async_requests(account_id, kind, status)`,
+      `CREATE INDEX async_requests_finished ON async_requests(finished_at)`,
+    ]),
+  },
+};

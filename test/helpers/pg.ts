@@ -1,0 +1,75 @@
+/**
+ * PostgreSQL for tests: the server on this machine (override with LEADTRAIL_TEST_PG_URL), one fresh
+ * schema per test file or started server so runs never collide. Unreachable PostgreSQL fails the run
+ * under CI=true; locally the caller may skip, loudly.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_BASE_URL = process.env.LEADTRAIL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_TEST_URL = process.env.LEADTRAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const IN_CI = /^(1|true)$/i.test(process.env.CI ?? '');
+
+export interface PgSchema {
+  name: string;
+  /** DATABASE_URL pointing at this schema. */
+  url: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_BASE_URL, connectionTimeoutMillis: 5_000 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export function schemaUrl(name: string): string {
+  return `${PG_BASE_URL}${PG_BASE_URL.includes('?') ? '&' : '?'}schema=${name}`;
+}
+
+/** A new, empty schema name (the adapter creates the schema itself on open). */
+export function freshSchema(): PgSchema {
+  const name = `lt_test_${randomBytes(6).toString('hex')}`;
+  return {
+    name,
+    url: schemaUrl(name),
+    drop: () => admin((c) => c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)).then(() => {}),
+  };
+}
+
+/** Runs SQL against the test database (for tests that inspect or tamper with rows directly). */
+export function pgQuery<T extends pg.QueryResultRow = any>(schema: string, text: string, values: unknown[] = []): Promise<T[]> {
+  return admin(async (c) => {
+    await c.query(`SET search_path TO "${schema}"`);
+    return (await c.query<T>(text, values)).rows;
+  });
+}
+
+/** Whether PostgreSQL answers; throws under CI (a missing server must fail the run, never skip it). */
+export async function pgAvailable(): Promise<boolean> {
+  try {
+    await admin((c) => c.query('select 1'));
+    return true;
+  } catch (e) {
+    const msg = `PostgreSQL at ${PG_BASE_URL.replace(/\/\/[^@]*@/, '//')} is unreachable: ${(e as Error).message}`;
+    if (IN_CI) throw new Error(`${msg} (CI=true: PostgreSQL tests must run)`);
+    process.stderr.write(`\n!!!!! SKIPPING PostgreSQL tests: ${msg} !!!!!\n\n`);
+    return false;
+  }
+}
+
+/** Schemas made for test servers in this file; test/helpers/pg-cleanup.ts drops them after the file. */
+export const testSchemas = new Set<string>();
+
+export async function dropSchemas(names: Iterable<string>): Promise<void> {
+  const list = [...names];
+  if (list.length === 0) return;
+  await admin(async (c) => {
+    for (const n of list) await c.query(`DROP SCHEMA IF EXISTS "${n}" CASCADE`);
+  });
+}
