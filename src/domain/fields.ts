@@ -31,7 +31,8 @@ const CHECKS: Record<string, (v: string) => string | null> = {
   time: (v) => (TIME.test(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),
   boolean: (v) => (/^(true|false|1|0|yes|no)$/i.test(v) ? null : 'is not a boolean (true/false)'),
   email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : 'is not an email address'),
-  phone: (v) => (/^\+?[\d\s\-().]{3,32}$/.test(v) ? null : 'is not a phone number'),
+  // At least 3 digits: a value such as "---" would otherwise key (and match) every other digit-less phone.
+  phone: (v) => (/^\+?[\d\s\-().]{3,32}$/.test(v) && (v.match(/\d/g)?.length ?? 0) >= 3 ? null : 'is not a phone number'),
   website: (v) => (/^\S+\.\S+$/.test(v) ? null : 'is not a web address'),
 };
 CHECKS.int = CHECKS.number;
