@@ -83,16 +83,25 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         )
         .orderBy('r.seq')
         .limit(limit);
-      const claimRows = db.updateTable('async_requests').set({ status: 'running', locked_by: workerId, locked_until: lockedUntil }).where('status', '=', 'queued');
+      const set = { status: 'running', locked_by: workerId, locked_until: lockedUntil };
       if (engine === 'postgres') {
-        // One statement: the row locks taken by the subquery are held until the UPDATE commits, so
-        // a concurrent claimer skips exactly the rows this one is taking.
-        const rows = await claimRows.where('seq', 'in', candidates.forUpdate().skipLocked()).returningAll().execute();
+        // One statement, so the row locks taken by the SKIP LOCKED select are held until the UPDATE
+        // commits and a concurrent claimer skips exactly the rows this one takes. The select sits in
+        // a CTE: as a plain IN (subquery) the planner may run it more than once and the LIMIT no
+        // longer bounds the claim.
+        const rows = await db
+          .with('c', () => candidates.forUpdate().skipLocked())
+          .updateTable('async_requests')
+          .set(set)
+          .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
+          .where('status', '=', 'queued')
+          .returningAll()
+          .execute();
         return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
       }
       const seqs = (await candidates.execute()).map((r) => Number(r.seq));
       if (seqs.length === 0) return [];
-      const rows = await claimRows.where('seq', 'in', seqs).returningAll().execute();
+      const rows = await db.updateTable('async_requests').set(set).where('seq', 'in', seqs).where('status', '=', 'queued').returningAll().execute();
       return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
     },
     async finish(id, workerId, o) {

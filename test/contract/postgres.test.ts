@@ -1,0 +1,101 @@
+/**
+ * The storage contract on PostgreSQL (each store on a fresh schema, dropped when the file passed),
+ * plus PostgreSQL's start-up behaviour: concurrent migrations, a too-new schema, an unreachable server.
+ * Under CI=true an unreachable PostgreSQL fails this file; locally it is skipped with a loud message.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
+import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
+import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+import { storeContract } from './store.contract.js';
+
+const available = await pgAvailable();
+const opts = { poolSize: 4, statementTimeoutMs: 10_000 };
+const schemas: string[] = [];
+let failed = false;
+
+function schema() {
+  const s = freshSchema();
+  schemas.push(s.name);
+  return s;
+}
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+});
+afterAll(async () => {
+  // A failing run keeps its schemas for a look; a passing one leaves nothing behind.
+  if (failed) process.stderr.write(`postgres contract failed; schemas kept: ${schemas.join(', ')}\n`);
+  else await dropSchemas(schemas);
+});
+
+describe.skipIf(!available)('postgres', () => {
+  storeContract('postgres', async () => {
+    const { url } = schema();
+    return { store: await openPostgresStore(url, opts), reopen: () => openPostgresStore(url, opts) };
+  });
+
+  describe('postgres start-up', () => {
+    it('four processes migrating one fresh schema at once apply each migration exactly once', async () => {
+      const { url, name } = schema();
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, opts)));
+      try {
+        const rows = await pgQuery<{ name: string }>(name, 'SELECT name FROM kysely_migration ORDER BY name');
+        expect(rows.map((r) => r.name)).toEqual(['0001_init']);
+        await stores[0].accounts.create({ id: 'a', name: 'x', createdAt: 1 });
+        expect(await stores[3].accounts.get('a')).toMatchObject({ name: 'x' });
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('refuses a schema migrated by a newer leadtrail', async () => {
+      const { url, name } = schema();
+      await (await openPostgresStore(url, opts)).close();
+      await pgQuery(name, 'INSERT INTO kysely_migration (name, timestamp) VALUES ($1, $2)', ['9999_from_the_future', new Date().toISOString()]);
+      const err = await openPostgresStore(url, opts).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SchemaTooNewError);
+      expect((err as Error).message).toMatch(/newer than this leadtrail.*0001_init/);
+    });
+
+    it('keeps schemas apart: the same ids in two schemas do not meet', async () => {
+      const one = await openPostgresStore(schema().url, opts);
+      const two = await openPostgresStore(schema().url, opts);
+      try {
+        await one.accounts.create({ id: 'same', name: 'one', createdAt: 1 });
+        await two.accounts.create({ id: 'same', name: 'two', createdAt: 1 });
+        expect(await one.accounts.get('same')).toMatchObject({ name: 'one' });
+        expect(await two.accounts.count()).toBe(1);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+
+    it('sets the statement timeout and the ?schema= search_path on every pooled connection', async () => {
+      const { url, name } = schema();
+      const pool = createPool(parsePostgresUrl(url), { poolSize: 3, statementTimeoutMs: 250 });
+      try {
+        const clients = await Promise.all([0, 1, 2].map(() => pool.connect()));
+        for (const c of clients) {
+          const r = await c.query('SELECT current_setting($1) AS t, current_setting($2) AS p', ['statement_timeout', 'search_path']);
+          expect(r.rows[0]).toEqual({ t: '250ms', p: name });
+          await expect(c.query('SELECT pg_sleep(2)')).rejects.toThrow(/statement timeout/);
+        }
+        clients.forEach((c) => c.release());
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('says where it tried when the server is unreachable', async () => {
+      const err = await openPostgresStore('postgres://postgres@127.0.0.1:1/test', opts).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseUnreachableError);
+      expect((err as Error).message).toMatch(/Cannot reach PostgreSQL at 127\.0\.0\.1:1 .*ECONNREFUSED.*DATABASE_URL/);
+    });
+
+    it('rejects a schema name that is not a plain identifier', async () => {
+      await expect(openPostgresStore('postgres://postgres@127.0.0.1:5432/test?schema=a;drop', opts)).rejects.toThrow(/schema "a;drop" must be letters/);
+    });
+  });
+});

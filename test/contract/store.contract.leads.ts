@@ -1,0 +1,170 @@
+/** The storage contract for leads, lead fields, activity types and activities (see store.contract.ts). */
+import { describe, expect, it } from 'vitest';
+import type { Activity } from '../../src/domain/types.js';
+import { UniqueViolation, type Store } from '../../src/storage/store.js';
+import { T0, activityType, lead, newAccount, uid } from './store.contract.js';
+
+function activity(accountId: string, leadId: string, over: Partial<Activity> = {}): Omit<Activity, 'seq'> {
+  return { id: uid(), accountId, leadId, eventCode: 201, note: 'n', occurredAt: T0, ownerEmail: null, fields: {}, score: 0, createdOn: T0, requestId: null, ...over };
+}
+
+const key = (field: string, value: string, unique = true) => ({ field, value, unique });
+
+export function leadAndActivityContract(store: () => Store): void {
+  describe('leads', () => {
+    it('inserts and reads a lead with its fields and a numeric auto id', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a, { FirstName: 'Ada', mx_Nested: { Sub: 'v', Empty: null }, Blank: null });
+      await s.leads.insert(l, [key('emailaddress', 'ada@x.io')]);
+      const got = await s.leads.get(a, l.id);
+      expect(got).toMatchObject({ id: l.id, accountId: a, fields: l.fields, score: 0, createdOn: T0, modifiedOn: T0, lastActivityId: null });
+      expect(typeof got?.autoId).toBe('number');
+      expect(await s.leads.get(uid(), l.id)).toBeNull();
+    });
+
+    it('finds leads by key and knows who owns a unique value, per account', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const b = await newAccount(s);
+      const l1 = lead(a);
+      const l2 = lead(a);
+      await s.leads.insert(l1, [key('emailaddress', 'one@x.io'), key('phone', '555', false)]);
+      await s.leads.insert(l2, [key('emailaddress', 'two@x.io'), key('phone', '555', false)]);
+      // The same unique value in another account is another lead.
+      await s.leads.insert(lead(b), [key('emailaddress', 'one@x.io')]);
+      expect((await s.leads.findByKey(a, 'phone', '555')).map((l) => l.id)).toEqual([l1.id, l2.id]);
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'one@x.io')).toBe(l1.id);
+      expect(await s.leads.keyOwner(a, 'phone', '555')).toBeNull();
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'none@x.io')).toBeNull();
+    });
+
+    it('refuses a taken unique value (partial unique index) but allows repeated non-unique ones', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      await s.leads.insert(lead(a), [key('emailaddress', 'dup@x.io'), key('city', 'Pune', false)]);
+      await expect(s.leads.insert(lead(a), [key('emailaddress', 'dup@x.io')])).rejects.toBeInstanceOf(UniqueViolation);
+      await s.leads.insert(lead(a), [key('city', 'Pune', false), key('emailaddress', 'dup@x.io', false)]);
+      expect(await s.leads.findByKey(a, 'city', 'Pune')).toHaveLength(2);
+    });
+
+    it('update replaces fields and keys (freeing the old unique value); false for an unknown lead', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a, { EmailAddress: 'old@x.io' });
+      await s.leads.insert(l, [key('emailaddress', 'old@x.io')]);
+      expect(await s.leads.update(a, l.id, { EmailAddress: 'new@x.io' }, [key('emailaddress', 'new@x.io')], T0 + 9)).toBe(true);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ fields: { EmailAddress: 'new@x.io' }, modifiedOn: T0 + 9 });
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'old@x.io')).toBeNull();
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'new@x.io')).toBe(l.id);
+      await s.leads.insert(lead(a), [key('emailaddress', 'old@x.io')]);
+      expect(await s.leads.update(a, uid(), {}, [], T0)).toBe(false);
+      expect(await s.leads.update(uid(), l.id, {}, [], T0)).toBe(false);
+    });
+
+    it('adds score and records the last activity', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a);
+      await s.leads.insert(l, []);
+      await s.leads.addScore(a, l.id, 5, { id: 'act1', name: 'Visit', on: T0 + 1 });
+      await s.leads.addScore(a, l.id, -2, { id: 'act2', name: 'Call', on: T0 + 2 });
+      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 3, engagementScore: 3, lastActivityId: 'act2', lastActivityName: 'Call', lastActivityOn: T0 + 2, modifiedOn: T0 + 2 });
+    });
+
+    it('lists newest first with paging, total and search; counts per account', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const l = lead(a, { FirstName: i % 2 ? `Odd${i}` : `Even${i}` });
+        ids.push(l.id);
+        await s.leads.insert(l, []);
+      }
+      const page = await s.leads.list(a, { offset: 1, limit: 2 });
+      expect(page.total).toBe(5);
+      expect(page.leads.map((l) => l.id)).toEqual([ids[3], ids[2]]);
+      const found = await s.leads.list(a, { offset: 0, limit: 10, search: 'Odd' });
+      expect(found.leads.map((l) => l.id)).toEqual([ids[3], ids[1]]);
+      expect(await s.leads.count(a)).toBe(5);
+      expect(await s.leads.count(uid())).toBe(0);
+    });
+  });
+
+  describe('lead fields', () => {
+    it('upserts and lists definitions by schema name', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const def = { schemaName: 'mx_B', displayName: 'B', dataType: 'String', isUnique: false, isMandatory: false, maxLength: 50, options: null, isSystem: false };
+      await s.leadFields.upsert(a, def);
+      await s.leadFields.upsert(a, { ...def, schemaName: 'mx_A', options: ['x', 'y'], isUnique: true });
+      await s.leadFields.upsert(a, { ...def, displayName: 'B2', maxLength: null });
+      const list = await s.leadFields.list(a);
+      expect(list.map((d) => d.schemaName)).toEqual(['mx_A', 'mx_B']);
+      expect(list[0]).toMatchObject({ options: ['x', 'y'], isUnique: true });
+      expect(list[1]).toMatchObject({ displayName: 'B2', maxLength: null, isUnique: false });
+    });
+  });
+
+  describe('activity types', () => {
+    it('stores types, lists by code, finds by name in any case, and refuses a taken code', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const t = activityType(a, 205, 'Webinar');
+      await s.activityTypes.insert(t);
+      await s.activityTypes.insert(activityType(a, 201, 'Visit'));
+      expect(await s.activityTypes.get(a, 205)).toEqual(t);
+      expect((await s.activityTypes.list(a)).map((x) => x.code)).toEqual([201, 205]);
+      expect((await s.activityTypes.findByName(a, 'WEBINAR'))?.code).toBe(205);
+      expect(await s.activityTypes.findByName(a, 'nope')).toBeNull();
+      await expect(s.activityTypes.insert(activityType(a, 205, 'Other'))).rejects.toBeInstanceOf(UniqueViolation);
+      // Another account may use the same code.
+      await s.activityTypes.insert(activityType(await newAccount(s), 205));
+    });
+
+    it('next custom code is 201, then one past the highest custom code', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      expect(await s.activityTypes.nextCustomCode(a)).toBe(201);
+      await s.activityTypes.insert({ ...activityType(a, 21), isSystem: true });
+      expect(await s.activityTypes.nextCustomCode(a)).toBe(201);
+      await s.activityTypes.insert(activityType(a, 230));
+      expect(await s.activityTypes.nextCustomCode(a)).toBe(231);
+    });
+  });
+
+  describe('activities', () => {
+    it('lists a lead\'s activities newest first with paging, total and event filter', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = uid();
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i });
+        made.push(act.id);
+        await s.activities.insert(act);
+      }
+      await s.activities.insert(activity(a, uid()));
+      const page = await s.activities.listForLead(a, { leadId: l, offset: 1, limit: 2 });
+      expect(page.total).toBe(5);
+      expect(page.activities.map((x) => x.id)).toEqual([made[3], made[2]]);
+      const only = await s.activities.listForLead(a, { leadId: l, eventCode: 202, offset: 0, limit: 10 });
+      expect(only.activities.map((x) => x.id)).toEqual([made[4], made[3]]);
+      expect(await s.activities.get(a, made[4])).toMatchObject({ fields: { mx_Custom_1: 'v4' }, score: 4, occurredAt: T0 + 4, eventCode: 202 });
+      expect(await s.activities.get(uid(), made[4])).toBeNull();
+      expect(await s.activities.count(a)).toBe(6);
+    });
+
+    it('one activity per async request id (unique), any number without one', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const rid = uid();
+      await s.activities.insert(activity(a, uid(), { requestId: rid }));
+      await expect(s.activities.insert(activity(a, uid(), { requestId: rid }))).rejects.toBeInstanceOf(UniqueViolation);
+      await s.activities.insert(activity(a, uid()));
+      await s.activities.insert(activity(a, uid()));
+      expect(await s.activities.countForRequest(a, rid)).toBe(1);
+      expect(await s.activities.countForRequest(a, uid())).toBe(0);
+    });
+  });
+}
