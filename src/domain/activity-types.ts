@@ -76,6 +76,10 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   if (input.direction !== undefined && input.direction !== 0 && input.direction !== 1) {
     throw mx.invalidInput('Invalid Input! Direction must be 0 (inbound) or 1 (outbound).');
   }
+  if (input.code !== undefined && (!Number.isSafeInteger(input.code) || input.code < 1)) {
+    // Event codes are positive: reads and posts refuse anything else, so such a type could never be used.
+    throw mx.invalidInput('Invalid Input! ActivityEvent must be a positive whole number.');
+  }
   if (input.code !== undefined && (await tx.activityTypes.get(accountId, input.code))) {
     throw mx.duplicateName(`Activity type code ${input.code} is already in use.`);
   }

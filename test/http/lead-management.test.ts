@@ -43,6 +43,7 @@ describe('lead reads', () => {
       expect(r.map((l: any) => l.ProspectID), phone).toEqual([ada]);
     }
     expect(expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=1112223334`))).toEqual([]);
+    expect(expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=abc`))).toEqual([]);
     expectMx(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber`), 500, 'MXMandatoryAttributeMissingException', /phone/);
   });
 
@@ -92,6 +93,7 @@ describe('Lead.Create', () => {
     ['a value too long', { FirstName: 'x'.repeat(201) }, 500, 'MXInvalidInputException', /FirstName.*200/],
     ['an email that is not one', { EmailAddress: 'nope' }, 500, 'MXInvalidInputException', /EmailAddress/],
     ['a number field with text', { FirstName: 'X', Revenue: 'lots' }, 500, 'MXInvalidInputException', /Revenue/],
+    ['a phone without digits', { FirstName: 'X', Phone: '---' }, 500, 'MXInvalidInputException', /Phone/],
   ];
   for (const [what, attrs, status, type, message] of refused) {
     it(`refuses ${what} and creates nothing`, async () => {

@@ -91,6 +91,8 @@ describe('CreateType', () => {
     ['no ActivityEventName', { Score: 1 }, 'MXInvalidInputException', /ActivityEventName/],
     ['a blank ActivityEventName', { ActivityEventName: '   ' }, 'MXInvalidInputException', /ActivityEventName/],
     ['Direction 2', { ActivityEventName: 'Dir', Direction: 2 }, 'MXInvalidInputException', /Direction/],
+    ['a pinned ActivityEvent below 1', { ActivityEventName: 'Neg', ActivityEvent: -5 }, 'MXInvalidInputException', /ActivityEvent/],
+    ['a pinned ActivityEvent already in use', { ActivityEventName: 'Pin21', ActivityEvent: 21 }, 'MXDuplicateEntityNameException', /21/],
     ['a Score that is not a number', { ActivityEventName: 'Sc', Score: 'ten' }, 'MXInvalidInputException', /Score/],
     ['a field outside mx_Custom_1..50', { ActivityEventName: 'F51', Fields: [{ SchemaName: 'mx_Custom_51' }] }, 'MXInvalidInputException', /mx_Custom_51/],
     ['a field named like a lead field', { ActivityEventName: 'Fx', Fields: [{ SchemaName: 'mx_City' }] }, 'MXInvalidInputException', /mx_City/],

@@ -28,6 +28,8 @@ export const getByPhone: Handler = async (s, req) => {
   if (!phone) throw mx.mandatoryMissing("'phone' query parameter is mandatory");
   const accountId = req.principal.accountId;
   const value = normalizeKey('Phone', phone);
+  // No digits, no number: an empty key must not match anything.
+  if (value === '') return [];
   const found = new Map<string, Lead>();
   for (const field of ['Phone', 'Mobile']) for (const l of await s.store.leads.findByKey(accountId, field, value)) found.set(l.id, l);
   const leads = [...found.values()].sort((a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn);
