@@ -67,6 +67,11 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const ctx = opts.ctx ?? systemCtx;
   const store = await openStore(config);
   const runsWorker = config.role !== 'api' && config.worker;
+  // Redis first: a process that cannot start must not have created (and announced) an account.
+  const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   try {
     await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
     if (store.engine === 'sqlite' && runsWorker) {
@@ -75,13 +80,10 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
       if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
     }
   } catch (e) {
+    await limiter.close();
     await store.close();
     throw e;
   }
-  const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };

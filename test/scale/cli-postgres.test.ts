@@ -1,0 +1,52 @@
+/**
+ * The built CLI against PostgreSQL and Redis, as an operator runs it: `migrate` on a fresh schema,
+ * and one clear line (no stack) with a non-zero exit when the database or Redis is unreachable.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/cli-runner.js';
+import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+
+await pgAvailable();
+const made: string[] = [];
+afterAll(() => dropSchemas(made));
+
+describe('leadtrail CLI on PostgreSQL', () => {
+  it('migrate creates the schema and applies the migrations, then is a no-op', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    const first = await runCli(['migrate'], { DATABASE_URL: s.url });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('migrations applied (postgres)');
+    expect((await pgQuery(s.name, 'SELECT name FROM kysely_migration')).map((r) => r.name)).toEqual(['0001_init']);
+    expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
+  });
+
+  it('serve exits non-zero with one line naming host:port when PostgreSQL is unreachable', async () => {
+    const r = await runCli(['serve', '--port', '0'], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/test' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^leadtrail: Cannot reach PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\)\. Check .*DATABASE_URL/);
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it('serve exits non-zero with one line when the schema is newer than the code', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
+    await pgQuery(s.name, 'INSERT INTO kysely_migration (name, timestamp) VALUES ($1, $2)', ['0999_future', new Date().toISOString()]);
+    const r = await runCli(['serve', '--port', '0'], { DATABASE_URL: s.url });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^leadtrail: The database schema is newer than this leadtrail/);
+  });
+
+  it('serve exits non-zero with one line when REDIS_URL points nowhere', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    const r = await runCli(['serve', '--port', '0', '--role', 'api'], { DATABASE_URL: s.url, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^leadtrail: Cannot reach Redis at 127\.0\.0\.1:1 .*REDIS_URL/);
+  });
+});
