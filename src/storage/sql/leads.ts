@@ -108,7 +108,8 @@ export function leadRepo(db: Db): LeadRepo {
     },
     async list(accountId, { offset, limit, search }) {
       let q = db.selectFrom('leads').where('account_id', '=', accountId);
-      if (search) q = q.where('fields', 'like', `%${search.replace(/[%_]/g, '')}%`);
+      // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not; same answer on both.
+      if (search) q = q.where(sql`lower(fields)`, 'like', `%${search.replace(/[%_]/g, '').toLowerCase()}%`);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
       return { total: Number(total.n), leads: rows.map(toLead) };
