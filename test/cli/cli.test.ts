@@ -65,6 +65,31 @@ describe('help', () => {
     }
     expect(r.stdout).toMatch(/^\s+--no-worker\b/m);
   });
+
+  it('passes every serve flag to the config, over its environment variable', async () => {
+    // A value the option's own parser refuses, given as a flag while the environment holds a valid
+    // one: the error must name the flag, which shows the flag reached loadConfig and won.
+    const bad = '@not-valid@';
+    const checked = OPTIONS.filter((o) => {
+      try {
+        o.parse(bad as never, o.flag);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(checked.map((o) => o.env)).toEqual(expect.arrayContaining(['PORT', 'LEADTRAIL_RATE_LIMIT', 'LEADTRAIL_WORKER', 'LEADTRAIL_BODY_LIMIT']));
+    // Should a flag be ignored, the server would start: keep it off the repo's ./data and port 8080.
+    const safe = { PORT: '0', LEADTRAIL_DB: path.join(tempDir('leadtrail-flags-'), 'x.db') };
+    const results = await Promise.all(
+      checked.map(async (o) => ({ o, r: await runCli(['serve', o.flag, bad], { ...safe, ...(o.default ? { [o.env]: o.default } : {}) }) })),
+    );
+    for (const { o, r } of results) {
+      expect(r.code, o.flag).not.toBe(0);
+      expect(r.stderr, o.flag).toContain(o.flag);
+      expect(r.stderr, o.flag).not.toContain(`${o.env} `);
+    }
+  });
 });
 
 describe('refused input', () => {
