@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import type { AsyncRequest } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
+import type { Repos, Store } from '../storage/store.js';
 import { OPERATIONS } from '../wire/operations.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { Faults } from './faults.js';
@@ -49,36 +49,85 @@ export function createWorker(d: WorkerDeps): Worker {
 
   const poke = () => wake?.();
 
-  async function process(r: AsyncRequest): Promise<void> {
-    const now = d.ctx.now();
+  /** Applies one request in `tx`: the operation's effect and the "succeeded" mark commit together. */
+  async function apply(tx: Repos, r: AsyncRequest): Promise<void> {
+    const body: unknown = JSON.parse(r.body);
+    const out = await OPERATIONS[r.kind](tx, d.ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
+    const ok = await tx.requests.finish(r.id, id, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: d.ctx.now() });
+    if (!ok) throw new LeaseLost();
+  }
+
+  /** Records what an attempt that threw means: lease lost (nothing), FAILURE, a retry, or ERROR. */
+  async function settleError(r: AsyncRequest, e: unknown, now: number): Promise<void> {
+    if (e instanceof LeaseLost) {
+      log.warn({ requestId: r.id }, 'lease lost; another worker owns the request');
+      return;
+    }
+    if (isMxError(e)) {
+      await d.store.requests.finish(r.id, id, { status: 'failed', statusReason: `${e.type}: ${e.message}`, message: null, at: now });
+      return;
+    }
+    const attempt = r.attempts + 1;
+    const delay = retryDelayMs(attempt, d.config.retryScale);
+    const reason = e instanceof Error ? e.message : String(e);
+    if (delay === null || r.attempts > MAX_RETRIES) {
+      log.error({ requestId: r.id, attempts: attempt }, 'async request failed after all retries');
+      await d.store.requests.finish(r.id, id, { status: 'errored', statusReason: `System error after ${MAX_RETRIES} retries: ${reason}`, message: null, at: now });
+    } else {
+      log.warn({ requestId: r.id, attempt, delayMs: delay, err: reason }, 'system error; will retry');
+      // The back-off counts from the start of the failed attempt.
+      await d.store.requests.retry(r.id, id, attempt, now + delay, reason);
+    }
+  }
+
+  /** Checks made before any transaction; false when the attempt already ended (retries used up, forced fault). */
+  async function mayRun(r: AsyncRequest, now: number): Promise<boolean> {
     try {
       if (r.attempts > MAX_RETRIES) throw new Error(r.lastError ?? 'retries used up');
       d.faults?.beforeAttempt(r);
-      const body: unknown = JSON.parse(r.body);
-      await d.store.transaction(async (tx) => {
-        const out = await OPERATIONS[r.kind](tx, d.ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
-        const ok = await tx.requests.finish(r.id, id, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: d.ctx.now() });
-        if (!ok) throw new LeaseLost();
-      });
+      return true;
     } catch (e) {
-      if (e instanceof LeaseLost) {
-        log.warn({ requestId: r.id }, 'lease lost; another worker owns the request');
+      await settleError(r, e, now);
+      return false;
+    }
+  }
+
+  async function processOne(r: AsyncRequest, now: number): Promise<void> {
+    try {
+      await d.store.transaction((tx) => apply(tx, r));
+    } catch (e) {
+      await settleError(r, e, now);
+    }
+  }
+
+  // SQLite has one connection: its transactions run one after another whatever we do, so a claimed
+  // batch is applied in one transaction and shares one fsync. If anything in it throws, the whole
+  // batch rolls back and each request is applied alone, so errors land on the right request.
+  // PostgreSQL runs the requests side by side on its pool instead. Either way each request's effect
+  // and its "succeeded" mark commit together. Requests in one claim never share an order key.
+  const batched = d.store.engine === 'sqlite';
+
+  async function processClaimed(claimed: AsyncRequest[]): Promise<void> {
+    const now = d.ctx.now();
+    const ready: AsyncRequest[] = [];
+    for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
+    if (!batched) {
+      await Promise.all(ready.map((r) => processOne(r, now)));
+      return;
+    }
+    if (ready.length > 1) {
+      try {
+        await d.store.transaction(async (tx) => {
+          for (const r of ready) await apply(tx, r);
+        });
         return;
+      } catch {
+        // One of them failed; find which by applying each alone.
       }
-      if (isMxError(e)) {
-        await d.store.requests.finish(r.id, id, { status: 'failed', statusReason: `${e.type}: ${e.message}`, message: null, at: now });
-        return;
-      }
-      const attempt = r.attempts + 1;
-      const delay = retryDelayMs(attempt, d.config.retryScale);
-      const reason = e instanceof Error ? e.message : String(e);
-      if (delay === null || r.attempts > MAX_RETRIES) {
-        log.error({ requestId: r.id, attempts: attempt }, 'async request failed after all retries');
-        await d.store.requests.finish(r.id, id, { status: 'errored', statusReason: `System error after ${MAX_RETRIES} retries: ${reason}`, message: null, at: now });
-      } else {
-        log.warn({ requestId: r.id, attempt, delayMs: delay, err: reason }, 'system error; will retry');
-        await d.store.requests.retry(r.id, id, attempt, now + delay, reason);
-      }
+    }
+    for (const r of ready) {
+      await nextTurn();
+      await processOne(r, now);
     }
   }
 
@@ -106,7 +155,10 @@ export function createWorker(d: WorkerDeps): Worker {
         const now = d.ctx.now();
         await housekeeping(now);
         claimed = await d.store.requests.claim(id, d.config.workerConcurrency, now, now + d.config.leaseSeconds * 1000);
-        await Promise.all(claimed.map(process));
+        // better-sqlite3 answers synchronously, so without this turn a backlog would keep the event
+        // loop in microtasks and starve the HTTP server (accepts and status reads) until it drained.
+        await nextTurn();
+        await processClaimed(claimed);
       } catch (e) {
         log.error({ err: e }, 'worker loop error; backing off');
         await sleep(Math.min(1000, d.config.pollMs * 4));
@@ -149,3 +201,4 @@ export function createWorker(d: WorkerDeps): Worker {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
