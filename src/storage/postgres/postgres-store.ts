@@ -107,8 +107,8 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     }
   } catch (e) {
     await pool.end().catch(() => {});
-    // Two processes creating the same schema at once may race in the catalog; the loser retries nothing
-    // because the schema now exists, so only real connection problems land here.
+    // Two processes creating the same schema at once race in the catalog and the loser gets a
+    // unique violation although IF NOT EXISTS; the schema exists now, so it simply opens again.
     if ((e as { code?: string }).code === '23505' || (e as { code?: string }).code === '42P06') return openPostgresStore(url, opts);
     throw explain(e, target);
   }
