@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
+import { defineLeadField } from '../domain/leads.js';
 import { systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import { start } from '../main.js';
@@ -189,6 +190,42 @@ export function buildCli(): Command {
       print(list.map((t) => ({ ActivityEvent: t.code, ActivityEventName: t.name, Score: t.score, system: t.isSystem })));
     },
   );
+
+  const fields = program.command('lead-fields').description("manage an account's lead fields (e.g. mark one unique for SearchBy)");
+  addConfigOptions(
+    fields
+      .command('set')
+      .description('add a custom lead field (mx_…) or change one; --unique makes it a SearchBy / duplicate-checked field')
+      .requiredOption('--account <id>', 'account id')
+      .requiredOption('--name <schemaName>', 'schema name, e.g. mx_Customer_No')
+      .option('--display-name <text>', 'display name')
+      .option('--type <dataType>', 'data type: String, Number, Decimal, Date, DateTime, Email, Phone, Dropdown, …')
+      .option('--unique', 'values must be unique per account; usable as SearchBy')
+      .option('--no-unique', 'values need not be unique')
+      .option('--max-length <n>', 'longest value accepted')
+      .option('--options <list>', 'dropdown options, comma-separated'),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    const accountId = String(flags.account);
+    const maxLength = flags.maxLength === undefined ? undefined : Number(flags.maxLength);
+    const def = await withStore(flags, async (store) => {
+      await requireAccount(store, accountId);
+      return store.transaction((tx) =>
+        defineLeadField(tx, accountId, {
+          schemaName: String(flags.name),
+          displayName: flags.displayName === undefined ? undefined : String(flags.displayName),
+          dataType: flags.type === undefined ? undefined : String(flags.type),
+          isUnique: flags.unique === undefined ? undefined : Boolean(flags.unique),
+          maxLength,
+          options: flags.options === undefined ? undefined : String(flags.options).split(',').map((o) => o.trim()).filter(Boolean),
+        }),
+      );
+    });
+    print(def);
+  });
+  addConfigOptions(fields.command('list').description("list an account's lead fields").requiredOption('--account <id>', 'account id'), DB_KEYS).action(async (flags: Flags) => {
+    print(await withStore(flags, (store) => store.leadFields.list(String(flags.account))));
+  });
 
   return program;
 }

@@ -217,3 +217,52 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
   return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };
 }
 
+
+export interface LeadFieldInput {
+  schemaName: string;
+  displayName?: string;
+  dataType?: string;
+  isUnique?: boolean;
+  maxLength?: number | null;
+  options?: string[] | null;
+}
+
+/**
+ * Adds a custom lead field or changes one (the operator's tool: LeadSquared's API has no door for
+ * this). A field whose uniqueness changes re-keys every lead of the account, so SearchBy finds
+ * existing leads by it; making it unique fails when two leads already share a value.
+ */
+export async function defineLeadField(tx: Repos, accountId: string, input: LeadFieldInput): Promise<LeadFieldDef> {
+  const existing = (await tx.leadFields.list(accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
+  if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
+    throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
+  }
+  if (input.maxLength !== undefined && input.maxLength !== null && (!Number.isSafeInteger(input.maxLength) || input.maxLength < 1)) {
+    throw mx.invalidInput('MaxLength must be a whole number of at least 1.');
+  }
+  const base: LeadFieldDef = existing ?? { ...f(input.schemaName, 'String', { isSystem: false, maxLength: null }), displayName: input.schemaName.slice(3).replace(/_/g, ' ') };
+  const def: LeadFieldDef = {
+    ...base,
+    ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+    ...(input.dataType !== undefined ? { dataType: input.dataType } : {}),
+    ...(input.isUnique !== undefined ? { isUnique: input.isUnique } : {}),
+    ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : {}),
+    ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
+  };
+  await tx.leadFields.upsert(accountId, def);
+  if (def.isUnique !== (existing?.isUnique ?? false)) await rekeyLeads(tx, accountId);
+  return def;
+}
+
+async function rekeyLeads(tx: Repos, accountId: string): Promise<void> {
+  const page = 500;
+  for (let offset = 0; ; offset += page) {
+    const { leads } = await tx.leads.list(accountId, { offset, limit: page });
+    for (const lead of leads) {
+      const keys = await keysFor(tx, accountId, lead.fields);
+      await assertUnique(tx, accountId, keys, lead.id);
+      await insertOrExplain(() => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
+    }
+    if (leads.length < page) return;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { createAccount } from '../../src/domain/accounts.js';
-import type { LeadFieldDef } from '../../src/domain/types.js';
+import { defineLeadField as defineLeadFieldInDomain, type LeadFieldInput } from '../../src/domain/leads.js';
 import type { CallInit, CallResult, TestServer } from './server.js';
 
 export const PA = '/v2/ProspectActivity.svc';
@@ -134,18 +134,9 @@ export async function secondAccount(s: TestServer): Promise<{ accountId: string;
   return { accountId: made.account.id, keys: made.keys, apiKey: made.apiKey };
 }
 
-/** Marks a lead field unique (or defines it), as an operator would for a tenant's own unique field. */
-export async function defineLeadField(s: TestServer, accountId: string, def: Partial<LeadFieldDef> & { schemaName: string }): Promise<void> {
-  await s.services.store.leadFields.upsert(accountId, {
-    displayName: def.schemaName,
-    dataType: 'String',
-    isUnique: false,
-    isMandatory: false,
-    maxLength: null,
-    options: null,
-    isSystem: false,
-    ...def,
-  });
+/** Defines a lead field (e.g. marks one unique) the way `leadtrail lead-fields set` does. */
+export async function defineLeadField(s: TestServer, accountId: string, input: LeadFieldInput): Promise<void> {
+  await s.services.store.transaction((tx) => defineLeadFieldInDomain(tx, accountId, input));
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `POST /v2/ProspectActivity.svc/CreateCustom`: SearchBy upsert of the lead plus the activity, in one transaction. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PA, accountIdOf, activitiesOf, createLead, createType, defineLeadField, expectMx, expectNoChange, expectOk, getLead, leadByEmail } from '../helpers/lsq.js';
+import { LM, PA, accountIdOf, activitiesOf, createLead, createType, defineLeadField, expectMx, expectNoChange, expectOk, getLead, leadByEmail } from '../helpers/lsq.js';
 import { started, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
@@ -99,6 +99,19 @@ describe('CreateCustom: happy path', () => {
       expect(await getLead(s, a.Message.RelatedId)).toMatchObject({ FirstName: again.FirstName });
     });
   }
+
+  it('a field marked unique after leads exist finds those leads; marking a field with shared values unique fails', async () => {
+    const id = await createLead(s, { FirstName: 'Late', mx_Badge: 'B-7' });
+    await createLead(s, { FirstName: 'Twin1', mx_Pair: 'same' });
+    await createLead(s, { FirstName: 'Twin2', mx_Pair: 'same' });
+    await defineLeadField(s, accountId, { schemaName: 'mx_Badge', isUnique: true });
+    const r = expectOk(await custom(attrs({ mx_Badge: 'b-7', LastName: 'Found', SearchBy: 'mx_Badge' })));
+    expect(r.Message).toMatchObject({ RelatedId: id, IsLeadCreated: false });
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, attrs({ FirstName: 'Copy', mx_Badge: 'B-7' })), 500, 'MXDuplicateEntryException', /mx_Badge/);
+    await expect(defineLeadField(s, accountId, { schemaName: 'mx_Pair', isUnique: true })).rejects.toMatchObject({ type: 'MXDuplicateEntryException' });
+    // The failed definition rolled back: the field is still not unique, so both twins may keep the value.
+    expectMx(await custom(attrs({ mx_Pair: 'same', SearchBy: 'mx_Pair' })), 500, 'MXInvalidInputException', /mx_Pair/);
+  });
 
   it('SearchBy ProspectID updates the lead with that id', async () => {
     const id = await createLead(s, { FirstName: 'ById', EmailAddress: 'byid@example.com' });
