@@ -151,6 +151,13 @@ describe('Lead.Capture', () => {
     expect(await getLead(s, id)).toMatchObject({ FirstName: 'Cap', LastName: 'ByEmail', Company: 'ByPhone', JobTitle: 'ById' });
   });
 
+  it('parallel captures of one new lead all succeed and make one lead', async () => {
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => capture({ EmailAddress: 'cap-race@example.com', FirstName: `R${i}` })));
+    for (const r of rs) expect(r.status, r.text).toBe(200);
+    expect(rs.filter((r) => r.body.Message.IsCreated)).toHaveLength(1);
+    expect(new Set(rs.map((r) => r.body.Message.Id)).size).toBe(1);
+  });
+
   it('a ProspectID whose lead has another email captures a new lead', async () => {
     const r = expectOk(await capture({ ProspectID: ada, EmailAddress: 'someone-else@example.com' }));
     expect(r.Message.IsCreated).toBe(true);

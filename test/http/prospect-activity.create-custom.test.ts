@@ -113,6 +113,19 @@ describe('CreateCustom: happy path', () => {
     expectMx(await custom(attrs({ mx_Pair: 'same', SearchBy: 'mx_Pair' })), 500, 'MXInvalidInputException', /mx_Pair/);
   });
 
+  it('parallel repeats for one new lead all succeed and make one lead (CreateCustom and Create by email)', async () => {
+    const body = { LeadDetails: attrs({ EmailAddress: 'race@example.com', SearchBy: 'EmailAddress' }), Activity: { ActivityEvent: code } };
+    const rs = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', `${PA}/CreateCustom`, body)));
+    for (const r of rs) expect(r.status, r.text).toBe(200);
+    expect(rs.filter((r) => r.body.Message.IsLeadCreated)).toHaveLength(1);
+    expect(new Set(rs.map((r) => r.body.Message.RelatedId)).size).toBe(1);
+    const posts = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', `${PA}/Create`, { EmailAddress: 'race2@example.com', ActivityEvent: code })));
+    for (const r of posts) expect(r.status, r.text).toBe(200);
+    const lead = await leadByEmail(s, 'race2@example.com');
+    expect((await activitiesOf(s, lead!.ProspectID!)).RecordCount).toBe(8);
+    expect(lead!.Score).toBe('40');
+  });
+
   it('SearchBy ProspectID updates the lead with that id', async () => {
     const id = await createLead(s, { FirstName: 'ById', EmailAddress: 'byid@example.com' });
     const r = expectOk(await custom(attrs({ ProspectID: id, LastName: 'Updated', SearchBy: 'ProspectID' })));

@@ -7,6 +7,7 @@ import { asArray, fieldList, isObject, prop } from '../../wire/parse.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
 import type { Handler } from '../routes.js';
+import { upsertTransaction } from './upsert.js';
 
 export const getById: Handler = async (s, req) => {
   const id = query(req).id;
@@ -75,7 +76,7 @@ export const leadUpdate: Handler = async (s, req) => {
 };
 
 export const capture: Handler = (s, req) =>
-  s.store.transaction((tx) => leadCapture(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  upsertTransaction(s, (tx) => leadCapture(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
 
 export const userByAccessKey: Handler = async (s, req) => {
   const { accountId, credential } = req.principal;

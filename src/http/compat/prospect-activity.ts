@@ -11,13 +11,14 @@ import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject }
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
 import type { Handler } from '../routes.js';
 import { query } from '../auth.js';
+import { upsertTransaction } from './upsert.js';
 
 export const BULK_MAX_ROWS = 25;
 
-export const create: Handler = (s, req) => s.store.transaction((tx) => activityCreate(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+export const create: Handler = (s, req) => upsertTransaction(s, (tx) => activityCreate(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
 
 export const createCustom: Handler = (s, req) =>
-  s.store.transaction((tx) => activityCreateCustom(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  upsertTransaction(s, (tx) => activityCreateCustom(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
 
 /**
  * Reads every row's structure before any row is written: a malformed row (wrong JSON types) is a
