@@ -23,6 +23,8 @@ export type MxType =
   | 'MXRequestTooLargeException'
   | 'MXUnsupportedMediaTypeException';
 
+const MAX_MESSAGE = 1_000;
+
 export class MxError extends Error {
   constructor(
     readonly type: MxType,
@@ -32,7 +34,8 @@ export class MxError extends Error {
     /** Extra response headers (Retry-After on 429). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    // Messages quote client values; one of 100 KB must not be echoed back whole.
+    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 200)} … ${message.slice(-200)}` : message);
     this.name = type;
   }
 }
@@ -52,6 +55,10 @@ export const mx = {
     new MxError('MXMethodNotAllowedException', `Method ${method} is not allowed on ${path}; use ${allowed.join(', ')}.`, 405, {
       allow: allowed.join(', '),
     }),
+  badUrl: () => new MxError('MXInvalidInputException', 'The request URL is not valid: check its percent-encoding.', 400),
+  badHttp: () => new MxError('MXInvalidInputException', 'The request is not valid HTTP.', 400),
+  headersTooLarge: () =>
+    new MxError('MXRequestTooLargeException', 'The request headers (with the URL and its query string) are larger than the server accepts.', 431),
   tooLarge: (limit: number) =>
     new MxError('MXRequestTooLargeException', `Request body is larger than the limit of ${limit} bytes.`, 413),
   rateLimited: (points: number, seconds: number, retryAfter: number) =>

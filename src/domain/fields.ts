@@ -98,8 +98,11 @@ export function validateFields(defs: ActivityFieldDef[], inputs: FieldInput[], o
       }
       throw mx.unknownAttribute(input.name, opts.owner);
     }
-    if (def.dataType.toLowerCase() === CUSTOM_OBJECT || (input.fields && input.fields.length > 0)) {
+    if (def.dataType.toLowerCase() === CUSTOM_OBJECT) {
       out[def.schemaName] = validateSet(def, input, opts);
+    } else if (input.fields && input.fields.length > 0) {
+      // Otherwise a plain field (even EmailAddress) would be stored as an object.
+      throw mx.invalidInput(`Field '${def.schemaName}' is not a custom field set; it cannot take nested 'Fields'.`);
     } else {
       out[def.schemaName] = checkValue(def, input.value, opts);
     }
@@ -147,8 +150,10 @@ export function parseLsqDateTime(v: string, field: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(v.trim());
   if (!m) throw mx.invalidInput(`'${field}' value '${clip(v)}' is not in the UTC format yyyy-MM-dd HH:mm:ss.`);
   const [, y, mo, d, h, mi, s, ms] = m;
-  const t = Date.UTC(+y, +mo - 1, +d, +h, +mi, +(s ?? 0), +(ms ?? 0).toString().padEnd(3, '0'));
-  const back = new Date(t);
+  // Not Date.UTC: it maps years 0–99 to 1900–1999 ("0001-01-01" would be stored as 1901).
+  const back = new Date(0);
+  back.setUTCFullYear(+y, +mo - 1, +d);
+  const t = back.setUTCHours(+h, +mi, +(s ?? 0), +(ms ?? 0).toString().padEnd(3, '0'));
   if (Number.isNaN(t) || back.getUTCDate() !== +d || back.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +(s ?? 0) > 59) {
     throw mx.invalidInput(`'${field}' value '${clip(v)}' is not a valid date-time.`);
   }

@@ -2,8 +2,10 @@
  * The only place that formats errors: any thrown value becomes LeadSquared's envelope and a status
  * code. Unknown errors become a generic 500, are logged with the request id, and never show a stack.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MxError, isMxError } from '../domain/errors.js';
+import { MxError, isMxError, mx } from '../domain/errors.js';
 
 export interface ErrorEnvelope {
   Status: 'Error';
@@ -18,6 +20,9 @@ function fromFramework(err: { code?: string; statusCode?: number; message?: stri
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new MxError('MXRequestTooLargeException', `Request body is larger than the limit of ${limit} bytes.`, 413);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      // Any well-formed Content-Type is read as JSON; only a malformed header gets here.
+      return new MxError('MXUnsupportedMediaTypeException', 'The Content-Type header is not a valid media type.', 415);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -48,4 +53,21 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
     ExceptionType: 'MXSystemException',
     ExceptionMessage: `There was an error processing the request. Reference: ${req.id}`,
   } satisfies ErrorEnvelope);
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers or URL over its limit, broken HTTP) never reach
+ * Fastify: answer them on the raw socket, still in the envelope, then close.
+ */
+export function clientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW' ? mx.headersTooLarge()
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new MxError('MXInvalidInputException', 'The request was not received in time.', 408)
+    : mx.badHttp();
+  const body = JSON.stringify(envelope(e));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook } from './auth.js';
-import { sendError } from './envelope.js';
+import { clientError, sendError } from './envelope.js';
 import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
@@ -36,12 +36,17 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
+    // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
+    frameworkErrors: (err, req, reply) => sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes),
+    clientErrorHandler: clientError,
   });
 
   app.removeAllContentTypeParsers();
   // Every body is read as JSON whatever its Content-Type: LeadSquared clients do not all set it.
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: s.config.bodyLimitBytes }, (req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+    // .NET writers often start UTF-8 with a byte-order mark; LeadSquared's JSON reader skips it.
+    const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
     req.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     try {

@@ -2,7 +2,7 @@
 import type { NewActivityType } from '../domain/activity-types.js';
 import { mx } from '../domain/errors.js';
 import type { ActivityFieldDef } from '../domain/types.js';
-import { asArray, asObject, flag, isObject, prop, text, type JsonObject } from './parse.js';
+import { asArray, asObject, flag, isObject, prop, scalar, text, type JsonObject } from './parse.js';
 
 function optionsOf(v: unknown, where: string): string[] | null {
   if (v === undefined || v === null || v === '') return null;
@@ -15,7 +15,10 @@ function optionsOf(v: unknown, where: string): string[] | null {
     }
   }
   if (!Array.isArray(list)) throw mx.badStructure(`'${where}.OptionSet' must be a list of options`);
-  return list.map((o) => (isObject(o) ? String(prop(o, 'Value') ?? prop(o, 'Text') ?? '') : String(o))).filter((x) => x !== '');
+  // scalar(), not String(): String() of a deeply nested array recurses until the stack overflows.
+  return list
+    .map((o, i) => (isObject(o) ? scalar(prop(o, 'Value') ?? prop(o, 'Text'), `${where}.OptionSet[${i}].Value`) : scalar(o, `${where}.OptionSet[${i}]`)) ?? '')
+    .filter((x) => x !== '');
 }
 
 function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
@@ -25,7 +28,7 @@ function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
     const schemaName = text(o, 'SchemaName');
     if (!schemaName) throw mx.invalidInput(`Invalid Input! '${where}[${i}].SchemaName' is missing.`);
     const maxLength = text(o, 'MaxLength') ?? text(o, 'MaxFieldLength');
-    if (maxLength !== null && !/^\d+$/.test(maxLength)) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number.`);
+    if (maxLength !== null && (!/^\d+$/.test(maxLength) || !Number.isSafeInteger(Number(maxLength)))) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number.`);
     const nested = prop(o, 'Fields');
     if (nested && depth > 0) throw mx.badStructure(`'${where}[${i}].Fields' cannot be nested more than one level`);
     return {
@@ -43,7 +46,8 @@ function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
 function intOf(o: JsonObject, name: string): number | undefined {
   const v = text(o, name);
   if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number.`);
+  // Digits alone are not enough: "99999999999999999999999" would be stored as 1e23.
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v))) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number.`);
   return Number(v);
 }
 
@@ -54,7 +58,12 @@ export function parseCreateType(body: unknown): NewActivityType {
   const name = text(o, 'ActivityEventName');
   if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
   const settings: Record<string, unknown> = {};
-  for (const k of TYPE_SETTINGS) if (prop(o, k) !== undefined) settings[k] = prop(o, k);
+  for (const k of TYPE_SETTINGS) {
+    const v = prop(o, k);
+    // Settings are flags; a nested value would be stored as is (and a deep one overflows the stack).
+    if (typeof v === 'object' && v !== null) throw mx.badStructure(`'${k}' must be a string, number or boolean`);
+    if (v !== undefined) settings[k] = v;
+  }
   const pinned = intOf(o, 'ActivityEvent');
   return {
     name,
