@@ -45,6 +45,7 @@ export interface LeadRepo {
   insert(lead: Lead, keys: LeadKey[]): Promise<void>;
   /** Replaces fields and keys; returns false when the lead does not exist. */
   update(accountId: string, id: string, fields: FieldMap, keys: LeadKey[], modifiedOn: number): Promise<boolean>;
+  /** Ids (GUIDs, stored lower-case) match in any case, here and in ActivityRepo. */
   get(accountId: string, id: string): Promise<Lead | null>;
   /** Leads whose key `field` equals `value` (normalized by the caller), oldest first. */
   findByKey(accountId: string, field: string, value: string): Promise<Lead[]>;

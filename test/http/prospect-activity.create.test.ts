@@ -76,6 +76,11 @@ describe('Create by RelatedProspectId: happy path', () => {
     expect(expectOk(r).Message.Id).toMatch(GUID);
   });
 
+  it('matches RelatedProspectId in any case (GUIDs)', async () => {
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId.toUpperCase(), ActivityEvent: docType });
+    expect(expectOk(r).Message.RelatedId).toBe(leadId);
+  });
+
   it('uses now when ActivityDateTime is absent, and ignores an extra ?leadId= query parameter', async () => {
     const before = Date.now();
     const r = await s.call('POST', `${PA}/Create?leadId=${leadId}`, { RelatedProspectId: leadId, ActivityEvent: docType });

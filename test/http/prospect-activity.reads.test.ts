@@ -62,6 +62,10 @@ describe('Retrieve', () => {
     expect(r.ProspectActivities).toHaveLength(25);
   });
 
+  it('matches leadId in any case (GUIDs)', async () => {
+    expect((await activitiesOf(s, lead.toUpperCase())).RecordCount).toBe(6);
+  });
+
   it('an unknown lead has no activities', async () => {
     expect(await activitiesOf(s, '00000000-0000-0000-0000-000000000001')).toEqual({ RecordCount: 0, ProspectActivities: [] });
   });
@@ -87,6 +91,10 @@ describe('GetActivityDetails', () => {
     const d = expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${idsA[0]}`));
     expect(d).toMatchObject({ ID: idsA[0], Name: 'Page Visit', ActivityEvent: typeA, RelatedProspectId: lead, ActivityNote: 'visit 1', ActivityDateTime: '2024-01-01 10:00:00', ActivityScore: 1 });
     expect(d.Fields).toEqual([expect.objectContaining({ SchemaName: 'mx_Custom_1', DisplayName: 'Page', Value: '/page/1', DataType: 'String' })]);
+  });
+
+  it('matches activityId in any case (GUIDs)', async () => {
+    expect(expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${idB.toUpperCase()}`)).ID).toBe(idB);
   });
 
   it('an unknown activity id is MXUnknownProspectActivityException (checklist 23)', async () => {

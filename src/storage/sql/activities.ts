@@ -116,11 +116,12 @@ export function activityRepo(db: Db): ActivityRepo {
       }
     },
     async get(accountId, id) {
-      const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
+      const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       return r ? toActivity(r) : null;
     },
     async listForLead(accountId, q) {
-      let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId);
+      let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId.toLowerCase());
       if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
       const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();

@@ -65,7 +65,8 @@ export function leadRepo(db: Db): LeadRepo {
       return true;
     },
     async get(accountId, id) {
-      const r = await db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
+      const r = await db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       return r ? toLead(r) : null;
     },
     async findByKey(accountId, field, value) {
