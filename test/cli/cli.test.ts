@@ -4,10 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
 import { tempDir } from '../helpers/server.js';
 import { cliJson, runCli } from './cli-runner.js';
+
+// Every step starts a Node process; under a full parallel test run each can take seconds.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 /** Every command path, found by walking the help output from the top. */
 async function allCommands(prefix: string[] = []): Promise<string[][]> {
@@ -19,9 +22,8 @@ async function allCommands(prefix: string[] = []): Promise<string[][]> {
     .split('\n')
     .map((l) => /^ {2}([a-z][\w-]*)/.exec(l)?.[1])
     .filter((n): n is string => n !== undefined && n !== 'help');
-  const out: string[][] = prefix.length ? [prefix] : [];
-  for (const n of names) out.push(...(await allCommands([...prefix, n])));
-  return out;
+  const children = await Promise.all(names.map((n) => allCommands([...prefix, n])));
+  return [...(prefix.length ? [prefix] : []), ...children.flat()];
 }
 
 describe('help', () => {
@@ -48,8 +50,9 @@ describe('help', () => {
     ]) {
       expect(names).toContain(expected);
     }
-    for (const c of commands) {
-      const r = await runCli([...c, '--help']);
+    const helps = await Promise.all(commands.map((c) => runCli([...c, '--help'])));
+    for (const [i, c] of commands.entries()) {
+      const r = helps[i];
       expect(r.code, c.join(' ')).toBe(0);
       expect(r.stdout).toContain(`Usage: leadtrail ${c.join(' ')}`);
       // Each command says what it does on the line after Usage.

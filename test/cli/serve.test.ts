@@ -5,9 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../helpers/server.js';
 import { announcedKeys, cliJson, freePort, http, runCli, serve } from './cli-runner.js';
+
+// Every step starts a Node process; under a full parallel test run each can take seconds.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const PA = '/v2/ProspectActivity.svc';
 const LM = '/v2/LeadManagement.svc';
@@ -166,7 +169,8 @@ describe('flags', () => {
 
     const w = await serve(['--port', String(await freePort()), '--worker', '--poll-ms', '20'], { ...keys, LEADTRAIL_DB: db, LEADTRAIL_WORKER: 'false' });
     let status = '';
-    for (let i = 0; i < 200 && status !== 'Success'; i++) {
+    const deadline = Date.now() + 60_000;
+    while (status !== 'Success' && Date.now() < deadline) {
       status = (await http(w.url, 'GET', `/activity/status?RequestID=${id}`, { apiKey: 'api' })).body.TaskStatus.Status;
       if (status !== 'Success') await new Promise((r) => setTimeout(r, 50));
     }
