@@ -158,8 +158,10 @@ describe('CreateCustom: failures change nothing', () => {
   };
 
   it('a bad activity after a new lead leaves no lead behind', async () => {
-    await fails(attrs({ EmailAddress: 'never@example.com', SearchBy: 'EmailAddress' }), { ActivityEvent: 777 }, 500, 'MXInvalidActivityException', /Event Code/);
+    await fails(attrs({ EmailAddress: 'never@example.com', mx_Never_Field: 'x', SearchBy: 'EmailAddress' }), { ActivityEvent: 777 }, 500, 'MXInvalidActivityException', /Event Code/);
     expect(await leadByEmail(s, 'never@example.com')).toBeNull();
+    // The mx_ attribute it would have created as a lead field is gone with the rest.
+    expect(expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=mx_Never_Field`))).toEqual([]);
   });
 
   it('a bad activity after a lead update leaves the lead as it was', () =>
@@ -176,6 +178,7 @@ describe('CreateCustom: failures change nothing', () => {
     fails(attrs({ EmailAddress: 'dup2@example.com', mx_CustomerNo: 'k-1' }), {}, 500, 'MXDuplicateEntryException', /mx_CustomerNo/));
   it('SearchBy a field that is not unique', () => fails(attrs({ EmailAddress: 'keep@example.com', mx_Tier: 'Gold', SearchBy: 'mx_Tier' }), {}, 500, 'MXInvalidInputException', /mx_Tier/));
   it('SearchBy a field with no value passed', () => fails(attrs({ FirstName: 'x', SearchBy: 'Phone' }), {}, 500, 'MXMandatoryAttributeMissingException', /Phone/));
+  it('no SearchBy and no EmailAddress (EmailAddress is the default lookup)', () => fails(attrs({ Phone: '9000000009' }), {}, 500, 'MXMandatoryAttributeMissingException', /EmailAddress/));
   it('SearchBy ProspectID of an unknown lead', () =>
     fails(attrs({ ProspectID: '99999999-9999-9999-9999-999999999999', SearchBy: 'ProspectID' }), {}, 500, 'MXInvalidEntityException', /99999999/));
   it('unknown lead attribute (not mx_)', () => fails(attrs({ EmailAddress: 'keep@example.com', Shoesize: '44' }), {}, 500, 'MXUnknownAttributeException', /Shoesize/));
