@@ -93,15 +93,17 @@ export function leadRepo(db: Db): LeadRepo {
       return r?.lead_id ?? null;
     },
     async addScore(accountId, id, delta, activity) {
+      // A back-dated activity is not the lead's latest one, and must not move ModifiedOn backwards.
+      const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${activity.on})`;
       await db
         .updateTable('leads')
         .set({
           score: sql`score + ${delta}`,
           engagement_score: sql`engagement_score + ${delta}`,
-          last_activity_id: activity.id,
-          last_activity_name: activity.name,
-          last_activity_on: activity.on,
-          modified_on: activity.on,
+          last_activity_id: sql`CASE WHEN ${newer} THEN ${activity.id} ELSE last_activity_id END`,
+          last_activity_name: sql`CASE WHEN ${newer} THEN ${activity.name} ELSE last_activity_name END`,
+          last_activity_on: sql`CASE WHEN ${newer} THEN ${activity.on} ELSE last_activity_on END`,
+          modified_on: sql`CASE WHEN modified_on < ${activity.on} THEN ${activity.on} ELSE modified_on END`,
         })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
