@@ -128,7 +128,10 @@ export function buildCli(): Command {
   });
   addConfigOptions(keys.command('list').description('list keys (secrets are never shown again)').requiredOption('--account <id>', 'account id'), DB_KEYS).action(
     async (flags: Flags) => {
-      const creds = await withStore(flags, (store) => store.accounts.listCredentials(String(flags.account)));
+      const creds = await withStore(flags, async (store) => {
+        await requireAccount(store, String(flags.account));
+        return store.accounts.listCredentials(String(flags.account));
+      });
       print(creds.map((c) => ({ id: c.id, kind: c.kind, key: c.label, rateLimit: c.rateLimit, createdAt: new Date(c.createdAt).toISOString(), revoked: c.revokedAt !== null })));
     },
   );
@@ -186,7 +189,10 @@ export function buildCli(): Command {
   });
   addConfigOptions(types.command('list').description("list an account's activity types").requiredOption('--account <id>', 'account id'), DB_KEYS).action(
     async (flags: Flags) => {
-      const list = await withStore(flags, (store) => store.activityTypes.list(String(flags.account)));
+      const list = await withStore(flags, async (store) => {
+        await requireAccount(store, String(flags.account));
+        return store.activityTypes.list(String(flags.account));
+      });
       print(list.map((t) => ({ ActivityEvent: t.code, ActivityEventName: t.name, Score: t.score, system: t.isSystem })));
     },
   );
@@ -224,7 +230,13 @@ export function buildCli(): Command {
     print(def);
   });
   addConfigOptions(fields.command('list').description("list an account's lead fields").requiredOption('--account <id>', 'account id'), DB_KEYS).action(async (flags: Flags) => {
-    print(await withStore(flags, (store) => store.leadFields.list(String(flags.account))));
+    print(
+      await withStore(flags, async (store) => {
+        // A mistyped account id must not look like an account without fields.
+        await requireAccount(store, String(flags.account));
+        return store.leadFields.list(String(flags.account));
+      }),
+    );
   });
 
   return program;

@@ -172,10 +172,15 @@ describe('admin commands on a SQLite file', () => {
     expect(JSON.stringify(list)).not.toContain(account.secretKey);
   });
 
-  it('commands on an unknown account fail with a message', async () => {
-    const r = await runCli(['keys', 'create', '--account', 'no-such-account'], env);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('No account with id no-such-account');
+  it('commands on an unknown account fail with a message, lists included', async () => {
+    const runs = await Promise.all(
+      [['keys', 'create'], ['keys', 'list'], ['activity-types', 'list'], ['lead-fields', 'list']].map((c) => runCli([...c, '--account', 'no-such-account'], env)),
+    );
+    for (const r of runs) {
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('No account with id no-such-account');
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('activity-types create takes one CreateType body or an array, and list shows them', async () => {
