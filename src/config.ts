@@ -97,6 +97,13 @@ export function formatRateLimit(spec: RateLimitSpec): string {
   return spec.points === 0 ? '0' : `${spec.points}/${spec.seconds}s`;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'];
+/** Checked here so a typo stops the server with the option's name, not a logger error. */
+const logLevel: Parser<string> = (raw, name) => {
+  if (LOG_LEVELS.includes(raw)) return raw;
+  throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+};
+
 const role: Parser<Role> = (raw, name) => {
   if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
   throw new ConfigError(`${name} must be one of all, api, worker, got "${raw}"`);
@@ -142,7 +149,7 @@ export const OPTIONS = [
   opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
   opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process.', parse: int(1, 1000) }),
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
-  opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs are JSON lines on stdout.', parse: text }),
+  opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs are JSON lines on stdout.', parse: logLevel }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
 ] as const;
 
