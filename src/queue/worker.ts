@@ -38,6 +38,8 @@ export interface WorkerDeps {
 
 class LeaseLost extends Error {}
 
+const SQLITE_BATCH = 32;
+
 export function createWorker(d: WorkerDeps): Worker {
   const id = `worker-${randomUUID().slice(0, 8)}`;
   const log = d.log.child({ worker: id });
@@ -106,6 +108,9 @@ export function createWorker(d: WorkerDeps): Worker {
   // PostgreSQL runs the requests side by side on its pool instead. Either way each request's effect
   // and its "succeeded" mark commit together. Requests in one claim never share an order key.
   const batched = d.store.engine === 'sqlite';
+  // A batch is taken per event-loop turn, and a turn under accept load can be long, so on SQLite a
+  // batch is at least SQLITE_BATCH requests: small batches let a busy API starve the worker.
+  const claimLimit = batched ? Math.max(d.config.workerConcurrency, SQLITE_BATCH) : d.config.workerConcurrency;
 
   async function processClaimed(claimed: AsyncRequest[]): Promise<void> {
     const now = d.ctx.now();
@@ -154,7 +159,7 @@ export function createWorker(d: WorkerDeps): Worker {
       try {
         const now = d.ctx.now();
         await housekeeping(now);
-        claimed = await d.store.requests.claim(id, d.config.workerConcurrency, now, now + d.config.leaseSeconds * 1000);
+        claimed = await d.store.requests.claim(id, claimLimit, now, now + d.config.leaseSeconds * 1000);
         // better-sqlite3 answers synchronously, so without this turn a backlog would keep the event
         // loop in microtasks and starve the HTTP server (accepts and status reads) until it drained.
         await nextTurn();
