@@ -3,6 +3,7 @@
  * plus PostgreSQL's start-up behaviour: concurrent migrations, a too-new schema, an unreachable server.
  * Under CI=true an unreachable PostgreSQL fails this file; locally it is skipped with a loud message.
  */
+import { randomUUID as uid } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
 import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
@@ -33,6 +34,44 @@ describe.skipIf(!available)('postgres', () => {
   storeContract('postgres', async () => {
     const { url } = schema();
     return { store: await openPostgresStore(url, opts), reopen: () => openPostgresStore(url, opts) };
+  });
+
+  describe('postgres queue order with concurrent writers', () => {
+    it('a request accepted after an earlier one committed waits for it, even when sequence order and commit order differ', async () => {
+      // Two API processes accept side by side: r1 takes its sequence number first but commits after
+      // r2. A worker may run r2 first (they were concurrent: no order between them), but r3, accepted
+      // after both, must wait for r1 too, not only for the request just before it in sequence.
+      const { url } = schema();
+      const store = await openPostgresStore(url, opts);
+      try {
+        const a = uid();
+        await store.accounts.create({ id: a, name: 'order', createdAt: 1 });
+        const mk = (id: string) => ({ id, accountId: a, kind: 'activity.create' as const, body: '{}', params: {}, orderKey: 'lead', createdAt: 1 });
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let inserted!: () => void;
+        const r1Inserted = new Promise<void>((r) => (inserted = r));
+        const slow = store.transaction(async (tx) => {
+          await tx.requests.insertMany([mk('r1')]);
+          inserted();
+          await gate;
+        });
+        await r1Inserted;
+        await store.requests.insertMany([mk('r2')]);
+        const first = await store.requests.claim('w', 10, 10, 1_000);
+        expect(first.map((r) => r.id)).toEqual(['r2']);
+        await store.requests.finish('r2', 'w', { status: 'succeeded', statusReason: 'ok', message: null, at: 5 });
+        release();
+        await slow;
+        await store.requests.insertMany([mk('r3')]);
+        const next = await store.requests.claim('w', 10, 10, 1_000);
+        expect(next.map((r) => r.id)).toEqual(['r1']);
+        await store.requests.finish('r1', 'w', { status: 'succeeded', statusReason: 'ok', message: null, at: 6 });
+        expect((await store.requests.claim('w', 10, 10, 1_000)).map((r) => r.id)).toEqual(['r3']);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   describe('postgres start-up', () => {
