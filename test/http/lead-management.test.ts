@@ -175,6 +175,13 @@ describe('Lead.Capture', () => {
     expect(expectOk(await capture({ Mobile: '9555500000', LastName: 'Found', SearchBy: 'Mobile' })).Message.Id).toBe(id);
   });
 
+  it('SearchBy is ignored when ProspectID, EmailAddress and Phone are all passed', async () => {
+    const l1 = await createLead(s, { FirstName: 'L1', EmailAddress: 'l1@example.com', Phone: '8400000001' });
+    await createLead(s, { FirstName: 'L2', Mobile: '8400000002' });
+    const r = expectOk(await capture({ ProspectID: l1, EmailAddress: 'l1@example.com', Phone: '8400000001', Mobile: '8400000002', SearchBy: 'Mobile' }));
+    expect(r.Message.Id).toBe(l1);
+  });
+
   it('LeadUpdateBehavior: DoNotUpdate, UpdateOnlyEmptyFields, DoNotUpdateUniqueFields (lowercase query names as in the docs)', async () => {
     const id = await createLead(s, { FirstName: 'Beh', EmailAddress: 'beh@example.com', Phone: '8200000001' });
     expectOk(await capture({ EmailAddress: 'beh@example.com', FirstName: 'No' }, '?leadupdatebehavior=DoNotUpdate'));
