@@ -88,6 +88,7 @@ describe('Create by RelatedProspectId: happy path', () => {
     const posted = (await activitiesOf(s, leadId)).ProspectActivities.find((a) => a.Id === id);
     const at = Date.parse(`${posted.CreatedOn.replace(' ', 'T')}Z`);
     expect(at).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(at).toBeLessThanOrEqual(Date.now());
   });
 
   it("adds the type's Score to the lead's Score and EngagementScore; IncludeLeadScore returns it", async () => {

@@ -83,7 +83,7 @@ describe('CreateType', () => {
     expect(expectOk(await setting(code)).Fields).toHaveLength(50);
     const before = await list();
     const tooMany = [...fields(50), { SchemaName: 'mx_Custom_50', DataType: 'String' }];
-    expectMx(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Fifty-one', Fields: tooMany }), 500, 'MXInvalidInputException', /50/);
+    expectMx(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Fifty-one', Fields: tooMany }), 500, 'MXInvalidInputException', /at most 50.*51/);
     expect(await list()).toEqual(before);
   });
 
