@@ -128,6 +128,11 @@ describe('Create by EmailAddress', () => {
     expect(await getLead(s, leadId)).toMatchObject({ FirstName: 'Ada' });
   });
 
+  it("ignores unknown top-level properties such as the php-library sample's \"Score\": 10", async () => {
+    const r = await s.call('POST', `${PA}/Create`, { EmailAddress: 'php@example.com', FirstName: 'Php', ActivityEvent: strict, Fields: strictFields(), Score: 10 });
+    expect(await getLead(s, expectOk(r).Message.RelatedId)).toMatchObject({ Score: '7' });
+  });
+
   it('refuses a malformed email without creating anything', async () => {
     await expectNoChange(s, [], async () => {
       expectMx(await s.call('POST', `${PA}/Create`, { EmailAddress: 'not-an-email', ActivityEvent: docType }), 500, 'MXInvalidInputException', /EmailAddress/);
