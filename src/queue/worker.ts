@@ -50,6 +50,7 @@ export function createWorker(d: WorkerDeps): Worker {
   const idleWaiters: (() => void)[] = [];
 
   const poke = () => wake?.();
+  let unlisten: (() => void) | null = null;
 
   /** Applies one request in `tx`: the operation's effect and the "succeeded" mark commit together. */
   async function apply(tx: Repos, r: AsyncRequest): Promise<void> {
@@ -190,12 +191,15 @@ export function createWorker(d: WorkerDeps): Worker {
       if (running) return;
       running = true;
       d.enqueuer?.events.on('accepted', poke);
+      // Other processes' accepts (PostgreSQL): wake now rather than at the next poll.
+      unlisten = d.store.onQueued?.(poke) ?? null;
       loop = run();
       log.info('worker started');
     },
     async stop() {
       running = false;
       d.enqueuer?.events.off('accepted', poke);
+      unlisten?.();
       poke();
       await loop;
       while (idleWaiters.length) idleWaiters.shift()!();

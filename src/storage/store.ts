@@ -149,6 +149,12 @@ export interface Store extends Repos {
    * must happen once, such as creating the first account when several processes start together.
    */
   exclusive<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` soon after any process commits new async requests, and returns the unsubscribe
+   * function. PostgreSQL only (LISTEN/NOTIFY), so separate worker processes wake at once instead of
+   * at their next poll; absent on SQLite, where the one process's enqueuer wakes its worker.
+   */
+  onQueued?(listener: () => void): () => void;
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;

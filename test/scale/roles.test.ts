@@ -53,4 +53,15 @@ describe('roles on PostgreSQL', () => {
     expect(await api.services.store.activities.countForRequest(accountId, id)).toBe(1);
     expect(worker.worker).not.toBeNull();
   });
+
+  it('a separate worker wakes on another process\'s accept (LISTEN/NOTIFY), long before its next poll', async () => {
+    const api = await started({ LEADTRAIL_ROLE: 'api' });
+    const code = await createType(api, 'Notify Call');
+    // Polling once a minute: only the notification can bring the request in within the wait below.
+    await started({ LEADTRAIL_ROLE: 'worker', LEADTRAIL_DB: api.dbPath, LEADTRAIL_POLL_MS: '60000' });
+    await sleep(500); // the worker has looked once, found nothing, and sleeps for its poll period
+    const id = await accept(api.url, '/activity/create', { EmailAddress: 'notify@example.com', ActivityEvent: code });
+    const done = await settled(api.url, id, ['Success', 'FAILURE', 'ERROR'], '/activity/status', 20_000);
+    expect(done.TaskStatus.Status).toBe('Success');
+  });
 });

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { DB } from '../sql/schema.js';
 import { sqlStore } from '../sql/sql-store.js';
 import type { Store } from '../store.js';
+import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
 
 export interface PostgresOptions {
@@ -76,17 +77,19 @@ function explain(e: unknown, target: PostgresTarget): Error {
   return new DatabaseUnreachableError(`PostgreSQL at ${target.where} failed at start: ${detail}`);
 }
 
-export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Pool {
-  const pool = new pg.Pool({
+function clientConfig(target: PostgresTarget, opts: PostgresOptions): pg.ClientConfig {
+  return {
     connectionString: target.connectionString,
-    max: opts.poolSize,
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs,
     // Set in the startup packet, so it holds on every pooled connection from its first query.
     options: target.schema ? `-c search_path=${target.schema}` : undefined,
     types,
-  });
+  };
+}
+
+export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({ ...clientConfig(target, opts), max: opts.poolSize, idleTimeoutMillis: 30_000 });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
@@ -113,7 +116,16 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     throw explain(e, target);
   }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const store = sqlStore(db, 'postgres', postgresMigrations, schema);
+  const base = sqlStore(db, 'postgres', postgresMigrations, schema);
+  const listener = queuedListener(() => new pg.Client(clientConfig(target, opts)), schema);
+  const store: Store = {
+    ...base,
+    onQueued: (fn) => listener.subscribe(fn),
+    close: async () => {
+      await listener.close();
+      await base.close();
+    },
+  };
   try {
     await store.migrate();
   } catch (e) {

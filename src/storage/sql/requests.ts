@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
 import type { RequestRepo } from '../store.js';
 import { json, type AsyncRequestsTable, type Db, type Engine } from './schema.js';
@@ -26,6 +27,9 @@ const toRequest = (r: RequestRow): AsyncRequest => ({
 
 const UNFINISHED = ['queued', 'running'];
 
+/** PostgreSQL NOTIFY channel announcing newly queued requests (see postgres-store.ts). */
+export const QUEUED_CHANNEL = 'leadtrail_queued';
+
 export function requestRepo(db: Db, engine: Engine): RequestRepo {
   return {
     async insertMany(reqs) {
@@ -53,6 +57,9 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
           })),
         )
         .execute();
+      // Delivered when the transaction commits, to every listener on this database; the payload
+      // names the schema so deployments sharing a database only wake their own workers.
+      if (engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
     },
     async get(accountId, id) {
       const r = await db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
