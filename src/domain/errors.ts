@@ -56,6 +56,7 @@ export const mx = {
       allow: allowed.join(', '),
     }),
   badUrl: () => new MxError('MXInvalidInputException', 'The request URL is not valid: check its percent-encoding.', 400),
+  badQuery: (name: string) => new MxError('MXInvalidInputException', `Query parameter '${name}' must not contain the NUL character (%00).`, 400),
   badHttp: () => new MxError('MXInvalidInputException', 'The request is not valid HTTP.', 400),
   headersTooLarge: () =>
     new MxError('MXRequestTooLargeException', 'The request headers (with the URL and its query string) are larger than the server accepts.', 431),

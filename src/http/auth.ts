@@ -31,7 +31,10 @@ function header(req: FastifyRequest, name: string): string | null {
 }
 
 export function query(req: FastifyRequest): Record<string, string> {
-  return (req.query ?? {}) as Record<string, string>;
+  const q = (req.query ?? {}) as Record<string, string>;
+  // %00 would reach the database as a lookup key, which PostgreSQL refuses with a system error.
+  for (const [k, v] of Object.entries(q)) if (v.includes('\u0000')) throw mx.badQuery(k);
+  return q;
 }
 
 const specCache = new Map<string, RateLimitSpec>();

@@ -38,10 +38,16 @@ export function text(o: JsonObject, name: string): string | null {
 
 export function scalar(v: unknown, name: string): string | null {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return noNul(v, name);
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   throw mx.badStructure(`'${name}' must be a string, number or boolean`);
+}
+
+/** PostgreSQL cannot store U+0000 in text, so no engine takes it: it is an encoding mistake anyway. */
+export function noNul(v: string, name: string): string {
+  if (v.includes('\u0000')) throw mx.badStructure(`'${name}' must not contain the NUL character (\\u0000)`);
+  return v;
 }
 
 export function flag(o: JsonObject, name: string): boolean {
@@ -77,6 +83,7 @@ export function fieldList(v: unknown, what: string, depth = 0): FieldInput[] {
     if (nested !== undefined && nested !== null && depth >= 1) {
       throw mx.badStructure(`'${what}[${i}].Fields': custom field sets cannot be nested more than one level`);
     }
+    noNul(rawName, `${what}[${i}].SchemaName`);
     return {
       name: rawName.trim(),
       value: scalar(prop(entry, 'Value'), `${what}[${i}].Value`),

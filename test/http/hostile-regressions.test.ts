@@ -58,6 +58,24 @@ describe('fields', () => {
   });
 });
 
+describe('NUL characters (PostgreSQL cannot store them: they crashed lookups and writes there)', () => {
+  it('in a body value or attribute name: 400, on every engine alike', async () => {
+    const before = await counts(s, accountId);
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: 'a\u0000b' }]), 400, 'MXInvalidInputException', /NUL/);
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'mx_A\u0000', Value: 'x' }]), 400, 'MXInvalidInputException', /NUL/);
+    expectMx(await s.call('POST', `${PA}/Create`, { EmailAddress: 'a\u0000@b.co', ActivityEvent: 21 }), 400, 'MXInvalidInputException', /EmailAddress/);
+    expectMx(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'x\u0000y' }), 400, 'MXInvalidInputException', /ActivityEventName/);
+    expect(await counts(s, accountId)).toEqual(before);
+  });
+
+  it('in a query value, keys included: 400', async () => {
+    expectMx(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=%00`), 400, 'MXInvalidInputException', /emailaddress/);
+    expectMx(await s.call('GET', `${PA}/GetActivityDetails?activityId=a%00`), 400, 'MXInvalidInputException', /activityid/);
+    const r = await request(s.url, 'GET', `${LM}/Leads.GetById?id=1&accessKey=%00&secretKey=x`, undefined, { noAuth: true });
+    expectMx(r, 400, 'MXInvalidInputException', /accesskey/);
+  });
+});
+
 describe('error messages', () => {
   it('do not echo a 100 KB value back whole', async () => {
     const id = `${'x'.repeat(100_000)}-end`;
