@@ -40,6 +40,15 @@ describe('serve with accounts, keys and activity types made by the CLI', () => {
     expect(who.body.OrgName).toBe('Acme');
     expect(who.body.LSQCommonServiceURLs.api).toBe(new URL(s.url).host);
 
+    // A per-key limit set while the server runs applies to that key only, from the next request.
+    expect((await runCli(['keys', 'set-limit', '--account', acme.accountId, extra.accessKey, '2/60s'], env)).code).toBe(0);
+    expect((await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: extra })).status).toBe(200);
+    expect((await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: extra })).status).toBe(200);
+    const limited = await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: extra });
+    expect(limited.status).toBe(429);
+    expect(limited.body.ExceptionMessage).toBe('API calls exceeded the limit of 2 in 60 second(s)');
+    expect((await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: acme })).status).toBe(200);
+
     // Revoked while the server runs: refused on the next request.
     expect((await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: doomed })).status).toBe(200);
     expect((await runCli(['keys', 'revoke', '--account', acme.accountId, doomed.accessKey], env)).code).toBe(0);
