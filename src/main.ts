@@ -108,7 +108,17 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     worker,
     close() {
       closing ??= (async () => {
-        for (const app of apps) await app.close();
+        // A keep-alive connection that was busy when closing began stays open once idle until the
+        // keep-alive timeout (72 s in Fastify) and holds up the exit past most orchestrators' grace
+        // period; close each connection as soon as its last response is out.
+        const sweep = setInterval(() => {
+          for (const app of apps) app.server.closeIdleConnections();
+        }, 50);
+        try {
+          await Promise.all(apps.map((app) => app.close()));
+        } finally {
+          clearInterval(sweep);
+        }
         await enqueuer.drain();
         await worker?.stop();
         await limiter.close();

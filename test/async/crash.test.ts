@@ -134,6 +134,25 @@ describe('crash: SIGKILL mid-stream, restart, nothing lost or doubled', () => {
     expect(t.stored).toBeGreaterThanOrEqual(t.accepted);
   }, 90_000);
 
+  it('SIGTERM mid-stream: a graceful stop answers or refuses, and loses nothing it answered', async () => {
+    const dbPath = path.join(tempDir('leadtrail-crash-'), 'leadtrail.db');
+    const first = await spawnServer(dbPath);
+    const p = await newPlan(first, 'term');
+    let stopping: Promise<number | null> | null = null;
+    const outcomes = await fire(first.url, p, (n) => {
+      if (n < TOTAL / 2) return false;
+      stopping ??= stopGracefully(first);
+      return true;
+    });
+    expect(await stopping).toBe(0);
+    const second = await spawnServer(dbPath);
+    await drained(second.url);
+    expect(await stopGracefully(second)).toBe(0);
+    const t = verify(dbPath, p, outcomes);
+    console.log(`[crash] SIGTERM after ${TOTAL / 2} accepted → ${JSON.stringify(t)}`);
+    expect(t.accepted).toBeGreaterThanOrEqual(TOTAL / 2);
+  }, 90_000);
+
   it('kill while only the worker is busy', async () => {
     const dbPath = path.join(tempDir('leadtrail-crash-'), 'leadtrail.db');
     // Accept everything with the worker off (the --no-worker flag), and stop cleanly.
