@@ -29,6 +29,8 @@ let accountId: string;
 
 /** Every route but /health (no input to refuse); the server turns on the optional ones. */
 const routeList = ROUTES.filter((r) => r.path !== '/health');
+/** Whether a route has a realistic body to mutate (ids only fill in values; any will do here). */
+const hasTemplate = (path: string) => templateFor(path, { leadId: '', email: '', phone: '', eventCode: 0, activityId: '', requestId: '' }) !== undefined;
 const isFaults = (path: string) => path.toLowerCase().startsWith('/_leadtrail/faults');
 const seedOf = (path: string) => [...path].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, SEED);
 const ok = (route: { method: string; path: string }, body: HostileRequest['body'], query: string[] = []): HostileRequest => ({ method: route.method, path: route.path, query, body, auth: 'query' });
@@ -105,9 +107,20 @@ describe('hostile input on every route', () => {
 
     if (route.method === 'GET') continue;
 
+    it(`${name}: bodies that are not JSON, and a 10 MB body (413)`, async () => {
+      const defer = route.auth === 'async-submit';
+      for (const body of RAW_BODIES) {
+        await judge.check(route, ok(route, body), { defer });
+        if (isFaults(route.path)) s.services.faults.clear(accountId);
+      }
+      const status = await judge.check(route, ok(route, { label: '10 MB', bytes: `{"Value":"${'x'.repeat(10 * 1024 * 1024)}"}`, contentType: 'application/json' }), { defer });
+      expect(status).toBe(413);
+      await judge.settle();
+    });
+
+    if (!hasTemplate(route.path)) continue;
     it(`${name}: every wrong JSON type at every property of a valid body`, async () => {
       const template = templateFor(route.path, ids);
-      if (template === undefined) return;
       // Huge strings, booleans, deep nesting and the rest come from the generated runs; async bodies
       // are judged by the same operations as the sync routes, so they get the short list.
       const defer = route.auth === 'async-submit';
@@ -118,17 +131,6 @@ describe('hostile input on every route', () => {
           await judge.check(route, ok(route, { label: 'json', bytes: body ?? '', contentType: 'application/json' }), { defer });
         }
       }
-      await judge.settle();
-    });
-
-    it(`${name}: bodies that are not JSON, and a 10 MB body (413)`, async () => {
-      const defer = route.auth === 'async-submit';
-      for (const body of RAW_BODIES) {
-        await judge.check(route, ok(route, body), { defer });
-        if (isFaults(route.path)) s.services.faults.clear(accountId);
-      }
-      const status = await judge.check(route, ok(route, { label: '10 MB', bytes: `{"Value":"${'x'.repeat(10 * 1024 * 1024)}"}`, contentType: 'application/json' }), { defer });
-      expect(status).toBe(413);
       await judge.settle();
     });
   }
