@@ -137,7 +137,7 @@ async function syncScenario(engine, apis) {
 }
 
 /** Async requests processed per second by `workers` worker processes, from a full queue. */
-async function asyncScenario(engine, workers) {
+async function asyncScenario(engine, workers, workerEnv = {}) {
   const st = await storage(engine);
   const procs = [];
   try {
@@ -151,7 +151,7 @@ async function asyncScenario(engine, workers) {
       procs.length = 0;
     }
     const t0 = performance.now();
-    for (let i = 0; i < workers; i++) procs.push(await serve(st.env, engine === 'sqlite' ? [] : ['--role', 'worker']));
+    for (let i = 0; i < workers; i++) procs.push(await serve({ ...st.env, ...workerEnv }, engine === 'sqlite' ? [] : ['--role', 'worker']));
     const reader = engine === 'sqlite' ? procs[0].url : api.url;
     while ((await pending(reader)) > 0) await new Promise((r) => setTimeout(r, 50));
     return ASYNC_N / ((performance.now() - t0) / 1000);
@@ -175,6 +175,10 @@ await measure('sync Create, PostgreSQL, 2 API processes', () => syncScenario('po
 const asyncBase = await measure('async processing, SQLite, 1 process', () => asyncScenario('sqlite', 1));
 await measure('async processing, PostgreSQL, 1 worker', () => asyncScenario('postgres', 1), asyncBase);
 await measure('async processing, PostgreSQL, 2 workers', () => asyncScenario('postgres', 2), asyncBase);
+// The default of 4 requests in flight per worker leaves PostgreSQL idle between round trips.
+const wide = { LEADTRAIL_WORKER_CONCURRENCY: '16', LEADTRAIL_PG_POOL: '20' };
+await measure('async processing, PostgreSQL, 1 worker, concurrency 16', () => asyncScenario('postgres', 1, wide), asyncBase);
+await measure('async processing, PostgreSQL, 2 workers, concurrency 16', () => asyncScenario('postgres', 2, wide), asyncBase);
 
 const lines = [
   `leadtrail store throughput — ${os.cpus().length} cores, node ${process.version}, ${SYNC_N} sync / ${ASYNC_N} async requests, ${CONC} in flight`,
