@@ -53,7 +53,9 @@ const SEARCHABLE = new Set(['emailaddress', 'phone', 'mobile']);
 export function normalizeKey(field: string, value: string): string {
   const lower = field.toLowerCase();
   if (lower === 'phone' || lower === 'mobile') {
-    const digits = value.replace(/\D/g, '');
+    // LeadSquared writes numbers as +<country code>-<number>: an explicitly separated country code
+    // goes first, so short national numbers (Singapore's 8 digits) match with or without it.
+    const digits = value.trim().replace(/^\+\d{1,3}[-\s]+/, '').replace(/\D/g, '');
     // Lookups ignore a country code: keep the national number (last 10 digits).
     return digits.length > 10 ? digits.slice(-10) : digits;
   }

@@ -48,6 +48,14 @@ describe('lead reads', () => {
     expectMx(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber`), 500, 'MXMandatoryAttributeMissingException', /phone/);
   });
 
+  it('a separated country code is ignored for short national numbers too (+65-91234567 = 91234567)', async () => {
+    const sg = await createLead(s, { FirstName: 'Sg', Phone: '+65-91234567' });
+    for (const phone of ['91234567', '%2B65%209123%204567']) {
+      expect(expectOk(await s.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=${phone}`)).map((l: any) => l.ProspectID), phone).toEqual([sg]);
+    }
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'SgCopy', Phone: '9123 4567' })), 500, 'MXDuplicateEntryException', /Phone/);
+  });
+
   it('RetrieveLeadByPhoneNumber with several matches answers the lead with the most recent activity', async () => {
     const older = await createLead(s, { FirstName: 'Older', Phone: '9700000001' });
     const newer = await createLead(s, { FirstName: 'Newer', Mobile: '9700000001' });
