@@ -1,6 +1,7 @@
 /** Keys on every sync endpoint (query or x-LSQ-* headers), and `GET /v2/Authentication.svc/UserByAccessKey.Get`. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addAccessKey } from '../../src/domain/accounts.js';
+import { ROUTES } from '../../src/http/routes.js';
 import { AUTH, LM, PA, SYNC_ENDPOINTS, expectKeysRequired, expectMx, expectOk } from '../helpers/lsq.js';
 import { KEYS, started, type TestServer } from '../helpers/server.js';
 
@@ -12,6 +13,12 @@ beforeAll(async () => {
 const headerKeys = { 'x-LSQ-AccessKey': KEYS.accessKey, 'x-LSQ-SecretKey': KEYS.secretKey };
 
 describe('every /v2 endpoint needs valid keys', () => {
+  it('the list checked here is every /v2 route in the route table', () => {
+    const routes = ROUTES.filter((r) => r.path.toLowerCase().startsWith('/v2/')).map((r) => `${r.method} ${r.path.toLowerCase()}`);
+    const checked = SYNC_ENDPOINTS.map((e) => `${e.method} ${e.path.split('?')[0].toLowerCase()}`);
+    expect([...checked].sort()).toEqual([...routes].sort());
+  });
+
   for (const ep of SYNC_ENDPOINTS) {
     it(`${ep.method} ${ep.path.split('?')[0]}: 401 without, or with wrong, keys (query and headers), nothing written`, async () => {
       await expectKeysRequired(s, ep, KEYS);
