@@ -39,6 +39,7 @@ export interface WorkerDeps {
 class LeaseLost extends Error {}
 
 const SQLITE_BATCH = 32;
+const BATCH_BUDGET_MS = 10;
 
 export function createWorker(d: WorkerDeps): Worker {
   const id = `worker-${randomUUID().slice(0, 8)}`;
@@ -104,8 +105,9 @@ export function createWorker(d: WorkerDeps): Worker {
   }
 
   // SQLite has one connection: its transactions run one after another whatever we do, so a claimed
-  // batch is applied in one transaction and shares one fsync. If anything in it throws, the whole
-  // batch rolls back and each request is applied alone, so errors land on the right request.
+  // batch is applied in few transactions (up to BATCH_BUDGET_MS of work each) that share an fsync.
+  // If anything in one throws, it rolls back whole and each of its requests is applied alone, so
+  // errors land on the right request.
   // PostgreSQL runs the requests side by side on its pool instead. Either way each request's effect
   // and its "succeeded" mark commit together. Requests in one claim never share an order key.
   const batched = d.store.engine === 'sqlite';
@@ -121,19 +123,29 @@ export function createWorker(d: WorkerDeps): Worker {
       await Promise.all(ready.map((r) => processOne(r, now)));
       return;
     }
-    if (ready.length > 1) {
+    // A transaction on better-sqlite3 holds the event loop until it commits, so each one stops
+    // after BATCH_BUDGET_MS of work; the rest of the claim goes in the next, after HTTP had a turn.
+    let done = 0;
+    while (done < ready.length) {
+      const chunk: AsyncRequest[] = [];
       try {
         await d.store.transaction(async (tx) => {
-          for (const r of ready) await apply(tx, r);
+          const started = performance.now();
+          while (done + chunk.length < ready.length && (chunk.length === 0 || performance.now() - started < BATCH_BUDGET_MS)) {
+            const r = ready[done + chunk.length];
+            chunk.push(r);
+            await apply(tx, r);
+          }
         });
-        return;
       } catch {
-        // One of them failed; find which by applying each alone.
+        // One of them failed and the chunk rolled back: apply each alone so the error lands on its request.
+        for (const r of chunk) {
+          await nextTurn();
+          await processOne(r, now);
+        }
       }
-    }
-    for (const r of ready) {
+      done += chunk.length;
       await nextTurn();
-      await processOne(r, now);
     }
   }
 
