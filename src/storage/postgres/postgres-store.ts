@@ -90,8 +90,12 @@ function clientConfig(target: PostgresTarget, opts: PostgresOptions): pg.ClientC
 
 export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({ ...clientConfig(target, opts), max: opts.poolSize, idleTimeoutMillis: 30_000 });
-  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  // A connection dropped by the server (restart, failover, network) must not crash the process.
+  // pg emits 'error' on the client: the pool listens only while a client is idle, so a client that is
+  // checked out when the connection dies needs its own listener. The query in flight still fails
+  // (and its transaction with it); the pool replaces the connection for the next one.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
