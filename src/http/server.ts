@@ -66,7 +66,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     app.route({
       method: r.method,
       url: r.path,
-      preHandler: authHook(s, r.auth),
+      // The async gateway checks keys before it reads the body (a bad x-api-key is 403 even when
+      // the JSON is malformed too); the sync API parses first, as before.
+      ...(r.auth.startsWith('async') ? { onRequest: authHook(s, r.auth) } : { preHandler: authHook(s, r.auth) }),
       handler: (req, reply) => r.handler(s, req, reply),
     });
   }

@@ -123,6 +123,16 @@ describe('refusals store nothing', () => {
     expect(await countRequests(s)).toBe(before);
   });
 
+  it('keys are checked before the body: 403 and 401 even when the JSON is malformed', async () => {
+    const before = await countRequests(s);
+    const forbidden = await request(s.url, 'POST', '/activity/create', undefined, { raw: '{oops' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({ message: 'Forbidden' });
+    const unauthorized = await asyncCall(s.url, 'POST', '/activity/create', undefined, { raw: '{oops', keys: { accessKey: 'nope', secretKey: 'nope' } });
+    expect(unauthorized.status).toBe(401);
+    expect(await countRequests(s)).toBe(before);
+  });
+
   it('400 for malformed JSON or an empty body', async () => {
     const before = await countRequests(s);
     for (const raw of ['{"EmailAddress": ', '{bad json}', '', '   ']) {
