@@ -30,6 +30,12 @@ function header(req: FastifyRequest, name: string): string | null {
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
 }
 
+/** Access and secret key: query parameters win; an empty one (a blank URL template) counts as absent. */
+function keysOf(req: FastifyRequest): [string | null, string | null] {
+  const q = query(req);
+  return [q.accesskey || header(req, 'x-lsq-accesskey'), q.secretkey || header(req, 'x-lsq-secretkey')];
+}
+
 export function query(req: FastifyRequest): Record<string, string> {
   const q = (req.query ?? {}) as Record<string, string>;
   // %00 would reach the database as a lookup key, which PostgreSQL refuses with a system error.
@@ -59,10 +65,9 @@ class Forbidden extends Error {}
 export function authHook(s: Services, kind: AuthKind) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     if (kind === 'none') return;
-    const q = query(req);
     try {
       if (kind === 'sync' || kind === 'admin') {
-        const cred = await authenticate(s.store, q.accesskey ?? header(req, 'x-lsq-accesskey'), q.secretkey ?? header(req, 'x-lsq-secretkey'));
+        const cred = await authenticate(s.store, ...keysOf(req));
         req.principal = { accountId: cred.accountId, credential: cred };
         if (kind === 'sync') await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
         return;
@@ -73,7 +78,7 @@ export function authHook(s: Services, kind: AuthKind) {
         req.principal = { accountId: apiAccount, credential: null };
         return;
       }
-      const cred = await authenticate(s.store, q.accesskey ?? header(req, 'x-lsq-accesskey'), q.secretkey ?? header(req, 'x-lsq-secretkey'));
+      const cred = await authenticate(s.store, ...keysOf(req));
       if (cred.accountId !== apiAccount) throw mx.unauthorized();
       req.principal = { accountId: cred.accountId, credential: cred };
       await throttle(s, cred, s.config.asyncRateLimit, 'async');

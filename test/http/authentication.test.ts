@@ -41,6 +41,11 @@ describe('ways to pass keys', () => {
     expect(r.status, r.text).toBe(200);
   });
 
+  it('empty query keys next to header keys count as absent', async () => {
+    const r = await s.call('GET', `${LM}/LeadsMetaData.Get?accessKey=&secretKey=`, undefined, { noAuth: true, headers: headerKeys });
+    expect(r.status, r.text).toBe(200);
+  });
+
   it('header names in any case', async () => {
     const r = await s.call('GET', `${PA}/ActivityTypes.Get`, undefined, { noAuth: true, headers: { 'X-LSQ-ACCESSKEY': KEYS.accessKey, 'x-lsq-secretkey': KEYS.secretKey } });
     expect(r.status, r.text).toBe(200);
