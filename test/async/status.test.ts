@@ -110,6 +110,35 @@ describe('FAILURE: application errors are final', () => {
   });
 });
 
+describe('one bad request among many', () => {
+  it('fails alone: the requests processed with it succeed once each', async () => {
+    // Queued with no worker, so that a worker starting later takes them all in one batch.
+    const off = await startServer({ LEADTRAIL_WORKER: 'false' });
+    const ids: string[] = [];
+    let bad = '';
+    const dbPath = off.dbPath;
+    try {
+      const code = await createType(off, 'Batch');
+      for (let i = 0; i < 9; i++) {
+        const body = i === 4 ? { EmailAddress: 'bad-in-batch@example.com', ActivityEvent: 123456 } : { EmailAddress: `ok${i}@example.com`, ActivityEvent: code };
+        const id = await accept(off.url, '/activity/create', body);
+        if (i === 4) bad = id;
+        ids.push(id);
+      }
+    } finally {
+      await off.close();
+    }
+    const on = await started({ LEADTRAIL_DB: dbPath });
+    for (const id of ids) {
+      const st = await settled(on.url, id);
+      const r = await stored(on, id);
+      const activities = await on.services.store.activities.countForRequest(r!.accountId, id);
+      if (id === bad) expect([st.TaskStatus.Status, activities]).toEqual(['FAILURE', 0]);
+      else expect([st.TaskStatus.Status, activities, r!.attempts]).toEqual(['Success', 1, 0]);
+    }
+  });
+});
+
 describe('system errors: retried, then Success or ERROR', () => {
   it('two forced system faults, then Success: the status shows the wait and the attempts count', async () => {
     // 0.01 puts the first retry 300 ms out: long enough to see the waiting status.
