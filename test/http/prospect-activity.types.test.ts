@@ -77,6 +77,15 @@ describe('CreateType', () => {
     expect(await getLead(s, lead)).toMatchObject({ Score: '-4', EngagementScore: '-4' });
   });
 
+  it('keeps a data type it does not know (e.g. Product) and checks its values as text only', async () => {
+    const code = await createType(s, { Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'Product', MaxLength: 4 }] });
+    expect(expectOk(await setting(code)).Fields[0]).toMatchObject({ DataType: 'Product', MaxFieldLength: 4 });
+    const lead = await createLead(s, { FirstName: 'Prod' });
+    const post = (v: string) => s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, Fields: [{ SchemaName: 'mx_Custom_1', Value: v }] });
+    expectOk(await post('SKU1'));
+    expectMx(await post('SKU-12'), 500, 'MXInvalidInputException', /mx_Custom_1.*maximum length is 4/);
+  });
+
   it('takes 50 custom fields and refuses 51, creating nothing', async () => {
     const fields = (n: number) => Array.from({ length: n }, (_, i) => ({ SchemaName: `mx_Custom_${i + 1}`, DataType: 'String' }));
     const code = expectOk(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Fifty', Fields: fields(50) })).Message.Id;
