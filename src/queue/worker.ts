@@ -137,11 +137,15 @@ export function createWorker(d: WorkerDeps): Worker {
             await apply(tx, r);
           }
         });
-      } catch {
-        // One of them failed and the chunk rolled back: apply each alone so the error lands on its request.
-        for (const r of chunk) {
-          await nextTurn();
-          await processOne(r, now);
+      } catch (e) {
+        if (chunk.length === 1) {
+          await settleError(chunk[0], e, now);
+        } else {
+          // One of them failed and the chunk rolled back: apply each alone so the error lands on its request.
+          for (const r of chunk) {
+            await nextTurn();
+            await processOne(r, now);
+          }
         }
       }
       done += chunk.length;
