@@ -39,7 +39,10 @@ export interface WorkerDeps {
 class LeaseLost extends Error {}
 
 const SQLITE_BATCH = 32;
+/** Requests a PostgreSQL worker claims per concurrent group. */
+const PG_GROUP = 8;
 const BATCH_BUDGET_MS = 10;
+const BATCH_MAX = 32;
 
 export function createWorker(d: WorkerDeps): Worker {
   const id = `worker-${randomUUID().slice(0, 8)}`;
@@ -104,25 +107,30 @@ export function createWorker(d: WorkerDeps): Worker {
     }
   }
 
-  // SQLite has one connection: its transactions run one after another whatever we do, so a claimed
-  // batch is applied in few transactions (up to BATCH_BUDGET_MS of work each) that share an fsync.
-  // If anything in one throws, it rolls back whole and each of its requests is applied alone, so
-  // errors land on the right request.
-  // PostgreSQL runs the requests side by side on its pool instead. Either way each request's effect
-  // and its "succeeded" mark commit together. Requests in one claim never share an order key.
-  const batched = d.store.engine === 'sqlite';
+  // A claimed batch is applied in few transactions that share a commit (and its fsync): each takes
+  // requests until BATCH_BUDGET_MS of work or BATCH_MAX requests. If anything in one throws, it rolls
+  // back whole and each of its requests is applied alone, so errors land on the right request.
+  // SQLite has one connection, so its transactions run one after another whatever we do; PostgreSQL
+  // runs `workerConcurrency` such groups side by side on its pool (a request costs ~10 round trips,
+  // and one commit per group instead of per request is what made batching worth it there too).
+  // Either way each request's effect and its "succeeded" mark commit together, and requests in one
+  // claim never share an order key.
+  const sqlite = d.store.engine === 'sqlite';
+  const groups = sqlite ? 1 : d.config.workerConcurrency;
   // A batch is taken per event-loop turn, and a turn under accept load can be long, so on SQLite a
   // batch is at least SQLITE_BATCH requests: small batches let a busy API starve the worker.
-  const claimLimit = batched ? Math.max(d.config.workerConcurrency, SQLITE_BATCH) : d.config.workerConcurrency;
+  const claimLimit = sqlite ? Math.max(d.config.workerConcurrency, SQLITE_BATCH) : d.config.workerConcurrency * PG_GROUP;
 
   async function processClaimed(claimed: AsyncRequest[]): Promise<void> {
     const now = d.ctx.now();
     const ready: AsyncRequest[] = [];
     for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
-    if (!batched) {
-      await Promise.all(ready.map((r) => processOne(r, now)));
-      return;
-    }
+    const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
+    ready.forEach((r, i) => parts[i % parts.length].push(r));
+    await Promise.all(parts.map((part) => applyInChunks(part, now)));
+  }
+
+  async function applyInChunks(ready: AsyncRequest[], now: number): Promise<void> {
     // A transaction on better-sqlite3 holds the event loop until it commits, so each one stops
     // after BATCH_BUDGET_MS of work; the rest of the claim goes in the next, after HTTP had a turn.
     let done = 0;
@@ -131,7 +139,11 @@ export function createWorker(d: WorkerDeps): Worker {
       try {
         await d.store.transaction(async (tx) => {
           const started = performance.now();
-          while (done + chunk.length < ready.length && (chunk.length === 0 || performance.now() - started < BATCH_BUDGET_MS)) {
+          while (
+            done + chunk.length < ready.length &&
+            chunk.length < BATCH_MAX &&
+            (chunk.length === 0 || performance.now() - started < BATCH_BUDGET_MS)
+          ) {
             const r = ready[done + chunk.length];
             chunk.push(r);
             await apply(tx, r);
