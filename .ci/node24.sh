@@ -3,7 +3,7 @@
 # Node 24's own headers (no header download from the internet is needed).
 #
 #   bash .ci/node24.sh node --version
-#   bash .ci/node24.sh npm rebuild better-sqlite3   # rebuild the addon for Node 24
+#   bash .ci/node24.sh npm run build
 #   bash .ci/node24.sh npm test
 #
 # Node 24 comes from the npm package node-linux-<arch>@24, which ships both

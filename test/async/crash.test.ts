@@ -7,7 +7,9 @@
  * status) or not there at all. Run at several kill points, and once while only the worker is busy.
  */
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
+
+const Database = sqliteDriver();
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, request } from '../helpers/server.js';
 import { bodyOf, drained, emailOf, ensureBuilt, fire, kill9, leadOf, noteOf, pending, spawnServer, stopGracefully, type Child, type Outcome, type Plan } from './crash-harness.js';

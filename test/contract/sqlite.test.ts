@@ -1,6 +1,8 @@
 /** The storage contract on SQLite, plus SQLite's own start-up checks. */
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
+
+const Database = sqliteDriver();
 import { describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';

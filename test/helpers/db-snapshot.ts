@@ -3,7 +3,9 @@
  * from the store's own database (the SQLite file read-only, or the test's PostgreSQL schema), so
  * the check does not trust the code under test to report its own writes.
  */
-import Database from 'better-sqlite3';
+import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
+
+const Database = sqliteDriver();
 import pg from 'pg';
 import { PG_BASE_URL } from './pg.js';
 import type { TestServer } from './server.js';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
 import { sqlStore } from '../sql/sql-store.js';
+import { sqliteDriver } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
 
 /**
@@ -14,7 +14,7 @@ import { sqliteMigrations } from './migrations.js';
  */
 export async function openSqliteStore(file: string): Promise<Store> {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new Database(file);
+  const sqlite = new (sqliteDriver())(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
