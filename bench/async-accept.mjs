@@ -12,12 +12,11 @@
  * Each scenario runs `leadtrail serve` as a child process on a fresh SQLite file. Client and server
  * share the machine's cores, so read the ratios, not the absolute numbers.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { serve } from './lib/serve.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
 const N = Number(args.n ?? 3000);
@@ -25,10 +24,7 @@ const CONC = Number(args.concurrency ?? 50);
 const BACKLOG = Number(args.backlog ?? 6000);
 const SEQ = Number(args.seq ?? 300);
 const LEADS = 300;
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const KEYS = { accessKey: 'bench-access', secretKey: 'bench-secret', apiKey: 'bench-api' };
-
-if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONC + 4 });
 
@@ -50,30 +46,10 @@ function call(base, method, pth, body, { async = false } = {}) {
   });
 }
 
-/** `leadtrail serve` on `db` as a child; resolves once it logs the URL it listens on. */
-function serve(db, extra = []) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...extra], {
-    env: { ...process.env, LEADTRAIL_DB: db, LEADTRAIL_ACCESS_KEY: KEYS.accessKey, LEADTRAIL_SECRET_KEY: KEYS.secretKey, LEADTRAIL_API_KEY: KEYS.apiKey, LEADTRAIL_RATE_LIMIT: '0', LEADTRAIL_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let buf = '';
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      buf += d;
-      const line = buf.split('\n').find((l) => l.includes('leadtrail listening'));
-      if (!line) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      resolve({
-        url: JSON.parse(line).url,
-        stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))),
-      });
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+/** `leadtrail serve` on `db` as a child, with the bench keys and no rate limit. */
+function serveDb(db, extra = []) {
+  const env = { LEADTRAIL_DB: db, LEADTRAIL_ACCESS_KEY: KEYS.accessKey, LEADTRAIL_SECRET_KEY: KEYS.secretKey, LEADTRAIL_API_KEY: KEYS.apiKey, LEADTRAIL_RATE_LIMIT: '0', LEADTRAIL_LOG_LEVEL: 'info' };
+  return serve(env, extra);
 }
 
 const freshDb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-')), 'bench.db');
@@ -116,7 +92,7 @@ const accept = (base, code) => (i) => call(base, 'POST', '/activity/create', bod
 
 // 1. worker off
 const db1 = freshDb();
-let s = await serve(db1, ['--no-worker']);
+let s = await serveDb(db1, ['--no-worker']);
 let code = await activityType(s.url);
 const WARMUP = 500; // the same for both servers, so that both are measured with a warm JIT
 await load(WARMUP, CONC, accept(s.url, code));
@@ -125,11 +101,11 @@ await s.stop();
 
 // 2. worker on, busy with a backlog
 const db2 = freshDb();
-s = await serve(db2, ['--no-worker']);
+s = await serveDb(db2, ['--no-worker']);
 code = await activityType(s.url);
 await load(BACKLOG, CONC, accept(s.url, code));
 await s.stop();
-s = await serve(db2);
+s = await serveDb(db2);
 await load(WARMUP, CONC, accept(s.url, code));
 const before = await pending(s.url);
 const on = await load(N, CONC, accept(s.url, code));
@@ -140,7 +116,7 @@ const processed = before + N - after;
 
 // 3. one request at a time: sync Create vs async accept (worker off, so the accept is measured alone)
 const db3 = freshDb();
-s = await serve(db3, ['--no-worker']);
+s = await serveDb(db3, ['--no-worker']);
 code = await activityType(s.url);
 await load(50, 1, (i) => call(s.url, 'POST', '/v2/ProspectActivity.svc/Create', body(code, i)));
 const syncSeq = await load(SEQ, 1, (i) => call(s.url, 'POST', '/v2/ProspectActivity.svc/Create', body(code, i)));

@@ -10,12 +10,11 @@
  * gets a fresh schema, dropped afterwards. Rate limits are off. Numbers depend on the machine:
  * client, servers and database share its cores, so read the ratios, not the absolute values.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { serve } from './lib/serve.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
 const SYNC_N = Number(args.sync ?? 3000);
@@ -23,7 +22,6 @@ const ASYNC_N = Number(args.async ?? 4000);
 const CONC = Number(args.concurrency ?? 32);
 const LEADS = 400;
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const KEYS = { accessKey: 'bench-access', secretKey: 'bench-secret', apiKey: 'bench-api' };
 const BASE_ENV = {
   LEADTRAIL_ACCESS_KEY: KEYS.accessKey,
@@ -33,36 +31,6 @@ const BASE_ENV = {
   LEADTRAIL_LOG_LEVEL: 'info',
   LEADTRAIL_POLL_MS: '50',
 };
-
-if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
-
-/** `leadtrail serve` as a child; resolves with its URL once it logs that it listens. */
-function serve(env, extraArgs = []) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...extraArgs], { env: { ...process.env, ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buf = '';
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      buf += d;
-      const line = buf.split('\n').find((l) => l.includes('leadtrail listening'));
-      if (!line) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume(); // keep draining request logs so the child never blocks on a full pipe
-      resolve({ url: JSON.parse(line).url, child, stop: () => stop(child) });
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
-
-function stop(child) {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', r);
-    child.kill('SIGTERM');
-  });
-}
 
 async function call(base, method, p, body, headers = {}) {
   const res = await fetch(`${base}${p}`, {

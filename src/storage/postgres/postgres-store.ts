@@ -6,7 +6,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
-import { sqlStore } from '../sql/sql-store.js';
+import { migrated, sqlStore } from '../sql/sql-store.js';
 import type { Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
@@ -130,11 +130,5 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
       await base.close();
     },
   };
-  try {
-    await store.migrate();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  return store;
+  return migrated(store);
 }

@@ -59,3 +59,14 @@ export function sqlStore(db: Kysely<DB>, engine: Engine, migrations: Record<stri
 
 /** Arbitrary constant naming leadtrail's start-up lock (distinct from Kysely's migration lock). */
 const STARTUP_LOCK = 7_240_118_305;
+
+/** Migrates a freshly opened store, closing it if that fails, so no half-open store leaks out. */
+export async function migrated(store: Store): Promise<Store> {
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}

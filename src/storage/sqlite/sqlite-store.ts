@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
-import { sqlStore } from '../sql/sql-store.js';
+import { migrated, sqlStore } from '../sql/sql-store.js';
 import { sqliteDriver } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
 
@@ -20,12 +20,5 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const store = sqlStore(db, 'sqlite', sqliteMigrations);
-  try {
-    await store.migrate();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  return store;
+  return migrated(sqlStore(db, 'sqlite', sqliteMigrations));
 }
