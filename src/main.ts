@@ -72,18 +72,6 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     await store.close();
     throw e;
   });
-  try {
-    await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
-    if (store.engine === 'sqlite' && runsWorker) {
-      // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.
-      const released = await store.requests.releaseAll();
-      if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
-    }
-  } catch (e) {
-    await limiter.close();
-    await store.close();
-    throw e;
-  }
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };
@@ -93,8 +81,25 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const onlyHealth = { routes: (r: { path: string }) => r.path.toLowerCase() === '/health' };
   const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : {})];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
-  const url = await apps[0].listen({ port: config.port, host: config.host });
-  const asyncUrl = apps[1] ? await apps[1].listen({ port: config.asyncPort!, host: config.host }) : null;
+  let url: string;
+  let asyncUrl: string | null = null;
+  try {
+    // Bind the ports before making the first account: a start that cannot listen (port taken, bad
+    // host) must not print keys that later starts, finding the account, would never show again.
+    url = await apps[0].listen({ port: config.port, host: config.host });
+    if (apps[1]) asyncUrl = await apps[1].listen({ port: config.asyncPort!, host: config.host });
+    await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
+    if (store.engine === 'sqlite' && runsWorker) {
+      // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.
+      const released = await store.requests.releaseAll();
+      if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
+    }
+  } catch (e) {
+    await Promise.all(apps.map((app) => app.close()));
+    await limiter.close();
+    await store.close();
+    throw e;
+  }
 
   const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults }) : null;
   worker?.start();
