@@ -3,9 +3,9 @@
  * knows, 404 for unknown and foreign RequestIDs, 403/401/400 with nothing stored, the second port,
  * and lead capture with its own status path.
  */
-import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/domain/accounts.js';
+import { freePort } from '../helpers/ports.js';
 import { KEYS, request, started, type TestServer } from '../helpers/server.js';
 import { accept, asyncCall, countRequests, createType, settled, statusOf } from './helpers.js';
 
@@ -161,16 +161,6 @@ describe('lead capture', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('second port', () => {
   it('LEADTRAIL_ASYNC_PORT serves the same API: accepted on one port, status on the other', async () => {
