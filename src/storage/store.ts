@@ -53,6 +53,11 @@ export interface LeadRepo {
   keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
   addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<void>;
   list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
+  /**
+   * Up to `limit` leads, newest first, with a field picked by `inField` whose string value contains
+   * `text`, ignoring case. `text` is plain text: % and _ are not wildcards.
+   */
+  quickSearch(accountId: string, q: { text: string; inField: (name: string) => boolean; limit: number }): Promise<Lead[]>;
   count(accountId: string): Promise<number>;
 }
 
@@ -77,11 +82,23 @@ export interface ActivityQuery {
   limit: number;
 }
 
+export interface ActivityEventQuery {
+  eventCode: number;
+  /** Activity date window (epoch ms), both ends inclusive; null is open. */
+  from: number | null;
+  to: number | null;
+  offset: number;
+  limit: number;
+  descending: boolean;
+}
+
 export interface ActivityRepo {
   insert(activity: Omit<Activity, 'seq'>): Promise<void>;
   get(accountId: string, id: string): Promise<Activity | null>;
   /** Newest first. */
   listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: Activity[] }>;
+  /** Account-wide, one event code, by activity date (ties by insertion order). */
+  listByEvent(accountId: string, q: ActivityEventQuery): Promise<{ total: number; activities: Activity[] }>;
   countForRequest(accountId: string, requestId: string): Promise<number>;
   count(accountId: string): Promise<number>;
 }

@@ -80,7 +80,7 @@ describe.skipIf(!available)('postgres', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, opts)));
       try {
         const rows = await pgQuery<{ name: string }>(name, 'SELECT name FROM kysely_migration ORDER BY name');
-        expect(rows.map((r) => r.name)).toEqual(['0001_init']);
+        expect(rows.map((r) => r.name)).toEqual(['0001_init', '0002_activities_by_event']);
         await stores[0].accounts.create({ id: 'a', name: 'x', createdAt: 1 });
         expect(await stores[3].accounts.get('a')).toMatchObject({ name: 'x' });
       } finally {

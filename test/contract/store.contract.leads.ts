@@ -89,6 +89,47 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(await s.leads.count(a)).toBe(5);
       expect(await s.leads.count(uid())).toBe(0);
     });
+
+    it('quickSearch: chosen fields only, any case, wildcards and quotes as plain text, newest first, capped, per account', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const add = async (fields: Record<string, string>, account = a) => {
+        const l = lead(account, fields);
+        await s.leads.insert(l, []);
+        return l.id;
+      };
+      const pune = await add({ FirstName: 'Ada', mx_City: 'PUNE' });
+      const percent = await add({ FirstName: '100% Pure_Name' });
+      const quoted = await add({ Company: 'Say "Hi" \\ Co', Notes: 'pune' });
+      const accented = await add({ LastName: 'ÉCOLE' });
+      await add({ mx_City: 'Pune' }, await newAccount(s));
+      const only = (name: string) => ['FirstName', 'LastName', 'Company', 'mx_City'].includes(name);
+      const find = async (text: string, limit = 10) => (await s.leads.quickSearch(a, { text, inField: only, limit })).map((l) => l.id);
+      // Notes is not searched, so the third lead's "pune" does not count; the other account's never does.
+      expect(await find('pUnE')).toEqual([pune]);
+      // % and _ match themselves only (a LIKE wildcard would match every lead).
+      expect(await find('0% p')).toEqual([percent]);
+      expect(await find('e_n')).toEqual([percent]);
+      expect(await find('%')).toEqual([percent]);
+      expect(await find('_')).toEqual([percent]);
+      expect(await find('"hi" \\')).toEqual([quoted]);
+      expect(await find('école')).toEqual([accented]);
+      // Field names are not values: "FirstName" is in every stored row.
+      expect(await find('firstname')).toEqual([]);
+      expect(await find("' OR 1=1 --")).toEqual([]);
+      expect(await find('a', 2)).toEqual([quoted, percent]);
+    });
+
+    it('quickSearch reads past a batch of candidates that only look like matches', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const target = lead(a, { FirstName: 'Zed' });
+      await s.leads.insert(target, []);
+      // 250 newer leads whose stored JSON contains "zed" outside a searched field (more than one batch).
+      for (let i = 0; i < 250; i++) await s.leads.insert(lead(a, { Notes: `zed ${i}` }), []);
+      const got = await s.leads.quickSearch(a, { text: 'zed', inField: (n) => n === 'FirstName', limit: 25 });
+      expect(got.map((l) => l.id)).toEqual([target.id]);
+    });
   });
 
   describe('lead fields', () => {
@@ -153,6 +194,32 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(await s.activities.get(a, made[4])).toMatchObject({ fields: { mx_Custom_1: 'v4' }, score: 4, occurredAt: T0 + 4, eventCode: 202 });
       expect(await s.activities.get(uid(), made[4])).toBeNull();
       expect(await s.activities.count(a)).toBe(6);
+    });
+
+    it('lists one event code account-wide within an inclusive date window, paged, either direction', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const made: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        // Two leads, one code; the same date twice (ties go by insertion order).
+        const act = activity(a, i % 2 ? 'lead-1' : 'lead-2', { occurredAt: T0 + Math.min(i, 4) * 1000, eventCode: 205 });
+        made.push(act.id);
+        await s.activities.insert(act);
+      }
+      await s.activities.insert(activity(a, 'lead-1', { occurredAt: T0 + 2000, eventCode: 206 }));
+      await s.activities.insert(activity(await newAccount(s), 'lead-1', { occurredAt: T0 + 2000, eventCode: 205 }));
+      const q = { eventCode: 205, from: null, to: null, offset: 0, limit: 100, descending: false };
+      const all = await s.activities.listByEvent(a, q);
+      expect(all.total).toBe(6);
+      expect(all.activities.map((x) => x.id)).toEqual(made);
+      const window = await s.activities.listByEvent(a, { ...q, from: T0 + 1000, to: T0 + 3000 });
+      expect(window.total).toBe(3);
+      expect(window.activities.map((x) => x.id)).toEqual(made.slice(1, 4));
+      const page = await s.activities.listByEvent(a, { ...q, descending: true, offset: 1, limit: 2 });
+      expect(page.total).toBe(6);
+      expect(page.activities.map((x) => x.id)).toEqual([made[4], made[3]]);
+      expect((await s.activities.listByEvent(a, { ...q, from: T0 + 5000 })).total).toBe(0);
+      expect((await s.activities.listByEvent(uid(), q)).activities).toEqual([]);
     });
 
     it('one activity per async request id (unique), any number without one', async () => {

@@ -18,7 +18,7 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('migrations applied (postgres)');
-    expect((await pgQuery(s.name, 'SELECT name FROM kysely_migration')).map((r) => r.name)).toEqual(['0001_init']);
+    expect((await pgQuery(s.name, 'SELECT name FROM kysely_migration')).map((r) => r.name)).toEqual(['0001_init', '0002_activities_by_event']);
     expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
   });
 

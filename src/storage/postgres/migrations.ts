@@ -51,4 +51,8 @@ export const postgresMigrations: Record<string, Migration> = {
       `CREATE INDEX async_requests_finished ON async_requests(finished_at)`,
     ]),
   },
+  // RetrieveByActivityEvent reads one event code of a whole account in a date window.
+  '0002_activities_by_event': {
+    up: run([`CREATE INDEX activities_event ON activities(account_id, event_code, occurred_at)`]),
+  },
 };

@@ -127,6 +127,16 @@ export function activityRepo(db: Db): ActivityRepo {
       const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
       return { total: Number(total.n), activities: rows.map(toActivity) };
     },
+    async listByEvent(accountId, q) {
+      // Served by activities_event (account_id, event_code, occurred_at): an index range, not a scan.
+      let base = db.selectFrom('activities').where('account_id', '=', accountId).where('event_code', '=', q.eventCode);
+      if (q.from !== null) base = base.where('occurred_at', '>=', q.from);
+      if (q.to !== null) base = base.where('occurred_at', '<=', q.to);
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const dir = q.descending ? 'desc' : 'asc';
+      const rows = await base.selectAll().orderBy('occurred_at', dir).orderBy('seq', dir).offset(q.offset).limit(q.limit).execute();
+      return { total: Number(total.n), activities: rows.map(toActivity) };
+    },
     async countForRequest(accountId, requestId) {
       const r = await db
         .selectFrom('activities')

@@ -32,6 +32,23 @@ async function writeKeys(db: Db, accountId: string, leadId: string, keys: LeadKe
   }
 }
 
+/**
+ * A LIKE pattern that finds `text` inside the stored JSON of a lead's fields, the same on both
+ * engines: the text is JSON-encoded as the stored value would be (a quote is `\"` there), ASCII
+ * letters are lower-cased (compared with lower(fields); SQLite's lower() folds only ASCII), any
+ * other character becomes `_` (one character, so é finds É on either engine), and the LIKE
+ * wildcards in the text are escaped with `!`. It can match more than `text` does (in a field name,
+ * in another field); the caller checks each candidate.
+ */
+export function containsPattern(text: string): string {
+  const encoded = JSON.stringify(text).slice(1, -1);
+  const body = [...encoded].map((c) => (c.charCodeAt(0) > 0x7f ? '_' : /[!%_]/.test(c) ? `!${c}` : c.toLowerCase())).join('');
+  return `%${body}%`;
+}
+
+/** Candidates read per query by quickSearch. */
+const SEARCH_BATCH = 200;
+
 export function leadRepo(db: Db): LeadRepo {
   return {
     async insert(lead, keys) {
@@ -116,6 +133,31 @@ export function leadRepo(db: Db): LeadRepo {
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
       return { total: Number(total.n), leads: rows.map(toLead) };
+    },
+    async quickSearch(accountId, { text, inField, limit }) {
+      const needle = text.toLowerCase();
+      const pattern = containsPattern(text);
+      const found: Lead[] = [];
+      // Newest first, a batch at a time (keyset on seq), until `limit` leads really match.
+      for (let before = Number.MAX_SAFE_INTEGER; found.length < limit; ) {
+        const rows = await db
+          .selectFrom('leads')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('seq', '<', before)
+          .where(sql<boolean>`lower(fields) LIKE ${pattern} ESCAPE '!'`)
+          .orderBy('seq', 'desc')
+          .limit(SEARCH_BATCH)
+          .execute();
+        for (const r of rows) {
+          const lead = toLead(r);
+          const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && v.toLowerCase().includes(needle));
+          if (hit && found.length < limit) found.push(lead);
+        }
+        if (rows.length < SEARCH_BATCH) break;
+        before = Number(rows[rows.length - 1].seq);
+      }
+      return found;
     },
     async count(accountId) {
       const r = await db.selectFrom('leads').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
