@@ -112,6 +112,11 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
   }
   const activityDefs = [...byName.values()].map((d) => ({ ...d, fields: null, isMandatory: false }));
   const fields = validateFields(activityDefs, inputs, { skipDropdown, owner: 'lead' });
+  // LeadSquared keeps lead booleans as bits and reads them back as "1"/"0" (e.g. DoNotEmail).
+  for (const d of byName.values()) {
+    const v = fields[d.schemaName];
+    if (typeof v === 'string' && v !== '' && d.dataType.toLowerCase() === 'boolean') fields[d.schemaName] = /^(true|1|yes)$/i.test(v) ? '1' : '0';
+  }
   return { fields, prospectId, searchBy };
 }
 

@@ -10,7 +10,7 @@ import { mx } from '../domain/errors.js';
 import { normalizeKey } from '../domain/leads.js';
 import type { RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
-import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from './parse.js';
+import { asArray, asObject, code, fieldList, flag, leadAttributeList, prop, text, type JsonObject } from './parse.js';
 import { success } from './shapes.js';
 
 export interface OperationInput {
@@ -67,7 +67,7 @@ export const activityCreateCustom: Operation = async (tx, ctx, { accountId, body
 };
 
 export const leadCapture: Operation = async (tx, ctx, { accountId, body, params }) => {
-  const attrs = fieldList(asArray(body), 'request body');
+  const attrs = leadAttributeList(body);
   const behavior = parseUpdateBehavior(params.leadupdatebehavior ?? null);
   const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
   return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
@@ -93,8 +93,7 @@ export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string): 
       const email = text(o, 'EmailAddress');
       if (email) return `EmailAddress:${normalizeKey('EmailAddress', email)}`;
     } else {
-      const list = kind === 'lead.capture' ? asArray(body) : asArray(prop(asObject(body), 'LeadDetails'));
-      const attrs = fieldList(list, 'LeadDetails');
+      const attrs = kind === 'lead.capture' ? leadAttributeList(body) : fieldList(asArray(prop(asObject(body), 'LeadDetails')), 'LeadDetails');
       const get = (n: string) => attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
       const searchBy = get('SearchBy') ?? 'EmailAddress';
       const by = searchBy.toLowerCase() === 'prospectid' ? get('ProspectID') : get(searchBy);

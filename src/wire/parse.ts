@@ -91,3 +91,9 @@ export function fieldList(v: unknown, what: string, depth = 0): FieldInput[] {
     };
   });
 }
+
+/** A lead attribute list, as the body itself or wrapped in `LeadDetails` (clients send both). */
+export function leadAttributeList(body: unknown): FieldInput[] {
+  const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
+  return fieldList(asArray(list), 'request body');
+}

@@ -93,6 +93,14 @@ describe('Lead.Create', () => {
     expect(await getLead(s, wrapped.Message.Id)).toMatchObject({ FirstName: 'Wrapped' });
   });
 
+  it('stores boolean fields as LeadSquared reads them back: "1" or "0", whatever spelling was sent', async () => {
+    const id = await createLead(s, { FirstName: 'Bits', DoNotEmail: 'true', DoNotCall: 'False' });
+    expect(await getLead(s, id)).toMatchObject({ DoNotEmail: '1', DoNotCall: '0' });
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ DoNotEmail: 'no', DoNotCall: 'yes' })));
+    expect(await getLead(s, id)).toMatchObject({ DoNotEmail: '0', DoNotCall: '1' });
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'Bad', DoNotEmail: 'maybe' })), 500, 'MXInvalidInputException', 'DoNotEmail');
+  });
+
   it('twice with the same EmailAddress: the second is MXDuplicateEntryException (checklist 26)', async () => {
     await expectNoChange(s, [ada], async () => {
       expectMx(await s.call('POST', `${LM}/Lead.Create`, list({ EmailAddress: 'Ada@Example.com' })), 500, 'MXDuplicateEntryException', 'A Lead with same Email already exists.');
@@ -163,6 +171,12 @@ describe('Lead.Capture', () => {
     expect(expectOk(await capture({ Phone: '+91 8100000001', Company: 'ByPhone' })).Message.Id).toBe(id);
     expect(expectOk(await capture({ ProspectID: id.toUpperCase(), JobTitle: 'ById' })).Message.Id).toBe(id);
     expect(await getLead(s, id)).toMatchObject({ FirstName: 'Cap', LastName: 'ByEmail', Company: 'ByPhone', JobTitle: 'ById' });
+  });
+
+  it('takes the attribute list wrapped in LeadDetails too, as Lead.Create does', async () => {
+    const made = expectOk(await s.call('POST', `${LM}/Lead.Capture`, { LeadDetails: list({ EmailAddress: 'wrapped-cap@example.com', FirstName: 'Wrap' }) }));
+    expect(made.Message).toMatchObject({ IsCreated: true });
+    expect(await getLead(s, made.Message.Id)).toMatchObject({ EmailAddress: 'wrapped-cap@example.com', FirstName: 'Wrap' });
   });
 
   it('parallel captures of one new lead all succeed and make one lead', async () => {
