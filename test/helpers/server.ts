@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { start, type Running } from '../../src/main.js';
+import { start, type Running, type StartOptions } from '../../src/main.js';
 import { freshSchema, schemaUrl, testSchemas } from './pg.js';
 
 export const KEYS = { accessKey: 'test-access', secretKey: 'test-secret', apiKey: 'test-api-key' } as const;
@@ -77,7 +77,7 @@ function storeEnv(overrides: Partial<Record<string, string>>): { dbPath: string;
   return { dbPath: `pg:${schema}`, env: { DATABASE_URL: schemaUrl(schema), LEADTRAIL_PG_POOL: '4' } };
 }
 
-export async function startServer(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<Record<string, string>> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const { dbPath, env: storage } = storeEnv(overrides);
   const { LEADTRAIL_DB: _ignored, ...rest } = overrides;
   const env: Record<string, string> = {
@@ -93,7 +93,7 @@ export async function startServer(overrides: Partial<Record<string, string>> = {
     ...((dbPath.startsWith('pg:') ? rest : overrides) as Record<string, string>),
   };
   const config: Readonly<Config> = loadConfig(env);
-  const running = await start(config, { announce: () => {} });
+  const running = await start(config, { announce: () => {}, ...opts });
   return {
     ...running,
     dbPath,
@@ -114,8 +114,8 @@ export function useServer(overrides: Partial<Record<string, string>> = {}): () =
   };
 }
 
-export async function started(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
-  const s = await startServer(overrides);
+export async function started(overrides: Partial<Record<string, string>> = {}, opts: StartOptions = {}): Promise<TestServer> {
+  const s = await startServer(overrides, opts);
   afterAll(() => s.close());
   return s;
 }

@@ -1,0 +1,41 @@
+/** Logs are JSON lines that never carry keys, and at info level never carry request bodies. */
+import { Writable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { KEYS, request, started, type TestServer } from '../helpers/server.js';
+
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
+const MARKER = 'body-marker-7f3a9c';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await started({}, { log: createLogger('info', sink) });
+});
+
+describe('logs', () => {
+  it('are JSON, name each request, and never contain a key, a secret or a body', async () => {
+    const body = { EmailAddress: `${MARKER}@example.com`, ActivityEvent: 21, ActivityNote: MARKER };
+    // Keys in the query, keys in headers, a wrong secret, an async submit, a malformed body and an application error.
+    await s.call('POST', '/v2/ProspectActivity.svc/Create', body);
+    await s.call('POST', '/v2/ProspectActivity.svc/Create', body, { noAuth: true, headers: { 'x-LSQ-AccessKey': KEYS.accessKey, 'x-LSQ-SecretKey': KEYS.secretKey } });
+    await s.call('POST', '/v2/ProspectActivity.svc/Create', body, { keys: { accessKey: KEYS.accessKey, secretKey: `${KEYS.secretKey}-wrong` } });
+    await s.call('POST', '/activity/create', body, { headers: { 'x-api-key': KEYS.apiKey } });
+    await s.call('POST', '/v2/ProspectActivity.svc/Create', undefined, { raw: `{"ActivityNote":"${MARKER}", oops` });
+    await s.call('POST', '/v2/ProspectActivity.svc/Create', { ...body, ActivityEvent: 999999 });
+    await request(s.url, 'GET', '/health', undefined, { noAuth: true });
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(lines.length).toBeGreaterThan(10);
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed.some((l) => l.req?.url?.includes('/v2/ProspectActivity.svc/Create?accessKey=***&secretKey=***'))).toBe(true);
+    expect(parsed.some((l) => l.exceptionType === 'MXInvalidActivityException')).toBe(true);
+    const all = lines.join('\n');
+    for (const secret of [KEYS.secretKey, KEYS.apiKey, KEYS.accessKey, MARKER]) expect(all).not.toContain(secret);
+  });
+});
