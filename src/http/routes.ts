@@ -8,6 +8,7 @@ import type { AuthKind } from './auth.js';
 import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
+import { retrieveByActivityEvent } from './compat/activities-by-event.js';
 import * as admin from './admin.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -34,14 +35,17 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: `${PA}/CustomActivity/GetActivitySetting`, auth: 'sync', handler: pa.getActivitySetting },
   { method: 'POST', path: `${PA}/Retrieve`, auth: 'sync', handler: pa.retrieve },
   { method: 'GET', path: `${PA}/GetActivityDetails`, auth: 'sync', handler: pa.getActivityDetails },
+  { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, auth: 'sync', handler: retrieveByActivityEvent },
 
   { method: 'GET', path: `${LM}/Leads.GetById`, auth: 'sync', handler: lm.getById },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress`, auth: 'sync', handler: lm.getByEmail },
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber`, auth: 'sync', handler: lm.getByPhone },
+  { method: 'GET', path: `${LM}/Leads.GetByQuickSearch`, auth: 'sync', handler: lm.quickSearch },
   { method: 'GET', path: `${LM}/LeadsMetaData.Get`, auth: 'sync', handler: lm.metaData },
   { method: 'POST', path: `${LM}/Lead.Create`, auth: 'sync', handler: lm.leadCreate },
   { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
+  { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
   { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },

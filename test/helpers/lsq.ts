@@ -24,13 +24,16 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'GET', path: `${PA}/CustomActivity/GetActivitySetting?code=21` },
   { method: 'POST', path: `${PA}/Retrieve?leadId=00000000-0000-0000-0000-000000000000`, body: {} },
   { method: 'GET', path: `${PA}/GetActivityDetails?activityId=00000000-0000-0000-0000-000000000000` },
+  { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, body: { Parameter: { ActivityEvent: 21 } } },
   { method: 'GET', path: `${LM}/Leads.GetById?id=00000000-0000-0000-0000-000000000000` },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress?emailaddress=auth-check@example.com` },
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber?phone=9000000000` },
+  { method: 'GET', path: `${LM}/Leads.GetByQuickSearch?key=auth-check` },
   { method: 'GET', path: `${LM}/LeadsMetaData.Get` },
   { method: 'POST', path: `${LM}/Lead.Create`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'POST', path: `${LM}/Lead.Update?leadId=00000000-0000-0000-0000-000000000000`, body: [{ Attribute: 'FirstName', Value: 'X' }] },
   { method: 'POST', path: `${LM}/Lead.Capture`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
+  { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'GET', path: `${AUTH}/UserByAccessKey.Get` },
 ];
 

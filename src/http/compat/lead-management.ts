@@ -1,6 +1,6 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
 import { mx } from '../../domain/errors.js';
-import { createLead, findLead, normalizeKey, resolveAttributes, updateLead } from '../../domain/leads.js';
+import { createLead, findLead, normalizeKey, resolveAttributes, updateLead, upsertLead } from '../../domain/leads.js';
 import type { Lead } from '../../domain/types.js';
 import { leadCapture } from '../../wire/operations.js';
 import { asArray, fieldList, isObject, prop } from '../../wire/parse.js';
@@ -73,6 +73,32 @@ export const leadUpdate: Handler = async (s, req) => {
     return updateLead(tx, s.ctx, lead, r.fields);
   });
   return success({ AffectedRows: 1 });
+};
+
+/**
+ * Lead.CreateOrUpdate: the SearchBy upsert (default EmailAddress) that CreateCustom's lead half
+ * runs, on its own. `postUpdatedLead` is accepted and ignored (no automations).
+ */
+export const createOrUpdate: Handler = async (s, req) => {
+  const attrs = attributes(req.body);
+  const accountId = req.principal.accountId;
+  const { lead, created } = await upsertTransaction(s, async (tx) => upsertLead(tx, s.ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
+  return success({ Id: lead.id, AffectedRows: 1, IsCreated: created });
+};
+
+/** Leads.GetByQuickSearch answers at most this many leads, newest first. */
+export const QUICK_SEARCH_MAX = 25;
+const QUICK_SEARCH_KEY_MAX = 200;
+const QUICK_SEARCH_FIELDS = new Set(['firstname', 'lastname', 'emailaddress', 'phone', 'mobile', 'company']);
+/** Name, email, phones, company, and any city or country field (City, mx_City, mx_Country…). */
+const quickSearchField = (name: string) => QUICK_SEARCH_FIELDS.has(name.toLowerCase()) || /(city|country)$/i.test(name);
+
+export const quickSearch: Handler = async (s, req) => {
+  const key = query(req).key?.trim();
+  if (!key) throw mx.mandatoryMissing("'key' query parameter is mandatory");
+  if (key.length > QUICK_SEARCH_KEY_MAX) throw mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`);
+  const leads = await s.store.leads.quickSearch(req.principal.accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX });
+  return leads.map(leadToWire);
 };
 
 export const capture: Handler = (s, req) =>
