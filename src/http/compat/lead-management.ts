@@ -3,7 +3,7 @@ import { mx } from '../../domain/errors.js';
 import { createLead, findLead, normalizeKey, resolveAttributes, updateLead, upsertLead } from '../../domain/leads.js';
 import type { Lead } from '../../domain/types.js';
 import { leadCapture } from '../../wire/operations.js';
-import { asArray, fieldList, isObject, prop } from '../../wire/parse.js';
+import { leadAttributeList } from '../../wire/parse.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
 import type { Handler } from '../routes.js';
@@ -45,11 +45,8 @@ export const metaData: Handler = async (s, req) => {
   return defs.map((d) => leadFieldToWire(d, !exclude));
 };
 
-/** Lead.Create and Lead.Update take the attribute list as the body, or wrapped in LeadDetails. */
-function attributes(body: unknown) {
-  const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
-  return fieldList(asArray(list), 'request body');
-}
+/** Lead.Create, Lead.Update and Lead.CreateOrUpdate take the attribute list as the body, or wrapped in LeadDetails. */
+const attributes = leadAttributeList;
 
 export const leadCreate: Handler = async (s, req) => {
   const attrs = attributes(req.body);
