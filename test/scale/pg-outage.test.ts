@@ -3,49 +3,20 @@
  * answers in LeadSquared's envelope, never says "accepted" for a request it could not store, fails
  * its health check, and recovers by itself (pool and worker) once the database is back.
  */
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accept, createType, settled, waitFor } from '../async/helpers.js';
 import { dropSchemas, freshSchema, PG_BASE_URL, pgAvailable } from '../helpers/pg.js';
 import { request, started } from '../helpers/server.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 await pgAvailable();
 const schema = freshSchema();
 afterAll(() => dropSchemas([schema.name]));
 
-/** A pass-through to PostgreSQL on a fixed port that can be cut and restored. */
-async function proxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  let port = 0;
-  const listen = async () => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
-    port = (server!.address() as net.AddressInfo).port;
-  };
-  await listen();
-  return {
-    port: () => port,
-    cut: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server!.close(() => r());
-      }),
-    restore: listen,
-  };
-}
-
 describe('PostgreSQL outage while running', () => {
   it('errors in the envelope, accepts nothing it cannot store, fails /health, then recovers', { timeout: 60_000 }, async () => {
-    const p = await proxy(new URL(PG_BASE_URL));
+    const pgUrl = new URL(PG_BASE_URL);
+    const p = await tcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
     const url = new URL(schema.url);
     url.host = `127.0.0.1:${p.port()}`;
     const s = await started({ DATABASE_URL: url.toString(), LEADTRAIL_PG_POOL: '3' });

@@ -5,10 +5,10 @@
  * Needs Redis (127.0.0.1:6379 or LEADTRAIL_TEST_REDIS_URL); an unreachable Redis fails the run.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { REDIS_TEST_URL } from '../helpers/pg.js';
 import { started, type TestServer } from '../helpers/server.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 const TYPES = '/v2/ProspectActivity.svc/ActivityTypes.Get';
 const prefix = () => `lt-test-${randomBytes(4).toString('hex')}`;
@@ -17,30 +17,6 @@ async function burst(servers: TestServer[], n: number): Promise<number[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => servers[i % servers.length].call('GET', TYPES).then((r) => r.status)));
 }
 const count = (statuses: number[], code: number) => statuses.filter((s) => s === code).length;
-
-/** A TCP pass-through to Redis that the test can cut, to play a Redis outage. */
-async function cuttableProxy(target: URL): Promise<{ url: string; cut(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 describe('sync rate limit through Redis', () => {
   it('two API processes with one prefix share 25 per 5 s; another prefix counts apart', async () => {
@@ -60,8 +36,9 @@ describe('sync rate limit through Redis', () => {
   });
 
   it('when Redis goes away mid-run, each process keeps answering and limits on its own count', async () => {
-    const proxy = await cuttableProxy(new URL(REDIS_TEST_URL));
-    const s = await started({ REDIS_URL: proxy.url, LEADTRAIL_REDIS_PREFIX: prefix(), LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
+    const redisUrl = new URL(REDIS_TEST_URL);
+    const proxy = await tcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const s = await started({ REDIS_URL: `redis://127.0.0.1:${proxy.port()}`, LEADTRAIL_REDIS_PREFIX: prefix(), LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
     expect((await s.call('GET', TYPES)).status).toBe(200);
     await proxy.cut();
     const during = await burst([s], 30);
