@@ -13,7 +13,6 @@ export type MxType =
   | 'MXInvalidActivityException'
   | 'MXUnknownProspectActivityException'
   | 'MXUnknownAttributeException'
-  | 'MXInvalidDataTypeException'
   | 'MXDuplicateEntryException'
   | 'MXDuplicateEntityNameException'
   | 'MXAPIRateLimitExceededException'
@@ -79,7 +78,6 @@ export const mx = {
     new MxError('MXUnknownProspectActivityException', `Activity does not exist in the system: ${id}`),
   unknownAttribute: (name: string, where: string) =>
     new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}`),
-  invalidDataType: (message: string) => new MxError('MXInvalidDataTypeException', message),
   duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
   requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
   duplicateName: (message: string) => new MxError('MXDuplicateEntityNameException', message),
