@@ -49,6 +49,22 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   );
 }
 
+/**
+ * SIGKILLs the worker at a moment it holds claimed requests, so the kill really cuts work in flight
+ * (a worker between two claims holds nothing, and a kill then would prove no takeover).
+ */
+async function killWhileHolding(worker: Served): Promise<void> {
+  const started = worker.stdout().split('\n').find((l) => l.includes('"worker started"'));
+  if (!started) throw new Error(`no "worker started" line in the worker's log:\n${worker.stdout()}`);
+  const id = JSON.parse(started).worker as string;
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const held = await pgQuery(schema.name, "SELECT count(*)::int AS n FROM async_requests WHERE status = 'running' AND locked_by = $1", [id]);
+    if (held[0].n > 0) break;
+  }
+  worker.child.kill('SIGKILL');
+}
+
 describe('two API processes and two workers on one PostgreSQL', () => {
   it('every accepted request succeeds exactly once, in per-lead order, through a worker SIGKILL; the sync limit is shared', { timeout: 150_000 }, async () => {
     // All four start together on an empty schema: migrations and the first account happen once.
@@ -70,6 +86,7 @@ describe('two API processes and two workers on one PostgreSQL', () => {
     // alternating between the API processes; leads run side by side.
     const accepted = new Map<string, { lead: number; n: number }>();
     let killedAt = -1;
+    let killing: Promise<void> | null = null;
     const total = LEADS * PER_LEAD;
     await pool(
       Array.from({ length: LEADS }, (_, i) => i),
@@ -86,11 +103,12 @@ describe('two API processes and two workers on one PostgreSQL', () => {
           accepted.set(r.body.RequestID as string, { lead, n });
           if (killedAt < 0 && accepted.size >= total / 3) {
             killedAt = accepted.size;
-            w1.child.kill('SIGKILL');
+            killing = killWhileHolding(w1);
           }
         }
       },
     );
+    await killing;
     expect(accepted.size).toBe(total);
     expect(w1.child.signalCode ?? (await new Promise((r) => w1.child.once('exit', (_c, sig) => r(sig))))).toBe('SIGKILL');
 
