@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createAccount } from './domain/accounts.js';
+import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
 import { createLogger } from './log.js';
@@ -66,6 +67,12 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const log = opts.log ?? createLogger(config.logLevel);
   const ctx = opts.ctx ?? systemCtx;
   const store = await openStore(config);
+  // Leads keyed by an older rule (phone numbers before migration 0003) are re-keyed once, before serving.
+  const rekeyed = await rekeyStaleAccounts(store).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
+  if (rekeyed > 0) log.info({ accounts: rekeyed }, 're-keyed leads by the current lookup rules');
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {

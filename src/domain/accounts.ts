@@ -47,6 +47,15 @@ export async function createAccount(tx: Repos, ctx: Ctx, opts: AccountOptions): 
   return { account, user, keys, apiKey };
 }
 
+/**
+ * The user a call acts as: the user of its access key, or the account's first user for a key that
+ * has none (the same one `UserByAccessKey.Get` reports). Null when the account has no user.
+ */
+export async function actingUserId(tx: Pick<Repos, 'accounts'>, accountId: string, credential: Credential | null): Promise<string | null> {
+  if (credential?.userId) return credential.userId;
+  return (await tx.accounts.firstUser(accountId))?.id ?? null;
+}
+
 export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userId: string | null, accessKey?: string, secretKey?: string): Promise<AccessKeyPair> {
   const pair = { accessKey: accessKey ?? randomKey('u$r', 16), secretKey: secretKey ?? randomBytes(20).toString('hex') };
   if (await tx.accounts.findCredential('access', pair.accessKey)) throw mx.invalidInput('That access key is already in use.');

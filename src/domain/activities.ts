@@ -7,7 +7,7 @@ import { getActivityType } from './activity-types.js';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import { parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
-import { createLead, findLead, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
+import { createLead, findByDefaultLookup, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
 import type { Activity, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -33,9 +33,13 @@ export interface PostedActivity {
 
 export type LeadRef =
   | { by: 'id'; leadId: string }
-  | { by: 'email'; email: string; firstName: string | null; lastName: string | null; phone: string | null };
+  | { by: 'email'; email: string; firstName: string | null; lastName: string | null; phone: string | null; mobile?: string | null };
 
-/** Posts an activity on a lead found by id, or by email (created from the details when new). */
+/**
+ * Posts an activity on a lead found by id, or by email: the lead with that email, else (the default
+ * lookup, see findByDefaultLookup) the lead with the Phone or Mobile passed, else a new lead made
+ * from the details.
+ */
 export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: LeadRef, input: ActivityInput): Promise<PostedActivity> {
   let lead: Lead | null;
   if (ref.by === 'id') {
@@ -43,7 +47,10 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
     if (!lead) throw mx.unknownLead(ref.leadId);
   } else {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
-    lead = await findLead(tx, accountId, 'EmailAddress', ref.email);
+    const given: Record<string, string> = { EmailAddress: ref.email };
+    if (ref.phone) given.Phone = ref.phone;
+    if (ref.mobile) given.Mobile = ref.mobile;
+    lead = await findByDefaultLookup(tx, accountId, given);
     if (!lead) {
       // Validate the activity before creating the lead, so the common mistakes fail fast; the
       // transaction would undo the lead anyway.
@@ -52,6 +59,7 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
       if (ref.firstName) attrs.push({ name: 'FirstName', value: ref.firstName, fields: null });
       if (ref.lastName) attrs.push({ name: 'LastName', value: ref.lastName, fields: null });
       if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
+      if (ref.mobile) attrs.push({ name: 'Mobile', value: ref.mobile, fields: null });
       const resolved = await resolveAttributes(tx, accountId, attrs, true);
       lead = await createLead(tx, ctx, accountId, resolved.fields);
     }

@@ -1,5 +1,6 @@
 /** Activity types: the built-in set every account starts with, and custom types (codes from 201). */
 import { mx } from './errors.js';
+import { INT32, wholeNumber } from './numbers.js';
 import type { Ctx } from './context.js';
 import type { ActivityFieldDef, ActivityType } from './types.js';
 import { UniqueViolation, type Repos } from '../storage/store.js';
@@ -76,16 +77,22 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   if (input.direction !== undefined && input.direction !== 0 && input.direction !== 1) {
     throw mx.invalidInput('Invalid Input! Direction must be 0 (inbound) or 1 (outbound).');
   }
-  if (input.code !== undefined && (!Number.isSafeInteger(input.code) || input.code < 1)) {
-    // Event codes are positive: reads and posts refuse anything else, so such a type could never be used.
-    throw mx.invalidInput('Invalid Input! ActivityEvent must be a positive whole number.');
+  if (input.code !== undefined && wholeNumber(input.code, EVENT_CODE) === null) {
+    // Reads and posts refuse any other code, so such a type could never be used.
+    throw mx.invalidInput(`Invalid Input! ActivityEvent must be a whole number from ${EVENT_CODE.min} to ${EVENT_CODE.max}.`);
+  }
+  if (input.score !== undefined && wholeNumber(input.score, INT32) === null) {
+    throw mx.invalidInput(`Invalid Input! Score must be a whole number from ${INT32.min} to ${INT32.max}.`);
   }
   if (input.code !== undefined && (await tx.activityTypes.get(accountId, input.code))) {
     throw mx.duplicateName(`Activity type code ${input.code} is already in use.`);
   }
+  const code = input.code ?? (await tx.activityTypes.nextCustomCode(accountId));
+  // One past a type pinned at the highest code would not fit.
+  if (code > EVENT_CODE.max) throw mx.invalidInput('Invalid Input! No free activity event code is left above the highest one in use; pass ActivityEvent to pin one.');
   const type: ActivityType = {
     accountId,
-    code: input.code ?? (await tx.activityTypes.nextCustomCode(accountId)),
+    code,
     name,
     displayName: input.displayName?.trim() || name,
     description: input.description ?? '',
@@ -105,9 +112,13 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   return type;
 }
 
+/** Activity event codes: positive, and 32-bit like LeadSquared's (and the INTEGER columns that hold them). */
+export const EVENT_CODE = { min: 1, max: INT32.max } as const;
+
+/** The activity type of event code `code` (a number or digits), or MXInvalidActivityException. */
 export async function getActivityType(tx: Repos, accountId: string, code: unknown): Promise<ActivityType> {
-  const n = typeof code === 'number' ? code : typeof code === 'string' && /^\s*\d+\s*$/.test(code) ? Number(code) : NaN;
-  if (!Number.isSafeInteger(n)) throw mx.invalidEvent(code);
+  const n = wholeNumber(code, EVENT_CODE);
+  if (n === null) throw mx.invalidEvent(code);
   const type = await tx.activityTypes.get(accountId, n);
   if (!type) throw mx.invalidEvent(code);
   return type;

@@ -1,8 +1,12 @@
-/** Lead.Capture: create-or-update by ProspectID, EmailAddress or Phone (or SearchBy). */
+/**
+ * Lead.Capture: create-or-update. Match order (capture-lead page, fact sheet §6): SearchBy when given
+ * (ignored when ProspectID, EmailAddress and Phone are all passed), else ProspectID, then the default
+ * lookup (EmailAddress, then Phone and Mobile by the phone rule; see findByDefaultLookup).
+ */
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import type { FieldInput } from './fields.js';
-import { createLead, fieldValue, findLead, resolveAttributes, updateLead } from './leads.js';
+import { createLead, fieldValue, findByDefaultLookup, findLead, resolveAttributes, updateLead } from './leads.js';
 import type { FieldMap, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -38,8 +42,7 @@ export async function captureLead(
       const leadEmail = lead ? fieldValue(lead.fields, 'EmailAddress') : null;
       if (lead && email && leadEmail && leadEmail.toLowerCase() !== email.toLowerCase()) lead = null;
     }
-    if (!lead && email) lead = await findLead(tx, accountId, 'EmailAddress', email);
-    if (!lead && phone) lead = await findLead(tx, accountId, 'Phone', phone);
+    if (!lead) lead = await findByDefaultLookup(tx, accountId, r.fields);
   }
   if (!lead) return { lead: await createLead(tx, ctx, accountId, r.fields), created: true };
   if (behavior === 'DoNotUpdate') return { lead, created: false };

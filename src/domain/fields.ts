@@ -4,6 +4,7 @@
  * data-type checks; the messages name the field and say why.
  */
 import { mx } from './errors.js';
+import { SAFE, wholeNumber } from './numbers.js';
 import type { ActivityFieldDef, FieldMap, FieldValue } from './types.js';
 
 /** A field as it arrives: `SchemaName` or `Attribute`, a value, maybe nested CFS fields. */
@@ -13,22 +14,52 @@ export interface FieldInput {
   fields: FieldInput[] | null;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
-const TIME = /^\d{2}:\d{2}(:\d{2})?$/;
-
-function validDate(v: string): boolean {
-  const d = new Date(`${v.slice(0, 10)}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v.slice(0, 10);
+/**
+ * LeadSquared date-times: `yyyy-MM-dd HH:mm:ss` in UTC (a `T` for the space, seconds and up to three
+ * digits of milliseconds optional). The one reader of them: every date-time field value and body
+ * property (ActivityDateTime, FromDate/ToDate…) goes through it, so none accepts `25:99`.
+ * Returns epoch ms, or null when the text is not a real date-time.
+ */
+export function readLsqDateTime(v: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(v.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  if (h === undefined) return null;
+  return utc(+y, +mo, +d, +h, +mi, +(s ?? 0), +(ms ?? '0').padEnd(3, '0'));
 }
+
+/** A date alone, `yyyy-MM-dd`: epoch ms of its midnight UTC, or null. */
+export function readLsqDate(v: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v.trim());
+  return m ? utc(+m[1], +m[2], +m[3], 0, 0, 0, 0) : null;
+}
+
+/** A time of day, `HH:mm` or `HH:mm:ss`: true when it is one. */
+export function isLsqTime(v: string): boolean {
+  const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v.trim());
+  return m !== null && +m[1] <= 23 && +m[2] <= 59 && +(m[3] ?? 0) <= 59;
+}
+
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  // Not Date.UTC: it maps years 0–99 to 1900–1999 ("0001-01-01" would be stored as 1901).
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  const ms2 = t.setUTCHours(h, mi, s, ms);
+  // 2023-02-30 rolls over into March: not a date.
+  return Number.isNaN(ms2) || t.getUTCDate() !== d || t.getUTCMonth() !== mo - 1 ? null : ms2;
+}
+
+/** Decimal text: digits with an optional sign and point; its value must be finite. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 /** data type (lower case) → check returning a reason, or null when the value is fine. */
 const CHECKS: Record<string, (v: string) => string | null> = {
-  number: (v) => (/^[+-]?\d+$/.test(v.trim()) ? null : 'is not a whole number'),
-  decimal: (v) => (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v.trim()) ? null : 'is not a number'),
-  date: (v) => (DATE.test(v) && validDate(v) ? null : 'is not a date in yyyy-MM-dd format'),
-  datetime: (v) => (DATETIME.test(v) && validDate(v) ? null : 'is not a date-time in yyyy-MM-dd HH:mm:ss format'),
-  time: (v) => (TIME.test(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),
+  number: (v) => (wholeNumber(v, SAFE) !== null ? null : `is not a whole number from ${SAFE.min} to ${SAFE.max}`),
+  decimal: (v) => (DECIMAL.test(v.trim()) && Number.isFinite(Number(v)) ? null : 'is not a number'),
+  date: (v) => (readLsqDate(v) !== null ? null : 'is not a date in yyyy-MM-dd format'),
+  datetime: (v) => (readLsqDateTime(v) !== null ? null : 'is not a date-time in yyyy-MM-dd HH:mm:ss format'),
+  time: (v) => (isLsqTime(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),
   boolean: (v) => (/^(true|false|1|0|yes|no)$/i.test(v) ? null : 'is not a boolean (true/false)'),
   email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : 'is not an email address'),
   // At least 3 digits: a value such as "---" would otherwise key (and match) every other digit-less phone.
@@ -42,6 +73,15 @@ CHECKS.bit = CHECKS.boolean;
 
 const DROPDOWNS = new Set(['dropdown', 'searchabledropdown', 'select', 'radiobutton', 'multiselect']);
 export const CUSTOM_OBJECT = 'customobject';
+
+/**
+ * The data types a lead field may be defined with (LeadSquared's names, fact sheet §8): each is
+ * checked by the table above, offered as options, or free text.
+ */
+export const LEAD_FIELD_TYPES = [
+  'String', 'Text', 'TextArea', 'Number', 'Decimal', 'Money', 'Date', 'DateTime', 'Time', 'Boolean', 'Email', 'Phone', 'Website',
+  'Dropdown', 'SearchableDropdown', 'Select', 'RadioButton', 'MultiSelect', 'CustomObject',
+] as const;
 
 export interface ValidateOptions {
   /** Skip the dropdown check (LeadSquared's `ValidateDropDownOptions: true`). */
@@ -145,18 +185,10 @@ function isEmpty(v: FieldValue | undefined): boolean {
   return false;
 }
 
-/** Parses LeadSquared's UTC `yyyy-MM-dd HH:mm:ss` (seconds optional) into epoch ms. */
+/** Parses a LeadSquared date-time body property (see readLsqDateTime) into epoch ms, or throws MXInvalidInputException naming `field`. */
 export function parseLsqDateTime(v: string, field: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(v.trim());
-  if (!m) throw mx.invalidInput(`'${field}' value '${clip(v)}' is not in the UTC format yyyy-MM-dd HH:mm:ss.`);
-  const [, y, mo, d, h, mi, s, ms] = m;
-  // Not Date.UTC: it maps years 0–99 to 1900–1999 ("0001-01-01" would be stored as 1901).
-  const back = new Date(0);
-  back.setUTCFullYear(+y, +mo - 1, +d);
-  const t = back.setUTCHours(+h, +mi, +(s ?? 0), +(ms ?? 0).toString().padEnd(3, '0'));
-  if (Number.isNaN(t) || back.getUTCDate() !== +d || back.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +(s ?? 0) > 59) {
-    throw mx.invalidInput(`'${field}' value '${clip(v)}' is not a valid date-time.`);
-  }
+  const t = readLsqDateTime(v);
+  if (t === null) throw mx.invalidInput(`'${field}' value '${clip(v)}' is not a valid date-time in the UTC format yyyy-MM-dd HH:mm:ss.`);
   return t;
 }
 

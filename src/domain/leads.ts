@@ -3,10 +3,12 @@
  * key, and the SearchBy upsert that CreateCustom and Lead.Capture share.
  */
 import { mx } from './errors.js';
-import { validateFields, type FieldInput } from './fields.js';
+import { LEAD_FIELD_TYPES, validateFields, type FieldInput } from './fields.js';
+import { INT32, wholeNumber } from './numbers.js';
+import { phoneLookupKeys, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
 import type { FieldMap, Lead, LeadFieldDef } from './types.js';
-import { UniqueViolation, type LeadKey, type Repos } from '../storage/store.js';
+import { UniqueViolation, type LeadKey, type Repos, type Store } from '../storage/store.js';
 
 const f = (schemaName: string, dataType = 'String', extra: Partial<LeadFieldDef> = {}): LeadFieldDef => ({
   schemaName,
@@ -50,16 +52,25 @@ const READ_ONLY = new Set(
 /** Fields searchable by value: every unique field plus Mobile. */
 const SEARCHABLE = new Set(['emailaddress', 'phone', 'mobile']);
 
-export function normalizeKey(field: string, value: string): string {
-  const lower = field.toLowerCase();
-  if (lower === 'phone' || lower === 'mobile') {
-    // LeadSquared writes numbers as +<country code>-<number>: an explicitly separated country code
-    // goes first, so short national numbers (Singapore's 8 digits) match with or without it.
-    const digits = value.trim().replace(/^\+\d{1,3}[-\s]+/, '').replace(/\D/g, '');
-    // Lookups ignore a country code: keep the national number (last 10 digits).
-    return digits.length > 10 ? digits.slice(-10) : digits;
-  }
+/**
+ * Version of the lead keys this code writes (phone keys by the rule in ./phone.ts since 2). Leads
+ * keyed by an older version are re-keyed once at start (see rekeyStaleAccounts); migration 0003
+ * marks every account that existed before it as version 1.
+ */
+export const LEAD_KEYS_VERSION = 2;
+
+const isPhone = (d: Pick<LeadFieldDef, 'dataType'>) => d.dataType.toLowerCase() === 'phone';
+
+/** Emails and other text keys: trimmed, in lower case (LeadSquared matches them in any case). */
+export function normalizeKey(value: string): string {
   return value.trim().toLowerCase();
+}
+
+/** The stored keys a value of field `def` is found by (phones: see ./phone.ts). */
+export function lookupKeys(def: Pick<LeadFieldDef, 'dataType'>, value: string): string[] {
+  if (isPhone(def)) return phoneLookupKeys(value);
+  const v = normalizeKey(value);
+  return v === '' ? [] : [v];
 }
 
 export interface ResolvedAttributes {
@@ -127,32 +138,58 @@ export async function keysFor(tx: Repos, accountId: string, fields: FieldMap): P
   for (const d of defs) {
     const v = fields[d.schemaName];
     if (typeof v !== 'string' || v.trim() === '') continue;
-    if (d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase())) {
-      keys.push({ field: d.schemaName, value: normalizeKey(d.schemaName, v), unique: d.isUnique });
+    if (!(d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase()))) continue;
+    if (isPhone(d)) {
+      for (const k of phoneStoredKeys(v)) keys.push({ field: d.schemaName, value: k.value, unique: d.isUnique && k.uniqueable });
+    } else {
+      keys.push({ field: d.schemaName, value: normalizeKey(v), unique: d.isUnique });
     }
   }
   return keys;
 }
 
-async function assertUnique(tx: Repos, accountId: string, keys: LeadKey[], self: string | null): Promise<void> {
-  for (const k of keys) {
-    if (!k.unique) continue;
-    const owner = await tx.leads.keyOwner(accountId, k.field, k.value);
-    if (owner && owner !== self) throw mx.duplicate(k.field === 'EmailAddress' ? 'Email' : k.field === 'Phone' ? 'Phone Number' : k.field);
+/** LeadSquared's words for a duplicate of a unique field (fact sheet §3). */
+const duplicateOf = (field: string) => mx.duplicate(field === 'EmailAddress' ? 'Email' : field === 'Phone' ? 'Phone Number' : field);
+
+/** Ids of the leads whose `def` field matches `value` (a phone by the phone rule), oldest first, each once. */
+async function leadsMatching(tx: Repos, accountId: string, def: LeadFieldDef, value: string): Promise<Lead[]> {
+  const found = new Map<string, Lead>();
+  for (const key of lookupKeys(def, value)) for (const l of await tx.leads.findByKey(accountId, def.schemaName, key)) if (!found.has(l.id)) found.set(l.id, l);
+  return [...found.values()];
+}
+
+/** Refuses `fields` when a unique field's value already belongs to another lead than `self`. */
+async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self: string | null): Promise<void> {
+  for (const d of await tx.leadFields.list(accountId)) {
+    const v = fields[d.schemaName];
+    if (!d.isUnique || typeof v !== 'string' || v.trim() === '') continue;
+    if (isPhone(d)) {
+      if ((await leadsMatching(tx, accountId, d, v)).some((l) => l.id !== self)) throw duplicateOf(d.schemaName);
+    } else {
+      const owner = await tx.leads.keyOwner(accountId, d.schemaName, normalizeKey(v));
+      if (owner && owner !== self) throw duplicateOf(d.schemaName);
+    }
   }
 }
 
+/**
+ * Creates a lead from validated fields. It is owned (`OwnerId`, unless the fields name an owner)
+ * and created (`CreatedBy`, `ModifiedBy`) by `ctx.userId`. Throws MXMandatoryAttributeMissing
+ * without a name or contact, MXDuplicateEntry when a unique value is taken.
+ */
 export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields: FieldMap, id?: string): Promise<Lead> {
   const named = ['FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile'].some((n) => typeof fields[n] === 'string' && fields[n] !== '');
   if (!named) throw mx.mandatoryMissing('A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.');
-  const keys = await keysFor(tx, accountId, fields);
-  await assertUnique(tx, accountId, keys, null);
+  const by = ctx.userId ?? null;
+  const owned: FieldMap = { ...fields, ...(by && !fieldValue(fields, 'OwnerId') ? { OwnerId: by } : {}), CreatedBy: by, ModifiedBy: by };
+  const keys = await keysFor(tx, accountId, owned);
+  await assertUnique(tx, accountId, owned, null);
   const now = ctx.now();
   const lead: Lead = {
     id: id ?? ctx.newId(),
     accountId,
     autoId: 0,
-    fields,
+    fields: owned,
     score: 0,
     engagementScore: 0,
     createdOn: now,
@@ -161,30 +198,33 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
     lastActivityName: null,
     lastActivityOn: null,
   };
-  await insertOrExplain(() => tx.leads.insert(lead, keys));
-  return (await tx.leads.get(accountId, lead.id))!;
+  const autoId = await insertOrExplain(keys, () => tx.leads.insert(lead, keys));
+  return { ...lead, autoId };
 }
 
-/** Merges `fields` into the lead (values in `fields` win). */
+/** Merges `fields` into the lead (values in `fields` win); `ModifiedBy` becomes `ctx.userId`. */
 export async function updateLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
-  const merged = { ...lead.fields, ...fields };
+  const merged: FieldMap = { ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) };
   const keys = await keysFor(tx, lead.accountId, merged);
-  await assertUnique(tx, lead.accountId, keys, lead.id);
-  await insertOrExplain(() => tx.leads.update(lead.accountId, lead.id, merged, keys, ctx.now()));
-  return (await tx.leads.get(lead.accountId, lead.id))!;
+  await assertUnique(tx, lead.accountId, merged, lead.id);
+  const modifiedOn = ctx.now();
+  await insertOrExplain(keys, () => tx.leads.update(lead.accountId, lead.id, merged, keys, modifiedOn));
+  return { ...lead, fields: merged, modifiedOn };
 }
 
-async function insertOrExplain<T>(write: () => Promise<T>): Promise<T> {
+async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (e) {
-    // Two writers raced for the same unique value; the first one won.
-    if (e instanceof UniqueViolation) throw mx.duplicate(e.detail);
+    // Two writers raced for the same unique value and the first one won. The storage cannot say
+    // which value: name the first unique field, in LeadSquared's words (a rerun of the operation,
+    // see ./run.ts, finds the winner and answers precisely).
+    if (e instanceof UniqueViolation) throw duplicateOf(keys.find((k) => k.unique)?.field ?? e.detail.split(',')[0]);
     throw e;
   }
 }
 
-/** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID). */
+/** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID; phones by the phone rule). */
 export async function findLead(tx: Repos, accountId: string, field: string, value: string): Promise<Lead | null> {
   if (field.toLowerCase() === 'prospectid' || field.toLowerCase() === 'id') return tx.leads.get(accountId, value);
   const defs = await tx.leadFields.list(accountId);
@@ -192,8 +232,54 @@ export async function findLead(tx: Repos, accountId: string, field: string, valu
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
     throw mx.invalidInput(`SearchBy field '${field}' is not a unique lead field. Use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
   }
-  const found = await tx.leads.findByKey(accountId, def.schemaName, normalizeKey(def.schemaName, value));
-  return found[0] ?? null;
+  return (await leadsMatching(tx, accountId, def, value))[0] ?? null;
+}
+
+/**
+ * Leads whose Phone or Mobile is `number` by the phone rule (./phone.ts): RetrieveLeadByPhoneNumber
+ * and the default lookup. Those whose Phone matches come first, then Mobile; oldest first in each.
+ */
+export async function findLeadsByPhone(tx: Repos, accountId: string, number: string): Promise<Lead[]> {
+  const defs = await tx.leadFields.list(accountId);
+  const found = new Map<string, Lead>();
+  for (const name of ['phone', 'mobile']) {
+    const def = defs.find((d) => d.schemaName.toLowerCase() === name);
+    if (def) for (const l of await leadsMatching(tx, accountId, def, number)) if (!found.has(l.id)) found.set(l.id, l);
+  }
+  return [...found.values()];
+}
+
+/**
+ * LeadSquared's default lookup, when no SearchBy is given: "the email address and phone fields are
+ * used as the default search criteria" (create-or-update page). The first of these that finds a
+ * lead wins: EmailAddress; Phone, then Mobile, each matched against leads' Phone and Mobile by the
+ * phone rule; then any other field marked unique. Null when none finds one.
+ */
+export async function findByDefaultLookup(tx: Repos, accountId: string, fields: FieldMap): Promise<Lead | null> {
+  const email = fieldValue(fields, 'EmailAddress');
+  if (email && email.trim() !== '') {
+    const lead = await findLead(tx, accountId, 'EmailAddress', email);
+    if (lead) return lead;
+  }
+  for (const name of ['Phone', 'Mobile']) {
+    const number = fieldValue(fields, name);
+    if (!number || number.trim() === '') continue;
+    const lead = (await findLeadsByPhone(tx, accountId, number))[0];
+    if (lead) return lead;
+  }
+  for (const d of await tx.leadFields.list(accountId)) {
+    const v = fieldValue(fields, d.schemaName);
+    if (!d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase()) || !v || v.trim() === '') continue;
+    const lead = (await leadsMatching(tx, accountId, d, v))[0];
+    if (lead) return lead;
+  }
+  return null;
+}
+
+/** True when `fields` holds a value of a field the default lookup searches by. */
+async function hasLookupValue(tx: Repos, accountId: string, fields: FieldMap): Promise<boolean> {
+  if (['EmailAddress', 'Phone', 'Mobile'].some((n) => (fieldValue(fields, n) ?? '').trim() !== '')) return true;
+  return (await tx.leadFields.list(accountId)).some((d) => d.isUnique && (fieldValue(fields, d.schemaName) ?? '').trim() !== '');
 }
 
 export function fieldValue(fields: FieldMap, name: string): string | null {
@@ -203,13 +289,20 @@ export function fieldValue(fields: FieldMap, name: string): string | null {
 }
 
 /**
- * SearchBy upsert: find the lead whose `searchBy` field equals the value passed among the
- * attributes; update it, or create one. Returns the lead and whether it was created.
+ * Create-or-update of a lead (Lead.CreateOrUpdate, CreateCustom's lead half): find the lead by
+ * SearchBy when given, else by the default lookup (findByDefaultLookup); update it, or create one.
+ * Returns the lead and whether it was created. Throws MXMandatoryAttributeMissing when there is
+ * nothing to look the lead up by.
  */
-export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: ResolvedAttributes, defaultSearchBy = 'EmailAddress'): Promise<{ lead: Lead; created: boolean }> {
-  const searchBy = attrs.searchBy ?? defaultSearchBy;
+export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: ResolvedAttributes): Promise<{ lead: Lead; created: boolean }> {
   let lead: Lead | null = null;
-  if (searchBy.toLowerCase() === 'prospectid') {
+  const searchBy = attrs.searchBy;
+  if (searchBy === null) {
+    if (!(await hasLookupValue(tx, accountId, attrs.fields))) {
+      throw mx.mandatoryMissing('Pass at least one unique field (EmailAddress, Phone, Mobile or a field marked unique) to find the lead by, or a SearchBy attribute.');
+    }
+    lead = await findByDefaultLookup(tx, accountId, attrs.fields);
+  } else if (searchBy.toLowerCase() === 'prospectid') {
     if (!attrs.prospectId) throw mx.mandatoryMissing("SearchBy is ProspectID but no 'ProspectID' attribute was passed.");
     lead = await tx.leads.get(accountId, attrs.prospectId);
     if (!lead) throw mx.unknownLead(attrs.prospectId);
@@ -223,7 +316,6 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
   if (lead) return { lead: await updateLead(tx, ctx, lead, attrs.fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };
 }
-
 
 export interface LeadFieldInput {
   schemaName: string;
@@ -244,32 +336,67 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
   if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
   }
-  if (input.maxLength !== undefined && input.maxLength !== null && (!Number.isSafeInteger(input.maxLength) || input.maxLength < 1)) {
-    throw mx.invalidInput('MaxLength must be a whole number of at least 1.');
+  if (input.maxLength !== undefined && input.maxLength !== null && wholeNumber(input.maxLength, { min: 1, max: INT32.max }) === null) {
+    throw mx.invalidInput(`MaxLength must be a whole number from 1 to ${INT32.max}.`);
   }
+  if (input.dataType !== undefined && !LEAD_FIELD_TYPES.some((t) => t.toLowerCase() === input.dataType!.toLowerCase())) {
+    throw mx.invalidInput(`Unknown lead field data type '${input.dataType.slice(0, 60)}'. Use one of: ${LEAD_FIELD_TYPES.join(', ')}.`);
+  }
+  const dataType = input.dataType === undefined ? undefined : LEAD_FIELD_TYPES.find((t) => t.toLowerCase() === input.dataType!.toLowerCase());
   const base: LeadFieldDef = existing ?? { ...f(input.schemaName, 'String', { isSystem: false, maxLength: null }), displayName: input.schemaName.slice(3).replace(/_/g, ' ') };
   const def: LeadFieldDef = {
     ...base,
     ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-    ...(input.dataType !== undefined ? { dataType: input.dataType } : {}),
+    ...(dataType !== undefined ? { dataType } : {}),
     ...(input.isUnique !== undefined ? { isUnique: input.isUnique } : {}),
     ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : {}),
     ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
   };
   await tx.leadFields.upsert(accountId, def);
-  if (def.isUnique !== (existing?.isUnique ?? false)) await rekeyLeads(tx, accountId);
+  if (def.isUnique !== (existing?.isUnique ?? false) || def.dataType !== (existing?.dataType ?? def.dataType)) await rekeyLeads(tx, accountId, true);
   return def;
 }
 
-async function rekeyLeads(tx: Repos, accountId: string): Promise<void> {
+/**
+ * Rewrites every lead's keys of the account by today's rules. `strict`: a value two leads share
+ * fails with MXDuplicateEntry (an operator making a field unique). Otherwise (the start-up upgrade
+ * of keys written by an older rule) such a lead keeps its keys without the uniqueness claim, so the
+ * upgrade never stops a start; the first lead keeps the claim.
+ */
+async function rekeyLeads(tx: Repos, accountId: string, strict: boolean): Promise<void> {
   const page = 500;
   for (let offset = 0; ; offset += page) {
     const { leads } = await tx.leads.list(accountId, { offset, limit: page });
     for (const lead of leads) {
-      const keys = await keysFor(tx, accountId, lead.fields);
-      await assertUnique(tx, accountId, keys, lead.id);
-      await insertOrExplain(() => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
+      let keys = await keysFor(tx, accountId, lead.fields);
+      try {
+        await assertUnique(tx, accountId, lead.fields, lead.id);
+      } catch (e) {
+        if (strict) throw e;
+        keys = keys.map((k) => ({ ...k, unique: false }));
+      }
+      await insertOrExplain(keys, () => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
     }
     if (leads.length < page) return;
   }
+}
+
+/**
+ * Re-keys the leads of every account whose keys were written by an older rule (LEAD_KEYS_VERSION),
+ * one account per transaction. Run at start, before the API serves; safe to run in several
+ * processes at once (each account is claimed under the store's exclusive lock). Returns how many
+ * accounts were re-keyed.
+ */
+export async function rekeyStaleAccounts(store: Store): Promise<number> {
+  let done = 0;
+  for (const accountId of await store.leads.accountsKeyedBefore(LEAD_KEYS_VERSION)) {
+    const did = await store.exclusive(async (tx) => {
+      if (!(await tx.leads.accountsKeyedBefore(LEAD_KEYS_VERSION)).includes(accountId)) return false;
+      await rekeyLeads(tx, accountId, false);
+      await tx.leads.setKeysVersion(accountId, LEAD_KEYS_VERSION);
+      return true;
+    });
+    if (did) done++;
+  }
+  return done;
 }

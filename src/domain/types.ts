@@ -137,4 +137,6 @@ export interface AsyncRequest {
   lastError: string | null;
   createdAt: number;
   finishedAt: number | null;
+  /** The user whose keys submitted the request; the worker acts as them. */
+  userId: string | null;
 }

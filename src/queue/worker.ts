@@ -9,7 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
+import { actingUserId } from '../domain/accounts.js';
+import { actingAs } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
+import { isLostRace, runWrite } from '../domain/run.js';
 import type { AsyncRequest } from '../domain/types.js';
 import type { Repos, Store } from '../storage/store.js';
 import { OPERATIONS } from '../wire/operations.js';
@@ -59,7 +62,9 @@ export function createWorker(d: WorkerDeps): Worker {
   /** Applies one request in `tx`: the operation's effect and the "succeeded" mark commit together. */
   async function apply(tx: Repos, r: AsyncRequest): Promise<void> {
     const body: unknown = JSON.parse(r.body);
-    const out = await OPERATIONS[r.kind](tx, d.ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
+    // The request acts as the user whose keys submitted it (requests from before that was kept: the account's first user).
+    const ctx = actingAs(d.ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
+    const out = await OPERATIONS[r.kind](tx, ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
     const ok = await tx.requests.finish(r.id, id, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: d.ctx.now() });
     if (!ok) throw new LeaseLost();
   }
@@ -101,7 +106,8 @@ export function createWorker(d: WorkerDeps): Worker {
 
   async function processOne(r: AsyncRequest, now: number): Promise<void> {
     try {
-      await d.store.transaction((tx) => apply(tx, r));
+      // runWrite: a request that lost a race for a new lead runs once more, as on the sync API.
+      await runWrite(d.store, (tx) => apply(tx, r));
     } catch (e) {
       await settleError(r, e, now);
     }
@@ -150,7 +156,7 @@ export function createWorker(d: WorkerDeps): Worker {
           }
         });
       } catch (e) {
-        if (chunk.length === 1) {
+        if (chunk.length === 1 && !isLostRace(e)) {
           await settleError(chunk[0], e, now);
         } else {
           // One of them failed and the chunk rolled back: apply each alone so the error lands on its request.

@@ -42,7 +42,8 @@ export interface LeadKey {
 }
 
 export interface LeadRepo {
-  insert(lead: Lead, keys: LeadKey[]): Promise<void>;
+  /** Inserts the lead (its `autoId` is ignored) and returns the ProspectAutoId it was given: the account's next number, from 1. */
+  insert(lead: Lead, keys: LeadKey[]): Promise<number>;
   /** Replaces fields and keys; returns false when the lead does not exist. */
   update(accountId: string, id: string, fields: FieldMap, keys: LeadKey[], modifiedOn: number): Promise<boolean>;
   /** Ids (GUIDs, stored lower-case) match in any case, here and in ActivityRepo. */
@@ -59,6 +60,10 @@ export interface LeadRepo {
    */
   quickSearch(accountId: string, q: { text: string; inField: (name: string) => boolean; limit: number }): Promise<Lead[]>;
   count(accountId: string): Promise<number>;
+  /** Accounts whose lead keys were written by a rule older than `version`. */
+  accountsKeyedBefore(version: number): Promise<string[]>;
+  /** Records that the account's lead keys follow rule `version`. */
+  setKeysVersion(accountId: string, version: number): Promise<void>;
 }
 
 export interface LeadFieldRepo {
@@ -111,6 +116,8 @@ export interface NewRequest {
   params: Record<string, string>;
   orderKey: string;
   createdAt: number;
+  /** The user whose keys submitted it (the worker acts as them); null or absent for none. */
+  userId?: string | null;
 }
 
 export interface RequestOutcome {

@@ -1,6 +1,7 @@
 /** CreateType bodies (LeadSquared's shape) → a new activity type; shared by the API and the CLI. */
 import type { NewActivityType } from '../domain/activity-types.js';
 import { mx } from '../domain/errors.js';
+import { INT32, wholeNumber } from '../domain/numbers.js';
 import type { ActivityFieldDef } from '../domain/types.js';
 import { asArray, asObject, flag, isObject, prop, scalar, text, type JsonObject } from './parse.js';
 
@@ -27,8 +28,9 @@ function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
     const o = asObject(item, `'${where}[${i}]'`);
     const schemaName = text(o, 'SchemaName');
     if (!schemaName) throw mx.invalidInput(`Invalid Input! '${where}[${i}].SchemaName' is missing.`);
-    const maxLength = text(o, 'MaxLength') ?? text(o, 'MaxFieldLength');
-    if (maxLength !== null && (!/^\d+$/.test(maxLength) || !Number.isSafeInteger(Number(maxLength)))) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number.`);
+    const rawMax = text(o, 'MaxLength') ?? text(o, 'MaxFieldLength');
+    const maxLength = rawMax === null || rawMax.trim() === '' ? null : wholeNumber(rawMax, { min: 0, max: INT32.max });
+    if (rawMax !== null && rawMax.trim() !== '' && maxLength === null) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number from 0 to ${INT32.max}.`);
     const nested = prop(o, 'Fields');
     if (nested && depth > 0) throw mx.badStructure(`'${where}[${i}].Fields' cannot be nested more than one level`);
     return {
@@ -36,19 +38,20 @@ function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
       displayName: text(o, 'DisplayName') ?? schemaName,
       dataType: text(o, 'DataType') ?? 'String',
       isMandatory: flag(o, 'IsMandatory'),
-      maxLength: maxLength === null ? null : Number(maxLength),
+      maxLength,
       options: optionsOf(prop(o, 'OptionSet') ?? prop(o, 'Options'), `${where}[${i}]`),
       fields: nested ? fieldDefs(nested, `${where}[${i}].Fields`, depth + 1) : null,
     };
   });
 }
 
+/** A 32-bit whole number property (LeadSquared's are .NET Int32); the domain narrows the range further. */
 function intOf(o: JsonObject, name: string): number | undefined {
   const v = text(o, name);
-  if (v === null || v === '') return undefined;
-  // Digits alone are not enough: "99999999999999999999999" would be stored as 1e23.
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v))) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number.`);
-  return Number(v);
+  if (v === null || v.trim() === '') return undefined;
+  const n = wholeNumber(v, INT32);
+  if (n === null) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${INT32.min} to ${INT32.max}.`);
+  return n;
 }
 
 const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];

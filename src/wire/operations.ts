@@ -8,6 +8,7 @@ import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
 import type { Ctx } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
 import { normalizeKey } from '../domain/leads.js';
+import { phoneOrderKey } from '../domain/phone.js';
 import type { RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
 import { asArray, asObject, code, fieldList, flag, leadAttributeList, prop, text, type JsonObject } from './parse.js';
@@ -42,7 +43,7 @@ export function leadRefOf(o: JsonObject): LeadRef {
   const leadId = text(o, 'RelatedProspectId');
   if (leadId) return { by: 'id', leadId };
   const email = text(o, 'EmailAddress');
-  if (email) return { by: 'email', email, firstName: text(o, 'FirstName'), lastName: text(o, 'LastName'), phone: text(o, 'Phone') };
+  if (email) return { by: 'email', email, firstName: text(o, 'FirstName'), lastName: text(o, 'LastName'), phone: text(o, 'Phone'), mobile: text(o, 'Mobile') };
   throw mx.mandatoryMissing("'RelatedProspectId' or 'EmailAddress' is mandatory for posting an activity");
 }
 
@@ -81,26 +82,40 @@ export const OPERATIONS: Record<RequestKind, Operation> = {
 
 /**
  * The key that orders async requests: requests naming the same lead the same way (id, email,
- * SearchBy value) are applied in the order they were accepted. Bodies that name no lead get their
- * own key and wait for nothing.
+ * SearchBy value, or by the default lookup's first value) are applied in the order they were
+ * accepted. A phone number keys by its national part (domain/phone.ts), so `+91-9876500001`,
+ * `919876500001` and `9876500001` wait for each other; Phone and Mobile share the key. Bodies that
+ * name no lead get their own key and wait for nothing.
  */
 export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string): string {
+  const keyOf = (field: string, value: string): string => {
+    const f = field.toLowerCase();
+    if (f === 'prospectid' || f === 'id') return `id:${value.trim().toLowerCase()}`;
+    if (f === 'phone' || f === 'mobile') return `phone:${phoneOrderKey(value)}`;
+    return `${f}:${normalizeKey(value)}`;
+  };
   try {
     if (kind === 'activity.create') {
       const o = asObject(body);
       const id = text(o, 'RelatedProspectId');
-      if (id) return `id:${id.toLowerCase()}`;
+      if (id) return keyOf('id', id);
       const email = text(o, 'EmailAddress');
-      if (email) return `EmailAddress:${normalizeKey('EmailAddress', email)}`;
+      if (email) return keyOf('EmailAddress', email);
     } else {
       const attrs = kind === 'lead.capture' ? leadAttributeList(body) : fieldList(asArray(prop(asObject(body), 'LeadDetails')), 'LeadDetails');
-      const get = (n: string) => attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
-      const searchBy = get('SearchBy') ?? 'EmailAddress';
-      const by = searchBy.toLowerCase() === 'prospectid' ? get('ProspectID') : get(searchBy);
-      if (by) return `${searchBy.toLowerCase() === 'prospectid' ? 'id' : searchBy}:${searchBy.toLowerCase() === 'prospectid' ? by.toLowerCase() : normalizeKey(searchBy, by)}`;
-      for (const n of ['EmailAddress', 'Phone']) {
+      const get = (n: string) => {
+        const v = attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
+        return v === null || v.trim() === '' ? null : v;
+      };
+      const searchBy = get('SearchBy');
+      if (searchBy) {
+        const by = searchBy.toLowerCase() === 'prospectid' ? get('ProspectID') : get(searchBy);
+        if (by) return keyOf(searchBy, by);
+      }
+      if (kind === 'lead.capture' && get('ProspectID')) return keyOf('id', get('ProspectID')!);
+      for (const n of ['EmailAddress', 'Phone', 'Mobile']) {
         const v = get(n);
-        if (v) return `${n}:${normalizeKey(n, v)}`;
+        if (v) return keyOf(n, v);
       }
     }
   } catch {

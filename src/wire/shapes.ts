@@ -10,22 +10,28 @@ export const success = <M>(message: M): Success<M> => ({ Status: 'Success', Mess
 
 const str = (v: FieldValue): string | null => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** A lead as `Leads.GetById` returns it: a flat object whose values are all strings or null. */
+/**
+ * The lead read shape (fact sheet §6), in its documented order. Every lead read answers each of
+ * these, null when empty; the lead's other fields (JobTitle, Notes, mx_ custom fields…) follow.
+ */
+export const LEAD_READ_FIELDS = [
+  'ProspectID', 'ProspectAutoId', 'FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile', 'Company', 'Source', 'SourceMedium',
+  'SourceCampaign', 'ProspectStage', 'Score', 'EngagementScore', 'Revenue', 'OwnerId', 'CreatedBy', 'CreatedOn', 'ModifiedBy',
+  'ModifiedOn', 'LeadLastModifiedOn', 'ProspectActivityId_Max', 'ProspectActivityName_Max', 'ProspectActivityDate_Max', 'DoNotEmail',
+  'DoNotCall', 'StatusCode', 'IsLead', 'LeadType',
+] as const;
+
+/**
+ * A lead as every lead read returns it (`Leads.GetById`, `Leads.GetByEmailaddress`,
+ * `RetrieveLeadByPhoneNumber`, `Leads.GetByQuickSearch`): a flat object whose values are all strings
+ * or null. The one place that shapes a lead for the wire.
+ */
 export function leadToWire(lead: Lead): Record<string, string | null> {
-  const out: Record<string, string | null> = {
-    ProspectID: lead.id,
-    ProspectAutoId: String(lead.autoId),
-    FirstName: null,
-    LastName: null,
-    EmailAddress: null,
-    Phone: null,
-    Mobile: null,
-    Company: null,
-    Source: null,
-    ProspectStage: null,
-  };
+  const out: Record<string, string | null> = Object.fromEntries(LEAD_READ_FIELDS.map((k) => [k, null]));
   for (const [k, v] of Object.entries(lead.fields)) out[k] = str(v);
   Object.assign(out, {
+    ProspectID: lead.id,
+    ProspectAutoId: String(lead.autoId),
     Score: String(lead.score),
     EngagementScore: String(lead.engagementScore),
     CreatedOn: formatLsqDateTime(lead.createdOn, true),
@@ -38,6 +44,8 @@ export function leadToWire(lead: Lead): Record<string, string | null> {
     DoNotCall: out.DoNotCall ?? '0',
     StatusCode: '0',
     IsLead: '1',
+    // Object types (OT_0…) are not modelled: every record is a plain lead.
+    LeadType: null,
   });
   return out;
 }

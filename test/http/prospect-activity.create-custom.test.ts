@@ -168,17 +168,19 @@ describe('CreateCustom: failures change nothing', () => {
     fails(attrs({ EmailAddress: 'keep@example.com', FirstName: 'Changed' }), { Fields: [{ SchemaName: 'mx_Custom_1', Value: 'NaN' }] }, 500, 'MXInvalidInputException', /mx_Custom_1/));
 
   it('bad ActivityDateTime', () => fails(attrs({ EmailAddress: 'keep@example.com' }), { ActivityDateTime: 'yyyy-MM-dd HH:mm:ss' }, 500, 'MXInvalidInputException', /ActivityDateTime/));
+  // With SearchBy EmailAddress the phone is not looked up: a new lead would take another's number.
   it('duplicate Phone on a new lead → MXDuplicateEntryException naming Phone', () =>
-    fails(attrs({ EmailAddress: 'dup@example.com', Phone: '+91 9000000001' }), {}, 500, 'MXDuplicateEntryException', /Phone/));
+    fails(attrs({ EmailAddress: 'dup@example.com', Phone: '+91 9000000001', SearchBy: 'EmailAddress' }), {}, 500, 'MXDuplicateEntryException', /Phone/));
   it('duplicate Email on an update → MXDuplicateEntryException naming Email', async () => {
     await createLead(s, { EmailAddress: 'other-owner@example.com' });
     await fails(attrs({ Phone: '9000000001', EmailAddress: 'Other-Owner@example.com', SearchBy: 'Phone' }), {}, 500, 'MXDuplicateEntryException', /Email/);
   });
   it('duplicate custom unique field → MXDuplicateEntryException naming the field', () =>
-    fails(attrs({ EmailAddress: 'dup2@example.com', mx_CustomerNo: 'k-1' }), {}, 500, 'MXDuplicateEntryException', /mx_CustomerNo/));
+    fails(attrs({ EmailAddress: 'dup2@example.com', mx_CustomerNo: 'k-1', SearchBy: 'EmailAddress' }), {}, 500, 'MXDuplicateEntryException', /mx_CustomerNo/));
   it('SearchBy a field that is not unique', () => fails(attrs({ EmailAddress: 'keep@example.com', mx_Tier: 'Gold', SearchBy: 'mx_Tier' }), {}, 500, 'MXInvalidInputException', /mx_Tier/));
   it('SearchBy a field with no value passed', () => fails(attrs({ FirstName: 'x', SearchBy: 'Phone' }), {}, 500, 'MXMandatoryAttributeMissingException', /Phone/));
-  it('no SearchBy and no EmailAddress (EmailAddress is the default lookup)', () => fails(attrs({ Phone: '9000000009' }), {}, 500, 'MXMandatoryAttributeMissingException', /EmailAddress/));
+  it('no SearchBy and nothing the default lookup searches by (email, phones, unique fields)', () =>
+    fails(attrs({ FirstName: 'Nobody' }), {}, 500, 'MXMandatoryAttributeMissingException', /EmailAddress, Phone, Mobile/));
   it('SearchBy ProspectID of an unknown lead', () =>
     fails(attrs({ ProspectID: '99999999-9999-9999-9999-999999999999', SearchBy: 'ProspectID' }), {}, 500, 'MXInvalidEntityException', /99999999/));
   it('unknown lead attribute (not mx_)', () => fails(attrs({ EmailAddress: 'keep@example.com', Shoesize: '44' }), {}, 500, 'MXUnknownAttributeException', /Shoesize/));

@@ -5,6 +5,7 @@
 import { getActivityType } from '../../domain/activity-types.js';
 import { parseLsqDateTime, formatLsqDateTime } from '../../domain/fields.js';
 import { mx } from '../../domain/errors.js';
+import { absent, wholeNumber } from '../../domain/numbers.js';
 import type { Activity } from '../../domain/types.js';
 import { asObject, code, prop, text, type JsonObject } from '../../wire/parse.js';
 import type { Handler } from '../routes.js';
@@ -22,9 +23,9 @@ const sub = (o: JsonObject, name: string): JsonObject => {
 
 function whole(o: JsonObject, name: string, min: number, max: number, fallback: number): number {
   const v = code(o, name);
-  if (v === undefined || v === null || v === '') return fallback;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${min} to ${max}.`);
+  if (absent(v)) return fallback;
+  const n = wholeNumber(v, { min, max });
+  if (n === null) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${min} to ${max}.`);
   return n;
 }
 

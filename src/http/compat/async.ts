@@ -29,6 +29,7 @@ export function accept(kind: RequestKind): Handler {
       params,
       orderKey: orderKeyOf(kind, req.body, id),
       createdAt: s.ctx.now(),
+      userId: req.principal.credential?.userId ?? null,
     });
     reply.code(200);
     return { Status: ACCEPTED, RequestID: id };

@@ -1,13 +1,15 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
 import { mx } from '../../domain/errors.js';
-import { createLead, findLead, normalizeKey, resolveAttributes, updateLead, upsertLead } from '../../domain/leads.js';
+import { createLead, findLead, findLeadsByPhone, resolveAttributes, updateLead, upsertLead } from '../../domain/leads.js';
+import { readPhone } from '../../domain/phone.js';
+import { runWrite } from '../../domain/run.js';
 import type { Lead } from '../../domain/types.js';
 import { leadCapture } from '../../wire/operations.js';
 import { leadAttributeList } from '../../wire/parse.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
 import type { Handler } from '../routes.js';
-import { upsertTransaction } from './upsert.js';
+import { callCtx } from './acting.js';
 
 export const getById: Handler = async (s, req) => {
   const id = query(req).id;
@@ -23,17 +25,13 @@ export const getByEmail: Handler = async (s, req) => {
   return lead ? [leadToWire(lead)] : [];
 };
 
-/** Matches Phone and Mobile; with several matches, the lead with the most recent activity. */
+/** Matches Phone and Mobile by the phone rule (domain/phone.ts); with several matches, the lead with the most recent activity. */
 export const getByPhone: Handler = async (s, req) => {
   const phone = query(req).phone;
   if (!phone) throw mx.mandatoryMissing("'phone' query parameter is mandatory");
-  const accountId = req.principal.accountId;
-  const value = normalizeKey('Phone', phone);
-  // No digits, no number: an empty key must not match anything.
-  if (value === '') return [];
-  const found = new Map<string, Lead>();
-  for (const field of ['Phone', 'Mobile']) for (const l of await s.store.leads.findByKey(accountId, field, value)) found.set(l.id, l);
-  const leads = [...found.values()].sort((a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn);
+  const leads = (await findLeadsByPhone(s.store, req.principal.accountId, phone)).sort(
+    (a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn,
+  );
   return leads.length ? [leadToWire(leads[0])] : [];
 };
 
@@ -51,9 +49,10 @@ const attributes = leadAttributeList;
 export const leadCreate: Handler = async (s, req) => {
   const attrs = attributes(req.body);
   const accountId = req.principal.accountId;
+  const ctx = await callCtx(s, req);
   const lead = await s.store.transaction(async (tx) => {
     const r = await resolveAttributes(tx, accountId, attrs, false);
-    return createLead(tx, s.ctx, accountId, r.fields);
+    return createLead(tx, ctx, accountId, r.fields);
   });
   return success({ Id: lead.id });
 };
@@ -63,23 +62,26 @@ export const leadUpdate: Handler = async (s, req) => {
   if (!leadId) throw mx.mandatoryMissing("'leadId' is mandatory for updating lead");
   const attrs = attributes(req.body);
   const accountId = req.principal.accountId;
+  const ctx = await callCtx(s, req);
   await s.store.transaction(async (tx) => {
     const lead = await tx.leads.get(accountId, leadId);
     if (!lead) throw mx.unknownLead(leadId);
     const r = await resolveAttributes(tx, accountId, attrs, false);
-    return updateLead(tx, s.ctx, lead, r.fields);
+    return updateLead(tx, ctx, lead, r.fields);
   });
   return success({ AffectedRows: 1 });
 };
 
 /**
- * Lead.CreateOrUpdate: the SearchBy upsert (default EmailAddress) that CreateCustom's lead half
- * runs, on its own. `postUpdatedLead` is accepted and ignored (no automations).
+ * Lead.CreateOrUpdate: the upsert that CreateCustom's lead half runs, on its own: by SearchBy, or
+ * by the default lookup (email, then phone numbers). `postUpdatedLead` is accepted and ignored (no
+ * automations).
  */
 export const createOrUpdate: Handler = async (s, req) => {
   const attrs = attributes(req.body);
   const accountId = req.principal.accountId;
-  const { lead, created } = await upsertTransaction(s, async (tx) => upsertLead(tx, s.ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
+  const ctx = await callCtx(s, req);
+  const { lead, created } = await runWrite(s.store, async (tx) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
   return success({ Id: lead.id, AffectedRows: 1, IsCreated: created });
 };
 
@@ -90,16 +92,30 @@ const QUICK_SEARCH_FIELDS = new Set(['firstname', 'lastname', 'emailaddress', 'p
 /** Name, email, phones, company, and any city or country field (City, mx_City, mx_Country…). */
 const quickSearchField = (name: string) => QUICK_SEARCH_FIELDS.has(name.toLowerCase()) || /(city|country)$/i.test(name);
 
+/** A key that reads as a whole phone number (7 digits or more, written with phone punctuation only). */
+const looksLikePhone = (key: string) => /^\+?[\d\s\-().]+$/.test(key) && readPhone(key).digits.length >= 7;
+
+/**
+ * Text found inside the searched fields, ignoring case. A key that is a phone number also finds the
+ * leads whose Phone or Mobile is that number by the phone rule, however either is written; those
+ * come first.
+ */
 export const quickSearch: Handler = async (s, req) => {
   const key = query(req).key?.trim();
   if (!key) throw mx.mandatoryMissing("'key' query parameter is mandatory");
   if (key.length > QUICK_SEARCH_KEY_MAX) throw mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`);
-  const leads = await s.store.leads.quickSearch(req.principal.accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX });
-  return leads.map(leadToWire);
+  const accountId = req.principal.accountId;
+  const byPhone = looksLikePhone(key) ? await findLeadsByPhone(s.store, accountId, key) : [];
+  const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX });
+  const seen = new Set<string>();
+  const leads = [...byPhone.sort((a, b) => b.createdOn - a.createdOn), ...byText].filter((l) => !seen.has(l.id) && seen.add(l.id));
+  return leads.slice(0, QUICK_SEARCH_MAX).map(leadToWire);
 };
 
-export const capture: Handler = (s, req) =>
-  upsertTransaction(s, (tx) => leadCapture(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+export const capture: Handler = async (s, req) => {
+  const ctx = await callCtx(s, req);
+  return runWrite(s.store, (tx) => leadCapture(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+};
 
 export const userByAccessKey: Handler = async (s, req) => {
   const { accountId, credential } = req.principal;

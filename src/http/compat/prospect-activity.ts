@@ -1,8 +1,10 @@
 /** `/v2/ProspectActivity.svc/…`: activity posts, bulk posts, activity types and activity reads. */
-import { getActivityType, createActivityType } from '../../domain/activity-types.js';
+import { EVENT_CODE, getActivityType, createActivityType } from '../../domain/activity-types.js';
+import { absent, wholeNumber } from '../../domain/numbers.js';
 import { postActivity } from '../../domain/activities.js';
 import { mx, isMxError } from '../../domain/errors.js';
 import { findLead } from '../../domain/leads.js';
+import type { Ctx } from '../../domain/context.js';
 import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
@@ -11,14 +13,20 @@ import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject }
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
 import type { Handler } from '../routes.js';
 import { query } from '../auth.js';
-import { upsertTransaction } from './upsert.js';
+import { runWrite } from '../../domain/run.js';
+import { callCtx } from './acting.js';
 
 export const BULK_MAX_ROWS = 25;
 
-export const create: Handler = (s, req) => upsertTransaction(s, (tx) => activityCreate(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+export const create: Handler = async (s, req) => {
+  const ctx = await callCtx(s, req);
+  return runWrite(s.store, (tx) => activityCreate(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+};
 
-export const createCustom: Handler = (s, req) =>
-  upsertTransaction(s, (tx) => activityCreateCustom(tx, s.ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+export const createCustom: Handler = async (s, req) => {
+  const ctx = await callCtx(s, req);
+  return runWrite(s.store, (tx) => activityCreateCustom(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+};
 
 /**
  * Reads every row's structure before any row is written: a malformed row (wrong JSON types) is a
@@ -41,13 +49,13 @@ function bulkRows(body: unknown, refKey: string): JsonObject[] {
 }
 
 /** Each row is its own transaction: a bad row fails alone and says why. */
-async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObject[], leadIdOf: (tx: Repos, o: JsonObject) => Promise<string>) {
+async function bulk(s: Parameters<Handler>[0], ctx: Ctx, accountId: string, rows: JsonObject[], leadIdOf: (tx: Repos, o: JsonObject) => Promise<string>) {
   const Response = [];
   for (const [i, row] of rows.entries()) {
     try {
-      const { activity } = await s.store.transaction(async (tx) => {
+      const { activity } = await runWrite(s.store, async (tx) => {
         const leadId = await leadIdOf(tx, row);
-        return postActivity(tx, s.ctx, accountId, { by: 'id', leadId }, activityInput(row, null));
+        return postActivity(tx, ctx, accountId, { by: 'id', leadId }, activityInput(row, null));
       });
       Response.push({ RowNumber: i + 1, ActivityCreated: true, ProspectActivityId: activity.id, RelatedProspectId: activity.leadId });
     } catch (e) {
@@ -58,18 +66,19 @@ async function bulk(s: Parameters<Handler>[0], accountId: string, rows: JsonObje
   return { Response };
 }
 
-export const bulkByLeadId: Handler = (s, req) =>
-  bulk(s, req.principal.accountId, bulkRows(req.body, 'RelatedProspectId'), async (_tx, o) => {
+export const bulkByLeadId: Handler = async (s, req) =>
+  bulk(s, await callCtx(s, req), req.principal.accountId, bulkRows(req.body, 'RelatedProspectId'), async (_tx, o) => {
     const id = text(o, 'RelatedProspectId');
     if (!id) throw mx.mandatoryMissing("'RelatedProspectId' is mandatory");
     return id;
   });
 
-export const bulkByLeadField: Handler = (s, req) => {
+export const bulkByLeadField: Handler = async (s, req) => {
   const searchBy = query(req).searchby;
   if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
   const accountId = req.principal.accountId;
-  return bulk(s, accountId, bulkRows(req.body, 'SearchByValue'), async (tx, o) => {
+  const rows = bulkRows(req.body, 'SearchByValue');
+  return bulk(s, await callCtx(s, req), accountId, rows, async (tx, o) => {
     const value = text(o, 'SearchByValue');
     if (!value) throw mx.mandatoryMissing("'SearchByValue' is mandatory");
     const lead = await findLead(tx, accountId, searchBy, value);
@@ -97,19 +106,19 @@ function paging(body: unknown): { offset: number; limit: number; eventCode?: num
   const o = asObject(body);
   const param = prop(o, 'Parameter');
   const pg = prop(o, 'Paging');
-  const num = (v: unknown, name: string, max: number) => {
-    if (v === undefined || v === null || v === '') return undefined;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-    if (!Number.isSafeInteger(n) || n < 0 || n > max) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from 0 to ${max}.`);
+  const num = (v: unknown, name: string, min: number, max: number) => {
+    if (absent(v)) return undefined;
+    const n = wholeNumber(v, { min, max });
+    if (n === null) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${min} to ${max}.`);
     return n;
   };
   const po = pg === undefined || pg === null ? {} : asObject(pg, "'Paging'");
   const pa = param === undefined || param === null ? {} : asObject(param, "'Parameter'");
   const ev = code(pa, 'ActivityEvent');
   return {
-    offset: num(prop(po, 'Offset'), 'Paging.Offset', 1_000_000) ?? 0,
-    limit: num(prop(po, 'RowCount'), 'Paging.RowCount', 1000) ?? 25,
-    eventCode: ev === undefined || ev === null || ev === '' ? undefined : num(ev, 'Parameter.ActivityEvent', Number.MAX_SAFE_INTEGER),
+    offset: num(prop(po, 'Offset'), 'Paging.Offset', 0, 1_000_000) ?? 0,
+    limit: num(prop(po, 'RowCount'), 'Paging.RowCount', 0, 1000) ?? 25,
+    eventCode: absent(ev) ? undefined : num(ev, 'Parameter.ActivityEvent', EVENT_CODE.min, EVENT_CODE.max),
   };
 }
 

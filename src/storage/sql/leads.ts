@@ -8,7 +8,7 @@ type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
 const toLead = (r: LeadRow): Lead => ({
   id: r.id,
   accountId: r.account_id,
-  autoId: Number(r.seq),
+  autoId: Number(r.auto_id),
   fields: json.read(r.fields, {}),
   score: Number(r.score),
   engagementScore: Number(r.engagement_score),
@@ -52,9 +52,20 @@ const SEARCH_BATCH = 200;
 export function leadRepo(db: Db): LeadRepo {
   return {
     async insert(lead, keys) {
+      // The account row numbers its leads (ProspectAutoId). On PostgreSQL the row stays locked until
+      // commit, so lead creations of one account take turns there; numbers never repeat.
+      const counter = await db
+        .updateTable('accounts')
+        .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
+        .where('id', '=', lead.accountId)
+        .returning('last_lead_auto_id')
+        .executeTakeFirst();
+      if (!counter) throw new Error(`account ${lead.accountId} does not exist`);
+      const autoId = Number(counter.last_lead_auto_id);
       await db
         .insertInto('leads')
         .values({
+          auto_id: autoId,
           id: lead.id,
           account_id: lead.accountId,
           fields: json.write(lead.fields),
@@ -68,6 +79,7 @@ export function leadRepo(db: Db): LeadRepo {
         })
         .execute();
       await writeKeys(db, lead.accountId, lead.id, keys);
+      return autoId;
     },
     async update(accountId, id, fields, keys, modifiedOn) {
       const r = await db
@@ -158,6 +170,13 @@ export function leadRepo(db: Db): LeadRepo {
         before = Number(rows[rows.length - 1].seq);
       }
       return found;
+    },
+    async accountsKeyedBefore(version) {
+      const rows = await db.selectFrom('accounts').select('id').where('lead_keys_version', '<', version).orderBy('id').execute();
+      return rows.map((r) => r.id);
+    },
+    async setKeysVersion(accountId, version) {
+      await db.updateTable('accounts').set({ lead_keys_version: version }).where('id', '=', accountId).execute();
     },
     async count(accountId) {
       const r = await db.selectFrom('leads').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -23,6 +23,7 @@ const toRequest = (r: RequestRow): AsyncRequest => ({
   lastError: r.last_error,
   createdAt: Number(r.created_at),
   finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+  userId: r.user_id ?? null,
 });
 
 const UNFINISHED = ['queued', 'running'];
@@ -54,6 +55,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
             last_error: null,
             created_at: r.createdAt,
             finished_at: null,
+            user_id: r.userId ?? null,
           })),
         )
         .execute();

@@ -9,6 +9,10 @@ export interface AccountsTable {
   id: string;
   name: string;
   created_at: number;
+  /** The last ProspectAutoId given to a lead of this account (migration 0003). */
+  last_lead_auto_id: Generated<number>;
+  /** Version of the rule the account's lead keys were written by (migration 0003). */
+  lead_keys_version: Generated<number>;
 }
 
 export interface UsersTable {
@@ -48,6 +52,8 @@ export interface LeadFieldsTable {
 
 export interface LeadsTable {
   seq: Generated<number>;
+  /** ProspectAutoId: numbers the leads of one account from 1 (migration 0003). */
+  auto_id: number;
   id: string;
   account_id: string;
   fields: string;
@@ -115,6 +121,8 @@ export interface AsyncRequestsTable {
   last_error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** The user whose keys submitted the request; the worker acts as them (migration 0003). */
+  user_id: string | null;
 }
 
 export interface DB {

@@ -53,4 +53,21 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0002_activities_by_event': {
     up: run([`CREATE INDEX activities_event ON activities(account_id, event_code, occurred_at)`]),
   },
+  // ProspectAutoId counts each account's leads from 1 (it was one counter for the whole database);
+  // the account row holds the last number given. Phone keys follow a new rule (domain/phone.ts):
+  // accounts that existed before are marked version 1 and re-keyed once at start; accounts made
+  // from now on start at version 2. Async requests remember the user who submitted them.
+  '0003_per_account_lead_numbers': {
+    up: run([
+      `ALTER TABLE accounts ADD COLUMN last_lead_auto_id INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE accounts ADD COLUMN lead_keys_version INTEGER NOT NULL DEFAULT 2`,
+      `UPDATE accounts SET lead_keys_version = 1`,
+      `ALTER TABLE leads ADD COLUMN auto_id INTEGER NOT NULL DEFAULT 0`,
+      `UPDATE leads SET auto_id = r.n FROM (SELECT seq, row_number() OVER (PARTITION BY account_id ORDER BY seq) AS n FROM leads) AS r
+        WHERE leads.seq = r.seq`,
+      `UPDATE accounts SET last_lead_auto_id = (SELECT COALESCE(MAX(auto_id), 0) FROM leads WHERE leads.account_id = accounts.id)`,
+      `CREATE UNIQUE INDEX leads_auto_id ON leads(account_id, auto_id)`,
+      `ALTER TABLE async_requests ADD COLUMN user_id TEXT`,
+    ]),
+  },
 };

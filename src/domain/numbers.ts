@@ -1,0 +1,32 @@
+/**
+ * Whole numbers as clients send them (a JSON number or a string of digits), checked against a range
+ * at the edge, so that no value reaches a database column it does not fit: PostgreSQL's INTEGER is
+ * 32 bits and refuses 2^31 with a system error where SQLite would store it. Every number the API
+ * accepts goes through here, so both engines give the same MX answer.
+ */
+
+/** The range of a PostgreSQL INTEGER (and of LeadSquared's .NET Int32). */
+export const INT32 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+/** Whole numbers JavaScript holds exactly. */
+export const SAFE = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER } as const;
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/**
+ * `v` as a whole number within `range`, or null when it is not one: a fraction, text such as
+ * "12abc", an infinite number (JSON's 1e309), a value out of range. Strings may carry spaces and a
+ * sign. Absent values (undefined, null, '') are the caller's business.
+ */
+export function wholeNumber(v: unknown, range: Range): number | null {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\s*[+-]?\d{1,20}\s*$/.test(v)) n = Number(v);
+  else return null;
+  return Number.isSafeInteger(n) && n >= range.min && n <= range.max ? n : null;
+}
+
+/** True for undefined, null and the empty (or blank) string: a number that was not given. */
+export const absent = (v: unknown): v is undefined | null | '' => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
