@@ -88,8 +88,6 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
     throw mx.duplicateName(`Activity type code ${input.code} is already in use.`);
   }
   const code = input.code ?? (await tx.activityTypes.nextCustomCode(accountId));
-  // One past a type pinned at the highest code would not fit.
-  if (code > EVENT_CODE.max) throw mx.invalidInput('Invalid Input! No free activity event code is left above the highest one in use; pass ActivityEvent to pin one.');
   const type: ActivityType = {
     accountId,
     code,
