@@ -360,25 +360,32 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
 /**
  * Rewrites every lead's keys of the account by today's rules. `strict`: a value two leads share
  * fails with MXDuplicateEntry (an operator making a field unique). Otherwise (the start-up upgrade
- * of keys written by an older rule) such a lead keeps its keys without the uniqueness claim, so the
- * upgrade never stops a start; the first lead keeps the claim.
+ * of keys written by an older rule) it never fails on a shared value: first every lead's keys are
+ * written without uniqueness claims, then each lead claims its unique values where no other lead
+ * shares them. Leads that now share a number keep it without the claim (new leads with that number
+ * are still refused: the uniqueness check finds the unclaimed keys too).
  */
 async function rekeyLeads(tx: Repos, accountId: string, strict: boolean): Promise<void> {
   const page = 500;
-  for (let offset = 0; ; offset += page) {
-    const { leads } = await tx.leads.list(accountId, { offset, limit: page });
-    for (const lead of leads) {
-      let keys = await keysFor(tx, accountId, lead.fields);
-      try {
-        await assertUnique(tx, accountId, lead.fields, lead.id);
-      } catch (e) {
-        if (strict) throw e;
-        keys = keys.map((k) => ({ ...k, unique: false }));
-      }
-      await insertOrExplain(keys, () => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
+  const eachLead = async (fn: (lead: Lead) => Promise<void>) => {
+    for (let offset = 0; ; offset += page) {
+      const { leads } = await tx.leads.list(accountId, { offset, limit: page });
+      for (const lead of leads) await fn(lead);
+      if (leads.length < page) return;
     }
-    if (leads.length < page) return;
-  }
+  };
+  const write = (lead: Lead, keys: LeadKey[]) => insertOrExplain(keys, () => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
+  if (!strict) await eachLead(async (lead) => void (await write(lead, (await keysFor(tx, accountId, lead.fields)).map((k) => ({ ...k, unique: false })))));
+  await eachLead(async (lead) => {
+    const keys = await keysFor(tx, accountId, lead.fields);
+    try {
+      await assertUnique(tx, accountId, lead.fields, lead.id);
+    } catch (e) {
+      if (strict) throw e;
+      return;
+    }
+    await write(lead, keys);
+  });
 }
 
 /**

@@ -182,6 +182,26 @@ describe('phone keys written by the old rule are re-keyed at start', () => {
     expect(r.map((l: any) => l.ProspectID)).toEqual([id]);
     expect(await again.services.store.leads.accountsKeyedBefore(2)).toEqual([]);
   });
+
+  it('two old leads that are one number by the new rule both stay, the start does not fail, and a third is refused', async () => {
+    const t = await started();
+    const accountId = await accountIdOf(t);
+    const a = await createLead(t, { FirstName: 'A', Phone: '+6581230000' });
+    const b = await createLead(t, { FirstName: 'B', Phone: '+91-81230000' });
+    // Under the old rule B's number was its last 10 digits after the separated code: 81230000, distinct from A's 6581230000.
+    const lb = (await t.services.store.leads.get(accountId, b))!;
+    await t.services.store.transaction(async (tx) => {
+      await tx.leads.update(accountId, b, { ...lb.fields, Phone: '81230000' }, [{ field: 'Phone', value: '81230000', unique: true }], lb.modifiedOn);
+      await tx.leads.setKeysVersion(accountId, 1);
+    });
+    await t.close();
+    const again = await started({ LEADTRAIL_DB: t.dbPath });
+    const found = expectOk(await again.call('GET', `${LM}/RetrieveLeadByPhoneNumber?phone=%2B6581230000`)).map((l: any) => l.ProspectID);
+    expect([a, b]).toContain(found[0]);
+    expect((await getLead(again, a))?.Phone).toBe('+6581230000');
+    expect((await getLead(again, b))?.Phone).toBe('81230000');
+    expectMx(await again.call('POST', `${LM}/Lead.Create`, list({ Phone: '6581230000' })), 500, 'MXDuplicateEntryException', 'A Lead with same Phone Number already exists.');
+  });
 });
 
 describe('async requests act through the same lookups', () => {
