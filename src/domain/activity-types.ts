@@ -104,7 +104,11 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   try {
     await tx.activityTypes.insert(type);
   } catch (e) {
-    if (e instanceof UniqueViolation) throw mx.duplicateName(`Activity type code ${type.code} is already in use.`);
+    // A code we picked ourselves was taken by a concurrent CreateType: a lost race, worth a rerun.
+    if (e instanceof UniqueViolation) {
+      const err = mx.duplicateName(`Activity type code ${type.code} is already in use.`);
+      throw input.code === undefined ? err.raced() : err;
+    }
     throw e;
   }
   return type;

@@ -37,6 +37,19 @@ export class MxError extends Error {
     super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 200)} … ${message.slice(-200)}` : message);
     this.name = type;
   }
+
+  /**
+   * Set when the error may come from losing a race to a concurrent writer (a unique key taken
+   * between our read and our insert): running the operation again then finds the winner's row and
+   * answers differently. See domain/run.ts.
+   */
+  lostRace = false;
+
+  /** This error, marked as a possible lost race. */
+  raced(): this {
+    this.lostRace = true;
+    return this;
+  }
 }
 
 export const isMxError = (e: unknown): e is MxError => e instanceof MxError;

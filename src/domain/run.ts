@@ -4,19 +4,34 @@
  * (PostgreSQL runs them side by side; a group commit can too); the later insert then hits the unique
  * key and its transaction is void. Run again, it finds the committed lead and updates it. A genuine
  * duplicate (the value belongs to another lead) fails the same way twice, with LeadSquared's message.
+ * Two CreateType calls can likewise take the same next free code; run again, the later one takes
+ * the next.
  */
 import { isMxError } from './errors.js';
 import type { Repos, Store } from '../storage/store.js';
 
-/** True for the error a lost race for a unique lead value ends with. */
-export const isLostRace = (e: unknown): boolean => isMxError(e) && e.type === 'MXDuplicateEntryException';
+/**
+ * True for an error a lost race can end with: a duplicate lead value (the check before the insert
+ * may have missed a concurrent lead), or an error marked `raced()` where it was caught (a new
+ * activity type's code taken by a concurrent CreateType).
+ */
+export const isLostRace = (e: unknown): boolean => isMxError(e) && (e.type === 'MXDuplicateEntryException' || e.lostRace);
 
-/** Runs `fn` in a transaction of `store`; on MXDuplicateEntryException, once more in a new one. */
+/** Reruns after a `raced()` error: each rerun loses only to a writer that committed meanwhile, so a handful suffice. */
+const MAX_RACED_RERUNS = 10;
+
+/**
+ * Runs `fn` in a transaction of `store`. After a duplicate lead value it runs once more (the rerun
+ * finds the winner's lead, or fails the same way on a genuine duplicate); after an error marked
+ * `raced()` up to MAX_RACED_RERUNS more times. The last error is thrown.
+ */
 export async function runWrite<T>(store: Pick<Store, 'transaction'>, fn: (tx: Repos) => Promise<T>): Promise<T> {
-  try {
-    return await store.transaction(fn);
-  } catch (e) {
-    if (isLostRace(e)) return store.transaction(fn);
-    throw e;
+  for (let reruns = 0; ; reruns++) {
+    try {
+      return await store.transaction(fn);
+    } catch (e) {
+      const again = isMxError(e) && (e.lostRace ? reruns < MAX_RACED_RERUNS : e.type === 'MXDuplicateEntryException' && reruns < 1);
+      if (!again) throw e;
+    }
   }
 }

@@ -91,7 +91,7 @@ export const activityTypesGet: Handler = async (s, req) => (await s.store.activi
 
 export const createType: Handler = async (s, req) => {
   const input = parseCreateType(req.body);
-  const type = await s.store.transaction((tx) => createActivityType(tx, s.ctx, req.principal.accountId, input));
+  const type = await runWrite(s.store, (tx) => createActivityType(tx, s.ctx, req.principal.accountId, input));
   return success({ Id: type.code });
 };
 

@@ -1,0 +1,29 @@
+/** `leadtrail lead-fields set --type`: an unknown data type is refused with the valid ones, and nothing is stored. */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/server.js';
+import { cliJson, runCli } from './cli-runner.js';
+
+describe('lead-fields set --type', () => {
+  const env = { LEADTRAIL_DB: path.join(tempDir(), 'leadtrail.db') };
+  let accountId: string;
+  beforeAll(async () => {
+    accountId = (await cliJson(['account', 'create', '--name', 'Types'], env)).accountId;
+  });
+
+  it('refuses --type Foo, naming the valid types, and stores nothing', async () => {
+    const r = await runCli(['lead-fields', 'set', '--account', accountId, '--name', 'mx_Kind', '--type', 'Foo'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Unknown lead field data type 'Foo'/);
+    expect(r.stderr).toMatch(/String, Text, TextArea, Number/);
+    const fields = await cliJson(['lead-fields', 'list', '--account', accountId], env);
+    expect(JSON.stringify(fields)).not.toContain('mx_Kind');
+  });
+
+  it('takes a known type in any case and stores LeadSquared\'s spelling', async () => {
+    const r = await runCli(['lead-fields', 'set', '--account', accountId, '--name', 'mx_When', '--type', 'datetime'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const fields = await cliJson(['lead-fields', 'list', '--account', accountId], env);
+    expect(JSON.stringify(fields)).toMatch(/mx_When[^}]*DateTime|DateTime[^}]*mx_When/);
+  });
+});
