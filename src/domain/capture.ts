@@ -6,7 +6,7 @@
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import type { FieldInput } from './fields.js';
-import { createLead, fieldValue, findByDefaultLookup, findLead, resolveAttributes, updateLead } from './leads.js';
+import { createLead, fieldValue, findByDefaultLookup, findLead, leadFieldDefs, resolveAttributes, updateLead } from './leads.js';
 import type { FieldMap, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -53,7 +53,7 @@ export async function captureLead(
       return cur === undefined || cur === null || cur === '';
     }));
   } else if (behavior === 'DoNotUpdateUniqueFields') {
-    const unique = new Set((await tx.leadFields.list(accountId)).filter((d) => d.isUnique).map((d) => d.schemaName));
+    const unique = new Set((await leadFieldDefs(tx, accountId)).filter((d) => d.isUnique).map((d) => d.schemaName));
     fields = Object.fromEntries(Object.entries(fields).filter(([k]) => !unique.has(k)));
   }
   return { lead: await updateLead(tx, ctx, lead, fields), created: false };

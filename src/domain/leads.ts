@@ -59,6 +59,36 @@ const SEARCHABLE = new Set(['emailaddress', 'phone', 'mobile']);
  */
 export const LEAD_KEYS_VERSION = 2;
 
+/**
+ * The account's lead field definitions, read once per transaction: one lead write consults them for
+ * attributes, keys, uniqueness and lookups. `tx` objects that are not the long-lived store (a
+ * transaction's repos) are remembered here until they are collected; writing a field through
+ * `putLeadField` forgets them. The store itself is never remembered: outside a transaction every
+ * read goes to the database.
+ */
+const fieldCache = new WeakMap<Repos, Map<string, Promise<LeadFieldDef[]>>>();
+
+export function leadFieldDefs(tx: Repos, accountId: string): Promise<LeadFieldDef[]> {
+  if ('transaction' in tx) return tx.leadFields.list(accountId);
+  let byAccount = fieldCache.get(tx);
+  if (!byAccount) fieldCache.set(tx, (byAccount = new Map()));
+  let defs = byAccount.get(accountId);
+  if (!defs) {
+    defs = tx.leadFields.list(accountId);
+    byAccount.set(accountId, defs);
+    // A failed read must not stay remembered.
+    defs.catch(() => byAccount!.delete(accountId));
+  }
+  return defs;
+}
+
+/** Writes a lead field definition and forgets the remembered ones of the account. */
+async function putLeadField(tx: Repos, accountId: string, def: LeadFieldDef): Promise<void> {
+  fieldCache.get(tx)?.delete(accountId);
+  await tx.leadFields.upsert(accountId, def);
+  fieldCache.get(tx)?.delete(accountId);
+}
+
 const isPhone = (d: Pick<LeadFieldDef, 'dataType'>) => d.dataType.toLowerCase() === 'phone';
 
 /** Emails and other text keys: trimmed, in lower case (LeadSquared matches them in any case). */
@@ -88,7 +118,7 @@ export interface ResolvedAttributes {
  * names are refused.
  */
 export async function resolveAttributes(tx: Repos, accountId: string, attrs: FieldInput[], skipDropdown: boolean): Promise<ResolvedAttributes> {
-  const defs = await tx.leadFields.list(accountId);
+  const defs = await leadFieldDefs(tx, accountId);
   const byName = new Map(defs.map((d) => [d.schemaName.toLowerCase(), d]));
   let prospectId: string | null = null;
   let searchBy: string | null = null;
@@ -116,7 +146,7 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
         options: null,
         isSystem: false,
       };
-      await tx.leadFields.upsert(accountId, def);
+      await putLeadField(tx, accountId, def);
       byName.set(lower, def);
     }
     inputs.push(a);
@@ -133,7 +163,7 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
 
 /** The lookup keys a lead with these fields has, for uniqueness and SearchBy. */
 export async function keysFor(tx: Repos, accountId: string, fields: FieldMap): Promise<LeadKey[]> {
-  const defs = await tx.leadFields.list(accountId);
+  const defs = await leadFieldDefs(tx, accountId);
   const keys: LeadKey[] = [];
   for (const d of defs) {
     const v = fields[d.schemaName];
@@ -160,7 +190,7 @@ async function leadsMatching(tx: Repos, accountId: string, def: LeadFieldDef, va
 
 /** Refuses `fields` when a unique field's value already belongs to another lead than `self`. */
 async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self: string | null): Promise<void> {
-  for (const d of await tx.leadFields.list(accountId)) {
+  for (const d of await leadFieldDefs(tx, accountId)) {
     const v = fields[d.schemaName];
     if (!d.isUnique || typeof v !== 'string' || v.trim() === '') continue;
     if (isPhone(d)) {
@@ -227,7 +257,7 @@ async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Pro
 /** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID; phones by the phone rule). */
 export async function findLead(tx: Repos, accountId: string, field: string, value: string): Promise<Lead | null> {
   if (field.toLowerCase() === 'prospectid' || field.toLowerCase() === 'id') return tx.leads.get(accountId, value);
-  const defs = await tx.leadFields.list(accountId);
+  const defs = await leadFieldDefs(tx, accountId);
   const def = defs.find((d) => d.schemaName.toLowerCase() === field.toLowerCase());
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
     throw mx.invalidInput(`SearchBy field '${field}' is not a unique lead field. Use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
@@ -240,7 +270,7 @@ export async function findLead(tx: Repos, accountId: string, field: string, valu
  * and the default lookup. Those whose Phone matches come first, then Mobile; oldest first in each.
  */
 export async function findLeadsByPhone(tx: Repos, accountId: string, number: string): Promise<Lead[]> {
-  const defs = await tx.leadFields.list(accountId);
+  const defs = await leadFieldDefs(tx, accountId);
   const found = new Map<string, Lead>();
   for (const name of ['phone', 'mobile']) {
     const def = defs.find((d) => d.schemaName.toLowerCase() === name);
@@ -267,7 +297,7 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
     const lead = (await findLeadsByPhone(tx, accountId, number))[0];
     if (lead) return lead;
   }
-  for (const d of await tx.leadFields.list(accountId)) {
+  for (const d of await leadFieldDefs(tx, accountId)) {
     const v = fieldValue(fields, d.schemaName);
     if (!d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase()) || !v || v.trim() === '') continue;
     const lead = (await leadsMatching(tx, accountId, d, v))[0];
@@ -279,7 +309,7 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
 /** True when `fields` holds a value of a field the default lookup searches by. */
 async function hasLookupValue(tx: Repos, accountId: string, fields: FieldMap): Promise<boolean> {
   if (['EmailAddress', 'Phone', 'Mobile'].some((n) => (fieldValue(fields, n) ?? '').trim() !== '')) return true;
-  return (await tx.leadFields.list(accountId)).some((d) => d.isUnique && (fieldValue(fields, d.schemaName) ?? '').trim() !== '');
+  return (await leadFieldDefs(tx, accountId)).some((d) => d.isUnique && (fieldValue(fields, d.schemaName) ?? '').trim() !== '');
 }
 
 export function fieldValue(fields: FieldMap, name: string): string | null {
@@ -332,7 +362,7 @@ export interface LeadFieldInput {
  * existing leads by it; making it unique fails when two leads already share a value.
  */
 export async function defineLeadField(tx: Repos, accountId: string, input: LeadFieldInput): Promise<LeadFieldDef> {
-  const existing = (await tx.leadFields.list(accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
+  const existing = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
   if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
   }
@@ -352,7 +382,7 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
     ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : {}),
     ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
   };
-  await tx.leadFields.upsert(accountId, def);
+  await putLeadField(tx, accountId, def);
   if (def.isUnique !== (existing?.isUnique ?? false) || def.dataType !== (existing?.dataType ?? def.dataType)) await rekeyLeads(tx, accountId, true);
   return def;
 }
