@@ -61,6 +61,13 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
  */
 export function clientError(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A response already begun on this socket (an answer given before the body arrived, then the
+  // request timed out) must not get a second one written into it: just close.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const e =
     err.code === 'HPE_HEADER_OVERFLOW' ? mx.headersTooLarge()
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new MxError('MXInvalidInputException', 'The request was not received in time.', 408)
