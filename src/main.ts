@@ -29,8 +29,11 @@ export interface Running {
 export interface StartOptions {
   ctx?: Ctx;
   log?: Logger;
-  /** Where to announce the first account's keys (default: stderr). */
-  announce?: (text: string) => void;
+  /**
+   * Where to announce the first account's keys (default: stderr). The server is not ready (503)
+   * until this returns, or until the promise it returns settles.
+   */
+  announce?: (text: string) => unknown;
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
@@ -43,14 +46,14 @@ async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
 }
 
 /** Creates the first account on an empty database and prints its keys once. */
-async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => void): Promise<void> {
+async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => unknown): Promise<void> {
   // Several processes may start together on an empty PostgreSQL: only the first creates the account.
   const made = await store.exclusive(async (tx) => {
     if ((await tx.accounts.count()) > 0) return null;
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
   });
   if (!made) return;
-  announce(
+  await announce(
     [
       'leadtrail: created the first account. These keys are shown only once:',
       `  account id:  ${made.account.id}`,
@@ -74,7 +77,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   });
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
-  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, ready: false };
 
   // A worker-only process still answers GET /health on PORT (orchestrators probe every process),
   // and nothing else: the API belongs to the api processes.
@@ -94,6 +97,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
       const released = await store.requests.releaseAll();
       if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
     }
+    // From here on the keys work: /health answers 200 and the API serves (503 until now).
+    services.ready = true;
   } catch (e) {
     await Promise.all(apps.map((app) => app.close()));
     await limiter.close();

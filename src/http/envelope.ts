@@ -56,6 +56,21 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
 }
 
 /**
+ * A request that arrives while the server is starting (ports bound, first account not made yet):
+ * 503, not the 401 its keys would get from a database without the account yet.
+ */
+export function sendStarting(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(503)
+    .header('retry-after', '1')
+    .send({
+      Status: 'Error',
+      ExceptionType: 'MXServiceUnavailableException',
+      ExceptionMessage: 'The server is starting and cannot serve requests yet. Retry shortly.',
+    } satisfies ErrorEnvelope);
+}
+
+/**
  * Requests Node's HTTP parser refuses (headers or URL over its limit, broken HTTP) never reach
  * Fastify: answer them on the raw socket, still in the envelope, then close.
  */

@@ -1,14 +1,14 @@
 /**
  * The HTTP app: case-insensitive routing, JSON bodies with LeadSquared's 400, body limits (413),
- * request timeouts (408), 404 vs 405, request ids, and JSON logs with keys
+ * request timeouts (408), 503 while starting, 404 vs 405, request ids, and JSON logs with keys
  * redacted. Transport only: handlers call the domain.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, syncThrottleHook } from './auth.js';
-import { clientError, sendError } from './envelope.js';
+import { clientError, sendError, sendStarting } from './envelope.js';
 import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
@@ -77,6 +77,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
 
+  // Between binding the ports and making the first account, keys cannot be checked yet: answer 503
+  // rather than a misleading 401. /health says so itself (admin.ts).
+  const whileStarting = async (_req: FastifyRequest, reply: FastifyReply) => {
+    if (!s.ready) return sendStarting(reply);
+  };
+
   const methodsByPath = new Map<string, string[]>();
   for (const r of ROUTES.filter(opts.routes ?? (() => true))) {
     if (r.when && !r.when(s.config)) continue;
@@ -88,7 +94,7 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
       // Keys are checked before any body is read, on every route: without valid keys a caller
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body. The sync
       // rate limit is taken after the body is read, so a 400 or 413 costs no token.
-      onRequest: r.auth === 'none' ? [] : [authHook(s, r.auth)],
+      onRequest: r.auth === 'none' ? [] : [whileStarting, authHook(s, r.auth)],
       preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),
     });
