@@ -17,12 +17,17 @@ import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 
+/** A started leadtrail, as {@link start} returns it. */
 export interface Running {
   /** Base URL of the main port, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Base URL of `LEADTRAIL_ASYNC_PORT`, when one is set (and the role serves the API). */
   asyncUrl: string | null;
+  /** The store, config, logger and the rest the server runs on (internal; may change). */
   services: Services;
+  /** The async worker of this process, or null for `--role api` / `--no-worker`. */
   worker: Worker | null;
+  /** Stops gracefully: lets requests in flight finish, drains accepts, stops the worker, closes the store. */
   close(): Promise<void>;
 }
 
@@ -65,6 +70,11 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announ
   );
 }
 
+/**
+ * Starts leadtrail: opens (and migrates) the store, binds the port(s), makes the first account on
+ * an empty database (announcing its keys), then serves by role. Resolves once the server is ready:
+ * `/health` answers 200 and the keys work. If anything fails, it releases what it opened and rejects.
+ */
 export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
   const log = opts.log ?? createLogger(config.logLevel);
   const ctx = opts.ctx ?? systemCtx;
