@@ -27,6 +27,7 @@ export interface Config {
   rateLimit: RateLimitSpec;
   asyncRateLimit: RateLimitSpec;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
   accessKey: string | null;
   secretKey: string | null;
   apiKey: string | null;
@@ -137,6 +138,7 @@ export const OPTIONS = [
   opt({ key: 'rateLimit', env: 'LEADTRAIL_RATE_LIMIT', flag: '--rate-limit', default: '25/5s', description: 'Sync API limit per access key, e.g. `25/5s`, `100/1m`; `0` turns it off. A key may carry its own limit.', parse: parseRateLimit }),
   opt({ key: 'asyncRateLimit', env: 'LEADTRAIL_ASYNC_RATE_LIMIT', flag: '--async-rate-limit', default: '0', description: 'Async API limit per access key, same format; off by default.', parse: parseRateLimit }),
   opt({ key: 'bodyLimitBytes', env: 'LEADTRAIL_BODY_LIMIT', flag: '--body-limit', default: '1mb', description: 'Largest request body accepted; larger bodies get 413.', parse: bytes }),
+  opt({ key: 'requestTimeoutMs', env: 'LEADTRAIL_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', default: '30000', description: 'Time a client has to send a whole request, headers and body, counted from its first byte. A request still arriving after it gets 408 and its connection is closed.', parse: int(100, 3_600_000) }),
   opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'secretKey', env: 'LEADTRAIL_SECRET_KEY', flag: '--secret-key', default: '', description: 'Secret key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'apiKey', env: 'LEADTRAIL_API_KEY', flag: '--api-key', default: '', description: 'Async `x-api-key` given to the first account on an empty database (random if unset).', parse: optionalText }),

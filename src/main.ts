@@ -18,20 +18,28 @@ import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 
+/** A started leadtrail, as {@link start} returns it. */
 export interface Running {
   /** Base URL of the main port, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Base URL of `LEADTRAIL_ASYNC_PORT`, when one is set (and the role serves the API). */
   asyncUrl: string | null;
+  /** The store, config, logger and the rest the server runs on (internal; may change). */
   services: Services;
+  /** The async worker of this process, or null for `--role api` / `--no-worker`. */
   worker: Worker | null;
+  /** Stops gracefully: lets requests in flight finish, drains accepts, stops the worker, closes the store. */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   ctx?: Ctx;
   log?: Logger;
-  /** Where to announce the first account's keys (default: stderr). */
-  announce?: (text: string) => void;
+  /**
+   * Where to announce the first account's keys (default: stderr). The server is not ready (503)
+   * until this returns, or until the promise it returns settles.
+   */
+  announce?: (text: string) => unknown;
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
@@ -44,14 +52,14 @@ async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
 }
 
 /** Creates the first account on an empty database and prints its keys once. */
-async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => void): Promise<void> {
+async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => unknown): Promise<void> {
   // Several processes may start together on an empty PostgreSQL: only the first creates the account.
   const made = await store.exclusive(async (tx) => {
     if ((await tx.accounts.count()) > 0) return null;
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
   });
   if (!made) return;
-  announce(
+  await announce(
     [
       'leadtrail: created the first account. These keys are shown only once:',
       `  account id:  ${made.account.id}`,
@@ -63,6 +71,11 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announ
   );
 }
 
+/**
+ * Starts leadtrail: opens (and migrates) the store, binds the port(s), makes the first account on
+ * an empty database (announcing its keys), then serves by role. Resolves once the server is ready:
+ * `/health` answers 200 and the keys work. If anything fails, it releases what it opened and rejects.
+ */
 export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
   const log = opts.log ?? createLogger(config.logLevel);
   const ctx = opts.ctx ?? systemCtx;
@@ -81,7 +94,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   });
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
-  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults };
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, ready: false };
 
   // A worker-only process still answers GET /health on PORT (orchestrators probe every process),
   // and nothing else: the API belongs to the api processes.
@@ -101,6 +114,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
       const released = await store.requests.releaseAll();
       if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
     }
+    // From here on the keys work: /health answers 200 and the API serves (503 until now).
+    services.ready = true;
   } catch (e) {
     await Promise.all(apps.map((app) => app.close()));
     await limiter.close();

@@ -17,4 +17,9 @@ export interface Services {
   enqueuer: Enqueuer;
   /** Forced faults (sandbox feature). */
   faults: Faults;
+  /**
+   * False from the moment the ports are bound until the start is done (first account made): until
+   * then `/health` and every API route answer 503, so no probe sees OK before the keys work.
+   */
+  ready: boolean;
 }

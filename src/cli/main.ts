@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `leadtrail` command line: serve, migrate, and local administration of accounts, keys and
+ * `leadtrail` command line: serve (the default command), migrate, and local administration of accounts, keys and
  * activity types (these open the database directly; run them where the server's database is).
  */
 import { readFileSync } from 'node:fs';
@@ -60,15 +60,25 @@ async function requireAccount(store: Store, id: string): Promise<void> {
   if (!(await store.accounts.get(id))) throw new ConfigError(`No account with id ${id}. See: leadtrail account list`);
 }
 
+/** The version in package.json (two folders up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
 
 export function buildCli(): Command {
   const program = new Command('leadtrail')
     .description("A self-hostable server that speaks LeadSquared's Lead & Activity API")
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
 
-  addConfigOptions(program.command('serve').description('start the API and, unless --role api or --no-worker, the async worker')).action(async (flags: Flags) => {
+  // `serve` is the default: `npx leadtrail [flags]` runs the server, as `npm start` does.
+  addConfigOptions(
+    program.command('serve', { isDefault: true }).description('start the API and, unless --role api or --no-worker, the async worker (the default command)'),
+  ).action(async (flags: Flags) => {
     const config = configFrom(flags);
     if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
     const running = await start(config);
@@ -244,7 +254,16 @@ export function buildCli(): Command {
 
 export async function runCli(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    const program = buildCli();
+    // With `serve` as the default command, commander would hand a mistyped command (`leadtrail
+    // mirgate`) to serve as an argument, and complain about that; name the real mistake.
+    const first = argv[2];
+    const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    if (first !== undefined && !first.startsWith('-') && first !== 'help' && !known.includes(first)) {
+      process.stderr.write(`leadtrail: unknown command '${first}'. See: leadtrail --help\n`);
+      process.exit(1);
+    }
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof ConfigError || isMxError(e)) {
       process.stderr.write(`leadtrail: ${e.message}\n`);

@@ -9,7 +9,13 @@ import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
 import type { Handler } from './routes.js';
 
-export const health: Handler = async (s) => {
+export const health: Handler = async (s, _req, reply) => {
+  // OK only once the server will serve its keys (migrated, first account made): a probe that sees
+  // 200 may send keyed calls at once.
+  if (!s.ready) {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'starting', role: s.config.role, store: s.store.engine };
+  }
   await s.store.accounts.count();
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };

@@ -62,6 +62,10 @@ async function throttle(s: Services, cred: Credential, spec: RateLimitSpec, scop
 
 class Forbidden extends Error {}
 
+/**
+ * Checks the keys. It runs as an `onRequest` hook, before any body is read, on every route: a caller
+ * without valid keys gets 401 (or 403) at once and cannot make the server hold or buffer a body.
+ */
 export function authHook(s: Services, kind: AuthKind) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     if (kind === 'none') return;
@@ -69,7 +73,6 @@ export function authHook(s: Services, kind: AuthKind) {
       if (kind === 'sync' || kind === 'admin') {
         const cred = await authenticate(s.store, ...keysOf(req));
         req.principal = { accountId: cred.accountId, credential: cred };
-        if (kind === 'sync') await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
         return;
       }
       const apiAccount = await accountForApiKey(s.store, header(req, 'x-api-key'));
@@ -87,5 +90,16 @@ export function authHook(s: Services, kind: AuthKind) {
       if (e instanceof Forbidden) return reply.code(403).send({ message: 'Forbidden' });
       throw e;
     }
+  };
+}
+
+/**
+ * The sync rate limit, taken once the body has been read (a `preHandler` hook): as before keys were
+ * checked ahead of the body, a call refused for its body (400, 413) does not use up a token.
+ */
+export function syncThrottleHook(s: Services) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const cred = req.principal.credential;
+    if (cred) await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
   };
 }

@@ -56,11 +56,33 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
 }
 
 /**
+ * A request that arrives while the server is starting (ports bound, first account not made yet):
+ * 503, not the 401 its keys would get from a database without the account yet.
+ */
+export function sendStarting(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(503)
+    .header('retry-after', '1')
+    .send({
+      Status: 'Error',
+      ExceptionType: 'MXServiceUnavailableException',
+      ExceptionMessage: 'The server is starting and cannot serve requests yet. Retry shortly.',
+    } satisfies ErrorEnvelope);
+}
+
+/**
  * Requests Node's HTTP parser refuses (headers or URL over its limit, broken HTTP) never reach
  * Fastify: answer them on the raw socket, still in the envelope, then close.
  */
 export function clientError(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A response already begun on this socket (an answer given before the body arrived, then the
+  // request timed out) must not get a second one written into it: just close.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const e =
     err.code === 'HPE_HEADER_OVERFLOW' ? mx.headersTooLarge()
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new MxError('MXInvalidInputException', 'The request was not received in time.', 408)

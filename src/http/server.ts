@@ -1,13 +1,14 @@
 /**
  * The HTTP app: case-insensitive routing, JSON bodies with LeadSquared's 400, body limits (413),
- * 404 vs 405, request ids, and JSON logs with keys redacted. Transport only: handlers call the domain.
+ * request timeouts (408), 503 while starting, 404 vs 405, request ids, and JSON logs with keys
+ * redacted. Transport only: handlers call the domain.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
-import { authHook } from './auth.js';
-import { clientError, sendError } from './envelope.js';
+import { authHook, syncThrottleHook } from './auth.js';
+import { clientError, sendError, sendStarting } from './envelope.js';
 import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
@@ -29,8 +30,20 @@ export interface AppOptions {
   routes?: (r: Route) => boolean;
 }
 
+/**
+ * How often Node looks for requests past their timeout. Its default (30 s) would let a request
+ * overstay by that much; a tenth of the timeout, from 25 ms to 1 s, keeps the overstay small.
+ */
+const checkEveryMs = (timeoutMs: number) => Math.min(1_000, Math.max(25, Math.floor(timeoutMs / 10)));
+
 export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
+  const requestTimeout = s.config.requestTimeoutMs;
   const app = Fastify({
+    // The whole request (headers and body) must arrive within this, counted from its first byte;
+    // Node then raises ERR_HTTP_REQUEST_TIMEOUT, which clientError answers with a 408 envelope
+    // before closing. (Node's headers timeout is the smaller of 60 s and this.)
+    requestTimeout,
+    http: { requestTimeout, connectionsCheckingInterval: checkEveryMs(requestTimeout) },
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: s.config.bodyLimitBytes,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
@@ -58,6 +71,18 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 
+  // An answer given before the body has arrived (bad keys, still starting) closes the connection:
+  // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
+  });
+
+  // Between binding the ports and making the first account, keys cannot be checked yet: answer 503
+  // rather than a misleading 401. /health says so itself (admin.ts).
+  const whileStarting = async (_req: FastifyRequest, reply: FastifyReply) => {
+    if (!s.ready) return sendStarting(reply);
+  };
+
   const methodsByPath = new Map<string, string[]>();
   for (const r of ROUTES.filter(opts.routes ?? (() => true))) {
     if (r.when && !r.when(s.config)) continue;
@@ -66,9 +91,11 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     app.route({
       method: r.method,
       url: r.path,
-      // The async gateway checks keys before it reads the body (a bad x-api-key is 403 even when
-      // the JSON is malformed too); the sync API parses first, as before.
-      ...(r.auth.startsWith('async') ? { onRequest: authHook(s, r.auth) } : { preHandler: authHook(s, r.auth) }),
+      // Keys are checked before any body is read, on every route: without valid keys a caller
+      // gets 401/403 at once, so it cannot make the server wait for or buffer a body. The sync
+      // rate limit is taken after the body is read, so a 400 or 413 costs no token.
+      onRequest: r.auth === 'none' ? [] : [whileStarting, authHook(s, r.auth)],
+      preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),
     });
   }

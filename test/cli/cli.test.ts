@@ -7,7 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
 import { tempDir } from '../helpers/server.js';
-import { cliJson, runCli } from './cli-runner.js';
+import { announcedKeys, cliJson, freePort, http, runCli, serve } from './cli-runner.js';
 
 // Every step starts a Node process; under a full parallel test run each can take seconds.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
@@ -92,6 +92,37 @@ describe('help', () => {
       expect(r.stderr, o.flag).toContain(o.flag);
       expect(r.stderr, o.flag).not.toContain(`${o.env} `);
     }
+  });
+});
+
+describe('the program itself', () => {
+  it('--version and -V print the version from package.json and exit 0', async () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout.trim()).toBe(pkg.version);
+    }
+  });
+
+  it('without a command it serves, as npm start does: keys printed, /health OK, keyed calls answered', async () => {
+    const db = path.join(tempDir('leadtrail-bare-'), 'leadtrail.db');
+    const s = await serve(['--port', String(await freePort()), '--db', db], {}, { bare: true });
+    try {
+      const keys = announcedKeys(s.stderr());
+      expect(keys, s.stderr()).not.toBeNull();
+      expect((await http(s.url, 'GET', '/health')).status).toBe(200);
+      const types = await http(s.url, 'GET', '/v2/ProspectActivity.svc/ActivityTypes.Get', { keys: keys! });
+      expect(types.status, types.text).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a mistyped command is named as unknown, not run as the server', async () => {
+    const r = await runCli(['mirgate'], { PORT: '0', LEADTRAIL_DB: path.join(tempDir('leadtrail-typo-'), 'x.db') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("unknown command 'mirgate'");
   });
 });
 
