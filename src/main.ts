@@ -80,12 +80,6 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const log = opts.log ?? createLogger(config.logLevel);
   const ctx = opts.ctx ?? systemCtx;
   const store = await openStore(config);
-  // Leads keyed by an older rule (phone numbers before migration 0003) are re-keyed once, before serving.
-  const rekeyed = await rekeyStaleAccounts(store).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
-  if (rekeyed > 0) log.info({ accounts: rekeyed }, 're-keyed leads by the current lookup rules');
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
@@ -108,6 +102,10 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     // host) must not print keys that later starts, finding the account, would never show again.
     url = await apps[0].listen({ port: config.port, host: config.host });
     if (apps[1]) asyncUrl = await apps[1].listen({ port: config.asyncPort!, host: config.host });
+    // Leads keyed by an older rule (phone numbers before migration 0003) are re-keyed once, before
+    // the API serves (it answers 503 "starting" meanwhile).
+    const rekeyed = await rekeyStaleAccounts(store);
+    if (rekeyed > 0) log.info({ accounts: rekeyed }, 're-keyed leads by the current lookup rules');
     await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
     if (store.engine === 'sqlite' && runsWorker) {
       // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.

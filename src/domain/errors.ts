@@ -20,7 +20,8 @@ export type MxType =
   | 'MXAPINotFoundException'
   | 'MXMethodNotAllowedException'
   | 'MXRequestTooLargeException'
-  | 'MXUnsupportedMediaTypeException';
+  | 'MXUnsupportedMediaTypeException'
+  | 'MXServiceUnavailableException';
 
 const MAX_MESSAGE = 1_000;
 
@@ -94,4 +95,6 @@ export const mx = {
   duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
   requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
   duplicateName: (message: string) => new MxError('MXDuplicateEntityNameException', message),
+  starting: () =>
+    new MxError('MXServiceUnavailableException', 'The server is starting and cannot serve requests yet. Retry shortly.', 503, { 'retry-after': '1' }),
 };

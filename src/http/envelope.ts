@@ -60,14 +60,8 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
  * 503, not the 401 its keys would get from a database without the account yet.
  */
 export function sendStarting(reply: FastifyReply): FastifyReply {
-  return reply
-    .code(503)
-    .header('retry-after', '1')
-    .send({
-      Status: 'Error',
-      ExceptionType: 'MXServiceUnavailableException',
-      ExceptionMessage: 'The server is starting and cannot serve requests yet. Retry shortly.',
-    } satisfies ErrorEnvelope);
+  const e = mx.starting();
+  return reply.code(e.status).headers(e.headers).send(envelope(e));
 }
 
 /**

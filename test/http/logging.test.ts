@@ -15,7 +15,8 @@ const MARKER = 'body-marker-7f3a9c';
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await started({}, { log: createLogger('info', sink) });
+  // debug: the one line per request is written at debug (none at info, see the last test).
+  s = await started({}, { log: createLogger('debug', sink) });
 });
 
 describe('logs', () => {
@@ -37,5 +38,20 @@ describe('logs', () => {
     expect(parsed.some((l) => l.exceptionType === 'MXInvalidActivityException')).toBe(true);
     const all = lines.join('\n');
     for (const secret of [KEYS.secretKey, KEYS.apiKey, KEYS.accessKey, MARKER]) expect(all).not.toContain(secret);
+  });
+
+  it('write no line per request at info', async () => {
+    const infoLines: string[] = [];
+    const infoSink = new Writable({
+      write(chunk, _enc, done) {
+        infoLines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const t = await started({}, { log: createLogger('info', infoSink) });
+    const before = infoLines.length;
+    for (let i = 0; i < 20; i++) await t.call('GET', '/v2/ProspectActivity.svc/ActivityTypes.Get');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(infoLines.slice(before).filter((l) => JSON.parse(l).req)).toEqual([]);
   });
 });
