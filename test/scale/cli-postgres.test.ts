@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/cli-runner.js';
 import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 
 await pgAvailable();
 const made: string[] = [];
@@ -18,7 +19,7 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('migrations applied (postgres)');
-    expect((await pgQuery(s.name, 'SELECT name FROM kysely_migration')).map((r) => r.name)).toEqual(['0001_init', '0002_activities_by_event']);
+    expect((await pgQuery(s.name, 'SELECT name FROM kysely_migration')).map((r) => r.name)).toEqual(Object.keys(postgresMigrations).sort());
     expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
   });
 
