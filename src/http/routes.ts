@@ -9,6 +9,7 @@ import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
 import { retrieveByActivityEvent } from './compat/activities-by-event.js';
+import * as leadSearch from './compat/lead-search.js';
 import * as admin from './admin.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -46,6 +47,9 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
+  { method: 'POST', path: `${LM}/Leads.Get`, auth: 'sync', handler: leadSearch.leadsGet },
+  { method: 'POST', path: `${LM}/Leads.RecentlyModified`, auth: 'sync', handler: leadSearch.recentlyModified },
+  { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, auth: 'sync', handler: leadSearch.retrieveByIds },
   { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
