@@ -96,6 +96,10 @@ type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
 
 /** Runs a search; the caller maps rows to leads. */
 export async function searchRows(db: Db, accountId: string, q: LeadSearch): Promise<{ total: number | null; rows: LeadRow[] }> {
+  // An `=` on a field is answered from the value index: its rows drive the join (SQLite's CROSS JOIN
+  // keeps that order; PostgreSQL, which has statistics, plans freely), so a rare value never walks
+  // the account's leads. Other field tests join normally.
+  const driving: RawBuilder<unknown>[] = [];
   const joins: RawBuilder<unknown>[] = [];
   const where: RawBuilder<unknown>[] = [sql`l.account_id = ${accountId}`];
   q.where.forEach((c: LeadCondition, i) => {
@@ -118,18 +122,32 @@ export async function searchRows(db: Db, accountId: string, q: LeadSearch): Prom
         if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
         test = typeof c.value === 'number' ? sql`${v}.num ${sql.raw(c.op)} ${c.value}` : sql`${v}.value ${sql.raw(c.op)} ${valueKey(c.value)}`;
       }
-      joins.push(sql`JOIN lead_values ${v} ON ${v}.account_id = l.account_id AND ${v}.lead_id = l.id AND ${v}.field = ${c.field} AND ${test}`);
+      if (c.op === '=') {
+        driving.push(sql`lead_values ${v} CROSS JOIN`);
+        where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${test} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
+      } else {
+        joins.push(sql`JOIN lead_values ${v} ON ${v}.account_id = l.account_id AND ${v}.lead_id = l.id AND ${v}.field = ${c.field} AND ${test}`);
+      }
     }
   });
-  const from = sql`leads l ${sql.join(joins, sql` `)}`;
+  // With a few leads picked by id or by an `=` value, SQLite must not prefer walking the account in
+  // sort-column order (an index that avoids sorting); sorting by an expression rules that out.
+  const selective = q.where.some((c) => c.kind === 'ids' || (c.kind === 'field' && c.op === '='));
+  const from = sql`${sql.join(driving, sql` `)} leads l ${sql.join(joins, sql` `)}`;
   const cond = sql.join(where, sql` AND `);
   const dir = sql.raw(q.descending ? 'DESC' : 'ASC');
-  // Empty values sort as the smallest, as on SQL Server: first ascending, last descending.
-  const nulls = sql.raw(q.descending ? 'NULLS LAST' : 'NULLS FIRST');
+  // A lead without a value for the sort field sorts as the smallest, as on SQL Server: first
+  // ascending, last descending. Columns are never null, and say nothing, so that PostgreSQL can
+  // read them in index order.
+  let nulls = sql``;
   let sortJoin = sql``;
   let key: RawBuilder<unknown>;
-  if (q.orderBy.kind === 'column') key = sql.ref(`l.${COLUMNS[q.orderBy.column]}`);
+  if (q.orderBy.kind === 'column') {
+    const col = sql.ref(`l.${COLUMNS[q.orderBy.column]}`);
+    key = !selective ? col : q.orderBy.column === 'id' ? sql`(${col} || '')` : sql`(${col} + 0)`;
+  }
   else {
+    nulls = sql.raw(q.descending ? 'NULLS LAST' : 'NULLS FIRST');
     sortJoin = sql`LEFT JOIN lead_values s ON s.account_id = l.account_id AND s.lead_id = l.id AND s.field = ${q.orderBy.field}`;
     key = q.orderBy.numeric ? sql`s.num` : sql`s.value`;
   }
