@@ -10,6 +10,7 @@ import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
 import { retrieveByActivityEvent } from './compat/activities-by-event.js';
 import * as leadSearch from './compat/lead-search.js';
+import { activityTypeUpdate, activityUpdate } from './compat/activity-update.js';
 import * as admin from './admin.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -37,6 +38,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${PA}/Retrieve`, auth: 'sync', handler: pa.retrieve },
   { method: 'GET', path: `${PA}/GetActivityDetails`, auth: 'sync', handler: pa.getActivityDetails },
   { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, auth: 'sync', handler: retrieveByActivityEvent },
+  { method: 'POST', path: `${PA}/CustomActivity/Update`, auth: 'sync', handler: activityUpdate },
+  { method: 'POST', path: `${PA}/CustomActivityType/Update`, auth: 'sync', handler: activityTypeUpdate },
 
   { method: 'GET', path: `${LM}/Leads.GetById`, auth: 'sync', handler: lm.getById },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress`, auth: 'sync', handler: lm.getByEmail },
