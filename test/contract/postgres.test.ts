@@ -3,6 +3,7 @@
  * plus PostgreSQL's start-up behaviour: concurrent migrations, a too-new schema, an unreachable server.
  * Under CI=true an unreachable PostgreSQL fails this file; locally it is skipped with a loud message.
  */
+import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 import { randomUUID as uid } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
@@ -80,7 +81,7 @@ describe.skipIf(!available)('postgres', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, opts)));
       try {
         const rows = await pgQuery<{ name: string }>(name, 'SELECT name FROM kysely_migration ORDER BY name');
-        expect(rows.map((r) => r.name)).toEqual(['0001_init', '0002_activities_by_event']);
+        expect(rows.map((r) => r.name)).toEqual(Object.keys(postgresMigrations).sort());
         await stores[0].accounts.create({ id: 'a', name: 'x', createdAt: 1 });
         expect(await stores[3].accounts.get('a')).toMatchObject({ name: 'x' });
       } finally {
