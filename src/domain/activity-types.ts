@@ -48,7 +48,8 @@ export interface NewActivityType {
 const SCHEMA = /^mx_Custom_(\d{1,2})$/i;
 const CFS_SCHEMA = /^mx_CustomObject_(\d{1,2})$/i;
 
-function checkFieldDefs(fields: ActivityFieldDef[]): ActivityFieldDef[] {
+/** Checks and normalizes a type's custom field definitions (mx_Custom_1 … mx_Custom_50, each once). */
+export function checkFieldDefs(fields: ActivityFieldDef[]): ActivityFieldDef[] {
   if (fields.length > MAX_CUSTOM_FIELDS) throw mx.invalidInput(`An activity type has at most ${MAX_CUSTOM_FIELDS} custom fields; got ${fields.length}.`);
   const seen = new Set<string>();
   return fields.map((d) => {

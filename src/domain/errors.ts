@@ -88,6 +88,8 @@ export const mx = {
       'MXInvalidActivityException',
       code === undefined || code === null || code === '' ? 'Event Code is invalid or empty' : `Event Code is invalid or empty: ${String(code)}`,
     ),
+  wrongActivityType: (id: string, given: number, actual: number) =>
+    new MxError('MXInvalidActivityException', `Event Code ${given} is not the type of activity ${id.slice(0, 64)} (its Event Code is ${actual}).`),
   unknownActivity: (id: string) =>
     new MxError('MXUnknownProspectActivityException', `Activity does not exist in the system: ${id}`),
   unknownAttribute: (name: string, where: string) =>

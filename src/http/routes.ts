@@ -9,6 +9,8 @@ import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
 import { retrieveByActivityEvent } from './compat/activities-by-event.js';
+import * as leadSearch from './compat/lead-search.js';
+import { activityTypeUpdate, activityUpdate } from './compat/activity-update.js';
 import * as admin from './admin.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -36,6 +38,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${PA}/Retrieve`, auth: 'sync', handler: pa.retrieve },
   { method: 'GET', path: `${PA}/GetActivityDetails`, auth: 'sync', handler: pa.getActivityDetails },
   { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, auth: 'sync', handler: retrieveByActivityEvent },
+  { method: 'POST', path: `${PA}/CustomActivity/Update`, auth: 'sync', handler: activityUpdate },
+  { method: 'POST', path: `${PA}/CustomActivityType/Update`, auth: 'sync', handler: activityTypeUpdate },
 
   { method: 'GET', path: `${LM}/Leads.GetById`, auth: 'sync', handler: lm.getById },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress`, auth: 'sync', handler: lm.getByEmail },
@@ -46,6 +50,9 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
+  { method: 'POST', path: `${LM}/Leads.Get`, auth: 'sync', handler: leadSearch.leadsGet },
+  { method: 'POST', path: `${LM}/Leads.RecentlyModified`, auth: 'sync', handler: leadSearch.recentlyModified },
+  { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, auth: 'sync', handler: leadSearch.retrieveByIds },
   { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },

@@ -41,6 +41,36 @@ export interface LeadKey {
   unique: boolean;
 }
 
+/** Lead columns a search can test or sort by (storage maps them to its own columns). */
+export type SearchColumn = 'id' | 'autoId' | 'createdOn' | 'modifiedOn' | 'score' | 'engagementScore';
+export type CompareOp = '=' | '<>' | '<' | '>' | '<=' | '>=';
+
+/** One test of a lead search; a search's tests must all hold. */
+export type LeadCondition =
+  /** A column against a value; `between`/`outside` take the closed range value..to. */
+  | { kind: 'column'; column: SearchColumn; op: CompareOp; value: string | number; to?: undefined }
+  | { kind: 'column'; column: SearchColumn; op: 'between' | 'outside'; value: number; to: number }
+  /** Leads with one of these ids (any case). */
+  | { kind: 'ids'; ids: string[] }
+  /**
+   * A lead field's value, ignoring case and surrounding spaces: a number compares with the values
+   * that read as numbers, text with the text; `like` takes a SQL pattern (% and _). Leads without
+   * a value for the field never match.
+   */
+  | { kind: 'field'; field: string; op: CompareOp | 'like'; value: string | number };
+
+export type LeadOrder = { kind: 'column'; column: SearchColumn } | { kind: 'field'; field: string; numeric: boolean };
+
+export interface LeadSearch {
+  where: LeadCondition[];
+  orderBy: LeadOrder;
+  descending: boolean;
+  offset: number;
+  limit: number;
+  /** Also count every lead that matches (RecordCount). */
+  count: boolean;
+}
+
 export interface LeadRepo {
   /** Inserts the lead (its `autoId` is ignored) and returns the ProspectAutoId it was given: the account's next number, from 1. */
   insert(lead: Lead, keys: LeadKey[]): Promise<number>;
@@ -60,6 +90,11 @@ export interface LeadRepo {
    */
   quickSearch(accountId: string, q: { text: string; inField: (name: string) => boolean; limit: number }): Promise<Lead[]>;
   count(accountId: string): Promise<number>;
+  /**
+   * Leads matching every condition, a page in the given order (ties by creation order, same
+   * direction). Field conditions and sorts run on the lead_values index (storage/sql/lead-search.ts).
+   */
+  search(accountId: string, q: LeadSearch): Promise<{ total: number | null; leads: Lead[] }>;
   /** Accounts whose lead keys were written by a rule older than `version`. */
   accountsKeyedBefore(version: number): Promise<string[]>;
   /** Records that the account's lead keys follow rule `version`. */
@@ -78,6 +113,8 @@ export interface ActivityTypeRepo {
   /** Next free custom code: 201 or one past the highest custom code. */
   nextCustomCode(accountId: string): Promise<number>;
   findByName(accountId: string, name: string): Promise<ActivityType | null>;
+  /** Rewrites a type's name, description, score, direction, fields and settings; false when it does not exist. */
+  update(type: ActivityType): Promise<boolean>;
 }
 
 export interface ActivityQuery {
@@ -100,6 +137,8 @@ export interface ActivityEventQuery {
 export interface ActivityRepo {
   insert(activity: Omit<Activity, 'seq'>): Promise<void>;
   get(accountId: string, id: string): Promise<Activity | null>;
+  /** Rewrites an activity's note and fields; false when it does not exist. */
+  update(accountId: string, id: string, change: { note: string; fields: Activity['fields'] }): Promise<boolean>;
   /** Newest first. */
   listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: Activity[] }>;
   /** Account-wide, one event code, by activity date (ties by insertion order). */

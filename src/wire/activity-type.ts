@@ -22,7 +22,8 @@ function optionsOf(v: unknown, where: string): string[] | null {
     .filter((x) => x !== '');
 }
 
-function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
+/** A `Fields` list of activity field definitions (CreateType, CustomActivityType/Update). */
+export function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
   if (v === undefined || v === null) return [];
   return asArray(v, `'${where}'`).map((item, i) => {
     const o = asObject(item, `'${where}[${i}]'`);
@@ -46,7 +47,7 @@ function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDef[] {
 }
 
 /** A 32-bit whole number property (LeadSquared's are .NET Int32); the domain narrows the range further. */
-function intOf(o: JsonObject, name: string): number | undefined {
+export function intOf(o: JsonObject, name: string): number | undefined {
   const v = text(o, name);
   if (v === null || v.trim() === '') return undefined;
   const n = wholeNumber(v, INT32);
@@ -54,7 +55,7 @@ function intOf(o: JsonObject, name: string): number | undefined {
   return n;
 }
 
-const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];
+export const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];
 
 export function parseCreateType(body: unknown): NewActivityType {
   const o = asObject(body);

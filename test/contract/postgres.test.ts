@@ -3,6 +3,7 @@
  * plus PostgreSQL's start-up behaviour: concurrent migrations, a too-new schema, an unreachable server.
  * Under CI=true an unreachable PostgreSQL fails this file; locally it is skipped with a loud message.
  */
+import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 import { randomUUID as uid } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';

@@ -25,6 +25,8 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'POST', path: `${PA}/Retrieve?leadId=00000000-0000-0000-0000-000000000000`, body: {} },
   { method: 'GET', path: `${PA}/GetActivityDetails?activityId=00000000-0000-0000-0000-000000000000` },
   { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, body: { Parameter: { ActivityEvent: 21 } } },
+  { method: 'POST', path: `${PA}/CustomActivity/Update`, body: { ProspectActivityId: '00000000-0000-0000-0000-000000000000', ActivityNote: 'x' } },
+  { method: 'POST', path: `${PA}/CustomActivityType/Update`, body: { ID: 201, Description: 'auth check' } },
   { method: 'GET', path: `${LM}/Leads.GetById?id=00000000-0000-0000-0000-000000000000` },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress?emailaddress=auth-check@example.com` },
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber?phone=9000000000` },
@@ -34,6 +36,9 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'POST', path: `${LM}/Lead.Update?leadId=00000000-0000-0000-0000-000000000000`, body: [{ Attribute: 'FirstName', Value: 'X' }] },
   { method: 'POST', path: `${LM}/Lead.Capture`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
+  { method: 'POST', path: `${LM}/Leads.Get`, body: { Parameter: { LookupName: 'EmailAddress', LookupValue: 'auth-check@example.com' } } },
+  { method: 'POST', path: `${LM}/Leads.RecentlyModified`, body: { Parameter: { FromDate: '2025-01-01 00:00:00' } } },
+  { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, body: { SearchParameters: { LeadIds: ['00000000-0000-0000-0000-000000000000'] } } },
   { method: 'GET', path: `${AUTH}/UserByAccessKey.Get` },
 ];
 

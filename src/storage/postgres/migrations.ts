@@ -5,6 +5,8 @@
  * run unchanged. The partial unique indexes mirror SQLite's.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { backfillValues } from '../sql/lead-search.js';
+import type { DB } from '../sql/schema.js';
 
 const run = (statements: string[]) => async (db: Kysely<unknown>) => {
   for (const s of statements) await sql.raw(s).execute(db);
@@ -71,5 +73,22 @@ export const postgresMigrations: Record<string, Migration> = {
       `CREATE UNIQUE INDEX leads_auto_id ON leads(account_id, auto_id)`,
       `ALTER TABLE async_requests ADD COLUMN user_id TEXT`,
     ]),
+  },
+  // Lead search (Leads.Get, Leads.RecentlyModified): every text field value of every lead in an
+  // indexed table, written with the lead (../sql/lead-search.ts), and the leads already stored are
+  // indexed here. Searches and windows on CreatedOn and ModifiedOn get their own indexes.
+  '0004_lead_search': {
+    up: async (db) => {
+      await run([
+        `CREATE TABLE lead_values (account_id TEXT NOT NULL, lead_id TEXT NOT NULL, field TEXT NOT NULL,
+          value TEXT COLLATE "C" NOT NULL, num DOUBLE PRECISION)`,
+        `CREATE UNIQUE INDEX lead_values_lead ON lead_values(account_id, lead_id, field)`,
+        `CREATE INDEX lead_values_value ON lead_values(account_id, field, value)`,
+        `CREATE INDEX lead_values_num ON lead_values(account_id, field, num)`,
+        `CREATE INDEX leads_created ON leads(account_id, created_on)`,
+        `CREATE INDEX leads_modified ON leads(account_id, modified_on)`,
+      ])(db);
+      await backfillValues(db as Kysely<DB>);
+    },
   },
 };

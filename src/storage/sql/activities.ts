@@ -64,6 +64,23 @@ export function activityTypeRepo(db: Db): ActivityTypeRepo {
       const m = r?.m === null || r?.m === undefined ? null : Number(r.m);
       return m === null ? FIRST_CUSTOM_CODE : m + 1;
     },
+    async update(t) {
+      const r = await db
+        .updateTable('activity_types')
+        .set({
+          name: t.name,
+          display_name: t.displayName,
+          description: t.description,
+          score: t.score,
+          direction: t.direction,
+          fields: json.write(t.fields),
+          settings: json.write(t.settings),
+        })
+        .where('account_id', '=', t.accountId)
+        .where('code', '=', t.code)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
     async findByName(accountId, name) {
       const rows = await db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).execute();
       const lower = name.toLowerCase();
@@ -119,6 +136,15 @@ export function activityRepo(db: Db): ActivityRepo {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
       const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       return r ? toActivity(r) : null;
+    },
+    async update(accountId, id, change) {
+      const r = await db
+        .updateTable('activities')
+        .set({ note: change.note, fields: json.write(change.fields) })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id.toLowerCase())
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async listForLead(accountId, q) {
       let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId.toLowerCase());

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { isUniqueViolation, json, type Db, type LeadsTable } from './schema.js';
+import { searchRows, writeValues } from './lead-search.js';
 
 type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
 
@@ -79,6 +80,7 @@ export function leadRepo(db: Db): LeadRepo {
         })
         .execute();
       await writeKeys(db, lead.accountId, lead.id, keys);
+      await writeValues(db, lead.accountId, lead.id, lead.fields, true);
       return autoId;
     },
     async update(accountId, id, fields, keys, modifiedOn) {
@@ -91,6 +93,7 @@ export function leadRepo(db: Db): LeadRepo {
       if (Number(r.numUpdatedRows) === 0) return false;
       await db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', id).execute();
       await writeKeys(db, accountId, id, keys);
+      await writeValues(db, accountId, id, fields, false);
       return true;
     },
     async get(accountId, id) {
@@ -170,6 +173,10 @@ export function leadRepo(db: Db): LeadRepo {
         before = Number(rows[rows.length - 1].seq);
       }
       return found;
+    },
+    async search(accountId, q) {
+      const { total, rows } = await searchRows(db, accountId, q);
+      return { total, leads: rows.map(toLead) };
     },
     async accountsKeyedBefore(version) {
       const rows = await db.selectFrom('accounts').select('id').where('lead_keys_version', '<', version).orderBy('id').execute();

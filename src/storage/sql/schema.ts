@@ -74,6 +74,17 @@ export interface LeadKeysTable {
   is_unique: number;
 }
 
+/** Every text field value of every lead, indexed for search (migration 0004; see lead-search.ts). */
+export interface LeadValuesTable {
+  account_id: string;
+  lead_id: string;
+  field: string;
+  /** Trimmed, lower-cased, at most 200 characters (a longer value is cut and marked). */
+  value: string;
+  /** The value as a number, when it reads as one. */
+  num: number | null;
+}
+
 export interface ActivityTypesTable {
   account_id: string;
   code: number;
@@ -132,6 +143,7 @@ export interface DB {
   lead_fields: LeadFieldsTable;
   leads: LeadsTable;
   lead_keys: LeadKeysTable;
+  lead_values: LeadValuesTable;
   activity_types: ActivityTypesTable;
   activities: ActivitiesTable;
   async_requests: AsyncRequestsTable;

@@ -1,0 +1,99 @@
+/**
+ * Changing what was posted: an activity's note and fields (CustomActivity/Update), and a custom
+ * activity type's name, score, description, direction, settings and fields
+ * (CustomActivityType/Update). Each runs in the caller's transaction.
+ */
+import { ACTIVITY_SYSTEM_FIELDS } from './activities.js';
+import { EVENT_CODE, checkFieldDefs, getActivityType } from './activity-types.js';
+import { mx } from './errors.js';
+import { validateFields, type FieldInput } from './fields.js';
+import { INT32, absent, wholeNumber } from './numbers.js';
+import type { Activity, ActivityFieldDef, ActivityType, FieldValue } from './types.js';
+import type { Repos } from '../storage/store.js';
+
+export interface ActivityChange {
+  id: string;
+  /** The type the client believes the activity has; checked when given. */
+  eventCode: unknown;
+  /** The new note; null keeps the note. */
+  note: string | null;
+  /** Fields to set; fields not named keep their values. */
+  fields: FieldInput[];
+  skipDropdownValidation: boolean;
+}
+
+const isEmpty = (v: FieldValue | undefined): boolean =>
+  v === undefined || v === null || v === '' || (typeof v === 'object' && Object.values(v).every((x) => x === null || x === ''));
+
+/**
+ * Sets an activity's note and the fields named, validated against its type as on Create (unknown
+ * fields, types, options, lengths); a mandatory field may not be emptied. Its date, lead, type and
+ * score do not change.
+ */
+export async function updateActivity(tx: Repos, accountId: string, change: ActivityChange): Promise<Activity> {
+  const activity = await tx.activities.get(accountId, change.id);
+  if (!activity) throw mx.unknownActivity(change.id);
+  if (!absent(change.eventCode)) {
+    const given = wholeNumber(change.eventCode, EVENT_CODE);
+    if (given === null) throw mx.invalidEvent(change.eventCode);
+    if (given !== activity.eventCode) throw mx.wrongActivityType(activity.id, given, activity.eventCode);
+  }
+  const type = await getActivityType(tx, accountId, activity.eventCode);
+  const owner = `activity type ${type.code}`;
+  // Mandatory fields are checked on the result: a field not named keeps its value.
+  const optional = type.fields.map((d) => ({ ...d, isMandatory: false }));
+  const set = validateFields(optional, change.fields, { skipDropdown: change.skipDropdownValidation, owner, systemNames: ACTIVITY_SYSTEM_FIELDS });
+  const fields = { ...activity.fields, ...set };
+  for (const d of type.fields) {
+    if (d.isMandatory && isEmpty(fields[d.schemaName])) throw mx.mandatoryMissing(`'${d.schemaName}' (${d.displayName}) is mandatory for ${owner}`);
+  }
+  const note = change.note ?? activity.note;
+  await tx.activities.update(accountId, activity.id, { note, fields });
+  return { ...activity, note, fields };
+}
+
+export interface ActivityTypeChange {
+  code: unknown;
+  name?: string;
+  description?: string;
+  score?: number;
+  direction?: number;
+  /** Field definitions to add or replace (by SchemaName); the type's other fields stay. */
+  fields?: ActivityFieldDef[];
+  settings?: Record<string, unknown>;
+}
+
+/** Changes a custom activity type; system types (and unknown codes) are refused. */
+export async function updateActivityType(tx: Repos, accountId: string, change: ActivityTypeChange): Promise<ActivityType> {
+  if (absent(change.code)) throw mx.mandatoryMissing("'ID' (the activity type's event code) is mandatory");
+  const type = await getActivityType(tx, accountId, change.code);
+  if (type.isSystem) throw mx.invalidInput(`Invalid Input! Activity type ${type.code} is a system type; only custom activity types can be updated.`);
+  const next: ActivityType = { ...type, settings: { ...type.settings, ...(change.settings ?? {}) } };
+  if (change.name !== undefined) {
+    const name = change.name.trim();
+    if (!name) throw mx.invalidInput('Invalid Input! ActivityEventName cannot be empty.');
+    if (name.length > 200) throw mx.invalidInput('Invalid Input! ActivityEventName is longer than 200 characters.');
+    const holder = await tx.activityTypes.findByName(accountId, name);
+    if (holder && holder.code !== type.code) throw mx.duplicateName(`An activity type named '${name}' already exists.`);
+    // The display name follows the name unless it was set apart from it.
+    if (type.displayName === type.name) next.displayName = name;
+    next.name = name;
+  }
+  if (change.description !== undefined) next.description = change.description;
+  if (change.direction !== undefined) {
+    if (change.direction !== 0 && change.direction !== 1) throw mx.invalidInput('Invalid Input! Direction must be 0 (inbound) or 1 (outbound).');
+    next.direction = change.direction;
+  }
+  if (change.score !== undefined) {
+    if (wholeNumber(change.score, INT32) === null) throw mx.invalidInput(`Invalid Input! Score must be a whole number from ${INT32.min} to ${INT32.max}.`);
+    next.score = change.score;
+  }
+  if (change.fields !== undefined && change.fields.length > 0) {
+    const given = checkFieldDefs(change.fields);
+    const byName = new Map(type.fields.map((d) => [d.schemaName.toLowerCase(), d]));
+    for (const d of given) byName.set(d.schemaName.toLowerCase(), d);
+    next.fields = checkFieldDefs([...byName.values()]).sort((a, b) => Number(a.schemaName.slice(10)) - Number(b.schemaName.slice(10)));
+  }
+  await tx.activityTypes.update(next);
+  return next;
+}

@@ -1,0 +1,119 @@
+/**
+ * Lead search in LeadSquared's terms (Leads.Get's LookupName / SqlOperator / LookupValue, and the
+ * Sorting.ColumnName of the bulk lead reads), turned into storage conditions. Lead fields are
+ * searched through the lead_values index (storage/sql/lead-search.ts); the system columns through
+ * the leads table's own columns.
+ */
+import { mx } from './errors.js';
+import { parseLsqDateTime } from './fields.js';
+import { SAFE, wholeNumber } from './numbers.js';
+import type { LeadFieldDef } from './types.js';
+import type { CompareOp, LeadCondition, LeadOrder, SearchColumn } from '../storage/store.js';
+
+/** Largest page of the bulk lead reads (LeadSquared's documented maximum per call). */
+export const LEAD_PAGE_SIZE_MAX = 5000;
+/** Longest LookupValue on a lead field: values are indexed by their first 200 characters. */
+export const LOOKUP_VALUE_MAX = 200;
+
+export type SqlOperator = CompareOp | 'like';
+const OPERATORS: SqlOperator[] = ['=', '<>', '<', '>', '<=', '>=', 'like'];
+
+/** `SqlOperator` as a client writes it (`=`, `LIKE`, `like`, `!=`…), or MXInvalidInputException. */
+export function parseOperator(v: string | null): SqlOperator {
+  const op = (v ?? '').trim().toLowerCase();
+  if (op === '') return '=';
+  if (op === '!=') return '<>';
+  const found = OPERATORS.find((o) => o === op);
+  if (!found) throw mx.invalidInput(`Invalid Input! 'SqlOperator' must be one of =, LIKE, <, >, <=, >=, <>; got '${op.slice(0, 20)}'.`);
+  return found;
+}
+
+type Kind = 'guid' | 'number' | 'date';
+
+/** System columns by LeadSquared name (lower case): the leads table holds them. */
+const SYSTEM: Record<string, { column: SearchColumn; kind: Kind; name: string }> = {
+  prospectid: { column: 'id', kind: 'guid', name: 'ProspectID' },
+  prospectautoid: { column: 'autoId', kind: 'number', name: 'ProspectAutoId' },
+  createdon: { column: 'createdOn', kind: 'date', name: 'CreatedOn' },
+  modifiedon: { column: 'modifiedOn', kind: 'date', name: 'ModifiedOn' },
+  leadlastmodifiedon: { column: 'modifiedOn', kind: 'date', name: 'LeadLastModifiedOn' },
+  score: { column: 'score', kind: 'number', name: 'Score' },
+  engagementscore: { column: 'engagementScore', kind: 'number', name: 'EngagementScore' },
+};
+
+const NUMERIC_TYPES = new Set(['number', 'int', 'decimal', 'float', 'money']);
+const isNumeric = (d: LeadFieldDef) => NUMERIC_TYPES.has(d.dataType.toLowerCase());
+
+/** Names a search may use besides the account's lead fields: fields the server writes on each lead. */
+const WRITTEN = ['CreatedBy', 'ModifiedBy', 'OwnerId'];
+
+function fieldDef(defs: LeadFieldDef[], name: string): LeadFieldDef | null {
+  const lower = name.trim().toLowerCase();
+  const def = defs.find((d) => d.schemaName.toLowerCase() === lower);
+  if (def) return def;
+  const written = WRITTEN.find((w) => w.toLowerCase() === lower);
+  return written ? { schemaName: written, displayName: written, dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: true } : null;
+}
+
+/**
+ * The storage condition for `name op value`. A date column compares by whole seconds when the value
+ * has no milliseconds (`CreatedOn = '2024-01-01 10:00:00'` is that whole second); ProspectID takes
+ * `=` and `<>`; number columns and Number/Decimal lead fields compare as numbers; other fields as
+ * text, ignoring case. Unknown names are MXUnknownAttributeException.
+ */
+export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOperator, value: string): LeadCondition {
+  const sys = SYSTEM[name.trim().toLowerCase()];
+  const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
+  if (sys) {
+    if (op === 'like') throw refuse(`'SqlOperator' LIKE cannot be used with ${sys.name}; use =, <, >, <=, >= or <>.`);
+    if (sys.kind === 'guid') {
+      if (op !== '=' && op !== '<>') throw refuse(`ProspectID can only be compared with = or <>.`);
+      return { kind: 'column', column: sys.column, op, value };
+    }
+    if (sys.kind === 'number') {
+      const n = wholeNumber(value, SAFE);
+      if (n === null) throw refuse(`'LookupValue' for ${sys.name} must be a whole number; got '${value.slice(0, 60)}'.`);
+      return { kind: 'column', column: sys.column, op, value: n };
+    }
+    const t = parseLsqDateTime(value, 'LookupValue');
+    const end = value.includes('.') ? t : t + 999;
+    switch (op) {
+      case '=':
+        return { kind: 'column', column: sys.column, op: 'between', value: t, to: end };
+      case '<>':
+        return { kind: 'column', column: sys.column, op: 'outside', value: t, to: end };
+      case '>':
+        return { kind: 'column', column: sys.column, op: '>', value: end };
+      case '<=':
+        return { kind: 'column', column: sys.column, op: '<=', value: end };
+      default:
+        return { kind: 'column', column: sys.column, op, value: t };
+    }
+  }
+  const def = fieldDef(defs, name);
+  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  if (Array.from(value.trim()).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' may be at most ${LOOKUP_VALUE_MAX} characters.`);
+  if (isNumeric(def) && op !== 'like') {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
+    return { kind: 'field', field: def.schemaName, op, value: n };
+  }
+  return { kind: 'field', field: def.schemaName, op, value };
+}
+
+/** The order for `Sorting.ColumnName`: a system column or a lead field; unknown names are MXUnknownAttributeException. */
+export function sortOrder(defs: LeadFieldDef[], name: string): LeadOrder {
+  const sys = SYSTEM[name.trim().toLowerCase()];
+  if (sys) return { kind: 'column', column: sys.column };
+  const def = fieldDef(defs, name);
+  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  return { kind: 'field', field: def.schemaName, numeric: isNumeric(def) };
+}
+
+/** `Sorting.Direction`: "1" (or absent) descending, "0" ascending. */
+export function descending(direction: string | null): boolean {
+  const d = (direction ?? '').trim().toLowerCase();
+  if (d === '' || d === '1' || d === 'desc' || d === 'descending') return true;
+  if (d === '0' || d === 'asc' || d === 'ascending') return false;
+  throw mx.invalidInput(`Invalid Input! 'Sorting.Direction' must be 0 (ascending) or 1 (descending); got '${d.slice(0, 60)}'.`);
+}

@@ -1,0 +1,56 @@
+/** `POST /v2/ProspectActivity.svc/CustomActivity/Update` and `POST …/CustomActivityType/Update`. */
+import { updateActivity, updateActivityType } from '../../domain/activity-update.js';
+import { mx } from '../../domain/errors.js';
+import { runWrite } from '../../domain/run.js';
+import { TYPE_SETTINGS, fieldDefs, intOf } from '../../wire/activity-type.js';
+import { asObject, code, fieldList, flag, prop, text } from '../../wire/parse.js';
+import { success } from '../../wire/shapes.js';
+import type { Handler } from '../routes.js';
+
+/** Body: `{"ProspectActivityId","ActivityEvent"?,"ActivityNote"?,"Fields":[{SchemaName,Value}],"ValidateDropDownOptions"?}`. */
+export const activityUpdate: Handler = async (s, req) => {
+  const o = asObject(req.body);
+  const id = text(o, 'ProspectActivityId');
+  if (!id || id.trim() === '') throw mx.mandatoryMissing("'ProspectActivityId' is mandatory");
+  flag(o, 'ProcessFilesAsync');
+  const change = {
+    id: id.trim(),
+    eventCode: code(o, 'ActivityEvent'),
+    note: text(o, 'ActivityNote'),
+    fields: fieldList(prop(o, 'Fields'), 'Fields'),
+    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
+  };
+  const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change));
+  return success({ Id: activity.id });
+};
+
+/**
+ * Body: `{"ID","ActivityEventName"?,"Score"?,"Description"?,"EventDirection"?,"CanDeleteActivity"?,"Fields"?:[…]}`.
+ * `ID` is the type's event code (what GetActivitySetting reports as `ID`); `ActivityEvent` is read
+ * when `ID` is absent, `Direction` when `EventDirection` is.
+ */
+export const activityTypeUpdate: Handler = async (s, req) => {
+  const o = asObject(req.body);
+  const settings: Record<string, unknown> = {};
+  for (const k of TYPE_SETTINGS) {
+    const v = prop(o, k);
+    if (typeof v === 'object' && v !== null) throw mx.badStructure(`'${k}' must be a string, number or boolean`);
+    if (v !== undefined) settings[k] = v;
+  }
+  const id = code(o, 'ID');
+  const name = text(o, 'ActivityEventName');
+  const description = text(o, 'Description');
+  const direction = prop(o, 'EventDirection') !== undefined ? intOf(o, 'EventDirection') : intOf(o, 'Direction');
+  const fields = prop(o, 'Fields');
+  const change = {
+    code: id === undefined || id === null || id === '' ? code(o, 'ActivityEvent') : id,
+    ...(name !== null ? { name } : {}),
+    ...(description !== null ? { description } : {}),
+    ...(direction !== undefined ? { direction } : {}),
+    score: intOf(o, 'Score'),
+    ...(fields !== undefined && fields !== null ? { fields: fieldDefs(fields, 'Fields') } : {}),
+    settings,
+  };
+  await runWrite(s.store, (tx) => updateActivityType(tx, req.principal.accountId, change));
+  return { Status: 'Success' };
+};

@@ -1,0 +1,162 @@
+/**
+ * Lead search (Leads.Get, Leads.RecentlyModified, Leads/Retrieve/ByIds) and the index it runs on.
+ *
+ * A lead's fields live in one JSON text column (`leads.fields`), which no engine can index the same
+ * way. So every field value is also written, on each lead insert and update, to `lead_values`
+ * (migration 0004): one row per lead and field, the value trimmed and lower-cased (LeadSquared
+ * compares text ignoring case) and, when it reads as a number, also as a number. Its indexes
+ * (account_id, field, value) and (account_id, field, num) answer `=` and ranges on any field
+ * without reading the account's leads; the system columns (created_on, modified_on, auto_id, id)
+ * have their own indexes on `leads`.
+ *
+ * On PostgreSQL the `value` column is collated "C": text then orders by code point, as SQLite's
+ * BINARY collation orders UTF-8, so ranges and sorting give the same answer on both engines.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { FieldMap } from '../../domain/types.js';
+import type { LeadCondition, LeadSearch, SearchColumn } from '../store.js';
+import type { DB, Db, LeadsTable } from './schema.js';
+
+/** Characters of a value that are indexed; longer values are kept by their first this many. */
+export const VALUE_KEY_MAX = 200;
+/** Ends a cut value, so that no lookup value (at most VALUE_KEY_MAX characters) equals it. */
+const CUT = '\u0001';
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** The indexed form of a text: trimmed, lower-cased, cut to VALUE_KEY_MAX characters (whole code points). */
+export function valueKey(text: string): string {
+  const chars = Array.from(text.trim().toLowerCase());
+  return chars.length > VALUE_KEY_MAX ? chars.slice(0, VALUE_KEY_MAX).join('') + CUT : chars.join('');
+}
+
+/** A value as a number, when it reads as one (digits, sign, point). */
+export function valueNumber(text: string): number | null {
+  const t = text.trim();
+  if (!NUMBER.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+interface ValueRow {
+  account_id: string;
+  lead_id: string;
+  field: string;
+  value: string;
+  num: number | null;
+}
+
+/** The lead_values rows of one lead: each non-empty text field (custom field sets are not indexed). */
+export function valueRows(accountId: string, leadId: string, fields: FieldMap): ValueRow[] {
+  const rows: ValueRow[] = [];
+  for (const [field, v] of Object.entries(fields)) {
+    if (typeof v !== 'string' || v.trim() === '') continue;
+    rows.push({ account_id: accountId, lead_id: leadId, field, value: valueKey(v), num: valueNumber(v) });
+  }
+  return rows;
+}
+
+const BATCH_ROWS = 1000;
+
+async function insertRows(db: Kysely<DB> | Db, rows: ValueRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) await db.insertInto('lead_values').values(rows.slice(i, i + BATCH_ROWS)).execute();
+}
+
+/** Replaces the lead's indexed values (insert: nothing to delete, `fresh`). */
+export async function writeValues(db: Db, accountId: string, leadId: string, fields: FieldMap, fresh: boolean): Promise<void> {
+  if (!fresh) await db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId).execute();
+  await insertRows(db, valueRows(accountId, leadId, fields));
+}
+
+/** Migration 0004: indexes the values of every lead already stored, a batch of leads at a time. */
+export async function backfillValues(db: Kysely<DB>): Promise<void> {
+  for (let after = 0; ; ) {
+    const leads = await db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500).execute();
+    if (leads.length === 0) return;
+    const rows = leads.flatMap((l) => valueRows(l.account_id, l.id, JSON.parse(l.fields) as FieldMap));
+    await insertRows(db, rows);
+    after = Number(leads[leads.length - 1].seq);
+  }
+}
+
+const COLUMNS: Record<SearchColumn, string> = {
+  id: 'id',
+  autoId: 'auto_id',
+  createdOn: 'created_on',
+  modifiedOn: 'modified_on',
+  score: 'score',
+  engagementScore: 'engagement_score',
+};
+const OPS = new Set(['=', '<>', '<', '>', '<=', '>=']);
+
+/** A LIKE pattern as the client wrote it (% and _ are wildcards), lower-cased, with `!` as the escape on both engines. */
+const likePattern = (p: string) => p.trim().toLowerCase().replace(/!/g, '!!');
+
+type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
+
+/** Runs a search; the caller maps rows to leads. */
+export async function searchRows(db: Db, accountId: string, q: LeadSearch): Promise<{ total: number | null; rows: LeadRow[] }> {
+  // An `=` on a field is answered from the value index: its rows drive the join (SQLite's CROSS JOIN
+  // keeps that order; PostgreSQL, which has statistics, plans freely), so a rare value never walks
+  // the account's leads. Other field tests join normally.
+  const driving: RawBuilder<unknown>[] = [];
+  const joins: RawBuilder<unknown>[] = [];
+  const where: RawBuilder<unknown>[] = [sql`l.account_id = ${accountId}`];
+  q.where.forEach((c: LeadCondition, i) => {
+    if (c.kind === 'ids') {
+      const ids = [...new Set(c.ids.map((id) => id.trim().toLowerCase()))];
+      where.push(ids.length === 0 ? sql`1 = 0` : sql`l.id IN (${sql.join(ids)})`);
+    } else if (c.kind === 'column') {
+      const col = sql.ref(`l.${COLUMNS[c.column]}`);
+      if (c.op === 'between') where.push(sql`${col} BETWEEN ${c.value} AND ${c.to}`);
+      else if (c.op === 'outside') where.push(sql`(${col} < ${c.value} OR ${col} > ${c.to})`);
+      else {
+        if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
+        where.push(sql`${col} ${sql.raw(c.op)} ${c.column === 'id' ? String(c.value).trim().toLowerCase() : c.value}`);
+      }
+    } else {
+      const v = sql.raw(`v${i}`);
+      let test: RawBuilder<unknown>;
+      if (c.op === 'like') test = sql`${v}.value LIKE ${likePattern(String(c.value))} ESCAPE '!'`;
+      else {
+        if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
+        test = typeof c.value === 'number' ? sql`${v}.num ${sql.raw(c.op)} ${c.value}` : sql`${v}.value ${sql.raw(c.op)} ${valueKey(c.value)}`;
+      }
+      if (c.op === '=') {
+        driving.push(sql`lead_values ${v} CROSS JOIN`);
+        where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${test} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
+      } else {
+        joins.push(sql`JOIN lead_values ${v} ON ${v}.account_id = l.account_id AND ${v}.lead_id = l.id AND ${v}.field = ${c.field} AND ${test}`);
+      }
+    }
+  });
+  // With a few leads picked by id or by an `=` value, SQLite must not prefer walking the account in
+  // sort-column order (an index that avoids sorting); sorting by an expression rules that out.
+  const selective = q.where.some((c) => c.kind === 'ids' || (c.kind === 'field' && c.op === '='));
+  const from = sql`${sql.join(driving, sql` `)} leads l ${sql.join(joins, sql` `)}`;
+  const cond = sql.join(where, sql` AND `);
+  const dir = sql.raw(q.descending ? 'DESC' : 'ASC');
+  // A lead without a value for the sort field sorts as the smallest, as on SQL Server: first
+  // ascending, last descending. Columns are never null, and say nothing, so that PostgreSQL can
+  // read them in index order.
+  let nulls = sql``;
+  let sortJoin = sql``;
+  let key: RawBuilder<unknown>;
+  if (q.orderBy.kind === 'column') {
+    const col = sql.ref(`l.${COLUMNS[q.orderBy.column]}`);
+    key = !selective ? col : q.orderBy.column === 'id' ? sql`(${col} || '')` : sql`(${col} + 0)`;
+  }
+  else {
+    nulls = sql.raw(q.descending ? 'NULLS LAST' : 'NULLS FIRST');
+    sortJoin = sql`LEFT JOIN lead_values s ON s.account_id = l.account_id AND s.lead_id = l.id AND s.field = ${q.orderBy.field}`;
+    key = q.orderBy.numeric ? sql`s.num` : sql`s.value`;
+  }
+  const rows = await sql<LeadRow>`SELECT l.* FROM ${from} ${sortJoin} WHERE ${cond}
+    ORDER BY ${key} ${dir} ${nulls}, l.seq ${dir} LIMIT ${q.limit} OFFSET ${q.offset}`.execute(db);
+  let total: number | null = null;
+  if (q.count) {
+    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${from} WHERE ${cond}`.execute(db);
+    total = Number(r.rows[0]?.n ?? 0);
+  }
+  return { total, rows: rows.rows };
+}

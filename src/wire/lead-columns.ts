@@ -1,0 +1,37 @@
+/**
+ * The bulk lead reads' `Columns.Include_CSV`: which of a lead's read-shape properties (leadToWire)
+ * to answer, by name in any case, in the order asked. A name the lead has no value for is answered
+ * as null, under the account's spelling of the field when it has one, else as the client wrote it.
+ */
+import type { Lead, LeadFieldDef } from '../domain/types.js';
+import { leadToWire } from './shapes.js';
+
+export type Columns = string[] | null;
+
+/** The column names of an Include_CSV (blank or absent: every column, as null). */
+export function parseColumns(csv: string | null): Columns {
+  if (csv === null) return null;
+  const names = csv.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const seen = new Set<string>();
+  const unique = names.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
+  return unique.length === 0 ? null : unique;
+}
+
+/** The lead as a flat object of the asked columns (all of the read shape when `columns` is null). */
+export function leadColumns(lead: Lead, columns: Columns, defs: LeadFieldDef[]): Record<string, string | null> {
+  const full = leadToWire(lead);
+  if (columns === null) return full;
+  const byLower = new Map(Object.keys(full).map((k) => [k.toLowerCase(), k]));
+  for (const d of defs) if (!byLower.has(d.schemaName.toLowerCase())) byLower.set(d.schemaName.toLowerCase(), d.schemaName);
+  const out: Record<string, string | null> = {};
+  for (const name of columns) {
+    const key = byLower.get(name.toLowerCase()) ?? name;
+    out[key] = full[key] ?? null;
+  }
+  return out;
+}
+
+/** The same, as LeadSquared's `LeadPropertyList` of `{Attribute, Value}` (Leads.RecentlyModified). */
+export function leadPropertyList(lead: Lead, columns: Columns, defs: LeadFieldDef[]): { Attribute: string; Value: string | null }[] {
+  return Object.entries(leadColumns(lead, columns, defs)).map(([Attribute, Value]) => ({ Attribute, Value }));
+}
