@@ -9,7 +9,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
 import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
 import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
-import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 import { storeContract } from './store.contract.js';
 
 const available = await pgAvailable();
