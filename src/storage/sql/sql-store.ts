@@ -9,11 +9,11 @@ import type { DB, Db, Engine } from './schema.js';
 
 export function reposFor(db: Db, engine: Engine): Repos {
   return {
-    accounts: accountRepo(db),
+    accounts: accountRepo(db, engine),
     leads: leadRepo(db),
     leadFields: leadFieldRepo(db),
-    activityTypes: activityTypeRepo(db),
-    activities: activityRepo(db),
+    activityTypes: activityTypeRepo(db, engine),
+    activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
   };
 }
