@@ -41,7 +41,16 @@ export interface PipelineOptions {
   fnTimeoutMs: number;
   /** Run by a solo caller (`exclusive`) right after BEGIN, before its `fn`. */
   exclusiveLock?: string;
+  /**
+   * Errors that are the pipeline's doing rather than the caller's: PostgreSQL's deadlock between two
+   * batches that each hold row locks of earlier callers. Such a caller is rolled back and run again
+   * in a later batch (its fn runs again from the start), up to MAX_RERUNS times.
+   */
+  rerunnable?(e: unknown): boolean;
 }
+
+/** Reruns of one caller after a rerunnable error. */
+const MAX_RERUNS = 3;
 
 export class TransactionTimeout extends Error {
   constructor(ms: number) {
@@ -61,6 +70,7 @@ interface Item {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   solo: boolean;
+  reruns: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -86,7 +96,7 @@ export class WritePipeline {
   transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo });
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0 });
       this.kick();
     });
   }
@@ -150,6 +160,16 @@ export class WritePipeline {
     // Callers whose fn succeeded, waiting for the COMMIT; callers already answered with their own error.
     const done: { item: Item; value: unknown }[] = [];
     const failed = new Set<Item>();
+    const rerun: Item[] = [];
+    // A caller whose error is rerunnable goes back to the head of the queue once its batch is over.
+    const fail = (item: Item, error: unknown) => {
+      if (item.reruns < MAX_RERUNS && this.o.rerunnable?.(error)) {
+        item.reruns += 1;
+        rerun.push(item);
+      } else {
+        item.reject(error);
+      }
+    };
     try {
       await this.o.withSession(async (s) => {
         await s.exec('BEGIN');
@@ -169,7 +189,7 @@ export class WritePipeline {
             failed.add(item);
             if (alone) {
               await s.exec('ROLLBACK').catch(() => {});
-              item.reject(out.error);
+              fail(item, out.error);
               return;
             }
             // If the savepoint cannot be rolled back (connection lost, SQLite rolled the whole
@@ -178,7 +198,7 @@ export class WritePipeline {
               await s.exec(`ROLLBACK TO ${sp}`);
               await s.exec(`RELEASE ${sp}`);
             } finally {
-              item.reject(out.error);
+              fail(item, out.error);
             }
           }
           await s.exec(done.length === 0 ? 'ROLLBACK' : 'COMMIT');
@@ -192,6 +212,8 @@ export class WritePipeline {
       // nobody in it may be answered as a success.
       for (const item of batch) if (!failed.has(item)) item.reject(e);
       return;
+    } finally {
+      if (rerun.length > 0) this.queue.unshift(...rerun);
     }
     for (const d of done) d.item.resolve(d.value);
   }

@@ -209,6 +209,35 @@ export function pipelineContract(f: PipelineFixtures): void {
       }
     });
 
+    it('two batches that deadlock on row locks: the victim is run again in a later batch, and both succeed', async (ctx) => {
+      const { store } = await f.open();
+      // SQLite has one writer: batches never overlap, so they cannot deadlock.
+      if (store.engine !== 'postgres') return ctx.skip();
+      const a = await newAccount(store);
+      const [l1, l2] = [lead(a), lead(a)];
+      await store.leads.insert(l1, []);
+      await store.leads.insert(l2, []);
+      const bump = (tx: Repos, id: string) => tx.leads.addScore(a, id, 1, { id: uid(), name: 'n', on: T0 });
+      const [firstA, firstB] = [gate(), gate()];
+      const both = Promise.all([firstA.promise, firstB.promise]);
+      // Each locks one lead, waits until the other has locked its own, then wants the other's.
+      const ta = store.transaction(async (tx) => {
+        await bump(tx, l1.id);
+        firstA.open();
+        await both;
+        await bump(tx, l2.id);
+      });
+      const tb = store.transaction(async (tx) => {
+        await bump(tx, l2.id);
+        firstB.open();
+        await both;
+        await bump(tx, l1.id);
+      });
+      await Promise.all([ta, tb]);
+      expect((await store.leads.get(a, l1.id))?.score).toBe(2);
+      expect((await store.leads.get(a, l2.id))?.score).toBe(2);
+    });
+
     it('exclusive runs alone, between batches, and commits', async () => {
       const { store } = await f.open();
       const ids = Array.from({ length: 5 }, () => uid());

@@ -128,6 +128,8 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
     maxBatch: MAX_BATCH,
     fnTimeoutMs: p.fnTimeoutMs,
     exclusiveLock: engine === 'postgres' ? `select pg_advisory_xact_lock(${STARTUP_LOCK})` : undefined,
+    // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
+    rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
     withSession: (cb) =>
       writer.connection().execute((conn) =>
         cb({
