@@ -193,6 +193,19 @@ export interface RequestRepo {
   nextRunAt(): Promise<number | null>;
 }
 
+/**
+ * A record that another part of the system (a webhook outbox, a request journal) attaches to a write
+ * transaction, so that it commits with the change or not at all. Its `kind` names the registered
+ * writer that stores it (`Store.registerRecordWriter`).
+ */
+export interface TxRecord {
+  kind: string;
+  data: unknown;
+}
+
+/** Stores the records of one kind appended to a transaction, inside that transaction, before its commit. */
+export type TxRecordWriter = (tx: Repos, records: TxRecord[]) => Promise<void>;
+
 export interface Repos {
   accounts: AccountRepo;
   leads: LeadRepo;
@@ -200,11 +213,25 @@ export interface Repos {
   activityTypes: ActivityTypeRepo;
   activities: ActivityRepo;
   requests: RequestRepo;
+  /**
+   * Only on the `tx` of `Store.transaction`/`exclusive`: attaches a record that is written (by the
+   * writer registered for its kind) when the transaction function resolves, in the same transaction.
+   * If the function throws, or the writer does, neither the changes nor the records are stored.
+   */
+  append?(record: TxRecord): void;
 }
 
 export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
-  /** Runs `fn` in one transaction: all of its writes commit together or none do. */
+  /**
+   * Runs `fn` in one transaction: all of its writes commit together or none do, and the promise
+   * resolves only once they are committed (on disk). Concurrent calls share one database transaction
+   * and one commit (group commit, src/storage/pipeline.ts): each `fn` runs in a savepoint of its own,
+   * so one that throws rolls back alone and only its caller sees the error; if the shared commit
+   * fails, every caller in it is rejected. `fn` must use only `tx` (not the store) for its reads and
+   * writes, and must settle within the store's time limit (default 15 s), or it is rolled back and
+   * rejected with `TransactionTimeout`.
+   */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**
    * Like `transaction`, but holding a lock shared by every process on this database for the whole
@@ -218,6 +245,11 @@ export interface Store extends Repos {
    * at their next poll; absent on SQLite, where the one process's enqueuer wakes its worker.
    */
   onQueued?(listener: () => void): () => void;
+  /**
+   * Registers the writer for appended records of `kind` (see `Repos.append`); returns the function
+   * that unregisters it. One writer per kind.
+   */
+  registerRecordWriter(kind: string, writer: TxRecordWriter): () => void;
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;

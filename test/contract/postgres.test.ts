@@ -32,9 +32,19 @@ afterAll(async () => {
 });
 
 describe.skipIf(!available)('postgres', () => {
-  storeContract('postgres', async () => {
-    const { url } = schema();
-    return { store: await openPostgresStore(url, opts), reopen: () => openPostgresStore(url, opts) };
+  storeContract('postgres', async (more) => {
+    const { url, name } = schema();
+    return {
+      store: await openPostgresStore(url, { ...opts, ...more }),
+      reopen: () => openPostgresStore(url, opts),
+      deferUserAccountCheck: async () => {
+        await pgQuery(
+          name,
+          `ALTER TABLE users DROP CONSTRAINT users_account_id_fkey,
+             ADD CONSTRAINT users_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) DEFERRABLE INITIALLY DEFERRED`,
+        );
+      },
+    };
   });
 
   describe('postgres queue order with concurrent writers', () => {

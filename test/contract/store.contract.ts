@@ -9,15 +9,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityType, Credential, Lead } from '../../src/domain/types.js';
 import { UniqueViolation, type NewRequest, type Store } from '../../src/storage/store.js';
 import { leadAndActivityContract } from './store.contract.leads.js';
+import { pipelineContract } from './store.contract.pipeline.js';
 
 export interface Opened {
   store: Store;
   /** A second, independent Store on the same database (another process, as far as storage knows). */
   reopen(): Promise<Store>;
+  /**
+   * Changes this database, from outside the store, so that a user's account is checked only at
+   * COMMIT (a deferred foreign key): the way the pipeline tests make a batch's COMMIT fail.
+   */
+  deferUserAccountCheck(): Promise<void>;
 }
 
-/** Opens a fresh, empty, migrated store. */
-export type StoreFactory = () => Promise<Opened>;
+/** Opens a fresh, empty, migrated store (with a shorter transaction time limit when asked). */
+export type StoreFactory = (opts?: { fnTimeoutMs?: number }) => Promise<Opened>;
 
 export const uid = () => randomUUID();
 export const T0 = 1_700_000_000_000;
@@ -44,11 +50,12 @@ export function storeContract(name: string, factory: StoreFactory): void {
   describe(`${name} store contract`, () => {
     const opened: Store[] = [];
     let shared: Store;
-    const open = async (): Promise<Opened> => {
-      const o = await factory();
+    const open = async (opts?: { fnTimeoutMs?: number }): Promise<Opened> => {
+      const o = await factory(opts);
       opened.push(o.store);
       return {
         store: o.store,
+        deferUserAccountCheck: o.deferUserAccountCheck,
         reopen: async () => {
           const s = await o.reopen();
           opened.push(s);
@@ -114,6 +121,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
 
     leadAndActivityContract(() => shared);
+
+    pipelineContract({ open });
 
     describe('async requests', () => {
       it('inserts a batch and reads each back, scoped by account', async () => {

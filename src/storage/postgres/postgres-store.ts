@@ -6,7 +6,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
-import { migrated, sqlStore } from '../sql/sql-store.js';
+import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import type { Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
@@ -14,6 +14,18 @@ import { postgresMigrations } from './migrations.js';
 export interface PostgresOptions {
   poolSize: number;
   statementTimeoutMs: number;
+  /** How long one transaction function may run before it is rolled back (src/storage/pipeline.ts). */
+  fnTimeoutMs?: number;
+}
+
+/**
+ * Write batches that run side by side, each on a pool connection of its own: half the pool, so that
+ * reads outside transactions (authentication, status, the worker's claims) always find a connection.
+ * Inside a batch the callers run one after another (savepoints on one connection), so more batches
+ * is what lets PostgreSQL work for several callers at once.
+ */
+export function writeSlots(poolSize: number): number {
+  return Math.max(1, Math.floor(poolSize / 2));
 }
 
 export interface PostgresTarget {
@@ -120,7 +132,17 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     throw explain(e, target);
   }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const base = sqlStore(db, 'postgres', postgresMigrations, schema);
+  const base = sqlStore({
+    engine: 'postgres',
+    writer: db,
+    reader: db,
+    topLevelWrites: 'direct',
+    slots: writeSlots(opts.poolSize),
+    gatherTurn: false,
+    fnTimeoutMs: opts.fnTimeoutMs ?? DEFAULT_FN_TIMEOUT_MS,
+    migrations: postgresMigrations,
+    schema,
+  });
   const listener = queuedListener(() => new pg.Client(clientConfig(target, opts)), schema);
   const store: Store = {
     ...base,

@@ -1,6 +1,12 @@
 import type { Account, Credential, CredentialKind, User } from '../../domain/types.js';
 import type { AccountRepo } from '../store.js';
-import type { CredentialsTable, Db } from './schema.js';
+import { precompiled } from './compiled.js';
+import type { CredentialsTable, Db, Engine } from './schema.js';
+
+/** Every authenticated request looks its key up: built and compiled once. */
+const credentialByLookup = precompiled((db, kind: string, lookup: string) =>
+  db.selectFrom('credentials').selectAll().where('kind', '=', kind).where('lookup', '=', lookup).where('revoked_at', 'is', null),
+);
 
 const toCredential = (r: CredentialsTable): Credential => ({
   id: r.id,
@@ -15,7 +21,7 @@ const toCredential = (r: CredentialsTable): Credential => ({
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
 
-export function accountRepo(db: Db): AccountRepo {
+export function accountRepo(db: Db, engine: Engine): AccountRepo {
   return {
     async create(a: Account) {
       await db.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
@@ -64,13 +70,7 @@ export function accountRepo(db: Db): AccountRepo {
         .execute();
     },
     async findCredential(kind, lookup) {
-      const r = await db
-        .selectFrom('credentials')
-        .selectAll()
-        .where('kind', '=', kind)
-        .where('lookup', '=', lookup)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const [r] = (await credentialByLookup(db, engine, kind, lookup)).rows;
       return r ? toCredential(r) : null;
     },
     async listCredentials(accountId) {

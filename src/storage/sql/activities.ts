@@ -1,6 +1,28 @@
 import type { Activity, ActivityType } from '../../domain/types.js';
 import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../store.js';
-import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db } from './schema.js';
+import { precompiled } from './compiled.js';
+import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db, type Engine } from './schema.js';
+
+// The queries of every activity post, built and compiled once (see compiled.ts).
+const typeByCode = precompiled((db, accountId: string, code: number) =>
+  db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).where('code', '=', code),
+);
+const insertActivity = precompiled(
+  (db, id: string, accountId: string, leadId: string, eventCode: number, note: string, occurredAt: number, ownerEmail: string | null, fields: string, score: number, createdOn: number, requestId: string | null) =>
+    db.insertInto('activities').values({
+      id,
+      account_id: accountId,
+      lead_id: leadId,
+      event_code: eventCode,
+      note,
+      occurred_at: occurredAt,
+      owner_email: ownerEmail,
+      fields,
+      score,
+      created_on: createdOn,
+      request_id: requestId,
+    }),
+);
 
 /** Custom activity codes start here, as in LeadSquared accounts. */
 export const FIRST_CUSTOM_CODE = 201;
@@ -19,7 +41,7 @@ const toType = (r: ActivityTypesTable): ActivityType => ({
   createdOn: Number(r.created_on),
 });
 
-export function activityTypeRepo(db: Db): ActivityTypeRepo {
+export function activityTypeRepo(db: Db, engine: Engine): ActivityTypeRepo {
   return {
     async insert(t) {
       try {
@@ -45,7 +67,7 @@ export function activityTypeRepo(db: Db): ActivityTypeRepo {
       }
     },
     async get(accountId, code) {
-      const r = await db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).where('code', '=', code).executeTakeFirst();
+      const [r] = (await typeByCode(db, engine, accountId, code)).rows;
       return r ? toType(r) : null;
     },
     async list(accountId) {
@@ -107,26 +129,11 @@ const toActivity = (r: ActivityRow): Activity => ({
   requestId: r.request_id,
 });
 
-export function activityRepo(db: Db): ActivityRepo {
+export function activityRepo(db: Db, engine: Engine): ActivityRepo {
   return {
     async insert(a) {
       try {
-        await db
-          .insertInto('activities')
-          .values({
-            id: a.id,
-            account_id: a.accountId,
-            lead_id: a.leadId,
-            event_code: a.eventCode,
-            note: a.note,
-            occurred_at: a.occurredAt,
-            owner_email: a.ownerEmail,
-            fields: json.write(a.fields),
-            score: a.score,
-            created_on: a.createdOn,
-            request_id: a.requestId,
-          })
-          .execute();
+        await insertActivity(db, engine, a.id, a.accountId, a.leadId, a.eventCode, a.note, a.occurredAt, a.ownerEmail, json.write(a.fields), a.score, a.createdOn, a.requestId);
       } catch (e) {
         if (isUniqueViolation(e)) throw new UniqueViolation(`activity for request ${a.requestId}`);
         throw e;

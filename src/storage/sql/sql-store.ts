@@ -1,4 +1,5 @@
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { WritePipeline } from '../pipeline.js';
 import type { Repos, Store } from '../store.js';
 import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
@@ -8,11 +9,11 @@ import type { DB, Db, Engine } from './schema.js';
 
 export function reposFor(db: Db, engine: Engine): Repos {
   return {
-    accounts: accountRepo(db),
+    accounts: accountRepo(db, engine),
     leads: leadRepo(db),
     leadFields: leadFieldRepo(db),
-    activityTypes: activityTypeRepo(db),
-    activities: activityRepo(db),
+    activityTypes: activityTypeRepo(db, engine),
+    activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
   };
 }
@@ -42,18 +43,117 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
   }
 }
 
-export function sqlStore(db: Kysely<DB>, engine: Engine, migrations: Record<string, Migration>, schema?: string): Store {
+/** Repo methods that only read: outside a transaction they go to the reader; every other method writes. */
+const READ_METHODS = new Set([
+  'get',
+  'list',
+  'count',
+  'getUser',
+  'firstUser',
+  'findCredential',
+  'listCredentials',
+  'findByKey',
+  'keyOwner',
+  'quickSearch',
+  'nextCustomCode',
+  'findByName',
+  'listForLead',
+  'listByEvent',
+  'countForRequest',
+  'metrics',
+  'countByStatus',
+  'nextRunAt',
+]);
+
+/**
+ * The store's own repos (calls made outside a transaction) when there is one writer connection
+ * (SQLite): reads run on the reader connection, which sees only committed data, never a batch in
+ * progress; each write method runs as a transaction of its own through the pipeline, so it cannot
+ * land inside (and be rolled back with, or answered before) somebody else's batch. A method not in
+ * READ_METHODS counts as a write: slower if it is a read, but never wrong.
+ */
+function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
+  const route = <R extends object>(name: keyof Repos, repo: R): R => {
+    const out: Record<string, unknown> = {};
+    for (const [method, impl] of Object.entries(repo)) {
+      if (typeof impl !== 'function') continue;
+      out[method] = READ_METHODS.has(method)
+        ? impl
+        : (...args: unknown[]) =>
+            pipeline.transaction((tx) => ((tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method])(...args));
+    }
+    return out as R;
+  };
+  return {
+    accounts: route('accounts', read.accounts),
+    leads: route('leads', read.leads),
+    leadFields: route('leadFields', read.leadFields),
+    activityTypes: route('activityTypes', read.activityTypes),
+    activities: route('activities', read.activities),
+    requests: route('requests', read.requests),
+  };
+}
+
+/** Default for `fnTimeoutMs`: the PostgreSQL statement timeout's default, so one stuck caller cannot hold every write for long. */
+export const DEFAULT_FN_TIMEOUT_MS = 15_000;
+
+export interface SqlStoreParts {
+  engine: Engine;
+  /** Where transactions run: the pipeline takes one of its connections per batch. */
+  writer: Kysely<DB>;
+  /** Where reads made outside a transaction run (SQLite: a second connection; PostgreSQL: the pool). */
+  reader: Kysely<DB>;
+  /**
+   * Writes made outside a transaction: 'pipeline' (SQLite, one writer connection: each runs as a
+   * transaction of its own in the pipeline) or 'direct' (PostgreSQL: autocommit on a pool connection).
+   */
+  topLevelWrites: 'pipeline' | 'direct';
+  /** Batches side by side (SQLite 1; PostgreSQL some of the pool). */
+  slots: number;
+  /** Wait one event-loop turn before a batch starts (SQLite, where a batch runs synchronously). */
+  gatherTurn: boolean;
+  fnTimeoutMs: number;
+  migrations: Record<string, Migration>;
+  schema?: string;
+}
+
+/** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
+const MAX_BATCH = 256;
+
+export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } {
+  const { engine, writer, reader } = p;
+  const pipeline = new WritePipeline({
+    slots: p.slots,
+    gatherTurn: p.gatherTurn,
+    maxBatch: MAX_BATCH,
+    fnTimeoutMs: p.fnTimeoutMs,
+    exclusiveLock: engine === 'postgres' ? `select pg_advisory_xact_lock(${STARTUP_LOCK})` : undefined,
+    // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
+    rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
+    withSession: (cb) =>
+      writer.connection().execute((conn) =>
+        cb({
+          repos: reposFor(conn, engine),
+          exec: async (text) => {
+            await sql.raw(text).execute(conn);
+          },
+        }),
+      ),
+  });
+  const readRepos = reposFor(reader, engine);
   return {
     engine,
-    ...reposFor(db, engine),
-    transaction: (fn) => db.transaction().execute((trx) => fn(reposFor(trx, engine))),
-    exclusive: (fn) =>
-      db.transaction().execute(async (trx) => {
-        if (engine === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(STARTUP_LOCK)})`.execute(trx);
-        return fn(reposFor(trx, engine));
-      }),
-    migrate: () => migrateDb(db, migrations, schema),
-    close: () => db.destroy(),
+    pipeline,
+    ...(p.topLevelWrites === 'pipeline' ? routedRepos(readRepos, pipeline) : readRepos),
+    transaction: (fn) => pipeline.transaction(fn),
+    exclusive: (fn) => pipeline.transaction(fn, true),
+    registerRecordWriter: (kind, w) => pipeline.registerRecordWriter(kind, w),
+    migrate: () => migrateDb(writer, p.migrations, p.schema),
+    close: async () => {
+      await pipeline.close();
+      if (reader !== writer) await reader.destroy();
+      await writer.destroy();
+    },
   };
 }
 

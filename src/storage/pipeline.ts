@@ -1,0 +1,319 @@
+/**
+ * The write pipeline behind `Store.transaction` (issue 11): group commit for every write.
+ *
+ * Concurrent `transaction(fn)` calls are gathered into one database transaction. Each `fn` runs in a
+ * SAVEPOINT of its own, one after another on the batch's connection: RELEASE when it resolves,
+ * ROLLBACK TO when it throws (its error goes to that caller only, and nothing it wrote stays). One
+ * COMMIT ends the batch, and only then is any caller answered: every caller resolves after the
+ * commit (and, with SQLite's synchronous=FULL or PostgreSQL's synchronous commit, after its fsync),
+ * and if the COMMIT fails every caller of the batch is rejected, none answered as a success.
+ *
+ * Engine-neutral: the adapter gives a way to open a session on its writer connection (`withSession`)
+ * and says how many batches may run side by side (`slots`: 1 on SQLite, its single writer; more on
+ * PostgreSQL) and whether to wait one event-loop turn before starting a batch (`gatherTurn`: on
+ * SQLite the whole batch runs synchronously, so requests can only join a batch that waits for them).
+ *
+ * A caller whose `fn` never settles would hold its batch, and on SQLite every write, forever. So each
+ * `fn` has `fnTimeoutMs`: past it, its savepoint is rolled back, the caller is rejected with
+ * `TransactionTimeout`, and the batch goes on. The `tx` it was given is closed from then on: any later
+ * call through it throws instead of writing into someone else's savepoint.
+ */
+import type { Repos, TxRecord, TxRecordWriter } from './store.js';
+
+/** A transaction open on the writer connection, as the adapter provides it. */
+export interface TxSession {
+  /** Repos bound to this session's connection. */
+  repos: Repos;
+  /** Runs one statement with no parameters (BEGIN, SAVEPOINT x, COMMIT, …). */
+  exec(sqlText: string): Promise<void>;
+}
+
+export interface PipelineOptions {
+  /** Opens a session on a writer connection, runs `cb`, gives the connection back. */
+  withSession<R>(cb: (s: TxSession) => Promise<R>): Promise<R>;
+  /** Batches that may run side by side. */
+  slots: number;
+  /** Wait one event-loop turn (setImmediate) before starting a batch, so that requests arriving together share it. */
+  gatherTurn: boolean;
+  /** Most callers in one batch. */
+  maxBatch: number;
+  /** How long one caller's `fn` may run before it is rolled back and rejected. */
+  fnTimeoutMs: number;
+  /** Run by a solo caller (`exclusive`) right after BEGIN, before its `fn`. */
+  exclusiveLock?: string;
+  /**
+   * Errors that are the pipeline's doing rather than the caller's: PostgreSQL's deadlock between two
+   * batches that each hold row locks of earlier callers. Such a caller is rolled back and run again
+   * in a later batch (its fn runs again from the start), up to MAX_RERUNS times.
+   */
+  rerunnable?(e: unknown): boolean;
+}
+
+/** Reruns of one caller after a rerunnable error. */
+const MAX_RERUNS = 3;
+
+export class TransactionTimeout extends Error {
+  constructor(ms: number) {
+    super(`transaction function did not finish within ${ms} ms; its writes were rolled back`);
+  }
+}
+
+/** Thrown by a `tx` used after its transaction function has ended (timed out, or kept after resolving). */
+export class TransactionClosed extends Error {
+  constructor() {
+    super('this transaction is over: its repos can no longer be used');
+  }
+}
+
+interface Item {
+  fn: (tx: Repos) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  solo: boolean;
+  reruns: number;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Statistics, for tests and measurements (no timing is asserted on them). */
+export interface PipelineStats {
+  batches: number;
+  callers: number;
+  largestBatch: number;
+}
+
+export class WritePipeline {
+  private queue: Item[] = [];
+  private running = 0;
+  private scheduled = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly writers = new Map<string, TxRecordWriter>();
+  readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0 };
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0 });
+      this.kick();
+    });
+  }
+
+  /** Registers the writer of one kind of appended record; returns the unregister function. */
+  registerRecordWriter(kind: string, writer: TxRecordWriter): () => void {
+    if (this.writers.has(kind)) throw new Error(`a record writer for "${kind}" is already registered`);
+    this.writers.set(kind, writer);
+    return () => {
+      if (this.writers.get(kind) === writer) this.writers.delete(kind);
+    };
+  }
+
+  /** Refuses new callers and waits for every queued and running batch to finish. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running > 0 || this.queue.length > 0 || this.scheduled) {
+      await new Promise<void>((r) => this.idleWaiters.push(r));
+    }
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.running >= this.o.slots || this.queue.length === 0) return;
+    if (this.o.gatherTurn) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.startBatches();
+      });
+    } else {
+      this.startBatches();
+    }
+  }
+
+  private startBatches(): void {
+    while (this.running < this.o.slots && this.queue.length > 0) {
+      const batch = this.take();
+      this.running += 1;
+      void this.runBatch(batch).finally(() => {
+        this.running -= 1;
+        this.kick();
+        if (this.running === 0 && this.queue.length === 0 && !this.scheduled) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      });
+    }
+  }
+
+  /** FIFO: a solo caller gets a batch of its own; others are taken up to `maxBatch`, stopping at a solo one. */
+  private take(): Item[] {
+    if (this.queue[0].solo) return this.queue.splice(0, 1);
+    let n = 0;
+    while (n < this.queue.length && n < this.o.maxBatch && !this.queue[n].solo) n += 1;
+    return this.queue.splice(0, n);
+  }
+
+  private async runBatch(batch: Item[]): Promise<void> {
+    this.stats.batches += 1;
+    this.stats.callers += batch.length;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    // Callers whose fn succeeded, waiting for the COMMIT; callers already answered with their own error.
+    const done: { item: Item; value: unknown }[] = [];
+    const failed = new Set<Item>();
+    const rerun: Item[] = [];
+    // A caller whose error is rerunnable goes back to the head of the queue once its batch is over.
+    const fail = (item: Item, error: unknown) => {
+      if (item.reruns < MAX_RERUNS && this.o.rerunnable?.(error)) {
+        item.reruns += 1;
+        rerun.push(item);
+      } else {
+        item.reject(error);
+      }
+    };
+    try {
+      await this.o.withSession(async (s) => {
+        await s.exec('BEGIN');
+        try {
+          if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) await s.exec(this.o.exclusiveLock);
+          // One caller alone needs no savepoint: if it throws, the whole transaction is its own.
+          const alone = batch.length === 1;
+          for (const [i, item] of batch.entries()) {
+            const sp = `lt_sp_${i}`;
+            if (!alone) await s.exec(`SAVEPOINT ${sp}`);
+            const out = await this.runFn(item, s);
+            if (out.ok) {
+              if (!alone) await s.exec(`RELEASE ${sp}`);
+              done.push({ item, value: out.value });
+              continue;
+            }
+            failed.add(item);
+            if (alone) {
+              await s.exec('ROLLBACK').catch(() => {});
+              fail(item, out.error);
+              return;
+            }
+            // If the savepoint cannot be rolled back (connection lost, SQLite rolled the whole
+            // transaction back after an I/O error), the batch fails below; this caller still gets its own error.
+            try {
+              await s.exec(`ROLLBACK TO ${sp}`);
+              await s.exec(`RELEASE ${sp}`);
+            } finally {
+              fail(item, out.error);
+            }
+          }
+          await s.exec(done.length === 0 ? 'ROLLBACK' : 'COMMIT');
+        } catch (e) {
+          await s.exec('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      });
+    } catch (e) {
+      // BEGIN, a savepoint command or the COMMIT failed: nothing of the batch is committed, and
+      // nobody in it may be answered as a success.
+      for (const item of batch) if (!failed.has(item)) item.reject(e);
+      return;
+    } finally {
+      if (rerun.length > 0) this.queue.unshift(...rerun);
+    }
+    for (const d of done) d.item.resolve(d.value);
+  }
+
+  /** Runs one caller's fn against a guarded view of the session, then writes its appended records. */
+  private async runFn(item: Item, s: TxSession): Promise<Outcome> {
+    const guard = new Guard(s.repos);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), this.o.fnTimeoutMs);
+    });
+    try {
+      const value = await Promise.race([item.fn(guard.tx), timedOut]);
+      if (value === TIMED_OUT) throw new TransactionTimeout(this.o.fnTimeoutMs);
+      // Records appended by fn commit with its changes, inside its savepoint: if writing them fails,
+      // this caller fails alone and its changes go with them.
+      if (guard.records.length > 0) await this.writeRecords(s.repos, guard.records);
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      clearTimeout(timer);
+      guard.close();
+      // Queries fn started and has not awaited (or had in flight when it timed out) finish before
+      // the savepoint is released or rolled back, so that none lands in the next caller's savepoint.
+      await guard.settled();
+    }
+  }
+
+  private async writeRecords(repos: Repos, records: TxRecord[]): Promise<void> {
+    const byKind = new Map<string, TxRecord[]>();
+    for (const r of records) {
+      const list = byKind.get(r.kind);
+      if (list) list.push(r);
+      else byKind.set(r.kind, [r]);
+    }
+    for (const [kind, list] of byKind) {
+      const writer = this.writers.get(kind);
+      if (!writer) throw new Error(`no record writer registered for "${kind}"`);
+      await writer(repos, list);
+    }
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * The `tx` one caller sees: the session's repos behind a gate that closes when its fn ends, counting
+ * the calls in flight, plus `append` for records that commit with the transaction.
+ */
+class Guard {
+  open = true;
+  inflight = 0;
+  records: TxRecord[] = [];
+  private waiters: (() => void)[] = [];
+  readonly tx: Repos;
+
+  constructor(repos: Repos) {
+    const handler: ProxyHandler<object> = {
+      get: (target, prop) => {
+        const v = (target as Record<string | symbol, unknown>)[prop];
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      },
+    };
+    this.tx = {
+      accounts: new Proxy(repos.accounts, handler) as Repos['accounts'],
+      leads: new Proxy(repos.leads, handler) as Repos['leads'],
+      leadFields: new Proxy(repos.leadFields, handler) as Repos['leadFields'],
+      activityTypes: new Proxy(repos.activityTypes, handler) as Repos['activityTypes'],
+      activities: new Proxy(repos.activities, handler) as Repos['activities'],
+      requests: new Proxy(repos.requests, handler) as Repos['requests'],
+      append: (record: TxRecord) => {
+        if (!this.open) throw new TransactionClosed();
+        this.records.push(record);
+      },
+    };
+  }
+
+  private call(run: () => Promise<unknown>): Promise<unknown> {
+    if (!this.open) return Promise.reject(new TransactionClosed());
+    this.inflight += 1;
+    let p: Promise<unknown>;
+    try {
+      p = run();
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.finally(() => {
+      this.inflight -= 1;
+      if (this.inflight === 0) for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  close(): void {
+    this.open = false;
+  }
+
+  settled(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
