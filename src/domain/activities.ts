@@ -108,7 +108,6 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
   };
   const { seq: _seq, ...row } = activity;
   await tx.activities.insert(row);
-  await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt });
-  const updated = (await tx.leads.get(lead.accountId, lead.id))!;
+  const updated = (await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt }))!;
   return { activity, lead: updated };
 }

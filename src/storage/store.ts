@@ -82,7 +82,8 @@ export interface LeadRepo {
   findByKey(accountId: string, field: string, value: string): Promise<Lead[]>;
   /** Which lead, if any, holds this unique key value. */
   keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
-  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<void>;
+  /** Adds `delta` to the lead's scores and records `activity` as its latest when it is; returns the updated lead (null if none). */
+  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<Lead | null>;
   list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
   /**
    * Up to `limit` leads, newest first, with a field picked by `inField` whose string value contains

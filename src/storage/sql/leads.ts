@@ -1,7 +1,24 @@
 import { sql } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
-import { isUniqueViolation, json, type Db, type LeadsTable } from './schema.js';
+import { precompiled } from './compiled.js';
+import { isUniqueViolation, json, type Db, type Engine, type LeadsTable } from './schema.js';
+
+// Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
+const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+const leadsByKey = precompiled((db, accountId: string, field: string, value: string) =>
+  db
+    .selectFrom('lead_keys as k')
+    .innerJoin('leads as l', (j) => j.onRef('l.id', '=', 'k.lead_id').onRef('l.account_id', '=', 'k.account_id'))
+    .selectAll('l')
+    .where('k.account_id', '=', accountId)
+    .where('k.field', '=', field)
+    .where('k.value', '=', value)
+    .orderBy('l.seq'),
+);
+const uniqueKeyOwner = precompiled((db, accountId: string, field: string, value: string) =>
+  db.selectFrom('lead_keys').select('lead_id').where('account_id', '=', accountId).where('field', '=', field).where('value', '=', value).where('is_unique', '=', 1),
+);
 import { searchRows, writeValues } from './lead-search.js';
 
 type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
@@ -50,7 +67,7 @@ export function containsPattern(text: string): string {
 /** Candidates read per query by quickSearch. */
 const SEARCH_BATCH = 200;
 
-export function leadRepo(db: Db): LeadRepo {
+export function leadRepo(db: Db, engine: Engine): LeadRepo {
   return {
     async insert(lead, keys) {
       // The account row numbers its leads (ProspectAutoId). On PostgreSQL the row stays locked until
@@ -98,36 +115,19 @@ export function leadRepo(db: Db): LeadRepo {
     },
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const r = await db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
-      return r ? toLead(r) : null;
+      const r = (await leadById(db, engine, accountId, id.toLowerCase())).rows[0];
+      return r ? toLead(r as LeadRow) : null;
     },
     async findByKey(accountId, field, value) {
-      const rows = await db
-        .selectFrom('lead_keys as k')
-        .innerJoin('leads as l', (j) => j.onRef('l.id', '=', 'k.lead_id').onRef('l.account_id', '=', 'k.account_id'))
-        .selectAll('l')
-        .where('k.account_id', '=', accountId)
-        .where('k.field', '=', field)
-        .where('k.value', '=', value)
-        .orderBy('l.seq')
-        .execute();
-      return rows.map(toLead);
+      return (await leadsByKey(db, engine, accountId, field, value)).rows.map((r) => toLead(r as LeadRow));
     },
     async keyOwner(accountId, field, value) {
-      const r = await db
-        .selectFrom('lead_keys')
-        .select('lead_id')
-        .where('account_id', '=', accountId)
-        .where('field', '=', field)
-        .where('value', '=', value)
-        .where('is_unique', '=', 1)
-        .executeTakeFirst();
-      return r?.lead_id ?? null;
+      return (await uniqueKeyOwner(db, engine, accountId, field, value)).rows[0]?.lead_id ?? null;
     },
     async addScore(accountId, id, delta, activity) {
       // A back-dated activity is not the lead's latest one, and must not move ModifiedOn backwards.
       const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${activity.on})`;
-      await db
+      const r = await db
         .updateTable('leads')
         .set({
           score: sql`score + ${delta}`,
@@ -139,7 +139,9 @@ export function leadRepo(db: Db): LeadRepo {
         })
         .where('account_id', '=', accountId)
         .where('id', '=', id)
-        .execute();
+        .returningAll()
+        .executeTakeFirst();
+      return r ? toLead(r as LeadRow) : null;
     },
     async list(accountId, { offset, limit, search }) {
       let q = db.selectFrom('leads').where('account_id', '=', accountId);

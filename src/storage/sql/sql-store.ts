@@ -10,7 +10,7 @@ import type { DB, Db, Engine } from './schema.js';
 export function reposFor(db: Db, engine: Engine): Repos {
   return {
     accounts: accountRepo(db, engine),
-    leads: leadRepo(db),
+    leads: leadRepo(db, engine),
     leadFields: leadFieldRepo(db),
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
