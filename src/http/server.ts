@@ -4,7 +4,7 @@
  * redacted. Transport only: handlers call the domain.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, syncThrottleHook } from './auth.js';
@@ -24,6 +24,15 @@ function parseQuery(qs: string): Record<string, string> {
 }
 
 const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').replace(/\/{2,}/g, '/').toLowerCase();
+
+/** Fastify's request log lines: none when a request arrives, one at debug when it is answered (errors keep Fastify's levels). */
+class DebugRequestLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply, {});
+    reply.log.debug({ req: request, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  }
+}
 
 export interface AppOptions {
   /** Which routes to serve (all by default); a worker-only process serves just `/health`. */
@@ -49,8 +58,8 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
     genReqId: () => randomUUID(),
     // Fastify logs two info lines per request; at thousands of requests a second that is most of
-    // the log and a measurable cost. One line per request at debug instead (onResponse below).
-    disableRequestLogging: true,
+    // the log and a measurable cost. One line per request, at debug, instead.
+    logController: new DebugRequestLog(),
     return503OnClosing: true,
     // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
     // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
@@ -76,10 +85,6 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // An answer given before the body has arrived (bad keys, still starting) closes the connection:
   // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ req, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
-  });
-
   app.addHook('onSend', async (req, reply) => {
     if (!req.raw.complete) reply.header('connection', 'close');
   });
