@@ -351,6 +351,9 @@ async function drainScenario(engine, seconds, round) {
     const slope = slopeOf(tail.length >= 2 ? tail : samples);
     const acceptedPerSec = res.reqPerSec;
     const succeededPerSec = (res.ok - pendingAtEnd) / res.seconds;
+    // Then accepts stop: how fast does the worker empty the backlog alone (at most half the window)?
+    const alone = await waitDrained(api, Math.min(30, seconds / 2) * 1000);
+    const drainAlonePerSec = alone.seconds > 0 ? (pendingAtEnd - alone.left) / alone.seconds : null;
     return {
       ...res,
       loadAvg: [la0, loadAvg()],
@@ -362,6 +365,7 @@ async function drainScenario(engine, seconds, round) {
         pendingAtEnd,
         backlogSlopePerSec: slope,
         backlogGrew: slope > Math.max(5, 0.02 * acceptedPerSec),
+        afterWindow: { seconds: alone.seconds, left: alone.left, drainAlonePerSec },
         samples: samples.map((s) => [Math.round(s.t * 10) / 10, s.pending]),
       },
     };
@@ -494,7 +498,7 @@ async function main() {
         log(
           `${engine} round ${round}: ${sc.id} ${row.reqPerSec.toFixed(0)} req/s, ratio ${row.ratio.toFixed(3)}, p50 ${row.p50} / p99 ${row.p99} ms, RSS ${row.peakRssMB?.toFixed(0)} MB` +
             (bad ? `, ${row.non2xx} non-2xx (${JSON.stringify(row.statusCodes)}), ${row.errors} errors, ${row.timeouts} timeouts !!` : '') +
-            (row.drain ? `, Success ${row.drain.succeededPerSec.toFixed(0)}/s, backlog → ${row.drain.pendingAtEnd} (${row.drain.backlogSlopePerSec.toFixed(1)}/s)` : '') +
+            (row.drain ? `, Success ${row.drain.succeededPerSec.toFixed(0)}/s, backlog → ${row.drain.pendingAtEnd} (${row.drain.backlogSlopePerSec.toFixed(1)}/s); then alone ${row.drain.afterWindow.drainAlonePerSec?.toFixed(0) ?? '-'}/s` : '') +
             (row.drainAfter ? `, backlog ${row.drainAfter.backlog} emptied in ${row.drainAfter.seconds.toFixed(1)} s` : ''),
         );
       }
@@ -529,7 +533,12 @@ async function main() {
           timeouts: rs.reduce((a, r) => a + r.timeouts, 0),
           loadAvg: spread(rs.flatMap((r) => r.loadAvg.map((l) => l[0]))),
           ...(sc.id === 'async-drain'
-            ? { succeededPerSec: spread(rs.map((r) => r.drain.succeededPerSec)), acceptedPerSec: spread(rs.map((r) => r.drain.acceptedPerSec)), backlogGrewInRounds: rs.filter((r) => r.drain.backlogGrew).length }
+            ? {
+                succeededPerSec: spread(rs.map((r) => r.drain.succeededPerSec)),
+                acceptedPerSec: spread(rs.map((r) => r.drain.acceptedPerSec)),
+                drainAlonePerSec: spread(rs.map((r) => r.drain.afterWindow.drainAlonePerSec)),
+                backlogGrewInRounds: rs.filter((r) => r.drain.backlogGrew).length,
+              }
             : {}),
         },
       };

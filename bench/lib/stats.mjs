@@ -44,12 +44,12 @@ export function render(result) {
   if (drain) {
     for (const r of drain.rounds) {
       const d = r.drain;
-      out.push(`async-drain round ${r.round}: accepted ${fmt(d.acceptedPerSec)}/s, Success ${fmt(d.succeededPerSec)}/s, backlog ${fmt(d.pendingAtStart)} → ${fmt(d.pendingAtEnd)} (${d.backlogSlopePerSec >= 0 ? '+' : ''}${fmt(d.backlogSlopePerSec)}/s): ${d.backlogGrew ? 'GREW' : 'did not grow'}`);
+      out.push(`async-drain round ${r.round}: accepted ${fmt(d.acceptedPerSec)}/s, Success ${fmt(d.succeededPerSec)}/s, backlog ${fmt(d.pendingAtStart)} → ${fmt(d.pendingAtEnd)} (${d.backlogSlopePerSec >= 0 ? '+' : ''}${fmt(d.backlogSlopePerSec)}/s): ${d.backlogGrew ? 'GREW' : 'did not grow'}${d.afterWindow ? `; accepts stopped, the worker alone then did ${fmt(d.afterWindow.drainAlonePerSec)}/s` : ''}`);
     }
   }
   const accept = result.scenarios['async-accept'];
   if (accept) {
-    for (const r of accept.rounds) if (r.drainAfter) out.push(`async-accept round ${r.round}: backlog of ${fmt(r.drainAfter.backlog)} emptied in ${fmt(r.drainAfter.seconds, 1)} s${r.drainAfter.left ? `, ${fmt(r.drainAfter.left)} still pending` : ''}`);
+    for (const r of accept.rounds) if (r.drainAfter) out.push(`async-accept round ${r.round}: the backlog of ${fmt(r.drainAfter.backlog)} emptied in ${fmt(r.drainAfter.seconds, 1)} s (${fmt((r.drainAfter.backlog - r.drainAfter.left) / r.drainAfter.seconds)}/s)${r.drainAfter.left ? `, ${fmt(r.drainAfter.left)} still pending` : ''}`);
   }
   out.push('');
   out.push(`seed: ${Object.entries(result.seed.seconds).map(([k, v]) => `${k} ${fmt(v, 1)} s`).join(', ')} (${fmt(result.seed.leads)} leads, ${fmt(result.seed.requests)} async requests, ${fmt(result.seed.retrieveActivities)} activities on the Retrieve lead${result.seed.retrieveLoneMs ? `, one Retrieve alone ${fmt(result.seed.retrieveLoneMs)} ms` : ''})`);
