@@ -26,7 +26,7 @@ import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-const USAGE = `Usage: npm run bench -- [options]   (after npm run build)
+const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/run.mjs after npm run build)
 
   --engine sqlite|postgres|both   stores to measure (default both)
   --scenarios a,b                 scenarios to run (default all; see below)
@@ -225,6 +225,7 @@ async function settle(url) {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-'));
 const schemas = [];
+const startFailures = [];
 const children = new Set();
 
 function freshStorage(engine, label) {
@@ -249,9 +250,20 @@ async function startServer(storage, label) {
     LEADTRAIL_API_KEY: KEYS.apiKey,
     ...(OPTS.logLevel ? { LEADTRAIL_LOG_LEVEL: OPTS.logLevel } : {}),
   };
-  const s = await serve(env, path.join(tmp, `${label}.log`));
-  children.add(s);
-  return s;
+  // One retry: a start can fail for reasons outside the server under test (on a PostgreSQL shared
+  // with other engineers' tests, a schema dropped mid-migration has been seen to fail one). Each
+  // failure is logged and counted in the result.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`));
+      children.add(s);
+      return s;
+    } catch (e) {
+      startFailures.push({ label, attempt, error: String(e.message).slice(0, 500) });
+      log(`${label}: the server did not start (attempt ${attempt}): ${e.message.split('\n').slice(0, 3).join(' | ')}`);
+      if (attempt >= 2) throw e;
+    }
+  }
 }
 
 async function stopServer(s) {
@@ -476,24 +488,17 @@ async function main() {
       log(`${engine} round ${round}: baseline ${b.reqPerSec.toFixed(0)} req/s, p99 ${b.p99} ms`);
       for (const sc of st.scenarios) {
         let row;
-        if (sc.measure) {
-          row = await drainScenario(engine, OPTS.drainDuration, round);
-        } else {
-          const req = sc.request(st);
-          if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
-            await runOne(st.server.url, req, OPTS.warmup);
-            if (sc.after) await sc.after(st, {});
-            await settle(st.server.url);
-          }
-          const rss = rssSampler([st.server.pid]);
-          const la = loadAvg();
-          const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
-          row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()] };
-          if (sc.after) await sc.after(st, row);
-          row.settleSeconds = await settle(st.server.url);
+        const la0 = loadAvg();
+        try {
+          row = await measureScenario(st, sc, engine, round);
+        } catch (e) {
+          // One broken round must not lose the whole run: record it as a failed round and go on.
+          log(`${engine} round ${round}: ${sc.id} FAILED: ${e.stack ?? e}`);
+          row = { error: String(e.message).slice(0, 1000), reqPerSec: 0, total: 0, ok: 0, non2xx: 0, errors: 1, timeouts: 0, statusCodes: {}, p50: null, p99: null, peakRssMB: null, loadAvg: [la0, loadAvg()] };
         }
         row = { round, ...row, ratio: row.reqPerSec / b.reqPerSec };
         (R.scenarios[sc.id] ??= []).push(row);
+        if (row.error) continue;
         const bad = row.non2xx + row.errors; // autocannon counts timeouts among errors
         log(
           `${engine} round ${round}: ${sc.id} ${row.reqPerSec.toFixed(0)} req/s, ratio ${row.ratio.toFixed(3)}, p50 ${row.p50} / p99 ${row.p99} ms, RSS ${row.peakRssMB?.toFixed(0)} MB` +
@@ -503,6 +508,28 @@ async function main() {
         );
       }
     }
+  }
+
+  /** One scenario, one round: its load run, or the drain scenario on its own server. */
+  async function measureScenario(st, sc, engine, round) {
+    let row;
+    if (sc.measure) {
+      row = await drainScenario(engine, OPTS.drainDuration, round);
+    } else {
+      const req = sc.request(st);
+      if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
+        await runOne(st.server.url, req, OPTS.warmup);
+        if (sc.after) await sc.after(st, {});
+        await settle(st.server.url);
+      }
+      const rss = rssSampler([st.server.pid]);
+      const la = loadAvg();
+      const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
+      row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()] };
+      if (sc.after) await sc.after(st, row);
+      row.settleSeconds = await settle(st.server.url);
+    }
+    return row;
   }
 
   const peakMain = {};
@@ -534,10 +561,10 @@ async function main() {
           loadAvg: spread(rs.flatMap((r) => r.loadAvg.map((l) => l[0]))),
           ...(sc.id === 'async-drain'
             ? {
-                succeededPerSec: spread(rs.map((r) => r.drain.succeededPerSec)),
-                acceptedPerSec: spread(rs.map((r) => r.drain.acceptedPerSec)),
-                drainAlonePerSec: spread(rs.map((r) => r.drain.afterWindow.drainAlonePerSec)),
-                backlogGrewInRounds: rs.filter((r) => r.drain.backlogGrew).length,
+                succeededPerSec: spread(rs.map((r) => r.drain?.succeededPerSec)),
+                acceptedPerSec: spread(rs.map((r) => r.drain?.acceptedPerSec)),
+                drainAlonePerSec: spread(rs.map((r) => r.drain?.afterWindow.drainAlonePerSec)),
+                backlogGrewInRounds: rs.filter((r) => r.drain?.backlogGrew).length,
               }
             : {}),
         },
@@ -552,6 +579,7 @@ async function main() {
     }
     return {
       version: 1,
+      startFailures: startFailures.filter((f) => f.label.startsWith(`${engine}-`)),
       engine,
       startedAt: startedAt.toISOString(),
       seconds,

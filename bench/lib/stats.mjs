@@ -44,9 +44,15 @@ export function render(result) {
   if (drain) {
     for (const r of drain.rounds) {
       const d = r.drain;
+      if (!d) {
+        out.push(`async-drain round ${r.round}: FAILED: ${r.error}`);
+        continue;
+      }
       out.push(`async-drain round ${r.round}: accepted ${fmt(d.acceptedPerSec)}/s, Success ${fmt(d.succeededPerSec)}/s, backlog ${fmt(d.pendingAtStart)} → ${fmt(d.pendingAtEnd)} (${d.backlogSlopePerSec >= 0 ? '+' : ''}${fmt(d.backlogSlopePerSec)}/s): ${d.backlogGrew ? 'GREW' : 'did not grow'}${d.afterWindow ? `; accepts stopped, the worker alone then did ${fmt(d.afterWindow.drainAlonePerSec)}/s` : ''}`);
     }
   }
+  for (const [id, s] of Object.entries(result.scenarios)) for (const r of s.rounds) if (r.error && id !== 'async-drain') out.push(`${id} round ${r.round}: FAILED: ${r.error}`);
+  for (const f of result.startFailures ?? []) out.push(`server ${f.label} did not start on attempt ${f.attempt}: ${f.error.split('\n')[0]}`);
   const accept = result.scenarios['async-accept'];
   if (accept) {
     for (const r of accept.rounds) if (r.drainAfter) out.push(`async-accept round ${r.round}: the backlog of ${fmt(r.drainAfter.backlog)} emptied in ${fmt(r.drainAfter.seconds, 1)} s (${fmt((r.drainAfter.backlog - r.drainAfter.left) / r.drainAfter.seconds)}/s)${r.drainAfter.left ? `, ${fmt(r.drainAfter.left)} still pending` : ''}`);

@@ -93,6 +93,19 @@ describe.runIf(ENGINE === 'sqlite')('what the numbers rest on', () => {
     }
   });
 
+  it('docs/performance.md names every option and scenario that --help lists', async () => {
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [RUN, '--help'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'performance.md'), 'utf8');
+    const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+    const scenarios = [...help.matchAll(/^ {2}([a-z][a-z0-9-]+) {2,}/gm)].map((m) => m[1]);
+    expect(options.length).toBeGreaterThan(10);
+    expect(scenarios).toEqual([...WRITES, ...READS]);
+    expect(options.filter((o) => !doc.includes(`\`${o}`))).toEqual([]);
+    expect(scenarios.filter((id) => !doc.includes(`| \`${id}\` |`))).toEqual([]);
+  });
+
   it('--compare names the scenarios whose median ratio, p99 or memory got worse past the threshold', async () => {
     const { compare } = await lib('stats.mjs');
     const summary = (ratio: number, p99: number, rss: number) => ({ summary: { ratio: { median: ratio }, p99: { median: p99 }, peakRssMB: rss } });
