@@ -1,37 +1,63 @@
-/** Shared by the benchmarks: `leadtrail serve` (the built CLI) as a child process. */
+/**
+ * The processes a benchmark measures, each a child of the bench: `leadtrail serve` (the built CLI,
+ * started as users start it) and the bare `node:http` baseline. Both listen on a free port and log
+ * to a file, so the bench process does not spend its own CPU reading their logs.
+ */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL('./baseline.mjs', import.meta.url));
 
-if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `leadtrail serve --port 0` with `env` over this process's; resolves once it logs its URL. */
-export function serve(env, extraArgs = []) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...extraArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buf = '';
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const onData = (d) => {
-      buf += d;
-      const line = buf.split('\n').find((l) => l.includes('leadtrail listening'));
-      if (!line) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume(); // keep draining request logs so the child never blocks on a full pipe
-      resolve({ url: JSON.parse(line).url, child, stop: () => stop(child) });
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+/**
+ * Starts `node <script> ...args` with exactly `env` as its environment, stdout and stderr to `logFile`,
+ * and resolves once a stdout line matches `ready` (a JSON line with a `url`).
+ */
+async function start(args, env, logFile, ready, timeoutMs = 30_000) {
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const t0 = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`${args.join(' ')} exited (${exited.code ?? exited.signal}) before listening; log:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    const line = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => ready.test(l));
+    if (line) {
+      const { url } = JSON.parse(line);
+      return { url, pid: child.pid, child, logFile, stop: () => stop(child) };
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      await stop(child);
+      throw new Error(`${args.join(' ')} did not listen within ${timeoutMs} ms; log:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    }
+    await sleep(50);
+  }
 }
 
-/** SIGTERM (a graceful stop) and wait for the exit. */
-export function stop(child) {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', r);
+/** `leadtrail serve --port 0` with the environment `env` (the whole of it) and `extraArgs`. */
+export function serve(env, logFile, extraArgs = []) {
+  if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
+  return start([CLI, 'serve', '--port', '0', ...extraArgs], env, logFile, /"msg":"leadtrail listening"/);
+}
+
+/** The `node:http` baseline (bench/lib/baseline.mjs). */
+export function baseline(logFile) {
+  return start([BASELINE], process.env, logFile, /"msg":"baseline listening"/);
+}
+
+/** SIGTERM (a graceful stop) and wait for the exit; SIGKILL after `graceMs`. */
+export function stop(child, graceMs = 20_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

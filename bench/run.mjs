@@ -1,0 +1,640 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: every scenario of issue 11 against the built leadtrail, started as users start it
+ * (`node dist/cli/main.js serve`, configured by environment, rate limit off), next to a bare
+ * `node:http` baseline measured in the same rounds. Load comes from autocannon at 64 connections.
+ * Each round runs the baseline, then every scenario; the ratio leadtrail / baseline of each round is
+ * what to read, because client, server and database share a small, busy machine.
+ *
+ *   npm run build && npm run bench -- [--engine sqlite|postgres|both] [--scenarios a,b] [--rounds 3]
+ *     [--duration 10] [--drain-duration 60] [--compare] [--out DIR] [--smoke] [--keep]
+ *
+ * See docs/performance.md for what each scenario measures and how to read the result.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { get, load as loadWith, post } from './lib/load.mjs';
+import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
+import { loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
+import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
+import { compare, lastSaved, render, spread } from './lib/stats.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/run.mjs after npm run build)
+
+  --engine sqlite|postgres|both   stores to measure (default both)
+  --scenarios a,b                 scenarios to run (default all; see below)
+  --rounds N                      interleaved rounds (default 3)
+  --duration S                    seconds of load per scenario and round (default 10)
+  --drain-duration S              seconds of the async-drain window (default 60)
+  --warmup S                      seconds of unmeasured load per scenario before round 1 (default 2)
+  --connections N                 autocannon connections (default 64)
+  --compare                       say what got slower than the last saved result
+  --threshold F                   change that counts as slower for --compare (default 0.10)
+  --out DIR                       where results go (default bench/results; with --smoke a temp dir)
+  --log-level L                   the server's LEADTRAIL_LOG_LEVEL (default: unset, as users start it)
+  --pg-url URL                    PostgreSQL (default $LEADTRAIL_BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/test)
+  --smoke                         tiny run for CI: 1 round, ~1 s per scenario, small seed;
+                                  exits non-zero if a scenario errored or got a non-2xx answer
+  --keep                          keep the temp folder (SQLite files, server logs) and PG schemas
+
+Scenarios: ${'{SCENARIOS}'}`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      engine: { type: 'string', default: 'both' },
+      scenarios: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      'drain-duration': { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string', default: '64' },
+      compare: { type: 'boolean', default: false },
+      threshold: { type: 'string', default: '0.10' },
+      out: { type: 'string' },
+      'log-level': { type: 'string' },
+      'pg-url': { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  }).values;
+} catch (e) {
+  process.stderr.write(`${e.message}\n\n${USAGE.replace('{SCENARIOS}', '')}\n`);
+  process.exit(2);
+}
+
+const SMOKE = parsed.smoke;
+const num = (name, raw, min) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) {
+    process.stderr.write(`--${name} must be a number ≥ ${min}, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const OPTS = {
+  rounds: num('rounds', parsed.rounds ?? (SMOKE ? '1' : '3'), 1),
+  duration: num('duration', parsed.duration ?? (SMOKE ? '1' : '10'), 1),
+  drainDuration: num('drain-duration', parsed['drain-duration'] ?? (SMOKE ? '2' : '60'), 1),
+  warmup: num('warmup', parsed.warmup ?? (SMOKE ? '0' : '2'), 0),
+  connections: num('connections', parsed.connections, 1),
+  threshold: num('threshold', parsed.threshold, 0),
+  smoke: SMOKE,
+  logLevel: parsed['log-level'] ?? null,
+  seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
+  drainEmails: SMOKE ? 50 : 1_000,
+  drainTimeoutMs: SMOKE ? 15_000 : 120_000,
+  machineSeconds: SMOKE ? 0.3 : 2,
+};
+const PG_URL = parsed['pg-url'] ?? process.env.LEADTRAIL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const KEYS = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key', apiKey: 'bench-api-key' };
+const SYNC_HEADERS = { 'x-lsq-accesskey': KEYS.accessKey, 'x-lsq-secretkey': KEYS.secretKey, 'content-type': 'application/json' };
+const ASYNC_HEADERS = { ...SYNC_HEADERS, 'x-api-key': KEYS.apiKey };
+const READ_HEADERS = { 'x-lsq-accesskey': KEYS.accessKey, 'x-lsq-secretkey': KEYS.secretKey };
+const STATUS_HEADERS = { 'x-api-key': KEYS.apiKey };
+
+/** A counter shared by every autocannon connection, so bodies differ from request to request. */
+let seq = 0;
+const runTag = randomBytes(3).toString('hex');
+
+/**
+ * The scenarios. `engines`: where each runs (every write scenario on both, reads on SQLite).
+ * `request(ctx)` returns autocannon's request for one call; `measure` replaces the plain load run.
+ */
+const SCENARIOS = [
+  {
+    id: 'create-by-id',
+    title: 'sync ProspectActivity.svc/Create by RelatedProspectId (existing leads)',
+    engines: ['sqlite', 'postgres'],
+    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
+      const i = seq++;
+      return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
+    }),
+  },
+  {
+    id: 'create-by-email',
+    title: 'sync Create by EmailAddress, every other call a new lead',
+    engines: ['sqlite', 'postgres'],
+    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
+      const i = seq++;
+      const email = i % 2 === 0 ? ctx.leads[(i / 2) % ctx.leads.length].email : `new-${runTag}-${i}@bench.example`;
+      return { EmailAddress: email, FirstName: `Bench${i}`, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
+    }),
+  },
+  {
+    id: 'create-custom',
+    title: 'sync CreateCustom with SearchBy EmailAddress (lead update + activity)',
+    engines: ['sqlite', 'postgres'],
+    request: (ctx) => post(`${PA}/CreateCustom`, SYNC_HEADERS, () => {
+      const i = seq++;
+      const lead = ctx.leads[i % ctx.leads.length];
+      return {
+        LeadDetails: [
+          { Attribute: 'EmailAddress', Value: lead.email },
+          { Attribute: 'FirstName', Value: `Custom${i}` },
+          { Attribute: 'SearchBy', Value: 'EmailAddress' },
+        ],
+        Activity: { ActivityEvent: ctx.code, ActivityNote: `bench ${i}` },
+      };
+    }),
+  },
+  {
+    id: 'async-accept',
+    title: 'async POST /activity/create accepted (worker running); the backlog is then waited out',
+    engines: ['sqlite', 'postgres'],
+    request: (ctx) => post('/activity/create', ASYNC_HEADERS, () => {
+      const i = seq++;
+      return { EmailAddress: ctx.leads[i % ctx.leads.length].email, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
+    }),
+    after: async (ctx, row) => {
+      const backlog = await ctx.api.pending();
+      row.drainAfter = { backlog, ...(await waitDrained(ctx.api, OPTS.drainTimeoutMs)) };
+    },
+  },
+  {
+    id: 'async-drain',
+    title: 'async accepted → Success per second over the drain window, fresh server, worker running',
+    engines: ['sqlite', 'postgres'],
+    measure: true, // drainScenario()
+  },
+  {
+    id: 'status',
+    title: 'async GET /activity/status of finished requests',
+    engines: ['sqlite'],
+    request: (ctx) => get(STATUS_HEADERS, () => `/activity/status?RequestID=${ctx.requestIds[seq++ % ctx.requestIds.length]}`),
+  },
+  {
+    id: 'get-by-id',
+    title: 'LeadManagement.svc/Leads.GetById',
+    engines: ['sqlite'],
+    request: (ctx) => get(READ_HEADERS, () => `${LM}/Leads.GetById?id=${ctx.leads[seq++ % ctx.leads.length].id}`),
+  },
+  {
+    id: 'get-by-email',
+    title: 'LeadManagement.svc/Leads.GetByEmailaddress',
+    engines: ['sqlite'],
+    request: (ctx) => get(READ_HEADERS, () => `${LM}/Leads.GetByEmailaddress?emailaddress=${encodeURIComponent(ctx.leads[seq++ % ctx.leads.length].email)}`),
+  },
+  {
+    id: 'retrieve-1m',
+    title: 'ProspectActivity.svc/Retrieve, first 25, of one lead with 1 million activities',
+    engines: ['sqlite'],
+    // Today one call takes ~0.2 s of the server's one thread, so 64 calls in flight answer after
+    // ~10 s each: a 10 s window would see none finish. Give it a window where most do.
+    minSeconds: 30,
+    request: (ctx) => ({ method: 'POST', path: `${PA}/Retrieve?leadId=${ctx.retrieveLeadId}`, headers: SYNC_HEADERS, body: JSON.stringify({ Paging: { Offset: 0, RowCount: 25 } }) }),
+  },
+];
+
+if (parsed.help) {
+  process.stdout.write(`${USAGE.replace('{SCENARIOS}', `\n${SCENARIOS.map((s) => `  ${s.id.padEnd(16)} ${s.title} [${s.engines.join(', ')}]`).join('\n')}`)}\n`);
+  process.exit(0);
+}
+
+const load = (url, request, seconds) => loadWith(url, request, seconds, OPTS.connections);
+
+/**
+ * autocannon stops at the end of its window and drops the calls still in flight, but the server
+ * goes on with them. Wait until /health answers quickly twice in a row (at most 60 s) so that one
+ * scenario's leftovers do not slow the next; returns the seconds waited.
+ */
+async function settle(url) {
+  const t0 = performance.now();
+  let quick = 0;
+  while (quick < 2 && performance.now() - t0 < 60_000) {
+    const t = performance.now();
+    await fetch(`${url}/health`).then((r) => r.arrayBuffer()).catch(() => {});
+    quick = performance.now() - t < 50 ? quick + 1 : 0;
+    if (quick < 2) await new Promise((r) => setTimeout(r, 20));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage and servers
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-'));
+const schemas = [];
+const startFailures = [];
+const children = new Set();
+
+function freshStorage(engine, label) {
+  if (engine === 'sqlite') {
+    const file = path.join(tmp, `${label}.db`);
+    return { env: { LEADTRAIL_DB: file }, file };
+  }
+  const schema = `lt_bench_${runTag}_${label.replace(/[^a-z0-9_]/gi, '_')}`.slice(0, 63);
+  schemas.push(schema);
+  return { env: { DATABASE_URL: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}` }, schema };
+}
+
+async function startServer(storage, label) {
+  // The caller's environment minus anything that would reconfigure the server under test.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEADTRAIL_') && !['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL'].includes(k)));
+  const env = {
+    ...inherited,
+    ...storage.env,
+    LEADTRAIL_RATE_LIMIT: '0',
+    LEADTRAIL_ACCESS_KEY: KEYS.accessKey,
+    LEADTRAIL_SECRET_KEY: KEYS.secretKey,
+    LEADTRAIL_API_KEY: KEYS.apiKey,
+    ...(OPTS.logLevel ? { LEADTRAIL_LOG_LEVEL: OPTS.logLevel } : {}),
+  };
+  // One retry: a start can fail for reasons outside the server under test (on a PostgreSQL shared
+  // with other engineers' tests, a schema dropped mid-migration has been seen to fail one). Each
+  // failure is logged and counted in the result.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`));
+      children.add(s);
+      return s;
+    } catch (e) {
+      startFailures.push({ label, attempt, error: String(e.message).slice(0, 500) });
+      log(`${label}: the server did not start (attempt ${attempt}): ${e.message.split('\n').slice(0, 3).join(' | ')}`);
+      if (attempt >= 2) throw e;
+    }
+  }
+}
+
+async function stopServer(s) {
+  await s.stop();
+  children.delete(s);
+}
+
+async function dropSchemas(names) {
+  if (names.length === 0) return;
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    for (const n of names) await c.query(`DROP SCHEMA IF EXISTS "${n}" CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The long-lived server of one engine, seeded for the read scenarios. */
+async function setupEngine(engine, wanted) {
+  const storage = freshStorage(engine, `${engine}-main`);
+  const t0 = performance.now();
+  const server = await startServer(storage, `${engine}-main`);
+  const seconds = { serverStart: (performance.now() - t0) / 1000 };
+  const api = client(server.url, KEYS);
+  let t = performance.now();
+  const code = await activityType(api);
+  const leads = await seedLeads(api, code, OPTS.seed.leads);
+  seconds.leads = (performance.now() - t) / 1000;
+  let requestIds = [];
+  if (wanted.has('status')) {
+    t = performance.now();
+    requestIds = await seedRequests(api, code, OPTS.seed.requests, leads);
+    seconds.asyncRequests = (performance.now() - t) / 1000;
+  }
+  let retrieveLeadId = null;
+  let retrieveActivities = 0;
+  let retrieveLoneMs = null;
+  if (wanted.has('retrieve-1m')) {
+    t = performance.now();
+    const first = await api.call('POST', `${PA}/Create`, { EmailAddress: 'retrieve@bench.example', ActivityEvent: code, ActivityNote: 'the template' });
+    retrieveLeadId = first.Message.RelatedId;
+    const copies = OPTS.seed.retrieveActivities - 1;
+    if (engine === 'sqlite') await cloneActivitiesSqlite(storage.file, first.Message.Id, copies);
+    else await cloneActivitiesPostgres(PG_URL, storage.schema, first.Message.Id, copies);
+    seconds.retrieveActivities = (performance.now() - t) / 1000;
+    // One call at a time, for the record: what a lone client waits for one page.
+    const lone = [];
+    for (let i = 0; i < 3; i++) {
+      const t1 = performance.now();
+      const check = await api.call('POST', `${PA}/Retrieve?leadId=${retrieveLeadId}`, { Paging: { Offset: 0, RowCount: 25 } });
+      lone.push(performance.now() - t1);
+      if (check.RecordCount !== OPTS.seed.retrieveActivities) throw new Error(`seed: the Retrieve lead has ${check.RecordCount} activities, expected ${OPTS.seed.retrieveActivities}`);
+      retrieveActivities = check.RecordCount;
+    }
+    retrieveLoneMs = lone.sort((a, b) => a - b)[1];
+  }
+  return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, seconds } };
+}
+
+/** Accept for `seconds` on a fresh server with its worker running; watch the backlog each second. */
+async function drainScenario(engine, seconds, round) {
+  const storage = freshStorage(engine, `${engine}-drain-${round}`);
+  const server = await startServer(storage, `${engine}-drain-${round}`);
+  try {
+    const api = client(server.url, KEYS);
+    const code = await activityType(api);
+    const emails = OPTS.drainEmails;
+    const samples = [];
+    const t0 = performance.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        samples.push({ t: (performance.now() - t0) / 1000, pending: await api.pending() });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const rss = rssSampler([server.pid]);
+    const la0 = loadAvg();
+    const res = await load(
+      server.url,
+      post('/activity/create', ASYNC_HEADERS, () => {
+        const i = seq++;
+        return { EmailAddress: `drain${i % emails}@bench.example`, FirstName: `Drain${i % emails}`, ActivityEvent: code, ActivityNote: `drain ${i}` };
+      }),
+      seconds,
+    );
+    const pendingAtEnd = await api.pending();
+    sampling = false;
+    await sampler;
+    const peak = rss.stop()[server.pid];
+    samples.push({ t: (performance.now() - t0) / 1000, pending: pendingAtEnd });
+    // Backlog trend: least-squares slope of pending over the last two thirds of the window (the
+    // first third is the queue filling up to whatever level it settles at).
+    const tail = samples.filter((s) => s.t >= seconds / 3);
+    const slope = slopeOf(tail.length >= 2 ? tail : samples);
+    const acceptedPerSec = res.reqPerSec;
+    const succeededPerSec = (res.ok - pendingAtEnd) / res.seconds;
+    // Then accepts stop: how fast does the worker empty the backlog alone (at most half the window)?
+    const alone = await waitDrained(api, Math.min(30, seconds / 2) * 1000);
+    const drainAlonePerSec = alone.seconds > 0 ? (pendingAtEnd - alone.left) / alone.seconds : null;
+    return {
+      ...res,
+      loadAvg: [la0, loadAvg()],
+      peakRssMB: peak,
+      drain: {
+        acceptedPerSec,
+        succeededPerSec,
+        pendingAtStart: 0,
+        pendingAtEnd,
+        backlogSlopePerSec: slope,
+        backlogGrew: slope > Math.max(5, 0.02 * acceptedPerSec),
+        afterWindow: { seconds: alone.seconds, left: alone.left, drainAlonePerSec },
+        samples: samples.map((s) => [Math.round(s.t * 10) / 10, s.pending]),
+      },
+    };
+  } finally {
+    await stopServer(server);
+    if (storage.file && !parsed.keep) for (const f of [storage.file, `${storage.file}-wal`, `${storage.file}-shm`]) fs.rmSync(f, { force: true });
+    if (storage.schema && !parsed.keep) await dropSchemas([storage.schema]).catch(() => {});
+  }
+}
+
+function slopeOf(points) {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, p) => a + p.t, 0) / n;
+  const my = points.reduce((a, p) => a + p.pending, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.t - mx) * (p.pending - my);
+    den += (p.t - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+const engines = parsed.engine === 'both' ? ['sqlite', 'postgres'] : [parsed.engine];
+if (!engines.every((e) => e === 'sqlite' || e === 'postgres')) {
+  process.stderr.write(`--engine must be sqlite, postgres or both, got "${parsed.engine}"\n`);
+  process.exit(2);
+}
+const wantedIds = parsed.scenarios ? parsed.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS.map((s) => s.id);
+const unknown = wantedIds.filter((id) => !SCENARIOS.some((s) => s.id === id));
+if (unknown.length) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}\n`);
+  process.exit(2);
+}
+if (!fs.existsSync(CLI)) {
+  process.stderr.write('dist/ is missing: run `npm run build` first\n');
+  process.exit(2);
+}
+const outDir = path.resolve(parsed.out ?? (SMOKE ? path.join(tmp, 'results') : path.join(HERE, 'results')));
+const log = (m) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+let cleanedUp = false;
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const s of [...children]) await s.stop().catch(() => {});
+  if (!parsed.keep) {
+    await dropSchemas(schemas).catch((e) => log(`could not drop schemas ${schemas.join(', ')}: ${e.message}`));
+    // Keep the smoke results when they were written into the temp folder, so a caller can read them.
+    for (const f of fs.readdirSync(tmp)) if (path.join(tmp, f) !== outDir) fs.rmSync(path.join(tmp, f), { recursive: true, force: true });
+    if (!fs.existsSync(outDir) || !outDir.startsWith(tmp)) fs.rmSync(tmp, { recursive: true, force: true });
+  } else log(`kept ${tmp}${schemas.length ? ` and schemas ${schemas.join(', ')}` : ''}`);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    log(`${sig}: stopping`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main() {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const machine = machineInfo();
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: HERE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* not a checkout */
+  }
+  log(`${engines.join(' + ')}: ${OPTS.rounds} round(s) × ${OPTS.duration} s, drain ${OPTS.drainDuration} s, ${OPTS.connections} connections; temp ${tmp}`);
+
+  const base = await startBaseline(path.join(tmp, 'baseline.log'));
+  children.add(base);
+  const setups = {};
+  for (const engine of engines) {
+    const here = new Set(wantedIds.filter((id) => SCENARIOS.find((s) => s.id === id).engines.includes(engine)));
+    log(`${engine}: starting and seeding (${OPTS.seed.leads} leads${here.has('status') ? `, ${OPTS.seed.requests} async requests` : ''}${here.has('retrieve-1m') ? `, ${OPTS.seed.retrieveActivities.toLocaleString('en-US')} activities on one lead` : ''})`);
+    const st = await setupEngine(engine, here);
+    st.scenarios = SCENARIOS.filter((s) => here.has(s.id));
+    setups[engine] = st;
+    log(`${engine}: seeded in ${Object.entries(st.seed.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+  }
+
+  const rows = Object.fromEntries(engines.map((e) => [e, { baseline: [], machine: [], scenarios: {} }]));
+  const runOne = async (url, request, seconds) => load(url, request, seconds);
+
+  for (let round = 1; round <= OPTS.rounds; round++) {
+    for (const engine of engines) {
+      const st = setups[engine];
+      const R = rows[engine];
+      // The machine's own limit, measured in every round, next to the scenarios it bounds.
+      R.machine.push({ round, ...(await sqliteCommitRate(tmp, 1, OPTS.machineSeconds)) });
+      R.machine.push({ round, ...(await sqliteCommitRate(tmp, 64, OPTS.machineSeconds)) });
+      if (engine === 'postgres') {
+        R.machine.push({ round, ...(await postgresCommitRate(PG_URL, `lt_bench_${runTag}_commits`, 1, OPTS.machineSeconds)) });
+        R.machine.push({ round, ...(await postgresCommitRate(PG_URL, `lt_bench_${runTag}_commits`, 64, OPTS.machineSeconds)) });
+      }
+      const baselineRequest = post('/v2/ProspectActivity.svc/Create', SYNC_HEADERS, () => ({ RelatedProspectId: st.leads[seq++ % st.leads.length].id, ActivityEvent: st.code, ActivityNote: `bench ${seq}` }));
+      if (round === 1 && OPTS.warmup > 0) await runOne(base.url, baselineRequest, OPTS.warmup);
+      const la0 = loadAvg();
+      const b = await runOne(base.url, baselineRequest, OPTS.duration);
+      R.baseline.push({ round, ...b, loadAvg: [la0, loadAvg()] });
+      log(`${engine} round ${round}: baseline ${b.reqPerSec.toFixed(0)} req/s, p99 ${b.p99} ms`);
+      for (const sc of st.scenarios) {
+        let row;
+        const la0 = loadAvg();
+        try {
+          row = await measureScenario(st, sc, engine, round);
+        } catch (e) {
+          // One broken round must not lose the whole run: record it as a failed round and go on.
+          log(`${engine} round ${round}: ${sc.id} FAILED: ${e.stack ?? e}`);
+          row = { error: String(e.message).slice(0, 1000), reqPerSec: 0, total: 0, ok: 0, non2xx: 0, errors: 1, timeouts: 0, statusCodes: {}, p50: null, p99: null, peakRssMB: null, loadAvg: [la0, loadAvg()] };
+        }
+        row = { round, ...row, ratio: row.reqPerSec / b.reqPerSec };
+        (R.scenarios[sc.id] ??= []).push(row);
+        if (row.error) continue;
+        const bad = row.non2xx + row.errors; // autocannon counts timeouts among errors
+        log(
+          `${engine} round ${round}: ${sc.id} ${row.reqPerSec.toFixed(0)} req/s, ratio ${row.ratio.toFixed(3)}, p50 ${row.p50} / p99 ${row.p99} ms, RSS ${row.peakRssMB?.toFixed(0)} MB` +
+            (bad ? `, ${row.non2xx} non-2xx (${JSON.stringify(row.statusCodes)}), ${row.errors} errors, ${row.timeouts} timeouts !!` : '') +
+            (row.drain ? `, Success ${row.drain.succeededPerSec.toFixed(0)}/s, backlog → ${row.drain.pendingAtEnd} (${row.drain.backlogSlopePerSec.toFixed(1)}/s); then alone ${row.drain.afterWindow.drainAlonePerSec?.toFixed(0) ?? '-'}/s` : '') +
+            (row.drainAfter ? `, backlog ${row.drainAfter.backlog} emptied in ${row.drainAfter.seconds.toFixed(1)} s` : ''),
+        );
+      }
+    }
+  }
+
+  /** One scenario, one round: its load run, or the drain scenario on its own server. */
+  async function measureScenario(st, sc, engine, round) {
+    let row;
+    if (sc.measure) {
+      row = await drainScenario(engine, OPTS.drainDuration, round);
+    } else {
+      const req = sc.request(st);
+      if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
+        await runOne(st.server.url, req, OPTS.warmup);
+        if (sc.after) await sc.after(st, {});
+        await settle(st.server.url);
+      }
+      const rss = rssSampler([st.server.pid]);
+      const la = loadAvg();
+      const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
+      row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()] };
+      if (sc.after) await sc.after(st, row);
+      row.settleSeconds = await settle(st.server.url);
+    }
+    return row;
+  }
+
+  const peakMain = {};
+  for (const engine of engines) peakMain[engine] = Math.max(...Object.values(rows[engine].scenarios).flat().map((r) => r.peakRssMB ?? 0));
+  for (const engine of engines) await stopServer(setups[engine].server);
+  await base.stop();
+  children.delete(base);
+
+  const seconds = (performance.now() - t0) / 1000;
+  const results = engines.map((engine) => {
+    const R = rows[engine];
+    const st = setups[engine];
+    const allLoads = [...R.baseline, ...Object.values(R.scenarios).flat()].flatMap((r) => r.loadAvg.map((l) => l[0]));
+    const scenarios = {};
+    for (const sc of st.scenarios) {
+      const rs = R.scenarios[sc.id] ?? [];
+      scenarios[sc.id] = {
+        title: sc.title,
+        rounds: rs,
+        summary: {
+          ratio: spread(rs.map((r) => r.ratio)),
+          reqPerSec: spread(rs.map((r) => r.reqPerSec)),
+          p50: spread(rs.map((r) => r.p50)),
+          p99: spread(rs.map((r) => r.p99)),
+          peakRssMB: Math.max(...rs.map((r) => r.peakRssMB ?? 0)),
+          non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+          errors: rs.reduce((a, r) => a + r.errors, 0),
+          timeouts: rs.reduce((a, r) => a + r.timeouts, 0),
+          loadAvg: spread(rs.flatMap((r) => r.loadAvg.map((l) => l[0]))),
+          ...(sc.id === 'async-drain'
+            ? {
+                succeededPerSec: spread(rs.map((r) => r.drain?.succeededPerSec)),
+                acceptedPerSec: spread(rs.map((r) => r.drain?.acceptedPerSec)),
+                drainAlonePerSec: spread(rs.map((r) => r.drain?.afterWindow.drainAlonePerSec)),
+                backlogGrewInRounds: rs.filter((r) => r.drain?.backlogGrew).length,
+              }
+            : {}),
+        },
+      };
+    }
+    const machineSummary = [];
+    for (const store of ['sqlite', 'postgres']) {
+      for (const rowsPerCommit of [1, 64]) {
+        const ms = R.machine.filter((m) => m.store === store && m.rowsPerCommit === rowsPerCommit);
+        if (ms.length) machineSummary.push({ store, rowsPerCommit, commitsPerSec: spread(ms.map((m) => m.commitsPerSec)), rowsPerSec: spread(ms.map((m) => m.rowsPerSec)) });
+      }
+    }
+    return {
+      version: 1,
+      startFailures: startFailures.filter((f) => f.label.startsWith(`${engine}-`)),
+      engine,
+      startedAt: startedAt.toISOString(),
+      seconds,
+      commit,
+      rounds: OPTS.rounds,
+      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', scenarios: st.scenarios.map((s) => s.id) },
+      machine,
+      seed: st.seed,
+      machineLimit: { rounds: R.machine, summary: machineSummary },
+      baseline: { rounds: R.baseline, summary: { reqPerSec: spread(R.baseline.map((r) => r.reqPerSec)), p50: spread(R.baseline.map((r) => r.p50)), p99: spread(R.baseline.map((r) => r.p99)) } },
+      scenarios,
+      peakRssMB: peakMain[engine],
+      loadAvg: spread(allLoads),
+    };
+  });
+
+  fs.mkdirSync(outDir, { recursive: true });
+  let failed = false;
+  for (const result of results) {
+    process.stdout.write(`\n${render(result)}\n`);
+    if (parsed.compare) {
+      const prev = lastSaved(outDir, result.engine);
+      if (!prev) process.stdout.write(`\n--compare: no saved ${result.engine} result in ${outDir} yet\n`);
+      else {
+        const c = compare(prev.r, result, OPTS.threshold);
+        process.stdout.write(`\n--compare with ${prev.file} (${prev.r.startedAt}, commit ${prev.r.commit?.slice(0, 8) ?? '?'}), threshold ${(OPTS.threshold * 100).toFixed(0)}%:\n${c.lines.map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(c.slower.length ? `SLOWER: ${c.slower.join('; ')}\n` : 'nothing got slower\n');
+        result.comparedWith = { file: prev.file, slower: c.slower };
+      }
+    }
+    const day = result.startedAt.slice(0, 10);
+    let file = path.join(outDir, `${result.engine}-${day}.json`);
+    for (let n = 2; fs.existsSync(file); n++) file = path.join(outDir, `${result.engine}-${day}-${n}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`\nwrote ${file}\n`);
+    for (const [id, s] of Object.entries(result.scenarios)) {
+      const m = s.summary;
+      const ok = m.non2xx === 0 && m.errors === 0 && s.rounds.every((r) => r.ok > 0);
+      if (!ok) {
+        failed = true;
+        process.stdout.write(`!! ${result.engine} ${id}: ${m.non2xx} non-2xx answers, ${m.errors} errors (${m.timeouts} of them timeouts)${s.rounds.some((r) => r.ok === 0) ? ', a round with no 2xx at all' : ''}\n`);
+      }
+    }
+  }
+  // A smoke run is a check: any failed call fails it. A full run is a measurement: failures are
+  // part of the result (flagged above and in the JSON), and the run itself succeeded.
+  return failed && SMOKE ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  log(`failed: ${e.stack ?? e}`);
+} finally {
+  await cleanup();
+}
+process.exit(code);

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench` in its tiny form (`--smoke`: one round, about a second per scenario, a small
+ * seed), on the engine of this vitest project: it must exit 0 (every call 2xx) and write a
+ * well-formed result. Plus the two rules the numbers rest on: only 2xx answers count as throughput,
+ * and `--compare` names what got slower.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { PG_BASE_URL, pgAvailable } from '../helpers/pg.js';
+
+vi.setConfig({ testTimeout: 150_000 });
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RUN = path.join(ROOT, 'bench', 'run.mjs');
+const ENGINE = process.env.LEADTRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+const WRITES = ['create-by-id', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
+const READS = ['status', 'get-by-id', 'get-by-email', 'retrieve-1m'];
+
+// Plain .mjs modules: imported by URL so the typecheck takes them as they are.
+const lib = async (name: string): Promise<any> => import(pathToFileURL(path.join(ROOT, 'bench', 'lib', name)).href);
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [RUN, ...args], { cwd: ROOT, env: { ...process.env, LEADTRAIL_BENCH_PG_URL: PG_BASE_URL }, timeout: 140_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
+  it('runs every scenario of the engine without a failed call and writes a well-formed result', async (ctx) => {
+    if (ENGINE === 'postgres' && !(await pgAvailable())) return ctx.skip();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-smoke-'));
+    ctx.onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
+    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+
+    const files = fs.readdirSync(out);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(new RegExp(`^${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+    const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
+
+    expect(result).toMatchObject({ version: 1, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 64 } });
+    expect(result.machine.cores).toBeGreaterThan(0);
+    expect(result.baseline.rounds).toHaveLength(1);
+    expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);
+    const expected = ENGINE === 'sqlite' ? [...WRITES, ...READS] : WRITES;
+    expect(Object.keys(result.scenarios).sort()).toEqual([...expected].sort());
+    for (const [id, s] of Object.entries<any>(result.scenarios)) {
+      expect(s.rounds, id).toHaveLength(1);
+      const [row] = s.rounds;
+      expect(row.ok, id).toBeGreaterThan(0);
+      expect(row.non2xx + row.errors, `${id}: ${JSON.stringify(row.statusCodes)}`).toBe(0);
+      expect(row.ratio, id).toBeCloseTo(row.reqPerSec / result.baseline.rounds[0].reqPerSec, 6);
+      expect(row.p99, id).toBeGreaterThanOrEqual(row.p50);
+      expect(row.peakRssMB, id).toBeGreaterThan(10);
+      for (const k of ['min', 'median', 'max']) expect(s.summary.ratio[k], `${id} ${k}`).toBeGreaterThan(0);
+    }
+    const drain = result.scenarios['async-drain'].rounds[0].drain;
+    expect(drain.acceptedPerSec).toBeGreaterThan(0);
+    expect(typeof drain.backlogGrew).toBe('boolean');
+    if (ENGINE === 'sqlite') expect(result.seed.retrieveActivities).toBe(2_000);
+    const limits = result.machineLimit.summary.map((m: any) => `${m.store}/${m.rowsPerCommit}`);
+    expect(limits).toEqual(expect.arrayContaining(['sqlite/1', 'sqlite/64', ...(ENGINE === 'postgres' ? ['postgres/1', 'postgres/64'] : [])]));
+    expect(r.stdout).toContain('ratio median (min–max)');
+  });
+});
+
+describe.runIf(ENGINE === 'sqlite')('what the numbers rest on', () => {
+  it('counts only 2xx answers as throughput: a server answering 401 is not fast', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"Status":"Error","ExceptionType":"MXUnAuthorizedAccessException"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { load, get } = await lib('load.mjs');
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await load(url, get({}, () => '/v2/LeadManagement.svc/Leads.GetById?id=x'), 1, 8);
+      expect(r.total).toBeGreaterThan(0);
+      expect(r.non2xx).toBe(r.total);
+      expect(r.statusCodes['401']).toBe(r.total);
+      expect(r.reqPerSec).toBe(0);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+
+  it('docs/performance.md names every option and scenario that --help lists', async () => {
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [RUN, '--help'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'performance.md'), 'utf8');
+    const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+    const scenarios = [...help.matchAll(/^ {2}([a-z][a-z0-9-]+) {2,}/gm)].map((m) => m[1]);
+    expect(options.length).toBeGreaterThan(10);
+    expect(scenarios).toEqual([...WRITES, ...READS]);
+    expect(options.filter((o) => !doc.includes(`\`${o}`))).toEqual([]);
+    expect(scenarios.filter((id) => !doc.includes(`| \`${id}\` |`))).toEqual([]);
+  });
+
+  it('--compare names the scenarios whose median ratio, p99 or memory got worse past the threshold', async () => {
+    const { compare } = await lib('stats.mjs');
+    const summary = (ratio: number, p99: number, rss: number) => ({ summary: { ratio: { median: ratio }, p99: { median: p99 }, peakRssMB: rss } });
+    const before = { scenarios: { 'create-by-id': summary(0.1, 40, 120), 'get-by-id': summary(0.4, 20, 120) } };
+    const now = { scenarios: { 'create-by-id': summary(0.08, 41, 121), 'get-by-id': summary(0.42, 30, 120), status: summary(0.5, 10, 100) } };
+    const c = compare(before, now, 0.1);
+    expect(c.slower).toEqual(['create-by-id ratio', 'get-by-id p99 ms']);
+    expect(c.lines.join('\n')).toMatch(/status: new/);
+  });
+});
