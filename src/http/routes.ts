@@ -14,6 +14,7 @@ import { activityTypeUpdate, activityUpdate } from './compat/activity-update.js'
 import * as admin from './admin.js';
 import * as leadBulk from './compat/lead-bulk.js';
 import { leadConvert } from './compat/lead-convert.js';
+import { createLeadField } from './compat/lead-fields.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -55,6 +56,7 @@ export const ROUTES: Route[] = withBulkLimit([
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber`, auth: 'sync', handler: lm.getByPhone },
   { method: 'GET', path: `${LM}/Leads.GetByQuickSearch`, auth: 'sync', handler: lm.quickSearch },
   { method: 'GET', path: `${LM}/LeadsMetaData.Get`, auth: 'sync', handler: lm.metaData },
+  { method: 'POST', path: `${LM}/CreateLeadField`, auth: 'sync', handler: createLeadField },
   { method: 'POST', path: `${LM}/Lead.Create`, auth: 'sync', handler: lm.leadCreate },
   { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },

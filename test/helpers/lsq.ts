@@ -32,6 +32,7 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber?phone=9000000000` },
   { method: 'GET', path: `${LM}/Leads.GetByQuickSearch?key=auth-check` },
   { method: 'GET', path: `${LM}/LeadsMetaData.Get` },
+  { method: 'POST', path: `${LM}/CreateLeadField`, body: { DisplayName: 'Auth Check Field', DataType: 'Text' } },
   { method: 'POST', path: `${LM}/Lead.Create`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'POST', path: `${LM}/Lead.Update?leadId=00000000-0000-0000-0000-000000000000`, body: [{ Attribute: 'FirstName', Value: 'X' }] },
   { method: 'POST', path: `${LM}/Lead.Capture`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
