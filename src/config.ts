@@ -26,6 +26,7 @@ export interface Config {
   worker: boolean;
   rateLimit: RateLimitSpec;
   asyncRateLimit: RateLimitSpec;
+  bulkRateLimit: RateLimitSpec;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   accessKey: string | null;
@@ -138,6 +139,7 @@ export const OPTIONS = [
   opt({ key: 'worker', env: 'LEADTRAIL_WORKER', flag: '--worker', default: 'true', description: 'Run the async worker in this process (`--no-worker` turns it off).', parse: bool }),
   opt({ key: 'rateLimit', env: 'LEADTRAIL_RATE_LIMIT', flag: '--rate-limit', default: '25/5s', description: 'Sync API limit per access key, e.g. `25/5s`, `100/1m`; `0` turns it off. A key may carry its own limit.', parse: parseRateLimit }),
   opt({ key: 'asyncRateLimit', env: 'LEADTRAIL_ASYNC_RATE_LIMIT', flag: '--async-rate-limit', default: '0', description: 'Async API limit per access key, same format; off by default.', parse: parseRateLimit }),
+  opt({ key: 'bulkRateLimit', env: 'LEADTRAIL_BULK_RATE_LIMIT', flag: '--bulk-rate-limit', default: '10/5s', description: 'Limit per access key on the bulk APIs (`Lead/Bulk/…`, `Bulk/CustomActivity/…`), same format, counted apart from the sync limit; off whenever the key\'s sync limit is off.', parse: parseRateLimit }),
   opt({ key: 'bodyLimitBytes', env: 'LEADTRAIL_BODY_LIMIT', flag: '--body-limit', default: '1mb', description: 'Largest request body accepted; larger bodies get 413.', parse: bytes }),
   opt({ key: 'requestTimeoutMs', env: 'LEADTRAIL_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', default: '30000', description: 'Time a client has to send a whole request, headers and body, counted from its first byte. A request still arriving after it gets 408 and its connection is closed.', parse: int(100, 3_600_000) }),
   opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),

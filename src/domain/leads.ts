@@ -357,9 +357,10 @@ export interface LeadFieldInput {
 }
 
 /**
- * Adds a custom lead field or changes one (the operator's tool: LeadSquared's API has no door for
- * this). A field whose uniqueness changes re-keys every lead of the account, so SearchBy finds
- * existing leads by it; making it unique fails when two leads already share a value.
+ * Adds a custom lead field or changes one (the operator's tool, `leadtrail lead-fields set`; the
+ * API's CreateLeadField creates fields through it, see ./lead-field-create.ts). A field whose
+ * uniqueness changes re-keys every lead of the account, so SearchBy finds existing leads by it;
+ * making it unique fails when two leads already share a value.
  */
 export async function defineLeadField(tx: Repos, accountId: string, input: LeadFieldInput): Promise<LeadFieldDef> {
   const existing = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());

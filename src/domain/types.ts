@@ -108,7 +108,7 @@ export interface Activity {
   requestId: string | null;
 }
 
-export type RequestKind = 'activity.create' | 'activity.createcustom' | 'lead.capture';
+export type RequestKind = 'activity.create' | 'activity.createcustom' | 'lead.capture' | 'lead.update';
 export type RequestStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'errored';
 
 export interface AsyncRequest {

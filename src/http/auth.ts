@@ -22,8 +22,11 @@ declare module 'fastify' {
   }
 }
 
-/** `admin`: the account's access/secret key like `sync`, but not counted against the rate limit. */
-export type AuthKind = 'sync' | 'admin' | 'async-submit' | 'async-read' | 'none';
+/**
+ * `admin`: the account's access/secret key like `sync`, but not counted against the rate limit.
+ * `bulk`: keys like `sync`, counted against the bulk limit instead of the sync one (bulkThrottle).
+ */
+export type AuthKind = 'sync' | 'bulk' | 'admin' | 'async-submit' | 'async-read' | 'none';
 
 function header(req: FastifyRequest, name: string): string | null {
   const v = req.headers[name];
@@ -70,7 +73,7 @@ export function authHook(s: Services, kind: AuthKind) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     if (kind === 'none') return;
     try {
-      if (kind === 'sync' || kind === 'admin') {
+      if (kind === 'sync' || kind === 'bulk' || kind === 'admin') {
         const cred = await authenticate(s.store, ...keysOf(req));
         req.principal = { accountId: cred.accountId, credential: cred };
         return;
@@ -102,4 +105,15 @@ export function syncThrottleHook(s: Services) {
     const cred = req.principal.credential;
     if (cred) await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
   };
+}
+
+/**
+ * The bulk APIs' own, stricter limit (LeadSquared's "Bulk APIs" class, fact sheet §4), counted per
+ * access key apart from the sync limit. It is off whenever the key's sync limit is off (globally or
+ * for that key). Taken by the route table (routes.ts) once the body has been read, like the sync limit.
+ */
+export async function bulkThrottle(s: Services, req: FastifyRequest): Promise<void> {
+  const cred = req.principal.credential;
+  if (!cred || keySpec(cred, s.config.rateLimit).points <= 0) return;
+  await throttle(s, cred, s.config.bulkRateLimit, 'bulk');
 }

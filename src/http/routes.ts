@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
-import type { AuthKind } from './auth.js';
+import { bulkThrottle, type AuthKind } from './auth.js';
 import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
@@ -12,6 +12,9 @@ import { retrieveByActivityEvent } from './compat/activities-by-event.js';
 import * as leadSearch from './compat/lead-search.js';
 import { activityTypeUpdate, activityUpdate } from './compat/activity-update.js';
 import * as admin from './admin.js';
+import * as leadBulk from './compat/lead-bulk.js';
+import { leadConvert } from './compat/lead-convert.js';
+import { createLeadField } from './compat/lead-fields.js';
 
 export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -27,11 +30,18 @@ export interface Route {
 const PA = '/v2/ProspectActivity.svc';
 const LM = '/v2/LeadManagement.svc';
 
-export const ROUTES: Route[] = [
+/**
+ * Routes of auth kind `bulk` take the bulk rate limit (auth.ts `bulkThrottle`) as the handler's first
+ * step: after the body has been read, so that a call refused for its body costs no token.
+ */
+const withBulkLimit = (routes: Route[]): Route[] =>
+  routes.map((r) => (r.auth === 'bulk' ? { ...r, handler: async (s, req, reply) => (await bulkThrottle(s, req), r.handler(s, req, reply)) } : r));
+
+export const ROUTES: Route[] = withBulkLimit([
   { method: 'POST', path: `${PA}/Create`, auth: 'sync', handler: pa.create },
   { method: 'POST', path: `${PA}/CreateCustom`, auth: 'sync', handler: pa.createCustom },
-  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadId`, auth: 'sync', handler: pa.bulkByLeadId },
-  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadField`, auth: 'sync', handler: pa.bulkByLeadField },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadId`, auth: 'bulk', handler: pa.bulkByLeadId },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadField`, auth: 'bulk', handler: pa.bulkByLeadField },
   { method: 'GET', path: `${PA}/ActivityTypes.Get`, auth: 'sync', handler: pa.activityTypesGet },
   { method: 'POST', path: `${PA}/CreateType`, auth: 'sync', handler: pa.createType },
   { method: 'GET', path: `${PA}/CustomActivity/GetActivitySetting`, auth: 'sync', handler: pa.getActivitySetting },
@@ -46,10 +56,15 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber`, auth: 'sync', handler: lm.getByPhone },
   { method: 'GET', path: `${LM}/Leads.GetByQuickSearch`, auth: 'sync', handler: lm.quickSearch },
   { method: 'GET', path: `${LM}/LeadsMetaData.Get`, auth: 'sync', handler: lm.metaData },
+  { method: 'POST', path: `${LM}/CreateLeadField`, auth: 'sync', handler: createLeadField },
   { method: 'POST', path: `${LM}/Lead.Create`, auth: 'sync', handler: lm.leadCreate },
   { method: 'POST', path: `${LM}/Lead.Update`, auth: 'sync', handler: lm.leadUpdate },
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
+  { method: 'POST', path: `${LM}/Lead.Convert`, auth: 'sync', handler: leadConvert },
+  { method: 'POST', path: `${LM}/Lead/Bulk/Create`, auth: 'bulk', handler: leadBulk.bulkCreate },
+  { method: 'POST', path: `${LM}/Lead/Bulk/CreateOrUpdate`, auth: 'bulk', handler: leadBulk.bulkCreateOrUpdate },
+  { method: 'POST', path: `${LM}/Lead/Bulk/Update`, auth: 'bulk', handler: leadBulk.bulkUpdate },
   { method: 'POST', path: `${LM}/Leads.Get`, auth: 'sync', handler: leadSearch.leadsGet },
   { method: 'POST', path: `${LM}/Leads.RecentlyModified`, auth: 'sync', handler: leadSearch.recentlyModified },
   { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, auth: 'sync', handler: leadSearch.retrieveByIds },
@@ -58,16 +73,19 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
   { method: 'POST', path: '/activity/createcustom', auth: 'async-submit', handler: asyncApi.accept('activity.createcustom') },
   { method: 'POST', path: '/lead/capture', auth: 'async-submit', handler: asyncApi.accept('lead.capture') },
+  { method: 'POST', path: '/lead/update', auth: 'async-submit', handler: asyncApi.accept('lead.update') },
   { method: 'GET', path: '/activity/status', auth: 'async-read', handler: asyncApi.status(['activity.create', 'activity.createcustom']) },
   { method: 'GET', path: '/activity/create/status', auth: 'async-read', handler: asyncApi.status(['activity.create']) },
   { method: 'GET', path: '/activity/createcustom/status', auth: 'async-read', handler: asyncApi.status(['activity.createcustom']) },
-  { method: 'GET', path: '/lead/status', auth: 'async-read', handler: asyncApi.status(['lead.capture']) },
+  { method: 'GET', path: '/lead/status', auth: 'async-read', handler: asyncApi.status(['lead.capture', 'lead.update']) },
+  { method: 'GET', path: '/lead/update/status', auth: 'async-read', handler: asyncApi.status(['lead.update']) },
   { method: 'GET', path: '/activity/create/metrics', auth: 'async-read', handler: asyncApi.metrics('activity.create') },
   { method: 'GET', path: '/activity/createcustom/metrics', auth: 'async-read', handler: asyncApi.metrics('activity.createcustom') },
   { method: 'GET', path: '/lead/capture/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.capture') },
+  { method: 'GET', path: '/lead/update/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.update') },
 
   { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
-];
+]);

@@ -6,6 +6,7 @@ export const TASK_TYPES: Record<RequestKind, string> = {
   'activity.create': 'Activity Create',
   'activity.createcustom': 'Activity Create Custom',
   'lead.capture': 'Lead Capture',
+  'lead.update': 'Lead Update',
 };
 
 /** Our states → LeadSquared's status strings. */

@@ -7,7 +7,7 @@ import { createLeadAndActivity, postActivity, type ActivityInput, type LeadRef }
 import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
 import type { Ctx } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
-import { normalizeKey } from '../domain/leads.js';
+import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js';
 import { phoneOrderKey } from '../domain/phone.js';
 import type { RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
@@ -74,20 +74,32 @@ export const leadCapture: Operation = async (tx, ctx, { accountId, body, params 
   return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
 };
 
+/** `Lead.Update?leadId=` (sync) and `/lead/update?leadId=` (async): the attribute list written to that lead. */
+export const leadUpdate: Operation = async (tx, ctx, { accountId, body, params }) => {
+  const leadId = params.leadid?.trim();
+  if (!leadId) throw mx.mandatoryMissing("'leadId' is mandatory for updating lead");
+  const attrs = leadAttributeList(body);
+  const lead = await tx.leads.get(accountId, leadId);
+  if (!lead) throw mx.unknownLead(leadId);
+  await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
+  return success({ AffectedRows: 1 });
+};
+
 export const OPERATIONS: Record<RequestKind, Operation> = {
   'activity.create': activityCreate,
   'activity.createcustom': activityCreateCustom,
   'lead.capture': leadCapture,
+  'lead.update': leadUpdate,
 };
 
 /**
  * The key that orders async requests: requests naming the same lead the same way (id, email,
- * SearchBy value, or by the default lookup's first value) are applied in the order they were
+ * SearchBy value, or by the default lookup's first value; `/lead/update` by its `leadId` query) are applied in the order they were
  * accepted. A phone number keys by its national part (domain/phone.ts), so `+91-9876500001`,
  * `919876500001` and `9876500001` wait for each other; Phone and Mobile share the key. Bodies that
  * name no lead get their own key and wait for nothing.
  */
-export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string): string {
+export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string, params: Record<string, string> = {}): string {
   const keyOf = (field: string, value: string): string => {
     const f = field.toLowerCase();
     if (f === 'prospectid' || f === 'id') return `id:${value.trim().toLowerCase()}`;
@@ -95,7 +107,11 @@ export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string): 
     return `${f}:${normalizeKey(value)}`;
   };
   try {
-    if (kind === 'activity.create') {
+    if (kind === 'lead.update') {
+      // The lead is named by the query's leadId: ordered with every request naming it by id.
+      const id = params.leadid?.trim();
+      if (id) return keyOf('id', id);
+    } else if (kind === 'activity.create') {
       const o = asObject(body);
       const id = text(o, 'RelatedProspectId');
       if (id) return keyOf('id', id);

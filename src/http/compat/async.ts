@@ -12,7 +12,7 @@ import type { Handler } from '../routes.js';
 export const ACCEPTED = 'Request accepted. Please use below request id to check the status';
 
 /** Query parameters kept with the request because they change what it does. */
-const KEPT_PARAMS = ['leadupdatebehavior', 'postupdatedlead'];
+const KEPT_PARAMS = ['leadupdatebehavior', 'postupdatedlead', 'leadid'];
 
 export function accept(kind: RequestKind): Handler {
   return async (s, req, reply) => {
@@ -27,7 +27,7 @@ export function accept(kind: RequestKind): Handler {
       kind,
       body: req.rawBody ?? JSON.stringify(req.body),
       params,
-      orderKey: orderKeyOf(kind, req.body, id),
+      orderKey: orderKeyOf(kind, req.body, id, params),
       createdAt: s.ctx.now(),
       userId: req.principal.credential?.userId ?? null,
     });

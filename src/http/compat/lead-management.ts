@@ -1,10 +1,10 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
 import { mx } from '../../domain/errors.js';
-import { createLead, findLead, findLeadsByPhone, resolveAttributes, updateLead, upsertLead } from '../../domain/leads.js';
+import { createLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead } from '../../domain/leads.js';
 import { readPhone } from '../../domain/phone.js';
 import { runWrite } from '../../domain/run.js';
 import type { Lead } from '../../domain/types.js';
-import { leadCapture } from '../../wire/operations.js';
+import { leadCapture, leadUpdate as leadUpdateOp } from '../../wire/operations.js';
 import { leadAttributeList } from '../../wire/parse.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
@@ -57,19 +57,10 @@ export const leadCreate: Handler = async (s, req) => {
   return success({ Id: lead.id });
 };
 
+/** The same operation as the async `/lead/update` (wire/operations.ts), so that its status `Message` is this answer. */
 export const leadUpdate: Handler = async (s, req) => {
-  const leadId = query(req).leadid;
-  if (!leadId) throw mx.mandatoryMissing("'leadId' is mandatory for updating lead");
-  const attrs = attributes(req.body);
-  const accountId = req.principal.accountId;
   const ctx = await callCtx(s, req);
-  await s.store.transaction(async (tx) => {
-    const lead = await tx.leads.get(accountId, leadId);
-    if (!lead) throw mx.unknownLead(leadId);
-    const r = await resolveAttributes(tx, accountId, attrs, false);
-    return updateLead(tx, ctx, lead, r.fields);
-  });
-  return success({ AffectedRows: 1 });
+  return runWrite(s.store, (tx) => leadUpdateOp(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
 };
 
 /**

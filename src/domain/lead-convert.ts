@@ -1,0 +1,19 @@
+/**
+ * Lead.Convert ("convert a visitor to a lead"). LeadSquared turns a tracked web visitor, named by its
+ * tracking id (`MXCProspectId`, passed as `leadId`), into a lead. leadtrail tracks no visitors, so:
+ * the lead with that id is updated; failing that, the lead the default lookup finds by the body's
+ * email and phone numbers; failing that, a new lead is created from the body. As with Lead.Capture,
+ * a new lead gets a new id, not the visitor's (there is no visitor behind it).
+ */
+import type { Ctx } from './context.js';
+import type { FieldInput } from './fields.js';
+import { createLead, findByDefaultLookup, resolveAttributes, updateLead } from './leads.js';
+import type { Lead } from './types.js';
+import type { Repos } from '../storage/store.js';
+
+export async function convertVisitor(tx: Repos, ctx: Ctx, accountId: string, visitorId: string, attrs: FieldInput[]): Promise<{ lead: Lead; created: boolean }> {
+  const { fields } = await resolveAttributes(tx, accountId, attrs, false);
+  const lead = (await tx.leads.get(accountId, visitorId)) ?? (await findByDefaultLookup(tx, accountId, fields));
+  if (lead) return { lead: await updateLead(tx, ctx, lead, fields), created: false };
+  return { lead: await createLead(tx, ctx, accountId, fields), created: true };
+}

@@ -1,0 +1,78 @@
+/** `POST CreateLeadField`: a custom lead field named from its display name, read back by `LeadsMetaData.Get`, usable at once. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LM, SYNC_ENDPOINTS, createLead, expectKeysRequired, expectMx, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
+import { KEYS, started, type CallInit, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+const CREATE = `${LM}/CreateLeadField`;
+const meta = async (name: string, init?: CallInit) => expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=${name}`, undefined, init));
+
+beforeAll(async () => {
+  s = await started();
+});
+
+describe('CreateLeadField', () => {
+  it("creates the docs' example field as mx_<Display_Name>, answers its schema name, and LeadsMetaData.Get reads it back", async () => {
+    const r = expectOk(
+      await s.call('POST', CREATE, {
+        DisplayName: 'Text Field', DataType: 'Text', IsMandatory: false, RenderTypeTextValue: 'Textbox', ShowInImport: true,
+        ShowInMailMerge: true, LockAfterCreate: 0, UseInLeadClone: false, MaxLength: '60', OptionsJson: '',
+      }),
+    );
+    expect(r).toEqual({ Status: 'Success', Message: { Id: 'mx_Text_Field' } });
+    expect(await meta('mx_Text_Field')).toEqual([
+      expect.objectContaining({ SchemaName: 'mx_Text_Field', DisplayName: 'Text Field', DataType: 'Text', MaxLength: '60', IsCustom: true, IsUnique: false }),
+    ]);
+    // Usable at once, and its length is enforced.
+    const id = await createLead(s, { FirstName: 'F', mx_Text_Field: 'hello' });
+    expect((await getLead(s, id))!.mx_Text_Field).toBe('hello');
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: 'G' }, { Attribute: 'mx_Text_Field', Value: 'x'.repeat(61) }]), 500, 'MXInvalidInputException');
+  });
+
+  it('a Select field takes its options from OptionsJson (a list, or that list as a JSON string); values outside them are refused', async () => {
+    expectOk(await s.call('POST', CREATE, { DisplayName: 'Plan', DataType: 'Select', RenderTypeTextValue: 'Dropdown', OptionsJson: [{ IsDefault: true, Value: 'Gold', Order: 1 }, { Value: 'Silver' }] }));
+    expect((await meta('mx_Plan'))[0]).toMatchObject({ DataType: 'Select', RenderTypeTextValue: 'Dropdown', Options: [{ Value: 'Gold' }, { Value: 'Silver' }] });
+    expectOk(await s.call('POST', CREATE, { displayname: 'Tier', datatype: 'Select', optionsjson: '[{"Value":"A"},{"Value":"B"}]' }));
+    expect((await meta('mx_Tier'))[0].Options).toEqual([{ Value: 'A' }, { Value: 'B' }]);
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: 'H' }, { Attribute: 'mx_Plan', Value: 'Bronze' }]), 500, 'MXInvalidInputException', /mx_Plan/);
+  });
+
+  it('DataType Date with RenderTypeTextValue DateTime makes a date-and-time field', async () => {
+    expectOk(await s.call('POST', CREATE, { DisplayName: 'Visit At', DataType: 'Date', RenderTypeTextValue: 'DateTime' }));
+    expect((await meta('mx_Visit_At'))[0].DataType).toBe('DateTime');
+  });
+
+  it('errors: a name in use, no DisplayName or DataType, an unknown DataType, a bad MaxLength or name; none creates a field', async () => {
+    const count = async () => expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get`)).length;
+    const before = await count();
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Text Field', DataType: 'Text' }), 500, 'MXDuplicateEntityNameException', /mx_Text_Field/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'text  field', DataType: 'Number' }), 500, 'MXDuplicateEntityNameException');
+    expectMx(await s.call('POST', CREATE, { DataType: 'Text' }), 500, 'MXMandatoryAttributeMissingException', /DisplayName/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'No Type' }), 500, 'MXMandatoryAttributeMissingException', /DataType/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Odd Type', DataType: 'Hologram' }), 500, 'MXInvalidInputException', /Hologram/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Long', DataType: 'Text', MaxLength: '0' }), 500, 'MXInvalidInputException', /MaxLength/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Long', DataType: 'Text', MaxLength: 2 ** 31 }), 500, 'MXInvalidInputException', /MaxLength/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Bad-Name!', DataType: 'Text' }), 500, 'MXInvalidInputException', /DisplayName/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: 'Opts', DataType: 'Select', OptionsJson: '{not json' }), 400, 'MXInvalidInputException', /OptionsJson/);
+    expectMx(await s.call('POST', CREATE, { DisplayName: ['x'], DataType: 'Text' }), 400, 'MXInvalidInputException');
+    expectMx(await s.call('POST', CREATE, [{ DisplayName: 'x', DataType: 'Text' }]), 400, 'MXInvalidInputException');
+    expect(await count()).toBe(before);
+  });
+
+  it('path and property names in any case', async () => {
+    expect(expectOk(await s.call('POST', `${LM.toLowerCase()}/createleadfield`, { DISPLAYNAME: 'Case Field', DATATYPE: 'Number' })).Message.Id).toBe('mx_Case_Field');
+    expect((await meta('MX_CASE_FIELD'))[0].DataType).toBe('Number');
+  });
+
+  it('accounts are isolated: a field made in one account is not in another, which may make its own of the same name', async () => {
+    const b = await secondAccount(s);
+    expectOk(await s.call('POST', CREATE, { DisplayName: 'Only Mine', DataType: 'Text' }));
+    expect(await meta('mx_Only_Mine', { keys: b.keys })).toEqual([]);
+    expect(expectOk(await s.call('POST', CREATE, { DisplayName: 'Only Mine', DataType: 'Number' }, { keys: b.keys })).Message.Id).toBe('mx_Only_Mine');
+    expect((await meta('mx_Only_Mine'))[0].DataType).toBe('Text');
+  });
+
+  it('needs keys', async () => {
+    await expectKeysRequired(s, SYNC_ENDPOINTS.find((e) => e.path.endsWith('CreateLeadField'))!, KEYS);
+  });
+});
