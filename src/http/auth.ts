@@ -24,7 +24,7 @@ declare module 'fastify' {
 
 /**
  * `admin`: the account's access/secret key like `sync`, but not counted against the rate limit.
- * `bulk`: keys like `sync`, counted against the bulk limit instead of the sync one (bulkThrottle).
+ * `bulk`: keys like `sync`, counted against the bulk limit instead of the sync one (bulkThrottleHook).
  */
 export type AuthKind = 'sync' | 'bulk' | 'admin' | 'async-submit' | 'async-read' | 'none';
 
@@ -110,10 +110,12 @@ export function syncThrottleHook(s: Services) {
 /**
  * The bulk APIs' own, stricter limit (LeadSquared's "Bulk APIs" class, fact sheet §4), counted per
  * access key apart from the sync limit. It is off whenever the key's sync limit is off (globally or
- * for that key). Taken by the route table (routes.ts) once the body has been read, like the sync limit.
+ * for that key). A `preHandler` hook like the sync limit: taken once the body has been read.
  */
-export async function bulkThrottle(s: Services, req: FastifyRequest): Promise<void> {
-  const cred = req.principal.credential;
-  if (!cred || keySpec(cred, s.config.rateLimit).points <= 0) return;
-  await throttle(s, cred, s.config.bulkRateLimit, 'bulk');
+export function bulkThrottleHook(s: Services) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const cred = req.principal.credential;
+    if (!cred || keySpec(cred, s.config.rateLimit).points <= 0) return;
+    await throttle(s, cred, s.config.bulkRateLimit, 'bulk');
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
-import { bulkThrottle, type AuthKind } from './auth.js';
+import type { AuthKind } from './auth.js';
 import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
@@ -30,14 +30,7 @@ export interface Route {
 const PA = '/v2/ProspectActivity.svc';
 const LM = '/v2/LeadManagement.svc';
 
-/**
- * Routes of auth kind `bulk` take the bulk rate limit (auth.ts `bulkThrottle`) as the handler's first
- * step: after the body has been read, so that a call refused for its body costs no token.
- */
-const withBulkLimit = (routes: Route[]): Route[] =>
-  routes.map((r) => (r.auth === 'bulk' ? { ...r, handler: async (s, req, reply) => (await bulkThrottle(s, req), r.handler(s, req, reply)) } : r));
-
-export const ROUTES: Route[] = withBulkLimit([
+export const ROUTES: Route[] = [
   { method: 'POST', path: `${PA}/Create`, auth: 'sync', handler: pa.create },
   { method: 'POST', path: `${PA}/CreateCustom`, auth: 'sync', handler: pa.createCustom },
   { method: 'POST', path: `${PA}/Bulk/CustomActivity/Add/ByLeadId`, auth: 'bulk', handler: pa.bulkByLeadId },
@@ -88,4 +81,4 @@ export const ROUTES: Route[] = withBulkLimit([
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
-]);
+];

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
-import { authHook, syncThrottleHook } from './auth.js';
+import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { clientError, sendError, sendStarting } from './envelope.js';
 import { ROUTES, type Route } from './routes.js';
 
@@ -107,7 +107,8 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body. The sync
       // rate limit is taken after the body is read, so a 400 or 413 costs no token.
       onRequest: r.auth === 'none' ? [] : [whileStarting, authHook(s, r.auth)],
-      preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : [],
+      // Rate limits are taken once the body is read: a call refused for its body costs no token.
+      preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : r.auth === 'bulk' ? [bulkThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),
     });
   }

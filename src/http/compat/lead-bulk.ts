@@ -1,7 +1,7 @@
 /**
  * `/v2/LeadManagement.svc/Lead/Bulk/Create`, `…/Lead/Bulk/CreateOrUpdate` and `…/Lead/Bulk/Update`:
  * the bulk lead writes, a result per row (domain/lead-bulk.ts). Their rate limit is the bulk class
- * (routes.ts, auth.ts `bulkThrottle`).
+ * (auth.ts `bulkThrottleHook`, applied by server.ts).
  */
 import { BULK_CREATE_MAX, BULK_UPDATE_MAX, BULK_UPSERT_MAX, bulkCreateLeads, bulkUpdateLeads, bulkUpsertLeads } from '../../domain/lead-bulk.js';
 import type { FieldInput } from '../../domain/fields.js';
