@@ -3,7 +3,7 @@
  * migrations of ./migrations.ts. Many processes may open the same database at once: migrations
  * take Kysely's advisory lock, workers claim with SKIP LOCKED.
  */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, PostgresIntrospector, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
@@ -111,6 +111,43 @@ export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Po
   return pool;
 }
 
+/**
+ * Kysely's PostgreSQL introspector lists the tables of every schema of the database, passing each
+ * name through pg_get_serial_sequence; a schema that another session drops meanwhile (another
+ * deployment, another test run on the same database) then fails the listing with "schema … does not
+ * exist", and with it our migrations (its migrator checks for its tables that way). Ours looks at our
+ * schema only, which is all the migrator needs.
+ */
+class OwnSchemaIntrospector extends PostgresIntrospector {
+  constructor(
+    private readonly kdb: Kysely<any>,
+    private readonly schema: string,
+  ) {
+    super(kdb);
+  }
+
+  override async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ table: string; kind: string }>`
+      select c.relname as "table", c.relkind as kind from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+      where ns.nspname = ${this.schema} and c.relkind in ('r', 'v', 'p')`.execute(this.kdb);
+    return rows.map((r) => ({ name: r.table, schema: this.schema, isView: r.kind === 'v', columns: [] }));
+  }
+}
+
+class OwnSchemaDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db, this.schema);
+  }
+}
+
 /** Opens the pool, checks the server answers, creates the `?schema=` if needed, and migrates. */
 export async function openPostgresStore(url: string, opts: PostgresOptions): Promise<Store> {
   const target = parsePostgresUrl(url);
@@ -131,7 +168,7 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     if ((e as { code?: string }).code === '23505' || (e as { code?: string }).code === '42P06') return openPostgresStore(url, opts);
     throw explain(e, target);
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new OwnSchemaDialect({ pool }, schema) });
   const base = sqlStore({
     engine: 'postgres',
     writer: db,
