@@ -82,7 +82,11 @@ export interface LeadRepo {
   findByKey(accountId: string, field: string, value: string): Promise<Lead[]>;
   /** Which lead, if any, holds this unique key value. */
   keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
-  /** Adds `delta` to the lead's scores and records `activity` as its latest when it is; returns the updated lead (null if none). */
+  /**
+   * Records one new activity on the lead: adds `delta` to its scores, counts the activity (the total
+   * `ActivityRepo.listForLead` answers), and makes `activity` its latest when it is. Called once per
+   * activity inserted. Returns the updated lead (null if none).
+   */
   addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<Lead | null>;
   list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
   /**

@@ -3,48 +3,13 @@
  * in the order they were made, the account's counter continues from there, and the account is
  * marked for the start-up re-keying of phone numbers. On the engine of the vitest project.
  */
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
-import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
-import { migrateDb } from '../../src/storage/sql/sql-store.js';
-import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
-import { sqliteMigrations } from '../../src/storage/sqlite/migrations.js';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
-import { dropSchemas, freshSchema } from '../helpers/pg.js';
-import { tempDir } from '../helpers/server.js';
-
-const onPostgres = process.env.LEADTRAIL_TEST_STORE === 'postgres';
-const schemas: string[] = [];
-afterAll(() => dropSchemas(schemas));
-
-const before = (all: Record<string, unknown>) => Object.fromEntries(Object.entries(all).filter(([k]) => k < '0003')) as any;
-
-/** A database migrated up to 0002, written through `write`, then opened (and so migrated) by today's code. */
-async function upgrade(write: (db: Kysely<any>) => Promise<void>): Promise<Store> {
-  if (onPostgres) {
-    const schema = freshSchema();
-    schemas.push(schema.name);
-    const pool = createPool(parsePostgresUrl(schema.url), { poolSize: 1, statementTimeoutMs: 10_000 });
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-    await sql.raw(`CREATE SCHEMA "${schema.name}"`).execute(db);
-    await migrateDb(db, before(postgresMigrations), schema.name);
-    await write(db);
-    await db.destroy();
-    return openPostgresStore(schema.url, { poolSize: 2, statementTimeoutMs: 10_000 });
-  }
-  const file = `${tempDir()}/old.db`;
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new (sqliteDriver())(file) }) });
-  await migrateDb(db, before(sqliteMigrations));
-  await write(db);
-  await db.destroy();
-  return openSqliteStore(file);
-}
+import type { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { upgradeFrom } from '../helpers/upgrade.js';
 
 describe('migration 0003 on existing data', () => {
   it('numbers each account\'s leads from 1 by creation order, and continues from there', async () => {
-    const store = await upgrade(async (db) => {
+    const store = await upgradeFrom('0003', async (db) => {
       for (const id of ['acc-a', 'acc-b']) await db.insertInto('accounts').values({ id, name: id, created_at: 1 }).execute();
       // Interleaved: the database-wide sequence was a1, b1, a2, b2, a3.
       for (const [id, account] of [['a1', 'acc-a'], ['b1', 'acc-b'], ['a2', 'acc-a'], ['b2', 'acc-b'], ['a3', 'acc-a']]) {

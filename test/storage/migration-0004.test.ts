@@ -2,49 +2,14 @@
  * Migration 0004 on a database written before it: the field values of the leads already stored are
  * indexed, so lead search finds them, per account. On the engine of the vitest project.
  */
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { LeadSearch } from '../../src/storage/store.js';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
-import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
-import { migrateDb } from '../../src/storage/sql/sql-store.js';
-import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
-import { sqliteMigrations } from '../../src/storage/sqlite/migrations.js';
-import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
-import { dropSchemas, freshSchema } from '../helpers/pg.js';
-import { tempDir } from '../helpers/server.js';
-
-const onPostgres = process.env.LEADTRAIL_TEST_STORE === 'postgres';
-const schemas: string[] = [];
-afterAll(() => dropSchemas(schemas));
-
-const before = (all: Record<string, unknown>) => Object.fromEntries(Object.entries(all).filter(([k]) => k < '0004')) as any;
-
-/** A database migrated up to 0003, written through `write`, then opened (and so migrated) by today's code. */
-async function upgrade(write: (db: Kysely<any>) => Promise<void>): Promise<Store> {
-  if (onPostgres) {
-    const schema = freshSchema();
-    schemas.push(schema.name);
-    const pool = createPool(parsePostgresUrl(schema.url), { poolSize: 1, statementTimeoutMs: 10_000 });
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-    await sql.raw(`CREATE SCHEMA "${schema.name}"`).execute(db);
-    await migrateDb(db, before(postgresMigrations), schema.name);
-    await write(db);
-    await db.destroy();
-    return openPostgresStore(schema.url, { poolSize: 2, statementTimeoutMs: 10_000 });
-  }
-  const file = `${tempDir()}/old.db`;
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new (sqliteDriver())(file) }) });
-  await migrateDb(db, before(sqliteMigrations));
-  await write(db);
-  await db.destroy();
-  return openSqliteStore(file);
-}
+import type { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { upgradeFrom } from '../helpers/upgrade.js';
 
 describe('migration 0004 on existing data', () => {
   it('indexes the values of existing leads: = on a field, numbers and LIKE find them, in their own account only', async () => {
-    const store = await upgrade(async (db) => {
+    const store = await upgradeFrom('0004', async (db) => {
       for (const id of ['acc-a', 'acc-b']) await db.insertInto('accounts').values({ id, name: id, created_at: 1 }).execute();
       const rows: [string, string, Record<string, unknown>][] = [
         ['a1', 'acc-a', { FirstName: 'Ada', EmailAddress: 'Ada@Example.com', mx_Age: '36', mx_Set: { mx_CustomObject_1: 'x' } }],

@@ -91,4 +91,13 @@ export const postgresMigrations: Record<string, Migration> = {
       await backfillValues(db as Kysely<DB>);
     },
   },
+  // Retrieve answers RecordCount with every page: counting a lead's activities each time took 0.4 s
+  // for a lead with a million of them. The lead row keeps the count (see leads.addScore).
+  '0005_lead_activity_count': {
+    up: run([
+      `ALTER TABLE leads ADD COLUMN activity_count BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE leads SET activity_count = c.n FROM (SELECT account_id, lead_id, COUNT(*) AS n FROM activities GROUP BY account_id, lead_id) AS c
+        WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
+    ]),
+  },
 };

@@ -156,9 +156,17 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
     async listForLead(accountId, q) {
       let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId.toLowerCase());
       if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
-      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      // All of a lead's activities: the lead row holds their count (migration 0005), which a million
+      // activities would otherwise make slow to count on every page. One event code: counted.
+      const total =
+        q.eventCode === undefined
+          ? Number(
+              (await db.selectFrom('leads').select('activity_count').where('account_id', '=', accountId).where('id', '=', q.leadId.toLowerCase()).executeTakeFirst())
+                ?.activity_count ?? 0,
+            )
+          : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
       const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
-      return { total: Number(total.n), activities: rows.map(toActivity) };
+      return { total, activities: rows.map(toActivity) };
     },
     async listByEvent(accountId, q) {
       // Served by activities_event (account_id, event_code, occurred_at): an index range, not a scan.

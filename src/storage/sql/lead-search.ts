@@ -15,7 +15,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { FieldMap } from '../../domain/types.js';
 import type { LeadCondition, LeadSearch, SearchColumn } from '../store.js';
-import type { DB, Db, LeadsTable } from './schema.js';
+import type { DB, Db, LeadRow } from './schema.js';
 
 /** Characters of a value that are indexed; longer values are kept by their first this many. */
 export const VALUE_KEY_MAX = 200;
@@ -92,7 +92,6 @@ const OPS = new Set(['=', '<>', '<', '>', '<=', '>=']);
 /** A LIKE pattern as the client wrote it (% and _ are wildcards), lower-cased, with `!` as the escape on both engines. */
 const likePattern = (p: string) => p.trim().toLowerCase().replace(/!/g, '!!');
 
-type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
 
 /** Runs a search; the caller maps rows to leads. */
 export async function searchRows(db: Db, accountId: string, q: LeadSearch): Promise<{ total: number | null; rows: LeadRow[] }> {

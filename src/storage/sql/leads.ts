@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { precompiled } from './compiled.js';
-import { isUniqueViolation, json, type Db, type Engine, type LeadsTable } from './schema.js';
+import { isUniqueViolation, json, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
 const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
@@ -21,7 +21,6 @@ const uniqueKeyOwner = precompiled((db, accountId: string, field: string, value:
 );
 import { searchRows, writeValues } from './lead-search.js';
 
-type LeadRow = Omit<LeadsTable, 'seq'> & { seq: number };
 
 const toLead = (r: LeadRow): Lead => ({
   id: r.id,
@@ -131,6 +130,7 @@ export function leadRepo(db: Db, engine: Engine): LeadRepo {
         .updateTable('leads')
         .set({
           score: sql`score + ${delta}`,
+          activity_count: sql`activity_count + 1`,
           engagement_score: sql`engagement_score + ${delta}`,
           last_activity_id: sql`CASE WHEN ${newer} THEN ${activity.id} ELSE last_activity_id END`,
           last_activity_name: sql`CASE WHEN ${newer} THEN ${activity.name} ELSE last_activity_name END`,

@@ -54,6 +54,8 @@ export interface LeadsTable {
   seq: Generated<number>;
   /** ProspectAutoId: numbers the leads of one account from 1 (migration 0003). */
   auto_id: number;
+  /** How many activities the lead has (migration 0005; kept by addScore, which every activity post calls once). */
+  activity_count: Generated<number>;
   id: string;
   account_id: string;
   fields: string;
@@ -65,6 +67,9 @@ export interface LeadsTable {
   last_activity_name: string | null;
   last_activity_on: number | null;
 }
+
+/** A leads row as read back (numbers as numbers). */
+export type LeadRow = Omit<LeadsTable, 'seq' | 'activity_count'> & { seq: number; activity_count?: number };
 
 export interface LeadKeysTable {
   account_id: string;
