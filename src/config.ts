@@ -42,6 +42,7 @@ export interface Config {
   statementTimeoutMs: number;
   txTimeoutMs: number;
   logLevel: string;
+  metricsToken: string | null;
   publicHost: string | null;
 }
 
@@ -154,6 +155,7 @@ export const OPTIONS = [
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
   opt({ key: 'txTimeoutMs', env: 'LEADTRAIL_TX_TIMEOUT_MS', flag: '--tx-timeout-ms', default: '15000', description: 'Longest one request may work inside a shared write batch; past it, its part is rolled back and it fails, and the batch goes on.', parse: int(100, 3_600_000) }),
   opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs are JSON lines on stdout.', parse: logLevel }),
+  opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
 ] as const;
 

@@ -67,6 +67,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/lead/capture/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.capture') },
 
   { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
+  { method: 'GET', path: '/metrics', auth: 'none', handler: admin.metrics },
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
