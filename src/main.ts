@@ -94,9 +94,9 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const faults: Faults = createFaults();
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };
 
-  // A worker-only process still answers the GET /health and /metrics on PORT (orchestrators probe,
+  // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
   // and Prometheus scrapes, every process), and nothing else: the API belongs to the api processes.
-  const onlyHealth = { routes: (r: { path: string }) => /^\/(health|metrics)$/i.test(r.path) };
+  const onlyHealth = { routes: (r: { path: string }) => /^\/(health(\/.*)?|metrics)$/i.test(r.path) };
   const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : {})];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
   let url: string;

@@ -21,6 +21,28 @@ export const health: Handler = async (s, _req, reply) => {
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };
 
+/** The process answers: nothing more (for a liveness probe, which restarts a process that stops answering). */
+export const live: Handler = async (s) => ({ status: 'ok', role: s.config.role });
+
+/**
+ * Ready for traffic: migrations applied and the first account made (the start is done), and the
+ * database answers now. 503 otherwise, in plain JSON with the reason.
+ */
+export const ready: Handler = async (s, _req, reply) => {
+  const base = { role: s.config.role, store: s.store.engine };
+  if (!s.ready) {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'starting', ...base };
+  }
+  try {
+    await s.store.accounts.count();
+  } catch {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'unavailable', reason: 'database unreachable', ...base };
+  }
+  return { status: 'ready', ...base };
+};
+
 function bearer(value: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
   return m ? m[1] : null;

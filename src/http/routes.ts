@@ -67,6 +67,8 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/lead/capture/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.capture') },
 
   { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
+  { method: 'GET', path: '/health/live', auth: 'none', handler: admin.live },
+  { method: 'GET', path: '/health/ready', auth: 'none', handler: admin.ready },
   { method: 'GET', path: '/metrics', auth: 'none', handler: admin.metrics },
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
