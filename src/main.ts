@@ -78,7 +78,7 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announ
  * `/health` answers 200 and the keys work. If anything fails, it releases what it opened and rejects.
  */
 export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
