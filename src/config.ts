@@ -137,7 +137,7 @@ function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
 
 /** Every option, in the order the README table lists them. */
 export const OPTIONS = [
-  opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths and `/health`.', parse: int(0, 65535) }),
+  opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths, the health paths and `/metrics`.', parse: int(0, 65535) }),
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
   opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port that also serves the API, for clients configured with a separate async host.', parse: optionalPort }),
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set.', parse: text }),
