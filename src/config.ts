@@ -6,6 +6,8 @@
  */
 
 export type Role = 'all' | 'api' | 'worker';
+/** `auto`: pretty on a terminal, JSON otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface RateLimitSpec {
   /** Requests allowed per window; 0 means no limit. */
@@ -43,6 +45,8 @@ export interface Config {
   statementTimeoutMs: number;
   txTimeoutMs: number;
   logLevel: string;
+  logFormat: LogFormat;
+  metricsToken: string | null;
   publicHost: string | null;
 }
 
@@ -107,6 +111,12 @@ const logLevel: Parser<string> = (raw, name) => {
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
 };
 
+const logFormat: Parser<LogFormat> = (raw, name) => {
+  const v = raw.toLowerCase();
+  if (v === 'auto' || v === 'json' || v === 'pretty') return v;
+  throw new ConfigError(`${name} must be one of auto, json, pretty, got "${raw}"`);
+};
+
 const role: Parser<Role> = (raw, name) => {
   if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
   throw new ConfigError(`${name} must be one of all, api, worker, got "${raw}"`);
@@ -128,7 +138,7 @@ function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
 
 /** Every option, in the order the README table lists them. */
 export const OPTIONS = [
-  opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths and `/health`.', parse: int(0, 65535) }),
+  opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths, the health paths and `/metrics`.', parse: int(0, 65535) }),
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
   opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port that also serves the API, for clients configured with a separate async host.', parse: optionalPort }),
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set.', parse: text }),
@@ -155,7 +165,9 @@ export const OPTIONS = [
   opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process.', parse: int(1, 1000) }),
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
   opt({ key: 'txTimeoutMs', env: 'LEADTRAIL_TX_TIMEOUT_MS', flag: '--tx-timeout-ms', default: '15000', description: 'Longest one request may work inside a shared write batch; past it, its part is rolled back and it fails, and the batch goes on.', parse: int(100, 3_600_000) }),
-  opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs are JSON lines on stdout.', parse: logLevel }),
+  opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs go to stdout.', parse: logLevel }),
+  opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
+  opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
 ] as const;
 

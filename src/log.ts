@@ -1,9 +1,23 @@
-/** Structured JSON logs. Request lines carry method, redacted URL and id: never keys or bodies. */
+/**
+ * Structured logs. Request lines carry method, redacted URL and id: never keys or bodies. JSON lines
+ * for machines by default; readable lines (pino-pretty) for a person at a terminal.
+ */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import type { LogFormat } from './config.js';
 import { redactUrl } from './http/server.js';
 
-/** `destination` defaults to stdout; tests pass a stream to read what was logged. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** `auto` means pretty when stdout is a terminal, JSON otherwise (a pipe, a file, a log collector). */
+export function resolveLogFormat(format: LogFormat, isTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  return format === 'auto' ? (isTty ? 'pretty' : 'json') : format;
+}
+
+/**
+ * `destination` defaults to stdout; tests pass a stream to read what was logged. With `format`
+ * pretty, lines are formatted in this thread and written synchronously, so none is lost at exit;
+ * keys are redacted before formatting, exactly as in JSON.
+ */
+export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const options = {
     level,
     base: { service: 'leadtrail' },
@@ -12,5 +26,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? '') }),
     },
   };
+  if (resolveLogFormat(format) === 'pretty') {
+    const pretty = pinoPretty({
+      sync: true,
+      destination: destination ?? 1,
+      colorize: destination ? false : pinoPretty.isColorSupported && Boolean(process.stdout.isTTY),
+      ignore: 'pid,hostname,service',
+      translateTime: 'SYS:HH:MM:ss.l',
+    });
+    return pino(options, pretty);
+  }
   return destination ? pino(options, destination) : pino(options);
 }

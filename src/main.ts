@@ -10,6 +10,7 @@ import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
 import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
 import { createFaults, type Faults } from './queue/faults.js';
 import { createWorker, type Worker } from './queue/worker.js';
@@ -77,9 +78,12 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announ
  * `/health` answers 200 and the keys work. If anything fails, it releases what it opened and rejects.
  */
 export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   const ctx = opts.ctx ?? systemCtx;
-  const store = await openStore(config);
+  const metrics = createMetrics({ now: () => ctx.now() });
+  // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
+  const store = metrics.observeStore(await openStore(config));
+  metrics.readFrom(store, { role: config.role });
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
@@ -88,11 +92,11 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   });
   const enqueuer = createEnqueuer(store);
   const faults: Faults = createFaults();
-  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, ready: false };
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };
 
-  // A worker-only process still answers GET /health on PORT (orchestrators probe every process),
-  // and nothing else: the API belongs to the api processes.
-  const onlyHealth = { routes: (r: { path: string }) => r.path.toLowerCase() === '/health' };
+  // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
+  // and Prometheus scrapes, every process), and nothing else: the API belongs to the api processes.
+  const onlyHealth = { routes: (r: { path: string }) => /^\/(health(\/.*)?|metrics)$/i.test(r.path) };
   const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : {})];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
   let url: string;

@@ -6,6 +6,7 @@ import type { Limiter } from './ratelimit/limiter.js';
 import type { Store } from './storage/store.js';
 import type { Enqueuer } from './queue/enqueuer.js';
 import type { Faults } from './queue/faults.js';
+import type { Metrics } from './metrics.js';
 
 export interface Services {
   config: Readonly<Config>;
@@ -17,6 +18,8 @@ export interface Services {
   enqueuer: Enqueuer;
   /** Forced faults (sandbox feature). */
   faults: Faults;
+  /** This server's Prometheus registry and counters (`GET /metrics`). */
+  metrics: Metrics;
   /**
    * False from the moment the ports are bound until the start is done (first account made): until
    * then `/health` and every API route answer 503, so no probe sees OK before the keys work.

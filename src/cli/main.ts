@@ -113,7 +113,9 @@ export function buildCli(): Command {
     print({ accountId: made.account.id, accessKey: made.keys.accessKey, secretKey: made.keys.secretKey, apiKey: made.apiKey });
   });
   addConfigOptions(account.command('list').description('list accounts'), DB_KEYS).action(async (flags: Flags) => {
-    print(await withStore(flags, (store) => store.accounts.list()));
+    // Dates as `keys list` prints them (ISO 8601, UTC), not milliseconds since 1970.
+    const accounts = await withStore(flags, (store) => store.accounts.list());
+    print(accounts.map((a) => ({ id: a.id, name: a.name, createdAt: new Date(a.createdAt).toISOString() })));
   });
 
   const keys = program.command('keys').description("manage an account's keys");

@@ -2,6 +2,7 @@
  * leadtrail's own endpoints (not LeadSquared's): health for orchestrators and load balancers, and
  * the forced-faults API (routed only when `LEADTRAIL_FAULTS` is on; otherwise those paths are 404).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
 import type { FaultRule } from '../queue/faults.js';
@@ -18,6 +19,54 @@ export const health: Handler = async (s, _req, reply) => {
   }
   await s.store.accounts.count();
   return { status: 'ok', role: s.config.role, store: s.store.engine };
+};
+
+/** The process answers: nothing more (for a liveness probe, which restarts a process that stops answering). */
+export const live: Handler = async (s) => ({ status: 'ok', role: s.config.role });
+
+/**
+ * Ready for traffic: migrations applied and the first account made (the start is done), and the
+ * database answers now. 503 otherwise, in plain JSON with the reason.
+ */
+export const ready: Handler = async (s, _req, reply) => {
+  const base = { role: s.config.role, store: s.store.engine };
+  if (!s.ready) {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'starting', ...base };
+  }
+  try {
+    await s.store.accounts.count();
+  } catch {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'unavailable', reason: 'database unreachable', ...base };
+  }
+  return { status: 'ready', ...base };
+};
+
+function bearer(value: string | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
+  return m ? m[1] : null;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Prometheus text exposition of this process's registry; with `LEADTRAIL_METRICS_TOKEN`, only for its bearer. */
+export const metrics: Handler = async (s, req, reply) => {
+  const token = s.config.metricsToken;
+  if (token !== null) {
+    const given = bearer(req.headers.authorization);
+    if (given === null || !sameText(given, token)) {
+      reply.code(401).header('www-authenticate', 'Bearer realm="leadtrail metrics"');
+      return { error: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <LEADTRAIL_METRICS_TOKEN>' };
+    }
+  }
+  const text = await s.metrics.registry.metrics();
+  reply.header('content-type', s.metrics.registry.contentType);
+  return text;
 };
 
 const OPERATIONS = [...(Object.keys(TASK_TYPES) as RequestKind[]), '*'] as const;

@@ -60,7 +60,10 @@ function keySpec(cred: Credential, fallback: RateLimitSpec): RateLimitSpec {
 async function throttle(s: Services, cred: Credential, spec: RateLimitSpec, scope: string): Promise<void> {
   if (spec.points <= 0) return;
   const d = await s.limiter.take(`${scope}:${cred.lookup}`, spec);
-  if (!d.allowed) throw mx.rateLimited(spec.points, spec.seconds, d.retryAfterSeconds);
+  if (!d.allowed) {
+    s.metrics.rateLimited(scope === 'async' ? 'async' : 'sync');
+    throw mx.rateLimited(spec.points, spec.seconds, d.retryAfterSeconds);
+  }
 }
 
 class Forbidden extends Error {}

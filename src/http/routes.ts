@@ -78,6 +78,9 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/lead/update/metrics', auth: 'async-read', handler: asyncApi.metrics('lead.update') },
 
   { method: 'GET', path: '/health', auth: 'none', handler: admin.health },
+  { method: 'GET', path: '/health/live', auth: 'none', handler: admin.live },
+  { method: 'GET', path: '/health/ready', auth: 'none', handler: admin.ready },
+  { method: 'GET', path: '/metrics', auth: 'none', handler: admin.metrics },
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },

@@ -81,6 +81,11 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     }
   });
 
+  // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).
+  app.addHook('onResponse', async (req, reply) => {
+    s.metrics.observeRequest(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 
   // An answer given before the body has arrived (bad keys, still starting) closes the connection:

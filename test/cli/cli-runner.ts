@@ -90,8 +90,11 @@ export function serve(args: string[], env: Record<string, string> = {}, opts: { 
       // Complete lines only: a chunk may end mid-line.
       for (const line of out.split('\n').slice(0, -1)) {
         if (!line.includes('leadtrail listening')) continue;
+        // A JSON line carries the url; a pretty one (LEADTRAIL_LOG_FORMAT=pretty) has it on a later line.
+        const url = jsonUrl(line) ?? /^\s+url: "(http[^"]+)"$/m.exec(out)?.[1];
+        if (!url) return;
         clearTimeout(timer);
-        served.url = (JSON.parse(line) as { url: string }).url;
+        served.url = url;
         // The key announcement goes to stderr before the listen line; let that pipe catch up.
         setTimeout(() => resolve(served), 100);
         return;
@@ -102,6 +105,14 @@ export function serve(args: string[], env: Record<string, string> = {}, opts: { 
       reject(new Error(`serve exited with ${child.exitCode}.\nstdout: ${out}\nstderr: ${err}`));
     });
   });
+}
+
+function jsonUrl(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as { url?: string }).url;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Real HTTP to a served process, with sync keys as headers. */

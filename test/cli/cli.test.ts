@@ -168,7 +168,13 @@ describe('admin commands on a SQLite file', () => {
     expect(account.apiKey).toMatch(/\S{8,}/);
     expect(fs.existsSync(db)).toBe(true);
     const list = await cliJson(['account', 'list'], env);
-    expect(list.map((a: { name: string }) => a.name)).toContain('Acme');
+    const acme = list.find((a: { name: string }) => a.name === 'Acme');
+    expect(acme).toMatchObject({ id: account.accountId, name: 'Acme' });
+    // A date as `keys list` prints one, and a recent one.
+    expect(acme.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(acme.createdAt) - Date.now())).toBeLessThan(10 * 60_000);
+    const keys = await cliJson(['keys', 'list', '--account', account.accountId], env);
+    expect(keys[0].createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('migrate applies migrations and says so', async () => {

@@ -21,7 +21,7 @@ describe('package.json main', () => {
 
   it('exports start and loadConfig, which serve the API with the given keys', async () => {
     const lib = (await import(pathToFileURL(main).href)) as typeof import('../../src/index.js');
-    expect(Object.keys(lib).sort()).toEqual(['ConfigError', 'loadConfig', 'start']);
+    expect(Object.keys(lib).sort()).toEqual(['ConfigError', 'loadConfig', 'start', 'startLeadtrail']);
     expect(() => lib.loadConfig({ PORT: 'eighty' })).toThrow(lib.ConfigError);
 
     const config = lib.loadConfig({

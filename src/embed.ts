@@ -1,0 +1,123 @@
+/**
+ * `startLeadtrail()`: leadtrail in-process for a test suite or a script, in one call. A free port,
+ * a temporary SQLite database (removed again by `close()`) unless given one, and keys that are
+ * returned whether they were given or generated.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { loadConfig } from './config.js';
+import { accountForApiKey, authenticate } from './domain/accounts.js';
+import { start, type Running } from './main.js';
+
+export interface LeadtrailKeys {
+  accessKey: string;
+  secretKey: string;
+  /** The async API's `x-api-key`. */
+  apiKey: string;
+}
+
+export interface StartLeadtrailOptions {
+  /** Port to listen on; 0 (default) takes a free one. */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** `postgres://…`: use this PostgreSQL database (it is not dropped by `close()`). */
+  databaseUrl?: string;
+  /** SQLite file to use and keep. Without it or `databaseUrl`, a temporary file is made and removed by `close()`. */
+  dbPath?: string;
+  /**
+   * Keys of the first account. Any left out are generated. On a database that already has accounts
+   * (a `dbPath` or `databaseUrl` used before), give all three keys of one of them.
+   */
+  keys?: Partial<LeadtrailKeys>;
+  /**
+   * Any other option of the README's configuration table, by its environment variable name, e.g.
+   * `{ LEADTRAIL_RATE_LIMIT: '0' }`. `process.env` is not read: the server gets only what is given.
+   */
+  env?: Record<string, string>;
+  /** Log level (default `silent`); or pass `log`, a pino logger. */
+  logLevel?: string;
+  log?: Logger;
+}
+
+export interface Leadtrail {
+  /** e.g. `http://127.0.0.1:41235`: the sync and async API, health and metrics. */
+  baseUrl: string;
+  keys: LeadtrailKeys;
+  /** The database file in use, or null on PostgreSQL. */
+  dbPath: string | null;
+  /** The started server (as `start()` returns it), for its worker and second port. */
+  server: Running;
+  /** Stops the server and removes the temporary files it made. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const generated = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
+
+/**
+ * Starts leadtrail in this process and resolves once it serves its keys. Rejects (having removed
+ * what it made) if it cannot start, or if the database's accounts do not have the given keys.
+ */
+export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<Leadtrail> {
+  const keys: LeadtrailKeys = {
+    accessKey: opts.keys?.accessKey ?? generated('lt-access-'),
+    secretKey: opts.keys?.secretKey ?? generated(''),
+    apiKey: opts.keys?.apiKey ?? generated('lt-api-'),
+  };
+  const tempDir = opts.databaseUrl || opts.dbPath ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-'));
+  const dbPath = opts.databaseUrl ? null : (opts.dbPath ?? path.join(tempDir!, 'leadtrail.db'));
+  const removeTemp = () => {
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  };
+
+  let server: Running;
+  try {
+    const config = loadConfig({
+      LEADTRAIL_LOG_LEVEL: opts.logLevel ?? 'silent',
+      ...opts.env,
+      PORT: String(opts.port ?? 0),
+      HOST: opts.host ?? '127.0.0.1',
+      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { LEADTRAIL_DB: dbPath!, DATABASE_URL: '' }),
+      LEADTRAIL_ACCESS_KEY: keys.accessKey,
+      LEADTRAIL_SECRET_KEY: keys.secretKey,
+      LEADTRAIL_API_KEY: keys.apiKey,
+    });
+    // The keys are returned, so they are not printed.
+    server = await start(config, { announce: () => {}, ...(opts.log ? { log: opts.log } : {}) });
+  } catch (e) {
+    removeTemp();
+    throw e;
+  }
+
+  // A database used before keeps its first account: the keys given (or generated) must be its.
+  const store = server.services.store;
+  const works = await authenticate(store, keys.accessKey, keys.secretKey).then(
+    async (cred) => (await accountForApiKey(store, keys.apiKey)) === cred.accountId,
+    () => false,
+  );
+  if (!works) {
+    await server.close();
+    removeTemp();
+    const where = dbPath ?? 'at databaseUrl';
+    throw new Error(
+      opts.keys
+        ? `startLeadtrail: the database ${where} already has accounts, and the keys given are not one account's access key, secret key and x-api-key`
+        : `startLeadtrail: the database ${where} already has accounts; pass keys: { accessKey, secretKey, apiKey } of one of them`,
+    );
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    baseUrl: server.url,
+    keys,
+    dbPath,
+    server,
+    close() {
+      closing ??= server.close().finally(removeTemp);
+      return closing;
+    },
+  };
+}

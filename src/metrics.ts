@@ -1,0 +1,253 @@
+/**
+ * Prometheus metrics, served at `GET /metrics` (src/http/admin.ts). Each started server has its own
+ * registry, so several servers in one process (a test suite) never share or clash on counters.
+ *
+ * Labels are account-neutral: a route is the route table's path (never the raw URL), and no label
+ * carries an account id, a key or anything from a request body.
+ *
+ * What happens in this process (requests, 429s, worker attempts) is counted here; what is shared by
+ * every process on the database (the async queue) is read from the store at scrape time, so every
+ * process reports the same queue and a dashboard takes their max, not their sum.
+ */
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
+import type { Repos, RequestRepo, Store } from './storage/store.js';
+
+const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
+const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', 'errored'];
+/** Methods Node parses are a fixed set, but keep the label to the ones we route. */
+const METHODS = new Set(['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS']);
+/** The route label of a request that matched no route (404, 405): the URL itself is never a label. */
+export const UNMATCHED_ROUTE = 'unmatched';
+/** Past this many requests claimed and not yet settled, the kind-by-id memory starts over. */
+const MAX_TRACKED = 100_000;
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** One answered HTTP request; `route` is the route table's path, undefined when none matched. */
+  observeRequest(route: string | undefined, method: string, status: number, seconds: number): void;
+  /** A request refused by a rate limit (429). */
+  rateLimited(api: 'sync' | 'async'): void;
+  /** The store, timed and watched: commits, worker attempts, retries and outcomes. */
+  observeStore(store: Store): Store;
+  /** Where the queue gauges read from at scrape time (set once the store is open). */
+  readFrom(store: Store, labels: { role: string }): void;
+}
+
+export function createMetrics(opts: { now?: () => number } = {}): Metrics {
+  const now = opts.now ?? Date.now;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let source: Store | null = null;
+
+  const requests = new Counter({
+    name: 'leadtrail_http_requests_total',
+    help: 'HTTP requests answered, by route (the route table path; "unmatched" for 404/405), method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'leadtrail_http_request_duration_seconds',
+    help: 'Time from a request arriving to its answer being sent, by route and method.',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const limited = new Counter({
+    name: 'leadtrail_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit, by API (sync or async).',
+    labelNames: ['api'] as const,
+    registers: [registry],
+  });
+  const tx = new Histogram({
+    name: 'leadtrail_db_transaction_duration_seconds',
+    help: 'Time from a write transaction being asked for to its commit on disk (waiting for a shared group commit included), by result.',
+    labelNames: ['result'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'leadtrail_async_attempts_total',
+    help: "Async request attempts started by this process's worker, by kind.",
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'leadtrail_async_retries_total',
+    help: "Async attempts that failed with a system error and were put back in the queue by this process's worker, by kind.",
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'leadtrail_async_outcomes_total',
+    help: "Async requests finished by this process's worker, by kind and final status (succeeded, failed, errored).",
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+  });
+  const expired = new Counter({
+    name: 'leadtrail_async_leases_expired_total',
+    help: 'Async requests this process took back from a worker whose lease expired (it died or stalled).',
+    registers: [registry],
+  });
+  for (const kind of KINDS) {
+    attempts.inc({ kind }, 0);
+    retries.inc({ kind }, 0);
+    for (const status of ['succeeded', 'failed', 'errored']) outcomes.inc({ kind, status }, 0);
+  }
+  limited.inc({ api: 'sync' }, 0);
+  limited.inc({ api: 'async' }, 0);
+
+  new Gauge({
+    name: 'leadtrail_async_requests',
+    help: 'Async requests in the database by status (every process on the database; finished ones until retention purges them). Read at scrape time.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      // A database that does not answer leaves the last values (and /health/ready says so).
+      const counts = await source.requests.countByStatus(null).catch(() => null);
+      if (counts) for (const status of STATUSES) this.set({ status }, counts[status] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'leadtrail_async_oldest_pending_seconds',
+    help: 'Age of the oldest async request not yet finished (0 when none), over every account. Read at scrape time.',
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      const store = source;
+      const t = now();
+      let oldest: number | null = null;
+      try {
+        for (const account of await store.accounts.list()) {
+          for (const kind of KINDS) {
+            const m = await store.requests.metrics(account.id, kind, t, 60_000);
+            if (m.oldestPendingAt !== null && (oldest === null || m.oldestPendingAt < oldest)) oldest = m.oldestPendingAt;
+          }
+        }
+      } catch {
+        return;
+      }
+      this.set(oldest === null ? 0 : Math.max(0, (t - oldest) / 1000));
+    },
+  });
+  const info = new Gauge({
+    name: 'leadtrail_info',
+    help: 'Always 1; its labels say how this process runs (role: all, api or worker; store: sqlite or postgres).',
+    labelNames: ['role', 'store'] as const,
+    registers: [registry],
+  });
+
+  // Kinds of requests this worker claimed, until they settle: the outcome calls carry only the id.
+  const claimed = new Map<string, RequestKind>();
+  type Event = { id: string; outcome: 'retry' | 'succeeded' | 'failed' | 'errored' };
+  const record = (e: Event) => {
+    const kind = claimed.get(e.id);
+    claimed.delete(e.id);
+    if (!kind) return;
+    if (e.outcome === 'retry') retries.inc({ kind });
+    else outcomes.inc({ kind, status: e.outcome });
+  };
+
+  /** `events` is where a transaction keeps what it did until it commits; null: counted at once (already committed). */
+  function watchRequests(repo: RequestRepo, events: Event[] | null): RequestRepo {
+    const keep = (e: Event) => (events ? events.push(e) : record(e));
+    return new Proxy(repo, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop === 'claim') {
+          return async (...args: Parameters<RequestRepo['claim']>) => {
+            const got: AsyncRequest[] = await target.claim(...args);
+            if (claimed.size + got.length > MAX_TRACKED) claimed.clear();
+            for (const r of got) {
+              claimed.set(r.id, r.kind);
+              attempts.inc({ kind: r.kind });
+            }
+            return got;
+          };
+        }
+        if (prop === 'finish') {
+          return async (...args: Parameters<RequestRepo['finish']>) => {
+            const ok = await target.finish(...args);
+            if (ok) keep({ id: args[0], outcome: args[2].status });
+            return ok;
+          };
+        }
+        if (prop === 'retry') {
+          return async (...args: Parameters<RequestRepo['retry']>) => {
+            const ok = await target.retry(...args);
+            if (ok) keep({ id: args[0], outcome: 'retry' });
+            return ok;
+          };
+        }
+        if (prop === 'releaseExpired') {
+          return async (...args: Parameters<RequestRepo['releaseExpired']>) => {
+            const n = await target.releaseExpired(...args);
+            if (n > 0) expired.inc(n);
+            return n;
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  }
+
+  function watchTx(repos: Repos, events: Event[]): Repos {
+    const requestsRepo = watchRequests(repos.requests, events);
+    return new Proxy(repos, {
+      get(target, prop) {
+        if (prop === 'requests') return requestsRepo;
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  return {
+    registry,
+    observeRequest(route, method, status, seconds) {
+      const labels = { route: route ?? UNMATCHED_ROUTE, method: METHODS.has(method) ? method : 'OTHER' };
+      requests.inc({ ...labels, status: String(status) });
+      duration.observe(labels, seconds);
+    },
+    rateLimited(api) {
+      limited.inc({ api });
+    },
+    observeStore(store) {
+      const requestsRepo = watchRequests(store.requests, null);
+      const timed =
+        (name: 'transaction' | 'exclusive') =>
+        async <T>(fn: (tx: Repos) => Promise<T>): Promise<T> => {
+          const events: Event[] = [];
+          const started = performance.now();
+          try {
+            const out = await store[name]((repos) => fn(watchTx(repos, events)));
+            tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
+            // Only what committed counts: a rolled-back attempt's outcome never happened.
+            for (const e of events) record(e);
+            return out;
+          } catch (e) {
+            tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
+            throw e;
+          }
+        };
+      const transaction = timed('transaction');
+      const exclusive = timed('exclusive');
+      return new Proxy(store, {
+        get(target, prop) {
+          if (prop === 'requests') return requestsRepo;
+          if (prop === 'transaction') return transaction;
+          if (prop === 'exclusive') return exclusive;
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+    readFrom(store, labels) {
+      source = store;
+      info.set({ role: labels.role, store: store.engine }, 1);
+    },
+  };
+}

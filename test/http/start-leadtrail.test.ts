@@ -1,0 +1,128 @@
+/**
+ * `import { startLeadtrail } from 'leadtrail'`, from the BUILT package entry (npm test builds first):
+ * a server on a free port with keys that work, over a temporary SQLite file that close() removes,
+ * or over the PostgreSQL database given (the postgres project).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshSchema, testSchemas } from '../helpers/pg.js';
+import { tempDir } from '../helpers/server.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const main = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string }).main);
+if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does it first)`);
+const { startLeadtrail } = (await import(pathToFileURL(main).href)) as typeof import('../../src/index.js');
+
+const ON_PG = process.env.LEADTRAIL_TEST_STORE === 'postgres';
+/** On the postgres project every server gets a fresh schema (dropped after the file); else the default temporary SQLite. */
+const storeOpts = () => {
+  if (!ON_PG) return {};
+  const schema = freshSchema();
+  testSchemas.add(schema.name);
+  return { databaseUrl: schema.url };
+};
+
+type Lt = Awaited<ReturnType<typeof startLeadtrail>>;
+const opened: Lt[] = [];
+afterAll(async () => {
+  for (const lt of opened) await lt.close();
+});
+async function open(opts: Parameters<typeof startLeadtrail>[0] = {}): Promise<Lt> {
+  const lt = await startLeadtrail(opts);
+  opened.push(lt);
+  return lt;
+}
+
+async function call(lt: Lt, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${lt.baseUrl}${p}`, {
+    method,
+    headers: { 'x-LSQ-AccessKey': lt.keys.accessKey, 'x-LSQ-SecretKey': lt.keys.secretKey, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe('startLeadtrail', () => {
+  it('serves the API on a free port with generated keys: sync, async and its worker', async () => {
+    const lt = await open(storeOpts());
+    expect(lt.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lt.keys.accessKey).not.toBe('');
+    expect(lt.keys.secretKey).not.toBe(lt.keys.accessKey);
+    const created = await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'lib@example.com' }]);
+    expect(created.status).toBe(200);
+    expect(created.body.Status).toBe('Success');
+    const accepted = await call(lt, 'POST', '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'async@example.com' }], { 'x-api-key': lt.keys.apiKey });
+    expect(accepted.status).toBe(200);
+    const id = accepted.body.RequestID as string;
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'Success'; i++) {
+      status = (await call(lt, 'GET', `/lead/status?RequestID=${id}`, undefined, { 'x-api-key': lt.keys.apiKey })).body.TaskStatus.Status;
+      if (status !== 'Success') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe('Success');
+    // Wrong keys are refused, so the keys returned really are the ones in force.
+    expect((await call(lt, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get', undefined, { 'x-LSQ-SecretKey': 'wrong' })).status).toBe(401);
+  });
+
+  it('uses preset keys', async () => {
+    const keys = { accessKey: 'preset-access', secretKey: 'preset-secret', apiKey: 'preset-api' };
+    const lt = await open({ ...storeOpts(), keys });
+    expect(lt.keys).toEqual(keys);
+    expect((await call(lt, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get')).status).toBe(200);
+  });
+
+  it('two at once get two ports and two databases', async () => {
+    const [a, b] = await Promise.all([open(storeOpts()), open(storeOpts())]);
+    expect(a.baseUrl).not.toBe(b.baseUrl);
+    await call(a, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'only-a@example.com' }]);
+    expect((await call(b, 'GET', '/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=only-a@example.com')).body).toEqual([]);
+  });
+
+  it.skipIf(ON_PG)('close() stops the server and removes the temporary database it made', async () => {
+    const lt = await startLeadtrail();
+    expect(lt.dbPath).not.toBeNull();
+    expect(fs.existsSync(lt.dbPath!)).toBe(true);
+    await lt.close();
+    await lt.close();
+    expect(fs.existsSync(path.dirname(lt.dbPath!))).toBe(false);
+    await expect(fetch(`${lt.baseUrl}/health/live`)).rejects.toThrow();
+  });
+
+  it.skipIf(ON_PG)('keeps a database file it was given, and opens it again with the same keys', async () => {
+    const dbPath = path.join(tempDir('leadtrail-lib-'), 'kept.db');
+    const keys = { accessKey: 'kept-access', secretKey: 'kept-secret', apiKey: 'kept-api' };
+    const first = await startLeadtrail({ dbPath, keys });
+    await call(first, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'kept@example.com' }]);
+    await first.close();
+    expect(fs.existsSync(dbPath)).toBe(true);
+    const again = await open({ dbPath, keys });
+    expect((await call(again, 'GET', '/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=kept@example.com')).body).toHaveLength(1);
+  });
+
+  it('refuses a used database without its keys, saying what to pass', async () => {
+    const store = storeOpts();
+    const dbPath = ON_PG ? undefined : path.join(tempDir('leadtrail-lib-'), 'used.db');
+    const first = await startLeadtrail({ ...store, dbPath });
+    await first.close();
+    await expect(startLeadtrail({ ...store, dbPath })).rejects.toThrow(/already has accounts; pass keys: \{ accessKey, secretKey, apiKey \}/);
+    await expect(startLeadtrail({ ...store, dbPath, keys: { ...first.keys, secretKey: 'not-it' } })).rejects.toThrow(/keys given are not one account's/);
+    // The right keys open it.
+    const again = await open({ ...store, dbPath, keys: first.keys });
+    expect((await call(again, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get')).status).toBe(200);
+  });
+
+  it('passes other options through env, and does not read process.env', async () => {
+    process.env.LEADTRAIL_RATE_LIMIT = '1/60s';
+    try {
+      const lt = await open({ ...storeOpts(), env: { LEADTRAIL_METRICS_TOKEN: 'tok' } });
+      expect((await fetch(`${lt.baseUrl}/metrics`)).status).toBe(401);
+      expect((await fetch(`${lt.baseUrl}/metrics`, { headers: { authorization: 'Bearer tok' } })).status).toBe(200);
+      // Not 1/60s from process.env: the server default of 25 per 5 s.
+      for (let i = 0; i < 3; i++) expect((await call(lt, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get')).status).toBe(200);
+    } finally {
+      delete process.env.LEADTRAIL_RATE_LIMIT;
+    }
+  });
+});
