@@ -5,6 +5,7 @@
  * by the domain (HTTP 500 with an MX type).
  */
 import { mx } from '../domain/errors.js';
+import { absent, wholeNumber, type Range } from '../domain/numbers.js';
 import type { FieldInput } from '../domain/fields.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -29,6 +30,24 @@ export function prop(o: JsonObject, name: string): unknown {
   const lower = name.toLowerCase();
   for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
   return undefined;
+}
+
+/** Property `name` as an object: absent or null is an empty one, another JSON type a 400. */
+export function objectProp(o: JsonObject, name: string): JsonObject {
+  const v = prop(o, name);
+  return v === undefined || v === null ? {} : asObject(v, `'${name}'`);
+}
+
+/**
+ * A whole-number property (a number or digits) within `range`, or undefined when absent. Another
+ * JSON type is a 400; a value out of range or not whole is MXInvalidInputException naming `label`.
+ */
+export function wholeProp(o: JsonObject, name: string, range: Range, label = name): number | undefined {
+  const v = code(o, name);
+  if (absent(v)) return undefined;
+  const n = wholeNumber(v, range);
+  if (n === null) throw mx.invalidInput(`Invalid Input! '${label}' must be a whole number from ${range.min} to ${range.max}.`);
+  return n;
 }
 
 /** A scalar as text: strings as they are, numbers and booleans written out, absent or null as null. */

@@ -5,9 +5,8 @@
 import { getActivityType } from '../../domain/activity-types.js';
 import { parseLsqDateTime, formatLsqDateTime } from '../../domain/fields.js';
 import { mx } from '../../domain/errors.js';
-import { absent, wholeNumber } from '../../domain/numbers.js';
 import type { Activity } from '../../domain/types.js';
-import { asObject, code, prop, text, type JsonObject } from '../../wire/parse.js';
+import { asObject, code, objectProp, text, wholeProp, type JsonObject } from '../../wire/parse.js';
 import type { Handler } from '../routes.js';
 
 export const PAGE_SIZE_MAX = 1000;
@@ -16,18 +15,8 @@ const PAGE_INDEX_MAX = 1_000_000;
 /** Sorting.ColumnName values accepted; all sort by the activity date (activities are never modified). */
 const SORT_COLUMNS = new Set(['createdon', 'modifiedon', 'activitydatetime']);
 
-const sub = (o: JsonObject, name: string): JsonObject => {
-  const v = prop(o, name);
-  return v === undefined || v === null ? {} : asObject(v, `'${name}'`);
-};
-
-function whole(o: JsonObject, name: string, min: number, max: number, fallback: number): number {
-  const v = code(o, name);
-  if (absent(v)) return fallback;
-  const n = wholeNumber(v, { min, max });
-  if (n === null) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${min} to ${max}.`);
-  return n;
-}
+const sub = objectProp;
+const whole = (o: JsonObject, name: string, min: number, max: number, fallback: number): number => wholeProp(o, name, { min, max }) ?? fallback;
 
 /** A window end: `yyyy-MM-dd HH:mm:ss` UTC. ToDate without milliseconds takes in its whole second. */
 function windowEnd(o: JsonObject, name: string, isEnd: boolean): number | null {

@@ -6,11 +6,10 @@
 import { LEAD_PAGE_SIZE_MAX, descending, lookupCondition, parseOperator, sortOrder } from '../../domain/lead-search.js';
 import { parseLsqDateTime } from '../../domain/fields.js';
 import { mx } from '../../domain/errors.js';
-import { absent, wholeNumber } from '../../domain/numbers.js';
 import type { LeadFieldDef } from '../../domain/types.js';
 import type { LeadCondition, LeadOrder } from '../../storage/store.js';
 import { leadColumns, leadPropertyList, parseColumns, type Columns } from '../../wire/lead-columns.js';
-import { asArray, asObject, code, prop, scalar, text, type JsonObject } from '../../wire/parse.js';
+import { asArray, asObject, objectProp, prop, scalar, text, wholeProp, type JsonObject } from '../../wire/parse.js';
 import type { Handler } from '../routes.js';
 
 export const PAGE_SIZE_DEFAULT = 100;
@@ -20,18 +19,8 @@ export const BY_IDS_MAX = 10_000;
 
 const bodyOf = (body: unknown): JsonObject => (body === undefined || body === null || body === '' ? {} : asObject(body));
 
-const sub = (o: JsonObject, name: string): JsonObject => {
-  const v = prop(o, name);
-  return v === undefined || v === null ? {} : asObject(v, `'${name}'`);
-};
-
-function whole(o: JsonObject, name: string, min: number, max: number, fallback: number): number {
-  const v = code(o, name);
-  if (absent(v)) return fallback;
-  const n = wholeNumber(v, { min, max });
-  if (n === null) throw mx.invalidInput(`Invalid Input! 'Paging.${name}' must be a whole number from ${min} to ${max}.`);
-  return n;
-}
+const sub = objectProp;
+const whole = (o: JsonObject, name: string, min: number, max: number, fallback: number): number => wholeProp(o, name, { min, max }, `Paging.${name}`) ?? fallback;
 
 interface Common {
   columns: Columns;

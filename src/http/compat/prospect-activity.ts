@@ -1,6 +1,5 @@
 /** `/v2/ProspectActivity.svc/…`: activity posts, bulk posts, activity types and activity reads. */
 import { EVENT_CODE, getActivityType, createActivityType } from '../../domain/activity-types.js';
-import { absent, wholeNumber } from '../../domain/numbers.js';
 import { postActivity } from '../../domain/activities.js';
 import { mx, isMxError } from '../../domain/errors.js';
 import { findLead } from '../../domain/leads.js';
@@ -9,7 +8,7 @@ import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
 import { activityCreate, activityCreateCustom, activityInput } from '../../wire/operations.js';
-import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from '../../wire/parse.js';
+import { asArray, asObject, code, fieldList, flag, objectProp, text, wholeProp, type JsonObject } from '../../wire/parse.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
 import type { Handler } from '../routes.js';
 import { query } from '../auth.js';
@@ -104,21 +103,12 @@ export const getActivitySetting: Handler = async (s, req) => {
 function paging(body: unknown): { offset: number; limit: number; eventCode?: number } {
   if (body === undefined || body === null || body === '') return { offset: 0, limit: 25 };
   const o = asObject(body);
-  const param = prop(o, 'Parameter');
-  const pg = prop(o, 'Paging');
-  const num = (v: unknown, name: string, min: number, max: number) => {
-    if (absent(v)) return undefined;
-    const n = wholeNumber(v, { min, max });
-    if (n === null) throw mx.invalidInput(`Invalid Input! '${name}' must be a whole number from ${min} to ${max}.`);
-    return n;
-  };
-  const po = pg === undefined || pg === null ? {} : asObject(pg, "'Paging'");
-  const pa = param === undefined || param === null ? {} : asObject(param, "'Parameter'");
-  const ev = code(pa, 'ActivityEvent');
+  const po = objectProp(o, 'Paging');
+  const pa = objectProp(o, 'Parameter');
   return {
-    offset: num(prop(po, 'Offset'), 'Paging.Offset', 0, 1_000_000) ?? 0,
-    limit: num(prop(po, 'RowCount'), 'Paging.RowCount', 0, 1000) ?? 25,
-    eventCode: absent(ev) ? undefined : num(ev, 'Parameter.ActivityEvent', EVENT_CODE.min, EVENT_CODE.max),
+    offset: wholeProp(po, 'Offset', { min: 0, max: 1_000_000 }, 'Paging.Offset') ?? 0,
+    limit: wholeProp(po, 'RowCount', { min: 0, max: 1000 }, 'Paging.RowCount') ?? 25,
+    eventCode: wholeProp(pa, 'ActivityEvent', EVENT_CODE, 'Parameter.ActivityEvent'),
   };
 }
 
