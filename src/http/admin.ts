@@ -103,3 +103,16 @@ export const addFault: Handler = async (s, req) => {
 export const listFaults: Handler = async (s, req) => ({ faults: s.faults.list(req.principal.accountId).map(view) });
 
 export const clearFaults: Handler = async (s, req) => ({ cleared: s.faults.clear(req.principal.accountId) });
+
+/**
+ * POST `/_leadtrail/retries/run-now` (with the forced-faults switch): every request of the calling
+ * account that waits for its next retry becomes due now, so a test of retry handling takes
+ * milliseconds instead of LeadSquared's 30 s … 3 h back-off. Answers `{"due": n}`.
+ */
+export const runRetriesNow: Handler = async (s, req) => {
+  const due = await s.store.requests.makeDue(req.principal.accountId, s.ctx.now());
+  // The worker in this process looks at once; workers in other processes at their next poll.
+  if (due > 0) s.enqueuer.events.emit('accepted', due);
+  s.log.info({ due }, 'waiting retries made due now');
+  return { due };
+};

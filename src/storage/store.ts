@@ -194,6 +194,8 @@ export interface RequestRepo {
   metrics(accountId: string, kind: RequestKind, now: number, windowMs: number): Promise<{ pending: number; oldestPendingAt: number | null; finishedInWindow: number }>;
   list(accountId: string, opts: { offset: number; limit: number; status?: RequestStatus }): Promise<{ total: number; requests: AsyncRequest[] }>;
   countByStatus(accountId: string | null): Promise<Record<RequestStatus, number>>;
+  /** Makes the account's queued requests that wait for a later `runAt` (retry back-off) due at `now`; returns how many. */
+  makeDue(accountId: string, now: number): Promise<number>;
   /** Earliest `runAt` of a queued request, so an idle worker knows when to look again. */
   nextRunAt(): Promise<number | null>;
 }

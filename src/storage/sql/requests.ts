@@ -234,6 +234,16 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       for (const r of await q.execute()) out[r.status as RequestStatus] = Number(r.n);
       return out;
     },
+    async makeDue(accountId, now) {
+      const r = await db
+        .updateTable('async_requests')
+        .set({ run_at: now })
+        .where('account_id', '=', accountId)
+        .where('status', '=', 'queued')
+        .where('run_at', '>', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
     async nextRunAt() {
       const r = await db
         .selectFrom('async_requests')
