@@ -8,7 +8,7 @@ import type { RequestKind } from '../domain/types.js';
 import type { FaultRule } from '../queue/faults.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
-import type { Handler } from './routes.js';
+import type { Handler } from './handler.js';
 
 export const health: Handler = async (s, _req, reply) => {
   // OK only once the server will serve its keys (migrated, first account made): a probe that sees

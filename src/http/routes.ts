@@ -2,9 +2,9 @@
  * Every path leadtrail serves, one line each: method, path, who may call it, handler. Paths and
  * query-parameter names match case-insensitively, as LeadSquared's WCF services do.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import type { AuthKind } from './auth.js';
+import type { Handler } from './handler.js';
 import * as asyncApi from './compat/async.js';
 import * as lm from './compat/lead-management.js';
 import * as pa from './compat/prospect-activity.js';
@@ -15,8 +15,6 @@ import * as admin from './admin.js';
 import * as leadBulk from './compat/lead-bulk.js';
 import { leadConvert } from './compat/lead-convert.js';
 import { createLeadField } from './compat/lead-fields.js';
-
-export type Handler = (s: Services, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';

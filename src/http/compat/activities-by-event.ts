@@ -7,7 +7,7 @@ import { parseLsqDateTime, formatLsqDateTime } from '../../domain/fields.js';
 import { mx } from '../../domain/errors.js';
 import type { Activity } from '../../domain/types.js';
 import { asObject, code, objectProp, text, wholeProp, type JsonObject } from '../../wire/parse.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 
 export const PAGE_SIZE_MAX = 1000;
 export const PAGE_SIZE_DEFAULT = 100;

@@ -5,7 +5,7 @@ import { runWrite } from '../../domain/run.js';
 import { TYPE_SETTINGS, fieldDefs, intOf } from '../../wire/activity-type.js';
 import { asObject, code, fieldList, flag, prop, text } from '../../wire/parse.js';
 import { success } from '../../wire/shapes.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 
 /** Body: `{"ProspectActivityId","ActivityEvent"?,"ActivityNote"?,"Fields":[{SchemaName,Value}],"ValidateDropDownOptions"?}`. */
 export const activityUpdate: Handler = async (s, req) => {

@@ -7,7 +7,7 @@ import { requestStatus, requestMetrics } from '../../queue/status.js';
 import type { RequestKind } from '../../domain/types.js';
 import { orderKeyOf } from '../../wire/operations.js';
 import { query } from '../auth.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 
 export const ACCEPTED = 'Request accepted. Please use below request id to check the status';
 

@@ -8,7 +8,7 @@ import type { FieldInput } from '../../domain/fields.js';
 import { isMxError, mx } from '../../domain/errors.js';
 import { asArray, asObject, fieldList, isObject, leadAttributeList, prop, scalar } from '../../wire/parse.js';
 import { success } from '../../wire/shapes.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 import { callCtx } from './acting.js';
 
 /**

@@ -5,7 +5,7 @@ import { runWrite } from '../../domain/run.js';
 import { leadAttributeList } from '../../wire/parse.js';
 import { success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 import { callCtx } from './acting.js';
 
 /** ⇒ `{"Status":"Success","Message":{"AffectedRows":1,"Id":"<lead id>","IsCreated":false}}` (the docs show `AffectedRows`; `Id` and `IsCreated` say which lead). */

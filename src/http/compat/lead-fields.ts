@@ -8,7 +8,7 @@ import { INT32, absent, wholeNumber } from '../../domain/numbers.js';
 import { runWrite } from '../../domain/run.js';
 import { asArray, asObject, isObject, prop, text, type JsonObject } from '../../wire/parse.js';
 import { success } from '../../wire/shapes.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 
 /** `OptionsJson`: a list of `{"Value","IsDefault","Order"}` (or of plain strings), that list as a JSON string, or `""` for none. */
 function options(o: JsonObject): string[] | null {

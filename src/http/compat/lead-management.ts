@@ -8,7 +8,7 @@ import { leadCapture, leadUpdate as leadUpdateOp } from '../../wire/operations.j
 import { leadAttributeList } from '../../wire/parse.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 import { callCtx } from './acting.js';
 
 export const getById: Handler = async (s, req) => {

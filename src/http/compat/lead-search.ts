@@ -10,7 +10,7 @@ import type { LeadFieldDef } from '../../domain/types.js';
 import type { LeadCondition, LeadOrder } from '../../storage/store.js';
 import { leadColumns, leadPropertyList, parseColumns, type Columns } from '../../wire/lead-columns.js';
 import { asArray, asObject, objectProp, prop, scalar, text, wholeProp, type JsonObject } from '../../wire/parse.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 
 export const PAGE_SIZE_DEFAULT = 100;
 const PAGE_INDEX_MAX = 1_000_000;

@@ -10,7 +10,7 @@ import { parseCreateType } from '../../wire/activity-type.js';
 import { activityCreate, activityCreateCustom, activityInput } from '../../wire/operations.js';
 import { asArray, asObject, code, fieldList, flag, objectProp, text, wholeProp, type JsonObject } from '../../wire/parse.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
-import type { Handler } from '../routes.js';
+import type { Handler } from '../handler.js';
 import { query } from '../auth.js';
 import { runWrite } from '../../domain/run.js';
 import { callCtx } from './acting.js';
