@@ -38,6 +38,7 @@ export interface Config {
   retentionDays: number;
   housekeepingSeconds: number;
   faults: boolean;
+  sandbox: boolean;
   workerConcurrency: number;
   leaseSeconds: number;
   pollMs: number;
@@ -158,6 +159,7 @@ export const OPTIONS = [
   opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h); `0.001` runs it in seconds for tests.', parse: positive }),
   opt({ key: 'retentionDays', env: 'LEADTRAIL_RETENTION_DAYS', flag: '--retention-days', default: '30', description: 'Days an async request status is kept after it finished.', parse: positive }),
   opt({ key: 'housekeepingSeconds', env: 'LEADTRAIL_HOUSEKEEPING_SECONDS', flag: '--housekeeping-seconds', default: '60', description: 'How often the worker purges statuses past retention and takes over expired leases (also done at start).', parse: positive }),
+  opt({ key: 'sandbox', env: 'LEADTRAIL_SANDBOX', flag: '--sandbox', default: 'false', description: 'Enable `POST /_leadtrail/reset`, which empties the calling account (leads, activities, async requests) but keeps its keys, fields and activity types. Off: 404.', parse: bool }),
   opt({ key: 'faults', env: 'LEADTRAIL_FAULTS', flag: '--faults', default: 'false', description: 'Enable the forced-faults admin API (`/_leadtrail/faults`) to make async attempts fail with a system error, and `/_leadtrail/retries/run-now`, for testing retries. Off: 404.', parse: bool }),
   opt({ key: 'workerConcurrency', env: 'LEADTRAIL_WORKER_CONCURRENCY', flag: '--worker-concurrency', default: '4', description: 'Async requests one worker process handles at once.', parse: int(1, 256) }),
   opt({ key: 'leaseSeconds', env: 'LEADTRAIL_LEASE_SECONDS', flag: '--lease-seconds', default: '30', description: 'How long a worker holds a claimed request before another worker may take it over.', parse: positive }),

@@ -116,3 +116,15 @@ export const runRetriesNow: Handler = async (s, req) => {
   s.log.info({ due }, 'waiting retries made due now');
   return { due };
 };
+
+/**
+ * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
+ * activities and async requests; ProspectAutoId starts again at 1) and keeps its users, keys, lead
+ * fields and activity types, so a test suite can start each run from the same state. Answers how
+ * many of each were deleted.
+ */
+export const reset: Handler = async (s, req) => {
+  const deleted = await s.store.transaction((tx) => tx.accounts.deleteData(req.principal.accountId));
+  s.log.info(deleted, 'account reset');
+  return { deleted };
+};

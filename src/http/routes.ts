@@ -82,5 +82,6 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
+  { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, when: (c) => c.sandbox },
   { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, when: (c) => c.faults },
 ];

@@ -33,6 +33,12 @@ export interface AccountRepo {
   /** Revokes by id or label; returns whether one was revoked. */
   revokeCredential(accountId: string, idOrLabel: string, at: number): Promise<boolean>;
   setCredentialRateLimit(accountId: string, idOrLabel: string, rateLimit: string | null): Promise<boolean>;
+  /**
+   * Deletes the account's leads (with their keys and indexed values), activities and async requests,
+   * and numbers its next lead 1 again. Users, keys, lead fields and activity types stay. Returns how
+   * many of each were deleted.
+   */
+  deleteData(accountId: string): Promise<{ leads: number; activities: number; requests: number }>;
 }
 
 export interface LeadKey {

@@ -28,10 +28,12 @@ let ids: SeedIds;
 let accountId: string;
 
 /**
- * Every route but /health (no input to refuse) and /metrics (no input either, and its answer is
- * Prometheus text, not JSON: test/http/metrics.test.ts); the server turns on the optional ones.
+ * Every route but /health (no input to refuse), /metrics (no input either, and its answer is
+ * Prometheus text, not JSON: test/http/metrics.test.ts) and /_leadtrail/reset (it takes no input
+ * and empties the account by design, which "nothing changed" cannot judge: test/http/reset.test.ts);
+ * the server turns on the optional ones.
  */
-const routeList = ROUTES.filter((r) => r.path !== '/health' && r.path !== '/metrics');
+const routeList = ROUTES.filter((r) => r.path !== '/health' && r.path !== '/metrics' && r.path !== '/_leadtrail/reset');
 /** Whether a route has a realistic body to mutate (ids only fill in values; any will do here). */
 const hasTemplate = (path: string) => templateFor(path, { leadId: '', email: '', phone: '', eventCode: 0, activityId: '', requestId: '' }) !== undefined;
 const isFaults = (path: string) => path.toLowerCase().startsWith('/_leadtrail/faults');

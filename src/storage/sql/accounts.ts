@@ -23,6 +23,16 @@ const toCredential = (r: CredentialsTable): Credential => ({
 
 export function accountRepo(db: Db, engine: Engine): AccountRepo {
   return {
+    async deleteData(accountId) {
+      const count = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+      await db.deleteFrom('lead_values').where('account_id', '=', accountId).execute();
+      await db.deleteFrom('lead_keys').where('account_id', '=', accountId).execute();
+      const activities = count(await db.deleteFrom('activities').where('account_id', '=', accountId).executeTakeFirst());
+      const requests = count(await db.deleteFrom('async_requests').where('account_id', '=', accountId).executeTakeFirst());
+      const leads = count(await db.deleteFrom('leads').where('account_id', '=', accountId).executeTakeFirst());
+      await db.updateTable('accounts').set({ last_lead_auto_id: 0 }).where('id', '=', accountId).execute();
+      return { leads, activities, requests };
+    },
     async create(a: Account) {
       await db.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
     },

@@ -1,0 +1,51 @@
+/**
+ * POST /_leadtrail/reset: with LEADTRAIL_SANDBOX it empties the calling account's leads, activities
+ * and async requests and keeps its keys, fields and types; other accounts keep everything; without
+ * the switch the path does not exist. On SQLite and PostgreSQL.
+ */
+import { describe, expect, it } from 'vitest';
+import { accept, settled } from '../async/helpers.js';
+import { LM, PA, accountIdOf, counts, createLead, createType, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
+import { started } from '../helpers/server.js';
+
+describe('reset', () => {
+  it('does not exist unless LEADTRAIL_SANDBOX is on', async () => {
+    const s = await started();
+    expect((await s.call('POST', '/_leadtrail/reset')).status).toBe(404);
+  });
+
+  it('empties the account, keeps keys, fields and types, numbers leads from 1 again, and leaves other accounts alone', async () => {
+    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
+    const accountId = await accountIdOf(s);
+    const code = await createType(s, { ActivityEventName: 'Before reset', Score: 2 });
+    const lead = await createLead(s, { FirstName: 'Gone', EmailAddress: 'gone@example.com', mx_Kept_Field: 'x' });
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code }));
+    const rid = await accept(s.url, '/activity/create', { EmailAddress: 'async@example.com', ActivityEvent: code });
+    await settled(s.url, rid);
+    const other = await secondAccount(s);
+    const theirs = await createLead(s, { FirstName: 'Stays' }, { keys: other.keys });
+
+    // Wrong or missing keys: 401, nothing deleted.
+    for (const init of [{ noAuth: true }, { keys: { accessKey: 'test-access', secretKey: 'wrong' } }]) {
+      expect((await s.call('POST', '/_leadtrail/reset', undefined, init)).status).toBe(401);
+    }
+    expect(await counts(s, accountId)).toEqual({ leads: 2, activities: 2 });
+
+    const r = await s.call('POST', '/_leadtrail/reset');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toEqual({ deleted: { leads: 2, activities: 2, requests: 1 } });
+
+    expect(await counts(s, accountId)).toEqual({ leads: 0, activities: 0 });
+    expect(await getLead(s, lead)).toBeNull();
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=gone@example.com`))).toEqual([]);
+    expect((await s.call('GET', `/activity/status?RequestID=${rid}`, undefined, { noAuth: true, headers: { 'x-api-key': 'test-api-key' } })).status).toBe(404);
+    // Kept: the type (with its code), the auto-created lead field, the keys.
+    expect(expectOk(await s.call('GET', `${PA}/CustomActivity/GetActivitySetting?code=${code}`)).Name).toBe('Before reset');
+    expect(expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=mx_Kept_Field`))).toHaveLength(1);
+    // The same email is free again, and the account counts its leads from 1 again.
+    const again = await createLead(s, { EmailAddress: 'gone@example.com' });
+    expect((await getLead(s, again))?.ProspectAutoId).toBe('1');
+    // The other account is untouched.
+    expect((await getLead(s, theirs, { keys: other.keys }))?.FirstName).toBe('Stays');
+  });
+});
