@@ -178,12 +178,16 @@ export function leadAndActivityContract(store: () => Store): void {
     it('lists a lead\'s activities newest first with paging, total and event filter', async () => {
       const s = store();
       const a = await newAccount(s);
-      const l = uid();
+      const theLead = lead(a);
+      await s.leads.insert(theLead, []);
+      const l = theLead.id;
       const made: string[] = [];
+      // As the domain posts an activity: insert it, then record it on its lead (which counts it).
       for (let i = 0; i < 5; i++) {
         const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i });
         made.push(act.id);
         await s.activities.insert(act);
+        await s.leads.addScore(a, l, i, { id: act.id, name: 'n', on: T0 + i });
       }
       await s.activities.insert(activity(a, uid()));
       const page = await s.activities.listForLead(a, { leadId: l, offset: 1, limit: 2 });
@@ -191,6 +195,7 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(page.activities.map((x) => x.id)).toEqual([made[3], made[2]]);
       const only = await s.activities.listForLead(a, { leadId: l, eventCode: 202, offset: 0, limit: 10 });
       expect(only.activities.map((x) => x.id)).toEqual([made[4], made[3]]);
+      expect(only.total).toBe(2);
       expect(await s.activities.get(a, made[4])).toMatchObject({ fields: { mx_Custom_1: 'v4' }, score: 4, occurredAt: T0 + 4, eventCode: 202 });
       expect(await s.activities.get(uid(), made[4])).toBeNull();
       expect(await s.activities.count(a)).toBe(6);
