@@ -306,6 +306,20 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
   return null;
 }
 
+/**
+ * A find-or-create's lookup: `find`, and when it finds nothing, again under the account's
+ * lead-creation lock. Two transactions creating the same new lead then take turns (on PostgreSQL they
+ * run side by side): the second waits for the first to commit and finds its lead instead of making a
+ * twin, which no unique key would stop for a field that is not unique (Mobile, a phone written two
+ * ways). Only a lookup that misses pays for the lock, and a lead creation takes it anyway.
+ */
+export async function findForCreate(tx: Repos, accountId: string, find: () => Promise<Lead | null>): Promise<Lead | null> {
+  const lead = await find();
+  if (lead) return lead;
+  await tx.leads.lockCreation(accountId);
+  return find();
+}
+
 /** True when `fields` holds a value of a field the default lookup searches by. */
 async function hasLookupValue(tx: Repos, accountId: string, fields: FieldMap): Promise<boolean> {
   if (['EmailAddress', 'Phone', 'Mobile'].some((n) => (fieldValue(fields, n) ?? '').trim() !== '')) return true;
@@ -331,7 +345,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     if (!(await hasLookupValue(tx, accountId, attrs.fields))) {
       throw mx.mandatoryMissing('Pass at least one unique field (EmailAddress, Phone, Mobile or a field marked unique) to find the lead by, or a SearchBy attribute.');
     }
-    lead = await findByDefaultLookup(tx, accountId, attrs.fields);
+    lead = await findForCreate(tx, accountId, () => findByDefaultLookup(tx, accountId, attrs.fields));
   } else if (searchBy.toLowerCase() === 'prospectid') {
     if (!attrs.prospectId) throw mx.mandatoryMissing("SearchBy is ProspectID but no 'ProspectID' attribute was passed.");
     lead = await tx.leads.get(accountId, attrs.prospectId);
@@ -341,7 +355,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     if (value === null || value.trim() === '') {
       throw mx.mandatoryMissing(`SearchBy is '${searchBy}' but no value for '${searchBy}' was passed in LeadDetails.`);
     }
-    lead = await findLead(tx, accountId, searchBy, value);
+    lead = await findForCreate(tx, accountId, () => findLead(tx, accountId, searchBy, value));
   }
   if (lead) return { lead: await updateLead(tx, ctx, lead, attrs.fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };

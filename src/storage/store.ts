@@ -106,6 +106,11 @@ export interface LeadRepo {
    * direction). Field conditions and sorts run on the lead_values index (storage/sql/lead-search.ts).
    */
   search(accountId: string, q: LeadSearch): Promise<{ total: number | null; leads: Lead[] }>;
+  /**
+   * Takes the account's lead-creation lock until the transaction ends: the account row that numbers
+   * its leads (PostgreSQL: a row lock other writers wait for; SQLite: its one writer already is one).
+   */
+  lockCreation(accountId: string): Promise<void>;
   /** Accounts whose lead keys were written by a rule older than `version`. */
   accountsKeyedBefore(version: number): Promise<string[]>;
   /** Records that the account's lead keys follow rule `version`. */

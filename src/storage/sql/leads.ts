@@ -180,6 +180,11 @@ export function leadRepo(db: Db, engine: Engine): LeadRepo {
       const { total, rows } = await searchRows(db, accountId, q);
       return { total, leads: rows.map(toLead) };
     },
+    async lockCreation(accountId) {
+      // A no-op write: on PostgreSQL it holds the row's lock to the end of the transaction, as the
+      // ProspectAutoId counter update in insert() does.
+      await db.updateTable('accounts').set({ last_lead_auto_id: sql`last_lead_auto_id` }).where('id', '=', accountId).execute();
+    },
     async accountsKeyedBefore(version) {
       const rows = await db.selectFrom('accounts').select('id').where('lead_keys_version', '<', version).orderBy('id').execute();
       return rows.map((r) => r.id);
