@@ -103,6 +103,8 @@ export async function cloneActivitiesSqlite(file, templateId, copies) {
        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
        SELECT ${exprs} FROM activities t, n WHERE t.id = ?`,
     ).run(copies, templateId);
+    // The lead row keeps its activity count (what Retrieve answers as RecordCount), as posting would.
+    db.prepare(`UPDATE leads SET activity_count = activity_count + ? WHERE id = (SELECT lead_id FROM activities WHERE id = ?)`).run(copies, templateId);
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();
@@ -118,6 +120,7 @@ export async function cloneActivitiesPostgres(pgUrl, schema, templateId, copies)
     const columns = (await c.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'activities' ORDER BY ordinal_position`, [schema])).rows.map((r) => r.column_name);
     const { cols, exprs } = cloneColumns(columns, `'b0000000-0000-4000-8000-' || lpad(to_hex(n.i), 12, '0')`);
     await c.query(`INSERT INTO "${schema}".activities (${cols}) SELECT ${exprs} FROM "${schema}".activities t, generate_series(1, $1::bigint) AS n(i) WHERE t.id = $2`, [copies, templateId]);
+    await c.query(`UPDATE "${schema}".leads SET activity_count = activity_count + $1 WHERE id = (SELECT lead_id FROM "${schema}".activities WHERE id = $2)`, [copies, templateId]);
     await c.query(`ANALYZE "${schema}".activities`); // what autovacuum would do shortly after such an insert
   } finally {
     await c.end();
