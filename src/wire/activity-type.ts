@@ -55,12 +55,10 @@ export function intOf(o: JsonObject, name: string): number | undefined {
   return n;
 }
 
-export const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];
+const TYPE_SETTINGS = ['TrackLocation', 'AllowAttachments', 'ShowInActivityGrid', 'CanDeleteActivity', 'ShowInForm'];
 
-export function parseCreateType(body: unknown): NewActivityType {
-  const o = asObject(body);
-  const name = text(o, 'ActivityEventName');
-  if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
+/** The type's flags (TYPE_SETTINGS) present in a CreateType or CustomActivityType/Update body, as sent. */
+export function typeSettings(o: JsonObject): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const k of TYPE_SETTINGS) {
     const v = prop(o, k);
@@ -68,6 +66,14 @@ export function parseCreateType(body: unknown): NewActivityType {
     if (typeof v === 'object' && v !== null) throw mx.badStructure(`'${k}' must be a string, number or boolean`);
     if (v !== undefined) settings[k] = v;
   }
+  return settings;
+}
+
+export function parseCreateType(body: unknown): NewActivityType {
+  const o = asObject(body);
+  const name = text(o, 'ActivityEventName');
+  if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
+  const settings = typeSettings(o);
   const pinned = intOf(o, 'ActivityEvent');
   return {
     name,

@@ -2,7 +2,7 @@
 import { updateActivity, updateActivityType } from '../../domain/activity-update.js';
 import { mx } from '../../domain/errors.js';
 import { runWrite } from '../../domain/run.js';
-import { TYPE_SETTINGS, fieldDefs, intOf } from '../../wire/activity-type.js';
+import { fieldDefs, intOf, typeSettings } from '../../wire/activity-type.js';
 import { asObject, code, fieldList, flag, prop, text } from '../../wire/parse.js';
 import { success } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
@@ -31,12 +31,7 @@ export const activityUpdate: Handler = async (s, req) => {
  */
 export const activityTypeUpdate: Handler = async (s, req) => {
   const o = asObject(req.body);
-  const settings: Record<string, unknown> = {};
-  for (const k of TYPE_SETTINGS) {
-    const v = prop(o, k);
-    if (typeof v === 'object' && v !== null) throw mx.badStructure(`'${k}' must be a string, number or boolean`);
-    if (v !== undefined) settings[k] = v;
-  }
+  const settings = typeSettings(o);
   const id = code(o, 'ID');
   const name = text(o, 'ActivityEventName');
   const description = text(o, 'Description');
