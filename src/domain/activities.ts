@@ -7,7 +7,7 @@ import { getActivityType } from './activity-types.js';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import { parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
-import { createLead, findByDefaultLookup, findForCreate, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
+import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
 import type { Activity, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -50,7 +50,7 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
     const given: Record<string, string> = { EmailAddress: ref.email };
     if (ref.phone) given.Phone = ref.phone;
     if (ref.mobile) given.Mobile = ref.mobile;
-    lead = await findForCreate(tx, accountId, () => findByDefaultLookup(tx, accountId, given));
+    lead = await findForCreate(tx, accountId, lookupLockKeys(given), () => findByDefaultLookup(tx, accountId, given));
     if (!lead) {
       // Validate the activity before creating the lead, so the common mistakes fail fast; the
       // transaction would undo the lead anyway.

@@ -6,7 +6,7 @@
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import type { FieldInput } from './fields.js';
-import { createLead, fieldValue, findByDefaultLookup, findForCreate, findLead, leadFieldDefs, resolveAttributes, updateLead } from './leads.js';
+import { createLead, fieldValue, findByDefaultLookup, findForCreate, findLead, leadFieldDefs, lookupLockKeys, resolveAttributes, updateLead } from './leads.js';
 import type { FieldMap, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -34,7 +34,7 @@ export async function captureLead(
   const allThree = r.prospectId && email && phone;
   if (r.searchBy && !allThree) {
     const value = r.searchBy.toLowerCase() === 'prospectid' ? r.prospectId : fieldValue(r.fields, r.searchBy);
-    if (value) lead = await findForCreate(tx, accountId, () => findLead(tx, accountId, r.searchBy!, value));
+    if (value) lead = await findForCreate(tx, accountId, lookupLockKeys(r.fields, r.searchBy), () => findLead(tx, accountId, r.searchBy!, value));
   } else {
     if (r.prospectId) {
       lead = await tx.leads.get(accountId, r.prospectId);
@@ -42,7 +42,7 @@ export async function captureLead(
       const leadEmail = lead ? fieldValue(lead.fields, 'EmailAddress') : null;
       if (lead && email && leadEmail && leadEmail.toLowerCase() !== email.toLowerCase()) lead = null;
     }
-    if (!lead) lead = await findForCreate(tx, accountId, () => findByDefaultLookup(tx, accountId, r.fields));
+    if (!lead) lead = await findForCreate(tx, accountId, lookupLockKeys(r.fields), () => findByDefaultLookup(tx, accountId, r.fields));
   }
   if (!lead) return { lead: await createLead(tx, ctx, accountId, r.fields), created: true };
   if (behavior === 'DoNotUpdate') return { lead, created: false };

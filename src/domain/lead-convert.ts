@@ -7,13 +7,13 @@
  */
 import type { Ctx } from './context.js';
 import type { FieldInput } from './fields.js';
-import { createLead, findByDefaultLookup, findForCreate, resolveAttributes, updateLead } from './leads.js';
+import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, updateLead } from './leads.js';
 import type { Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
 export async function convertVisitor(tx: Repos, ctx: Ctx, accountId: string, visitorId: string, attrs: FieldInput[]): Promise<{ lead: Lead; created: boolean }> {
   const { fields } = await resolveAttributes(tx, accountId, attrs, false);
-  const lead = (await tx.leads.get(accountId, visitorId)) ?? (await findForCreate(tx, accountId, () => findByDefaultLookup(tx, accountId, fields)));
+  const lead = (await tx.leads.get(accountId, visitorId)) ?? (await findForCreate(tx, accountId, lookupLockKeys(fields), () => findByDefaultLookup(tx, accountId, fields)));
   if (lead) return { lead: await updateLead(tx, ctx, lead, fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, fields), created: true };
 }

@@ -5,7 +5,7 @@
 import { mx } from './errors.js';
 import { LEAD_FIELD_TYPES, validateFields, type FieldInput } from './fields.js';
 import { INT32, wholeNumber } from './numbers.js';
-import { phoneLookupKeys, phoneStoredKeys } from './phone.js';
+import { phoneLookupKeys, phoneOrderKey, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
 import type { FieldMap, Lead, LeadFieldDef } from './types.js';
 import { UniqueViolation, type LeadKey, type Repos, type Store } from '../storage/store.js';
@@ -307,17 +307,29 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
 }
 
 /**
- * A find-or-create's lookup: `find`, and when it finds nothing, again under the account's
- * lead-creation lock. Two transactions creating the same new lead then take turns (on PostgreSQL they
- * run side by side): the second waits for the first to commit and finds its lead instead of making a
- * twin, which no unique key would stop for a field that is not unique (Mobile, a phone written two
- * ways). Only a lookup that misses pays for the lock, and a lead creation takes it anyway.
+ * A find-or-create's lookup: `find`, and when it finds nothing, again under a lock per lookup value
+ * (`lockKeys`: the values the new lead would be found by). Two transactions creating the same new
+ * lead then take turns (on PostgreSQL they run side by side): the second waits for the first to
+ * commit and finds its lead instead of making a twin, which no unique key would stop for a field that
+ * is not unique (Mobile, a phone written two ways). Only a lookup that misses pays for the locks.
  */
-export async function findForCreate(tx: Repos, accountId: string, find: () => Promise<Lead | null>): Promise<Lead | null> {
+export async function findForCreate(tx: Repos, accountId: string, lockKeys: string[], find: () => Promise<Lead | null>): Promise<Lead | null> {
   const lead = await find();
-  if (lead) return lead;
-  await tx.leads.lockCreation(accountId);
+  if (lead || lockKeys.length === 0) return lead;
+  await tx.leads.lockKeys(accountId, lockKeys);
   return find();
+}
+
+/** The lock keys of a lookup: one per value it searches by (phones by their national part, so a number written two ways is one key). */
+export function lookupLockKeys(fields: FieldMap, searchBy?: string): string[] {
+  const names = searchBy ? [searchBy] : ['EmailAddress', 'Phone', 'Mobile'];
+  const keys: string[] = [];
+  for (const n of names) {
+    const v = fieldValue(fields, n);
+    if (!v || v.trim() === '') continue;
+    keys.push(/^(phone|mobile)$/i.test(n) ? `phone:${phoneOrderKey(v)}` : `${n.toLowerCase()}:${normalizeKey(v)}`);
+  }
+  return keys;
 }
 
 /** True when `fields` holds a value of a field the default lookup searches by. */
@@ -345,7 +357,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     if (!(await hasLookupValue(tx, accountId, attrs.fields))) {
       throw mx.mandatoryMissing('Pass at least one unique field (EmailAddress, Phone, Mobile or a field marked unique) to find the lead by, or a SearchBy attribute.');
     }
-    lead = await findForCreate(tx, accountId, () => findByDefaultLookup(tx, accountId, attrs.fields));
+    lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields), () => findByDefaultLookup(tx, accountId, attrs.fields));
   } else if (searchBy.toLowerCase() === 'prospectid') {
     if (!attrs.prospectId) throw mx.mandatoryMissing("SearchBy is ProspectID but no 'ProspectID' attribute was passed.");
     lead = await tx.leads.get(accountId, attrs.prospectId);
@@ -355,7 +367,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     if (value === null || value.trim() === '') {
       throw mx.mandatoryMissing(`SearchBy is '${searchBy}' but no value for '${searchBy}' was passed in LeadDetails.`);
     }
-    lead = await findForCreate(tx, accountId, () => findLead(tx, accountId, searchBy, value));
+    lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields, searchBy), () => findLead(tx, accountId, searchBy, value));
   }
   if (lead) return { lead: await updateLead(tx, ctx, lead, attrs.fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };

@@ -107,10 +107,11 @@ export interface LeadRepo {
    */
   search(accountId: string, q: LeadSearch): Promise<{ total: number | null; leads: Lead[] }>;
   /**
-   * Takes the account's lead-creation lock until the transaction ends: the account row that numbers
-   * its leads (PostgreSQL: a row lock other writers wait for; SQLite: its one writer already is one).
+   * Takes a lock per key (any text naming what is about to be created, e.g. a lookup value) until the
+   * transaction ends, in a fixed order. PostgreSQL: transaction-scoped advisory locks, so two
+   * transactions creating the same thing take turns; SQLite: nothing (its one writer already is one).
    */
-  lockCreation(accountId: string): Promise<void>;
+  lockKeys(accountId: string, keys: string[]): Promise<void>;
   /** Accounts whose lead keys were written by a rule older than `version`. */
   accountsKeyedBefore(version: number): Promise<string[]>;
   /** Records that the account's lead keys follow rule `version`. */

@@ -46,7 +46,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(files[0]).toMatch(new RegExp(`^${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
     const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
 
-    expect(result).toMatchObject({ version: 1, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 64 } });
+    expect(result).toMatchObject({ version: 1, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 16 } });
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.baseline.rounds).toHaveLength(1);
     expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { precompiled } from './compiled.js';
-import { isUniqueViolation, json, type Db, type Engine, type LeadRow } from './schema.js';
+import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
 const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
@@ -66,12 +66,15 @@ export function containsPattern(text: string): string {
 /** Candidates read per query by quickSearch. */
 const SEARCH_BATCH = 200;
 
-export function leadRepo(db: Db, engine: Engine): LeadRepo {
+export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadRepo {
   return {
     async insert(lead, keys) {
-      // The account row numbers its leads (ProspectAutoId). On PostgreSQL the row stays locked until
-      // commit, so lead creations of one account take turns there; numbers never repeat.
-      const counter = await db
+      // The account row numbers its leads (ProspectAutoId). On PostgreSQL the number is taken in a
+      // statement of its own, outside the transaction (`autonomous`, like a sequence): holding the
+      // account row locked to the commit made every batch that creates a lead wait for every other,
+      // and deadlock with batches holding lead rows. A rolled-back create leaves a gap; a number is
+      // never given twice.
+      const counter = await (autonomous ?? db)
         .updateTable('accounts')
         .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
         .where('id', '=', lead.accountId)
@@ -180,10 +183,9 @@ export function leadRepo(db: Db, engine: Engine): LeadRepo {
       const { total, rows } = await searchRows(db, accountId, q);
       return { total, leads: rows.map(toLead) };
     },
-    async lockCreation(accountId) {
-      // A no-op write: on PostgreSQL it holds the row's lock to the end of the transaction, as the
-      // ProspectAutoId counter update in insert() does.
-      await db.updateTable('accounts').set({ last_lead_auto_id: sql`last_lead_auto_id` }).where('id', '=', accountId).execute();
+    async lockKeys(accountId, keys) {
+      if (engine !== 'postgres') return;
+      for (const k of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtextextended(${`${accountId}|${k}`}, 0))`.execute(db);
     },
     async accountsKeyedBefore(version) {
       const rows = await db.selectFrom('accounts').select('id').where('lead_keys_version', '<', version).orderBy('id').execute();

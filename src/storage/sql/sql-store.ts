@@ -7,10 +7,14 @@ import { leadFieldRepo, leadRepo } from './leads.js';
 import { requestRepo } from './requests.js';
 import type { DB, Db, Engine } from './schema.js';
 
-export function reposFor(db: Db, engine: Engine): Repos {
+/**
+ * `autonomous`: where a PostgreSQL transaction's repos take ProspectAutoId numbers, outside the
+ * transaction (see leadRepo). Absent on SQLite, whose one writer numbers inside the transaction.
+ */
+export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos {
   return {
     accounts: accountRepo(db, engine),
-    leads: leadRepo(db, engine),
+    leads: leadRepo(db, engine, autonomous),
     leadFields: leadFieldRepo(db),
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
@@ -133,7 +137,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
     withSession: (cb) =>
       writer.connection().execute((conn) =>
         cb({
-          repos: reposFor(conn, engine),
+          repos: reposFor(conn, engine, engine === 'postgres' ? writer : undefined),
           exec: async (text) => {
             await sql.raw(text).execute(conn);
           },
