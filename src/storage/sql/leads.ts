@@ -73,13 +73,16 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       // statement of its own, outside the transaction (`autonomous`, like a sequence): holding the
       // account row locked to the commit made every batch that creates a lead wait for every other,
       // and deadlock with batches holding lead rows. A rolled-back create leaves a gap; a number is
-      // never given twice.
-      const counter = await (autonomous ?? db)
-        .updateTable('accounts')
-        .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
-        .where('id', '=', lead.accountId)
-        .returning('last_lead_auto_id')
-        .executeTakeFirst();
+      // never given twice. An account made in this same transaction is not visible outside it: its
+      // first leads are numbered inside, where its row is ours anyway.
+      const next = (on: Db) =>
+        on
+          .updateTable('accounts')
+          .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
+          .where('id', '=', lead.accountId)
+          .returning('last_lead_auto_id')
+          .executeTakeFirst();
+      const counter = (autonomous ? await next(autonomous) : undefined) ?? (await next(db));
       if (!counter) throw new Error(`account ${lead.accountId} does not exist`);
       const autoId = Number(counter.last_lead_auto_id);
       await db
