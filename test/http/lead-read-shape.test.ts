@@ -102,7 +102,6 @@ describe('ProspectAutoId counts each account\'s leads from 1', () => {
     const o1 = await createLead(t, { FirstName: 'B1' }, { keys: other.keys });
     const o2 = expectOk(await request(t.url, 'POST', `${LM}/Lead.CreateOrUpdate`, list({ EmailAddress: 'b2@example.com' }), { keys: other.keys })).Message.Id;
     const c = await createLead(t, { FirstName: 'A3' });
-    expect([a, b, c].map(async (id) => (await getLead(t, id))?.ProspectAutoId)).toHaveLength(3);
     expect(await Promise.all([a, b, c].map(async (id) => (await getLead(t, id))?.ProspectAutoId))).toEqual(['1', '2', '3']);
     expect(await Promise.all([o1, o2].map(async (id) => (await getLead(t, id, { keys: other.keys }))?.ProspectAutoId))).toEqual(['1', '2']);
   });
