@@ -9,6 +9,7 @@ import { createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
+import { ownPages } from './http/pages.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
@@ -97,7 +98,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
   // and Prometheus scrapes, every process), and nothing else: the API belongs to the api processes.
   const onlyHealth = { routes: (r: { path: string }) => /^\/(health(\/.*)?|metrics)$/i.test(r.path) };
-  const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : {})];
+  const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : { pages: ownPages(services) })];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
   let url: string;
   let asyncUrl: string | null = null;

@@ -1,7 +1,11 @@
 /**
- * The HTTP app: case-insensitive routing, JSON bodies with LeadSquared's 400, body limits (413),
- * request timeouts (408), 503 while starting, 404 vs 405, request ids, and JSON logs with keys
- * redacted. Transport only: handlers call the domain.
+ * The HTTP app. LeadSquared's quirks live in one encapsulated Fastify scope holding its routes
+ * (`leadSquaredScope`): paths matched in any case, JSON bodies under any Content-Type with
+ * LeadSquared's 400, MX envelopes for every error, 503 while starting. The root keeps what every
+ * page shares: request ids, body limits (413), request timeouts (408), JSON logs with keys
+ * redacted, request metrics. leadtrail's own pages (console, API docs) register their own scopes
+ * under OWN_PAGE_PREFIXES and keep their paths exactly as written. Transport only: handlers call
+ * the domain.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -9,6 +13,7 @@ import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { clientError, sendError, sendStarting } from './envelope.js';
+import type { PageScope } from './pages.js';
 import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
@@ -25,6 +30,23 @@ function parseQuery(qs: string): Record<string, string> {
 
 const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').replace(/\/{2,}/g, '/').toLowerCase();
 
+/**
+ * Path prefixes of leadtrail's own pages (console, API docs). Their paths match exactly as written;
+ * every other path is lower-cased before routing, since LeadSquared's WCF services match paths in
+ * any case and the route table registers them lower-cased. (Fastify's router options are
+ * instance-wide, so case-insensitivity is done here rather than with `caseSensitive: false`.)
+ */
+export const OWN_PAGE_PREFIXES = ['/console', '/docs', '/openapi.json'];
+
+/** The URL Fastify routes: the path lower-cased unless it is one of leadtrail's own pages; the query kept. */
+export function routingUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (OWN_PAGE_PREFIXES.some((p) => path === p || path.startsWith(p + '/') || path.startsWith(p + '?'))) return url;
+  const lower = path.toLowerCase();
+  return lower === path ? url : q === -1 ? lower : lower + url.slice(q);
+}
+
 /** Fastify's request log lines: none when a request arrives, one at debug when it is answered (errors keep Fastify's levels). */
 class DebugRequestLog extends LogController {
   override incomingRequest(): void {}
@@ -37,6 +59,12 @@ class DebugRequestLog extends LogController {
 export interface AppOptions {
   /** Which routes to serve (all by default); a worker-only process serves just `/health`. */
   routes?: (r: Route) => boolean;
+  /**
+   * Scopes of leadtrail's own pages (console, API docs), each registered as an encapsulated Fastify
+   * plugin beside the LeadSquared scope, with its own body parsers and error pages. Their paths
+   * must start with one of OWN_PAGE_PREFIXES.
+   */
+  pages?: PageScope[];
 }
 
 /**
@@ -55,7 +83,8 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     http: { requestTimeout, connectionsCheckingInterval: checkEveryMs(requestTimeout) },
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: s.config.bodyLimitBytes,
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
+    rewriteUrl: (req) => routingUrl(req.url ?? '/'),
     genReqId: () => randomUUID(),
     // Fastify logs two info lines per request; at thousands of requests a second that is most of
     // the log and a measurable cost. One line per request, at debug, instead.
@@ -67,6 +96,52 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     clientErrorHandler: clientError,
   });
 
+  // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).
+  app.addHook('onResponse', async (req, reply) => {
+    const label = (req.routeOptions.config as { label?: string } | undefined)?.label ?? req.routeOptions.url;
+    s.metrics.observeRequest(label, req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  // An answer given before the body has arrived (bad keys, still starting) closes the connection:
+  // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
+  });
+
+  const routes = ROUTES.filter((r) => (opts.routes ?? (() => true))(r) && (!r.when || r.when(s.config)));
+  const methodsByPath = new Map<string, string[]>();
+  for (const r of routes) {
+    const key = r.path.toLowerCase();
+    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), r.method]);
+  }
+
+  void app.register(async (scope) => leadSquaredScope(scope, s, routes));
+  for (const page of opts.pages ?? []) void app.register(page);
+
+  // Unknown paths outside the pages' own scopes are answered as LeadSquared does: 404, or 405 for a
+  // known path with another method, in the envelope.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.originalUrl.split('?')[0];
+    const allowed = methodsByPath.get(normalizePath(req.url));
+    const err = allowed ? mx.methodNotAllowed(req.method, path, allowed) : mx.notFound(path);
+    return sendError(req, reply, err, s.config.bodyLimitBytes);
+  });
+  app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
+
+  return app;
+}
+
+/** Redacts keys from URLs before they reach a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAMS, '$1***');
+}
+
+/**
+ * LeadSquared's scope: the route table's routes, registered lower-cased (routingUrl lower-cases
+ * incoming paths), bodies read as JSON whatever their Content-Type, every error in the MX envelope.
+ * Encapsulated: leadtrail's own pages never see these parsers or this error handler.
+ */
+async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route[]): Promise<void> {
   app.removeAllContentTypeParsers();
   // Every body is read as JSON whatever its Content-Type: LeadSquared clients do not all set it.
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: s.config.bodyLimitBytes }, (req, body, done) => {
@@ -81,18 +156,7 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     }
   });
 
-  // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).
-  app.addHook('onResponse', async (req, reply) => {
-    s.metrics.observeRequest(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
-  });
-
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
-
-  // An answer given before the body has arrived (bad keys, still starting) closes the connection:
-  // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
-  app.addHook('onSend', async (req, reply) => {
-    if (!req.raw.complete) reply.header('connection', 'close');
-  });
 
   // Between binding the ports and making the first account, keys cannot be checked yet: answer 503
   // rather than a misleading 401. /health says so itself (admin.ts).
@@ -100,34 +164,17 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     if (!s.ready) return sendStarting(reply);
   };
 
-  const methodsByPath = new Map<string, string[]>();
-  for (const r of ROUTES.filter(opts.routes ?? (() => true))) {
-    if (r.when && !r.when(s.config)) continue;
-    const key = r.path.toLowerCase();
-    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), r.method]);
+  for (const r of routes) {
     app.route({
       method: r.method,
-      url: r.path,
+      url: r.path.toLowerCase(),
+      config: { label: r.path },
       // Keys are checked before any body is read, on every route: without valid keys a caller
-      // gets 401/403 at once, so it cannot make the server wait for or buffer a body. The sync
-      // rate limit is taken after the body is read, so a 400 or 413 costs no token.
+      // gets 401/403 at once, so it cannot make the server wait for or buffer a body.
       onRequest: r.auth === 'none' ? [] : [whileStarting, authHook(s, r.auth)],
       // Rate limits are taken once the body is read: a call refused for its body costs no token.
       preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : r.auth === 'bulk' ? [bulkThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),
     });
   }
-
-  app.setNotFoundHandler((req, reply) => {
-    const allowed = methodsByPath.get(normalizePath(req.url));
-    const err = allowed ? mx.methodNotAllowed(req.method, req.url.split('?')[0], allowed) : mx.notFound(req.url.split('?')[0]);
-    return sendError(req, reply, err, s.config.bodyLimitBytes);
-  });
-
-  return app;
-}
-
-/** Redacts keys from URLs before they reach a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1***');
 }

@@ -1,0 +1,14 @@
+/**
+ * leadtrail's own pages (console, API docs): each is an encapsulated Fastify scope registered beside
+ * LeadSquared's, under a prefix listed in OWN_PAGE_PREFIXES (server.ts), with its own body parsers,
+ * error pages and routing rules. LeadSquared's quirks never reach them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+
+export type PageScope = (app: FastifyInstance) => Promise<void>;
+
+/** The page scopes an API process serves (a worker-only process serves none). */
+export function ownPages(_s: Services): PageScope[] {
+  return [];
+}
