@@ -223,7 +223,11 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
           const events: Event[] = [];
           const started = performance.now();
           try {
-            const out = await store[name]((repos) => fn(watchTx(repos, events)));
+            const out = await store[name]((repos) => {
+              // The pipeline may run fn again (a PostgreSQL deadlock in a batch): only the last run committed.
+              events.length = 0;
+              return fn(watchTx(repos, events));
+            });
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);
