@@ -74,7 +74,7 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   const name = input.name.trim();
   if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
   if (name.length > 200) throw mx.invalidInput('Invalid Input! ActivityEventName is longer than 200 characters.');
-  if (await tx.activityTypes.findByName(accountId, name)) throw mx.duplicateName(`An activity type named '${name}' already exists.`);
+  if (await typeNamedForWrite(tx, accountId, name)) throw mx.duplicateName(`An activity type named '${name}' already exists.`);
   if (input.direction !== undefined && input.direction !== 0 && input.direction !== 1) {
     throw mx.invalidInput('Invalid Input! Direction must be 0 (inbound) or 1 (outbound).');
   }
@@ -113,6 +113,18 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
     throw e;
   }
   return type;
+}
+
+/**
+ * The account's activity type named `name` (in any case), or null, read under a lock on that name:
+ * two transactions giving a type the same name (CreateType, a rename by CustomActivityType/Update)
+ * take turns on PostgreSQL, so the second finds the first's type and is refused instead of making a
+ * twin (no unique index holds names, which are compared in any case). On SQLite the one writer
+ * already serializes them.
+ */
+export async function typeNamedForWrite(tx: Repos, accountId: string, name: string): Promise<ActivityType | null> {
+  await tx.leads.lockKeys(accountId, [`activity-type-name:${name.toLowerCase()}`]);
+  return tx.activityTypes.findByName(accountId, name);
 }
 
 /** Activity event codes: positive, and 32-bit like LeadSquared's (and the INTEGER columns that hold them). */

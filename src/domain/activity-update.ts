@@ -4,7 +4,7 @@
  * (CustomActivityType/Update). Each runs in the caller's transaction.
  */
 import { ACTIVITY_SYSTEM_FIELDS } from './activities.js';
-import { EVENT_CODE, checkFieldDefs, getActivityType } from './activity-types.js';
+import { EVENT_CODE, checkFieldDefs, getActivityType, typeNamedForWrite } from './activity-types.js';
 import { mx } from './errors.js';
 import { validateFields, type FieldInput } from './fields.js';
 import { INT32, absent, wholeNumber } from './numbers.js';
@@ -73,7 +73,7 @@ export async function updateActivityType(tx: Repos, accountId: string, change: A
     const name = change.name.trim();
     if (!name) throw mx.invalidInput('Invalid Input! ActivityEventName cannot be empty.');
     if (name.length > 200) throw mx.invalidInput('Invalid Input! ActivityEventName is longer than 200 characters.');
-    const holder = await tx.activityTypes.findByName(accountId, name);
+    const holder = await typeNamedForWrite(tx, accountId, name);
     if (holder && holder.code !== type.code) throw mx.duplicateName(`An activity type named '${name}' already exists.`);
     // The display name follows the name unless it was set apart from it.
     if (type.displayName === type.name) next.displayName = name;

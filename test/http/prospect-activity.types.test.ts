@@ -125,6 +125,24 @@ describe('CreateType', () => {
     expect(await list()).toEqual(before);
   });
 
+  it('CreateType calls racing with one name (in different cases) make one type; the others are refused', async () => {
+    const before = await list();
+    // Started a millisecond apart, so that they land in different write batches, which PostgreSQL
+    // runs side by side; each pins its own code, so no clash of codes serializes them.
+    const calls: Promise<Awaited<ReturnType<typeof s.call>>>[] = [];
+    for (let i = 0; i < 24; i++) {
+      calls.push(s.call('POST', `${PA}/CreateType`, { ActivityEventName: i % 2 ? 'Trial Started' : 'TRIAL started', ActivityEvent: 400 + i }));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const answers = await Promise.all(calls);
+    const made = answers.filter((a) => a.status === 200);
+    expect(made).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 200)) expectMx(a, 500, 'MXDuplicateEntityNameException', /trial started/i);
+    const after = await list();
+    expect(after.filter((t) => String(t.ActivityEventName).toLowerCase() === 'trial started')).toHaveLength(1);
+    expect(after).toHaveLength(before.length + 1);
+  });
+
   it('wrong JSON types are 400', async () => {
     expectMx(await s.call('POST', `${PA}/CreateType`, ['x']), 400, 'MXInvalidInputException');
     expectMx(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Obj', Fields: { SchemaName: 'mx_Custom_1' } }), 400, 'MXInvalidInputException', /Fields/);
