@@ -100,4 +100,17 @@ export const postgresMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // The request journal (issue 15): one row per API call of an account, newest read first by
+  // (account_id, seq); `at` for the age limit; a lead's calls for the journal's lead filter.
+  '0007_journal': {
+    up: run([
+      `CREATE TABLE journal (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        at BIGINT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL, request_body TEXT, request_size BIGINT, response_body TEXT, response_size BIGINT,
+        lead_id TEXT, activity_id TEXT, request_id TEXT)`,
+      `CREATE INDEX journal_account ON journal(account_id, seq)`,
+      `CREATE INDEX journal_at ON journal(at)`,
+      `CREATE INDEX journal_lead ON journal(account_id, lead_id, seq) WHERE lead_id IS NOT NULL`,
+    ]),
+  },
 };

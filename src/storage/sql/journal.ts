@@ -1,0 +1,110 @@
+/**
+ * The request journal's table (migration 0007), one implementation for SQLite and PostgreSQL. Every
+ * query names the account: one account's entries are never read, trimmed or cleared by another's call.
+ */
+import { sql } from 'kysely';
+import type { JournalEntry, JournalRepo } from '../store.js';
+import type { Db, JournalTable } from './schema.js';
+
+type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+const toEntry = (r: JournalRow): JournalEntry => ({
+  id: r.id,
+  seq: Number(r.seq),
+  accountId: r.account_id,
+  at: Number(r.at),
+  method: r.method,
+  path: r.path,
+  query: r.query,
+  status: Number(r.status),
+  latencyMs: Number(r.latency_ms),
+  requestBody: r.request_body,
+  responseBody: r.response_body,
+  requestSize: num(r.request_size),
+  responseSize: num(r.response_size),
+  leadId: r.lead_id,
+  activityId: r.activity_id,
+  requestId: r.request_id,
+});
+
+/** Rows per INSERT: 16 columns each stays far below both engines' limit on bound parameters. */
+const CHUNK = 500;
+
+/** `text` for a LIKE pattern that matches it literally (\ escapes % _ and itself). */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function journalRepo(db: Db): JournalRepo {
+  return {
+    async insertMany(entries) {
+      for (let i = 0; i < entries.length; i += CHUNK) {
+        await db
+          .insertInto('journal')
+          .values(
+            entries.slice(i, i + CHUNK).map((e) => ({
+              id: e.id,
+              account_id: e.accountId,
+              at: e.at,
+              method: e.method,
+              path: e.path,
+              query: e.query,
+              status: e.status,
+              latency_ms: e.latencyMs,
+              request_body: e.requestBody,
+              request_size: e.requestSize,
+              response_body: e.responseBody,
+              response_size: e.responseSize,
+              lead_id: e.leadId?.toLowerCase() ?? null,
+              activity_id: e.activityId?.toLowerCase() ?? null,
+              request_id: e.requestId?.toLowerCase() ?? null,
+            })),
+          )
+          .execute();
+      }
+    },
+
+    async list(accountId, f) {
+      let q = db.selectFrom('journal').selectAll().where('account_id', '=', accountId);
+      if (f.path) q = q.where(sql<boolean>`lower(path) like ${`%${likeLiteral(f.path.toLowerCase())}%`} escape '\\'`);
+      if (f.status !== undefined) q = q.where('status', '=', f.status);
+      if (f.leadId) q = q.where('lead_id', '=', f.leadId.trim().toLowerCase());
+      if (f.from !== undefined) q = q.where('at', '>=', f.from);
+      if (f.to !== undefined) q = q.where('at', '<=', f.to);
+      if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
+      if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+      const rows = await q
+        .orderBy('seq', f.afterSeq !== undefined ? 'asc' : 'desc')
+        .limit(Math.max(0, Math.floor(f.limit)))
+        .execute();
+      return (rows as JournalRow[]).map(toEntry);
+    },
+
+    async get(accountId, id) {
+      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? toEntry(r as JournalRow) : null;
+    },
+
+    async trim(accountId, keep) {
+      // The seq of the newest entry past `keep`; that entry and all older ones go (none when there is none).
+      const res = await db
+        .deleteFrom('journal')
+        .where('account_id', '=', accountId)
+        .where('seq', '<=', (eb) =>
+          eb.selectFrom('journal').select('seq').where('account_id', '=', accountId).orderBy('seq', 'desc').limit(1).offset(Math.max(0, Math.floor(keep))),
+        )
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
+    async purgeBefore(before) {
+      const res = await db.deleteFrom('journal').where('at', '<', before).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
+    async clear(accountId) {
+      const res = await db.deleteFrom('journal').where('account_id', '=', accountId).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+  };
+}
