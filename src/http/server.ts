@@ -9,6 +9,7 @@ import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { clientError, sendError, sendStarting } from './envelope.js';
+import { installJournal } from './journal-hook.js';
 import { ROUTES, type Route } from './routes.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
@@ -85,6 +86,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     s.metrics.observeRequest(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
+
+  // The request journal's hooks (none when LEADTRAIL_JOURNAL is off).
+  installJournal(app, s);
 
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 

@@ -1,0 +1,118 @@
+/**
+ * Records API calls in the request journal (issue 15): one `installJournal(app, s)` call from
+ * buildApp. Every keyed call of a route in the route table is recorded once its answer is sent
+ * (`onResponse`): LeadSquared's routes, the async routes and leadtrail's own `/_leadtrail/` routes,
+ * but not the health paths, `/metrics` (no keys) nor reading the journal itself. A call whose keys
+ * failed (401/403) belongs to no account and is not recorded: nobody can see it.
+ *
+ * Nothing of the call's keys is kept: the query is redacted, headers are not stored, and the key
+ * values are masked wherever else they appear (src/journal/redact.ts). Bodies are capped.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { linksOf, routeHasLinks, type JournalLinks } from '../journal/links.js';
+import { journalRecorder } from '../journal/recorder.js';
+import { cap, maskLiterals, redactBody, redactQuery, secretValues } from '../journal/redact.js';
+import type { Services } from '../services.js';
+import { ROUTES } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * What this call touched, stated by its handler (optional): wins over what the journal reads
+     * from the route's query, body and answer (src/journal/links.ts).
+     */
+    journalLinks?: Partial<JournalLinks>;
+    /** The answer as sent (text) and as returned by the handler (object), kept for the journal. */
+    journalPayload?: unknown;
+    journalAnswer?: unknown;
+  }
+}
+
+/** Paths whose calls are not recorded: reading the journal (the console tails it; it would record itself). */
+export const JOURNAL_PATH = '/_leadtrail/journal';
+const UNRECORDED = (path: string) => path.toLowerCase().startsWith(JOURNAL_PATH);
+
+/** `METHOD path` (lower-cased) of every keyed route: the calls that are recorded. */
+const recordedRoutes = () => new Set(ROUTES.filter((r) => r.auth !== 'none' && !UNRECORDED(r.path)).map((r) => `${r.method} ${r.path.toLowerCase()}`));
+
+function header(req: FastifyRequest, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
+}
+
+function text(payload: unknown): string | null {
+  if (typeof payload === 'string') return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
+  return null;
+}
+
+/** Installs the journal's hooks on `app` (nothing when LEADTRAIL_JOURNAL is off: no cost at all). */
+export function installJournal(app: FastifyInstance, s: Services): void {
+  const recorder = journalRecorder(s);
+  if (!recorder) return;
+  const maxBody = s.config.journalMaxBodyBytes;
+  const RECORDED = recordedRoutes();
+
+  const recorded = (req: FastifyRequest) => req.principal !== undefined && RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`);
+
+  // The handler's answer object, for the links (free: no parsing of the text sent).
+  app.addHook('preSerialization', (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    if (recorded(req)) req.journalAnswer = payload;
+    done(null, payload);
+  });
+  app.addHook('onSend', (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    if (recorded(req)) req.journalPayload = payload;
+    done(null, payload);
+  });
+  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    try {
+      if (recorded(req)) recorder.record(entryOf(req, reply));
+    } catch (err) {
+      req.log.warn({ err }, 'request journal: call not recorded');
+    }
+    done();
+  });
+  // Entries still buffered are written before the store closes (main closes the apps first).
+  app.addHook('onClose', async () => {
+    await recorder.flush();
+  });
+
+  function entryOf(req: FastifyRequest, reply: FastifyReply) {
+    const url = req.url;
+    const qi = url.indexOf('?');
+    const q = (req.query ?? {}) as Record<string, string>;
+    const secrets = secretValues([q.accesskey, q.secretkey, header(req, 'x-lsq-accesskey'), header(req, 'x-lsq-secretkey'), header(req, 'x-api-key')]);
+    const body = (raw: string | null | undefined) => {
+      if (raw === null || raw === undefined || raw === '') return { text: null, size: null };
+      const size = Buffer.byteLength(raw);
+      if (maxBody === 0) return { text: null, size };
+      // Cut first (keeping room for a key that straddles the cut), mask, then cut to the limit.
+      const cut = raw.length > maxBody + 512 ? raw.slice(0, maxBody + 512) : raw;
+      return { text: cap(redactBody(cut, secrets), maxBody).text, size };
+    };
+    const reqBody = body(req.rawBody);
+    const resBody = body(text(req.journalPayload));
+    const ok = reply.statusCode >= 200 && reply.statusCode < 300;
+    const route = req.routeOptions.url ?? '';
+    const found = routeHasLinks(route) ? linksOf(route, { query: q, body: req.body, answer: req.journalAnswer, ok }) : null;
+    const stated = req.journalLinks;
+    const latency = reply.elapsedTime;
+    return {
+      id: req.id,
+      accountId: req.principal.accountId,
+      at: Math.round(s.ctx.now() - latency),
+      method: req.method,
+      path: maskLiterals(qi < 0 ? url : url.slice(0, qi), secrets),
+      query: qi < 0 ? '' : redactQuery(url.slice(qi + 1), secrets),
+      status: reply.statusCode,
+      latencyMs: Math.round(latency * 100) / 100,
+      requestBody: reqBody.text,
+      requestSize: reqBody.size,
+      responseBody: resBody.text,
+      responseSize: resBody.size,
+      leadId: stated?.leadId ?? found?.leadId ?? null,
+      activityId: stated?.activityId ?? found?.activityId ?? null,
+      requestId: stated?.requestId ?? found?.requestId ?? null,
+    };
+  }
+}
