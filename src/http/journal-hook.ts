@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { linksOf, routeHasLinks, type JournalLinks } from '../journal/links.js';
 import { journalRecorder } from '../journal/recorder.js';
-import { cap, maskLiterals, redactBody, redactQuery, secretValues } from '../journal/redact.js';
+import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from '../journal/redact.js';
 import type { Services } from '../services.js';
 import { ROUTES } from './routes.js';
 
@@ -39,6 +39,9 @@ function header(req: FastifyRequest, name: string): string | null {
   const v = req.headers[name];
   return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
 }
+
+/** An id as a link: ids come from what the caller sent, so they are cut to a sane length and made storable. */
+const link = (v: string | null | undefined): string | null => (v ? storable(v.slice(0, 200)) : null);
 
 function text(payload: unknown): string | null {
   if (typeof payload === 'string') return payload;
@@ -88,7 +91,7 @@ export function installJournal(app: FastifyInstance, s: Services): void {
       if (maxBody === 0) return { text: null, size };
       // Cut first (keeping room for a key that straddles the cut), mask, then cut to the limit.
       const cut = raw.length > maxBody + 512 ? raw.slice(0, maxBody + 512) : raw;
-      return { text: cap(redactBody(cut, secrets), maxBody).text, size };
+      return { text: storable(cap(redactBody(cut, secrets), maxBody).text), size };
     };
     const reqBody = body(req.rawBody);
     const resBody = body(text(req.journalPayload));
@@ -102,17 +105,17 @@ export function installJournal(app: FastifyInstance, s: Services): void {
       accountId: req.principal.accountId,
       at: Math.round(s.ctx.now() - latency),
       method: req.method,
-      path: maskLiterals(qi < 0 ? url : url.slice(0, qi), secrets),
-      query: qi < 0 ? '' : redactQuery(url.slice(qi + 1), secrets),
+      path: storable(maskLiterals(qi < 0 ? url : url.slice(0, qi), secrets)),
+      query: qi < 0 ? '' : storable(redactQuery(url.slice(qi + 1), secrets)),
       status: reply.statusCode,
       latencyMs: Math.round(latency * 100) / 100,
       requestBody: reqBody.text,
       requestSize: reqBody.size,
       responseBody: resBody.text,
       responseSize: resBody.size,
-      leadId: stated?.leadId ?? found?.leadId ?? null,
-      activityId: stated?.activityId ?? found?.activityId ?? null,
-      requestId: stated?.requestId ?? found?.requestId ?? null,
+      leadId: link(stated?.leadId ?? found?.leadId),
+      activityId: link(stated?.activityId ?? found?.activityId),
+      requestId: link(stated?.requestId ?? found?.requestId),
     };
   }
 }

@@ -6,8 +6,8 @@
  *
  * Durability: best effort. An entry is stored a few milliseconds after its call was answered, in a
  * transaction of its own, not with the change the call made: a process that dies in between loses
- * the entries still buffered (at most FLUSH_MS worth, or MAX_BUFFERED), and a flush that fails is
- * logged and dropped rather than retried. The data the calls wrote is unaffected either way.
+ * the entries still buffered (at most FLUSH_MS worth, or MAX_BUFFERED), and an entry the database
+ * refuses (its batch failed, and so did it alone) is logged and dropped rather than retried. The data the calls wrote is unaffected either way.
  *
  * Limits are kept off the request path: after a flush, the accounts written to since the last trim
  * are trimmed to their newest `maxEntries` once as many entries as that were written (or PRUNE_MS
@@ -105,14 +105,27 @@ export class JournalRecorder {
     if (batch.length > 0) {
       try {
         await this.store.transaction((tx) => tx.journal.insertMany(batch));
-        for (const e of batch) this.touched.add(e.accountId);
-        this.writtenSinceTrim += batch.length;
+        this.written(batch);
       } catch (err) {
-        this.dropped += batch.length;
-        this.o.log.warn({ err, entries: batch.length }, 'request journal entries could not be stored; dropped');
+        // One entry the database refuses must not cost the others theirs: each goes alone once.
+        this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
+        for (const e of batch) {
+          try {
+            await this.store.transaction((tx) => tx.journal.insertMany([e]));
+            this.written([e]);
+          } catch (err1) {
+            this.dropped += 1;
+            this.o.log.warn({ err: err1, journalId: e.id }, 'request journal entry could not be stored; dropped');
+          }
+        }
       }
     }
     await this.applyLimits(force);
+  }
+
+  private written(entries: NewJournalEntry[]): void {
+    for (const e of entries) this.touched.add(e.accountId);
+    this.writtenSinceTrim += entries.length;
   }
 
   private async applyLimits(force: boolean): Promise<void> {

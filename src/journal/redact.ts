@@ -84,3 +84,9 @@ export function cap(text: string, maxBytes: number): { text: string; size: numbe
   while (end > 0 && (buf[end] & 0xc0) === 0x80) end -= 1;
   return { text: buf.subarray(0, end).toString('utf8'), size: buf.length };
 }
+
+/**
+ * Text both databases store: PostgreSQL refuses the NUL character in TEXT, so it is kept as the
+ * replacement character (U+FFFD) on both engines.
+ */
+export const storable = (text: string): string => (text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text);

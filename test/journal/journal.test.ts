@@ -136,6 +136,11 @@ describe('request journal', () => {
     const [e] = await journal(s, 'status=400');
     expect(e).toMatchObject({ path: `${PA}/Create`, status: 400, requestBody: '{"ActivityEvent": oops', leadId: null });
     expect(JSON.parse(e.responseBody).ExceptionType).toBe('MXInvalidJsonException');
+    // A NUL character (which PostgreSQL cannot store in text) does not cost the entry, nor the others of its batch.
+    const nul = await s.call('POST', `${PA}/Create?x=1`, undefined, { raw: '{"ActivityNote": "a\u0000b"' });
+    expect(nul.status).toBe(400);
+    const [n] = await journal(s, 'status=400');
+    expect(n.requestBody).toBe('{"ActivityNote": "a\uFFFDb"');
   });
 
   it('filters by path, status, lead and time, pages newest first, and tails after a seq', async () => {
