@@ -49,31 +49,43 @@ function text(payload: unknown): string | null {
   return null;
 }
 
-/** Installs the journal's hooks on `app` (nothing when LEADTRAIL_JOURNAL is off: no cost at all). */
+/**
+ * Installs the journal's hooks on `app` (nothing when LEADTRAIL_JOURNAL is off: no cost at all).
+ * Call it before the routes are added: the hooks are attached to each recorded route as it is.
+ */
 export function installJournal(app: FastifyInstance, s: Services): void {
   const recorder = journalRecorder(s);
   if (!recorder) return;
   const maxBody = s.config.journalMaxBodyBytes;
   const RECORDED = recordedRoutes();
 
-  const recorded = (req: FastifyRequest) => req.principal !== undefined && RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`);
-
-  // The handler's answer object, for the links (free: no parsing of the text sent).
-  app.addHook('preSerialization', (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
-    if (recorded(req)) req.journalAnswer = payload;
+  const keyed = (req: FastifyRequest) => req.principal !== undefined;
+  // The hooks go on the recorded routes only (chosen once, as each route is added): other routes
+  // (health, metrics, the journal itself, a console's pages) pay nothing.
+  const preSerialization = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    // The handler's answer object, for the links (free: no parsing of the text sent).
+    if (keyed(req)) req.journalAnswer = payload;
     done(null, payload);
-  });
-  app.addHook('onSend', (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
-    if (recorded(req)) req.journalPayload = payload;
+  };
+  const onSend = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    if (keyed(req)) req.journalPayload = payload;
     done(null, payload);
-  });
-  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+  };
+  const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     try {
-      if (recorded(req)) recorder.record(entryOf(req, reply));
+      if (keyed(req)) recorder.record(entryOf(req, reply));
     } catch (err) {
       req.log.warn({ err }, 'request journal: call not recorded');
     }
     done();
+  };
+  const append = <T>(existing: T | T[] | undefined, hook: T): T[] => (existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook]);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => RECORDED.has(`${m} ${route.url.toLowerCase()}`))) return;
+    route.preSerialization = append(route.preSerialization, preSerialization) as typeof route.preSerialization;
+    route.onSend = append(route.onSend, onSend) as typeof route.onSend;
+    route.onResponse = append(route.onResponse, onResponse) as typeof route.onResponse;
   });
   // Entries still buffered are written before the store closes (main closes the apps first).
   app.addHook('onClose', async () => {
