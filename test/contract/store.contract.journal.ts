@@ -51,6 +51,16 @@ export function journalContract(store: () => Store): void {
       expect((await s.journal.list(b, { limit: 10 })).map((e) => e.id)).toEqual([theirs.id]);
     });
 
+    it('stores a large batch whole and in order', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const batch = Array.from({ length: 70 }, (_, i) => entry(a, { at: T0 + i, status: 200 + (i % 3), leadId: i % 2 ? uid() : null }));
+      await s.transaction((tx) => tx.journal.insertMany(batch));
+      const got = await s.journal.list(a, { limit: 100, afterSeq: 0 });
+      expect(got.map((e) => [e.id, e.at, e.status, e.leadId])).toEqual(batch.map((e) => [e.id, e.at, e.status, e.leadId]));
+      for (let i = 1; i < got.length; i++) expect(got[i].seq).toBeGreaterThan(got[i - 1].seq);
+    });
+
     it('filters by path (substring, any case, % and _ literal), status, lead and time, and pages by seq', async () => {
       const s = store();
       const a = await newAccount(s);
@@ -90,9 +100,12 @@ export function journalContract(store: () => Store): void {
       const s = store();
       const a = await newAccount(s);
       const b = await newAccount(s);
-      const mine = Array.from({ length: 6 }, (_, i) => entry(a, { at: T0 + i }));
-      const theirs = Array.from({ length: 3 }, (_, i) => entry(b, { at: T0 + i }));
-      await s.journal.insertMany([...mine, ...theirs]);
+      // Later than every other test's entries: the age purge is across accounts.
+      const T1 = T0 + 1_000_000;
+      const mine = Array.from({ length: 6 }, (_, i) => entry(a, { at: T1 + i }));
+      const theirs = Array.from({ length: 3 }, (_, i) => entry(b, { at: T1 + i }));
+      // Written in time order, as the journal writes them.
+      await s.journal.insertMany([...mine, ...theirs].sort((x, y) => x.at - y.at));
 
       expect(await s.journal.trim(a, 4)).toBe(2);
       expect((await s.journal.list(a, { limit: 10 })).map((e) => e.id)).toEqual(mine.slice(2).reverse().map((e) => e.id));
@@ -100,19 +113,27 @@ export function journalContract(store: () => Store): void {
       expect(await s.journal.trim(a, 100)).toBe(0);
       expect(await s.journal.list(b, { limit: 10 })).toHaveLength(3);
 
-      // Age: across accounts (this database may hold other tests' entries at T0, so count only ours).
-      await s.journal.purgeBefore(T0 + 3);
-      expect((await s.journal.list(a, { limit: 10 })).map((e) => e.at)).toEqual([T0 + 5, T0 + 4, T0 + 3]);
+      // Age: across accounts, oldest first.
+      await s.journal.purgeBefore(T1 + 3);
+      expect((await s.journal.list(a, { limit: 10 })).map((e) => e.at)).toEqual([T1 + 5, T1 + 4, T1 + 3]);
       expect(await s.journal.list(b, { limit: 10 })).toEqual([]);
+      expect(await s.journal.purgeBefore(T1 + 3)).toBe(0);
+      // Everything old: all of it goes.
+      const d = await newAccount(s);
+      await s.journal.insertMany([entry(d, { at: T1 + 6 }), entry(d, { at: T1 + 7 })]);
+      expect(await s.journal.purgeBefore(T1 + 8)).toBeGreaterThanOrEqual(5);
+      expect(await s.journal.list(a, { limit: 10 })).toEqual([]);
+      expect(await s.journal.list(d, { limit: 10 })).toEqual([]);
+      await s.journal.insertMany([entry(a, { at: T1 + 3 }), entry(a, { at: T1 + 4 }), entry(a, { at: T1 + 5 })]);
 
       const c = await newAccount(s);
-      await s.journal.insertMany([entry(c, { at: T0 + 100 })]);
+      await s.journal.insertMany([entry(c, { at: T1 + 100 })]);
       expect(await s.journal.clear(a)).toBe(3);
       expect(await s.journal.list(a, { limit: 10 })).toEqual([]);
       expect(await s.journal.list(c, { limit: 10 })).toHaveLength(1);
       // Seqs are never reused: a new entry comes after every deleted one.
       const [last] = await s.journal.list(c, { limit: 1 });
-      await s.journal.insertMany([entry(a, { at: T0 + 101 })]);
+      await s.journal.insertMany([entry(a, { at: T1 + 101 })]);
       expect((await s.journal.list(a, { limit: 1 }))[0].seq).toBeGreaterThan(last.seq);
     });
 

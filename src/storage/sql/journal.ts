@@ -2,9 +2,9 @@
  * The request journal's table (migration 0007), one implementation for SQLite and PostgreSQL. Every
  * query names the account: one account's entries are never read, trimmed or cleared by another's call.
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { JournalEntry, JournalRepo } from '../store.js';
-import type { Db, JournalTable } from './schema.js';
+import type { Db, Engine, JournalTable } from './schema.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
 
@@ -29,39 +29,77 @@ const toEntry = (r: JournalRow): JournalEntry => ({
   requestId: r.request_id,
 });
 
-/** Rows per INSERT: 16 columns each stays far below both engines' limit on bound parameters. */
-const CHUNK = 500;
+const COLUMNS = [
+  'id',
+  'account_id',
+  'at',
+  'method',
+  'path',
+  'query',
+  'status',
+  'latency_ms',
+  'request_body',
+  'request_size',
+  'response_body',
+  'response_size',
+  'lead_id',
+  'activity_id',
+  'request_id',
+] as const;
+
+/**
+ * Rows per INSERT statement. A batch is written as statements of CHUNK rows and then of one row:
+ * two SQL texts in all, each prepared once per connection. (A multi-row INSERT per batch would have
+ * a new text for every batch size, parsed anew each time and crowding the hot paths' statements
+ * out of SQLite's statement cache; one statement per row costs the driver's overhead per row.)
+ */
+const CHUNK = 32;
+
+const insertSql = new Map<string, string>();
+
+/** `INSERT INTO journal (…) VALUES (…), …` for `rows` rows, in the engine's placeholder style. */
+function insertText(engine: Engine, rows: number): string {
+  const key = `${engine}:${rows}`;
+  let text = insertSql.get(key);
+  if (!text) {
+    let n = 0;
+    const slot = () => (engine === 'postgres' ? `$${++n}` : '?');
+    const tuples = Array.from({ length: rows }, () => `(${COLUMNS.map(slot).join(', ')})`);
+    text = `insert into "journal" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+    insertSql.set(key, text);
+  }
+  return text;
+}
+
+const rowValues = (e: Omit<JournalEntry, 'seq'>): unknown[] => [
+  e.id,
+  e.accountId,
+  e.at,
+  e.method,
+  e.path,
+  e.query,
+  e.status,
+  e.latencyMs,
+  e.requestBody,
+  e.requestSize,
+  e.responseBody,
+  e.responseSize,
+  e.leadId?.toLowerCase() ?? null,
+  e.activityId?.toLowerCase() ?? null,
+  e.requestId?.toLowerCase() ?? null,
+];
 
 /** `text` for a LIKE pattern that matches it literally (\ escapes % _ and itself). */
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export function journalRepo(db: Db): JournalRepo {
+export function journalRepo(db: Db, engine: Engine): JournalRepo {
   return {
     async insertMany(entries) {
-      for (let i = 0; i < entries.length; i += CHUNK) {
-        await db
-          .insertInto('journal')
-          .values(
-            entries.slice(i, i + CHUNK).map((e) => ({
-              id: e.id,
-              account_id: e.accountId,
-              at: e.at,
-              method: e.method,
-              path: e.path,
-              query: e.query,
-              status: e.status,
-              latency_ms: e.latencyMs,
-              request_body: e.requestBody,
-              request_size: e.requestSize,
-              response_body: e.responseBody,
-              response_size: e.responseSize,
-              lead_id: e.leadId?.toLowerCase() ?? null,
-              activity_id: e.activityId?.toLowerCase() ?? null,
-              request_id: e.requestId?.toLowerCase() ?? null,
-            })),
-          )
-          .execute();
+      let i = 0;
+      for (; i + CHUNK <= entries.length; i += CHUNK) {
+        await db.executeQuery(CompiledQuery.raw(insertText(engine, CHUNK), entries.slice(i, i + CHUNK).flatMap(rowValues)));
       }
+      for (; i < entries.length; i++) await db.executeQuery(CompiledQuery.raw(insertText(engine, 1), rowValues(entries[i])));
     },
 
     async list(accountId, f) {
@@ -98,7 +136,19 @@ export function journalRepo(db: Db): JournalRepo {
     },
 
     async purgeBefore(before) {
-      const res = await db.deleteFrom('journal').where('at', '<', before).executeTakeFirst();
+      // Entries are written in time order, so the old ones are the lowest seqs: delete up to the
+      // first entry that is not old (found walking the primary key, no index on `at` needed).
+      // An old entry written late, after a newer one, waits for the next purge past that one.
+      const res = await db
+        .deleteFrom('journal')
+        .where('at', '<', before)
+        .where((eb) =>
+          eb.or([
+            eb('seq', '<', eb.selectFrom('journal').select('seq').where('at', '>=', before).orderBy('seq').limit(1)),
+            eb.not(eb.exists(eb.selectFrom('journal').select('seq').where('at', '>=', before))),
+          ]),
+        )
+        .executeTakeFirst();
       return Number(res.numDeletedRows);
     },
 

@@ -20,7 +20,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
-    journal: journalRepo(db),
+    journal: journalRepo(db, engine),
   };
 }
 
