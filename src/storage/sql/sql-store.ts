@@ -67,6 +67,7 @@ const READ_METHODS = new Set([
   'metrics',
   'countByStatus',
   'nextRunAt',
+  'perMinute',
 ]);
 
 /**
