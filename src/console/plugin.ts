@@ -87,6 +87,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const assetCache = new Map<string, Buffer>();
   const streams = new Set<() => void>();
 
+  // Forms only: the console reads no JSON or text bodies (415 for those).
+  app.removeAllContentTypeParsers();
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {
