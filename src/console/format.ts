@@ -22,16 +22,33 @@ export function pretty(body: string | null | undefined): string {
   }
 }
 
-/** Rows of a field map: a custom field set becomes one row per nested attribute (`Set › Attr`). */
-export function fieldRows(fields: FieldMap): { name: string; value: string; nested: boolean }[] {
-  const rows: { name: string; value: string; nested: boolean }[] = [];
+/**
+ * Rows of a field map: a custom field set becomes one row per nested attribute (`Set › Attr`).
+ * `labels` (schema name → display name, nested ones keyed `Set.Attr`) adds display names.
+ */
+export function fieldRows(fields: FieldMap, labels: Map<string, string> = new Map()): { name: string; label: string; value: string; nested: boolean }[] {
+  const rows: { name: string; label: string; value: string; nested: boolean }[] = [];
+  const label = (key: string, name: string) => {
+    const l = labels.get(key);
+    return l && l !== name ? l : '';
+  };
   for (const [name, v] of Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) {
     if (v !== null && typeof v === 'object') {
-      rows.push({ name, value: '', nested: false });
-      for (const [attr, inner] of Object.entries(v)) rows.push({ name: `${name} › ${attr}`, value: inner ?? '', nested: true });
-    } else rows.push({ name, value: v ?? '', nested: false });
+      rows.push({ name, label: label(name, name), value: '', nested: false });
+      for (const [attr, inner] of Object.entries(v)) rows.push({ name: `${name} › ${attr}`, label: label(`${name}.${attr}`, attr), value: inner ?? '', nested: true });
+    } else rows.push({ name, label: label(name, name), value: v ?? '', nested: false });
   }
   return rows;
+}
+
+/** Display names of an activity type's fields, for fieldRows. */
+export function fieldLabels(defs: { schemaName: string; displayName: string; fields: { schemaName: string; displayName: string }[] | null }[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of defs) {
+    out.set(d.schemaName, d.displayName);
+    for (const n of d.fields ?? []) out.set(`${d.schemaName}.${n.schemaName}`, n.displayName);
+  }
+  return out;
 }
 
 export function text(v: FieldValue | undefined): string {

@@ -274,11 +274,14 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       s.store.activities.listForLead(accountId, { leadId: lead.id, offset: (page - 1) * PAGE, limit: PAGE }),
       s.store.activityTypes.list(accountId),
     ]);
-    const typeNames = new Map(types.map((t) => [t.code, t.displayName || t.name]));
+    const byCode = new Map(types.map((t) => [t.code, t]));
     return render(req, reply, 'lead', {
       title: fmt.leadName(lead.fields, lead.autoId),
       lead,
-      activities: activities.map((a) => ({ ...a, typeName: typeNames.get(a.eventCode) ?? `Activity ${a.eventCode}` })),
+      activities: activities.map((a) => {
+        const t = byCode.get(a.eventCode);
+        return { ...a, typeName: t ? t.displayName || t.name : `Activity ${a.eventCode}`, labels: fmt.fieldLabels(t?.fields ?? []) };
+      }),
       total,
       page,
       pages: Math.max(1, Math.ceil(total / PAGE)),

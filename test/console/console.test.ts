@@ -149,6 +149,7 @@ describe('what the API did, on the pages', () => {
     expect(text).toContain(XSS_FIELD);
     expect(text).toContain('mx_Custom_2 › mx_CustomObject_1');
     expect(text).toContain('Grace');
+    for (const label of ['Outcome', 'Call details', 'Agent']) expect(text).toContain(label);
     expect(text).toContain('score +7');
     expect(await page.locator('dl.facts').textContent()).toMatch(/Score\s*7/);
     // Inert: no script ran, no element was made from the caller's text.
