@@ -10,6 +10,7 @@
  * are served from node_modules and src/console/assets by this scope: no request leaves the machine.
  * Sessions: session.ts (signed cookie, no table). CSRF: @fastify/csrf-protection on every POST.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -301,8 +302,12 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const kind = KINDS.includes(q.type as RequestKind) ? (q.type as RequestKind) : undefined;
     const page = int(q.page, 1, 1);
     const { total, requests } = await s.store.requests.list(sessionOf(req).accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(status ? { status } : {}), ...(kind ? { kind } : {}) });
-    const params = new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { type: kind } : {}), ...(page > 1 ? { page: String(page) } : {}) });
+    // What the table shows, fingerprinted: a poll that would show the same answers 204 and htmx
+    // leaves the table (and the keyboard focus in it) alone.
+    const version = createHash('sha1').update(JSON.stringify([total, requests.map((r) => [r.id, r.status, r.attempts, r.runAt])])).digest('base64url').slice(0, 16);
+    const params = new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { type: kind } : {}), ...(page > 1 ? { page: String(page) } : {}), v: version });
     return {
+      version,
       requests: requests.map((r) => ({ ...r, wire: requestStatus(r).TaskStatus, typeName: TASK_TYPES[r.kind] })),
       total,
       page,
@@ -315,7 +320,11 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     };
   };
   app.get('/async', async (req, reply) => render(req, reply, 'async', { title: 'Async requests', ...(await asyncList(req)) }));
-  app.get('/async/table', async (req, reply) => fragment(reply, 'async-table', await asyncList(req)));
+  app.get('/async/table', async (req, reply) => {
+    const list = await asyncList(req);
+    if ((req.query as Record<string, string>).v === list.version) return reply.code(204).send();
+    return fragment(reply, 'async-table', list);
+  });
   const asyncDetail = async (req: FastifyRequest) => {
     const { id } = req.params as { id: string };
     const accountId = sessionOf(req).accountId;
@@ -329,13 +338,18 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       if (act) results.push({ kind: 'activity', id: act.id, href: `/console/leads/${act.leadId}#activity-${act.id}` });
       else if (await s.store.leads.get(accountId, gid)) results.push({ kind: 'lead', id: gid, href: `/console/leads/${gid}` });
     }
-    return { r, wire: requestStatus(r).TaskStatus, typeName: TASK_TYPES[r.kind], results };
+    return { r, wire: requestStatus(r).TaskStatus, typeName: TASK_TYPES[r.kind], results, version: statusVersion(r) };
   };
   app.get('/async/:id', async (req, reply) => {
     const d = await asyncDetail(req);
     return render(req, reply, 'async-request', { title: `Async request ${d.r.id}`, ...d, retried: (req.query as Record<string, string>).retried === '1' });
   });
-  app.get('/async/:id/status', async (req, reply) => fragment(reply, 'async-status', { ...(await asyncDetail(req)), csrf: reply.generateCsrf() }));
+  app.get('/async/:id/status', async (req, reply) => {
+    const d = await asyncDetail(req);
+    // Unchanged since the page's copy: 204, and htmx keeps what is shown.
+    if ((req.query as Record<string, string>).v === statusVersion(d.r)) return reply.code(204).send();
+    return fragment(reply, 'async-status', { ...d, csrf: reply.generateCsrf() });
+  });
   app.post('/async/:id/retry', protect, async (req, reply) => {
     const { id } = req.params as { id: string };
     const ok = await s.store.requests.requeue(sessionOf(req).accountId, id.toLowerCase(), Date.now());
@@ -397,6 +411,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     for (const stop of [...streams]) stop();
   });
 }
+
+const statusVersion = (r: { status: string; attempts: number; runAt: number }) => `${r.status}-${r.attempts}-${r.runAt}`;
 
 /** The requests/429 charts count at most this many journal entries of the last 30 minutes. */
 const JOURNAL_CHART_CAP = 20_000;

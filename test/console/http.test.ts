@@ -90,6 +90,15 @@ describe("the console's own answers", () => {
     expect(leads.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(leads.text).not.toContain('<script>');
     expect(leads.text).toContain('&lt;script&gt;');
+    // The async list polls its table; while nothing changed the answer is empty (204), so the
+    // browser keeps the table and the keyboard focus in it.
+    const list = await c.get('/console/async');
+    const poll = /hx-get="([^"]+)"/.exec(list.text)![1].replace(/&amp;/g, '&');
+    expect((await c.get(poll)).status).toBe(204);
+    await accept(s.url, '/activity/create', { EmailAddress: 'nobody@example.com', ActivityEvent: 21 });
+    const changed = await c.get(poll);
+    expect(changed.status).toBe(200);
+    expect(changed.text).toContain('id="async-table"');
     const missing = await c.get('/console/leads/00000000-0000-0000-0000-000000000000');
     expect(missing.status).toBe(404);
     // A JSON body is not read by the console (its scope parses forms only).
