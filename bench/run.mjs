@@ -23,6 +23,7 @@ import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
 import { loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
+import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -199,6 +200,7 @@ const SCENARIOS = [
     minSeconds: 30,
     request: (ctx) => ({ method: 'POST', path: `${PA}/Retrieve?leadId=${ctx.retrieveLeadId}`, headers: SYNC_HEADERS, body: JSON.stringify({ Paging: { Offset: 0, RowCount: 25 } }) }),
   },
+  ...CONSOLE_SCENARIOS,
 ];
 
 if (parsed.help) {
@@ -328,6 +330,7 @@ async function setupEngine(engine, wanted) {
     }
     retrieveLoneMs = lone.sort((a, b) => a - b)[1];
   }
+  if ([...wanted].some((id) => id.startsWith('console-'))) await signInConsole(server, KEYS);
   return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, seconds } };
 }
 

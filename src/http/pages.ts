@@ -4,11 +4,12 @@
  * error pages and routing rules. LeadSquared's quirks never reach them.
  */
 import type { FastifyInstance } from 'fastify';
+import { consoleScope } from '../console/plugin.js';
 import type { Services } from '../services.js';
 
 export type PageScope = (app: FastifyInstance) => Promise<void>;
 
 /** The page scopes an API process serves (a worker-only process serves none). */
-export function ownPages(_s: Services): PageScope[] {
-  return [];
+export function ownPages(s: Services): PageScope[] {
+  return [consoleScope(s)];
 }

@@ -204,7 +204,20 @@ export interface RequestRepo {
   /** Deletes finished requests older than `before`. */
   purgeFinished(before: number): Promise<number>;
   metrics(accountId: string, kind: RequestKind, now: number, windowMs: number): Promise<{ pending: number; oldestPendingAt: number | null; finishedInWindow: number }>;
-  list(accountId: string, opts: { offset: number; limit: number; status?: RequestStatus }): Promise<{ total: number; requests: AsyncRequest[] }>;
+  /** Newest first; `status`/`kind` narrow it (console). */
+  list(accountId: string, opts: { offset: number; limit: number; status?: RequestStatus; kind?: RequestKind }): Promise<{ total: number; requests: AsyncRequest[] }>;
+  /**
+   * Console "retry now": puts one of the account's `errored` requests (system errors, retries used
+   * up) back in the queue, due at `now`, with a fresh retry budget (attempts 0; the last error is
+   * kept). False when there is no such request or it is not `errored`.
+   */
+  requeue(accountId: string, id: string, now: number): Promise<boolean>;
+  /**
+   * Console activity chart: per minute (epoch ms of the minute's start) since `since`, how many of
+   * the account's async requests were accepted (created), processed (succeeded) and failed (failed
+   * or errored). Minutes with none are absent. Runs on the account's rows still kept (retention).
+   */
+  perMinute(accountId: string, since: number): Promise<{ minute: number; accepted: number; processed: number; failed: number }[]>;
   countByStatus(accountId: string | null): Promise<Record<RequestStatus, number>>;
   /** Makes the account's queued requests that wait for a later `runAt` (retry back-off) due at `now`; returns how many. */
   makeDue(accountId: string, now: number): Promise<number>;

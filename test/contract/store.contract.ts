@@ -219,6 +219,34 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.requests.countByStatus(a)).toEqual({ queued: 1, running: 0, succeeded: 1, failed: 0, errored: 0 });
       });
 
+      it('console: lists by kind, counts per minute, and requeues only an ERROR request (fresh attempts, due now)', async () => {
+        const { store } = await open();
+        const [a, b] = [await newAccount(store), await newAccount(store)];
+        const M = T0 - (T0 % 60_000); // a minute's start
+        const [r1, r2, r3] = [req(a, 'A', M + 1_000), req(a, 'B', M + 2_000), req(a, 'C', M + 61_000)];
+        await store.requests.insertMany([r1, r2, r3, req(b, 'X', M + 1_000)]);
+        await store.requests.insertMany([{ ...req(a, 'D', M + 3_000), kind: 'lead.capture' }]);
+        expect((await store.requests.list(a, { offset: 0, limit: 10, kind: 'lead.capture' })).total).toBe(1);
+        expect((await store.requests.list(a, { offset: 0, limit: 10, kind: 'activity.create', status: 'queued' })).total).toBe(3);
+        await store.requests.claim('w', 10, M + 70_000, M + 1_000_000);
+        await store.requests.finish(r1.id, 'w', { status: 'succeeded', statusReason: 'ok', message: null, at: M + 62_000 });
+        await store.requests.finish(r2.id, 'w', { status: 'errored', statusReason: 'System error after 10 retries: x', message: null, at: M + 63_000 });
+        await store.requests.finish(r3.id, 'w', { status: 'failed', statusReason: 'MX', message: null, at: M + 64_000 });
+        expect(await store.requests.perMinute(a, M)).toEqual([
+          { minute: M, accepted: 3, processed: 0, failed: 0 },
+          { minute: M + 60_000, accepted: 1, processed: 1, failed: 2 },
+        ]);
+        expect(await store.requests.perMinute(a, M + 60_000)).toEqual([{ minute: M + 60_000, accepted: 1, processed: 1, failed: 2 }]);
+
+        expect(await store.requests.requeue(b, r2.id, M + 90_000)).toBe(false); // another account's id
+        expect(await store.requests.requeue(a, r3.id, M + 90_000)).toBe(false); // FAILURE is final
+        expect(await store.requests.requeue(a, r1.id, M + 90_000)).toBe(false);
+        expect(await store.requests.requeue(a, r2.id, M + 90_000)).toBe(true);
+        expect(await store.requests.get(a, r2.id)).toMatchObject({ status: 'queued', attempts: 0, runAt: M + 90_000, statusReason: null, finishedAt: null });
+        expect(await store.requests.requeue(a, r2.id, M + 90_000)).toBe(false);
+        expect((await store.requests.claim('w2', 10, M + 90_000, M + 2_000_000)).map((r) => r.id)).toEqual([r2.id]);
+      });
+
       it('two stores claiming side by side never share a request nor run two of one order key at once', async () => {
         const { store, reopen } = await open();
         const other = await reopen();

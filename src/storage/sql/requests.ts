@@ -220,9 +220,10 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         finishedInWindow: Number(done.n),
       };
     },
-    async list(accountId, { offset, limit, status }) {
+    async list(accountId, { offset, limit, status, kind }) {
       let q = db.selectFrom('async_requests').where('account_id', '=', accountId);
       if (status) q = q.where('status', '=', status);
+      if (kind) q = q.where('kind', '=', kind);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
       return { total: Number(total.n), requests: rows.map(toRequest) };
@@ -243,6 +244,44 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         .where('run_at', '>', now)
         .executeTakeFirst();
       return Number(r.numUpdatedRows);
+    },
+    async requeue(accountId, id, now) {
+      const r = await db
+        .updateTable('async_requests')
+        .set({ status: 'queued', attempts: 0, run_at: now, status_reason: null, finished_at: null, locked_by: null, locked_until: null })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('status', '=', 'errored')
+        .executeTakeFirst();
+      const ok = Number(r.numUpdatedRows) > 0;
+      if (ok && engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
+      return ok;
+    },
+    async perMinute(accountId, since) {
+      const minute = (col: string) => sql<number>`(${sql.ref(col)} - (${sql.ref(col)} % 60000))`;
+      // Two indexed range reads (created_at and finished_at per account), grouped by minute.
+      const accepted = await db
+        .selectFrom('async_requests')
+        .select([minute('created_at').as('m'), (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId)
+        .where('created_at', '>=', since)
+        .groupBy(sql`1`)
+        .execute();
+      const finished = await db
+        .selectFrom('async_requests')
+        .select([minute('finished_at').as('m'), 'status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId)
+        .where('finished_at', '>=', since)
+        .groupBy([sql`1`, 'status'])
+        .execute();
+      const out = new Map<number, { minute: number; accepted: number; processed: number; failed: number }>();
+      const at = (m: number) => out.get(m) ?? (out.set(m, { minute: m, accepted: 0, processed: 0, failed: 0 }), out.get(m)!);
+      for (const r of accepted) at(Number(r.m)).accepted += Number(r.n);
+      for (const r of finished) {
+        if (r.status === 'succeeded') at(Number(r.m)).processed += Number(r.n);
+        else if (r.status === 'failed' || r.status === 'errored') at(Number(r.m)).failed += Number(r.n);
+      }
+      return [...out.values()].sort((a, b) => a.minute - b.minute);
     },
     async nextRunAt() {
       const r = await db

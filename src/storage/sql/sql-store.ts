@@ -69,6 +69,7 @@ const READ_METHODS = new Set([
   'metrics',
   'countByStatus',
   'nextRunAt',
+  'perMinute',
 ]);
 
 /**

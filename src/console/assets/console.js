@@ -1,0 +1,10 @@
+// Small page helpers that need no library: "Copy" buttons copy the text of the element they name.
+document.addEventListener('click', (ev) => {
+  const btn = ev.target instanceof Element ? ev.target.closest('button[data-copy]') : null;
+  if (!btn) return;
+  const src = document.querySelector(btn.getAttribute('data-copy'));
+  if (!src || !navigator.clipboard) return;
+  navigator.clipboard.writeText(src.textContent).then(() => { btn.textContent = 'Copied'; setTimeout(() => (btn.textContent = 'Copy'), 1500); });
+});
+// A new live row replaces the "no requests yet" line.
+document.addEventListener('htmx:sseMessage', () => document.getElementById('journal-empty')?.remove());

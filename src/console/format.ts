@@ -1,0 +1,79 @@
+/** Plain-text helpers for console templates. Nothing here produces markup: templates escape. */
+import type { FieldMap, FieldValue } from '../domain/types.js';
+
+/** `2026-11-30 02:14:05 UTC` (epoch ms → readable UTC). */
+export function time(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '';
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** ISO string for `<time datetime>`. */
+export function iso(ms: number | null | undefined): string {
+  return ms === null || ms === undefined || !Number.isFinite(ms) ? '' : new Date(ms).toISOString();
+}
+
+/** A body pretty-printed when it is JSON, as received otherwise. */
+export function pretty(body: string | null | undefined): string {
+  if (body === null || body === undefined || body === '') return '';
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/**
+ * Rows of a field map: a custom field set becomes one row per nested attribute (`Set › Attr`).
+ * `labels` (schema name → display name, nested ones keyed `Set.Attr`) adds display names.
+ */
+export function fieldRows(fields: FieldMap, labels: Map<string, string> = new Map()): { name: string; label: string; value: string; nested: boolean }[] {
+  const rows: { name: string; label: string; value: string; nested: boolean }[] = [];
+  const label = (key: string, name: string) => {
+    const l = labels.get(key);
+    return l && l !== name ? l : '';
+  };
+  for (const [name, v] of Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))) {
+    if (v !== null && typeof v === 'object') {
+      rows.push({ name, label: label(name, name), value: '', nested: false });
+      for (const [attr, inner] of Object.entries(v)) rows.push({ name: `${name} › ${attr}`, label: label(`${name}.${attr}`, attr), value: inner ?? '', nested: true });
+    } else rows.push({ name, label: label(name, name), value: v ?? '', nested: false });
+  }
+  return rows;
+}
+
+/** Display names of an activity type's fields, for fieldRows. */
+export function fieldLabels(defs: { schemaName: string; displayName: string; fields: { schemaName: string; displayName: string }[] | null }[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of defs) {
+    out.set(d.schemaName, d.displayName);
+    for (const n of d.fields ?? []) out.set(`${d.schemaName}.${n.schemaName}`, n.displayName);
+  }
+  return out;
+}
+
+export function text(v: FieldValue | undefined): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** A single-quoted shell word. */
+const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * "Copy as curl" for a journal entry, with placeholder keys: the recorded query's key parameters
+ * (already redacted) are dropped and YOUR_ACCESS_KEY / YOUR_SECRET_KEY put in their place.
+ */
+export function curl(origin: string, e: { method: string; path: string; query: string; requestBody: string | null }): string {
+  const params = new URLSearchParams(e.query);
+  for (const k of [...params.keys()]) if (/^(accesskey|secretkey)$/i.test(k)) params.delete(k);
+  params.append('accessKey', 'YOUR_ACCESS_KEY');
+  params.append('secretKey', 'YOUR_SECRET_KEY');
+  const parts = [`curl -X ${e.method}`, sh(`${origin}${e.path}?${params.toString()}`)];
+  if (e.requestBody) parts.push(`-H 'Content-Type: application/json'`, `--data-raw ${sh(e.requestBody)}`);
+  return parts.join(' \\\n  ');
+}
+
+/** A lead's display name: First Last, else email, else its number. */
+export function leadName(fields: FieldMap, autoId: number): string {
+  const name = [text(fields.FirstName), text(fields.LastName)].filter(Boolean).join(' ');
+  return name || text(fields.EmailAddress) || `Lead #${autoId}`;
+}

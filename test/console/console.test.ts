@@ -1,0 +1,259 @@
+/**
+ * The console in a real browser (chromium + playwright-core) against a real leadtrail: signing in,
+ * what an API caller did showing up on the pages, async requests changing status without a reload,
+ * escaping, and one account never reaching another's data. On SQLite and PostgreSQL.
+ *
+ * LEADTRAIL_SCREENSHOTS=1 also writes the README's screenshots (docs/images/) from these pages.
+ */
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { journalOf } from '../../src/console/journal.js';
+import { createAccount } from '../../src/domain/accounts.js';
+import { accept, asyncCall } from '../async/helpers.js';
+import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { launchBrowser, type TestBrowser } from './browser.js';
+
+const PA = '/v2/ProspectActivity.svc';
+const LM = '/v2/LeadManagement.svc';
+const XSS_NOTE = '<script>window.__xss = "note"</script>Called back about pricing';
+const XSS_FIELD = '<img src=x onerror="window.__xss = \'field\'">';
+const SHOTS = process.env.LEADTRAIL_SCREENSHOTS === '1' && process.env.LEADTRAIL_TEST_STORE !== 'postgres';
+const shot = async (page: Page, name: string) => {
+  if (SHOTS) await page.screenshot({ path: path.resolve('docs/images', name), fullPage: false });
+};
+
+let s: TestServer;
+let b: TestBrowser;
+let eventCode: number;
+let other: { accessKey: string; secretKey: string; apiKey: string };
+
+async function signIn(ctx: BrowserContext, keys: { accessKey: string; secretKey: string } = KEYS): Promise<Page> {
+  const page = await ctx.newPage();
+  await page.goto(`${s.url}/console`);
+  await page.getByLabel('Access key').fill(keys.accessKey);
+  await page.getByLabel('Secret key').fill(keys.secretKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/sign-in'));
+  return page;
+}
+
+let phones = 0;
+async function newLead(email: string, first: string, keys?: { accessKey: string; secretKey: string }): Promise<string> {
+  const phone = `+91-98765432${String(++phones).padStart(2, '0')}`;
+  const r = await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: email }, { Attribute: 'FirstName', Value: first }, { Attribute: 'Phone', Value: phone }], keys ? { keys } : {});
+  expect(r.status, r.text).toBe(200);
+  return r.body.Message.Id as string;
+}
+
+beforeAll(async () => {
+  [s, b] = await Promise.all([started({ LEADTRAIL_FAULTS: 'true' }), launchBrowser()]);
+  const type = await s.call('POST', `${PA}/CreateType`, {
+    ActivityEventName: 'Support call',
+    Score: 7,
+    Fields: [
+      { SchemaName: 'mx_Custom_1', DisplayName: 'Outcome', DataType: 'String' },
+      { SchemaName: 'mx_Custom_2', DisplayName: 'Call details', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', DisplayName: 'Agent', DataType: 'String' }] },
+    ],
+  });
+  expect(type.status, type.text).toBe(200);
+  eventCode = type.body.Message.Id;
+  const made = await s.services.store.transaction((tx) => createAccount(tx, s.services.ctx, { name: 'Other', accessKey: 'other-access', secretKey: 'other-secret', apiKey: 'other-api' }));
+  other = { ...made.keys, apiKey: made.apiKey };
+});
+afterAll(async () => {
+  await b?.close();
+});
+
+describe('signing in', () => {
+  it('a wrong secret key, or an unknown access key, cannot sign in and reaches no page', async () => {
+    const ctx = await b.context();
+    const page = await ctx.newPage();
+    for (const keys of [{ accessKey: KEYS.accessKey, secretKey: 'not-the-secret' }, { accessKey: 'nobody', secretKey: KEYS.secretKey }]) {
+      await page.goto(`${s.url}/console/sign-in`);
+      await page.getByLabel('Access key').fill(keys.accessKey);
+      await page.getByLabel('Secret key').fill(keys.secretKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('do not match');
+    }
+    expect((await ctx.cookies()).map((c) => c.name)).not.toContain('leadtrail_console');
+    await page.goto(`${s.url}/console/leads`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await ctx.close();
+  });
+
+  it('the right keys sign in with an HttpOnly, SameSite=Strict cookie; signing out ends the session', async () => {
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'leadtrail_console');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
+    await expect.poll(() => page.locator('header').textContent()).toContain(KEYS.accessKey);
+    await page.getByRole('link', { name: 'Lead fields' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'EmailAddress', exact: true }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.pathname === '/console/sign-in');
+    await page.goto(`${s.url}/console/leads`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await ctx.close();
+  });
+
+  it('a form posted without its CSRF token is refused', async () => {
+    const res = await fetch(`${s.url}/console/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ accessKey: KEYS.accessKey, secretKey: KEYS.secretKey }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie().join(';')).not.toContain('leadtrail_console=');
+  });
+});
+
+describe('what the API did, on the pages', () => {
+  it('an activity posted through the API is on its lead’s timeline (and in the journal), with every field, and hostile text stays text', async () => {
+    const leadId = await newLead('ada@example.com', 'Ada');
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    const journal = journalOf(s.services.store) !== null;
+    let reloaded = false;
+    if (journal) {
+      await page.goto(`${s.url}/console/requests`); // live: the entry should arrive without a reload
+      page.on('framenavigated', (f) => (reloaded ||= f === page.mainFrame()));
+    }
+
+    const act = await s.call('POST', `${PA}/Create`, {
+      RelatedProspectId: leadId,
+      ActivityEvent: eventCode,
+      ActivityNote: XSS_NOTE,
+      Fields: [
+        { SchemaName: 'mx_Custom_1', Value: XSS_FIELD },
+        { SchemaName: 'mx_Custom_2', Value: '', Fields: [{ SchemaName: 'mx_CustomObject_1', Value: 'Grace' }] },
+      ],
+    });
+    expect(act.status, act.text).toBe(200);
+
+    if (journal) {
+      const createLink = page.getByRole('link', { name: /^\/v2\/ProspectActivity\.svc\/Create$/i });
+      await expect.poll(() => page.locator('#journal-rows tr').filter({ has: createLink }).count(), { timeout: 10_000 }).toBe(1);
+      expect(reloaded).toBe(false);
+      await createLink.click();
+      await expect.poll(() => page.locator('pre').first().textContent()).toContain(JSON.stringify(XSS_NOTE));
+      await expect.poll(() => page.locator('#curl').textContent()).toContain('YOUR_SECRET_KEY');
+    }
+
+    await page.goto(`${s.url}/console/leads`);
+    await page.getByRole('searchbox').fill('ada@example');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Ada' }).click();
+    await page.waitForURL((u) => u.pathname === `/console/leads/${leadId}`);
+    const item = page.locator('ol.timeline > li').first();
+    await expect.poll(() => item.locator('h3').textContent()).toContain('Support call');
+    expect(await item.locator('.note').textContent()).toBe(XSS_NOTE);
+    const text = await item.textContent();
+    expect(text).toContain(XSS_FIELD);
+    expect(text).toContain('mx_Custom_2 › mx_CustomObject_1');
+    expect(text).toContain('Grace');
+    for (const label of ['Outcome', 'Call details', 'Agent']) expect(text).toContain(label);
+    expect(text).toContain('score +7');
+    expect(await page.locator('dl.facts').textContent()).toMatch(/Score\s*7/);
+    // Inert: no script ran, no element was made from the caller's text.
+    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.locator('main script, main img').count()).toBe(0);
+    await shot(page, 'console-lead-timeline.png');
+    await ctx.close();
+  });
+
+  it('an async request goes from In-Queue to Success on the page without a reload, and links its activity', async () => {
+    await newLead('grace@example.com', 'Grace');
+    // The first attempt fails with a forced system error, so the request waits out its back-off
+    // (In-Queue) until the retries are made due.
+    expect((await s.call('POST', '/_leadtrail/faults', { operation: 'activity.create', times: 1 })).status).toBe(200);
+    const id = await accept(s.url, '/activity/create', { EmailAddress: 'grace@example.com', ActivityEvent: eventCode, ActivityNote: 'async note' });
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    await page.goto(`${s.url}/console/async/${id}`);
+    await expect.poll(() => page.locator('#async-status-value').textContent(), { timeout: 10_000 }).toBe('In-Queue');
+    await expect.poll(() => page.locator('#async-reason').textContent(), { timeout: 10_000 }).toContain('Waiting to retry');
+    let reloaded = false;
+    page.on('framenavigated', (f) => (reloaded ||= f === page.mainFrame()));
+
+    expect((await s.call('POST', '/_leadtrail/retries/run-now')).status).toBe(200);
+    await expect.poll(() => page.locator('#async-status-value').textContent(), { timeout: 15_000 }).toBe('Success');
+    expect(reloaded).toBe(false);
+    const link = page.getByRole('link', { name: /^[0-9a-f-]{36}$/ });
+    await link.first().click();
+    await expect.poll(() => page.locator(':target .note').textContent()).toBe('async note');
+    await ctx.close();
+  });
+
+  it('a failed async request shows its reason, in the list filtered by status and on its page', async () => {
+    const id = await accept(s.url, '/activity/create', { EmailAddress: 'nobody-here@example.com', ActivityEvent: 999_999 });
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    await page.goto(`${s.url}/console/async`);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const row = page.locator('#async-table tr', { hasText: id });
+    await expect.poll(() => row.locator('.status').textContent(), { timeout: 15_000 }).toBe('FAILURE');
+    const reason = (await row.locator('td').nth(3).textContent()) ?? '';
+    expect(reason).toMatch(/^MX\w+Exception: /);
+    await row.getByRole('link').click();
+    await expect.poll(() => page.locator('#async-reason').textContent()).toBe(reason);
+    await ctx.close();
+  });
+});
+
+describe('one account only', () => {
+  it("another account's lead, activity, async request and journal entries are unreachable by URL", async () => {
+    const theirLead = await newLead('secret.lead@example.com', 'Theirs', other);
+    const act = await s.call('POST', `${PA}/Create`, { RelatedProspectId: theirLead, ActivityEvent: 21, ActivityNote: 'their note' }, { keys: other });
+    expect(act.status, act.text).toBe(200);
+    const theirRequest = await accept(s.url, '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'secret.lead@example.com' }], { keys: other, headers: { 'x-api-key': other.apiKey } });
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    for (const p of [`/console/leads/${theirLead}`, `/console/activities/${act.body.Message.Id}`, `/console/async/${theirRequest}`]) {
+      const res = await page.goto(`${s.url}${p}`);
+      expect(res?.status(), p).toBe(404);
+      expect(await page.locator('main').textContent()).not.toContain('Theirs');
+    }
+    await page.goto(`${s.url}/console/leads?q=secret.lead`);
+    expect(await page.locator('main').textContent()).toContain('0 leads matching');
+    const journal = journalOf(s.services.store);
+    if (journal) {
+      const [accountB] = (await s.services.store.accounts.list()).filter((a) => a.name === 'Other');
+      const theirs = await journal.list(accountB.id, { limit: 5 });
+      expect(theirs.length).toBeGreaterThan(0);
+      for (const e of theirs) expect((await page.goto(`${s.url}/console/requests/${e.id}`))?.status()).toBe(404);
+      await page.goto(`${s.url}/console/requests?lead=${theirLead}`);
+      expect(await page.locator('#journal-rows tr').count()).toBe(0);
+    }
+    await ctx.close();
+  });
+});
+
+describe('pages', () => {
+  it('activity types, lead fields and the activity charts render, and every script and style comes from leadtrail', async () => {
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    const foreign: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(s.url)) foreign.push(r.url());
+    });
+    await page.goto(`${s.url}/console/activity-types`);
+    await expect.poll(() => page.getByRole('heading', { name: /Support call/ }).count()).toBe(1);
+    expect(await page.locator('main').textContent()).toContain('mx_Custom_2 › mx_CustomObject_1');
+    await page.goto(`${s.url}/console/activity`);
+    await expect.poll(() => page.locator('#queue-depth').textContent(), { timeout: 10_000 }).toMatch(/Queue depth: \d+ queued, \d+ running/);
+    expect(await page.evaluate(() => typeof (window as unknown as { Chart?: unknown }).Chart)).toBe('function');
+    expect(foreign).toEqual([]);
+    if (journalOf(s.services.store)) {
+      await page.goto(`${s.url}/console/requests`);
+      await shot(page, 'console-requests.png');
+    }
+    // The keyboard reaches the navigation first (after the skip link).
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Requests');
+    await ctx.close();
+  });
+});

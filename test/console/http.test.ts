@@ -1,0 +1,109 @@
+/**
+ * The console over plain HTTP: sessions that cannot be forged or outlive their key, "retry now" for
+ * a request in ERROR, and the console's own answers (HTML error pages, no MX envelope, security
+ * headers). On SQLite and PostgreSQL.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addAccessKey } from '../../src/domain/accounts.js';
+import { MAX_RETRIES } from '../../src/queue/retry-policy.js';
+import { accept, settled } from '../async/helpers.js';
+import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { consoleClient } from './session.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await started({ LEADTRAIL_FAULTS: 'true' });
+});
+
+describe('sessions', () => {
+  it('a tampered or made-up session cookie is not a session', async () => {
+    const c = await consoleClient(s.url);
+    expect((await c.get('/console/leads')).status).toBe(200);
+    const value = /leadtrail_console=([^;]+)/.exec(c.cookie)![1];
+    const [account, cred, exp, mac] = value.split('.');
+    const forged = [
+      `${account}.${cred}.${Number(exp) + 1_000_000}.${mac}`, // longer life, same mac
+      `${account}.${cred}.${exp}.${mac.slice(0, -2)}AA`,
+      `${account}.${cred}.${exp}`,
+      'garbage',
+    ];
+    for (const f of forged) {
+      const r = await fetch(`${s.url}/console/leads`, { headers: { cookie: `leadtrail_console=${f}` }, redirect: 'manual' });
+      expect(r.status, f).toBe(303);
+      expect(r.headers.get('location')).toBe('/console/sign-in');
+    }
+  });
+
+  it("revoking the access key ends the sessions signed in with it", async () => {
+    const [account] = await s.services.store.accounts.list();
+    const keys = await s.services.store.transaction((tx) => addAccessKey(tx, s.services.ctx, account.id, null, 'second-access', 'second-secret'));
+    const c = await consoleClient(s.url, keys);
+    expect((await c.get('/console/leads')).status).toBe(200);
+    expect(await s.services.store.accounts.revokeCredential(account.id, keys.accessKey, Date.now())).toBe(true);
+    expect((await c.get('/console/leads')).status).toBe(303);
+  });
+});
+
+describe('retry now', () => {
+  it('puts a request in ERROR back in the queue, where it succeeds; any other request cannot be retried', async () => {
+    const lead = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'retry@example.com' }]);
+    expect(lead.status, lead.text).toBe(200);
+    expect((await s.call('POST', '/_leadtrail/faults', { operation: 'activity.create', times: MAX_RETRIES + 1 })).status).toBe(200);
+    const id = await accept(s.url, '/activity/create', { EmailAddress: 'retry@example.com', ActivityEvent: 21, ActivityNote: 'retried' });
+    // Each run-now makes the waiting retry due; after the last one the request ends in ERROR.
+    let status = '';
+    for (let i = 0; i < MAX_RETRIES + 5 && status !== 'ERROR'; i++) {
+      await s.call('POST', '/_leadtrail/retries/run-now');
+      await new Promise((r) => setTimeout(r, 150));
+      status = (await settled(s.url, id, ['In-Queue', 'ERROR'])).TaskStatus.Status;
+    }
+    expect(status).toBe('ERROR');
+
+    const c = await consoleClient(s.url);
+    const page = await c.get(`/console/async/${id}`);
+    expect(page.text).toContain('Retry now');
+    expect(page.text).toContain(`System error after ${MAX_RETRIES} retries`);
+    const r = await c.post(`/console/async/${id}/retry`, `/console/async/${id}`);
+    expect(r.status).toBe(303);
+    const done = await settled(s.url, id);
+    expect(done.TaskStatus.Status).toBe('Success');
+    const after = await c.get(`/console/async/${id}`);
+    expect(after.text).not.toContain('Retry now');
+    expect(after.text).toMatch(/Resulting activity/);
+
+    // Now Success: no second retry; and without the form's token, nothing happens at all.
+    expect((await c.post(`/console/async/${id}/retry`, `/console/async/${id}`)).status).toBe(409);
+    const noToken = await fetch(`${s.url}/console/async/${id}/retry`, { method: 'POST', headers: { cookie: c.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(noToken.status).toBe(403);
+  });
+});
+
+describe("the console's own answers", () => {
+  it('unknown console pages are HTML 404s, not MX envelopes; pages carry a strict CSP', async () => {
+    const c = await consoleClient(s.url);
+    const r = await c.get('/console/no-such-page');
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toContain('text/html');
+    expect(r.text).not.toContain('ExceptionType');
+    const leads = await c.get('/console/leads?q=%3Cscript%3E');
+    expect(leads.status).toBe(200);
+    expect(leads.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(leads.text).not.toContain('<script>');
+    expect(leads.text).toContain('&lt;script&gt;');
+    // The async list polls its table; while nothing changed the answer is empty (204), so the
+    // browser keeps the table and the keyboard focus in it.
+    const list = await c.get('/console/async');
+    const poll = /hx-get="([^"]+)"/.exec(list.text)![1].replace(/&amp;/g, '&');
+    expect((await c.get(poll)).status).toBe(204);
+    await accept(s.url, '/activity/create', { EmailAddress: 'nobody@example.com', ActivityEvent: 21 });
+    const changed = await c.get(poll);
+    expect(changed.status).toBe(200);
+    expect(changed.text).toContain('id="async-table"');
+    const missing = await c.get('/console/leads/00000000-0000-0000-0000-000000000000');
+    expect(missing.status).toBe(404);
+    // A JSON body is not read by the console (its scope parses forms only).
+    const json = await fetch(`${s.url}/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(KEYS) });
+    expect(json.status).toBe(415);
+    expect(await json.text()).not.toContain('ExceptionType');
+  });
+});
