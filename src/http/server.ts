@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { clientError, sendError, sendStarting } from './envelope.js';
 import { ROUTES, type Route } from './routes.js';
+import { registerSyncFaults } from './faults.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
 
@@ -99,6 +100,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   const whileStarting = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!s.ready) return sendStarting(reply);
   };
+
+  // Forced faults on API paths (LEADTRAIL_FAULTS); before the routes, so it runs ahead of their hooks.
+  registerSyncFaults(app, s);
 
   const methodsByPath = new Map<string, string[]>();
   for (const r of ROUTES.filter(opts.routes ?? (() => true))) {

@@ -4,6 +4,7 @@
  * serves SQLite and PostgreSQL alike.
  */
 import type { Generated, Kysely, Transaction } from 'kysely';
+import type { FaultRulesTable } from './fault-rules.js';
 
 export interface AccountsTable {
   id: string;
@@ -152,6 +153,7 @@ export interface DB {
   activity_types: ActivityTypesTable;
   activities: ActivitiesTable;
   async_requests: AsyncRequestsTable;
+  fault_rules: FaultRulesTable;
 }
 
 export type Db = Kysely<DB> | Transaction<DB>;

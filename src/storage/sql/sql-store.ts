@@ -5,6 +5,7 @@ import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { requestRepo } from './requests.js';
+import { faultRuleRepo } from './fault-rules.js';
 import type { DB, Db, Engine } from './schema.js';
 
 /**
@@ -19,6 +20,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
+    faultRules: faultRuleRepo(db),
   };
 }
 
@@ -95,6 +97,7 @@ function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
     activityTypes: route('activityTypes', read.activityTypes),
     activities: route('activities', read.activities),
     requests: route('requests', read.requests),
+    faultRules: route('faultRules', read.faultRules),
   };
 }
 
