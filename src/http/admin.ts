@@ -8,6 +8,7 @@ import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
+import type { Store } from '../storage/store.js';
 import type { Handler } from './handler.js';
 
 export const health: Handler = async (s, _req, reply) => {
@@ -198,7 +199,12 @@ export const runRetriesNow: Handler = async (s, req) => {
  * many of each were deleted.
  */
 export const reset: Handler = async (s, req) => {
-  const deleted = await s.store.transaction((tx) => tx.accounts.deleteData(req.principal.accountId));
+  const deleted = await resetAccount(s.store, req.principal.accountId);
   s.log.info(deleted, 'account reset');
   return { deleted };
 };
+
+/** What `POST /_leadtrail/reset` and `leadtrail reset` do, in one transaction; returns how many of each were deleted. */
+export function resetAccount(store: Store, accountId: string) {
+  return store.transaction((tx) => tx.accounts.deleteData(accountId));
+}
