@@ -47,6 +47,8 @@ describe('help', () => {
       'activity-types',
       'activity-types create',
       'activity-types list',
+      'seed',
+      'reset',
     ]) {
       expect(names).toContain(expected);
     }
@@ -64,7 +66,10 @@ describe('help', () => {
     const r = await runCli(['serve', '--help']);
     for (const o of OPTIONS) {
       expect(r.stdout, o.flag).toMatch(new RegExp(`^\\s+${o.flag}\\b`, 'm'));
-      expect(r.stdout, o.env).toContain(`(env ${o.env})`);
+      // Each option's default and environment variable, on its own line of the help (commander
+      // may wrap a long description: compare with runs of spaces and line breaks folded).
+      const line = new RegExp(`^\\s+${o.flag}\\b[\\s\\S]*?(?=^\\s+--|^\\s+-h)`, 'm').exec(r.stdout)?.[0].replace(/\s+/g, ' ') ?? '';
+      expect(line, o.flag).toContain(o.default ? `(default: ${o.default}; env: ${o.env})` : `(env: ${o.env})`);
     }
     expect(r.stdout).toMatch(/^\s+--no-worker\b/m);
   });
