@@ -65,8 +65,8 @@ export const metrics: Handler = async (s, req, reply) => {
       return { error: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <LEADTRAIL_METRICS_TOKEN>' };
     }
   }
-  const text = await s.metrics.registry.metrics();
-  reply.header('content-type', s.metrics.registry.contentType);
+  const { contentType, text } = await s.metrics.scrape();
+  reply.header('content-type', contentType);
   return text;
 };
 

@@ -65,7 +65,11 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
     // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
     frameworkErrors: (err, req, reply) => sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes),
-    clientErrorHandler: clientError,
+    // Answered before any route (no onResponse hook): counted here, so 408s show in the metrics.
+    clientErrorHandler: (err, socket) => {
+      const status = clientError(err, socket);
+      if (status !== null) s.metrics.clientError(status);
+    },
   });
 
   app.removeAllContentTypeParsers();
