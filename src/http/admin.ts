@@ -9,6 +9,7 @@ import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
 import type { Store } from '../storage/store.js';
+import { query } from './auth.js';
 import type { Handler } from './handler.js';
 
 export const health: Handler = async (s, _req, reply) => {
@@ -177,7 +178,11 @@ export const addFault: Handler = async (s, req) => {
 
 export const listFaults: Handler = async (s, req) => ({ faults: (await s.faults.list(req.principal.accountId)).map(view) });
 
-export const clearFaults: Handler = async (s, req) => ({ cleared: await s.faults.clear(req.principal.accountId) });
+/** DELETE: every rule of the account, or with `?id=` only that one. Answers `{"cleared": n}`. */
+export const clearFaults: Handler = async (s, req) => {
+  const id = query(req).id;
+  return { cleared: await s.faults.clear(req.principal.accountId, id === undefined || id === '' ? undefined : id) };
+};
 
 /**
  * POST `/_leadtrail/retries/run-now` (with the forced-faults switch): every request of the calling

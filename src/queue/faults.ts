@@ -25,8 +25,8 @@ export interface Faults {
   add(rule: FaultRule): Promise<void>;
   /** The account's rules still in force, oldest first. */
   list(accountId: string): Promise<FaultRule[]>;
-  /** Removes the account's rules; returns how many were still in force. */
-  clear(accountId: string): Promise<number>;
+  /** Removes the account's rules (or with `id` that one); returns how many were still in force. */
+  clear(accountId: string, id?: string): Promise<number>;
   /** Rejects with a SystemFault when an async rule takes the request's next attempt. */
   beforeAttempt(r: AsyncRequest): Promise<void>;
   /**
@@ -64,7 +64,7 @@ export function createFaults(store: Store, random: () => number = Math.random): 
   return {
     add: (rule) => store.faultRules.insert(rule),
     list: (accountId) => store.faultRules.list(accountId),
-    clear: (accountId) => store.faultRules.clear(accountId),
+    clear: (accountId, id) => store.faultRules.clear(accountId, id),
     async beforeAttempt(req) {
       const rules = await store.faultRules.list(req.accountId, 'async');
       const matching = rules.filter((r) => (r.operation === '*' || r.operation === req.kind) && (r.match === null || req.body.includes(r.match)));

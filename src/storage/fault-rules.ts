@@ -42,6 +42,6 @@ export interface FaultRuleRepo {
    * count is always taken. A rule whose last use this was is deleted.
    */
   take(accountId: string, id: string): Promise<boolean>;
-  /** Deletes the account's rules; returns how many were still in force. */
-  clear(accountId: string): Promise<number>;
+  /** Deletes the account's rules, or with `id` only that one; returns how many were still in force. */
+  clear(accountId: string, id?: string): Promise<number>;
 }

@@ -86,13 +86,18 @@ export function faultRuleRepo(db: Db): FaultRuleRepo {
       const open = await db.selectFrom('fault_rules').select('id').where('account_id', '=', accountId).where('id', '=', id).where('remaining', 'is', null).executeTakeFirst();
       return open !== undefined;
     },
-    async clear(accountId) {
-      const r = await db
+    async clear(accountId, id) {
+      let active = db
         .deleteFrom('fault_rules')
         .where('account_id', '=', accountId)
-        .where((eb) => eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]))
-        .executeTakeFirst();
-      await db.deleteFrom('fault_rules').where('account_id', '=', accountId).execute();
+        .where((eb) => eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]));
+      let spent = db.deleteFrom('fault_rules').where('account_id', '=', accountId);
+      if (id !== undefined) {
+        active = active.where('id', '=', id);
+        spent = spent.where('id', '=', id);
+      }
+      const r = await active.executeTakeFirst();
+      await spent.execute();
       return Number(r.numDeletedRows);
     },
   };
