@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from './config.js';
 import { accountForApiKey, authenticate } from './domain/accounts.js';
 import { start, type Running } from './main.js';
-import { loadSeed, parseSeedFile, type SeedResult } from './cli/seed-file.js';
+import type { SeedResult } from './cli/seed-file.js';
 import { actingAs } from './domain/context.js';
 import { resetAccount } from './http/admin.js';
 
@@ -131,7 +131,9 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
     dbPath,
     server,
     reset: () => resetAccount(store, cred.accountId),
-    seed(data) {
+    async seed(data) {
+      // Loaded on first use: the seed file's schema (zod) is not needed to serve.
+      const { loadSeed, parseSeedFile } = await import('./cli/seed-file.js');
       const file = parseSeedFile(data);
       const ctx = actingAs(server.services.ctx, cred.userId ?? null);
       return store.transaction((tx) => loadSeed(tx, ctx, cred.accountId, file));

@@ -16,8 +16,6 @@ import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { resetAccount } from '../http/admin.js';
-import { progressLine } from './progress.js';
-import { SeedError, loadSeed, parseSeedFile, seedJsonSchema, seedSize } from './seed-file.js';
 
 type Flags = Record<string, unknown>;
 
@@ -205,6 +203,9 @@ export function buildCli(): Command {
       .option('--print-schema', "print the seed file's JSON Schema and exit"),
     DB_KEYS,
   ).action(async (flags: Flags) => {
+    // Loaded only here: zod and the progress bar would slow every other command's start.
+    const { SeedError, loadSeed, parseSeedFile, seedJsonSchema, seedSize } = await import('./seed-file.js');
+    const { progressLine } = await import('./progress.js');
     if (flags.printSchema) {
       print(seedJsonSchema());
       return;
