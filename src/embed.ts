@@ -11,6 +11,9 @@ import type { Logger } from 'pino';
 import { loadConfig } from './config.js';
 import { accountForApiKey, authenticate } from './domain/accounts.js';
 import { start, type Running } from './main.js';
+import type { SeedResult } from './cli/seed-file.js';
+import { actingAs } from './domain/context.js';
+import { resetAccount } from './http/admin.js';
 
 export interface LeadtrailKeys {
   accessKey: string;
@@ -51,6 +54,17 @@ export interface Leadtrail {
   dbPath: string | null;
   /** The started server (as `start()` returns it), for its worker and second port. */
   server: Running;
+  /**
+   * Empties the keys' account as `leadtrail reset` does (leads, activities, async requests; keys,
+   * lead fields and activity types stay), e.g. in a `beforeEach`. Returns how many of each went.
+   */
+  reset(): Promise<{ leads: number; activities: number; requests: number }>;
+  /**
+   * Loads a seed (the content of a `leadtrail seed` file: activity types, lead fields, leads,
+   * activities) into the keys' account in one transaction, as `leadtrail seed` does. Rejects with
+   * an error naming the bad entry, having stored nothing.
+   */
+  seed(data: unknown): Promise<SeedResult>;
   /** Stops the server and removes the temporary files it made. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -109,12 +123,21 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
     );
   }
 
+  const cred = await authenticate(store, keys.accessKey, keys.secretKey);
   let closing: Promise<void> | null = null;
   return {
     baseUrl: server.url,
     keys,
     dbPath,
     server,
+    reset: () => resetAccount(store, cred.accountId),
+    async seed(data) {
+      // Loaded on first use: the seed file's schema (zod) is not needed to serve.
+      const { loadSeed, parseSeedFile } = await import('./cli/seed-file.js');
+      const file = parseSeedFile(data);
+      const ctx = actingAs(server.services.ctx, cred.userId ?? null);
+      return store.transaction((tx) => loadSeed(tx, ctx, cred.accountId, file));
+    },
     close() {
       closing ??= server.close().finally(removeTemp);
       return closing;

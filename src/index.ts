@@ -51,3 +51,4 @@ export type { Running, StartOptions } from './main.js';
  */
 export { startLeadtrail } from './embed.js';
 export type { Leadtrail, LeadtrailKeys, StartLeadtrailOptions } from './embed.js';
+export type { SeedFile, SeedResult } from './cli/seed-file.js';

@@ -92,7 +92,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     throw e;
   });
   const enqueuer = createEnqueuer(store);
-  const faults: Faults = createFaults();
+  const faults: Faults = createFaults(store);
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };
 
   // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
@@ -126,7 +126,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     throw e;
   }
 
-  const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults }) : null;
+  const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults: config.faults ? faults : undefined }) : null;
   worker?.start();
   log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine }, 'leadtrail listening');
 

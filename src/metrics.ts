@@ -23,8 +23,32 @@ export const UNMATCHED_ROUTE = 'unmatched';
 /** Past this many requests claimed and not yet settled, the kind-by-id memory starts over. */
 const MAX_TRACKED = 100_000;
 
+/**
+ * Process metrics (CPU, memory, event loop lag, GC), in one registry for the whole process. prom-client's
+ * default metrics cannot be stopped once started (they watch the event loop and every GC), so a
+ * registry of their own per server would leak a collector with each server started in a process (a
+ * test suite's `startLeadtrail()` calls). They are started once, here, and each server's scrape
+ * merges them with its own registry.
+ */
+let processRegistry: Registry | null = null;
+export function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 export interface Metrics {
+  /** This server's own metrics (process metrics are in processMetricsRegistry). */
   readonly registry: Registry;
+  /** The text exposition for `GET /metrics`: this server's metrics and the process's. */
+  scrape(): Promise<{ contentType: string; text: string }>;
+  /**
+   * A request answered by Node's client-error handler (408 timeout, 400 bad HTTP, 431 headers too
+   * large), before any route: counted in the requests total with route "unmatched" and method "OTHER".
+   */
+  clientError(status: number): void;
   /** One answered HTTP request; `route` is the route table's path, undefined when none matched. */
   observeRequest(route: string | undefined, method: string, status: number, seconds: number): void;
   /** A request refused by a rate limit (429). */
@@ -38,7 +62,7 @@ export interface Metrics {
 export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   const now = opts.now ?? Date.now;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const shared = processMetricsRegistry();
   let source: Store | null = null;
 
   const requests = new Counter({
@@ -207,6 +231,13 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
 
   return {
     registry,
+    async scrape() {
+      const merged = Registry.merge([shared, registry]);
+      return { contentType: merged.contentType, text: await merged.metrics() };
+    },
+    clientError(status) {
+      requests.inc({ route: UNMATCHED_ROUTE, method: 'OTHER', status: String(status) });
+    },
     observeRequest(route, method, status, seconds) {
       const labels = { route: route ?? UNMATCHED_ROUTE, method: METHODS.has(method) ? method : 'OTHER' };
       requests.inc({ ...labels, status: String(status) });

@@ -9,12 +9,13 @@ import { ConfigError, OPTIONS, loadConfig, parseRateLimit, type Config } from '.
 import { addAccessKey, addApiKey, createAccount } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
 import { defineLeadField } from '../domain/leads.js';
-import { systemCtx } from '../domain/context.js';
+import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import { start } from '../main.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
+import { resetAccount } from '../http/admin.js';
 
 type Flags = Record<string, unknown>;
 
@@ -39,7 +40,10 @@ function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
     // A true/false option may be given bare (`--faults` means true) or negated (`--no-worker`).
     const isBool = o.default === 'true' || o.default === 'false';
     const arg = isBool ? `[${name}]` : `<${name}>`;
-    cmd.addOption(new Option(`${o.flag} ${arg}`, `${o.description} (env ${o.env})`));
+    // The default and the variable in the help text only: a commander default would be a flag
+    // value, and would hide the environment variable (a flag wins over it).
+    const origin = o.default ? `default: ${o.default}; env: ${o.env}` : `env: ${o.env}`;
+    cmd.addOption(new Option(`${o.flag} ${arg}`, `${o.description.replace(/`/g, '')} (${origin})`));
     if (isBool) cmd.addOption(new Option(`--no-${name}`, `same as ${o.flag} false`));
   }
   return cmd;
@@ -58,6 +62,25 @@ async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>): Pro
 
 async function requireAccount(store: Store, id: string): Promise<void> {
   if (!(await store.accounts.get(id))) throw new ConfigError(`No account with id ${id}. See: leadtrail account list`);
+}
+
+/** `--account`, or the only account when there is one (a sandbox's first account). */
+async function accountOrOnly(store: Store, given: unknown): Promise<string> {
+  if (given !== undefined) {
+    await requireAccount(store, String(given));
+    return String(given);
+  }
+  const all = await store.accounts.list();
+  if (all.length === 1) return all[0].id;
+  throw new ConfigError(all.length === 0 ? 'The database has no account yet: start the server once, or run leadtrail account create' : `The database has ${all.length} accounts: pass --account <id> (see: leadtrail account list)`);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
 }
 
 /** The version in package.json (two folders up from both src/cli and dist/cli). */
@@ -169,6 +192,66 @@ export function buildCli(): Command {
     const ok = await withStore(flags, (store) => store.accounts.setCredentialRateLimit(String(flags.account), key, value));
     if (!ok) throw new ConfigError(`No key ${key} in account ${String(flags.account)}`);
     print(`limit of ${key} is now ${limit}`);
+  });
+
+  addConfigOptions(
+    program
+      .command('seed')
+      .description('load activity types, lead fields, leads and activities from a JSON file into an account, all in one transaction (all or nothing)')
+      .option('--file <path>', 'seed file (its JSON Schema: docs/seed.schema.json, or --print-schema)')
+      .option('--account <id>', 'account id (default: the only account)')
+      .option('--print-schema', "print the seed file's JSON Schema and exit"),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    // Loaded only here: zod and the progress bar would slow every other command's start.
+    const { SeedError, loadSeed, parseSeedFile, seedJsonSchema, seedSize } = await import('./seed-file.js');
+    const { progressLine } = await import('./progress.js');
+    if (flags.printSchema) {
+      print(seedJsonSchema());
+      return;
+    }
+    if (flags.file === undefined) throw new ConfigError('seed needs --file <path> (or --print-schema)');
+    let file;
+    try {
+      file = parseSeedFile(readJson(String(flags.file)));
+    } catch (e) {
+      if (e instanceof SeedError) throw new ConfigError(`${String(flags.file)}: ${e.message}`);
+      throw e;
+    }
+    // One transaction however long the file: the store's per-request time limit is for the API.
+    const config = { ...configFrom(flags), txTimeoutMs: 24 * 3_600_000 };
+    const store = await openStore(config);
+    const bar = progressLine('seeding', seedSize(file));
+    try {
+      const accountId = await accountOrOnly(store, flags.account);
+      const result = await store.transaction(async (tx) => {
+        // As the API does for the account's own keys: entries are made by (and owned by) its first user.
+        const ctx = actingAs(systemCtx, (await tx.accounts.firstUser(accountId))?.id ?? null);
+        return loadSeed(tx, ctx, accountId, file, (stage) => bar.tick(stage));
+      });
+      bar.stop();
+      print(result);
+    } catch (e) {
+      bar.stop();
+      if (e instanceof SeedError) throw new ConfigError(`${String(flags.file)}: ${e.message}`);
+      throw e;
+    } finally {
+      await store.close();
+    }
+  });
+
+  addConfigOptions(
+    program
+      .command('reset')
+      .description("empty an account as POST /_leadtrail/reset does: its leads, activities and async requests go; users, keys, lead fields and activity types stay")
+      .option('--account <id>', 'account id (default: the only account)'),
+    DB_KEYS,
+  ).action(async (flags: Flags) => {
+    const out = await withStore(flags, async (store) => {
+      const accountId = await accountOrOnly(store, flags.account);
+      return { accountId, deleted: await resetAccount(store, accountId) };
+    });
+    print(out);
   });
 
   const types = program.command('activity-types').description('manage activity types');

@@ -5,10 +5,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
-import type { FaultRule } from '../queue/faults.js';
+import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { flushJournal } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
+import type { Store } from '../storage/store.js';
+import { query } from './auth.js';
 import type { Handler } from './handler.js';
 
 export const health: Handler = async (s, _req, reply) => {
@@ -65,45 +67,123 @@ export const metrics: Handler = async (s, req, reply) => {
       return { error: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <LEADTRAIL_METRICS_TOKEN>' };
     }
   }
-  const text = await s.metrics.registry.metrics();
-  reply.header('content-type', s.metrics.registry.contentType);
+  const { contentType, text } = await s.metrics.scrape();
+  reply.header('content-type', contentType);
   return text;
 };
 
 const OPERATIONS = [...(Object.keys(TASK_TYPES) as RequestKind[]), '*'] as const;
 const MAX_TIMES = 1000;
+const MAX_LATENCY_MS = 60_000;
 const DEFAULT_MESSAGE = 'Forced system fault (leadtrail faults API)';
+/** Statuses an http rule may force, and the default message of each. */
+const FORCED_STATUS: Record<number, string> = {
+  429: 'API calls exceeded the limit (forced by the leadtrail faults API)',
+  500: DEFAULT_MESSAGE,
+  503: 'The service is unavailable (forced by the leadtrail faults API)',
+};
 
-const view = (r: FaultRule) => ({ id: r.id, operation: r.operation, match: r.match, remaining: r.remaining, message: r.message });
+const view = (r: FaultRule) =>
+  r.target === 'async'
+    ? { id: r.id, target: r.target, operation: r.operation, match: r.match, remaining: r.remaining, percent: r.percent, message: r.message }
+    : {
+        id: r.id,
+        target: r.target,
+        path: r.path,
+        match: r.match,
+        status: r.status,
+        retryAfter: r.retryAfter,
+        latencyMs: r.latencyMs,
+        drop: r.drop,
+        remaining: r.remaining,
+        percent: r.percent,
+        message: r.message,
+      };
 
-function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId'> {
+const wholeNumber = (v: unknown, name: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw mx.badStructure(`'${name}' must be a whole number from ${min} to ${max}`);
+  return v;
+};
+
+/**
+ * A rule from a POST body (property names in any case). With `path` it is an http rule, otherwise an
+ * async one (`operation`, default any). `times` (default 1, or no count when `percent` is given)
+ * and `percent` bound how often it applies.
+ */
+export function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId' | 'createdAt'> {
   const o = asObject(body ?? null);
-  const operation = prop(o, 'operation') ?? '*';
-  if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation.toLowerCase())) {
-    throw mx.badStructure(`'operation' must be one of ${OPERATIONS.join(', ')}`);
+  const path = prop(o, 'path');
+  const percentRaw = prop(o, 'percent') ?? null;
+  if (percentRaw !== null && (typeof percentRaw !== 'number' || !Number.isFinite(percentRaw) || percentRaw <= 0 || percentRaw > 100)) {
+    throw mx.badStructure("'percent' must be a number above 0 and at most 100");
   }
-  const times = prop(o, 'times') ?? 1;
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > MAX_TIMES) {
-    throw mx.badStructure(`'times' must be a whole number from 1 to ${MAX_TIMES}`);
-  }
-  const message = prop(o, 'message') ?? DEFAULT_MESSAGE;
-  if (typeof message !== 'string' || message.trim() === '') throw mx.badStructure("'message' must be a non-empty string");
+  const percent = percentRaw as number | null;
+  const timesRaw = prop(o, 'times') ?? null;
+  const remaining = timesRaw === null ? (percent === null ? 1 : null) : wholeNumber(timesRaw, 'times', 1, MAX_TIMES);
   const match = prop(o, 'match') ?? null;
   if (match !== null && (typeof match !== 'string' || match === '')) throw mx.badStructure("'match' must be a non-empty string");
-  return { operation: operation.toLowerCase() as FaultRule['operation'], remaining: times, message: message.slice(0, 500), match };
+  const messageRaw = prop(o, 'message') ?? null;
+  if (messageRaw !== null && (typeof messageRaw !== 'string' || messageRaw.trim() === '')) throw mx.badStructure("'message' must be a non-empty string");
+  const common = { match: match as string | null, remaining, percent };
+
+  if (path === undefined || path === null) {
+    for (const name of ['status', 'retryAfter', 'latencyMs', 'drop']) {
+      if (prop(o, name) !== undefined) throw mx.badStructure(`'${name}' needs 'path' (a rule for API requests); without it the rule fails async attempts`);
+    }
+    const operation = prop(o, 'operation') ?? '*';
+    if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation.toLowerCase())) {
+      throw mx.badStructure(`'operation' must be one of ${OPERATIONS.join(', ')}`);
+    }
+    return {
+      target: 'async', operation: operation.toLowerCase(), path: null, status: null, retryAfter: null, latencyMs: null, drop: false,
+      message: ((messageRaw as string | null) ?? DEFAULT_MESSAGE).slice(0, 500), ...common,
+    };
+  }
+
+  if (typeof path !== 'string' || path.trim() === '' || (path !== '*' && !path.startsWith('/'))) {
+    throw mx.badStructure("'path' must be '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*");
+  }
+  if (prop(o, 'operation') !== undefined) throw mx.badStructure("give 'operation' (async attempts) or 'path' (API requests), not both");
+  const statusRaw = prop(o, 'status') ?? null;
+  if (statusRaw !== null && (typeof statusRaw !== 'number' || !(statusRaw in FORCED_STATUS))) {
+    throw mx.badStructure(`'status' must be one of ${Object.keys(FORCED_STATUS).join(', ')}`);
+  }
+  const status = statusRaw as number | null;
+  const latencyRaw = prop(o, 'latencyMs') ?? null;
+  const latencyMs = latencyRaw === null ? null : wholeNumber(latencyRaw, 'latencyMs', 1, MAX_LATENCY_MS);
+  const dropRaw = prop(o, 'drop') ?? false;
+  if (typeof dropRaw !== 'boolean') throw mx.badStructure("'drop' must be true or false");
+  if (dropRaw && status !== null) throw mx.badStructure("'drop' closes the connection without an answer: it cannot be given with 'status'");
+  if (status === null && latencyMs === null && !dropRaw) throw mx.badStructure("a rule with 'path' needs 'status', 'latencyMs' or 'drop'");
+  const retryRaw = prop(o, 'retryAfter') ?? null;
+  if (retryRaw !== null && status !== 429 && status !== 503) throw mx.badStructure("'retryAfter' goes with status 429 or 503");
+  const retryAfter = status === 429 || status === 503 ? (retryRaw === null ? 1 : wholeNumber(retryRaw, 'retryAfter', 0, 3600)) : null;
+  // A prefix is kept as written (lower case): `/v2/*` must not also match `/v2x`.
+  const normalized = path === '*' ? '*' : path.endsWith('*') ? path.toLowerCase() : normalizeFaultPath(path);
+  return {
+    target: 'http', operation: null, path: normalized, status, retryAfter, latencyMs, drop: dropRaw,
+    message: ((messageRaw as string | null) ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,
+  };
 }
 
-/** POST: the next `times` attempts of `operation` (optionally only bodies containing `match`) fail. */
+/**
+ * POST `/_leadtrail/faults`: adds a rule (see parseRule and src/queue/faults.ts) for the calling
+ * account, stored in the database so every process applies it. Answers `{"fault": rule}`.
+ */
 export const addFault: Handler = async (s, req) => {
-  const rule: FaultRule = { id: s.ctx.newId(), accountId: req.principal.accountId, ...parseRule(req.body) };
-  s.faults.add(rule);
-  s.log.info({ faultId: rule.id, operation: rule.operation, times: rule.remaining }, 'forced fault added');
+  const rule: FaultRule = { id: s.ctx.newId(), accountId: req.principal.accountId, createdAt: s.ctx.now(), ...parseRule(req.body) };
+  await s.faults.add(rule);
+  s.log.info({ faultId: rule.id, target: rule.target, operation: rule.operation, path: rule.path, times: rule.remaining, percent: rule.percent }, 'forced fault added');
   return { fault: view(rule) };
 };
 
-export const listFaults: Handler = async (s, req) => ({ faults: s.faults.list(req.principal.accountId).map(view) });
+export const listFaults: Handler = async (s, req) => ({ faults: (await s.faults.list(req.principal.accountId)).map(view) });
 
-export const clearFaults: Handler = async (s, req) => ({ cleared: s.faults.clear(req.principal.accountId) });
+/** DELETE: every rule of the account, or with `?id=` only that one. Answers `{"cleared": n}`. */
+export const clearFaults: Handler = async (s, req) => {
+  const id = query(req).id;
+  return { cleared: await s.faults.clear(req.principal.accountId, id === undefined || id === '' ? undefined : id) };
+};
 
 /**
  * POST `/_leadtrail/retries/run-now` (with the forced-faults switch): every request of the calling
@@ -127,7 +207,17 @@ export const runRetriesNow: Handler = async (s, req) => {
 export const reset: Handler = async (s, req) => {
   // Journal entries of calls made before the reset, still buffered, go with the rest.
   await flushJournal(s);
-  const deleted = await s.store.transaction((tx) => tx.accounts.deleteData(req.principal.accountId));
+  const deleted = await resetAccount(s.store, req.principal.accountId);
   s.log.info(deleted, 'account reset');
   return { deleted };
 };
+
+/**
+ * What `POST /_leadtrail/reset` and `leadtrail reset` do, in one transaction; returns how many of
+ * each were deleted. It runs in a write batch of its own (`exclusive`): the reset sets the account's
+ * ProspectAutoId counter, and on PostgreSQL a lead created later in the same batch would wait for
+ * that row lock on another connection (the counter is taken outside the batch) until time-out.
+ */
+export function resetAccount(store: Store, accountId: string) {
+  return store.exclusive((tx) => tx.accounts.deleteData(accountId));
+}

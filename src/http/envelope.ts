@@ -66,24 +66,27 @@ export function sendStarting(reply: FastifyReply): FastifyReply {
 
 /**
  * Requests Node's HTTP parser refuses (headers or URL over its limit, broken HTTP) never reach
- * Fastify: answer them on the raw socket, still in the envelope, then close.
+ * Fastify: answer them on the raw socket, still in the envelope, then close. Returns the status
+ * answered (for the request metrics), or null when nothing was.
  */
-export function clientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+export function clientError(err: Error & { code?: string }, socket: Socket): number | null {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return null;
   // A response already begun on this socket (an answer given before the body arrived, then the
   // request timed out) must not get a second one written into it: just close.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (inFlight?.headersSent) {
     socket.destroy();
-    return;
+    return null;
   }
   const e =
     err.code === 'HPE_HEADER_OVERFLOW' ? mx.headersTooLarge()
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new MxError('MXInvalidInputException', 'The request was not received in time.', 408)
     : mx.badHttp();
   const body = JSON.stringify(envelope(e));
-  if (socket.writable) {
+  const answered = socket.writable;
+  if (answered) {
     socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
+  return answered ? e.status : null;
 }

@@ -16,6 +16,7 @@ import { clientError, sendError, sendStarting } from './envelope.js';
 import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, type Route } from './routes.js';
+import { registerSyncFaults } from './faults.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
 
@@ -94,7 +95,11 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
     // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
     frameworkErrors: (err, req, reply) => sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes),
-    clientErrorHandler: clientError,
+    // Answered before any route (no onResponse hook): counted here, so 408s show in the metrics.
+    clientErrorHandler: (err, socket) => {
+      const status = clientError(err, socket);
+      if (status !== null) s.metrics.clientError(status);
+    },
   });
 
   // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).
@@ -168,6 +173,9 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
   const whileStarting = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!s.ready) return sendStarting(reply);
   };
+
+  // Forced faults on API paths (LEADTRAIL_FAULTS); before the routes, so it runs ahead of their hooks.
+  registerSyncFaults(app, s);
 
   for (const r of routes) {
     app.route({

@@ -96,7 +96,7 @@ export function createWorker(d: WorkerDeps): Worker {
   async function mayRun(r: AsyncRequest, now: number): Promise<boolean> {
     try {
       if (r.attempts > MAX_RETRIES) throw new Error(r.lastError ?? 'retries used up');
-      d.faults?.beforeAttempt(r);
+      await d.faults?.beforeAttempt(r);
       return true;
     } catch (e) {
       await settleError(r, e, now);

@@ -287,6 +287,7 @@ class Guard {
       activities: new Proxy(repos.activities, handler) as Repos['activities'],
       requests: new Proxy(repos.requests, handler) as Repos['requests'],
       journal: new Proxy(repos.journal, handler) as Repos['journal'],
+      faultRules: new Proxy(repos.faultRules, handler) as Repos['faultRules'],
       append: (record: TxRecord) => {
         if (!this.open) throw new TransactionClosed();
         this.records.push(record);

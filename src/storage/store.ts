@@ -17,6 +17,7 @@ import type {
   RequestStatus,
   User,
 } from '../domain/types.js';
+import type { FaultRuleRepo } from './fault-rules.js';
 
 export interface AccountRepo {
   create(account: Account): Promise<void>;
@@ -308,6 +309,8 @@ export interface Repos {
   requests: RequestRepo;
   /** The request journal (issue 15). */
   journal: JournalRepo;
+  /** Forced-fault rules (sandbox feature; migration 0008). */
+  faultRules: FaultRuleRepo;
   /**
    * Only on the `tx` of `Store.transaction`/`exclusive`: attaches a record that is written (by the
    * writer registered for its kind) when the transaction function resolves, in the same transaction.

@@ -12,6 +12,23 @@ import { announcedKeys, cliJson, freePort, http, runCli, serve } from './cli-run
 // Every step starts a Node process; under a full parallel test run each can take seconds.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
+/**
+ * `fn` over `items`, at most `limit` at a time, results in order. Each call starts a Node process:
+ * twenty at once on a loaded 2-core machine each take longer than runCli's time limit.
+ */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
 /** Every command path, found by walking the help output from the top. */
 async function allCommands(prefix: string[] = []): Promise<string[][]> {
   const r = await runCli([...prefix, '--help']);
@@ -22,7 +39,7 @@ async function allCommands(prefix: string[] = []): Promise<string[][]> {
     .split('\n')
     .map((l) => /^ {2}([a-z][\w-]*)/.exec(l)?.[1])
     .filter((n): n is string => n !== undefined && n !== 'help');
-  const children = await Promise.all(names.map((n) => allCommands([...prefix, n])));
+  const children = await pool(names, 3, (n) => allCommands([...prefix, n]));
   return [...(prefix.length ? [prefix] : []), ...children.flat()];
 }
 
@@ -47,10 +64,12 @@ describe('help', () => {
       'activity-types',
       'activity-types create',
       'activity-types list',
+      'seed',
+      'reset',
     ]) {
       expect(names).toContain(expected);
     }
-    const helps = await Promise.all(commands.map((c) => runCli([...c, '--help'])));
+    const helps = await pool(commands, 4, (c) => runCli([...c, '--help']));
     for (const [i, c] of commands.entries()) {
       const r = helps[i];
       expect(r.code, c.join(' ')).toBe(0);
@@ -64,7 +83,10 @@ describe('help', () => {
     const r = await runCli(['serve', '--help']);
     for (const o of OPTIONS) {
       expect(r.stdout, o.flag).toMatch(new RegExp(`^\\s+${o.flag}\\b`, 'm'));
-      expect(r.stdout, o.env).toContain(`(env ${o.env})`);
+      // Each option's default and environment variable, on its own line of the help (commander
+      // may wrap a long description: compare with runs of spaces and line breaks folded).
+      const line = new RegExp(`^\\s+${o.flag}\\b[\\s\\S]*?(?=^\\s+--|^\\s+-h)`, 'm').exec(r.stdout)?.[0].replace(/\s+/g, ' ') ?? '';
+      expect(line, o.flag).toContain(o.default ? `(default: ${o.default}; env: ${o.env})` : `(env: ${o.env})`);
     }
     expect(r.stdout).toMatch(/^\s+--no-worker\b/m);
   });
@@ -84,9 +106,7 @@ describe('help', () => {
     expect(checked.map((o) => o.env)).toEqual(expect.arrayContaining(['PORT', 'LEADTRAIL_RATE_LIMIT', 'LEADTRAIL_WORKER', 'LEADTRAIL_BODY_LIMIT']));
     // Should a flag be ignored, the server would start: keep it off the repo's ./data and port 8080.
     const safe = { PORT: '0', LEADTRAIL_DB: path.join(tempDir('leadtrail-flags-'), 'x.db') };
-    const results = await Promise.all(
-      checked.map(async (o) => ({ o, r: await runCli(['serve', o.flag, bad], { ...safe, ...(o.default ? { [o.env]: o.default } : {}) }) })),
-    );
+    const results = await pool(checked, 4, async (o) => ({ o, r: await runCli(['serve', o.flag, bad], { ...safe, ...(o.default ? { [o.env]: o.default } : {}) }) }));
     for (const { o, r } of results) {
       expect(r.code, o.flag).not.toBe(0);
       expect(r.stderr, o.flag).toContain(o.flag);

@@ -9,11 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../helpers/server.js';
-import { freePort, serve } from './cli-runner.js';
+import { CLI, freePort, serve } from './cli-runner.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const README = fs.readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Block {
   lang: string;
@@ -73,14 +74,17 @@ function sameShape(shown: unknown, got: unknown, where: string, ids: Map<string,
   expect(got, where).toBe(shown);
 }
 
-function bash(script: string): Promise<string> {
+/** Runs in the repository folder (the README's relative paths), with the CLI's database in the environment. */
+function bash(script: string, env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', script], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    execFile('bash', ['-c', script], { timeout: 60_000, cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
   });
 }
 
 describe('README first requests', () => {
-  it('run as written and answer what the README shows', async () => {
+  it('run as written and answer what the README shows, and again after the reset they end with', async () => {
     const all = blocks(section(README, 'First requests'));
     const [setup, ...rest] = all;
     expect(setup.lang).toBe('bash');
@@ -96,30 +100,37 @@ describe('README first requests', () => {
     const prelude = setup.text.replace(/^LSQ=.*$/m, `LSQ=${s.url}`);
     expect(prelude).toContain(`LSQ=${s.url}`);
 
+    // `npx leadtrail …` is this checkout's CLI, on the server's database.
+    const cliEnv = { LEADTRAIL_DB: db, LEADTRAIL_LOG_LEVEL: 'warn' };
     const ids = new Map<string, string>();
     let ran = 0;
-    for (let i = 0; i < rest.length; i++) {
-      if (rest[i].lang !== 'bash') continue;
-      const shown = rest[i + 1];
-      expect(shown, `output shown after command ${i}`).toBeDefined();
-      let command = rest[i].text;
-      for (const [from, to] of ids) command = command.replaceAll(from, to);
-      // Async processing takes a moment: a status command is retried until it is no longer queued.
-      let out = '';
-      for (let attempt = 0; attempt < 100; attempt++) {
-        out = await bash(`${prelude}\n${command}`);
-        if (!out.includes('"In-Queue"')) break;
-        await new Promise((r) => setTimeout(r, 100));
+    const steps = rest.flatMap((b, i) => (b.lang === 'bash' ? [i] : []));
+    expect(rest[steps[steps.length - 1]].text, 'the walkthrough ends with npx leadtrail reset').toMatch(/^npx leadtrail reset\b/m);
+    // Twice: after the reset it ends with, the walkthrough must run again as shown.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const i of steps) {
+        const shown = rest[i + 1];
+        expect(shown, `output shown after command ${i}`).toBeDefined();
+        let command = rest[i].text;
+        for (const [from, to] of ids) command = command.replaceAll(from, to);
+        command = command.replace(/^npx leadtrail\b/gm, `node ${JSON.stringify(CLI)}`);
+        // Async processing takes a moment: a status command is retried until it is no longer queued.
+        let out = '';
+        for (let attempt = 0; attempt < 100; attempt++) {
+          out = await bash(`${prelude}\n${command}`, cliEnv);
+          if (!out.includes('"In-Queue"')) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const m = / HTTP (\d{3})\s*$/.exec(out);
+        const shownStatus = / HTTP (\d{3})\s*$/.exec(shown.text);
+        expect(Boolean(m), `HTTP status printed iff shown (pass ${pass + 1}): ${command}`).toBe(Boolean(shownStatus));
+        if (m && shownStatus) expect(m[1]).toBe(shownStatus[1]);
+        const shownJson = JSON.parse(shown.text.replace(/ HTTP \d{3}\s*$/, ''));
+        sameShape(shownJson, JSON.parse(out.replace(/ HTTP \d{3}\s*$/, '')), `pass ${pass + 1}: ${command.split('\n')[0]}`, ids);
+        ran++;
       }
-      const m = / HTTP (\d{3})\s*$/.exec(out);
-      const shownStatus = / HTTP (\d{3})\s*$/.exec(shown.text);
-      expect(Boolean(m), `HTTP status printed iff shown: ${command}`).toBe(Boolean(shownStatus));
-      if (m && shownStatus) expect(m[1]).toBe(shownStatus[1]);
-      const shownJson = JSON.parse(shown.text.replace(/ HTTP \d{3}\s*$/, ''));
-      sameShape(shownJson, JSON.parse(out.replace(/ HTTP \d{3}\s*$/, '')), command.split('\n')[0], ids);
-      ran++;
     }
-    expect(ran).toBeGreaterThanOrEqual(5);
+    expect(ran).toBeGreaterThanOrEqual(12);
     await s.stop();
   });
 });

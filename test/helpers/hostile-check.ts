@@ -40,6 +40,8 @@ export interface Judge {
   check(route: RouteLike, req: HostileRequest, opts?: { defer?: boolean }): Promise<number>;
   /** Waits for deferred async requests and checks them and the database together. */
   settle(): Promise<void>;
+  /** Takes the database as it is now as the starting point (after the test itself changed it, e.g. cleared fault rules). */
+  forget(): Promise<void>;
   sent: number;
 }
 
@@ -93,6 +95,9 @@ export async function makeJudge(s: TestServer, reader: DbReader, accountId: stri
 
   const judge: Judge = {
     sent: 0,
+    async forget() {
+      await changes();
+    },
     async check(route, req, opts = {}) {
       if (dirty) {
         // The previous check failed half-way: let the worker settle and start from what is there now.

@@ -4,6 +4,7 @@
  * serves SQLite and PostgreSQL alike.
  */
 import type { Generated, Kysely, Transaction } from 'kysely';
+import type { FaultRulesTable } from './fault-rules.js';
 
 export interface AccountsTable {
   id: string;
@@ -173,6 +174,7 @@ export interface DB {
   activities: ActivitiesTable;
   async_requests: AsyncRequestsTable;
   journal: JournalTable;
+  fault_rules: FaultRulesTable;
 }
 
 export type Db = Kysely<DB> | Transaction<DB>;

@@ -6,6 +6,7 @@ import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
 import { requestRepo } from './requests.js';
+import { faultRuleRepo } from './fault-rules.js';
 import type { DB, Db, Engine } from './schema.js';
 
 /**
@@ -21,6 +22,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
     journal: journalRepo(db, engine),
+    faultRules: faultRuleRepo(db),
   };
 }
 
@@ -99,6 +101,7 @@ function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
     activities: route('activities', read.activities),
     requests: route('requests', read.requests),
     journal: route('journal', read.journal),
+    faultRules: route('faultRules', read.faultRules),
   };
 }
 

@@ -111,4 +111,15 @@ export const sqliteMigrations: Record<string, Migration> = {
       `CREATE INDEX journal_account ON journal(account_id, seq)`,
     ]),
   },
+  // Forced-fault rules (the sandbox's /_leadtrail/faults) in the database instead of one process's
+  // memory: every API and worker process on the database sees them, and a rule's remaining uses are
+  // counted down by one conditional UPDATE, so "the next N calls" holds across processes.
+  '0008_fault_rules': {
+    up: run([
+      `CREATE TABLE fault_rules (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, target TEXT NOT NULL, operation TEXT,
+        path TEXT, body_match TEXT, status INTEGER, retry_after INTEGER, latency_ms INTEGER, drop_connection INTEGER NOT NULL,
+        remaining INTEGER, percent REAL, message TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+      `CREATE INDEX fault_rules_account ON fault_rules(account_id, target, created_at)`,
+    ]),
+  },
 };

@@ -1,0 +1,43 @@
+/**
+ * Forced faults on the API itself (http rules of `/_leadtrail/faults`, src/queue/faults.ts): with
+ * `LEADTRAIL_FAULTS`, a request to any LeadSquared path (sync, bulk or async API; never the admin,
+ * health or metrics paths) that a rule of its account matches is delayed, answered with the forced
+ * status in LeadSquared's envelope (429 with Retry-After, 500 MXSystemException, 503), or has its
+ * connection closed without an answer. Runs once keys are checked and the body is read, before the
+ * rate limit, so a forced answer costs no token.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../services.js';
+import type { Principal } from './auth.js';
+
+const EXCEPTION: Record<number, string> = {
+  429: 'MXAPIRateLimitExceededException',
+  500: 'MXSystemException',
+  503: 'MXServiceUnavailableException',
+};
+
+/** Adds the hook to `app` (before its routes are declared, so it runs ahead of their own hooks); nothing without `LEADTRAIL_FAULTS`. */
+export function registerSyncFaults(app: FastifyInstance, s: Services): void {
+  if (!s.config.faults) return;
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const principal = (req as { principal?: Principal }).principal;
+    if (!principal) return; // a path without keys: health, metrics
+    const [path, query = ''] = req.url.split(/\?(.*)/s);
+    if (/^\/+_leadtrail(\/|$)/i.test(path)) return; // the faults API itself must stay reachable
+    const text = req.rawBody !== undefined && req.rawBody !== '' ? req.rawBody : query;
+    const rule = await s.faults.forRequest(principal.accountId, path, text);
+    if (!rule) return;
+    req.log.info({ faultId: rule.id, status: rule.status, latencyMs: rule.latencyMs, drop: rule.drop }, 'forced fault applied');
+    if (rule.latencyMs !== null) await sleep(rule.latencyMs);
+    if (rule.drop) {
+      // No answer at all: the client sees its connection reset, as behind a failing proxy.
+      reply.hijack();
+      req.raw.socket.destroy();
+      return reply;
+    }
+    if (rule.status === null) return; // latency only: the request goes on
+    if (rule.retryAfter !== null) reply.header('retry-after', String(rule.retryAfter));
+    return reply.code(rule.status).send({ Status: 'Error', ExceptionType: EXCEPTION[rule.status] ?? 'MXSystemException', ExceptionMessage: rule.message });
+  });
+}
