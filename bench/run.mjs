@@ -40,6 +40,7 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --threshold F                   change that counts as slower for --compare (default 0.10)
   --out DIR                       where results go (default bench/results; with --smoke a temp dir)
   --log-level L                   the server's LEADTRAIL_LOG_LEVEL (default: unset, as users start it)
+  --journal on|off                the server's LEADTRAIL_JOURNAL (default: unset, i.e. on)
   --pg-url URL                    PostgreSQL (default $LEADTRAIL_BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/test)
   --smoke                         tiny run for CI: 1 round, ~3 s per scenario, small seed;
                                   exits non-zero if a scenario errored or got a non-2xx answer
@@ -62,6 +63,7 @@ try {
       threshold: { type: 'string', default: '0.10' },
       out: { type: 'string' },
       'log-level': { type: 'string' },
+      journal: { type: 'string' },
       'pg-url': { type: 'string' },
       smoke: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -94,6 +96,7 @@ const OPTS = {
   threshold: num('threshold', parsed.threshold, 0),
   smoke: SMOKE,
   logLevel: parsed['log-level'] ?? null,
+  journal: parsed.journal ?? null,
   seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
   drainEmails: SMOKE ? 50 : 1_000,
   drainTimeoutMs: SMOKE ? 15_000 : 120_000,
@@ -253,6 +256,7 @@ async function startServer(storage, label) {
     LEADTRAIL_SECRET_KEY: KEYS.secretKey,
     LEADTRAIL_API_KEY: KEYS.apiKey,
     ...(OPTS.logLevel ? { LEADTRAIL_LOG_LEVEL: OPTS.logLevel } : {}),
+    ...(OPTS.journal ? { LEADTRAIL_JOURNAL: OPTS.journal } : {}),
   };
   // One retry: a start can fail for reasons outside the server under test (on a PostgreSQL shared
   // with other engineers' tests, a schema dropped mid-migration has been seen to fail one). Each
@@ -590,7 +594,7 @@ async function main() {
       seconds,
       commit,
       rounds: OPTS.rounds,
-      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', scenarios: st.scenarios.map((s) => s.id) },
+      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', scenarios: st.scenarios.map((s) => s.id) },
       machine,
       seed: st.seed,
       machineLimit: { rounds: R.machine, summary: machineSummary },

@@ -49,6 +49,10 @@ export interface Config {
   logFormat: LogFormat;
   metricsToken: string | null;
   publicHost: string | null;
+  journal: boolean;
+  journalMaxEntries: number;
+  journalMaxAgeMs: number;
+  journalMaxBodyBytes: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -133,6 +137,22 @@ const bytes: Parser<number> = (raw, name) => {
   return n;
 };
 
+/** A size in bytes (`16384`, `16kb`, `1mb`), 0 allowed. */
+const bytesOrZero: Parser<number> = (raw, name) => {
+  const m = /^(\d+)\s*(b|kb|k|mb|m)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a size such as 16384, 16kb or 0, got "${raw}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1);
+};
+
+/** A duration in milliseconds: `7d`, `12h`, `30m`, `90s`, `500ms` or a number of seconds; `0` is none. */
+const duration: Parser<number> = (raw, name) => {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration such as 7d, 12h, 30m, 90s or 0, got "${raw}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's').toLowerCase() as 'ms'];
+  return Number(m[1]) * unit;
+};
+
 function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
   return spec;
 }
@@ -171,6 +191,10 @@ export const OPTIONS = [
   opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
   opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
+  opt({ key: 'journal', env: 'LEADTRAIL_JOURNAL', flag: '--journal', default: 'true', description: 'Record every keyed API call (method, path, query with keys removed, status, latency, capped bodies, the lead/activity/request it touched) in the account\'s request journal (`GET /_leadtrail/journal`). Bodies may hold personal data: turn it off in production unless you want that record.', parse: bool }),
+  opt({ key: 'journalMaxEntries', env: 'LEADTRAIL_JOURNAL_MAX_ENTRIES', flag: '--journal-max-entries', default: '10000', description: 'Journal entries kept per account; older ones are deleted in the background. `0`: no count limit.', parse: int(0) }),
+  opt({ key: 'journalMaxAgeMs', env: 'LEADTRAIL_JOURNAL_MAX_AGE', flag: '--journal-max-age', default: '7d', description: 'Journal entries older than this are deleted in the background, e.g. `7d`, `12h`, `30m`. `0`: no age limit.', parse: duration }),
+  opt({ key: 'journalMaxBodyBytes', env: 'LEADTRAIL_JOURNAL_MAX_BODY_BYTES', flag: '--journal-max-body-bytes', default: '16kb', description: 'Request and response bodies are stored up to this many bytes each (the rest is cut; the full size is kept). `0`: store no bodies.', parse: bytesOrZero }),
 ] as const;
 
 /**

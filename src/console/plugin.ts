@@ -108,7 +108,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       session: req.consoleSession,
       csrf: reply.generateCsrf(),
       path: req.url.split('?')[0],
-      hasJournal: journal !== null,
+      hasJournal: true,
+      journalOn: s.config.journal,
     });
     return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   };

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
 import type { FaultRule } from '../queue/faults.js';
+import { flushJournal } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { asObject, prop } from '../wire/parse.js';
 import type { Handler } from './handler.js';
@@ -119,11 +120,13 @@ export const runRetriesNow: Handler = async (s, req) => {
 
 /**
  * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
- * activities and async requests; ProspectAutoId starts again at 1) and keeps its users, keys, lead
+ * activities, async requests and request journal; ProspectAutoId starts again at 1) and keeps its users, keys, lead
  * fields and activity types, so a test suite can start each run from the same state. Answers how
  * many of each were deleted.
  */
 export const reset: Handler = async (s, req) => {
+  // Journal entries of calls made before the reset, still buffered, go with the rest.
+  await flushJournal(s);
   const deleted = await s.store.transaction((tx) => tx.accounts.deleteData(req.principal.accountId));
   s.log.info(deleted, 'account reset');
   return { deleted };

@@ -15,6 +15,7 @@ import * as admin from './admin.js';
 import * as leadBulk from './compat/lead-bulk.js';
 import { leadConvert } from './compat/lead-convert.js';
 import { createLeadField } from './compat/lead-fields.js';
+import { getJournalEntry, listJournal } from './journal.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -83,5 +84,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
   { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, when: (c) => c.sandbox },
+  { method: 'GET', path: '/_leadtrail/journal', auth: 'admin', handler: listJournal },
+  { method: 'GET', path: '/_leadtrail/journal/:id', auth: 'admin', handler: getJournalEntry },
   { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, when: (c) => c.faults },
 ];

@@ -13,6 +13,7 @@ import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { clientError, sendError, sendStarting } from './envelope.js';
+import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, type Route } from './routes.js';
 
@@ -155,6 +156,9 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
       done(mx.badJson((e as Error).message), undefined);
     }
   });
+
+  // The request journal's hooks (none when LEADTRAIL_JOURNAL is off).
+  installJournal(app, s);
 
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 

@@ -286,6 +286,7 @@ class Guard {
       activityTypes: new Proxy(repos.activityTypes, handler) as Repos['activityTypes'],
       activities: new Proxy(repos.activities, handler) as Repos['activities'],
       requests: new Proxy(repos.requests, handler) as Repos['requests'],
+      journal: new Proxy(repos.journal, handler) as Repos['journal'],
       append: (record: TxRecord) => {
         if (!this.open) throw new TransactionClosed();
         this.records.push(record);

@@ -35,7 +35,7 @@ export interface AccountRepo {
   setCredentialRateLimit(accountId: string, idOrLabel: string, rateLimit: string | null): Promise<boolean>;
   /**
    * Deletes the account's leads (with their keys and indexed values), activities and async requests,
-   * and numbers its next lead 1 again. Users, keys, lead fields and activity types stay. Returns how
+   * and numbers its next lead 1 again; also empties its request journal (not counted). Users, keys, lead fields and activity types stay. Returns how
    * many of each were deleted.
    */
   deleteData(accountId: string): Promise<{ leads: number; activities: number; requests: number }>;
@@ -226,6 +226,67 @@ export interface RequestRepo {
 }
 
 /**
+ * One API call as the request journal recorded it (issue 15; src/journal/). Times are epoch ms.
+ * Ids (lead, activity, async request) are stored lower-case. Bodies are capped text; keys and
+ * secrets were removed before storing.
+ */
+export interface JournalEntry {
+  /** The call's request id (also in its log lines as `reqId`). */
+  id: string;
+  /** Order of recording, increasing; never reused (also after deletes). */
+  seq: number;
+  accountId: string;
+  /** When the request arrived. */
+  at: number;
+  method: string;
+  /** The path as sent, without the query. */
+  path: string;
+  /** The query string as sent (without `?`), every key, secret or token value replaced by `***`. */
+  query: string;
+  status: number;
+  latencyMs: number;
+  /** At most LEADTRAIL_JOURNAL_MAX_BODY_BYTES bytes of the body; null when there was none. */
+  requestBody: string | null;
+  responseBody: string | null;
+  /** Size in bytes of the whole body (larger than the stored text's when it was cut); null when none. */
+  requestSize: number | null;
+  responseSize: number | null;
+  /** What the call touched. */
+  leadId: string | null;
+  activityId: string | null;
+  requestId: string | null;
+}
+
+export interface JournalFilter {
+  /** Substring of the path, any case. */
+  path?: string;
+  status?: number;
+  leadId?: string;
+  /** `at` window, both ends inclusive. */
+  from?: number;
+  to?: number;
+  /** Live tailing: entries with seq > afterSeq, oldest first. */
+  afterSeq?: number;
+  /** Paging newest first: entries with seq < beforeSeq. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface JournalRepo {
+  /** Inserts entries in one statement per 500; `seq` is given by the database, in array order. */
+  insertMany(entries: Omit<JournalEntry, 'seq'>[]): Promise<void>;
+  /** Newest first (seq descending); with `afterSeq`, oldest first. */
+  list(accountId: string, filter: JournalFilter): Promise<JournalEntry[]>;
+  get(accountId: string, id: string): Promise<JournalEntry | null>;
+  /** Deletes the account's entries but its newest `keep`; returns how many. */
+  trim(accountId: string, keep: number): Promise<number>;
+  /** Deletes every account's entries recorded before `before` (epoch ms); returns how many. */
+  purgeBefore(before: number): Promise<number>;
+  /** Deletes every entry of the account; returns how many. */
+  clear(accountId: string): Promise<number>;
+}
+
+/**
  * A record that another part of the system (a webhook outbox, a request journal) attaches to a write
  * transaction, so that it commits with the change or not at all. Its `kind` names the registered
  * writer that stores it (`Store.registerRecordWriter`).
@@ -245,6 +306,8 @@ export interface Repos {
   activityTypes: ActivityTypeRepo;
   activities: ActivityRepo;
   requests: RequestRepo;
+  /** The request journal (issue 15). */
+  journal: JournalRepo;
   /**
    * Only on the `tx` of `Store.transaction`/`exclusive`: attaches a record that is written (by the
    * writer registered for its kind) when the transaction function resolves, in the same transaction.

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityType, Credential, Lead } from '../../src/domain/types.js';
 import { UniqueViolation, type NewRequest, type Store } from '../../src/storage/store.js';
+import { journalContract } from './store.contract.journal.js';
 import { leadAndActivityContract } from './store.contract.leads.js';
 import { pipelineContract } from './store.contract.pipeline.js';
 
@@ -121,6 +122,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
 
     leadAndActivityContract(() => shared);
+
+    journalContract(() => shared);
 
     pipelineContract({ open });
 

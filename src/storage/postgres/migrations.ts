@@ -100,4 +100,17 @@ export const postgresMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // The request journal (issue 15): one row per API call of an account, read newest first by
+  // (account_id, seq). No other index: each one costs every API call (an index on `at` and one on
+  // lead_id made a journal row 2.5 times as dear to write); the age limit walks seq order instead
+  // (journal.ts), and the lead filter reads the account's entries (a few thousand) by seq.
+  '0007_journal': {
+    up: run([
+      `CREATE TABLE journal (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        at BIGINT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL, request_body TEXT, request_size BIGINT, response_body TEXT, response_size BIGINT,
+        lead_id TEXT, activity_id TEXT, request_id TEXT)`,
+      `CREATE INDEX journal_account ON journal(account_id, seq)`,
+    ]),
+  },
 };

@@ -31,6 +31,7 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
       const requests = count(await db.deleteFrom('async_requests').where('account_id', '=', accountId).executeTakeFirst());
       const leads = count(await db.deleteFrom('leads').where('account_id', '=', accountId).executeTakeFirst());
       await db.updateTable('accounts').set({ last_lead_auto_id: 0 }).where('id', '=', accountId).execute();
+      await db.deleteFrom('journal').where('account_id', '=', accountId).execute();
       return { leads, activities, requests };
     },
     async create(a: Account) {

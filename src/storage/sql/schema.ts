@@ -141,6 +141,26 @@ export interface AsyncRequestsTable {
   user_id: string | null;
 }
 
+/** The request journal: one row per API call (migration 0007; see journal.ts). */
+export interface JournalTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  at: number;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  latency_ms: number;
+  request_body: string | null;
+  request_size: number | null;
+  response_body: string | null;
+  response_size: number | null;
+  lead_id: string | null;
+  activity_id: string | null;
+  request_id: string | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   users: UsersTable;
@@ -152,6 +172,7 @@ export interface DB {
   activity_types: ActivityTypesTable;
   activities: ActivitiesTable;
   async_requests: AsyncRequestsTable;
+  journal: JournalTable;
 }
 
 export type Db = Kysely<DB> | Transaction<DB>;

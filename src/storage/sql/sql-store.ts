@@ -4,6 +4,7 @@ import type { Repos, Store } from '../store.js';
 import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
+import { journalRepo } from './journal.js';
 import { requestRepo } from './requests.js';
 import type { DB, Db, Engine } from './schema.js';
 
@@ -19,6 +20,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
+    journal: journalRepo(db, engine),
   };
 }
 
@@ -96,6 +98,7 @@ function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
     activityTypes: route('activityTypes', read.activityTypes),
     activities: route('activities', read.activities),
     requests: route('requests', read.requests),
+    journal: route('journal', read.journal),
   };
 }
 

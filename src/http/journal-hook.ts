@@ -1,0 +1,134 @@
+/**
+ * Records API calls in the request journal (issue 15): one `installJournal(app, s)` call from
+ * buildApp. Every keyed call of a route in the route table is recorded once its answer is sent
+ * (`onResponse`): LeadSquared's routes, the async routes and leadtrail's own `/_leadtrail/` routes,
+ * but not the health paths, `/metrics` (no keys) nor reading the journal itself. A call whose keys
+ * failed (401/403) belongs to no account and is not recorded: nobody can see it.
+ *
+ * Nothing of the call's keys is kept: the query is redacted, headers are not stored, and the key
+ * values are masked wherever else they appear (src/journal/redact.ts). Bodies are capped.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { linksOf, routeHasLinks, type JournalLinks } from '../journal/links.js';
+import { journalRecorder } from '../journal/recorder.js';
+import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from '../journal/redact.js';
+import type { Services } from '../services.js';
+import { ROUTES } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * What this call touched, stated by its handler (optional): wins over what the journal reads
+     * from the route's query, body and answer (src/journal/links.ts).
+     */
+    journalLinks?: Partial<JournalLinks>;
+    /** The answer as sent (text) and as returned by the handler (object), kept for the journal. */
+    journalPayload?: unknown;
+    journalAnswer?: unknown;
+  }
+}
+
+/** Paths whose calls are not recorded: reading the journal (the console tails it; it would record itself). */
+export const JOURNAL_PATH = '/_leadtrail/journal';
+const UNRECORDED = (path: string) => path.toLowerCase().startsWith(JOURNAL_PATH);
+
+/** `METHOD path` (lower-cased) of every keyed route: the calls that are recorded. */
+const recordedRoutes = () => new Set(ROUTES.filter((r) => r.auth !== 'none' && !UNRECORDED(r.path)).map((r) => `${r.method} ${r.path.toLowerCase()}`));
+
+function header(req: FastifyRequest, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
+}
+
+/** An id as a link: ids come from what the caller sent, so they are cut to a sane length and made storable. */
+const link = (v: string | null | undefined): string | null => (v ? storable(v.slice(0, 200)) : null);
+
+function text(payload: unknown): string | null {
+  if (typeof payload === 'string') return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
+  return null;
+}
+
+/**
+ * Installs the journal's hooks on `app` (nothing when LEADTRAIL_JOURNAL is off: no cost at all).
+ * Call it before the routes are added: the hooks are attached to each recorded route as it is.
+ */
+export function installJournal(app: FastifyInstance, s: Services): void {
+  const recorder = journalRecorder(s);
+  if (!recorder) return;
+  const maxBody = s.config.journalMaxBodyBytes;
+  const RECORDED = recordedRoutes();
+
+  const keyed = (req: FastifyRequest) => req.principal !== undefined;
+  // The hooks go on the recorded routes only (chosen once, as each route is added): other routes
+  // (health, metrics, the journal itself, a console's pages) pay nothing.
+  const preSerialization = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    // The handler's answer object, for the links (free: no parsing of the text sent).
+    if (keyed(req)) req.journalAnswer = payload;
+    done(null, payload);
+  };
+  const onSend = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    if (keyed(req)) req.journalPayload = payload;
+    done(null, payload);
+  };
+  const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    try {
+      if (keyed(req)) recorder.record(entryOf(req, reply));
+    } catch (err) {
+      req.log.warn({ err }, 'request journal: call not recorded');
+    }
+    done();
+  };
+  const append = <T>(existing: T | T[] | undefined, hook: T): T[] => (existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook]);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => RECORDED.has(`${m} ${route.url.toLowerCase()}`))) return;
+    route.preSerialization = append(route.preSerialization, preSerialization) as typeof route.preSerialization;
+    route.onSend = append(route.onSend, onSend) as typeof route.onSend;
+    route.onResponse = append(route.onResponse, onResponse) as typeof route.onResponse;
+  });
+  // Entries still buffered are written before the store closes (main closes the apps first).
+  app.addHook('onClose', async () => {
+    await recorder.flush();
+  });
+
+  function entryOf(req: FastifyRequest, reply: FastifyReply) {
+    // The URL as sent: req.url is the routing URL (path lower-cased by server.ts's routingUrl).
+    const url = req.originalUrl;
+    const qi = url.indexOf('?');
+    const q = (req.query ?? {}) as Record<string, string>;
+    const secrets = secretValues([q.accesskey, q.secretkey, header(req, 'x-lsq-accesskey'), header(req, 'x-lsq-secretkey'), header(req, 'x-api-key')]);
+    const body = (raw: string | null | undefined) => {
+      if (raw === null || raw === undefined || raw === '') return { text: null, size: null };
+      const size = Buffer.byteLength(raw);
+      if (maxBody === 0) return { text: null, size };
+      // Cut first (keeping room for a key that straddles the cut), mask, then cut to the limit.
+      const cut = raw.length > maxBody + 512 ? raw.slice(0, maxBody + 512) : raw;
+      return { text: storable(cap(redactBody(cut, secrets), maxBody).text), size };
+    };
+    const reqBody = body(req.rawBody);
+    const resBody = body(text(req.journalPayload));
+    const ok = reply.statusCode >= 200 && reply.statusCode < 300;
+    const route = req.routeOptions.url ?? '';
+    const found = routeHasLinks(route) ? linksOf(route, { query: q, body: req.body, answer: req.journalAnswer, ok }) : null;
+    const stated = req.journalLinks;
+    const latency = reply.elapsedTime;
+    return {
+      id: req.id,
+      accountId: req.principal.accountId,
+      at: Math.round(s.ctx.now() - latency),
+      method: req.method,
+      path: storable(maskLiterals(qi < 0 ? url : url.slice(0, qi), secrets)),
+      query: qi < 0 ? '' : storable(redactQuery(url.slice(qi + 1), secrets)),
+      status: reply.statusCode,
+      latencyMs: Math.round(latency * 100) / 100,
+      requestBody: reqBody.text,
+      requestSize: reqBody.size,
+      responseBody: resBody.text,
+      responseSize: resBody.size,
+      leadId: link(stated?.leadId ?? found?.leadId),
+      activityId: link(stated?.activityId ?? found?.activityId),
+      requestId: link(stated?.requestId ?? found?.requestId),
+    };
+  }
+}

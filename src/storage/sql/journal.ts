@@ -1,0 +1,160 @@
+/**
+ * The request journal's table (migration 0007), one implementation for SQLite and PostgreSQL. Every
+ * query names the account: one account's entries are never read, trimmed or cleared by another's call.
+ */
+import { CompiledQuery, sql } from 'kysely';
+import type { JournalEntry, JournalRepo } from '../store.js';
+import type { Db, Engine, JournalTable } from './schema.js';
+
+type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+const toEntry = (r: JournalRow): JournalEntry => ({
+  id: r.id,
+  seq: Number(r.seq),
+  accountId: r.account_id,
+  at: Number(r.at),
+  method: r.method,
+  path: r.path,
+  query: r.query,
+  status: Number(r.status),
+  latencyMs: Number(r.latency_ms),
+  requestBody: r.request_body,
+  responseBody: r.response_body,
+  requestSize: num(r.request_size),
+  responseSize: num(r.response_size),
+  leadId: r.lead_id,
+  activityId: r.activity_id,
+  requestId: r.request_id,
+});
+
+const COLUMNS = [
+  'id',
+  'account_id',
+  'at',
+  'method',
+  'path',
+  'query',
+  'status',
+  'latency_ms',
+  'request_body',
+  'request_size',
+  'response_body',
+  'response_size',
+  'lead_id',
+  'activity_id',
+  'request_id',
+] as const;
+
+/**
+ * Rows per INSERT statement. A batch is written as statements of CHUNK rows and then of one row:
+ * two SQL texts in all, each prepared once per connection. (A multi-row INSERT per batch would have
+ * a new text for every batch size, parsed anew each time and crowding the hot paths' statements
+ * out of SQLite's statement cache; one statement per row costs the driver's overhead per row.)
+ */
+const CHUNK = 32;
+
+const insertSql = new Map<string, string>();
+
+/** `INSERT INTO journal (…) VALUES (…), …` for `rows` rows, in the engine's placeholder style. */
+function insertText(engine: Engine, rows: number): string {
+  const key = `${engine}:${rows}`;
+  let text = insertSql.get(key);
+  if (!text) {
+    let n = 0;
+    const slot = () => (engine === 'postgres' ? `$${++n}` : '?');
+    const tuples = Array.from({ length: rows }, () => `(${COLUMNS.map(slot).join(', ')})`);
+    text = `insert into "journal" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+    insertSql.set(key, text);
+  }
+  return text;
+}
+
+const rowValues = (e: Omit<JournalEntry, 'seq'>): unknown[] => [
+  e.id,
+  e.accountId,
+  e.at,
+  e.method,
+  e.path,
+  e.query,
+  e.status,
+  e.latencyMs,
+  e.requestBody,
+  e.requestSize,
+  e.responseBody,
+  e.responseSize,
+  e.leadId?.toLowerCase() ?? null,
+  e.activityId?.toLowerCase() ?? null,
+  e.requestId?.toLowerCase() ?? null,
+];
+
+/** `text` for a LIKE pattern that matches it literally (\ escapes % _ and itself). */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function journalRepo(db: Db, engine: Engine): JournalRepo {
+  return {
+    async insertMany(entries) {
+      let i = 0;
+      for (; i + CHUNK <= entries.length; i += CHUNK) {
+        await db.executeQuery(CompiledQuery.raw(insertText(engine, CHUNK), entries.slice(i, i + CHUNK).flatMap(rowValues)));
+      }
+      for (; i < entries.length; i++) await db.executeQuery(CompiledQuery.raw(insertText(engine, 1), rowValues(entries[i])));
+    },
+
+    async list(accountId, f) {
+      let q = db.selectFrom('journal').selectAll().where('account_id', '=', accountId);
+      if (f.path) q = q.where(sql<boolean>`lower(path) like ${`%${likeLiteral(f.path.toLowerCase())}%`} escape '\\'`);
+      if (f.status !== undefined) q = q.where('status', '=', f.status);
+      if (f.leadId) q = q.where('lead_id', '=', f.leadId.trim().toLowerCase());
+      if (f.from !== undefined) q = q.where('at', '>=', f.from);
+      if (f.to !== undefined) q = q.where('at', '<=', f.to);
+      if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
+      if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+      const rows = await q
+        .orderBy('seq', f.afterSeq !== undefined ? 'asc' : 'desc')
+        .limit(Math.max(0, Math.floor(f.limit)))
+        .execute();
+      return (rows as JournalRow[]).map(toEntry);
+    },
+
+    async get(accountId, id) {
+      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? toEntry(r as JournalRow) : null;
+    },
+
+    async trim(accountId, keep) {
+      // The seq of the newest entry past `keep`; that entry and all older ones go (none when there is none).
+      const res = await db
+        .deleteFrom('journal')
+        .where('account_id', '=', accountId)
+        .where('seq', '<=', (eb) =>
+          eb.selectFrom('journal').select('seq').where('account_id', '=', accountId).orderBy('seq', 'desc').limit(1).offset(Math.max(0, Math.floor(keep))),
+        )
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
+    async purgeBefore(before) {
+      // Entries are written in time order, so the old ones are the lowest seqs: delete up to the
+      // first entry that is not old (found walking the primary key, no index on `at` needed).
+      // An old entry written late, after a newer one, waits for the next purge past that one.
+      const res = await db
+        .deleteFrom('journal')
+        .where('at', '<', before)
+        .where((eb) =>
+          eb.or([
+            eb('seq', '<', eb.selectFrom('journal').select('seq').where('at', '>=', before).orderBy('seq').limit(1)),
+            eb.not(eb.exists(eb.selectFrom('journal').select('seq').where('at', '>=', before))),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
+    async clear(accountId) {
+      const res = await db.deleteFrom('journal').where('account_id', '=', accountId).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * The request journal (issue 15) through a real server: every keyed call is recorded with its query
+ * redacted and no key stored anywhere, bodies capped, links to the lead, activity and async request
+ * it touched; filters and paging; one account never sees another's entries; the off switch; the
+ * count and age limits; reset empties it. On SQLite and PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_HEADER, accept, settled } from '../async/helpers.js';
+import { LM, PA, accountIdOf, createLead, createType, expectMx, expectOk, secondAccount } from '../helpers/lsq.js';
+import { KEYS, request, started, type CallInit, type TestServer } from '../helpers/server.js';
+
+const J = '/_leadtrail/journal';
+
+/** The account's journal as the API lists it (bodies included). */
+async function journal(s: TestServer, query = '', init?: CallInit): Promise<any[]> {
+  const r = await s.call('GET', `${J}?bodies=true${query ? `&${query}` : ''}`, undefined, init);
+  expect(r.status, r.text).toBe(200);
+  return r.body.entries;
+}
+
+const SECRETS = [KEYS.accessKey, KEYS.secretKey, KEYS.apiKey];
+
+/** Every stored text of the account's entries, as the database holds them. */
+async function storedText(s: TestServer, accountId: string): Promise<string> {
+  return JSON.stringify(await s.services.store.journal.list(accountId, { limit: 10_000 }));
+}
+
+describe('request journal', () => {
+  let s: TestServer;
+  let accountId: string;
+  let code: number;
+  beforeAll(async () => {
+    s = await started();
+    accountId = await accountIdOf(s);
+    code = await createType(s, { ActivityEventName: 'Journaled' });
+  });
+
+  it('records a Create: method, path, redacted query, status, latency, bodies, and the lead and activity it touched', async () => {
+    const lead = await createLead(s, { EmailAddress: 'journal@example.com' });
+    // The secret key also appears in the body: it is masked there too.
+    const body = { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: `pasted ${KEYS.secretKey} by mistake`, accessKey: 'not-a-real-one' };
+    const r = await s.call('POST', `${PA}/Create?keep=yes&token=abc123`, body);
+    const activityId = expectOk(r).Message.Id;
+    const before = Date.now();
+
+    const [e] = (await journal(s, 'path=ProspectActivity.svc/Create')).filter((x) => x.status === 200);
+    expect(e).toMatchObject({
+      method: 'POST',
+      path: `${PA}/Create`,
+      query: 'keep=yes&token=***&accessKey=***&secretKey=***',
+      status: 200,
+      leadId: lead,
+      activityId,
+      requestId: null,
+    });
+    expect(e.latencyMs).toBeGreaterThan(0);
+    expect(e.at).toBeLessThanOrEqual(before);
+    expect(e.at).toBeGreaterThan(before - 10_000);
+    expect(new Date(e.time).getTime()).toBe(e.at);
+    expect(JSON.parse(e.requestBody)).toEqual({ ...body, ActivityNote: 'pasted *** by mistake', accessKey: '***' });
+    expect(JSON.parse(e.responseBody)).toEqual(r.body);
+    expect(e.requestSize).toBe(Buffer.byteLength(JSON.stringify(body)));
+    // The entry's id is the request id of the call (also in its log lines).
+    expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Nothing of the keys anywhere in what is stored.
+    const all = await storedText(s, accountId);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
+    expect(all).not.toContain('abc123');
+  });
+
+  it('keys sent in headers are not stored either, and the query stays empty', async () => {
+    const r = await request(s.url, 'GET', `${LM}/LeadsMetaData.Get`, undefined, {
+      noAuth: true,
+      headers: { 'x-LSQ-AccessKey': KEYS.accessKey, 'x-LSQ-SecretKey': KEYS.secretKey },
+    });
+    expect(r.status).toBe(200);
+    const [e] = await journal(s, 'path=LeadsMetaData.Get');
+    expect(e).toMatchObject({ method: 'GET', query: '', status: 200, requestBody: null, requestSize: null });
+    const all = await storedText(s, accountId);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
+  });
+
+  it('one entry links to the lead and activity it touched, as URLs that read them', async () => {
+    const lead = await createLead(s, { EmailAddress: 'linked@example.com', FirstName: 'Linked' });
+    const activityId = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code })).Message.Id;
+    const [listed] = await journal(s, `leadId=${lead}&path=/create`);
+    expect(listed.activityId).toBe(activityId);
+    const r = await s.call('GET', `${J}/${listed.id}`);
+    expect(r.status, r.text).toBe(200);
+    const { entry } = r.body;
+    expect(entry).toMatchObject({ id: listed.id, leadId: lead, activityId, requestBody: listed.requestBody, responseBody: listed.responseBody });
+    expect(entry.links).toEqual({
+      lead: `${LM}/Leads.GetById?id=${lead}`,
+      activity: `${PA}/GetActivityDetails?activityId=${activityId}`,
+      request: null,
+    });
+    expect(expectOk(await s.call('GET', entry.links.lead))[0].FirstName).toBe('Linked');
+    expect(expectOk(await s.call('GET', entry.links.activity)).ID).toBe(activityId);
+    // Everything that touched the lead: its creation, the post, and the two reads just made.
+    const touched = (await journal(s, `leadId=${lead}`)).map((e) => e.path);
+    expect(touched).toEqual([`${PA}/GetActivityDetails`, `${LM}/Leads.GetById`, `${PA}/Create`, `${LM}/Lead.Create`]);
+  });
+
+  it('async calls link their request: the accept, then the status call with the activity it made', async () => {
+    const rid = await accept(s.url, '/activity/create', { EmailAddress: 'async-journal@example.com', ActivityEvent: code });
+    const done = await settled(s.url, rid);
+    const made = JSON.parse(done.TaskStatus.Message).Message;
+    const entries = await journal(s, `path=/activity/`);
+    const acceptEntry = entries.find((e) => e.path === '/activity/create');
+    const statusEntry = entries.find((e) => e.path === '/activity/status' && e.activityId);
+    expect(acceptEntry).toMatchObject({ method: 'POST', requestId: rid, status: 200 });
+    expect(statusEntry).toMatchObject({ method: 'GET', requestId: rid, activityId: made.Id, leadId: made.RelatedId, query: `RequestID=${rid}` });
+    const { entry } = (await s.call('GET', `${J}/${acceptEntry.id}`)).body;
+    expect(entry.links.request).toBe(`/activity/status?RequestID=${rid}`);
+    const followed = await request(s.url, 'GET', entry.links.request, undefined, { noAuth: true, headers: API_KEY_HEADER });
+    expect(followed.body.TaskStatus.Status).toBe('Success');
+    // x-api-key is a key too: never stored.
+    expect(await storedText(s, accountId)).not.toContain(KEYS.apiKey);
+  });
+
+  it('calls whose keys failed, health checks and journal reads are not recorded', async () => {
+    const before = (await journal(s, 'limit=500')).length;
+    expect((await s.call('POST', `${PA}/Create`, { ActivityEvent: code }, { keys: { accessKey: KEYS.accessKey, secretKey: 'wrong' } })).status).toBe(401);
+    expect((await s.call('GET', '/health', undefined, { noAuth: true })).status).toBe(200);
+    expect((await s.call('GET', `${J}?limit=1`)).status).toBe(200);
+    const after = await journal(s, 'limit=500');
+    expect(after.length).toBe(before);
+    expect(after.some((e) => e.status === 401)).toBe(false);
+  });
+
+  it('records refused calls too: a 400 for bad JSON keeps the text that was sent', async () => {
+    const r = await s.call('POST', `${PA}/Create`, undefined, { raw: '{"ActivityEvent": oops' });
+    expectMx(r, 400, 'MXInvalidJsonException');
+    const [e] = await journal(s, 'status=400');
+    expect(e).toMatchObject({ path: `${PA}/Create`, status: 400, requestBody: '{"ActivityEvent": oops', leadId: null });
+    expect(JSON.parse(e.responseBody).ExceptionType).toBe('MXInvalidJsonException');
+    // A NUL character (which PostgreSQL cannot store in text) does not cost the entry, nor the others of its batch.
+    const nul = await s.call('POST', `${PA}/Create?x=1`, undefined, { raw: '{"ActivityNote": "a\u0000b"' });
+    expect(nul.status).toBe(400);
+    const [n] = await journal(s, 'status=400');
+    expect(n.requestBody).toBe('{"ActivityNote": "a\uFFFDb"');
+  });
+
+  it('filters by path, status, lead and time, pages newest first, and tails after a seq', async () => {
+    const lead = await createLead(s, { EmailAddress: 'filters@example.com' });
+    for (let i = 0; i < 3; i++) expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: `n${i}` }));
+    expect((await s.call('GET', `${LM}/Leads.GetById?id=${randomUUID()}`)).status).toBe(200);
+
+    const byLead = await journal(s, `leadId=${lead.toUpperCase()}`);
+    expect(byLead.map((e) => e.path)).toEqual([`${PA}/Create`, `${PA}/Create`, `${PA}/Create`, `${LM}/Lead.Create`]);
+    expect(byLead.map((e) => JSON.parse(e.requestBody).ActivityNote ?? null)).toEqual(['n2', 'n1', 'n0', null]);
+    for (let i = 1; i < byLead.length; i++) expect(byLead[i].seq).toBeLessThan(byLead[i - 1].seq);
+    expect((await journal(s, 'path=LEADS.GETBYID')).every((e) => e.path === `${LM}/Leads.GetById`)).toBe(true);
+    expect((await journal(s, 'status=400')).every((e) => e.status === 400)).toBe(true);
+
+    // Time: the window of the three activity posts only.
+    const [newest, , oldest] = byLead;
+    const window = await journal(s, `from=${oldest.at}&to=${newest.at}&leadId=${lead}`);
+    expect(window.map((e) => e.id)).toEqual(byLead.slice(0, 3).map((e) => e.id).filter((id) => window.some((w) => w.id === id)));
+    expect(window.length).toBeGreaterThanOrEqual(3);
+    expect(await journal(s, `from=${new Date(newest.at + 60_000).toISOString()}`)).toEqual([]);
+
+    // Paging: two at a time, following nextBeforeSeq, gives the same entries as one page.
+    const page1 = await s.call('GET', `${J}?leadId=${lead}&limit=2`);
+    expect(page1.body.entries).toHaveLength(2);
+    expect(page1.body.entries[0].requestBody).toBeUndefined();
+    const page2 = await s.call('GET', `${J}?leadId=${lead}&limit=2&beforeSeq=${page1.body.nextBeforeSeq}`);
+    expect([...page1.body.entries, ...page2.body.entries].map((e: any) => e.id)).toEqual(byLead.map((e) => e.id));
+    const page3 = await s.call('GET', `${J}?leadId=${lead}&limit=2&beforeSeq=${page2.body.nextBeforeSeq}`);
+    expect(page3.body).toMatchObject({ entries: [], nextBeforeSeq: null });
+    // Tailing: after the oldest, oldest first.
+    const tail = await journal(s, `leadId=${lead}&afterSeq=${oldest.seq}`);
+    expect(tail.map((e) => e.id)).toEqual([byLead[1].id, byLead[0].id]);
+
+    for (const bad of ['status=abc', 'limit=0', 'limit=501', 'from=yesterday', 'beforeSeq=1&afterSeq=2']) {
+      expectMx(await s.call('GET', `${J}?${bad}`), 400, 'MXInvalidInputException');
+    }
+    expectMx(await s.call('GET', `${J}/${randomUUID()}`), 404, 'MXInvalidEntityException');
+    // The journal needs the account's keys.
+    expect((await s.call('GET', J, undefined, { noAuth: true })).status).toBe(401);
+  });
+
+  it("one account never sees another's entries, by list or by id", async () => {
+    const other = await secondAccount(s);
+    const theirLead = await createLead(s, { EmailAddress: 'theirs@example.com' }, { keys: other.keys });
+    const theirs = await journal(s, '', { keys: other.keys });
+    expect(theirs.map((e) => e.leadId)).toEqual([theirLead]);
+    const mine = await journal(s, 'limit=500');
+    expect(mine.some((e) => e.id === theirs[0].id)).toBe(false);
+    expect(await journal(s, `leadId=${theirLead}`)).toEqual([]);
+    expectMx(await s.call('GET', `${J}/${theirs[0].id}`), 404, 'MXInvalidEntityException');
+    expect((await s.call('GET', `${J}/${theirs[0].id}`, undefined, { keys: other.keys })).status).toBe(200);
+    expect(await storedText(s, other.accountId)).not.toContain(other.keys.secretKey);
+  });
+});
+
+describe('request journal limits and switches', () => {
+  it('caps bodies at LEADTRAIL_JOURNAL_MAX_BODY_BYTES and keeps their full size', async () => {
+    const s = await started({ LEADTRAIL_JOURNAL_MAX_BODY_BYTES: '1kb' });
+    const code = await createType(s, { ActivityEventName: 'Long' });
+    const note = 'é'.repeat(3000);
+    const lead = await createLead(s, { EmailAddress: 'long@example.com', mx_Long: 'x'.repeat(3000) });
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: note }));
+    expect((await s.call('GET', `${LM}/Leads.GetById?id=${lead}`)).status).toBe(200);
+    const [read, post] = await journal(s, 'limit=2');
+    expect(Buffer.byteLength(post.requestBody)).toBeLessThanOrEqual(1024);
+    expect(Buffer.byteLength(post.requestBody)).toBeGreaterThan(1000);
+    // Cut between characters, never inside one.
+    expect(post.requestBody).not.toContain('\uFFFD');
+    expect(post.requestSize).toBeGreaterThan(6000);
+    expect(post.leadId).toBe(lead);
+    expect(Buffer.byteLength(read.responseBody)).toBeLessThanOrEqual(1024);
+    expect(read.responseSize).toBeGreaterThan(3000);
+    expect(read.leadId).toBe(lead);
+  });
+
+  it('LEADTRAIL_JOURNAL=off records nothing, and the list says so', async () => {
+    const s = await started({ LEADTRAIL_JOURNAL: 'off' });
+    const accountId = await accountIdOf(s);
+    await createLead(s, { EmailAddress: 'off@example.com' });
+    const r = await s.call('GET', J);
+    expect(r.body).toEqual({ recording: false, entries: [], nextBeforeSeq: null });
+    expect(await s.services.store.journal.list(accountId, { limit: 10 })).toEqual([]);
+  });
+
+  it('keeps the newest LEADTRAIL_JOURNAL_MAX_ENTRIES per account', async () => {
+    const s = await started({ LEADTRAIL_JOURNAL_MAX_ENTRIES: '5' });
+    const other = await secondAccount(s);
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get?n=theirs`, undefined, { keys: other.keys })).status).toBe(200);
+    for (let i = 0; i < 12; i++) expect((await s.call('GET', `${LM}/LeadsMetaData.Get?n=${i}`)).status).toBe(200);
+    const kept = await journal(s, 'limit=100');
+    expect(kept.map((e) => e.query.split('&')[0])).toEqual(['n=11', 'n=10', 'n=9', 'n=8', 'n=7']);
+    // The other account's one entry is untouched by this account's limit.
+    expect((await journal(s, '', { keys: other.keys })).map((e) => e.query.split('&')[0])).toEqual(['n=theirs']);
+  });
+
+  it('deletes entries older than LEADTRAIL_JOURNAL_MAX_AGE', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const s = await started({ LEADTRAIL_JOURNAL_MAX_AGE: '1h' }, { ctx: { now: () => now, newId: () => randomUUID() } });
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get?n=old`)).status).toBe(200);
+    expect((await journal(s)).map((e) => e.query.split('&')[0])).toEqual(['n=old']);
+    now += 30 * 60_000;
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get?n=mid`)).status).toBe(200);
+    expect((await journal(s)).map((e) => e.query.split('&')[0])).toEqual(['n=mid', 'n=old']);
+    now += 45 * 60_000;
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get?n=new`)).status).toBe(200);
+    expect((await journal(s)).map((e) => e.query.split('&')[0])).toEqual(['n=new', 'n=mid']);
+  });
+
+  it('POST /_leadtrail/reset empties the journal of the account, and only of it', async () => {
+    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
+    const other = await secondAccount(s);
+    await createLead(s, { EmailAddress: 'before-reset@example.com' });
+    await createLead(s, { EmailAddress: 'theirs@example.com' }, { keys: other.keys });
+    expect(await journal(s)).toHaveLength(1);
+    expect((await s.call('POST', '/_leadtrail/reset')).status).toBe(200);
+    // Only the reset call itself is left.
+    expect((await journal(s)).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /_leadtrail/reset']);
+    expect(await journal(s, '', { keys: other.keys })).toHaveLength(1);
+  });
+});
