@@ -9,6 +9,7 @@
  * partial updates and server-sent events; Chart.js for the activity charts. All scripts and styles
  * are served from node_modules and src/console/assets by this scope: no request leaves the machine.
  * Sessions: session.ts (signed cookie, no table). CSRF: @fastify/csrf-protection on every POST.
+ * The Requests page and the request charts read the request journal (`store.journal`).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -108,7 +109,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       session: req.consoleSession,
       csrf: reply.generateCsrf(),
       path: req.url.split('?')[0],
-      hasJournal: journal !== null,
+      journalOn: s.config.journal,
     });
     return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   };
@@ -179,7 +180,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     reply.clearCookie(SESSION_COOKIE, { path: '/console' });
     return reply.redirect('/console/sign-in', 303);
   });
-  app.get('/', async (_req, reply) => reply.redirect(journal ? '/console/requests' : '/console/leads', 303));
+  app.get('/', async (_req, reply) => reply.redirect('/console/requests', 303));
 
   // --- requests (journal) -------------------------------------------------------------------
   const journalFilter = (q: Record<string, string>) => {
@@ -196,7 +197,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const q = req.query as Record<string, string>;
     const filter = journalFilter(q);
     const before = int(q.before, 1, 0);
-    const entries: ConsoleJournalEntry[] = journal ? await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE }) : [];
+    const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE });
     const newest = entries.length > 0 ? entries[0].seq : 0;
     const params = new URLSearchParams({ ...(filter.path ? { path: filter.path } : {}), ...(filter.status ? { status: String(filter.status) } : {}), ...(filter.leadId ? { lead: filter.leadId } : {}) });
     return render(req, reply, 'requests', {
@@ -211,7 +212,6 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   // Live tail: server-sent events, one `entry` event per new journal entry (a rendered table row).
   // Polls the journal by seq, so entries recorded by any process on the database show up.
   app.get('/requests/stream', async (req, reply) => {
-    if (!journal) throw notFound('The request journal');
     const q = req.query as Record<string, string>;
     const filter = journalFilter(q);
     const accountId = sessionOf(req).accountId;
@@ -251,7 +251,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
   app.get('/requests/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
-    const e = journal ? await journal.get(sessionOf(req).accountId, id) : null;
+    const e = await journal.get(sessionOf(req).accountId, id);
     if (!e) throw notFound('That request');
     const origin = `${secure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
     return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e) });
@@ -378,7 +378,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const [perMinute, counts, entries] = await Promise.all([
       s.store.requests.perMinute(accountId, since),
       s.store.requests.countByStatus(accountId),
-      journal ? journal.list(accountId, { from: since, limit: JOURNAL_CHART_CAP }) : Promise.resolve([]),
+      journal.list(accountId, { from: since, limit: JOURNAL_CHART_CAP }),
     ]);
     const minutes = Array.from({ length: 30 }, (_, i) => since + i * 60_000);
     const index = new Map(minutes.map((m, i) => [m, i]));
@@ -400,7 +400,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       at: now,
       minutes,
       ...series,
-      journal: journal !== null,
+      journal: s.config.journal,
       journalCapped: entries.length >= JOURNAL_CHART_CAP,
       queue: { queued: counts.queued, running: counts.running },
     });

@@ -93,6 +93,7 @@ export function installJournal(app: FastifyInstance, s: Services): void {
   });
 
   function entryOf(req: FastifyRequest, reply: FastifyReply) {
+    // The URL as sent: req.url is the routing URL (path lower-cased by server.ts's routingUrl).
     const url = req.originalUrl;
     const qi = url.indexOf('?');
     const q = (req.query ?? {}) as Record<string, string>;

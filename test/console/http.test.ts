@@ -107,3 +107,15 @@ describe("the console's own answers", () => {
     expect(await json.text()).not.toContain('ExceptionType');
   });
 });
+
+describe('journal off', () => {
+  it('the Requests page says new calls are not recorded, and records none', async () => {
+    const off = await started({ LEADTRAIL_JOURNAL: 'false' });
+    await off.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'off@example.com' }]);
+    const c = await consoleClient(off.url);
+    const page = await c.get('/console/requests');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('The request journal is off on this server');
+    expect(page.text).toContain('No requests recorded yet');
+  });
+});
