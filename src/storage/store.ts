@@ -63,7 +63,11 @@ export type LeadCondition =
    * that read as numbers, text with the text; `like` takes a SQL pattern (% and _). Leads without
    * a value for the field never match.
    */
-  | { kind: 'field'; field: string; op: CompareOp | 'like'; value: string | number };
+  | { kind: 'field'; field: string; op: CompareOp | 'like'; value: string | number }
+  /** A number column equal to one of these values (Leads.Get's `IN`). */
+  | { kind: 'columnIn'; column: SearchColumn; values: number[] }
+  /** A lead field equal to one of these values (Leads.Get's `IN`): numbers as numbers, text ignoring case and surrounding spaces. */
+  | { kind: 'fieldIn'; field: string; values: (string | number)[] };
 
 export type LeadOrder = { kind: 'column'; column: SearchColumn } | { kind: 'field'; field: string; numeric: boolean };
 

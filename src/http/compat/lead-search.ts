@@ -53,9 +53,11 @@ export const leadsGet: Handler = async (s, req) => {
   const param = sub(body, 'Parameter');
   const name = text(param, 'LookupName');
   if (name === null || name.trim() === '') throw mx.mandatoryMissing("'Parameter.LookupName' is mandatory");
-  const value = text(param, 'LookupValue');
-  if (value === null || value.trim() === '') throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory");
   const op = parseOperator(text(param, 'SqlOperator'));
+  // IN also takes its values as a JSON list; every other operator one scalar.
+  const raw = prop(param, 'LookupValue');
+  const value = op === 'in' && Array.isArray(raw) ? raw.map((v, i) => scalar(v, `Parameter.LookupValue[${i}]`) ?? '') : text(param, 'LookupValue');
+  if (value === null || (typeof value === 'string' && value.trim() === '')) throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory");
   const c = common(body);
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);

@@ -105,6 +105,19 @@ export async function searchRows(db: Db, accountId: string, q: LeadSearch): Prom
     if (c.kind === 'ids') {
       const ids = [...new Set(c.ids.map((id) => id.trim().toLowerCase()))];
       where.push(ids.length === 0 ? sql`1 = 0` : sql`l.id IN (${sql.join(ids)})`);
+    } else if (c.kind === 'columnIn') {
+      where.push(c.values.length === 0 ? sql`1 = 0` : sql`${sql.ref(`l.${COLUMNS[c.column]}`)} IN (${sql.join(c.values)})`);
+    } else if (c.kind === 'fieldIn') {
+      // As `=`: the value index drives, one index lookup per value.
+      const v = sql.raw(`v${i}`);
+      const nums = c.values.filter((x): x is number => typeof x === 'number');
+      const texts = [...new Set(c.values.filter((x): x is string => typeof x === 'string').map(valueKey))];
+      const tests: RawBuilder<unknown>[] = [];
+      if (nums.length > 0) tests.push(sql`${v}.num IN (${sql.join(nums)})`);
+      if (texts.length > 0) tests.push(sql`${v}.value IN (${sql.join(texts)})`);
+      driving.push(sql`lead_values ${v} CROSS JOIN`);
+      const test = tests.length === 0 ? sql`1 = 0` : tests.length === 1 ? tests[0] : sql`(${sql.join(tests, sql` OR `)})`;
+      where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${test} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
     } else if (c.kind === 'column') {
       const col = sql.ref(`l.${COLUMNS[c.column]}`);
       if (c.op === 'between') where.push(sql`${col} BETWEEN ${c.value} AND ${c.to}`);
@@ -131,7 +144,7 @@ export async function searchRows(db: Db, accountId: string, q: LeadSearch): Prom
   });
   // With a few leads picked by id or by an `=` value, SQLite must not prefer walking the account in
   // sort-column order (an index that avoids sorting); sorting by an expression rules that out.
-  const selective = q.where.some((c) => c.kind === 'ids' || (c.kind === 'field' && c.op === '='));
+  const selective = q.where.some((c) => c.kind === 'ids' || c.kind === 'columnIn' || c.kind === 'fieldIn' || (c.kind === 'field' && c.op === '='));
   const from = sql`${sql.join(driving, sql` `)} leads l ${sql.join(joins, sql` `)}`;
   const cond = sql.join(where, sql` AND `);
   const dir = sql.raw(q.descending ? 'DESC' : 'ASC');
