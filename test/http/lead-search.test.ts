@@ -96,6 +96,17 @@ describe('Leads.Get', () => {
     expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: ['a', 'b'], SqlOperator: '=' } }), 400, 'MXInvalidInputException', /LookupValue/);
   });
 
+  it('takes the Attribute/Value filter: LeadType OT_0 keeps every lead, another type none; another attribute is an = test', async () => {
+    const asc = { Sorting: { ColumnName: 'FirstName', Direction: '0' } };
+    expect(names(await search('LastName', '=', 'lovelace', { ...asc, Attribute: 'LeadType', Value: 'OT_0' }))).toEqual(['Ada', 'carol']);
+    expect(await search('LastName', '=', 'lovelace', { Attribute: 'LeadType', Value: 'OT_1' })).toEqual([]);
+    expect(names(await search('LastName', '=', 'lovelace', { attribute: 'EmailAddress', value: 'CAROL@example.com' }))).toEqual(['carol']);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: 'Ada' }, Attribute: 'mx_Nope', Value: 'x' }), 500, 'MXUnknownAttributeException');
+    const window = { Parameter: { FromDate: '2025-01-01 00:00:00', ToDate: '2025-01-05 23:59:59' } };
+    expect(expectOk(await recent({ ...window, Attribute: 'LeadType', Value: 'OT_2' }))).toEqual({ RecordCount: 0, Leads: [] });
+    expect(expectOk(await recent({ ...window, Attribute: 'LeadType', Value: 'OT_0' })).RecordCount).toBeGreaterThan(0);
+  });
+
   it('compares CreatedOn by whole seconds, ProspectAutoId as a number, ProspectID by = and <>', async () => {
     expect(names(await search('CreatedOn', '>', '2025-01-03 10:00:00', { Sorting: { ColumnName: 'CreatedOn', Direction: '0' } }))).toEqual(['Dan', 'Émile']);
     expect(names(await search('CreatedOn', '>=', '2025-01-03 10:00:00', { Sorting: { ColumnName: 'CreatedOn', Direction: '0' } }))).toEqual(['carol', 'Dan', 'Émile']);

@@ -45,6 +45,20 @@ function common(body: JsonObject): Common {
   };
 }
 
+/**
+ * The body's top-level `Attribute`/`Value` filter (LeadSquared's object-type filter, `"Attribute":
+ * "LeadType","Value":"OT_1"`). leadtrail has one lead type: `LeadType` `OT_0` (or blank) keeps every
+ * lead and another type none. Any other attribute is an extra `=` test on that field.
+ */
+function attributeFilter(defs: LeadFieldDef[], body: JsonObject): LeadCondition[] {
+  const attr = text(body, 'Attribute');
+  if (attr === null || attr.trim() === '') return [];
+  const value = (text(body, 'Value') ?? '').trim();
+  if (attr.trim().toLowerCase() === 'leadtype') return value === '' || value.toUpperCase() === 'OT_0' ? [] : [{ kind: 'ids', ids: [] }];
+  if (value === '') throw mx.mandatoryMissing("'Value' is mandatory with 'Attribute'");
+  return [lookupCondition(defs, attr, '=', value)];
+}
+
 const orderOf = (defs: LeadFieldDef[], c: Common, fallback: LeadOrder): LeadOrder => (c.sortColumn === null ? fallback : sortOrder(defs, c.sortColumn));
 
 /** `Leads.Get`: the leads whose LookupName field compares with LookupValue by SqlOperator; a JSON array of flat leads. */
@@ -61,7 +75,7 @@ export const leadsGet: Handler = async (s, req) => {
   const c = common(body);
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
-  const where = [lookupCondition(defs, name, op, value)];
+  const where = [lookupCondition(defs, name, op, value), ...attributeFilter(defs, body)];
   const { leads } = await s.store.leads.search(accountId, {
     where,
     orderBy: orderOf(defs, c, { kind: 'column', column: 'createdOn' }),
@@ -91,7 +105,7 @@ export const recentlyModified: Handler = async (s, req) => {
   const c = common(body);
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
-  const where: LeadCondition[] = [];
+  const where: LeadCondition[] = attributeFilter(defs, body);
   if (from !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '>=', value: from });
   if (to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '<=', value: to });
   const { total, leads } = await s.store.leads.search(accountId, {
@@ -122,7 +136,7 @@ export const retrieveByIds: Handler = async (s, req) => {
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
   const { total, leads } = await s.store.leads.search(accountId, {
-    where: [{ kind: 'ids', ids }],
+    where: [{ kind: 'ids', ids }, ...attributeFilter(defs, body)],
     orderBy: orderOf(defs, c, { kind: 'column', column: 'createdOn' }),
     descending: c.descending,
     offset: c.offset,
