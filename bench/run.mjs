@@ -23,6 +23,7 @@ import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
 import { loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
+import { leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -197,6 +198,7 @@ const SCENARIOS = [
     request: (ctx) => ({ method: 'POST', path: `${PA}/Retrieve?leadId=${ctx.retrieveLeadId}`, headers: SYNC_HEADERS, body: JSON.stringify({ Paging: { Offset: 0, RowCount: 25 } }) }),
   },
 ];
+SCENARIOS.push(...leadReadScenarios(SYNC_HEADERS));
 
 if (parsed.help) {
   process.stdout.write(`${USAGE.replace('{SCENARIOS}', `\n${SCENARIOS.map((s) => `  ${s.id.padEnd(16)} ${s.title} [${s.engines.join(', ')}]`).join('\n')}`)}\n`);
@@ -324,7 +326,8 @@ async function setupEngine(engine, wanted) {
     }
     retrieveLoneMs = lone.sort((a, b) => a - b)[1];
   }
-  return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, seconds } };
+  const { leadReads } = await seedLeadReads({ engine, storage, api, pgUrl: PG_URL, wanted, smoke: SMOKE, seconds });
+  return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, leadReads, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, leadReads: leadReads && { leads: leadReads.n, loneMs: leadReads.lone }, seconds } };
 }
 
 /** Accept for `seconds` on a fresh server with its worker running; watch the backlog each second. */
