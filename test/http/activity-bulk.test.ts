@@ -152,6 +152,13 @@ describe('RetrieveRecentlyModified (activities of all leads by date window)', ()
     expect(later.ProspectActivities.map((a: any) => a.Id)).toEqual([ids[2]]);
   });
 
+  it('RetrieveByActivityEvent reports the same ModifiedOn (its window stays on the activity date)', async () => {
+    const r = expectOk(await s.call('POST', `${PA}/CustomActivity/RetrieveByActivityEvent`, { Parameter: { ActivityEvent: code, FromDate: '2024-06-01 00:00:00', ToDate: '2024-06-01 23:59:59' }, Paging: { PageSize: 1000 } }));
+    const byId = Object.fromEntries(r.List.map((a: any) => [a.ProspectActivityId, a]));
+    expect(byId[ids[2]]).toMatchObject({ CreatedOn: '2024-06-01 08:00:00', ModifiedOn: '2025-03-10 10:00:00' });
+    expect(byId[ids[0]]).toMatchObject({ CreatedOn: '2024-06-01 08:00:00', ModifiedOn: '2024-06-01 08:00:00' });
+  });
+
   it('custom fields only with IncludeCustomFields', async () => {
     const r = expectOk(await window('2025-03-01 00:00:00', '2025-03-01 23:59:59'));
     expect(r.ProspectActivities[0].ActivityFields).toEqual({ ActivityEvent_Note: 'recent 1' });
