@@ -66,6 +66,9 @@ describe('Leads.Get', () => {
     expect(names(await search('Company', 'LIKE', 'analytical%', { Sorting: { ColumnName: 'FirstName', Direction: '0' } }))).toEqual(['Ada', 'Dan']);
     expect(names(await search('Company', 'like', '%LTD'))).toEqual(['Bob']);
     expect(names(await search('FirstName', 'LIKE', '_mile'))).toEqual(['Émile']);
+    // A literal prefix is an index range by code point, also past ASCII and in any case.
+    expect(names(await search('FirstName', 'LIKE', 'ÉMI%'))).toEqual(['Émile']);
+    expect(names(await search('LastName', 'like', 'lovelac_', { Sorting: { ColumnName: 'FirstName', Direction: '0' } }))).toEqual(['Ada', 'carol']);
     // Without a wildcard LIKE is an exact match, as in SQL.
     expect(names(await search('Company', 'LIKE', 'analytical'))).toEqual(['Ada']);
     // A field a lead has no value for matches nothing, not even <>.

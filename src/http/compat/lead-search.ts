@@ -106,8 +106,10 @@ export const recentlyModified: Handler = async (s, req) => {
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
   const where: LeadCondition[] = attributeFilter(defs, body);
-  if (from !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '>=', value: from });
-  if (to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '<=', value: to });
+  // One condition for a closed window, so that the search judges the window's size, not each end's.
+  if (from !== null && to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: 'between', value: from, to });
+  else if (from !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '>=', value: from });
+  else if (to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '<=', value: to });
   const { total, leads } = await s.store.leads.search(accountId, {
     where,
     orderBy: orderOf(defs, c, { kind: 'column', column: 'modifiedOn' }),

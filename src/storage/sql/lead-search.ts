@@ -113,7 +113,9 @@ function likePrefix(pattern: string): { from: string; below: string } | null {
   if (prefix.length === 0) return null;
   const last = prefix[prefix.length - 1].codePointAt(0)!;
   if (last >= 0x10ffff) return null;
-  return { from: prefix.join(''), below: prefix.slice(0, -1).join('') + String.fromCodePoint(last + 1) };
+  // The next code point, stepping over the surrogates (no text holds one alone).
+  const next = last + 1 >= 0xd800 && last + 1 <= 0xdfff ? 0xe000 : last + 1;
+  return { from: prefix.join(''), below: prefix.slice(0, -1).join('') + String.fromCodePoint(next) };
 }
 
 /**
