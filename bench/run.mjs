@@ -24,6 +24,7 @@ import { loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate 
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
+import { leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -202,6 +203,7 @@ const SCENARIOS = [
   },
   ...CONSOLE_SCENARIOS,
 ];
+SCENARIOS.push(...leadReadScenarios(SYNC_HEADERS));
 
 if (parsed.help) {
   process.stdout.write(`${USAGE.replace('{SCENARIOS}', `\n${SCENARIOS.map((s) => `  ${s.id.padEnd(16)} ${s.title} [${s.engines.join(', ')}]`).join('\n')}`)}\n`);
@@ -331,7 +333,8 @@ async function setupEngine(engine, wanted) {
     retrieveLoneMs = lone.sort((a, b) => a - b)[1];
   }
   if ([...wanted].some((id) => id.startsWith('console-'))) await signInConsole(server, KEYS);
-  return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, seconds } };
+  const { leadReads } = await seedLeadReads({ engine, storage, api, pgUrl: PG_URL, wanted, smoke: SMOKE, seconds });
+  return { engine, storage, server, api, code, leads, requestIds, retrieveLeadId, leadReads, seed: { leads: leads.length, requests: requestIds.length, retrieveActivities, retrieveLoneMs, leadReads: leadReads && { leads: leadReads.n, loneMs: leadReads.lone }, seconds } };
 }
 
 /** Accept for `seconds` on a fresh server with its worker running; watch the backlog each second. */

@@ -20,6 +20,8 @@ export interface ActivityChange {
   /** Fields to set; fields not named keep their values. */
   fields: FieldInput[];
   skipDropdownValidation: boolean;
+  /** When the change is made (epoch ms): the activity's new ModifiedOn. Absent keeps it. */
+  at?: number;
 }
 
 const isEmpty = (v: FieldValue | undefined): boolean =>
@@ -48,8 +50,8 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
     if (d.isMandatory && isEmpty(fields[d.schemaName])) throw mx.mandatoryMissing(`'${d.schemaName}' (${d.displayName}) is mandatory for ${owner}`);
   }
   const note = change.note ?? activity.note;
-  await tx.activities.update(accountId, activity.id, { note, fields });
-  return { ...activity, note, fields };
+  await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) });
+  return { ...activity, note, fields, modifiedOn: change.at ?? activity.modifiedOn ?? null };
 }
 
 export interface ActivityTypeChange {

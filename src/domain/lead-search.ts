@@ -15,8 +15,10 @@ export const LEAD_PAGE_SIZE_MAX = 5000;
 /** Longest LookupValue on a lead field: values are indexed by their first 200 characters. */
 export const LOOKUP_VALUE_MAX = 200;
 
-export type SqlOperator = CompareOp | 'like';
-const OPERATORS: SqlOperator[] = ['=', '<>', '<', '>', '<=', '>=', 'like'];
+export type SqlOperator = CompareOp | 'like' | 'in';
+const OPERATORS: SqlOperator[] = ['=', '<>', '<', '>', '<=', '>=', 'like', 'in'];
+/** Most values one `IN` takes. */
+export const IN_VALUES_MAX = 1000;
 
 /** `SqlOperator` as a client writes it (`=`, `LIKE`, `like`, `!=`…), or MXInvalidInputException. */
 export function parseOperator(v: string | null): SqlOperator {
@@ -24,7 +26,7 @@ export function parseOperator(v: string | null): SqlOperator {
   if (op === '') return '=';
   if (op === '!=') return '<>';
   const found = OPERATORS.find((o) => o === op);
-  if (!found) throw mx.invalidInput(`Invalid Input! 'SqlOperator' must be one of =, LIKE, <, >, <=, >=, <>; got '${op.slice(0, 20)}'.`);
+  if (!found) throw mx.invalidInput(`Invalid Input! 'SqlOperator' must be one of =, IN, LIKE, <, >, <=, >=, <>; got '${op.slice(0, 20)}'.`);
   return found;
 }
 
@@ -61,7 +63,9 @@ function fieldDef(defs: LeadFieldDef[], name: string): LeadFieldDef | null {
  * `=` and `<>`; number columns and Number/Decimal lead fields compare as numbers; other fields as
  * text, ignoring case. Unknown names are MXUnknownAttributeException.
  */
-export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOperator, value: string): LeadCondition {
+export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOperator, value: string | string[]): LeadCondition {
+  if (op === 'in') return inCondition(defs, name, value);
+  if (Array.isArray(value)) throw mx.invalidInput("Invalid Input! 'LookupValue' may be a list only with SqlOperator IN.");
   const sys = SYSTEM[name.trim().toLowerCase()];
   const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
   if (sys) {
@@ -99,6 +103,42 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
     return { kind: 'field', field: def.schemaName, op, value: n };
   }
   return { kind: 'field', field: def.schemaName, op, value };
+}
+
+/**
+ * `name IN (values)`: the values are a JSON list, or one text of comma-separated values (each
+ * trimmed; empty ones dropped), at most IN_VALUES_MAX. ProspectID matches ids in any case;
+ * ProspectAutoId, Score and EngagementScore take whole numbers; Number/Decimal fields numbers; other
+ * fields text ignoring case. Date columns cannot take IN (MXInvalidInputException).
+ */
+function inCondition(defs: LeadFieldDef[], name: string, value: string | string[]): LeadCondition {
+  const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
+  const values = (Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (values.length === 0) throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory: IN needs at least one value");
+  if (values.length > IN_VALUES_MAX) throw refuse(`'SqlOperator' IN takes at most ${IN_VALUES_MAX} values; got ${values.length}.`);
+  const sys = SYSTEM[name.trim().toLowerCase()];
+  if (sys) {
+    if (sys.kind === 'guid') return { kind: 'ids', ids: values };
+    if (sys.kind === 'date') throw refuse(`'SqlOperator' IN cannot be used with ${sys.name}; use =, <, >, <=, >= or <>.`);
+    const nums = values.map((v) => {
+      const n = wholeNumber(v, SAFE);
+      if (n === null) throw refuse(`'LookupValue' for ${sys.name} must be whole numbers; got '${v.slice(0, 60)}'.`);
+      return n;
+    });
+    return { kind: 'columnIn', column: sys.column, values: nums };
+  }
+  const def = fieldDef(defs, name);
+  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  for (const v of values) if (Array.from(v).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' values may be at most ${LOOKUP_VALUE_MAX} characters.`);
+  if (isNumeric(def)) {
+    const nums = values.map((v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be numbers; got '${v.slice(0, 60)}'.`);
+      return n;
+    });
+    return { kind: 'fieldIn', field: def.schemaName, values: nums };
+  }
+  return { kind: 'fieldIn', field: def.schemaName, values };
 }
 
 /** The order for `Sorting.ColumnName`: a system column or a lead field; unknown names are MXUnknownAttributeException. */

@@ -106,6 +106,8 @@ export interface Activity {
   createdOn: number;
   /** The async request that created it, if any: at most one activity per request. */
   requestId: string | null;
+  /** When it was last updated (CustomActivity/Update); null or absent until then. */
+  modifiedOn?: number | null;
 }
 
 export type RequestKind = 'activity.create' | 'activity.createcustom' | 'lead.capture' | 'lead.update';

@@ -16,6 +16,7 @@ import * as leadBulk from './compat/lead-bulk.js';
 import { leadConvert } from './compat/lead-convert.js';
 import { createLeadField } from './compat/lead-fields.js';
 import { getJournalEntry, listJournal } from './journal.js';
+import { activitiesRecentlyModified, bulkActivityUpdate } from './compat/activity-bulk.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -42,6 +43,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, auth: 'sync', handler: retrieveByActivityEvent },
   { method: 'POST', path: `${PA}/CustomActivity/Update`, auth: 'sync', handler: activityUpdate },
   { method: 'POST', path: `${PA}/CustomActivityType/Update`, auth: 'sync', handler: activityTypeUpdate },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Update`, auth: 'bulk', handler: bulkActivityUpdate },
+  { method: 'POST', path: `${PA}/RetrieveRecentlyModified`, auth: 'sync', handler: activitiesRecentlyModified },
 
   { method: 'GET', path: `${LM}/Leads.GetById`, auth: 'sync', handler: lm.getById },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress`, auth: 'sync', handler: lm.getByEmail },

@@ -64,7 +64,11 @@ export type LeadCondition =
    * that read as numbers, text with the text; `like` takes a SQL pattern (% and _). Leads without
    * a value for the field never match.
    */
-  | { kind: 'field'; field: string; op: CompareOp | 'like'; value: string | number };
+  | { kind: 'field'; field: string; op: CompareOp | 'like'; value: string | number }
+  /** A number column equal to one of these values (Leads.Get's `IN`). */
+  | { kind: 'columnIn'; column: SearchColumn; values: number[] }
+  /** A lead field equal to one of these values (Leads.Get's `IN`): numbers as numbers, text ignoring case and surrounding spaces. */
+  | { kind: 'fieldIn'; field: string; values: (string | number)[] };
 
 export type LeadOrder = { kind: 'column'; column: SearchColumn } | { kind: 'field'; field: string; numeric: boolean };
 
@@ -152,15 +156,31 @@ export interface ActivityEventQuery {
   descending: boolean;
 }
 
+/** ProspectActivity.svc/RetrieveRecentlyModified: an account's activities by when they last changed. */
+export interface ActivityModifiedQuery {
+  /** Window on the activity's ModifiedOn (its last update, else its creation; epoch ms), both ends inclusive; null is open. */
+  from: number | null;
+  to: number | null;
+  /** Only this event code, when given. */
+  eventCode?: number;
+  /** `modifiedOn` reads the window's index in order; `occurredAt` (the activity date) sorts the window. */
+  orderBy: 'modifiedOn' | 'occurredAt';
+  offset: number;
+  limit: number;
+  descending: boolean;
+}
+
 export interface ActivityRepo {
   insert(activity: Omit<Activity, 'seq'>): Promise<void>;
   get(accountId: string, id: string): Promise<Activity | null>;
-  /** Rewrites an activity's note and fields; false when it does not exist. */
-  update(accountId: string, id: string, change: { note: string; fields: Activity['fields'] }): Promise<boolean>;
+  /** Rewrites an activity's note and fields (and its ModifiedOn when given); false when it does not exist. */
+  update(accountId: string, id: string, change: { note: string; fields: Activity['fields']; modifiedOn?: number }): Promise<boolean>;
   /** Newest first. */
   listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: Activity[] }>;
   /** Account-wide, one event code, by activity date (ties by insertion order). */
   listByEvent(accountId: string, q: ActivityEventQuery): Promise<{ total: number; activities: Activity[] }>;
+  /** Account-wide (optionally one event code), in a ModifiedOn window; ties by insertion order. */
+  listModified(accountId: string, q: ActivityModifiedQuery): Promise<{ total: number; activities: Activity[] }>;
   countForRequest(accountId: string, requestId: string): Promise<number>;
   count(accountId: string): Promise<number>;
 }

@@ -50,15 +50,23 @@ export function leadToWire(lead: Lead): Record<string, string | null> {
   return out;
 }
 
+/** How LeadSquared's field pages name a data type's rendering (CreateLeadField's RenderTypeTextValue list). */
+const RENDER_TEXT: Record<string, string> = { email: 'Email', phone: 'Phone', website: 'URL', date: 'Date', datetime: 'DateTime', time: 'Time', boolean: 'CheckBox', textarea: 'TextArea' };
+
 export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
   return {
     SchemaName: d.schemaName,
+    Name: d.schemaName,
+    Entity: '1',
     DisplayName: d.displayName,
     DataType: d.dataType,
     IsMandatory: d.isMandatory,
     MaxLength: d.maxLength === null ? '' : String(d.maxLength),
     RenderType: 0,
-    RenderTypeTextValue: d.options ? 'Dropdown' : 'Textbox',
+    RenderTypeTextValue: d.options ? 'Dropdown' : (RENDER_TEXT[d.dataType.toLowerCase()] ?? 'Textbox'),
+    IsVisible: true,
+    IsSearchable: true,
+    IsSortable: true,
     Options: includeOptions && d.options ? d.options.map((Value) => ({ Value })) : [],
     IsLeadIdentifier: d.isUnique,
     IsUnique: d.isUnique,

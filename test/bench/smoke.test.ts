@@ -21,6 +21,8 @@ const RUN = path.join(ROOT, 'bench', 'run.mjs');
 const ENGINE = process.env.LEADTRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 const WRITES = ['create-by-id', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
 const READS = ['status', 'get-by-id', 'get-by-email', 'retrieve-1m'];
+/** Leads.Get and Leads.RecentlyModified over a million leads (bench/lib/lead-reads.mjs), on both engines. */
+const LEAD_READS = ['leads-get-1m', 'leads-mod-1m'];
 
 // Plain .mjs modules: imported by URL so the typecheck takes them as they are.
 const lib = async (name: string): Promise<any> => import(pathToFileURL(path.join(ROOT, 'bench', 'lib', name)).href);
@@ -50,7 +52,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.baseline.rounds).toHaveLength(1);
     expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);
-    const expected = ENGINE === 'sqlite' ? [...WRITES, ...READS] : WRITES;
+    const expected = ENGINE === 'sqlite' ? [...WRITES, ...READS, ...LEAD_READS] : [...WRITES, ...LEAD_READS];
     expect(Object.keys(result.scenarios).sort()).toEqual([...expected].sort());
     for (const [id, s] of Object.entries<any>(result.scenarios)) {
       expect(s.rounds, id).toHaveLength(1);
@@ -101,7 +103,7 @@ describe.runIf(ENGINE === 'sqlite')('what the numbers rest on', () => {
     const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
     const scenarios = [...help.matchAll(/^ {2}([a-z][a-z0-9-]+) {2,}/gm)].map((m) => m[1]);
     expect(options.length).toBeGreaterThan(10);
-    expect(scenarios).toEqual([...WRITES, ...READS]);
+    expect(scenarios).toEqual([...WRITES, ...READS, ...LEAD_READS]);
     expect(options.filter((o) => !doc.includes(`\`${o}`))).toEqual([]);
     expect(scenarios.filter((id) => !doc.includes(`| \`${id}\` |`))).toEqual([]);
   });

@@ -27,6 +27,8 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'POST', path: `${PA}/CustomActivity/RetrieveByActivityEvent`, body: { Parameter: { ActivityEvent: 21 } } },
   { method: 'POST', path: `${PA}/CustomActivity/Update`, body: { ProspectActivityId: '00000000-0000-0000-0000-000000000000', ActivityNote: 'x' } },
   { method: 'POST', path: `${PA}/CustomActivityType/Update`, body: { ID: 201, Description: 'auth check' } },
+  { method: 'POST', path: `${PA}/Bulk/CustomActivity/Update`, body: [] },
+  { method: 'POST', path: `${PA}/RetrieveRecentlyModified`, body: { Parameter: { FromDate: '2025-01-01 00:00:00' } } },
   { method: 'GET', path: `${LM}/Leads.GetById?id=00000000-0000-0000-0000-000000000000` },
   { method: 'GET', path: `${LM}/Leads.GetByEmailaddress?emailaddress=auth-check@example.com` },
   { method: 'GET', path: `${LM}/RetrieveLeadByPhoneNumber?phone=9000000000` },

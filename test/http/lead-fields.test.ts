@@ -42,6 +42,18 @@ describe('CreateLeadField', () => {
     expect((await meta('mx_Visit_At'))[0].DataType).toBe('DateTime');
   });
 
+  it("reads one field back as LeadSquared's 'Get a Lead Field's Properties' does: a one-item array, [] for a name not in the account", async () => {
+    expectOk(await s.call('POST', CREATE, { DisplayName: 'Contact Mail', DataType: 'Email', MaxLength: 120 }));
+    expect(await meta('mx_contact_mail')).toEqual([
+      expect.objectContaining({ SchemaName: 'mx_Contact_Mail', Name: 'mx_Contact_Mail', Entity: '1', DisplayName: 'Contact Mail', DataType: 'Email', RenderTypeTextValue: 'Email', MaxLength: '120', IsMandatory: false, IsSearchable: true }),
+    ]);
+    expect(await meta('mx_No_Such_Field')).toEqual([]);
+    // The field is searchable at once through Leads.Get.
+    const id = await createLead(s, { FirstName: 'Mail', mx_Contact_Mail: 'Box@Example.com' });
+    const found = expectOk(await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Contact_Mail', LookupValue: 'box@example.com' }, Columns: { Include_CSV: 'ProspectID' } }));
+    expect(found).toEqual([{ ProspectID: id }]);
+  });
+
   it('errors: a name in use, no DisplayName or DataType, an unknown DataType, a bad MaxLength or name; none creates a field', async () => {
     const count = async () => expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get`)).length;
     const before = await count();

@@ -66,6 +66,9 @@ describe('Leads.Get', () => {
     expect(names(await search('Company', 'LIKE', 'analytical%', { Sorting: { ColumnName: 'FirstName', Direction: '0' } }))).toEqual(['Ada', 'Dan']);
     expect(names(await search('Company', 'like', '%LTD'))).toEqual(['Bob']);
     expect(names(await search('FirstName', 'LIKE', '_mile'))).toEqual(['Émile']);
+    // A literal prefix is an index range by code point, also past ASCII and in any case.
+    expect(names(await search('FirstName', 'LIKE', 'ÉMI%'))).toEqual(['Émile']);
+    expect(names(await search('LastName', 'like', 'lovelac_', { Sorting: { ColumnName: 'FirstName', Direction: '0' } }))).toEqual(['Ada', 'carol']);
     // Without a wildcard LIKE is an exact match, as in SQL.
     expect(names(await search('Company', 'LIKE', 'analytical'))).toEqual(['Ada']);
     // A field a lead has no value for matches nothing, not even <>.
@@ -76,6 +79,35 @@ describe('Leads.Get', () => {
     expect(names(await search('mx_Age', '>', '22', { Sorting: { ColumnName: 'mx_Age', Direction: '0' } }))).toEqual(['Ada', 'Émile']);
     expect(names(await search('mx_Age', '<=', 22, { Sorting: { ColumnName: 'mx_Age', Direction: '1' } }))).toEqual(['carol', 'Bob']);
     expectMx(await get({ Parameter: { LookupName: 'mx_Age', LookupValue: 'old', SqlOperator: '>' } }), 500, 'MXInvalidInputException', /number/);
+  });
+
+  it('IN takes comma-separated values or a JSON list, on text fields (ignoring case), Number fields, ids and numbers', async () => {
+    const asc = { Sorting: { ColumnName: 'FirstName', Direction: '0' } };
+    expect(names(await search('EmailAddress', 'IN', 'ADA@example.com, bob@example.com ,nobody@example.com', asc))).toEqual(['Ada', 'Bob']);
+    expect(names(await search('EmailAddress', 'in', ['carol@example.com', ' Emile@Example.com '], asc))).toEqual(['carol', 'Émile']);
+    expect(names(await search('mx_Age', 'IN', '3,100,22.0', asc))).toEqual(['Bob', 'carol', 'Émile']);
+    expect(names(await search('ProspectID', 'IN', `${who.Dan.toUpperCase()},${who.Ada}`, asc))).toEqual(['Ada', 'Dan']);
+    expect(names(await search('ProspectAutoId', 'IN', [1, 5].map(String), asc))).toEqual(['Ada', 'Émile']);
+    expect(await search('LastName', 'IN', 'nobody,none')).toEqual([]);
+    // Paging and RecordCount-free answer as for =.
+    expect(names(await search('LastName', 'IN', 'lovelace,zola', { Sorting: { ColumnName: 'FirstName', Direction: '0' }, Paging: { PageIndex: 2, PageSize: 2 } }))).toEqual(['Émile']);
+    expectMx(await get({ Parameter: { LookupName: 'CreatedOn', LookupValue: '2025-01-01 10:00:00', SqlOperator: 'IN' } }), 500, 'MXInvalidInputException', /IN/);
+    expectMx(await get({ Parameter: { LookupName: 'mx_Age', LookupValue: '3,old', SqlOperator: 'IN' } }), 500, 'MXInvalidInputException', /number/);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: ' , ', SqlOperator: 'IN' } }), 500, 'MXMandatoryAttributeMissingException', /IN/);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: Array.from({ length: 1001 }, (_, i) => `n${i}`), SqlOperator: 'IN' } }), 500, 'MXInvalidInputException', /1000/);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: ['a', { b: 1 }], SqlOperator: 'IN' } }), 400, 'MXInvalidInputException', /LookupValue/);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: ['a', 'b'], SqlOperator: '=' } }), 400, 'MXInvalidInputException', /LookupValue/);
+  });
+
+  it('takes the Attribute/Value filter: LeadType OT_0 keeps every lead, another type none; another attribute is an = test', async () => {
+    const asc = { Sorting: { ColumnName: 'FirstName', Direction: '0' } };
+    expect(names(await search('LastName', '=', 'lovelace', { ...asc, Attribute: 'LeadType', Value: 'OT_0' }))).toEqual(['Ada', 'carol']);
+    expect(await search('LastName', '=', 'lovelace', { Attribute: 'LeadType', Value: 'OT_1' })).toEqual([]);
+    expect(names(await search('LastName', '=', 'lovelace', { attribute: 'EmailAddress', value: 'CAROL@example.com' }))).toEqual(['carol']);
+    expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: 'Ada' }, Attribute: 'mx_Nope', Value: 'x' }), 500, 'MXUnknownAttributeException');
+    const window = { Parameter: { FromDate: '2025-01-01 00:00:00', ToDate: '2025-01-05 23:59:59' } };
+    expect(expectOk(await recent({ ...window, Attribute: 'LeadType', Value: 'OT_2' }))).toEqual({ RecordCount: 0, Leads: [] });
+    expect(expectOk(await recent({ ...window, Attribute: 'LeadType', Value: 'OT_0' })).RecordCount).toBeGreaterThan(0);
   });
 
   it('compares CreatedOn by whole seconds, ProspectAutoId as a number, ProspectID by = and <>', async () => {
@@ -111,7 +143,8 @@ describe('Leads.Get', () => {
 
   it('refuses a bad operator, an unknown field, a page over 5000 and other bad values, naming the problem', async () => {
     const p = (Parameter: Record<string, unknown>, rest: Record<string, unknown> = {}) => get({ Parameter: { LookupName: 'FirstName', LookupValue: 'Ada', ...Parameter }, ...rest });
-    expectMx(await p({ SqlOperator: 'IN' }), 500, 'MXInvalidInputException', /SqlOperator/);
+    expectMx(await p({ SqlOperator: 'BETWEEN' }), 500, 'MXInvalidInputException', /SqlOperator/);
+    expectMx(await p({ SqlOperator: 'NOT IN' }), 500, 'MXInvalidInputException', /SqlOperator/);
     expectMx(await p({ SqlOperator: '=; DROP TABLE leads' }), 500, 'MXInvalidInputException', /SqlOperator/);
     expectMx(await p({ LookupName: 'mx_NoSuchField' }), 500, 'MXUnknownAttributeException', /mx_NoSuchField/);
     expectMx(await p({}, { Paging: { PageSize: 5001 } }), 500, 'MXInvalidInputException', /PageSize.*5000/);

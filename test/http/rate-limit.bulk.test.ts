@@ -40,6 +40,12 @@ describe('LEADTRAIL_BULK_RATE_LIMIT=2/10s with LEADTRAIL_RATE_LIMIT=3/10s', () =
     expect((await s.call('POST', `${PA}/Bulk/CustomActivity/Add/ByLeadId`, [], { keys: k })).status).toBe(200);
     expectMx(await s.call('POST', `${LM}/Lead/Bulk/CreateOrUpdate`, [], { keys: k }), 429, 'MXAPIRateLimitExceededException');
     expectMx(await s.call('POST', `${PA}/Bulk/CustomActivity/Add/ByLeadField?searchBy=EmailAddress`, [], { keys: k }), 429, 'MXAPIRateLimitExceededException');
+    expectMx(await s.call('POST', `${PA}/Bulk/CustomActivity/Update`, [], { keys: k }), 429, 'MXAPIRateLimitExceededException');
+    // The bulk activity update counts against the bulk budget too.
+    const k2 = await newKey(s, 'bulk-b2');
+    expect((await s.call('POST', `${PA}/Bulk/CustomActivity/Update`, [], { keys: k2 })).status).toBe(200);
+    expect((await s.call('POST', `${PA}/Bulk/CustomActivity/Update`, [], { keys: k2 })).status).toBe(200);
+    expectMx(await bulkCall(s, { keys: k2 }), 429, 'MXAPIRateLimitExceededException', 'limit of 2 in 10');
   });
 
   it('bulk calls do not use up the sync limit, and sync calls do not use up the bulk one', async () => {

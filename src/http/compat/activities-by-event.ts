@@ -12,7 +12,7 @@ import type { Handler } from '../handler.js';
 export const PAGE_SIZE_MAX = 1000;
 export const PAGE_SIZE_DEFAULT = 100;
 const PAGE_INDEX_MAX = 1_000_000;
-/** Sorting.ColumnName values accepted; all sort by the activity date (activities are never modified). */
+/** Sorting.ColumnName values accepted; all sort by the activity date (the window is on it too). */
 const SORT_COLUMNS = new Set(['createdon', 'modifiedon', 'activitydatetime']);
 
 const sub = objectProp;
@@ -48,7 +48,7 @@ function toWire(a: Activity) {
     ActivityEvent_Note: a.note,
     Status: str(a.fields.Status),
     CreatedOn: date,
-    ModifiedOn: date,
+    ModifiedOn: a.modifiedOn ? formatLsqDateTime(a.modifiedOn) : date,
   };
   for (const [k, v] of Object.entries(a.fields)) if (!(k in out)) out[k] = str(v);
   return out;

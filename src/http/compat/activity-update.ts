@@ -19,6 +19,7 @@ export const activityUpdate: Handler = async (s, req) => {
     note: text(o, 'ActivityNote'),
     fields: fieldList(prop(o, 'Fields'), 'Fields'),
     skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
+    at: s.ctx.now(),
   };
   const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change));
   return success({ Id: activity.id });

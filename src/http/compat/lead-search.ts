@@ -45,6 +45,20 @@ function common(body: JsonObject): Common {
   };
 }
 
+/**
+ * The body's top-level `Attribute`/`Value` filter (LeadSquared's object-type filter, `"Attribute":
+ * "LeadType","Value":"OT_1"`). leadtrail has one lead type: `LeadType` `OT_0` (or blank) keeps every
+ * lead and another type none. Any other attribute is an extra `=` test on that field.
+ */
+function attributeFilter(defs: LeadFieldDef[], body: JsonObject): LeadCondition[] {
+  const attr = text(body, 'Attribute');
+  if (attr === null || attr.trim() === '') return [];
+  const value = (text(body, 'Value') ?? '').trim();
+  if (attr.trim().toLowerCase() === 'leadtype') return value === '' || value.toUpperCase() === 'OT_0' ? [] : [{ kind: 'ids', ids: [] }];
+  if (value === '') throw mx.mandatoryMissing("'Value' is mandatory with 'Attribute'");
+  return [lookupCondition(defs, attr, '=', value)];
+}
+
 const orderOf = (defs: LeadFieldDef[], c: Common, fallback: LeadOrder): LeadOrder => (c.sortColumn === null ? fallback : sortOrder(defs, c.sortColumn));
 
 /** `Leads.Get`: the leads whose LookupName field compares with LookupValue by SqlOperator; a JSON array of flat leads. */
@@ -53,13 +67,15 @@ export const leadsGet: Handler = async (s, req) => {
   const param = sub(body, 'Parameter');
   const name = text(param, 'LookupName');
   if (name === null || name.trim() === '') throw mx.mandatoryMissing("'Parameter.LookupName' is mandatory");
-  const value = text(param, 'LookupValue');
-  if (value === null || value.trim() === '') throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory");
   const op = parseOperator(text(param, 'SqlOperator'));
+  // IN also takes its values as a JSON list; every other operator one scalar.
+  const raw = prop(param, 'LookupValue');
+  const value = op === 'in' && Array.isArray(raw) ? raw.map((v, i) => scalar(v, `Parameter.LookupValue[${i}]`) ?? '') : text(param, 'LookupValue');
+  if (value === null || (typeof value === 'string' && value.trim() === '')) throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory");
   const c = common(body);
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
-  const where = [lookupCondition(defs, name, op, value)];
+  const where = [lookupCondition(defs, name, op, value), ...attributeFilter(defs, body)];
   const { leads } = await s.store.leads.search(accountId, {
     where,
     orderBy: orderOf(defs, c, { kind: 'column', column: 'createdOn' }),
@@ -89,9 +105,11 @@ export const recentlyModified: Handler = async (s, req) => {
   const c = common(body);
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
-  const where: LeadCondition[] = [];
-  if (from !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '>=', value: from });
-  if (to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '<=', value: to });
+  const where: LeadCondition[] = attributeFilter(defs, body);
+  // One condition for a closed window, so that the search judges the window's size, not each end's.
+  if (from !== null && to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: 'between', value: from, to });
+  else if (from !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '>=', value: from });
+  else if (to !== null) where.push({ kind: 'column', column: 'modifiedOn', op: '<=', value: to });
   const { total, leads } = await s.store.leads.search(accountId, {
     where,
     orderBy: orderOf(defs, c, { kind: 'column', column: 'modifiedOn' }),
@@ -120,7 +138,7 @@ export const retrieveByIds: Handler = async (s, req) => {
   const accountId = req.principal.accountId;
   const defs = await s.store.leadFields.list(accountId);
   const { total, leads } = await s.store.leads.search(accountId, {
-    where: [{ kind: 'ids', ids }],
+    where: [{ kind: 'ids', ids }, ...attributeFilter(defs, body)],
     orderBy: orderOf(defs, c, { kind: 'column', column: 'createdOn' }),
     descending: c.descending,
     offset: c.offset,

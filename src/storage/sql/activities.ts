@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Activity, ActivityType } from '../../domain/types.js';
 import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../store.js';
 import { precompiled } from './compiled.js';
@@ -127,7 +128,11 @@ const toActivity = (r: ActivityRow): Activity => ({
   score: Number(r.score),
   createdOn: Number(r.created_on),
   requestId: r.request_id,
+  modifiedOn: r.modified_on === null || r.modified_on === undefined ? null : Number(r.modified_on),
 });
+
+/** An activity's ModifiedOn: its last update, else its creation. The same text as the 0009 indexes, so both engines use them. */
+const MODIFIED = sql.raw('COALESCE(modified_on, created_on)');
 
 export function activityRepo(db: Db, engine: Engine): ActivityRepo {
   return {
@@ -147,7 +152,7 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
     async update(accountId, id, change) {
       const r = await db
         .updateTable('activities')
-        .set({ note: change.note, fields: json.write(change.fields) })
+        .set({ note: change.note, fields: json.write(change.fields), ...(change.modifiedOn !== undefined ? { modified_on: change.modifiedOn } : {}) })
         .where('account_id', '=', accountId)
         .where('id', '=', id.toLowerCase())
         .executeTakeFirst();
@@ -176,6 +181,19 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
       const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const dir = q.descending ? 'desc' : 'asc';
       const rows = await base.selectAll().orderBy('occurred_at', dir).orderBy('seq', dir).offset(q.offset).limit(q.limit).execute();
+      return { total: Number(total.n), activities: rows.map(toActivity) };
+    },
+    async listModified(accountId, q) {
+      // Served by activities_modified (account_id, ModifiedOn) or, with an event code,
+      // activities_event_modified (account_id, event_code, ModifiedOn): an index range, not a scan.
+      let base = db.selectFrom('activities').where('account_id', '=', accountId);
+      if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
+      if (q.from !== null) base = base.where(sql<boolean>`${MODIFIED} >= ${q.from}`);
+      if (q.to !== null) base = base.where(sql<boolean>`${MODIFIED} <= ${q.to}`);
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const dir = q.descending ? sql.raw('DESC') : sql.raw('ASC');
+      const key = q.orderBy === 'modifiedOn' ? MODIFIED : sql.raw('occurred_at');
+      const rows = await base.selectAll().orderBy(sql`${key} ${dir}`).orderBy('seq', q.descending ? 'desc' : 'asc').offset(q.offset).limit(q.limit).execute();
       return { total: Number(total.n), activities: rows.map(toActivity) };
     },
     async countForRequest(accountId, requestId) {

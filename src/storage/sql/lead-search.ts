@@ -93,45 +93,115 @@ const OPS = new Set(['=', '<>', '<', '>', '<=', '>=']);
 const likePattern = (p: string) => p.trim().toLowerCase().replace(/!/g, '!!');
 
 
+/** Matches up to which a test counts as narrow (see searchRows). */
+export const NARROW_MAX = 2000;
+
+/** A column test on `l`, as SQL. */
+function columnTest(c: Extract<LeadCondition, { kind: 'column' }>): RawBuilder<unknown> {
+  const col = sql.ref(`l.${COLUMNS[c.column]}`);
+  if (c.op === 'between') return sql`${col} BETWEEN ${c.value} AND ${c.to}`;
+  if (c.op === 'outside') return sql`(${col} < ${c.value} OR ${col} > ${c.to})`;
+  if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
+  return sql`${col} ${sql.raw(c.op)} ${c.column === 'id' ? String(c.value).trim().toLowerCase() : c.value}`;
+}
+
+/** The text before a LIKE pattern's first wildcard, lower-cased, and the least text above every text it starts. */
+function likePrefix(pattern: string): { from: string; below: string } | null {
+  const p = Array.from(pattern.trim().toLowerCase());
+  const stop = p.findIndex((ch) => ch === '%' || ch === '_');
+  const prefix = stop === -1 ? p : p.slice(0, stop);
+  if (prefix.length === 0) return null;
+  const last = prefix[prefix.length - 1].codePointAt(0)!;
+  if (last >= 0x10ffff) return null;
+  // The next code point, stepping over the surrogates (no text holds one alone).
+  const next = last + 1 >= 0xd800 && last + 1 <= 0xdfff ? 0xe000 : last + 1;
+  return { from: prefix.join(''), below: prefix.slice(0, -1).join('') + String.fromCodePoint(next) };
+}
+
+/**
+ * A field test on the lead_values row `v`, as SQL. `indexed` false writes the value as an
+ * expression, which no index serves: the query then walks the account's leads in sort order and
+ * looks each one's value up, instead of reading every match from the value index to sort them.
+ * A LIKE with a literal prefix is also a range of the index (both engines order values by code point).
+ */
+function fieldTest(v: RawBuilder<unknown>, c: Extract<LeadCondition, { kind: 'field' }>, indexed = true): RawBuilder<unknown> {
+  const value = indexed ? sql`${v}.value` : sql`(${v}.value || '')`;
+  if (c.op === 'like') {
+    const like = sql`${value} LIKE ${likePattern(String(c.value))} ESCAPE '!'`;
+    const range = indexed ? likePrefix(String(c.value)) : null;
+    return range ? sql`${value} >= ${range.from} AND ${value} < ${range.below} AND ${like}` : like;
+  }
+  if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
+  if (typeof c.value === 'number') return sql`${indexed ? sql`${v}.num` : sql`(${v}.num + 0)`} ${sql.raw(c.op)} ${c.value}`;
+  return sql`${value} ${sql.raw(c.op)} ${valueKey(c.value)}`;
+}
+
+/**
+ * Whether a range, LIKE or number-column test matches at most NARROW_MAX leads of the account,
+ * counted from its own index and stopping there. SQLite keeps no planner statistics: left alone it
+ * walks the account's leads in sort order, which is quick when the test matches many (the page fills
+ * at once) and a scan of the account when it matches few. A narrow test is made to drive the query
+ * instead, and its few matches are sorted. `<>` and `outside` match nearly everything: never narrow.
+ */
+async function isNarrow(db: Db, accountId: string, c: LeadCondition, orderBy: LeadSearch['orderBy']): Promise<boolean> {
+  if (c.kind === 'field' && c.op !== '<>') {
+    const v = sql.raw('v');
+    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM (SELECT 1 FROM lead_values v
+      WHERE v.account_id = ${accountId} AND v.field = ${c.field} AND ${fieldTest(v, c)} LIMIT ${NARROW_MAX + 1}) x`.execute(db);
+    return Number(r.rows[0]?.n ?? 0) <= NARROW_MAX;
+  }
+  if (c.kind === 'column' && c.op !== '<>' && c.op !== 'outside' && !(orderBy.kind === 'column' && orderBy.column === c.column)) {
+    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM (SELECT 1 FROM leads l
+      WHERE l.account_id = ${accountId} AND ${columnTest(c)} LIMIT ${NARROW_MAX + 1}) x`.execute(db);
+    return Number(r.rows[0]?.n ?? 0) <= NARROW_MAX;
+  }
+  return false;
+}
+
 /** Runs a search; the caller maps rows to leads. */
 export async function searchRows(db: Db, accountId: string, q: LeadSearch): Promise<{ total: number | null; rows: LeadRow[] }> {
-  // An `=` on a field is answered from the value index: its rows drive the join (SQLite's CROSS JOIN
-  // keeps that order; PostgreSQL, which has statistics, plans freely), so a rare value never walks
-  // the account's leads. Other field tests join normally.
+  // A narrow field test (isNarrow: at most NARROW_MAX matches, e.g. `=` on an email) is answered
+  // from the value index: its rows drive the join (SQLite's CROSS JOIN keeps that order; PostgreSQL,
+  // which has statistics, plans freely), so a rare value never walks the account's leads. A broad one
+  // walks the leads in sort order and stops when the page is full, instead of sorting every match.
   const driving: RawBuilder<unknown>[] = [];
   const joins: RawBuilder<unknown>[] = [];
   const where: RawBuilder<unknown>[] = [sql`l.account_id = ${accountId}`];
+  const narrow = await Promise.all(q.where.map((c) => isNarrow(db, accountId, c, q.orderBy)));
   q.where.forEach((c: LeadCondition, i) => {
     if (c.kind === 'ids') {
       const ids = [...new Set(c.ids.map((id) => id.trim().toLowerCase()))];
       where.push(ids.length === 0 ? sql`1 = 0` : sql`l.id IN (${sql.join(ids)})`);
+    } else if (c.kind === 'columnIn') {
+      where.push(c.values.length === 0 ? sql`1 = 0` : sql`${sql.ref(`l.${COLUMNS[c.column]}`)} IN (${sql.join(c.values)})`);
+    } else if (c.kind === 'fieldIn') {
+      // As `=`: the value index drives, one index lookup per value.
+      const v = sql.raw(`v${i}`);
+      const nums = c.values.filter((x): x is number => typeof x === 'number');
+      const texts = [...new Set(c.values.filter((x): x is string => typeof x === 'string').map(valueKey))];
+      const tests: RawBuilder<unknown>[] = [];
+      if (nums.length > 0) tests.push(sql`${v}.num IN (${sql.join(nums)})`);
+      if (texts.length > 0) tests.push(sql`${v}.value IN (${sql.join(texts)})`);
+      driving.push(sql`lead_values ${v} CROSS JOIN`);
+      const test = tests.length === 0 ? sql`1 = 0` : tests.length === 1 ? tests[0] : sql`(${sql.join(tests, sql` OR `)})`;
+      where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${test} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
     } else if (c.kind === 'column') {
-      const col = sql.ref(`l.${COLUMNS[c.column]}`);
-      if (c.op === 'between') where.push(sql`${col} BETWEEN ${c.value} AND ${c.to}`);
-      else if (c.op === 'outside') where.push(sql`(${col} < ${c.value} OR ${col} > ${c.to})`);
-      else {
-        if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
-        where.push(sql`${col} ${sql.raw(c.op)} ${c.column === 'id' ? String(c.value).trim().toLowerCase() : c.value}`);
-      }
+      where.push(columnTest(c));
     } else {
       const v = sql.raw(`v${i}`);
-      let test: RawBuilder<unknown>;
-      if (c.op === 'like') test = sql`${v}.value LIKE ${likePattern(String(c.value))} ESCAPE '!'`;
-      else {
-        if (!OPS.has(c.op)) throw new Error(`bad operator ${c.op}`);
-        test = typeof c.value === 'number' ? sql`${v}.num ${sql.raw(c.op)} ${c.value}` : sql`${v}.value ${sql.raw(c.op)} ${valueKey(c.value)}`;
-      }
-      if (c.op === '=') {
+      if (narrow[i]) {
         driving.push(sql`lead_values ${v} CROSS JOIN`);
-        where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${test} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
+        where.push(sql`${v}.account_id = ${accountId} AND ${v}.field = ${c.field} AND ${fieldTest(v, c)} AND l.id = ${v}.lead_id AND l.account_id = ${v}.account_id`);
       } else {
-        joins.push(sql`JOIN lead_values ${v} ON ${v}.account_id = l.account_id AND ${v}.lead_id = l.id AND ${v}.field = ${c.field} AND ${test}`);
+        // Many matches (or `<>`): walk the leads in sort order, each one's value looked up by lead.
+        joins.push(sql`JOIN lead_values ${v} ON ${v}.account_id = l.account_id AND ${v}.lead_id = l.id AND ${v}.field = ${c.field} AND ${fieldTest(v, c, false)}`);
       }
     }
   });
-  // With a few leads picked by id or by an `=` value, SQLite must not prefer walking the account in
-  // sort-column order (an index that avoids sorting); sorting by an expression rules that out.
-  const selective = q.where.some((c) => c.kind === 'ids' || (c.kind === 'field' && c.op === '='));
+  // With a few leads picked by id, by an `=` value or by a narrow test, SQLite must not prefer
+  // walking the account in sort-column order (an index that avoids sorting); sorting by an
+  // expression rules that out.
+  const selective = narrow.some(Boolean) || q.where.some((c) => c.kind === 'ids' || c.kind === 'columnIn' || c.kind === 'fieldIn');
   const from = sql`${sql.join(driving, sql` `)} leads l ${sql.join(joins, sql` `)}`;
   const cond = sql.join(where, sql` AND `);
   const dir = sql.raw(q.descending ? 'DESC' : 'ASC');

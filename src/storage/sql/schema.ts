@@ -118,6 +118,8 @@ export interface ActivitiesTable {
   score: number;
   created_on: number;
   request_id: string | null;
+  /** When CustomActivity/Update last changed it; null until then (migration 0009). */
+  modified_on: number | null;
 }
 
 export interface AsyncRequestsTable {

@@ -122,4 +122,17 @@ export const sqliteMigrations: Record<string, Migration> = {
       `CREATE INDEX fault_rules_account ON fault_rules(account_id, target, created_at)`,
     ]),
   },
+  // The lead and activity surface: activities remember when they were last changed (CustomActivity/
+  // Update; null until then), and ProspectActivity.svc/RetrieveRecentlyModified reads an account's
+  // activities by that time (their creation until changed) through an index, optionally of one
+  // event code. Leads.Get on Score and EngagementScore gets its indexes.
+  '0009_lead_activity_surface': {
+    up: run([
+      `ALTER TABLE activities ADD COLUMN modified_on INTEGER`,
+      `CREATE INDEX activities_modified ON activities(account_id, COALESCE(modified_on, created_on))`,
+      `CREATE INDEX activities_event_modified ON activities(account_id, event_code, COALESCE(modified_on, created_on))`,
+      `CREATE INDEX leads_score ON leads(account_id, score)`,
+      `CREATE INDEX leads_engagement_score ON leads(account_id, engagement_score)`,
+    ]),
+  },
 };
