@@ -286,6 +286,7 @@ class Guard {
       activityTypes: new Proxy(repos.activityTypes, handler) as Repos['activityTypes'],
       activities: new Proxy(repos.activities, handler) as Repos['activities'],
       requests: new Proxy(repos.requests, handler) as Repos['requests'],
+      webhooks: new Proxy(repos.webhooks, handler) as Repos['webhooks'],
       append: (record: TxRecord) => {
         if (!this.open) throw new TransactionClosed();
         this.records.push(record);

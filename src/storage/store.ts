@@ -17,6 +17,7 @@ import type {
   RequestStatus,
   User,
 } from '../domain/types.js';
+import type { NewWebhookEvent, Webhook } from '../domain/webhooks.js';
 
 export interface AccountRepo {
   create(account: Account): Promise<void>;
@@ -212,6 +213,92 @@ export interface RequestRepo {
   nextRunAt(): Promise<number | null>;
 }
 
+/** An outbox row (one event for one webhook) as the delivery worker claims it. */
+export interface OutboxEvent {
+  seq: number;
+  /** The event id (the same for every webhook the event went to, and on every attempt). */
+  id: string;
+  accountId: string;
+  webhookId: string;
+  orderKey: string;
+  eventCode: number;
+  snapshot: string;
+  status: 'pending' | 'delivered' | 'failed';
+  /** Attempts made so far. */
+  attempts: number;
+  dueAt: number;
+  createdAt: number;
+}
+
+/** One delivery attempt, as kept and listed. */
+export interface WebhookDelivery {
+  id: string;
+  accountId: string;
+  webhookId: string;
+  eventSeq: number;
+  eventId: string;
+  eventCode: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  at: number;
+  url: string;
+  /** The receiver's HTTP status; null when no answer came (refused, timed out). */
+  statusCode: number | null;
+  latencyMs: number;
+  /** The first KB of the answer's body. */
+  response: string | null;
+  error: string | null;
+  /** What the attempt led to: `delivered`, `retry` (another attempt is scheduled) or `failed` (no more). */
+  outcome: 'delivered' | 'retry' | 'failed';
+}
+
+/** How an attempt ends for its event and webhook (WebhookRepo.finishAttempt). */
+export interface AttemptResult {
+  delivery: WebhookDelivery;
+  /** The event's next state: delivered, failed (no more attempts) or pending again at `dueAt`. */
+  next: { status: 'delivered' | 'failed' | 'pending'; dueAt: number; lastError: string | null };
+  /** Failed attempts in a row at which the webhook is disabled (status 2); ignored on success. */
+  disableAfter: number;
+}
+
+export interface WebhookRepo {
+  insert(w: Webhook): Promise<void>;
+  get(accountId: string, id: string): Promise<Webhook | null>;
+  /** The account's webhooks matching every filter given; `search` in the description or URL, ignoring case. */
+  list(
+    accountId: string,
+    q: { eventCode?: number; status?: number; id?: string; search?: string; orderBy: 'createdOn' | 'modifiedOn'; descending: boolean; offset: number; limit: number },
+  ): Promise<{ total: number; webhooks: Webhook[] }>;
+  /** Rewrites the webhook's settings and status; false when it does not exist. */
+  update(w: Webhook): Promise<boolean>;
+  /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
+  remove(accountId: string, id: string): Promise<boolean>;
+  /** Outbox: one row per event and enabled webhook of its account for its code, due after the webhook's delay. */
+  enqueue(events: NewWebhookEvent[]): Promise<number>;
+  /**
+   * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
+   * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
+   * lead. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
+   */
+  claim(workerId: string, limit: number, now: number, lockedUntil: number): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
+  /**
+   * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
+   * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when
+   * called in one. Returns false when the worker no longer held the event.
+   */
+  finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
+  /** Frees every lease (single-process start after a crash). */
+  releaseAll(): Promise<number>;
+  /** Earliest due time of a pending event, so an idle worker knows when to look again. */
+  nextDueAt(): Promise<number | null>;
+  /** The account's delivery records, newest first. */
+  listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
+  /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
+  resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
+  /** Counts of outbox rows by status (metrics). */
+  countByStatus(): Promise<Record<'pending' | 'delivered' | 'failed', number>>;
+}
+
 /**
  * A record that another part of the system (a webhook outbox, a request journal) attaches to a write
  * transaction, so that it commits with the change or not at all. Its `kind` names the registered
@@ -232,6 +319,7 @@ export interface Repos {
   activityTypes: ActivityTypeRepo;
   activities: ActivityRepo;
   requests: RequestRepo;
+  webhooks: WebhookRepo;
   /**
    * Only on the `tx` of `Store.transaction`/`exclusive`: attaches a record that is written (by the
    * writer registered for its kind) when the transaction function resolves, in the same transaction.

@@ -20,7 +20,7 @@ export const activityUpdate: Handler = async (s, req) => {
     fields: fieldList(prop(o, 'Fields'), 'Fields'),
     skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
   };
-  const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change));
+  const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change, s.ctx));
   return success({ Id: activity.id });
 };
 

@@ -5,6 +5,8 @@ import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { requestRepo } from './requests.js';
+import { webhookRepo } from './webhooks.js';
+import { WEBHOOK_EVENT_RECORD, type NewWebhookEvent } from '../../domain/webhooks.js';
 import type { DB, Db, Engine } from './schema.js';
 
 /**
@@ -19,6 +21,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     activityTypes: activityTypeRepo(db, engine),
     activities: activityRepo(db, engine),
     requests: requestRepo(db, engine),
+    webhooks: webhookRepo(db, engine),
   };
 }
 
@@ -67,6 +70,8 @@ const READ_METHODS = new Set([
   'metrics',
   'countByStatus',
   'nextRunAt',
+  'nextDueAt',
+  'listDeliveries',
 ]);
 
 /**
@@ -95,6 +100,7 @@ function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
     activityTypes: route('activityTypes', read.activityTypes),
     activities: route('activities', read.activities),
     requests: route('requests', read.requests),
+    webhooks: route('webhooks', read.webhooks),
   };
 }
 
@@ -144,6 +150,8 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
         }),
       ),
   });
+  // Webhook events appended by domain writes go to the outbox in the same transaction (issue 14).
+  pipeline.registerRecordWriter(WEBHOOK_EVENT_RECORD, (tx, records) => tx.webhooks.enqueue(records.map((r) => r.data as NewWebhookEvent)).then(() => undefined));
   const readRepos = reposFor(reader, engine);
   return {
     engine,
