@@ -49,6 +49,11 @@ export interface Config {
   logFormat: LogFormat;
   metricsToken: string | null;
   publicHost: string | null;
+  webhookTimeoutMs: number;
+  webhookRetrySchedule: number[];
+  webhookDisableAfter: number;
+  webhookAllow: string[];
+  webhookConcurrency: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -133,6 +138,17 @@ const bytes: Parser<number> = (raw, name) => {
   return n;
 };
 
+/** Comma-separated seconds, e.g. `60,300,900`: the wait before each retry. */
+const secondsList: Parser<number[]> = (raw, name) => {
+  const parts = raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const out = parts.map(Number);
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new ConfigError(`${name} must be positive seconds separated by commas, e.g. 60,300,900, got "${raw}"`);
+  return out;
+};
+
+/** Comma-separated host names (`*.example.com` for subdomains); empty: any. */
+const hostList: Parser<string[]> = (raw) => raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+
 function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
   return spec;
 }
@@ -156,7 +172,7 @@ export const OPTIONS = [
   opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'secretKey', env: 'LEADTRAIL_SECRET_KEY', flag: '--secret-key', default: '', description: 'Secret key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'apiKey', env: 'LEADTRAIL_API_KEY', flag: '--api-key', default: '', description: 'Async `x-api-key` given to the first account on an empty database (random if unset).', parse: optionalText }),
-  opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h); `0.001` runs it in seconds for tests.', parse: positive }),
+  opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h) and the webhook retry schedule; `0.001` runs them in seconds for tests.', parse: positive }),
   opt({ key: 'retentionDays', env: 'LEADTRAIL_RETENTION_DAYS', flag: '--retention-days', default: '30', description: 'Days an async request status is kept after it finished.', parse: positive }),
   opt({ key: 'housekeepingSeconds', env: 'LEADTRAIL_HOUSEKEEPING_SECONDS', flag: '--housekeeping-seconds', default: '60', description: 'How often the worker purges statuses past retention and takes over expired leases (also done at start).', parse: positive }),
   opt({ key: 'sandbox', env: 'LEADTRAIL_SANDBOX', flag: '--sandbox', default: 'false', description: 'Enable `POST /_leadtrail/reset`, which empties the calling account (leads, activities, async requests) but keeps its keys, fields and activity types. Off: 404.', parse: bool }),
@@ -171,6 +187,11 @@ export const OPTIONS = [
   opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
   opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
+  opt({ key: 'webhookTimeoutMs', env: 'LEADTRAIL_WEBHOOK_TIMEOUT_MS', flag: '--webhook-timeout-ms', default: '10000', description: 'How long a webhook receiver has to answer one delivery; past it the attempt fails and is retried.', parse: int(100, 600_000) }),
+  opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed.', parse: secondsList }),
+  opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled (its events wait until it is saved again with `Webhook.svc/Update`).', parse: int(1, 1_000_000) }),
+  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),
 ] as const;
 
 /**

@@ -33,6 +33,8 @@ export interface Metrics {
   observeStore(store: Store): Store;
   /** Where the queue gauges read from at scrape time (set once the store is open). */
   readFrom(store: Store, labels: { role: string }): void;
+  /** One webhook delivery attempt by this process: its outcome (delivered, retry, failed) and how long the receiver took. */
+  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed', seconds: number): void;
 }
 
 export function createMetrics(opts: { now?: () => number } = {}): Metrics {
@@ -89,6 +91,30 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     name: 'leadtrail_async_leases_expired_total',
     help: 'Async requests this process took back from a worker whose lease expired (it died or stalled).',
     registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'leadtrail_webhook_attempts_total',
+    help: "Webhook delivery attempts made by this process's delivery worker, by outcome (delivered, retry: failed and scheduled again, failed: no attempts left).",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookLatency = new Histogram({
+    name: 'leadtrail_webhook_attempt_duration_seconds',
+    help: 'Time a webhook receiver took to answer one delivery attempt (until the timeout for those that did not answer).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'retry', 'failed']) webhookAttempts.inc({ outcome }, 0);
+  new Gauge({
+    name: 'leadtrail_webhook_events',
+    help: 'Webhook outbox rows (one per event and webhook) by status: pending, delivered, failed. Every process on the database. Read at scrape time.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      const counts = await source.webhooks.countByStatus().catch(() => null);
+      if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
   });
   for (const kind of KINDS) {
     attempts.inc({ kind }, 0);
@@ -244,6 +270,10 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
+    },
+    webhookAttempt(outcome, seconds) {
+      webhookAttempts.inc({ outcome });
+      webhookLatency.observe(seconds);
     },
     readFrom(store, labels) {
       source = store;

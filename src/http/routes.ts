@@ -15,6 +15,7 @@ import * as admin from './admin.js';
 import * as leadBulk from './compat/lead-bulk.js';
 import { leadConvert } from './compat/lead-convert.js';
 import { createLeadField } from './compat/lead-fields.js';
+import * as webhooks from './compat/webhooks.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -60,6 +61,11 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Leads.RecentlyModified`, auth: 'sync', handler: leadSearch.recentlyModified },
   { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, auth: 'sync', handler: leadSearch.retrieveByIds },
   { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
+  { method: 'POST', path: '/v2/Webhook.svc/Create', auth: 'sync', handler: webhooks.webhookCreate },
+  { method: 'POST', path: '/v2/Webhook.svc/Retrieve', auth: 'sync', handler: webhooks.webhookRetrieve },
+  { method: 'POST', path: '/v2/Webhook.svc/Update', auth: 'sync', handler: webhooks.webhookUpdate },
+  { method: 'POST', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
+  { method: 'GET', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
   { method: 'POST', path: '/activity/createcustom', auth: 'async-submit', handler: asyncApi.accept('activity.createcustom') },
@@ -83,5 +89,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
   { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
   { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, when: (c) => c.sandbox },
+  { method: 'GET', path: '/_leadtrail/webhooks/deliveries', auth: 'admin', handler: webhooks.listDeliveries },
+  { method: 'POST', path: '/_leadtrail/webhooks/deliveries/resend', auth: 'admin', handler: webhooks.resendDelivery },
   { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, when: (c) => c.faults },
 ];
