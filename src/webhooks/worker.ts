@@ -51,7 +51,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   const log = d.log.child({ worker: id });
   const c = d.config;
   // A lease outlives the longest attempt, so a live worker never loses an event it is delivering.
-  const leaseMs = Math.max(c.leaseSeconds * 1000, c.webhookTimeoutMs * 2 + 5000);
+  const leaseMs = Math.max(c.leaseSeconds * 1000, c.webhookTimeoutMs + 1000);
   const inflight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | null = null;

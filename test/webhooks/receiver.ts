@@ -14,6 +14,8 @@ export interface Received {
   /** Parsed per content type: JSON for JSON and text/plain, the form's fields for form encoding. */
   json: Record<string, any>;
   eventId: string;
+  /** When the answer was sent (Date.now()); undefined while it is held. */
+  answeredAt?: number;
 }
 
 export interface Answer {
@@ -85,6 +87,7 @@ export async function startReceiver(): Promise<Receiver> {
       perPath.set(path, n + 1);
       const a = r.answer(got, n);
       const send = () => {
+        got.answeredAt = Date.now();
         res.statusCode = a.status;
         res.setHeader('content-type', 'application/json');
         res.end(a.body ?? (a.status < 300 ? '{"Status":"Success"}' : '{"Status":"Error","StatusReason":"test receiver says no"}'));
