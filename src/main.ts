@@ -131,7 +131,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults }) : null;
   worker?.start();
   // Webhook deliveries run beside the async worker, in the same processes (issue 14).
-  const webhookWorker = runsWorker ? createWebhookWorker({ store, ctx, config, log, metrics }) : null;
+  const webhookWorker = runsWorker ? createWebhookWorker({ store, ctx, config, log }) : null;
   webhookWorker?.start();
   log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine }, 'leadtrail listening');
 

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { Repos, RequestRepo, Store } from './storage/store.js';
+import type { Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 
 const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
 const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', 'errored'];
@@ -33,8 +33,6 @@ export interface Metrics {
   observeStore(store: Store): Store;
   /** Where the queue gauges read from at scrape time (set once the store is open). */
   readFrom(store: Store, labels: { role: string }): void;
-  /** One webhook delivery attempt by this process: its outcome (delivered, retry, failed) and how long the receiver took. */
-  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed', seconds: number): void;
 }
 
 export function createMetrics(opts: { now?: () => number } = {}): Metrics {
@@ -220,11 +218,32 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     });
   }
 
-  function watchTx(repos: Repos, events: Event[]): Repos {
+  /** A webhook attempt recorded in a transaction, counted once it commits. */
+  type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number };
+  function watchWebhooks(repo: WebhookRepo, attempts: HookAttempt[]): WebhookRepo {
+    return new Proxy(repo, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop === 'finishAttempt') {
+          return async (...args: Parameters<WebhookRepo['finishAttempt']>) => {
+            const held = await target.finishAttempt(...args);
+            attempts.push({ outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000 });
+            return held;
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  }
+
+  function watchTx(repos: Repos, events: Event[], hookAttempts: HookAttempt[] = []): Repos {
     const requestsRepo = watchRequests(repos.requests, events);
+    const webhooksRepo = watchWebhooks(repos.webhooks, hookAttempts);
     return new Proxy(repos, {
       get(target, prop) {
         if (prop === 'requests') return requestsRepo;
+        if (prop === 'webhooks') return webhooksRepo;
         const value = Reflect.get(target, prop) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -247,12 +266,17 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         (name: 'transaction' | 'exclusive') =>
         async <T>(fn: (tx: Repos) => Promise<T>): Promise<T> => {
           const events: Event[] = [];
+          const hookAttempts: HookAttempt[] = [];
           const started = performance.now();
           try {
-            const out = await store[name]((repos) => fn(watchTx(repos, events)));
+            const out = await store[name]((repos) => fn(watchTx(repos, events, hookAttempts)));
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);
+            for (const a of hookAttempts) {
+              webhookAttempts.inc({ outcome: a.outcome });
+              webhookLatency.observe(a.seconds);
+            }
             return out;
           } catch (e) {
             tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
@@ -270,10 +294,6 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
-    },
-    webhookAttempt(outcome, seconds) {
-      webhookAttempts.inc({ outcome });
-      webhookLatency.observe(seconds);
     },
     readFrom(store, labels) {
       source = store;

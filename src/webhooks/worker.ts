@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { hostAllowed, type Webhook } from '../domain/webhooks.js';
-import type { Metrics } from '../metrics.js';
 import type { OutboxEvent, Store, WebhookDelivery } from '../storage/store.js';
 import { buildRequest } from './payload.js';
 
@@ -34,7 +33,6 @@ export interface WebhookWorkerDeps {
   ctx: Ctx;
   config: WebhookConfig;
   log: Logger;
-  metrics?: Pick<Metrics, 'webhookAttempt'>;
 }
 
 /** The answer's body kept in a delivery record. */
@@ -104,7 +102,6 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
         : outcome === 'failed'
           ? { status: 'failed' as const, dueAt: event.dueAt, lastError: error }
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
-    d.metrics?.webhookAttempt(outcome, latencyMs / 1000);
     try {
       const held = await d.store.transaction((tx) => tx.webhooks.finishAttempt(id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter }));
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
