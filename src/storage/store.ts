@@ -278,9 +278,12 @@ export interface WebhookRepo {
   /**
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
-   * lead. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
+   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). On PostgreSQL
+   * concurrent claimers never take the same row (SKIP LOCKED).
    */
-  claim(workerId: string, limit: number, now: number, lockedUntil: number): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
+  claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
+  /** Gives back events `workerId` claimed and will not deliver now (they are due again at once). */
+  release(workerId: string, seqs: number[]): Promise<number>;
   /**
    * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
    * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when

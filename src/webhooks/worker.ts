@@ -1,9 +1,10 @@
 /**
  * The webhook delivery worker: claims due outbox events (with a lease, like the async worker), posts
  * each to its webhook, and records the attempt. It runs in worker processes (role `worker` or `all`),
- * never on the request path, so a slow or dead receiver cannot slow the API; deliveries run side by
- * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, so one slow receiver holds one slot
- * per lead at most, not the others. Delivery is at-least-once: an event is marked delivered only
+ * never on the request path, so a slow or dead receiver cannot slow the API. Deliveries run side by
+ * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, and one webhook may hold at most
+ * half of them (one while it is failing), so a slow or dead receiver cannot hold up the other
+ * webhooks and accounts. Delivery is at-least-once: an event is marked delivered only
  * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +18,7 @@ import { buildRequest } from './payload.js';
 export interface WebhookWorker {
   readonly id: string;
   start(): void;
-  /** Waits for deliveries in flight, then stops claiming. */
+  /** Stops claiming and cuts off deliveries in flight (their events are given back, unrecorded). */
   stop(): Promise<void>;
   /** Look for due events now (a local write committed some). */
   poke(): void;
@@ -51,7 +52,13 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   // A lease outlives the longest attempt, so a live worker never loses an event it is delivering.
   const leaseMs = Math.max(c.leaseSeconds * 1000, c.webhookTimeoutMs + 1000);
   const inflight = new Set<Promise<void>>();
+  /** Deliveries in flight per webhook, and the most one webhook may have. */
+  const busy = new Map<string, number>();
+  const capOf = (w: Webhook) => (w.consecutiveFailures > 0 ? 1 : Math.max(1, Math.floor(c.webhookConcurrency / 2)));
+  const full = new Map<string, boolean>();
   let running = false;
+  /** Aborts deliveries in flight when the worker stops: they are not recorded, and go out again later. */
+  const stopping = new AbortController();
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
   const poke = () => wake?.();
@@ -67,12 +74,17 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       const host = new URL(webhook.url).hostname;
       if (!hostAllowed(host, c.webhookAllow)) throw new Error(`host '${host}' is not in LEADTRAIL_WEBHOOK_ALLOW`);
       const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now());
-      const signal = AbortSignal.timeout(c.webhookTimeoutMs);
+      const signal = AbortSignal.any([AbortSignal.timeout(c.webhookTimeoutMs), stopping.signal]);
       const res = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal });
       statusCode = res.status;
       response = await firstBytes(res, RESPONSE_BYTES);
     } catch (e) {
       error = describe(e, c.webhookTimeoutMs);
+    }
+    if (stopping.signal.aborted) {
+      // Cut off by the stop, not the receiver's doing: give the event back for the next start.
+      await d.store.webhooks.release(id, [event.seq]).catch(() => {});
+      return;
     }
     const latencyMs = performance.now() - started;
     const at = d.ctx.now();
@@ -119,15 +131,34 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       if (free > 0) {
         try {
           const now = d.ctx.now();
-          const batch = await d.store.webhooks.claim(id, free, now, now + leaseMs);
-          claimed = batch.length;
+          const skip = [...full].filter(([, f]) => f).map(([w]) => w);
+          const batch = await d.store.webhooks.claim(id, free, now, now + leaseMs, skip);
+          const extra: number[] = [];
           for (const { webhook, event } of batch) {
+            const n = busy.get(webhook.id) ?? 0;
+            // A claim can bring several events of one webhook (different leads): past its share, give them back.
+            if (n >= capOf(webhook)) {
+              extra.push(event.seq);
+              continue;
+            }
+            claimed += 1;
+            busy.set(webhook.id, n + 1);
+            full.set(webhook.id, n + 1 >= capOf(webhook));
             const p: Promise<void> = deliver(webhook, event).finally(() => {
               inflight.delete(p);
+              const left = (busy.get(webhook.id) ?? 1) - 1;
+              if (left <= 0) {
+                busy.delete(webhook.id);
+                full.delete(webhook.id);
+              } else {
+                busy.set(webhook.id, left);
+                full.set(webhook.id, false);
+              }
               poke();
             });
             inflight.add(p);
           }
+          if (extra.length > 0) await d.store.webhooks.release(id, extra);
         } catch (e) {
           log.error({ err: e }, 'webhook claim failed; backing off');
         }
@@ -161,6 +192,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     },
     async stop() {
       running = false;
+      stopping.abort();
       poke();
       await loop;
       log.info('webhook worker stopped');

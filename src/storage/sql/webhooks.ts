@@ -155,8 +155,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       }
       return n;
     },
-    async claim(workerId, limit, now, lockedUntil) {
-      const candidates = db
+    async claim(workerId, limit, now, lockedUntil, skipWebhooks = []) {
+      let candidates = db
         .selectFrom('webhook_events as e')
         .select('e.seq')
         .where('e.status', '=', 'pending')
@@ -179,6 +179,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .orderBy('e.due_at')
         .orderBy('e.seq')
         .limit(limit);
+      if (skipWebhooks.length > 0) candidates = candidates.where('e.webhook_id', 'not in', skipWebhooks);
       const set = { locked_by: workerId, locked_until: lockedUntil };
       let rows: EventRow[];
       if (engine === 'postgres') {
@@ -259,6 +260,16 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .execute();
       }
       return true;
+    },
+    async release(workerId, seqs) {
+      if (seqs.length === 0) return 0;
+      const r = await db
+        .updateTable('webhook_events')
+        .set({ locked_by: null, locked_until: null })
+        .where('seq', 'in', seqs)
+        .where('locked_by', '=', workerId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
     },
     async releaseAll() {
       const r = await db.updateTable('webhook_events').set({ locked_by: null, locked_until: null }).where('locked_by', 'is not', null).executeTakeFirst();
