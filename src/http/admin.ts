@@ -119,12 +119,17 @@ export const runRetriesNow: Handler = async (s, req) => {
 
 /**
  * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
- * activities and async requests; ProspectAutoId starts again at 1) and keeps its users, keys, lead
- * fields and activity types, so a test suite can start each run from the same state. Answers how
+ * activities, async requests, webhook events and delivery records; ProspectAutoId starts again at 1)
+ * and keeps its users, keys, lead fields, activity types and webhooks, so a test suite can start each run from the same state. Answers how
  * many of each were deleted.
  */
 export const reset: Handler = async (s, req) => {
-  const deleted = await s.store.transaction((tx) => tx.accounts.deleteData(req.principal.accountId));
+  const deleted = await s.store.transaction(async (tx) => {
+    const out = await tx.accounts.deleteData(req.principal.accountId);
+    // Webhook events of the deleted leads are not sent; the webhooks themselves stay.
+    await tx.webhooks.clearEvents(req.principal.accountId);
+    return out;
+  });
   s.log.info(deleted, 'account reset');
   return { deleted };
 };

@@ -298,6 +298,10 @@ export interface WebhookRepo {
   listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
   /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
+  /** Deletes finished (delivered or failed) events and delivery records older than `before`; returns how many rows went. */
+  purge(before: number): Promise<number>;
+  /** Deletes the account's events and delivery records, keeping its webhooks (sandbox reset). */
+  clearEvents(accountId: string): Promise<void>;
   /** Counts of outbox rows by status (metrics). */
   countByStatus(): Promise<Record<'pending' | 'delivered' | 'failed', number>>;
 }

@@ -26,7 +26,16 @@ export interface WebhookWorker {
 
 export type WebhookConfig = Pick<
   Config,
-  'webhookTimeoutMs' | 'webhookRetrySchedule' | 'webhookDisableAfter' | 'webhookAllow' | 'webhookConcurrency' | 'retryScale' | 'leaseSeconds' | 'pollMs'
+  | 'webhookTimeoutMs'
+  | 'webhookRetrySchedule'
+  | 'webhookDisableAfter'
+  | 'webhookAllow'
+  | 'webhookConcurrency'
+  | 'retryScale'
+  | 'leaseSeconds'
+  | 'pollMs'
+  | 'retentionDays'
+  | 'housekeepingSeconds'
 >;
 
 export interface WebhookWorkerDeps {
@@ -124,8 +133,21 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     }
   }
 
+  // Delivered and failed events, and delivery records, are kept `retentionDays` (as async statuses are).
+  let lastPurge = 0;
+  async function housekeeping(now: number): Promise<void> {
+    if (now - lastPurge < c.housekeepingSeconds * 1000) return;
+    lastPurge = now;
+    const purged = await d.store.webhooks.purge(now - c.retentionDays * 86_400_000).catch((e: unknown) => {
+      log.error({ err: e }, 'webhook purge failed');
+      return 0;
+    });
+    if (purged > 0) log.info({ purged }, 'purged webhook events and delivery records past retention');
+  }
+
   async function run(): Promise<void> {
     while (running) {
+      await housekeeping(d.ctx.now());
       const free = c.webhookConcurrency - inflight.size;
       let claimed = 0;
       if (free > 0) {

@@ -186,3 +186,26 @@ describe('webhook outbox', () => {
     expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
   });
 });
+
+describe('webhook records over time', () => {
+  it('purge drops finished events and old delivery records, never a pending event; clearEvents empties one account', async () => {
+    const acct = `acct-${randomUUID()}`;
+    const w = await addHook(webhook(acct, 3));
+    await emit(acct, 3, 'done', T0);
+    await emit(acct, 3, 'waiting', T0);
+    const t = T0 + 100;
+    const got = await claimFor(acct, 'w', t);
+    const done = got.find((c) => c.event.orderKey === 'done')!;
+    const waiting = got.find((c) => c.event.orderKey === 'waiting')!;
+    await finish('w', done.event, result(done.event, w, t, true));
+    await finish('w', waiting.event, result(waiting.event, w, t, false, t + 1));
+    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(2);
+    expect(await store.transaction((tx) => tx.webhooks.purge(t + 1))).toBeGreaterThanOrEqual(3);
+    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(0);
+    // The waiting event is still there and goes out.
+    expect((await claimFor(acct, 'w', t + 2)).map((c) => c.event.orderKey)).toEqual(['waiting']);
+    await store.transaction((tx) => tx.webhooks.clearEvents(acct));
+    expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
+    expect(await store.webhooks.get(acct, w.id)).not.toBeNull();
+  });
+});

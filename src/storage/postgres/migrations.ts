@@ -122,6 +122,8 @@ export const postgresMigrations: Record<string, Migration> = {
         response TEXT, error TEXT, outcome TEXT NOT NULL)`,
       `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
       `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
+      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
+      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
     ]),
   },
 };

@@ -307,6 +307,15 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0 ? { eventId: d.event_id, webhookId: d.webhook_id } : null;
     },
+    async purge(before) {
+      const e = await db.deleteFrom('webhook_events').where('status', '<>', 'pending').where('finished_at', '<', before).executeTakeFirst();
+      const d = await db.deleteFrom('webhook_deliveries').where('at', '<', before).executeTakeFirst();
+      return Number(e.numDeletedRows) + Number(d.numDeletedRows);
+    },
+    async clearEvents(accountId) {
+      await db.deleteFrom('webhook_events').where('account_id', '=', accountId).execute();
+      await db.deleteFrom('webhook_deliveries').where('account_id', '=', accountId).execute();
+    },
     async countByStatus() {
       const rows = await db.selectFrom('webhook_events').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
       const out = { pending: 0, delivered: 0, failed: 0 };
