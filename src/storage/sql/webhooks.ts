@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
 import type { OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
+import { precompiled } from './compiled.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
 
 const toWebhook = (r: WebhooksTable): Webhook => ({
@@ -78,6 +79,11 @@ const toDelivery = (r: Omit<WebhookDeliveriesTable, 'seq'>): WebhookDelivery => 
   outcome: r.outcome as WebhookDelivery['outcome'],
 });
 
+/** The account's enabled webhooks, read once per transaction function that raised events (every lead and activity write): compiled once. */
+const enabledHooks = precompiled((db, accountId: string) =>
+  db.selectFrom('webhooks').select(['id', 'event_code', 'delay_seconds']).where('account_id', '=', accountId).where('status', '=', 0),
+);
+
 export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
   return {
     async insert(w) {
@@ -122,12 +128,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       const byAccount = new Map<string, typeof events>();
       for (const e of events) byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), e]);
       for (const [accountId, list] of byAccount) {
-        const hooks = await db
-          .selectFrom('webhooks')
-          .select(['id', 'event_code', 'delay_seconds'])
-          .where('account_id', '=', accountId)
-          .where('status', '=', 0)
-          .execute();
+        const hooks = (await enabledHooks(db, engine, accountId)).rows;
         if (hooks.length === 0) continue;
         const rows = list.flatMap((e) =>
           hooks
