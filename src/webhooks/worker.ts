@@ -240,12 +240,13 @@ async function firstBytes(res: Response, max: number): Promise<string | null> {
     await reader.cancel().catch(() => {});
   }
   const all = Buffer.concat(chunks).subarray(0, max);
-  return all.length === 0 ? null : all.toString('utf8');
+  // PostgreSQL text cannot hold U+0000: a receiver answering NUL bytes must not make the record unwritable.
+  return all.length === 0 ? null : all.toString('utf8').replace(/\u0000/g, '\uFFFD');
 }
 
 function describe(e: unknown, timeoutMs: number): string {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = err?.cause?.code ?? err?.cause?.message;
-  return `${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`.slice(0, 500);
+  return `${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`.slice(0, 500).replace(/\u0000/g, '\uFFFD');
 }

@@ -230,6 +230,21 @@ describe('retries, disabling, re-sending and signatures', () => {
     expect(about('/dead', first).at(-1)!.headers['x-leadtrail-attempt']).not.toBe('1');
   });
 
+  it('an answer with NUL bytes or a long body is recorded (its first KB), and the event counts as delivered', async () => {
+    await hook(3, '/nul');
+    rx.answer = (r) => (r.path === '/nul' ? { status: 200, body: `ok\u0000${'x'.repeat(5000)}` } : { status: 200 });
+    const id = await lead({ EmailAddress: 'nul@hooks.example' });
+    await rx.until(() => about('/nul', id).length === 1);
+    await quiet();
+    const [r] = about('/nul', id);
+    const d = expectOk(await s.call('GET', `/_leadtrail/webhooks/deliveries?eventId=${r.eventId}`)).deliveries.find((x: any) => x.url.endsWith('/nul'));
+    expect(d).toMatchObject({ outcome: 'delivered', statusCode: 200 });
+    expect(d.response).toMatch(/^ok\uFFFDx+$/);
+    expect(d.response.length).toBe(1024);
+    expect(about('/nul', id)).toHaveLength(1);
+    rx.answer = () => ({ status: 200 });
+  });
+
   it('re-send posts a delivered event again, with the same event id', async () => {
     const id = await lead({ EmailAddress: 'resend@hooks.example' });
     const [r] = await rx.until(() => about('/e3', id).length === 1).then(() => about('/e3', id));
