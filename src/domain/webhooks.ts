@@ -153,7 +153,11 @@ export function hostAllowed(host: string, allow: readonly string[]): boolean {
   });
 }
 
+/** Bounds on what a webhook may store (a sandbox takes what clients send, within reason). */
+const MAX = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
+
 function checkUrl(raw: string, rules: WebhookRules): string {
+  if (raw.length > MAX.url) throw mx.invalidInput(`URL is longer than ${MAX.url} characters.`);
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -180,12 +184,20 @@ function checkContentType(v: string): ContentType {
 }
 
 function checkHeaders(list: { key: string; value: string }[]): { key: string; value: string }[] {
+  if (list.length > MAX.headers) throw mx.invalidInput(`CustomHeaders: at most ${MAX.headers} headers.`);
   for (const h of list) {
+    if (h.value.length > MAX.headerValue) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' is longer than ${MAX.headerValue} characters.`);
+    // HTTP header values are Latin-1 text: anything else could never be sent.
+    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' has characters a header cannot carry.`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key.slice(0, 60)}' is not a valid header name.`);
     if (RESERVED_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' is set by leadtrail and cannot be a custom header.`);
-    if (/[\r\n\0]/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key}' contains a line break.`);
   }
   return list;
+}
+
+function checkText(v: string, name: keyof typeof MAX, label: string): string {
+  if (v.length > MAX[name]) throw mx.invalidInput(`${label} is longer than ${MAX[name]} characters.`);
+  return v;
 }
 
 function checkDelay(v: unknown): number {
@@ -203,7 +215,7 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
   const w: Webhook = {
     id: ctx.newId(),
     accountId,
-    description: input.description ?? '',
+    description: checkText(input.description ?? '', 'description', 'Description'),
     url: checkUrl(input.url, rules),
     method: 'POST',
     contentType: checkContentType(input.contentType ?? 'application/json'),
@@ -211,7 +223,7 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
     customHeaders: checkHeaders(input.customHeaders ?? []),
     notifyOnFailure: input.notifyOnFailure ?? false,
     delaySeconds: input.delaySeconds === undefined || input.delaySeconds === null ? 0 : checkDelay(input.delaySeconds),
-    secret: input.secret ? input.secret : null,
+    secret: input.secret ? checkText(input.secret, 'secret', 'SigningSecret') : null,
     status: 0,
     consecutiveFailures: 0,
     createdOn: now,
@@ -238,14 +250,14 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
   }
   const next: Webhook = {
     ...w,
-    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.description !== undefined ? { description: checkText(input.description, 'description', 'Description') } : {}),
     ...(input.url !== undefined && input.url.trim() !== '' ? { url: checkUrl(input.url, rules) } : {}),
     ...(input.contentType !== undefined && input.contentType !== '' ? { contentType: checkContentType(input.contentType) } : {}),
     ...(input.eventCode !== undefined && input.eventCode !== null && input.eventCode !== '' ? { eventCode: checkEventCode(input.eventCode) } : {}),
     ...(input.customHeaders !== undefined ? { customHeaders: checkHeaders(input.customHeaders) } : {}),
     ...(input.notifyOnFailure !== undefined ? { notifyOnFailure: input.notifyOnFailure } : {}),
     ...(input.delaySeconds !== undefined && input.delaySeconds !== null ? { delaySeconds: checkDelay(input.delaySeconds) } : {}),
-    ...(input.secret !== undefined ? { secret: input.secret ? input.secret : null } : {}),
+    ...(input.secret !== undefined ? { secret: input.secret ? checkText(input.secret, 'secret', 'SigningSecret') : null } : {}),
     status,
     consecutiveFailures: status === 0 && w.status !== 0 ? 0 : w.consecutiveFailures,
     modifiedOn: ctx.now(),

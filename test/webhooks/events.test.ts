@@ -303,6 +303,9 @@ describe('Webhook.svc settings', () => {
     expectMx(await s.call('POST', `${WH}/Create`, { WebhookEvent: 3 }), 500, 'MXMandatoryAttributeMissingException', /URL/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'Content-Type', Value: 'x' }] }), 500, 'MXInvalidInputException', /Content-Type/);
     expectMx(await s.call('POST', `${WH}/Update`, { Description: 'no id' }), 500, 'MXMandatoryAttributeMissingException', /WebhookId/);
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'X-Name', Value: 'caf\u00e9 \u2603' }] }), 500, 'MXInvalidInputException', /cannot carry/);
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/${'x'.repeat(3000)}`, WebhookEvent: 3 }), 500, 'MXInvalidInputException', /longer/);
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'Bad Name', Value: '1' }] }), 500, 'MXInvalidInputException', /header name/);
   });
 
   it('LEADTRAIL_WEBHOOK_ALLOW refuses other hosts', async () => {
