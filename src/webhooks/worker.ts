@@ -71,6 +71,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
   const poke = () => wake?.();
+  let unlisten: (() => void) | null = null;
 
   /** Posts one event once; never throws (every outcome is recorded). */
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
@@ -209,11 +210,14 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     start() {
       if (running) return;
       running = true;
+      // Events committed by any process (PostgreSQL NOTIFY) wake this worker at once rather than at its next poll.
+      unlisten = d.store.onQueued?.(poke) ?? null;
       loop = run();
       log.info('webhook worker started');
     },
     async stop() {
       running = false;
+      unlisten?.();
       stopping.abort();
       poke();
       await loop;

@@ -47,4 +47,15 @@ describe.skipIf(process.env.LEADTRAIL_TEST_STORE !== 'postgres')('two webhook wo
     expect(a1 + a2).toBe(LEADS + LEADS / 2);
     expect(await attempts(api)).toBe(0);
   }, 60_000);
+
+  it('a worker in another process is woken by the commit, not by its next poll', async () => {
+    const rx = await receiverForFile();
+    // A poll once a minute: only the NOTIFY can bring the event out within the wait below.
+    const api = await started({ LEADTRAIL_ROLE: 'api', LEADTRAIL_POLL_MS: '60000' });
+    await started({ LEADTRAIL_ROLE: 'worker', LEADTRAIL_DB: api.dbPath, LEADTRAIL_POLL_MS: '60000' });
+    expectOk(await api.call('POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/woken`, WebhookEvent: 3 }));
+    await new Promise((r) => setTimeout(r, 300));
+    const id = expectOk(await api.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'woken@hooks.example' }])).Message.Id;
+    await rx.until(() => rx.on('/woken').some((r) => r.json.ProspectID === id), 10_000);
+  }, 60_000);
 });

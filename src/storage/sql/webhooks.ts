@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
 import type { OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
 import { precompiled } from './compiled.js';
+import { QUEUED_CHANNEL } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
 
 const toWebhook = (r: WebhooksTable): Webhook => ({
@@ -154,6 +155,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         await db.insertInto('webhook_events').values(rows).execute();
         n += rows.length;
       }
+      // Wakes the webhook workers of every process at commit (the async queue's channel: its workers just find nothing).
+      if (n > 0 && engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
       return n;
     },
     async claim(workerId, limit, now, lockedUntil, skipWebhooks = []) {
