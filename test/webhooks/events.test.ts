@@ -132,7 +132,7 @@ describe('each event code fires once per cause, in its shape', () => {
 });
 
 describe('every door raises events', () => {
-  it('async worker, bulk create and update, CreateCustom, bulk activities, Capture, CreateOrUpdate', async () => {
+  it('async worker, bulk create and update, CreateCustom, bulk activities, Capture, CreateOrUpdate, Convert', async () => {
     const rid = await accept(s.url, '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'door-async@hooks.example' }]);
     await settled(s.url, rid, ['Success', 'FAILURE', 'ERROR'], '/lead/status');
     const bulk = expectOk(await s.call('POST', `${LM}/Lead/Bulk/Create`, [[{ Attribute: 'EmailAddress', Value: 'door-bulk1@hooks.example' }], [{ Attribute: 'EmailAddress', Value: 'door-bulk2@hooks.example' }]]));
@@ -143,7 +143,8 @@ describe('every door raises events', () => {
     expect(custom).toBeDefined();
     const captured = expectOk(await s.call('POST', `${LM}/Lead.Capture`, [{ Attribute: 'EmailAddress', Value: 'door-capture@hooks.example' }]));
     expect(captured).toBeDefined();
-    const emails = ['door-async', 'door-bulk1', 'door-bulk2', 'door-custom', 'door-capture'].map((e) => `${e}@hooks.example`);
+    expectOk(await s.call('POST', `${LM}/Lead.Convert?leadId=00000000-0000-0000-0000-00000000c0de`, [{ Attribute: 'EmailAddress', Value: 'door-convert@hooks.example' }]));
+    const emails = ['door-async', 'door-bulk1', 'door-bulk2', 'door-custom', 'door-capture', 'door-convert'].map((e) => `${e}@hooks.example`);
     const created = () => rx.on('/e3').filter((r) => emails.includes(r.json.EmailAddress));
     await rx.until(() => created().length === emails.length);
     const ids: Record<string, string> = Object.fromEntries(created().map((r) => [r.json.EmailAddress, r.json.ProspectID as string]));
