@@ -25,10 +25,11 @@ function storage(): { dbPath: string; env: Record<string, string> } {
 describe('SIGKILL during webhook delivery', () => {
   it('every committed event arrives after a restart; a cut-off attempt comes again with the same event id', async () => {
     const rx = await receiverForFile();
-    rx.answer = () => ({ status: 200, delayMs: 250 });
+    // The receiver holds each request 1.5 s, so deliveries are in flight whenever the kill comes.
+    rx.answer = () => ({ status: 200, delayMs: 1500 });
     const { dbPath, env } = storage();
     // A short lease (and timeout) so that on PostgreSQL the dead worker's events are taken over soon.
-    const settings = { ...env, LEADTRAIL_WEBHOOK_TIMEOUT_MS: '2000', LEADTRAIL_LEASE_SECONDS: '1', LEADTRAIL_WEBHOOK_CONCURRENCY: '4' };
+    const settings = { ...env, LEADTRAIL_WEBHOOK_TIMEOUT_MS: '5000', LEADTRAIL_LEASE_SECONDS: '1', LEADTRAIL_WEBHOOK_CONCURRENCY: '4' };
     const a = await spawnServer(dbPath, [], settings);
     const created = await request(a.url, 'POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/crash`, WebhookEvent: 3, ContentType: 'application/json' });
     expect(created.status, created.text).toBe(200);
@@ -38,7 +39,7 @@ describe('SIGKILL during webhook delivery', () => {
       expect(r.status, r.text).toBe(200);
       ids.push(r.body.Message.Id);
     }
-    // Some deliveries are in flight (the receiver holds each 250 ms), most wait in the outbox.
+    // Some deliveries are in flight (two at a time: a webhook's share of four slots), most wait in the outbox.
     await rx.until(() => rx.received.length >= 2);
     const killedAt = Date.now();
     await kill9(a);
@@ -65,7 +66,7 @@ describe('SIGKILL during webhook delivery', () => {
       const end = Date.now() + 10_000;
       while ((await delivered()) < LEADS && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       expect(await delivered()).toBe(LEADS);
-      // Each cut-off attempt's event was sent again (on PostgreSQL once the dead worker's lease ran out).
+      // Each cut-off attempt's event was sent again (on PostgreSQL once the dead worker's lease, 6 s, ran out).
       for (const c of cut) expect(rx.received.filter((r) => r.eventId === c.eventId).length).toBeGreaterThanOrEqual(2);
     } finally {
       await stopGracefully(b);
