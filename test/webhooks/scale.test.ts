@@ -54,7 +54,8 @@ describe.skipIf(process.env.LEADTRAIL_TEST_STORE !== 'postgres')('two webhook wo
     const api = await started({ LEADTRAIL_ROLE: 'api', LEADTRAIL_POLL_MS: '60000' });
     await started({ LEADTRAIL_ROLE: 'worker', LEADTRAIL_DB: api.dbPath, LEADTRAIL_POLL_MS: '60000' });
     expectOk(await api.call('POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/woken`, WebhookEvent: 3 }));
-    await new Promise((r) => setTimeout(r, 300));
+    // Time for the worker's LISTEN connection to be up (it connects in the background at start).
+    await new Promise((r) => setTimeout(r, 1000));
     const id = expectOk(await api.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'woken@hooks.example' }])).Message.Id;
     await rx.until(() => rx.on('/woken').some((r) => r.json.ProspectID === id), 10_000);
   }, 60_000);
