@@ -53,6 +53,11 @@ export interface Config {
   journalMaxEntries: number;
   journalMaxAgeMs: number;
   journalMaxBodyBytes: number;
+  webhookTimeoutMs: number;
+  webhookRetrySchedule: number[];
+  webhookDisableAfter: number;
+  webhookAllow: string[];
+  webhookConcurrency: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -152,6 +157,16 @@ const duration: Parser<number> = (raw, name) => {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's').toLowerCase() as 'ms'];
   return Number(m[1]) * unit;
 };
+/** Comma-separated seconds, e.g. `60,300,900`: the wait before each retry. */
+const secondsList: Parser<number[]> = (raw, name) => {
+  const parts = raw.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const out = parts.map(Number);
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) throw new ConfigError(`${name} must be positive seconds separated by commas, e.g. 60,300,900, got "${raw}"`);
+  return out;
+};
+
+/** Comma-separated host names (`*.example.com` for subdomains); empty: any. */
+const hostList: Parser<string[]> = (raw) => raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
 
 function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
   return spec;
@@ -176,9 +191,9 @@ export const OPTIONS = [
   opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'secretKey', env: 'LEADTRAIL_SECRET_KEY', flag: '--secret-key', default: '', description: 'Secret key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'apiKey', env: 'LEADTRAIL_API_KEY', flag: '--api-key', default: '', description: 'Async `x-api-key` given to the first account on an empty database (random if unset).', parse: optionalText }),
-  opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h); `0.001` runs it in seconds for tests.', parse: positive }),
-  opt({ key: 'retentionDays', env: 'LEADTRAIL_RETENTION_DAYS', flag: '--retention-days', default: '30', description: 'Days an async request status is kept after it finished.', parse: positive }),
-  opt({ key: 'housekeepingSeconds', env: 'LEADTRAIL_HOUSEKEEPING_SECONDS', flag: '--housekeeping-seconds', default: '60', description: 'How often the worker purges statuses past retention and takes over expired leases (also done at start).', parse: positive }),
+  opt({ key: 'retryScale', env: 'LEADTRAIL_RETRY_SCALE', flag: '--retry-scale', default: '1', description: 'Multiplier on the async retry schedule (30 s, 2 m, 7 m … 3 h) and the webhook retry schedule; `0.001` runs them in seconds for tests.', parse: positive }),
+  opt({ key: 'retentionDays', env: 'LEADTRAIL_RETENTION_DAYS', flag: '--retention-days', default: '30', description: 'Days an async request status, and a delivered or failed webhook event and its delivery records, are kept after they finished.', parse: positive }),
+  opt({ key: 'housekeepingSeconds', env: 'LEADTRAIL_HOUSEKEEPING_SECONDS', flag: '--housekeeping-seconds', default: '60', description: 'How often the worker purges statuses and webhook records past retention and takes over expired leases (also done at start).', parse: positive }),
   opt({ key: 'sandbox', env: 'LEADTRAIL_SANDBOX', flag: '--sandbox', default: 'false', description: 'Enable `POST /_leadtrail/reset`, which empties the calling account (leads, activities, async requests) but keeps its keys, fields and activity types. Off: 404.', parse: bool }),
   opt({ key: 'faults', env: 'LEADTRAIL_FAULTS', flag: '--faults', default: 'false', description: 'Enable the forced-faults admin API (`/_leadtrail/faults`): API requests answered 429/500/503, delayed or dropped, and async attempts failed with a system error; and `/_leadtrail/retries/run-now`. Off: 404.', parse: bool }),
   opt({ key: 'workerConcurrency', env: 'LEADTRAIL_WORKER_CONCURRENCY', flag: '--worker-concurrency', default: '4', description: 'Async requests one worker process handles at once.', parse: int(1, 256) }),
@@ -195,6 +210,11 @@ export const OPTIONS = [
   opt({ key: 'journalMaxEntries', env: 'LEADTRAIL_JOURNAL_MAX_ENTRIES', flag: '--journal-max-entries', default: '10000', description: 'Journal entries kept per account; older ones are deleted in the background. `0`: no count limit.', parse: int(0) }),
   opt({ key: 'journalMaxAgeMs', env: 'LEADTRAIL_JOURNAL_MAX_AGE', flag: '--journal-max-age', default: '7d', description: 'Journal entries older than this are deleted in the background, e.g. `7d`, `12h`, `30m`. `0`: no age limit.', parse: duration }),
   opt({ key: 'journalMaxBodyBytes', env: 'LEADTRAIL_JOURNAL_MAX_BODY_BYTES', flag: '--journal-max-body-bytes', default: '16kb', description: 'Request and response bodies are stored up to this many bytes each (the rest is cut; the full size is kept). `0`: store no bodies.', parse: bytesOrZero }),
+  opt({ key: 'webhookTimeoutMs', env: 'LEADTRAIL_WEBHOOK_TIMEOUT_MS', flag: '--webhook-timeout-ms', default: '10000', description: 'How long a webhook receiver has to answer one delivery; past it the attempt fails and is retried.', parse: int(100, 600_000) }),
+  opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed.', parse: secondsList }),
+  opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled (its events wait until it is saved again with `Webhook.svc/Update`).', parse: int(1, 1_000_000) }),
+  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),
 ] as const;
 
 /**

@@ -15,6 +15,7 @@ import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
 import { createFaults, type Faults } from './queue/faults.js';
 import { createWorker, type Worker } from './queue/worker.js';
+import { createWebhookWorker } from './webhooks/worker.js';
 import { memoryLimiter, type Limiter } from './ratelimit/limiter.js';
 import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
@@ -116,6 +117,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
       // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.
       const released = await store.requests.releaseAll();
       if (released > 0) log.warn({ released }, 'requeued requests interrupted by the last stop');
+      const freed = await store.webhooks.releaseAll();
+      if (freed > 0) log.warn({ freed }, 'webhook deliveries interrupted by the last stop will be sent again');
     }
     // From here on the keys work: /health answers 200 and the API serves (503 until now).
     services.ready = true;
@@ -128,6 +131,9 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
 
   const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults: config.faults ? faults : undefined }) : null;
   worker?.start();
+  // Webhook deliveries run beside the async worker, in the same processes (issue 14).
+  const webhookWorker = runsWorker ? createWebhookWorker({ store, ctx, config, log }) : null;
+  webhookWorker?.start();
   log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine }, 'leadtrail listening');
 
   let closing: Promise<void> | null = null;
@@ -151,6 +157,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
         }
         await enqueuer.drain();
         await worker?.stop();
+        await webhookWorker?.stop();
         await limiter.close();
         await store.close();
       })();

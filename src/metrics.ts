@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { Repos, RequestRepo, Store } from './storage/store.js';
+import type { Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 
 const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
 const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', 'errored'];
@@ -113,6 +113,30 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     name: 'leadtrail_async_leases_expired_total',
     help: 'Async requests this process took back from a worker whose lease expired (it died or stalled).',
     registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'leadtrail_webhook_attempts_total',
+    help: "Webhook delivery attempts made by this process's delivery worker, by outcome (delivered, retry: failed and scheduled again, failed: no attempts left).",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookLatency = new Histogram({
+    name: 'leadtrail_webhook_attempt_duration_seconds',
+    help: 'Time a webhook receiver took to answer one delivery attempt (until the timeout for those that did not answer).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  for (const outcome of ['delivered', 'retry', 'failed']) webhookAttempts.inc({ outcome }, 0);
+  new Gauge({
+    name: 'leadtrail_webhook_events',
+    help: 'Webhook outbox rows (one per event and webhook) by status: pending, delivered, failed. Every process on the database. Read at scrape time.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      const counts = await source.webhooks.countByStatus().catch(() => null);
+      if (counts) for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
   });
   for (const kind of KINDS) {
     attempts.inc({ kind }, 0);
@@ -218,11 +242,32 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     });
   }
 
-  function watchTx(repos: Repos, events: Event[]): Repos {
+  /** A webhook attempt recorded in a transaction, counted once it commits. */
+  type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number };
+  function watchWebhooks(repo: WebhookRepo, attempts: HookAttempt[]): WebhookRepo {
+    return new Proxy(repo, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop === 'finishAttempt') {
+          return async (...args: Parameters<WebhookRepo['finishAttempt']>) => {
+            const held = await target.finishAttempt(...args);
+            attempts.push({ outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000 });
+            return held;
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  }
+
+  function watchTx(repos: Repos, events: Event[], hookAttempts: HookAttempt[] = []): Repos {
     const requestsRepo = watchRequests(repos.requests, events);
+    const webhooksRepo = watchWebhooks(repos.webhooks, hookAttempts);
     return new Proxy(repos, {
       get(target, prop) {
         if (prop === 'requests') return requestsRepo;
+        if (prop === 'webhooks') return webhooksRepo;
         const value = Reflect.get(target, prop) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -252,16 +297,22 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         (name: 'transaction' | 'exclusive') =>
         async <T>(fn: (tx: Repos) => Promise<T>): Promise<T> => {
           const events: Event[] = [];
+          const hookAttempts: HookAttempt[] = [];
           const started = performance.now();
           try {
             const out = await store[name]((repos) => {
               // The pipeline may run fn again (a PostgreSQL deadlock in a batch): only the last run committed.
               events.length = 0;
-              return fn(watchTx(repos, events));
+              hookAttempts.length = 0;
+              return fn(watchTx(repos, events, hookAttempts));
             });
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);
+            for (const a of hookAttempts) {
+              webhookAttempts.inc({ outcome: a.outcome });
+              webhookLatency.observe(a.seconds);
+            }
             return out;
           } catch (e) {
             tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);

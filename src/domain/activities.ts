@@ -9,6 +9,7 @@ import { mx } from './errors.js';
 import { parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
 import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
 import type { Activity, Lead } from './types.js';
+import { EVENT, emitWebhookEvents, type WebhookEvent } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
 
 /** Fields every activity type takes besides its own mx_Custom_N fields. */
@@ -109,5 +110,9 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
   const { seq: _seq, ...row } = activity;
   await tx.activities.insert(row);
   const updated = (await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt }))!;
+  // Activity create (2), and a score change (9) when the activity's score moved the lead's.
+  const events: WebhookEvent[] = [{ code: EVENT.activityCreate, leadId: lead.id, snapshot: { kind: 'activity', activity, activityName: type.name, lead: updated } }];
+  if (updated.score !== lead.score) events.push({ code: EVENT.scoreChange, leadId: lead.id, snapshot: { kind: 'lead', lead: updated, previous: { score: lead.score } } });
+  await emitWebhookEvents(tx, ctx, lead.accountId, events);
   return { activity, lead: updated };
 }

@@ -9,6 +9,8 @@ import { mx } from './errors.js';
 import { validateFields, type FieldInput } from './fields.js';
 import { INT32, absent, wholeNumber } from './numbers.js';
 import type { Activity, ActivityFieldDef, ActivityType, FieldValue } from './types.js';
+import { systemCtx, type Ctx } from './context.js';
+import { EVENT, emitWebhookEvents } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
 
 export interface ActivityChange {
@@ -32,7 +34,7 @@ const isEmpty = (v: FieldValue | undefined): boolean =>
  * fields, types, options, lengths); a mandatory field may not be emptied. Its date, lead, type and
  * score do not change.
  */
-export async function updateActivity(tx: Repos, accountId: string, change: ActivityChange): Promise<Activity> {
+export async function updateActivity(tx: Repos, accountId: string, change: ActivityChange, ctx: Ctx = systemCtx): Promise<Activity> {
   const activity = await tx.activities.get(accountId, change.id);
   if (!activity) throw mx.unknownActivity(change.id);
   if (!absent(change.eventCode)) {
@@ -51,7 +53,11 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
   }
   const note = change.note ?? activity.note;
   await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) });
-  return { ...activity, note, fields, modifiedOn: change.at ?? activity.modifiedOn ?? null };
+  const updated = { ...activity, note, fields, modifiedOn: change.at ?? activity.modifiedOn ?? null };
+  // Activity update (15), with the lead as it is now.
+  const lead = await tx.leads.get(accountId, activity.leadId);
+  if (lead) await emitWebhookEvents(tx, ctx, accountId, [{ code: EVENT.activityUpdate, leadId: lead.id, snapshot: { kind: 'activity', activity: updated, activityName: type.name, lead } }]);
+  return updated;
 }
 
 export interface ActivityTypeChange {

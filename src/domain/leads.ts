@@ -8,6 +8,7 @@ import { INT32, wholeNumber } from './numbers.js';
 import { phoneLookupKeys, phoneOrderKey, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
 import type { FieldMap, Lead, LeadFieldDef } from './types.js';
+import { EVENT, emitWebhookEvents, leadUpdateEvents } from './webhooks.js';
 import { UniqueViolation, type LeadKey, type Repos, type Store } from '../storage/store.js';
 
 const f = (schemaName: string, dataType = 'String', extra: Partial<LeadFieldDef> = {}): LeadFieldDef => ({
@@ -229,7 +230,9 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
     lastActivityOn: null,
   };
   const autoId = await insertOrExplain(keys, () => tx.leads.insert(lead, keys));
-  return { ...lead, autoId };
+  const created = { ...lead, autoId };
+  await emitWebhookEvents(tx, ctx, accountId, [{ code: EVENT.leadCreate, leadId: created.id, snapshot: { kind: 'lead', lead: created } }]);
+  return created;
 }
 
 /** Merges `fields` into the lead (values in `fields` win); `ModifiedBy` becomes `ctx.userId`. */
@@ -239,7 +242,10 @@ export async function updateLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldM
   await assertUnique(tx, lead.accountId, merged, lead.id);
   const modifiedOn = ctx.now();
   await insertOrExplain(keys, () => tx.leads.update(lead.accountId, lead.id, merged, keys, modifiedOn));
-  return { ...lead, fields: merged, modifiedOn };
+  const updated = { ...lead, fields: merged, modifiedOn };
+  // Lead update (6), and stage (5) and owner (4) changes, whatever door the update came through.
+  await emitWebhookEvents(tx, ctx, lead.accountId, leadUpdateEvents(lead, updated));
+  return updated;
 }
 
 async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Promise<T> {

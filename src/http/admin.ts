@@ -200,8 +200,9 @@ export const runRetriesNow: Handler = async (s, req) => {
 
 /**
  * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
- * activities, async requests and request journal; ProspectAutoId starts again at 1) and keeps its users, keys, lead
- * fields and activity types, so a test suite can start each run from the same state. Answers how
+ * activities, async requests, request journal, webhook events and delivery records; ProspectAutoId
+ * starts again at 1) and keeps its users, keys, lead fields, activity types and webhooks, so a test
+ * suite can start each run from the same state. Answers how
  * many of each were deleted.
  */
 export const reset: Handler = async (s, req) => {
@@ -219,5 +220,10 @@ export const reset: Handler = async (s, req) => {
  * that row lock on another connection (the counter is taken outside the batch) until time-out.
  */
 export function resetAccount(store: Store, accountId: string) {
-  return store.exclusive((tx) => tx.accounts.deleteData(accountId));
+  return store.exclusive(async (tx) => {
+    const deleted = await tx.accounts.deleteData(accountId);
+    // Webhook events of the deleted leads are not sent; the webhooks themselves stay.
+    await tx.webhooks.clearEvents(accountId);
+    return deleted;
+  });
 }

@@ -17,6 +17,7 @@ import { leadConvert } from './compat/lead-convert.js';
 import { createLeadField } from './compat/lead-fields.js';
 import { getJournalEntry, listJournal } from './journal.js';
 import { activitiesRecentlyModified, bulkActivityUpdate } from './compat/activity-bulk.js';
+import * as webhooks from './compat/webhooks.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -64,6 +65,11 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Leads.RecentlyModified`, auth: 'sync', handler: leadSearch.recentlyModified },
   { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, auth: 'sync', handler: leadSearch.retrieveByIds },
   { method: 'GET', path: '/v2/Authentication.svc/UserByAccessKey.Get', auth: 'sync', handler: lm.userByAccessKey },
+  { method: 'POST', path: '/v2/Webhook.svc/Create', auth: 'sync', handler: webhooks.webhookCreate },
+  { method: 'POST', path: '/v2/Webhook.svc/Retrieve', auth: 'sync', handler: webhooks.webhookRetrieve },
+  { method: 'POST', path: '/v2/Webhook.svc/Update', auth: 'sync', handler: webhooks.webhookUpdate },
+  { method: 'POST', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
+  { method: 'GET', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
   { method: 'POST', path: '/activity/createcustom', auth: 'async-submit', handler: asyncApi.accept('activity.createcustom') },
@@ -89,5 +95,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, when: (c) => c.sandbox },
   { method: 'GET', path: '/_leadtrail/journal', auth: 'admin', handler: listJournal },
   { method: 'GET', path: '/_leadtrail/journal/:id', auth: 'admin', handler: getJournalEntry },
+  { method: 'GET', path: '/_leadtrail/webhooks/deliveries', auth: 'admin', handler: webhooks.listDeliveries },
+  { method: 'POST', path: '/_leadtrail/webhooks/deliveries/resend', auth: 'admin', handler: webhooks.resendDelivery },
   { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, when: (c) => c.faults },
 ];

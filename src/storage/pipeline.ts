@@ -288,6 +288,7 @@ class Guard {
       requests: new Proxy(repos.requests, handler) as Repos['requests'],
       journal: new Proxy(repos.journal, handler) as Repos['journal'],
       faultRules: new Proxy(repos.faultRules, handler) as Repos['faultRules'],
+      webhooks: new Proxy(repos.webhooks, handler) as Repos['webhooks'],
       append: (record: TxRecord) => {
         if (!this.open) throw new TransactionClosed();
         this.records.push(record);

@@ -18,6 +18,7 @@ import type {
   User,
 } from '../domain/types.js';
 import type { FaultRuleRepo } from './fault-rules.js';
+import type { NewWebhookEvent, Webhook } from '../domain/webhooks.js';
 
 export interface AccountRepo {
   create(account: Account): Promise<void>;
@@ -246,6 +247,99 @@ export interface RequestRepo {
   nextRunAt(): Promise<number | null>;
 }
 
+/** An outbox row (one event for one webhook) as the delivery worker claims it. */
+export interface OutboxEvent {
+  seq: number;
+  /** The event id (the same for every webhook the event went to, and on every attempt). */
+  id: string;
+  accountId: string;
+  webhookId: string;
+  orderKey: string;
+  eventCode: number;
+  snapshot: string;
+  status: 'pending' | 'delivered' | 'failed';
+  /** Attempts made so far. */
+  attempts: number;
+  dueAt: number;
+  createdAt: number;
+}
+
+/** One delivery attempt, as kept and listed. */
+export interface WebhookDelivery {
+  id: string;
+  accountId: string;
+  webhookId: string;
+  eventSeq: number;
+  eventId: string;
+  eventCode: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  at: number;
+  url: string;
+  /** The receiver's HTTP status; null when no answer came (refused, timed out). */
+  statusCode: number | null;
+  latencyMs: number;
+  /** The first KB of the answer's body. */
+  response: string | null;
+  error: string | null;
+  /** What the attempt led to: `delivered`, `retry` (another attempt is scheduled) or `failed` (no more). */
+  outcome: 'delivered' | 'retry' | 'failed';
+}
+
+/** How an attempt ends for its event and webhook (WebhookRepo.finishAttempt). */
+export interface AttemptResult {
+  delivery: WebhookDelivery;
+  /** The event's next state: delivered, failed (no more attempts) or pending again at `dueAt`. */
+  next: { status: 'delivered' | 'failed' | 'pending'; dueAt: number; lastError: string | null };
+  /** Failed attempts in a row at which the webhook is disabled (status 2); ignored on success. */
+  disableAfter: number;
+}
+
+export interface WebhookRepo {
+  insert(w: Webhook): Promise<void>;
+  get(accountId: string, id: string): Promise<Webhook | null>;
+  /** The account's webhooks matching every filter given; `search` in the description or URL, ignoring case. */
+  list(
+    accountId: string,
+    q: { eventCode?: number; status?: number; id?: string; search?: string; orderBy: 'createdOn' | 'modifiedOn'; descending: boolean; offset: number; limit: number },
+  ): Promise<{ total: number; webhooks: Webhook[] }>;
+  /** Rewrites the webhook's settings and status; false when it does not exist. */
+  update(w: Webhook): Promise<boolean>;
+  /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
+  remove(accountId: string, id: string): Promise<boolean>;
+  /** Outbox: one row per event and enabled webhook of its account for its code, due after the webhook's delay. */
+  enqueue(events: NewWebhookEvent[]): Promise<number>;
+  /**
+   * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
+   * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
+   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). On PostgreSQL
+   * concurrent claimers never take the same row (SKIP LOCKED).
+   */
+  claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
+  /** Gives back events `workerId` claimed and will not deliver now (they are due again at once). */
+  release(workerId: string, seqs: number[]): Promise<number>;
+  /**
+   * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
+   * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when
+   * called in one. Returns false when the worker no longer held the event.
+   */
+  finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
+  /** Frees every lease (single-process start after a crash). */
+  releaseAll(): Promise<number>;
+  /** Earliest due time of a pending event, so an idle worker knows when to look again. */
+  nextDueAt(): Promise<number | null>;
+  /** The account's delivery records, newest first. */
+  listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
+  /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
+  resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
+  /** Deletes finished (delivered or failed) events and delivery records older than `before`; returns how many rows went. */
+  purge(before: number): Promise<number>;
+  /** Deletes the account's events and delivery records, keeping its webhooks (sandbox reset). */
+  clearEvents(accountId: string): Promise<void>;
+  /** Counts of outbox rows by status (metrics). */
+  countByStatus(): Promise<Record<'pending' | 'delivered' | 'failed', number>>;
+}
+
 /**
  * One API call as the request journal recorded it (issue 15; src/journal/). Times are epoch ms.
  * Ids (lead, activity, async request) are stored lower-case. Bodies are capped text; keys and
@@ -331,6 +425,7 @@ export interface Repos {
   journal: JournalRepo;
   /** Forced-fault rules (sandbox feature; migration 0008). */
   faultRules: FaultRuleRepo;
+  webhooks: WebhookRepo;
   /**
    * Only on the `tx` of `Store.transaction`/`exclusive`: attaches a record that is written (by the
    * writer registered for its kind) when the transaction function resolves, in the same transaction.

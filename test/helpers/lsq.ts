@@ -47,6 +47,11 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'POST', path: `${LM}/Leads.RecentlyModified`, body: { Parameter: { FromDate: '2025-01-01 00:00:00' } } },
   { method: 'POST', path: `${LM}/Leads/Retrieve/ByIds`, body: { SearchParameters: { LeadIds: ['00000000-0000-0000-0000-000000000000'] } } },
   { method: 'GET', path: `${AUTH}/UserByAccessKey.Get` },
+  { method: 'POST', path: '/v2/Webhook.svc/Create', body: { URL: 'http://127.0.0.1:9/auth-check', WebhookEvent: 3, ContentType: 'application/json' } },
+  { method: 'POST', path: '/v2/Webhook.svc/Retrieve', body: { Parameter: { WebhookEvent: 'Lead_Post_Create' } } },
+  { method: 'POST', path: '/v2/Webhook.svc/Update', body: { WebhookId: '00000000-0000-0000-0000-000000000000', Description: 'auth check' } },
+  { method: 'POST', path: '/v2/Webhook.svc/Delete', body: { WebhookId: '00000000-0000-0000-0000-000000000000' } },
+  { method: 'GET', path: '/v2/Webhook.svc/Delete?webhookId=00000000-0000-0000-0000-000000000000' },
 ];
 
 /** Asserts a LeadSquared error envelope with this status and type; returns the message. */

@@ -21,7 +21,7 @@ export const activityUpdate: Handler = async (s, req) => {
     skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
     at: s.ctx.now(),
   };
-  const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change));
+  const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change, s.ctx));
   return success({ Id: activity.id });
 };
 

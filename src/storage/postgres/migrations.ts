@@ -137,4 +137,30 @@ export const postgresMigrations: Record<string, Migration> = {
       `CREATE INDEX leads_engagement_score ON leads(account_id, engagement_score)`,
     ]),
   },
+  // Webhooks (issue 14): each account's webhooks; the outbox of events, one row per webhook an
+  // event goes to, written in the transaction of the change that caused it; and every delivery attempt.
+  '0006_webhooks': {
+    up: run([
+      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, description TEXT NOT NULL, url TEXT NOT NULL,
+        method TEXT NOT NULL, content_type TEXT NOT NULL, event_code INTEGER NOT NULL, custom_headers TEXT NOT NULL,
+        notify_on_failure INTEGER NOT NULL, delay_seconds INTEGER NOT NULL, secret TEXT, status INTEGER NOT NULL,
+        consecutive_failures INTEGER NOT NULL, created_on BIGINT NOT NULL, modified_on BIGINT NOT NULL)`,
+      `CREATE INDEX webhooks_account ON webhooks(account_id, status, event_code)`,
+      `CREATE TABLE webhook_events (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, account_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+        order_key TEXT NOT NULL, event_code INTEGER NOT NULL, snapshot TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, due_at BIGINT NOT NULL, locked_by TEXT, locked_until BIGINT, last_error TEXT,
+        created_at BIGINT NOT NULL, finished_at BIGINT)`,
+      `CREATE UNIQUE INDEX webhook_events_id ON webhook_events(webhook_id, id)`,
+      `CREATE INDEX webhook_events_due ON webhook_events(status, due_at, seq)`,
+      `CREATE INDEX webhook_events_order ON webhook_events(webhook_id, order_key, seq)`,
+      `CREATE TABLE webhook_deliveries (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL, event_seq BIGINT NOT NULL, event_id TEXT NOT NULL, event_code INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, at BIGINT NOT NULL, url TEXT NOT NULL, status_code INTEGER, latency_ms DOUBLE PRECISION NOT NULL,
+        response TEXT, error TEXT, outcome TEXT NOT NULL)`,
+      `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
+      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
+      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
+      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
+    ]),
+  },
 };

@@ -28,7 +28,7 @@ const toRequest = (r: RequestRow): AsyncRequest => ({
 
 const UNFINISHED = ['queued', 'running'];
 
-/** PostgreSQL NOTIFY channel announcing newly queued requests (see postgres-store.ts). */
+/** PostgreSQL NOTIFY channel announcing newly queued requests and webhook events (see postgres-store.ts). */
 export const QUEUED_CHANNEL = 'leadtrail_queued';
 
 export function requestRepo(db: Db, engine: Engine): RequestRepo {

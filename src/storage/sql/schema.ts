@@ -164,6 +164,63 @@ export interface JournalTable {
   request_id: string | null;
 }
 
+/** A webhook (migration 0006): where and how one account's events of one code are posted. */
+export interface WebhooksTable {
+  id: string;
+  account_id: string;
+  description: string;
+  url: string;
+  method: string;
+  content_type: string;
+  event_code: number;
+  custom_headers: string;
+  notify_on_failure: number;
+  delay_seconds: number;
+  secret: string | null;
+  status: number;
+  consecutive_failures: number;
+  created_on: number;
+  modified_on: number;
+}
+
+/** The webhook outbox (migration 0006): one row per event and webhook, written with the change. */
+export interface WebhookEventsTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  webhook_id: string;
+  order_key: string;
+  event_code: number;
+  snapshot: string;
+  status: string;
+  attempts: number;
+  due_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+/** One delivery attempt of an outbox event (migration 0006). */
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_id: string;
+  event_code: number;
+  attempt: number;
+  at: number;
+  url: string;
+  status_code: number | null;
+  latency_ms: number;
+  response: string | null;
+  error: string | null;
+  outcome: string;
+}
+
 export interface DB {
   accounts: AccountsTable;
   users: UsersTable;
@@ -177,6 +234,9 @@ export interface DB {
   async_requests: AsyncRequestsTable;
   journal: JournalTable;
   fault_rules: FaultRulesTable;
+  webhooks: WebhooksTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<DB> | Transaction<DB>;

@@ -7,6 +7,8 @@ import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
 import { requestRepo } from './requests.js';
 import { faultRuleRepo } from './fault-rules.js';
+import { webhookRepo } from './webhooks.js';
+import { WEBHOOK_EVENT_RECORD, type NewWebhookEvent } from '../../domain/webhooks.js';
 import type { DB, Db, Engine } from './schema.js';
 
 /**
@@ -23,6 +25,7 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
     requests: requestRepo(db, engine),
     journal: journalRepo(db, engine),
     faultRules: faultRuleRepo(db),
+    webhooks: webhookRepo(db, engine),
   };
 }
 
@@ -72,6 +75,8 @@ const READ_METHODS = new Set([
   'countByStatus',
   'nextRunAt',
   'perMinute',
+  'nextDueAt',
+  'listDeliveries',
 ]);
 
 /**
@@ -102,6 +107,7 @@ function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
     requests: route('requests', read.requests),
     journal: route('journal', read.journal),
     faultRules: route('faultRules', read.faultRules),
+    webhooks: route('webhooks', read.webhooks),
   };
 }
 
@@ -151,6 +157,8 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
         }),
       ),
   });
+  // Webhook events appended by domain writes go to the outbox in the same transaction (issue 14).
+  pipeline.registerRecordWriter(WEBHOOK_EVENT_RECORD, (tx, records) => tx.webhooks.enqueue(records.map((r) => r.data as NewWebhookEvent)).then(() => undefined));
   const readRepos = reposFor(reader, engine);
   return {
     engine,

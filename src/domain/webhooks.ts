@@ -1,0 +1,274 @@
+/**
+ * Webhooks (issue 14): LeadSquared's webhook settings (Webhook.svc Create/Retrieve/Update/Delete)
+ * and the events lead and activity writes raise. An event is written to the outbox in the
+ * transaction of the change that caused it (one row per enabled webhook of the account for its
+ * code), so a rolled-back change sends nothing and a committed one is delivered even after a crash;
+ * src/webhooks/ delivers it. Domain writes call `emitWebhookEvents`; nothing else writes events.
+ */
+import type { Ctx } from './context.js';
+import { mx } from './errors.js';
+import type { Activity, Lead } from './types.js';
+import type { Repos } from '../storage/store.js';
+
+/** LeadSquared's webhook event codes (Create a Webhook page), with the names Retrieve uses. */
+export const WEBHOOK_EVENTS = {
+  1: { name: 'Landing_Page_submission', label: 'Landing Page Submission' },
+  2: { name: 'LeadActivity_Post_Create', label: 'Lead Activity Creation' },
+  3: { name: 'Lead_Post_Create', label: 'Lead Creation' },
+  4: { name: 'Lead_Owner_Change', label: 'Lead Owner Change' },
+  5: { name: 'Lead_Post_Stage_Change', label: 'Lead Stage Change' },
+  6: { name: 'Lead_Post_Update', label: 'Lead Update' },
+  7: { name: 'Task_Create', label: 'Task Create' },
+  8: { name: 'Task_Reminder', label: 'Task Reminder' },
+  9: { name: 'Lead_Score_Change', label: 'Lead Score Change' },
+  15: { name: 'LeadActivity_Post_Update', label: 'Lead Activity Update' },
+  16: { name: 'Task_Complete', label: 'Task Complete' },
+  17: { name: 'Task_Update', label: 'Task Update' },
+  26: { name: 'Lead_Field_Change', label: 'Lead Field Update' },
+  31: { name: 'Opportunity_Post_Create', label: 'Opportunity Create' },
+  32: { name: 'Opportunity_Post_Update', label: 'Opportunity Update' },
+  33: { name: 'OpportunityField_Post_Update', label: 'Opportunity Field Update' },
+  34: { name: 'OpportunityStage_Post_Update', label: 'Opportunity Stage Update' },
+  35: { name: 'Opportunity_Post_Delete', label: 'Opportunity Delete' },
+} as const satisfies Record<number, { name: string; label: string }>;
+
+/** The codes leadtrail raises events for; the others can be registered but never fire (no tasks, landing pages or opportunities here). */
+export const EVENT = { activityCreate: 2, leadCreate: 3, ownerChange: 4, stageChange: 5, leadUpdate: 6, scoreChange: 9, activityUpdate: 15 } as const;
+
+export const CONTENT_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'] as const;
+export type ContentType = (typeof CONTENT_TYPES)[number];
+
+/** 0 enabled, 1 disabled by hand, 2 disabled after repeated failures (Retrieve's StatusCode). */
+export type WebhookStatus = 0 | 1 | 2;
+
+export interface Webhook {
+  id: string;
+  accountId: string;
+  description: string;
+  url: string;
+  method: 'POST';
+  contentType: ContentType;
+  eventCode: number;
+  customHeaders: { key: string; value: string }[];
+  notifyOnFailure: boolean;
+  /** LeadSquared's "execution delay": seconds between the event and its first delivery. */
+  delaySeconds: number;
+  /** HMAC-SHA256 signing secret (leadtrail's addition); null: unsigned. */
+  secret: string | null;
+  status: WebhookStatus;
+  /** Failed attempts since the last success; at the configured threshold the webhook is disabled (status 2). */
+  consecutiveFailures: number;
+  createdOn: number;
+  modifiedOn: number;
+}
+
+/** What an event carries: the records as they were when it happened, shaped for the wire at delivery. */
+export type WebhookSnapshot =
+  | { kind: 'lead'; lead: Lead; previous?: { stage?: string | null; ownerId?: string | null; score?: number } }
+  | { kind: 'activity'; activity: Activity; activityName: string; lead: Lead };
+
+export interface WebhookEvent {
+  code: number;
+  /** Events of one lead are delivered to a webhook in the order they happened. */
+  leadId: string;
+  snapshot: WebhookSnapshot;
+}
+
+/** An event as written to the outbox, before it is fanned out to the account's webhooks. */
+export interface NewWebhookEvent {
+  /** The event id receivers de-duplicate by (the same on every attempt). */
+  id: string;
+  accountId: string;
+  eventCode: number;
+  orderKey: string;
+  snapshot: string;
+  createdAt: number;
+}
+
+/** The kind of `TxRecord` webhook events are appended as (see Repos.append). */
+export const WEBHOOK_EVENT_RECORD = 'webhook-event';
+
+/**
+ * Records events caused by a write, in the write's transaction: appended to it (one outbox write per
+ * transaction function) or, on a `tx` without `append` (the store itself), written at once.
+ */
+export async function emitWebhookEvents(tx: Repos, ctx: Ctx, accountId: string, events: WebhookEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows: NewWebhookEvent[] = events.map((e) => ({
+    id: ctx.newId(),
+    accountId,
+    eventCode: e.code,
+    orderKey: e.leadId,
+    snapshot: JSON.stringify(e.snapshot),
+    createdAt: ctx.now(),
+  }));
+  if (tx.append) for (const r of rows) tx.append({ kind: WEBHOOK_EVENT_RECORD, data: r });
+  else await tx.webhooks.enqueue(rows);
+}
+
+/** The events of a lead update: 6 always, 5 when ProspectStage changed, 4 when OwnerId changed. */
+export function leadUpdateEvents(before: Lead, after: Lead): WebhookEvent[] {
+  const stage = (l: Lead) => textOf(l.fields.ProspectStage);
+  const owner = (l: Lead) => textOf(l.fields.OwnerId);
+  const out: WebhookEvent[] = [{ code: EVENT.leadUpdate, leadId: after.id, snapshot: { kind: 'lead', lead: after } }];
+  if (stage(before) !== stage(after)) out.push({ code: EVENT.stageChange, leadId: after.id, snapshot: { kind: 'lead', lead: after, previous: { stage: stage(before) } } });
+  if (owner(before) !== owner(after)) out.push({ code: EVENT.ownerChange, leadId: after.id, snapshot: { kind: 'lead', lead: after, previous: { ownerId: owner(before) } } });
+  return out;
+}
+
+const textOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+// ---- settings (Webhook.svc) ----
+
+export interface WebhookInput {
+  description?: string;
+  url?: string;
+  method?: string;
+  contentType?: string;
+  eventCode?: unknown;
+  customHeaders?: { key: string; value: string }[];
+  notifyOnFailure?: boolean;
+  delaySeconds?: unknown;
+  secret?: string | null;
+  /** Update only: 0 enables, 1 disables. */
+  status?: unknown;
+}
+
+export interface WebhookRules {
+  /** Host names (or `*.suffix`) webhooks may post to; empty: any. */
+  allowHosts: readonly string[];
+}
+
+/** Header names a custom header may not set (the transport's and leadtrail's own). */
+const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|x-leadtrail-.*)$/i;
+const MAX_DELAY_SECONDS = 86_400;
+
+/** True when `host` is allowed by `allow` (exact names, or `*.example.com` for its subdomains); an empty list allows any host. */
+export function hostAllowed(host: string, allow: readonly string[]): boolean {
+  if (allow.length === 0) return true;
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return allow.some((a) => {
+    const rule = a.toLowerCase();
+    return rule.startsWith('*.') ? h.endsWith(rule.slice(1)) : h === rule;
+  });
+}
+
+/** Bounds on what a webhook may store (a sandbox takes what clients send, within reason). */
+const MAX = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
+
+function checkUrl(raw: string, rules: WebhookRules): string {
+  if (raw.length > MAX.url) throw mx.invalidInput(`URL is longer than ${MAX.url} characters.`);
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw mx.invalidInput(`URL '${raw.slice(0, 200)}' is not a valid URL.`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw mx.invalidInput('URL must be an http or https URL.');
+  if (!hostAllowed(u.hostname, rules.allowHosts)) throw mx.invalidInput(`URL host '${u.hostname}' is not allowed by this server's webhook allow list.`);
+  return u.toString();
+}
+
+function checkEventCode(v: unknown): number {
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || !(n in WEBHOOK_EVENTS)) {
+    throw mx.invalidInput(`WebhookEvent '${String(v).slice(0, 40)}' is not a webhook event code (${Object.keys(WEBHOOK_EVENTS).join(', ')}).`);
+  }
+  return n;
+}
+
+function checkContentType(v: string): ContentType {
+  const hit = CONTENT_TYPES.find((c) => c === v.trim().toLowerCase());
+  if (!hit) throw mx.invalidInput(`ContentType '${v.slice(0, 60)}' is not one of ${CONTENT_TYPES.join(', ')}.`);
+  return hit;
+}
+
+function checkHeaders(list: { key: string; value: string }[]): { key: string; value: string }[] {
+  if (list.length > MAX.headers) throw mx.invalidInput(`CustomHeaders: at most ${MAX.headers} headers.`);
+  for (const h of list) {
+    if (h.value.length > MAX.headerValue) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' is longer than ${MAX.headerValue} characters.`);
+    // HTTP header values are Latin-1 text: anything else could never be sent.
+    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' has characters a header cannot carry.`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key.slice(0, 60)}' is not a valid header name.`);
+    if (RESERVED_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' is set by leadtrail and cannot be a custom header.`);
+  }
+  return list;
+}
+
+function checkText(v: string, name: keyof typeof MAX, label: string): string {
+  if (v.length > MAX[name]) throw mx.invalidInput(`${label} is longer than ${MAX[name]} characters.`);
+  return v;
+}
+
+function checkDelay(v: unknown): number {
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_DELAY_SECONDS) throw mx.invalidInput(`ExecutionDelay must be whole seconds from 0 to ${MAX_DELAY_SECONDS}.`);
+  return n;
+}
+
+/** Webhook.svc/Create. Needs URL and WebhookEvent; Method is POST; ContentType defaults to application/json. */
+export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, input: WebhookInput, rules: WebhookRules): Promise<Webhook> {
+  if (!input.url || input.url.trim() === '') throw mx.mandatoryMissing("'URL' is mandatory");
+  if (input.eventCode === undefined || input.eventCode === null || input.eventCode === '') throw mx.mandatoryMissing("'WebhookEvent' is mandatory");
+  if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+  const now = ctx.now();
+  const w: Webhook = {
+    id: ctx.newId(),
+    accountId,
+    description: checkText(input.description ?? '', 'description', 'Description'),
+    url: checkUrl(input.url, rules),
+    method: 'POST',
+    contentType: checkContentType(input.contentType ?? 'application/json'),
+    eventCode: checkEventCode(input.eventCode),
+    customHeaders: checkHeaders(input.customHeaders ?? []),
+    notifyOnFailure: input.notifyOnFailure ?? false,
+    delaySeconds: input.delaySeconds === undefined || input.delaySeconds === null ? 0 : checkDelay(input.delaySeconds),
+    secret: input.secret ? checkText(input.secret, 'secret', 'SigningSecret') : null,
+    status: 0,
+    consecutiveFailures: 0,
+    createdOn: now,
+    modifiedOn: now,
+  };
+  await tx.webhooks.insert(w);
+  return w;
+}
+
+/**
+ * Webhook.svc/Update: the properties given replace the stored ones. Saving a webhook that was
+ * disabled after repeated failures enables it again (its waiting events then go out in order);
+ * `StatusCode` 1 disables it, 0 enables it.
+ */
+export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: string, input: WebhookInput, rules: WebhookRules): Promise<Webhook> {
+  const w = await tx.webhooks.get(accountId, id);
+  if (!w) throw unknownWebhook(id);
+  if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+  let status: WebhookStatus = w.status === 2 ? 0 : w.status;
+  if (input.status !== undefined && input.status !== null && input.status !== '') {
+    const s = Number(input.status);
+    if (s !== 0 && s !== 1) throw mx.invalidInput('StatusCode must be 0 (enabled) or 1 (disabled).');
+    status = s;
+  }
+  const next: Webhook = {
+    ...w,
+    ...(input.description !== undefined ? { description: checkText(input.description, 'description', 'Description') } : {}),
+    ...(input.url !== undefined && input.url.trim() !== '' ? { url: checkUrl(input.url, rules) } : {}),
+    ...(input.contentType !== undefined && input.contentType !== '' ? { contentType: checkContentType(input.contentType) } : {}),
+    ...(input.eventCode !== undefined && input.eventCode !== null && input.eventCode !== '' ? { eventCode: checkEventCode(input.eventCode) } : {}),
+    ...(input.customHeaders !== undefined ? { customHeaders: checkHeaders(input.customHeaders) } : {}),
+    ...(input.notifyOnFailure !== undefined ? { notifyOnFailure: input.notifyOnFailure } : {}),
+    ...(input.delaySeconds !== undefined && input.delaySeconds !== null ? { delaySeconds: checkDelay(input.delaySeconds) } : {}),
+    ...(input.secret !== undefined ? { secret: input.secret ? checkText(input.secret, 'secret', 'SigningSecret') : null } : {}),
+    status,
+    consecutiveFailures: status === 0 && w.status !== 0 ? 0 : w.consecutiveFailures,
+    modifiedOn: ctx.now(),
+  };
+  await tx.webhooks.update(next);
+  return next;
+}
+
+/** Webhook.svc/Delete: the webhook and its undelivered events go; its delivery records stay. */
+export async function deleteWebhook(tx: Repos, accountId: string, id: string): Promise<void> {
+  if (!(await tx.webhooks.remove(accountId, id))) throw unknownWebhook(id);
+}
+
+export const unknownWebhook = (id: string) => mx.invalidInput(`No webhook with WebhookId '${id.slice(0, 80)}' exists in this account.`);

@@ -1,0 +1,196 @@
+/**
+ * LeadSquared's webhook settings API (`/v2/Webhook.svc/…`: Create, Retrieve, Update, Delete) and
+ * leadtrail's delivery records (`/_leadtrail/webhooks/deliveries`, account keys).
+ */
+import { mx } from '../../domain/errors.js';
+import { runWrite } from '../../domain/run.js';
+import {
+  WEBHOOK_EVENTS,
+  createWebhook,
+  deleteWebhook,
+  updateWebhook,
+  type Webhook,
+  type WebhookInput,
+  type WebhookRules,
+} from '../../domain/webhooks.js';
+import { formatLsqDateTime } from '../../domain/fields.js';
+import type { WebhookDelivery } from '../../storage/store.js';
+import { asArray, asObject, code, flag, isObject, objectProp, prop, text, type JsonObject } from '../../wire/parse.js';
+import { query } from '../auth.js';
+import type { Handler } from '../handler.js';
+import type { Services } from '../../services.js';
+
+const rules = (s: Services): WebhookRules => ({ allowHosts: s.config.webhookAllow });
+
+function headersOf(v: unknown): { key: string; value: string }[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return asArray(v, "'CustomHeaders'").map((h, i) => {
+    const o = asObject(h, `'CustomHeaders[${i}]'`);
+    const key = text(o, 'Key');
+    if (!key) throw mx.mandatoryMissing(`'CustomHeaders[${i}].Key' is mandatory`);
+    return { key, value: text(o, 'Value') ?? '' };
+  });
+}
+
+/** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
+function inputOf(o: JsonObject): WebhookInput {
+  const input: WebhookInput = {};
+  const description = text(o, 'Description');
+  if (description !== null) input.description = description;
+  const url = text(o, 'URL');
+  if (url !== null) input.url = url;
+  const method = text(o, 'Method');
+  if (method !== null) input.method = method;
+  const contentType = text(o, 'ContentType');
+  if (contentType !== null) input.contentType = contentType;
+  const event = code(o, 'WebhookEvent');
+  if (event !== undefined && event !== null) input.eventCode = event;
+  const headers = headersOf(prop(o, 'CustomHeaders'));
+  if (headers !== undefined) input.customHeaders = headers;
+  if (prop(o, 'NotifyOnFailure') !== undefined && prop(o, 'NotifyOnFailure') !== null) input.notifyOnFailure = flag(o, 'NotifyOnFailure');
+  const delay = code(o, 'ExecutionDelay') ?? code(o, 'Delay');
+  if (delay !== undefined && delay !== null) input.delaySeconds = delay;
+  const secret = prop(o, 'SigningSecret');
+  if (secret !== undefined) input.secret = text(o, 'SigningSecret');
+  const status = code(o, 'StatusCode');
+  if (status !== undefined && status !== null) input.status = status;
+  return input;
+}
+
+/** A webhook as Retrieve lists it (the secret itself is never answered). */
+function webhookToWire(w: Webhook) {
+  const ev = WEBHOOK_EVENTS[w.eventCode as keyof typeof WEBHOOK_EVENTS];
+  return {
+    WebhookId: w.id,
+    EventName: ev?.label ?? String(w.eventCode),
+    EventCode: ev?.name ?? String(w.eventCode),
+    WebhookEvent: w.eventCode,
+    Description: w.description,
+    URL: w.url,
+    Method: w.method,
+    ContentType: w.contentType,
+    CustomHeaders: w.customHeaders.map((h) => ({ Key: h.key, Value: h.value })),
+    NotifyOnFailure: w.notifyOnFailure,
+    ExecutionDelay: w.delaySeconds,
+    StatusCode: w.status,
+    ConsecutiveFailures: w.consecutiveFailures,
+    HasSigningSecret: w.secret !== null,
+    CreatedOn: formatLsqDateTime(w.createdOn),
+    ModifiedOn: formatLsqDateTime(w.modifiedOn),
+  };
+}
+
+/** `POST /v2/Webhook.svc/Create` ⇒ `{"Status":"Success","Message":{"Id":webhookId}}`. */
+export const webhookCreate: Handler = async (s, req) => {
+  const input = inputOf(asObject(req.body));
+  const w = await runWrite(s.store, (tx) => createWebhook(tx, s.ctx, req.principal.accountId, input, rules(s)));
+  return { Status: 'Success', Message: { Id: w.id } };
+};
+
+/** `POST /v2/Webhook.svc/Update`: `WebhookId` and the properties to change. */
+export const webhookUpdate: Handler = async (s, req) => {
+  const o = asObject(req.body);
+  const id = text(o, 'WebhookId');
+  if (!id || id.trim() === '') throw mx.mandatoryMissing("'WebhookId' is mandatory");
+  const input = inputOf(o);
+  await runWrite(s.store, (tx) => updateWebhook(tx, s.ctx, req.principal.accountId, id.trim(), input, rules(s)));
+  return { Status: 'Success', Message: { Id: id.trim().toLowerCase() } };
+};
+
+/** `POST` (or `GET`) `/v2/Webhook.svc/Delete`: `WebhookId` in the body or `webhookId` in the query. */
+export const webhookDelete: Handler = async (s, req) => {
+  const fromQuery = query(req).webhookid;
+  const id = fromQuery ?? (isObject(req.body) ? text(req.body, 'WebhookId') : null);
+  if (!id || id.trim() === '') throw mx.mandatoryMissing("'WebhookId' is mandatory");
+  await runWrite(s.store, (tx) => deleteWebhook(tx, req.principal.accountId, id.trim()));
+  return { Status: 'Success', Message: { Id: id.trim().toLowerCase() } };
+};
+
+const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([code, e]) => [e.name.toLowerCase(), Number(code)]));
+
+/**
+ * `POST /v2/Webhook.svc/Retrieve`: `{"Parameter":{"WebhookEvent","StatusCode","WebhookId","SearchText"},
+ * "Sorting":{"ColumnName","Direction"},"Paging":{"PageIndex","PageSize"}}` ⇒ `{"RecordCount","Response":[…]}`.
+ * WebhookEvent takes the event's name (`Lead_Post_Create`) or its code.
+ */
+export const webhookRetrieve: Handler = async (s, req) => {
+  const body = req.body === undefined || req.body === null || req.body === '' ? {} : asObject(req.body);
+  const p = objectProp(body, 'Parameter');
+  const sorting = objectProp(body, 'Sorting');
+  const paging = objectProp(body, 'Paging');
+  const q: Parameters<Services['store']['webhooks']['list']>[1] = { orderBy: 'modifiedOn', descending: true, offset: 0, limit: 25 };
+  const event = text(p, 'WebhookEvent');
+  if (event !== null && event.trim() !== '') {
+    const c = /^\d+$/.test(event.trim()) ? Number(event.trim()) : EVENT_BY_NAME.get(event.trim().toLowerCase());
+    if (c === undefined) throw mx.invalidInput(`WebhookEvent '${event.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
+    q.eventCode = c;
+  }
+  const status = text(p, 'StatusCode');
+  if (status !== null && status.trim() !== '') {
+    if (!/^[012]$/.test(status.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
+    q.status = Number(status.trim());
+  }
+  const id = text(p, 'WebhookId');
+  if (id !== null && id.trim() !== '') q.id = id.trim();
+  const search = text(p, 'SearchText');
+  if (search !== null && search.trim() !== '') q.search = search;
+  const column = text(sorting, 'ColumnName');
+  if (column !== null && /^createdon$/i.test(column.trim())) q.orderBy = 'createdOn';
+  const direction = text(sorting, 'Direction');
+  if (direction !== null && direction.trim() === '0') q.descending = false;
+  const pageIndex = Number(text(paging, 'PageIndex') ?? 1);
+  const pageSize = Number(text(paging, 'PageSize') ?? 25);
+  if (!Number.isInteger(pageIndex) || pageIndex < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw mx.invalidInput('PageSize must be a whole number from 1 to 1000.');
+  q.offset = (pageIndex - 1) * pageSize;
+  q.limit = pageSize;
+  const { total, webhooks } = await s.store.webhooks.list(req.principal.accountId, q);
+  return { RecordCount: total, Response: webhooks.map(webhookToWire) };
+};
+
+const deliveryToJson = (d: WebhookDelivery) => ({
+  id: d.id,
+  webhookId: d.webhookId,
+  eventId: d.eventId,
+  eventCode: d.eventCode,
+  attempt: d.attempt,
+  at: new Date(d.at).toISOString(),
+  url: d.url,
+  statusCode: d.statusCode,
+  latencyMs: d.latencyMs,
+  response: d.response,
+  error: d.error,
+  outcome: d.outcome,
+});
+
+/**
+ * `GET /_leadtrail/webhooks/deliveries?webhookId=&eventId=&offset=&limit=`: the calling account's
+ * delivery attempts, newest first ⇒ `{"total", "deliveries":[{id, webhookId, eventId, eventCode,
+ * attempt, at, url, statusCode, latencyMs, response (first KB), error, outcome}]}`.
+ */
+export const listDeliveries: Handler = async (s, req) => {
+  const q = query(req);
+  const offset = q.offset === undefined ? 0 : Number(q.offset);
+  const limit = q.limit === undefined ? 50 : Number(q.limit);
+  if (!Number.isInteger(offset) || offset < 0) throw mx.invalidInput("'offset' must be a whole number from 0.");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw mx.invalidInput("'limit' must be a whole number from 1 to 1000.");
+  const { total, deliveries } = await s.store.webhooks.listDeliveries(req.principal.accountId, {
+    offset,
+    limit,
+    ...(q.webhookid ? { webhookId: q.webhookid } : {}),
+    ...(q.eventid ? { eventId: q.eventid } : {}),
+  });
+  return { total, deliveries: deliveries.map(deliveryToJson) };
+};
+
+/**
+ * `POST /_leadtrail/webhooks/deliveries/resend?id=<delivery id>`: sends that delivery's event again
+ * (same event id, attempts counted from 1 again) ⇒ `{"resent": {eventId, webhookId}}`.
+ */
+export const resendDelivery: Handler = async (s, req) => {
+  const id = query(req).id ?? (isObject(req.body) ? text(req.body, 'id') : null);
+  if (!id) throw mx.mandatoryMissing("'id' (a delivery id) is mandatory");
+  const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
+  if (!r) throw mx.invalidInput(`No delivery '${id.slice(0, 80)}' with an event to send again in this account.`);
+  return { resent: r };
+};

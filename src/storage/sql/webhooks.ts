@@ -1,0 +1,330 @@
+/**
+ * Webhooks, their outbox and delivery records (migration 0006), on both engines. The outbox claim
+ * follows the async queue's (requests.ts): due, not leased, and nothing earlier of the same webhook
+ * and lead still pending, which is what keeps each webhook's events of one lead in order, also while
+ * an earlier one waits for a retry; on PostgreSQL claimers skip each other's rows (SKIP LOCKED).
+ */
+import { sql } from 'kysely';
+import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
+import type { OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
+import { precompiled } from './compiled.js';
+import { QUEUED_CHANNEL } from './requests.js';
+import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
+
+const toWebhook = (r: WebhooksTable): Webhook => ({
+  id: r.id,
+  accountId: r.account_id,
+  description: r.description,
+  url: r.url,
+  method: 'POST',
+  contentType: r.content_type as ContentType,
+  eventCode: Number(r.event_code),
+  customHeaders: json.read(r.custom_headers, []),
+  notifyOnFailure: Number(r.notify_on_failure) === 1,
+  delaySeconds: Number(r.delay_seconds),
+  secret: r.secret,
+  status: Number(r.status) as WebhookStatus,
+  consecutiveFailures: Number(r.consecutive_failures),
+  createdOn: Number(r.created_on),
+  modifiedOn: Number(r.modified_on),
+});
+
+const toRow = (w: Webhook): WebhooksTable => ({
+  id: w.id,
+  account_id: w.accountId,
+  description: w.description,
+  url: w.url,
+  method: w.method,
+  content_type: w.contentType,
+  event_code: w.eventCode,
+  custom_headers: json.write(w.customHeaders),
+  notify_on_failure: w.notifyOnFailure ? 1 : 0,
+  delay_seconds: w.delaySeconds,
+  secret: w.secret,
+  status: w.status,
+  consecutive_failures: w.consecutiveFailures,
+  created_on: w.createdOn,
+  modified_on: w.modifiedOn,
+});
+
+type EventRow = Omit<WebhookEventsTable, 'seq'> & { seq: number };
+
+const toEvent = (r: EventRow): OutboxEvent => ({
+  seq: Number(r.seq),
+  id: r.id,
+  accountId: r.account_id,
+  webhookId: r.webhook_id,
+  orderKey: r.order_key,
+  eventCode: Number(r.event_code),
+  snapshot: r.snapshot,
+  status: r.status as OutboxEvent['status'],
+  attempts: Number(r.attempts),
+  dueAt: Number(r.due_at),
+  createdAt: Number(r.created_at),
+});
+
+const toDelivery = (r: Omit<WebhookDeliveriesTable, 'seq'>): WebhookDelivery => ({
+  id: r.id,
+  accountId: r.account_id,
+  webhookId: r.webhook_id,
+  eventSeq: Number(r.event_seq),
+  eventId: r.event_id,
+  eventCode: Number(r.event_code),
+  attempt: Number(r.attempt),
+  at: Number(r.at),
+  url: r.url,
+  statusCode: r.status_code === null ? null : Number(r.status_code),
+  latencyMs: Number(r.latency_ms),
+  response: r.response,
+  error: r.error,
+  outcome: r.outcome as WebhookDelivery['outcome'],
+});
+
+/** The account's enabled webhooks, read once per transaction function that raised events (every lead and activity write): compiled once. */
+const enabledHooks = precompiled((db, accountId: string) =>
+  db.selectFrom('webhooks').select(['id', 'event_code', 'delay_seconds']).where('account_id', '=', accountId).where('status', '=', 0),
+);
+
+export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
+  return {
+    async insert(w) {
+      await db.insertInto('webhooks').values(toRow(w)).execute();
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      return r ? toWebhook(r) : null;
+    },
+    async list(accountId, q) {
+      let base = db.selectFrom('webhooks').where('account_id', '=', accountId);
+      if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
+      if (q.status !== undefined) base = base.where('status', '=', q.status);
+      if (q.id !== undefined) base = base.where('id', '=', q.id.toLowerCase());
+      if (q.search !== undefined && q.search.trim() !== '') {
+        const pattern = `%${q.search.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        base = base.where((eb) =>
+          eb.or([eb(sql`lower(description)`, 'like', sql`${pattern} escape '\\'`), eb(sql`lower(url)`, 'like', sql`${pattern} escape '\\'`)]),
+        );
+      }
+      const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+      const col = q.orderBy === 'createdOn' ? 'created_on' : 'modified_on';
+      const dir = q.descending ? 'desc' : 'asc';
+      const rows = await base.selectAll().orderBy(col, dir).orderBy('id', dir).offset(q.offset).limit(q.limit).execute();
+      return { total, webhooks: rows.map(toWebhook) };
+    },
+    async update(w) {
+      const { id, account_id, created_on, ...rest } = toRow(w);
+      const r = await db.updateTable('webhooks').set(rest).where('account_id', '=', account_id).where('id', '=', id).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async remove(accountId, id) {
+      const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) return false;
+      await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
+      return true;
+    },
+    async enqueue(events) {
+      if (events.length === 0) return 0;
+      let n = 0;
+      // One read per account and transaction function: most accounts have no webhook, and then this is all.
+      const byAccount = new Map<string, typeof events>();
+      for (const e of events) byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), e]);
+      for (const [accountId, list] of byAccount) {
+        const hooks = (await enabledHooks(db, engine, accountId)).rows;
+        if (hooks.length === 0) continue;
+        const rows = list.flatMap((e) =>
+          hooks
+            .filter((h) => Number(h.event_code) === e.eventCode)
+            .map((h) => ({
+              id: e.id,
+              account_id: accountId,
+              webhook_id: h.id,
+              order_key: e.orderKey,
+              event_code: e.eventCode,
+              snapshot: e.snapshot,
+              status: 'pending',
+              attempts: 0,
+              due_at: e.createdAt + Number(h.delay_seconds) * 1000,
+              locked_by: null,
+              locked_until: null,
+              last_error: null,
+              created_at: e.createdAt,
+              finished_at: null,
+            })),
+        );
+        if (rows.length === 0) continue;
+        await db.insertInto('webhook_events').values(rows).execute();
+        n += rows.length;
+      }
+      // Wakes the webhook workers of every process at commit (the async queue's channel: its workers just find nothing).
+      if (n > 0 && engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
+      return n;
+    },
+    async claim(workerId, limit, now, lockedUntil, skipWebhooks = []) {
+      let candidates = db
+        .selectFrom('webhook_events as e')
+        .select('e.seq')
+        .where('e.status', '=', 'pending')
+        .where('e.due_at', '<=', now)
+        .where((eb) => eb.or([eb('e.locked_until', 'is', null), eb('e.locked_until', '<', now)]))
+        .where('e.webhook_id', 'in', (eb) => eb.selectFrom('webhooks as w').select('w.id').where('w.status', '=', 0))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('webhook_events as p')
+                .select('p.seq')
+                .whereRef('p.webhook_id', '=', 'e.webhook_id')
+                .whereRef('p.order_key', '=', 'e.order_key')
+                .whereRef('p.seq', '<', 'e.seq')
+                .where('p.status', '=', 'pending'),
+            ),
+          ),
+        )
+        .orderBy('e.due_at')
+        .orderBy('e.seq')
+        .limit(limit);
+      if (skipWebhooks.length > 0) candidates = candidates.where('e.webhook_id', 'not in', skipWebhooks);
+      const set = { locked_by: workerId, locked_until: lockedUntil };
+      let rows: EventRow[];
+      if (engine === 'postgres') {
+        // One statement: the rows the SKIP LOCKED select locks stay locked until the UPDATE commits,
+        // so a concurrent claimer skips exactly these (see requests.ts).
+        rows = await db
+          .with('c', () => candidates.forUpdate().skipLocked())
+          .updateTable('webhook_events')
+          .set(set)
+          .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
+          .returningAll()
+          .execute();
+      } else {
+        const seqs = (await candidates.execute()).map((r) => Number(r.seq));
+        if (seqs.length === 0) return [];
+        rows = await db.updateTable('webhook_events').set(set).where('seq', 'in', seqs).returningAll().execute();
+      }
+      if (rows.length === 0) return [];
+      const ids = [...new Set(rows.map((r) => r.webhook_id))];
+      const hooks = new Map((await db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute()).map((h) => [h.id, toWebhook(h)]));
+      return rows
+        .map(toEvent)
+        .sort((a, b) => a.seq - b.seq)
+        .flatMap((event) => {
+          const webhook = hooks.get(event.webhookId);
+          return webhook ? [{ event, webhook }] : [];
+        });
+    },
+    async finishAttempt(workerId, eventSeq, r) {
+      const d = r.delivery;
+      const done = r.next.status !== 'pending';
+      const upd = await db
+        .updateTable('webhook_events')
+        .set({
+          status: r.next.status,
+          attempts: d.attempt,
+          due_at: r.next.dueAt,
+          last_error: r.next.lastError,
+          locked_by: null,
+          locked_until: null,
+          finished_at: done ? d.at : null,
+        })
+        .where('seq', '=', eventSeq)
+        .where('locked_by', '=', workerId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      const held = Number(upd.numUpdatedRows) > 0;
+      await db
+        .insertInto('webhook_deliveries')
+        .values({
+          id: d.id,
+          account_id: d.accountId,
+          webhook_id: d.webhookId,
+          event_seq: d.eventSeq,
+          event_id: d.eventId,
+          event_code: d.eventCode,
+          attempt: d.attempt,
+          at: d.at,
+          url: d.url,
+          status_code: d.statusCode,
+          latency_ms: d.latencyMs,
+          response: d.response,
+          error: d.error,
+          outcome: d.outcome,
+        })
+        .execute();
+      if (!held) return false;
+      if (d.outcome === 'delivered') {
+        await db.updateTable('webhooks').set({ consecutive_failures: 0 }).where('id', '=', d.webhookId).where('consecutive_failures', '>', 0).execute();
+      } else {
+        await db
+          .updateTable('webhooks')
+          .set({
+            consecutive_failures: sql`consecutive_failures + 1`,
+            status: sql`case when status = 0 and consecutive_failures + 1 >= ${r.disableAfter} then 2 else status end`,
+          })
+          .where('id', '=', d.webhookId)
+          .execute();
+      }
+      return true;
+    },
+    async release(workerId, seqs) {
+      if (seqs.length === 0) return 0;
+      const r = await db
+        .updateTable('webhook_events')
+        .set({ locked_by: null, locked_until: null })
+        .where('seq', 'in', seqs)
+        .where('locked_by', '=', workerId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async releaseAll() {
+      const r = await db.updateTable('webhook_events').set({ locked_by: null, locked_until: null }).where('locked_by', 'is not', null).executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async nextDueAt() {
+      const r = await db
+        .selectFrom('webhook_events')
+        .select((eb) => eb.fn.min<number>('due_at').as('t'))
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return r?.t === null || r?.t === undefined ? null : Number(r.t);
+    },
+    async listDeliveries(accountId, q) {
+      let base = db.selectFrom('webhook_deliveries').where('account_id', '=', accountId);
+      if (q.webhookId !== undefined) base = base.where('webhook_id', '=', q.webhookId.toLowerCase());
+      if (q.eventId !== undefined) base = base.where('event_id', '=', q.eventId.toLowerCase());
+      const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+      const rows = await base.selectAll().orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
+      return { total, deliveries: rows.map(toDelivery) };
+    },
+    async resend(accountId, deliveryId, now) {
+      const d = await db
+        .selectFrom('webhook_deliveries')
+        .select(['event_seq', 'event_id', 'webhook_id'])
+        .where('account_id', '=', accountId)
+        .where('id', '=', deliveryId.toLowerCase())
+        .executeTakeFirst();
+      if (!d) return null;
+      const r = await db
+        .updateTable('webhook_events')
+        .set({ status: 'pending', attempts: 0, due_at: now, locked_by: null, locked_until: null, finished_at: null, last_error: null })
+        .where('seq', '=', Number(d.event_seq))
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0 ? { eventId: d.event_id, webhookId: d.webhook_id } : null;
+    },
+    async purge(before) {
+      const e = await db.deleteFrom('webhook_events').where('status', '<>', 'pending').where('finished_at', '<', before).executeTakeFirst();
+      const d = await db.deleteFrom('webhook_deliveries').where('at', '<', before).executeTakeFirst();
+      return Number(e.numDeletedRows) + Number(d.numDeletedRows);
+    },
+    async clearEvents(accountId) {
+      await db.deleteFrom('webhook_events').where('account_id', '=', accountId).execute();
+      await db.deleteFrom('webhook_deliveries').where('account_id', '=', accountId).execute();
+    },
+    async countByStatus() {
+      const rows = await db.selectFrom('webhook_events').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      const out = { pending: 0, delivered: 0, failed: 0 };
+      for (const r of rows) if (r.status in out) out[r.status as keyof typeof out] = Number(r.n);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * The webhook delivery worker: claims due outbox events (with a lease, like the async worker), posts
+ * each to its webhook, and records the attempt. It runs in worker processes (role `worker` or `all`),
+ * never on the request path, so a slow or dead receiver cannot slow the API. Deliveries run side by
+ * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, and one webhook may hold at most
+ * half of them (one while it is failing), so a slow or dead receiver cannot hold up the other
+ * webhooks and accounts. Delivery is at-least-once: an event is marked delivered only
+ * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Ctx } from '../domain/context.js';
+import { hostAllowed, type Webhook } from '../domain/webhooks.js';
+import type { OutboxEvent, Store, WebhookDelivery } from '../storage/store.js';
+import { buildRequest } from './payload.js';
+
+export interface WebhookWorker {
+  readonly id: string;
+  start(): void;
+  /** Stops claiming and cuts off deliveries in flight (their events are given back, unrecorded). */
+  stop(): Promise<void>;
+  /** Look for due events now (a local write committed some). */
+  poke(): void;
+}
+
+export type WebhookConfig = Pick<
+  Config,
+  | 'webhookTimeoutMs'
+  | 'webhookRetrySchedule'
+  | 'webhookDisableAfter'
+  | 'webhookAllow'
+  | 'webhookConcurrency'
+  | 'retryScale'
+  | 'leaseSeconds'
+  | 'pollMs'
+  | 'retentionDays'
+  | 'housekeepingSeconds'
+>;
+
+export interface WebhookWorkerDeps {
+  store: Store;
+  ctx: Ctx;
+  config: WebhookConfig;
+  log: Logger;
+}
+
+/** The answer's body kept in a delivery record. */
+const RESPONSE_BYTES = 1024;
+
+/** Wait before retry number `attempt` (1-based) in ms, or null when the schedule is used up. */
+export function webhookRetryDelayMs(attempt: number, c: Pick<WebhookConfig, 'webhookRetrySchedule' | 'retryScale'>): number | null {
+  const s = c.webhookRetrySchedule[attempt - 1];
+  return s === undefined ? null : Math.max(1, Math.round(s * 1000 * c.retryScale));
+}
+
+export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
+  const id = `webhooks-${randomUUID().slice(0, 8)}`;
+  const log = d.log.child({ worker: id });
+  const c = d.config;
+  // A lease outlives the longest attempt, so a live worker never loses an event it is delivering.
+  const leaseMs = Math.max(c.leaseSeconds * 1000, c.webhookTimeoutMs + 1000);
+  const inflight = new Set<Promise<void>>();
+  /** Deliveries in flight per webhook, and the most one webhook may have. */
+  const busy = new Map<string, number>();
+  const capOf = (w: Webhook) => (w.consecutiveFailures > 0 ? 1 : Math.max(1, Math.floor(c.webhookConcurrency / 2)));
+  const full = new Map<string, boolean>();
+  let running = false;
+  /** Aborts deliveries in flight when the worker stops: they are not recorded, and go out again later. */
+  const stopping = new AbortController();
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  const poke = () => wake?.();
+  let unlisten: (() => void) | null = null;
+
+  /** Posts one event once; never throws (every outcome is recorded). */
+  async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
+    const attempt = event.attempts + 1;
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let response: string | null = null;
+    let error: string | null = null;
+    try {
+      const host = new URL(webhook.url).hostname;
+      if (!hostAllowed(host, c.webhookAllow)) throw new Error(`host '${host}' is not in LEADTRAIL_WEBHOOK_ALLOW`);
+      const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now());
+      const signal = AbortSignal.any([AbortSignal.timeout(c.webhookTimeoutMs), stopping.signal]);
+      const res = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+      statusCode = res.status;
+      response = await firstBytes(res, RESPONSE_BYTES);
+    } catch (e) {
+      error = describe(e, c.webhookTimeoutMs);
+    }
+    if (stopping.signal.aborted) {
+      // Cut off by the stop, not the receiver's doing: give the event back for the next start.
+      await d.store.webhooks.release(id, [event.seq]).catch(() => {});
+      return;
+    }
+    const latencyMs = performance.now() - started;
+    const at = d.ctx.now();
+    const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+    if (!ok && error === null) error = `HTTP ${statusCode}`;
+    const delay = ok ? null : webhookRetryDelayMs(attempt, c);
+    const outcome: WebhookDelivery['outcome'] = ok ? 'delivered' : delay === null ? 'failed' : 'retry';
+    const delivery: WebhookDelivery = {
+      id: d.ctx.newId(),
+      accountId: event.accountId,
+      webhookId: webhook.id,
+      eventSeq: event.seq,
+      eventId: event.id,
+      eventCode: event.eventCode,
+      attempt,
+      at,
+      url: webhook.url,
+      statusCode,
+      latencyMs: Math.round(latencyMs * 10) / 10,
+      response,
+      error,
+      outcome,
+    };
+    const next =
+      outcome === 'delivered'
+        ? { status: 'delivered' as const, dueAt: event.dueAt, lastError: null }
+        : outcome === 'failed'
+          ? { status: 'failed' as const, dueAt: event.dueAt, lastError: error }
+          : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
+    try {
+      const held = await d.store.transaction((tx) => tx.webhooks.finishAttempt(id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter }));
+      if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
+      else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
+    } catch (e) {
+      // The event stays leased and goes out again when the lease expires (at-least-once).
+      log.error({ err: e, eventId: event.id }, 'could not record a webhook attempt');
+    }
+  }
+
+  // Delivered and failed events, and delivery records, are kept `retentionDays` (as async statuses are).
+  let lastPurge = 0;
+  async function housekeeping(now: number): Promise<void> {
+    if (now - lastPurge < c.housekeepingSeconds * 1000) return;
+    lastPurge = now;
+    const purged = await d.store.webhooks.purge(now - c.retentionDays * 86_400_000).catch((e: unknown) => {
+      log.error({ err: e }, 'webhook purge failed');
+      return 0;
+    });
+    if (purged > 0) log.info({ purged }, 'purged webhook events and delivery records past retention');
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      await housekeeping(d.ctx.now());
+      const free = c.webhookConcurrency - inflight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const now = d.ctx.now();
+          const skip = [...full].filter(([, f]) => f).map(([w]) => w);
+          const batch = await d.store.webhooks.claim(id, free, now, now + leaseMs, skip);
+          const extra: number[] = [];
+          for (const { webhook, event } of batch) {
+            const n = busy.get(webhook.id) ?? 0;
+            // A claim can bring several events of one webhook (different leads): past its share, give them back.
+            if (n >= capOf(webhook)) {
+              extra.push(event.seq);
+              continue;
+            }
+            claimed += 1;
+            busy.set(webhook.id, n + 1);
+            full.set(webhook.id, n + 1 >= capOf(webhook));
+            const p: Promise<void> = deliver(webhook, event).finally(() => {
+              inflight.delete(p);
+              const left = (busy.get(webhook.id) ?? 1) - 1;
+              if (left <= 0) {
+                busy.delete(webhook.id);
+                full.delete(webhook.id);
+              } else {
+                busy.set(webhook.id, left);
+                full.set(webhook.id, false);
+              }
+              poke();
+            });
+            inflight.add(p);
+          }
+          if (extra.length > 0) await d.store.webhooks.release(id, extra);
+        } catch (e) {
+          log.error({ err: e }, 'webhook claim failed; backing off');
+        }
+      }
+      if (claimed > 0 && inflight.size < c.webhookConcurrency) continue;
+      let wait = c.pollMs;
+      if (claimed === 0 && inflight.size === 0) {
+        const next = await d.store.webhooks.nextDueAt().catch(() => null);
+        const now = d.ctx.now();
+        if (next !== null && next > now) wait = Math.max(5, Math.min(c.pollMs, next - now));
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+    await Promise.all(inflight);
+  }
+
+  return {
+    id,
+    start() {
+      if (running) return;
+      running = true;
+      // Events committed by any process (PostgreSQL NOTIFY) wake this worker at once rather than at its next poll.
+      unlisten = d.store.onQueued?.(poke) ?? null;
+      loop = run();
+      log.info('webhook worker started');
+    },
+    async stop() {
+      running = false;
+      unlisten?.();
+      stopping.abort();
+      poke();
+      await loop;
+      log.info('webhook worker stopped');
+    },
+    poke,
+  };
+}
+
+/** Up to `max` bytes of the answer as text; the rest is not read. */
+async function firstBytes(res: Response, max: number): Promise<string | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      n += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = Buffer.concat(chunks).subarray(0, max);
+  // PostgreSQL text cannot hold U+0000: a receiver answering NUL bytes must not make the record unwritable.
+  return all.length === 0 ? null : all.toString('utf8').replace(/\u0000/g, '\uFFFD');
+}
+
+function describe(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return `${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`.slice(0, 500).replace(/\u0000/g, '\uFFFD');
+}
