@@ -100,4 +100,20 @@ export const postgresMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // Reference data (keys, lead fields, activity types) is cached in each process (sql/ref-cache.ts).
+  // Any change to it gives ref_version a new token in the same transaction; a process compares the
+  // token before using its cache. From a sequence, which a rollback does not rewind: a rolled-back
+  // change never leaves a token that a later, different change could take again.
+  '0010_ref_version': {
+    up: run([
+      `CREATE SEQUENCE ref_version_seq`,
+      `CREATE TABLE ref_version (id INTEGER PRIMARY KEY CHECK (id = 1), token BIGINT NOT NULL)`,
+      `INSERT INTO ref_version (id, token) VALUES (1, nextval('ref_version_seq'))`,
+      `CREATE FUNCTION lt_bump_ref_version() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        BEGIN UPDATE ref_version SET token = nextval('ref_version_seq') WHERE id = 1; RETURN NULL; END $$`,
+      `CREATE TRIGGER credentials_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON credentials FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+      `CREATE TRIGGER lead_fields_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_fields FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+      `CREATE TRIGGER activity_types_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity_types FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+    ]),
+  },
 };

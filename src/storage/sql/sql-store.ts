@@ -4,6 +4,7 @@ import type { Repos, Store } from '../store.js';
 import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
+import { cachedRepos, kyselyToken, READ_METHODS, RefCache, type TokenReader } from './ref-cache.js';
 import { requestRepo } from './requests.js';
 import type { DB, Db, Engine } from './schema.js';
 
@@ -46,28 +47,6 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
     throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
   }
 }
-
-/** Repo methods that only read: outside a transaction they go to the reader; every other method writes. */
-const READ_METHODS = new Set([
-  'get',
-  'list',
-  'count',
-  'getUser',
-  'firstUser',
-  'findCredential',
-  'listCredentials',
-  'findByKey',
-  'keyOwner',
-  'quickSearch',
-  'nextCustomCode',
-  'findByName',
-  'listForLead',
-  'listByEvent',
-  'countForRequest',
-  'metrics',
-  'countByStatus',
-  'nextRunAt',
-]);
 
 /**
  * The store's own repos (calls made outside a transaction) when there is one writer connection
@@ -119,13 +98,19 @@ export interface SqlStoreParts {
   fnTimeoutMs: number;
   migrations: Record<string, Migration>;
   schema?: string;
+  /**
+   * How to read the reference-data token (sql/ref-cache.ts) without Kysely: SQLite passes raw
+   * prepared statements on its two connections. Default: a query through Kysely.
+   */
+  refToken?: { reader: TokenReader; writer: TokenReader };
 }
 
 /** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
 const MAX_BATCH = 256;
 
-export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } {
+export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; refCache: RefCache } {
   const { engine, writer, reader } = p;
+  const refCache = new RefCache();
   const pipeline = new WritePipeline({
     slots: p.slots,
     gatherTurn: p.gatherTurn,
@@ -135,19 +120,22 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
     withSession: (cb) =>
-      writer.connection().execute((conn) =>
-        cb({
-          repos: reposFor(conn, engine, engine === 'postgres' ? writer : undefined),
+      writer.connection().execute((conn) => {
+        const repos = cachedRepos(reposFor(conn, engine, engine === 'postgres' ? writer : undefined), refCache, p.refToken?.writer ?? kyselyToken(conn), true);
+        return cb({
+          repos,
+          beginCaller: repos.beginCaller,
           exec: async (text) => {
             await sql.raw(text).execute(conn);
           },
-        }),
-      ),
+        });
+      }),
   });
-  const readRepos = reposFor(reader, engine);
+  const readRepos = cachedRepos(reposFor(reader, engine), refCache, p.refToken?.reader ?? kyselyToken(reader), false);
   return {
     engine,
     pipeline,
+    refCache,
     ...(p.topLevelWrites === 'pipeline' ? routedRepos(readRepos, pipeline) : readRepos),
     transaction: (fn) => pipeline.transaction(fn),
     exclusive: (fn) => pipeline.transaction(fn, true),

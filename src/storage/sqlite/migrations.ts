@@ -98,4 +98,23 @@ export const sqliteMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // Reference data (keys, lead fields, activity types) is cached in each process (sql/ref-cache.ts).
+  // Any change to it, by any connection or process, gives ref_version a new random token in the same
+  // transaction; a process compares the token before using its cache. Random, not a counter: a
+  // rolled-back change must not leave a token that a later, different change could take again.
+  '0010_ref_version': {
+    up: run([
+      `CREATE TABLE ref_version (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)`,
+      `INSERT INTO ref_version (id, token) VALUES (1, random())`,
+      `CREATE TRIGGER credentials_insert_ref AFTER INSERT ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER credentials_update_ref AFTER UPDATE ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER credentials_delete_ref AFTER DELETE ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_insert_ref AFTER INSERT ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_update_ref AFTER UPDATE ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_delete_ref AFTER DELETE ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_insert_ref AFTER INSERT ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_update_ref AFTER UPDATE ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_delete_ref AFTER DELETE ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+    ]),
+  },
 };
