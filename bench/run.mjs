@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { get, load as loadWith, post } from './lib/load.mjs';
 import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
-import { loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
+import { cpuSeconds, loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
@@ -400,6 +400,15 @@ async function drainScenario(engine, seconds, round) {
   }
 }
 
+/**
+ * Server CPU milliseconds per request answered in a load window (the server process only: not the
+ * load generator, nor PostgreSQL's own processes). Includes whatever else the process did meanwhile
+ * (the async worker applying accepted requests).
+ */
+function cpuPerRequest(before, after, requests) {
+  return before === null || after === null || !requests ? null : ((after - before) * 1000) / requests;
+}
+
 function slopeOf(points) {
   const n = points.length;
   if (n < 2) return 0;
@@ -495,8 +504,9 @@ async function main() {
       const baselineRequest = post('/v2/ProspectActivity.svc/Create', SYNC_HEADERS, () => ({ RelatedProspectId: st.leads[seq++ % st.leads.length].id, ActivityEvent: st.code, ActivityNote: `bench ${seq}` }));
       if (round === 1 && OPTS.warmup > 0) await runOne(base.url, baselineRequest, OPTS.warmup);
       const la0 = loadAvg();
+      const bcpu0 = cpuSeconds(base.pid);
       const b = await runOne(base.url, baselineRequest, OPTS.duration);
-      R.baseline.push({ round, ...b, loadAvg: [la0, loadAvg()] });
+      R.baseline.push({ round, ...b, loadAvg: [la0, loadAvg()], cpuMsPerRequest: cpuPerRequest(bcpu0, cpuSeconds(base.pid), b.total) });
       log(`${engine} round ${round}: baseline ${b.reqPerSec.toFixed(0)} req/s, p99 ${b.p99} ms`);
       for (const sc of st.scenarios) {
         let row;
@@ -536,8 +546,9 @@ async function main() {
       }
       const rss = rssSampler([st.server.pid]);
       const la = loadAvg();
+      const cpu0 = cpuSeconds(st.server.pid);
       const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
-      row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()] };
+      row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total) };
       if (sc.after) await sc.after(st, row);
       row.settleSeconds = await settle(st.server.url);
     }
@@ -566,6 +577,7 @@ async function main() {
           reqPerSec: spread(rs.map((r) => r.reqPerSec)),
           p50: spread(rs.map((r) => r.p50)),
           p99: spread(rs.map((r) => r.p99)),
+          cpuMsPerRequest: spread(rs.map((r) => r.cpuMsPerRequest)),
           peakRssMB: Math.max(...rs.map((r) => r.peakRssMB ?? 0)),
           non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
           errors: rs.reduce((a, r) => a + r.errors, 0),
@@ -601,7 +613,7 @@ async function main() {
       machine,
       seed: st.seed,
       machineLimit: { rounds: R.machine, summary: machineSummary },
-      baseline: { rounds: R.baseline, summary: { reqPerSec: spread(R.baseline.map((r) => r.reqPerSec)), p50: spread(R.baseline.map((r) => r.p50)), p99: spread(R.baseline.map((r) => r.p99)) } },
+      baseline: { rounds: R.baseline, summary: { reqPerSec: spread(R.baseline.map((r) => r.reqPerSec)), cpuMsPerRequest: spread(R.baseline.map((r) => r.cpuMsPerRequest)), p50: spread(R.baseline.map((r) => r.p50)), p99: spread(R.baseline.map((r) => r.p99)) } },
       scenarios,
       peakRssMB: peakMain[engine],
       loadAvg: spread(allLoads),

@@ -24,6 +24,30 @@ export function rssMB(pid) {
   }
 }
 
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds (user + system) `pid` has used so far, from Linux /proc (null elsewhere). Unlike
+ * req/s, CPU time per request barely depends on how busy the rest of the machine is: it compares
+ * two versions of the server on a shared machine.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
 /** Samples the RSS of `pids` every `everyMs`; `stop()` returns the peak seen for each pid. */
 export function rssSampler(pids, everyMs = 100) {
   const peak = Object.fromEntries(pids.map((p) => [p, 0]));

@@ -23,7 +23,7 @@ function table(headers, rows) {
 export function render(result) {
   const out = [];
   out.push(`leadtrail bench — ${result.engine}, ${result.rounds} round(s) × ${result.options.duration} s (drain ${result.options.drainDuration} s), ${result.options.connections} connections, ${result.machine.cores} cores, node ${result.machine.node}${result.options.smoke ? ', SMOKE (numbers mean nothing)' : ''}`);
-  out.push(`baseline (node:http, parse JSON, answer JSON): ${fmt(result.baseline.summary.reqPerSec.median)} req/s median (${fmt(result.baseline.summary.reqPerSec.min)}–${fmt(result.baseline.summary.reqPerSec.max)}), p99 ${fmt(result.baseline.summary.p99.median, 1)} ms`);
+  out.push(`baseline (node:http, parse JSON, answer JSON): ${fmt(result.baseline.summary.reqPerSec.median)} req/s median (${fmt(result.baseline.summary.reqPerSec.min)}–${fmt(result.baseline.summary.reqPerSec.max)}), p99 ${fmt(result.baseline.summary.p99.median, 1)} ms, ${fmt(result.baseline.summary.cpuMsPerRequest?.median, 3)} CPU ms/req`);
   out.push('');
   const rows = Object.entries(result.scenarios).map(([id, s]) => {
     const m = s.summary;
@@ -34,12 +34,13 @@ export function render(result) {
       fmt(m.reqPerSec.median),
       fmt(m.p50.median, 1),
       `${fmt(m.p99.median, 1)} (max ${fmt(m.p99.max, 1)})`,
+      fmt(m.cpuMsPerRequest?.median, 3),
       fmt(m.peakRssMB, 0),
       bad === 0 ? '0' : `${m.non2xx}/${m.errors}${m.timeouts ? ` (${m.timeouts} timeouts)` : ''} !!`,
       `${fmt(m.loadAvg.min, 1)}–${fmt(m.loadAvg.max, 1)}`,
     ];
   });
-  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
+  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
   const drain = result.scenarios['async-drain'];
   if (drain) {
     for (const r of drain.rounds) {
@@ -99,6 +100,7 @@ export function compare(before, now, threshold) {
     const checks = [
       ['ratio', b.summary.ratio.median, s.summary.ratio.median, -1],
       ['p99 ms', b.summary.p99.median, s.summary.p99.median, 1],
+      ['CPU ms/req', b.summary.cpuMsPerRequest?.median, s.summary.cpuMsPerRequest?.median, 1],
       ['peak RSS MB', b.summary.peakRssMB, s.summary.peakRssMB, 1],
     ];
     if (id === 'async-drain') checks.push(['Success/s', b.summary.succeededPerSec?.median, s.summary.succeededPerSec?.median, -1]);
@@ -107,7 +109,7 @@ export function compare(before, now, threshold) {
       if (!Number.isFinite(was) || !Number.isFinite(is) || was === 0) continue;
       const change = (is - was) / was;
       const worse = change * worseSign > threshold;
-      notes.push(`${name} ${fmt(was, name === 'ratio' ? 3 : 1)} → ${fmt(is, name === 'ratio' ? 3 : 1)} (${change >= 0 ? '+' : ''}${fmt(change * 100)}%)${worse ? ' SLOWER' : ''}`);
+      notes.push(`${name} ${fmt(was, name === 'ratio' || name === 'CPU ms/req' ? 3 : 1)} → ${fmt(is, name === 'ratio' || name === 'CPU ms/req' ? 3 : 1)} (${change >= 0 ? '+' : ''}${fmt(change * 100)}%)${worse ? ' SLOWER' : ''}`);
       if (worse) slower.push(`${id} ${name}`);
     }
     lines.push(`${id}: ${notes.join(', ')}`);

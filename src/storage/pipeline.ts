@@ -26,6 +26,8 @@ export interface TxSession {
   repos: Repos;
   /** Runs one statement with no parameters (BEGIN, SAVEPOINT x, COMMIT, …). */
   exec(sqlText: string): Promise<void>;
+  /** Called before each caller's fn runs in the session (the reference-data cache forgets its token). */
+  beginCaller?(): void;
 }
 
 export interface PipelineOptions {
@@ -220,6 +222,7 @@ export class WritePipeline {
 
   /** Runs one caller's fn against a guarded view of the session, then writes its appended records. */
   private async runFn(item: Item, s: TxSession): Promise<Outcome> {
+    s.beginCaller?.();
     const guard = new Guard(s.repos);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {

@@ -62,6 +62,8 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       expect(row.ratio, id).toBeCloseTo(row.reqPerSec / result.baseline.rounds[0].reqPerSec, 6);
       expect(row.p99, id).toBeGreaterThanOrEqual(row.p50);
       expect(row.peakRssMB, id).toBeGreaterThan(10);
+      // Server CPU per request, read from /proc (Linux, where this runs).
+      if (process.platform === 'linux' && id !== 'async-drain') expect(row.cpuMsPerRequest, id).toBeGreaterThan(0);
       for (const k of ['min', 'median', 'max']) expect(s.summary.ratio[k], `${id} ${k}`).toBeGreaterThan(0);
     }
     const drain = result.scenarios['async-drain'].rounds[0].drain;

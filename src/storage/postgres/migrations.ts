@@ -100,6 +100,32 @@ export const postgresMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // Webhooks (issue 14): each account's webhooks; the outbox of events, one row per webhook an
+  // event goes to, written in the transaction of the change that caused it; and every delivery attempt.
+  '0006_webhooks': {
+    up: run([
+      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, description TEXT NOT NULL, url TEXT NOT NULL,
+        method TEXT NOT NULL, content_type TEXT NOT NULL, event_code INTEGER NOT NULL, custom_headers TEXT NOT NULL,
+        notify_on_failure INTEGER NOT NULL, delay_seconds INTEGER NOT NULL, secret TEXT, status INTEGER NOT NULL,
+        consecutive_failures INTEGER NOT NULL, created_on BIGINT NOT NULL, modified_on BIGINT NOT NULL)`,
+      `CREATE INDEX webhooks_account ON webhooks(account_id, status, event_code)`,
+      `CREATE TABLE webhook_events (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, account_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+        order_key TEXT NOT NULL, event_code INTEGER NOT NULL, snapshot TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, due_at BIGINT NOT NULL, locked_by TEXT, locked_until BIGINT, last_error TEXT,
+        created_at BIGINT NOT NULL, finished_at BIGINT)`,
+      `CREATE UNIQUE INDEX webhook_events_id ON webhook_events(webhook_id, id)`,
+      `CREATE INDEX webhook_events_due ON webhook_events(status, due_at, seq)`,
+      `CREATE INDEX webhook_events_order ON webhook_events(webhook_id, order_key, seq)`,
+      `CREATE TABLE webhook_deliveries (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL, event_seq BIGINT NOT NULL, event_id TEXT NOT NULL, event_code INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, at BIGINT NOT NULL, url TEXT NOT NULL, status_code INTEGER, latency_ms DOUBLE PRECISION NOT NULL,
+        response TEXT, error TEXT, outcome TEXT NOT NULL)`,
+      `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
+      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
+      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
+      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
+    ]),
+  },
   // The request journal (issue 15): one row per API call of an account, read newest first by
   // (account_id, seq). No other index: each one costs every API call (an index on `at` and one on
   // lead_id made a journal row 2.5 times as dear to write); the age limit walks seq order instead
@@ -137,30 +163,20 @@ export const postgresMigrations: Record<string, Migration> = {
       `CREATE INDEX leads_engagement_score ON leads(account_id, engagement_score)`,
     ]),
   },
-  // Webhooks (issue 14): each account's webhooks; the outbox of events, one row per webhook an
-  // event goes to, written in the transaction of the change that caused it; and every delivery attempt.
-  '0006_webhooks': {
+  // Reference data (keys, lead fields, activity types) is cached in each process (sql/ref-cache.ts).
+  // Any change to it gives ref_version a new token in the same transaction; a process compares the
+  // token before using its cache. From a sequence, which a rollback does not rewind: a rolled-back
+  // change never leaves a token that a later, different change could take again.
+  '0010_ref_version': {
     up: run([
-      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, description TEXT NOT NULL, url TEXT NOT NULL,
-        method TEXT NOT NULL, content_type TEXT NOT NULL, event_code INTEGER NOT NULL, custom_headers TEXT NOT NULL,
-        notify_on_failure INTEGER NOT NULL, delay_seconds INTEGER NOT NULL, secret TEXT, status INTEGER NOT NULL,
-        consecutive_failures INTEGER NOT NULL, created_on BIGINT NOT NULL, modified_on BIGINT NOT NULL)`,
-      `CREATE INDEX webhooks_account ON webhooks(account_id, status, event_code)`,
-      `CREATE TABLE webhook_events (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL, account_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
-        order_key TEXT NOT NULL, event_code INTEGER NOT NULL, snapshot TEXT NOT NULL, status TEXT NOT NULL,
-        attempts INTEGER NOT NULL, due_at BIGINT NOT NULL, locked_by TEXT, locked_until BIGINT, last_error TEXT,
-        created_at BIGINT NOT NULL, finished_at BIGINT)`,
-      `CREATE UNIQUE INDEX webhook_events_id ON webhook_events(webhook_id, id)`,
-      `CREATE INDEX webhook_events_due ON webhook_events(status, due_at, seq)`,
-      `CREATE INDEX webhook_events_order ON webhook_events(webhook_id, order_key, seq)`,
-      `CREATE TABLE webhook_deliveries (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
-        webhook_id TEXT NOT NULL, event_seq BIGINT NOT NULL, event_id TEXT NOT NULL, event_code INTEGER NOT NULL,
-        attempt INTEGER NOT NULL, at BIGINT NOT NULL, url TEXT NOT NULL, status_code INTEGER, latency_ms DOUBLE PRECISION NOT NULL,
-        response TEXT, error TEXT, outcome TEXT NOT NULL)`,
-      `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
-      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
-      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
-      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
+      `CREATE SEQUENCE ref_version_seq`,
+      `CREATE TABLE ref_version (id INTEGER PRIMARY KEY CHECK (id = 1), token BIGINT NOT NULL)`,
+      `INSERT INTO ref_version (id, token) VALUES (1, nextval('ref_version_seq'))`,
+      `CREATE FUNCTION lt_bump_ref_version() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        BEGIN UPDATE ref_version SET token = nextval('ref_version_seq') WHERE id = 1; RETURN NULL; END $$`,
+      `CREATE TRIGGER credentials_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON credentials FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+      `CREATE TRIGGER lead_fields_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_fields FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+      `CREATE TRIGGER activity_types_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity_types FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
     ]),
   },
 };

@@ -5,6 +5,7 @@ import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
+import { cachedRepos, kyselyToken, READ_METHODS, RefCache, type TokenReader } from './ref-cache.js';
 import { requestRepo } from './requests.js';
 import { faultRuleRepo } from './fault-rules.js';
 import { webhookRepo } from './webhooks.js';
@@ -53,31 +54,6 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
     throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
   }
 }
-
-/** Repo methods that only read: outside a transaction they go to the reader; every other method writes. */
-const READ_METHODS = new Set([
-  'get',
-  'list',
-  'count',
-  'getUser',
-  'firstUser',
-  'findCredential',
-  'listCredentials',
-  'findByKey',
-  'keyOwner',
-  'quickSearch',
-  'nextCustomCode',
-  'findByName',
-  'listForLead',
-  'listByEvent',
-  'countForRequest',
-  'metrics',
-  'countByStatus',
-  'nextRunAt',
-  'perMinute',
-  'nextDueAt',
-  'listDeliveries',
-]);
 
 /**
  * The store's own repos (calls made outside a transaction) when there is one writer connection
@@ -132,13 +108,19 @@ export interface SqlStoreParts {
   fnTimeoutMs: number;
   migrations: Record<string, Migration>;
   schema?: string;
+  /**
+   * How to read the reference-data token (sql/ref-cache.ts) without Kysely: SQLite passes raw
+   * prepared statements on its two connections. Default: a query through Kysely.
+   */
+  refToken?: { reader: TokenReader; writer: TokenReader };
 }
 
 /** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
 const MAX_BATCH = 256;
 
-export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } {
+export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; refCache: RefCache } {
   const { engine, writer, reader } = p;
+  const refCache = new RefCache();
   const pipeline = new WritePipeline({
     slots: p.slots,
     gatherTurn: p.gatherTurn,
@@ -148,21 +130,24 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline } 
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
     withSession: (cb) =>
-      writer.connection().execute((conn) =>
-        cb({
-          repos: reposFor(conn, engine, engine === 'postgres' ? writer : undefined),
+      writer.connection().execute((conn) => {
+        const repos = cachedRepos(reposFor(conn, engine, engine === 'postgres' ? writer : undefined), refCache, p.refToken?.writer ?? kyselyToken(conn), true);
+        return cb({
+          repos,
+          beginCaller: repos.beginCaller,
           exec: async (text) => {
             await sql.raw(text).execute(conn);
           },
-        }),
-      ),
+        });
+      }),
   });
   // Webhook events appended by domain writes go to the outbox in the same transaction (issue 14).
   pipeline.registerRecordWriter(WEBHOOK_EVENT_RECORD, (tx, records) => tx.webhooks.enqueue(records.map((r) => r.data as NewWebhookEvent)).then(() => undefined));
-  const readRepos = reposFor(reader, engine);
+  const readRepos = cachedRepos(reposFor(reader, engine), refCache, p.refToken?.reader ?? kyselyToken(reader), false);
   return {
     engine,
     pipeline,
+    refCache,
     ...(p.topLevelWrites === 'pipeline' ? routedRepos(readRepos, pipeline) : readRepos),
     transaction: (fn) => pipeline.transaction(fn),
     exclusive: (fn) => pipeline.transaction(fn, true),

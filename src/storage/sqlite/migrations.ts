@@ -98,6 +98,32 @@ export const sqliteMigrations: Record<string, Migration> = {
         WHERE leads.account_id = c.account_id AND leads.id = c.lead_id`,
     ]),
   },
+  // Webhooks (issue 14): each account's webhooks; the outbox of events, one row per webhook an
+  // event goes to, written in the transaction of the change that caused it; and every delivery attempt.
+  '0006_webhooks': {
+    up: run([
+      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, description TEXT NOT NULL, url TEXT NOT NULL,
+        method TEXT NOT NULL, content_type TEXT NOT NULL, event_code INTEGER NOT NULL, custom_headers TEXT NOT NULL,
+        notify_on_failure INTEGER NOT NULL, delay_seconds INTEGER NOT NULL, secret TEXT, status INTEGER NOT NULL,
+        consecutive_failures INTEGER NOT NULL, created_on INTEGER NOT NULL, modified_on INTEGER NOT NULL)`,
+      `CREATE INDEX webhooks_account ON webhooks(account_id, status, event_code)`,
+      `CREATE TABLE webhook_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, account_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+        order_key TEXT NOT NULL, event_code INTEGER NOT NULL, snapshot TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, due_at INTEGER NOT NULL, locked_by TEXT, locked_until INTEGER, last_error TEXT,
+        created_at INTEGER NOT NULL, finished_at INTEGER)`,
+      `CREATE UNIQUE INDEX webhook_events_id ON webhook_events(webhook_id, id)`,
+      `CREATE INDEX webhook_events_due ON webhook_events(status, due_at, seq)`,
+      `CREATE INDEX webhook_events_order ON webhook_events(webhook_id, order_key, seq)`,
+      `CREATE TABLE webhook_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+        webhook_id TEXT NOT NULL, event_seq INTEGER NOT NULL, event_id TEXT NOT NULL, event_code INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, at INTEGER NOT NULL, url TEXT NOT NULL, status_code INTEGER, latency_ms REAL NOT NULL,
+        response TEXT, error TEXT, outcome TEXT NOT NULL)`,
+      `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
+      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
+      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
+      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
+    ]),
+  },
   // The request journal (issue 15): one row per API call of an account, read newest first by
   // (account_id, seq). No other index: each one costs every API call (an index on `at` and one on
   // lead_id made a journal row 2.5 times as dear to write); the age limit walks seq order instead
@@ -135,30 +161,23 @@ export const sqliteMigrations: Record<string, Migration> = {
       `CREATE INDEX leads_engagement_score ON leads(account_id, engagement_score)`,
     ]),
   },
-  // Webhooks (issue 14): each account's webhooks; the outbox of events, one row per webhook an
-  // event goes to, written in the transaction of the change that caused it; and every delivery attempt.
-  '0006_webhooks': {
+  // Reference data (keys, lead fields, activity types) is cached in each process (sql/ref-cache.ts).
+  // Any change to it, by any connection or process, gives ref_version a new random token in the same
+  // transaction; a process compares the token before using its cache. Random, not a counter: a
+  // rolled-back change must not leave a token that a later, different change could take again.
+  '0010_ref_version': {
     up: run([
-      `CREATE TABLE webhooks (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, description TEXT NOT NULL, url TEXT NOT NULL,
-        method TEXT NOT NULL, content_type TEXT NOT NULL, event_code INTEGER NOT NULL, custom_headers TEXT NOT NULL,
-        notify_on_failure INTEGER NOT NULL, delay_seconds INTEGER NOT NULL, secret TEXT, status INTEGER NOT NULL,
-        consecutive_failures INTEGER NOT NULL, created_on INTEGER NOT NULL, modified_on INTEGER NOT NULL)`,
-      `CREATE INDEX webhooks_account ON webhooks(account_id, status, event_code)`,
-      `CREATE TABLE webhook_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, account_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
-        order_key TEXT NOT NULL, event_code INTEGER NOT NULL, snapshot TEXT NOT NULL, status TEXT NOT NULL,
-        attempts INTEGER NOT NULL, due_at INTEGER NOT NULL, locked_by TEXT, locked_until INTEGER, last_error TEXT,
-        created_at INTEGER NOT NULL, finished_at INTEGER)`,
-      `CREATE UNIQUE INDEX webhook_events_id ON webhook_events(webhook_id, id)`,
-      `CREATE INDEX webhook_events_due ON webhook_events(status, due_at, seq)`,
-      `CREATE INDEX webhook_events_order ON webhook_events(webhook_id, order_key, seq)`,
-      `CREATE TABLE webhook_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
-        webhook_id TEXT NOT NULL, event_seq INTEGER NOT NULL, event_id TEXT NOT NULL, event_code INTEGER NOT NULL,
-        attempt INTEGER NOT NULL, at INTEGER NOT NULL, url TEXT NOT NULL, status_code INTEGER, latency_ms REAL NOT NULL,
-        response TEXT, error TEXT, outcome TEXT NOT NULL)`,
-      `CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, seq)`,
-      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_seq)`,
-      `CREATE INDEX webhook_deliveries_at ON webhook_deliveries(at)`,
-      `CREATE INDEX webhook_events_finished ON webhook_events(finished_at)`,
+      `CREATE TABLE ref_version (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)`,
+      `INSERT INTO ref_version (id, token) VALUES (1, random())`,
+      `CREATE TRIGGER credentials_insert_ref AFTER INSERT ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER credentials_update_ref AFTER UPDATE ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER credentials_delete_ref AFTER DELETE ON credentials BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_insert_ref AFTER INSERT ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_update_ref AFTER UPDATE ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER lead_fields_delete_ref AFTER DELETE ON lead_fields BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_insert_ref AFTER INSERT ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_update_ref AFTER UPDATE ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER activity_types_delete_ref AFTER DELETE ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
     ]),
   },
 };

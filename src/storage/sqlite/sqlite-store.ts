@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
+import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { sqliteDriver, type SqliteDatabase } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
@@ -35,6 +36,15 @@ function withStatementCache(db: SqliteDatabase): ConstructorParameters<typeof Sq
   };
 }
 
+/** Reads ref_version's token on `conn`, prepared on first use (after the migrations made the table). */
+function rawToken(conn: SqliteDatabase): () => string {
+  let stmt: { get(): unknown } | null = null;
+  return () => {
+    stmt ??= conn.prepare<[]>(REF_TOKEN_SQL).pluck().safeIntegers(); // exact: tokens are 64-bit
+    return String(stmt.get());
+  };
+}
+
 function connect(file: string): SqliteDatabase {
   const sqlite = new (sqliteDriver())(file);
   sqlite.pragma('journal_mode = WAL');
@@ -60,8 +70,9 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   const writeConn = connect(file);
   const writer = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(writeConn) }) });
   let reader = writer;
+  let readConn = writeConn;
   if (!memory) {
-    const readConn = connect(file);
+    readConn = connect(file);
     readConn.pragma('query_only = ON');
     reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(readConn) }) });
   }
@@ -75,6 +86,9 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       gatherTurn: true,
       fnTimeoutMs: opts.fnTimeoutMs ?? DEFAULT_FN_TIMEOUT_MS,
       migrations: sqliteMigrations,
+      // The reference-data token (sql/ref-cache.ts) is read before every cached lookup: as a raw
+      // prepared statement it costs about a microsecond, through Kysely several.
+      refToken: { reader: rawToken(readConn), writer: rawToken(writeConn) },
     }),
   );
 }

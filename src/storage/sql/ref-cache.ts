@@ -1,0 +1,190 @@
+/**
+ * Reference data kept in the process (issue 11): credentials, lead field definitions and activity
+ * types are read by nearly every request (authentication, every activity write) and change rarely.
+ *
+ * Invalidation works across processes: migration 0010 keeps one row, `ref_version(token)`, that a
+ * trigger on `credentials`, `lead_fields` and `activity_types` sets to a new, never-repeated value
+ * in the same transaction as any change to them, whoever makes it (this server, another API process,
+ * the CLI, a hand-written UPDATE). Before answering from the cache, a lookup reads the token (one
+ * tiny statement) and drops the whole cache when it differs from the one the cache was filled under.
+ * So a key revoked or re-limited with the CLI while the server runs takes effect on the next request,
+ * as it did when every request read the table.
+ *
+ * Where the token is read:
+ * - outside a transaction: on the reader connection (SQLite, a raw prepared statement) or the pool
+ *   (PostgreSQL), on every lookup;
+ * - inside a write transaction: on the transaction's own connection, so that it sees its own
+ *   uncommitted changes (which carry their own token). It is read once per caller of the write
+ *   pipeline and forgotten after any write that may touch reference data, because a caller's request was
+ *   already in progress when its batch began, and nothing but its own writes changes the data it
+ *   may rely on. The pipeline calls `beginCaller` before each caller's function.
+ *
+ * Values are cached under the token read BEFORE them, and only if the cache still holds that token:
+ * a value read concurrently with a change is either newer than its token (dropped at the next
+ * lookup) or never stored.
+ */
+import { CompiledQuery } from 'kysely';
+import type { Credential } from '../../domain/types.js';
+import type { Repos } from '../store.js';
+import type { Db } from './schema.js';
+
+/** Repo methods that only read: outside a transaction they go to the reader; every other method writes. */
+export const READ_METHODS = new Set([
+  'get',
+  'list',
+  'count',
+  'getUser',
+  'firstUser',
+  'findCredential',
+  'listCredentials',
+  'findByKey',
+  'keyOwner',
+  'quickSearch',
+  'nextCustomCode',
+  'findByName',
+  'listForLead',
+  'listByEvent',
+  'countForRequest',
+  'metrics',
+  'countByStatus',
+  'nextRunAt',
+  'perMinute',
+  'nextDueAt',
+  'listDeliveries',
+  'listModified',
+]);
+
+/** Repos whose writes never touch credentials, lead fields or activity types. */
+const NO_REF_WRITES = new Set(['leads', 'activities', 'requests', 'journal', 'webhooks', 'faultRules']);
+
+/** Past this many entries (an attacker trying unknown keys, thousands of accounts) the cache starts over. */
+const MAX_ENTRIES = 20_000;
+
+/** One process's cached reference data, shared by the store's reader repos and every transaction's. */
+export class RefCache {
+  private token: string | null = null;
+  private readonly entries = new Map<string, unknown>();
+  /** Lookups answered from the cache and read from the database (tests, measurements). */
+  readonly stats = { hits: 0, misses: 0, flushes: 0 };
+
+  get<T>(token: string, key: string): T | undefined {
+    if (token !== this.token) {
+      if (this.token !== null) this.stats.flushes += 1;
+      this.token = token;
+      this.entries.clear();
+      return undefined;
+    }
+    return this.entries.get(key) as T | undefined;
+  }
+
+  set(token: string, key: string, value: unknown): void {
+    if (token !== this.token) return;
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(key, value);
+  }
+}
+
+/** Where one set of repos reads the current token. */
+export type TokenReader = () => string | Promise<string>;
+
+const TOKEN_SQL = 'select token from ref_version where id = 1';
+
+/** The token read through Kysely on `db` (PostgreSQL; SQLite passes a raw statement instead). */
+export function kyselyToken(db: Db): TokenReader {
+  const q = CompiledQuery.raw(TOKEN_SQL, []);
+  return async () => {
+    const r = await db.executeQuery<{ token: string | number }>(q);
+    return String(r.rows[0]?.token ?? '');
+  };
+}
+
+/** A raw SQL statement that reads the token, for adapters that can run it without Kysely. */
+export const REF_TOKEN_SQL = TOKEN_SQL;
+
+export interface CachedRepos extends Repos {
+  /** Forget the token read for the previous caller (pipeline sessions only). */
+  beginCaller?(): void;
+}
+
+/**
+ * `repos` with credential, lead field and activity type reads answered from `cache`. `memo`: read
+ * the token once per caller and keep it until a write (inside a write-pipeline session); otherwise
+ * on every lookup.
+ */
+export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReader, memo: boolean): CachedRepos {
+  let memoToken: Promise<string> | null = null;
+  const token = (): Promise<string> => {
+    if (!memo) return Promise.resolve(readToken());
+    if (!memoToken) {
+      const p = Promise.resolve(readToken());
+      memoToken = p;
+      // A failed read (connection lost) must not stay remembered.
+      p.catch(() => {
+        if (memoToken === p) memoToken = null;
+      });
+    }
+    return memoToken;
+  };
+  const cached = async <T>(key: string, load: () => Promise<T>, keep: (v: T) => boolean = () => true): Promise<T> => {
+    const t = await token();
+    const hit = cache.get<T>(t, key);
+    if (hit !== undefined) {
+      cache.stats.hits += 1;
+      return hit;
+    }
+    cache.stats.misses += 1;
+    const v = await load();
+    if (keep(v)) cache.set(t, key, v);
+    return v;
+  };
+
+  // A write through the repos that hold reference data (or through a repo this file does not know)
+  // may change it, and so the token this caller sees: read it again after.
+  const out: Record<string, unknown> = {};
+  for (const [name, repo] of Object.entries(repos)) {
+    if (typeof repo !== 'object' || repo === null || !memo || NO_REF_WRITES.has(name)) {
+      out[name] = repo;
+      continue;
+    }
+    const wrapped: Record<string, unknown> = {};
+    for (const [method, impl] of Object.entries(repo as Record<string, unknown>)) {
+      wrapped[method] =
+        typeof impl === 'function' && !READ_METHODS.has(method)
+          ? (...args: unknown[]) => {
+              memoToken = null;
+              return (impl as (...a: unknown[]) => Promise<unknown>)(...args).finally(() => {
+                memoToken = null;
+              });
+            }
+          : impl;
+    }
+    out[name] = wrapped;
+  }
+  const r = out as unknown as Repos;
+  const { accounts, leadFields, activityTypes } = r;
+  return {
+    ...r,
+    accounts: {
+      ...accounts,
+      // Unknown keys are not remembered: nothing to gain, and they would fill the cache.
+      findCredential: (kind, lookup) => cached<Credential | null>(`c\u0000${kind}\u0000${lookup}`, () => accounts.findCredential(kind, lookup), (c) => c !== null),
+    },
+    leadFields: {
+      ...leadFields,
+      // A copy each time: callers may sort or extend the list they get.
+      list: async (accountId) => [...(await cached(`f\u0000${accountId}`, () => leadFields.list(accountId)))],
+    },
+    activityTypes: {
+      ...activityTypes,
+      get: (accountId, code) => cached(`t\u0000${accountId}\u0000${code}`, () => activityTypes.get(accountId, code)),
+      list: async (accountId) => [...(await cached(`T\u0000${accountId}`, () => activityTypes.list(accountId)))],
+    },
+    ...(memo
+      ? {
+          beginCaller: () => {
+            memoToken = null;
+          },
+        }
+      : {}),
+  };
+}

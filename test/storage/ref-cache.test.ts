@@ -1,0 +1,105 @@
+/**
+ * The in-process cache of reference data (keys, lead fields, activity types; src/storage/sql/ref-cache.ts)
+ * against changes made elsewhere: a key revoked or re-limited, or an activity type added, by another
+ * connection to the same database (what the CLI is, on its own process) while the server runs takes
+ * effect on the server's very next request. On the engine of the vitest project.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/storage/open-store.js';
+import type { RefCache } from '../../src/storage/sql/ref-cache.js';
+import type { Store } from '../../src/storage/store.js';
+import { schemaUrl } from '../helpers/pg.js';
+import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+
+const PA = '/v2/ProspectActivity.svc';
+
+/** A second store on the server's database, opened the way the CLI opens one. */
+function otherStore(server: TestServer): Promise<Store> {
+  return server.dbPath.startsWith('pg:')
+    ? openStore({ databaseUrl: schemaUrl(server.dbPath.slice(3)), dbPath: '', pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 })
+    : openStore({ databaseUrl: null as unknown as string, dbPath: server.dbPath, pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 });
+}
+
+const cacheOf = (s: TestServer) => (s.services.store as unknown as { refCache: RefCache }).refCache;
+
+describe('reference-data cache across connections', () => {
+  let server: TestServer;
+  let other: Store;
+  let accountId: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    other = await otherStore(server);
+    accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
+  });
+  afterAll(async () => {
+    await other?.close();
+    await server?.close();
+  });
+
+  it('answers repeated lookups from the cache, and a key revoked elsewhere is refused on the next request', async () => {
+    // A second key of the account, made elsewhere, so the test's own key stays usable.
+    const { addAccessKey } = await import('../../src/domain/accounts.js');
+    const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
+    const before = { ...cacheOf(server).stats };
+    for (let i = 0; i < 5; i++) expect((await server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys })).status).toBe(200);
+    const after = cacheOf(server).stats;
+    // The key and the type list were read once, then found in the cache.
+    expect(after.hits - before.hits).toBeGreaterThanOrEqual(8);
+
+    expect(await other.accounts.revokeCredential(accountId, keys.accessKey, Date.now())).toBe(true);
+    const refused = await server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys });
+    expect(refused.status).toBe(401);
+    // The account's other key is untouched.
+    expect((await server.call('GET', `${PA}/ActivityTypes.Get`)).status).toBe(200);
+  });
+
+  it('a rate limit set elsewhere applies from the next request', async () => {
+    const { addAccessKey } = await import('../../src/domain/accounts.js');
+    const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
+    for (let i = 0; i < 4; i++) expect((await server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys })).status).toBe(200);
+    expect(await other.accounts.setCredentialRateLimit(accountId, keys.accessKey, '2/60s')).toBe(true);
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys })).status);
+    expect(codes).toEqual([200, 200, 429]);
+  });
+
+  it('an activity type added elsewhere can be posted at once', async () => {
+    const post = () => server.call('POST', `${PA}/Create`, { EmailAddress: 'cache@example.com', ActivityEvent: 277, ActivityNote: 'x' });
+    const unknown = await post();
+    expect(unknown.body?.ExceptionMessage, unknown.text).toMatch(/Event Code is invalid/);
+    await other.activityTypes.insert({ accountId, code: 277, name: 'Made elsewhere', displayName: 'Made elsewhere', description: '', score: 3, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: Date.now() });
+    const ok = await post();
+    expect(ok.status, ok.text).toBe(200);
+  });
+});
+
+describe('reference-data cache and rolled-back changes', () => {
+  let store: Store;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+    store = server.services.store;
+  });
+  afterAll(() => server?.close());
+
+  it('a change that was read inside its transaction and then rolled back is never answered after', async () => {
+    const accountId = (await store.accounts.findCredential('access', KEYS.accessKey))!.accountId;
+    const type = { accountId, code: 288, name: 'Rolled back', displayName: 'Rolled back', description: '', score: 1, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: 1 };
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.activityTypes.insert(type);
+        expect(await tx.activityTypes.get(accountId, 288)).toMatchObject({ name: 'Rolled back' });
+        throw new Error('roll it back');
+      }),
+    ).rejects.toThrow('roll it back');
+    // Another change commits before anything looks again: a version counter would now be back at the
+    // number the rolled-back change had, and the cache would still answer for it.
+    await store.activityTypes.insert({ ...type, code: 289, name: 'Committed' });
+    expect(await store.activityTypes.get(accountId, 288)).toBeNull();
+    expect(await store.activityTypes.get(accountId, 289)).toMatchObject({ name: 'Committed' });
+    await store.transaction(async (tx) => {
+      expect(await tx.activityTypes.get(accountId, 288)).toBeNull();
+    });
+  });
+});
