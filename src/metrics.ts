@@ -180,6 +180,39 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       this.set(oldest === null ? 0 : Math.max(0, (t - oldest) / 1000));
     },
   });
+  new Gauge({
+    name: 'leadtrail_db_pool_connections',
+    help: "PostgreSQL only: this process's pool connections by state (total open, idle), and callers waiting for one. Read at scrape time.",
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const pool = source?.connections?.();
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.total);
+      this.set({ state: 'idle' }, pool.idle);
+      this.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
+  new Counter({
+    name: 'leadtrail_db_write_batches_total',
+    help: "Write batches this process has run (group commit: transactions arriving together share one batch, one commit).",
+    registers: [registry],
+    collect() {
+      if (!source) return;
+      this.reset();
+      this.inc(source.writeStats().batches);
+    },
+  });
+  new Counter({
+    name: 'leadtrail_db_write_batch_callers_total',
+    help: 'Transactions run in those batches; divided by leadtrail_db_write_batches_total, the mean batch size.',
+    registers: [registry],
+    collect() {
+      if (!source) return;
+      this.reset();
+      this.inc(source.writeStats().callers);
+    },
+  });
   const info = new Gauge({
     name: 'leadtrail_info',
     help: 'Always 1; its labels say how this process runs (role: all, api or worker; store: sqlite or postgres).',

@@ -463,6 +463,13 @@ export interface Store extends Repos {
    * that unregisters it. One writer per kind.
    */
   registerRecordWriter(kind: string, writer: TxRecordWriter): () => void;
+  /**
+   * The write pipeline's counters since the store opened: batches run, callers in them, and the
+   * largest batch (src/storage/pipeline.ts). For metrics.
+   */
+  writeStats(): { batches: number; callers: number; largestBatch: number };
+  /** PostgreSQL only: the pool's open connections, the idle ones among them, and callers waiting for one. */
+  connections?(): { total: number; idle: number; waiting: number };
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;

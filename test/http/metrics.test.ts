@@ -127,6 +127,22 @@ describe('GET /metrics after known traffic', () => {
     expect(value(m, 'leadtrail_info', { role: 'all', store: s.services.store.engine })).toBe(1);
   });
 
+  it('reports write batches and, on PostgreSQL, the connection pool', () => {
+    const m = scraped.samples;
+    const batches = value(m, 'leadtrail_db_write_batches_total');
+    const callers = value(m, 'leadtrail_db_write_batch_callers_total');
+    // Every sync Create and every async accept and application ran in some batch.
+    expect(callers).toBeGreaterThanOrEqual(CREATES + 2 * CAPTURES);
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(batches).toBeLessThanOrEqual(callers);
+    if (s.services.store.engine === 'postgres') {
+      expect(value(m, 'leadtrail_db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
+      expect(value(m, 'leadtrail_db_pool_connections', { state: 'waiting' })).toBeGreaterThanOrEqual(0);
+    } else {
+      expect(m.some((x) => x.name === 'leadtrail_db_pool_connections')).toBe(false);
+    }
+  });
+
   it('the sample Grafana dashboard queries only metrics that exist', () => {
     const dashboard = fs.readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
     const exprs = (JSON.parse(dashboard).panels as { targets: { expr: string }[] }[]).flatMap((p) => p.targets.map((t) => t.expr));

@@ -184,6 +184,7 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
   const store: Store = {
     ...base,
     onQueued: (fn) => listener.subscribe(fn),
+    connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       await listener.close();
       await base.close();

@@ -152,6 +152,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     transaction: (fn) => pipeline.transaction(fn),
     exclusive: (fn) => pipeline.transaction(fn, true),
     registerRecordWriter: (kind, w) => pipeline.registerRecordWriter(kind, w),
+    writeStats: () => ({ ...pipeline.stats }),
     migrate: () => migrateDb(writer, p.migrations, p.schema),
     close: async () => {
       await pipeline.close();
