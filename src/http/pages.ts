@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
+import { docsPages } from './docs.js';
 
 export type PageScope = (app: FastifyInstance) => Promise<void>;
 
 /** The page scopes an API process serves (a worker-only process serves none). */
 export function ownPages(_s: Services): PageScope[] {
-  return [];
+  return [docsPages()];
 }
