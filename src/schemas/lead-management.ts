@@ -11,7 +11,7 @@ import * as L from './lsq.js';
 const LM = '/v2/LeadManagement.svc';
 const tag = 'Leads';
 
-const leadIdParam = (missing: string) => z.object({ leadId: L.requiredParam(missing).meta({ description: "The lead's ProspectID" }) });
+const leadIdParam = (missing: string) => z.object({ leadId: L.requiredParam(missing, { trim: true }).meta({ description: "The lead's ProspectID" }) });
 const LeadList = z.array(Lead);
 
 export const leadsGetById = endpoint('GET', `${LM}/Leads.GetById`, {
@@ -46,12 +46,9 @@ export const leadsGetByQuickSearch = endpoint('GET', `${LM}/Leads.GetByQuickSear
   summary: 'Leads whose name, email, phones, company, city or country contain the key (at most 25, newest first)',
   tag,
   query: z.object({
-    key: L.requiredParam("'key' query parameter is mandatory").transform((k, ctx) => {
-      const key = k.trim();
-      if (!key) return L.fail(ctx, mx.mandatoryMissing("'key' query parameter is mandatory"));
-      if (key.length > QUICK_SEARCH_KEY_MAX) return L.fail(ctx, mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`));
-      return key;
-    }),
+    key: L.requiredParam("'key' query parameter is mandatory", { trim: true }).transform((key, ctx) =>
+      key.length > QUICK_SEARCH_KEY_MAX ? L.fail(ctx, mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`)) : key,
+    ),
   }),
   answer: LeadList,
 });
@@ -129,7 +126,7 @@ function leadFieldOptions(raw: unknown): string[] | null {
   return values.filter((x) => x !== '').length ? values.filter((x) => x !== '') : null;
 }
 
-const attributeWrite = (operationId: string, path: string, summary: string, answer: z.ZodType, query?: z.ZodObject) =>
+const attributeWrite = <Q extends z.ZodObject | undefined = undefined>(operationId: string, path: string, summary: string, answer: z.ZodType, query?: Q) =>
   endpoint('POST', `${LM}/${path}`, { operationId, summary, tag, bodyRequired: true, query, body: L.leadAttributeList(), answer, errors: [500] });
 
 export const leadCreate = attributeWrite('leadCreate', 'Lead.Create', 'Creates a lead from an attribute list', success(z.object({ Id: z.string() })));
@@ -167,7 +164,7 @@ export const leadConvert = attributeWrite(
   'Lead.Convert',
   "Converts a visitor into a lead (leadtrail has no visitors: see docs/compatibility.md)",
   success(z.object({ AffectedRows: z.number(), Id: z.string(), IsCreated: z.boolean() })),
-  z.object({ leadId: L.requiredParam("'leadId' query parameter is mandatory (the visitor's MXCProspectId)") }),
+  z.object({ leadId: L.requiredParam("'leadId' query parameter is mandatory (the visitor's MXCProspectId)", { trim: true }) }),
 );
 
 /**
@@ -298,7 +295,7 @@ export const leadsGet = endpoint('POST', `${LM}/Leads.Get`, {
   summary: 'Leads whose LookupName field compares with LookupValue by SqlOperator',
   tag,
   body: L.optionalBody({
-    Parameter: L.subObject(
+    Parameter: L.requiredObject(
       {
         LookupName: L.requiredText('LookupName', "'Parameter.LookupName' is mandatory"),
         LookupValue: L.requiredText('LookupValue', "'Parameter.LookupValue' is mandatory"),
@@ -307,7 +304,6 @@ export const leadsGet = endpoint('POST', `${LM}/Leads.Get`, {
         ),
       },
       "'Parameter'",
-      { required: true },
     ),
     ...searchCommon,
   }),
@@ -320,7 +316,7 @@ export const leadsRecentlyModified = endpoint('POST', `${LM}/Leads.RecentlyModif
   summary: 'Leads whose ModifiedOn is in [FromDate, ToDate]',
   tag,
   body: L.optionalBody({
-    Parameter: L.subObject({ FromDate: windowEnd('FromDate'), ToDate: windowEnd('ToDate') }, "'Parameter'", { check: windowOrder }),
+    Parameter: L.subObject({ FromDate: windowEnd('FromDate'), ToDate: windowEnd('ToDate') }, "'Parameter'", windowOrder),
     ...searchCommon,
   }),
   answer: z.object({ RecordCount: z.number(), Leads: z.array(z.object({ LeadPropertyList: z.array(z.object({ Attribute: z.string(), Value: z.string().nullable() })) })) }),
@@ -332,7 +328,7 @@ export const leadsRetrieveByIds = endpoint('POST', `${LM}/Leads/Retrieve/ByIds`,
   summary: `The leads of SearchParameters.LeadIds (at most ${BY_IDS_MAX}) found in the account`,
   tag,
   body: L.optionalBody({
-    SearchParameters: L.subObject(
+    SearchParameters: L.requiredObject(
       {
         LeadIds: L.rule(L.anyJson({ type: 'array', items: { type: 'string' }, maxItems: BY_IDS_MAX }).optional(), (raw) => {
           if (raw === undefined || raw === null) throw mx.mandatoryMissing("'SearchParameters.LeadIds' is mandatory");
@@ -346,7 +342,6 @@ export const leadsRetrieveByIds = endpoint('POST', `${LM}/Leads/Retrieve/ByIds`,
         }),
       },
       "'SearchParameters'",
-      { required: true },
     ),
     ...searchCommon,
   }),

@@ -20,6 +20,29 @@ export type JsonObject = Record<string, unknown>;
 
 export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The MxError `check` throws. */
+function structureError(check: () => unknown): MxError {
+  try {
+    check();
+  } catch (e) {
+    if (isMxError(e)) return e;
+    throw e;
+  }
+  throw new Error('no structure error');
+}
+
+/** `v` as an object, or a 400 naming `what`. */
+export function asObject(v: unknown, what = 'request body'): JsonObject {
+  if (!isObject(v)) throw mx.badStructure(`${what} must be a JSON object`);
+  return v;
+}
+
+/** `v` as an array, or a 400 naming `what`. */
+export function asArray(v: unknown, what = 'request body'): unknown[] {
+  if (!Array.isArray(v)) throw mx.badStructure(`${what} must be a JSON array`);
+  return v;
+}
+
 /** Property `name` of `o`, matched case-insensitively (an exact match first, else the first key equal ignoring case). */
 export function prop(o: JsonObject, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
@@ -130,7 +153,7 @@ export const whole = (name: string, range: Range, label = name) =>
  */
 export function object<S extends z.ZodRawShape>(shape: S, what: string) {
   return z.preprocess((v, ctx) => {
-    if (!isObject(v)) return raise(ctx as unknown as Ctx, mx.badStructure(`${what} must be a JSON object`));
+    if (!isObject(v)) return raise(ctx as unknown as Ctx, structureError(() => asObject(v, what)));
     const out: JsonObject = {};
     for (const k of Object.keys(shape)) {
       const val = prop(v, k);
@@ -140,16 +163,20 @@ export function object<S extends z.ZodRawShape>(shape: S, what: string) {
   }, z.object(shape));
 }
 
-/**
- * A sub-object (`Paging`, `Sorting`…): absent is undefined, null reads as `{}`, another type is a
- * 400 naming `what`. With `required`, absent reads as `{}` too (its mandatory properties then say
- * what is missing). `check` is a rule on the whole object, run once its properties are read.
- */
-export function subObject<S extends z.ZodRawShape>(shape: S, what: string, opts: { required?: boolean; check?: (v: z.output<z.ZodObject<S>>) => void } = {}) {
-  const inner = opts.check ? object(shape, what).pipe(rule(z.any(), (v) => (opts.check!(v), v as z.output<z.ZodObject<S>>))) : object(shape, what);
-  if (opts.required) return z.preprocess((v) => v ?? {}, inner);
-  return z.preprocess((v) => (v === null ? {} : v), inner).optional();
+type Check<S extends z.ZodRawShape> = (v: z.output<z.ZodObject<S>>) => void;
+
+/** object(), then `check` (a rule on the whole object, run once its properties are read). */
+function checked<S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) {
+  return check ? object(shape, what).pipe(rule(z.any(), (v) => (check(v), v as z.output<z.ZodObject<S>>))) : object(shape, what);
 }
+
+/** An optional sub-object (`Paging`, `Sorting`…): absent is undefined, null reads as `{}`, another type is a 400 naming `what`. */
+export const subObject = <S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) =>
+  z.preprocess((v) => (v === null ? {} : v), checked(shape, what, check)).optional();
+
+/** A sub-object that is always read: absent or null reads as `{}` (its mandatory properties then say what is missing). */
+export const requiredObject = <S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) =>
+  z.preprocess((v) => v ?? {}, checked(shape, what, check));
 
 /** A request body that may be empty (no body, null or ""): read as `{}`. */
 export function optionalBody<S extends z.ZodRawShape>(shape: S) {
@@ -158,7 +185,7 @@ export function optionalBody<S extends z.ZodRawShape>(shape: S) {
 
 /** A JSON array; another type is a 400 naming `what`. */
 export function arrayOf<T extends z.ZodType>(item: T, what: string) {
-  return z.preprocess((v, ctx) => (Array.isArray(v) ? v : raise(ctx as unknown as Ctx, mx.badStructure(`${what} must be a JSON array`))), z.array(item));
+  return z.preprocess((v, ctx) => (Array.isArray(v) ? v : raise(ctx as unknown as Ctx, structureError(() => asArray(v, what)))), z.array(item));
 }
 
 const FIELD_ENTRY_DOC = {
@@ -178,9 +205,8 @@ const FIELD_ENTRY_DOC = {
  */
 export function fieldListValue(v: unknown, what: string, depth = 0): FieldInput[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw mx.badStructure(`'${what}' must be a JSON array`);
-  return v.map((item, i) => {
-    if (!isObject(item)) throw mx.badStructure(`'${what}[${i}]' must be a JSON object`);
+  return asArray(v, `'${what}'`).map((raw, i) => {
+    const item = asObject(raw, `'${what}[${i}]'`);
     const rawName = prop(item, 'SchemaName') ?? prop(item, 'Attribute');
     if (typeof rawName !== 'string' || rawName.trim() === '') {
       throw mx.badStructure(`'${what}[${i}]' needs a 'SchemaName' or 'Attribute' string`);
@@ -204,8 +230,7 @@ export const fieldList = (what: string) => rule(anyJson({ type: ['array', 'null'
 /** A lead attribute list, as the body itself or wrapped in `{"LeadDetails": […]}` (clients send both). */
 export function leadAttributeListValue(body: unknown): FieldInput[] {
   const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
-  if (!Array.isArray(list)) throw mx.badStructure('request body must be a JSON array');
-  return fieldListValue(list, 'request body');
+  return fieldListValue(asArray(list), 'request body');
 }
 
 const ATTRIBUTE_LIST_DOC = {
@@ -228,11 +253,15 @@ export function parseQuery<T extends z.ZodObject>(schema: T, q: Record<string, s
   return parseInput(schema, out);
 }
 
-/** A query parameter that must be given and not empty (else `missing`, an MXMandatoryAttributeMissingException). */
-export const requiredParam = (missing: string) =>
+/**
+ * A query parameter that must be given and not empty (else `missing`, an
+ * MXMandatoryAttributeMissingException); with `trim`, read trimmed and blank counts as missing.
+ */
+export const requiredParam = (missing: string, opts: { trim?: boolean } = {}) =>
   rule(z.string().optional(), (v) => {
-    if (!v) throw mx.mandatoryMissing(missing);
-    return v;
+    const t = opts.trim ? v?.trim() : v;
+    if (!t) throw mx.mandatoryMissing(missing);
+    return t;
   }).meta({ param: { required: true } });
 
 /**

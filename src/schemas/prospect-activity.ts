@@ -216,7 +216,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
   summary: 'Every activity of one type in the account, in an activity-date window, a page at a time',
   tag,
   body: L.optionalBody({
-    Parameter: L.subObject(
+    Parameter: L.requiredObject(
       {
         ActivityEvent: L.rule(L.code('ActivityEvent'), (v) => {
           if (v === undefined || v === null || v === '') throw mx.invalidEvent();
@@ -226,7 +226,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
         ToDate: windowEnd('ToDate'),
       },
       "'Parameter'",
-      { required: true, check: windowOrder },
+      windowOrder,
     ),
     Paging: L.subObject(
       {
