@@ -25,7 +25,7 @@ export const AsyncStatus = z
       TaskCurrentStep: z.string().nullable(),
       TaskLastStep: z.string().nullable(),
       RequestBody: z.string().nullable(),
-      Message: z.unknown().meta({ description: "On success, the sync endpoint's answer; else null" }),
+      Message: z.string().nullable().meta({ description: "On success, the sync endpoint's answer written as JSON text; else null" }),
     }),
   })
   .meta({ id: 'AsyncStatus' });

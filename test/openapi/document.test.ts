@@ -4,6 +4,7 @@
  * and shown by /docs from this server alone.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import { buildOpenApi, openApiJson } from '../../src/http/docs.js';
@@ -11,6 +12,7 @@ import { ROUTES } from '../../src/http/routes.js';
 import { ENDPOINT_BY_ROUTE } from '../../src/schemas/index.js';
 import { routeKey } from '../../src/schemas/endpoint.js';
 import { started } from '../helpers/server.js';
+import { ROOT, generatedFiles } from '../../openapi/generate.js';
 
 const FILE = new URL('../../openapi/leadtrail.json', import.meta.url);
 
@@ -37,8 +39,13 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('is committed up to date in openapi/leadtrail.json (run `npm run openapi`)', () => {
-    expect(fs.readFileSync(FILE, 'utf8'), 'openapi/leadtrail.json is stale: run `npm run openapi`').toBe(openApiJson());
+  it('is committed up to date, with the client generated from it (run `npm run openapi`)', async () => {
+    const files = await generatedFiles();
+    expect(Object.keys(files)).toEqual(['openapi/leadtrail.json', 'src/client/openapi.ts', 'src/client/operations.ts']);
+    expect(files['openapi/leadtrail.json']).toBe(openApiJson());
+    for (const [file, content] of Object.entries(files)) {
+      expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), `${file} is stale: run \`npm run openapi\``).toBe(content);
+    }
   });
 
   it('describes both auth schemes and the error envelope of every LeadSquared path', () => {
