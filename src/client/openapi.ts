@@ -1049,6 +1049,7 @@ export interface operations {
       content: {
         "application/json": {
           ProspectActivityId?: string | number | boolean | null;
+          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
           ActivityEvent?: number | string | null;
           ActivityNote?: string | number | boolean | null;
           Fields?: (({
@@ -1061,7 +1062,6 @@ export interface operations {
                 })[];
             })[]) | null;
           ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
-          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
         };
       };
     };

@@ -153,7 +153,7 @@ export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
   summary: 'Creates a custom activity type (its event code is the answer Id)',
   tag,
   bodyRequired: true,
-  body: z.object({
+  body: L.object({
     ActivityEventName: L.text('ActivityEventName'),
     ActivityEvent: L.code('ActivityEvent').meta({ description: 'Pin the event code (else the next free one from 201)' }),
     DisplayName: L.text('DisplayName'),
@@ -162,7 +162,7 @@ export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
     Direction: L.code('Direction'),
     Fields: FieldDefIn,
     ...typeSettings,
-  }),
+  }, 'request body'),
   answer: success(z.object({ Id: z.number() })),
   errors: [500],
 });
@@ -263,14 +263,17 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
   summary: "Changes an activity's note and fields",
   tag,
   bodyRequired: true,
-  body: z.object({
-    ProspectActivityId: L.text('ProspectActivityId'),
-    ActivityEvent: L.code('ActivityEvent'),
-    ActivityNote: L.text('ActivityNote'),
-    Fields: L.fieldList('Fields'),
-    ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
-    ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-  }),
+  body: L.object(
+    {
+      ProspectActivityId: L.requiredText('ProspectActivityId', "'ProspectActivityId' is mandatory").transform((id) => id.trim()),
+      ProcessFilesAsync: L.flag('ProcessFilesAsync'),
+      ActivityEvent: L.code('ActivityEvent'),
+      ActivityNote: L.text('ActivityNote'),
+      Fields: L.fieldList('Fields'),
+      ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
+    },
+    'request body',
+  ),
   answer: success(z.object({ Id: z.string() })),
   errors: [500],
 });
@@ -280,7 +283,7 @@ export const customActivityTypeUpdate = endpoint('POST', `${PA}/CustomActivityTy
   summary: "Changes an activity type's name, score, direction, settings and fields",
   tag,
   bodyRequired: true,
-  body: z.object({
+  body: L.object({
     ID: L.code('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
     ActivityEvent: L.code('ActivityEvent'),
     ActivityEventName: L.text('ActivityEventName'),
@@ -290,7 +293,7 @@ export const customActivityTypeUpdate = endpoint('POST', `${PA}/CustomActivityTy
     Direction: L.code('Direction'),
     Fields: FieldDefIn,
     ...typeSettings,
-  }),
+  }, 'request body'),
   answer: z.object({ Status: z.literal('Success') }),
   errors: [500],
 });
