@@ -698,6 +698,11 @@ export interface operations {
       content: {
         "application/json": {
           ActivityEventName?: string | number | boolean | null;
+          TrackLocation?: boolean | string | number | null;
+          AllowAttachments?: boolean | string | number | null;
+          ShowInActivityGrid?: boolean | string | number | null;
+          CanDeleteActivity?: boolean | string | number | null;
+          ShowInForm?: boolean | string | number | null;
           /** @description Pin the event code (else the next free one from 201) */
           ActivityEvent?: number | string | null;
           DisplayName?: string | number | boolean | null;
@@ -714,11 +719,6 @@ export interface operations {
               OptionSet?: unknown;
               Fields?: Record<string, never>[];
             })[]) | null;
-          TrackLocation?: boolean | string | number;
-          AllowAttachments?: boolean | string | number;
-          ShowInActivityGrid?: boolean | string | number;
-          CanDeleteActivity?: boolean | string | number;
-          ShowInForm?: boolean | string | number;
         };
       };
     };

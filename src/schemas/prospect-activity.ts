@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { EVENT_CODE } from '../domain/activity-types.js';
 import { mx } from '../domain/errors.js';
+import { INT32 } from '../domain/numbers.js';
+import { fieldDefs, int32Value, settingValue } from './activity-type.js';
 import { endpoint, success, FieldsAny } from './endpoint.js';
 import { windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
@@ -97,7 +99,9 @@ export const bulkActivityByLeadField = endpoint('POST', `${PA}/Bulk/CustomActivi
   summary: `Posts up to ${BULK_MAX_ROWS} activities, each on the lead whose searchBy field is its SearchByValue`,
   tag,
   bodyRequired: true,
-  query: z.object({ searchBy: z.string().meta({ description: 'The lead field to look leads up by, e.g. EmailAddress' }) }),
+  query: z.object({
+    searchBy: L.requiredParam("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)").meta({ description: 'The lead field to look leads up by, e.g. EmailAddress' }),
+  }),
   body: L.arrayOf(L.object({ SearchByValue: L.text('SearchByValue'), ...activityFields }, 'row'), 'request body'),
   answer: bulkAnswer,
   errors: [500],
@@ -148,21 +152,35 @@ const typeSettings = {
   ShowInForm: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
 };
 
+const int32 = (name: string) => L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: INT32.min, maximum: INT32.max }).optional(), (v) => int32Value(v, name));
+const setting = (name: string) => L.rule(L.anyJson({ type: ['boolean', 'string', 'integer', 'null'] }).optional(), (v) => settingValue(v, name));
+
 export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
   operationId: 'activityTypeCreate',
   summary: 'Creates a custom activity type (its event code is the answer Id)',
   tag,
   bodyRequired: true,
-  body: L.object({
-    ActivityEventName: L.text('ActivityEventName'),
-    ActivityEvent: L.code('ActivityEvent').meta({ description: 'Pin the event code (else the next free one from 201)' }),
-    DisplayName: L.text('DisplayName'),
-    Description: L.text('Description'),
-    Score: L.code('Score'),
-    Direction: L.code('Direction'),
-    Fields: FieldDefIn,
-    ...typeSettings,
-  }, 'request body'),
+  // In the order the checks are made: the name, the flags, a pinned code, then the rest.
+  body: L.object(
+    {
+      ActivityEventName: L.rule(L.text('ActivityEventName'), (name) => {
+        if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
+        return name;
+      }),
+      TrackLocation: setting('TrackLocation'),
+      AllowAttachments: setting('AllowAttachments'),
+      ShowInActivityGrid: setting('ShowInActivityGrid'),
+      CanDeleteActivity: setting('CanDeleteActivity'),
+      ShowInForm: setting('ShowInForm'),
+      ActivityEvent: int32('ActivityEvent').meta({ description: 'Pin the event code (else the next free one from 201)' }),
+      DisplayName: L.text('DisplayName'),
+      Description: L.text('Description'),
+      Score: int32('Score'),
+      Direction: int32('Direction'),
+      Fields: L.rule(FieldDefIn, (v) => fieldDefs(v, 'Fields')),
+    },
+    'request body',
+  ),
   answer: success(z.object({ Id: z.number() })),
   errors: [500],
 });

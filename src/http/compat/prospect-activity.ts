@@ -75,8 +75,7 @@ export const bulkByLeadId: Handler = async (s, req) =>
   });
 
 export const bulkByLeadField: Handler = async (s, req) => {
-  const searchBy = query(req).searchby;
-  if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
+  const { searchBy } = readQuery(E.bulkActivityByLeadField, query(req));
   const accountId = req.principal.accountId;
   const rows = bulkRows(req.body, 'SearchByValue');
   return bulk(s, await callCtx(s, req), accountId, rows, async (tx, o) => {
