@@ -1,5 +1,4 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
-import { mx } from '../../domain/errors.js';
 import { createLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead } from '../../domain/leads.js';
 import { readPhone } from '../../domain/phone.js';
 import { runWrite } from '../../domain/run.js';

@@ -9,7 +9,6 @@ import type { LeadCondition, LeadOrder } from '../../storage/store.js';
 import { leadColumns, leadPropertyList, parseColumns, type Columns } from '../../wire/lead-columns.js';
 import { readBody } from '../../schemas/endpoint.js';
 import * as E from '../../schemas/lead-management.js';
-import { LEAD_PAGE_SIZE_DEFAULT } from '../../schemas/lead-management.js';
 import type { Handler } from '../handler.js';
 
 interface Common {
@@ -24,7 +23,7 @@ type SearchBody = { Paging?: { PageIndex?: number; PageSize?: number }; Sorting?
 
 function common(body: SearchBody): Common {
   const pageIndex = body.Paging?.PageIndex ?? 1;
-  const pageSize = body.Paging?.PageSize ?? LEAD_PAGE_SIZE_DEFAULT;
+  const pageSize = body.Paging?.PageSize ?? E.LEAD_PAGE_SIZE_DEFAULT;
   const column = body.Sorting?.ColumnName ?? null;
   return {
     columns: parseColumns(body.Columns?.Include_CSV ?? null),

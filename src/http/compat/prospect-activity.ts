@@ -17,7 +17,7 @@ import { query } from '../auth.js';
 import { runWrite } from '../../domain/run.js';
 import { callCtx } from './acting.js';
 
-export const BULK_MAX_ROWS = 25;
+const { BULK_MAX_ROWS } = E;
 
 export const create: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
