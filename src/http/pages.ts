@@ -6,10 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { consoleScope } from '../console/plugin.js';
 import type { Services } from '../services.js';
+import { docsPages } from './docs.js';
 
 export type PageScope = (app: FastifyInstance) => Promise<void>;
 
 /** The page scopes an API process serves (a worker-only process serves none). */
 export function ownPages(s: Services): PageScope[] {
-  return [consoleScope(s)];
+  return [consoleScope(s), docsPages()];
 }

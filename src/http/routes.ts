@@ -1,6 +1,7 @@
 /**
  * Every path leadtrail serves, one line each: method, path, who may call it, handler. Paths and
- * query-parameter names match case-insensitively, as LeadSquared's WCF services do.
+ * query-parameter names match case-insensitively, as LeadSquared's WCF services do. What each route
+ * reads and answers is its endpoint schema in src/schemas (test/openapi names a route without one).
  */
 import type { Services } from '../services.js';
 import type { AuthKind } from './auth.js';

@@ -11,7 +11,10 @@ import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js'
 import { phoneOrderKey } from '../domain/phone.js';
 import type { RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
-import { asArray, asObject, code, fieldList, flag, leadAttributeList, prop, text, type JsonObject } from './parse.js';
+import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from './parse.js';
+import { readBody, readQuery } from '../schemas/endpoint.js';
+import { leadCapture as leadCaptureEndpoint, leadUpdate as leadUpdateEndpoint } from '../schemas/lead-management.js';
+import { leadAttributeListValue } from '../schemas/lsq.js';
 import { success } from './shapes.js';
 
 export interface OperationInput {
@@ -68,7 +71,7 @@ export const activityCreateCustom: Operation = async (tx, ctx, { accountId, body
 };
 
 export const leadCapture: Operation = async (tx, ctx, { accountId, body, params }) => {
-  const attrs = leadAttributeList(body);
+  const attrs = readBody(leadCaptureEndpoint, body);
   const behavior = parseUpdateBehavior(params.leadupdatebehavior ?? null);
   const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
   return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
@@ -76,9 +79,8 @@ export const leadCapture: Operation = async (tx, ctx, { accountId, body, params 
 
 /** `Lead.Update?leadId=` (sync) and `/lead/update?leadId=` (async): the attribute list written to that lead. */
 export const leadUpdate: Operation = async (tx, ctx, { accountId, body, params }) => {
-  const leadId = params.leadid?.trim();
-  if (!leadId) throw mx.mandatoryMissing("'leadId' is mandatory for updating lead");
-  const attrs = leadAttributeList(body);
+  const { leadId } = readQuery(leadUpdateEndpoint, params);
+  const attrs = readBody(leadUpdateEndpoint, body);
   const lead = await tx.leads.get(accountId, leadId);
   if (!lead) throw mx.unknownLead(leadId);
   await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
@@ -118,7 +120,7 @@ export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string, p
       const email = text(o, 'EmailAddress');
       if (email) return keyOf('EmailAddress', email);
     } else {
-      const attrs = kind === 'lead.capture' ? leadAttributeList(body) : fieldList(asArray(prop(asObject(body), 'LeadDetails')), 'LeadDetails');
+      const attrs = kind === 'lead.capture' ? leadAttributeListValue(body) : fieldList(asArray(prop(asObject(body), 'LeadDetails')), 'LeadDetails');
       const get = (n: string) => {
         const v = attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
         return v === null || v.trim() === '' ? null : v;

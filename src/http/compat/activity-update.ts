@@ -1,24 +1,22 @@
 /** `POST /v2/ProspectActivity.svc/CustomActivity/Update` and `POST …/CustomActivityType/Update`. */
 import { updateActivity, updateActivityType } from '../../domain/activity-update.js';
-import { mx } from '../../domain/errors.js';
 import { runWrite } from '../../domain/run.js';
 import { fieldDefs, intOf, typeSettings } from '../../wire/activity-type.js';
-import { asObject, code, fieldList, flag, prop, text } from '../../wire/parse.js';
+import { asObject, code, prop, text } from '../../wire/parse.js';
+import { readBody } from '../../schemas/endpoint.js';
+import { customActivityUpdate } from '../../schemas/prospect-activity.js';
 import { success } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
 
 /** Body: `{"ProspectActivityId","ActivityEvent"?,"ActivityNote"?,"Fields":[{SchemaName,Value}],"ValidateDropDownOptions"?}`. */
 export const activityUpdate: Handler = async (s, req) => {
-  const o = asObject(req.body);
-  const id = text(o, 'ProspectActivityId');
-  if (!id || id.trim() === '') throw mx.mandatoryMissing("'ProspectActivityId' is mandatory");
-  flag(o, 'ProcessFilesAsync');
+  const o = readBody(customActivityUpdate, req.body);
   const change = {
-    id: id.trim(),
-    eventCode: code(o, 'ActivityEvent'),
-    note: text(o, 'ActivityNote'),
-    fields: fieldList(prop(o, 'Fields'), 'Fields'),
-    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
+    id: o.ProspectActivityId,
+    eventCode: o.ActivityEvent,
+    note: o.ActivityNote,
+    fields: o.Fields,
+    skipDropdownValidation: o.ValidateDropDownOptions,
     at: s.ctx.now(),
   };
   const activity = await runWrite(s.store, (tx) => updateActivity(tx, req.principal.accountId, change, s.ctx));

@@ -8,6 +8,8 @@ import type { RequestKind } from '../../domain/types.js';
 import { orderKeyOf } from '../../wire/operations.js';
 import { query } from '../auth.js';
 import type { Handler } from '../handler.js';
+import { readQuery } from '../../schemas/endpoint.js';
+import { asyncActivityStatus } from '../../schemas/async.js';
 
 export const ACCEPTED = 'Request accepted. Please use below request id to check the status';
 
@@ -38,9 +40,7 @@ export function accept(kind: RequestKind): Handler {
 
 export function status(kinds: RequestKind[] | null): Handler {
   return async (s, req) => {
-    const q = query(req);
-    const id = q.requestid;
-    if (!id) throw mx.mandatoryMissing("'RequestID' query parameter is mandatory");
+    const { RequestID: id } = readQuery(asyncActivityStatus, query(req));
     const r = await s.store.requests.get(req.principal.accountId, id.trim());
     if (!r || (kinds && !kinds.includes(r.kind))) {
       throw mx.requestNotFound(id);

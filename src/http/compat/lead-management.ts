@@ -1,34 +1,31 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
-import { mx } from '../../domain/errors.js';
 import { createLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead } from '../../domain/leads.js';
 import { readPhone } from '../../domain/phone.js';
 import { runWrite } from '../../domain/run.js';
 import type { Lead } from '../../domain/types.js';
 import { leadCapture, leadUpdate as leadUpdateOp } from '../../wire/operations.js';
-import { leadAttributeList } from '../../wire/parse.js';
+import { readBody, readQuery } from '../../schemas/endpoint.js';
+import * as E from '../../schemas/lead-management.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
 import type { Handler } from '../handler.js';
 import { callCtx } from './acting.js';
 
 export const getById: Handler = async (s, req) => {
-  const id = query(req).id;
-  if (!id) throw mx.mandatoryMissing("'id' query parameter is mandatory");
+  const { id } = readQuery(E.leadsGetById, query(req));
   const lead = await s.store.leads.get(req.principal.accountId, id);
   return lead ? [leadToWire(lead)] : [];
 };
 
 export const getByEmail: Handler = async (s, req) => {
-  const email = query(req).emailaddress;
-  if (!email) throw mx.mandatoryMissing("'emailaddress' query parameter is mandatory");
+  const { emailaddress: email } = readQuery(E.leadsGetByEmailaddress, query(req));
   const lead = await findLead(s.store, req.principal.accountId, 'EmailAddress', email);
   return lead ? [leadToWire(lead)] : [];
 };
 
 /** Matches Phone and Mobile by the phone rule (domain/phone.ts); with several matches, the lead with the most recent activity. */
 export const getByPhone: Handler = async (s, req) => {
-  const phone = query(req).phone;
-  if (!phone) throw mx.mandatoryMissing("'phone' query parameter is mandatory");
+  const { phone } = readQuery(E.retrieveLeadByPhoneNumber, query(req));
   const leads = (await findLeadsByPhone(s.store, req.principal.accountId, phone)).sort(
     (a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn,
   );
@@ -36,18 +33,14 @@ export const getByPhone: Handler = async (s, req) => {
 };
 
 export const metaData: Handler = async (s, req) => {
-  const q = query(req);
-  const exclude = q.excludeoptionsets === '1' || q.excludeoptionsets?.toLowerCase() === 'true';
+  const q = readQuery(E.leadsMetaDataGet, query(req));
   let defs = await s.store.leadFields.list(req.principal.accountId);
-  if (q.schemaname) defs = defs.filter((d) => d.schemaName.toLowerCase() === q.schemaname.toLowerCase());
-  return defs.map((d) => leadFieldToWire(d, !exclude));
+  if (q.schemaName) defs = defs.filter((d) => d.schemaName.toLowerCase() === q.schemaName!.toLowerCase());
+  return defs.map((d) => leadFieldToWire(d, !q.excludeOptionSets));
 };
 
-/** Lead.Create, Lead.Update and Lead.CreateOrUpdate take the attribute list as the body, or wrapped in LeadDetails. */
-const attributes = leadAttributeList;
-
 export const leadCreate: Handler = async (s, req) => {
-  const attrs = attributes(req.body);
+  const attrs = readBody(E.leadCreate, req.body);
   const accountId = req.principal.accountId;
   const ctx = await callCtx(s, req);
   const lead = await s.store.transaction(async (tx) => {
@@ -69,7 +62,7 @@ export const leadUpdate: Handler = async (s, req) => {
  * automations).
  */
 export const createOrUpdate: Handler = async (s, req) => {
-  const attrs = attributes(req.body);
+  const attrs = readBody(E.leadCreateOrUpdate, req.body);
   const accountId = req.principal.accountId;
   const ctx = await callCtx(s, req);
   const { lead, created } = await runWrite(s.store, async (tx) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
@@ -78,7 +71,6 @@ export const createOrUpdate: Handler = async (s, req) => {
 
 /** Leads.GetByQuickSearch answers at most this many leads, newest first. */
 export const QUICK_SEARCH_MAX = 25;
-const QUICK_SEARCH_KEY_MAX = 200;
 const QUICK_SEARCH_FIELDS = new Set(['firstname', 'lastname', 'emailaddress', 'phone', 'mobile', 'company']);
 /** Name, email, phones, company, and any city or country field (City, mx_City, mx_Country…). */
 const quickSearchField = (name: string) => QUICK_SEARCH_FIELDS.has(name.toLowerCase()) || /(city|country)$/i.test(name);
@@ -92,9 +84,7 @@ const looksLikePhone = (key: string) => /^\+?[\d\s\-().]+$/.test(key) && readPho
  * come first.
  */
 export const quickSearch: Handler = async (s, req) => {
-  const key = query(req).key?.trim();
-  if (!key) throw mx.mandatoryMissing("'key' query parameter is mandatory");
-  if (key.length > QUICK_SEARCH_KEY_MAX) throw mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`);
+  const { key } = readQuery(E.leadsGetByQuickSearch, query(req));
   const accountId = req.principal.accountId;
   const byPhone = looksLikePhone(key) ? await findLeadsByPhone(s.store, accountId, key) : [];
   const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX });

@@ -1,5 +1,5 @@
 /** `/v2/ProspectActivity.svc/…`: activity posts, bulk posts, activity types and activity reads. */
-import { EVENT_CODE, getActivityType, createActivityType } from '../../domain/activity-types.js';
+import { getActivityType, createActivityType } from '../../domain/activity-types.js';
 import { postActivity } from '../../domain/activities.js';
 import { mx, isMxError } from '../../domain/errors.js';
 import { findLead } from '../../domain/leads.js';
@@ -8,14 +8,16 @@ import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
 import { activityCreate, activityCreateCustom, activityInput } from '../../wire/operations.js';
-import { asArray, asObject, code, fieldList, flag, objectProp, text, wholeProp, type JsonObject } from '../../wire/parse.js';
+import { asArray, asObject, text, type JsonObject } from '../../wire/parse.js';
+import { readBody, readQuery } from '../../schemas/endpoint.js';
+import * as E from '../../schemas/prospect-activity.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
 import { query } from '../auth.js';
 import { runWrite } from '../../domain/run.js';
 import { callCtx } from './acting.js';
 
-export const BULK_MAX_ROWS = 25;
+const { BULK_MAX_ROWS } = E;
 
 export const create: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
@@ -73,8 +75,7 @@ export const bulkByLeadId: Handler = async (s, req) =>
   });
 
 export const bulkByLeadField: Handler = async (s, req) => {
-  const searchBy = query(req).searchby;
-  if (!searchBy) throw mx.mandatoryMissing("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)");
+  const { searchBy } = readQuery(E.bulkActivityByLeadField, query(req));
   const accountId = req.principal.accountId;
   const rows = bulkRows(req.body, 'SearchByValue');
   return bulk(s, await callCtx(s, req), accountId, rows, async (tx, o) => {
@@ -95,31 +96,18 @@ export const createType: Handler = async (s, req) => {
 };
 
 export const getActivitySetting: Handler = async (s, req) => {
-  const c = query(req).code;
-  if (!c) throw mx.mandatoryMissing("'code' query parameter is mandatory");
+  const { code: c } = readQuery(E.activitySettingGet, query(req));
   return activityTypeSettingToWire(await getActivityType(s.store, req.principal.accountId, c));
 };
-
-function paging(body: unknown): { offset: number; limit: number; eventCode?: number } {
-  if (body === undefined || body === null || body === '') return { offset: 0, limit: 25 };
-  const o = asObject(body);
-  const po = objectProp(o, 'Paging');
-  const pa = objectProp(o, 'Parameter');
-  return {
-    offset: wholeProp(po, 'Offset', { min: 0, max: 1_000_000 }, 'Paging.Offset') ?? 0,
-    limit: wholeProp(po, 'RowCount', { min: 0, max: 1000 }, 'Paging.RowCount') ?? 25,
-    eventCode: wholeProp(pa, 'ActivityEvent', EVENT_CODE, 'Parameter.ActivityEvent'),
-  };
-}
 
 async function typeMap(s: Parameters<Handler>[0], accountId: string): Promise<Map<number, ActivityType>> {
   return new Map((await s.store.activityTypes.list(accountId)).map((t) => [t.code, t]));
 }
 
 export const retrieve: Handler = async (s, req) => {
-  const leadId = query(req).leadid;
-  if (!leadId) throw mx.mandatoryMissing("'leadId' query parameter is mandatory");
-  const p = paging(req.body);
+  const { leadId } = readQuery(E.activityRetrieve, query(req));
+  const body = readBody(E.activityRetrieve, req.body);
+  const p = { offset: body.Paging?.Offset ?? 0, limit: body.Paging?.RowCount ?? E.RETRIEVE_PAGE_DEFAULT, eventCode: body.Parameter?.ActivityEvent };
   const accountId = req.principal.accountId;
   const { total, activities } = await s.store.activities.listForLead(accountId, { leadId, ...p });
   const types = await typeMap(s, accountId);
@@ -127,8 +115,7 @@ export const retrieve: Handler = async (s, req) => {
 };
 
 export const getActivityDetails: Handler = async (s, req) => {
-  const id = query(req).activityid;
-  if (!id) throw mx.mandatoryMissing("'activityId' query parameter is mandatory");
+  const { activityId: id } = readQuery(E.activityDetailsGet, query(req));
   const a = await s.store.activities.get(req.principal.accountId, id);
   if (!a) throw mx.unknownActivity(id);
   return activityDetailsToWire(a, await s.store.activityTypes.get(a.accountId, a.eventCode));

@@ -1,0 +1,148 @@
+/**
+ * `leadtrail/client`: a typed client of the Lead & Activity API, for leadtrail and for LeadSquared
+ * itself (only the base URLs differ). Its types are generated from openapi/leadtrail.json
+ * (src/client/openapi.ts, openapi-typescript); requests go through openapi-fetch.
+ *
+ *   const lsq = createClient({ baseUrl, accessKey, secretKey, apiKey });
+ *   const [lead] = await lsq.leadsGetById({ query: { id } });
+ *   const done = await lsq.waitFor.asyncLeadCapture({ body: [...] }, { timeoutMs: 30_000 });
+ *
+ * Every non-2xx answer throws LeadSquaredError carrying the envelope's ExceptionType.
+ */
+import createFetchClient from 'openapi-fetch';
+import type { operations } from './openapi.js';
+import { OPERATIONS } from './operations.js';
+
+export type { operations, paths, components } from './openapi.js';
+
+export interface ClientOptions {
+  /** The sync API's base URL: leadtrail's URL, or LeadSquared's API host (e.g. https://api-in21.leadsquared.com). */
+  baseUrl: string;
+  /** The async API's base URL (LeadSquared's async host, e.g. https://asyncapi-in21.leadsquared.com); leadtrail serves both on baseUrl, the default. */
+  asyncBaseUrl?: string;
+  accessKey: string;
+  secretKey: string;
+  /** The async API's x-api-key (needed only for the async operations). */
+  apiKey?: string;
+  /** A fetch of your own (proxies, tests); the global fetch by default. */
+  fetch?: typeof fetch;
+}
+
+/** An answer other than 2xx: LeadSquared's `{"Status":"Error","ExceptionType","ExceptionMessage"}`, or a failed async request. */
+export class LeadSquaredError extends Error {
+  override readonly name = 'LeadSquaredError';
+  constructor(
+    /** The envelope's ExceptionType, e.g. MXInvalidInputException (`Forbidden` for the async gateway's 403). */
+    readonly exceptionType: string,
+    message: string,
+    /** The HTTP status (0 for an async request that ended FAILURE or ERROR). */
+    readonly status: number,
+    /** The answer's body as received. */
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+type OpName = keyof typeof OPERATIONS & keyof operations;
+type Op<K extends OpName> = operations[K];
+
+type QueryArg<O> = O extends { parameters: { query: infer Q } } ? { query: Q } : O extends { parameters: { query?: infer Q } } ? { query?: Q } : { query?: never };
+type BodyArg<O> = O extends { requestBody: { content: { 'application/json': infer B } } }
+  ? { body: B }
+  : O extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? { body?: B }
+    : { body?: never };
+/** What a call takes: `query` and `body` as the operation declares them. */
+export type Args<K extends OpName> = QueryArg<Op<K>> & BodyArg<Op<K>>;
+/** What a call answers on success (HTTP 200). */
+export type Answer<K extends OpName> = Op<K> extends { responses: { 200: { content: infer C } } } ? C[keyof C] : never;
+
+type RequiredKeys<T> = { [P in keyof T]-?: undefined extends T[P] ? never : P }[keyof T];
+type Method<K extends OpName> = RequiredKeys<Args<K>> extends never ? (args?: Args<K>) => Promise<Answer<K>> : (args: Args<K>) => Promise<Answer<K>>;
+
+/** The async submits and the status path each one is polled on. */
+const ASYNC_STATUS = {
+  asyncActivityCreate: 'asyncActivityCreateStatus',
+  asyncActivityCreateCustom: 'asyncActivityCreateCustomStatus',
+  asyncLeadCapture: 'asyncLeadStatus',
+  asyncLeadUpdate: 'asyncLeadUpdateStatus',
+} as const;
+type AsyncSubmit = keyof typeof ASYNC_STATUS;
+
+export interface WaitOptions {
+  /** Give up after this long (ms; default 30 000): LeadSquaredError `Timeout`. */
+  timeoutMs?: number;
+  /** Between status polls (ms; default 250). */
+  pollMs?: number;
+}
+
+/** A finished async request: its id and the sync answer its status carries. */
+export interface Settled {
+  requestId: string;
+  /** The sync endpoint's answer (the status's Message, parsed). */
+  message: unknown;
+  status: Answer<'asyncLeadStatus'>;
+}
+
+export type Client = { [K in OpName]: Method<K> } & {
+  /** Submit to the async API, then poll the status until Success (resolves) or FAILURE/ERROR (throws LeadSquaredError). */
+  waitFor: { [K in AsyncSubmit]: (args: Args<K>, opts?: WaitOptions) => Promise<Settled> };
+};
+
+const FINAL_FAILURES = new Set(['FAILURE', 'ERROR']);
+
+export function createClient(options: ClientOptions): Client {
+  const f = options.fetch ?? globalThis.fetch;
+  const sync = createFetchClient<Record<string, never>>({ baseUrl: options.baseUrl.replace(/\/+$/, ''), fetch: f });
+  const async = createFetchClient<Record<string, never>>({ baseUrl: (options.asyncBaseUrl ?? options.baseUrl).replace(/\/+$/, ''), fetch: f });
+
+  const call = async (name: OpName, args: { query?: Record<string, unknown>; body?: unknown } = {}): Promise<unknown> => {
+    const op = OPERATIONS[name];
+    const client = op.host === 'async' ? async : sync;
+    const keyed = op.path.startsWith('/health') || op.path === '/metrics' || op.path === '/openapi.json' ? {} : { accessKey: options.accessKey, secretKey: options.secretKey };
+    const headers: Record<string, string> = op.host === 'async' && options.apiKey ? { 'x-api-key': options.apiKey } : {};
+    const init = {
+      params: { query: { ...args.query, ...keyed } },
+      headers,
+      parseAs: op.path === '/metrics' ? 'text' : 'json',
+      ...(args.body !== undefined ? { body: args.body } : {}),
+    };
+    const { data, error, response } = await (client.request as (m: string, p: string, i: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>)(
+      op.method,
+      op.path,
+      init,
+    );
+    if (response.ok) return data;
+    const e = (error ?? {}) as { ExceptionType?: string; ExceptionMessage?: string; message?: string };
+    throw new LeadSquaredError(e.ExceptionType ?? (response.status === 403 ? 'Forbidden' : `HTTP${response.status}`), e.ExceptionMessage ?? e.message ?? response.statusText, response.status, error);
+  };
+
+  const waitFor = async (name: AsyncSubmit, args: Args<AsyncSubmit>, opts: WaitOptions = {}): Promise<Settled> => {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const pollMs = opts.pollMs ?? 250;
+    const accepted = (await call(name, args as never)) as { RequestID: string };
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const status = (await call(ASYNC_STATUS[name], { query: { RequestID: accepted.RequestID } })) as Settled['status'];
+      const t = status.TaskStatus;
+      if (t.Status === 'Success') {
+        return { requestId: accepted.RequestID, message: t.Message === null ? null : JSON.parse(t.Message), status };
+      }
+      if (FINAL_FAILURES.has(t.Status)) {
+        // leadtrail and LeadSquared write a failure's reason as "<ExceptionType>: <message>".
+        const m = /^(MX\w+): ([\s\S]*)$/.exec(t.StatusReason ?? '');
+        throw new LeadSquaredError(m ? m[1] : t.Status, m ? m[2] : (t.StatusReason ?? t.Status), 0, status);
+      }
+      if (Date.now() + pollMs > until) {
+        throw new LeadSquaredError('Timeout', `Request ${accepted.RequestID} was still ${t.Status} after ${timeoutMs} ms`, 0, status);
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
+
+  const client = {} as Record<string, unknown>;
+  for (const name of Object.keys(OPERATIONS) as OpName[]) client[name] = (args?: never) => call(name, args);
+  client.waitFor = Object.fromEntries((Object.keys(ASYNC_STATUS) as AsyncSubmit[]).map((n) => [n, (args: never, opts?: WaitOptions) => waitFor(n, args, opts)]));
+  return client as Client;
+}

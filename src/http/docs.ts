@@ -1,0 +1,195 @@
+/**
+ * The API described to machines and people: the OpenAPI 3.1 document built from the route table
+ * (who may call each path) and the endpoint schemas (src/schemas: what each reads and answers),
+ * served at `GET /openapi.json` without keys, and `/docs`, Swagger UI served from node_modules
+ * (no outside requests: its Content-Security-Policy allows only this origin). Both are leadtrail's
+ * own pages: their own Fastify scope, none of LeadSquared's quirks.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { ErrorEnvelope, Forbidden, routeKey } from '../schemas/endpoint.js';
+import { ENDPOINT_BY_ROUTE } from '../schemas/index.js';
+import type { AuthKind } from './auth.js';
+import type { PageScope } from './pages.js';
+import { ROUTES, type Route } from './routes.js';
+
+const require = createRequire(import.meta.url);
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException)',
+  401: 'Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException)',
+  404: 'Not found (MXInvalidEntityException)',
+  413: 'The body is larger than the limit (MXRequestTooLargeException)',
+  429: 'Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After',
+  500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …)',
+  503: 'The server is starting (MXServiceUnavailableException); see Retry-After',
+};
+
+const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
+  sync: [
+    { accessKeyQuery: [], secretKeyQuery: [] },
+    { accessKeyHeader: [], secretKeyHeader: [] },
+  ],
+  bulk: [
+    { accessKeyQuery: [], secretKeyQuery: [] },
+    { accessKeyHeader: [], secretKeyHeader: [] },
+  ],
+  admin: [
+    { accessKeyQuery: [], secretKeyQuery: [] },
+    { accessKeyHeader: [], secretKeyHeader: [] },
+  ],
+  'async-submit': [
+    { apiKey: [], accessKeyQuery: [], secretKeyQuery: [] },
+    { apiKey: [], accessKeyHeader: [], secretKeyHeader: [] },
+  ],
+  'async-read': [{ apiKey: [] }],
+  none: [{}],
+};
+
+/** The MX error statuses a route answers: its auth kind's, its body's, and its endpoint's own. */
+function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
+  const s = new Set(own);
+  if (r.auth !== 'none') [400, 401, 503].forEach((x) => s.add(x));
+  if (r.auth === 'async-read') s.delete(401);
+  if (r.auth === 'sync' || r.auth === 'bulk' || r.auth === 'async-submit') s.add(429);
+  if (hasBody) [400, 413].forEach((x) => s.add(x));
+  return [...s].sort();
+}
+
+function operation(r: Route): ZodOpenApiOperationObject {
+  const e = ENDPOINT_BY_ROUTE.get(routeKey(r.method, r.path));
+  if (!e) throw new Error(`route ${r.method} ${r.path} (src/http/routes.ts) has no schema: add endpoint('${r.method}', '${r.path}', …) to src/schemas/`);
+  const responses: ZodOpenApiResponsesObject = {
+    '200': {
+      description: 'Success',
+      content: r.path === '/metrics' ? { 'text/plain': { schema: e.answer } } : { 'application/json': { schema: e.answer } },
+    },
+  };
+  for (const status of errorStatuses(r, e.body !== undefined, e.errors ?? [])) {
+    responses[String(status) as '400'] = { description: ERROR_TEXT[status] ?? 'Error', content: { 'application/json': { schema: ErrorEnvelope } } };
+  }
+  if (r.path === '/metrics') {
+    responses['401'] = {
+      description: 'With LEADTRAIL_METRICS_TOKEN set: a missing or wrong Authorization: Bearer token',
+      content: { 'application/json': { schema: z.object({ error: z.literal('unauthorized'), message: z.string() }) } },
+    };
+  }
+  if (r.auth === 'async-submit' || r.auth === 'async-read') {
+    responses['403'] = { description: 'Missing or wrong x-api-key', content: { 'application/json': { schema: Forbidden } } };
+  }
+  return {
+    operationId: e.operationId,
+    summary: e.summary,
+    ...(e.description ? { description: e.description } : {}),
+    tags: [e.tag],
+    security: r.path === '/metrics' ? [{}, { metricsToken: [] }] : SECURITY[r.auth],
+    ...(e.query ? { requestParams: { query: e.query } } : {}),
+    ...(e.body ? { requestBody: { required: e.bodyRequired ?? false, content: { 'application/json': { schema: e.body } } } } : {}),
+    responses,
+  };
+}
+
+/**
+ * The OpenAPI 3.1 document of every route in the route table (including those switched on by
+ * config, such as `/_leadtrail/faults`), plus `/openapi.json` itself. Throws naming the first route
+ * without an endpoint schema.
+ */
+export function buildOpenApi(): Record<string, unknown> {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const r of ROUTES) {
+    const item = (paths[r.path] ??= {});
+    (item as Record<string, ZodOpenApiOperationObject>)[r.method.toLowerCase()] = operation(r);
+  }
+  paths['/openapi.json'] = {
+    get: {
+      operationId: 'openApiDocument',
+      summary: 'This document',
+      tags: ['leadtrail'],
+      security: [],
+      responses: { '200': { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+    },
+  };
+  const pkg = require('../../package.json') as { version: string; license: string };
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'leadtrail — LeadSquared Lead & Activity API',
+      version: pkg.version,
+      license: { name: pkg.license, identifier: pkg.license },
+      description:
+        "LeadSquared's Lead & Activity API as leadtrail serves it. Paths and query-parameter names match in any case, " +
+        'JSON property names in any case, scalars as strings or numbers, flags as true/false/1/0 in any spelling. ' +
+        'Every error of the LeadSquared paths is the envelope {"Status":"Error","ExceptionType":"MX…","ExceptionMessage":…}.',
+    },
+    servers: [{ url: '/', description: 'This server (sync and async hosts are the same process)' }],
+    tags: [
+      { name: 'Leads', description: '/v2/LeadManagement.svc' },
+      { name: 'Activities', description: '/v2/ProspectActivity.svc' },
+      { name: 'Async', description: 'The async API host: submit, then poll the status' },
+      { name: 'Authentication', description: '/v2/Authentication.svc' },
+      { name: 'leadtrail', description: "leadtrail's own endpoints (health, metrics, testing APIs)" },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        accessKeyQuery: { type: 'apiKey', in: 'query', name: 'accessKey', description: 'Access key in the query (any case)' },
+        secretKeyQuery: { type: 'apiKey', in: 'query', name: 'secretKey', description: 'Secret key in the query (any case)' },
+        accessKeyHeader: { type: 'apiKey', in: 'header', name: 'x-LSQ-AccessKey' },
+        secretKeyHeader: { type: 'apiKey', in: 'header', name: 'x-LSQ-SecretKey' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: "The async API's key" },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'LEADTRAIL_METRICS_TOKEN, when set' },
+      },
+    },
+  }) as unknown as Record<string, unknown>;
+}
+
+let cached: string | null = null;
+/** The document as JSON text, built once per process. */
+export function openApiJson(): string {
+  return (cached ??= JSON.stringify(buildOpenApi(), null, 2) + '\n');
+}
+
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>leadtrail API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+
+const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true, tryItOutEnabled: false });\n`;
+
+/** Only this origin: the page can load nothing from elsewhere even if the bundle tried. */
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
+
+/** `/openapi.json` and `/docs` (Swagger UI from node_modules), a page scope of their own. */
+export function docsPages(): PageScope {
+  const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  return async (app: FastifyInstance) => {
+    app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').header('access-control-allow-origin', '*').send(openApiJson()));
+    app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(PAGE));
+    app.get('/docs/init.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(INIT));
+    for (const [file, type] of Object.entries(ASSETS)) {
+      app.get(`/docs/${file}`, async (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').send(fs.createReadStream(path.join(dir, file))));
+    }
+  };
+}

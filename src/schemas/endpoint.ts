@@ -1,0 +1,79 @@
+/**
+ * What an endpoint is, for validation and for the OpenAPI document: its query, body and answer
+ * schemas and the error statuses it answers beyond those every route of its auth kind has
+ * (schemas/openapi.ts adds 401/403/429/503 from the route table's auth kind, 400/413 for a body).
+ *
+ * To describe a new route: add `endpoint(method, path, {...})` to the area's file in src/schemas/
+ * and list it in that file's export array; test/openapi names any route of src/http/routes.ts
+ * that has none.
+ */
+import { z } from 'zod';
+import 'zod-openapi';
+import { parseInput, parseQuery } from './lsq.js';
+
+export type Method = 'GET' | 'POST' | 'DELETE';
+
+export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.ZodType | undefined> {
+  /** Unique, camelCase: the client's method name and the document's operationId. */
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  query?: Q;
+  body?: B;
+  /** The body must be sent (most writes); otherwise an empty body is read as the schema allows. */
+  bodyRequired?: boolean;
+  /** The 200 answer. */
+  answer: z.ZodType;
+  /** Error statuses this endpoint answers with the MX envelope, beyond the auth kind's (e.g. 500, 404). */
+  errors?: number[];
+}
+
+export interface Endpoint<Q extends z.ZodObject | undefined = z.ZodObject | undefined, B extends z.ZodType | undefined = z.ZodType | undefined>
+  extends EndpointSpec<Q, B> {
+  method: Method;
+  path: string;
+}
+
+export function endpoint<Q extends z.ZodObject | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  method: Method,
+  path: string,
+  spec: EndpointSpec<Q, B>,
+): Endpoint<Q, B> {
+  return { method, path, ...spec };
+}
+
+/** The key the route table and the endpoint list share: method and path, the path lower-cased. */
+export const routeKey = (method: string, path: string) => `${method} ${path.toLowerCase()}`;
+
+/** The request's query read by the endpoint's query schema (names in any case), or its MxError thrown. */
+export function readQuery<Q extends z.ZodObject>(e: Endpoint<Q, z.ZodType | undefined>, q: Record<string, string>): z.output<Q> {
+  return parseQuery(e.query!, q);
+}
+
+/** The request's body read by the endpoint's body schema, or its MxError thrown. */
+export function readBody<B extends z.ZodType>(e: Endpoint<z.ZodObject | undefined, B>, body: unknown): z.output<B> {
+  return parseInput(e.body!, body);
+}
+
+// Shapes shared by several answers.
+
+export const ErrorEnvelope = z
+  .object({
+    Status: z.literal('Error'),
+    ExceptionType: z.string().meta({ description: 'LeadSquared exception type, e.g. MXInvalidInputException', example: 'MXInvalidInputException' }),
+    ExceptionMessage: z.string(),
+  })
+  .meta({ id: 'ErrorEnvelope', description: "LeadSquared's error envelope, answered for every error of its API." });
+
+export const Forbidden = z
+  .object({ message: z.literal('Forbidden') })
+  .meta({ id: 'Forbidden', description: 'The async gateway answers a missing or wrong x-api-key as AWS API Gateway does.' });
+
+export const success = <M extends z.ZodType>(message: M) => z.object({ Status: z.literal('Success'), Message: message });
+
+export const Lead = z
+  .record(z.string(), z.string().nullable())
+  .meta({ id: 'Lead', description: 'A lead as every lead read returns it: a flat object of string or null values (ProspectID, FirstName, EmailAddress, … and custom mx_ fields).' });
+
+export const FieldsAny = z.record(z.string(), z.unknown());

@@ -1,0 +1,279 @@
+/**
+ * LeadSquared's leniencies as zod 4 schemas: the ONE place where a request's JSON is normalised
+ * before a handler sees it. LeadSquared is a .NET service whose JSON reader matches property names
+ * in any case, takes scalars as strings or numbers and flags in all their spellings; these schemas
+ * do the same and hand the handler canonical names and typed values.
+ *
+ * Every failure carries the exact MxError the endpoint answers (`params.mx` on the zod issue):
+ * a value of the wrong JSON type is a structure error (HTTP 400, `Invalid request body: …`); a value
+ * of the right type that a rule refuses is an application error with its MX type (HTTP 500).
+ * `parseInput` turns the first issue into that error. The same schemas render the OpenAPI document
+ * (schemas/openapi.ts): their input side is what a client may send.
+ */
+import { z } from 'zod';
+import 'zod-openapi';
+import { MxError, isMxError, mx } from '../domain/errors.js';
+import { absent, wholeNumber, type Range } from '../domain/numbers.js';
+import type { FieldInput } from '../domain/fields.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The MxError `check` throws. */
+function structureError(check: () => unknown): MxError {
+  try {
+    check();
+  } catch (e) {
+    if (isMxError(e)) return e;
+    throw e;
+  }
+  throw new Error('no structure error');
+}
+
+/** `v` as an object, or a 400 naming `what`. */
+export function asObject(v: unknown, what = 'request body'): JsonObject {
+  if (!isObject(v)) throw mx.badStructure(`${what} must be a JSON object`);
+  return v;
+}
+
+/** `v` as an array, or a 400 naming `what`. */
+export function asArray(v: unknown, what = 'request body'): unknown[] {
+  if (!Array.isArray(v)) throw mx.badStructure(`${what} must be a JSON array`);
+  return v;
+}
+
+/** Property `name` of `o`, matched case-insensitively (an exact match first, else the first key equal ignoring case). */
+export function prop(o: JsonObject, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
+  return undefined;
+}
+
+type Ctx = { issues: unknown[]; value: unknown };
+/** Records `err` as the issue that makes the parse fail; parseInput answers it as is. */
+function raise(ctx: Ctx, err: MxError): never {
+  (ctx as unknown as { addIssue(i: unknown): void }).addIssue({ code: "custom", message: err.message, input: ctx.value, params: { mx: err } });
+  return z.NEVER as never;
+}
+
+/** For a transform of its own: fail the parse with `err` (the answer is exactly that error). */
+export const fail = (ctx: unknown, err: MxError): never => raise(ctx as Ctx, err);
+
+/** A structure error (HTTP 400 `Invalid request body: …`), as opposed to a rule's application error. */
+export const isStructureError = (e: unknown): e is MxError => isMxError(e) && e.status === 400;
+
+export { absent as absentNumber, wholeNumber as wholeOrNull };
+
+/**
+ * A transform running one of the normalisation rules below: an MxError it throws becomes the
+ * issue; the schema's input side (for the document) is `input`.
+ */
+export function rule<I extends z.ZodType, O>(input: I, fn: (v: z.output<I>) => O) {
+  return input.transform((v, ctx) => {
+    try {
+      return fn(v);
+    } catch (e) {
+      if (isMxError(e)) return raise(ctx as unknown as Ctx, e);
+      throw e;
+    }
+  });
+}
+
+/** Any JSON value: the rule decides. Documented by `doc`. */
+export const anyJson = (doc: Record<string, unknown>) => z.unknown().meta({ override: doc });
+
+export const SCALAR_DOC = { type: ['string', 'number', 'boolean', 'null'] };
+
+/** PostgreSQL cannot store U+0000 in text, so no engine takes it: it is an encoding mistake anyway. */
+export function noNul(v: string, name: string): string {
+  if (v.includes('\u0000')) throw mx.badStructure(`'${name}' must not contain the NUL character (\\u0000)`);
+  return v;
+}
+
+/** A scalar as text: strings as they are, numbers and booleans written out, absent or null as null. */
+export function scalar(v: unknown, name: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return noNul(v, name);
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  throw mx.badStructure(`'${name}' must be a string, number or boolean`);
+}
+
+/** A flag in every spelling LeadSquared takes: true/True/1/"1", false/False/0/"0"/"", absent or null is false. */
+export function flagValue(v: unknown, name: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'True' || v === 1 || v === '1') return true;
+  if (v === 'false' || v === 'False' || v === 0 || v === '0' || v === '') return false;
+  throw mx.badStructure(`'${name}' must be true or false`);
+}
+
+/** An integer-like value as it came (number or numeric string), for the domain to judge. */
+export function codeValue(v: unknown, name: string): string | number | null | undefined {
+  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'string') return v;
+  throw mx.badStructure(`'${name}' must be a number`);
+}
+
+/** Text property: a string, number or boolean, as text; absent or null is null. */
+export const text = (name: string) => rule(anyJson({ ...SCALAR_DOC }).optional(), (v) => scalar(v, name));
+
+/** Text property that must be given and not blank (else `missing`, an MXMandatoryAttributeMissingException). */
+export const requiredText = (name: string, missing: string) =>
+  rule(anyJson({ ...SCALAR_DOC }).optional(), (v) => {
+    const t = scalar(v, name);
+    if (t === null || t.trim() === '') throw mx.mandatoryMissing(missing);
+    return t;
+  });
+
+/** Flag property (see flagValue). */
+export const flag = (name: string) =>
+  rule(anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) => flagValue(v, name));
+
+/** A number or numeric string as it came, for the domain to judge (event codes). */
+export const code = (name: string) => rule(anyJson({ type: ['integer', 'string', 'null'] }).optional(), (v) => codeValue(v, name));
+
+/**
+ * A whole number (a number or digits) within `range`, or undefined when absent (null, blank).
+ * Another JSON type is a 400; a value out of range or not whole is MXInvalidInputException naming `label`.
+ */
+export const whole = (name: string, range: Range, label = name) =>
+  rule(anyJson({ type: ['integer', 'string', 'null'], minimum: range.min, maximum: range.max }).optional(), (v) => {
+    const c = codeValue(v, name);
+    if (absent(c)) return undefined;
+    const n = wholeNumber(c, range);
+    if (n === null) throw mx.invalidInput(`Invalid Input! '${label}' must be a whole number from ${range.min} to ${range.max}.`);
+    return n;
+  });
+
+/**
+ * An object whose properties are matched in any case: the keys of `shape` are its canonical names
+ * and the handler sees only those. `what` names it in the 400 a non-object gets.
+ */
+export function object<S extends z.ZodRawShape>(shape: S, what: string) {
+  return z.preprocess((v, ctx) => {
+    if (!isObject(v)) return raise(ctx as unknown as Ctx, structureError(() => asObject(v, what)));
+    const out: JsonObject = {};
+    for (const k of Object.keys(shape)) {
+      const val = prop(v, k);
+      if (val !== undefined) out[k] = val;
+    }
+    return out;
+  }, z.object(shape));
+}
+
+type Check<S extends z.ZodRawShape> = (v: z.output<z.ZodObject<S>>) => void;
+
+/** object(), then `check` (a rule on the whole object, run once its properties are read). */
+function checked<S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) {
+  return check ? object(shape, what).pipe(rule(z.any(), (v) => (check(v), v as z.output<z.ZodObject<S>>))) : object(shape, what);
+}
+
+/** An optional sub-object (`Paging`, `Sorting`…): absent is undefined, null reads as `{}`, another type is a 400 naming `what`. */
+export const subObject = <S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) =>
+  z.preprocess((v) => (v === null ? {} : v), checked(shape, what, check)).optional();
+
+/** A sub-object that is always read: absent or null reads as `{}` (its mandatory properties then say what is missing). */
+export const requiredObject = <S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) =>
+  z.preprocess((v) => v ?? {}, checked(shape, what, check));
+
+/** A request body that may be empty (no body, null or ""): read as `{}`. */
+export function optionalBody<S extends z.ZodRawShape>(shape: S) {
+  return z.preprocess((v) => (v === undefined || v === null || v === '' ? {} : v), object(shape, 'request body'));
+}
+
+/** A JSON array; another type is a 400 naming `what`. */
+export function arrayOf<T extends z.ZodType>(item: T, what: string) {
+  return z.preprocess((v, ctx) => (Array.isArray(v) ? v : raise(ctx as unknown as Ctx, structureError(() => asArray(v, what)))), z.array(item));
+}
+
+const FIELD_ENTRY_DOC = {
+  type: 'object',
+  description: 'A field: its name as `SchemaName` or `Attribute` (any case), its `Value`, and for a custom field set a nested `Fields` list (one level).',
+  properties: {
+    SchemaName: { type: 'string' },
+    Attribute: { type: 'string' },
+    Value: { type: ['string', 'number', 'boolean', 'null'] },
+    Fields: { type: 'array', items: { type: 'object', properties: { SchemaName: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } } } },
+  },
+};
+
+/**
+ * A `Fields` / `LeadDetails` list: entries keyed `SchemaName` or `Attribute`, with `Value`, and for a
+ * custom field set a nested `Fields` list (one level only).
+ */
+export function fieldListValue(v: unknown, what: string, depth = 0): FieldInput[] {
+  if (v === undefined || v === null) return [];
+  return asArray(v, `'${what}'`).map((raw, i) => {
+    const item = asObject(raw, `'${what}[${i}]'`);
+    const rawName = prop(item, 'SchemaName') ?? prop(item, 'Attribute');
+    if (typeof rawName !== 'string' || rawName.trim() === '') {
+      throw mx.badStructure(`'${what}[${i}]' needs a 'SchemaName' or 'Attribute' string`);
+    }
+    const nested = prop(item, 'Fields');
+    if (nested !== undefined && nested !== null && depth >= 1) {
+      throw mx.badStructure(`'${what}[${i}].Fields': custom field sets cannot be nested more than one level`);
+    }
+    noNul(rawName, `${what}[${i}].SchemaName`);
+    return {
+      name: rawName.trim(),
+      value: scalar(prop(item, 'Value'), `${what}[${i}].Value`),
+      fields: nested === undefined || nested === null ? null : fieldListValue(nested, `${what}[${i}].Fields`, depth + 1),
+    };
+  });
+}
+
+/** A field list property (absent or null: empty). */
+export const fieldList = (what: string) => rule(anyJson({ type: ['array', 'null'], items: FIELD_ENTRY_DOC }).optional(), (v) => fieldListValue(v, what));
+
+/** A lead attribute list, as the body itself or wrapped in `{"LeadDetails": […]}` (clients send both). */
+export function leadAttributeListValue(body: unknown): FieldInput[] {
+  const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
+  return fieldListValue(asArray(list), 'request body');
+}
+
+const ATTRIBUTE_LIST_DOC = {
+  anyOf: [
+    { type: 'array', items: FIELD_ENTRY_DOC },
+    { type: 'object', properties: { LeadDetails: { type: 'array', items: FIELD_ENTRY_DOC } }, required: ['LeadDetails'] },
+  ],
+};
+
+/** A lead attribute list body (leadAttributeListValue). */
+export const leadAttributeList = () => rule(anyJson(ATTRIBUTE_LIST_DOC), leadAttributeListValue);
+
+/**
+ * Query parameters, matched in any case (the server lower-cases their names; the first of repeated
+ * names wins), read by `schema` under their canonical names (its keys).
+ */
+export function parseQuery<T extends z.ZodObject>(schema: T, q: Record<string, string>): z.output<T> {
+  const out: JsonObject = {};
+  for (const k of Object.keys(schema.shape)) if (q[k.toLowerCase()] !== undefined) out[k] = q[k.toLowerCase()];
+  return parseInput(schema, out);
+}
+
+/**
+ * A query parameter that must be given and not empty (else `missing`, an
+ * MXMandatoryAttributeMissingException); with `trim`, read trimmed and blank counts as missing.
+ */
+export const requiredParam = (missing: string, opts: { trim?: boolean } = {}) =>
+  rule(z.string().optional(), (v) => {
+    const t = opts.trim ? v?.trim() : v;
+    if (!t) throw mx.mandatoryMissing(missing);
+    return t;
+  }).meta({ param: { required: true } });
+
+/**
+ * `schema` applied to `value`: its typed output, or the MxError of its first issue thrown. An issue
+ * without an MxError (a rule written with plain zod) is a 400 structure error with zod's message.
+ */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const err = (issue as { params?: { mx?: unknown } }).params?.mx;
+  if (isMxError(err)) throw err;
+  const where = issue.path.length ? `'${issue.path.map(String).join('.')}': ` : '';
+  throw mx.badStructure(`${where}${issue.message}`);
+}

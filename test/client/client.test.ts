@@ -1,0 +1,53 @@
+/**
+ * `leadtrail/client` against a running leadtrail: every operation of the document called once
+ * through its typed method (the test fails naming any operation it did not call), an async
+ * submit-and-wait, and errors as LeadSquaredError with the envelope's ExceptionType.
+ */
+import { describe, expect, it } from 'vitest';
+import { LeadSquaredError, createClient, type Client } from '../../src/client/index.js';
+import { OPERATIONS } from '../../src/client/operations.js';
+import { KEYS, started } from '../helpers/server.js';
+import { callEveryEndpoint } from './every-endpoint.js';
+
+const stamp = Date.now();
+
+describe('leadtrail/client', () => {
+  it('calls every endpoint through its typed method', async () => {
+    const s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_SANDBOX: 'true' });
+    const called = new Set<string>();
+    const recording: typeof fetch = async (input, init) => {
+      const req = input instanceof Request ? input : new Request(input, init);
+      called.add(`${req.method} ${new URL(req.url).pathname}`);
+      return fetch(req);
+    };
+    const lsq: Client = createClient({ baseUrl: s.url, ...KEYS, fetch: recording });
+    await callEveryEndpoint(lsq);
+
+    const missed = Object.values(OPERATIONS)
+      .map((o) => `${o.method} ${o.path}`)
+      .filter((k) => !called.has(k));
+    expect(missed, 'operations the client test never called').toEqual([]);
+  }, 120_000);
+
+  it('answers errors as LeadSquaredError carrying ExceptionType and status', async () => {
+    const s = await started();
+    const lsq = createClient({ baseUrl: s.url, ...KEYS });
+    const missing = await lsq.leadsGetById({ query: { id: '' } }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(LeadSquaredError);
+    expect(missing).toMatchObject({ exceptionType: 'MXMandatoryAttributeMissingException', status: 500, message: "'id' query parameter is mandatory" });
+
+    const wrongKeys = await createClient({ baseUrl: s.url, accessKey: 'nope', secretKey: 'nope' }).activityTypesGet().catch((e: unknown) => e);
+    expect(wrongKeys).toMatchObject({ exceptionType: 'MXUnAuthorizedAccessException', status: 401 });
+
+    const noApiKey = await createClient({ baseUrl: s.url, accessKey: KEYS.accessKey, secretKey: KEYS.secretKey }).asyncLeadCapture({ body: [] }).catch((e: unknown) => e);
+    expect(noApiKey).toMatchObject({ exceptionType: 'Forbidden', status: 403 });
+  });
+
+  it('waitFor gives up after its timeout with LeadSquaredError Timeout', async () => {
+    // No worker in this process: the request stays In-Queue.
+    const s = await started({ LEADTRAIL_ROLE: 'api' });
+    const lsq = createClient({ baseUrl: s.url, ...KEYS });
+    const e = await lsq.waitFor.asyncLeadCapture({ body: [{ Attribute: 'EmailAddress', Value: `late-${stamp}@example.com` }] }, { timeoutMs: 300, pollMs: 50 }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ exceptionType: 'Timeout', status: 0 });
+  });
+});

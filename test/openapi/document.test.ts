@@ -1,0 +1,95 @@
+/**
+ * The OpenAPI document: built from the route table and the endpoint schemas, committed as
+ * openapi/leadtrail.json (kept fresh by `npm run openapi`), served without keys at /openapi.json,
+ * and shown by /docs from this server alone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import { buildOpenApi, openApiJson } from '../../src/http/docs.js';
+import { ROUTES } from '../../src/http/routes.js';
+import { ENDPOINT_BY_ROUTE } from '../../src/schemas/index.js';
+import { routeKey } from '../../src/schemas/endpoint.js';
+import { started } from '../helpers/server.js';
+import { ROOT, generatedFiles } from '../../openapi/generate.js';
+
+const FILE = new URL('../../openapi/leadtrail.json', import.meta.url);
+
+describe('the OpenAPI document', () => {
+  it('has an endpoint schema for every route in the route table', () => {
+    const missing = ROUTES.filter((r) => !ENDPOINT_BY_ROUTE.has(routeKey(r.method, r.path))).map((r) => `${r.method} ${r.path}`);
+    expect(missing, 'routes in src/http/routes.ts without endpoint(...) in src/schemas/').toEqual([]);
+  });
+
+  it('lists every route of the route table under its path and method', () => {
+    const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
+    const missing = ROUTES.filter((r) => !doc.paths[r.path]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
+    expect(missing, 'routes missing from the OpenAPI document').toEqual([]);
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => (op as { operationId: string }).operationId));
+    expect(new Set(ids).size, 'operationIds are unique').toBe(ids.length);
+  });
+
+  it('names a route without a schema when the document is built', () => {
+    ROUTES.push({ method: 'GET', path: '/v2/Nowhere.svc/Missing', auth: 'sync', handler: async () => null });
+    try {
+      expect(() => buildOpenApi()).toThrow('route GET /v2/Nowhere.svc/Missing (src/http/routes.ts) has no schema');
+    } finally {
+      ROUTES.pop();
+    }
+  });
+
+  it('is committed up to date, with the client generated from it (run `npm run openapi`)', async () => {
+    const files = await generatedFiles();
+    expect(Object.keys(files)).toEqual(['openapi/leadtrail.json', 'src/client/openapi.ts', 'src/client/operations.ts']);
+    expect(files['openapi/leadtrail.json']).toBe(openApiJson());
+    for (const [file, content] of Object.entries(files)) {
+      expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), `${file} is stale: run \`npm run openapi\``).toBe(content);
+    }
+  });
+
+  it('describes both auth schemes and the error envelope of every LeadSquared path', () => {
+    const doc = buildOpenApi() as any;
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(expect.arrayContaining(['accessKeyQuery', 'secretKeyQuery', 'accessKeyHeader', 'secretKeyHeader', 'apiKey']));
+    const create = doc.paths['/v2/LeadManagement.svc/Lead.Create'].post;
+    expect(create.security).toEqual([{ accessKeyQuery: [], secretKeyQuery: [] }, { accessKeyHeader: [], secretKeyHeader: [] }]);
+    for (const status of ['400', '401', '413', '429', '500', '503']) {
+      expect(create.responses[status].content['application/json'].schema.$ref, status).toBe('#/components/schemas/ErrorEnvelope');
+    }
+    expect(doc.paths['/activity/create'].post.security[0]).toEqual({ apiKey: [], accessKeyQuery: [], secretKeyQuery: [] });
+    expect(doc.paths['/activity/create'].post.responses['403'].content['application/json'].schema.$ref).toBe('#/components/schemas/Forbidden');
+    expect(doc.paths['/lead/status'].get.security).toEqual([{ apiKey: [] }]);
+    expect(doc.paths['/lead/status'].get.responses['404']).toBeDefined();
+  });
+});
+
+describe('served', () => {
+  it('GET /openapi.json needs no keys and is the committed document', async () => {
+    const s = await started();
+    const res = await fetch(`${s.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.text()).toBe(fs.readFileSync(FILE, 'utf8'));
+  });
+
+  it('/docs renders every path from this server alone (no outside requests)', async () => {
+    const s = await started();
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+    try {
+      const page = await browser.newPage();
+      const urls: string[] = [];
+      page.on('request', (r) => urls.push(r.url()));
+      const res = await page.goto(`${s.url}/docs`);
+      expect(res?.status()).toBe(200);
+      expect(res?.headers()['content-security-policy']).toContain("default-src 'self'");
+      await page.waitForSelector('.opblock', { timeout: 60_000 });
+      const shown = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
+      expect(new Set(shown)).toEqual(new Set([...new Set(ROUTES.map((r) => r.path)), '/openapi.json']));
+      const outside = urls.filter((u) => !u.startsWith(s.url) && !u.startsWith('data:'));
+      expect(outside).toEqual([]);
+      expect(urls).toContain(`${s.url}/openapi.json`);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
