@@ -25,6 +25,7 @@ import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, L
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
 import { leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
+import { deadWebhook } from './lib/webhooks.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -123,6 +124,18 @@ const SCENARIOS = [
     id: 'create-by-id',
     title: 'sync ProspectActivity.svc/Create by RelatedProspectId (existing leads)',
     engines: ['sqlite', 'postgres'],
+    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
+      const i = seq++;
+      return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
+    }),
+  },
+  {
+    id: 'create-webhook-dead',
+    title: 'sync Create by id while a webhook on every activity posts to a receiver that never answers',
+    engines: ['sqlite', 'postgres'],
+    // Compare with create-by-id: the webhook costs an outbox row per write, and its dead receiver
+    // must cost the API nothing more (issue 14).
+    setup: async (ctx) => deadWebhook(ctx.api),
     request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
       const i = seq++;
       return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
@@ -538,20 +551,32 @@ async function main() {
     if (sc.measure) {
       row = await drainScenario(engine, OPTS.drainDuration, round);
     } else {
-      const req = sc.request(st);
-      if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
-        await runOne(st.server.url, req, OPTS.warmup);
-        if (sc.after) await sc.after(st, {});
-        await settle(st.server.url);
+      // A scenario's setup (e.g. a webhook) holds for its warm-up and measured run, then is undone.
+      const held = sc.setup ? await sc.setup(st) : null;
+      try {
+        row = await loadScenario(st, sc, round);
+      } finally {
+        await held?.remove();
       }
-      const rss = rssSampler([st.server.pid]);
-      const la = loadAvg();
-      const cpu0 = cpuSeconds(st.server.pid);
-      const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
-      row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total) };
-      if (sc.after) await sc.after(st, row);
-      row.settleSeconds = await settle(st.server.url);
     }
+    return row;
+  }
+
+  /** A scenario's load run (after a warm-up in round 1), with the server's memory, CPU and load. */
+  async function loadScenario(st, sc, round) {
+    const req = sc.request(st);
+    if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
+      await runOne(st.server.url, req, OPTS.warmup);
+      if (sc.after) await sc.after(st, {});
+      await settle(st.server.url);
+    }
+    const rss = rssSampler([st.server.pid]);
+    const la = loadAvg();
+    const cpu0 = cpuSeconds(st.server.pid);
+    const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
+    const row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total) };
+    if (sc.after) await sc.after(st, row);
+    row.settleSeconds = await settle(st.server.url);
     return row;
   }
 
