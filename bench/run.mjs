@@ -219,7 +219,7 @@ const SCENARIOS = [
 SCENARIOS.push(...leadReadScenarios(SYNC_HEADERS));
 
 if (parsed.help) {
-  process.stdout.write(`${USAGE.replace('{SCENARIOS}', `\n${SCENARIOS.map((s) => `  ${s.id.padEnd(16)} ${s.title} [${s.engines.join(', ')}]`).join('\n')}`)}\n`);
+  process.stdout.write(`${USAGE.replace('{SCENARIOS}', `\n${SCENARIOS.map((s) => `  ${s.id.padEnd(Math.max(...SCENARIOS.map((x) => x.id.length)) + 1)} ${s.title} [${s.engines.join(', ')}]`).join('\n')}`)}\n`);
   process.exit(0);
 }
 

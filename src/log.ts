@@ -23,7 +23,8 @@ export function createLogger(level: string, destination?: DestinationStream, for
     base: { service: 'leadtrail' },
     redact: { paths: ['req.headers["x-lsq-secretkey"]', 'req.headers["x-lsq-accesskey"]', 'req.headers["x-api-key"]'], censor: '***' },
     serializers: {
-      req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? '') }),
+      // The URL as sent (Fastify's `url` is the routing URL, its path lower-cased for LeadSquared's routes).
+      req: (req: { method?: string; url?: string; originalUrl?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.originalUrl ?? req.url ?? '') }),
     },
   };
   if (resolveLogFormat(format) === 'pretty') {

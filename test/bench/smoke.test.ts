@@ -23,6 +23,8 @@ const WRITES = ['create-by-id', 'create-webhook-dead', 'create-by-email', 'creat
 const READS = ['status', 'get-by-id', 'get-by-email', 'retrieve-1m'];
 /** Leads.Get and Leads.RecentlyModified over a million leads (bench/lib/lead-reads.mjs), on both engines. */
 const LEAD_READS = ['leads-get-1m', 'leads-mod-1m'];
+/** Console pages with the 1M-activity lead (bench/lib/console.mjs), SQLite only. */
+const CONSOLE = ['console-lead', 'console-leads', 'console-async'];
 
 // Plain .mjs modules: imported by URL so the typecheck takes them as they are.
 const lib = async (name: string): Promise<any> => import(pathToFileURL(path.join(ROOT, 'bench', 'lib', name)).href);
@@ -52,7 +54,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.baseline.rounds).toHaveLength(1);
     expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);
-    const expected = ENGINE === 'sqlite' ? [...WRITES, ...READS, ...LEAD_READS] : [...WRITES, ...LEAD_READS];
+    const expected = ENGINE === 'sqlite' ? [...WRITES, ...READS, ...CONSOLE, ...LEAD_READS] : [...WRITES, ...LEAD_READS];
     expect(Object.keys(result.scenarios).sort()).toEqual([...expected].sort());
     for (const [id, s] of Object.entries<any>(result.scenarios)) {
       expect(s.rounds, id).toHaveLength(1);
@@ -105,7 +107,7 @@ describe.runIf(ENGINE === 'sqlite')('what the numbers rest on', () => {
     const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
     const scenarios = [...help.matchAll(/^ {2}([a-z][a-z0-9-]+) {2,}/gm)].map((m) => m[1]);
     expect(options.length).toBeGreaterThan(10);
-    expect(scenarios).toEqual([...WRITES, ...READS, ...LEAD_READS]);
+    expect(scenarios).toEqual([...WRITES, ...READS, ...CONSOLE, ...LEAD_READS]);
     expect(options.filter((o) => !doc.includes(`\`${o}`))).toEqual([]);
     expect(scenarios.filter((id) => !doc.includes(`| \`${id}\` |`))).toEqual([]);
   });
