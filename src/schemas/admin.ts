@@ -16,24 +16,55 @@ export const metrics = endpoint('GET', '/metrics', {
   answer: z.string().meta({ description: 'Prometheus text exposition' }),
 });
 
+const FaultCommon = { id: z.string(), match: z.string().nullable(), remaining: z.number().nullable().meta({ description: 'Uses left; null: no count (percent only)' }), percent: z.number().nullable(), message: z.string() };
 const Fault = z
-  .object({ id: z.string(), operation: z.string(), match: z.string().nullable(), remaining: z.number(), message: z.string() })
+  .union([
+    z.object({ ...FaultCommon, target: z.literal('async'), operation: z.string() }).meta({ description: 'Fails async attempts of `operation` with a system error' }),
+    z
+      .object({
+        ...FaultCommon,
+        target: z.literal('http'),
+        path: z.string(),
+        status: z.number().nullable(),
+        retryAfter: z.number().nullable(),
+        latencyMs: z.number().nullable(),
+        drop: z.boolean(),
+      })
+      .meta({ description: 'Answers API requests to `path` with `status` (MX envelope), after `latencyMs`, or drops the connection' }),
+  ])
   .meta({ id: 'FaultRule' });
 
 export const faultAdd = endpoint('POST', '/_leadtrail/faults', {
   operationId: 'faultAdd',
-  summary: 'The next `times` attempts of an async operation (optionally only bodies containing `match`) fail with a system error (LEADTRAIL_FAULTS)',
+  summary: 'Adds a forced fault for the account (LEADTRAIL_FAULTS): async attempts of `operation` fail, or with `path` API requests answer `status`, wait `latencyMs` or drop',
+  description:
+    'Without `path` the rule is an async one (`operation`; `status`, `retryAfter`, `latencyMs` and `drop` are refused). With `path` it is an http rule ' +
+    '(`operation` refused) that needs `status`, `latencyMs` or `drop`; `retryAfter` (default 1) goes with 429 or 503. `times` (default 1, or no count ' +
+    'when `percent` is given) and `percent` bound how often it applies; `match` limits it to bodies (or query strings) containing that text.',
   tag,
+  bodyRequired: true,
   body: z.object({
-    operation: z.string().optional().meta({ description: 'activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }),
+    operation: z.string().optional().meta({ description: 'Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }),
+    path: z.string().optional().meta({ description: "Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*" }),
+    status: z.union([z.literal(429), z.literal(500), z.literal(503)]).optional(),
+    retryAfter: z.number().int().min(0).max(3600).optional().meta({ description: 'Seconds, with status 429 or 503' }),
+    latencyMs: z.number().int().min(1).max(60_000).optional(),
+    drop: z.boolean().optional().meta({ description: 'Close the connection without an answer (not with status)' }),
     times: z.number().int().min(1).max(1000).optional(),
-    message: z.string().optional(),
-    match: z.string().nullable().optional(),
+    percent: z.number().gt(0).max(100).nullable().optional(),
+    message: z.string().min(1).nullable().optional(),
+    match: z.string().min(1).nullable().optional(),
   }),
   answer: z.object({ fault: Fault }),
 });
-export const faultsList = endpoint('GET', '/_leadtrail/faults', { operationId: 'faultsList', summary: "The account's forced faults", tag, answer: z.object({ faults: z.array(Fault) }) });
-export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', { operationId: 'faultsClear', summary: "Clears the account's forced faults", tag, answer: z.object({ cleared: z.number() }) });
+export const faultsList = endpoint('GET', '/_leadtrail/faults', { operationId: 'faultsList', summary: "The account's forced faults still in force", tag, answer: z.object({ faults: z.array(Fault) }) });
+export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', {
+  operationId: 'faultsClear',
+  summary: "Removes the account's forced faults, or with `id` only that one",
+  tag,
+  query: z.object({ id: z.string().optional().meta({ description: 'Only this rule' }) }),
+  answer: z.object({ cleared: z.number() }),
+});
 export const reset = endpoint('POST', '/_leadtrail/reset', {
   operationId: 'reset',
   summary: "Empties the calling account's leads, activities and async requests (LEADTRAIL_SANDBOX)",
@@ -47,4 +78,56 @@ export const retriesRunNow = endpoint('POST', '/_leadtrail/retries/run-now', {
   answer: z.object({ due: z.number() }),
 });
 
-export const ADMIN = [health, healthLive, healthReady, metrics, faultAdd, faultsList, faultsClear, reset, retriesRunNow];
+const JournalEntry = z
+  .object({
+    id: z.string().meta({ description: "The call's request id (reqId in the logs)" }),
+    seq: z.number().meta({ description: 'Order of recording, increasing; the paging cursor' }),
+    at: z.number().meta({ description: 'Epoch milliseconds' }),
+    time: z.string().meta({ description: 'ISO 8601' }),
+    method: z.string(),
+    path: z.string(),
+    query: z.string().meta({ description: 'The query string, key, secret and token values replaced by ***' }),
+    status: z.number(),
+    latencyMs: z.number(),
+    requestSize: z.number().nullable(),
+    responseSize: z.number().nullable(),
+    leadId: z.string().nullable(),
+    activityId: z.string().nullable(),
+    requestId: z.string().nullable(),
+    requestBody: z.string().nullable().optional().meta({ description: 'With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES' }),
+    responseBody: z.string().nullable().optional(),
+  })
+  .meta({ id: 'JournalEntry' });
+
+export const journalList = endpoint('GET', '/_leadtrail/journal', {
+  operationId: 'journalList',
+  summary: "The account's request journal, newest first (with afterSeq: oldest first, for tailing)",
+  tag,
+  query: z.object({
+    path: z.string().optional().meta({ description: 'Substring of the path, any case' }),
+    status: z.string().optional().meta({ description: 'HTTP status, 100–599' }),
+    leadId: z.string().optional(),
+    from: z.string().optional().meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    to: z.string().optional().meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    beforeSeq: z.string().optional().meta({ description: 'Older entries than this seq (the previous page’s nextBeforeSeq)' }),
+    afterSeq: z.string().optional().meta({ description: 'Newer entries than this seq (not with beforeSeq)' }),
+    limit: z.string().optional().meta({ description: 'Whole number from 1 to 500 (default 50)' }),
+    bodies: z.string().optional().meta({ description: 'true/1/yes: include both bodies' }),
+  }),
+  answer: z.object({ recording: z.boolean(), entries: z.array(JournalEntry), nextBeforeSeq: z.number().nullable() }),
+});
+
+export const journalEntry = endpoint('GET', '/_leadtrail/journal/:id', {
+  operationId: 'journalEntry',
+  summary: 'One journal entry of the account, with both bodies and where its lead, activity and async request can be read',
+  tag,
+  params: z.object({ id: z.string() }),
+  answer: z.object({
+    entry: JournalEntry.extend({
+      links: z.object({ lead: z.string().nullable(), activity: z.string().nullable(), request: z.string().nullable() }),
+    }),
+  }),
+  errors: [404],
+});
+
+export const ADMIN = [health, healthLive, healthReady, metrics, faultAdd, faultsList, faultsClear, reset, retriesRunNow, journalList, journalEntry];
