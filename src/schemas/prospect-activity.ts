@@ -1,7 +1,7 @@
 /** `/v2/ProspectActivity.svc/…`: one definition per endpoint. */
 import { z } from 'zod';
 import { EVENT_CODE } from '../domain/activity-types.js';
-import { mx } from '../domain/errors.js';
+import { isMxError, mx } from '../domain/errors.js';
 import { INT32 } from '../domain/numbers.js';
 import { fieldDefs, int32Value, settingValue } from './activity-type.js';
 import { endpoint, success, FieldsAny } from './endpoint.js';
@@ -320,6 +320,18 @@ export const customActivityTypeUpdate = endpoint('POST', `${PA}/CustomActivityTy
 /** Most activities one Bulk/CustomActivity/Update call takes (LeadSquared's documented limit). */
 export const ACTIVITY_UPDATE_BULK_MAX = 25;
 
+const bulkUpdateRow = L.object(
+  {
+    ProspectActivityId: L.text('ProspectActivityId').meta({ description: 'The activity (a row without it fails alone)' }),
+    ProcessFilesAsync: L.flag('ProcessFilesAsync'),
+    ActivityEvent: L.code('ActivityEvent'),
+    ActivityNote: L.text('ActivityNote'),
+    Fields: L.fieldList('Fields'),
+    ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
+  },
+  'row',
+);
+
 export const bulkActivityUpdate = endpoint('POST', `${PA}/Bulk/CustomActivity/Update`, {
   operationId: 'bulkActivityUpdate',
   summary: `Updates up to ${ACTIVITY_UPDATE_BULK_MAX} activities' notes and fields, each row on its own, answered row by row`,
@@ -328,20 +340,25 @@ export const bulkActivityUpdate = endpoint('POST', `${PA}/Bulk/CustomActivity/Up
     'fails alone with its ExceptionType and ExceptionMessage. More than 25 rows is MXInvalidInputException.',
   tag,
   bodyRequired: true,
-  body: L.arrayOf(
-    L.object(
-      {
-        ProspectActivityId: L.text('ProspectActivityId').meta({ description: 'The activity (a row without it fails alone)' }),
-        ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-        ActivityEvent: L.code('ActivityEvent'),
-        ActivityNote: L.text('ActivityNote'),
-        Fields: L.fieldList('Fields'),
-        ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
-      },
-      'row',
-    ),
-    'request body',
-  ).meta({ description: `At most ${ACTIVITY_UPDATE_BULK_MAX} rows` }),
+  body: z
+    .preprocess((v, ctx) => {
+      if (!Array.isArray(v)) return L.fail(ctx, mx.badStructure('request body must be a JSON array'));
+      const rows: unknown[] = v;
+      if (rows.length > ACTIVITY_UPDATE_BULK_MAX) {
+        return L.fail(ctx, mx.invalidInput(`Invalid Input! At most ${ACTIVITY_UPDATE_BULK_MAX} activities can be updated in one call; got ${rows.length}.`));
+      }
+      // Every row's structure is read before any is written; a malformed row is a 400 naming it.
+      for (const [i, r] of rows.entries()) {
+        try {
+          L.parseInput(bulkUpdateRow, L.asObject(r, `row ${i + 1}`));
+        } catch (e) {
+          if (!isMxError(e)) throw e;
+          return L.fail(ctx, e.status === 400 ? mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`) : e);
+        }
+      }
+      return rows;
+    }, z.array(bulkUpdateRow))
+    .meta({ description: `At most ${ACTIVITY_UPDATE_BULK_MAX} rows` }),
   answer: z.object({
     Response: z.array(
       z.object({
