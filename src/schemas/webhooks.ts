@@ -28,6 +28,15 @@ const EVENT_LIST = Object.entries(WEBHOOK_EVENTS)
   .map(([c, e]) => `${c} ${e.name}`)
   .join(', ');
 
+/** A flag that may be left out (undefined: unchanged), in every spelling L.flagValue takes. */
+const optionalFlag = (name: string) =>
+  L.rule(L.anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) =>
+    v === undefined || v === null ? undefined : L.flagValue(v, name),
+  );
+
+/** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
+const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (L.isObject(v) ? v : {}), L.object(shape, 'request body'));
+
 /** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
 export const webhookFields = {
   Description: L.text('Description'),
@@ -36,12 +45,15 @@ export const webhookFields = {
   ContentType: L.text('ContentType').meta({ description: 'application/json (the default), application/x-www-form-urlencoded or text/plain' }),
   WebhookEvent: L.code('WebhookEvent').meta({ description: `The event code: ${EVENT_LIST}` }),
   CustomHeaders: L.rule(L.anyJson(HEADERS_DOC).optional(), headersValue),
-  NotifyOnFailure: L.flag('NotifyOnFailure'),
+  NotifyOnFailure: optionalFlag('NotifyOnFailure'),
   ExecutionDelay: L.code('ExecutionDelay').meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
   Delay: L.code('Delay'),
-  SigningSecret: L.text('SigningSecret').meta({ description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it" }),
+  SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({ description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it" }),
   StatusCode: L.code('StatusCode').meta({ description: 'Update only: 0 enables, 1 disables' }),
 };
+
+/** A Create body. */
+export const webhookBody = L.object(webhookFields, 'request body');
 
 const idAnswer = success(z.object({ Id: z.string() }));
 const webhookId = L.requiredText('WebhookId', "'WebhookId' is mandatory").transform((id) => id.trim());
@@ -51,7 +63,7 @@ export const webhookCreate = endpoint('POST', `${WH}/Create`, {
   summary: 'Creates a webhook: events of WebhookEvent are posted to URL, each until delivered',
   tag,
   bodyRequired: true,
-  body: L.object(webhookFields, 'request body'),
+  body: webhookBody,
   answer: idAnswer,
   errors: [500],
 });
@@ -77,7 +89,7 @@ const deleteSpec = {
 export const webhookDelete = endpoint('POST', `${WH}/Delete`, {
   operationId: 'webhookDelete',
   ...deleteSpec,
-  body: L.optionalBody({ WebhookId: L.text('WebhookId') }),
+  body: lenientBody({ WebhookId: L.text('WebhookId') }),
 });
 
 export const webhookDeleteGet = endpoint('GET', `${WH}/Delete`, { operationId: 'webhookDeleteGet', ...deleteSpec });
@@ -103,7 +115,6 @@ const Webhook = z
   })
   .meta({ id: 'Webhook' });
 
-const SCALAR = L.anyJson({ ...L.SCALAR_DOC }).optional();
 
 export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
   operationId: 'webhookRetrieve',
@@ -112,15 +123,15 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
   body: L.optionalBody({
     Parameter: L.subObject(
       {
-        WebhookEvent: SCALAR.meta({ description: 'The event name (Lead_Post_Create) or code' }),
-        StatusCode: SCALAR.meta({ description: '0, 1 or 2' }),
-        WebhookId: SCALAR,
-        SearchText: SCALAR.meta({ description: 'Substring of the URL or description' }),
+        WebhookEvent: L.text('WebhookEvent').meta({ description: 'The event name (Lead_Post_Create) or code' }),
+        StatusCode: L.text('StatusCode').meta({ description: '0, 1 or 2' }),
+        WebhookId: L.text('WebhookId'),
+        SearchText: L.text('SearchText').meta({ description: 'Substring of the URL or description' }),
       },
       "'Parameter'",
     ),
-    Sorting: L.subObject({ ColumnName: SCALAR.meta({ description: 'ModifiedOn (the default) or CreatedOn' }), Direction: SCALAR.meta({ description: '0 ascending, 1 descending (the default)' }) }, "'Sorting'"),
-    Paging: L.subObject({ PageIndex: SCALAR.meta({ description: 'From 1' }), PageSize: SCALAR.meta({ description: '1–1000, default 25' }) }, "'Paging'"),
+    Sorting: L.subObject({ ColumnName: L.text('ColumnName').meta({ description: 'ModifiedOn (the default) or CreatedOn' }), Direction: L.text('Direction').meta({ description: '0 ascending, 1 descending (the default)' }) }, "'Sorting'"),
+    Paging: L.subObject({ PageIndex: L.text('PageIndex').meta({ description: 'From 1' }), PageSize: L.text('PageSize').meta({ description: '1–1000, default 25' }) }, "'Paging'"),
   }),
   answer: z.object({ RecordCount: z.number(), Response: z.array(Webhook) }),
   errors: [500],
@@ -162,7 +173,7 @@ export const webhookDeliveryResend = endpoint('POST', '/_leadtrail/webhooks/deli
   summary: "Sends a delivery's event again (same event id, attempts counted from 1 again)",
   tag: 'leadtrail',
   query: z.object({ id: z.string().optional().meta({ description: 'The delivery id (or `id` in the body)' }) }),
-  body: L.optionalBody({ id: L.text('id') }),
+  body: lenientBody({ id: L.text('id') }),
   answer: z.object({ resent: z.object({ eventId: z.string(), webhookId: z.string() }) }),
   errors: [500],
 });
