@@ -3881,6 +3881,8 @@ export interface operations {
   journalList: {
     parameters: {
       query?: {
+        /** @description Whole number from 1 to 500 (default 50) */
+        limit?: string;
         /** @description Substring of the path, any case */
         path?: string;
         /** @description HTTP status, 100–599 */
@@ -3890,12 +3892,10 @@ export interface operations {
         from?: string;
         /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
         to?: string;
-        /** @description Older entries than this seq (the previous page’s nextBeforeSeq) */
+        /** @description Older entries than this seq (the previous page's nextBeforeSeq) */
         beforeSeq?: string;
-        /** @description Newer entries than this seq (not with beforeSeq) */
+        /** @description Newer entries than this seq, oldest first (not with beforeSeq) */
         afterSeq?: string;
-        /** @description Whole number from 1 to 500 (default 50) */
-        limit?: string;
         /** @description true/1/yes: include both bodies */
         bodies?: string;
       };

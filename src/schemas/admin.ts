@@ -1,6 +1,8 @@
 /** leadtrail's own endpoints: health, metrics and the `/_leadtrail/…` testing APIs. */
 import { z } from 'zod';
+import { MxError } from '../domain/errors.js';
 import { endpoint } from './endpoint.js';
+import * as L from './lsq.js';
 
 const tag = 'leadtrail';
 
@@ -99,21 +101,60 @@ const JournalEntry = z
   })
   .meta({ id: 'JournalEntry' });
 
+export const JOURNAL_DEFAULT_LIMIT = 50;
+export const JOURNAL_MAX_LIMIT = 500;
+
+/** The journal's query errors: MXInvalidInputException with HTTP 400. */
+const journalBad = (message: string) => new MxError('MXInvalidInputException', message, 400);
+
+/** A query parameter trimmed; blank is absent. */
+const trimmed = () => z.string().optional().transform((v) => (v?.trim() ? v.trim() : undefined));
+
+/** A whole number query parameter from `min` to `max`; blank is absent. */
+const journalWhole = (label: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  L.rule(z.string().optional(), (raw) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw journalBad(`Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`);
+    return n;
+  });
+
+/** A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`); blank is absent. */
+const journalTime = (name: string) =>
+  L.rule(z.string().optional(), (v) => {
+    const raw = v?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const t = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+    if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
+    return t;
+  });
+
+export const journalQuery = z
+  .object({
+    limit: journalWhole('limit', 1, JOURNAL_MAX_LIMIT).meta({ description: `Whole number from 1 to ${JOURNAL_MAX_LIMIT} (default ${JOURNAL_DEFAULT_LIMIT})` }),
+    path: trimmed().meta({ description: 'Substring of the path, any case' }),
+    status: journalWhole('status', 100, 599).meta({ description: 'HTTP status, 100–599' }),
+    leadId: trimmed(),
+    from: journalTime('from').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    to: journalTime('to').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    beforeSeq: journalWhole('beforeSeq', 0).meta({ description: "Older entries than this seq (the previous page's nextBeforeSeq)" }),
+    afterSeq: journalWhole('afterSeq', 0).meta({ description: 'Newer entries than this seq, oldest first (not with beforeSeq)' }),
+    bodies: z
+      .string()
+      .optional()
+      .transform((v) => v !== undefined && /^(1|true|yes)$/i.test(v.trim()))
+      .meta({ description: 'true/1/yes: include both bodies' }),
+  })
+  .superRefine((q, ctx) => {
+    if (q.beforeSeq !== undefined && q.afterSeq !== undefined) L.fail(ctx, journalBad("Give 'beforeSeq' (older entries) or 'afterSeq' (newer entries), not both."));
+  });
+
 export const journalList = endpoint('GET', '/_leadtrail/journal', {
   operationId: 'journalList',
   summary: "The account's request journal, newest first (with afterSeq: oldest first, for tailing)",
   tag,
-  query: z.object({
-    path: z.string().optional().meta({ description: 'Substring of the path, any case' }),
-    status: z.string().optional().meta({ description: 'HTTP status, 100–599' }),
-    leadId: z.string().optional(),
-    from: z.string().optional().meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
-    to: z.string().optional().meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
-    beforeSeq: z.string().optional().meta({ description: 'Older entries than this seq (the previous page’s nextBeforeSeq)' }),
-    afterSeq: z.string().optional().meta({ description: 'Newer entries than this seq (not with beforeSeq)' }),
-    limit: z.string().optional().meta({ description: 'Whole number from 1 to 500 (default 50)' }),
-    bodies: z.string().optional().meta({ description: 'true/1/yes: include both bodies' }),
-  }),
+  query: journalQuery,
   answer: z.object({ recording: z.boolean(), entries: z.array(JournalEntry), nextBeforeSeq: z.number().nullable() }),
 });
 
