@@ -3755,20 +3755,25 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
+          /** @description Applies to this share of matching attempts or requests */
+          percent?: number | null;
+          /** @description How many uses (default 1, or no count with percent) */
+          times?: number | null;
+          /** @description Only bodies (or query strings) containing this text */
+          match?: string | null;
+          /** @description The error's ExceptionMessage */
+          message?: string | null;
           /** @description Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default) */
           operation?: string;
           /** @description Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/* */
           path?: string;
+          /** @enum {unknown} */
           status?: 429 | 500 | 503;
-          /** @description Seconds, with status 429 or 503 */
+          /** @description Seconds, with status 429 or 503 (default 1) */
           retryAfter?: number;
           latencyMs?: number;
           /** @description Close the connection without an answer (not with status) */
           drop?: boolean;
-          times?: number;
-          percent?: number | null;
-          message?: string | null;
-          match?: string | null;
         };
       };
     };

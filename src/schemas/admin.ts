@@ -1,6 +1,6 @@
 /** leadtrail's own endpoints: health, metrics and the `/_leadtrail/…` testing APIs. */
 import { z } from 'zod';
-import { MxError } from '../domain/errors.js';
+import { MxError, mx } from '../domain/errors.js';
 import { endpoint } from './endpoint.js';
 import * as L from './lsq.js';
 
@@ -36,6 +36,15 @@ const Fault = z
   ])
   .meta({ id: 'FaultRule' });
 
+export const FAULT_MAX_TIMES = 1000;
+export const FAULT_MAX_LATENCY_MS = 60_000;
+
+/** A whole number from `min` to `max`, or a 400 naming it (the faults API takes JSON numbers only). */
+export const faultWhole = (v: unknown, name: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw mx.badStructure(`'${name}' must be a whole number from ${min} to ${max}`);
+  return v;
+};
+
 export const faultAdd = endpoint('POST', '/_leadtrail/faults', {
   operationId: 'faultAdd',
   summary: 'Adds a forced fault for the account (LEADTRAIL_FAULTS): async attempts of `operation` fail, or with `path` API requests answer `status`, wait `latencyMs` or drop',
@@ -45,18 +54,35 @@ export const faultAdd = endpoint('POST', '/_leadtrail/faults', {
     'when `percent` is given) and `percent` bound how often it applies; `match` limits it to bodies (or query strings) containing that text.',
   tag,
   bodyRequired: true,
-  body: z.object({
-    operation: z.string().optional().meta({ description: 'Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }),
-    path: z.string().optional().meta({ description: "Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*" }),
-    status: z.union([z.literal(429), z.literal(500), z.literal(503)]).optional(),
-    retryAfter: z.number().int().min(0).max(3600).optional().meta({ description: 'Seconds, with status 429 or 503' }),
-    latencyMs: z.number().int().min(1).max(60_000).optional(),
-    drop: z.boolean().optional().meta({ description: 'Close the connection without an answer (not with status)' }),
-    times: z.number().int().min(1).max(1000).optional(),
-    percent: z.number().gt(0).max(100).nullable().optional(),
-    message: z.string().min(1).nullable().optional(),
-    match: z.string().min(1).nullable().optional(),
-  }),
+  body: L.object(
+    {
+      percent: L.rule(L.anyJson({ type: ['number', 'null'], exclusiveMinimum: 0, maximum: 100, description: 'Applies to this share of matching attempts or requests' }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw mx.badStructure("'percent' must be a number above 0 and at most 100");
+        return v;
+      }),
+      times: L.rule(L.anyJson({ type: ['integer', 'null'], minimum: 1, maximum: FAULT_MAX_TIMES, description: 'How many uses (default 1, or no count with percent)' }).optional(), (v) =>
+        v === undefined || v === null ? null : faultWhole(v, 'times', 1, FAULT_MAX_TIMES),
+      ),
+      match: L.rule(L.anyJson({ type: ['string', 'null'], minLength: 1, description: 'Only bodies (or query strings) containing this text' }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'string' || v === '') throw mx.badStructure("'match' must be a non-empty string");
+        return v;
+      }),
+      message: L.rule(L.anyJson({ type: ['string', 'null'], minLength: 1, description: "The error's ExceptionMessage" }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'string' || v.trim() === '') throw mx.badStructure("'message' must be a non-empty string");
+        return v;
+      }),
+      operation: L.anyJson({ type: 'string', description: 'Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }).optional(),
+      path: L.anyJson({ type: 'string', description: "Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*" }).optional(),
+      status: L.anyJson({ enum: [429, 500, 503] }).optional(),
+      retryAfter: L.anyJson({ type: 'integer', minimum: 0, maximum: 3600, description: 'Seconds, with status 429 or 503 (default 1)' }).optional(),
+      latencyMs: L.anyJson({ type: 'integer', minimum: 1, maximum: FAULT_MAX_LATENCY_MS }).optional(),
+      drop: L.anyJson({ type: 'boolean', description: 'Close the connection without an answer (not with status)' }).optional(),
+    },
+    'request body',
+  ),
   answer: z.object({ fault: Fault }),
 });
 export const faultsList = endpoint('GET', '/_leadtrail/faults', { operationId: 'faultsList', summary: "The account's forced faults still in force", tag, answer: z.object({ faults: z.array(Fault) }) });
