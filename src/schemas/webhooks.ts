@@ -116,6 +116,13 @@ const Webhook = z
   .meta({ id: 'Webhook' });
 
 
+const RETRIEVE_PAGE_DEFAULT = 25;
+const RETRIEVE_PAGE_MAX = 1000;
+const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
+
+/** A scalar read as text (null when absent), then `fn`. */
+const scalarRule = <O>(name: string, fn: (v: string | null) => O) => L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => fn(L.scalar(v, name)));
+
 export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
   operationId: 'webhookRetrieve',
   summary: "The account's webhooks, filtered, sorted and paged (newest change first by default)",
@@ -123,15 +130,46 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
   body: L.optionalBody({
     Parameter: L.subObject(
       {
-        WebhookEvent: L.text('WebhookEvent').meta({ description: 'The event name (Lead_Post_Create) or code' }),
-        StatusCode: L.text('StatusCode').meta({ description: '0, 1 or 2' }),
-        WebhookId: L.text('WebhookId'),
-        SearchText: L.text('SearchText').meta({ description: 'Substring of the URL or description' }),
+        WebhookEvent: scalarRule('WebhookEvent', (v) => {
+          if (v === null || v.trim() === '') return undefined;
+          const c = /^\d+$/.test(v.trim()) ? Number(v.trim()) : EVENT_BY_NAME.get(v.trim().toLowerCase());
+          if (c === undefined) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
+          return c;
+        }).meta({ description: 'The event name (Lead_Post_Create) or code' }),
+        StatusCode: scalarRule('StatusCode', (v) => {
+          if (v === null || v.trim() === '') return undefined;
+          if (!/^[012]$/.test(v.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
+          return Number(v.trim());
+        }).meta({ description: '0, 1 or 2' }),
+        WebhookId: scalarRule('WebhookId', (v) => (v === null || v.trim() === '' ? undefined : v.trim())),
+        SearchText: scalarRule('SearchText', (v) => (v === null || v.trim() === '' ? undefined : v)).meta({ description: 'Substring of the URL or description' }),
       },
       "'Parameter'",
     ),
-    Sorting: L.subObject({ ColumnName: L.text('ColumnName').meta({ description: 'ModifiedOn (the default) or CreatedOn' }), Direction: L.text('Direction').meta({ description: '0 ascending, 1 descending (the default)' }) }, "'Sorting'"),
-    Paging: L.subObject({ PageIndex: L.text('PageIndex').meta({ description: 'From 1' }), PageSize: L.text('PageSize').meta({ description: '1–1000, default 25' }) }, "'Paging'"),
+    Sorting: L.subObject(
+      {
+        ColumnName: scalarRule('ColumnName', (v) => (v !== null && /^createdon$/i.test(v.trim()) ? ('createdOn' as const) : ('modifiedOn' as const))).meta({
+          description: 'ModifiedOn (the default) or CreatedOn',
+        }),
+        Direction: scalarRule('Direction', (v) => !(v !== null && v.trim() === '0')).meta({ description: '0 ascending, 1 descending (the default)' }),
+      },
+      "'Sorting'",
+    ),
+    Paging: L.subObject(
+      {
+        PageIndex: scalarRule('PageIndex', (v) => {
+          const n = Number(v ?? 1);
+          if (!Number.isInteger(n) || n < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
+          return n;
+        }).meta({ description: 'From 1' }),
+        PageSize: scalarRule('PageSize', (v) => {
+          const n = Number(v ?? RETRIEVE_PAGE_DEFAULT);
+          if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_MAX) throw mx.invalidInput(`PageSize must be a whole number from 1 to ${RETRIEVE_PAGE_MAX}.`);
+          return n;
+        }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}` }),
+      },
+      "'Paging'",
+    ),
   }),
   answer: z.object({ RecordCount: z.number(), Response: z.array(Webhook) }),
   errors: [500],

@@ -91,44 +91,25 @@ export const webhookDelete: Handler = async (s, req) => {
   return { Status: 'Success', Message: { Id: id.trim().toLowerCase() } };
 };
 
-const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([code, e]) => [e.name.toLowerCase(), Number(code)]));
-
 /**
  * `POST /v2/Webhook.svc/Retrieve`: `{"Parameter":{"WebhookEvent","StatusCode","WebhookId","SearchText"},
  * "Sorting":{"ColumnName","Direction"},"Paging":{"PageIndex","PageSize"}}` ⇒ `{"RecordCount","Response":[…]}`.
  * WebhookEvent takes the event's name (`Lead_Post_Create`) or its code.
  */
 export const webhookRetrieve: Handler = async (s, req) => {
-  const body = readBody(schema.webhookRetrieve, req.body);
-  const p = body.Parameter;
-  const sorting = body.Sorting;
-  const paging = body.Paging;
-  const q: Parameters<Services['store']['webhooks']['list']>[1] = { orderBy: 'modifiedOn', descending: true, offset: 0, limit: 25 };
-  const event = p?.WebhookEvent ?? null;
-  if (event !== null && event.trim() !== '') {
-    const c = /^\d+$/.test(event.trim()) ? Number(event.trim()) : EVENT_BY_NAME.get(event.trim().toLowerCase());
-    if (c === undefined) throw mx.invalidInput(`WebhookEvent '${event.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
-    q.eventCode = c;
-  }
-  const status = p?.StatusCode ?? null;
-  if (status !== null && status.trim() !== '') {
-    if (!/^[012]$/.test(status.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
-    q.status = Number(status.trim());
-  }
-  const id = p?.WebhookId ?? null;
-  if (id !== null && id.trim() !== '') q.id = id.trim();
-  const search = p?.SearchText ?? null;
-  if (search !== null && search.trim() !== '') q.search = search;
-  const column = sorting?.ColumnName ?? null;
-  if (column !== null && /^createdon$/i.test(column.trim())) q.orderBy = 'createdOn';
-  const direction = sorting?.Direction ?? null;
-  if (direction !== null && direction.trim() === '0') q.descending = false;
-  const pageIndex = Number(paging?.PageIndex ?? 1);
-  const pageSize = Number(paging?.PageSize ?? 25);
-  if (!Number.isInteger(pageIndex) || pageIndex < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw mx.invalidInput('PageSize must be a whole number from 1 to 1000.');
-  q.offset = (pageIndex - 1) * pageSize;
-  q.limit = pageSize;
+  const { Parameter: p, Sorting: sorting, Paging: paging } = readBody(schema.webhookRetrieve, req.body);
+  const pageIndex = paging?.PageIndex ?? 1;
+  const pageSize = paging?.PageSize ?? 25;
+  const q: Parameters<Services['store']['webhooks']['list']>[1] = {
+    orderBy: sorting?.ColumnName ?? 'modifiedOn',
+    descending: sorting?.Direction ?? true,
+    offset: (pageIndex - 1) * pageSize,
+    limit: pageSize,
+    ...(p?.WebhookEvent !== undefined ? { eventCode: p.WebhookEvent } : {}),
+    ...(p?.StatusCode !== undefined ? { status: p.StatusCode } : {}),
+    ...(p?.WebhookId !== undefined ? { id: p.WebhookId } : {}),
+    ...(p?.SearchText !== undefined ? { search: p.SearchText } : {}),
+  };
   const { total, webhooks } = await s.store.webhooks.list(req.principal.accountId, q);
   return { RecordCount: total, Response: webhooks.map(webhookToWire) };
 };
