@@ -53,8 +53,9 @@ type BodyArg<O> = O extends { requestBody: { content: { 'application/json': infe
   : O extends { requestBody?: { content: { 'application/json': infer B } } }
     ? { body?: B }
     : { body?: never };
-/** What a call takes: `query` and `body` as the operation declares them. */
-export type Args<K extends OpName> = QueryArg<Op<K>> & BodyArg<Op<K>>;
+type PathArg<O> = O extends { parameters: { path: infer P } } ? { path: P } : { path?: never };
+/** What a call takes: `query`, `path` (its path parameters) and `body` as the operation declares them. */
+export type Args<K extends OpName> = QueryArg<Op<K>> & PathArg<Op<K>> & BodyArg<Op<K>>;
 /** What a call answers on success (HTTP 200). */
 export type Answer<K extends OpName> = Op<K> extends { responses: { 200: { content: infer C } } } ? C[keyof C] : never;
 
@@ -97,13 +98,13 @@ export function createClient(options: ClientOptions): Client {
   const sync = createFetchClient<Record<string, never>>({ baseUrl: options.baseUrl.replace(/\/+$/, ''), fetch: f });
   const async = createFetchClient<Record<string, never>>({ baseUrl: (options.asyncBaseUrl ?? options.baseUrl).replace(/\/+$/, ''), fetch: f });
 
-  const call = async (name: OpName, args: { query?: Record<string, unknown>; body?: unknown } = {}): Promise<unknown> => {
+  const call = async (name: OpName, args: { query?: Record<string, unknown>; path?: Record<string, unknown>; body?: unknown } = {}): Promise<unknown> => {
     const op = OPERATIONS[name];
     const client = op.host === 'async' ? async : sync;
     const keyed = op.path.startsWith('/health') || op.path === '/metrics' || op.path === '/openapi.json' ? {} : { accessKey: options.accessKey, secretKey: options.secretKey };
     const headers: Record<string, string> = op.host === 'async' && options.apiKey ? { 'x-api-key': options.apiKey } : {};
     const init = {
-      params: { query: { ...args.query, ...keyed } },
+      params: { query: { ...args.query, ...keyed }, ...(args.path ? { path: args.path } : {}) },
       headers,
       parseAs: op.path === '/metrics' ? 'text' : 'json',
       ...(args.body !== undefined ? { body: args.body } : {}),

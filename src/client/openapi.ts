@@ -53,6 +53,17 @@ export interface paths {
     /** Changes an activity type's name, score, direction, settings and fields */
     post: operations["customActivityTypeUpdate"];
   };
+  "/v2/ProspectActivity.svc/Bulk/CustomActivity/Update": {
+    /**
+     * Updates up to 25 activities' notes and fields, each row on its own, answered row by row
+     * @description Every row is read before any is written (a malformed row is a 400 naming it); a row the rules refuse, or without ProspectActivityId, fails alone with its ExceptionType and ExceptionMessage. More than 25 rows is MXInvalidInputException.
+     */
+    post: operations["bulkActivityUpdate"];
+  };
+  "/v2/ProspectActivity.svc/RetrieveRecentlyModified": {
+    /** Every activity of the account whose ModifiedOn falls in a window (both ends inclusive), a page at a time */
+    post: operations["activitiesRecentlyModified"];
+  };
   "/v2/LeadManagement.svc/Leads.GetById": {
     /** A lead by its id (an empty list when there is none) */
     get: operations["leadsGetById"];
@@ -125,6 +136,24 @@ export interface paths {
     /** The user whose access key made the call, and the account */
     get: operations["userByAccessKeyGet"];
   };
+  "/v2/Webhook.svc/Create": {
+    /** Creates a webhook: events of WebhookEvent are posted to URL, each until delivered */
+    post: operations["webhookCreate"];
+  };
+  "/v2/Webhook.svc/Retrieve": {
+    /** The account's webhooks, filtered, sorted and paged (newest change first by default) */
+    post: operations["webhookRetrieve"];
+  };
+  "/v2/Webhook.svc/Update": {
+    /** Changes a webhook's properties (only those given), enables or disables it (StatusCode) */
+    post: operations["webhookUpdate"];
+  };
+  "/v2/Webhook.svc/Delete": {
+    /** Deletes a webhook (WebhookId in the body, or webhookId in the query) */
+    get: operations["webhookDeleteGet"];
+    /** Deletes a webhook (WebhookId in the body, or webhookId in the query) */
+    post: operations["webhookDelete"];
+  };
   "/activity/create": {
     /** Posts an activity (async: answers a RequestID; activity.create) */
     post: operations["asyncActivityCreate"];
@@ -194,16 +223,35 @@ export interface paths {
     get: operations["metrics"];
   };
   "/_leadtrail/faults": {
-    /** The account's forced faults */
+    /** The account's forced faults still in force */
     get: operations["faultsList"];
-    /** The next `times` attempts of an async operation (optionally only bodies containing `match`) fail with a system error (LEADTRAIL_FAULTS) */
+    /**
+     * Adds a forced fault for the account (LEADTRAIL_FAULTS): async attempts of `operation` fail, or with `path` API requests answer `status`, wait `latencyMs` or drop
+     * @description Without `path` the rule is an async one (`operation`; `status`, `retryAfter`, `latencyMs` and `drop` are refused). With `path` it is an http rule (`operation` refused) that needs `status`, `latencyMs` or `drop`; `retryAfter` (default 1) goes with 429 or 503. `times` (default 1, or no count when `percent` is given) and `percent` bound how often it applies; `match` limits it to bodies (or query strings) containing that text.
+     */
     post: operations["faultAdd"];
-    /** Clears the account's forced faults */
+    /** Removes the account's forced faults, or with `id` only that one */
     delete: operations["faultsClear"];
   };
   "/_leadtrail/reset": {
     /** Empties the calling account's leads, activities and async requests (LEADTRAIL_SANDBOX) */
     post: operations["reset"];
+  };
+  "/_leadtrail/journal": {
+    /** The account's request journal, newest first (with afterSeq: oldest first, for tailing) */
+    get: operations["journalList"];
+  };
+  "/_leadtrail/journal/{id}": {
+    /** One journal entry of the account, with both bodies and where its lead, activity and async request can be read */
+    get: operations["journalEntry"];
+  };
+  "/_leadtrail/webhooks/deliveries": {
+    /** The account's webhook delivery attempts, newest first */
+    get: operations["webhookDeliveries"];
+  };
+  "/_leadtrail/webhooks/deliveries/resend": {
+    /** Sends a delivery's event again (same event id, attempts counted from 1 again) */
+    post: operations["webhookDeliveryResend"];
   };
   "/_leadtrail/retries/run-now": {
     /** Every async request of the account waiting for a retry becomes due now (LEADTRAIL_FAULTS) */
@@ -246,12 +294,17 @@ export interface components {
     };
     LeadField: {
       SchemaName: string;
+      Name: string;
+      Entity: string;
       DisplayName: string;
       DataType: string;
       IsMandatory: boolean;
       MaxLength: string;
       RenderType: number;
       RenderTypeTextValue: string;
+      IsVisible: boolean;
+      IsSearchable: boolean;
+      IsSortable: boolean;
       Options: {
           Value: string;
         }[];
@@ -259,6 +312,31 @@ export interface components {
       IsUnique: boolean;
       IsCustom: boolean;
       LockAfterCreate: boolean;
+    };
+    Webhook: {
+      WebhookId: string;
+      /** @example Lead Creation */
+      EventName: string;
+      /** @example Lead_Post_Create */
+      EventCode: string;
+      WebhookEvent: number;
+      Description: string;
+      URL: string;
+      /** @example POST */
+      Method: string;
+      ContentType: string;
+      CustomHeaders: {
+          Key: string;
+          Value: string;
+        }[];
+      NotifyOnFailure: boolean;
+      ExecutionDelay: number;
+      /** @description 0 enabled, 1 disabled, 2 disabled after failures */
+      StatusCode: number;
+      ConsecutiveFailures: number;
+      HasSigningSecret: boolean;
+      CreatedOn: string;
+      ModifiedOn: string;
     };
     AsyncAccepted: {
       /** @example Request accepted. Please use below request id to check the status */
@@ -296,12 +374,74 @@ export interface components {
       store?: string;
       reason?: string;
     };
-    FaultRule: {
+    FaultRule: ({
       id: string;
-      operation: string;
       match: string | null;
-      remaining: number;
+      /** @description Uses left; null: no count (percent only) */
+      remaining: number | null;
+      percent: number | null;
       message: string;
+      /** @constant */
+      target: "async";
+      operation: string;
+    }) | ({
+      id: string;
+      match: string | null;
+      /** @description Uses left; null: no count (percent only) */
+      remaining: number | null;
+      percent: number | null;
+      message: string;
+      /** @constant */
+      target: "http";
+      path: string;
+      status: number | null;
+      retryAfter: number | null;
+      latencyMs: number | null;
+      drop: boolean;
+    });
+    JournalEntry: {
+      /** @description The call's request id (reqId in the logs) */
+      id: string;
+      /** @description Order of recording, increasing; the paging cursor */
+      seq: number;
+      /** @description Epoch milliseconds */
+      at: number;
+      /** @description ISO 8601 */
+      time: string;
+      method: string;
+      path: string;
+      /** @description The query string, key, secret and token values replaced by *** */
+      query: string;
+      status: number;
+      latencyMs: number;
+      requestSize: number | null;
+      responseSize: number | null;
+      leadId: string | null;
+      activityId: string | null;
+      requestId: string | null;
+      /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
+      requestBody?: string | null;
+      responseBody?: string | null;
+    };
+    WebhookDelivery: {
+      id: string;
+      webhookId: string;
+      eventId: string;
+      eventCode: number;
+      attempt: number;
+      /** @description ISO 8601 */
+      at: string;
+      url: string;
+      statusCode: number | null;
+      latencyMs: number;
+      /** @description The answer's first KB */
+      response: string | null;
+      error: string | null;
+      /**
+       * @description retry: another attempt is scheduled; failed: no more
+       * @enum {string}
+       */
+      outcome: "delivered" | "retry" | "failed";
     };
   };
   responses: never;
@@ -1154,6 +1294,179 @@ export interface operations {
           "application/json": {
             /** @constant */
             Status: "Success";
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /**
+   * Updates up to 25 activities' notes and fields, each row on its own, answered row by row
+   * @description Every row is read before any is written (a malformed row is a 400 naming it); a row the rules refuse, or without ProspectActivityId, fails alone with its ExceptionType and ExceptionMessage. More than 25 rows is MXInvalidInputException.
+   */
+  bulkActivityUpdate: {
+    requestBody: {
+      content: {
+        "application/json": ({
+            /** @description The activity (a row without it fails alone) */
+            ProspectActivityId?: string | number | boolean | null;
+            ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ActivityEvent?: number | string | null;
+            ActivityNote?: string | number | boolean | null;
+            Fields?: (({
+                SchemaName?: string;
+                Attribute?: string;
+                Value?: string | number | boolean | null;
+                Fields?: ({
+                    SchemaName?: string;
+                    Value?: string | number | boolean | null;
+                  })[];
+              })[]) | null;
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          })[];
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            Response: ({
+                RowNumber: number;
+                ProspectActivityId: string | null;
+                ActivityUpdated: boolean;
+                ExceptionType?: string;
+                ExceptionMessage?: string;
+              })[];
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Every activity of the account whose ModifiedOn falls in a window (both ends inclusive), a page at a time */
+  activitiesRecentlyModified: {
+    requestBody?: {
+      content: {
+        "application/json": {
+          Parameter?: {
+            /**
+             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @example 2024-01-31 18:30:00
+             */
+            FromDate?: string | null;
+            /**
+             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @example 2024-01-31 18:30:00
+             */
+            ToDate?: string | null;
+            /** @description Only activities of this event code */
+            ActivityEvent?: number | string | null;
+            /** @description Include the mx_ custom fields */
+            IncludeCustomFields?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          };
+          Paging?: {
+            PageIndex?: number | string | null;
+            /** @description Default 100 */
+            PageSize?: number | string | null;
+          };
+          Sorting?: {
+            /**
+             * @description ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date
+             * @enum {string|null}
+             */
+            ColumnName?: "ModifiedOn" | "CreatedOn" | "ActivityDateTime" | null;
+            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            Direction?: string | number | null;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            RecordCount: number;
+            ProspectActivities: {
+                Id: string;
+                EventCode: number;
+                EventName: string;
+                CreatedOn: string;
+                RelatedProspectId: string;
+                ModifiedOn: string;
+                [key: string]: unknown;
+              }[];
           };
         };
       };
@@ -2069,11 +2382,12 @@ export interface operations {
     requestBody?: {
       content: {
         "application/json": {
-          Parameter: {
+          Parameter?: {
             LookupName?: string | number | boolean | null;
-            LookupValue?: string | number | boolean | null;
             /** @enum {string|null} */
-            SqlOperator?: "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "LIKE" | "like" | "" | null;
+            SqlOperator?: "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "LIKE" | "like" | "IN" | "in" | "" | null;
+            /** @description A value; for IN, a JSON list or comma-separated values */
+            LookupValue?: (string | number | boolean | null) | ((string | number | boolean | null)[]);
           };
           Paging?: {
             PageIndex?: number | string | null;
@@ -2087,6 +2401,8 @@ export interface operations {
           Columns?: {
             Include_CSV?: string | number | boolean | null;
           };
+          Attribute?: string | number | boolean | null;
+          Value?: string | number | boolean | null;
         };
       };
     };
@@ -2164,6 +2480,8 @@ export interface operations {
           Columns?: {
             Include_CSV?: string | number | boolean | null;
           };
+          Attribute?: string | number | boolean | null;
+          Value?: string | number | boolean | null;
         };
       };
     };
@@ -2240,6 +2558,8 @@ export interface operations {
           Columns?: {
             Include_CSV?: string | number | boolean | null;
           };
+          Attribute?: string | number | boolean | null;
+          Value?: string | number | boolean | null;
         };
       };
     };
@@ -2329,6 +2649,363 @@ export interface operations {
       };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Creates a webhook: events of WebhookEvent are posted to URL, each until delivered */
+  webhookCreate: {
+    requestBody: {
+      content: {
+        "application/json": {
+          Description?: string | number | boolean | null;
+          /** @description Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts) */
+          URL?: string | number | boolean | null;
+          /** @description POST (the only one taken) */
+          Method?: string | number | boolean | null;
+          /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
+          ContentType?: string | number | boolean | null;
+          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          WebhookEvent?: number | string | null;
+          CustomHeaders?: (({
+              Key: string;
+              Value?: string | number | boolean | null;
+            })[]) | null;
+          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          /** @description Seconds to wait before sending (also read as Delay) */
+          ExecutionDelay?: number | string | null;
+          Delay?: number | string | null;
+          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it */
+          SigningSecret?: string | number | boolean | null;
+          /** @description Update only: 0 enables, 1 disables */
+          StatusCode?: number | string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
+            Message: {
+              Id: string;
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** The account's webhooks, filtered, sorted and paged (newest change first by default) */
+  webhookRetrieve: {
+    requestBody?: {
+      content: {
+        "application/json": {
+          Parameter?: {
+            /** @description The event name (Lead_Post_Create) or code */
+            WebhookEvent?: string | number | boolean | null;
+            /** @description 0, 1 or 2 */
+            StatusCode?: string | number | boolean | null;
+            WebhookId?: string | number | boolean | null;
+            /** @description Substring of the URL or description */
+            SearchText?: string | number | boolean | null;
+          };
+          Sorting?: {
+            /** @description ModifiedOn (the default) or CreatedOn */
+            ColumnName?: string | number | boolean | null;
+            /** @description 0 ascending, 1 descending (the default) */
+            Direction?: string | number | boolean | null;
+          };
+          Paging?: {
+            /** @description From 1 */
+            PageIndex?: string | number | boolean | null;
+            /** @description 1–1000, default 25 */
+            PageSize?: string | number | boolean | null;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            RecordCount: number;
+            Response: components["schemas"]["Webhook"][];
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Changes a webhook's properties (only those given), enables or disables it (StatusCode) */
+  webhookUpdate: {
+    requestBody: {
+      content: {
+        "application/json": {
+          WebhookId?: string | number | boolean | null;
+          Description?: string | number | boolean | null;
+          /** @description Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts) */
+          URL?: string | number | boolean | null;
+          /** @description POST (the only one taken) */
+          Method?: string | number | boolean | null;
+          /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
+          ContentType?: string | number | boolean | null;
+          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          WebhookEvent?: number | string | null;
+          CustomHeaders?: (({
+              Key: string;
+              Value?: string | number | boolean | null;
+            })[]) | null;
+          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          /** @description Seconds to wait before sending (also read as Delay) */
+          ExecutionDelay?: number | string | null;
+          Delay?: number | string | null;
+          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it */
+          SigningSecret?: string | number | boolean | null;
+          /** @description Update only: 0 enables, 1 disables */
+          StatusCode?: number | string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
+            Message: {
+              Id: string;
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Deletes a webhook (WebhookId in the body, or webhookId in the query) */
+  webhookDeleteGet: {
+    parameters: {
+      query?: {
+        /** @description The webhook (instead of the body) */
+        webhookId?: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
+            Message: {
+              Id: string;
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Deletes a webhook (WebhookId in the body, or webhookId in the query) */
+  webhookDelete: {
+    parameters: {
+      query?: {
+        /** @description The webhook (instead of the body) */
+        webhookId?: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          WebhookId?: string | number | boolean | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
+            Message: {
+              Id: string;
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3039,7 +3716,7 @@ export interface operations {
       };
     };
   };
-  /** The account's forced faults */
+  /** The account's forced faults still in force */
   faultsList: {
     responses: {
       /** @description Success */
@@ -3070,16 +3747,33 @@ export interface operations {
       };
     };
   };
-  /** The next `times` attempts of an async operation (optionally only bodies containing `match`) fail with a system error (LEADTRAIL_FAULTS) */
+  /**
+   * Adds a forced fault for the account (LEADTRAIL_FAULTS): async attempts of `operation` fail, or with `path` API requests answer `status`, wait `latencyMs` or drop
+   * @description Without `path` the rule is an async one (`operation`; `status`, `retryAfter`, `latencyMs` and `drop` are refused). With `path` it is an http rule (`operation` refused) that needs `status`, `latencyMs` or `drop`; `retryAfter` (default 1) goes with 429 or 503. `times` (default 1, or no count when `percent` is given) and `percent` bound how often it applies; `match` limits it to bodies (or query strings) containing that text.
+   */
   faultAdd: {
-    requestBody?: {
+    requestBody: {
       content: {
         "application/json": {
-          /** @description activity.create, activity.createcustom, lead.capture, lead.update or * (the default) */
-          operation?: string;
-          times?: number;
-          message?: string;
+          /** @description Applies to this share of matching attempts or requests */
+          percent?: number | null;
+          /** @description How many uses (default 1, or no count with percent) */
+          times?: number | null;
+          /** @description Only bodies (or query strings) containing this text */
           match?: string | null;
+          /** @description The error's ExceptionMessage */
+          message?: string | null;
+          /** @description Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default) */
+          operation?: string;
+          /** @description Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/* */
+          path?: string;
+          /** @enum {unknown} */
+          status?: 429 | 500 | 503;
+          /** @description Seconds, with status 429 or 503 (default 1) */
+          retryAfter?: number;
+          latencyMs?: number;
+          /** @description Close the connection without an answer (not with status) */
+          drop?: boolean;
         };
       };
     };
@@ -3118,8 +3812,14 @@ export interface operations {
       };
     };
   };
-  /** Clears the account's forced faults */
+  /** Removes the account's forced faults, or with `id` only that one */
   faultsClear: {
+    parameters: {
+      query?: {
+        /** @description Only this rule */
+        id?: string;
+      };
+    };
     responses: {
       /** @description Success */
       200: {
@@ -3170,6 +3870,237 @@ export interface operations {
       };
       /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** The account's request journal, newest first (with afterSeq: oldest first, for tailing) */
+  journalList: {
+    parameters: {
+      query?: {
+        /** @description Whole number from 1 to 500 (default 50) */
+        limit?: string;
+        /** @description Substring of the path, any case */
+        path?: string;
+        /** @description HTTP status, 100–599 */
+        status?: string;
+        leadId?: string;
+        /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
+        from?: string;
+        /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
+        to?: string;
+        /** @description Older entries than this seq (the previous page's nextBeforeSeq) */
+        beforeSeq?: string;
+        /** @description Newer entries than this seq, oldest first (not with beforeSeq) */
+        afterSeq?: string;
+        /** @description true/1/yes: include both bodies */
+        bodies?: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            recording: boolean;
+            entries: components["schemas"]["JournalEntry"][];
+            nextBeforeSeq: number | null;
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** One journal entry of the account, with both bodies and where its lead, activity and async request can be read */
+  journalEntry: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            entry: {
+              /** @description The call's request id (reqId in the logs) */
+              id: string;
+              /** @description Order of recording, increasing; the paging cursor */
+              seq: number;
+              /** @description Epoch milliseconds */
+              at: number;
+              /** @description ISO 8601 */
+              time: string;
+              method: string;
+              path: string;
+              /** @description The query string, key, secret and token values replaced by *** */
+              query: string;
+              status: number;
+              latencyMs: number;
+              requestSize: number | null;
+              responseSize: number | null;
+              leadId: string | null;
+              activityId: string | null;
+              requestId: string | null;
+              /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
+              requestBody?: string | null;
+              responseBody?: string | null;
+              links: {
+                lead: string | null;
+                activity: string | null;
+                request: string | null;
+              };
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not found (MXInvalidEntityException) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** The account's webhook delivery attempts, newest first */
+  webhookDeliveries: {
+    parameters: {
+      query?: {
+        webhookId?: string;
+        eventId?: string;
+        /** @description Whole number from 0 (default 0) */
+        offset?: string;
+        /** @description Whole number from 1 to 1000 (default 50) */
+        limit?: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            total: number;
+            deliveries: components["schemas"]["WebhookDelivery"][];
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /** Sends a delivery's event again (same event id, attempts counted from 1 again) */
+  webhookDeliveryResend: {
+    parameters: {
+      query?: {
+        /** @description The delivery id (or `id` in the body) */
+        id?: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          id?: string | number | boolean | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            resent: {
+              eventId: string;
+              webhookId: string;
+            };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
+      500: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

@@ -8,7 +8,8 @@ import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { flushJournal } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
-import { asObject, prop } from '../wire/parse.js';
+import { readBody, readQuery } from '../schemas/endpoint.js';
+import { FAULT_MAX_LATENCY_MS, faultAdd, faultWhole, faultsClear } from '../schemas/admin.js';
 import type { Store } from '../storage/store.js';
 import { query } from './auth.js';
 import type { Handler } from './handler.js';
@@ -73,8 +74,6 @@ export const metrics: Handler = async (s, req, reply) => {
 };
 
 const OPERATIONS = [...(Object.keys(TASK_TYPES) as RequestKind[]), '*'] as const;
-const MAX_TIMES = 1000;
-const MAX_LATENCY_MS = 60_000;
 const DEFAULT_MESSAGE = 'Forced system fault (leadtrail faults API)';
 /** Statuses an http rule may force, and the default message of each. */
 const FORCED_STATUS: Record<number, string> = {
@@ -100,69 +99,56 @@ const view = (r: FaultRule) =>
         message: r.message,
       };
 
-const wholeNumber = (v: unknown, name: string, min: number, max: number): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw mx.badStructure(`'${name}' must be a whole number from ${min} to ${max}`);
-  return v;
-};
-
 /**
- * A rule from a POST body (property names in any case). With `path` it is an http rule, otherwise an
- * async one (`operation`, default any). `times` (default 1, or no count when `percent` is given)
- * and `percent` bound how often it applies.
+ * A rule from a POST body read by the faultAdd schema (property names in any case; percent, times,
+ * match and message checked there). With `path` it is an http rule, otherwise an async one
+ * (`operation`, default any). `times` (default 1, or no count when `percent` is given) and
+ * `percent` bound how often it applies.
  */
 export function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId' | 'createdAt'> {
-  const o = asObject(body ?? null);
-  const path = prop(o, 'path');
-  const percentRaw = prop(o, 'percent') ?? null;
-  if (percentRaw !== null && (typeof percentRaw !== 'number' || !Number.isFinite(percentRaw) || percentRaw <= 0 || percentRaw > 100)) {
-    throw mx.badStructure("'percent' must be a number above 0 and at most 100");
-  }
-  const percent = percentRaw as number | null;
-  const timesRaw = prop(o, 'times') ?? null;
-  const remaining = timesRaw === null ? (percent === null ? 1 : null) : wholeNumber(timesRaw, 'times', 1, MAX_TIMES);
-  const match = prop(o, 'match') ?? null;
-  if (match !== null && (typeof match !== 'string' || match === '')) throw mx.badStructure("'match' must be a non-empty string");
-  const messageRaw = prop(o, 'message') ?? null;
-  if (messageRaw !== null && (typeof messageRaw !== 'string' || messageRaw.trim() === '')) throw mx.badStructure("'message' must be a non-empty string");
-  const common = { match: match as string | null, remaining, percent };
+  const o = readBody(faultAdd, body);
+  const { path, percent } = o;
+  const remaining = o.times === null ? (percent === null ? 1 : null) : o.times;
+  const messageRaw = o.message;
+  const common = { match: o.match, remaining, percent };
 
   if (path === undefined || path === null) {
-    for (const name of ['status', 'retryAfter', 'latencyMs', 'drop']) {
-      if (prop(o, name) !== undefined) throw mx.badStructure(`'${name}' needs 'path' (a rule for API requests); without it the rule fails async attempts`);
+    for (const name of ['status', 'retryAfter', 'latencyMs', 'drop'] as const) {
+      if (o[name] !== undefined) throw mx.badStructure(`'${name}' needs 'path' (a rule for API requests); without it the rule fails async attempts`);
     }
-    const operation = prop(o, 'operation') ?? '*';
+    const operation = o.operation ?? '*';
     if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation.toLowerCase())) {
       throw mx.badStructure(`'operation' must be one of ${OPERATIONS.join(', ')}`);
     }
     return {
       target: 'async', operation: operation.toLowerCase(), path: null, status: null, retryAfter: null, latencyMs: null, drop: false,
-      message: ((messageRaw as string | null) ?? DEFAULT_MESSAGE).slice(0, 500), ...common,
+      message: (messageRaw ?? DEFAULT_MESSAGE).slice(0, 500), ...common,
     };
   }
 
   if (typeof path !== 'string' || path.trim() === '' || (path !== '*' && !path.startsWith('/'))) {
     throw mx.badStructure("'path' must be '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*");
   }
-  if (prop(o, 'operation') !== undefined) throw mx.badStructure("give 'operation' (async attempts) or 'path' (API requests), not both");
-  const statusRaw = prop(o, 'status') ?? null;
+  if (o.operation !== undefined) throw mx.badStructure("give 'operation' (async attempts) or 'path' (API requests), not both");
+  const statusRaw = o.status ?? null;
   if (statusRaw !== null && (typeof statusRaw !== 'number' || !(statusRaw in FORCED_STATUS))) {
     throw mx.badStructure(`'status' must be one of ${Object.keys(FORCED_STATUS).join(', ')}`);
   }
   const status = statusRaw as number | null;
-  const latencyRaw = prop(o, 'latencyMs') ?? null;
-  const latencyMs = latencyRaw === null ? null : wholeNumber(latencyRaw, 'latencyMs', 1, MAX_LATENCY_MS);
-  const dropRaw = prop(o, 'drop') ?? false;
+  const latencyRaw = o.latencyMs ?? null;
+  const latencyMs = latencyRaw === null ? null : faultWhole(latencyRaw, 'latencyMs', 1, FAULT_MAX_LATENCY_MS);
+  const dropRaw = o.drop ?? false;
   if (typeof dropRaw !== 'boolean') throw mx.badStructure("'drop' must be true or false");
   if (dropRaw && status !== null) throw mx.badStructure("'drop' closes the connection without an answer: it cannot be given with 'status'");
   if (status === null && latencyMs === null && !dropRaw) throw mx.badStructure("a rule with 'path' needs 'status', 'latencyMs' or 'drop'");
-  const retryRaw = prop(o, 'retryAfter') ?? null;
+  const retryRaw = o.retryAfter ?? null;
   if (retryRaw !== null && status !== 429 && status !== 503) throw mx.badStructure("'retryAfter' goes with status 429 or 503");
-  const retryAfter = status === 429 || status === 503 ? (retryRaw === null ? 1 : wholeNumber(retryRaw, 'retryAfter', 0, 3600)) : null;
+  const retryAfter = status === 429 || status === 503 ? (retryRaw === null ? 1 : faultWhole(retryRaw, 'retryAfter', 0, 3600)) : null;
   // A prefix is kept as written (lower case): `/v2/*` must not also match `/v2x`.
   const normalized = path === '*' ? '*' : path.endsWith('*') ? path.toLowerCase() : normalizeFaultPath(path);
   return {
     target: 'http', operation: null, path: normalized, status, retryAfter, latencyMs, drop: dropRaw,
-    message: ((messageRaw as string | null) ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,
+    message: (messageRaw ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,
   };
 }
 
@@ -181,7 +167,7 @@ export const listFaults: Handler = async (s, req) => ({ faults: (await s.faults.
 
 /** DELETE: every rule of the account, or with `?id=` only that one. Answers `{"cleared": n}`. */
 export const clearFaults: Handler = async (s, req) => {
-  const id = query(req).id;
+  const id = readQuery(faultsClear, query(req)).id;
   return { cleared: await s.faults.clear(req.principal.accountId, id === undefined || id === '' ? undefined : id) };
 };
 

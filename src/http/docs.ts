@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { ErrorEnvelope, Forbidden, routeKey } from '../schemas/endpoint.js';
+import { ErrorEnvelope, Forbidden, openApiPath, routeKey } from '../schemas/endpoint.js';
 import { ENDPOINT_BY_ROUTE } from '../schemas/index.js';
 import type { AuthKind } from './auth.js';
 import type { PageScope } from './pages.js';
@@ -87,7 +87,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
     ...(e.description ? { description: e.description } : {}),
     tags: [e.tag],
     security: r.path === '/metrics' ? [{}, { metricsToken: [] }] : SECURITY[r.auth],
-    ...(e.query ? { requestParams: { query: e.query } } : {}),
+    ...(e.query || e.params ? { requestParams: { ...(e.query ? { query: e.query } : {}), ...(e.params ? { path: e.params } : {}) } } : {}),
     ...(e.body ? { requestBody: { required: e.bodyRequired ?? false, content: { 'application/json': { schema: e.body } } } } : {}),
     responses,
   };
@@ -101,7 +101,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
 export function buildOpenApi(): Record<string, unknown> {
   const paths: ZodOpenApiPathsObject = {};
   for (const r of ROUTES) {
-    const item = (paths[r.path] ??= {});
+    const item = (paths[openApiPath(r.path)] ??= {});
     (item as Record<string, ZodOpenApiOperationObject>)[r.method.toLowerCase()] = operation(r);
   }
   paths['/openapi.json'] = {
@@ -130,6 +130,7 @@ export function buildOpenApi(): Record<string, unknown> {
       { name: 'Leads', description: '/v2/LeadManagement.svc' },
       { name: 'Activities', description: '/v2/ProspectActivity.svc' },
       { name: 'Async', description: 'The async API host: submit, then poll the status' },
+      { name: 'Webhooks', description: '/v2/Webhook.svc' },
       { name: 'Authentication', description: '/v2/Authentication.svc' },
       { name: 'leadtrail', description: "leadtrail's own endpoints (health, metrics, testing APIs)" },
     ],

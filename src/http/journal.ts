@@ -5,49 +5,23 @@
  */
 import { MxError } from '../domain/errors.js';
 import type { JournalEntry, JournalFilter } from '../storage/store.js';
+import type { z } from 'zod';
+import { readQuery } from '../schemas/endpoint.js';
+import { JOURNAL_DEFAULT_LIMIT, journalList, journalQuery } from '../schemas/admin.js';
 import { query } from './auth.js';
 import type { Handler } from './handler.js';
 import { flushJournal } from '../journal/recorder.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
-
-const bad = (message: string) => new MxError('MXInvalidInputException', message, 400);
-
-function whole(q: Record<string, string>, name: string, label: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const raw = q[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(`Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`);
-  return n;
-}
-
-/** A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`). */
-function time(q: Record<string, string>, name: string): number | undefined {
-  const raw = q[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const t = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
-  if (Number.isNaN(t)) throw bad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
-  return t;
-}
-
-/** The filter of a list call's query (names in any case). */
-export function filterOf(q: Record<string, string>): JournalFilter {
-  const f: JournalFilter = { limit: whole(q, 'limit', 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT };
-  if (q.path?.trim()) f.path = q.path.trim();
-  const status = whole(q, 'status', 'status', 100, 599);
-  if (status !== undefined) f.status = status;
-  if (q.leadid?.trim()) f.leadId = q.leadid.trim();
-  const from = time(q, 'from');
-  const to = time(q, 'to');
-  if (from !== undefined) f.from = from;
-  if (to !== undefined) f.to = to;
-  const before = whole(q, 'beforeseq', 'beforeSeq', 0);
-  const after = whole(q, 'afterseq', 'afterSeq', 0);
-  if (before !== undefined && after !== undefined) throw bad("Give 'beforeSeq' (older entries) or 'afterSeq' (newer entries), not both.");
-  if (before !== undefined) f.beforeSeq = before;
-  if (after !== undefined) f.afterSeq = after;
+/** The filter of a list call's query (names in any case; rules in schemas/admin.ts). */
+export function filterOf(q: z.output<typeof journalQuery>): JournalFilter {
+  const f: JournalFilter = { limit: q.limit ?? JOURNAL_DEFAULT_LIMIT };
+  if (q.path !== undefined) f.path = q.path;
+  if (q.status !== undefined) f.status = q.status;
+  if (q.leadId !== undefined) f.leadId = q.leadId;
+  if (q.from !== undefined) f.from = q.from;
+  if (q.to !== undefined) f.to = q.to;
+  if (q.beforeSeq !== undefined) f.beforeSeq = q.beforeSeq;
+  if (q.afterSeq !== undefined) f.afterSeq = q.afterSeq;
   return f;
 }
 
@@ -57,8 +31,6 @@ function view(e: JournalEntry, bodies: boolean) {
   return { ...rest, time: new Date(e.at).toISOString(), ...(bodies ? { requestBody, responseBody } : {}) };
 }
 
-const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes)$/i.test(v.trim());
-
 /**
  * GET `/_leadtrail/journal`: `{"recording": bool, "entries": [...], "nextBeforeSeq": n|null}`, newest
  * first (with `afterSeq`: oldest first, for tailing). Filters: `path` (substring, any case), `status`,
@@ -66,12 +38,12 @@ const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes)$/i.t
  * (1–500, default 50); `bodies=true` includes both bodies.
  */
 export const listJournal: Handler = async (s, req) => {
-  const q = query(req);
+  const q = readQuery(journalList, query(req));
   const f = filterOf(q);
   // This process's calls answered a moment ago are listed too.
   await flushJournal(s);
   const entries = await s.store.journal.list(req.principal.accountId, f);
-  const bodies = truthy(q.bodies);
+  const bodies = q.bodies;
   const full = entries.length === f.limit;
   return {
     recording: s.config.journal,

@@ -1,6 +1,8 @@
 /** leadtrail's own endpoints: health, metrics and the `/_leadtrail/…` testing APIs. */
 import { z } from 'zod';
+import { MxError, mx } from '../domain/errors.js';
 import { endpoint } from './endpoint.js';
+import * as L from './lsq.js';
 
 const tag = 'leadtrail';
 
@@ -16,24 +18,81 @@ export const metrics = endpoint('GET', '/metrics', {
   answer: z.string().meta({ description: 'Prometheus text exposition' }),
 });
 
+const FaultCommon = { id: z.string(), match: z.string().nullable(), remaining: z.number().nullable().meta({ description: 'Uses left; null: no count (percent only)' }), percent: z.number().nullable(), message: z.string() };
 const Fault = z
-  .object({ id: z.string(), operation: z.string(), match: z.string().nullable(), remaining: z.number(), message: z.string() })
+  .union([
+    z.object({ ...FaultCommon, target: z.literal('async'), operation: z.string() }).meta({ description: 'Fails async attempts of `operation` with a system error' }),
+    z
+      .object({
+        ...FaultCommon,
+        target: z.literal('http'),
+        path: z.string(),
+        status: z.number().nullable(),
+        retryAfter: z.number().nullable(),
+        latencyMs: z.number().nullable(),
+        drop: z.boolean(),
+      })
+      .meta({ description: 'Answers API requests to `path` with `status` (MX envelope), after `latencyMs`, or drops the connection' }),
+  ])
   .meta({ id: 'FaultRule' });
+
+export const FAULT_MAX_TIMES = 1000;
+export const FAULT_MAX_LATENCY_MS = 60_000;
+
+/** A whole number from `min` to `max`, or a 400 naming it (the faults API takes JSON numbers only). */
+export const faultWhole = (v: unknown, name: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw mx.badStructure(`'${name}' must be a whole number from ${min} to ${max}`);
+  return v;
+};
 
 export const faultAdd = endpoint('POST', '/_leadtrail/faults', {
   operationId: 'faultAdd',
-  summary: 'The next `times` attempts of an async operation (optionally only bodies containing `match`) fail with a system error (LEADTRAIL_FAULTS)',
+  summary: 'Adds a forced fault for the account (LEADTRAIL_FAULTS): async attempts of `operation` fail, or with `path` API requests answer `status`, wait `latencyMs` or drop',
+  description:
+    'Without `path` the rule is an async one (`operation`; `status`, `retryAfter`, `latencyMs` and `drop` are refused). With `path` it is an http rule ' +
+    '(`operation` refused) that needs `status`, `latencyMs` or `drop`; `retryAfter` (default 1) goes with 429 or 503. `times` (default 1, or no count ' +
+    'when `percent` is given) and `percent` bound how often it applies; `match` limits it to bodies (or query strings) containing that text.',
   tag,
-  body: z.object({
-    operation: z.string().optional().meta({ description: 'activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }),
-    times: z.number().int().min(1).max(1000).optional(),
-    message: z.string().optional(),
-    match: z.string().nullable().optional(),
-  }),
+  bodyRequired: true,
+  body: L.object(
+    {
+      percent: L.rule(L.anyJson({ type: ['number', 'null'], exclusiveMinimum: 0, maximum: 100, description: 'Applies to this share of matching attempts or requests' }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 100) throw mx.badStructure("'percent' must be a number above 0 and at most 100");
+        return v;
+      }),
+      times: L.rule(L.anyJson({ type: ['integer', 'null'], minimum: 1, maximum: FAULT_MAX_TIMES, description: 'How many uses (default 1, or no count with percent)' }).optional(), (v) =>
+        v === undefined || v === null ? null : faultWhole(v, 'times', 1, FAULT_MAX_TIMES),
+      ),
+      match: L.rule(L.anyJson({ type: ['string', 'null'], minLength: 1, description: 'Only bodies (or query strings) containing this text' }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'string' || v === '') throw mx.badStructure("'match' must be a non-empty string");
+        return v;
+      }),
+      message: L.rule(L.anyJson({ type: ['string', 'null'], minLength: 1, description: "The error's ExceptionMessage" }).optional(), (v) => {
+        if (v === undefined || v === null) return null;
+        if (typeof v !== 'string' || v.trim() === '') throw mx.badStructure("'message' must be a non-empty string");
+        return v;
+      }),
+      operation: L.anyJson({ type: 'string', description: 'Async rule: activity.create, activity.createcustom, lead.capture, lead.update or * (the default)' }).optional(),
+      path: L.anyJson({ type: 'string', description: "Http rule: '*', a path such as /v2/LeadManagement.svc/Lead.Create, or a prefix ending in * such as /v2/*" }).optional(),
+      status: L.anyJson({ enum: [429, 500, 503] }).optional(),
+      retryAfter: L.anyJson({ type: 'integer', minimum: 0, maximum: 3600, description: 'Seconds, with status 429 or 503 (default 1)' }).optional(),
+      latencyMs: L.anyJson({ type: 'integer', minimum: 1, maximum: FAULT_MAX_LATENCY_MS }).optional(),
+      drop: L.anyJson({ type: 'boolean', description: 'Close the connection without an answer (not with status)' }).optional(),
+    },
+    'request body',
+  ),
   answer: z.object({ fault: Fault }),
 });
-export const faultsList = endpoint('GET', '/_leadtrail/faults', { operationId: 'faultsList', summary: "The account's forced faults", tag, answer: z.object({ faults: z.array(Fault) }) });
-export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', { operationId: 'faultsClear', summary: "Clears the account's forced faults", tag, answer: z.object({ cleared: z.number() }) });
+export const faultsList = endpoint('GET', '/_leadtrail/faults', { operationId: 'faultsList', summary: "The account's forced faults still in force", tag, answer: z.object({ faults: z.array(Fault) }) });
+export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', {
+  operationId: 'faultsClear',
+  summary: "Removes the account's forced faults, or with `id` only that one",
+  tag,
+  query: z.object({ id: z.string().optional().meta({ description: 'Only this rule' }) }),
+  answer: z.object({ cleared: z.number() }),
+});
 export const reset = endpoint('POST', '/_leadtrail/reset', {
   operationId: 'reset',
   summary: "Empties the calling account's leads, activities and async requests (LEADTRAIL_SANDBOX)",
@@ -47,4 +106,95 @@ export const retriesRunNow = endpoint('POST', '/_leadtrail/retries/run-now', {
   answer: z.object({ due: z.number() }),
 });
 
-export const ADMIN = [health, healthLive, healthReady, metrics, faultAdd, faultsList, faultsClear, reset, retriesRunNow];
+const JournalEntry = z
+  .object({
+    id: z.string().meta({ description: "The call's request id (reqId in the logs)" }),
+    seq: z.number().meta({ description: 'Order of recording, increasing; the paging cursor' }),
+    at: z.number().meta({ description: 'Epoch milliseconds' }),
+    time: z.string().meta({ description: 'ISO 8601' }),
+    method: z.string(),
+    path: z.string(),
+    query: z.string().meta({ description: 'The query string, key, secret and token values replaced by ***' }),
+    status: z.number(),
+    latencyMs: z.number(),
+    requestSize: z.number().nullable(),
+    responseSize: z.number().nullable(),
+    leadId: z.string().nullable(),
+    activityId: z.string().nullable(),
+    requestId: z.string().nullable(),
+    requestBody: z.string().nullable().optional().meta({ description: 'With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES' }),
+    responseBody: z.string().nullable().optional(),
+  })
+  .meta({ id: 'JournalEntry' });
+
+export const JOURNAL_DEFAULT_LIMIT = 50;
+export const JOURNAL_MAX_LIMIT = 500;
+
+/** The journal's query errors: MXInvalidInputException with HTTP 400. */
+const journalBad = (message: string) => new MxError('MXInvalidInputException', message, 400);
+
+/** A query parameter trimmed; blank is absent. */
+const trimmed = () => z.string().optional().transform((v) => (v?.trim() ? v.trim() : undefined));
+
+/** A whole number query parameter from `min` to `max`; blank is absent. */
+const journalWhole = (label: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  L.rule(z.string().optional(), (raw) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw journalBad(`Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`);
+    return n;
+  });
+
+/** A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`); blank is absent. */
+const journalTime = (name: string) =>
+  L.rule(z.string().optional(), (v) => {
+    const raw = v?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const t = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+    if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
+    return t;
+  });
+
+export const journalQuery = z
+  .object({
+    limit: journalWhole('limit', 1, JOURNAL_MAX_LIMIT).meta({ description: `Whole number from 1 to ${JOURNAL_MAX_LIMIT} (default ${JOURNAL_DEFAULT_LIMIT})` }),
+    path: trimmed().meta({ description: 'Substring of the path, any case' }),
+    status: journalWhole('status', 100, 599).meta({ description: 'HTTP status, 100–599' }),
+    leadId: trimmed(),
+    from: journalTime('from').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    to: journalTime('to').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    beforeSeq: journalWhole('beforeSeq', 0).meta({ description: "Older entries than this seq (the previous page's nextBeforeSeq)" }),
+    afterSeq: journalWhole('afterSeq', 0).meta({ description: 'Newer entries than this seq, oldest first (not with beforeSeq)' }),
+    bodies: z
+      .string()
+      .optional()
+      .transform((v) => v !== undefined && /^(1|true|yes)$/i.test(v.trim()))
+      .meta({ description: 'true/1/yes: include both bodies' }),
+  })
+  .superRefine((q, ctx) => {
+    if (q.beforeSeq !== undefined && q.afterSeq !== undefined) L.fail(ctx, journalBad("Give 'beforeSeq' (older entries) or 'afterSeq' (newer entries), not both."));
+  });
+
+export const journalList = endpoint('GET', '/_leadtrail/journal', {
+  operationId: 'journalList',
+  summary: "The account's request journal, newest first (with afterSeq: oldest first, for tailing)",
+  tag,
+  query: journalQuery,
+  answer: z.object({ recording: z.boolean(), entries: z.array(JournalEntry), nextBeforeSeq: z.number().nullable() }),
+});
+
+export const journalEntry = endpoint('GET', '/_leadtrail/journal/:id', {
+  operationId: 'journalEntry',
+  summary: 'One journal entry of the account, with both bodies and where its lead, activity and async request can be read',
+  tag,
+  params: z.object({ id: z.string() }),
+  answer: z.object({
+    entry: JournalEntry.extend({
+      links: z.object({ lead: z.string().nullable(), activity: z.string().nullable(), request: z.string().nullable() }),
+    }),
+  }),
+  errors: [404],
+});
+
+export const ADMIN = [health, healthLive, healthReady, metrics, faultAdd, faultsList, faultsClear, reset, retriesRunNow, journalList, journalEntry];

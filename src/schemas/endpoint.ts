@@ -20,6 +20,8 @@ export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.Zod
   description?: string;
   tag: string;
   query?: Q;
+  /** Path parameters (`:name` in the route table's path, `{name}` in the document). */
+  params?: z.ZodObject;
   body?: B;
   /** The body must be sent (most writes); otherwise an empty body is read as the schema allows. */
   bodyRequired?: boolean;
@@ -42,6 +44,9 @@ export function endpoint<Q extends z.ZodObject | undefined = undefined, B extend
 ): Endpoint<Q, B> {
   return { method, path, ...spec };
 }
+
+/** A route table path (`/x/:id`) as the document writes it (`/x/{id}`). */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
 /** The key the route table and the endpoint list share: method and path, the path lower-cased. */
 export const routeKey = (method: string, path: string) => `${method} ${path.toLowerCase()}`;

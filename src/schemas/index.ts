@@ -8,8 +8,9 @@ import { ASYNC } from './async.js';
 import { routeKey, type Endpoint } from './endpoint.js';
 import { LEAD_MANAGEMENT } from './lead-management.js';
 import { PROSPECT_ACTIVITY } from './prospect-activity.js';
+import { WEBHOOKS } from './webhooks.js';
 
-export const ENDPOINTS: Endpoint[] = [...PROSPECT_ACTIVITY, ...LEAD_MANAGEMENT, ...ASYNC, ...ADMIN];
+export const ENDPOINTS: Endpoint[] = [...PROSPECT_ACTIVITY, ...LEAD_MANAGEMENT, ...ASYNC, ...WEBHOOKS, ...ADMIN];
 
 /** The endpoints by routeKey(method, path). */
 export const ENDPOINT_BY_ROUTE: ReadonlyMap<string, Endpoint> = new Map(ENDPOINTS.map((e) => [routeKey(e.method, e.path), e]));

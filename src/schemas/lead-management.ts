@@ -55,12 +55,17 @@ export const leadsGetByQuickSearch = endpoint('GET', `${LM}/Leads.GetByQuickSear
 
 const LeadField = z.object({
   SchemaName: z.string(),
+  Name: z.string(),
+  Entity: z.string(),
   DisplayName: z.string(),
   DataType: z.string(),
   IsMandatory: z.boolean(),
   MaxLength: z.string(),
   RenderType: z.number(),
   RenderTypeTextValue: z.string(),
+  IsVisible: z.boolean(),
+  IsSearchable: z.boolean(),
+  IsSortable: z.boolean(),
   Options: z.array(z.object({ Value: z.string() })),
   IsLeadIdentifier: z.boolean(),
   IsUnique: z.boolean(),

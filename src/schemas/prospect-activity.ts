@@ -1,10 +1,11 @@
 /** `/v2/ProspectActivity.svc/…`: one definition per endpoint. */
 import { z } from 'zod';
 import { EVENT_CODE } from '../domain/activity-types.js';
-import { mx } from '../domain/errors.js';
+import { isMxError, mx } from '../domain/errors.js';
 import { INT32 } from '../domain/numbers.js';
 import { fieldDefs, int32Value, settingValue } from './activity-type.js';
 import { endpoint, success, FieldsAny } from './endpoint.js';
+import { descending } from '../domain/lead-search.js';
 import { windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
 
@@ -316,6 +317,111 @@ export const customActivityTypeUpdate = endpoint('POST', `${PA}/CustomActivityTy
   errors: [500],
 });
 
+/** Most activities one Bulk/CustomActivity/Update call takes (LeadSquared's documented limit). */
+export const ACTIVITY_UPDATE_BULK_MAX = 25;
+
+const bulkUpdateRow = L.object(
+  {
+    ProspectActivityId: L.text('ProspectActivityId').meta({ description: 'The activity (a row without it fails alone)' }),
+    ProcessFilesAsync: L.flag('ProcessFilesAsync'),
+    ActivityEvent: L.code('ActivityEvent'),
+    ActivityNote: L.text('ActivityNote'),
+    Fields: L.fieldList('Fields'),
+    ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
+  },
+  'row',
+);
+
+export const bulkActivityUpdate = endpoint('POST', `${PA}/Bulk/CustomActivity/Update`, {
+  operationId: 'bulkActivityUpdate',
+  summary: `Updates up to ${ACTIVITY_UPDATE_BULK_MAX} activities' notes and fields, each row on its own, answered row by row`,
+  description:
+    'Every row is read before any is written (a malformed row is a 400 naming it); a row the rules refuse, or without ProspectActivityId, ' +
+    'fails alone with its ExceptionType and ExceptionMessage. More than 25 rows is MXInvalidInputException.',
+  tag,
+  bodyRequired: true,
+  body: z
+    .preprocess((v, ctx) => {
+      if (!Array.isArray(v)) return L.fail(ctx, mx.badStructure('request body must be a JSON array'));
+      const rows: unknown[] = v;
+      if (rows.length > ACTIVITY_UPDATE_BULK_MAX) {
+        return L.fail(ctx, mx.invalidInput(`Invalid Input! At most ${ACTIVITY_UPDATE_BULK_MAX} activities can be updated in one call; got ${rows.length}.`));
+      }
+      // Every row's structure is read before any is written; a malformed row is a 400 naming it.
+      for (const [i, r] of rows.entries()) {
+        try {
+          L.parseInput(bulkUpdateRow, L.asObject(r, `row ${i + 1}`));
+        } catch (e) {
+          if (!isMxError(e)) throw e;
+          return L.fail(ctx, e.status === 400 ? mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`) : e);
+        }
+      }
+      return rows;
+    }, z.array(bulkUpdateRow))
+    .meta({ description: `At most ${ACTIVITY_UPDATE_BULK_MAX} rows` }),
+  answer: z.object({
+    Response: z.array(
+      z.object({
+        RowNumber: z.number(),
+        ProspectActivityId: z.string().nullable(),
+        ActivityUpdated: z.boolean(),
+        ExceptionType: z.string().optional(),
+        ExceptionMessage: z.string().optional(),
+      }),
+    ),
+  }),
+  errors: [500],
+});
+
+export const RECENT_PAGE_SIZE_MAX = 1000;
+export const RECENT_PAGE_SIZE_DEFAULT = 100;
+
+export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecentlyModified`, {
+  operationId: 'activitiesRecentlyModified',
+  summary: 'Every activity of the account whose ModifiedOn falls in a window (both ends inclusive), a page at a time',
+  tag,
+  body: L.optionalBody({
+    Parameter: L.subObject(
+      {
+        FromDate: windowEnd('FromDate'),
+        ToDate: windowEnd('ToDate'),
+        ActivityEvent: L.code('ActivityEvent').meta({ description: 'Only activities of this event code' }),
+        IncludeCustomFields: L.flag('IncludeCustomFields').meta({ description: 'Include the mx_ custom fields' }),
+      },
+      "'Parameter'",
+      windowOrder,
+    ),
+    Paging: L.subObject(
+      {
+        PageIndex: L.whole('PageIndex', { min: 1, max: 1_000_000 }, 'Paging.PageIndex'),
+        PageSize: L.whole('PageSize', { min: 1, max: RECENT_PAGE_SIZE_MAX }, 'Paging.PageSize').meta({ description: `Default ${RECENT_PAGE_SIZE_DEFAULT}` }),
+      },
+      "'Paging'",
+    ),
+    Sorting: L.subObject(
+      {
+        ColumnName: L.rule(L.anyJson({ type: ['string', 'null'], enum: ['ModifiedOn', 'CreatedOn', 'ActivityDateTime', null], description: 'ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date' }).optional(), (v) => {
+          const c = L.scalar(v, 'ColumnName')?.trim().toLowerCase() ?? '';
+          if (c === '' || c === 'modifiedon') return 'modifiedOn' as const;
+          if (c === 'createdon' || c === 'activitydatetime') return 'occurredAt' as const;
+          throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be ModifiedOn, CreatedOn or ActivityDateTime; got '${c.slice(0, 100)}'.`);
+        }),
+        Direction: L.rule(L.anyJson({ type: ['string', 'integer', 'null'], description: '0/asc/ascending or 1/desc/descending (the default)' }).optional(), (v) =>
+          descending(L.scalar(v, 'Direction')),
+        ),
+      },
+      "'Sorting'",
+    ),
+  }),
+  answer: z.object({
+    RecordCount: z.number(),
+    ProspectActivities: z.array(
+      z.looseObject({ Id: z.string(), EventCode: z.number(), EventName: z.string(), CreatedOn: z.string(), RelatedProspectId: z.string(), ModifiedOn: z.string() }),
+    ),
+  }),
+  errors: [500],
+});
+
 export const PROSPECT_ACTIVITY = [
   activityCreate,
   activityCreateCustom,
@@ -329,4 +435,6 @@ export const PROSPECT_ACTIVITY = [
   retrieveByActivityEvent,
   customActivityUpdate,
   customActivityTypeUpdate,
+  bulkActivityUpdate,
+  activitiesRecentlyModified,
 ];

@@ -1,13 +1,12 @@
 /**
  * Property accessors for the bodies not yet read through an endpoint schema (activity posts and
- * updates, activity types, the async operations' activity halves, the faults API). They hold no rule
+ * updates, activity types, the async operations' activity halves). They hold no rule
  * of their own: each finds a property in any case (schemas/lsq.ts `prop`) and applies the same
  * normalisation rule the endpoint schemas use (schemas/lsq.ts), so a value is judged the same way
  * whichever path reads it.
  */
 import type { FieldInput } from '../domain/fields.js';
-import type { Range } from '../domain/numbers.js';
-import { asArray, asObject, codeValue, fieldListValue, flagValue, isObject, leadAttributeListValue, parseInput, prop, scalar, whole, type JsonObject } from '../schemas/lsq.js';
+import { asArray, asObject, codeValue, fieldListValue, flagValue, isObject, leadAttributeListValue, prop, scalar, type JsonObject } from '../schemas/lsq.js';
 
 export { asArray, asObject, isObject, prop, scalar, type JsonObject };
 
@@ -22,16 +21,6 @@ export const code = (o: JsonObject, name: string): unknown => codeValue(prop(o, 
 
 /** A `Fields` / `LeadDetails` list (schemas/lsq.ts `fieldListValue`). */
 export const fieldList = (v: unknown, what: string): FieldInput[] => fieldListValue(v, what);
-
-/** An object property, `{}` when absent or null; another JSON type is a 400 naming it. */
-export function objectProp(o: JsonObject, name: string): JsonObject {
-  const v = prop(o, name);
-  return v === undefined || v === null ? {} : asObject(v, `'${name}'`);
-}
-
-/** A whole-number property within `range`, undefined when absent (schemas/lsq.ts `whole`). */
-export const wholeProp = (o: JsonObject, name: string, range: Range, label = name): number | undefined =>
-  parseInput(whole(name, range, label), prop(o, name));
 
 /** A lead attribute list body, bare or wrapped in `LeadDetails` (schemas/lsq.ts `leadAttributeListValue`). */
 export const leadAttributeList = (body: unknown): FieldInput[] => leadAttributeListValue(body);

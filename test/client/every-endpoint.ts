@@ -47,6 +47,30 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     expect((await lsq.customActivityUpdate({ body: { ProspectActivityId: act.Message.Id, ActivityNote: 'changed' } })).Message.Id).toBe(act.Message.Id);
     expect((await lsq.customActivityTypeUpdate({ body: { ID: code, Score: 3 } })).Status).toBe('Success');
 
+    const bulkUpdate = await lsq.bulkActivityUpdate({ body: [{ ProspectActivityId: act.Message.Id, ActivityNote: 'bulk' }, { ActivityNote: 'no id' }] });
+    expect(bulkUpdate.Response.map((r) => r.ActivityUpdated)).toEqual([true, false]);
+    expect(bulkUpdate.Response[1].ExceptionType).toBe('MXMandatoryAttributeMissingException');
+    const recent = await lsq.activitiesRecentlyModified({ body: { Parameter: { FromDate: '2000-01-01 00:00:00', ActivityEvent: code }, Paging: { PageSize: 2 } } });
+    expect([recent.RecordCount, recent.ProspectActivities.length]).toEqual([4, 2]);
+
+    // Webhooks: a lead update posts to a closed port, so a failed delivery is recorded and can be sent again.
+    const hook = await lsq.webhookCreate({ body: { URL: 'http://127.0.0.1:9/every-endpoint', WebhookEvent: 6, Description: 'client' } });
+    const hookId = hook.Message.Id;
+    await lsq.leadUpdate({ query: { leadId }, body: [{ Attribute: 'JobTitle', Value: 'Founder' }] });
+    let deliveries = await lsq.webhookDeliveries({ query: { webhookId: hookId } });
+    for (const until = Date.now() + 15_000; deliveries.total === 0 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      deliveries = await lsq.webhookDeliveries({ query: { webhookId: hookId } });
+    }
+    expect(deliveries.deliveries[0]).toMatchObject({ webhookId: hookId, attempt: 1, outcome: 'retry' });
+    expect((await lsq.webhookDeliveryResend({ query: { id: deliveries.deliveries[0].id } })).resent.webhookId).toBe(hookId);
+    expect((await lsq.webhookRetrieve({ body: { Parameter: { WebhookEvent: 'Lead_Post_Update' } } })).Response.map((w) => w.WebhookId)).toContain(hookId);
+    expect((await lsq.webhookUpdate({ body: { WebhookId: hookId, StatusCode: 1 } })).Message.Id).toBe(hookId);
+    expect((await lsq.webhookDelete({ body: { WebhookId: hookId } })).Message.Id).toBe(hookId);
+    const other = await lsq.webhookCreate({ body: { URL: 'http://127.0.0.1:9/other', WebhookEvent: 3 } });
+    expect((await lsq.webhookDeleteGet({ query: { webhookId: other.Message.Id } })).Message.Id).toBe(other.Message.Id);
+    expect((await lsq.webhookRetrieve()).RecordCount).toBe(0);
+
     // Async: each submit goes through its status path (waitFor), the combined status paths and metrics directly.
     const done = await lsq.waitFor.asyncActivityCreate({ body: { RelatedProspectId: leadId, ActivityEvent: code } }, { timeoutMs: 20_000, pollMs: 50 });
     expect((done.message as { Message: { RelatedId: string } }).Message.RelatedId).toBe(leadId);
@@ -71,8 +95,16 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     expect((await lsq.healthReady()).status).toBe('ready');
     expect(await lsq.metrics()).toContain('# HELP');
     const fault = await lsq.faultAdd({ body: { operation: 'lead.capture', times: 1 } });
-    expect((await lsq.faultsList()).faults.map((f) => f.id)).toEqual([fault.fault.id]);
+    const slow = await lsq.faultAdd({ body: { path: '/v2/LeadManagement.svc/Leads.GetById', latencyMs: 1, times: 1 } });
+    expect(slow.fault).toMatchObject({ target: 'http', path: '/v2/leadmanagement.svc/leads.getbyid', latencyMs: 1, status: null });
+    expect((await lsq.faultsList()).faults.map((f) => f.id)).toEqual([fault.fault.id, slow.fault.id]);
+    expect((await lsq.faultsClear({ query: { id: slow.fault.id } })).cleared).toBe(1);
     expect((await lsq.faultsClear()).cleared).toBe(1);
+    const journal = await lsq.journalList({ query: { path: 'Leads.GetById', limit: '1' } });
+    expect(journal.entries[0]).toMatchObject({ method: 'GET', status: 200 });
+    const entry = await lsq.journalEntry({ path: { id: journal.entries[0].id } });
+    expect(entry.entry.id).toBe(journal.entries[0].id);
+    expect(entry.entry.responseBody).toContain(email);
     expect((await lsq.retriesRunNow()).due).toBe(0);
     expect((await lsq.openApiDocument()).openapi).toBe('3.1.0');
     expect((await lsq.reset()).deleted).toBeTruthy();

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { buildOpenApi, openApiJson } from '../../src/http/docs.js';
 import { ROUTES } from '../../src/http/routes.js';
 import { ENDPOINT_BY_ROUTE } from '../../src/schemas/index.js';
-import { routeKey } from '../../src/schemas/endpoint.js';
+import { openApiPath, routeKey } from '../../src/schemas/endpoint.js';
 import { started } from '../helpers/server.js';
 import { ROOT, generatedFiles } from '../../openapi/generate.js';
 
@@ -24,7 +24,7 @@ describe('the OpenAPI document', () => {
 
   it('lists every route of the route table under its path and method', () => {
     const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
-    const missing = ROUTES.filter((r) => !doc.paths[r.path]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
+    const missing = ROUTES.filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
     expect(missing, 'routes missing from the OpenAPI document').toEqual([]);
     const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => (op as { operationId: string }).operationId));
     expect(new Set(ids).size, 'operationIds are unique').toBe(ids.length);
@@ -84,7 +84,7 @@ describe('served', () => {
       expect(res?.headers()['content-security-policy']).toContain("default-src 'self'");
       await page.waitForSelector('.opblock', { timeout: 60_000 });
       const shown = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
-      expect(new Set(shown)).toEqual(new Set([...new Set(ROUTES.map((r) => r.path)), '/openapi.json']));
+      expect(new Set(shown)).toEqual(new Set([...new Set(ROUTES.map((r) => openApiPath(r.path))), '/openapi.json']));
       const outside = urls.filter((u) => !u.startsWith(s.url) && !u.startsWith('data:'));
       expect(outside).toEqual([]);
       expect(urls).toContain(`${s.url}/openapi.json`);

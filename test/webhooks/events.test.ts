@@ -307,6 +307,13 @@ describe('Webhook.svc settings', () => {
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'X-Name', Value: 'caf\u00e9 \u2603' }] }), 500, 'MXInvalidInputException', /cannot carry/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/${'x'.repeat(3000)}`, WebhookEvent: 3 }), 500, 'MXInvalidInputException', /longer/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'Bad Name', Value: '1' }] }), 500, 'MXInvalidInputException', /header name/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: 'Lead_Nowhere' } }), 500, 'MXInvalidInputException', /'Lead_Nowhere' is not a webhook event/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { StatusCode: 3 } }), 500, 'MXInvalidInputException', /StatusCode must be 0/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageIndex: 0 } }), 500, 'MXInvalidInputException', /PageIndex/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageSize: '1001' } }), 500, 'MXInvalidInputException', /PageSize must be a whole number from 1 to 1000/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: [] }), 400, 'MXInvalidInputException', /'Parameter' must be a JSON object/);
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, NotifyOnFailure: 'maybe' }), 400, 'MXInvalidInputException', /'NotifyOnFailure' must be true or false/);
+    expectMx(await s.call('POST', `${WH}/Create`, [1]), 400, 'MXInvalidInputException', /request body must be a JSON object/);
   });
 
   it('LEADTRAIL_WEBHOOK_ALLOW refuses other hosts', async () => {

@@ -8,31 +8,13 @@
 import { getActivityType } from '../../domain/activity-types.js';
 import { updateActivity, type ActivityChange } from '../../domain/activity-update.js';
 import { isMxError, mx } from '../../domain/errors.js';
-import { formatLsqDateTime, parseLsqDateTime } from '../../domain/fields.js';
-import { descending } from '../../domain/lead-search.js';
+import { formatLsqDateTime } from '../../domain/fields.js';
 import { runWrite } from '../../domain/run.js';
 import type { Activity, ActivityType } from '../../domain/types.js';
-import { asArray, asObject, code, fieldList, flag, objectProp, prop, text, wholeProp, type JsonObject } from '../../wire/parse.js';
+import { readBody } from '../../schemas/endpoint.js';
+import * as schema from '../../schemas/prospect-activity.js';
 import { activityToWire } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
-
-/** Most activities one Bulk/CustomActivity/Update call takes (LeadSquared's documented limit). */
-export const ACTIVITY_UPDATE_BULK_MAX = 25;
-
-/** One row's change as read from the body; a row without an id fails alone, with its own error. */
-function rowChange(o: JsonObject, at: number): ActivityChange & { given: string | null } {
-  const id = text(o, 'ProspectActivityId');
-  flag(o, 'ProcessFilesAsync');
-  return {
-    given: id === null || id.trim() === '' ? null : id.trim(),
-    id: id?.trim() ?? '',
-    eventCode: code(o, 'ActivityEvent'),
-    note: text(o, 'ActivityNote'),
-    fields: fieldList(prop(o, 'Fields'), 'Fields'),
-    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
-    at,
-  };
-}
 
 /**
  * Body: `[{"ProspectActivityId","ActivityNote"?,"ActivityEvent"?,"Fields"?:[{SchemaName,Value}],"ValidateDropDownOptions"?}, …]`,
@@ -41,18 +23,11 @@ function rowChange(o: JsonObject, at: number): ActivityChange & { given: string 
  * the rules refuse fails alone. Answers `{"Response":[{"RowNumber","ProspectActivityId","ActivityUpdated"[,"ExceptionType","ExceptionMessage"]}]}`.
  */
 export const bulkActivityUpdate: Handler = async (s, req) => {
-  const rows = asArray(req.body);
-  if (rows.length > ACTIVITY_UPDATE_BULK_MAX) {
-    throw mx.invalidInput(`Invalid Input! At most ${ACTIVITY_UPDATE_BULK_MAX} activities can be updated in one call; got ${rows.length}.`);
-  }
   const at = s.ctx.now();
-  const changes = rows.map((r, i) => {
-    try {
-      return rowChange(asObject(r, `row ${i + 1}`), at);
-    } catch (e) {
-      if (isMxError(e) && e.status === 400) throw mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`);
-      throw e;
-    }
+  const changes = readBody(schema.bulkActivityUpdate, req.body).map((r) => {
+    const id = r.ProspectActivityId?.trim() ?? '';
+    const change: ActivityChange = { id, eventCode: r.ActivityEvent, note: r.ActivityNote, fields: r.Fields, skipDropdownValidation: r.ValidateDropDownOptions, at };
+    return { ...change, given: id === '' ? null : id };
   });
   const accountId = req.principal.accountId;
   const Response = [];
@@ -68,26 +43,6 @@ export const bulkActivityUpdate: Handler = async (s, req) => {
   }
   return { Response };
 };
-
-export const RECENT_PAGE_SIZE_MAX = 1000;
-export const RECENT_PAGE_SIZE_DEFAULT = 100;
-const PAGE_INDEX_MAX = 1_000_000;
-
-/** A window end: `yyyy-MM-dd HH:mm:ss` UTC. ToDate without milliseconds takes in its whole second. */
-function windowEnd(o: JsonObject, name: string, isEnd: boolean): number | null {
-  const v = text(o, name);
-  if (v === null || v.trim() === '') return null;
-  const t = parseLsqDateTime(v, `Parameter.${name}`);
-  return isEnd && !v.includes('.') ? t + 999 : t;
-}
-
-/** `Sorting.ColumnName`: ModifiedOn (the default) reads the index in order; CreatedOn and ActivityDateTime sort by the activity date. */
-function sortColumn(sorting: JsonObject): 'modifiedOn' | 'occurredAt' {
-  const c = text(sorting, 'ColumnName')?.trim().toLowerCase() ?? '';
-  if (c === '' || c === 'modifiedon') return 'modifiedOn';
-  if (c === 'createdon' || c === 'activitydatetime') return 'occurredAt';
-  throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be ModifiedOn, CreatedOn or ActivityDateTime; got '${c.slice(0, 100)}'.`);
-}
 
 /** Custom fields are the `mx_` ones (and their custom field sets); Status and Owner are the activity's own. */
 const isCustom = (name: string) => name.toLowerCase().startsWith('mx_');
@@ -108,19 +63,16 @@ function recentToWire(a: Activity, type: ActivityType | null, withCustom: boolea
  * (the activity's last update, else when it was posted), both ends inclusive.
  */
 export const activitiesRecentlyModified: Handler = async (s, req) => {
-  const body = req.body === undefined || req.body === null || req.body === '' ? {} : asObject(req.body);
-  const param = objectProp(body, 'Parameter');
-  const from = windowEnd(param, 'FromDate', false);
-  const to = windowEnd(param, 'ToDate', true);
-  if (from !== null && to !== null && from > to) throw mx.invalidInput("Invalid Input! 'Parameter.FromDate' is later than 'Parameter.ToDate'.");
-  const withCustom = flag(param, 'IncludeCustomFields');
-  const event = code(param, 'ActivityEvent');
-  const paging = objectProp(body, 'Paging');
-  const pageIndex = wholeProp(paging, 'PageIndex', { min: 1, max: PAGE_INDEX_MAX }, 'Paging.PageIndex') ?? 1;
-  const pageSize = wholeProp(paging, 'PageSize', { min: 1, max: RECENT_PAGE_SIZE_MAX }, 'Paging.PageSize') ?? RECENT_PAGE_SIZE_DEFAULT;
-  const sorting = objectProp(body, 'Sorting');
-  const orderBy = sortColumn(sorting);
-  const desc = descending(text(sorting, 'Direction'));
+  const body = readBody(schema.activitiesRecentlyModified, req.body);
+  const param = body.Parameter ?? { FromDate: null, ToDate: null, ActivityEvent: undefined, IncludeCustomFields: false };
+  const withCustom = param.IncludeCustomFields;
+  const event = param.ActivityEvent;
+  const pageIndex = body.Paging?.PageIndex ?? 1;
+  const pageSize = body.Paging?.PageSize ?? schema.RECENT_PAGE_SIZE_DEFAULT;
+  const orderBy = body.Sorting?.ColumnName ?? 'modifiedOn';
+  const desc = body.Sorting?.Direction ?? true;
+  const from = param.FromDate;
+  const to = param.ToDate;
   const accountId = req.principal.accountId;
   const eventCode = event === undefined || event === null || event === '' ? undefined : (await getActivityType(s.store, accountId, event)).code;
   const { total, activities } = await s.store.activities.listModified(accountId, {

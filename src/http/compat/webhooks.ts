@@ -15,45 +15,31 @@ import {
 } from '../../domain/webhooks.js';
 import { formatLsqDateTime } from '../../domain/fields.js';
 import type { WebhookDelivery } from '../../storage/store.js';
-import { asArray, asObject, code, flag, isObject, objectProp, prop, text, type JsonObject } from '../../wire/parse.js';
+import type { z } from 'zod';
+import { readBody, readQuery } from '../../schemas/endpoint.js';
+import * as schema from '../../schemas/webhooks.js';
 import { query } from '../auth.js';
 import type { Handler } from '../handler.js';
 import type { Services } from '../../services.js';
 
 const rules = (s: Services): WebhookRules => ({ allowHosts: s.config.webhookAllow });
 
-function headersOf(v: unknown): { key: string; value: string }[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  return asArray(v, "'CustomHeaders'").map((h, i) => {
-    const o = asObject(h, `'CustomHeaders[${i}]'`);
-    const key = text(o, 'Key');
-    if (!key) throw mx.mandatoryMissing(`'CustomHeaders[${i}].Key' is mandatory`);
-    return { key, value: text(o, 'Value') ?? '' };
-  });
-}
+type WebhookBody = z.output<typeof schema.webhookBody>;
 
-/** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
-function inputOf(o: JsonObject): WebhookInput {
+/** The webhook properties of a Create or Update body, as WebhookInput (absent ones left out). */
+function inputOf(o: WebhookBody): WebhookInput {
   const input: WebhookInput = {};
-  const description = text(o, 'Description');
-  if (description !== null) input.description = description;
-  const url = text(o, 'URL');
-  if (url !== null) input.url = url;
-  const method = text(o, 'Method');
-  if (method !== null) input.method = method;
-  const contentType = text(o, 'ContentType');
-  if (contentType !== null) input.contentType = contentType;
-  const event = code(o, 'WebhookEvent');
-  if (event !== undefined && event !== null) input.eventCode = event;
-  const headers = headersOf(prop(o, 'CustomHeaders'));
-  if (headers !== undefined) input.customHeaders = headers;
-  if (prop(o, 'NotifyOnFailure') !== undefined && prop(o, 'NotifyOnFailure') !== null) input.notifyOnFailure = flag(o, 'NotifyOnFailure');
-  const delay = code(o, 'ExecutionDelay') ?? code(o, 'Delay');
+  if (o.Description !== null) input.description = o.Description;
+  if (o.URL !== null) input.url = o.URL;
+  if (o.Method !== null) input.method = o.Method;
+  if (o.ContentType !== null) input.contentType = o.ContentType;
+  if (o.WebhookEvent !== undefined && o.WebhookEvent !== null) input.eventCode = o.WebhookEvent;
+  if (o.CustomHeaders !== undefined) input.customHeaders = o.CustomHeaders;
+  if (o.NotifyOnFailure !== undefined) input.notifyOnFailure = o.NotifyOnFailure;
+  const delay = o.ExecutionDelay ?? o.Delay;
   if (delay !== undefined && delay !== null) input.delaySeconds = delay;
-  const secret = prop(o, 'SigningSecret');
-  if (secret !== undefined) input.secret = text(o, 'SigningSecret');
-  const status = code(o, 'StatusCode');
-  if (status !== undefined && status !== null) input.status = status;
+  if (o.SigningSecret !== undefined) input.secret = o.SigningSecret;
+  if (o.StatusCode !== undefined && o.StatusCode !== null) input.status = o.StatusCode;
   return input;
 }
 
@@ -82,31 +68,28 @@ function webhookToWire(w: Webhook) {
 
 /** `POST /v2/Webhook.svc/Create` ⇒ `{"Status":"Success","Message":{"Id":webhookId}}`. */
 export const webhookCreate: Handler = async (s, req) => {
-  const input = inputOf(asObject(req.body));
+  const input = inputOf(readBody(schema.webhookCreate, req.body));
   const w = await runWrite(s.store, (tx) => createWebhook(tx, s.ctx, req.principal.accountId, input, rules(s)));
   return { Status: 'Success', Message: { Id: w.id } };
 };
 
 /** `POST /v2/Webhook.svc/Update`: `WebhookId` and the properties to change. */
 export const webhookUpdate: Handler = async (s, req) => {
-  const o = asObject(req.body);
-  const id = text(o, 'WebhookId');
-  if (!id || id.trim() === '') throw mx.mandatoryMissing("'WebhookId' is mandatory");
-  const input = inputOf(o);
-  await runWrite(s.store, (tx) => updateWebhook(tx, s.ctx, req.principal.accountId, id.trim(), input, rules(s)));
-  return { Status: 'Success', Message: { Id: id.trim().toLowerCase() } };
+  const o = readBody(schema.webhookUpdate, req.body);
+  const id = o.WebhookId;
+  await runWrite(s.store, (tx) => updateWebhook(tx, s.ctx, req.principal.accountId, id, inputOf(o), rules(s)));
+  return { Status: 'Success', Message: { Id: id.toLowerCase() } };
 };
 
 /** `POST` (or `GET`) `/v2/Webhook.svc/Delete`: `WebhookId` in the body or `webhookId` in the query. */
 export const webhookDelete: Handler = async (s, req) => {
-  const fromQuery = query(req).webhookid;
-  const id = fromQuery ?? (isObject(req.body) ? text(req.body, 'WebhookId') : null);
+  const e = req.method === 'GET' ? schema.webhookDeleteGet : schema.webhookDelete;
+  const fromQuery = readQuery(e, query(req)).webhookId;
+  const id = fromQuery ?? (req.method === 'GET' ? null : readBody(schema.webhookDelete, req.body).WebhookId);
   if (!id || id.trim() === '') throw mx.mandatoryMissing("'WebhookId' is mandatory");
   await runWrite(s.store, (tx) => deleteWebhook(tx, req.principal.accountId, id.trim()));
   return { Status: 'Success', Message: { Id: id.trim().toLowerCase() } };
 };
-
-const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([code, e]) => [e.name.toLowerCase(), Number(code)]));
 
 /**
  * `POST /v2/Webhook.svc/Retrieve`: `{"Parameter":{"WebhookEvent","StatusCode","WebhookId","SearchText"},
@@ -114,36 +97,19 @@ const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([code, e]) => 
  * WebhookEvent takes the event's name (`Lead_Post_Create`) or its code.
  */
 export const webhookRetrieve: Handler = async (s, req) => {
-  const body = req.body === undefined || req.body === null || req.body === '' ? {} : asObject(req.body);
-  const p = objectProp(body, 'Parameter');
-  const sorting = objectProp(body, 'Sorting');
-  const paging = objectProp(body, 'Paging');
-  const q: Parameters<Services['store']['webhooks']['list']>[1] = { orderBy: 'modifiedOn', descending: true, offset: 0, limit: 25 };
-  const event = text(p, 'WebhookEvent');
-  if (event !== null && event.trim() !== '') {
-    const c = /^\d+$/.test(event.trim()) ? Number(event.trim()) : EVENT_BY_NAME.get(event.trim().toLowerCase());
-    if (c === undefined) throw mx.invalidInput(`WebhookEvent '${event.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
-    q.eventCode = c;
-  }
-  const status = text(p, 'StatusCode');
-  if (status !== null && status.trim() !== '') {
-    if (!/^[012]$/.test(status.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
-    q.status = Number(status.trim());
-  }
-  const id = text(p, 'WebhookId');
-  if (id !== null && id.trim() !== '') q.id = id.trim();
-  const search = text(p, 'SearchText');
-  if (search !== null && search.trim() !== '') q.search = search;
-  const column = text(sorting, 'ColumnName');
-  if (column !== null && /^createdon$/i.test(column.trim())) q.orderBy = 'createdOn';
-  const direction = text(sorting, 'Direction');
-  if (direction !== null && direction.trim() === '0') q.descending = false;
-  const pageIndex = Number(text(paging, 'PageIndex') ?? 1);
-  const pageSize = Number(text(paging, 'PageSize') ?? 25);
-  if (!Number.isInteger(pageIndex) || pageIndex < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw mx.invalidInput('PageSize must be a whole number from 1 to 1000.');
-  q.offset = (pageIndex - 1) * pageSize;
-  q.limit = pageSize;
+  const { Parameter: p, Sorting: sorting, Paging: paging } = readBody(schema.webhookRetrieve, req.body);
+  const pageIndex = paging?.PageIndex ?? 1;
+  const pageSize = paging?.PageSize ?? 25;
+  const q: Parameters<Services['store']['webhooks']['list']>[1] = {
+    orderBy: sorting?.ColumnName ?? 'modifiedOn',
+    descending: sorting?.Direction ?? true,
+    offset: (pageIndex - 1) * pageSize,
+    limit: pageSize,
+    ...(p?.WebhookEvent !== undefined ? { eventCode: p.WebhookEvent } : {}),
+    ...(p?.StatusCode !== undefined ? { status: p.StatusCode } : {}),
+    ...(p?.WebhookId !== undefined ? { id: p.WebhookId } : {}),
+    ...(p?.SearchText !== undefined ? { search: p.SearchText } : {}),
+  };
   const { total, webhooks } = await s.store.webhooks.list(req.principal.accountId, q);
   return { RecordCount: total, Response: webhooks.map(webhookToWire) };
 };
@@ -169,7 +135,7 @@ const deliveryToJson = (d: WebhookDelivery) => ({
  * attempt, at, url, statusCode, latencyMs, response (first KB), error, outcome}]}`.
  */
 export const listDeliveries: Handler = async (s, req) => {
-  const q = query(req);
+  const q = readQuery(schema.webhookDeliveries, query(req));
   const offset = q.offset === undefined ? 0 : Number(q.offset);
   const limit = q.limit === undefined ? 50 : Number(q.limit);
   if (!Number.isInteger(offset) || offset < 0) throw mx.invalidInput("'offset' must be a whole number from 0.");
@@ -177,8 +143,8 @@ export const listDeliveries: Handler = async (s, req) => {
   const { total, deliveries } = await s.store.webhooks.listDeliveries(req.principal.accountId, {
     offset,
     limit,
-    ...(q.webhookid ? { webhookId: q.webhookid } : {}),
-    ...(q.eventid ? { eventId: q.eventid } : {}),
+    ...(q.webhookId ? { webhookId: q.webhookId } : {}),
+    ...(q.eventId ? { eventId: q.eventId } : {}),
   });
   return { total, deliveries: deliveries.map(deliveryToJson) };
 };
@@ -188,7 +154,7 @@ export const listDeliveries: Handler = async (s, req) => {
  * (same event id, attempts counted from 1 again) ⇒ `{"resent": {eventId, webhookId}}`.
  */
 export const resendDelivery: Handler = async (s, req) => {
-  const id = query(req).id ?? (isObject(req.body) ? text(req.body, 'id') : null);
+  const id = readQuery(schema.webhookDeliveryResend, query(req)).id ?? readBody(schema.webhookDeliveryResend, req.body).id;
   if (!id) throw mx.mandatoryMissing("'id' (a delivery id) is mandatory");
   const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
   if (!r) throw mx.invalidInput(`No delivery '${id.slice(0, 80)}' with an event to send again in this account.`);

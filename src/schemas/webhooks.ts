@@ -1,0 +1,219 @@
+/** `/v2/Webhook.svc/…` (LeadSquared's webhook settings API) and leadtrail's webhook delivery records. */
+import { z } from 'zod';
+import { mx } from '../domain/errors.js';
+import { WEBHOOK_EVENTS } from '../domain/webhooks.js';
+import { endpoint, success } from './endpoint.js';
+import * as L from './lsq.js';
+
+const WH = '/v2/Webhook.svc';
+const tag = 'Webhooks';
+
+const HEADERS_DOC = {
+  type: ['array', 'null'],
+  items: { type: 'object', properties: { Key: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } }, required: ['Key'] },
+};
+
+/** `CustomHeaders`: `[{"Key","Value"}]`; absent or null is undefined (unchanged on Update). */
+export function headersValue(v: unknown): { key: string; value: string }[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return L.asArray(v, "'CustomHeaders'").map((h, i) => {
+    const o = L.asObject(h, `'CustomHeaders[${i}]'`);
+    const key = L.scalar(L.prop(o, 'Key'), 'Key');
+    if (!key) throw mx.mandatoryMissing(`'CustomHeaders[${i}].Key' is mandatory`);
+    return { key, value: L.scalar(L.prop(o, 'Value'), 'Value') ?? '' };
+  });
+}
+
+const EVENT_LIST = Object.entries(WEBHOOK_EVENTS)
+  .map(([c, e]) => `${c} ${e.name}`)
+  .join(', ');
+
+/** A flag that may be left out (undefined: unchanged), in every spelling L.flagValue takes. */
+const optionalFlag = (name: string) =>
+  L.rule(L.anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) =>
+    v === undefined || v === null ? undefined : L.flagValue(v, name),
+  );
+
+/** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
+const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (L.isObject(v) ? v : {}), L.object(shape, 'request body'));
+
+/** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
+export const webhookFields = {
+  Description: L.text('Description'),
+  URL: L.text('URL').meta({ description: 'Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts)' }),
+  Method: L.text('Method').meta({ description: 'POST (the only one taken)' }),
+  ContentType: L.text('ContentType').meta({ description: 'application/json (the default), application/x-www-form-urlencoded or text/plain' }),
+  WebhookEvent: L.code('WebhookEvent').meta({ description: `The event code: ${EVENT_LIST}` }),
+  CustomHeaders: L.rule(L.anyJson(HEADERS_DOC).optional(), headersValue),
+  NotifyOnFailure: optionalFlag('NotifyOnFailure'),
+  ExecutionDelay: L.code('ExecutionDelay').meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
+  Delay: L.code('Delay'),
+  SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({ description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it" }),
+  StatusCode: L.code('StatusCode').meta({ description: 'Update only: 0 enables, 1 disables' }),
+};
+
+/** A Create body. */
+export const webhookBody = L.object(webhookFields, 'request body');
+
+const idAnswer = success(z.object({ Id: z.string() }));
+const webhookId = L.requiredText('WebhookId', "'WebhookId' is mandatory").transform((id) => id.trim());
+
+export const webhookCreate = endpoint('POST', `${WH}/Create`, {
+  operationId: 'webhookCreate',
+  summary: 'Creates a webhook: events of WebhookEvent are posted to URL, each until delivered',
+  tag,
+  bodyRequired: true,
+  body: webhookBody,
+  answer: idAnswer,
+  errors: [500],
+});
+
+export const webhookUpdate = endpoint('POST', `${WH}/Update`, {
+  operationId: 'webhookUpdate',
+  summary: "Changes a webhook's properties (only those given), enables or disables it (StatusCode)",
+  tag,
+  bodyRequired: true,
+  body: L.object({ WebhookId: webhookId, ...webhookFields }, 'request body'),
+  answer: idAnswer,
+  errors: [500],
+});
+
+const deleteSpec = {
+  summary: 'Deletes a webhook (WebhookId in the body, or webhookId in the query)',
+  tag,
+  query: z.object({ webhookId: z.string().optional().meta({ description: 'The webhook (instead of the body)' }) }),
+  answer: idAnswer,
+  errors: [500],
+};
+
+export const webhookDelete = endpoint('POST', `${WH}/Delete`, {
+  operationId: 'webhookDelete',
+  ...deleteSpec,
+  body: lenientBody({ WebhookId: L.text('WebhookId') }),
+});
+
+export const webhookDeleteGet = endpoint('GET', `${WH}/Delete`, { operationId: 'webhookDeleteGet', ...deleteSpec });
+
+const Webhook = z
+  .object({
+    WebhookId: z.string(),
+    EventName: z.string().meta({ example: 'Lead Creation' }),
+    EventCode: z.string().meta({ example: 'Lead_Post_Create' }),
+    WebhookEvent: z.number(),
+    Description: z.string(),
+    URL: z.string(),
+    Method: z.string().meta({ example: 'POST' }),
+    ContentType: z.string(),
+    CustomHeaders: z.array(z.object({ Key: z.string(), Value: z.string() })),
+    NotifyOnFailure: z.boolean(),
+    ExecutionDelay: z.number(),
+    StatusCode: z.number().meta({ description: '0 enabled, 1 disabled, 2 disabled after failures' }),
+    ConsecutiveFailures: z.number(),
+    HasSigningSecret: z.boolean(),
+    CreatedOn: z.string(),
+    ModifiedOn: z.string(),
+  })
+  .meta({ id: 'Webhook' });
+
+
+const RETRIEVE_PAGE_DEFAULT = 25;
+const RETRIEVE_PAGE_MAX = 1000;
+const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
+
+/** A scalar read as text (null when absent), then `fn`. */
+const scalarRule = <O>(name: string, fn: (v: string | null) => O) => L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => fn(L.scalar(v, name)));
+
+export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
+  operationId: 'webhookRetrieve',
+  summary: "The account's webhooks, filtered, sorted and paged (newest change first by default)",
+  tag,
+  body: L.optionalBody({
+    Parameter: L.subObject(
+      {
+        WebhookEvent: scalarRule('WebhookEvent', (v) => {
+          if (v === null || v.trim() === '') return undefined;
+          const c = /^\d+$/.test(v.trim()) ? Number(v.trim()) : EVENT_BY_NAME.get(v.trim().toLowerCase());
+          if (c === undefined) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
+          return c;
+        }).meta({ description: 'The event name (Lead_Post_Create) or code' }),
+        StatusCode: scalarRule('StatusCode', (v) => {
+          if (v === null || v.trim() === '') return undefined;
+          if (!/^[012]$/.test(v.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
+          return Number(v.trim());
+        }).meta({ description: '0, 1 or 2' }),
+        WebhookId: scalarRule('WebhookId', (v) => (v === null || v.trim() === '' ? undefined : v.trim())),
+        SearchText: scalarRule('SearchText', (v) => (v === null || v.trim() === '' ? undefined : v)).meta({ description: 'Substring of the URL or description' }),
+      },
+      "'Parameter'",
+    ),
+    Sorting: L.subObject(
+      {
+        ColumnName: scalarRule('ColumnName', (v) => (v !== null && /^createdon$/i.test(v.trim()) ? ('createdOn' as const) : ('modifiedOn' as const))).meta({
+          description: 'ModifiedOn (the default) or CreatedOn',
+        }),
+        Direction: scalarRule('Direction', (v) => !(v !== null && v.trim() === '0')).meta({ description: '0 ascending, 1 descending (the default)' }),
+      },
+      "'Sorting'",
+    ),
+    Paging: L.subObject(
+      {
+        PageIndex: scalarRule('PageIndex', (v) => {
+          const n = Number(v ?? 1);
+          if (!Number.isInteger(n) || n < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
+          return n;
+        }).meta({ description: 'From 1' }),
+        PageSize: scalarRule('PageSize', (v) => {
+          const n = Number(v ?? RETRIEVE_PAGE_DEFAULT);
+          if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_MAX) throw mx.invalidInput(`PageSize must be a whole number from 1 to ${RETRIEVE_PAGE_MAX}.`);
+          return n;
+        }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}` }),
+      },
+      "'Paging'",
+    ),
+  }),
+  answer: z.object({ RecordCount: z.number(), Response: z.array(Webhook) }),
+  errors: [500],
+});
+
+const Delivery = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string(),
+    eventCode: z.number(),
+    attempt: z.number(),
+    at: z.string().meta({ description: 'ISO 8601' }),
+    url: z.string(),
+    statusCode: z.number().nullable(),
+    latencyMs: z.number(),
+    response: z.string().nullable().meta({ description: "The answer's first KB" }),
+    error: z.string().nullable(),
+    outcome: z.enum(['delivered', 'retry', 'failed']).meta({ description: 'retry: another attempt is scheduled; failed: no more' }),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+export const webhookDeliveries = endpoint('GET', '/_leadtrail/webhooks/deliveries', {
+  operationId: 'webhookDeliveries',
+  summary: "The account's webhook delivery attempts, newest first",
+  tag: 'leadtrail',
+  query: z.object({
+    webhookId: z.string().optional(),
+    eventId: z.string().optional(),
+    offset: z.string().optional().meta({ description: 'Whole number from 0 (default 0)' }),
+    limit: z.string().optional().meta({ description: 'Whole number from 1 to 1000 (default 50)' }),
+  }),
+  answer: z.object({ total: z.number(), deliveries: z.array(Delivery) }),
+  errors: [500],
+});
+
+export const webhookDeliveryResend = endpoint('POST', '/_leadtrail/webhooks/deliveries/resend', {
+  operationId: 'webhookDeliveryResend',
+  summary: "Sends a delivery's event again (same event id, attempts counted from 1 again)",
+  tag: 'leadtrail',
+  query: z.object({ id: z.string().optional().meta({ description: 'The delivery id (or `id` in the body)' }) }),
+  body: lenientBody({ id: L.text('id') }),
+  answer: z.object({ resent: z.object({ eventId: z.string(), webhookId: z.string() }) }),
+  errors: [500],
+});
+
+export const WEBHOOKS = [webhookCreate, webhookRetrieve, webhookUpdate, webhookDelete, webhookDeleteGet, webhookDeliveries, webhookDeliveryResend];
