@@ -19,7 +19,7 @@ vi.setConfig({ testTimeout: 150_000 });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUN = path.join(ROOT, 'bench', 'run.mjs');
 const ENGINE = process.env.LEADTRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
-const WRITES = ['create-by-id', 'create-webhook-dead', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
+const WRITES = ['create-by-id', 'create-webhook-dead', 'create-webhook-live', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
 const READS = ['status', 'get-by-id', 'get-by-email', 'retrieve-1m'];
 /** Leads.Get and Leads.RecentlyModified over a million leads (bench/lib/lead-reads.mjs), on both engines. */
 const LEAD_READS = ['leads-get-1m', 'leads-mod-1m'];
