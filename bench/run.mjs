@@ -115,6 +115,12 @@ const STATUS_HEADERS = { 'x-api-key': KEYS.apiKey };
 let seq = 0;
 const runTag = randomBytes(3).toString('hex');
 
+/** Autocannon's request for sync Create by RelatedProspectId, each call on the next seeded lead. */
+const createById = (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
+  const i = seq++;
+  return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
+});
+
 /**
  * The scenarios. `engines`: where each runs (every write scenario on both, reads on SQLite).
  * `request(ctx)` returns autocannon's request for one call; `measure` replaces the plain load run.
@@ -124,10 +130,7 @@ const SCENARIOS = [
     id: 'create-by-id',
     title: 'sync ProspectActivity.svc/Create by RelatedProspectId (existing leads)',
     engines: ['sqlite', 'postgres'],
-    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
-      const i = seq++;
-      return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
-    }),
+    request: createById,
   },
   {
     id: 'create-webhook-dead',
@@ -136,10 +139,7 @@ const SCENARIOS = [
     // Compare with create-by-id: the webhook costs an outbox row per write, and its dead receiver
     // must cost the API nothing more (issue 14).
     setup: async (ctx) => benchWebhook(ctx.api),
-    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
-      const i = seq++;
-      return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
-    }),
+    request: createById,
   },
   {
     id: 'create-webhook-live',
@@ -147,10 +147,7 @@ const SCENARIOS = [
     engines: ['sqlite', 'postgres'],
     // The same outbox rows as create-webhook-dead, every one delivered: what a dead receiver is compared with.
     setup: async (ctx) => benchWebhook(ctx.api, true),
-    request: (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
-      const i = seq++;
-      return { RelatedProspectId: ctx.leads[i % ctx.leads.length].id, ActivityEvent: ctx.code, ActivityNote: `bench ${i}` };
-    }),
+    request: createById,
   },
   {
     id: 'create-by-email',
