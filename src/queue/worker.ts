@@ -5,6 +5,7 @@
  * and another worker takes over. MX (application) errors are final; anything else is retried on
  * LeadSquared's schedule.
  */
+import { idlePause } from './idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -52,11 +53,11 @@ export function createWorker(d: WorkerDeps): Worker {
   const log = d.log.child({ worker: id });
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const idle = idlePause();
   let lastHousekeeping = 0;
   const idleWaiters: (() => void)[] = [];
 
-  const poke = () => wake?.();
+  const poke = idle.poke;
   let unlisten: (() => void) | null = null;
 
   /** Applies one request in `tx`: the operation's effect and the "succeeded" mark commit together. */
@@ -208,14 +209,7 @@ export function createWorker(d: WorkerDeps): Worker {
       while (idleWaiters.length) idleWaiters.shift()!();
       const next = await d.store.requests.nextRunAt().catch(() => null);
       const wait = next === null ? d.config.pollMs : Math.max(5, Math.min(d.config.pollMs, next - d.ctx.now()));
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
+      await idle.sleep(wait);
     }
   }
 

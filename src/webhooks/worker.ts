@@ -7,6 +7,7 @@
  * webhooks and accounts. Delivery is at-least-once: an event is marked delivered only
  * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
  */
+import { idlePause } from '../queue/idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -69,8 +70,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   /** Aborts deliveries in flight when the worker stops: they are not recorded, and go out again later. */
   const stopping = new AbortController();
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
-  const poke = () => wake?.();
+  const idle = idlePause();
+  const poke = idle.poke;
   let unlisten: (() => void) | null = null;
 
   /** Posts one event once; never throws (every outcome is recorded). */
@@ -193,14 +194,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
         const now = d.ctx.now();
         if (next !== null && next > now) wait = Math.max(5, Math.min(c.pollMs, next - now));
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
+      await idle.sleep(wait);
     }
     await Promise.all(inflight);
   }
