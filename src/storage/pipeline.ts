@@ -5,8 +5,9 @@
  * SAVEPOINT of its own, one after another on the batch's connection: RELEASE when it resolves,
  * ROLLBACK TO when it throws (its error goes to that caller only, and nothing it wrote stays). One
  * COMMIT ends the batch, and only then is any caller answered: every caller resolves after the
- * commit (and, with SQLite's synchronous=FULL or PostgreSQL's synchronous commit, after its fsync),
- * and if the COMMIT fails every caller of the batch is rejected, none answered as a success.
+ * commit has reached the disk (PostgreSQL's synchronous commit; on SQLite the WAL's fdatasync, run off
+ * the event loop by `afterCommit` while the next batch goes on), and if the COMMIT or that sync fails
+ * every caller of the batch is rejected, none answered as a success.
  *
  * Engine-neutral: the adapter gives a way to open a session on its writer connection (`withSession`)
  * and says how many batches may run side by side (`slots`: 1 on SQLite, its single writer; more on
@@ -49,6 +50,12 @@ export interface PipelineOptions {
    * in a later batch (its fn runs again from the start), up to MAX_RERUNS times.
    */
   rerunnable?(e: unknown): boolean;
+  /**
+   * Makes the batch just committed durable, when the COMMIT itself does not (SQLite: fdatasync of
+   * the WAL off the event loop, sqlite/wal-sync.ts). The batch's callers are answered only once it
+   * resolves, rejected if it rejects; the next batch does not wait for it.
+   */
+  afterCommit?(): Promise<void>;
 }
 
 /** Reruns of one caller after a rerunnable error. */
@@ -87,6 +94,8 @@ export interface PipelineStats {
 export class WritePipeline {
   private queue: Item[] = [];
   private running = 0;
+  /** Committed batches whose callers wait for `afterCommit`. */
+  private syncing = 0;
   private scheduled = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -115,7 +124,7 @@ export class WritePipeline {
   /** Refuses new callers and waits for every queued and running batch to finish. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.running > 0 || this.queue.length > 0 || this.scheduled) {
+    while (this.running > 0 || this.queue.length > 0 || this.scheduled || this.syncing > 0) {
       await new Promise<void>((r) => this.idleWaiters.push(r));
     }
   }
@@ -140,10 +149,14 @@ export class WritePipeline {
       void this.runBatch(batch).finally(() => {
         this.running -= 1;
         this.kick();
-        if (this.running === 0 && this.queue.length === 0 && !this.scheduled) {
-          for (const w of this.idleWaiters.splice(0)) w();
-        }
+        this.notifyIdle();
       });
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.running === 0 && this.queue.length === 0 && !this.scheduled && this.syncing === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
@@ -161,6 +174,7 @@ export class WritePipeline {
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     // Callers whose fn succeeded, waiting for the COMMIT; callers already answered with their own error.
     const done: { item: Item; value: unknown }[] = [];
+    let committed = false;
     const failed = new Set<Item>();
     const rerun: Item[] = [];
     // A caller whose error is rerunnable goes back to the head of the queue once its batch is over.
@@ -203,7 +217,11 @@ export class WritePipeline {
               fail(item, out.error);
             }
           }
-          await s.exec(done.length === 0 ? 'ROLLBACK' : 'COMMIT');
+          if (done.length === 0) await s.exec('ROLLBACK');
+          else {
+            await s.exec('COMMIT');
+            committed = true;
+          }
         } catch (e) {
           await s.exec('ROLLBACK').catch(() => {});
           throw e;
@@ -217,7 +235,23 @@ export class WritePipeline {
     } finally {
       if (rerun.length > 0) this.queue.unshift(...rerun);
     }
-    for (const d of done) d.item.resolve(d.value);
+    if (!committed || !this.o.afterCommit) {
+      for (const d of done) d.item.resolve(d.value);
+      return;
+    }
+    // Committed but not yet durable: answer once it is. The batch's slot is free meanwhile.
+    this.syncing += 1;
+    this.o.afterCommit().then(
+      () => {
+        for (const d of done) d.item.resolve(d.value);
+      },
+      (e: unknown) => {
+        for (const d of done) d.item.reject(e);
+      },
+    ).finally(() => {
+      this.syncing -= 1;
+      this.notifyIdle();
+    });
   }
 
   /** Runs one caller's fn against a guarded view of the session, then writes its appended records. */

@@ -113,6 +113,10 @@ export interface SqlStoreParts {
    * prepared statements on its two connections. Default: a query through Kysely.
    */
   refToken?: { reader: TokenReader; writer: TokenReader };
+  /** Makes a committed batch durable when its COMMIT does not (SQLite, sqlite/wal-sync.ts); see PipelineOptions. */
+  afterCommit?: () => Promise<void>;
+  /** Run by close once the pipeline (and so every commit's `afterCommit`) has finished, before the connections close. */
+  onClose?: () => void;
 }
 
 /** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
@@ -129,6 +133,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     exclusiveLock: engine === 'postgres' ? `select pg_advisory_xact_lock(${STARTUP_LOCK})` : undefined,
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
+    afterCommit: p.afterCommit,
     withSession: (cb) =>
       writer.connection().execute((conn) => {
         const repos = cachedRepos(reposFor(conn, engine, engine === 'postgres' ? writer : undefined), refCache, p.refToken?.writer ?? kyselyToken(conn), true);
@@ -156,6 +161,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     migrate: () => migrateDb(writer, p.migrations, p.schema),
     close: async () => {
       await pipeline.close();
+      p.onClose?.();
       if (reader !== writer) await reader.destroy();
       await writer.destroy();
     },

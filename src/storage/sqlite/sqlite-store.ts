@@ -1,17 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement as KyselySqliteStatement } from 'kysely';
 import type { Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { sqliteDriver, type SqliteDatabase } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
+import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteOptions {
   /** How long one transaction function may run before it is rolled back (src/storage/pipeline.ts). */
   fnTimeoutMs?: number;
+  /** How the WAL is flushed to disk after a commit (default fdatasync; tests inject faults and delays). */
+  fileSync?: FileSync;
 }
+
 
 /** Prepared statements kept per connection; past this many distinct SQL texts the cache starts over. */
 const STATEMENT_CACHE = 1000;
@@ -20,8 +24,8 @@ const STATEMENT_CACHE = 1000;
  * The connection as Kysely's SQLite dialect sees it, with each SQL text prepared once: Kysely's
  * driver prepares every query anew, which was 13% of a sync Create's CPU.
  */
-function withStatementCache(db: SqliteDatabase): ConstructorParameters<typeof SqliteDialect>[0]['database'] & object {
-  const cache = new Map<string, ReturnType<SqliteDatabase['prepare']>>();
+function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySqliteDatabase {
+  const cache = new Map<string, KyselySqliteStatement>();
   return {
     close: () => db.close(),
     prepare(text: string) {
@@ -29,11 +33,47 @@ function withStatementCache(db: SqliteDatabase): ConstructorParameters<typeof Sq
       if (!stmt) {
         if (cache.size >= STATEMENT_CACHE) cache.clear();
         stmt = db.prepare(text);
+        if (onCommit && /^\s*(commit|end)\b/i.test(text)) stmt = noting(stmt, onCommit);
         cache.set(text, stmt);
       }
       return stmt;
     },
   };
+}
+
+/** A COMMIT statement that calls `onCommit` the moment it has run, before anything else can read. */
+function noting(stmt: KyselySqliteStatement, onCommit: () => void): KyselySqliteStatement {
+  return {
+    reader: false,
+    all: (params) => stmt.all(params),
+    iterate: (params) => stmt.iterate(params),
+    run(params) {
+      const out = stmt.run(params);
+      onCommit();
+      return out;
+    },
+  };
+}
+
+/** Kysely's SQLite dialect whose connections are handed out only once `gate()` (if it gives a promise) resolves. */
+class GatedSqliteDialect extends SqliteDialect {
+  constructor(
+    database: KyselySqliteDatabase,
+    private readonly gate: () => Promise<void> | null,
+  ) {
+    super({ database });
+  }
+
+  override createDriver(): ReturnType<SqliteDialect['createDriver']> {
+    const driver = super.createDriver();
+    const acquire = driver.acquireConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      const wait = this.gate();
+      if (wait) await wait;
+      return acquire();
+    };
+    return driver;
+  }
 }
 
 /** Reads ref_version's token on `conn`, prepared on first use (after the migrations made the table). */
@@ -45,10 +85,10 @@ function rawToken(conn: SqliteDatabase): () => string {
   };
 }
 
-function connect(file: string): SqliteDatabase {
+function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDatabase {
   const sqlite = new (sqliteDriver())(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return sqlite;
@@ -56,27 +96,31 @@ function connect(file: string): SqliteDatabase {
 
 /**
  * Opens (creating it and its folder if needed) the SQLite file and migrates it. WAL lets readers
- * run beside the writer; synchronous=FULL makes every commit reach the disk before we answer,
- * which is what "accepted" promises. One process owns the file.
+ * run beside the writer. Every commit reaches the disk before anyone is answered, which is what
+ * "accepted" promises: the writer runs `synchronous=NORMAL` and the WAL is fdatasynced after each
+ * batch's COMMIT off the event loop (wal-sync.ts), callers answered only then; reads wait for any
+ * such sync in flight, so nobody sees a commit before it is on disk. One process owns the file.
  *
  * Two connections: the writer, on which the write pipeline runs every transaction (group commit,
  * one batch at a time), and a reader for reads made outside a transaction. The reader sees only
  * committed data, and does not wait for a batch in progress. (`:memory:` has one connection: a
- * second would be another database.)
+ * second would be another database; nothing is synced, there is no disk.)
  */
 export async function openSqliteStore(file: string, opts: SqliteOptions = {}): Promise<Store> {
   const memory = file === ':memory:';
   if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const writeConn = connect(file);
-  const writer = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(writeConn) }) });
+  const walFile = walFdatasync();
+  const wal = memory ? null : new WalSync(`${path.resolve(file)}-wal`, opts.fileSync ?? walFile.sync);
+  const writeConn = connect(file, memory ? 'FULL' : 'NORMAL');
+  const writer = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(writeConn, wal ? () => wal.noteCommit() : undefined) }) });
   let reader = writer;
   let readConn = writeConn;
-  if (!memory) {
-    readConn = connect(file);
+  if (!memory && wal) {
+    readConn = connect(file, 'FULL');
     readConn.pragma('query_only = ON');
-    reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(readConn) }) });
+    reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn), () => wal.gate()) });
   }
-  return migrated(
+  const store = await migrated(
     sqlStore({
       engine: 'sqlite',
       writer,
@@ -89,6 +133,15 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       // The reference-data token (sql/ref-cache.ts) is read before every cached lookup: as a raw
       // prepared statement it costs about a microsecond, through Kysely several.
       refToken: { reader: rawToken(readConn), writer: rawToken(writeConn) },
+      afterCommit: wal ? () => wal.afterCommit() : undefined,
+      // After the pipeline has finished, so no sync is still in flight.
+      onClose: () => walFile.close(),
     }),
   );
+  // The migrations committed outside the pipeline: on disk before the store is used.
+  if (wal) {
+    wal.noteCommit();
+    await wal.afterCommit();
+  }
+  return store;
 }
