@@ -25,8 +25,11 @@ import type { Repos, TxRecord, TxRecordWriter } from './store.js';
 export interface TxSession {
   /** Repos bound to this session's connection. */
   repos: Repos;
-  /** Runs one statement with no parameters (BEGIN, SAVEPOINT x, COMMIT, …). */
-  exec(sqlText: string): Promise<void>;
+  /**
+   * Runs statements with no parameters (BEGIN, SAVEPOINT x, COMMIT, …) in order, stopping at the
+   * first that fails; in one round trip where the engine allows it.
+   */
+  exec(...sqlTexts: string[]): Promise<void>;
   /** Called before each caller's fn runs in the session (the reference-data cache forgets its token). */
   beginCaller?(): void;
 }
@@ -188,17 +191,22 @@ export class WritePipeline {
     };
     try {
       await this.o.withSession(async (s) => {
-        await s.exec('BEGIN');
+        // Control statements wait and go together with the next ones (BEGIN with the first
+        // SAVEPOINT, each RELEASE with the next SAVEPOINT, the last with COMMIT): one round trip
+        // instead of two per caller on PostgreSQL.
+        let next: string[] = ['BEGIN'];
         try {
-          if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) await s.exec(this.o.exclusiveLock);
+          if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
           // One caller alone needs no savepoint: if it throws, the whole transaction is its own.
           const alone = batch.length === 1;
           for (const [i, item] of batch.entries()) {
             const sp = `lt_sp_${i}`;
-            if (!alone) await s.exec(`SAVEPOINT ${sp}`);
+            if (!alone) next.push(`SAVEPOINT ${sp}`);
+            await s.exec(...next);
+            next = [];
             const out = await this.runFn(item, s);
             if (out.ok) {
-              if (!alone) await s.exec(`RELEASE ${sp}`);
+              if (!alone) next.push(`RELEASE ${sp}`);
               done.push({ item, value: out.value });
               continue;
             }
@@ -208,18 +216,15 @@ export class WritePipeline {
               fail(item, out.error);
               return;
             }
-            // If the savepoint cannot be rolled back (connection lost, SQLite rolled the whole
-            // transaction back after an I/O error), the batch fails below; this caller still gets its own error.
-            try {
-              await s.exec(`ROLLBACK TO ${sp}`);
-              await s.exec(`RELEASE ${sp}`);
-            } finally {
-              fail(item, out.error);
-            }
+            // This caller gets its own error now. If its savepoint then cannot be rolled back
+            // (connection lost, SQLite rolled the whole transaction back after an I/O error), the
+            // batch fails below.
+            next.push(`ROLLBACK TO ${sp}`, `RELEASE ${sp}`);
+            fail(item, out.error);
           }
-          if (done.length === 0) await s.exec('ROLLBACK');
+          if (done.length === 0) await s.exec(...next, 'ROLLBACK');
           else {
-            await s.exec('COMMIT');
+            await s.exec(...next, 'COMMIT');
             committed = true;
           }
         } catch (e) {

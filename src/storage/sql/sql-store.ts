@@ -140,8 +140,10 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
         return cb({
           repos,
           beginCaller: repos.beginCaller,
-          exec: async (text) => {
-            await sql.raw(text).execute(conn);
+          // PostgreSQL: one simple-protocol query (no parameters) may hold several statements.
+          exec: async (...texts) => {
+            if (engine === 'postgres') await sql.raw(texts.join('; ')).execute(conn);
+            else for (const text of texts) await sql.raw(text).execute(conn);
           },
         });
       }),
