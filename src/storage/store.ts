@@ -295,6 +295,13 @@ export interface AttemptResult {
   disableAfter: number;
 }
 
+/** What the outbox needs of an enabled webhook. */
+export interface EnabledWebhook {
+  id: string;
+  eventCode: number;
+  delaySeconds: number;
+}
+
 export interface WebhookRepo {
   insert(w: Webhook): Promise<void>;
   get(accountId: string, id: string): Promise<Webhook | null>;
@@ -307,8 +314,13 @@ export interface WebhookRepo {
   update(w: Webhook): Promise<boolean>;
   /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
   remove(accountId: string, id: string): Promise<boolean>;
-  /** Outbox: one row per event and enabled webhook of its account for its code, due after the webhook's delay. */
-  enqueue(events: NewWebhookEvent[]): Promise<number>;
+  /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
+  enabledHooks(accountId: string): Promise<EnabledWebhook[]>;
+  /**
+   * Outbox: one row per event and enabled webhook of its account for its code, due after the
+   * webhook's delay. `hooksOf` gives an account's enabled webhooks (default: `enabledHooks`).
+   */
+  enqueue(events: NewWebhookEvent[], hooksOf?: (accountId: string) => Promise<EnabledWebhook[]>): Promise<number>;
   /**
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and

@@ -74,6 +74,69 @@ describe('reference-data cache across connections', () => {
   });
 });
 
+describe('enabled webhooks in the reference-data cache', () => {
+  let server: TestServer;
+  let other: Store;
+  let accountId: string;
+
+  beforeAll(async () => {
+    // A webhook whose receiver refuses connections: its failures count on the webhook's row, at once.
+    server = await startServer({ LEADTRAIL_WEBHOOK_RETRY_SCHEDULE: '60' });
+    other = await otherStore(server);
+    accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
+    await other.activityTypes.insert({ accountId, code: 278, name: 'Hooked', displayName: 'Hooked', description: '', score: 0, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: Date.now() });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await server?.close();
+  });
+
+  const post = async () => {
+    const r = await server.call('POST', `${PA}/Create`, { EmailAddress: 'hooked@example.com', ActivityEvent: 278, ActivityNote: 'x' });
+    expect(r.status, r.text).toBe(200);
+  };
+  const outboxed = async () => Object.values(await server.services.store.webhooks.countByStatus()).reduce((a, b) => a + b, 0);
+
+  it('a webhook added elsewhere gets the next write\'s event; disabled elsewhere, none; a failed delivery flushes nothing', async () => {
+    await post(); // the account's (empty) webhook list is now cached
+    const before = await outboxed();
+    const now = Date.now();
+    const hook = {
+      id: crypto.randomUUID(),
+      accountId,
+      description: 'made elsewhere',
+      url: 'http://127.0.0.1:9/refused',
+      method: 'POST' as const,
+      contentType: 'application/json' as const,
+      eventCode: 2,
+      customHeaders: [],
+      notifyOnFailure: false,
+      delaySeconds: 0,
+      secret: null,
+      status: 0 as const,
+      consecutiveFailures: 0,
+      createdOn: now,
+      modifiedOn: now,
+    };
+    await other.webhooks.insert(hook);
+    await post();
+    expect(await outboxed()).toBe(before + 1);
+
+    // The server's worker fails to deliver it: that counts on the webhook's row, but the enabled
+    // list did not change, so the cache keeps its entries.
+    const flushes = cacheOf(server).stats.flushes;
+    await expect.poll(async () => (await other.webhooks.get(accountId, hook.id))?.consecutiveFailures ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect((await other.webhooks.get(accountId, hook.id))?.status).toBe(0);
+    await post();
+    expect(cacheOf(server).stats.flushes).toBe(flushes);
+    expect(await outboxed()).toBe(before + 2);
+
+    expect(await other.webhooks.update({ ...hook, status: 1, modifiedOn: Date.now() })).toBe(true);
+    await post();
+    expect(await outboxed()).toBe(before + 2);
+  });
+});
+
 describe('reference-data cache and rolled-back changes', () => {
   let store: Store;
   let server: TestServer;

@@ -179,4 +179,14 @@ export const postgresMigrations: Record<string, Migration> = {
       `CREATE TRIGGER activity_types_ref AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity_types FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
     ]),
   },
+  // Enabled webhooks are cached reference data too (see the SQLite migration of the same name).
+  '0011_webhooks_ref_version': {
+    up: run([
+      `CREATE TRIGGER webhooks_ref AFTER INSERT OR DELETE OR TRUNCATE ON webhooks FOR EACH STATEMENT EXECUTE FUNCTION lt_bump_ref_version()`,
+      `CREATE TRIGGER webhooks_update_ref AFTER UPDATE ON webhooks FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.event_code IS DISTINCT FROM NEW.event_code OR OLD.delay_seconds IS DISTINCT FROM NEW.delay_seconds
+          OR OLD.account_id IS DISTINCT FROM NEW.account_id OR OLD.id IS DISTINCT FROM NEW.id)
+        EXECUTE FUNCTION lt_bump_ref_version()`,
+    ]),
+  },
 };

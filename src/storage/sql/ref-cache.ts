@@ -1,9 +1,11 @@
 /**
- * Reference data kept in the process (issue 11): credentials, lead field definitions and activity
- * types are read by nearly every request (authentication, every activity write) and change rarely.
+ * Reference data kept in the process (issue 11): credentials, lead field definitions, activity
+ * types and each account's enabled webhooks are read by nearly every request (authentication,
+ * every activity write, the webhook outbox) and change rarely.
  *
  * Invalidation works across processes: migration 0010 keeps one row, `ref_version(token)`, that a
- * trigger on `credentials`, `lead_fields` and `activity_types` sets to a new, never-repeated value
+ * trigger on `credentials`, `lead_fields` and `activity_types` (and, since 0011, on changes to
+ * which webhooks are enabled for which events: not on a delivery's failure count) sets to a new, never-repeated value
  * in the same transaction as any change to them, whoever makes it (this server, another API process,
  * the CLI, a hand-written UPDATE). Before answering from the cache, a lookup reads the token (one
  * tiny statement) and drops the whole cache when it differs from the one the cache was filled under.
@@ -52,10 +54,14 @@ export const READ_METHODS = new Set([
   'nextDueAt',
   'listDeliveries',
   'listModified',
+  'enabledHooks',
 ]);
 
-/** Repos whose writes never touch credentials, lead fields or activity types. */
-const NO_REF_WRITES = new Set(['leads', 'activities', 'requests', 'journal', 'webhooks', 'faultRules']);
+/** Repos whose writes never touch reference data (credentials, lead fields, activity types, enabled webhooks). */
+const NO_REF_WRITES = new Set(['leads', 'activities', 'requests', 'journal', 'faultRules']);
+
+/** Writes of otherwise reference-data repos that never touch reference data (the webhook outbox and its deliveries). */
+const NO_REF_METHODS = new Set(['webhooks.enqueue', 'webhooks.claim', 'webhooks.release', 'webhooks.releaseAll', 'webhooks.purge', 'webhooks.resend', 'webhooks.clearEvents']);
 
 /** Past this many entries (an attacker trying unknown keys, thousands of accounts) the cache starts over. */
 const MAX_ENTRIES = 20_000;
@@ -149,7 +155,7 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
     const wrapped: Record<string, unknown> = {};
     for (const [method, impl] of Object.entries(repo as Record<string, unknown>)) {
       wrapped[method] =
-        typeof impl === 'function' && !READ_METHODS.has(method)
+        typeof impl === 'function' && !READ_METHODS.has(method) && !NO_REF_METHODS.has(`${name}.${method}`)
           ? (...args: unknown[]) => {
               memoToken = null;
               return (impl as (...a: unknown[]) => Promise<unknown>)(...args).finally(() => {
@@ -161,7 +167,8 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
     out[name] = wrapped;
   }
   const r = out as unknown as Repos;
-  const { accounts, leadFields, activityTypes } = r;
+  const { accounts, leadFields, activityTypes, webhooks } = r;
+  const enabledHooks = async (accountId: string) => [...(await cached(`w\u0000${accountId}`, () => webhooks.enabledHooks(accountId)))];
   return {
     ...r,
     accounts: {
@@ -178,6 +185,11 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
       ...activityTypes,
       get: (accountId, code) => cached(`t\u0000${accountId}\u0000${code}`, () => activityTypes.get(accountId, code)),
       list: async (accountId) => [...(await cached(`T\u0000${accountId}`, () => activityTypes.list(accountId)))],
+    },
+    webhooks: {
+      ...webhooks,
+      enabledHooks,
+      enqueue: (events, hooksOf) => webhooks.enqueue(events, hooksOf ?? enabledHooks),
     },
     ...(memo
       ? {

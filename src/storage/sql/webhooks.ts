@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
-import type { OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
+import type { EnabledWebhook, OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import { QUEUED_CHANNEL } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
@@ -86,6 +86,8 @@ const enabledHooks = precompiled((db, accountId: string) =>
 );
 
 export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
+  const enabled = async (accountId: string): Promise<EnabledWebhook[]> =>
+    (await enabledHooks(db, engine, accountId)).rows.map((h) => ({ id: h.id, eventCode: Number(h.event_code), delaySeconds: Number(h.delay_seconds) }));
   return {
     async insert(w) {
       await db.insertInto('webhooks').values(toRow(w)).execute();
@@ -122,18 +124,19 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
       return true;
     },
-    async enqueue(events) {
+    enabledHooks: enabled,
+    async enqueue(events, hooksOf) {
       if (events.length === 0) return 0;
       let n = 0;
       // One read per account and transaction function: most accounts have no webhook, and then this is all.
       const byAccount = new Map<string, typeof events>();
       for (const e of events) byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), e]);
       for (const [accountId, list] of byAccount) {
-        const hooks = (await enabledHooks(db, engine, accountId)).rows;
+        const hooks = await (hooksOf ?? enabled)(accountId);
         if (hooks.length === 0) continue;
         const rows = list.flatMap((e) =>
           hooks
-            .filter((h) => Number(h.event_code) === e.eventCode)
+            .filter((h) => h.eventCode === e.eventCode)
             .map((h) => ({
               id: e.id,
               account_id: accountId,
@@ -143,7 +146,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
               snapshot: e.snapshot,
               status: 'pending',
               attempts: 0,
-              due_at: e.createdAt + Number(h.delay_seconds) * 1000,
+              due_at: e.createdAt + h.delaySeconds * 1000,
               locked_by: null,
               locked_until: null,
               last_error: null,

@@ -180,4 +180,18 @@ export const sqliteMigrations: Record<string, Migration> = {
       `CREATE TRIGGER activity_types_delete_ref AFTER DELETE ON activity_types BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
     ]),
   },
+  // The enabled webhooks of an account are read by every lead and activity write (to fill the
+  // outbox), and are cached with the other reference data: a webhook added, removed, enabled,
+  // disabled or re-pointed at other events changes the token. A failed delivery counts on the
+  // webhook's row without changing the token, unless it disables the webhook.
+  '0011_webhooks_ref_version': {
+    up: run([
+      `CREATE TRIGGER webhooks_insert_ref AFTER INSERT ON webhooks BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER webhooks_delete_ref AFTER DELETE ON webhooks BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+      `CREATE TRIGGER webhooks_update_ref AFTER UPDATE ON webhooks
+        WHEN OLD.status IS NOT NEW.status OR OLD.event_code IS NOT NEW.event_code OR OLD.delay_seconds IS NOT NEW.delay_seconds
+          OR OLD.account_id IS NOT NEW.account_id OR OLD.id IS NOT NEW.id
+        BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
+    ]),
+  },
 };
