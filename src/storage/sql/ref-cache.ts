@@ -16,10 +16,13 @@
  * - outside a transaction: on the reader connection (SQLite, a raw prepared statement) or the pool
  *   (PostgreSQL), on every lookup;
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
- *   uncommitted changes (which carry their own token). It is read once per caller of the write
- *   pipeline and forgotten after any write that may touch reference data, because a caller's request was
- *   already in progress when its batch began, and nothing but its own writes changes the data it
- *   may rely on. The pipeline calls `beginCaller` before each caller's function.
+ *   uncommitted changes (which carry their own token). It is read once per batch of the write
+ *   pipeline, by its first lookup, and read again after any write that may touch reference data
+ *   (and by the next caller after such a write, which may be rolled back with its caller's
+ *   savepoint). Once per batch is enough because every caller's request was already in progress
+ *   when its batch began: a change another process commits meanwhile is concurrent with all of
+ *   them. On PostgreSQL this saves a round trip per caller. The pipeline calls `beginCaller`
+ *   before each caller's function.
  *
  * Values are cached under the token read BEFORE them, and only if the cache still holds that token:
  * a value read concurrently with a change is either newer than its token (dropped at the next
@@ -119,6 +122,9 @@ export interface CachedRepos extends Repos {
  */
 export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReader, memo: boolean): CachedRepos {
   let memoToken: Promise<string> | null = null;
+  // A reference-data write happened since the token was read (it may yet be rolled back with its
+  // caller's savepoint, taking its token with it): the next caller reads the token again.
+  let refWritten = false;
   const token = (): Promise<string> => {
     if (!memo) return Promise.resolve(readToken());
     if (!memoToken) {
@@ -158,6 +164,7 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
         typeof impl === 'function' && !READ_METHODS.has(method) && !NO_REF_METHODS.has(`${name}.${method}`)
           ? (...args: unknown[]) => {
               memoToken = null;
+              refWritten = true;
               return (impl as (...a: unknown[]) => Promise<unknown>)(...args).finally(() => {
                 memoToken = null;
               });
@@ -194,6 +201,8 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
     ...(memo
       ? {
           beginCaller: () => {
+            if (!refWritten) return;
+            refWritten = false;
             memoToken = null;
           },
         }
