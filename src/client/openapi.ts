@@ -3940,6 +3940,7 @@ export interface operations {
   journalEntry: {
     parameters: {
       path: {
+        /** @description The entry id (spaces around it are ignored) */
         id: string;
       };
     };
