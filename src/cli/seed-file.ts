@@ -16,7 +16,8 @@ import { createLead, defineLeadField, resolveAttributes } from '../domain/leads.
 import type { Repos } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { activityCreate } from '../wire/operations.js';
-import { leadAttributeList } from '../wire/parse.js';
+import { readBody } from '../schemas/endpoint.js';
+import { leadCreate } from '../schemas/lead-management.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -173,7 +174,7 @@ export async function loadSeed(tx: Repos, ctx: Ctx, accountId: string, file: See
   });
   await each('leads', file.leads, async (body) => {
     const list = Array.isArray(body) ? body : Object.entries(body).map(([Attribute, Value]) => ({ Attribute, Value }));
-    const resolved = await resolveAttributes(tx, accountId, leadAttributeList(list), false);
+    const resolved = await resolveAttributes(tx, accountId, readBody(leadCreate, list), false);
     out.leads.push((await createLead(tx, ctx, accountId, resolved.fields)).id);
   });
   await each('activities', file.activities, async (body) => {

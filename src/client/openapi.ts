@@ -1268,7 +1268,9 @@ export interface operations {
           Description?: string | number | boolean | null;
           Score?: number | string | null;
           EventDirection?: number | string | null;
+          /** @description Read when EventDirection is absent */
           Direction?: number | string | null;
+          /** @description Definitions to add or replace (by SchemaName); the others stay */
           Fields?: (({
               SchemaName?: string;
               DisplayName?: string;
@@ -1279,11 +1281,11 @@ export interface operations {
               OptionSet?: unknown;
               Fields?: Record<string, never>[];
             })[]) | null;
-          TrackLocation?: boolean | string | number;
-          AllowAttachments?: boolean | string | number;
-          ShowInActivityGrid?: boolean | string | number;
-          CanDeleteActivity?: boolean | string | number;
-          ShowInForm?: boolean | string | number;
+          TrackLocation?: boolean | string | number | null;
+          AllowAttachments?: boolean | string | number | null;
+          ShowInActivityGrid?: boolean | string | number | null;
+          CanDeleteActivity?: boolean | string | number | null;
+          ShowInForm?: boolean | string | number | null;
         };
       };
     };
@@ -3940,6 +3942,7 @@ export interface operations {
   journalEntry: {
     parameters: {
       path: {
+        /** @description The entry id (spaces around it are ignored) */
         id: string;
       };
     };

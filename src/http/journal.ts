@@ -6,8 +6,8 @@
 import { MxError } from '../domain/errors.js';
 import type { JournalEntry, JournalFilter } from '../storage/store.js';
 import type { z } from 'zod';
-import { readQuery } from '../schemas/endpoint.js';
-import { JOURNAL_DEFAULT_LIMIT, journalList, journalQuery } from '../schemas/admin.js';
+import { readParams, readQuery } from '../schemas/endpoint.js';
+import { JOURNAL_DEFAULT_LIMIT, journalEntry, journalList, journalQuery } from '../schemas/admin.js';
 import { query } from './auth.js';
 import type { Handler } from './handler.js';
 import { flushJournal } from '../journal/recorder.js';
@@ -70,7 +70,7 @@ async function linksFor(s: Parameters<Handler>[0], e: JournalEntry) {
 
 /** GET `/_leadtrail/journal/{id}`: `{"entry": {..., requestBody, responseBody, links: {lead, activity, request}}}`; 404 when not this account's. */
 export const getJournalEntry: Handler = async (s, req) => {
-  const id = (req.params as { id?: string }).id?.trim() ?? '';
+  const { id } = readParams(journalEntry, req.params);
   await flushJournal(s);
   const e = id ? await s.store.journal.get(req.principal.accountId, id) : null;
   if (!e) throw new MxError('MXInvalidEntityException', `Journal entry '${id.slice(0, 64)}' was not found.`, 404);

@@ -1,8 +1,7 @@
 /**
  * The rules of activity type bodies (CreateType, CustomActivityType/Update): field definitions,
- * option sets, Int32 properties and the type's flags. The CreateType schema applies them; the
- * CustomActivityType/Update handler still reads its body by hand through wire/activity-type.ts,
- * which uses these same functions.
+ * option sets, Int32 properties and the type's flags, applied by both endpoints' schemas
+ * (schemas/prospect-activity.ts).
  */
 import { mx } from '../domain/errors.js';
 import { INT32, wholeNumber } from '../domain/numbers.js';

@@ -188,7 +188,7 @@ export const journalEntry = endpoint('GET', '/_leadtrail/journal/:id', {
   operationId: 'journalEntry',
   summary: 'One journal entry of the account, with both bodies and where its lead, activity and async request can be read',
   tag,
-  params: z.object({ id: z.string() }),
+  params: z.object({ id: z.string().transform((id) => id.trim()).meta({ description: 'The entry id (spaces around it are ignored)' }) }),
   answer: z.object({
     entry: JournalEntry.extend({
       links: z.object({ lead: z.string().nullable(), activity: z.string().nullable(), request: z.string().nullable() }),

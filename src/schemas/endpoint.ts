@@ -13,7 +13,7 @@ import { parseInput, parseQuery } from './lsq.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
-export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.ZodType | undefined> {
+export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.ZodType | undefined, P extends z.ZodObject | undefined = z.ZodObject | undefined> {
   /** Unique, camelCase: the client's method name and the document's operationId. */
   operationId: string;
   summary: string;
@@ -21,7 +21,7 @@ export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.Zod
   tag: string;
   query?: Q;
   /** Path parameters (`:name` in the route table's path, `{name}` in the document). */
-  params?: z.ZodObject;
+  params?: P;
   body?: B;
   /** The body must be sent (most writes); otherwise an empty body is read as the schema allows. */
   bodyRequired?: boolean;
@@ -31,17 +31,20 @@ export interface EndpointSpec<Q extends z.ZodObject | undefined, B extends z.Zod
   errors?: number[];
 }
 
-export interface Endpoint<Q extends z.ZodObject | undefined = z.ZodObject | undefined, B extends z.ZodType | undefined = z.ZodType | undefined>
-  extends EndpointSpec<Q, B> {
+export interface Endpoint<
+  Q extends z.ZodObject | undefined = z.ZodObject | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  P extends z.ZodObject | undefined = z.ZodObject | undefined,
+> extends EndpointSpec<Q, B, P> {
   method: Method;
   path: string;
 }
 
-export function endpoint<Q extends z.ZodObject | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+export function endpoint<Q extends z.ZodObject | undefined = undefined, B extends z.ZodType | undefined = undefined, P extends z.ZodObject | undefined = undefined>(
   method: Method,
   path: string,
-  spec: EndpointSpec<Q, B>,
-): Endpoint<Q, B> {
+  spec: EndpointSpec<Q, B, P>,
+): Endpoint<Q, B, P> {
   return { method, path, ...spec };
 }
 
@@ -54,6 +57,11 @@ export const routeKey = (method: string, path: string) => `${method} ${path.toLo
 /** The request's query read by the endpoint's query schema (names in any case), or its MxError thrown. */
 export function readQuery<Q extends z.ZodObject>(e: Endpoint<Q, z.ZodType | undefined>, q: Record<string, string>): z.output<Q> {
   return parseQuery(e.query!, q);
+}
+
+/** The request's path parameters (Fastify's `req.params`) read by the endpoint's params schema, or its MxError thrown. */
+export function readParams<P extends z.ZodObject>(e: Endpoint<z.ZodObject | undefined, z.ZodType | undefined, P>, params: unknown): z.output<P> {
+  return parseInput(e.params!, params);
 }
 
 /** The request's body read by the endpoint's body schema, or its MxError thrown. */

@@ -4,7 +4,7 @@ import { INT32 } from '../domain/numbers.js';
 import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, descending, parseOperator } from '../domain/lead-search.js';
 import { BULK_CREATE_MAX, BULK_UPDATE_MAX, BULK_UPSERT_MAX } from '../domain/lead-bulk.js';
 import { parseLsqDateTime } from '../domain/fields.js';
-import { mx } from '../domain/errors.js';
+import { isMxError, mx } from '../domain/errors.js';
 import { Lead, endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
 
@@ -185,8 +185,7 @@ const leadRows = (max: number) =>
       try {
         return L.leadAttributeListValue(row);
       } catch (e) {
-        if (L.isStructureError(e)) throw mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`);
-        throw e;
+        throw isMxError(e) ? L.inRow(i, e) : e;
       }
     });
   });

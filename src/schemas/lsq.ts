@@ -152,15 +152,93 @@ export const whole = (name: string, range: Range, label = name) =>
  * and the handler sees only those. `what` names it in the 400 a non-object gets.
  */
 export function object<S extends z.ZodRawShape>(shape: S, what: string) {
-  return z.preprocess((v, ctx) => {
-    if (!isObject(v)) return raise(ctx as unknown as Ctx, structureError(() => asObject(v, what)));
+  return z.preprocess(canonical(shape, what), z.object(shape));
+}
+
+/** The properties of `shape` found in any case, under their canonical names; not an object: a 400 naming `what`. */
+function canonical(shape: z.ZodRawShape, what: string) {
+  return (v: unknown, ctx: unknown) => {
+    if (!isObject(v)) return raise(ctx as Ctx, structureError(() => asObject(v, what)));
     const out: JsonObject = {};
     for (const k of Object.keys(shape)) {
       const val = prop(v, k);
       if (val !== undefined) out[k] = val;
     }
     return out;
-  }, z.object(shape));
+  };
+}
+
+/** Reads property `k` of an `ordered` object: its value by its schema, or that schema's MxError thrown. */
+export type Reader<S extends z.ZodRawShape> = <K extends keyof S & string>(k: K) => z.output<S[K]>;
+
+/**
+ * The input side of a `rule` property: what a client may send (its documentation and metadata),
+ * accepting any JSON so that the rule can be applied later, by `ordered`.
+ */
+function lenient(s: z.ZodType): z.ZodType {
+  let x: z.ZodType = s;
+  while (x instanceof z.ZodPipe && !(x.in instanceof z.ZodTransform)) x = x.in as z.ZodType;
+  const inner = x instanceof z.ZodOptional ? (x.unwrap() as z.ZodType) : x;
+  if (!(inner instanceof z.ZodUnknown)) throw new Error('ordered(): each property must be a rule over anyJson (see text, code, flag, fieldList)');
+  const meta = s.meta();
+  return meta ? x.meta(meta) : x;
+}
+
+/**
+ * An object whose properties (matched in any case, as `object`) are judged in the order `build`
+ * reads them, and only those it reads: for bodies where LeadSquared's answer depends on which check
+ * comes first (Create reads the lead reference before the activity and ignores FirstName once
+ * RelatedProspectId is given). `build` gets `read(name)`, the property by its schema in `shape`
+ * (the first property it reads that a rule refuses is the answer), and `has(name)`, whether the
+ * property was sent; it returns the handler's typed input. The document shows `shape`.
+ * Each property of `shape` must be a `rule` over `anyJson` (text, code, flag, fieldList, …).
+ */
+export function ordered<S extends Record<string, z.ZodType>, O>(shape: S, what: string, build: (read: Reader<S>, has: (k: keyof S & string) => boolean) => O) {
+  const doc = Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, lenient(s)]));
+  // preprocess(…, object.transform(…)), not object(…).transform(…): the document then takes the
+  // object (and an ordered property is required, as an object() one is).
+  return z.preprocess(
+    canonical(shape, what),
+    z.object(doc).transform((raw: JsonObject, ctx) => {
+      try {
+        return build((k) => parseInput(shape[k], raw[k]) as z.output<S[typeof k]>, (k) => raw[k] !== undefined);
+      } catch (e) {
+        if (isMxError(e)) return raise(ctx as unknown as Ctx, e);
+        throw e;
+      }
+    }),
+  );
+}
+
+/** Row `i`'s (0-based) error as the bulk call answers it: a structure error names the row (`Invalid request body: row 2: …`), a rule's error stays as it is. */
+export const inRow = (i: number, e: MxError): MxError =>
+  isStructureError(e) ? mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`) : e;
+
+/**
+ * A bulk body: a JSON array of at most `max` rows (else `tooMany(count)`), every row read by `row`
+ * before any is written. A row that is not an object is a 400 naming it; a row's structure error
+ * (400) is answered naming its row (`Invalid request body: row 2: …`); a rule's error as it is.
+ * `prefixObjectError`: the not-an-object message is also prefixed (`row 2: row 2 must be …`), as
+ * Bulk/CustomActivity/Update has always answered.
+ */
+export function rows<R extends z.ZodType>(row: R, max: number, tooMany: (count: number) => MxError, prefixObjectError = false) {
+  return z
+    .preprocess((v, ctx) => {
+      if (!Array.isArray(v)) return raise(ctx as unknown as Ctx, structureError(() => asArray(v)));
+      if (v.length > max) return raise(ctx as unknown as Ctx, tooMany(v.length));
+      for (const [i, r] of (v as unknown[]).entries()) {
+        if (!prefixObjectError && !isObject(r)) return raise(ctx as unknown as Ctx, structureError(() => asObject(r, `row ${i + 1}`)));
+        try {
+          parseInput(row, asObject(r, `row ${i + 1}`));
+        } catch (e) {
+          if (!isMxError(e)) throw e;
+          return raise(ctx as unknown as Ctx, inRow(i, e));
+        }
+      }
+      // Every row is good: the array schema reads them (again) into the handler's typed rows.
+      return v;
+    }, z.array(row))
+    .meta({ description: `At most ${max} rows` });
 }
 
 type Check<S extends z.ZodRawShape> = (v: z.output<z.ZodObject<S>>) => void;
@@ -181,11 +259,6 @@ export const requiredObject = <S extends z.ZodRawShape>(shape: S, what: string, 
 /** A request body that may be empty (no body, null or ""): read as `{}`. */
 export function optionalBody<S extends z.ZodRawShape>(shape: S) {
   return z.preprocess((v) => (v === undefined || v === null || v === '' ? {} : v), object(shape, 'request body'));
-}
-
-/** A JSON array; another type is a 400 naming `what`. */
-export function arrayOf<T extends z.ZodType>(item: T, what: string) {
-  return z.preprocess((v, ctx) => (Array.isArray(v) ? v : raise(ctx as unknown as Ctx, structureError(() => asArray(v, what)))), z.array(item));
 }
 
 const FIELD_ENTRY_DOC = {
@@ -224,8 +297,12 @@ export function fieldListValue(v: unknown, what: string, depth = 0): FieldInput[
   });
 }
 
-/** A field list property (absent or null: empty). */
-export const fieldList = (what: string) => rule(anyJson({ type: ['array', 'null'], items: FIELD_ENTRY_DOC }).optional(), (v) => fieldListValue(v, what));
+/** A field list property: absent or null is empty, or with `missing` an MXMandatoryAttributeMissingException saying `missing`. */
+export const fieldList = (what: string, missing?: string) =>
+  rule(anyJson({ type: ['array', 'null'], items: FIELD_ENTRY_DOC }).optional(), (v) => {
+    if (missing !== undefined && (v === undefined || v === null)) throw mx.mandatoryMissing(missing);
+    return fieldListValue(v, what);
+  });
 
 /** A lead attribute list, as the body itself or wrapped in `{"LeadDetails": […]}` (clients send both). */
 export function leadAttributeListValue(body: unknown): FieldInput[] {

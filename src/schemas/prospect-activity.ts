@@ -1,9 +1,11 @@
 /** `/v2/ProspectActivity.svc/…`: one definition per endpoint. */
 import { z } from 'zod';
 import { EVENT_CODE } from '../domain/activity-types.js';
-import { isMxError, mx } from '../domain/errors.js';
+import type { ActivityInput, LeadRef } from '../domain/activities.js';
+import type { ActivityTypeChange } from '../domain/activity-update.js';
+import { mx } from '../domain/errors.js';
 import { INT32 } from '../domain/numbers.js';
-import { fieldDefs, int32Value, settingValue } from './activity-type.js';
+import { fieldDefs, int32Value, settingValue, TYPE_SETTINGS } from './activity-type.js';
 import { endpoint, success, FieldsAny } from './endpoint.js';
 import { descending } from '../domain/lead-search.js';
 import { windowEnd, windowOrder } from './lead-management.js';
@@ -12,7 +14,7 @@ import * as L from './lsq.js';
 const PA = '/v2/ProspectActivity.svc';
 const tag = 'Activities';
 
-/** The activity part of a Create/CreateCustom/bulk row body (documentation of what wire/operations.ts reads). */
+/** The activity part of a Create/CreateCustom/bulk row body, in the order it is read. */
 export const activityFields = {
   ActivityEvent: L.code('ActivityEvent').meta({ description: "The activity type's event code" }),
   ActivityNote: L.text('ActivityNote'),
@@ -22,20 +24,66 @@ export const activityFields = {
   ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
 };
 
-export const activityCreateBody = L.object(
-  {
-    RelatedProspectId: L.text('RelatedProspectId').meta({ description: 'The lead; or give EmailAddress (the lead is made when there is none)' }),
-    EmailAddress: L.text('EmailAddress'),
-    FirstName: L.text('FirstName'),
-    LastName: L.text('LastName'),
-    Phone: L.text('Phone'),
-    Mobile: L.text('Mobile'),
-    ...activityFields,
-    IncludeLeadScore: L.flag('IncludeLeadScore'),
-    ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-  },
-  'request body',
-);
+/** An activity as the domain posts it, but for the async request it belongs to (the caller's). */
+export type ActivityFields = Omit<ActivityInput, 'requestId'>;
+
+/** The activity part of a body, read in the order of `activityFields`. */
+function activityOf(read: L.Reader<typeof activityFields>): ActivityFields {
+  return {
+    eventCode: read('ActivityEvent'),
+    note: read('ActivityNote'),
+    occurredAt: read('ActivityDateTime'),
+    fields: read('Fields'),
+    ownerEmail: read('ActivityOwnerEmail'),
+    skipDropdownValidation: read('ValidateDropDownOptions'),
+  };
+}
+
+const createShape = {
+  RelatedProspectId: L.text('RelatedProspectId').meta({ description: 'The lead; or give EmailAddress (the lead is made when there is none)' }),
+  EmailAddress: L.text('EmailAddress'),
+  FirstName: L.text('FirstName'),
+  LastName: L.text('LastName'),
+  Phone: L.text('Phone'),
+  Mobile: L.text('Mobile'),
+  ...activityFields,
+  IncludeLeadScore: L.flag('IncludeLeadScore'),
+  ProcessFilesAsync: L.flag('ProcessFilesAsync'),
+};
+
+/** The lead a Create body names: by RelatedProspectId, else by EmailAddress; null when neither is given. */
+function leadNamed(read: L.Reader<typeof createShape>): { by: 'id'; leadId: string } | { by: 'email'; email: string } | null {
+  const leadId = read('RelatedProspectId');
+  if (leadId) return { by: 'id', leadId };
+  const email = read('EmailAddress');
+  return email ? { by: 'email', email } : null;
+}
+
+/**
+ * `Create`'s lead (leadNamed), by email with the details a new lead gets (FirstName, LastName, Phone
+ * and Mobile are not read when RelatedProspectId is given), else MXMandatoryAttributeMissingException,
+ * before any activity property is read.
+ */
+function leadRefOf(read: L.Reader<typeof createShape>): LeadRef {
+  const named = leadNamed(read);
+  if (!named) throw mx.mandatoryMissing("'RelatedProspectId' or 'EmailAddress' is mandatory for posting an activity");
+  if (named.by === 'id') return named;
+  return { ...named, firstName: read('FirstName'), lastName: read('LastName'), phone: read('Phone'), mobile: read('Mobile') };
+}
+
+/**
+ * Read in LeadSquared's order: ProcessFilesAsync, IncludeLeadScore, the lead (leadRefOf), then the
+ * activity; the first refusal is the answer.
+ */
+export const activityCreateBody = L.ordered(createShape, 'request body', (read) => {
+  read('ProcessFilesAsync');
+  const includeScore = read('IncludeLeadScore');
+  const lead = leadRefOf(read);
+  return { includeScore, lead, activity: activityOf(read) };
+});
+
+/** Only the lead a Create body names (leadNamed; the async accept orders requests by it). */
+export const activityCreateLead = L.ordered(createShape, 'request body', leadNamed);
 
 export const activityCreateAnswer = success(z.object({ Id: z.string(), RelatedId: z.string(), LeadScore: z.number().optional() }));
 
@@ -49,14 +97,20 @@ export const activityCreate = endpoint('POST', `${PA}/Create`, {
   errors: [500],
 });
 
+const leadDetails = L.fieldList('LeadDetails', "'LeadDetails' is mandatory").meta({ description: 'The lead, found by SearchBy or the default lookup, or created' });
+
+/** Read in order: LeadDetails (mandatory), the Activity object, then ValidateDropDownOptions (which, when true, also skips the activity's dropdown checks). */
 export const activityCreateCustomBody = L.object(
   {
-    LeadDetails: L.fieldList('LeadDetails').meta({ description: 'The lead, found by SearchBy or the default lookup, or created' }),
-    Activity: L.object(activityFields, "'Activity'"),
+    LeadDetails: leadDetails,
+    Activity: L.ordered(activityFields, "'Activity'", activityOf),
     ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
   },
   'request body',
 );
+
+/** Only the lead of a CreateCustom body (the async accept orders requests by it). */
+export const activityCreateCustomLead = L.object({ LeadDetails: leadDetails }, 'request body');
 
 export const activityCreateCustomAnswer = success(z.object({ Id: z.string(), RelatedId: z.string(), IsLeadCreated: z.boolean() }));
 
@@ -85,12 +139,25 @@ const bulkAnswer = z.object({
   ),
 });
 
+/**
+ * A bulk post's rows, each `{ <lead>: …, ...activityFields }` read in that order into `{ lead, activity }`
+ * (`lead` null when not given: that row fails alone). A row's structure error is a 400 for the whole call.
+ */
+const bulkRows = (lead: 'RelatedProspectId' | 'SearchByValue') => {
+  const shape = { [lead]: L.text(lead), ...activityFields } as { [lead]: ReturnType<typeof L.text> } & typeof activityFields;
+  const row = L.ordered(shape, 'row', (read): BulkRow => ({ lead: read(lead), activity: activityOf(read) }));
+  return L.rows(row, BULK_MAX_ROWS, (n) => mx.invalidInput(`At most ${BULK_MAX_ROWS} activities can be posted in one call; got ${n}.`));
+};
+
+/** A bulk post's row as its handler gets it. */
+export type BulkRow = { lead: string | null; activity: ActivityFields };
+
 export const bulkActivityByLeadId = endpoint('POST', `${PA}/Bulk/CustomActivity/Add/ByLeadId`, {
   operationId: 'bulkActivityByLeadId',
   summary: `Posts up to ${BULK_MAX_ROWS} activities, each on the lead of its RelatedProspectId`,
   tag,
   bodyRequired: true,
-  body: L.arrayOf(L.object({ RelatedProspectId: L.text('RelatedProspectId'), ...activityFields }, 'row'), 'request body'),
+  body: bulkRows('RelatedProspectId'),
   answer: bulkAnswer,
   errors: [500],
 });
@@ -103,7 +170,7 @@ export const bulkActivityByLeadField = endpoint('POST', `${PA}/Bulk/CustomActivi
   query: z.object({
     searchBy: L.requiredParam("'searchBy' query parameter is mandatory (e.g. searchBy=EmailAddress)").meta({ description: 'The lead field to look leads up by, e.g. EmailAddress' }),
   }),
-  body: L.arrayOf(L.object({ SearchByValue: L.text('SearchByValue'), ...activityFields }, 'row'), 'request body'),
+  body: bulkRows('SearchByValue'),
   answer: bulkAnswer,
   errors: [500],
 });
@@ -144,14 +211,6 @@ const FieldDefIn = L.anyJson({
     },
   },
 }).optional();
-
-const typeSettings = {
-  TrackLocation: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
-  AllowAttachments: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
-  ShowInActivityGrid: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
-  CanDeleteActivity: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
-  ShowInForm: L.anyJson({ type: ['boolean', 'string', 'integer'] }).optional(),
-};
 
 const int32 = (name: string) => L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: INT32.min, maximum: INT32.max }).optional(), (v) => int32Value(v, name));
 const setting = (name: string) => L.rule(L.anyJson({ type: ['boolean', 'string', 'integer', 'null'] }).optional(), (v) => settingValue(v, name));
@@ -297,22 +356,52 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
   errors: [500],
 });
 
+const typeUpdateShape = {
+  ID: L.code('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
+  ActivityEvent: L.code('ActivityEvent'),
+  ActivityEventName: L.text('ActivityEventName'),
+  Description: L.text('Description'),
+  Score: int32('Score'),
+  EventDirection: int32('EventDirection'),
+  Direction: int32('Direction').meta({ description: 'Read when EventDirection is absent' }),
+  Fields: L.rule(FieldDefIn, (v) => (v === undefined || v === null ? undefined : fieldDefs(v, 'Fields'))).meta({ description: 'Definitions to add or replace (by SchemaName); the others stay' }),
+  TrackLocation: setting('TrackLocation'),
+  AllowAttachments: setting('AllowAttachments'),
+  ShowInActivityGrid: setting('ShowInActivityGrid'),
+  CanDeleteActivity: setting('CanDeleteActivity'),
+  ShowInForm: setting('ShowInForm'),
+};
+
 export const customActivityTypeUpdate = endpoint('POST', `${PA}/CustomActivityType/Update`, {
   operationId: 'customActivityTypeUpdate',
   summary: "Changes an activity type's name, score, direction, settings and fields",
   tag,
   bodyRequired: true,
-  body: L.object({
-    ID: L.code('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
-    ActivityEvent: L.code('ActivityEvent'),
-    ActivityEventName: L.text('ActivityEventName'),
-    Description: L.text('Description'),
-    Score: L.code('Score'),
-    EventDirection: L.code('EventDirection'),
-    Direction: L.code('Direction'),
-    Fields: FieldDefIn,
-    ...typeSettings,
-  }, 'request body'),
+  // Read in this order: the flags, ID, the name, the description, the direction (EventDirection when
+  // sent, else Direction), ActivityEvent when ID is absent, Score, then Fields.
+  body: L.ordered(typeUpdateShape, 'request body', (read, has): ActivityTypeChange => {
+    const settings: Record<string, unknown> = {};
+    for (const k of TYPE_SETTINGS) {
+      const v = read(k);
+      if (v !== undefined) settings[k] = v;
+    }
+    const id = read('ID');
+    const name = read('ActivityEventName');
+    const description = read('Description');
+    const direction = has('EventDirection') ? read('EventDirection') : read('Direction');
+    const code = id === undefined || id === null || id === '' ? read('ActivityEvent') : id;
+    const score = read('Score');
+    const fields = read('Fields');
+    return {
+      code,
+      ...(name !== null ? { name } : {}),
+      ...(description !== null ? { description } : {}),
+      ...(direction !== undefined ? { direction } : {}),
+      score,
+      ...(fields !== undefined ? { fields } : {}),
+      settings,
+    };
+  }),
   answer: z.object({ Status: z.literal('Success') }),
   errors: [500],
 });
@@ -340,25 +429,12 @@ export const bulkActivityUpdate = endpoint('POST', `${PA}/Bulk/CustomActivity/Up
     'fails alone with its ExceptionType and ExceptionMessage. More than 25 rows is MXInvalidInputException.',
   tag,
   bodyRequired: true,
-  body: z
-    .preprocess((v, ctx) => {
-      if (!Array.isArray(v)) return L.fail(ctx, mx.badStructure('request body must be a JSON array'));
-      const rows: unknown[] = v;
-      if (rows.length > ACTIVITY_UPDATE_BULK_MAX) {
-        return L.fail(ctx, mx.invalidInput(`Invalid Input! At most ${ACTIVITY_UPDATE_BULK_MAX} activities can be updated in one call; got ${rows.length}.`));
-      }
-      // Every row's structure is read before any is written; a malformed row is a 400 naming it.
-      for (const [i, r] of rows.entries()) {
-        try {
-          L.parseInput(bulkUpdateRow, L.asObject(r, `row ${i + 1}`));
-        } catch (e) {
-          if (!isMxError(e)) throw e;
-          return L.fail(ctx, e.status === 400 ? mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`) : e);
-        }
-      }
-      return rows;
-    }, z.array(bulkUpdateRow))
-    .meta({ description: `At most ${ACTIVITY_UPDATE_BULK_MAX} rows` }),
+  body: L.rows(
+    bulkUpdateRow,
+    ACTIVITY_UPDATE_BULK_MAX,
+    (n) => mx.invalidInput(`Invalid Input! At most ${ACTIVITY_UPDATE_BULK_MAX} activities can be updated in one call; got ${n}.`),
+    true,
+  ),
   answer: z.object({
     Response: z.array(
       z.object({

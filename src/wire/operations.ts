@@ -3,7 +3,7 @@
  * out. The sync route runs one inside a transaction and answers with its result; the async worker
  * runs the very same function later, so a request's status `Message` is exactly the sync answer.
  */
-import { createLeadAndActivity, postActivity, type ActivityInput, type LeadRef } from '../domain/activities.js';
+import { createLeadAndActivity, postActivity } from '../domain/activities.js';
 import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
 import type { Ctx } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
@@ -11,10 +11,15 @@ import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js'
 import { phoneOrderKey } from '../domain/phone.js';
 import type { RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
-import { asArray, asObject, code, fieldList, flag, prop, text, type JsonObject } from './parse.js';
 import { readBody, readQuery } from '../schemas/endpoint.js';
 import { leadCapture as leadCaptureEndpoint, leadUpdate as leadUpdateEndpoint } from '../schemas/lead-management.js';
-import { leadAttributeListValue } from '../schemas/lsq.js';
+import { parseInput } from '../schemas/lsq.js';
+import {
+  activityCreate as activityCreateEndpoint,
+  activityCreateCustom as activityCreateCustomEndpoint,
+  activityCreateCustomLead,
+  activityCreateLead,
+} from '../schemas/prospect-activity.js';
 import { success } from './shapes.js';
 
 export interface OperationInput {
@@ -28,45 +33,19 @@ export interface OperationInput {
 
 export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<unknown>;
 
-/** The activity part of a Create/CreateCustom/bulk row body. */
-export function activityInput(o: JsonObject, requestId: string | null): ActivityInput {
-  return {
-    eventCode: code(o, 'ActivityEvent'),
-    note: text(o, 'ActivityNote'),
-    occurredAt: text(o, 'ActivityDateTime'),
-    fields: fieldList(prop(o, 'Fields'), 'Fields'),
-    ownerEmail: text(o, 'ActivityOwnerEmail'),
-    skipDropdownValidation: flag(o, 'ValidateDropDownOptions'),
-    requestId,
-  };
-}
-
-/** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead). */
-export function leadRefOf(o: JsonObject): LeadRef {
-  const leadId = text(o, 'RelatedProspectId');
-  if (leadId) return { by: 'id', leadId };
-  const email = text(o, 'EmailAddress');
-  if (email) return { by: 'email', email, firstName: text(o, 'FirstName'), lastName: text(o, 'LastName'), phone: text(o, 'Phone'), mobile: text(o, 'Mobile') };
-  throw mx.mandatoryMissing("'RelatedProspectId' or 'EmailAddress' is mandatory for posting an activity");
-}
-
+/** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead); the body read by its endpoint schema. */
 export const activityCreate: Operation = async (tx, ctx, { accountId, body, requestId }) => {
-  const o = asObject(body);
-  flag(o, 'ProcessFilesAsync');
-  const includeScore = flag(o, 'IncludeLeadScore');
-  const { activity, lead } = await postActivity(tx, ctx, accountId, leadRefOf(o), activityInput(o, requestId));
+  const { includeScore, lead: ref, activity: act } = readBody(activityCreateEndpoint, body);
+  const { activity, lead } = await postActivity(tx, ctx, accountId, ref, { ...act, requestId });
   return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
 };
 
+/** `CreateCustom`: the lead upserted from LeadDetails, then the activity; the body read by its endpoint schema. */
 export const activityCreateCustom: Operation = async (tx, ctx, { accountId, body, requestId }) => {
-  const o = asObject(body);
-  const details = prop(o, 'LeadDetails');
-  if (details === undefined || details === null) throw mx.mandatoryMissing("'LeadDetails' is mandatory");
-  const attrs = fieldList(details, 'LeadDetails');
-  const act = asObject(prop(o, 'Activity') ?? null, "'Activity'");
-  const input = activityInput(act, requestId);
-  if (flag(o, 'ValidateDropDownOptions')) input.skipDropdownValidation = true;
-  const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, attrs, input);
+  const b = readBody(activityCreateCustomEndpoint, body);
+  const input = { ...b.Activity, requestId };
+  if (b.ValidateDropDownOptions) input.skipDropdownValidation = true;
+  const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, b.LeadDetails, input);
   return success({ Id: activity.id, RelatedId: lead.id, IsLeadCreated: leadCreated });
 };
 
@@ -114,13 +93,10 @@ export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string, p
       const id = params.leadid?.trim();
       if (id) return keyOf('id', id);
     } else if (kind === 'activity.create') {
-      const o = asObject(body);
-      const id = text(o, 'RelatedProspectId');
-      if (id) return keyOf('id', id);
-      const email = text(o, 'EmailAddress');
-      if (email) return keyOf('EmailAddress', email);
+      const ref = parseInput(activityCreateLead, body);
+      if (ref) return ref.by === 'id' ? keyOf('id', ref.leadId) : keyOf('EmailAddress', ref.email);
     } else {
-      const attrs = kind === 'lead.capture' ? leadAttributeListValue(body) : fieldList(asArray(prop(asObject(body), 'LeadDetails')), 'LeadDetails');
+      const attrs = kind === 'lead.capture' ? readBody(leadCaptureEndpoint, body) : parseInput(activityCreateCustomLead, body).LeadDetails;
       const get = (n: string) => {
         const v = attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
         return v === null || v.trim() === '' ? null : v;

@@ -1,10 +1,8 @@
 /** `POST /v2/ProspectActivity.svc/CustomActivity/Update` and `POST …/CustomActivityType/Update`. */
 import { updateActivity, updateActivityType } from '../../domain/activity-update.js';
 import { runWrite } from '../../domain/run.js';
-import { fieldDefs, intOf, typeSettings } from '../../wire/activity-type.js';
-import { asObject, code, prop, text } from '../../wire/parse.js';
 import { readBody } from '../../schemas/endpoint.js';
-import { customActivityUpdate } from '../../schemas/prospect-activity.js';
+import { customActivityTypeUpdate, customActivityUpdate } from '../../schemas/prospect-activity.js';
 import { success } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
 
@@ -29,22 +27,7 @@ export const activityUpdate: Handler = async (s, req) => {
  * when `ID` is absent, `Direction` when `EventDirection` is.
  */
 export const activityTypeUpdate: Handler = async (s, req) => {
-  const o = asObject(req.body);
-  const settings = typeSettings(o);
-  const id = code(o, 'ID');
-  const name = text(o, 'ActivityEventName');
-  const description = text(o, 'Description');
-  const direction = prop(o, 'EventDirection') !== undefined ? intOf(o, 'EventDirection') : intOf(o, 'Direction');
-  const fields = prop(o, 'Fields');
-  const change = {
-    code: id === undefined || id === null || id === '' ? code(o, 'ActivityEvent') : id,
-    ...(name !== null ? { name } : {}),
-    ...(description !== null ? { description } : {}),
-    ...(direction !== undefined ? { direction } : {}),
-    score: intOf(o, 'Score'),
-    ...(fields !== undefined && fields !== null ? { fields: fieldDefs(fields, 'Fields') } : {}),
-    settings,
-  };
+  const change = readBody(customActivityTypeUpdate, req.body);
   await runWrite(s.store, (tx) => updateActivityType(tx, req.principal.accountId, change));
   return { Status: 'Success' };
 };

@@ -7,8 +7,7 @@ import type { Ctx } from '../../domain/context.js';
 import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
-import { activityCreate, activityCreateCustom, activityInput } from '../../wire/operations.js';
-import { asArray, asObject, text, type JsonObject } from '../../wire/parse.js';
+import { activityCreate, activityCreateCustom } from '../../wire/operations.js';
 import { readBody, readQuery } from '../../schemas/endpoint.js';
 import * as E from '../../schemas/prospect-activity.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
@@ -16,8 +15,6 @@ import type { Handler } from '../handler.js';
 import { query } from '../auth.js';
 import { runWrite } from '../../domain/run.js';
 import { callCtx } from './acting.js';
-
-const { BULK_MAX_ROWS } = E;
 
 export const create: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
@@ -30,33 +27,17 @@ export const createCustom: Handler = async (s, req) => {
 };
 
 /**
- * Reads every row's structure before any row is written: a malformed row (wrong JSON types) is a
- * 400 for the whole call, as on Create; only rows the rules refuse fail one by one.
+ * Posts each row (read by the endpoint's schema: every row's structure before any row is written)
+ * in its own transaction: a bad row fails alone and says why.
  */
-function bulkRows(body: unknown, refKey: string): JsonObject[] {
-  const rows = asArray(body);
-  if (rows.length > BULK_MAX_ROWS) throw mx.invalidInput(`At most ${BULK_MAX_ROWS} activities can be posted in one call; got ${rows.length}.`);
-  return rows.map((r, i) => {
-    const o = asObject(r, `row ${i + 1}`);
-    try {
-      text(o, refKey);
-      activityInput(o, null);
-    } catch (e) {
-      if (isMxError(e) && e.status === 400) throw mx.badStructure(`row ${i + 1}: ${e.message.replace(/^Invalid request body: /, '')}`);
-      throw e;
-    }
-    return o;
-  });
-}
-
-/** Each row is its own transaction: a bad row fails alone and says why. */
-async function bulk(s: Parameters<Handler>[0], ctx: Ctx, accountId: string, rows: JsonObject[], leadIdOf: (tx: Repos, o: JsonObject) => Promise<string>) {
+async function bulk(s: Parameters<Handler>[0], ctx: Ctx, accountId: string, rows: E.BulkRow[], leadIdOf: (tx: Repos, lead: string) => Promise<string>, missing: string) {
   const Response = [];
   for (const [i, row] of rows.entries()) {
     try {
       const { activity } = await runWrite(s.store, async (tx) => {
-        const leadId = await leadIdOf(tx, row);
-        return postActivity(tx, ctx, accountId, { by: 'id', leadId }, activityInput(row, null));
+        if (!row.lead) throw mx.mandatoryMissing(missing);
+        const leadId = await leadIdOf(tx, row.lead);
+        return postActivity(tx, ctx, accountId, { by: 'id', leadId }, { ...row.activity, requestId: null });
       });
       Response.push({ RowNumber: i + 1, ActivityCreated: true, ProspectActivityId: activity.id, RelatedProspectId: activity.leadId });
     } catch (e) {
@@ -68,23 +49,17 @@ async function bulk(s: Parameters<Handler>[0], ctx: Ctx, accountId: string, rows
 }
 
 export const bulkByLeadId: Handler = async (s, req) =>
-  bulk(s, await callCtx(s, req), req.principal.accountId, bulkRows(req.body, 'RelatedProspectId'), async (_tx, o) => {
-    const id = text(o, 'RelatedProspectId');
-    if (!id) throw mx.mandatoryMissing("'RelatedProspectId' is mandatory");
-    return id;
-  });
+  bulk(s, await callCtx(s, req), req.principal.accountId, readBody(E.bulkActivityByLeadId, req.body), async (_tx, id) => id, "'RelatedProspectId' is mandatory");
 
 export const bulkByLeadField: Handler = async (s, req) => {
   const { searchBy } = readQuery(E.bulkActivityByLeadField, query(req));
   const accountId = req.principal.accountId;
-  const rows = bulkRows(req.body, 'SearchByValue');
-  return bulk(s, await callCtx(s, req), accountId, rows, async (tx, o) => {
-    const value = text(o, 'SearchByValue');
-    if (!value) throw mx.mandatoryMissing("'SearchByValue' is mandatory");
+  const rows = readBody(E.bulkActivityByLeadField, req.body);
+  return bulk(s, await callCtx(s, req), accountId, rows, async (tx, value) => {
     const lead = await findLead(tx, accountId, searchBy, value);
     if (!lead) throw mx.unknownLead(`${searchBy} = ${value.slice(0, 100)}`);
     return lead.id;
-  });
+  }, "'SearchByValue' is mandatory");
 };
 
 export const activityTypesGet: Handler = async (s, req) => (await s.store.activityTypes.list(req.principal.accountId)).map(activityTypeToWire);
