@@ -7,7 +7,7 @@
  * what to read, because client, server and database share a small, busy machine.
  *
  *   npm run build && npm run bench -- [--engine sqlite|postgres|both] [--scenarios a,b] [--rounds 3]
- *     [--duration 10] [--drain-duration 60] [--compare] [--out DIR] [--smoke] [--keep]
+ *     [--duration 10] [--drain-duration 60] [--compare] [--out DIR] [--smoke] [--keep] [--profile DIR]
  *
  * See docs/performance.md for what each scenario measures and how to read the result.
  */
@@ -26,6 +26,7 @@ import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
 import { leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
 import { benchWebhook } from './lib/webhooks.mjs';
+import { profileArgs, renderProfile, summariseProfile } from './lib/profile.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -47,6 +48,8 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --smoke                         tiny run for CI: 1 round, ~3 s per scenario, small seed;
                                   exits non-zero if a scenario errored or got a non-2xx answer
   --keep                          keep the temp folder (SQLite files, server logs) and PG schemas
+  --profile DIR                   write each engine's main server's CPU profile (node --cpu-prof) into
+                                  DIR and report where its time went (run one scenario to see one)
 
 Scenarios: ${'{SCENARIOS}'}`;
 
@@ -69,6 +72,7 @@ try {
       'pg-url': { type: 'string' },
       smoke: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -104,6 +108,7 @@ const OPTS = {
   drainTimeoutMs: SMOKE ? 15_000 : 120_000,
   machineSeconds: SMOKE ? 0.3 : 2,
 };
+const PROFILE_DIR = parsed.profile ? path.resolve(parsed.profile) : null;
 const PG_URL = parsed['pg-url'] ?? process.env.LEADTRAIL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEYS = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key', apiKey: 'bench-api-key' };
 const SYNC_HEADERS = { 'x-lsq-accesskey': KEYS.accessKey, 'x-lsq-secretkey': KEYS.secretKey, 'content-type': 'application/json' };
@@ -281,12 +286,14 @@ async function startServer(storage, label) {
     ...(OPTS.logLevel ? { LEADTRAIL_LOG_LEVEL: OPTS.logLevel } : {}),
     ...(OPTS.journal ? { LEADTRAIL_JOURNAL: OPTS.journal } : {}),
   };
+  // The long-lived server of each engine writes its CPU profile when it stops.
+  const nodeArgs = PROFILE_DIR && label.endsWith('-main') ? profileArgs(path.join(PROFILE_DIR, label)) : [];
   // One retry: a start can fail for reasons outside the server under test (on a PostgreSQL shared
   // with other engineers' tests, a schema dropped mid-migration has been seen to fail one). Each
   // failure is logged and counted in the result.
   for (let attempt = 1; ; attempt++) {
     try {
-      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`));
+      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`), [], nodeArgs);
       children.add(s);
       return s;
     } catch (e) {
@@ -591,6 +598,8 @@ async function main() {
   const peakMain = {};
   for (const engine of engines) peakMain[engine] = Math.max(...Object.values(rows[engine].scenarios).flat().map((r) => r.peakRssMB ?? 0));
   for (const engine of engines) await stopServer(setups[engine].server);
+  const profiles = {};
+  if (PROFILE_DIR) for (const engine of engines) profiles[engine] = summariseProfile(path.join(PROFILE_DIR, `${engine}-main`));
   await base.stop();
   children.delete(base);
 
@@ -650,6 +659,7 @@ async function main() {
       scenarios,
       peakRssMB: peakMain[engine],
       loadAvg: spread(allLoads),
+      ...(PROFILE_DIR ? { profile: profiles[engine] } : {}),
     };
   });
 
@@ -657,6 +667,7 @@ async function main() {
   let failed = false;
   for (const result of results) {
     process.stdout.write(`\n${render(result)}\n`);
+    if (PROFILE_DIR) process.stdout.write(result.profile ? `\n${renderProfile(`the ${result.engine} server`, result.profile)}\n` : `\n!! no CPU profile was written for ${result.engine}\n`);
     if (parsed.compare) {
       const prev = lastSaved(outDir, result.engine);
       if (!prev) process.stdout.write(`\n--compare: no saved ${result.engine} result in ${outDir} yet\n`);

@@ -38,10 +38,10 @@ async function start(args, env, logFile, ready, timeoutMs = 30_000) {
   }
 }
 
-/** `leadtrail serve --port 0` with the environment `env` (the whole of it) and `extraArgs`. */
-export function serve(env, logFile, extraArgs = []) {
+/** `leadtrail serve --port 0` with the environment `env` (the whole of it) and `extraArgs`; `nodeArgs` go to node itself. */
+export function serve(env, logFile, extraArgs = [], nodeArgs = []) {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
-  return start([CLI, 'serve', '--port', '0', ...extraArgs], env, logFile, /"msg":"leadtrail listening"/);
+  return start([...nodeArgs, CLI, 'serve', '--port', '0', ...extraArgs], env, logFile, /"msg":"leadtrail listening"/);
 }
 
 /** The `node:http` baseline (bench/lib/baseline.mjs). */

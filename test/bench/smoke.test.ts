@@ -42,10 +42,11 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     if (ENGINE === 'postgres' && !(await pgAvailable())) return ctx.skip();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-smoke-'));
     ctx.onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
-    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out]);
+    const prof = path.join(out, 'profiles');
+    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out, '--profile', prof]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
 
-    const files = fs.readdirSync(out);
+    const files = fs.readdirSync(out).filter((f) => f !== 'profiles');
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
     const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
@@ -75,6 +76,14 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     const limits = result.machineLimit.summary.map((m: any) => `${m.store}/${m.rowsPerCommit}`);
     expect(limits).toEqual(expect.arrayContaining(['sqlite/1', 'sqlite/64', ...(ENGINE === 'postgres' ? ['postgres/1', 'postgres/64'] : [])]));
     expect(r.stdout).toContain('ratio median (min–max)');
+
+    // --profile: the server's CPU profile is in the folder, and the report says where the time went
+    // (leadtrail's own code among it; shares of self time, so they add up to at most 100%).
+    expect(fs.readdirSync(path.join(prof, `${ENGINE}-main`)).some((f) => f.endsWith('.cpuprofile'))).toBe(true);
+    const owners = result.profile.byOwner as { what: string; share: number }[];
+    expect(owners.some((o) => o.what.startsWith('leadtrail '))).toBe(true);
+    expect(owners.reduce((a, o) => a + o.share, 0)).toBeLessThanOrEqual(1.000001);
+    expect(r.stdout).toContain(`CPU profile of the ${ENGINE} server`);
   });
 });
 
