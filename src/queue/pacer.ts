@@ -4,13 +4,14 @@
  * connections of accepts keep both busy and the worker falls behind for as long as they last (the
  * backlog grew by 850–1,200 requests a second in `npm run bench`'s async-drain, issue 11).
  *
- * The pacer counts the requests this process accepted and the worker has not finished yet (its
- * *backlog*). While that backlog is above `limit`, an accept that has committed waits before it is
- * answered, until the worker brings the backlog back to `limit`, the worker stops, or `maxHoldMs`
- * passes. The answer is the same 200 with its `RequestID`, only later; the request was on disk
- * before it waited. Clients that wait for an answer before sending more (as LeadSquared
- * integrations and the bench do) then send at the rate the worker applies, and the backlog stays
- * near `limit` instead of growing.
+ * The pacer counts a *backlog*: up by one for each request this process accepts, down by one for
+ * each request its worker finishes (whoever accepted it), never below zero; so the worker is held to
+ * finishing at least as many requests as the process accepts, give or take `limit`. While that
+ * backlog is above `limit`, an accept that has committed waits before it is answered, until the
+ * worker brings the backlog back to `limit`, the worker stops, or `maxHoldMs` passes. The answer is
+ * the same 200 with its `RequestID`, only later; the request was on disk before it waited. Clients
+ * that wait for an answer before sending more (as LeadSquared integrations and the bench do) then
+ * send at the rate the worker applies, and the backlog stays near `limit` instead of growing.
  *
  * Only requests the worker can take now count: a claim that comes back with fewer requests than it
  * had room for was all the due work (the rest waits for a retry or for an earlier request of its
