@@ -2,7 +2,7 @@
  * Backpressure between async accepts and the worker of the same process (docs/async.md, "Sharing
  * the process"). API and worker share one event loop, and on SQLite one writer: left alone, 64
  * connections of accepts keep both busy and the worker falls behind for as long as they last (the
- * backlog grew by 850–1,200 requests a second in `npm run bench`'s async-drain, issue 11).
+ * backlog grew by 800–1,200 requests a second in `npm run bench`'s async-drain, issue 11).
  *
  * The pacer counts a *backlog*: up by one for each request this process accepts, down by one for
  * each request its worker finishes (whoever accepted it), never below zero; so the worker is held to
