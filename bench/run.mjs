@@ -384,6 +384,7 @@ async function drainScenario(engine, seconds, round) {
     })();
     const rss = rssSampler([server.pid]);
     const la0 = loadAvg();
+    const cpu0 = cpuSeconds(server.pid);
     const res = await load(
       server.url,
       post('/activity/create', ASYNC_HEADERS, () => {
@@ -410,6 +411,9 @@ async function drainScenario(engine, seconds, round) {
       ...res,
       loadAvg: [la0, loadAvg()],
       peakRssMB: peak,
+      // Server CPU from the window's start until the backlog emptied (or the wait ended), per request
+      // finished by then: what accepting and applying one request cost, whoever did it when.
+      cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(server.pid), res.ok - alone.left),
       drain: {
         acceptedPerSec,
         succeededPerSec,

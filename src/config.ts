@@ -40,6 +40,8 @@ export interface Config {
   faults: boolean;
   sandbox: boolean;
   workerConcurrency: number;
+  /** Requests the local worker may be behind before accepts wait for it (src/queue/pacer.ts); 0: never wait. */
+  asyncBacklog: number;
   leaseSeconds: number;
   pollMs: number;
   pgPoolSize: number;
@@ -197,6 +199,7 @@ export const OPTIONS = [
   opt({ key: 'sandbox', env: 'LEADTRAIL_SANDBOX', flag: '--sandbox', default: 'false', description: 'Enable `POST /_leadtrail/reset`, which empties the calling account (leads, activities, async requests) but keeps its keys, fields and activity types. Off: 404.', parse: bool }),
   opt({ key: 'faults', env: 'LEADTRAIL_FAULTS', flag: '--faults', default: 'false', description: 'Enable the forced-faults admin API (`/_leadtrail/faults`): API requests answered 429/500/503, delayed or dropped, and async attempts failed with a system error; and `/_leadtrail/retries/run-now`. Off: 404.', parse: bool }),
   opt({ key: 'workerConcurrency', env: 'LEADTRAIL_WORKER_CONCURRENCY', flag: '--worker-concurrency', default: '4', description: 'Async requests one worker process handles at once.', parse: int(1, 256) }),
+  opt({ key: 'asyncBacklog', env: 'LEADTRAIL_ASYNC_BACKLOG', flag: '--async-backlog', default: '256', description: 'Async requests a process\'s worker may be behind before that process\'s accepts wait for it: an accept is still answered 200 with its `RequestID` (it is already stored), but only once the worker is back under this, or after 1 s at most. Keeps the worker up with sustained accepts. `0`: accepts never wait. No effect without a worker in the process.', parse: int(0, 10_000_000) }),
   opt({ key: 'leaseSeconds', env: 'LEADTRAIL_LEASE_SECONDS', flag: '--lease-seconds', default: '30', description: 'How long a worker holds a claimed request before another worker may take it over.', parse: positive }),
   opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
   opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process, at least 2 (write batches use half; reads and lead numbering the rest).', parse: int(2, 1000) }),

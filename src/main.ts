@@ -13,6 +13,7 @@ import { ownPages } from './http/pages.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
+import { ASYNC_MAX_HOLD_MS, createPacer } from './queue/pacer.js';
 import { createFaults, type Faults } from './queue/faults.js';
 import { createWorker, type Worker } from './queue/worker.js';
 import { createWebhookWorker } from './webhooks/worker.js';
@@ -92,7 +93,9 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     await store.close();
     throw e;
   });
-  const enqueuer = createEnqueuer(store);
+  // Accepts wait while this process's worker is behind (src/queue/pacer.ts); without a worker here, never.
+  const pacer = runsWorker ? createPacer({ limit: config.asyncBacklog, maxHoldMs: ASYNC_MAX_HOLD_MS }) : undefined;
+  const enqueuer = createEnqueuer(store, pacer);
   const faults: Faults = createFaults(store);
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };
 
@@ -129,7 +132,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     throw e;
   }
 
-  const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, faults: config.faults ? faults : undefined }) : null;
+  const worker = runsWorker ? createWorker({ store, ctx, config, log, enqueuer, pacer, faults: config.faults ? faults : undefined }) : null;
   worker?.start();
   // Webhook deliveries run beside the async worker, in the same processes (issue 14).
   const webhookWorker = runsWorker ? createWebhookWorker({ store, ctx, config, log }) : null;

@@ -5,8 +5,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type { NewRequest, Store } from '../storage/store.js';
+import type { Pacer } from './pacer.js';
 
 export interface Enqueuer {
+  /**
+   * Resolves once `req` is committed and, with a pacer (a worker runs in this process), once the
+   * pacer lets it be answered (src/queue/pacer.ts: at most its `maxHoldMs` later). Rejects when the
+   * commit fails (nothing stored).
+   */
   enqueue(req: NewRequest): Promise<void>;
   /** Emits 'accepted' after each committed batch (the local worker listens to wake up). */
   readonly events: EventEmitter;
@@ -16,7 +22,8 @@ export interface Enqueuer {
 
 const MAX_BATCH = 500;
 
-export function createEnqueuer(store: Store): Enqueuer {
+/** `pacer`: the local worker's, when this process runs one; accepts then wait while it is behind. */
+export function createEnqueuer(store: Store, pacer?: Pacer): Enqueuer {
   const events = new EventEmitter();
   let pending: { req: NewRequest; resolve: () => void; reject: (e: unknown) => void }[] = [];
   let running: Promise<void> | null = null;
@@ -31,6 +38,7 @@ export function createEnqueuer(store: Store): Enqueuer {
       pending = pending.slice(batch.length);
       try {
         await store.transaction((tx) => tx.requests.insertMany(batch.map((b) => b.req)));
+        pacer?.accepted(batch.length);
         for (const b of batch) b.resolve();
         events.emit('accepted', batch.length);
       } catch (e) {
@@ -43,10 +51,11 @@ export function createEnqueuer(store: Store): Enqueuer {
   return {
     events,
     enqueue(req) {
-      return new Promise<void>((resolve, reject) => {
+      const committed = new Promise<void>((resolve, reject) => {
         pending.push({ req, resolve, reject });
         if (!running) running = flushLoop();
       });
+      return pacer ? committed.then(() => pacer.admit()) : committed;
     },
     async drain() {
       while (running) await running;

@@ -19,6 +19,7 @@ import type { Repos, Store } from '../storage/store.js';
 import { OPERATIONS } from '../wire/operations.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { Faults } from './faults.js';
+import type { Pacer } from './pacer.js';
 import { MAX_RETRIES, retryDelayMs } from './retry-policy.js';
 import { SUCCESS_REASON } from './status.js';
 
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   log: Logger;
   enqueuer?: Enqueuer;
   faults?: Faults;
+  /** Shared with this process's enqueuer: accepts wait while this worker is behind (src/queue/pacer.ts). */
+  pacer?: Pacer;
 }
 
 class LeaseLost extends Error {}
@@ -132,6 +135,7 @@ export function createWorker(d: WorkerDeps): Worker {
     const now = d.ctx.now();
     const ready: AsyncRequest[] = [];
     for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
+    d.pacer?.settled(claimed.length - ready.length);
     const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
     ready.forEach((r, i) => parts[i % parts.length].push(r));
     await Promise.all(parts.map((part) => applyInChunks(part, now)));
@@ -168,6 +172,7 @@ export function createWorker(d: WorkerDeps): Worker {
         }
       }
       done += chunk.length;
+      d.pacer?.settled(chunk.length);
       await nextTurn();
     }
   }
@@ -195,7 +200,9 @@ export function createWorker(d: WorkerDeps): Worker {
       try {
         const now = d.ctx.now();
         await housekeeping(now);
+        const token = d.pacer?.claiming() ?? 0;
         claimed = await d.store.requests.claim(id, claimLimit, now, now + d.config.leaseSeconds * 1000);
+        d.pacer?.claimed(token, claimed.length, claimLimit);
         // better-sqlite3 answers synchronously, so without this turn a backlog would keep the event
         // loop in microtasks and starve the HTTP server (accepts and status reads) until it drained.
         await nextTurn();
@@ -219,6 +226,7 @@ export function createWorker(d: WorkerDeps): Worker {
       if (running) return;
       running = true;
       d.enqueuer?.events.on('accepted', poke);
+      d.pacer?.setHolding(true);
       // Other processes' accepts (PostgreSQL): wake now rather than at the next poll.
       unlisten = d.store.onQueued?.(poke) ?? null;
       loop = run();
@@ -226,6 +234,8 @@ export function createWorker(d: WorkerDeps): Worker {
     },
     async stop() {
       running = false;
+      // Nobody will bring the backlog down any more: accepts are answered at once from here on.
+      d.pacer?.setHolding(false);
       d.enqueuer?.events.off('accepted', poke);
       unlisten?.();
       poke();
