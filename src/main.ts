@@ -86,7 +86,6 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const metrics = createMetrics({ now: () => ctx.now() });
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
   const store = metrics.observeStore(await openStore(config));
-  metrics.readFrom(store, { role: config.role });
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
@@ -95,6 +94,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   });
   // Accepts wait while this process's worker is behind (src/queue/pacer.ts); without a worker here, never.
   const pacer = runsWorker ? createPacer({ limit: config.asyncBacklog, maxHoldMs: ASYNC_MAX_HOLD_MS }) : undefined;
+  metrics.readFrom(store, { role: config.role }, pacer);
   const enqueuer = createEnqueuer(store, pacer);
   const faults: Faults = createFaults(store);
   const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
 import type { Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { Pacer } from './queue/pacer.js';
 
 const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
 const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', 'errored'];
@@ -55,8 +56,11 @@ export interface Metrics {
   rateLimited(api: 'sync' | 'async'): void;
   /** The store, timed and watched: commits, worker attempts, retries and outcomes. */
   observeStore(store: Store): Store;
-  /** Where the queue gauges read from at scrape time (set once the store is open). */
-  readFrom(store: Store, labels: { role: string }): void;
+  /**
+   * Where the queue gauges read from at scrape time (set once the store is open); `pacer`: this
+   * process's accept pacer, when it runs a worker (src/queue/pacer.ts).
+   */
+  readFrom(store: Store, labels: { role: string }, pacer?: Pick<Pacer, 'backlog' | 'waiting'>): void;
 }
 
 export function createMetrics(opts: { now?: () => number } = {}): Metrics {
@@ -64,6 +68,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   const registry = new Registry();
   const shared = processMetricsRegistry();
   let source: Store | null = null;
+  let pacing: Pick<Pacer, 'backlog' | 'waiting'> | null = null;
 
   const requests = new Counter({
     name: 'leadtrail_http_requests_total',
@@ -178,6 +183,22 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         return;
       }
       this.set(oldest === null ? 0 : Math.max(0, (t - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'leadtrail_async_backlog',
+    help: "Async requests this process accepted that its worker has not finished yet, as the accept pacer counts them (LEADTRAIL_ASYNC_BACKLOG is the limit). Processes without a worker do not report it.",
+    registers: [registry],
+    collect() {
+      if (pacing) this.set(pacing.backlog());
+    },
+  });
+  new Gauge({
+    name: 'leadtrail_async_accepts_waiting',
+    help: 'Async accepts already stored and not yet answered, held while this process\'s worker is more than LEADTRAIL_ASYNC_BACKLOG behind (1 s at most each).',
+    registers: [registry],
+    collect() {
+      if (pacing) this.set(pacing.waiting());
     },
   });
   new Gauge({
@@ -364,8 +385,9 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         },
       });
     },
-    readFrom(store, labels) {
+    readFrom(store, labels, pacer) {
       source = store;
+      pacing = pacer ?? null;
       info.set({ role: labels.role, store: store.engine }, 1);
     },
   };

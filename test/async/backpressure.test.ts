@@ -23,11 +23,22 @@ describe('accepts wait for a worker that falls behind', () => {
       return c.queued + c.running;
     };
 
+    // What an operator sees meanwhile: /metrics shows accepts held and the pacer's backlog.
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    let maxWaiting = 0;
+    let maxBacklogGauge = 0;
+    const scrape = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      maxWaiting = Math.max(maxWaiting, gauge(text, 'leadtrail_async_accepts_waiting'));
+      maxBacklogGauge = Math.max(maxBacklogGauge, gauge(text, 'leadtrail_async_backlog'));
+    };
+
     let sending = true;
     let maxPending = 0;
     const sampler = (async () => {
       while (sending) {
         maxPending = Math.max(maxPending, await pendingNow());
+        await scrape();
         await sleep(5);
       }
     })();
@@ -47,6 +58,9 @@ describe('accepts wait for a worker that falls behind', () => {
     // answered until the worker is back under it.
     expect(maxPending).toBeLessThanOrEqual(LIMIT + CLIENTS);
     expect(maxPending).toBeGreaterThan(0);
+    expect(maxWaiting).toBeGreaterThan(0);
+    expect(maxWaiting).toBeLessThanOrEqual(CLIENTS);
+    expect(maxBacklogGauge).toBeGreaterThan(LIMIT);
 
     expect(new Set(ids).size).toBe(CLIENTS * PER_CLIENT);
     for (const id of ids) expect((await settled(s.url, id)).TaskStatus.Status).toBe('Success');
