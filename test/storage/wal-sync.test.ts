@@ -108,9 +108,10 @@ describe('SQLite: a write is answered only once its commit is on disk', () => {
   });
 
   it('shares one sync among the writes that arrive while another sync runs', async () => {
+    const file = dbFile();
     const s = heldSync();
     s.release();
-    const store = await openSqliteStore(dbFile(), { fileSync: s.sync });
+    const store = await openSqliteStore(file, { fileSync: s.sync });
     stores.push(store);
     s.hold();
     const before = s.calls.length;
@@ -118,6 +119,7 @@ describe('SQLite: a write is answered only once its commit is on disk', () => {
     expect(await state(first)).toBe('pending');
     // 50 writes while the first sync is held: they commit in batches, and wait for one more sync.
     const more = Array.from({ length: 50 }, (_, i) => newAccount(store, `more-${i}`));
+    await expect.poll(() => committedNames(file).filter((n) => n.startsWith('more-')).length).toBe(50);
     expect(await state(Promise.all(more))).toBe('pending');
     expect(s.calls.length - before).toBe(1);
     s.release();

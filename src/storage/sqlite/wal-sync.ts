@@ -81,8 +81,6 @@ export class WalSync {
   private running = false;
   private failure: WalSyncFailed | null = null;
   private waiters: Waiter[] = [];
-  /** Syncs run, for tests and metrics. */
-  syncs = 0;
 
   /** `walFile`: the database file's `-wal` companion. */
   constructor(
@@ -126,7 +124,6 @@ export class WalSync {
     // Everything committed before this sync starts is in the file (each COMMIT wrote its frames
     // before returning), so this sync covers commits up to `upTo`.
     const upTo = this.committed;
-    this.syncs += 1;
     this.sync(this.walFile).then(
       () => {
         this.running = false;
