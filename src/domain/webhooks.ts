@@ -94,7 +94,12 @@ export const WEBHOOK_EVENT_RECORD = 'webhook-event';
  */
 export async function emitWebhookEvents(tx: Repos, ctx: Ctx, accountId: string, events: WebhookEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows: NewWebhookEvent[] = events.map((e) => ({
+  // Most accounts have no webhook for most events: skip the ids and the snapshot's JSON then (the
+  // list is cached reference data, so this costs no statement).
+  const hooks = await tx.webhooks.enabledHooks(accountId);
+  const wanted = events.filter((e) => hooks.some((h) => h.eventCode === e.code));
+  if (wanted.length === 0) return;
+  const rows: NewWebhookEvent[] = wanted.map((e) => ({
     id: ctx.newId(),
     accountId,
     eventCode: e.code,
