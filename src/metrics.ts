@@ -234,6 +234,28 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       this.inc(source.writeStats().callers);
     },
   });
+  new Counter({
+    name: 'leadtrail_sqlite_checkpoints_total',
+    help: "SQLite only: WAL checkpoints run on the checkpoint thread, by mode (passive: copies what it can while writes go on; restart: lets the log start over, with writes held back briefly).",
+    labelNames: ['mode'] as const,
+    registers: [registry],
+    collect() {
+      const c = source?.checkpointStats?.();
+      if (!c) return;
+      this.reset();
+      this.inc({ mode: 'passive' }, c.passive);
+      this.inc({ mode: 'restart' }, c.restart);
+    },
+  });
+  new Gauge({
+    name: 'leadtrail_sqlite_checkpoint_fallback',
+    help: "SQLite: 1 when the checkpoint thread failed and SQLite checkpoints inside commits again (slower, still correct); always 0 on PostgreSQL.",
+    registers: [registry],
+    collect() {
+      const c = source?.checkpointStats?.();
+      if (c) this.set(c.failed ? 1 : 0);
+    },
+  });
   const info = new Gauge({
     name: 'leadtrail_info',
     help: 'Always 1; its labels say how this process runs (role: all, api or worker; store: sqlite or postgres).',

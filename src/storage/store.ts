@@ -480,6 +480,12 @@ export interface Store extends Repos {
    * largest batch (src/storage/pipeline.ts). For metrics.
    */
   writeStats(): { batches: number; callers: number; largestBatch: number };
+  /**
+   * SQLite only: WAL checkpoints run by the checkpoint thread since the store opened (passive ones,
+   * and restarts that let the log start over), and whether the thread failed so that SQLite's own
+   * checkpoints took over (src/storage/sqlite/checkpointer.ts). For metrics.
+   */
+  checkpointStats?(): { passive: number; restart: number; failed: boolean };
   /** PostgreSQL only: the pool's open connections, the idle ones among them, and callers waiting for one. */
   connections?(): { total: number; idle: number; waiting: number };
   /** Applies pending migrations (also done by the adapter's open function). */

@@ -138,8 +138,12 @@ describe('GET /metrics after known traffic', () => {
     if (s.services.store.engine === 'postgres') {
       expect(value(m, 'leadtrail_db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
       expect(value(m, 'leadtrail_db_pool_connections', { state: 'waiting' })).toBeGreaterThanOrEqual(0);
+      expect(m.some((x) => x.name === 'leadtrail_sqlite_checkpoints_total')).toBe(false);
     } else {
       expect(m.some((x) => x.name === 'leadtrail_db_pool_connections')).toBe(false);
+      // The checkpoint thread is running (test/storage/checkpoint.test.ts checks what it does).
+      expect(value(m, 'leadtrail_sqlite_checkpoint_fallback')).toBe(0);
+      expect(value(m, 'leadtrail_sqlite_checkpoints_total', { mode: 'passive' })).toBeGreaterThanOrEqual(0);
     }
   });
 

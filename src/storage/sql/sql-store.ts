@@ -115,8 +115,10 @@ export interface SqlStoreParts {
   refToken?: { reader: TokenReader; writer: TokenReader };
   /** Makes a committed batch durable when its COMMIT does not (SQLite, sqlite/wal-sync.ts); see PipelineOptions. */
   afterCommit?: () => Promise<void>;
+  /** SQLite: the checkpoint thread's counters (Store.checkpointStats). */
+  checkpointStats?: () => { passive: number; restart: number; failed: boolean };
   /** Run by close once the pipeline (and so every commit's `afterCommit`) has finished, before the connections close. */
-  onClose?: () => void;
+  onClose?: () => void | Promise<void>;
 }
 
 /** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
@@ -160,10 +162,11 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     exclusive: (fn) => pipeline.transaction(fn, true),
     registerRecordWriter: (kind, w) => pipeline.registerRecordWriter(kind, w),
     writeStats: () => ({ ...pipeline.stats }),
+    ...(p.checkpointStats ? { checkpointStats: p.checkpointStats } : {}),
     migrate: () => migrateDb(writer, p.migrations, p.schema),
     close: async () => {
       await pipeline.close();
-      p.onClose?.();
+      await p.onClose?.();
       if (reader !== writer) await reader.destroy();
       await writer.destroy();
     },

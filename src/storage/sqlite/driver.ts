@@ -23,3 +23,8 @@ export function sqliteDriver(): SqliteDriver {
   driver ??= require(SQLITE_PACKAGE) as SqliteDriver;
   return driver;
 }
+
+/** Where the driver's package is, for a worker thread that opens the same file (checkpointer.ts). */
+export function sqliteDriverPath(): string {
+  return require.resolve(SQLITE_PACKAGE);
+}

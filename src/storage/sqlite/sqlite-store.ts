@@ -5,7 +5,8 @@ import type { Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
-import { sqliteDriver, type SqliteDatabase } from './driver.js';
+import { Checkpointer } from './checkpointer.js';
+import { sqliteDriver, sqliteDriverPath, type SqliteDatabase } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
@@ -14,6 +15,8 @@ export interface SqliteOptions {
   fnTimeoutMs?: number;
   /** How the WAL is flushed to disk after a commit (default fdatasync; tests inject faults and delays). */
   fileSync?: FileSync;
+  /** Checkpoint thread settings (checkpointer.ts; tests make them small, or point the thread at a driver that fails to load). */
+  checkpoint?: { everyCommits?: number; restartPages?: number; driverPath?: string };
 }
 
 
@@ -99,7 +102,8 @@ function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDatabase {
  * run beside the writer. Every commit reaches the disk before anyone is answered, which is what
  * "accepted" promises: the writer runs `synchronous=NORMAL` and the WAL is fdatasynced after each
  * batch's COMMIT off the event loop (wal-sync.ts), callers answered only then; reads wait for any
- * such sync in flight, so nobody sees a commit before it is on disk. One process owns the file.
+ * such sync in flight, so nobody sees a commit before it is on disk. WAL checkpoints run on a thread
+ * of their own (checkpointer.ts), not inside a COMMIT. One process owns the file.
  *
  * Two connections: the writer, on which the write pipeline runs every transaction (group commit,
  * one batch at a time), and a reader for reads made outside a transaction. The reader sees only
@@ -117,7 +121,28 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   // (a sync Create changes ~8 pages). In memory it costs next to nothing. The writer's temporary
   // data is that and small sorts; the reader, which runs the big ones, keeps the default.
   writeConn.pragma('temp_store = MEMORY');
-  const writer = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(writeConn, wal ? () => wal.noteCommit() : undefined) }) });
+  // Checkpoints run on a thread of their own (checkpointer.ts), not inside a request's COMMIT.
+  const checkpointer = wal
+    ? new Checkpointer({
+        file: path.resolve(file),
+        driverPath: opts.checkpoint?.driverPath ?? sqliteDriverPath(),
+        everyCommits: opts.checkpoint?.everyCommits,
+        restartPages: opts.checkpoint?.restartPages,
+        fallBack: () => writeConn.pragma('wal_autocheckpoint = 1000'),
+      })
+    : null;
+  if (checkpointer) writeConn.pragma('wal_autocheckpoint = 0');
+  const onCommit =
+    wal && checkpointer
+      ? () => {
+          wal.noteCommit();
+          checkpointer.noteCommit();
+        }
+      : undefined;
+  const writerDb = withStatementCache(writeConn, onCommit);
+  const writer = new Kysely<DB>({
+    dialect: checkpointer ? new GatedSqliteDialect(writerDb, () => checkpointer.writerGate()) : new SqliteDialect({ database: writerDb }),
+  });
   let reader = writer;
   let readConn = writeConn;
   if (!memory && wal) {
@@ -139,8 +164,12 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       // prepared statement it costs about a microsecond, through Kysely several.
       refToken: { reader: rawToken(readConn), writer: rawToken(writeConn) },
       afterCommit: wal ? () => wal.afterCommit() : undefined,
+      checkpointStats: checkpointer ? () => ({ passive: checkpointer.stats.passive, restart: checkpointer.stats.restart, failed: checkpointer.stats.failed }) : undefined,
       // After the pipeline has finished, so no sync is still in flight.
-      onClose: () => walFile.close(),
+      onClose: async () => {
+        await checkpointer?.close();
+        walFile.close();
+      },
     }),
   );
   // The migrations committed outside the pipeline: on disk before the store is used.
