@@ -49,7 +49,7 @@ function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
   return cmd;
 }
 
-const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'statementTimeoutMs'];
+const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'pgPrepared', 'statementTimeoutMs'];
 
 async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(configFrom(flags));

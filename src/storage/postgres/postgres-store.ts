@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, PostgresIntrospector, sql, type DatabaseIntros
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
+import { prepareStatements } from './prepared.js';
 import type { Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
@@ -14,6 +15,8 @@ import { postgresMigrations } from './migrations.js';
 export interface PostgresOptions {
   poolSize: number;
   statementTimeoutMs: number;
+  /** Name hot statements so each connection prepares them once (prepared.ts; default true). */
+  prepared?: boolean;
   /** How long one transaction function may run before it is rolled back (src/storage/pipeline.ts). */
   fnTimeoutMs?: number;
 }
@@ -108,6 +111,7 @@ export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Po
   // (and its transaction with it); the pool replaces the connection for the next one.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  if (opts.prepared ?? true) prepareStatements(pool);
   return pool;
 }
 
