@@ -44,6 +44,9 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --out DIR                       where results go (default bench/results; with --smoke a temp dir)
   --log-level L                   the server's LEADTRAIL_LOG_LEVEL (default: unset, as users start it)
   --journal on|off                the server's LEADTRAIL_JOURNAL (default: unset, i.e. on)
+  --server-env NAME=VALUE         a leadtrail setting for the server under test, e.g.
+                                  LEADTRAIL_PG_PREPARED=false (repeatable; the caller's own
+                                  LEADTRAIL_* variables are not passed on)
   --pg-url URL                    PostgreSQL (default $LEADTRAIL_BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/test)
   --smoke                         tiny run for CI: 1 round, ~3 s per scenario, small seed;
                                   exits non-zero if a scenario errored or got a non-2xx answer
@@ -69,6 +72,7 @@ try {
       out: { type: 'string' },
       'log-level': { type: 'string' },
       journal: { type: 'string' },
+      'server-env': { type: 'string', multiple: true },
       'pg-url': { type: 'string' },
       smoke: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -91,6 +95,19 @@ const num = (name, raw, min) => {
   }
   return n;
 };
+/** `--server-env NAME=VALUE` pairs: leadtrail settings for the server under test (to compare two settings). */
+function serverEnv(pairs) {
+  const out = {};
+  for (const p of pairs) {
+    const m = /^(LEADTRAIL_[A-Z0-9_]+)=(.*)$/.exec(p);
+    if (!m) {
+      process.stderr.write(`--server-env takes LEADTRAIL_NAME=value, got "${p}"\n`);
+      process.exit(2);
+    }
+    out[m[1]] = m[2];
+  }
+  return out;
+}
 const OPTS = {
   rounds: num('rounds', parsed.rounds ?? (SMOKE ? '1' : '3'), 1),
   duration: num('duration', parsed.duration ?? (SMOKE ? '3' : '10'), 1),
@@ -103,6 +120,7 @@ const OPTS = {
   smoke: SMOKE,
   logLevel: parsed['log-level'] ?? null,
   journal: parsed.journal ?? null,
+  serverEnv: serverEnv(parsed['server-env'] ?? []),
   seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
   drainEmails: SMOKE ? 50 : 1_000,
   drainTimeoutMs: SMOKE ? 15_000 : 120_000,
@@ -285,6 +303,7 @@ async function startServer(storage, label) {
     LEADTRAIL_API_KEY: KEYS.apiKey,
     ...(OPTS.logLevel ? { LEADTRAIL_LOG_LEVEL: OPTS.logLevel } : {}),
     ...(OPTS.journal ? { LEADTRAIL_JOURNAL: OPTS.journal } : {}),
+    ...OPTS.serverEnv,
   };
   // The long-lived server of each engine writes its CPU profile when it stops.
   const nodeArgs = PROFILE_DIR && label.endsWith('-main') ? profileArgs(path.join(PROFILE_DIR, label)) : [];
@@ -655,7 +674,7 @@ async function main() {
       seconds,
       commit,
       rounds: OPTS.rounds,
-      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', scenarios: st.scenarios.map((s) => s.id) },
+      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, scenarios: st.scenarios.map((s) => s.id) },
       machine,
       seed: st.seed,
       machineLimit: { rounds: R.machine, summary: machineSummary },

@@ -43,7 +43,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-smoke-'));
     ctx.onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
     const prof = path.join(out, 'profiles');
-    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out, '--profile', prof]);
+    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out, '--profile', prof, '--server-env', 'LEADTRAIL_JOURNAL_MAX_BODY_BYTES=1kb']);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
 
     const files = fs.readdirSync(out).filter((f) => f !== 'profiles');
@@ -51,7 +51,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(files[0]).toMatch(new RegExp(`^${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
     const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
 
-    expect(result).toMatchObject({ version: 1, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 16 } });
+    expect(result).toMatchObject({ version: 1, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 16, serverEnv: { LEADTRAIL_JOURNAL_MAX_BODY_BYTES: '1kb' } } });
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.baseline.rounds).toHaveLength(1);
     expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);
