@@ -52,8 +52,6 @@ export interface CheckpointerOptions {
 export interface CheckpointStats {
   passive: number;
   restart: number;
-  /** Frames in the log after the latest checkpoint. */
-  lastLog: number;
   failed: boolean;
 }
 
@@ -90,7 +88,7 @@ export class Checkpointer {
   private closed = false;
   private pause: { done: Promise<void>; open: () => void } | null = null;
   private cycle: Promise<void> = Promise.resolve();
-  readonly stats: CheckpointStats = { passive: 0, restart: 0, lastLog: 0, failed: false };
+  readonly stats: CheckpointStats = { passive: 0, restart: 0, failed: false };
   private readonly everyCommits: number;
   private readonly restartPages: number;
 
@@ -123,6 +121,7 @@ export class Checkpointer {
     this.worker = null;
     if (!w) return;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    w.ref();
     w.postMessage('close');
     await exited;
   }
@@ -131,14 +130,12 @@ export class Checkpointer {
     try {
       const passive = await this.run('PASSIVE');
       this.stats.passive += 1;
-      this.stats.lastLog = passive.log;
       if (passive.log < this.restartPages || this.closed) return;
       let open!: () => void;
       this.pause = { done: new Promise<void>((r) => (open = r)), open };
       try {
-        const restart = await this.run('RESTART');
+        await this.run('RESTART');
         this.stats.restart += 1;
-        this.stats.lastLog = restart.log;
       } finally {
         this.pause.open();
         this.pause = null;
@@ -152,6 +149,9 @@ export class Checkpointer {
     const w = this.thread();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.pending = (r) => (r.ok ? resolve(r) : reject(new Error(`SQLite checkpoint failed: ${r.error}`)));
+      // The thread keeps the process alive only while a checkpoint runs (a CLI command that closes
+      // the store mid-checkpoint waits for it), not while it idles.
+      w.ref();
       w.postMessage(mode);
     });
   }
@@ -159,9 +159,10 @@ export class Checkpointer {
   private thread(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(THREAD_SOURCE, { eval: true, workerData: { file: this.o.file, driverPath: this.o.driverPath } });
-    // The thread must not keep the process alive on its own; close() ends it.
+    // Idle, the thread does not keep the process alive; close() ends it.
     w.unref();
     w.on('message', (r: Reply) => {
+      w.unref();
       const p = this.pending;
       this.pending = null;
       p?.(r);

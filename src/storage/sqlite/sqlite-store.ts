@@ -164,7 +164,7 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       // prepared statement it costs about a microsecond, through Kysely several.
       refToken: { reader: rawToken(readConn), writer: rawToken(writeConn) },
       afterCommit: wal ? () => wal.afterCommit() : undefined,
-      checkpointStats: checkpointer ? () => ({ passive: checkpointer.stats.passive, restart: checkpointer.stats.restart, failed: checkpointer.stats.failed }) : undefined,
+      checkpointStats: checkpointer ? () => ({ ...checkpointer.stats }) : undefined,
       // After the pipeline has finished, so no sync is still in flight.
       onClose: async () => {
         await checkpointer?.close();
