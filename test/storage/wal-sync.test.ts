@@ -6,27 +6,15 @@
  * database is a real file, and a second, raw connection shows what is committed meanwhile.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
 import { walFdatasync, WalSyncFailed } from '../../src/storage/sqlite/wal-sync.js';
 import type { Store } from '../../src/storage/store.js';
+import { sqliteFiles } from '../helpers/sqlite-files.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => {});
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function dbFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lt-walsync-'));
-  dirs.push(dir);
-  return path.join(dir, 'leadtrail.db');
-}
+const { dbFile, stores } = sqliteFiles('lt-walsync-');
 
 /** A sync that waits until released, counting calls; `fail` makes the next ones reject. */
 function heldSync() {
