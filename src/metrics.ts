@@ -236,7 +236,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   });
   new Counter({
     name: 'leadtrail_sqlite_checkpoints_total',
-    help: "SQLite only: WAL checkpoints run on the checkpoint thread, by mode (passive: copies what it can while writes go on; restart: lets the log start over, with writes held back briefly).",
+    help: "SQLite only: WAL checkpoints run on the checkpoint thread, by mode (passive: copies what it can while writes go on; restart: lets the log start over, with writes held back briefly; restart_busy: those of the restarts that a reader of an older snapshot, such as a backup, kept from finishing).",
     labelNames: ['mode'] as const,
     registers: [registry],
     collect() {
@@ -245,6 +245,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       this.reset();
       this.inc({ mode: 'passive' }, c.passive);
       this.inc({ mode: 'restart' }, c.restart);
+      this.inc({ mode: 'restart_busy' }, c.restartBusy);
     },
   });
   new Gauge({

@@ -482,10 +482,11 @@ export interface Store extends Repos {
   writeStats(): { batches: number; callers: number; largestBatch: number };
   /**
    * SQLite only: WAL checkpoints run by the checkpoint thread since the store opened (passive ones,
-   * and restarts that let the log start over), and whether the thread failed so that SQLite's own
+   * and restarts that let the log start over, of which `restartBusy` gave up because a reader held
+   * an older snapshot), and whether the thread failed so that SQLite's own
    * checkpoints took over (src/storage/sqlite/checkpointer.ts). For metrics.
    */
-  checkpointStats?(): { passive: number; restart: number; failed: boolean };
+  checkpointStats?(): { passive: number; restart: number; restartBusy: number; failed: boolean };
   /** PostgreSQL only: the pool's open connections, the idle ones among them, and callers waiting for one. */
   connections?(): { total: number; idle: number; waiting: number };
   /** Applies pending migrations (also done by the adapter's open function). */

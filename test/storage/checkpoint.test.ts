@@ -72,11 +72,39 @@ describe('SQLite: WAL checkpoints on their own thread', () => {
     expect(committedCount(file)).toBe(4000);
   });
 
+  it('a reader holding an old snapshot (a backup) does not hold writes back at every cycle', async () => {
+    const file = dbFile();
+    let now = 1_000_000;
+    const store = await open(file, { checkpoint: { everyCommits: 1, restartPages: 50, now: () => now } });
+    await writeAccounts(store, file, 100);
+    // Another connection in a read transaction: its snapshot keeps the log from starting over.
+    const reader = new (sqliteDriver())(file, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('select count(*) from accounts').get();
+      await writeAccounts(store, file, 4000);
+      const held = store.checkpointStats!();
+      // Dozens of cycles found the log long enough for a RESTART. The first one the reader kept from
+      // finishing (writes held back up to 100 ms); with the clock standing still, no other was tried.
+      expect(held.passive).toBeGreaterThan(20);
+      expect(held.restartBusy).toBe(1);
+      reader.exec('COMMIT');
+      // Past the backoff, with the reader gone, a RESTART finishes again.
+      now += 1_000;
+      await writeAccounts(store, file, 2000);
+      const after = store.checkpointStats!();
+      expect(after.restart - after.restartBusy).toBeGreaterThan(held.restart - held.restartBusy);
+    } finally {
+      reader.close();
+    }
+    expect(await store.accounts.count()).toBe(6100);
+  });
+
   it('falls back to SQLite\'s own checkpoints when the thread cannot start', async () => {
     const file = dbFile();
     const store = await open(file, { checkpoint: { everyCommits: 5, driverPath: path.join(os.tmpdir(), 'no-such-sqlite-driver.js') } });
     const largest = await writeAccounts(store, file, 4000);
-    expect(store.checkpointStats?.()).toEqual({ passive: 0, restart: 0, failed: true });
+    expect(store.checkpointStats?.()).toEqual({ passive: 0, restart: 0, restartBusy: 0, failed: true });
     // Without any checkpoint the log grows past 20 MB; SQLite's own keep it near 4 MB, plus what was
     // written before the thread's failure was known.
     expect(largest).toBeLessThan(12 * 1024 * 1024);

@@ -116,7 +116,7 @@ export interface SqlStoreParts {
   /** Makes a committed batch durable when its COMMIT does not (SQLite, sqlite/wal-sync.ts); see PipelineOptions. */
   afterCommit?: () => Promise<void>;
   /** SQLite: the checkpoint thread's counters (Store.checkpointStats). */
-  checkpointStats?: () => { passive: number; restart: number; failed: boolean };
+  checkpointStats?: () => { passive: number; restart: number; restartBusy: number; failed: boolean };
   /** Run by close once the pipeline (and so every commit's `afterCommit`) has finished, before the connections close. */
   onClose?: () => void | Promise<void>;
 }

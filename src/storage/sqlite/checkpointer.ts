@@ -12,7 +12,9 @@
  *   checkpoint never finds the log idle, and only a checkpoint that finds every frame copied lets
  *   the writer start the log over), a RESTART checkpoint with new write batches held back: the
  *   writer's gate (`writerGate`) is closed until it ends. The passive run just before has copied
- *   most of the log, so the pause is short, and the event loop stays free during it.
+ *   most of the log, so the pause is short, and the event loop stays free during it. A RESTART
+ *   that a long reader (a backup) keeps from finishing gives up after 100 ms, and the next is not
+ *   tried for 0.2 s, then 0.4, 0.8, … up to 10 s while that goes on.
  *
  * Durability is SQLite's: the checkpoint connection runs `synchronous=NORMAL`, under which the log is
  * synced before its pages are copied and the database file after (https://sqlite.org/pragma.html#pragma_synchronous),
@@ -44,6 +46,8 @@ export interface CheckpointerOptions {
   everyCommits?: number;
   /** Log frames left after a passive checkpoint that call for a RESTART (default 4,096). */
   restartPages?: number;
+  /** The clock for the RESTART backoff, in ms (tests inject one). */
+  now?: () => number;
   /** Puts SQLite's own checkpoints back on the writer; called once if the thread fails. */
   fallBack: (error: unknown) => void;
 }
@@ -52,6 +56,8 @@ export interface CheckpointerOptions {
 export interface CheckpointStats {
   passive: number;
   restart: number;
+  /** RESTARTs that gave up because a reader held an older snapshot past the wait. */
+  restartBusy: number;
   failed: boolean;
 }
 
@@ -60,9 +66,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driverPath);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('synchronous = NORMAL');
-// A RESTART waits a little for a batch still running on the writer, or a reader of an older
-// snapshot; past that it gives up (busy) and the next cycle tries again.
-db.pragma('busy_timeout = 200');
+// A RESTART waits a little for a reader of an older snapshot (write batches are held back meanwhile);
+// past that it gives up (busy), and the main thread tries again later.
+db.pragma('busy_timeout = 100');
 parentPort.on('message', (mode) => {
   if (mode === 'close') {
     db.close();
@@ -88,13 +94,18 @@ export class Checkpointer {
   private closed = false;
   private pause: { done: Promise<void>; open: () => void } | null = null;
   private cycle: Promise<void> = Promise.resolve();
-  readonly stats: CheckpointStats = { passive: 0, restart: 0, failed: false };
+  readonly stats: CheckpointStats = { passive: 0, restart: 0, restartBusy: 0, failed: false };
   private readonly everyCommits: number;
   private readonly restartPages: number;
+  /** After a RESTART that a reader kept from finishing, none before this time (ms); the wait doubles each time. */
+  private restartNotBefore = 0;
+  private restartBackoffMs = 0;
+  private readonly now: () => number;
 
   constructor(private readonly o: CheckpointerOptions) {
     this.everyCommits = o.everyCommits ?? 20;
     this.restartPages = o.restartPages ?? 4096;
+    this.now = o.now ?? Date.now;
   }
 
   /** Call after each COMMIT on the writer. Starts a checkpoint cycle every `everyCommits` commits (the thread on first need). */
@@ -131,11 +142,23 @@ export class Checkpointer {
       const passive = await this.run('PASSIVE');
       this.stats.passive += 1;
       if (passive.log < this.restartPages || this.closed) return;
+      if (this.now() < this.restartNotBefore) return;
       let open!: () => void;
       this.pause = { done: new Promise<void>((r) => (open = r)), open };
       try {
-        await this.run('RESTART');
+        const restart = await this.run('RESTART');
         this.stats.restart += 1;
+        // A reader of an older snapshot (a backup, a shell) kept it from finishing: no RESTART for
+        // the next 0.2 s, then 0.4, 0.8, … up to 10 s, so that such a reader costs writes a 100 ms
+        // pause now and then (at most 1% of the time), not at every cycle. A finished one starts
+        // the log over.
+        if (restart.busy) {
+          this.stats.restartBusy += 1;
+          this.restartBackoffMs = Math.min(Math.max(200, this.restartBackoffMs * 2), 10_000);
+          this.restartNotBefore = this.now() + this.restartBackoffMs;
+        } else {
+          this.restartBackoffMs = 0;
+        }
       } finally {
         this.pause.open();
         this.pause = null;

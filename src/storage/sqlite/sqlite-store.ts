@@ -16,7 +16,7 @@ export interface SqliteOptions {
   /** How the WAL is flushed to disk after a commit (default fdatasync; tests inject faults and delays). */
   fileSync?: FileSync;
   /** Checkpoint thread settings (checkpointer.ts; tests make them small, or point the thread at a driver that fails to load). */
-  checkpoint?: { everyCommits?: number; restartPages?: number; driverPath?: string };
+  checkpoint?: { everyCommits?: number; restartPages?: number; driverPath?: string; now?: () => number };
 }
 
 
@@ -128,10 +128,14 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
         driverPath: opts.checkpoint?.driverPath ?? sqliteDriverPath(),
         everyCommits: opts.checkpoint?.everyCommits,
         restartPages: opts.checkpoint?.restartPages,
+        now: opts.checkpoint?.now,
         fallBack: () => writeConn.pragma('wal_autocheckpoint = 1000'),
       })
     : null;
   if (checkpointer) writeConn.pragma('wal_autocheckpoint = 0');
+  // A log that grew while a reader held it (a backup) is cut back to this when it starts over;
+  // under sustained writes it stays below it (about 30 MB between restarts).
+  writeConn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const onCommit =
     wal && checkpointer
       ? () => {
