@@ -150,8 +150,8 @@ export class Checkpointer {
         this.stats.restart += 1;
         // A reader of an older snapshot (a backup, a shell) kept it from finishing: no RESTART for
         // the next 0.2 s, then 0.4, 0.8, … up to 10 s, so that such a reader costs writes a 100 ms
-        // pause now and then (at most 1% of the time), not at every cycle. A finished one starts
-        // the log over.
+        // pause now and then (1% of the time once the wait is 10 s), not at every cycle. A
+        // finished one starts the log over.
         if (restart.busy) {
           this.stats.restartBusy += 1;
           this.restartBackoffMs = Math.min(Math.max(200, this.restartBackoffMs * 2), 10_000);
