@@ -50,7 +50,7 @@ function committedCount(file: string): number {
 }
 
 describe('SQLite: WAL checkpoints on their own thread', () => {
-  it('keeps the WAL small under sustained writes, and every write reaches the database file', async () => {
+  it('keeps the WAL bounded under sustained writes, and every write reaches the database file', async () => {
     const file = dbFile();
     // A restart once 200 pages (800 KB) are left after a passive checkpoint.
     const store = await open(file, { checkpoint: { everyCommits: 5, restartPages: 200 } });

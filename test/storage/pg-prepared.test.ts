@@ -4,6 +4,7 @@
  * off; a statement whose table changed shape under it fails once and is prepared anew. Real
  * PostgreSQL, each test on a schema of its own.
  */
+import type { PoolClient } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPool, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
 import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
@@ -26,12 +27,25 @@ async function prepared(c: { query: (t: string) => Promise<{ rows: { statement: 
   return (await c.query('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map((r) => r.statement);
 }
 
-describe.skipIf(!available)('PostgreSQL: named prepared statements', () => {
-  it('prepares a statement that comes back once per connection, and answers the same', async () => {
-    const s = await schemaWithTable();
-    const pool = createPool(parsePostgresUrl(s.url), { poolSize: 1, statementTimeoutMs: 10_000 });
+/** A one-connection pool on a fresh schema with table `t`, and one client of it, for `fn`. */
+async function withClient(prepared: boolean, fn: (c: PoolClient, schema: string) => Promise<void>): Promise<void> {
+  const s = await schemaWithTable();
+  const pool = createPool(parsePostgresUrl(s.url), { poolSize: 1, statementTimeoutMs: 10_000, prepared });
+  try {
+    const c = await pool.connect();
     try {
-      const c = await pool.connect();
+      await fn(c, s.name);
+    } finally {
+      c.release();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+describe.skipIf(!available)('PostgreSQL: named prepared statements', () => {
+  it('prepares a statement that comes back once per connection, and answers the same', () =>
+    withClient(true, async (c) => {
       const text = 'SELECT v FROM t WHERE id = $1';
       // First use: not named yet (a text seen once may never come back).
       expect((await c.query(text, [1])).rows).toEqual([{ v: 'one' }]);
@@ -43,41 +57,23 @@ describe.skipIf(!available)('PostgreSQL: named prepared statements', () => {
       await c.query('SELECT 1');
       await c.query('SELECT 1');
       expect(await prepared(c)).toEqual([text]);
-      c.release();
-    } finally {
-      await pool.end();
-    }
-  });
+    }));
 
-  it('prepares nothing with prepared: false (LEADTRAIL_PG_PREPARED=false)', async () => {
-    const s = await schemaWithTable();
-    const pool = createPool(parsePostgresUrl(s.url), { poolSize: 1, statementTimeoutMs: 10_000, prepared: false });
-    try {
-      const c = await pool.connect();
+  it('prepares nothing with prepared: false (LEADTRAIL_PG_PREPARED=false)', () =>
+    withClient(false, async (c) => {
       for (let i = 0; i < 5; i++) await c.query('SELECT v FROM t WHERE id = $1', [1]);
       expect(await prepared(c)).toEqual([]);
-      c.release();
-    } finally {
-      await pool.end();
-    }
-  });
+    }));
 
-  it('after a table changed shape under a prepared select *, fails that call and prepares it anew', async () => {
-    const s = await schemaWithTable();
-    const pool = createPool(parsePostgresUrl(s.url), { poolSize: 1, statementTimeoutMs: 10_000 });
-    try {
-      const c = await pool.connect();
+  it('after a table changed shape under a prepared select *, fails that call and prepares it anew', () =>
+    withClient(true, async (c, schema) => {
       const text = 'SELECT * FROM t WHERE id = $1';
       for (let i = 0; i < 3; i++) await c.query(text, [1]);
       expect(await prepared(c)).toEqual([text]);
       // Another process migrates: the prepared statement's result no longer matches the table.
-      await pgQuery(s.name, 'ALTER TABLE t ADD COLUMN w int');
+      await pgQuery(schema, 'ALTER TABLE t ADD COLUMN w int');
       await expect(c.query(text, [1])).rejects.toThrow(/cached plan must not change result type/);
       expect((await c.query(text, [1])).rows).toEqual([{ id: 1, v: 'one', w: null }]);
       expect((await c.query(text, [2])).rows).toEqual([{ id: 2, v: 'two', w: null }]);
-      c.release();
-    } finally {
-      await pool.end();
-    }
-  });
+    }));
 });
