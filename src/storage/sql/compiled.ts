@@ -5,8 +5,9 @@
  * call of one engine, so each connection's prepared-statement cache (SQLite) or the server's plan
  * cache sees one statement.
  *
- * `build` gets one placeholder per argument and must use each as a plain value (in a comparison or
- * an inserted column), so that it becomes exactly one parameter of the compiled query.
+ * `build` gets one placeholder per argument and must use each as a plain value (in a comparison, an
+ * inserted column or a `sql` template), so that every use becomes a parameter of the compiled query;
+ * an argument may be used more than once.
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { DB, Db, Engine } from './schema.js';
@@ -30,7 +31,8 @@ export function precompiled<A extends unknown[], R>(build: (db: Kysely<DB>, ...a
         const i = typeof p === 'string' ? slots.indexOf(p as never) : -1;
         return i >= 0 ? { arg: i } : { value: p };
       });
-      if (params.filter((p) => 'arg' in p).length !== args.length) throw new Error(`precompiled query must use each of its ${args.length} arguments once: ${c.sql}`);
+      const used = new Set(params.flatMap((p) => ('arg' in p ? [p.arg] : [])));
+      if (used.size !== args.length) throw new Error(`precompiled query must use each of its ${args.length} arguments as a parameter: ${c.sql}`);
       t = { sql: c.sql, params };
       templates.set(engine, t);
     }

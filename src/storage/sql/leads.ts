@@ -6,6 +6,25 @@ import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } 
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
 const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** Every activity post: the lead's score, count and latest activity, in one UPDATE … RETURNING. */
+const scoreActivity = precompiled((db, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number) => {
+  // A back-dated activity is not the lead's latest one, and must not move ModifiedOn backwards.
+  const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${on})`;
+  return db
+    .updateTable('leads')
+    .set({
+      score: sql`score + ${delta}`,
+      activity_count: sql`activity_count + 1`,
+      engagement_score: sql`engagement_score + ${delta}`,
+      last_activity_id: sql`CASE WHEN ${newer} THEN ${activityId} ELSE last_activity_id END`,
+      last_activity_name: sql`CASE WHEN ${newer} THEN ${activityName} ELSE last_activity_name END`,
+      last_activity_on: sql`CASE WHEN ${newer} THEN ${on} ELSE last_activity_on END`,
+      modified_on: sql`CASE WHEN modified_on < ${on} THEN ${on} ELSE modified_on END`,
+    })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .returningAll();
+});
 const leadsByKey = precompiled((db, accountId: string, field: string, value: string) =>
   db
     .selectFrom('lead_keys as k')
@@ -130,23 +149,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       return (await uniqueKeyOwner(db, engine, accountId, field, value)).rows[0]?.lead_id ?? null;
     },
     async addScore(accountId, id, delta, activity) {
-      // A back-dated activity is not the lead's latest one, and must not move ModifiedOn backwards.
-      const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${activity.on})`;
-      const r = await db
-        .updateTable('leads')
-        .set({
-          score: sql`score + ${delta}`,
-          activity_count: sql`activity_count + 1`,
-          engagement_score: sql`engagement_score + ${delta}`,
-          last_activity_id: sql`CASE WHEN ${newer} THEN ${activity.id} ELSE last_activity_id END`,
-          last_activity_name: sql`CASE WHEN ${newer} THEN ${activity.name} ELSE last_activity_name END`,
-          last_activity_on: sql`CASE WHEN ${newer} THEN ${activity.on} ELSE last_activity_on END`,
-          modified_on: sql`CASE WHEN modified_on < ${activity.on} THEN ${activity.on} ELSE modified_on END`,
-        })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      const r = (await scoreActivity(db, engine, accountId, id, delta, activity.id, activity.name, activity.on)).rows[0];
       return r ? toLead(r as LeadRow) : null;
     },
     async list(accountId, { offset, limit, search }) {
