@@ -13,8 +13,9 @@
  * as it did when every request read the table.
  *
  * Where the token is read:
- * - outside a transaction: on the reader connection (SQLite, a raw prepared statement) or the pool
- *   (PostgreSQL), on every lookup;
+ * - outside a transaction: on the pool (PostgreSQL) on every lookup; on SQLite's reader connection
+ *   (a raw prepared statement) only after this process's writer committed or another process did
+ *   (sqlite/sqlite-store.ts, `readerToken`), and otherwise the token read last;
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
  *   uncommitted changes (which carry their own token). It is read once per batch of the write
  *   pipeline, by its first lookup, and read again after any write that may touch reference data
