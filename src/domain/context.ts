@@ -16,4 +16,20 @@ export function actingAs(ctx: Ctx, userId: string | null): Ctx {
   return { now: () => ctx.now(), newId: () => ctx.newId(), userId };
 }
 
-export const systemCtx: Ctx = { now: () => Date.now(), newId: () => randomUUID() };
+/**
+ * A version 7 UUID (RFC 9562): `tttttttt-tttt-7rrr-vrrr-rrrrrrrrrrrr`, the first 48 bits the time
+ * `now` in ms since the epoch, then 74 random bits (with the version and variant bits). Rows made one
+ * after another get ids that sort together, so each index on an id grows at its end: with random
+ * (version 4) ids every new activity and journal entry changed a page of its own in its id index,
+ * and a sync Create wrote 97 WAL pages per commit instead of 55. Still a GUID in LeadSquared's format.
+ *
+ * Built on node:crypto's randomUUID (its entropy is pooled: about 0.1 µs a call); the `uuid`
+ * package's v7 took 5–6 µs a call here, several times per request.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  const r = randomUUID();
+  const t = now.toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15)}`;
+}
+
+export const systemCtx: Ctx = { now: () => Date.now(), newId: () => uuidv7() };
