@@ -93,8 +93,9 @@ function rawToken(conn: SqliteDatabase): () => string {
  * writer (`noteCommit`, called synchronously right after it), or when another connection has
  * committed, which the writer's `PRAGMA data_version` tells (its value changes only when a
  * connection other than the writer commits: another process, such as the CLI). Under write load the
- * reader's page cache is dropped at every commit, so reading the token there cost 11–21 µs per
- * request; the writer's `data_version` costs about 4. While the writer holds a transaction open,
+ * reader's page cache is dropped at every commit, so reading the token there took 11–21 µs in a
+ * micro-benchmark, against 4–8 for the writer's `data_version` (about 3% of the event loop under
+ * `Create` load, by `perf`; docs/performance.md). While the writer holds a transaction open,
  * its `data_version` is that of the transaction's start; another process cannot commit meanwhile
  * (SQLite has one writer), so a change is seen at the latest once that transaction ends.
  */
