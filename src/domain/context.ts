@@ -18,7 +18,7 @@ export function actingAs(ctx: Ctx, userId: string | null): Ctx {
 
 /**
  * A version 7 UUID (RFC 9562): `tttttttt-tttt-7rrr-vrrr-rrrrrrrrrrrr`, the first 48 bits the time
- * `now` in ms since the epoch, then 74 random bits (with the version and variant bits). Rows made one
+ * `now` in ms since the epoch, then the version (7), the variant and 74 random bits. Rows made one
  * after another get ids that sort together, so each index on an id grows at its end: with random
  * (version 4) ids every new activity and journal entry changed a page of its own in its id index,
  * and a sync Create wrote 97 WAL pages per commit instead of 55. Still a GUID in LeadSquared's format.

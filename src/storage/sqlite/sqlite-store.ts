@@ -96,8 +96,9 @@ function rawToken(conn: SqliteDatabase): () => string {
  * reader's page cache is dropped at every commit, so reading the token there took 11–21 µs in a
  * micro-benchmark, against 4–8 for the writer's `data_version` (about 3% of the event loop under
  * `Create` load, by `perf`; docs/performance.md). While the writer holds a transaction open,
- * its `data_version` is that of the transaction's start; another process cannot commit meanwhile
- * (SQLite has one writer), so a change is seen at the latest once that transaction ends.
+ * its `data_version` is that of the transaction's start, and another process can commit only
+ * before that transaction's first write (SQLite has one writer): such a change is seen once the
+ * transaction ends. A batch runs from BEGIN to its first write without yielding to requests.
  */
 function readerToken(readConn: SqliteDatabase, writeConn: SqliteDatabase): { read: () => string; noteCommit: () => void } {
   const token = rawToken(readConn);
