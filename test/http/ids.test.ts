@@ -4,6 +4,7 @@
  * another sit together in every index on their id (src/domain/context.ts). On both engines.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/domain/accounts.js';
 import { uuidv7 } from '../../src/domain/context.js';
 import { expectOk } from '../helpers/lsq.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -51,5 +52,22 @@ describe('ids made by the server', () => {
       expect(msOf(id)).toBeLessThanOrEqual(after);
     }
     expect(lead < activity || msOf(lead) === msOf(activity)).toBe(true);
+  });
+
+  it('two accounts made back to back get different OrgShortCodes', async () => {
+    const made = await Promise.all(
+      ['Short A', 'Short B'].map((name) => s().services.store.transaction((tx) => createAccount(tx, s().services.ctx, { name }))),
+    );
+    const codes = await Promise.all(
+      made.map(async ({ account, keys }) => {
+        const me = expectOk(await s().call('GET', '/v2/Authentication.svc/UserByAccessKey.Get', undefined, { keys }));
+        expect(me.OrgId).toBe(account.id);
+        expect(me.OrgShortCode).toMatch(/^[0-9a-f]{8}$/);
+        return me.OrgShortCode as string;
+      }),
+    );
+    // The two ids share their time digits; the codes must not.
+    expect(made[0].account.id.slice(0, 8)).toBe(made[1].account.id.slice(0, 8));
+    expect(codes[0]).not.toBe(codes[1]);
   });
 });

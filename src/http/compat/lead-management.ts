@@ -114,7 +114,9 @@ export const userByAccessKey: Handler = async (s, req) => {
     TimeZone: 'UTC',
     OrgId: accountId,
     OrgName: account?.name ?? null,
-    OrgShortCode: accountId.slice(0, 8),
+    // 8 hex digits of the account id. A version 7 id (domain/context.ts) starts with its creation
+    // time, which accounts made within a minute share: its last 8 digits are random.
+    OrgShortCode: accountId[14] === '7' ? accountId.slice(-8) : accountId.slice(0, 8),
     DefaultCountryCode: '',
     IsDefaultOwner: true,
     LSQCommonServiceURLs: { api: host, app: host, async: host, tracking: host },
