@@ -25,14 +25,18 @@ const cacheOf = (s: TestServer) => (s.services.store as unknown as { refCache: R
 describe('reference-data cache across connections', () => {
   let server: TestServer;
   let other: Store;
+  /** A third store on the database that only ever reads. */
+  let reading: Store;
   let accountId: string;
 
   beforeAll(async () => {
     server = await startServer();
     other = await otherStore(server);
+    reading = await otherStore(server);
     accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
   });
   afterAll(async () => {
+    await reading?.close();
     await other?.close();
     await server?.close();
   });
@@ -71,6 +75,24 @@ describe('reference-data cache across connections', () => {
     await other.activityTypes.insert({ accountId, code: 277, name: 'Made elsewhere', displayName: 'Made elsewhere', description: '', score: 3, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: Date.now() });
     const ok = await post();
     expect(ok.status, ok.text).toBe(200);
+  });
+
+  // The server's own commits make its reader read the token again; a store that only reads must
+  // still see a change another process commits (SQLite: through the writer's data_version).
+  it('a key revoked and re-limited by another process is seen by a store that has only read since', async () => {
+    const { addAccessKey } = await import('../../src/domain/accounts.js');
+    const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
+    const cache = (reading as unknown as { refCache: RefCache }).refCache;
+    for (let i = 0; i < 3; i++) expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: null, revokedAt: null });
+    const hits = cache.stats.hits;
+    expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: null });
+    expect(cache.stats.hits).toBe(hits + 1);
+
+    expect(await other.accounts.setCredentialRateLimit(accountId, keys.accessKey, '7/60s')).toBe(true);
+    expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: '7/60s', revokedAt: null });
+    expect(await other.accounts.revokeCredential(accountId, keys.accessKey, 1_700_000_000_000)).toBe(true);
+    // A revoked key is not found at all.
+    expect(await reading.accounts.findCredential('access', keys.accessKey)).toBeNull();
   });
 });
 
@@ -167,37 +189,3 @@ describe('reference-data cache and rolled-back changes', () => {
   });
 });
 
-describe('reference-data cache with no writes of its own in between', () => {
-  // The server's own commits make its reader read the token again; a store that only reads must
-  // still see a change another process commits (SQLite: through the writer's data_version).
-  let server: TestServer;
-  let reading: Store;
-  let writing: Store;
-  beforeAll(async () => {
-    server = await startServer();
-    reading = await otherStore(server);
-    writing = await otherStore(server);
-  });
-  afterAll(async () => {
-    await reading?.close();
-    await writing?.close();
-    await server?.close();
-  });
-
-  it('a key revoked and re-limited by another process is seen by a store that has only read since', async () => {
-    const accountId = (await reading.accounts.findCredential('access', KEYS.accessKey))!.accountId;
-    const { addAccessKey } = await import('../../src/domain/accounts.js');
-    const keys = await writing.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
-    const cache = (reading as unknown as { refCache: RefCache }).refCache;
-    for (let i = 0; i < 3; i++) expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: null, revokedAt: null });
-    const hits = cache.stats.hits;
-    expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: null });
-    expect(cache.stats.hits).toBe(hits + 1);
-
-    expect(await writing.accounts.setCredentialRateLimit(accountId, keys.accessKey, '7/60s')).toBe(true);
-    expect(await reading.accounts.findCredential('access', keys.accessKey)).toMatchObject({ rateLimit: '7/60s', revokedAt: null });
-    expect(await writing.accounts.revokeCredential(accountId, keys.accessKey, 1_700_000_000_000)).toBe(true);
-    // A revoked key is not found at all.
-    expect(await reading.accounts.findCredential('access', keys.accessKey)).toBeNull();
-  });
-});
