@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkValue, parseLsqDateTime, readLsqDate, readLsqDateTime } from '../../src/domain/fields.js';
+import { checkValue, formatLsqDateTime, parseLsqDateTime, readLsqDate, readLsqDateTime } from '../../src/domain/fields.js';
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const daysIn = (y: number, m: number) => new Date(Date.UTC(2000, m, 0)).getUTCDate() - (m === 2 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
@@ -71,5 +71,22 @@ describe('LeadSquared date-times', () => {
     expect(readLsqDateTime('2024-01-02')).toBeNull();
     expect(readLsqDate('2023-02-29')).toBeNull();
     expect(readLsqDate('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+  });
+
+  it('writes every instant as the ISO text it names, and reads back what it wrote', () => {
+    // Years 0001–9999: the range readLsqDateTime takes; toISOString writes them as yyyy.
+    const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+    fc.assert(
+      fc.property(fc.integer({ min: -62135596800000, max: 253402300799999 }), (t) => {
+        expect(formatLsqDateTime(t, true)).toBe(iso(t));
+        expect(formatLsqDateTime(t)).toBe(iso(t).slice(0, 19));
+        expect(readLsqDateTime(formatLsqDateTime(t, true))).toBe(t);
+      }),
+      { seed: 11, numRuns: 5000 },
+    );
+    expect(formatLsqDateTime(Date.UTC(2024, 0, 2, 3, 4, 5, 6), true)).toBe('2024-01-02 03:04:05.006');
+    expect(formatLsqDateTime(Date.UTC(999, 11, 31, 23, 59, 59, 999), true)).toBe('0999-12-31 23:59:59.999');
+    expect(formatLsqDateTime(Date.UTC(10000, 0, 1))).toBe('+010000-01-01 00:00:00');
+    expect(() => formatLsqDateTime(Number.NaN)).toThrow(RangeError);
   });
 });
