@@ -6,6 +6,7 @@ import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
+import type BetterSqlite3 from 'better-sqlite3';
 import { sqliteDriver, sqliteDriverPath, type SqliteDatabase } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
@@ -35,12 +36,42 @@ function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySq
       let stmt = cache.get(text);
       if (!stmt) {
         if (cache.size >= STATEMENT_CACHE) cache.clear();
-        stmt = db.prepare(text);
+        const prepared = db.prepare(text);
+        stmt = prepared.reader ? rowsBuiltHere(prepared) : prepared;
         if (onCommit && /^\s*(commit|end)\b/i.test(text)) stmt = noting(stmt, onCommit);
         cache.set(text, stmt);
       }
       return stmt;
     },
+  };
+}
+
+/**
+ * A statement that returns rows, with each row made into an object here from the array
+ * better-sqlite3 gives in raw mode. Its own objects are built in C++ one property at a time, each
+ * column name made into a JavaScript string again for every row: 25 activities (14 columns) took
+ * 89 µs that way against 55 here, in a micro-benchmark. Same objects: the columns' names in their
+ * order, a later column of the same name overwriting an earlier one, as better-sqlite3 does.
+ *
+ * The names are read once, and again whenever a row's width differs from them: SQLite prepares a
+ * statement anew after a schema change, and `SELECT *` then returns the columns of the new schema.
+ */
+function rowsBuiltHere(stmt: BetterSqlite3.Statement): KyselySqliteStatement {
+  stmt.raw(true);
+  let names = stmt.columns().map((c) => c.name);
+  const toObject = (row: unknown[]): Record<string, unknown> => {
+    if (row.length !== names.length) names = stmt.columns().map((c) => c.name);
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
+    return o;
+  };
+  return {
+    reader: true,
+    all: (params) => (stmt.all(params) as unknown[][]).map(toObject),
+    *iterate(params) {
+      for (const row of stmt.iterate(params) as IterableIterator<unknown[]>) yield toObject(row);
+    },
+    run: (params) => stmt.run(params),
   };
 }
 
