@@ -13,7 +13,12 @@ const SECRET_NAME = /key|secret|token|password|passwd|signature|authorization/i;
  */
 const SECRET_PROPERTY =
   /("(?:x-?)?(?:lsq-?)?(?:access[-_]?key|secret[-_]?key|api[-_]?key|client[-_]?secret|secret|(?:access[-_]?|refresh[-_]?)?token|password|passwd|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
-const SECRET_PROPERTY_HINT = /key|secret|token|passw|authorization/i;
+/**
+ * Text in which SECRET_PROPERTY can match contains one of these: a cheap test that spares most bodies
+ * the full search. Not a bare `key`: activity pages are full of `"Key":` (their Data lists), and
+ * running SECRET_PROPERTY over a 16 KB `Retrieve` answer was about 5% of the call's CPU.
+ */
+const SECRET_PROPERTY_HINT = /access[-_]?key|api[-_]?key|secret|token|passw|authorization/i;
 
 export const MASK = '***';
 

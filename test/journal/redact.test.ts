@@ -21,6 +21,15 @@ describe('journal redaction', () => {
     expect(JSON.parse(redactBody(body, secrets))).toEqual({ accessKey: '***', SecretKey: '***', 'x-api-key': '***', password: '***', mx_Keyword: 'kept', Note: 'my key is ***' });
   });
 
+  it('masks every credential property name it knows, whatever else the body holds', () => {
+    // Bodies are searched only when they contain one of a few words; each of these names must be one.
+    const names = ['apikey', 'API_Key', 'x-api-key', 'access-key', 'lsq-accesskey', 'x-lsq-secretkey', 'secret_key', 'client-secret', 'secret', 'token', 'refresh_token', 'access-token', 'passwd', 'Password', 'authorization'];
+    for (const name of names) {
+      const body = JSON.stringify({ Data: [{ Key: 'ActivityEvent_Note', Value: 'n' }], [name]: 'v' });
+      expect(JSON.parse(redactBody(body, [])), name).toEqual({ Data: [{ Key: 'ActivityEvent_Note', Value: 'n' }], [name]: '***' });
+    }
+  });
+
   it('cuts at a byte limit without splitting a character, and reports the whole size', () => {
     expect(cap('abc', 10)).toEqual({ text: 'abc', size: 3 });
     const e = 'é'.repeat(10); // 2 bytes each
