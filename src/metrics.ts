@@ -361,9 +361,12 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       requests.inc({ route: UNMATCHED_ROUTE, method: 'OTHER', status: String(status) });
     },
     observeRequest(route, method, status, seconds) {
-      const labels = { route: route ?? UNMATCHED_ROUTE, method: METHODS.has(method) ? method : 'OTHER' };
-      requests.inc({ ...labels, status: String(status) });
-      duration.observe(labels, seconds);
+      const r = route ?? UNMATCHED_ROUTE;
+      const m = METHODS.has(method) ? method : 'OTHER';
+      // Two literals rather than a spread of one into the other: V8 builds a spread's copy through
+      // its slow path, about 1.3% of a Leads.GetById's CPU by perf.
+      requests.inc({ route: r, method: m, status: String(status) });
+      duration.observe({ route: r, method: m }, seconds);
     },
     rateLimited(api) {
       limited.inc({ api });
