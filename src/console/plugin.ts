@@ -102,7 +102,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
 
   const secure = (req: FastifyRequest) => req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https';
 
-  const render = (req: FastifyRequest, reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) => {
+  // Every page names itself: the layout's <title> reads `title` (a missing one showed "undefined").
+  const render = (req: FastifyRequest, reply: FastifyReply, view: string, data: { title: string } & Record<string, unknown>, status = 200) => {
     const html = eta.render(view, {
       ...data,
       fmt,
@@ -164,7 +165,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
 
   // --- sign in / out ------------------------------------------------------------------------
-  app.get('/sign-in', async (req, reply) => render(req, reply, 'sign-in', { error: null, accessKey: '' }));
+  app.get('/sign-in', async (req, reply) => render(req, reply, 'sign-in', { title: 'Sign in', error: null, accessKey: '' }));
   app.post('/sign-in', protect, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, string>;
     const accessKey = str(body.accessKey);
@@ -173,7 +174,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       reply.setCookie(SESSION_COOKIE, issue(cred, Date.now()), { path: '/console', httpOnly: true, sameSite: 'strict', secure: secure(req) });
       return reply.redirect('/console', 303);
     } catch {
-      return render(req, reply, 'sign-in', { error: 'That access key and secret key do not match an account.', accessKey }, 401);
+      return render(req, reply, 'sign-in', { title: 'Sign in', error: 'That access key and secret key do not match an account.', accessKey }, 401);
     }
   });
   app.post('/sign-out', protect, async (_req, reply) => {

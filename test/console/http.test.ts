@@ -119,3 +119,29 @@ describe('journal off', () => {
     expect(page.text).toContain('No requests recorded yet');
   });
 });
+
+describe('page titles', () => {
+  const titleOf = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? null;
+  const named = (title: string | null) => title !== null && !title.includes('undefined') && /^\S.* · leadtrail console$/.test(title);
+
+  it('every page names itself, signed in or not, including the sign-in form after wrong keys', async () => {
+    const form = await fetch(`${s.url}/console/sign-in`);
+    const formHtml = await form.text();
+    expect(titleOf(formHtml)).toBe('Sign in · leadtrail console');
+    const token = /name="_csrf" value="([^"]+)"/.exec(formHtml)![1];
+    const wrong = await fetch(`${s.url}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') },
+      body: new URLSearchParams({ _csrf: token, accessKey: KEYS.accessKey, secretKey: 'not-the-secret' }),
+    });
+    expect(wrong.status).toBe(401);
+    expect(titleOf(await wrong.text())).toBe('Sign in · leadtrail console');
+
+    const c = await consoleClient(s.url);
+    for (const path of ['/console/requests', '/console/leads', '/console/async', '/console/activity-types', '/console/lead-fields', '/console/activity', '/console/no-such-page']) {
+      const page = await c.get(path);
+      expect(named(titleOf(page.text)), `${path}: ${titleOf(page.text)}`).toBe(true);
+    }
+  });
+});
