@@ -127,13 +127,17 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // Unknown paths outside the pages' own scopes are answered as LeadSquared does: 404, or 405 for a
   // known path with another method, in the envelope.
-  app.setNotFoundHandler((req, reply) => {
+  const unknownRoute = (req: FastifyRequest) => {
     const path = req.originalUrl.split('?')[0];
     const allowed = methodsByPath.get(normalizePath(req.url));
-    const err = allowed ? mx.methodNotAllowed(req.method, path, allowed) : mx.notFound(path);
-    return sendError(req, reply, err, s.config.bodyLimitBytes);
-  });
-  app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
+    return allowed ? mx.methodNotAllowed(req.method, path, allowed) : mx.notFound(path);
+  };
+  app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req), s.config.bodyLimitBytes));
+  // Fastify reads the body of a call to an unknown path before the not-found handler runs, with its
+  // default parsers: an empty or malformed JSON body, another content type or an oversized body
+  // failed there, and the caller got 400/413/415 for a path that does not exist. What is wrong
+  // first is the path (or the method): that is the answer.
+  app.setErrorHandler((err, req, reply) => sendError(req, reply, req.is404 ? unknownRoute(req) : err, s.config.bodyLimitBytes));
 
   return app;
 }

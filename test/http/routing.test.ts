@@ -38,6 +38,22 @@ describe('unknown paths and methods', () => {
     expectMx(await s.call('DELETE', `${LM}/Leads.GetById?id=${lead}`), 405, 'MXMethodNotAllowedException');
   });
 
+  it('an unknown path or method is answered as such whatever the body: empty, malformed, of another type or too large', async () => {
+    const bodies: [string, { raw: string; headers?: Record<string, string> }][] = [
+      ['empty JSON', { raw: '', headers: { 'content-type': 'application/json' } }],
+      ['malformed JSON', { raw: '{not json', headers: { 'content-type': 'application/json' } }],
+      ['XML', { raw: '<a/>', headers: { 'content-type': 'application/xml' } }],
+      ['over the body limit', { raw: JSON.stringify({ x: 'y'.repeat(5000) }), headers: { 'content-type': 'application/json' } }],
+    ];
+    for (const [what, init] of bodies) {
+      expectMx(await s.call('POST', '/v2/Nope.svc/X', undefined, init), 404, 'MXAPINotFoundException');
+      expectMx(await s.call('POST', `${PA}/NoSuchOp`, undefined, { ...init, noAuth: true }), 404, 'MXAPINotFoundException');
+      const r = await s.call('POST', `${LM}/Leads.GetById?id=${lead}`, undefined, init);
+      expect(r.status, `${what}: ${r.text}`).toBe(405);
+      expect(r.body.ExceptionType).toBe('MXMethodNotAllowedException');
+    }
+  });
+
   it('405 is decided on the path in any case', async () => {
     expect((await s.call('GET', '/v2/prospectactivity.svc/CREATE')).status).toBe(405);
   });
