@@ -6,8 +6,7 @@ import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
-import type BetterSqlite3 from 'better-sqlite3';
-import { sqliteDriver, sqliteDriverPath, type SqliteDatabase } from './driver.js';
+import { sqliteDriver, sqliteDriverPath, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
@@ -56,7 +55,7 @@ function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySq
  * The names are read once, and again whenever a row's width differs from them: SQLite prepares a
  * statement anew after a schema change, and `SELECT *` then returns the columns of the new schema.
  */
-function rowsBuiltHere(stmt: BetterSqlite3.Statement): KyselySqliteStatement {
+function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
   stmt.raw(true);
   let names = stmt.columns().map((c) => c.name);
   const toObject = (row: unknown[]): Record<string, unknown> => {
