@@ -1,9 +1,20 @@
 import { sql } from 'kysely';
 import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
-import type { RequestRepo } from '../store.js';
+import type { RequestOutcome, RequestRepo } from '../store.js';
+import { precompiled } from './compiled.js';
 import { json, type AsyncRequestsTable, type Db, type Engine } from './schema.js';
 
 type RequestRow = Omit<AsyncRequestsTable, 'seq'> & { seq: number };
+
+/** Every async request the worker applies ends here: built and compiled once (see compiled.ts). */
+const finishRunning = precompiled((db, id: string, workerId: string, status: RequestOutcome['status'], statusReason: string, message: string | null, at: number) =>
+  db
+    .updateTable('async_requests')
+    .set({ status, status_reason: statusReason, message, finished_at: at, locked_by: null, locked_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', workerId),
+);
 
 const toRequest = (r: RequestRow): AsyncRequest => ({
   id: r.id,
@@ -143,14 +154,8 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
     },
     async finish(id, workerId, o) {
-      const r = await db
-        .updateTable('async_requests')
-        .set({ status: o.status, status_reason: o.statusReason, message: o.message, finished_at: o.at, locked_by: null, locked_until: null })
-        .where('id', '=', id)
-        .where('status', '=', 'running')
-        .where('locked_by', '=', workerId)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      const r = await finishRunning(db, engine, id, workerId, o.status, o.statusReason, o.message, o.at);
+      return Number(r.numAffectedRows ?? 0n) > 0;
     },
     async retry(id, workerId, attempts, runAt, lastError) {
       const r = await db
