@@ -40,3 +40,42 @@ export function precompiled<A extends unknown[], R>(build: (db: Kysely<DB>, ...a
     return db.executeQuery<R>(CompiledQuery.raw(t.sql, values) as CompiledQuery<R>);
   };
 }
+
+/**
+ * Rows per INSERT statement of `insertRows`. A batch is written as statements of INSERT_CHUNK rows
+ * and then of one row: two SQL texts per table, each prepared once per connection (and named on
+ * PostgreSQL). A multi-row INSERT per batch would have a new text for every batch size, parsed anew
+ * each time and crowding the hot paths' statements out of SQLite's statement cache, and building it
+ * with Kysely cost about as much as running it; one statement per row costs the driver's overhead
+ * per row.
+ */
+export const INSERT_CHUNK = 32;
+
+const insertTexts = new Map<string, string>();
+
+/** `insert into "table" (columns…) values (…), …` for `rows` rows, in the engine's placeholder style. */
+function insertText(engine: Engine, table: keyof DB, columns: readonly string[], rows: number): string {
+  const key = `${engine}:${table}:${rows}`;
+  let text = insertTexts.get(key);
+  if (!text) {
+    let n = 0;
+    const slot = () => (engine === 'postgres' ? `$${++n}` : '?');
+    const tuples = Array.from({ length: rows }, () => `(${columns.map(slot).join(', ')})`);
+    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+    insertTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts `rows` into `table`, each row the values of `columns` in their order (one fixed column
+ * list per table: the statement texts are cached by table and row count). Runs in the caller's
+ * transaction when `db` is one.
+ */
+export async function insertRows(db: Db, engine: Engine, table: keyof DB, columns: readonly string[], rows: unknown[][]): Promise<void> {
+  let i = 0;
+  for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+    await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, INSERT_CHUNK), rows.slice(i, i + INSERT_CHUNK).flat()));
+  }
+  for (; i < rows.length; i++) await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, 1), rows[i]));
+}

@@ -2,8 +2,9 @@
  * The request journal's table (migration 0007), one implementation for SQLite and PostgreSQL. Every
  * query names the account: one account's entries are never read, trimmed or cleared by another's call.
  */
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { JournalEntry, JournalRepo } from '../store.js';
+import { insertRows } from './compiled.js';
 import type { Db, Engine, JournalTable } from './schema.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
@@ -47,30 +48,6 @@ const COLUMNS = [
   'request_id',
 ] as const;
 
-/**
- * Rows per INSERT statement. A batch is written as statements of CHUNK rows and then of one row:
- * two SQL texts in all, each prepared once per connection. (A multi-row INSERT per batch would have
- * a new text for every batch size, parsed anew each time and crowding the hot paths' statements
- * out of SQLite's statement cache; one statement per row costs the driver's overhead per row.)
- */
-const CHUNK = 32;
-
-const insertSql = new Map<string, string>();
-
-/** `INSERT INTO journal (…) VALUES (…), …` for `rows` rows, in the engine's placeholder style. */
-function insertText(engine: Engine, rows: number): string {
-  const key = `${engine}:${rows}`;
-  let text = insertSql.get(key);
-  if (!text) {
-    let n = 0;
-    const slot = () => (engine === 'postgres' ? `$${++n}` : '?');
-    const tuples = Array.from({ length: rows }, () => `(${COLUMNS.map(slot).join(', ')})`);
-    text = `insert into "journal" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
-    insertSql.set(key, text);
-  }
-  return text;
-}
-
 const rowValues = (e: Omit<JournalEntry, 'seq'>): unknown[] => [
   e.id,
   e.accountId,
@@ -95,11 +72,7 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 export function journalRepo(db: Db, engine: Engine): JournalRepo {
   return {
     async insertMany(entries) {
-      let i = 0;
-      for (; i + CHUNK <= entries.length; i += CHUNK) {
-        await db.executeQuery(CompiledQuery.raw(insertText(engine, CHUNK), entries.slice(i, i + CHUNK).flatMap(rowValues)));
-      }
-      for (; i < entries.length; i++) await db.executeQuery(CompiledQuery.raw(insertText(engine, 1), rowValues(entries[i])));
+      await insertRows(db, engine, 'journal', COLUMNS, entries.map(rowValues));
     },
 
     async list(accountId, f) {

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
 import type { RequestOutcome, RequestRepo } from '../store.js';
-import { precompiled } from './compiled.js';
-import { json, type AsyncRequestsTable, type Db, type Engine } from './schema.js';
+import { insertRows, precompiled } from './compiled.js';
+import { json, type AsyncRequestsTable, type DB, type Db, type Engine } from './schema.js';
 
 type RequestRow = Omit<AsyncRequestsTable, 'seq'> & { seq: number };
 
@@ -42,34 +42,130 @@ const UNFINISHED = ['queued', 'running'];
 /** PostgreSQL NOTIFY channel announcing newly queued requests and webhook events (see postgres-store.ts). */
 export const QUEUED_CHANNEL = 'leadtrail_queued';
 
+/** The columns a new request is inserted with, in the order of insertMany's row values. */
+const REQUEST_COLUMNS = [
+  'id',
+  'account_id',
+  'kind',
+  'body',
+  'params',
+  'order_key',
+  'status',
+  'status_reason',
+  'message',
+  'attempts',
+  'run_at',
+  'locked_by',
+  'locked_until',
+  'last_error',
+  'created_at',
+  'finished_at',
+  'user_id',
+] as const;
+
+/**
+ * The queued requests due at `now`, oldest due first, at most `limit`.
+ *
+ * A request is due when it is queued, its back-off has passed, and nothing accepted before it
+ * for the same order key (lead) is still unfinished: that is what keeps per-lead order, also
+ * while an earlier request waits for a retry. On PostgreSQL, SKIP LOCKED lets workers claim side
+ * by side without waiting on each other; a row another worker is claiming still counts as
+ * "queued" in the NOT EXISTS check, so its successors stay out of reach.
+ * Oldest due first, in the order of the (status, run_at, seq) index: the scan stops after
+ * `limit` eligible rows. Ordering by seq alone made SQLite test and sort the whole backlog on
+ * every claim (10+ ms at 5k queued). Per-lead order does not depend on it (NOT EXISTS does that).
+ */
+function dueRequests(db: Kysely<DB>, engine: Engine, now: number, limit: number) {
+  return (
+    db
+      .selectFrom('async_requests as r')
+      .select('r.seq')
+      .where('r.status', '=', 'queued')
+      .where('r.run_at', '<=', now)
+      // SQLite: per order key, requests finish in seq order (this check is what enforces it), so
+      // finished ones are a prefix and "no earlier unfinished request" is "the one just before is
+      // finished (or there is none)": one seek back in (account_id, order_key, seq). Looking for any
+      // earlier unfinished row instead walked through every finished request of a busy lead (~10x
+      // slower). PostgreSQL: not so. With several API processes (or overlapping transactions), seq
+      // order is not commit order: r1 takes its seq before r2 but commits after it, r2 may finish
+      // first, and r3 (accepted after both) must still wait for r1, which only the full NOT EXISTS
+      // sees (test/contract/postgres.test.ts, "concurrent writers").
+      .where((eb) =>
+        engine === 'postgres'
+          ? eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('async_requests as p')
+                  .select('p.seq')
+                  .whereRef('p.account_id', '=', 'r.account_id')
+                  .whereRef('p.order_key', '=', 'r.order_key')
+                  .whereRef('p.seq', '<', 'r.seq')
+                  .where('p.status', 'in', UNFINISHED),
+              ),
+            )
+          : eb(
+              eb.fn.coalesce(
+                eb
+                  .selectFrom('async_requests as p')
+                  .select('p.status')
+                  .whereRef('p.account_id', '=', 'r.account_id')
+                  .whereRef('p.order_key', '=', 'r.order_key')
+                  .whereRef('p.seq', '<', 'r.seq')
+                  .orderBy('p.seq', 'desc')
+                  .limit(1),
+                eb.val('none'),
+              ),
+              'not in',
+              UNFINISHED,
+            ),
+      )
+      .orderBy('r.run_at')
+      .orderBy('r.seq')
+      .limit(limit)
+  );
+}
+
+// The worker claims often (every poll, in small batches under load): building these with Kysely
+// each time was about 7% of the event loop under async load, by perf. Built and compiled once.
+
+/**
+ * PostgreSQL: one statement, so the row locks taken by the SKIP LOCKED select are held until the
+ * UPDATE commits and a concurrent claimer skips exactly the rows this one takes. The select sits in
+ * a CTE: as a plain IN (subquery) the planner may run it more than once and the LIMIT no longer
+ * bounds the claim.
+ */
+const claimPostgres = precompiled((db, now: number, limit: number, workerId: string, lockedUntil: number) =>
+  db
+    .with('c', () => dueRequests(db, 'postgres', now, limit).forUpdate().skipLocked())
+    .updateTable('async_requests')
+    .set({ status: 'running', locked_by: workerId, locked_until: lockedUntil })
+    .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
+    .where('status', '=', 'queued')
+    .returningAll(),
+);
+/** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
+const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
+/** `seqs` is a JSON array of seq numbers: one statement text whatever their count. */
+const takeSqlite = precompiled((db, workerId: string, lockedUntil: number, seqs: string) =>
+  db
+    .updateTable('async_requests')
+    .set({ status: 'running', locked_by: workerId, locked_until: lockedUntil })
+    .where('seq', 'in', sql<number>`(SELECT value FROM json_each(${seqs}))`)
+    .where('status', '=', 'queued')
+    .returningAll(),
+);
+
 export function requestRepo(db: Db, engine: Engine): RequestRepo {
   return {
     async insertMany(reqs) {
       if (reqs.length === 0) return;
-      await db
-        .insertInto('async_requests')
-        .values(
-          reqs.map((r) => ({
-            id: r.id,
-            account_id: r.accountId,
-            kind: r.kind,
-            body: r.body,
-            params: json.write(r.params),
-            order_key: r.orderKey,
-            status: 'queued',
-            status_reason: null,
-            message: null,
-            attempts: 0,
-            run_at: r.createdAt,
-            locked_by: null,
-            locked_until: null,
-            last_error: null,
-            created_at: r.createdAt,
-            finished_at: null,
-            user_id: r.userId ?? null,
-          })),
-        )
-        .execute();
+      await insertRows(
+        db,
+        engine,
+        'async_requests',
+        REQUEST_COLUMNS,
+        reqs.map((r) => [r.id, r.accountId, r.kind, r.body, json.write(r.params), r.orderKey, 'queued', null, null, 0, r.createdAt, null, null, null, r.createdAt, null, r.userId ?? null]),
+      );
       // Delivered when the transaction commits, to every listener on this database; the payload
       // names the schema so deployments sharing a database only wake their own workers.
       if (engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
@@ -79,78 +175,13 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       return r ? toRequest(r) : null;
     },
     async claim(workerId, limit, now, lockedUntil) {
-      // A request is due when it is queued, its back-off has passed, and nothing accepted before it
-      // for the same order key (lead) is still unfinished: that is what keeps per-lead order, also
-      // while an earlier request waits for a retry. On PostgreSQL, SKIP LOCKED lets workers claim side
-      // by side without waiting on each other; a row another worker is claiming still counts as
-      // "queued" in the NOT EXISTS check, so its successors stay out of reach.
-      // Oldest due first, in the order of the (status, run_at, seq) index: the scan stops after
-      // `limit` eligible rows. Ordering by seq alone made SQLite test and sort the whole backlog on
-      // every claim (10+ ms at 5k queued). Per-lead order does not depend on it (NOT EXISTS does that).
-      let candidates = db
-        .selectFrom('async_requests as r')
-        .select('r.seq')
-        .where('r.status', '=', 'queued')
-        .where('r.run_at', '<=', now)
-        // SQLite: per order key, requests finish in seq order (this check is what enforces it), so
-        // finished ones are a prefix and "no earlier unfinished request" is "the one just before is
-        // finished (or there is none)": one seek back in (account_id, order_key, seq). Looking for any
-        // earlier unfinished row instead walked through every finished request of a busy lead (~10x
-        // slower). PostgreSQL: not so. With several API processes (or overlapping transactions), seq
-        // order is not commit order: r1 takes its seq before r2 but commits after it, r2 may finish
-        // first, and r3 (accepted after both) must still wait for r1, which only the full NOT EXISTS
-        // sees (test/contract/postgres.test.ts, "concurrent writers").
-        .where((eb) =>
-          engine === 'postgres'
-            ? eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('async_requests as p')
-                    .select('p.seq')
-                    .whereRef('p.account_id', '=', 'r.account_id')
-                    .whereRef('p.order_key', '=', 'r.order_key')
-                    .whereRef('p.seq', '<', 'r.seq')
-                    .where('p.status', 'in', UNFINISHED),
-                ),
-              )
-            : eb(
-                eb.fn.coalesce(
-                  eb
-                    .selectFrom('async_requests as p')
-                    .select('p.status')
-                    .whereRef('p.account_id', '=', 'r.account_id')
-                    .whereRef('p.order_key', '=', 'r.order_key')
-                    .whereRef('p.seq', '<', 'r.seq')
-                    .orderBy('p.seq', 'desc')
-                    .limit(1),
-                  eb.val('none'),
-                ),
-                'not in',
-                UNFINISHED,
-              ),
-        )
-        .orderBy('r.run_at')
-        .orderBy('r.seq')
-        .limit(limit);
-      const set = { status: 'running', locked_by: workerId, locked_until: lockedUntil };
       if (engine === 'postgres') {
-        // One statement, so the row locks taken by the SKIP LOCKED select are held until the UPDATE
-        // commits and a concurrent claimer skips exactly the rows this one takes. The select sits in
-        // a CTE: as a plain IN (subquery) the planner may run it more than once and the LIMIT no
-        // longer bounds the claim.
-        const rows = await db
-          .with('c', () => candidates.forUpdate().skipLocked())
-          .updateTable('async_requests')
-          .set(set)
-          .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
-          .where('status', '=', 'queued')
-          .returningAll()
-          .execute();
+        const rows = (await claimPostgres(db, engine, now, limit, workerId, lockedUntil)).rows;
         return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
       }
-      const seqs = (await candidates.execute()).map((r) => Number(r.seq));
+      const seqs = (await dueSqlite(db, engine, now, limit)).rows.map((r) => Number(r.seq));
       if (seqs.length === 0) return [];
-      const rows = await db.updateTable('async_requests').set(set).where('seq', 'in', seqs).where('status', '=', 'queued').returningAll().execute();
+      const rows = (await takeSqlite(db, engine, workerId, lockedUntil, JSON.stringify(seqs))).rows;
       return rows.map(toRequest).sort((a, b) => a.seq - b.seq);
     },
     async finish(id, workerId, o) {
