@@ -15,7 +15,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { FieldMap } from '../../domain/types.js';
 import type { LeadCondition, LeadSearch, SearchColumn } from '../store.js';
-import type { DB, Db, LeadRow } from './schema.js';
+import { insertRows } from './compiled.js';
+import type { DB, Db, Engine, LeadRow } from './schema.js';
 
 /** Characters of a value that are indexed; longer values are kept by their first this many. */
 export const VALUE_KEY_MAX = 200;
@@ -58,14 +59,21 @@ export function valueRows(accountId: string, leadId: string, fields: FieldMap): 
 
 const BATCH_ROWS = 1000;
 
-async function insertRows(db: Kysely<DB> | Db, rows: ValueRow[]): Promise<void> {
+/** The migration's bulk insert: rows of many leads, up to BATCH_ROWS per statement. */
+async function insertValueBatches(db: Kysely<DB> | Db, rows: ValueRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += BATCH_ROWS) await db.insertInto('lead_values').values(rows.slice(i, i + BATCH_ROWS)).execute();
 }
 
-/** Replaces the lead's indexed values (insert: nothing to delete, `fresh`). */
-export async function writeValues(db: Db, accountId: string, leadId: string, fields: FieldMap, fresh: boolean): Promise<void> {
+const VALUE_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'num'] as const;
+
+/**
+ * Replaces the lead's indexed values (insert: nothing to delete, `fresh`). Through insertRows'
+ * fixed statement texts: building the multi-row INSERT with Kysely for every new lead was 9% of a
+ * Create by email of a new lead, by perf.
+ */
+export async function writeValues(db: Db, engine: Engine, accountId: string, leadId: string, fields: FieldMap, fresh: boolean): Promise<void> {
   if (!fresh) await db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId).execute();
-  await insertRows(db, valueRows(accountId, leadId, fields));
+  await insertRows(db, engine, 'lead_values', VALUE_COLUMNS, valueRows(accountId, leadId, fields).map((r) => [r.account_id, r.lead_id, r.field, r.value, r.num]));
 }
 
 /** Migration 0004: indexes the values of every lead already stored, a batch of leads at a time. */
@@ -74,7 +82,7 @@ export async function backfillValues(db: Kysely<DB>): Promise<void> {
     const leads = await db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500).execute();
     if (leads.length === 0) return;
     const rows = leads.flatMap((l) => valueRows(l.account_id, l.id, JSON.parse(l.fields) as FieldMap));
-    await insertRows(db, rows);
+    await insertValueBatches(db, rows);
     after = Number(leads[leads.length - 1].seq);
   }
 }

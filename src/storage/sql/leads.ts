@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
-import { precompiled } from './compiled.js';
+import { insertRows, precompiled } from './compiled.js';
 import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
@@ -25,6 +25,30 @@ const scoreActivity = precompiled((db, accountId: string, id: string, delta: num
     .where('id', '=', id)
     .returningAll();
 });
+/** The account's next ProspectAutoId (see insert). */
+const nextAutoId = precompiled((db, accountId: string) =>
+  db
+    .updateTable('accounts')
+    .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
+    .where('id', '=', accountId)
+    .returning('last_lead_auto_id'),
+);
+const insertLead = precompiled(
+  (db, autoId: number, id: string, accountId: string, fields: string, score: number, engagementScore: number, createdOn: number, modifiedOn: number) =>
+    db.insertInto('leads').values({
+      auto_id: autoId,
+      id,
+      account_id: accountId,
+      fields,
+      score,
+      engagement_score: engagementScore,
+      created_on: createdOn,
+      modified_on: modifiedOn,
+      last_activity_id: null,
+      last_activity_name: null,
+      last_activity_on: null,
+    }),
+);
 const leadsByKey = precompiled((db, accountId: string, field: string, value: string) =>
   db
     .selectFrom('lead_keys as k')
@@ -55,18 +79,17 @@ const toLead = (r: LeadRow): Lead => ({
   lastActivityOn: r.last_activity_on === null ? null : Number(r.last_activity_on),
 });
 
-async function writeKeys(db: Db, accountId: string, leadId: string, keys: LeadKey[]): Promise<void> {
+async function writeKeys(db: Db, engine: Engine, accountId: string, leadId: string, keys: LeadKey[]): Promise<void> {
   if (keys.length === 0) return;
   try {
-    await db
-      .insertInto('lead_keys')
-      .values(keys.map((k) => ({ account_id: accountId, lead_id: leadId, field: k.field, value: k.value, is_unique: k.unique ? 1 : 0 })))
-      .execute();
+    await insertRows(db, engine, 'lead_keys', KEY_COLUMNS, keys.map((k) => [accountId, leadId, k.field, k.value, k.unique ? 1 : 0]));
   } catch (e) {
     if (isUniqueViolation(e)) throw new UniqueViolation(keys.map((k) => k.field).join(','));
     throw e;
   }
 }
+
+const KEY_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'is_unique'] as const;
 
 /**
  * A LIKE pattern that finds `text` inside the stored JSON of a lead's fields, the same on both
@@ -94,34 +117,13 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       // and deadlock with batches holding lead rows. A rolled-back create leaves a gap; a number is
       // never given twice. An account made in this same transaction is not visible outside it: its
       // first leads are numbered inside, where its row is ours anyway.
-      const next = (on: Db) =>
-        on
-          .updateTable('accounts')
-          .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
-          .where('id', '=', lead.accountId)
-          .returning('last_lead_auto_id')
-          .executeTakeFirst();
+      const next = async (on: Db) => (await nextAutoId(on, engine, lead.accountId)).rows[0];
       const counter = (autonomous ? await next(autonomous) : undefined) ?? (await next(db));
       if (!counter) throw new Error(`account ${lead.accountId} does not exist`);
       const autoId = Number(counter.last_lead_auto_id);
-      await db
-        .insertInto('leads')
-        .values({
-          auto_id: autoId,
-          id: lead.id,
-          account_id: lead.accountId,
-          fields: json.write(lead.fields),
-          score: lead.score,
-          engagement_score: lead.engagementScore,
-          created_on: lead.createdOn,
-          modified_on: lead.modifiedOn,
-          last_activity_id: null,
-          last_activity_name: null,
-          last_activity_on: null,
-        })
-        .execute();
-      await writeKeys(db, lead.accountId, lead.id, keys);
-      await writeValues(db, lead.accountId, lead.id, lead.fields, true);
+      await insertLead(db, engine, autoId, lead.id, lead.accountId, json.write(lead.fields), lead.score, lead.engagementScore, lead.createdOn, lead.modifiedOn);
+      await writeKeys(db, engine, lead.accountId, lead.id, keys);
+      await writeValues(db, engine, lead.accountId, lead.id, lead.fields, true);
       return autoId;
     },
     async update(accountId, id, fields, keys, modifiedOn) {
@@ -133,8 +135,8 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return false;
       await db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', id).execute();
-      await writeKeys(db, accountId, id, keys);
-      await writeValues(db, accountId, id, fields, false);
+      await writeKeys(db, engine, accountId, id, keys);
+      await writeValues(db, engine, accountId, id, fields, false);
       return true;
     },
     async get(accountId, id) {
