@@ -42,12 +42,11 @@ export function precompiled<A extends unknown[], R>(build: (db: Kysely<DB>, ...a
 }
 
 /**
- * Rows per INSERT statement of `insertRows`. A batch is written as statements of INSERT_CHUNK rows
- * and then of one row: two SQL texts per table, each prepared once per connection (and named on
- * PostgreSQL). A multi-row INSERT per batch would have a new text for every batch size, parsed anew
- * each time and crowding the hot paths' statements out of SQLite's statement cache, and building it
- * with Kysely cost about as much as running it; one statement per row costs the driver's overhead
- * per row.
+ * Most rows per INSERT statement of `insertRows`. A batch goes in as statements of INSERT_CHUNK rows
+ * and one of the rest, each text built once per row count and table: at most INSERT_CHUNK texts per
+ * table, each prepared once per connection (SQLite keeps 1,000 per connection; PostgreSQL names
+ * the short ones). Building a multi-row INSERT with Kysely for every batch cost about as much as
+ * running it; one statement per row would be a round trip per row on PostgreSQL.
  */
 export const INSERT_CHUNK = 32;
 
@@ -73,9 +72,8 @@ function insertText(engine: Engine, table: keyof DB, columns: readonly string[],
  * transaction when `db` is one.
  */
 export async function insertRows(db: Db, engine: Engine, table: keyof DB, columns: readonly string[], rows: unknown[][]): Promise<void> {
-  let i = 0;
-  for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
-    await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, INSERT_CHUNK), rows.slice(i, i + INSERT_CHUNK).flat()));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, chunk.length), chunk.flat()));
   }
-  for (; i < rows.length; i++) await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, 1), rows[i]));
 }
