@@ -57,13 +57,6 @@ export function valueRows(accountId: string, leadId: string, fields: FieldMap): 
   return rows;
 }
 
-const BATCH_ROWS = 1000;
-
-/** The migration's bulk insert: rows of many leads, up to BATCH_ROWS per statement. */
-async function insertValueBatches(db: Kysely<DB> | Db, rows: ValueRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) await db.insertInto('lead_values').values(rows.slice(i, i + BATCH_ROWS)).execute();
-}
-
 const VALUE_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'num'] as const;
 
 /**
@@ -73,16 +66,19 @@ const VALUE_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'num'] as cons
  */
 export async function writeValues(db: Db, engine: Engine, accountId: string, leadId: string, fields: FieldMap, fresh: boolean): Promise<void> {
   if (!fresh) await db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId).execute();
-  await insertRows(db, engine, 'lead_values', VALUE_COLUMNS, valueRows(accountId, leadId, fields).map((r) => [r.account_id, r.lead_id, r.field, r.value, r.num]));
+  await insertValues(db, engine, valueRows(accountId, leadId, fields));
 }
 
+const insertValues = (db: Db, engine: Engine, rows: ValueRow[]) =>
+  insertRows(db, engine, 'lead_values', VALUE_COLUMNS, rows.map((r) => [r.account_id, r.lead_id, r.field, r.value, r.num]));
+
 /** Migration 0004: indexes the values of every lead already stored, a batch of leads at a time. */
-export async function backfillValues(db: Kysely<DB>): Promise<void> {
+export async function backfillValues(db: Kysely<DB>, engine: Engine): Promise<void> {
   for (let after = 0; ; ) {
     const leads = await db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500).execute();
     if (leads.length === 0) return;
     const rows = leads.flatMap((l) => valueRows(l.account_id, l.id, JSON.parse(l.fields) as FieldMap));
-    await insertValueBatches(db, rows);
+    await insertValues(db, engine, rows);
     after = Number(leads[leads.length - 1].seq);
   }
 }

@@ -86,7 +86,7 @@ export const sqliteMigrations: Record<string, Migration> = {
         `CREATE INDEX leads_created ON leads(account_id, created_on)`,
         `CREATE INDEX leads_modified ON leads(account_id, modified_on)`,
       ])(db);
-      await backfillValues(db as Kysely<DB>);
+      await backfillValues(db as Kysely<DB>, 'sqlite');
     },
   },
   // Retrieve answers RecordCount with every page: counting a lead's activities each time took 0.4 s
