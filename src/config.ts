@@ -46,6 +46,8 @@ export interface Config {
   pollMs: number;
   pgPoolSize: number;
   pgPrepared: boolean;
+  /** Where SQLite's writes run: `loop` (the event loop) or `thread` (a writer thread). */
+  sqliteWriter: SqliteWriter;
   statementTimeoutMs: number;
   txTimeoutMs: number;
   logLevel: string;
@@ -122,6 +124,14 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'];
 const logLevel: Parser<string> = (raw, name) => {
   if (LOG_LEVELS.includes(raw)) return raw;
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+};
+
+export type SqliteWriter = 'loop' | 'thread';
+
+const sqliteWriter: Parser<SqliteWriter> = (raw, name) => {
+  const v = raw.toLowerCase();
+  if (v === 'loop' || v === 'thread') return v;
+  throw new ConfigError(`${name} must be one of loop, thread, got "${raw}"`);
 };
 
 const logFormat: Parser<LogFormat> = (raw, name) => {
@@ -205,6 +215,7 @@ export const OPTIONS = [
   opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
   opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process, at least 2 (write batches use half; reads and lead numbering the rest).', parse: int(2, 1000) }),
   opt({ key: 'pgPrepared', env: 'LEADTRAIL_PG_PREPARED', flag: '--pg-prepared', default: 'true', description: 'Name the hot PostgreSQL statements, so that each connection parses and plans them once (about 30% more sync writes per second). `false` for a pooler that does not keep prepared statements across transactions (PgBouncer in transaction mode before 1.21).', parse: bool }),
+  opt({ key: 'sqliteWriter', env: 'LEADTRAIL_SQLITE_WRITER', flag: '--sqlite-writer', default: 'loop', description: 'Where SQLite\'s writes run. `loop`: on the event loop, beside the HTTP work. `thread`: on a writer thread of their own (statements, commits and fsyncs), so that a second core serves them; the sync writes then use both cores. Same answers and durability either way. Ignored on PostgreSQL.', parse: sqliteWriter }),
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
   opt({ key: 'txTimeoutMs', env: 'LEADTRAIL_TX_TIMEOUT_MS', flag: '--tx-timeout-ms', default: '15000', description: 'Longest one request may work inside a shared write batch; past it, its part is rolled back and it fails, and the batch goes on.', parse: int(100, 3_600_000) }),
   opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs go to stdout.', parse: logLevel }),

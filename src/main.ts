@@ -20,6 +20,7 @@ import { createWebhookWorker } from './webhooks/worker.js';
 import { memoryLimiter, type Limiter } from './ratelimit/limiter.js';
 import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
+import { errorCodec } from './wire/thread-operations.js';
 import type { Store } from './storage/store.js';
 
 /** A started leadtrail, as {@link start} returns it. */
@@ -85,7 +86,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
-  const store = metrics.observeStore(await openStore(config));
+  const store = metrics.observeStore(await openStore(config, { url: new URL('./wire/thread-operations.js', import.meta.url), errorCodec }));
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { CallContext, Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 import type { Pacer } from './queue/pacer.js';
 
 const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
@@ -401,11 +401,26 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         };
       const transaction = timed('transaction');
       const exclusive = timed('exclusive');
+      // An operation on the SQLite writer thread is a transaction too (Store.operate).
+      const operate = store.operate
+        ? async (name: string, call: CallContext, input: unknown): Promise<unknown> => {
+            const started = performance.now();
+            try {
+              const out = await store.operate!(name, call, input);
+              tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
+              return out;
+            } catch (e) {
+              tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
+              throw e;
+            }
+          }
+        : undefined;
       return new Proxy(store, {
         get(target, prop) {
           if (prop === 'requests') return requestsRepo;
           if (prop === 'transaction') return transaction;
           if (prop === 'exclusive') return exclusive;
+          if (prop === 'operate') return operate;
           const value = Reflect.get(target, prop) as unknown;
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },

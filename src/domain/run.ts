@@ -25,10 +25,18 @@ const MAX_RACED_RERUNS = 10;
  * finds the winner's lead, or fails the same way on a genuine duplicate); after an error marked
  * `raced()` up to MAX_RACED_RERUNS more times. The last error is thrown.
  */
-export async function runWrite<T>(store: Pick<Store, 'transaction'>, fn: (tx: Repos) => Promise<T>): Promise<T> {
+export function runWrite<T>(store: Pick<Store, 'transaction'>, fn: (tx: Repos) => Promise<T>): Promise<T> {
+  return rerunLostRaces(() => store.transaction(fn));
+}
+
+/**
+ * Runs `attempt` (one whole transaction: `store.transaction(…)`, or `store.operate(…)` on the
+ * writer thread) again after a lost race, as `runWrite` does. The last error is thrown.
+ */
+export async function rerunLostRaces<T>(attempt: () => Promise<T>): Promise<T> {
   for (let reruns = 0; ; reruns++) {
     try {
-      return await store.transaction(fn);
+      return await attempt();
     } catch (e) {
       const again = isMxError(e) && (e.lostRace ? reruns < MAX_RACED_RERUNS : e.type === 'MXDuplicateEntryException' && reruns < 1);
       if (!again) throw e;

@@ -1,14 +1,27 @@
 /** Chooses the adapter from the config: `DATABASE_URL=postgres://…` → PostgreSQL, else the SQLite file. */
 import type { Config } from '../config.js';
+import type { ErrorCodec } from './sqlite/writer-protocol.js';
 import type { Store } from './store.js';
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared'>>): Promise<Store> {
+/**
+ * `operations`: for `sqliteWriter: 'thread'`, the module of named operations the writer thread
+ * loads (its URL) and its error codec (sqlite/writer-protocol.ts); without it the thread runs
+ * only transactions and repo writes.
+ */
+export async function openStore(
+  config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared' | 'sqliteWriter'>>,
+  operations?: { url: URL; errorCodec?: ErrorCodec },
+): Promise<Store> {
   if (config.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
       throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
     }
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore(config.databaseUrl, { poolSize: config.pgPoolSize, prepared: config.pgPrepared, statementTimeoutMs: config.statementTimeoutMs, fnTimeoutMs: config.txTimeoutMs });
+  }
+  if (config.sqliteWriter === 'thread' && config.dbPath !== ':memory:') {
+    const { openThreadedSqliteStore } = await import('./sqlite/thread-store.js');
+    return openThreadedSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs, operations });
   }
   const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
   return openSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs });

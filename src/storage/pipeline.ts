@@ -45,6 +45,12 @@ export interface PipelineOptions {
   maxBatch: number;
   /** How long one caller's `fn` may run before it is rolled back and rejected. */
   fnTimeoutMs: number;
+  /**
+   * The statement that opens a batch (default `BEGIN`). SQLite's writer thread uses `BEGIN IMMEDIATE`:
+   * it takes the write lock at once, waiting for it (busy_timeout) if another writer of the file
+   * holds it, where a deferred BEGIN that first reads could fail with SQLITE_BUSY at its first write.
+   */
+  begin?: string;
   /** Run by a solo caller (`exclusive`) right after BEGIN, before its `fn`. */
   exclusiveLock?: string;
   /**
@@ -194,7 +200,7 @@ export class WritePipeline {
         // Control statements wait and go together with the next ones (BEGIN with the first
         // SAVEPOINT, each RELEASE with the next SAVEPOINT, the last with COMMIT): one round trip
         // instead of two per caller on PostgreSQL.
-        let next: string[] = ['BEGIN'];
+        let next: string[] = [this.o.begin ?? 'BEGIN'];
         try {
           if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
           // One caller alone needs no savepoint: if it throws, the whole transaction is its own.

@@ -446,8 +446,26 @@ export interface Repos {
   append?(record: TxRecord): void;
 }
 
+/**
+ * Who runs a named operation and when (`Store.operate`): the time (epoch ms) every timestamp of the
+ * operation takes, and the acting user (Ctx.userId).
+ */
+export interface CallContext {
+  now: number;
+  userId: string | null;
+}
+
 export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Present when writes run on a thread of their own (SQLite, `LEADTRAIL_SQLITE_WRITER=thread`):
+   * runs the operation registered as `name` in the writer thread's operations module (see
+   * sqlite/writer-protocol.ts) in a transaction there, as `transaction` would, and resolves with its
+   * result once committed and on disk. Only plain data crosses: `input` and the result are
+   * structured-cloned, and an error arrives as the same class where the codec knows it. A caller
+   * checks for it and otherwise runs the operation with `transaction`.
+   */
+  operate?(name: string, call: CallContext, input: unknown): Promise<unknown>;
   /**
    * Runs `fn` in one transaction: all of its writes commit together or none do, and the promise
    * resolves only once they are committed (on disk). Concurrent calls share one database transaction

@@ -10,7 +10,8 @@ import { mx } from '../domain/errors.js';
 import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js';
 import { phoneOrderKey } from '../domain/phone.js';
 import type { RequestKind } from '../domain/types.js';
-import type { Repos } from '../storage/store.js';
+import { rerunLostRaces, runWrite } from '../domain/run.js';
+import type { Repos, Store } from '../storage/store.js';
 import { readBody, readQuery } from '../schemas/endpoint.js';
 import { leadCapture as leadCaptureEndpoint, leadUpdate as leadUpdateEndpoint } from '../schemas/lead-management.js';
 import { parseInput } from '../schemas/lsq.js';
@@ -72,6 +73,18 @@ export const OPERATIONS: Record<RequestKind, Operation> = {
   'lead.capture': leadCapture,
   'lead.update': leadUpdate,
 };
+
+/**
+ * Runs operation `kind` as one transaction of `store`, again after a lost race (domain/run.ts): on
+ * the writer thread when the store has one (`Store.operate`, the operation registered by
+ * thread-operations.ts), else here. Every time the operation stamps is `ctx.now()` read once here.
+ */
+export function runOperation(store: Store, kind: RequestKind, ctx: Ctx, input: OperationInput): Promise<unknown> {
+  const operate = store.operate;
+  if (!operate) return runWrite(store, (tx) => OPERATIONS[kind](tx, ctx, input));
+  const call = { now: ctx.now(), userId: ctx.userId ?? null };
+  return rerunLostRaces(() => operate.call(store, kind, call, input));
+}
 
 /**
  * The key that orders async requests: requests naming the same lead the same way (id, email,

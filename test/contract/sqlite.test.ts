@@ -6,6 +6,7 @@ const Database = sqliteDriver();
 import { describe, expect, it } from 'vitest';
 import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
 import { openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { deferUserAccountCheck } from '../helpers/sqlite-files.js';
 import { tempDir } from '../helpers/server.js';
 import { storeContract } from './store.contract.js';
 
@@ -14,23 +15,7 @@ storeContract('sqlite', async (opts) => {
   return {
     store: await openSqliteStore(file, opts),
     reopen: () => openSqliteStore(file),
-    deferUserAccountCheck: async () => {
-      // SQLite cannot alter a constraint: rebuild the table with the key deferred.
-      const raw = new Database(file);
-      try {
-        raw.pragma('foreign_keys = OFF');
-        raw.exec(`BEGIN;
-          CREATE TABLE users_deferred (id TEXT PRIMARY KEY,
-            account_id TEXT NOT NULL REFERENCES accounts(id) DEFERRABLE INITIALLY DEFERRED, email TEXT NOT NULL,
-            first_name TEXT NOT NULL, last_name TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);
-          INSERT INTO users_deferred SELECT * FROM users;
-          DROP TABLE users;
-          ALTER TABLE users_deferred RENAME TO users;
-          COMMIT;`);
-      } finally {
-        raw.close();
-      }
-    },
+    deferUserAccountCheck: async () => deferUserAccountCheck(file),
   };
 });
 

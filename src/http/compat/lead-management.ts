@@ -3,7 +3,7 @@ import { createLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead }
 import { readPhone } from '../../domain/phone.js';
 import { runWrite } from '../../domain/run.js';
 import type { Lead } from '../../domain/types.js';
-import { leadCapture, leadUpdate as leadUpdateOp } from '../../wire/operations.js';
+import { runOperation } from '../../wire/operations.js';
 import { readBody, readQuery } from '../../schemas/endpoint.js';
 import * as E from '../../schemas/lead-management.js';
 import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
@@ -53,7 +53,7 @@ export const leadCreate: Handler = async (s, req) => {
 /** The same operation as the async `/lead/update` (wire/operations.ts), so that its status `Message` is this answer. */
 export const leadUpdate: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
-  return runWrite(s.store, (tx) => leadUpdateOp(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  return runOperation(s.store, 'lead.update', ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null });
 };
 
 /**
@@ -95,7 +95,7 @@ export const quickSearch: Handler = async (s, req) => {
 
 export const capture: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
-  return runWrite(s.store, (tx) => leadCapture(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  return runOperation(s.store, 'lead.capture', ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null });
 };
 
 export const userByAccessKey: Handler = async (s, req) => {

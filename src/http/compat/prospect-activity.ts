@@ -7,7 +7,7 @@ import type { Ctx } from '../../domain/context.js';
 import type { ActivityType } from '../../domain/types.js';
 import type { Repos } from '../../storage/store.js';
 import { parseCreateType } from '../../wire/activity-type.js';
-import { activityCreate, activityCreateCustom } from '../../wire/operations.js';
+import { runOperation } from '../../wire/operations.js';
 import { readBody, readQuery } from '../../schemas/endpoint.js';
 import * as E from '../../schemas/prospect-activity.js';
 import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
@@ -18,12 +18,12 @@ import { callCtx } from './acting.js';
 
 export const create: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
-  return runWrite(s.store, (tx) => activityCreate(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  return runOperation(s.store, 'activity.create', ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null });
 };
 
 export const createCustom: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
-  return runWrite(s.store, (tx) => activityCreateCustom(tx, ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null }));
+  return runOperation(s.store, 'activity.createcustom', ctx, { accountId: req.principal.accountId, body: req.body, params: query(req), requestId: null });
 };
 
 /**

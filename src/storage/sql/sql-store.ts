@@ -58,19 +58,17 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
 /**
  * The store's own repos (calls made outside a transaction) when there is one writer connection
  * (SQLite): reads run on the reader connection, which sees only committed data, never a batch in
- * progress; each write method runs as a transaction of its own through the pipeline, so it cannot
+ * progress; each write method runs as a transaction of its own (`write`: through the pipeline, or
+ * on the writer thread, sqlite/thread-store.ts), so it cannot
  * land inside (and be rolled back with, or answered before) somebody else's batch. A method not in
  * READ_METHODS counts as a write: slower if it is a read, but never wrong.
  */
-function routedRepos(read: Repos, pipeline: WritePipeline): Repos {
+export function routedRepos(read: Repos, write: (repo: keyof Repos, method: string, args: unknown[]) => Promise<unknown>): Repos {
   const route = <R extends object>(name: keyof Repos, repo: R): R => {
     const out: Record<string, unknown> = {};
     for (const [method, impl] of Object.entries(repo)) {
       if (typeof impl !== 'function') continue;
-      out[method] = READ_METHODS.has(method)
-        ? impl
-        : (...args: unknown[]) =>
-            pipeline.transaction((tx) => ((tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method])(...args));
+      out[method] = READ_METHODS.has(method) ? impl : (...args: unknown[]) => write(name, method, args);
     }
     return out as R;
   };
@@ -117,6 +115,8 @@ export interface SqlStoreParts {
   afterCommit?: () => Promise<void>;
   /** SQLite: the checkpoint thread's counters (Store.checkpointStats). */
   checkpointStats?: () => { passive: number; restart: number; restartBusy: number; failed: boolean };
+  /** The statement that opens a write batch (PipelineOptions.begin). */
+  begin?: string;
   /** Run by close once the pipeline (and so every commit's `afterCommit`) has finished, before the connections close. */
   onClose?: () => void | Promise<void>;
 }
@@ -133,6 +133,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     maxBatch: MAX_BATCH,
     fnTimeoutMs: p.fnTimeoutMs,
     exclusiveLock: engine === 'postgres' ? `select pg_advisory_xact_lock(${STARTUP_LOCK})` : undefined,
+    begin: p.begin,
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
     afterCommit: p.afterCommit,
@@ -157,7 +158,9 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     engine,
     pipeline,
     refCache,
-    ...(p.topLevelWrites === 'pipeline' ? routedRepos(readRepos, pipeline) : readRepos),
+    ...(p.topLevelWrites === 'pipeline'
+      ? routedRepos(readRepos, (name, method, args) => pipeline.transaction((tx) => (tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...args)))
+      : readRepos),
     transaction: (fn) => pipeline.transaction(fn),
     exclusive: (fn) => pipeline.transaction(fn, true),
     registerRecordWriter: (kind, w) => pipeline.registerRecordWriter(kind, w),

@@ -17,6 +17,12 @@ export interface SqliteOptions {
   fileSync?: FileSync;
   /** Checkpoint thread settings (checkpointer.ts; tests make them small, or point the thread at a driver that fails to load). */
   checkpoint?: { everyCommits?: number; restartPages?: number; driverPath?: string; now?: () => number };
+  /**
+   * The COMMIT itself syncs the WAL (`synchronous=FULL`) instead of a sync after it (wal-sync.ts):
+   * for the writer thread (writer-thread.ts), which may block on it, and whose commits other
+   * connections then see only once they are on disk.
+   */
+  durableCommit?: boolean;
 }
 
 
@@ -27,7 +33,7 @@ const STATEMENT_CACHE = 1000;
  * The connection as Kysely's SQLite dialect sees it, with each SQL text prepared once: Kysely's
  * driver prepares every query anew, which was 13% of a sync Create's CPU.
  */
-function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySqliteDatabase {
+export function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySqliteDatabase {
   const cache = new Map<string, KyselySqliteStatement>();
   return {
     close: () => db.close(),
@@ -110,7 +116,7 @@ class GatedSqliteDialect extends SqliteDialect {
 }
 
 /** Reads ref_version's token on `conn`, prepared on first use (after the migrations made the table). */
-function rawToken(conn: SqliteDatabase): () => string {
+export function rawToken(conn: SqliteDatabase): () => string {
   let stmt: { get(): unknown } | null = null;
   return () => {
     stmt ??= conn.prepare<[]>(REF_TOKEN_SQL).pluck().safeIntegers(); // exact: tokens are 64-bit
@@ -152,7 +158,7 @@ function readerToken(readConn: SqliteDatabase, writeConn: SqliteDatabase): { rea
   };
 }
 
-function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDatabase {
+export function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDatabase {
   const sqlite = new (sqliteDriver())(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${synchronous}`);
@@ -178,15 +184,15 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   const memory = file === ':memory:';
   if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const walFile = walFdatasync();
-  const wal = memory ? null : new WalSync(`${path.resolve(file)}-wal`, opts.fileSync ?? walFile.sync);
-  const writeConn = connect(file, memory ? 'FULL' : 'NORMAL');
+  const wal = memory || opts.durableCommit ? null : new WalSync(`${path.resolve(file)}-wal`, opts.fileSync ?? walFile.sync);
+  const writeConn = connect(file, wal ? 'NORMAL' : 'FULL');
   // Each caller of a batch runs in a SAVEPOINT, and SQLite copies every page a savepoint first
   // changes into a sub-journal: a temporary file by default, which cost about 30 µs per caller
   // (a sync Create changes ~8 pages). In memory it costs next to nothing. The writer's temporary
   // data is that and small sorts; the reader, which runs the big ones, keeps the default.
   writeConn.pragma('temp_store = MEMORY');
   // Checkpoints run on a thread of their own (checkpointer.ts), not inside a request's COMMIT.
-  const checkpointer = wal
+  const checkpointer = !memory
     ? new Checkpointer({
         file: path.resolve(file),
         driverPath: opts.checkpoint?.driverPath ?? sqliteDriverPath(),
@@ -201,25 +207,24 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   // under sustained writes it stays below it (about 30 MB between restarts).
   writeConn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // A second connection for reads (not with `:memory:`, where it would be another database).
-  const readConn = !memory && wal ? connect(file, 'FULL') : writeConn;
+  const readConn = !memory ? connect(file, 'FULL') : writeConn;
   // With one connection the reader is the writer: its token is read each time.
   const readToken = readConn !== writeConn ? readerToken(readConn, writeConn) : null;
-  const onCommit =
-    wal && checkpointer
-      ? () => {
-          wal.noteCommit();
-          checkpointer.noteCommit();
-          readToken?.noteCommit();
-        }
-      : undefined;
+  const onCommit = checkpointer
+    ? () => {
+        wal?.noteCommit();
+        checkpointer.noteCommit();
+        readToken?.noteCommit();
+      }
+    : undefined;
   const writerDb = withStatementCache(writeConn, onCommit);
   const writer = new Kysely<DB>({
     dialect: checkpointer ? new GatedSqliteDialect(writerDb, () => checkpointer.writerGate()) : new SqliteDialect({ database: writerDb }),
   });
   let reader = writer;
-  if (readConn !== writeConn && wal) {
+  if (readConn !== writeConn) {
     readConn.pragma('query_only = ON');
-    reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn), () => wal.gate()) });
+    reader = new Kysely<DB>({ dialect: wal ? new GatedSqliteDialect(withStatementCache(readConn), () => wal.gate()) : new SqliteDialect({ database: withStatementCache(readConn) }) });
   }
   const store = await migrated(
     sqlStore({
@@ -229,6 +234,9 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       topLevelWrites: 'pipeline',
       slots: 1,
       gatherTurn: true,
+      // The writer thread runs beside other threads' and processes' writers for real (no event loop
+      // keeps them apart): take the write lock first, waiting for it.
+      begin: opts.durableCommit ? 'BEGIN IMMEDIATE' : undefined,
       fnTimeoutMs: opts.fnTimeoutMs ?? DEFAULT_FN_TIMEOUT_MS,
       migrations: sqliteMigrations,
       // The reference-data token (sql/ref-cache.ts) is read before every cached lookup: as a raw

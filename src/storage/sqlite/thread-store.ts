@@ -1,0 +1,321 @@
+/**
+ * The SQLite store with its writes on a thread of their own (`LEADTRAIL_SQLITE_WRITER=thread`,
+ * issue 11): the event loop keeps a reader connection for reads made outside a transaction, and
+ * hands every write to the writer thread (writer-thread.ts), which owns the writer connection and
+ * the write pipeline. The same `Store` as openSqliteStore's, with the same promises: a write
+ * resolves once committed and on disk; reads see only committed data.
+ *
+ * How each kind of write travels (writer-protocol.ts):
+ * - `operate(name, …)`: one message there, one back; the operation runs wholly on the writer thread;
+ * - a repo write outside a transaction (`store.journal.insertMany(…)`): likewise;
+ * - `transaction(fn)`: `fn` runs here, and each of its repo calls is a message there and back, run
+ *   inside its savepoint on the writer thread. Correct for any `fn`, slower than an operation:
+ *   the hot paths are operations.
+ *
+ * Records appended in `fn` (`tx.append`) go to the writer thread, whose store writes them with the
+ * writers it registered itself (webhook events); a writer registered here with
+ * `registerRecordWriter` runs here, through `fn`'s tx, before the transaction ends.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Kysely, SqliteDialect } from 'kysely';
+import { TransactionClosed } from '../pipeline.js';
+import type { CallContext, Repos, Store, TxRecord, TxRecordWriter } from '../store.js';
+import { cachedRepos, RefCache, REF_TOKEN_SQL } from '../sql/ref-cache.js';
+import { reposFor, routedRepos } from '../sql/sql-store.js';
+import type { DB } from '../sql/schema.js';
+import type { SqliteDatabase } from './driver.js';
+import { connect, withStatementCache } from './sqlite-store.js';
+import { decodeError, type EncodedError, type ErrorCodec, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
+import type { WriterThreadData } from './writer-thread.js';
+
+export interface ThreadStoreOptions {
+  fnTimeoutMs?: number;
+  /** URL of the operations module the writer thread loads (OperationsModule), and its error codec here. */
+  operations?: { url: URL; errorCodec?: ErrorCodec };
+}
+
+/**
+ * The writer thread's script. Built, it sits next to this file; run from the TypeScript sources (the
+ * tests), next to it is a .ts file a worker cannot run, so the built one in dist/ is used, which
+ * `npm test` builds first.
+ */
+function writerThreadScript(): URL {
+  const here = new URL('./writer-thread.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(here))) return here;
+  return new URL('../../../dist/storage/sqlite/writer-thread.js', import.meta.url);
+}
+
+/** The module `url` names, or the same module built when run from the TypeScript sources (see writerThreadScript). */
+function runnable(url: URL): URL {
+  if (url.protocol !== 'file:' || (!url.pathname.endsWith('.ts') && fs.existsSync(fileURLToPath(url)))) return url;
+  return new URL(url.href.replace(/\/src\/(.*)\.[jt]s$/, '/dist/$1.js'));
+}
+
+/**
+ * The reference-data token as the reader sees it, read again only when `PRAGMA data_version` on the
+ * reader itself moved: it changes whenever another connection (the writer thread, another process)
+ * has committed.
+ */
+function ownVersionToken(conn: SqliteDatabase): () => string {
+  const version = conn.prepare<[]>('PRAGMA data_version').pluck();
+  let token: { get(): unknown } | null = null;
+  let known: string | null = null;
+  let seen: unknown = null;
+  return () => {
+    const v = version.get();
+    if (known === null || v !== seen) {
+      seen = v;
+      token ??= conn.prepare<[]>(REF_TOKEN_SQL).pluck().safeIntegers();
+      known = String(token.get());
+    }
+    return known;
+  };
+}
+
+/** Something waiting for the writer thread: a `done` (operations, writes, transactions) or a `result` (a repo call). */
+interface Waiting {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+/** A transaction whose function runs here. */
+interface LocalTx {
+  fn: (tx: Repos) => Promise<unknown>;
+  /** What fn resolved with, or the error it threw (kept here: the writer thread only learns that it failed). */
+  outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  close?: () => void;
+}
+
+/**
+ * Opens the SQLite file with a writer thread (migrating it there) and a reader here. Rejects if the
+ * thread cannot open the store.
+ */
+export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOptions = {}): Promise<Store> {
+  const codec = opts.operations?.errorCodec;
+  const data: WriterThreadData = {
+    file,
+    options: { fnTimeoutMs: opts.fnTimeoutMs },
+    operations: opts.operations ? runnable(opts.operations.url).href : null,
+  };
+  const worker = new Worker(writerThreadScript(), { workerData: data });
+  let nextId = 0;
+  const waiting = new Map<number, Waiting>();
+  const calls = new Map<number, Waiting>();
+  const locals = new Map<number, LocalTx>();
+  const recordWriters = new Map<string, TxRecordWriter>();
+  let stats: Extract<FromWriter, { t: 'stats' }> = { t: 'stats', checkpoint: null };
+  let counters: WriteCounters = [0, 0, 0];
+  let dead: Error | null = null;
+  let closed: (() => void) | null = null;
+  const send = (m: ToWriter) => worker.postMessage(m);
+
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMessage = (m: FromWriter) => {
+      switch (m.t) {
+        case 'ready':
+          resolve();
+          break;
+        case 'failed':
+          dead = decodeError(m.error, codec);
+          reject(dead);
+          break;
+        case 'done': {
+          counters = m.w;
+          const w = waiting.get(m.id);
+          waiting.delete(m.id);
+          if (w) {
+            if (m.ok) w.resolve(m.value);
+            else w.reject(decodeError(m.error, codec));
+          }
+          break;
+        }
+        case 'result': {
+          const w = calls.get(m.cid);
+          calls.delete(m.cid);
+          if (w) {
+            if (m.ok) w.resolve(m.value);
+            else w.reject(decodeError(m.error, codec));
+          }
+          break;
+        }
+        case 'begin':
+          runLocal(m.id);
+          break;
+        case 'stats':
+          stats = m;
+          break;
+        case 'closed':
+          closed?.();
+          break;
+      }
+    };
+    worker.on('message', onMessage);
+    worker.on('error', (e) => {
+      dead = e;
+      reject(e);
+      failAll(e);
+    });
+    worker.on('exit', (code) => {
+      if (!dead && !closed) dead = new Error(`the SQLite writer thread stopped (exit code ${code})`);
+      if (dead) failAll(dead);
+      closed?.();
+    });
+  });
+
+  function failAll(e: Error): void {
+    for (const w of [...waiting.values(), ...calls.values()]) w.reject(e);
+    waiting.clear();
+    calls.clear();
+  }
+
+  /** Sends `m` with a new id and resolves with what its `done` carries. */
+  function request(make: (id: number) => ToWriter): Promise<unknown> {
+    if (dead) return Promise.reject(dead);
+    const id = ++nextId;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      send(make(id));
+    });
+  }
+
+  /** The tx `fn` sees: each repo call a message to the writer thread; closed once fn has ended. */
+  function remoteTx(id: number, local: LocalTx): { tx: Repos; records: TxRecord[] } {
+    let open = true;
+    local.close = () => (open = false);
+    const records: TxRecord[] = [];
+    const repo = (name: keyof Repos) =>
+      new Proxy(
+        {},
+        {
+          get: (_t, method) =>
+            typeof method !== 'string'
+              ? undefined
+              : (...args: unknown[]) => {
+                  if (!open || dead) return Promise.reject(dead ?? new TransactionClosed());
+                  const cid = ++nextId;
+                  return new Promise((resolve, reject) => {
+                    calls.set(cid, { resolve, reject });
+                    const c: RepoCall = { repo: name, method, args };
+                    send({ t: 'call', id, cid, ...c });
+                  });
+                },
+        },
+      );
+    const tx = {
+      accounts: repo('accounts'),
+      leads: repo('leads'),
+      leadFields: repo('leadFields'),
+      activityTypes: repo('activityTypes'),
+      activities: repo('activities'),
+      requests: repo('requests'),
+      journal: repo('journal'),
+      faultRules: repo('faultRules'),
+      webhooks: repo('webhooks'),
+      append: (record: TxRecord) => {
+        if (!open) throw new TransactionClosed();
+        records.push(record);
+      },
+    } as unknown as Repos;
+    return { tx, records };
+  }
+
+  /** The writer thread has opened `id`'s savepoint: run its function here, then say how it ended. */
+  function runLocal(id: number): void {
+    const local = locals.get(id);
+    if (!local) {
+      send({ t: 'end', id, ok: false });
+      return;
+    }
+    const { tx, records } = remoteTx(id, local);
+    void (async () => {
+      try {
+        const value = await local.fn(tx);
+        // Records for writers registered here are written through tx, inside the savepoint; the
+        // others go to the writer thread's own writers.
+        const mine = new Map<string, TxRecord[]>();
+        for (const r of records) {
+          if (recordWriters.has(r.kind)) mine.set(r.kind, [...(mine.get(r.kind) ?? []), r]);
+          else send({ t: 'append', id, record: r });
+        }
+        for (const [kind, list] of mine) await recordWriters.get(kind)!(tx, list);
+        local.outcome = { ok: true, value };
+      } catch (error) {
+        local.outcome = { ok: false, error };
+      } finally {
+        local.close?.();
+      }
+      send({ t: 'end', id, ok: local.outcome.ok });
+    })();
+  }
+
+  function transaction<T>(fn: (tx: Repos) => Promise<T>, solo: boolean): Promise<T> {
+    if (dead) return Promise.reject(dead);
+    const id = ++nextId;
+    const local: LocalTx = { fn };
+    locals.set(id, local);
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, {
+        resolve: () => {
+          locals.delete(id);
+          const o = local.outcome;
+          if (o?.ok) resolve(o.value as T);
+          else reject(o ? o.error : new Error('the transaction ended without its function'));
+        },
+        reject: (e) => {
+          locals.delete(id);
+          local.close?.();
+          // fn's own error wins: the writer thread only knows that it failed.
+          reject(local.outcome && !local.outcome.ok ? local.outcome.error : e);
+        },
+      });
+      send({ t: 'tx', id, solo });
+    });
+  }
+
+  try {
+    await ready;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+
+  // The reader: migrated by now (the writer thread opened the store).
+  const readConn = connect(file, 'FULL');
+  readConn.pragma('query_only = ON');
+  const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(readConn) }) });
+  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), new RefCache(), ownVersionToken(readConn), false);
+  const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
+
+  return {
+    engine: 'sqlite',
+    ...routedRepos(readRepos, writeOutside),
+    transaction: (fn) => transaction(fn, false),
+    exclusive: (fn) => transaction(fn, true),
+    operate: (name: string, call: CallContext, input: unknown) => request((id) => ({ t: 'op', id, name, call, input })),
+    registerRecordWriter(kind, writer) {
+      if (recordWriters.has(kind)) throw new Error(`a record writer for "${kind}" is already registered`);
+      recordWriters.set(kind, writer);
+      return () => {
+        if (recordWriters.get(kind) === writer) recordWriters.delete(kind);
+      };
+    },
+    writeStats: () => ({ batches: counters[0], callers: counters[1], largestBatch: counters[2] }),
+    checkpointStats: () => ({ ...(stats.checkpoint ?? { passive: 0, restart: 0, restartBusy: 0, failed: false }) }),
+    migrate: async () => {
+      await request((id) => ({ t: 'migrate', id }));
+    },
+    close: async () => {
+      if (!dead) {
+        const done = new Promise<void>((r) => (closed = r));
+        send({ t: 'close' });
+        await done;
+      }
+      dead ??= new Error('the store is closed');
+      await reader.destroy();
+    },
+  };
+}
+
+export type { EncodedError };

@@ -1,0 +1,114 @@
+/**
+ * What the event loop and the SQLite writer thread (writer-thread.ts, thread-store.ts) say to each
+ * other, and how errors cross between them. Messages travel by `postMessage` (structured clone), so
+ * everything in them is plain data: no functions, no class instances. An error is sent as an
+ * `EncodedError` and made into the same class again on the other side: the storage errors here, the
+ * domain's by the `ErrorCodec` the operations module gives.
+ */
+import { TransactionClosed, TransactionTimeout } from '../pipeline.js';
+import { UniqueViolation, type CallContext, type Repos, type TxRecord } from '../store.js';
+
+/** A named operation, run by the writer thread inside a transaction: `input` as the caller sent it. */
+export type ThreadOperation = (tx: Repos, call: CallContext, input: unknown) => Promise<unknown>;
+
+/** An error as plain data. `kind` says how to make it again; `data` holds what its class needs. */
+export interface EncodedError {
+  kind: string;
+  name: string;
+  message: string;
+  /** Node's and SQLite's error codes (`SQLITE_BUSY`, `ENOSPC`), kept for whoever tests them. */
+  code?: string;
+  data?: unknown;
+}
+
+/** Encodes the errors a module's operations throw and decodes them again; null: not one of its own. */
+export interface ErrorCodec {
+  encode(e: unknown): EncodedError | null;
+  decode(e: EncodedError): Error | null;
+}
+
+/**
+ * The module the writer thread loads (by URL, `WriterThreadOptions.operations`): the operations it can
+ * run by name, and the codec for their errors. The event loop imports the same module for the codec.
+ */
+export interface OperationsModule {
+  threadOperations: Record<string, ThreadOperation>;
+  errorCodec?: ErrorCodec;
+}
+
+/** A repo method called by name: `tx[repo][method](...args)`. */
+export interface RepoCall {
+  repo: keyof Repos;
+  method: string;
+  args: unknown[];
+}
+
+/** [batches, callers, largest batch] of the writer thread's pipeline. */
+export type WriteCounters = [number, number, number];
+
+/** Event loop → writer thread. `id` names one transaction or operation; `cid` one repo call inside it. */
+export type ToWriter =
+  /** Run operation `name` in a transaction of its own; answered by `done`. */
+  | { t: 'op'; id: number; name: string; call: CallContext; input: unknown }
+  /** One repo write as a transaction of its own (a write made outside a transaction); answered by `done`. */
+  | ({ t: 'write'; id: number } & RepoCall)
+  /** Open a transaction whose function runs on the event loop: answered by `begin`, then `done`. */
+  | { t: 'tx'; id: number; solo: boolean }
+  /** A repo call of that function, inside its transaction; answered by `result`. */
+  | ({ t: 'call'; id: number; cid: number } & RepoCall)
+  /** A record the function appended (Repos.append). */
+  | { t: 'append'; id: number; record: TxRecord }
+  /** The function has ended: `ok` false rolls its savepoint back. */
+  | { t: 'end'; id: number; ok: boolean }
+  | { t: 'migrate'; id: number }
+  | { t: 'close' };
+
+/** Writer thread → event loop. */
+export type FromWriter =
+  | { t: 'ready' }
+  /** The store could not be opened (the thread then exits). */
+  | { t: 'failed'; error: EncodedError }
+  | { t: 'begin'; id: number }
+  | { t: 'result'; cid: number; ok: true; value: unknown }
+  | { t: 'result'; cid: number; ok: false; error: EncodedError }
+  /**
+   * The transaction or operation is over: committed and on disk (`ok`), or not. `w`: the pipeline's
+   * counters (batches, callers, largest batch) as it ends, for Store.writeStats.
+   */
+  | { t: 'done'; id: number; ok: true; value: unknown; w: WriteCounters }
+  | { t: 'done'; id: number; ok: false; error: EncodedError; w: WriteCounters }
+  /** The checkpoint thread's counters, sent when they change (at most every 500 ms). */
+  | { t: 'stats'; checkpoint: { passive: number; restart: number; restartBusy: number; failed: boolean } | null }
+  | { t: 'closed' };
+
+/** An error as plain data: the codec's own first, then the storage errors, then any Error by its name, message and code. */
+export function encodeError(e: unknown, codec?: ErrorCodec): EncodedError {
+  const own = codec?.encode(e);
+  if (own) return own;
+  if (e instanceof TransactionTimeout) return { kind: 'TransactionTimeout', name: e.name, message: e.message };
+  if (e instanceof TransactionClosed) return { kind: 'TransactionClosed', name: e.name, message: e.message };
+  if (e instanceof UniqueViolation) return { kind: 'UniqueViolation', name: e.name, message: e.message, data: e.detail };
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { kind: 'Error', name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { kind: 'Error', name: 'Error', message: String(e) };
+}
+
+/** The error `encodeError` described, of the same class where this side knows it. */
+export function decodeError(d: EncodedError, codec?: ErrorCodec): Error {
+  const own = codec?.decode(d);
+  if (own) return own;
+  let e: Error;
+  if (d.kind === 'TransactionTimeout') {
+    e = new TransactionTimeout(0);
+    e.message = d.message;
+  } else if (d.kind === 'TransactionClosed') e = new TransactionClosed();
+  else if (d.kind === 'UniqueViolation') e = new UniqueViolation(String(d.data));
+  else {
+    e = new Error(d.message);
+    e.name = d.name;
+    if (d.code) (e as { code?: string }).code = d.code;
+  }
+  return e;
+}

@@ -1,0 +1,147 @@
+/**
+ * The SQLite writer thread (issue 11): a worker thread that owns the writer connection and the write
+ * pipeline (group commit, savepoints, checkpoints), so that running the statements, the COMMIT and
+ * its fsync no longer take the event loop's core. The event loop's side is thread-store.ts; the
+ * messages are writer-protocol.ts.
+ *
+ * What runs here:
+ * - named operations (`op`), from the module whose URL `workerData.operations` gives: the whole
+ *   operation, domain rules included, runs on this thread (the hot writes: sync Create and friends);
+ * - single repo writes made outside a transaction (`write`), e.g. an async request batch or the
+ *   request journal's entries;
+ * - transactions whose function runs on the event loop (`tx`): the function's repo calls arrive one
+ *   by one (`call`) and run inside its savepoint here. Everything else that writes works this way,
+ *   unchanged, at the cost of a message per call.
+ *
+ * The store here commits with `synchronous=FULL` (`durableCommit`): the COMMIT returns once the WAL
+ * is on disk, and only then do other connections (the event loop's reader) see it. `done` is sent
+ * after that, so a caller answered has its change on disk, and reads made after it see it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Repos, Store } from '../store.js';
+import { openSqliteStore, type SqliteOptions } from './sqlite-store.js';
+import { decodeError, encodeError, type ErrorCodec, type FromWriter, type OperationsModule, type RepoCall, type ThreadOperation, type ToWriter, type WriteCounters } from './writer-protocol.js';
+
+export interface WriterThreadData {
+  file: string;
+  options: Pick<SqliteOptions, 'fnTimeoutMs'>;
+  /** URL of the OperationsModule to load, if any. */
+  operations: string | null;
+}
+
+const port = parentPort!;
+const data = workerData as WriterThreadData;
+const post = (m: FromWriter) => port.postMessage(m);
+
+/** A transaction whose function runs on the event loop: its tx here, and how to end it. */
+interface Remote {
+  tx: Repos;
+  end: (ok: boolean) => void;
+}
+
+function callRepo(tx: Repos, c: RepoCall): Promise<unknown> {
+  const repo = tx[c.repo] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined;
+  const fn = repo?.[c.method];
+  if (typeof fn !== 'function') return Promise.reject(new Error(`no repo method ${String(c.repo)}.${c.method}`));
+  return fn.apply(repo, c.args);
+}
+
+/** The function ran on the event loop and threw: its caller there has the error itself. */
+class RemoteFailed extends Error {}
+
+async function main(): Promise<void> {
+  let store: Store;
+  let ops: Record<string, ThreadOperation> = {};
+  let codec: ErrorCodec | undefined;
+  try {
+    if (data.operations) {
+      const mod = (await import(data.operations)) as OperationsModule;
+      ops = mod.threadOperations;
+      codec = mod.errorCodec;
+    }
+    store = await openSqliteStore(data.file, { ...data.options, durableCommit: true });
+  } catch (e) {
+    post({ t: 'failed', error: encodeError(e, codec) });
+    return;
+  }
+  const remotes = new Map<number, Remote>();
+  const counters = (): WriteCounters => {
+    const w = store.writeStats();
+    return [w.batches, w.callers, w.largestBatch];
+  };
+  const settle = (id: number, p: Promise<unknown>) =>
+    p.then(
+      (value) => post({ t: 'done', id, ok: true, value, w: counters() }),
+      (e: unknown) => post({ t: 'done', id, ok: false, error: encodeError(e, codec), w: counters() }),
+    );
+
+  // Checkpoint counters for metrics, sent when they change (at most every 500 ms).
+  let lastStats = '';
+  const stats = setInterval(() => {
+    const checkpoint = store.checkpointStats?.() ?? null;
+    const text = JSON.stringify(checkpoint);
+    if (text === lastStats) return;
+    lastStats = text;
+    post({ t: 'stats', checkpoint });
+  }, 500);
+  stats.unref();
+
+  port.on('message', (m: ToWriter) => {
+    switch (m.t) {
+      case 'op': {
+        const op = ops[m.name];
+        settle(m.id, op ? store.transaction((tx) => op(tx, m.call, m.input)) : Promise.reject(new Error(`no operation named "${m.name}" in the writer thread`)));
+        break;
+      }
+      case 'write':
+        settle(m.id, store.transaction((tx) => callRepo(tx, m)));
+        break;
+      case 'tx': {
+        const run = (tx: Repos) =>
+          new Promise<null>((resolve, reject) => {
+            remotes.set(m.id, { tx, end: (ok) => (ok ? resolve(null) : reject(new RemoteFailed())) });
+            post({ t: 'begin', id: m.id });
+          }).finally(() => remotes.delete(m.id));
+        settle(m.id, m.solo ? store.exclusive(run) : store.transaction(run));
+        break;
+      }
+      case 'call': {
+        const r = remotes.get(m.id);
+        const p = r ? callRepo(r.tx, m) : Promise.reject(decodeError({ kind: 'TransactionClosed', name: 'TransactionClosed', message: '' }));
+        p.then(
+          (value) => post({ t: 'result', cid: m.cid, ok: true, value }),
+          (e: unknown) => post({ t: 'result', cid: m.cid, ok: false, error: encodeError(e, codec) }),
+        );
+        break;
+      }
+      case 'append': {
+        const r = remotes.get(m.id);
+        // A record of a transaction already over (timed out here) is dropped with it.
+        r?.tx.append?.(m.record);
+        break;
+      }
+      case 'end':
+        remotes.get(m.id)?.end(m.ok);
+        break;
+      case 'migrate':
+        settle(m.id, store.migrate());
+        break;
+      case 'close':
+        clearInterval(stats);
+        void store.close().then(
+          () => {
+            post({ t: 'closed' });
+            port.close();
+          },
+          (e: unknown) => {
+            post({ t: 'failed', error: encodeError(e, codec) });
+            port.close();
+          },
+        );
+        break;
+    }
+  });
+  post({ t: 'ready' });
+}
+
+void main();

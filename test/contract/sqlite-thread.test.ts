@@ -1,0 +1,44 @@
+/**
+ * The storage contract on SQLite with its writes on the writer thread (LEADTRAIL_SQLITE_WRITER=thread,
+ * src/storage/sqlite/thread-store.ts): every transaction, repo write and pipeline promise of the
+ * contract, kept across the thread boundary. The thread runs the built code (dist/), which
+ * `npm test` builds first.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mx, MxError } from '../../src/domain/errors.js';
+import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
+import { errorCodec } from '../../src/wire/thread-operations.js';
+import { tempDir } from '../helpers/server.js';
+import { deferUserAccountCheck } from '../helpers/sqlite-files.js';
+import { storeContract } from './store.contract.js';
+
+const operations = { url: new URL('../../src/wire/thread-operations.ts', import.meta.url), errorCodec };
+
+storeContract('sqlite', async (opts) => {
+  const file = path.join(tempDir(), 'contract.db');
+  return {
+    store: await openThreadedSqliteStore(file, { ...opts, operations }),
+    reopen: () => openThreadedSqliteStore(file, { operations }),
+    deferUserAccountCheck: async () => deferUserAccountCheck(file),
+  };
+});
+
+describe('sqlite writer thread', () => {
+  it('runs a named operation there, and its LeadSquared error arrives as the same MxError', async () => {
+    const store = await openThreadedSqliteStore(path.join(tempDir(), 'ops.db'), { operations });
+    try {
+      const e = await store.operate!('activity.create', { now: 1_700_000_000_000, userId: null }, { accountId: 'nobody', body: {}, params: {}, requestId: null }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(MxError);
+      expect(e).toMatchObject({ type: mx.mandatoryMissing('x').type, status: 500 });
+      expect((e as MxError).message).toMatch(/mandatory/);
+      await expect(store.operate!('no.such', { now: 0, userId: null }, null)).rejects.toThrow(/no operation named "no.such"/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses to open, with the reason, a file it cannot open', async () => {
+    await expect(openThreadedSqliteStore(path.join(tempDir(), 'missing-dir', '\0bad'), { operations })).rejects.toThrow();
+  });
+});
