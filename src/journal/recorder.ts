@@ -104,14 +104,15 @@ export class JournalRecorder {
     this.buffer = [];
     if (batch.length > 0) {
       try {
-        await this.store.transaction((tx) => tx.journal.insertMany(batch));
+        // A write of its own (one transaction): on SQLite's writer thread one message there and back.
+        await this.store.journal.insertMany(batch);
         this.written(batch);
       } catch (err) {
         // One entry the database refuses must not cost the others theirs: each goes alone once.
         this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
         for (const e of batch) {
           try {
-            await this.store.transaction((tx) => tx.journal.insertMany([e]));
+            await this.store.journal.insertMany([e]);
             this.written([e]);
           } catch (err1) {
             this.dropped += 1;

@@ -37,7 +37,8 @@ export function createEnqueuer(store: Store, pacer?: Pacer): Enqueuer {
       const batch = pending.slice(0, MAX_BATCH);
       pending = pending.slice(batch.length);
       try {
-        await store.transaction((tx) => tx.requests.insertMany(batch.map((b) => b.req)));
+        // A write of its own (one transaction): on SQLite's writer thread one message there and back.
+        await store.requests.insertMany(batch.map((b) => b.req));
         pacer?.accepted(batch.length);
         for (const b of batch) b.resolve();
         events.emit('accepted', batch.length);

@@ -18,7 +18,8 @@ export const WIRE_STATUS: Record<RequestStatus, string> = {
   errored: 'ERROR',
 };
 
-export const SUCCESS_REASON = 'Request was successfully completed';
+export { SUCCESS_REASON } from '../wire/operations.js';
+import { SUCCESS_REASON } from '../wire/operations.js';
 export const PROCESS_STEP = 'In-Process-Queue';
 export const ACCEPT_STEP = 'In-Request-Queue';
 

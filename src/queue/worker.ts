@@ -10,18 +10,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
-import { actingUserId } from '../domain/accounts.js';
-import { actingAs } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
-import { isLostRace, runWrite } from '../domain/run.js';
+import { isLostRace, rerunLostRaces, runWrite } from '../domain/run.js';
 import type { AsyncRequest } from '../domain/types.js';
 import type { Repos, Store } from '../storage/store.js';
-import { OPERATIONS } from '../wire/operations.js';
+import { applyRequest, LeaseLost } from '../wire/operations.js';
+import type { ApplyInput } from '../wire/thread-operations.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { Faults } from './faults.js';
 import type { Pacer } from './pacer.js';
 import { MAX_RETRIES, retryDelayMs } from './retry-policy.js';
-import { SUCCESS_REASON } from './status.js';
 
 export interface Worker {
   readonly id: string;
@@ -43,7 +41,6 @@ export interface WorkerDeps {
   pacer?: Pacer;
 }
 
-class LeaseLost extends Error {}
 
 const SQLITE_BATCH = 32;
 /** Requests a PostgreSQL worker claims per concurrent group. */
@@ -64,14 +61,7 @@ export function createWorker(d: WorkerDeps): Worker {
   let unlisten: (() => void) | null = null;
 
   /** Applies one request in `tx`: the operation's effect and the "succeeded" mark commit together. */
-  async function apply(tx: Repos, r: AsyncRequest): Promise<void> {
-    const body: unknown = JSON.parse(r.body);
-    // The request acts as the user whose keys submitted it (requests from before that was kept: the account's first user).
-    const ctx = actingAs(d.ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
-    const out = await OPERATIONS[r.kind](tx, ctx, { accountId: r.accountId, body, params: r.params, requestId: r.id });
-    const ok = await tx.requests.finish(r.id, id, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: d.ctx.now() });
-    if (!ok) throw new LeaseLost();
-  }
+  const apply = (tx: Repos, r: AsyncRequest): Promise<void> => applyRequest(tx, d.ctx, r, id);
 
   /** Records what an attempt that threw means: lease lost (nothing), FAILURE, a retry, or ERROR. */
   async function settleError(r: AsyncRequest, e: unknown, now: number): Promise<void> {
@@ -136,9 +126,27 @@ export function createWorker(d: WorkerDeps): Worker {
     const ready: AsyncRequest[] = [];
     for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
     d.pacer?.settled(claimed.length - ready.length);
+    if (operate) {
+      await Promise.all(ready.map((r) => applyOnWriter(operate, r, now)));
+      return;
+    }
     const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
     ready.forEach((r, i) => parts[i % parts.length].push(r));
     await Promise.all(parts.map((part) => applyInChunks(part, now)));
+  }
+
+  // With SQLite's writer thread (Store.operate) each request is an operation of its own, applied
+  // there whole: sent together, they share the thread's group commit, each in its own savepoint, so
+  // an error lands on its own request without the chunks and retries below.
+  const operate = d.store.operate?.bind(d.store);
+  async function applyOnWriter(run: NonNullable<Store['operate']>, r: AsyncRequest, now: number): Promise<void> {
+    const input: ApplyInput = { request: r, workerId: id };
+    try {
+      await rerunLostRaces(() => run('request.apply', { now: d.ctx.now(), userId: null }, input));
+    } catch (e) {
+      await settleError(r, e, now);
+    }
+    d.pacer?.settled(1);
   }
 
   async function applyInChunks(ready: AsyncRequest[], now: number): Promise<void> {
@@ -195,6 +203,10 @@ export function createWorker(d: WorkerDeps): Worker {
   }
 
   async function run(): Promise<void> {
+    // On the writer thread (operate), the next claim is made while the claimed batch is applied
+    // there: two batches in flight, so that the thread is not idle during each claim's round trip.
+    // A claim never takes a request whose order key is running, so the two never overlap in a key.
+    let applying: Promise<void> | null = null;
     while (running) {
       let claimed: AsyncRequest[] = [];
       try {
@@ -206,7 +218,18 @@ export function createWorker(d: WorkerDeps): Worker {
         // better-sqlite3 answers synchronously, so without this turn a backlog would keep the event
         // loop in microtasks and starve the HTTP server (accepts and status reads) until it drained.
         await nextTurn();
-        await processClaimed(claimed);
+        if (operate && claimed.length > 0) {
+          const started = processClaimed(claimed);
+          started.catch(() => {}); // awaited below or on the next turn of this loop
+          const previous = applying;
+          applying = started;
+          await previous;
+        } else {
+          const previous = applying;
+          applying = null;
+          await previous;
+          await processClaimed(claimed);
+        }
       } catch (e) {
         log.error({ err: e }, 'worker loop error; backing off');
         await sleep(Math.min(1000, d.config.pollMs * 4));
@@ -218,6 +241,7 @@ export function createWorker(d: WorkerDeps): Worker {
       const wait = next === null ? d.config.pollMs : Math.max(5, Math.min(d.config.pollMs, next - d.ctx.now()));
       await idle.sleep(wait);
     }
+    await applying?.catch((e: unknown) => log.error({ err: e }, 'worker loop error'));
   }
 
   return {

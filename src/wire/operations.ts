@@ -5,11 +5,12 @@
  */
 import { createLeadAndActivity, postActivity } from '../domain/activities.js';
 import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
-import type { Ctx } from '../domain/context.js';
+import { actingUserId } from '../domain/accounts.js';
+import { actingAs, type Ctx } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
 import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js';
 import { phoneOrderKey } from '../domain/phone.js';
-import type { RequestKind } from '../domain/types.js';
+import type { AsyncRequest, RequestKind } from '../domain/types.js';
 import { rerunLostRaces, runWrite } from '../domain/run.js';
 import type { Repos, Store } from '../storage/store.js';
 import { readBody, readQuery } from '../schemas/endpoint.js';
@@ -73,6 +74,31 @@ export const OPERATIONS: Record<RequestKind, Operation> = {
   'lead.capture': leadCapture,
   'lead.update': leadUpdate,
 };
+
+/** The StatusReason of a request that succeeded. */
+export const SUCCESS_REASON = 'Request was successfully completed';
+
+/** Thrown by `applyRequest` when the worker no longer holds the request: its effect must not commit. */
+export class LeaseLost extends Error {
+  constructor() {
+    super('lease lost: another worker owns the request');
+    this.name = 'LeaseLost';
+  }
+}
+
+/**
+ * Applies async request `r` in `tx` for worker `workerId`: its operation, acting as the user whose
+ * keys submitted it (requests from before that was kept: the account's first user), and its
+ * "succeeded" mark with the operation's answer as `Message`, which commit together. Throws the
+ * operation's error, or `LeaseLost` when the mark cannot land because the lease was taken over.
+ */
+export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerId: string): Promise<void> {
+  const body: unknown = JSON.parse(r.body);
+  const acting = actingAs(ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
+  const out = await OPERATIONS[r.kind](tx, acting, { accountId: r.accountId, body, params: r.params, requestId: r.id });
+  const ok = await tx.requests.finish(r.id, workerId, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: ctx.now() });
+  if (!ok) throw new LeaseLost();
+}
 
 /**
  * Runs operation `kind` as one transaction of `store`, again after a lost race (domain/run.ts): on
