@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
 import type { CallContext, Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
 
 const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
@@ -408,6 +409,9 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
             try {
               const out = await store.operate!(name, call, input);
               tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
+              // The async worker's application ran its `finish` on the writer thread, out of sight
+              // of watchRequests: it committed, so the request succeeded.
+              if (name === 'request.apply') record({ id: (input as ApplyInput).request.id, outcome: 'succeeded' });
               return out;
             } catch (e) {
               tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);

@@ -1,6 +1,6 @@
 /** Chooses the adapter from the config: `DATABASE_URL=postgres://…` → PostgreSQL, else the SQLite file. */
 import type { Config } from '../config.js';
-import type { ErrorCodec } from './sqlite/writer-protocol.js';
+import type { ErrorCodec } from './operations.js';
 import type { Store } from './store.js';
 
 /**

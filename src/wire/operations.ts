@@ -12,6 +12,7 @@ import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js'
 import { phoneOrderKey } from '../domain/phone.js';
 import type { AsyncRequest, RequestKind } from '../domain/types.js';
 import { rerunLostRaces, runWrite } from '../domain/run.js';
+import { UnsendableInput } from '../storage/operations.js';
 import type { Repos, Store } from '../storage/store.js';
 import { readBody, readQuery } from '../schemas/endpoint.js';
 import { leadCapture as leadCaptureEndpoint, leadUpdate as leadUpdateEndpoint } from '../schemas/lead-management.js';
@@ -109,7 +110,12 @@ export function runOperation(store: Store, kind: RequestKind, ctx: Ctx, input: O
   const operate = store.operate;
   if (!operate) return runWrite(store, (tx) => OPERATIONS[kind](tx, ctx, input));
   const call = { now: ctx.now(), userId: ctx.userId ?? null };
-  return rerunLostRaces(() => operate.call(store, kind, call, input));
+  return rerunLostRaces(() => operate.call(store, kind, call, input)).catch((e: unknown) => {
+    // A body the thread cannot be sent (JSON nested thousands deep) gets the same answer here,
+    // through a transaction whose function runs on this side.
+    if (e instanceof UnsendableInput) return runWrite(store, (tx) => OPERATIONS[kind](tx, ctx, input));
+    throw e;
+  });
 }
 
 /**

@@ -7,7 +7,7 @@
 import { uuidv7, type Ctx } from '../domain/context.js';
 import { MxError, type MxType } from '../domain/errors.js';
 import type { CallContext, Repos } from '../storage/store.js';
-import type { EncodedError, ErrorCodec, ThreadOperation } from '../storage/sqlite/writer-protocol.js';
+import type { EncodedError, ErrorCodec, NamedOperation } from '../storage/operations.js';
 import type { AsyncRequest } from '../domain/types.js';
 import { applyRequest, LeaseLost, OPERATIONS, type OperationInput } from './operations.js';
 
@@ -22,7 +22,7 @@ export interface ApplyInput {
   workerId: string;
 }
 
-export const threadOperations: Record<string, ThreadOperation> = {
+export const threadOperations: Record<string, NamedOperation> = {
   ...Object.fromEntries(Object.entries(OPERATIONS).map(([kind, op]) => [kind, (tx: Repos, call: CallContext, input: unknown) => op(tx, ctxOf(call), input as OperationInput)])),
   /** The async worker's application of one request (queue/worker.ts). */
   'request.apply': (tx, call, input) => {

@@ -27,7 +27,8 @@ import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
 import type { SqliteDatabase } from './driver.js';
 import { connect, withStatementCache } from './sqlite-store.js';
-import { decodeError, type EncodedError, type ErrorCodec, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
+import { UnsendableInput, type ErrorCodec } from '../operations.js';
+import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 import type { WriterThreadData } from './writer-thread.js';
 
 export interface ThreadStoreOptions {
@@ -92,7 +93,7 @@ interface LocalTx {
  * Opens the SQLite file with a writer thread (migrating it there) and a reader here. Rejects if the
  * thread cannot open the store.
  */
-export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOptions = {}): Promise<Store> {
+export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOptions = {}): Promise<Store & { refCache: RefCache }> {
   const codec = opts.operations?.errorCodec;
   const data: WriterThreadData = {
     file,
@@ -176,7 +177,13 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     const id = ++nextId;
     return new Promise((resolve, reject) => {
       waiting.set(id, { resolve, reject });
-      send(make(id));
+      try {
+        send(make(id));
+      } catch (e) {
+        // Nothing was sent: a value structured clone refuses (a function, an array nested too deep).
+        waiting.delete(id);
+        reject(new UnsendableInput(e));
+      }
     });
   }
 
@@ -285,11 +292,14 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   const readConn = connect(file, 'FULL');
   readConn.pragma('query_only = ON');
   const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(readConn) }) });
-  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), new RefCache(), ownVersionToken(readConn), false);
+  const refCache = new RefCache();
+  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, ownVersionToken(readConn), false);
   const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
 
   return {
     engine: 'sqlite',
+    // The reads' cache, as sqlStore exposes its own (tests read its counters).
+    refCache,
     ...routedRepos(readRepos, writeOutside),
     transaction: (fn) => transaction(fn, false),
     exclusive: (fn) => transaction(fn, true),
@@ -318,4 +328,3 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   };
 }
 
-export type { EncodedError };

@@ -5,36 +5,9 @@
  * `EncodedError` and made into the same class again on the other side: the storage errors here, the
  * domain's by the `ErrorCodec` the operations module gives.
  */
+import type { EncodedError, ErrorCodec } from '../operations.js';
 import { TransactionClosed, TransactionTimeout } from '../pipeline.js';
 import { UniqueViolation, type CallContext, type Repos, type TxRecord } from '../store.js';
-
-/** A named operation, run by the writer thread inside a transaction: `input` as the caller sent it. */
-export type ThreadOperation = (tx: Repos, call: CallContext, input: unknown) => Promise<unknown>;
-
-/** An error as plain data. `kind` says how to make it again; `data` holds what its class needs. */
-export interface EncodedError {
-  kind: string;
-  name: string;
-  message: string;
-  /** Node's and SQLite's error codes (`SQLITE_BUSY`, `ENOSPC`), kept for whoever tests them. */
-  code?: string;
-  data?: unknown;
-}
-
-/** Encodes the errors a module's operations throw and decodes them again; null: not one of its own. */
-export interface ErrorCodec {
-  encode(e: unknown): EncodedError | null;
-  decode(e: EncodedError): Error | null;
-}
-
-/**
- * The module the writer thread loads (by URL, `WriterThreadOptions.operations`): the operations it can
- * run by name, and the codec for their errors. The event loop imports the same module for the codec.
- */
-export interface OperationsModule {
-  threadOperations: Record<string, ThreadOperation>;
-  errorCodec?: ErrorCodec;
-}
 
 /** A repo method called by name: `tx[repo][method](...args)`. */
 export interface RepoCall {

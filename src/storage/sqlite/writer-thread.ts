@@ -20,7 +20,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Repos, Store } from '../store.js';
 import { openSqliteStore, type SqliteOptions } from './sqlite-store.js';
-import { decodeError, encodeError, type ErrorCodec, type FromWriter, type OperationsModule, type RepoCall, type ThreadOperation, type ToWriter, type WriteCounters } from './writer-protocol.js';
+import type { ErrorCodec, NamedOperation, OperationsModule } from '../operations.js';
+import { decodeError, encodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 
 export interface WriterThreadData {
   file: string;
@@ -51,7 +52,7 @@ class RemoteFailed extends Error {}
 
 async function main(): Promise<void> {
   let store: Store;
-  let ops: Record<string, ThreadOperation> = {};
+  let ops: Record<string, NamedOperation> = {};
   let codec: ErrorCodec | undefined;
   try {
     if (data.operations) {
