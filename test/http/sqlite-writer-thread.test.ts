@@ -1,6 +1,6 @@
 /**
- * LEADTRAIL_SQLITE_WRITER=thread answers exactly as the default: the same calls, sent to a server
- * of each kind, get the same statuses and bodies (ids and times aside). Then what only works if every
+ * LEADTRAIL_SQLITE_WRITER=thread (the default) answers exactly as `loop`: the same calls, sent to a
+ * server of each kind, get the same statuses and bodies (ids and times aside). Then what only works if every
  * kind of write crosses to the writer thread: a named operation (sync Create), a transaction whose
  * function runs on the event loop (CreateType, webhooks, lead fields, the async worker), a write
  * outside a transaction (the async accept, the request journal), and a restart on the same file.
