@@ -37,6 +37,9 @@ export interface ThreadStoreOptions {
   operations?: { url: URL; errorCodec?: ErrorCodec };
 }
 
+/** The writer thread's young generation, in MB (see openThreadedSqliteStore). */
+const WRITER_YOUNG_GENERATION_MB = 12;
+
 /**
  * The writer thread's script. Built, it sits next to this file; run from the TypeScript sources (the
  * tests), next to it is a .ts file a worker cannot run, so the built one in dist/ is used, which
@@ -100,7 +103,10 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     options: { fnTimeoutMs: opts.fnTimeoutMs },
     operations: opts.operations ? runnable(opts.operations.url).href : null,
   };
-  const worker = new Worker(writerThreadScript(), { workerData: data });
+  // A young generation of 12 MB instead of V8's default: the thread's garbage is short-lived
+  // (statements, rows, messages), and peak RSS under sync Create load went from 272–278 MB to
+  // 231–248 at the same throughput. At 6 MB it collected often enough to cost 7% of throughput.
+  const worker = new Worker(writerThreadScript(), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB } });
   let nextId = 0;
   const waiting = new Map<number, Waiting>();
   const calls = new Map<number, Waiting>();
