@@ -322,7 +322,12 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
 
   /** A webhook attempt recorded in a transaction, counted once it commits. */
   type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number };
-  function watchWebhooks(repo: WebhookRepo, attempts: HookAttempt[]): WebhookRepo {
+  const recordHook = (a: HookAttempt) => {
+    webhookAttempts.inc({ outcome: a.outcome });
+    webhookLatency.observe(a.seconds);
+  };
+  /** `attempts`: where a transaction collects them until it commits; null: a write of its own, recorded once done. */
+  function watchWebhooks(repo: WebhookRepo, attempts: HookAttempt[] | null): WebhookRepo {
     return new Proxy(repo, {
       get(target, prop) {
         const value = Reflect.get(target, prop) as unknown;
@@ -330,7 +335,9 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         if (prop === 'finishAttempt') {
           return async (...args: Parameters<WebhookRepo['finishAttempt']>) => {
             const held = await target.finishAttempt(...args);
-            attempts.push({ outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000 });
+            const a = { outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000 };
+            if (attempts) attempts.push(a);
+            else recordHook(a);
             return held;
           };
         }
@@ -374,6 +381,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     },
     observeStore(store) {
       const requestsRepo = watchRequests(store.requests, null);
+      const webhooksRepo = watchWebhooks(store.webhooks, null);
       const timed =
         (name: 'transaction' | 'exclusive') =>
         async <T>(fn: (tx: Repos) => Promise<T>): Promise<T> => {
@@ -390,10 +398,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);
-            for (const a of hookAttempts) {
-              webhookAttempts.inc({ outcome: a.outcome });
-              webhookLatency.observe(a.seconds);
-            }
+            for (const a of hookAttempts) recordHook(a);
             return out;
           } catch (e) {
             tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
@@ -422,6 +427,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       return new Proxy(store, {
         get(target, prop) {
           if (prop === 'requests') return requestsRepo;
+          if (prop === 'webhooks') return webhooksRepo;
           if (prop === 'transaction') return transaction;
           if (prop === 'exclusive') return exclusive;
           if (prop === 'operate') return operate;

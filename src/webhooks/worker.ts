@@ -126,7 +126,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           ? { status: 'failed' as const, dueAt: event.dueAt, lastError: error }
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
-      const held = await d.store.transaction((tx) => tx.webhooks.finishAttempt(id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter }));
+      // A write of its own (one transaction): on SQLite's writer thread one message there and back.
+      const held = await d.store.webhooks.finishAttempt(id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter });
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {
