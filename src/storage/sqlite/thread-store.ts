@@ -27,7 +27,7 @@ import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
 import type { SqliteDatabase } from './driver.js';
 import { connect, withStatementCache } from './sqlite-store.js';
-import { UnsendableInput, type ErrorCodec } from '../operations.js';
+import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 import type { WriterThreadData } from './writer-thread.js';
 
@@ -128,25 +128,13 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
           dead = decodeError(m.error, codec);
           reject(dead);
           break;
-        case 'done': {
+        case 'done':
           counters = m.w;
-          const w = waiting.get(m.id);
-          waiting.delete(m.id);
-          if (w) {
-            if (m.ok) w.resolve(m.value);
-            else w.reject(decodeError(m.error, codec));
-          }
+          answer(waiting, m.id, m);
           break;
-        }
-        case 'result': {
-          const w = calls.get(m.cid);
-          calls.delete(m.cid);
-          if (w) {
-            if (m.ok) w.resolve(m.value);
-            else w.reject(decodeError(m.error, codec));
-          }
+        case 'result':
+          answer(calls, m.cid, m);
           break;
-        }
         case 'begin':
           runLocal(m.id);
           break;
@@ -170,6 +158,15 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       closed?.();
     });
   });
+
+  /** Settles whoever waits under `key` with the writer thread's answer. */
+  function answer(from: Map<number, Waiting>, key: number, m: { ok: true; value: unknown } | { ok: false; error: EncodedError }): void {
+    const w = from.get(key);
+    from.delete(key);
+    if (!w) return;
+    if (m.ok) w.resolve(m.value);
+    else w.reject(decodeError(m.error, codec));
+  }
 
   function failAll(e: Error): void {
     for (const w of [...waiting.values(), ...calls.values()]) w.reject(e);
