@@ -95,7 +95,7 @@ function noting(stmt: KyselySqliteStatement, onCommit: () => void): KyselySqlite
 }
 
 /** Kysely's SQLite dialect whose connections are handed out only once `gate()` (if it gives a promise) resolves. */
-class GatedSqliteDialect extends SqliteDialect {
+export class GatedSqliteDialect extends SqliteDialect {
   constructor(
     database: KyselySqliteDatabase,
     private readonly gate: () => Promise<void> | null,

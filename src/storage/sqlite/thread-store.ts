@@ -19,14 +19,14 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { TransactionClosed } from '../pipeline.js';
 import type { CallContext, Repos, Store, TxRecord, TxRecordWriter } from '../store.js';
 import { cachedRepos, RefCache, REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
 import type { SqliteDatabase } from './driver.js';
-import { connect, withStatementCache } from './sqlite-store.js';
+import { connect, GatedSqliteDialect, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 import type { WriterThreadData } from './writer-thread.js';
@@ -116,6 +116,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   let counters: WriteCounters = [0, 0, 0];
   let dead: Error | null = null;
   let closed: (() => void) | null = null;
+  let closing = false;
   const send = (m: ToWriter) => worker.postMessage(m);
 
   const ready = new Promise<void>((resolve, reject) => {
@@ -294,7 +295,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   // The reader: migrated by now (the writer thread opened the store).
   const readConn = connect(file, 'FULL');
   readConn.pragma('query_only = ON');
-  const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(readConn) }) });
+  // Once the writer thread has died, reads fail too (a readiness probe then says so), as they do
+  // after a failed fsync on the event-loop writer: nothing is served by a store that cannot write.
+  const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
   const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, ownVersionToken(readConn), false);
   const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
@@ -320,6 +323,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       await request((id) => ({ t: 'migrate', id }));
     },
     close: async () => {
+      closing = true;
       if (!dead) {
         const done = new Promise<void>((r) => (closed = r));
         send({ t: 'close' });
