@@ -26,6 +26,14 @@ const insertActivity = precompiled(
 );
 
 /** Custom activity codes start here, as in LeadSquared accounts. */
+/** `Retrieve` (a lead's activities, newest first): the lead row's count and a page, built once (compiled.ts). */
+const activityCountOfLead = precompiled((db, accountId: string, leadId: string) =>
+  db.selectFrom('leads').select('activity_count').where('account_id', '=', accountId).where('id', '=', leadId),
+);
+const leadActivityPage = precompiled((db, accountId: string, leadId: string, limit: number, offset: number) =>
+  db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('lead_id', '=', leadId).orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(limit).offset(offset),
+);
+
 export const FIRST_CUSTOM_CODE = 201;
 
 const toType = (r: ActivityTypesTable): ActivityType => ({
@@ -159,17 +167,16 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
       return Number(r.numUpdatedRows) > 0;
     },
     async listForLead(accountId, q) {
-      let base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', q.leadId.toLowerCase());
-      if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
+      const leadId = q.leadId.toLowerCase();
       // All of a lead's activities: the lead row holds their count (migration 0005), which a million
       // activities would otherwise make slow to count on every page. One event code: counted.
-      const total =
-        q.eventCode === undefined
-          ? Number(
-              (await db.selectFrom('leads').select('activity_count').where('account_id', '=', accountId).where('id', '=', q.leadId.toLowerCase()).executeTakeFirst())
-                ?.activity_count ?? 0,
-            )
-          : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      if (q.eventCode === undefined) {
+        const total = Number((await activityCountOfLead(db, engine, accountId, leadId)).rows[0]?.activity_count ?? 0);
+        const rows = (await leadActivityPage(db, engine, accountId, leadId, q.limit, q.offset)).rows;
+        return { total, activities: rows.map(toActivity) };
+      }
+      const base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', leadId).where('event_code', '=', q.eventCode);
+      const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
       const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
       return { total, activities: rows.map(toActivity) };
     },
