@@ -100,7 +100,7 @@ const bool: Parser<boolean> = (raw, name) => {
   const v = raw.toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  throw new ConfigError(`${name} must be true or false (or on/off, yes/no, 1/0), got "${raw}"`);
 };
 
 /** Parses `25/5s`, `100/1m`, `10/5` (seconds) or `0` (off). */

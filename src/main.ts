@@ -138,7 +138,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   // Webhook deliveries run beside the async worker, in the same processes (issue 14).
   const webhookWorker = runsWorker ? createWebhookWorker({ store, ctx, config, log }) : null;
   webhookWorker?.start();
-  log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine }, 'leadtrail listening');
+  log.info({ url, asyncUrl, role: config.role, worker: Boolean(worker), store: store.engine, ...(store.engine === 'sqlite' ? { writer: store.operate ? 'thread' : 'loop' } : {}) }, 'leadtrail listening');
 
   let closing: Promise<void> | null = null;
   return {

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
 import type { CallContext, Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import { UnsendableInput } from './storage/operations.js';
 import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
 
@@ -419,7 +420,8 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
               if (name === 'request.apply') record({ id: (input as ApplyInput).request.id, outcome: 'succeeded' });
               return out;
             } catch (e) {
-              tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
+              // Not sent, so not run (runOperation runs it as a transaction, which is timed itself).
+              if (!(e instanceof UnsendableInput)) tx.observe({ result: 'failed' }, (performance.now() - started) / 1000);
               throw e;
             }
           }
