@@ -41,7 +41,6 @@ export interface WorkerDeps {
   pacer?: Pacer;
 }
 
-
 const SQLITE_BATCH = 32;
 /** Requests a PostgreSQL worker claims per concurrent group. */
 const PG_GROUP = 8;

@@ -104,7 +104,8 @@ export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerI
 /**
  * Runs operation `kind` as one transaction of `store`, again after a lost race (domain/run.ts): on
  * the writer thread when the store has one (`Store.operate`, the operation registered by
- * thread-operations.ts), else here. Every time the operation stamps is `ctx.now()` read once here.
+ * thread-operations.ts), else here. On the thread, every timestamp the operation writes is `ctx.now()`,
+ * read once here.
  */
 export function runOperation(store: Store, kind: RequestKind, ctx: Ctx, input: OperationInput): Promise<unknown> {
   const operate = store.operate;
