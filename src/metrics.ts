@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { CallContext, Repos, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { CallContext, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 import { UnsendableInput } from './storage/operations.js';
 import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
@@ -389,14 +389,24 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
           const events: Event[] = [];
           const hookAttempts: HookAttempt[] = [];
           const started = performance.now();
+          // A repoWrite keeps its tag, so that a store whose writes run elsewhere can send it whole.
+          const one = (fn as Partial<RepoWrite<T>>).repoCall;
+          let ranHere = false;
+          const watched = (repos: Repos) => {
+            // The pipeline may run fn again (a PostgreSQL deadlock in a batch): only the last run committed.
+            ranHere = true;
+            events.length = 0;
+            hookAttempts.length = 0;
+            return fn(watchTx(repos, events, hookAttempts));
+          };
           try {
-            const out = await store[name]((repos) => {
-              // The pipeline may run fn again (a PostgreSQL deadlock in a batch): only the last run committed.
-              events.length = 0;
-              hookAttempts.length = 0;
-              return fn(watchTx(repos, events, hookAttempts));
-            });
+            const out = await store[name](one ? Object.assign(watched, { repoCall: one }) : watched);
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
+            // Sent whole to SQLite's writer thread, a webhook attempt was not seen by watchTx.
+            if (one && !ranHere && one.repo === 'webhooks' && one.method === 'finishAttempt') {
+              const r = one.args[2] as Parameters<WebhookRepo['finishAttempt']>[2];
+              hookAttempts.push({ outcome: r.delivery.outcome, seconds: r.delivery.latencyMs / 1000 });
+            }
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);
             for (const a of hookAttempts) recordHook(a);

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
-import type { JournalEntry, Store } from '../storage/store.js';
+import { repoWrite, type JournalEntry, type Store } from '../storage/store.js';
 
 export type NewJournalEntry = Omit<JournalEntry, 'seq'>;
 
@@ -104,15 +104,15 @@ export class JournalRecorder {
     this.buffer = [];
     if (batch.length > 0) {
       try {
-        // A write of its own (one transaction): on SQLite's writer thread one message there and back.
-        await this.store.journal.insertMany(batch);
+        // One repo write (repoWrite): on SQLite's writer thread one message there and back.
+        await this.store.transaction(repoWrite('journal', 'insertMany', batch));
         this.written(batch);
       } catch (err) {
         // One entry the database refuses must not cost the others theirs: each goes alone once.
         this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
         for (const e of batch) {
           try {
-            await this.store.journal.insertMany([e]);
+            await this.store.transaction(repoWrite('journal', 'insertMany', [e]));
             this.written([e]);
           } catch (err1) {
             this.dropped += 1;

@@ -4,7 +4,7 @@
  * answered only once its batch has committed. A request is "accepted" only when it is on disk.
  */
 import { EventEmitter } from 'node:events';
-import type { NewRequest, Store } from '../storage/store.js';
+import { repoWrite, type NewRequest, type Store } from '../storage/store.js';
 import type { Pacer } from './pacer.js';
 
 export interface Enqueuer {
@@ -37,8 +37,8 @@ export function createEnqueuer(store: Store, pacer?: Pacer): Enqueuer {
       const batch = pending.slice(0, MAX_BATCH);
       pending = pending.slice(batch.length);
       try {
-        // A write of its own (one transaction): on SQLite's writer thread one message there and back.
-        await store.requests.insertMany(batch.map((b) => b.req));
+        // One repo write (repoWrite): on SQLite's writer thread one message there and back.
+        await store.transaction(repoWrite('requests', 'insertMany', batch.map((b) => b.req)));
         pacer?.accepted(batch.length);
         for (const b of batch) b.resolve();
         events.emit('accepted', batch.length);

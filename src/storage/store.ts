@@ -426,6 +426,36 @@ export interface TxRecord {
 /** Stores the records of one kind appended to a transaction, inside that transaction, before its commit. */
 export type TxRecordWriter = (tx: Repos, records: TxRecord[]) => Promise<void>;
 
+/** One repo method called by name: `tx[repo][method](...args)`. */
+export interface RepoCall {
+  repo: keyof Repos;
+  method: string;
+  args: unknown[];
+}
+
+/** The repos of `Repos` (not `append`). */
+type RepoName = Exclude<keyof Repos, 'append'>;
+/** The repo methods of `Repos[K]`, by name. */
+type RepoMethod<K extends RepoName> = { [M in keyof Repos[K]]: Repos[K][M] extends (...a: never[]) => Promise<unknown> ? M : never }[keyof Repos[K]] & string;
+type MethodOf<K extends RepoName, M extends RepoMethod<K>> = Extract<Repos[K][M], (...a: never[]) => Promise<unknown>>;
+
+/** A transaction function that is one repo call, and says which (`repoCall`). */
+export type RepoWrite<T> = ((tx: Repos) => Promise<T>) & { repoCall: RepoCall };
+
+/**
+ * A transaction function of one repo write, `tx[repo][method](...args)`, for `store.transaction`:
+ * atomic like any transaction (a method may run several statements), and a store whose writes run
+ * elsewhere (SQLite's writer thread) sends it there as one message instead of a round trip per
+ * call that holds the batch meanwhile. The arguments must be plain data.
+ */
+export function repoWrite<K extends RepoName, M extends RepoMethod<K>>(repo: K, method: M, ...args: Parameters<MethodOf<K, M>>): RepoWrite<Awaited<ReturnType<MethodOf<K, M>>>> {
+  const fn = (tx: Repos) => {
+    const r = tx[repo] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    return r[method](...args);
+  };
+  return Object.assign(fn, { repoCall: { repo, method, args } }) as unknown as RepoWrite<Awaited<ReturnType<MethodOf<K, M>>>>;
+}
+
 export interface Repos {
   accounts: AccountRepo;
   leads: LeadRepo;

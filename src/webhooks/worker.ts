@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { hostAllowed, type Webhook } from '../domain/webhooks.js';
-import type { OutboxEvent, Store, WebhookDelivery } from '../storage/store.js';
+import { repoWrite, type OutboxEvent, type Store, type WebhookDelivery } from '../storage/store.js';
 import { buildRequest } from './payload.js';
 
 export interface WebhookWorker {
@@ -126,8 +126,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           ? { status: 'failed' as const, dueAt: event.dueAt, lastError: error }
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
-      // A write of its own (one transaction): on SQLite's writer thread one message there and back.
-      const held = await d.store.webhooks.finishAttempt(id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter });
+      // One repo write (repoWrite): on SQLite's writer thread one message there and back.
+      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter }));
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {

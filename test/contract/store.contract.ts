@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityType, Credential, Lead } from '../../src/domain/types.js';
-import { UniqueViolation, type NewRequest, type Store } from '../../src/storage/store.js';
+import { repoWrite, UniqueViolation, type NewRequest, type Store } from '../../src/storage/store.js';
 import { journalContract } from './store.contract.journal.js';
 import { leadAndActivityContract } from './store.contract.leads.js';
 import { pipelineContract } from './store.contract.pipeline.js';
@@ -128,6 +128,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
     pipelineContract({ open });
 
     describe('async requests', () => {
+      it('a batch inserted as one repoWrite transaction is all or nothing, past its first statement too', async () => {
+        const { store } = await open();
+        const a = await newAccount(store);
+        // 40 rows: two statements (32 + 8). The last repeats the first one's id, so the second fails.
+        const rs = Array.from({ length: 40 }, (_, i) => req(a, `K${i}`, T0 + i));
+        rs[39] = { ...rs[39], id: rs[0].id };
+        await expect(store.transaction(repoWrite('requests', 'insertMany', rs))).rejects.toBeInstanceOf(Error);
+        expect(await store.requests.get(a, rs[0].id)).toBeNull();
+        expect(await store.requests.get(a, rs[1].id)).toBeNull();
+        await store.transaction(repoWrite('requests', 'insertMany', rs.slice(0, 39)));
+        expect((await store.requests.get(a, rs[38].id))?.orderKey).toBe('K38');
+      });
+
       it('inserts a batch and reads each back, scoped by account', async () => {
         const { store } = await open();
         const a = await newAccount(store);

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import { TransactionClosed } from '../pipeline.js';
-import type { CallContext, Repos, Store, TxRecord, TxRecordWriter } from '../store.js';
+import type { CallContext, Repos, RepoWrite, Store, TxRecord, TxRecordWriter } from '../store.js';
 import { cachedRepos, RefCache, REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
@@ -263,6 +263,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
 
   function transaction<T>(fn: (tx: Repos) => Promise<T>, solo: boolean): Promise<T> {
     if (dead) return Promise.reject(dead);
+    // One repo write (repoWrite): run there whole, one message each way.
+    const one = (fn as Partial<RepoWrite<T>>).repoCall;
+    if (one && !solo) return request((id) => ({ t: 'write', id, ...one })) as Promise<T>;
     const id = ++nextId;
     const local: LocalTx = { fn };
     locals.set(id, local);

@@ -7,14 +7,9 @@
  */
 import type { EncodedError, ErrorCodec } from '../operations.js';
 import { TransactionClosed, TransactionTimeout } from '../pipeline.js';
-import { UniqueViolation, type CallContext, type Repos, type TxRecord } from '../store.js';
+import { UniqueViolation, type CallContext, type RepoCall, type TxRecord } from '../store.js';
 
-/** A repo method called by name: `tx[repo][method](...args)`. */
-export interface RepoCall {
-  repo: keyof Repos;
-  method: string;
-  args: unknown[];
-}
+export type { RepoCall };
 
 /** [batches, callers, largest batch] of the writer thread's pipeline. */
 export type WriteCounters = [number, number, number];
