@@ -18,7 +18,7 @@ export type WriteCounters = [number, number, number];
 export type ToWriter =
   /** Run operation `name` in a transaction of its own; answered by `done`. */
   | { t: 'op'; id: number; name: string; call: CallContext; input: unknown }
-  /** One repo write as a transaction of its own (a write made outside a transaction); answered by `done`. */
+  /** One repo write as a transaction of its own (a `repoWrite`, or a write made outside a transaction); answered by `done`. */
   | ({ t: 'write'; id: number } & RepoCall)
   /** Open a transaction whose function runs on the event loop: answered by `begin`, then `done`. */
   | { t: 'tx'; id: number; solo: boolean }

@@ -7,8 +7,8 @@
  * What runs here:
  * - named operations (`op`), from the module whose URL `workerData.operations` gives: the whole
  *   operation, domain rules included, runs on this thread (the hot writes: sync Create and friends);
- * - single repo writes made outside a transaction (`write`), e.g. an async request batch or the
- *   request journal's entries;
+ * - one repo write as a transaction of its own (`write`): a `repoWrite` (an async request batch,
+ *   the request journal's entries, a webhook attempt), or a repo write made outside a transaction;
  * - transactions whose function runs on the event loop (`tx`): the function's repo calls arrive one
  *   by one (`call`) and run inside its savepoint here. Everything else that writes works this way,
  *   unchanged, at the cost of a message per call.
