@@ -135,15 +135,19 @@ export function rawToken(conn: SqliteDatabase): () => string {
  * its `data_version` is that of the transaction's start, and another process can commit only
  * before that transaction's first write (SQLite has one writer): such a change is seen once the
  * transaction ends. A batch runs from BEGIN to its first write without yielding to requests.
+ *
+ * `versionConn` is the connection whose `data_version` is watched: the writer here; the reader
+ * itself when the writer is on another thread (thread-store.ts), where every commit is another
+ * connection's.
  */
-function readerToken(readConn: SqliteDatabase, writeConn: SqliteDatabase): { read: () => string; noteCommit: () => void } {
+export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabase): { read: () => string; noteCommit: () => void } {
   const token = rawToken(readConn);
   let dataVersion: { get(): unknown } | null = null;
   let known: string | null = null;
   let seenVersion: unknown = null;
   return {
     read() {
-      dataVersion ??= writeConn.prepare<[]>('PRAGMA data_version').pluck();
+      dataVersion ??= versionConn.prepare<[]>('PRAGMA data_version').pluck();
       // The version first: a commit between the two reads leaves an older version, read again next time.
       const v = dataVersion.get();
       if (known === null || v !== seenVersion) {

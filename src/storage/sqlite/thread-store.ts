@@ -22,11 +22,10 @@ import { Worker } from 'node:worker_threads';
 import { Kysely } from 'kysely';
 import { TransactionClosed } from '../pipeline.js';
 import type { CallContext, Repos, RepoWrite, Store, TxRecord, TxRecordWriter } from '../store.js';
-import { cachedRepos, RefCache, REF_TOKEN_SQL } from '../sql/ref-cache.js';
+import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
-import type { SqliteDatabase } from './driver.js';
-import { connect, GatedSqliteDialect, withStatementCache } from './sqlite-store.js';
+import { connect, GatedSqliteDialect, readerToken, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 import type { WriterThreadData } from './writer-thread.js';
@@ -55,27 +54,6 @@ function writerThreadScript(): URL {
 function runnable(url: URL): URL {
   if (url.protocol !== 'file:' || (!url.pathname.endsWith('.ts') && fs.existsSync(fileURLToPath(url)))) return url;
   return new URL(url.href.replace(/\/src\/(.*)\.[jt]s$/, '/dist/$1.js'));
-}
-
-/**
- * The reference-data token as the reader sees it, read again only when `PRAGMA data_version` on the
- * reader itself moved: it changes whenever another connection (the writer thread, another process)
- * has committed.
- */
-function ownVersionToken(conn: SqliteDatabase): () => string {
-  const version = conn.prepare<[]>('PRAGMA data_version').pluck();
-  let token: { get(): unknown } | null = null;
-  let known: string | null = null;
-  let seen: unknown = null;
-  return () => {
-    const v = version.get();
-    if (known === null || v !== seen) {
-      seen = v;
-      token ??= conn.prepare<[]>(REF_TOKEN_SQL).pluck().safeIntegers();
-      known = String(token.get());
-    }
-    return known;
-  };
 }
 
 /** Something waiting for the writer thread: a `done` (operations, writes, transactions) or a `result` (a repo call). */
@@ -302,7 +280,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   // after a failed fsync on the event-loop writer: nothing is served by a store that cannot write.
   const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
-  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, ownVersionToken(readConn), false);
+  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, readerToken(readConn, readConn).read, false);
   const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
 
   return {
