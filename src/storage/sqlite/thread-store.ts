@@ -153,20 +153,25 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     calls.clear();
   }
 
+  /** Sends `m`, to be answered under `key` in `to`. */
+  function ask(to: Map<number, Waiting>, key: number, m: ToWriter): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      to.set(key, { resolve, reject });
+      try {
+        send(m);
+      } catch (e) {
+        // Nothing was sent: a value structured clone refuses (a function, an array nested too deep).
+        to.delete(key);
+        reject(new UnsendableInput(e));
+      }
+    });
+  }
+
   /** Sends `m` with a new id and resolves with what its `done` carries. */
   function request(make: (id: number) => ToWriter): Promise<unknown> {
     if (dead) return Promise.reject(dead);
     const id = ++nextId;
-    return new Promise((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
-      try {
-        send(make(id));
-      } catch (e) {
-        // Nothing was sent: a value structured clone refuses (a function, an array nested too deep).
-        waiting.delete(id);
-        reject(new UnsendableInput(e));
-      }
-    });
+    return ask(waiting, id, make(id));
   }
 
   /** The tx `fn` sees: each repo call a message to the writer thread; closed once fn has ended. */
@@ -184,11 +189,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
               : (...args: unknown[]) => {
                   if (!open || dead) return Promise.reject(dead ?? new TransactionClosed());
                   const cid = ++nextId;
-                  return new Promise((resolve, reject) => {
-                    calls.set(cid, { resolve, reject });
-                    const c: RepoCall = { repo: name, method, args };
-                    send({ t: 'call', id, cid, ...c });
-                  });
+                  const c: RepoCall = { repo: name, method, args };
+                  return ask(calls, cid, { t: 'call', id, cid, ...c });
                 },
         },
       );
