@@ -98,7 +98,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   metrics.readFrom(store, { role: config.role }, pacer);
   const enqueuer = createEnqueuer(store, pacer);
   const faults: Faults = createFaults(store);
-  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false };
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false, stopping: false };
 
   // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
   // and Prometheus scrapes, every process), and nothing else: the API belongs to the api processes.
@@ -148,6 +148,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     worker,
     close() {
       closing ??= (async () => {
+        services.stopping = true;
         // A keep-alive connection that was busy when closing began stays open once idle until the
         // keep-alive timeout (72 s in Fastify) and holds up the exit past most orchestrators' grace
         // period; close each connection as soon as its last response is out.

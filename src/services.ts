@@ -25,4 +25,10 @@ export interface Services {
    * then `/health` and every API route answer 503, so no probe sees OK before the keys work.
    */
   ready: boolean;
+  /**
+   * True once the server has begun to close: requests still arriving (on keep-alive connections,
+   * or pipelined) get 503 and `Connection: close`, in the MX envelope on API routes, and `/health`
+   * says `stopping`, so a load balancer takes the instance out while in-flight calls finish.
+   */
+  stopping: boolean;
 }

@@ -99,4 +99,7 @@ export const mx = {
   duplicateName: (message: string) => new MxError('MXDuplicateEntityNameException', message),
   starting: () =>
     new MxError('MXServiceUnavailableException', 'The server is starting and cannot serve requests yet. Retry shortly.', 503, { 'retry-after': '1' }),
+  /** The server has begun to shut down: the connection closes after this answer, so a retry reaches another instance (or this one restarted). */
+  stopping: () =>
+    new MxError('MXServiceUnavailableException', 'The server is shutting down and cannot serve new requests. Retry shortly.', 503, { 'retry-after': '1', connection: 'close' }),
 };

@@ -21,6 +21,10 @@ export const health: Handler = async (s, _req, reply) => {
     reply.code(503).header('retry-after', '1');
     return { status: 'starting', role: s.config.role, store: s.store.engine };
   }
+  if (s.stopping) {
+    reply.code(503).header('retry-after', '1').header('connection', 'close');
+    return { status: 'stopping', role: s.config.role, store: s.store.engine };
+  }
   await s.store.accounts.count();
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };
@@ -30,13 +34,17 @@ export const live: Handler = async (s) => ({ status: 'ok', role: s.config.role }
 
 /**
  * Ready for traffic: migrations applied and the first account made (the start is done), and the
- * database answers now. 503 otherwise, in plain JSON with the reason.
+ * database answers now. 503 otherwise (starting, stopping, database unreachable), in plain JSON with the reason.
  */
 export const ready: Handler = async (s, _req, reply) => {
   const base = { role: s.config.role, store: s.store.engine };
   if (!s.ready) {
     reply.code(503).header('retry-after', '1');
     return { status: 'starting', ...base };
+  }
+  if (s.stopping) {
+    reply.code(503).header('retry-after', '1').header('connection', 'close');
+    return { status: 'stopping', ...base };
   }
   try {
     await s.store.accounts.count();

@@ -60,7 +60,15 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
  * 503, not the 401 its keys would get from a database without the account yet.
  */
 export function sendStarting(reply: FastifyReply): FastifyReply {
-  const e = mx.starting();
+  return sendUnavailable(reply, mx.starting());
+}
+
+/** 503 once the server has begun to shut down (MXServiceUnavailableException, `Connection: close`). */
+export function sendStopping(reply: FastifyReply): FastifyReply {
+  return sendUnavailable(reply, mx.stopping());
+}
+
+function sendUnavailable(reply: FastifyReply, e: ReturnType<typeof mx.starting>): FastifyReply {
   return reply.code(e.status).headers(e.headers).send(envelope(e));
 }
 

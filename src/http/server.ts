@@ -1,7 +1,7 @@
 /**
  * The HTTP app. LeadSquared's quirks live in one encapsulated Fastify scope holding its routes
  * (`leadSquaredScope`): paths matched in any case, JSON bodies under any Content-Type with
- * LeadSquared's 400, MX envelopes for every error, 503 while starting. The root keeps what every
+ * LeadSquared's 400, MX envelopes for every error, 503 while starting and once closing. The root keeps what every
  * page shares: request ids, body limits (413), request timeouts (408), JSON logs with keys
  * redacted, request metrics. leadtrail's own pages (console, API docs) register their own scopes
  * under OWN_PAGE_PREFIXES and keep their paths exactly as written. Transport only: handlers call
@@ -12,7 +12,7 @@ import { uuidv7 } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
-import { clientError, sendError, sendStarting } from './envelope.js';
+import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, type Route } from './routes.js';
@@ -92,7 +92,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     // Fastify logs two info lines per request; at thousands of requests a second that is most of
     // the log and a measurable cost. One line per request, at debug, instead.
     logController: new DebugRequestLog(),
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is its plain JSON, not LeadSquared's envelope: the routes'
+    // hooks answer it instead (s.stopping), in the envelope on API routes.
+    return503OnClosing: false,
     // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
     // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
     frameworkErrors: (err, req, reply) => sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes),
@@ -174,9 +176,11 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err, s.config.bodyLimitBytes));
 
   // Between binding the ports and making the first account, keys cannot be checked yet: answer 503
-  // rather than a misleading 401. /health says so itself (admin.ts).
-  const whileStarting = async (_req: FastifyRequest, reply: FastifyReply) => {
+  // rather than a misleading 401. Once closing has begun, 503 too, and the connection closes.
+  // /health says so itself (admin.ts).
+  const unlessServing = async (_req: FastifyRequest, reply: FastifyReply) => {
     if (!s.ready) return sendStarting(reply);
+    if (s.stopping) return sendStopping(reply);
   };
 
   // Forced faults on API paths (LEADTRAIL_FAULTS); before the routes, so it runs ahead of their hooks.
@@ -189,7 +193,7 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
       config: { label: r.path },
       // Keys are checked before any body is read, on every route: without valid keys a caller
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body.
-      onRequest: r.auth === 'none' ? [] : [whileStarting, authHook(s, r.auth)],
+      onRequest: r.auth === 'none' ? [] : [unlessServing, authHook(s, r.auth)],
       // Rate limits are taken once the body is read: a call refused for its body costs no token.
       preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : r.auth === 'bulk' ? [bulkThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),

@@ -3,8 +3,11 @@
  * start that cannot listen must not print keys), so for a moment the server listens without keys
  * that work. In that window /health is 503 and the API is 503 MXServiceUnavailableException, never
  * a 401 for keys that are about to be valid; the first 200 from /health means keyed calls work.
+ * Once closing has begun, calls still arriving on open connections get 503 in the same envelope.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../async/helpers.js';
 import { freePort } from '../helpers/ports.js';
 import { KEYS, request, startServer, type CallResult } from '../helpers/server.js';
 
@@ -91,4 +94,73 @@ describe('readiness', () => {
       expect(unexpected).toEqual([]);
     }
   });
+
+  it('once closing has begun, a call on an open connection gets 503 in the envelope and the connection closes; the call in flight still succeeds', async () => {
+    const server = await startServer({ LEADTRAIL_FAULTS: 'true' });
+    const { port } = new URL(server.url);
+    const keys = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
+    // Two Lead.Create calls held in flight for a while (a latency fault), each on its own connection,
+    // so neither connection is idle when closing begins (idle ones are closed at once).
+    const rule = await server.call('POST', '/_leadtrail/faults', { path: '/v2/LeadManagement.svc/Lead.Create', latencyMs: 1500, times: 2 });
+    expect(rule.status, rule.text).toBe(200);
+    const create = (email: string) => {
+      const body = JSON.stringify([{ Attribute: 'EmailAddress', Value: email }]);
+      return `POST /v2/LeadManagement.svc/Lead.Create?${keys} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    };
+    const api = rawConnection(Number(port), create('inflight1@example.com'));
+    const probe = rawConnection(Number(port), create('inflight2@example.com'));
+    // Both calls have taken their fault (the spent rule is gone): they are past every check.
+    await waitFor(
+      () => server.call('GET', '/_leadtrail/faults'),
+      (r) => r.body.faults.length === 0,
+    );
+    const closed = server.close();
+    api.write(`GET /v2/LeadManagement.svc/LeadsMetaData.Get?${keys} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    probe.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [a, h] = await Promise.all([api.answers, probe.answers]);
+    await closed;
+
+    expect(a.map((r) => r.status)).toEqual([200, 503]);
+    expect(JSON.parse(a[0].body)).toMatchObject({ Status: 'Success' });
+    expect(JSON.parse(a[1].body)).toEqual({
+      Status: 'Error',
+      ExceptionType: 'MXServiceUnavailableException',
+      ExceptionMessage: 'The server is shutting down and cannot serve new requests. Retry shortly.',
+    });
+    expect(a[1].headers['connection']).toBe('close');
+    expect(a[1].headers['retry-after']).toBe('1');
+    expect(h.map((r) => r.status)).toEqual([200, 503]);
+    expect(JSON.parse(h[1].body)).toMatchObject({ status: 'stopping' });
+  });
 });
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A raw HTTP/1.1 connection that sends `first` now and more with `write`; `answers` are every response read until the server closes it. */
+function rawConnection(port: number, first: string): { write: (text: string) => void; answers: Promise<RawAnswer[]> } {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.write(first);
+  const answers = new Promise<RawAnswer[]>((resolve, reject) => {
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const out: RawAnswer[] = [];
+      while (data.length > 0) {
+        const end = data.indexOf('\r\n\r\n');
+        const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
+        const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const length = Number(headers['content-length']);
+        out.push({ status: Number(statusLine.split(' ')[1]), headers, body: data.slice(end + 4, end + 4 + length) });
+        data = data.slice(end + 4 + length);
+      }
+      resolve(out);
+    });
+  });
+  return { write: (text) => socket.write(text), answers };
+}
