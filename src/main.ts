@@ -45,6 +45,17 @@ export interface StartOptions {
    * until this returns, or until the promise it returns settles.
    */
   announce?: (text: string) => unknown;
+  /**
+   * Called once if the store fails for good (Store.failed: SQLite's writer thread died, or a WAL
+   * sync failed), after the error is logged. `leadtrail serve` stops the process with exit code 1
+   * so that its supervisor restarts it; nothing acknowledged is lost by that.
+   */
+  onStoreFailed?: (err: Error) => void;
+  /**
+   * The SQLite writer thread's operations module (default: leadtrail's own, wire/thread-operations).
+   * For tests that need a thread which misbehaves.
+   */
+  writerOperations?: URL;
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
@@ -86,7 +97,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
-  const store = metrics.observeStore(await openStore(config, { url: new URL('./wire/thread-operations.js', import.meta.url), errorCodec }));
+  const store = metrics.observeStore(await openStore(config, { url: opts.writerOperations ?? new URL('./wire/thread-operations.js', import.meta.url), errorCodec }));
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
@@ -98,7 +109,12 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   metrics.readFrom(store, { role: config.role }, pacer);
   const enqueuer = createEnqueuer(store, pacer);
   const faults: Faults = createFaults(store);
-  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false, stopping: false };
+  const services: Services = { config, store, ctx, limiter, log, enqueuer, faults, metrics, ready: false, stopping: false, storeFailed: null };
+  void store.failed?.then((err) => {
+    services.storeFailed = err;
+    log.error({ err }, 'the store has failed and cannot recover in this process: every call fails until leadtrail restarts');
+    opts.onStoreFailed?.(err);
+  });
 
   // A worker-only process still answers the health paths and /metrics on PORT (orchestrators probe,
   // and Prometheus scrapes, every process), and nothing else: the API belongs to the api processes.

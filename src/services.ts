@@ -31,4 +31,9 @@ export interface Services {
    * says `stopping`, so a load balancer takes the instance out while in-flight calls finish.
    */
   stopping: boolean;
+  /**
+   * The store's error once it has failed for good (Store.failed): every call fails, only a restart
+   * recovers, so `/health/live` answers 503 and a liveness probe restarts the process.
+   */
+  storeFailed: Error | null;
 }

@@ -11,7 +11,7 @@ import { createActivityType } from '../domain/activity-types.js';
 import { defineLeadField } from '../domain/leads.js';
 import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
-import { start } from '../main.js';
+import { start, type Running } from '../main.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
@@ -104,7 +104,18 @@ export function buildCli(): Command {
   ).action(async (flags: Flags) => {
     const config = configFrom(flags);
     if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
-    const running = await start(config);
+    // A store that failed for good (the SQLite writer thread died, a WAL sync failed) recovers only
+    // by a restart: stop with exit code 1 so that a supervisor restarts leadtrail.
+    let started: Running | null = null;
+    let storeFailed = false;
+    let failedStop: Promise<void> | null = null;
+    const onStoreFailed = () => {
+      storeFailed = true;
+      if (started) failedStop ??= started.close().finally(() => process.exit(1));
+    };
+    const running = await start(config, { onStoreFailed });
+    started = running;
+    if (storeFailed) onStoreFailed();
     const stop = async (signal: string) => {
       running.services.log.info({ signal }, 'shutting down');
       await running.close();

@@ -29,8 +29,18 @@ export const health: Handler = async (s, _req, reply) => {
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };
 
-/** The process answers: nothing more (for a liveness probe, which restarts a process that stops answering). */
-export const live: Handler = async (s) => ({ status: 'ok', role: s.config.role });
+/**
+ * The process answers and its store has not failed for good (for a liveness probe, which restarts a
+ * process that fails it): 503 `failed` once only a restart can help (Store.failed).
+ */
+export const live: Handler = async (s, _req, reply) => {
+  // A store that failed for good (Store.failed) recovers only by a restart: say so to the probe.
+  if (s.storeFailed) {
+    reply.code(503);
+    return { status: 'failed', reason: s.storeFailed.message, role: s.config.role };
+  }
+  return { status: 'ok', role: s.config.role };
+};
 
 /**
  * Ready for traffic: migrations applied and the first account made (the start is done), and the

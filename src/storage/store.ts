@@ -537,6 +537,14 @@ export interface Store extends Repos {
   checkpointStats?(): { passive: number; restart: number; restartBusy: number; failed: boolean };
   /** PostgreSQL only: the pool's open connections, the idle ones among them, and callers waiting for one. */
   connections?(): { total: number; idle: number; waiting: number };
+  /**
+   * Settles with the error once the store has failed for good, so that only a restart recovers it:
+   * SQLite's writer thread died, or a WAL sync failed (after which nothing unsynced can be trusted
+   * to be on disk). Every later call fails with that error. Absent on PostgreSQL, where a lost
+   * connection is retried rather than final; never settles while the store is healthy or after a
+   * normal close.
+   */
+  failed?: Promise<Error>;
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;

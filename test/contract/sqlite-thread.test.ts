@@ -36,12 +36,17 @@ describe('sqlite writer thread', () => {
     } finally {
       await store.close();
     }
+    // A thread that ended by close did not fail: nothing tells the server to restart.
+    const settled = await Promise.race([store.failed, new Promise((r) => setTimeout(() => r('pending'), 100))]);
+    expect(settled).toBe('pending');
   });
 
   it('once the thread has died, the operation in flight and every later write and read fail with its error; close still ends the store', async () => {
     const store = await openThreadedSqliteStore(path.join(tempDir(), 'crash.db'), { operations: { url: new URL('../helpers/writer-crash-ops.mjs', import.meta.url) } });
     expect(await store.accounts.count()).toBe(0);
+    expect(await Promise.race([store.failed, 'pending'])).toBe('pending');
     await expect(store.operate!('crash', { now: 0, userId: null }, null)).rejects.toThrow(/boom: the writer thread crashed/);
+    expect((await store.failed)?.message).toMatch(/boom: the writer thread crashed/);
     await expect(store.accounts.count()).rejects.toThrow(/boom: the writer thread crashed/);
     await expect(store.accounts.create({ id: 'a-after', name: 'late', createdAt: 0 })).rejects.toThrow(/boom/);
     await expect(store.transaction(async () => 1)).rejects.toThrow(/boom/);

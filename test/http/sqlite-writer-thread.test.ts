@@ -6,7 +6,9 @@
  * outside a transaction (the async accept, the request journal), and a restart on the same file.
  * SQLite only: the setting does nothing on PostgreSQL.
  */
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { waitFor } from '../async/helpers.js';
 import { LM, PA } from '../helpers/lsq.js';
 import { KEYS, request, started, startServer, type TestServer } from '../helpers/server.js';
@@ -93,6 +95,47 @@ describe('LEADTRAIL_SQLITE_WRITER=thread', () => {
       expect(st.body.TaskStatus.Status).toBe('Success');
     } finally {
       await reopened?.close();
+    }
+  });
+
+  it('when the writer thread dies: the failure is logged once, /health/live says failed (503), calls get 500 in the envelope, and the embedder is told', async () => {
+    const told: Error[] = [];
+    const lines: { level: number; msg: string; err?: { message: string } }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString('utf8').trim().split('\n').map((l) => JSON.parse(l)));
+        done();
+      },
+    });
+    const s = await startServer(
+      { LEADTRAIL_SQLITE_WRITER: 'thread' },
+      { writerOperations: new URL('../helpers/writer-crash-real-ops.mjs', import.meta.url), onStoreFailed: (e) => told.push(e), log: createLogger('error', sink) },
+    );
+    try {
+      const code = (await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Before the crash', Score: 1 })).body.Message.Id as number;
+      expect((await s.call('POST', `${PA}/Create`, { EmailAddress: 'before@thread.example', ActivityEvent: code })).status).toBe(200);
+      expect((await s.call('GET', '/health/live', undefined, { noAuth: true })).status).toBe(200);
+
+      await expect(s.services.store.operate!('crash', { now: 0, userId: null }, null)).rejects.toThrow(/boom/);
+      await waitFor(
+        async () => told.length,
+        (n) => n > 0,
+      );
+      expect(told.map((e) => e.message)).toEqual([expect.stringMatching(/boom: the writer thread crashed/)]);
+      const failures = lines.filter((l) => /store has failed/.test(l.msg));
+      expect(failures).toEqual([expect.objectContaining({ level: 50, err: expect.objectContaining({ message: expect.stringMatching(/boom/) }) })]);
+
+      const live = await s.call('GET', '/health/live', undefined, { noAuth: true });
+      expect(live.status).toBe(503);
+      expect(live.body).toMatchObject({ status: 'failed', reason: expect.stringMatching(/boom/) });
+      const ready = await s.call('GET', '/health/ready', undefined, { noAuth: true });
+      expect(ready.status).toBe(503);
+      const create = await s.call('POST', `${PA}/Create`, { EmailAddress: 'after@thread.example', ActivityEvent: code });
+      expect(create.status).toBe(500);
+      expect(create.body).toMatchObject({ Status: 'Error', ExceptionType: 'MXSystemException' });
+      expect(create.text).not.toMatch(/boom|at .*\.js/);
+    } finally {
+      await s.close();
     }
   });
 });

@@ -115,12 +115,13 @@ describe('SQLite: a write is answered only once its commit is on disk', () => {
     expect(s.calls.length - before).toBe(2);
   });
 
-  it('after a failed sync, refuses the writes waiting for it and every later write and read', async () => {
+  it('after a failed sync, refuses the writes waiting for it and every later write and read, and says the store failed', async () => {
     const s = heldSync();
     s.release();
     const store = await openSqliteStore(dbFile(), { fileSync: s.sync });
     stores.push(store);
     await newAccount(store, 'before');
+    expect(await state(store.failed!)).toBe('pending');
     s.hold();
     const waiting = newAccount(store, 'waiting');
     expect(await state(waiting)).toBe('pending');
@@ -129,6 +130,7 @@ describe('SQLite: a write is answered only once its commit is on disk', () => {
     await expect(waiting).rejects.toThrow(/could not be synced to disk.*EIO.*restart leadtrail/);
     await expect(newAccount(store, 'later')).rejects.toBeInstanceOf(WalSyncFailed);
     await expect(store.accounts.list()).rejects.toBeInstanceOf(WalSyncFailed);
+    expect(await store.failed).toBeInstanceOf(WalSyncFailed);
   });
 
   it('with the real fdatasync, what was answered is in the file after the store closes', async () => {

@@ -260,5 +260,5 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
     wal.noteCommit();
     await wal.afterCommit();
   }
-  return store;
+  return wal ? Object.assign(store, { failed: wal.failed }) : store;
 }

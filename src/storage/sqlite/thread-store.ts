@@ -95,6 +95,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   let dead: Error | null = null;
   let closed: (() => void) | null = null;
   let closing = false;
+  let fail!: (e: Error) => void;
+  // Store.failed: the thread died other than by close (an uncaught error, an exit of its own).
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
   const send = (m: ToWriter) => worker.postMessage(m);
 
   const ready = new Promise<void>((resolve, reject) => {
@@ -130,9 +133,13 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       dead = e;
       reject(e);
       failAll(e);
+      if (!closing) fail(e);
     });
     worker.on('exit', (code) => {
-      if (!dead && !closed) dead = new Error(`the SQLite writer thread stopped (exit code ${code})`);
+      if (!dead && !closed) {
+        dead = new Error(`the SQLite writer thread stopped (exit code ${code})`);
+        fail(dead);
+      }
       if (dead) failAll(dead);
       closed?.();
     });
@@ -302,6 +309,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     },
     writeStats: () => ({ batches: counters[0], callers: counters[1], largestBatch: counters[2] }),
     checkpointStats: () => ({ ...(stats.checkpoint ?? { passive: 0, restart: 0, restartBusy: 0, failed: false }) }),
+    failed,
     migrate: async () => {
       await request((id) => ({ t: 'migrate', id }));
     },

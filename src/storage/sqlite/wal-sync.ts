@@ -81,6 +81,9 @@ export class WalSync {
   private running = false;
   private failure: WalSyncFailed | null = null;
   private waiters: Waiter[] = [];
+  private fail!: (e: WalSyncFailed) => void;
+  /** Settles with the failure once a sync has failed (Store.failed). */
+  readonly failed = new Promise<WalSyncFailed>((resolve) => (this.fail = resolve));
 
   /** `walFile`: the database file's `-wal` companion. */
   constructor(
@@ -137,6 +140,7 @@ export class WalSync {
         this.running = false;
         this.failure = new WalSyncFailed(e);
         for (const w of this.waiters.splice(0)) w.reject(this.failure);
+        this.fail(this.failure);
       },
     );
   }
