@@ -207,11 +207,11 @@ export interface paths {
     get: operations["asyncLeadUpdateMetrics"];
   };
   "/health": {
-    /** ok once the server serves its keys; 503 while starting */
+    /** ok once the server serves its keys; 503 while starting or stopping */
     get: operations["health"];
   };
   "/health/live": {
-    /** The process answers (liveness probe) */
+    /** The process answers (liveness probe); 503 once its store has failed for good */
     get: operations["healthLive"];
   };
   "/health/ready": {
@@ -3652,7 +3652,7 @@ export interface operations {
       };
     };
   };
-  /** ok once the server serves its keys; 503 while starting */
+  /** ok once the server serves its keys; 503 while starting or stopping */
   health: {
     responses: {
       /** @description Success */
@@ -3669,13 +3669,19 @@ export interface operations {
       };
     };
   };
-  /** The process answers (liveness probe) */
+  /** The process answers (liveness probe); 503 once its store has failed for good */
   healthLive: {
     responses: {
       /** @description Success */
       200: {
         content: {
           "application/json": components["schemas"]["Health"];
+        };
+      };
+      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
