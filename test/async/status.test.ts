@@ -19,6 +19,10 @@ describe('In-Queue, then Success', () => {
       const id = await accept(off.url, '/activity/create', undefined, { raw });
       const q = await statusOf(off.url, id);
       expect(q.status, q.text).toBe(200);
+      // The RequestID in any case (some clients upper-case GUIDs), as lead and activity ids.
+      const upper = await statusOf(off.url, id.toUpperCase());
+      expect(upper.status, upper.text).toBe(200);
+      expect(upper.body).toEqual(q.body);
       expect(q.body).toEqual({
         RequestId: id,
         TaskStatus: {

@@ -117,7 +117,7 @@ describe('sync forced faults', () => {
     const s = await started({ LEADTRAIL_FAULTS: 'true' });
     const a = (await s.call('POST', FAULTS, { path: `${LM}/LeadsMetaData.Get`, status: 500, times: 5 })).body.fault.id;
     const b = (await s.call('POST', FAULTS, { operation: 'lead.capture', times: 2 })).body.fault.id;
-    expect((await s.call('DELETE', `${FAULTS}?id=${a}`)).body).toEqual({ cleared: 1 });
+    expect((await s.call('DELETE', `${FAULTS}?id=${a.toUpperCase()}`)).body).toEqual({ cleared: 1 });
     expect((await s.call('DELETE', `${FAULTS}?id=${a}`)).body).toEqual({ cleared: 0 });
     expect((await s.call('GET', `${LM}/LeadsMetaData.Get`)).status).toBe(200);
     expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);

@@ -89,6 +89,8 @@ describe('request journal', () => {
     expect(listed.activityId).toBe(activityId);
     const r = await s.call('GET', `${J}/${listed.id}`);
     expect(r.status, r.text).toBe(200);
+    // The id in any case, as every GUID leadtrail takes.
+    expect((await s.call('GET', `${J}/${listed.id.toUpperCase()}`)).body).toEqual(r.body);
     const { entry } = r.body;
     expect(entry).toMatchObject({ id: listed.id, leadId: lead, activityId, requestBody: listed.requestBody, responseBody: listed.responseBody });
     expect(entry.links).toEqual({

@@ -93,8 +93,9 @@ export function faultRuleRepo(db: Db): FaultRuleRepo {
         .where((eb) => eb.or([eb('remaining', 'is', null), eb('remaining', '>', 0)]));
       let spent = db.deleteFrom('fault_rules').where('account_id', '=', accountId);
       if (id !== undefined) {
-        active = active.where('id', '=', id);
-        spent = spent.where('id', '=', id);
+        // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
+        active = active.where('id', '=', id.toLowerCase());
+        spent = spent.where('id', '=', id.toLowerCase());
       }
       const r = await active.executeTakeFirst();
       await spent.execute();

@@ -92,7 +92,8 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
     },
 
     async get(accountId, id) {
-      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
+      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       return r ? toEntry(r as JournalRow) : null;
     },
 

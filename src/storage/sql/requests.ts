@@ -171,7 +171,8 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       if (engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
     },
     async get(accountId, id) {
-      const r = await db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
+      const r = await db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       return r ? toRequest(r) : null;
     },
     async claim(workerId, limit, now, lockedUntil) {
@@ -286,7 +287,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         .updateTable('async_requests')
         .set({ status: 'queued', attempts: 0, run_at: now, status_reason: null, finished_at: null, locked_by: null, locked_until: null })
         .where('account_id', '=', accountId)
-        .where('id', '=', id)
+        .where('id', '=', id.toLowerCase())
         .where('status', '=', 'errored')
         .executeTakeFirst();
       const ok = Number(r.numUpdatedRows) > 0;
