@@ -20,15 +20,34 @@ import { registerSyncFaults } from './faults.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
 
-/** Query names lower-cased (LeadSquared matches them in any case); the first of repeated names wins. */
+/** Marks a query whose percent-encoding is broken (URLSearchParams would quietly decode it to U+FFFD). */
+const BROKEN_QUERY = Symbol('brokenQuery');
+
+/**
+ * Query names lower-cased (LeadSquared matches them in any case); the first of repeated names wins.
+ * A query with broken percent-encoding (`%zz`, a cut `%E0%A4%A`, bytes that are not UTF-8) is marked
+ * BROKEN_QUERY, and the LeadSquared routes answer it 400 as they do a broken path.
+ */
 function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(qs)) {
     const key = k.toLowerCase();
     if (!(key in out)) out[key] = v;
   }
+  if (qs.includes('%')) {
+    try {
+      decodeURIComponent(qs);
+    } catch {
+      Object.defineProperty(out, BROKEN_QUERY, { value: true });
+    }
+  }
   return out;
 }
+
+/** 400 for a query parseQuery marked broken: its values cannot be read as sent. */
+const rejectBrokenQuery = async (req: FastifyRequest) => {
+  if ((req.query as Record<symbol, unknown>)[BROKEN_QUERY]) throw mx.badUrl();
+};
 
 const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').replace(/\/{2,}/g, '/').toLowerCase();
 
@@ -193,7 +212,7 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
       config: { label: r.path },
       // Keys are checked before any body is read, on every route: without valid keys a caller
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body.
-      onRequest: r.auth === 'none' ? [] : [unlessServing, authHook(s, r.auth)],
+      onRequest: r.auth === 'none' ? [rejectBrokenQuery] : [rejectBrokenQuery, unlessServing, authHook(s, r.auth)],
       // Rate limits are taken once the body is read: a call refused for its body costs no token.
       preHandler: r.auth === 'sync' ? [syncThrottleHook(s)] : r.auth === 'bulk' ? [bulkThrottleHook(s)] : [],
       handler: (req, reply) => r.handler(s, req, reply),

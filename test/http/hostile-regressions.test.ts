@@ -90,6 +90,17 @@ describe('transport-level refusals answer in the envelope', () => {
     expectMx(await s.call('GET', `${LM}/Leads.GetById%ff?id=1`), 400, 'MXInvalidInputException', /percent-encoding/);
   });
 
+  it('so is a query with broken percent-encoding (it used to be read as U+FFFD or the raw text); a well-encoded one is read', async () => {
+    for (const q of ['id=%zz', 'id=%E0%A4%A', 'id=%C3%28', 'emailaddress=a%40b.example&x=%']) {
+      expectMx(await s.call('GET', `${LM}/Leads.GetById?${q}`), 400, 'MXInvalidInputException', /percent-encoding/);
+    }
+    // Keys in the query are checked after it: a broken query is refused before any 401.
+    expectMx(await request(s.url, 'GET', `${LM}/Leads.GetById?id=%zz`, undefined, { noAuth: true }), 400, 'MXInvalidInputException');
+    const lead = await createLead(s, { EmailAddress: 'josé+q@example.com' });
+    const found = expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=${encodeURIComponent('JOSÉ+q@example.com')}`));
+    expect(found.map((l: { ProspectID: string }) => l.ProspectID)).toEqual([lead]);
+  });
+
   it('a URL over the header limit is a 431 envelope', async () => {
     const r = await s.call('GET', `${LM}/Leads.GetById?id=${'x'.repeat(20_000)}`);
     expectMx(r, 431, 'MXRequestTooLargeException');
