@@ -4,7 +4,7 @@
  * data-type checks; the messages name the field and say why.
  */
 import { mx } from './errors.js';
-import { SAFE, wholeNumber } from './numbers.js';
+import { SAFE, plainDecimal, wholeNumber } from './numbers.js';
 import type { ActivityFieldDef, FieldMap, FieldValue } from './types.js';
 
 /** A field as it arrives: `SchemaName` or `Attribute`, a value, maybe nested CFS fields. */
@@ -50,8 +50,9 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number,
   return Number.isNaN(ms2) || t.getUTCDate() !== d || t.getUTCMonth() !== mo - 1 ? null : ms2;
 }
 
-/** Decimal text: digits with an optional sign and point; its value must be finite. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+/** Decimal text: digits with an optional sign, point and exponent (`1.5e3`); its value must be finite. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const DECIMAL_TYPES = new Set(['decimal', 'float', 'money']);
 
 /** data type (lower case) → check returning a reason, or null when the value is fine. */
 const CHECKS: Record<string, (v: string) => string | null> = {
@@ -101,6 +102,8 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
     const reason = check(value);
     if (reason) throw mx.invalidInput(`Value '${clip(value)}' of field '${label}' ${reason}.`);
   }
+  // A decimal in exponent notation is stored written out (1.5e3 → 1500), as it reads back.
+  if (DECIMAL_TYPES.has(type) && /[eE]/.test(value)) value = plainDecimal(value.trim());
   if (DROPDOWNS.has(type) && def.options && def.options.length > 0 && !opts.skipDropdown) {
     const values = type === 'multiselect' ? value.split(';').map((s) => s.trim()) : [value];
     const ok = values.every((x) => def.options!.some((o) => o.toLowerCase() === x.toLowerCase()));

@@ -30,3 +30,29 @@ export function wholeNumber(v: unknown, range: Range): number | null {
 
 /** True for undefined, null and the empty (or blank) string: a number that was not given. */
 export const absent = (v: unknown): v is undefined | null | '' => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+/**
+ * A number written in exponent notation (`1e-7`, `1.5E3`, `-2.5e+21`: what JavaScript's String()
+ * gives for very small and very large numbers, and what some clients send) in plain decimal
+ * notation (`0.0000001`, `1500`, `-2500000000000000000000`), digit for digit; any other text is
+ * returned unchanged. Decimal lead and activity fields store plain decimals, as LeadSquared reads
+ * them back.
+ */
+export function plainDecimal(text: string): string {
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)\s*$/.exec(text);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return text;
+  const [, sign, whole, fraction = '', exp] = m;
+  const shift = Number(exp);
+  // Only exponents a finite double can have: anything larger is not a number we store.
+  if (!Number.isSafeInteger(shift) || Math.abs(shift) > 400) return text;
+  const digits = whole + fraction;
+  const point = whole.length + shift;
+  let out: string;
+  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  // Leading zeros of the whole part and trailing zeros of a fraction carry nothing.
+  out = out.replace(/^0+(?=\d)/, '');
+  if (out.includes('.')) out = out.replace(/0+$/, '').replace(/\.$/, '');
+  return (sign === '-' && /[1-9]/.test(out) ? '-' : '') + out;
+}

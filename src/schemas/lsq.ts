@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import 'zod-openapi';
 import { MxError, isMxError, mx } from '../domain/errors.js';
-import { absent, wholeNumber, type Range } from '../domain/numbers.js';
+import { absent, plainDecimal, wholeNumber, type Range } from '../domain/numbers.js';
 import type { FieldInput } from '../domain/fields.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -96,7 +96,8 @@ export function noNul(v: string, name: string): string {
 export function scalar(v: unknown, name: string): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return noNul(v, name);
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  // Written out in plain decimals: String() gives 1e-7 and 1e+21, which no Decimal field would take.
+  if (typeof v === 'number' && Number.isFinite(v)) return plainDecimal(String(v));
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   throw mx.badStructure(`'${name}' must be a string, number or boolean`);
 }

@@ -169,6 +169,35 @@ describe('numbers are range-checked at the edge, the same on both engines', () =
   });
 });
 
+describe('decimals in exponent notation', () => {
+  // JSON numbers arrive as doubles: String() wrote 0.0000001 as "1e-7", which the Decimal check then
+  // refused. Strings in exponent notation are decimals too. Both are stored written out.
+  it.each([
+    ['0.0000001', '0.0000001'],
+    ['1e21', '1000000000000000000000'],
+    ['-2.5e-3', '-0.0025'],
+    ['"1.5e3"', '1500'],
+    ['"1E-2"', '0.01'],
+    ['1e20', '100000000000000000000'],
+  ])('Revenue %s is stored as %s, on a lead and as a Decimal activity field', async (json, plain) => {
+    const email = `dec${Math.random().toString(36).slice(2)}@example.com`;
+    const created = await s.call('POST', `${LM}/Lead.Create`, undefined, { raw: `[{"Attribute":"EmailAddress","Value":"${email}"},{"Attribute":"Revenue","Value":${json}}]` });
+    const id = expectOk(created).Message.Id;
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${id}`))[0].Revenue).toBe(plain);
+    const t = await createType(s, { ActivityEventName: `Decimals ${Math.random()}`, Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'Decimal' }] });
+    const posted = await s.call('POST', `${PA}/Create`, undefined, { raw: `{"RelatedProspectId":"${id}","ActivityEvent":${t},"Fields":[{"SchemaName":"mx_Custom_1","Value":${json}}]}` });
+    const activityId = expectOk(posted).Message.Id;
+    const details = expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${activityId}`));
+    expect(JSON.stringify(details)).toContain(`"${plain}"`);
+  });
+
+  it('a string past the finite range (1e309) is still refused', async () => {
+    const r = await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'big@example.com' }, { Attribute: 'Revenue', Value: '1e309' }]);
+    expect(r.status).toBe(500);
+    expect(r.body).toMatchObject({ ExceptionType: 'MXInvalidInputException', ExceptionMessage: expect.stringMatching(/Revenue.*not a number/) });
+  });
+});
+
 describe('date-times: one parser for fields and body properties', () => {
   it.each(['2024-01-02 25:99:00', '2024-01-02 23:60:00', '2024-02-30 10:00:00', '2024-13-01 10:00:00', '2024-01-02 10:00:61'])('%s is refused as a DateTime field and as ActivityDateTime', async (bad) => {
     const t = await createType(s, { ActivityEventName: `Dates ${Math.random()}`, Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'DateTime' }] });
