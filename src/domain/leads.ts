@@ -154,10 +154,12 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
   }
   const activityDefs = [...byName.values()].map((d) => ({ ...d, fields: null, isMandatory: false }));
   const fields = validateFields(activityDefs, inputs, { skipDropdown, owner: 'lead' });
-  // LeadSquared keeps lead booleans as bits and reads them back as "1"/"0" (e.g. DoNotEmail).
   for (const d of byName.values()) {
     const v = fields[d.schemaName];
-    if (typeof v === 'string' && v !== '' && d.dataType.toLowerCase() === 'boolean') fields[d.schemaName] = /^(true|1|yes)$/i.test(v) ? '1' : '0';
+    // An empty value clears the field: stored as null, as every lead read shows an empty field.
+    if (typeof v === 'string' && v.trim() === '') fields[d.schemaName] = null;
+    // LeadSquared keeps lead booleans as bits and reads them back as "1"/"0" (e.g. DoNotEmail).
+    else if (typeof v === 'string' && d.dataType.toLowerCase() === 'boolean') fields[d.schemaName] = /^(true|1|yes)$/i.test(v) ? '1' : '0';
   }
   return { fields, prospectId, searchBy };
 }
@@ -209,8 +211,7 @@ async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self
  * without a name or contact, MXDuplicateEntry when a unique value is taken.
  */
 export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields: FieldMap, id?: string): Promise<Lead> {
-  const named = ['FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile'].some((n) => typeof fields[n] === 'string' && fields[n] !== '');
-  if (!named) throw mx.mandatoryMissing('A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.');
+  assertIdentity(fields);
   const by = ctx.userId ?? null;
   const owned: FieldMap = { ...fields, ...(by && !fieldValue(fields, 'OwnerId') ? { OwnerId: by } : {}), CreatedBy: by, ModifiedBy: by };
   const keys = await keysFor(tx, accountId, owned);
@@ -235,9 +236,24 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
   return created;
 }
 
-/** Merges `fields` into the lead (values in `fields` win); `ModifiedBy` becomes `ctx.userId`. */
+/**
+ * A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile (LeadSquared's
+ * create-a-lead page): on create, and after an update, which must not clear the last of them.
+ * Throws MXMandatoryAttributeMissingException.
+ */
+function assertIdentity(fields: FieldMap): void {
+  const named = ['FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile'].some((n) => typeof fields[n] === 'string' && (fields[n] as string).trim() !== '');
+  if (!named) throw mx.mandatoryMissing('A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.');
+}
+
+/**
+ * Merges `fields` into the lead (values in `fields` win; null clears a field); `ModifiedBy` becomes
+ * `ctx.userId`. Throws MXMandatoryAttributeMissingException when the lead would be left without a
+ * name or contact, MXDuplicateEntry when a unique value is taken.
+ */
 export async function updateLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
   const merged: FieldMap = { ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) };
+  assertIdentity(merged);
   const keys = await keysFor(tx, lead.accountId, merged);
   await assertUnique(tx, lead.accountId, merged, lead.id);
   const modifiedOn = ctx.now();

@@ -158,6 +158,28 @@ describe('Lead.Update', () => {
       expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, { FirstName: 'Changed' }), 400, 'MXInvalidInputException');
     });
   });
+
+  it('an empty value clears the field: it reads back null (it used to read "")', async () => {
+    const id = await createLead(s, { FirstName: 'Clear', LastName: 'Me', EmailAddress: 'clear-me@example.com', Company: 'Acme' });
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ LastName: '', Company: '   ' })));
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'FirstName', Value: null }]));
+    expect(await getLead(s, id)).toMatchObject({ FirstName: null, LastName: null, Company: null, EmailAddress: 'clear-me@example.com' });
+  });
+
+  it('an update that would leave the lead with no name or contact is refused and changes nothing', async () => {
+    const id = await createLead(s, { FirstName: 'Only', EmailAddress: 'only-contact@example.com' });
+    await expectNoChange(s, [id], async () => {
+      expectMx(
+        await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ FirstName: '', EmailAddress: '' })),
+        500,
+        'MXMandatoryAttributeMissingException',
+        'A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.',
+      );
+    });
+    // Clearing one while another stays is fine.
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, list({ FirstName: '' })));
+    expect(await getLead(s, id)).toMatchObject({ FirstName: null, EmailAddress: 'only-contact@example.com' });
+  });
 });
 
 describe('Lead.Capture', () => {
