@@ -9,9 +9,10 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { uuidv7 } from '../domain/context.js';
-import { mx } from '../domain/errors.js';
+import { MxError, mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
+import { bodyText } from './body-text.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
@@ -170,15 +171,24 @@ export function redactUrl(url: string): string {
 
 /**
  * LeadSquared's scope: the route table's routes, registered lower-cased (routingUrl lower-cases
- * incoming paths), bodies read as JSON whatever their Content-Type, every error in the MX envelope.
+ * incoming paths), bodies read as JSON whatever their Content-Type (in the charset it declares;
+ * compressed bodies are refused), every error in the MX envelope.
  * Encapsulated: leadtrail's own pages never see these parsers or this error handler.
  */
 async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route[]): Promise<void> {
   app.removeAllContentTypeParsers();
   // Every body is read as JSON whatever its Content-Type: LeadSquared clients do not all set it.
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: s.config.bodyLimitBytes }, (req, body, done) => {
-    // .NET writers often start UTF-8 with a byte-order mark; LeadSquared's JSON reader skips it.
-    const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
+  // Only its charset parameter counts, and a Content-Encoding other than identity is 415 before
+  // anything is decoded (body-text.ts).
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: s.config.bodyLimitBytes }, (req, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (bytes.length === 0) {
+      req.rawBody = '';
+      return done(null, undefined);
+    }
+    // In the charset the Content-Type declares (UTF-8 without one); compressed bodies are refused.
+    const text = bodyText(bytes, req.headers);
+    if (text instanceof MxError) return done(text, undefined);
     req.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     try {
