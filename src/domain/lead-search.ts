@@ -45,6 +45,9 @@ const SYSTEM: Record<string, { column: SearchColumn; kind: Kind; name: string }>
 
 const NUMERIC_TYPES = new Set(['number', 'int', 'decimal', 'float', 'money']);
 const isNumeric = (d: LeadFieldDef) => NUMERIC_TYPES.has(d.dataType.toLowerCase());
+const isBoolean = (d: LeadFieldDef) => ['boolean', 'bit'].includes(d.dataType.toLowerCase());
+/** A boolean lookup value in every spelling writes take (true/false, 1/0, yes/no), as the "1"/"0" lead booleans are stored as. */
+const booleanKey = (v: string) => (/^\s*(true|1|yes)\s*$/i.test(v) ? '1' : /^\s*(false|0|no)\s*$/i.test(v) ? '0' : v);
 
 /** Names a search may use besides the account's lead fields: fields the server writes on each lead. */
 const WRITTEN = ['CreatedBy', 'ModifiedBy', 'OwnerId'];
@@ -97,6 +100,7 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
   const def = fieldDef(defs, name);
   if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
   if (Array.from(value.trim()).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' may be at most ${LOOKUP_VALUE_MAX} characters.`);
+  if (isBoolean(def) && op !== 'like') return { kind: 'field', field: def.schemaName, op, value: booleanKey(value) };
   if (isNumeric(def) && op !== 'like') {
     const n = Number(value.trim());
     if (value.trim() === '' || !Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
@@ -138,6 +142,7 @@ function inCondition(defs: LeadFieldDef[], name: string, value: string | string[
     });
     return { kind: 'fieldIn', field: def.schemaName, values: nums };
   }
+  if (isBoolean(def)) return { kind: 'fieldIn', field: def.schemaName, values: values.map(booleanKey) };
   return { kind: 'fieldIn', field: def.schemaName, values };
 }
 

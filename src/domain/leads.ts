@@ -213,7 +213,7 @@ async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self
 export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields: FieldMap, id?: string): Promise<Lead> {
   assertIdentity(fields);
   const by = ctx.userId ?? null;
-  const owned: FieldMap = { ...fields, ...(by && !fieldValue(fields, 'OwnerId') ? { OwnerId: by } : {}), CreatedBy: by, ModifiedBy: by };
+  const owned: FieldMap = withContactFlags({ ...fields, ...(by && !fieldValue(fields, 'OwnerId') ? { OwnerId: by } : {}), CreatedBy: by, ModifiedBy: by });
   const keys = await keysFor(tx, accountId, owned);
   await assertUnique(tx, accountId, owned, null);
   const now = ctx.now();
@@ -241,6 +241,21 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
  * create-a-lead page): on create, and after an update, which must not clear the last of them.
  * Throws MXMandatoryAttributeMissingException.
  */
+/**
+ * The lead booleans every read shows, as "0" when the lead has none (wire/shapes.ts): stored as "0"
+ * then, so that a search for "0" finds the same leads the reads show (migration 0012 did the same
+ * for leads stored before).
+ */
+const CONTACT_FLAGS = ['DoNotEmail', 'DoNotCall'];
+
+function withContactFlags(fields: FieldMap): FieldMap {
+  for (const f of CONTACT_FLAGS) {
+    const v = fields[f];
+    if (typeof v !== 'string' || v.trim() === '') fields[f] = '0';
+  }
+  return fields;
+}
+
 function assertIdentity(fields: FieldMap): void {
   const named = ['FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile'].some((n) => typeof fields[n] === 'string' && (fields[n] as string).trim() !== '');
   if (!named) throw mx.mandatoryMissing('A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.');
@@ -252,7 +267,7 @@ function assertIdentity(fields: FieldMap): void {
  * name or contact, MXDuplicateEntry when a unique value is taken.
  */
 export async function updateLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
-  const merged: FieldMap = { ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) };
+  const merged: FieldMap = withContactFlags({ ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) });
   assertIdentity(merged);
   const keys = await keysFor(tx, lead.accountId, merged);
   await assertUnique(tx, lead.accountId, merged, lead.id);

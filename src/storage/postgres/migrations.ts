@@ -5,7 +5,7 @@
  * run unchanged. The partial unique indexes mirror SQLite's.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { backfillValues } from '../sql/lead-search.js';
+import { backfillValues, defaultContactFlags } from '../sql/lead-search.js';
 import type { DB } from '../sql/schema.js';
 
 const run = (statements: string[]) => async (db: Kysely<unknown>) => {
@@ -188,5 +188,10 @@ export const postgresMigrations: Record<string, Migration> = {
           OR OLD.account_id IS DISTINCT FROM NEW.account_id OR OLD.id IS DISTINCT FROM NEW.id)
         EXECUTE FUNCTION lt_bump_ref_version()`,
     ]),
+  },
+  // Leads without DoNotEmail/DoNotCall read them as "0" but a search for "0" missed them: store the
+  // "0" (../sql/lead-search.ts, defaultContactFlags).
+  '0012_lead_contact_flags': {
+    up: async (db) => defaultContactFlags(db as Kysely<DB>, 'postgres'),
   },
 };

@@ -83,6 +83,33 @@ export async function backfillValues(db: Kysely<DB>, engine: Engine): Promise<vo
   }
 }
 
+/**
+ * Migration 0012: leads stored without `DoNotEmail` or `DoNotCall` (or with an empty one) get "0",
+ * in their fields and their indexed values. Their reads always showed "0" (wire/shapes.ts), but a
+ * search for "0" found only leads whose flag had been written, so "leads we may email" missed most.
+ * New leads are written with the flags (domain/leads.ts).
+ */
+export async function defaultContactFlags(db: Kysely<DB>, engine: Engine): Promise<void> {
+  const flags = ['DoNotEmail', 'DoNotCall'];
+  for (let after = 0; ; ) {
+    const leads = await db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500).execute();
+    if (leads.length === 0) return;
+    const rows: ValueRow[] = [];
+    for (const l of leads) {
+      const fields = JSON.parse(l.fields) as FieldMap;
+      const missing = flags.filter((f) => typeof fields[f] !== 'string' || (fields[f] as string).trim() === '');
+      if (missing.length === 0) continue;
+      for (const f of missing) {
+        fields[f] = '0';
+        rows.push({ account_id: l.account_id, lead_id: l.id, field: f, value: '0', num: 0 });
+      }
+      await db.updateTable('leads').set({ fields: JSON.stringify(fields) }).where('seq', '=', l.seq).execute();
+    }
+    await insertValues(db, engine, rows);
+    after = Number(leads[leads.length - 1].seq);
+  }
+}
+
 const COLUMNS: Record<SearchColumn, string> = {
   id: 'id',
   autoId: 'auto_id',

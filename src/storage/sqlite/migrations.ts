@@ -3,7 +3,7 @@
  * PostgreSQL has the same numbers in ../postgres/migrations.ts, describing the same tables.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { backfillValues } from '../sql/lead-search.js';
+import { backfillValues, defaultContactFlags } from '../sql/lead-search.js';
 import type { DB } from '../sql/schema.js';
 
 const run = (statements: string[]) => async (db: Kysely<unknown>) => {
@@ -193,5 +193,10 @@ export const sqliteMigrations: Record<string, Migration> = {
           OR OLD.account_id IS NOT NEW.account_id OR OLD.id IS NOT NEW.id
         BEGIN UPDATE ref_version SET token = random() WHERE id = 1; END`,
     ]),
+  },
+  // Leads without DoNotEmail/DoNotCall read them as "0" but a search for "0" missed them: store the
+  // "0" (../sql/lead-search.ts, defaultContactFlags).
+  '0012_lead_contact_flags': {
+    up: async (db) => defaultContactFlags(db as Kysely<DB>, 'sqlite'),
   },
 };
