@@ -44,9 +44,10 @@ function str(o: unknown, name: string): string | null {
 }
 
 const obj = (o: unknown, name: string): unknown => (isObj(o) ? o[name] : undefined);
+/** A query parameter, only when the call succeeded: a failed call touched nothing it named. */
 const q = (c: CallParts, name: string): string | null => {
   const v = c.query[name];
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+  return c.ok && typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
 };
 /** The answer, only when the call succeeded. */
 const ans = (c: CallParts): unknown => (c.ok ? c.answer : undefined);
@@ -107,7 +108,8 @@ const ROUTE_LINKS: Record<string, Extract> = {
   [`${PA}/retrieve`]: (c) => ({ leadId: q(c, 'leadid') }),
   [`${PA}/getactivitydetails`]: (c) => ({ activityId: q(c, 'activityid'), leadId: str(ans(c), 'RelatedProspectId') }),
   [`${PA}/customactivity/update`]: (c) => ({ activityId: str(c.body, 'ProspectActivityId') }),
-  [`${LM}/leads.getbyid`]: (c) => ({ leadId: q(c, 'id') }),
+  // What it found (an unknown id answers [] and touched nothing).
+  [`${LM}/leads.getbyid`]: oneLeadFound,
   [`${LM}/leads.getbyemailaddress`]: oneLeadFound,
   [`${LM}/retrieveleadbyphonenumber`]: oneLeadFound,
   [`${LM}/leads.getbyquicksearch`]: oneLeadFound,

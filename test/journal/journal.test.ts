@@ -105,6 +105,16 @@ describe('request journal', () => {
     expect(touched).toEqual([`${PA}/GetActivityDetails`, `${LM}/Leads.GetById`, `${PA}/Create`, `${LM}/Lead.Create`]);
   });
 
+  it('a call that found or changed nothing links nothing: an unknown id read, a failed update', async () => {
+    expect(expectOk(await s.call('GET', `${LM}/Leads.GetById?id=zz-no-such-lead`))).toEqual([]);
+    expect((await s.call('POST', `${LM}/Lead.Update?leadId=zz-no-such-lead`, [{ Attribute: 'FirstName', Value: 'X' }])).status).toBe(500);
+    expect(await journal(s, 'leadId=zz-no-such-lead')).toEqual([]);
+    // Newest first: the update, then the read.
+    const [update, read] = await journal(s);
+    expect(update).toMatchObject({ path: `${LM}/Lead.Update`, leadId: null });
+    expect(read).toMatchObject({ path: `${LM}/Leads.GetById`, leadId: null });
+  });
+
   it('async calls link their request: the accept, then the status call with the activity it made', async () => {
     const rid = await accept(s.url, '/activity/create', { EmailAddress: 'async-journal@example.com', ActivityEvent: code });
     const done = await settled(s.url, rid);
