@@ -109,7 +109,7 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
   };
   const { seq: _seq, ...row } = activity;
   await tx.activities.insert(row);
-  const updated = (await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt }))!;
+  const updated = (await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt }, activity.createdOn))!;
   // Activity create (2), and a score change (9) when the activity's score moved the lead's.
   const events: WebhookEvent[] = [{ code: EVENT.activityCreate, leadId: lead.id, snapshot: { kind: 'activity', activity, activityName: type.name, lead: updated } }];
   if (updated.score !== lead.score) events.push({ code: EVENT.scoreChange, leadId: lead.id, snapshot: { kind: 'lead', lead: updated, previous: { score: lead.score } } });

@@ -96,10 +96,12 @@ export interface LeadRepo {
   keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
   /**
    * Records one new activity on the lead: adds `delta` to its scores, counts the activity (the total
-   * `ActivityRepo.listForLead` answers), and makes `activity` its latest when it is. Called once per
-   * activity inserted. Returns the updated lead (null if none).
+   * `ActivityRepo.listForLead` answers), makes `activity` its latest when it is (by `activity.on`,
+   * its date), and moves ModifiedOn to `now` (epoch ms: when the lead changed, whatever the
+   * activity's date; never backwards). Called once per activity inserted. Returns the updated lead
+   * (null if none).
    */
-  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }): Promise<Lead | null>;
+  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }, now: number): Promise<Lead | null>;
   list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
   /**
    * Up to `limit` leads, newest first, with a field picked by `inField` whose string value contains

@@ -62,14 +62,22 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(await s.leads.update(uid(), l.id, {}, [], T0)).toBe(false);
     });
 
-    it('adds score and records the last activity', async () => {
+    it('adds score and records the last activity; ModifiedOn is when the lead changed, whatever the activity date', async () => {
       const s = store();
       const a = await newAccount(s);
       const l = lead(a);
       await s.leads.insert(l, []);
-      await s.leads.addScore(a, l.id, 5, { id: 'act1', name: 'Visit', on: T0 + 1 });
-      await s.leads.addScore(a, l.id, -2, { id: 'act2', name: 'Call', on: T0 + 2 });
-      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 3, engagementScore: 3, lastActivityId: 'act2', lastActivityName: 'Call', lastActivityOn: T0 + 2, modifiedOn: T0 + 2 });
+      await s.leads.addScore(a, l.id, 5, { id: 'act1', name: 'Visit', on: T0 + 1 }, T0 + 10);
+      await s.leads.addScore(a, l.id, -2, { id: 'act2', name: 'Call', on: T0 + 2 }, T0 + 20);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 3, engagementScore: 3, lastActivityId: 'act2', lastActivityName: 'Call', lastActivityOn: T0 + 2, modifiedOn: T0 + 20 });
+      // A back-dated activity is not the latest, but it changed the lead: ModifiedOn moves.
+      await s.leads.addScore(a, l.id, 1, { id: 'old', name: 'Old', on: T0 - 1000 }, T0 + 30);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 4, lastActivityId: 'act2', modifiedOn: T0 + 30 });
+      // A future-dated one does not carry ModifiedOn into the future; nor does ModifiedOn go back.
+      await s.leads.addScore(a, l.id, 1, { id: 'future', name: 'Later', on: T0 + 10_000_000 }, T0 + 40);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ lastActivityId: 'future', modifiedOn: T0 + 40 });
+      await s.leads.addScore(a, l.id, 1, { id: 'late', name: 'Late', on: T0 }, T0 + 35);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ modifiedOn: T0 + 40 });
     });
 
     it('lists newest first with paging, total and search; counts per account', async () => {
@@ -187,7 +195,7 @@ export function leadAndActivityContract(store: () => Store): void {
         const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i });
         made.push(act.id);
         await s.activities.insert(act);
-        await s.leads.addScore(a, l, i, { id: act.id, name: 'n', on: T0 + i });
+        await s.leads.addScore(a, l, i, { id: act.id, name: 'n', on: T0 + i }, T0 + i);
       }
       await s.activities.insert(activity(a, uid()));
       const page = await s.activities.listForLead(a, { leadId: l, offset: 1, limit: 2 });

@@ -7,8 +7,9 @@ import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
 const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 /** Every activity post: the lead's score, count and latest activity, in one UPDATE … RETURNING. */
-const scoreActivity = precompiled((db, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number) => {
-  // A back-dated activity is not the lead's latest one, and must not move ModifiedOn backwards.
+const scoreActivity = precompiled((db, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number, now: number) => {
+  // A back-dated activity is not the lead's latest one. ModifiedOn is when the lead changed (its
+  // score did): now, whatever the activity's date, and never backwards.
   const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${on})`;
   return db
     .updateTable('leads')
@@ -19,7 +20,7 @@ const scoreActivity = precompiled((db, accountId: string, id: string, delta: num
       last_activity_id: sql`CASE WHEN ${newer} THEN ${activityId} ELSE last_activity_id END`,
       last_activity_name: sql`CASE WHEN ${newer} THEN ${activityName} ELSE last_activity_name END`,
       last_activity_on: sql`CASE WHEN ${newer} THEN ${on} ELSE last_activity_on END`,
-      modified_on: sql`CASE WHEN modified_on < ${on} THEN ${on} ELSE modified_on END`,
+      modified_on: sql`CASE WHEN modified_on < ${now} THEN ${now} ELSE modified_on END`,
     })
     .where('account_id', '=', accountId)
     .where('id', '=', id)
@@ -150,8 +151,8 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     async keyOwner(accountId, field, value) {
       return (await uniqueKeyOwner(db, engine, accountId, field, value)).rows[0]?.lead_id ?? null;
     },
-    async addScore(accountId, id, delta, activity) {
-      const r = (await scoreActivity(db, engine, accountId, id, delta, activity.id, activity.name, activity.on)).rows[0];
+    async addScore(accountId, id, delta, activity, now) {
+      const r = (await scoreActivity(db, engine, accountId, id, delta, activity.id, activity.name, activity.on, now)).rows[0];
       return r ? toLead(r as LeadRow) : null;
     },
     async list(accountId, { offset, limit, search }) {
