@@ -68,6 +68,8 @@ export const mx = {
     new MxError('MXMethodNotAllowedException', `Method ${method} is not allowed on ${path}; use ${allowed.join(', ')}.`, 405, {
       allow: allowed.join(', '),
     }),
+  /** 415: a body leadtrail cannot read as text (its media type, charset or content coding). */
+  unsupportedMedia: (message: string) => new MxError('MXUnsupportedMediaTypeException', message, 415),
   badUrl: () => new MxError('MXInvalidInputException', 'The request URL is not valid: check its percent-encoding.', 400),
   badQuery: (name: string) => new MxError('MXInvalidInputException', `Query parameter '${name}' must not contain the NUL character (%00).`, 400),
   badHttp: () => new MxError('MXInvalidInputException', 'The request is not valid HTTP.', 400),

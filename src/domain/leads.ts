@@ -237,11 +237,6 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
 }
 
 /**
- * A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile (LeadSquared's
- * create-a-lead page): on create, and after an update, which must not clear the last of them.
- * Throws MXMandatoryAttributeMissingException.
- */
-/**
  * The lead booleans every read shows, as "0" when the lead has none (wire/shapes.ts): stored as "0"
  * then, so that a search for "0" finds the same leads the reads show (migration 0012 did the same
  * for leads stored before).
@@ -256,6 +251,11 @@ function withContactFlags(fields: FieldMap): FieldMap {
   return fields;
 }
 
+/**
+ * A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile (LeadSquared's
+ * create-a-lead page): on create, and after an update, which must not clear the last of them.
+ * Throws MXMandatoryAttributeMissingException.
+ */
 function assertIdentity(fields: FieldMap): void {
   const named = ['FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile'].some((n) => typeof fields[n] === 'string' && (fields[n] as string).trim() !== '');
   if (!named) throw mx.mandatoryMissing('A lead needs at least one of FirstName, LastName, EmailAddress, Phone or Mobile.');

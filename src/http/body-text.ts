@@ -12,7 +12,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import contentType from 'content-type';
 import iconv from 'iconv-lite';
-import { MxError } from '../domain/errors.js';
+import { mx, type MxError } from '../domain/errors.js';
 
 const UTF8 = new Set(['utf-8', 'utf8']);
 
@@ -20,7 +20,7 @@ const UTF8 = new Set(['utf-8', 'utf8']);
 export function bodyText(bytes: Buffer, headers: IncomingHttpHeaders): string | MxError {
   const encoding = headers['content-encoding'];
   if (encoding !== undefined && encoding.split(',').some((c) => !['', 'identity'].includes(c.trim().toLowerCase()))) {
-    return new MxError('MXUnsupportedMediaTypeException', `Content-Encoding '${encoding.slice(0, 60)}' is not supported: request bodies must be sent uncompressed.`, 415);
+    return mx.unsupportedMedia(`Content-Encoding '${encoding.slice(0, 60)}' is not supported: request bodies must be sent uncompressed.`);
   }
   const charset = charsetOf(headers['content-type']);
   if (charset === null || UTF8.has(charset)) {
@@ -29,10 +29,8 @@ export function bodyText(bytes: Buffer, headers: IncomingHttpHeaders): string | 
   }
   const label: string = charset;
   if (!iconv.encodingExists(charset)) {
-    return new MxError(
-      'MXUnsupportedMediaTypeException',
+    return mx.unsupportedMedia(
       `The charset '${label.slice(0, 60)}' declared in the Content-Type header is not supported: send the body in UTF-8, or in a charset such as ISO-8859-1, windows-1252 or UTF-16LE.`,
-      415,
     );
   }
   return iconv.decode(bytes, charset);

@@ -22,7 +22,7 @@ function fromFramework(err: { code?: string; statusCode?: number; message?: stri
       return new MxError('MXRequestTooLargeException', `Request body is larger than the limit of ${limit} bytes.`, 413);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Any well-formed Content-Type is read as JSON; only a malformed header gets here.
-      return new MxError('MXUnsupportedMediaTypeException', 'The Content-Type header is not a valid media type.', 415);
+      return mx.unsupportedMedia('The Content-Type header is not a valid media type.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
