@@ -48,6 +48,19 @@ export interface NewActivityType {
 const SCHEMA = /^mx_Custom_(\d{1,2})$/i;
 const CFS_SCHEMA = /^mx_CustomObject_(\d{1,2})$/i;
 
+/**
+ * The code a new type gets when it does not pin one: the next after the account's highest custom
+ * code below 12000 (storage's nextCustomCode), stepping over codes already taken, by a system type
+ * (3002 is Lead Stage Change) or by a type pinned there. Without the step, pinning 3001 or 11999
+ * made every later unpinned CreateType fail on the taken code.
+ */
+async function nextFreeCode(tx: Repos, accountId: string): Promise<number> {
+  let code = await tx.activityTypes.nextCustomCode(accountId);
+  while (await tx.activityTypes.get(accountId, code)) code += 1;
+  if (code > EVENT_CODE.max) throw mx.invalidInput('Invalid Input! No free activity type code is left after the highest one in use: pin a code with ActivityEvent.');
+  return code;
+}
+
 /** Checks and normalizes a type's custom field definitions (mx_Custom_1 … mx_Custom_50, each once). */
 export function checkFieldDefs(fields: ActivityFieldDef[]): ActivityFieldDef[] {
   if (fields.length > MAX_CUSTOM_FIELDS) throw mx.invalidInput(`An activity type has at most ${MAX_CUSTOM_FIELDS} custom fields; got ${fields.length}.`);
@@ -88,7 +101,7 @@ export async function createActivityType(tx: Repos, ctx: Ctx, accountId: string,
   if (input.code !== undefined && (await tx.activityTypes.get(accountId, input.code))) {
     throw mx.duplicateName(`Activity type code ${input.code} is already in use.`);
   }
-  const code = input.code ?? (await tx.activityTypes.nextCustomCode(accountId));
+  const code = input.code ?? (await nextFreeCode(tx, accountId));
   const type: ActivityType = {
     accountId,
     code,

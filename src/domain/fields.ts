@@ -41,7 +41,8 @@ export function isLsqTime(v: string): boolean {
 }
 
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  // Year 0 does not exist in .NET's DateTime (0001 to 9999), which LeadSquared reads dates into.
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
   // Not Date.UTC: it maps years 0–99 to 1900–1999 ("0001-01-01" would be stored as 1901).
   const t = new Date(0);
   t.setUTCFullYear(y, mo - 1, d);
@@ -98,6 +99,8 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
   if (value === null || value === '') return value;
   const type = def.dataType.toLowerCase();
   const check = CHECKS[type];
+  // Only spaces in a typed field (a number, a date, a phone…) is no value, not a malformed one.
+  if (Object.hasOwn(CHECKS, type) && value.trim() === '') return '';
   if (check) {
     const reason = check(value);
     if (reason) throw mx.invalidInput(`Value '${clip(value)}' of field '${label}' ${reason}.`);
@@ -142,6 +145,10 @@ export function validateFields(defs: ActivityFieldDef[], inputs: FieldInput[], o
       throw mx.unknownAttribute(input.name, opts.owner);
     }
     if (def.dataType.toLowerCase() === CUSTOM_OBJECT) {
+      // A set's values are its nested Fields: a plain value would be stored as an empty set, lost.
+      if ((input.fields?.length ?? 0) === 0 && input.value !== null && input.value.trim() !== '') {
+        throw mx.invalidInput(`Field '${def.schemaName}' is a custom field set: send its values as nested 'Fields', not as a plain value.`);
+      }
       out[def.schemaName] = validateSet(def, input, opts);
     } else if (input.fields && input.fields.length > 0) {
       // Otherwise a plain field (even EmailAddress) would be stored as an object.

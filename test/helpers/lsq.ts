@@ -81,7 +81,7 @@ export interface FieldSpec {
 let typeSeq = 0;
 
 /** Creates an activity type through CreateType; returns its event code. */
-export async function createType(s: TestServer, body: { ActivityEventName?: string; Score?: number; Direction?: number; Fields?: FieldSpec[] } = {}, init?: CallInit): Promise<number> {
+export async function createType(s: TestServer, body: { ActivityEventName?: string; ActivityEvent?: number; Score?: number; Direction?: number; Fields?: FieldSpec[] } = {}, init?: CallInit): Promise<number> {
   const r = await s.call('POST', `${PA}/CreateType`, { ActivityEventName: `Type ${process.pid}-${++typeSeq}`, ...body }, init);
   return expectOk(r).Message.Id;
 }
