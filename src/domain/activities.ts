@@ -84,7 +84,8 @@ export async function createLeadAndActivity(
 
 async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput): Promise<PostedActivity> {
   const type = await getActivityType(tx, lead.accountId, input.eventCode);
-  const occurredAt = input.occurredAt === null || input.occurredAt === '' ? ctx.now() : parseLsqDateTime(input.occurredAt, 'ActivityDateTime');
+  // Empty or only spaces is no date (as in a typed field): now.
+  const occurredAt = input.occurredAt === null || input.occurredAt.trim() === '' ? ctx.now() : parseLsqDateTime(input.occurredAt, 'ActivityDateTime');
   const fields = validateFields(type.fields, input.fields, {
     skipDropdown: input.skipDropdownValidation,
     owner: `activity type ${type.code}`,

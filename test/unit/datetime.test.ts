@@ -56,7 +56,9 @@ describe('LeadSquared date-times', () => {
   it('field check and property parser agree on any text', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,4})?)?$/)), (v) => {
-        if (v === '') return;
+        // No value at all (empty, or only spaces) is not a date to either: a field has no value, a
+        // property such as ActivityDateTime takes its default.
+        if (v.trim() === '') return;
         expect(fieldAccepts(v), JSON.stringify(v)).toBe(propertyAccepts(v));
       }),
       { seed: 7, numRuns: 3000 },
