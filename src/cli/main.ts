@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, parseRateLimit, type Config } from '../config.js';
-import { addAccessKey, addApiKey, createAccount } from '../domain/accounts.js';
+import { addAccessKey, addApiKey, createAccount, revokeKey } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
 import { defineLeadField } from '../domain/leads.js';
 import { actingAs, systemCtx } from '../domain/context.js';
@@ -182,10 +182,10 @@ export function buildCli(): Command {
     },
   );
   addConfigOptions(
-    keys.command('revoke').description('revoke a key by id or access key').requiredOption('--account <id>', 'account id').argument('<key>', 'key id or access key'),
+    keys.command('revoke').description('revoke a key by id, access key or x-api-key').requiredOption('--account <id>', 'account id').argument('<key>', 'key id, access key or x-api-key'),
     DB_KEYS,
   ).action(async (key: string, flags: Flags) => {
-    const ok = await withStore(flags, (store) => store.accounts.revokeCredential(String(flags.account), key, Date.now()));
+    const ok = await withStore(flags, (store) => store.transaction((tx) => revokeKey(tx, String(flags.account), key, Date.now())));
     if (!ok) throw new ConfigError(`No active key ${key} in account ${String(flags.account)}`);
     print(`revoked ${key}`);
   });

@@ -75,6 +75,15 @@ export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userI
   return pair;
 }
 
+/**
+ * Revokes one of the account's active keys, named by its id, its access key, or a whole `x-api-key`
+ * (stored only as a hash, and listed by its first characters). Returns false when no active key of
+ * the account is named so.
+ */
+export async function revokeKey(tx: Repos, accountId: string, key: string, at: number): Promise<boolean> {
+  return (await tx.accounts.revokeCredential(accountId, key, at)) || tx.accounts.revokeCredential(accountId, sha256(key), at);
+}
+
 export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?: string): Promise<string> {
   const key = apiKey ?? randomKey('', 20);
   const cred: Credential = {

@@ -32,7 +32,7 @@ export interface AccountRepo {
   /** Finds an active (not revoked) credential by its lookup value. */
   findCredential(kind: CredentialKind, lookup: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
-  /** Revokes by id or label; returns whether one was revoked. */
+  /** Revokes the active credential whose id, label or lookup (an access key; an x-api-key's hash) is `idOrLabel`; returns whether one was revoked. */
   revokeCredential(accountId: string, idOrLabel: string, at: number): Promise<boolean>;
   setCredentialRateLimit(accountId: string, idOrLabel: string, rateLimit: string | null): Promise<boolean>;
   /**

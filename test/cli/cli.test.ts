@@ -220,10 +220,15 @@ describe('admin commands on a SQLite file', () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('No active key');
 
+    // An x-api-key by its whole value (the list shows only its first characters).
+    const revokeApi = await runCli(['keys', 'revoke', '--account', account.accountId, api.apiKey], env);
+    expect(revokeApi.code, revokeApi.stderr).toBe(0);
+
     const list = await cliJson(['keys', 'list', '--account', account.accountId], env);
     const mine = list.find((k: { key: string }) => k.key === made.accessKey);
     expect(mine).toMatchObject({ kind: 'access', rateLimit: '7/5s', revoked: true });
     expect(list.filter((k: { kind: string }) => k.kind === 'api')).toHaveLength(2);
+    expect(list.filter((k: { kind: string; revoked: boolean }) => k.kind === 'api' && k.revoked)).toHaveLength(1);
     // Secrets are never listed.
     expect(JSON.stringify(list)).not.toContain(made.secretKey);
     expect(JSON.stringify(list)).not.toContain(account.secretKey);

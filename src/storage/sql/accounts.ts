@@ -94,7 +94,7 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
         .set({ revoked_at: at })
         .where('account_id', '=', accountId)
         .where('revoked_at', 'is', null)
-        .where((eb) => eb.or([eb('id', '=', idOrLabel), eb('label', '=', idOrLabel)]))
+        .where((eb) => eb.or([eb('id', '=', idOrLabel), eb('label', '=', idOrLabel), eb('lookup', '=', idOrLabel)]))
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
