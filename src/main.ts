@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createAccount } from './domain/accounts.js';
+import { accountForApiKey, authenticate, createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
@@ -67,14 +67,32 @@ async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
   return limiter;
 }
 
-/** Creates the first account on an empty database and prints its keys once. */
-async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, announce: (t: string) => unknown): Promise<void> {
+/**
+ * Creates the first account on an empty database and prints its keys once. On a database that has
+ * accounts already, keys given in the configuration do nothing: a warning says so when the
+ * database does not hold them (else a user who sets them later gets 401 and no clue why).
+ */
+async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: Logger, announce: (t: string) => unknown): Promise<void> {
   // Several processes may start together on an empty PostgreSQL: only the first creates the account.
   const made = await store.exclusive(async (tx) => {
     if ((await tx.accounts.count()) > 0) return null;
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
   });
-  if (!made) return;
+  if (!made) {
+    const unknown: string[] = [];
+    if (config.accessKey && config.secretKey) {
+      const known = await authenticate(store, config.accessKey, config.secretKey).then(() => true, () => false);
+      if (!known) unknown.push('LEADTRAIL_ACCESS_KEY/LEADTRAIL_SECRET_KEY');
+    }
+    if (config.apiKey && !(await accountForApiKey(store, config.apiKey))) unknown.push('LEADTRAIL_API_KEY');
+    if (unknown.length > 0) {
+      log.warn(
+        { settings: unknown },
+        'the configured keys are not keys of this database: they only make the first account of an empty one. Create keys with `leadtrail keys create`',
+      );
+    }
+    return;
+  }
   await announce(
     [
       'leadtrail: created the first account. These keys are shown only once:',
@@ -132,7 +150,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     // the API serves (it answers 503 "starting" meanwhile).
     const rekeyed = await rekeyStaleAccounts(store);
     if (rekeyed > 0) log.info({ accounts: rekeyed }, 're-keyed leads by the current lookup rules');
-    await ensureFirstAccount(store, ctx, config, opts.announce ?? ((t) => process.stderr.write(t)));
+    await ensureFirstAccount(store, ctx, config, log, opts.announce ?? ((t) => process.stderr.write(t)));
     if (store.engine === 'sqlite' && runsWorker) {
       // One process owns a SQLite file: anything still "running" was cut off by a crash or kill.
       const released = await store.requests.releaseAll();
