@@ -77,3 +77,12 @@ export function leadName(fields: FieldMap, autoId: number): string {
   const name = [text(fields.FirstName), text(fields.LastName)].filter(Boolean).join(' ');
   return name || text(fields.EmailAddress) || `Lead #${autoId}`;
 }
+
+/**
+ * Attempts of an async request that failed, as the console shows them: the stored count holds the
+ * attempts that were retried (a system error), and a request that ended FAILURE or ERROR failed
+ * once more, on its last attempt.
+ */
+export function failedAttempts(r: { status: string; attempts: number }): number {
+  return r.attempts + (r.status === 'failed' || r.status === 'errored' ? 1 : 0);
+}

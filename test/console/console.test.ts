@@ -85,6 +85,11 @@ describe('signing in', () => {
 
   it('the right keys sign in with an HttpOnly, SameSite=Strict cookie; signing out ends the session', async () => {
     const ctx = await b.context();
+    // Nothing the pages load fails (the browser's own /favicon.ico request was a 404 on every page).
+    const failed: string[] = [];
+    ctx.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
     const page = await signIn(ctx);
     const cookie = (await ctx.cookies()).find((c) => c.name === 'leadtrail_console');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
@@ -96,6 +101,7 @@ describe('signing in', () => {
     await page.goto(`${s.url}/console/leads`);
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     await ctx.close();
+    expect(failed).toEqual([]);
   });
 
   it('a form posted without its CSRF token is refused', async () => {

@@ -63,6 +63,8 @@ describe('retry now', () => {
     const page = await c.get(`/console/async/${id}`);
     expect(page.text).toContain('Retry now');
     expect(page.text).toContain(`System error after ${MAX_RETRIES} retries`);
+    // The first attempt and each of its retries failed: one more than the retries.
+    expect(page.text).toMatch(new RegExp(`<dt>Failed attempts</dt><dd>${MAX_RETRIES + 1}</dd>`));
     const r = await c.post(`/console/async/${id}/retry`, `/console/async/${id}`);
     expect(r.status).toBe(303);
     const done = await settled(s.url, id);
