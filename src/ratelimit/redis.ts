@@ -30,7 +30,15 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger): P
   const at = where(url);
   const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
   let warned = false;
+  // Until the first connection the start itself says what went wrong (one line, below), with the
+  // socket's own reason (ECONNREFUSED) rather than ioredis' "Connection is closed.".
+  let started = false;
+  let firstError: (Error & { code?: string }) | null = null;
   client.on('error', (e: Error) => {
+    if (!started) {
+      firstError ??= e;
+      return;
+    }
     if (warned) return;
     warned = true;
     log?.warn({ err: e.message, redis: at }, 'Redis unavailable; each process counts the rate limit alone until it is back');
@@ -42,9 +50,11 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger): P
   try {
     await client.connect();
     await client.ping();
+    started = true;
   } catch (e) {
     client.disconnect();
-    const reason = (e as { code?: string }).code ?? (e as Error).message;
+    const cause = firstError ?? (e as Error & { code?: string });
+    const reason = cause.code ?? cause.message;
     throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${reason}). Check that Redis is running and REDIS_URL, or unset REDIS_URL to count the rate limit per process.`);
   }
   return flexibleLimiter(

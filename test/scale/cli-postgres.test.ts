@@ -48,6 +48,8 @@ describe('leadtrail CLI on PostgreSQL', () => {
     const r = await runCli(['serve', '--port', '0', '--role', 'api'], { DATABASE_URL: s.url, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^leadtrail: Cannot reach Redis at 127\.0\.0\.1:1 .*REDIS_URL/);
+    expect(r.stderr).toMatch(/^leadtrail: Cannot reach Redis at 127\.0\.0\.1:1 \(ECONNREFUSED\).*REDIS_URL/);
+    // And no log line contradicting it (it said the process would count alone "until it is back").
+    expect(r.stdout).not.toMatch(/Redis unavailable/);
   });
 });
