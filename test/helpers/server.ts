@@ -34,8 +34,17 @@ export interface CallResult {
   text: string;
 }
 
+/** Temporary folders made by tempDir, removed when the test process exits (servers may still use them until then). */
+const madeDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of madeDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tempDir(prefix = 'leadtrail-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export async function request(base: string, method: string, pathAndQuery: string, body?: unknown, init: CallInit = {}): Promise<CallResult> {
