@@ -59,6 +59,11 @@ export async function request(base: string, method: string, pathAndQuery: string
     headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
     body: payload,
   });
+  return resultOf(res);
+}
+
+/** An answer as tests read it: status, headers, the text, and the text parsed as JSON (undefined when it is not JSON). */
+export async function resultOf(res: Response): Promise<CallResult> {
   const text = await res.text();
   let parsed: unknown = undefined;
   try {

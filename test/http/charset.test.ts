@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LM, accountIdOf, counts, expectMx, leadByEmail } from '../helpers/lsq.js';
-import { KEYS, started, type CallResult, type TestServer } from '../helpers/server.js';
+import { KEYS, resultOf, started, type CallResult, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let accountId: string;
@@ -30,14 +30,7 @@ async function send(bytes: Uint8Array, headers: Record<string, string> = {}, key
     headers,
     body: new Blob([Uint8Array.from(bytes)]),
   });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, body, text };
+  return resultOf(res);
 }
 
 /** Sends, expects 200, and returns the FirstName read back by email. */
