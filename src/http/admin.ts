@@ -3,6 +3,7 @@
  * the forced-faults API (routed only when `LEADTRAIL_FAULTS` is on; otherwise those paths are 404).
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 import { mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
@@ -12,19 +13,31 @@ import { readBody, readQuery } from '../schemas/endpoint.js';
 import { FAULT_MAX_LATENCY_MS, faultAdd, faultWhole, faultsClear } from '../schemas/admin.js';
 import type { Store } from '../storage/store.js';
 import { query } from './auth.js';
+import type { Services } from '../services.js';
 import type { Handler } from './handler.js';
+
+/**
+ * 503 `starting` before the start is done, 503 `stopping` (and the connection closed) once closing
+ * has begun; null while the server serves. For /health and /health/ready.
+ */
+function notServing(s: Services, reply: FastifyReply): { status: string; role: string; store: string } | null {
+  const base = { role: s.config.role, store: s.store.engine };
+  if (!s.ready) {
+    reply.code(503).header('retry-after', '1');
+    return { status: 'starting', ...base };
+  }
+  if (s.stopping) {
+    reply.code(503).header('retry-after', '1').header('connection', 'close');
+    return { status: 'stopping', ...base };
+  }
+  return null;
+}
 
 export const health: Handler = async (s, _req, reply) => {
   // OK only once the server will serve its keys (migrated, first account made): a probe that sees
   // 200 may send keyed calls at once.
-  if (!s.ready) {
-    reply.code(503).header('retry-after', '1');
-    return { status: 'starting', role: s.config.role, store: s.store.engine };
-  }
-  if (s.stopping) {
-    reply.code(503).header('retry-after', '1').header('connection', 'close');
-    return { status: 'stopping', role: s.config.role, store: s.store.engine };
-  }
+  const not = notServing(s, reply);
+  if (not) return not;
   await s.store.accounts.count();
   return { status: 'ok', role: s.config.role, store: s.store.engine };
 };
@@ -47,15 +60,9 @@ export const live: Handler = async (s, _req, reply) => {
  * database answers now. 503 otherwise (starting, stopping, database unreachable), in plain JSON with the reason.
  */
 export const ready: Handler = async (s, _req, reply) => {
+  const not = notServing(s, reply);
+  if (not) return not;
   const base = { role: s.config.role, store: s.store.engine };
-  if (!s.ready) {
-    reply.code(503).header('retry-after', '1');
-    return { status: 'starting', ...base };
-  }
-  if (s.stopping) {
-    reply.code(503).header('retry-after', '1').header('connection', 'close');
-    return { status: 'stopping', ...base };
-  }
   try {
     await s.store.accounts.count();
   } catch {
