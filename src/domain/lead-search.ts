@@ -60,6 +60,14 @@ function fieldDef(defs: LeadFieldDef[], name: string): LeadFieldDef | null {
   return written ? { schemaName: written, displayName: written, dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: true } : null;
 }
 
+/** The lead field a search names: MXUnknownAttributeException when there is none, MXInvalidInputException for a custom field set (its values are not indexed). */
+function searchableDef(defs: LeadFieldDef[], name: string): LeadFieldDef {
+  const def = fieldDef(defs, name);
+  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  if (def.dataType.toLowerCase() === 'customobject') throw mx.invalidInput(`Invalid Input! ${def.schemaName} is a custom field set, which cannot be searched.`);
+  return def;
+}
+
 /**
  * The storage condition for `name op value`. A date column compares by whole seconds when the value
  * has no milliseconds (`CreatedOn = '2024-01-01 10:00:00'` is that whole second); ProspectID takes
@@ -97,8 +105,7 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
         return { kind: 'column', column: sys.column, op, value: t };
     }
   }
-  const def = fieldDef(defs, name);
-  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  const def = searchableDef(defs, name);
   if (Array.from(value.trim()).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' may be at most ${LOOKUP_VALUE_MAX} characters.`);
   if (isBoolean(def) && op !== 'like') return { kind: 'field', field: def.schemaName, op, value: booleanKey(value) };
   if (isNumeric(def) && op !== 'like') {
@@ -131,8 +138,7 @@ function inCondition(defs: LeadFieldDef[], name: string, value: string | string[
     });
     return { kind: 'columnIn', column: sys.column, values: nums };
   }
-  const def = fieldDef(defs, name);
-  if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
+  const def = searchableDef(defs, name);
   for (const v of values) if (Array.from(v).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' values may be at most ${LOOKUP_VALUE_MAX} characters.`);
   if (isNumeric(def)) {
     const nums = values.map((v) => {

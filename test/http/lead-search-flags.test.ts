@@ -1,7 +1,8 @@
 /**
  * DoNotEmail and DoNotCall: every read shows "0" for a lead that never had the flag written, and a
  * search finds the same leads (it used to find only leads whose flag had been written: a "leads we
- * may email" query missed most). Lookup values take every spelling writes take. On both engines.
+ * may email" query missed most). Lookup values take every spelling writes take. A custom field set
+ * cannot be searched. On both engines.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LM, createLead, expectOk, getLead } from '../helpers/lsq.js';
@@ -44,5 +45,14 @@ describe('DoNotEmail / DoNotCall search', () => {
     expect(await found('DoNotCall', '<>', 'true')).toEqual(['Cleared', 'Opted', 'Plain']);
     expect(await found('DoNotCall', 'IN', 'yes,1')).toEqual(['Quiet']);
     expect(await found('DoNotEmail', 'IN', ['false'])).toEqual(['Cleared', 'Plain', 'Quiet']);
+  });
+
+  it('a custom field set cannot be searched: MXInvalidInputException, not an empty answer', async () => {
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${ids.Plain}`, [{ Attribute: 'mx_Docs', Value: '', Fields: [{ Attribute: 'mx_CustomObject_1', Value: 'x' }] }]));
+    for (const op of ['=', 'IN']) {
+      const r = await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Docs', LookupValue: 'x', SqlOperator: op } });
+      expect(r.status, r.text).toBe(500);
+      expect(r.body).toMatchObject({ ExceptionType: 'MXInvalidInputException', ExceptionMessage: expect.stringMatching(/mx_Docs is a custom field set/) });
+    }
   });
 });
