@@ -4,6 +4,12 @@
  * never one per call and never before the answer is sent. A flush starts when BATCH entries are
  * waiting or FLUSH_MS after the first one arrived, whichever comes first.
  *
+ * Bodies are packed as UTF-8 into one buffer per batch as they are recorded, so no body string
+ * outlives its call: strings held until the flush lived through young-generation collections and
+ * piled up in the old generation (under `Retrieve` load the event loop's heap grew to 130 MB of
+ * them, most of the peak RSS over 250 MB; docs/performance.md). The batch crosses to SQLite's
+ * writer thread as that one buffer and is stored from it without being made into strings again.
+ *
  * Durability: best effort. An entry is stored a few milliseconds after its call was answered, in a
  * transaction of its own, not with the change the call made: a process that dies in between loses
  * the entries still buffered (at most FLUSH_MS worth, or MAX_BUFFERED), and an entry the database
@@ -16,8 +22,9 @@
  */
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
-import { repoWrite, type JournalEntry, type Store } from '../storage/store.js';
+import { repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
 
+/** A call to record, its bodies as text (null: none, or not kept). */
 export type NewJournalEntry = Omit<JournalEntry, 'seq'>;
 
 export interface RecorderOptions {
@@ -35,11 +42,20 @@ const BATCH = 256;
 const FLUSH_MS = 100;
 /** Entries held while the database is slow; beyond this new entries are dropped (and counted). */
 const MAX_BUFFERED = 20_000;
+/** Body bytes that start a flush at once (large answers: `Retrieve` pages). */
+const BATCH_BYTES = 1 << 20;
+/** Body bytes held while the database is slow; beyond this new entries are dropped (and counted). */
+const MAX_BUFFERED_BYTES = 64 << 20;
+/** The body buffer's size to start with, and what it shrinks back to after a flush of large batches. */
+const BYTES_START = 256 << 10;
 /** Longest time between trims of the accounts written to, and between age purges. */
 const PRUNE_MS = 60_000;
 
 export class JournalRecorder {
-  private buffer: NewJournalEntry[] = [];
+  private buffer: StoredEntry[] = [];
+  /** The buffered entries' bodies, UTF-8, back to back: `bytes[0, used)`. */
+  private bytes = Buffer.allocUnsafeSlow(BYTES_START);
+  private used = 0;
   private timer: NodeJS.Timeout | null = null;
   /** The flush waiting to start (shared by everyone who asks for a flush meanwhile). */
   private queued: { force: boolean; promise: Promise<void> } | null = null;
@@ -61,12 +77,12 @@ export class JournalRecorder {
 
   /** Adds an entry to be written with the next flush. Synchronous and cheap: the caller's answer is already sent. */
   record(entry: NewJournalEntry): void {
-    if (this.buffer.length >= MAX_BUFFERED) {
+    if (this.buffer.length >= MAX_BUFFERED || this.used >= MAX_BUFFERED_BYTES) {
       this.dropped += 1;
       return;
     }
-    this.buffer.push(entry);
-    if (this.buffer.length >= BATCH) {
+    this.buffer.push({ ...entry, requestBody: this.pack(entry.requestBody), responseBody: this.pack(entry.responseBody) });
+    if (this.buffer.length >= BATCH || this.used >= BATCH_BYTES) {
       void this.flush();
     } else if (this.timer === null) {
       this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
@@ -95,24 +111,44 @@ export class JournalRecorder {
     return q.promise;
   }
 
+  /** `text` appended to the body buffer as UTF-8; where it lies there. */
+  private pack(text: string | null): JournalBodyRef | null {
+    if (text === null) return null;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so the write is never cut.
+    const room = this.used + text.length * 3;
+    if (room > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(room, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    const start = this.used;
+    this.used += this.bytes.write(text, start, 'utf8');
+    return [start, this.used - start];
+  }
+
   private async writeOnce(force: boolean): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     const batch = this.buffer;
+    // A copy of just the bytes used (what crosses to the writer thread); the buffer is reused.
+    const bytes = new Uint8Array(this.bytes.subarray(0, this.used));
     this.buffer = [];
+    this.used = 0;
+    if (this.bytes.length > 4 * BYTES_START) this.bytes = Buffer.allocUnsafeSlow(BYTES_START);
     if (batch.length > 0) {
       try {
         // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-        await this.store.transaction(repoWrite('journal', 'insertMany', batch));
+        await this.store.transaction(repoWrite('journal', 'insertMany', batch, bytes));
         this.written(batch);
       } catch (err) {
         // One entry the database refuses must not cost the others theirs: each goes alone once.
         this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
+        const text = (b: string | JournalBodyRef | null) => (b === null || typeof b === 'string' ? b : Buffer.from(bytes.buffer, bytes.byteOffset + b[0], b[1]).toString('utf8'));
         for (const e of batch) {
           try {
-            await this.store.transaction(repoWrite('journal', 'insertMany', [e]));
+            await this.store.transaction(repoWrite('journal', 'insertMany', [{ ...e, requestBody: text(e.requestBody), responseBody: text(e.responseBody) }]));
             this.written([e]);
           } catch (err1) {
             this.dropped += 1;
@@ -124,7 +160,7 @@ export class JournalRecorder {
     await this.applyLimits(force);
   }
 
-  private written(entries: NewJournalEntry[]): void {
+  private written(entries: StoredEntry[]): void {
     for (const e of entries) this.touched.add(e.accountId);
     this.writtenSinceTrim += entries.length;
   }

@@ -401,9 +401,26 @@ export interface JournalFilter {
   limit: number;
 }
 
+/**
+ * Where a body lies in a batch's `bytes` (JournalRepo.insertMany): [offset, length] of its UTF-8,
+ * both in bytes.
+ */
+export type JournalBodyRef = readonly [offset: number, length: number];
+
+/** An entry to store: its bodies as text, or as places in the batch's bytes. */
+export type NewJournalEntry = Omit<JournalEntry, 'seq' | 'requestBody' | 'responseBody'> & {
+  requestBody: string | JournalBodyRef | null;
+  responseBody: string | JournalBodyRef | null;
+};
+
 export interface JournalRepo {
-  /** Inserts entries in one statement per 500; `seq` is given by the database, in array order. */
-  insertMany(entries: Omit<JournalEntry, 'seq'>[]): Promise<void>;
+  /**
+   * Inserts entries, 32 rows per statement; `seq` is given by the database, in array order. A body
+   * given as a JournalBodyRef is that slice of `bytes`, UTF-8 (the request journal's recorder packs
+   * a batch's bodies into one buffer: one copy to SQLite's writer thread, no strings held meanwhile).
+   * Throws RangeError for a reference outside `bytes`.
+   */
+  insertMany(entries: NewJournalEntry[], bytes?: Uint8Array): Promise<void>;
   /** Newest first (seq descending); with `afterSeq`, oldest first. */
   list(accountId: string, filter: JournalFilter): Promise<JournalEntry[]>;
   get(accountId: string, id: string): Promise<JournalEntry | null>;

@@ -61,6 +61,29 @@ export function journalContract(store: () => Store): void {
       for (let i = 1; i < got.length; i++) expect(got[i].seq).toBeGreaterThan(got[i - 1].seq);
     });
 
+    it('stores bodies given as places in a batch of UTF-8 bytes as the same text', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const req = '{"Note":"Jos\u00e9 \u2013 \ud83d\ude00"}';
+      const res = '{"Status":"Success","Message":{"Id":"\u00fcber"}}';
+      const bytes = new Uint8Array(Buffer.from(`xx${req}${res}`, 'utf8'));
+      const reqLen = Buffer.byteLength(req);
+      const packed = { ...entry(a), requestBody: [2, reqLen] as const, responseBody: [2 + reqLen, Buffer.byteLength(res)] as const };
+      const plain = entry(a, { at: T0 + 1, requestBody: 'plain', responseBody: null });
+      await s.transaction((tx) => tx.journal.insertMany([packed, plain], bytes));
+      const got = await s.journal.list(a, { limit: 10, afterSeq: 0 });
+      expect(got.map((e) => [e.requestBody, e.responseBody])).toEqual([
+        [req, res],
+        ['plain', null],
+      ]);
+      // Stored as text, not as a BLOB (which SQLite would give back as bytes).
+      expect(typeof got[0].requestBody).toBe('string');
+      // A place outside the bytes is refused, and nothing of the batch is stored.
+      const outside = { ...entry(a), requestBody: [bytes.byteLength - 1, 2] as const };
+      await expect(s.transaction((tx) => tx.journal.insertMany([entry(a), outside], bytes))).rejects.toThrow(/outside the batch's/);
+      expect(await s.journal.list(a, { limit: 10 })).toHaveLength(2);
+    });
+
     it('filters by path (substring, any case, % and _ literal), status, lead and time, and pages by seq', async () => {
       const s = store();
       const a = await newAccount(s);

@@ -52,13 +52,16 @@ export const INSERT_CHUNK = 32;
 
 const insertTexts = new Map<string, string>();
 
-/** `insert into "table" (columns…) values (…), …` for `rows` rows, in the engine's placeholder style. */
-function insertText(engine: Engine, table: keyof DB, columns: readonly string[], rows: number): string {
-  const key = `${engine}:${table}:${rows}`;
+/**
+ * `insert into "table" (columns…) values (…), …` for `rows` rows, in the engine's placeholder style;
+ * on SQLite the `bytesAsText` columns' placeholders are `cast(? as text)`.
+ */
+function insertText(engine: Engine, table: keyof DB, columns: readonly string[], rows: number, bytesAsText: readonly string[]): string {
+  const key = `${engine}:${table}:${rows}:${bytesAsText.join(',')}`;
   let text = insertTexts.get(key);
   if (!text) {
     let n = 0;
-    const slot = () => (engine === 'postgres' ? `$${++n}` : '?');
+    const slot = (c: string) => (engine === 'postgres' ? `$${++n}` : bytesAsText.includes(c) ? 'cast(? as text)' : '?');
     const tuples = Array.from({ length: rows }, () => `(${columns.map(slot).join(', ')})`);
     text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
     insertTexts.set(key, text);
@@ -70,10 +73,14 @@ function insertText(engine: Engine, table: keyof DB, columns: readonly string[],
  * Inserts `rows` into `table`, each row the values of `columns` in their order (one fixed column
  * list per table: the statement texts are cached by table and row count). Runs in the caller's
  * transaction when `db` is one.
+ *
+ * `bytesAsText` (SQLite only) names TEXT columns whose values may be given as UTF-8 bytes (a Buffer)
+ * and are stored as text: SQLite reads the bytes as text in place (`cast(? as text)`), where a
+ * string would first be made into UTF-8 by the driver. PostgreSQL callers pass strings.
  */
-export async function insertRows(db: Db, engine: Engine, table: keyof DB, columns: readonly string[], rows: unknown[][]): Promise<void> {
+export async function insertRows(db: Db, engine: Engine, table: keyof DB, columns: readonly string[], rows: unknown[][], bytesAsText: readonly string[] = []): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
-    await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, chunk.length), chunk.flat()));
+    await db.executeQuery(CompiledQuery.raw(insertText(engine, table, columns, chunk.length, bytesAsText), chunk.flat()));
   }
 }

@@ -3,7 +3,7 @@
  * query names the account: one account's entries are never read, trimmed or cleared by another's call.
  */
 import { sql } from 'kysely';
-import type { JournalEntry, JournalRepo } from '../store.js';
+import type { JournalBodyRef, JournalEntry, JournalRepo, NewJournalEntry } from '../store.js';
 import { insertRows } from './compiled.js';
 import type { Db, Engine, JournalTable } from './schema.js';
 
@@ -48,7 +48,24 @@ const COLUMNS = [
   'request_id',
 ] as const;
 
-const rowValues = (e: Omit<JournalEntry, 'seq'>): unknown[] => [
+/** The body columns: given to SQLite as UTF-8 bytes where the recorder packed them (insertRows' bytesAsText). */
+const BODY_COLUMNS = ['request_body', 'response_body'] as const;
+
+/**
+ * A body as the engine takes it: text as it is; a reference into `bytes` as a Buffer over those
+ * bytes (no copy) for SQLite, as text for PostgreSQL.
+ */
+function bodyValue(body: string | JournalBodyRef | null, bytes: Uint8Array | undefined, engine: Engine): string | Buffer | null {
+  if (body === null || typeof body === 'string') return body;
+  const [offset, length] = body;
+  if (!bytes || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
+    throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${bytes?.byteLength ?? 0} bytes`);
+  }
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset + offset, length);
+  return engine === 'sqlite' ? view : view.toString('utf8');
+}
+
+const rowValues = (e: NewJournalEntry, bytes: Uint8Array | undefined, engine: Engine): unknown[] => [
   e.id,
   e.accountId,
   e.at,
@@ -57,9 +74,9 @@ const rowValues = (e: Omit<JournalEntry, 'seq'>): unknown[] => [
   e.query,
   e.status,
   e.latencyMs,
-  e.requestBody,
+  bodyValue(e.requestBody, bytes, engine),
   e.requestSize,
-  e.responseBody,
+  bodyValue(e.responseBody, bytes, engine),
   e.responseSize,
   e.leadId?.toLowerCase() ?? null,
   e.activityId?.toLowerCase() ?? null,
@@ -71,8 +88,8 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export function journalRepo(db: Db, engine: Engine): JournalRepo {
   return {
-    async insertMany(entries) {
-      await insertRows(db, engine, 'journal', COLUMNS, entries.map(rowValues));
+    async insertMany(entries, bytes) {
+      await insertRows(db, engine, 'journal', COLUMNS, entries.map((e) => rowValues(e, bytes, engine)), BODY_COLUMNS);
     },
 
     async list(accountId, f) {
