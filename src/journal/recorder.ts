@@ -34,6 +34,8 @@ export interface RecorderOptions {
   maxAgeMs: number;
   now(): number;
   log: Logger;
+  /** Longest an entry waits in memory before its flush starts (ms); default FLUSH_MS. */
+  flushAfterMs?: number;
 }
 
 /** Entries that start a flush at once. */
@@ -85,7 +87,7 @@ export class JournalRecorder {
     if (this.buffer.length >= BATCH || this.used >= BATCH_BYTES) {
       void this.flush();
     } else if (this.timer === null) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+      this.timer = setTimeout(() => void this.flush(), this.o.flushAfterMs ?? FLUSH_MS);
       this.timer.unref();
     }
   }

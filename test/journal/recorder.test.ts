@@ -1,0 +1,107 @@
+/**
+ * The request journal's writer (src/journal/recorder.ts) on a real store of the vitest project's
+ * engine (a SQLite file with its writer thread, or a fresh PostgreSQL schema): bodies packed into
+ * one UTF-8 buffer per batch come back as the text recorded, a batch of large bodies is written
+ * without waiting for the timer, and a database that does not take writes costs bounded memory.
+ */
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { JournalRecorder, type NewJournalEntry } from '../../src/journal/recorder.js';
+import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
+import type { Store } from '../../src/storage/store.js';
+import { dropSchemas, freshSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/server.js';
+
+const onPostgres = process.env.LEADTRAIL_TEST_STORE === 'postgres';
+const schemas: string[] = [];
+afterAll(() => dropSchemas(schemas));
+
+const ACCOUNT = 'acct-recorder';
+let seq = 0;
+const entry = (over: Partial<NewJournalEntry> = {}): NewJournalEntry => ({
+  id: `00000000-0000-7000-8000-${String(++seq).padStart(12, '0')}`,
+  accountId: ACCOUNT,
+  at: 1_700_000_000_000 + seq,
+  method: 'POST',
+  path: '/v2/ProspectActivity.svc/Retrieve',
+  query: '',
+  status: 200,
+  latencyMs: 1,
+  requestBody: null,
+  requestSize: null,
+  responseBody: null,
+  responseSize: null,
+  leadId: null,
+  activityId: null,
+  requestId: null,
+  ...over,
+});
+
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
+
+async function setUp(flushAfterMs?: number) {
+  let store: Store;
+  if (onPostgres) {
+    const schema = freshSchema();
+    schemas.push(schema.name);
+    store = await openPostgresStore(schema.url, { poolSize: 4, statementTimeoutMs: 10_000 });
+  } else {
+    // As the server runs it: writes on the writer thread, the batch's bytes copied there.
+    store = await openThreadedSqliteStore(path.join(tempDir(), 'recorder.db'));
+  }
+  stores.push(store);
+  const recorder = new JournalRecorder(store, { maxEntries: 0, maxAgeMs: 0, now: () => Date.now(), log: pino({ level: 'silent' }), flushAfterMs });
+  const stored = async () => (await store.journal.list(ACCOUNT, { limit: 100_000, afterSeq: 0 })).map((e) => [e.requestBody, e.responseBody]);
+  return { store, recorder, stored };
+}
+
+describe('journal recorder', () => {
+  it('stores every body as recorded: any script, empty, absent, and past its starting buffer', async () => {
+    const { recorder, stored } = await setUp();
+    const bodies: [string | null, string | null][] = [
+      ['{"Note":"José – 😀 ünïcødé"}', '{"Status":"Success"}'],
+      [null, '[]'],
+      ['', null],
+      // Larger than the buffer it starts with (256 KB): it grows, keeping what was packed before.
+      ['x', `"${'ж'.repeat(200_000)}"`],
+      ['{"after":"growth"}', 'ok'],
+    ];
+    for (const [req, res] of bodies) recorder.record(entry({ requestBody: req, responseBody: res }));
+    await recorder.flush();
+    expect(await stored()).toEqual(bodies);
+  });
+
+  it('writes at once when a megabyte of bodies waits, without waiting for its timer', async () => {
+    // The timer would start the flush only after an hour: a write now is the size's doing.
+    const { recorder, stored } = await setUp(3_600_000);
+    const big = `"${'a'.repeat(300_000)}"`;
+    recorder.record(entry({ responseBody: 'small' }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await stored()).toEqual([]);
+    for (let i = 0; i < 4; i++) recorder.record(entry({ responseBody: big }));
+    await expect.poll(async () => (await stored()).length, { timeout: 10_000, interval: 10 }).toBe(5);
+  });
+
+  it('while the database takes no writes, holds at most 64 MB of bodies, drops (and counts) the rest, and stores what it held', async () => {
+    const { store, recorder, stored } = await setUp();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // A transaction that does not end until the test says so: every write waits behind it.
+    const holding = store.exclusive(() => held);
+    const mb = `"${'b'.repeat((1 << 20) - 2)}"`;
+    for (let i = 0; i < 70; i++) recorder.record(entry({ responseBody: mb }));
+    expect(recorder.dropped).toBeGreaterThan(0);
+    expect(recorder.dropped).toBeLessThan(70);
+    release();
+    await holding;
+    await recorder.flush();
+    const rows = await stored();
+    expect(rows.length).toBe(70 - recorder.dropped);
+    expect(rows.every(([, res]) => res === mb)).toBe(true);
+  });
+});
