@@ -23,15 +23,37 @@ function owner(frame) {
 }
 
 /**
- * Summarises the newest `.cpuprofile` in `dir`: `{ file, totalMs, byOwner: [{ what, share }],
- * topFunctions: [{ what, share }] }`, shares as fractions of all samples, largest first; null when
- * the folder has no profile.
+ * The thread a profile file is of: node names them `CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile`,
+ * thread 0 being the event loop (SQLite's writer and checkpoint threads write their own).
+ */
+const threadOf = (file) => Number(path.basename(file).split('.')[4]);
+
+/**
+ * Summarises the event loop's `.cpuprofile` in `dir` (the newest, if several processes wrote one):
+ * `{ file, totalMs, byOwner: [{ what, share }], topFunctions: [{ what, share }], threads }`, shares
+ * as fractions of all samples, largest first; `threads` the same summary (top 5) of each other
+ * thread's profile of that process, with its `busy` share (samples not idle). Null when the folder
+ * has no profile.
  */
 export function summariseProfile(dir, top = 15) {
   if (!fs.existsSync(dir)) return null;
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
   if (files.length === 0) return null;
-  const file = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  const byAge = files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  const main = byAge.find((f) => threadOf(f) === 0) ?? byAge[0];
+  const pid = path.basename(main).split('.')[3];
+  const threads = byAge
+    .filter((f) => f !== main && path.basename(f).split('.')[3] === pid)
+    .map((f) => {
+      const s = summariseFile(f, 5);
+      const idle = s.byOwner.find((o) => o.what === '(idle)')?.share ?? 0;
+      return { thread: threadOf(f), busy: 1 - idle, ...s };
+    })
+    .sort((a, b) => a.thread - b.thread);
+  return { ...summariseFile(main, top), threads };
+}
+
+function summariseFile(file, top) {
   const p = JSON.parse(fs.readFileSync(file, 'utf8'));
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -62,9 +84,13 @@ export function summariseProfile(dir, top = 15) {
 export function renderProfile(label, s) {
   const pct = (x) => `${(x * 100).toFixed(1).padStart(5)}%`;
   return [
-    `CPU profile of ${label} (${(s.totalMs / 1000).toFixed(1)} s sampled, self time; ${s.file}):`,
+    `CPU profile of ${label}, event loop (${(s.totalMs / 1000).toFixed(1)} s sampled, self time; ${s.file}):`,
     ...s.byOwner.map((r) => `  ${pct(r.share)}  ${r.what}`),
     '  top functions:',
     ...s.topFunctions.map((r) => `  ${pct(r.share)}  ${r.what}`),
+    ...(s.threads ?? []).flatMap((t) => [
+      `  thread ${t.thread}: busy ${pct(t.busy).trim()} of the time; top functions:`,
+      ...t.topFunctions.filter((r) => r.what !== '(idle) — (idle)').map((r) => `    ${pct(r.share)}  ${r.what}`),
+    ]),
   ].join('\n');
 }
