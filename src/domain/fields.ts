@@ -53,7 +53,6 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number,
 
 /** Decimal text: digits with an optional sign, point and exponent (`1.5e3`); its value must be finite. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const DECIMAL_TYPES = new Set(['decimal', 'float', 'money']);
 
 /** data type (lower case) → check returning a reason, or null when the value is fine. */
 const CHECKS: Record<string, (v: string) => string | null> = {
@@ -94,7 +93,43 @@ export interface ValidateOptions {
   systemNames?: readonly string[];
 }
 
-/** Checks one value against its definition; returns the value to store. */
+/**
+ * The stored form of a valid value of a typed field (data type in lower case): a DateTime as
+ * `yyyy-MM-dd HH:mm:ss` (with `.fff` when it has milliseconds), a Time as `HH:mm:ss`, a Date and a
+ * decimal trimmed (a decimal in exponent notation written out), a whole number written plainly
+ * (` 042 ` → `42`). Other types' values are returned as given. Null when the value is not valid for
+ * the type. LeadSquared keeps typed values, not their text, and reads them back in one format
+ * (fact sheet §1): stored so, values written `2025-01-02T03:00` and `2025-01-02 03:00:00` are equal
+ * in searches, and text order is time order.
+ */
+export function typedForm(type: string, value: string): string | null {
+  switch (type) {
+    case 'datetime': {
+      const t = readLsqDateTime(value);
+      return t === null ? null : formatLsqDateTime(t, t % 1000 !== 0);
+    }
+    case 'date':
+      return readLsqDate(value) === null ? null : value.trim();
+    case 'time': {
+      if (!isLsqTime(value)) return null;
+      const [h, m, sec = '00'] = value.trim().split(':');
+      return `${h}:${m}:${sec}`;
+    }
+    case 'number':
+    case 'int': {
+      const n = wholeNumber(value, SAFE);
+      return n === null ? null : String(n);
+    }
+    case 'decimal':
+    case 'float':
+    case 'money':
+      return CHECKS.decimal(value) !== null ? null : /[eE]/.test(value) ? plainDecimal(value.trim()) : value.trim();
+    default:
+      return value;
+  }
+}
+
+/** Checks one value against its definition; returns the value to store (typedForm; a dropdown value as its option is spelled). */
 export function checkValue(def: ActivityFieldDef, value: string | null, opts: ValidateOptions, label = def.schemaName): string | null {
   if (value === null || value === '') return value;
   const type = def.dataType.toLowerCase();
@@ -105,16 +140,18 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
     const reason = check(value);
     if (reason) throw mx.invalidInput(`Value '${clip(value)}' of field '${label}' ${reason}.`);
   }
-  // A decimal in exponent notation is stored written out (1.5e3 → 1500), as it reads back.
-  if (DECIMAL_TYPES.has(type) && /[eE]/.test(value)) value = plainDecimal(value.trim());
+  // The one stored form of a typed value (a decimal in exponent notation written out: 1.5e3 → 1500).
+  value = typedForm(type, value) ?? value;
   if (DROPDOWNS.has(type) && def.options && def.options.length > 0 && !opts.skipDropdown) {
     const values = type === 'multiselect' ? value.split(';').map((s) => s.trim()) : [value];
-    const ok = values.every((x) => def.options!.some((o) => o.toLowerCase() === x.toLowerCase()));
-    if (!ok) {
+    // Each value as its option is spelled: "gold" is stored (and read back) as the option "Gold".
+    const options = values.map((x) => def.options!.find((o) => o.toLowerCase() === x.toLowerCase()));
+    if (options.some((o) => o === undefined)) {
       throw mx.invalidInput(
         `Value '${clip(value)}' of field '${label}' is not one of its options (${def.options.join(', ')}). Pass "ValidateDropDownOptions": true to skip this check.`,
       );
     }
+    value = options.join(';');
   }
   if (def.maxLength !== null && def.maxLength > 0 && value.length > def.maxLength) {
     throw mx.invalidInput(`Value of field '${label}' is ${value.length} characters long; its maximum length is ${def.maxLength}.`);
@@ -189,10 +226,11 @@ function validateSet(def: ActivityFieldDef, input: FieldInput, opts: ValidateOpt
   return out;
 }
 
+/** No value: absent, null, or only spaces (a mandatory field given "   " is not filled). */
 function isEmpty(v: FieldValue | undefined): boolean {
-  if (v === undefined || v === null || v === '') return true;
-  if (typeof v === 'object') return Object.values(v).every((x) => x === null || x === '');
-  return false;
+  if (v === undefined || v === null) return true;
+  if (typeof v === 'string') return v.trim() === '';
+  return Object.values(v).every((x) => x === null || x.trim() === '');
 }
 
 /** Parses a LeadSquared date-time body property (see readLsqDateTime) into epoch ms, or throws MXInvalidInputException naming `field`. */

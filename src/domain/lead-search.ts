@@ -5,7 +5,7 @@
  * the leads table's own columns.
  */
 import { mx } from './errors.js';
-import { parseLsqDateTime } from './fields.js';
+import { parseLsqDateTime, typedForm } from './fields.js';
 import { SAFE, wholeNumber } from './numbers.js';
 import type { LeadFieldDef } from './types.js';
 import type { CompareOp, LeadCondition, LeadOrder, SearchColumn } from '../storage/store.js';
@@ -48,6 +48,19 @@ const isNumeric = (d: LeadFieldDef) => NUMERIC_TYPES.has(d.dataType.toLowerCase(
 const isBoolean = (d: LeadFieldDef) => ['boolean', 'bit'].includes(d.dataType.toLowerCase());
 /** A boolean lookup value in every spelling writes take (true/false, 1/0, yes/no), as the "1"/"0" lead booleans are stored as. */
 const booleanKey = (v: string) => (/^\s*(true|1|yes)\s*$/i.test(v) ? '1' : /^\s*(false|0|no)\s*$/i.test(v) ? '0' : v);
+const TIME_TYPES: Record<string, string> = { datetime: 'a date-time as yyyy-MM-dd HH:mm:ss', date: 'a date as yyyy-MM-dd', time: 'a time as HH:mm:ss' };
+/**
+ * A lookup value for a Date, DateTime or Time field in the form such values are stored in
+ * (fields.ts typedForm), so `2025-01-02T03:00` finds a value written `2025-01-02 03:00:00`; other
+ * fields' values as given. A value that is not of the field's type is MXInvalidInputException.
+ */
+function timeKey(def: LeadFieldDef, v: string): string {
+  const type = def.dataType.toLowerCase();
+  if (!Object.hasOwn(TIME_TYPES, type)) return v;
+  const key = typedForm(type, v);
+  if (key === null) throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be ${TIME_TYPES[type]}; got '${v.slice(0, 60)}'.`);
+  return key;
+}
 
 /** Names a search may use besides the account's lead fields: fields the server writes on each lead. */
 const WRITTEN = ['CreatedBy', 'ModifiedBy', 'OwnerId'];
@@ -113,7 +126,7 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
     if (value.trim() === '' || !Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
     return { kind: 'field', field: def.schemaName, op, value: n };
   }
-  return { kind: 'field', field: def.schemaName, op, value };
+  return { kind: 'field', field: def.schemaName, op, value: op === 'like' ? value : timeKey(def, value) };
 }
 
 /**
@@ -149,7 +162,7 @@ function inCondition(defs: LeadFieldDef[], name: string, value: string | string[
     return { kind: 'fieldIn', field: def.schemaName, values: nums };
   }
   if (isBoolean(def)) return { kind: 'fieldIn', field: def.schemaName, values: values.map(booleanKey) };
-  return { kind: 'fieldIn', field: def.schemaName, values };
+  return { kind: 'fieldIn', field: def.schemaName, values: values.map((v) => timeKey(def, v)) };
 }
 
 /** The order for `Sorting.ColumnName`: a system column or a lead field; unknown names are MXUnknownAttributeException. */

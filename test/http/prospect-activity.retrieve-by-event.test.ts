@@ -55,7 +55,8 @@ describe('RetrieveByActivityEvent', () => {
       CreatedOn: '2025-01-02 10:00:00',
       ModifiedOn: '2025-01-02 10:00:00',
       mx_Custom_1: 'v02',
-      mx_Custom_2: '02',
+      // A Number field's value in its stored form: sent as "02".
+      mx_Custom_2: '2',
     });
   });
 
