@@ -18,7 +18,10 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** The body as text, decoded by its declared charset (LeadSquared's routes). */
     rawBody: string | undefined;
+    /** The body's size in bytes as sent (before decoding), for the request journal. */
+    rawBodyBytes: number | undefined;
   }
 }
 

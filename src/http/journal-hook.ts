@@ -98,15 +98,17 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     const qi = url.indexOf('?');
     const q = (req.query ?? {}) as Record<string, string>;
     const secrets = secretValues([q.accesskey, q.secretkey, header(req, 'x-lsq-accesskey'), header(req, 'x-lsq-secretkey'), header(req, 'x-api-key')]);
-    const body = (raw: string | null | undefined) => {
-      if (raw === null || raw === undefined || raw === '') return { text: null, size: null };
-      const size = Buffer.byteLength(raw);
+    // `bytes`: the size as sent, when known (a request body's, before its charset was decoded).
+    const body = (raw: string | null | undefined, bytes?: number) => {
+      if (raw === null || raw === undefined || raw === '') return { text: null, size: bytes || null };
+      const size = bytes ?? Buffer.byteLength(raw);
       if (maxBody === 0) return { text: null, size };
-      // Cut first (keeping room for a key that straddles the cut), mask, then cut to the limit.
-      const cut = raw.length > maxBody + 512 ? raw.slice(0, maxBody + 512) : raw;
-      return { text: storable(cap(redactBody(cut, secrets), maxBody).text), size };
+      // Masked whole, then cut: cutting first let a long secret-named value, or a copy of a key split
+      // by the cut, slip into what is kept once masking had shortened the text before it. Masking is
+      // linear in the body, which the call has already parsed whole.
+      return { text: storable(cap(redactBody(raw, secrets), maxBody).text), size };
     };
-    const reqBody = body(req.rawBody);
+    const reqBody = body(req.rawBody, req.rawBodyBytes);
     const resBody = body(text(req.journalPayload));
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     const route = req.routeOptions.url ?? '';

@@ -182,6 +182,7 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
   // anything is decoded (body-text.ts).
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: s.config.bodyLimitBytes }, (req, body, done) => {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    req.rawBodyBytes = bytes.length;
     if (bytes.length === 0) {
       req.rawBody = '';
       return done(null, undefined);

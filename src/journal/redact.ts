@@ -64,7 +64,18 @@ export function redactQuery(raw: string, secrets: string[]): string {
     } catch {
       // a broken escape: test the name as sent
     }
-    return SECRET_NAME.test(decoded) ? `${name}=${MASK}` : part;
+    if (SECRET_NAME.test(decoded)) return `${name}=${MASK}`;
+    // A value holding a key in any percent-encoding (`sk%2Dtest` is `sk-test`) is masked whole.
+    if (eq >= 0 && secrets.length > 0) {
+      let value = part.slice(eq + 1);
+      try {
+        value = decodeURIComponent(value.replace(/\+/g, ' '));
+      } catch {
+        // a broken escape: test the value as sent
+      }
+      if (secrets.some((sv) => value.includes(sv))) return `${name}=${MASK}`;
+    }
+    return part;
   });
   return maskLiterals(parts.join('&'), secrets);
 }

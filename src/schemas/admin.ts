@@ -145,15 +145,30 @@ const journalWhole = (label: string, min: number, max = Number.MAX_SAFE_INTEGER)
     return n;
   });
 
-/** A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`); blank is absent. */
-const journalTime = (name: string) =>
+/**
+ * How much time an ISO 8601 date/time names past its start (ms): a whole day for a date alone, a
+ * minute without seconds, a second without a fraction.
+ */
+function isoSpan(raw: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return 86_400_000;
+  const m = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?/.exec(raw);
+  if (!m || m[2]) return 1;
+  return m[1] ? 1_000 : 60_000;
+}
+
+/**
+ * A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`); blank
+ * is absent. With `end` (the inclusive `to`), the last millisecond of what the text names:
+ * `to=2026-01-31` is the whole of that day, `…T10:00` the whole of that minute.
+ */
+const journalTime = (name: string, end = false) =>
   L.rule(z.string().optional(), (v) => {
     const raw = v?.trim();
     if (raw === undefined || raw === '') return undefined;
     if (/^\d+$/.test(raw)) return Number(raw);
     const t = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
     if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
-    return t;
+    return end ? t + isoSpan(raw) - 1 : t;
   });
 
 export const journalQuery = z
@@ -163,7 +178,7 @@ export const journalQuery = z
     status: journalWhole('status', 100, 599).meta({ description: 'HTTP status, 100–599' }),
     leadId: trimmed(),
     from: journalTime('from').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
-    to: journalTime('to').meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive)' }),
+    to: journalTime('to', true).meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive, to the end of the day, minute or second it names)' }),
     beforeSeq: journalWhole('beforeSeq', 0).meta({ description: "Older entries than this seq (the previous page's nextBeforeSeq)" }),
     afterSeq: journalWhole('afterSeq', 0).meta({ description: 'Newer entries than this seq, oldest first (not with beforeSeq)' }),
     bodies: z

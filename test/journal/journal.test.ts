@@ -173,6 +173,12 @@ describe('request journal', () => {
     expect(window.map((e) => e.id)).toEqual(byLead.slice(0, 3).map((e) => e.id).filter((id) => window.some((w) => w.id === id)));
     expect(window.length).toBeGreaterThanOrEqual(3);
     expect(await journal(s, `from=${new Date(newest.at + 60_000).toISOString()}`)).toEqual([]);
+    // An inclusive `to` takes in the whole day, minute or second it names (a date alone was its midnight).
+    const iso = new Date(newest.at).toISOString();
+    for (const to of [iso.slice(0, 10), iso.slice(0, 16), iso.slice(0, 19)]) {
+      expect((await journal(s, `to=${to}&leadId=${lead}`)).map((e) => e.id), to).toContain(newest.id);
+    }
+    expect((await journal(s, `to=${iso.slice(0, 10)}T00:00:00.000Z&leadId=${lead}`)).map((e) => e.id)).not.toContain(newest.id);
 
     // Paging: two at a time, following nextBeforeSeq, gives the same entries as one page.
     const page1 = await s.call('GET', `${J}?leadId=${lead}&limit=2`);
@@ -226,6 +232,40 @@ describe('request journal limits and switches', () => {
     expect(Buffer.byteLength(read.responseBody)).toBeLessThanOrEqual(1024);
     expect(read.responseSize).toBeGreaterThan(3000);
     expect(read.leadId).toBe(lead);
+  });
+
+  it('masks a body whole before cutting it: no part of a key or of a long token is kept, and the cut is at the cap (found by a fresh-eyes run)', async () => {
+    const s = await started({ LEADTRAIL_JOURNAL_MAX_BODY_BYTES: '1kb' });
+    const code = await createType(s, { ActivityEventName: 'Masked' });
+    const lead = await createLead(s, { EmailAddress: 'masked@example.com' });
+    // A token-named property whose value runs past the cap.
+    const token = `eyJhbGciOiJIUzI1NiJ9.${'SECRETJWT'.repeat(200)}`;
+    await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'n'.repeat(700), token });
+    // The caller's own secret key, again and again past the cap (masking shortens what comes before
+    // the cut), then 4-byte characters.
+    await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: `${KEYS.secretKey.repeat(200)}${'😀'.repeat(400)}` });
+    const [keyed, tokened] = await journal(s, 'limit=2&path=ProspectActivity.svc/Create');
+    expect(tokened.requestBody).toContain('"token":"***"');
+    expect(tokened.requestBody).not.toMatch(/SECRETJWT|eyJhbGci/);
+    for (let i = 0; i + 5 <= KEYS.secretKey.length; i++) expect(keyed.requestBody).not.toContain(KEYS.secretKey.slice(i, i + 5));
+    expect(Buffer.byteLength(keyed.requestBody)).toBeGreaterThan(1020);
+    expect(keyed.requestBody).not.toContain('\uFFFD');
+  });
+
+  it("records a request body's size in bytes as sent, before its charset was decoded", async () => {
+    const s = await started();
+    const code = await createType(s, { ActivityEventName: 'Latin' });
+    const lead = await createLead(s, { EmailAddress: 'latin@example.com' });
+    const bytes = Buffer.from(JSON.stringify({ RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'José Ñandú' }), 'latin1');
+    const res = await fetch(`${s.url}${PA}/Create?accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+      body: bytes,
+    });
+    expect(res.status).toBe(200);
+    const [e] = await journal(s, 'limit=1');
+    expect(e.requestBody).toContain('José Ñandú');
+    expect(e.requestSize).toBe(bytes.length);
   });
 
   it('LEADTRAIL_JOURNAL=off records nothing, and the list says so', async () => {

@@ -12,6 +12,8 @@ describe('journal redaction', () => {
     );
     // The key given under another name, raw or URL-encoded, is masked too; a too-short value is not hunted.
     expect(redactQuery('note=ak-1234&other=sk%2Fwith%20space&x=abc', secrets)).toBe('note=***&other=***&x=abc');
+    // In any percent-encoding (%2D for "-", lower-case escapes, + for a space): the value is masked whole.
+    expect(redactQuery('id=ak%2D1234&n=%61k-1234x&s=sk%2fwith+space&x=1', secrets)).toBe('id=***&n=***&s=***&x=1');
     expect(redactQuery('', secrets)).toBe('');
     expect(redactQuery('%E0%A4%A=1&flag', secrets)).toBe('%E0%A4%A=1&flag');
   });
