@@ -22,11 +22,13 @@ export const IN_VALUES_MAX = 1000;
 
 /** `SqlOperator` as a client writes it (`=`, `LIKE`, `like`, `!=`…), or MXInvalidInputException. */
 export function parseOperator(v: string | null): SqlOperator {
-  const op = (v ?? '').trim().toLowerCase();
+  const sent = (v ?? '').trim();
+  const op = sent.toLowerCase();
   if (op === '') return '=';
   if (op === '!=') return '<>';
   const found = OPERATORS.find((o) => o === op);
-  if (!found) throw mx.invalidInput(`Invalid Input! 'SqlOperator' must be one of =, IN, LIKE, <, >, <=, >=, <>; got '${op.slice(0, 20)}'.`);
+  // Quoted as sent: `BETWEEN` is not shown back as `between`.
+  if (!found) throw mx.invalidInput(`Invalid Input! 'SqlOperator' must be one of =, IN, LIKE, <, >, <=, >=, <>; got '${sent.slice(0, 20)}'.`);
   return found;
 }
 

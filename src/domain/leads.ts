@@ -392,7 +392,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
   const searchBy = attrs.searchBy;
   if (searchBy === null) {
     if (!(await hasLookupValue(tx, accountId, attrs.fields))) {
-      throw mx.mandatoryMissing('Pass at least one unique field (EmailAddress, Phone, Mobile or a field marked unique) to find the lead by, or a SearchBy attribute.');
+      throw mx.mandatoryMissing('Pass a field to find the lead by (EmailAddress, Phone, a field marked unique, or Mobile, which is not unique), or a SearchBy attribute.');
     }
     lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields), () => findByDefaultLookup(tx, accountId, attrs.fields));
   } else if (searchBy.toLowerCase() === 'prospectid') {

@@ -99,7 +99,7 @@ describe('default lookup: email, then phone numbers, when no SearchBy is given',
   });
 
   it('nothing to look up by: MXMandatoryAttributeMissingException naming what to pass', async () => {
-    expectMx(await upsert({ FirstName: 'Nobody' }), 500, 'MXMandatoryAttributeMissingException', /EmailAddress, Phone, Mobile/);
+    expectMx(await upsert({ FirstName: 'Nobody' }), 500, 'MXMandatoryAttributeMissingException', /EmailAddress, Phone, a field marked unique, or Mobile, which is not unique/);
   });
 });
 
