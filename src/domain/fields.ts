@@ -154,7 +154,8 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
     value = options.join(';');
   }
   if (def.maxLength !== null && def.maxLength > 0 && value.length > def.maxLength) {
-    throw mx.invalidInput(`Value of field '${label}' is ${value.length} characters long; its maximum length is ${def.maxLength}.`);
+    // Counted in UTF-16 units, as .NET and SQL Server's nvarchar count (an emoji is two).
+    throw mx.invalidInput(`Value of field '${label}' is ${value.length} characters long (UTF-16 units: an emoji counts as two); its maximum length is ${def.maxLength}.`);
   }
   return value;
 }

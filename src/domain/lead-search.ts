@@ -50,6 +50,12 @@ const isNumeric = (d: LeadFieldDef) => NUMERIC_TYPES.has(d.dataType.toLowerCase(
 const isBoolean = (d: LeadFieldDef) => ['boolean', 'bit'].includes(d.dataType.toLowerCase());
 /** A boolean lookup value in every spelling writes take (true/false, 1/0, yes/no), as the "1"/"0" lead booleans are stored as. */
 const booleanKey = (v: string) => (/^\s*(true|1|yes)\s*$/i.test(v) ? '1' : /^\s*(false|0|no)\s*$/i.test(v) ? '0' : v);
+/** A Boolean field's lookup value as stored ("1"/"0"); one that is no boolean is MXInvalidInputException, as for other typed fields. */
+function booleanLookup(def: LeadFieldDef, v: string): string {
+  const key = booleanKey(v);
+  if (key !== '1' && key !== '0') throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be true/false, yes/no or 1/0; got '${v.slice(0, 60)}'.`);
+  return key;
+}
 const TIME_TYPES: Record<string, string> = { datetime: 'a date-time as yyyy-MM-dd HH:mm:ss', date: 'a date as yyyy-MM-dd', time: 'a time as HH:mm:ss' };
 /**
  * A lookup value for a Date, DateTime or Time field in the form such values are stored in
@@ -122,7 +128,7 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
   }
   const def = searchableDef(defs, name);
   if (Array.from(value.trim()).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' may be at most ${LOOKUP_VALUE_MAX} characters.`);
-  if (isBoolean(def) && op !== 'like') return { kind: 'field', field: def.schemaName, op, value: booleanKey(value) };
+  if (isBoolean(def) && op !== 'like') return { kind: 'field', field: def.schemaName, op, value: booleanLookup(def, value) };
   if (isNumeric(def) && op !== 'like') {
     const n = Number(value.trim());
     if (value.trim() === '' || !Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
@@ -163,7 +169,7 @@ function inCondition(defs: LeadFieldDef[], name: string, value: string | string[
     });
     return { kind: 'fieldIn', field: def.schemaName, values: nums };
   }
-  if (isBoolean(def)) return { kind: 'fieldIn', field: def.schemaName, values: values.map(booleanKey) };
+  if (isBoolean(def)) return { kind: 'fieldIn', field: def.schemaName, values: values.map((v) => booleanLookup(def, v)) };
   return { kind: 'fieldIn', field: def.schemaName, values: values.map((v) => timeKey(def, v)) };
 }
 

@@ -47,6 +47,14 @@ describe('DoNotEmail / DoNotCall search', () => {
     expect(await found('DoNotEmail', 'IN', ['false'])).toEqual(['Cleared', 'Plain', 'Quiet']);
   });
 
+  it('a lookup value that is no boolean is MXInvalidInputException, not an empty answer (found by a fresh-eyes run)', async () => {
+    for (const [op, v] of [['=', 'maybe'], ['<>', '2'], ['IN', 'yes,perhaps']]) {
+      const r = await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'DoNotEmail', LookupValue: v, SqlOperator: op } });
+      expect(r.status, r.text).toBe(500);
+      expect(r.body).toMatchObject({ ExceptionType: 'MXInvalidInputException', ExceptionMessage: expect.stringMatching(/DoNotEmail .*must be true\/false/) });
+    }
+  });
+
   it('a custom field set cannot be searched: MXInvalidInputException, not an empty answer', async () => {
     expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${ids.Plain}`, [{ Attribute: 'mx_Docs', Value: '', Fields: [{ Attribute: 'mx_CustomObject_1', Value: 'x' }] }]));
     for (const op of ['=', 'IN']) {

@@ -83,7 +83,7 @@ describe('activity fields: one stored form per typed value', () => {
         { SchemaName: 'mx_Custom_1', DisplayName: 'When', DataType: 'DateTime' },
         { SchemaName: 'mx_Custom_2', DisplayName: 'Plan', DataType: 'Dropdown', OptionSet: ['Gold', 'Silver'] },
         { SchemaName: 'mx_Custom_3', DisplayName: 'Count', DataType: 'Number' },
-        { SchemaName: 'mx_Custom_4', DisplayName: 'Ref', DataType: 'String', IsMandatory: true },
+        { SchemaName: 'mx_Custom_4', DisplayName: 'Ref', DataType: 'String', IsMandatory: true, MaxLength: 4 },
       ],
     });
     lead = await createLead(s, { FirstName: 'Visitor', LastName: 'Typed activity' });
@@ -114,5 +114,10 @@ describe('activity fields: one stored form per typed value', () => {
 
   it('a mandatory field given only spaces is missing, as one given null is', async () => {
     expectMx(await post([{ SchemaName: 'mx_Custom_4', Value: '   ' }]), 500, 'MXMandatoryAttributeMissingException', /mx_Custom_4/);
+  });
+
+  it('counts a length in UTF-16 units, and says so: three emoji are six', async () => {
+    expectMx(await post([{ SchemaName: 'mx_Custom_4', Value: '😀😀😀' }]), 500, 'MXInvalidInputException', /is 6 characters long \(UTF-16 units: an emoji counts as two\); its maximum length is 4/);
+    expectOk(await post([{ SchemaName: 'mx_Custom_4', Value: '😀😀' }]));
   });
 });
