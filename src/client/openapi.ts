@@ -3903,7 +3903,7 @@ export interface operations {
         leadId?: string;
         /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
         from?: string;
-        /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
+        /** @description Epoch milliseconds or ISO 8601 date/time (inclusive, to the end of the day, minute or second it names) */
         to?: string;
         /** @description Older entries than this seq (the previous page's nextBeforeSeq) */
         beforeSeq?: string;
