@@ -238,9 +238,12 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
       topLevelWrites: 'pipeline',
       slots: 1,
       gatherTurn: true,
-      // The writer thread runs beside other threads' and processes' writers for real (no event loop
-      // keeps them apart): take the write lock first, waiting for it.
-      begin: opts.durableCommit ? 'BEGIN IMMEDIATE' : undefined,
+      // Take the write lock first, waiting for it (busy_timeout): other processes (the CLI, a server
+      // on the same file) and the writer thread commit beside this connection. A deferred BEGIN that
+      // read first failed at its first write with "database is locked" (SQLITE_BUSY, which SQLite
+      // does not wait out) whenever another connection had committed since: the CLI's
+      // `keys create` beside a server writing its journal, for one.
+      begin: 'BEGIN IMMEDIATE',
       fnTimeoutMs: opts.fnTimeoutMs ?? DEFAULT_FN_TIMEOUT_MS,
       migrations: sqliteMigrations,
       // The reference-data token (sql/ref-cache.ts) is read before every cached lookup: as a raw
