@@ -297,7 +297,7 @@ export async function findLead(tx: Repos, accountId: string, field: string, valu
   const defs = await leadFieldDefs(tx, accountId);
   const def = defs.find((d) => d.schemaName.toLowerCase() === field.toLowerCase());
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
-    throw mx.invalidInput(`SearchBy field '${field}' is not a unique lead field. Use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
+    throw mx.invalidInput(`SearchBy field '${field}' cannot find a lead: use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
   }
   return (await leadsMatching(tx, accountId, def, value))[0] ?? null;
 }

@@ -180,7 +180,7 @@ describe('CreateCustom: failures change nothing', () => {
   it('SearchBy a field that is not unique', () => fails(attrs({ EmailAddress: 'keep@example.com', mx_Tier: 'Gold', SearchBy: 'mx_Tier' }), {}, 500, 'MXInvalidInputException', /mx_Tier/));
   it('SearchBy a field with no value passed', () => fails(attrs({ FirstName: 'x', SearchBy: 'Phone' }), {}, 500, 'MXMandatoryAttributeMissingException', /Phone/));
   it('no SearchBy and nothing the default lookup searches by (email, phones, unique fields)', () =>
-    fails(attrs({ FirstName: 'Nobody' }), {}, 500, 'MXMandatoryAttributeMissingException', /EmailAddress, Phone, Mobile/));
+    fails(attrs({ FirstName: 'Nobody' }), {}, 500, 'MXMandatoryAttributeMissingException', /EmailAddress, Phone, a field marked unique, or Mobile/));
   it('SearchBy ProspectID of an unknown lead', () =>
     fails(attrs({ ProspectID: '99999999-9999-9999-9999-999999999999', SearchBy: 'ProspectID' }), {}, 500, 'MXInvalidEntityException', /99999999/));
   it('unknown lead attribute (not mx_)', () => fails(attrs({ EmailAddress: 'keep@example.com', Shoesize: '44' }), {}, 500, 'MXUnknownAttributeException', /Shoesize/));
