@@ -105,8 +105,10 @@ export function installJournal(app: FastifyInstance, s: Services): void {
       if (maxBody === 0) return { text: null, size };
       // Masked whole, then cut: cutting first let a long secret-named value, or a copy of a key split
       // by the cut, slip into what is kept once masking had shortened the text before it. Masking is
-      // linear in the body, which the call has already parsed whole.
-      return { text: storable(cap(redactBody(raw, secrets), maxBody).text), size };
+      // linear in the body, which the call has already parsed whole. Its first maxBody UTF-16 units
+      // hold at least maxBody bytes, so cutting to them first changes nothing but cap's work.
+      const masked = redactBody(raw, secrets);
+      return { text: storable(cap(masked.length > maxBody ? masked.slice(0, maxBody) : masked, maxBody).text), size };
     };
     const reqBody = body(req.rawBody, req.rawBodyBytes);
     const resBody = body(text(req.journalPayload));
