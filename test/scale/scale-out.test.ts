@@ -52,15 +52,25 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 /**
  * SIGKILLs the worker at a moment it holds claimed requests, so the kill really cuts work in flight
  * (a worker between two claims holds nothing, and a kill then would prove no takeover).
+ *
+ * The worker is frozen (SIGSTOP) before its claims are counted, so what is counted is still held
+ * when SIGKILL lands; counting a running worker and then killing it raced with it finishing them.
+ * If it holds nothing while frozen, it is let go (SIGCONT) and caught again.
  */
 async function killWhileHolding(worker: Served): Promise<void> {
   const started = worker.stdout().split('\n').find((l) => l.includes('"worker started"'));
   if (!started) throw new Error(`no "worker started" line in the worker's log:\n${worker.stdout()}`);
   const id = JSON.parse(started).worker as string;
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    worker.child.kill('SIGSTOP');
+    // A statement the worker sent just before it froze (a COMMIT) finishes in PostgreSQL meanwhile.
+    await new Promise((r) => setTimeout(r, 100));
     const held = await pgQuery(schema.name, "SELECT count(*)::int AS n FROM async_requests WHERE status = 'running' AND locked_by = $1", [id]);
     if (held[0].n > 0) break;
+    if (Date.now() > until) throw new Error('the worker to be killed never held a claimed request');
+    worker.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
   }
   worker.child.kill('SIGKILL');
 }
