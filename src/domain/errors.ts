@@ -57,8 +57,8 @@ export const isMxError = (e: unknown): e is MxError => e instanceof MxError;
 
 /** Constructors for every error leadtrail raises, so that each message is written once. */
 export const mx = {
-  badJson: (detail: string) =>
-    new MxError('MXInvalidJsonException', `Unexpected character encountered while parsing value: ${detail}`, 400),
+  /** `message`: the whole text, as wire/json-syntax.ts words it for a body that is not JSON. */
+  badJson: (message: string) => new MxError('MXInvalidJsonException', message, 400),
   badStructure: (detail: string) => new MxError('MXInvalidInputException', `Invalid request body: ${detail}`, 400),
   unauthorized: () =>
     new MxError('MXUnAuthorizedAccessException', 'Invalid User Details: invalid accessKey or secretKey.', 401),

@@ -79,6 +79,24 @@ describe('bodies', () => {
     }
   });
 
+  it('a body that is not JSON gets one message on every Node version: the first bad character, its path, line and column, and no more of the body', async () => {
+    // Node's own JSON.parse text was passed on: Node 24 adds "(line 1 column 9)" where Node 20 does
+    // not, and some of its messages quote the body's first ten characters (here, a pasted key).
+    const cases: [string, string][] = [
+      ['sk-live-0123456789abcdef', "Unexpected character encountered while parsing value: s. Path '', line 1, position 1."],
+      ['[{"Attribute":"EmailAddress" "Value":"a@b.example"}]', "Unexpected character encountered while parsing value: \". Path '[0].Value', line 1, position 30."],
+      ['{"RelatedProspectId": "x",}', "Unexpected character encountered while parsing value: }. Path '', line 1, position 27."],
+      ['{"Paging":', "Unexpected end when parsing JSON. Path 'Paging', line 1, position 11."],
+      ['{\n  "ActivityNote": "tab\there"\n}', "Unexpected character encountered while parsing value: \\u0009. Path 'ActivityNote', line 2, position 23."],
+      ['{"ActivityEvent": 1}trailing', "Unexpected character encountered while parsing value: t. Path '', line 1, position 21."],
+    ];
+    for (const [raw, message] of cases) {
+      const r = await s.call('POST', `${PA}/Create`, undefined, { raw });
+      expect(expectMx(r, 400, 'MXInvalidJsonException'), raw).toBe(message);
+    }
+    expect(JSON.stringify((await s.call('POST', `${LM}/Lead.Create`, undefined, { raw: 'sk-live-0123456789abcdef' })).body)).not.toContain('sk-live');
+  });
+
   it('the body is read as JSON whatever the Content-Type says', async () => {
     const body = JSON.stringify({ RelatedProspectId: lead, ActivityEvent: code });
     for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8']) {

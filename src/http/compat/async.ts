@@ -18,7 +18,7 @@ const KEPT_PARAMS = ['leadupdatebehavior', 'postupdatedlead', 'leadid'];
 
 export function accept(kind: RequestKind): Handler {
   return async (s, req, reply) => {
-    if (req.body === undefined) throw mx.badJson('the request body is empty');
+    if (req.body === undefined) throw mx.badJson('Unexpected character encountered while parsing value: the request body is empty');
     const id = s.ctx.newId();
     const q = query(req);
     const params: Record<string, string> = {};
