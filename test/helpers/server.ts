@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { start, type Running, type StartOptions } from '../../src/main.js';
+import { openStore } from '../../src/storage/open-store.js';
+import type { Store } from '../../src/storage/store.js';
 import { freshSchema, schemaUrl, testSchemas } from './pg.js';
 
 export const KEYS = { accessKey: 'test-access', secretKey: 'test-secret', apiKey: 'test-api-key' } as const;
@@ -132,4 +134,12 @@ export async function started(overrides: Partial<Record<string, string>> = {}, o
   const s = await startServer(overrides, opts);
   afterAll(() => s.close());
   return s;
+}
+
+/** A second store on `server`'s database, opened the way the CLI opens one (its own connections, its own process's view). */
+export function storeBeside(server: TestServer): Promise<Store> {
+  const limits = { pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 };
+  return server.dbPath.startsWith('pg:')
+    ? openStore({ databaseUrl: schemaUrl(server.dbPath.slice(3)), dbPath: '', ...limits })
+    : openStore({ databaseUrl: null as unknown as string, dbPath: server.dbPath, ...limits });
 }

@@ -8,10 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAccessKey } from '../../src/domain/accounts.js';
-import { openStore } from '../../src/storage/open-store.js';
 import type { Store } from '../../src/storage/store.js';
-import { schemaUrl } from '../helpers/pg.js';
-import { KEYS, startServer, type CallResult, type TestServer } from '../helpers/server.js';
+import { KEYS, startServer, storeBeside, type CallResult, type TestServer } from '../helpers/server.js';
 
 const LM = '/v2/LeadManagement.svc';
 
@@ -22,9 +20,7 @@ describe('a CLI store beside a running server', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    cli = server.dbPath.startsWith('pg:')
-      ? await openStore({ databaseUrl: schemaUrl(server.dbPath.slice(3)), dbPath: '', pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 })
-      : await openStore({ databaseUrl: null as unknown as string, dbPath: server.dbPath, pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 });
+    cli = await storeBeside(server);
     accountId = (await cli.accounts.findCredential('access', KEYS.accessKey))!.accountId;
   });
   afterAll(async () => {

@@ -5,20 +5,11 @@
  * effect on the server's very next request. On the engine of the vitest project.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/storage/open-store.js';
 import type { RefCache } from '../../src/storage/sql/ref-cache.js';
 import type { Store } from '../../src/storage/store.js';
-import { schemaUrl } from '../helpers/pg.js';
-import { KEYS, startServer, type TestServer } from '../helpers/server.js';
+import { KEYS, startServer, storeBeside, type TestServer } from '../helpers/server.js';
 
 const PA = '/v2/ProspectActivity.svc';
-
-/** A second store on the server's database, opened the way the CLI opens one. */
-function otherStore(server: TestServer): Promise<Store> {
-  return server.dbPath.startsWith('pg:')
-    ? openStore({ databaseUrl: schemaUrl(server.dbPath.slice(3)), dbPath: '', pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 })
-    : openStore({ databaseUrl: null as unknown as string, dbPath: server.dbPath, pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 });
-}
 
 const cacheOf = (s: TestServer) => (s.services.store as unknown as { refCache: RefCache }).refCache;
 
@@ -31,8 +22,8 @@ describe('reference-data cache across connections', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    other = await otherStore(server);
-    reading = await otherStore(server);
+    other = await storeBeside(server);
+    reading = await storeBeside(server);
     accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
   });
   afterAll(async () => {
@@ -104,7 +95,7 @@ describe('enabled webhooks in the reference-data cache', () => {
   beforeAll(async () => {
     // A webhook whose receiver refuses connections: its failures count on the webhook's row, at once.
     server = await startServer({ LEADTRAIL_WEBHOOK_RETRY_SCHEDULE: '60' });
-    other = await otherStore(server);
+    other = await storeBeside(server);
     accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
     await other.activityTypes.insert({ accountId, code: 278, name: 'Hooked', displayName: 'Hooked', description: '', score: 0, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: Date.now() });
   });
