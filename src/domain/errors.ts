@@ -62,6 +62,9 @@ export const mx = {
   badStructure: (detail: string) => new MxError('MXInvalidInputException', `Invalid request body: ${detail}`, 400),
   unauthorized: () =>
     new MxError('MXUnAuthorizedAccessException', 'Invalid User Details: invalid accessKey or secretKey.', 401),
+  /** Async API: valid keys, but of another account than the x-api-key's (docs/compatibility.md, Authentication). */
+  keysOfAnotherAccount: () =>
+    new MxError('MXUnAuthorizedAccessException', 'Invalid User Details: the accessKey and secretKey belong to another account than the x-api-key.', 401),
   notFound: (path: string) =>
     new MxError('MXAPINotFoundException', `The API could not be found. Please check the API signature: ${path}`, 404),
   methodNotAllowed: (method: string, path: string, allowed: string[]) =>

@@ -91,7 +91,7 @@ export function authHook(s: Services, kind: AuthKind) {
         return;
       }
       const cred = await authenticate(s.store, ...keysOf(req));
-      if (cred.accountId !== apiAccount) throw mx.unauthorized();
+      if (cred.accountId !== apiAccount) throw mx.keysOfAnotherAccount();
       req.principal = { accountId: cred.accountId, credential: cred };
       await throttle(s, cred, s.config.asyncRateLimit, 'async');
     } catch (e) {

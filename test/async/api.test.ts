@@ -81,6 +81,8 @@ describe('status paths', () => {
     const before = await countRequests(s);
     const mixed = await asyncCall(s.url, 'POST', '/activity/create', { EmailAddress: 'm@example.com', ActivityEvent: code }, { keys: other });
     expect(mixed.status).toBe(401);
+    // Valid keys of the wrong account are told apart from wrong keys.
+    expect(mixed.body).toEqual({ Status: 'Error', ExceptionType: 'MXUnAuthorizedAccessException', ExceptionMessage: 'Invalid User Details: the accessKey and secretKey belong to another account than the x-api-key.' });
     expect(await countRequests(s)).toBe(before);
   });
 });
