@@ -6,7 +6,7 @@
 import { getActivityType } from './activity-types.js';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
-import { parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
+import { isEmailAddress, parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
 import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
 import type { Activity, Lead } from './types.js';
 import { EVENT, emitWebhookEvents, type WebhookEvent } from './webhooks.js';
@@ -47,7 +47,9 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
     lead = await tx.leads.get(accountId, ref.leadId);
     if (!lead) throw mx.unknownLead(ref.leadId);
   } else {
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
+    if (!isEmailAddress(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
+    // Surrounding spaces are not part of the address (fields.ts): found and stored without them.
+    ref = { ...ref, email: ref.email.trim() };
     const given: Record<string, string> = { EmailAddress: ref.email };
     if (ref.phone) given.Phone = ref.phone;
     if (ref.mobile) given.Mobile = ref.mobile;
@@ -91,8 +93,10 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
     owner: `activity type ${type.code}`,
     systemNames: ACTIVITY_SYSTEM_FIELDS,
   });
-  if (input.ownerEmail !== null && input.ownerEmail !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.ownerEmail)) {
-    throw mx.invalidInput(`ActivityOwnerEmail '${input.ownerEmail.slice(0, 100)}' is not a valid email address.`);
+  // Empty or only spaces is no owner; an address is kept without its surrounding spaces.
+  const ownerEmail = input.ownerEmail?.trim() || null;
+  if (ownerEmail !== null && !isEmailAddress(ownerEmail)) {
+    throw mx.invalidInput(`ActivityOwnerEmail '${ownerEmail.slice(0, 100)}' is not a valid email address.`);
   }
   const activity: Activity = {
     id: ctx.newId(),
@@ -102,7 +106,7 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
     eventCode: type.code,
     note: input.note ?? '',
     occurredAt,
-    ownerEmail: input.ownerEmail || null,
+    ownerEmail,
     fields,
     score: type.score,
     createdOn: ctx.now(),

@@ -54,6 +54,11 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number,
 /** Decimal text: digits with an optional sign, point and exponent (`1.5e3`); its value must be finite. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** An email address once its surrounding spaces are dropped: `local@domain.tld`, no spaces inside. */
+export function isEmailAddress(v: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim());
+}
+
 /** data type (lower case) → check returning a reason, or null when the value is fine. */
 const CHECKS: Record<string, (v: string) => string | null> = {
   number: (v) => (wholeNumber(v, SAFE) !== null ? null : `is not a whole number from ${SAFE.min} to ${SAFE.max}`),
@@ -62,10 +67,11 @@ const CHECKS: Record<string, (v: string) => string | null> = {
   datetime: (v) => (readLsqDateTime(v) !== null ? null : 'is not a date-time in yyyy-MM-dd HH:mm:ss format'),
   time: (v) => (isLsqTime(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),
   boolean: (v) => (/^(true|false|1|0|yes|no)$/i.test(v) ? null : 'is not a boolean (true/false)'),
-  email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : 'is not an email address'),
+  // Surrounding spaces are not part of an email, phone or web address: checked and stored trimmed.
+  email: (v) => (isEmailAddress(v) ? null : 'is not an email address'),
   // At least 3 digits: a value such as "---" would otherwise key (and match) every other digit-less phone.
-  phone: (v) => (/^\+?[\d\s\-().]{3,32}$/.test(v) && (v.match(/\d/g)?.length ?? 0) >= 3 ? null : 'is not a phone number'),
-  website: (v) => (/^\S+\.\S+$/.test(v) ? null : 'is not a web address'),
+  phone: (v) => (/^\+?[\d\s\-().]{3,32}$/.test(v.trim()) && (v.match(/\d/g)?.length ?? 0) >= 3 ? null : 'is not a phone number'),
+  website: (v) => (/^\S+\.\S+$/.test(v.trim()) ? null : 'is not a web address'),
 };
 CHECKS.int = CHECKS.number;
 CHECKS.float = CHECKS.decimal;
@@ -97,7 +103,7 @@ export interface ValidateOptions {
  * The stored form of a valid value of a typed field (data type in lower case): a DateTime as
  * `yyyy-MM-dd HH:mm:ss` (with `.fff` when it has milliseconds), a Time as `HH:mm:ss`, a Date and a
  * decimal trimmed (a decimal in exponent notation written out), a whole number written plainly
- * (` 042 ` → `42`). Other types' values are returned as given. Null when the value is not valid for
+ * (` 042 ` → `42`), an Email, Phone or Website trimmed. Other types' values are returned as given. Null when the value is not valid for
  * the type. LeadSquared keeps typed values, not their text, and reads them back in one format
  * (fact sheet §1): stored so, values written `2025-01-02T03:00` and `2025-01-02 03:00:00` are equal
  * in searches, and text order is time order.
@@ -120,6 +126,10 @@ export function typedForm(type: string, value: string): string | null {
       const n = wholeNumber(value, SAFE);
       return n === null ? null : String(n);
     }
+    case 'email':
+    case 'phone':
+    case 'website':
+      return value.trim();
     case 'decimal':
     case 'float':
     case 'money':

@@ -121,3 +121,30 @@ describe('activity fields: one stored form per typed value', () => {
     expectOk(await post([{ SchemaName: 'mx_Custom_4', Value: '😀😀' }]));
   });
 });
+
+describe('email, phone and web addresses: surrounding spaces are not part of them', () => {
+  it('a lead written " a@b.example " is stored, found and deduplicated as "a@b.example"', async () => {
+    const created = expectOk(await s.call('POST', `${LM}/Lead.Create`, [
+      { Attribute: 'EmailAddress', Value: '  Spaced@Typed.example ' },
+      { Attribute: 'Phone', Value: ' 9876543210 ' },
+      { Attribute: 'Website', Value: ' typed.example ' },
+    ]));
+    const id = created.Message.Id as string;
+    const lead = (await getLead(s, id))!;
+    expect([lead.EmailAddress, lead.Phone, lead.Website]).toEqual(['Spaced@Typed.example', '9876543210', 'typed.example']);
+    const found = expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=spaced@typed.example`)) as { ProspectID: string }[];
+    expect(found.map((l) => l.ProspectID)).toEqual([id]);
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'spaced@typed.example' }]), 500, 'MXDuplicateEntryException');
+    // Create by EmailAddress with spaces posts on that lead, and keeps the owner's address trimmed.
+    const code = await createType(s);
+    const posted = expectOk(await s.call('POST', `${PA}/Create`, { EmailAddress: ' spaced@typed.example  ', ActivityEvent: code, ActivityOwnerEmail: ' owner@typed.example ' }));
+    expect(posted.Message.RelatedId).toBe(id);
+    const acts = expectOk(await s.call('POST', `${PA}/Retrieve?leadId=${id}`, { Parameter: { ActivityEvent: code } }));
+    expect(acts.ProspectActivities.map((a: { ActivityOwnerEmail: string }) => a.ActivityOwnerEmail)).toEqual(['owner@typed.example']);
+  });
+
+  it('spaces inside an address are still refused', async () => {
+    expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'a b@typed.example' }]), 500, 'MXInvalidInputException', /not an email address/);
+    expectMx(await s.call('POST', `${PA}/Create`, { EmailAddress: 'a b@typed.example', ActivityEvent: await createType(s) }), 500, 'MXInvalidInputException', /not a valid email address/);
+  });
+});
