@@ -57,7 +57,7 @@ export const isMxError = (e: unknown): e is MxError => e instanceof MxError;
 
 /** Constructors for every error leadtrail raises, so that each message is written once. */
 export const mx = {
-  /** `message`: the whole text, as wire/json-syntax.ts words it for a body that is not JSON. */
+  /** `message`: the whole text, as wire/json-body.ts words it for a body that is not JSON. */
   badJson: (message: string) => new MxError('MXInvalidJsonException', message, 400),
   badStructure: (detail: string) => new MxError('MXInvalidInputException', `Invalid request body: ${detail}`, 400),
   unauthorized: () =>

@@ -13,7 +13,7 @@ import { MxError, mx } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { bodyText } from './body-text.js';
-import { jsonSyntaxMessage } from '../wire/json-syntax.js';
+import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
@@ -194,7 +194,7 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
     req.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(text));
     } catch {
       // Our own words, the same on every Node version, quoting one character of the body at most.
       done(mx.badJson(jsonSyntaxMessage(text)), undefined);

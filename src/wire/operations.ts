@@ -23,6 +23,7 @@ import {
   activityCreateCustomLead,
   activityCreateLead,
 } from '../schemas/prospect-activity.js';
+import { parseJsonBody } from './json-body.js';
 import { success } from './shapes.js';
 
 export interface OperationInput {
@@ -94,7 +95,8 @@ export class LeaseLost extends Error {
  * operation's error, or `LeaseLost` when the mark cannot land because the lease was taken over.
  */
 export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerId: string): Promise<void> {
-  const body: unknown = JSON.parse(r.body);
+  // Read as the sync door reads a body (json-body.ts): long numbers keep their digits.
+  const body: unknown = parseJsonBody(r.body);
   const acting = actingAs(ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
   const out = await OPERATIONS[r.kind](tx, acting, { accountId: r.accountId, body, params: r.params, requestId: r.id });
   const ok = await tx.requests.finish(r.id, workerId, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: ctx.now() });

@@ -1,17 +1,52 @@
 /**
- * The message of a request body that is not JSON, in the style of LeadSquared's .NET (Newtonsoft)
- * reader: `Unexpected character encountered while parsing value: x. Path 'a[0].b', line 1, position 7.`
- * (docs/compatibility.md; the fact sheet gives only the first words, from a practitioner's report).
- *
- * Node's own `JSON.parse` messages were passed on before. They differ between Node versions (Node 24
- * adds "(line 1 column 9)"), so the same body got two answers, and some quote the body's first ten
- * characters, which put part of whatever the caller sent (a key pasted as the body) into the answer
- * and the request journal. This message names one character at most, and where it is.
- *
- * The place is found by jsonc-parser's strict scan (no comments, no trailing commas), run only after
- * `JSON.parse` has failed.
+ * Request bodies as JSON, as LeadSquared's .NET (Newtonsoft) reader takes them:
+ * - `parseJsonBody`: numbers that a double cannot hold exactly (more than 15 significant digits,
+ *   such as a 64-bit id `12345678901234567890` sent by a Python, Java or .NET client) are kept as
+ *   their text, which is what Newtonsoft hands a string property; `JSON.parse` rounded them
+ *   (`12345678901234567000`) and the rounded text was stored.
+ * - `jsonSyntaxMessage`: the message for a body that is not JSON, in the reader's style:
+ *   `Unexpected character encountered while parsing value: x. Path 'a[0].b', line 1, position 7.`
+ *   (docs/compatibility.md; the fact sheet gives only the first words, from a practitioner's report).
+ *   Node's own `JSON.parse` messages were passed on before. They differ between Node versions (Node 24
+ *   adds "(line 1 column 9)"), so the same body got two answers, and some quote the body's first ten
+ *   characters, which put part of whatever the caller sent (a key pasted as the body) into the answer
+ *   and the request journal. This message names one character at most, and where it is. The place
+ *   is found by jsonc-parser's strict scan (no comments, no trailing commas), run only after
+ *   `JSON.parse` has failed.
  */
 import { getLocation, parse, ParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseLossless } from 'lossless-json';
+
+/** Sixteen digits in a row, a decimal point allowed among them: where a number may hold more than a double can. */
+const LONG_NUMBER = /\d(?:\.?\d){15}/;
+
+/** Significant digits of a JSON number's text (its mantissa without sign, point, leading and trailing zeros). */
+function significantDigits(text: string): number {
+  const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length;
+}
+
+/** A JSON number as a number, or as its text when a double would not hold it exactly (over 15 significant digits). */
+function exactNumber(text: string): number | string {
+  return significantDigits(text) > 15 ? text : Number(text);
+}
+
+/**
+ * `text` read as JSON. Throws `SyntaxError` when it is not JSON (`jsonSyntaxMessage` words it).
+ * Numbers with more than 15 significant digits come back as their text (a string); all others as
+ * numbers, as `JSON.parse` gives them. A duplicated key keeps its last value, as in `JSON.parse`.
+ */
+export function parseJsonBody(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  // The exact reading only when the text holds a long run of digits (in a string or a number).
+  if (!LONG_NUMBER.test(text)) return value;
+  try {
+    return parseLossless(text, null, exactNumber);
+  } catch {
+    // lossless-json refuses a key given twice with two values; JSON.parse keeps the last one.
+    return value;
+  }
+}
 
 /** Longest path quoted back: property names come from the caller's body and may be any length. */
 const PATH_MAX = 200;
@@ -79,10 +114,22 @@ function badInString(text: string, start: number): number {
  * end of the body), the JSON path where it stands, and its line and column (from 1).
  */
 export function jsonSyntaxMessage(text: string): string {
+  try {
+    return locatedMessage(text) ?? UNPLACED;
+  } catch {
+    // jsonc-parser recurses per nesting level: a body nested tens of thousands deep exhausts the stack.
+    return UNPLACED;
+  }
+}
+
+/** When the place of the error is not known. */
+const UNPLACED = 'Unexpected character encountered while parsing value. The request body is not valid JSON.';
+
+function locatedMessage(text: string): string | null {
   const errors: ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  // jsonc-parser takes a few things JSON.parse does not (a lone "-", say): then the place is unknown.
-  if (errors.length === 0) return 'Unexpected character encountered while parsing value. The request body is not valid JSON.';
+  // jsonc-parser takes a few things JSON.parse does not: then the place is unknown.
+  if (errors.length === 0) return null;
   let offset = Math.min(errors[0].offset, text.length);
   // A string's errors are reported at its opening quote: point at the character itself.
   if (STRING_ERRORS.has(errors[0].error) && text[offset] === '"') offset = badInString(text, offset);
