@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { JournalBodyRef, JournalEntry, JournalRepo, NewJournalEntry } from '../store.js';
 import { insertRows } from './compiled.js';
+import { containsPattern, containsText } from './contains.js';
 import type { Db, Engine, JournalTable } from './schema.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
@@ -83,9 +84,6 @@ const rowValues = (e: NewJournalEntry, bytes: Uint8Array | undefined, engine: En
   e.requestId?.toLowerCase() ?? null,
 ];
 
-/** `text` for a LIKE pattern that matches it literally (\ escapes % _ and itself). */
-const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 export function journalRepo(db: Db, engine: Engine): JournalRepo {
   return {
     async insertMany(entries, bytes) {
@@ -93,19 +91,31 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
     },
 
     async list(accountId, f) {
+      const limit = Math.max(0, Math.floor(f.limit));
+      const ascending = f.afterSeq !== undefined;
       let q = db.selectFrom('journal').selectAll().where('account_id', '=', accountId);
-      if (f.path) q = q.where(sql<boolean>`lower(path) like ${`%${likeLiteral(f.path.toLowerCase())}%`} escape '\\'`);
       if (f.status !== undefined) q = q.where('status', '=', f.status);
       if (f.leadId) q = q.where('lead_id', '=', f.leadId.trim().toLowerCase());
       if (f.from !== undefined) q = q.where('at', '>=', f.from);
       if (f.to !== undefined) q = q.where('at', '<=', f.to);
       if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
       if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
-      const rows = await q
-        .orderBy('seq', f.afterSeq !== undefined ? 'asc' : 'desc')
-        .limit(Math.max(0, Math.floor(f.limit)))
-        .execute();
-      return (rows as JournalRow[]).map(toEntry);
+      const read = (from: typeof q, n: number) => from.orderBy('seq', ascending ? 'asc' : 'desc').limit(n).execute() as Promise<JournalRow[]>;
+      if (!f.path || limit === 0) return (await read(q, limit)).map(toEntry);
+      // The path contains the text, ignoring case (contains.ts: the engine narrows, JavaScript
+      // decides): batches along seq until `limit` entries match or none are left.
+      const path = f.path;
+      const pattern = containsPattern(path);
+      if (pattern !== null) q = q.where(sql<boolean>`lower(path) like ${pattern} escape '!'`);
+      const found: JournalEntry[] = [];
+      const batch = Math.max(limit, 200);
+      for (let cursor: number | null = null; found.length < limit; ) {
+        const page: JournalRow[] = await read(cursor === null ? q : q.where('seq', ascending ? '>' : '<', cursor), batch);
+        for (const r of page) if (found.length < limit && containsText(r.path, path)) found.push(toEntry(r));
+        if (page.length < batch) break;
+        cursor = Number(page[page.length - 1].seq);
+      }
+      return found;
     },
 
     async get(accountId, id) {

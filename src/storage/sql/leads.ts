@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { insertRows, precompiled } from './compiled.js';
+import { containsPattern, containsText } from './contains.js';
 import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
@@ -92,24 +93,25 @@ async function writeKeys(db: Db, engine: Engine, accountId: string, leadId: stri
 
 const KEY_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'is_unique'] as const;
 
-/**
- * A LIKE pattern that finds `text` inside the stored JSON of a lead's fields, the same on both
- * engines: the text is JSON-encoded as the stored value would be (a quote is `\"` there), ASCII
- * letters are lower-cased (compared with lower(fields); SQLite's lower() folds only ASCII), any
- * other character becomes `_` (one character, so é finds É on either engine), and the LIKE
- * wildcards in the text are escaped with `!`. It can match more than `text` does (in a field name,
- * in another field); the caller checks each candidate.
- */
-export function containsPattern(text: string): string {
-  const encoded = JSON.stringify(text).slice(1, -1);
-  const body = [...encoded].map((c) => (c.charCodeAt(0) > 0x7f ? '_' : /[!%_]/.test(c) ? `!${c}` : c.toLowerCase())).join('');
-  return `%${body}%`;
-}
-
 /** Candidates read per query by quickSearch. */
 const SEARCH_BATCH = 200;
 
 export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadRepo {
+  /**
+   * Calls `visit` with each lead of the account whose stored fields may contain `text`, newest
+   * first, a batch at a time (keyset on seq), until it returns false or none are left.
+   */
+  const eachCandidate = async (accountId: string, text: string, visit: (lead: Lead) => boolean): Promise<void> => {
+    const pattern = containsPattern(text, true);
+    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+      let q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('seq', '<', before);
+      if (pattern !== null) q = q.where(sql<boolean>`lower(fields) LIKE ${pattern} ESCAPE '!'`);
+      const rows = await q.orderBy('seq', 'desc').limit(SEARCH_BATCH).execute();
+      for (const r of rows) if (!visit(toLead(r))) return;
+      if (rows.length < SEARCH_BATCH) return;
+      before = Number(rows[rows.length - 1].seq);
+    }
+  };
   return {
     async insert(lead, keys) {
       // The account row numbers its leads (ProspectAutoId). On PostgreSQL the number is taken in a
@@ -156,36 +158,31 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       return r ? toLead(r as LeadRow) : null;
     },
     async list(accountId, { offset, limit, search }) {
-      let q = db.selectFrom('leads').where('account_id', '=', accountId);
-      // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not; same answer on both.
-      if (search) q = q.where(sql`lower(fields)`, 'like', `%${search.replace(/[%_]/g, '').toLowerCase()}%`);
-      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
-      return { total: Number(total.n), leads: rows.map(toLead) };
+      if (!search) {
+        const q = db.selectFrom('leads').where('account_id', '=', accountId);
+        const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const rows = await q.selectAll().orderBy('seq', 'desc').offset(offset).limit(limit).execute();
+        return { total: Number(total.n), leads: rows.map(toLead) };
+      }
+      // Leads with a field value containing `search` (contains.ts: the engine narrows, JavaScript
+      // decides), newest first; every match is counted, the page's are kept.
+      let total = 0;
+      const leads: Lead[] = [];
+      await eachCandidate(accountId, search, (lead) => {
+        if (!Object.values(lead.fields).some((v) => typeof v === 'string' && containsText(v, search))) return true;
+        if (total >= offset && leads.length < limit) leads.push(lead);
+        total += 1;
+        return true;
+      });
+      return { total, leads };
     },
     async quickSearch(accountId, { text, inField, limit }) {
-      const needle = text.toLowerCase();
-      const pattern = containsPattern(text);
       const found: Lead[] = [];
-      // Newest first, a batch at a time (keyset on seq), until `limit` leads really match.
-      for (let before = Number.MAX_SAFE_INTEGER; found.length < limit; ) {
-        const rows = await db
-          .selectFrom('leads')
-          .selectAll()
-          .where('account_id', '=', accountId)
-          .where('seq', '<', before)
-          .where(sql<boolean>`lower(fields) LIKE ${pattern} ESCAPE '!'`)
-          .orderBy('seq', 'desc')
-          .limit(SEARCH_BATCH)
-          .execute();
-        for (const r of rows) {
-          const lead = toLead(r);
-          const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && v.toLowerCase().includes(needle));
-          if (hit && found.length < limit) found.push(lead);
-        }
-        if (rows.length < SEARCH_BATCH) break;
-        before = Number(rows[rows.length - 1].seq);
-      }
+      await eachCandidate(accountId, text, (lead) => {
+        const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && containsText(v, text));
+        if (hit) found.push(lead);
+        return found.length < limit;
+      });
       return found;
     },
     async search(accountId, q) {
