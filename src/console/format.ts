@@ -60,14 +60,23 @@ const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * "Copy as curl" for a journal entry, with placeholder keys: the recorded query's key parameters
- * (already redacted) are dropped and YOUR_ACCESS_KEY / YOUR_SECRET_KEY put in their place.
+ * (already redacted) are dropped and YOUR_ACCESS_KEY / YOUR_SECRET_KEY put in their place; an async
+ * API call gets an x-api-key header with YOUR_API_KEY (its status and metrics reads that alone).
  */
 export function curl(origin: string, e: { method: string; path: string; query: string; requestBody: string | null }): string {
+  // LeadSquared's async API (paths outside /v2/ and leadtrail's own): every call takes an
+  // x-api-key; its status and metrics reads take nothing else (docs/compatibility.md, Authentication).
+  const asyncApi = /^\/(activity|lead)\//i.test(e.path);
+  const apiKeyOnly = asyncApi && e.method === 'GET';
   const params = new URLSearchParams(e.query);
   for (const k of [...params.keys()]) if (/^(accesskey|secretkey)$/i.test(k)) params.delete(k);
-  params.append('accessKey', 'YOUR_ACCESS_KEY');
-  params.append('secretKey', 'YOUR_SECRET_KEY');
-  const parts = [`curl -X ${e.method}`, sh(`${origin}${e.path}?${params.toString()}`)];
+  if (!apiKeyOnly) {
+    params.append('accessKey', 'YOUR_ACCESS_KEY');
+    params.append('secretKey', 'YOUR_SECRET_KEY');
+  }
+  const query = params.toString();
+  const parts = [`curl -X ${e.method}`, sh(`${origin}${e.path}${query ? `?${query}` : ''}`)];
+  if (asyncApi) parts.push(`-H 'x-api-key: YOUR_API_KEY'`);
   if (e.requestBody) parts.push(`-H 'Content-Type: application/json'`, `--data-raw ${sh(e.requestBody)}`);
   return parts.join(' \\\n  ');
 }
