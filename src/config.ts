@@ -178,8 +178,23 @@ const secondsList: Parser<number[]> = (raw, name) => {
   return out;
 };
 
-/** Comma-separated host names (`*.example.com` for subdomains); empty: any. */
-const hostList: Parser<string[]> = (raw) => raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+/** A host name, an IPv4 address, or an IPv6 address in brackets or not; `*.` in front for subdomains. */
+const HOST_RULE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/;
+
+/**
+ * Comma-separated host names (`*.example.com` for subdomains); empty, or `*` alone: any. An entry
+ * that can never match a host (a URL, a port, a `*` elsewhere) stops the start: `*` had been taken
+ * as a host name, and allowed none (found by a fresh-eyes user).
+ */
+const hostList: Parser<string[]> = (raw, name) => {
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  if (hosts.length === 1 && hosts[0] === '*') return [];
+  const bad = hosts.find((h) => !HOST_RULE.test(h));
+  if (bad !== undefined) {
+    throw new ConfigError(`${name} must be host names separated by commas (\`*.example.com\` for subdomains, \`*\` alone for any host), got "${bad}"`);
+  }
+  return hosts;
+};
 
 function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
   return spec;
@@ -229,7 +244,7 @@ export const OPTIONS = [
   opt({ key: 'webhookTimeoutMs', env: 'LEADTRAIL_WEBHOOK_TIMEOUT_MS', flag: '--webhook-timeout-ms', default: '10000', description: 'How long a webhook receiver has to answer one delivery; past it the attempt fails and is retried.', parse: int(100, 600_000) }),
   opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed.', parse: secondsList }),
   opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled (its events wait until it is saved again with `Webhook.svc/Update`).', parse: int(1, 1_000_000) }),
-  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty or `*`: any host, localhost included.', parse: hostList }),
   opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),
 ] as const;
 
