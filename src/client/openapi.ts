@@ -4102,6 +4102,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description Not found (MXInvalidEntityException) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
         content: {

@@ -213,7 +213,7 @@ export const webhookDeliveryResend = endpoint('POST', '/_leadtrail/webhooks/deli
   query: z.object({ id: z.string().optional().meta({ description: 'The delivery id (or `id` in the body)' }) }),
   body: lenientBody({ id: L.text('id') }),
   answer: z.object({ resent: z.object({ eventId: z.string(), webhookId: z.string() }) }),
-  errors: [500],
+  errors: [404, 500],
 });
 
 export const WEBHOOKS = [webhookCreate, webhookRetrieve, webhookUpdate, webhookDelete, webhookDeleteGet, webhookDeliveries, webhookDeliveryResend];

@@ -259,7 +259,7 @@ describe('retries, disabling, re-sending and signatures', () => {
     expect(expectOk(await s.call('POST', `/_leadtrail/webhooks/deliveries/resend?id=${d.id}`)).resent).toMatchObject({ eventId: r.eventId });
     await rx.until(() => about('/e3', id).length === 2);
     expect(about('/e3', id)[1].eventId).toBe(r.eventId);
-    expectMx(await s.call('POST', `/_leadtrail/webhooks/deliveries/resend?id=00000000-0000-0000-0000-000000000000`), 500, 'MXInvalidInputException');
+    expectMx(await s.call('POST', `/_leadtrail/webhooks/deliveries/resend?id=00000000-0000-0000-0000-000000000000`), 404, 'MXInvalidEntityException');
   });
 
   it('a webhook with a secret signs timestamp.body with HMAC-SHA256', async () => {

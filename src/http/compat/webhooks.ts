@@ -2,7 +2,7 @@
  * LeadSquared's webhook settings API (`/v2/Webhook.svc/…`: Create, Retrieve, Update, Delete) and
  * leadtrail's delivery records (`/_leadtrail/webhooks/deliveries`, account keys).
  */
-import { mx } from '../../domain/errors.js';
+import { MxError, mx } from '../../domain/errors.js';
 import { runWrite } from '../../domain/run.js';
 import {
   WEBHOOK_EVENTS,
@@ -157,6 +157,7 @@ export const resendDelivery: Handler = async (s, req) => {
   const id = readQuery(schema.webhookDeliveryResend, query(req)).id ?? readBody(schema.webhookDeliveryResend, req.body).id;
   if (!id) throw mx.mandatoryMissing("'id' (a delivery id) is mandatory");
   const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
-  if (!r) throw mx.invalidInput(`No delivery '${id.slice(0, 80)}' with an event to send again in this account.`);
+  // Not found is 404, as for a journal entry or an async request of leadtrail's own endpoints.
+  if (!r) throw new MxError('MXInvalidEntityException', `No delivery '${id.slice(0, 80)}' with an event to send again in this account.`, 404);
   return { resent: r };
 };
