@@ -16,8 +16,10 @@ import type { CallContext, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } f
 import { UnsendableInput } from './storage/operations.js';
 import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
+import { TASK_TYPES } from './queue/status.js';
 
-const KINDS: RequestKind[] = ['activity.create', 'activity.createcustom', 'lead.capture'];
+/** Every kind of async request (TASK_TYPES has one entry per kind: a kind added there is counted here). */
+const KINDS = Object.keys(TASK_TYPES) as RequestKind[];
 const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', 'errored'];
 /** Methods Node parses are a fixed set, but keep the label to the ones we route. */
 const METHODS = new Set(['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS']);
@@ -134,6 +136,22 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     registers: [registry],
   });
   for (const outcome of ['delivered', 'retry', 'failed']) webhookAttempts.inc({ outcome }, 0);
+  // First of the gauges read at scrape time: prom-client runs each one's collect() in the order they
+  // were made, and the ones below take pool connections for their queries, which this one would
+  // otherwise count as callers waiting (3 on an idle process, at every scrape).
+  new Gauge({
+    name: 'leadtrail_db_pool_connections',
+    help: "PostgreSQL only: this process's pool connections by state (total open, idle), and callers waiting for one. Read at scrape time.",
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const pool = source?.connections?.();
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.total);
+      this.set({ state: 'idle' }, pool.idle);
+      this.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
   new Gauge({
     name: 'leadtrail_webhook_events',
     help: 'Webhook outbox rows (one per event and webhook) by status: pending, delivered, failed. Every process on the database. Read at scrape time.',
@@ -201,19 +219,6 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     registers: [registry],
     collect() {
       if (pacing) this.set(pacing.waiting());
-    },
-  });
-  new Gauge({
-    name: 'leadtrail_db_pool_connections',
-    help: "PostgreSQL only: this process's pool connections by state (total open, idle), and callers waiting for one. Read at scrape time.",
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      const pool = source?.connections?.();
-      if (!pool) return;
-      this.set({ state: 'total' }, pool.total);
-      this.set({ state: 'idle' }, pool.idle);
-      this.set({ state: 'waiting' }, pool.waiting);
     },
   });
   new Counter({
