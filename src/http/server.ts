@@ -7,6 +7,7 @@
  * under OWN_PAGE_PREFIXES and keep their paths exactly as written. Transport only: handlers call
  * the domain.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { uuidv7 } from '../domain/context.js';
 import { MxError, mx } from '../domain/errors.js';
@@ -124,6 +125,16 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
       const status = clientError(err, socket);
       if (status !== null) s.metrics.clientError(status);
     },
+  });
+
+  // `Expect: 100-continue` (curl sends it with bodies over 1 MB): Node answered "100 Continue" to
+  // every such request, so a body over the limit was invited, then refused with a 413 that curl
+  // reported as "100". A body announced larger than the limit gets no invitation: the request goes
+  // on without it, its keys are checked as usual (401), and the 413 is the only answer.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const length = Number(req.headers['content-length']);
+    if (!(Number.isFinite(length) && length > s.config.bodyLimitBytes)) res.writeContinue();
+    app.server.emit('request', req, res);
   });
 
   // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).

@@ -1,7 +1,11 @@
 /** Transport: 404, 405, 413, malformed bodies, and paths / query names in any case. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LM, PA, accountIdOf, counts, createLead, createType, expectMx, expectOk } from '../helpers/lsq.js';
-import { started, type TestServer } from '../helpers/server.js';
+import { KEYS, started, tempDir, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let lead: string;
@@ -66,6 +70,27 @@ describe('bodies', () => {
     const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'x'.repeat(5000) });
     expectMx(r, 413, 'MXRequestTooLargeException', /4096 bytes/);
     expect(await counts(s, accountId)).toEqual(before);
+  });
+
+  it('a body over the limit sent with Expect: 100-continue (as curl sends big bodies) gets the 413 alone, or the 401 for bad keys', async () => {
+    // Node invited every such body with "100 Continue", then the 413 came: curl printed 100.
+    const file = path.join(tempDir(), 'body.json');
+    const run = async (query: string, body: string) => {
+      fs.writeFileSync(file, body);
+      const args = ['-sv', '-w', '\n%{http_code}', '-X', 'POST', `${s.url}${PA}/Create?${query}`, '-H', 'content-type: application/json', '-H', 'Expect: 100-continue', '--data-binary', `@${file}`];
+      const { stdout, stderr } = await promisify(execFile)('curl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const lines = stdout.split('\n');
+      const status = Number(lines.pop());
+      // Whether the server invited the body (curl -v shows the interim answer).
+      return { status, invited: /< HTTP\/1\.1 100 Continue/.test(stderr), body: lines.join('\n') === '' ? null : JSON.parse(lines.join('\n')) };
+    };
+    const big = JSON.stringify({ RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'x'.repeat(3_000_000) });
+    const good = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
+    expect(await run(good, big)).toMatchObject({ status: 413, invited: false, body: { ExceptionType: 'MXRequestTooLargeException' } });
+    expect(await run(`accessKey=${KEYS.accessKey}&secretKey=wrong`, big)).toMatchObject({ status: 401, invited: false, body: { ExceptionType: 'MXUnAuthorizedAccessException' } });
+    // A body within the limit is invited and taken.
+    const small = JSON.stringify({ RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'expect' });
+    expect(await run(good, small)).toMatchObject({ status: 200, invited: true, body: { Status: 'Success' } });
   });
 
   it('a body just under the limit is accepted', async () => {
