@@ -17,6 +17,9 @@ const EXCEPTION: Record<number, string> = {
   503: 'MXServiceUnavailableException',
 };
 
+/** The status a dropped call is counted and journaled with: nginx's "closed without a response". */
+export const DROPPED = 444;
+
 /** Adds the hook to `app` (before its routes are declared, so it runs ahead of their own hooks); nothing without `LEADTRAIL_FAULTS`. */
 export function registerSyncFaults(app: FastifyInstance, s: Services): void {
   if (!s.config.faults) return;
@@ -34,6 +37,12 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
       // No answer at all: the client sees its connection reset, as behind a failing proxy.
       reply.hijack();
       req.raw.socket.destroy();
+      // Without an answer no onResponse hook runs: the call is counted and journaled here, with
+      // status 444 (nginx's code for a connection closed without a response), so that whoever
+      // rehearses failures sees which calls were dropped.
+      const label = (req.routeOptions.config as { label?: string } | undefined)?.label ?? req.routeOptions.url;
+      s.metrics.observeRequest(label, req.method, DROPPED, reply.elapsedTime / 1000);
+      req.journalUnanswered?.(DROPPED);
       return reply;
     }
     if (rule.status === null) return; // latency only: the request goes on

@@ -75,6 +75,13 @@ describe('sync forced faults', () => {
     await s.call('POST', FAULTS, { path: `${LM}/Lead.Create`, drop: true, times: 1 });
     await expect(create(s, 'dropped@example.com')).rejects.toThrow();
     expect((await create(s, 'next@example.com')).status).toBe(200);
+    // The dropped call is in the journal and the metrics, as status 444 (it was in neither, and
+    // whoever rehearsed failures could not see which call had been dropped).
+    const journal = await s.call('GET', '/_leadtrail/journal?path=Lead.Create&bodies=true');
+    expect(journal.body.entries.map((e: { status: number }) => e.status)).toEqual([200, 444]);
+    expect(journal.body.entries[1].requestBody).toContain('dropped@example.com');
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/leadtrail_http_requests_total\{[^}]*route="\/v2\/LeadManagement\.svc\/Lead\.Create"[^}]*status="444"[^}]*\} 1/);
   });
 
   it('a percentage applies to about that share of calls, until cleared', async () => {
