@@ -42,7 +42,7 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
       // rehearses failures sees which calls were dropped.
       const label = (req.routeOptions.config as { label?: string } | undefined)?.label ?? req.routeOptions.url;
       s.metrics.observeRequest(label, req.method, DROPPED, reply.elapsedTime / 1000);
-      req.journalUnanswered?.(DROPPED);
+      req.server.journalUnanswered?.(req, reply, DROPPED);
       return reply;
     }
     if (rule.status === null) return; // latency only: the request goes on

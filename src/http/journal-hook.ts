@@ -25,12 +25,14 @@ declare module 'fastify' {
     /** The answer as sent (text) and as returned by the handler (object), kept for the journal. */
     journalPayload?: unknown;
     journalAnswer?: unknown;
+  }
+  interface FastifyInstance {
     /**
-     * Records this call although no answer will be sent (a forced fault dropped its connection:
-     * no onResponse hook runs), with `status` as its status (src/http/faults.ts). Set on recorded
-     * routes while the journal is on.
+     * Records a call although no answer will be sent (a forced fault dropped its connection: no
+     * onResponse hook runs), with `status` as its status (src/http/faults.ts). Present while the
+     * journal is on; records only calls of recorded routes, as onResponse does.
      */
-    journalUnanswered?: (status: number) => void;
+    journalUnanswered?: (req: FastifyRequest, reply: FastifyReply, status: number) => void;
   }
 }
 
@@ -77,17 +79,14 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     if (keyed(req)) req.journalPayload = payload;
     done(null, payload);
   };
-  const onRequest = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    req.journalUnanswered = (status) => {
-      if (!keyed(req)) return;
-      try {
-        recorder.record({ ...entryOf(req, reply), status });
-      } catch (err) {
-        req.log.warn({ err }, 'request journal: call not recorded');
-      }
-    };
-    done();
-  };
+  app.decorate('journalUnanswered', (req: FastifyRequest, reply: FastifyReply, status: number) => {
+    if (!keyed(req) || !RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`)) return;
+    try {
+      recorder.record({ ...entryOf(req, reply), status });
+    } catch (err) {
+      req.log.warn({ err }, 'request journal: call not recorded');
+    }
+  });
   const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     try {
       if (keyed(req)) recorder.record(entryOf(req, reply));
@@ -100,7 +99,6 @@ export function installJournal(app: FastifyInstance, s: Services): void {
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => RECORDED.has(`${m} ${route.url.toLowerCase()}`))) return;
-    route.onRequest = append(route.onRequest, onRequest) as typeof route.onRequest;
     route.preSerialization = append(route.preSerialization, preSerialization) as typeof route.preSerialization;
     route.onSend = append(route.onSend, onSend) as typeof route.onSend;
     route.onResponse = append(route.onResponse, onResponse) as typeof route.onResponse;

@@ -178,6 +178,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     },
     async quickSearch(accountId, { text, inField, limit }) {
       const found: Lead[] = [];
+      if (limit <= 0) return found;
       await eachCandidate(accountId, text, (lead) => {
         const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && containsText(v, text));
         if (hit) found.push(lead);
