@@ -31,7 +31,8 @@ export function containsPattern(text: string, json = false): string | null {
   return body.length + 2 > MAX_PATTERN ? null : `%${body}%`;
 }
 
-/** Whether `haystack` contains `needle`, ignoring case (JavaScript's full Unicode case folding). */
-export function containsText(haystack: string, needle: string): boolean {
-  return haystack.toLowerCase().includes(needle.toLowerCase());
+/** A test of whether a text contains `needle`, ignoring case (JavaScript's full Unicode case folding). */
+export function containsText(needle: string): (haystack: string) => boolean {
+  const lower = needle.toLowerCase();
+  return (haystack) => haystack.toLowerCase().includes(lower);
 }

@@ -105,13 +105,14 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
       // The path contains the text, ignoring case (contains.ts: the engine narrows, JavaScript
       // decides): batches along seq until `limit` entries match or none are left.
       const path = f.path;
+      const matches = containsText(path);
       const pattern = containsPattern(path);
       if (pattern !== null) q = q.where(sql<boolean>`lower(path) like ${pattern} escape '!'`);
       const found: JournalEntry[] = [];
       const batch = Math.max(limit, 200);
       for (let cursor: number | null = null; found.length < limit; ) {
         const page: JournalRow[] = await read(cursor === null ? q : q.where('seq', ascending ? '>' : '<', cursor), batch);
-        for (const r of page) if (found.length < limit && containsText(r.path, path)) found.push(toEntry(r));
+        for (const r of page) if (found.length < limit && matches(r.path)) found.push(toEntry(r));
         if (page.length < batch) break;
         cursor = Number(page[page.length - 1].seq);
       }

@@ -166,10 +166,11 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       }
       // Leads with a field value containing `search` (contains.ts: the engine narrows, JavaScript
       // decides), newest first; every match is counted, the page's are kept.
+      const matches = containsText(search);
       let total = 0;
       const leads: Lead[] = [];
       await eachCandidate(accountId, search, (lead) => {
-        if (!Object.values(lead.fields).some((v) => typeof v === 'string' && containsText(v, search))) return true;
+        if (!Object.values(lead.fields).some((v) => typeof v === 'string' && matches(v))) return true;
         if (total >= offset && leads.length < limit) leads.push(lead);
         total += 1;
         return true;
@@ -179,8 +180,9 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     async quickSearch(accountId, { text, inField, limit }) {
       const found: Lead[] = [];
       if (limit <= 0) return found;
+      const matches = containsText(text);
       await eachCandidate(accountId, text, (lead) => {
-        const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && containsText(v, text));
+        const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && matches(v));
         if (hit) found.push(lead);
         return found.length < limit;
       });

@@ -112,7 +112,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         if (pattern !== null) {
           base = base.where((eb) => eb.or([eb(sql`lower(description)`, 'like', sql`${pattern} escape '!'`), eb(sql`lower(url)`, 'like', sql`${pattern} escape '!'`)]));
         }
-        const all = (await base.selectAll().orderBy(col, dir).orderBy('id', dir).execute()).filter((r) => containsText(r.description ?? '', search) || containsText(r.url, search));
+        const matches = containsText(search);
+        const all = (await base.selectAll().orderBy(col, dir).orderBy('id', dir).execute()).filter((r) => matches(r.description ?? '') || matches(r.url));
         return { total: all.length, webhooks: all.slice(q.offset, q.offset + q.limit).map(toWebhook) };
       }
       const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
