@@ -8,7 +8,7 @@ import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import { isEmailAddress, parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
 import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
-import type { Activity, Lead } from './types.js';
+import type { Activity, ActivityType, Lead } from './types.js';
 import { EVENT, emitWebhookEvents, type WebhookEvent } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
 
@@ -43,10 +43,9 @@ export type LeadRef =
  */
 export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: LeadRef, input: ActivityInput): Promise<PostedActivity> {
   let lead: Lead | null;
-  if (ref.by === 'id') {
-    lead = await tx.leads.get(accountId, ref.leadId);
-    if (!lead) throw mx.unknownLead(ref.leadId);
-  } else {
+  // A lead named by id is not read first: the write finds it (addActivity).
+  if (ref.by === 'id') return addActivity(tx, ctx, { accountId, id: ref.leadId, lead: null }, input);
+  else {
     if (!isEmailAddress(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
     // Surrounding spaces are not part of the address (fields.ts): found and stored without them.
     ref = { ...ref, email: ref.email.trim() };
@@ -67,7 +66,7 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
       lead = await createLead(tx, ctx, accountId, resolved.fields);
     }
   }
-  return addActivity(tx, ctx, lead, input);
+  return addActivity(tx, ctx, { accountId, id: lead.id, lead }, input);
 }
 
 /** CreateCustom: SearchBy upsert of the lead, then the activity, in the caller's transaction. */
@@ -80,12 +79,52 @@ export async function createLeadAndActivity(
 ): Promise<PostedActivity & { leadCreated: boolean }> {
   const attrs: ResolvedAttributes = await resolveAttributes(tx, accountId, leadAttributes, input.skipDropdownValidation);
   const { lead, created } = await upsertLead(tx, ctx, accountId, attrs);
-  const posted = await addActivity(tx, ctx, lead, input);
+  const posted = await addActivity(tx, ctx, { accountId, id: lead.id, lead }, input);
   return { ...posted, leadCreated: created };
 }
 
-async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput): Promise<PostedActivity> {
-  const type = await getActivityType(tx, lead.accountId, input.eventCode);
+/**
+ * The activity `input` on a lead: `on.lead` when the caller has read it, else the lead with id
+ * `on.id`, which the write itself finds (one statement fewer than reading it first). An unknown lead
+ * is the answer before anything wrong with the activity, as when the lead was read first.
+ */
+async function addActivity(tx: Repos, ctx: Ctx, on: { accountId: string; id: string; lead: Lead | null }, input: ActivityInput): Promise<PostedActivity> {
+  let checked: { type: ActivityType; occurredAt: number; fields: Activity['fields']; ownerEmail: string | null };
+  try {
+    checked = await checkActivity(tx, ctx, on.accountId, input);
+  } catch (e) {
+    if (!on.lead && !(await tx.leads.get(on.accountId, on.id))) throw mx.unknownLead(on.id);
+    throw e;
+  }
+  const { type, occurredAt, fields, ownerEmail } = checked;
+  const row: Omit<Activity, 'seq'> = {
+    id: ctx.newId(),
+    accountId: on.accountId,
+    leadId: on.id,
+    eventCode: type.code,
+    note: input.note ?? '',
+    occurredAt,
+    ownerEmail,
+    fields,
+    score: type.score,
+    createdOn: ctx.now(),
+    requestId: input.requestId,
+  };
+  const updated = await tx.leads.addActivity(row, type.name);
+  if (!updated) throw mx.unknownLead(on.id);
+  // As stored: the lead's id in its own case.
+  const activity: Activity = { ...row, leadId: updated.id, seq: 0 };
+  const previousScore = updated.score - type.score;
+  // Activity create (2), and a score change (9) when the activity's score moved the lead's.
+  const events: WebhookEvent[] = [{ code: EVENT.activityCreate, leadId: updated.id, snapshot: { kind: 'activity', activity, activityName: type.name, lead: updated } }];
+  if (updated.score !== previousScore) events.push({ code: EVENT.scoreChange, leadId: updated.id, snapshot: { kind: 'lead', lead: updated, previous: { score: previousScore } } });
+  await emitWebhookEvents(tx, ctx, on.accountId, events);
+  return { activity, lead: updated };
+}
+
+/** The activity's type, date, fields and owner, checked; throws the MX error of the first wrong one. */
+async function checkActivity(tx: Repos, ctx: Ctx, accountId: string, input: ActivityInput) {
+  const type = await getActivityType(tx, accountId, input.eventCode);
   // Empty or only spaces is no date (as in a typed field): now.
   const occurredAt = input.occurredAt === null || input.occurredAt.trim() === '' ? ctx.now() : parseLsqDateTime(input.occurredAt, 'ActivityDateTime');
   const fields = validateFields(type.fields, input.fields, {
@@ -98,26 +137,5 @@ async function addActivity(tx: Repos, ctx: Ctx, lead: Lead, input: ActivityInput
   if (ownerEmail !== null && !isEmailAddress(ownerEmail)) {
     throw mx.invalidInput(`ActivityOwnerEmail '${ownerEmail.slice(0, 100)}' is not a valid email address.`);
   }
-  const activity: Activity = {
-    id: ctx.newId(),
-    accountId: lead.accountId,
-    leadId: lead.id,
-    seq: 0,
-    eventCode: type.code,
-    note: input.note ?? '',
-    occurredAt,
-    ownerEmail,
-    fields,
-    score: type.score,
-    createdOn: ctx.now(),
-    requestId: input.requestId,
-  };
-  const { seq: _seq, ...row } = activity;
-  await tx.activities.insert(row);
-  const updated = (await tx.leads.addScore(lead.accountId, lead.id, type.score, { id: activity.id, name: type.name, on: occurredAt }, activity.createdOn))!;
-  // Activity create (2), and a score change (9) when the activity's score moved the lead's.
-  const events: WebhookEvent[] = [{ code: EVENT.activityCreate, leadId: lead.id, snapshot: { kind: 'activity', activity, activityName: type.name, lead: updated } }];
-  if (updated.score !== lead.score) events.push({ code: EVENT.scoreChange, leadId: lead.id, snapshot: { kind: 'lead', lead: updated, previous: { score: lead.score } } });
-  await emitWebhookEvents(tx, ctx, lead.accountId, events);
-  return { activity, lead: updated };
+  return { type, occurredAt, fields, ownerEmail };
 }

@@ -95,13 +95,16 @@ export interface LeadRepo {
   /** Which lead, if any, holds this unique key value. */
   keyOwner(accountId: string, field: string, value: string): Promise<string | null>;
   /**
-   * Records one new activity on the lead: adds `delta` to its scores, counts the activity (the total
-   * `ActivityRepo.listForLead` answers), makes `activity` its latest when it is (by `activity.on`,
-   * its date), and moves ModifiedOn to `now` (epoch ms: when the lead changed, whatever the
-   * activity's date; never backwards). Called once per activity inserted. Returns the updated lead
-   * (null if none).
+   * Records `activity` on its lead (`activity.accountId`, `activity.leadId` in any case, as `get`
+   * matches it): inserts it, with the lead's id as stored, and on the lead adds `activity.score` to
+   * its Score and EngagementScore, counts the activity (the total `ActivityRepo.listForLead`
+   * answers), makes it the lead's latest activity (id, `typeName`, date) unless an activity dated
+   * later is, and moves ModifiedOn to `activity.createdOn` (epoch ms: when the lead changed, whatever
+   * the activity's date; never backwards). One statement on PostgreSQL, two on SQLite; no read of
+   * the lead before. Returns the lead as updated; null when the account has no such lead, and then
+   * nothing is written. Throws UniqueViolation when an activity already answers `activity.requestId`.
    */
-  addScore(accountId: string, id: string, delta: number, activity: { id: string; name: string; on: number }, now: number): Promise<Lead | null>;
+  addActivity(activity: Omit<Activity, 'seq'>, typeName: string): Promise<Lead | null>;
   list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
   /**
    * Up to `limit` leads, newest first, with a field picked by `inField` whose string value contains

@@ -67,17 +67,59 @@ export function leadAndActivityContract(store: () => Store): void {
       const a = await newAccount(s);
       const l = lead(a);
       await s.leads.insert(l, []);
-      await s.leads.addScore(a, l.id, 5, { id: 'act1', name: 'Visit', on: T0 + 1 }, T0 + 10);
-      await s.leads.addScore(a, l.id, -2, { id: 'act2', name: 'Call', on: T0 + 2 }, T0 + 20);
+      const post = (id: string, name: string, score: number, on: number, now: number) => s.leads.addActivity(activity(a, l.id, { id, score, occurredAt: on, createdOn: now }), name);
+      expect(await post('act1', 'Visit', 5, T0 + 1, T0 + 10)).toMatchObject({ id: l.id, score: 5, lastActivityId: 'act1' });
+      await post('act2', 'Call', -2, T0 + 2, T0 + 20);
       expect(await s.leads.get(a, l.id)).toMatchObject({ score: 3, engagementScore: 3, lastActivityId: 'act2', lastActivityName: 'Call', lastActivityOn: T0 + 2, modifiedOn: T0 + 20 });
       // A back-dated activity is not the latest, but it changed the lead: ModifiedOn moves.
-      await s.leads.addScore(a, l.id, 1, { id: 'old', name: 'Old', on: T0 - 1000 }, T0 + 30);
+      await post('old', 'Old', 1, T0 - 1000, T0 + 30);
       expect(await s.leads.get(a, l.id)).toMatchObject({ score: 4, lastActivityId: 'act2', modifiedOn: T0 + 30 });
       // A future-dated one does not carry ModifiedOn into the future; nor does ModifiedOn go back.
-      await s.leads.addScore(a, l.id, 1, { id: 'future', name: 'Later', on: T0 + 10_000_000 }, T0 + 40);
+      await post('future', 'Later', 1, T0 + 10_000_000, T0 + 40);
       expect(await s.leads.get(a, l.id)).toMatchObject({ lastActivityId: 'future', modifiedOn: T0 + 40 });
-      await s.leads.addScore(a, l.id, 1, { id: 'late', name: 'Late', on: T0 }, T0 + 35);
+      await post('late', 'Late', 1, T0, T0 + 35);
       expect(await s.leads.get(a, l.id)).toMatchObject({ modifiedOn: T0 + 40 });
+      // Every one was stored, with its own date and score.
+      expect(await s.activities.get(a, 'old')).toMatchObject({ leadId: l.id, occurredAt: T0 - 1000, score: 1, createdOn: T0 + 30 });
+      expect((await s.activities.listForLead(a, { leadId: l.id, offset: 0, limit: 10 })).total).toBe(5);
+    });
+
+    it('records an activity only on a lead of the account: none, or another account\'s, writes nothing', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const b = await newAccount(s);
+      const l = lead(a);
+      await s.leads.insert(l, []);
+      const stray = activity(b, l.id, { score: 3 });
+      expect(await s.leads.addActivity(stray, 'n')).toBeNull();
+      expect(await s.leads.addActivity(activity(a, uid(), { score: 3 }), 'n')).toBeNull();
+      expect(await s.activities.get(b, stray.id)).toBeNull();
+      expect(await s.activities.count(a)).toBe(0);
+      expect(await s.activities.count(b)).toBe(0);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 0, lastActivityId: null });
+    });
+
+    it('records an activity on a lead named in upper case, stored under the lead\'s id as stored', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a);
+      await s.leads.insert(l, []);
+      const act = activity(a, l.id.toUpperCase(), { score: 2 });
+      expect(await s.leads.addActivity(act, 'Visit')).toMatchObject({ id: l.id, score: 2, lastActivityName: 'Visit' });
+      expect(await s.activities.get(a, act.id)).toMatchObject({ leadId: l.id });
+      expect((await s.activities.listForLead(a, { leadId: l.id, offset: 0, limit: 10 })).activities.map((x) => x.id)).toEqual([act.id]);
+    });
+
+    it('records one activity per async request id: a second is a UniqueViolation that leaves the lead as it was', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a);
+      await s.leads.insert(l, []);
+      const rid = uid();
+      await s.leads.addActivity(activity(a, l.id, { requestId: rid, score: 4 }), 'n');
+      await expect(s.transaction((tx) => tx.leads.addActivity(activity(a, l.id, { requestId: rid, score: 4 }), 'n'))).rejects.toBeInstanceOf(UniqueViolation);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ score: 4 });
+      expect(await s.activities.countForRequest(a, rid)).toBe(1);
     });
 
     it('lists newest first with paging, total and search; counts per account', async () => {
@@ -190,12 +232,11 @@ export function leadAndActivityContract(store: () => Store): void {
       await s.leads.insert(theLead, []);
       const l = theLead.id;
       const made: string[] = [];
-      // As the domain posts an activity: insert it, then record it on its lead (which counts it).
+      // As the domain posts an activity: recorded on its lead (which counts it).
       for (let i = 0; i < 5; i++) {
         const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i });
         made.push(act.id);
-        await s.activities.insert(act);
-        await s.leads.addScore(a, l, i, { id: act.id, name: 'n', on: T0 + i }, T0 + i);
+        await s.leads.addActivity(act, 'n');
       }
       await s.activities.insert(activity(a, uid()));
       const page = await s.activities.listForLead(a, { leadId: l, offset: 1, limit: 2 });

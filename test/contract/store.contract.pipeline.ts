@@ -217,7 +217,8 @@ export function pipelineContract(f: PipelineFixtures): void {
       const [l1, l2] = [lead(a), lead(a)];
       await store.leads.insert(l1, []);
       await store.leads.insert(l2, []);
-      const bump = (tx: Repos, id: string) => tx.leads.addScore(a, id, 1, { id: uid(), name: 'n', on: T0 }, T0);
+      const bump = (tx: Repos, id: string) =>
+        tx.leads.addActivity({ id: uid(), accountId: a, leadId: id, eventCode: 201, note: '', occurredAt: T0, ownerEmail: null, fields: {}, score: 1, createdOn: T0, requestId: null }, 'n');
       const [firstA, firstB] = [gate(), gate()];
       const both = Promise.all([firstA.promise, firstB.promise]);
       // Each locks one lead, waits until the other has locked its own, then wants the other's.

@@ -43,6 +43,17 @@ describe('Create', () => {
     expectMx(await create({ RelatedProspectId: '', EmailAddress: '', ActivityEvent: [] }), 500, 'MXMandatoryAttributeMissingException', MANDATORY_REF);
   });
 
+  it('answers an unknown RelatedProspectId before anything wrong with the activity, and writes nothing', async () => {
+    const ghost = '11111111-2222-3333-4444-5555555555aa';
+    const wrong = [{ ActivityEvent: 4242 }, { ActivityEvent: 'abc' }, { ActivityEvent: code, ActivityDateTime: '2015-02-30 10:00:00' }, { ActivityEvent: code, Fields: [{ SchemaName: 'mx_Nope', Value: '1' }] }, { ActivityEvent: code, ActivityOwnerEmail: 'not-an-address' }, { ActivityEvent: code }];
+    for (const body of wrong) expectMx(await create({ RelatedProspectId: ghost, ...body }), 500, 'MXInvalidEntityException', new RegExp(`Lead does not exist in the system: ${ghost}`));
+    expect((await activitiesOf(s, ghost)).RecordCount).toBe(0);
+    // The same lead, named in upper case, is found, and the activity is stored under its id.
+    const before = (await activitiesOf(s, leadId)).RecordCount;
+    expectOk(await create({ RelatedProspectId: leadId.toUpperCase(), ActivityEvent: code }));
+    expect((await activitiesOf(s, leadId)).RecordCount).toBe(before + 1);
+  });
+
   it('reads ProcessFilesAsync, then IncludeLeadScore, then RelatedProspectId', async () => {
     const all = { ProcessFilesAsync: 'maybe', IncludeLeadScore: 'maybe', RelatedProspectId: {}, ActivityEvent: code };
     expectMx(await create(all), 400, 'MXInvalidInputException', /'ProcessFilesAsync'/);

@@ -27,8 +27,7 @@ describe('migration 0005 on existing data', () => {
       // Another account's lead id counts nothing here.
       expect(await total('acc-b', 'l1')).toBe(0);
       await store.transaction(async (tx) => {
-        await tx.activities.insert({ id: 'new', accountId: 'acc-a', leadId: 'l2', eventCode: 201, note: '', occurredAt: 9, ownerEmail: null, fields: {}, score: 0, createdOn: 9, requestId: null });
-        await tx.leads.addScore('acc-a', 'l2', 0, { id: 'new', name: 'x', on: 9 }, 9);
+        await tx.leads.addActivity({ id: 'new', accountId: 'acc-a', leadId: 'l2', eventCode: 201, note: '', occurredAt: 9, ownerEmail: null, fields: {}, score: 0, createdOn: 9, requestId: null }, 'x');
       });
       expect(await total('acc-a', 'l2')).toBe(2);
       // With an event code the activities are counted, and agree.

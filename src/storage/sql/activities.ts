@@ -25,6 +25,26 @@ const insertActivity = precompiled(
     }),
 );
 
+/**
+ * Inserts one activity row as given (its lead is not checked). Throws UniqueViolation when an
+ * activity already answers `a.requestId`.
+ */
+export async function insertActivityRow(db: Db, engine: Engine, a: Omit<Activity, 'seq'>): Promise<void> {
+  await asUniqueViolation(a.requestId, () =>
+    insertActivity(db, engine, a.id, a.accountId, a.leadId, a.eventCode, a.note, a.occurredAt, a.ownerEmail, json.write(a.fields), a.score, a.createdOn, a.requestId),
+  );
+}
+
+/** Runs `write`, turning the unique index on activities' request ids into UniqueViolation. */
+export async function asUniqueViolation<T>(requestId: string | null, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new UniqueViolation(`activity for request ${requestId}`);
+    throw e;
+  }
+}
+
 /** Custom activity codes start here, as in LeadSquared accounts. */
 /** `Retrieve` (a lead's activities, newest first): the lead row's count and a page, built once (compiled.ts). */
 const activityCountOfLead = precompiled((db, accountId: string, leadId: string) =>
@@ -144,14 +164,7 @@ const MODIFIED = sql.raw('COALESCE(modified_on, created_on)');
 
 export function activityRepo(db: Db, engine: Engine): ActivityRepo {
   return {
-    async insert(a) {
-      try {
-        await insertActivity(db, engine, a.id, a.accountId, a.leadId, a.eventCode, a.note, a.occurredAt, a.ownerEmail, json.write(a.fields), a.score, a.createdOn, a.requestId);
-      } catch (e) {
-        if (isUniqueViolation(e)) throw new UniqueViolation(`activity for request ${a.requestId}`);
-        throw e;
-      }
-    },
+    insert: (a) => insertActivityRow(db, engine, a),
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
       const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();

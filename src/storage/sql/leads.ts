@@ -1,18 +1,22 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
+import { asUniqueViolation, insertActivityRow } from './activities.js';
 import { insertRows, precompiled } from './compiled.js';
 import { containsPattern, containsText } from './contains.js';
 import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
 const leadById = precompiled((db, accountId: string, id: string) => db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('id', '=', id));
-/** Every activity post: the lead's score, count and latest activity, in one UPDATE … RETURNING. */
-const scoreActivity = precompiled((db, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number, now: number) => {
+/**
+ * Every activity post: the lead's score, count and latest activity, as one UPDATE … RETURNING on
+ * `qb` (the database, or a WITH clause's query creator).
+ */
+function scoreUpdate(qb: QueryCreator<DB>, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number, now: number) {
   // A back-dated activity is not the lead's latest one. ModifiedOn is when the lead changed (its
   // score did): now, whatever the activity's date, and never backwards.
   const newer = sql<boolean>`(last_activity_on IS NULL OR last_activity_on <= ${on})`;
-  return db
+  return qb
     .updateTable('leads')
     .set({
       score: sql`score + ${delta}`,
@@ -26,7 +30,45 @@ const scoreActivity = precompiled((db, accountId: string, id: string, delta: num
     .where('account_id', '=', accountId)
     .where('id', '=', id)
     .returningAll();
-});
+}
+const scoreActivity = precompiled((db, accountId: string, id: string, delta: number, activityId: string, activityName: string, on: number, now: number) =>
+  scoreUpdate(db, accountId, id, delta, activityId, activityName, on, now),
+);
+/**
+ * PostgreSQL: the score update and the activity's insert in one statement (one round trip). The
+ * insert takes the lead's row from the update, so no lead means no activity; PostgreSQL runs a
+ * data-modifying WITH clause once, whether or not the query reads it. Its values are cast: in an
+ * INSERT … SELECT a parameter does not take the column's type.
+ */
+const scoreAndInsert = precompiled(
+  (db, accountId: string, leadId: string, delta: number, activityId: string, activityName: string, on: number, now: number, eventCode: number, note: string, ownerEmail: string | null, fields: string, requestId: string | null) =>
+    db
+      .with('l', (qb) => scoreUpdate(qb, accountId, leadId, delta, activityId, activityName, on, now))
+      .with('a', (qb) =>
+        qb
+          .insertInto('activities')
+          .columns(['id', 'account_id', 'lead_id', 'event_code', 'note', 'occurred_at', 'owner_email', 'fields', 'score', 'created_on', 'request_id'])
+          .expression(
+            qb
+              .selectFrom('l')
+              .select((eb) => [
+                sql<string>`CAST(${activityId} AS text)`.as('id'),
+                eb.ref('l.account_id').as('account_id'),
+                eb.ref('l.id').as('lead_id'),
+                sql<number>`CAST(${eventCode} AS integer)`.as('event_code'),
+                sql<string>`CAST(${note} AS text)`.as('note'),
+                sql<number>`CAST(${on} AS bigint)`.as('occurred_at'),
+                sql<string | null>`CAST(${ownerEmail} AS text)`.as('owner_email'),
+                sql<string>`CAST(${fields} AS text)`.as('fields'),
+                sql<number>`CAST(${delta} AS bigint)`.as('score'),
+                sql<number>`CAST(${now} AS bigint)`.as('created_on'),
+                sql<string | null>`CAST(${requestId} AS text)`.as('request_id'),
+              ]),
+          ),
+      )
+      .selectFrom('l')
+      .selectAll(),
+);
 /** The account's next ProspectAutoId (see insert). */
 const nextAutoId = precompiled((db, accountId: string) =>
   db
@@ -153,9 +195,21 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     async keyOwner(accountId, field, value) {
       return (await uniqueKeyOwner(db, engine, accountId, field, value)).rows[0]?.lead_id ?? null;
     },
-    async addScore(accountId, id, delta, activity, now) {
-      const r = (await scoreActivity(db, engine, accountId, id, delta, activity.id, activity.name, activity.on, now)).rows[0];
-      return r ? toLead(r as LeadRow) : null;
+    async addActivity(a, typeName) {
+      // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
+      const leadId = a.leadId.toLowerCase();
+      if (engine === 'postgres') {
+        const fields = json.write(a.fields);
+        const r = await asUniqueViolation(a.requestId, () =>
+          scoreAndInsert(db, engine, a.accountId, leadId, a.score, a.id, typeName, a.occurredAt, a.createdOn, a.eventCode, a.note, a.ownerEmail, fields, a.requestId),
+        );
+        return r.rows[0] ? toLead(r.rows[0] as LeadRow) : null;
+      }
+      const r = (await scoreActivity(db, engine, a.accountId, leadId, a.score, a.id, typeName, a.occurredAt, a.createdOn)).rows[0];
+      if (!r) return null;
+      const lead = toLead(r as LeadRow);
+      await insertActivityRow(db, engine, { ...a, leadId: lead.id });
+      return lead;
     },
     async list(accountId, { offset, limit, search }) {
       if (!search) {
