@@ -398,7 +398,8 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
           const one = (fn as Partial<RepoWrite<T>>).repoCall;
           let ranHere = false;
           const watched = (repos: Repos) => {
-            // The pipeline may run fn again (a PostgreSQL deadlock in a batch): only the last run committed.
+            // The pipeline may run fn again (a PostgreSQL deadlock, or another caller of its batch failed
+            // having written): only the last run committed.
             ranHere = true;
             events.length = 0;
             hookAttempts.length = 0;

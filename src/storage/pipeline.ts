@@ -1,10 +1,11 @@
 /**
  * The write pipeline behind `Store.transaction` (issue 11): group commit for every write.
  *
- * Concurrent `transaction(fn)` calls are gathered into one database transaction. Each `fn` runs in a
- * SAVEPOINT of its own, one after another on the batch's connection: RELEASE when it resolves,
- * ROLLBACK TO when it throws (its error goes to that caller only, and nothing it wrote stays). One
- * COMMIT ends the batch, and only then is any caller answered: every caller resolves after the
+ * Concurrent `transaction(fn)` calls are gathered into one database transaction, their `fn`s run one
+ * after another on the batch's connection. A caller that throws gets its own error and nothing it
+ * wrote stays: a batch runs its callers without savepoints until one throws having written; then it
+ * is rolled back and the others run again in a later batch, each in a SAVEPOINT of its own (RELEASE
+ * when it resolves, ROLLBACK TO when it throws). See runBatch. One COMMIT ends the batch, and only then is any caller answered: every caller resolves after the
  * commit has reached the disk (PostgreSQL's synchronous commit; on SQLite the WAL's fdatasync, run off
  * the event loop by `afterCommit` while the next batch goes on), and if the COMMIT or that sync fails
  * every caller of the batch is rejected, none answered as a success.
@@ -19,7 +20,7 @@
  * `TransactionTimeout`, and the batch goes on. The `tx` it was given is closed from then on: any later
  * call through it throws instead of writing into someone else's savepoint.
  */
-import type { Repos, TxRecord, TxRecordWriter } from './store.js';
+import { READ_METHODS, type Repos, type TxRecord, type TxRecordWriter } from './store.js';
 
 /** A transaction open on the writer connection, as the adapter provides it. */
 export interface TxSession {
@@ -89,9 +90,12 @@ interface Item {
   reject: (e: unknown) => void;
   solo: boolean;
   reruns: number;
+  /** Run in a SAVEPOINT of its own: set once a batch it was in had to be rolled back for another caller. */
+  isolate: boolean;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** `clean`: the fn failed having called only read methods, none of which failed: it changed nothing. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; clean: boolean };
 
 /** Statistics, for tests and measurements (no timing is asserted on them). */
 export interface PipelineStats {
@@ -116,7 +120,7 @@ export class WritePipeline {
   transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0 });
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0, isolate: false });
       this.kick();
     });
   }
@@ -186,6 +190,8 @@ export class WritePipeline {
     let committed = false;
     const failed = new Set<Item>();
     const rerun: Item[] = [];
+    // Callers to run again in a later batch, each in a savepoint, after this one was rolled back.
+    let redo: Item[] = [];
     // A caller whose error is rerunnable goes back to the head of the queue once its batch is over.
     const fail = (item: Item, error: unknown) => {
       if (item.reruns < MAX_RERUNS && this.o.rerunnable?.(error)) {
@@ -195,6 +201,13 @@ export class WritePipeline {
         item.reject(error);
       }
     };
+    // One caller alone needs no savepoint: if it throws, the whole transaction is its own. Nor do
+    // callers that succeed, which is nearly all of them: a batch runs them without savepoints (a
+    // round trip each on PostgreSQL, and a tenth of a Create's statements on SQLite) until one fails
+    // having written. Then the batch is rolled back and the others run again in a later batch, each
+    // in its own savepoint (see the else branch below).
+    const alone = batch.length === 1;
+    const isolate = !alone && batch.some((item) => item.isolate);
     try {
       await this.o.withSession(async (s) => {
         // Control statements wait and go together with the next ones (BEGIN with the first
@@ -203,16 +216,14 @@ export class WritePipeline {
         let next: string[] = [this.o.begin ?? 'BEGIN'];
         try {
           if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
-          // One caller alone needs no savepoint: if it throws, the whole transaction is its own.
-          const alone = batch.length === 1;
           for (const [i, item] of batch.entries()) {
             const sp = `lt_sp_${i}`;
-            if (!alone) next.push(`SAVEPOINT ${sp}`);
-            await s.exec(...next);
+            if (isolate) next.push(`SAVEPOINT ${sp}`);
+            if (next.length > 0) await s.exec(...next);
             next = [];
             const out = await this.runFn(item, s);
             if (out.ok) {
-              if (!alone) next.push(`RELEASE ${sp}`);
+              if (isolate) next.push(`RELEASE ${sp}`);
               done.push({ item, value: out.value });
               continue;
             }
@@ -222,11 +233,22 @@ export class WritePipeline {
               fail(item, out.error);
               return;
             }
-            // This caller gets its own error now. If its savepoint then cannot be rolled back
-            // (connection lost, SQLite rolled the whole transaction back after an I/O error), the
-            // batch fails below.
-            next.push(`ROLLBACK TO ${sp}`, `RELEASE ${sp}`);
+            // This caller gets its own error now: it saw what the callers before it wrote, as it
+            // would have in a savepoint. If its savepoint then cannot be rolled back (connection
+            // lost, SQLite rolled the whole transaction back after an I/O error), the batch fails below.
             fail(item, out.error);
+            if (isolate) {
+              next.push(`ROLLBACK TO ${sp}`, `RELEASE ${sp}`);
+              continue;
+            }
+            // Without a savepoint, a caller that only read has left the transaction as it found it.
+            if (out.clean) continue;
+            // Its writes cannot be undone alone: nothing of this batch is kept, and every other
+            // caller (those done, those not yet run) goes again, in order, in savepoints.
+            redo = [...done.map((d) => d.item), ...batch.slice(i + 1)];
+            done.length = 0;
+            await s.exec('ROLLBACK').catch(() => {});
+            return;
           }
           if (done.length === 0) await s.exec(...next, 'ROLLBACK');
           else {
@@ -241,10 +263,13 @@ export class WritePipeline {
     } catch (e) {
       // BEGIN, a savepoint command or the COMMIT failed: nothing of the batch is committed, and
       // nobody in it may be answered as a success.
-      for (const item of batch) if (!failed.has(item)) item.reject(e);
+      for (const item of batch) if (!failed.has(item) && !redo.includes(item)) item.reject(e);
       return;
     } finally {
-      if (rerun.length > 0) this.queue.unshift(...rerun);
+      for (const item of redo) item.isolate = true;
+      // Back to the head of the queue in their order in this batch.
+      const again = [...redo, ...rerun].sort((a, b) => batch.indexOf(a) - batch.indexOf(b));
+      if (again.length > 0) this.queue.unshift(...again);
     }
     if (!committed || !this.o.afterCommit) {
       for (const d of done) d.item.resolve(d.value);
@@ -281,7 +306,9 @@ export class WritePipeline {
       if (guard.records.length > 0) await this.writeRecords(s.repos, guard.records);
       return { ok: true, value };
     } catch (error) {
-      return { ok: false, error };
+      // Settled first: a write still in flight counts.
+      await guard.settled();
+      return { ok: false, error, clean: !guard.wrote && !guard.callFailed };
     } finally {
       clearTimeout(timer);
       guard.close();
@@ -315,6 +342,10 @@ const TIMED_OUT = Symbol('timed out');
 class Guard {
   open = true;
   inflight = 0;
+  /** A method that may write (any but READ_METHODS) was called. */
+  wrote = false;
+  /** A call failed: on PostgreSQL the transaction may then be unusable, whatever the call was. */
+  callFailed = false;
   records: TxRecord[] = [];
   private waiters: (() => void)[] = [];
   readonly tx: Repos;
@@ -324,6 +355,12 @@ class Guard {
       get: (target, prop) => {
         const v = (target as Record<string | symbol, unknown>)[prop];
         if (typeof v !== 'function') return v;
+        if (typeof prop !== 'string' || !READ_METHODS.has(prop)) {
+          return (...args: unknown[]) => {
+            if (this.open) this.wrote = true;
+            return this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+          };
+        }
         return (...args: unknown[]) => this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       },
     };
@@ -353,6 +390,9 @@ class Guard {
     } catch (e) {
       p = Promise.reject(e);
     }
+    p.catch(() => {
+      this.callFailed = true;
+    });
     return p.finally(() => {
       this.inflight -= 1;
       if (this.inflight === 0) for (const w of this.waiters.splice(0)) w();

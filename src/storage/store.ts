@@ -478,6 +478,37 @@ export function repoWrite<K extends RepoName, M extends RepoMethod<K>>(repo: K, 
   return Object.assign(fn, { repoCall: { repo, method, args } }) as unknown as RepoWrite<Awaited<ReturnType<MethodOf<K, M>>>>;
 }
 
+/**
+ * Repo methods that only read, by name in any repo: outside a transaction they go to the reader
+ * (sql/sql-store.ts), and a transaction function that called none but these has written nothing
+ * (pipeline.ts). Every other method counts as a write.
+ */
+export const READ_METHODS = new Set([
+  'get',
+  'list',
+  'count',
+  'getUser',
+  'firstUser',
+  'findCredential',
+  'listCredentials',
+  'findByKey',
+  'keyOwner',
+  'quickSearch',
+  'nextCustomCode',
+  'findByName',
+  'listForLead',
+  'listByEvent',
+  'countForRequest',
+  'metrics',
+  'countByStatus',
+  'nextRunAt',
+  'perMinute',
+  'nextDueAt',
+  'listDeliveries',
+  'listModified',
+  'enabledHooks',
+]);
+
 export interface Repos {
   accounts: AccountRepo;
   leads: LeadRepo;
@@ -521,8 +552,8 @@ export interface Store extends Repos {
   /**
    * Runs `fn` in one transaction: all of its writes commit together or none do, and the promise
    * resolves only once they are committed (on disk). Concurrent calls share one database transaction
-   * and one commit (group commit, src/storage/pipeline.ts): each `fn` runs in a savepoint of its own,
-   * so one that throws rolls back alone and only its caller sees the error; if the shared commit
+   * and one commit (group commit, src/storage/pipeline.ts): one that throws rolls back alone and only
+   * its caller sees the error (the others may run again: `fn` must be safe to run more than once); if the shared commit
    * fails, every caller in it is rejected. `fn` must use only `tx` (not the store) for its reads and
    * writes, and must settle within the store's time limit (default 15 s), or it is rolled back and
    * rejected with `TransactionTimeout`.

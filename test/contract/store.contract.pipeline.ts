@@ -99,6 +99,47 @@ export function pipelineContract(f: PipelineFixtures): void {
       expect(await store.leads.count(a)).toBe(1);
     });
 
+    it('callers run without savepoints: one that fails having only read costs the others nothing; one that fails having written makes them run again, in order, and only its writes are lost', async () => {
+      const { store } = await f.open();
+      const a = await newAccount(store);
+      const runs = [0, 0, 0, 0];
+      const order: number[] = [];
+      const post = (i: number) => async (tx: Repos) => {
+        runs[i] += 1;
+        order.push(i);
+        await tx.leads.insert(lead(a, { FirstName: `p${i}` }), []);
+        return i;
+      };
+      const readThenFail = async (tx: Repos) => {
+        await tx.leads.count(a);
+        throw new Error('read, then refused');
+      };
+      const clean = await together(store, [post(0), readThenFail, post(1)]);
+      expect(clean.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      // Neither ran again.
+      expect(runs.slice(0, 2)).toEqual([1, 1]);
+
+      const written = new Error('wrote, then refused');
+      order.length = 0;
+      const out = await together(store, [
+        post(2),
+        async (tx) => {
+          await tx.leads.insert(lead(a, { FirstName: 'lost' }), []);
+          throw written;
+        },
+        post(3),
+      ]);
+      expect(out).toEqual([
+        { status: 'fulfilled', value: 2 },
+        { status: 'rejected', reason: written },
+        { status: 'fulfilled', value: 3 },
+      ]);
+      // 2 ran before the failure and again after the rollback; 3 ran once, after 2.
+      expect(order).toEqual([2, 2, 3]);
+      const names = (await store.leads.list(a, { offset: 0, limit: 10 })).leads.map((l) => l.fields.FirstName).sort();
+      expect(names).toEqual(['p0', 'p1', 'p2', 'p3']);
+    });
+
     it('a failing COMMIT rejects every caller of the batch, and none of their writes is stored', async () => {
       // A deferred foreign key is checked at COMMIT: a user of an account that does not exist passes
       // its savepoint and fails the batch's commit.

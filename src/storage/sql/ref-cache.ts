@@ -19,8 +19,7 @@
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
  *   uncommitted changes (which carry their own token). It is read once per batch of the write
  *   pipeline, by its first lookup, and read again after any write that may touch reference data
- *   (and by the next caller after such a write, which may be rolled back with its caller's
- *   savepoint). Once per batch is enough because every caller's request was already in progress
+ *   (and by the next caller after such a write, which may be rolled back with its caller). Once per batch is enough because every caller's request was already in progress
  *   when its batch began: a change another process commits meanwhile is concurrent with all of
  *   them. On PostgreSQL this saves a round trip per caller. The pipeline calls `beginCaller`
  *   before each caller's function.
@@ -31,35 +30,8 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { Credential } from '../../domain/types.js';
-import type { Repos } from '../store.js';
+import { READ_METHODS, type Repos } from '../store.js';
 import type { Db } from './schema.js';
-
-/** Repo methods that only read: outside a transaction they go to the reader; every other method writes. */
-export const READ_METHODS = new Set([
-  'get',
-  'list',
-  'count',
-  'getUser',
-  'firstUser',
-  'findCredential',
-  'listCredentials',
-  'findByKey',
-  'keyOwner',
-  'quickSearch',
-  'nextCustomCode',
-  'findByName',
-  'listForLead',
-  'listByEvent',
-  'countForRequest',
-  'metrics',
-  'countByStatus',
-  'nextRunAt',
-  'perMinute',
-  'nextDueAt',
-  'listDeliveries',
-  'listModified',
-  'enabledHooks',
-]);
 
 /** Repos whose writes never touch reference data (credentials, lead fields, activity types, enabled webhooks). */
 const NO_REF_WRITES = new Set(['leads', 'activities', 'requests', 'journal', 'faultRules']);
@@ -124,7 +96,7 @@ export interface CachedRepos extends Repos {
 export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReader, memo: boolean): CachedRepos {
   let memoToken: Promise<string> | null = null;
   // A reference-data write happened since the token was read (it may yet be rolled back with its
-  // caller's savepoint, taking its token with it): the next caller reads the token again.
+  // caller, taking its token with it): the next caller reads the token again.
   let refWritten = false;
   const token = (): Promise<string> => {
     if (!memo) return Promise.resolve(readToken());

@@ -1,11 +1,11 @@
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { WritePipeline } from '../pipeline.js';
-import type { Repos, Store } from '../store.js';
+import { READ_METHODS, type Repos, type Store } from '../store.js';
 import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
-import { cachedRepos, kyselyToken, READ_METHODS, RefCache, type TokenReader } from './ref-cache.js';
+import { cachedRepos, kyselyToken, RefCache, type TokenReader } from './ref-cache.js';
 import { requestRepo } from './requests.js';
 import { faultRuleRepo } from './fault-rules.js';
 import { webhookRepo } from './webhooks.js';
@@ -145,6 +145,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
           beginCaller: repos.beginCaller,
           // PostgreSQL: one simple-protocol query (no parameters) may hold several statements.
           exec: async (...texts) => {
+            if (texts.length === 0) return;
             if (engine === 'postgres') await sql.raw(texts.join('; ')).execute(conn);
             else for (const text of texts) await sql.raw(text).execute(conn);
           },

@@ -190,7 +190,7 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   const walFile = walFdatasync();
   const wal = memory || opts.durableCommit ? null : new WalSync(`${path.resolve(file)}-wal`, opts.fileSync ?? walFile.sync);
   const writeConn = connect(file, wal ? 'NORMAL' : 'FULL');
-  // Each caller of a batch runs in a SAVEPOINT, and SQLite copies every page a savepoint first
+  // A caller of a batch may run in a SAVEPOINT (pipeline.ts), and SQLite copies every page a savepoint first
   // changes into a sub-journal: a temporary file by default, which cost about 30 µs per caller
   // (a sync Create changes ~8 pages). In memory it costs next to nothing. The writer's temporary
   // data is that and small sorts; the reader, which runs the big ones, keeps the default.

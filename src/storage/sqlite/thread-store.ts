@@ -9,7 +9,7 @@
  * - `operate(name, …)`: one message there, one back; the operation runs wholly on the writer thread;
  * - a repo write outside a transaction (`store.journal.insertMany(…)`): likewise;
  * - `transaction(fn)`: `fn` runs here, and each of its repo calls is a message there and back, run
- *   inside its savepoint on the writer thread. Correct for any `fn`, slower than an operation:
+ *   as that caller's on the writer thread. Correct for any `fn`, slower than an operation:
  *   the hot paths are operations.
  *
  * Records appended in `fn` (`tx.append`) go to the writer thread, whose store writes them with the
@@ -219,7 +219,10 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     return { tx, records };
   }
 
-  /** The writer thread has opened `id`'s savepoint: run its function here, then say how it ended. */
+  /**
+   * The writer thread has begun `id` as a caller of a batch: run its function here, then say how it
+   * ended. It may begin again (the batch was rolled back for another caller): the function runs again.
+   */
   function runLocal(id: number): void {
     const local = locals.get(id);
     if (!local) {
@@ -230,7 +233,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     void (async () => {
       try {
         const value = await local.fn(tx);
-        // Records for writers registered here are written through tx, inside the savepoint; the
+        // Records for writers registered here are written through tx, with the function's writes; the
         // others go to the writer thread's own writers.
         const mine = new Map<string, TxRecord[]>();
         for (const r of records) {

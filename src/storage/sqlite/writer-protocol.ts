@@ -26,7 +26,7 @@ export type ToWriter =
   | ({ t: 'call'; id: number; cid: number } & RepoCall)
   /** A record the function appended (Repos.append). */
   | { t: 'append'; id: number; record: TxRecord }
-  /** The function has ended: `ok` false rolls its savepoint back. */
+  /** The function has ended: `ok` false rolls its writes back. */
   | { t: 'end'; id: number; ok: boolean }
   | { t: 'migrate'; id: number }
   | { t: 'close' };

@@ -1,6 +1,6 @@
 /**
  * The SQLite writer thread (issue 11): a worker thread that owns the writer connection and the write
- * pipeline (group commit, savepoints, checkpoints), so that running the statements, the COMMIT and
+ * pipeline (group commit, checkpoints), so that running the statements, the COMMIT and
  * its fsync no longer take the event loop's core. The event loop's side is thread-store.ts; the
  * messages are writer-protocol.ts.
  *
@@ -10,7 +10,7 @@
  * - one repo write as a transaction of its own (`write`): a `repoWrite` (an async request batch,
  *   the request journal's entries, a webhook attempt), or a repo write made outside a transaction;
  * - transactions whose function runs on the event loop (`tx`): the function's repo calls arrive one
- *   by one (`call`) and run inside its savepoint here. Everything else that writes works this way,
+ *   by one (`call`) and run here as that caller's. Everything else that writes works this way,
  *   unchanged, at the cost of a message per call.
  *
  * The store here commits with `synchronous=FULL` (`durableCommit`): the COMMIT returns once the WAL
