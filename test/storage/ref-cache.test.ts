@@ -49,6 +49,23 @@ describe('reference-data cache across connections', () => {
     expect((await server.call('GET', `${PA}/ActivityTypes.Get`)).status).toBe(200);
   });
 
+  it('under concurrent requests, every request sent after a key is revoked elsewhere is refused', async () => {
+    const { addAccessKey } = await import('../../src/domain/accounts.js');
+    const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
+    // Requests with the key keep arriving, so token reads are in flight when the key is revoked.
+    let stop = false;
+    let served = 0;
+    const load = Array.from({ length: 16 }, async () => {
+      while (!stop) if ((await server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys })).status === 200) served += 1;
+    });
+    while (served < 50) await new Promise((r) => setImmediate(r));
+    expect(await other.accounts.revokeCredential(accountId, keys.accessKey, Date.now())).toBe(true);
+    const after = await Promise.all(Array.from({ length: 32 }, () => server.call('GET', `${PA}/ActivityTypes.Get`, undefined, { keys })));
+    stop = true;
+    await Promise.all(load);
+    expect(after.map((r) => r.status)).toEqual(after.map(() => 401));
+  });
+
   it('a rate limit set elsewhere applies from the next request', async () => {
     const { addAccessKey } = await import('../../src/domain/accounts.js');
     const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));

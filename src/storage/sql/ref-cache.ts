@@ -72,11 +72,45 @@ export type TokenReader = () => string | Promise<string>;
 const TOKEN_SQL = 'select token from ref_version where id = 1';
 
 /** The token read through Kysely on `db` (PostgreSQL; SQLite passes a raw statement instead). */
-export function kyselyToken(db: Db): TokenReader {
+export function kyselyToken(db: Db): () => Promise<string> {
   const q = CompiledQuery.raw(TOKEN_SQL, []);
   return async () => {
     const r = await db.executeQuery<{ token: string | number }>(q);
     return String(r.rows[0]?.token ?? '');
+  };
+}
+
+/**
+ * `read` shared by callers that ask together, without ever answering one from a read that began
+ * before it asked: a caller that finds a read in flight waits for it to end and shares the next read
+ * with every caller that asked meanwhile. So a key revoked elsewhere is still refused by every request
+ * that arrives after the revocation committed, while concurrent requests take one statement in all
+ * rather than one each (PostgreSQL: a round trip on the pool per keyed request).
+ */
+export function coalescedReads(read: () => Promise<string>): () => Promise<string> {
+  /** The read in flight, if any. */
+  let current: Promise<string> | null = null;
+  /** The read that starts when `current` ends, shared by the callers that asked meanwhile. */
+  let queued: Promise<string> | null = null;
+  const start = (): Promise<string> => {
+    const p = read();
+    current = p;
+    const done = () => {
+      if (current === p) current = null;
+    };
+    p.then(done, done);
+    return p;
+  };
+  const settled = () => undefined;
+  return () => {
+    if (!current) return start();
+    if (!queued) {
+      queued = current.then(settled, settled).then(() => {
+        queued = null;
+        return start();
+      });
+    }
+    return queued;
   };
 }
 

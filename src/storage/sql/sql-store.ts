@@ -5,7 +5,7 @@ import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
-import { cachedRepos, kyselyToken, RefCache, type TokenReader } from './ref-cache.js';
+import { cachedRepos, coalescedReads, kyselyToken, RefCache, type TokenReader } from './ref-cache.js';
 import { requestRepo } from './requests.js';
 import { faultRuleRepo } from './fault-rules.js';
 import { webhookRepo } from './webhooks.js';
@@ -154,7 +154,8 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
   });
   // Webhook events appended by domain writes go to the outbox in the same transaction (issue 14).
   pipeline.registerRecordWriter(WEBHOOK_EVENT_RECORD, (tx, records) => tx.webhooks.enqueue(records.map((r) => r.data as NewWebhookEvent)).then(() => undefined));
-  const readRepos = cachedRepos(reposFor(reader, engine), refCache, p.refToken?.reader ?? kyselyToken(reader), false);
+  // Outside a transaction (PostgreSQL: on the pool) concurrent lookups share their token reads.
+  const readRepos = cachedRepos(reposFor(reader, engine), refCache, p.refToken?.reader ?? coalescedReads(kyselyToken(reader)), false);
   return {
     engine,
     pipeline,
