@@ -63,7 +63,8 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
       if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
       if (ref.mobile) attrs.push({ name: 'Mobile', value: ref.mobile, fields: null });
       const resolved = await resolveAttributes(tx, accountId, attrs, true);
-      lead = await createLead(tx, ctx, accountId, resolved.fields);
+      // The default lookup above found no lead by any of `given`'s values, under their locks.
+      lead = await createLead(tx, ctx, accountId, resolved.fields, undefined, new Set(Object.keys(given)));
     }
   }
   return addActivity(tx, ctx, { accountId, id: lead.id, lead }, input);

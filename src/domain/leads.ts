@@ -191,11 +191,14 @@ async function leadsMatching(tx: Repos, accountId: string, def: LeadFieldDef, va
   return [...found.values()];
 }
 
-/** Refuses `fields` when a unique field's value already belongs to another lead than `self`. */
-async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self: string | null): Promise<void> {
+/**
+ * Refuses `fields` when a unique field's value already belongs to another lead than `self`. Fields
+ * named in `checked` are not looked up again (see createLead).
+ */
+async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self: string | null, checked?: ReadonlySet<string>): Promise<void> {
   for (const d of await leadFieldDefs(tx, accountId)) {
     const v = fields[d.schemaName];
-    if (!d.isUnique || typeof v !== 'string' || v.trim() === '') continue;
+    if (!d.isUnique || typeof v !== 'string' || v.trim() === '' || checked?.has(d.schemaName)) continue;
     if (isPhone(d)) {
       if ((await leadsMatching(tx, accountId, d, v)).some((l) => l.id !== self)) throw duplicateOf(d.schemaName);
     } else {
@@ -209,13 +212,17 @@ async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self
  * Creates a lead from validated fields. It is owned (`OwnerId`, unless the fields name an owner)
  * and created (`CreatedBy`, `ModifiedBy`) by `ctx.userId`. Throws MXMandatoryAttributeMissing
  * without a name or contact, MXDuplicateEntry when a unique value is taken.
+ *
+ * `uniqueChecked`: fields whose values the caller has just looked up in this transaction, under
+ * their lead-key locks (findForCreate with findByDefaultLookup), and found on no lead: their
+ * uniqueness is not looked up again. The unique index still refuses a duplicate.
  */
-export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields: FieldMap, id?: string): Promise<Lead> {
+export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields: FieldMap, id?: string, uniqueChecked?: ReadonlySet<string>): Promise<Lead> {
   assertIdentity(fields);
   const by = ctx.userId ?? null;
   const owned: FieldMap = withContactFlags({ ...fields, ...(by && !fieldValue(fields, 'OwnerId') ? { OwnerId: by } : {}), CreatedBy: by, ModifiedBy: by });
   const keys = await keysFor(tx, accountId, owned);
-  await assertUnique(tx, accountId, owned, null);
+  await assertUnique(tx, accountId, owned, null, uniqueChecked);
   const now = ctx.now();
   const lead: Lead = {
     id: id ?? ctx.newId(),
