@@ -13,7 +13,8 @@
  * as it did when every request read the table.
  *
  * Where the token is read:
- * - outside a transaction: on the pool (PostgreSQL) on every lookup; on SQLite's reader connection
+ * - outside a transaction: on the pool (PostgreSQL) for every lookup, lookups that ask together
+ *   sharing one read begun after all of them asked (`coalescedReads`); on SQLite's reader connection
  *   (a raw prepared statement) only after this process's writer committed or another process did
  *   (sqlite/sqlite-store.ts, `readerToken`), and otherwise the token read last;
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
