@@ -1,4 +1,4 @@
-import { sql, type Kysely, type QueryCreator } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type QueryCreator } from 'kysely';
 import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { asUniqueViolation, insertActivityRow } from './activities.js';
@@ -106,7 +106,7 @@ const leadsByKey = precompiled((db, accountId: string, field: string, value: str
 const uniqueKeyOwner = precompiled((db, accountId: string, field: string, value: string) =>
   db.selectFrom('lead_keys').select('lead_id').where('account_id', '=', accountId).where('field', '=', field).where('value', '=', value).where('is_unique', '=', 1),
 );
-import { searchRows, writeValues } from './lead-search.js';
+import { searchRows, valueRows, writeValues } from './lead-search.js';
 
 
 const toLead = (r: LeadRow): Lead => ({
@@ -134,6 +134,41 @@ async function writeKeys(db: Db, engine: Engine, accountId: string, leadId: stri
 }
 
 const KEY_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'is_unique'] as const;
+
+/**
+ * PostgreSQL: a new lead's row, its keys and its indexed values in one statement (one round trip
+ * instead of three), whatever their number: the rows go as arrays, unnested, so the text is always
+ * the same and stays prepared.
+ */
+const INSERT_LEAD_WITH_ROWS = `WITH l AS (
+  INSERT INTO leads (auto_id, id, account_id, fields, score, engagement_score, created_on, modified_on, last_activity_id, last_activity_name, last_activity_on)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL)
+), k AS (
+  INSERT INTO lead_keys (account_id, lead_id, field, value, is_unique)
+  SELECT $3, $2, t.field, t.value, t.is_unique FROM unnest($9::text[], $10::text[], $11::int[]) AS t(field, value, is_unique)
+), v AS (
+  INSERT INTO lead_values (account_id, lead_id, field, value, num)
+  SELECT $3, $2, t.field, t.value, t.num FROM unnest($12::text[], $13::text[], $14::float8[]) AS t(field, value, num)
+)
+SELECT 1`;
+
+async function insertLeadWithRows(db: Db, autoId: number, lead: Lead, keys: LeadKey[]): Promise<void> {
+  const values = valueRows(lead.accountId, lead.id, lead.fields);
+  const params = [
+    autoId, lead.id, lead.accountId, json.write(lead.fields), lead.score, lead.engagementScore, lead.createdOn, lead.modifiedOn,
+    keys.map((k) => k.field), keys.map((k) => k.value), keys.map((k) => (k.unique ? 1 : 0)),
+    values.map((r) => r.field), values.map((r) => r.value), values.map((r) => r.num),
+  ];
+  try {
+    await db.executeQuery(CompiledQuery.raw(INSERT_LEAD_WITH_ROWS, params));
+  } catch (e) {
+    // A unique key value taken (the only unique index of lead_keys), as writeKeys says it.
+    if (isUniqueViolation(e) && (e as { constraint?: unknown }).constraint === 'lead_keys_unique') throw new UniqueViolation(keys.map((k) => k.field).join(','));
+    throw e;
+  }
+}
+
+
 
 /** Candidates read per query by quickSearch. */
 const SEARCH_BATCH = 200;
@@ -166,6 +201,10 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       const counter = (autonomous ? await next(autonomous) : undefined) ?? (await next(db));
       if (!counter) throw new Error(`account ${lead.accountId} does not exist`);
       const autoId = Number(counter.last_lead_auto_id);
+      if (engine === 'postgres') {
+        await insertLeadWithRows(db, autoId, lead, keys);
+        return autoId;
+      }
       await insertLead(db, engine, autoId, lead.id, lead.accountId, json.write(lead.fields), lead.score, lead.engagementScore, lead.createdOn, lead.modifiedOn);
       await writeKeys(db, engine, lead.accountId, lead.id, keys);
       await writeValues(db, engine, lead.accountId, lead.id, lead.fields, true);
