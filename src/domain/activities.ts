@@ -8,7 +8,7 @@ import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import { isEmailAddress, parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
 import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
-import type { Activity, ActivityType, Lead } from './types.js';
+import type { Activity, Lead } from './types.js';
 import { EVENT, emitWebhookEvents, type WebhookEvent } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
 
@@ -42,30 +42,27 @@ export type LeadRef =
  * from the details.
  */
 export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: LeadRef, input: ActivityInput): Promise<PostedActivity> {
-  let lead: Lead | null;
   // A lead named by id is not read first: the write finds it (addActivity).
   if (ref.by === 'id') return addActivity(tx, ctx, { accountId, id: ref.leadId, lead: null }, input);
-  else {
-    if (!isEmailAddress(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
-    // Surrounding spaces are not part of the address (fields.ts): found and stored without them.
-    ref = { ...ref, email: ref.email.trim() };
-    const given: Record<string, string> = { EmailAddress: ref.email };
-    if (ref.phone) given.Phone = ref.phone;
-    if (ref.mobile) given.Mobile = ref.mobile;
-    lead = await findForCreate(tx, accountId, lookupLockKeys(given), () => findByDefaultLookup(tx, accountId, given));
-    if (!lead) {
-      // Validate the activity before creating the lead, so the common mistakes fail fast; the
-      // transaction would undo the lead anyway.
-      await getActivityType(tx, accountId, input.eventCode);
-      const attrs: FieldInput[] = [{ name: 'EmailAddress', value: ref.email, fields: null }];
-      if (ref.firstName) attrs.push({ name: 'FirstName', value: ref.firstName, fields: null });
-      if (ref.lastName) attrs.push({ name: 'LastName', value: ref.lastName, fields: null });
-      if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
-      if (ref.mobile) attrs.push({ name: 'Mobile', value: ref.mobile, fields: null });
-      const resolved = await resolveAttributes(tx, accountId, attrs, true);
-      // The default lookup above found no lead by any of `given`'s values, under their locks.
-      lead = await createLead(tx, ctx, accountId, resolved.fields, undefined, new Set(Object.keys(given)));
-    }
+  if (!isEmailAddress(ref.email)) throw mx.invalidInput(`EmailAddress '${ref.email.slice(0, 100)}' is not a valid email address.`);
+  // Surrounding spaces are not part of the address (fields.ts): found and stored without them.
+  ref = { ...ref, email: ref.email.trim() };
+  const given: Record<string, string> = { EmailAddress: ref.email };
+  if (ref.phone) given.Phone = ref.phone;
+  if (ref.mobile) given.Mobile = ref.mobile;
+  let lead = await findForCreate(tx, accountId, lookupLockKeys(given), () => findByDefaultLookup(tx, accountId, given));
+  if (!lead) {
+    // Validate the activity before creating the lead, so the common mistakes fail fast; the
+    // transaction would undo the lead anyway.
+    await getActivityType(tx, accountId, input.eventCode);
+    const attrs: FieldInput[] = [{ name: 'EmailAddress', value: ref.email, fields: null }];
+    if (ref.firstName) attrs.push({ name: 'FirstName', value: ref.firstName, fields: null });
+    if (ref.lastName) attrs.push({ name: 'LastName', value: ref.lastName, fields: null });
+    if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
+    if (ref.mobile) attrs.push({ name: 'Mobile', value: ref.mobile, fields: null });
+    const resolved = await resolveAttributes(tx, accountId, attrs, true);
+    // The default lookup above found no lead by any of `given`'s values, under their locks.
+    lead = await createLead(tx, ctx, accountId, resolved.fields, undefined, new Set(Object.keys(given)));
   }
   return addActivity(tx, ctx, { accountId, id: lead.id, lead }, input);
 }
@@ -90,7 +87,7 @@ export async function createLeadAndActivity(
  * is the answer before anything wrong with the activity, as when the lead was read first.
  */
 async function addActivity(tx: Repos, ctx: Ctx, on: { accountId: string; id: string; lead: Lead | null }, input: ActivityInput): Promise<PostedActivity> {
-  let checked: { type: ActivityType; occurredAt: number; fields: Activity['fields']; ownerEmail: string | null };
+  let checked: Awaited<ReturnType<typeof checkActivity>>;
   try {
     checked = await checkActivity(tx, ctx, on.accountId, input);
   } catch (e) {

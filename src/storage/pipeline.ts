@@ -5,8 +5,8 @@
  * after another on the batch's connection. A caller that throws gets its own error and nothing it
  * wrote stays: a batch runs its callers without savepoints until one throws having written; then it
  * is rolled back and the others run again in a later batch, each in a SAVEPOINT of its own (RELEASE
- * when it resolves, ROLLBACK TO when it throws). See runBatch. One COMMIT ends the batch, and only then is any caller answered: every caller resolves after the
- * commit has reached the disk (PostgreSQL's synchronous commit; on SQLite the WAL's fdatasync, run off
+ * when it resolves, ROLLBACK TO when it throws). See runBatch. One COMMIT ends the batch, and only
+ * then is any caller answered: every caller resolves after the commit has reached the disk (PostgreSQL's synchronous commit; on SQLite the WAL's fdatasync, run off
  * the event loop by `afterCommit` while the next batch goes on), and if the COMMIT or that sync fails
  * every caller of the batch is rejected, none answered as a success.
  *
@@ -18,7 +18,7 @@
  * A caller whose `fn` never settles would hold its batch, and on SQLite every write, forever. So each
  * `fn` has `fnTimeoutMs`: past it, its savepoint is rolled back, the caller is rejected with
  * `TransactionTimeout`, and the batch goes on. The `tx` it was given is closed from then on: any later
- * call through it throws instead of writing into someone else's savepoint.
+ * call through it throws instead of writing into someone else's transaction.
  */
 import { READ_METHODS, type Repos, type TxRecord, type TxRecordWriter } from './store.js';
 
@@ -355,13 +355,11 @@ class Guard {
       get: (target, prop) => {
         const v = (target as Record<string | symbol, unknown>)[prop];
         if (typeof v !== 'function') return v;
-        if (typeof prop !== 'string' || !READ_METHODS.has(prop)) {
-          return (...args: unknown[]) => {
-            if (this.open) this.wrote = true;
-            return this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-          };
-        }
-        return (...args: unknown[]) => this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        const writes = typeof prop !== 'string' || !READ_METHODS.has(prop);
+        return (...args: unknown[]) => {
+          if (writes && this.open) this.wrote = true;
+          return this.call(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        };
       },
     };
     this.tx = {

@@ -168,8 +168,6 @@ async function insertLeadWithRows(db: Db, autoId: number, lead: Lead, keys: Lead
   }
 }
 
-
-
 /** Candidates read per query by quickSearch. */
 const SEARCH_BATCH = 200;
 
