@@ -71,6 +71,9 @@ export interface PipelineOptions {
 /** Reruns of one caller after a rerunnable error. */
 const MAX_RERUNS = 3;
 
+/** Batches that isolate their callers in savepoints after a rerunnable error (a deadlock between batches). */
+const ISOLATE_AFTER_RERUN = 1000;
+
 export class TransactionTimeout extends Error {
   constructor(ms: number) {
     super(`transaction function did not finish within ${ms} ms; its writes were rolled back`);
@@ -113,6 +116,8 @@ export class WritePipeline {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly writers = new Map<string, TxRecordWriter>();
+  /** Batches up to this number run their callers in savepoints (set after a rerunnable error). */
+  private isolateUntil = 0;
   readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0 };
 
   constructor(private readonly o: PipelineOptions) {}
@@ -197,6 +202,9 @@ export class WritePipeline {
       if (item.reruns < MAX_RERUNS && this.o.rerunnable?.(error)) {
         item.reruns += 1;
         rerun.push(item);
+        // Batches are contending for rows: without savepoints each deadlock would roll a whole
+        // batch back and run it again, so the next batches isolate their callers.
+        this.isolateUntil = this.stats.batches + ISOLATE_AFTER_RERUN;
       } else {
         item.reject(error);
       }
@@ -207,7 +215,7 @@ export class WritePipeline {
     // having written. Then the batch is rolled back and the others run again in a later batch, each
     // in its own savepoint (see the else branch below).
     const alone = batch.length === 1;
-    const isolate = !alone && batch.some((item) => item.isolate);
+    const isolate = !alone && (this.stats.batches <= this.isolateUntil || batch.some((item) => item.isolate));
     try {
       await this.o.withSession(async (s) => {
         // Control statements wait and go together with the next ones (BEGIN with the first
