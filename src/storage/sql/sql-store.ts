@@ -145,7 +145,6 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
           beginCaller: repos.beginCaller,
           // PostgreSQL: one simple-protocol query (no parameters) may hold several statements.
           exec: async (...texts) => {
-            if (texts.length === 0) return;
             if (engine === 'postgres') await sql.raw(texts.join('; ')).execute(conn);
             else for (const text of texts) await sql.raw(text).execute(conn);
           },
