@@ -45,6 +45,7 @@ export interface Config {
   leaseSeconds: number;
   pollMs: number;
   pgPoolSize: number;
+  pgWriteBatches: number;
   pgPrepared: boolean;
   /** Where SQLite's writes run: `loop` (the event loop) or `thread` (a writer thread). */
   sqliteWriter: SqliteWriter;
@@ -228,7 +229,8 @@ export const OPTIONS = [
   opt({ key: 'asyncBacklog', env: 'LEADTRAIL_ASYNC_BACKLOG', flag: '--async-backlog', default: '1000', description: 'Async requests a process\'s worker may be behind before that process\'s accepts wait for it: an accept is still answered 200 with its `RequestID` (it is already stored), but only once the worker is back under this, or after 1 s at most. Keeps the worker up with sustained accepts. `0`: accepts never wait. No effect without a worker in the process.', parse: int(0, 10_000_000) }),
   opt({ key: 'leaseSeconds', env: 'LEADTRAIL_LEASE_SECONDS', flag: '--lease-seconds', default: '30', description: 'How long a worker holds a claimed request before another worker may take it over.', parse: positive }),
   opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
-  opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process, at least 2 (write batches use half; reads and lead numbering the rest).', parse: int(2, 1000) }),
+  opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process, at least 2 (write batches use up to half, `LEADTRAIL_PG_WRITE_BATCHES`; reads and lead numbering the rest).', parse: int(2, 1000) }),
+  opt({ key: 'pgWriteBatches', env: 'LEADTRAIL_PG_WRITE_BATCHES', flag: '--pg-write-batches', default: '2', description: 'PostgreSQL write batches one process runs side by side, each on a pool connection (at most half of `LEADTRAIL_PG_POOL`). Writes that arrive together share a batch: one transaction, one commit. Fewer, larger batches cost less per write; more let a database with many cores work on more at once.', parse: int(1, 500) }),
   opt({ key: 'pgPrepared', env: 'LEADTRAIL_PG_PREPARED', flag: '--pg-prepared', default: 'true', description: 'Name the hot PostgreSQL statements, so that each connection parses and plans them once (about 30% more sync writes per second). `false` for a pooler that does not keep prepared statements across transactions (PgBouncer in transaction mode before 1.21).', parse: bool }),
   opt({ key: 'sqliteWriter', env: 'LEADTRAIL_SQLITE_WRITER', flag: '--sqlite-writer', default: 'thread', description: 'Where SQLite\'s writes run. `loop`: on the event loop, beside the HTTP work. `thread`: on a writer thread of their own (statements, commits and fsyncs), so that a second core serves them; the sync writes then use both cores. Same answers and durability either way. Ignored on PostgreSQL.', parse: sqliteWriter }),
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),

@@ -9,7 +9,7 @@ import type { Store } from './store.js';
  * only transactions and repo writes.
  */
 export async function openStore(
-  config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared' | 'sqliteWriter'>>,
+  config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared' | 'pgWriteBatches' | 'sqliteWriter'>>,
   operations?: { url: URL; errorCodec?: ErrorCodec },
 ): Promise<Store> {
   if (config.databaseUrl) {
@@ -17,7 +17,7 @@ export async function openStore(
       throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
     }
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
-    return openPostgresStore(config.databaseUrl, { poolSize: config.pgPoolSize, prepared: config.pgPrepared, statementTimeoutMs: config.statementTimeoutMs, fnTimeoutMs: config.txTimeoutMs });
+    return openPostgresStore(config.databaseUrl, { poolSize: config.pgPoolSize, writeBatches: config.pgWriteBatches, prepared: config.pgPrepared, statementTimeoutMs: config.statementTimeoutMs, fnTimeoutMs: config.txTimeoutMs });
   }
   if (config.sqliteWriter === 'thread' && config.dbPath !== ':memory:') {
     const { openThreadedSqliteStore } = await import('./sqlite/thread-store.js');

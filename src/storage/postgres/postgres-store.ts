@@ -14,6 +14,8 @@ import { postgresMigrations } from './migrations.js';
 
 export interface PostgresOptions {
   poolSize: number;
+  /** Write batches side by side (writeSlots; default DEFAULT_WRITE_BATCHES). */
+  writeBatches?: number;
   statementTimeoutMs: number;
   /** Name hot statements so each connection prepares them once (prepared.ts; default true). */
   prepared?: boolean;
@@ -22,14 +24,20 @@ export interface PostgresOptions {
 }
 
 /**
- * Write batches that run side by side, each on a pool connection of its own: half the pool, so that
- * reads outside transactions (authentication, status, the worker's claims) always find a connection.
- * Inside a batch the callers run one after another (savepoints on one connection), so more batches
- * is what lets PostgreSQL work for several callers at once.
+ * Write batches that run side by side, each on a pool connection of its own: `batches` (the
+ * `LEADTRAIL_PG_WRITE_BATCHES` setting), at most half the pool, so that reads outside transactions
+ * (authentication, status, the worker's claims) and lead numbering always find a connection.
+ * Inside a batch the callers run one after another on one connection, so more batches let
+ * PostgreSQL work for several callers at once, while fewer, larger ones share their BEGIN, COMMIT
+ * and reference-data token read among more callers: on 2 cores, 2 batches gave about a third more
+ * sync `Create`s per second than 5 (docs/performance.md, twelfth session).
  */
-export function writeSlots(poolSize: number): number {
-  return Math.max(1, Math.floor(poolSize / 2));
+export function writeSlots(poolSize: number, batches: number = DEFAULT_WRITE_BATCHES): number {
+  return Math.max(1, Math.min(batches, Math.floor(poolSize / 2)));
 }
+
+/** Default of `LEADTRAIL_PG_WRITE_BATCHES` (src/config.ts). */
+export const DEFAULT_WRITE_BATCHES = 2;
 
 export interface PostgresTarget {
   /** The URL pg connects with (leadtrail's own parameters removed). */
@@ -178,7 +186,7 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     writer: db,
     reader: db,
     topLevelWrites: 'direct',
-    slots: writeSlots(opts.poolSize),
+    slots: writeSlots(opts.poolSize, opts.writeBatches),
     gatherTurn: false,
     fnTimeoutMs: opts.fnTimeoutMs ?? DEFAULT_FN_TIMEOUT_MS,
     migrations: postgresMigrations,

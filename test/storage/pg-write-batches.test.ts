@@ -1,0 +1,82 @@
+/**
+ * LEADTRAIL_PG_WRITE_BATCHES: how many write batches one process runs side by side on PostgreSQL
+ * (src/storage/postgres/postgres-store.ts, writeSlots). Transactions that arrive while every batch
+ * is busy wait and then share one; never more batches than the setting, nor than half the pool.
+ * Real PostgreSQL, a schema per store.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openPostgresStore, writeSlots } from '../../src/storage/postgres/postgres-store.js';
+import type { Store } from '../../src/storage/store.js';
+import { freshSchema, pgAvailable, type PgSchema } from '../helpers/pg.js';
+
+const available = await pgAvailable();
+const schemas: PgSchema[] = [];
+afterAll(() => Promise.all(schemas.map((s) => s.drop())));
+
+async function store(poolSize: number, writeBatches?: number): Promise<Store> {
+  const s = freshSchema();
+  schemas.push(s);
+  const st = await openPostgresStore(s.url, { poolSize, writeBatches, statementTimeoutMs: 10_000 });
+  await st.migrate();
+  return st;
+}
+
+/**
+ * The most transaction functions running at once, out of `n` started together. Each waits until as
+ * many are running as `expected` (or 300 ms, if fewer ever are), so that batches that can overlap do.
+ */
+async function mostAtOnce(st: Store, n: number, expected: number): Promise<number> {
+  let active = 0;
+  let most = 0;
+  const waiting: (() => void)[] = [];
+  const one = () =>
+    st.transaction(async (tx) => {
+      active += 1;
+      most = Math.max(most, active);
+      if (active >= expected) for (const w of waiting.splice(0)) w();
+      else await new Promise<void>((r) => {
+        waiting.push(r);
+        setTimeout(r, 300);
+      });
+      // A real statement on the batch's connection, so that a batch is a database transaction.
+      await tx.accounts.list();
+      active -= 1;
+    });
+  await Promise.all(Array.from({ length: n }, one));
+  return most;
+}
+
+describe('writeSlots', () => {
+  it('is the setting, at most half the pool, at least one', () => {
+    expect(writeSlots(10)).toBe(2);
+    expect(writeSlots(10, 3)).toBe(3);
+    expect(writeSlots(10, 8)).toBe(5);
+    expect(writeSlots(2, 4)).toBe(1);
+    expect(writeSlots(3)).toBe(1);
+  });
+});
+
+describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
+  it('defaults to 2 and refuses 0 with a message naming it', () => {
+    expect(loadConfig({}).pgWriteBatches).toBe(2);
+    expect(loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6' }).pgWriteBatches).toBe(6);
+    expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '0' })).toThrow(/LEADTRAIL_PG_WRITE_BATCHES/);
+  });
+});
+
+describe.skipIf(!available)('PostgreSQL: write batches side by side', () => {
+  it.each([
+    [1, 10, 1],
+    [3, 10, 3],
+    [undefined, 10, 2],
+    [8, 6, 3],
+  ])('with the setting %s and a pool of %i, runs at most %i batches at once, and every transaction commits', async (batches, pool, most) => {
+    const st = await store(pool, batches);
+    try {
+      expect(await mostAtOnce(st, 12, most)).toBe(most);
+    } finally {
+      await st.close();
+    }
+  });
+});
