@@ -2,11 +2,13 @@
  * LEADTRAIL_PG_WRITE_BATCHES: how many write batches one process runs side by side on PostgreSQL
  * (src/storage/postgres/postgres-store.ts, writeSlots). Transactions that arrive while every batch
  * is busy wait and then share one; never more batches than the setting, nor than half the pool.
- * Real PostgreSQL, a schema per store.
+ * A batch's BEGIN carries its reference-data token read, one round trip for both. Real PostgreSQL,
+ * a schema per store.
  */
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { openPostgresStore, writeSlots } from '../../src/storage/postgres/postgres-store.js';
+import { createPool, openPostgresStore, parsePostgresUrl, writeSlots } from '../../src/storage/postgres/postgres-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { freshSchema, pgAvailable, type PgSchema } from '../helpers/pg.js';
 
@@ -77,6 +79,48 @@ describe.skipIf(!available)('PostgreSQL: write batches side by side', () => {
       expect(await mostAtOnce(st, 12, most)).toBe(most);
     } finally {
       await st.close();
+    }
+  });
+});
+
+describe.skipIf(!available)('PostgreSQL: a batch reads its token with its BEGIN', () => {
+  it('sends the token read in the BEGIN round trip, and no other token read for a lookup in the batch', async () => {
+    const sent: string[] = [];
+    let recording = false;
+    const query = pg.Client.prototype.query;
+    // The store's connections, opened from now on, let the test see what they send.
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      if (recording && typeof a[0] === 'string') sent.push(a[0]);
+      return (query as (...x: unknown[]) => unknown).apply(this, a);
+    } as typeof query;
+    const st = await store(4).finally(() => {
+      pg.Client.prototype.query = query;
+    });
+    try {
+      recording = true;
+      const accounts = await st.transaction(async (tx) => {
+        await tx.activityTypes.get('no-such-account', 201);
+        await tx.activityTypes.get('no-such-account', 202);
+        return tx.accounts.list();
+      });
+      expect(accounts).toEqual([]);
+    } finally {
+      recording = false;
+      await st.close();
+    }
+    const tokenReads = sent.filter((t) => t.includes('ref_version'));
+    expect(tokenReads).toEqual(['BEGIN; select token from ref_version where id = 1']);
+  });
+
+  it('answers a query of several statements with the last one\'s rows', async () => {
+    const s = freshSchema();
+    const pool = createPool(parsePostgresUrl(s.url), { poolSize: 1, statementTimeoutMs: 10_000 });
+    try {
+      const r = await pool.query('select 1 as a; select 2 as b');
+      expect(r.rows).toEqual([{ b: 2 }]);
+      expect((await pool.query('select $1::int as c', [3])).rows).toEqual([{ c: 3 }]);
+    } finally {
+      await pool.end();
     }
   });
 });

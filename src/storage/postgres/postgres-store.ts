@@ -119,8 +119,27 @@ export function createPool(target: PostgresTarget, opts: PostgresOptions): pg.Po
   // (and its transaction with it); the pool replaces the connection for the next one.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', lastResultOfMany);
   if (opts.prepared ?? true) prepareStatements(pool);
   return pool;
+}
+
+/**
+ * A simple-protocol query of several statements (`BEGIN; select …`) answers with its last
+ * statement's result, as psql shows it: pg resolves such a query with an array of results, which
+ * Kysely would read as no rows. Only texts with a `;` are looked at.
+ */
+function lastResultOfMany(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  const last = (r: unknown) => (Array.isArray(r) ? r[r.length - 1] : r);
+  client.query = ((...a: unknown[]) => {
+    if (!(typeof a[0] === 'string' && a[0].includes(';'))) return query(...a);
+    // The callback form (pg.Pool's own query) as well as the promise form (Kysely's).
+    const cb = a[a.length - 1];
+    if (typeof cb === 'function') return query(...a.slice(0, -1), (e: unknown, r: unknown) => (cb as (e: unknown, r: unknown) => void)(e, e ? r : last(r)));
+    const out = query(...a);
+    return out instanceof Promise ? out.then(last) : out;
+  }) as typeof client.query;
 }
 
 /**

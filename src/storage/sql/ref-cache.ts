@@ -19,7 +19,8 @@
  *   (sqlite/sqlite-store.ts, `readerToken`), and otherwise the token read last;
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
  *   uncommitted changes (which carry their own token). It is read once per batch of the write
- *   pipeline, by its first lookup, and read again after any write that may touch reference data
+ *   pipeline (on PostgreSQL in the round trip of the batch's BEGIN, `primeToken`; on SQLite by its
+ *   first lookup), and read again after any write that may touch reference data
  *   (and by the next caller after such a write, which may be rolled back with its caller). Once
  *   per batch is enough because every caller's request was already in progress when its batch
  *   began: a change another process commits meanwhile is concurrent with all of them. On
@@ -122,6 +123,11 @@ export const REF_TOKEN_SQL = TOKEN_SQL;
 export interface CachedRepos extends Repos {
   /** Forget the token read for the previous caller (pipeline sessions only). */
   beginCaller?(): void;
+  /**
+   * The token, read by the batch's own session in the round trip of its BEGIN (PostgreSQL): taken
+   * as the batch's token read, unless one was already made (pipeline sessions only).
+   */
+  primeToken?(token: string): void;
 }
 
 /**
@@ -213,6 +219,9 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
             if (!refWritten) return;
             refWritten = false;
             memoToken = null;
+          },
+          primeToken: (t: string) => {
+            if (!memoToken && !refWritten) memoToken = Promise.resolve(t);
           },
         }
       : {}),

@@ -5,7 +5,7 @@ import { accountRepo } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
-import { cachedRepos, coalescedReads, kyselyToken, RefCache, type TokenReader } from './ref-cache.js';
+import { cachedRepos, coalescedReads, kyselyToken, RefCache, REF_TOKEN_SQL, type TokenReader } from './ref-cache.js';
 import { requestRepo } from './requests.js';
 import { faultRuleRepo } from './fault-rules.js';
 import { webhookRepo } from './webhooks.js';
@@ -127,12 +127,14 @@ const MAX_BATCH = 256;
 export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; refCache: RefCache } {
   const { engine, writer, reader } = p;
   const refCache = new RefCache();
+  const begin = p.begin ?? 'BEGIN';
+  const exclusiveLock = `select pg_advisory_xact_lock(${STARTUP_LOCK})`;
   const pipeline = new WritePipeline({
     slots: p.slots,
     gatherTurn: p.gatherTurn,
     maxBatch: MAX_BATCH,
     fnTimeoutMs: p.fnTimeoutMs,
-    exclusiveLock: engine === 'postgres' ? `select pg_advisory_xact_lock(${STARTUP_LOCK})` : undefined,
+    exclusiveLock: engine === 'postgres' ? exclusiveLock : undefined,
     begin: p.begin,
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
@@ -143,10 +145,22 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
         return cb({
           repos,
           beginCaller: repos.beginCaller,
-          // PostgreSQL: one simple-protocol query (no parameters) may hold several statements.
+          // PostgreSQL: one simple-protocol query (no parameters) may hold several statements. The
+          // batch's BEGIN carries its reference-data token read (ref-cache.ts): one round trip
+          // for both instead of one each.
           exec: async (...texts) => {
-            if (engine === 'postgres') await sql.raw(texts.join('; ')).execute(conn);
-            else for (const text of texts) await sql.raw(text).execute(conn);
+            if (engine !== 'postgres') {
+              for (const text of texts) await sql.raw(text).execute(conn);
+              return;
+            }
+            // Not for `exclusive` (start-up work, which may run before the table exists).
+            if (texts[0] !== begin || texts.includes(exclusiveLock) || p.refToken) {
+              await sql.raw(texts.join('; ')).execute(conn);
+              return;
+            }
+            const r = await sql.raw<{ token: string | number }>([...texts, REF_TOKEN_SQL].join('; ')).execute(conn);
+            const token = r.rows[0]?.token;
+            if (token !== undefined) repos.primeToken?.(String(token));
           },
         });
       }),
