@@ -103,8 +103,6 @@ export interface SqlStoreParts {
   slots: number;
   /** Wait one event-loop turn before a batch starts (SQLite, where a batch runs synchronously). */
   gatherTurn: boolean;
-  /** A batch takes callers queued while it ran, up to this size, before its COMMIT (PipelineOptions.extendTo). */
-  extendTo?: number;
   fnTimeoutMs: number;
   migrations: Record<string, Migration>;
   schema?: string;
@@ -135,7 +133,6 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     slots: p.slots,
     gatherTurn: p.gatherTurn,
     maxBatch: MAX_BATCH,
-    extendTo: p.extendTo,
     fnTimeoutMs: p.fnTimeoutMs,
     exclusiveLock: engine === 'postgres' ? exclusiveLock : undefined,
     begin: p.begin,
