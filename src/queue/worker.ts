@@ -156,6 +156,9 @@ export function createWorker(d: WorkerDeps): Worker {
       const chunk: AsyncRequest[] = [];
       try {
         await d.store.transaction(async (tx) => {
+          // The pipeline may run this again from the start (another caller of its batch failed
+          // having written, or a deadlock): what an earlier run took was rolled back with it.
+          chunk.length = 0;
           const started = performance.now();
           while (
             done + chunk.length < ready.length &&
