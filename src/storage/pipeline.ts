@@ -44,6 +44,14 @@ export interface PipelineOptions {
   gatherTurn: boolean;
   /** Most callers in one batch. */
   maxBatch: number;
+  /**
+   * A batch whose callers have all run takes the callers queued meanwhile, before its COMMIT, while
+   * it holds fewer than this many (default 0: never). For an engine where every statement is a round
+   * trip (PostgreSQL): a batch's BEGIN and COMMIT are then shared among more callers, and callers
+   * that arrive while both slots are busy need not wait for a slot. Callers already in the batch wait
+   * longer for its commit.
+   */
+  extendTo?: number;
   /** How long one caller's `fn` may run before it is rolled back and rejected. */
   fnTimeoutMs: number;
   /**
@@ -186,6 +194,20 @@ export class WritePipeline {
     return this.queue.splice(0, n);
   }
 
+  /**
+   * Callers queued since `batch` began that it can still take before its COMMIT (`extendTo`): up to
+   * that size, in order, stopping at a solo caller or one whose need of a savepoint differs from the
+   * batch's (callers run again after a rollback need one).
+   */
+  private more(batch: Item[], isolate: boolean): Item[] {
+    const room = Math.min(this.o.extendTo ?? 0, this.o.maxBatch) - batch.length;
+    let n = 0;
+    while (n < room && n < this.queue.length && !this.queue[n].solo && (this.queue[n].isolate ? isolate : true)) n += 1;
+    if (n === 0) return [];
+    this.stats.callers += n;
+    return this.queue.splice(0, n);
+  }
+
   private async runBatch(batch: Item[]): Promise<void> {
     this.stats.batches += 1;
     this.stats.callers += batch.length;
@@ -214,7 +236,9 @@ export class WritePipeline {
     // round trip each on PostgreSQL, and a tenth of a Create's statements on SQLite) until one fails
     // having written. Then the batch is rolled back and the others run again in a later batch, each
     // in its own savepoint (see the else branch below).
-    const alone = batch.length === 1;
+    // Extending a batch of one makes it a batch of several: its callers then run as any batch's.
+    const extending = (this.o.extendTo ?? 0) > 1;
+    const alone = batch.length === 1 && !extending;
     const isolate = !alone && (this.stats.batches <= this.isolateUntil || batch.some((item) => item.isolate));
     try {
       await this.o.withSession(async (s) => {
@@ -224,7 +248,10 @@ export class WritePipeline {
         let next: string[] = [this.o.begin ?? 'BEGIN'];
         try {
           if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
-          for (const [i, item] of batch.entries()) {
+          for (let i = 0; ; i += 1) {
+            if (i === batch.length && !batch[0].solo) batch.push(...this.more(batch, isolate));
+            if (i === batch.length) break;
+            const item = batch[i];
             const sp = `lt_sp_${i}`;
             if (isolate) next.push(`SAVEPOINT ${sp}`);
             if (next.length > 0) await s.exec(...next);
@@ -258,6 +285,7 @@ export class WritePipeline {
             await s.exec('ROLLBACK').catch(() => {});
             return;
           }
+          this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
           if (done.length === 0) await s.exec(...next, 'ROLLBACK');
           else {
             await s.exec(...next, 'COMMIT');

@@ -2,14 +2,16 @@
  * LEADTRAIL_PG_WRITE_BATCHES: how many write batches one process runs side by side on PostgreSQL
  * (src/storage/postgres/postgres-store.ts, writeSlots). Transactions that arrive while every batch
  * is busy wait and then share one; never more batches than the setting, nor than half the pool.
- * A batch's BEGIN carries its reference-data token read, one round trip for both. Real PostgreSQL,
- * a schema per store.
+ * A batch's BEGIN carries its reference-data token read, one round trip for both; a batch takes
+ * the callers queued while it ran, up to EXTEND_BATCH_TO, before its COMMIT. Real PostgreSQL, a
+ * schema per store.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createPool, openPostgresStore, parsePostgresUrl, writeSlots } from '../../src/storage/postgres/postgres-store.js';
-import type { Store } from '../../src/storage/store.js';
+import { createPool, EXTEND_BATCH_TO, openPostgresStore, parsePostgresUrl, writeSlots } from '../../src/storage/postgres/postgres-store.js';
+import type { Repos, Store } from '../../src/storage/store.js';
+import { lead, newAccount } from '../contract/store.contract.js';
 import { freshSchema, pgAvailable, type PgSchema } from '../helpers/pg.js';
 
 const available = await pgAvailable();
@@ -121,6 +123,88 @@ describe.skipIf(!available)('PostgreSQL: a batch reads its token with its BEGIN'
       expect((await pool.query('select $1::int as c', [3])).rows).toEqual([{ c: 3 }]);
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe.skipIf(!available)('PostgreSQL: a batch takes the callers queued while it ran', () => {
+  /**
+   * Both write batches held open by a caller each, `fns` queued behind them, then the holders let
+   * go: returns the callers' outcomes and the batches it took (holders included).
+   */
+  async function behindHolders(st: Store, fns: ((tx: Repos) => Promise<unknown>)[]) {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = 0;
+    let bothStarted!: () => void;
+    const both = new Promise<void>((r) => (bothStarted = r));
+    const before = st.writeStats().batches;
+    const holders = Array.from({ length: 2 }, () =>
+      st.transaction(async () => {
+        if (++started === 2) bothStarted();
+        await held;
+      }),
+    );
+    await both;
+    const calls = Promise.allSettled(fns.map((fn) => st.transaction(fn)));
+    release();
+    await Promise.all(holders);
+    const out = await calls;
+    return { out, batches: st.writeStats().batches - before };
+  }
+
+  it(`commits callers that queued behind a running batch with it, up to ${EXTEND_BATCH_TO} callers a batch`, async () => {
+    const st = await store(4);
+    try {
+      const a = await newAccount(st);
+      const post = (i: number) => async (tx: Repos) => {
+        await tx.leads.insert(lead(a, { FirstName: `p${i}` }), []);
+        return i;
+      };
+      // 6 queued: the first holder's batch takes them all.
+      const few = await behindHolders(st, Array.from({ length: 6 }, (_, i) => post(i)));
+      expect(few.out.map((o) => o.status)).toEqual(Array(6).fill('fulfilled'));
+      expect(few.batches).toBe(2);
+      // 40 queued: each holder's batch takes 15 more (16 in all), a third batch the last 10.
+      const many = await behindHolders(st, Array.from({ length: 40 }, (_, i) => post(100 + i)));
+      expect(many.out.map((o) => o.status)).toEqual(Array(40).fill('fulfilled'));
+      expect(many.batches).toBe(3);
+      expect(st.writeStats().largestBatch).toBe(EXTEND_BATCH_TO);
+      expect(await st.leads.count(a)).toBe(46);
+    } finally {
+      await st.close();
+    }
+  });
+
+  it('a caller taken into a batch that fails having written gets its error; the others run again, in order, and only its writes are lost', async () => {
+    const st = await store(4);
+    try {
+      const a = await newAccount(st);
+      const order: number[] = [];
+      const post = (i: number) => async (tx: Repos) => {
+        order.push(i);
+        await tx.leads.insert(lead(a, { FirstName: `p${i}` }), []);
+        return i;
+      };
+      const refused = new Error('wrote, then refused');
+      const { out } = await behindHolders(st, [
+        post(1),
+        async (tx) => {
+          await tx.leads.insert(lead(a, { FirstName: 'lost' }), []);
+          throw refused;
+        },
+        post(2),
+      ]);
+      expect(out).toEqual([
+        { status: 'fulfilled', value: 1 },
+        { status: 'rejected', reason: refused },
+        { status: 'fulfilled', value: 2 },
+      ]);
+      expect(order).toEqual([1, 1, 2]);
+      const names = (await st.leads.list(a, { offset: 0, limit: 10 })).leads.map((l) => l.fields.FirstName).sort();
+      expect(names).toEqual(['p1', 'p2']);
+    } finally {
+      await st.close();
     }
   });
 });

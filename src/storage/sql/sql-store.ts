@@ -103,6 +103,8 @@ export interface SqlStoreParts {
   slots: number;
   /** Wait one event-loop turn before a batch starts (SQLite, where a batch runs synchronously). */
   gatherTurn: boolean;
+  /** A batch takes callers queued while it ran, up to this size, before its COMMIT (PipelineOptions.extendTo). */
+  extendTo?: number;
   fnTimeoutMs: number;
   migrations: Record<string, Migration>;
   schema?: string;
@@ -133,6 +135,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     slots: p.slots,
     gatherTurn: p.gatherTurn,
     maxBatch: MAX_BATCH,
+    extendTo: p.extendTo,
     fnTimeoutMs: p.fnTimeoutMs,
     exclusiveLock: engine === 'postgres' ? exclusiveLock : undefined,
     begin: p.begin,
