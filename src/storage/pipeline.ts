@@ -33,6 +33,11 @@ export interface TxSession {
   exec(...sqlTexts: string[]): Promise<void>;
   /** Called before each caller's fn runs in the session (the reference-data cache forgets its token). */
   beginCaller?(): void;
+  /**
+   * Called when callers that arrived after the batch began join it (`extendTo`): its reference-data
+   * token was read before they asked, so the cache reads it again for them.
+   */
+  callersJoined?(): void;
 }
 
 export interface PipelineOptions {
@@ -249,7 +254,13 @@ export class WritePipeline {
         try {
           if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
           for (let i = 0; ; i += 1) {
-            if (i === batch.length && !batch[0].solo) batch.push(...this.more(batch, isolate));
+            if (i === batch.length && !batch[0].solo) {
+              const joined = this.more(batch, isolate);
+              if (joined.length > 0) {
+                s.callersJoined?.();
+                batch.push(...joined);
+              }
+            }
             if (i === batch.length) break;
             const item = batch[i];
             const sp = `lt_sp_${i}`;

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createPool, EXTEND_BATCH_TO, openPostgresStore, parsePostgresUrl, writeSlots } from '../../src/storage/postgres/postgres-store.js';
 import type { Repos, Store } from '../../src/storage/store.js';
-import { lead, newAccount } from '../contract/store.contract.js';
+import { activityType, lead, newAccount } from '../contract/store.contract.js';
 import { freshSchema, pgAvailable, type PgSchema } from '../helpers/pg.js';
 
 const available = await pgAvailable();
@@ -172,6 +172,41 @@ describe.skipIf(!available)('PostgreSQL: a batch takes the callers queued while 
       expect(st.writeStats().largestBatch).toBe(EXTEND_BATCH_TO);
       expect(await st.leads.count(a)).toBe(46);
     } finally {
+      await st.close();
+    }
+  });
+
+  it('a caller taken into a running batch sees reference data another process committed after the batch began', async () => {
+    const s = freshSchema();
+    schemas.push(s);
+    const st = await openPostgresStore(s.url, { poolSize: 4, statementTimeoutMs: 10_000 });
+    const other = await openPostgresStore(s.url, { poolSize: 2, statementTimeoutMs: 10_000 });
+    try {
+      const a = await newAccount(st);
+      // Code 250 is looked up while it does not exist: the cache remembers that, under today's token.
+      expect(await st.transaction((tx) => tx.activityTypes.get(a, 250))).toBeNull();
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let began = 0;
+      let bothBegan!: () => void;
+      const both = new Promise<void>((r) => (bothBegan = r));
+      // Both batches begin (and read the token) before the type exists.
+      const holders = Array.from({ length: 2 }, () =>
+        st.transaction(async (tx) => {
+          await tx.activityTypes.get(a, 250);
+          if (++began === 2) bothBegan();
+          await held;
+        }),
+      );
+      await both;
+      await other.transaction((tx) => tx.activityTypes.insert(activityType(a, 250, 'Made elsewhere')));
+      // Asked after the type was committed: queued behind the holders, then taken into one's batch.
+      const seen = st.transaction((tx) => tx.activityTypes.get(a, 250));
+      release();
+      await Promise.all(holders);
+      expect((await seen)?.name).toBe('Made elsewhere');
+    } finally {
+      await other.close();
       await st.close();
     }
   });

@@ -20,7 +20,7 @@
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
  *   uncommitted changes (which carry their own token). It is read once per batch of the write
  *   pipeline (on PostgreSQL in the round trip of the batch's BEGIN, `primeToken`; on SQLite by its
- *   first lookup), and read again after any write that may touch reference data
+ *   first lookup), again once callers that arrived after the batch began join it (`forgetToken`), and read again after any write that may touch reference data
  *   (and by the next caller after such a write, which may be rolled back with its caller). Once
  *   per batch is enough because every caller's request was already in progress when its batch
  *   began: a change another process commits meanwhile is concurrent with all of them. On
@@ -128,6 +128,8 @@ export interface CachedRepos extends Repos {
    * as the batch's token read, unless one was already made (pipeline sessions only).
    */
   primeToken?(token: string): void;
+  /** Read the token again at the next lookup: callers that arrived after the batch began joined it (pipeline sessions only). */
+  forgetToken?(): void;
 }
 
 /**
@@ -222,6 +224,9 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
           },
           primeToken: (t: string) => {
             if (!memoToken && !refWritten) memoToken = Promise.resolve(t);
+          },
+          forgetToken: () => {
+            memoToken = null;
           },
         }
       : {}),

@@ -148,6 +148,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
         return cb({
           repos,
           beginCaller: repos.beginCaller,
+          callersJoined: repos.forgetToken,
           // PostgreSQL: one simple-protocol query (no parameters) may hold several statements. The
           // batch's BEGIN carries its reference-data token read (ref-cache.ts): one round trip
           // for both instead of one each.
