@@ -130,7 +130,7 @@ export class WritePipeline {
   private idleWaiters: (() => void)[] = [];
   private readonly writers = new Map<string, TxRecordWriter>();
   /** Batches up to this number run their callers in savepoints (set after a rerunnable error). */
-  private isolateUntil = 0;
+  private isolateUntil = -1;
   readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0 };
 
   constructor(private readonly o: PipelineOptions) {}
@@ -160,8 +160,18 @@ export class WritePipeline {
     }
   }
 
+  /**
+   * Batches that may run now: one while batches contend for rows (after a deadlock between two,
+   * for the next ISOLATE_AFTER_RERUN batches), so that they no longer deadlock; `slots` otherwise.
+   * 64 callers posting to 5 PostgreSQL leads from two batches side by side deadlocked again and
+   * again, each deadlock found only after PostgreSQL's `deadlock_timeout` (1 s).
+   */
+  private slots(): number {
+    return this.stats.batches <= this.isolateUntil ? 1 : this.o.slots;
+  }
+
   private kick(): void {
-    if (this.scheduled || this.running >= this.o.slots || this.queue.length === 0) return;
+    if (this.scheduled || this.running >= this.slots() || this.queue.length === 0) return;
     if (this.o.gatherTurn) {
       this.scheduled = true;
       setImmediate(() => {
@@ -174,7 +184,7 @@ export class WritePipeline {
   }
 
   private startBatches(): void {
-    while (this.running < this.o.slots && this.queue.length > 0) {
+    while (this.running < this.slots() && this.queue.length > 0) {
       const batch = this.take();
       this.running += 1;
       void this.runBatch(batch).finally(() => {

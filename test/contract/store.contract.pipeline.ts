@@ -250,7 +250,7 @@ export function pipelineContract(f: PipelineFixtures): void {
       }
     });
 
-    it('two batches that deadlock on row locks: the victim is run again in a later batch, and both succeed', async (ctx) => {
+    it('two batches that deadlock on row locks: the victim is run again in a later batch, and both succeed; then batches run one at a time', async (ctx) => {
       const { store } = await f.open();
       // SQLite has one writer: batches never overlap, so they cannot deadlock.
       if (store.engine !== 'postgres') return ctx.skip();
@@ -278,6 +278,28 @@ export function pipelineContract(f: PipelineFixtures): void {
       await Promise.all([ta, tb]);
       expect((await store.leads.get(a, l1.id))?.score).toBe(2);
       expect((await store.leads.get(a, l2.id))?.score).toBe(2);
+      // Batches that contend for rows would deadlock again: the next ones run one at a time. Each
+      // of these waits for a second to be running beside it (200 ms at most, as none will be).
+      let active = 0;
+      let most = 0;
+      const waiting: (() => void)[] = [];
+      await Promise.all(
+        Array.from({ length: 3 }, () =>
+          store.transaction(async (tx) => {
+            most = Math.max(most, ++active);
+            if (active > 1) for (const w of waiting.splice(0)) w();
+            else
+              await new Promise<void>((r) => {
+                waiting.push(r);
+                setTimeout(r, 200);
+              });
+            await bump(tx, l1.id);
+            active -= 1;
+          }),
+        ),
+      );
+      expect(most).toBe(1);
+      expect((await store.leads.get(a, l1.id))?.score).toBe(5);
     });
 
     it('exclusive runs alone, between batches, and commits', async () => {
