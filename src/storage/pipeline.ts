@@ -211,8 +211,8 @@ export class WritePipeline {
 
   /**
    * Callers queued since `batch` began that it can still take before its COMMIT (`extendTo`): up to
-   * that size, in order, stopping at a solo caller or one whose need of a savepoint differs from the
-   * batch's (callers run again after a rollback need one).
+   * that size, in order, stopping at a solo caller, or, in a batch without savepoints, at one run
+   * again after a rollback (which needs a savepoint of its own).
    */
   private more(batch: Item[], isolate: boolean): Item[] {
     const room = Math.min(this.o.extendTo ?? 0, this.o.maxBatch) - batch.length;
