@@ -84,7 +84,7 @@ export interface PipelineOptions {
 /** Reruns of one caller after a rerunnable error. */
 const MAX_RERUNS = 3;
 
-/** Batches that isolate their callers in savepoints after a rerunnable error (a deadlock between batches). */
+/** Batches that run one at a time, their callers in savepoints, after a rerunnable error (a deadlock between batches). */
 const ISOLATE_AFTER_RERUN = 1000;
 
 export class TransactionTimeout extends Error {
@@ -129,7 +129,7 @@ export class WritePipeline {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly writers = new Map<string, TxRecordWriter>();
-  /** Batches up to this number run their callers in savepoints (set after a rerunnable error). */
+  /** Batches up to this number run one at a time, their callers in savepoints (set after a rerunnable error). */
   private isolateUntil = -1;
   readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0 };
 
@@ -239,8 +239,8 @@ export class WritePipeline {
       if (item.reruns < MAX_RERUNS && this.o.rerunnable?.(error)) {
         item.reruns += 1;
         rerun.push(item);
-        // Batches are contending for rows: without savepoints each deadlock would roll a whole
-        // batch back and run it again, so the next batches isolate their callers.
+        // Batches are contending for rows: the next ones run one at a time (slots()), and isolate
+        // their callers, as a deadlock with another process would otherwise roll a whole batch back.
         this.isolateUntil = this.stats.batches + ISOLATE_AFTER_RERUN;
       } else {
         item.reject(error);

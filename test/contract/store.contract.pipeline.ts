@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransactionClosed, TransactionTimeout } from '../../src/storage/pipeline.js';
 import type { Repos, Store } from '../../src/storage/store.js';
+import { mostAtOnce } from '../helpers/concurrency.js';
 import { T0, activityType, lead, newAccount, uid, type Opened } from './store.contract.js';
 
 export interface PipelineFixtures {
@@ -278,26 +279,9 @@ export function pipelineContract(f: PipelineFixtures): void {
       await Promise.all([ta, tb]);
       expect((await store.leads.get(a, l1.id))?.score).toBe(2);
       expect((await store.leads.get(a, l2.id))?.score).toBe(2);
-      // Batches that contend for rows would deadlock again: the next ones run one at a time. Each
-      // of these waits for a second to be running beside it (200 ms at most, as none will be).
-      let active = 0;
-      let most = 0;
-      const waiting: (() => void)[] = [];
-      await Promise.all(
-        Array.from({ length: 3 }, () =>
-          store.transaction(async (tx) => {
-            most = Math.max(most, ++active);
-            if (active > 1) for (const w of waiting.splice(0)) w();
-            else
-              await new Promise<void>((r) => {
-                waiting.push(r);
-                setTimeout(r, 200);
-              });
-            await bump(tx, l1.id);
-            active -= 1;
-          }),
-        ),
-      );
+      // Batches that contend for rows would deadlock again: the next ones run one at a time (each
+      // of these waits for a second to run beside it, which none does).
+      const most = await mostAtOnce(store, 3, 2, (tx) => bump(tx, l1.id));
       expect(most).toBe(1);
       expect((await store.leads.get(a, l1.id))?.score).toBe(5);
     });

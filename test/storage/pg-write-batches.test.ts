@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { createPool, EXTEND_BATCH_TO, openPostgresStore, parsePostgresUrl, writeSlots } from '../../src/storage/postgres/postgres-store.js';
 import type { Repos, Store } from '../../src/storage/store.js';
 import { activityType, lead, newAccount } from '../contract/store.contract.js';
+import { mostAtOnce } from '../helpers/concurrency.js';
 import { freshSchema, pgAvailable, type PgSchema } from '../helpers/pg.js';
 
 const available = await pgAvailable();
@@ -24,31 +25,6 @@ async function store(poolSize: number, writeBatches?: number): Promise<Store> {
   const st = await openPostgresStore(s.url, { poolSize, writeBatches, statementTimeoutMs: 10_000 });
   await st.migrate();
   return st;
-}
-
-/**
- * The most transaction functions running at once, out of `n` started together. Each waits until as
- * many are running as `expected` (or 300 ms, if fewer ever are), so that batches that can overlap do.
- */
-async function mostAtOnce(st: Store, n: number, expected: number): Promise<number> {
-  let active = 0;
-  let most = 0;
-  const waiting: (() => void)[] = [];
-  const one = () =>
-    st.transaction(async (tx) => {
-      active += 1;
-      most = Math.max(most, active);
-      if (active >= expected) for (const w of waiting.splice(0)) w();
-      else await new Promise<void>((r) => {
-        waiting.push(r);
-        setTimeout(r, 300);
-      });
-      // A real statement on the batch's connection, so that a batch is a database transaction.
-      await tx.accounts.list();
-      active -= 1;
-    });
-  await Promise.all(Array.from({ length: n }, one));
-  return most;
 }
 
 describe('writeSlots', () => {

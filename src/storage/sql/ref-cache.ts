@@ -20,12 +20,12 @@
  * - inside a write transaction: on the transaction's own connection, so that it sees its own
  *   uncommitted changes (which carry their own token). It is read once per batch of the write
  *   pipeline (on PostgreSQL in the round trip of the batch's BEGIN, `primeToken`; on SQLite by its
- *   first lookup), again once callers that arrived after the batch began join it (`forgetToken`), and read again after any write that may touch reference data
- *   (and by the next caller after such a write, which may be rolled back with its caller). Once
- *   per batch is enough because every caller's request was already in progress when its batch
- *   began: a change another process commits meanwhile is concurrent with all of them. On
- *   PostgreSQL this saves a round trip per caller. The pipeline calls `beginCaller`
- *   before each caller's function.
+ *   first lookup), and read again after any write that may touch reference data (and by the next
+ *   caller after such a write, which may be rolled back with its caller). Once per batch is enough
+ *   because every caller's request was already in progress when its batch began: a change another
+ *   process commits meanwhile is concurrent with all of them. Callers that arrive later and join a
+ *   running batch (PostgreSQL) make it read the token again (`forgetToken`). On PostgreSQL this
+ *   saves a round trip per caller. The pipeline calls `beginCaller` before each caller's function.
  *
  * Values are cached under the token read BEFORE them, and only if the cache still holds that token:
  * a value read concurrently with a change is either newer than its token (dropped at the next

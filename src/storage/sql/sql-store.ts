@@ -158,7 +158,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
               return;
             }
             // Not for `exclusive` (start-up work, which may run before the table exists).
-            if (texts[0] !== begin || texts.includes(exclusiveLock) || p.refToken) {
+            if (texts[0] !== begin || texts.includes(exclusiveLock)) {
               await sql.raw(texts.join('; ')).execute(conn);
               return;
             }
