@@ -13,12 +13,18 @@ const SECRET_NAME = /key|secret|token|password|passwd|signature|authorization/i;
  */
 const SECRET_PROPERTY =
   /("(?:x-?)?(?:lsq-?)?(?:access[-_]?key|secret[-_]?key|api[-_]?key|client[-_]?secret|secret|(?:access[-_]?|refresh[-_]?)?token|password|passwd|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+/** `pattern` matching ASCII letters in either case, as a class per letter (`key` → `[kK][eE][yY]`). */
+const caseless = (pattern: string) => pattern.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+
 /**
  * Text in which SECRET_PROPERTY can match contains one of these: a cheap test that spares most bodies
  * the full search. Not a bare `key`: activity pages are full of `"Key":` (their Data lists), and
- * running SECRET_PROPERTY over a 16 KB `Retrieve` answer was about 5% of the call's CPU.
+ * running SECRET_PROPERTY over a 16 KB `Retrieve` answer was about 5% of the call's CPU. The same
+ * test as `/access[-_]?key|api[-_]?key|secret|token|passw|authorization/i` (without the `u` flag, `i`
+ * folds no other character onto an ASCII letter), written with a class per letter because V8 runs
+ * that about twice as fast: 7 µs against 14 over a 10 KB `Retrieve` page that holds none of them.
  */
-const SECRET_PROPERTY_HINT = /access[-_]?key|api[-_]?key|secret|token|passw|authorization/i;
+const SECRET_PROPERTY_HINT = new RegExp(['access[-_]?key', 'api[-_]?key', 'secret', 'token', 'passw', 'authorization'].map(caseless).join('|'));
 
 export const MASK = '***';
 
@@ -93,8 +99,10 @@ export function redactBody(text: string, secrets: string[]): string {
 export function cap(text: string, maxBytes: number): { text: string; size: number } {
   // A string of n UTF-16 units is at most 3n bytes: most bodies are under the cap without encoding.
   if (text.length * 3 <= maxBytes) return { text, size: Buffer.byteLength(text) };
+  // Measured without encoding (0.2 µs for 10 KB, against 7 for a copy): encoded only when it is cut.
+  const size = Buffer.byteLength(text);
+  if (size <= maxBytes) return { text, size };
   const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= maxBytes) return { text, size: buf.length };
   let end = maxBytes;
   // Step back off UTF-8 continuation bytes (10xxxxxx) so no character is split.
   while (end > 0 && (buf[end] & 0xc0) === 0x80) end -= 1;
