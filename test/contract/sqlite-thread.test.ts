@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mx, MxError } from '../../src/domain/errors.js';
+import { UnsendableInput } from '../../src/storage/operations.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
 import { tempDir } from '../helpers/server.js';
@@ -52,6 +53,39 @@ describe('sqlite writer thread', () => {
     await expect(store.transaction(async () => 1)).rejects.toThrow(/boom/);
     await expect(store.operate!('crash', { now: 0, userId: null }, null)).rejects.toThrow(/boom/);
     await store.close();
+  });
+
+  it('sends the writes of one turn together: one that cannot be sent fails alone, and the others commit', async () => {
+    const store = await openThreadedSqliteStore(path.join(tempDir(), 'together.db'), { operations });
+    try {
+      const unsendable = { id: 'a-2', name: 'two', createdAt: 0, extra: () => 1 } as unknown as Parameters<typeof store.accounts.create>[0];
+      const results = await Promise.allSettled([
+        store.accounts.create({ id: 'a-1', name: 'one', createdAt: 0 }),
+        store.accounts.create(unsendable),
+        store.accounts.create({ id: 'a-3', name: 'three', createdAt: 0 }),
+        store.operate!('activity.create', { now: 0, userId: null }, { accountId: 'a-1', body: { nested: () => 1 }, params: {}, requestId: null }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+      for (const i of [1, 3]) expect((results[i] as PromiseRejectedResult).reason).toBeInstanceOf(UnsendableInput);
+      expect((await store.accounts.list()).map((a) => a.id).sort()).toEqual(['a-1', 'a-3']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an answer the thread cannot send back fails its own caller only; the others of its batch get theirs', async () => {
+    const store = await openThreadedSqliteStore(path.join(tempDir(), 'answers.db'), { operations: { url: new URL('../helpers/writer-echo-ops.mjs', import.meta.url) } });
+    try {
+      const call = { now: 0, userId: null };
+      const results = await Promise.allSettled([store.operate!('echo', call, 1), store.operate!('unsendable', call, null), store.operate!('echo', call, 3)]);
+      expect(results[0]).toEqual({ status: 'fulfilled', value: 1 });
+      expect(results[1]).toMatchObject({ status: 'rejected', reason: { name: 'DataCloneError' } });
+      expect(results[2]).toEqual({ status: 'fulfilled', value: 3 });
+      // The thread lives on.
+      await expect(store.operate!('echo', call, 'still here')).resolves.toBe('still here');
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses to open, with the reason, a file it cannot open', async () => {

@@ -20,7 +20,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Repos, Store } from '../store.js';
 import { openSqliteStore, type SqliteOptions } from './sqlite-store.js';
-import type { ErrorCodec, NamedOperation, OperationsModule } from '../operations.js';
+import type { EncodedError, ErrorCodec, NamedOperation, OperationsModule } from '../operations.js';
 import { decodeError, encodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
 
 export interface WriterThreadData {
@@ -32,7 +32,39 @@ export interface WriterThreadData {
 
 const port = parentPort!;
 const data = workerData as WriterThreadData;
-const post = (m: FromWriter) => port.postMessage(m);
+/**
+ * Messages to the event loop wait until the microtasks running now are done and go together as one
+ * array (see thread-store.ts's `send`): the `done` of every caller of a batch leave as one message.
+ * `now` sends at once, with whatever waits before it (the start-up and closing messages).
+ */
+let outbox: FromWriter[] = [];
+let encodeFailure: (e: unknown) => EncodedError = (e) => encodeError(e);
+function postAlone(m: FromWriter): void {
+  try {
+    port.postMessage(m);
+  } catch (e) {
+    // A value structured clone refuses (an answer holding a function): its caller gets the error instead.
+    if (m.t === 'done') port.postMessage({ t: 'done', id: m.id, ok: false, error: encodeFailure(e), w: m.w });
+    else if (m.t === 'result') port.postMessage({ t: 'result', cid: m.cid, ok: false, error: encodeFailure(e) });
+    else throw e;
+  }
+}
+function flushOut(): void {
+  if (outbox.length === 0) return;
+  const out = outbox;
+  outbox = [];
+  if (out.length === 1) return postAlone(out[0]);
+  try {
+    port.postMessage(out);
+  } catch {
+    for (const m of out) postAlone(m);
+  }
+}
+function post(m: FromWriter, now = false): void {
+  outbox.push(m);
+  if (now) flushOut();
+  else if (outbox.length === 1) queueMicrotask(flushOut);
+}
 
 /** A transaction whose function runs on the event loop: its tx here, and how to end it. */
 interface Remote {
@@ -62,9 +94,10 @@ async function main(): Promise<void> {
     }
     store = await openSqliteStore(data.file, { ...data.options, durableCommit: true });
   } catch (e) {
-    post({ t: 'failed', error: encodeError(e, codec) });
+    post({ t: 'failed', error: encodeError(e, codec) }, true);
     return;
   }
+  encodeFailure = (e) => encodeError(e, codec);
   const remotes = new Map<number, Remote>();
   const counters = (): WriteCounters => {
     const w = store.writeStats();
@@ -87,7 +120,7 @@ async function main(): Promise<void> {
   }, 500);
   stats.unref();
 
-  port.on('message', (m: ToWriter) => {
+  const handle = (m: ToWriter) => {
     switch (m.t) {
       case 'op': {
         const op = ops[m.name];
@@ -131,18 +164,22 @@ async function main(): Promise<void> {
         clearInterval(stats);
         void store.close().then(
           () => {
-            post({ t: 'closed' });
+            post({ t: 'closed' }, true);
             port.close();
           },
           (e: unknown) => {
-            post({ t: 'failed', error: encodeError(e, codec) });
+            post({ t: 'failed', error: encodeError(e, codec) }, true);
             port.close();
           },
         );
         break;
     }
+  };
+  port.on('message', (m: ToWriter | ToWriter[]) => {
+    if (Array.isArray(m)) for (const one of m) handle(one);
+    else handle(m);
   });
-  post({ t: 'ready' });
+  post({ t: 'ready' }, true);
 }
 
 void main();
