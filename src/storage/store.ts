@@ -468,7 +468,8 @@ export type RepoWrite<T> = ((tx: Repos) => Promise<T>) & { repoCall: RepoCall };
  * A transaction function of one repo write, `tx[repo][method](...args)`, for `store.transaction`:
  * atomic like any transaction (a method may run several statements), and a store whose writes run
  * elsewhere (SQLite's writer thread) sends it there as one message instead of a round trip per
- * call that holds the batch meanwhile. The arguments must be plain data.
+ * call that holds the batch meanwhile. The arguments must be plain data, and stay unchanged until the
+ * end of the turn in which it was called (they are copied when that turn's messages leave).
  */
 export function repoWrite<K extends RepoName, M extends RepoMethod<K>>(repo: K, method: M, ...args: Parameters<MethodOf<K, M>>): RepoWrite<Awaited<ReturnType<MethodOf<K, M>>>> {
   const fn = (tx: Repos) => {
@@ -546,7 +547,10 @@ export interface Store extends Repos {
    * sqlite/writer-protocol.ts) in a transaction there, as `transaction` would, and resolves with its
    * result once committed and on disk. Only plain data crosses: `input` and the result are
    * structured-cloned, and an error arrives as the same class where the codec knows it. A caller
-   * checks for it and otherwise runs the operation with `transaction`.
+   * checks for it and otherwise runs the operation with `transaction`. `input` is copied when this
+   * turn's messages leave (sqlite/thread-store.ts), not at the call: leave it unchanged until then.
+   * A result the thread cannot send back rejects with a `DataCloneError` although its transaction
+   * committed (an operation's bug: results are plain data).
    */
   operate?(name: string, call: CallContext, input: unknown): Promise<unknown>;
   /**

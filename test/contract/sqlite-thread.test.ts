@@ -88,6 +88,28 @@ describe('sqlite writer thread', () => {
     }
   });
 
+  it('a transaction whose function appends a record and outlives its time limit fails alone; the thread lives on', async () => {
+    const store = await openThreadedSqliteStore(path.join(tempDir(), 'late-append.db'), { operations, fnTimeoutMs: 100 });
+    try {
+      let ended!: () => void;
+      const functionEnded = new Promise<void>((r) => (ended = r));
+      const late = store.transaction(async (tx) => {
+        tx.append!({ kind: 'nothing-registered', data: null });
+        await new Promise((r) => setTimeout(r, 300));
+        setImmediate(ended);
+        return 1;
+      });
+      await expect(late).rejects.toThrow(/did not finish within 100 ms/);
+      // The record and the function's end reach the thread after its time ran out.
+      await functionEnded;
+      await store.accounts.create({ id: 'a-after', name: 'after', createdAt: 0 });
+      expect(await store.accounts.count()).toBe(1);
+      expect(await Promise.race([store.failed, Promise.resolve('pending')])).toBe('pending');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses to open, with the reason, a file it cannot open', async () => {
     await expect(openThreadedSqliteStore(path.join(tempDir(), 'missing-dir', '\0bad'), { operations })).rejects.toThrow();
   });

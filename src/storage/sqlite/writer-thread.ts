@@ -18,6 +18,7 @@
  * after that, so a caller answered has its change on disk, and reads made after it see it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { TransactionClosed } from '../pipeline.js';
 import type { Repos, Store } from '../store.js';
 import { openSqliteStore, type SqliteOptions } from './sqlite-store.js';
 import type { EncodedError, ErrorCodec, NamedOperation, OperationsModule } from '../operations.js';
@@ -150,8 +151,13 @@ async function main(): Promise<void> {
       }
       case 'append': {
         const r = remotes.get(m.id);
-        // A record of a transaction already over (timed out here) is dropped with it.
-        r?.tx.append?.(m.record);
+        // A record of a transaction already over (timed out here) is dropped with it: its tx refuses
+        // it, and that refusal, thrown in this listener, would have ended the thread.
+        try {
+          r?.tx.append?.(m.record);
+        } catch (e) {
+          if (!(e instanceof TransactionClosed)) throw e;
+        }
         break;
       }
       case 'end':
