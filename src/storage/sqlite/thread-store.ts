@@ -99,11 +99,14 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   // Store.failed: the thread died other than by close (an uncaught error, an exit of its own).
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   /**
-   * Operations and writes (`op`, `write`) wait in `outbox` until this turn's check phase and go
-   * together as one array: a message each cost about 16 µs of CPU per round trip between the two
-   * threads, an array of 27 about 4 µs per message (docs/performance.md, thirteenth session). Every
-   * other message first sends whatever waits, then goes at once, so the writer thread sees them all
-   * in the order they were sent, and a repo call inside a transaction waits for nothing.
+   * Operations (`op`: one per sync request, one per chunk of the async worker) wait in `outbox`
+   * until this turn's check phase and go together as one array: a message each cost about 16 µs of
+   * CPU per round trip between the two threads, an array of 27 about 4 µs per message
+   * (docs/performance.md, thirteenth session). Every other message first sends whatever waits, then
+   * goes at once, so the writer thread sees them all in the order they were sent, and a repo call
+   * inside a transaction waits for nothing. Writes (`write`) go at once too: each is already a batch
+   * (an accept's, the journal's), and an accept's is sent from the check phase (enqueuer.ts waits a
+   * turn first), where a `setImmediate` would only run after the next poll phase.
    */
   let outbox: { m: ToWriter; refused: (e: unknown) => void }[] = [];
   const sendAlone = (o: { m: ToWriter; refused: (e: unknown) => void }) => {
@@ -125,9 +128,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       for (const o of out) sendAlone(o);
     }
   };
-  /** Sends `m`; `refused` is told if structured clone refuses it (an `op` or `write` only learns that later, at the flush). */
+  /** Sends `m`; `refused` is told if structured clone refuses it (an `op` learns that later, at the flush). */
   const send = (m: ToWriter, refused?: (e: unknown) => void) => {
-    if (refused && (m.t === 'op' || m.t === 'write')) {
+    if (refused && m.t === 'op') {
       outbox.push({ m, refused });
       if (outbox.length === 1) setImmediate(flush);
       return;
