@@ -99,9 +99,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   // Store.failed: the thread died other than by close (an uncaught error, an exit of its own).
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   /**
-   * Operations (`op`: one per sync request, one per chunk of the async worker) wait in `outbox`
-   * until this turn's check phase and go together as one array: a message each cost about 16 µs of
-   * CPU per round trip between the two threads, an array of 27 about 4 µs per message
+   * Operations (`op`: one per sync request, one per request the async worker applies) wait in
+   * `outbox` until this turn's check phase and go together as one array: a message each cost about
+   * 16 µs of CPU per round trip between the two threads, an array of 27 about 4 µs per message
    * (docs/performance.md, thirteenth session). Every other message first sends whatever waits, then
    * goes at once, so the writer thread sees them all in the order they were sent, and a repo call
    * inside a transaction waits for nothing. Writes (`write`) go at once too: each is already a batch
