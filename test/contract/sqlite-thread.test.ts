@@ -55,7 +55,7 @@ describe('sqlite writer thread', () => {
     await store.close();
   });
 
-  it('sends the operations of one turn together: one whose input cannot be sent fails alone, and the others run', async () => {
+  it('operations sent in one turn: one whose input cannot be sent fails alone, and the others run', async () => {
     const store = await openThreadedSqliteStore(path.join(tempDir(), 'together.db'), { operations: { url: new URL('../helpers/writer-echo-ops.mjs', import.meta.url) } });
     try {
       const call = { now: 0, userId: null };
