@@ -468,8 +468,7 @@ export type RepoWrite<T> = ((tx: Repos) => Promise<T>) & { repoCall: RepoCall };
  * A transaction function of one repo write, `tx[repo][method](...args)`, for `store.transaction`:
  * atomic like any transaction (a method may run several statements), and a store whose writes run
  * elsewhere (SQLite's writer thread) sends it there as one message instead of a round trip per
- * call that holds the batch meanwhile. The arguments must be plain data, and stay unchanged until the
- * end of the turn in which it was called (they are copied when that turn's messages leave).
+ * call that holds the batch meanwhile. The arguments must be plain data.
  */
 export function repoWrite<K extends RepoName, M extends RepoMethod<K>>(repo: K, method: M, ...args: Parameters<MethodOf<K, M>>): RepoWrite<Awaited<ReturnType<MethodOf<K, M>>>> {
   const fn = (tx: Repos) => {
