@@ -420,8 +420,9 @@ export interface JournalRepo {
   /**
    * Inserts entries, 32 rows per statement; `seq` is given by the database, in array order. A body
    * given as a JournalBodyRef is that slice of `bytes`, UTF-8 (the request journal's recorder packs
-   * a batch's bodies into one buffer: one copy to SQLite's writer thread, no strings held meanwhile).
-   * Throws RangeError for a reference outside `bytes`.
+   * a batch's bodies into one buffer of shared memory, which SQLite's writer thread reads in place;
+   * the recorder leaves it unchanged until this call has settled). Throws RangeError for a reference
+   * outside `bytes`.
    */
   insertMany(entries: NewJournalEntry[], bytes?: Uint8Array): Promise<void>;
   /** Newest first (seq descending); with `afterSeq`, oldest first. */

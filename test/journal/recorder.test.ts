@@ -51,7 +51,7 @@ async function setUp(flushAfterMs?: number) {
     schemas.push(schema.name);
     store = await openPostgresStore(schema.url, { poolSize: 4, statementTimeoutMs: 10_000 });
   } else {
-    // As the server runs it: writes on the writer thread, the batch's bytes copied there.
+    // As the server runs it: writes on the writer thread, which reads the batch's bytes in place.
     store = await openThreadedSqliteStore(path.join(tempDir(), 'recorder.db'));
   }
   stores.push(store);
@@ -85,6 +85,31 @@ describe('journal recorder', () => {
     expect(await stored()).toEqual([]);
     for (let i = 0; i < 4; i++) recorder.record(entry({ responseBody: big }));
     await expect.poll(async () => (await stored()).length, { timeout: 10_000, interval: 10 }).toBe(5);
+  });
+
+  it('stores each batch as recorded while later entries are recorded during its write', async () => {
+    // The bodies are read where they were packed (shared memory, on SQLite by the writer thread)
+    // after the flush began: entries recorded meanwhile must not land over them.
+    const { store, recorder, stored } = await setUp(3_600_000);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // Every write waits behind this transaction until the test releases it.
+    const holding = store.exclusive(() => held);
+    const recorded: (string | null)[] = [];
+    const body = (i: number) => `"${String.fromCharCode(97 + (i % 26)).repeat(200_000)}${i}"`;
+    // Six entries of 200 KB: past a megabyte, a flush starts (and waits); the rest fill the other
+    // buffer, and more go in after the second flush was asked for.
+    for (let i = 0; i < 14; i++) {
+      recorded.push(body(i));
+      recorder.record(entry({ responseBody: body(i), requestBody: `{"n":${i}}` }));
+      await new Promise((r) => setImmediate(r));
+    }
+    release();
+    await holding;
+    await recorder.flush();
+    const rows = await stored();
+    expect(rows.map(([, res]) => res)).toEqual(recorded);
+    expect(rows.map(([req]) => req)).toEqual(recorded.map((_, i) => `{"n":${i}}`));
   });
 
   it('while the database takes no writes, holds at most 64 MB of bodies, drops (and counts) the rest, and stores what it held', async () => {
