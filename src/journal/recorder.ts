@@ -155,8 +155,8 @@ export class JournalRecorder {
     }
     const batch = this.buffer;
     // The bytes used, in place (no copy: the writer thread reads this shared memory). Entries
-    // recorded from now on go into the other buffer; this one is filled again by the flush after
-    // the next, which starts only once this one is over.
+    // recorded from now on go into the other buffer; this one takes entries again once the next
+    // flush starts, which is only after this one is over.
     const sent = this.bytes;
     const bytes = new Uint8Array(sent.buffer, sent.byteOffset, this.used);
     this.buffer = [];
