@@ -58,8 +58,8 @@ const MAX_BUFFERED_BYTES = 64 << 20;
 /** The body buffer's size to start with, and what it shrinks back to after a flush of large batches. */
 const BYTES_START = 256 << 10;
 /**
- * A buffer larger than this after its flush (it grew while the database was slow) is replaced by one
- * of BYTES_START. Smaller ones are kept: a batch of full size (BATCH_BYTES, and the room packing
+ * A buffer larger than this once its flush is over (it grew while the database was slow) is replaced
+ * by one of BYTES_START. Smaller ones are kept: a batch of full size (BATCH_BYTES, and the room packing
  * leaves, up to three bytes a character, for the body that crosses it) grows one to 2 MB, and a
  * buffer given up after every flush is freed only once both threads have collected it: under
  * `Retrieve` load, shrinking at 1 MB took the peak RSS to 425 MB.
@@ -183,6 +183,9 @@ export class JournalRecorder {
         }
       }
     }
+    // Its write is over: a buffer that grew while the database was slow goes now, not at the next
+    // flush, which may not come for a long time.
+    if (this.spare === sent && sent.length > BYTES_KEPT) this.spare = sharedBytes(BYTES_START);
     await this.applyLimits(force);
   }
 

@@ -88,12 +88,13 @@ describe('journal recorder', () => {
   });
 
   it('stores each batch as recorded while later entries are recorded during its write', async () => {
-    // The bodies are read where they were packed (shared memory, on SQLite by the writer thread)
-    // after the flush began: entries recorded meanwhile must not land over them.
+    // On SQLite the writer thread reads the bodies where they were packed (shared memory), after
+    // the flush began: entries recorded meanwhile must not land over them. (PostgreSQL makes text of
+    // them as the write starts, and its other write slot does not wait: the same outcome is checked.)
     const { store, recorder, stored } = await setUp(3_600_000);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    // Every write waits behind this transaction until the test releases it.
+    // On SQLite every write waits behind this transaction until the test releases it.
     const holding = store.exclusive(() => held);
     const recorded: (string | null)[] = [];
     const body = (i: number) => `"${String.fromCharCode(97 + (i % 26)).repeat(200_000)}${i}"`;
