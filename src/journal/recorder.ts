@@ -161,7 +161,7 @@ export class JournalRecorder {
     const bytes = new Uint8Array(sent.buffer, sent.byteOffset, this.used);
     this.buffer = [];
     this.used = 0;
-    this.bytes = this.spare.length > BYTES_KEPT ? sharedBytes(BYTES_START) : this.spare;
+    this.bytes = this.spare;
     this.spare = sent;
     if (batch.length > 0) {
       try {
@@ -185,7 +185,7 @@ export class JournalRecorder {
     }
     // Its write is over: a buffer that grew while the database was slow goes now, not at the next
     // flush, which may not come for a long time.
-    if (this.spare === sent && sent.length > BYTES_KEPT) this.spare = sharedBytes(BYTES_START);
+    if (sent.length > BYTES_KEPT) this.spare = sharedBytes(BYTES_START);
     await this.applyLimits(force);
   }
 
