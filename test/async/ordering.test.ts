@@ -18,11 +18,16 @@ describe('per-lead ordering', () => {
     expect(f.status, f.text).toBe(200);
 
     // Interleaved leads, sent 8 at a time: acceptance order is the stored seq, not the send order.
+    // The slow lead's first request goes alone, first: it is the one the fault hits (a Create), and
+    // sent beside its lead's second (a CreateCustom) it could be accepted after it, which made
+    // that one the lead's first (seen once on PostgreSQL).
     const sends: { lead: string; n: number }[] = [];
     for (let n = 0; n < PER_LEAD; n++) for (const lead of LEADS) sends.push({ lead, n });
+    const [first, ...rest] = sends;
+    const groups = [[first]];
+    for (let i = 0; i < rest.length; i += 8) groups.push(rest.slice(i, i + 8));
     const ids: string[] = [];
-    for (let i = 0; i < sends.length; i += 8) {
-      const group = sends.slice(i, i + 8);
+    for (const group of groups) {
       // Half by EmailAddress on Create, half by SearchBy on CreateCustom: both name the lead the same way.
       ids.push(
         ...(await Promise.all(
