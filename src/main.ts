@@ -56,6 +56,12 @@ export interface StartOptions {
    * For tests that need a thread which misbehaves.
    */
   writerOperations?: URL;
+  /**
+   * The longest an async accept waits for this process's worker before it is answered anyway, in ms
+   * (default ASYNC_MAX_HOLD_MS, src/queue/pacer.ts). For tests whose bounds must not depend on how
+   * fast a loaded machine runs the worker.
+   */
+  asyncMaxHoldMs?: number;
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
@@ -123,7 +129,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     throw e;
   });
   // Accepts wait while this process's worker is behind (src/queue/pacer.ts); without a worker here, never.
-  const pacer = runsWorker ? createPacer({ limit: config.asyncBacklog, maxHoldMs: ASYNC_MAX_HOLD_MS }) : undefined;
+  const pacer = runsWorker ? createPacer({ limit: config.asyncBacklog, maxHoldMs: opts.asyncMaxHoldMs ?? ASYNC_MAX_HOLD_MS }) : undefined;
   metrics.readFrom(store, { role: config.role }, pacer);
   const enqueuer = createEnqueuer(store, pacer);
   const faults: Faults = createFaults(store);
