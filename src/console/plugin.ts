@@ -366,7 +366,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
   app.get('/lead-fields', async (req, reply) => {
     const fields = await s.store.leadFields.list(sessionOf(req).accountId);
-    return render(req, reply, 'lead-fields', { title: 'Lead fields', fields: fields.sort((a, b) => a.schemaName.localeCompare(b.schemaName)) });
+    return render(req, reply, 'lead-fields', { title: 'Lead fields', fields: [...fields].sort((a, b) => a.schemaName.localeCompare(b.schemaName)) });
   });
 
   // --- activity charts ----------------------------------------------------------------------

@@ -174,19 +174,31 @@ function clip(v: string): string {
   return v.length > 60 ? `${v.slice(0, 57)}...` : v;
 }
 
+const byNameOf = new WeakMap<readonly ActivityFieldDef[], ReadonlyMap<string, ActivityFieldDef>>();
+
+/**
+ * `defs` by schema name in lower case, built once per list: lists of definitions come from the
+ * reference-data cache (an activity type's fields, an account's lead fields), shared by every call
+ * until they change, and validation runs on every write (issue 11).
+ */
+function definitionsByName(defs: readonly ActivityFieldDef[]): ReadonlyMap<string, ActivityFieldDef> {
+  let m = byNameOf.get(defs);
+  if (!m) byNameOf.set(defs, (m = new Map(defs.map((d) => [d.schemaName.toLowerCase(), d]))));
+  return m;
+}
+
 /**
  * Validates `inputs` against `defs` and returns the stored map. Unknown names are refused, every
  * mandatory field must have a value, and a custom field set's nested fields are checked against
  * its own definitions.
  */
-export function validateFields(defs: ActivityFieldDef[], inputs: FieldInput[], opts: ValidateOptions): FieldMap {
-  const byName = new Map(defs.map((d) => [d.schemaName.toLowerCase(), d]));
-  const system = new Set((opts.systemNames ?? []).map((n) => n.toLowerCase()));
+export function validateFields(defs: readonly ActivityFieldDef[], inputs: FieldInput[], opts: ValidateOptions): FieldMap {
+  const byName = definitionsByName(defs);
   const out: FieldMap = {};
   for (const input of inputs) {
     const def = byName.get(input.name.toLowerCase());
     if (!def) {
-      if (system.has(input.name.toLowerCase())) {
+      if (opts.systemNames?.some((n) => n.toLowerCase() === input.name.toLowerCase())) {
         out[input.name] = input.value;
         continue;
       }

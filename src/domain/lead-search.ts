@@ -73,7 +73,7 @@ function timeKey(def: LeadFieldDef, v: string): string {
 /** Names a search may use besides the account's lead fields: fields the server writes on each lead. */
 const WRITTEN = ['CreatedBy', 'ModifiedBy', 'OwnerId'];
 
-function fieldDef(defs: LeadFieldDef[], name: string): LeadFieldDef | null {
+function fieldDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDef | null {
   const lower = name.trim().toLowerCase();
   const def = defs.find((d) => d.schemaName.toLowerCase() === lower);
   if (def) return def;
@@ -82,7 +82,7 @@ function fieldDef(defs: LeadFieldDef[], name: string): LeadFieldDef | null {
 }
 
 /** The lead field a search names: MXUnknownAttributeException when there is none, MXInvalidInputException for a custom field set (its values are not indexed). */
-function searchableDef(defs: LeadFieldDef[], name: string): LeadFieldDef {
+function searchableDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDef {
   const def = fieldDef(defs, name);
   if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
   if (def.dataType.toLowerCase() === 'customobject') throw mx.invalidInput(`Invalid Input! ${def.schemaName} is a custom field set, which cannot be searched.`);
@@ -95,7 +95,7 @@ function searchableDef(defs: LeadFieldDef[], name: string): LeadFieldDef {
  * `=` and `<>`; number columns and Number/Decimal lead fields compare as numbers; other fields as
  * text, ignoring case. Unknown names are MXUnknownAttributeException.
  */
-export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOperator, value: string | string[]): LeadCondition {
+export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op: SqlOperator, value: string | string[]): LeadCondition {
   if (op === 'in') return inCondition(defs, name, value);
   if (Array.isArray(value)) throw mx.invalidInput("Invalid Input! 'LookupValue' may be a list only with SqlOperator IN.");
   const sys = SYSTEM[name.trim().toLowerCase()];
@@ -143,7 +143,7 @@ export function lookupCondition(defs: LeadFieldDef[], name: string, op: SqlOpera
  * ProspectAutoId, Score and EngagementScore take whole numbers; Number/Decimal fields numbers; other
  * fields text ignoring case. Date columns cannot take IN (MXInvalidInputException).
  */
-function inCondition(defs: LeadFieldDef[], name: string, value: string | string[]): LeadCondition {
+function inCondition(defs: readonly LeadFieldDef[], name: string, value: string | string[]): LeadCondition {
   const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
   const values = (Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
   if (values.length === 0) throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory: IN needs at least one value");
@@ -174,7 +174,7 @@ function inCondition(defs: LeadFieldDef[], name: string, value: string | string[
 }
 
 /** The order for `Sorting.ColumnName`: a system column or a lead field; unknown names are MXUnknownAttributeException. */
-export function sortOrder(defs: LeadFieldDef[], name: string): LeadOrder {
+export function sortOrder(defs: readonly LeadFieldDef[], name: string): LeadOrder {
   const sys = SYSTEM[name.trim().toLowerCase()];
   if (sys) return { kind: 'column', column: sys.column };
   const def = fieldDef(defs, name);

@@ -7,7 +7,7 @@ import { LEAD_FIELD_TYPES, validateFields, type FieldInput } from './fields.js';
 import { INT32, wholeNumber } from './numbers.js';
 import { phoneLookupKeys, phoneOrderKey, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
-import type { FieldMap, Lead, LeadFieldDef } from './types.js';
+import type { ActivityFieldDef, FieldMap, Lead, LeadFieldDef } from './types.js';
 import { EVENT, emitWebhookEvents, leadUpdateEvents } from './webhooks.js';
 import { UniqueViolation, type LeadKey, type Repos, type Store } from '../storage/store.js';
 
@@ -67,9 +67,9 @@ export const LEAD_KEYS_VERSION = 2;
  * `putLeadField` forgets them. The store itself is never remembered: outside a transaction every
  * read goes to the database.
  */
-const fieldCache = new WeakMap<Repos, Map<string, Promise<LeadFieldDef[]>>>();
+const fieldCache = new WeakMap<Repos, Map<string, Promise<readonly LeadFieldDef[]>>>();
 
-export function leadFieldDefs(tx: Repos, accountId: string): Promise<LeadFieldDef[]> {
+export function leadFieldDefs(tx: Repos, accountId: string): Promise<readonly LeadFieldDef[]> {
   if ('transaction' in tx) return tx.leadFields.list(accountId);
   let byAccount = fieldCache.get(tx);
   if (!byAccount) fieldCache.set(tx, (byAccount = new Map()));
@@ -81,6 +81,42 @@ export function leadFieldDefs(tx: Repos, accountId: string): Promise<LeadFieldDe
     defs.catch(() => byAccount!.delete(accountId));
   }
   return defs;
+}
+
+/**
+ * What the lead rules look up in a list of field definitions, built once per list. The reference-data
+ * cache (storage/sql/ref-cache.ts) hands every transaction the same frozen list until a field
+ * changes, so a lead write reuses these instead of building maps, copies and lower-cased names
+ * anew: they were about a tenth of what a sync Create by email allocated on SQLite's writer thread
+ * (issue 11, by a sampling heap profile). A list read without the cache gets an index of its own.
+ */
+interface FieldIndex {
+  /** Each definition by its schema name in lower case. */
+  byName: ReadonlyMap<string, LeadFieldDef>;
+  /** The definitions as validateFields takes them: none mandatory, no nested definitions. */
+  validation: readonly ActivityFieldDef[];
+  /** The fields lead keys are written for (unique ones, EmailAddress, Phone, Mobile), in list order. */
+  keyed: readonly LeadFieldDef[];
+  /** The fields marked unique, in list order. */
+  unique: readonly LeadFieldDef[];
+}
+
+const fieldIndexes = new WeakMap<readonly LeadFieldDef[], FieldIndex>();
+
+const asValidation = (d: LeadFieldDef): ActivityFieldDef => ({ ...d, fields: null, isMandatory: false });
+
+function fieldIndex(defs: readonly LeadFieldDef[]): FieldIndex {
+  let index = fieldIndexes.get(defs);
+  if (!index) {
+    index = {
+      byName: new Map(defs.map((d) => [d.schemaName.toLowerCase(), d])),
+      validation: defs.map(asValidation),
+      keyed: defs.filter((d) => d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase())),
+      unique: defs.filter((d) => d.isUnique),
+    };
+    fieldIndexes.set(defs, index);
+  }
+  return index;
 }
 
 /** Writes a lead field definition and forgets the remembered ones of the account. */
@@ -119,8 +155,10 @@ export interface ResolvedAttributes {
  * names are refused.
  */
 export async function resolveAttributes(tx: Repos, accountId: string, attrs: FieldInput[], skipDropdown: boolean): Promise<ResolvedAttributes> {
-  const defs = await leadFieldDefs(tx, accountId);
-  const byName = new Map(defs.map((d) => [d.schemaName.toLowerCase(), d]));
+  const index = fieldIndex(await leadFieldDefs(tx, accountId));
+  let byName = index.byName;
+  // The definitions with the mx_ fields this call adds (rare): a copy, the index is shared.
+  let added: Map<string, LeadFieldDef> | null = null;
   let prospectId: string | null = null;
   let searchBy: string | null = null;
   const inputs: FieldInput[] = [];
@@ -148,12 +186,13 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
         isSystem: false,
       };
       await putLeadField(tx, accountId, def);
-      byName.set(lower, def);
+      added ??= new Map(byName);
+      added.set(lower, def);
+      byName = added;
     }
     inputs.push(a);
   }
-  const activityDefs = [...byName.values()].map((d) => ({ ...d, fields: null, isMandatory: false }));
-  const fields = validateFields(activityDefs, inputs, { skipDropdown, owner: 'lead' });
+  const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, { skipDropdown, owner: 'lead' });
   for (const d of byName.values()) {
     const v = fields[d.schemaName];
     // An empty value clears the field: stored as null, as every lead read shows an empty field.
@@ -166,12 +205,10 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
 
 /** The lookup keys a lead with these fields has, for uniqueness and SearchBy. */
 export async function keysFor(tx: Repos, accountId: string, fields: FieldMap): Promise<LeadKey[]> {
-  const defs = await leadFieldDefs(tx, accountId);
   const keys: LeadKey[] = [];
-  for (const d of defs) {
+  for (const d of fieldIndex(await leadFieldDefs(tx, accountId)).keyed) {
     const v = fields[d.schemaName];
     if (typeof v !== 'string' || v.trim() === '') continue;
-    if (!(d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase()))) continue;
     if (isPhone(d)) {
       for (const k of phoneStoredKeys(v)) keys.push({ field: d.schemaName, value: k.value, unique: d.isUnique && k.uniqueable });
     } else {
@@ -196,9 +233,9 @@ async function leadsMatching(tx: Repos, accountId: string, def: LeadFieldDef, va
  * named in `checked` are not looked up again (see createLead).
  */
 async function assertUnique(tx: Repos, accountId: string, fields: FieldMap, self: string | null, checked?: ReadonlySet<string>): Promise<void> {
-  for (const d of await leadFieldDefs(tx, accountId)) {
+  for (const d of fieldIndex(await leadFieldDefs(tx, accountId)).unique) {
     const v = fields[d.schemaName];
-    if (!d.isUnique || typeof v !== 'string' || v.trim() === '' || checked?.has(d.schemaName)) continue;
+    if (typeof v !== 'string' || v.trim() === '' || checked?.has(d.schemaName)) continue;
     if (isPhone(d)) {
       if ((await leadsMatching(tx, accountId, d, v)).some((l) => l.id !== self)) throw duplicateOf(d.schemaName);
     } else {
@@ -301,8 +338,7 @@ async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Pro
 /** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID; phones by the phone rule). */
 export async function findLead(tx: Repos, accountId: string, field: string, value: string): Promise<Lead | null> {
   if (field.toLowerCase() === 'prospectid' || field.toLowerCase() === 'id') return tx.leads.get(accountId, value);
-  const defs = await leadFieldDefs(tx, accountId);
-  const def = defs.find((d) => d.schemaName.toLowerCase() === field.toLowerCase());
+  const def = fieldIndex(await leadFieldDefs(tx, accountId)).byName.get(field.toLowerCase());
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
     throw mx.invalidInput(`SearchBy field '${field}' cannot find a lead: use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
   }
@@ -314,10 +350,10 @@ export async function findLead(tx: Repos, accountId: string, field: string, valu
  * and the default lookup. Those whose Phone matches come first, then Mobile; oldest first in each.
  */
 export async function findLeadsByPhone(tx: Repos, accountId: string, number: string): Promise<Lead[]> {
-  const defs = await leadFieldDefs(tx, accountId);
+  const { byName } = fieldIndex(await leadFieldDefs(tx, accountId));
   const found = new Map<string, Lead>();
   for (const name of ['phone', 'mobile']) {
-    const def = defs.find((d) => d.schemaName.toLowerCase() === name);
+    const def = byName.get(name);
     if (def) for (const l of await leadsMatching(tx, accountId, def, number)) if (!found.has(l.id)) found.set(l.id, l);
   }
   return [...found.values()];
@@ -341,9 +377,10 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
     const lead = (await findLeadsByPhone(tx, accountId, number))[0];
     if (lead) return lead;
   }
-  for (const d of await leadFieldDefs(tx, accountId)) {
+  for (const d of fieldIndex(await leadFieldDefs(tx, accountId)).unique) {
+    if (SEARCHABLE.has(d.schemaName.toLowerCase())) continue;
     const v = fieldValue(fields, d.schemaName);
-    if (!d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase()) || !v || v.trim() === '') continue;
+    if (!v || v.trim() === '') continue;
     const lead = (await leadsMatching(tx, accountId, d, v))[0];
     if (lead) return lead;
   }
@@ -379,13 +416,24 @@ export function lookupLockKeys(fields: FieldMap, searchBy?: string): string[] {
 /** True when `fields` holds a value of a field the default lookup searches by. */
 async function hasLookupValue(tx: Repos, accountId: string, fields: FieldMap): Promise<boolean> {
   if (['EmailAddress', 'Phone', 'Mobile'].some((n) => (fieldValue(fields, n) ?? '').trim() !== '')) return true;
-  return (await leadFieldDefs(tx, accountId)).some((d) => d.isUnique && (fieldValue(fields, d.schemaName) ?? '').trim() !== '');
+  return fieldIndex(await leadFieldDefs(tx, accountId)).unique.some((d) => (fieldValue(fields, d.schemaName) ?? '').trim() !== '');
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The text value of `fields`' first property named `name` in any case; null when none or not text. */
 export function fieldValue(fields: FieldMap, name: string): string | null {
-  const key = Object.keys(fields).find((k) => k.toLowerCase() === name.toLowerCase());
-  const v = key === undefined ? null : fields[key];
-  return typeof v === 'string' ? v : null;
+  const lower = name.toLowerCase();
+  // An ASCII name matches only names of its length (the one lower-casing that changes a length,
+  // U+0130, gives a character outside ASCII): others are passed over without a lower-cased copy.
+  const anyLength = !ASCII.test(name);
+  for (const k in fields) {
+    if (k === name || ((anyLength || k.length === name.length) && k.toLowerCase() === lower)) {
+      const v = fields[k];
+      return typeof v === 'string' ? v : null;
+    }
+  }
+  return null;
 }
 
 /**

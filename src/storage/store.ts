@@ -130,7 +130,8 @@ export interface LeadRepo {
 }
 
 export interface LeadFieldRepo {
-  list(accountId: string): Promise<LeadFieldDef[]>;
+  /** The account's lead fields, in definition order. Read only: the reference-data cache gives every caller the same (frozen) list. */
+  list(accountId: string): Promise<readonly LeadFieldDef[]>;
   upsert(accountId: string, def: LeadFieldDef): Promise<void>;
 }
 
@@ -320,12 +321,12 @@ export interface WebhookRepo {
   /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
   remove(accountId: string, id: string): Promise<boolean>;
   /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
-  enabledHooks(accountId: string): Promise<EnabledWebhook[]>;
+  enabledHooks(accountId: string): Promise<readonly EnabledWebhook[]>;
   /**
    * Outbox: one row per event and enabled webhook of its account for its code, due after the
    * webhook's delay. `hooksOf` gives an account's enabled webhooks (default: `enabledHooks`).
    */
-  enqueue(events: NewWebhookEvent[], hooksOf?: (accountId: string) => Promise<EnabledWebhook[]>): Promise<number>;
+  enqueue(events: NewWebhookEvent[], hooksOf?: (accountId: string) => Promise<readonly EnabledWebhook[]>): Promise<number>;
   /**
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and

@@ -18,7 +18,7 @@ export function parseColumns(csv: string | null): Columns {
 }
 
 /** The lead as a flat object of the asked columns (all of the read shape when `columns` is null). */
-export function leadColumns(lead: Lead, columns: Columns, defs: LeadFieldDef[]): Record<string, string | null> {
+export function leadColumns(lead: Lead, columns: Columns, defs: readonly LeadFieldDef[]): Record<string, string | null> {
   const full = leadToWire(lead);
   if (columns === null) return full;
   const byLower = new Map(Object.keys(full).map((k) => [k.toLowerCase(), k]));
@@ -32,6 +32,6 @@ export function leadColumns(lead: Lead, columns: Columns, defs: LeadFieldDef[]):
 }
 
 /** The same, as LeadSquared's `LeadPropertyList` of `{Attribute, Value}` (Leads.RecentlyModified). */
-export function leadPropertyList(lead: Lead, columns: Columns, defs: LeadFieldDef[]): { Attribute: string; Value: string | null }[] {
+export function leadPropertyList(lead: Lead, columns: Columns, defs: readonly LeadFieldDef[]): { Attribute: string; Value: string | null }[] {
   return Object.entries(leadColumns(lead, columns, defs)).map(([Attribute, Value]) => ({ Attribute, Value }));
 }

@@ -96,6 +96,24 @@ describe('Lead.Create', () => {
     expect(await getLead(s, wrapped.Message.Id)).toMatchObject({ FirstName: 'Wrapped' });
   });
 
+  it('unknown mx_ attributes are added as fields, two in one call; writes side by side see every field added', async () => {
+    const two = expectOk(await s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'Two', mx_Hat_Size: '7', mx_Glove_Size: 'M' })));
+    // Sent together, these may share a write batch: each sees the fields of the ones before it.
+    const [a, b, c] = await Promise.all([
+      s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'A', mx_Hat_Size: '8', mx_Belt_Size: '32' })),
+      s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'B', mx_Glove_Size: 'L', mx_Belt_Size: '34' })),
+      s.call('POST', `${LM}/Lead.Create`, list({ FirstName: 'C', mx_Belt_Size: '36', mx_Sock_Size: '9' })),
+    ].map(async (p) => expectOk(await p)));
+    expect(await getLead(s, two.Message.Id)).toMatchObject({ mx_Hat_Size: '7', mx_Glove_Size: 'M' });
+    expect(await getLead(s, a.Message.Id)).toMatchObject({ mx_Hat_Size: '8', mx_Belt_Size: '32' });
+    expect(await getLead(s, b.Message.Id)).toMatchObject({ mx_Glove_Size: 'L', mx_Belt_Size: '34' });
+    expect(await getLead(s, c.Message.Id)).toMatchObject({ mx_Belt_Size: '36', mx_Sock_Size: '9' });
+    const names = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get`)).map((f: any) => f.SchemaName);
+    expect(names).toEqual(expect.arrayContaining(['mx_Hat_Size', 'mx_Glove_Size', 'mx_Belt_Size', 'mx_Sock_Size']));
+    // A field is added once, however many calls named it.
+    expect(names.filter((n: string) => n === 'mx_Belt_Size')).toHaveLength(1);
+  });
+
   it('stores boolean fields as LeadSquared reads them back: "1" or "0", whatever spelling was sent', async () => {
     const id = await createLead(s, { FirstName: 'Bits', DoNotEmail: 'true', DoNotCall: 'False' });
     expect(await getLead(s, id)).toMatchObject({ DoNotEmail: '1', DoNotCall: '0' });

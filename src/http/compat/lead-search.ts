@@ -41,7 +41,7 @@ function common(body: SearchBody): Common {
  * "LeadType","Value":"OT_1"`). leadtrail has one lead type: `LeadType` `OT_0` (or blank) keeps every
  * lead and another type none. Any other attribute is an extra `=` test on that field.
  */
-function attributeFilter(defs: LeadFieldDef[], body: { Attribute?: string | null; Value?: string | null }): LeadCondition[] {
+function attributeFilter(defs: readonly LeadFieldDef[], body: { Attribute?: string | null; Value?: string | null }): LeadCondition[] {
   const attr = body.Attribute ?? null;
   if (attr === null || attr.trim() === '') return [];
   const value = (body.Value ?? '').trim();
@@ -50,7 +50,7 @@ function attributeFilter(defs: LeadFieldDef[], body: { Attribute?: string | null
   return [lookupCondition(defs, attr, '=', value)];
 }
 
-const orderOf = (defs: LeadFieldDef[], c: Common, fallback: LeadOrder): LeadOrder => (c.sortColumn === null ? fallback : sortOrder(defs, c.sortColumn));
+const orderOf = (defs: readonly LeadFieldDef[], c: Common, fallback: LeadOrder): LeadOrder => (c.sortColumn === null ? fallback : sortOrder(defs, c.sortColumn));
 
 /** `Leads.Get`: the leads whose LookupName field compares with LookupValue by SqlOperator; a JSON array of flat leads. */
 export const leadsGet: Handler = async (s, req) => {

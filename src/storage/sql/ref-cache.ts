@@ -192,7 +192,9 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
   }
   const r = out as unknown as Repos;
   const { accounts, leadFields, activityTypes, webhooks } = r;
-  const enabledHooks = async (accountId: string) => [...(await cached(`w\u0000${accountId}`, () => webhooks.enabledHooks(accountId)))];
+  // Lists are handed out as cached, frozen: their readers only read (the types say so), and a copy
+  // for every caller was garbage on the writer thread's hot path (issue 11).
+  const enabledHooks = (accountId: string) => cached(`w\u0000${accountId}`, async () => Object.freeze(await webhooks.enabledHooks(accountId)));
   return {
     ...r,
     accounts: {
@@ -202,8 +204,7 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
     },
     leadFields: {
       ...leadFields,
-      // A copy each time: callers may sort or extend the list they get.
-      list: async (accountId) => [...(await cached(`f\u0000${accountId}`, () => leadFields.list(accountId)))],
+      list: (accountId) => cached(`f\u0000${accountId}`, async () => Object.freeze(await leadFields.list(accountId))),
     },
     activityTypes: {
       ...activityTypes,
