@@ -397,8 +397,8 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
 export async function findForCreate(tx: Repos, accountId: string, lockKeys: string[], find: () => Promise<Lead | null>): Promise<Lead | null> {
   const lead = await find();
   if (lead || lockKeys.length === 0) return lead;
-  await tx.leads.lockKeys(accountId, lockKeys);
-  return find();
+  // Where write transactions never run side by side (SQLite), nothing can have changed since `find`.
+  return (await tx.leads.lockKeys(accountId, lockKeys)) ? find() : null;
 }
 
 /** The lock keys of a lookup: one per value it searches by (phones by their national part, so a number written two ways is one key). */

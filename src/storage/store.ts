@@ -121,8 +121,10 @@ export interface LeadRepo {
    * Takes a lock per key (any text naming what is about to be created, e.g. a lookup value) until the
    * transaction ends, in a fixed order. PostgreSQL: transaction-scoped advisory locks, so two
    * transactions creating the same thing take turns; SQLite: nothing (its one writer already is one).
+   * Resolves true when taking them may have waited for another transaction, so what was read
+   * before may have changed (PostgreSQL); false when write transactions never run side by side (SQLite).
    */
-  lockKeys(accountId: string, keys: string[]): Promise<void>;
+  lockKeys(accountId: string, keys: string[]): Promise<boolean>;
   /** Accounts whose lead keys were written by a rule older than `version`. */
   accountsKeyedBefore(version: number): Promise<string[]>;
   /** Records that the account's lead keys follow rule `version`. */

@@ -284,8 +284,9 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       return { total, leads: rows.map(toLead) };
     },
     async lockKeys(accountId, keys) {
-      if (engine !== 'postgres') return;
+      if (engine !== 'postgres') return false;
       for (const k of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtextextended(${`${accountId}|${k}`}, 0))`.execute(db);
+      return true;
     },
     async accountsKeyedBefore(version) {
       const rows = await db.selectFrom('accounts').select('id').where('lead_keys_version', '<', version).orderBy('id').execute();
