@@ -177,9 +177,11 @@ function clip(v: string): string {
 const byNameOf = new WeakMap<readonly ActivityFieldDef[], ReadonlyMap<string, ActivityFieldDef>>();
 
 /**
- * `defs` by schema name in lower case, built once per list: lists of definitions come from the
- * reference-data cache (an activity type's fields, an account's lead fields), shared by every call
- * until they change, and validation runs on every write (issue 11).
+ * `defs` by schema name in lower case, built once per list object: most lists come from the
+ * reference-data cache (an activity type's fields, an account's lead fields) and are passed again
+ * on every write until they change (issue 11); a list built for one call gets a map of its own.
+ * So a list must not be changed after it has been validated against: changes make a new list
+ * (as updateActivityType does).
  */
 function definitionsByName(defs: readonly ActivityFieldDef[]): ReadonlyMap<string, ActivityFieldDef> {
   let m = byNameOf.get(defs);

@@ -91,8 +91,10 @@ export function leadFieldDefs(tx: Repos, accountId: string): Promise<readonly Le
  * (issue 11, by a sampling heap profile). A list read without the cache gets an index of its own.
  */
 interface FieldIndex {
-  /** Each definition by its schema name in lower case. */
+  /** Each definition by its schema name in lower case; of two names that differ only in case, the later. */
   byName: ReadonlyMap<string, LeadFieldDef>;
+  /** The same, the earlier of two such names: what lookups by a field's name find (the first in the list, as `find` did). */
+  firstByName: ReadonlyMap<string, LeadFieldDef>;
   /** The definitions as validateFields takes them: none mandatory, no nested definitions. */
   validation: readonly ActivityFieldDef[];
   /** The fields lead keys are written for (unique ones, EmailAddress, Phone, Mobile), in list order. */
@@ -108,8 +110,11 @@ const asValidation = (d: LeadFieldDef): ActivityFieldDef => ({ ...d, fields: nul
 function fieldIndex(defs: readonly LeadFieldDef[]): FieldIndex {
   let index = fieldIndexes.get(defs);
   if (!index) {
+    const firstByName = new Map<string, LeadFieldDef>();
+    for (const d of defs) if (!firstByName.has(d.schemaName.toLowerCase())) firstByName.set(d.schemaName.toLowerCase(), d);
     index = {
       byName: new Map(defs.map((d) => [d.schemaName.toLowerCase(), d])),
+      firstByName,
       validation: defs.map(asValidation),
       keyed: defs.filter((d) => d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase())),
       unique: defs.filter((d) => d.isUnique),
@@ -338,7 +343,7 @@ async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Pro
 /** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID; phones by the phone rule). */
 export async function findLead(tx: Repos, accountId: string, field: string, value: string): Promise<Lead | null> {
   if (field.toLowerCase() === 'prospectid' || field.toLowerCase() === 'id') return tx.leads.get(accountId, value);
-  const def = fieldIndex(await leadFieldDefs(tx, accountId)).byName.get(field.toLowerCase());
+  const def = fieldIndex(await leadFieldDefs(tx, accountId)).firstByName.get(field.toLowerCase());
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
     throw mx.invalidInput(`SearchBy field '${field}' cannot find a lead: use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
   }
@@ -350,10 +355,10 @@ export async function findLead(tx: Repos, accountId: string, field: string, valu
  * and the default lookup. Those whose Phone matches come first, then Mobile; oldest first in each.
  */
 export async function findLeadsByPhone(tx: Repos, accountId: string, number: string): Promise<Lead[]> {
-  const { byName } = fieldIndex(await leadFieldDefs(tx, accountId));
+  const { firstByName } = fieldIndex(await leadFieldDefs(tx, accountId));
   const found = new Map<string, Lead>();
   for (const name of ['phone', 'mobile']) {
-    const def = byName.get(name);
+    const def = firstByName.get(name);
     if (def) for (const l of await leadsMatching(tx, accountId, def, number)) if (!found.has(l.id)) found.set(l.id, l);
   }
   return [...found.values()];
@@ -392,7 +397,8 @@ export async function findByDefaultLookup(tx: Repos, accountId: string, fields: 
  * (`lockKeys`: the values the new lead would be found by). Two transactions creating the same new
  * lead then take turns (on PostgreSQL they run side by side): the second waits for the first to
  * commit and finds its lead instead of making a twin, which no unique key would stop for a field that
- * is not unique (Mobile, a phone written two ways). Only a lookup that misses pays for the locks.
+ * is not unique (Mobile, a phone written two ways). Only a lookup that misses pays for the locks, and
+ * looks again only where they may have waited (PostgreSQL; on SQLite nothing can have changed).
  */
 export async function findForCreate(tx: Repos, accountId: string, lockKeys: string[], find: () => Promise<Lead | null>): Promise<Lead | null> {
   const lead = await find();

@@ -132,7 +132,7 @@ export interface LeadRepo {
 }
 
 export interface LeadFieldRepo {
-  /** The account's lead fields, in definition order. Read only: the reference-data cache gives every caller the same (frozen) list. */
+  /** The account's lead fields, ordered by schema name. Read only: the reference-data cache gives every caller the same (frozen) list. */
   list(accountId: string): Promise<readonly LeadFieldDef[]>;
   upsert(accountId: string, def: LeadFieldDef): Promise<void>;
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefCache } from '../../src/storage/sql/ref-cache.js';
+import type { LeadFieldDef } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { KEYS, startServer, storeBeside, type TestServer } from '../helpers/server.js';
 
@@ -83,6 +84,20 @@ describe('reference-data cache across connections', () => {
     await other.activityTypes.insert({ accountId, code: 277, name: 'Made elsewhere', displayName: 'Made elsewhere', description: '', score: 3, direction: 0, isSystem: false, fields: [], settings: {}, createdOn: Date.now() });
     const ok = await post();
     expect(ok.status, ok.text).toBe(200);
+  });
+
+  it('hands every reader the same frozen lead-field list until a field changes elsewhere, then the new list', async () => {
+    const store = reading;
+    const first = await store.leadFields.list(accountId);
+    expect(await store.leadFields.list(accountId)).toBe(first);
+    // Shared, so no reader may change it for the others (a sort must copy it).
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => (first as LeadFieldDef[]).sort((a, b) => b.schemaName.localeCompare(a.schemaName))).toThrow(TypeError);
+    await other.leadFields.upsert(accountId, { schemaName: 'mx_Cached_Elsewhere', displayName: 'Cached elsewhere', dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: false });
+    const next = await store.leadFields.list(accountId);
+    expect(next).not.toBe(first);
+    expect(next.map((d) => d.schemaName)).toContain('mx_Cached_Elsewhere');
+    expect(first.map((d) => d.schemaName)).not.toContain('mx_Cached_Elsewhere');
   });
 
   // The server's own commits make its reader read the token again; a store that only reads must
