@@ -5,10 +5,11 @@
  */
 import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 import { randomUUID as uid } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseUnreachableError, createPool, openPostgresStore, parsePostgresUrl } from '../../src/storage/postgres/postgres-store.js';
 import { SchemaTooNewError } from '../../src/storage/sql/sql-store.js';
-import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+import { PG_BASE_URL, dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
 import { storeContract } from './store.contract.js';
 
 const available = await pgAvailable();
@@ -142,6 +143,35 @@ describe.skipIf(!available)('postgres', () => {
       const err = await openPostgresStore('postgres://postgres@127.0.0.1:1/test', opts).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DatabaseUnreachableError);
       expect((err as Error).message).toMatch(/Cannot reach PostgreSQL at 127\.0\.0\.1:1 .*ECONNREFUSED.*DATABASE_URL/);
+    });
+
+    it('names a Unix-socket URL by its directory when the socket is missing, never by localhost', async () => {
+      for (const url of ['postgres://postgres@%2Fno%2Fsuch%2Fdir/test', 'postgres:///test?host=/no/such/dir&user=postgres']) {
+        const err = await openPostgresStore(url, opts).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DatabaseUnreachableError);
+        expect((err as Error).message).toMatch(/^Cannot reach PostgreSQL at \/no\/such\/dir \(Unix socket\) \(ENOENT\)/);
+      }
+      expect(parsePostgresUrl('postgres://u:pw@db.internal:6543/x?schema=s').where).toBe('db.internal:6543');
+    });
+
+    // The server's own socket, in the libpq URL forms that name a socket directory (docs/deploy.md:
+    // on the same machine it costs less CPU per query than TCP). Where the test server has no socket
+    // in that directory (another machine, LEADTRAIL_TEST_PG_URL elsewhere), there is nothing to open.
+    const socketDir = process.env.LEADTRAIL_TEST_PG_SOCKET_DIR ?? '/var/run/postgresql';
+    const hasSocket = existsSync(`${socketDir}/.s.PGSQL.5432`) && PG_BASE_URL.includes('127.0.0.1:5432');
+    it.skipIf(!hasSocket)('opens a store over the Unix socket, in both URL forms', async () => {
+      const db = new URL(PG_BASE_URL).pathname;
+      for (const base of [`postgres://postgres@${encodeURIComponent(socketDir)}${db}?`, `postgres://${db}?host=${socketDir}&user=postgres&`]) {
+        const { name } = schema();
+        const store = await openPostgresStore(`${base}schema=${name}`, opts);
+        try {
+          await store.accounts.create({ id: 'over-the-socket', name: base, createdAt: 1 });
+          // The same rows as over TCP: one database, reached another way.
+          expect(await pgQuery(name, 'SELECT name FROM accounts WHERE id = $1', ['over-the-socket'])).toEqual([{ name: base }]);
+        } finally {
+          await store.close();
+        }
+      }
     });
 
     it('rejects a schema name that is not a plain identifier', async () => {

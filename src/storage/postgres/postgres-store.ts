@@ -53,7 +53,7 @@ export interface PostgresTarget {
   connectionString: string;
   /** Schema from `?schema=`, or null for the server's default search_path. */
   schema: string | null;
-  /** host:port, for error messages (never the password). */
+  /** `host:port`, or `<directory> (Unix socket)`: for error messages (never the user or password). */
   where: string;
 }
 
@@ -78,7 +78,26 @@ export function parsePostgresUrl(url: string): PostgresTarget {
     throw new Error(`DATABASE_URL schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
   }
   u.searchParams.delete('schema');
-  return { connectionString: u.toString(), schema, where: `${u.hostname || 'localhost'}:${u.port || '5432'}` };
+  return { connectionString: u.toString(), schema, where: whereOf(u) };
+}
+
+/**
+ * Where a URL points, for messages: `host:port`, or `<directory> (Unix socket)` for the two ways
+ * libpq's URLs name a socket directory (a host that starts with `/`, percent-encoded as
+ * `postgres://%2Fvar%2Frun%2Fpostgresql/db`, or `?host=/var/run/postgresql`; the query wins, as
+ * in pg-connection-string). Never the user or password.
+ */
+function whereOf(u: URL): string {
+  let host = u.searchParams.get('host') ?? '';
+  if (host === '') {
+    try {
+      host = decodeURIComponent(u.hostname);
+    } catch {
+      host = u.hostname;
+    }
+  }
+  if (host.startsWith('/')) return `${host} (Unix socket)`;
+  return `${host || 'localhost'}:${u.port || '5432'}`;
 }
 
 // BIGINT (count(*), BIGSERIAL, epoch ms) and NUMERIC come back from pg as strings by default; every
@@ -89,7 +108,8 @@ const types = {
     NUMERIC_OIDS.has(oid) && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+// ENOENT: no socket file in a Unix-socket URL's directory (the server is down, or another directory).
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT']);
 
 function explain(e: unknown, target: PostgresTarget): Error {
   const err = e as { code?: string; message?: string };
