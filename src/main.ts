@@ -89,6 +89,12 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: L
     if (config.accessKey && config.secretKey) {
       const known = await authenticate(store, config.accessKey, config.secretKey).then(() => true, () => false);
       if (!known) unknown.push('LEADTRAIL_ACCESS_KEY/LEADTRAIL_SECRET_KEY');
+    } else if (config.accessKey) {
+      // Alone, an access key is checked for what it can be: a key this database holds.
+      if (!(await store.accounts.findCredential('access', config.accessKey))) unknown.push('LEADTRAIL_ACCESS_KEY');
+    } else if (config.secretKey) {
+      // A secret key without its access key names nothing here.
+      unknown.push('LEADTRAIL_SECRET_KEY');
     }
     if (config.apiKey && !(await accountForApiKey(store, config.apiKey))) unknown.push('LEADTRAIL_API_KEY');
     if (unknown.length > 0) {

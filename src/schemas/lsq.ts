@@ -99,6 +99,8 @@ export function scalar(v: unknown, name: string): string | null {
   // Written out in plain decimals: String() gives 1e-7 and 1e+21, which no Decimal field would take.
   if (typeof v === 'number' && Number.isFinite(v)) return plainDecimal(String(v));
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  // JSON.parse reads a number past a double's range (1e309) as Infinity: a number, but no value.
+  if (typeof v === 'number') throw mx.badStructure(`'${name}' is a number too large to be finite (a JSON number of ${v < 0 ? '-' : ''}1e309 or beyond): send such a value as a string`);
   throw mx.badStructure(`'${name}' must be a string, number or boolean`);
 }
 

@@ -37,6 +37,17 @@ describe('keys in the configuration', () => {
     expect(warned).toEqual([expect.objectContaining({ level: 40, settings: ['LEADTRAIL_ACCESS_KEY/LEADTRAIL_SECRET_KEY', 'LEADTRAIL_API_KEY'] })]);
     expect(JSON.stringify(other.lines)).not.toContain('other-secret');
 
+    // One of the pair alone: an access key the database does not hold, a secret key with no access key.
+    for (const [env, setting] of [
+      [{ LEADTRAIL_ACCESS_KEY: 'u$rnotthere', LEADTRAIL_SECRET_KEY: '' }, 'LEADTRAIL_ACCESS_KEY'],
+      [{ LEADTRAIL_ACCESS_KEY: '', LEADTRAIL_SECRET_KEY: 'lone-secret' }, 'LEADTRAIL_SECRET_KEY'],
+    ] as const) {
+      const half = warnings();
+      await (await startServer({ LEADTRAIL_DB: db, ...env }, { log: createLogger('warn', half.sink) })).close();
+      expect(half.lines.filter((l) => /not keys of this database/.test(l.msg))).toEqual([expect.objectContaining({ level: 40, settings: [setting] })]);
+      expect(JSON.stringify(half.lines)).not.toContain('lone-secret');
+    }
+
     const same = warnings();
     const again = await startServer({ LEADTRAIL_DB: db, LEADTRAIL_ACCESS_KEY: KEYS.accessKey }, { log: createLogger('warn', same.sink) });
     await again.close();

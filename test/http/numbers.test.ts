@@ -128,6 +128,14 @@ describe('numbers are range-checked at the edge, the same on both engines', () =
     });
   }
 
+  it('a field value too large to be finite says so, not that it is no number', async () => {
+    for (const v of ['1e309', '-1e400']) {
+      const r = await s.call('POST', `${PA}/Create`, undefined, { raw: `{"RelatedProspectId":"${leadId}","ActivityEvent":${code},"Fields":[{"SchemaName":"mx_Custom_1","Value":${v}}]}` });
+      expect([r.status, r.body.ExceptionType], r.text).toEqual([400, 'MXInvalidInputException']);
+      expect(r.body.ExceptionMessage).toMatch(/'Fields\[0\]\.Value' is a number too large to be finite .*send such a value as a string/);
+    }
+  });
+
   it('CreateType ActivityEvent pins a code up to 2^31-1; past it, and one past the highest, are refused', async () => {
     const t = await started();
     const pin = (v: string) => t.call("POST", `${PA}/CreateType`, undefined, { raw: `{"ActivityEventName":"Pin ${Math.random()}","ActivityEvent":${v}}` });
