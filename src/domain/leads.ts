@@ -84,6 +84,22 @@ export function leadFieldDefs(tx: Repos, accountId: string): Promise<readonly Le
 }
 
 /**
+ * The most custom (`mx_…`) lead fields one account holds: created with CreateLeadField or the CLI,
+ * or on first use by a lead write that names them. LeadSquared publishes no such number (a choice,
+ * docs/compatibility.md); without one, a single request naming 22,000 new attributes made as many
+ * fields in its transaction (15 s on PostgreSQL, past the transaction timeout: a 500 and an async
+ * request retried for hours; 5 s holding every write on SQLite) and left the account with them.
+ */
+export const MAX_CUSTOM_LEAD_FIELDS = 1000;
+
+/** MXInvalidInputException for `adding` new custom fields to an account that holds `held`. */
+function tooManyFields(held: number, adding: number, example: string): Error {
+  return mx.invalidInput(
+    `An account holds at most ${MAX_CUSTOM_LEAD_FIELDS} custom lead fields; this one holds ${held}, and this call would add ${adding} (such as '${example.slice(0, 64)}'). Nothing was changed.`,
+  );
+}
+
+/**
  * What the lead rules look up in a list of field definitions, built once per list. The reference-data
  * cache (storage/sql/ref-cache.ts) hands every transaction the same frozen list until a field
  * changes, so a lead write reuses these instead of building maps, copies and lower-cased names
@@ -101,6 +117,8 @@ interface FieldIndex {
   keyed: readonly LeadFieldDef[];
   /** The fields marked unique, in list order. */
   unique: readonly LeadFieldDef[];
+  /** How many are custom fields (not system ones): what MAX_CUSTOM_LEAD_FIELDS counts. */
+  custom: number;
 }
 
 const fieldIndexes = new WeakMap<readonly LeadFieldDef[], FieldIndex>();
@@ -118,6 +136,7 @@ function fieldIndex(defs: readonly LeadFieldDef[]): FieldIndex {
       validation: defs.map(asValidation),
       keyed: defs.filter((d) => d.isUnique || SEARCHABLE.has(d.schemaName.toLowerCase())),
       unique: defs.filter((d) => d.isUnique),
+      custom: defs.filter((d) => !d.isSystem).length,
     };
     fieldIndexes.set(defs, index);
   }
@@ -162,8 +181,8 @@ export interface ResolvedAttributes {
 export async function resolveAttributes(tx: Repos, accountId: string, attrs: FieldInput[], skipDropdown: boolean): Promise<ResolvedAttributes> {
   const index = fieldIndex(await leadFieldDefs(tx, accountId));
   let byName = index.byName;
-  // The definitions with the mx_ fields this call adds (rare): a copy, the index is shared.
-  let added: Map<string, LeadFieldDef> | null = null;
+  // The mx_ fields this call adds (rare), by lower-case name: the first spelling names the field.
+  let adding: Map<string, LeadFieldDef> | null = null;
   let prospectId: string | null = null;
   let searchBy: string | null = null;
   const inputs: FieldInput[] = [];
@@ -178,9 +197,9 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
       continue;
     }
     if (READ_ONLY.has(lower)) throw mx.invalidInput(`Lead attribute '${a.name}' is read-only.`);
-    if (!byName.has(lower)) {
+    if (!byName.has(lower) && !adding?.has(lower)) {
       if (!/^mx_[A-Za-z0-9_]+$/.test(a.name) || a.name.length > 64) throw mx.unknownAttribute(a.name, 'lead');
-      const def: LeadFieldDef = {
+      (adding ??= new Map()).set(lower, {
         schemaName: a.name,
         displayName: a.name.slice(3).replace(/_/g, ' '),
         dataType: a.fields && a.fields.length > 0 ? 'CustomObject' : 'String',
@@ -189,13 +208,21 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
         maxLength: null,
         options: null,
         isSystem: false,
-      };
-      await putLeadField(tx, accountId, def);
-      added ??= new Map(byName);
-      added.set(lower, def);
-      byName = added;
+      });
     }
     inputs.push(a);
+  }
+  // The definitions with the fields this call adds: a copy, the index is shared. Counted before any
+  // is written, so a call over the limit changes nothing.
+  let added: Map<string, LeadFieldDef> | null = null;
+  if (adding) {
+    if (index.custom + adding.size > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(index.custom, adding.size, [...adding.values()][0].schemaName);
+    added = new Map(byName);
+    for (const [lower, def] of adding) {
+      await putLeadField(tx, accountId, def);
+      added.set(lower, def);
+    }
+    byName = added;
   }
   const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, { skipDropdown, owner: 'lead' });
   for (const d of byName.values()) {
@@ -490,6 +517,10 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
   const existing = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
   if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
+  }
+  if (!existing) {
+    const held = fieldIndex(await leadFieldDefs(tx, accountId)).custom;
+    if (held >= MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(held, 1, input.schemaName);
   }
   if (input.maxLength !== undefined && input.maxLength !== null && wholeNumber(input.maxLength, { min: 1, max: INT32.max }) === null) {
     throw mx.invalidInput(`MaxLength must be a whole number from 1 to ${INT32.max}.`);
