@@ -75,11 +75,18 @@ async function accountOrOnly(store: Store, given: unknown): Promise<string> {
   throw new ConfigError(all.length === 0 ? 'The database has no account yet: start the server once, or run leadtrail account create' : `The database has ${all.length} accounts: pass --account <id> (see: leadtrail account list)`);
 }
 
+/** The JSON in `file`; a file that cannot be read, and one that is not JSON, are told apart. */
 function readJson(file: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
@@ -275,12 +282,7 @@ export function buildCli(): Command {
     DB_KEYS,
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(String(flags.file), 'utf8'));
-    } catch (e) {
-      throw new ConfigError(`Cannot read ${String(flags.file)}: ${(e as Error).message}`);
-    }
+    const parsed = readJson(String(flags.file));
     const bodies = Array.isArray(parsed) ? parsed : [parsed];
     const inputs = bodies.map(parseCreateType);
     const created = await withStore(flags, async (store) => {

@@ -41,7 +41,9 @@ export interface AccountOptions {
   apiKey?: string | null;
 }
 
+/** Creates an account with its first user and keys. A name that is empty or only spaces is MXInvalidInputException. */
 export async function createAccount(tx: Repos, ctx: Ctx, opts: AccountOptions): Promise<NewAccount> {
+  if (opts.name.trim() === '') throw mx.invalidInput('An account needs a name that is not empty.');
   const now = ctx.now();
   const account: Account = { id: ctx.newId(), name: opts.name, createdAt: now };
   await tx.accounts.create(account);

@@ -197,6 +197,16 @@ describe('admin commands on a SQLite file', () => {
     expect(keys[0].createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
+  it('account create refuses an empty name, and makes no account', async () => {
+    const before = await cliJson(['account', 'list'], env);
+    for (const name of ['', '   ']) {
+      const r = await runCli(['account', 'create', '--name', name], env);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toContain('An account needs a name that is not empty');
+    }
+    expect(await cliJson(['account', 'list'], env)).toEqual(before);
+  });
+
   it('migrate applies migrations and says so', async () => {
     const r = await runCli(['migrate', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
@@ -279,7 +289,9 @@ describe('admin commands on a SQLite file', () => {
     fs.writeFileSync(notJson, '{nope');
     const r2 = await runCli(['activity-types', 'create', '--account', account.accountId, '--file', notJson], env);
     expect(r2.code).not.toBe(0);
-    expect(r2.stderr).toContain('Cannot read');
+    // A file that is there but is not JSON is named as such, not as one that cannot be read.
+    expect(r2.stderr).toContain(`${notJson} is not valid JSON`);
+    expect(r2.stderr).not.toContain('Cannot read');
     const list = await cliJson(['activity-types', 'list', '--account', account.accountId], env);
     expect(list.map((t: { ActivityEventName: string }) => t.ActivityEventName)).not.toContain('Good One');
   });
