@@ -30,8 +30,24 @@ export interface SqliteOptions {
 const STATEMENT_CACHE = 1000;
 
 /**
+ * `text` with each `LIMIT ?` and `OFFSET ?` written `LIMIT +?` and `OFFSET +?`: the same numbers, but
+ * a statement SQLite prepares once. In the SQLite better-sqlite3 bundles (3.53), a bare parameter there is read as the integer
+ * bound to it (`sqlite3ExprIsInteger` with a `Parse`, for the planner), which marks the statement to
+ * be prepared again whenever that parameter is bound (`sqlite3VdbeSetVarmask`); better-sqlite3 binds
+ * every parameter on every run, so such a statement was parsed and planned at every execution:
+ * 5–9 µs each for `Retrieve`'s page of 25 on a million activities, about 15 against 20 µs for the
+ * bare index walk (a micro-benchmark; `sqlite3Reprepare` under `sqlite3_step` in `perf`). A unary
+ * plus is an expression, which SQLite evaluates at run time instead. Kysely writes both clauses as
+ * `limit ?` and `offset ?`, in lower case.
+ */
+export function limitsAsExpressions(text: string): string {
+  return text.replace(/\b(limit|offset) \?(?=[\s)]|$)/gi, '$1 +?');
+}
+
+/**
  * The connection as Kysely's SQLite dialect sees it, with each SQL text prepared once: Kysely's
- * driver prepares every query anew, which was 13% of a sync Create's CPU.
+ * driver prepares every query anew, which was 13% of a sync Create's CPU (and see
+ * `limitsAsExpressions`).
  */
 export function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySqliteDatabase {
   const cache = new Map<string, KyselySqliteStatement>();
@@ -41,7 +57,7 @@ export function withStatementCache(db: SqliteDatabase, onCommit?: () => void): K
       let stmt = cache.get(text);
       if (!stmt) {
         if (cache.size >= STATEMENT_CACHE) cache.clear();
-        const prepared = db.prepare(text);
+        const prepared = db.prepare(limitsAsExpressions(text));
         stmt = prepared.reader ? rowsBuiltHere(prepared) : prepared;
         if (onCommit && /^\s*(commit|end)\b/i.test(text)) stmt = noting(stmt, onCommit);
         cache.set(text, stmt);
