@@ -103,8 +103,12 @@ const leadsByKey = precompiled((db, accountId: string, field: string, value: str
     .where('k.value', '=', value)
     .orderBy('l.seq'),
 );
+// `is_unique = 1` written into the SQL, not bound: it is the WHERE of the partial index lead_keys_unique,
+// and a bound value there made SQLite compare it with the index's at planning and prepare the
+// statement again at every run (18.5 against 10.3 µs a lookup, a micro-benchmark). On PostgreSQL the
+// literal also lets a prepared statement's generic plan use that index.
 const uniqueKeyOwner = precompiled((db, accountId: string, field: string, value: string) =>
-  db.selectFrom('lead_keys').select('lead_id').where('account_id', '=', accountId).where('field', '=', field).where('value', '=', value).where('is_unique', '=', 1),
+  db.selectFrom('lead_keys').select('lead_id').where('account_id', '=', accountId).where('field', '=', field).where('value', '=', value).where('is_unique', '=', sql.lit(1)),
 );
 import { searchRows, valueRows, writeValues } from './lead-search.js';
 
