@@ -100,6 +100,21 @@ function tooManyFields(held: number, adding: number, example: string): Error {
 }
 
 /**
+ * Writes `defs`, custom fields the account does not hold yet, within MAX_CUSTOM_LEAD_FIELDS; throws
+ * tooManyFields (and the caller's transaction rolls back) otherwise. `held` is the count already read:
+ * past the limit the call fails before writing anything. Calls that add fields take turns per account
+ * (lockKeys: PostgreSQL; SQLite's writer runs one at a time), and the count is made again once this
+ * call's fields are written, so two calls adding fields at once cannot pass the limit together.
+ */
+async function addCustomFields(tx: Repos, accountId: string, defs: LeadFieldDef[], held: number): Promise<void> {
+  if (held + defs.length > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(held, defs.length, defs[0].schemaName);
+  await tx.leads.lockKeys(accountId, ['lead-fields:add']);
+  for (const def of defs) await putLeadField(tx, accountId, def);
+  const now = fieldIndex(await leadFieldDefs(tx, accountId)).custom;
+  if (now > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(now - defs.length, defs.length, defs[0].schemaName);
+}
+
+/**
  * What the lead rules look up in a list of field definitions, built once per list. The reference-data
  * cache (storage/sql/ref-cache.ts) hands every transaction the same frozen list until a field
  * changes, so a lead write reuses these instead of building maps, copies and lower-cased names
@@ -216,12 +231,9 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
   // is written, so a call over the limit changes nothing.
   let added: Map<string, LeadFieldDef> | null = null;
   if (adding) {
-    if (index.custom + adding.size > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(index.custom, adding.size, [...adding.values()][0].schemaName);
+    await addCustomFields(tx, accountId, [...adding.values()], index.custom);
     added = new Map(byName);
-    for (const [lower, def] of adding) {
-      await putLeadField(tx, accountId, def);
-      added.set(lower, def);
-    }
+    for (const [lower, def] of adding) added.set(lower, def);
     byName = added;
   }
   const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, { skipDropdown, owner: 'lead' });
@@ -518,10 +530,7 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
   if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
   }
-  if (!existing) {
-    const held = fieldIndex(await leadFieldDefs(tx, accountId)).custom;
-    if (held >= MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(held, 1, input.schemaName);
-  }
+  const held = existing ? 0 : fieldIndex(await leadFieldDefs(tx, accountId)).custom;
   if (input.maxLength !== undefined && input.maxLength !== null && wholeNumber(input.maxLength, { min: 1, max: INT32.max }) === null) {
     throw mx.invalidInput(`MaxLength must be a whole number from 1 to ${INT32.max}.`);
   }
@@ -538,7 +547,8 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
     ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : {}),
     ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
   };
-  await putLeadField(tx, accountId, def);
+  if (existing) await putLeadField(tx, accountId, def);
+  else await addCustomFields(tx, accountId, [def], held);
   if (def.isUnique !== (existing?.isUnique ?? false) || def.dataType !== (existing?.dataType ?? def.dataType)) await rekeyLeads(tx, accountId, true);
   return def;
 }
