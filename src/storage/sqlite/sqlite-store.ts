@@ -31,14 +31,15 @@ const STATEMENT_CACHE = 1000;
 
 /**
  * `text` with each `LIMIT ?` and `OFFSET ?` written `LIMIT +?` and `OFFSET +?`: the same numbers, but
- * a statement SQLite prepares once. In the SQLite better-sqlite3 bundles (3.53), a bare parameter there is read as the integer
- * bound to it (`sqlite3ExprIsInteger` with a `Parse`, for the planner), which marks the statement to
- * be prepared again whenever that parameter is bound (`sqlite3VdbeSetVarmask`); better-sqlite3 binds
- * every parameter on every run, so such a statement was parsed and planned at every execution:
- * 5–9 µs each for `Retrieve`'s page of 25 on a million activities, about 15 against 20 µs for the
- * bare index walk (a micro-benchmark; `sqlite3Reprepare` under `sqlite3_step` in `perf`). A unary
- * plus is an expression, which SQLite evaluates at run time instead. Kysely writes both clauses as
- * `limit ?` and `offset ?`, in lower case.
+ * a statement SQLite prepares once. In the SQLite that better-sqlite3 bundles (3.53), a bare
+ * parameter there is read as the integer bound to it (`sqlite3ExprIsInteger` with a `Parse`, for the
+ * planner), which marks the statement to be prepared again whenever that parameter is bound
+ * (`sqlite3VdbeSetVarmask`). better-sqlite3 binds every parameter on every run, so such a statement
+ * was parsed and planned at every execution: 5–9 µs each for `Retrieve`'s page of 25 on a million
+ * activities, about 15 against 20 µs for the bare index walk (a micro-benchmark; `sqlite3Reprepare`
+ * under `sqlite3_step` in `perf`), and 15–35% of the event loop's CPU per `Retrieve` in the server
+ * (docs/performance.md). A unary plus is an expression, which SQLite evaluates at run time instead.
+ * Kysely writes both clauses as `limit ?` and `offset ?`.
  */
 export function limitsAsExpressions(text: string): string {
   return text.replace(/\b(limit|offset) \?(?=[\s)]|$)/gi, '$1 +?');
