@@ -31,6 +31,10 @@ describe('limitsAsExpressions', () => {
       for (const [limit, offset] of [[3, 0], [3, 8], [0, 0], [-1, 4], [25, 20], [2, 1]]) {
         expect(rewritten.all(limit, offset)).toEqual(bare.all(limit, offset));
       }
+      // And those rows are the page asked for, not merely the same as the bare statement's.
+      expect(rewritten.all(3, 8)).toEqual([9, 10]);
+      expect(rewritten.all(-1, 7)).toEqual([8, 9, 10]);
+      expect(rewritten.all(0, 0)).toEqual([]);
     } finally {
       db.close();
     }
