@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { get, load as loadWith, post } from './lib/load.mjs';
+import { get, load as loadWith, once, post, setBaselineAnswer } from './lib/load.mjs';
 import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
 import { cpuSeconds, loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
@@ -552,6 +552,10 @@ async function main() {
         R.machine.push({ round, ...(await postgresCommitRate(PG_URL, `lt_bench_${runTag}_commits`, 1, OPTS.machineSeconds)) });
         R.machine.push({ round, ...(await postgresCommitRate(PG_URL, `lt_bench_${runTag}_commits`, 64, OPTS.machineSeconds)) });
       }
+      // The round's own baseline: a Create's answer to a Create's call (what every ratio was
+      // measured against before 2 Dec 2026; now each scenario's ratio is against a baseline run
+      // next to it that answers what leadtrail answered, and this one is reported beside it).
+      await setBaselineAnswer(base.url, null);
       const baselineRequest = post('/v2/ProspectActivity.svc/Create', SYNC_HEADERS, () => ({ RelatedProspectId: st.leads[seq++ % st.leads.length].id, ActivityEvent: st.code, ActivityNote: `bench ${seq}` }));
       if (round === 1 && OPTS.warmup > 0) await runOne(base.url, baselineRequest, OPTS.warmup);
       const la0 = loadAvg();
@@ -569,12 +573,13 @@ async function main() {
           log(`${engine} round ${round}: ${sc.id} FAILED: ${e.stack ?? e}`);
           row = { error: String(e.message).slice(0, 1000), reqPerSec: 0, total: 0, ok: 0, non2xx: 0, errors: 1, timeouts: 0, statusCodes: {}, p50: null, p99: null, peakRssMB: null, loadAvg: [la0, loadAvg()] };
         }
-        row = { round, ...row, ratio: row.reqPerSec / b.reqPerSec };
+        const roundRatio = row.reqPerSec / b.reqPerSec;
+        row = row.baseline ? { round, ...row, roundRatio } : { round, ...row, ratio: roundRatio, roundRatio, ratioAgainst: 'round' };
         (R.scenarios[sc.id] ??= []).push(row);
         if (row.error) continue;
         const bad = row.non2xx + row.errors; // autocannon counts timeouts among errors
         log(
-          `${engine} round ${round}: ${sc.id} ${row.reqPerSec.toFixed(0)} req/s, ratio ${row.ratio.toFixed(3)}, p50 ${row.p50} / p99 ${row.p99} ms, RSS ${row.peakRssMB?.toFixed(0)} MB` +
+          `${engine} round ${round}: ${sc.id} ${row.reqPerSec.toFixed(0)} req/s, ratio ${row.ratio.toFixed(3)}${row.baseline ? ` (baseline beside it ${row.baseline.reqPerSec.toFixed(0)} req/s; to the round's ${roundRatio.toFixed(3)})` : ''}, p50 ${row.p50} / p99 ${row.p99} ms, RSS ${row.peakRssMB?.toFixed(0)} MB` +
             (bad ? `, ${row.non2xx} non-2xx (${JSON.stringify(row.statusCodes)}), ${row.errors} errors, ${row.timeouts} timeouts !!` : '') +
             (row.drain ? `, Success ${row.drain.succeededPerSec.toFixed(0)}/s, backlog → ${row.drain.pendingAtEnd} (${row.drain.backlogSlopePerSec.toFixed(1)}/s); then alone ${row.drain.afterWindow.drainAlonePerSec?.toFixed(0) ?? '-'}/s` : '') +
             (row.drainAfter ? `, backlog ${row.drainAfter.backlog} emptied in ${row.drainAfter.seconds.toFixed(1)} s` : ''),
@@ -600,19 +605,34 @@ async function main() {
     return row;
   }
 
-  /** A scenario's load run (after a warm-up in round 1), with the server's memory, CPU and load. */
+  /**
+   * A scenario's load run (after a warm-up in round 1), with the server's memory, CPU and load, and
+   * right before it the baseline's run with the same calls, answering what leadtrail answered to one
+   * of them (captured once per engine): the scenario's ratio is against that run.
+   */
   async function loadScenario(st, sc, round) {
     const req = sc.request(st);
+    st.answers ??= {};
+    if (!st.answers[sc.id]) {
+      const a = await once(st.server.url, req);
+      if (a.status < 200 || a.status > 299) throw new Error(`${sc.id}: one call answered ${a.status}: ${a.body.slice(0, 300)}`);
+      st.answers[sc.id] = a;
+    }
     if (round === 1 && OPTS.warmup > 0 && !sc.minSeconds) {
       await runOne(st.server.url, req, OPTS.warmup);
       if (sc.after) await sc.after(st, {});
       await settle(st.server.url);
     }
+    await setBaselineAnswer(base.url, st.answers[sc.id]);
+    if (round === 1 && OPTS.warmup > 0) await runOne(base.url, req, OPTS.warmup);
+    const bcpu0 = cpuSeconds(base.pid);
+    const b = await runOne(base.url, req, SMOKE ? 1 : OPTS.duration);
+    const baseline = { reqPerSec: b.reqPerSec, p50: b.p50, p99: b.p99, non2xx: b.non2xx, errors: b.errors, cpuMsPerRequest: cpuPerRequest(bcpu0, cpuSeconds(base.pid), b.total), answerBytes: Buffer.byteLength(st.answers[sc.id].body) };
     const rss = rssSampler([st.server.pid]);
     const la = loadAvg();
     const cpu0 = cpuSeconds(st.server.pid);
     const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
-    const row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total) };
+    const row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total), baseline, ratio: r.reqPerSec / baseline.reqPerSec, ratioAgainst: 'same-answer' };
     if (sc.after) await sc.after(st, row);
     row.settleSeconds = await settle(st.server.url);
     return row;
@@ -639,6 +659,10 @@ async function main() {
         rounds: rs,
         summary: {
           ratio: spread(rs.map((r) => r.ratio)),
+          ratioAgainst: rs.find((r) => r.ratioAgainst)?.ratioAgainst ?? null,
+          roundRatio: spread(rs.map((r) => r.roundRatio)),
+          baselineReqPerSec: spread(rs.map((r) => r.baseline?.reqPerSec)),
+          baselineCpuMsPerRequest: spread(rs.map((r) => r.baseline?.cpuMsPerRequest)),
           reqPerSec: spread(rs.map((r) => r.reqPerSec)),
           p50: spread(rs.map((r) => r.p50)),
           p99: spread(rs.map((r) => r.p99)),
@@ -667,7 +691,9 @@ async function main() {
       }
     }
     return {
-      version: 1,
+      // 2: each scenario's ratio is against a baseline run beside it answering leadtrail's answer;
+      // 1: against the round's baseline (a Create's answer), which version 2 keeps as roundRatio.
+      version: 2,
       startFailures: startFailures.filter((f) => f.label.startsWith(`${engine}-`)),
       engine,
       startedAt: startedAt.toISOString(),

@@ -1,11 +1,25 @@
 /**
  * The bench's yardstick: a bare `node:http` server that does the least any JSON API must do. It
- * reads the body, parses it as JSON, and answers a JSON body shaped like leadtrail's answer to a
- * `Create` (GETs get the same answer). No framework, no storage, no logging: the ratio
- * leadtrail / baseline, measured in the same round on the same machine, is what the bench reports.
+ * reads the body, parses it as JSON, and answers JSON. No framework, no storage, no logging: the
+ * ratio leadtrail / baseline, measured in the same round on the same machine, is what the bench
+ * reports.
+ *
+ * What it answers is set by the bench before each scenario (issue 11: "parse the same JSON body,
+ * answer the same JSON"): `POST /_baseline/answer` with `{ "contentType": "...", "body": "..." }`,
+ * the answer leadtrail gave to one call of that scenario. A JSON answer is parsed once and
+ * serialised afresh for every call, as a server serialises what it answers; any other content type
+ * is sent as the text it was. `POST /_baseline/answer` with `{}` goes back to the default, the answer
+ * to a `Create` with a fresh id per call (the round's own baseline, the only one before 2 Dec 2026).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+
+/** null: the default `Create`-shaped answer; else `{ contentType, json }` or `{ contentType, text }`. */
+let answer = null;
+
+function createAnswer(parsed) {
+  return JSON.stringify({ Status: 'Success', Message: { Id: randomUUID(), RelatedId: typeof parsed?.RelatedProspectId === 'string' ? parsed.RelatedProspectId : randomUUID() } });
+}
 
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -19,8 +33,17 @@ const server = http.createServer((req, res) => {
       res.end('{"Status":"Error","ExceptionType":"MXInvalidJsonException"}');
       return;
     }
-    const body = JSON.stringify({ Status: 'Success', Message: { Id: randomUUID(), RelatedId: typeof parsed?.RelatedProspectId === 'string' ? parsed.RelatedProspectId : randomUUID() } });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    if (req.url === '/_baseline/answer') {
+      const a = parsed ?? {};
+      if (typeof a.body !== 'string') answer = null;
+      else if (/json/i.test(a.contentType ?? '')) answer = { contentType: a.contentType, json: JSON.parse(a.body) };
+      else answer = { contentType: a.contentType ?? 'text/plain', text: a.body };
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    const body = answer === null ? createAnswer(parsed) : answer.text ?? JSON.stringify(answer.json);
+    res.writeHead(200, { 'content-type': answer?.contentType ?? 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
 });

@@ -32,3 +32,20 @@ export async function load(url, request, seconds, connections) {
     seconds: r.duration,
   };
 }
+
+/**
+ * One call of `request` (an autocannon request, as `post` and `get` make) with fetch: what the
+ * server answers it, `{ status, contentType, body }` (body as text). The bench gives that answer to
+ * the baseline, so that both answer the same bytes.
+ */
+export async function once(url, request) {
+  const r = request.setupRequest ? request.setupRequest({ method: request.method, path: request.path, headers: request.headers, body: request.body }) : request;
+  const res = await fetch(`${url}${r.path}`, { method: r.method ?? 'GET', headers: r.headers, body: r.body });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/octet-stream', body: await res.text() };
+}
+
+/** Sets what the bench's baseline (bench/lib/baseline.mjs) answers: `answer` from `once`, or null for its default. */
+export async function setBaselineAnswer(url, answer) {
+  const res = await fetch(`${url}/_baseline/answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer ? { contentType: answer.contentType, body: answer.body } : {}) });
+  if (res.status !== 204) throw new Error(`the baseline refused its answer: ${res.status}`);
+}

@@ -23,7 +23,8 @@ function table(headers, rows) {
 export function render(result) {
   const out = [];
   out.push(`leadtrail bench — ${result.engine}, ${result.rounds} round(s) × ${result.options.duration} s (drain ${result.options.drainDuration} s), ${result.options.connections} connections, ${result.machine.cores} cores, node ${result.machine.node}${result.options.smoke ? ', SMOKE (numbers mean nothing)' : ''}`);
-  out.push(`baseline (node:http, parse JSON, answer JSON): ${fmt(result.baseline.summary.reqPerSec.median)} req/s median (${fmt(result.baseline.summary.reqPerSec.min)}–${fmt(result.baseline.summary.reqPerSec.max)}), p99 ${fmt(result.baseline.summary.p99.median, 1)} ms, ${fmt(result.baseline.summary.cpuMsPerRequest?.median, 3)} CPU ms/req`);
+  out.push('ratio: req/s over a baseline run right before the scenario, with the same calls, answering what leadtrail answered (node:http, parse JSON, answer JSON); round ratio: over the round\'s baseline answering a Create');
+  out.push(`round baseline (a Create's answer): ${fmt(result.baseline.summary.reqPerSec.median)} req/s median (${fmt(result.baseline.summary.reqPerSec.min)}–${fmt(result.baseline.summary.reqPerSec.max)}), p99 ${fmt(result.baseline.summary.p99.median, 1)} ms, ${fmt(result.baseline.summary.cpuMsPerRequest?.median, 3)} CPU ms/req`);
   out.push('');
   const rows = Object.entries(result.scenarios).map(([id, s]) => {
     const m = s.summary;
@@ -32,6 +33,8 @@ export function render(result) {
       id,
       ratioText(m.ratio),
       fmt(m.reqPerSec.median),
+      fmt(m.baselineReqPerSec?.median),
+      m.roundRatio ? fmt(m.roundRatio.median, 3) : '-',
       fmt(m.p50.median, 1),
       `${fmt(m.p99.median, 1)} (max ${fmt(m.p99.max, 1)})`,
       fmt(m.cpuMsPerRequest?.median, 3),
@@ -40,7 +43,7 @@ export function render(result) {
       `${fmt(m.loadAvg.min, 1)}–${fmt(m.loadAvg.max, 1)}`,
     ];
   });
-  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
+  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'baseline req/s', 'round ratio', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
   const drain = result.scenarios['async-drain'];
   if (drain) {
     for (const r of drain.rounds) {
@@ -86,7 +89,9 @@ export function lastSaved(dir, engine) {
 
 /**
  * What got slower than `before`: median ratio down, or p99 / peak RSS up, by more than `threshold`
- * (a fraction). Ratios, not req/s, because the baseline absorbs how busy the machine was.
+ * (a fraction). Ratios, not req/s, because the baseline absorbs how busy the machine was. A result
+ * saved before version 2 has only ratios to the round's baseline: those are compared with this
+ * run's round ratios.
  */
 export function compare(before, now, threshold) {
   const lines = [];
@@ -97,8 +102,9 @@ export function compare(before, now, threshold) {
       lines.push(`${id}: new (not in the saved result)`);
       continue;
     }
+    const sameKind = (before.version ?? 1) >= 2;
     const checks = [
-      ['ratio', b.summary.ratio.median, s.summary.ratio.median, -1],
+      sameKind ? ['ratio', b.summary.ratio.median, s.summary.ratio.median, -1] : ['ratio', b.summary.ratio.median, s.summary.roundRatio?.median ?? s.summary.ratio.median, -1],
       ['p99 ms', b.summary.p99.median, s.summary.p99.median, 1],
       ['CPU ms/req', b.summary.cpuMsPerRequest?.median, s.summary.cpuMsPerRequest?.median, 1],
       ['peak RSS MB', b.summary.peakRssMB, s.summary.peakRssMB, 1],
