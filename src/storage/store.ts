@@ -573,6 +573,15 @@ export interface Store extends Repos {
    */
   exclusive<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**
+   * Reads made after this call see everything committed before it. SQLite only: its reader's
+   * statements share a read transaction for a moment (sqlite/read-turns.ts), which this ends; the
+   * HTTP server calls it as each request arrives, so that a request's reads never see an older
+   * snapshot than its arrival. Reads without it still see this process's own writes at once, and
+   * other processes' commits within about a millisecond. Absent on PostgreSQL, whose reads each see
+   * what was committed when they ran.
+   */
+  newReadSnapshot?(): void;
+  /**
    * Calls `listener` soon after any process commits new async requests, and returns the unsubscribe
    * function. PostgreSQL only (LISTEN/NOTIFY), so separate worker processes wake at once instead of
    * at their next poll; absent on SQLite, where the one process's enqueuer wakes its worker.

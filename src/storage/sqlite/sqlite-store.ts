@@ -8,6 +8,7 @@ import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteDriver, sqliteDriverPath, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
+import { ReadTurns } from './read-turns.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteOptions {
@@ -50,7 +51,7 @@ export function limitsAsExpressions(text: string): string {
  * driver prepares every query anew, which was 13% of a sync Create's CPU (and see
  * `limitsAsExpressions`).
  */
-export function withStatementCache(db: SqliteDatabase, onCommit?: () => void): KyselySqliteDatabase {
+export function withStatementCache(db: SqliteDatabase, onCommit?: () => void, turns?: ReadTurns): KyselySqliteDatabase {
   const cache = new Map<string, KyselySqliteStatement>();
   return {
     close: () => db.close(),
@@ -61,6 +62,7 @@ export function withStatementCache(db: SqliteDatabase, onCommit?: () => void): K
         const prepared = db.prepare(limitsAsExpressions(text));
         stmt = prepared.reader ? rowsBuiltHere(prepared) : prepared;
         if (onCommit && /^\s*(commit|end)\b/i.test(text)) stmt = noting(stmt, onCommit);
+        if (turns) stmt = inTurns(stmt, turns);
         cache.set(text, stmt);
       }
       return stmt;
@@ -94,6 +96,25 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
       for (const row of stmt.iterate(params) as IterableIterator<unknown[]>) yield toObject(row);
     },
     run: (params) => stmt.run(params),
+  };
+}
+
+/** A reader's statement that joins the turn's shared read transaction before it runs (read-turns.ts). */
+function inTurns(stmt: KyselySqliteStatement, turns: ReadTurns): KyselySqliteStatement {
+  return {
+    reader: stmt.reader,
+    all(params) {
+      turns.enter();
+      return stmt.all(params);
+    },
+    iterate(params) {
+      turns.enter();
+      return stmt.iterate(params);
+    },
+    run(params) {
+      turns.enter();
+      return stmt.run(params);
+    },
   };
 }
 
@@ -157,13 +178,14 @@ export function rawToken(conn: SqliteDatabase): () => string {
  * itself when the writer is on another thread (thread-store.ts), where every commit is another
  * connection's.
  */
-export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabase): { read: () => string; noteCommit: () => void } {
+export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabase, turns?: ReadTurns): { read: () => string; noteCommit: () => void } {
   const token = rawToken(readConn);
   let dataVersion: { get(): unknown } | null = null;
   let known: string | null = null;
   let seenVersion: unknown = null;
   return {
     read() {
+      turns?.enter();
       dataVersion ??= versionConn.prepare<[]>('PRAGMA data_version').pluck();
       // The version first: a commit between the two reads leaves an older version, read again next time.
       const v = dataVersion.get();
@@ -229,13 +251,17 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   writeConn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // A second connection for reads (not with `:memory:`, where it would be another database).
   const readConn = !memory ? connect(file, 'FULL') : writeConn;
-  // With one connection the reader is the writer: its token is read each time.
-  const readToken = readConn !== writeConn ? readerToken(readConn, writeConn) : null;
+  // The reader's statements share a read transaction per turn of the event loop (read-turns.ts),
+  // ended by every commit of the writer. With one connection the reader is the writer: its token is
+  // read each time.
+  const turns = readConn !== writeConn ? new ReadTurns(readConn) : null;
+  const readToken = readConn !== writeConn ? readerToken(readConn, writeConn, turns ?? undefined) : null;
   const onCommit = checkpointer
     ? () => {
         wal?.noteCommit();
         checkpointer.noteCommit();
         readToken?.noteCommit();
+        turns?.end();
       }
     : undefined;
   const writerDb = withStatementCache(writeConn, onCommit);
@@ -245,7 +271,8 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   let reader = writer;
   if (readConn !== writeConn) {
     readConn.pragma('query_only = ON');
-    reader = new Kysely<DB>({ dialect: wal ? new GatedSqliteDialect(withStatementCache(readConn), () => wal.gate()) : new SqliteDialect({ database: withStatementCache(readConn) }) });
+    const readDb = withStatementCache(readConn, undefined, turns ?? undefined);
+    reader = new Kysely<DB>({ dialect: wal ? new GatedSqliteDialect(readDb, () => wal.gate()) : new SqliteDialect({ database: readDb }) });
   }
   const store = await migrated(
     sqlStore({
@@ -280,5 +307,6 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
     wal.noteCommit();
     await wal.afterCommit();
   }
+  if (turns) store.newReadSnapshot = () => turns.end();
   return wal ? Object.assign(store, { failed: wal.failed }) : store;
 }

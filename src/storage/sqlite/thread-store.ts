@@ -25,6 +25,7 @@ import type { CallContext, Repos, RepoWrite, Store, TxRecord, TxRecordWriter } f
 import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
+import { ReadTurns, type ReadTurnOptions } from './read-turns.js';
 import { connect, GatedSqliteDialect, readerToken, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
@@ -34,6 +35,8 @@ export interface ThreadStoreOptions {
   fnTimeoutMs?: number;
   /** URL of the operations module the writer thread loads (OperationsModule), and its error codec here. */
   operations?: { url: URL; errorCodec?: ErrorCodec };
+  /** The reader's shared read transactions (read-turns.ts; tests freeze their clock and scheduler). */
+  readTurns?: ReadTurnOptions;
 }
 
 /** The writer thread's young generation, in MB (see openThreadedSqliteStore). */
@@ -104,6 +107,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   let stats: Extract<FromWriter, { t: 'stats' }> = { t: 'stats', checkpoint: null };
   let counters: WriteCounters = [0, 0, 0];
   let dead: Error | null = null;
+  /** The reader's shared read transactions (made once the writer thread is ready). */
+  let turns: ReadTurns | null = null;
   let closed: (() => void) | null = null;
   let closing = false;
   let fail!: (e: Error) => void;
@@ -161,6 +166,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
           reject(dead);
           break;
         case 'done':
+          // A write's outcome: reads from now on must see it (read-turns.ts).
+          turns?.end();
           counters = m.w;
           answer(waiting, m.id, m);
           break;
@@ -346,9 +353,12 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   readConn.pragma('query_only = ON');
   // Once the writer thread has died, reads fail too (a readiness probe then says so), as they do
   // after a failed fsync on the event-loop writer: nothing is served by a store that cannot write.
-  const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn), () => (dead && !closing ? Promise.reject(dead) : null)) });
+  // Its statements share a read transaction per turn of the event loop, ended early by any write's
+  // outcome (read-turns.ts).
+  turns = new ReadTurns(readConn, opts.readTurns);
+  const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn, undefined, turns), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
-  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, readerToken(readConn, readConn).read, false);
+  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, readerToken(readConn, readConn, turns).read, false);
   const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
 
   return {
@@ -359,6 +369,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     transaction: (fn) => transaction(fn, false),
     exclusive: (fn) => transaction(fn, true),
     operate: (name: string, call: CallContext, input: unknown) => request((id) => ({ t: 'op', id, name, call, input })),
+    newReadSnapshot: () => turns?.end(),
     registerRecordWriter(kind, writer) {
       if (recordWriters.has(kind)) throw new Error(`a record writer for "${kind}" is already registered`);
       recordWriters.set(kind, writer);

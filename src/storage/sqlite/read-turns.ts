@@ -1,0 +1,112 @@
+/**
+ * The reader connection's statements share one read transaction per turn of the event loop (issue
+ * 11). In WAL mode every statement outside a transaction begins and ends a read transaction of its
+ * own: locks on the shared-memory index and on the file, a few system calls. That was 5–7 µs per
+ * statement in a micro-benchmark, about as much as the statement itself for the small ones (the
+ * reference-data check, a lead's row), and a `Leads.GetById` or `Retrieve` runs three to four of
+ * them. Sharing one transaction between the statements that run close together costs its BEGIN and
+ * COMMIT once for all of them.
+ *
+ * A shared snapshot must not hide a commit from a read that comes after it:
+ * - this process's own writes: `end()` is called the moment a write's outcome reaches the event loop,
+ *   before anyone is answered, so a read that follows a write (the same request's, or a caller's
+ *   next request) begins a new snapshot;
+ * - other processes' commits (the CLI revoking a key, a second server on the file): a shared
+ *   transaction ends at the next check phase of the event loop (`setImmediate`), and a statement
+ *   never joins one that began more than `maxAgeMs` ago (default 1 ms). A call that reaches the
+ *   server after another process committed sees the commit, give or take that millisecond: the
+ *   same bound as a read that was already running when the commit landed.
+ *
+ * While a statement is still stepping (an iterator), SQLite cannot end the transaction; the
+ * connection then holds its snapshot exactly as it would without this (one connection has one
+ * read transaction), and the end is tried again at the next check phase.
+ */
+import type { SqliteDatabase, SqliteStatement } from './driver.js';
+
+/** How old a shared read transaction may be when a statement joins it, in ms (see above). */
+export const READ_TURN_MAX_AGE_MS = 1;
+
+/** How long a shared read transaction may serve, and the clock and scheduler it uses (tests set them). */
+export interface ReadTurnOptions {
+  /** A statement never joins a read transaction begun longer ago than this, in ms (default 1). */
+  maxAgeMs?: number;
+  /** Milliseconds, monotonic (default `performance.now`). */
+  now?: () => number;
+  /** Runs the scheduled end (default `setImmediate`: the event loop's next check phase). */
+  schedule?: (end: () => void) => void;
+}
+
+export class ReadTurns {
+  private open = false;
+  private openedAt = 0;
+  private endScheduled = false;
+  private begin: SqliteStatement | null = null;
+  private commit: SqliteStatement | null = null;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  private readonly schedule: (end: () => void) => void;
+  /** Transactions begun, and ends that had to wait for a statement still stepping (tests, measurements). */
+  readonly stats = { begun: 0, deferredEnds: 0 };
+
+  constructor(
+    private readonly conn: SqliteDatabase,
+    opts: ReadTurnOptions = {},
+  ) {
+    this.maxAgeMs = opts.maxAgeMs ?? READ_TURN_MAX_AGE_MS;
+    this.now = opts.now ?? (() => performance.now());
+    this.schedule = opts.schedule ?? ((end) => setImmediate(end));
+  }
+
+  /** Called before each statement on the connection: joins the current read transaction, or begins one. */
+  enter(): void {
+    if (this.open) {
+      if (this.now() - this.openedAt <= this.maxAgeMs) return;
+      // Too old to join: end it (unless a statement still steps; then the snapshot stays, as it would).
+      if (!this.tryEnd()) return;
+    }
+    // A transaction begun by someone else (none today) is left alone.
+    if (this.conn.inTransaction) return;
+    this.begin ??= this.conn.prepare('BEGIN');
+    this.begin.run();
+    this.open = true;
+    this.openedAt = this.now();
+    this.stats.begun += 1;
+    this.scheduleEnd();
+  }
+
+  /** Ends the shared read transaction now, if one is open (a write of this process committed). */
+  end(): void {
+    if (this.open) this.tryEnd();
+  }
+
+  private scheduleEnd(): void {
+    if (this.endScheduled) return;
+    this.endScheduled = true;
+    this.schedule(() => {
+      this.endScheduled = false;
+      if (this.open) this.tryEnd();
+    });
+  }
+
+  /** True once no transaction is open; false when a statement still steps (tried again later). Never throws. */
+  private tryEnd(): boolean {
+    // Closed, or rolled back by SQLite itself (an I/O error): nothing left to end.
+    if (!this.conn.open || !this.conn.inTransaction) {
+      this.open = false;
+      return true;
+    }
+    try {
+      this.commit ??= this.conn.prepare('COMMIT');
+      this.commit.run();
+    } catch {
+      // SQLITE_BUSY "cannot commit transaction - SQL statements in progress": an iterator is open.
+      if (this.conn.open && this.conn.inTransaction) {
+        this.stats.deferredEnds += 1;
+        this.scheduleEnd();
+        return false;
+      }
+    }
+    this.open = false;
+    return true;
+  }
+}

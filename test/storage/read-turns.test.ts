@@ -1,0 +1,125 @@
+/**
+ * SQLite's reader shares one read transaction between statements that run close together
+ * (src/storage/sqlite/read-turns.ts), and never longer than is safe: a commit by another connection
+ * is seen once the shared transaction is older than its bound, once the event loop reaches its
+ * check phase, or as soon as `end()` is called (a write of this process, a request arriving). And the
+ * threaded store (the server's) ends it when a request asks for a new snapshot and when its own
+ * write completes. Real SQLite files; the clock is injected.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteDriver, type SqliteDatabase } from '../../src/storage/sqlite/driver.js';
+import { ReadTurns } from '../../src/storage/sqlite/read-turns.js';
+import { connect } from '../../src/storage/sqlite/sqlite-store.js';
+import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
+import { errorCodec } from '../../src/wire/thread-operations.js';
+import { tempDir } from '../helpers/server.js';
+
+const checkPhase = () => new Promise((r) => setImmediate(r));
+
+describe('ReadTurns', () => {
+  const open: SqliteDatabase[] = [];
+  afterEach(() => {
+    for (const db of open.splice(0)) if (db.open) db.close();
+  });
+
+  /** A reader with turns on a fresh file, and a second connection that writes (another process). */
+  function files(maxAgeMs = 1) {
+    const file = path.join(tempDir(), 'turns.db');
+    const other = connect(file, 'FULL');
+    other.exec('create table t (n integer not null); insert into t values (1)');
+    const reader = connect(file, 'FULL');
+    open.push(reader, other);
+    let now = 0;
+    const turns = new ReadTurns(reader, { maxAgeMs, now: () => now });
+    const count = reader.prepare('select count(*) from t').pluck();
+    const read = () => {
+      turns.enter();
+      return count.get() as number;
+    };
+    return { other, reader, turns, read, advance: (ms: number) => (now += ms) };
+  }
+
+  it('statements close together share one snapshot; one older than the bound sees the other commit', () => {
+    const { other, reader, turns, read, advance } = files(1);
+    expect(read()).toBe(1);
+    other.exec('insert into t values (2)');
+    advance(0.5);
+    // Within the bound: the same read transaction, begun before the commit.
+    expect(read()).toBe(1);
+    expect(reader.inTransaction).toBe(true);
+    expect(turns.stats.begun).toBe(1);
+    advance(0.6);
+    // Past it: a new one, which sees the commit.
+    expect(read()).toBe(2);
+    expect(turns.stats.begun).toBe(2);
+  });
+
+  it('end() makes the next statement see what was committed before it', () => {
+    const { other, turns, read } = files(60_000);
+    expect(read()).toBe(1);
+    other.exec('insert into t values (2)');
+    turns.end();
+    expect(read()).toBe(2);
+  });
+
+  it('ends by itself at the check phase of the event loop, whatever the clock says', async () => {
+    const { other, reader, read } = files(60_000);
+    expect(read()).toBe(1);
+    other.exec('insert into t values (2)');
+    await checkPhase();
+    expect(reader.inTransaction).toBe(false);
+    expect(read()).toBe(2);
+  });
+
+  it('a statement still stepping keeps its snapshot, without an error, and the end follows it', async () => {
+    const { other, reader, turns } = files(60_000);
+    other.exec('insert into t values (2), (3)');
+    turns.enter();
+    const rows = reader.prepare('select n from t order by n').pluck().iterate();
+    expect(rows.next().value).toBe(1);
+    turns.end(); // cannot end now: the statement steps
+    await checkPhase(); // nor here
+    expect(turns.stats.deferredEnds).toBeGreaterThanOrEqual(2);
+    expect(reader.inTransaction).toBe(true);
+    expect([...rows]).toEqual([2, 3]);
+    await checkPhase();
+    expect(reader.inTransaction).toBe(false);
+  });
+
+  it('a connection closed with a transaction open is not an error at the check phase', async () => {
+    const { reader, read } = files(60_000);
+    read();
+    reader.close();
+    await checkPhase();
+  });
+});
+
+describe('the threaded SQLite store', () => {
+  const operations = { url: new URL('../../src/wire/thread-operations.ts', import.meta.url), errorCodec };
+
+  it("a new read snapshot sees another process's commit; the store's own writes are seen by the next read", async () => {
+    const file = path.join(tempDir(), 'snapshot.db');
+    // A shared read transaction that neither ages nor reaches a check phase: only the store's own
+    // ends (a request's new snapshot, a write's outcome) may end it.
+    const store = await openThreadedSqliteStore(file, { operations, readTurns: { now: () => 0, schedule: () => {} } });
+    const other = new (sqliteDriver())(file);
+    try {
+      const ids = async () => (await store.accounts.list()).map((a) => a.id);
+      await ids(); // a shared snapshot is open from here
+      const elsewhere = crypto.randomUUID();
+      other.prepare('insert into accounts (id, name, created_at) values (?, ?, ?)').run(elsewhere, 'elsewhere', Date.now());
+      // Still the snapshot begun before that commit: what the sharing is.
+      expect(await ids()).not.toContain(elsewhere);
+      store.newReadSnapshot!();
+      expect(await ids()).toContain(elsewhere);
+
+      const mine = crypto.randomUUID();
+      await store.accounts.create({ id: mine, name: 'mine', createdAt: Date.now() });
+      expect(await ids()).toContain(mine);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+});
