@@ -26,6 +26,7 @@ import type { RequestKind, RequestStatus } from '../domain/types.js';
 import { TASK_TYPES, WIRE_STATUS, requestStatus } from '../queue/status.js';
 import type { Services } from '../services.js';
 import * as fmt from './format.js';
+import { flushJournal } from '../journal/recorder.js';
 import { journalOf, type ConsoleJournalEntry, type ConsoleJournalFilter } from './journal.js';
 import { SESSION_COOKIE, issue, verify, type Session } from './session.js';
 
@@ -184,27 +185,38 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/', async (_req, reply) => reply.redirect('/console/requests', 303));
 
   // --- requests (journal) -------------------------------------------------------------------
+  /**
+   * The requests page's filter. A status that is not an HTTP status (100–599, the journal API's
+   * rule) is not applied, and `statusError` says so on the page: listing every status without a
+   * word made "abc" or "20" look like a filter that matched everything.
+   */
   const journalFilter = (q: Record<string, string>) => {
     const f: Omit<ConsoleJournalFilter, 'limit'> = {};
     const p = str(q.path);
     if (p) f.path = p;
-    const st = int(q.status, 100, 0);
-    if (st) f.status = st;
+    const typed = str(q.status);
+    const st = /^\d{3}$/.test(typed) ? Number(typed) : NaN;
+    let statusError: string | null = null;
+    if (st >= 100 && st <= 599) f.status = st;
+    else if (typed) statusError = `Status must be an HTTP status code from 100 to 599, not "${typed.slice(0, 40)}": requests of every status are shown.`;
     const lead = str(q.lead).toLowerCase();
     if (lead) f.leadId = lead;
-    return f;
+    return { f, statusError, typedStatus: typed };
   };
   app.get('/requests', async (req, reply) => {
     const q = req.query as Record<string, string>;
-    const filter = journalFilter(q);
+    const { f: filter, statusError, typedStatus } = journalFilter(q);
     const before = int(q.before, 1, 0);
+    // The newest page lists this process's calls answered a moment ago too, as the journal API does.
+    if (!before) await flushJournal(s);
     const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE });
     const newest = entries.length > 0 ? entries[0].seq : 0;
     const params = new URLSearchParams({ ...(filter.path ? { path: filter.path } : {}), ...(filter.status ? { status: String(filter.status) } : {}), ...(filter.leadId ? { lead: filter.leadId } : {}) });
     return render(req, reply, 'requests', {
       title: 'Requests',
       entries,
-      q: { path: filter.path ?? '', status: filter.status ?? '', lead: filter.leadId ?? '' },
+      q: { path: filter.path ?? '', status: filter.status ?? typedStatus.slice(0, 40), lead: filter.leadId ?? '' },
+      statusError,
       live: !before,
       streamUrl: `/console/requests/stream?${new URLSearchParams({ ...Object.fromEntries(params), after: String(newest) })}`,
       older: entries.length === PAGE ? `/console/requests?${new URLSearchParams({ ...Object.fromEntries(params), before: String(entries[entries.length - 1].seq) })}` : null,
@@ -214,7 +226,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   // Polls the journal by seq, so entries recorded by any process on the database show up.
   app.get('/requests/stream', async (req, reply) => {
     const q = req.query as Record<string, string>;
-    const filter = journalFilter(q);
+    const { f: filter } = journalFilter(q);
     const accountId = sessionOf(req).accountId;
     const resumeFrom = Number(req.headers['last-event-id']);
     let after = Number.isSafeInteger(resumeFrom) && resumeFrom > 0 ? resumeFrom : int(q.after, 0, 0);

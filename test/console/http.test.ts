@@ -147,3 +147,26 @@ describe('page titles', () => {
     }
   });
 });
+
+describe('the requests filter', () => {
+  it('a status that is not an HTTP status is said to be so, and not applied; a valid one filters', async () => {
+    // A 200 and a 500 (an MX error, as LeadSquared answers it) in the journal of this account.
+    expect((await s.call('GET', '/v2/ProspectActivity.svc/ActivityTypes.Get')).status).toBe(200);
+    expect((await s.call('GET', '/v2/ProspectActivity.svc/GetActivityDetails?activityId=no-such-activity-for-filter')).status).toBe(500);
+    const c = await consoleClient(s.url);
+    for (const bad of ['abc', '20', '999', '4040']) {
+      const page = await c.get(`/console/requests?status=${bad}`);
+      expect(page.status).toBe(200);
+      expect(page.text, bad).toContain(`Status must be an HTTP status code from 100 to 599, not &quot;${bad}&quot;`);
+      // What was typed stays in the field, and every status is listed.
+      expect(page.text).toContain(`name="status" inputmode="numeric" size="4" value="${bad}"`);
+      expect(page.text).toContain('ActivityTypes.Get');
+      expect(page.text).toContain('GetActivityDetails');
+    }
+    const only500 = await c.get('/console/requests?status=500');
+    expect(only500.text).not.toContain('id="filter-error"');
+    expect(only500.text).toContain('GetActivityDetails');
+    expect(only500.text).not.toContain('ActivityTypes.Get');
+    expect((await c.get('/console/requests?status=')).text).not.toContain('id="filter-error"');
+  });
+});
