@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteDriver, type SqliteDatabase } from '../../src/storage/sqlite/driver.js';
 import { ReadTurns } from '../../src/storage/sqlite/read-turns.js';
-import { connect } from '../../src/storage/sqlite/sqlite-store.js';
+import { connect, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
 import { tempDir } from '../helpers/server.js';
@@ -119,6 +119,26 @@ describe('the threaded SQLite store', () => {
       expect(await ids()).toContain(mine);
     } finally {
       other.close();
+      await store.close();
+    }
+  });
+});
+
+describe('the SQLite store with its writer on the event loop (LEADTRAIL_SQLITE_WRITER=loop)', () => {
+  it('a reference-data change another process commits is seen by the next cached lookup, inside a shared snapshot too', async () => {
+    const file = path.join(tempDir(), 'loop.db');
+    // The reader's shared read transaction never ages nor ends by itself here.
+    const store = await openSqliteStore(file, { readTurns: { now: () => 0, schedule: () => {} } });
+    const other = await openSqliteStore(file);
+    try {
+      const accountId = crypto.randomUUID();
+      await other.accounts.create({ id: accountId, name: 'turns', createdAt: Date.now() });
+      // The writer's data_version is watched; the token is read on the reader, in its shared snapshot.
+      expect((await store.leadFields.list(accountId)).map((d) => d.schemaName)).not.toContain('mx_Elsewhere');
+      await other.leadFields.upsert(accountId, { schemaName: 'mx_Elsewhere', displayName: 'Elsewhere', dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: false });
+      expect((await store.leadFields.list(accountId)).map((d) => d.schemaName)).toContain('mx_Elsewhere');
+    } finally {
+      await other.close();
       await store.close();
     }
   });

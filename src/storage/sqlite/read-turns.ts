@@ -1,21 +1,21 @@
 /**
- * The reader connection's statements share one read transaction per turn of the event loop (issue
- * 11). In WAL mode every statement outside a transaction begins and ends a read transaction of its
- * own: locks on the shared-memory index and on the file, a few system calls. That was 5–7 µs per
+ * The reader connection's statements share one read transaction while it is young (issue 11). In
+ * WAL mode every statement outside a transaction begins and ends a read transaction of its own:
+ * locks on the shared-memory index and on the file, a few system calls. That was 5–7 µs per
  * statement in a micro-benchmark, about as much as the statement itself for the small ones (the
- * reference-data check, a lead's row), and a `Leads.GetById` or `Retrieve` runs three to four of
- * them. Sharing one transaction between the statements that run close together costs its BEGIN and
- * COMMIT once for all of them.
+ * reference-data check, a lead's row), and a `Leads.GetById` runs two to three of them, a
+ * `Retrieve` four. Sharing one transaction between the statements that run close together costs its
+ * BEGIN and COMMIT once for all of them.
  *
- * A shared snapshot must not hide a commit from a read that comes after it:
- * - this process's own writes: `end()` is called the moment a write's outcome reaches the event loop,
- *   before anyone is answered, so a read that follows a write (the same request's, or a caller's
- *   next request) begins a new snapshot;
- * - other processes' commits (the CLI revoking a key, a second server on the file): a shared
- *   transaction ends at the next check phase of the event loop (`setImmediate`), and a statement
- *   never joins one that began more than `maxAgeMs` ago (default 1 ms). A call that reaches the
- *   server after another process committed sees the commit, give or take that millisecond: the
- *   same bound as a read that was already running when the commit landed.
+ * A shared snapshot must not hide a commit from a read that comes after it. It ends at the first of:
+ * - `end()` as a request arrives (the HTTP server calls `Store.newReadSnapshot`): a request never
+ *   reads a snapshot older than its arrival, so a commit by another process (the CLI revoking a key,
+ *   a second server on the file) is seen by every request that arrives after it, as before;
+ * - `end()` as the outcome of any write of this process reaches the event loop, before anyone is
+ *   answered: a read that follows a write (the same request's, or the caller's next) sees it;
+ * - the event loop's next check phase (`setImmediate`);
+ * - `maxAgeMs` (default 1 ms): a statement never joins one begun longer ago, which bounds how old a
+ *   snapshot the reads made outside requests (timers, workers) may see.
  *
  * While a statement is still stepping (an iterator), SQLite cannot end the transaction; the
  * connection then holds its snapshot exactly as it would without this (one connection has one

@@ -8,7 +8,7 @@ import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteDriver, sqliteDriverPath, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
-import { ReadTurns } from './read-turns.js';
+import { ReadTurns, type ReadTurnOptions } from './read-turns.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteOptions {
@@ -18,6 +18,8 @@ export interface SqliteOptions {
   fileSync?: FileSync;
   /** Checkpoint thread settings (checkpointer.ts; tests make them small, or point the thread at a driver that fails to load). */
   checkpoint?: { everyCommits?: number; restartPages?: number; driverPath?: string; now?: () => number };
+  /** The reader's shared read transactions (read-turns.ts; tests freeze their clock and scheduler). */
+  readTurns?: ReadTurnOptions;
   /**
    * The COMMIT itself syncs the WAL (`synchronous=FULL`) instead of a sync after it (wal-sync.ts):
    * for the writer thread (writer-thread.ts), which may block on it, and whose commits other
@@ -177,6 +179,12 @@ export function rawToken(conn: SqliteDatabase): () => string {
  * `versionConn` is the connection whose `data_version` is watched: the writer here; the reader
  * itself when the writer is on another thread (thread-store.ts), where every commit is another
  * connection's.
+ *
+ * `turns`: the reader's shared read transactions (read-turns.ts). The token must come from a
+ * snapshot no older than the version it is remembered with. Read on the reader itself, version and
+ * token come from the same snapshot. Watched on the writer, a moved version ends the reader's shared
+ * transaction first: a token read in a snapshot begun before the other process's commit would be
+ * remembered as current until the next commit.
  */
 export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabase, turns?: ReadTurns): { read: () => string; noteCommit: () => void } {
   const token = rawToken(readConn);
@@ -185,11 +193,14 @@ export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabas
   let seenVersion: unknown = null;
   return {
     read() {
-      turns?.enter();
+      const sameSnapshot = versionConn === readConn;
+      if (sameSnapshot) turns?.enter();
       dataVersion ??= versionConn.prepare<[]>('PRAGMA data_version').pluck();
       // The version first: a commit between the two reads leaves an older version, read again next time.
       const v = dataVersion.get();
       if (known === null || v !== seenVersion) {
+        if (!sameSnapshot) turns?.end();
+        turns?.enter();
         seenVersion = v;
         known = token();
       }
@@ -254,7 +265,7 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   // The reader's statements share a read transaction per turn of the event loop (read-turns.ts),
   // ended by every commit of the writer. With one connection the reader is the writer: its token is
   // read each time.
-  const turns = readConn !== writeConn ? new ReadTurns(readConn) : null;
+  const turns = readConn !== writeConn ? new ReadTurns(readConn, opts.readTurns) : null;
   const readToken = readConn !== writeConn ? readerToken(readConn, writeConn, turns ?? undefined) : null;
   const onCommit = checkpointer
     ? () => {
