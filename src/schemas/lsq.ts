@@ -309,8 +309,10 @@ export const fieldList = (what: string, missing?: string) =>
 
 /** A lead attribute list, as the body itself or wrapped in `{"LeadDetails": […]}` (clients send both). */
 export function leadAttributeListValue(body: unknown): FieldInput[] {
-  const list = isObject(body) && prop(body, 'LeadDetails') !== undefined ? prop(body, 'LeadDetails') : body;
-  return fieldListValue(asArray(list), 'request body');
+  const wrapped = isObject(body) && prop(body, 'LeadDetails') !== undefined;
+  // Paths name the entry as the caller wrote it: `[0].Value` in a bare list (the message already says
+  // "request body"), `LeadDetails[0].Value` in a wrapped one.
+  return fieldListValue(asArray(wrapped ? prop(body, 'LeadDetails') : body, wrapped ? "'LeadDetails'" : 'request body'), wrapped ? 'LeadDetails' : '');
 }
 
 const ATTRIBUTE_LIST_DOC = {

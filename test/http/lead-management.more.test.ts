@@ -130,3 +130,19 @@ describe('Leads.GetByQuickSearch', () => {
     await expectKeysRequired(s, SYNC_ENDPOINTS.find((e) => e.path.includes('Leads.GetByQuickSearch'))!, KEYS);
   });
 });
+
+describe('a malformed attribute list', () => {
+  it('names the entry by its place in the list as sent, bare or wrapped in LeadDetails, and writes nothing', async () => {
+    const m = (r: { body?: { ExceptionMessage?: string } }) => r.body?.ExceptionMessage;
+    const bare = await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'shape@example.com' }, { Attribute: 'FirstName', Value: { a: 1 } }]);
+    expectMx(bare, 400, 'MXInvalidInputException');
+    expect(m(bare)).toBe("Invalid request body: '[1].Value' must be a string, number or boolean");
+    const unnamed = await s.call('POST', `${LM}/Lead.Create`, [{ Value: 'x' }]);
+    expect(m(unnamed)).toBe("Invalid request body: '[0]' needs a 'SchemaName' or 'Attribute' string");
+    const wrapped = await s.call('POST', `${LM}/Lead.Create`, { LeadDetails: [{ Attribute: 'EmailAddress', Value: [] }] });
+    expect(m(wrapped)).toBe("Invalid request body: 'LeadDetails[0].Value' must be a string, number or boolean");
+    const notList = await s.call('POST', `${LM}/Lead.Create`, { LeadDetails: 'x' });
+    expect(m(notList)).toBe("Invalid request body: 'LeadDetails' must be a JSON array");
+    expect(await leadByEmail(s, 'shape@example.com')).toBeNull();
+  });
+});
