@@ -11,7 +11,7 @@ const PG_URL = process.env.LEADTRAIL_TEST_PG_URL ?? 'postgres://postgres@127.0.0
 const IN_CI = /^(1|true)$/i.test(process.env.CI ?? '');
 
 /** Inherently single-engine files: SQLite's crash/restart semantics, CLI runs on a SQLite file. */
-const SQLITE_ONLY = ['test/contract/sqlite.test.ts', 'test/contract/sqlite-thread.test.ts', 'test/http/sqlite-writer-thread.test.ts', 'test/async/crash.test.ts', 'test/cli/**', 'test/storage/wal-sync.test.ts'];
+const SQLITE_ONLY = ['test/contract/sqlite.test.ts', 'test/contract/sqlite-thread.test.ts', 'test/http/sqlite-writer-thread.test.ts', 'test/async/crash.test.ts', 'test/cli/**', 'test/storage/wal-sync.test.ts', 'test/storage/read-turns.test.ts'];
 const POSTGRES_ONLY = ['test/contract/postgres.test.ts', 'test/scale/**', 'test/storage/pg-prepared.test.ts', 'test/storage/pg-write-batches.test.ts'];
 
 async function pgReachable(): Promise<boolean> {

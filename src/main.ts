@@ -20,6 +20,7 @@ import { createWebhookWorker } from './webhooks/worker.js';
 import { memoryLimiter, type Limiter } from './ratelimit/limiter.js';
 import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
+import type { ReadTurnOptions } from './storage/sqlite/read-turns.js';
 import { errorCodec } from './wire/thread-operations.js';
 import type { Store } from './storage/store.js';
 
@@ -62,6 +63,11 @@ export interface StartOptions {
    * fast a loaded machine runs the worker.
    */
   asyncMaxHoldMs?: number;
+  /**
+   * SQLite's reader's shared read transactions (src/storage/sqlite/read-turns.ts): their age bound,
+   * clock and scheduler. For tests that freeze them to show what ends one.
+   */
+  sqliteReadTurns?: ReadTurnOptions;
 }
 
 async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
@@ -127,7 +133,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
-  const store = metrics.observeStore(await openStore(config, { url: opts.writerOperations ?? new URL('./wire/thread-operations.js', import.meta.url), errorCodec }));
+  const store = metrics.observeStore(await openStore(config, { url: opts.writerOperations ?? new URL('./wire/thread-operations.js', import.meta.url), errorCodec }, { readTurns: opts.sqliteReadTurns }));
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {

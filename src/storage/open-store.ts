@@ -2,15 +2,18 @@
 import type { Config } from '../config.js';
 import type { ErrorCodec } from './operations.js';
 import type { Store } from './store.js';
+import type { ReadTurnOptions } from './sqlite/read-turns.js';
 
 /**
  * `operations`: for `sqliteWriter: 'thread'`, the module of named operations the writer thread
  * loads (its URL) and its error codec (sqlite/writer-protocol.ts); without it the thread runs
- * only transactions and repo writes.
+ * only transactions and repo writes. `sqlite.readTurns`: the SQLite reader's shared read
+ * transactions (sqlite/read-turns.ts; tests freeze them).
  */
 export async function openStore(
   config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared' | 'pgWriteBatches' | 'sqliteWriter'>>,
   operations?: { url: URL; errorCodec?: ErrorCodec },
+  sqlite: { readTurns?: ReadTurnOptions } = {},
 ): Promise<Store> {
   if (config.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
@@ -21,8 +24,8 @@ export async function openStore(
   }
   if (config.sqliteWriter === 'thread' && config.dbPath !== ':memory:') {
     const { openThreadedSqliteStore } = await import('./sqlite/thread-store.js');
-    return openThreadedSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs, operations });
+    return openThreadedSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs, operations, readTurns: sqlite.readTurns });
   }
   const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
-  return openSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs });
+  return openSqliteStore(config.dbPath, { fnTimeoutMs: config.txTimeoutMs, readTurns: sqlite.readTurns });
 }

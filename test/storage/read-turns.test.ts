@@ -4,7 +4,9 @@
  * is seen once the shared transaction is older than its bound, once the event loop reaches its
  * check phase, or as soon as `end()` is called (a write of this process, a request arriving). And the
  * threaded store (the server's) ends it when a request asks for a new snapshot and when its own
- * write completes. Real SQLite files; the clock is injected.
+ * write completes, and the server asks for one as each request arrives. Real SQLite files and a real
+ * server; the clock and the check phase are injected (frozen), so that only the ends under test can
+ * end a shared snapshot. SQLite only.
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { ReadTurns } from '../../src/storage/sqlite/read-turns.js';
 import { connect, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
-import { tempDir } from '../helpers/server.js';
+import { KEYS, startServer, storeBeside, tempDir } from '../helpers/server.js';
 
 const checkPhase = () => new Promise((r) => setImmediate(r));
 
@@ -137,9 +139,34 @@ describe('the SQLite store with its writer on the event loop (LEADTRAIL_SQLITE_W
       expect((await store.leadFields.list(accountId)).map((d) => d.schemaName)).not.toContain('mx_Elsewhere');
       await other.leadFields.upsert(accountId, { schemaName: 'mx_Elsewhere', displayName: 'Elsewhere', dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: false });
       expect((await store.leadFields.list(accountId)).map((d) => d.schemaName)).toContain('mx_Elsewhere');
+      // Its own commit ends the shared snapshot too: an uncached read after a write sees it.
+      await store.accounts.list();
+      const mine = crypto.randomUUID();
+      await store.accounts.create({ id: mine, name: 'mine', createdAt: Date.now() });
+      expect((await store.accounts.list()).map((a) => a.id)).toContain(mine);
     } finally {
       await other.close();
       await store.close();
+    }
+  });
+});
+
+describe('the server', () => {
+  it('each request reads a snapshot no older than its arrival: a key revoked by another process is refused by the next call', async () => {
+    const server = await startServer({}, { sqliteReadTurns: { now: () => 0, schedule: () => {} } });
+    const other = await storeBeside(server);
+    try {
+      const { addAccessKey } = await import('../../src/domain/accounts.js');
+      const accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
+      const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
+      const types = () => server.call('GET', '/v2/ProspectActivity.svc/ActivityTypes.Get', undefined, { keys });
+      // The key is read, cached, and a shared snapshot is left open (nothing here ends it by time).
+      expect((await types()).status).toBe(200);
+      expect(await other.accounts.revokeCredential(accountId, keys.accessKey, Date.now())).toBe(true);
+      expect((await types()).status).toBe(401);
+    } finally {
+      await other.close();
+      await server.close();
     }
   });
 });

@@ -19,7 +19,15 @@
  *
  * While a statement is still stepping (an iterator), SQLite cannot end the transaction; the
  * connection then holds its snapshot exactly as it would without this (one connection has one
- * read transaction), and the end is tried again at the next check phase.
+ * read transaction), and the end is tried again at the next check phase. Nothing reads the reader
+ * lazily today (Kysely's `.all()`, never `.stream()`), and nothing should: a stream held across
+ * awaits would keep its snapshot, retry the end at every turn, and in loop mode let a token be read
+ * in a snapshot older than its version (sqlite-store.ts, `readerToken`).
+ *
+ * The cost: a snapshot now lasts until the end of the event loop's turn rather than its statement.
+ * A WAL restart (checkpointer.ts) waits for snapshots older than its copy, holding writes back
+ * meanwhile, so such a restart may wait for the rest of a turn (a console page's rendering, say)
+ * where it waited for nothing before; it gives up after its busy timeout and tries later.
  */
 import type { SqliteDatabase, SqliteStatement } from './driver.js';
 
