@@ -262,8 +262,8 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   writeConn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   // A second connection for reads (not with `:memory:`, where it would be another database).
   const readConn = !memory ? connect(file, 'FULL') : writeConn;
-  // The reader's statements share a read transaction per turn of the event loop (read-turns.ts),
-  // ended by every commit of the writer. With one connection the reader is the writer: its token is
+  // The reader's statements share a read transaction while it is young (read-turns.ts), ended
+  // also by every commit of the writer. With one connection the reader is the writer: its token is
   // read each time.
   const turns = readConn !== writeConn ? new ReadTurns(readConn, opts.readTurns) : null;
   const readToken = readConn !== writeConn ? readerToken(readConn, writeConn, turns ?? undefined) : null;

@@ -353,8 +353,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   readConn.pragma('query_only = ON');
   // Once the writer thread has died, reads fail too (a readiness probe then says so), as they do
   // after a failed fsync on the event-loop writer: nothing is served by a store that cannot write.
-  // Its statements share a read transaction per turn of the event loop, ended early by any write's
-  // outcome (read-turns.ts).
+  // Its statements share a read transaction while it is young, ended by a request's arrival, any
+  // write's outcome, the next check phase or 1 ms (read-turns.ts).
   turns = new ReadTurns(readConn, opts.readTurns);
   const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn, undefined, turns), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
