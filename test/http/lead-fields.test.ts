@@ -1,4 +1,7 @@
-/** `POST CreateLeadField`: a custom lead field named from its display name, read back by `LeadsMetaData.Get`, usable at once. */
+/**
+ * `POST CreateLeadField`: a custom lead field named from its display name, read back by `LeadsMetaData.Get`, usable at once;
+ * and the fields an unknown `mx_` attribute creates on first use.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LM, SYNC_ENDPOINTS, accountIdOf, createLead, defineLeadField, expectKeysRequired, expectMx, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
 import { KEYS, started, type CallInit, type TestServer } from '../helpers/server.js';
@@ -27,18 +30,6 @@ describe('CreateLeadField', () => {
     const id = await createLead(s, { FirstName: 'F', mx_Text_Field: 'hello' });
     expect((await getLead(s, id))!.mx_Text_Field).toBe('hello');
     expectMx(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: 'G' }, { Attribute: 'mx_Text_Field', Value: 'x'.repeat(61) }]), 500, 'MXInvalidInputException');
-  });
-
-  it('an unknown mx_ attribute becomes a field without MaxLength: a long value is kept whole, until the operator gives the field a length', async () => {
-    const long = 'n'.repeat(5000);
-    const id = await createLead(s, { FirstName: 'Long', mx_Free_Text: long });
-    expect((await getLead(s, id))!.mx_Free_Text).toBe(long);
-    expect((await meta('mx_Free_Text'))[0]).toMatchObject({ SchemaName: 'mx_Free_Text', DataType: 'String', MaxLength: '' });
-    // What `leadtrail lead-fields set --name mx_Free_Text --max-length 200` does.
-    await defineLeadField(s, await accountIdOf(s), { schemaName: 'mx_Free_Text', maxLength: 200 });
-    expect((await meta('mx_Free_Text'))[0].MaxLength).toBe('200');
-    expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'mx_Free_Text', Value: 'm'.repeat(201) }]), 500, 'MXInvalidInputException', /maximum length is 200/);
-    expect((await getLead(s, id))!.mx_Free_Text).toBe(long);
   });
 
   it('a Select field takes its options from OptionsJson (a list, or that list as a JSON string); values outside them are refused', async () => {
@@ -98,5 +89,19 @@ describe('CreateLeadField', () => {
 
   it('needs keys', async () => {
     await expectKeysRequired(s, SYNC_ENDPOINTS.find((e) => e.path.endsWith('CreateLeadField'))!, KEYS);
+  });
+});
+
+describe('a custom lead field created on first use', () => {
+  it('an unknown mx_ attribute becomes a field without MaxLength: a long value is kept whole, until the operator gives the field a length', async () => {
+    const long = 'n'.repeat(5000);
+    const id = await createLead(s, { FirstName: 'Long', mx_Free_Text: long });
+    expect((await getLead(s, id))!.mx_Free_Text).toBe(long);
+    expect((await meta('mx_Free_Text'))[0]).toMatchObject({ SchemaName: 'mx_Free_Text', DataType: 'String', MaxLength: '' });
+    // What `leadtrail lead-fields set --name mx_Free_Text --max-length 200` does.
+    await defineLeadField(s, await accountIdOf(s), { schemaName: 'mx_Free_Text', maxLength: 200 });
+    expect((await meta('mx_Free_Text'))[0].MaxLength).toBe('200');
+    expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'mx_Free_Text', Value: 'm'.repeat(201) }]), 500, 'MXInvalidInputException', /maximum length is 200/);
+    expect((await getLead(s, id))!.mx_Free_Text).toBe(long);
   });
 });
