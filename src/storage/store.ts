@@ -105,12 +105,19 @@ export interface LeadRepo {
    * nothing is written. Throws UniqueViolation when an activity already answers `activity.requestId`.
    */
   addActivity(activity: Omit<Activity, 'seq'>, typeName: string): Promise<Lead | null>;
-  list(accountId: string, opts: { offset: number; limit: number; search?: string }): Promise<{ total: number; leads: Lead[] }>;
+  /**
+   * A page of the account's leads, newest first, and how many there are; with `search`, only those
+   * with a field value containing it, ignoring case (every lead read: seq-ranges.ts). A search
+   * rejects with the signal's AbortError once `signal` aborts (its client left).
+   */
+  list(accountId: string, opts: { offset: number; limit: number; search?: string; signal?: AbortSignal }): Promise<{ total: number; leads: Lead[] }>;
   /**
    * Up to `limit` leads, newest first, with a field picked by `inField` whose string value contains
-   * `text`, ignoring case. `text` is plain text: % and _ are not wildcards.
+   * `text`, ignoring case. `text` is plain text: % and _ are not wildcards. Rejects with the signal's
+   * AbortError once `signal` aborts. Outside a transaction only (`inField` and `signal` cannot be
+   * sent to the SQLite writer thread).
    */
-  quickSearch(accountId: string, q: { text: string; inField: (name: string) => boolean; limit: number }): Promise<Lead[]>;
+  quickSearch(accountId: string, q: { text: string; inField: (name: string) => boolean; limit: number; signal?: AbortSignal }): Promise<Lead[]>;
   count(accountId: string): Promise<number>;
   /**
    * Leads matching every condition, a page in the given order (ties by creation order, same
@@ -405,6 +412,8 @@ export interface JournalFilter {
   /** Paging newest first: entries with seq < beforeSeq. */
   beforeSeq?: number;
   limit: number;
+  /** A `path` search stops when it aborts, rejecting with its AbortError (seq-ranges.ts). */
+  signal?: AbortSignal;
 }
 
 /**

@@ -1,7 +1,8 @@
 /** The storage contract for the request journal (see store.contract.ts). */
 import { describe, expect, it } from 'vitest';
+import { SCAN_SPAN } from '../../src/storage/sql/seq-ranges.js';
 import type { JournalEntry, Store } from '../../src/storage/store.js';
-import { T0, newAccount, uid } from './store.contract.js';
+import { T0, newAccount, turnsDuring, uid } from './store.contract.js';
 
 type NewEntry = Omit<JournalEntry, 'seq'>;
 
@@ -117,6 +118,30 @@ export function journalContract(store: () => Store): void {
       const tail = await s.journal.list(a, { limit: 10, afterSeq: page2[1].seq });
       expect(tail.map((e) => e.id)).toEqual([rows[2].id, rows[3].id, rows[4].id]);
       expect(await s.journal.list(a, { limit: 10, afterSeq: page1[0].seq })).toEqual([]);
+    });
+
+    it('a path filter reads the account a stretch at a time: matches found across stretches, either way, the event loop turning between them', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const other = await newAccount(s);
+      const rows = Array.from({ length: SCAN_SPAN * 2 + 100 }, (_, i) => entry(a, { path: i === 0 ? '/Needle/oldest' : i === SCAN_SPAN + 50 ? '/needle/middle' : `/v2/call/${i}` }));
+      // Another account's entries, matching too, in between.
+      await s.journal.insertMany(rows.slice(0, SCAN_SPAN));
+      await s.journal.insertMany([entry(other, { path: '/needle/elsewhere' })]);
+      await s.journal.insertMany(rows.slice(SCAN_SPAN));
+      const ids = async (f: Parameters<Store['journal']['list']>[1]) => (await s.journal.list(a, f)).map((e) => e.path);
+      expect(await ids({ limit: 10, path: 'NEEDLE' })).toEqual(['/needle/middle', '/Needle/oldest']);
+      expect(await ids({ limit: 1, path: 'needle' })).toEqual(['/needle/middle']);
+      const [middle, oldest] = await s.journal.list(a, { limit: 10, path: 'needle' });
+      expect(await ids({ limit: 10, path: 'needle', beforeSeq: middle.seq })).toEqual(['/Needle/oldest']);
+      // Oldest first after a seq (the console's live tail), across stretches.
+      expect(await ids({ limit: 10, path: 'needle', afterSeq: oldest.seq - 1 })).toEqual(['/Needle/oldest', '/needle/middle']);
+      expect(await ids({ limit: 10, path: 'needle', afterSeq: oldest.seq })).toEqual(['/needle/middle']);
+      expect(await ids({ limit: 10, path: 'needle', afterSeq: middle.seq })).toEqual([]);
+      // A path no entry holds reads every stretch, the event loop turning between them.
+      const { result: none, turns } = await turnsDuring(() => s.journal.list(a, { limit: 10, path: 'nowhere' }));
+      expect(none).toEqual([]);
+      expect(turns).toBeGreaterThanOrEqual(2);
     });
 
     it('trims an account to its newest entries, purges by age, clears one account; others keep theirs', async () => {

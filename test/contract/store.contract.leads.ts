@@ -1,8 +1,9 @@
 /** The storage contract for leads, lead fields, activity types and activities (see store.contract.ts). */
 import { describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/domain/types.js';
+import { SCAN_SPAN } from '../../src/storage/sql/seq-ranges.js';
 import { UniqueViolation, type Store } from '../../src/storage/store.js';
-import { T0, activityType, lead, newAccount, uid } from './store.contract.js';
+import { T0, activityType, lead, newAccount, turnsDuring, uid } from './store.contract.js';
 
 function activity(accountId: string, leadId: string, over: Partial<Activity> = {}): Omit<Activity, 'seq'> {
   return { id: uid(), accountId, leadId, eventCode: 201, note: 'n', occurredAt: T0, ownerEmail: null, fields: {}, score: 0, createdOn: T0, requestId: null, ...over };
@@ -183,6 +184,67 @@ export function leadAndActivityContract(store: () => Store): void {
       for (let i = 0; i < 250; i++) await s.leads.insert(lead(a, { Notes: `zed ${i}` }), []);
       const got = await s.leads.quickSearch(a, { text: 'zed', inField: (n) => n === 'FirstName', limit: 25 });
       expect(got.map((l) => l.id)).toEqual([target.id]);
+    });
+
+    it('a search reads the account a stretch at a time: matches in every stretch, and the event loop turns between them', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const other = await newAccount(s);
+      // Two full stretches and part of a third, with another account's leads (which also match)
+      // in between, so the stretches are counted in this account's leads only.
+      const n = SCAN_SPAN * 2 + 100;
+      const ids: string[] = [];
+      await s.transaction(async (tx) => {
+        for (let i = 0; i < n; i++) {
+          const l = lead(a, { FirstName: i === 0 ? 'Oldest Zed' : i === SCAN_SPAN + 50 ? 'Middle Zed' : `Lead ${i}` });
+          ids.push(l.id);
+          await tx.leads.insert(l, []);
+          if (i % 10 === 0) await tx.leads.insert(lead(other, { FirstName: 'Zed elsewhere' }), []);
+        }
+      });
+      const [oldest, middle] = [ids[0], ids[SCAN_SPAN + 50]];
+      const everyField = () => true;
+      // Newest first, across stretches (the oldest lead is in the last one read).
+      expect((await s.leads.quickSearch(a, { text: 'zED', inField: everyField, limit: 10 })).map((l) => l.id)).toEqual([middle, oldest]);
+      expect((await s.leads.quickSearch(a, { text: 'zed', inField: everyField, limit: 1 })).map((l) => l.id)).toEqual([middle]);
+      // The console's list counts the matches of every stretch and pages across them.
+      const page = await s.leads.list(a, { offset: 1, limit: 1, search: 'zed' });
+      expect(page.total).toBe(2);
+      expect(page.leads.map((l) => l.id)).toEqual([oldest]);
+      const named4 = ids.filter((_, i) => i !== 0 && i !== SCAN_SPAN + 50 && String(i).startsWith('4')).length;
+      expect((await s.leads.list(a, { offset: 0, limit: 10, search: 'lead 4' })).total).toBe(named4);
+
+      // A text no lead holds reads every stretch. Meanwhile the event loop keeps turning: other
+      // requests are answered (on SQLite a single statement held it for the whole account).
+      const { result: none, turns } = await turnsDuring(() => s.leads.quickSearch(a, { text: 'nobody has this', inField: everyField, limit: 10 }));
+      expect(none).toEqual([]);
+      expect(turns).toBeGreaterThanOrEqual(2);
+
+      // A search whose client leaves (its signal aborts) stops before its next stretch.
+      const leaving = new AbortController();
+      setImmediate(() => leaving.abort());
+      await expect(s.leads.quickSearch(a, { text: 'nobody has this', inField: everyField, limit: 10, signal: leaving.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      // Searches take turns, in the order asked: each reads its three stretches (two turns of the
+      // event loop at least) after the one before it ended, rather than all ending together. One
+      // that is left while it waits leaves the queue at once.
+      const order: string[] = [];
+      const endedAt: number[] = [];
+      const search = (name: string, signal?: AbortSignal) =>
+        s.leads.list(a, { offset: 0, limit: 10, search: 'nobody has this', signal }).then(
+          () => order.push(`${name} done`) && endedAt.push(turnsNow()),
+          (e: Error) => order.push(`${name} ${e.name}`),
+        );
+      const waiting = new AbortController();
+      let turnsNow = () => 0;
+      const { turns: total } = await turnsDuring(async () => {
+        const all = [search('first'), search('second'), search('waiting', waiting.signal), search('last')];
+        waiting.abort();
+        await Promise.all(all);
+      }, (read) => (turnsNow = read));
+      expect(order).toEqual(['waiting AbortError', 'first done', 'second done', 'last done']);
+      expect(endedAt[1] - endedAt[0]).toBeGreaterThanOrEqual(2);
+      expect(endedAt[2] - endedAt[1]).toBeGreaterThanOrEqual(2);
+      expect(total).toBeGreaterThanOrEqual(6);
     });
   });
 

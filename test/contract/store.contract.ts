@@ -39,6 +39,28 @@ export function lead(accountId: string, fields: Lead['fields'] = {}, id = uid())
   return { id, accountId, autoId: 0, fields, score: 0, engagementScore: 0, createdOn: T0, modifiedOn: T0, lastActivityId: null, lastActivityName: null, lastActivityOn: null };
 }
 
+/**
+ * Runs `work` and counts the event loop's check phases that ran before it settled: 0 when it held
+ * the loop throughout (on SQLite, one long statement), so nothing else could be answered meanwhile.
+ * `watch` gets a reader of the count so far.
+ */
+export async function turnsDuring<T>(work: () => Promise<T>, watch?: (read: () => number) => void): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns += 1;
+    setImmediate(tick);
+  };
+  watch?.(() => turns);
+  setImmediate(tick);
+  try {
+    return { result: await work(), turns };
+  } finally {
+    running = false;
+  }
+}
+
 export function activityType(accountId: string, code: number, name = `Type ${code}`): ActivityType {
   return { accountId, code, name, displayName: name, description: '', score: 3, direction: 0, isSystem: false, fields: [], settings: { a: 1 }, createdOn: T0 };
 }

@@ -5,7 +5,8 @@
 import { sql } from 'kysely';
 import type { JournalBodyRef, JournalEntry, JournalRepo, NewJournalEntry } from '../store.js';
 import { insertRows } from './compiled.js';
-import { containsPattern, containsText } from './contains.js';
+import { containsPattern, containsText, mayContain } from './contains.js';
+import { eachSeqRange, inSeqRange } from './seq-ranges.js';
 import type { Db, Engine, JournalTable } from './schema.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
@@ -103,19 +104,18 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
       const read = (from: typeof q, n: number) => from.orderBy('seq', ascending ? 'asc' : 'desc').limit(n).execute() as Promise<JournalRow[]>;
       if (!f.path || limit === 0) return (await read(q, limit)).map(toEntry);
       // The path contains the text, ignoring case (contains.ts: the engine narrows, JavaScript
-      // decides): batches along seq until `limit` entries match or none are left.
+      // decides): the account's entries a stretch at a time (seq-ranges.ts) until `limit` match.
       const path = f.path;
       const matches = containsText(path);
       const pattern = containsPattern(path);
-      if (pattern !== null) q = q.where(sql<boolean>`lower(path) like ${pattern} escape '!'`);
+      if (pattern !== null) q = q.where(mayContain(engine, 'path', pattern));
       const found: JournalEntry[] = [];
-      const batch = Math.max(limit, 200);
-      for (let cursor: number | null = null; found.length < limit; ) {
-        const page: JournalRow[] = await read(cursor === null ? q : q.where('seq', ascending ? '>' : '<', cursor), batch);
-        for (const r of page) if (found.length < limit && matches(r.path)) found.push(toEntry(r));
-        if (page.length < batch) break;
-        cursor = Number(page[page.length - 1].seq);
-      }
+      const from = ascending ? f.afterSeq : f.beforeSeq;
+      await eachSeqRange(db, 'journal', accountId, { descending: !ascending, from, signal: f.signal }, async (range) => {
+        const stretch: JournalRow[] = await q.where(inSeqRange(range)).orderBy('seq', ascending ? 'asc' : 'desc').execute();
+        for (const r of stretch) if (found.length < limit && matches(r.path)) found.push(toEntry(r));
+        return found.length < limit;
+      });
       return found;
     },
 

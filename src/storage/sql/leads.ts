@@ -3,7 +3,8 @@ import type { Lead, LeadFieldDef } from '../../domain/types.js';
 import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from '../store.js';
 import { asUniqueViolation, insertActivityRow } from './activities.js';
 import { insertRows, precompiled } from './compiled.js';
-import { containsPattern, containsText } from './contains.js';
+import { containsPattern, containsText, mayContain } from './contains.js';
+import { eachSeqRange, inSeqRange } from './seq-ranges.js';
 import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
@@ -172,24 +173,21 @@ async function insertLeadWithRows(db: Db, autoId: number, lead: Lead, keys: Lead
   }
 }
 
-/** Candidates read per query by quickSearch. */
-const SEARCH_BATCH = 200;
-
 export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadRepo {
   /**
    * Calls `visit` with each lead of the account whose stored fields may contain `text`, newest
-   * first, a batch at a time (keyset on seq), until it returns false or none are left.
+   * first, until it returns false or none are left. No index serves it: the account's leads are read
+   * a stretch at a time, the event loop taking a turn between stretches (seq-ranges.ts).
    */
-  const eachCandidate = async (accountId: string, text: string, visit: (lead: Lead) => boolean): Promise<void> => {
+  const eachCandidate = async (accountId: string, text: string, signal: AbortSignal | undefined, visit: (lead: Lead) => boolean): Promise<void> => {
     const pattern = containsPattern(text, true);
-    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
-      let q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('seq', '<', before);
-      if (pattern !== null) q = q.where(sql<boolean>`lower(fields) LIKE ${pattern} ESCAPE '!'`);
-      const rows = await q.orderBy('seq', 'desc').limit(SEARCH_BATCH).execute();
-      for (const r of rows) if (!visit(toLead(r))) return;
-      if (rows.length < SEARCH_BATCH) return;
-      before = Number(rows[rows.length - 1].seq);
-    }
+    const contains = pattern === null ? null : mayContain(engine, 'fields', pattern);
+    await eachSeqRange(db, 'leads', accountId, { descending: true, signal }, async (range) => {
+      let q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where(inSeqRange(range));
+      if (contains !== null) q = q.where(contains);
+      for (const r of await q.orderBy('seq', 'desc').execute()) if (!visit(toLead(r))) return false;
+      return true;
+    });
   };
   return {
     async insert(lead, keys) {
@@ -252,7 +250,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       await insertActivityRow(db, engine, { ...a, leadId: lead.id });
       return lead;
     },
-    async list(accountId, { offset, limit, search }) {
+    async list(accountId, { offset, limit, search, signal }) {
       if (!search) {
         const q = db.selectFrom('leads').where('account_id', '=', accountId);
         const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -264,7 +262,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       const matches = containsText(search);
       let total = 0;
       const leads: Lead[] = [];
-      await eachCandidate(accountId, search, (lead) => {
+      await eachCandidate(accountId, search, signal, (lead) => {
         if (!Object.values(lead.fields).some((v) => typeof v === 'string' && matches(v))) return true;
         if (total >= offset && leads.length < limit) leads.push(lead);
         total += 1;
@@ -272,11 +270,11 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       });
       return { total, leads };
     },
-    async quickSearch(accountId, { text, inField, limit }) {
+    async quickSearch(accountId, { text, inField, limit, signal }) {
       const found: Lead[] = [];
       if (limit <= 0) return found;
       const matches = containsText(text);
-      await eachCandidate(accountId, text, (lead) => {
+      await eachCandidate(accountId, text, signal, (lead) => {
         const hit = Object.entries(lead.fields).some(([k, v]) => typeof v === 'string' && inField(k) && matches(v));
         if (hit) found.push(lead);
         return found.length < limit;

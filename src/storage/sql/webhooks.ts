@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
 import type { EnabledWebhook, OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
 import { precompiled } from './compiled.js';
-import { containsPattern, containsText } from './contains.js';
+import { containsPattern, containsText, mayContain } from './contains.js';
 import { QUEUED_CHANNEL } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
 
@@ -110,7 +110,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         // decides); an account's webhooks are few, so the matches are counted and paged here.
         const pattern = containsPattern(search);
         if (pattern !== null) {
-          base = base.where((eb) => eb.or([eb(sql`lower(description)`, 'like', sql`${pattern} escape '!'`), eb(sql`lower(url)`, 'like', sql`${pattern} escape '!'`)]));
+          base = base.where((eb) => eb.or([mayContain(engine, 'description', pattern), mayContain(engine, 'url', pattern)]));
         }
         const matches = containsText(search);
         const all = (await base.selectAll().orderBy(col, dir).orderBy('id', dir).execute()).filter((r) => matches(r.description ?? '') || matches(r.url));
