@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { abandoned, isAbandoned } from '../client-gone.js';
 import { MxError, isMxError, mx } from '../domain/errors.js';
 
 export interface ErrorEnvelope {
@@ -41,6 +42,7 @@ export function toMxError(err: unknown, bodyLimit: number): MxError | null {
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, bodyLimit: number): FastifyReply {
+  if (isAbandoned(err) && reply.raw.destroyed) return abandoned(req, reply);
   const mxErr = toMxError(err, bodyLimit);
   if (mxErr) {
     for (const [k, v] of Object.entries(mxErr.headers)) reply.header(k, v);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import type { Principal } from './auth.js';
+import { routeLabel } from './route-label.js';
 
 const EXCEPTION: Record<number, string> = {
   429: 'MXAPIRateLimitExceededException',
@@ -40,8 +41,7 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
       // Without an answer no onResponse hook runs: the call is counted and journaled here, with
       // status 444 (nginx's code for a connection closed without a response), so that whoever
       // rehearses failures sees which calls were dropped.
-      const label = (req.routeOptions.config as { label?: string } | undefined)?.label ?? req.routeOptions.url;
-      s.metrics.observeRequest(label, req.method, DROPPED, reply.elapsedTime / 1000);
+      s.metrics.observeRequest(routeLabel(req), req.method, DROPPED, reply.elapsedTime / 1000);
       req.server.journalUnanswered?.(req, reply, DROPPED);
       return reply;
     }

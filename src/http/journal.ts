@@ -39,7 +39,7 @@ function view(e: JournalEntry, bodies: boolean) {
  */
 export const listJournal: Handler = async (s, req) => {
   const q = readQuery(journalList, query(req));
-  const f = filterOf(q);
+  const f = { ...filterOf(q), signal: req.signal };
   // This process's calls answered a moment ago are listed too.
   await flushJournal(s);
   const entries = await s.store.journal.list(req.principal.accountId, f);

@@ -20,6 +20,8 @@ import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
+import { CLIENT_LEFT } from '../client-gone.js';
+import { routeLabel } from './route-label.js';
 
 const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
 
@@ -144,8 +146,20 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // Every answer is counted by the route table's path (never the raw URL: no ids or keys in labels).
   app.addHook('onResponse', async (req, reply) => {
-    const label = (req.routeOptions.config as { label?: string } | undefined)?.label ?? req.routeOptions.url;
-    s.metrics.observeRequest(label, req.method, reply.statusCode, reply.elapsedTime / 1000);
+    s.metrics.observeRequest(routeLabel(req), req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  // A client that leaves before its answer is written (it timed out, closed its tab) gets none, so
+  // no onResponse hook runs: the call is counted here, and journaled, with status 499 and the time
+  // it waited. What it changed stays changed. A reply taken over (hijacked: a live stream, a dropped
+  // fault) counts itself.
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || reply.sent) return;
+      s.metrics.observeRequest(routeLabel(req), req.method, CLIENT_LEFT, reply.elapsedTime / 1000);
+      req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
+    });
+    done();
   });
 
   // An answer given before the body has arrived (bad keys, still starting) closes the connection:

@@ -87,7 +87,7 @@ export const quickSearch: Handler = async (s, req) => {
   const { key } = readQuery(E.leadsGetByQuickSearch, query(req));
   const accountId = req.principal.accountId;
   const byPhone = looksLikePhone(key) ? await findLeadsByPhone(s.store, accountId, key) : [];
-  const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX });
+  const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX, signal: req.signal });
   const seen = new Set<string>();
   const leads = [...byPhone.sort((a, b) => b.createdOn - a.createdOn), ...byText].filter((l) => !seen.has(l.id) && seen.add(l.id));
   return leads.slice(0, QUICK_SEARCH_MAX).map(leadToWire);

@@ -1,0 +1,121 @@
+/**
+ * A client that leaves before its answer: the call is counted and journaled with status 499 (no
+ * answer is written, so Fastify's onResponse never runs). A search that reads the whole account (seq-ranges.ts: `Leads.GetByQuickSearch`, the console's lead
+ * search, the journal's path filter) is dropped when its client leaves: it leaves the queue of
+ * searches at once, and the call is counted (and, for LeadSquared's routes, journaled) with status
+ * 499. Runs on SQLite and PostgreSQL.
+ *
+ * The searches' turn is held by the test (`takeTurn`), so the request waits at a known place until
+ * its client leaves: no timing involved.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { takeTurn, walksWaiting } from '../../src/storage/sql/seq-ranges.js';
+import { LM, accountIdOf, createLead, expectOk } from '../helpers/lsq.js';
+import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { consoleClient } from '../console/session.js';
+
+let s: TestServer;
+let accountId: string;
+const auth = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
+
+beforeAll(async () => {
+  s = await started({ LEADTRAIL_FAULTS: 'true' });
+  accountId = await accountIdOf(s);
+});
+
+/** Resolves once `cond` holds, checking at each turn of the event loop (fails the test after 5 s). */
+async function until(cond: () => boolean): Promise<void> {
+  const give = Date.now() + 5_000;
+  while (!cond()) {
+    if (Date.now() > give) throw new Error('condition not reached in 5 s');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+let release: (() => void) | null = null;
+afterEach(() => release?.());
+
+/** Holds the searches' turn until the returned function is called. */
+function holdSearches(): () => void {
+  let done!: () => void;
+  void takeTurn(() => new Promise<void>((r) => (done = r)));
+  release = () => done?.();
+  return () => done();
+}
+
+/** Sends a GET that waits for the searches' turn, then leaves (closes its connection) before any answer. */
+async function leaveWhileWaiting(path: string, headers: Record<string, string> = {}): Promise<void> {
+  const free = holdSearches();
+  const client = new AbortController();
+  const answered = fetch(`${s.url}${path}`, { signal: client.signal, headers }).then(
+    () => 'answered',
+    (e: Error) => e.name,
+  );
+  await until(() => walksWaiting() === 1);
+  client.abort();
+  expect(await answered).toBe('AbortError');
+  // Its search left the queue as its client left, before the turn came back.
+  await until(() => walksWaiting() === 0);
+  free();
+}
+
+/** The account's journal entries of `path`, straight from the store (the server writes them in batches). */
+async function journaled(path: string): Promise<number[]> {
+  const entries = await s.services.store.journal.list(accountId, { limit: 500 });
+  return entries.filter((e) => e.path === path).map((e) => e.status);
+}
+
+/** `leadtrail_http_requests_total` of `route` answered (or not) with `status`, from GET /metrics. */
+async function counted(route: string, status: number): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('leadtrail_http_requests_total{') && l.includes(`route="${route}"`) && l.includes(`status="${status}"`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('a search whose client leaves', () => {
+  it('Leads.GetByQuickSearch leaves the queue and is journaled as 499; the next search is answered', async () => {
+    const id = await createLead(s, { FirstName: 'Zorba', EmailAddress: 'zorba@example.com' });
+    await leaveWhileWaiting(`${LM}/Leads.GetByQuickSearch?key=zorba&${auth}`);
+    const found = expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=zorba`)) as { ProspectID: string }[];
+    expect(found.map((l) => l.ProspectID)).toEqual([id]);
+    await expect.poll(() => journaled(`${LM}/Leads.GetByQuickSearch`)).toEqual([200, 499]);
+    expect(await counted(`${LM}/Leads.GetByQuickSearch`, 499)).toBe(1);
+  });
+
+  it('the journal API with a path filter leaves the queue; the next one is answered', async () => {
+    await leaveWhileWaiting(`/_leadtrail/journal?path=GetByQuickSearch&${auth}`);
+    const listed = expectOk(await s.call('GET', '/_leadtrail/journal?path=GetByQuickSearch')) as { entries: { status: number }[] };
+    expect(listed.entries.map((e) => e.status)).toContain(499);
+    expect(await counted('/_leadtrail/journal', 499)).toBe(1);
+  });
+
+  it("the console's lead search leaves the queue; the console still answers", async () => {
+    const c = await consoleClient(s.url);
+    await leaveWhileWaiting('/console/leads?q=zorba', { cookie: c.cookie });
+    const page = await c.get('/console/leads?q=zorba');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('zorba@example.com');
+    expect(await counted('/console/leads', 499)).toBe(1);
+  });
+});
+
+describe('any call whose client leaves before the answer', () => {
+  it('a Create held by a forced latency: counted and journaled as 499, and still done', async () => {
+    const CREATE = `${LM}/Lead.Create`;
+    await s.call('POST', '/_leadtrail/faults', { path: CREATE, latencyMs: 1_000, times: 1 });
+    const client = new AbortController();
+    const sent = fetch(`${s.url}${CREATE}?${auth}`, {
+      method: 'POST',
+      signal: client.signal,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'left-early@example.com' }]),
+    }).catch((e: Error) => e.name);
+    // The call is in the server's hands (held by the latency) well before this.
+    setTimeout(() => client.abort(), 200);
+    expect(await sent).toBe('AbortError');
+    await expect.poll(async () => (await journaled(CREATE)).filter((status) => status === 499), { timeout: 5_000 }).toEqual([499]);
+    expect(await counted(CREATE, 499)).toBe(1);
+    // What it asked for was done: the client may retry and find the lead.
+    await expect.poll(async () => (await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=left-early%40example.com`)).body?.length, { timeout: 5_000 }).toBe(1);
+  });
+});
