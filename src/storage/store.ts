@@ -507,6 +507,7 @@ export const READ_METHODS = new Set([
   'findByKey',
   'keyOwner',
   'quickSearch',
+  'search',
   'nextCustomCode',
   'findByName',
   'listForLead',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/domain/types.js';
 import { SCAN_SPAN } from '../../src/storage/sql/seq-ranges.js';
-import { UniqueViolation, type Store } from '../../src/storage/store.js';
+import { UniqueViolation, type LeadSearch, type Store } from '../../src/storage/store.js';
 import { T0, activityType, lead, newAccount, turnsDuring, uid } from './store.contract.js';
 
 function activity(accountId: string, leadId: string, over: Partial<Activity> = {}): Omit<Activity, 'seq'> {
@@ -245,6 +245,34 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(endedAt[1] - endedAt[0]).toBeGreaterThanOrEqual(2);
       expect(endedAt[2] - endedAt[1]).toBeGreaterThanOrEqual(2);
       expect(total).toBeGreaterThanOrEqual(6);
+    });
+  });
+
+  describe('lead search (Leads.Get and friends)', () => {
+    it('is answered while a write transaction is open, sees only what was committed, and agrees with its count', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const committed = lead(a, { FirstName: 'Committed' });
+      await s.leads.insert(committed, []);
+      const byCreatedOn: LeadSearch = { where: [], orderBy: { kind: 'column', column: 'createdOn' }, descending: true, offset: 0, limit: 10, count: true };
+      // A write transaction holds the writer (on SQLite, the writer thread) until `release`. A search
+      // may read much of an account: it must not wait for writes, nor make them wait.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let inserted!: () => void;
+      const writing = new Promise<void>((r) => (inserted = r));
+      const open = s.transaction(async (tx) => {
+        await tx.leads.insert(lead(a, { FirstName: 'Uncommitted' }), []);
+        inserted();
+        await held;
+      });
+      await writing;
+      const during = await Promise.race([s.leads.search(a, byCreatedOn), new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5_000))]);
+      release();
+      await open;
+      expect(during).not.toBe('waited');
+      expect(during).toMatchObject({ total: 1, leads: [{ id: committed.id }] });
+      expect((await s.leads.search(a, byCreatedOn)).total).toBe(2);
     });
   });
 

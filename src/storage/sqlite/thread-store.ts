@@ -25,6 +25,7 @@ import type { CallContext, Repos, RepoWrite, Store, TxRecord, TxRecordWriter } f
 import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
+import { ReadThread } from './read-thread-client.js';
 import { ReadTurns, type ReadTurnOptions } from './read-turns.js';
 import { connect, GatedSqliteDialect, readerToken, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
@@ -45,17 +46,17 @@ const WRITER_YOUNG_GENERATION_MB = 12;
 const WRITER_OLD_GENERATION_MB = 1024;
 
 /**
- * The writer thread's script. Built, it sits next to this file; run from the TypeScript sources (the
- * tests), next to it is a .ts file a worker cannot run, so the built one in dist/ is used, which
- * `npm test` builds first.
+ * A thread's script (`writer-thread`, `read-thread`). Built, it sits next to this file; run from the
+ * TypeScript sources (the tests), next to it is a .ts file a worker cannot run, so the built one in
+ * dist/ is used, which `npm test` builds first.
  */
-function writerThreadScript(): URL {
-  const here = new URL('./writer-thread.js', import.meta.url);
+function threadScript(name: 'writer-thread' | 'read-thread'): URL {
+  const here = new URL(`./${name}.js`, import.meta.url);
   if (fs.existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../dist/storage/sqlite/writer-thread.js', import.meta.url);
+  return new URL(`../../../dist/storage/sqlite/${name}.js`, import.meta.url);
 }
 
-/** The module `url` names, or the same module built when run from the TypeScript sources (see writerThreadScript). */
+/** The module `url` names, or the same module built when run from the TypeScript sources (see threadScript). */
 function runnable(url: URL): URL {
   if (url.protocol !== 'file:' || (!url.pathname.endsWith('.ts') && fs.existsSync(fileURLToPath(url)))) return url;
   return new URL(url.href.replace(/\/src\/(.*)\.[jt]s$/, '/dist/$1.js'));
@@ -95,7 +96,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   // 1 GB limit V8 grows it by 1.6 times (heap-controller.cc, MaxGrowingFactor): peak RSS of sync
   // Create by id and by email went from 231–251 MB to 191–205, at the same throughput (six pairs).
   // A thread that needs more than 1 GB stops, and the store fails as for any death of its thread.
-  const worker = new Worker(writerThreadScript(), {
+  const worker = new Worker(threadScript('writer-thread'), {
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB },
   });
@@ -358,7 +359,11 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   turns = new ReadTurns(readConn, opts.readTurns);
   const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn, undefined, turns), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
-  const readRepos = cachedRepos(reposFor(reader, 'sqlite'), refCache, readerToken(readConn, readConn, turns).read, false);
+  const cached = cachedRepos(reposFor(reader, 'sqlite'), refCache, readerToken(readConn, readConn, turns).read, false);
+  // Lead searches, which may read much of an account, run on the read thread (read-thread.ts):
+  // neither the event loop nor the writer thread waits for them.
+  const reads = new ReadThread(file, threadScript('read-thread'), () => (closing ? new Error('the store is closed') : dead));
+  const readRepos: Repos = { ...cached, leads: { ...cached.leads, search: (accountId, q) => reads.call('leads', 'search', [accountId, q]) as ReturnType<Repos['leads']['search']> } };
   const writeOutside = (repo: keyof Repos, method: string, args: unknown[]) => request((id) => ({ t: 'write', id, repo, method, args }));
 
   return {
@@ -391,6 +396,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
         await done;
       }
       dead ??= new Error('the store is closed');
+      await reads.close();
       await reader.destroy();
     },
   };
