@@ -21,7 +21,7 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { abandoned, isAbandoned } from '../client-gone.js';
+import { abandoned, clientGone, isAbandoned } from '../client-gone.js';
 import { authenticate } from '../domain/accounts.js';
 import type { RequestKind, RequestStatus } from '../domain/types.js';
 import { TASK_TYPES, WIRE_STATUS, requestStatus } from '../queue/status.js';
@@ -211,7 +211,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const before = int(q.before, 1, 0);
     // The newest page lists this process's calls answered a moment ago too, as the journal API does.
     if (!before) await flushJournal(s);
-    const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE, signal: req.signal });
+    const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE, signal: clientGone(reply) });
     const newest = entries.length > 0 ? entries[0].seq : 0;
     const params = new URLSearchParams({ ...(filter.path ? { path: filter.path } : {}), ...(filter.status ? { status: String(filter.status) } : {}), ...(filter.leadId ? { lead: filter.leadId } : {}) });
     return render(req, reply, 'requests', {
@@ -277,7 +277,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const q = req.query as Record<string, string>;
     const search = str(q.q);
     const page = int(q.page, 1, 1);
-    const { total, leads } = await s.store.leads.list(sessionOf(req).accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(search ? { search, signal: req.signal } : {}) });
+    const { total, leads } = await s.store.leads.list(sessionOf(req).accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(search ? { search, signal: clientGone(reply) } : {}) });
     return render(req, reply, 'leads', { title: 'Leads', leads, total, page, pages: Math.max(1, Math.ceil(total / PAGE)), search });
   });
   app.get('/leads/:id', async (req, reply) => {

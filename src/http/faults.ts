@@ -35,9 +35,12 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
     req.log.info({ faultId: rule.id, status: rule.status, latencyMs: rule.latencyMs, drop: rule.drop }, 'forced fault applied');
     if (rule.latencyMs !== null) await sleep(rule.latencyMs);
     if (rule.drop) {
-      // No answer at all: the client sees its connection reset, as behind a failing proxy.
+      // No answer at all: the client sees its connection reset, as behind a failing proxy. A client
+      // that left during the latency is already counted (499, server.ts).
+      const left = req.raw.socket.destroyed;
       reply.hijack();
       req.raw.socket.destroy();
+      if (left) return reply;
       // Without an answer no onResponse hook runs: the call is counted and journaled here, with
       // status 444 (nginx's code for a connection closed without a response), so that whoever
       // rehearses failures sees which calls were dropped.

@@ -11,6 +11,7 @@ import { JOURNAL_DEFAULT_LIMIT, journalEntry, journalList, journalQuery } from '
 import { query } from './auth.js';
 import type { Handler } from './handler.js';
 import { flushJournal } from '../journal/recorder.js';
+import { clientGone } from '../client-gone.js';
 
 /** The filter of a list call's query (names in any case; rules in schemas/admin.ts). */
 export function filterOf(q: z.output<typeof journalQuery>): JournalFilter {
@@ -37,9 +38,9 @@ function view(e: JournalEntry, bodies: boolean) {
  * `leadId`, `from`/`to` (epoch ms or ISO 8601, inclusive), paging by `beforeSeq`/`afterSeq`, `limit`
  * (1–500, default 50); `bodies=true` includes both bodies.
  */
-export const listJournal: Handler = async (s, req) => {
+export const listJournal: Handler = async (s, req, reply) => {
   const q = readQuery(journalList, query(req));
-  const f = { ...filterOf(q), signal: req.signal };
+  const f = { ...filterOf(q), signal: clientGone(reply) };
   // This process's calls answered a moment ago are listed too.
   await flushJournal(s);
   const entries = await s.store.journal.list(req.principal.accountId, f);

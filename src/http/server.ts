@@ -151,11 +151,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // A client that leaves before its answer is written (it timed out, closed its tab) gets none, so
   // no onResponse hook runs: the call is counted here, and journaled, with status 499 and the time
-  // it waited. What it changed stays changed. A reply taken over (hijacked: a live stream, a dropped
-  // fault) counts itself.
+  // it waited. What it changed stays changed. Only a call whose request arrived in full: one cut
+  // short is not a call (and a 408 for one too slow is counted by clientError). A reply taken over
+  // (hijacked: a live stream, a dropped fault) counts itself.
   app.addHook('onRequest', (req, reply, done) => {
     reply.raw.once('close', () => {
-      if (reply.raw.writableFinished || reply.sent) return;
+      if (reply.raw.writableFinished || reply.sent || !req.raw.complete) return;
       s.metrics.observeRequest(routeLabel(req), req.method, CLIENT_LEFT, reply.elapsedTime / 1000);
       req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
     });

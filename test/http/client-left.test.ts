@@ -110,8 +110,9 @@ describe('any call whose client leaves before the answer', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'left-early@example.com' }]),
     }).catch((e: Error) => e.name);
-    // The call is in the server's hands (held by the latency) well before this.
-    setTimeout(() => client.abort(), 200);
+    // The rule is used up once the call is in the server's hands, held by the latency.
+    await expect.poll(async () => ((await s.call('GET', '/_leadtrail/faults')).body as { faults: unknown[] }).faults.length, { timeout: 5_000 }).toBe(0);
+    client.abort();
     expect(await sent).toBe('AbortError');
     await expect.poll(async () => (await journaled(CREATE)).filter((status) => status === 499), { timeout: 5_000 }).toEqual([499]);
     expect(await counted(CREATE, 499)).toBe(1);

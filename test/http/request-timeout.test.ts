@@ -91,6 +91,10 @@ describe('request bodies that stop arriving', () => {
     expect(a.body).toEqual({ Status: 'Error', ExceptionType: 'MXInvalidInputException', ExceptionMessage: 'The request was not received in time.' });
     expect(a.closedAfterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(a.closedAfterMs).toBeLessThan(TIMEOUT_MS + 3_000);
+    // Counted once, as the 408 it was: not also as a call whose client left (499).
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/leadtrail_http_requests_total\{[^}]*status="408"[^}]*\} [1-9]/);
+    expect(metrics).not.toMatch(/status="499"/);
   });
 
   it('the timeout covers the whole body: one that trickles in past it is cut off too', async () => {

@@ -10,6 +10,7 @@ import { leadFieldToWire, leadToWire, success } from '../../wire/shapes.js';
 import { query } from '../auth.js';
 import type { Handler } from '../handler.js';
 import { callCtx } from './acting.js';
+import { clientGone } from '../../client-gone.js';
 
 export const getById: Handler = async (s, req) => {
   const { id } = readQuery(E.leadsGetById, query(req));
@@ -83,11 +84,11 @@ const looksLikePhone = (key: string) => /^\+?[\d\s\-().]+$/.test(key) && readPho
  * leads whose Phone or Mobile is that number by the phone rule, however either is written; those
  * come first.
  */
-export const quickSearch: Handler = async (s, req) => {
+export const quickSearch: Handler = async (s, req, reply) => {
   const { key } = readQuery(E.leadsGetByQuickSearch, query(req));
   const accountId = req.principal.accountId;
   const byPhone = looksLikePhone(key) ? await findLeadsByPhone(s.store, accountId, key) : [];
-  const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX, signal: req.signal });
+  const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX, signal: clientGone(reply) });
   const seen = new Set<string>();
   const leads = [...byPhone.sort((a, b) => b.createdOn - a.createdOn), ...byText].filter((l) => !seen.has(l.id) && seen.add(l.id));
   return leads.slice(0, QUICK_SEARCH_MAX).map(leadToWire);

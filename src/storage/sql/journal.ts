@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { JournalBodyRef, JournalEntry, JournalRepo, NewJournalEntry } from '../store.js';
 import { insertRows } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
-import { eachSeqRange, inSeqRange } from './seq-ranges.js';
+import { SCAN_BATCH, eachBatch, eachSeqRange, inSeqRange } from './seq-ranges.js';
 import type { Db, Engine, JournalTable } from './schema.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
@@ -111,11 +111,17 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
       if (pattern !== null) q = q.where(mayContain(engine, 'path', pattern));
       const found: JournalEntry[] = [];
       const from = ascending ? f.afterSeq : f.beforeSeq;
-      await eachSeqRange(db, 'journal', accountId, { descending: !ascending, from, signal: f.signal }, async (range) => {
-        const stretch: JournalRow[] = await q.where(inSeqRange(range)).orderBy('seq', ascending ? 'asc' : 'desc').execute();
-        for (const r of stretch) if (found.length < limit && matches(r.path)) found.push(toEntry(r));
-        return found.length < limit;
-      });
+      const inStretch = q;
+      await eachSeqRange(db, 'journal', accountId, { descending: !ascending, from, signal: f.signal }, (range) =>
+        eachBatch(
+          (past, batch) => read(past === null ? inStretch.where(inSeqRange(range)) : inStretch.where(inSeqRange(range)).where('seq', ascending ? '>' : '<', past), batch),
+          (r) => {
+            if (matches(r.path)) found.push(toEntry(r));
+            return found.length < limit;
+          },
+          Math.max(limit, SCAN_BATCH),
+        ),
+      );
       return found;
     },
 

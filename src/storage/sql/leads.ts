@@ -4,7 +4,7 @@ import { UniqueViolation, type LeadFieldRepo, type LeadKey, type LeadRepo } from
 import { asUniqueViolation, insertActivityRow } from './activities.js';
 import { insertRows, precompiled } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
-import { eachSeqRange, inSeqRange } from './seq-ranges.js';
+import { eachBatch, eachSeqRange, inSeqRange } from './seq-ranges.js';
 import { isUniqueViolation, json, type DB, type Db, type Engine, type LeadRow } from './schema.js';
 
 // Every lead write and lookup by key runs these: built and compiled once (see compiled.ts).
@@ -182,12 +182,17 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
   const eachCandidate = async (accountId: string, text: string, signal: AbortSignal | undefined, visit: (lead: Lead) => boolean): Promise<void> => {
     const pattern = containsPattern(text, true);
     const contains = pattern === null ? null : mayContain(engine, 'fields', pattern);
-    await eachSeqRange(db, 'leads', accountId, { descending: true, signal }, async (range) => {
-      let q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where(inSeqRange(range));
-      if (contains !== null) q = q.where(contains);
-      for (const r of await q.orderBy('seq', 'desc').execute()) if (!visit(toLead(r))) return false;
-      return true;
-    });
+    await eachSeqRange(db, 'leads', accountId, { descending: true, signal }, (range) =>
+      eachBatch(
+        (past, batch) => {
+          let q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where(inSeqRange(range));
+          if (contains !== null) q = q.where(contains);
+          if (past !== null) q = q.where('seq', '<', past);
+          return q.orderBy('seq', 'desc').limit(batch).execute();
+        },
+        (r) => visit(toLead(r)),
+      ),
+    );
   };
   return {
     async insert(lead, keys) {

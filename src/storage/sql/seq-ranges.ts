@@ -30,6 +30,12 @@ import type { Db } from './schema.js';
 /** Rows read per statement (about 2–3 ms of SQLite's time for leads, measured on a 2-core machine). */
 export const SCAN_SPAN = 2_000;
 
+/**
+ * Rows a statement hands back at most, of those its stretch holds that pass its test: a broad test
+ * would otherwise bring back a whole stretch of rows (leads' fields, journal bodies) at once.
+ */
+export const SCAN_BATCH = 200;
+
 /** A stretch of one account's rows: `above < seq <= atMost`; null is no bound. */
 export interface SeqRange {
   above: number | null;
@@ -46,6 +52,24 @@ export interface SeqWalk {
   signal?: AbortSignal;
 }
 
+/**
+ * Reads `range` a batch at a time: `read(below)` returns up to `batch` rows of the range in the
+ * walk's order, the next ones past `past` (the last seq read; null at first); `use` takes each
+ * row and returns false to stop. Resolves false when `use` stopped, true when the range is done.
+ */
+export async function eachBatch<R extends { seq: number | string }>(
+  read: (past: number | null, batch: number) => Promise<R[]>,
+  use: (row: R) => boolean,
+  batch = SCAN_BATCH,
+): Promise<boolean> {
+  for (let past: number | null = null; ; ) {
+    const rows = await read(past, batch);
+    for (const r of rows) if (!use(r)) return false;
+    if (rows.length < batch) return true;
+    past = Number(rows[rows.length - 1].seq);
+  }
+}
+
 /** The condition `range` puts on a statement over the walked table (`seq` unqualified). */
 export function inSeqRange(range: SeqRange): RawBuilder<boolean> {
   const above = range.above === null ? sql`TRUE` : sql`seq > ${range.above}`;
@@ -58,11 +82,25 @@ const walks = new PQueue({ concurrency: 1 });
 
 /**
  * Runs `work` in the walks' turn: once every walk asked for before has ended, and before any asked
- * for after. Rejects with `signal`'s reason, without running `work`, if it aborts while waiting.
- * Tests hold the turn with it to make a walk wait.
+ * for after. Rejects with `signal`'s reason, without running `work`, if it aborts while waiting;
+ * once `work` runs, the turn is its own until it settles (it watches `signal` itself). Tests hold
+ * the turn with it to make a walk wait.
  */
 export function takeTurn<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return walks.add(work, signal ? { signal } : {});
+  if (!signal) return walks.add(work);
+  // p-queue gives up a running task's turn when its signal aborts, letting the next one start
+  // beside it: only a waiting walk is given a signal there.
+  const waiting = new AbortController();
+  const leave = () => waiting.abort(signal.reason);
+  if (signal.aborted) leave();
+  else signal.addEventListener('abort', leave, { once: true });
+  return walks.add(
+    () => {
+      signal.removeEventListener('abort', leave);
+      return work();
+    },
+    { signal: waiting.signal },
+  );
 }
 
 /** How many walks wait for their turn (not counting the one running). */

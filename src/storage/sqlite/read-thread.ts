@@ -44,13 +44,18 @@ async function run(m: ToReader): Promise<FromReader> {
   const repo = repos[m.repo] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> | undefined;
   const fn = repo?.[m.method];
   if (typeof fn !== 'function') return { id: m.id, ok: false, error: encodeError(new Error(`no repo method ${String(m.repo)}.${m.method}`)) };
-  begin.run();
   try {
+    begin.run();
     return { id: m.id, ok: true, value: await fn.apply(repo, m.args) };
   } catch (e) {
     return { id: m.id, ok: false, error: encodeError(e) };
   } finally {
-    if (conn.inTransaction) commit.run();
+    // A read transaction's COMMIT only ends it; if it fails, the next BEGIN says so to its caller.
+    try {
+      if (conn.inTransaction) commit.run();
+    } catch {
+      /* see above */
+    }
   }
 }
 
@@ -72,5 +77,13 @@ port.on('message', (m: ToReader | 'close') => {
     });
     return;
   }
-  queue = queue.then(() => run(m).then(answer));
+  // run never rejects (its errors are answers). A failure to answer at all is the thread's own: it
+  // stops, and the event loop's side fails the calls still waiting (read-thread-client.ts).
+  queue = queue
+    .then(() => run(m).then(answer))
+    .catch((e: unknown) => {
+      setImmediate(() => {
+        throw e;
+      });
+    });
 });
