@@ -53,7 +53,7 @@ export interface SeqWalk {
 }
 
 /**
- * Reads `range` a batch at a time: `read(below)` returns up to `batch` rows of the range in the
+ * Reads `range` a batch at a time: `read(past, batch)` returns up to `batch` rows of the range in the
  * walk's order, the next ones past `past` (the last seq read; null at first); `use` takes each
  * row and returns false to stop. Resolves false when `use` stopped, true when the range is done.
  */
