@@ -23,15 +23,6 @@ beforeAll(async () => {
   accountId = await accountIdOf(s);
 });
 
-/** Resolves once `cond` holds, checking at each turn of the event loop (fails the test after 5 s). */
-async function until(cond: () => boolean): Promise<void> {
-  const give = Date.now() + 5_000;
-  while (!cond()) {
-    if (Date.now() > give) throw new Error('condition not reached in 5 s');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 let release: (() => void) | null = null;
 afterEach(() => release?.());
 
@@ -51,11 +42,11 @@ async function leaveWhileWaiting(path: string, headers: Record<string, string> =
     () => 'answered',
     (e: Error) => e.name,
   );
-  await until(() => walksWaiting() === 1);
+  await expect.poll(walksWaiting).toBe(1);
   client.abort();
   expect(await answered).toBe('AbortError');
   // Its search left the queue as its client left, before the turn came back.
-  await until(() => walksWaiting() === 0);
+  await expect.poll(walksWaiting).toBe(0);
   free();
 }
 
