@@ -114,7 +114,10 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
       const inStretch = q;
       await eachSeqRange(db, 'journal', accountId, { descending: !ascending, from, signal: f.signal }, (range) =>
         eachBatch(
-          (past, batch) => read(past === null ? inStretch.where(inSeqRange(range)) : inStretch.where(inSeqRange(range)).where('seq', ascending ? '>' : '<', past), batch),
+          (past, batch) => {
+            const stretch = inStretch.where(inSeqRange(range));
+            return read(past === null ? stretch : stretch.where('seq', ascending ? '>' : '<', past), batch);
+          },
           (r) => {
             if (matches(r.path)) found.push(toEntry(r));
             return found.length < limit;
