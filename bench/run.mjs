@@ -20,11 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { get, load as loadWith, once, post, setBaselineAnswer } from './lib/load.mjs';
 import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
-import { cpuSeconds, loadAvg, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
+import { cpuSeconds, loadAvg, loopCpuSeconds, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
 import { compare, lastSaved, render, spread } from './lib/stats.mjs';
 import { CONSOLE_SCENARIOS, signInConsole } from './lib/console.mjs';
-import { leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
+import { heavySearches, leadReadScenarios, seedLeadReads } from './lib/lead-reads.mjs';
 import { benchWebhook } from './lib/webhooks.mjs';
 import { profileArgs, renderProfile, summariseProfile } from './lib/profile.mjs';
 
@@ -170,6 +170,15 @@ const SCENARIOS = [
     engines: ['sqlite', 'postgres'],
     // The same outbox rows as create-webhook-dead, every one delivered: what a dead receiver is compared with.
     setup: async (ctx) => benchWebhook(ctx.api, true),
+    request: createById,
+  },
+  {
+    id: 'create-beside-search',
+    title: 'create-by-id while heavy searches (quick search, Leads.Get LIKE) read the million-lead account one after another',
+    engines: ['sqlite', 'postgres'],
+    // A search must not hold the server (nineteenth session): the Creates' longest wait shows one
+    // that does. The searches run during leadtrail's window only, not the baseline's beside it.
+    during: (ctx) => heavySearches(ctx.server.url, READ_HEADERS),
     request: createById,
   },
   {
@@ -456,6 +465,23 @@ async function drainScenario(engine, seconds, round) {
  * load generator, nor PostgreSQL's own processes). Includes whatever else the process did meanwhile
  * (the async worker applying accepted requests).
  */
+/** The server's write batches and the callers they held so far (its /metrics), or null if unreadable. */
+async function writeBatches(url) {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const sum = (name) => text.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    return { batches: sum('leadtrail_db_write_batches_total'), callers: sum('leadtrail_db_write_batch_callers_total') };
+  } catch {
+    return null;
+  }
+}
+
+/** Callers per write batch between two `writeBatches` readings (null without batches). */
+function perBatch(before, after) {
+  if (!before || !after || after.batches === before.batches) return null;
+  return (after.callers - before.callers) / (after.batches - before.batches);
+}
+
 function cpuPerRequest(before, after, requests) {
   return before === null || after === null || !requests ? null : ((after - before) * 1000) / requests;
 }
@@ -630,9 +656,29 @@ async function main() {
     const baseline = { reqPerSec: b.reqPerSec, p50: b.p50, p99: b.p99, non2xx: b.non2xx, errors: b.errors, cpuMsPerRequest: cpuPerRequest(bcpu0, cpuSeconds(base.pid), b.total), answerBytes: Buffer.byteLength(st.answers[sc.id].body) };
     const rss = rssSampler([st.server.pid]);
     const la = loadAvg();
+    const batches0 = await writeBatches(st.server.url);
     const cpu0 = cpuSeconds(st.server.pid);
-    const r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
-    const row = { ...r, peakRssMB: rss.stop()[st.server.pid], loadAvg: [la, loadAvg()], cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total), baseline, ratio: r.reqPerSec / baseline.reqPerSec, ratioAgainst: 'same-answer' };
+    const loop0 = loopCpuSeconds(st.server.pid);
+    // Load of its own beside the scenario's (heavy searches), for leadtrail's window only.
+    const side = sc.during ? sc.during(st) : null;
+    let r;
+    try {
+      r = await runOne(st.server.url, req, SMOKE ? OPTS.duration : Math.max(OPTS.duration, sc.minSeconds ?? 0));
+    } finally {
+      await side?.remove();
+    }
+    const row = {
+      ...r,
+      peakRssMB: rss.stop()[st.server.pid],
+      loadAvg: [la, loadAvg()],
+      cpuMsPerRequest: cpuPerRequest(cpu0, cpuSeconds(st.server.pid), r.total),
+      loopCpuMsPerRequest: cpuPerRequest(loop0, loopCpuSeconds(st.server.pid), r.total),
+      callersPerBatch: perBatch(batches0, await writeBatches(st.server.url)),
+      baseline,
+      ratio: r.reqPerSec / baseline.reqPerSec,
+      ratioAgainst: 'same-answer',
+      ...(side ? { beside: { ...side.made(), maxMs: r.max } } : {}),
+    };
     if (sc.after) await sc.after(st, row);
     row.settleSeconds = await settle(st.server.url);
     return row;
@@ -667,6 +713,9 @@ async function main() {
           p50: spread(rs.map((r) => r.p50)),
           p99: spread(rs.map((r) => r.p99)),
           cpuMsPerRequest: spread(rs.map((r) => r.cpuMsPerRequest)),
+          loopCpuMsPerRequest: spread(rs.map((r) => r.loopCpuMsPerRequest)),
+          callersPerBatch: spread(rs.map((r) => r.callersPerBatch)),
+          maxMs: spread(rs.map((r) => r.max)),
           peakRssMB: Math.max(...rs.map((r) => r.peakRssMB ?? 0)),
           non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
           errors: rs.reduce((a, r) => a + r.errors, 0),
@@ -738,6 +787,12 @@ async function main() {
       if (!ok) {
         failed = true;
         process.stdout.write(`!! ${result.engine} ${id}: ${m.non2xx} non-2xx answers, ${m.errors} errors (${m.timeouts} of them timeouts)${s.rounds.some((r) => r.ok === 0) ? ', a round with no 2xx at all' : ''}\n`);
+      }
+      // The searches beside create-beside-search are calls too: one that failed, or none made, fails a smoke run.
+      const beside = s.rounds.filter((r) => r.beside);
+      if (beside.some((r) => r.beside.failed > 0 || r.beside.count === 0)) {
+        failed = true;
+        process.stdout.write(`!! ${result.engine} ${id}: heavy searches ${beside.map((r) => `${r.beside.count} made, ${r.beside.failed} failed`).join('; ')}\n`);
       }
     }
   }

@@ -20,7 +20,8 @@ export const readEmail = (i) => `lr${String(i).padStart(7, '0')}@${DOMAIN}`;
 const WINDOW_S = 3600;
 const COLUMNS = 'ProspectID,FirstName,EmailAddress,ModifiedOn';
 
-const ids = new Set(['leads-get-1m', 'leads-mod-1m']);
+/** The scenarios that need the million-lead account (create-beside-search is run.mjs's, with its Create). */
+const ids = new Set(['leads-get-1m', 'leads-mod-1m', 'create-beside-search']);
 let seq = 0;
 const fmt = (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
@@ -54,6 +55,55 @@ export function leadReadScenarios(headers) {
       }),
     },
   ];
+}
+
+/**
+ * Heavy searches over the million-lead account, made one after another until `remove()`, for the
+ * `create-beside-search` scenario: every other one a `Leads.GetByQuickSearch` and a `Leads.Get` with
+ * `LIKE '%…%'` on FirstName, each for a text no lead has, so each reads every lead of the account.
+ * Such a search once held the event loop (the quick search) or SQLite's writer thread (`Leads.Get`)
+ * for about a second per million leads (docs/performance.md, nineteenth session); the scenario's
+ * Create calls, which need both, show any such hold in their longest wait.
+ *
+ * `headers`: a sync call's keys. `remove()` stops it and resolves once the search in flight has
+ * ended; `made()` then tells the searches made, as `{ count, meanMs, failed }` (`failed`: answers
+ * other than 200).
+ */
+export function heavySearches(url, headers) {
+  const done = [];
+  let stopped = false;
+  let i = 0;
+  const one = (key) =>
+    i++ % 2 === 0
+      ? fetch(`${url}${LM}/Leads.GetByQuickSearch?key=${key}`, { headers })
+      : fetch(`${url}${LM}/Leads.Get`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ Parameter: { LookupName: 'FirstName', LookupValue: `%${key}%`, SqlOperator: 'LIKE' }, Columns: { Include_CSV: COLUMNS }, Paging: { PageIndex: 1, PageSize: 10 } }),
+        });
+  const loop = (async () => {
+    while (!stopped) {
+      const t = performance.now();
+      let status = 0;
+      try {
+        const res = await one(`nobody-${i}-zq`);
+        await res.arrayBuffer();
+        status = res.status;
+      } catch {
+        // A refused connection counts as a failed search; the loop goes on.
+      }
+      done.push({ ms: performance.now() - t, ok: status === 200 });
+    }
+  })();
+  return {
+    made() {
+      return { count: done.length, meanMs: done.length ? done.reduce((a, d) => a + d.ms, 0) / done.length : null, failed: done.filter((d) => !d.ok).length };
+    },
+    async remove() {
+      stopped = true;
+      await loop;
+    },
+  };
 }
 
 /** The INSERT … SELECT column lists that clone row `t` into copy `n.i`, given the table's columns and per-column expressions. */

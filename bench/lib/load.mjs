@@ -29,6 +29,7 @@ export async function load(url, request, seconds, connections) {
     statusCodes,
     p50: r.latency.p50,
     p99: r.latency.p99,
+    max: r.latency.max,
     seconds: r.duration,
   };
 }

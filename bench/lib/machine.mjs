@@ -48,6 +48,16 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds `pid`'s main thread (its event loop: the thread whose id is the pid) has used so far,
+ * from Linux /proc (null elsewhere). With `cpuSeconds` it splits a server's CPU per request into the
+ * event loop's and the other threads' (SQLite's writer and read threads, V8's helpers): a server
+ * whose two figures add up to one core while the machine idles is waiting, not working.
+ */
+export function loopCpuSeconds(pid) {
+  return cpuSeconds(`${pid}/task/${pid}`);
+}
+
 /** Samples the RSS of `pids` every `everyMs`; `stop()` returns the peak seen for each pid. */
 export function rssSampler(pids, everyMs = 100) {
   const peak = Object.fromEntries(pids.map((p) => [p, 0]));

@@ -37,13 +37,14 @@ export function render(result) {
       m.roundRatio ? fmt(m.roundRatio.median, 3) : '-',
       fmt(m.p50.median, 1),
       `${fmt(m.p99.median, 1)} (max ${fmt(m.p99.max, 1)})`,
-      fmt(m.cpuMsPerRequest?.median, 3),
+      `${fmt(m.cpuMsPerRequest?.median, 3)}${m.loopCpuMsPerRequest?.median != null ? ` (${fmt(m.loopCpuMsPerRequest.median, 3)})` : ''}`,
+      m.callersPerBatch?.median != null ? fmt(m.callersPerBatch.median, 1) : '-',
       fmt(m.peakRssMB, 0),
       bad === 0 ? '0' : `${m.non2xx}/${m.errors}${m.timeouts ? ` (${m.timeouts} timeouts)` : ''} !!`,
       `${fmt(m.loadAvg.min, 1)}–${fmt(m.loadAvg.max, 1)}`,
     ];
   });
-  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'baseline req/s', 'round ratio', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
+  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'baseline req/s', 'round ratio', 'p50 ms', 'p99 ms', 'CPU ms/req (event loop)', 'callers/batch', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
   const drain = result.scenarios['async-drain'];
   if (drain) {
     for (const r of drain.rounds) {
@@ -60,6 +61,12 @@ export function render(result) {
   const accept = result.scenarios['async-accept'];
   if (accept) {
     for (const r of accept.rounds) if (r.drainAfter) out.push(`async-accept round ${r.round}: the backlog of ${fmt(r.drainAfter.backlog)} emptied in ${fmt(r.drainAfter.seconds, 1)} s (${fmt((r.drainAfter.backlog - r.drainAfter.left) / r.drainAfter.seconds)}/s)${r.drainAfter.left ? `, ${fmt(r.drainAfter.left)} still pending` : ''}`);
+  }
+  const beside = result.scenarios['create-beside-search'];
+  if (beside) {
+    for (const r of beside.rounds) {
+      if (r.beside) out.push(`create-beside-search round ${r.round}: ${fmt(r.beside.count)} heavy searches beside it (${fmt(r.beside.meanMs)} ms each${r.beside.failed ? `, ${r.beside.failed} FAILED` : ''}); the Creates' longest wait ${fmt(r.beside.maxMs)} ms, p99 ${fmt(r.p99, 1)} ms`);
+    }
   }
   out.push('');
   out.push(`seed: ${Object.entries(result.seed.seconds).map(([k, v]) => `${k} ${fmt(v, 1)} s`).join(', ')} (${fmt(result.seed.leads)} leads, ${fmt(result.seed.requests)} async requests, ${fmt(result.seed.retrieveActivities)} activities on the Retrieve lead${result.seed.retrieveLoneMs ? `, one Retrieve alone ${fmt(result.seed.retrieveLoneMs)} ms` : ''})`);

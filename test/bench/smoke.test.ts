@@ -19,7 +19,7 @@ vi.setConfig({ testTimeout: 240_000 });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUN = path.join(ROOT, 'bench', 'run.mjs');
 const ENGINE = process.env.LEADTRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
-const WRITES = ['create-by-id', 'create-webhook-dead', 'create-webhook-live', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
+const WRITES = ['create-by-id', 'create-webhook-dead', 'create-webhook-live', 'create-beside-search', 'create-by-email', 'create-custom', 'async-accept', 'async-drain'];
 const READS = ['status', 'get-by-id', 'get-by-email', 'retrieve-1m'];
 /** Leads.Get and Leads.RecentlyModified over a million leads (bench/lib/lead-reads.mjs), on both engines. */
 const LEAD_READS = ['leads-get-1m', 'leads-mod-1m'];
@@ -75,7 +75,15 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       expect(row.p99, id).toBeGreaterThanOrEqual(row.p50);
       expect(row.peakRssMB, id).toBeGreaterThan(10);
       // Server CPU per request, read from /proc (Linux, where this runs).
-      if (process.platform === 'linux' && id !== 'async-drain') expect(row.cpuMsPerRequest, id).toBeGreaterThan(0);
+      if (process.platform === 'linux' && id !== 'async-drain') {
+        expect(row.cpuMsPerRequest, id).toBeGreaterThan(0);
+        // The event loop's share of it: part of the whole, not all of it (the writer thread, V8's helpers).
+        expect(row.loopCpuMsPerRequest, id).toBeGreaterThan(0);
+        expect(row.loopCpuMsPerRequest, id).toBeLessThanOrEqual(row.cpuMsPerRequest);
+      }
+      // Every sync write commits in a write batch of at least its own caller (from the server's /metrics).
+      if (id.startsWith('create-')) expect(row.callersPerBatch, id).toBeGreaterThanOrEqual(1);
+      expect(row.max, id).toBeGreaterThanOrEqual(row.p99);
       for (const k of ['min', 'median', 'max']) expect(s.summary.ratio[k], `${id} ${k}`).toBeGreaterThan(0);
     }
     const drain = result.scenarios['async-drain'].rounds[0].drain;
@@ -86,6 +94,12 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       // The baseline beside Retrieve answered its 25 activities, not a Create's few bytes.
       expect(result.scenarios['retrieve-1m'].rounds[0].baseline.answerBytes).toBeGreaterThan(20 * result.scenarios['create-by-id'].rounds[0].baseline.answerBytes);
     }
+    // The heavy searches beside create-beside-search ran, every one answered, and the Creates'
+    // longest wait is reported with them.
+    const beside = result.scenarios['create-beside-search'].rounds[0];
+    expect(beside.beside).toMatchObject({ failed: 0, maxMs: beside.max });
+    expect(beside.beside.count).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/create-beside-search round 1: \d+ heavy searches beside it/);
     const limits = result.machineLimit.summary.map((m: any) => `${m.store}/${m.rowsPerCommit}`);
     expect(limits).toEqual(expect.arrayContaining(['sqlite/1', 'sqlite/64', ...(ENGINE === 'postgres' ? ['postgres/1', 'postgres/64'] : [])]));
     expect(r.stdout).toContain('ratio median (min–max)');
