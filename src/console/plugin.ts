@@ -238,9 +238,13 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     res.write('retry: 2000\n\n');
     let closed = false;
     let timer: NodeJS.Timeout | null = null;
+    // A read in flight stops when the page goes: with a path filter it waits its turn among the
+    // searches that read a whole account (storage/sql/seq-ranges.ts), and leaves that queue at once.
+    const gone = new AbortController();
     const stop = () => {
       if (closed) return;
       closed = true;
+      gone.abort();
       if (timer) clearTimeout(timer);
       streams.delete(stop);
       res.end();
@@ -249,7 +253,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     req.raw.on('close', stop);
     const tick = async () => {
       try {
-        const fresh = await journal.list(accountId, { ...filter, afterSeq: after, limit: 100 });
+        const fresh = await journal.list(accountId, { ...filter, afterSeq: after, limit: 100, signal: gone.signal });
         for (const e of fresh) {
           if (closed) return;
           const html = eta.render('request-row', { e, fmt }).replace(/\r?\n\s*/g, ' ').trim();
@@ -258,7 +262,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
         }
         if (fresh.length === 0) res.write(': keep-alive\n\n');
       } catch (err) {
-        req.log.warn({ err }, 'console journal stream read failed');
+        // Stopped because the page went (an AbortError): nothing to report.
+        if (!closed) req.log.warn({ err }, 'console journal stream read failed');
       }
       if (!closed) timer = setTimeout(() => void tick(), STREAM_POLL_MS);
     };

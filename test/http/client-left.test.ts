@@ -8,6 +8,8 @@
  * The searches' turn is held by the test (`takeTurn`), so the request waits at a known place until
  * its client leaves: no timing involved.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { takeTurn, walksWaiting } from '../../src/storage/sql/seq-ranges.js';
 import { LM, accountIdOf, createLead, expectOk } from '../helpers/lsq.js';
@@ -18,8 +20,17 @@ let s: TestServer;
 let accountId: string;
 const auth = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
 
+/** The server's log lines, parsed (pino at debug, into memory). */
+const logLines: { level: number; msg: string; url?: string }[] = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(JSON.parse(line));
+    done();
+  },
+});
+
 beforeAll(async () => {
-  s = await started({ LEADTRAIL_FAULTS: 'true' });
+  s = await started({ LEADTRAIL_FAULTS: 'true' }, { log: pino({ level: 'debug' }, logStream) });
   accountId = await accountIdOf(s);
 });
 
@@ -71,6 +82,11 @@ describe('a search whose client leaves', () => {
     expect(found.map((l) => l.ProspectID)).toEqual([id]);
     await expect.poll(() => journaled(`${LM}/Leads.GetByQuickSearch`)).toEqual([200, 499]);
     expect(await counted(`${LM}/Leads.GetByQuickSearch`, 499)).toBe(1);
+    // The stopped search ended its request quietly (envelope.ts hands the AbortError to `abandoned`):
+    // no 500 written to a closed connection, no error logged for a client that simply left.
+    expect(await counted(`${LM}/Leads.GetByQuickSearch`, 500)).toBe(0);
+    expect(logLines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(logLines.some((l) => l.level === 20 && l.msg.startsWith('client left before the answer'))).toBe(true);
   });
 
   it('the journal API with a path filter leaves the queue; the next one is answered', async () => {
@@ -87,6 +103,24 @@ describe('a search whose client leaves', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('zorba@example.com');
     expect(await counted('/console/leads', 499)).toBe(1);
+  });
+});
+
+describe("the console's live tail of the journal", () => {
+  it('with a path filter, leaves the queue of searches when its page goes', async () => {
+    const c = await consoleClient(s.url);
+    const free = holdSearches();
+    const page = new AbortController();
+    const res = await fetch(`${s.url}/console/requests/stream?path=GetByQuickSearch`, { signal: page.signal, headers: { cookie: c.cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // Its first read waits behind the held turn…
+    await expect.poll(walksWaiting).toBe(1);
+    page.abort();
+    // …and leaves the queue as the page goes, before the turn comes back.
+    await expect.poll(walksWaiting).toBe(0);
+    free();
+    expect(logLines.filter((l) => l.level >= 40 && /journal stream/.test(l.msg))).toEqual([]);
   });
 });
 
