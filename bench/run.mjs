@@ -460,11 +460,6 @@ async function drainScenario(engine, seconds, round) {
   }
 }
 
-/**
- * Server CPU milliseconds per request answered in a load window (the server process only: not the
- * load generator, nor PostgreSQL's own processes). Includes whatever else the process did meanwhile
- * (the async worker applying accepted requests).
- */
 /** The server's write batches and the callers they held so far (its /metrics), or null if unreadable. */
 async function writeBatches(url) {
   try {
@@ -482,6 +477,11 @@ function perBatch(before, after) {
   return (after.callers - before.callers) / (after.batches - before.batches);
 }
 
+/**
+ * Server CPU milliseconds per request answered in a load window (the server process only: not the
+ * load generator, nor PostgreSQL's own processes). Includes whatever else the process did meanwhile
+ * (the async worker applying accepted requests).
+ */
 function cpuPerRequest(before, after, requests) {
   return before === null || after === null || !requests ? null : ((after - before) * 1000) / requests;
 }
