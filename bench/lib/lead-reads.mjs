@@ -65,9 +65,9 @@ export function leadReadScenarios(headers) {
  * for about a second per million leads (docs/performance.md, nineteenth session); the scenario's
  * Create calls, which need both, show any such hold in their longest wait.
  *
- * `headers`: a sync call's keys. `remove()` stops it and resolves once the search in flight has
- * ended; `made()` then tells the searches made, as `{ count, meanMs, failed }` (`failed`: answers
- * other than 200).
+ * `headers`: a sync call's keys. `made(until)`: the searches that ended by `until` (a
+ * `performance.now()` time), as `{ count, meanMs, failed }` (`failed`: answers other than 200, or
+ * none within a minute). `remove()` stops it and resolves once the search in flight has ended.
  */
 export function heavySearches(url, headers) {
   const done = [];
@@ -75,9 +75,10 @@ export function heavySearches(url, headers) {
   let i = 0;
   const one = (key) =>
     i++ % 2 === 0
-      ? fetch(`${url}${LM}/Leads.GetByQuickSearch?key=${key}`, { headers })
+      ? fetch(`${url}${LM}/Leads.GetByQuickSearch?key=${key}`, { headers, signal: AbortSignal.timeout(60_000) })
       : fetch(`${url}${LM}/Leads.Get`, {
           method: 'POST',
+          signal: AbortSignal.timeout(60_000),
           headers: { ...headers, 'content-type': 'application/json' },
           body: JSON.stringify({ Parameter: { LookupName: 'FirstName', LookupValue: `%${key}%`, SqlOperator: 'LIKE' }, Columns: { Include_CSV: COLUMNS }, Paging: { PageIndex: 1, PageSize: 10 } }),
         });
@@ -90,15 +91,18 @@ export function heavySearches(url, headers) {
         await res.arrayBuffer();
         status = res.status;
       } catch {
-        // A refused connection counts as a failed search; the loop goes on, after a pause (no spinning).
-        await new Promise((r) => setTimeout(r, 100));
+        // A refused connection or a timeout counts as a failed search.
       }
-      done.push({ ms: performance.now() - t, ok: status === 200 });
+      const end = performance.now();
+      done.push({ end, ms: end - t, ok: status === 200 });
+      // After a failure the loop goes on after a pause, not spinning against a server that refuses.
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return {
-    made() {
-      return { count: done.length, meanMs: done.length ? done.reduce((a, d) => a + d.ms, 0) / done.length : null, failed: done.filter((d) => !d.ok).length };
+    made(until) {
+      const ended = done.filter((d) => d.end <= until);
+      return { count: ended.length, meanMs: ended.length ? ended.reduce((a, d) => a + d.ms, 0) / ended.length : null, failed: ended.filter((d) => !d.ok).length };
     },
     async remove() {
       stopped = true;
@@ -161,7 +165,14 @@ async function cloneSqlite(file, template, accountId, copies) {
       for (const s of statements('sqlite', cols, (t) => t, template, accountId)) db.prepare(s).run();
     })();
     // No ANALYZE: leadtrail's SQLite databases run without planner statistics, and so does this one.
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Every frame copied, or the rest of the seed would stay in the log unsynced (the server
+    // beside it may hold the log a moment: its journal, its checkpoints).
+    for (let attempt = 1; ; attempt++) {
+      const [c] = db.pragma('wal_checkpoint(TRUNCATE)');
+      if (c.busy === 0 && c.log === c.checkpointed) break;
+      if (attempt === 20) throw new Error(`seed: the log could not be checkpointed (${JSON.stringify(c)})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   } finally {
     db.close();
   }

@@ -77,9 +77,10 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       // Server CPU per request, read from /proc (Linux, where this runs).
       if (process.platform === 'linux' && id !== 'async-drain') {
         expect(row.cpuMsPerRequest, id).toBeGreaterThan(0);
-        // The event loop's share of it: part of the whole, not all of it (the writer thread, V8's helpers).
+        // The event loop's share of it: part of the whole (its window lies inside the whole's; /proc
+        // counts in 10 ms ticks, so allow one tick each way).
         expect(row.loopCpuMsPerRequest, id).toBeGreaterThan(0);
-        expect(row.loopCpuMsPerRequest, id).toBeLessThanOrEqual(row.cpuMsPerRequest);
+        expect(row.loopCpuMsPerRequest, id).toBeLessThanOrEqual(row.cpuMsPerRequest + 20 / row.total);
       }
       // Every sync write commits in a write batch of at least its own caller (from the server's /metrics).
       if (id.startsWith('create-')) expect(row.callersPerBatch, id).toBeGreaterThanOrEqual(1);
@@ -94,11 +95,12 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       // The baseline beside Retrieve answered its 25 activities, not a Create's few bytes.
       expect(result.scenarios['retrieve-1m'].rounds[0].baseline.answerBytes).toBeGreaterThan(20 * result.scenarios['create-by-id'].rounds[0].baseline.answerBytes);
     }
-    // The heavy searches beside create-beside-search ran, every one answered, and the Creates'
-    // longest wait is reported with them.
+    // The heavy searches beside create-beside-search ran: some ended within the window (10,000 leads
+    // in the smoke seed: tens of ms each), every one answered 200.
     const beside = result.scenarios['create-beside-search'].rounds[0];
-    expect(beside.beside).toMatchObject({ failed: 0, maxMs: beside.max });
+    expect(beside.beside.failed).toBe(0);
     expect(beside.beside.count).toBeGreaterThan(0);
+    expect(beside.beside.meanMs).toBeLessThan(beside.seconds * 1000);
     expect(r.stdout).toMatch(/create-beside-search round 1: \d+ heavy searches beside it/);
     const limits = result.machineLimit.summary.map((m: any) => `${m.store}/${m.rowsPerCommit}`);
     expect(limits).toEqual(expect.arrayContaining(['sqlite/1', 'sqlite/64', ...(ENGINE === 'postgres' ? ['postgres/1', 'postgres/64'] : [])]));
