@@ -66,8 +66,9 @@ export function leadReadScenarios(headers) {
  * Create calls, which need both, show any such hold in their longest wait.
  *
  * `headers`: a sync call's keys. `made(until)`: the searches that ended by `until` (a
- * `performance.now()` time), as `{ count, meanMs, failed }` (`failed`: answers other than 200, or
- * none within a minute). `remove()` stops it and resolves once the search in flight has ended.
+ * `performance.now()` time), as `{ count, meanMs, failed, running }` (`failed`: answers other than
+ * 200, or none within a minute; `running`: one is in flight now, as when a search outlasts the
+ * window). `remove()` stops it and resolves once the search in flight has ended.
  */
 export function heavySearches(url, headers) {
   const done = [];
@@ -82,9 +83,11 @@ export function heavySearches(url, headers) {
           headers: { ...headers, 'content-type': 'application/json' },
           body: JSON.stringify({ Parameter: { LookupName: 'FirstName', LookupValue: `%${key}%`, SqlOperator: 'LIKE' }, Columns: { Include_CSV: COLUMNS }, Paging: { PageIndex: 1, PageSize: 10 } }),
         });
+  let running = false;
   const loop = (async () => {
     while (!stopped) {
       const t = performance.now();
+      running = true;
       let status = 0;
       try {
         const res = await one(`nobody-${i}-zq`);
@@ -93,6 +96,7 @@ export function heavySearches(url, headers) {
       } catch {
         // A refused connection or a timeout counts as a failed search.
       }
+      running = false;
       const end = performance.now();
       done.push({ end, ms: end - t, ok: status === 200 });
       // After a failure the loop goes on after a pause, not spinning against a server that refuses.
@@ -102,7 +106,7 @@ export function heavySearches(url, headers) {
   return {
     made(until) {
       const ended = done.filter((d) => d.end <= until);
-      return { count: ended.length, meanMs: ended.length ? ended.reduce((a, d) => a + d.ms, 0) / ended.length : null, failed: ended.filter((d) => !d.ok).length };
+      return { count: ended.length, meanMs: ended.length ? ended.reduce((a, d) => a + d.ms, 0) / ended.length : null, failed: ended.filter((d) => !d.ok).length, running };
     },
     async remove() {
       stopped = true;

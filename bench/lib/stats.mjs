@@ -65,7 +65,7 @@ export function render(result) {
   const beside = result.scenarios['create-beside-search'];
   if (beside) {
     for (const r of beside.rounds) {
-      if (r.beside) out.push(`create-beside-search round ${r.round}: ${fmt(r.beside.count)} heavy searches beside it (${fmt(r.beside.meanMs)} ms each${r.beside.failed ? `, ${r.beside.failed} FAILED` : ''}); the Creates' longest wait ${fmt(r.beside.maxMs)} ms, p99 ${fmt(r.p99, 1)} ms`);
+      if (r.beside) out.push(`create-beside-search round ${r.round}: ${fmt(r.beside.count)} heavy searches ended beside it (${fmt(r.beside.meanMs)} ms each${r.beside.failed ? `, ${r.beside.failed} FAILED` : ''}${r.beside.running ? '; one still running at the end' : ''}); the Creates' longest wait ${fmt(r.beside.maxMs)} ms, p99 ${fmt(r.p99, 1)} ms`);
     }
   }
   out.push('');

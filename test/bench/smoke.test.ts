@@ -101,7 +101,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(beside.beside.failed).toBe(0);
     expect(beside.beside.count).toBeGreaterThan(0);
     expect(beside.beside.meanMs).toBeLessThan(beside.seconds * 1000);
-    expect(r.stdout).toMatch(/create-beside-search round 1: \d+ heavy searches beside it/);
+    expect(r.stdout).toMatch(/create-beside-search round 1: \d+ heavy searches ended beside it/);
     const limits = result.machineLimit.summary.map((m: any) => `${m.store}/${m.rowsPerCommit}`);
     expect(limits).toEqual(expect.arrayContaining(['sqlite/1', 'sqlite/64', ...(ENGINE === 'postgres' ? ['postgres/1', 'postgres/64'] : [])]));
     expect(r.stdout).toContain('ratio median (min–max)');
