@@ -242,6 +242,16 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     },
   });
   new Counter({
+    name: 'leadtrail_db_write_busy_seconds_total',
+    help: 'Seconds those batches held a writer connection, from BEGIN to the end of its COMMIT. Its rate is how busy writing is: on SQLite, one writer, a rate near 1 means writes queue behind each other; on PostgreSQL batches run side by side (LEADTRAIL_PG_WRITE_BATCHES), so it can reach that many.',
+    registers: [registry],
+    collect() {
+      if (!source) return;
+      this.reset();
+      this.inc(source.writeStats().busySeconds);
+    },
+  });
+  new Counter({
     name: 'leadtrail_sqlite_checkpoints_total',
     help: "SQLite only: WAL checkpoints run on the checkpoint thread, by mode (passive: copies what it can while writes go on; restart: lets the log start over, with writes held back briefly; restart_busy: those of the restarts that a reader of an older snapshot, such as a backup, kept from finishing).",
     labelNames: ['mode'] as const,

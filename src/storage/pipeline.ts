@@ -113,11 +113,18 @@ interface Item {
 /** `clean`: the fn failed having called only read methods, none of which failed: it changed nothing. */
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; clean: boolean };
 
-/** Statistics, for tests and measurements (no timing is asserted on them). */
+/** Statistics, for metrics, tests and measurements. */
 export interface PipelineStats {
   batches: number;
   callers: number;
   largestBatch: number;
+  /**
+   * Seconds batches held a writer connection: from the session's start (BEGIN about to be sent) to
+   * the end of its COMMIT or ROLLBACK, summed over batches. Its rate is how busy the writer is: on
+   * SQLite (one writer) a rate near 1 means writes wait for each other; batches side by side
+   * (PostgreSQL, `slots`) can take it up to `slots`.
+   */
+  busySeconds: number;
 }
 
 export class WritePipeline {
@@ -131,7 +138,7 @@ export class WritePipeline {
   private readonly writers = new Map<string, TxRecordWriter>();
   /** Batches up to this number run one at a time, their callers in savepoints (set after a rerunnable error). */
   private isolateUntil = -1;
-  readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0 };
+  readonly stats: PipelineStats = { batches: 0, callers: 0, largestBatch: 0, busySeconds: 0 };
 
   constructor(private readonly o: PipelineOptions) {}
 
@@ -257,6 +264,7 @@ export class WritePipeline {
     const isolate = !alone && (this.stats.batches <= this.isolateUntil || batch.some((item) => item.isolate));
     try {
       await this.o.withSession(async (s) => {
+        const held = performance.now();
         // Control statements wait and go together with the next ones (BEGIN with the first
         // SAVEPOINT, each RELEASE with the next SAVEPOINT, the last with COMMIT): one round trip
         // instead of two per caller on PostgreSQL.
@@ -315,6 +323,9 @@ export class WritePipeline {
         } catch (e) {
           await s.exec('ROLLBACK').catch(() => {});
           throw e;
+        } finally {
+          // Before any caller is answered, so that an answer's counters include its own batch.
+          this.stats.busySeconds += (performance.now() - held) / 1000;
         }
       });
     } catch (e) {

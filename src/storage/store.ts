@@ -603,10 +603,11 @@ export interface Store extends Repos {
    */
   registerRecordWriter(kind: string, writer: TxRecordWriter): () => void;
   /**
-   * The write pipeline's counters since the store opened: batches run, callers in them, and the
-   * largest batch (src/storage/pipeline.ts). For metrics.
+   * The write pipeline's counters since the store opened: batches run, callers in them, the
+   * largest batch, and the seconds batches held a writer connection (src/storage/pipeline.ts,
+   * PipelineStats). For metrics.
    */
-  writeStats(): { batches: number; callers: number; largestBatch: number };
+  writeStats(): { batches: number; callers: number; largestBatch: number; busySeconds: number };
   /**
    * SQLite only: WAL checkpoints run by the checkpoint thread since the store opened (passive ones,
    * and restarts that let the log start over, of which `restartBusy` gave up because a reader held

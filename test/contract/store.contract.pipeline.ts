@@ -187,6 +187,23 @@ export function pipelineContract(f: PipelineFixtures): void {
       expect(await store.accounts.get(id)).toMatchObject({ name: 'pending' });
     });
 
+    it('counts the time batches hold the writer: a transaction held open adds at least as long, and no more than its caller waited', async () => {
+      const { store } = await f.open();
+      await store.transaction((tx) => tx.accounts.create({ id: uid(), name: 'first', createdAt: T0 }));
+      const before = stats(store).busySeconds;
+      expect(before).toBeGreaterThan(0);
+      const t0 = performance.now();
+      await store.transaction(async (tx) => {
+        await tx.accounts.create({ id: uid(), name: 'held', createdAt: T0 });
+        await new Promise((r) => setTimeout(r, 60));
+      });
+      const waited = (performance.now() - t0) / 1000;
+      const added = stats(store).busySeconds - before;
+      // Timers may fire up to a millisecond early by the clock read here.
+      expect(added).toBeGreaterThanOrEqual(0.058);
+      expect(added).toBeLessThanOrEqual(waited + 0.002);
+    });
+
     it('a transaction function that never settles is rolled back and rejected after the time limit; the others go on', async () => {
       const { store } = await f.open({ fnTimeoutMs: 300 });
       const stuck = uid();

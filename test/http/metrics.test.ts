@@ -53,7 +53,10 @@ describe('GET /metrics after known traffic', () => {
   let leadIds: string[] = [];
   let scraped: Awaited<ReturnType<typeof scrape>>;
 
+  let elapsed = 0;
+
   beforeAll(async () => {
+    const t0 = performance.now();
     // 5 sync calls a minute per key; retries in milliseconds; the faults API to force one retry.
     s = await started({ LEADTRAIL_RATE_LIMIT: '5/60s', LEADTRAIL_FAULTS: 'true', LEADTRAIL_RETRY_SCALE: '0.001' });
     accountId = (await s.services.store.accounts.list())[0].id;
@@ -83,6 +86,7 @@ describe('GET /metrics after known traffic', () => {
     }
     for (const id of ids) expect((await settled(s.url, id, undefined, '/lead/status')).TaskStatus.Status).toBe('Success');
     scraped = await scrape(s.url);
+    elapsed = (performance.now() - t0) / 1000;
   });
 
   it('answers Prometheus text, not a LeadSquared envelope', () => {
@@ -135,6 +139,11 @@ describe('GET /metrics after known traffic', () => {
     expect(callers).toBeGreaterThanOrEqual(CREATES + 2 * CAPTURES);
     expect(batches).toBeGreaterThanOrEqual(1);
     expect(batches).toBeLessThanOrEqual(callers);
+    // The batches held the writer for some of the time the traffic took: at most all of it on
+    // SQLite's one writer, at most that many times over on PostgreSQL's batches side by side.
+    const busy = value(m, 'leadtrail_db_write_busy_seconds_total');
+    expect(busy).toBeGreaterThan(0);
+    expect(busy).toBeLessThanOrEqual(elapsed * (s.services.store.engine === 'postgres' ? s.services.config.pgWriteBatches : 1));
     if (s.services.store.engine === 'postgres') {
       expect(value(m, 'leadtrail_db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
       expect(m.some((x) => x.name === 'leadtrail_sqlite_checkpoints_total')).toBe(false);

@@ -106,7 +106,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   const locals = new Map<number, LocalTx>();
   const recordWriters = new Map<string, TxRecordWriter>();
   let stats: Extract<FromWriter, { t: 'stats' }> = { t: 'stats', checkpoint: null };
-  let counters: WriteCounters = [0, 0, 0];
+  let counters: WriteCounters = [0, 0, 0, 0];
   let dead: Error | null = null;
   /** The reader's shared read transactions (made once the writer thread is ready). */
   let turns: ReadTurns | null = null;
@@ -382,7 +382,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
         if (recordWriters.get(kind) === writer) recordWriters.delete(kind);
       };
     },
-    writeStats: () => ({ batches: counters[0], callers: counters[1], largestBatch: counters[2] }),
+    writeStats: () => ({ batches: counters[0], callers: counters[1], largestBatch: counters[2], busySeconds: counters[3] }),
     checkpointStats: () => ({ ...(stats.checkpoint ?? { passive: 0, restart: 0, restartBusy: 0, failed: false }) }),
     failed,
     migrate: async () => {

@@ -11,8 +11,8 @@ import { UniqueViolation, type CallContext, type RepoCall, type TxRecord } from 
 
 export type { RepoCall };
 
-/** [batches, callers, largest batch] of the writer thread's pipeline. */
-export type WriteCounters = [number, number, number];
+/** [batches, callers, largest batch, busy seconds] of the writer thread's pipeline (PipelineStats). */
+export type WriteCounters = [number, number, number, number];
 
 /** Event loop → writer thread. `id` names one transaction or operation; `cid` one repo call inside it. */
 export type ToWriter =
@@ -41,7 +41,7 @@ export type FromWriter =
   | { t: 'result'; cid: number; ok: false; error: EncodedError }
   /**
    * The transaction or operation is over: committed and on disk (`ok`), or not. `w`: the pipeline's
-   * counters (batches, callers, largest batch) as it ends, for Store.writeStats.
+   * counters (batches, callers, largest batch, busy seconds) as it ends, for Store.writeStats.
    */
   | { t: 'done'; id: number; ok: true; value: unknown; w: WriteCounters }
   | { t: 'done'; id: number; ok: false; error: EncodedError; w: WriteCounters }

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const remotes = new Map<number, Remote>();
   const counters = (): WriteCounters => {
     const w = store.writeStats();
-    return [w.batches, w.callers, w.largestBatch];
+    return [w.batches, w.callers, w.largestBatch, w.busySeconds];
   };
   const settle = (id: number, p: Promise<unknown>) =>
     p.then(
