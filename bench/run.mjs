@@ -460,15 +460,28 @@ async function drainScenario(engine, seconds, round) {
   }
 }
 
-/** The server's write batches and the callers they held so far (its /metrics), or null if unreadable. */
+/**
+ * The server's write batches so far, the callers they held and the seconds they held the writer
+ * (its /metrics), with when they were read (performance.now(), ms); null if unreadable.
+ */
 async function writeBatches(url) {
   try {
     const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const at = performance.now();
     const sum = (name) => text.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    return { batches: sum('leadtrail_db_write_batches_total'), callers: sum('leadtrail_db_write_batch_callers_total') };
+    return { batches: sum('leadtrail_db_write_batches_total'), callers: sum('leadtrail_db_write_batch_callers_total'), busySeconds: sum('leadtrail_db_write_busy_seconds_total'), at };
   } catch {
     return null;
   }
+}
+
+/**
+ * How busy the writer was between two `writeBatches` readings: seconds batches held it per second
+ * (0–1 on SQLite's one writer; up to LEADTRAIL_PG_WRITE_BATCHES on PostgreSQL), or null.
+ */
+function writerBusy(before, after) {
+  if (!before || !after || after.at <= before.at) return null;
+  return (after.busySeconds - before.busySeconds) / ((after.at - before.at) / 1000);
 }
 
 /** Callers per write batch between two `writeBatches` readings (null without batches). */
@@ -676,7 +689,7 @@ async function main() {
         loadAvg: [la, loadAvg()],
         cpuMsPerRequest: cpuPerRequest(cpu0, cpu1, r.total),
         loopCpuMsPerRequest: cpuPerRequest(loop0, loop1, r.total),
-        callersPerBatch: perBatch(batches0, await writeBatches(st.server.url)),
+        ...(await writeBatches(st.server.url).then((batches1) => ({ callersPerBatch: perBatch(batches0, batches1), writerBusy: writerBusy(batches0, batches1) }))),
         baseline,
         ratio: r.reqPerSec / baseline.reqPerSec,
         ratioAgainst: 'same-answer',
@@ -721,6 +734,7 @@ async function main() {
           cpuMsPerRequest: spread(rs.map((r) => r.cpuMsPerRequest)),
           loopCpuMsPerRequest: spread(rs.map((r) => r.loopCpuMsPerRequest)),
           callersPerBatch: spread(rs.map((r) => r.callersPerBatch)),
+          writerBusy: spread(rs.map((r) => r.writerBusy)),
           maxMs: spread(rs.map((r) => r.max)),
           peakRssMB: Math.max(...rs.map((r) => r.peakRssMB ?? 0)),
           non2xx: rs.reduce((a, r) => a + r.non2xx, 0),

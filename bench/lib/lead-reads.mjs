@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import { sqliteDriver } from './machine.mjs';
 import { post } from './load.mjs';
-import { LM } from './seed.mjs';
+import { LM, checkpointPostgres } from './seed.mjs';
 const DOMAIN = 'reads.bench.example';
 /** Zero-padded, so the copies' emails are inserted into the value and key indexes in order: a million random inserts would take minutes. */
 export const readEmail = (i) => `lr${String(i).padStart(7, '0')}@${DOMAIN}`;
@@ -207,6 +207,7 @@ async function clonePostgres(pgUrl, schema, template, accountId, copies) {
     for (const s of statements('postgres', cols, q, template, accountId)) await c.query(s);
     await c.query('COMMIT');
     for (const t of ['leads', 'lead_keys', 'lead_values']) await c.query(`ANALYZE ${q(t)}`); // as autovacuum would shortly after
+    await checkpointPostgres(c);
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});
     throw e;

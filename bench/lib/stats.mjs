@@ -39,12 +39,13 @@ export function render(result) {
       `${fmt(m.p99.median, 1)} (max ${fmt(m.p99.max, 1)})`,
       `${fmt(m.cpuMsPerRequest?.median, 3)}${m.loopCpuMsPerRequest?.median != null ? ` (${fmt(m.loopCpuMsPerRequest.median, 3)})` : ''}`,
       m.callersPerBatch?.median != null ? fmt(m.callersPerBatch.median, 1) : '-',
+      m.writerBusy?.median != null ? fmt(m.writerBusy.median, 2) : '-',
       fmt(m.peakRssMB, 0),
       bad === 0 ? '0' : `${m.non2xx}/${m.errors}${m.timeouts ? ` (${m.timeouts} timeouts)` : ''} !!`,
       `${fmt(m.loadAvg.min, 1)}–${fmt(m.loadAvg.max, 1)}`,
     ];
   });
-  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'baseline req/s', 'round ratio', 'p50 ms', 'p99 ms', 'CPU ms/req (event loop)', 'callers/batch', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
+  out.push(table(['scenario', 'ratio median (min–max)', 'req/s', 'baseline req/s', 'round ratio', 'p50 ms', 'p99 ms', 'CPU ms/req (event loop)', 'callers/batch', 'writer busy', 'peak RSS MB', 'non-2xx/errors', 'load avg'], rows));
   const drain = result.scenarios['async-drain'];
   if (drain) {
     for (const r of drain.rounds) {

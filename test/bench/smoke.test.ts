@@ -84,6 +84,13 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
       }
       // Every sync write commits in a write batch of at least its own caller (from the server's /metrics).
       if (id.startsWith('create-')) expect(row.callersPerBatch, id).toBeGreaterThanOrEqual(1);
+      // …and its batch held the writer for part of the window: at most all of it on SQLite's one
+      // writer, at most the two batches side by side of PostgreSQL's default (a little over for
+      // the milliseconds between the window's end and the reading).
+      if (id.startsWith('create-')) {
+        expect(row.writerBusy, id).toBeGreaterThan(0);
+        expect(row.writerBusy, id).toBeLessThanOrEqual(ENGINE === 'postgres' ? 2.05 : 1.05);
+      }
       expect(row.max, id).toBeGreaterThanOrEqual(row.p99);
       for (const k of ['min', 'median', 'max']) expect(s.summary.ratio[k], `${id} ${k}`).toBeGreaterThan(0);
     }
