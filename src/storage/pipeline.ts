@@ -119,10 +119,11 @@ export interface PipelineStats {
   callers: number;
   largestBatch: number;
   /**
-   * Seconds batches held a writer connection: from the session's start (BEGIN about to be sent) to
-   * the end of its COMMIT or ROLLBACK, summed over batches. Its rate is how busy the writer is: on
-   * SQLite (one writer) a rate near 1 means writes wait for each other; batches side by side
-   * (PostgreSQL, `slots`) can take it up to `slots`.
+   * Seconds batches held a writer connection: from the session's start (BEGIN about to be sent,
+   * waiting for the write lock included) to the end of its COMMIT or ROLLBACK, summed over batches;
+   * `afterCommit`'s sync is not in it. Its rate is how busy the writer is: on SQLite (one writer) a
+   * rate near 1 means writes wait for each other; batches side by side (PostgreSQL, `slots`) can
+   * take it up to `slots`.
    */
   busySeconds: number;
 }
@@ -324,7 +325,9 @@ export class WritePipeline {
           await s.exec('ROLLBACK').catch(() => {});
           throw e;
         } finally {
-          // Before any caller is answered, so that an answer's counters include its own batch.
+          // Before the batch's callers are answered a success, so that their answers' counters
+          // include it (SQLite's writer thread sends them along); a caller rejected mid-batch is
+          // answered before this.
           this.stats.busySeconds += (performance.now() - held) / 1000;
         }
       });

@@ -202,6 +202,21 @@ export function pipelineContract(f: PipelineFixtures): void {
       // Timers may fire up to a millisecond early by the clock read here.
       expect(added).toBeGreaterThanOrEqual(0.058);
       expect(added).toBeLessThanOrEqual(waited + 0.002);
+
+      // A batch that is rolled back held the writer as long: its caller fails after 60 ms.
+      const before2 = stats(store).busySeconds;
+      const oops = new Error('after writing');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.accounts.create({ id: uid(), name: 'undone', createdAt: T0 });
+          await new Promise((r) => setTimeout(r, 60));
+          throw oops;
+        }),
+      ).rejects.toBe(oops);
+      // Its time may reach the counters after its caller's answer (SQLite's writer thread sends them
+      // with the next answer or its periodic stats): one more write brings them.
+      await store.transaction((tx) => tx.accounts.create({ id: uid(), name: 'after', createdAt: T0 }));
+      expect(stats(store).busySeconds - before2).toBeGreaterThanOrEqual(0.058);
     });
 
     it('a transaction function that never settles is rolled back and rejected after the time limit; the others go on', async () => {

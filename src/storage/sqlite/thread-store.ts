@@ -105,7 +105,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   const calls = new Map<number, Waiting>();
   const locals = new Map<number, LocalTx>();
   const recordWriters = new Map<string, TxRecordWriter>();
-  let stats: Extract<FromWriter, { t: 'stats' }> = { t: 'stats', checkpoint: null };
+  let stats: Extract<FromWriter, { t: 'stats' }> = { t: 'stats', checkpoint: null, w: [0, 0, 0, 0] };
   let counters: WriteCounters = [0, 0, 0, 0];
   let dead: Error | null = null;
   /** The reader's shared read transactions (made once the writer thread is ready). */
@@ -180,6 +180,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
           break;
         case 'stats':
           stats = m;
+          // Sent in order with the answers, so never older than the counters of an answer before it.
+          counters = m.w;
           break;
         case 'closed':
           closed?.();

@@ -45,8 +45,8 @@ export type FromWriter =
    */
   | { t: 'done'; id: number; ok: true; value: unknown; w: WriteCounters }
   | { t: 'done'; id: number; ok: false; error: EncodedError; w: WriteCounters }
-  /** The checkpoint thread's counters, sent when they change (at most every 500 ms). */
-  | { t: 'stats'; checkpoint: { passive: number; restart: number; restartBusy: number; failed: boolean } | null }
+  /** The checkpoint thread's counters and the pipeline's, sent when they change (at most every 500 ms). */
+  | { t: 'stats'; checkpoint: { passive: number; restart: number; restartBusy: number; failed: boolean } | null; w: WriteCounters }
   | { t: 'closed' };
 
 /** An error as plain data: the codec's own first, then the storage errors, then any Error by its name, message and code. */

@@ -110,14 +110,17 @@ async function main(): Promise<void> {
       (e: unknown) => post({ t: 'done', id, ok: false, error: encodeError(e, codec), w: counters() }),
     );
 
-  // Checkpoint counters for metrics, sent when they change (at most every 500 ms).
+  // Checkpoint and pipeline counters for metrics, sent when they change (at most every 500 ms). The
+  // pipeline's also travel with every `done`, but a caller rejected in the middle of its batch is
+  // answered before the batch's time is counted: if no other answer follows, this one brings it.
   let lastStats = '';
   const stats = setInterval(() => {
     const checkpoint = store.checkpointStats?.() ?? null;
-    const text = JSON.stringify(checkpoint);
+    const w = counters();
+    const text = JSON.stringify([checkpoint, w]);
     if (text === lastStats) return;
     lastStats = text;
-    post({ t: 'stats', checkpoint });
+    post({ t: 'stats', checkpoint, w });
   }, 500);
   stats.unref();
 
