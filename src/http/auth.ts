@@ -107,9 +107,12 @@ export function authHook(s: Services, kind: AuthKind) {
  * checked ahead of the body, a call refused for its body (400, 413) does not use up a token.
  */
 export function syncThrottleHook(s: Services) {
-  return async (req: FastifyRequest): Promise<void> => {
+  // Callback-style, with no promise at all when the limit is off for the key (the usual sandbox).
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const cred = req.principal.credential;
-    if (cred) await throttle(s, cred, keySpec(cred, s.config.rateLimit), 'sync');
+    const spec = cred ? keySpec(cred, s.config.rateLimit) : null;
+    if (!cred || !spec || spec.points <= 0) return done();
+    throttle(s, cred, spec, 'sync').then(() => done(), done);
   };
 }
 
@@ -119,9 +122,9 @@ export function syncThrottleHook(s: Services) {
  * for that key). A `preHandler` hook like the sync limit: taken once the body has been read.
  */
 export function bulkThrottleHook(s: Services) {
-  return async (req: FastifyRequest): Promise<void> => {
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const cred = req.principal.credential;
-    if (!cred || keySpec(cred, s.config.rateLimit).points <= 0) return;
-    await throttle(s, cred, s.config.bulkRateLimit, 'bulk');
+    if (!cred || keySpec(cred, s.config.rateLimit).points <= 0 || s.config.bulkRateLimit.points <= 0) return done();
+    throttle(s, cred, s.config.bulkRateLimit, 'bulk').then(() => done(), done);
   };
 }
