@@ -111,13 +111,16 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: L
     }
     return;
   }
+  // Keys given in the environment are the user's own: only generated ones are shown this once.
+  const from = (setting: string, given: string | null | undefined) => (given ? `  (from ${setting})` : '');
+  const generated = !config.accessKey || !config.secretKey || !config.apiKey;
   await announce(
     [
-      'leadtrail: created the first account. These keys are shown only once:',
+      generated ? 'leadtrail: created the first account. Its generated keys are shown only once:' : 'leadtrail: created the first account with the keys from the environment:',
       `  account id:  ${made.account.id}`,
-      `  access key:  ${made.keys.accessKey}`,
-      `  secret key:  ${made.keys.secretKey}`,
-      `  x-api-key:   ${made.apiKey}`,
+      `  access key:  ${made.keys.accessKey}${from('LEADTRAIL_ACCESS_KEY', config.accessKey)}`,
+      `  secret key:  ${made.keys.secretKey}${from('LEADTRAIL_SECRET_KEY', config.secretKey)}`,
+      `  x-api-key:   ${made.apiKey}${from('LEADTRAIL_API_KEY', config.apiKey)}`,
       '',
     ].join('\n'),
   );

@@ -105,6 +105,10 @@ describe('first start on an empty database', () => {
     const s = await serve(['--port', String(await freePort())], { LEADTRAIL_DB: db, ...keys });
     const printed = announcedKeys(s.stderr());
     expect(printed).toMatchObject({ accessKey: 'u$r-known-access', secretKey: 'known-secret', apiKey: 'known-api-key' });
+    // Nothing was generated: the banner says where the keys came from, not that they are shown once.
+    expect(s.stderr()).toContain('with the keys from the environment');
+    expect(s.stderr()).toContain('known-secret  (from LEADTRAIL_SECRET_KEY)');
+    expect(s.stderr()).not.toContain('only once');
     const ok = await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: { accessKey: 'u$r-known-access', secretKey: 'known-secret' } });
     expect(ok.status).toBe(200);
     // The system activity types every account starts with.
@@ -124,6 +128,8 @@ describe('first start on an empty database', () => {
     const s = await serve(['--port', String(await freePort()), '--db', db]);
     const printed = announcedKeys(s.stderr());
     expect(printed).not.toBeNull();
+    expect(s.stderr()).toContain('generated keys are shown only once');
+    expect(s.stderr()).not.toContain('(from LEADTRAIL_');
     expect(fs.existsSync(db)).toBe(true);
     const who = await http(s.url, 'GET', '/v2/Authentication.svc/UserByAccessKey.Get', { keys: printed! });
     expect(who.status).toBe(200);
