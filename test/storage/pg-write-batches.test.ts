@@ -29,7 +29,7 @@ async function store(poolSize: number, writeBatches?: number): Promise<Store> {
 
 describe('writeSlots', () => {
   it('is the setting, at most half the pool, at least one', () => {
-    expect(writeSlots(10)).toBe(2);
+    expect(writeSlots(10)).toBe(3);
     expect(writeSlots(10, 3)).toBe(3);
     expect(writeSlots(10, 8)).toBe(5);
     expect(writeSlots(2, 4)).toBe(1);
@@ -38,8 +38,8 @@ describe('writeSlots', () => {
 });
 
 describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
-  it('defaults to 2 and refuses 0 with a message naming it', () => {
-    expect(loadConfig({}).pgWriteBatches).toBe(2);
+  it('defaults to 3 and refuses 0 with a message naming it', () => {
+    expect(loadConfig({}).pgWriteBatches).toBe(3);
     expect(loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6' }).pgWriteBatches).toBe(6);
     expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '0' })).toThrow(/LEADTRAIL_PG_WRITE_BATCHES/);
   });
@@ -48,8 +48,8 @@ describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
 describe.skipIf(!available)('PostgreSQL: write batches side by side', () => {
   it.each([
     [1, 10, 1],
-    [3, 10, 3],
-    [undefined, 10, 2],
+    [2, 10, 2],
+    [undefined, 10, 3],
     [8, 6, 3],
   ])('with the setting %s and a pool of %i, runs at most %i batches at once, and every transaction commits', async (batches, pool, most) => {
     const st = await store(pool, batches);

@@ -30,14 +30,15 @@ export interface PostgresOptions {
  * Inside a batch the callers run one after another on one connection, so more batches let
  * PostgreSQL work for several callers at once, while fewer, larger ones share their BEGIN, COMMIT
  * and reference-data token read among more callers: on 2 cores, 2 batches gave about a third more
- * sync `Create`s per second than 5 (docs/performance.md, twelfth session).
+ * sync `Create`s per second than 5 (docs/performance.md, twelfth session), and 3 a little more than
+ * 2, most of all for `Create` by e-mail, whose callers make more round trips (twenty-second session).
  */
 export function writeSlots(poolSize: number, batches: number = DEFAULT_WRITE_BATCHES): number {
   return Math.max(1, Math.min(batches, Math.floor(poolSize / 2)));
 }
 
 /** Default of `LEADTRAIL_PG_WRITE_BATCHES` (src/config.ts). */
-export const DEFAULT_WRITE_BATCHES = 2;
+export const DEFAULT_WRITE_BATCHES = 3;
 
 /**
  * A write batch whose callers have all run takes those queued meanwhile, up to this many callers in
