@@ -111,16 +111,22 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: L
     }
     return;
   }
-  // Keys given in the environment are the user's own: only generated ones are shown this once.
-  const from = (setting: string, given: string | null | undefined) => (given ? `  (from ${setting})` : '');
+  // Every key is printed. Generated ones are seen only here; configured ones (a setting or its
+  // flag) are marked so, since the user already has them.
+  const mark = (given: string | null | undefined) => (given ? '  (configured)' : '');
   const generated = !config.accessKey || !config.secretKey || !config.apiKey;
+  const configured = config.accessKey || config.secretKey || config.apiKey;
   await announce(
     [
-      generated ? 'leadtrail: created the first account. Its generated keys are shown only once:' : 'leadtrail: created the first account with the keys from the environment:',
+      !generated
+        ? 'leadtrail: created the first account with the configured keys:'
+        : configured
+          ? 'leadtrail: created the first account. The keys not marked (configured) were generated and are shown only once:'
+          : 'leadtrail: created the first account. These keys are shown only once:',
       `  account id:  ${made.account.id}`,
-      `  access key:  ${made.keys.accessKey}${from('LEADTRAIL_ACCESS_KEY', config.accessKey)}`,
-      `  secret key:  ${made.keys.secretKey}${from('LEADTRAIL_SECRET_KEY', config.secretKey)}`,
-      `  x-api-key:   ${made.apiKey}${from('LEADTRAIL_API_KEY', config.apiKey)}`,
+      `  access key:  ${made.keys.accessKey}${mark(config.accessKey)}`,
+      `  secret key:  ${made.keys.secretKey}${mark(config.secretKey)}`,
+      `  x-api-key:   ${made.apiKey}${mark(config.apiKey)}`,
       '',
     ].join('\n'),
   );

@@ -15,7 +15,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { PG_BASE_URL, pgAvailable } from '../helpers/pg.js';
 import { DEFAULT_WRITE_BATCHES } from '../../src/storage/postgres/postgres-store.js';
 
-
 vi.setConfig({ testTimeout: 240_000 });
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

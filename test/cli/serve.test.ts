@@ -106,8 +106,8 @@ describe('first start on an empty database', () => {
     const printed = announcedKeys(s.stderr());
     expect(printed).toMatchObject({ accessKey: 'u$r-known-access', secretKey: 'known-secret', apiKey: 'known-api-key' });
     // Nothing was generated: the banner says where the keys came from, not that they are shown once.
-    expect(s.stderr()).toContain('with the keys from the environment');
-    expect(s.stderr()).toContain('known-secret  (from LEADTRAIL_SECRET_KEY)');
+    expect(s.stderr()).toContain('with the configured keys');
+    expect(s.stderr()).toContain('known-secret  (configured)');
     expect(s.stderr()).not.toContain('only once');
     const ok = await http(s.url, 'GET', `${PA}/ActivityTypes.Get`, { keys: { accessKey: 'u$r-known-access', secretKey: 'known-secret' } });
     expect(ok.status).toBe(200);
@@ -123,13 +123,25 @@ describe('first start on an empty database', () => {
     await again.stop();
   });
 
+  it('with some keys configured, marks those and says the others were generated', async () => {
+    const db = path.join(tempDir('leadtrail-first-'), 'leadtrail.db');
+    const s = await serve(['--port', String(await freePort()), '--access-key', 'u$r-flag-access', '--secret-key', 'flag-secret'], { LEADTRAIL_DB: db });
+    const printed = announcedKeys(s.stderr());
+    expect(printed).toMatchObject({ accessKey: 'u$r-flag-access', secretKey: 'flag-secret' });
+    expect(s.stderr()).toContain('The keys not marked (configured) were generated and are shown only once');
+    expect(s.stderr()).toContain('u$r-flag-access  (configured)');
+    expect(s.stderr()).toMatch(new RegExp(`x-api-key:\\s+${printed!.apiKey}\\n`));
+    expect((await http(s.url, 'GET', '/activity/create/metrics', { apiKey: printed!.apiKey })).status).toBe(200);
+    await s.stop();
+  });
+
   it('without keys in the environment, makes random keys, prints them once, and they work', async () => {
     const db = path.join(tempDir('leadtrail-first-'), 'data', 'leadtrail.db');
     const s = await serve(['--port', String(await freePort()), '--db', db]);
     const printed = announcedKeys(s.stderr());
     expect(printed).not.toBeNull();
-    expect(s.stderr()).toContain('generated keys are shown only once');
-    expect(s.stderr()).not.toContain('(from LEADTRAIL_');
+    expect(s.stderr()).toContain('These keys are shown only once');
+    expect(s.stderr()).not.toContain('(configured)');
     expect(fs.existsSync(db)).toBe(true);
     const who = await http(s.url, 'GET', '/v2/Authentication.svc/UserByAccessKey.Get', { keys: printed! });
     expect(who.status).toBe(200);

@@ -30,7 +30,7 @@ async function store(poolSize: number, writeBatches?: number): Promise<Store> {
 describe('writeSlots', () => {
   it('is the setting, at most half the pool, at least one', () => {
     expect(writeSlots(10)).toBe(3);
-    expect(writeSlots(10, 3)).toBe(3);
+    expect(writeSlots(10, 2)).toBe(2);
     expect(writeSlots(10, 8)).toBe(5);
     expect(writeSlots(2, 4)).toBe(1);
     expect(writeSlots(3)).toBe(1);
