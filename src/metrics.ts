@@ -243,7 +243,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   });
   new Counter({
     name: 'leadtrail_db_write_busy_seconds_total',
-    help: 'Seconds write batches held a writer connection, from each batch\'s BEGIN (waiting for the write lock included) to the end of its COMMIT or ROLLBACK. Its rate is how busy the write pipeline is: on SQLite, one writer, a rate near 1 means the writer is at capacity and writes queue behind each other; on PostgreSQL batches run side by side, so it can reach LEADTRAIL_PG_WRITE_BATCHES.',
+    help: 'Seconds write batches held a writer connection, from each batch\'s BEGIN (waiting for the write lock included) to the end of its COMMIT or ROLLBACK. Its rate is how busy the write pipeline is: on SQLite, one writer, a rate near 1 means the writer is at capacity and writes queue behind each other; on PostgreSQL batches run side by side, so it can reach their number (LEADTRAIL_PG_WRITE_BATCHES, at most half of LEADTRAIL_PG_POOL).',
     registers: [registry],
     collect() {
       if (!source) return;
