@@ -110,8 +110,9 @@ export function syncThrottleHook(s: Services) {
   // Callback-style, with no promise at all when the limit is off for the key (the usual sandbox).
   return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const cred = req.principal.credential;
-    const spec = cred ? keySpec(cred, s.config.rateLimit) : null;
-    if (!cred || !spec || spec.points <= 0) return done();
+    if (!cred) return done();
+    const spec = keySpec(cred, s.config.rateLimit);
+    if (spec.points <= 0) return done();
     throttle(s, cred, spec, 'sync').then(() => done(), done);
   };
 }
