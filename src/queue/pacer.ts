@@ -15,8 +15,11 @@
  *
  * Only requests the worker can take now count: a claim that comes back with fewer requests than it
  * had room for was all the due work (the rest waits for a retry or for an earlier request of its
- * lead, or another process's worker took it), so the count is set back to it. A backlog that is not
- * this worker's to apply therefore never holds an accept for long.
+ * lead, or another process's worker took it), so the count is set back to it, plus the requests of
+ * earlier claims still being applied (on SQLite's writer thread the next claim is made while the
+ * last one is applied: forgetting those let the backlog pass `limit` by a claim's worth, and the
+ * over-the-limit accepts be answered early). A backlog that is not this worker's to apply therefore
+ * never holds an accept for long.
  */
 
 /** The longest an accept waits for the worker before it is answered anyway (milliseconds). */
@@ -41,11 +44,15 @@ export interface Pacer {
   claiming(): number;
   /**
    * The worker claimed `n` requests with room for `room` (`token` from `claiming()` just before).
-   * Fewer than `room` means that was all the due work: the backlog is set to `n` plus what was
+   * Fewer than `room` means that was all the due work: the backlog is set to the requests claimed
+   * and not yet settled (these `n` and any earlier claim's still being applied) plus what was
    * accepted since the claim began.
    */
   claimed(token: number, n: number, room: number): void;
-  /** The worker is done with `n` claimed requests (succeeded, failed, or put back for a retry). */
+  /**
+   * The worker is done with `n` claimed requests (succeeded, failed, or put back for a retry). The
+   * worker settles each claimed request exactly once (worker.ts's processClaimed).
+   */
   settled(n: number): void;
   /**
    * Resolves when an accepted request may be answered: at once while the backlog is at most
@@ -71,6 +78,8 @@ export function createPacer(o: PacerOptions): Pacer {
   const startTimer = o.startTimer ?? defaultTimer;
   let backlog = 0;
   let acceptedTotal = 0;
+  /** Requests claimed and not yet settled. */
+  let inFlight = 0;
   let holding = false;
   const waiters = new Set<() => void>();
 
@@ -89,11 +98,13 @@ export function createPacer(o: PacerOptions): Pacer {
     },
     claiming: () => acceptedTotal,
     claimed(token, n, room) {
-      if (n < room) backlog = n + (acceptedTotal - token);
-      else backlog = Math.max(backlog, n);
+      inFlight += n;
+      if (n < room) backlog = inFlight + (acceptedTotal - token);
+      else backlog = Math.max(backlog, inFlight);
       releaseIfRoom();
     },
     settled(n) {
+      inFlight = Math.max(0, inFlight - n);
       backlog = Math.max(0, backlog - n);
       releaseIfRoom();
     },

@@ -120,35 +120,48 @@ export function createWorker(d: WorkerDeps): Worker {
   // batch is at least SQLITE_BATCH requests: small batches let a busy API starve the worker.
   const claimLimit = sqlite ? Math.max(d.config.workerConcurrency, SQLITE_BATCH) : d.config.workerConcurrency * PG_GROUP;
 
+  /**
+   * Applies a claim. Every claimed request is settled with the pacer exactly once, also when
+   * applying it fails, so that the pacer's count of requests in flight keeps none that is over.
+   */
   async function processClaimed(claimed: AsyncRequest[]): Promise<void> {
-    const now = d.ctx.now();
-    const ready: AsyncRequest[] = [];
-    for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
-    d.pacer?.settled(claimed.length - ready.length);
-    if (operate) {
-      await Promise.all(ready.map((r) => applyOnWriter(operate, r, now)));
-      return;
+    let unsettled = claimed.length;
+    const settle = (n: number) => {
+      unsettled -= n;
+      d.pacer?.settled(n);
+    };
+    try {
+      const now = d.ctx.now();
+      const ready: AsyncRequest[] = [];
+      for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
+      settle(claimed.length - ready.length);
+      if (operate) {
+        await Promise.all(ready.map((r) => applyOnWriter(operate, r, now, settle)));
+        return;
+      }
+      const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
+      ready.forEach((r, i) => parts[i % parts.length].push(r));
+      await Promise.all(parts.map((part) => applyInChunks(part, now, settle)));
+    } finally {
+      if (unsettled > 0) d.pacer?.settled(unsettled);
     }
-    const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
-    ready.forEach((r, i) => parts[i % parts.length].push(r));
-    await Promise.all(parts.map((part) => applyInChunks(part, now)));
   }
 
   // With SQLite's writer thread (Store.operate) each request is an operation of its own, applied
   // there whole: sent together, they share the thread's group commit, each in its own savepoint, so
   // an error lands on its own request without the chunks and retries below.
   const operate = d.store.operate?.bind(d.store);
-  async function applyOnWriter(run: NonNullable<Store['operate']>, r: AsyncRequest, now: number): Promise<void> {
+  async function applyOnWriter(run: NonNullable<Store['operate']>, r: AsyncRequest, now: number, settle: (n: number) => void): Promise<void> {
     const input: ApplyInput = { request: r, workerId: id };
     try {
       await rerunLostRaces(() => run('request.apply', { now: d.ctx.now(), userId: null }, input));
     } catch (e) {
       await settleError(r, e, now);
     }
-    d.pacer?.settled(1);
+    settle(1);
   }
 
-  async function applyInChunks(ready: AsyncRequest[], now: number): Promise<void> {
+  async function applyInChunks(ready: AsyncRequest[], now: number, settle: (n: number) => void): Promise<void> {
     // A transaction on better-sqlite3 holds the event loop until it commits, so each one stops
     // after BATCH_BUDGET_MS of work; the rest of the claim goes in the next, after HTTP had a turn.
     let done = 0;
@@ -182,7 +195,7 @@ export function createWorker(d: WorkerDeps): Worker {
         }
       }
       done += chunk.length;
-      d.pacer?.settled(chunk.length);
+      settle(chunk.length);
       await nextTurn();
     }
   }

@@ -113,4 +113,27 @@ describe('pacer', () => {
     expect(p.backlog()).toBe(32);
     expect(await resolved([p.admit()])).toEqual([false]);
   });
+
+  it('keeps the requests of a claim still being applied in the backlog when the next claim comes back short', async () => {
+    const clock = manualClock();
+    const p = createPacer({ limit: 8, maxHoldMs: 1000, startTimer: clock.startTimer });
+    p.setHolding(true);
+    p.accepted(40);
+    // A full claim of 32 is being applied when the next claim (made meanwhile, as on SQLite's
+    // writer thread) finds the 8 left: all 40 are still to finish, not 8.
+    p.claimed(p.claiming(), 32, 32);
+    p.claimed(p.claiming(), 8, 32);
+    expect(p.backlog()).toBe(40);
+    const held = p.admit();
+    expect(await resolved([held])).toEqual([false]);
+    // The first claim finishes: 8 left, at the limit.
+    p.settled(32);
+    expect(p.backlog()).toBe(8);
+    expect(await resolved([held])).toEqual([true]);
+    // Once everything claimed is settled, a short claim counts only what it found.
+    p.settled(8);
+    p.accepted(2);
+    p.claimed(p.claiming(), 2, 32);
+    expect(p.backlog()).toBe(2);
+  });
 });
