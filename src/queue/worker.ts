@@ -130,18 +130,24 @@ export function createWorker(d: WorkerDeps): Worker {
       unsettled -= n;
       d.pacer?.settled(n);
     };
+    // Every application runs to its end before the claim counts as done, even when one fails: the
+    // others are still running and settle themselves.
+    const all = async (work: Promise<void>[]) => {
+      const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
     try {
       const now = d.ctx.now();
       const ready: AsyncRequest[] = [];
       for (const r of claimed) if (await mayRun(r, now)) ready.push(r);
       settle(claimed.length - ready.length);
       if (operate) {
-        await Promise.all(ready.map((r) => applyOnWriter(operate, r, now, settle)));
+        await all(ready.map((r) => applyOnWriter(operate, r, now, settle)));
         return;
       }
       const parts: AsyncRequest[][] = Array.from({ length: Math.min(groups, ready.length) }, () => []);
       ready.forEach((r, i) => parts[i % parts.length].push(r));
-      await Promise.all(parts.map((part) => applyInChunks(part, now, settle)));
+      await all(parts.map((part) => applyInChunks(part, now, settle)));
     } finally {
       if (unsettled > 0) d.pacer?.settled(unsettled);
     }
