@@ -6,12 +6,13 @@
  * failed (401/403) belongs to no account and is not recorded: nobody can see it.
  *
  * Nothing of the call's keys is kept: the query is redacted, headers are not stored, and the key
- * values are masked wherever else they appear (src/journal/redact.ts). Bodies are capped.
+ * values are masked wherever else they appear (src/journal/redact.ts). Bodies are capped. That work
+ * is not done here: the hook hands the call as made to the recorder, and the entry is built at the
+ * flush, with the rest of its batch (src/journal/entry.ts, recorder.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { linksOf, routeHasLinks, type JournalLinks } from '../journal/links.js';
-import { journalRecorder } from '../journal/recorder.js';
-import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from '../journal/redact.js';
+import { journalRecorder, type RecordedCall } from '../journal/recorder.js';
 import type { Services } from '../services.js';
 import { ROUTES } from './routes.js';
 
@@ -43,14 +44,6 @@ const UNRECORDED = (path: string) => path.toLowerCase().startsWith(JOURNAL_PATH)
 /** `METHOD path` (lower-cased) of every keyed route: the calls that are recorded. */
 const recordedRoutes = () => new Set(ROUTES.filter((r) => r.auth !== 'none' && !UNRECORDED(r.path)).map((r) => `${r.method} ${r.path.toLowerCase()}`));
 
-function header(req: FastifyRequest, name: string): string | null {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
-}
-
-/** An id as a link: ids come from what the caller sent, so they are cut to a sane length and made storable. */
-const link = (v: string | null | undefined): string | null => (v ? storable(v.slice(0, 200)) : null);
-
 function text(payload: unknown): string | null {
   if (typeof payload === 'string') return payload;
   if (Buffer.isBuffer(payload)) return payload.toString('utf8');
@@ -64,7 +57,6 @@ function text(payload: unknown): string | null {
 export function installJournal(app: FastifyInstance, s: Services): void {
   const recorder = journalRecorder(s);
   if (!recorder) return;
-  const maxBody = s.config.journalMaxBodyBytes;
   const RECORDED = recordedRoutes();
 
   const keyed = (req: FastifyRequest) => req.principal !== undefined;
@@ -82,14 +74,14 @@ export function installJournal(app: FastifyInstance, s: Services): void {
   app.decorate('journalUnanswered', (req: FastifyRequest, reply: FastifyReply, status: number) => {
     if (!keyed(req) || !RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`)) return;
     try {
-      recorder.record({ ...entryOf(req, reply), status });
+      recorder.record(callOf(req, reply, status));
     } catch (err) {
       req.log.warn({ err }, 'request journal: call not recorded');
     }
   });
   const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     try {
-      if (keyed(req)) recorder.record(entryOf(req, reply));
+      if (keyed(req)) recorder.record(callOf(req, reply));
     } catch (err) {
       req.log.warn({ err }, 'request journal: call not recorded');
     }
@@ -108,29 +100,20 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     await recorder.flush();
   });
 
-  function entryOf(req: FastifyRequest, reply: FastifyReply) {
-    // The URL as sent: req.url is the routing URL (path lower-cased by server.ts's routingUrl).
-    const url = req.originalUrl;
-    const qi = url.indexOf('?');
-    const q = (req.query ?? {}) as Record<string, string>;
-    const secrets = secretValues([q.accesskey, q.secretkey, header(req, 'x-lsq-accesskey'), header(req, 'x-lsq-secretkey'), header(req, 'x-api-key')]);
-    // `bytes`: the size as sent, when known (a request body's, before its charset was decoded).
-    const body = (raw: string | null | undefined, bytes?: number) => {
-      if (raw === null || raw === undefined || raw === '') return { text: null, size: bytes || null };
-      const size = bytes ?? Buffer.byteLength(raw);
-      if (maxBody === 0) return { text: null, size };
-      // Masked whole, then cut: cutting first let a long secret-named value, or a copy of a key split
-      // by the cut, slip into what is kept once masking had shortened the text before it. Masking is
-      // linear in the body, which the call has already parsed whole. Its first maxBody UTF-16 units
-      // hold at least maxBody bytes, so cutting to them first changes nothing but cap's work.
-      const masked = redactBody(raw, secrets);
-      return { text: storable(cap(masked.length > maxBody ? masked.slice(0, maxBody) : masked, maxBody).text), size };
-    };
-    const reqBody = body(req.rawBody, req.rawBodyBytes);
-    const resBody = body(text(req.journalPayload));
+  /**
+   * The call as made (RecordedCall): nothing is masked or measured here; the entry is built at the
+   * flush (journal/entry.ts). `status`: the status to record (default: the reply's).
+   */
+  function callOf(req: FastifyRequest, reply: FastifyReply, status = reply.statusCode): RecordedCall {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const keys: string[] = [];
+    for (const v of [q.accesskey, q.secretkey, req.headers['x-lsq-accesskey'], req.headers['x-lsq-secretkey'], req.headers['x-api-key']]) {
+      if (typeof v === 'string') keys.push(v);
+      else if (Array.isArray(v)) for (const one of v) if (typeof one === 'string') keys.push(one);
+    }
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     const route = req.routeOptions.url ?? '';
-    const found = routeHasLinks(route) ? linksOf(route, { query: q, body: req.body, answer: req.journalAnswer, ok }) : null;
+    const found = routeHasLinks(route) ? linksOf(route, { query: q as Record<string, string>, body: req.body, answer: req.journalAnswer, ok }) : null;
     const stated = req.journalLinks;
     const latency = reply.elapsedTime;
     return {
@@ -138,17 +121,18 @@ export function installJournal(app: FastifyInstance, s: Services): void {
       accountId: req.principal.accountId,
       at: Math.round(s.ctx.now() - latency),
       method: req.method,
-      path: storable(maskLiterals(qi < 0 ? url : url.slice(0, qi), secrets)),
-      query: qi < 0 ? '' : storable(redactQuery(url.slice(qi + 1), secrets)),
-      status: reply.statusCode,
+      // The URL as sent: req.url is the routing URL (path lower-cased by server.ts's routingUrl).
+      url: req.originalUrl,
+      keys,
+      requestBody: req.rawBody ?? null,
+      // The size as sent, when known (before its charset was decoded).
+      requestSize: req.rawBodyBytes ?? null,
+      responseBody: text(req.journalPayload),
+      status,
       latencyMs: Math.round(latency * 100) / 100,
-      requestBody: reqBody.text,
-      requestSize: reqBody.size,
-      responseBody: resBody.text,
-      responseSize: resBody.size,
-      leadId: link(stated?.leadId ?? found?.leadId),
-      activityId: link(stated?.activityId ?? found?.activityId),
-      requestId: link(stated?.requestId ?? found?.requestId),
+      leadId: stated?.leadId ?? found?.leadId ?? null,
+      activityId: stated?.activityId ?? found?.activityId ?? null,
+      requestId: stated?.requestId ?? found?.requestId ?? null,
     };
   }
 }

@@ -4,15 +4,24 @@
  * never one per call and never before the answer is sent. A flush starts when BATCH entries are
  * waiting or FLUSH_MS after the first one arrived, whichever comes first.
  *
+ * What is recorded is the call as made (its URL, key values and bodies: `RecordedCall`); the entry
+ * that is stored, masked and capped (entry.ts), is built at the flush, for the whole batch in one
+ * loop, which costs a read less than building it as each call is answered, between everything else
+ * the request does (docs/performance.md, twenty-third session).
+ *
  * Bodies are packed as UTF-8 into one buffer per batch as they are recorded, so no body string
  * outlives its call: strings held until the flush lived through young-generation collections and
  * piled up in the old generation (under `Retrieve` load the event loop's heap grew to 130 MB of
- * them, most of the peak RSS over 250 MB; docs/performance.md). The batch crosses to SQLite's
- * writer thread as that one buffer and is stored from it without being made into strings again.
+ * them, most of the peak RSS over 250 MB; docs/performance.md). They are packed whole, as sent
+ * (masking needs the whole text); BATCH_BYTES of them start a flush, and at most MAX_BUFFERED_BYTES
+ * wait. A body the entry keeps as it was sent stays where it lies; one that masking or the cap
+ * changed is packed again after them. The batch crosses to SQLite's writer thread as that one buffer
+ * and is stored from it without being made into strings again.
  *
  * The buffers are shared memory (SharedArrayBuffer), two of them: one fills while the other's batch
- * is being written, and the store (on SQLite, its writer thread) reads the bodies where they lie.
- * Flushes run one at a time, so a batch's buffer is filled again only after its write has settled.
+ * is being built and written, and the store (on SQLite, its writer thread) reads the bodies where
+ * they lie. Flushes run one at a time, so a batch's buffer is filled again only after its write has
+ * settled.
  * Before, each flush copied its bytes into a new buffer, which structured clone copied again: under
  * `Retrieve` load (25 MB of bodies a second) those copies were garbage that V8 collects late, being
  * outside its heap, and held 20–50 MB on the event loop and 10–20 MB on the writer thread.
@@ -20,7 +29,8 @@
  * Durability: best effort. An entry is stored a few milliseconds after its call was answered, in a
  * transaction of its own, not with the change the call made: a process that dies in between loses
  * the entries still buffered (at most FLUSH_MS worth, or MAX_BUFFERED), and an entry the database
- * refuses (its batch failed, and so did it alone) is logged and dropped rather than retried. The data the calls wrote is unaffected either way.
+ * refuses (its batch failed, and so did it alone) is logged and dropped rather than retried. The
+ * data the calls wrote is unaffected either way.
  *
  * Limits are kept off the request path: after a flush, the accounts written to since the last trim
  * are trimmed to their newest `maxEntries` once as many entries as that were written (or PRUNE_MS
@@ -30,15 +40,27 @@
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
+import { BodyPacker, BYTES_START, buildEntry, sharedBytes, type JournalCall } from './entry.js';
 
-/** A call to record, its bodies as text (null: none, or not kept). */
+/** A stored entry (what the journal lists), without its seq. */
 export type NewJournalEntry = Omit<JournalEntry, 'seq'>;
+
+/**
+ * A call to record, as made (entry.ts's JournalCall with its bodies as text): the recorder packs the
+ * bodies, and the entry is built at the flush. An empty body counts as none.
+ */
+export type RecordedCall = Omit<JournalCall, 'requestBody' | 'responseBody' | 'responseSize'> & {
+  requestBody: string | null;
+  responseBody: string | null;
+};
 
 export interface RecorderOptions {
   /** Entries kept per account; 0 keeps any number. */
   maxEntries: number;
   /** Entries older than this (ms) are purged; 0 keeps them. */
   maxAgeMs: number;
+  /** Bytes of each body kept (LEADTRAIL_JOURNAL_MAX_BODY_BYTES); 0 keeps none. */
+  maxBodyBytes: number;
   now(): number;
   log: Logger;
   /** Longest an entry waits in memory before its flush starts (ms); default FLUSH_MS. */
@@ -55,8 +77,6 @@ const MAX_BUFFERED = 20_000;
 const BATCH_BYTES = 1 << 20;
 /** Body bytes held while the database is slow; beyond this new entries are dropped (and counted). */
 const MAX_BUFFERED_BYTES = 64 << 20;
-/** The body buffer's size to start with, and what it shrinks back to after a flush of large batches. */
-const BYTES_START = 256 << 10;
 /**
  * A buffer larger than this once its flush is over (it grew while the database was slow) is replaced
  * by one of BYTES_START. Smaller ones are kept: a batch of full size (BATCH_BYTES, and the room packing
@@ -66,18 +86,15 @@ const BYTES_START = 256 << 10;
  */
 const BYTES_KEPT = 4 * BATCH_BYTES;
 
-/** `size` bytes of shared memory: read in place by the thread the batch is sent to (structured clone shares it). */
-const sharedBytes = (size: number): Buffer => Buffer.from(new SharedArrayBuffer(size));
 /** Longest time between trims of the accounts written to, and between age purges. */
 const PRUNE_MS = 60_000;
 
 export class JournalRecorder {
-  private buffer: StoredEntry[] = [];
-  /** The buffered entries' bodies, UTF-8, back to back: `bytes[0, used)`. */
-  private bytes = sharedBytes(BYTES_START);
+  private buffer: JournalCall[] = [];
+  /** The buffered calls' bodies, UTF-8, back to back. */
+  private raw = new BodyPacker();
   /** The other buffer: the last flush's, free again once that flush is over (flushes run one at a time). */
   private spare = sharedBytes(BYTES_START);
-  private used = 0;
   private timer: NodeJS.Timeout | null = null;
   /** The flush waiting to start (shared by everyone who asks for a flush meanwhile). */
   private queued: { force: boolean; promise: Promise<void> } | null = null;
@@ -97,14 +114,37 @@ export class JournalRecorder {
     this.lastTrim = o.now();
   }
 
-  /** Adds an entry to be written with the next flush. Synchronous and cheap: the caller's answer is already sent. */
-  record(entry: NewJournalEntry): void {
-    if (this.buffer.length >= MAX_BUFFERED || this.used >= MAX_BUFFERED_BYTES) {
+  /**
+   * Adds a call to be built and written with the next flush. Synchronous and cheap (its bodies are
+   * packed, nothing else): the caller's answer is already sent.
+   */
+  record(call: RecordedCall): void {
+    if (this.buffer.length >= MAX_BUFFERED || this.raw.used >= MAX_BUFFERED_BYTES) {
       this.dropped += 1;
       return;
     }
-    this.buffer.push({ ...entry, requestBody: this.pack(entry.requestBody), responseBody: this.pack(entry.responseBody) });
-    if (this.buffer.length >= BATCH || this.used >= BATCH_BYTES) {
+    const keep = this.o.maxBodyBytes !== 0;
+    const req = call.requestBody || null;
+    const res = call.responseBody || null;
+    this.buffer.push({
+      id: call.id,
+      accountId: call.accountId,
+      at: call.at,
+      method: call.method,
+      url: call.url,
+      keys: call.keys,
+      // Bodies not kept are not packed: only their sizes are.
+      requestBody: req !== null && keep ? this.raw.pack(req) : null,
+      requestSize: req !== null && !keep ? (call.requestSize ?? Buffer.byteLength(req)) : call.requestSize,
+      responseBody: res !== null && keep ? this.raw.pack(res) : null,
+      responseSize: res !== null && !keep ? Buffer.byteLength(res) : null,
+      status: call.status,
+      latencyMs: call.latencyMs,
+      leadId: call.leadId,
+      activityId: call.activityId,
+      requestId: call.requestId,
+    });
+    if (this.buffer.length >= BATCH || this.raw.used >= BATCH_BYTES) {
       void this.flush();
     } else if (this.timer === null) {
       this.timer = setTimeout(() => void this.flush(), this.o.flushAfterMs ?? FLUSH_MS);
@@ -133,60 +173,60 @@ export class JournalRecorder {
     return q.promise;
   }
 
-  /** `text` appended to the body buffer as UTF-8; where it lies there. */
-  private pack(text: string | null): JournalBodyRef | null {
-    if (text === null) return null;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so the write is never cut.
-    const room = this.used + text.length * 3;
-    if (room > this.bytes.length) {
-      const grown = sharedBytes(Math.max(room, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    const start = this.used;
-    this.used += this.bytes.write(text, start, 'utf8');
-    return [start, this.used - start];
-  }
-
   private async writeOnce(force: boolean): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const batch = this.buffer;
-    // The bytes used, in place (no copy: the writer thread reads this shared memory). Entries
-    // recorded from now on go into the other buffer; this one takes entries again once the next
+    const calls = this.buffer;
+    // Calls recorded from now on go into the other buffer; this one takes calls again once the next
     // flush starts, which is only after this one is over.
-    const sent = this.bytes;
-    const bytes = new Uint8Array(sent.buffer, sent.byteOffset, this.used);
+    const sent = this.raw;
     this.buffer = [];
-    this.used = 0;
-    this.bytes = this.spare;
-    this.spare = sent;
-    if (batch.length > 0) {
-      try {
-        // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-        await this.store.transaction(repoWrite('journal', 'insertMany', batch, bytes));
-        this.written(batch);
-      } catch (err) {
-        // One entry the database refuses must not cost the others theirs: each goes alone once.
-        this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
-        const text = (b: string | JournalBodyRef | null) => (b === null || typeof b === 'string' ? b : Buffer.from(bytes.buffer, bytes.byteOffset + b[0], b[1]).toString('utf8'));
-        for (const e of batch) {
-          try {
-            await this.store.transaction(repoWrite('journal', 'insertMany', [{ ...e, requestBody: text(e.requestBody), responseBody: text(e.responseBody) }]));
-            this.written([e]);
-          } catch (err1) {
-            this.dropped += 1;
-            this.o.log.warn({ err: err1, journalId: e.id }, 'request journal entry could not be stored; dropped');
-          }
+    this.raw = new BodyPacker(this.spare);
+    if (calls.length > 0) {
+      // Built here, the whole batch at once: cheaper than one at a time as calls are answered
+      // (docs/performance.md, twenty-third session).
+      const entries: StoredEntry[] = [];
+      for (const c of calls) {
+        try {
+          entries.push(buildEntry(c, sent, this.o.maxBodyBytes));
+        } catch (err) {
+          // Never, short of a fault in the packing: the others are stored all the same.
+          this.dropped += 1;
+          this.o.log.warn({ err, journalId: c.id }, 'request journal entry could not be built; dropped');
+        }
+      }
+      // In place (no copy: SQLite's writer thread reads this shared memory).
+      await this.storeBatch(entries, sent.view());
+    }
+    // Its write is over: the buffer takes calls again at the next flush, unless it grew while the
+    // database was slow: then it goes now, not at the next flush, which may not come for a long time.
+    this.spare = sent.bytes.length > BYTES_KEPT ? sharedBytes(BYTES_START) : sent.bytes;
+    await this.applyLimits(force);
+  }
+
+  /** Stores a batch of entries (bodies in `bytes`): in one transaction, or one by one if that fails. */
+  private async storeBatch(batch: StoredEntry[], bytes: Uint8Array): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      // One repo write (repoWrite): on SQLite's writer thread one message there and back.
+      await this.store.transaction(repoWrite('journal', 'insertMany', batch, bytes));
+      this.written(batch);
+    } catch (err) {
+      // One entry the database refuses must not cost the others theirs: each goes alone once.
+      this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
+      const text = (b: string | JournalBodyRef | null) => (b === null || typeof b === 'string' ? b : Buffer.from(bytes.buffer, bytes.byteOffset + b[0], b[1]).toString('utf8'));
+      for (const e of batch) {
+        try {
+          await this.store.transaction(repoWrite('journal', 'insertMany', [{ ...e, requestBody: text(e.requestBody), responseBody: text(e.responseBody) }]));
+          this.written([e]);
+        } catch (err1) {
+          this.dropped += 1;
+          this.o.log.warn({ err: err1, journalId: e.id }, 'request journal entry could not be stored; dropped');
         }
       }
     }
-    // Its write is over: a buffer that grew while the database was slow goes now, not at the next
-    // flush, which may not come for a long time.
-    if (sent.length > BYTES_KEPT) this.spare = sharedBytes(BYTES_START);
-    await this.applyLimits(force);
   }
 
   private written(entries: StoredEntry[]): void {
@@ -222,7 +262,13 @@ export function journalRecorder(s: Services): JournalRecorder | null {
   if (!s.config.journal) return null;
   let r = recorders.get(s);
   if (!r) {
-    r = new JournalRecorder(s.store, { maxEntries: s.config.journalMaxEntries, maxAgeMs: s.config.journalMaxAgeMs, now: () => s.ctx.now(), log: s.log });
+    r = new JournalRecorder(s.store, {
+      maxEntries: s.config.journalMaxEntries,
+      maxAgeMs: s.config.journalMaxAgeMs,
+      maxBodyBytes: s.config.journalMaxBodyBytes,
+      now: () => s.ctx.now(),
+      log: s.log,
+    });
     recorders.set(s, r);
   }
   return r;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { JournalRecorder, type NewJournalEntry } from '../../src/journal/recorder.js';
+import { JournalRecorder, type RecordedCall, type RecorderOptions } from '../../src/journal/recorder.js';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import type { Store } from '../../src/storage/store.js';
@@ -20,19 +20,18 @@ afterAll(() => dropSchemas(schemas));
 
 const ACCOUNT = 'acct-recorder';
 let seq = 0;
-const entry = (over: Partial<NewJournalEntry> = {}): NewJournalEntry => ({
+const entry = (over: Partial<RecordedCall> = {}): RecordedCall => ({
   id: `00000000-0000-7000-8000-${String(++seq).padStart(12, '0')}`,
   accountId: ACCOUNT,
   at: 1_700_000_000_000 + seq,
   method: 'POST',
-  path: '/v2/ProspectActivity.svc/Retrieve',
-  query: '',
+  url: '/v2/ProspectActivity.svc/Retrieve',
+  keys: [],
   status: 200,
   latencyMs: 1,
   requestBody: null,
   requestSize: null,
   responseBody: null,
-  responseSize: null,
   leadId: null,
   activityId: null,
   requestId: null,
@@ -44,7 +43,7 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
 
-async function setUp(flushAfterMs?: number) {
+async function setUp(flushAfterMs?: number, more: Partial<RecorderOptions> = {}) {
   let store: Store;
   if (onPostgres) {
     const schema = freshSchema();
@@ -55,13 +54,14 @@ async function setUp(flushAfterMs?: number) {
     store = await openThreadedSqliteStore(path.join(tempDir(), 'recorder.db'));
   }
   stores.push(store);
-  const recorder = new JournalRecorder(store, { maxEntries: 0, maxAgeMs: 0, now: () => Date.now(), log: pino({ level: 'silent' }), flushAfterMs });
+  // Bodies up to 64 MB are kept whole: what is stored is what was recorded.
+  const recorder = new JournalRecorder(store, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 64 << 20, now: () => Date.now(), log: pino({ level: 'silent' }), flushAfterMs, ...more });
   const stored = async () => (await store.journal.list(ACCOUNT, { limit: 100_000, afterSeq: 0 })).map((e) => [e.requestBody, e.responseBody]);
   return { store, recorder, stored };
 }
 
 describe('journal recorder', () => {
-  it('stores every body as recorded: any script, empty, absent, and past its starting buffer', async () => {
+  it('stores every body as recorded: any script, absent, empty (as none), and past its starting buffer', async () => {
     const { recorder, stored } = await setUp();
     const bodies: [string | null, string | null][] = [
       ['{"Note":"José – 😀 ünïcødé"}', '{"Status":"Success"}'],
@@ -73,7 +73,7 @@ describe('journal recorder', () => {
     ];
     for (const [req, res] of bodies) recorder.record(entry({ requestBody: req, responseBody: res }));
     await recorder.flush();
-    expect(await stored()).toEqual(bodies);
+    expect(await stored()).toEqual(bodies.map(([req, res]) => [req || null, res || null]));
   });
 
   it('writes at once when a megabyte of bodies waits, without waiting for its timer', async () => {
@@ -129,5 +129,66 @@ describe('journal recorder', () => {
     const rows = await stored();
     expect(rows.length).toBe(70 - recorder.dropped);
     expect(rows.every(([, res]) => res === mb)).toBe(true);
+  });
+});
+
+describe('journal recorder: entries built at the flush', () => {
+  const KEY = 'u$rAccessKey-0123456789';
+  const SECRET = 'sk-secret-abcdef987654';
+  const call = (over: Partial<RecordedCall> = {}) =>
+    entry({
+      url: `/v2/LeadManagement.svc/Lead.GetById?accessKey=${encodeURIComponent(KEY)}&secretKey=${SECRET}&id=lead-1&note=${SECRET}`,
+      keys: [KEY, SECRET],
+      requestBody: `{"password":"hunter2-long","copy":"${KEY}","mx_Keyword":"kept"}`,
+      responseBody: `{"token":"t-0000-1111","echo":"${SECRET}","nul":"a\u0000b"}`,
+      leadId: 'lead-1',
+      ...over,
+    });
+  const masked = {
+    path: '/v2/LeadManagement.svc/Lead.GetById',
+    query: 'accessKey=***&secretKey=***&id=lead-1&note=***',
+    requestBody: '{"password":"***","copy":"***","mx_Keyword":"kept"}',
+    requestSize: 80,
+    // PostgreSQL refuses NUL in text: both engines keep U+FFFD (redact.ts, storable).
+    responseBody: '{"token":"***","echo":"***","nul":"a\uFFFDb"}',
+    responseSize: 67,
+    leadId: 'lead-1',
+  };
+  const shape = (e: { path: string; query: string; requestBody: string | null; requestSize: number | null; responseBody: string | null; responseSize: number | null; leadId: string | null }) => ({
+    path: e.path,
+    query: e.query,
+    requestBody: e.requestBody,
+    requestSize: e.requestSize,
+    responseBody: e.responseBody,
+    responseSize: e.responseSize,
+    leadId: e.leadId,
+  });
+
+  it("masks the call's keys and secret-named values, and keeps the bodies' sizes as sent; bodies with nothing to mask are stored as sent", async () => {
+    const { store, recorder } = await setUp();
+    const plain = '{"Status":"Success","Message":{"Id":"x"}}';
+    // Between the masked ones, a body left as sent (it keeps its place in the batch's bytes).
+    recorder.record(call());
+    recorder.record(call({ requestBody: plain, responseBody: plain }));
+    recorder.record(call());
+    await recorder.flush();
+    const [third, second, first] = await store.journal.list(ACCOUNT, { limit: 3 });
+    expect(shape(first)).toEqual(masked);
+    expect(shape(third)).toEqual(masked);
+    expect([second.requestBody, second.responseBody, second.requestSize]).toEqual([plain, plain, plain.length]);
+    expect(recorder.dropped).toBe(0);
+  });
+
+  it('cuts bodies at maxBodyBytes after masking, and stores only sizes when it is 0', async () => {
+    const capped = await setUp(undefined, { maxBodyBytes: 20 });
+    capped.recorder.record(call());
+    await capped.recorder.flush();
+    const [e] = await capped.store.journal.list(ACCOUNT, { limit: 1 });
+    expect([e.requestBody, e.responseBody, e.requestSize, e.responseSize]).toEqual(['{"password":"***","c', '{"token":"***","echo', 80, 67]);
+    const none = await setUp(undefined, { maxBodyBytes: 0 });
+    none.recorder.record(call());
+    await none.recorder.flush();
+    const [n] = await none.store.journal.list(ACCOUNT, { limit: 1 });
+    expect([n.requestBody, n.responseBody, n.requestSize, n.responseSize, n.query]).toEqual([null, null, 80, 67, masked.query]);
   });
 });
