@@ -5,8 +5,8 @@
  * of this work: the recorder does it at the flush, for the whole batch (recorder.ts).
  *
  * Bodies lie as UTF-8 in one buffer of shared memory per batch (`BodyPacker`), packed as they are
- * recorded; a body that masking or the cap changes is packed again after them, and SQLite's writer
- * thread reads them all in place.
+ * recorded, and SQLite's writer thread reads them in place; a body that masking or the cap changes
+ * goes to the store as text.
  */
 import type { JournalBodyRef, NewJournalEntry } from '../storage/store.js';
 import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from './redact.js';
@@ -30,6 +30,11 @@ export interface JournalCall {
   responseBody: JournalBodyRef | null;
   /** The answer's size in bytes; null: the size of `responseBody`, or none. */
   responseSize: number | null;
+  /**
+   * Bodies already as the entry keeps them (masked and cut when recorded: over the cap), which the
+   * flush leaves as they are: 1 the request's, 2 the answer's. Optional: none.
+   */
+  final?: number;
   status: number;
   latencyMs: number;
   /** What the call touched (links.ts), as found: cut to a sane length when built. */
@@ -72,41 +77,54 @@ export class BodyPacker {
 }
 
 /** The text a reference names in `bytes`. Throws RangeError for a reference outside them. */
-export function unpack(bytes: Uint8Array, ref: JournalBodyRef): string {
+export function unpack(bytes: Buffer, used: number, ref: JournalBodyRef): string {
   const [offset, length] = ref;
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
-    throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${bytes.byteLength} bytes`);
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > used) {
+    throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${used} bytes`);
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString('utf8');
+  return bytes.toString('utf8', offset, offset + length);
 }
 
 /** An id as a link: ids come from what the caller sent, so they are cut to a sane length and made storable. */
 const link = (v: string | null): string | null => (v ? storable(v.slice(0, 200)) : null);
 
 /**
+ * What the journal keeps of a body's `text`: masked whole (the call's `secrets` and secret-named
+ * properties), then cut to `maxBodyBytes` UTF-8 bytes, then made storable. Masking first: cutting
+ * first let a long secret-named value, or a copy of a key split by the cut, slip into what is kept
+ * once masking had shortened the text before it. Applied twice, it gives what it gave once.
+ */
+export function keptBody(text: string, secrets: string[], maxBodyBytes: number): string {
+  const masked = redactBody(text, secrets);
+  // Its first maxBodyBytes UTF-16 units hold at least maxBodyBytes bytes, so cutting to them first
+  // changes nothing but cap's work.
+  return storable(cap(masked.length > maxBodyBytes ? masked.slice(0, maxBodyBytes) : masked, maxBodyBytes).text);
+}
+
+/**
  * The entry to store for `call`, whose bodies lie in `packed`. Nothing of the call's keys is kept:
  * the query is redacted, and the key values are masked wherever else they appear (redact.ts). A
- * body is masked whole, then cut to `maxBodyBytes` (UTF-8 bytes; the entry keeps its full size). A
- * body that masking, the cut and the NUL rule leave as it is keeps its place in `packed`; one they
- * change is appended to `packed`. Throws RangeError when a body reference is outside `packed`.
+ * body is masked whole, then cut to `maxBodyBytes` (keptBody; the entry keeps its full size). A
+ * body that masking, the cut and the NUL rule leave as it is stays a reference into `packed`; one
+ * they change is given as text. Throws RangeError when a body reference is outside `packed`.
  */
 export function buildEntry(call: JournalCall, packed: BodyPacker, maxBodyBytes: number): NewJournalEntry {
   const secrets = secretValues(call.keys);
-  const body = (ref: JournalBodyRef | null, size: number | null): [JournalBodyRef | null, number | null] => {
+  const body = (ref: JournalBodyRef | null, size: number | null, final: boolean): [JournalBodyRef | string | null, number | null] => {
     if (ref === null) return [null, size || null];
     const whole = size ?? ref[1];
     if (maxBodyBytes === 0) return [null, whole];
-    const text = unpack(packed.view(), ref);
-    // Masked whole, then cut: cutting first let a long secret-named value, or a copy of a key split
-    // by the cut, slip into what is kept once masking had shortened the text before it. Its first
-    // maxBodyBytes UTF-16 units hold at least maxBodyBytes bytes, so cutting to them first changes
-    // nothing but cap's work.
-    const masked = redactBody(text, secrets);
-    const kept = storable(cap(masked.length > maxBodyBytes ? masked.slice(0, maxBodyBytes) : masked, maxBodyBytes).text);
-    return [kept === text ? ref : packed.pack(kept), whole];
+    if (final) return [ref, whole];
+    const text = unpack(packed.bytes, packed.used, ref);
+    const kept = keptBody(text, secrets, maxBodyBytes);
+    // Changed text goes as text, not packed again: packed again, it grew the batch's buffer past
+    // what is kept between flushes, and the buffers given up at every flush took the peak RSS to
+    // 800 MB under `Retrieve` load (docs/performance.md, twenty-third session).
+    return [kept === text ? ref : kept, whole];
   };
-  const [requestBody, requestSize] = body(call.requestBody, call.requestSize);
-  const [responseBody, responseSize] = body(call.responseBody, call.responseSize);
+  const final = call.final ?? 0;
+  const [requestBody, requestSize] = body(call.requestBody, call.requestSize, (final & 1) !== 0);
+  const [responseBody, responseSize] = body(call.responseBody, call.responseSize, (final & 2) !== 0);
   const qi = call.url.indexOf('?');
   return {
     id: call.id,

@@ -12,11 +12,11 @@
  * Bodies are packed as UTF-8 into one buffer per batch as they are recorded, so no body string
  * outlives its call: strings held until the flush lived through young-generation collections and
  * piled up in the old generation (under `Retrieve` load the event loop's heap grew to 130 MB of
- * them, most of the peak RSS over 250 MB; docs/performance.md). They are packed whole, as sent
- * (masking needs the whole text); BATCH_BYTES of them start a flush, and at most MAX_BUFFERED_BYTES
- * wait. A body the entry keeps as it was sent stays where it lies; one that masking or the cap
- * changed is packed again after them. The batch crosses to SQLite's writer thread as that one buffer
- * and is stored from it without being made into strings again.
+ * them, most of the peak RSS over 250 MB; docs/performance.md). A body within the cap is packed as
+ * sent and masked at the flush; one over it is masked and cut at once (`body`). BATCH_BYTES of them
+ * start a flush, and at most MAX_BUFFERED_BYTES wait. A body the entry keeps as it was packed stays
+ * where it lies (one that masking changed goes as text): the batch crosses to SQLite's writer thread
+ * as that one buffer and is stored from it without being made into strings again.
  *
  * The buffers are shared memory (SharedArrayBuffer), two of them: one fills while the other's batch
  * is being built and written, and the store (on SQLite, its writer thread) reads the bodies where
@@ -40,7 +40,8 @@
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
-import { BodyPacker, BYTES_START, buildEntry, sharedBytes, type JournalCall } from './entry.js';
+import { BodyPacker, BYTES_START, buildEntry, keptBody, sharedBytes, type JournalCall } from './entry.js';
+import { secretValues } from './redact.js';
 
 /** A stored entry (what the journal lists), without its seq. */
 export type NewJournalEntry = Omit<JournalEntry, 'seq'>;
@@ -123,9 +124,8 @@ export class JournalRecorder {
       this.dropped += 1;
       return;
     }
-    const keep = this.o.maxBodyBytes !== 0;
-    const req = call.requestBody || null;
-    const res = call.responseBody || null;
+    const [requestBody, requestSize, requestFinal] = this.body(call, call.requestBody, call.requestSize);
+    const [responseBody, responseSize, responseFinal] = this.body(call, call.responseBody, null);
     this.buffer.push({
       id: call.id,
       accountId: call.accountId,
@@ -133,11 +133,11 @@ export class JournalRecorder {
       method: call.method,
       url: call.url,
       keys: call.keys,
-      // Bodies not kept are not packed: only their sizes are.
-      requestBody: req !== null && keep ? this.raw.pack(req) : null,
-      requestSize: req !== null && !keep ? (call.requestSize ?? Buffer.byteLength(req)) : call.requestSize,
-      responseBody: res !== null && keep ? this.raw.pack(res) : null,
-      responseSize: res !== null && !keep ? Buffer.byteLength(res) : null,
+      requestBody,
+      requestSize,
+      responseBody,
+      responseSize,
+      final: (requestFinal ? 1 : 0) | (responseFinal ? 2 : 0),
       status: call.status,
       latencyMs: call.latencyMs,
       leadId: call.leadId,
@@ -150,6 +150,24 @@ export class JournalRecorder {
       this.timer = setTimeout(() => void this.flush(), this.o.flushAfterMs ?? FLUSH_MS);
       this.timer.unref();
     }
+  }
+
+  /**
+   * A body of `call` packed for its entry, the size to record for it (`sent`: its size as sent, when
+   * known), and whether it is already as the entry keeps it. A body within the cap is packed as it is, and masked at the flush. One over the cap
+   * is masked and cut now (keptBody, as the flush would), so that only what is kept waits in memory
+   * and is packed: packed whole, a `Retrieve` answer over the cap took the peak RSS from 236 to 372 MB
+   * (docs/performance.md, twenty-third session). Bodies not kept are not packed: only their sizes are.
+   */
+  private body(call: RecordedCall, text: string | null, sent: number | null): [JournalBodyRef | null, number | null, boolean] {
+    if (!text) return [null, sent, false];
+    const max = this.o.maxBodyBytes;
+    // A string of n UTF-16 units is at most 3n bytes: most bodies are within the cap without counting.
+    if (max !== 0 && text.length * 3 <= max) return [this.raw.pack(text), sent, false];
+    const size = Buffer.byteLength(text);
+    if (max === 0) return [null, sent ?? size, false];
+    if (size <= max) return [this.raw.pack(text), sent, false];
+    return [this.raw.pack(keptBody(text, secretValues(call.keys), max)), sent ?? size, true];
   }
 
   /**

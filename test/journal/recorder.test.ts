@@ -179,12 +179,18 @@ describe('journal recorder: entries built at the flush', () => {
     expect(recorder.dropped).toBe(0);
   });
 
-  it('cuts bodies at maxBodyBytes after masking, and stores only sizes when it is 0', async () => {
+  it('cuts bodies over maxBodyBytes after masking, keeps those within it whole, and stores only sizes when it is 0', async () => {
     const capped = await setUp(undefined, { maxBodyBytes: 20 });
     capped.recorder.record(call());
     await capped.recorder.flush();
     const [e] = await capped.store.journal.list(ACCOUNT, { limit: 1 });
     expect([e.requestBody, e.responseBody, e.requestSize, e.responseSize]).toEqual(['{"password":"***","c', '{"token":"***","echo', 80, 67]);
+    // Within a cap of 80 bytes (the request body is 80): stored whole, masked.
+    const within = await setUp(undefined, { maxBodyBytes: 80 });
+    within.recorder.record(call());
+    await within.recorder.flush();
+    const [w] = await within.store.journal.list(ACCOUNT, { limit: 1 });
+    expect(shape(w)).toEqual(masked);
     const none = await setUp(undefined, { maxBodyBytes: 0 });
     none.recorder.record(call());
     await none.recorder.flush();
