@@ -5,13 +5,13 @@
  * of this work: the recorder does it at the flush, for the whole batch (recorder.ts).
  *
  * Bodies lie as UTF-8 in one buffer of shared memory per batch (`BodyPacker`), packed as they are
- * recorded, and SQLite's writer thread reads them in place; a body that masking or the cap changes
- * goes to the store as text.
+ * recorded, and SQLite's writer thread reads them in place; a body that masking changes at the flush
+ * goes to the store as text. (A body over the cap is masked and cut as it is recorded: recorder.ts.)
  */
 import type { JournalBodyRef, NewJournalEntry } from '../storage/store.js';
 import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from './redact.js';
 
-/** A call to record, as made: nothing in it is masked yet. Crosses threads by structured clone. */
+/** A call to record, as made: nothing in it is masked yet (but bodies over the cap: `final`). */
 export interface JournalCall {
   /** The call's request id: the entry's id. */
   id: string;
@@ -77,7 +77,7 @@ export class BodyPacker {
 }
 
 /** The text a reference names in `bytes`. Throws RangeError for a reference outside them. */
-export function unpack(bytes: Buffer, used: number, ref: JournalBodyRef): string {
+function unpack(bytes: Buffer, used: number, ref: JournalBodyRef): string {
   const [offset, length] = ref;
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > used) {
     throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${used} bytes`);
