@@ -90,15 +90,17 @@ const link = (v: string | null): string | null => (v ? storable(v.slice(0, 200))
 
 /**
  * What the journal keeps of a body's `text`: masked whole (the call's `secrets` and secret-named
- * properties), then cut to `maxBodyBytes` UTF-8 bytes, then made storable. Masking first: cutting
+ * properties), made storable, then cut to `maxBodyBytes` UTF-8 bytes. Masking first: cutting
  * first let a long secret-named value, or a copy of a key split by the cut, slip into what is kept
  * once masking had shortened the text before it. Applied twice, it gives what it gave once.
  */
 export function keptBody(text: string, secrets: string[], maxBodyBytes: number): string {
-  const masked = redactBody(text, secrets);
+  // Made storable before the cut: NUL becomes U+FFFD, three bytes, which after the cut could take
+  // the text past the cap (found by a fresh-eyes run).
+  const masked = storable(redactBody(text, secrets));
   // Its first maxBodyBytes UTF-16 units hold at least maxBodyBytes bytes, so cutting to them first
   // changes nothing but cap's work.
-  return storable(cap(masked.length > maxBodyBytes ? masked.slice(0, maxBodyBytes) : masked, maxBodyBytes).text);
+  return cap(masked.length > maxBodyBytes ? masked.slice(0, maxBodyBytes) : masked, maxBodyBytes).text;
 }
 
 /**

@@ -1,30 +1,38 @@
 /**
  * What the request journal must never store: keys and secrets. A call's own keys (whatever they are
- * and wherever they appear: query, path, bodies) and any value named like a key, secret, token or
- * password (a query parameter, or a JSON property of a body) are replaced by `***`.
+ * and wherever they appear: query, path, bodies) and any value named like a credential (a query
+ * parameter, a form field, or a JSON property of a body, whatever its value) are replaced by `***`.
+ * Keys of the account that the call did not send cannot be recognised: only their hashes are stored.
  */
-
-/** Query parameter and JSON property names whose values are never stored. */
-const SECRET_NAME = /key|secret|token|password|passwd|signature|authorization/i;
 
 /**
- * `"name": "value"` pairs of JSON text named like a credential. Stricter than for query names: a
- * body's property names include lead fields (`mx_Keyword`), which must stay readable.
+ * Whether a query parameter or body property of this name holds a credential, whose value is never
+ * stored: names with `password`, `passwd`, `passphrase`, `secret` or `token` in them, names ending in
+ * `accesskey`, `apikey`, `secretkey` or `privatekey`, and `pwd`, `auth`, `authorization`,
+ * `signature`, `credential(s)`, in any case, `-`, `_` and `.` ignored. Not a bare `key`: it is
+ * LeadSquared's own quick-search parameter (`Leads.GetByQuickSearch?key=`), and lead fields such as
+ * `mx_Keyword` must stay readable.
  */
-const SECRET_PROPERTY =
-  /("(?:x-?)?(?:lsq-?)?(?:access[-_]?key|secret[-_]?key|api[-_]?key|client[-_]?secret|secret|(?:access[-_]?|refresh[-_]?)?token|password|passwd|authorization)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+export function isCredentialName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[-_.\s]/g, '');
+  return CREDENTIAL_IN.test(n) || CREDENTIAL_END.test(n) || CREDENTIAL_IS.has(n);
+}
+const CREDENTIAL_IN = /passw|passphrase|secret|token/;
+const CREDENTIAL_END = /(?:access|api|secret|private)key$/;
+const CREDENTIAL_IS = new Set(['pwd', 'auth', 'authorization', 'signature', 'credential', 'credentials']);
+
 /** `pattern` matching ASCII letters in either case, as a class per letter (`key` → `[kK][eE][yY]`). */
 const caseless = (pattern: string) => pattern.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
 
 /**
- * Text in which SECRET_PROPERTY can match contains one of these: a cheap test that spares most bodies
- * the full search. Not a bare `key`: activity pages are full of `"Key":` (their Data lists), and
- * running SECRET_PROPERTY over a 16 KB `Retrieve` answer was about 5% of the call's CPU. The same
- * test as `/access[-_]?key|api[-_]?key|secret|token|passw|authorization/i` (without the `u` flag, `i`
- * folds no other character onto an ASCII letter), written with a class per letter because V8 runs
- * that about twice as fast: 7 µs against 14 over a 10 KB `Retrieve` page that holds none of them.
+ * Text that holds a credential-named property holds one of these: a cheap test that spares most
+ * bodies the search for property names. Not a bare `key`: activity pages are full of `"Key":` (their
+ * Data lists). Written with a class per letter because V8 runs that about twice as fast as the `i`
+ * flag: 7 µs against 14 over a 10 KB `Retrieve` page that holds none of them.
  */
-const SECRET_PROPERTY_HINT = new RegExp(['access[-_]?key', 'api[-_]?key', 'secret', 'token', 'passw', 'authorization'].map(caseless).join('|'));
+const CREDENTIAL_HINT = new RegExp(
+  [...['passw', 'passphrase', 'secret', 'token', 'access[-_.]?key', 'api[-_.]?key', 'private[-_.]?key', 'pwd', 'auth', 'signature', 'credential'].map(caseless), '\\\\u00'].join('|'),
+);
 
 export const MASK = '***';
 
@@ -54,41 +62,158 @@ export function maskLiterals(text: string, secrets: string[]): string {
   return out;
 }
 
+/** Decoded form of a query or form name or value (`+` is a space); as sent when its escapes are broken. */
+function formDecoded(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
 /**
- * A raw query string (without `?`) with the value of every parameter named like a key, secret or
- * token replaced by `***`, and the call's own key values masked wherever else they appear. The
- * other parameters stay as sent.
+ * A raw query string (without `?`) with the value of every parameter named like a credential
+ * (isCredentialName) replaced by `***`, a value or name holding one of the call's keys in any
+ * percent-encoding masked whole, and the keys masked wherever else they appear. The other
+ * parameters stay as sent. Also used for form-encoded bodies.
  */
 export function redactQuery(raw: string, secrets: string[]): string {
   if (raw === '') return '';
+  const holdsKey = (s: string) => secrets.length > 0 && secrets.some((sv) => s.includes(sv));
   const parts = raw.split('&').map((part) => {
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
-    } catch {
-      // a broken escape: test the name as sent
-    }
-    if (SECRET_NAME.test(decoded)) return `${name}=${MASK}`;
+    const decoded = formDecoded(name);
+    // A key sent as a parameter's name, or alone (`&<key>`), in any percent-encoding.
+    if (holdsKey(decoded)) return MASK;
+    if (isCredentialName(decoded)) return `${name}=${MASK}`;
     // A value holding a key in any percent-encoding (`sk%2Dtest` is `sk-test`) is masked whole.
-    if (eq >= 0 && secrets.length > 0) {
-      let value = part.slice(eq + 1);
-      try {
-        value = decodeURIComponent(value.replace(/\+/g, ' '));
-      } catch {
-        // a broken escape: test the value as sent
-      }
-      if (secrets.some((sv) => value.includes(sv))) return `${name}=${MASK}`;
-    }
+    if (eq >= 0 && holdsKey(formDecoded(part.slice(eq + 1)))) return `${name}=${MASK}`;
     return part;
   });
   return maskLiterals(parts.join('&'), secrets);
 }
 
-/** Body text with secret-named JSON properties and the call's key values masked. */
+/**
+ * A property name and its colon: in JSON text (double or single quotes: a refused body is journaled
+ * as sent), or in JSON text held in a JSON string (`\"name\":`, as a status answer holds the body it
+ * accepted). Group 1: an escaped name; groups 2–3: a quote and a name.
+ */
+const PROPERTY = /\\"([^"\\]{1,200})\\"\s*:\s*|(["'])((?:(?!\2)[^\\\n]|\\.){1,200}?)\2\s*:\s*/g;
+
+/** Where the string starting at `i` (quote `q`) ends: past its closing quote, or the text's end. */
+function stringEnd(t: string, i: number, q: string): number {
+  for (let j = i + 1; j < t.length; j++) {
+    if (t[j] === '\\') j += 1;
+    else if (t[j] === q) return j + 1;
+  }
+  return t.length;
+}
+
+/** Where the JSON value starting at `i` ends (a string, an object or array, or a scalar); the text's end when it is cut off. */
+function valueEnd(t: string, i: number): number {
+  const c = t[i];
+  if (c === '"' || c === "'") return stringEnd(t, i, c);
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    for (let j = i; j < t.length; j++) {
+      const d = t[j];
+      if (d === '"' || d === "'") j = stringEnd(t, j, d) - 1;
+      else if (d === '{' || d === '[') depth += 1;
+      else if ((d === '}' || d === ']') && --depth === 0) return j + 1;
+    }
+    return t.length;
+  }
+  let j = i;
+  while (j < t.length && !',}] \t\r\n"\''.includes(t[j])) j += 1;
+  return j;
+}
+
+/**
+ * In JSON text held in a JSON string: where the string starting at `i` (at `\"`) ends, past its
+ * closing `\"`, or where the holding string ends (at its `"`) when it is cut off. An escape inside it
+ * is `\\` and one more character, itself escaped if it is `"` or `\`.
+ */
+function escapedStringEnd(t: string, i: number): number {
+  let j = i + 2;
+  while (j < t.length) {
+    if (t.startsWith('\\\\', j)) j += t[j + 2] === '\\' ? 4 : 3;
+    else if (t.startsWith('\\"', j)) return j + 2;
+    else if (t[j] === '"') return j;
+    else j += t[j] === '\\' ? 2 : 1;
+  }
+  return t.length;
+}
+
+/** valueEnd for JSON text held in a JSON string (quotes are `\"`; the holding string ends at a bare `"`). */
+function escapedValueEnd(t: string, i: number): number {
+  if (t.startsWith('\\"', i)) return escapedStringEnd(t, i);
+  if (t[i] === '{' || t[i] === '[') {
+    let depth = 0;
+    let j = i;
+    while (j < t.length) {
+      if (t.startsWith('\\"', j)) {
+        j = escapedStringEnd(t, j);
+        continue;
+      }
+      const d = t[j];
+      if (d === '"') return j;
+      if (d === '\\') j += 1;
+      else if (d === '{' || d === '[') depth += 1;
+      else if ((d === '}' || d === ']') && --depth === 0) return j + 1;
+      j += 1;
+    }
+    return t.length;
+  }
+  let j = i;
+  while (j < t.length && !',}] \t\r\n\\"'.includes(t[j])) j += 1;
+  return j;
+}
+
+/** A property name as its text means it (JSON escapes such as `\u0077` read); as written when they are broken. */
+function propertyName(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `text` with the value of every credential-named property (isCredentialName) replaced by `"***"`
+ * (in the quotes of its name),
+ * whatever the value (a string, a number, an object or array, cut off at the text's end), also in
+ * JSON text held in a JSON string. Everything else is left as it is.
+ */
+function maskProperties(text: string): string {
+  let out = '';
+  let from = 0;
+  PROPERTY.lastIndex = 0;
+  for (let m = PROPERTY.exec(text); m !== null; m = PROPERTY.exec(text)) {
+    const escaped = m[1] !== undefined;
+    if (!isCredentialName(propertyName(escaped ? m[1] : m[3]))) continue;
+    const start = m.index + m[0].length;
+    const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
+    // The name's own quote: a name in single quotes may sit inside a double-quoted string.
+    out += text.slice(from, start) + (escaped ? `\\"${MASK}\\"` : `${m[2]}${MASK}${m[2]}`);
+    from = end;
+    PROPERTY.lastIndex = Math.max(end, start + 1);
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/** A body that reads as `name=value&…` (form-encoded) rather than JSON or plain text. */
+const FORM = /^[^\s{["'][^\s]*=/;
+
+/**
+ * Body text with credential-named properties and the call's key values masked. A form-encoded body
+ * is masked as a query is (redactQuery); any other is searched for JSON properties, also when it is
+ * not valid JSON (a refused body is journaled as sent).
+ */
 export function redactBody(text: string, secrets: string[]): string {
-  const masked = SECRET_PROPERTY_HINT.test(text) ? text.replace(SECRET_PROPERTY, `$1"${MASK}"`) : text;
+  if (FORM.test(text)) return redactQuery(text, secrets);
+  const masked = CREDENTIAL_HINT.test(text) ? maskProperties(text) : text;
   return maskLiterals(masked, secrets);
 }
 

@@ -132,6 +132,26 @@ describe('request journal', () => {
     expect(await storedText(s, accountId)).not.toContain(KEYS.apiKey);
   });
 
+  it("masks a secret-named property of an accepted body also where the status answer repeats that body (found by a fresh-eyes run)", async () => {
+    const rid = await accept(s.url, '/activity/create', { EmailAddress: 'async-echo@example.com', ActivityEvent: code, apiKey: 'ECHO-LEAK-1', token: { v: 'ECHO-LEAK-2' } });
+    await settled(s.url, rid);
+    const entries = await journal(s, `path=/activity/status`);
+    const statusEntry = entries.find((e) => e.requestId === rid && e.responseBody?.includes('async-echo@example.com'));
+    expect(statusEntry, 'a status answer that repeats the accepted body').toBeDefined();
+    expect(await storedText(s, accountId)).not.toMatch(/ECHO-LEAK/);
+  });
+
+  it("keeps LeadSquared's quick-search `key` and other non-credential parameters, and masks refused form-encoded bodies", async () => {
+    expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=journal-search&mx_Keyword=spring`));
+    const [q] = await journal(s, 'path=GetByQuickSearch');
+    expect(q.query).toBe('key=journal-search&mx_Keyword=spring&accessKey=***&secretKey=***');
+    const form = await s.call('POST', `${PA}/Create`, undefined, { raw: 'EmailAddress=f%40example.com&password=FORM-LEAK-1&token=FORM-LEAK-2', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(400);
+    const [f] = await journal(s, 'status=400');
+    expect(f.requestBody).toBe('EmailAddress=f%40example.com&password=***&token=***');
+    expect(await storedText(s, accountId)).not.toMatch(/FORM-LEAK/);
+  });
+
   it('calls whose keys failed, health checks and journal reads are not recorded', async () => {
     const before = (await journal(s, 'limit=500')).length;
     expect((await s.call('POST', `${PA}/Create`, { ActivityEvent: code }, { keys: { accessKey: KEYS.accessKey, secretKey: 'wrong' } })).status).toBe(401);

@@ -1,7 +1,8 @@
 /** What the journal stores of a call's text: keys masked wherever they are, bodies cut between characters. */
 import { describe, expect, it } from 'vitest';
 import { linksOf } from '../../src/journal/links.js';
-import { cap, redactBody, redactQuery, secretValues, storable } from '../../src/journal/redact.js';
+import { keptBody } from '../../src/journal/entry.js';
+import { cap, isCredentialName, redactBody, redactQuery, secretValues, storable } from '../../src/journal/redact.js';
 
 describe('journal redaction', () => {
   const secrets = secretValues(['ak-1234', 'sk/with space', null, 'abc']);
@@ -30,6 +31,60 @@ describe('journal redaction', () => {
       const body = JSON.stringify({ Data: [{ Key: 'ActivityEvent_Note', Value: 'n' }], [name]: 'v' });
       expect(JSON.parse(redactBody(body, [])), name).toEqual({ Data: [{ Key: 'ActivityEvent_Note', Value: 'n' }], [name]: '***' });
     }
+  });
+
+  // Found by a fresh-eyes run: each of these was stored in clear.
+  it('masks credential-named properties whatever their value: numbers, objects, arrays, and names written with escapes', () => {
+    const body =
+      '{"password":123456789,"token":{"value":"T","n":[1,{"a":"}"}]},"apiKey":["K",2],"api_token":"X","sessionToken":"S","privateKey":"P",' +
+      '"pwd":"W","passphrase":"Q","credentials":{"u":"x"},"signature":"sig","pass\\u0077ord":"esc","passwordHash":"h","ok":true,' +
+      '"mx_Keyword":"kept","Key":"ActivityEvent_Note","monkey":"kept"}';
+    const masked = JSON.parse(redactBody(body, []));
+    for (const name of ['password', 'token', 'apiKey', 'api_token', 'sessionToken', 'privateKey', 'pwd', 'passphrase', 'credentials', 'signature', 'passwordHash']) {
+      expect(masked[name], name).toBe('***');
+    }
+    expect(masked['pass\u0077ord']).toBe('***');
+    expect([masked.ok, masked.mx_Keyword, masked.Key, masked.monkey]).toEqual([true, 'kept', 'ActivityEvent_Note', 'kept']);
+  });
+
+  it('masks bodies that are not valid JSON: cut off, single-quoted, and form-encoded', () => {
+    expect(redactBody('{"EmailAddress":"f2@example.com","password":"FLEAK-4', [])).toBe('{"EmailAddress":"f2@example.com","password":"***"');
+    expect(redactBody('{"a":1,"token":{"x":[1,2', [])).toBe('{"a":1,"token":"***"');
+    expect(redactBody("{'password':'x y','a':'b'}", [])).toBe("{'password':'***','a':'b'}");
+    expect(redactBody('EmailAddress=f1%40example.com&password=FLEAK-1&token=FLEAK-2&apiKey=FLEAK-3&note=ak-1234', secrets)).toBe(
+      'EmailAddress=f1%40example.com&password=***&token=***&apiKey=***&note=***',
+    );
+    // Inside a string value, a masked name in single quotes keeps the JSON readable.
+    expect(JSON.parse(redactBody(`{"note":"it's 'pwd': hunter2, ok"}`, [])).note).toBe("it's 'pwd': '***', ok");
+  });
+
+  it('masks JSON held in a JSON string, as an async status answer holds the body it accepted', () => {
+    const accepted = JSON.stringify({ EmailAddress: 'a@x.com', apiKey: 'PW', nested: { token: 'T2', list: ['a', { password: 'q"uo\\te' }] }, Note: 'kept "quoted"' });
+    const answer = JSON.stringify({ Status: 'Success', Request: accepted, Other: 'x' });
+    const out = JSON.parse(redactBody(answer, []));
+    expect(out.Other).toBe('x');
+    const inner = JSON.parse(out.Request);
+    expect(inner).toEqual({ EmailAddress: 'a@x.com', apiKey: '***', nested: { token: '***', list: ['a', { password: '***' }] }, Note: 'kept "quoted"' });
+    // Cut off inside the held string: masked up to where that string ends.
+    const cut = '{"Request":"{\\"password\\":\\"abc","Other":"x"}';
+    expect(JSON.parse(redactBody(cut, []))).toEqual({ Request: '{"password":"***"', Other: 'x' });
+  });
+
+  it("keeps query parameters that are not credentials, LeadSquared's quick-search `key` among them, and masks a key sent as a name", () => {
+    expect(redactQuery('key=Ada&mx_Keyword=spring&monkey=1&accessKey=x&api_token=t&pwd=p&passphrase=q', [])).toBe(
+      'key=Ada&mx_Keyword=spring&monkey=1&accessKey=***&api_token=***&pwd=***&passphrase=***',
+    );
+    const keys = secretValues(['sk-secret-123']);
+    expect(redactQuery('a=1&sk%2Dsecret%2D123&%73k-secret-123=2&b=2', keys)).toBe('a=1&***&***&b=2');
+    expect(['accessKey', 'x-lsq-secretkey', 'API_KEY', 'client.secret', 'Authorization', 'refreshToken'].every(isCredentialName)).toBe(true);
+    expect(['key', 'Key', 'mx_Keyword', 'monkey', 'keys', 'author', 'EmailAddress'].some(isCredentialName)).toBe(false);
+  });
+
+  it('keeps a body within its cap after NUL becomes U+FFFD (three bytes): made storable before the cut', () => {
+    const text = 'x'.repeat(150) + '\u0000' + 'y'.repeat(48) + '\u0000\u0000zz';
+    const kept = keptBody(text, [], 200);
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(200);
+    expect(kept.startsWith('x'.repeat(150) + '\uFFFD')).toBe(true);
   });
 
   it('cuts at a byte limit without splitting a character, and reports the whole size', () => {
