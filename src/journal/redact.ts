@@ -182,9 +182,8 @@ function propertyName(raw: string): string {
 
 /**
  * `text` with the value of every credential-named property (isCredentialName) replaced by `"***"`
- * (in the quotes of its name),
- * whatever the value (a string, a number, an object or array, cut off at the text's end), also in
- * JSON text held in a JSON string. Everything else is left as it is.
+ * (in the quotes of its name), whatever the value (a string, a number, an object or array, cut off
+ * at the text's end), also in JSON text held in a JSON string. Everything else is left as it is.
  */
 function maskProperties(text: string): string {
   let out = '';
