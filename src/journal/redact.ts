@@ -9,7 +9,7 @@
  * Whether a query parameter or body property of this name holds a credential, whose value is never
  * stored: names with `password`, `passwd`, `passphrase`, `secret` or `token` in them, names ending in
  * `accesskey`, `apikey`, `secretkey` or `privatekey`, and `pwd`, `auth`, `authorization`,
- * `signature`, `credential(s)`, in any case, `-`, `_` and `.` ignored. Not a bare `key`: it is
+ * `signature`, `credential(s)`, in any case, `-`, `_`, `.` and spaces ignored. Not a bare `key`: it is
  * LeadSquared's own quick-search parameter (`Leads.GetByQuickSearch?key=`), and lead fields such as
  * `mx_Keyword` must stay readable.
  */
