@@ -16,6 +16,7 @@ import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { resetAccount } from '../http/admin.js';
+import { boundHeapGrowth } from './heap-growth.js';
 
 type Flags = Record<string, unknown>;
 
@@ -111,6 +112,8 @@ export function buildCli(): Command {
   ).action(async (flags: Flags) => {
     const config = configFrom(flags);
     if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
+    // Before any heap grows under load: keeps peak RSS near what the server holds (heap-growth.ts).
+    boundHeapGrowth();
     // A store that failed for good (the SQLite writer thread died, a WAL sync failed) recovers only
     // by a restart: stop with exit code 1 so that a supervisor restarts leadtrail.
     let started: Running | null = null;
