@@ -10,8 +10,9 @@
  * let garbage pile up to 100 MB before its next full collection: 135 MB of heap and 305 MB RSS in a
  * `Retrieve` round that otherwise ran at 200–220 MB (docs/performance.md, twenty-fourth session).
  * Once V8 has measured a while, its limits sat 10–20 MB above the live size (full collections at
- * 37–47 MB, 27–32 kept), so the step comes and goes with timing: the bench's runs of 3 December
- * peaked at 247 to 284 MB.
+ * 37–47 MB, 27–32 kept), so the step comes and goes with timing (4 of 13 servers measured rose
+ * to 265–308 MB). It is one cause of the bench's peaks over 250 MB, not the only one: RSS that
+ * rises under `retrieve-1m` and stays is another, not explained yet.
  *
  * A fixed factor of 1.3 (`--heap-growing-percent=30`: the maximum V8 itself allows a heap whose size
  * limit is at its smallest) rules the step out; with V8's minimum distance between limits, it gives
