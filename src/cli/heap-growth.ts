@@ -12,7 +12,8 @@
  * Once V8 has measured a while, its limits sat 10–20 MB above the live size (full collections at
  * 37–47 MB, 27–32 kept), so the step comes and goes with timing (4 of 13 servers measured rose
  * to 265–308 MB). It is one cause of the bench's peaks over 250 MB, not the only one: RSS that
- * rises under `retrieve-1m` and stays is another, not explained yet.
+ * rises under `retrieve-1m` and stays, in the C heap, while the journal keeps the answers'
+ * bodies, is another.
  *
  * A fixed factor of 1.3 (`--heap-growing-percent=30`: the maximum V8 itself allows a heap whose size
  * limit is at its smallest) rules the step out; with V8's minimum distance between limits, it gives
