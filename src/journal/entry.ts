@@ -4,11 +4,11 @@
  * that is stored (`buildEntry`), with every secret masked and the bodies capped. The hook does none
  * of this work: the recorder does it at the flush, for the whole batch (recorder.ts).
  *
- * Bodies lie as UTF-8 in one buffer of shared memory per batch (`BodyPacker`), packed as they are
+ * Bodies lie as UTF-8 in chunks of shared memory (`BodyPacker`, `ChunkPool`), packed as they are
  * recorded, and SQLite's writer thread reads them in place; a body that masking changes at the flush
  * goes to the store as text. (A body over the cap is masked and cut as it is recorded: recorder.ts.)
  */
-import type { JournalBodyRef, NewJournalEntry } from '../storage/store.js';
+import { bodyBytes, type JournalBodyRef, type NewJournalEntry } from '../storage/store.js';
 import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from './redact.js';
 
 /** A call to record, as made: nothing in it is masked yet (but bodies over the cap: `final`). */
@@ -43,46 +43,99 @@ export interface JournalCall {
   requestId: string | null;
 }
 
-/** The body buffer's size to start with, and what it shrinks back to after a batch of large bodies. */
-export const BYTES_START = 256 << 10;
+/** One chunk of body memory: what a batch's bodies are packed into, a chunk at a time. */
+export const CHUNK_BYTES = 1 << 20;
+/** Chunks kept for the next batches once their batch is written (the rest are left to the collector). */
+export const POOL_CHUNKS = 16;
 
-/** `size` bytes of shared memory: read in place by the thread the batch is sent to (structured clone shares it). */
-export const sharedBytes = (size: number): Buffer => Buffer.from(new SharedArrayBuffer(size));
+/**
+ * Chunks of shared memory (SharedArrayBuffer, CHUNK_BYTES each), given back once their batch is
+ * written and taken again by a later one: a steady load allocates none. The thread a batch is sent
+ * to reads them in place (structured clone shares them).
+ *
+ * Before, each batch packed into one buffer that doubled as bodies came in while a flush waited
+ * for the writer (to 8 MB under `Retrieve` load) and was replaced by a small one after its flush:
+ * 85 buffers and 220 MB of them in 30 s, each malloc'ed, copied and freed only once both threads had
+ * collected it, and the event loop's C heap kept 30–40 MB of them (docs/performance.md).
+ */
+export class ChunkPool {
+  private readonly free: Buffer[] = [];
+  /** Chunks allocated so far (for tests and diagnostics). */
+  allocated = 0;
 
-/** Texts packed back to back as UTF-8 into one growing buffer of shared memory: `bytes[0, used)`. */
-export class BodyPacker {
-  used = 0;
-  constructor(public bytes: Buffer = sharedBytes(BYTES_START)) {}
-
-  /** `text` appended as UTF-8; where it lies. */
-  pack(text: string): JournalBodyRef {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so the write is never cut; counted
-    // exactly only when that bound does not fit (a large body would otherwise take three times its room).
-    let room = this.used + text.length * 3;
-    if (room > this.bytes.length) room = this.used + Buffer.byteLength(text);
-    if (room > this.bytes.length) {
-      const grown = sharedBytes(Math.max(room, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    const start = this.used;
-    this.used += this.bytes.write(text, start, 'utf8');
-    return [start, this.used - start];
+  /** A chunk of CHUNK_BYTES: one given back, or a new one. */
+  take(): Buffer {
+    const c = this.free.pop();
+    if (c) return c;
+    this.allocated += 1;
+    return Buffer.from(new SharedArrayBuffer(CHUNK_BYTES));
   }
 
-  /** The bytes packed so far, in place (no copy): valid until the next `pack`, which may move them. */
-  view(): Uint8Array {
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, this.used);
+  /** Gives `chunks` back for reuse: only chunks of CHUNK_BYTES, at most POOL_CHUNKS kept. */
+  give(chunks: readonly Buffer[]): void {
+    for (const c of chunks) if (c.length === CHUNK_BYTES && this.free.length < POOL_CHUNKS) this.free.push(c);
   }
 }
 
-/** The text a reference names in `bytes`. Throws RangeError for a reference outside them. */
-function unpack(bytes: Buffer, used: number, ref: JournalBodyRef): string {
-  const [offset, length] = ref;
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > used) {
-    throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${used} bytes`);
+/**
+ * Texts packed as UTF-8 into chunks of shared memory taken from a pool, back to back within a
+ * chunk; a text that does not fit in what is left of the chunk starts a new one, and a text larger
+ * than a chunk gets a buffer of its own, of its size. Where a text lies is a JournalBodyRef:
+ * [chunk, offset, length].
+ */
+export class BodyPacker {
+  /** Bytes packed, over all chunks. */
+  used = 0;
+  private readonly chunks: Buffer[] = [];
+  /** Bytes used in each chunk. */
+  private readonly fill: number[] = [];
+  /** The chunk being filled: its index in `chunks`, or -1. */
+  private open = -1;
+  constructor(private readonly pool: ChunkPool) {}
+
+  /** `text` appended as UTF-8; where it lies. */
+  pack(text: string): JournalBodyRef {
+    const i = this.roomFor(text);
+    const start = this.fill[i];
+    const written = this.chunks[i].write(text, start, 'utf8');
+    this.fill[i] = start + written;
+    this.used += written;
+    return [i, start, written];
   }
-  return bytes.toString('utf8', offset, offset + length);
+
+  /** The index of a chunk with room for `text`'s UTF-8. */
+  private roomFor(text: string): number {
+    const o = this.open;
+    if (o >= 0) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: when that fits, no need to count.
+      const left = CHUNK_BYTES - this.fill[o];
+      if (text.length * 3 <= left || Buffer.byteLength(text) <= left) return o;
+    }
+    const size = text.length * 3 <= CHUNK_BYTES ? 0 : Buffer.byteLength(text);
+    if (size > CHUNK_BYTES) {
+      // Larger than a chunk (a body cap over 1 MB): a buffer of its own, not pooled, and the open chunk stays open.
+      this.chunks.push(Buffer.from(new SharedArrayBuffer(size)));
+      this.fill.push(0);
+      return this.chunks.length - 1;
+    }
+    this.chunks.push(this.pool.take());
+    this.fill.push(0);
+    return (this.open = this.chunks.length - 1);
+  }
+
+  /** The chunks' packed bytes, in place (no copy), indexed as the references made by `pack`. */
+  views(): Uint8Array[] {
+    return this.chunks.map((c, i) => new Uint8Array(c.buffer, c.byteOffset, this.fill[i]));
+  }
+
+  /** The chunks go back to the pool: only once nothing reads the batch's bodies any more. */
+  release(): void {
+    this.pool.give(this.chunks);
+    this.chunks.length = 0;
+    this.fill.length = 0;
+    this.open = -1;
+    this.used = 0;
+  }
 }
 
 /** An id as a link: ids come from what the caller sent, so they are cut to a sane length and made storable. */
@@ -104,20 +157,21 @@ export function keptBody(text: string, secrets: string[], maxBodyBytes: number):
 }
 
 /**
- * The entry to store for `call`, whose bodies lie in `packed`. Nothing of the call's keys is kept:
+ * The entry to store for `call`, whose bodies lie in `chunks` (BodyPacker.views). Nothing of the call's keys is kept:
  * the query is redacted, and the key values are masked wherever else they appear (redact.ts). A
  * body is masked whole, then cut to `maxBodyBytes` (keptBody; the entry keeps its full size). A
- * body that masking, the cut and the NUL rule leave as it is stays a reference into `packed`; one
- * they change is given as text. Throws RangeError when a body reference is outside `packed`.
+ * body that masking, the cut and the NUL rule leave as it is stays a reference into `chunks`; one
+ * they change is given as text. Throws RangeError when a body reference is outside `chunks`.
  */
-export function buildEntry(call: JournalCall, packed: BodyPacker, maxBodyBytes: number): NewJournalEntry {
+export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], maxBodyBytes: number): NewJournalEntry {
   const secrets = secretValues(call.keys);
   const body = (ref: JournalBodyRef | null, size: number | null, final: boolean): [JournalBodyRef | string | null, number | null] => {
     if (ref === null) return [null, size || null];
-    const whole = size ?? ref[1];
+    const whole = size ?? ref[2];
     if (maxBodyBytes === 0) return [null, whole];
     if (final) return [ref, whole];
-    const text = unpack(packed.bytes, packed.used, ref);
+    const at = bodyBytes(chunks, ref);
+    const text = Buffer.from(at.buffer, at.byteOffset, at.byteLength).toString('utf8');
     const kept = keptBody(text, secrets, maxBodyBytes);
     // Changed text goes as text, not packed again: packed again, it grew the batch's buffer past
     // what is kept between flushes, and the buffers given up at every flush took the peak RSS to

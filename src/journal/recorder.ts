@@ -9,22 +9,24 @@
  * loop, which costs a read less than building it as each call is answered, between everything else
  * the request does (docs/performance.md, twenty-third session).
  *
- * Bodies are packed as UTF-8 into one buffer per batch as they are recorded, so no body string
+ * Bodies are packed as UTF-8 into chunks of shared memory as they are recorded, so no body string
  * outlives its call: strings held until the flush lived through young-generation collections and
  * piled up in the old generation (under `Retrieve` load the event loop's heap grew to 130 MB of
  * them, most of the peak RSS over 250 MB; docs/performance.md). A body within the cap is packed as
  * sent and masked at the flush; one over it is masked and cut at once (`body`). BATCH_BYTES of them
  * start a flush, and at most MAX_BUFFERED_BYTES wait. A body the entry keeps as it was packed stays
  * where it lies (one that masking changed goes as text): the batch crosses to SQLite's writer thread
- * as that one buffer and is stored from it without being made into strings again.
+ * as those chunks and is stored from them without being made into strings again.
  *
- * The buffers are shared memory (SharedArrayBuffer), two of them: one fills while the other's batch
- * is being built and written, and the store (on SQLite, its writer thread) reads the bodies where
- * they lie. Flushes run one at a time, so a batch's buffer is filled again only after its write has
- * settled.
+ * The chunks (SharedArrayBuffer, 1 MB each: entry.ts) come from a pool: the calls recorded while a
+ * batch is built and written fill other chunks, and a batch's chunks go back to the pool only once
+ * its write has settled, so the store (on SQLite, its writer thread) reads the bodies where they
+ * lie. A steady load allocates no new ones.
  * Before, each flush copied its bytes into a new buffer, which structured clone copied again: under
  * `Retrieve` load (25 MB of bodies a second) those copies were garbage that V8 collects late, being
- * outside its heap, and held 20–50 MB on the event loop and 10–20 MB on the writer thread.
+ * outside its heap, and held 20–50 MB on the event loop and 10–20 MB on the writer thread. Then one
+ * buffer per batch, doubled as it filled and replaced when it had grown: the same, less often
+ * (docs/performance.md, twenty-fifth session).
  *
  * Durability: best effort. An entry is stored a few milliseconds after its call was answered, in a
  * transaction of its own, not with the change the call made: a process that dies in between loses
@@ -39,8 +41,8 @@
  */
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
-import { repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
-import { BodyPacker, BYTES_START, buildEntry, keptBody, sharedBytes, type JournalCall } from './entry.js';
+import { bodyBytes, repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
+import { BodyPacker, buildEntry, ChunkPool, keptBody, type JournalCall } from './entry.js';
 import { secretValues } from './redact.js';
 
 /** A stored entry (what the journal lists), without its seq. */
@@ -78,24 +80,16 @@ const MAX_BUFFERED = 20_000;
 const BATCH_BYTES = 1 << 20;
 /** Body bytes held while the database is slow; beyond this new entries are dropped (and counted). */
 const MAX_BUFFERED_BYTES = 64 << 20;
-/**
- * A buffer larger than this once its flush is over (it grew while the database was slow) is replaced
- * by one of BYTES_START. Smaller ones are kept: a batch of full size (BATCH_BYTES, and the room packing
- * leaves, up to three bytes a character, for the body that crosses it) grows one to 2 MB, and a
- * buffer given up after every flush is freed only once both threads have collected it: under
- * `Retrieve` load, shrinking at 1 MB took the peak RSS to 425 MB.
- */
-const BYTES_KEPT = 4 * BATCH_BYTES;
 
 /** Longest time between trims of the accounts written to, and between age purges. */
 const PRUNE_MS = 60_000;
 
 export class JournalRecorder {
   private buffer: JournalCall[] = [];
-  /** The buffered calls' bodies, UTF-8, back to back. */
-  private raw = new BodyPacker();
-  /** The other buffer: the last flush's, free again once that flush is over (flushes run one at a time). */
-  private spare = sharedBytes(BYTES_START);
+  /** Memory for bodies, shared by the batches. */
+  private readonly pool = new ChunkPool();
+  /** The buffered calls' bodies, UTF-8. */
+  private raw = new BodyPacker(this.pool);
   private timer: NodeJS.Timeout | null = null;
   /** The flush waiting to start (shared by everyone who asks for a flush meanwhile). */
   private queued: { force: boolean; promise: Promise<void> } | null = null;
@@ -107,6 +101,11 @@ export class JournalRecorder {
   private lastPurge = 0;
   /** Entries dropped because the buffer was full or their flush failed. */
   dropped = 0;
+
+  /** Chunks of body memory allocated so far (reused from batch to batch; entry.ts's ChunkPool). */
+  get chunksAllocated(): number {
+    return this.pool.allocated;
+  }
 
   constructor(
     private readonly store: Pick<Store, 'transaction' | 'journal'>,
@@ -197,18 +196,19 @@ export class JournalRecorder {
       this.timer = null;
     }
     const calls = this.buffer;
-    // Calls recorded from now on go into the other buffer; this one takes calls again once the next
-    // flush starts, which is only after this one is over.
+    // Calls recorded from now on go into other chunks; this batch's go back to the pool once its
+    // write has settled.
     const sent = this.raw;
     this.buffer = [];
-    this.raw = new BodyPacker(this.spare);
+    this.raw = new BodyPacker(this.pool);
+    const chunks = sent.views();
     if (calls.length > 0) {
       // Built here, the whole batch at once: cheaper than one at a time as calls are answered
       // (docs/performance.md, twenty-third session).
       const entries: StoredEntry[] = [];
       for (const c of calls) {
         try {
-          entries.push(buildEntry(c, sent, this.o.maxBodyBytes));
+          entries.push(buildEntry(c, chunks, this.o.maxBodyBytes));
         } catch (err) {
           // Never, short of a fault in the packing: the others are stored all the same.
           this.dropped += 1;
@@ -216,25 +216,28 @@ export class JournalRecorder {
         }
       }
       // In place (no copy: SQLite's writer thread reads this shared memory).
-      await this.storeBatch(entries, sent.view());
+      await this.storeBatch(entries, chunks);
     }
-    // Its write is over: the buffer takes calls again at the next flush, unless it grew while the
-    // database was slow: then it goes now, not at the next flush, which may not come for a long time.
-    this.spare = sent.bytes.length > BYTES_KEPT ? sharedBytes(BYTES_START) : sent.bytes;
+    // Its write is over (storeBatch never rejects): nothing reads these chunks any more.
+    sent.release();
     await this.applyLimits(force);
   }
 
-  /** Stores a batch of entries (bodies in `bytes`): in one transaction, or one by one if that fails. */
-  private async storeBatch(batch: StoredEntry[], bytes: Uint8Array): Promise<void> {
+  /** Stores a batch of entries (bodies in `chunks`): in one transaction, or one by one if that fails. */
+  private async storeBatch(batch: StoredEntry[], chunks: Uint8Array[]): Promise<void> {
     if (batch.length === 0) return;
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-      await this.store.transaction(repoWrite('journal', 'insertMany', batch, bytes));
+      await this.store.transaction(repoWrite('journal', 'insertMany', batch, chunks));
       this.written(batch);
     } catch (err) {
       // One entry the database refuses must not cost the others theirs: each goes alone once.
       this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
-      const text = (b: string | JournalBodyRef | null) => (b === null || typeof b === 'string' ? b : Buffer.from(bytes.buffer, bytes.byteOffset + b[0], b[1]).toString('utf8'));
+      const text = (b: string | JournalBodyRef | null) => {
+        if (b === null || typeof b === 'string') return b;
+        const at = bodyBytes(chunks, b);
+        return Buffer.from(at.buffer, at.byteOffset, at.byteLength).toString('utf8');
+      };
       for (const e of batch) {
         try {
           await this.store.transaction(repoWrite('journal', 'insertMany', [{ ...e, requestBody: text(e.requestBody), responseBody: text(e.responseBody) }]));

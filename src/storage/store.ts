@@ -417,10 +417,23 @@ export interface JournalFilter {
 }
 
 /**
- * Where a body lies in a batch's `bytes` (JournalRepo.insertMany): [offset, length] of its UTF-8,
- * both in bytes.
+ * Where a body lies in a batch's `chunks` (JournalRepo.insertMany): the chunk's index, and the
+ * offset and length of its UTF-8 in that chunk, in bytes.
  */
-export type JournalBodyRef = readonly [offset: number, length: number];
+export type JournalBodyRef = readonly [chunk: number, offset: number, length: number];
+
+/**
+ * The UTF-8 bytes a reference names in `chunks`, in place (no copy). Throws RangeError for a
+ * reference outside them.
+ */
+export function bodyBytes(chunks: readonly Uint8Array[] | undefined, ref: JournalBodyRef): Uint8Array {
+  const [chunk, offset, length] = ref;
+  const bytes = Number.isInteger(chunk) ? chunks?.[chunk] : undefined;
+  if (!bytes || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
+    throw new RangeError(`journal body [${chunk}, ${offset}, ${length}] is outside the batch's bytes`);
+  }
+  return bytes.subarray(offset, offset + length);
+}
 
 /** An entry to store: its bodies as text, or as places in the batch's bytes. */
 export type NewJournalEntry = Omit<JournalEntry, 'seq' | 'requestBody' | 'responseBody'> & {
@@ -431,12 +444,12 @@ export type NewJournalEntry = Omit<JournalEntry, 'seq' | 'requestBody' | 'respon
 export interface JournalRepo {
   /**
    * Inserts entries, 32 rows per statement; `seq` is given by the database, in array order. A body
-   * given as a JournalBodyRef is that slice of `bytes`, UTF-8 (the request journal's recorder packs
-   * a batch's bodies into one buffer of shared memory, which SQLite's writer thread reads in place;
-   * the recorder leaves it unchanged until this call has settled). Throws RangeError for a reference
-   * outside `bytes`.
+   * given as a JournalBodyRef is that slice of one of `chunks`, UTF-8 (the request journal's recorder
+   * packs a batch's bodies into chunks of shared memory, which SQLite's writer thread reads in place;
+   * the recorder leaves them unchanged until this call has settled). Throws RangeError for a
+   * reference outside `chunks`, and stores nothing of the batch then.
    */
-  insertMany(entries: NewJournalEntry[], bytes?: Uint8Array): Promise<void>;
+  insertMany(entries: NewJournalEntry[], chunks?: readonly Uint8Array[]): Promise<void>;
   /** Newest first (seq descending); with `afterSeq`, oldest first. */
   list(accountId: string, filter: JournalFilter): Promise<JournalEntry[]>;
   get(accountId: string, id: string): Promise<JournalEntry | null>;

@@ -62,16 +62,16 @@ export function journalContract(store: () => Store): void {
       for (let i = 1; i < got.length; i++) expect(got[i].seq).toBeGreaterThan(got[i - 1].seq);
     });
 
-    it('stores bodies given as places in a batch of UTF-8 bytes as the same text', async () => {
+    it('stores bodies given as places in a batch of UTF-8 chunks as the same text', async () => {
       const s = store();
       const a = await newAccount(s);
       const req = '{"Note":"Jos\u00e9 \u2013 \ud83d\ude00"}';
       const res = '{"Status":"Success","Message":{"Id":"\u00fcber"}}';
-      const bytes = new Uint8Array(Buffer.from(`xx${req}${res}`, 'utf8'));
-      const reqLen = Buffer.byteLength(req);
-      const packed = { ...entry(a), requestBody: [2, reqLen] as const, responseBody: [2 + reqLen, Buffer.byteLength(res)] as const };
+      // Two chunks, as the recorder gives them: the request's body in the second, the answer's in the first.
+      const chunks = [new Uint8Array(Buffer.from(`x${res}`, 'utf8')), new Uint8Array(Buffer.from(`xx${req}`, 'utf8'))];
+      const packed = { ...entry(a), requestBody: [1, 2, Buffer.byteLength(req)] as const, responseBody: [0, 1, Buffer.byteLength(res)] as const };
       const plain = entry(a, { at: T0 + 1, requestBody: 'plain', responseBody: null });
-      await s.transaction((tx) => tx.journal.insertMany([packed, plain], bytes));
+      await s.transaction((tx) => tx.journal.insertMany([packed, plain], chunks));
       const got = await s.journal.list(a, { limit: 10, afterSeq: 0 });
       expect(got.map((e) => [e.requestBody, e.responseBody])).toEqual([
         [req, res],
@@ -79,9 +79,11 @@ export function journalContract(store: () => Store): void {
       ]);
       // Stored as text, not as a BLOB (which SQLite would give back as bytes).
       expect(typeof got[0].requestBody).toBe('string');
-      // A place outside the bytes is refused, and nothing of the batch is stored.
-      const outside = { ...entry(a), requestBody: [bytes.byteLength - 1, 2] as const };
-      await expect(s.transaction((tx) => tx.journal.insertMany([entry(a), outside], bytes))).rejects.toThrow(/outside the batch's/);
+      // A place outside its chunk, or in a chunk the batch does not have, is refused, and nothing of the batch is stored.
+      const outside = { ...entry(a), requestBody: [0, chunks[0].byteLength - 1, 2] as const };
+      await expect(s.transaction((tx) => tx.journal.insertMany([entry(a), outside], chunks))).rejects.toThrow(/outside the batch's/);
+      const noChunk = { ...entry(a), responseBody: [2, 0, 1] as const };
+      await expect(s.transaction((tx) => tx.journal.insertMany([entry(a), noChunk], chunks))).rejects.toThrow(/outside the batch's/);
       expect(await s.journal.list(a, { limit: 10 })).toHaveLength(2);
     });
 

@@ -1,8 +1,9 @@
 /**
  * The request journal's writer (src/journal/recorder.ts) on a real store of the vitest project's
  * engine (a SQLite file with its writer thread, or a fresh PostgreSQL schema): bodies packed into
- * one UTF-8 buffer per batch come back as the text recorded, a batch of large bodies is written
- * without waiting for the timer, and a database that does not take writes costs bounded memory.
+ * chunks of UTF-8 come back as the text recorded, a batch of large bodies is written without waiting
+ * for the timer, chunks are reused from batch to batch, and a database that does not take writes
+ * costs bounded memory.
  */
 import path from 'node:path';
 import pino from 'pino';
@@ -61,14 +62,15 @@ async function setUp(flushAfterMs?: number, more: Partial<RecorderOptions> = {})
 }
 
 describe('journal recorder', () => {
-  it('stores every body as recorded: any script, absent, empty (as none), and past its starting buffer', async () => {
+  it('stores every body as recorded: any script, absent, empty (as none), and larger than a chunk', async () => {
     const { recorder, stored } = await setUp();
     const bodies: [string | null, string | null][] = [
       ['{"Note":"José – 😀 ünïcødé"}', '{"Status":"Success"}'],
       [null, '[]'],
       ['', null],
-      // Larger than the buffer it starts with (256 KB): it grows, keeping what was packed before.
-      ['x', `"${'ж'.repeat(200_000)}"`],
+      // 1.2 MB of UTF-8, larger than a chunk (1 MB): a buffer of its own, and the bodies after it
+      // go on in the chunk before it.
+      ['x', `"${'ж'.repeat(600_000)}"`],
       ['{"after":"growth"}', 'ok'],
     ];
     for (const [req, res] of bodies) recorder.record(entry({ requestBody: req, responseBody: res }));
@@ -111,6 +113,30 @@ describe('journal recorder', () => {
     const rows = await stored();
     expect(rows.map(([, res]) => res)).toEqual(recorded);
     expect(rows.map(([req]) => req)).toEqual(recorded.map((_, i) => `{"n":${i}}`));
+  });
+
+  it('reuses its chunks from batch to batch: five bursts of 8 MB, each waiting on a held database, allocate 8 chunks in all', async () => {
+    // Before, the batch's one buffer doubled to 8 MB in every burst and was replaced after its flush:
+    // malloc'ed memory the event loop's C heap kept (docs/performance.md, twenty-fifth session).
+    const { store, recorder, stored } = await setUp(3_600_000);
+    const recorded: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const holding = store.exclusive(() => held);
+      // 900 KB each: one to a chunk. The second starts a flush, which waits; the rest fill new chunks.
+      for (let i = 0; i < 8; i++) {
+        const body = `"${String.fromCharCode(97 + ((round * 8 + i) % 26)).repeat(900_000)}${round}-${i}"`;
+        recorded.push(body);
+        recorder.record(entry({ responseBody: body }));
+        await new Promise((r) => setImmediate(r));
+      }
+      release();
+      await holding;
+      await recorder.flush();
+    }
+    expect((await stored()).map(([, res]) => res)).toEqual(recorded);
+    expect(recorder.chunksAllocated).toBe(8);
   });
 
   it('while the database takes no writes, holds at most 64 MB of bodies, drops (and counts) the rest, and stores what it held', async () => {

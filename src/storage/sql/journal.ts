@@ -3,7 +3,7 @@
  * query names the account: one account's entries are never read, trimmed or cleared by another's call.
  */
 import { sql } from 'kysely';
-import type { JournalBodyRef, JournalEntry, JournalRepo, NewJournalEntry } from '../store.js';
+import { bodyBytes, type JournalBodyRef, type JournalEntry, type JournalRepo, type NewJournalEntry } from '../store.js';
 import { insertRows } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
 import { SCAN_BATCH, eachBatch, eachSeqRange, inSeqRange } from './seq-ranges.js';
@@ -54,20 +54,17 @@ const COLUMNS = [
 const BODY_COLUMNS = ['request_body', 'response_body'] as const;
 
 /**
- * A body as the engine takes it: text as it is; a reference into `bytes` as a Buffer over those
- * bytes (no copy) for SQLite, as text for PostgreSQL.
+ * A body as the engine takes it: text as it is; a reference into `chunks` as a Buffer over those
+ * bytes (no copy) for SQLite, as text for PostgreSQL. Throws RangeError for a reference outside them.
  */
-function bodyValue(body: string | JournalBodyRef | null, bytes: Uint8Array | undefined, engine: Engine): string | Buffer | null {
+function bodyValue(body: string | JournalBodyRef | null, chunks: readonly Uint8Array[] | undefined, engine: Engine): string | Buffer | null {
   if (body === null || typeof body === 'string') return body;
-  const [offset, length] = body;
-  if (!bytes || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
-    throw new RangeError(`journal body [${offset}, ${length}] is outside the batch's ${bytes?.byteLength ?? 0} bytes`);
-  }
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset + offset, length);
+  const at = bodyBytes(chunks, body);
+  const view = Buffer.from(at.buffer, at.byteOffset, at.byteLength);
   return engine === 'sqlite' ? view : view.toString('utf8');
 }
 
-const rowValues = (e: NewJournalEntry, bytes: Uint8Array | undefined, engine: Engine): unknown[] => [
+const rowValues = (e: NewJournalEntry, chunks: readonly Uint8Array[] | undefined, engine: Engine): unknown[] => [
   e.id,
   e.accountId,
   e.at,
@@ -76,9 +73,9 @@ const rowValues = (e: NewJournalEntry, bytes: Uint8Array | undefined, engine: En
   e.query,
   e.status,
   e.latencyMs,
-  bodyValue(e.requestBody, bytes, engine),
+  bodyValue(e.requestBody, chunks, engine),
   e.requestSize,
-  bodyValue(e.responseBody, bytes, engine),
+  bodyValue(e.responseBody, chunks, engine),
   e.responseSize,
   e.leadId?.toLowerCase() ?? null,
   e.activityId?.toLowerCase() ?? null,
@@ -87,8 +84,8 @@ const rowValues = (e: NewJournalEntry, bytes: Uint8Array | undefined, engine: En
 
 export function journalRepo(db: Db, engine: Engine): JournalRepo {
   return {
-    async insertMany(entries, bytes) {
-      await insertRows(db, engine, 'journal', COLUMNS, entries.map((e) => rowValues(e, bytes, engine)), BODY_COLUMNS);
+    async insertMany(entries, chunks) {
+      await insertRows(db, engine, 'journal', COLUMNS, entries.map((e) => rowValues(e, chunks, engine)), BODY_COLUMNS);
     },
 
     async list(accountId, f) {
