@@ -58,11 +58,12 @@ afterAll(async () => {
 });
 
 /**
- * `leadtrail serve …` as a child process (`leadtrail …` with `bare`: serve is the default command);
- * resolves once it logs that it is listening (info level). Rejects with its stderr if it exits first.
+ * `leadtrail serve …` as a child process (`leadtrail …` with `bare`: serve is the default command;
+ * `nodeArgs` go to node before the script); resolves once it logs that it is listening (info
+ * level). Rejects with its stderr if it exits first.
  */
-export function serve(args: string[], env: Record<string, string> = {}, opts: { bare?: boolean } = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, ...(opts.bare ? [] : ['serve']), ...args], { env: cleanEnv({ LEADTRAIL_LOG_LEVEL: 'info', ...env }) });
+export function serve(args: string[], env: Record<string, string> = {}, opts: { bare?: boolean; nodeArgs?: string[] } = {}): Promise<Served> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...(opts.bare ? [] : ['serve']), ...args], { env: cleanEnv({ LEADTRAIL_LOG_LEVEL: 'info', ...env }) });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));

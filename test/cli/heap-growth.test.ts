@@ -3,13 +3,17 @@
  * heap grow between full collections, so that garbage does not pile up to several times what the
  * server holds (issue 11's peak RSS under 250 MB). Measured in child processes running the same
  * allocation pattern, with and without the bound: many short-lived objects and a window of
- * longer-lived ones that get promoted, as requests in flight are. That `serve` calls it is not
- * tested here: only the bench's peak RSS shows it for a running server.
+ * longer-lived ones that get promoted, as requests in flight are; and the same pattern run on the
+ * event loop of two `leadtrail serve` processes, one started with V8's own choice
+ * (`node --heap-growing-percent=0`), which shows that `serve` applies the bound.
  */
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HEAP_GROWING_PERCENT, boundHeapGrowth } from '../../src/cli/heap-growth.js';
+import { tempDir } from '../helpers/server.js';
+import { freePort, serve, type Served } from './cli-runner.js';
 
 const MODULE = fileURLToPath(new URL('../../dist/cli/heap-growth.js', import.meta.url));
 
@@ -42,4 +46,36 @@ describe('boundHeapGrowth', () => {
     expect(boundHeapGrowth(['--heap_growing_percent', '80'])).toBeNull();
     expect(boundHeapGrowth(['--max-old-space-size=512'])).toBe(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   });
+});
+
+/** The old generation's peak (bytes) while test/cli/heap-probe.mjs runs its pattern on `s`'s event loop. */
+function probePeak(s: Served): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no heap-probe line in 60 s; stderr: ${s.stderr()}`)), 60_000);
+    const look = () => {
+      const m = /heap-probe old-space-peak=(\d+)/.exec(s.stderr());
+      if (!m) return;
+      clearTimeout(timer);
+      s.child.stderr?.off('data', look);
+      resolve(Number(m[1]));
+    };
+    s.child.stderr?.on('data', look);
+    s.child.kill('SIGUSR2');
+  });
+}
+
+describe('leadtrail serve', () => {
+  it("bounds its heap's growth: the same allocations on its event loop peak well below a server given V8's own choice", async () => {
+    const probe = fileURLToPath(new URL('./heap-probe.mjs', import.meta.url));
+    const start = async (nodeArgs: string[]) =>
+      serve(['--port', String(await freePort()), '--db', path.join(tempDir('leadtrail-heap-'), 'leadtrail.db')], {}, { nodeArgs: [...nodeArgs, '--import', probe] });
+    const [own, bounded] = await Promise.all([start(['--heap-growing-percent=0']), start([])]);
+    try {
+      const [ownPeak, boundedPeak] = await Promise.all([probePeak(own), probePeak(bounded)]);
+      expect(ownPeak).toBeGreaterThan(0);
+      expect(boundedPeak).toBeLessThan(ownPeak * 0.9);
+    } finally {
+      await Promise.all([own.stop(), bounded.stop()]);
+    }
+  }, 180_000);
 });
