@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { OPTIONS, type Config } from './config.js';
 import { accountForApiKey, authenticate, createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
@@ -91,18 +91,23 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: L
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
   });
   if (!made) {
+    // Named as both the variable and the flag: either may have set it (`LEADTRAIL_ACCESS_KEY (--access-key)`).
+    const setting = (key: 'accessKey' | 'secretKey' | 'apiKey') => {
+      const o = OPTIONS.find((x) => x.key === key);
+      return o ? `${o.env} (${o.flag})` : key;
+    };
     const unknown: string[] = [];
     if (config.accessKey && config.secretKey) {
       const known = await authenticate(store, config.accessKey, config.secretKey).then(() => true, () => false);
-      if (!known) unknown.push('LEADTRAIL_ACCESS_KEY/LEADTRAIL_SECRET_KEY');
+      if (!known) unknown.push(`${setting('accessKey')} / ${setting('secretKey')}`);
     } else if (config.accessKey) {
       // Alone, an access key is checked for what it can be: a key this database holds.
-      if (!(await store.accounts.findCredential('access', config.accessKey))) unknown.push('LEADTRAIL_ACCESS_KEY');
+      if (!(await store.accounts.findCredential('access', config.accessKey))) unknown.push(setting('accessKey'));
     } else if (config.secretKey) {
       // A secret key without its access key names nothing here.
-      unknown.push('LEADTRAIL_SECRET_KEY');
+      unknown.push(setting('secretKey'));
     }
-    if (config.apiKey && !(await accountForApiKey(store, config.apiKey))) unknown.push('LEADTRAIL_API_KEY');
+    if (config.apiKey && !(await accountForApiKey(store, config.apiKey))) unknown.push(setting('apiKey'));
     if (unknown.length > 0) {
       log.warn(
         { settings: unknown },

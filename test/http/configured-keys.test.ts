@@ -34,13 +34,13 @@ describe('keys in the configuration', () => {
     expect((await s.call('GET', '/v2/ProspectActivity.svc/ActivityTypes.Get', undefined, { keys: { accessKey: 'other-access', secretKey: 'other-secret' } })).status).toBe(401);
     await s.close();
     const warned = other.lines.filter((l) => /not keys of this database/.test(l.msg));
-    expect(warned).toEqual([expect.objectContaining({ level: 40, settings: ['LEADTRAIL_ACCESS_KEY/LEADTRAIL_SECRET_KEY', 'LEADTRAIL_API_KEY'] })]);
+    expect(warned).toEqual([expect.objectContaining({ level: 40, settings: ['LEADTRAIL_ACCESS_KEY (--access-key) / LEADTRAIL_SECRET_KEY (--secret-key)', 'LEADTRAIL_API_KEY (--api-key)'] })]);
     expect(JSON.stringify(other.lines)).not.toContain('other-secret');
 
     // One of the pair alone: an access key the database does not hold, a secret key with no access key.
     for (const [env, setting] of [
-      [{ LEADTRAIL_ACCESS_KEY: 'u$rnotthere', LEADTRAIL_SECRET_KEY: '' }, 'LEADTRAIL_ACCESS_KEY'],
-      [{ LEADTRAIL_ACCESS_KEY: '', LEADTRAIL_SECRET_KEY: 'lone-secret' }, 'LEADTRAIL_SECRET_KEY'],
+      [{ LEADTRAIL_ACCESS_KEY: 'u$rnotthere', LEADTRAIL_SECRET_KEY: '' }, 'LEADTRAIL_ACCESS_KEY (--access-key)'],
+      [{ LEADTRAIL_ACCESS_KEY: '', LEADTRAIL_SECRET_KEY: 'lone-secret' }, 'LEADTRAIL_SECRET_KEY (--secret-key)'],
     ] as const) {
       const half = warnings();
       await (await startServer({ LEADTRAIL_DB: db, ...env }, { log: createLogger('warn', half.sink) })).close();
