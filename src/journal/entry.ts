@@ -170,8 +170,7 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
     const whole = size ?? ref[2];
     if (maxBodyBytes === 0) return [null, whole];
     if (final) return [ref, whole];
-    const at = bodyBytes(chunks, ref);
-    const text = Buffer.from(at.buffer, at.byteOffset, at.byteLength).toString('utf8');
+    const text = bodyBytes(chunks, ref).toString('utf8');
     const kept = keptBody(text, secrets, maxBodyBytes);
     // Changed text goes as text, not packed again: packed again, it grew the batch's buffer past
     // what is kept between flushes, and the buffers given up at every flush took the peak RSS to

@@ -233,11 +233,7 @@ export class JournalRecorder {
     } catch (err) {
       // One entry the database refuses must not cost the others theirs: each goes alone once.
       this.o.log.warn({ err, entries: batch.length }, 'request journal batch could not be stored; storing its entries one by one');
-      const text = (b: string | JournalBodyRef | null) => {
-        if (b === null || typeof b === 'string') return b;
-        const at = bodyBytes(chunks, b);
-        return Buffer.from(at.buffer, at.byteOffset, at.byteLength).toString('utf8');
-      };
+      const text = (b: string | JournalBodyRef | null) => (b === null || typeof b === 'string' ? b : bodyBytes(chunks, b).toString('utf8'));
       for (const e of batch) {
         try {
           await this.store.transaction(repoWrite('journal', 'insertMany', [{ ...e, requestBody: text(e.requestBody), responseBody: text(e.responseBody) }]));

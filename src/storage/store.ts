@@ -423,16 +423,16 @@ export interface JournalFilter {
 export type JournalBodyRef = readonly [chunk: number, offset: number, length: number];
 
 /**
- * The UTF-8 bytes a reference names in `chunks`, in place (no copy). Throws RangeError for a
- * reference outside them.
+ * The UTF-8 bytes a reference names in `chunks`, in place (a Buffer over them, no copy). Throws
+ * RangeError for a reference outside them.
  */
-export function bodyBytes(chunks: readonly Uint8Array[] | undefined, ref: JournalBodyRef): Uint8Array {
+export function bodyBytes(chunks: readonly Uint8Array[] | undefined, ref: JournalBodyRef): Buffer {
   const [chunk, offset, length] = ref;
   const bytes = Number.isInteger(chunk) ? chunks?.[chunk] : undefined;
   if (!bytes || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.byteLength) {
     throw new RangeError(`journal body [${chunk}, ${offset}, ${length}] is outside the batch's bytes`);
   }
-  return bytes.subarray(offset, offset + length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + offset, length);
 }
 
 /** An entry to store: its bodies as text, or as places in the batch's bytes. */

@@ -59,8 +59,7 @@ const BODY_COLUMNS = ['request_body', 'response_body'] as const;
  */
 function bodyValue(body: string | JournalBodyRef | null, chunks: readonly Uint8Array[] | undefined, engine: Engine): string | Buffer | null {
   if (body === null || typeof body === 'string') return body;
-  const at = bodyBytes(chunks, body);
-  const view = Buffer.from(at.buffer, at.byteOffset, at.byteLength);
+  const view = bodyBytes(chunks, body);
   return engine === 'sqlite' ? view : view.toString('utf8');
 }
 
