@@ -11,9 +11,9 @@
  * `Retrieve` round that otherwise ran at 200–220 MB (docs/performance.md, twenty-fourth session).
  * Once V8 has measured a while, its limits sat 10–20 MB above the live size (full collections at
  * 37–47 MB, 27–32 kept), so the step comes and goes with timing (4 of 13 servers measured rose
- * to 265–308 MB). It is one cause of the bench's peaks over 250 MB, not the only one: RSS that
- * rises under `retrieve-1m` and stays, in the C heap, while the journal keeps the answers'
- * bodies, is another.
+ * to 265–308 MB). It was one cause of the bench's peaks over 250 MB; the other, RSS that rose
+ * under `retrieve-1m` and stayed in the C heap, was the journal's body buffers (now pooled chunks:
+ * journal/entry.ts).
  *
  * A fixed factor of 1.3 (`--heap-growing-percent=30`: the maximum V8 itself allows a heap whose size
  * limit is at its smallest) rules the step out; with V8's minimum distance between limits, it gives

@@ -16,16 +16,13 @@ import { tempDir } from '../helpers/server.js';
 import { freePort, serve, type Served } from './cli-runner.js';
 
 const MODULE = fileURLToPath(new URL('../../dist/cli/heap-growth.js', import.meta.url));
+const PROBE = fileURLToPath(new URL('./heap-probe.mjs', import.meta.url));
 
-/** Peak size of the old generation (bytes) while allocating 12 million objects, 300,000 of them alive at a time. */
+/** The old generation's peak (bytes) while test/cli/heap-probe.mjs runs its pattern in a child process, with or without the bound. */
 function peakOldSpace(bound: boolean): Promise<number> {
   const script = `
-    const v8 = await import('node:v8');
     if (${bound}) (await import(${JSON.stringify(MODULE)})).boundHeapGrowth();
-    const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
-    const N = 300000; const ring = new Array(N); let peak = 0;
-    for (let i = 0; i < 1.2e7; i++) { ring[i % N] = { a: i, b: 'x' + i }; if (i % 50000 === 0) peak = Math.max(peak, old()); }
-    console.log(peak);
+    console.log((await import(${JSON.stringify(PROBE)})).peakOldSpace());
   `;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(Number(stdout.trim()))));
@@ -66,9 +63,8 @@ function probePeak(s: Served): Promise<number> {
 
 describe('leadtrail serve', () => {
   it("bounds its heap's growth: the same allocations on its event loop peak well below a server given V8's own choice", async () => {
-    const probe = fileURLToPath(new URL('./heap-probe.mjs', import.meta.url));
     const start = async (nodeArgs: string[]) =>
-      serve(['--port', String(await freePort()), '--db', path.join(tempDir('leadtrail-heap-'), 'leadtrail.db')], {}, { nodeArgs: [...nodeArgs, '--import', probe] });
+      serve(['--port', String(await freePort()), '--db', path.join(tempDir('leadtrail-heap-'), 'leadtrail.db')], {}, { nodeArgs: [...nodeArgs, '--import', PROBE] });
     const [own, bounded] = await Promise.all([start(['--heap-growing-percent=0']), start([])]);
     try {
       const [ownPeak, boundedPeak] = await Promise.all([probePeak(own), probePeak(bounded)]);
