@@ -172,6 +172,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const got = await store.requests.get(a, rs[1].id);
         expect(got).toMatchObject({ id: rs[1].id, accountId: a, kind: 'activity.create', body: rs[1].body, params: { p: '1' }, orderKey: 'L2', status: 'queued', attempts: 0, runAt: T0 + 1, lockedBy: null, createdAt: T0 + 1, finishedAt: null });
         expect(typeof got?.seq).toBe('number');
+        // Clients may send a request's GUID in upper case.
+        expect((await store.requests.get(a, rs[1].id.toUpperCase()))?.id).toBe(rs[1].id);
         expect(await store.requests.get(uid(), rs[1].id)).toBeNull();
         expect(await store.requests.countByStatus(a)).toEqual({ queued: 2, running: 0, succeeded: 0, failed: 0, errored: 0 });
       });

@@ -144,6 +144,8 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
     .returningAll(),
 );
 /** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
+/** One request of an account, for the status calls (a read on every poll): built and compiled once. */
+const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
 /** `seqs` is a JSON array of seq numbers: one statement text whatever their count. */
 const takeSqlite = precompiled((db, workerId: string, lockedUntil: number, seqs: string) =>
@@ -172,7 +174,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
     },
     async get(accountId, id) {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
-      const r = await db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      const r = (await requestById(db, engine, accountId, id.toLowerCase())).rows[0];
       return r ? toRequest(r) : null;
     },
     async claim(workerId, limit, now, lockedUntil) {
