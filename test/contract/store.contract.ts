@@ -198,6 +198,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect((await store.requests.claim('w2', 10, T0 + 502, T0 + 1500)).map((r) => r.id)).toEqual([a2.id]);
       });
 
+      it('tells the worker when its next queued request falls due, and nothing once none is queued', async () => {
+        const { store } = await open();
+        expect(await store.requests.nextRunAt()).toBeNull();
+        const a = await newAccount(store);
+        const [r1, r2] = [req(a, 'A', T0 + 5), req(a, 'B', T0 + 3)];
+        await store.requests.insertMany([r1, r2]);
+        expect(await store.requests.nextRunAt()).toBe(T0 + 3);
+        // Running requests are not due; one put back for a retry is, at its retry time.
+        expect(await store.requests.claim('w', 10, T0 + 10, T0 + 1000)).toHaveLength(2);
+        expect(await store.requests.nextRunAt()).toBeNull();
+        expect(await store.requests.retry(r1.id, 'w', 1, T0 + 700, 'db hiccup')).toBe(true);
+        expect(await store.requests.nextRunAt()).toBe(T0 + 700);
+      });
+
       it('respects the claim limit', async () => {
         const { store } = await open();
         const a = await newAccount(store);

@@ -144,6 +144,8 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
     .returningAll(),
 );
 /** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
+/** When the next queued request falls due: the worker asks each time it runs out of work. */
+const nextDue = precompiled((db) => db.selectFrom('async_requests').where('status', '=', 'queued').select((eb) => eb.fn.min('run_at').as('t')));
 /** One request of an account, for the status calls (a read on every poll): built and compiled once. */
 const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
@@ -323,11 +325,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       return [...out.values()].sort((a, b) => a.minute - b.minute);
     },
     async nextRunAt() {
-      const r = await db
-        .selectFrom('async_requests')
-        .where('status', '=', 'queued')
-        .select((eb) => eb.fn.min('run_at').as('t'))
-        .executeTakeFirst();
+      const r = (await nextDue(db, engine)).rows[0];
       return r?.t === null || r?.t === undefined ? null : Number(r.t);
     },
   };
