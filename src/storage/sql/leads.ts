@@ -71,6 +71,9 @@ const scoreAndInsert = precompiled(
       .selectAll(),
 );
 /** The account's next ProspectAutoId (see insert). */
+/** A transaction-scoped lock on one lead key of an account (PostgreSQL; lockKeys): one SQL text, never compiled again. */
+const LOCK_KEY_SQL = 'select pg_advisory_xact_lock(hashtextextended($1, 0))';
+
 const nextAutoId = precompiled((db, accountId: string) =>
   db
     .updateTable('accounts')
@@ -292,7 +295,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     },
     async lockKeys(accountId, keys) {
       if (engine !== 'postgres') return false;
-      for (const k of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtextextended(${`${accountId}|${k}`}, 0))`.execute(db);
+      for (const k of [...new Set(keys)].sort()) await db.executeQuery(CompiledQuery.raw(LOCK_KEY_SQL, [`${accountId}|${k}`]));
       return true;
     },
     async accountsKeyedBefore(version) {
