@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { WritePipeline } from '../pipeline.js';
 import { READ_METHODS, type Repos, type Store } from '../store.js';
 import { accountRepo } from './accounts.js';
@@ -154,15 +154,15 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
           // for both instead of one each.
           exec: async (...texts) => {
             if (engine !== 'postgres') {
-              for (const text of texts) await sql.raw(text).execute(conn);
+              for (const text of texts) await conn.executeQuery(CompiledQuery.raw(text));
               return;
             }
             // Not for `exclusive` (start-up work, which may run before the table exists).
             if (texts[0] !== begin || texts.includes(exclusiveLock)) {
-              await sql.raw(texts.join('; ')).execute(conn);
+              await conn.executeQuery(CompiledQuery.raw(texts.join('; ')));
               return;
             }
-            const r = await sql.raw<{ token: string | number }>([...texts, REF_TOKEN_SQL].join('; ')).execute(conn);
+            const r = await conn.executeQuery<{ token: string | number }>(CompiledQuery.raw([...texts, REF_TOKEN_SQL].join('; ')));
             const token = r.rows[0]?.token;
             if (token !== undefined) repos.primeToken?.(String(token));
           },
