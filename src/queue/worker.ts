@@ -273,7 +273,7 @@ export function createWorker(d: WorkerDeps): Worker {
       d.enqueuer?.events.on('accepted', poke);
       d.pacer?.setHolding(true);
       // Other processes' accepts (PostgreSQL): wake now rather than at the next poll.
-      unlisten = d.store.onQueued?.(poke) ?? null;
+      unlisten = d.store.onQueued?.('requests', poke) ?? null;
       loop = run();
       log.info('worker started');
     },

@@ -605,11 +605,12 @@ export interface Store extends Repos {
    */
   newReadSnapshot?(): void;
   /**
-   * Calls `listener` soon after any process commits new async requests, and returns the unsubscribe
-   * function. PostgreSQL only (LISTEN/NOTIFY), so separate worker processes wake at once instead of
-   * at their next poll; absent on SQLite, where the one process's enqueuer wakes its worker.
+   * Calls `listener` soon after any process commits new work to `queue` (async requests, webhook
+   * events), and returns the unsubscribe function. PostgreSQL only (LISTEN/NOTIFY, a channel per
+   * queue), so separate worker processes wake at once instead of at their next poll; absent on
+   * SQLite, where the one process's enqueuers wake its workers.
    */
-  onQueued?(listener: () => void): () => void;
+  onQueued?(queue: 'requests' | 'webhook-events', listener: () => void): () => void;
   /**
    * Registers the writer for appended records of `kind` (see `Repos.append`); returns the function
    * that unregisters it. One writer per kind.

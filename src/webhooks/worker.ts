@@ -206,7 +206,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       if (running) return;
       running = true;
       // Events committed by any process (PostgreSQL NOTIFY) wake this worker at once rather than at its next poll.
-      unlisten = d.store.onQueued?.(poke) ?? null;
+      unlisten = d.store.onQueued?.('webhook-events', poke) ?? null;
       loop = run();
       log.info('webhook worker started');
     },

@@ -48,6 +48,44 @@ describe.skipIf(!available)('postgres', () => {
     };
   });
 
+  describe('postgres wake-ups (LISTEN/NOTIFY)', () => {
+    it('wakes each queue\'s workers for its own queue only: an accept does not wake the webhook workers, nor a webhook event the async ones', async () => {
+      const { url } = schema();
+      const store = await openPostgresStore(url, opts);
+      try {
+        const woken = { requests: 0, 'webhook-events': 0 };
+        const until = async (ok: () => boolean) => {
+          while (!ok()) await new Promise((r) => setTimeout(r, 5));
+        };
+        store.onQueued!('requests', () => (woken.requests += 1));
+        store.onQueued!('webhook-events', () => (woken['webhook-events'] += 1));
+        // Once listening, the listener calls every subscriber once (work queued before it listened).
+        await until(() => woken.requests > 0 && woken['webhook-events'] > 0);
+        woken.requests = 0;
+        woken['webhook-events'] = 0;
+
+        const a = uid();
+        await store.accounts.create({ id: a, name: 'wake', createdAt: 1 });
+        await store.requests.insertMany([{ id: uid(), accountId: a, kind: 'activity.create', body: '{}', params: {}, orderKey: 'k', createdAt: 1 }]);
+        await until(() => woken.requests === 1);
+        // One notification is handed to its subscribers in one go: had it woken the webhook workers, they would count it now.
+        expect(woken['webhook-events']).toBe(0);
+
+        const hook = {
+          id: uid(), accountId: a, description: '', url: 'http://127.0.0.1:9/x', method: 'POST' as const, contentType: 'application/json' as const, eventCode: 1,
+          customHeaders: [], notifyOnFailure: false, delaySeconds: 0, secret: null, status: 0 as const, consecutiveFailures: 0, createdOn: 1, modifiedOn: 1,
+        };
+        await store.transaction((tx) => tx.webhooks.insert(hook));
+        expect(await store.transaction((tx) => tx.webhooks.enqueue([{ id: uid(), accountId: a, eventCode: 1, orderKey: 'k', snapshot: '{}', createdAt: 1 }]))).toBe(1);
+        await until(() => woken['webhook-events'] === 1);
+        // Notifications arrive in commit order on the one LISTEN connection: this one came after the accept's.
+        expect(woken.requests).toBe(1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('postgres queue order with concurrent writers', () => {
     it('a request accepted after an earlier one committed waits for it, even when sequence order and commit order differ', async () => {
       // Two API processes accept side by side: r1 takes its sequence number first but commits after

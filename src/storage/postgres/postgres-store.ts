@@ -245,7 +245,7 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
   const listener = queuedListener(() => new pg.Client(clientConfig(target, opts)), schema);
   const store: Store = {
     ...base,
-    onQueued: (fn) => listener.subscribe(fn),
+    onQueued: (queue, fn) => listener.subscribe(queue, fn),
     connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       await listener.close();

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
 import type { RequestOutcome, RequestRepo } from '../store.js';
 import { insertRows, precompiled } from './compiled.js';
@@ -39,8 +39,18 @@ const toRequest = (r: RequestRow): AsyncRequest => ({
 
 const UNFINISHED = ['queued', 'running'];
 
-/** PostgreSQL NOTIFY channel announcing newly queued requests and webhook events (see postgres-store.ts). */
+/**
+ * PostgreSQL NOTIFY channels, one per queue, so that each wakes only its own workers (see
+ * postgres/listener.ts): an async accept woke the webhook workers too, each of which then looked for
+ * events in two round trips, on every accept batch. The payload is the schema.
+ */
 export const QUEUED_CHANNEL = 'leadtrail_queued';
+export const WEBHOOK_EVENTS_CHANNEL = 'leadtrail_webhook_events';
+/** The queues whose workers a commit can wake (Store.onQueued). */
+export type QueueName = 'requests' | 'webhook-events';
+export const CHANNEL_OF: Record<QueueName, string> = { requests: QUEUED_CHANNEL, 'webhook-events': WEBHOOK_EVENTS_CHANNEL };
+/** Sent in the transaction that queues requests: delivered at its commit. */
+const NOTIFY_QUEUED = CompiledQuery.raw(`select pg_notify('${QUEUED_CHANNEL}', current_schema())`);
 
 /** The columns a new request is inserted with, in the order of insertMany's row values. */
 const REQUEST_COLUMNS = [
@@ -172,7 +182,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       );
       // Delivered when the transaction commits, to every listener on this database; the payload
       // names the schema so deployments sharing a database only wake their own workers.
-      if (engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
+      if (engine === 'postgres') await db.executeQuery(NOTIFY_QUEUED);
     },
     async get(accountId, id) {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
@@ -295,7 +305,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         .where('status', '=', 'errored')
         .executeTakeFirst();
       const ok = Number(r.numUpdatedRows) > 0;
-      if (ok && engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
+      if (ok && engine === 'postgres') await db.executeQuery(NOTIFY_QUEUED);
       return ok;
     },
     async perMinute(accountId, since) {

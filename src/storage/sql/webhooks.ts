@@ -4,13 +4,16 @@
  * and lead still pending, which is what keeps each webhook's events of one lead in order, also while
  * an earlier one waits for a retry; on PostgreSQL claimers skip each other's rows (SKIP LOCKED).
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
 import type { EnabledWebhook, OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
-import { QUEUED_CHANNEL } from './requests.js';
+import { WEBHOOK_EVENTS_CHANNEL } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
+
+/** Sent in the transaction that queues webhook events: delivered at its commit. */
+const NOTIFY_WEBHOOK_EVENTS = CompiledQuery.raw(`select pg_notify('${WEBHOOK_EVENTS_CHANNEL}', current_schema())`);
 
 const toWebhook = (r: WebhooksTable): Webhook => ({
   id: r.id,
@@ -165,8 +168,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         await db.insertInto('webhook_events').values(rows).execute();
         n += rows.length;
       }
-      // Wakes the webhook workers of every process at commit (the async queue's channel: its workers just find nothing).
-      if (n > 0 && engine === 'postgres') await sql`select pg_notify(${QUEUED_CHANNEL}, current_schema())`.execute(db);
+      // Wakes the webhook workers of every process at commit.
+      if (n > 0 && engine === 'postgres') await db.executeQuery(NOTIFY_WEBHOOK_EVENTS);
       return n;
     },
     async claim(workerId, limit, now, lockedUntil, skipWebhooks = []) {
