@@ -565,6 +565,9 @@ export interface CallContext {
   userId: string | null;
 }
 
+/** The queues whose workers a commit can wake (Store.onQueued): async requests and webhook events. */
+export type QueueName = 'requests' | 'webhook-events';
+
 export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
   /**
@@ -610,7 +613,7 @@ export interface Store extends Repos {
    * queue), so separate worker processes wake at once instead of at their next poll; absent on
    * SQLite, where the one process's enqueuers wake its workers.
    */
-  onQueued?(queue: 'requests' | 'webhook-events', listener: () => void): () => void;
+  onQueued?(queue: QueueName, listener: () => void): () => void;
   /**
    * Registers the writer for appended records of `kind` (see `Repos.append`); returns the function
    * that unregisters it. One writer per kind.

@@ -6,7 +6,8 @@
  * polling. Opened on the first subscription.
  */
 import pg from 'pg';
-import { CHANNEL_OF, type QueueName } from '../sql/requests.js';
+import { CHANNEL_OF } from '../sql/requests.js';
+import type { QueueName } from '../store.js';
 
 const RECONNECT_MS = 1_000;
 

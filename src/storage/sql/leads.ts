@@ -70,10 +70,9 @@ const scoreAndInsert = precompiled(
       .selectFrom('l')
       .selectAll(),
 );
-/** The account's next ProspectAutoId (see insert). */
 /** A transaction-scoped lock on one lead key of an account (PostgreSQL; lockKeys): one SQL text, never compiled again. */
 const LOCK_KEY_SQL = 'select pg_advisory_xact_lock(hashtextextended($1, 0))';
-
+/** The account's next ProspectAutoId (see insert). */
 const nextAutoId = precompiled((db, accountId: string) =>
   db
     .updateTable('accounts')

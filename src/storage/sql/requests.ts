@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/types.js';
-import type { RequestOutcome, RequestRepo } from '../store.js';
+import type { QueueName, RequestOutcome, RequestRepo } from '../store.js';
 import { insertRows, precompiled } from './compiled.js';
 import { json, type AsyncRequestsTable, type DB, type Db, type Engine } from './schema.js';
 
@@ -40,17 +40,17 @@ const toRequest = (r: RequestRow): AsyncRequest => ({
 const UNFINISHED = ['queued', 'running'];
 
 /**
- * PostgreSQL NOTIFY channels, one per queue, so that each wakes only its own workers (see
- * postgres/listener.ts): an async accept woke the webhook workers too, each of which then looked for
- * events in two round trips, on every accept batch. The payload is the schema.
+ * PostgreSQL NOTIFY channels, one per queue, so that each wakes only its own workers (Store.onQueued,
+ * postgres/listener.ts): with one channel an async accept woke the webhook workers too, each of which
+ * then looked for events in two round trips, on every accept batch.
  */
-export const QUEUED_CHANNEL = 'leadtrail_queued';
-export const WEBHOOK_EVENTS_CHANNEL = 'leadtrail_webhook_events';
-/** The queues whose workers a commit can wake (Store.onQueued). */
-export type QueueName = 'requests' | 'webhook-events';
-export const CHANNEL_OF: Record<QueueName, string> = { requests: QUEUED_CHANNEL, 'webhook-events': WEBHOOK_EVENTS_CHANNEL };
-/** Sent in the transaction that queues requests: delivered at its commit. */
-const NOTIFY_QUEUED = CompiledQuery.raw(`select pg_notify('${QUEUED_CHANNEL}', current_schema())`);
+export const CHANNEL_OF: Record<QueueName, string> = { requests: 'leadtrail_queued', 'webhook-events': 'leadtrail_webhook_events' };
+/**
+ * The NOTIFY sent in a transaction that queues work: delivered when it commits, to every listener on
+ * the database; the payload names the schema, so deployments sharing a database wake only their own.
+ */
+const notify = (queue: QueueName) => CompiledQuery.raw(`select pg_notify('${CHANNEL_OF[queue]}', current_schema())`);
+export const NOTIFY_OF: Record<QueueName, CompiledQuery> = { requests: notify('requests'), 'webhook-events': notify('webhook-events') };
 
 /** The columns a new request is inserted with, in the order of insertMany's row values. */
 const REQUEST_COLUMNS = [
@@ -153,11 +153,11 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
     .where('status', '=', 'queued')
     .returningAll(),
 );
-/** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
 /** When the next queued request falls due: the worker asks each time it runs out of work. */
 const nextDue = precompiled((db) => db.selectFrom('async_requests').where('status', '=', 'queued').select((eb) => eb.fn.min('run_at').as('t')));
 /** One request of an account, for the status calls (a read on every poll): built and compiled once. */
 const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
 const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
 /** `seqs` is a JSON array of seq numbers: one statement text whatever their count. */
 const takeSqlite = precompiled((db, workerId: string, lockedUntil: number, seqs: string) =>
@@ -180,9 +180,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         REQUEST_COLUMNS,
         reqs.map((r) => [r.id, r.accountId, r.kind, r.body, json.write(r.params), r.orderKey, 'queued', null, null, 0, r.createdAt, null, null, null, r.createdAt, null, r.userId ?? null]),
       );
-      // Delivered when the transaction commits, to every listener on this database; the payload
-      // names the schema so deployments sharing a database only wake their own workers.
-      if (engine === 'postgres') await db.executeQuery(NOTIFY_QUEUED);
+      if (engine === 'postgres') await db.executeQuery(NOTIFY_OF.requests);
     },
     async get(accountId, id) {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
@@ -305,7 +303,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         .where('status', '=', 'errored')
         .executeTakeFirst();
       const ok = Number(r.numUpdatedRows) > 0;
-      if (ok && engine === 'postgres') await db.executeQuery(NOTIFY_QUEUED);
+      if (ok && engine === 'postgres') await db.executeQuery(NOTIFY_OF.requests);
       return ok;
     },
     async perMinute(accountId, since) {

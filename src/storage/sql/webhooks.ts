@@ -4,16 +4,13 @@
  * and lead still pending, which is what keeps each webhook's events of one lead in order, also while
  * an earlier one waits for a retry; on PostgreSQL claimers skip each other's rows (SKIP LOCKED).
  */
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
 import type { EnabledWebhook, OutboxEvent, WebhookDelivery, WebhookRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
-import { WEBHOOK_EVENTS_CHANNEL } from './requests.js';
+import { NOTIFY_OF } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
-
-/** Sent in the transaction that queues webhook events: delivered at its commit. */
-const NOTIFY_WEBHOOK_EVENTS = CompiledQuery.raw(`select pg_notify('${WEBHOOK_EVENTS_CHANNEL}', current_schema())`);
 
 const toWebhook = (r: WebhooksTable): Webhook => ({
   id: r.id,
@@ -169,7 +166,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         n += rows.length;
       }
       // Wakes the webhook workers of every process at commit.
-      if (n > 0 && engine === 'postgres') await db.executeQuery(NOTIFY_WEBHOOK_EVENTS);
+      if (n > 0 && engine === 'postgres') await db.executeQuery(NOTIFY_OF['webhook-events']);
       return n;
     },
     async claim(workerId, limit, now, lockedUntil, skipWebhooks = []) {
