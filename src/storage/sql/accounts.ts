@@ -4,6 +4,9 @@ import { precompiled } from './compiled.js';
 import type { CredentialsTable, Db, Engine } from './schema.js';
 
 /** Every authenticated request looks its key up: built and compiled once. */
+/** An account, and one of its users (UserByAccessKey.Get reads both on every call). */
+const accountById = precompiled((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
+const userById = precompiled((db, accountId: string, id: string) => db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 const credentialByLookup = precompiled((db, kind: string, lookup: string) =>
   db.selectFrom('credentials').selectAll().where('kind', '=', kind).where('lookup', '=', lookup).where('revoked_at', 'is', null),
 );
@@ -38,7 +41,7 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
       await db.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
     },
     async get(id) {
-      const r = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = (await accountById(db, engine, id)).rows[0];
       return r ? { id: r.id, name: r.name, createdAt: Number(r.created_at) } : null;
     },
     async list() {
@@ -56,7 +59,7 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
         .execute();
     },
     async getUser(accountId, userId) {
-      const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', userId).executeTakeFirst();
+      const r = (await userById(db, engine, accountId, userId)).rows[0];
       return r ? toUser(r) : null;
     },
     async firstUser(accountId) {

@@ -5,6 +5,16 @@ import { precompiled } from './compiled.js';
 import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db, type Engine } from './schema.js';
 
 // The queries of every activity post, built and compiled once (see compiled.ts).
+/** One activity (GetActivityDetails, CustomActivity/Update). */
+const activityById = precompiled((db, accountId: string, id: string) => db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** CustomActivity/Update: note and fields; the time it was changed only when given (null keeps it). */
+const updateActivity = precompiled((db, accountId: string, id: string, note: string, fields: string, modifiedOn: number | null) =>
+  db
+    .updateTable('activities')
+    .set({ note, fields, modified_on: sql<number>`coalesce(${modifiedOn}, modified_on)` })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id),
+);
 const typeByCode = precompiled((db, accountId: string, code: number) =>
   db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).where('code', '=', code),
 );
@@ -167,17 +177,12 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
     insert: (a) => insertActivityRow(db, engine, a),
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const r = await db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      const r = (await activityById(db, engine, accountId, id.toLowerCase())).rows[0];
       return r ? toActivity(r) : null;
     },
     async update(accountId, id, change) {
-      const r = await db
-        .updateTable('activities')
-        .set({ note: change.note, fields: json.write(change.fields), ...(change.modifiedOn !== undefined ? { modified_on: change.modifiedOn } : {}) })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id.toLowerCase())
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      const r = await updateActivity(db, engine, accountId, id.toLowerCase(), change.note, json.write(change.fields), change.modifiedOn ?? null);
+      return Number(r.numAffectedRows ?? 0n) > 0;
     },
     async listForLead(accountId, q) {
       const leadId = q.leadId.toLowerCase();

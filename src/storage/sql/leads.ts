@@ -70,6 +70,11 @@ const scoreAndInsert = precompiled(
       .selectFrom('l')
       .selectAll(),
 );
+/** Lead.Update and the like: the lead's fields, and its keys replaced (writeKeys). */
+const updateLead = precompiled((db, accountId: string, id: string, fields: string, modifiedOn: number) =>
+  db.updateTable('leads').set({ fields, modified_on: modifiedOn }).where('account_id', '=', accountId).where('id', '=', id),
+);
+const deleteLeadKeys = precompiled((db, accountId: string, leadId: string) => db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', leadId));
 /** A transaction-scoped lock on one lead key of an account (PostgreSQL; lockKeys): one SQL text, never compiled again. */
 const LOCK_KEY_SQL = 'select pg_advisory_xact_lock(hashtextextended($1, 0))';
 /** The account's next ProspectAutoId (see insert). */
@@ -218,14 +223,9 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       return autoId;
     },
     async update(accountId, id, fields, keys, modifiedOn) {
-      const r = await db
-        .updateTable('leads')
-        .set({ fields: json.write(fields), modified_on: modifiedOn })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return false;
-      await db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', id).execute();
+      const r = await updateLead(db, engine, accountId, id, json.write(fields), modifiedOn);
+      if (Number(r.numAffectedRows ?? 0n) === 0) return false;
+      await deleteLeadKeys(db, engine, accountId, id);
       await writeKeys(db, engine, accountId, id, keys);
       await writeValues(db, engine, accountId, id, fields, false);
       return true;

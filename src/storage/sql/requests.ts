@@ -157,6 +157,23 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
 const nextDue = precompiled((db) => db.selectFrom('async_requests').where('status', '=', 'queued').select((eb) => eb.fn.min('run_at').as('t')));
 /** One request of an account, for the status calls (a read on every poll): built and compiled once. */
 const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** The async metrics calls (clients poll them): an account's unfinished requests of one kind, and those finished since a time. */
+const pendingOfKind = precompiled((db, accountId: string, kind: string) =>
+  db
+    .selectFrom('async_requests')
+    .where('account_id', '=', accountId)
+    .where('kind', '=', kind)
+    .where('status', 'in', UNFINISHED)
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')]),
+);
+const finishedOfKindSince = precompiled((db, accountId: string, kind: string, since: number) =>
+  db
+    .selectFrom('async_requests')
+    .where('account_id', '=', accountId)
+    .where('kind', '=', kind)
+    .where('finished_at', '>=', since)
+    .select((eb) => eb.fn.countAll<number>().as('n')),
+);
 /** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
 const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
 /** `seqs` is a JSON array of seq numbers: one statement text whatever their count. */
@@ -249,20 +266,8 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       return Number(r.numDeletedRows);
     },
     async metrics(accountId, kind, now, windowMs) {
-      const pending = await db
-        .selectFrom('async_requests')
-        .where('account_id', '=', accountId)
-        .where('kind', '=', kind)
-        .where('status', 'in', UNFINISHED)
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
-        .executeTakeFirstOrThrow();
-      const done = await db
-        .selectFrom('async_requests')
-        .where('account_id', '=', accountId)
-        .where('kind', '=', kind)
-        .where('finished_at', '>=', now - windowMs)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
+      const pending = (await pendingOfKind(db, engine, accountId, kind)).rows[0];
+      const done = (await finishedOfKindSince(db, engine, accountId, kind, now - windowMs)).rows[0];
       return {
         pending: Number(pending.n),
         oldestPendingAt: pending.oldest === null || pending.oldest === undefined ? null : Number(pending.oldest),
