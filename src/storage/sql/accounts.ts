@@ -3,10 +3,10 @@ import type { AccountRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import type { CredentialsTable, Db, Engine } from './schema.js';
 
-/** Every authenticated request looks its key up: built and compiled once. */
 /** An account, and one of its users (UserByAccessKey.Get reads both on every call). */
 const accountById = precompiled((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
 const userById = precompiled((db, accountId: string, id: string) => db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** Every authenticated request looks its key up: built and compiled once. */
 const credentialByLookup = precompiled((db, kind: string, lookup: string) =>
   db.selectFrom('credentials').selectAll().where('kind', '=', kind).where('lookup', '=', lookup).where('revoked_at', 'is', null),
 );

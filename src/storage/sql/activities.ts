@@ -4,7 +4,6 @@ import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../st
 import { precompiled } from './compiled.js';
 import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db, type Engine } from './schema.js';
 
-// The queries of every activity post, built and compiled once (see compiled.ts).
 /** One activity (GetActivityDetails, CustomActivity/Update). */
 const activityById = precompiled((db, accountId: string, id: string) => db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 /** CustomActivity/Update: note and fields; the time it was changed only when given (null keeps it). */
@@ -15,6 +14,7 @@ const updateActivity = precompiled((db, accountId: string, id: string, note: str
     .where('account_id', '=', accountId)
     .where('id', '=', id),
 );
+// The queries of every activity post, built and compiled once (see compiled.ts).
 const typeByCode = precompiled((db, accountId: string, code: number) =>
   db.selectFrom('activity_types').selectAll().where('account_id', '=', accountId).where('code', '=', code),
 );

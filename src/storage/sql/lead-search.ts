@@ -59,13 +59,13 @@ export function valueRows(accountId: string, leadId: string, fields: FieldMap): 
 
 const VALUE_COLUMNS = ['account_id', 'lead_id', 'field', 'value', 'num'] as const;
 
+const deleteLeadValues = precompiled((db, accountId: string, leadId: string) => db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId));
+
 /**
  * Replaces the lead's indexed values (insert: nothing to delete, `fresh`). Through insertRows'
  * fixed statement texts: building the multi-row INSERT with Kysely for every new lead was 9% of a
  * Create by email of a new lead, by perf.
  */
-const deleteLeadValues = precompiled((db, accountId: string, leadId: string) => db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId));
-
 export async function writeValues(db: Db, engine: Engine, accountId: string, leadId: string, fields: FieldMap, fresh: boolean): Promise<void> {
   if (!fresh) await deleteLeadValues(db, engine, accountId, leadId);
   await insertValues(db, engine, valueRows(accountId, leadId, fields));
