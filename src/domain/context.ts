@@ -28,8 +28,18 @@ export function actingAs(ctx: Ctx, userId: string | null): Ctx {
  */
 export function uuidv7(now: number = Date.now()): string {
   const r = randomUUID();
+  // The 48 bits of `now` as two 24-bit halves, each a small integer: a double's toString(16) walks
+  // its digits with fmod, several microseconds a call (callgrind, docs/performance.md).
+  if (now >= 0 && now < 2 ** 48 && Number.isInteger(now)) {
+    const hi = Math.floor(now / 0x1000000);
+    const lo = now - hi * 0x1000000;
+    return `${HEX[hi >>> 16]}${HEX[(hi >>> 8) & 255]}${HEX[hi & 255]}${HEX[lo >>> 16]}-${HEX[(lo >>> 8) & 255]}${HEX[lo & 255]}-7${r.slice(15)}`;
+  }
   const t = now.toString(16).padStart(12, '0');
   return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15)}`;
 }
+
+/** Each byte as two lower-case hex digits. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export const systemCtx: Ctx = { now: () => Date.now(), newId: () => uuidv7() };

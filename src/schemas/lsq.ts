@@ -43,11 +43,30 @@ export function asArray(v: unknown, what = 'request body'): unknown[] {
   return v;
 }
 
-/** Property `name` of `o`, matched case-insensitively (an exact match first, else the first key equal ignoring case). */
+/** `name` lower-cased, for the property names this module looks up (a fixed set: the schemas' own). */
+const lowerNames = new Map<string, string>();
+function lowerName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 4096) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
+/** Whether every character of `s` is ASCII (so that only a key of its length can equal it ignoring case). */
+const isAscii = (s: string): boolean => !/[^\x00-\x7f]/.test(s);
+
+/**
+ * Property `name` of `o`, matched case-insensitively (an exact match first, else the first key equal
+ * ignoring case). A key of another length is not lower-cased: for an ASCII `name` no such key can
+ * match (lower-casing a character changes its length only for U+0130, whose lower case is not ASCII).
+ */
 export function prop(o: JsonObject, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
-  const lower = name.toLowerCase();
-  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
+  const lower = lowerName(name);
+  const sameLength = isAscii(lower);
+  for (const k of Object.keys(o)) if ((!sameLength || k.length === lower.length) && k.toLowerCase() === lower) return o[k];
   return undefined;
 }
 
@@ -160,12 +179,24 @@ export function object<S extends z.ZodRawShape>(shape: S, what: string) {
 
 /** The properties of `shape` found in any case, under their canonical names; not an object: a 400 naming `what`. */
 function canonical(shape: z.ZodRawShape, what: string) {
+  // What `prop` finds for each name of the shape, found by walking the body's keys once (a body
+  // names a few of a shape's properties): each of the shape's names by its lower case.
+  const names = new Map(Object.keys(shape).map((k) => [k.toLowerCase(), k]));
   return (v: unknown, ctx: unknown) => {
     if (!isObject(v)) return raise(ctx as Ctx, structureError(() => asObject(v, what)));
     const out: JsonObject = {};
-    for (const k of Object.keys(shape)) {
-      const val = prop(v, k);
-      if (val !== undefined) out[k] = val;
+    for (const key of Object.keys(v)) {
+      const value = v[key];
+      if (value === undefined) continue;
+      if (Object.prototype.hasOwnProperty.call(shape, key)) {
+        out[key] = value;
+        continue;
+      }
+      // A key equal to a name ignoring case: the first such key, unless the name itself is sent. An
+      // exact name that comes later overwrites it above; one sent as undefined (not from JSON) still
+      // counts as sent, as in `prop`.
+      const name = names.get(key.toLowerCase());
+      if (name !== undefined && !Object.prototype.hasOwnProperty.call(out, name) && !Object.prototype.hasOwnProperty.call(v, name)) out[name] = value;
     }
     return out;
   };

@@ -3,7 +3,7 @@
  * out. The sync route runs one inside a transaction and answers with its result; the async worker
  * runs the very same function later, so a request's status `Message` is exactly the sync answer.
  */
-import { createLeadAndActivity, postActivity } from '../domain/activities.js';
+import { createLeadAndActivity, postActivity, type ActivityInput } from '../domain/activities.js';
 import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
 import { actingUserId } from '../domain/accounts.js';
 import { actingAs, type Ctx } from '../domain/context.js';
@@ -40,7 +40,18 @@ export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<
 /** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead); the body read by its endpoint schema. */
 export const activityCreate: Operation = async (tx, ctx, { accountId, body, requestId }) => {
   const { includeScore, lead: ref, activity: act } = readBody(activityCreateEndpoint, body);
-  const { activity, lead } = await postActivity(tx, ctx, accountId, ref, { ...act, requestId });
+  // Written out rather than `{ ...act, requestId }`: V8 adds a property to a spread copy through its
+  // runtime, several microseconds on this hot path (docs/performance.md, twenty-seventh session).
+  const input: ActivityInput = {
+    eventCode: act.eventCode,
+    note: act.note,
+    occurredAt: act.occurredAt,
+    fields: act.fields,
+    ownerEmail: act.ownerEmail,
+    skipDropdownValidation: act.skipDropdownValidation,
+    requestId,
+  };
+  const { activity, lead } = await postActivity(tx, ctx, accountId, ref, input);
   return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
 };
 

@@ -62,7 +62,7 @@ export function withStatementCache(db: SqliteDatabase, onCommit?: () => void, tu
       if (!stmt) {
         if (cache.size >= STATEMENT_CACHE) cache.clear();
         const prepared = db.prepare(limitsAsExpressions(text));
-        stmt = prepared.reader ? rowsBuiltHere(prepared) : prepared;
+        stmt = prepared.reader ? rowsBuiltHere(prepared) : boundAsArguments(prepared);
         if (onCommit && /^\s*(commit|end)\b/i.test(text)) stmt = noting(stmt, onCommit);
         if (turns) stmt = inTurns(stmt, turns);
         cache.set(text, stmt);
@@ -93,11 +93,41 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
   };
   return {
     reader: true,
-    all: (params) => (stmt.all(params) as unknown[][]).map(toObject),
+    all: (params) => ((asArguments(params) ? stmt.all(...params) : stmt.all(params)) as unknown[][]).map(toObject),
     *iterate(params) {
       for (const row of stmt.iterate(params) as IterableIterator<unknown[]>) yield toObject(row);
     },
-    run: (params) => stmt.run(params),
+    run: (params) => (asArguments(params) ? stmt.run(...params) : stmt.run(params)),
+  };
+}
+
+/** Past this many parameters a statement gets them as one array (a call's arguments live on the stack). */
+const MAX_ARGUMENTS = 256;
+
+/**
+ * Whether `params` can go to better-sqlite3 as separate arguments rather than as one array: the same
+ * values bound in the same order, but the driver reads an array's elements one at a time through V8's
+ * API, about 400 instructions each (a sync Create binds some 23), and its arguments directly (Node
+ * 20's better-sqlite3 12; callgrind, docs/performance.md, twenty-seventh session). Not when a value
+ * is an array or a plain object, which the driver would bind as parameters of their own instead of
+ * refusing them; nor for a long list.
+ */
+function asArguments(params: readonly unknown[]): boolean {
+  if (params.length > MAX_ARGUMENTS) return false;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    if (typeof p === 'object' && p !== null && !ArrayBuffer.isView(p)) return false;
+  }
+  return true;
+}
+
+/** A statement that returns no rows, its parameters bound as arguments where they can be (`asArguments`). */
+function boundAsArguments(stmt: SqliteStatement): KyselySqliteStatement {
+  return {
+    reader: false,
+    all: (params) => (asArguments(params) ? stmt.all(...params) : stmt.all(params)),
+    iterate: (params) => stmt.iterate(params),
+    run: (params) => (asArguments(params) ? stmt.run(...params) : stmt.run(params)),
   };
 }
 
