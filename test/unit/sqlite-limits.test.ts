@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
-import { limitsAsExpressions } from '../../src/storage/sqlite/sqlite-store.js';
+import { limitsAsExpressions, withStatementCache } from '../../src/storage/sqlite/sqlite-store.js';
 
 describe('limitsAsExpressions', () => {
   it("rewrites Kysely's limit and offset placeholders, in subqueries too, and nothing else", () => {
@@ -35,6 +35,56 @@ describe('limitsAsExpressions', () => {
       expect(rewritten.all(3, 8)).toEqual([9, 10]);
       expect(rewritten.all(-1, 7)).toEqual([8, 9, 10]);
       expect(rewritten.all(0, 0)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+/**
+ * Parameters reach better-sqlite3 as separate arguments where they can (`withStatementCache`,
+ * storage/sqlite/sqlite-store.ts), and as one array otherwise: the same values bound either way.
+ */
+describe('parameters bound as arguments', () => {
+  const open = () => {
+    const db = new (sqliteDriver())(':memory:');
+    db.exec('create table t (n integer, s text, b blob)');
+    return { db, cached: withStatementCache(db) };
+  };
+
+  it('binds numbers, text, null and bytes as given, in writes and reads', () => {
+    const { db, cached } = open();
+    try {
+      const bytes = Buffer.from('héllo');
+      cached.prepare('insert into t (n, s, b) values (?, ?, ?)').run([7, 'x', bytes]);
+      cached.prepare('insert into t (n, s, b) values (?, ?, ?)').run([1.5, null, new Uint8Array([1, 2])]);
+      expect(cached.prepare('select n, s, b from t where n > ? order by n').all([0])).toEqual([
+        { n: 1.5, s: null, b: Buffer.from([1, 2]) },
+        { n: 7, s: 'x', b: bytes },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('takes a list longer than a call should carry (2,000 values), as one array', () => {
+    const { db, cached } = open();
+    try {
+      const values = Array.from({ length: 2000 }, (_, i) => i);
+      const rows = cached.prepare(`select count(*) as c from (select 1 where 1999 in (${values.map(() => '?').join(', ')}))`).all(values);
+      expect(rows).toEqual([{ c: 1 }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses an object or an array as a value, as the driver does for a value in an array', () => {
+    const { db, cached } = open();
+    try {
+      const insert = cached.prepare('insert into t (n, s, b) values (?, ?, ?)');
+      expect(() => insert.run([1, { a: 1 }, null])).toThrow(/can only bind|Missing named|Too (many|few)/);
+      expect(() => insert.run([1, [2, 3], null])).toThrow(/can only bind|Too (many|few)/);
+      expect(db.prepare('select count(*) as c from t').get()).toEqual({ c: 0 });
     } finally {
       db.close();
     }

@@ -101,8 +101,8 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
   };
 }
 
-/** Past this many parameters a statement gets them as one array (a call's arguments live on the stack). */
-const MAX_ARGUMENTS = 256;
+/** Past this many parameters a statement gets them as one array (a call's arguments live on the stack; a journal batch of 32 rows binds 480). */
+const MAX_ARGUMENTS = 1000;
 
 /**
  * Whether `params` can go to better-sqlite3 as separate arguments rather than as one array: the same
