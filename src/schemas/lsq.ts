@@ -43,30 +43,27 @@ export function asArray(v: unknown, what = 'request body'): unknown[] {
   return v;
 }
 
-/** `name` lower-cased, for the property names this module looks up (a fixed set: the schemas' own). */
-const lowerNames = new Map<string, string>();
-function lowerName(name: string): string {
-  let lower = lowerNames.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (lowerNames.size < 4096) lowerNames.set(name, lower);
+/** `name` lower-cased, and whether that is all ASCII, for the property names looked up (a fixed set: the schemas' own literals). */
+const lowerNames = new Map<string, [lower: string, ascii: boolean]>();
+function lowerName(name: string): [lower: string, ascii: boolean] {
+  let entry = lowerNames.get(name);
+  if (entry === undefined) {
+    const lower = name.toLowerCase();
+    entry = [lower, !/[^\x00-\x7f]/.test(lower)];
+    if (lowerNames.size < 4096) lowerNames.set(name, entry);
   }
-  return lower;
+  return entry;
 }
-
-/** Whether every character of `s` is ASCII (so that only a key of its length can equal it ignoring case). */
-const isAscii = (s: string): boolean => !/[^\x00-\x7f]/.test(s);
 
 /**
  * Property `name` of `o`, matched case-insensitively (an exact match first, else the first key equal
- * ignoring case). A key of another length is not lower-cased: for an ASCII `name` no such key can
- * match (lower-casing a character changes its length only for U+0130, whose lower case is not ASCII).
+ * ignoring case). For an ASCII `name` a key of another length is not lower-cased: lower-casing
+ * changes a string's length only for U+0130, whose lower case is not ASCII.
  */
 export function prop(o: JsonObject, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(o, name)) return o[name];
-  const lower = lowerName(name);
-  const sameLength = isAscii(lower);
-  for (const k of Object.keys(o)) if ((!sameLength || k.length === lower.length) && k.toLowerCase() === lower) return o[k];
+  const [lower, ascii] = lowerName(name);
+  for (const k of Object.keys(o)) if ((!ascii || k.length === lower.length) && k.toLowerCase() === lower) return o[k];
   return undefined;
 }
 
@@ -180,23 +177,27 @@ export function object<S extends z.ZodRawShape>(shape: S, what: string) {
 /** The properties of `shape` found in any case, under their canonical names; not an object: a 400 naming `what`. */
 function canonical(shape: z.ZodRawShape, what: string) {
   // What `prop` finds for each name of the shape, found by walking the body's keys once (a body
-  // names a few of a shape's properties): each of the shape's names by its lower case.
+  // names a few of a shape's properties): each of the shape's names by its lower case. Two names
+  // equal ignoring case would need `prop`'s name-by-name search; no shape has them.
   const names = new Map(Object.keys(shape).map((k) => [k.toLowerCase(), k]));
+  if (names.size !== Object.keys(shape).length) throw new Error(`object(): two of the names ${Object.keys(shape).join(', ')} are equal ignoring case`);
   return (v: unknown, ctx: unknown) => {
     if (!isObject(v)) return raise(ctx as Ctx, structureError(() => asObject(v, what)));
     const out: JsonObject = {};
+    // Names whose first key in another case held undefined (a body not from JSON): `prop` stops there.
+    let claimed: Set<string> | null = null;
     for (const key of Object.keys(v)) {
       const value = v[key];
-      if (value === undefined) continue;
       if (Object.prototype.hasOwnProperty.call(shape, key)) {
-        out[key] = value;
+        if (value !== undefined) out[key] = value;
         continue;
       }
-      // A key equal to a name ignoring case: the first such key, unless the name itself is sent. An
-      // exact name that comes later overwrites it above; one sent as undefined (not from JSON) still
-      // counts as sent, as in `prop`.
+      // A key equal to a name ignoring case: the first such key, unless the name itself is sent
+      // (an exact name that comes later overwrites it above).
       const name = names.get(key.toLowerCase());
-      if (name !== undefined && !Object.prototype.hasOwnProperty.call(out, name) && !Object.prototype.hasOwnProperty.call(v, name)) out[name] = value;
+      if (name === undefined || Object.prototype.hasOwnProperty.call(out, name) || Object.prototype.hasOwnProperty.call(v, name) || claimed?.has(name)) continue;
+      if (value !== undefined) out[name] = value;
+      else (claimed ??= new Set()).add(name);
     }
     return out;
   };

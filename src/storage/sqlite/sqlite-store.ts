@@ -109,8 +109,9 @@ const MAX_ARGUMENTS = 1000;
  * values bound in the same order, but the driver reads an array's elements one at a time through V8's
  * API, about 400 instructions each (a sync Create binds some 23), and its arguments directly (Node
  * 20's better-sqlite3 12; callgrind, docs/performance.md, twenty-seventh session). Not when a value
- * is an array or a plain object, which the driver would bind as parameters of their own instead of
- * refusing them; nor for a long list.
+ * is any object but bytes (an array, a plain object, a Date): as an argument the driver would bind
+ * an array's elements and a plain object's properties as parameters of their own, where inside the
+ * array it refuses them; nor for a long list.
  */
 function asArguments(params: readonly unknown[]): boolean {
   if (params.length > MAX_ARGUMENTS) return false;
