@@ -116,7 +116,6 @@ async function addActivity(tx: Repos, ctx: Ctx, on: { accountId: string; id: str
     id: row.id,
     accountId: row.accountId,
     leadId: updated.id,
-    seq: 0,
     eventCode: row.eventCode,
     note: row.note,
     occurredAt: row.occurredAt,
@@ -125,6 +124,7 @@ async function addActivity(tx: Repos, ctx: Ctx, on: { accountId: string; id: str
     score: row.score,
     createdOn: row.createdOn,
     requestId: row.requestId,
+    seq: 0,
   };
   const previousScore = updated.score - type.score;
   // Activity create (2), and a score change (9) when the activity's score moved the lead's.

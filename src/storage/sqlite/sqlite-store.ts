@@ -91,13 +91,14 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
     for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
     return o;
   };
+  const bound = boundAsArguments(stmt);
   return {
     reader: true,
-    all: (params) => ((asArguments(params) ? stmt.all(...params) : stmt.all(params)) as unknown[][]).map(toObject),
+    all: (params) => (bound.all(params) as unknown[][]).map(toObject),
     *iterate(params) {
       for (const row of stmt.iterate(params) as IterableIterator<unknown[]>) yield toObject(row);
     },
-    run: (params) => (asArguments(params) ? stmt.run(...params) : stmt.run(params)),
+    run: bound.run,
   };
 }
 
@@ -122,10 +123,10 @@ function asArguments(params: readonly unknown[]): boolean {
   return true;
 }
 
-/** A statement that returns no rows, its parameters bound as arguments where they can be (`asArguments`). */
+/** `stmt` with its parameters bound as arguments where they can be (`asArguments`). */
 function boundAsArguments(stmt: SqliteStatement): KyselySqliteStatement {
   return {
-    reader: false,
+    reader: stmt.reader,
     all: (params) => (asArguments(params) ? stmt.all(...params) : stmt.all(params)),
     iterate: (params) => stmt.iterate(params),
     run: (params) => (asArguments(params) ? stmt.run(...params) : stmt.run(params)),
