@@ -14,9 +14,20 @@
  * `mx_Keyword` must stay readable.
  */
 export function isCredentialName(name: string): boolean {
-  const n = name.toLowerCase().replace(/[-_.\s]/g, '');
-  return CREDENTIAL_IN.test(n) || CREDENTIAL_END.test(n) || CREDENTIAL_IS.has(n);
+  // Every journaled call asks this of its query's names, which are nearly always the same few
+  // (`id`, `emailaddress`, `leadId`…): answered from memory, the rule below runs once per name.
+  let known = credentialNames.get(name);
+  if (known === undefined) {
+    const n = name.toLowerCase().replace(/[-_.\s]/g, '');
+    known = CREDENTIAL_IN.test(n) || CREDENTIAL_END.test(n) || CREDENTIAL_IS.has(n);
+    if (credentialNames.size >= CREDENTIAL_NAMES_KEPT) credentialNames.clear();
+    if (name.length <= 64) credentialNames.set(name, known);
+  }
+  return known;
 }
+/** Names already judged by isCredentialName; at most CREDENTIAL_NAMES_KEPT, emptied when full (names are the callers' choice). */
+const credentialNames = new Map<string, boolean>();
+const CREDENTIAL_NAMES_KEPT = 512;
 const CREDENTIAL_IN = /passw|passphrase|secret|token/;
 const CREDENTIAL_END = /(?:access|api|secret|private)key$/;
 const CREDENTIAL_IS = new Set(['pwd', 'auth', 'authorization', 'signature', 'credential', 'credentials']);
@@ -64,6 +75,8 @@ export function maskLiterals(text: string, secrets: string[]): string {
 
 /** Decoded form of a query or form name or value (`+` is a space); as sent when its escapes are broken. */
 function formDecoded(s: string): string {
+  // Nothing to decode (most names and values): spares a regular expression and a decode per part.
+  if (!s.includes('%') && !s.includes('+')) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {

@@ -80,6 +80,19 @@ describe('journal redaction', () => {
     expect(['key', 'Key', 'mx_Keyword', 'monkey', 'keys', 'author', 'EmailAddress'].some(isCredentialName)).toBe(false);
   });
 
+  it('judges names the same when asked again, after hundreds of other names, and for names past 64 characters', () => {
+    // isCredentialName keeps its answers for names it has seen (at most 512, emptied when full).
+    const names = Array.from({ length: 1_200 }, (_, i) => (i % 3 === 0 ? `field${i}_token` : i % 3 === 1 ? `mx_Field${i}` : `x${i}-api.key`));
+    const first = names.map(isCredentialName);
+    expect(first.filter(Boolean)).toHaveLength(800);
+    expect(names.map(isCredentialName)).toEqual(first);
+    expect([...names].reverse().map(isCredentialName)).toEqual([...first].reverse());
+    const long = `${'a'.repeat(70)}secret`;
+    expect([isCredentialName(long), isCredentialName(long), isCredentialName('a'.repeat(70))]).toEqual([true, true, false]);
+    // Decoding is skipped only where there is nothing to decode: `+` and `%` still count.
+    expect(redactQuery('api+key=1&api%5Fkey=2&apikey=3&id=4', [])).toBe('api+key=***&api%5Fkey=***&apikey=***&id=4');
+  });
+
   it('keeps a body within its cap after NUL becomes U+FFFD (three bytes): made storable before the cut', () => {
     const text = 'x'.repeat(150) + '\u0000' + 'y'.repeat(48) + '\u0000\u0000zz';
     const kept = keptBody(text, [], 200);
