@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { get, load as loadWith, once, post, setBaselineAnswer } from './lib/load.mjs';
+import { get, load as loadWith, loadCalls, once, post, setBaselineAnswer } from './lib/load.mjs';
+import { callgrindAvailable, callgrindWrapper, countDuring } from './lib/instructions.mjs';
 import { baseline as startBaseline, CLI, serve } from './lib/serve.mjs';
 import { cpuSeconds, loadAvg, loopCpuSeconds, machineInfo, postgresCommitRate, rssSampler, sqliteCommitRate } from './lib/machine.mjs';
 import { activityType, client, cloneActivitiesPostgres, cloneActivitiesSqlite, LM, PA, seedLeads, seedRequests, waitDrained } from './lib/seed.mjs';
@@ -53,6 +54,15 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --keep                          keep the temp folder (SQLite files, server logs) and PG schemas
   --profile DIR                   write each engine's main server's CPU profile (node --cpu-prof) into
                                   DIR and report where its time went (run one scenario to see one)
+  --instructions                  count instructions per call with valgrind's callgrind instead of
+                                  timing load (leadtrail and the baseline each under callgrind):
+                                  the same for the same code whatever the machine is doing
+  --calls N                       with --instructions: calls counted per scenario, split evenly
+                                  among the windows (default 4000; 100 with --smoke)
+  --warm-calls N                  with --instructions: unmeasured calls before them (default 10000;
+                                  300 with --smoke)
+  --windows N                     with --instructions: the counted calls in N windows, each counted
+                                  alone; figures are their medians (default 4; 2 with --smoke)
 
 Scenarios: ${'{SCENARIOS}'}`;
 
@@ -77,6 +87,10 @@ try {
       smoke: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      instructions: { type: 'boolean', default: false },
+      calls: { type: 'string' },
+      'warm-calls': { type: 'string' },
+      windows: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -91,6 +105,15 @@ const num = (name, raw, min) => {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min) {
     process.stderr.write(`--${name} must be a number ≥ ${min}, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+/** A count: a whole number ≥ min. */
+const whole = (name, raw, min) => {
+  const n = num(name, raw, min);
+  if (!Number.isInteger(n)) {
+    process.stderr.write(`--${name} must be a whole number, got "${raw}"\n`);
     process.exit(2);
   }
   return n;
@@ -123,9 +146,16 @@ const OPTS = {
   serverEnv: serverEnv(parsed['server-env'] ?? []),
   seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
   drainEmails: SMOKE ? 50 : 1_000,
-  drainTimeoutMs: SMOKE ? 15_000 : 120_000,
+  // Under callgrind (--instructions) the worker applies a backlog some fifty times slower.
+  drainTimeoutMs: parsed.instructions ? 900_000 : SMOKE ? 15_000 : 120_000,
   machineSeconds: SMOKE ? 0.3 : 2,
+  instructions: parsed.instructions,
+  calls: whole('calls', parsed.calls ?? (SMOKE ? '100' : '4000'), 1),
+  windows: whole('windows', parsed.windows ?? (SMOKE ? '2' : '4'), 1),
+  warmCalls: whole('warm-calls', parsed['warm-calls'] ?? (SMOKE ? '300' : '10000'), 0),
 };
+// Under callgrind a server runs some fifty times slower: a smaller seed, the same for every run.
+if (OPTS.instructions && !SMOKE) Object.assign(OPTS.seed, { leads: 300, requests: 300 });
 const PROFILE_DIR = parsed.profile ? path.resolve(parsed.profile) : null;
 const PG_URL = parsed['pg-url'] ?? process.env.LEADTRAIL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEYS = { accessKey: 'bench-access-key', secretKey: 'bench-secret-key', apiKey: 'bench-api-key' };
@@ -300,7 +330,7 @@ function freshStorage(engine, label) {
   return { env: { DATABASE_URL: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}` }, schema };
 }
 
-async function startServer(storage, label) {
+async function startServer(storage, label, wrapper = []) {
   // The caller's environment minus anything that would reconfigure the server under test.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEADTRAIL_') && !['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL'].includes(k)));
   const env = {
@@ -321,8 +351,14 @@ async function startServer(storage, label) {
   // failure is logged and counted in the result.
   for (let attempt = 1; ; attempt++) {
     try {
-      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`), [], nodeArgs);
+      const s = await serve(env, path.join(tmp, `${label}${attempt > 1 ? `-${attempt}` : ''}.log`), [], nodeArgs, wrapper);
       children.add(s);
+      // Listening comes before serving (the server answers 503 until it is ready): seconds apart
+      // under a wrapper such as valgrind.
+      if (wrapper.length) await untilReady(s.url).catch(async (e) => {
+        await stopServer(s);
+        throw e;
+      });
       return s;
     } catch (e) {
       startFailures.push({ label, attempt, error: String(e.message).slice(0, 500) });
@@ -330,6 +366,15 @@ async function startServer(storage, label) {
       if (attempt >= 2) throw e;
     }
   }
+}
+
+/** Waits (at most 10 minutes) until `url`/health/ready answers 200. */
+async function untilReady(url) {
+  for (const t0 = performance.now(); performance.now() - t0 < 600_000; ) {
+    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not become ready within 10 minutes`);
 }
 
 async function stopServer(s) {
@@ -350,10 +395,10 @@ async function dropSchemas(names) {
 }
 
 /** The long-lived server of one engine, seeded for the read scenarios. */
-async function setupEngine(engine, wanted) {
+async function setupEngine(engine, wanted, wrapper = []) {
   const storage = freshStorage(engine, `${engine}-main`);
   const t0 = performance.now();
-  const server = await startServer(storage, `${engine}-main`);
+  const server = await startServer(storage, `${engine}-main`, wrapper);
   const seconds = { serverStart: (performance.now() - t0) / 1000 };
   const api = client(server.url, KEYS);
   let t = performance.now();
@@ -822,9 +867,195 @@ async function main() {
   return failed && SMOKE ? 1 : 0;
 }
 
+/** The scenarios --instructions counts when none are named: the issue's sync, async and read calls. */
+const INSTRUCTION_SCENARIOS = ['create-by-id', 'create-by-email', 'async-accept', 'status', 'get-by-id', 'get-by-email'];
+
+/**
+ * `--instructions`: per engine, one leadtrail server under callgrind, seeded as for the load run;
+ * per scenario, `warmCalls` unmeasured calls, then `calls` counted in `windows` windows, then the
+ * same counted on the baseline (also under callgrind) answering what leadtrail answered. Reports
+ * instructions per call, medians of the windows: all of the server's threads, by kind of thread,
+ * and its own threads (all but V8's helpers, whose collections and compiles come in bursts), and the
+ * ratio baseline / leadtrail of the own threads' figures, comparable with the load run's ratio
+ * where the machine's cores are the limit. A scenario's `after` (async-accept: wait until the
+ * worker has applied every accepted call) is counted with it. On PostgreSQL only leadtrail's own
+ * process is counted, not the database's.
+ */
+async function instructionsMain() {
+  if (!callgrindAvailable()) {
+    log('--instructions needs valgrind (its callgrind tool) and callgrind_control on the PATH');
+    return 2;
+  }
+  const named = parsed.scenarios ? wantedIds : INSTRUCTION_SCENARIOS;
+  const unfit = named.filter((id) => {
+    const sc = SCENARIOS.find((x) => x.id === id);
+    return sc.measure || sc.during;
+  });
+  if (unfit.length) {
+    log(`--instructions counts calls of one kind; these scenarios are more than that: ${unfit.join(', ')}`);
+    return 2;
+  }
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: HERE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* not a checkout */
+  }
+  const perWindow = Math.max(1, Math.round(OPTS.calls / OPTS.windows));
+  log(`${engines.join(' + ')}: instructions per call, ${OPTS.windows} windows of ${perWindow} calls counted after ${OPTS.warmCalls}, ${OPTS.connections} connections; temp ${tmp}`);
+  const baseOut = path.join(tmp, 'callgrind-baseline.out');
+  const base = await startBaseline(path.join(tmp, 'baseline.log'), callgrindWrapper(baseOut));
+  children.add(base);
+  let baseDumps = 0;
+  const calls = (url, req, n) => loadCalls(url, req, n, OPTS.connections);
+  const perCall = (counted, ok) => {
+    const byKind = {};
+    for (const t of counted.threads) byKind[t.kind] = (byKind[t.kind] ?? 0) + t.instructions;
+    // Own threads: all but V8's helpers, whose garbage collection and compiling come in bursts
+    // that land in one window and not the next (docs/performance.md, counting instructions).
+    const own = counted.total - (byKind['V8 helper'] ?? 0);
+    return { total: counted.total / ok, ownThreads: own / ok, withoutCompiler: (counted.total - counted.compiler) / ok, compiler: counted.compiler / ok, byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v / ok])) };
+  };
+  /** Each figure's median over the windows (byKind: each kind's). */
+  const medianPerCall = (xs) => {
+    const med = (f) => spread(xs.map(f)).median;
+    const kinds = [...new Set(xs.flatMap((x) => Object.keys(x.byKind)))];
+    return { total: med((x) => x.total), ownThreads: med((x) => x.ownThreads), withoutCompiler: med((x) => x.withoutCompiler), compiler: med((x) => x.compiler), byKind: Object.fromEntries(kinds.map((k) => [k, med((x) => x.byKind[k] ?? 0)])) };
+  };
+  const M = (n) => Math.round(n).toLocaleString('en-US');
+  /** Prints one engine's counts, compares them with the last saved ones, and saves them. */
+  const report = (result) => {
+    fs.mkdirSync(outDir, { recursive: true });
+    const lines = [
+      `leadtrail bench — instructions per call, ${result.engine}, ${OPTS.windows} windows of ${perWindow} calls counted after ${OPTS.warmCalls}, ${OPTS.connections} connections, node ${process.version}`,
+      "each figure the median of the windows; own threads: all but V8's helper threads (garbage collection, compiler); ratio: the baseline's own-thread instructions a call over leadtrail's",
+      '',
+      '| scenario | all threads | own threads (windows min–max) | event loop | worker threads | other | V8 helpers (compiler) | baseline, own threads | ratio |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...Object.entries(result.scenarios).map(([id, r]) => `| ${id} | ${M(r.perCall.total)} | ${M(r.perCall.ownThreads)} (${M(r.ownThreads.min)}–${M(r.ownThreads.max)}) | ${M(r.perCall.byKind['event loop'] ?? 0)} | ${M(r.perCall.byKind['worker thread'] ?? 0)} | ${M(r.perCall.byKind.other ?? 0)} | ${M(r.perCall.byKind['V8 helper'] ?? 0)} (${M(r.perCall.compiler)}) | ${M(r.baseline.perCall.ownThreads)} | ${r.ratio.toFixed(3)} |`),
+    ];
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+    if (parsed.compare) {
+      const prev = lastSaved(outDir, result.engine, 'instructions-');
+      if (!prev) process.stdout.write(`\n--compare: no saved ${result.engine} instruction counts in ${outDir} yet\n`);
+      else {
+        // Counts depend on how they were taken: say so when the saved ones were taken otherwise.
+        const how = (r) => JSON.stringify([r.options?.calls, r.options?.windows, r.options?.warmCalls, r.options?.connections, r.options?.journal, r.options?.serverEnv, r.machine?.node]);
+        if (how(prev.r) !== how(result)) process.stdout.write(`\n!! ${prev.file} was counted with other settings (calls, windows, warm-up, connections, journal, server settings or node): its counts compare only roughly\n`);
+        const more = [];
+        for (const [id, r] of Object.entries(result.scenarios)) {
+          const was = prev.r.scenarios?.[id]?.perCall?.ownThreads;
+          if (!was) continue;
+          const change = r.perCall.ownThreads / was - 1;
+          process.stdout.write(`  ${id}: ${M(was)} → ${M(r.perCall.ownThreads)} instructions a call on its own threads (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%)\n`);
+          if (change > OPTS.threshold) more.push(`${id} +${(change * 100).toFixed(1)}%`);
+        }
+        process.stdout.write(more.length ? `MORE INSTRUCTIONS: ${more.join('; ')}\n` : `nothing takes more than ${(OPTS.threshold * 100).toFixed(0)}% more instructions than in ${prev.file}\n`);
+        result.comparedWith = { file: prev.file, more };
+      }
+    }
+    const day = result.startedAt.slice(0, 10);
+    let file = path.join(outDir, `instructions-${result.engine}-${day}.json`);
+    for (let n = 2; fs.existsSync(file); n++) file = path.join(outDir, `instructions-${result.engine}-${day}-${n}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`\nwrote ${file}\n`);
+  };
+  let failed = false;
+  for (const engine of engines) {
+    const here = new Set(named.filter((id) => SCENARIOS.find((s) => s.id === id).engines.includes(engine)));
+    if (here.size === 0) continue;
+    const out = path.join(tmp, `callgrind-${engine}.out`);
+    log(`${engine}: starting under callgrind and seeding (${OPTS.seed.leads} leads${here.has('status') ? `, ${OPTS.seed.requests} async requests` : ''})`);
+    const st = await setupEngine(engine, here, callgrindWrapper(out));
+    let dumps = 0;
+    const scenarios = {};
+    try {
+      for (const sc of SCENARIOS.filter((x) => here.has(x.id))) {
+        const held = sc.setup ? await sc.setup(st) : null;
+        try {
+          const req = sc.request(st);
+          const answer = await once(st.server.url, req);
+          if (answer.status < 200 || answer.status > 299) throw new Error(`${sc.id}: one call answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+          if (OPTS.warmCalls > 0) await calls(st.server.url, req, OPTS.warmCalls);
+          const warmAfter = {};
+          if (sc.after) await sc.after(st, warmAfter);
+          // A backlog left from the warm-up would be applied, and counted, in the first window.
+          if (warmAfter.drainAfter?.left) throw new Error(`${sc.id}: ${warmAfter.drainAfter.left} accepted calls of the warm-up still not applied after ${warmAfter.drainAfter.seconds.toFixed(0)} s`);
+          // The counted calls in windows, each counted on its own: a collection or a compile that
+          // falls into one window shows as spread between windows instead of moving the figure.
+          const windows = [];
+          for (let w = 0; w < OPTS.windows; w++) {
+            let run;
+            const after = {};
+            const counted = await countDuring(st.server.pid, out, ++dumps, async () => {
+              run = await calls(st.server.url, req, perWindow);
+              if (sc.after) await sc.after(st, after);
+            });
+            windows.push({ ok: run.ok, non2xx: run.non2xx, errors: run.errors, statusCodes: run.statusCodes, ...(sc.after ? { after: after.drainAfter ?? null } : {}), perCall: perCall(counted, Math.max(1, run.ok)), threads: counted.threads });
+          }
+          await setBaselineAnswer(base.url, answer);
+          if (OPTS.warmCalls > 0) await calls(base.url, req, OPTS.warmCalls);
+          const baseWindows = [];
+          for (let w = 0; w < OPTS.windows; w++) {
+            let b;
+            const counted = await countDuring(base.pid, baseOut, ++baseDumps, async () => {
+              b = await calls(base.url, req, perWindow);
+            });
+            baseWindows.push({ ok: b.ok, non2xx: b.non2xx, errors: b.errors, perCall: perCall(counted, Math.max(1, b.ok)) });
+          }
+          const lt = medianPerCall(windows.map((x) => x.perCall));
+          const bl = medianPerCall(baseWindows.map((x) => x.perCall));
+          const sum = (xs, k) => xs.reduce((a, x) => a + x[k], 0);
+          const row = {
+            title: sc.title,
+            ok: sum(windows, 'ok'),
+            non2xx: sum(windows, 'non2xx'),
+            errors: sum(windows, 'errors'),
+            perCall: lt,
+            ownThreads: spread(windows.map((x) => x.perCall.ownThreads)),
+            windows,
+            baseline: { ok: sum(baseWindows, 'ok'), non2xx: sum(baseWindows, 'non2xx'), errors: sum(baseWindows, 'errors'), perCall: bl, windows: baseWindows },
+            ratio: bl.ownThreads / lt.ownThreads,
+          };
+          scenarios[sc.id] = row;
+          // async-accept's windows end when the worker has applied every accepted call; one that
+          // timed out instead counts less than it should.
+          const undrained = windows.filter((x) => x.after?.left).length;
+          if (undrained) row.undrainedWindows = undrained;
+          if (row.non2xx + row.errors > 0 || windows.some((x) => x.ok === 0) || undrained) failed = true;
+          if (!windows.some((x) => x.perCall.byKind['V8 helper'])) log(`${engine}: ${sc.id}: no V8 helper thread was recognised (a node without its symbols?): garbage collection and the compiler count as "other", within the own threads`);
+          log(`${engine}: ${sc.id} ${M(lt.total)} instructions a call, ${M(lt.ownThreads)} on its own threads (windows ${M(row.ownThreads.min)}–${M(row.ownThreads.max)}), baseline ${M(bl.ownThreads)}: ratio ${row.ratio.toFixed(3)}${row.non2xx + row.errors ? `, ${row.non2xx} non-2xx and ${row.errors} errors !!` : ''}${undrained ? `, ${undrained} window(s) ended before the worker had applied every call !!` : ''}`);
+        } finally {
+          await held?.remove();
+        }
+      }
+    } finally {
+      await stopServer(st.server);
+    }
+    // Saved as soon as the engine is done: a failure on the next one does not lose this one.
+    report({
+      mode: 'instructions',
+      engine,
+      startedAt: startedAt.toISOString(),
+      seconds: (performance.now() - t0) / 1000,
+      commit,
+      options: { calls: perWindow * OPTS.windows, windows: OPTS.windows, warmCalls: OPTS.warmCalls, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, scenarios: Object.keys(scenarios) },
+      machine: machineInfo(),
+      seed: st.seed,
+      scenarios,
+    });
+  }
+  await base.stop();
+  children.delete(base);
+
+  return failed && SMOKE ? 1 : 0;
+}
+
 let code = 1;
 try {
-  code = await main();
+  code = await (OPTS.instructions ? instructionsMain() : main());
 } catch (e) {
   log(`failed: ${e.stack ?? e}`);
 } finally {

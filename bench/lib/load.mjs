@@ -17,7 +17,18 @@ export function get(headers, pathOf) {
  * non-2xx answers, connection errors and timeouts counted.
  */
 export async function load(url, request, seconds, connections) {
-  const r = await autocannon({ url, connections, duration: seconds, timeout: Math.max(10, seconds), requests: [request] });
+  return summary(await autocannon({ url, connections, duration: seconds, timeout: Math.max(10, seconds), requests: [request] }));
+}
+
+/**
+ * Exactly `calls` calls of `request` from `connections` connections, each answered before it
+ * returns (for counting instructions, where a server runs far slower: a call may take a minute).
+ */
+export async function loadCalls(url, request, calls, connections) {
+  return summary(await autocannon({ url, connections, amount: calls, timeout: 120, requests: [request] }));
+}
+
+function summary(r) {
   const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
   return {
     reqPerSec: r['2xx'] / r.duration,

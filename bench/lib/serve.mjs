@@ -16,9 +16,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `node <script> ...args` with exactly `env` as its environment, stdout and stderr to `logFile`,
  * and resolves once a stdout line matches `ready` (a JSON line with a `url`).
  */
-async function start(args, env, logFile, ready, timeoutMs = 30_000) {
+async function start(args, env, logFile, ready, timeoutMs = 30_000, wrapper = []) {
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+  // A wrapper (valgrind, for --instructions) runs node itself; the process is the wrapper's.
+  const [command, ...before] = [...wrapper, process.execPath];
+  const child = spawn(command, [...before, ...args], { env, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   let exited = null;
   child.once('exit', (code, signal) => (exited = { code, signal }));
@@ -38,15 +40,21 @@ async function start(args, env, logFile, ready, timeoutMs = 30_000) {
   }
 }
 
-/** `leadtrail serve --port 0` with the environment `env` (the whole of it) and `extraArgs`; `nodeArgs` go to node itself. */
-export function serve(env, logFile, extraArgs = [], nodeArgs = []) {
+/** What a server started under a wrapper may take to listen: valgrind runs node some fifty times slower. */
+const WRAPPED_START_MS = 600_000;
+
+/**
+ * `leadtrail serve --port 0` with the environment `env` (the whole of it) and `extraArgs`; `nodeArgs`
+ * go to node itself, and node runs under `wrapper` when one is given (a command and its arguments).
+ */
+export function serve(env, logFile, extraArgs = [], nodeArgs = [], wrapper = []) {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
-  return start([...nodeArgs, CLI, 'serve', '--port', '0', ...extraArgs], env, logFile, /"msg":"leadtrail listening"/);
+  return start([...nodeArgs, CLI, 'serve', '--port', '0', ...extraArgs], env, logFile, /"msg":"leadtrail listening"/, wrapper.length ? WRAPPED_START_MS : undefined, wrapper);
 }
 
-/** The `node:http` baseline (bench/lib/baseline.mjs). */
-export function baseline(logFile) {
-  return start([BASELINE], process.env, logFile, /"msg":"baseline listening"/);
+/** The `node:http` baseline (bench/lib/baseline.mjs), under `wrapper` when one is given. */
+export function baseline(logFile, wrapper = []) {
+  return start([BASELINE], process.env, logFile, /"msg":"baseline listening"/, wrapper.length ? WRAPPED_START_MS : undefined, wrapper);
 }
 
 /** SIGTERM (a graceful stop) and wait for the exit; SIGKILL after `graceMs`. */

@@ -78,12 +78,12 @@ export function render(result) {
   return out.join('\n');
 }
 
-/** The newest saved result of `engine` in `dir` (by `startedAt`), or null. */
-export function lastSaved(dir, engine) {
+/** The newest saved result of `engine` in `dir` (by `startedAt`), or null; `prefix` (`instructions-`) picks another kind of result. */
+export function lastSaved(dir, engine, prefix = '') {
   if (!fs.existsSync(dir)) return null;
   const found = [];
   for (const f of fs.readdirSync(dir)) {
-    if (!f.startsWith(`${engine}-`) || !f.endsWith('.json')) continue;
+    if (!f.startsWith(`${prefix}${engine}-`) || !f.endsWith('.json')) continue;
     try {
       const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       if (r.engine === engine && r.startedAt && !r.options?.smoke) found.push({ file: f, r });

@@ -21,7 +21,9 @@ export function isCredentialName(name: string): boolean {
     const n = name.toLowerCase().replace(/[-_.\s]/g, '');
     known = CREDENTIAL_IN.test(n) || CREDENTIAL_END.test(n) || CREDENTIAL_IS.has(n);
     if (credentialNames.size >= CREDENTIAL_NAMES_KEPT) credentialNames.clear();
-    if (name.length <= 64) credentialNames.set(name, known);
+    // Kept as a copy: a name cut from a body by a regular expression or slice can be a view of
+    // the whole body in V8, which the map would then keep alive.
+    if (name.length <= 64) credentialNames.set((' ' + name).slice(1), known);
   }
   return known;
 }

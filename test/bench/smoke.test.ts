@@ -127,6 +127,61 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(path.basename(result.profile.file).split('.')[4]).toBe('0');
     if (ENGINE === 'sqlite') expect(result.profile.threads.length).toBeGreaterThan(0);
   });
+
+  it('--instructions counts instructions per call of leadtrail and the baseline, by thread, and --compare names what takes more', async (ctx) => {
+    if (ENGINE === 'postgres' && !(await pgAvailable())) return ctx.skip();
+    const { callgrindAvailable } = await lib('instructions.mjs');
+    // valgrind is on every machine kind this project's CI runs on (as PostgreSQL is): under CI a
+    // missing one fails the run; elsewhere the test skips.
+    if (!callgrindAvailable()) {
+      if (/^(1|true)$/i.test(process.env.CI ?? '')) throw new Error('valgrind (callgrind) is missing: CI must have it');
+      return ctx.skip();
+    }
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-instructions-'));
+    ctx.onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
+    const scenarios = ENGINE === 'sqlite' ? ['create-by-id', 'get-by-id'] : ['create-by-id', 'async-accept'];
+    // A saved result in which create-by-id took far fewer instructions: --compare must name it.
+    const earlier = { mode: 'instructions', engine: ENGINE, startedAt: '2000-01-01T00:00:00.000Z', options: { smoke: false }, scenarios: { 'create-by-id': { perCall: { ownThreads: 1_000 } } } };
+    fs.writeFileSync(path.join(out, `instructions-${ENGINE}-2000-01-01.json`), JSON.stringify(earlier));
+    const r = await runBench(['--instructions', '--smoke', '--compare', '--engine', ENGINE, '--scenarios', scenarios.join(','), '--out', out]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/MORE INSTRUCTIONS: create-by-id \+\d/);
+    const files = fs.readdirSync(out).filter((f) => !f.includes('2000-01-01'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(new RegExp(`^instructions-${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+    const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
+    expect(result).toMatchObject({ mode: 'instructions', engine: ENGINE, options: { calls: 100, windows: 2, warmCalls: 300, smoke: true }, comparedWith: { more: [expect.stringMatching(/^create-by-id /)] } });
+    expect(Object.keys(result.scenarios)).toEqual(scenarios);
+    const median2 = (a: number, b: number) => (a + b) / 2;
+    for (const [id, s] of Object.entries<any>(result.scenarios)) {
+      expect([s.ok, s.non2xx, s.errors], id).toEqual([100, 0, 0]);
+      expect(s.windows, id).toHaveLength(2);
+      expect(s.baseline.ok, id).toBe(100);
+      for (const w of s.windows) {
+        expect(w.ok, id).toBe(50);
+        // A call runs tens of thousands of instructions at the least, on the event loop above all.
+        expect(w.perCall.withoutCompiler, id).toBeGreaterThan(20_000);
+        expect(w.perCall.byKind['event loop'], id).toBeGreaterThan(10_000);
+        expect(w.perCall.total, id).toBeCloseTo(w.perCall.withoutCompiler + w.perCall.compiler, 0);
+        expect(w.perCall.total, id).toBeCloseTo(w.perCall.ownThreads + (w.perCall.byKind['V8 helper'] ?? 0), 0);
+        // Every counted thread is named, and the window's figures are its threads' sums.
+        expect(w.threads.every((t: any) => ['event loop', 'worker thread', 'V8 helper', 'other'].includes(t.kind)), id).toBe(true);
+        expect(w.threads.reduce((a: number, t: any) => a + t.instructions, 0) / w.ok, id).toBeCloseTo(w.perCall.total, 0);
+      }
+      // V8's helper threads were told apart (the compiler still works on them after 300 calls).
+      expect(s.windows.some((w: any) => w.perCall.byKind['V8 helper'] > 0 && w.perCall.compiler > 0), id).toBe(true);
+      // async-accept's windows end once the worker has applied every accepted call.
+      if (id === 'async-accept') for (const w of s.windows) expect(w.after, id).toMatchObject({ left: 0 });
+      expect(s.undrainedWindows, id).toBeUndefined();
+      // Each figure is the median of the windows' (two windows: their mean).
+      expect(s.perCall.ownThreads, id).toBeCloseTo(median2(s.windows[0].perCall.ownThreads, s.windows[1].perCall.ownThreads), 6);
+      expect(s.ownThreads.min, id).toBe(Math.min(...s.windows.map((w: any) => w.perCall.ownThreads)));
+      expect(s.baseline.perCall.ownThreads, id).toBeGreaterThan(10_000);
+      expect(s.ratio, id).toBeCloseTo(s.baseline.perCall.ownThreads / s.perCall.ownThreads, 9);
+    }
+    // On SQLite a Create is written by the writer's own thread, which the count includes.
+    if (ENGINE === 'sqlite') expect(result.scenarios['create-by-id'].perCall.byKind['worker thread']).toBeGreaterThan(10_000);
+  });
 });
 
 describe.runIf(ENGINE === 'sqlite')('what the numbers rest on', () => {

@@ -20,12 +20,11 @@ describe('rowsParameters', () => {
     expect(rowsParameters(rows, 2, 2, 3)).toEqual([]);
   });
 
-  it('keeps a value that is itself a list as one value, for the driver to refuse', () => {
-    // `flat()` spread such a value into the parameters, shifting every value after it by a column.
-    const out = rowsParameters([['a', [1, 2]], ['b', 'c']], 0, 2, 2);
-    expect(out).toHaveLength(4);
-    expect(out[1]).toEqual([1, 2]);
-    expect(out[2]).toBe('b');
+  it('refuses a short row and a long row that together have the right number of values', () => {
+    // With the rows flattened into one list, the statement got as many parameters as it expects
+    // and every value after the short row landed one column early.
+    expect(() => rowsParameters([['a', 1], ['b'], ['c', 3, 'x']], 0, 3, 2)).toThrow(RangeError);
+    expect(rowsParameters([['a', [1, 2]], ['b', 'c']], 0, 2, 2)).toEqual(['a', [1, 2], 'b', 'c']);
   });
 
   it('refuses a row of another length than the columns', () => {
