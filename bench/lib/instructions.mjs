@@ -2,8 +2,10 @@
  * Instructions per call, counted by valgrind's callgrind: the bench's `--instructions` mode.
  *
  * On this kind of machine the same build's rounds spread by a fifth, so a change worth 5–10% cannot
- * be seen in wall-clock rounds. Callgrind counts the instructions a process runs, which is the same
- * for the same code and calls whatever the machine is doing. A server runs under it some fifty
+ * be seen in wall-clock rounds. Callgrind counts the instructions a process runs, which does not
+ * depend on how busy the machine is; what the server does by timing (the callers a write batch
+ * holds, timers, garbage collection, compiling) still varies, so the calls are counted in windows
+ * and the report gives their spread (docs/performance.md). A server runs under it some fifty
  * times slower, with counting off; once the server is warm, counting is turned on for a fixed
  * number of calls and off again (`callgrind_control`), and the counts are dumped, one file per
  * thread (`--separate-threads=yes`).
