@@ -8,6 +8,7 @@
  *
  *   npm run build && npm run bench -- [--engine sqlite|postgres|both] [--scenarios a,b] [--rounds 3]
  *     [--duration 10] [--drain-duration 60] [--compare] [--out DIR] [--smoke] [--keep] [--profile DIR]
+ *     [--instructions [--calls 4000] [--warm-calls 10000] [--windows 4]]
  *
  * See docs/performance.md for what each scenario measures and how to read the result.
  */
