@@ -79,8 +79,12 @@ export async function countDuring(pid, outFile, dump, run) {
   };
 }
 
-/** Functions whose calls are counted as the optimizing compiler's work on a V8 helper thread. */
-const COMPILER = 'v8::internal::OptimizingCompileDispatcher::CompileTask::RunInternal()';
+/**
+ * The entry points of V8's compile jobs on its helper threads, whose calls are counted as the
+ * compiler's work: Turbofan's (Node 20's V8 and Node 24's name it differently), Maglev's and the
+ * concurrent baseline compiler's (Node 24).
+ */
+const COMPILER = /^v8::internal::(?:OptimizingCompileDispatcher::CompileTask::RunInternal|OptimizingCompileTaskExecutor::CompileTask::Run|maglev::MaglevConcurrentDispatcher::JobTask::Run|baseline::ConcurrentBaselineCompiler::JobDispatcher::Run)\(/;
 
 /**
  * One thread's dump: its total, what kind of thread it is (by the functions it ran), and the
@@ -106,7 +110,7 @@ export function readCounts(file) {
       }
     } else if (line.startsWith('calls=')) {
       const cost = Number(lines[i + 1]?.trim().split(/\s+/)[1] ?? 0);
-      if (target === COMPILER) compiler += cost;
+      if (target !== null && COMPILER.test(target)) compiler += cost;
       i += 1;
     }
   }

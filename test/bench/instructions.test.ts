@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const lib = async (): Promise<any> => import(pathToFileURL(path.join(ROOT, 'bench', 'lib', 'instructions.mjs')).href);
 
+/** Turbofan's compile job as Node 20's V8 names it, and as Node 24's does. */
 const COMPILE = 'v8::internal::OptimizingCompileDispatcher::CompileTask::RunInternal()';
+const COMPILE_24 = 'v8::internal::OptimizingCompileTaskExecutor::CompileTask::Run(v8::JobDelegate*)';
 
 function dump(lines: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-callgrind-'));
@@ -52,6 +54,30 @@ describe('readCounts', () => {
       'totals: 1260',
     ]);
     expect(readCounts(file)).toEqual({ instructions: 1260, kind: 'V8 helper', compiler: 1000 });
+  });
+
+  it("counts Node 24's compile jobs too: Turbofan's, Maglev's and the baseline compiler's", async () => {
+    const { readCounts } = await lib();
+    const file = dump([
+      'thread: 4',
+      'events: Ir',
+      'fn=(1) node::(anonymous namespace)::PlatformWorkerThread(void*)',
+      '0 1',
+      `cfn=(2) ${COMPILE_24}`,
+      'calls=1 0',
+      '0 400',
+      'cfn=(3) v8::internal::maglev::MaglevConcurrentDispatcher::JobTask::Run(v8::JobDelegate*)',
+      'calls=1 0',
+      '0 50',
+      'cfn=(4) v8::internal::baseline::ConcurrentBaselineCompiler::JobDispatcher::Run(v8::JobDelegate*)',
+      'calls=1 0',
+      '0 5',
+      'cfn=(5) v8::internal::ConcurrentMarking::JobTaskMajor::Run(v8::JobDelegate*)',
+      'calls=1 0',
+      '0 44',
+      'totals: 500',
+    ]);
+    expect(readCounts(file)).toEqual({ instructions: 500, kind: 'V8 helper', compiler: 455 });
   });
 
   it('tells the event loop (thread 1) and a Node worker thread (a libuv loop of its own), with no compiler calls', async () => {
