@@ -8,7 +8,7 @@
  * recorded, and SQLite's writer thread reads them in place; a body that masking changes at the flush
  * goes to the store as text. (A body over the cap is masked and cut as it is recorded: recorder.ts.)
  */
-import { bodyBytes, type JournalBodyRef, type NewJournalEntry } from '../storage/store.js';
+import { bodyBytes, type JournalBodyRef, type JournalRepo, type NewJournalEntry } from '../storage/store.js';
 import { cap, maskLiterals, redactBody, redactQuery, secretValues, storable } from './redact.js';
 
 /** A call to record, as made: nothing in it is masked yet (but bodies over the cap: `final`). */
@@ -198,4 +198,43 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
     activityId: link(call.activityId),
     requestId: link(call.requestId),
   };
+}
+
+/** The name `storeCalls` runs under on SQLite's writer thread (wire/thread-operations.ts; `Store.operate`). */
+export const STORE_CALLS = 'journal.store';
+
+/** What `storeCalls` takes: a batch of calls as recorded, the chunks their bodies lie in, the body cap. */
+export interface StoreCallsInput {
+  calls: JournalCall[];
+  chunks: readonly Uint8Array[];
+  /** Bytes of each body kept (LEADTRAIL_JOURNAL_MAX_BODY_BYTES); 0 keeps none. */
+  maxBodyBytes: number;
+}
+
+/** What `storeCalls` did: the ids of calls whose entry could not be built (not stored), each with why. */
+export interface StoreCallsResult {
+  unbuilt: { id: string; error: string }[];
+}
+
+/**
+ * Builds the entries of `input.calls` (`buildEntry`) and stores them with one `insertMany`, in the
+ * caller's transaction. On SQLite the recorder has its writer thread run this (`Store.operate`,
+ * named STORE_CALLS): the masking then runs on that thread, which a read leaves mostly idle, instead
+ * of on the event loop, which reads keep busy (docs/performance.md, twenty-ninth session). A call
+ * whose entry cannot be built (a body reference outside `chunks`: a fault in the packing) is left
+ * out and reported; the others are stored. Safe to run again (the write pipeline may): building is
+ * pure, and the insert is the transaction's.
+ */
+export async function storeCalls(journal: Pick<JournalRepo, 'insertMany'>, input: StoreCallsInput): Promise<StoreCallsResult> {
+  const entries: NewJournalEntry[] = [];
+  const unbuilt: StoreCallsResult['unbuilt'] = [];
+  for (const c of input.calls) {
+    try {
+      entries.push(buildEntry(c, input.chunks, input.maxBodyBytes));
+    } catch (err) {
+      unbuilt.push({ id: c.id, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (entries.length > 0) await journal.insertMany(entries, input.chunks);
+  return { unbuilt };
 }

@@ -42,7 +42,7 @@
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { bodyBytes, repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
-import { BodyPacker, buildEntry, ChunkPool, keptBody, type JournalCall } from './entry.js';
+import { BodyPacker, buildEntry, ChunkPool, keptBody, STORE_CALLS, type JournalCall, type StoreCallsInput, type StoreCallsResult } from './entry.js';
 import { secretValues } from './redact.js';
 
 /** A stored entry (what the journal lists), without its seq. */
@@ -108,7 +108,7 @@ export class JournalRecorder {
   }
 
   constructor(
-    private readonly store: Pick<Store, 'transaction' | 'journal'>,
+    private readonly store: Pick<Store, 'transaction' | 'journal' | 'operate' | 'writesWaiting'>,
     private readonly o: RecorderOptions,
   ) {
     this.lastTrim = o.now();
@@ -202,7 +202,7 @@ export class JournalRecorder {
     this.buffer = [];
     this.raw = new BodyPacker(this.pool);
     const chunks = sent.views();
-    if (calls.length > 0) {
+    if (calls.length > 0 && !(await this.storeOnWriter(calls, chunks))) {
       // Built here, the whole batch at once: cheaper than one at a time as calls are answered
       // (docs/performance.md, twenty-third session).
       const entries: StoredEntry[] = [];
@@ -221,6 +221,38 @@ export class JournalRecorder {
     // Its write is over (storeBatch never rejects): nothing reads these chunks any more.
     sent.release();
     await this.applyLimits(force);
+  }
+
+  /**
+   * Has the store's writer thread build the batch's entries and store them (`storeCalls`, run as
+   * the named operation STORE_CALLS: SQLite's writer thread, `Store.operate`) when that thread is
+   * idle; true once they are stored. Reads keep the event loop busy and leave the writer thread
+   * idle, and the batch crosses to it either way: sent as calls, it costs the event loop no masking.
+   * Writes keep the writer thread busy, and every caller of a batch waits for it, so with writes
+   * waiting there the entries are built here as before (docs/performance.md, twenty-ninth session).
+   * False where the store has no such thread (PostgreSQL, SQLite without the thread), while it has
+   * writes waiting, or when the operation failed, which rolled it back whole: the caller then builds
+   * the entries here and stores them, one by one if need be (storeBatch), which logs what fails.
+   */
+  private async storeOnWriter(calls: JournalCall[], chunks: Uint8Array[]): Promise<boolean> {
+    const operate = this.store.operate;
+    if (!operate || (this.store.writesWaiting?.() ?? 1) > 0) return false;
+    const input: StoreCallsInput = { calls, chunks, maxBodyBytes: this.o.maxBodyBytes };
+    let result: StoreCallsResult;
+    try {
+      result = (await operate.call(this.store, STORE_CALLS, { now: this.o.now(), userId: null }, input)) as StoreCallsResult;
+    } catch (err) {
+      this.o.log.debug({ err, entries: calls.length }, 'request journal batch not stored on the writer thread; building it here');
+      return false;
+    }
+    const unbuilt = new Set(result.unbuilt.map((u) => u.id));
+    for (const u of result.unbuilt) {
+      // Never, short of a fault in the packing: the others are stored all the same.
+      this.dropped += 1;
+      this.o.log.warn({ err: u.error, journalId: u.id }, 'request journal entry could not be built; dropped');
+    }
+    this.written(unbuilt.size === 0 ? calls : calls.filter((c) => !unbuilt.has(c.id)));
+    return true;
   }
 
   /** Stores a batch of entries (bodies in `chunks`): in one transaction, or one by one if that fails. */
@@ -246,7 +278,7 @@ export class JournalRecorder {
     }
   }
 
-  private written(entries: StoredEntry[]): void {
+  private written(entries: readonly { accountId: string }[]): void {
     for (const e of entries) this.touched.add(e.accountId);
     this.writtenSinceTrim += entries.length;
   }

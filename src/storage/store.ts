@@ -583,6 +583,13 @@ export interface Store extends Repos {
    */
   operate?(name: string, call: CallContext, input: unknown): Promise<unknown>;
   /**
+   * Present with `operate`: the writes (operations, repo writes, transactions) sent to the writer
+   * thread and not yet answered, 0 when it has nothing to do. Work that may run on either thread
+   * goes to the writer thread only while it is idle (the request journal's entries:
+   * journal/recorder.ts).
+   */
+  writesWaiting?(): number;
+  /**
    * Runs `fn` in one transaction: all of its writes commit together or none do, and the promise
    * resolves only once they are committed (on disk). Concurrent calls share one database transaction
    * and one commit (group commit, src/storage/pipeline.ts): one that throws rolls back alone and only

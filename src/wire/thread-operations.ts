@@ -10,6 +10,7 @@ import type { CallContext, Repos } from '../storage/store.js';
 import type { EncodedError, ErrorCodec, NamedOperation } from '../storage/operations.js';
 import type { AsyncRequest } from '../domain/types.js';
 import { applyRequest, LeaseLost, OPERATIONS, type OperationInput } from './operations.js';
+import { STORE_CALLS, storeCalls, type StoreCallsInput } from '../journal/entry.js';
 
 /** The Ctx an operation runs with on the writer thread: the caller's time, fresh version 7 ids. */
 function ctxOf(call: CallContext): Ctx {
@@ -29,6 +30,8 @@ export const threadOperations: Record<string, NamedOperation> = {
     const { request, workerId } = input as ApplyInput;
     return applyRequest(tx, ctxOf(call), request, workerId);
   },
+  /** A batch of the request journal's calls, built into entries and stored here (journal/recorder.ts). */
+  [STORE_CALLS]: (tx, _call, input) => storeCalls(tx.journal, input as StoreCallsInput),
 };
 
 interface MxData {

@@ -12,6 +12,8 @@ import { JournalRecorder, type RecordedCall, type RecorderOptions } from '../../
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import type { Store } from '../../src/storage/store.js';
+import { STORE_CALLS, storeCalls, type JournalCall, type StoreCallsResult } from '../../src/journal/entry.js';
+import { errorCodec } from '../../src/wire/thread-operations.js';
 import { dropSchemas, freshSchema } from '../helpers/pg.js';
 import { tempDir } from '../helpers/server.js';
 
@@ -44,15 +46,22 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
 
-async function setUp(flushAfterMs?: number, more: Partial<RecorderOptions> = {}) {
+/** The server's writer-thread operations module, which holds the journal's STORE_CALLS. */
+const operations = { url: new URL('../../src/wire/thread-operations.ts', import.meta.url), errorCodec };
+
+/**
+ * A recorder on a fresh store. SQLite as the server runs it: writes on the writer thread, which reads
+ * the batch's bytes in place and (`withOperations`, the default) builds the entries there; without
+ * its operations module the writer thread cannot, and the recorder builds them itself.
+ */
+async function setUp(flushAfterMs?: number, more: Partial<RecorderOptions> = {}, withOperations = true) {
   let store: Store;
   if (onPostgres) {
     const schema = freshSchema();
     schemas.push(schema.name);
     store = await openPostgresStore(schema.url, { poolSize: 4, statementTimeoutMs: 10_000 });
   } else {
-    // As the server runs it: writes on the writer thread, which reads the batch's bytes in place.
-    store = await openThreadedSqliteStore(path.join(tempDir(), 'recorder.db'));
+    store = await openThreadedSqliteStore(path.join(tempDir(), 'recorder.db'), withOperations ? { operations } : {});
   }
   stores.push(store);
   // Bodies up to 64 MB are kept whole: what is stored is what was recorded.
@@ -175,7 +184,9 @@ describe('journal recorder', () => {
   });
 });
 
-describe('journal recorder: entries built at the flush', () => {
+// On SQLite, once where the server builds entries (its writer thread) and once where a store without
+// that thread's operations has the recorder build them (the event loop): the same entries.
+describe.each(onPostgres ? [true] : [true, false])('journal recorder: entries built at the flush (writer-thread operations: %s)', (withOperations) => {
   const KEY = 'u$rAccessKey-0123456789';
   const SECRET = 'sk-secret-abcdef987654';
   const call = (over: Partial<RecordedCall> = {}) =>
@@ -208,7 +219,7 @@ describe('journal recorder: entries built at the flush', () => {
   });
 
   it("masks the call's keys and secret-named values, and keeps the bodies' sizes as sent; bodies with nothing to mask are stored as sent", async () => {
-    const { store, recorder } = await setUp();
+    const { store, recorder } = await setUp(undefined, {}, withOperations);
     const plain = '{"Status":"Success","Message":{"Id":"x"}}';
     // Between the masked ones, a body left as sent (it keeps its place in the batch's bytes).
     recorder.record(call());
@@ -223,21 +234,114 @@ describe('journal recorder: entries built at the flush', () => {
   });
 
   it('cuts bodies over maxBodyBytes after masking, keeps those within it whole, and stores only sizes when it is 0', async () => {
-    const capped = await setUp(undefined, { maxBodyBytes: 20 });
+    const capped = await setUp(undefined, { maxBodyBytes: 20 }, withOperations);
     capped.recorder.record(call());
     await capped.recorder.flush();
     const [e] = await capped.store.journal.list(ACCOUNT, { limit: 1 });
     expect([e.requestBody, e.responseBody, e.requestSize, e.responseSize]).toEqual(['{"password":"***","c', '{"token":"***","echo', 80, 67]);
     // Within a cap of 80 bytes (the request body is 80): stored whole, masked.
-    const within = await setUp(undefined, { maxBodyBytes: 80 });
+    const within = await setUp(undefined, { maxBodyBytes: 80 }, withOperations);
     within.recorder.record(call());
     await within.recorder.flush();
     const [w] = await within.store.journal.list(ACCOUNT, { limit: 1 });
     expect(shape(w)).toEqual(masked);
-    const none = await setUp(undefined, { maxBodyBytes: 0 });
+    const none = await setUp(undefined, { maxBodyBytes: 0 }, withOperations);
     none.recorder.record(call());
     await none.recorder.flush();
     const [n] = await none.store.journal.list(ACCOUNT, { limit: 1 });
     expect([n.requestBody, n.responseBody, n.requestSize, n.responseSize, n.query]).toEqual([null, null, 80, 67, masked.query]);
+  });
+});
+
+describe('journal recorder: where the entries are built', () => {
+  const KEY = 'u$rAccessKey-0123456789';
+  const call = (over: Partial<RecordedCall> = {}) =>
+    entry({ url: `/v2/LeadManagement.svc/Leads.GetById?accessKey=${KEY}&id=lead-2`, keys: [KEY], responseBody: `{"secret":"s-1234","echo":"${KEY}"}`, ...over });
+
+  /** `store` with its `operate` calls for the journal counted: [sent, answered]. */
+  const counting = (store: Store) => {
+    const counts = { sent: 0, answered: 0 };
+    const operate = store.operate;
+    const watched: Store = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'operate' && operate)
+          return async (name: string, c: Parameters<NonNullable<Store['operate']>>[1], input: unknown) => {
+            if (name === STORE_CALLS) counts.sent += 1;
+            const out = await operate.call(target, name, c, input);
+            if (name === STORE_CALLS) counts.answered += 1;
+            return out;
+          };
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { watched, counts };
+  };
+
+  it.skipIf(onPostgres)("on SQLite, has the writer thread build and store a batch in one message, masked as the event loop masks it", async () => {
+    const { store } = await setUp();
+    const { watched, counts } = counting(store);
+    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    for (let i = 0; i < 5; i++) recorder.record(call());
+    await recorder.flush();
+    expect(counts).toEqual({ sent: 1, answered: 1 });
+    const stored = await store.journal.list(ACCOUNT, { limit: 10 });
+    expect(stored).toHaveLength(5);
+    for (const e of stored) expect([e.query, e.responseBody]).toEqual(['accessKey=***&id=lead-2', '{"secret":"***","echo":"***"}']);
+    expect(recorder.dropped).toBe(0);
+  });
+
+  it.skipIf(onPostgres)('on SQLite, builds the batch itself while writes wait on the writer thread (every caller of their batch would wait for it)', async () => {
+    const { store } = await setUp();
+    const { watched, counts } = counting(store);
+    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holding = store.exclusive(() => held);
+    expect(store.writesWaiting?.()).toBe(1);
+    for (let i = 0; i < 4; i++) recorder.record(call());
+    // The flush decides where to build as it starts, within this turn's microtasks, while held.
+    const flushed = recorder.flush();
+    await Promise.resolve();
+    release();
+    await Promise.all([holding, flushed]);
+    expect(counts.sent).toBe(0);
+    expect(store.writesWaiting?.()).toBe(0);
+    expect((await store.journal.list(ACCOUNT, { limit: 10 })).map((e) => e.responseBody)).toEqual(Array(4).fill('{"secret":"***","echo":"***"}'));
+    // Idle again: the next batch goes to the writer thread.
+    recorder.record(call());
+    await recorder.flush();
+    expect(counts).toEqual({ sent: 1, answered: 1 });
+  });
+
+  it.skipIf(onPostgres)('builds and stores the batch itself when the writer thread cannot (no such operation there): nothing is lost', async () => {
+    const { store } = await setUp(undefined, {}, false);
+    const { watched, counts } = counting(store);
+    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    for (let i = 0; i < 3; i++) recorder.record(call());
+    await recorder.flush();
+    // Asked, refused, then stored from here.
+    expect(counts).toEqual({ sent: 1, answered: 0 });
+    const stored = await store.journal.list(ACCOUNT, { limit: 10 });
+    expect(stored.map((e) => e.responseBody)).toEqual(Array(3).fill('{"secret":"***","echo":"***"}'));
+    expect(recorder.dropped).toBe(0);
+  });
+
+  it('storeCalls leaves out (and reports) a call whose body lies outside the batch, and stores the others', async () => {
+    const { store } = await setUp();
+    const bytes = Buffer.from('{"a":1}');
+    const good = (id: string): JournalCall => ({ ...call({ id }), requestBody: [0, 0, bytes.length], responseBody: null, responseSize: null });
+    const ids = ['00000000-0000-7000-8000-0000000000a1', '00000000-0000-7000-8000-0000000000a2', '00000000-0000-7000-8000-0000000000a3'];
+    const calls = [good(ids[0]), { ...good(ids[1]), requestBody: [3, 0, 4] as const }, good(ids[2])];
+    const input = { calls, chunks: [new Uint8Array(bytes)], maxBodyBytes: 1 << 20 };
+    // Where the server runs it (SQLite: the writer thread, by name), else in a transaction here.
+    const result = (store.operate ? await store.operate(STORE_CALLS, { now: Date.now(), userId: null }, input) : await store.transaction((tx) => storeCalls(tx.journal, input))) as StoreCallsResult;
+    expect(result.unbuilt.map((u) => u.id)).toEqual([ids[1]]);
+    expect(result.unbuilt[0].error).toMatch(/outside the batch/);
+    const stored = await store.journal.list(ACCOUNT, { limit: 10, afterSeq: 0 });
+    expect(stored.map((e) => [e.id, e.requestBody])).toEqual([
+      [ids[0], '{"a":1}'],
+      [ids[2], '{"a":1}'],
+    ]);
   });
 });

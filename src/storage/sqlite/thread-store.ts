@@ -376,6 +376,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     transaction: (fn) => transaction(fn, false),
     exclusive: (fn) => transaction(fn, true),
     operate: (name: string, call: CallContext, input: unknown) => request((id) => ({ t: 'op', id, name, call, input })),
+    writesWaiting: () => waiting.size,
     newReadSnapshot: () => turns?.end(),
     registerRecordWriter(kind, writer) {
       if (recordWriters.has(kind)) throw new Error(`a record writer for "${kind}" is already registered`);
