@@ -1,6 +1,6 @@
 /** The async status and metrics views, in LeadSquared's shapes. */
-import type { AsyncRequest, RequestKind, RequestStatus } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
+import type { RequestKind, RequestStatus } from '../domain/types.js';
+import type { RequestStatusView, Store } from '../storage/store.js';
 
 export const TASK_TYPES: Record<RequestKind, string> = {
   'activity.create': 'Activity Create',
@@ -23,7 +23,7 @@ import { SUCCESS_REASON } from '../wire/operations.js';
 export const PROCESS_STEP = 'In-Process-Queue';
 export const ACCEPT_STEP = 'In-Request-Queue';
 
-export function requestStatus(r: AsyncRequest) {
+export function requestStatus(r: RequestStatusView) {
   const done = r.status === 'succeeded' || r.status === 'failed' || r.status === 'errored';
   const reason =
     r.status === 'succeeded'

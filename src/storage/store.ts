@@ -220,10 +220,20 @@ export interface RequestOutcome {
   at: number;
 }
 
+/** What a status answer is made of (queue/status.ts): the part of a request that `RequestRepo.getStatus` reads. */
+export type RequestStatusView = Pick<AsyncRequest, 'id' | 'kind' | 'status' | 'statusReason' | 'attempts' | 'lastError' | 'body' | 'message'>;
+
 export interface RequestRepo {
   /** Inserts requests (one transaction, one commit for the batch). */
   insertMany(requests: NewRequest[]): Promise<void>;
   get(accountId: string, id: string): Promise<AsyncRequest | null>;
+  /**
+   * The part of one request a status answer needs (RequestStatusView), or null; `id` in any case.
+   * Clients poll status calls, and reading the whole row cost each of them the other ten columns
+   * (better-sqlite3 12 sets each column of a row through V8's API) and parsing `params`
+   * (docs/performance.md, twenty-ninth session).
+   */
+  getStatus(accountId: string, id: string): Promise<RequestStatusView | null>;
   /**
    * Claims up to `limit` due requests for `workerId` until `lockedUntil`: queued, `runAt <= now`,
    * and with no earlier unfinished request of the same order key. Never returns a request another
@@ -511,6 +521,7 @@ export function repoWrite<K extends RepoName, M extends RepoMethod<K>>(repo: K, 
  */
 export const READ_METHODS = new Set([
   'get',
+  'getStatus',
   'list',
   'count',
   'getUser',

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActivityType, Credential, Lead } from '../../src/domain/types.js';
+import type { ActivityType, AsyncRequest, Credential, Lead } from '../../src/domain/types.js';
 import { repoWrite, UniqueViolation, type NewRequest, type Store } from '../../src/storage/store.js';
 import { journalContract } from './store.contract.journal.js';
 import { leadAndActivityContract } from './store.contract.leads.js';
@@ -176,6 +176,27 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect((await store.requests.get(a, rs[1].id.toUpperCase()))?.id).toBe(rs[1].id);
         expect(await store.requests.get(uid(), rs[1].id)).toBeNull();
         expect(await store.requests.countByStatus(a)).toEqual({ queued: 2, running: 0, succeeded: 0, failed: 0, errored: 0 });
+      });
+
+      it("getStatus reads what a status answer needs, as get reads it, through a request's life; any case of its id; scoped by account", async () => {
+        const { store } = await open();
+        const a = await newAccount(store);
+        const r = req(a, "S1");
+        await store.requests.insertMany([r]);
+        const view = (x: AsyncRequest | null) => x && { id: x.id, kind: x.kind, status: x.status, statusReason: x.statusReason, attempts: x.attempts, lastError: x.lastError, body: x.body, message: x.message };
+        const same = async () => expect(await store.requests.getStatus(a, r.id)).toEqual(view(await store.requests.get(a, r.id)));
+        await same();
+        expect(await store.requests.getStatus(a, r.id)).toMatchObject({ status: 'queued', attempts: 0, body: r.body, message: null });
+        await store.requests.claim('w1', 10, T0 + 10, T0 + 1000);
+        expect(await store.requests.retry(r.id, 'w1', 1, T0 + 500, 'db hiccup')).toBe(true);
+        await same();
+        expect(await store.requests.getStatus(a, r.id)).toMatchObject({ attempts: 1, lastError: 'db hiccup' });
+        await store.requests.claim('w2', 10, T0 + 500, T0 + 1500);
+        expect(await store.requests.finish(r.id, 'w2', { status: 'succeeded', statusReason: 'ok', message: '{"Status":"Success"}', at: T0 + 501 })).toBe(true);
+        await same();
+        expect(await store.requests.getStatus(a, r.id.toUpperCase())).toMatchObject({ id: r.id, status: 'succeeded', statusReason: 'ok', message: '{"Status":"Success"}' });
+        expect(await store.requests.getStatus(uid(), r.id)).toBeNull();
+        expect(await store.requests.getStatus(a, uid())).toBeNull();
       });
 
       it('claims in acceptance order, one at a time per order key, never a future retry', async () => {

@@ -41,7 +41,7 @@ export function accept(kind: RequestKind): Handler {
 export function status(kinds: RequestKind[] | null): Handler {
   return async (s, req) => {
     const { RequestID: id } = readQuery(asyncActivityStatus, query(req));
-    const r = await s.store.requests.get(req.principal.accountId, id.trim());
+    const r = await s.store.requests.getStatus(req.principal.accountId, id.trim());
     if (!r || (kinds && !kinds.includes(r.kind))) {
       throw mx.requestNotFound(id);
     }

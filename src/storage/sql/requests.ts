@@ -157,6 +157,14 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
 const nextDue = precompiled((db) => db.selectFrom('async_requests').where('status', '=', 'queued').select((eb) => eb.fn.min('run_at').as('t')));
 /** One request of an account, for the status calls (a read on every poll): built and compiled once. */
 const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
+/** What a status call reads of one request (RequestStatusView), for every poll: built and compiled once. */
+const requestStatusById = precompiled((db, accountId: string, id: string) =>
+  db
+    .selectFrom('async_requests')
+    .select(['id', 'kind', 'status', 'status_reason', 'attempts', 'last_error', 'body', 'message'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', id),
+);
 /** The async metrics calls (clients poll them): an account's unfinished requests of one kind, and those finished since a time. */
 const pendingOfKind = precompiled((db, accountId: string, kind: string) =>
   db
@@ -203,6 +211,22 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
       const r = (await requestById(db, engine, accountId, id.toLowerCase())).rows[0];
       return r ? toRequest(r) : null;
+    },
+
+    async getStatus(accountId, id) {
+      const r = (await requestStatusById(db, engine, accountId, id.toLowerCase())).rows[0];
+      return r
+        ? {
+            id: r.id,
+            kind: r.kind as RequestKind,
+            status: r.status as RequestStatus,
+            statusReason: r.status_reason,
+            attempts: Number(r.attempts),
+            lastError: r.last_error,
+            body: r.body,
+            message: r.message,
+          }
+        : null;
     },
     async claim(workerId, limit, now, lockedUntil) {
       if (engine === 'postgres') {
