@@ -278,10 +278,12 @@ describe('journal recorder: where the entries are built', () => {
     return { watched, counts };
   };
 
+  const recorderOn = (store: Store) => new JournalRecorder(store, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+
   it.skipIf(onPostgres)("on SQLite, has the writer thread build and store a batch in one message, masked as the event loop masks it", async () => {
     const { store } = await setUp();
     const { watched, counts } = counting(store);
-    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    const recorder = recorderOn(watched);
     for (let i = 0; i < 5; i++) recorder.record(call());
     await recorder.flush();
     expect(counts).toEqual({ sent: 1, answered: 1 });
@@ -294,7 +296,7 @@ describe('journal recorder: where the entries are built', () => {
   it.skipIf(onPostgres)('on SQLite, builds the batch itself while writes wait on the writer thread (every caller of their batch would wait for it)', async () => {
     const { store } = await setUp();
     const { watched, counts } = counting(store);
-    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    const recorder = recorderOn(watched);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const holding = store.exclusive(() => held);
@@ -317,7 +319,7 @@ describe('journal recorder: where the entries are built', () => {
   it.skipIf(onPostgres)('builds and stores the batch itself when the writer thread cannot (no such operation there): nothing is lost', async () => {
     const { store } = await setUp(undefined, {}, false);
     const { watched, counts } = counting(store);
-    const recorder = new JournalRecorder(watched, { maxEntries: 0, maxAgeMs: 0, maxBodyBytes: 1 << 20, now: () => Date.now(), log: pino({ level: 'silent' }) });
+    const recorder = recorderOn(watched);
     for (let i = 0; i < 3; i++) recorder.record(call());
     await recorder.flush();
     // Asked, refused, then stored from here.
