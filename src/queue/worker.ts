@@ -14,7 +14,7 @@ import { isMxError } from '../domain/errors.js';
 import { isLostRace, rerunLostRaces, runWrite } from '../domain/run.js';
 import type { AsyncRequest } from '../domain/types.js';
 import type { Repos, Store } from '../storage/store.js';
-import { applyRequest, LeaseLost } from '../wire/operations.js';
+import { applyRequest, LeaseLost, readRequest } from '../wire/operations.js';
 import type { ApplyInput } from '../wire/thread-operations.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { Faults } from './faults.js';
@@ -155,10 +155,12 @@ export function createWorker(d: WorkerDeps): Worker {
 
   // With SQLite's writer thread (Store.operate) each request is an operation of its own, applied
   // there whole: sent together, they share the thread's group commit, each in its own savepoint, so
-  // an error lands on its own request without the chunks and retries below.
+  // an error lands on its own request without the chunks and retries below. Its body is read here
+  // (readRequest: JSON and the operation's schema), so that the writer thread, which accepts and
+  // applications share, does only the writes (docs/performance.md, thirtieth session).
   const operate = d.store.operate?.bind(d.store);
   async function applyOnWriter(run: NonNullable<Store['operate']>, r: AsyncRequest, now: number, settle: (n: number) => void): Promise<void> {
-    const input: ApplyInput = { request: r, workerId: id };
+    const input: ApplyInput = { request: r, workerId: id, read: readRequest(r) };
     try {
       await rerunLostRaces(() => run('request.apply', { now: d.ctx.now(), userId: null }, input));
     } catch (e) {

@@ -33,60 +33,105 @@ export interface OperationInput {
   params: Record<string, string>;
   /** The async request being applied, or null on the sync API. */
   requestId: string | null;
+  /**
+   * What the operation's `read` step made of `body` and `params`, when the caller has read them
+   * already (`runOperation`, on the event loop, before sending the call to SQLite's writer thread);
+   * absent: the operation reads them itself.
+   */
+  read?: unknown;
 }
 
 export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<unknown>;
 
-/** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead); the body read by its endpoint schema. */
-export const activityCreate: Operation = async (tx, ctx, { accountId, body, requestId }) => {
-  const { includeScore, lead: ref, activity: act } = readBody(activityCreateEndpoint, body);
-  // Written out rather than `{ ...act, requestId }`: V8 adds a property to a spread copy through its
-  // runtime, several microseconds on this hot path (docs/performance.md, twenty-seventh session).
-  const input: ActivityInput = {
-    eventCode: act.eventCode,
-    note: act.note,
-    occurredAt: act.occurredAt,
-    fields: act.fields,
-    ownerEmail: act.ownerEmail,
-    skipDropdownValidation: act.skipDropdownValidation,
-    requestId,
-  };
-  const { activity, lead } = await postActivity(tx, ctx, accountId, ref, input);
-  return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
-};
+/**
+ * An operation in two steps. `read` checks the body and query and reads them into what `apply`
+ * takes: pure (no store, no clock), so it can run on any thread, and it throws the MxError a bad
+ * input gets. `apply` does the work in `tx`. Apart so that the sync door can read on the event loop
+ * and send only the writes to SQLite's writer thread, whose time every caller of a batch shares
+ * (docs/performance.md, thirtieth session). What `read` returns must survive structured clone
+ * (plain data), and `apply` must not change it.
+ */
+interface Steps<R> {
+  read(input: OperationInput): R;
+  apply(tx: Repos, ctx: Ctx, input: OperationInput, read: R): Promise<unknown>;
+}
 
-/** `CreateCustom`: the lead upserted from LeadDetails, then the activity; the body read by its endpoint schema. */
-export const activityCreateCustom: Operation = async (tx, ctx, { accountId, body, requestId }) => {
-  const b = readBody(activityCreateCustomEndpoint, body);
-  const input = { ...b.Activity, requestId };
-  if (b.ValidateDropDownOptions) input.skipDropdownValidation = true;
-  const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, b.LeadDetails, input);
-  return success({ Id: activity.id, RelatedId: lead.id, IsLeadCreated: leadCreated });
-};
+const steps = <R>(s: Steps<R>): Steps<R> => s;
 
-export const leadCapture: Operation = async (tx, ctx, { accountId, body, params }) => {
-  const attrs = readBody(leadCaptureEndpoint, body);
-  const behavior = parseUpdateBehavior(params.leadupdatebehavior ?? null);
-  const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
-  return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
-};
+const STEPS = {
+  /** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead); the body read by its endpoint schema. */
+  'activity.create': steps({
+    read: ({ body }) => readBody(activityCreateEndpoint, body),
+    async apply(tx, ctx, { accountId, requestId }, { includeScore, lead: ref, activity: act }) {
+      // Written out rather than `{ ...act, requestId }`: V8 adds a property to a spread copy through its
+      // runtime, several microseconds on this hot path (docs/performance.md, twenty-seventh session).
+      const input: ActivityInput = {
+        eventCode: act.eventCode,
+        note: act.note,
+        occurredAt: act.occurredAt,
+        fields: act.fields,
+        ownerEmail: act.ownerEmail,
+        skipDropdownValidation: act.skipDropdownValidation,
+        requestId,
+      };
+      const { activity, lead } = await postActivity(tx, ctx, accountId, ref, input);
+      return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
+    },
+  }),
+  /** `CreateCustom`: the lead upserted from LeadDetails, then the activity; the body read by its endpoint schema. */
+  'activity.createcustom': steps({
+    read: ({ body }) => readBody(activityCreateCustomEndpoint, body),
+    async apply(tx, ctx, { accountId, requestId }, b) {
+      const input = { ...b.Activity, requestId };
+      if (b.ValidateDropDownOptions) input.skipDropdownValidation = true;
+      const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, b.LeadDetails, input);
+      return success({ Id: activity.id, RelatedId: lead.id, IsLeadCreated: leadCreated });
+    },
+  }),
+  'lead.capture': steps({
+    read: ({ body, params }) => ({ attrs: readBody(leadCaptureEndpoint, body), behavior: parseUpdateBehavior(params.leadupdatebehavior ?? null) }),
+    async apply(tx, ctx, { accountId }, { attrs, behavior }) {
+      const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
+      return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
+    },
+  }),
+  /** `Lead.Update?leadId=` (sync) and `/lead/update?leadId=` (async): the attribute list written to that lead. */
+  'lead.update': steps({
+    read: ({ body, params }) => ({ leadId: readQuery(leadUpdateEndpoint, params).leadId, attrs: readBody(leadUpdateEndpoint, body) }),
+    async apply(tx, ctx, { accountId }, { leadId, attrs }) {
+      const lead = await tx.leads.get(accountId, leadId);
+      if (!lead) throw mx.unknownLead(leadId);
+      await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
+      return success({ AffectedRows: 1 });
+    },
+  }),
+  // `any`: each kind reads into its own shape, which `Steps<unknown>` would not accept as `apply`'s.
+} satisfies Record<RequestKind, Steps<any>>;
 
-/** `Lead.Update?leadId=` (sync) and `/lead/update?leadId=` (async): the attribute list written to that lead. */
-export const leadUpdate: Operation = async (tx, ctx, { accountId, body, params }) => {
-  const { leadId } = readQuery(leadUpdateEndpoint, params);
-  const attrs = readBody(leadUpdateEndpoint, body);
-  const lead = await tx.leads.get(accountId, leadId);
-  if (!lead) throw mx.unknownLead(leadId);
-  await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
-  return success({ AffectedRows: 1 });
-};
+/** Runs `s`: its read step unless the input carries what it read (`OperationInput.read`), then its apply step. */
+const whole =
+  <R>(s: Steps<R>): Operation =>
+  // Async: a refused input rejects, as it did when an operation was one async function.
+  async (tx, ctx, input) =>
+    s.apply(tx, ctx, input, input.read !== undefined ? (input.read as R) : s.read(input));
+
+/** `Create` as one function (the seed file's loader runs it directly). */
+export const activityCreate: Operation = whole(STEPS['activity.create']);
 
 export const OPERATIONS: Record<RequestKind, Operation> = {
   'activity.create': activityCreate,
-  'activity.createcustom': activityCreateCustom,
-  'lead.capture': leadCapture,
-  'lead.update': leadUpdate,
+  'activity.createcustom': whole(STEPS['activity.createcustom']),
+  'lead.capture': whole(STEPS['lead.capture']),
+  'lead.update': whole(STEPS['lead.update']),
 };
+
+/**
+ * Operation `kind`'s read step (Steps.read) on `input`: what the operation makes of its body and
+ * query. Throws the MxError a bad input gets (the same the whole operation would throw first).
+ */
+export function readOperation(kind: RequestKind, input: OperationInput): unknown {
+  return (STEPS[kind] as Steps<unknown>).read(input);
+}
 
 /** The StatusReason of a request that succeeded. */
 export const SUCCESS_REASON = 'Request was successfully completed';
@@ -104,14 +149,29 @@ export class LeaseLost extends Error {
  * keys submitted it (requests from before that was kept: the account's first user), and its
  * "succeeded" mark with the operation's answer as `Message`, which commit together. Throws the
  * operation's error, or `LeaseLost` when the mark cannot land because the lease was taken over.
+ * `read`: what `readRequest(r)` gave, when the caller read the request already; absent, it is
+ * read here.
  */
-export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerId: string): Promise<void> {
+export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerId: string, read?: unknown): Promise<void> {
   // Read as the sync door reads a body (json-body.ts): long numbers keep their digits.
-  const body: unknown = parseJsonBody(r.body);
+  const body: unknown = read === undefined ? parseJsonBody(r.body) : null;
   const acting = actingAs(ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
-  const out = await OPERATIONS[r.kind](tx, acting, { accountId: r.accountId, body, params: r.params, requestId: r.id });
+  const out = await OPERATIONS[r.kind](tx, acting, { accountId: r.accountId, body, params: r.params, requestId: r.id, read });
   const ok = await tx.requests.finish(r.id, workerId, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: ctx.now() });
   if (!ok) throw new LeaseLost();
+}
+
+/**
+ * Async request `r`'s operation's read step (readOperation) on its stored body and query, for
+ * `applyRequest`; undefined when the body or query is refused: the application then reads them
+ * again and fails with that error, where a failed application is recorded.
+ */
+export function readRequest(r: AsyncRequest): unknown {
+  try {
+    return readOperation(r.kind, { accountId: r.accountId, body: parseJsonBody(r.body), params: r.params, requestId: r.id });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -123,8 +183,18 @@ export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerI
 export function runOperation(store: Store, kind: RequestKind, ctx: Ctx, input: OperationInput): Promise<unknown> {
   const operate = store.operate;
   if (!operate) return runWrite(store, (tx) => OPERATIONS[kind](tx, ctx, input));
+  // Read here, where a sync call's own thread has room: the writer thread gets only the writes,
+  // and the read instead of the body (docs/performance.md, thirtieth session). A bad input throws
+  // here the error the operation would have thrown there.
+  let read: unknown;
+  try {
+    read = readOperation(kind, input);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const sent: OperationInput = { accountId: input.accountId, body: null, params: input.params, requestId: input.requestId, read };
   const call = { now: ctx.now(), userId: ctx.userId ?? null };
-  return rerunLostRaces(() => operate.call(store, kind, call, input)).catch((e: unknown) => {
+  return rerunLostRaces(() => operate.call(store, kind, call, sent)).catch((e: unknown) => {
     // A body the thread cannot be sent (JSON nested thousands deep) gets the same answer here,
     // through a transaction whose function runs on this side.
     if (e instanceof UnsendableInput) return runWrite(store, (tx) => OPERATIONS[kind](tx, ctx, input));

@@ -17,18 +17,19 @@ function ctxOf(call: CallContext): Ctx {
   return { now: () => call.now, newId: () => uuidv7(call.now), userId: call.userId };
 }
 
-/** What `request.apply` takes: the claimed request, and the worker that holds it. */
+/** What `request.apply` takes: the claimed request, the worker that holds it, and what its operation read of it (operations.ts `readRequest`), if read. */
 export interface ApplyInput {
   request: AsyncRequest;
   workerId: string;
+  read?: unknown;
 }
 
 export const threadOperations: Record<string, NamedOperation> = {
   ...Object.fromEntries(Object.entries(OPERATIONS).map(([kind, op]) => [kind, (tx: Repos, call: CallContext, input: unknown) => op(tx, ctxOf(call), input as OperationInput)])),
   /** The async worker's application of one request (queue/worker.ts). */
   'request.apply': (tx, call, input) => {
-    const { request, workerId } = input as ApplyInput;
-    return applyRequest(tx, ctxOf(call), request, workerId);
+    const { request, workerId, read } = input as ApplyInput;
+    return applyRequest(tx, ctxOf(call), request, workerId, read);
   },
   /** A batch of the request journal's calls, built into entries and stored here (journal/recorder.ts). */
   [STORE_CALLS]: (tx, _call, input) => storeCalls(tx.journal, input as StoreCallsInput),
