@@ -192,7 +192,8 @@ export function runOperation(store: Store, kind: RequestKind, ctx: Ctx, input: O
   } catch (e) {
     return Promise.reject(e);
   }
-  const sent: OperationInput = { accountId: input.accountId, body: null, params: input.params, requestId: input.requestId, read };
+  // Neither the body nor the query goes: every apply step takes what the read step made of them.
+  const sent: OperationInput = { accountId: input.accountId, body: null, params: {}, requestId: input.requestId, read };
   const call = { now: ctx.now(), userId: ctx.userId ?? null };
   return rerunLostRaces(() => operate.call(store, kind, call, sent)).catch((e: unknown) => {
     // A body the thread cannot be sent (JSON nested thousands deep) gets the same answer here,
