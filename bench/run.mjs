@@ -63,7 +63,9 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --warm-calls N                  with --instructions: unmeasured calls before them (default 10000;
                                   300 with --smoke)
   --windows N                     with --instructions: the counted calls in N windows, each counted
-                                  alone; figures are their medians (default 4; 2 with --smoke)
+                                  alone; figures are their medians (default 4; 2 with --smoke).
+                                  The server's workers poll once a minute when idle
+                                  (LEADTRAIL_POLL_MS=60000 unless --server-env sets it)
 
 Scenarios: ${'{SCENARIOS}'}`;
 
@@ -144,7 +146,15 @@ const OPTS = {
   smoke: SMOKE,
   logLevel: parsed['log-level'] ?? null,
   journal: parsed.journal ?? null,
-  serverEnv: serverEnv(parsed['server-env'] ?? []),
+  serverEnv: {
+    // Counted under callgrind, the workers' 250 ms idle polls come some fifty times as often per
+    // call as natively, and each one in flight makes the journal build its entries on the event loop:
+    // read counts swung by a sixth between runs of the same code (docs/performance.md, thirtieth
+    // session). Workers are woken on accept, so a poll only finds what nothing woke them for.
+    // A --server-env LEADTRAIL_POLL_MS wins; the result's options record what was used.
+    ...(parsed.instructions ? { LEADTRAIL_POLL_MS: '60000' } : {}),
+    ...serverEnv(parsed['server-env'] ?? []),
+  },
   seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
   drainEmails: SMOKE ? 50 : 1_000,
   // Under callgrind (--instructions) the worker applies a backlog some fifty times slower.

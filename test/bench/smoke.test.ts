@@ -150,7 +150,7 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^instructions-${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
     const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
-    expect(result).toMatchObject({ mode: 'instructions', engine: ENGINE, options: { calls: 100, windows: 2, warmCalls: 300, smoke: true }, comparedWith: { more: [expect.stringMatching(/^create-by-id /)] } });
+    expect(result).toMatchObject({ mode: 'instructions', engine: ENGINE, options: { calls: 100, windows: 2, warmCalls: 300, smoke: true, serverEnv: { LEADTRAIL_POLL_MS: '60000' } }, comparedWith: { more: [expect.stringMatching(/^create-by-id /)] } });
     expect(Object.keys(result.scenarios)).toEqual(scenarios);
     const median2 = (a: number, b: number) => (a + b) / 2;
     for (const [id, s] of Object.entries<any>(result.scenarios)) {
