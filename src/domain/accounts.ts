@@ -112,33 +112,17 @@ export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?:
   return key;
 }
 
-/**
- * SHA-256 of `s` (UTF-8) as its 32 bytes: what a presented secret is compared as, without the hex
- * text and its decoding again (both on every keyed call).
- */
-const sha256Bytes: (s: string) => Buffer =
-  typeof nodeCrypto.hash === 'function' ? (s) => nodeCrypto.hash('sha256', s, 'buffer') : (s) => createHash('sha256').update(s).digest();
-
-/** Each credential's stored secret hash as bytes, decoded once per credential object (the reference-data cache hands out the same one). */
-const storedHashBytes = new WeakMap<Credential, Buffer>();
-
-/** Whether `secretKey` hashes to `cred`'s stored secret hash; compared in constant time. */
-function secretMatches(cred: Credential & { secretHash: string }, secretKey: string): boolean {
-  let stored = storedHashBytes.get(cred);
-  if (!stored) {
-    // A stored hash that is not 64 lower-case hex digits (sha256 never writes one) matches nothing.
-    stored = /^[0-9a-f]{64}$/.test(cred.secretHash) ? Buffer.from(cred.secretHash, 'hex') : Buffer.alloc(0);
-    storedHashBytes.set(cred, stored);
-  }
-  const presented = sha256Bytes(secretKey);
-  return stored.length === presented.length && timingSafeEqual(stored, presented);
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The credential an access/secret key pair belongs to, or an MX 401 error. */
 export async function authenticate(store: Store, accessKey: string | null, secretKey: string | null): Promise<Credential> {
   if (!accessKey || !secretKey) throw mx.unauthorized();
   const cred = await store.accounts.findCredential('access', accessKey);
-  if (!cred || !cred.secretHash || !secretMatches(cred as Credential & { secretHash: string }, secretKey)) throw mx.unauthorized();
+  if (!cred || !cred.secretHash || !sameHash(cred.secretHash, sha256(secretKey))) throw mx.unauthorized();
   return cred;
 }
 
