@@ -110,6 +110,15 @@ export interface Activity {
   modifiedOn?: number | null;
 }
 
+/**
+ * An activity as a lead's timeline lists it (`ActivityRepo.listForLead`: `Retrieve`, the console's
+ * lead page): without its account, lead, creation and change times, which those never show (the
+ * caller named the lead; `Retrieve`'s CreatedOn is the activity's date). Reading four columns fewer
+ * of each row costs a page of 25 about a quarter less on the event loop (docs/performance.md,
+ * thirty-second session).
+ */
+export type ListedActivity = Omit<Activity, 'accountId' | 'leadId' | 'createdOn' | 'modifiedOn'>;
+
 export type RequestKind = 'activity.create' | 'activity.createcustom' | 'lead.capture' | 'lead.update';
 export type RequestStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'errored';
 

@@ -13,6 +13,7 @@ import type {
   FieldMap,
   Lead,
   LeadFieldDef,
+  ListedActivity,
   RequestKind,
   RequestStatus,
   User,
@@ -191,8 +192,8 @@ export interface ActivityRepo {
   get(accountId: string, id: string): Promise<Activity | null>;
   /** Rewrites an activity's note and fields (and its ModifiedOn when given); false when it does not exist. */
   update(accountId: string, id: string, change: { note: string; fields: Activity['fields']; modifiedOn?: number }): Promise<boolean>;
-  /** Newest first. */
-  listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: Activity[] }>;
+  /** A page of one lead's activities, newest first (ties: the later stored first), and how many it has in all (of `q.eventCode` when given). */
+  listForLead(accountId: string, q: ActivityQuery): Promise<{ total: number; activities: ListedActivity[] }>;
   /** Account-wide, one event code, by activity date (ties by insertion order). */
   listByEvent(accountId: string, q: ActivityEventQuery): Promise<{ total: number; activities: Activity[] }>;
   /** Account-wide (optionally one event code), in a ModifiedOn window; ties by insertion order. */

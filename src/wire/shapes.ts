@@ -1,6 +1,6 @@
 /** Domain records written in LeadSquared's JSON shapes. */
 import { formatLsqDateTime } from '../domain/fields.js';
-import type { Activity, ActivityFieldDef, ActivityType, FieldMap, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
+import type { Activity, ActivityFieldDef, ActivityType, FieldMap, ListedActivity, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
 
 export interface Success<M> {
   Status: 'Success';
@@ -135,8 +135,8 @@ function fieldsToData(fields: FieldMap): { Key: string; Value: string | null }[]
   return Object.entries(fields).map(([Key, v]) => ({ Key, Value: str(v) }));
 }
 
-/** An activity as `ProspectActivity.svc/Retrieve` lists it. */
-export function activityToWire(a: Activity, type: ActivityType | null) {
+/** An activity as `ProspectActivity.svc/Retrieve` lists it (also `RetrieveByActivityEvent` and `RetrieveRecentlyModified`, from whole activities). */
+export function activityToWire(a: ListedActivity, type: ActivityType | null) {
   const activityFields: Record<string, string | null> = { ActivityEvent_Note: a.note };
   for (const [k, v] of Object.entries(a.fields)) activityFields[k] = str(v);
   return {

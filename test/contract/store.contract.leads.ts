@@ -328,7 +328,7 @@ export function leadAndActivityContract(store: () => Store): void {
       const made: string[] = [];
       // As the domain posts an activity: recorded on its lead (which counts it).
       for (let i = 0; i < 5; i++) {
-        const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i });
+        const act = activity(a, l, { occurredAt: T0 + i, eventCode: i < 3 ? 201 : 202, fields: { mx_Custom_1: `v${i}` }, score: i, ownerEmail: 'o@x.io', requestId: `req-${i}` });
         made.push(act.id);
         await s.leads.addActivity(act, 'n');
       }
@@ -339,6 +339,12 @@ export function leadAndActivityContract(store: () => Store): void {
       const only = await s.activities.listForLead(a, { leadId: l, eventCode: 202, offset: 0, limit: 10 });
       expect(only.activities.map((x) => x.id)).toEqual([made[4], made[3]]);
       expect(only.total).toBe(2);
+      // A listed activity is read from a few of the row's columns (ListedActivity): each one it has
+      // is the activity's own, with its type, whichever query (with an event code or without) read it.
+      const full = (await s.activities.get(a, made[4]))!;
+      const listed = { id: full.id, seq: full.seq, eventCode: 202, note: 'n', occurredAt: T0 + 4, ownerEmail: 'o@x.io', fields: { mx_Custom_1: 'v4' }, score: 4, requestId: 'req-4' };
+      expect(only.activities[0]).toEqual(listed);
+      expect((await s.activities.listForLead(a, { leadId: l, offset: 0, limit: 1 })).activities).toEqual([listed]);
       expect(await s.activities.get(a, made[4])).toMatchObject({ fields: { mx_Custom_1: 'v4' }, score: 4, occurredAt: T0 + 4, eventCode: 202 });
       expect(await s.activities.get(uid(), made[4])).toBeNull();
       expect(await s.activities.count(a)).toBe(6);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Activity, ActivityType } from '../../domain/types.js';
+import type { Activity, ActivityType, ListedActivity } from '../../domain/types.js';
 import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db, type Engine } from './schema.js';
@@ -60,8 +60,10 @@ export async function asUniqueViolation<T>(requestId: string | null, write: () =
 const activityCountOfLead = precompiled((db, accountId: string, leadId: string) =>
   db.selectFrom('leads').select('activity_count').where('account_id', '=', accountId).where('id', '=', leadId),
 );
+/** The columns a listed activity is made of (ListedActivity): 9 of 13. */
+const LISTED_COLUMNS = ['id', 'seq', 'event_code', 'note', 'occurred_at', 'owner_email', 'fields', 'score', 'request_id'] as const;
 const leadActivityPage = precompiled((db, accountId: string, leadId: string, limit: number, offset: number) =>
-  db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('lead_id', '=', leadId).orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(limit).offset(offset),
+  db.selectFrom('activities').select(LISTED_COLUMNS).where('account_id', '=', accountId).where('lead_id', '=', leadId).orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(limit).offset(offset),
 );
 
 export const FIRST_CUSTOM_CODE = 201;
@@ -169,6 +171,19 @@ const toActivity = (r: ActivityRow): Activity => ({
   modifiedOn: r.modified_on === null || r.modified_on === undefined ? null : Number(r.modified_on),
 });
 
+/** A row of LISTED_COLUMNS as the activity it lists. */
+const toListed = (r: Pick<ActivityRow, (typeof LISTED_COLUMNS)[number]>): ListedActivity => ({
+  id: r.id,
+  seq: Number(r.seq),
+  eventCode: Number(r.event_code),
+  note: r.note,
+  occurredAt: Number(r.occurred_at),
+  ownerEmail: r.owner_email,
+  fields: json.read(r.fields, {}),
+  score: Number(r.score),
+  requestId: r.request_id,
+});
+
 /** An activity's ModifiedOn: its last update, else its creation. The same text as the 0009 indexes, so both engines use them. */
 const MODIFIED = sql.raw('COALESCE(modified_on, created_on)');
 
@@ -191,12 +206,12 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
       if (q.eventCode === undefined) {
         const total = Number((await activityCountOfLead(db, engine, accountId, leadId)).rows[0]?.activity_count ?? 0);
         const rows = (await leadActivityPage(db, engine, accountId, leadId, q.limit, q.offset)).rows;
-        return { total, activities: rows.map(toActivity) };
+        return { total, activities: rows.map(toListed) };
       }
       const base = db.selectFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', leadId).where('event_code', '=', q.eventCode);
       const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      const rows = await base.selectAll().orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
-      return { total, activities: rows.map(toActivity) };
+      const rows = await base.select(LISTED_COLUMNS).orderBy('occurred_at', 'desc').orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
+      return { total, activities: rows.map(toListed) };
     },
     async listByEvent(accountId, q) {
       // Served by activities_event (account_id, event_code, occurred_at): an index range, not a scan.
