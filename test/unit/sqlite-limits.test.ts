@@ -93,3 +93,31 @@ describe('parameters bound as arguments', () => {
     }
   });
 });
+
+describe('rows made into objects by the statement cache', () => {
+  it("are better-sqlite3's own objects: names with quotes, backslashes, line separators and digits, a name twice, `__proto__`, a wide row", () => {
+    const Database = sqliteDriver();
+    const db = new Database(':memory:');
+    try {
+      const cached = withStatementCache(db);
+      const texts = [
+        `select 1 as "a", 'x' as "it's", 2 as "back\\slash", 3 as "line${'\u2028'}sep", 4 as "0", 5 as "", null as "a b", x'00ff' as "bytes"`,
+        'select 1 as "a", 2 as "b", 3 as "a"',
+        'select 1 as "__proto__", 2 as "ok"',
+        'select "n", "n" * 2 as "double" from (select 1 as "n" union all select 2) order by "n"',
+        `select ${Array.from({ length: 250 }, (_, i) => `${i} as "c${i}"`).join(', ')}`,
+      ];
+      for (const text of texts) {
+        const own = db.prepare(text).all() as Record<string, unknown>[];
+        const built = cached.prepare(text).all([]) as Record<string, unknown>[];
+        expect(built).toEqual(own);
+        // The same properties in the same order, and the same prototype (`__proto__` as better-sqlite3 sets it).
+        expect(built.map((r) => Object.keys(r))).toEqual(own.map((r) => Object.keys(r)));
+        expect(built.map((r) => Object.getPrototypeOf(r))).toEqual(own.map((r) => Object.getPrototypeOf(r)));
+      }
+      expect((cached.prepare(texts[1]).all([]) as unknown[])[0]).toEqual({ a: 3, b: 2 });
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -84,12 +84,15 @@ export function withStatementCache(db: SqliteDatabase, onCommit?: () => void, tu
  */
 function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
   stmt.raw(true);
-  let names = stmt.columns().map((c) => c.name);
+  let width = -1;
+  let build: (row: unknown[]) => Record<string, unknown> = () => ({});
   const toObject = (row: unknown[]): Record<string, unknown> => {
-    if (row.length !== names.length) names = stmt.columns().map((c) => c.name);
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
-    return o;
+    if (row.length !== width) {
+      const names = stmt.columns().map((c) => c.name);
+      width = names.length;
+      build = rowBuilder(names);
+    }
+    return build(row);
   };
   const bound = boundAsArguments(stmt);
   return {
@@ -101,6 +104,31 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
     run: bound.run,
   };
 }
+
+/**
+ * A function that makes a raw row (an array) into the object of `names`' columns: one object
+ * literal per statement's columns, compiled once, so that every row is made with its final shape at
+ * once. Filled one property at a time in a loop, each row went through the shapes of its first
+ * 1, 2, … columns, and the loop's keyed store, shared by every statement, was megamorphic: 3–4.5 µs
+ * per 25 rows against 0.5–1.2 (a micro-benchmark on `Retrieve`'s page; docs/performance.md,
+ * thirty-second session). Same object as the loop's: a later column of a name already seen sets
+ * its value where the first one put it; a `__proto__` column (which a literal would make the
+ * prototype) and a very wide row are built in the loop as before.
+ */
+export function rowBuilder(names: readonly string[]): (row: unknown[]) => Record<string, unknown> {
+  if (names.length > MAX_LITERAL_COLUMNS || names.includes('__proto__')) {
+    return (row) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
+      return o;
+    };
+  }
+  // Each name as a JSON string literal, which is a JavaScript one: nothing in a name is code.
+  return new Function('row', `return {${names.map((n, i) => `${JSON.stringify(n)}: row[${i}]`).join(', ')}};`) as (row: unknown[]) => Record<string, unknown>;
+}
+
+/** Past this many columns (a wide ad-hoc SELECT) rows are built in a loop rather than compiled. */
+const MAX_LITERAL_COLUMNS = 200;
 
 /** Past this many parameters a statement gets them as one array (a call's arguments live on the stack; a journal batch of 32 rows binds 480). */
 const MAX_ARGUMENTS = 1000;
