@@ -1,4 +1,5 @@
 /** Domain records written in LeadSquared's JSON shapes. */
+import fastJson from 'fast-json-stringify';
 import { formatLsqDateTime } from '../domain/fields.js';
 import type { Activity, ActivityFieldDef, ActivityType, FieldMap, ListedActivity, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
 
@@ -157,6 +158,56 @@ export function activityToWire(a: ListedActivity, type: ActivityType | null) {
     ActivityFields: activityFields,
   };
 }
+
+/** What `Retrieve` answers: a page of a lead's activities (`activityToWire`) and how many it has in all. */
+export interface RetrieveAnswer {
+  RecordCount: number;
+  ProspectActivities: ReturnType<typeof activityToWire>[];
+}
+
+const TEXT = { type: 'string' } as const;
+const TEXT_OR_NULL = { type: ['string', 'null'] } as const;
+const NUMBER = { type: 'number' } as const;
+const NULL = { type: 'null' } as const;
+/**
+ * activityToWire's object as JSON Schema, property for property in its order (a test holds them
+ * equal: test/unit/retrieve-json.test.ts).
+ */
+const ACTIVITY_SCHEMA = {
+  type: 'object',
+  properties: {
+    Id: TEXT,
+    EventCode: NUMBER,
+    EventName: TEXT,
+    ActivityScore: NUMBER,
+    CreatedOn: TEXT,
+    ActivityType: NUMBER,
+    Type: TEXT,
+    IsEmailType: { type: 'boolean' },
+    SessionId: NULL,
+    TrackLocation: NULL,
+    Latitude: NULL,
+    Longitude: NULL,
+    ActivityOwnerEmail: TEXT_OR_NULL,
+    Data: { type: 'array', items: { type: 'object', properties: { Key: TEXT, Value: TEXT_OR_NULL } } },
+    ActivityFields: { type: 'object', additionalProperties: TEXT_OR_NULL },
+  },
+} as const;
+
+/** The property names activityToWire gives, in order (tests compare them with what it returns). */
+export const ACTIVITY_WIRE_PROPERTIES = Object.keys(ACTIVITY_SCHEMA.properties);
+
+/**
+ * A `Retrieve` answer as JSON text: the same text as `JSON.stringify(answer)`, made by a serializer
+ * compiled once from the answer's schema (fast-json-stringify, which Fastify uses for response
+ * schemas), about 40% less CPU than JSON.stringify on Node 20 for a page of 25 (19 against 32–35
+ * µs; docs/performance.md, thirty-second session). Only for objects built by activityToWire: a
+ * property the schema does not name would be left out, which the test above guards.
+ */
+export const retrieveAnswerJson: (answer: RetrieveAnswer) => string = fastJson({
+  type: 'object',
+  properties: { RecordCount: NUMBER, ProspectActivities: { type: 'array', items: ACTIVITY_SCHEMA } },
+});
 
 /** `GetActivityDetails`: the type's field list with this activity's values. */
 export function activityDetailsToWire(a: Activity, type: ActivityType | null) {

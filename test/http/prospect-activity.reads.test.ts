@@ -42,6 +42,18 @@ describe('Retrieve', () => {
     expect(r.RecordCount).toBe(6);
   });
 
+  it('answers as JSON: its content type, and the text JSON.stringify makes of what it answers', async () => {
+    const r = await s.call('POST', `${PA}/Retrieve?leadId=${lead}`, { Paging: { Offset: 0, RowCount: 3 } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(r.text).toBe(JSON.stringify(r.body));
+    expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(r.text));
+    // An error on the same route is still its envelope, as JSON.
+    const bad = await s.call('POST', `${PA}/Retrieve?leadId=${lead}`, { Paging: [0, 10] });
+    expect(bad.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(bad.text).toBe(JSON.stringify(bad.body));
+  });
+
   it("filters by Parameter.ActivityEvent and pages with Offset/RowCount as in the docs' body", async () => {
     const r = await activitiesOf(s, lead, { Parameter: { ActivityEvent: typeA }, Paging: { Offset: '1', RowCount: '2' } });
     expect(r.RecordCount).toBe(5);

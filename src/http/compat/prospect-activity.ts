@@ -10,7 +10,7 @@ import { parseCreateType } from '../../wire/activity-type.js';
 import { runOperation } from '../../wire/operations.js';
 import { readBody, readQuery } from '../../schemas/endpoint.js';
 import * as E from '../../schemas/prospect-activity.js';
-import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, success } from '../../wire/shapes.js';
+import { activityDetailsToWire, activityToWire, activityTypeSettingToWire, activityTypeToWire, retrieveAnswerJson, success, type RetrieveAnswer } from '../../wire/shapes.js';
 import type { Handler } from '../handler.js';
 import { query } from '../auth.js';
 import { runWrite } from '../../domain/run.js';
@@ -79,14 +79,19 @@ async function typeMap(s: Parameters<Handler>[0], accountId: string): Promise<Ma
   return new Map((await s.store.activityTypes.list(accountId)).map((t) => [t.code, t]));
 }
 
-export const retrieve: Handler = async (s, req) => {
+export const retrieve: Handler = async (s, req, reply) => {
   const { leadId } = readQuery(E.activityRetrieve, query(req));
   const body = readBody(E.activityRetrieve, req.body);
   const p = { offset: body.Paging?.Offset ?? 0, limit: body.Paging?.RowCount ?? E.RETRIEVE_PAGE_DEFAULT, eventCode: body.Parameter?.ActivityEvent };
   const accountId = req.principal.accountId;
   const { total, activities } = await s.store.activities.listForLead(accountId, { leadId, ...p });
   const types = await typeMap(s, accountId);
-  return { RecordCount: total, ProspectActivities: activities.map((a) => activityToWire(a, types.get(a.eventCode) ?? null)) };
+  const answer: RetrieveAnswer = { RecordCount: total, ProspectActivities: activities.map((a) => activityToWire(a, types.get(a.eventCode) ?? null)) };
+  // Its compiled serializer for this answer; anything else sent on this reply (an error raised
+  // after this) as Fastify would send it. A reply with a serializer of its own gets no content
+  // type from Fastify: the one it gives JSON.
+  reply.type('application/json; charset=utf-8').serializer((payload: unknown) => (payload === answer ? retrieveAnswerJson(answer) : JSON.stringify(payload)));
+  return answer;
 };
 
 export const getActivityDetails: Handler = async (s, req) => {
