@@ -113,9 +113,9 @@ export interface Activity {
 /**
  * An activity as a lead's timeline lists it (`ActivityRepo.listForLead`: `Retrieve`, the console's
  * lead page): without its account, lead, creation and change times, which those never show (the
- * caller named the lead; `Retrieve`'s CreatedOn is the activity's date). Reading four columns fewer
- * of each row costs a page of 25 about a quarter less on the event loop (docs/performance.md,
- * thirty-second session).
+ * caller named the lead; `Retrieve`'s CreatedOn is the activity's date). Four columns fewer a row
+ * take about a quarter off SQLite's part of a page of 25 (docs/performance.md, thirty-second
+ * session).
  */
 export type ListedActivity = Omit<Activity, 'accountId' | 'leadId' | 'createdOn' | 'modifiedOn'>;
 

@@ -200,8 +200,8 @@ export const ACTIVITY_WIRE_PROPERTIES = Object.keys(ACTIVITY_SCHEMA.properties);
 /**
  * A `Retrieve` answer as JSON text: the same text as `JSON.stringify(answer)`, made by a serializer
  * compiled once from the answer's schema (fast-json-stringify, which Fastify uses for response
- * schemas), about 40% less CPU than JSON.stringify on Node 20 for a page of 25 (19 against 32–35
- * µs; docs/performance.md, thirty-second session). Only for objects built by activityToWire: a
+ * schemas), with 40–50% less CPU than JSON.stringify on Node 20 for a page of 25 (11–19 µs against
+ * 21–35 in a script; docs/performance.md, thirty-second session). Only for objects built by activityToWire: a
  * property the schema does not name would be left out, which the test above guards.
  */
 export const retrieveAnswerJson: (answer: RetrieveAnswer) => string = fastJson({

@@ -112,8 +112,8 @@ function rowsBuiltHere(stmt: SqliteStatement): KyselySqliteStatement {
  * 1, 2, … columns, and the loop's keyed store, shared by every statement, was megamorphic: 3–4.5 µs
  * per 25 rows against 0.5–1.2 (a micro-benchmark on `Retrieve`'s page; docs/performance.md,
  * thirty-second session). Same object as the loop's: a later column of a name already seen sets
- * its value where the first one put it; a `__proto__` column (which a literal would make the
- * prototype) and a very wide row are built in the loop as before.
+ * its value where the first one put it. A row with a `__proto__` column (which sets the prototype
+ * rather than a property, in a literal as in the loop) and a very wide row keep the loop.
  */
 export function rowBuilder(names: readonly string[]): (row: unknown[]) => Record<string, unknown> {
   if (names.length > MAX_LITERAL_COLUMNS || names.includes('__proto__')) {
