@@ -1,5 +1,5 @@
 /** Domain records written in LeadSquared's JSON shapes. */
-import fastJson from 'fast-json-stringify';
+import { createRequire } from 'node:module';
 import { formatLsqDateTime } from '../domain/fields.js';
 import type { Activity, ActivityFieldDef, ActivityType, FieldMap, ListedActivity, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
 
@@ -197,17 +197,29 @@ const ACTIVITY_SCHEMA = {
 /** The property names activityToWire gives, in order (tests compare them with what it returns). */
 export const ACTIVITY_WIRE_PROPERTIES = Object.keys(ACTIVITY_SCHEMA.properties);
 
+let compiledRetrieveAnswer: ((answer: RetrieveAnswer) => string) | null = null;
+
 /**
  * A `Retrieve` answer as JSON text: the same text as `JSON.stringify(answer)`, made by a serializer
- * compiled once from the answer's schema (fast-json-stringify, which Fastify uses for response
- * schemas), with 40–50% less CPU than JSON.stringify on Node 20 for a page of 25 (11–19 µs against
- * 21–35 in a script; docs/performance.md, thirty-second session). Only for objects built by activityToWire: a
+ * compiled from the answer's schema (fast-json-stringify, which Fastify uses for response schemas),
+ * with 40–50% less CPU than JSON.stringify on Node 20 for a page of 25 (11–19 µs against 21–35 in a
+ * script; docs/performance.md, thirty-second session). Only for objects built by activityToWire: a
  * property the schema does not name would be left out, which the test above guards.
+ *
+ * The library (with the schema validator it loads) is loaded and the serializer compiled at the
+ * first call, not when this module is: every process and thread that imports the wire shapes (the
+ * CLI, SQLite's writer thread) would otherwise pay for it, and most never answer a `Retrieve`.
  */
-export const retrieveAnswerJson: (answer: RetrieveAnswer) => string = fastJson({
-  type: 'object',
-  properties: { RecordCount: NUMBER, ProspectActivities: { type: 'array', items: ACTIVITY_SCHEMA } },
-});
+export function retrieveAnswerJson(answer: RetrieveAnswer): string {
+  if (compiledRetrieveAnswer === null) {
+    const fastJson = createRequire(import.meta.url)('fast-json-stringify') as typeof import('fast-json-stringify').default;
+    compiledRetrieveAnswer = fastJson({
+      type: 'object',
+      properties: { RecordCount: NUMBER, ProspectActivities: { type: 'array', items: ACTIVITY_SCHEMA } },
+    });
+  }
+  return compiledRetrieveAnswer(answer);
+}
 
 /** `GetActivityDetails`: the type's field list with this activity's values. */
 export function activityDetailsToWire(a: Activity, type: ActivityType | null) {

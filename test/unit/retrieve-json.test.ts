@@ -3,6 +3,8 @@
  * must be exactly `JSON.stringify`'s, for every activity activityToWire can make: a property its
  * schema did not name would be left out of the answer without a word.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ActivityType, FieldValue, ListedActivity } from '../../src/domain/types.js';
 import { ACTIVITY_WIRE_PROPERTIES, activityToWire, retrieveAnswerJson, type RetrieveAnswer } from '../../src/wire/shapes.js';
@@ -42,5 +44,22 @@ describe('retrieveAnswerJson', () => {
 
   it("names every property activityToWire gives, in its order (one added there and not to the schema would be dropped)", () => {
     for (let i = 0; i < 8; i++) expect(Object.keys(activityToWire(listed(i), types[i % types.length]))).toEqual(ACTIVITY_WIRE_PROPERTIES);
+  });
+});
+
+describe('the serializer library', () => {
+  it('is loaded at the first Retrieve answer, not by every process that imports the wire shapes (the CLI, the writer thread)', () => {
+    // The build, as `npm start` and the CLI load it (npm test builds first).
+    const shapes = fileURLToPath(new URL('../../dist/wire/shapes.js', import.meta.url));
+    const loaded = (call: boolean) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        import { createRequire } from 'node:module';
+        const shapes = await import(${JSON.stringify(shapes)});
+        ${call ? 'shapes.retrieveAnswerJson({ RecordCount: 0, ProspectActivities: [] });' : ''}
+        const cache = createRequire(import.meta.url).cache;
+        process.stdout.write(String(Object.keys(cache).some((k) => k.includes('fast-json-stringify'))));
+      `], { encoding: 'utf8' });
+    expect(loaded(false)).toBe('false');
+    expect(loaded(true)).toBe('true');
   });
 });
