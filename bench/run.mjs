@@ -8,7 +8,7 @@
  *
  *   npm run build && npm run bench -- [--engine sqlite|postgres|both] [--scenarios a,b] [--rounds 3]
  *     [--duration 10] [--drain-duration 60] [--compare] [--out DIR] [--smoke] [--keep] [--profile DIR]
- *     [--instructions [--calls 4000] [--warm-calls 10000] [--windows 4]]
+ *     [--node-option=FLAG] [--instructions [--calls 4000] [--warm-calls 10000] [--windows 4]]
  *
  * See docs/performance.md for what each scenario measures and how to read the result.
  */
@@ -49,6 +49,9 @@ const USAGE = `Usage: npm run bench -- [options]   (builds first; or node bench/
   --server-env NAME=VALUE         a leadtrail setting for the server under test, e.g.
                                   LEADTRAIL_PG_PREPARED=false (repeatable; the caller's own
                                   LEADTRAIL_* variables are not passed on)
+  --node-option=FLAG              a node flag for every server under test, leadtrail's and the
+                                  baseline's (repeatable; written with '=', as the flag starts
+                                  with '--'), e.g. --node-option=--no-concurrent-recompilation
   --pg-url URL                    PostgreSQL (default $LEADTRAIL_BENCH_PG_URL or postgres://postgres@127.0.0.1:5432/test)
   --smoke                         tiny run for CI: 1 round, ~3 s per scenario, small seed;
                                   exits non-zero if a scenario errored or got a non-2xx answer
@@ -86,6 +89,7 @@ try {
       'log-level': { type: 'string' },
       journal: { type: 'string' },
       'server-env': { type: 'string', multiple: true },
+      'node-option': { type: 'string', multiple: true },
       'pg-url': { type: 'string' },
       smoke: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -134,6 +138,16 @@ function serverEnv(pairs) {
   }
   return out;
 }
+/** `--node-option=FLAG` values: node flags (each starts with `-`) for every server under test. */
+function nodeOptions(flags) {
+  for (const f of flags) {
+    if (!f.startsWith('-')) {
+      process.stderr.write(`--node-option takes a node flag such as --no-concurrent-recompilation, got "${f}"\n`);
+      process.exit(2);
+    }
+  }
+  return flags;
+}
 const OPTS = {
   rounds: num('rounds', parsed.rounds ?? (SMOKE ? '1' : '3'), 1),
   duration: num('duration', parsed.duration ?? (SMOKE ? '3' : '10'), 1),
@@ -155,6 +169,7 @@ const OPTS = {
     ...(parsed.instructions ? { LEADTRAIL_POLL_MS: '60000' } : {}),
     ...serverEnv(parsed['server-env'] ?? []),
   },
+  nodeOptions: nodeOptions(parsed['node-option'] ?? []),
   seed: SMOKE ? { leads: 50, requests: 50, retrieveActivities: 2_000 } : { leads: 500, requests: 500, retrieveActivities: 1_000_000 },
   drainEmails: SMOKE ? 50 : 1_000,
   // Under callgrind (--instructions) the worker applies a backlog some fifty times slower.
@@ -356,7 +371,7 @@ async function startServer(storage, label, wrapper = []) {
     ...OPTS.serverEnv,
   };
   // The long-lived server of each engine writes its CPU profile when it stops.
-  const nodeArgs = PROFILE_DIR && label.endsWith('-main') ? profileArgs(path.join(PROFILE_DIR, label)) : [];
+  const nodeArgs = [...OPTS.nodeOptions, ...(PROFILE_DIR && label.endsWith('-main') ? profileArgs(path.join(PROFILE_DIR, label)) : [])];
   // One retry: a start can fail for reasons outside the server under test (on a PostgreSQL shared
   // with other engineers' tests, a schema dropped mid-migration has been seen to fail one). Each
   // failure is logged and counted in the result.
@@ -621,7 +636,7 @@ async function main() {
   }
   log(`${engines.join(' + ')}: ${OPTS.rounds} round(s) × ${OPTS.duration} s, drain ${OPTS.drainDuration} s, ${OPTS.connections} connections; temp ${tmp}`);
 
-  const base = await startBaseline(path.join(tmp, 'baseline.log'));
+  const base = await startBaseline(path.join(tmp, 'baseline.log'), [], OPTS.nodeOptions);
   children.add(base);
   const setups = {};
   for (const engine of engines) {
@@ -825,7 +840,7 @@ async function main() {
       seconds,
       commit,
       rounds: OPTS.rounds,
-      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, scenarios: st.scenarios.map((s) => s.id) },
+      options: { duration: OPTS.duration, drainDuration: OPTS.drainDuration, warmup: OPTS.warmup, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, nodeOptions: OPTS.nodeOptions, scenarios: st.scenarios.map((s) => s.id) },
       machine,
       seed: st.seed,
       machineLimit: { rounds: R.machine, summary: machineSummary },
@@ -917,7 +932,7 @@ async function instructionsMain() {
   const perWindow = Math.max(1, Math.round(OPTS.calls / OPTS.windows));
   log(`${engines.join(' + ')}: instructions per call, ${OPTS.windows} windows of ${perWindow} calls counted after ${OPTS.warmCalls}, ${OPTS.connections} connections; temp ${tmp}`);
   const baseOut = path.join(tmp, 'callgrind-baseline.out');
-  const base = await startBaseline(path.join(tmp, 'baseline.log'), callgrindWrapper(baseOut));
+  const base = await startBaseline(path.join(tmp, 'baseline.log'), callgrindWrapper(baseOut), OPTS.nodeOptions);
   children.add(base);
   let baseDumps = 0;
   const calls = (url, req, n) => loadCalls(url, req, n, OPTS.connections);
@@ -953,8 +968,8 @@ async function instructionsMain() {
       if (!prev) process.stdout.write(`\n--compare: no saved ${result.engine} instruction counts in ${outDir} yet\n`);
       else {
         // Counts depend on how they were taken: say so when the saved ones were taken otherwise.
-        const how = (r) => JSON.stringify([r.options?.calls, r.options?.windows, r.options?.warmCalls, r.options?.connections, r.options?.journal, r.options?.serverEnv, r.machine?.node]);
-        if (how(prev.r) !== how(result)) process.stdout.write(`\n!! ${prev.file} was counted with other settings (calls, windows, warm-up, connections, journal, server settings or node): its counts compare only roughly\n`);
+        const how = (r) => JSON.stringify([r.options?.calls, r.options?.windows, r.options?.warmCalls, r.options?.connections, r.options?.journal, r.options?.serverEnv, r.options?.nodeOptions ?? [], r.machine?.node]);
+        if (how(prev.r) !== how(result)) process.stdout.write(`\n!! ${prev.file} was counted with other settings (calls, windows, warm-up, connections, journal, server settings, node flags or node): its counts compare only roughly\n`);
         const more = [];
         for (const [id, r] of Object.entries(result.scenarios)) {
           const was = prev.r.scenarios?.[id]?.perCall?.ownThreads;
@@ -1052,7 +1067,7 @@ async function instructionsMain() {
       startedAt: startedAt.toISOString(),
       seconds: (performance.now() - t0) / 1000,
       commit,
-      options: { calls: perWindow * OPTS.windows, windows: OPTS.windows, warmCalls: OPTS.warmCalls, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, scenarios: Object.keys(scenarios) },
+      options: { calls: perWindow * OPTS.windows, windows: OPTS.windows, warmCalls: OPTS.warmCalls, connections: OPTS.connections, smoke: OPTS.smoke, logLevel: OPTS.logLevel ?? 'default (info)', journal: OPTS.journal ?? 'default (on)', serverEnv: OPTS.serverEnv, nodeOptions: OPTS.nodeOptions, scenarios: Object.keys(scenarios) },
       machine: machineInfo(),
       seed: st.seed,
       scenarios,

@@ -53,8 +53,8 @@ export function serve(env, logFile, extraArgs = [], nodeArgs = [], wrapper = [])
 }
 
 /** The `node:http` baseline (bench/lib/baseline.mjs), under `wrapper` when one is given. */
-export function baseline(logFile, wrapper = []) {
-  return start([BASELINE], process.env, logFile, /"msg":"baseline listening"/, wrapper.length ? WRAPPED_START_MS : undefined, wrapper);
+export function baseline(logFile, wrapper = [], nodeArgs = []) {
+  return start([...nodeArgs, BASELINE], process.env, logFile, /"msg":"baseline listening"/, wrapper.length ? WRAPPED_START_MS : undefined, wrapper);
 }
 
 /** SIGTERM (a graceful stop) and wait for the exit; SIGKILL after `graceMs`. */

@@ -44,15 +44,23 @@ describe(`npm run bench -- --smoke --engine ${ENGINE}`, () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-bench-smoke-'));
     ctx.onTestFinished(() => fs.rmSync(out, { recursive: true, force: true }));
     const prof = path.join(out, 'profiles');
-    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out, '--profile', prof, '--server-env', 'LEADTRAIL_JOURNAL_MAX_BODY_BYTES=1kb']);
+    // A node flag for the servers under test (--node-option): a --require'd script that notes which
+    // script each process that loads it runs (its main thread: worker threads may load it too).
+    const marks = path.join(out, 'node-option-marks.txt');
+    const marker = path.join(out, 'node-option-marker.cjs');
+    fs.writeFileSync(marker, `if (require('node:worker_threads').isMainThread) require('node:fs').appendFileSync(${JSON.stringify(marks)}, process.argv[1] + '\\n');\n`);
+    const r = await runBench(['--smoke', '--engine', ENGINE, '--out', out, '--profile', prof, '--server-env', 'LEADTRAIL_JOURNAL_MAX_BODY_BYTES=1kb', `--node-option=--require=${marker}`]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // Every server under test was started with it, leadtrail's and the baseline's, and only they.
+    const started = fs.readFileSync(marks, 'utf8').trim().split('\n').map((f) => path.basename(f));
+    expect(new Set(started)).toEqual(new Set(['main.js', 'baseline.mjs']));
 
-    const files = fs.readdirSync(out).filter((f) => f !== 'profiles');
+    const files = fs.readdirSync(out).filter((f) => !['profiles', 'node-option-marks.txt', 'node-option-marker.cjs'].includes(f));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^${ENGINE}-\\d{4}-\\d{2}-\\d{2}\\.json$`));
     const result = JSON.parse(fs.readFileSync(path.join(out, files[0]), 'utf8'));
 
-    expect(result).toMatchObject({ version: 2, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 16, serverEnv: { LEADTRAIL_JOURNAL_MAX_BODY_BYTES: '1kb' } } });
+    expect(result).toMatchObject({ version: 2, engine: ENGINE, rounds: 1, options: { smoke: true, connections: 16, serverEnv: { LEADTRAIL_JOURNAL_MAX_BODY_BYTES: '1kb' }, nodeOptions: [`--require=${marker}`] } });
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.baseline.rounds).toHaveLength(1);
     expect(result.baseline.summary.reqPerSec.median).toBeGreaterThan(0);
