@@ -136,7 +136,7 @@ function fieldsToData(fields: FieldMap): { Key: string; Value: string | null }[]
   return Object.entries(fields).map(([Key, v]) => ({ Key, Value: str(v) }));
 }
 
-/** An activity as `ProspectActivity.svc/Retrieve` lists it (also `RetrieveByActivityEvent` and `RetrieveRecentlyModified`, from whole activities). */
+/** An activity as `ProspectActivity.svc/Retrieve` lists it (also the base of `RetrieveRecentlyModified`'s, from a whole activity: compat/activity-bulk.ts). */
 export function activityToWire(a: ListedActivity, type: ActivityType | null) {
   const activityFields: Record<string, string | null> = { ActivityEvent_Note: a.note };
   for (const [k, v] of Object.entries(a.fields)) activityFields[k] = str(v);
