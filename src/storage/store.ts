@@ -619,11 +619,12 @@ export interface Store extends Repos {
   exclusive<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /**
    * Reads made after this call see everything committed before it. SQLite only: its reader's
-   * statements share a read transaction for a moment (sqlite/read-turns.ts), which this ends; the
-   * HTTP server calls it as each request arrives, so that a request's reads never see an older
-   * snapshot than its arrival. Reads without it still see this process's own writes at once, and
-   * other processes' commits within about a millisecond. Absent on PostgreSQL, whose reads each see
-   * what was committed when they ran.
+   * statements share a read transaction for a moment (sqlite/read-turns.ts), which this ends (tests
+   * call it; the HTTP server no longer does at each request, which cost reads 10–15%). Reads without
+   * it see this process's own writes at once, and other processes' commits made over a millisecond
+   * before them; a store that wrote waits twice that after its last commit before its close()
+   * resolves, so a CLI command's change is read by every request sent once it has returned. Absent on
+   * PostgreSQL, whose reads each see what was committed when they ran.
    */
   newReadSnapshot?(): void;
   /**

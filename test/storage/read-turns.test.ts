@@ -2,16 +2,16 @@
  * SQLite's reader shares one read transaction between statements that run close together
  * (src/storage/sqlite/read-turns.ts), and never longer than is safe: a commit by another connection
  * is seen once the shared transaction is older than its bound, once the event loop reaches its
- * check phase, or as soon as `end()` is called (a write of this process, a request arriving). And the
- * threaded store (the server's) ends it when a request asks for a new snapshot and when its own
- * write completes, and the server asks for one as each request arrives. Real SQLite files and a real
- * server; the clock and the check phase are injected (frozen), so that only the ends under test can
- * end a shared snapshot. SQLite only.
+ * check phase, or as soon as `end()` is called (a write of this process, `Store.newReadSnapshot`).
+ * The threaded store (the server's) ends it when its own write completes; requests handled close
+ * together share it, and a store that wrote waits out the bound twice before its close() resolves.
+ * Real SQLite files and a real server; the clock and the check phase are injected (frozen), so that
+ * only the ends under test can end a shared snapshot. SQLite only.
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteDriver, type SqliteDatabase } from '../../src/storage/sqlite/driver.js';
-import { ReadTurns } from '../../src/storage/sqlite/read-turns.js';
+import { COMMIT_SETTLE_MS, ReadTurns, settleSince } from '../../src/storage/sqlite/read-turns.js';
 import { connect, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
@@ -152,8 +152,9 @@ describe('the SQLite store with its writer on the event loop (LEADTRAIL_SQLITE_W
 });
 
 describe('the server', () => {
-  it('each request reads a snapshot no older than its arrival: a key revoked by another process is refused by the next call', async () => {
-    const server = await startServer({}, { sqliteReadTurns: { now: () => 0, schedule: () => {} } });
+  it('requests share a snapshot for at most 1 ms: a key revoked by another process is refused once it is older', async () => {
+    let now = 0;
+    const server = await startServer({}, { sqliteReadTurns: { now: () => now, schedule: () => {} } });
     const other = await storeBeside(server);
     try {
       const { addAccessKey } = await import('../../src/domain/accounts.js');
@@ -163,10 +164,48 @@ describe('the server', () => {
       // The key is read, cached, and a shared snapshot is left open (nothing here ends it by time).
       expect((await types()).status).toBe(200);
       expect(await other.accounts.revokeCredential(accountId, keys.accessKey, Date.now())).toBe(true);
+      // A request read within 1 ms of the snapshot's start shares it: what the sharing is (under
+      // load, the requests of one turn of the event loop; an idle server ends it after each one).
+      expect((await types()).status).toBe(200);
+      now += 1.5;
       expect((await types()).status).toBe(401);
     } finally {
       await other.close();
       await server.close();
+    }
+  });
+});
+
+describe('settleSince', () => {
+  it('resolves once the time has passed by its own clock, not by one timer; at once when nothing was committed', async () => {
+    let now = 100;
+    const timers: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    // Each timer "fires" having let only 0.5 ms pass: the settle must keep waiting until 2 ms have.
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      timers.push(ms);
+      now += 0.5;
+      return realSetTimeout(fn, 0);
+    }) as typeof setTimeout;
+    try {
+      await settleSince(null, 2, () => now);
+      expect(timers).toEqual([]);
+      await settleSince(100, 2, () => now);
+      expect(now).toBeGreaterThanOrEqual(102);
+      expect(timers).toEqual([2, 2, 1, 1]);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+  });
+
+  it('a SQLite store that wrote resolves close() no sooner than COMMIT_SETTLE_MS after its commit', async () => {
+    const file = path.join(tempDir(), 'settle.db');
+    for (const open of [(f: string) => openThreadedSqliteStore(f, { operations: { url: new URL('../../src/wire/thread-operations.ts', import.meta.url), errorCodec } }), (f: string) => openSqliteStore(f)]) {
+      const store = await open(file);
+      await store.accounts.create({ id: crypto.randomUUID(), name: 'settle', createdAt: Date.now() });
+      const committed = performance.now();
+      await store.close();
+      expect(performance.now() - committed).toBeGreaterThanOrEqual(COMMIT_SETTLE_MS);
     }
   });
 });

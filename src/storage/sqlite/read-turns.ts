@@ -5,17 +5,22 @@
  * statement in a micro-benchmark, about as much as the statement itself for the small ones (the
  * reference-data check, a lead's row), and a `Leads.GetById` runs two to three of them, a
  * `Retrieve` four. Sharing one transaction between the statements that run close together costs its
- * BEGIN and COMMIT once for all of them.
+ * BEGIN and COMMIT once for all of them, and under load once for the several requests that one
+ * turn of the event loop handles (docs/performance.md, thirty-third session).
  *
  * A shared snapshot must not hide a commit from a read that comes after it. It ends at the first of:
- * - `end()` as a request arrives (the HTTP server calls `Store.newReadSnapshot`): a request never
- *   reads a snapshot older than its arrival, so a commit by another process (the CLI revoking a key,
- *   a second server on the file) is seen by every request that arrives after it, as before;
  * - `end()` as the outcome of any write of this process reaches the event loop, before anyone is
  *   answered: a read that follows a write (the same request's, or the caller's next) sees it;
- * - the event loop's next check phase (`setImmediate`);
- * - `maxAgeMs` (default 1 ms): a statement never joins one begun longer ago, which bounds how old a
- *   snapshot the reads made outside requests (timers, workers) may see.
+ * - the event loop's next check phase (`setImmediate`): an idle server ends it after each request;
+ * - `maxAgeMs` (default 1 ms): a statement never joins one begun longer ago;
+ * - `end()` called by anyone else (`Store.newReadSnapshot`).
+ * So a read sees every commit of another process (the CLI) made more than `maxAgeMs` before it: the
+ * snapshot it reads was begun after the read's time less `maxAgeMs` (BEGIN is deferred: the snapshot
+ * is taken at its first statement, after `openedAt`). A store that wrote waits COMMIT_SETTLE_MS after
+ * its last commit before its `close()` resolves (settleSince), so a change made with the CLI is seen
+ * by every request sent once the command has returned, under load too. Until the thirty-third
+ * session the server also ended the snapshot as each request arrived; that cost status and lead
+ * reads 10–15% of their event loop (two `fcntl` calls and a BEGIN and COMMIT per request).
  *
  * While a statement is still stepping (an iterator), SQLite cannot end the transaction; the
  * connection then holds its snapshot exactly as it would without this (one connection has one
@@ -33,6 +38,25 @@ import type { SqliteDatabase, SqliteStatement } from './driver.js';
 
 /** How old a shared read transaction may be when a statement joins it, in ms (see above). */
 export const READ_TURN_MAX_AGE_MS = 1;
+
+/**
+ * How long a store that wrote waits after its last commit before `close()` resolves, in ms: twice a
+ * server's READ_TURN_MAX_AGE_MS, so that by then no server on the file reads in a snapshot begun
+ * before the commit (see above).
+ */
+export const COMMIT_SETTLE_MS = 2 * READ_TURN_MAX_AGE_MS;
+
+/**
+ * Resolves once at least `ms` have passed since `since` (both `now()`'s milliseconds; default
+ * performance.now and COMMIT_SETTLE_MS); at once when `since` is null (nothing was committed). The
+ * time is measured, not left to one timer: a timer may fire early by the event loop's cached clock.
+ */
+export async function settleSince(since: number | null, ms = COMMIT_SETTLE_MS, now: () => number = () => performance.now()): Promise<void> {
+  if (since === null) return;
+  for (let left = since + ms - now(); left > 0; left = since + ms - now()) {
+    await new Promise((r) => setTimeout(r, Math.ceil(left)));
+  }
+}
 
 /** How long a shared read transaction may serve, and the clock and scheduler it uses (tests set them). */
 export interface ReadTurnOptions {

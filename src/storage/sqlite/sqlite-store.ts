@@ -8,7 +8,7 @@ import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteDriver, sqliteDriverPath, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
-import { ReadTurns, type ReadTurnOptions } from './read-turns.js';
+import { ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteOptions {
@@ -327,8 +327,11 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   // read each time.
   const turns = readConn !== writeConn ? new ReadTurns(readConn, opts.readTurns) : null;
   const readToken = readConn !== writeConn ? readerToken(readConn, writeConn, turns ?? undefined) : null;
+  /** When this store last committed (performance.now), for close()'s settle; null: never. */
+  let lastCommit: number | null = null;
   const onCommit = checkpointer
     ? () => {
+        lastCommit = performance.now();
         wal?.noteCommit();
         checkpointer.noteCommit();
         readToken?.noteCommit();
@@ -379,5 +382,12 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
     await wal.afterCommit();
   }
   if (turns) store.newReadSnapshot = () => turns.end();
+  // A server on the same file reads a change of this store's (a CLI command's) in every request
+  // sent once close() has resolved (read-turns.ts).
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await settleSince(lastCommit);
+  };
   return wal ? Object.assign(store, { failed: wal.failed }) : store;
 }

@@ -26,7 +26,7 @@ import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
 import { ReadThread } from './read-thread-client.js';
-import { ReadTurns, type ReadTurnOptions } from './read-turns.js';
+import { ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
 import { connect, GatedSqliteDialect, readerToken, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
@@ -110,6 +110,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   let dead: Error | null = null;
   /** The reader's shared read transactions (made once the writer thread is ready). */
   let turns: ReadTurns | null = null;
+  /** When the last write's outcome arrived (performance.now), for close()'s settle; null: none yet. */
+  let lastWriteDone: number | null = null;
   let closed: (() => void) | null = null;
   let closing = false;
   let fail!: (e: Error) => void;
@@ -169,6 +171,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
         case 'done':
           // A write's outcome: reads from now on must see it (read-turns.ts).
           turns?.end();
+          lastWriteDone = performance.now();
           counters = m.w;
           answer(waiting, m.id, m);
           break;
@@ -356,8 +359,8 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   readConn.pragma('query_only = ON');
   // Once the writer thread has died, reads fail too (a readiness probe then says so), as they do
   // after a failed fsync on the event-loop writer: nothing is served by a store that cannot write.
-  // Its statements share a read transaction while it is young, ended by a request's arrival, any
-  // write's outcome, the next check phase or 1 ms (read-turns.ts).
+  // Its statements share a read transaction while it is young, ended by any write's outcome, the
+  // next check phase or 1 ms (read-turns.ts).
   turns = new ReadTurns(readConn, opts.readTurns);
   const reader = new Kysely<DB>({ dialect: new GatedSqliteDialect(withStatementCache(readConn, undefined, turns), () => (dead && !closing ? Promise.reject(dead) : null)) });
   const refCache = new RefCache();
@@ -401,6 +404,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       dead ??= new Error('the store is closed');
       await reads.close();
       await reader.destroy();
+      // A server on the same file reads a change of this store's (a CLI command's) in every request
+      // sent once this has resolved (read-turns.ts).
+      await settleSince(lastWriteDone);
     },
   };
 }
