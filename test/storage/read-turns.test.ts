@@ -152,21 +152,23 @@ describe('the SQLite store with its writer on the event loop (LEADTRAIL_SQLITE_W
 });
 
 describe('the server', () => {
-  it('requests share a snapshot for at most 1 ms: a key revoked by another process is refused once it is older', async () => {
+  it('a key revoked by another process is refused by the next call once the shared snapshot is over 1 ms old', async () => {
     let now = 0;
-    const server = await startServer({}, { sqliteReadTurns: { now: () => now, schedule: () => {} } });
+    // Without the journal and the async worker, whose writes would end the shared snapshot at
+    // moments of their own (any write of the process ends it); the check phase never ends it here.
+    // Whether the call right after the revoke still shares the old snapshot depends on what else
+    // the server wrote meanwhile (its start-up work, under a loaded machine), so it is not asserted:
+    // the sharing itself is ReadTurns' first test.
+    const server = await startServer({ LEADTRAIL_JOURNAL: 'false', LEADTRAIL_WORKER: 'false' }, { sqliteReadTurns: { now: () => now, schedule: () => {} } });
     const other = await storeBeside(server);
     try {
       const { addAccessKey } = await import('../../src/domain/accounts.js');
       const accountId = (await other.accounts.findCredential('access', KEYS.accessKey))!.accountId;
       const keys = await other.transaction((tx) => addAccessKey(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() } as never, accountId, null));
       const types = () => server.call('GET', '/v2/ProspectActivity.svc/ActivityTypes.Get', undefined, { keys });
-      // The key is read, cached, and a shared snapshot is left open (nothing here ends it by time).
+      // The key is read, cached, and a shared snapshot is left open (only its age can end it).
       expect((await types()).status).toBe(200);
       expect(await other.accounts.revokeCredential(accountId, keys.accessKey, Date.now())).toBe(true);
-      // A request read within 1 ms of the snapshot's start shares it: what the sharing is (under
-      // load, the requests of one turn of the event loop; an idle server ends it after each one).
-      expect((await types()).status).toBe(200);
       now += 1.5;
       expect((await types()).status).toBe(401);
     } finally {
@@ -202,10 +204,12 @@ describe('settleSince', () => {
     const file = path.join(tempDir(), 'settle.db');
     for (const open of [(f: string) => openThreadedSqliteStore(f, { operations: { url: new URL('../../src/wire/thread-operations.ts', import.meta.url), errorCodec } }), (f: string) => openSqliteStore(f)]) {
       const store = await open(file);
+      // The commit happens after this and before the write resolves: its settle ends no sooner
+      // than COMMIT_SETTLE_MS after this (the store counts from the commit, which this precedes).
+      const beforeCommit = performance.now();
       await store.accounts.create({ id: crypto.randomUUID(), name: 'settle', createdAt: Date.now() });
-      const committed = performance.now();
       await store.close();
-      expect(performance.now() - committed).toBeGreaterThanOrEqual(COMMIT_SETTLE_MS);
+      expect(performance.now() - beforeCommit).toBeGreaterThanOrEqual(COMMIT_SETTLE_MS);
     }
   });
 });
