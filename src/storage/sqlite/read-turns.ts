@@ -66,6 +66,11 @@ export interface ReadTurnOptions {
   now?: () => number;
   /** Runs the scheduled end (default `setImmediate`: the event loop's next check phase). */
   schedule?: (end: () => void) => void;
+  /**
+   * The clock a store's close() settle counts by, in ms (default `performance.now`; settleSince).
+   * Apart from `now`, so that a test that freezes the turns' clock still closes its stores.
+   */
+  settleNow?: () => number;
 }
 
 export class ReadTurns {

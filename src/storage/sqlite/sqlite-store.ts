@@ -8,7 +8,7 @@ import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { Checkpointer } from './checkpointer.js';
 import { sqliteDriver, sqliteDriverPath, type SqliteDatabase, type SqliteStatement } from './driver.js';
 import { sqliteMigrations } from './migrations.js';
-import { ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
+import { COMMIT_SETTLE_MS, ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
 import { walFdatasync, WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteOptions {
@@ -327,11 +327,12 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   // read each time.
   const turns = readConn !== writeConn ? new ReadTurns(readConn, opts.readTurns) : null;
   const readToken = readConn !== writeConn ? readerToken(readConn, writeConn, turns ?? undefined) : null;
-  /** When this store last committed (performance.now), for close()'s settle; null: never. */
+  /** When this store last committed (ReadTurnOptions.settleNow), for close()'s settle; null: never. */
   let lastCommit: number | null = null;
+  const settleNow = opts.readTurns?.settleNow ?? (() => performance.now());
   const onCommit = checkpointer
     ? () => {
-        lastCommit = performance.now();
+        lastCommit = settleNow();
         wal?.noteCommit();
         checkpointer.noteCommit();
         readToken?.noteCommit();
@@ -387,7 +388,7 @@ export async function openSqliteStore(file: string, opts: SqliteOptions = {}): P
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
-    await settleSince(lastCommit);
+    await settleSince(lastCommit, COMMIT_SETTLE_MS, settleNow);
   };
   return wal ? Object.assign(store, { failed: wal.failed }) : store;
 }

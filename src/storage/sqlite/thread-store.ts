@@ -26,7 +26,7 @@ import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
 import type { DB } from '../sql/schema.js';
 import { ReadThread } from './read-thread-client.js';
-import { ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
+import { COMMIT_SETTLE_MS, ReadTurns, settleSince, type ReadTurnOptions } from './read-turns.js';
 import { connect, GatedSqliteDialect, readerToken, withStatementCache } from './sqlite-store.js';
 import { UnsendableInput, type EncodedError, type ErrorCodec } from '../operations.js';
 import { decodeError, type FromWriter, type RepoCall, type ToWriter, type WriteCounters } from './writer-protocol.js';
@@ -110,8 +110,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
   let dead: Error | null = null;
   /** The reader's shared read transactions (made once the writer thread is ready). */
   let turns: ReadTurns | null = null;
-  /** When the last write's outcome arrived (performance.now), for close()'s settle; null: none yet. */
+  /** When the last write's outcome arrived (ReadTurnOptions.settleNow), for close()'s settle; null: none yet. */
   let lastWriteDone: number | null = null;
+  const settleNow = opts.readTurns?.settleNow ?? (() => performance.now());
   let closed: (() => void) | null = null;
   let closing = false;
   let fail!: (e: Error) => void;
@@ -171,7 +172,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
         case 'done':
           // A write's outcome: reads from now on must see it (read-turns.ts).
           turns?.end();
-          lastWriteDone = performance.now();
+          lastWriteDone = settleNow();
           counters = m.w;
           answer(waiting, m.id, m);
           break;
@@ -406,7 +407,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
       await reader.destroy();
       // A server on the same file reads a change of this store's (a CLI command's) in every request
       // sent once this has resolved (read-turns.ts).
-      await settleSince(lastWriteDone);
+      await settleSince(lastWriteDone, COMMIT_SETTLE_MS, settleNow);
     },
   };
 }
