@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteDriver, type SqliteDatabase } from '../../src/storage/sqlite/driver.js';
 import { COMMIT_SETTLE_MS, ReadTurns, settleSince, type ReadTurnOptions } from '../../src/storage/sqlite/read-turns.js';
-import { connect, openSqliteStore, readerToken } from '../../src/storage/sqlite/sqlite-store.js';
+import { connect, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
 import { KEYS, startServer, storeBeside, tempDir } from '../helpers/server.js';
@@ -94,55 +94,6 @@ describe('ReadTurns', () => {
     read();
     reader.close();
     await checkPhase();
-  });
-});
-
-describe("the reader's reference-data token (readerToken on the reader itself, as the threaded store reads it)", () => {
-  const open: SqliteDatabase[] = [];
-  afterEach(() => {
-    for (const db of open.splice(0)) if (db.open) db.close();
-  });
-
-  it('is asked of the database once per shared snapshot, and a snapshot begun after another process changed it reads the new one', () => {
-    const file = path.join(tempDir(), 'token.db');
-    const other = connect(file, 'FULL');
-    other.exec('create table ref_version (id integer primary key, token integer not null); insert into ref_version values (1, 7)');
-    const reader = connect(file, 'FULL');
-    open.push(reader, other);
-    // Counts the reader's runs of `PRAGMA data_version`: what a token read costs when it asks.
-    let versionReads = 0;
-    const prepare = reader.prepare.bind(reader);
-    reader.prepare = ((text: string) => {
-      const stmt = prepare(text);
-      if (!/data_version/i.test(text)) return stmt;
-      const get = stmt.get.bind(stmt);
-      return Object.assign(stmt, { get: (...a: unknown[]) => (versionReads++, get(...a)) });
-    }) as typeof reader.prepare;
-    let now = 0;
-    const turns = new ReadTurns(reader, { maxAgeMs: 1, now: () => now, schedule: () => {} });
-    const token = readerToken(reader, reader, turns);
-
-    expect(token.read()).toBe('7');
-    expect(token.read()).toBe('7');
-    expect(versionReads).toBe(1);
-    other.exec('update ref_version set token = 8 where id = 1');
-    // The same snapshot: the change is not visible, and nothing is asked again.
-    now += 0.5;
-    expect(token.read()).toBe('7');
-    expect(versionReads).toBe(1);
-    // Past the bound, a new snapshot: the new token.
-    now += 0.6;
-    expect(token.read()).toBe('8');
-    expect(versionReads).toBe(2);
-    // Ended by a write of this process: the next read asks again and sees what was committed.
-    other.exec('update ref_version set token = 9 where id = 1');
-    turns.end();
-    expect(token.read()).toBe('9');
-    expect(versionReads).toBe(3);
-    // A commit noted on the reader's own writer forgets the token even within one snapshot.
-    token.noteCommit();
-    expect(token.read()).toBe('9');
-    expect(versionReads).toBe(4);
   });
 });
 

@@ -94,16 +94,6 @@ export class ReadTurns {
     this.schedule = opts.schedule ?? ((end) => setImmediate(end));
   }
 
-  /**
-   * Which shared read transaction is open: a number that changes whenever another begins; null when
-   * none is (the connection reads outside one). Two reads made under the same number read the same
-   * snapshot, so a value read from the database under it cannot have changed since (sqlite-store.ts,
-   * `readerToken`).
-   */
-  get snapshot(): number | null {
-    return this.open ? this.stats.begun : null;
-  }
-
   /** Called before each statement on the connection: joins the current read transaction, or begins one. */
   enter(): void {
     if (this.open) {

@@ -244,27 +244,17 @@ export function rawToken(conn: SqliteDatabase): () => string {
  * snapshot no older than the version it is remembered with. Read on the reader itself, version and
  * token come from the same snapshot. Watched on the writer, a moved version ends the reader's shared
  * transaction first: a token read in a snapshot begun before the other process's commit would be
- * remembered as current until the next commit. Read on the reader itself, neither can change within
- * one shared read transaction (`ReadTurns.snapshot`): a token read under the same one is returned
- * without asking for the version again (the requests of one turn of the event loop share it;
- * docs/performance.md, thirty-fourth session).
+ * remembered as current until the next commit.
  */
 export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabase, turns?: ReadTurns): { read: () => string; noteCommit: () => void } {
   const token = rawToken(readConn);
   let dataVersion: { get(): unknown } | null = null;
   let known: string | null = null;
   let seenVersion: unknown = null;
-  /** The shared read transaction `known` was read or checked in (ReadTurns.snapshot); null: none. */
-  let seenSnapshot: number | null = null;
   return {
     read() {
       const sameSnapshot = versionConn === readConn;
-      if (sameSnapshot && turns) {
-        turns.enter();
-        const snapshot = turns.snapshot;
-        if (known !== null && snapshot !== null && snapshot === seenSnapshot) return known;
-        seenSnapshot = snapshot;
-      }
+      if (sameSnapshot) turns?.enter();
       dataVersion ??= versionConn.prepare<[]>('PRAGMA data_version').pluck();
       // The version first: a commit between the two reads leaves an older version, read again next time.
       const v = dataVersion.get();
@@ -278,7 +268,6 @@ export function readerToken(readConn: SqliteDatabase, versionConn: SqliteDatabas
     },
     noteCommit() {
       known = null;
-      seenSnapshot = null;
     },
   };
 }
