@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { OPTIONS, type Config } from './config.js';
+import { ConfigError, OPTIONS, type Config } from './config.js';
 import { accountForApiKey, authenticate, createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
@@ -176,8 +176,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   try {
     // Bind the ports before making the first account: a start that cannot listen (port taken, bad
     // host) must not print keys that later starts, finding the account, would never show again.
-    url = await apps[0].listen({ port: config.port, host: config.host });
-    if (apps[1]) asyncUrl = await apps[1].listen({ port: config.asyncPort!, host: config.host });
+    url = await listenOn(apps[0], config.port, 'PORT', config.host);
+    if (apps[1]) asyncUrl = await listenOn(apps[1], config.asyncPort!, 'LEADTRAIL_ASYNC_PORT', config.host);
     // Leads keyed by an older rule (phone numbers before migration 0003) are re-keyed once, before
     // the API serves (it answers 503 "starting" meanwhile).
     const rekeyed = await rekeyStaleAccounts(store);
@@ -235,4 +235,36 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
       return closing;
     },
   };
+}
+
+/** Errors of listen(2) and of resolving the host that a setting causes, and which one. */
+const LISTEN_ERRORS: Record<string, 'host' | 'port'> = {
+  EADDRINUSE: 'port',
+  EACCES: 'port',
+  EADDRNOTAVAIL: 'host',
+  ENOTFOUND: 'host',
+  EAI_AGAIN: 'host',
+  EAI_FAIL: 'host',
+  EAI_NONAME: 'host',
+};
+
+/**
+ * `app.listen` on `host`:`port` ⇒ its URL. A port taken or not allowed, or a host that does not
+ * resolve to an address of this machine, is a ConfigError naming the setting (`portName` or HOST),
+ * as the README promises for invalid values (the CLI exits 2); anything else is thrown as it came.
+ */
+async function listenOn(app: FastifyInstance, port: number, portName: string, host: string): Promise<string> {
+  try {
+    return await app.listen({ port, host });
+  } catch (e) {
+    const which = LISTEN_ERRORS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (!which) throw e;
+    const what =
+      which === 'port'
+        ? `${portName} ${port} cannot be used on ${host}`
+        : (e as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL'
+          ? `HOST "${host}" is not an address of this machine`
+          : `HOST "${host}" does not resolve to an address`;
+    throw new ConfigError(`${what} (${(e as Error).message})`);
+  }
 }

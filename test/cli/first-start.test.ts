@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { start } from '../../src/main.js';
 import { tempDir } from '../helpers/server.js';
+import { runCli } from './cli-runner.js';
 
 it('a start that cannot listen makes no account and prints no keys; the next start prints them', async () => {
   const blocker = net.createServer();
@@ -24,5 +25,24 @@ it('a start that cannot listen makes no account and prints no keys; the next sta
     expect(await s.services.store.accounts.count()).toBe(1);
   } finally {
     await s.close();
+  }
+});
+
+it('a host that is not this machine’s, or a port taken: exit 2 with a message naming the setting, no stack, no keys', async () => {
+  const unresolvable = await runCli(['serve'], { HOST: '999.1.1.1', LEADTRAIL_DB: path.join(tempDir(), 'a.db') });
+  expect(unresolvable.code).toBe(2);
+  expect(unresolvable.stderr).toMatch(/^leadtrail: HOST "999\.1\.1\.1" does not resolve to an address \(getaddrinfo ENOTFOUND/m);
+  expect(unresolvable.stderr).not.toMatch(/\n\s+at |access key/);
+
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  try {
+    const taken = await runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), LEADTRAIL_DB: path.join(tempDir(), 'b.db') });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain(`leadtrail: PORT ${port} cannot be used on 127.0.0.1 (listen EADDRINUSE`);
+    expect(taken.stderr).not.toMatch(/access key/);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
   }
 });
