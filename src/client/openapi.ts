@@ -4049,12 +4049,6 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
-      500: {
-        content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
-        };
-      };
       /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
@@ -4110,12 +4104,6 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
-        content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
-        };
-      };
-      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …) */
-      500: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

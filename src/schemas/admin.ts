@@ -157,6 +157,18 @@ function isoSpan(raw: string): number {
 }
 
 /**
+ * Whether the text's leading `yyyy-mm-dd` is a day of the calendar. V8's Date.parse rolls a day past
+ * the month's end over into the next month (`2026-02-30` is 2 March; `2026-04-31` is 1 May) where it
+ * should refuse it, as the LeadSquared endpoints refuse `2024-02-30` (docs/compatibility.md).
+ */
+function calendarDate(raw: string): boolean {
+  const [y, m, d] = raw.slice(0, 10).split('-').map(Number);
+  const day = new Date(0);
+  day.setUTCFullYear(y, m - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
+  return m >= 1 && m <= 12 && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/**
  * A time: epoch milliseconds, or an ISO 8601 date/time (`2026-01-31`, `2026-01-31T10:00:00Z`); blank
  * is absent. With `end` (the inclusive `to`), the last millisecond of what the text names:
  * `to=2026-01-31` is the whole of that day, `…T10:00` the whole of that minute.
@@ -166,7 +178,7 @@ const journalTime = (name: string, end = false) =>
     const raw = v?.trim();
     if (raw === undefined || raw === '') return undefined;
     if (/^\d+$/.test(raw)) return Number(raw);
-    const t = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+    const t = /^\d{4}-\d{2}-\d{2}/.test(raw) && calendarDate(raw) ? Date.parse(raw) : NaN;
     if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
     return end ? t + isoSpan(raw) - 1 : t;
   });

@@ -203,7 +203,7 @@ export const webhookDeliveries = endpoint('GET', '/_leadtrail/webhooks/deliverie
     limit: z.string().optional().meta({ description: 'Whole number from 1 to 1000 (default 50)' }),
   }),
   answer: z.object({ total: z.number(), deliveries: z.array(Delivery) }),
-  errors: [500],
+  errors: [400],
 });
 
 export const webhookDeliveryResend = endpoint('POST', '/_leadtrail/webhooks/deliveries/resend', {
@@ -213,7 +213,7 @@ export const webhookDeliveryResend = endpoint('POST', '/_leadtrail/webhooks/deli
   query: z.object({ id: z.string().optional().meta({ description: 'The delivery id (or `id` in the body)' }) }),
   body: lenientBody({ id: L.text('id') }),
   answer: z.object({ resent: z.object({ eventId: z.string(), webhookId: z.string() }) }),
-  errors: [404, 500],
+  errors: [400, 404],
 });
 
 export const WEBHOOKS = [webhookCreate, webhookRetrieve, webhookUpdate, webhookDelete, webhookDeleteGet, webhookDeliveries, webhookDeliveryResend];

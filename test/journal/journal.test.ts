@@ -212,7 +212,8 @@ describe('request journal', () => {
     const tail = await journal(s, `leadId=${lead}&afterSeq=${oldest.seq}`);
     expect(tail.map((e) => e.id)).toEqual([byLead[1].id, byLead[0].id]);
 
-    for (const bad of ['status=abc', 'limit=0', 'limit=501', 'from=yesterday', 'beforeSeq=1&afterSeq=2']) {
+    // Days that are not in the calendar are refused, not rolled over into the next month.
+    for (const bad of ['status=abc', 'limit=0', 'limit=501', 'from=yesterday', 'beforeSeq=1&afterSeq=2', 'from=2026-02-30', 'to=2025-02-29', 'from=2026-04-31T10:00:00Z', 'to=2026-00-10', 'from=2026-13-01']) {
       expectMx(await s.call('GET', `${J}?${bad}`), 400, 'MXInvalidInputException');
     }
     expectMx(await s.call('GET', `${J}/${randomUUID()}`), 404, 'MXInvalidEntityException');

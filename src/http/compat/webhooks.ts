@@ -2,7 +2,7 @@
  * LeadSquared's webhook settings API (`/v2/Webhook.svc/…`: Create, Retrieve, Update, Delete) and
  * leadtrail's delivery records (`/_leadtrail/webhooks/deliveries`, account keys).
  */
-import { MxError, mx } from '../../domain/errors.js';
+import { MxError, mx, type MxType } from '../../domain/errors.js';
 import { runWrite } from '../../domain/run.js';
 import {
   WEBHOOK_EVENTS,
@@ -23,6 +23,9 @@ import type { Handler } from '../handler.js';
 import type { Services } from '../../services.js';
 
 const rules = (s: Services): WebhookRules => ({ allowHosts: s.config.webhookAllow });
+
+/** A client's mistake on leadtrail's own delivery endpoints: its MX type, HTTP 400. */
+const ownBad = (type: MxType, message: string) => new MxError(type, message, 400);
 
 type WebhookBody = z.output<typeof schema.webhookBody>;
 
@@ -138,8 +141,10 @@ export const listDeliveries: Handler = async (s, req) => {
   const q = readQuery(schema.webhookDeliveries, query(req));
   const offset = q.offset === undefined ? 0 : Number(q.offset);
   const limit = q.limit === undefined ? 50 : Number(q.limit);
-  if (!Number.isInteger(offset) || offset < 0) throw mx.invalidInput("'offset' must be a whole number from 0.");
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw mx.invalidInput("'limit' must be a whole number from 1 to 1000.");
+  // A mistake in a query of leadtrail's own endpoints is a 400, as on /_leadtrail/journal and
+  // /_leadtrail/faults; 500 is LeadSquared's convention for its own API only.
+  if (!Number.isInteger(offset) || offset < 0) throw ownBad('MXInvalidInputException', `Query parameter 'offset' must be a whole number from 0; got '${String(q.offset).slice(0, 50)}'.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw ownBad('MXInvalidInputException', `Query parameter 'limit' must be a whole number from 1 to 1000; got '${String(q.limit).slice(0, 50)}'.`);
   const { total, deliveries } = await s.store.webhooks.listDeliveries(req.principal.accountId, {
     offset,
     limit,
@@ -155,7 +160,7 @@ export const listDeliveries: Handler = async (s, req) => {
  */
 export const resendDelivery: Handler = async (s, req) => {
   const id = readQuery(schema.webhookDeliveryResend, query(req)).id ?? readBody(schema.webhookDeliveryResend, req.body).id;
-  if (!id) throw mx.mandatoryMissing("'id' (a delivery id) is mandatory");
+  if (!id) throw ownBad('MXMandatoryAttributeMissingException', "'id' (a delivery id) is mandatory, in the query or the body.");
   const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
   // Not found is 404, as for a journal entry or an async request of leadtrail's own endpoints.
   if (!r) throw new MxError('MXInvalidEntityException', `No delivery '${id.slice(0, 80)}' with an event to send again in this account.`, 404);
