@@ -101,7 +101,8 @@ export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op:
   const sys = SYSTEM[name.trim().toLowerCase()];
   const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
   if (sys) {
-    if (op === 'like') throw refuse(`'SqlOperator' LIKE cannot be used with ${sys.name}; use =, <, >, <=, >= or <>.`);
+    // The advice names only the operators the column takes: ProspectID compares with = and <> alone.
+    if (op === 'like') throw refuse(`'SqlOperator' LIKE cannot be used with ${sys.name}; use ${sys.kind === 'guid' ? '= or <> (or IN)' : '=, <, >, <=, >= or <>'}.`);
     if (sys.kind === 'guid') {
       if (op !== '=' && op !== '<>') throw refuse(`ProspectID can only be compared with = or <>.`);
       return { kind: 'column', column: sys.column, op, value };

@@ -121,6 +121,17 @@ describe('Leads.Get', () => {
     expect(names(await search('ProspectID', '=', who.carol.toUpperCase()))).toEqual(['carol']);
   });
 
+  it('a refused operator on a system column names only operators that column takes, and each of them works', async () => {
+    const value: Record<string, string> = { ProspectID: who.carol, ProspectAutoId: '2', CreatedOn: '2025-01-03 10:00:00', ModifiedOn: '2025-01-03 10:00:00', LeadLastModifiedOn: '2025-01-03 10:00:00', Score: '0', EngagementScore: '0' };
+    const refused: [string, string][] = [...Object.keys(value).map((c): [string, string] => [c, 'LIKE']), ['CreatedOn', 'IN'], ['ModifiedOn', 'IN']];
+    for (const [column, op] of refused) {
+      const message = expectMx(await get({ Parameter: { LookupName: column, LookupValue: value[column], SqlOperator: op } }), 500, 'MXInvalidInputException', new RegExp(`${op} cannot be used with ${column}; use `));
+      const advised = [...message.split('; use ')[1].matchAll(/<>|<=|>=|=|<|>|\bIN\b/g)].map((m) => m[0]);
+      expect(advised.length, message).toBeGreaterThan(0);
+      for (const ok of advised) expect((await get({ Parameter: { LookupName: column, LookupValue: value[column], SqlOperator: ok } })).status, `${column} ${ok} (advised: ${message})`).toBe(200);
+    }
+  });
+
   it('sorts by any column (Direction "1" descending, the default, "0" ascending) and pages', async () => {
     const all = (rest: Record<string, unknown>) => search('CreatedOn', '>', '2000-01-01 00:00:00', rest);
     expect(names(await all({}))).toEqual(['Émile', 'Dan', 'carol', 'Bob', 'Ada']);
