@@ -372,8 +372,13 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
   app.post('/async/:id/retry', protect, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const ok = await s.store.requests.requeue(sessionOf(req).accountId, id.toLowerCase(), Date.now());
-    if (!ok) throw new HttpError(409, 'Only a request in ERROR (system errors, retries used up) can be retried, and this one is not.');
+    const accountId = sessionOf(req).accountId;
+    const ok = await s.store.requests.requeue(accountId, id.toLowerCase(), Date.now());
+    if (!ok) {
+      // Not this account's (or no such id) is not found, as its page says; one that exists is in the wrong state.
+      if (!(await s.store.requests.get(accountId, id.toLowerCase()))) throw notFound('That async request');
+      throw new HttpError(409, 'Only a request in ERROR (system errors, retries used up) can be retried, and this one is not.');
+    }
     s.enqueuer.events.emit('accepted'); // wake this process's worker
     return reply.redirect(`/console/async/${encodeURIComponent(id)}?retried=1`, 303);
   });

@@ -75,6 +75,13 @@ describe('retry now', () => {
 
     // Now Success: no second retry; and without the form's token, nothing happens at all.
     expect((await c.post(`/console/async/${id}/retry`, `/console/async/${id}`)).status).toBe(409);
+    // An id that is no request of this account's is not found, as its page says, not "in the wrong state".
+    for (const unknown of ['garbage', '00000000-0000-0000-0000-000000000000']) {
+      expect((await c.get(`/console/async/${unknown}`)).status).toBe(404);
+      const gone = await c.post(`/console/async/${unknown}/retry`, `/console/async/${id}`);
+      expect(gone.status).toBe(404);
+      expect(gone.text).toContain('That async request was not found in this account.');
+    }
     const noToken = await fetch(`${s.url}/console/async/${id}/retry`, { method: 'POST', headers: { cookie: c.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     expect(noToken.status).toBe(403);
   });
