@@ -132,7 +132,9 @@ export function flagValue(v: unknown, name: string): boolean {
 /** An integer-like value as it came (number or numeric string), for the domain to judge. */
 export function codeValue(v: unknown, name: string): string | number | null | undefined {
   if (v === undefined || v === null || typeof v === 'number' || typeof v === 'string') return v;
-  throw mx.badStructure(`'${name}' must be a number`);
+  // Strings of digits are taken too ("201"), so the message does not say "a number" alone.
+  const got = typeof v === 'boolean' ? String(v) : Array.isArray(v) ? 'a list' : 'an object';
+  throw mx.badStructure(`'${name}' must be a whole number, as a JSON number or a string of digits; got ${got}`);
 }
 
 /** Text property: a string, number or boolean, as text; absent or null is null. */

@@ -25,6 +25,18 @@ const create = (body: unknown) => s.call('POST', `${PA}/Create`, body);
 const MANDATORY_REF = /'RelatedProspectId' or 'EmailAddress' is mandatory/;
 
 describe('Create', () => {
+  it('an ActivityEvent that is neither a number nor a string: a 400 that says what it takes and what came', async () => {
+    for (const [bad, got] of [[true, 'true'], [false, 'false'], [[], 'a list'], [{}, 'an object']] as const) {
+      expectMx(
+        await create({ RelatedProspectId: leadId, ActivityEvent: bad }),
+        400,
+        'MXInvalidInputException',
+        `'ActivityEvent' must be a whole number, as a JSON number or a string of digits; got ${got}`,
+      );
+    }
+    expectOk(await create({ RelatedProspectId: leadId, ActivityEvent: ` ${code} ` }));
+  });
+
   it("ignores the new lead's details, and EmailAddress, once RelatedProspectId is given", async () => {
     const before = (await activitiesOf(s, leadId)).RecordCount;
     for (const bad of [{}, [1], 'a\u0000b']) {
