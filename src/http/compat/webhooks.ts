@@ -160,7 +160,7 @@ export const listDeliveries: Handler = async (s, req) => {
  */
 export const resendDelivery: Handler = async (s, req) => {
   const id = readQuery(schema.webhookDeliveryResend, query(req)).id ?? readBody(schema.webhookDeliveryResend, req.body).id;
-  if (!id) throw ownBad('MXMandatoryAttributeMissingException', "'id' (a delivery id) is mandatory, in the query or the body.");
+  if (!id) throw ownBad('MXInvalidInputException', "'id' (a delivery id) is mandatory, in the query or the body.");
   const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
   // Not found is 404, as for a journal entry or an async request of leadtrail's own endpoints.
   if (!r) throw new MxError('MXInvalidEntityException', `No delivery '${id.slice(0, 80)}' with an event to send again in this account.`, 404);
