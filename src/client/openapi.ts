@@ -207,7 +207,7 @@ export interface paths {
     get: operations["asyncLeadUpdateMetrics"];
   };
   "/health": {
-    /** ok once the server serves its keys; 503 while starting or stopping */
+    /** ok once the server serves its keys; 503 while starting or stopping, or while the database does not answer */
     get: operations["health"];
   };
   "/health/live": {
@@ -3652,7 +3652,7 @@ export interface operations {
       };
     };
   };
-  /** ok once the server serves its keys; 503 while starting or stopping */
+  /** ok once the server serves its keys; 503 while starting or stopping, or while the database does not answer */
   health: {
     responses: {
       /** @description Success */

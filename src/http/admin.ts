@@ -38,8 +38,15 @@ export const health: Handler = async (s, _req, reply) => {
   // 200 may send keyed calls at once.
   const not = notServing(s, reply);
   if (not) return not;
-  await s.store.accounts.count();
-  return { status: 'ok', role: s.config.role, store: s.store.engine };
+  const base = { role: s.config.role, store: s.store.engine };
+  try {
+    await s.store.accounts.count();
+  } catch {
+    // Plain JSON as every health answer, not the MX envelope of an API error (README, health paths).
+    reply.code(503).header('retry-after', '1');
+    return { status: 'unavailable', reason: 'database unreachable', ...base };
+  }
+  return { status: 'ok', ...base };
 };
 
 /**

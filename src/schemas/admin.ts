@@ -8,7 +8,7 @@ const tag = 'leadtrail';
 
 const Health = z.object({ status: z.string(), role: z.string(), store: z.string().optional(), reason: z.string().optional() }).meta({ id: 'Health' });
 
-export const health = endpoint('GET', '/health', { operationId: 'health', summary: 'ok once the server serves its keys; 503 while starting or stopping', tag, answer: Health, errors: [503] });
+export const health = endpoint('GET', '/health', { operationId: 'health', summary: 'ok once the server serves its keys; 503 while starting or stopping, or while the database does not answer', tag, answer: Health, errors: [503] });
 export const healthLive = endpoint('GET', '/health/live', { operationId: 'healthLive', summary: 'The process answers (liveness probe); 503 once its store has failed for good', tag, answer: Health, errors: [503] });
 export const healthReady = endpoint('GET', '/health/ready', { operationId: 'healthReady', summary: 'Ready for traffic: started and the database answers (readiness probe)', tag, answer: Health, errors: [503] });
 export const metrics = endpoint('GET', '/metrics', {

@@ -32,7 +32,11 @@ describe('PostgreSQL outage while running', () => {
     const acc = await request(s.url, 'POST', '/activity/create', body, { headers: { 'x-api-key': 'test-api-key' } });
     expect(acc.status).not.toBe(200);
     expect(acc.text).not.toContain('Request accepted');
-    expect((await request(s.url, 'GET', '/health', undefined, { noAuth: true })).status).not.toBe(200);
+    // In plain JSON, as /health/ready says it, not a LeadSquared envelope (found by a fresh-eyes run).
+    const health = await request(s.url, 'GET', '/health', undefined, { noAuth: true });
+    expect(health.status, health.text).toBe(503);
+    expect(health.body).toEqual({ status: 'unavailable', reason: 'database unreachable', role: 'all', store: 'postgres' });
+    expect(health.headers.get('retry-after')).toBe('1');
 
     await p.restore();
     await waitFor(() => request(s.url, 'GET', '/health', undefined, { noAuth: true }), (r) => r.status === 200, 20_000, 200);
