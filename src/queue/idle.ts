@@ -20,3 +20,27 @@ export function idlePause(): { sleep(ms: number): Promise<void>; poke(): void } 
       }),
   };
 }
+
+/** Longest pause between a polling worker's tries while its store keeps failing (ms). */
+export const FAILURE_BACKOFF_MAX_MS = 5_000;
+
+/**
+ * How long a polling worker waits after a failed round (store unreachable): `firstMs` after the
+ * first failure of a streak, twice as long after each next one, at most `maxMs`, so that an outage
+ * of the database gives a log line and a query every few seconds, not four a second; `succeeded()`
+ * ends the streak and returns how many failures it had (0 when there was none), for a "recovered" line.
+ */
+export function failureBackoff(firstMs: number, maxMs = FAILURE_BACKOFF_MAX_MS): { failed(): number; succeeded(): number; readonly failures: number } {
+  let failures = 0;
+  return {
+    failed: () => Math.min(Math.max(firstMs, maxMs), firstMs * 2 ** failures++),
+    succeeded: () => {
+      const n = failures;
+      failures = 0;
+      return n;
+    },
+    get failures() {
+      return failures;
+    },
+  };
+}

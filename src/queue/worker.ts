@@ -5,7 +5,7 @@
  * and another worker takes over. MX (application) errors are final; anything else is retried on
  * LeadSquared's schedule.
  */
-import { idlePause } from './idle.js';
+import { failureBackoff, idlePause } from './idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -230,6 +230,7 @@ export function createWorker(d: WorkerDeps): Worker {
     // there: two batches in flight, so that the thread is not idle during each claim's round trip.
     // A claim never takes a request whose order key is running, so the two never overlap in a key.
     let applying: Promise<void> | null = null;
+    const backoff = failureBackoff(Math.min(1000, d.config.pollMs * 4));
     while (running) {
       let claimed: AsyncRequest[] = [];
       try {
@@ -254,10 +255,13 @@ export function createWorker(d: WorkerDeps): Worker {
           await processClaimed(claimed);
         }
       } catch (e) {
-        log.error({ err: e }, 'worker loop error; backing off');
-        await sleep(Math.min(1000, d.config.pollMs * 4));
+        const retryInMs = backoff.failed();
+        log.error({ err: e, failures: backoff.failures, retryInMs }, 'worker loop error; backing off');
+        await sleep(retryInMs);
         continue;
       }
+      const failures = backoff.succeeded();
+      if (failures > 0) log.info({ failures }, 'worker recovered');
       if (claimed.length > 0) continue;
       while (idleWaiters.length) idleWaiters.shift()!();
       const next = await d.store.requests.nextRunAt().catch(() => null);

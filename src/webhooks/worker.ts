@@ -7,7 +7,7 @@
  * webhooks and accounts. Delivery is at-least-once: an event is marked delivered only
  * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
  */
-import { idlePause } from '../queue/idle.js';
+import { failureBackoff, idlePause } from '../queue/idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -149,10 +149,12 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   }
 
   async function run(): Promise<void> {
+    const backoff = failureBackoff(Math.min(1000, c.pollMs * 4));
     while (running) {
       await housekeeping(d.ctx.now());
       const free = c.webhookConcurrency - inflight.size;
       let claimed = 0;
+      let retryInMs: number | null = null;
       if (free > 0) {
         try {
           const now = d.ctx.now();
@@ -184,9 +186,17 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
             inflight.add(p);
           }
           if (extra.length > 0) await d.store.webhooks.release(id, extra);
+          const failures = backoff.succeeded();
+          if (failures > 0) log.info({ failures }, 'webhook worker recovered');
         } catch (e) {
-          log.error({ err: e }, 'webhook claim failed; backing off');
+          retryInMs = backoff.failed();
+          log.error({ err: e, failures: backoff.failures, retryInMs }, 'webhook claim failed; backing off');
         }
+      }
+      if (retryInMs !== null) {
+        // The store failed: wait longer after each failure in a row (an outage is not polled 4 times a second).
+        await idle.sleep(retryInMs);
+        continue;
       }
       if (claimed > 0 && inflight.size < c.webhookConcurrency) continue;
       let wait = c.pollMs;
