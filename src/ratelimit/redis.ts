@@ -6,19 +6,30 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { ConfigError } from '../config.js';
 import { flexibleLimiter, type Limiter } from './limiter.js';
 
 export class RedisUnreachableError extends Error {}
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-function where(url: string): string {
+/**
+ * `host:port` of a REDIS_URL, and the database it names (null: none, so 0). A value that is not a
+ * `redis://` or `rediss://` URL, or whose path is not a database number, is a ConfigError naming
+ * REDIS_URL (the CLI exits 2), never a "cannot reach" (an `http://` URL used to be reported as
+ * Redis not answering). The URL itself is not echoed: it may hold a password.
+ */
+function target(url: string): { at: string; db: number | null } {
+  let u: URL;
   try {
-    const u = new URL(url);
-    return `${u.hostname || '127.0.0.1'}:${u.port || '6379'}`;
+    u = new URL(url);
   } catch {
-    throw new RedisUnreachableError('REDIS_URL is not a valid URL (expected redis://host:6379)');
+    throw new ConfigError('REDIS_URL is not a valid URL (expected redis://host:6379)');
   }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`);
+  const path = u.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new ConfigError(`REDIS_URL's path must be a database number (redis://host:6379/0), not "/${path.slice(0, 40)}"`);
+  return { at: `${u.hostname || '127.0.0.1'}:${u.port || '6379'}`, db: path === '' ? null : Number(path) };
 }
 
 /**
@@ -27,7 +38,7 @@ function where(url: string): string {
  * alone (the insurance limiter) until Redis answers again, and says so in the log.
  */
 export async function redisLimiter(url: string, prefix: string, log?: Logger): Promise<Limiter> {
-  const at = where(url);
+  const { at, db } = target(url);
   const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
   let warned = false;
   // Until the first connection the start itself says what went wrong (one line, below), with the
@@ -50,8 +61,19 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger): P
   try {
     await client.connect();
     await client.ping();
+    // ioredis carries on in database 0 when the SELECT of the URL's database fails: ask again, so
+    // that a database this Redis does not have stops the start instead of sharing database 0.
+    if (db !== null) {
+      try {
+        await client.select(db);
+      } catch (e) {
+        client.disconnect();
+        throw new ConfigError(`REDIS_URL names database ${db}, which the Redis at ${at} does not have (${(e as Error).message})`);
+      }
+    }
     started = true;
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     client.disconnect();
     const cause = firstError ?? (e as Error & { code?: string });
     const reason = cause.code ?? cause.message;

@@ -1,5 +1,5 @@
 /** Chooses the adapter from the config: `DATABASE_URL=postgres://…` → PostgreSQL, else the SQLite file. */
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { ErrorCodec } from './operations.js';
 import type { Store } from './store.js';
 import type { ReadTurnOptions } from './sqlite/read-turns.js';
@@ -17,7 +17,7 @@ export async function openStore(
 ): Promise<Store> {
   if (config.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
-      throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
+      throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
     }
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore(config.databaseUrl, { poolSize: config.pgPoolSize, writeBatches: config.pgWriteBatches, prepared: config.pgPrepared, statementTimeoutMs: config.statementTimeoutMs, fnTimeoutMs: config.txTimeoutMs });

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/cli-runner.js';
-import { dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+import { REDIS_TEST_URL, dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
 import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 
 await pgAvailable();
@@ -40,6 +40,28 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^leadtrail: The database schema is newer than this leadtrail/);
+  });
+
+  it('a DATABASE_URL or REDIS_URL that is not a usable value: exit 2, one line naming it, no password echoed (found by a fresh-eyes run)', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    const base = new URL(REDIS_TEST_URL);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DATABASE_URL: 'mysql://x:hunter2@h/db' }, /^leadtrail: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+      [{ DATABASE_URL: 'postgres://x:hunter2@127.0.0.1:99999/test' }, /^leadtrail: DATABASE_URL is not a valid URL/],
+      [{ DATABASE_URL: `${s.url.split('?')[0]}?schema=bad-name` }, /^leadtrail: DATABASE_URL schema "bad-name" must be letters, digits and _/],
+      [{ DATABASE_URL: s.url, REDIS_URL: `http://x:hunter2@${base.host}` }, /^leadtrail: REDIS_URL must start with redis:\/\/ or rediss:\/\/, not http:\/\//],
+      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/abc` }, /^leadtrail: REDIS_URL's path must be a database number/],
+      // This Redis has 16 databases (0–15): ioredis would carry on in database 0.
+      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/99` }, /^leadtrail: REDIS_URL names database 99, which the Redis at .* does not have \(ERR DB index is out of range\)/],
+    ];
+    for (const [env, message] of cases) {
+      const r = await runCli(['serve', '--port', '0', '--role', 'api'], env);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('hunter2');
+    }
   });
 
   it('serve exits non-zero with one line when REDIS_URL points nowhere', async () => {

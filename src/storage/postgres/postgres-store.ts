@@ -11,6 +11,7 @@ import { prepareStatements } from './prepared.js';
 import type { Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
+import { ConfigError } from '../../config.js';
 
 export interface PostgresOptions {
   poolSize: number;
@@ -72,11 +73,11 @@ export function parsePostgresUrl(url: string): PostgresTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new Error('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database)');
+    throw new ConfigError('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database)');
   }
   const schema = u.searchParams.get('schema');
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
-    throw new Error(`DATABASE_URL schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
+    throw new ConfigError(`DATABASE_URL schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
   }
   u.searchParams.delete('schema');
   return { connectionString: u.toString(), schema, where: whereOf(u) };
