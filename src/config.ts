@@ -268,3 +268,44 @@ export function loadConfig(
   }
   return Object.freeze(out as unknown as Config);
 }
+
+/** Edit distance (insertions, deletions, substitutions) between two short names. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * The option a mistyped environment variable name was meant to be, or null: the same letters without
+ * the underscores and case (`LEADTRAIL_RATELIMIT`, `database_url`), or, for a `LEADTRAIL_` name, at
+ * most two letters off (`LEADTRAIL_RATE_LIMT`).
+ */
+export function optionLike(name: string): string | null {
+  const squash = (n: string) => n.replace(/_/g, '').toLowerCase();
+  // Letters off count only for names of ours: HOME is two letters from HOST.
+  const ours = /^leadtrail_/i.test(name);
+  let best: { env: string; d: number } | null = null;
+  for (const o of OPTIONS) {
+    if (o.env === name) return null;
+    const d = squash(o.env) === squash(name) ? 0 : ours ? distance(o.env.toUpperCase(), name.toUpperCase()) : Infinity;
+    if (d <= 2 && (!best || d < best.d)) best = { env: o.env, d };
+  }
+  return best?.env ?? null;
+}
+
+/**
+ * Names in `env` that are no option of the configuration table (docs: README, Configuration), each
+ * with the option it looks like (optionLike) or null. For an environment given whole (startLeadtrail's
+ * `env`), where every name is meant as an option.
+ */
+export function unknownOptions(env: Record<string, unknown>): { name: string; like: string | null }[] {
+  const known = new Set(OPTIONS.map((o) => o.env));
+  return Object.keys(env)
+    .filter((n) => !known.has(n))
+    .map((name) => ({ name, like: optionLike(name) }));
+}

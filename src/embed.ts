@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig, unknownOptions } from './config.js';
 import { accountForApiKey, authenticate } from './domain/accounts.js';
 import { start, type Running } from './main.js';
 import type { SeedResult } from './cli/seed-file.js';
@@ -76,6 +76,13 @@ const generated = (prefix: string) => `${prefix}${randomBytes(16).toString('hex'
  * what it made) if it cannot start, or if the database's accounts do not have the given keys.
  */
 export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<Leadtrail> {
+  // Every name of `env` is meant as an option: a misspelt one would otherwise be ignored in silence.
+  const unknown = unknownOptions(opts.env ?? {});
+  if (unknown.length > 0) {
+    const [{ name, like }] = unknown;
+    throw new ConfigError(`env: ${name} is not an option of leadtrail${like ? ` (did you mean ${like}?)` : ''}; the options are the README's configuration table.`);
+  }
+
   const keys: LeadtrailKeys = {
     accessKey: opts.keys?.accessKey ?? generated('lt-access-'),
     secretKey: opts.keys?.secretKey ?? generated(''),

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError, OPTIONS, loadConfig, parseRateLimit, type Config } from '../config.js';
+import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
 import { defineLeadField } from '../domain/leads.js';
@@ -28,7 +28,20 @@ function configFrom(flags: Flags): Readonly<Config> {
     const v = flags[attr(o.flag)];
     if (v !== undefined) raw[o.key] = String(v);
   }
+  warnNearMisses(process.env);
   return loadConfig(process.env, raw);
+}
+
+/**
+ * One stderr line for each environment variable that looks like a misspelt option
+ * (`LEADTRAIL_RATELIMIT`: config.optionLike), which would otherwise be ignored in silence. Other
+ * variables are the environment's business and are not named.
+ */
+function warnNearMisses(env: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(env)) {
+    const like = optionLike(name);
+    if (like) process.stderr.write(`leadtrail: warning: ${name} is not an option and is ignored; did you mean ${like}?\n`);
+  }
 }
 
 /** commander's attribute name for a flag: `--rate-limit` → `rateLimit`. */

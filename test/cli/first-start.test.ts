@@ -46,3 +46,13 @@ it('a host that is not this machine’s, or a port taken: exit 2 with a message 
     await new Promise((resolve) => blocker.close(resolve));
   }
 });
+
+it('an environment variable that looks like a misspelt option is named on stderr, with the option meant', async () => {
+  const db = path.join(tempDir(), 'c.db');
+  const r = await runCli(['account', 'list', '--db', db], { LEADTRAIL_RATELIMIT: '0', database_url: '', LEADTRAIL_NODE24_DIR: '/x', HOME: process.env.HOME ?? '/root' });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toContain('leadtrail: warning: LEADTRAIL_RATELIMIT is not an option and is ignored; did you mean LEADTRAIL_RATE_LIMIT?\n');
+  expect(r.stderr).toContain('leadtrail: warning: database_url is not an option and is ignored; did you mean DATABASE_URL?\n');
+  // Names of other tools, and HOME (two letters from HOST), are not ours to judge.
+  expect(r.stderr).not.toMatch(/NODE24|HOME/);
+});

@@ -113,6 +113,13 @@ describe('startLeadtrail', () => {
     expect((await call(again, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get')).status).toBe(200);
   });
 
+  it('refuses a name in env that is no option, naming the one it looks like (found by a fresh-eyes run)', async () => {
+    await expect(startLeadtrail({ ...storeOpts(), env: { LEADTRAIL_RATELIMIT: '0' } })).rejects.toThrow(
+      'env: LEADTRAIL_RATELIMIT is not an option of leadtrail (did you mean LEADTRAIL_RATE_LIMIT?)',
+    );
+    await expect(startLeadtrail({ ...storeOpts(), env: { LEADTRAIL_RATE_LIMIT: '0', NODE_ENV: 'test' } })).rejects.toThrow(/^env: NODE_ENV is not an option of leadtrail; /);
+  });
+
   it('passes other options through env, and does not read process.env', async () => {
     process.env.LEADTRAIL_RATE_LIMIT = '1/60s';
     try {
