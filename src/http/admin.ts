@@ -33,21 +33,27 @@ function notServing(s: Services, reply: FastifyReply): { status: string; role: s
   return null;
 }
 
-export const health: Handler = async (s, _req, reply) => {
-  // OK only once the server will serve its keys (migrated, first account made): a probe that sees
-  // 200 may send keyed calls at once.
+/**
+ * `okStatus` once the start is done and the database answers a read now; else the 503 of
+ * notServing, or 503 `unavailable` with Retry-After: plain JSON, as every health answer, never the
+ * MX envelope of an API error (README, health paths). For /health and /health/ready.
+ */
+async function servingAnswer(s: Services, reply: FastifyReply, okStatus: string): Promise<{ status: string; role: string; store: string; reason?: string }> {
   const not = notServing(s, reply);
   if (not) return not;
   const base = { role: s.config.role, store: s.store.engine };
   try {
     await s.store.accounts.count();
   } catch {
-    // Plain JSON as every health answer, not the MX envelope of an API error (README, health paths).
     reply.code(503).header('retry-after', '1');
     return { status: 'unavailable', reason: 'database unreachable', ...base };
   }
-  return { status: 'ok', ...base };
-};
+  return { status: okStatus, ...base };
+}
+
+// OK only once the server will serve its keys (migrated, first account made): a probe that sees
+// 200 may send keyed calls at once.
+export const health: Handler = (s, _req, reply) => servingAnswer(s, reply, 'ok');
 
 /**
  * The process answers and its store has not failed for good (for a liveness probe, which restarts a
@@ -66,18 +72,7 @@ export const live: Handler = async (s, _req, reply) => {
  * Ready for traffic: migrations applied and the first account made (the start is done), and the
  * database answers now. 503 otherwise (starting, stopping, database unreachable), in plain JSON with the reason.
  */
-export const ready: Handler = async (s, _req, reply) => {
-  const not = notServing(s, reply);
-  if (not) return not;
-  const base = { role: s.config.role, store: s.store.engine };
-  try {
-    await s.store.accounts.count();
-  } catch {
-    reply.code(503).header('retry-after', '1');
-    return { status: 'unavailable', reason: 'database unreachable', ...base };
-  }
-  return { status: 'ready', ...base };
-};
+export const ready: Handler = (s, _req, reply) => servingAnswer(s, reply, 'ready');
 
 function bearer(value: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(value ?? '');
