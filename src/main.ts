@@ -146,8 +146,19 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });
+  // A SQLite file is served by one process (storage/sqlite/owner-lock.ts): taken before anything is
+  // opened, so that a second server stops at once, having changed nothing; released once the store is closed.
+  const owner = config.databaseUrl ? null : (await import('./storage/sqlite/owner-lock.js')).takeOwnerLock(config.dbPath);
+  const opened = await openStore(config, { url: opts.writerOperations ?? new URL('./wire/thread-operations.js', import.meta.url), errorCodec }, { readTurns: opts.sqliteReadTurns }).catch((e: unknown) => {
+    owner?.release();
+    throw e;
+  });
+  if (owner) {
+    const closeStore = opened.close.bind(opened);
+    opened.close = () => closeStore().finally(() => owner.release());
+  }
   // Timed and watched for /metrics (commit latency, worker attempts and outcomes); behaves the same.
-  const store = metrics.observeStore(await openStore(config, { url: opts.writerOperations ?? new URL('./wire/thread-operations.js', import.meta.url), errorCodec }, { readTurns: opts.sqliteReadTurns }));
+  const store = metrics.observeStore(opened);
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
   const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { start } from '../../src/main.js';
 import { tempDir } from '../helpers/server.js';
-import { runCli } from './cli-runner.js';
+import { runCli, serve } from './cli-runner.js';
 
 it('a start that cannot listen makes no account and prints no keys; the next start prints them', async () => {
   const blocker = net.createServer();
@@ -55,4 +55,29 @@ it('an environment variable that looks like a misspelt option is named on stderr
   expect(r.stderr).toContain('leadtrail: warning: database_url is not an option and is ignored; did you mean DATABASE_URL?\n');
   // Names of other tools, and HOME (two letters from HOST), are not ours to judge.
   expect(r.stderr).not.toMatch(/NODE24|HOME/);
+});
+
+it('a second serve on the same SQLite file stops at once, naming it; the CLI still works beside the server; a killed owner leaves no lock', async () => {
+  const db = path.join(tempDir(), 'owned.db');
+  const first = await serve(['--port', '0'], { LEADTRAIL_DB: db });
+  try {
+    const second = await runCli(['serve', '--port', '0'], { LEADTRAIL_DB: db });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain(`leadtrail: Another leadtrail serve is using ${db} (LEADTRAIL_DB; that process holds ${db}-lock).`);
+    expect(second.stderr).not.toMatch(/access key/);
+    // The other commands run beside a server, as before.
+    expect((await runCli(['account', 'list', '--db', db])).code).toBe(0);
+    expect((await fetch(`${first.url}/health`)).status).toBe(200);
+  } finally {
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+  }
+  // The operating system dropped the killed owner's lock: the next start serves.
+  const next = await serve(['--port', '0'], { LEADTRAIL_DB: db });
+  try {
+    expect((await fetch(`${next.url}/health`)).status).toBe(200);
+  } finally {
+    await next.stop();
+  }
 });
