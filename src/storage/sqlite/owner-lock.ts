@@ -30,6 +30,8 @@ export function takeOwnerLock(file: string): { release(): void } {
   const Database = sqliteDriver();
   const db = new Database(lockFile, { timeout: 0 });
   try {
+    // The rollback journal in memory: nothing is written, so a `-lock-journal` file would only be clutter.
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (e) {
     db.close();
