@@ -174,7 +174,7 @@ export async function loadSeed(tx: Repos, ctx: Ctx, accountId: string, file: See
   });
   await each('leads', file.leads, async (body) => {
     const list = Array.isArray(body) ? body : Object.entries(body).map(([Attribute, Value]) => ({ Attribute, Value }));
-    const resolved = await resolveAttributes(tx, accountId, readBody(leadCreate, list), false);
+    const resolved = await resolveAttributes(tx, accountId, readBody(leadCreate, list), 'always');
     out.leads.push((await createLead(tx, ctx, accountId, resolved.fields)).id);
   });
   await each('activities', file.activities, async (body) => {

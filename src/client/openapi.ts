@@ -311,7 +311,7 @@ export interface components {
       IsLeadIdentifier: boolean;
       IsUnique: boolean;
       IsCustom: boolean;
-      LockAfterCreate: boolean;
+      LockAfterCreate: number;
     };
     Webhook: {
       WebhookId: string;

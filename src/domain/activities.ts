@@ -60,7 +60,7 @@ export async function postActivity(tx: Repos, ctx: Ctx, accountId: string, ref: 
     if (ref.lastName) attrs.push({ name: 'LastName', value: ref.lastName, fields: null });
     if (ref.phone) attrs.push({ name: 'Phone', value: ref.phone, fields: null });
     if (ref.mobile) attrs.push({ name: 'Mobile', value: ref.mobile, fields: null });
-    const resolved = await resolveAttributes(tx, accountId, attrs, true);
+    const resolved = await resolveAttributes(tx, accountId, attrs, 'skip');
     // The default lookup above found no lead by any of `given`'s values, under their locks.
     lead = await createLead(tx, ctx, accountId, resolved.fields, undefined, new Set(Object.keys(given)));
   }
@@ -75,7 +75,7 @@ export async function createLeadAndActivity(
   leadAttributes: FieldInput[],
   input: ActivityInput,
 ): Promise<PostedActivity & { leadCreated: boolean }> {
-  const attrs: ResolvedAttributes = await resolveAttributes(tx, accountId, leadAttributes, input.skipDropdownValidation);
+  const attrs: ResolvedAttributes = await resolveAttributes(tx, accountId, leadAttributes, input.skipDropdownValidation ? 'skip' : 'check');
   const { lead, created } = await upsertLead(tx, ctx, accountId, attrs);
   const posted = await addActivity(tx, ctx, { accountId, id: lead.id, lead }, input);
   return { ...posted, leadCreated: created };

@@ -27,7 +27,7 @@ export async function captureLead(
   attrs: FieldInput[],
   behavior: UpdateBehavior,
 ): Promise<{ lead: Lead; created: boolean }> {
-  const r = await resolveAttributes(tx, accountId, attrs, false);
+  const r = await resolveAttributes(tx, accountId, attrs, 'always');
   const email = fieldValue(r.fields, 'EmailAddress');
   const phone = fieldValue(r.fields, 'Phone');
   let lead: Lead | null = null;

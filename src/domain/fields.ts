@@ -90,9 +90,20 @@ export const LEAD_FIELD_TYPES = [
   'Dropdown', 'SearchableDropdown', 'Select', 'RadioButton', 'MultiSelect', 'CustomObject',
 ] as const;
 
+/**
+ * How a write treats dropdown values: checked against their options, the call able to skip the
+ * check with LeadSquared's `ValidateDropDownOptions: true` ('check': activity writes, `CreateCustom`);
+ * skipped ('skip'); or checked by a call that has no such flag ('always': the lead routes, whose
+ * bodies LeadSquared documents without it). The refusal's advice follows: a lead route's never tells
+ * its caller to pass a flag it cannot pass.
+ */
+export type DropdownRule = 'check' | 'skip' | 'always';
+
 export interface ValidateOptions {
   /** Skip the dropdown check (LeadSquared's `ValidateDropDownOptions: true`). */
   skipDropdown: boolean;
+  /** The call cannot skip the dropdown check (no `ValidateDropDownOptions` on its route): the refusal says how else to pass. */
+  dropdownAlways?: boolean;
   /** What the fields belong to, for messages: "activity type 201", "lead". */
   owner: string;
   /** Names always accepted besides the definitions (system fields such as Status, Owner). */
@@ -158,7 +169,10 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
     const options = values.map((x) => def.options!.find((o) => o.toLowerCase() === x.toLowerCase()));
     if (options.some((o) => o === undefined)) {
       throw mx.invalidInput(
-        `Value '${clip(value)}' of field '${label}' is not one of its options (${def.options.join(', ')}). Pass "ValidateDropDownOptions": true to skip this check.`,
+        `Value '${clip(value)}' of field '${label}' is not one of its options (${def.options.join(', ')}). ` +
+          (opts.dropdownAlways
+            ? "This call takes no \"ValidateDropDownOptions\"; add the value to the field's options to accept it."
+            : 'Pass "ValidateDropDownOptions": true to skip this check.'),
       );
     }
     value = options.join(';');

@@ -37,7 +37,7 @@ export async function eachRow<I, T>(store: Pick<Store, 'transaction'>, rows: rea
 
 /** Lead/Bulk/Create: each row creates a lead, as Lead.Create does. */
 export function bulkCreateLeads(store: Pick<Store, 'transaction'>, ctx: Ctx, accountId: string, rows: FieldInput[][]): Promise<RowOutcome<Lead>[]> {
-  return eachRow(store, rows, async (tx, attrs) => createLead(tx, ctx, accountId, (await resolveAttributes(tx, accountId, attrs, false)).fields));
+  return eachRow(store, rows, async (tx, attrs) => createLead(tx, ctx, accountId, (await resolveAttributes(tx, accountId, attrs, 'always')).fields));
 }
 
 /** Lead/Bulk/CreateOrUpdate: each row is Lead.CreateOrUpdate's upsert (its SearchBy, else the default lookup). */
@@ -47,7 +47,7 @@ export function bulkUpsertLeads(
   accountId: string,
   rows: FieldInput[][],
 ): Promise<RowOutcome<{ lead: Lead; created: boolean }>[]> {
-  return eachRow(store, rows, async (tx, attrs) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
+  return eachRow(store, rows, async (tx, attrs) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, 'always')));
 }
 
 /**
@@ -63,12 +63,12 @@ export async function bulkUpdateLeads(
   leadIds: string[],
   attrs: FieldInput[],
 ): Promise<{ affected: number; failed: { leadId: string; error: MxError }[] }> {
-  await runWrite(store, (tx) => resolveAttributes(tx, accountId, attrs, false));
+  await runWrite(store, (tx) => resolveAttributes(tx, accountId, attrs, 'always'));
   const ids = [...new Set(leadIds)];
   const outcomes = await eachRow(store, ids, async (tx, leadId) => {
     const lead = await tx.leads.get(accountId, leadId);
     if (!lead) throw mx.unknownLead(leadId);
-    return updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
+    return updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, 'always')).fields);
   });
   const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [{ leadId: ids[i], error: o.error }]));
   return { affected: ids.length - failed.length, failed };

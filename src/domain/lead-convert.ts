@@ -12,7 +12,7 @@ import type { Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
 export async function convertVisitor(tx: Repos, ctx: Ctx, accountId: string, visitorId: string, attrs: FieldInput[]): Promise<{ lead: Lead; created: boolean }> {
-  const { fields } = await resolveAttributes(tx, accountId, attrs, false);
+  const { fields } = await resolveAttributes(tx, accountId, attrs, 'always');
   const lead = (await tx.leads.get(accountId, visitorId)) ?? (await findForCreate(tx, accountId, lookupLockKeys(fields), () => findByDefaultLookup(tx, accountId, fields)));
   if (lead) return { lead: await updateLead(tx, ctx, lead, fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, fields), created: true };

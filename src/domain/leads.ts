@@ -3,7 +3,7 @@
  * key, and the SearchBy upsert that CreateCustom and Lead.Capture share.
  */
 import { mx } from './errors.js';
-import { LEAD_FIELD_TYPES, validateFields, type FieldInput } from './fields.js';
+import { LEAD_FIELD_TYPES, validateFields, type DropdownRule, type FieldInput } from './fields.js';
 import { INT32, wholeNumber } from './numbers.js';
 import { phoneLookupKeys, phoneOrderKey, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
@@ -193,7 +193,7 @@ export interface ResolvedAttributes {
  * to the account as text fields (a sandbox must take what an integration sends); other unknown
  * names are refused.
  */
-export async function resolveAttributes(tx: Repos, accountId: string, attrs: FieldInput[], skipDropdown: boolean): Promise<ResolvedAttributes> {
+export async function resolveAttributes(tx: Repos, accountId: string, attrs: FieldInput[], dropdowns: DropdownRule): Promise<ResolvedAttributes> {
   const index = fieldIndex(await leadFieldDefs(tx, accountId));
   let byName = index.byName;
   // The mx_ fields this call adds (rare), by lower-case name: the first spelling names the field.
@@ -210,6 +210,14 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
     if (lower === 'prospectid' || lower === 'id') {
       prospectId = a.value;
       continue;
+    }
+    // LeadSquared's object type (its bulk pages send `"LeadType":"OT_0"` on every row). leadtrail
+    // keeps one type, the default OT_0: that (or blank) names it and changes nothing; another type
+    // would put the lead where no read finds it, so it is refused rather than dropped.
+    if (lower === 'leadtype') {
+      const t = (a.value ?? '').trim();
+      if (t === '' || t.toUpperCase() === 'OT_0') continue;
+      throw mx.invalidInput(`LeadType '${t.length > 40 ? `${t.slice(0, 37)}...` : t}' is not available: leadtrail has one lead object type, OT_0 (the default lead); object types OT_1 and up are not emulated.`);
     }
     if (READ_ONLY.has(lower)) throw mx.invalidInput(`Lead attribute '${a.name}' is read-only.`);
     if (!byName.has(lower) && !adding?.has(lower)) {
@@ -236,7 +244,11 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
     for (const [lower, def] of adding) added.set(lower, def);
     byName = added;
   }
-  const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, { skipDropdown, owner: 'lead' });
+  const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, {
+    skipDropdown: dropdowns === 'skip',
+    dropdownAlways: dropdowns === 'always',
+    owner: 'lead',
+  });
   for (const d of byName.values()) {
     const v = fields[d.schemaName];
     // An empty value clears the field: stored as null, as every lead read shows an empty field.
@@ -382,11 +394,20 @@ async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Pro
 /** The lead a unique field value points at (any field marked unique, or Mobile, or ProspectID; phones by the phone rule). */
 export async function findLead(tx: Repos, accountId: string, field: string, value: string): Promise<Lead | null> {
   if (field.toLowerCase() === 'prospectid' || field.toLowerCase() === 'id') return tx.leads.get(accountId, value);
+  return (await leadsMatching(tx, accountId, await searchField(tx, accountId, field), value))[0] ?? null;
+}
+
+/**
+ * The lead field a SearchBy names (any case): EmailAddress, Phone, Mobile or a field marked unique.
+ * Throws MXInvalidInputException for any other name, known or not, so that the caller learns what
+ * it may search by before being asked for a value of a field it cannot use.
+ */
+async function searchField(tx: Repos, accountId: string, field: string): Promise<LeadFieldDef> {
   const def = fieldIndex(await leadFieldDefs(tx, accountId)).firstByName.get(field.toLowerCase());
   if (!def || !(def.isUnique || SEARCHABLE.has(def.schemaName.toLowerCase()))) {
     throw mx.invalidInput(`SearchBy field '${field}' cannot find a lead: use EmailAddress, Phone, Mobile, ProspectID or a field marked unique.`);
   }
-  return (await leadsMatching(tx, accountId, def, value))[0] ?? null;
+  return def;
 }
 
 /**
@@ -500,6 +521,7 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     lead = await tx.leads.get(accountId, attrs.prospectId);
     if (!lead) throw mx.unknownLead(attrs.prospectId);
   } else {
+    await searchField(tx, accountId, searchBy);
     const value = fieldValue(attrs.fields, searchBy);
     if (value === null || value.trim() === '') {
       throw mx.mandatoryMissing(`SearchBy is '${searchBy}' but no value for '${searchBy}' was passed in LeadDetails.`);

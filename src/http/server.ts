@@ -175,7 +175,8 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
     const key = r.path.toLowerCase();
-    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), r.method]);
+    // Fastify answers HEAD on every GET route (exposeHeadRoutes), so the Allow header names it too.
+    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), ...(r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])]);
   }
 
   void app.register(async (scope) => leadSquaredScope(scope, s, routes));

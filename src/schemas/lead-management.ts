@@ -70,7 +70,7 @@ const LeadField = z.object({
   IsLeadIdentifier: z.boolean(),
   IsUnique: z.boolean(),
   IsCustom: z.boolean(),
-  LockAfterCreate: z.boolean(),
+  LockAfterCreate: z.number(),
 }).meta({ id: 'LeadField' });
 
 export const leadsMetaDataGet = endpoint('GET', `${LM}/LeadsMetaData.Get`, {

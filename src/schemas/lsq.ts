@@ -346,6 +346,10 @@ export function leadAttributeListValue(body: unknown): FieldInput[] {
   const wrapped = isObject(body) && prop(body, 'LeadDetails') !== undefined;
   // Paths name the entry as the caller wrote it: `[0].Value` in a bare list (the message already says
   // "request body"), `LeadDetails[0].Value` in a wrapped one.
+  if (!wrapped && !Array.isArray(body)) {
+    // Both forms named: `{}` or `{"Leaddetail": …}` is one property short of the wrapped one.
+    throw mx.badStructure('request body must be a JSON array of {"Attribute","Value"} entries, or an object with that array as \'LeadDetails\'');
+  }
   return fieldListValue(asArray(wrapped ? prop(body, 'LeadDetails') : body, wrapped ? "'LeadDetails'" : 'request body'), wrapped ? 'LeadDetails' : '');
 }
 

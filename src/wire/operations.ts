@@ -101,7 +101,7 @@ const STEPS = {
     async apply(tx, ctx, { accountId }, { leadId, attrs }) {
       const lead = await tx.leads.get(accountId, leadId);
       if (!lead) throw mx.unknownLead(leadId);
-      await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, false)).fields);
+      await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, 'always')).fields);
       return success({ AffectedRows: 1 });
     },
   }),

@@ -62,7 +62,14 @@ const EMPTY_LEAD: Record<string, null> = Object.fromEntries(LEAD_READ_FIELDS.map
 /** How LeadSquared's field pages name a data type's rendering (CreateLeadField's RenderTypeTextValue list). */
 const RENDER_TEXT: Record<string, string> = { email: 'Email', phone: 'Phone', website: 'URL', date: 'Date', datetime: 'DateTime', time: 'Time', boolean: 'CheckBox', textarea: 'TextArea' };
 
+/**
+ * LeadSquared's `RenderType` numbers that its docs show (Get a Lead Field's Properties: `Phone` 6,
+ * `Dropdown` 13); a rendering whose number no page shows answers 0 (docs/compatibility.md).
+ */
+const RENDER_NUMBER: Record<string, number> = { Phone: 6, Dropdown: 13 };
+
 export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
+  const render = d.options ? 'Dropdown' : (RENDER_TEXT[d.dataType.toLowerCase()] ?? 'Textbox');
   return {
     SchemaName: d.schemaName,
     Name: d.schemaName,
@@ -71,8 +78,8 @@ export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
     DataType: d.dataType,
     IsMandatory: d.isMandatory,
     MaxLength: d.maxLength === null ? '' : String(d.maxLength),
-    RenderType: 0,
-    RenderTypeTextValue: d.options ? 'Dropdown' : (RENDER_TEXT[d.dataType.toLowerCase()] ?? 'Textbox'),
+    RenderType: RENDER_NUMBER[render] ?? 0,
+    RenderTypeTextValue: render,
     IsVisible: true,
     IsSearchable: true,
     IsSortable: true,
@@ -80,7 +87,8 @@ export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
     IsLeadIdentifier: d.isUnique,
     IsUnique: d.isUnique,
     IsCustom: !d.isSystem,
-    LockAfterCreate: false,
+    // A number, as LeadSquared's pages show it (0 in CreateLeadField's example; 1 and 2 in field reads).
+    LockAfterCreate: 0,
   };
 }
 
@@ -111,8 +119,9 @@ export function fieldDefToWire(d: ActivityFieldDef, i: number, value: FieldValue
     IsMandatory: d.isMandatory,
     ShowInForm: true,
     Sequence: i + 1,
-    ParentField: null,
-    OptionSet: d.options ? JSON.stringify(d.options.map((Value, Order) => ({ Value, Text: Value, IsDefault: false, Order }))) : null,
+    // "" rather than null for none, as LeadSquared's field lists show them (Get Activity Type Details).
+    ParentField: '',
+    OptionSet: d.options ? JSON.stringify(d.options.map((Value, Order) => ({ Value, Text: Value, IsDefault: false, Order }))) : '',
     MaxFieldLength: d.maxLength,
     IsMultiSelectDropdown: d.dataType.toLowerCase() === 'multiselect',
     Fields: d.fields ? d.fields.map((n, j) => fieldDefToWire(n, j)) : undefined,
@@ -132,14 +141,18 @@ export function activityTypeSettingToWire(t: ActivityType) {
   };
 }
 
-function fieldsToData(fields: FieldMap): { Key: string; Value: string | null }[] {
-  return Object.entries(fields).map(([Key, v]) => ({ Key, Value: str(v) }));
-}
-
 /** An activity as `ProspectActivity.svc/Retrieve` lists it (also the base of `RetrieveRecentlyModified`'s, from a whole activity: compat/activity-bulk.ts). */
 export function activityToWire(a: ListedActivity, type: ActivityType | null) {
   const activityFields: Record<string, string | null> = { ActivityEvent_Note: a.note };
-  for (const [k, v] of Object.entries(a.fields)) activityFields[k] = str(v);
+  const data: { Key: string; Value: string | null }[] = [{ Key: 'ActivityEvent_Note', Value: a.note }];
+  for (const k in a.fields) {
+    const v = str(a.fields[k]);
+    // "Returns the activities of a lead (including non-empty custom field values)": a field stored
+    // empty is left out of both lists, as LeadSquared's Retrieve page describes them.
+    if (v === null || v === '') continue;
+    activityFields[k] = v;
+    data.push({ Key: k, Value: v });
+  }
   return {
     Id: a.id,
     EventCode: a.eventCode,
@@ -150,11 +163,12 @@ export function activityToWire(a: ListedActivity, type: ActivityType | null) {
     Type: type?.direction === 1 ? 'Outbound' : 'Inbound',
     IsEmailType: false,
     SessionId: null,
-    TrackLocation: null,
+    // 0, as LeadSquared's Retrieve page shows it (a typed client reads it as a number).
+    TrackLocation: 0,
     Latitude: null,
     Longitude: null,
     ActivityOwnerEmail: a.ownerEmail,
-    Data: [{ Key: 'ActivityEvent_Note', Value: a.note }, ...fieldsToData(a.fields)],
+    Data: data,
     ActivityFields: activityFields,
   };
 }
@@ -185,7 +199,7 @@ const ACTIVITY_SCHEMA = {
     Type: TEXT,
     IsEmailType: { type: 'boolean' },
     SessionId: NULL,
-    TrackLocation: NULL,
+    TrackLocation: NUMBER,
     Latitude: NULL,
     Longitude: NULL,
     ActivityOwnerEmail: TEXT_OR_NULL,

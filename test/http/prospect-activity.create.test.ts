@@ -68,7 +68,10 @@ describe('Create by RelatedProspectId: happy path', () => {
     const acts = await activitiesOf(s, leadId, { Parameter: { ActivityEvent: docType } });
     const posted = acts.ProspectActivities.find((a) => a.Id === body.Message.Id);
     expect(posted).toMatchObject({ EventCode: docType, CreatedOn: '2015-10-11 12:13:44' });
-    expect(posted.ActivityFields).toMatchObject({ ActivityEvent_Note: 'Your Activity Note', mx_Custom_1: '123123123', mx_Custom_5: '2016-07-07 10:55:00', mx_Custom_10: '' });
+    expect(posted.ActivityFields).toMatchObject({ ActivityEvent_Note: 'Your Activity Note', mx_Custom_1: '123123123', mx_Custom_5: '2016-07-07 10:55:00' });
+    // Retrieve lists "non-empty custom field values" (LeadSquared's page): the example's empty mx_Custom_10 is in neither list.
+    expect(posted.ActivityFields).not.toHaveProperty('mx_Custom_10');
+    expect(posted.Data.map((d: { Key: string }) => d.Key)).not.toContain('mx_Custom_10');
   });
 
   it('accepts credentials in x-LSQ-AccessKey / x-LSQ-SecretKey headers (checklist 2)', async () => {

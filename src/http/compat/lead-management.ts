@@ -45,7 +45,7 @@ export const leadCreate: Handler = async (s, req) => {
   const accountId = req.principal.accountId;
   const ctx = await callCtx(s, req);
   const lead = await s.store.transaction(async (tx) => {
-    const r = await resolveAttributes(tx, accountId, attrs, false);
+    const r = await resolveAttributes(tx, accountId, attrs, 'always');
     return createLead(tx, ctx, accountId, r.fields);
   });
   return success({ Id: lead.id });
@@ -66,7 +66,7 @@ export const createOrUpdate: Handler = async (s, req) => {
   const attrs = readBody(E.leadCreateOrUpdate, req.body);
   const accountId = req.principal.accountId;
   const ctx = await callCtx(s, req);
-  const { lead, created } = await runWrite(s.store, async (tx) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, false)));
+  const { lead, created } = await runWrite(s.store, async (tx) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, 'always')));
   return success({ Id: lead.id, AffectedRows: 1, IsCreated: created });
 };
 
