@@ -4,9 +4,10 @@
  * the switch the path does not exist. On SQLite and PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
+import { postActivity } from '../../src/domain/activities.js';
 import { accept, settled } from '../async/helpers.js';
 import { LM, PA, accountIdOf, counts, createLead, createType, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
-import { started } from '../helpers/server.js';
+import { started, storeBeside } from '../helpers/server.js';
 
 describe('reset', () => {
   it('does not exist unless LEADTRAIL_SANDBOX is on', async () => {
@@ -47,5 +48,32 @@ describe('reset', () => {
     expect((await getLead(s, again))?.ProspectAutoId).toBe('1');
     // The other account is untouched.
     expect((await getLead(s, theirs, { keys: other.keys }))?.FirstName).toBe('Stays');
+  });
+
+  it('waits for a write in flight on another connection and deletes what it wrote: no activity is left on a deleted lead', async () => {
+    // Found by a fresh-eyes run on PostgreSQL: `leadtrail reset` while workers applied async posts
+    // left activities whose lead and request it had deleted (its DELETE of activities ran before a
+    // worker's insert committed; its DELETE of leads then waited for that worker and took the lead).
+    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
+    const accountId = await accountIdOf(s);
+    const code = await createType(s, { ActivityEventName: 'In flight' });
+    const lead = await createLead(s, { FirstName: 'Busy', EmailAddress: 'busy@example.com' });
+    const beside = await storeBeside(s);
+    try {
+      const ctx = { now: () => Date.now(), newId: () => crypto.randomUUID() };
+      let resetCall: Promise<Awaited<ReturnType<typeof s.call>>> | null = null;
+      await beside.transaction(async (tx) => {
+        await postActivity(tx, ctx, accountId, { by: 'id', leadId: lead }, { eventCode: code, note: 'in flight', occurredAt: null, fields: [], ownerEmail: null, skipDropdownValidation: false, requestId: null });
+        // The reset starts while this write is uncommitted, and must not finish before it.
+        resetCall = s.call('POST', '/_leadtrail/reset');
+        await new Promise((r) => setTimeout(r, 400));
+      });
+      const r = await resetCall!;
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.deleted).toMatchObject({ leads: 1, activities: 1 });
+      expect(await counts(s, accountId)).toEqual({ leads: 0, activities: 0 });
+    } finally {
+      await beside.close();
+    }
   });
 });

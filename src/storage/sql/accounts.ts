@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Account, Credential, CredentialKind, User } from '../../domain/types.js';
 import type { AccountRepo } from '../store.js';
 import { precompiled } from './compiled.js';
@@ -28,6 +29,14 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
   return {
     async deleteData(accountId) {
       const count = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+      if (engine === 'postgres') {
+        // Other connections write these tables meanwhile (API processes, workers). Row by row, a
+        // DELETE does not see a row inserted by a transaction that commits while it runs, and waits
+        // for the rows such a transaction holds: a worker's activity was left on a lead this reset
+        // then deleted. Locked first, for the reset's transaction: the writes in flight commit before
+        // the first DELETE, and the next wait for the reset (reads go on). SQLite has one writer.
+        await sql`LOCK TABLE leads, lead_keys, lead_values, activities, webhook_events, webhook_deliveries, async_requests IN SHARE ROW EXCLUSIVE MODE`.execute(db);
+      }
       await db.deleteFrom('lead_values').where('account_id', '=', accountId).execute();
       await db.deleteFrom('lead_keys').where('account_id', '=', accountId).execute();
       const activities = count(await db.deleteFrom('activities').where('account_id', '=', accountId).executeTakeFirst());
