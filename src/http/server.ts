@@ -166,8 +166,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // An answer given before the body has arrived (bad keys, still starting) closes the connection:
   // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
+  // Once closing has begun, every answer closes its connection too: a keep-alive client told nothing
+  // sent its next call on a connection that the close then shut under it (ECONNRESET on a POST,
+  // which clients do not retry; found by a fresh-eyes run). Told `Connection: close`, it opens a new
+  // connection, which a stopped listener refuses before anything is sent.
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (!req.raw.complete) reply.header('connection', 'close');
+    if (!req.raw.complete || s.stopping) reply.header('connection', 'close');
     done(null, payload);
   });
 

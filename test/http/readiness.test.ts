@@ -95,7 +95,7 @@ describe('readiness', () => {
     }
   });
 
-  it('once closing has begun, a call on an open connection gets 503 in the envelope and the connection closes; the call in flight still succeeds', async () => {
+  it('once closing has begun, the call in flight still succeeds and its answer closes the connection; a call pipelined behind it is not taken', async () => {
     const server = await startServer({ LEADTRAIL_FAULTS: 'true' });
     const { port } = new URL(server.url);
     const keys = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
@@ -120,17 +120,38 @@ describe('readiness', () => {
     const [a, h] = await Promise.all([api.answers, probe.answers]);
     await closed;
 
-    expect(a.map((r) => r.status)).toEqual([200, 503]);
-    expect(JSON.parse(a[0].body)).toMatchObject({ Status: 'Success' });
-    expect(JSON.parse(a[1].body)).toEqual({
-      Status: 'Error',
-      ExceptionType: 'MXServiceUnavailableException',
-      ExceptionMessage: 'The server is shutting down and cannot serve new requests. Retry shortly.',
-    });
-    expect(a[1].headers['connection']).toBe('close');
-    expect(a[1].headers['retry-after']).toBe('1');
-    expect(h.map((r) => r.status)).toEqual([200, 503]);
-    expect(JSON.parse(h[1].body)).toMatchObject({ status: 'stopping' });
+    // The calls in flight are answered, and their answers say the connection closes: a keep-alive
+    // client told nothing sent its next call on a connection the close then shut under it
+    // (ECONNRESET on a POST, found by a fresh-eyes run). What was pipelined behind them is not taken
+    // (HTTP/1.1: a client may send it again on a new connection).
+    for (const answers of [a, h]) {
+      expect(answers.map((r) => r.status)).toEqual([200]);
+      expect(JSON.parse(answers[0].body)).toMatchObject({ Status: 'Success' });
+      expect(answers[0].headers['connection']).toBe('close');
+    }
+  });
+
+  it('a call that arrives while closing gets 503 in the envelope, with Retry-After and Connection: close', async () => {
+    const server = await startServer();
+    try {
+      // What close() sets first; the listener is left open here so that a call can still arrive.
+      server.services.stopping = true;
+      const r = await server.call('GET', '/v2/LeadManagement.svc/LeadsMetaData.Get');
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({
+        Status: 'Error',
+        ExceptionType: 'MXServiceUnavailableException',
+        ExceptionMessage: 'The server is shutting down and cannot serve new requests. Retry shortly.',
+      });
+      expect(r.headers.get('connection')).toBe('close');
+      expect(r.headers.get('retry-after')).toBe('1');
+      const health = await server.call('GET', '/health', undefined, { noAuth: true });
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({ status: 'stopping' });
+    } finally {
+      server.services.stopping = false;
+      await server.close();
+    }
   });
 });
 
