@@ -230,7 +230,7 @@ export const OPTIONS = [
   opt({ key: 'leaseSeconds', env: 'LEADTRAIL_LEASE_SECONDS', flag: '--lease-seconds', default: '30', description: 'How long a worker holds a claimed request before another worker may take it over.', parse: positive }),
   opt({ key: 'pollMs', env: 'LEADTRAIL_POLL_MS', flag: '--poll-ms', default: '250', description: 'How often an idle worker looks for due requests (it is also woken on accept).', parse: int(10, 60_000) }),
   opt({ key: 'pgPoolSize', env: 'LEADTRAIL_PG_POOL', flag: '--pg-pool', default: '10', description: 'PostgreSQL connections per process, at least 2 (write batches use up to half, `LEADTRAIL_PG_WRITE_BATCHES`; reads and lead numbering the rest).', parse: int(2, 1000) }),
-  opt({ key: 'pgWriteBatches', env: 'LEADTRAIL_PG_WRITE_BATCHES', flag: '--pg-write-batches', default: '3', description: 'PostgreSQL write batches one process runs side by side, each on a pool connection (at most half of `LEADTRAIL_PG_POOL`). Writes that arrive together share a batch: one transaction, one commit. Fewer, larger batches cost less per write; more let a database with many cores work on more at once.', parse: int(1, 500) }),
+  opt({ key: 'pgWriteBatches', env: 'LEADTRAIL_PG_WRITE_BATCHES', flag: '--pg-write-batches', default: '3', description: 'PostgreSQL write batches one process runs side by side, each on a pool connection (at most half of `LEADTRAIL_PG_POOL`: set higher, the start stops with exit 2; the default is cut down to fit a smaller pool). Writes that arrive together share a batch: one transaction, one commit. Fewer, larger batches cost less per write; more let a database with many cores work on more at once.', parse: int(1, 500) }),
   opt({ key: 'pgPrepared', env: 'LEADTRAIL_PG_PREPARED', flag: '--pg-prepared', default: 'true', description: 'Name the hot PostgreSQL statements, so that each connection parses and plans them once (about 30% more sync writes per second). `false` for a pooler that does not keep prepared statements across transactions (PgBouncer in transaction mode before 1.21).', parse: bool }),
   opt({ key: 'sqliteWriter', env: 'LEADTRAIL_SQLITE_WRITER', flag: '--sqlite-writer', default: 'thread', description: 'Where SQLite\'s writes run. `loop`: on the event loop, beside the HTTP work. `thread`: on a writer thread of their own (statements, commits and fsyncs), so that no commit or fsync holds the event loop and a second core can serve them; lead searches then run on a read thread of their own. Same answers and durability either way. Ignored on PostgreSQL.', parse: sqliteWriter }),
   opt({ key: 'statementTimeoutMs', env: 'LEADTRAIL_STATEMENT_TIMEOUT_MS', flag: '--statement-timeout-ms', default: '15000', description: 'PostgreSQL statement timeout.', parse: int(100) }),
@@ -265,6 +265,14 @@ export function loadConfig(
     const raw = fromFlag ?? fromEnv ?? o.default ?? '';
     const name = fromFlag !== undefined ? o.flag : fromEnv !== undefined ? o.env : `${o.env} default`;
     out[o.key] = o.parse(raw, name);
+  }
+  // Write batches take at most half the pool (postgres-store.ts). Set above that, the setting was
+  // cut down without a word (found by a fresh-eyes run); the default is cut down to fit a small pool.
+  const batches = flags.pgWriteBatches ?? env.LEADTRAIL_PG_WRITE_BATCHES;
+  const half = Math.max(1, Math.floor((out.pgPoolSize as number) / 2));
+  if (batches !== undefined && (out.pgWriteBatches as number) > half) {
+    const which = flags.pgWriteBatches !== undefined ? '--pg-write-batches' : 'LEADTRAIL_PG_WRITE_BATCHES';
+    throw new ConfigError(`${which} ${String(out.pgWriteBatches)} is more than half of the PostgreSQL pool (LEADTRAIL_PG_POOL ${String(out.pgPoolSize)}, so at most ${half}): raise the pool or lower the batches`);
   }
   return Object.freeze(out as unknown as Config);
 }

@@ -268,6 +268,8 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
     modifiedOn: ctx.now(),
   };
   await tx.webhooks.update(next);
+  // Enabled again: what waited while it was off or failing goes out now, in order, not at its retry time.
+  if (status === 0 && (w.status !== 0 || w.consecutiveFailures > 0)) await tx.webhooks.dueNow(w.id, ctx.now());
   return next;
 }
 

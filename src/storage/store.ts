@@ -350,7 +350,8 @@ export interface WebhookRepo {
   /**
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
-   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). On PostgreSQL
+   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). An event never tried
+   * of a failing webhook (failures in a row) waits while another of its events is being retried. On PostgreSQL
    * concurrent claimers never take the same row (SKIP LOCKED).
    */
   claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
@@ -368,6 +369,8 @@ export interface WebhookRepo {
   nextDueAt(): Promise<number | null>;
   /** The account's delivery records, newest first. */
   listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
+  /** Makes the webhook's pending events due at `now` (a webhook enabled again sends what waited at once). */
+  dueNow(webhookId: string, now: number): Promise<number>;
   /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes finished (delivered or failed) events and delivery records older than `before`; returns how many rows went. */

@@ -223,9 +223,16 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     async stop() {
       running = false;
       unlisten?.();
-      stopping.abort();
       poke();
-      await loop;
+      // Deliveries in flight finish and are recorded (each is bounded by the webhook timeout anyway):
+      // cut off, one the receiver had taken went out again after the next start, a duplicate on every
+      // routine deploy (found by a fresh-eyes run). Past the timeout, what is left is cut off.
+      const cutOff = setTimeout(() => stopping.abort(), c.webhookTimeoutMs);
+      try {
+        await loop;
+      } finally {
+        clearTimeout(cutOff);
+      }
       log.info('webhook worker stopped');
     },
     poke,

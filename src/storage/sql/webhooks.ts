@@ -177,6 +177,25 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('e.due_at', '<=', now)
         .where((eb) => eb.or([eb('e.locked_until', 'is', null), eb('e.locked_until', '<', now)]))
         .where('e.webhook_id', 'in', (eb) => eb.selectFrom('webhooks as w').select('w.id').where('w.status', '=', 0))
+        // While a webhook is failing, an event it has not tried yet waits as long as another is being
+        // retried: the receiver is probed by that retry, once per retry delay, instead of by each new
+        // event, each of which counted a failure (a 5 s outage with many leads disabled it).
+        .where((eb) =>
+          eb.or([
+            eb('e.attempts', '>', 0),
+            eb('e.webhook_id', 'in', eb.selectFrom('webhooks as h').select('h.id').where('h.consecutive_failures', '=', 0)),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('webhook_events as r')
+                  .select('r.seq')
+                  .whereRef('r.webhook_id', '=', 'e.webhook_id')
+                  .where('r.status', '=', 'pending')
+                  .where('r.attempts', '>', 0),
+              ),
+            ),
+          ]),
+        )
         .where((eb) =>
           eb.not(
             eb.exists(
@@ -274,6 +293,16 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .execute();
       }
       return true;
+    },
+    async dueNow(webhookId, now) {
+      const r = await db
+        .updateTable('webhook_events')
+        .set({ due_at: now })
+        .where('webhook_id', '=', webhookId)
+        .where('status', '=', 'pending')
+        .where('due_at', '>', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
     },
     async release(workerId, seqs) {
       if (seqs.length === 0) return 0;
