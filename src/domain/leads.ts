@@ -521,12 +521,13 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     lead = await tx.leads.get(accountId, attrs.prospectId);
     if (!lead) throw mx.unknownLead(attrs.prospectId);
   } else {
-    await searchField(tx, accountId, searchBy);
+    // Checked before its value: a field that cannot find a lead is the mistake to name.
+    const def = await searchField(tx, accountId, searchBy);
     const value = fieldValue(attrs.fields, searchBy);
     if (value === null || value.trim() === '') {
       throw mx.mandatoryMissing(`SearchBy is '${searchBy}' but no value for '${searchBy}' was passed in LeadDetails.`);
     }
-    lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields, searchBy), () => findLead(tx, accountId, searchBy, value));
+    lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields, searchBy), async () => (await leadsMatching(tx, accountId, def, value))[0] ?? null);
   }
   if (lead) return { lead: await updateLead(tx, ctx, lead, attrs.fields), created: false };
   return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };
