@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, unknownOptions } from './config.js';
+import { ConfigError, loadConfig, OPTIONS, unknownOptions } from './config.js';
 import { accountForApiKey, authenticate } from './domain/accounts.js';
 import { start, type Running } from './main.js';
-import type { SeedResult } from './cli/seed-file.js';
+import type { SeedInput, SeedResult } from './cli/seed-file.js';
 import { actingAs } from './domain/context.js';
-import { resetAccount } from './http/admin.js';
+import { resetServedAccount } from './http/admin.js';
 
 export interface LeadtrailKeys {
   accessKey: string;
@@ -40,9 +40,9 @@ export interface StartLeadtrailOptions {
    * Any other option of the README's configuration table, by its environment variable name, e.g.
    * `{ LEADTRAIL_RATE_LIMIT: '0' }`. `process.env` is not read: the server gets only what is given.
    */
-  env?: Record<string, string>;
+  env?: Record<string, string | number | boolean>;
   /** Log level (default `silent`); or pass `log`, a pino logger. */
-  logLevel?: string;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   log?: Logger;
 }
 
@@ -55,8 +55,9 @@ export interface Leadtrail {
   /** The started server (as `start()` returns it), for its worker and second port. */
   server: Running;
   /**
-   * Empties the keys' account as `leadtrail reset` does (leads, activities, async requests; keys,
-   * lead fields and activity types stay), e.g. in a `beforeEach`. Returns how many of each went.
+   * Empties the keys' account as `leadtrail reset` does (leads, activities, async requests, the
+   * request journal, webhook events, forced-fault rules; keys, lead fields, activity types and
+   * webhooks stay), e.g. in a `beforeEach`. Returns how many of each went.
    */
   reset(): Promise<{ leads: number; activities: number; requests: number }>;
   /**
@@ -64,7 +65,7 @@ export interface Leadtrail {
    * activities) into the keys' account in one transaction, as `leadtrail seed` does. Rejects with
    * an error naming the bad entry, having stored nothing.
    */
-  seed(data: unknown): Promise<SeedResult>;
+  seed(data: SeedInput): Promise<SeedResult>;
   /** Stops the server and removes the temporary files it made. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -76,12 +77,7 @@ const generated = (prefix: string) => `${prefix}${randomBytes(16).toString('hex'
  * what it made) if it cannot start, or if the database's accounts do not have the given keys.
  */
 export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<Leadtrail> {
-  // Every name of `env` is meant as an option: a misspelt one would otherwise be ignored in silence.
-  const unknown = unknownOptions(opts.env ?? {});
-  if (unknown.length > 0) {
-    const [{ name, like }] = unknown;
-    throw new ConfigError(`env: ${name} is not an option of leadtrail${like ? ` (did you mean ${like}?)` : ''}; the options are the README's configuration table.`);
-  }
+  const env = checkedEnv(opts);
 
   const keys: LeadtrailKeys = {
     accessKey: opts.keys?.accessKey ?? generated('lt-access-'),
@@ -98,7 +94,7 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
   try {
     const config = loadConfig({
       LEADTRAIL_LOG_LEVEL: opts.logLevel ?? 'silent',
-      ...opts.env,
+      ...env,
       PORT: String(opts.port ?? 0),
       HOST: opts.host ?? '127.0.0.1',
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { LEADTRAIL_DB: dbPath!, DATABASE_URL: '' }),
@@ -137,7 +133,7 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
     keys,
     dbPath,
     server,
-    reset: () => resetAccount(store, cred.accountId),
+    reset: () => resetServedAccount(server.services, cred.accountId),
     async seed(data) {
       // Loaded on first use: the seed file's schema (zod) is not needed to serve.
       const { loadSeed, parseSeedFile } = await import('./cli/seed-file.js');
@@ -150,4 +146,49 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
       return closing;
     },
   };
+}
+
+/** startLeadtrail's own options; any other name is a mistake (`faults: true` meant `env`). */
+const OWN_OPTIONS = new Set(['port', 'host', 'databaseUrl', 'dbPath', 'keys', 'env', 'logLevel', 'log']);
+
+/** Settings startLeadtrail makes itself from its own options: in `env` they would be overridden in silence. */
+const SET_BY_OPTION: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  DATABASE_URL: 'databaseUrl',
+  LEADTRAIL_DB: 'dbPath',
+  LEADTRAIL_ACCESS_KEY: 'keys.accessKey',
+  LEADTRAIL_SECRET_KEY: 'keys.secretKey',
+  LEADTRAIL_API_KEY: 'keys.apiKey',
+};
+
+/**
+ * `opts.env` as the settings' text, having refused what would otherwise be ignored in silence (all
+ * found by fresh-eyes runs): a name that is no option (a misspelling), a setting startLeadtrail makes
+ * from an option of its own (`PORT` → `port`), a top-level name that is no option of startLeadtrail
+ * (`faults: true`, meant as `env: { LEADTRAIL_FAULTS: 'true' }`), and a value that is not a string,
+ * number or boolean (numbers and booleans are written as text: `0`, `true`). Throws ConfigError.
+ */
+function checkedEnv(opts: StartLeadtrailOptions): Record<string, string> {
+  for (const name of Object.keys(opts)) {
+    if (OWN_OPTIONS.has(name)) continue;
+    const option = OPTIONS.find((o) => o.key.toLowerCase() === name.toLowerCase() || o.env.toLowerCase() === name.toLowerCase());
+    throw new ConfigError(
+      `startLeadtrail: ${name} is not an option of startLeadtrail${option ? `; pass it as env: { ${option.env}: … }` : ''} (its options: ${[...OWN_OPTIONS].join(', ')}).`,
+    );
+  }
+  const given = opts.env ?? {};
+  const unknown = unknownOptions(given);
+  if (unknown.length > 0) {
+    const [{ name, like }] = unknown;
+    throw new ConfigError(`env: ${name} is not an option of leadtrail${like ? ` (did you mean ${like}?)` : ''}; the options are the README's configuration table.`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given)) {
+    if (SET_BY_OPTION[name]) throw new ConfigError(`env: ${name} is set by startLeadtrail's ${SET_BY_OPTION[name]} option; pass that instead.`);
+    if (typeof value === 'string') out[name] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    else throw new ConfigError(`env: ${name} must be a string (or a number or boolean), got ${value === null ? 'null' : typeof value}.`);
+  }
+  return out;
 }

@@ -86,6 +86,8 @@ export const seedFileSchema = z
   });
 
 export type SeedFile = z.infer<typeof seedFileSchema>;
+/** What a seed may be given as (`startLeadtrail()`'s `seed()`): the file's content before it is read. */
+export type SeedInput = z.input<typeof seedFileSchema>;
 
 /** The JSON Schema of the seed file, as committed in docs/seed.schema.json. */
 export function seedJsonSchema(): Record<string, unknown> {

@@ -94,6 +94,11 @@ export type Client = { [K in OpName]: Method<K> } & {
 const FINAL_FAILURES = new Set(['FAILURE', 'ERROR']);
 
 export function createClient(options: ClientOptions): Client {
+  // Called before startLeadtrail() resolved (or with a config value left unset), baseUrl is
+  // undefined, which failed as "Cannot read properties of undefined (reading 'replace')".
+  if (typeof options?.baseUrl !== 'string' || options.baseUrl === '') {
+    throw new TypeError(`createClient: baseUrl must be the server's URL, e.g. http://127.0.0.1:8080 or startLeadtrail()'s baseUrl once it has resolved; got ${options?.baseUrl === '' ? 'an empty string' : String(options?.baseUrl)}`);
+  }
   const f = options.fetch ?? globalThis.fetch;
   const sync = createFetchClient<Record<string, never>>({ baseUrl: options.baseUrl.replace(/\/+$/, ''), fetch: f });
   const async = createFetchClient<Record<string, never>>({ baseUrl: (options.asyncBaseUrl ?? options.baseUrl).replace(/\/+$/, ''), fetch: f });

@@ -67,6 +67,9 @@ export const mx = {
     new MxError('MXUnAuthorizedAccessException', 'Invalid User Details: the accessKey and secretKey belong to another account than the x-api-key.', 401),
   notFound: (path: string) =>
     new MxError('MXAPINotFoundException', `The API could not be found. Please check the API signature: ${path}`, 404),
+  /** A route of leadtrail's own that exists only with `setting` on (LEADTRAIL_FAULTS, LEADTRAIL_SANDBOX). */
+  switchedOff: (path: string, setting: string) =>
+    new MxError('MXAPINotFoundException', `The API could not be found: ${path} is off on this server; start it with ${setting}=true.`, 404),
   methodNotAllowed: (method: string, path: string, allowed: string[]) =>
     new MxError('MXMethodNotAllowedException', `Method ${method} is not allowed on ${path}; use ${allowed.join(', ')}.`, 405, {
       allow: allowed.join(', '),

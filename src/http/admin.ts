@@ -213,18 +213,27 @@ export const runRetriesNow: Handler = async (s, req) => {
 
 /**
  * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
- * activities, async requests, request journal, webhook events and delivery records; ProspectAutoId
- * starts again at 1) and keeps its users, keys, lead fields, activity types and webhooks, so a test
- * suite can start each run from the same state. Answers how
- * many of each were deleted.
+ * activities, async requests, request journal, webhook events and delivery records, forced-fault
+ * rules; ProspectAutoId starts again at 1) and keeps its users, keys, lead fields, activity types and
+ * webhooks, so a test suite can start each run from the same state. Answers how many of each were
+ * deleted.
  */
 export const reset: Handler = async (s, req) => {
-  // Journal entries of calls made before the reset, still buffered, go with the rest.
-  await flushJournal(s);
-  const deleted = await resetAccount(s.store, req.principal.accountId);
+  const deleted = await resetServedAccount(s, req.principal.accountId);
   s.log.info(deleted, 'account reset');
   return { deleted };
 };
+
+/**
+ * resetAccount in a serving process (`POST /_leadtrail/reset`, `startLeadtrail()`'s `reset()`): the
+ * journal entries of calls made before it, still buffered in this process, are written first, so
+ * they go with the rest instead of landing in the emptied journal (an embedded reset skipped this,
+ * and a test read the previous test's calls: found by a fresh-eyes run).
+ */
+export async function resetServedAccount(s: Services, accountId: string): Promise<{ leads: number; activities: number; requests: number }> {
+  await flushJournal(s);
+  return resetAccount(s.store, accountId);
+}
 
 /**
  * What `POST /_leadtrail/reset` and `leadtrail reset` do, in one transaction; returns how many of
@@ -237,6 +246,8 @@ export function resetAccount(store: Store, accountId: string) {
     const deleted = await tx.accounts.deleteData(accountId);
     // Webhook events of the deleted leads are not sent; the webhooks themselves stay.
     await tx.webhooks.clearEvents(accountId);
+    // Forced faults are a test's own setup: left, their remaining uses failed the next test.
+    await tx.faultRules.clear(accountId);
     return deleted;
   });
 }

@@ -25,9 +25,15 @@ export interface Route {
   path: string;
   auth: AuthKind;
   handler: Handler;
-  /** When given, the route exists only if this returns true for the config. */
-  when?: (config: Services['config']) => boolean;
+  /**
+   * When given, the route exists only with this switch on (`LEADTRAIL_FAULTS`, `LEADTRAIL_SANDBOX`);
+   * off, a call to it is told which (server.ts).
+   */
+  needs?: 'faults' | 'sandbox';
 }
+
+/** The setting that turns a route's switch on, as the README's configuration table names it. */
+export const SWITCHES: Record<NonNullable<Route['needs']>, string> = { faults: 'LEADTRAIL_FAULTS', sandbox: 'LEADTRAIL_SANDBOX' };
 
 const PA = '/v2/ProspectActivity.svc';
 const LM = '/v2/LeadManagement.svc';
@@ -90,13 +96,13 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/health/live', auth: 'none', handler: admin.live },
   { method: 'GET', path: '/health/ready', auth: 'none', handler: admin.ready },
   { method: 'GET', path: '/metrics', auth: 'none', handler: admin.metrics },
-  { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, when: (c) => c.faults },
-  { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, when: (c) => c.faults },
-  { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, when: (c) => c.faults },
-  { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, when: (c) => c.sandbox },
+  { method: 'POST', path: '/_leadtrail/faults', auth: 'admin', handler: admin.addFault, needs: 'faults' },
+  { method: 'GET', path: '/_leadtrail/faults', auth: 'admin', handler: admin.listFaults, needs: 'faults' },
+  { method: 'DELETE', path: '/_leadtrail/faults', auth: 'admin', handler: admin.clearFaults, needs: 'faults' },
+  { method: 'POST', path: '/_leadtrail/reset', auth: 'admin', handler: admin.reset, needs: 'sandbox' },
   { method: 'GET', path: '/_leadtrail/journal', auth: 'admin', handler: listJournal },
   { method: 'GET', path: '/_leadtrail/journal/:id', auth: 'admin', handler: getJournalEntry },
   { method: 'GET', path: '/_leadtrail/webhooks/deliveries', auth: 'admin', handler: webhooks.listDeliveries },
   { method: 'POST', path: '/_leadtrail/webhooks/deliveries/resend', auth: 'admin', handler: webhooks.resendDelivery },
-  { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, when: (c) => c.faults },
+  { method: 'POST', path: '/_leadtrail/retries/run-now', auth: 'admin', handler: admin.runRetriesNow, needs: 'faults' },
 ];

@@ -18,7 +18,7 @@ import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { installJournal } from './journal-hook.js';
 import type { PageScope } from './pages.js';
-import { ROUTES, type Route } from './routes.js';
+import { ROUTES, SWITCHES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
 import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
@@ -175,7 +175,10 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     done(null, payload);
   });
 
-  const routes = ROUTES.filter((r) => (opts.routes ?? (() => true))(r) && (!r.when || r.when(s.config)));
+  const chosen = ROUTES.filter((r) => (opts.routes ?? (() => true))(r));
+  const routes = chosen.filter((r) => !r.needs || s.config[r.needs]);
+  // Routes whose switch is off, by path: a call to one is told which setting turns it on.
+  const switchedOff = new Map(chosen.filter((r) => r.needs && !s.config[r.needs]).map((r) => [r.path.toLowerCase(), SWITCHES[r.needs!]]));
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
     const key = r.path.toLowerCase();
@@ -191,7 +194,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   const unknownRoute = (req: FastifyRequest) => {
     const path = req.originalUrl.split('?')[0];
     const allowed = methodsByPath.get(normalizePath(req.url));
-    return allowed ? mx.methodNotAllowed(req.method, path, allowed) : mx.notFound(path);
+    if (allowed) return mx.methodNotAllowed(req.method, path, allowed);
+    const off = switchedOff.get(normalizePath(req.url));
+    return off ? mx.switchedOff(path, off) : mx.notFound(path);
   };
   app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req), s.config.bodyLimitBytes));
   // Fastify reads the body of a call to an unknown path before the not-found handler runs, with its

@@ -52,4 +52,10 @@ describe('leadtrail/client', () => {
     const e = await lsq.waitFor.asyncLeadCapture({ body: [{ Attribute: 'EmailAddress', Value: `late-${stamp}@example.com` }] }, { timeoutMs: 300, pollMs: 50 }).catch((x: unknown) => x);
     expect(e).toMatchObject({ exceptionType: 'Timeout', status: 0 });
   });
+
+  it('made without a baseUrl (before startLeadtrail() resolved), it says what it needs instead of failing inside', () => {
+    expect(() => createClient({ baseUrl: undefined as unknown as string, ...KEYS })).toThrow(/^createClient: baseUrl must be the server's URL, .*got undefined$/);
+    expect(() => createClient({ baseUrl: '', ...KEYS })).toThrow(/got an empty string$/);
+  });
 });
+

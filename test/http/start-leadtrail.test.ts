@@ -132,4 +132,37 @@ describe('startLeadtrail', () => {
       delete process.env.LEADTRAIL_RATE_LIMIT;
     }
   });
+
+  it('refuses, rather than ignores, a setting it makes from its own options, a top-level name that belongs in env, and a value of no scalar type; numbers and booleans are written as text (found by a fresh-eyes run)', async () => {
+    await expect(startLeadtrail({ ...storeOpts(), env: { PORT: '9999' } })).rejects.toThrow("env: PORT is set by startLeadtrail's port option; pass that instead.");
+    await expect(startLeadtrail({ ...storeOpts(), env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } })).rejects.toThrow(/env: DATABASE_URL is set by startLeadtrail's databaseUrl option/);
+    await expect(startLeadtrail({ ...storeOpts(), env: { LEADTRAIL_ACCESS_KEY: 'ak' } })).rejects.toThrow(/keys\.accessKey option/);
+    // A JavaScript caller (or `as any`) passing a switch at the top level.
+    await expect(startLeadtrail({ ...storeOpts(), faults: true } as never)).rejects.toThrow(/faults is not an option of startLeadtrail; pass it as env: \{ LEADTRAIL_FAULTS: … \}/);
+    await expect(startLeadtrail({ ...storeOpts(), env: { LEADTRAIL_FAULTS: { on: true } } } as never)).rejects.toThrow('env: LEADTRAIL_FAULTS must be a string (or a number or boolean), got object.');
+    // 0 and true as such: the limit is off (30 quick calls, no 429) and faults are on.
+    const lt = await open({ ...storeOpts(), env: { LEADTRAIL_RATE_LIMIT: 0, LEADTRAIL_FAULTS: true } });
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => call(lt, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get').then((r) => r.status)));
+    expect(statuses.filter((st) => st !== 200)).toEqual([]);
+    expect((await call(lt, 'GET', '/_leadtrail/faults')).status).toBe(200);
+  });
+
+  it("reset() also empties what the journal had buffered and the account's forced faults, as a clean account for the next test (found by a fresh-eyes run)", async () => {
+    const lt = await open({ ...storeOpts(), env: { LEADTRAIL_FAULTS: 'true' } });
+    expect((await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'before-reset@example.com' }])).status).toBe(200);
+    expect((await call(lt, 'POST', '/_leadtrail/faults', { path: '/v2/LeadManagement.svc/Lead.Create', status: 503, times: 5 })).status).toBe(200);
+    expect((await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'faulted@example.com' }])).status).toBe(503);
+    await lt.reset();
+    expect((await call(lt, 'GET', '/_leadtrail/journal')).body.entries).toEqual([]);
+    expect((await call(lt, 'GET', '/_leadtrail/faults')).body.faults).toEqual([]);
+    expect((await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'after-reset@example.com' }])).status).toBe(200);
+  });
+
+  it('a route whose switch is off says which setting turns it on', async () => {
+    const lt = await open(storeOpts());
+    const r = await call(lt, 'GET', '/_leadtrail/faults');
+    expect(r.status).toBe(404);
+    expect(r.body).toMatchObject({ ExceptionType: 'MXAPINotFoundException', ExceptionMessage: expect.stringMatching(/\/_leadtrail\/faults is off on this server; start it with LEADTRAIL_FAULTS=true/) });
+    expect((await call(lt, 'POST', '/_leadtrail/reset')).body.ExceptionMessage).toMatch(/LEADTRAIL_SANDBOX=true/);
+  });
 });
