@@ -40,7 +40,9 @@ describe('writeSlots', () => {
 describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
   it('defaults to 3 and refuses 0 with a message naming it', () => {
     expect(loadConfig({}).pgWriteBatches).toBe(3);
-    expect(loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6' }).pgWriteBatches).toBe(6);
+    expect(loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '5' }).pgWriteBatches).toBe(5);
+    // More than half the pool (10 by default) stops the start (config-values.test.ts), rather than being cut down in silence.
+    expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6' })).toThrow(/more than half of the PostgreSQL pool/);
     expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '0' })).toThrow(/LEADTRAIL_PG_WRITE_BATCHES/);
   });
 });
