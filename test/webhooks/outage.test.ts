@@ -61,8 +61,13 @@ describe('a receiver down for a while', () => {
     let down = true;
     rx.answer = (r) => (r.path === '/save' && down ? { status: 503 } : { status: 200 });
     const a = await lead('save-a@outage.example');
-    // Two failures (the first attempt, its retry 1.2 s later): the next retry is 6 s away.
+    // Two failures (the first attempt, its retry 1.2 s later), once both are recorded (the receiver
+    // answers before the worker writes the attempt down): the next retry is 6 s away.
     await rx.until((all) => all.filter((r) => r.path === '/save' && r.answeredAt !== undefined).length >= 2, 10_000);
+    for (let i = 0; (await listed(wid)).ConsecutiveFailures < 2; i++) {
+      if (i > 100) throw new Error('the second failure was never recorded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await listed(wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 2 });
     // An event raised now waits behind that retry.
     const b = await lead('save-b@outage.example');
