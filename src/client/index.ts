@@ -7,7 +7,8 @@
  *   const [lead] = await lsq.leadsGetById({ query: { id } });
  *   const done = await lsq.waitFor.asyncLeadCapture({ body: [...] }, { timeoutMs: 30_000 });
  *
- * Every non-2xx answer throws LeadSquaredError carrying the envelope's ExceptionType.
+ * Every non-2xx answer throws LeadSquaredError carrying the envelope's ExceptionType. Every method
+ * takes `{ signal, timeoutMs }` as a second argument: `lsq.activityTypesGet(undefined, { timeoutMs: 5000 })`.
  */
 import createFetchClient from 'openapi-fetch';
 import type { operations } from './openapi.js';
@@ -26,6 +27,19 @@ export interface ClientOptions {
   apiKey?: string;
   /** A fetch of your own (proxies, tests); the global fetch by default. */
   fetch?: typeof fetch;
+  /**
+   * Give up on any one call after this long (ms; default: no limit): it rejects with LeadSquaredError
+   * `Timeout` (status 0). A call's own `timeoutMs` wins over it.
+   */
+  timeoutMs?: number;
+}
+
+/** Per call, as the second argument of every method: `lsq.leadsGetById({ query }, { signal })`. */
+export interface CallOptions {
+  /** Abort the call: it rejects with the signal's reason (an `AbortError` DOMException by default). */
+  signal?: AbortSignal;
+  /** Give up after this long (ms): rejects with LeadSquaredError `Timeout` (status 0). */
+  timeoutMs?: number;
 }
 
 /** An answer other than 2xx: LeadSquared's `{"Status":"Error","ExceptionType","ExceptionMessage"}`, or a failed async request. */
@@ -39,6 +53,11 @@ export class LeadSquaredError extends Error {
     readonly status: number,
     /** The answer's body as received. */
     readonly body: unknown,
+    /**
+     * The answer's headers (`Retry-After` of a 429 or 503, say); null when there was no HTTP answer
+     * to tell it (an async request that ended FAILURE or ERROR, a Timeout).
+     */
+    readonly headers: Headers | null = null,
   ) {
     super(message);
   }
@@ -60,7 +79,9 @@ export type Args<K extends OpName> = QueryArg<Op<K>> & PathArg<Op<K>> & BodyArg<
 export type Answer<K extends OpName> = Op<K> extends { responses: { 200: { content: infer C } } } ? C[keyof C] : never;
 
 type RequiredKeys<T> = { [P in keyof T]-?: undefined extends T[P] ? never : P }[keyof T];
-type Method<K extends OpName> = RequiredKeys<Args<K>> extends never ? (args?: Args<K>) => Promise<Answer<K>> : (args: Args<K>) => Promise<Answer<K>>;
+type Method<K extends OpName> = RequiredKeys<Args<K>> extends never
+  ? (args?: Args<K>, opts?: CallOptions) => Promise<Answer<K>>
+  : (args: Args<K>, opts?: CallOptions) => Promise<Answer<K>>;
 
 /** The async submits and the status path each one is polled on. */
 const ASYNC_STATUS = {
@@ -76,6 +97,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Between status polls (ms; default 250). */
   pollMs?: number;
+  /** Stop waiting (the submit, a status poll or the pause between): rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A finished async request: its id and the sync answer its status carries. */
@@ -93,6 +116,17 @@ export type Client = { [K in OpName]: Method<K> } & {
 
 const FINAL_FAILURES = new Set(['FAILURE', 'ERROR']);
 
+/** A signal that aborts when either does, with its reason (AbortSignal.any, which Node has from 20.3). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const both = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', () => both.abort(s.reason), { once: true });
+  }
+  return both.signal;
+}
+
 export function createClient(options: ClientOptions): Client {
   // Called before startLeadtrail() resolved (or with a config value left unset), baseUrl is
   // undefined, which failed as "Cannot read properties of undefined (reading 'replace')".
@@ -103,34 +137,68 @@ export function createClient(options: ClientOptions): Client {
   const sync = createFetchClient<Record<string, never>>({ baseUrl: options.baseUrl.replace(/\/+$/, ''), fetch: f });
   const async = createFetchClient<Record<string, never>>({ baseUrl: (options.asyncBaseUrl ?? options.baseUrl).replace(/\/+$/, ''), fetch: f });
 
-  const call = async (name: OpName, args: { query?: Record<string, unknown>; path?: Record<string, unknown>; body?: unknown } = {}): Promise<unknown> => {
+  const call = async (
+    name: OpName,
+    args: { query?: Record<string, unknown>; path?: Record<string, unknown>; body?: unknown } = {},
+    opts: CallOptions = {},
+  ): Promise<unknown> => {
     const op = OPERATIONS[name];
     const client = op.host === 'async' ? async : sync;
     const keyed = op.path.startsWith('/health') || op.path === '/metrics' || op.path === '/openapi.json' ? {} : { accessKey: options.accessKey, secretKey: options.secretKey };
     const headers: Record<string, string> = op.host === 'async' && options.apiKey ? { 'x-api-key': options.apiKey } : {};
+    const timeoutMs = opts.timeoutMs ?? options.timeoutMs;
+    const timer = timeoutMs === undefined ? null : AbortSignal.timeout(timeoutMs);
+    const signal = timer && opts.signal ? eitherSignal(opts.signal, timer) : (timer ?? opts.signal);
     const init = {
       params: { query: { ...args.query, ...keyed }, ...(args.path ? { path: args.path } : {}) },
       headers,
       parseAs: op.path === '/metrics' ? 'text' : 'json',
       ...(args.body !== undefined ? { body: args.body } : {}),
+      ...(signal ? { signal } : {}),
     };
-    const { data, error, response } = await (client.request as (m: string, p: string, i: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>)(
-      op.method,
-      op.path,
-      init,
-    );
+    let answered: { data?: unknown; error?: unknown; response: Response };
+    try {
+      answered = await (client.request as (m: string, p: string, i: unknown) => Promise<typeof answered>)(op.method, op.path, init);
+    } catch (err) {
+      // Our own limit, not the caller's signal: the same LeadSquaredError as waitFor's Timeout.
+      if (timer?.aborted && !opts.signal?.aborted) throw new LeadSquaredError('Timeout', `${op.method} ${op.path} had no answer after ${timeoutMs} ms`, 0, null);
+      throw err;
+    }
+    const { data, error, response } = answered;
     if (response.ok) return data;
     const e = (error ?? {}) as { ExceptionType?: string; ExceptionMessage?: string; message?: string };
-    throw new LeadSquaredError(e.ExceptionType ?? (response.status === 403 ? 'Forbidden' : `HTTP${response.status}`), e.ExceptionMessage ?? e.message ?? response.statusText, response.status, error);
+    throw new LeadSquaredError(
+      e.ExceptionType ?? (response.status === 403 ? 'Forbidden' : `HTTP${response.status}`),
+      e.ExceptionMessage ?? e.message ?? response.statusText,
+      response.status,
+      error,
+      response.headers,
+    );
   };
+
+  /** Resolves after ms, or rejects with the signal's reason once it aborts. */
+  const pause = (ms: number, signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal!.reason);
+      };
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
 
   const waitFor = async (name: AsyncSubmit, args: Args<AsyncSubmit>, opts: WaitOptions = {}): Promise<Settled> => {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const pollMs = opts.pollMs ?? 250;
-    const accepted = (await call(name, args as never)) as { RequestID: string };
+    const signal = opts.signal;
+    const accepted = (await call(name, args as never, { signal })) as { RequestID: string };
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const status = (await call(ASYNC_STATUS[name], { query: { RequestID: accepted.RequestID } })) as Settled['status'];
+      const status = (await call(ASYNC_STATUS[name], { query: { RequestID: accepted.RequestID } }, { signal })) as Settled['status'];
       const t = status.TaskStatus;
       if (t.Status === 'Success') {
         return { requestId: accepted.RequestID, message: t.Message === null ? null : JSON.parse(t.Message), status };
@@ -143,12 +211,12 @@ export function createClient(options: ClientOptions): Client {
       if (Date.now() + pollMs > until) {
         throw new LeadSquaredError('Timeout', `Request ${accepted.RequestID} was still ${t.Status} after ${timeoutMs} ms`, 0, status);
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await pause(pollMs, signal);
     }
   };
 
   const client = {} as Record<string, unknown>;
-  for (const name of Object.keys(OPERATIONS) as OpName[]) client[name] = (args?: never) => call(name, args);
+  for (const name of Object.keys(OPERATIONS) as OpName[]) client[name] = (args?: never, opts?: CallOptions) => call(name, args, opts);
   client.waitFor = Object.fromEntries((Object.keys(ASYNC_STATUS) as AsyncSubmit[]).map((n) => [n, (args: never, opts?: WaitOptions) => waitFor(n, args, opts)]));
   return client as Client;
 }

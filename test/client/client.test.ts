@@ -53,6 +53,59 @@ describe('leadtrail/client', () => {
     expect(e).toMatchObject({ exceptionType: 'Timeout', status: 0 });
   });
 
+  it("carries the answer's headers (a forced 429's Retry-After), and gives up at timeoutMs or a caller's signal", async () => {
+    const s = await started({ LEADTRAIL_FAULTS: 'true' });
+    const lsq = createClient({ baseUrl: s.url, ...KEYS });
+    await lsq.faultAdd({ body: { path: '/v2/ProspectActivity.svc/ActivityTypes.Get', status: 429, retryAfter: 7, times: 1 } });
+    const limited = await lsq.activityTypesGet().catch((e: unknown) => e);
+    expect(limited).toMatchObject({ exceptionType: 'MXAPIRateLimitExceededException', status: 429 });
+    expect((limited as LeadSquaredError).headers?.get('retry-after')).toBe('7');
+
+    // A slow answer (a forced latency of 2 s) against a call's limit of 200 ms, and the client's.
+    await lsq.faultAdd({ body: { path: '/v2/ProspectActivity.svc/ActivityTypes.Get', latencyMs: 2000, times: 3 } });
+    const late = await lsq.activityTypesGet(undefined, { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(LeadSquaredError);
+    expect(late).toMatchObject({ exceptionType: 'Timeout', status: 0, headers: null });
+    expect((late as Error).message).toBe('GET /v2/ProspectActivity.svc/ActivityTypes.Get had no answer after 200 ms');
+    const lateToo = await createClient({ baseUrl: s.url, ...KEYS, timeoutMs: 200 }).activityTypesGet().catch((e: unknown) => e);
+    expect(lateToo).toMatchObject({ exceptionType: 'Timeout', status: 0 });
+
+    // The caller's own abort is theirs: its reason, not a Timeout.
+    const ac = new AbortController();
+    const aborted = lsq.activityTypesGet(undefined, { signal: ac.signal, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    setTimeout(() => ac.abort(new Error('test over')), 50);
+    expect(await aborted).toMatchObject({ message: 'test over' });
+    expect(await aborted).not.toBeInstanceOf(LeadSquaredError);
+
+    // Without a limit the same call waits for its answer.
+    await lsq.faultsClear();
+    expect(Array.isArray(await lsq.activityTypesGet(undefined, { timeoutMs: 10_000 }))).toBe(true);
+  });
+
+  it("waitFor stops polling when the caller's signal aborts", async () => {
+    const s = await started({ LEADTRAIL_ROLE: 'api' }); // no worker: the request stays In-Queue
+    const ac = new AbortController();
+    const polls: string[] = [];
+    const counting = createClient({
+      baseUrl: s.url,
+      ...KEYS,
+      fetch: async (input, init) => {
+        const req = input instanceof Request ? input : new Request(input, init);
+        polls.push(new URL(req.url).pathname);
+        return fetch(req);
+      },
+    });
+    const waiting = counting.waitFor.asyncLeadCapture({ body: [{ Attribute: 'EmailAddress', Value: `stopped-${stamp}@example.com` }] }, { timeoutMs: 30_000, pollMs: 20, signal: ac.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    ac.abort();
+    const e = await waiting;
+    expect((e as Error).name).toBe('AbortError');
+    const after = polls.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(polls.length, 'polls after the abort').toBe(after);
+    expect(after).toBeGreaterThan(2);
+  });
+
   it('made without a baseUrl (before startLeadtrail() resolved), it says what it needs instead of failing inside', () => {
     expect(() => createClient({ baseUrl: undefined as unknown as string, ...KEYS })).toThrow(/^createClient: baseUrl must be the server's URL, .*got undefined$/);
     expect(() => createClient({ baseUrl: '', ...KEYS })).toThrow(/got an empty string$/);
