@@ -14,6 +14,7 @@ import { start, type Running } from './main.js';
 import type { SeedInput, SeedResult } from './cli/seed-file.js';
 import { actingAs } from './domain/context.js';
 import { resetServedAccount } from './http/admin.js';
+import { DatabaseInUseError } from './storage/sqlite/owner-lock.js';
 
 export interface LeadtrailKeys {
   accessKey: string;
@@ -106,6 +107,10 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
     server = await start(config, { announce: () => {}, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     removeTemp();
+    // The owner lock's own message names LEADTRAIL_DB, the setting of `leadtrail serve`.
+    if (e instanceof DatabaseInUseError) {
+      throw new Error(`startLeadtrail: another leadtrail server, in this process or another, is serving ${path.resolve(dbPath!)}; give each server a dbPath of its own, or none for a temporary file`);
+    }
     throw e;
   }
 
@@ -137,7 +142,7 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
     async seed(data) {
       // Loaded on first use: the seed file's schema (zod) is not needed to serve.
       const { loadSeed, parseSeedFile } = await import('./cli/seed-file.js');
-      const file = parseSeedFile(data);
+      const file = parseSeedFile(data, "seed()'s data");
       const ctx = actingAs(server.services.ctx, cred.userId ?? null);
       return store.transaction((tx) => loadSeed(tx, ctx, cred.accountId, file));
     },

@@ -97,17 +97,21 @@ export function seedJsonSchema(): Record<string, unknown> {
 /** A seed that cannot be loaded; the message names the entry (`leads[3]`) and what is wrong with it. */
 export class SeedError extends Error {}
 
-/** Checks the file's outline; throws SeedError naming each bad entry (at most 10). */
-export function parseSeedFile(data: unknown): SeedFile {
+/**
+ * Checks the seed's outline; throws SeedError naming each bad entry (at most 10). `what` names the
+ * seed in the message: the CLI's file by default, `seed()`'s data for startLeadtrail.
+ */
+export function parseSeedFile(data: unknown, what = 'the seed file'): SeedFile {
   const r = seedFileSchema.safeParse(data);
   if (r.success) return r.data;
-  const lines = r.error.issues.slice(0, 10).map((i) => `${pathText(i.path)}: ${i.message}`);
+  const root = what === 'the seed file' ? '(the file)' : `(${what})`;
+  const lines = r.error.issues.slice(0, 10).map((i) => `${pathText(i.path, root)}: ${i.message}`);
   const more = r.error.issues.length > 10 ? `\n  … and ${r.error.issues.length - 10} more` : '';
-  throw new SeedError(`the seed file is not valid:\n  ${lines.join('\n  ')}${more}`);
+  throw new SeedError(`${what} is not valid:\n  ${lines.join('\n  ')}${more}`);
 }
 
-const pathText = (path: PropertyKey[]) =>
-  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`), '') || '(the file)';
+const pathText = (path: PropertyKey[], root: string) =>
+  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? String(p) : `${s}.${String(p)}`), '') || root;
 
 export interface SeedResult {
   accountId: string;

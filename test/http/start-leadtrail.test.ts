@@ -101,6 +101,21 @@ describe('startLeadtrail', () => {
     expect((await call(again, 'GET', '/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=kept@example.com')).body).toHaveLength(1);
   });
 
+  it.skipIf(ON_PG)('refuses a second server on the same dbPath in its own terms, not the CLI setting', async () => {
+    const dbPath = path.join(tempDir('leadtrail-lib-'), 'shared.db');
+    const keys = { accessKey: 'shared-access', secretKey: 'shared-secret', apiKey: 'shared-api' };
+    await open({ dbPath, keys });
+    await expect(startLeadtrail({ dbPath, keys })).rejects.toThrow(
+      `startLeadtrail: another leadtrail server, in this process or another, is serving ${dbPath}; give each server a dbPath of its own, or none for a temporary file`,
+    );
+  });
+
+  it("names seed()'s data, not a file, when it is not valid", async () => {
+    const lt = await open(storeOpts());
+    await expect(lt.seed({ leads: 5 } as never)).rejects.toThrow(/^seed\(\)'s data is not valid:\n  leads: /);
+    await expect(lt.seed([] as never)).rejects.toThrow(/^seed\(\)'s data is not valid:\n  \(seed\(\)'s data\): /);
+  });
+
   it('refuses a used database without its keys, saying what to pass', async () => {
     const store = storeOpts();
     const dbPath = ON_PG ? undefined : path.join(tempDir('leadtrail-lib-'), 'used.db');
