@@ -196,25 +196,106 @@ function propertyName(raw: string): string {
 }
 
 /**
+ * Names of the property that names a name/value pair: LeadSquared's lead fields
+ * (`{"Attribute":"mx_Portal_Password","Value":…}`), activity fields (`SchemaName`), webhooks'
+ * `CustomHeaders` and activities' `Data` (`Key`). Compared in lower case.
+ */
+const PAIR_NAMES = new Set(['attribute', 'schemaname', 'key', 'name']);
+
+/** The next property of the same object after a value ending at `lastIndex`: group 1/2 a quote and a name. */
+const NEXT_PROPERTY = /\s*,\s*(["'])((?:(?!\1)[^\\\n]|\\.){1,200}?)\1\s*:\s*/y;
+/** The same in JSON text held in a JSON string (whitespace may be written as `\n`): group 1 the name. */
+const NEXT_ESCAPED_PROPERTY = /(?:\s|\\[nrt])*,(?:\s|\\[nrt])*\\"([^"\\]{1,200})\\"(?:\s|\\[nrt])*:(?:\s|\\[nrt])*/y;
+
+interface Span {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The properties of the same object that follow a value ending at `at` (at most 50). */
+function* following(text: string, at: number, escaped: boolean): Generator<Span> {
+  const re = escaped ? NEXT_ESCAPED_PROPERTY : NEXT_PROPERTY;
+  let j = at;
+  for (let k = 0; k < 50; k++) {
+    re.lastIndex = j;
+    const m = re.exec(text);
+    if (m === null) return;
+    const start = re.lastIndex;
+    const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
+    yield { name: propertyName(escaped ? m[1] : m[2]), start, end };
+    j = end;
+  }
+}
+
+/** The text of a string value spanning start–end (quotes included; `\"` quotes when escaped); null for another value. */
+function stringValue(text: string, start: number, end: number, escaped: boolean): string | null {
+  if (escaped) return text.startsWith('\\"', start) ? propertyName(text.slice(start + 2, end - 2).replace(/\\\\/g, '\\')) : null;
+  const q = text[start];
+  return q === '"' || q === "'" ? propertyName(text.slice(start + 1, end - 1)) : null;
+}
+
+/** Whether a property `name` with this value names a credential pair (`"Attribute":"mx_Password"`). */
+const namesCredential = (name: string, text: string, span: { start: number; end: number }, escaped: boolean): boolean => {
+  if (!PAIR_NAMES.has(name.toLowerCase())) return false;
+  const v = stringValue(text, span.start, span.end, escaped);
+  return v !== null && isCredentialName(v);
+};
+
+/**
  * `text` with the value of every credential-named property (isCredentialName) replaced by `"***"`
  * (in the quotes of its name), whatever the value (a string, a number, an object or array, cut off
- * at the text's end), also in JSON text held in a JSON string. Everything else is left as it is.
+ * at the text's end), also in JSON text held in a JSON string; and the `Value` of every name/value
+ * pair whose name is one (`{"Attribute":"mx_Portal_Password","Value":…}`,
+ * `{"Key":"Authorization","Value":…}`, in either order). Everything else is left as it is.
  */
 function maskProperties(text: string): string {
-  let out = '';
-  let from = 0;
+  const masks: { start: number; end: number; with: string }[] = [];
+  const maskValue = (start: number, end: number, escaped: boolean, quote: string) =>
+    masks.push({ start, end, with: escaped ? `\\"${MASK}\\"` : `${quote}${MASK}${quote}` });
   PROPERTY.lastIndex = 0;
   for (let m = PROPERTY.exec(text); m !== null; m = PROPERTY.exec(text)) {
     const escaped = m[1] !== undefined;
-    if (!isCredentialName(propertyName(escaped ? m[1] : m[3]))) continue;
+    const name = propertyName(escaped ? m[1] : m[3]);
     const start = m.index + m[0].length;
-    const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
     // The name's own quote: a name in single quotes may sit inside a double-quoted string.
-    out += text.slice(from, start) + (escaped ? `\\"${MASK}\\"` : `${m[2]}${MASK}${m[2]}`);
-    from = end;
-    PROPERTY.lastIndex = Math.max(end, start + 1);
+    const quote = escaped ? '' : m[2];
+    if (isCredentialName(name)) {
+      const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
+      maskValue(start, end, escaped, quote);
+      PROPERTY.lastIndex = Math.max(end, start + 1);
+      continue;
+    }
+    const lower = name.toLowerCase();
+    if (lower !== 'value' && !PAIR_NAMES.has(lower)) continue;
+    // A pair: its name and its Value may come in either order, so each looks at what follows it.
+    const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
+    if (lower === 'value') {
+      for (const next of following(text, end, escaped)) {
+        if (namesCredential(next.name, text, next, escaped)) {
+          maskValue(start, end, escaped, quote);
+          break;
+        }
+      }
+    } else if (namesCredential(name, text, { start, end }, escaped)) {
+      for (const next of following(text, end, escaped)) {
+        if (next.name.toLowerCase() === 'value') {
+          maskValue(next.start, next.end, escaped, quote);
+          break;
+        }
+      }
+    }
   }
-  return from === 0 ? text : out + text.slice(from);
+  if (masks.length === 0) return text;
+  masks.sort((a, b) => a.start - b.start);
+  let out = '';
+  let from = 0;
+  for (const k of masks) {
+    if (k.start < from) continue; // inside a value already masked
+    out += text.slice(from, k.start) + k.with;
+    from = k.end;
+  }
+  return out + text.slice(from);
 }
 
 /** A body that reads as `name=value&…` (form-encoded) rather than JSON or plain text. */

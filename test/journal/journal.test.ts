@@ -141,6 +141,35 @@ describe('request journal', () => {
     expect(await storedText(s, accountId)).not.toMatch(/ECHO-LEAK/);
   });
 
+  it('masks the Value of a lead field or webhook header named like a credential, where the call sends it and where an answer repeats it (found by a fresh-eyes run)', async () => {
+    expectOk(await s.call('POST', `${LM}/CreateLeadField`, { DisplayName: 'Portal Password', SchemaName: 'mx_Portal_Password', DataType: 'String' }));
+    const lead = expectOk(
+      await s.call('POST', `${LM}/Lead.Create`, [
+        { Attribute: 'EmailAddress', Value: 'pair-secret@example.com' },
+        { Attribute: 'mx_Portal_Password', Value: 'PAIR-LEAK-1' },
+      ]),
+    ).Message.Id;
+    expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${lead}`));
+    const hook = await s.call('POST', '/v2/Webhook.svc/Create', {
+      URL: 'http://127.0.0.1:9/hook',
+      Method: 'POST',
+      ContentType: 'application/json',
+      WebhookEvent: '3',
+      CustomHeaders: [
+        { Key: 'Authorization', Value: 'Bearer PAIR-LEAK-2' },
+        { Key: 'x-api-key', Value: 'PAIR-LEAK-3' },
+        { Key: 'X-Trace', Value: 'pair-kept' },
+      ],
+    });
+    expect(hook.status, hook.text).toBe(200);
+    expect((await s.call('POST', '/v2/Webhook.svc/Retrieve', {})).status).toBe(200);
+    await journal(s, 'limit=1'); // a read flushes what is buffered
+    const stored = await storedText(s, accountId);
+    expect(stored).toContain('pair-secret@example.com');
+    expect(stored).toContain('pair-kept');
+    expect(stored).not.toMatch(/PAIR-LEAK/);
+  });
+
   it("keeps LeadSquared's quick-search `key` and other non-credential parameters, and masks refused form-encoded bodies", async () => {
     expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=journal-search&mx_Keyword=spring`));
     const [q] = await journal(s, 'path=GetByQuickSearch');

@@ -58,6 +58,41 @@ describe('journal redaction', () => {
     expect(JSON.parse(redactBody(`{"note":"it's 'pwd': hunter2, ok"}`, [])).note).toBe("it's 'pwd': '***', ok");
   });
 
+  it("masks the Value of a name/value pair whose name is a credential's: lead fields, activity fields, webhook headers (found by a fresh-eyes run)", () => {
+    const lead = JSON.stringify([
+      { Attribute: 'EmailAddress', Value: 's@ex.com' },
+      { Attribute: 'mx_Portal_Password', Value: 'LEADPW-s3cr3t-111' },
+      { Value: 'before-its-name', Attribute: 'mx_Api_Key' },
+      { Attribute: 'mx_Keyword', Value: 'kept' },
+    ]);
+    expect(JSON.parse(redactBody(lead, []))).toEqual([
+      { Attribute: 'EmailAddress', Value: 's@ex.com' },
+      { Attribute: 'mx_Portal_Password', Value: '***' },
+      { Value: '***', Attribute: 'mx_Api_Key' },
+      { Attribute: 'mx_Keyword', Value: 'kept' },
+    ]);
+    const hook = '{"URL":"http://h/x","CustomHeaders":[{"Key":"Authorization","Value":"Bearer HDR-222"},{ "Key" : "x-api-key" , "Value" : {"nested":"RECV-444"} },{"Key":"X-Trace","Value":"t-1"}],"SigningSecret":"x"}';
+    expect(JSON.parse(redactBody(hook, []))).toEqual({
+      URL: 'http://h/x',
+      CustomHeaders: [
+        { Key: 'Authorization', Value: '***' },
+        { Key: 'x-api-key', Value: '***' },
+        { Key: 'X-Trace', Value: 't-1' },
+      ],
+      SigningSecret: '***',
+    });
+    const activity = JSON.stringify({ ActivityEvent: 201, Fields: [{ SchemaName: 'mx_Custom_Token', Value: 'TOK-9' }, { SchemaName: 'mx_Custom_1', Value: 'kept' }] });
+    expect(JSON.parse(redactBody(activity, [])).Fields).toEqual([
+      { SchemaName: 'mx_Custom_Token', Value: '***' },
+      { SchemaName: 'mx_Custom_1', Value: 'kept' },
+    ]);
+    // Held in a JSON string (an async status answer), and in a body that is not valid JSON.
+    const held = JSON.parse(redactBody(JSON.stringify({ Request: lead }), []));
+    expect(JSON.parse(held.Request)[1]).toEqual({ Attribute: 'mx_Portal_Password', Value: '***' });
+    expect(JSON.parse(held.Request)[2]).toEqual({ Value: '***', Attribute: 'mx_Api_Key' });
+    expect(redactBody("[{'Attribute':'mx_Password','Value':'pw-1'},{'Attribute':'x'", [])).toBe("[{'Attribute':'mx_Password','Value':'***'},{'Attribute':'x'");
+  });
+
   it('masks JSON held in a JSON string, as an async status answer holds the body it accepted', () => {
     const accepted = JSON.stringify({ EmailAddress: 'a@x.com', apiKey: 'PW', nested: { token: 'T2', list: ['a', { password: 'q"uo\\te' }] }, Note: 'kept "quoted"' });
     const answer = JSON.stringify({ Status: 'Success', Request: accepted, Other: 'x' });
