@@ -210,7 +210,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const { f: filter, statusError, typedStatus } = journalFilter(q);
     const before = int(q.before, 1, 0);
     // The newest page lists this process's calls answered a moment ago too, as the journal API does.
-    if (!before) await flushJournal(s);
+    if (!before) await flushJournal(s, sessionOf(req).accountId);
     const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE, signal: clientGone(reply) });
     const newest = entries.length > 0 ? entries[0].seq : 0;
     const params = new URLSearchParams({ ...(filter.path ? { path: filter.path } : {}), ...(filter.status ? { status: String(filter.status) } : {}), ...(filter.leadId ? { lead: filter.leadId } : {}) });

@@ -42,7 +42,7 @@ export const listJournal: Handler = async (s, req, reply) => {
   const q = readQuery(journalList, query(req));
   const f = { ...filterOf(q), signal: clientGone(reply) };
   // This process's calls answered a moment ago are listed too.
-  await flushJournal(s);
+  await flushJournal(s, req.principal.accountId);
   const entries = await s.store.journal.list(req.principal.accountId, f);
   const bodies = q.bodies;
   const full = entries.length === f.limit;
@@ -72,7 +72,7 @@ async function linksFor(s: Parameters<Handler>[0], e: JournalEntry) {
 /** GET `/_leadtrail/journal/{id}`: `{"entry": {..., requestBody, responseBody, links: {lead, activity, request}}}`; 404 when not this account's. */
 export const getJournalEntry: Handler = async (s, req) => {
   const { id } = readParams(journalEntry, req.params);
-  await flushJournal(s);
+  await flushJournal(s, req.principal.accountId);
   const e = id ? await s.store.journal.get(req.principal.accountId, id) : null;
   if (!e) throw new MxError('MXInvalidEntityException', `Journal entry '${id.slice(0, 64)}' was not found.`, 404);
   return { entry: { ...view(e, true), links: await linksFor(s, e) } };

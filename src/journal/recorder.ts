@@ -96,6 +96,8 @@ export class JournalRecorder {
   /** The end of the flush running or queued last. */
   private tail: Promise<void> = Promise.resolve();
   private readonly touched = new Set<string>();
+  /** Accounts whose journal this process has trimmed (or will, at the flush queued). */
+  private readonly trimmedOnce = new Set<string>();
   private writtenSinceTrim = 0;
   private lastTrim: number;
   private lastPurge = 0;
@@ -173,9 +175,16 @@ export class JournalRecorder {
    * Writes everything recorded so far, then applies the limits; resolves when done (never rejects:
    * a failed write is logged). Calls made while a flush waits to start share it. With `limits`,
    * the limits are applied now rather than when their thresholds are reached, so what is read next
-   * is within them.
+   * is within them; `account`, the account about to be read, is then trimmed too, the first time,
+   * although this process wrote nothing of it yet.
    */
-  flush(limits = false): Promise<void> {
+  flush(limits = false, account?: string): Promise<void> {
+    // An account this process has not trimmed yet (entries from before a restart, or written by
+    // another process) is trimmed at its first read, so that a read is within the limits.
+    if (limits && account !== undefined && !this.trimmedOnce.has(account)) {
+      this.trimmedOnce.add(account);
+      this.touched.add(account);
+    }
     let q = this.queued;
     if (!q) {
       const next: { force: boolean; promise: Promise<void> } = { force: false, promise: Promise.resolve() };
@@ -289,6 +298,7 @@ export class JournalRecorder {
     try {
       if (maxEntries > 0 && this.touched.size > 0 && (force || this.writtenSinceTrim >= maxEntries || now - this.lastTrim >= PRUNE_MS)) {
         const accounts = [...this.touched];
+        for (const a of accounts) this.trimmedOnce.add(a);
         this.touched.clear();
         this.writtenSinceTrim = 0;
         this.lastTrim = now;
@@ -324,9 +334,10 @@ export function journalRecorder(s: Services): JournalRecorder | null {
 }
 
 /**
- * Writes this process's buffered journal entries now (and applies the limits): before reading the
- * journal, so a call answered a moment ago is listed, and before resetting an account.
+ * Writes this process's buffered journal entries now (and applies the limits, to `accountId` too
+ * when given): before reading the journal, so a call answered a moment ago is listed and the
+ * entries read are within the limits, and before resetting an account.
  */
-export async function flushJournal(s: Services): Promise<void> {
-  await journalRecorder(s)?.flush(true);
+export async function flushJournal(s: Services, accountId?: string): Promise<void> {
+  await journalRecorder(s)?.flush(true, accountId);
 }

@@ -338,6 +338,16 @@ describe('request journal limits and switches', () => {
     expect((await journal(s, '', { keys: other.keys })).map((e) => e.query.split('&')[0])).toEqual(['n=theirs']);
   });
 
+  it('a read applies LEADTRAIL_JOURNAL_MAX_ENTRIES to entries this process did not write: after a restart with a lower limit (found by a fresh-eyes run)', async () => {
+    const first = await started({ LEADTRAIL_JOURNAL_MAX_ENTRIES: '100' });
+    for (let i = 0; i < 12; i++) expect((await first.call('GET', `${LM}/LeadsMetaData.Get?n=${i}`)).status).toBe(200);
+    expect(await journal(first, 'limit=100')).toHaveLength(12);
+    await first.close();
+    const again = await started({ LEADTRAIL_JOURNAL_MAX_ENTRIES: '5', LEADTRAIL_DB: first.dbPath });
+    // No call made yet by this process: the read itself trims, keeping the newest.
+    expect((await journal(again, 'limit=100')).map((e) => e.query.split('&')[0])).toEqual(['n=11', 'n=10', 'n=9', 'n=8', 'n=7']);
+  });
+
   it('deletes entries older than LEADTRAIL_JOURNAL_MAX_AGE', async () => {
     let now = Date.UTC(2026, 0, 1);
     const s = await started({ LEADTRAIL_JOURNAL_MAX_AGE: '1h' }, { ctx: { now: () => now, newId: () => randomUUID() } });
