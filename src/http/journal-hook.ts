@@ -41,8 +41,17 @@ declare module 'fastify' {
 export const JOURNAL_PATH = '/_leadtrail/journal';
 const UNRECORDED = (path: string) => path.toLowerCase().startsWith(JOURNAL_PATH);
 
-/** `METHOD path` (lower-cased) of every keyed route: the calls that are recorded. */
-const recordedRoutes = () => new Set(ROUTES.filter((r) => r.auth !== 'none' && !UNRECORDED(r.path)).map((r) => `${r.method} ${r.path.toLowerCase()}`));
+/**
+ * `METHOD path` (lower-cased) of every keyed route: the calls that are recorded. A GET route's HEAD
+ * too (Fastify answers it with the GET's handler: the same read, keyed, answered without a body).
+ */
+const recordedRoutes = () =>
+  new Set(
+    ROUTES.filter((r) => r.auth !== 'none' && !UNRECORDED(r.path)).flatMap((r) => {
+      const path = r.path.toLowerCase();
+      return r.method === 'GET' ? [`GET ${path}`, `HEAD ${path}`] : [`${r.method} ${path}`];
+    }),
+  );
 
 function text(payload: unknown): string | null {
   if (typeof payload === 'string') return payload;
@@ -68,7 +77,8 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     done(null, payload);
   };
   const onSend = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
-    if (keyed(req)) req.journalPayload = payload;
+    // A HEAD call's answer has no body: none is recorded.
+    if (keyed(req)) req.journalPayload = req.method === 'HEAD' ? null : payload;
     done(null, payload);
   };
   app.decorate('journalUnanswered', (req: FastifyRequest, reply: FastifyReply, status: number) => {

@@ -181,6 +181,14 @@ describe('request journal', () => {
     expect(await storedText(s, accountId)).not.toMatch(/FORM-LEAK/);
   });
 
+  it('records a keyed HEAD call, which reads as its GET does, without a response body (found by a fresh-eyes run)', async () => {
+    const lead = await createLead(s, { EmailAddress: 'head-call@example.com' });
+    const r = await s.call('HEAD', `${LM}/Leads.GetById?id=${lead}&probe=head`);
+    expect(r.status).toBe(200);
+    const [e] = await journal(s, 'path=Leads.GetById&limit=1');
+    expect(e).toMatchObject({ method: 'HEAD', status: 200, query: `id=${lead}&probe=head&accessKey=***&secretKey=***`, leadId: lead, responseBody: null });
+  });
+
   it('calls whose keys failed, health checks and journal reads are not recorded', async () => {
     const before = (await journal(s, 'limit=500')).length;
     expect((await s.call('POST', `${PA}/Create`, { ActivityEvent: code }, { keys: { accessKey: KEYS.accessKey, secretKey: 'wrong' } })).status).toBe(401);
