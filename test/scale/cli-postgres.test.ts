@@ -23,6 +23,18 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
   });
 
+  it('migrate and an account on a ?schema= with capitals: the schema made is the one used (found by a fresh-eyes run)', async () => {
+    const s = freshSchema();
+    const name = s.name.replace('lt_test_', 'Lt_Test_Mixed_');
+    made.push(name);
+    const url = s.url.replace(s.name, name);
+    const first = await runCli(['migrate'], { DATABASE_URL: url });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect((await runCli(['account', 'create', '--name', 'Mixed'], { DATABASE_URL: url })).code).toBe(0);
+    expect((await pgQuery(name, 'SELECT name FROM accounts')).map((r) => r.name)).toContain('Mixed');
+  });
+
   it('serve exits non-zero with one line naming host:port when PostgreSQL is unreachable', async () => {
     const r = await runCli(['serve', '--port', '0'], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/test' });
     expect(r.code).not.toBe(0);

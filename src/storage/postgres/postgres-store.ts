@@ -137,7 +137,8 @@ function clientConfig(target: PostgresTarget, opts: PostgresOptions): pg.ClientC
     connectionTimeoutMillis: 10_000,
     statement_timeout: opts.statementTimeoutMs,
     // Set in the startup packet, so it holds on every pooled connection from its first query.
-    options: target.schema ? `-c search_path=${target.schema}` : undefined,
+    // Quoted, as CREATE SCHEMA names it: unquoted, PostgreSQL folds `?schema=Mixed_Case` to lower case.
+    options: target.schema ? `-c search_path="${target.schema}"` : undefined,
     types,
   };
 }
