@@ -79,21 +79,37 @@ export interface OptionSpec<K extends keyof Config = keyof Config> {
 
 export class ConfigError extends Error {}
 
+/**
+ * A whole number written in decimal digits (spaces around it allowed). Not `Number()` alone: it
+ * reads an empty value as 0 (`PORT=` listened on a random port, `LEADTRAIL_ASYNC_BACKLOG=` turned
+ * the backlog off) and takes `0x1F90` and `1e3` (found by a fresh-eyes run).
+ */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw, name) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
+  const v = raw.trim();
+  const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 };
 
+/** A number above 0 in decimal digits, with a fraction or not (`0.001`); not empty, hex or an exponent. */
 const positive: Parser<number> = (raw, name) => {
-  const n = Number(raw);
+  const v = raw.trim();
+  const n = /^\d*\.?\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
   return n;
 };
 
-const text: Parser<string> = (raw) => raw;
+/**
+ * Text that must not be empty: an empty `HOST` listened on every interface and an empty
+ * `LEADTRAIL_DB` opened a temporary database per connection (found by a fresh-eyes run). An option
+ * whose empty value means "none" takes optionalText instead.
+ */
+const text: Parser<string> = (raw, name) => {
+  if (raw.trim() === '') throw new ConfigError(`${name} must not be empty (leave it unset for its default)`);
+  return raw;
+};
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
 const optionalPort: Parser<number | null> = (raw, name) => (raw === '' ? null : int(0, 65535)(raw, name));
 
@@ -123,7 +139,8 @@ export function formatRateLimit(spec: RateLimitSpec): string {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'];
 /** Checked here so a typo stops the server with the option's name, not a logger error. */
 const logLevel: Parser<string> = (raw, name) => {
-  if (LOG_LEVELS.includes(raw)) return raw;
+  const v = raw.toLowerCase();
+  if (LOG_LEVELS.includes(v)) return v;
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
 };
 
@@ -142,7 +159,8 @@ const logFormat: Parser<LogFormat> = (raw, name) => {
 };
 
 const role: Parser<Role> = (raw, name) => {
-  if (raw === 'all' || raw === 'api' || raw === 'worker') return raw;
+  const v = raw.toLowerCase();
+  if (v === 'all' || v === 'api' || v === 'worker') return v;
   throw new ConfigError(`${name} must be one of all, api, worker, got "${raw}"`);
 };
 
@@ -206,7 +224,7 @@ export const OPTIONS = [
   opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths, the health paths and `/metrics`.', parse: int(0, 65535) }),
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
   opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port that also serves the API, for clients configured with a separate async host.', parse: optionalPort }),
-  opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set.', parse: text }),
+  opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (created with its folder). Ignored when `DATABASE_URL` is set, unless given as the `--db` flag, which wins over a `DATABASE_URL` from the environment.', parse: text }),
   opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
   opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
   opt({ key: 'redisPrefix', env: 'LEADTRAIL_REDIS_PREFIX', flag: '--redis-prefix', default: 'leadtrail', description: 'Prefix of the rate-limit keys in Redis; give each deployment that shares one Redis its own.', parse: text }),
@@ -266,6 +284,10 @@ export function loadConfig(
     const name = fromFlag !== undefined ? o.flag : fromEnv !== undefined ? o.env : `${o.env} default`;
     out[o.key] = o.parse(raw, name);
   }
+  // `--db` given as a flag wins over a DATABASE_URL from the environment, as a flag wins over its
+  // variable: a CI job's global DATABASE_URL had sent `account list --db a.db` to PostgreSQL in
+  // silence (found by a fresh-eyes run). `--database-url` with `--db` still means PostgreSQL.
+  if (flags.dbPath !== undefined && flags.databaseUrl === undefined) out.databaseUrl = null;
   // Write batches take at most half the pool (postgres-store.ts). Set above that, the setting was
   // cut down without a word (found by a fresh-eyes run); the default is cut down to fit a small pool.
   const batches = flags.pgWriteBatches ?? env.LEADTRAIL_PG_WRITE_BATCHES;
@@ -290,17 +312,25 @@ function distance(a: string, b: string): number {
 
 /**
  * The option a mistyped environment variable name was meant to be, or null: the same letters without
- * the underscores and case (`LEADTRAIL_RATELIMIT`, `database_url`), or, for a `LEADTRAIL_` name, at
- * most two letters off (`LEADTRAIL_RATE_LIMT`).
+ * the underscores and case (`LEADTRAIL_RATELIMIT`, `database_url`); for a `LEADTRAIL_` name, also an
+ * option without that prefix (`LEADTRAIL_DATABASE_URL`, `LEADTRAIL_PORT`), an option with a word
+ * added (`LEADTRAIL_DB_PATH`), or one at most two letters off (`LEADTRAIL_RATE_LIMT`).
  */
 export function optionLike(name: string): string | null {
   const squash = (n: string) => n.replace(/_/g, '').toLowerCase();
   // Letters off count only for names of ours: HOME is two letters from HOST.
   const ours = /^leadtrail_/i.test(name);
+  const bare = squash(name.replace(/^leadtrail_/i, ''));
+  const upper = name.toUpperCase();
   let best: { env: string; d: number } | null = null;
   for (const o of OPTIONS) {
     if (o.env === name) return null;
-    const d = squash(o.env) === squash(name) ? 0 : ours ? distance(o.env.toUpperCase(), name.toUpperCase()) : Infinity;
+    let d = squash(o.env) === squash(name) ? 0 : Infinity;
+    if (ours && d > 0) {
+      if (squash(o.env) === bare) d = 0;
+      else if (o.env.startsWith('LEADTRAIL_') && upper.startsWith(`${o.env}_`)) d = 1;
+      else d = distance(o.env, upper);
+    }
     if (d <= 2 && (!best || d < best.d)) best = { env: o.env, d };
   }
   return best?.env ?? null;

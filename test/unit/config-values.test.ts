@@ -4,7 +4,7 @@
  * `*` had been taken as a host named "*", and every webhook URL was refused (a fresh-eyes user).
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, optionLike } from '../../src/config.js';
 import { hostAllowed } from '../../src/domain/webhooks.js';
 
 describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
@@ -45,5 +45,65 @@ describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
 
   it('left at its default, it fits a small pool as before', () => {
     expect(loadConfig({ LEADTRAIL_PG_POOL: '2' }).pgWriteBatches).toBe(3);
+  });
+});
+
+describe('empty, hex and exponent values (found by a fresh-eyes run)', () => {
+  it('an empty HOST, LEADTRAIL_DB or LEADTRAIL_REDIS_PREFIX stops the start instead of listening everywhere or opening a temporary database', () => {
+    for (const name of ['HOST', 'LEADTRAIL_DB', 'LEADTRAIL_REDIS_PREFIX']) {
+      expect(() => loadConfig({ [name]: '' })).toThrow(new ConfigError(`${name} must not be empty (leave it unset for its default)`));
+      expect(() => loadConfig({ [name]: '  ' })).toThrow(ConfigError);
+    }
+    expect(() => loadConfig({}, { host: '' })).toThrow(/^--host must not be empty/);
+    expect(() => loadConfig({}, { dbPath: '' })).toThrow(/^--db must not be empty/);
+  });
+
+  it('an empty number is no number: PORT= was a random port, LEADTRAIL_ASYNC_BACKLOG= and LEADTRAIL_JOURNAL_MAX_ENTRIES= turned their limit off', () => {
+    for (const name of ['PORT', 'LEADTRAIL_ASYNC_BACKLOG', 'LEADTRAIL_JOURNAL_MAX_ENTRIES', 'LEADTRAIL_RETRY_SCALE']) {
+      expect(() => loadConfig({ [name]: '' }), name).toThrow(new RegExp(`^${name} must be a (whole|positive) number`));
+    }
+    // Options whose empty value means "none" keep it.
+    expect(loadConfig({ LEADTRAIL_ASYNC_PORT: '', DATABASE_URL: '', LEADTRAIL_METRICS_TOKEN: '' })).toMatchObject({ asyncPort: null, databaseUrl: null, metricsToken: null });
+  });
+
+  it('numbers are decimal digits: hex and exponents are refused, spaces around them are not', () => {
+    expect(() => loadConfig({ PORT: '0x1F90' })).toThrow('PORT must be a whole number from 0 to 65535, got "0x1F90"');
+    expect(() => loadConfig({ PORT: '1e3' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LEADTRAIL_RETRY_SCALE: '1e-3' })).toThrow('LEADTRAIL_RETRY_SCALE must be a positive number, got "1e-3"');
+    expect(loadConfig({ LEADTRAIL_WORKER_CONCURRENCY: ' 7 ', LEADTRAIL_RETRY_SCALE: '0.001', PORT: '8081' })).toMatchObject({ workerConcurrency: 7, retryScale: 0.001, port: 8081 });
+    expect(loadConfig({ LEADTRAIL_RETRY_SCALE: '.5' }).retryScale).toBe(0.5);
+  });
+
+  it('LEADTRAIL_ROLE and LEADTRAIL_LOG_LEVEL take any case, as the other word options do', () => {
+    expect(loadConfig({ LEADTRAIL_ROLE: 'API', LEADTRAIL_LOG_LEVEL: 'INFO' })).toMatchObject({ role: 'api', logLevel: 'info' });
+  });
+});
+
+describe('--db against DATABASE_URL (found by a fresh-eyes run)', () => {
+  const url = 'postgres://127.0.0.1:5432/test';
+  it('--db given as a flag wins over DATABASE_URL from the environment, as a flag wins over its variable', () => {
+    expect(loadConfig({ DATABASE_URL: url }, { dbPath: 'data/a.db' })).toMatchObject({ databaseUrl: null, dbPath: 'data/a.db' });
+  });
+  it('DATABASE_URL still wins over LEADTRAIL_DB, and --database-url over --db', () => {
+    expect(loadConfig({ DATABASE_URL: url, LEADTRAIL_DB: 'data/a.db' }).databaseUrl).toBe(url);
+    expect(loadConfig({}, { dbPath: 'data/a.db', databaseUrl: url }).databaseUrl).toBe(url);
+  });
+});
+
+describe('optionLike: names that look like an option', () => {
+  it.each([
+    ['LEADTRAIL_DATABASE_URL', 'DATABASE_URL'],
+    ['LEADTRAIL_PORT', 'PORT'],
+    ['LEADTRAIL_HOST', 'HOST'],
+    ['LEADTRAIL_REDIS_URL', 'REDIS_URL'],
+    ['LEADTRAIL_DB_PATH', 'LEADTRAIL_DB'],
+    ['LEADTRAIL_RATELIMIT', 'LEADTRAIL_RATE_LIMIT'],
+    ['LEADTRAIL_RATE_LIMT', 'LEADTRAIL_RATE_LIMIT'],
+    ['database_url', 'DATABASE_URL'],
+  ])('%s → %s', (name, like) => {
+    expect(optionLike(name)).toBe(like);
+  });
+  it.each(['HOME', 'PATH', 'NODE_ENV', 'LEADTRAIL_JOURNAL_MAX_ENTRIES', 'DATABASE_URL'])('%s → none', (name) => {
+    expect(optionLike(name)).toBeNull();
   });
 });
