@@ -108,6 +108,14 @@ export const mx = {
   starting: () =>
     new MxError('MXServiceUnavailableException', 'The server is starting and cannot serve requests yet. Retry shortly.', 503, { 'retry-after': '1' }),
   /** The server has begun to shut down: the connection closes after this answer, so a retry reaches another instance (or this one restarted). */
+  /** Another process holds the database's write lock (a `leadtrail seed` on the same SQLite file) for longer than a write waits. */
+  storeBusy: () =>
+    new MxError(
+      'MXServiceUnavailableException',
+      'The database is held by another process (a leadtrail seed, reset or migrate on the same file?) and this write could not wait longer. Retry shortly.',
+      503,
+      { 'retry-after': '5' },
+    ),
   stopping: () =>
     new MxError('MXServiceUnavailableException', 'The server is shutting down and cannot serve new requests. Retry shortly.', 503, { 'retry-after': '1', connection: 'close' }),
 };

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { abandoned, isAbandoned } from '../client-gone.js';
 import { MxError, isMxError, mx } from '../domain/errors.js';
+import { isStoreBusy } from '../storage/store.js';
 
 export interface ErrorEnvelope {
   Status: 'Error';
@@ -37,6 +38,7 @@ function fromFramework(err: { code?: string; statusCode?: number; message?: stri
 
 export function toMxError(err: unknown, bodyLimit: number): MxError | null {
   if (isMxError(err)) return err;
+  if (isStoreBusy(err)) return mx.storeBusy();
   if (typeof err === 'object' && err !== null) return fromFramework(err as { code?: string }, bodyLimit);
   return null;
 }

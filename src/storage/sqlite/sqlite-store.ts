@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement as KyselySqliteStatement } from 'kysely';
-import type { Store } from '../store.js';
+import { LOCK_WAIT_MS, type Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
@@ -276,7 +276,7 @@ export function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDat
   const sqlite = new (sqliteDriver())(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${synchronous}`);
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   sqlite.pragma('foreign_keys = ON');
   return sqlite;
 }
