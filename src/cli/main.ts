@@ -98,7 +98,8 @@ function readJson(file: string): unknown {
     throw new ConfigError(`Cannot read ${file}: ${(e as Error).message}`);
   }
   try {
-    return JSON.parse(text);
+    // A byte order mark (Windows editors write one) is no JSON, but no mistake of the file's either.
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
   }

@@ -30,11 +30,11 @@ const activityField = z.looseObject({
 const activityType = z
   .looseObject({
     ActivityEventName: z.string().min(1),
-    ActivityEvent: z.int().min(1).optional().meta({ description: 'Pins the event code (otherwise the next free one from 201).' }),
+    ActivityEvent: z.int32().min(1).optional().meta({ description: 'Pins the event code (otherwise the next free one from 201).' }),
     DisplayName: z.string().optional(),
     Description: z.string().optional(),
-    Score: z.int().optional(),
-    Direction: z.int().optional(),
+    Score: z.int32().optional(),
+    Direction: z.int32().optional(),
     Fields: z.array(activityField).optional(),
   })
   .meta({
@@ -48,7 +48,7 @@ const leadField = z
     DisplayName: z.string().optional(),
     DataType: z.string().optional().meta({ description: 'String, Number, Decimal, Date, DateTime, Email, Phone, Dropdown, …' }),
     IsUnique: z.boolean().optional().meta({ description: 'Values must be unique per account; usable as SearchBy.' }),
-    MaxLength: z.int().min(1).optional(),
+    MaxLength: z.int32().min(1).optional(),
     Options: z.array(z.string()).optional().meta({ description: 'Dropdown options.' }),
   })
   .meta({ description: 'A custom lead field, added or changed as `leadtrail lead-fields set` does.' });
@@ -60,7 +60,7 @@ const lead = z
 
 const activity = z
   .looseObject({
-    ActivityEvent: z.union([z.int(), z.string()]),
+    ActivityEvent: z.union([z.int32(), z.string()]),
     EmailAddress: z.string().optional().meta({ description: 'The lead with this email; created when there is none.' }),
     RelatedProspectId: z.string().optional(),
     FirstName: z.string().optional(),

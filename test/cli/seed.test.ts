@@ -76,6 +76,22 @@ describe('leadtrail seed', () => {
     const missing = await runCli(['seed', '--file', path.join(dir, 'nope.json'), '--db', db]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Cannot read');
+    // A number the loader cannot take is refused by the outline, which the schema's editors see too
+    // (found by a fresh-eyes run: the schema allowed 2^53, the loader 2^31).
+    const big = write(dir, 'big.json', { activityTypes: [{ ActivityEventName: 'Big', ActivityEvent: 3_000_000_000 }] });
+    const b = await runCli(['seed', '--file', big, '--db', db]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('activityTypes[0].ActivityEvent:');
+  });
+
+  it('takes a file that starts with a byte order mark, as Windows editors write it (found by a fresh-eyes run)', async () => {
+    const { dir, db } = await database();
+    const file = path.join(dir, 'bom.json');
+    fs.writeFileSync(file, '\uFEFF' + JSON.stringify({ leads: [{ EmailAddress: 'bom@example.com' }] }));
+    const r = await runCli(['seed', '--file', file, '--db', db]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).leads).toHaveLength(1);
   });
 
   it('with several accounts, --account is needed; an unknown one is named', async () => {
