@@ -72,7 +72,6 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   const registry = new Registry();
   const shared = processMetricsRegistry();
   let source: Store | null = null;
-  let pacing: Pick<Pacer, 'backlog' | 'waiting'> | null = null;
 
   const requests = new Counter({
     name: 'leadtrail_http_requests_total',
@@ -203,22 +202,6 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         return;
       }
       this.set(oldest === null ? 0 : Math.max(0, (t - oldest) / 1000));
-    },
-  });
-  new Gauge({
-    name: 'leadtrail_async_backlog',
-    help: "Async requests this process accepted that its worker has not finished yet, as the accept pacer counts them (LEADTRAIL_ASYNC_BACKLOG is the limit). Processes without a worker do not report it.",
-    registers: [registry],
-    collect() {
-      if (pacing) this.set(pacing.backlog());
-    },
-  });
-  new Gauge({
-    name: 'leadtrail_async_accepts_waiting',
-    help: 'Async accepts already stored and not yet answered, held while this process\'s worker is more than LEADTRAIL_ASYNC_BACKLOG behind (1 s at most each).',
-    registers: [registry],
-    collect() {
-      if (pacing) this.set(pacing.waiting());
     },
   });
   new Counter({
@@ -376,6 +359,28 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     });
   }
 
+  /**
+   * The accept pacer's gauges: registered only in a process that has one (a worker beside its API),
+   * so that an `api` process does not report a backlog of 0 it does not keep.
+   */
+  const pacerGauges = (p: Pick<Pacer, 'backlog' | 'waiting'>) => {
+    new Gauge({
+      name: 'leadtrail_async_backlog',
+      help: "Async requests this process accepted that its worker has not finished yet, as the accept pacer counts them (LEADTRAIL_ASYNC_BACKLOG is the limit). Processes without a worker do not report it.",
+      registers: [registry],
+      collect() {
+        this.set(p.backlog());
+      },
+    });
+    new Gauge({
+      name: 'leadtrail_async_accepts_waiting',
+      help: 'Async accepts already stored and not yet answered, held while this process\'s worker is more than LEADTRAIL_ASYNC_BACKLOG behind (1 s at most each).',
+      registers: [registry],
+      collect() {
+        this.set(p.waiting());
+      },
+    });
+  };
   return {
     registry,
     async scrape() {
@@ -467,7 +472,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     },
     readFrom(store, labels, pacer) {
       source = store;
-      pacing = pacer ?? null;
+      if (pacer) pacerGauges(pacer);
       info.set({ role: labels.role, store: store.engine }, 1);
     },
   };

@@ -129,6 +129,9 @@ describe('GET /metrics after known traffic', () => {
     expect(value(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(value(m, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(value(m, 'leadtrail_info', { role: 'all', store: s.services.store.engine })).toBe(1);
+    // With a worker beside the API, the accept pacer's gauges are there.
+    expect(m.some((x) => x.name === 'leadtrail_async_backlog')).toBe(true);
+    expect(m.some((x) => x.name === 'leadtrail_async_accepts_waiting')).toBe(true);
   });
 
   it('reports write batches and, on PostgreSQL, the connection pool', () => {
@@ -214,6 +217,8 @@ describe('queue gauges', () => {
       }
     }
     expect(value(m, 'leadtrail_info', { role: 'api' })).toBe(1);
+    // No worker, no accept pacer: the process does not report a backlog of 0 (found by a fresh-eyes run).
+    expect(m.filter((x) => x.name === 'leadtrail_async_backlog' || x.name === 'leadtrail_async_accepts_waiting')).toEqual([]);
     if (s.services.store.engine === 'postgres') {
       // An idle API process has nobody waiting for a pool connection: the scrape's own queries
       // are not counted (they were, as 3 waiting, at every scrape).
