@@ -35,6 +35,16 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect((await pgQuery(name, 'SELECT name FROM accounts')).map((r) => r.name)).toContain('Mixed');
   });
 
+  it("a DATABASE_URL without a user logs in as the system's user when USER is unset, as psql does (found by a fresh-eyes run)", async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    const url = s.url.replace(/\/\/[^@/]*@/, '//');
+    expect(url).not.toContain('@');
+    const r = await runCli(['migrate'], { DATABASE_URL: url, USER: '', PGUSER: '' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('serve exits non-zero with one line naming host:port when PostgreSQL is unreachable', async () => {
     const r = await runCli(['serve', '--port', '0'], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/test' });
     expect(r.code).not.toBe(0);

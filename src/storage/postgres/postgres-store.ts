@@ -3,6 +3,7 @@
  * migrations of ./migrations.ts. Many processes may open the same database at once: migrations
  * take Kysely's advisory lock, workers claim with SKIP LOCKED.
  */
+import os from 'node:os';
 import { Kysely, PostgresDialect, PostgresIntrospector, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
@@ -131,9 +132,26 @@ function explain(e: unknown, target: PostgresTarget): Error {
   return new DatabaseUnreachableError(`PostgreSQL at ${target.where} failed at start: ${detail}`);
 }
 
+/**
+ * `connectionString` with the user to log in as when it names none: libpq's rule, PGUSER, else the
+ * operating system's user. pg reads `$USER` instead, which containers often leave unset: the login
+ * was then refused with "no PostgreSQL user name specified" where psql with the same URL logged in
+ * (found by a fresh-eyes run). As given when the URL, PGUSER or USER already says.
+ */
+function withDefaultUser(connectionString: string): string {
+  const u = new URL(connectionString);
+  if (u.username !== '' || process.env.PGUSER || process.env.USER) return connectionString;
+  try {
+    u.username = encodeURIComponent(os.userInfo().username);
+  } catch {
+    return connectionString;
+  }
+  return u.toString();
+}
+
 function clientConfig(target: PostgresTarget, opts: PostgresOptions): pg.ClientConfig {
   return {
-    connectionString: target.connectionString,
+    connectionString: withDefaultUser(target.connectionString),
     connectionTimeoutMillis: 10_000,
     statement_timeout: opts.statementTimeoutMs,
     // Set in the startup packet, so it holds on every pooled connection from its first query.
