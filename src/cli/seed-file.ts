@@ -180,7 +180,18 @@ export async function loadSeed(tx: Repos, ctx: Ctx, accountId: string, file: See
   });
   await each('leads', file.leads, async (body) => {
     const list = Array.isArray(body) ? body : Object.entries(body).map(([Attribute, Value]) => ({ Attribute, Value }));
-    const resolved = await resolveAttributes(tx, accountId, readBody(leadCreate, list), 'always');
+    let read: Parameters<typeof resolveAttributes>[2];
+    try {
+      read = readBody(leadCreate, list);
+    } catch (e) {
+      // A lead written as an object has no `[1].Value`: its message names the property instead.
+      if (!Array.isArray(body) && isMxError(e)) {
+        const names = Object.keys(body);
+        e.message = e.message.replace(/'\[(\d+)\]\.(?:Value|Attribute)'/g, (whole, i: string) => (names[Number(i)] !== undefined ? `'${names[Number(i)]}'` : whole));
+      }
+      throw e;
+    }
+    const resolved = await resolveAttributes(tx, accountId, read, 'always');
     out.leads.push((await createLead(tx, ctx, accountId, resolved.fields)).id);
   });
   await each('activities', file.activities, async (body) => {

@@ -77,6 +77,12 @@ describe('seed', () => {
     expect((err as Error).message).toMatch(/^leads\[1\] \(TWIN@example\.com\): .*(MXDuplicateEntryException)/);
   });
 
+  it("a lead written as an object is told by its property's name, not the list it is made into (found by a fresh-eyes run)", async () => {
+    const s = await started();
+    const err = await seed(s, { leads: [{ EmailAddress: 'nul@example.com', FirstName: 'a\u0000b' }] }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^leads\[0\] \(nul@example\.com\): Invalid request body: 'FirstName' must not contain the NUL character/);
+  });
+
   it('the outline is checked first, naming each bad entry', () => {
     expect(() => parseSeedFile({ leads: [{ EmailAddress: 'a@example.com' }, 5], activites: [] })).toThrow(SeedError);
     let msg = '';
