@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
-import { addAccessKey, addApiKey, createAccount, revokeKey } from '../domain/accounts.js';
+import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
 import { defineLeadField } from '../domain/leads.js';
 import { actingAs, systemCtx } from '../domain/context.js';
@@ -76,6 +76,16 @@ async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>): Pro
 
 async function requireAccount(store: Store, id: string): Promise<void> {
   if (!(await store.accounts.get(id))) throw new ConfigError(`No account with id ${id}. See: leadtrail account list`);
+}
+
+/**
+ * The account's key that `key` names (its id, access key, or an x-api-key by its hash), revoked or
+ * not; null when none. Throws ConfigError naming a missing account, as the other commands do.
+ */
+async function namedKey(store: Store, account: string, key: string) {
+  await requireAccount(store, account);
+  const hash = sha256(key);
+  return (await store.accounts.listCredentials(account)).find((c) => c.id === key || c.label === key || c.lookup === key || c.lookup === hash) ?? null;
 }
 
 /** `--account`, or the only account when there is one (a sandbox's first account). */
@@ -209,8 +219,12 @@ export function buildCli(): Command {
     keys.command('revoke').description('revoke a key by id, access key or x-api-key').requiredOption('--account <id>', 'account id').argument('<key>', 'key id, access key or x-api-key'),
     DB_KEYS,
   ).action(async (key: string, flags: Flags) => {
-    const ok = await withStore(flags, (store) => store.transaction((tx) => revokeKey(tx, String(flags.account), key, Date.now())));
-    if (!ok) throw new ConfigError(`No active key ${key} in account ${String(flags.account)}`);
+    const account = String(flags.account);
+    await withStore(flags, async (store) => {
+      if (await store.transaction((tx) => revokeKey(tx, account, key, Date.now()))) return;
+      const found = await namedKey(store, account, key);
+      throw new ConfigError(found ? `Key ${key} of account ${account} is already revoked` : `No key ${key} in account ${account}. See: leadtrail keys list --account ${account}`);
+    });
     print(`revoked ${key}`);
   });
   addConfigOptions(
@@ -224,8 +238,17 @@ export function buildCli(): Command {
   ).action(async (key: string, limit: string, flags: Flags) => {
     const value = limit === 'default' ? null : limit;
     if (value !== null) parseRateLimit(value, 'limit');
-    const ok = await withStore(flags, (store) => store.accounts.setCredentialRateLimit(String(flags.account), key, value));
-    if (!ok) throw new ConfigError(`No key ${key} in account ${String(flags.account)}`);
+    const account = String(flags.account);
+    await withStore(flags, async (store) => {
+      // Checked first: a revoked key took a limit in silence, and an x-api-key was "no key".
+      const found = await namedKey(store, account, key);
+      if (!found) throw new ConfigError(`No key ${key} in account ${account}. See: leadtrail keys list --account ${account}`);
+      if (found.kind !== 'access') {
+        throw new ConfigError(`${key} is an x-api-key: limits are set on access keys (the async API's limit is LEADTRAIL_ASYNC_RATE_LIMIT, counted per access key)`);
+      }
+      if (found.revokedAt !== null) throw new ConfigError(`Key ${key} of account ${account} is revoked: it takes no limit`);
+      await store.accounts.setCredentialRateLimit(account, found.id, value);
+    });
     print(`limit of ${key} is now ${limit}`);
   });
 

@@ -228,7 +228,19 @@ describe('admin commands on a SQLite file', () => {
     expect(revoke.code, revoke.stderr).toBe(0);
     const again = await runCli(['keys', 'revoke', '--account', account.accountId, made.accessKey], env);
     expect(again.code).not.toBe(0);
-    expect(again.stderr).toContain('No active key');
+    expect(again.stderr).toContain(`Key ${made.accessKey} of account ${account.accountId} is already revoked`);
+    // Found by a fresh-eyes run: a revoked key took a limit in silence, an x-api-key was "no key",
+    // and an unknown account was "no active key" where other commands name the account.
+    const revokedLimit = await runCli(['keys', 'set-limit', '--account', account.accountId, made.accessKey, '9/5s'], env);
+    expect(revokedLimit.code).toBe(2);
+    expect(revokedLimit.stderr).toContain('is revoked: it takes no limit');
+    const apiLimit = await runCli(['keys', 'set-limit', '--account', account.accountId, api.apiKey, '9/5s'], env);
+    expect(apiLimit.code).toBe(2);
+    expect(apiLimit.stderr).toContain(`${api.apiKey} is an x-api-key: limits are set on access keys`);
+    const noAccount = await runCli(['keys', 'revoke', '--account', 'nope', made.accessKey], env);
+    expect(noAccount.stderr).toContain('No account with id nope');
+    const noKey = await runCli(['keys', 'set-limit', '--account', account.accountId, 'no-such-key', '9/5s'], env);
+    expect(noKey.stderr).toContain(`No key no-such-key in account ${account.accountId}`);
 
     // An x-api-key by its whole value (the list shows only its first characters).
     const revokeApi = await runCli(['keys', 'revoke', '--account', account.accountId, api.apiKey], env);
