@@ -401,6 +401,16 @@ export async function runCli(argv: string[]): Promise<void> {
       process.stderr.write(`leadtrail: unknown command '${first}'. See: leadtrail --help\n`);
       process.exit(1);
     }
+    // A command after options (`leadtrail --db a.db account list`) went to serve, which said "too
+    // many arguments for 'serve'": options belong after their command.
+    if (first?.startsWith('-')) {
+      const later = argv.slice(3).find((a) => known.includes(a) && a !== 'serve');
+      if (later !== undefined) {
+        const at = argv.indexOf(later);
+        process.stderr.write(`leadtrail: options go after the command: leadtrail ${[...argv.slice(at), ...argv.slice(2, at)].join(' ')}\n`);
+        process.exit(1);
+      }
+    }
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof ConfigError || isMxError(e)) {

@@ -144,6 +144,13 @@ describe('the program itself', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unknown command 'mirgate'");
   });
+
+  it('a command written after options says where options go, not "too many arguments for serve" (found by a fresh-eyes run)', async () => {
+    const db = path.join(tempDir('leadtrail-order-'), 'x.db');
+    const r = await runCli(['--db', db, 'account', 'list'], { PORT: '0' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`leadtrail: options go after the command: leadtrail account list --db ${db}\n`);
+  });
 });
 
 describe('refused input', () => {
