@@ -3,7 +3,8 @@
  * `leadtrail` command line: serve (the default command), migrate, and local administration of accounts, keys and
  * activity types (these open the database directly; run them where the server's database is).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
@@ -65,8 +66,19 @@ function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
 
 const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'pgPrepared', 'statementTimeoutMs'];
 
-async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(configFrom(flags));
+/**
+ * Runs `fn` on the store the flags and environment name, closing it after. `creates`: the command
+ * may make a new SQLite file (migrate, account create); the others refuse a file that does not
+ * exist, which a mistyped `--db` had made, empty, to list no accounts (found by a fresh-eyes run).
+ */
+async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, creates = false): Promise<T> {
+  const config = configFrom(flags);
+  if (!creates && !config.databaseUrl && config.dbPath !== ':memory:' && !existsSync(config.dbPath)) {
+    throw new ConfigError(
+      `No database at ${path.resolve(config.dbPath)} (--db, LEADTRAIL_DB): check the path, or make one with leadtrail migrate or leadtrail account create`,
+    );
+  }
+  const store = await openStore(config);
   try {
     return await fn(store);
   } finally {
@@ -160,10 +172,14 @@ export function buildCli(): Command {
   });
 
   addConfigOptions(program.command('migrate').description('apply database migrations and exit'), DB_KEYS).action(async (flags: Flags) => {
-    await withStore(flags, async (store) => {
-      await store.migrate();
-      print(`migrations applied (${store.engine})`);
-    });
+    await withStore(
+      flags,
+      async (store) => {
+        await store.migrate();
+        print(`migrations applied (${store.engine})`);
+      },
+      true,
+    );
   });
 
   const account = program.command('account').description('manage accounts');
@@ -175,8 +191,10 @@ export function buildCli(): Command {
       .option('--email <email>', "the user's email"),
     DB_KEYS,
   ).action(async (flags: Flags) => {
-    const made = await withStore(flags, (store) =>
-      store.transaction((tx) => createAccount(tx, systemCtx, { name: String(flags.name), email: flags.email as string | undefined })),
+    const made = await withStore(
+      flags,
+      (store) => store.transaction((tx) => createAccount(tx, systemCtx, { name: String(flags.name), email: flags.email as string | undefined })),
+      true,
     );
     print({ accountId: made.account.id, accessKey: made.keys.accessKey, secretKey: made.keys.secretKey, apiKey: made.apiKey });
   });
