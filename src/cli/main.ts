@@ -341,13 +341,32 @@ export function buildCli(): Command {
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
     const parsed = readJson(String(flags.file));
-    const bodies = Array.isArray(parsed) ? parsed : [parsed];
-    const inputs = bodies.map(parseCreateType);
+    const file = String(flags.file);
+    const many = Array.isArray(parsed);
+    const bodies: unknown[] = many ? parsed : [parsed];
+    // In an array, an error names its entry, as `seed` does: `types.json: [1]: …`.
+    const named = (i: number, e: unknown): never => {
+      if (many && (e instanceof ConfigError || isMxError(e))) e.message = `${file}: [${i}]: ${e.message}`;
+      throw e;
+    };
+    const inputs = bodies.map((b, i) => {
+      try {
+        return parseCreateType(b);
+      } catch (e) {
+        return named(i, e);
+      }
+    });
     const created = await withStore(flags, async (store) => {
       await requireAccount(store, accountId);
       return store.transaction(async (tx) => {
         const out = [];
-        for (const input of inputs) out.push(await createActivityType(tx, systemCtx, accountId, input));
+        for (const [i, input] of inputs.entries()) {
+          try {
+            out.push(await createActivityType(tx, systemCtx, accountId, input));
+          } catch (e) {
+            named(i, e);
+          }
+        }
         return out;
       });
     });
