@@ -46,8 +46,11 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
   if (error) {
     const msg = error instanceof Error ? error.message : String(error);
     if (/missing|corrupted/i.test(msg)) {
+      // Kysely names the first one it does not know: "previously executed migration X is missing".
+      const unknown = /migration (\S+) is missing/.exec(msg)?.[1];
+      const has = unknown ? `migration ${unknown}, which this version does not know` : 'migrations this version does not know';
       throw new SchemaTooNewError(
-        `The database schema is newer than this leadtrail (it has migrations this version does not know; this version knows ${known.join(', ')}). Upgrade leadtrail or point it at another database.`,
+        `The database schema is newer than this leadtrail (it has ${has}; this version knows ${known.join(', ')}). Upgrade leadtrail or point it at another database.`,
       );
     }
     const failed = results?.find((r) => r.status === 'Error');
