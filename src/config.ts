@@ -294,9 +294,19 @@ export function loadConfig(
   const half = Math.max(1, Math.floor((out.pgPoolSize as number) / 2));
   if (batches !== undefined && (out.pgWriteBatches as number) > half) {
     const which = flags.pgWriteBatches !== undefined ? '--pg-write-batches' : 'LEADTRAIL_PG_WRITE_BATCHES';
-    throw new ConfigError(`${which} ${String(out.pgWriteBatches)} is more than half of the PostgreSQL pool (LEADTRAIL_PG_POOL ${String(out.pgPoolSize)}, so at most ${half}): raise the pool or lower the batches`);
+    throw new ConfigError(`${which} ${String(out.pgWriteBatches)} is more than half of the PostgreSQL pool (${settingName('LEADTRAIL_PG_POOL')} ${String(out.pgPoolSize)}, so at most ${half}): raise the pool or lower the batches`);
   }
   return Object.freeze(out as unknown as Config);
+}
+
+/**
+ * An option as messages name it, by its variable and flag (`PORT (--port)`): whichever of the two
+ * the user gave, they find it. `env`: the option's variable (throws for one that is not an option).
+ */
+export function settingName(env: string): string {
+  const o = OPTIONS.find((x) => x.env === env);
+  if (!o) throw new Error(`settingName: ${env} is not an option`);
+  return `${o.env} (${o.flag})`;
 }
 
 /** Edit distance (insertions, deletions, substitutions) between two short names. */

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, OPTIONS, type Config } from './config.js';
+import { ConfigError, OPTIONS, settingName, type Config } from './config.js';
 import { accountForApiKey, authenticate, createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
@@ -187,8 +187,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   try {
     // Bind the ports before making the first account: a start that cannot listen (port taken, bad
     // host) must not print keys that later starts, finding the account, would never show again.
-    url = await listenOn(apps[0], config.port, 'PORT', config.host);
-    if (apps[1]) asyncUrl = await listenOn(apps[1], config.asyncPort!, 'LEADTRAIL_ASYNC_PORT', config.host);
+    url = await listenOn(apps[0], config.port, settingName('PORT'), config.host);
+    if (apps[1]) asyncUrl = await listenOn(apps[1], config.asyncPort!, settingName('LEADTRAIL_ASYNC_PORT'), config.host);
     // Leads keyed by an older rule (phone numbers before migration 0003) are re-keyed once, before
     // the API serves (it answers 503 "starting" meanwhile).
     const rekeyed = await rekeyStaleAccounts(store);
@@ -274,8 +274,8 @@ async function listenOn(app: FastifyInstance, port: number, portName: string, ho
       which === 'port'
         ? `${portName} ${port} cannot be used on ${host}`
         : (e as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL'
-          ? `HOST "${host}" is not an address of this machine`
-          : `HOST "${host}" does not resolve to an address`;
+          ? `${settingName('HOST')} "${host}" is not an address of this machine`
+          : `${settingName('HOST')} "${host}" does not resolve to an address`;
     throw new ConfigError(`${what} (${(e as Error).message})`);
   }
 }

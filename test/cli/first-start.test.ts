@@ -32,7 +32,7 @@ it('a start that cannot listen makes no account and prints no keys; the next sta
 it('a host that is not this machine’s, or a port taken: exit 2 with a message naming the setting, no stack, no keys', async () => {
   const unresolvable = await runCli(['serve'], { HOST: '999.1.1.1', LEADTRAIL_DB: path.join(tempDir(), 'a.db') });
   expect(unresolvable.code).toBe(2);
-  expect(unresolvable.stderr).toMatch(/^leadtrail: HOST "999\.1\.1\.1" does not resolve to an address \(getaddrinfo ENOTFOUND/m);
+  expect(unresolvable.stderr).toMatch(/^leadtrail: HOST \(--host\) "999\.1\.1\.1" does not resolve to an address \(getaddrinfo ENOTFOUND/m);
   expect(unresolvable.stderr).not.toMatch(/\n\s+at |access key/);
 
   const blocker = net.createServer();
@@ -41,7 +41,7 @@ it('a host that is not this machine’s, or a port taken: exit 2 with a message 
   try {
     const taken = await runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), LEADTRAIL_DB: path.join(tempDir(), 'b.db') });
     expect(taken.code).toBe(2);
-    expect(taken.stderr).toContain(`leadtrail: PORT ${port} cannot be used on 127.0.0.1 (listen EADDRINUSE`);
+    expect(taken.stderr).toContain(`leadtrail: PORT (--port) ${port} cannot be used on 127.0.0.1 (listen EADDRINUSE`);
     expect(taken.stderr).not.toMatch(/access key/);
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
@@ -78,7 +78,7 @@ it('a second serve on the same SQLite file stops at once, naming it; the CLI sti
     const second = await runCli(['serve', '--port', '0'], { LEADTRAIL_DB: db });
     expect(second.code).toBe(1);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
-    expect(second.stderr).toContain(`leadtrail: Another leadtrail serve is using ${db} (LEADTRAIL_DB; that process holds ${db}-lock).`);
+    expect(second.stderr).toContain(`leadtrail: Another leadtrail serve is using ${db} (LEADTRAIL_DB, --db; that process holds ${db}-lock).`);
     expect(second.stderr).not.toMatch(/access key/);
     // The other commands run beside a server, as before.
     expect((await runCli(['account', 'list', '--db', db])).code).toBe(0);

@@ -38,7 +38,7 @@ describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
 describe('LEADTRAIL_PG_WRITE_BATCHES', () => {
   it('set above half of LEADTRAIL_PG_POOL stops the start naming both, rather than being cut down without a word', () => {
     expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6', LEADTRAIL_PG_POOL: '10' })).toThrow(ConfigError);
-    expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6', LEADTRAIL_PG_POOL: '10' })).toThrow(/LEADTRAIL_PG_WRITE_BATCHES 6 .*LEADTRAIL_PG_POOL 10, so at most 5/);
+    expect(() => loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '6', LEADTRAIL_PG_POOL: '10' })).toThrow(/LEADTRAIL_PG_WRITE_BATCHES 6 .*LEADTRAIL_PG_POOL \(--pg-pool\) 10, so at most 5/);
     expect(() => loadConfig({ LEADTRAIL_PG_POOL: '10' }, { pgWriteBatches: '6' })).toThrow(/--pg-write-batches 6/);
     expect(loadConfig({ LEADTRAIL_PG_WRITE_BATCHES: '5', LEADTRAIL_PG_POOL: '10' }).pgWriteBatches).toBe(5);
   });

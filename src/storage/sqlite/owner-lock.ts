@@ -37,7 +37,7 @@ export function takeOwnerLock(file: string): { release(): void } {
     db.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY') {
       throw new DatabaseInUseError(
-        `Another leadtrail serve is using ${path.resolve(file)} (LEADTRAIL_DB; that process holds ${lockFile}). One process serves a SQLite file: stop the other, or give this one its own LEADTRAIL_DB.`,
+        `Another leadtrail serve is using ${path.resolve(file)} (LEADTRAIL_DB, --db; that process holds ${lockFile}). One process serves a SQLite file: stop the other, or give this one a file of its own.`,
       );
     }
     throw e;
