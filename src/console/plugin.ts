@@ -29,7 +29,7 @@ import type { Services } from '../services.js';
 import * as fmt from './format.js';
 import { flushJournal } from '../journal/recorder.js';
 import { journalOf, type ConsoleJournalEntry, type ConsoleJournalFilter } from './journal.js';
-import { SESSION_COOKIE, issue, verify, type Session } from './session.js';
+import { SESSION_COOKIE, end as endSession, issue, verify, type Session } from './session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -133,6 +133,9 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     req.consoleSession = await verify(s.store, req.cookies[SESSION_COOKIE], Date.now());
     if (req.consoleSession) return;
     if (req.method === 'GET' && !req.headers['hx-request'] && !p.endsWith('/stream') && !p.endsWith('.json')) return reply.redirect('/console/sign-in', 303);
+    // A page's htmx poll (the async list every 2 s) takes the page to sign-in: htmx follows
+    // HX-Redirect whatever the status, where it left a 401 unseen and the page silently stale.
+    if (req.headers['hx-request']) reply.header('hx-redirect', '/console/sign-in');
     return reply.code(401).header('content-type', 'text/plain; charset=utf-8').send('Signed out: sign in again at /console/sign-in');
   });
 
@@ -180,7 +183,9 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       return render(req, reply, 'sign-in', { title: 'Sign in', error: 'That access key and secret key do not match an account.', accessKey }, 401);
     }
   });
-  app.post('/sign-out', protect, async (_req, reply) => {
+  app.post('/sign-out', protect, async (req, reply) => {
+    // For every copy of the cookie and every open page, not only this browser's.
+    await endSession(s.store, sessionOf(req), Date.now());
     reply.clearCookie(SESSION_COOKIE, { path: '/console' });
     return reply.redirect('/console/sign-in', 303);
   });
@@ -251,8 +256,17 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     };
     streams.add(stop);
     req.raw.on('close', stop);
+    const cookie = req.cookies[SESSION_COOKIE];
     const tick = async () => {
       try {
+        // The session is checked at every poll, not only when the page connected: a sign-out
+        // (here or in another tab), a revoked key or the session's expiry ends the stream, with a
+        // row that says so; the stream closes on it (sse-close), so the page does not reconnect.
+        if (!(await verify(s.store, cookie, Date.now()))) {
+          res.write(`event: signed-out\ndata: ${eta.render('signed-out-row', {}).replace(/\r?\n\s*/g, ' ').trim()}\n\n`);
+          stop();
+          return;
+        }
         const fresh = await journal.list(accountId, { ...filter, afterSeq: after, limit: 100, signal: gone.signal });
         for (const e of fresh) {
           if (closed) return;

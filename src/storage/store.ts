@@ -37,6 +37,13 @@ export interface AccountRepo {
   revokeCredential(accountId: string, idOrLabel: string, at: number): Promise<boolean>;
   setCredentialRateLimit(accountId: string, idOrLabel: string, rateLimit: string | null): Promise<boolean>;
   /**
+   * Writes down that console session `sessionId` was signed out (it would have expired at
+   * `expiresAt`, ms), and forgets sessions signed out that have expired by `now`. Idempotent.
+   */
+  endConsoleSession(accountId: string, sessionId: string, expiresAt: number, now: number): Promise<void>;
+  /** Whether console session `sessionId` was signed out (endConsoleSession). */
+  consoleSessionEnded(sessionId: string): Promise<boolean>;
+  /**
    * Deletes the account's leads (with their keys and indexed values), activities and async requests,
    * and numbers its next lead 1 again; also empties its request journal (not counted). Users, keys, lead fields and activity types stay. Returns how
    * many of each were deleted.

@@ -104,6 +104,28 @@ describe('signing in', () => {
     expect(failed).toEqual([]);
   });
 
+  it('signing out in another tab ends the live Requests list and sends the async list to sign-in (found by a fresh-eyes run)', async () => {
+    const ctx = await b.context();
+    const live = await signIn(ctx);
+    await live.goto(`${s.url}/console/requests`);
+    await expect.poll(() => live.locator('#live-status').textContent()).toContain('Live');
+    const polling = await ctx.newPage();
+    await polling.goto(`${s.url}/console/async`);
+    const other = await ctx.newPage();
+    await other.goto(`${s.url}/console/leads`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL((u) => u.pathname === '/console/sign-in');
+    await expect.poll(() => live.locator('#signed-out').textContent(), { timeout: 10_000 }).toContain('Signed out');
+    await expect.poll(() => live.locator('#live-status').textContent()).toContain('no longer live');
+    // A call made now does not appear in the list that was live.
+    expect((await s.call('GET', '/v2/LeadManagement.svc/LeadsMetaData.Get?after=signout')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await live.locator('#journal-rows a', { hasText: 'LeadsMetaData.Get' }).count()).toBe(0);
+    // The async list polls every 2 s; its next poll takes the page to sign-in.
+    await polling.waitForURL((u) => u.pathname === '/console/sign-in', { timeout: 10_000 });
+    await ctx.close();
+  });
+
   it('a form posted without its CSRF token is refused', async () => {
     const res = await fetch(`${s.url}/console/sign-in`, {
       method: 'POST',

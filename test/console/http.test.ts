@@ -20,11 +20,12 @@ describe('sessions', () => {
     const c = await consoleClient(s.url);
     expect((await c.get('/console/leads')).status).toBe(200);
     const value = /leadtrail_console=([^;]+)/.exec(c.cookie)![1];
-    const [account, cred, exp, mac] = value.split('.');
+    const [account, cred, exp, id, mac] = value.split('.');
     const forged = [
-      `${account}.${cred}.${Number(exp) + 1_000_000}.${mac}`, // longer life, same mac
-      `${account}.${cred}.${exp}.${mac.slice(0, -2)}AA`,
-      `${account}.${cred}.${exp}`,
+      `${account}.${cred}.${Number(exp) + 1_000_000}.${id}.${mac}`, // longer life, same mac
+      `${account}.${cred}.${exp}.${id}.${mac.slice(0, -2)}AA`,
+      `${account}.${cred}.${exp}.other-session.${mac}`,
+      `${account}.${cred}.${exp}.${mac}`, // the old four parts
       'garbage',
     ];
     for (const f of forged) {
@@ -41,6 +42,54 @@ describe('sessions', () => {
     expect((await c.get('/console/leads')).status).toBe(200);
     expect(await s.services.store.accounts.revokeCredential(account.id, keys.accessKey, Date.now())).toBe(true);
     expect((await c.get('/console/leads')).status).toBe(303);
+  });
+});
+
+describe('sign-out (found by a fresh-eyes run: it only cleared the browser cookie)', () => {
+  it('ends the session for a copy of its cookie too, and for the page of another tab', async () => {
+    const c = await consoleClient(s.url);
+    const copy = c.cookie;
+    const other = await consoleClient(s.url);
+    expect((await c.post('/console/sign-out', '/console/leads')).status).toBe(303);
+    const r = await fetch(`${s.url}/console/leads`, { headers: { cookie: copy }, redirect: 'manual' });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/console/sign-in');
+    // Another sign-in of the same key is a session of its own, still on.
+    expect((await other.get('/console/leads')).status).toBe(200);
+  });
+
+  it("an htmx poll of a page whose session ended is sent to sign-in (HX-Redirect), not left with a 401 it ignores", async () => {
+    const c = await consoleClient(s.url);
+    expect((await c.post('/console/sign-out', '/console/async')).status).toBe(303);
+    const r = await fetch(`${s.url}/console/async/table`, { headers: { cookie: c.cookie, 'hx-request': 'true' }, redirect: 'manual' });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('hx-redirect')).toBe('/console/sign-in');
+  });
+
+  it('the live Requests stream ends with a signed-out row once the session ends, wherever it ended', async () => {
+    const c = await consoleClient(s.url);
+    const ac = new AbortController();
+    const res = await fetch(`${s.url}/console/requests/stream?after=0`, { headers: { cookie: c.cookie }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (want: RegExp, ms: number) => {
+      const until = Date.now() + ms;
+      while (!want.test(text) && Date.now() < until) {
+        const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), until - Date.now()))]);
+        if (chunk === null || chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      return want.test(text);
+    };
+    expect(await readUntil(/retry: 2000/, 5_000)).toBe(true);
+    await c.post('/console/sign-out', '/console/leads');
+    expect(await readUntil(/event: signed-out\ndata: <tr id="signed-out"/, 10_000)).toBe(true);
+    // And the server closed it.
+    const last = await Promise.race([reader.read(), new Promise<{ done: boolean }>((r) => setTimeout(() => r({ done: false }), 5_000))]);
+    expect(last.done).toBe(true);
+    ac.abort();
   });
 });
 

@@ -8,3 +8,9 @@ document.addEventListener('click', (ev) => {
 });
 // A new live row replaces the "no requests yet" line.
 document.addEventListener('htmx:sseMessage', () => document.getElementById('journal-empty')?.remove());
+// The stream ended because the session did (sign-out, a revoked key, expiry): the list is not live any more.
+document.addEventListener('htmx:sseClose', (ev) => {
+  if (ev.detail?.type !== 'message') return;
+  const live = document.getElementById('live-status');
+  if (live) live.textContent = 'Signed out: this list is no longer live.';
+});

@@ -194,4 +194,8 @@ export const postgresMigrations: Record<string, Migration> = {
   '0012_lead_contact_flags': {
     up: async (db) => defaultContactFlags(db as Kysely<DB>, 'postgres'),
   },
+  // Console sessions that were signed out before they expired (as in ../sqlite/migrations.ts).
+  '0013_console_sign_outs': {
+    up: run([`CREATE TABLE console_sign_outs (session_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at BIGINT NOT NULL)`]),
+  },
 };

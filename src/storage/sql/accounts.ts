@@ -110,6 +110,14 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
+    async endConsoleSession(accountId, sessionId, expiresAt, now) {
+      await db.deleteFrom('console_sign_outs').where('expires_at', '<=', now).execute();
+      await db.insertInto('console_sign_outs').values({ session_id: sessionId, account_id: accountId, expires_at: expiresAt }).onConflict((oc) => oc.column('session_id').doNothing()).execute();
+    },
+    async consoleSessionEnded(sessionId) {
+      const r = await db.selectFrom('console_sign_outs').select('session_id').where('session_id', '=', sessionId).executeTakeFirst();
+      return r !== undefined;
+    },
     async setCredentialRateLimit(accountId, idOrLabel, rateLimit) {
       const r = await db
         .updateTable('credentials')

@@ -221,6 +221,12 @@ export interface WebhookDeliveriesTable {
   outcome: string;
 }
 
+export interface ConsoleSignOutsTable {
+  session_id: string;
+  account_id: string;
+  expires_at: number;
+}
+
 export interface DB {
   accounts: AccountsTable;
   users: UsersTable;
@@ -234,6 +240,7 @@ export interface DB {
   async_requests: AsyncRequestsTable;
   journal: JournalTable;
   fault_rules: FaultRulesTable;
+  console_sign_outs: ConsoleSignOutsTable;
   webhooks: WebhooksTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;

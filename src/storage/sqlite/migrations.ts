@@ -199,4 +199,10 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0012_lead_contact_flags': {
     up: async (db) => defaultContactFlags(db as Kysely<DB>, 'sqlite'),
   },
+  // Console sessions that were signed out before they expired: a session is a signed cookie any
+  // process can check, so its sign-out is written down for every process to see (src/console/session.ts).
+  // Rows go once their session would have expired anyway.
+  '0013_console_sign_outs': {
+    up: run([`CREATE TABLE console_sign_outs (session_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL)`]),
+  },
 };
