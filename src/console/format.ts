@@ -63,7 +63,7 @@ const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * (already redacted) are dropped and YOUR_ACCESS_KEY / YOUR_SECRET_KEY put in their place; an async
  * API call gets an x-api-key header with YOUR_API_KEY (its status and metrics reads that alone).
  */
-export function curl(origin: string, e: { method: string; path: string; query: string; requestBody: string | null }): string {
+export function curl(origin: string, e: { method: string; path: string; query: string; requestBody: string | null; requestSize?: number | null }, bodyLimit = Infinity): string {
   // LeadSquared's async API (paths outside /v2/ and leadtrail's own): every call takes an
   // x-api-key; its status and metrics reads take nothing else (docs/compatibility.md, Authentication).
   const asyncApi = /^\/(activity|lead)\//i.test(e.path);
@@ -77,8 +77,27 @@ export function curl(origin: string, e: { method: string; path: string; query: s
   const query = params.toString();
   const parts = [`curl -X ${e.method}`, sh(`${origin}${e.path}${query ? `?${query}` : ''}`)];
   if (asyncApi) parts.push(`-H 'x-api-key: YOUR_API_KEY'`);
-  if (e.requestBody) parts.push(`-H 'Content-Type: application/json'`, `--data-raw ${sh(e.requestBody)}`);
+  if (e.requestBody) {
+    // The journal keeps no headers: a body that reads as a form was most likely sent as one.
+    const type = /^[^\s{["'][^\s]*=/.test(e.requestBody) ? 'application/x-www-form-urlencoded' : 'application/json';
+    // A body cut at the journal's limit is not sent as it is (it would be invalid JSON): the
+    // command says where the whole body goes.
+    const data = cutBody(e, bodyLimit) ? 'PASTE_THE_WHOLE_BODY_HERE' : e.requestBody;
+    parts.push(`-H 'Content-Type: ${type}'`, `--data-raw ${sh(data)}`);
+  }
   return parts.join(' \\\n  ');
+}
+
+/**
+ * Whether a journal entry's request body was cut at the journal's limit (`limit`, bytes:
+ * LEADTRAIL_JOURNAL_MAX_BODY_BYTES): its size as sent is more than what was kept, and what was kept
+ * reaches the limit (a cut is made at a character boundary, up to 3 bytes short of it). Not the size
+ * alone: masked secrets make a body shorter than it was sent.
+ */
+export function cutBody(e: { requestBody: string | null; requestSize?: number | null }, limit: number): boolean {
+  if (e.requestBody === null || e.requestSize == null) return false;
+  const kept = Buffer.byteLength(e.requestBody);
+  return e.requestSize > kept && kept > limit - 4;
 }
 
 /** A lead's display name: First Last, else email, else its number. */

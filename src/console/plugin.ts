@@ -157,6 +157,19 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
 
   const sessionOf = (req: FastifyRequest): Session => req.consoleSession as Session;
+  /**
+   * A page number past the last page (`?page=9999`, a list that shrank): the address of the last
+   * page, with the rest of the query kept; null when `page` is within them. It had shown an empty
+   * table under "3009 leads" and "Page 9999 of 61" (found by a fresh-eyes run).
+   */
+  const lastPageOf = (req: FastifyRequest, page: number, total: number): string | null => {
+    const pages = Math.max(1, Math.ceil(total / PAGE));
+    if (page <= pages) return null;
+    const [path, query = ''] = req.url.split('?');
+    const q = new URLSearchParams(query);
+    q.set('page', String(pages));
+    return `${path}?${q}`;
+  };
   // A preHandler: the token is read from the form body, which is parsed after onRequest.
   const protect = { preHandler: app.csrfProtection };
 
@@ -216,7 +229,9 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const before = int(q.before, 1, 0);
     // The newest page lists this process's calls answered a moment ago too, as the journal API does.
     if (!before) await flushJournal(s, sessionOf(req).accountId);
-    const entries: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE, signal: clientGone(reply) });
+    // One more than a page: "Older requests" only when there are some (a page of exactly 50 linked to an empty one).
+    const read: ConsoleJournalEntry[] = await journal.list(sessionOf(req).accountId, { ...filter, ...(before ? { beforeSeq: before } : {}), limit: PAGE + 1, signal: clientGone(reply) });
+    const entries = read.slice(0, PAGE);
     const newest = entries.length > 0 ? entries[0].seq : 0;
     const params = new URLSearchParams({ ...(filter.path ? { path: filter.path } : {}), ...(filter.status ? { status: String(filter.status) } : {}), ...(filter.leadId ? { lead: filter.leadId } : {}) });
     return render(req, reply, 'requests', {
@@ -226,7 +241,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       statusError,
       live: !before,
       streamUrl: `/console/requests/stream?${new URLSearchParams({ ...Object.fromEntries(params), after: String(newest) })}`,
-      older: entries.length === PAGE ? `/console/requests?${new URLSearchParams({ ...Object.fromEntries(params), before: String(entries[entries.length - 1].seq) })}` : null,
+      older: read.length > PAGE ? `/console/requests?${new URLSearchParams({ ...Object.fromEntries(params), before: String(entries[entries.length - 1].seq) })}` : null,
     });
   });
   // Live tail: server-sent events, one `entry` event per new journal entry (a rendered table row).
@@ -288,7 +303,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const e = await journal.get(sessionOf(req).accountId, id);
     if (!e) throw notFound('That request');
     const origin = `${secure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
-    return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e) });
+    const limit = s.config.journalMaxBodyBytes;
+    return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e, limit), requestCut: fmt.cutBody(e, limit), limit });
   });
 
   // --- leads --------------------------------------------------------------------------------
@@ -297,6 +313,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const search = str(q.q);
     const page = int(q.page, 1, 1);
     const { total, leads } = await s.store.leads.list(sessionOf(req).accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(search ? { search, signal: clientGone(reply) } : {}) });
+    const last = lastPageOf(req, page, total);
+    if (last) return reply.redirect(last, 303);
     return render(req, reply, 'leads', { title: 'Leads', leads, total, page, pages: Math.max(1, Math.ceil(total / PAGE)), search });
   });
   app.get('/leads/:id', async (req, reply) => {
@@ -309,6 +327,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       s.store.activities.listForLead(accountId, { leadId: lead.id, offset: (page - 1) * PAGE, limit: PAGE }),
       s.store.activityTypes.list(accountId),
     ]);
+    const last = lastPageOf(req, page, total);
+    if (last) return reply.redirect(last, 303);
     const byCode = new Map(types.map((t) => [t.code, t]));
     return render(req, reply, 'lead', {
       title: fmt.leadName(lead.fields, lead.autoId),
@@ -353,7 +373,12 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       pageUrl: (n: number) => `/console/async?${new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { type: kind } : {}), page: String(n) })}`,
     };
   };
-  app.get('/async', async (req, reply) => render(req, reply, 'async', { title: 'Async requests', ...(await asyncList(req)) }));
+  app.get('/async', async (req, reply) => {
+    const list = await asyncList(req);
+    const last = lastPageOf(req, list.page, list.total);
+    if (last) return reply.redirect(last, 303);
+    return render(req, reply, 'async', { title: 'Async requests', ...list });
+  });
   app.get('/async/table', async (req, reply) => {
     const list = await asyncList(req);
     if ((req.query as Record<string, string>).v === list.version) return reply.code(204).send();

@@ -126,6 +126,24 @@ describe('signing in', () => {
     await ctx.close();
   });
 
+  it('a 200-character name wraps instead of widening the page, and a phone-sized window scrolls tables, not the page (found by a fresh-eyes run)', async () => {
+    const long = 'W'.repeat(200);
+    const id = await newLead('long-name@example.com', long);
+    const ctx = await b.context({ viewport: { width: 1280, height: 800 } });
+    const page = await signIn(ctx);
+    const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+    await page.goto(`${s.url}/console/leads/${id}`);
+    expect(await pageWidth()).toBeLessThanOrEqual(1280);
+    await page.goto(`${s.url}/console/leads`);
+    expect(await pageWidth()).toBeLessThanOrEqual(1280);
+    await page.setViewportSize({ width: 375, height: 700 });
+    for (const p of ['/console/leads', '/console/requests', '/console/async', '/console/activity']) {
+      await page.goto(`${s.url}${p}`);
+      expect(await pageWidth(), p).toBeLessThanOrEqual(375);
+    }
+    await ctx.close();
+  });
+
   it('a form posted without its CSRF token is refused', async () => {
     const res = await fetch(`${s.url}/console/sign-in`, {
       method: 'POST',

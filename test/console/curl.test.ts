@@ -65,4 +65,31 @@ describe('Copy as curl', () => {
     expect(read.status, read.command).toBe(200);
     expect(read.body).toMatchObject({ TaskStatus: { Status: expect.any(String) } });
   });
+
+  it('a body cut at the journal limit is said to be cut, and the command leaves a place for it instead of sending broken JSON (found by a fresh-eyes run)', async () => {
+    const note = 'N'.repeat(20_000);
+    const lead = expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'cut@console.example' }])).Message.Id;
+    const code = await createType(s);
+    expectOk(await s.call('POST', '/v2/ProspectActivity.svc/Create', { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: note }));
+    const [entry] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
+    const page = await c.get(`/console/requests/${entry.id}`);
+    expect(page.text).toMatch(/Cut: the journal keeps the first 16384 bytes of each body .* this one was 2\d{4} bytes/);
+    const command = unescape(/<code id="curl">([\s\S]*?)<\/code>/.exec(page.text)![1]);
+    expect(command).toContain("--data-raw 'PASTE_THE_WHOLE_BODY_HERE'");
+    expect(command).not.toContain('NNNN');
+    // A body that was not cut (masked shorter than it was sent) is sent as it is.
+    expectOk(await s.call('POST', '/v2/ProspectActivity.svc/Create', { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'short', password: 'a-long-password-here' }));
+    const [short] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
+    const shortPage = await c.get(`/console/requests/${short.id}`);
+    expect(shortPage.text).not.toContain('Cut: the journal keeps');
+    expect(unescape(/<code id="curl">([\s\S]*?)<\/code>/.exec(shortPage.text)![1])).toContain('"ActivityNote":"short"');
+  });
+
+  it('a form-encoded body is copied as a form', async () => {
+    const r = await s.call('POST', `${LM}/Lead.Capture`, undefined, { raw: 'EmailAddress=form%40console.example&FirstName=Form', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(r.status, r.text).toBeLessThan(500);
+    const [entry] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=Lead.Capture`)).entries as { id: string }[];
+    const page = await c.get(`/console/requests/${entry.id}`);
+    expect(unescape(/<code id="curl">([\s\S]*?)<\/code>/.exec(page.text)![1])).toContain("-H 'Content-Type: application/x-www-form-urlencoded'");
+  });
 });

@@ -93,6 +93,30 @@ describe('sign-out (found by a fresh-eyes run: it only cleared the browser cooki
   });
 });
 
+describe('paging (found by a fresh-eyes run)', () => {
+  it('a page past the last goes to the last page, keeping the search', async () => {
+    const c = await consoleClient(s.url);
+    const r = await c.get('/console/leads?q=nobody-has-this&page=9999');
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/console/leads?q=nobody-has-this&page=1');
+    const a = await c.get('/console/async?page=500');
+    expect(a.status).toBe(303);
+    expect(a.headers.get('location')).toMatch(/^\/console\/async\?page=\d+$/);
+  });
+
+  it('"Older requests" is offered only when there are older ones: not under a page of exactly 50', async () => {
+    const c = await consoleClient(s.url);
+    for (let i = 0; i < 50; i++) expect((await s.call('GET', `/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=555000${i}`)).status).toBe(200);
+    const fifty = await c.get('/console/requests?path=RetrieveLeadByPhoneNumber');
+    expect(fifty.text.match(/<tr id="entry-/g)).toHaveLength(50);
+    expect(fifty.text).not.toContain('Older requests');
+    expect((await s.call('GET', '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=5550050')).status).toBe(200);
+    const more = await c.get('/console/requests?path=RetrieveLeadByPhoneNumber');
+    expect(more.text.match(/<tr id="entry-/g)).toHaveLength(50);
+    expect(more.text).toContain('Older requests');
+  });
+});
+
 describe('retry now', () => {
   it('puts a request in ERROR back in the queue, where it succeeds; any other request cannot be retried', async () => {
     const lead = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'retry@example.com' }]);
