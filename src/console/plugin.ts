@@ -391,7 +391,10 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     if (!r) throw notFound('That async request');
     // The resulting activity or lead: the ids named in the stored answer that are this account's.
     const results: { kind: 'activity' | 'lead'; id: string; href: string }[] = [];
-    for (const found of new Set((r.message ?? '').match(GUID) ?? [])) {
+    // A lead update's answer names no lead ({"AffectedRows":1}): the lead is the one it was sent for.
+    const named = r.kind === 'lead.update' && r.status === 'succeeded' ? Object.entries(r.params).find(([k]) => k.toLowerCase() === 'leadid')?.[1] : undefined;
+    const ids = [...((r.message ?? '').match(GUID) ?? []), ...(typeof named === 'string' ? [named] : [])];
+    for (const found of new Set(ids.map((x) => x.toLowerCase()))) {
       const gid = found.toLowerCase();
       const act = await s.store.activities.get(accountId, gid);
       if (act) results.push({ kind: 'activity', id: act.id, href: `/console/leads/${act.leadId}#activity-${act.id}` });

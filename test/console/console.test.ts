@@ -129,8 +129,9 @@ describe('signing in', () => {
   it('a 200-character name wraps instead of widening the page, and a phone-sized window scrolls tables, not the page (found by a fresh-eyes run)', async () => {
     const long = 'W'.repeat(200);
     const id = await newLead('long-name@example.com', long);
-    const ctx = await b.context({ viewport: { width: 1280, height: 800 } });
+    const ctx = await b.context();
     const page = await signIn(ctx);
+    await page.setViewportSize({ width: 1280, height: 800 });
     const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
     await page.goto(`${s.url}/console/leads/${id}`);
     expect(await pageWidth()).toBeLessThanOrEqual(1280);

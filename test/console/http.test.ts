@@ -93,6 +93,20 @@ describe('sign-out (found by a fresh-eyes run: it only cleared the browser cooki
   });
 });
 
+describe('async request pages', () => {
+  it('a lead update that succeeded links the lead it updated (its answer names none) (found by a fresh-eyes run)', async () => {
+    const lead = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'async-update@example.com' }]);
+    expect(lead.status, lead.text).toBe(200);
+    const leadId = lead.body.Message.Id as string;
+    const id = await accept(s.url, `/lead/update?leadId=${leadId}`, [{ Attribute: 'FirstName', Value: 'Updated' }]);
+    expect((await settled(s.url, id, ['Success', 'FAILURE', 'ERROR'], '/lead/update/status')).TaskStatus.Status).toBe('Success');
+    const c = await consoleClient(s.url);
+    const page = await c.get(`/console/async/${id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`href="/console/leads/${leadId}"`);
+  });
+});
+
 describe('paging (found by a fresh-eyes run)', () => {
   it('a page past the last goes to the last page, keeping the search', async () => {
     const c = await consoleClient(s.url);
