@@ -159,6 +159,8 @@ describe('retry now', () => {
     const after = await c.get(`/console/async/${id}`);
     expect(after.text).not.toContain('Retry now');
     expect(after.text).toMatch(/Resulting activity/);
+    // The error shown is from before the retry, and the page says so (found by a fresh-eyes run).
+    expect(after.text).toMatch(/<dt>Failed attempts<\/dt><dd>0 since it was put back in the queue \(the error below is from before\)<\/dd>/);
 
     // Now Success: no second retry; and without the form's token, nothing happens at all.
     expect((await c.post(`/console/async/${id}/retry`, `/console/async/${id}`)).status).toBe(409);
