@@ -66,6 +66,25 @@ const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').rep
  */
 export const OWN_PAGE_PREFIXES = ['/console', '/docs', '/openapi.json'];
 
+/** Whether `url` is one of leadtrail's own pages (OWN_PAGE_PREFIXES). */
+function ownPage(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return OWN_PAGE_PREFIXES.some((p) => path === p || path.startsWith(p + '/'));
+}
+
+/** A plain HTML error page for an address of leadtrail's own pages that could not even be routed. */
+function sendPageError(reply: FastifyReply, status: number): FastifyReply {
+  const what = status === 414 ? 'This address is too long.' : 'This address is not valid: check its percent-encoding.';
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'")
+    .send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Bad address · leadtrail</title><p>${what} <a href="/console">Go to the console</a>.</p></html>`);
+}
+
 /** The URL Fastify routes: the path lower-cased unless it is one of leadtrail's own pages; the query kept. */
 export function routingUrl(url: string): string {
   const q = url.indexOf('?');
@@ -126,7 +145,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     return503OnClosing: false,
     // A path with broken percent-encoding, and requests Node refuses before Fastify sees them
     // (headers or URL over Node's limit), answer in the envelope too, not Fastify's own JSON.
-    frameworkErrors: (err, req, reply) => sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes),
+    // leadtrail's own pages (the console, the API docs) answer in a page of their own, not
+    // LeadSquared's envelope (`/console/leads/%zz` had answered MXInvalidInputException JSON).
+    frameworkErrors: (err, req, reply) => {
+      if (ownPage(req.url ?? '/')) return sendPageError(reply, err.code === 'FST_ERR_BAD_URL' ? 400 : (err.statusCode ?? 400));
+      return sendError(req, reply, err.code === 'FST_ERR_BAD_URL' ? mx.badUrl() : err, s.config.bodyLimitBytes);
+    },
     // Answered before any route (no onResponse hook): counted here, so 408s show in the metrics.
     clientErrorHandler: (err, socket) => {
       const status = clientError(err, socket);

@@ -177,6 +177,18 @@ describe('retry now', () => {
 });
 
 describe("the console's own answers", () => {
+  it('an address of the console that cannot be routed (broken percent-encoding, too long) is an HTML page, not an MX envelope (found by a fresh-eyes run)', async () => {
+    for (const [path, status] of [['/console/leads/%zz', 400], [`/console/leads/${'a'.repeat(5000)}`, 414]] as const) {
+      const r = await fetch(`${s.url}${path}`);
+      expect(r.status, path.slice(0, 30)).toBe(status);
+      expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await r.text()).not.toContain('ExceptionType');
+    }
+    // The API keeps LeadSquared's envelope.
+    const api = await fetch(`${s.url}/v2/LeadManagement.svc/%zz`);
+    expect((await api.json()).ExceptionType).toBe('MXInvalidInputException');
+  });
+
   it('unknown console pages are HTML 404s, not MX envelopes; pages carry a strict CSP', async () => {
     const c = await consoleClient(s.url);
     const r = await c.get('/console/no-such-page');
