@@ -535,7 +535,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -625,7 +625,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -704,7 +704,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -789,7 +789,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -824,7 +824,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -905,7 +905,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -963,7 +963,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1037,7 +1037,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1094,7 +1094,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1175,7 +1175,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1248,7 +1248,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1329,7 +1329,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1408,7 +1408,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1502,7 +1502,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1542,7 +1542,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1582,7 +1582,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1622,7 +1622,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1662,7 +1662,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1705,7 +1705,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1770,7 +1770,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1846,7 +1846,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1928,7 +1928,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2013,7 +2013,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2097,7 +2097,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2180,7 +2180,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2238,7 +2238,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2298,7 +2298,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2371,7 +2371,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2445,7 +2445,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2532,7 +2532,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2605,7 +2605,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2655,7 +2655,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2735,7 +2735,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2812,7 +2812,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2893,7 +2893,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2946,7 +2946,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3012,7 +3012,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3090,7 +3090,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3172,7 +3172,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3248,7 +3248,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3323,7 +3323,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3364,7 +3364,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3405,7 +3405,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3446,7 +3446,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3487,7 +3487,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3528,7 +3528,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3557,7 +3557,7 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3586,7 +3586,7 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3615,7 +3615,7 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3644,7 +3644,7 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3661,7 +3661,7 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3678,7 +3678,7 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3695,7 +3695,7 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3747,7 +3747,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3812,7 +3812,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3849,7 +3849,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3882,7 +3882,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3936,7 +3936,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -4007,7 +4007,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -4049,7 +4049,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -4108,7 +4108,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -4139,7 +4139,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];

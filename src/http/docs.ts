@@ -26,7 +26,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'The body is larger than the limit (MXRequestTooLargeException)',
   429: 'Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After',
   500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …)',
-  503: 'The server is starting or shutting down (MXServiceUnavailableException); see Retry-After',
+  503: 'The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After',
 };
 
 const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
