@@ -140,7 +140,7 @@ function explain(e: unknown, target: PostgresTarget): Error {
  */
 function withDefaultUser(connectionString: string): string {
   const u = new URL(connectionString);
-  if (u.username !== '' || process.env.PGUSER || process.env.USER) return connectionString;
+  if (u.username !== '' || u.searchParams.has('user') || process.env.PGUSER || process.env.USER) return connectionString;
   try {
     u.username = encodeURIComponent(os.userInfo().username);
   } catch {
@@ -155,8 +155,9 @@ function clientConfig(target: PostgresTarget, opts: PostgresOptions): pg.ClientC
     connectionTimeoutMillis: 10_000,
     statement_timeout: opts.statementTimeoutMs,
     // Set in the startup packet, so it holds on every pooled connection from its first query.
-    // Quoted, as CREATE SCHEMA names it: unquoted, PostgreSQL folds `?schema=Mixed_Case` to lower case.
-    options: target.schema ? `-c search_path="${target.schema}"` : undefined,
+    // A name with capitals is quoted, as CREATE SCHEMA names it: unquoted, PostgreSQL folds
+    // `?schema=Mixed_Case` to lower case. (SCHEMA_NAME allows nothing else that needs quotes.)
+    options: target.schema ? `-c search_path=${/[A-Z]/.test(target.schema) ? `"${target.schema}"` : target.schema}` : undefined,
     types,
   };
 }
