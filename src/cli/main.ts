@@ -340,8 +340,8 @@ export function buildCli(): Command {
     DB_KEYS,
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
-    const parsed = readJson(String(flags.file));
     const file = String(flags.file);
+    const parsed = readJson(file);
     const many = Array.isArray(parsed);
     const bodies: unknown[] = many ? parsed : [parsed];
     // In an array, an error names its entry, as `seed` does: `types.json: [1]: …`.
