@@ -7,6 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { seedActivityTypes } from './activity-types.js';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
+import { isEmailAddress } from './fields.js';
 import { SYSTEM_LEAD_FIELDS } from './leads.js';
 import type { Account, Credential, User } from './types.js';
 import type { Repos, Store } from '../storage/store.js';
@@ -41,9 +42,13 @@ export interface AccountOptions {
   apiKey?: string | null;
 }
 
-/** Creates an account with its first user and keys. A name that is empty or only spaces is MXInvalidInputException. */
+/**
+ * Creates an account with its first user and keys. A name that is empty or only spaces, or a user
+ * email that is not an address (`local@domain.tld`, fields.ts's rule), is MXInvalidInputException.
+ */
 export async function createAccount(tx: Repos, ctx: Ctx, opts: AccountOptions): Promise<NewAccount> {
   if (opts.name.trim() === '') throw mx.invalidInput('An account needs a name that is not empty.');
+  if (opts.email !== undefined && !isEmailAddress(opts.email)) throw mx.invalidInput(`The user's email '${opts.email.slice(0, 100)}' is not an email address.`);
   const now = ctx.now();
   const account: Account = { id: ctx.newId(), name: opts.name, createdAt: now };
   await tx.accounts.create(account);

@@ -211,7 +211,12 @@ describe('admin commands on a SQLite file', () => {
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stderr).toContain('An account needs a name that is not empty');
     }
+    // Nor a user email that is no address (found by a fresh-eyes run: it was taken).
+    const bad = await runCli(['account', 'create', '--name', 'Mail', '--email', 'notanemail'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("The user's email 'notanemail' is not an email address.");
     expect(await cliJson(['account', 'list'], env)).toEqual(before);
+    expect((await runCli(['account', 'create', '--name', 'Mail', '--email', 'ops@mail.example'], env)).code).toBe(0);
   });
 
   it('migrate applies migrations and says so', async () => {
