@@ -85,6 +85,22 @@ const nextAutoId = precompiled((db, accountId: string) =>
     .where('id', '=', accountId)
     .returning('last_lead_auto_id'),
 );
+/**
+ * nextAutoId as a statement of its own on PostgreSQL, committed without waiting for its flush to
+ * disk (`synchronous_commit` off for its own transaction only). Safe: its commit record enters the
+ * WAL before the number is returned, so the commit of any lead that uses the number, which is
+ * flushed, flushes it too; after a crash, a number whose flush was lost belonged to no committed
+ * lead. Waiting for that flush cost one disk flush for every new lead (a PostgreSQL seed of 1,000
+ * leads took 1,000 of them), as a sequence's nextval does not.
+ */
+const nextAutoIdAutonomous = precompiled((db, accountId: string) =>
+  db
+    .updateTable('accounts')
+    .set({ last_lead_auto_id: sql`last_lead_auto_id + 1` })
+    .where('id', '=', accountId)
+    .where(sql<boolean>`set_config('synchronous_commit', 'off', true) = 'off'`)
+    .returning('last_lead_auto_id'),
+);
 const insertLead = precompiled(
   (db, autoId: number, id: string, accountId: string, fields: string, score: number, engagementScore: number, createdOn: number, modifiedOn: number) =>
     db.insertInto('leads').values({
@@ -209,8 +225,8 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       // and deadlock with batches holding lead rows. A rolled-back create leaves a gap; a number is
       // never given twice. An account made in this same transaction is not visible outside it: its
       // first leads are numbered inside, where its row is ours anyway.
-      const next = async (on: Db) => (await nextAutoId(on, engine, lead.accountId)).rows[0];
-      const counter = (autonomous ? await next(autonomous) : undefined) ?? (await next(db));
+      const counter =
+        (autonomous ? (await nextAutoIdAutonomous(autonomous, engine, lead.accountId)).rows[0] : undefined) ?? (await nextAutoId(db, engine, lead.accountId)).rows[0];
       if (!counter) throw new Error(`account ${lead.accountId} does not exist`);
       const autoId = Number(counter.last_lead_auto_id);
       if (engine === 'postgres') {
