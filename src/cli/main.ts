@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
@@ -140,7 +140,11 @@ export function buildCli(): Command {
     .description("A self-hostable server that speaks LeadSquared's Lead & Activity API")
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    // Commander's own usage errors (an unknown option, a missing argument) throw instead of
+    // exiting 1, so that runCli exits 2 for them as for every other mistake in what was typed.
+    // Commands made below inherit it.
+    .exitOverride();
 
   // `serve` is the default: `npx leadtrail [flags]` runs the server, as `npm start` does.
   addConfigOptions(
@@ -436,7 +440,7 @@ export async function runCli(argv: string[]): Promise<void> {
     const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
     if (first !== undefined && !first.startsWith('-') && first !== 'help' && !known.includes(first)) {
       process.stderr.write(`leadtrail: unknown command '${first}'. See: leadtrail --help\n`);
-      process.exit(1);
+      process.exit(2);
     }
     // A command after options (`leadtrail --db a.db account list`) went to serve, which said "too
     // many arguments for 'serve'": options belong after their command.
@@ -445,11 +449,14 @@ export async function runCli(argv: string[]): Promise<void> {
       if (later !== undefined) {
         const at = argv.indexOf(later);
         process.stderr.write(`leadtrail: options go after the command: leadtrail ${[...argv.slice(at), ...argv.slice(2, at)].join(' ')}\n`);
-        process.exit(1);
+        process.exit(2);
       }
     }
     await program.parseAsync(argv);
   } catch (e) {
+    // Commander has written its message (and the command's help) already; --help and --version
+    // end here too, with exit code 0.
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
     if (e instanceof ConfigError || isMxError(e)) {
       process.stderr.write(`leadtrail: ${e.message}\n`);
       process.exit(2);

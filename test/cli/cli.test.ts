@@ -141,24 +141,37 @@ describe('the program itself', () => {
 
   it('a mistyped command is named as unknown, not run as the server', async () => {
     const r = await runCli(['mirgate'], { PORT: '0', LEADTRAIL_DB: path.join(tempDir('leadtrail-typo-'), 'x.db') });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown command 'mirgate'");
   });
 
   it('a command written after options says where options go, not "too many arguments for serve" (found by a fresh-eyes run)', async () => {
     const db = path.join(tempDir('leadtrail-order-'), 'x.db');
     const r = await runCli(['--db', db, 'account', 'list'], { PORT: '0' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`leadtrail: options go after the command: leadtrail account list --db ${db}\n`);
   });
 });
 
 describe('refused input', () => {
-  it('rejects unknown flags with a message and a non-zero exit', async () => {
+  it('rejects unknown flags with a message and exit code 2, as every other mistake in what was typed', async () => {
     for (const args of [['serve', '--bogus'], ['account', 'create', '--name', 'X', '--nope', '1'], ['keys', 'list', '--account', 'a', '--secret'], ['--what']]) {
       const r = await runCli(args);
-      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/unknown option/);
+    }
+    // A missing argument or required option, and a command group without its command (commander's
+    // own errors, which exited 1 while ours exited 2: found by a fresh-eyes run).
+    for (const args of [['account', 'create'], ['keys', 'set-limit', '--account', 'a'], ['account']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: |Usage: leadtrail account/);
+    }
+    // Help and the version are not mistakes.
+    for (const args of [['--help'], ['account', 'list', '--help'], ['help'], ['--version']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout.length, args.join(' ')).toBeGreaterThan(0);
     }
   });
 
