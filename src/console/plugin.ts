@@ -23,6 +23,7 @@ import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { abandoned, clientGone, isAbandoned } from '../client-gone.js';
 import { authenticate } from '../domain/accounts.js';
+import { WEBHOOK_EVENTS } from '../domain/webhooks.js';
 import type { RequestKind, RequestStatus } from '../domain/types.js';
 import { TASK_TYPES, WIRE_STATUS, requestStatus } from '../queue/status.js';
 import type { Services } from '../services.js';
@@ -423,6 +424,57 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     }
     s.enqueuer.events.emit('accepted'); // wake this process's worker
     return reply.redirect(`/console/async/${encodeURIComponent(id)}?retried=1`, 303);
+  });
+
+  // --- webhooks -----------------------------------------------------------------------------
+  // The account's webhooks and their delivery attempts (the records of
+  // GET /_leadtrail/webhooks/deliveries), newest first, with "Send again" (its resend).
+  const eventLabel = (code: number) => (WEBHOOK_EVENTS as Record<number, { name: string; label: string }>)[code]?.label ?? `Event ${code}`;
+  const webhookPage = async (req: FastifyRequest) => {
+    const q = req.query as Record<string, string>;
+    const accountId = sessionOf(req).accountId;
+    const page = int(q.page, 1, 1);
+    const { webhooks } = await s.store.webhooks.list(accountId, { orderBy: 'createdOn', descending: false, offset: 0, limit: 1000 });
+    // A webhook id of another account, or none, filters nothing: the list is of this account's.
+    const webhook = webhooks.find((w) => w.id === str(q.webhook).toLowerCase()) ?? null;
+    const { total, deliveries } = await s.store.webhooks.listDeliveries(accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(webhook ? { webhookId: webhook.id } : {}) });
+    const pending = await s.store.webhooks.pendingCounts(accountId);
+    const version = createHash('sha1')
+      .update(JSON.stringify([total, deliveries.map((d) => d.id), pending, webhooks.map((w) => [w.id, w.status, w.consecutiveFailures])]))
+      .digest('base64url')
+      .slice(0, 16);
+    const keep = { ...(webhook ? { webhook: webhook.id } : {}) };
+    return {
+      version,
+      webhooks: webhooks.map((w) => ({ ...w, eventLabel: eventLabel(w.eventCode), pending: pending[w.id] ?? 0 })),
+      webhook,
+      urlOf: new Map(webhooks.map((w) => [w.id, w.url])),
+      deliveries: deliveries.map((d) => ({ ...d, eventLabel: eventLabel(d.eventCode) })),
+      total,
+      page,
+      pages: Math.max(1, Math.ceil(total / PAGE)),
+      tableUrl: `/console/webhooks/table?${new URLSearchParams({ ...keep, ...(page > 1 ? { page: String(page) } : {}), v: version })}`,
+      pageUrl: (n: number) => `/console/webhooks?${new URLSearchParams({ ...keep, page: String(n) })}`,
+    };
+  };
+  app.get('/webhooks', async (req, reply) => {
+    const data = await webhookPage(req);
+    const last = lastPageOf(req, data.page, data.total);
+    if (last) return reply.redirect(last, 303);
+    const resent = str((req.query as Record<string, string>).resent);
+    return render(req, reply, 'webhooks', { title: 'Webhooks', ...data, resent: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(resent) ? resent : null });
+  });
+  app.get('/webhooks/table', async (req, reply) => {
+    const data = await webhookPage(req);
+    if ((req.query as Record<string, string>).v === data.version) return reply.code(204).send();
+    return fragment(reply, 'webhook-table', { ...data, csrf: reply.generateCsrf() });
+  });
+  app.post('/webhooks/deliveries/:id/resend', protect, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const r = await s.store.transaction((tx) => tx.webhooks.resend(sessionOf(req).accountId, id, Date.now()));
+    // Not this account's, no such delivery, or its event purged after the retention period.
+    if (!r) throw notFound('That delivery, or its event,');
+    return reply.redirect(`/console/webhooks?${new URLSearchParams({ resent: r.eventId })}`, 303);
   });
 
   // --- activity types and lead fields -------------------------------------------------------

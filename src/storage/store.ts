@@ -376,6 +376,8 @@ export interface WebhookRepo {
   nextDueAt(): Promise<number | null>;
   /** The account's delivery records, newest first. */
   listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
+  /** Events of the account waiting to be delivered (pending: not yet sent, being retried, or held by a disabled webhook), by webhook id; webhooks with none are left out. */
+  pendingCounts(accountId: string): Promise<Record<string, number>>;
   /** Makes the webhook's pending events due at `now` (a webhook enabled again sends what waited at once). */
   dueNow(webhookId: string, now: number): Promise<number>;
   /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
@@ -554,6 +556,7 @@ export const READ_METHODS = new Set([
   'perMinute',
   'nextDueAt',
   'listDeliveries',
+  'pendingCounts',
   'listModified',
   'enabledHooks',
 ]);

@@ -13,6 +13,7 @@ import { flushJournal } from '../../src/journal/recorder.js';
 import { createAccount } from '../../src/domain/accounts.js';
 import { accept, asyncCall } from '../async/helpers.js';
 import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { receiverForFile } from '../webhooks/receiver.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
 
 const PA = '/v2/ProspectActivity.svc';
@@ -273,6 +274,32 @@ describe('one account only', () => {
       await page.goto(`${s.url}/console/requests?lead=${theirLead}`);
       expect(await page.locator('#journal-rows tr').count()).toBe(0);
     }
+    await ctx.close();
+  });
+});
+
+describe('webhooks', () => {
+  it('the Webhooks page shows a new delivery attempt without a reload, and Send again sends the event once more', async () => {
+    const rx = await receiverForFile();
+    const hook = await s.call('POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/console-hook`, Method: 'POST', ContentType: 'application/json', WebhookEvent: '3' });
+    expect(hook.status, hook.text).toBe(200);
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    await page.goto(`${s.url}/console/webhooks`);
+    await expect.poll(() => page.locator('main').textContent()).toContain(`${rx.url}/console-hook`);
+    let reloaded = false;
+    page.on('framenavigated', (f) => (reloaded ||= f === page.mainFrame()));
+    await newLead('hooked@example.com', 'Hooked');
+    const row = page.locator('#webhook-table tbody tr');
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    expect(reloaded).toBe(false);
+    expect(await row.first().textContent()).toMatch(/Lead Creation[\s\S]*200[\s\S]*delivered/);
+    await row.first().getByRole('button', { name: 'Send again' }).click();
+    await page.waitForURL((u) => u.searchParams.has('resent'));
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/is queued to be sent again/);
+    await rx.until((all) => all.filter((r) => r.path === '/console-hook').length === 2);
+    const [a, again] = rx.on('/console-hook');
+    expect(again.eventId).toBe(a.eventId);
     await ctx.close();
   });
 });

@@ -334,6 +334,16 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       const rows = await base.selectAll().orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
       return { total, deliveries: rows.map(toDelivery) };
     },
+    async pendingCounts(accountId) {
+      const rows = await db
+        .selectFrom('webhook_events')
+        .select(['webhook_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('status', '=', 'pending')
+        .where('account_id', '=', accountId)
+        .groupBy('webhook_id')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.webhook_id, Number(r.n)]));
+    },
     async resend(accountId, deliveryId, now) {
       const d = await db
         .selectFrom('webhook_deliveries')
