@@ -23,7 +23,8 @@ import { registerSyncFaults } from './faults.js';
 import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
 
-const SECRET_PARAMS = /([?&](?:accesskey|secretkey)=)[^&]*/gi;
+/** Query parameters that carry keys (authHook reads them by their decoded, lower-cased names). */
+const KEY_PARAMS = new Set(['accesskey', 'secretkey']);
 
 /** Marks a query whose percent-encoding is broken (URLSearchParams would quietly decode it to U+FFFD). */
 const BROKEN_QUERY = Symbol('brokenQuery');
@@ -232,9 +233,29 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   return app;
 }
 
-/** Redacts keys from URLs before they reach a log line. */
+/**
+ * Redacts keys from URLs before they reach a log line: the value of every parameter whose name, once
+ * decoded as the server decodes it (parseQuery: percent-encoding, `+`, any case), is a key
+ * parameter. A name matched only as written let `access%4Bey=…&secret%4Bey=…`, which authenticates
+ * like `accessKey=…&secretKey=…`, reach the debug log in clear.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1***');
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const parts = url.slice(q + 1).split('&');
+  let changed = false;
+  for (let i = 0; i < parts.length; i++) {
+    const eq = parts[i].indexOf('=');
+    if (eq === -1) continue;
+    const name = parts[i].slice(0, eq);
+    // URLSearchParams decodes a name as parseQuery reads it, and never throws on broken encoding.
+    const decoded = name.includes('%') || name.includes('+') ? (new URLSearchParams(`${name}=`).keys().next().value ?? name) : name;
+    if (KEY_PARAMS.has(decoded.toLowerCase())) {
+      parts[i] = `${name}=***`;
+      changed = true;
+    }
+  }
+  return changed ? `${url.slice(0, q + 1)}${parts.join('&')}` : url;
 }
 
 /**
