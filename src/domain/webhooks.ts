@@ -146,6 +146,12 @@ export interface WebhookRules {
 
 /** Header names a custom header may not set (the transport's and leadtrail's own). */
 const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|x-leadtrail-.*)$/i;
+/**
+ * Header names Node's HTTP client (undici, behind fetch) refuses to send: a webhook carrying one
+ * was accepted, then every delivery failed before any request left (`UND_ERR_INVALID_ARG`,
+ * `UND_ERR_NOT_SUPPORTED`) until the webhook was disabled.
+ */
+const UNSENDABLE_HEADERS = /^(expect|upgrade|keep-alive)$/i;
 const MAX_DELAY_SECONDS = 86_400;
 
 /** True when `host` is allowed by `allow` (exact names, or `*.example.com` for its subdomains); an empty list allows any host. */
@@ -170,6 +176,11 @@ function checkUrl(raw: string, rules: WebhookRules): string {
     throw mx.invalidInput(`URL '${raw.slice(0, 200)}' is not a valid URL.`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw mx.invalidInput('URL must be an http or https URL.');
+  // fetch refuses a URL with credentials in it, so every delivery would fail; and the password
+  // would be shown wherever the URL is (Retrieve, delivery records, the journal, error logs).
+  if (u.username !== '' || u.password !== '') {
+    throw mx.invalidInput('URL must not hold a user name or password: send them in CustomHeaders, as an Authorization header.');
+  }
   if (!hostAllowed(u.hostname, rules.allowHosts)) throw mx.invalidInput(`URL host '${u.hostname}' is not allowed by this server's webhook allow list.`);
   return u.toString();
 }
@@ -196,6 +207,7 @@ function checkHeaders(list: { key: string; value: string }[]): { key: string; va
     if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' has characters a header cannot carry.`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key.slice(0, 60)}' is not a valid header name.`);
     if (RESERVED_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' is set by leadtrail and cannot be a custom header.`);
+    if (UNSENDABLE_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' cannot be sent with a webhook delivery.`);
   }
   return list;
 }

@@ -308,6 +308,17 @@ describe('Webhook.svc settings', () => {
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'X-Name', Value: 'caf\u00e9 \u2603' }] }), 500, 'MXInvalidInputException', /cannot carry/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/${'x'.repeat(3000)}`, WebhookEvent: 3 }), 500, 'MXInvalidInputException', /longer/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'Bad Name', Value: '1' }] }), 500, 'MXInvalidInputException', /header name/);
+    // Settings no delivery could ever be made with (fetch refuses them before sending): refused when saved.
+    for (const Key of ['Expect', 'upgrade', 'Keep-Alive']) {
+      expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key, Value: '1' }] }), 500, 'MXInvalidInputException', new RegExp(`'${Key}' cannot be sent`));
+    }
+    const withCredentials = rx.url.replace('://', '://user:pa55word@');
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${withCredentials}/x`, WebhookEvent: 3 }), 500, 'MXInvalidInputException', /user name or password/);
+    const saved = await hook(3, '/saved');
+    expectMx(await s.call('POST', `${WH}/Update`, { WebhookId: saved, URL: `${withCredentials}/x` }), 500, 'MXInvalidInputException', /user name or password/);
+    expectMx(await s.call('POST', `${WH}/Update`, { WebhookId: saved, CustomHeaders: [{ Key: 'Expect', Value: '100-continue' }] }), 500, 'MXInvalidInputException', /'Expect' cannot be sent/);
+    expect(expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: saved } })).Response[0]).toMatchObject({ URL: `${rx.url}/saved`, CustomHeaders: [] });
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: saved }));
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: 'Lead_Nowhere' } }), 500, 'MXInvalidInputException', /'Lead_Nowhere' is not a webhook event/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { StatusCode: 3 } }), 500, 'MXInvalidInputException', /StatusCode must be 0/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageIndex: 0 } }), 500, 'MXInvalidInputException', /PageIndex/);
