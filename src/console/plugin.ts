@@ -98,12 +98,16 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {
     cookieKey: 'leadtrail_csrf',
-    cookieOpts: { path: '/console', httpOnly: true, sameSite: 'strict', secure: 'auto' },
+    // `secure` is set per answer (csrfOf), as for the session cookie: 'auto' looks only at Node's
+    // own protocol, always http, so behind a proxy that terminates TLS the cookie went without it.
+    cookieOpts: { path: '/console', httpOnly: true, sameSite: 'strict' },
     getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
   });
   app.decorateRequest('consoleSession', null);
 
   const secure = (req: FastifyRequest) => req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https';
+  /** A CSRF token for a form, its secret's cookie (when new) `Secure` exactly when the session cookie is. */
+  const csrfOf = (req: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ secure: secure(req) });
 
   // Every page names itself: the layout's <title> reads `title` (a missing one showed "undefined").
   const render = (req: FastifyRequest, reply: FastifyReply, view: string, data: { title: string } & Record<string, unknown>, status = 200) => {
@@ -111,7 +115,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       ...data,
       fmt,
       session: req.consoleSession,
-      csrf: reply.generateCsrf(),
+      csrf: csrfOf(req, reply),
       path: req.url.split('?')[0],
       journalOn: s.config.journal,
     });
@@ -411,7 +415,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const d = await asyncDetail(req);
     // Unchanged since the page's copy: 204, and htmx keeps what is shown.
     if ((req.query as Record<string, string>).v === statusVersion(d.r)) return reply.code(204).send();
-    return fragment(reply, 'async-status', { ...d, csrf: reply.generateCsrf() });
+    return fragment(reply, 'async-status', { ...d, csrf: csrfOf(req, reply) });
   });
   app.post('/async/:id/retry', protect, async (req, reply) => {
     const { id } = req.params as { id: string };

@@ -45,6 +45,36 @@ describe('sessions', () => {
   });
 });
 
+describe('cookies', () => {
+  const cookiesOf = (h: Headers) => new Map(h.getSetCookie().map((c) => [c.split('=')[0], c]));
+  /** The Set-Cookie headers of a sign-in made with `headers` on both the form and the post. */
+  async function signInCookies(headers: Record<string, string>): Promise<Map<string, string>> {
+    const form = await fetch(`${s.url}/console/sign-in`, { headers });
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const first = cookiesOf(form.headers);
+    const res = await fetch(`${s.url}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', cookie: [...first.values()].map((c) => c.split(';')[0]).join('; ') },
+      body: new URLSearchParams({ _csrf: token, ...KEYS }),
+    });
+    expect(res.status).toBe(303);
+    return new Map([...first, ...cookiesOf(res.headers)]);
+  }
+
+  it('behind a proxy that terminates TLS, the CSRF cookie is Secure as the session cookie is; over plain HTTP neither is', async () => {
+    const proxied = await signInCookies({ 'x-forwarded-proto': 'https' });
+    expect([...proxied.keys()].sort()).toEqual(['leadtrail_console', 'leadtrail_csrf']);
+    for (const [name, c] of proxied) expect(c, name).toMatch(/; Secure/i);
+    const plain = await signInCookies({});
+    for (const [name, c] of plain) {
+      expect(c, name).not.toMatch(/; Secure/i);
+      expect(c, name).toMatch(/; HttpOnly/i);
+      expect(c, name).toMatch(/; SameSite=Strict/i);
+    }
+  });
+});
+
 describe('sign-out (found by a fresh-eyes run: it only cleared the browser cookie)', () => {
   it('ends the session for a copy of its cookie too, and for the page of another tab', async () => {
     const c = await consoleClient(s.url);
