@@ -179,8 +179,12 @@ const PAGE = `<!doctype html>
 
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true, tryItOutEnabled: false });\n`;
 
-/** Only this origin: the page can load nothing from elsewhere even if the bundle tried. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
+/**
+ * Only this origin: the page can load nothing from elsewhere even if the bundle tried. No frames
+ * either, as for the console: another site could frame the page (its "Authorize" form, "Try it
+ * out") under a decoy and have it clicked.
+ */
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /** `/openapi.json` and `/docs` (Swagger UI from node_modules), a page scope of their own. */
 export function docsPages(): PageScope {

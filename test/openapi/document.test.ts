@@ -72,6 +72,13 @@ describe('served', () => {
     expect(await res.text()).toBe(fs.readFileSync(FILE, 'utf8'));
   });
 
+  it('/docs may not be framed by another site (clickjacking), as the console may not', async () => {
+    const s = await started();
+    const res = await fetch(`${s.url}/docs`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
   it('/docs renders every path from this server alone (no outside requests)', async () => {
     const s = await started();
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
