@@ -144,6 +144,14 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     return reply.code(401).header('content-type', 'text/plain; charset=utf-8').send('Signed out: sign in again at /console/sign-in');
   });
 
+  // U+0000 (`%00`) in an id of the address or a filter of the query can name nothing stored (no
+  // engine stores it), and PostgreSQL refuses it in a query with a system error: the page had
+  // answered 500 there and 404 or an empty list on SQLite. Not found, on both.
+  app.addHook('preValidation', (req, _reply, done) => {
+    const values = [...Object.values((req.params ?? {}) as Record<string, unknown>), ...Object.values((req.query ?? {}) as Record<string, unknown>)];
+    done(values.some((v) => typeof v === 'string' && v.includes('\u0000')) ? new HttpError(404, 'Nothing in this account matches this address.') : undefined);
+  });
+
   app.setNotFoundHandler((req, reply) => render(req, reply, 'error', { title: 'Not found', message: 'There is no console page at this address.' }, 404));
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (isAbandoned(err) && reply.raw.destroyed) return abandoned(req, reply);

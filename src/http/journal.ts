@@ -73,7 +73,8 @@ async function linksFor(s: Parameters<Handler>[0], e: JournalEntry) {
 export const getJournalEntry: Handler = async (s, req) => {
   const { id } = readParams(journalEntry, req.params);
   await flushJournal(s, req.principal.accountId);
-  const e = id ? await s.store.journal.get(req.principal.accountId, id) : null;
+  // An id holding U+0000 names no entry; PostgreSQL would refuse it with a system error (500).
+  const e = id && !id.includes('\u0000') ? await s.store.journal.get(req.principal.accountId, id) : null;
   if (!e) throw new MxError('MXInvalidEntityException', `Journal entry '${id.slice(0, 64)}' was not found.`, 404);
   return { entry: { ...view(e, true), links: await linksFor(s, e) } };
 };

@@ -219,6 +219,16 @@ describe("the console's own answers", () => {
     expect((await api.json()).ExceptionType).toBe('MXInvalidInputException');
   });
 
+  it('an id or filter holding U+0000 (%00) matches nothing: an HTML 404 on either engine (PostgreSQL had answered 500)', async () => {
+    const c = await consoleClient(s.url);
+    for (const path of ['/console/leads/a%00b', '/console/activities/a%00b', '/console/async/a%00b', '/console/async/a%00b/status', '/console/requests/a%00b', '/console/requests?lead=a%00b', '/console/requests?path=a%00b', '/console/requests/stream?lead=a%00b', '/console/leads?q=a%00b']) {
+      const r = await c.get(path);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get('content-type'), path).toBe('text/html; charset=utf-8');
+      expect(r.text, path).toContain('Nothing in this account matches this address.');
+    }
+  });
+
   it('unknown console pages are HTML 404s, not MX envelopes; pages carry a strict CSP', async () => {
     const c = await consoleClient(s.url);
     const r = await c.get('/console/no-such-page');
