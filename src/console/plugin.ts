@@ -479,7 +479,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/webhooks/table', async (req, reply) => {
     const data = await webhookPage(req);
     if ((req.query as Record<string, string>).v === data.version) return reply.code(204).send();
-    return fragment(reply, 'webhook-table', { ...data, csrf: reply.generateCsrf() });
+    return fragment(reply, 'webhook-table', { ...data, csrf: csrfOf(req, reply) });
   });
   app.post('/webhooks/deliveries/:id/resend', protect, async (req, reply) => {
     const { id } = req.params as { id: string };
