@@ -64,6 +64,7 @@ export interface Config {
   webhookDisableAfter: number;
   webhookAllow: string[];
   webhookConcurrency: number;
+  webhookMax: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -265,6 +266,7 @@ export const OPTIONS = [
   opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed.', parse: secondsList }),
   opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled (its events wait until it is saved again with `Webhook.svc/Update`).', parse: int(1, 1_000_000) }),
   opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty or `*`: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookMax', env: 'LEADTRAIL_WEBHOOK_MAX', flag: '--webhook-max', default: '100', description: 'Webhooks one account may have; `Webhook.svc/Create` past it is refused. `0`: no limit.', parse: int(0, 1_000_000) }),
   opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),
 ] as const;
 

@@ -142,6 +142,12 @@ export interface WebhookInput {
 export interface WebhookRules {
   /** Host names (or `*.suffix`) webhooks may post to; empty: any. */
   allowHosts: readonly string[];
+  /**
+   * Webhooks one account may have (`LEADTRAIL_WEBHOOK_MAX`); 0 or absent: no limit. Each event is
+   * written once per webhook in the change's own transaction and sent once per webhook, so without
+   * a bound one Lead.Create of an account with 2,000 webhooks wrote 2,000 rows and made 2,000 calls.
+   */
+  maxPerAccount?: number;
 }
 
 /** Header names a custom header may not set (the transport's and leadtrail's own). */
@@ -228,6 +234,11 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
   if (!input.url || input.url.trim() === '') throw mx.mandatoryMissing("'URL' is mandatory");
   if (input.eventCode === undefined || input.eventCode === null || input.eventCode === '') throw mx.mandatoryMissing("'WebhookEvent' is mandatory");
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+  if (rules.maxPerAccount) {
+    // Counted in the create's transaction; two creates racing on PostgreSQL may both pass at the limit.
+    const { total } = await tx.webhooks.list(accountId, { orderBy: 'createdOn', descending: false, offset: 0, limit: 1 });
+    if (total >= rules.maxPerAccount) throw mx.invalidInput(`This account has ${total} webhooks, the most this server allows (LEADTRAIL_WEBHOOK_MAX ${rules.maxPerAccount}): delete one first.`);
+  }
   const now = ctx.now();
   const w: Webhook = {
     id: ctx.newId(),
