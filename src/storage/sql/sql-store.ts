@@ -42,7 +42,24 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
   // schema of the database, and would otherwise mistake another deployment's for ours.
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
   const known = Object.keys(migrations).sort();
-  const { error, results } = await migrator.migrateToLatest();
+  // Kysely runs the pending migrations in one transaction only where its adapter says DDL is
+  // transactional (PostgreSQL). On SQLite it ran every statement on its own, so a migration cut off
+  // half-way (a kill, a full disk, a row it could not read) stayed half done: the next run failed on
+  // what was there ("duplicate column name"), or a data migration skipped the rows it had already
+  // changed and never indexed them (0012). SQLite's DDL is transactional as well: run them in one
+  // transaction here too, taking the write lock first, so another process migrating the same file
+  // waits for it and then finds the migrations applied.
+  const own = !db.getExecutor().adapter.supportsTransactionalDdl;
+  if (own) await sql.raw('BEGIN IMMEDIATE').execute(db);
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  try {
+    outcome = await migrator.migrateToLatest();
+  } catch (e) {
+    if (own) await sql.raw('ROLLBACK').execute(db);
+    throw e;
+  }
+  const { error, results } = outcome;
+  if (own) await sql.raw(error ? 'ROLLBACK' : 'COMMIT').execute(db);
   if (error) {
     const msg = error instanceof Error ? error.message : String(error);
     if (/missing|corrupted/i.test(msg)) {
