@@ -25,7 +25,7 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'Not found (MXInvalidEntityException)',
   413: 'The body is larger than the limit (MXRequestTooLargeException)',
   429: 'Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After',
-  500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException, MXInvalidEntityException, …)',
+  500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults)',
   503: 'The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After',
 };
 
@@ -50,10 +50,14 @@ const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
   none: [{}],
 };
 
-/** The MX error statuses a route answers: its auth kind's, its body's, and its endpoint's own. */
+/**
+ * The MX error statuses a route answers: its auth kind's, its body's, and its endpoint's own. Every
+ * keyed route may answer 500: MXSystemException for anything unexpected (and, on the API paths, a
+ * forced fault), and MXMandatoryAttributeMissingException for a required query parameter left out.
+ */
 function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
   const s = new Set(own);
-  if (r.auth !== 'none') [400, 401, 503].forEach((x) => s.add(x));
+  if (r.auth !== 'none') [400, 401, 500, 503].forEach((x) => s.add(x));
   if (r.auth === 'async-read') s.delete(401);
   if (r.auth === 'sync' || r.auth === 'bulk' || r.auth === 'async-submit') s.add(429);
   if (hasBody) [400, 413].forEach((x) => s.add(x));

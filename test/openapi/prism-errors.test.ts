@@ -1,0 +1,55 @@
+/**
+ * The error answers a client meets, through Prism's proxy (without --errors: every request is
+ * forwarded, even one the document refuses): each answer's status and body must be one the
+ * document declares for that operation, so that a client generated from it can read the error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { startPrism, violations, type Prism } from './prism.js';
+
+const KEYQ = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
+const API = { 'x-api-key': KEYS.apiKey };
+
+describe('error answers through Prism', () => {
+  let s: TestServer;
+  let prism: Prism;
+  beforeAll(async () => {
+    s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_SANDBOX: 'true' });
+    prism = await startPrism(s.url);
+  }, 90_000);
+  afterAll(() => prism?.stop());
+
+  /** Sends through Prism; the answer's status, envelope type, and what Prism found wrong in the answer. */
+  async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+    const res = await fetch(`${prism.url}${path}`, { method, headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers }, body: init.body });
+    const text = await res.text();
+    let type: string | undefined;
+    try {
+      type = (JSON.parse(text) as { ExceptionType?: string }).ExceptionType;
+    } catch {
+      type = undefined;
+    }
+    return { status: res.status, type, answer: violations(res).response.map((v) => v.message), request: violations(res).request.map((v) => v.message) };
+  }
+
+  it('a missing required query parameter: 500 MXMandatoryAttributeMissingException, as the document says', async () => {
+    for (const p of ['/v2/LeadManagement.svc/Leads.GetById', '/v2/LeadManagement.svc/Leads.GetByEmailaddress', '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber']) {
+      expect(await send('GET', `${p}?${KEYQ}`), p).toMatchObject({ status: 500, type: 'MXMandatoryAttributeMissingException', answer: [] });
+    }
+    for (const p of ['/activity/status', '/activity/create/status', '/activity/createcustom/status', '/lead/status', '/lead/update/status']) {
+      expect(await send('GET', p, { headers: API }), p).toMatchObject({ status: 500, type: 'MXMandatoryAttributeMissingException', answer: [] });
+    }
+  });
+
+  it('a forced system fault (500 MXSystemException) on any API path is in the document', async () => {
+    const cases: [string, string, Record<string, string>][] = [
+      ['/v2/Authentication.svc/UserByAccessKey.Get', `?${KEYQ}`, {}],
+      ['/v2/ProspectActivity.svc/ActivityTypes.Get', `?${KEYQ}`, {}],
+      ['/activity/create/metrics', '', API],
+    ];
+    for (const [p, q, headers] of cases) {
+      expect((await s.call('POST', '/_leadtrail/faults', { path: p, status: 500, times: 1 })).status).toBe(200);
+      expect(await send('GET', `${p}${q}`, { headers }), p).toMatchObject({ status: 500, type: 'MXSystemException', answer: [] });
+    }
+  });
+});
