@@ -1657,8 +1657,8 @@ export interface operations {
   /** Leads whose name, email, phones, company, city or country contain the key (at most 25, newest first) */
   leadsGetByQuickSearch: {
     parameters: {
-      query?: {
-        key?: string;
+      query: {
+        key: string;
       };
     };
     responses: {

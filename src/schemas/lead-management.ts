@@ -46,9 +46,12 @@ export const leadsGetByQuickSearch = endpoint('GET', `${LM}/Leads.GetByQuickSear
   summary: 'Leads whose name, email, phones, company, city or country contain the key (at most 25, newest first)',
   tag,
   query: z.object({
-    key: L.requiredParam("'key' query parameter is mandatory", { trim: true }).transform((key, ctx) =>
-      key.length > QUICK_SEARCH_KEY_MAX ? L.fail(ctx, mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`)) : key,
-    ),
+    // The length check is a pipe over requiredParam, whose `required` the document would not see.
+    key: L.requiredParam("'key' query parameter is mandatory", { trim: true })
+      .transform((key, ctx) =>
+        key.length > QUICK_SEARCH_KEY_MAX ? L.fail(ctx, mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`)) : key,
+      )
+      .meta({ param: { required: true } }),
   }),
   answer: LeadList,
 });

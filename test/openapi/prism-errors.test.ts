@@ -36,6 +36,13 @@ describe('error answers through Prism', () => {
     for (const p of ['/v2/LeadManagement.svc/Leads.GetById', '/v2/LeadManagement.svc/Leads.GetByEmailaddress', '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber']) {
       expect(await send('GET', `${p}?${KEYQ}`), p).toMatchObject({ status: 500, type: 'MXMandatoryAttributeMissingException', answer: [] });
     }
+    // Each of these parameters is required in the document too, so a generated client asks for it.
+    expect(await send('GET', `/v2/LeadManagement.svc/Leads.GetByQuickSearch?${KEYQ}`)).toEqual({
+      status: 500,
+      type: 'MXMandatoryAttributeMissingException',
+      answer: [],
+      request: ["Request query must have required property 'key'"],
+    });
     for (const p of ['/activity/status', '/activity/create/status', '/activity/createcustom/status', '/lead/status', '/lead/update/status']) {
       expect(await send('GET', p, { headers: API }), p).toMatchObject({ status: 500, type: 'MXMandatoryAttributeMissingException', answer: [] });
     }
