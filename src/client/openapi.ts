@@ -523,6 +523,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -613,6 +619,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -688,6 +700,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -773,6 +791,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -895,6 +919,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1027,6 +1057,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1169,6 +1205,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -1238,6 +1280,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1323,6 +1371,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -1398,6 +1452,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1492,6 +1552,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1794,6 +1860,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -1866,6 +1938,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1948,6 +2026,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2037,6 +2121,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -2117,6 +2207,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2204,6 +2300,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -2258,6 +2360,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2318,6 +2426,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2395,6 +2509,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -2465,6 +2585,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2556,6 +2682,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -2625,6 +2757,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2765,6 +2903,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -2838,6 +2982,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2919,6 +3069,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3042,6 +3198,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -3122,6 +3284,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3214,6 +3382,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -3296,6 +3470,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
@@ -3373,6 +3553,12 @@ export interface operations {
       };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3938,6 +4124,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -4016,6 +4208,18 @@ export interface operations {
       };
       /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4270,6 +4474,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -4303,6 +4513,18 @@ export interface operations {
       };
       /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

@@ -59,4 +59,16 @@ describe('error answers through Prism', () => {
       expect(await send('GET', `${p}${q}`, { headers }), p).toMatchObject({ status: 500, type: 'MXSystemException', answer: [] });
     }
   });
+
+  it('a compressed body: 415 MXUnsupportedMediaTypeException on any POST, as the document says', async () => {
+    const cases: [string, Record<string, string>][] = [
+      [`/v2/LeadManagement.svc/Lead.Create?${KEYQ}`, {}],
+      [`/activity/create?${KEYQ}`, API],
+      [`/_leadtrail/retries/run-now?${KEYQ}`, {}],
+    ];
+    for (const [p, headers] of cases) {
+      const r = await send('POST', p, { headers: { ...headers, 'content-encoding': 'gzip' }, body: '[]' });
+      expect(r, p).toMatchObject({ status: 415, type: 'MXUnsupportedMediaTypeException', answer: [] });
+    }
+  });
 });
