@@ -529,7 +529,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -625,7 +625,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -710,7 +710,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -801,7 +801,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -842,7 +842,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -929,7 +929,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -987,7 +987,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1067,7 +1067,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1124,7 +1124,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1211,7 +1211,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1290,7 +1290,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1377,7 +1377,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1462,7 +1462,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1562,7 +1562,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1608,7 +1608,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1654,7 +1654,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1700,7 +1700,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1746,7 +1746,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1795,7 +1795,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1866,7 +1866,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -1948,7 +1948,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2036,7 +2036,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2127,7 +2127,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2217,7 +2217,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2306,7 +2306,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2370,7 +2370,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2436,7 +2436,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2515,7 +2515,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2595,7 +2595,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2688,7 +2688,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2767,7 +2767,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2823,7 +2823,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2909,7 +2909,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -2992,7 +2992,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3079,7 +3079,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3132,7 +3132,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3204,7 +3204,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3294,7 +3294,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3388,7 +3388,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3476,7 +3476,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3563,7 +3563,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After */
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
@@ -3616,6 +3616,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -3659,6 +3665,12 @@ export interface operations {
       };
       /** @description Not found (MXInvalidEntityException) */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3710,6 +3722,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -3753,6 +3771,12 @@ export interface operations {
       };
       /** @description Not found (MXInvalidEntityException) */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3804,6 +3828,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -3837,6 +3867,12 @@ export interface operations {
       403: {
         content: {
           "application/json": components["schemas"]["Forbidden"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
@@ -3874,6 +3910,12 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -3909,6 +3951,12 @@ export interface operations {
           "application/json": components["schemas"]["Forbidden"];
         };
       };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -3942,6 +3990,12 @@ export interface operations {
       403: {
         content: {
           "application/json": components["schemas"]["Forbidden"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */

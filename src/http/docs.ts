@@ -25,7 +25,7 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'Not found (MXInvalidEntityException)',
   413: 'The body is larger than the limit (MXRequestTooLargeException)',
   415: 'A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException)',
-  429: 'Rate limit exceeded (MXAPIRateLimitExceededException); see Retry-After',
+  429: 'Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After',
   500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults)',
   503: 'The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After',
 };
@@ -61,7 +61,9 @@ function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
   const s = new Set(own);
   if (r.auth !== 'none') [400, 401, 500, 503].forEach((x) => s.add(x));
   if (r.auth === 'async-read') s.delete(401);
-  if (r.auth === 'sync' || r.auth === 'bulk' || r.auth === 'async-submit') s.add(429);
+  // Rate limits hold the sync, bulk and async submits; a forced fault (/_leadtrail/faults) may
+  // answer 429 on any API path, the async status and metrics paths included.
+  if (r.auth === 'sync' || r.auth === 'bulk' || r.auth === 'async-submit' || r.auth === 'async-read') s.add(429);
   // Every keyed POST reads its body (even one the endpoint ignores) before its handler runs.
   if (hasBody || (r.method === 'POST' && r.auth !== 'none')) [400, 413, 415].forEach((x) => s.add(x));
   return [...s].sort();

@@ -71,4 +71,11 @@ describe('error answers through Prism', () => {
       expect(r, p).toMatchObject({ status: 415, type: 'MXUnsupportedMediaTypeException', answer: [] });
     }
   });
+
+  it('a forced 429 on an async status or metrics path is in the document', async () => {
+    for (const p of ['/activity/status', '/lead/capture/metrics']) {
+      expect((await s.call('POST', '/_leadtrail/faults', { path: p, status: 429, times: 1 })).status).toBe(200);
+      expect(await send('GET', `${p}?RequestID=x`, { headers: API }), p).toMatchObject({ status: 429, type: 'MXAPIRateLimitExceededException', answer: [] });
+    }
+  });
 });
