@@ -4021,10 +4021,10 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After */
       503: {
         content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
+          "application/json": components["schemas"]["Health"];
         };
       };
     };
@@ -4038,10 +4038,10 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description status "failed": the store failed for good (restart the process) */
       503: {
         content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
+          "application/json": components["schemas"]["Health"];
         };
       };
     };
@@ -4055,10 +4055,10 @@ export interface operations {
           "application/json": components["schemas"]["Health"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After */
       503: {
         content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
+          "application/json": components["schemas"]["Health"];
         };
       };
     };

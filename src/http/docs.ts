@@ -87,6 +87,16 @@ function operation(r: Route): ZodOpenApiOperationObject {
       content: { 'application/json': { schema: z.object({ error: z.literal('unauthorized'), message: z.string() }) } },
     };
   }
+  if (r.path.startsWith('/health')) {
+    // Health answers are plain JSON, never the envelope: 503 carries the same shape as 200.
+    responses['503'] = {
+      description:
+        r.path === '/health/live'
+          ? 'status "failed": the store failed for good (restart the process)'
+          : 'status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After',
+      content: { 'application/json': { schema: e.answer } },
+    };
+  }
   if (r.auth === 'async-submit' || r.auth === 'async-read') {
     responses['403'] = { description: 'Missing or wrong x-api-key', content: { 'application/json': { schema: Forbidden } } };
   }

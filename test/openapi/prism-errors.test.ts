@@ -4,7 +4,8 @@
  * document declares for that operation, so that a client generated from it can read the error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { freePort } from '../helpers/ports.js';
+import { KEYS, startServer, started, type TestServer } from '../helpers/server.js';
 import { startPrism, violations, type Prism } from './prism.js';
 
 const KEYQ = `accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
@@ -78,4 +79,32 @@ describe('error answers through Prism', () => {
       expect(await send('GET', `${p}?RequestID=x`, { headers: API }), p).toMatchObject({ status: 429, type: 'MXAPIRateLimitExceededException', answer: [] });
     }
   });
+});
+
+describe('health answers through Prism', () => {
+  it('503 while starting is the plain health JSON the document describes', async () => {
+    const port = await freePort();
+    const prism = await startPrism(`http://127.0.0.1:${port}`);
+    const seen: Record<string, { status: number; body: unknown; answer: string[] }> = {};
+    try {
+      // The start is held at the keys' announcement, with the port already bound.
+      const s = await startServer(
+        { PORT: String(port) },
+        {
+          announce: async () => {
+            for (const p of ['/health', '/health/ready']) {
+              const res = await fetch(`${prism.url}${p}`);
+              seen[p] = { status: res.status, body: await res.json(), answer: violations(res).response.map((v) => v.message) };
+            }
+          },
+        },
+      );
+      await s.close();
+    } finally {
+      prism.stop();
+    }
+    for (const p of ['/health', '/health/ready']) {
+      expect(seen[p], p).toMatchObject({ status: 503, body: { status: 'starting' }, answer: [] });
+    }
+  }, 90_000);
 });
