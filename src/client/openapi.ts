@@ -4107,6 +4107,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description The server runs without LEADTRAIL_FAULTS=true: this route is off (MXAPINotFoundException, naming the setting) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -4172,6 +4178,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description The server runs without LEADTRAIL_FAULTS=true: this route is off (MXAPINotFoundException, naming the setting) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description The body is larger than the limit (MXRequestTooLargeException) */
       413: {
         content: {
@@ -4227,6 +4239,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description The server runs without LEADTRAIL_FAULTS=true: this route is off (MXAPINotFoundException, naming the setting) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {
@@ -4262,6 +4280,12 @@ export interface operations {
       };
       /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server runs without LEADTRAIL_SANDBOX=true: this route is off (MXAPINotFoundException, naming the setting) */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4567,6 +4591,12 @@ export interface operations {
       };
       /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server runs without LEADTRAIL_FAULTS=true: this route is off (MXAPINotFoundException, naming the setting) */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

@@ -15,7 +15,7 @@ import { ErrorEnvelope, Forbidden, openApiPath, routeKey } from '../schemas/endp
 import { ENDPOINT_BY_ROUTE } from '../schemas/index.js';
 import type { AuthKind } from './auth.js';
 import type { PageScope } from './pages.js';
-import { ROUTES, type Route } from './routes.js';
+import { ROUTES, SWITCHES, type Route } from './routes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -85,6 +85,12 @@ function operation(r: Route): ZodOpenApiOperationObject {
     responses['401'] = {
       description: 'With LEADTRAIL_METRICS_TOKEN set: a missing or wrong Authorization: Bearer token',
       content: { 'application/json': { schema: z.object({ error: z.literal('unauthorized'), message: z.string() }) } },
+    };
+  }
+  if (r.needs) {
+    responses['404'] = {
+      description: `The server runs without ${SWITCHES[r.needs]}=true: this route is off (MXAPINotFoundException, naming the setting)`,
+      content: { 'application/json': { schema: ErrorEnvelope } },
     };
   }
   if (r.path.startsWith('/health')) {

@@ -108,3 +108,23 @@ describe('health answers through Prism', () => {
     }
   }, 90_000);
 });
+
+describe('switched-off routes through Prism', () => {
+  it('without LEADTRAIL_FAULTS and LEADTRAIL_SANDBOX, their routes answer 404 naming the switch, as the document says', async () => {
+    const s = await started();
+    const prism = await startPrism(s.url);
+    try {
+      for (const [method, p] of [['POST', '/_leadtrail/faults'], ['GET', '/_leadtrail/faults'], ['DELETE', '/_leadtrail/faults'], ['POST', '/_leadtrail/reset'], ['POST', '/_leadtrail/retries/run-now']]) {
+        const res = await fetch(`${prism.url}${p}?${KEYQ}`, { method, ...(method === 'POST' && p.endsWith('faults') ? { headers: { 'content-type': 'application/json' }, body: '{"operation":"*"}' } : {}) });
+        const body = (await res.json()) as { ExceptionType?: string };
+        expect({ status: res.status, type: body.ExceptionType, answer: violations(res).response.map((v) => v.message) }, `${method} ${p}`).toEqual({
+          status: 404,
+          type: 'MXAPINotFoundException',
+          answer: [],
+        });
+      }
+    } finally {
+      prism.stop();
+    }
+  }, 90_000);
+});
