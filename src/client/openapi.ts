@@ -288,6 +288,34 @@ export interface components {
       IsSystem: boolean;
       Category: string;
     };
+    ListedActivity: {
+      Id: string;
+      EventCode: number;
+      EventName: string;
+      ActivityScore: number;
+      /** @description The activity date, yyyy-MM-dd HH:mm:ss (UTC) */
+      CreatedOn: string;
+      /** @description 1 for a system type, 2 for a custom one */
+      ActivityType: number;
+      /** @description Inbound or Outbound */
+      Type: string;
+      IsEmailType: boolean;
+      SessionId: null;
+      TrackLocation: number;
+      Latitude: null;
+      Longitude: null;
+      ActivityOwnerEmail: string | null;
+      /** @description The note (ActivityEvent_Note) and each non-empty field, as Key/Value */
+      Data: ({
+          Key: string;
+          Value: string | null;
+        })[];
+      /** @description The same as Data, as an object: field name → value */
+      ActivityFields: {
+        [key: string]: string | null;
+      };
+      [key: string]: unknown;
+    };
     /** @description A lead as every lead read returns it: a flat object of string or null values (ProspectID, FirstName, EmailAddress, … and custom mx_ fields). */
     Lead: {
       [key: string]: string | null;
@@ -1033,13 +1061,7 @@ export interface operations {
         content: {
           "application/json": {
             RecordCount: number;
-            ProspectActivities: {
-                Id: string;
-                EventCode: number;
-                EventName: string;
-                CreatedOn: string;
-                [key: string]: unknown;
-              }[];
+            ProspectActivities: components["schemas"]["ListedActivity"][];
           };
         };
       };
@@ -1526,15 +1548,36 @@ export interface operations {
         content: {
           "application/json": {
             RecordCount: number;
-            ProspectActivities: {
+            ProspectActivities: ({
                 Id: string;
                 EventCode: number;
                 EventName: string;
+                ActivityScore: number;
+                /** @description The activity date, yyyy-MM-dd HH:mm:ss (UTC) */
                 CreatedOn: string;
+                /** @description 1 for a system type, 2 for a custom one */
+                ActivityType: number;
+                /** @description Inbound or Outbound */
+                Type: string;
+                IsEmailType: boolean;
+                SessionId: null;
+                TrackLocation: number;
+                Latitude: null;
+                Longitude: null;
+                ActivityOwnerEmail: string | null;
+                /** @description The note (ActivityEvent_Note) and each non-empty field, as Key/Value */
+                Data: ({
+                    Key: string;
+                    Value: string | null;
+                  })[];
+                /** @description The same as Data, as an object: field name → value */
+                ActivityFields: {
+                  [key: string]: string | null;
+                };
                 RelatedProspectId: string;
                 ModifiedOn: string;
                 [key: string]: unknown;
-              }[];
+              })[];
           };
         };
       };

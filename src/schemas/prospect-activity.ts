@@ -256,6 +256,31 @@ export const activitySettingGet = endpoint('GET', `${PA}/CustomActivity/GetActiv
 
 export const RETRIEVE_PAGE_DEFAULT = 25;
 
+/**
+ * An activity as `Retrieve` lists it: activityToWire's object (src/wire/shapes.ts), every property it
+ * gives (test/openapi/document.test.ts holds them equal to ACTIVITY_WIRE_PROPERTIES). Open to more, as
+ * LeadSquared's own answers may carry more.
+ */
+export const ListedActivity = z
+  .looseObject({
+    Id: z.string(),
+    EventCode: z.number(),
+    EventName: z.string(),
+    ActivityScore: z.number(),
+    CreatedOn: z.string().meta({ description: 'The activity date, yyyy-MM-dd HH:mm:ss (UTC)' }),
+    ActivityType: z.number().meta({ description: '1 for a system type, 2 for a custom one' }),
+    Type: z.string().meta({ description: 'Inbound or Outbound' }),
+    IsEmailType: z.boolean(),
+    SessionId: z.null(),
+    TrackLocation: z.number(),
+    Latitude: z.null(),
+    Longitude: z.null(),
+    ActivityOwnerEmail: z.string().nullable(),
+    Data: z.array(z.object({ Key: z.string(), Value: z.string().nullable() })).meta({ description: 'The note (ActivityEvent_Note) and each non-empty field, as Key/Value' }),
+    ActivityFields: z.record(z.string(), z.string().nullable()).meta({ description: 'The same as Data, as an object: field name → value' }),
+  })
+  .meta({ id: 'ListedActivity' });
+
 export const activityRetrieve = endpoint('POST', `${PA}/Retrieve`, {
   operationId: 'activityRetrieve',
   summary: "A lead's activities, newest first",
@@ -271,7 +296,7 @@ export const activityRetrieve = endpoint('POST', `${PA}/Retrieve`, {
     ),
     Parameter: L.subObject({ ActivityEvent: L.whole('ActivityEvent', EVENT_CODE, 'Parameter.ActivityEvent') }, "'Parameter'"),
   }),
-  answer: z.object({ RecordCount: z.number(), ProspectActivities: z.array(z.looseObject({ Id: z.string(), EventCode: z.number(), EventName: z.string(), CreatedOn: z.string() })) }),
+  answer: z.object({ RecordCount: z.number(), ProspectActivities: z.array(ListedActivity) }),
   errors: [500],
 });
 
@@ -492,7 +517,7 @@ export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecent
   answer: z.object({
     RecordCount: z.number(),
     ProspectActivities: z.array(
-      z.looseObject({ Id: z.string(), EventCode: z.number(), EventName: z.string(), CreatedOn: z.string(), RelatedProspectId: z.string(), ModifiedOn: z.string() }),
+      ListedActivity.extend({ RelatedProspectId: z.string(), ModifiedOn: z.string() }),
     ),
   }),
   errors: [500],

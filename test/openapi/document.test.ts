@@ -13,6 +13,7 @@ import { ENDPOINT_BY_ROUTE } from '../../src/schemas/index.js';
 import { openApiPath, routeKey } from '../../src/schemas/endpoint.js';
 import { started } from '../helpers/server.js';
 import { ROOT, generatedFiles } from '../../openapi/generate.js';
+import { ACTIVITY_WIRE_PROPERTIES } from '../../src/wire/shapes.js';
 
 const FILE = new URL('../../openapi/leadtrail.json', import.meta.url);
 
@@ -46,6 +47,16 @@ describe('the OpenAPI document', () => {
     for (const [file, content] of Object.entries(files)) {
       expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), `${file} is stale: run \`npm run openapi\``).toBe(content);
     }
+  });
+
+  it("describes every property of a listed activity (Retrieve, RetrieveRecentlyModified), so a generated client need not cast them", () => {
+    const doc = buildOpenApi() as any;
+    const listed = doc.components.schemas.ListedActivity;
+    expect(Object.keys(listed.properties)).toEqual(ACTIVITY_WIRE_PROPERTIES);
+    expect(listed.required).toEqual(ACTIVITY_WIRE_PROPERTIES);
+    expect(doc.paths['/v2/ProspectActivity.svc/Retrieve'].post.responses['200'].content['application/json'].schema.properties.ProspectActivities.items.$ref).toBe('#/components/schemas/ListedActivity');
+    const recent = doc.paths['/v2/ProspectActivity.svc/RetrieveRecentlyModified'].post.responses['200'].content['application/json'].schema.properties.ProspectActivities.items;
+    expect(Object.keys(recent.properties)).toEqual([...ACTIVITY_WIRE_PROPERTIES, 'RelatedProspectId', 'ModifiedOn']);
   });
 
   it('describes both auth schemes and the error envelope of every LeadSquared path', () => {
