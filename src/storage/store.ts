@@ -380,7 +380,7 @@ export interface WebhookRepo {
   pendingCounts(accountId: string): Promise<Record<string, number>>;
   /** Makes the webhook's pending events due at `now` (a webhook enabled again sends what waited at once). */
   dueNow(webhookId: string, now: number): Promise<number>;
-  /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; false when unknown. */
+  /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; null when unknown or its webhook was deleted. */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes finished (delivered or failed) events and delivery records older than `before`; returns how many rows went. */
   purge(before: number): Promise<number>;

@@ -263,6 +263,21 @@ describe('retries, disabling, re-sending and signatures', () => {
     expectMx(await s.call('POST', `/_leadtrail/webhooks/deliveries/resend?id=00000000-0000-0000-0000-000000000000`), 404, 'MXInvalidEntityException');
   });
 
+  it('re-send of a delivery whose webhook was deleted is 404, and leaves no event pending for good', async () => {
+    const hookId = await hook(3, '/deleted-later');
+    const id = await lead({ EmailAddress: 'resend-deleted@hooks.example' });
+    await rx.until(() => about('/deleted-later', id).length === 1);
+    await quiet();
+    const [d] = expectOk(await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${hookId}`)).deliveries;
+    expect(d).toMatchObject({ outcome: 'delivered' });
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: hookId }));
+    // There is nowhere to send it: answering "resent" left the event pending forever (never claimed, never purged).
+    expectMx(await s.call('POST', `/_leadtrail/webhooks/deliveries/resend?id=${d.id}`), 404, 'MXInvalidEntityException');
+    expect((await s.services.store.webhooks.countByStatus()).pending).toBe(0);
+    // The record of the attempt stays listed.
+    expect(expectOk(await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${hookId}`)).total).toBe(1);
+  });
+
   it('a webhook with a secret signs timestamp.body with HMAC-SHA256', async () => {
     await hook(3, '/signed', { SigningSecret: 'shh' });
     const id = await lead({ EmailAddress: 'signed@hooks.example' });

@@ -357,6 +357,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .set({ status: 'pending', attempts: 0, due_at: now, locked_by: null, locked_until: null, finished_at: null, last_error: null })
         .where('seq', '=', Number(d.event_seq))
         .where('account_id', '=', accountId)
+        // Only while its webhook exists: one deleted since would leave the event pending for good,
+        // never claimed (no webhook to send it to) and never purged (pending), after answering "resent".
+        .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('webhooks.id').where('webhooks.account_id', '=', accountId))
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0 ? { eventId: d.event_id, webhookId: d.webhook_id } : null;
     },
