@@ -160,13 +160,33 @@ const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|c
 const UNSENDABLE_HEADERS = /^(expect|upgrade|keep-alive)$/i;
 const MAX_DELAY_SECONDS = 86_400;
 
+/** A host without the brackets an IPv6 address has in a URL, in lower case. */
+const bareHost = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
+
+/**
+ * An allow-list entry that is an IP address, spelt as a URL's host name spells it (WHATWG URL
+ * parsing): `[::1]` and `0:0:0:0:0:0:0:1` as `::1`, `::ffff:127.0.0.1` as `::ffff:7f00:1`,
+ * `127.1` as `127.0.0.1`. A URL's host is always in that form, so an entry written any other way
+ * (the config takes `[::1]`) would never have matched.
+ */
+function ruleHost(rule: string): string {
+  const bare = bareHost(rule);
+  const ip = bare.includes(':') ? `[${bare}]` : /^[0-9.]+$/.test(bare) ? bare : null;
+  if (ip === null) return bare;
+  try {
+    return bareHost(new URL(`http://${ip}/`).hostname);
+  } catch {
+    return bare;
+  }
+}
+
 /** True when `host` is allowed by `allow` (exact names, or `*.example.com` for its subdomains); an empty list allows any host. */
 export function hostAllowed(host: string, allow: readonly string[]): boolean {
   if (allow.length === 0) return true;
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const h = bareHost(host);
   return allow.some((a) => {
     const rule = a.toLowerCase();
-    return rule.startsWith('*.') ? h.endsWith(rule.slice(1)) : h === rule;
+    return rule.startsWith('*.') ? h.endsWith(rule.slice(1)) : h === ruleHost(rule);
   });
 }
 

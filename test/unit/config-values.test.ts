@@ -21,6 +21,16 @@ describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
     expect(allow('Hooks.Example.com, *.example.org, localhost, 127.0.0.1, [::1], ::1')).toEqual(['hooks.example.com', '*.example.org', 'localhost', '127.0.0.1', '[::1]', '::1']);
   });
 
+  it('an address entry allows its URL, however the entry spells the address', () => {
+    // A URL's host is `[::1]`, `[::ffff:7f00:1]`, `127.0.0.1`: an entry taken as `[::1]` had never matched it.
+    expect(hostAllowed(new URL('http://[::1]:9330/x').hostname, allow('[::1]'))).toBe(true);
+    expect(hostAllowed(new URL('http://[::1]:9330/x').hostname, allow('0:0:0:0:0:0:0:1'))).toBe(true);
+    expect(hostAllowed(new URL('http://[::ffff:127.0.0.1]/x').hostname, allow('::ffff:127.0.0.1'))).toBe(true);
+    expect(hostAllowed(new URL('http://127.0.0.1/x').hostname, allow('127.1'))).toBe(true);
+    expect(hostAllowed(new URL('http://[::2]/x').hostname, allow('[::1]'))).toBe(false);
+    expect(hostAllowed(new URL('http://127.0.0.2/x').hostname, allow('127.0.0.1,[::1]'))).toBe(false);
+  });
+
   it.each(['http://hooks.example.com', 'hooks.example.com:8080', '*', 'a b', 'hooks.*.com', '*example.com'].map((bad) => [bad, `localhost,${bad}`]))(
     'refuses an entry that can never match a host: %s',
     (bad, list) => {

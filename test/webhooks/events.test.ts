@@ -349,6 +349,13 @@ describe('Webhook.svc settings', () => {
     expectOk(await strict.call('POST', `${WH}/Create`, { URL: 'https://hooks.example.com/in', WebhookEvent: 3 }));
     expectOk(await strict.call('POST', `${WH}/Create`, { URL: 'https://a.trusted.example/in', WebhookEvent: 3 }));
   });
+
+  it('LEADTRAIL_WEBHOOK_ALLOW with an IPv6 address in brackets allows that address, and only it', async () => {
+    const strict = await started({ LEADTRAIL_WEBHOOK_ALLOW: '[::1]' });
+    expectOk(await strict.call('POST', `${WH}/Create`, { URL: 'http://[::1]:9330/in', WebhookEvent: 3 }));
+    expectMx(await strict.call('POST', `${WH}/Create`, { URL: 'http://[::2]:9330/in', WebhookEvent: 3 }), 500, 'MXInvalidInputException', /allow/);
+    expectMx(await strict.call('POST', `${WH}/Create`, { URL: 'http://127.0.0.1:9330/in', WebhookEvent: 3 }), 500, 'MXInvalidInputException', /allow/);
+  });
 });
 
 describe('account isolation', () => {
