@@ -378,7 +378,7 @@ export interface WebhookRepo {
   listDeliveries(accountId: string, q: { webhookId?: string; eventId?: string; offset: number; limit: number }): Promise<{ total: number; deliveries: WebhookDelivery[] }>;
   /** Events of the account waiting to be delivered (pending: not yet sent, being retried, or held by a disabled webhook), by webhook id; webhooks with none are left out. */
   pendingCounts(accountId: string): Promise<Record<string, number>>;
-  /** Makes the webhook's pending events due at `now` (a webhook enabled again sends what waited at once). */
+  /** Makes the webhook's pending events that wait for a retry due at `now` (a webhook saved again sends what waited at once); events still in their ExecutionDelay keep their time. */
   dueNow(webhookId: string, now: number): Promise<number>;
   /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; null when unknown or its webhook was deleted. */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;

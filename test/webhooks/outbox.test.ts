@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitWebhookEvents, type Webhook } from '../../src/domain/webhooks.js';
+import { emitWebhookEvents, updateWebhook, type Webhook } from '../../src/domain/webhooks.js';
 import { openStore } from '../../src/storage/open-store.js';
 import type { AttemptResult, OutboxEvent, Store } from '../../src/storage/store.js';
 import { freshSchema, schemaUrl, testSchemas } from '../helpers/pg.js';
@@ -184,6 +184,26 @@ describe('webhook outbox', () => {
     // A disabled webhook's events are not claimed.
     await emit(acct, 3, 'after');
     expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
+  });
+});
+
+describe('saving a webhook again', () => {
+  it('sends what waited for a retry at once, but an event still in its ExecutionDelay keeps its time', async () => {
+    const acct = `acct-${randomUUID()}`;
+    const w = await addHook(webhook(acct, 3, { delaySeconds: 60 }));
+    await emit(acct, 3, 'early', T0);
+    const t = T0 + 60_000;
+    const [c] = await claimFor(acct, 'w', t);
+    await finish('w', c.event, result(c.event, w, t, false, t + 3_600_000));
+    await emit(acct, 3, 'late', t + 10);
+    // The receiver is fixed and the webhook saved: the retry goes now, not in an hour…
+    await store.transaction((tx) => updateWebhook(tx, ctxAt(t + 20), acct, w.id, {}, { allowHosts: [] }));
+    const retried = await claimFor(acct, 'w', t + 20);
+    expect(retried.map((x) => x.event.orderKey)).toEqual(['early']);
+    await finish('w', retried[0].event, result(retried[0].event, w, t + 30, true));
+    // …but the event raised meanwhile still waits out its 60 s delay (it had been made due at once).
+    expect(await claimFor(acct, 'w', t + 40)).toEqual([]);
+    expect((await claimFor(acct, 'w', t + 10 + 60_000)).map((x) => x.event.orderKey)).toEqual(['late']);
   });
 });
 

@@ -301,6 +301,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('webhook_id', '=', webhookId)
         .where('status', '=', 'pending')
         .where('due_at', '>', now)
+        // Only events waiting for a retry: one never tried is due at its ExecutionDelay, which saving
+        // the webhook does not shorten (it went out at once, whatever the delay).
+        .where('attempts', '>', 0)
         .executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
