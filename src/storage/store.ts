@@ -382,7 +382,7 @@ export interface WebhookRepo {
   dueNow(webhookId: string, now: number): Promise<number>;
   /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; null when unknown or its webhook was deleted. */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
-  /** Deletes finished (delivered or failed) events and delivery records older than `before`; returns how many rows went. */
+  /** Deletes events finished (delivered or failed) before `before`, and delivery records older than `before` whose event is gone or went with them; returns how many rows went. */
   purge(before: number): Promise<number>;
   /** Deletes the account's events and delivery records, keeping its webhooks (sandbox reset). */
   clearEvents(accountId: string): Promise<void>;

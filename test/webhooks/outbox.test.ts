@@ -208,7 +208,7 @@ describe('saving a webhook again', () => {
 });
 
 describe('webhook records over time', () => {
-  it('purge drops finished events and old delivery records, never a pending event; clearEvents empties one account', async () => {
+  it('purge drops finished events and their old delivery records, never a pending event or its records; clearEvents empties one account', async () => {
     const acct = `acct-${randomUUID()}`;
     const w = await addHook(webhook(acct, 3));
     await emit(acct, 3, 'done', T0);
@@ -219,11 +219,22 @@ describe('webhook records over time', () => {
     const waiting = got.find((c) => c.event.orderKey === 'waiting')!;
     await finish('w', done.event, result(done.event, w, t, true));
     await finish('w', waiting.event, result(waiting.event, w, t, false, t + 1));
-    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(2);
-    expect(await store.transaction((tx) => tx.webhooks.purge(t + 1))).toBeGreaterThanOrEqual(3);
-    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(0);
-    // The waiting event is still there and goes out.
-    expect((await claimFor(acct, 'w', t + 2)).map((c) => c.event.orderKey)).toEqual(['waiting']);
+    const records = async () => (await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).deliveries.map((d) => `${d.eventSeq}#${d.attempt}`);
+    expect(await records()).toHaveLength(2);
+    await store.transaction((tx) => tx.webhooks.purge(t + 1));
+    // The finished event's record went with it; the waiting event keeps the record of its failed
+    // attempt (it had gone too: the list no longer showed why an event still waited).
+    expect(await records()).toEqual([`${waiting.event.seq}#1`]);
+    // The waiting event is still there and goes out…
+    const [again] = await claimFor(acct, 'w', t + 2);
+    expect(again.event.orderKey).toBe('waiting');
+    await finish('w', again.event, result(again.event, w, t + 5, true));
+    // …and its records are kept for the retention after it finished, not after each attempt.
+    await store.transaction((tx) => tx.webhooks.purge(t + 3));
+    expect(await records()).toEqual([`${waiting.event.seq}#2`, `${waiting.event.seq}#1`]);
+    await store.transaction((tx) => tx.webhooks.purge(t + 6));
+    expect(await records()).toEqual([]);
+    await emit(acct, 3, 'after', t + 10);
     await store.transaction((tx) => tx.webhooks.clearEvents(acct));
     expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
     expect(await store.webhooks.get(acct, w.id)).not.toBeNull();

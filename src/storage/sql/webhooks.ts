@@ -368,7 +368,23 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async purge(before) {
       const e = await db.deleteFrom('webhook_events').where('status', '<>', 'pending').where('finished_at', '<', before).executeTakeFirst();
-      const d = await db.deleteFrom('webhook_deliveries').where('at', '<', before).executeTakeFirst();
+      // A record goes with its event: kept while the event waits (a webhook disabled for weeks still shows
+      // why) and for the retention after it finished, as an async request's status is.
+      const d = await db
+        .deleteFrom('webhook_deliveries')
+        .where('at', '<', before)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('webhook_events as e')
+                .select('e.seq')
+                .whereRef('e.seq', '=', 'webhook_deliveries.event_seq')
+                .where((x) => x.or([x('e.status', '=', 'pending'), x('e.finished_at', '>=', before)])),
+            ),
+          ),
+        )
+        .executeTakeFirst();
       return Number(e.numDeletedRows) + Number(d.numDeletedRows);
     },
     async clearEvents(accountId) {
