@@ -187,6 +187,26 @@ describe('webhook outbox', () => {
   });
 });
 
+describe('an attempt that ends after its event is gone', () => {
+  it('leaves no delivery record once the account was reset; one whose lease was lost is still recorded', async () => {
+    const acct = `acct-${randomUUID()}`;
+    const w = await addHook(webhook(acct, 3));
+    await emit(acct, 3, 'L', T0);
+    const [c] = await claimFor(acct, 'w', T0 + 1, 100, 1000);
+    // The reset commits while the attempt is on its way; the attempt then ends.
+    await store.transaction((tx) => tx.webhooks.clearEvents(acct));
+    expect(await finish('w', c.event, result(c.event, w, T0 + 2, true))).toBe(false);
+    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(0);
+    // A lease lost to another worker: the event is still there, so the attempt is listed.
+    await emit(acct, 3, 'M', T0 + 10);
+    const [a] = await claimFor(acct, 'A', T0 + 11, 100, 1000);
+    const [b] = await claimFor(acct, 'B', T0 + 1012, 100, 1000);
+    expect(await finish('A', a.event, result(a.event, w, T0 + 1013, true))).toBe(false);
+    expect(await finish('B', b.event, result(b.event, w, T0 + 1014, true))).toBe(true);
+    expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(2);
+  });
+});
+
 describe('saving a webhook again', () => {
   it('sends what waited for a retry at once, but an event still in its ExecutionDelay keeps its time', async () => {
     const acct = `acct-${randomUUID()}`;

@@ -260,6 +260,11 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('status', '=', 'pending')
         .executeTakeFirst();
       const held = Number(upd.numUpdatedRows) > 0;
+      // An attempt whose event was deleted meanwhile (a sandbox reset, its webhook deleted) leaves no
+      // record: a reset had answered, and then the account listed a delivery of a lead it no longer
+      // has. A lease lost to another worker is still recorded (the event is there; the receiver got it).
+      const gone = !held && (await db.selectFrom('webhook_events').select('seq').where('seq', '=', eventSeq).executeTakeFirst()) === undefined;
+      if (gone) return false;
       await db
         .insertInto('webhook_deliveries')
         .values({
