@@ -451,13 +451,17 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const webhook = webhooks.find((w) => w.id === str(q.webhook).toLowerCase()) ?? null;
     const { total, deliveries } = await s.store.webhooks.listDeliveries(accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(webhook ? { webhookId: webhook.id } : {}) });
     const pending = await s.store.webhooks.pendingCounts(accountId);
-    const version = createHash('sha1')
-      .update(JSON.stringify([total, deliveries.map((d) => d.id), pending, webhooks.map((w) => [w.id, w.status, w.consecutiveFailures])]))
-      .digest('base64url')
-      .slice(0, 16);
+    // Each polled part has its own fingerprint, of what it shows: the attempts table had also
+    // counted the webhooks' status, failures and waiting events, so their every change replaced the
+    // unchanged table (and dropped the keyboard focus in it), while the list showing them stayed stale.
+    const fingerprint = (v: unknown) => createHash('sha1').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
+    const version = fingerprint([total, deliveries.map((d) => d.id)]);
+    const listVersion = fingerprint([pending, webhooks.map((w) => [w.id, w.status, w.consecutiveFailures, w.modifiedOn])]);
     const keep = { ...(webhook ? { webhook: webhook.id } : {}) };
     return {
       version,
+      listVersion,
+      listUrl: `/console/webhooks/list?${new URLSearchParams({ ...keep, v: listVersion })}`,
       webhooks: webhooks.map((w) => ({ ...w, eventLabel: eventLabel(w.eventCode), pending: pending[w.id] ?? 0 })),
       webhook,
       urlOf: new Map(webhooks.map((w) => [w.id, w.url])),
@@ -480,6 +484,11 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const data = await webhookPage(req);
     if ((req.query as Record<string, string>).v === data.version) return reply.code(204).send();
     return fragment(reply, 'webhook-table', { ...data, csrf: csrfOf(req, reply) });
+  });
+  app.get('/webhooks/list', async (req, reply) => {
+    const data = await webhookPage(req);
+    if ((req.query as Record<string, string>).v === data.listVersion) return reply.code(204).send();
+    return fragment(reply, 'webhook-list', data);
   });
   app.post('/webhooks/deliveries/:id/resend', protect, async (req, reply) => {
     const { id } = req.params as { id: string };

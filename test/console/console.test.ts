@@ -302,6 +302,40 @@ describe('webhooks', () => {
     expect(again.eventId).toBe(a.eventId);
     await ctx.close();
   });
+
+  it("a failing webhook's failures and waiting events update without a reload, and the unchanged attempts table keeps the focus", async () => {
+    const rx = await receiverForFile();
+    rx.answer = (r) => (r.path === '/down' ? { status: 500 } : { status: 200 });
+    const kept = await s.call('POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/kept`, Method: 'POST', ContentType: 'application/json', WebhookEvent: '3' });
+    expect(kept.status, kept.text).toBe(200);
+    const id = await newLead('kept@example.com', 'Kept');
+    await rx.until((all) => all.some((r) => r.path === '/kept'));
+    // Lead updates (event 6) go to /down only, which fails: a retry waits (60 s by default).
+    const down = await s.call('POST', '/v2/Webhook.svc/Create', { URL: `${rx.url}/down`, Method: 'POST', ContentType: 'application/json', WebhookEvent: '6' });
+    expect(down.status, down.text).toBe(200);
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    await page.goto(`${s.url}/console/webhooks?webhook=${kept.body.Message.Id}`);
+    const row = page.locator('#webhook-table tbody tr');
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    const downRow = page.locator('#webhook-list tr', { hasText: `${rx.url}/down` });
+    expect((await downRow.textContent())!.replace(/\s+/g, ' ')).toMatch(/Enabled 0 0 0 s/);
+    const sendAgain = row.first().getByRole('button', { name: 'Send again' });
+    await sendAgain.focus();
+    let reloaded = false;
+    page.on('framenavigated', (f) => (reloaded ||= f === page.mainFrame()));
+    const update = await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'Company', Value: 'Acme' }]);
+    expect(update.status, update.text).toBe(200);
+    await rx.until((all) => all.some((r) => r.path === '/down'));
+    // One failed attempt in a row, one event waiting for its retry: the list says so without a reload.
+    await expect.poll(async () => (await downRow.textContent())!.replace(/\s+/g, ' '), { timeout: 10_000 }).toMatch(/Enabled 1 1 0 s/);
+    await page.waitForTimeout(2_500);
+    expect(reloaded).toBe(false);
+    // The filtered attempts did not change, so the table was left alone, focus included: it had
+    // been replaced at every poll that saw another webhook's failures, and the focus fell to <body>.
+    expect(await sendAgain.evaluate((el) => el === document.activeElement)).toBe(true);
+    await ctx.close();
+  });
 });
 
 describe('pages', () => {

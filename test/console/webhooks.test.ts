@@ -90,7 +90,11 @@ describe('the Webhooks page', () => {
     // Filtered to one webhook; the poll answers 204 while nothing changed.
     const only = await c.get(`/console/webhooks?webhook=${up.toUpperCase()}`);
     expect(attempts(only.text).map((r) => r[1])).toEqual([`${rx.url}/up`, `${rx.url}/up`]);
-    const tableUrl = /hx-get="([^"]+)"/.exec(only.text)![1].replace(/&amp;/g, '&');
+    const tableUrl = /id="webhook-table" hx-get="([^"]+)"/.exec(only.text)![1].replace(/&amp;/g, '&');
+    // The webhook list polls on its own, and also answers 204 while it shows the same.
+    const listUrl = /id="webhook-list" hx-get="([^"]+)"/.exec(only.text)![1].replace(/&amp;/g, '&');
+    expect(listUrl).toMatch(/^\/console\/webhooks\/list\?webhook=[0-9a-f-]+&v=/);
+    expect((await fetch(`${s.url}${listUrl}`, { headers: { cookie: c.cookie, 'hx-request': 'true' } })).status).toBe(204);
     expect(tableUrl).toMatch(/^\/console\/webhooks\/table\?webhook=[0-9a-f-]+&v=/);
     const poll = await fetch(`${s.url}${tableUrl}`, { headers: { cookie: c.cookie, 'hx-request': 'true' } });
     expect(poll.status).toBe(204);
