@@ -495,7 +495,10 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const r = await s.store.transaction((tx) => tx.webhooks.resend(sessionOf(req).accountId, id, Date.now()));
     // Not this account's, no such delivery, or its event purged after the retention period.
     if (!r) throw notFound('That delivery, or its event,');
-    return reply.redirect(`/console/webhooks?${new URLSearchParams({ resent: r.eventId })}`, 303);
+    // Back to the list it was sent from: a page filtered to this webhook stays filtered (it had
+    // come back showing every webhook's attempts).
+    const from = str(((req.body ?? {}) as Record<string, unknown>).webhook).toLowerCase();
+    return reply.redirect(`/console/webhooks?${new URLSearchParams({ ...(from === r.webhookId ? { webhook: r.webhookId } : {}), resent: r.eventId })}`, 303);
   });
 
   // --- activity types and lead fields -------------------------------------------------------

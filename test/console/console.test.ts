@@ -334,6 +334,12 @@ describe('webhooks', () => {
     // The filtered attempts did not change, so the table was left alone, focus included: it had
     // been replaced at every poll that saw another webhook's failures, and the focus fell to <body>.
     expect(await sendAgain.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Send again from the filtered page comes back to it, still filtered to that webhook.
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.searchParams.has('resent'));
+    expect(new URL(page.url()).searchParams.get('webhook')).toBe(kept.body.Message.Id);
+    expect(await page.getByRole('heading', { name: /Delivery attempts to/ }).textContent()).toContain(`${rx.url}/kept`);
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/is queued to be sent again/);
     await ctx.close();
   });
 });
