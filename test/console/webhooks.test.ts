@@ -33,7 +33,7 @@ function attempts(html: string): string[][] {
 
 beforeAll(async () => {
   rx = await receiverForFile();
-  rx.answer = (r) => (r.path === '/down' ? { status: 500 } : { status: 200 });
+  rx.answer = (r) => (r.path === '/down' ? { status: 500, body: '<h1>Internal error</h1> at handler.js:12' } : { status: 200 });
   s = await started({ LEADTRAIL_RETRY_SCALE: '0.001', LEADTRAIL_WEBHOOK_RETRY_SCHEDULE: '1,1,1', LEADTRAIL_WEBHOOK_DISABLE_AFTER: '2' });
   c = await consoleClient(s.url);
 });
@@ -86,6 +86,10 @@ describe('the Webhooks page', () => {
       ].sort(),
     );
     expect(page.text).toContain('4 attempts, newest first');
+    // A failed attempt shows the error and what the receiver answered (escaped): the answer, often
+    // the receiver's own error message, had been hidden behind "HTTP 500".
+    const failed = all.find((r) => r[1] === `${rx.url}/down`)!;
+    expect(failed[7]).toBe('HTTP 500 &lt;h1&gt;Internal error&lt;/h1&gt; at handler.js:12');
 
     // Filtered to one webhook; the poll answers 204 while nothing changed.
     const only = await c.get(`/console/webhooks?webhook=${up.toUpperCase()}`);
