@@ -340,6 +340,23 @@ describe('webhooks', () => {
     expect(new URL(page.url()).searchParams.get('webhook')).toBe(kept.body.Message.Id);
     expect(await page.getByRole('heading', { name: /Delivery attempts to/ }).textContent()).toContain(`${rx.url}/kept`);
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/is queued to be sent again/);
+
+    // In a 600 px window the tables scroll inside the page and keep their words whole: every cell
+    // broke anywhere, squeezing columns to a letter or two ("Enabl|ed", a button reading "S").
+    await page.setViewportSize({ width: 600, height: 800 });
+    await page.goto(`${s.url}/console/webhooks`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(600);
+    const lines = (sel: string) =>
+      page.locator(sel).evaluateAll((els) =>
+        els.map((el) => {
+          const r = document.createRange();
+          r.selectNodeContents(el);
+          return [el.textContent?.trim(), new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size];
+        }),
+      );
+    for (const [text, n] of [...(await lines('.grid th:not(:has(.sr-only))')), ...(await lines('#webhook-list td.status')), ...(await lines('.grid button'))]) {
+      expect(n, String(text)).toBe(text === 'Disabled after failures' ? n : 1);
+    }
     await ctx.close();
   });
 });
