@@ -478,7 +478,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const last = lastPageOf(req, data.page, data.total);
     if (last) return reply.redirect(last, 303);
     const resent = str((req.query as Record<string, string>).resent);
-    return render(req, reply, 'webhooks', { title: 'Webhooks', ...data, resent: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(resent) ? resent : null });
+    return render(req, reply, 'webhooks', { title: 'Webhooks', ...data, resent: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(resent) ? resent : null, held: (req.query as Record<string, string>).held === '1' });
   });
   app.get('/webhooks/table', async (req, reply) => {
     const data = await webhookPage(req);
@@ -498,7 +498,9 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     // Back to the list it was sent from: a page filtered to this webhook stays filtered (it had
     // come back showing every webhook's attempts).
     const from = str(((req.body ?? {}) as Record<string, unknown>).webhook).toLowerCase();
-    return reply.redirect(`/console/webhooks?${new URLSearchParams({ ...(from === r.webhookId ? { webhook: r.webhookId } : {}), resent: r.eventId })}`, 303);
+    // A disabled webhook takes the event back but sends nothing until it is saved again: say so.
+    const held = (await s.store.webhooks.get(sessionOf(req).accountId, r.webhookId))?.status !== 0;
+    return reply.redirect(`/console/webhooks?${new URLSearchParams({ ...(from === r.webhookId ? { webhook: r.webhookId } : {}), resent: r.eventId, ...(held ? { held: '1' } : {}) })}`, 303);
   });
 
   // --- activity types and lead fields -------------------------------------------------------

@@ -59,7 +59,8 @@ describe('the Webhooks page', () => {
     }
     // A lead made while it is disabled: /up gets its event, /down does not keep it (docs/webhooks.md).
     await lead('second@hooks.example');
-    await rx.until((all) => all.filter((r) => r.path === '/up').length === 2);
+    // The attempts are recorded a moment after the receiver has answered: wait for the records.
+    await recorded(4);
 
     const page = await c.get('/console/webhooks');
     expect(page.status).toBe(200);
@@ -110,8 +111,17 @@ describe('the Webhooks page', () => {
     expect(sent.status).toBe(303);
     expect(sent.headers.get('location')).toBe(`/console/webhooks?resent=${firstEvent.eventId}`);
     await rx.until((got) => got.filter((r) => r.path === '/up' && r.eventId === firstEvent.eventId).length === 2);
+    await recorded(5);
     const after = await c.get(`/console/webhooks?resent=${firstEvent.eventId}`);
-    expect(after.text).toContain(`Event <code>${firstEvent.eventId}</code> is queued to be sent again`);
+    expect(after.text).toContain(`Event <code>${firstEvent.eventId}</code> is queued to be sent again; its attempts count from 1.</p>`);
+
+    // Send again on the disabled webhook's attempt: taken back, and the page says it waits.
+    const downDelivery = (await s.services.store.webhooks.listDeliveries(await accountId(), { webhookId: down, offset: 0, limit: 1 })).deliveries[0];
+    const held = await c.post(`/console/webhooks/deliveries/${downDelivery.id}/resend`, '/console/webhooks');
+    expect(held.status).toBe(303);
+    expect(held.headers.get('location')).toBe(`/console/webhooks?resent=${downDelivery.eventId}&held=1`);
+    expect((await c.get(held.headers.get('location')!)).text).toContain('Its webhook is disabled, so it waits until the webhook is saved again');
+    expect((await s.services.store.webhooks.pendingCounts(await accountId()))[down]).toBe(1);
     // The poll of the earlier copy now has a new table (5 attempts).
     const changed = await fetch(`${s.url}${tableUrl}`, { headers: { cookie: c.cookie, 'hx-request': 'true' } });
     expect(changed.status).toBe(200);
@@ -138,6 +148,14 @@ describe('the Webhooks page', () => {
     expect(r.headers.get('location')).toBe('/console/webhooks?page=1');
   });
 });
+
+/** Waits until the default account has `n` delivery records. */
+async function recorded(n: number): Promise<void> {
+  for (const end = Date.now() + 10_000; (await s.services.store.webhooks.listDeliveries(await accountId(), { offset: 0, limit: 1 })).total < n; ) {
+    if (Date.now() > end) throw new Error(`fewer than ${n} delivery records after 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function accountId(): Promise<string> {
   const [a] = await s.services.store.accounts.list();

@@ -163,6 +163,6 @@ export const resendDelivery: Handler = async (s, req) => {
   if (!id) throw ownBad('MXInvalidInputException', "'id' (a delivery id) is mandatory, in the query or the body.");
   const r = await s.store.transaction((tx) => tx.webhooks.resend(req.principal.accountId, id, s.ctx.now()));
   // Not found is 404, as for a journal entry or an async request of leadtrail's own endpoints.
-  if (!r) throw new MxError('MXInvalidEntityException', `No delivery '${id.slice(0, 80)}' with an event to send again in this account.`, 404);
+  if (!r) throw new MxError('MXInvalidEntityException', `No delivery '${id.slice(0, 80)}' with an event to send again in this account (an unknown id, a purged event or a deleted webhook).`, 404);
   return { resent: r };
 };
