@@ -118,6 +118,9 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
       csrf: csrfOf(req, reply),
       path: req.url.split('?')[0],
       journalOn: s.config.journal,
+      // This process applies no async requests and sends no webhooks (`--no-worker`, `--role api`):
+      // the pages that wait on a worker say so. On SQLite no other process can be that worker.
+      workerOff: s.config.role === 'api' || !s.config.worker ? { sqlite: s.store.engine === 'sqlite' } : null,
     });
     return reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   };

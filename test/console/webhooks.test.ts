@@ -142,6 +142,17 @@ describe('the Webhooks page', () => {
     expect(rx.received.filter((r) => r.path === '/theirs')).toHaveLength(1);
   });
 
+  it('says when this process sends no webhooks and applies no async requests (found by a fresh-eyes run)', async () => {
+    expect((await c.get('/console/webhooks')).text).not.toContain('runs no worker');
+    const api = await started({ LEADTRAIL_WORKER: 'false' });
+    const ac = await consoleClient(api.url);
+    const other = api.dbPath.startsWith('pg:') ? 'A <code>leadtrail serve --role worker</code> process on the same database does.' : 'On SQLite no other process can: start it with the worker on.';
+    for (const [path, what] of [['/console/webhooks', 'sends no webhooks'], ['/console/async', 'applies no async requests']]) {
+      const text = (await ac.get(path)).text;
+      expect(text, path).toContain(`This server process runs no worker (started with <code>--no-worker</code> or <code>--role api</code>), so it ${what}. ${other}`);
+    }
+  });
+
   it('a page past the last goes to the last page', async () => {
     const r = await c.get('/console/webhooks?page=99');
     expect(r.status).toBe(303);
