@@ -62,6 +62,8 @@ const KINDS = Object.keys(TASK_TYPES) as RequestKind[];
 /** How often a live journal stream looks for new entries (any process may have recorded them). */
 const STREAM_POLL_MS = 1_000;
 const GUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+/** One id, whole (GUID finds them in a text). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class HttpError extends Error {
   constructor(
@@ -445,53 +447,63 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   // The account's webhooks and their delivery attempts (the records of
   // GET /_leadtrail/webhooks/deliveries), newest first, with "Send again" (its resend).
   const eventLabel = (code: number) => (WEBHOOK_EVENTS as Record<number, { name: string; label: string }>)[code]?.label ?? `Event ${code}`;
-  const webhookPage = async (req: FastifyRequest) => {
-    const q = req.query as Record<string, string>;
+  const fingerprint = (v: unknown) => createHash('sha1').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
+  /** The account's webhooks, and the one the page is filtered to (an id of another account, or none, filters nothing). */
+  const webhooksOf = async (req: FastifyRequest) => {
     const accountId = sessionOf(req).accountId;
-    const page = int(q.page, 1, 1);
     const { webhooks } = await s.store.webhooks.list(accountId, { orderBy: 'createdOn', descending: false, offset: 0, limit: 1000 });
-    // A webhook id of another account, or none, filters nothing: the list is of this account's.
-    const webhook = webhooks.find((w) => w.id === str(q.webhook).toLowerCase()) ?? null;
-    const { total, deliveries } = await s.store.webhooks.listDeliveries(accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(webhook ? { webhookId: webhook.id } : {}) });
-    const pending = await s.store.webhooks.pendingCounts(accountId);
-    // Each polled part has its own fingerprint, of what it shows: the attempts table had also
-    // counted the webhooks' status, failures and waiting events, so their every change replaced the
-    // unchanged table (and dropped the keyboard focus in it), while the list showing them stayed stale.
-    const fingerprint = (v: unknown) => createHash('sha1').update(JSON.stringify(v)).digest('base64url').slice(0, 16);
-    const version = fingerprint([total, deliveries.map((d) => d.id)]);
-    const listVersion = fingerprint([pending, webhooks.map((w) => [w.id, w.status, w.consecutiveFailures, w.modifiedOn])]);
-    const keep = { ...(webhook ? { webhook: webhook.id } : {}) };
+    const webhook = webhooks.find((w) => w.id === str((req.query as Record<string, string>).webhook).toLowerCase()) ?? null;
+    const keep: Record<string, string> = webhook ? { webhook: webhook.id } : {};
+    return { accountId, webhooks, webhook, keep };
+  };
+  type Hooks = Awaited<ReturnType<typeof webhooksOf>>;
+  // Each polled part (the list, the attempts table) has its own fingerprint, of what it shows, and
+  // reads only that: the table's had also counted the webhooks' status, failures and waiting
+  // events, so their every change replaced the unchanged table (and dropped the keyboard focus in
+  // it), while the list showing them stayed stale.
+  const webhookList = async (h: Hooks) => {
+    const pending = await s.store.webhooks.pendingCounts(h.accountId);
+    const listVersion = fingerprint([pending, h.webhooks.map((w) => [w.id, w.status, w.consecutiveFailures, w.modifiedOn])]);
     return {
-      version,
+      webhook: h.webhook,
+      webhooks: h.webhooks.map((w) => ({ ...w, eventLabel: eventLabel(w.eventCode), pending: pending[w.id] ?? 0 })),
       listVersion,
-      listUrl: `/console/webhooks/list?${new URLSearchParams({ ...keep, v: listVersion })}`,
-      webhooks: webhooks.map((w) => ({ ...w, eventLabel: eventLabel(w.eventCode), pending: pending[w.id] ?? 0 })),
-      webhook,
-      urlOf: new Map(webhooks.map((w) => [w.id, w.url])),
+      listUrl: `/console/webhooks/list?${new URLSearchParams({ ...h.keep, v: listVersion })}`,
+    };
+  };
+  const webhookTable = async (req: FastifyRequest, h: Hooks) => {
+    const page = int((req.query as Record<string, string>).page, 1, 1);
+    const { total, deliveries } = await s.store.webhooks.listDeliveries(h.accountId, { offset: (page - 1) * PAGE, limit: PAGE, ...(h.webhook ? { webhookId: h.webhook.id } : {}) });
+    const version = fingerprint([total, deliveries.map((d) => d.id)]);
+    return {
+      webhook: h.webhook,
       deliveries: deliveries.map((d) => ({ ...d, eventLabel: eventLabel(d.eventCode) })),
       total,
       page,
       pages: Math.max(1, Math.ceil(total / PAGE)),
-      tableUrl: `/console/webhooks/table?${new URLSearchParams({ ...keep, ...(page > 1 ? { page: String(page) } : {}), v: version })}`,
-      pageUrl: (n: number) => `/console/webhooks?${new URLSearchParams({ ...keep, page: String(n) })}`,
+      version,
+      tableUrl: `/console/webhooks/table?${new URLSearchParams({ ...h.keep, ...(page > 1 ? { page: String(page) } : {}), v: version })}`,
+      pageUrl: (n: number) => `/console/webhooks?${new URLSearchParams({ ...h.keep, page: String(n) })}`,
     };
   };
   app.get('/webhooks', async (req, reply) => {
-    const data = await webhookPage(req);
-    const last = lastPageOf(req, data.page, data.total);
+    const h = await webhooksOf(req);
+    const table = await webhookTable(req, h);
+    const last = lastPageOf(req, table.page, table.total);
     if (last) return reply.redirect(last, 303);
-    const resent = str((req.query as Record<string, string>).resent);
-    return render(req, reply, 'webhooks', { title: 'Webhooks', ...data, resent: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(resent) ? resent : null, held: (req.query as Record<string, string>).held === '1' });
+    const q = req.query as Record<string, string>;
+    const resent = UUID.test(str(q.resent)) ? str(q.resent) : null;
+    return render(req, reply, 'webhooks', { title: 'Webhooks', ...(await webhookList(h)), ...table, resent, held: q.held === '1' });
   });
   app.get('/webhooks/table', async (req, reply) => {
-    const data = await webhookPage(req);
-    if ((req.query as Record<string, string>).v === data.version) return reply.code(204).send();
-    return fragment(reply, 'webhook-table', { ...data, csrf: csrfOf(req, reply) });
+    const table = await webhookTable(req, await webhooksOf(req));
+    if ((req.query as Record<string, string>).v === table.version) return reply.code(204).send();
+    return fragment(reply, 'webhook-table', { ...table, csrf: csrfOf(req, reply) });
   });
   app.get('/webhooks/list', async (req, reply) => {
-    const data = await webhookPage(req);
-    if ((req.query as Record<string, string>).v === data.listVersion) return reply.code(204).send();
-    return fragment(reply, 'webhook-list', data);
+    const list = await webhookList(await webhooksOf(req));
+    if ((req.query as Record<string, string>).v === list.listVersion) return reply.code(204).send();
+    return fragment(reply, 'webhook-list', list);
   });
   app.post('/webhooks/deliveries/:id/resend', protect, async (req, reply) => {
     const { id } = req.params as { id: string };
