@@ -48,8 +48,11 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
   // what was there ("duplicate column name"), or a data migration skipped the rows it had already
   // changed and never indexed them (0012). SQLite's DDL is transactional as well: run them in one
   // transaction here too, taking the write lock first, so another process migrating the same file
-  // waits for it and then finds the migrations applied.
-  const own = !db.getExecutor().adapter.supportsTransactionalDdl;
+  // waits for it and then finds the migrations applied. Only when one is pending (as read before
+  // the lock; the migrator reads again under it): an empty transaction's COMMIT counts as a write,
+  // and a store that wrote waits out COMMIT_SETTLE_MS when it closes (sqlite/read-turns.ts), which
+  // every open of an up-to-date file would then have paid.
+  const own = !db.getExecutor().adapter.supportsTransactionalDdl && (await migrator.getMigrations()).some((m) => m.executedAt === undefined);
   if (own) await sql.raw('BEGIN IMMEDIATE').execute(db);
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
   try {
