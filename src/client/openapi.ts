@@ -288,6 +288,43 @@ export interface components {
       IsSystem: boolean;
       Category: string;
     };
+    ActivityFieldDefinition: {
+      /** @example mx_Custom_1 */
+      SchemaName: string;
+      InternalName: string;
+      DisplayName: string;
+      /** @description GetActivityDetails: the activity's value ("" when none); GetActivitySetting: "" */
+      Value: string;
+      DataType: string;
+      IsMandatory: boolean;
+      ShowInForm: boolean;
+      /** @description From 1, in the order of the list */
+      Sequence: number;
+      ParentField: string;
+      /** @description The options as a JSON list of {"Value","Text","IsDefault","Order"}, or "" for none */
+      OptionSet: string;
+      MaxFieldLength: number | null;
+      IsMultiSelectDropdown: boolean;
+      /** @description A CustomObject field set: its fields (one level) */
+      Fields?: ({
+          /** @example mx_Custom_1 */
+          SchemaName: string;
+          InternalName: string;
+          DisplayName: string;
+          /** @description GetActivityDetails: the activity's value ("" when none); GetActivitySetting: "" */
+          Value: string;
+          DataType: string;
+          IsMandatory: boolean;
+          ShowInForm: boolean;
+          /** @description From 1, in the order of the list */
+          Sequence: number;
+          ParentField: string;
+          /** @description The options as a JSON list of {"Value","Text","IsDefault","Order"}, or "" for none */
+          OptionSet: string;
+          MaxFieldLength: number | null;
+          IsMultiSelectDropdown: boolean;
+        })[];
+    };
     ListedActivity: {
       Id: string;
       EventCode: number;
@@ -559,6 +596,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -571,6 +612,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -655,6 +700,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -667,6 +716,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -740,6 +793,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -752,6 +809,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -831,6 +892,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -843,6 +908,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -872,6 +941,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -884,6 +957,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -906,6 +983,7 @@ export interface operations {
           DisplayName?: string | number | boolean | null;
           Description?: string | number | boolean | null;
           Score?: number | string | null;
+          /** @description 0 inbound (the default), 1 outbound */
           Direction?: number | string | null;
           Fields?: (({
               SchemaName?: string;
@@ -959,6 +1037,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -971,6 +1053,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -982,7 +1068,7 @@ export interface operations {
     parameters: {
       query: {
         /** @description The event code */
-        code: string;
+        code: number;
       };
     };
     responses: {
@@ -993,13 +1079,16 @@ export interface operations {
             ID: number;
             Name: string;
             DisplayName: string;
-            Fields: {
-                SchemaName: string;
-                DisplayName?: string;
-                DataType?: string;
-                [key: string]: unknown;
-              }[];
-            [key: string]: unknown;
+            Description: string;
+            Score: number;
+            /** @description 0 inbound, 1 outbound */
+            Direction: number;
+            TrackLocation?: boolean | string | number | null;
+            AllowAttachments?: boolean | string | number | null;
+            ShowInActivityGrid?: boolean | string | number | null;
+            CanDeleteActivity?: boolean | string | number | null;
+            ShowInForm?: boolean | string | number | null;
+            Fields: components["schemas"]["ActivityFieldDefinition"][];
           };
         };
       };
@@ -1017,6 +1106,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1029,6 +1122,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1091,6 +1188,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1103,6 +1204,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1122,15 +1227,20 @@ export interface operations {
         content: {
           "application/json": {
             ID: string;
+            /** @description The type's name (its event code when the type is gone) */
+            Name: string;
+            DisplayName: string;
             ActivityEvent: number;
             RelatedProspectId: string;
-            Fields: {
-                SchemaName: string;
-                DisplayName?: string;
-                DataType?: string;
-                [key: string]: unknown;
-              }[];
-            [key: string]: unknown;
+            ActivityNote: string;
+            /** @description yyyy-MM-dd HH:mm:ss (UTC) */
+            ActivityDateTime: string;
+            /** @description yyyy-MM-dd HH:mm:ss (UTC) */
+            CreatedOn: string;
+            ActivityScore: number;
+            ActivityOwnerEmail: string | null;
+            /** @description The type's fields with this activity's values, then any other field the activity holds */
+            Fields: components["schemas"]["ActivityFieldDefinition"][];
           };
         };
       };
@@ -1148,6 +1258,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1160,6 +1274,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1235,6 +1353,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1247,6 +1369,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1314,6 +1440,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1326,6 +1456,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1343,6 +1477,7 @@ export interface operations {
           ActivityEventName?: string | number | boolean | null;
           Description?: string | number | boolean | null;
           Score?: number | string | null;
+          /** @description 0 inbound, 1 outbound */
           EventDirection?: number | string | null;
           /** @description Read when EventDirection is absent */
           Direction?: number | string | null;
@@ -1401,6 +1536,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1413,6 +1552,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1486,6 +1629,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1498,6 +1645,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1607,6 +1758,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1619,6 +1774,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1653,6 +1812,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1665,6 +1828,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1699,6 +1866,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1711,6 +1882,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1745,6 +1920,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1757,6 +1936,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1791,6 +1974,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1803,6 +1990,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1815,8 +2006,8 @@ export interface operations {
       query?: {
         /** @description Only this field (any case) */
         schemaName?: string;
-        /** @description 1 or true: leave out dropdown options */
-        excludeOptionSets?: string;
+        /** @description 1 or true (any case): leave out dropdown options; anything else: include them */
+        excludeOptionSets?: boolean | string;
       };
     };
     responses: {
@@ -1840,6 +2031,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1852,6 +2047,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1911,6 +2110,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1923,6 +2126,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1993,6 +2200,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2005,6 +2216,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2081,6 +2296,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2093,6 +2312,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2172,6 +2395,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2184,6 +2411,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2262,6 +2493,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2274,6 +2509,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2351,6 +2590,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2363,6 +2606,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2415,6 +2662,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2427,6 +2678,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2481,6 +2736,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2493,6 +2752,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2560,6 +2823,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2572,6 +2839,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2640,6 +2911,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2652,6 +2927,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2733,6 +3012,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2745,6 +3028,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2812,6 +3099,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2824,6 +3115,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2837,20 +3132,30 @@ export interface operations {
       200: {
         content: {
           "application/json": {
+            /** @description The key's user; null in an account without users */
             Id: string | null;
             FirstName: string | null;
             LastName: string | null;
+            /** @description FirstName and LastName */
+            Name: string | null;
             EmailAddress: string | null;
+            /** @description The user's email address, as LeadSquared answers it */
+            PassPhrase: string | null;
+            Role: string | null;
+            /** @example UTC */
+            TimeZone: string;
             OrgId: string;
             OrgName: string | null;
-            TimeZone: string;
+            /** @description 8 hex digits of the account id */
+            OrgShortCode: string;
+            DefaultCountryCode: string;
+            IsDefaultOwner: boolean;
             LSQCommonServiceURLs: {
               api: string;
               app: string;
               async: string;
               tracking: string;
             };
-            [key: string]: unknown;
           };
         };
       };
@@ -2868,6 +3173,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2880,6 +3189,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2898,8 +3211,11 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
-          WebhookEvent?: number | string | null;
+          /**
+           * @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete
+           * @enum {integer|string|null}
+           */
+          WebhookEvent?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35 | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "15" | "16" | "17" | "26" | "31" | "32" | "33" | "34" | "35" | null;
           CustomHeaders?: (({
               Key: string;
               Value?: string | number | boolean | null;
@@ -2954,6 +3270,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2966,6 +3286,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2993,10 +3317,10 @@ export interface operations {
             Direction?: string | number | boolean | null;
           };
           Paging?: {
-            /** @description From 1 */
-            PageIndex?: string | number | boolean | null;
+            /** @description 1–1000000, default 1 */
+            PageIndex?: number | string | null;
             /** @description 1–1000, default 25 */
-            PageSize?: string | number | boolean | null;
+            PageSize?: number | string | null;
           };
         };
       };
@@ -3037,6 +3361,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3049,6 +3377,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3068,8 +3400,11 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
-          WebhookEvent?: number | string | null;
+          /**
+           * @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete
+           * @enum {integer|string|null}
+           */
+          WebhookEvent?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35 | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "15" | "16" | "17" | "26" | "31" | "32" | "33" | "34" | "35" | null;
           CustomHeaders?: (({
               Key: string;
               Value?: string | number | boolean | null;
@@ -3124,6 +3459,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3136,6 +3475,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3177,6 +3520,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3189,6 +3536,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3249,6 +3600,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3261,6 +3616,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3339,6 +3698,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3351,6 +3714,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3433,6 +3800,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3445,6 +3816,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3521,6 +3896,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3533,6 +3912,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3608,6 +3991,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3620,6 +4007,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3661,6 +4052,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3673,6 +4068,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3714,6 +4113,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3726,6 +4129,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3767,6 +4174,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3779,6 +4190,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3820,6 +4235,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3832,6 +4251,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3873,6 +4296,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3885,6 +4312,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3914,6 +4345,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3926,6 +4361,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3955,6 +4394,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3967,6 +4410,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3996,6 +4443,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4008,6 +4459,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4037,6 +4492,10 @@ export interface operations {
       };
       /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4049,6 +4508,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4066,6 +4529,10 @@ export interface operations {
       };
       /** @description status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["Health"];
         };
@@ -4100,6 +4567,10 @@ export interface operations {
       };
       /** @description status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["Health"];
         };
@@ -4164,6 +4635,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4247,6 +4722,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4296,6 +4775,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4353,6 +4836,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4364,22 +4851,22 @@ export interface operations {
     parameters: {
       query?: {
         /** @description Whole number from 1 to 500 (default 50) */
-        limit?: string;
+        limit?: number;
         /** @description Substring of the path, any case */
         path?: string;
         /** @description HTTP status, 100–599 */
-        status?: string;
+        status?: number;
         leadId?: string;
         /** @description Epoch milliseconds or ISO 8601 date/time (inclusive) */
-        from?: string;
+        from?: number | string;
         /** @description Epoch milliseconds or ISO 8601 date/time (inclusive, to the end of the day, minute or second it names) */
-        to?: string;
+        to?: number | string;
         /** @description Older entries than this seq (the previous page's nextBeforeSeq) */
-        beforeSeq?: string;
+        beforeSeq?: number;
         /** @description Newer entries than this seq, oldest first (not with beforeSeq) */
-        afterSeq?: string;
-        /** @description true/1/yes: include both bodies */
-        bodies?: string;
+        afterSeq?: number;
+        /** @description true/1/yes (any case): include both bodies; anything else: leave them out */
+        bodies?: boolean | string;
       };
     };
     responses: {
@@ -4413,6 +4900,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4490,6 +4981,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4502,10 +4997,10 @@ export interface operations {
       query?: {
         webhookId?: string;
         eventId?: string;
-        /** @description Whole number from 0 (default 0) */
-        offset?: string;
-        /** @description Whole number from 1 to 1000 (default 50) */
-        limit?: string;
+        /** @description Deliveries to skip (default 0) */
+        offset?: number;
+        /** @description Most deliveries answered (default 50) */
+        limit?: number;
       };
     };
     responses: {
@@ -4538,6 +5033,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4609,6 +5108,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4664,6 +5167,10 @@ export interface operations {
       };
       /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

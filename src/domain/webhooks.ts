@@ -158,7 +158,8 @@ const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|c
  * `UND_ERR_NOT_SUPPORTED`) until the webhook was disabled.
  */
 const UNSENDABLE_HEADERS = /^(expect|upgrade|keep-alive)$/i;
-const MAX_DELAY_SECONDS = 86_400;
+/** Longest ExecutionDelay, in seconds. */
+export const MAX_DELAY_SECONDS = 86_400;
 
 /** A host without the brackets an IPv6 address has in a URL, in lower case. */
 const bareHost = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');

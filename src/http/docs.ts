@@ -30,6 +30,19 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After',
 };
 
+/**
+ * `Retry-After`, which every 429 and every 503 carries: the rate limiter's wait, a forced fault's
+ * `retryAfter` (default 1), 1 while starting or stopping, 5 when another process holds the SQLite file
+ * (domain/errors.ts, http/faults.ts, http/admin.ts), except /health/live's 503 (only a restart helps).
+ */
+const RETRY_AFTER = {
+  'Retry-After': {
+    required: true,
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' as const, minimum: 0, example: 1 },
+  },
+};
+
 const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
   sync: [
     { accessKeyQuery: [], secretKeyQuery: [] },
@@ -79,7 +92,11 @@ function operation(r: Route): ZodOpenApiOperationObject {
     },
   };
   for (const status of errorStatuses(r, e.body !== undefined, e.errors ?? [])) {
-    responses[String(status) as '400'] = { description: ERROR_TEXT[status] ?? 'Error', content: { 'application/json': { schema: ErrorEnvelope } } };
+    responses[String(status) as '400'] = {
+      description: ERROR_TEXT[status] ?? 'Error',
+      ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
+      content: { 'application/json': { schema: ErrorEnvelope } },
+    };
   }
   if (r.path === '/metrics') {
     responses['401'] = {
@@ -100,6 +117,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
         r.path === '/health/live'
           ? 'status "failed": the store failed for good (restart the process)'
           : 'status "starting", "stopping" or "unavailable" (the database does not answer), with Retry-After',
+      ...(r.path === '/health/live' ? {} : { headers: RETRY_AFTER }),
       content: { 'application/json': { schema: e.answer } },
     };
   }

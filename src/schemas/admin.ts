@@ -1,6 +1,7 @@
 /** leadtrail's own endpoints: health, metrics and the `/_leadtrail/…` testing APIs. */
 import { z } from 'zod';
 import { MxError, mx } from '../domain/errors.js';
+import { wholeNumber } from '../domain/numbers.js';
 import { endpoint } from './endpoint.js';
 import * as L from './lsq.js';
 
@@ -136,14 +137,12 @@ const journalBad = (message: string) => new MxError('MXInvalidInputException', m
 /** A query parameter trimmed; blank is absent. */
 const trimmed = () => z.string().optional().transform((v) => (v?.trim() ? v.trim() : undefined));
 
-/** A whole number query parameter from `min` to `max`; blank is absent. */
+/** A whole number query parameter from `min` to `max` (documented as an integer with those bounds); blank is absent. */
 const journalWhole = (label: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  L.rule(z.string().optional(), (raw) => {
-    if (raw === undefined || raw.trim() === '') return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw journalBad(`Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`);
-    return n;
-  });
+  L.wholeParam({ min, max }, (raw) => journalBad(`Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`));
+
+/** The latest time a JavaScript Date holds (epoch ms): a later `from` or `to` names no time. */
+const TIME_MAX = 8_640_000_000_000_000;
 
 /**
  * How much time an ISO 8601 date/time names past its start (ms): a whole day for a date alone, a
@@ -174,14 +173,22 @@ function calendarDate(raw: string): boolean {
  * `to=2026-01-31` is the whole of that day, `…T10:00` the whole of that minute.
  */
 const journalTime = (name: string, end = false) =>
-  L.rule(z.string().optional(), (v) => {
-    const raw = v?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    if (/^\d+$/.test(raw)) return Number(raw);
-    const t = /^\d{4}-\d{2}-\d{2}/.test(raw) && calendarDate(raw) ? Date.parse(raw) : NaN;
-    if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
-    return end ? t + isoSpan(raw) - 1 : t;
-  });
+  L.documentedAs(
+    L.rule(z.string().optional(), (v) => {
+      const raw = v?.trim();
+      if (raw === undefined || raw === '') return undefined;
+      if (/^\d+$/.test(raw)) {
+        // Beyond a Date's range PostgreSQL's BIGINT refuses the number (a system error, once).
+        const ms = wholeNumber(raw, { min: 0, max: TIME_MAX });
+        if (ms === null) throw journalBad(`Query parameter '${name}' in epoch milliseconds must be at most ${TIME_MAX}; got '${raw.slice(0, 50)}'.`);
+        return ms;
+      }
+      const t = /^\d{4}-\d{2}-\d{2}/.test(raw) && calendarDate(raw) ? Date.parse(raw) : NaN;
+      if (Number.isNaN(t)) throw journalBad(`Query parameter '${name}' must be epoch milliseconds or an ISO 8601 date/time; got '${raw.slice(0, 50)}'.`);
+      return end ? t + isoSpan(raw) - 1 : t;
+    }),
+    { type: ['integer', 'string'], minimum: 0, maximum: TIME_MAX },
+  );
 
 export const journalQuery = z
   .object({
@@ -193,11 +200,13 @@ export const journalQuery = z
     to: journalTime('to', true).meta({ description: 'Epoch milliseconds or ISO 8601 date/time (inclusive, to the end of the day, minute or second it names)' }),
     beforeSeq: journalWhole('beforeSeq', 0).meta({ description: "Older entries than this seq (the previous page's nextBeforeSeq)" }),
     afterSeq: journalWhole('afterSeq', 0).meta({ description: 'Newer entries than this seq, oldest first (not with beforeSeq)' }),
-    bodies: z
-      .string()
-      .optional()
-      .transform((v) => v !== undefined && /^(1|true|yes)$/i.test(v.trim()))
-      .meta({ description: 'true/1/yes: include both bodies' }),
+    bodies: L.documentedAs(
+      z
+        .string()
+        .optional()
+        .transform((v) => v !== undefined && /^(1|true|yes)$/i.test(v.trim())),
+      L.flagParamDoc,
+    ).meta({ description: 'true/1/yes (any case): include both bodies; anything else: leave them out' }),
   })
   .superRefine((q, ctx) => {
     if (q.beforeSeq !== undefined && q.afterSeq !== undefined) L.fail(ctx, journalBad("Give 'beforeSeq' (older entries) or 'afterSeq' (newer entries), not both."));

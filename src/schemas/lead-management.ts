@@ -82,7 +82,13 @@ export const leadsMetaDataGet = endpoint('GET', `${LM}/LeadsMetaData.Get`, {
   tag,
   query: z.object({
     schemaName: z.string().optional().meta({ description: 'Only this field (any case)' }),
-    excludeOptionSets: z.string().optional().transform((v) => v === '1' || v?.toLowerCase() === 'true').meta({ description: '1 or true: leave out dropdown options' }),
+    excludeOptionSets: L.documentedAs(
+      z
+        .string()
+        .optional()
+        .transform((v) => v === '1' || v?.toLowerCase() === 'true'),
+      L.flagParamDoc,
+    ).meta({ description: '1 or true (any case): leave out dropdown options; anything else: include them' }),
   }),
   answer: z.array(LeadField),
 });
@@ -96,7 +102,7 @@ export const createLeadField = endpoint('POST', `${LM}/CreateLeadField`, {
     {
       DisplayName: L.requiredText('DisplayName', "'DisplayName' is mandatory"),
       DataType: L.requiredText('DataType', "'DataType' is mandatory (Text, Number, Email, Phone, Website, Date, Time, Select or Boolean)").transform((t) => t.trim()),
-      MaxLength: L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: 1 }).optional(), (v) => {
+      MaxLength: L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: 1, maximum: INT32.max }).optional(), (v) => {
         if (L.absentNumber(v) || v === '') return null;
         const n = L.wholeOrNull(v, { min: 1, max: INT32.max });
         if (n === null) throw mx.invalidInput(`'MaxLength' must be a whole number from 1 to ${INT32.max}.`);
@@ -378,14 +384,21 @@ export const userByAccessKeyGet = endpoint('GET', '/v2/Authentication.svc/UserBy
   operationId: 'userByAccessKeyGet',
   summary: 'The user whose access key made the call, and the account',
   tag: 'Authentication',
-  answer: z.looseObject({
-    Id: z.string().nullable(),
+  // Every property the handler answers (compat/lead-management.ts userByAccessKey), in its order.
+  answer: z.object({
+    Id: z.string().nullable().meta({ description: "The key's user; null in an account without users" }),
     FirstName: z.string().nullable(),
     LastName: z.string().nullable(),
+    Name: z.string().nullable().meta({ description: 'FirstName and LastName' }),
     EmailAddress: z.string().nullable(),
+    PassPhrase: z.string().nullable().meta({ description: "The user's email address, as LeadSquared answers it" }),
+    Role: z.string().nullable(),
+    TimeZone: z.string().meta({ example: 'UTC' }),
     OrgId: z.string(),
     OrgName: z.string().nullable(),
-    TimeZone: z.string(),
+    OrgShortCode: z.string().meta({ description: '8 hex digits of the account id' }),
+    DefaultCountryCode: z.string(),
+    IsDefaultOwner: z.boolean(),
     LSQCommonServiceURLs: z.object({ api: z.string(), app: z.string(), async: z.string(), tracking: z.string() }),
   }),
 });

@@ -152,8 +152,11 @@ export const requiredText = (name: string, missing: string) =>
 export const flag = (name: string) =>
   rule(anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) => flagValue(v, name));
 
-/** A number or numeric string as it came, for the domain to judge (event codes). */
-export const code = (name: string) => rule(anyJson({ type: ['integer', 'string', 'null'] }).optional(), (v) => codeValue(v, name));
+/**
+ * A number or numeric string as it came, for the domain to judge (event codes). `doc` adds to its
+ * documentation what the domain takes (`minimum`, `maximum`, `enum`).
+ */
+export const code = (name: string, doc: Record<string, unknown> = {}) => rule(anyJson({ type: ['integer', 'string', 'null'], ...doc }).optional(), (v) => codeValue(v, name));
 
 /**
  * A whole number (a number or digits) within `range`, or undefined when absent (null, blank).
@@ -372,6 +375,33 @@ export function parseQuery<T extends z.ZodObject>(schema: T, q: Record<string, s
   for (const k of Object.keys(schema.shape)) if (q[k.toLowerCase()] !== undefined) out[k] = q[k.toLowerCase()];
   return parseInput(schema, out);
 }
+
+/**
+ * `s` (a query parameter, read from its text as every query value is) shown in the document as
+ * `doc` instead of a string: a number or a flag, so that a client generated from the document takes
+ * one and writes it into the query string as its text. Keeps `s`'s other metadata (description,
+ * required).
+ */
+export const documentedAs = <T extends z.ZodType>(s: T, doc: Record<string, unknown>): T => s.meta({ override: doc }) as T;
+
+/**
+ * A whole-number query parameter from `range.min` to `range.max` (digits, as wholeNumber reads
+ * them), documented as an integer with those bounds; absent or blank is undefined; anything else is
+ * `bad(raw)` thrown (leadtrail's own endpoints answer a 400 MXInvalidInputException).
+ */
+export const wholeParam = (range: Range, bad: (raw: string) => MxError) =>
+  documentedAs(
+    rule(z.string().optional(), (raw) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const n = wholeNumber(raw, range);
+      if (n === null) throw bad(raw);
+      return n;
+    }),
+    { type: 'integer', minimum: range.min, maximum: range.max },
+  );
+
+/** A flag query parameter (true/1/yes and the like: the endpoint says which), documented as a boolean or its text. */
+export const flagParamDoc = { type: ['boolean', 'string'] };
 
 /**
  * A query parameter that must be given and not empty (else `missing`, an

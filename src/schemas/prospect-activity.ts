@@ -14,9 +14,12 @@ import * as L from './lsq.js';
 const PA = '/v2/ProspectActivity.svc';
 const tag = 'Activities';
 
+/** An event code as a body sends it (a number or digits), documented with the codes a type can have (EVENT_CODE). */
+const eventCode = (name: string) => L.code(name, { minimum: EVENT_CODE.min, maximum: EVENT_CODE.max });
+
 /** The activity part of a Create/CreateCustom/bulk row body, in the order it is read. */
 export const activityFields = {
-  ActivityEvent: L.code('ActivityEvent').meta({ description: "The activity type's event code" }),
+  ActivityEvent: eventCode('ActivityEvent').meta({ description: "The activity type's event code" }),
   ActivityNote: L.text('ActivityNote'),
   ActivityDateTime: L.text('ActivityDateTime').meta({ description: 'yyyy-MM-dd HH:mm:ss (UTC); now when absent' }),
   Fields: L.fieldList('Fields'),
@@ -195,7 +198,29 @@ export const activityTypesGet = endpoint('GET', `${PA}/ActivityTypes.Get`, {
   answer: z.array(ActivityType),
 });
 
-const FieldDef = z.looseObject({ SchemaName: z.string(), DisplayName: z.string().optional(), DataType: z.string().optional() });
+/** A field definition as GetActivitySetting and GetActivityDetails answer it (wire/shapes.ts fieldDefToWire), every property named. */
+const fieldDefProperties = {
+  SchemaName: z.string().meta({ example: 'mx_Custom_1' }),
+  InternalName: z.string(),
+  DisplayName: z.string(),
+  Value: z.string().meta({ description: "GetActivityDetails: the activity's value (\"\" when none); GetActivitySetting: \"\"" }),
+  DataType: z.string(),
+  IsMandatory: z.boolean(),
+  ShowInForm: z.boolean(),
+  Sequence: z.number().int().meta({ description: 'From 1, in the order of the list' }),
+  ParentField: z.string(),
+  OptionSet: z.string().meta({ description: 'The options as a JSON list of {"Value","Text","IsDefault","Order"}, or "" for none' }),
+  MaxFieldLength: z.number().int().nullable(),
+  IsMultiSelectDropdown: z.boolean(),
+};
+const FieldDef = z
+  .object({
+    ...fieldDefProperties,
+    Fields: z.array(z.object(fieldDefProperties)).optional().meta({ description: 'A CustomObject field set: its fields (one level)' }),
+  })
+  .meta({ id: 'ActivityFieldDefinition' });
+/** A setting CreateType or CustomActivityType/Update stored, answered as it was sent. */
+const TypeSetting = z.union([z.boolean(), z.string(), z.number(), z.null()]).optional();
 const FieldDefIn = L.anyJson({
   type: ['array', 'null'],
   items: {
@@ -205,14 +230,17 @@ const FieldDefIn = L.anyJson({
       DisplayName: { type: 'string' },
       DataType: { type: 'string' },
       IsMandatory: { type: ['boolean', 'string', 'integer'] },
-      MaxLength: { type: ['integer', 'string'] },
+      MaxLength: { type: ['integer', 'string'], minimum: 0, maximum: INT32.max },
       OptionSet: { description: 'A list of options, that list as JSON, or comma-separated values' },
       Fields: { type: 'array', items: { type: 'object' } },
     },
   },
 }).optional();
 
-const int32 = (name: string) => L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: INT32.min, maximum: INT32.max }).optional(), (v) => int32Value(v, name));
+const int32 = (name: string, range: { min: number; max: number } = INT32) =>
+  L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: range.min, maximum: range.max }).optional(), (v) => int32Value(v, name));
+/** A type's direction: read as an Int32, then only 0 (inbound) or 1 (outbound) is taken (domain/activity-types.ts). */
+const DIRECTION = { min: 0, max: 1 };
 const setting = (name: string) => L.rule(L.anyJson({ type: ['boolean', 'string', 'integer', 'null'] }).optional(), (v) => settingValue(v, name));
 
 export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
@@ -232,11 +260,11 @@ export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
       ShowInActivityGrid: setting('ShowInActivityGrid'),
       CanDeleteActivity: setting('CanDeleteActivity'),
       ShowInForm: setting('ShowInForm'),
-      ActivityEvent: int32('ActivityEvent').meta({ description: 'Pin the event code (else the next free one from 201)' }),
+      ActivityEvent: int32('ActivityEvent', EVENT_CODE).meta({ description: 'Pin the event code (else the next free one from 201)' }),
       DisplayName: L.text('DisplayName'),
       Description: L.text('Description'),
       Score: int32('Score'),
-      Direction: int32('Direction'),
+      Direction: int32('Direction', DIRECTION).meta({ description: '0 inbound (the default), 1 outbound' }),
       Fields: L.rule(FieldDefIn, (v) => fieldDefs(v, 'Fields')),
     },
     'request body',
@@ -249,8 +277,24 @@ export const activitySettingGet = endpoint('GET', `${PA}/CustomActivity/GetActiv
   operationId: 'activitySettingGet',
   summary: "An activity type's settings and field definitions",
   tag,
-  query: z.object({ code: L.requiredParam("'code' query parameter is mandatory").meta({ description: 'The event code' }) }),
-  answer: z.looseObject({ ID: z.number(), Name: z.string(), DisplayName: z.string(), Fields: z.array(FieldDef) }),
+  query: z.object({
+    code: L.documentedAs(L.requiredParam("'code' query parameter is mandatory"), { type: 'integer', minimum: EVENT_CODE.min, maximum: EVENT_CODE.max }).meta({ description: 'The event code' }),
+  }),
+  // Every property the handler answers (wire/shapes.ts activityTypeSettingToWire); the settings only once set.
+  answer: z.object({
+    ID: z.number().int(),
+    Name: z.string(),
+    DisplayName: z.string(),
+    Description: z.string(),
+    Score: z.number().int(),
+    Direction: z.number().int().meta({ description: '0 inbound, 1 outbound' }),
+    TrackLocation: TypeSetting,
+    AllowAttachments: TypeSetting,
+    ShowInActivityGrid: TypeSetting,
+    CanDeleteActivity: TypeSetting,
+    ShowInForm: TypeSetting,
+    Fields: z.array(FieldDef),
+  }),
   errors: [500],
 });
 
@@ -305,7 +349,20 @@ export const activityDetailsGet = endpoint('GET', `${PA}/GetActivityDetails`, {
   summary: "An activity with its type's fields and their values",
   tag,
   query: z.object({ activityId: L.requiredParam("'activityId' query parameter is mandatory") }),
-  answer: z.looseObject({ ID: z.string(), ActivityEvent: z.number(), RelatedProspectId: z.string(), Fields: z.array(FieldDef) }),
+  // Every property the handler answers (wire/shapes.ts activityDetailsToWire).
+  answer: z.object({
+    ID: z.string(),
+    Name: z.string().meta({ description: "The type's name (its event code when the type is gone)" }),
+    DisplayName: z.string(),
+    ActivityEvent: z.number().int(),
+    RelatedProspectId: z.string(),
+    ActivityNote: z.string(),
+    ActivityDateTime: z.string().meta({ description: 'yyyy-MM-dd HH:mm:ss (UTC)' }),
+    CreatedOn: z.string().meta({ description: 'yyyy-MM-dd HH:mm:ss (UTC)' }),
+    ActivityScore: z.number().int(),
+    ActivityOwnerEmail: z.string().nullable(),
+    Fields: z.array(FieldDef).meta({ description: "The type's fields with this activity's values, then any other field the activity holds" }),
+  }),
   errors: [500],
 });
 
@@ -321,7 +378,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
   body: L.optionalBody({
     Parameter: L.requiredObject(
       {
-        ActivityEvent: L.rule(L.code('ActivityEvent'), (v) => {
+        ActivityEvent: L.rule(eventCode('ActivityEvent'), (v) => {
           if (v === undefined || v === null || v === '') throw mx.invalidEvent();
           return v;
         }),
@@ -370,7 +427,7 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
     {
       ProspectActivityId: L.requiredText('ProspectActivityId', "'ProspectActivityId' is mandatory").transform((id) => id.trim()),
       ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-      ActivityEvent: L.code('ActivityEvent'),
+      ActivityEvent: eventCode('ActivityEvent'),
       ActivityNote: L.text('ActivityNote'),
       Fields: L.fieldList('Fields'),
       ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
@@ -382,13 +439,13 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
 });
 
 const typeUpdateShape = {
-  ID: L.code('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
-  ActivityEvent: L.code('ActivityEvent'),
+  ID: eventCode('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
+  ActivityEvent: eventCode('ActivityEvent'),
   ActivityEventName: L.text('ActivityEventName'),
   Description: L.text('Description'),
   Score: int32('Score'),
-  EventDirection: int32('EventDirection'),
-  Direction: int32('Direction').meta({ description: 'Read when EventDirection is absent' }),
+  EventDirection: int32('EventDirection', DIRECTION).meta({ description: '0 inbound, 1 outbound' }),
+  Direction: int32('Direction', DIRECTION).meta({ description: 'Read when EventDirection is absent' }),
   Fields: L.rule(FieldDefIn, (v) => (v === undefined || v === null ? undefined : fieldDefs(v, 'Fields'))).meta({ description: 'Definitions to add or replace (by SchemaName); the others stay' }),
   TrackLocation: setting('TrackLocation'),
   AllowAttachments: setting('AllowAttachments'),
@@ -438,7 +495,7 @@ const bulkUpdateRow = L.object(
   {
     ProspectActivityId: L.text('ProspectActivityId').meta({ description: 'The activity (a row without it fails alone)' }),
     ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-    ActivityEvent: L.code('ActivityEvent'),
+    ActivityEvent: eventCode('ActivityEvent'),
     ActivityNote: L.text('ActivityNote'),
     Fields: L.fieldList('Fields'),
     ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
@@ -486,7 +543,7 @@ export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecent
       {
         FromDate: windowEnd('FromDate'),
         ToDate: windowEnd('ToDate'),
-        ActivityEvent: L.code('ActivityEvent').meta({ description: 'Only activities of this event code' }),
+        ActivityEvent: eventCode('ActivityEvent').meta({ description: 'Only activities of this event code' }),
         IncludeCustomFields: L.flag('IncludeCustomFields').meta({ description: 'Include the mx_ custom fields' }),
       },
       "'Parameter'",

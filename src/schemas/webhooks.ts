@@ -1,7 +1,7 @@
 /** `/v2/Webhook.svc/…` (LeadSquared's webhook settings API) and leadtrail's webhook delivery records. */
 import { z } from 'zod';
-import { mx } from '../domain/errors.js';
-import { WEBHOOK_EVENTS } from '../domain/webhooks.js';
+import { MxError, mx } from '../domain/errors.js';
+import { MAX_DELAY_SECONDS, WEBHOOK_EVENTS } from '../domain/webhooks.js';
 import { endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
 
@@ -37,19 +37,22 @@ const optionalFlag = (name: string) =>
 /** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
 const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (L.isObject(v) ? v : {}), L.object(shape, 'request body'));
 
+/** ExecutionDelay's bounds (domain/webhooks.ts). */
+const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS };
+
 /** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
 export const webhookFields = {
   Description: L.text('Description'),
   URL: L.text('URL').meta({ description: 'Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts)' }),
   Method: L.text('Method').meta({ description: 'POST (the only one taken)' }),
   ContentType: L.text('ContentType').meta({ description: 'application/json (the default), application/x-www-form-urlencoded or text/plain' }),
-  WebhookEvent: L.code('WebhookEvent').meta({ description: `The event code: ${EVENT_LIST}` }),
+  WebhookEvent: L.code('WebhookEvent', { enum: [...Object.keys(WEBHOOK_EVENTS).map(Number), ...Object.keys(WEBHOOK_EVENTS), null] }).meta({ description: `The event code: ${EVENT_LIST}` }),
   CustomHeaders: L.rule(L.anyJson(HEADERS_DOC).optional(), headersValue),
   NotifyOnFailure: optionalFlag('NotifyOnFailure'),
-  ExecutionDelay: L.code('ExecutionDelay').meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
-  Delay: L.code('Delay'),
+  ExecutionDelay: L.code('ExecutionDelay', DELAY_DOC).meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
+  Delay: L.code('Delay', DELAY_DOC),
   SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({ description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it" }),
-  StatusCode: L.code('StatusCode').meta({ description: 'Update only: 0 enables, 1 disables' }),
+  StatusCode: L.code('StatusCode', { minimum: 0, maximum: 1 }).meta({ description: 'Update only: 0 enables, 1 disables' }),
 };
 
 /** A Create body. */
@@ -118,6 +121,7 @@ const Webhook = z
 
 const RETRIEVE_PAGE_DEFAULT = 25;
 const RETRIEVE_PAGE_MAX = 1000;
+const RETRIEVE_PAGE_INDEX_MAX = 1_000_000;
 const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
 
 /** A scalar read as text (null when absent), then `fn`. */
@@ -159,14 +163,15 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
       {
         PageIndex: scalarRule('PageIndex', (v) => {
           const n = Number(v ?? 1);
-          if (!Number.isInteger(n) || n < 1) throw mx.invalidInput('PageIndex must be a whole number from 1.');
+          // Bounded: a page past every webhook is empty anyway, and a larger offset fits no database's BIGINT.
+          if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_INDEX_MAX) throw mx.invalidInput(`PageIndex must be a whole number from 1 to ${RETRIEVE_PAGE_INDEX_MAX}.`);
           return n;
-        }).meta({ description: 'From 1' }),
+        }).meta({ description: `1–${RETRIEVE_PAGE_INDEX_MAX}, default 1`, override: { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_INDEX_MAX } }),
         PageSize: scalarRule('PageSize', (v) => {
           const n = Number(v ?? RETRIEVE_PAGE_DEFAULT);
           if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_MAX) throw mx.invalidInput(`PageSize must be a whole number from 1 to ${RETRIEVE_PAGE_MAX}.`);
           return n;
-        }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}` }),
+        }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}`, override: { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_MAX } }),
       },
       "'Paging'",
     ),
@@ -192,6 +197,18 @@ const Delivery = z
   })
   .meta({ id: 'WebhookDelivery' });
 
+export const DELIVERIES_LIMIT_DEFAULT = 50;
+const DELIVERIES_LIMIT_MAX = 1000;
+/** Past this an offset skips every delivery anyway; a larger number would not fit the databases' BIGINT. */
+const DELIVERIES_OFFSET_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A whole-number query parameter of leadtrail's own endpoints from `min` to `max`: a mistake is a
+ * 400 (as on /_leadtrail/journal and /_leadtrail/faults; 500 is LeadSquared's convention for its own API only).
+ */
+const ownWhole = (label: string, max: number, min = 0) =>
+  L.wholeParam({ min, max }, (raw) => new MxError('MXInvalidInputException', `Query parameter '${label}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 50)}'.`, 400));
+
 export const webhookDeliveries = endpoint('GET', '/_leadtrail/webhooks/deliveries', {
   operationId: 'webhookDeliveries',
   summary: "The account's webhook delivery attempts, newest first",
@@ -199,8 +216,8 @@ export const webhookDeliveries = endpoint('GET', '/_leadtrail/webhooks/deliverie
   query: z.object({
     webhookId: z.string().optional(),
     eventId: z.string().optional(),
-    offset: z.string().optional().meta({ description: 'Whole number from 0 (default 0)' }),
-    limit: z.string().optional().meta({ description: 'Whole number from 1 to 1000 (default 50)' }),
+    offset: ownWhole('offset', DELIVERIES_OFFSET_MAX).meta({ description: 'Deliveries to skip (default 0)' }),
+    limit: ownWhole('limit', DELIVERIES_LIMIT_MAX, 1).meta({ description: `Most deliveries answered (default ${DELIVERIES_LIMIT_DEFAULT})` }),
   }),
   answer: z.object({ total: z.number(), deliveries: z.array(Delivery) }),
   errors: [400],

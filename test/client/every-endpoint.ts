@@ -33,10 +33,10 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     expect((await lsq.userByAccessKeyGet()).OrgId).toBeTruthy();
 
     // Activities
-    const type = await lsq.activityTypeCreate({ body: { ActivityEventName: `Client call ${stamp}`, Score: 2, Fields: [{ SchemaName: 'mx_Custom_1', DisplayName: 'Outcome' }] } });
+    const type = await lsq.activityTypeCreate({ body: { ActivityEventName: `Client call ${stamp}`, Score: 2, Direction: 1, TrackLocation: true, Fields: [{ SchemaName: 'mx_Custom_1', DisplayName: 'Outcome' }] } });
     const code = type.Message.Id;
     expect((await lsq.activityTypesGet()).map((t) => t.ActivityEvent)).toContain(code);
-    expect((await lsq.activitySettingGet({ query: { code: String(code) } })).ID).toBe(code);
+    expect((await lsq.activitySettingGet({ query: { code } })).ID).toBe(code);
     const act = await lsq.activityCreate({ body: { RelatedProspectId: leadId, ActivityEvent: code, ActivityNote: 'hello' } });
     expect((await lsq.activityCreateCustom({ body: { LeadDetails: [{ Attribute: 'EmailAddress', Value: email }], Activity: { ActivityEvent: code } } })).Message.IsLeadCreated).toBe(false);
     expect((await lsq.bulkActivityByLeadId({ body: [{ RelatedProspectId: leadId, ActivityEvent: code }] })).Response[0].ActivityCreated).toBe(true);
@@ -57,7 +57,7 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     const hook = await lsq.webhookCreate({ body: { URL: 'http://127.0.0.1:9/every-endpoint', WebhookEvent: 6, Description: 'client' } });
     const hookId = hook.Message.Id;
     await lsq.leadUpdate({ query: { leadId }, body: [{ Attribute: 'JobTitle', Value: 'Founder' }] });
-    let deliveries = await lsq.webhookDeliveries({ query: { webhookId: hookId } });
+    let deliveries = await lsq.webhookDeliveries({ query: { webhookId: hookId, offset: 0, limit: 50 } });
     for (const until = Date.now() + 15_000; deliveries.total === 0 && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 50));
       deliveries = await lsq.webhookDeliveries({ query: { webhookId: hookId } });
@@ -100,7 +100,7 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     expect((await lsq.faultsList()).faults.map((f) => f.id)).toEqual([fault.fault.id, slow.fault.id]);
     expect((await lsq.faultsClear({ query: { id: slow.fault.id } })).cleared).toBe(1);
     expect((await lsq.faultsClear()).cleared).toBe(1);
-    const journal = await lsq.journalList({ query: { path: 'Leads.GetById', limit: '1' } });
+    const journal = await lsq.journalList({ query: { path: 'Leads.GetById', limit: 1 } });
     expect(journal.entries[0]).toMatchObject({ method: 'GET', status: 200 });
     const entry = await lsq.journalEntry({ path: { id: journal.entries[0].id } });
     expect(entry.entry.id).toBe(journal.entries[0].id);

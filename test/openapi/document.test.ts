@@ -111,3 +111,30 @@ describe('served', () => {
     }
   }, 120_000);
 });
+
+describe('answers', () => {
+  it('name every property they carry: no answer object is open to undocumented ones, but the maps and ListedActivity', () => {
+    const doc = buildOpenApi() as any;
+    const open: string[] = [];
+    const seen = new Set<unknown>();
+    const walk = (node: any, where: string): void => {
+      if (!node || typeof node !== 'object' || seen.has(node)) return;
+      seen.add(node);
+      if (typeof node.$ref === 'string') {
+        const name = node.$ref.split('/').pop();
+        // Retrieve's activities stay open (LeadSquared's own may carry more); the test above holds their names to the wire's.
+        if (name !== 'ListedActivity') walk(doc.components.schemas[name], name);
+        return;
+      }
+      if (node.properties && node.additionalProperties !== false) open.push(where);
+      for (const [k, v] of Object.entries(node)) if (typeof v === 'object') walk(v, `${where}.${k}`);
+    };
+    for (const [p, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        walk(op.responses['200']?.content?.['application/json']?.schema, `${method} ${p}`);
+      }
+    }
+    // RetrieveRecentlyModified's activities extend ListedActivity (names held equal above).
+    expect(open).toEqual(['post /v2/ProspectActivity.svc/RetrieveRecentlyModified.properties.ProspectActivities.items']);
+  });
+});

@@ -3,6 +3,7 @@
  * forwarded, even one the document refuses): each answer's status and body must be one the
  * document declares for that operation, so that a client generated from it can read the error.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { KEYS, startServer, started, type TestServer } from '../helpers/server.js';
@@ -71,6 +72,46 @@ describe('error answers through Prism', () => {
       const r = await send('POST', p, { headers: { ...headers, 'content-encoding': 'gzip' }, body: '[]' });
       expect(r, p).toMatchObject({ status: 415, type: 'MXUnsupportedMediaTypeException', answer: [] });
     }
+  });
+
+  it('a number in the query that is not one: the error the document declares, and Prism names the integer it expected', async () => {
+    for (const p of ['/_leadtrail/webhooks/deliveries?limit=abc', '/_leadtrail/webhooks/deliveries?offset=1e300', '/_leadtrail/journal?limit=abc', '/_leadtrail/journal?status=x']) {
+      const r = await send('GET', `${p}&${KEYQ}`);
+      expect(r, p).toMatchObject({ status: 400, type: 'MXInvalidInputException', answer: [] });
+      expect(r.request.join('\n'), p).toMatch(/must be (integer|<= 9007199254740991)/);
+    }
+    const setting = await send('GET', `/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting?code=abc&${KEYQ}`);
+    expect(setting).toMatchObject({ status: 500, type: 'MXInvalidActivityException', answer: [] });
+    expect(setting.request.join('\n')).toMatch(/must be integer/);
+    // A page index past the document's maximum was a 500 MXSystemException (an offset no BIGINT holds).
+    const page = await send('POST', `/v2/Webhook.svc/Retrieve?${KEYQ}`, { body: '{"Paging":{"PageIndex":1e300}}' });
+    expect(page).toMatchObject({ status: 500, type: 'MXInvalidInputException', answer: [] });
+    expect(page.request.join('\n')).toMatch(/must be <= 1000000/);
+  });
+
+  it('every 429 and 503 carries the Retry-After the document declares for it', async () => {
+    const cases: [string, number, Record<string, string>][] = [
+      [`/v2/LeadManagement.svc/Leads.GetById?id=x&${KEYQ}`, 429, {}],
+      [`/v2/LeadManagement.svc/Leads.GetById?id=x&${KEYQ}`, 503, {}],
+      ['/lead/status?RequestID=x', 503, API],
+    ];
+    for (const [p, status, headers] of cases) {
+      expect((await s.call('POST', '/_leadtrail/faults', { path: p.split('?')[0], status, retryAfter: 7, times: 1 })).status).toBe(200);
+      const res = await fetch(`${prism.url}${p}`, { headers });
+      await res.text();
+      expect({ status: res.status, retryAfter: res.headers.get('retry-after'), answer: violations(res).response }, p).toEqual({ status, retryAfter: '7', answer: [] });
+    }
+    const doc = JSON.parse(fs.readFileSync(new URL('../../openapi/leadtrail.json', import.meta.url), 'utf8'));
+    const missing: string[] = [];
+    for (const [p, item] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { required?: boolean }> }> }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const status of ['429', '503']) {
+          const r = op.responses[status];
+          if (r && p !== '/health/live' && r.headers?.['Retry-After']?.required !== true) missing.push(`${method} ${p} ${status}`);
+        }
+      }
+    }
+    expect(missing, 'answers 429/503 without a required Retry-After in the document').toEqual([]);
   });
 
   it('a forced 429 on an async status or metrics path is in the document', async () => {
