@@ -60,9 +60,14 @@ function keySpec(cred: Credential, fallback: RateLimitSpec): RateLimitSpec {
   return s;
 }
 
+/**
+ * Counts one call of `cred` against `spec` in `scope` (`sync`, `bulk`, `async`). The count is named
+ * by the key's id (the one `leadtrail keys list` shows), never by the access key itself: with
+ * REDIS_URL the name is a Redis key, and anyone who can list Redis's keys must not learn access keys.
+ */
 async function throttle(s: Services, cred: Credential, spec: RateLimitSpec, scope: string): Promise<void> {
   if (spec.points <= 0) return;
-  const d = await s.limiter.take(`${scope}:${cred.lookup}`, spec);
+  const d = await s.limiter.take(`${scope}:${cred.id}`, spec);
   if (!d.allowed) {
     s.metrics.rateLimited(scope === 'async' ? 'async' : 'sync');
     throw mx.rateLimited(spec.points, spec.seconds, d.retryAfterSeconds);

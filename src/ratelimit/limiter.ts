@@ -7,7 +7,10 @@ export interface Decision {
   retryAfterSeconds: number;
 }
 
-/** Counts requests per key in fixed windows. One limiter serves every spec (keyed by spec). */
+/**
+ * Counts requests per key in fixed windows. One limiter serves every spec (keyed by spec). A key
+ * becomes part of a Redis key name with REDIS_URL: callers pass ids, never secrets or access keys.
+ */
 export interface Limiter {
   take(key: string, spec: RateLimitSpec): Promise<Decision>;
   close(): Promise<void>;

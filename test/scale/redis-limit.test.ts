@@ -22,8 +22,9 @@ describe('sync rate limit through Redis', () => {
   it('two API processes with one prefix share 25 per 5 s; another prefix counts apart', async () => {
     const p = prefix();
     const a = await started({ REDIS_URL: REDIS_TEST_URL, LEADTRAIL_REDIS_PREFIX: p, LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
-    const b = await started({ REDIS_URL: REDIS_TEST_URL, LEADTRAIL_REDIS_PREFIX: p, LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
-    const other = await started({ REDIS_URL: REDIS_TEST_URL, LEADTRAIL_REDIS_PREFIX: prefix(), LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
+    // The processes of one deployment share its database: the count is per key (its id there).
+    const b = await started({ LEADTRAIL_DB: a.dbPath, REDIS_URL: REDIS_TEST_URL, LEADTRAIL_REDIS_PREFIX: p, LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
+    const other = await started({ LEADTRAIL_DB: a.dbPath, REDIS_URL: REDIS_TEST_URL, LEADTRAIL_REDIS_PREFIX: prefix(), LEADTRAIL_RATE_LIMIT: '25/5s', LEADTRAIL_ROLE: 'api' });
     const shared = await burst([a, b], 30);
     expect(count(shared, 200)).toBe(25);
     expect(count(shared, 429)).toBe(5);
