@@ -54,6 +54,8 @@ export interface Config {
   logLevel: string;
   logFormat: LogFormat;
   metricsToken: string | null;
+  /** Failed console sign-ins allowed per client address and per access key (src/console/sign-in-throttle.ts); points 0: no limit. */
+  consoleSignInLimit: RateLimitSpec;
   publicHost: string | null;
   journal: boolean;
   journalMaxEntries: number;
@@ -257,6 +259,7 @@ export const OPTIONS = [
   opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs go to stdout.', parse: logLevel }),
   opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
   opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
+  opt({ key: 'consoleSignInLimit', env: 'LEADTRAIL_CONSOLE_SIGNIN_LIMIT', flag: '--console-signin-limit', default: '5/1m', description: 'Failed console sign-ins allowed per client address, and per access key, e.g. `5/1m`; past it the sign-in form answers 429 with `Retry-After` until the oldest failure leaves the window, and a sign-in that succeeds clears the count. Counted per process. `0` turns it off.', parse: parseRateLimit }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
   opt({ key: 'journal', env: 'LEADTRAIL_JOURNAL', flag: '--journal', default: 'true', description: 'Record every keyed API call (method, path, query with keys removed, status, latency, capped bodies, the lead/activity/request it touched) in the account\'s request journal (`GET /_leadtrail/journal`). Bodies may hold personal data: turn it off in production unless you want that record.', parse: bool }),
   opt({ key: 'journalMaxEntries', env: 'LEADTRAIL_JOURNAL_MAX_ENTRIES', flag: '--journal-max-entries', default: '10000', description: 'Journal entries kept per account; older ones are deleted in the background. `0`: no count limit.', parse: int(0) }),

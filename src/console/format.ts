@@ -114,3 +114,9 @@ export function leadName(fields: FieldMap, autoId: number): string {
 export function failedAttempts(r: { status: string; attempts: number }): number {
   return r.attempts + (r.status === 'failed' || r.status === 'errored' ? 1 : 0);
 }
+
+/** A span of whole seconds in words: `1 second`, `42 seconds`, `1 minute`, `2 hours`, `90 seconds`. */
+export function duration(seconds: number): string {
+  const [n, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}

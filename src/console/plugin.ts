@@ -31,6 +31,7 @@ import * as fmt from './format.js';
 import { flushJournal } from '../journal/recorder.js';
 import { journalOf, type ConsoleJournalEntry, type ConsoleJournalFilter } from './journal.js';
 import { SESSION_COOKIE, end as endSession, issue, verify, type Session } from './session.js';
+import { signInThrottle, type SignInRefusal } from './sign-in-throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -203,14 +204,28 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
 
   // --- sign in / out ------------------------------------------------------------------------
   app.get('/sign-in', async (req, reply) => render(req, reply, 'sign-in', { title: 'Sign in', error: null, accessKey: '' }));
+  // Failed sign-ins per client address and per access key (LEADTRAIL_CONSOLE_SIGNIN_LIMIT): past the
+  // limit the keys are not even checked, so guessing a secret key here goes at a few tries a minute.
+  const limit = s.config.consoleSignInLimit;
+  const throttle = signInThrottle(limit);
+  const refusal = (r: SignInRefusal) =>
+    `Too many failed sign-ins ${r.by === 'address' ? 'from your address' : 'with this access key'}: ${limit.points} within ${fmt.duration(limit.seconds)}. ` +
+    `Try again in ${fmt.duration(r.retryAfterSeconds)}.`;
   app.post('/sign-in', protect, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, string>;
     const accessKey = str(body.accessKey);
+    const refused = throttle.check(req.ip, accessKey, s.ctx.now());
+    if (refused) {
+      reply.header('retry-after', String(refused.retryAfterSeconds));
+      return render(req, reply, 'sign-in', { title: 'Sign in', error: refusal(refused), accessKey }, 429);
+    }
     try {
       const cred = await authenticate(s.store, accessKey || null, str(body.secretKey) || null);
+      throttle.succeeded(req.ip, accessKey);
       reply.setCookie(SESSION_COOKIE, issue(cred, Date.now()), { path: '/console', httpOnly: true, sameSite: 'strict', secure: secure(req) });
       return reply.redirect('/console', 303);
     } catch {
+      throttle.failed(req.ip, accessKey, s.ctx.now());
       return render(req, reply, 'sign-in', { title: 'Sign in', error: 'That access key and secret key do not match an account.', accessKey }, 401);
     }
   });
