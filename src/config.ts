@@ -65,6 +65,8 @@ export interface Config {
   webhookRetrySchedule: number[];
   webhookDisableAfter: number;
   webhookAllow: string[];
+  /** `deny`: no webhook delivery to a loopback, private or link-local address (checked on the address connected to). */
+  webhookPrivate: WebhookPrivate;
   webhookConcurrency: number;
   webhookMax: number;
 }
@@ -145,6 +147,14 @@ const logLevel: Parser<string> = (raw, name) => {
   const v = raw.toLowerCase();
   if (LOG_LEVELS.includes(v)) return v;
   throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+};
+
+export type WebhookPrivate = 'allow' | 'deny';
+
+const webhookPrivate: Parser<WebhookPrivate> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'allow' || v === 'deny') return v;
+  throw new ConfigError(`${name} must be allow or deny, got "${raw}"`);
 };
 
 export type SqliteWriter = 'loop' | 'thread';
@@ -269,6 +279,7 @@ export const OPTIONS = [
   opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed.', parse: secondsList }),
   opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled (its events wait until it is saved again with `Webhook.svc/Update`).', parse: int(1, 1_000_000) }),
   opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty or `*`: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookPrivate', env: 'LEADTRAIL_WEBHOOK_PRIVATE', flag: '--webhook-private', default: 'allow', description: '`deny`: refuse webhook deliveries to loopback, private, link-local and other non-public addresses (`127.0.0.1`, `10.x`, `192.168.x`, `169.254.x`, `::1`, `fc00::/7` …), checked on the address each delivery connects to, after DNS, so a host name that resolves there is refused too; such a delivery fails and is retried like any other failure. `allow`: any address, so that a receiver on localhost works. Set `deny` on a shared server.', parse: webhookPrivate }),
   opt({ key: 'webhookMax', env: 'LEADTRAIL_WEBHOOK_MAX', flag: '--webhook-max', default: '100', description: 'Webhooks one account may have; `Webhook.svc/Create` past it is refused. `0`: no limit.', parse: int(0, 1_000_000) }),
   opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),
 ] as const;

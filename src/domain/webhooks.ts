@@ -5,6 +5,7 @@
  * code), so a rolled-back change sends nothing and a committed one is delivered even after a crash;
  * src/webhooks/ delivers it. Domain writes call `emitWebhookEvents`; nothing else writes events.
  */
+import { BlockList, isIP } from 'node:net';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import type { Activity, Lead } from './types.js';
@@ -148,6 +149,11 @@ export interface WebhookRules {
    * a bound one Lead.Create of an account with 2,000 webhooks wrote 2,000 rows and made 2,000 calls.
    */
   maxPerAccount?: number;
+  /**
+   * LEADTRAIL_WEBHOOK_PRIVATE=deny: a URL whose host is an IP address in a range privateRange names
+   * is refused. (Host names are checked at delivery, on the addresses they resolve to.)
+   */
+  denyPrivate?: boolean;
 }
 
 /** Header names a custom header may not set (the transport's and leadtrail's own). */
@@ -155,7 +161,9 @@ const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|c
 /**
  * Header names Node's HTTP client (undici, behind fetch) refuses to send: a webhook carrying one
  * was accepted, then every delivery failed before any request left (`UND_ERR_INVALID_ARG`,
- * `UND_ERR_NOT_SUPPORTED`) until the webhook was disabled.
+ * `UND_ERR_NOT_SUPPORTED`) until the webhook was disabled. Deliveries now go through node:http
+ * (webhooks/transport.ts), which would send them; they stay refused, as headers that belong to the
+ * connection, not to the receiver's application.
  */
 const UNSENDABLE_HEADERS = /^(expect|upgrade|keep-alive)$/i;
 /** Longest ExecutionDelay, in seconds. */
@@ -181,6 +189,47 @@ function ruleHost(rule: string): string {
   }
 }
 
+/** The ranges LEADTRAIL_WEBHOOK_PRIVATE=deny refuses, each with the word for it. IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) fall in their IPv4 range. */
+const PRIVATE_RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
+  ['127.0.0.0', 8, 'ipv4', 'loopback'],
+  ['10.0.0.0', 8, 'ipv4', 'private'],
+  ['172.16.0.0', 12, 'ipv4', 'private'],
+  ['192.168.0.0', 16, 'ipv4', 'private'],
+  ['100.64.0.0', 10, 'ipv4', 'shared (carrier-grade NAT)'],
+  ['169.254.0.0', 16, 'ipv4', 'link-local'],
+  ['0.0.0.0', 8, 'ipv4', 'unspecified'],
+  ['224.0.0.0', 4, 'ipv4', 'multicast'],
+  ['240.0.0.0', 4, 'ipv4', 'reserved'],
+  ['::1', 128, 'ipv6', 'loopback'],
+  ['::', 128, 'ipv6', 'unspecified'],
+  ['fc00::', 7, 'ipv6', 'private'],
+  ['fe80::', 10, 'ipv6', 'link-local'],
+  ['fec0::', 10, 'ipv6', 'private'],
+  ['ff00::', 8, 'ipv6', 'multicast'],
+];
+const PRIVATE_LISTS = PRIVATE_RANGES.map(([net, prefix, family, word]) => {
+  const list = new BlockList();
+  list.addSubnet(net, prefix, family);
+  return { list, word };
+});
+
+/** `a loopback`, `an unspecified`: the range's word with its article. */
+export const aRange = (range: string) => `${/^[aeiou]/.test(range) ? 'an' : 'a'} ${range}`;
+
+/**
+ * The kind of address `address` is when LEADTRAIL_WEBHOOK_PRIVATE=deny refuses it (`loopback`,
+ * `private`, `link-local`, `shared (carrier-grade NAT)`, `unspecified`, `multicast`, `reserved`), or
+ * null when it is an ordinary public address or no IP address at all. Takes an IPv6 address with or
+ * without brackets.
+ */
+export function privateRange(address: string): string | null {
+  const a = bareHost(address);
+  const family = isIP(a);
+  if (family === 0) return null;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  return PRIVATE_LISTS.find((r) => r.list.check(a, type))?.word ?? null;
+}
+
 /** True when `host` is allowed by `allow` (exact names, or `*.example.com` for its subdomains); an empty list allows any host. */
 export function hostAllowed(host: string, allow: readonly string[]): boolean {
   if (allow.length === 0) return true;
@@ -203,12 +252,14 @@ function checkUrl(raw: string, rules: WebhookRules): string {
     throw mx.invalidInput(`URL '${raw.slice(0, 200)}' is not a valid URL.`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw mx.invalidInput('URL must be an http or https URL.');
-  // fetch refuses a URL with credentials in it, so every delivery would fail; and the password
+  // fetch refused a URL with credentials in it (node:http would send them as Basic auth); and the password
   // would be shown wherever the URL is (Retrieve, delivery records, the journal, error logs).
   if (u.username !== '' || u.password !== '') {
     throw mx.invalidInput('URL must not hold a user name or password: send them in CustomHeaders, as an Authorization header.');
   }
   if (!hostAllowed(u.hostname, rules.allowHosts)) throw mx.invalidInput(`URL host '${u.hostname}' is not allowed by this server's webhook allow list.`);
+  const range = rules.denyPrivate ? privateRange(u.hostname) : null;
+  if (range) throw mx.invalidInput(`URL host '${u.hostname}' is ${aRange(range)} address, which this server does not deliver to (LEADTRAIL_WEBHOOK_PRIVATE=deny).`);
   return u.toString();
 }
 

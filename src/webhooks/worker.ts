@@ -15,6 +15,7 @@ import type { Ctx } from '../domain/context.js';
 import { hostAllowed, type Webhook } from '../domain/webhooks.js';
 import { repoWrite, type OutboxEvent, type Store, type WebhookDelivery } from '../storage/store.js';
 import { buildRequest } from './payload.js';
+import { webhookTransport } from './transport.js';
 
 export interface WebhookWorker {
   readonly id: string;
@@ -31,6 +32,7 @@ export type WebhookConfig = Pick<
   | 'webhookRetrySchedule'
   | 'webhookDisableAfter'
   | 'webhookAllow'
+  | 'webhookPrivate'
   | 'webhookConcurrency'
   | 'retryScale'
   | 'leaseSeconds'
@@ -73,6 +75,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   const idle = idlePause();
   const poke = idle.poke;
   let unlisten: (() => void) | null = null;
+  const transport = webhookTransport(c.webhookPrivate === 'deny');
 
   /** Posts one event once; never throws (every outcome is recorded). */
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
@@ -86,9 +89,10 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       if (!hostAllowed(host, c.webhookAllow)) throw new Error(`host '${host}' is not in LEADTRAIL_WEBHOOK_ALLOW`);
       const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now());
       const signal = AbortSignal.any([AbortSignal.timeout(c.webhookTimeoutMs), stopping.signal]);
-      const res = await fetch(webhook.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+      // Redirects are not followed (a 3xx is a failed attempt, as its status says).
+      const res = await transport.post(webhook.url, { headers, body, signal, maxBytes: RESPONSE_BYTES });
       statusCode = res.status;
-      response = await firstBytes(res, RESPONSE_BYTES);
+      response = res.body;
     } catch (e) {
       error = describe(e, c.webhookTimeoutMs);
     }
@@ -232,32 +236,12 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
         await loop;
       } finally {
         clearTimeout(cutOff);
+        transport.close();
       }
       log.info('webhook worker stopped');
     },
     poke,
   };
-}
-
-/** Up to `max` bytes of the answer as text; the rest is not read. */
-async function firstBytes(res: Response, max: number): Promise<string | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  try {
-    while (n < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      n += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = Buffer.concat(chunks).subarray(0, max);
-  // PostgreSQL text cannot hold U+0000: a receiver answering NUL bytes must not make the record unwritable.
-  return all.length === 0 ? null : all.toString('utf8').replace(/\u0000/g, '\uFFFD');
 }
 
 function describe(e: unknown, timeoutMs: number): string {

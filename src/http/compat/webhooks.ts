@@ -22,7 +22,7 @@ import { query } from '../auth.js';
 import type { Handler } from '../handler.js';
 import type { Services } from '../../services.js';
 
-const rules = (s: Services): WebhookRules => ({ allowHosts: s.config.webhookAllow, maxPerAccount: s.config.webhookMax });
+const rules = (s: Services): WebhookRules => ({ allowHosts: s.config.webhookAllow, maxPerAccount: s.config.webhookMax, denyPrivate: s.config.webhookPrivate === 'deny' });
 
 /** A client's mistake on leadtrail's own delivery endpoints: its MX type, HTTP 400. */
 const ownBad = (type: MxType, message: string) => new MxError(type, message, 400);

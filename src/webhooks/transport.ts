@@ -1,0 +1,118 @@
+/**
+ * How a webhook delivery reaches its receiver: one POST over node:http or node:https, through agents
+ * of the worker's own (kept-alive connections, as fetch had). With LEADTRAIL_WEBHOOK_PRIVATE=deny the
+ * agents resolve host names themselves and refuse any address in a range `privateRange` names: the
+ * check is on the addresses the socket then connects to, so a name that resolves to 127.0.0.1, or
+ * one whose DNS answer changes between a check and the connection (DNS rebinding), is refused. A URL
+ * whose host is an IP address is checked before any connection (no lookup happens for those).
+ */
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { aRange, privateRange } from '../domain/webhooks.js';
+
+/** A delivery refused by LEADTRAIL_WEBHOOK_PRIVATE=deny before any byte was sent. */
+export class PrivateAddressRefused extends Error {
+  constructor(host: string, address: string, range: string) {
+    const via = host === address ? `${address} is` : `'${host}' resolves to ${address},`;
+    super(`${via} ${aRange(range)} address; LEADTRAIL_WEBHOOK_PRIVATE=deny refuses deliveries to those`);
+    this.name = 'PrivateAddressRefused';
+  }
+}
+
+export interface PostResult {
+  status: number;
+  /** Up to `maxBytes` of the answer's body as text (NUL bytes replaced), or null when it had none. */
+  body: string | null;
+}
+
+export interface WebhookTransport {
+  /**
+   * POSTs `body` to `url` with `headers`. Resolves once the status and the first `maxBytes` of the
+   * answer are in (the rest is not read); rejects on a connection or protocol error, with
+   * PrivateAddressRefused, or with `signal`'s reason once it aborts (at any point until then).
+   */
+  post(url: string, init: { headers: Record<string, string>; body: string; signal: AbortSignal; maxBytes: number }): Promise<PostResult>;
+  /** Closes the kept-alive connections. */
+  close(): void;
+}
+
+/** dns.lookup, refusing every answer that holds an address privateRange names. */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return (callback as (e: Error) => void)(err);
+    for (const a of addresses) {
+      const range = privateRange(a.address);
+      if (range) return (callback as (e: Error) => void)(new PrivateAddressRefused(hostname, a.address, range));
+    }
+    if (options.all) return (callback as unknown as (e: null, list: dns.LookupAddress[]) => void)(null, addresses);
+    const first = addresses[0];
+    if (!first) return (callback as (e: Error) => void)(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    callback(null, first.address, first.family);
+  });
+};
+
+/** A transport; `denyPrivate` is LEADTRAIL_WEBHOOK_PRIVATE=deny. */
+export function webhookTransport(denyPrivate: boolean): WebhookTransport {
+  const lookup = denyPrivate ? guardedLookup : undefined;
+  const agents = { 'http:': new http.Agent({ keepAlive: true, lookup }), 'https:': new https.Agent({ keepAlive: true, lookup }) };
+  return {
+    post(raw, init) {
+      return new Promise<PostResult>((resolve, reject) => {
+        const url = new URL(raw);
+        const protocol = url.protocol as 'http:' | 'https:';
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        const literal = denyPrivate ? privateRange(host) : null;
+        if (literal) return reject(new PrivateAddressRefused(host, host, literal));
+        if (init.signal.aborted) return reject(init.signal.reason);
+        let settled = false;
+        const settle = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          init.signal.removeEventListener('abort', onAbort);
+          fn();
+        };
+        const req = (protocol === 'https:' ? https : http).request(url, {
+          method: 'POST',
+          agent: agents[protocol],
+          headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
+        });
+        function onAbort() {
+          settle(() => reject(init.signal.reason));
+          req.destroy();
+        }
+        init.signal.addEventListener('abort', onAbort, { once: true });
+        req.on('error', (e) => settle(() => reject(e)));
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          let n = 0;
+          const done = () => settle(() => resolve({ status: res.statusCode ?? 0, body: text(chunks, init.maxBytes) }));
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            n += c.length;
+            if (n >= init.maxBytes) {
+              done();
+              // The rest is not read: this connection is not reused.
+              res.destroy();
+            }
+          });
+          res.on('end', done);
+          res.on('error', (e) => settle(() => reject(e)));
+          res.on('close', () => settle(() => reject(new Error('the receiver closed the connection before the answer was complete'))));
+        });
+        req.end(init.body);
+      });
+    },
+    close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
+
+function text(chunks: Buffer[], max: number): string | null {
+  const all = Buffer.concat(chunks).subarray(0, max);
+  // PostgreSQL text cannot hold U+0000: a receiver answering NUL bytes must not make the record unwritable.
+  return all.length === 0 ? null : all.toString('utf8').replace(/\u0000/g, '\uFFFD');
+}
