@@ -326,6 +326,12 @@ export interface AttemptResult {
   next: { status: 'delivered' | 'failed' | 'pending'; dueAt: number; lastError: string | null };
   /** Failed attempts in a row at which the webhook is disabled (status 2); ignored on success. */
   disableAfter: number;
+  /**
+   * When the attempt was started (ms, the worker's clock). A failure counts in the webhook's
+   * failures in a row only if the attempt started after the last counted failure was recorded:
+   * attempts that were on their way together count once.
+   */
+  startedAt: number;
 }
 
 /** What the outbox needs of an enabled webhook. */
@@ -357,9 +363,10 @@ export interface WebhookRepo {
   /**
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
-   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). An event never tried
-   * of a failing webhook (failures in a row) waits while another of its events is being retried. On PostgreSQL
-   * concurrent claimers never take the same row (SKIP LOCKED).
+   * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). Of a failing webhook
+   * (failures in a row) only its first waiting event (lowest seq), the probe, is claimed, once due
+   * and not leased: one attempt at a time whichever process claims, the others wait until one
+   * succeeds. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
    */
   claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
   /** Gives back events `workerId` claimed and will not deliver now (they are due again at once). */
@@ -367,7 +374,9 @@ export interface WebhookRepo {
   /**
    * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
    * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when
-   * called in one. Returns false when the worker no longer held the event.
+   * called in one. Only an enabled webhook's count changes: a success sets it to 0; a failure adds
+   * one if the attempt started (`startedAt`) after the last counted failure was recorded. Returns
+   * false when the worker no longer held the event.
    */
   finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
   /** Frees every lease (single-process start after a crash). */

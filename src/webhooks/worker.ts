@@ -3,8 +3,9 @@
  * each to its webhook, and records the attempt. It runs in worker processes (role `worker` or `all`),
  * never on the request path, so a slow or dead receiver cannot slow the API. Deliveries run side by
  * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, and one webhook may hold at most
- * half of them (one while it is failing), so a slow or dead receiver cannot hold up the other
- * webhooks and accounts. Delivery is at-least-once: an event is marked delivered only
+ * half of them, so a slow or dead receiver cannot hold up the other webhooks and accounts. While a
+ * webhook is failing the store hands out only its probe, one attempt at a time across processes
+ * (WebhookRepo.claim), and failures count in a row only in sequence (finishAttempt). Delivery is at-least-once: an event is marked delivered only
  * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
  */
 import { failureBackoff, idlePause } from '../queue/idle.js';
@@ -81,6 +82,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
     const attempt = event.attempts + 1;
     const started = performance.now();
+    const startedAt = d.ctx.now();
     let statusCode: number | null = null;
     let response: string | null = null;
     let error: string | null = null;
@@ -131,7 +133,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter }));
+      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, startedAt }));
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {

@@ -83,6 +83,7 @@ function result(e: OutboxEvent, w: Webhook, at: number, ok: boolean, retryAt?: n
     },
     next: ok ? { status: 'delivered', dueAt: e.dueAt, lastError: null } : retryAt === undefined ? { status: 'failed', dueAt: e.dueAt, lastError: 'HTTP 500' } : { status: 'pending', dueAt: retryAt, lastError: 'HTTP 500' },
     disableAfter,
+    startedAt: at,
   };
 }
 

@@ -177,12 +177,14 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('e.due_at', '<=', now)
         .where((eb) => eb.or([eb('e.locked_until', 'is', null), eb('e.locked_until', '<', now)]))
         .where('e.webhook_id', 'in', (eb) => eb.selectFrom('webhooks as w').select('w.id').where('w.status', '=', 0))
-        // While a webhook is failing, an event it has not tried yet waits as long as another is being
-        // retried: the receiver is probed by that retry, once per retry delay, instead of by each new
-        // event, each of which counted a failure (a 5 s outage with many leads disabled it).
+        // While a webhook is failing (failures in a row), only its first waiting event is claimed: the
+        // probe, sent once per retry delay and one attempt at a time, whichever process claims (it is
+        // leased while on its way). The others wait until it succeeds, instead of each being tried
+        // and counted (a 5 s outage with many leads disabled the webhook; so did the retries of
+        // the events that were on their way together when it failed, each one a probe). The first
+        // waiting event is never held back by an earlier one of its lead (that one would be first).
         .where((eb) =>
           eb.or([
-            eb('e.attempts', '>', 0),
             eb('e.webhook_id', 'in', eb.selectFrom('webhooks as h').select('h.id').where('h.consecutive_failures', '=', 0)),
             eb.not(
               eb.exists(
@@ -191,7 +193,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
                   .select('r.seq')
                   .whereRef('r.webhook_id', '=', 'e.webhook_id')
                   .where('r.status', '=', 'pending')
-                  .where('r.attempts', '>', 0),
+                  .whereRef('r.seq', '<', 'e.seq'),
               ),
             ),
           ]),
@@ -285,16 +287,30 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         })
         .execute();
       if (!held) return false;
+      // Only an enabled webhook's count changes: one disabled keeps the count that disabled it (an
+      // attempt on its way then, ending in a success, had left StatusCode 2 with 0 failures), and
+      // is enabled by saving it. A failure counts only if its attempt started after the last
+      // counted failure was recorded (failed_at): attempts that were on their way together failed
+      // together, and count once. One conditional UPDATE, so this holds across worker processes.
       if (d.outcome === 'delivered') {
-        await db.updateTable('webhooks').set({ consecutive_failures: 0 }).where('id', '=', d.webhookId).where('consecutive_failures', '>', 0).execute();
+        await db
+          .updateTable('webhooks')
+          .set({ consecutive_failures: 0, failed_at: null })
+          .where('id', '=', d.webhookId)
+          .where('status', '=', 0)
+          .where('consecutive_failures', '>', 0)
+          .execute();
       } else {
         await db
           .updateTable('webhooks')
           .set({
             consecutive_failures: sql`consecutive_failures + 1`,
-            status: sql`case when status = 0 and consecutive_failures + 1 >= ${r.disableAfter} then 2 else status end`,
+            failed_at: d.at,
+            status: sql`case when consecutive_failures + 1 >= ${r.disableAfter} then 2 else status end`,
           })
           .where('id', '=', d.webhookId)
+          .where('status', '=', 0)
+          .where((eb) => eb.or([eb('consecutive_failures', '=', 0), eb('failed_at', 'is', null), eb('failed_at', '<', r.startedAt)]))
           .execute();
       }
       return true;

@@ -1,0 +1,119 @@
+/**
+ * How a webhook's failures in a row (`ConsecutiveFailures`) are counted, with a real receiver and
+ * the server's clock in the test's hands (retries at the default 60 s, 5 m, 15 m, 1 h…):
+ * - attempts that were on their way together when the receiver went down count once, and after
+ *   that the receiver gets one attempt at a time, once per retry delay, across worker processes
+ *   (PostgreSQL: two). A review saw every attempt in flight count, and then each of them retried as
+ *   its own probe, so a short outage with several leads' events cost 4 (8 with two workers) per
+ *   retry round and disabled the webhook within an hour or minutes instead of about a day;
+ * - a success of an attempt still on its way when the webhook was disabled keeps it disabled with
+ *   the count that disabled it (it had left StatusCode 2 with ConsecutiveFailures 0);
+ * Both engines.
+ */
+import { describe, expect, it } from 'vitest';
+import { uuidv7, type Ctx } from '../../src/domain/context.js';
+import { LM, expectOk } from '../helpers/lsq.js';
+import { started, type TestServer } from '../helpers/server.js';
+import { receiverForFile, type Receiver } from './receiver.js';
+
+const WH = '/v2/Webhook.svc';
+const PG = process.env.LEADTRAIL_TEST_STORE === 'postgres';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A clock the test moves; ids stay unique (they only need to be). */
+function manualClock(): Ctx & { t: number; advance(ms: number): void } {
+  const c = { t: Date.now(), now: () => c.t, newId: () => uuidv7(), advance: (ms: number) => void (c.t += ms) };
+  return c;
+}
+
+async function hook(s: TestServer, rx: Receiver, path: string, more: Record<string, unknown> = {}): Promise<string> {
+  const r = await s.call('POST', `${WH}/Create`, { Description: path, URL: `${rx.url}${path}`, Method: 'POST', ContentType: 'application/json', WebhookEvent: '3', ...more });
+  return expectOk(r).Message.Id;
+}
+const listed = async (s: TestServer, wid: string) => expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: wid } })).Response[0];
+const recorded = async (s: TestServer, wid: string) => (await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${wid}&limit=1`)).body.total as number;
+const lead = async (s: TestServer, email: string) => expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: email }])).Message.Id as string;
+
+async function until(what: string, done: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await done()); ) {
+    if (Date.now() > end) throw new Error(`not met in ${timeoutMs} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('failures in a row', () => {
+  it('count attempts in sequence: those on their way together count once, then one probe at a time per retry delay', async () => {
+    const rx = await receiverForFile();
+    const clock = manualClock();
+    let down = true;
+    let held = 0;
+    let mostHeld = 0;
+    const accepted = new Set<string>();
+    // A slow answer, so that the first attempts are on their way together.
+    rx.answer = (r) => {
+      if (r.path !== '/seq') return { status: 200 };
+      held += 1;
+      mostHeld = Math.max(mostHeld, held);
+      setTimeout(() => (held -= 1), 300);
+      if (!down) accepted.add(r.json.ProspectID);
+      return { status: down ? 503 : 200, delayMs: 300 };
+    };
+    const env = { LEADTRAIL_WEBHOOK_CONCURRENCY: '8', LEADTRAIL_WEBHOOK_DISABLE_AFTER: '20' };
+    const s = await started(env, { ctx: clock });
+    // Two worker processes on one database (PostgreSQL): the count and the probe live in the database.
+    if (PG) await started({ ...env, LEADTRAIL_ROLE: 'worker', LEADTRAIL_DB: s.dbPath }, { ctx: clock });
+    const wid = await hook(s, rx, '/seq');
+    const leads = await Promise.all(Array.from({ length: 12 }, (_, i) => lead(s, `seq${i}@failures.example`)));
+    // The first attempts, on their way together, all fail.
+    await until('a first failure recorded', async () => (await recorded(s, wid)) > 0);
+    await sleep(500);
+    await until('every attempt made recorded', async () => (await recorded(s, wid)) === rx.on('/seq').length);
+    const together = rx.on('/seq').length;
+    expect(together).toBeGreaterThan(1);
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
+    // Then one probe per retry delay (the first attempt's retries: 60 s, 5 m, 15 m, 1 h), and the
+    // events that waited are not tried meanwhile.
+    mostHeld = 0;
+    let failures = 1;
+    for (const delayS of [60, 300, 900, 3600]) {
+      await sleep(300);
+      expect(rx.on('/seq').length).toBe(together + failures - 1);
+      clock.advance(delayS * 1000 + 1);
+      await until(`the probe after ${delayS} s recorded`, async () => (await recorded(s, wid)) === together + failures);
+      failures += 1;
+      expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: failures });
+    }
+    await sleep(300);
+    expect(rx.on('/seq').length).toBe(together + 4);
+    expect(mostHeld).toBe(1);
+    // An outage of 81 minutes: 5 failures in a row of the 20 that disable it.
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 5 });
+    // The receiver is back: the next probe succeeds and everything that waited goes out.
+    down = false;
+    clock.advance(3 * 3600_000 + 1);
+    await until('every lead accepted', async () => leads.every((id) => accepted.has(id)), 15_000);
+    await until('the count back at 0', async () => (await listed(s, wid)).ConsecutiveFailures === 0);
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+  }, 60_000);
+
+  it('a success that ends after the webhook was disabled keeps it disabled, with the count that disabled it', async () => {
+    const rx = await receiverForFile();
+    // Disabled at the first failure; the slow lead's attempt is on its way then and succeeds after.
+    const s = await started({ LEADTRAIL_WEBHOOK_DISABLE_AFTER: '1' });
+    rx.answer = (r) => (String(r.json.EmailAddress).startsWith('slow') ? { status: 200, delayMs: 1000 } : { status: 503 });
+    const wid = await hook(s, rx, '/late');
+    await lead(s, 'slow@failures.example');
+    await rx.until((all) => all.some((r) => r.path === '/late'));
+    await lead(s, 'fails@failures.example');
+    await until('disabled', async () => (await listed(s, wid)).StatusCode === 2);
+    // The slow attempt's success is recorded (its event delivered)…
+    await until('the late success recorded', async () => (await recorded(s, wid)) === 2);
+    const deliveries = (await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${wid}`)).body.deliveries as { outcome: string }[];
+    expect(deliveries.map((d) => d.outcome).sort()).toEqual(['delivered', 'retry']);
+    // …and the webhook still says why it is disabled.
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 2, ConsecutiveFailures: 1 });
+    // Saving it enables it and starts the count again (as before).
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: wid }));
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+  });
+});
