@@ -215,8 +215,8 @@ export const runRetriesNow: Handler = async (s, req) => {
  * POST `/_leadtrail/reset` (with `LEADTRAIL_SANDBOX`): empties the calling account (its leads,
  * activities, async requests, request journal, webhook events and delivery records, forced-fault
  * rules; ProspectAutoId starts again at 1) and keeps its users, keys, lead fields, activity types and
- * webhooks, so a test suite can start each run from the same state. Answers how many of each were
- * deleted.
+ * webhooks (their failures in a row back at 0, one disabled after failures enabled again), so a test
+ * suite can start each run from the same state. Answers how many of each were deleted.
  */
 export const reset: Handler = async (s, req) => {
   const deleted = await resetServedAccount(s, req.principal.accountId);
@@ -244,7 +244,8 @@ export async function resetServedAccount(s: Services, accountId: string): Promis
 export function resetAccount(store: Store, accountId: string) {
   return store.exclusive(async (tx) => {
     const deleted = await tx.accounts.deleteData(accountId);
-    // Webhook events of the deleted leads are not sent; the webhooks themselves stay.
+    // Webhook events of the deleted leads are not sent; the webhooks themselves stay, their failure
+    // accounting started again (a webhook disabled after failures is enabled; by hand stays disabled).
     await tx.webhooks.clearEvents(accountId);
     // Forced faults are a test's own setup: left, their remaining uses failed the next test.
     await tx.faultRules.clear(accountId);

@@ -393,7 +393,11 @@ export interface WebhookRepo {
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes events finished (delivered or failed) before `before`, and delivery records older than `before` whose event is gone or went with them; returns how many rows went. */
   purge(before: number): Promise<number>;
-  /** Deletes the account's events and delivery records, keeping its webhooks (sandbox reset). */
+  /**
+   * Deletes the account's events and delivery records, keeping its webhooks (sandbox reset); their
+   * failures in a row start again at 0 and one disabled after failures (status 2) is enabled again.
+   * One disabled by hand (status 1) stays disabled.
+   */
   clearEvents(accountId: string): Promise<void>;
   /** Counts of outbox rows by status (metrics). */
   countByStatus(): Promise<Record<'pending' | 'delivered' | 'failed', number>>;

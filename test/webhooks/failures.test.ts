@@ -8,6 +8,8 @@
  *   retry round and disabled the webhook within an hour or minutes instead of about a day;
  * - a success of an attempt still on its way when the webhook was disabled keeps it disabled with
  *   the count that disabled it (it had left StatusCode 2 with ConsecutiveFailures 0);
+ * - a sandbox reset starts every webhook's count again and enables one disabled after failures
+ *   (it kept them after its events and delivery records were gone); one disabled by hand stays so.
  * Both engines.
  */
 import { describe, expect, it } from 'vitest';
@@ -115,5 +117,39 @@ describe('failures in a row', () => {
     // Saving it enables it and starts the count again (as before).
     expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: wid }));
     expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+  });
+
+  it('a sandbox reset starts the counts again and enables a webhook disabled after failures; one disabled by hand stays disabled', async () => {
+    const rx = await receiverForFile();
+    const clock = manualClock();
+    let down = true;
+    rx.answer = () => (down ? { status: 503 } : { status: 200 });
+    const s = await started({ LEADTRAIL_SANDBOX: 'true', LEADTRAIL_WEBHOOK_DISABLE_AFTER: '2' }, { ctx: clock });
+    const failed = await hook(s, rx, '/failed');
+    const byHand = await hook(s, rx, '/by-hand');
+    const failing = await hook(s, rx, '/failing', { WebhookEvent: '6' });
+    const id = await lead(s, 'before-reset@failures.example');
+    await until('a failure of each', async () => (await listed(s, failed)).ConsecutiveFailures === 1 && (await listed(s, byHand)).ConsecutiveFailures === 1);
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: byHand, StatusCode: 1 }));
+    // The retry 60 s later fails too: disabled after failures.
+    clock.advance(60_001);
+    await until('disabled after failures', async () => (await listed(s, failed)).StatusCode === 2);
+    // A lead update's event fails once at the third webhook, which stays enabled.
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'FirstName', Value: 'Ada' }]));
+    await until('a failure of the update event', async () => (await listed(s, failing)).ConsecutiveFailures === 1);
+    expect(await listed(s, failed)).toMatchObject({ StatusCode: 2, ConsecutiveFailures: 2 });
+    expect(await listed(s, byHand)).toMatchObject({ StatusCode: 1, ConsecutiveFailures: 1 });
+    expect(await listed(s, failing)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
+
+    expect((await s.call('POST', '/_leadtrail/reset')).status).toBe(200);
+    expect(await listed(s, failed)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+    expect(await listed(s, byHand)).toMatchObject({ StatusCode: 1, ConsecutiveFailures: 0 });
+    expect(await listed(s, failing)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+    // The next run's lead goes to the webhook enabled again, not to the one disabled by hand.
+    down = false;
+    const after = await lead(s, 'after-reset@failures.example');
+    await rx.until(() => rx.on('/failed').some((r) => r.json.ProspectID === after && r.answeredAt !== undefined));
+    await sleep(300);
+    expect(rx.on('/by-hand').some((r) => r.json.ProspectID === after)).toBe(false);
   });
 });

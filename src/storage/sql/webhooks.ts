@@ -411,6 +411,14 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     async clearEvents(accountId) {
       await db.deleteFrom('webhook_events').where('account_id', '=', accountId).execute();
       await db.deleteFrom('webhook_deliveries').where('account_id', '=', accountId).execute();
+      // The failures went with the deliveries that recorded them: the count starts again, and a
+      // webhook disabled after failures is enabled again (one disabled by hand stays disabled).
+      await db
+        .updateTable('webhooks')
+        .set({ consecutive_failures: 0, failed_at: null, status: sql`case when status = 2 then 0 else status end` })
+        .where('account_id', '=', accountId)
+        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 2), eb('failed_at', 'is not', null)]))
+        .execute();
     },
     async countByStatus() {
       const rows = await db.selectFrom('webhook_events').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
