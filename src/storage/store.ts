@@ -295,6 +295,11 @@ export interface OutboxEvent {
   attempts: number;
   dueAt: number;
   createdAt: number;
+  /**
+   * The webhook's failure epoch as the claim saw it, read by the statement that judged the webhook
+   * healthy or failing (WebhookRepo.claim); handed back in AttemptResult.
+   */
+  failureEpoch: number;
 }
 
 /** One delivery attempt, as kept and listed. */
@@ -327,11 +332,11 @@ export interface AttemptResult {
   /** Failed attempts in a row at which the webhook is disabled (status 2); ignored on success. */
   disableAfter: number;
   /**
-   * When the attempt was started (ms, the worker's clock). A failure counts in the webhook's
-   * failures in a row only if the attempt started after the last counted failure was recorded:
-   * attempts that were on their way together count once.
+   * The event's `failureEpoch` from its claim. A failure counts in the webhook's failures in a row
+   * only if no failure was counted (and no success ended a row) since then: attempts that were on
+   * their way together count once.
    */
-  startedAt: number;
+  failureEpoch: number;
 }
 
 /** What the outbox needs of an enabled webhook. */
@@ -375,8 +380,9 @@ export interface WebhookRepo {
    * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
    * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when
    * called in one. Only an enabled webhook's count changes: a success sets it to 0; a failure adds
-   * one if the attempt started (`startedAt`) after the last counted failure was recorded. Returns
-   * false when the worker no longer held the event.
+   * one if the webhook's failure epoch is still the one its claim saw (`failureEpoch`), i.e. the
+   * attempt was sent after the last counted failure was recorded. Returns false when the worker no
+   * longer held the event.
    */
   finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
   /** Frees every lease (single-process start after a crash). */

@@ -82,7 +82,6 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
     const attempt = event.attempts + 1;
     const started = performance.now();
-    const startedAt = d.ctx.now();
     let statusCode: number | null = null;
     let response: string | null = null;
     let error: string | null = null;
@@ -133,7 +132,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, startedAt }));
+      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch }));
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {

@@ -83,7 +83,7 @@ function result(e: OutboxEvent, w: Webhook, at: number, ok: boolean, retryAt?: n
     },
     next: ok ? { status: 'delivered', dueAt: e.dueAt, lastError: null } : retryAt === undefined ? { status: 'failed', dueAt: e.dueAt, lastError: 'HTTP 500' } : { status: 'pending', dueAt: retryAt, lastError: 'HTTP 500' },
     disableAfter,
-    startedAt: at,
+    failureEpoch: e.failureEpoch,
   };
 }
 
@@ -185,6 +185,33 @@ describe('webhook outbox', () => {
     // A disabled webhook's events are not claimed.
     await emit(acct, 3, 'after');
     expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
+  });
+
+  it('failures of attempts claimed together count once; a failing webhook hands out only its first waiting event, one at a time', async () => {
+    const acct = `acct-${randomUUID()}`;
+    const w = await addHook(webhook(acct, 3));
+    for (let i = 0; i < 3; i++) await emit(acct, 3, `l${i}`);
+    const t = T0 + 10;
+    // Three attempts on their way together (one claim, or claims that saw the webhook healthy), all failing.
+    const together = await claimFor(acct, 'w', t);
+    expect(together).toHaveLength(3);
+    for (const c of together) await finish('w', c.event, result(c.event, w, t + 1, false, t + 1000));
+    expect((await store.webhooks.get(acct, w.id))!).toMatchObject({ status: 0, consecutiveFailures: 1 });
+    // All three are due again at t + 1000, but only the first is handed out, to one claimer.
+    expect(await claimFor(acct, 'w', t + 999)).toEqual([]);
+    const [probe, ...others] = await claimFor(acct, 'A', t + 1000);
+    expect(others).toEqual([]);
+    expect(probe.event.seq).toBe(together[0].event.seq);
+    expect(await claimFor(acct, 'B', t + 1000)).toEqual([]);
+    // Sent after the first failure was recorded: it counts.
+    await finish('A', probe.event, result(probe.event, w, t + 1001, false, t + 5000));
+    expect((await store.webhooks.get(acct, w.id))!.consecutiveFailures).toBe(2);
+    expect(await claimFor(acct, 'B', t + 1002)).toEqual([]);
+    // Once the probe succeeds, the others go out together again.
+    const [again] = await claimFor(acct, 'A', t + 5000);
+    await finish('A', again.event, result(again.event, w, t + 5001, true));
+    expect((await store.webhooks.get(acct, w.id))!.consecutiveFailures).toBe(0);
+    expect((await claimFor(acct, 'B', t + 5002)).map((c) => c.event.seq)).toEqual(together.slice(1).map((c) => c.event.seq));
   });
 });
 

@@ -179,8 +179,8 @@ export interface WebhooksTable {
   secret: string | null;
   status: number;
   consecutive_failures: number;
-  /** When the last failure that counted in consecutive_failures was recorded (ms; migration 0014); null before any. */
-  failed_at?: number | null;
+  /** Moved on by every counted failure and every success that ends a row (migration 0014; see WebhookRepo.finishAttempt). */
+  failure_epoch?: number;
   created_on: number;
   modified_on: number;
 }

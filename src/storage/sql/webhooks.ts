@@ -50,7 +50,7 @@ const toRow = (w: Webhook): WebhooksTable => ({
 
 type EventRow = Omit<WebhookEventsTable, 'seq'> & { seq: number };
 
-const toEvent = (r: EventRow): OutboxEvent => ({
+const toEvent = (r: EventRow & { epoch?: number | string | null }): OutboxEvent => ({
   seq: Number(r.seq),
   id: r.id,
   accountId: r.account_id,
@@ -62,6 +62,7 @@ const toEvent = (r: EventRow): OutboxEvent => ({
   attempts: Number(r.attempts),
   dueAt: Number(r.due_at),
   createdAt: Number(r.created_at),
+  failureEpoch: Number(r.epoch ?? 0),
 });
 
 const toDelivery = (r: Omit<WebhookDeliveriesTable, 'seq'>): WebhookDelivery => ({
@@ -173,6 +174,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       let candidates = db
         .selectFrom('webhook_events as e')
         .select('e.seq')
+        // Read by the statement that judges the webhook healthy or failing (finishAttempt).
+        .select((eb) => eb.selectFrom('webhooks as x').select('x.failure_epoch').whereRef('x.id', '=', 'e.webhook_id').as('epoch'))
         .where('e.status', '=', 'pending')
         .where('e.due_at', '<=', now)
         .where((eb) => eb.or([eb('e.locked_until', 'is', null), eb('e.locked_until', '<', now)]))
@@ -216,21 +219,25 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .limit(limit);
       if (skipWebhooks.length > 0) candidates = candidates.where('e.webhook_id', 'not in', skipWebhooks);
       const set = { locked_by: workerId, locked_until: lockedUntil };
-      let rows: EventRow[];
+      let rows: (EventRow & { epoch?: number | string | null })[];
       if (engine === 'postgres') {
         // One statement: the rows the SKIP LOCKED select locks stay locked until the UPDATE commits,
         // so a concurrent claimer skips exactly these (see requests.ts).
         rows = await db
-          .with('c', () => candidates.forUpdate().skipLocked())
+          .with('c', () => candidates.forUpdate('e').skipLocked())
           .updateTable('webhook_events')
+          .from('c')
           .set(set)
-          .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
-          .returningAll()
+          .whereRef('webhook_events.seq', '=', 'c.seq')
+          .returningAll('webhook_events')
+          .returning('c.epoch')
           .execute();
       } else {
-        const seqs = (await candidates.execute()).map((r) => Number(r.seq));
-        if (seqs.length === 0) return [];
-        rows = await db.updateTable('webhook_events').set(set).where('seq', 'in', seqs).returningAll().execute();
+        // One writer: nothing commits between this read and the update.
+        const found = await candidates.execute();
+        if (found.length === 0) return [];
+        const epochs = new Map(found.map((r) => [Number(r.seq), r.epoch]));
+        rows = (await db.updateTable('webhook_events').set(set).where('seq', 'in', [...epochs.keys()]).returningAll().execute()).map((r) => ({ ...r, epoch: epochs.get(Number(r.seq)) ?? null }));
       }
       if (rows.length === 0) return [];
       const ids = [...new Set(rows.map((r) => r.webhook_id))];
@@ -289,13 +296,14 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       if (!held) return false;
       // Only an enabled webhook's count changes: one disabled keeps the count that disabled it (an
       // attempt on its way then, ending in a success, had left StatusCode 2 with 0 failures), and
-      // is enabled by saving it. A failure counts only if its attempt started after the last
-      // counted failure was recorded (failed_at): attempts that were on their way together failed
-      // together, and count once. One conditional UPDATE, so this holds across worker processes.
+      // is enabled by saving it. A failure counts only if the webhook's failure epoch is still the
+      // one its claim read: attempts that were on their way together when the receiver went down
+      // failed together, and count once. Conditional UPDATEs on the webhook's row, so this holds
+      // across worker processes.
       if (d.outcome === 'delivered') {
         await db
           .updateTable('webhooks')
-          .set({ consecutive_failures: 0, failed_at: null })
+          .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1` })
           .where('id', '=', d.webhookId)
           .where('status', '=', 0)
           .where('consecutive_failures', '>', 0)
@@ -305,12 +313,12 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .updateTable('webhooks')
           .set({
             consecutive_failures: sql`consecutive_failures + 1`,
-            failed_at: d.at,
+            failure_epoch: sql`failure_epoch + 1`,
             status: sql`case when consecutive_failures + 1 >= ${r.disableAfter} then 2 else status end`,
           })
           .where('id', '=', d.webhookId)
           .where('status', '=', 0)
-          .where((eb) => eb.or([eb('consecutive_failures', '=', 0), eb('failed_at', 'is', null), eb('failed_at', '<', r.startedAt)]))
+          .where('failure_epoch', '=', r.failureEpoch)
           .execute();
       }
       return true;
@@ -415,9 +423,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       // webhook disabled after failures is enabled again (one disabled by hand stays disabled).
       await db
         .updateTable('webhooks')
-        .set({ consecutive_failures: 0, failed_at: null, status: sql`case when status = 2 then 0 else status end` })
+        .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1`, status: sql`case when status = 2 then 0 else status end` })
         .where('account_id', '=', accountId)
-        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 2), eb('failed_at', 'is not', null)]))
+        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 2)]))
         .execute();
     },
     async countByStatus() {

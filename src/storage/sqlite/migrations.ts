@@ -205,12 +205,13 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0013_console_sign_outs': {
     up: run([`CREATE TABLE console_sign_outs (session_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL)`]),
   },
-  // Webhook failures in a row count attempts in sequence (../sql/webhooks.ts, finishAttempt): the time
-  // the last counted failure was recorded, so that attempts already on their way then do not count
-  // again; and the index by which a failing webhook's claim finds its first waiting event (its probe).
-  '0014_webhook_failed_at': {
+  // Webhook failures in a row count attempts in sequence (../sql/webhooks.ts, finishAttempt): a
+  // number that every counted failure and every success that ends a row moves on, which the claim
+  // reads with the event, so that attempts already on their way then do not count again; and the
+  // index by which a failing webhook's claim finds its first waiting event (its probe).
+  '0014_webhook_failure_epoch': {
     up: run([
-      `ALTER TABLE webhooks ADD COLUMN failed_at INTEGER`,
+      `ALTER TABLE webhooks ADD COLUMN failure_epoch INTEGER NOT NULL DEFAULT 0`,
       `CREATE INDEX webhook_events_webhook_pending ON webhook_events(webhook_id, status, seq)`,
     ]),
   },
