@@ -5,8 +5,9 @@
  * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, and one webhook may hold at most
  * half of them, so a slow or dead receiver cannot hold up the other webhooks and accounts. While a
  * webhook is failing the store hands out only its probe, one attempt at a time across processes
- * (WebhookRepo.claim), and failures count in a row only in sequence (finishAttempt). Delivery is at-least-once: an event is marked delivered only
- * after its receiver answered 2xx, so a crash between the two sends it again, with the same event id.
+ * (WebhookRepo.claim), and failures count in a row only in sequence (finishAttempt). Delivery is
+ * at-least-once: an event is marked delivered only after its receiver answered 2xx, so a crash
+ * between the two sends it again, with the same event id.
  */
 import { failureBackoff, idlePause } from '../queue/idle.js';
 import { randomUUID } from 'node:crypto';
