@@ -5,13 +5,19 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { ConfigError } from '../config.js';
-import { flexibleLimiter, type Limiter } from './limiter.js';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { ConfigError, type RateLimitSpec } from '../config.js';
+import type { Limiter } from './limiter.js';
 
 export class RedisUnreachableError extends Error {}
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Longest one Redis command may take, in ms, before it counts as failed: a Redis that holds the
+ * connection open but does not answer (stopped, a network partition without a reset) would
+ * otherwise hold every sync call, and the start, for ever.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
 
 /**
  * `host:port` of a REDIS_URL, and the database it names (null: none, so 0). A value that is not a
@@ -33,26 +39,49 @@ function target(url: string): { at: string; db: number | null } {
 }
 
 /**
- * Connects (failing fast with a clear message when Redis is not there) and returns the limiter.
- * Once running, a Redis outage does not take the API down: each process falls back to counting
- * alone (the insurance limiter) until Redis answers again, and says so in the log.
+ * Connects (failing fast with a clear message when Redis is not there, or does not answer within
+ * `commandTimeoutMs`) and returns the limiter. Once running, a Redis outage does not take the API
+ * down: each process falls back to counting alone (an in-process count per spec) until Redis
+ * answers again, and says so in the log, once per outage. A Redis that stops answering without
+ * closing the connection costs the calls of at most `commandTimeoutMs`: the connection is then
+ * dropped and made again, and until it is ready calls count alone without asking Redis.
+ *
+ * @param url REDIS_URL (`redis://` or `rediss://`, optional database number); a ConfigError if not.
+ * @param prefix LEADTRAIL_REDIS_PREFIX, put in front of every key.
+ * @param opts.commandTimeoutMs ms one command may take (default REDIS_COMMAND_TIMEOUT_MS).
+ * @throws RedisUnreachableError when Redis cannot be reached, or does not answer, at start.
  */
-export async function redisLimiter(url: string, prefix: string, log?: Logger): Promise<Limiter> {
+export async function redisLimiter(url: string, prefix: string, log?: Logger, opts: { commandTimeoutMs?: number } = {}): Promise<Limiter> {
   const { at, db } = target(url);
-  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
+  const commandTimeout = opts.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
+  // Not autoResendUnfulfilledCommands: the counts a lost connection left unanswered were counted
+  // alone already; sent again on the next connection they would count twice once Redis is back.
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout,
+    autoResendUnfulfilledCommands: false,
+  });
   let warned = false;
   // Until the first connection the start itself says what went wrong (one line, below), with the
   // socket's own reason (ECONNREFUSED) rather than ioredis' "Connection is closed.".
   let started = false;
   let firstError: (Error & { code?: string }) | null = null;
+  const unavailable = (reason: string) => {
+    if (warned) return;
+    warned = true;
+    log?.warn({ err: reason, redis: at }, 'Redis unavailable; each process counts the rate limit alone until it is back');
+  };
+  const timedOut = (e: Error) => e.message === 'Command timed out';
+  const reason = (e: Error) => (timedOut(e) ? `no answer within ${commandTimeout} ms` : e.message);
   client.on('error', (e: Error) => {
     if (!started) {
       firstError ??= e;
       return;
     }
-    if (warned) return;
-    warned = true;
-    log?.warn({ err: e.message, redis: at }, 'Redis unavailable; each process counts the rate limit alone until it is back');
+    unavailable(e.message);
   });
   client.on('ready', () => {
     if (warned) log?.info({ redis: at }, 'Redis is back; the rate limit is shared again');
@@ -68,6 +97,7 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger): P
         await client.select(db);
       } catch (e) {
         client.disconnect();
+        if (timedOut(e as Error)) throw e;
         throw new ConfigError(`REDIS_URL names database ${db}, which the Redis at ${at} does not have (${(e as Error).message})`);
       }
     }
@@ -76,20 +106,50 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger): P
     if (e instanceof ConfigError) throw e;
     client.disconnect();
     const cause = firstError ?? (e as Error & { code?: string });
-    const reason = cause.code ?? cause.message;
-    throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${reason}). Check that Redis is running and REDIS_URL, or unset REDIS_URL to count the rate limit per process.`);
+    const why = cause.code ?? reason(cause);
+    throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${why}). Check that Redis is running and REDIS_URL, or unset REDIS_URL to count the rate limit per process.`);
   }
-  return flexibleLimiter(
-    (spec, keyPrefix) =>
-      new RateLimiterRedis({
-        storeClient: client,
-        points: spec.points,
-        duration: spec.seconds,
-        keyPrefix: `${prefix}:${keyPrefix}`,
-        insuranceLimiter: new RateLimiterMemory({ points: spec.points, duration: spec.seconds, keyPrefix }),
-      }),
-    async () => {
+  /** Per spec: the shared count in Redis, and the process's own count for while Redis is away. */
+  const bySpec = new Map<string, { shared: RateLimiterRedis; alone: RateLimiterMemory }>();
+  const limiters = (spec: RateLimitSpec) => {
+    const id = `${spec.points}-${spec.seconds}`;
+    let l = bySpec.get(id);
+    if (!l) {
+      const keyPrefix = `lt-rl-${id}`;
+      l = {
+        // Not ready (down, reconnecting): refused at once, without a command, and counted alone below.
+        shared: new RateLimiterRedis({ storeClient: client, points: spec.points, duration: spec.seconds, keyPrefix: `${prefix}:${keyPrefix}`, rejectIfRedisNotReady: true }),
+        alone: new RateLimiterMemory({ points: spec.points, duration: spec.seconds, keyPrefix }),
+      };
+      bySpec.set(id, l);
+    }
+    return l;
+  };
+  const refused = (e: RateLimiterRes) => ({ allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) });
+  return {
+    async take(key, spec) {
+      if (spec.points <= 0) return { allowed: true, retryAfterSeconds: 0 };
+      const l = limiters(spec);
+      try {
+        await l.shared.consume(key, 1);
+        return { allowed: true, retryAfterSeconds: 0 };
+      } catch (e) {
+        if (e instanceof RateLimiterRes) return refused(e);
+        unavailable(reason(e as Error));
+        // A connection Redis no longer answers on: make a new one, so that the calls behind this
+        // one count alone at once instead of each waiting out its timeout.
+        if (timedOut(e as Error) && client.status === 'ready') client.disconnect(true);
+      }
+      try {
+        await l.alone.consume(key, 1);
+        return { allowed: true, retryAfterSeconds: 0 };
+      } catch (e) {
+        if (e instanceof RateLimiterRes) return refused(e);
+        throw e;
+      }
+    },
+    async close() {
       await client.quit().catch(() => client.disconnect());
     },
-  );
+  };
 }

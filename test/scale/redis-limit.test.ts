@@ -1,13 +1,15 @@
 /**
  * The Redis-backed sync rate limit, in-process: API processes with the same key prefix share one
  * count, different prefixes (deployments) do not meet, and when Redis goes away mid-run each
- * process keeps serving and keeps limiting on its own count (no 500s, no unlimited traffic).
+ * process keeps serving and keeps limiting on its own count (no 500s, no unlimited traffic), also
+ * when Redis stops answering without closing the connection, and the count is shared again once
+ * Redis is back.
  * Needs Redis (127.0.0.1:6379 or LEADTRAIL_TEST_REDIS_URL); an unreachable Redis fails the run.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REDIS_TEST_URL } from '../helpers/pg.js';
-import { started, type TestServer } from '../helpers/server.js';
+import { KEYS, started, startServer, type TestServer } from '../helpers/server.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 const TYPES = '/v2/ProspectActivity.svc/ActivityTypes.Get';
@@ -47,5 +49,60 @@ describe('sync rate limit through Redis', () => {
     expect(count(during, 429)).toBeGreaterThan(0);
     expect(count(during, 200)).toBeLessThanOrEqual(25);
     expect(count(during, 200) + count(during, 429)).toBe(30);
+  });
+
+  it('when Redis stops answering (connection open, no reply), calls are answered at once, counted alone, and shared again once it answers', async () => {
+    const redisUrl = new URL(REDIS_TEST_URL);
+    const proxy = await tcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const p = prefix();
+    // A minute's window: while Redis is away, only Redis coming back can let this key call again.
+    const env = { LEADTRAIL_REDIS_PREFIX: p, LEADTRAIL_RATE_LIMIT: '25/1m', LEADTRAIL_ROLE: 'api' };
+    const s = await started({ REDIS_URL: `redis://127.0.0.1:${proxy.port()}`, ...env });
+    const direct = await started({ REDIS_URL: REDIS_TEST_URL, ...env });
+    proxy.stall();
+    const t0 = Date.now();
+    // Before, each call waited for Redis's answer for ever: bound them so that the test says so.
+    const during = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        s.call('GET', TYPES).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ).map((c) => Promise.race([c, new Promise<number>((r) => setTimeout(() => r(-1), 5_000))])),
+    );
+    expect(count(during, -1), 'calls still unanswered after 5 s').toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(count(during, 200)).toBe(25);
+    expect(count(during, 429)).toBe(5);
+    // Later calls do not wait for Redis at all: the connection it stopped answering on was dropped.
+    const t1 = Date.now();
+    expect((await s.call('GET', TYPES)).status).toBe(429);
+    expect(Date.now() - t1).toBeLessThan(400);
+
+    proxy.resume();
+    // Back: the process counts in Redis again, a fresh count its own in-process one cannot give.
+    const deadline = Date.now() + 15_000;
+    let back = false;
+    while (!back && Date.now() < deadline) {
+      back = (await s.call('GET', TYPES)).status === 200;
+      if (!back) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back, 'the count is shared again once Redis answers').toBe(true);
+    // One count with the process that never lost Redis: 1 used above, 24 left between them.
+    const shared = await burst([s, direct], 30);
+    expect(count(shared, 200)).toBe(24);
+    expect(count(shared, 429)).toBe(6);
+  });
+
+  it('a start against a Redis that accepts the connection but does not answer stops with one clear error', async () => {
+    const redisUrl = new URL(REDIS_TEST_URL);
+    const proxy = await tcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    proxy.stall();
+    const t0 = Date.now();
+    const start = startServer({ REDIS_URL: `redis://127.0.0.1:${proxy.port()}`, LEADTRAIL_ROLE: 'api', LEADTRAIL_ACCESS_KEY: KEYS.accessKey });
+    const outcome = await Promise.race([start.then((x) => x.close().then(() => 'started'), (e: Error) => e.message), new Promise((r) => setTimeout(() => r('still starting after 10 s'), 10_000))]);
+    expect(outcome).toMatch(/^Cannot reach Redis at 127\.0\.0\.1:\d+ \(no answer within 500 ms\)\. .*REDIS_URL/);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    proxy.resume();
   });
 });
