@@ -116,6 +116,17 @@ const text: Parser<string> = (raw, name) => {
   return raw;
 };
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
+/**
+ * LEADTRAIL_METRICS_TOKEN: empty means none; otherwise printable ASCII without spaces, as it must be
+ * sent in `Authorization: Bearer <token>`. A token read from a file with its line break (a
+ * Kubernetes secret) had locked `/metrics` for every scraper, which sends it without one.
+ */
+const bearerToken: Parser<string | null> = (raw, name) => {
+  if (raw === '') return null;
+  if (/^[\x21-\x7e]+$/.test(raw)) return raw;
+  const why = /^\s|\s$/.test(raw) ? 'it starts or ends with a space or line break, as a value read from a file often does' : 'it holds a space, a control character or a non-ASCII character';
+  throw new ConfigError(`${name} must be printable ASCII without spaces, since it is sent as "Authorization: Bearer <token>"; ${why}`);
+};
 const optionalPort: Parser<number | null> = (raw, name) => (raw === '' ? null : int(0, 65535)(raw, name));
 
 const bool: Parser<boolean> = (raw, name) => {
@@ -268,7 +279,7 @@ export const OPTIONS = [
   opt({ key: 'txTimeoutMs', env: 'LEADTRAIL_TX_TIMEOUT_MS', flag: '--tx-timeout-ms', default: '15000', description: 'Longest one request may work inside a shared write batch; past it, its part is rolled back and it fails, and the batch goes on.', parse: int(100, 3_600_000) }),
   opt({ key: 'logLevel', env: 'LEADTRAIL_LOG_LEVEL', flag: '--log-level', default: 'info', description: '`fatal`, `error`, `warn`, `info`, `debug` or `silent`. Logs go to stdout.', parse: logLevel }),
   opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
-  opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port.', parse: optionalText }),
+  opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port. Printable ASCII without spaces (a line break at its end, as from a file, stops the start).', parse: bearerToken }),
   opt({ key: 'consoleSignInLimit', env: 'LEADTRAIL_CONSOLE_SIGNIN_LIMIT', flag: '--console-signin-limit', default: '5/1m', description: 'Failed console sign-ins allowed per client address, and per access key, e.g. `5/1m`; past it the sign-in form answers 429 with `Retry-After` until the oldest failure leaves the window, and a sign-in that succeeds clears the count. Counted per process. `0` turns it off.', parse: parseRateLimit }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
   opt({ key: 'journal', env: 'LEADTRAIL_JOURNAL', flag: '--journal', default: 'true', description: 'Record every keyed API call (method, path, query with keys removed, status, latency, capped bodies, the lead/activity/request it touched) in the account\'s request journal (`GET /_leadtrail/journal`). Bodies may hold personal data: turn it off in production unless you want that record.', parse: bool }),

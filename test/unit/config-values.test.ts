@@ -117,3 +117,16 @@ describe('optionLike: names that look like an option', () => {
     expect(optionLike(name)).toBeNull();
   });
 });
+
+describe('LEADTRAIL_METRICS_TOKEN', () => {
+  it('a token no scraper can send stops the start, naming why: a line break read from a file with it, a space inside', () => {
+    // A Kubernetes secret file ends with a line break; Prometheus sends the token without it, and
+    // every scrape got 401 with nothing saying why.
+    expect(() => loadConfig({ LEADTRAIL_METRICS_TOKEN: 'tok\n' })).toThrow(/LEADTRAIL_METRICS_TOKEN must be printable ASCII without spaces.*ends with a space or line break/);
+    expect(() => loadConfig({ LEADTRAIL_METRICS_TOKEN: ' tok' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LEADTRAIL_METRICS_TOKEN: 'two words' })).toThrow(/holds a space, a control character or a non-ASCII character/);
+    expect(() => loadConfig({ LEADTRAIL_METRICS_TOKEN: 'tökén' })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { metricsToken: 'a\tb' })).toThrow(/--metrics-token/);
+    expect(loadConfig({ LEADTRAIL_METRICS_TOKEN: 'abc-DEF_123.~+/=' }).metricsToken).toBe('abc-DEF_123.~+/=');
+  });
+});
