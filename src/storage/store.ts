@@ -278,6 +278,12 @@ export interface RequestRepo {
   makeDue(accountId: string, now: number): Promise<number>;
   /** Earliest `runAt` of a queued request, so an idle worker knows when to look again. */
   nextRunAt(): Promise<number | null>;
+  /**
+   * When the oldest unfinished (queued or running) request of any account was accepted, in epoch
+   * ms; null when none is unfinished. One query, whatever the number of accounts (the metrics gauge
+   * `leadtrail_async_oldest_pending_seconds`, read at every scrape).
+   */
+  oldestPendingAt(): Promise<number | null>;
 }
 
 /** An outbox row (one event for one webhook) as the delivery worker claims it. */
@@ -572,6 +578,7 @@ export const READ_METHODS = new Set([
   'metrics',
   'countByStatus',
   'nextRunAt',
+  'oldestPendingAt',
   'perMinute',
   'nextDueAt',
   'listDeliveries',

@@ -155,6 +155,8 @@ const claimPostgres = precompiled((db, now: number, limit: number, workerId: str
 );
 /** When the next queued request falls due: the worker asks each time it runs out of work. */
 const nextDue = precompiled((db) => db.selectFrom('async_requests').where('status', '=', 'queued').select((eb) => eb.fn.min('run_at').as('t')));
+/** When the oldest unfinished request of any account was accepted (the metrics gauge; along the `(status, …)` index). */
+const oldestPending = precompiled((db) => db.selectFrom('async_requests').where('status', 'in', UNFINISHED).select((eb) => eb.fn.min('created_at').as('t')));
 /** One request of an account, for the status calls (a read on every poll): built and compiled once. */
 const requestById = precompiled((db, accountId: string, id: string) => db.selectFrom('async_requests').selectAll().where('account_id', '=', accountId).where('id', '=', id));
 /** What a status call reads of one request (RequestStatusView), for every poll: built and compiled once. */
@@ -363,6 +365,10 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
     },
     async nextRunAt() {
       const r = (await nextDue(db, engine)).rows[0];
+      return r?.t === null || r?.t === undefined ? null : Number(r.t);
+    },
+    async oldestPendingAt() {
+      const r = (await oldestPending(db, engine)).rows[0];
       return r?.t === null || r?.t === undefined ? null : Number(r.t);
     },
   };
