@@ -83,10 +83,11 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     }
     unavailable(e.message);
   });
-  client.on('ready', () => {
+  const back = () => {
     if (warned) log?.info({ redis: at }, 'Redis is back; the rate limit is shared again');
     warned = false;
-  });
+  };
+  client.on('ready', back);
   try {
     await client.connect();
     await client.ping();
@@ -130,11 +131,18 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     async take(key, spec) {
       if (spec.points <= 0) return { allowed: true, retryAfterSeconds: 0 };
       const l = limiters(spec);
+      // Counted in Redis (allowed or refused): it answers, whether or not the connection was ever
+      // lost. A Redis that answered errors on a live connection (a replica after a failover:
+      // READONLY; out of memory) gives no 'ready' when it heals.
       try {
         await l.shared.consume(key, 1);
+        back();
         return { allowed: true, retryAfterSeconds: 0 };
       } catch (e) {
-        if (e instanceof RateLimiterRes) return refused(e);
+        if (e instanceof RateLimiterRes) {
+          back();
+          return refused(e);
+        }
         unavailable(reason(e as Error));
         // A connection Redis no longer answers on: make a new one, so that the calls behind this
         // one count alone at once instead of each waiting out its timeout.

@@ -7,7 +7,10 @@
  * Needs Redis (127.0.0.1:6379 or LEADTRAIL_TEST_REDIS_URL); an unreachable Redis fails the run.
  */
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { fakeRedis } from '../helpers/fake-redis.js';
 import { REDIS_TEST_URL } from '../helpers/pg.js';
 import { KEYS, started, startServer, type TestServer } from '../helpers/server.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
@@ -104,5 +107,35 @@ describe('sync rate limit through Redis', () => {
     expect(outcome).toMatch(/^Cannot reach Redis at 127\.0\.0\.1:\d+ \(no answer within 500 ms\)\. .*REDIS_URL/);
     expect(Date.now() - t0).toBeLessThan(5_000);
     proxy.resume();
+  });
+
+  it('a Redis that answers errors on a live connection (a replica after a failover) is logged once, and so is its return, each time', async () => {
+    const fake = await fakeRedis();
+    const lines: { msg: string; err?: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const s = await started({ REDIS_URL: `redis://127.0.0.1:${fake.port}`, LEADTRAIL_REDIS_PREFIX: prefix(), LEADTRAIL_RATE_LIMIT: '25/1m', LEADTRAIL_ROLE: 'api' }, { log: createLogger('info', sink) });
+    const said = () => lines.filter((l) => /^Redis /.test(l.msg)).map((l) => l.msg);
+    const READONLY = "READONLY You can't write against a read only replica.";
+    try {
+      for (let round = 1; round <= 2; round++) {
+        fake.failWith = READONLY;
+        for (let i = 0; i < 3; i++) expect((await s.call('GET', TYPES)).status).toBe(200);
+        fake.failWith = null;
+        for (let i = 0; i < 3; i++) expect((await s.call('GET', TYPES)).status).toBe(200);
+        // Each outage gives one warning and its end one line; the second outage had no line at all,
+        // and neither end was ever said, since the connection never dropped.
+        const unavailable = 'Redis unavailable; each process counts the rate limit alone until it is back';
+        const back = 'Redis is back; the rate limit is shared again';
+        expect(said()).toEqual(Array.from({ length: round }, () => [unavailable, back]).flat());
+      }
+      expect(lines.find((l) => l.msg.startsWith('Redis unavailable'))?.err).toBe(READONLY);
+    } finally {
+      await fake.close();
+    }
   });
 });
