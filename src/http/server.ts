@@ -17,6 +17,7 @@ import { bodyText } from './body-text.js';
 import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { installJournal } from './journal-hook.js';
+import { isCredentialName } from '../journal/redact.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, SWITCHES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
@@ -24,7 +25,6 @@ import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
 
 /** Query parameters that carry keys (authHook reads them by their decoded, lower-cased names). */
-const KEY_PARAMS = new Set(['accesskey', 'secretkey']);
 
 /** Marks a query whose percent-encoding is broken (URLSearchParams would quietly decode it to U+FFFD). */
 const BROKEN_QUERY = Symbol('brokenQuery');
@@ -235,9 +235,11 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
 /**
  * Redacts keys from URLs before they reach a log line: the value of every parameter whose name, once
- * decoded as the server decodes it (parseQuery: percent-encoding, `+`, any case), is a key
- * parameter. A name matched only as written let `access%4Bey=…&secret%4Bey=…`, which authenticates
- * like `accessKey=…&secretKey=…`, reach the debug log in clear.
+ * decoded as the server decodes it (parseQuery: percent-encoding, `+`, any case), is named like a
+ * credential, as the journal judges it (isCredentialName: `accessKey`, `secretKey`, `x-api-key`,
+ * `token`, `password`…). A name matched only as written let `access%4Bey=…&secret%4Bey=…`, which
+ * authenticates like `accessKey=…&secretKey=…`, reach the debug log in clear; a name other than
+ * the two keys (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear.
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
@@ -250,7 +252,7 @@ export function redactUrl(url: string): string {
     const name = parts[i].slice(0, eq);
     // URLSearchParams decodes a name as parseQuery reads it, and never throws on broken encoding.
     const decoded = name.includes('%') || name.includes('+') ? (new URLSearchParams(`${name}=`).keys().next().value ?? name) : name;
-    if (KEY_PARAMS.has(decoded.toLowerCase())) {
+    if (isCredentialName(decoded)) {
       parts[i] = `${name}=***`;
       changed = true;
     }

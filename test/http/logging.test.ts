@@ -54,6 +54,25 @@ describe('logs', () => {
     for (const secret of [KEYS.secretKey, KEYS.accessKey]) expect(all).not.toContain(secret);
   });
 
+  it('never contain a value whose parameter is named like a credential, as the journal masks it', async () => {
+    const from = lines.length;
+    // A metrics token tried in the query, an x-api-key or a password put there: refused, and logged.
+    await request(s.url, 'GET', '/metrics?token=tok-in-query&access_token=tok-two', undefined, { noAuth: true });
+    await s.call('GET', '/activity/status?RequestID=x&x-api-key=api-in-query&api_key=api-two');
+    await s.call('GET', '/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=ada&Password=pw-in-query');
+    await new Promise((r) => setTimeout(r, 200));
+    const urls = lines
+      .slice(from)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.req?.url)
+      .map((l) => l.req.url as string);
+    expect(urls).toContain('/metrics?token=***&access_token=***');
+    // LeadSquared's quick-search `key` is no credential: it stays readable.
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=ada&Password=***&accessKey=***&secretKey=***');
+    const all = lines.slice(from).join('\n');
+    for (const secret of ['tok-in-query', 'tok-two', 'api-in-query', 'api-two', 'pw-in-query']) expect(all).not.toContain(secret);
+  });
+
   it('write no line per request at info', async () => {
     const infoLines: string[] = [];
     const infoSink = new Writable({
