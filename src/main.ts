@@ -70,11 +70,11 @@ export interface StartOptions {
   sqliteReadTurns?: ReadTurnOptions;
 }
 
-async function makeLimiter(config: Config, log: Logger): Promise<Limiter> {
+async function makeLimiter(config: Config, log: Logger, now: () => number): Promise<Limiter> {
   // A worker-only process serves no rate-limited route, so it needs no Redis.
   if (!config.redisUrl || config.role === 'worker') return memoryLimiter();
   const { redisLimiter } = await import('./ratelimit/redis.js');
-  const limiter = await redisLimiter(config.redisUrl, config.redisPrefix, log);
+  const limiter = await redisLimiter(config.redisUrl, config.redisPrefix, log, { now });
   log.info('sync rate limit shared through Redis');
   return limiter;
 }
@@ -161,7 +161,7 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const store = metrics.observeStore(opened);
   const runsWorker = config.role !== 'api' && config.worker;
   // Redis first: a process that cannot start must not have created (and announced) an account.
-  const limiter = await makeLimiter(config, log).catch(async (e: unknown) => {
+  const limiter = await makeLimiter(config, log, () => ctx.now()).catch(async (e: unknown) => {
     await store.close();
     throw e;
   });

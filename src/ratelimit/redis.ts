@@ -18,6 +18,12 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * otherwise hold every sync call, and the start, for ever.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/**
+ * How long Redis must keep answering, in ms, before an outage is said to be over: a Redis that
+ * keeps stalling and recovering (slower than the command timeout now and then) is one outage in
+ * the log, not a warning and a "back" line every second.
+ */
+export const REDIS_BACK_AFTER_MS = 10_000;
 
 /**
  * `host:port` of a REDIS_URL, and the database it names (null: none, so 0). A value that is not a
@@ -42,17 +48,20 @@ function target(url: string): { at: string; db: number | null } {
  * Connects (failing fast with a clear message when Redis is not there, or does not answer within
  * `commandTimeoutMs`) and returns the limiter. Once running, a Redis outage does not take the API
  * down: each process falls back to counting alone (an in-process count per spec) until Redis
- * answers again, and says so in the log, once per outage. A Redis that stops answering without
+ * answers again, and says so in the log: one warning when an outage begins, one line once Redis has
+ * answered for `REDIS_BACK_AFTER_MS` (a failure in that time is the same outage). A Redis that stops answering without
  * closing the connection costs the calls of at most `commandTimeoutMs`: the connection is then
  * dropped and made again, and until it is ready calls count alone without asking Redis.
  *
  * @param url REDIS_URL (`redis://` or `rediss://`, optional database number); a ConfigError if not.
  * @param prefix LEADTRAIL_REDIS_PREFIX, put in front of every key.
  * @param opts.commandTimeoutMs ms one command may take (default REDIS_COMMAND_TIMEOUT_MS).
+ * @param opts.now the clock that times how long Redis has answered again (epoch ms; the server's ctx).
  * @throws RedisUnreachableError when Redis cannot be reached, or does not answer, at start.
  */
-export async function redisLimiter(url: string, prefix: string, log?: Logger, opts: { commandTimeoutMs?: number } = {}): Promise<Limiter> {
+export async function redisLimiter(url: string, prefix: string, log?: Logger, opts: { commandTimeoutMs?: number; now?: () => number } = {}): Promise<Limiter> {
   const { at, db } = target(url);
+  const now = opts.now ?? Date.now;
   const commandTimeout = opts.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
   // Not autoResendUnfulfilledCommands: the counts a lost connection left unanswered were counted
   // alone already; sent again on the next connection they would count twice once Redis is back.
@@ -64,12 +73,15 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     commandTimeout,
     autoResendUnfulfilledCommands: false,
   });
+  /** An outage was logged and its end not yet; since when Redis has answered again (null: it has not). */
   let warned = false;
+  let answeringSince: number | null = null;
   // Until the first connection the start itself says what went wrong (one line, below), with the
   // socket's own reason (ECONNREFUSED) rather than ioredis' "Connection is closed.".
   let started = false;
   let firstError: (Error & { code?: string }) | null = null;
   const unavailable = (reason: string) => {
+    answeringSince = null;
     if (warned) return;
     warned = true;
     log?.warn({ err: reason, redis: at }, 'Redis unavailable; each process counts the rate limit alone until it is back');
@@ -83,9 +95,15 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     }
     unavailable(e.message);
   });
+  /** Redis answered (a connection ready, a count): the outage ends once it has for REDIS_BACK_AFTER_MS. */
   const back = () => {
-    if (warned) log?.info({ redis: at }, 'Redis is back; the rate limit is shared again');
+    if (!warned) return;
+    const t = now();
+    answeringSince ??= t;
+    if (t - answeringSince < REDIS_BACK_AFTER_MS) return;
+    log?.info({ redis: at }, 'Redis is back; the rate limit is shared again');
     warned = false;
+    answeringSince = null;
   };
   client.on('ready', back);
   try {
