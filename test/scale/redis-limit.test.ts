@@ -61,7 +61,8 @@ describe('sync rate limit through Redis', () => {
     // A minute's window: while Redis is away, only Redis coming back can let this key call again.
     const env = { LEADTRAIL_REDIS_PREFIX: p, LEADTRAIL_RATE_LIMIT: '25/1m', LEADTRAIL_ROLE: 'api' };
     const s = await started({ REDIS_URL: `redis://127.0.0.1:${proxy.port()}`, ...env });
-    const direct = await started({ REDIS_URL: REDIS_TEST_URL, ...env });
+    // The same database: the shared count is per key id, and key ids are the database's.
+    const direct = await started({ LEADTRAIL_DB: s.dbPath, REDIS_URL: REDIS_TEST_URL, ...env });
     proxy.stall();
     const t0 = Date.now();
     // Before, each call waited for Redis's answer for ever: bound them so that the test says so.
