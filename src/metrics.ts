@@ -152,6 +152,20 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     },
   });
   new Gauge({
+    name: 'leadtrail_db_up',
+    help: "1 when the database answered this scrape's read (the one /health makes), 0 when it did not. While 0, the gauges read from the database at scrape time (leadtrail_async_requests, leadtrail_async_oldest_pending_seconds, leadtrail_webhook_events) keep the values of the last scrape that could read them.",
+    registers: [registry],
+    async collect() {
+      if (!source) return;
+      try {
+        await source.accounts.count();
+        this.set(1);
+      } catch {
+        this.set(0);
+      }
+    },
+  });
+  new Gauge({
     name: 'leadtrail_webhook_events',
     help: 'Webhook outbox rows (one per event and webhook) by status: pending, delivered, failed. Every process on the database. Read at scrape time.',
     labelNames: ['status'] as const,

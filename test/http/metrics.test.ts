@@ -129,6 +129,7 @@ describe('GET /metrics after known traffic', () => {
     expect(value(m, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(value(m, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(value(m, 'leadtrail_info', { role: 'all', store: s.services.store.engine })).toBe(1);
+    expect(value(m, 'leadtrail_db_up')).toBe(1);
     // With a worker beside the API, the accept pacer's gauges are there.
     expect(m.some((x) => x.name === 'leadtrail_async_backlog')).toBe(true);
     expect(m.some((x) => x.name === 'leadtrail_async_accepts_waiting')).toBe(true);

@@ -47,6 +47,10 @@ describe('PostgreSQL outage while running', () => {
     expect(health.status, health.text).toBe(503);
     expect(health.body).toEqual({ status: 'unavailable', reason: 'database unreachable', role: 'all', store: 'postgres' });
     expect(health.headers.get('retry-after')).toBe('1');
+    // /metrics still answers, and says the database does not: the gauges read from it keep their last values.
+    const cutScrape = await request(s.url, 'GET', '/metrics', undefined, { noAuth: true });
+    expect(cutScrape.status).toBe(200);
+    expect(cutScrape.text).toMatch(/^leadtrail_db_up 0$/m);
 
     // The workers back off while the database is away: each failure in a row waits twice as long as
     // the one before (up to 5 s), so an outage gives a handful of error lines, not one per poll
@@ -65,6 +69,7 @@ describe('PostgreSQL outage while running', () => {
 
     await p.restore();
     await waitFor(() => request(s.url, 'GET', '/health', undefined, { noAuth: true }), (r) => r.status === 200, 20_000, 200);
+    expect((await request(s.url, 'GET', '/metrics', undefined, { noAuth: true })).text).toMatch(/^leadtrail_db_up 1$/m);
     expect((await s.call('POST', '/v2/ProspectActivity.svc/Create', body)).status).toBe(200);
     const id = await accept(s.url, '/activity/create', body);
     expect((await settled(s.url, id, ['Success', 'FAILURE', 'ERROR'], '/activity/status', 20_000)).TaskStatus.Status).toBe('Success');
