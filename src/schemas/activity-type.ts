@@ -6,7 +6,7 @@
 import { mx } from '../domain/errors.js';
 import { INT32, wholeNumber } from '../domain/numbers.js';
 import type { ActivityFieldDef } from '../domain/types.js';
-import { asArray, asObject, flagValue, isObject, prop, scalar, type JsonObject } from './lsq.js';
+import { asArray, asObject, flagValue, isObject, prop, scalar, wellFormed, type JsonObject } from './lsq.js';
 
 const text = (o: JsonObject, name: string) => scalar(prop(o, name), name);
 
@@ -15,7 +15,7 @@ function optionsOf(v: unknown, where: string): string[] | null {
   let list: unknown = v;
   if (typeof v === 'string') {
     try {
-      list = JSON.parse(v);
+      list = wellFormed(JSON.parse(v));
     } catch {
       list = v.split(',').map((x) => x.trim()).filter(Boolean);
     }

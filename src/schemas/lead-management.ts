@@ -126,7 +126,7 @@ function leadFieldOptions(raw: unknown): string[] | null {
   if (L.absentNumber(v) || v === '') return null;
   if (typeof v === 'string') {
     try {
-      v = JSON.parse(v);
+      v = L.wellFormed(JSON.parse(v));
     } catch {
       throw mx.badStructure("'OptionsJson' must be a list of options, or that list written as a JSON string");
     }

@@ -102,6 +102,29 @@ export const anyJson = (doc: Record<string, unknown>) => z.unknown().meta({ over
 
 export const SCALAR_DOC = { type: ['string', 'number', 'boolean', 'null'] };
 
+/** A UTF-16 surrogate with no partner: a `\ud800` escape alone, or one from a body decoded from UTF-16. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * `value` with every lone surrogate in its strings and property names replaced by U+FFFD, as the
+ * body's bytes that are not UTF-8 already are. A lone surrogate (`"\ud800"`, valid JSON) is no
+ * Unicode text: SQLite stored it as three bytes that read back as three U+FFFD and compared apart
+ * from PostgreSQL's one U+FFFD, so the same lead was found on one engine and not on the other
+ * (docs/compatibility.md, Conventions). Other values come back as they are.
+ */
+export function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\uFFFD');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      // defineProperty: a `__proto__` key stays an own property, as JSON.parse made it.
+      Object.defineProperty(out, k.replace(LONE_SURROGATE, '\uFFFD'), { value: wellFormed(v), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
 /** PostgreSQL cannot store U+0000 in text, so no engine takes it: it is an encoding mistake anyway. */
 export function noNul(v: string, name: string): string {
   if (v.includes('\u0000')) throw mx.badStructure(`'${name}' must not contain the NUL character (\\u0000)`);

@@ -16,6 +16,7 @@
  */
 import { getLocation, parse, ParseErrorCode, type ParseError } from 'jsonc-parser';
 import { parse as parseLossless } from 'lossless-json';
+import { wellFormed } from '../schemas/lsq.js';
 
 /** Sixteen digits in a row, a decimal point allowed among them: where a number may hold more than a double can. */
 const LONG_NUMBER = /\d(?:\.?\d){15}/;
@@ -39,14 +40,22 @@ function exactNumber(text: string): number | string {
 export function parseJsonBody(text: string): unknown {
   const value: unknown = JSON.parse(text);
   // The exact reading only when the text holds a long run of digits (in a string or a number).
-  if (!LONG_NUMBER.test(text)) return value;
-  try {
-    return parseLossless(text, null, exactNumber);
-  } catch {
-    // lossless-json refuses a key given twice with two values; JSON.parse keeps the last one.
-    return value;
+  let read = value;
+  if (LONG_NUMBER.test(text)) {
+    try {
+      read = parseLossless(text, null, exactNumber);
+    } catch {
+      // lossless-json refuses a key given twice with two values; JSON.parse keeps the last one.
+    }
   }
+  return MAY_HOLD_LONE_SURROGATE.test(text) ? wellFormed(read) : read;
 }
+
+/**
+ * A surrogate, or a JSON escape of one (`\ud83d`): only a text holding one can give a lone one (a
+ * text decoded from UTF-8 holds pairs only; one decoded from UTF-16 may not). One scan of the body.
+ */
+const MAY_HOLD_LONE_SURROGATE = /\\u[dD][89a-fA-F]|[\ud800-\udfff]/;
 
 /** Longest path quoted back: property names come from the caller's body and may be any length. */
 const PATH_MAX = 200;
