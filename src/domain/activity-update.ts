@@ -35,6 +35,10 @@ const isEmpty = (v: FieldValue | undefined): boolean =>
  * score do not change.
  */
 export async function updateActivity(tx: Repos, accountId: string, change: ActivityChange, ctx: Ctx = systemCtx): Promise<Activity> {
+  // The activity's turn first (PostgreSQL; a no-op on SQLite): two updates of one activity side by
+  // side each merged their fields into the activity as read before the other committed, and the
+  // later one dropped the earlier one's fields.
+  await tx.leads.lockKeys(accountId, [`activity-row:${String(change.id).trim().toLowerCase()}`]);
   const activity = await tx.activities.get(accountId, change.id);
   if (!activity) throw mx.unknownActivity(change.id);
   if (!absent(change.eventCode)) {

@@ -337,6 +337,16 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
 }
 
 /**
+ * `lead` as it is once this transaction holds its turn: a lock on the lead (PostgreSQL; SQLite's one
+ * writer already runs one write at a time, and there `lead` is returned as read). Held until the
+ * transaction ends, so a read-modify-write of the lead's fields sees every earlier one committed.
+ */
+export async function lockLead(tx: Repos, lead: Lead): Promise<Lead> {
+  if (!(await tx.leads.lockKeys(lead.accountId, [`lead-row:${lead.id.toLowerCase()}`]))) return lead;
+  return (await tx.leads.get(lead.accountId, lead.id)) ?? lead;
+}
+
+/**
  * The lead booleans every read shows, as "0" when the lead has none (wire/shapes.ts): stored as "0"
  * then, so that a search for "0" finds the same leads the reads show (migration 0012 did the same
  * for leads stored before).
@@ -365,8 +375,14 @@ function assertIdentity(fields: FieldMap): void {
  * Merges `fields` into the lead (values in `fields` win; null clears a field); `ModifiedBy` becomes
  * `ctx.userId`. Throws MXMandatoryAttributeMissingException when the lead would be left without a
  * name or contact, MXDuplicateEntry when a unique value is taken.
+ *
+ * `read` is the lead as the caller read it. The merge is made into the lead as it is once this
+ * transaction holds the lead's turn (lockLead): two updates of one lead side by side (PostgreSQL's
+ * write batches) each merged into the lead as read before the other committed, and the later one
+ * dropped the fields the earlier one had set, both answered success.
  */
-export async function updateLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
+export async function updateLead(tx: Repos, ctx: Ctx, read: Lead, fields: FieldMap): Promise<Lead> {
+  const lead = await lockLead(tx, read);
   const merged: FieldMap = withContactFlags({ ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) });
   assertIdentity(merged);
   const keys = await keysFor(tx, lead.accountId, merged);
