@@ -1,5 +1,5 @@
 /**
- * Updates of one lead, or of one activity, sent side by side, each naming other fields: every one is
+ * Updates of one lead, one activity or one activity type, sent side by side, each naming other fields: every one is
  * kept. On PostgreSQL, whose write batches run side by side, each update merged its fields into the
  * lead (activity) as read before the others committed, so the later ones dropped the earlier ones'
  * fields while every call was answered success (12 parallel Lead.Update kept 2 fields of 12; SQLite
@@ -38,5 +38,16 @@ describe('updates side by side', () => {
     const details = expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${id}`));
     const values = Object.fromEntries(details.Fields.map((f: { SchemaName: string; Value: string }) => [f.SchemaName, f.Value]));
     for (let i = 0; i < N; i++) expect(values[`mx_Custom_${i + 1}`], `mx_Custom_${i + 1}`).toBe(`v${i}`);
+  });
+
+  it('CustomActivityType/Update of one type keeps every field each one added', async () => {
+    const s = await started();
+    const code = await createType(s, { ActivityEventName: 'Growing' });
+    const calls = Array.from({ length: N }, (_, i) =>
+      s.call('POST', `${PA}/CustomActivityType/Update`, { ID: code, Fields: [{ SchemaName: `mx_Custom_${i + 1}`, DisplayName: `F${i}`, DataType: 'String' }] }),
+    );
+    for (const r of await Promise.all(calls)) expectOk(r);
+    const setting = expectOk(await s.call('GET', `${PA}/CustomActivity/GetActivitySetting?code=${code}`));
+    expect(setting.Fields.map((f: { SchemaName: string }) => f.SchemaName)).toEqual(Array.from({ length: N }, (_, i) => `mx_Custom_${i + 1}`));
   });
 });
