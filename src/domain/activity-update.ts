@@ -82,7 +82,7 @@ export async function updateActivityType(tx: Repos, accountId: string, change: A
   // The type's turn (PostgreSQL; a no-op on SQLite), then the type as it is: two updates side by
   // side each merged their Fields into the type as read before the other committed, and the later
   // one dropped the earlier one's fields.
-  const type = (await tx.leads.lockKeys(accountId, [`activity-type-row:${read.code}`])) ? await getActivityType(tx, accountId, read.code) : read;
+  const type = (await tx.leads.lockKeys(accountId, [`ref:activity-type:${read.code}`])) ? await getActivityType(tx, accountId, read.code) : read;
   if (type.isSystem) throw mx.invalidInput(`Invalid Input! Activity type ${type.code} is a system type; only custom activity types can be updated.`);
   const next: ActivityType = { ...type, settings: { ...type.settings, ...(change.settings ?? {}) } };
   if (change.name !== undefined) {

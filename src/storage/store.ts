@@ -138,6 +138,8 @@ export interface LeadRepo {
    * transactions creating the same thing take turns; SQLite: nothing (its one writer already is one).
    * Resolves true when taking them may have waited for another transaction, so what was read
    * before may have changed (PostgreSQL); false when write transactions never run side by side (SQLite).
+   * A key starting `ref:` names reference data (an activity type, …): after it, cached reference data
+   * is checked again (sql/ref-cache.ts), so a read made then sees what the transaction waited for.
    */
   lockKeys(accountId: string, keys: string[]): Promise<boolean>;
   /** Accounts whose lead keys were written by a rule older than `version`. */

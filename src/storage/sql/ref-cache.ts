@@ -197,6 +197,20 @@ export function cachedRepos(repos: Repos, cache: RefCache, readToken: TokenReade
   const enabledHooks = (accountId: string) => cached(`w\u0000${accountId}`, async () => Object.freeze(await webhooks.enabledHooks(accountId)));
   return {
     ...r,
+    ...(memo
+      ? {
+          leads: {
+            ...r.leads,
+            // A lock on reference data (a key starting `ref:`) may have waited for a transaction that
+            // changed it: read the token again, so that what is read next is not an older cached copy.
+            lockKeys: async (accountId: string, keys: string[]) => {
+              const mayHaveWaited = await r.leads.lockKeys(accountId, keys);
+              if (mayHaveWaited && keys.some((k) => k.startsWith('ref:'))) memoToken = null;
+              return mayHaveWaited;
+            },
+          },
+        }
+      : {}),
     accounts: {
       ...accounts,
       // Unknown keys are not remembered: nothing to gain, and they would fill the cache.
