@@ -345,6 +345,12 @@ export interface AttemptResult {
    * their way together count once.
    */
   failureEpoch: number;
+  /**
+   * The webhook's pacing while it fails (ms, scaled as event retries are): after a counted failure
+   * that makes the count n, no probe is claimed for `probeDelaysMs[(n - 1) % length]` (the retry
+   * schedule, started again after its last delay). Empty: no wait. Ignored on success.
+   */
+  probeDelaysMs: number[];
 }
 
 /** What the outbox needs of an enabled webhook. */
@@ -377,9 +383,12 @@ export interface WebhookRepo {
    * Claims up to `limit` due events for `workerId` until `lockedUntil`: pending, due, of an enabled
    * webhook, not held by a live lease, and with no earlier pending event of the same webhook and
    * lead, leaving out the webhooks in `skipWebhooks` (the caller's busy ones). Of a failing webhook
-   * (failures in a row) only its first waiting event (lowest seq), the probe, is claimed, once due
-   * and not leased: one attempt at a time whichever process claims, the others wait until one
-   * succeeds. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
+   * (failures in a row) at most one event is claimed, its probe, and only once the webhook's pacing
+   * time (set by finishAttempt) has passed: of its pending events that are due and not held back by
+   * an earlier pending event of their lead, the one due first (then lowest seq), and only if that
+   * one is not leased. So one attempt at a time whichever process claims; an event whose payload
+   * the receiver keeps refusing waits for its own retry while the others are probed, and the first
+   * success lets them all go. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
    */
   claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
   /** Gives back events `workerId` claimed and will not deliver now (they are due again at once). */
@@ -389,8 +398,9 @@ export interface WebhookRepo {
    * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when
    * called in one. Only an enabled webhook's count changes: a success sets it to 0; a failure adds
    * one if the webhook's failure epoch is still the one its claim saw (`failureEpoch`), i.e. the
-   * attempt was sent after the last counted failure was recorded. Returns false when the worker no
-   * longer held the event.
+   * attempt was sent after the last counted failure was recorded; a counted failure also sets the
+   * webhook's pacing time to the attempt's time plus its delay (`probeDelaysMs`), and a success that
+   * ends a row clears it. Returns false when the worker no longer held the event.
    */
   finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
   /** Frees every lease (single-process start after a crash). */

@@ -5,7 +5,8 @@
  * side (`webhookConcurrency`), each bounded by `webhookTimeoutMs`, and one webhook may hold at most
  * half of them, so a slow or dead receiver cannot hold up the other webhooks and accounts. While a
  * webhook is failing the store hands out only its probe, one attempt at a time across processes
- * (WebhookRepo.claim), and failures count in a row only in sequence (finishAttempt). Delivery is
+ * and once per retry delay (WebhookRepo.claim), and failures count in a row only in sequence
+ * (finishAttempt). Delivery is
  * at-least-once: an event is marked delivered only after its receiver answered 2xx, so a crash
  * between the two sends it again, with the same event id.
  */
@@ -78,6 +79,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   const poke = idle.poke;
   let unlisten: (() => void) | null = null;
   const transport = webhookTransport(c.webhookPrivate === 'deny');
+  /** A failing webhook's pacing: the retry schedule, scaled (WebhookRepo.finishAttempt). */
+  const probeDelaysMs = c.webhookRetrySchedule.map((_, i) => webhookRetryDelayMs(i + 1, c)!);
 
   /** Posts one event once; never throws (every outcome is recorded). */
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
@@ -133,7 +136,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch }));
+      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch, probeDelaysMs }));
       if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {

@@ -63,7 +63,7 @@ async function addHook(w: Webhook): Promise<Webhook> {
   return w;
 }
 
-function result(e: OutboxEvent, w: Webhook, at: number, ok: boolean, retryAt?: number, disableAfter = 100): AttemptResult {
+function result(e: OutboxEvent, w: Webhook, at: number, ok: boolean, retryAt?: number, disableAfter = 100, probeDelaysMs: number[] = []): AttemptResult {
   return {
     delivery: {
       id: randomUUID(),
@@ -84,6 +84,7 @@ function result(e: OutboxEvent, w: Webhook, at: number, ok: boolean, retryAt?: n
     next: ok ? { status: 'delivered', dueAt: e.dueAt, lastError: null } : retryAt === undefined ? { status: 'failed', dueAt: e.dueAt, lastError: 'HTTP 500' } : { status: 'pending', dueAt: retryAt, lastError: 'HTTP 500' },
     disableAfter,
     failureEpoch: e.failureEpoch,
+    probeDelaysMs,
   };
 }
 
@@ -187,15 +188,17 @@ describe('webhook outbox', () => {
     expect(await claimFor(acct, 'w', t + 10_000)).toEqual([]);
   });
 
-  it('failures of attempts claimed together count once; a failing webhook hands out only its first waiting event, one at a time', async () => {
+  it('failures of attempts claimed together count once; a failing webhook hands out one event at a time, the one waiting longest, once per pacing delay', async () => {
     const acct = `acct-${randomUUID()}`;
     const w = await addHook(webhook(acct, 3));
     for (let i = 0; i < 3; i++) await emit(acct, 3, `l${i}`);
     const t = T0 + 10;
+    // The webhook's pacing: 999 ms after its first failure in a row, 3999 ms after the second.
+    const pacing = [999, 3999];
     // Three attempts on their way together (one claim, or claims that saw the webhook healthy), all failing.
     const together = await claimFor(acct, 'w', t);
     expect(together).toHaveLength(3);
-    for (const c of together) await finish('w', c.event, result(c.event, w, t + 1, false, t + 1000));
+    for (const c of together) await finish('w', c.event, result(c.event, w, t + 1, false, t + 1000, 100, pacing));
     expect((await store.webhooks.get(acct, w.id))!).toMatchObject({ status: 0, consecutiveFailures: 1 });
     // All three are due again at t + 1000, but only the first is handed out, to one claimer.
     expect(await claimFor(acct, 'w', t + 999)).toEqual([]);
@@ -203,15 +206,38 @@ describe('webhook outbox', () => {
     expect(others).toEqual([]);
     expect(probe.event.seq).toBe(together[0].event.seq);
     expect(await claimFor(acct, 'B', t + 1000)).toEqual([]);
-    // Sent after the first failure was recorded: it counts.
-    await finish('A', probe.event, result(probe.event, w, t + 1001, false, t + 5000));
+    // Sent after the first failure was recorded: it counts, and the next probe waits 3999 ms,
+    // although the other two are due.
+    await finish('A', probe.event, result(probe.event, w, t + 1001, false, t + 9000, 100, pacing));
     expect((await store.webhooks.get(acct, w.id))!.consecutiveFailures).toBe(2);
     expect(await claimFor(acct, 'B', t + 1002)).toEqual([]);
-    // Once the probe succeeds, the others go out together again.
-    const [again] = await claimFor(acct, 'A', t + 5000);
+    expect(await claimFor(acct, 'B', t + 4999)).toEqual([]);
+    // The next probe is the event that has waited longest (due at t + 1000), not the one that just
+    // failed (due again at t + 9000): once it succeeds, the rest go, each at its own due time.
+    const [again, ...more] = await claimFor(acct, 'A', t + 5000);
+    expect(more).toEqual([]);
+    expect(again.event.seq).toBe(together[1].event.seq);
     await finish('A', again.event, result(again.event, w, t + 5001, true));
     expect((await store.webhooks.get(acct, w.id))!.consecutiveFailures).toBe(0);
-    expect((await claimFor(acct, 'B', t + 5002)).map((c) => c.event.seq)).toEqual(together.slice(1).map((c) => c.event.seq));
+    const rest = await claimFor(acct, 'B', t + 5002);
+    expect(rest.map((c) => c.event.seq)).toEqual([together[2].event.seq]);
+    await finish('B', rest[0].event, result(rest[0].event, w, t + 5003, true));
+    expect(await claimFor(acct, 'B', t + 8999)).toEqual([]);
+    expect((await claimFor(acct, 'B', t + 9000)).map((c) => c.event.seq)).toEqual([together[0].event.seq]);
+  });
+
+  it('a failing webhook whose probe is on its way hands out nothing else, and one probe is claimed by one of many claimers', async () => {
+    const acct = `acct-${randomUUID()}`;
+    const w = await addHook(webhook(acct, 3));
+    for (let i = 0; i < 6; i++) await emit(acct, 3, `l${i}`, T0 + i);
+    const t = T0 + 10;
+    const [first] = await claimFor(acct, 'w', t, 1);
+    await finish('w', first.event, result(first.event, w, t + 1, false, t + 60_000, 100, [500]));
+    // Claimers side by side after the pacing: exactly one of them gets one event, the one due first.
+    const claims = (await Promise.all(Array.from({ length: 4 }, (_, i) => claimFor(acct, `c${i}`, t + 501, 10, 10_000)))).flat();
+    expect(claims.map((c) => c.event.orderKey)).toEqual(['l1']);
+    // While it is on its way (leased), nothing else of the webhook goes, whatever is due.
+    expect(await claimFor(acct, 'x', t + 5000)).toEqual([]);
   });
 });
 

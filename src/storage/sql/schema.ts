@@ -181,6 +181,8 @@ export interface WebhooksTable {
   consecutive_failures: number;
   /** Moved on by every counted failure and every success that ends a row (migration 0014; see WebhookRepo.finishAttempt). */
   failure_epoch?: number;
+  /** While failing, no probe is claimed before this time (ms; migration 0014; see WebhookRepo.claim); null when none is set. */
+  next_probe_at?: number | null;
   created_on: number;
   modified_on: number;
 }

@@ -87,6 +87,17 @@ const enabledHooks = precompiled((db, accountId: string) =>
   db.selectFrom('webhooks').select(['id', 'event_code', 'delay_seconds']).where('account_id', '=', accountId).where('status', '=', 0),
 );
 
+/**
+ * `at` plus the delay of `delaysMs` for the failure a webhooks UPDATE counts: index the webhook's
+ * count before it, started again after the last delay (ms; integers from the config, inlined).
+ */
+function paced(at: number, delaysMs: number[]) {
+  const ms = delaysMs.map((x) => Math.max(0, Math.round(x)));
+  if (ms.length === 0) return sql<number>`${sql.lit(Math.round(at))}`;
+  const whens = ms.map((x, i) => sql`when ${sql.lit(i)} then ${sql.lit(x)}`);
+  return sql<number>`${sql.lit(Math.round(at))} + case consecutive_failures % ${sql.lit(ms.length)} ${sql.join(whens, sql` `)} else 0 end`;
+}
+
 export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
   const enabled = async (accountId: string): Promise<EnabledWebhook[]> =>
     (await enabledHooks(db, engine, accountId)).rows.map((h) => ({ id: h.id, eventCode: Number(h.event_code), delaySeconds: Number(h.delay_seconds) }));
@@ -123,7 +134,13 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async update(w) {
       const { id, account_id, created_on, ...rest } = toRow(w);
-      const r = await db.updateTable('webhooks').set(rest).where('account_id', '=', account_id).where('id', '=', id).executeTakeFirst();
+      // Saving it sends what waited at once (domain updateWebhook): no pacing left from its failures.
+      const r = await db
+        .updateTable('webhooks')
+        .set({ ...rest, next_probe_at: null })
+        .where('account_id', '=', account_id)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     async remove(accountId, id) {
@@ -180,25 +197,58 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('e.due_at', '<=', now)
         .where((eb) => eb.or([eb('e.locked_until', 'is', null), eb('e.locked_until', '<', now)]))
         .where('e.webhook_id', 'in', (eb) => eb.selectFrom('webhooks as w').select('w.id').where('w.status', '=', 0))
-        // While a webhook is failing (failures in a row), only its first waiting event is claimed: the
-        // probe, sent once per retry delay and one attempt at a time, whichever process claims (it is
-        // leased while on its way). The others wait until it succeeds, instead of each being tried
-        // and counted (a 5 s outage with many leads disabled the webhook; so did the retries of
-        // the events that were on their way together when it failed, each one a probe). The first
-        // waiting event is never held back by an earlier one of its lead (that one would be first).
+        // While a webhook is failing (failures in a row), only its probe is claimed, and only once
+        // its pacing time has passed (next_probe_at, set by finishAttempt along the retry schedule):
+        // one attempt at a time whichever process claims, once per retry delay, instead of every
+        // waiting event being tried and counted (a 5 s outage with many leads disabled the webhook;
+        // so did the retries of the events that were on their way together when it failed, each
+        // one a probe). The probe is the event that has waited longest among those that could go
+        // now: pending, due and not held back by an earlier pending event of its lead, first by
+        // due_at, then seq. An event that failed is due again only at its own retry time, so an
+        // event whose payload the receiver refuses for good (a 400 for one lead) does not hold the
+        // other leads' events back: the next probe is one of theirs, and its success ends the row.
+        // Leases are not looked at among those before it: while the probe is on its way it stays
+        // the first, so no other event of the webhook is claimed (and on PostgreSQL a concurrent
+        // claimer that skips the locked probe still sees it first in its snapshot). "Not held back"
+        // is asked as "the first pending event of its lead" (min seq, by webhook_events_order): as
+        // a NOT EXISTS, PostgreSQL without statistics on a fresh table planned it as a scan of the
+        // webhook's every pending event per event (4 s for 5,000 waiting events; this form 5 ms).
         .where((eb) =>
           eb.or([
             eb('e.webhook_id', 'in', eb.selectFrom('webhooks as h').select('h.id').where('h.consecutive_failures', '=', 0)),
-            eb.not(
-              eb.exists(
+            eb.and([
+              eb(
+                'e.webhook_id',
+                'in',
                 eb
-                  .selectFrom('webhook_events as r')
-                  .select('r.seq')
-                  .whereRef('r.webhook_id', '=', 'e.webhook_id')
-                  .where('r.status', '=', 'pending')
-                  .whereRef('r.seq', '<', 'e.seq'),
+                  .selectFrom('webhooks as n')
+                  .select('n.id')
+                  .where((x) => x.or([x('n.next_probe_at', 'is', null), x('n.next_probe_at', '<=', now)])),
               ),
-            ),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('webhook_events as r')
+                    .select('r.seq')
+                    .whereRef('r.webhook_id', '=', 'e.webhook_id')
+                    .where('r.status', '=', 'pending')
+                    .where('r.due_at', '<=', now)
+                    .where((x) => x.or([x('r.due_at', '<', x.ref('e.due_at')), x.and([x('r.due_at', '=', x.ref('e.due_at')), x('r.seq', '<', x.ref('e.seq'))])]))
+                    .where((x) =>
+                      x(
+                        'r.seq',
+                        '=',
+                        x
+                          .selectFrom('webhook_events as q')
+                          .select((y) => y.fn.min('q.seq').as('first'))
+                          .whereRef('q.webhook_id', '=', 'r.webhook_id')
+                          .whereRef('q.order_key', '=', 'r.order_key')
+                          .where('q.status', '=', 'pending'),
+                      ),
+                    ),
+                ),
+              ),
+            ]),
           ]),
         )
         .where((eb) =>
@@ -303,7 +353,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       if (d.outcome === 'delivered') {
         await db
           .updateTable('webhooks')
-          .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1` })
+          .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1`, next_probe_at: null })
           .where('id', '=', d.webhookId)
           .where('status', '=', 0)
           .where('consecutive_failures', '>', 0)
@@ -314,6 +364,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .set({
             consecutive_failures: sql`consecutive_failures + 1`,
             failure_epoch: sql`failure_epoch + 1`,
+            // The pacing: no probe before the attempt's time plus the delay for the count this
+            // failure makes (SET reads the row as it was: the old count is the index).
+            next_probe_at: paced(d.at, r.probeDelaysMs),
             status: sql`case when consecutive_failures + 1 >= ${r.disableAfter} then 2 else status end`,
           })
           .where('id', '=', d.webhookId)
@@ -423,9 +476,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       // webhook disabled after failures is enabled again (one disabled by hand stays disabled).
       await db
         .updateTable('webhooks')
-        .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1`, status: sql`case when status = 2 then 0 else status end` })
+        .set({ consecutive_failures: 0, failure_epoch: sql`failure_epoch + 1`, next_probe_at: null, status: sql`case when status = 2 then 0 else status end` })
         .where('account_id', '=', accountId)
-        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 2)]))
+        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 2), eb('next_probe_at', 'is not', null)]))
         .execute();
     },
     async countByStatus() {

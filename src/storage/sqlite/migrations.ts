@@ -207,12 +207,14 @@ export const sqliteMigrations: Record<string, Migration> = {
   },
   // Webhook failures in a row count attempts in sequence (../sql/webhooks.ts, finishAttempt): a
   // number that every counted failure and every success that ends a row moves on, which the claim
-  // reads with the event, so that attempts already on their way then do not count again; and the
-  // index by which a failing webhook's claim finds its first waiting event (its probe).
+  // reads with the event, so that attempts already on their way then do not count again; the time
+  // before which a failing webhook gets no probe (its pacing along the retry schedule); and the
+  // index by which a failing webhook's claim finds its waiting event that has waited longest (its probe).
   '0014_webhook_failure_epoch': {
     up: run([
       `ALTER TABLE webhooks ADD COLUMN failure_epoch INTEGER NOT NULL DEFAULT 0`,
-      `CREATE INDEX webhook_events_webhook_pending ON webhook_events(webhook_id, status, seq)`,
+      `ALTER TABLE webhooks ADD COLUMN next_probe_at INTEGER`,
+      `CREATE INDEX webhook_events_webhook_pending ON webhook_events(webhook_id, status, due_at, seq)`,
     ]),
   },
 };
