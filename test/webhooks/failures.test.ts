@@ -9,7 +9,11 @@
  * - a success of an attempt still on its way when the webhook was disabled keeps it disabled with
  *   the count that disabled it (it had left StatusCode 2 with ConsecutiveFailures 0);
  * - a sandbox reset starts every webhook's count again and enables one disabled after failures
- *   (it kept them after its events and delivery records were gone); one disabled by hand stays so.
+ *   (it kept them after its events and delivery records were gone); one disabled by hand stays so;
+ * - a receiver that refuses one lead's event for good (a 400 for its payload) does not hold the
+ *   other leads' events back: the next probe is the event that has waited longest, not the refused
+ *   one (which was the probe until it ran out of retries, about 10 h, so one bad payload stalled
+ *   the webhook), and that one keeps its own retry schedule.
  * Both engines.
  */
 import { describe, expect, it } from 'vitest';
@@ -73,8 +77,8 @@ describe('failures in a row', () => {
     const together = rx.on('/seq').length;
     expect(together).toBeGreaterThan(1);
     expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
-    // Then one probe per retry delay (the first attempt's retries: 60 s, 5 m, 15 m, 1 h), and the
-    // events that waited are not tried meanwhile.
+    // Then one probe per retry delay (the webhook's pacing after its 1st, 2nd … failure in a row:
+    // 60 s, 5 m, 15 m, 1 h), and the events that waited are not tried meanwhile.
     mostHeld = 0;
     let failures = 1;
     for (const delayS of [60, 300, 900, 3600]) {
@@ -152,4 +156,68 @@ describe('failures in a row', () => {
     await sleep(300);
     expect(rx.on('/by-hand').some((r) => r.json.ProspectID === after)).toBe(false);
   });
+  it("one lead's event that the receiver refuses for good does not hold the other leads' events back", async () => {
+    const rx = await receiverForFile();
+    const clock = manualClock();
+    // The receiver refuses the bad lead's payload (400) every time and takes every other event.
+    rx.answer = (r) => (String(r.json.EmailAddress).startsWith('bad') ? { status: 400, body: '{"error":"bad payload"}' } : { status: 200 });
+    const s = await started({}, { ctx: clock });
+    // Two worker processes on one database (PostgreSQL): the probe and its pacing live in the database.
+    if (PG) await started({ LEADTRAIL_ROLE: 'worker', LEADTRAIL_DB: s.dbPath }, { ctx: clock });
+    const wid = await hook(s, rx, '/one-bad');
+    const bad = await lead(s, 'bad@failures.example');
+    const attemptsOf = (id: string) => rx.on('/one-bad').filter((r) => r.json.ProspectID === id);
+    const delivered = (id: string) => attemptsOf(id).some((r) => r.answeredAt !== undefined);
+    await until('the bad event refused once', async () => (await listed(s, wid)).ConsecutiveFailures === 1);
+    // Other leads' events raised while the webhook is failing wait for its next probe (60 s)…
+    const good = [await lead(s, 'good1@failures.example'), await lead(s, 'good2@failures.example'), await lead(s, 'good3@failures.example')];
+    await sleep(400);
+    expect(good.filter(delivered)).toEqual([]);
+    expect(attemptsOf(bad)).toHaveLength(1);
+    // …and go out then, within the first retry delay, although the bad event is due again too: the
+    // probe is one of theirs (they waited longest), its success ends the row, the others follow.
+    clock.advance(60_001);
+    await until("the other leads' events delivered", async () => good.every(delivered));
+    // The bad event was tried again on its own schedule (60 s after its first attempt) and refused.
+    await until('the bad event refused twice', async () => (await recorded(s, wid)) === 5);
+    expect(attemptsOf(bad).map((r) => r.headers['x-leadtrail-attempt'])).toEqual(['1', '2']);
+    // A lead raised now goes out within the first retry delay too, and its success puts the count
+    // back at 0 with the webhook enabled. (Whether the bad event's second refusal was recorded
+    // before or after the others' successes, the count is 1 or 0 now: paced, or going at once. The
+    // clock moves only while nothing is on its way, or a lease would run out under it.)
+    const paced = (await listed(s, wid)).ConsecutiveFailures === 1;
+    const later = await lead(s, 'good4@failures.example');
+    let sinceSecond = 0;
+    if (paced) {
+      await sleep(400);
+      expect(attemptsOf(later)).toEqual([]);
+      clock.advance(60_001);
+      sinceSecond += 60_001;
+    }
+    await until('the later lead delivered', async () => delivered(later));
+    await until('its delivery recorded', async () => (await recorded(s, wid)) === 6);
+    await until('the count back at 0', async () => (await listed(s, wid)).ConsecutiveFailures === 0);
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
+    // The bad event keeps its own schedule: its third attempt 5 m after its second, not sooner.
+    clock.advance(300_000 - sinceSecond - 1);
+    await sleep(400);
+    expect(attemptsOf(bad)).toHaveLength(2);
+    clock.advance(1);
+    await until('the bad event tried a third time', async () => attemptsOf(bad).length === 3);
+    expect(attemptsOf(bad).map((r) => r.headers['x-leadtrail-attempt'])).toEqual(['1', '2', '3']);
+    await until('its refusal recorded', async () => (await recorded(s, wid)) === 7);
+    expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
+    // Still waiting for its 15 m retry, it holds back only its own lead: another lead's event goes
+    // at the next probe, 60 s on.
+    const last = await lead(s, 'good5@failures.example');
+    await sleep(400);
+    expect(attemptsOf(last)).toEqual([]);
+    clock.advance(60_001);
+    await until('the last lead delivered', async () => delivered(last));
+    await until('the count back at 0 again', async () => (await listed(s, wid)).ConsecutiveFailures === 0);
+    expect(attemptsOf(bad)).toHaveLength(3);
+    expect((await listed(s, wid)).StatusCode).toBe(0);
+    // Every other lead's event was sent once.
+    for (const id of [...good, later, last]) expect(attemptsOf(id)).toHaveLength(1);
+  }, 60_000);
 });
