@@ -6,7 +6,7 @@
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import type { FieldInput } from './fields.js';
-import { createLead, fieldValue, findByDefaultLookup, findForCreate, findLead, leadFieldDefs, lookupLockKeys, resolveAttributes, updateLead } from './leads.js';
+import { createLead, fieldValue, findByDefaultLookup, findForCreate, findLead, leadFieldDefs, lockFoundLead, lockLead, lookupLockKeys, resolveAttributes, updateHeldLead } from './leads.js';
 import type { FieldMap, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -31,9 +31,12 @@ export async function captureLead(
   const email = fieldValue(r.fields, 'EmailAddress');
   const phone = fieldValue(r.fields, 'Phone');
   let lead: Lead | null = null;
+  // Found by its id alone (a SearchBy of ProspectID): no lookup value to go stale.
+  let byId = false;
   const allThree = r.prospectId && email && phone;
   if (r.searchBy && !allThree) {
-    const value = r.searchBy.toLowerCase() === 'prospectid' ? r.prospectId : fieldValue(r.fields, r.searchBy);
+    byId = r.searchBy.toLowerCase() === 'prospectid';
+    const value = byId ? r.prospectId : fieldValue(r.fields, r.searchBy);
     if (value) lead = await findForCreate(tx, accountId, lookupLockKeys(r.fields, r.searchBy), () => findLead(tx, accountId, r.searchBy!, value));
   } else {
     if (r.prospectId) {
@@ -46,15 +49,20 @@ export async function captureLead(
   }
   if (!lead) return { lead: await createLead(tx, ctx, accountId, r.fields), created: true };
   if (behavior === 'DoNotUpdate') return { lead, created: false };
+  // What to write is decided on the lead as it is once this call holds it (PostgreSQL runs writes
+  // side by side): decided on the lead as read, UpdateOnlyEmptyFields wrote over a field another call
+  // had set meanwhile. The lead must also still hold the values it was found by (the email the
+  // ProspectID check compared included): else the call runs again from its lookup (lockFoundLead).
+  const held = byId ? await lockLead(tx, lead) : await lockFoundLead(tx, lead);
   let fields: FieldMap = r.fields;
   if (behavior === 'UpdateOnlyEmptyFields') {
     fields = Object.fromEntries(Object.entries(fields).filter(([k]) => {
-      const cur = lead!.fields[k];
+      const cur = held.fields[k];
       return cur === undefined || cur === null || cur === '';
     }));
   } else if (behavior === 'DoNotUpdateUniqueFields') {
     const unique = new Set((await leadFieldDefs(tx, accountId)).filter((d) => d.isUnique).map((d) => d.schemaName));
     fields = Object.fromEntries(Object.entries(fields).filter(([k]) => !unique.has(k)));
   }
-  return { lead: await updateLead(tx, ctx, lead, fields), created: false };
+  return { lead: await updateHeldLead(tx, ctx, held, fields), created: false };
 }

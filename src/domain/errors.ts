@@ -104,6 +104,9 @@ export const mx = {
     new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}`),
   duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
   requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
+  /** A lead found by a lookup value changed that value while the call waited for its turn (leads.ts, lockFoundLead), again at every rerun. */
+  leadChanged: (id: string) =>
+    new MxError('MXServiceUnavailableException', `Lead ${id.slice(0, 64)} changed the values it was found by while this call was writing it, at every try. Retry shortly.`, 503, { 'retry-after': '1' }),
   duplicateName: (message: string) => new MxError('MXDuplicateEntityNameException', message),
   starting: () =>
     new MxError('MXServiceUnavailableException', 'The server is starting and cannot serve requests yet. Retry shortly.', 503, { 'retry-after': '1' }),

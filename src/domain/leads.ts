@@ -340,6 +340,7 @@ export async function createLead(tx: Repos, ctx: Ctx, accountId: string, fields:
  * `lead` as it is once this transaction holds its turn: a lock on the lead (PostgreSQL; SQLite's one
  * writer already runs one write at a time, and there `lead` is returned as read). Held until the
  * transaction ends, so a read-modify-write of the lead's fields sees every earlier one committed.
+ * Costs one round trip for the lock and one for the read (PostgreSQL only).
  */
 export async function lockLead(tx: Repos, lead: Lead): Promise<Lead> {
   if (!(await tx.leads.lockKeys(lead.accountId, [`lead-row:${lead.id.toLowerCase()}`]))) return lead;
@@ -359,6 +360,26 @@ function withContactFlags(fields: FieldMap): FieldMap {
     if (typeof v !== 'string' || v.trim() === '') fields[f] = '0';
   }
   return fields;
+}
+
+/**
+ * lockLead for a lead that a lookup by value found (SearchBy, the default lookup): the lead as it
+ * is once held, when it is still the lead the lookup found. When its lookup values (EmailAddress,
+ * Phone, Mobile, fields marked unique) changed while this call waited for its turn, the lookup is
+ * stale: it may now find another lead, or none. Then throws MXServiceUnavailableException marked
+ * `raced()`, and runWrite runs the call again from its lookup. Without this, a Lead.Capture that
+ * found a lead by its old Mobile wrote the old number back over a Lead.Update committed meanwhile
+ * (PostgreSQL, whose write batches run side by side). No round trip more than lockLead's: the lookup
+ * values are compared in memory.
+ */
+export async function lockFoundLead(tx: Repos, read: Lead): Promise<Lead> {
+  const lead = await lockLead(tx, read);
+  if (lead === read) return lead;
+  const keyOf = (k: LeadKey) => `${k.field}\u0000${k.value}`;
+  const before = new Set((await keysFor(tx, read.accountId, read.fields)).map(keyOf));
+  const now = (await keysFor(tx, lead.accountId, lead.fields)).map(keyOf);
+  if (now.length !== before.size || now.some((k) => !before.has(k))) throw mx.leadChanged(lead.id).raced();
+  return lead;
 }
 
 /**
@@ -382,7 +403,15 @@ function assertIdentity(fields: FieldMap): void {
  * dropped the fields the earlier one had set, both answered success.
  */
 export async function updateLead(tx: Repos, ctx: Ctx, read: Lead, fields: FieldMap): Promise<Lead> {
-  const lead = await lockLead(tx, read);
+  return updateHeldLead(tx, ctx, await lockLead(tx, read), fields);
+}
+
+/**
+ * updateLead of a lead this transaction already holds (lockLead, lockFoundLead), as read once held:
+ * for a caller that decides what to write from the lead as it is (Lead.Capture's
+ * UpdateOnlyEmptyFields), without taking the lock twice.
+ */
+export async function updateHeldLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
   const merged: FieldMap = withContactFlags({ ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) });
   assertIdentity(merged);
   const keys = await keysFor(tx, lead.accountId, merged);
@@ -545,8 +574,10 @@ export async function upsertLead(tx: Repos, ctx: Ctx, accountId: string, attrs: 
     }
     lead = await findForCreate(tx, accountId, lookupLockKeys(attrs.fields, searchBy), async () => (await leadsMatching(tx, accountId, def, value))[0] ?? null);
   }
-  if (lead) return { lead: await updateLead(tx, ctx, lead, attrs.fields), created: false };
-  return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };
+  if (!lead) return { lead: await createLead(tx, ctx, accountId, attrs.fields), created: true };
+  // A lead found by ProspectID stays that lead; one found by a value must still hold it once held.
+  const held = searchBy !== null && searchBy.toLowerCase() === 'prospectid' ? await lockLead(tx, lead) : await lockFoundLead(tx, lead);
+  return { lead: await updateHeldLead(tx, ctx, held, attrs.fields), created: false };
 }
 
 export interface LeadFieldInput {
