@@ -339,6 +339,10 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
  * `StatusCode` 1 disables it, 0 enables it.
  */
 export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: string, input: WebhookInput, rules: WebhookRules): Promise<Webhook> {
+  // The webhook's turn first (PostgreSQL; a no-op on SQLite), then the webhook as it is: two updates
+  // side by side each wrote the whole webhook as read before the other committed, and the later one
+  // put back what the earlier one had changed (8 parallel updates, each of one property, kept 1).
+  await tx.leads.lockKeys(accountId, [`webhook-row:${id.trim().toLowerCase()}`]);
   const w = await tx.webhooks.get(accountId, id);
   if (!w) throw unknownWebhook(id);
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');

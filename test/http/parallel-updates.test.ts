@@ -111,4 +111,35 @@ describe('decisions side by side', () => {
     for (const { id, now } of leads) expect((await getLead(s, id))?.Mobile, id).toBe(now);
   });
 
+  it('Webhook.svc/Update calls of one webhook, each setting another property, keep every one', async () => {
+    const s = await started();
+    const hooks = await Promise.all(
+      Array.from({ length: 4 }, async () => expectOk(await s.call('POST', '/v2/Webhook.svc/Create', { URL: 'http://127.0.0.1:9/hook', WebhookEvent: 3 })).Message.Id as string),
+    );
+    const changes: Record<string, unknown>[] = [
+      { Description: 'described' },
+      { URL: 'http://127.0.0.1:9/moved' },
+      { ContentType: 'text/plain' },
+      { WebhookEvent: 6 },
+      { CustomHeaders: [{ Key: 'X-Race', Value: 'kept' }] },
+      { NotifyOnFailure: true },
+      { ExecutionDelay: 42 },
+      { StatusCode: 1 },
+    ];
+    const calls = hooks.flatMap((WebhookId) => changes.map((c) => s.call('POST', '/v2/Webhook.svc/Update', { WebhookId, ...c })));
+    for (const r of await Promise.all(calls)) expectOk(r);
+    for (const WebhookId of hooks) {
+      const [w] = expectOk(await s.call('POST', '/v2/Webhook.svc/Retrieve', { Parameter: { WebhookId } })).Response;
+      expect(w, WebhookId).toMatchObject({
+        Description: 'described',
+        URL: 'http://127.0.0.1:9/moved',
+        ContentType: 'text/plain',
+        WebhookEvent: 6,
+        CustomHeaders: [{ Key: 'X-Race', Value: 'kept' }],
+        NotifyOnFailure: true,
+        ExecutionDelay: 42,
+        StatusCode: 1,
+      });
+    }
+  });
 });
