@@ -4,7 +4,7 @@
  * then defined as the operator's `leadtrail lead-fields set` defines one (defineLeadField).
  */
 import { mx } from './errors.js';
-import { defineLeadField, leadFieldDefs } from './leads.js';
+import { defineLeadField, leadFieldDefs, lockLeadFields } from './leads.js';
 import type { LeadFieldDef } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -29,6 +29,9 @@ export async function createCustomLeadField(tx: Repos, accountId: string, input:
   if (!/^mx_[A-Za-z0-9_]+$/.test(schemaName) || schemaName.length > 64) {
     throw mx.invalidInput(`'DisplayName' may hold letters, digits, spaces and _ only, at most 61 characters; got '${displayName.slice(0, 80)}'.`);
   }
+  // The name is checked once this call holds the lead fields' turn: checked before it, two creates
+  // of one name side by side (PostgreSQL) both answered success, the later one's type kept.
+  await lockLeadFields(tx, accountId);
   const taken = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === schemaName.toLowerCase());
   if (taken) throw mx.duplicateName(`A lead field named '${taken.schemaName}' already exists.`);
   const dataType = input.dataType.toLowerCase() === 'date' && input.renderType?.toLowerCase() === 'datetime' ? 'DateTime' : input.dataType;

@@ -100,18 +100,38 @@ function tooManyFields(held: number, adding: number, example: string): Error {
 }
 
 /**
- * Writes `defs`, custom fields the account does not hold yet, within MAX_CUSTOM_LEAD_FIELDS; throws
- * tooManyFields (and the caller's transaction rolls back) otherwise. `held` is the count already read:
- * past the limit the call fails before writing anything. Calls that add fields take turns per account
- * (lockKeys: PostgreSQL; SQLite's writer runs one at a time), and the count is made again once this
- * call's fields are written, so two calls adding fields at once cannot pass the limit together.
+ * Takes this transaction's turn to add or change the account's lead fields, held until it ends:
+ * calls that add fields (a write naming a new `mx_` attribute, CreateLeadField, the CLI) take turns
+ * (PostgreSQL; SQLite's writer runs one at a time). When taking it may have waited, the definitions
+ * remembered for this transaction are dropped (and, by the `ref:` key, the reference cache's token:
+ * ref-cache.ts), so the next leadFieldDefs reads them as they are. Returns true then (PostgreSQL).
+ * Decided on the definitions as read before the turn, a CreateLeadField and a write naming the same
+ * new attribute side by side both answered success, and the write's text field replaced the
+ * created Number field.
  */
-async function addCustomFields(tx: Repos, accountId: string, defs: LeadFieldDef[], held: number): Promise<void> {
+export async function lockLeadFields(tx: Repos, accountId: string): Promise<boolean> {
+  const mayHaveWaited = await tx.leads.lockKeys(accountId, ['ref:lead-fields:add']);
+  if (mayHaveWaited) fieldCache.get(tx)?.delete(accountId);
+  return mayHaveWaited;
+}
+
+/**
+ * Writes `defs`, custom fields the account did not hold when read, within MAX_CUSTOM_LEAD_FIELDS;
+ * throws tooManyFields (and the caller's transaction rolls back) otherwise. `held` is the count already
+ * read: past the limit the call fails before writing anything. Calls that add fields take turns
+ * (lockLeadFields), and the count is made again once this call's fields are written, so two calls
+ * adding fields at once cannot pass the limit together. A field another call added while this one
+ * waited for its turn is kept as that call made it, not written again. Returns the definitions by
+ * lower-case name as they are once written: what the caller validates its values against.
+ */
+async function addCustomFields(tx: Repos, accountId: string, defs: LeadFieldDef[], held: number): Promise<ReadonlyMap<string, LeadFieldDef>> {
   if (held + defs.length > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(held, defs.length, defs[0].schemaName);
-  await tx.leads.lockKeys(accountId, ['lead-fields:add']);
-  for (const def of defs) await putLeadField(tx, accountId, def);
-  const now = fieldIndex(await leadFieldDefs(tx, accountId)).custom;
-  if (now > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(now - defs.length, defs.length, defs[0].schemaName);
+  const fresh = (await lockLeadFields(tx, accountId)) ? fieldIndex(await leadFieldDefs(tx, accountId)).byName : null;
+  const adding = fresh ? defs.filter((d) => !fresh.has(d.schemaName.toLowerCase())) : defs;
+  for (const def of adding) await putLeadField(tx, accountId, def);
+  const now = fieldIndex(await leadFieldDefs(tx, accountId));
+  if (now.custom > MAX_CUSTOM_LEAD_FIELDS) throw tooManyFields(now.custom - adding.length, adding.length, (adding[0] ?? defs[0]).schemaName);
+  return now.byName;
 }
 
 /**
@@ -237,11 +257,10 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
   }
   // The definitions with the fields this call adds: a copy, the index is shared. Counted before any
   // is written, so a call over the limit changes nothing.
-  let added: Map<string, LeadFieldDef> | null = null;
+  let added: ReadonlyMap<string, LeadFieldDef> | null = null;
   if (adding) {
-    await addCustomFields(tx, accountId, [...adding.values()], index.custom);
-    added = new Map(byName);
-    for (const [lower, def] of adding) added.set(lower, def);
+    // The definitions as they are once written: a field another call made meanwhile, as it made it.
+    added = await addCustomFields(tx, accountId, [...adding.values()], index.custom);
     byName = added;
   }
   const fields = validateFields(added ? [...added.values()].map(asValidation) : index.validation, inputs, {
@@ -348,21 +367,6 @@ export async function lockLead(tx: Repos, lead: Lead): Promise<Lead> {
 }
 
 /**
- * The lead booleans every read shows, as "0" when the lead has none (wire/shapes.ts): stored as "0"
- * then, so that a search for "0" finds the same leads the reads show (migration 0012 did the same
- * for leads stored before).
- */
-const CONTACT_FLAGS = ['DoNotEmail', 'DoNotCall'];
-
-function withContactFlags(fields: FieldMap): FieldMap {
-  for (const f of CONTACT_FLAGS) {
-    const v = fields[f];
-    if (typeof v !== 'string' || v.trim() === '') fields[f] = '0';
-  }
-  return fields;
-}
-
-/**
  * lockLead for a lead that a lookup by value found (SearchBy, the default lookup): the lead as it
  * is once held, when it is still the lead the lookup found. When its lookup values (EmailAddress,
  * Phone, Mobile, fields marked unique) changed while this call waited for its turn, the lookup is
@@ -380,6 +384,21 @@ export async function lockFoundLead(tx: Repos, read: Lead): Promise<Lead> {
   const now = (await keysFor(tx, lead.accountId, lead.fields)).map(keyOf);
   if (now.length !== before.size || now.some((k) => !before.has(k))) throw mx.leadChanged(lead.id).raced();
   return lead;
+}
+
+/**
+ * The lead booleans every read shows, as "0" when the lead has none (wire/shapes.ts): stored as "0"
+ * then, so that a search for "0" finds the same leads the reads show (migration 0012 did the same
+ * for leads stored before).
+ */
+const CONTACT_FLAGS = ['DoNotEmail', 'DoNotCall'];
+
+function withContactFlags(fields: FieldMap): FieldMap {
+  for (const f of CONTACT_FLAGS) {
+    const v = fields[f];
+    if (typeof v !== 'string' || v.trim() === '') fields[f] = '0';
+  }
+  return fields;
 }
 
 /**
@@ -596,6 +615,9 @@ export interface LeadFieldInput {
  * making it unique fails when two leads already share a value.
  */
 export async function defineLeadField(tx: Repos, accountId: string, input: LeadFieldInput): Promise<LeadFieldDef> {
+  // Decided on the fields as they are once this call holds the turn (lockLeadFields): a change of
+  // one property merged into the field as read dropped another call's change made meanwhile.
+  await lockLeadFields(tx, accountId);
   const existing = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
   if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);

@@ -6,7 +6,7 @@
  * kept all 12). Found by sending the same requests to a SQLite and a PostgreSQL server.
  */
 import { describe, expect, it } from 'vitest';
-import { LM, PA, createLead, createType, expectOk, getLead } from '../helpers/lsq.js';
+import { LM, PA, createLead, createType, expectMx, expectOk, getLead } from '../helpers/lsq.js';
 import { started } from '../helpers/server.js';
 
 const N = 12;
@@ -109,6 +109,31 @@ describe('decisions side by side', () => {
     // In either order the lead ends with its new number: a lookup after the change finds no lead by
     // the old one (and creates one), a lookup before it is followed by the change.
     for (const { id, now } of leads) expect((await getLead(s, id))?.Mobile, id).toBe(now);
+  });
+
+  it('CreateLeadField beside writes naming the same new mx_ attribute: a field it answered success for has the type it asked for', async () => {
+    const s = await started();
+    const names = Array.from({ length: ROUNDS * 2 }, (_, i) => `Race Field ${i}`);
+    const created = await Promise.all(
+      names.map(async (DisplayName, i) => {
+        const schema = `mx_Race_Field_${i}`;
+        const [made, ...writes] = await Promise.all([
+          s.call('POST', `${LM}/CreateLeadField`, { DisplayName, DataType: 'Number' }),
+          s.call('POST', `${LM}/CreateLeadField`, { DisplayName, DataType: 'Date' }),
+          ...Array.from({ length: 3 }, (_, k) => s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: `F${i}-${k}` }, { Attribute: schema, Value: '7' }])),
+        ]);
+        return { schema, made: [made, writes[0]], writes: writes.slice(1) };
+      }),
+    );
+    for (const { schema, made } of created) {
+      // Serially a second create of one name is refused, and a write before it makes the field a
+      // String that the create then refuses: at most one create succeeds, and its type is kept.
+      const ok = made.map((r, k) => (r.status === 200 ? (k === 0 ? 'Number' : 'Date') : null)).filter((t) => t !== null);
+      expect(ok.length, schema).toBeLessThanOrEqual(1);
+      for (const r of made) if (r.status !== 200) expectMx(r, 500, 'MXDuplicateEntityNameException');
+      const [field] = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=${schema}`));
+      if (ok.length === 1) expect(field.DataType, schema).toBe(ok[0]);
+    }
   });
 
   it('Webhook.svc/Update calls of one webhook, each setting another property, keep every one', async () => {
