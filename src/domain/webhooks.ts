@@ -307,7 +307,10 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
   if (input.eventCode === undefined || input.eventCode === null || input.eventCode === '') throw mx.mandatoryMissing("'WebhookEvent' is mandatory");
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
   if (rules.maxPerAccount) {
-    // Counted in the create's transaction; two creates racing on PostgreSQL may both pass at the limit.
+    // Counted once this create holds the account's turn to add webhooks (PostgreSQL; SQLite's one
+    // writer runs one at a time): counted before it, creates side by side passed the limit together
+    // (24 creates at once with a limit of 3 made 4).
+    await tx.leads.lockKeys(accountId, ['webhooks:add']);
     const { total } = await tx.webhooks.list(accountId, { orderBy: 'createdOn', descending: false, offset: 0, limit: 1 });
     if (total >= rules.maxPerAccount) throw mx.invalidInput(`This account has ${total} webhooks, the most this server allows (LEADTRAIL_WEBHOOK_MAX ${rules.maxPerAccount}): delete one first.`);
   }

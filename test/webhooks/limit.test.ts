@@ -28,6 +28,14 @@ describe('webhooks per account', () => {
     expectMx(await create(5), 500, 'MXInvalidInputException', /LEADTRAIL_WEBHOOK_MAX 3/);
   });
 
+  it('creates side by side do not pass the limit together (PostgreSQL runs them side by side)', async () => {
+    const s = await started({ LEADTRAIL_WEBHOOK_MAX: '3' });
+    const made = await Promise.all(Array.from({ length: 24 }, (_, n) => s.call('POST', `${WH}/Create`, { URL: `http://127.0.0.1:9/side-${n}`, WebhookEvent: '3' })));
+    for (const r of made) if (r.status !== 200) expectMx(r, 500, 'MXInvalidInputException', /LEADTRAIL_WEBHOOK_MAX 3/);
+    expect(made.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(expectOk(await s.call('POST', `${WH}/Retrieve`, {})).RecordCount).toBe(3);
+  });
+
   it('0 is no limit', async () => {
     const s = await started({ LEADTRAIL_WEBHOOK_MAX: '0' });
     for (let n = 0; n < 5; n++) expectOk(await s.call('POST', `${WH}/Create`, { URL: `http://127.0.0.1:9/h${n}`, WebhookEvent: '3' }));
