@@ -113,18 +113,22 @@ describe('decisions side by side', () => {
 
   it('CreateLeadField beside writes naming the same new mx_ attribute: a field it answered success for has the type it asked for', async () => {
     const s = await started();
-    const names = Array.from({ length: ROUNDS * 2 }, (_, i) => `Race Field ${i}`);
-    const created = await Promise.all(
-      names.map(async (DisplayName, i) => {
-        const schema = `mx_Race_Field_${i}`;
-        const [made, ...writes] = await Promise.all([
-          s.call('POST', `${LM}/CreateLeadField`, { DisplayName, DataType: 'Number' }),
-          s.call('POST', `${LM}/CreateLeadField`, { DisplayName, DataType: 'Date' }),
-          ...Array.from({ length: 3 }, (_, k) => s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: `F${i}-${k}` }, { Attribute: schema, Value: '7' }])),
-        ]);
-        return { schema, made: [made, writes[0]], writes: writes.slice(1) };
-      }),
-    );
+    const created: { schema: string; made: Awaited<ReturnType<typeof s.call>>[] }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const burst = await Promise.all(
+        Array.from({ length: 3 }, async (_, k) => {
+          const i = round * 3 + k;
+          const schema = `mx_Race_Field_${i}`;
+          const [made, ...writes] = await Promise.all([
+            s.call('POST', `${LM}/CreateLeadField`, { DisplayName: `Race Field ${i}`, DataType: 'Number' }),
+            s.call('POST', `${LM}/CreateLeadField`, { DisplayName: `Race Field ${i}`, DataType: 'Date' }),
+            ...Array.from({ length: 3 }, (_, w) => s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'FirstName', Value: `F${i}-${w}` }, { Attribute: schema, Value: '7' }])),
+          ]);
+          return { schema, made: [made, writes[0]] };
+        }),
+      );
+      created.push(...burst);
+    }
     for (const { schema, made } of created) {
       // Serially a second create of one name is refused, and a write before it makes the field a
       // String that the create then refuses: at most one create succeeds, and its type is kept.
