@@ -56,7 +56,7 @@ describe('updates side by side', () => {
 
 /**
  * Decisions made on what a call read, side by side with another call changing it. On PostgreSQL each
- * of these decided on the lead (webhook) as read before its turn, and wrote over what another call
+ * of these decided on the lead (webhook, lead field list) as read before its turn, and wrote over what another call
  * had committed meanwhile: no serial order of the calls gives that result. Many calls at once, so
  * that without the turn some call reads before another commits (failed on every run on PostgreSQL).
  */
