@@ -2,8 +2,8 @@
  * The async worker: claim due requests → run the same operation as the sync API → record the outcome.
  * The effect and the "succeeded" mark commit in one transaction, and the mark only lands while this
  * worker still holds the request, so each request is applied exactly once even if a lease expires
- * and another worker takes over. MX (application) errors are final; anything else is retried on
- * LeadSquared's schedule.
+ * and another worker takes over. MX (application) errors are final, but for those that say "retry
+ * shortly" (503, isRetryLater); anything else is retried on LeadSquared's schedule.
  */
 import { failureBackoff, idlePause } from './idle.js';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +28,17 @@ export interface Worker {
   stop(): Promise<void>;
   /** Resolves when the queue has nothing due (tests and benchmarks). */
   idle(): Promise<void>;
+}
+
+/**
+ * Whether an error the operation threw says "try again shortly" rather than "this request is wrong":
+ * an MX error answered 503 with Retry-After to a sync caller (a lead that changed the values it was
+ * found by at every one of its reruns, domain/errors.ts `leadChanged`). A sync caller retries it;
+ * the worker retries it on the schedule, as it does a system error, instead of failing the request
+ * for good.
+ */
+export function isRetryLater(e: unknown): boolean {
+  return isMxError(e) && e.status === 503;
 }
 
 export interface WorkerDeps {
@@ -68,7 +79,7 @@ export function createWorker(d: WorkerDeps): Worker {
       log.warn({ requestId: r.id }, 'lease lost; another worker owns the request');
       return;
     }
-    if (isMxError(e)) {
+    if (isMxError(e) && !isRetryLater(e)) {
       await d.store.requests.finish(r.id, id, { status: 'failed', statusReason: `${e.type}: ${e.message}`, message: null, at: now });
       return;
     }
