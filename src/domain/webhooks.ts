@@ -339,14 +339,19 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
 /**
  * Webhook.svc/Update: the properties given replace the stored ones. Saving a webhook that was
  * disabled after repeated failures enables it again (its waiting events then go out in order);
- * `StatusCode` 1 disables it, 0 enables it.
+ * `StatusCode` 1 disables it, 0 enables it. The webhook is read with its row held until the
+ * transaction ends (WebhookRepo.get `lock`), so an attempt the worker records meanwhile lands
+ * wholly before this update (which then starts from its count) or after it, never undone by it.
+ * Throws MXInvalidInputException for an unknown id or an invalid property.
  */
 export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: string, input: WebhookInput, rules: WebhookRules): Promise<Webhook> {
-  // The webhook's turn first (PostgreSQL; a no-op on SQLite), then the webhook as it is: two updates
-  // side by side each wrote the whole webhook as read before the other committed, and the later one
-  // put back what the earlier one had changed (8 parallel updates, each of one property, kept 1).
-  await tx.leads.lockKeys(accountId, [`webhook-row:${id.trim().toLowerCase()}`]);
-  const w = await tx.webhooks.get(accountId, id);
+  // The webhook as it is, its row held until the write below (PostgreSQL; SQLite's one writer runs
+  // one transaction at a time): the whole webhook is written back, failure accounting included.
+  // Unlocked, two updates side by side each wrote the webhook as read before the other committed
+  // (8 parallel updates, each of one property, kept 1); and an attempt the worker recorded in
+  // between was undone, its failure uncounted or a success's reset to 0 put back. The worker's
+  // accounting is an UPDATE of the row, so it waits for this lock with no step of its own.
+  const w = await tx.webhooks.get(accountId, id, { lock: true });
   if (!w) throw unknownWebhook(id);
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
   let status: WebhookStatus = w.status === 2 ? 0 : w.status;

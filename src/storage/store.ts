@@ -362,13 +362,25 @@ export interface EnabledWebhook {
 
 export interface WebhookRepo {
   insert(w: Webhook): Promise<void>;
-  get(accountId: string, id: string): Promise<Webhook | null>;
+  /**
+   * The webhook, or null. `lock` (in a transaction that will write it back: Webhook.svc/Update):
+   * also holds the webhook's row until the transaction ends, so that nothing else writes it between
+   * this read and that write: not another Update, and not the worker's accounting of an attempt
+   * (finishAttempt's UPDATE of the row waits, then counts on top of what was written). PostgreSQL:
+   * `FOR NO KEY UPDATE`, the lock its UPDATEs take; SQLite's one writer needs none.
+   */
+  get(accountId: string, id: string, opts?: { lock?: boolean }): Promise<Webhook | null>;
   /** The account's webhooks matching every filter given; `search` in the description or URL, ignoring case. */
   list(
     accountId: string,
     q: { eventCode?: number; status?: number; id?: string; search?: string; orderBy: 'createdOn' | 'modifiedOn'; descending: boolean; offset: number; limit: number },
   ): Promise<{ total: number; webhooks: Webhook[] }>;
-  /** Rewrites the webhook's settings and status; false when it does not exist. */
+  /**
+   * Rewrites the webhook's settings and status, its failure accounting (`consecutiveFailures`,
+   * `status` 2) included, and clears its pacing; false when it does not exist. Only for a webhook
+   * read with `get(…, { lock: true })` in the same transaction: written from an unlocked read, an
+   * attempt recorded in between was undone (its failure uncounted, or a success's reset to 0).
+   */
   update(w: Webhook): Promise<boolean>;
   /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
   remove(accountId: string, id: string): Promise<boolean>;

@@ -105,8 +105,10 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     async insert(w) {
       await db.insertInto('webhooks').values(toRow(w)).execute();
     },
-    async get(accountId, id) {
-      const r = await db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+    async get(accountId, id, opts) {
+      const q = db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase());
+      // The lock an UPDATE of the row takes, no stronger. SQLite: its one writer runs one transaction at a time.
+      const r = await (opts?.lock && engine === 'postgres' ? q.forNoKeyUpdate() : q).executeTakeFirst();
       return r ? toWebhook(r) : null;
     },
     async list(accountId, q) {
