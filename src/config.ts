@@ -4,6 +4,7 @@
  * boot and hands a frozen `Config` to constructors. The README's configuration table is checked
  * against this list by a test, so the two cannot drift.
  */
+import { isIP } from 'node:net';
 
 export type Role = 'all' | 'api' | 'worker';
 /** `auto`: pretty on a terminal, JSON otherwise. */
@@ -56,6 +57,12 @@ export interface Config {
   metricsToken: string | null;
   /** Failed console sign-ins allowed per client address and per access key (src/console/sign-in-throttle.ts); points 0: no limit. */
   consoleSignInLimit: RateLimitSpec;
+  /**
+   * Which peers' `X-Forwarded-For` is believed when telling the client's address (Fastify's
+   * `trustProxy`): false, none (the address connected from); true, any; or addresses, CIDR ranges
+   * and proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: TrustProxy;
   publicHost: string | null;
   journal: boolean;
   journalMaxEntries: number;
@@ -170,6 +177,64 @@ const webhookPrivate: Parser<WebhookPrivate> = (raw, name) => {
 
 export type SqliteWriter = 'loop' | 'thread';
 
+/** false: trust no proxy; true: any peer; a list: peers at these addresses (`10.0.0.1`), ranges (`10.0.0.0/8`) or names (`loopback`). */
+export type TrustProxy = boolean | string[];
+
+/** proxy-addr's names for ranges (@fastify/proxy-addr IP_RANGES), accepted in a trust list. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * One entry of a trust list as @fastify/proxy-addr reads it, or null when it cannot be one: a range
+ * name, an IPv4 or IPv6 address (no brackets; an IPv6 zone of letters and digits), with or without `/bits` (1–32 or 1–128;
+ * proxy-addr refuses 0). Checked here, because Fastify throws on a bad entry only as the server is
+ * built, with proxy-addr's own words and no option's name.
+ */
+function trustEntry(raw: string): string | null {
+  const v = raw.trim();
+  if (PROXY_RANGE_NAMES.includes(v.toLowerCase())) return v.toLowerCase();
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(v);
+  // A zone (`fe80::1%eth0`) only of letters and digits: proxy-addr's parser refuses `%eth0.5`.
+  const family = m && !/%(?![0-9a-z]+$)/i.test(m[1]) ? isIP(m[1]) : 0;
+  if (!m || family === 0) return null;
+  if (m[2] !== undefined) {
+    const bits = Number(m[2]);
+    if (bits < 1 || bits > (family === 4 ? 32 : 128)) return null;
+  }
+  return v;
+}
+
+/**
+ * LEADTRAIL_TRUST_PROXY: unset, empty or false (off, no, 0): trust no proxy, X-Forwarded-For is
+ * ignored; true (on, yes): trust any peer; otherwise comma-separated addresses, CIDR ranges and
+ * proxy-addr's names. A hop count is refused: Fastify 5.12.1 and later ignore one (it trusts
+ * nothing), since it cannot tell a proxy from a client that connects directly and writes its own
+ * X-Forwarded-For. `1` too, which other options read as true but Express as one hop.
+ */
+const trustProxy: Parser<TrustProxy> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v)) return true;
+  if (/^\d+$/.test(v)) {
+    throw new ConfigError(
+      `${name} does not take a number of hops ("${raw}"): it cannot tell a proxy from a client that connects directly and writes its own X-Forwarded-For, and Fastify ignores it. ` +
+        'Give the proxies\' addresses or ranges (e.g. 10.0.0.0/8, or loopback, uniquelocal), or true to trust any peer',
+    );
+  }
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const out: string[] = [];
+  for (const e of entries) {
+    const ok = trustEntry(e);
+    if (ok === null) {
+      throw new ConfigError(
+        `${name} must be true, false, or addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.7, or loopback, linklocal, uniquelocal); "${e}" is none of those`,
+      );
+    }
+    out.push(ok);
+  }
+  // Only commas: no address, so none trusted.
+  return out.length === 0 ? false : out;
+};
+
 const sqliteWriter: Parser<SqliteWriter> = (raw, name) => {
   const v = raw.toLowerCase();
   if (v === 'loop' || v === 'thread') return v;
@@ -281,6 +346,7 @@ export const OPTIONS = [
   opt({ key: 'logFormat', env: 'LEADTRAIL_LOG_FORMAT', flag: '--log-format', default: 'auto', description: '`json` (one JSON object a line, for machines), `pretty` (readable lines, for people) or `auto`: pretty when stdout is a terminal, JSON otherwise.', parse: logFormat }),
   opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port. Printable ASCII without spaces (a line break at its end, as from a file, stops the start).', parse: bearerToken }),
   opt({ key: 'consoleSignInLimit', env: 'LEADTRAIL_CONSOLE_SIGNIN_LIMIT', flag: '--console-signin-limit', default: '5/1m', description: 'Failed console sign-ins allowed per client address, and per access key, e.g. `5/1m`; past it the sign-in form answers 429 with `Retry-After` until the oldest failure leaves the window, and a sign-in that succeeds clears the count. Counted per process. `0` turns it off.', parse: parseRateLimit }),
+  opt({ key: 'trustProxy', env: 'LEADTRAIL_TRUST_PROXY', flag: '--trust-proxy', default: 'false', description: 'Proxies whose `X-Forwarded-For` is believed for the client\'s address, by which the console\'s sign-in throttle counts: `false`, none (behind a proxy every client then has the proxy\'s address); `true`, any peer (only where nothing but your proxies can reach leadtrail: a client connecting directly could name any address); or the proxies\' addresses and CIDR ranges, comma-separated, e.g. `10.0.0.0/8,192.168.1.7`, and the names `loopback`, `linklocal`, `uniquelocal`. The client is the nearest address, from the peer back along the header, that is not trusted. A number of hops is refused (Fastify ignores one).', parse: trustProxy }),
   opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header).', parse: optionalText }),
   opt({ key: 'journal', env: 'LEADTRAIL_JOURNAL', flag: '--journal', default: 'true', description: 'Record every keyed API call (method, path, query with keys removed, status, latency, capped bodies, the lead/activity/request it touched) in the account\'s request journal (`GET /_leadtrail/journal`). Bodies may hold personal data: turn it off in production unless you want that record.', parse: bool }),
   opt({ key: 'journalMaxEntries', env: 'LEADTRAIL_JOURNAL_MAX_ENTRIES', flag: '--journal-max-entries', default: '10000', description: 'Journal entries kept per account; older ones are deleted in the background. `0`: no count limit.', parse: int(0) }),

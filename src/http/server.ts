@@ -131,6 +131,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     http: { requestTimeout, connectionsCheckingInterval: checkEveryMs(requestTimeout) },
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: s.config.bodyLimitBytes,
+    // LEADTRAIL_TRUST_PROXY: whose X-Forwarded-For `req.ip` believes (false: nobody's, req.ip is the
+    // peer). `req.ip` is read by the console's sign-in throttle; `req.protocol` by its Secure cookies.
+    trustProxy: s.config.trustProxy,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
     // A request's reads may share the SQLite reader's snapshot with the requests handled in the same
     // turn of the event loop, never one begun over a millisecond before they read (read-turns.ts):

@@ -189,6 +189,17 @@ describe('refused input', () => {
     expect(kind.code).not.toBe(0);
     expect(kind.stderr).toContain('--kind');
   });
+
+  it('a --trust-proxy or LEADTRAIL_TRUST_PROXY that is no address list stops the start with exit code 2, naming it', async () => {
+    const db = path.join(tempDir('leadtrail-trust-'), 'x.db');
+    const hops = await runCli(['serve', '--port', '0', '--db', db, '--trust-proxy', '2']);
+    expect(hops.code).toBe(2);
+    expect(hops.stderr).toContain('--trust-proxy does not take a number of hops ("2")');
+    const name = await runCli(['serve', '--port', '0', '--db', db], { LEADTRAIL_TRUST_PROXY: 'proxy.internal' });
+    expect(name.code).toBe(2);
+    expect(name.stderr).toContain('LEADTRAIL_TRUST_PROXY must be true, false, or addresses and CIDR ranges separated by commas');
+    expect(fs.existsSync(db), 'nothing was created').toBe(false);
+  });
 });
 
 describe('admin commands on a SQLite file', () => {

@@ -3,9 +3,13 @@
  * values stop the server at start with a message that names the option"). A webhook allow list of
  * `*` had been taken as a host named "*", and every webhook URL was refused (a fresh-eyes user).
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, optionLike } from '../../src/config.js';
 import { hostAllowed } from '../../src/domain/webhooks.js';
+
+/** Fastify's own reader of trust lists (a dependency of Fastify's, resolved from it). */
+const proxyAddr = createRequire(createRequire(import.meta.url).resolve('fastify'))('@fastify/proxy-addr') as { compile(list: string[]): (addr: string, hop: number) => boolean };
 
 describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
   const allow = (v: string) => loadConfig({ LEADTRAIL_WEBHOOK_ALLOW: v }).webhookAllow;
@@ -128,5 +132,40 @@ describe('LEADTRAIL_METRICS_TOKEN', () => {
     expect(() => loadConfig({ LEADTRAIL_METRICS_TOKEN: 'tökén' })).toThrow(ConfigError);
     expect(() => loadConfig({}, { metricsToken: 'a\tb' })).toThrow(/--metrics-token/);
     expect(loadConfig({ LEADTRAIL_METRICS_TOKEN: 'abc-DEF_123.~+/=' }).metricsToken).toBe('abc-DEF_123.~+/=');
+  });
+});
+
+describe('LEADTRAIL_TRUST_PROXY', () => {
+  const trust = (v: string) => loadConfig({ LEADTRAIL_TRUST_PROXY: v }).trustProxy;
+
+  it('off unless set: unset, empty, false and 0 trust no proxy', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    for (const v of ['', ' ', 'false', 'OFF', 'no', '0', ',']) expect(trust(v), v).toBe(false);
+    for (const v of ['true', 'On', 'yes']) expect(trust(v), v).toBe(true);
+    // Bare `--trust-proxy` reaches loadConfig as "true".
+    expect(loadConfig({}, { trustProxy: 'true' }).trustProxy).toBe(true);
+  });
+
+  it('takes addresses, CIDR ranges and proxy-addr\'s names, each of which Fastify\'s proxy-addr compiles', () => {
+    const list = trust(' 10.0.0.0/8, 192.168.1.7 ,::1, fd00::/8, ::ffff:10.1.2.3, Loopback,uniquelocal,linklocal,172.16.0.0/32,fe80::1%eth0,fe80::%eth0/10');
+    expect(list).toEqual(['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8', '::ffff:10.1.2.3', 'loopback', 'uniquelocal', 'linklocal', '172.16.0.0/32', 'fe80::1%eth0', 'fe80::%eth0/10']);
+    // What Fastify does with the list as it builds the server: a list it cannot read throws there.
+    const trusts = proxyAddr.compile(list as string[]);
+    expect(trusts('10.9.8.7', 0)).toBe(true);
+    expect(trusts('127.0.0.5', 0)).toBe(true);
+    expect(trusts('203.0.113.1', 0)).toBe(false);
+  });
+
+  it.each(['10.0.0.0/33', '::1/129', '10.0.0.0/0', '10.0.0.1/', '10.0.0.300', '01.2.3.4', 'proxy.internal', '[::1]', 'fe80::1%eth0.5', '10.0.0.0/255.0.0.0', '*'])(
+    'refuses an entry that is no address, range or name, naming the option and the entry: %s',
+    (bad) => {
+      expect(() => trust(`10.0.0.1,${bad}`)).toThrow(ConfigError);
+      expect(() => trust(`10.0.0.1,${bad}`)).toThrow(`LEADTRAIL_TRUST_PROXY must be true, false, or addresses and CIDR ranges separated by commas (e.g. 10.0.0.0/8,192.168.1.7, or loopback, linklocal, uniquelocal); "${bad}" is none of those`);
+    },
+  );
+
+  it('refuses a hop count, which Fastify ignores (it cannot tell a proxy from a client writing its own X-Forwarded-For), rather than trusting nothing without a word', () => {
+    for (const v of ['1', '2', ' 3 ']) expect(() => trust(v), v).toThrow(/^LEADTRAIL_TRUST_PROXY does not take a number of hops/);
+    expect(() => loadConfig({}, { trustProxy: '2' })).toThrow(/^--trust-proxy does not take a number of hops \("2"\)/);
   });
 });
