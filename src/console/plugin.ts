@@ -108,6 +108,14 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   });
   app.decorateRequest('consoleSession', null);
 
+  /**
+   * Whether the browser reached us over https: our own socket (never TLS), a trusted proxy's
+   * X-Forwarded-Proto (req.protocol, under LEADTRAIL_TRUST_PROXY), or any peer's first
+   * X-Forwarded-Proto saying https. Not limited to trusted proxies, unlike the client's address:
+   * a Secure flag can only be added this way, and a spoofed one costs only the spoofer its own
+   * cookie over plain HTTP; limited, every deployment behind a TLS proxy that had not set
+   * LEADTRAIL_TRUST_PROXY would have lost Secure on its cookies without a word.
+   */
   const secure = (req: FastifyRequest) => req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https';
   /** A CSRF token for a form, its secret's cookie (when new) `Secure` exactly when the session cookie is. */
   const csrfOf = (req: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ secure: secure(req) });
@@ -206,6 +214,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/sign-in', async (req, reply) => render(req, reply, 'sign-in', { title: 'Sign in', error: null, accessKey: '' }));
   // Failed sign-ins per client address and per access key (LEADTRAIL_CONSOLE_SIGNIN_LIMIT): past the
   // limit the keys are not even checked, so guessing a secret key here goes at a few tries a minute.
+  // The address is `req.ip`: the peer's, or under LEADTRAIL_TRUST_PROXY the one its trusted proxies
+  // forwarded (X-Forwarded-For), so that clients behind a proxy are not all counted as the proxy.
   const limit = s.config.consoleSignInLimit;
   const throttle = signInThrottle(limit);
   const refusal = (r: SignInRefusal) =>
