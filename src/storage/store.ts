@@ -96,6 +96,24 @@ export interface LeadRepo {
   insert(lead: Lead, keys: LeadKey[]): Promise<number>;
   /** Replaces fields and keys; returns false when the lead does not exist. */
   update(accountId: string, id: string, fields: FieldMap, keys: LeadKey[], modifiedOn: number): Promise<boolean>;
+  /**
+   * Replaces the lead's keys only: its fields, indexed values and ModifiedOn stay as they are.
+   * For re-keying (domain/leads.ts, rekeyLeads), which changes nothing else, on leads it holds
+   * (`lockedAfter`). Throws UniqueViolation when a unique key value is taken.
+   */
+  replaceKeys(accountId: string, id: string, keys: LeadKey[]): Promise<void>;
+  /**
+   * Up to `limit` of the account's leads with a ProspectAutoId above `afterAutoId` (0: from the
+   * first), in ProspectAutoId order, each held until the transaction ends: a write transaction
+   * that changes one of them waits for this one's end, and this read waits for a write in flight
+   * and returns the lead as it committed. PostgreSQL: `SELECT … FOR NO KEY UPDATE`, the lock an
+   * UPDATE of the row takes. Row locks are kept in the rows, not in PostgreSQL's lock table (its
+   * size is `max_locks_per_transaction`), so one transaction can hold every lead of an account
+   * however many. SQLite: the leads as read (its one writer already runs one write at a time).
+   * Walking an account's leads this way (the next page after the last one's autoId) sees each lead
+   * once, however many are created meanwhile.
+   */
+  lockedAfter(accountId: string, afterAutoId: number, limit: number): Promise<Lead[]>;
   /** Ids (GUIDs, stored lower-case) match in any case, here and in ActivityRepo. */
   get(accountId: string, id: string): Promise<Lead | null>;
   /** Leads whose key `field` equals `value` (normalized by the caller), oldest first. */

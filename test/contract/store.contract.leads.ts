@@ -67,6 +67,44 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(await s.leads.update(uid(), l.id, {}, [], T0)).toBe(false);
     });
 
+    it('replaceKeys replaces only the keys: fields, indexed values and ModifiedOn stay', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const l = lead(a, { mx_Code: 'A-1', City: 'Pune' });
+      await s.leads.insert(l, [key('mx_Code', 'a-1', false)]);
+      await s.leads.replaceKeys(a, l.id, [key('mx_Code', 'a-1')]);
+      expect(await s.leads.keyOwner(a, 'mx_Code', 'a-1')).toBe(l.id);
+      expect(await s.leads.get(a, l.id)).toMatchObject({ fields: l.fields, modifiedOn: T0 });
+      const search: LeadSearch = { where: [{ kind: 'field', field: 'City', op: '=', value: 'pune' }], orderBy: { kind: 'column', column: 'createdOn' }, descending: false, offset: 0, limit: 5, count: false };
+      expect((await s.leads.search(a, search)).leads.map((x) => x.id)).toEqual([l.id]);
+      // A unique value another lead holds is refused.
+      const other = lead(a);
+      await s.leads.insert(other, []);
+      await expect(s.leads.replaceKeys(a, other.id, [key('mx_Code', 'a-1')])).rejects.toBeInstanceOf(UniqueViolation);
+    });
+
+    it('lockedAfter pages through the account\'s leads in ProspectAutoId order, each once', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const l = lead(a, { FirstName: `L${i}` });
+        await s.leads.insert(l, []);
+        ids.push(l.id);
+      }
+      await s.leads.insert(lead(await newAccount(s)), []);
+      const seen: string[] = [];
+      await s.transaction(async (tx) => {
+        for (let after = 0; ; ) {
+          const page = await tx.leads.lockedAfter(a, after, 2);
+          seen.push(...page.map((l) => l.id));
+          if (page.length < 2) break;
+          after = page[page.length - 1].autoId;
+        }
+      });
+      expect(seen).toEqual(ids);
+    });
+
     it('adds score and records the last activity; ModifiedOn is when the lead changed, whatever the activity date', async () => {
       const s = store();
       const a = await newAccount(s);

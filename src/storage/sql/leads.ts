@@ -246,6 +246,15 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
       await writeValues(db, engine, accountId, id, fields, false);
       return true;
     },
+    async replaceKeys(accountId, id, keys) {
+      await deleteLeadKeys(db, engine, accountId, id);
+      await writeKeys(db, engine, accountId, id, keys);
+    },
+    async lockedAfter(accountId, afterAutoId, limit) {
+      const q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('auto_id', '>', afterAutoId).orderBy('auto_id').limit(limit);
+      const rows = await (engine === 'postgres' ? q.forNoKeyUpdate() : q).execute();
+      return rows.map(toLead);
+    },
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
       const r = (await leadById(db, engine, accountId, id.toLowerCase())).rows[0];
