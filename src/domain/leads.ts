@@ -645,6 +645,9 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
   return def;
 }
 
+/** Leads re-keyed per read (rekeyLeads). */
+const REKEY_PAGE = 500;
+
 /**
  * Rewrites every lead's keys of the account by today's rules. `strict`: a value two leads share
  * fails with MXDuplicateEntry (an operator making a field unique). Otherwise (the start-up upgrade
@@ -652,17 +655,26 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
  * written without uniqueness claims, then each lead claims its unique values where no other lead
  * shares them. Leads that now share a number keep it without the claim (new leads with that number
  * are still refused: the uniqueness check finds the unclaimed keys too).
+ *
+ * Only the keys are written: a lead's fields, indexed values and ModifiedOn stay as they are. The
+ * leads are read REKEY_PAGE at a time in ProspectAutoId order, each page held by this transaction
+ * once read (`lockedAfter`: row locks, which PostgreSQL keeps in the rows rather than in its lock
+ * table, so an account of millions of leads is held whole without running out of lock slots), so
+ * the keys are made from the fields as last committed, and a lead update that comes later waits
+ * for this transaction's end (with the field change it goes with). On PostgreSQL the old re-key
+ * read a page of leads unheld and wrote each one's fields back as read: a Lead.Update committed in
+ * between was lost, both answered success.
  */
 async function rekeyLeads(tx: Repos, accountId: string, strict: boolean): Promise<void> {
-  const page = 500;
   const eachLead = async (fn: (lead: Lead) => Promise<void>) => {
-    for (let offset = 0; ; offset += page) {
-      const { leads } = await tx.leads.list(accountId, { offset, limit: page });
+    for (let after = 0; ; ) {
+      const leads = await tx.leads.lockedAfter(accountId, after, REKEY_PAGE);
       for (const lead of leads) await fn(lead);
-      if (leads.length < page) return;
+      if (leads.length < REKEY_PAGE) return;
+      after = leads[leads.length - 1].autoId;
     }
   };
-  const write = (lead: Lead, keys: LeadKey[]) => insertOrExplain(keys, () => tx.leads.update(accountId, lead.id, lead.fields, keys, lead.modifiedOn));
+  const write = (lead: Lead, keys: LeadKey[]) => insertOrExplain(keys, () => tx.leads.replaceKeys(accountId, lead.id, keys));
   if (!strict) await eachLead(async (lead) => void (await write(lead, (await keysFor(tx, accountId, lead.fields)).map((k) => ({ ...k, unique: false })))));
   await eachLead(async (lead) => {
     const keys = await keysFor(tx, accountId, lead.fields);
