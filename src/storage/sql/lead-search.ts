@@ -90,11 +90,18 @@ export async function backfillValues(db: Kysely<DB>, engine: Engine): Promise<vo
  * in their fields and their indexed values. Their reads always showed "0" (wire/shapes.ts), but a
  * search for "0" found only leads whose flag had been written, so "leads we may email" missed most.
  * New leads are written with the flags (domain/leads.ts).
+ *
+ * The fields are written back as read, so on PostgreSQL each batch is read held (FOR NO KEY UPDATE,
+ * until the migrations' transaction ends; row locks take no room in the lock table): an update an
+ * older process (a rolling upgrade) commits meanwhile is read, not written over, and one that
+ * comes later waits. Read unheld, such an update committed between the read and the write was
+ * lost. SQLite's migrations hold its one write lock.
  */
 export async function defaultContactFlags(db: Kysely<DB>, engine: Engine): Promise<void> {
   const flags = ['DoNotEmail', 'DoNotCall'];
   for (let after = 0; ; ) {
-    const leads = await db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500).execute();
+    const batch = db.selectFrom('leads').select(['seq', 'account_id', 'id', 'fields']).where('seq', '>', after).orderBy('seq').limit(500);
+    const leads = await (engine === 'postgres' ? batch.forNoKeyUpdate() : batch).execute();
     if (leads.length === 0) return;
     const rows: ValueRow[] = [];
     for (const l of leads) {
