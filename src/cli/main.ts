@@ -71,8 +71,20 @@ const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'pgPre
  * may make a new SQLite file (migrate, account create); the others refuse a file that does not
  * exist, which a mistyped `--db` had made, empty, to list no accounts (found by a fresh-eyes run).
  */
-async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, creates = false): Promise<T> {
-  const config = configFrom(flags);
+/**
+ * How long one operator command's transaction may run (ms): a day. The store's per-request limit
+ * (LEADTRAIL_TX_TIMEOUT_MS, 15 s) is for API calls sharing a write batch; a seed or a re-key of
+ * every lead of an account is one transaction however many leads (20,000 took 13 s on PostgreSQL).
+ */
+const OPERATOR_TX_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * Opens the store the flags name, runs `fn`, closes it. Throws ConfigError for a SQLite file that
+ * does not exist (unless `creates`). `long`: `fn` may run one transaction of any length
+ * (OPERATOR_TX_TIMEOUT_MS instead of the API's per-request limit).
+ */
+async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, creates = false, long = false): Promise<T> {
+  const config = long ? { ...configFrom(flags), txTimeoutMs: OPERATOR_TX_TIMEOUT_MS } : configFrom(flags);
   if (!creates && !config.databaseUrl && config.dbPath !== ':memory:' && !existsSync(config.dbPath)) {
     throw new ConfigError(
       `No database at ${path.resolve(config.dbPath)} (--db, LEADTRAIL_DB): check the path, or make one with leadtrail migrate or leadtrail account create`,
@@ -299,7 +311,7 @@ export function buildCli(): Command {
       throw e;
     }
     // One transaction however long the file: the store's per-request time limit is for the API.
-    const config = { ...configFrom(flags), txTimeoutMs: 24 * 3_600_000 };
+    const config = { ...configFrom(flags), txTimeoutMs: OPERATOR_TX_TIMEOUT_MS };
     const store = await openStore(config);
     const bar = progressLine('seeding', seedSize(file));
     try {
@@ -403,19 +415,25 @@ export function buildCli(): Command {
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
     const maxLength = flags.maxLength === undefined ? undefined : Number(flags.maxLength);
-    const def = await withStore(flags, async (store) => {
-      await requireAccount(store, accountId);
-      return store.transaction((tx) =>
-        defineLeadField(tx, accountId, {
-          schemaName: String(flags.name),
-          displayName: flags.displayName === undefined ? undefined : String(flags.displayName),
-          dataType: flags.type === undefined ? undefined : String(flags.type),
-          isUnique: flags.unique === undefined ? undefined : Boolean(flags.unique),
-          maxLength,
-          options: flags.options === undefined ? undefined : String(flags.options).split(',').map((o) => o.trim()).filter(Boolean),
-        }),
-      );
-    });
+    // A change of uniqueness or type re-keys every lead of the account in this one transaction.
+    const def = await withStore(
+      flags,
+      async (store) => {
+        await requireAccount(store, accountId);
+        return store.transaction((tx) =>
+          defineLeadField(tx, accountId, {
+            schemaName: String(flags.name),
+            displayName: flags.displayName === undefined ? undefined : String(flags.displayName),
+            dataType: flags.type === undefined ? undefined : String(flags.type),
+            isUnique: flags.unique === undefined ? undefined : Boolean(flags.unique),
+            maxLength,
+            options: flags.options === undefined ? undefined : String(flags.options).split(',').map((o) => o.trim()).filter(Boolean),
+          }),
+        );
+      },
+      false,
+      true,
+    );
     print(def);
   });
   addConfigOptions(fields.command('list').description("list an account's lead fields").requiredOption('--account <id>', 'account id'), DB_KEYS).action(async (flags: Flags) => {
