@@ -10,7 +10,7 @@ import { mx } from './errors.js';
 import { isEmailAddress } from './fields.js';
 import { SYSTEM_LEAD_FIELDS } from './leads.js';
 import type { Account, Credential, User } from './types.js';
-import type { Repos, Store } from '../storage/store.js';
+import { UniqueViolation, type Repos, type Store } from '../storage/store.js';
 
 /**
  * SHA-256 of `s` (UTF-8), as 64 hex digits. Every keyed call hashes its secret: `crypto.hash` (Node
@@ -44,7 +44,8 @@ export interface AccountOptions {
 
 /**
  * Creates an account with its first user and keys. A name that is empty or only spaces, or a user
- * email that is not an address (`local@domain.tld`, fields.ts's rule), is MXInvalidInputException.
+ * email that is not an address (`local@domain.tld`, fields.ts's rule), is MXInvalidInputException;
+ * so is a given access key or x-api-key that a key of the database has or had (storeCredential).
  */
 export async function createAccount(tx: Repos, ctx: Ctx, opts: AccountOptions): Promise<NewAccount> {
   if (opts.name.trim() === '') throw mx.invalidInput('An account needs a name that is not empty.');
@@ -71,9 +72,31 @@ export async function actingUserId(tx: Pick<Repos, 'accounts'>, accountId: strin
   return (await tx.accounts.firstUser(accountId))?.id ?? null;
 }
 
+/**
+ * Stores `cred`, a key given by hand or generated. A lookup that any key of the database has, active
+ * or revoked, or that another caller stores at the same time, is MXInvalidInputException naming the
+ * key (`what`), not the unique index's error. A revoked key is not given back: it was revoked because
+ * it had leaked or was done with, and console sessions signed with it would count again.
+ */
+async function storeCredential(tx: Repos, cred: Credential, what: string): Promise<void> {
+  try {
+    await tx.accounts.createCredential(cred);
+  } catch (e) {
+    if (e instanceof UniqueViolation) {
+      throw mx.invalidInput(`${what} is already taken by a key of this database, active or revoked: a key is never given twice, and a revoked key stays revoked. Choose another.`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Adds an access/secret key pair to the account, for `userId` (null: the account's first user acts).
+ * Either key left out is generated (`u$r` and 32 hex digits; 40 hex digits). Returns the pair, shown
+ * only now (the secret is stored as its SHA-256). An access key any key of the database has or had
+ * is MXInvalidInputException (storeCredential).
+ */
 export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userId: string | null, accessKey?: string, secretKey?: string): Promise<AccessKeyPair> {
   const pair = { accessKey: accessKey ?? randomKey('u$r', 16), secretKey: secretKey ?? randomBytes(20).toString('hex') };
-  if (await tx.accounts.findCredential('access', pair.accessKey)) throw mx.invalidInput('That access key is already in use.');
   const cred: Credential = {
     id: ctx.newId(),
     accountId,
@@ -86,7 +109,7 @@ export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userI
     createdAt: ctx.now(),
     revokedAt: null,
   };
-  await tx.accounts.createCredential(cred);
+  await storeCredential(tx, cred, `The access key '${pair.accessKey.slice(0, 100)}'`);
   return pair;
 }
 
@@ -99,6 +122,11 @@ export async function revokeKey(tx: Repos, accountId: string, key: string, at: n
   return (await tx.accounts.revokeCredential(accountId, key, at)) || tx.accounts.revokeCredential(accountId, sha256(key), at);
 }
 
+/**
+ * Adds an async `x-api-key` to the account (generated when not given: 40 hex digits) and returns
+ * it, shown only now (stored as its SHA-256, listed by its first 6 characters). One that any key of
+ * the database has or had is MXInvalidInputException (storeCredential), which does not repeat it.
+ */
 export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?: string): Promise<string> {
   const key = apiKey ?? randomKey('', 20);
   const cred: Credential = {
@@ -113,7 +141,7 @@ export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?:
     createdAt: ctx.now(),
     revokedAt: null,
   };
-  await tx.accounts.createCredential(cred);
+  await storeCredential(tx, cred, `That x-api-key (${cred.label})`);
   return key;
 }
 

@@ -29,6 +29,10 @@ export interface AccountRepo {
   createUser(user: User): Promise<void>;
   getUser(accountId: string, userId: string): Promise<User | null>;
   firstUser(accountId: string): Promise<User | null>;
+  /**
+   * Adds a key. Throws UniqueViolation when a key of the database, active or revoked (a revoked key
+   * keeps its row), has the same kind and lookup.
+   */
   createCredential(cred: Credential): Promise<void>;
   /** Finds an active (not revoked) credential by its lookup value. */
   findCredential(kind: CredentialKind, lookup: string): Promise<Credential | null>;

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { Account, Credential, CredentialKind, User } from '../../domain/types.js';
-import type { AccountRepo } from '../store.js';
+import { UniqueViolation, type AccountRepo } from '../store.js';
 import { precompiled } from './compiled.js';
-import type { CredentialsTable, Db, Engine } from './schema.js';
+import { isUniqueViolation, type CredentialsTable, type Db, type Engine } from './schema.js';
 
 /** An account, and one of its users (UserByAccessKey.Get reads both on every call). */
 const accountById = precompiled((db, id: string) => db.selectFrom('accounts').selectAll().where('id', '=', id));
@@ -76,6 +76,7 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
       return r ? toUser(r) : null;
     },
     async createCredential(c: Credential) {
+      // Revoked keys keep their row: a lookup any key ever had is taken for good.
       await db
         .insertInto('credentials')
         .values({
@@ -90,7 +91,11 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
           created_at: c.createdAt,
           revoked_at: c.revokedAt,
         })
-        .execute();
+        .execute()
+        .catch((e: unknown) => {
+          if (isUniqueViolation(e)) throw new UniqueViolation(`${c.kind} key`);
+          throw e;
+        });
     },
     async findCredential(kind, lookup) {
       const [r] = (await credentialByLookup(db, engine, kind, lookup)).rows;
