@@ -3,6 +3,7 @@
  * 25 calls per 5 s means 25 across the deployment, not 25 per process. Keys carry a per-deployment
  * prefix so several deployments can share one Redis.
  */
+import { connect as tcpConnect } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -31,7 +32,7 @@ export const REDIS_BACK_AFTER_MS = 10_000;
  * REDIS_URL (the CLI exits 2), never a "cannot reach" (an `http://` URL used to be reported as
  * Redis not answering). The URL itself is not echoed: it may hold a password.
  */
-function target(url: string): { at: string; db: number | null } {
+function target(url: string): { at: string; host: string; port: number; tls: boolean; db: number | null } {
   let u: URL;
   try {
     u = new URL(url);
@@ -41,7 +42,31 @@ function target(url: string): { at: string; db: number | null } {
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`);
   const path = u.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d{1,5}$/.test(path)) throw new ConfigError(`REDIS_URL's path must be a database number (redis://host:6379/0), not "/${path.slice(0, 40)}"`);
-  return { at: `${u.hostname || '127.0.0.1'}:${u.port || '6379'}`, db: path === '' ? null : Number(path) };
+  const host = (u.hostname || '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
+  const port = Number(u.port || '6379');
+  return { at: `${u.hostname || '127.0.0.1'}:${port}`, host, port, tls: u.protocol === 'rediss:', db: path === '' ? null : Number(path) };
+}
+
+/** How long acceptsTcp waits for a TCP connection, in ms. */
+const TCP_PROBE_MS = 1_000;
+
+/**
+ * Whether `host:port` accepts a plain TCP connection within TCP_PROBE_MS (closed at once, nothing
+ * sent). Asked only after a `rediss://` start failed before its TLS handshake completed: a port that
+ * accepts TCP but never finished the handshake is most likely a Redis without TLS, which waits for a
+ * command and reads the TLS hello as one (a bare ETIMEDOUT after 5 s, found by a fresh-eyes run).
+ */
+function acceptsTcp(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(TCP_PROBE_MS, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /**
@@ -57,10 +82,12 @@ function target(url: string): { at: string; db: number | null } {
  * @param prefix LEADTRAIL_REDIS_PREFIX, put in front of every key.
  * @param opts.commandTimeoutMs ms one command may take (default REDIS_COMMAND_TIMEOUT_MS).
  * @param opts.now the clock that times how long Redis has answered again (epoch ms; the server's ctx).
- * @throws RedisUnreachableError when Redis cannot be reached, or does not answer, at start.
+ * @throws RedisUnreachableError when Redis cannot be reached, or does not answer, at start; for a
+ *   `rediss://` URL whose port accepts TCP but did not complete the TLS handshake, one that says so
+ *   (a Redis without TLS, most likely) instead of the bare socket error.
  */
 export async function redisLimiter(url: string, prefix: string, log?: Logger, opts: { commandTimeoutMs?: number; now?: () => number } = {}): Promise<Limiter> {
-  const { at, db } = target(url);
+  const { at, host, port, tls, db } = target(url);
   const now = opts.now ?? Date.now;
   const commandTimeout = opts.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
   // Not autoResendUnfulfilledCommands: the counts a lost connection left unanswered were counted
@@ -106,6 +133,11 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     answeringSince = null;
   };
   client.on('ready', back);
+  // ioredis says 'connect' once the socket is up: for rediss://, once the TLS handshake is done.
+  let connected = false;
+  client.once('connect', () => {
+    connected = true;
+  });
   try {
     await client.connect();
     await client.ping();
@@ -126,6 +158,11 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     client.disconnect();
     const cause = firstError ?? (e as Error & { code?: string });
     const why = cause.code ?? reason(cause);
+    if (tls && !connected && (await acceptsTcp(host, port))) {
+      throw new RedisUnreachableError(
+        `The TLS handshake with the Redis at ${at} did not complete (${why}), though it accepts connections. REDIS_URL starts with rediss:// (TLS): is it a TLS Redis? If not, use redis://.`,
+      );
+    }
     throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${why}). Check that Redis is running and REDIS_URL, or unset REDIS_URL to count the rate limit per process.`);
   }
   /** Per spec: the shared count in Redis, and the process's own count for while Redis is away. */

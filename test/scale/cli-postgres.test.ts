@@ -1,6 +1,7 @@
 /**
  * The built CLI against PostgreSQL and Redis, as an operator runs it: `migrate` on a fresh schema,
- * and one clear line (no stack) with a non-zero exit when the database or Redis is unreachable.
+ * and one clear line (no stack) with a non-zero exit when the database or Redis is unreachable, or
+ * REDIS_URL asks for TLS of a Redis that speaks none.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/cli-runner.js';
@@ -94,6 +95,20 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^leadtrail: Cannot reach Redis at 127\.0\.0\.1:1 \(ECONNREFUSED\).*REDIS_URL/);
     // And no log line contradicting it (it said the process would count alone "until it is back").
+    expect(r.stdout).not.toMatch(/Redis unavailable/);
+  });
+
+  it('serve with rediss:// against a Redis without TLS exits 1 with one line naming the TLS handshake, not a bare ETIMEDOUT', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    // The test Redis speaks no TLS: it takes the TLS hello for the start of a command and waits.
+    const plain = new URL(REDIS_TEST_URL);
+    const at = `${plain.hostname}:${plain.port || 6379}`;
+    const r = await runCli(['serve', '--port', '0', '--role', 'api'], { DATABASE_URL: s.url, REDIS_URL: `rediss://${at}` });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toContain(`leadtrail: The TLS handshake with the Redis at ${at} did not complete (ETIMEDOUT)`);
+    expect(r.stderr).toMatch(/is it a TLS Redis\? If not, use redis:\/\/\.$/m);
     expect(r.stdout).not.toMatch(/Redis unavailable/);
   });
 });
