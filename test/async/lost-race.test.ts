@@ -12,7 +12,7 @@ import { createLead } from '../../src/domain/leads.js';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { LM } from '../helpers/lsq.js';
-import { pgQuery, schemaUrl } from '../helpers/pg.js';
+import { lockWaitersIn, schemaUrl } from '../helpers/pg.js';
 import { started, type TestServer } from '../helpers/server.js';
 import { accept, accountIdOf, createType, settled, waitFor } from './helpers.js';
 
@@ -46,8 +46,8 @@ async function holdLead(server: TestServer, email: string): Promise<{ other: Sto
 /** Waits until some session of this schema waits on a lock (the worker or the request, blocked on ours). */
 async function someoneWaits(schema: string): Promise<void> {
   await waitFor(
-    () => pgQuery(schema, `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`),
-    (rows) => rows[0].n > 0,
+    () => lockWaitersIn(schema),
+    (n) => n > 0,
   );
 }
 

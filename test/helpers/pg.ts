@@ -50,6 +50,22 @@ export function pgQuery<T extends pg.QueryResultRow = any>(schema: string, text:
   });
 }
 
+/**
+ * Sessions waiting on a lock that hold some lock on a table of `schema`: this schema's server,
+ * blocked on a test's open transaction. Other test files share the database, so a wait of theirs
+ * does not count (counting every session waiting on a lock let another file's wait end a test's
+ * wait early).
+ */
+export async function lockWaitersIn(schema: string): Promise<number> {
+  const rows = await pgQuery<{ n: number }>(
+    schema,
+    `select count(*)::int as n from pg_stat_activity a where a.wait_event_type = 'Lock' and exists (select 1 from pg_locks l
+       join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)`,
+    [schema],
+  );
+  return rows[0].n;
+}
+
 /** Whether PostgreSQL answers; throws under CI (a missing server must fail the run, never skip it). */
 export async function pgAvailable(): Promise<boolean> {
   try {

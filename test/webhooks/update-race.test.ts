@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptResult, OutboxEvent, Store } from '../../src/storage/store.js';
 import { LM, expectOk } from '../helpers/lsq.js';
-import { pgQuery } from '../helpers/pg.js';
+import { lockWaitersIn } from '../helpers/pg.js';
 import { started, storeBeside, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../async/helpers.js';
 
@@ -79,14 +79,8 @@ async function updateWhileRecording(s: TestServer, beside: Store, e: OutboxEvent
     // (other test files share the database).
     const schema = s.dbPath.slice(3);
     await waitFor(
-      () =>
-        pgQuery(
-          schema,
-          `select count(*)::int as n from pg_stat_activity a where a.wait_event_type = 'Lock' and exists (select 1 from pg_locks l
-             join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)`,
-          [schema],
-        ),
-      (rows) => rows[0].n > 0,
+      () => lockWaitersIn(schema),
+      (n) => n > 0,
     );
   } else {
     // The server's writer waits for this file's write lock (busy_timeout); nothing to ask for that.
