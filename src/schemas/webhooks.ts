@@ -137,7 +137,8 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
         WebhookEvent: scalarRule('WebhookEvent', (v) => {
           if (v === null || v.trim() === '') return undefined;
           const c = /^\d+$/.test(v.trim()) ? Number(v.trim()) : EVENT_BY_NAME.get(v.trim().toLowerCase());
-          if (c === undefined) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
+          // A code no event has finds nothing anyway, and past 2^31 PostgreSQL's INTEGER refused it (a 500).
+          if (c === undefined || !(c in WEBHOOK_EVENTS)) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
           return c;
         }).meta({ description: 'The event name (Lead_Post_Create) or code' }),
         StatusCode: scalarRule('StatusCode', (v) => {

@@ -335,6 +335,11 @@ describe('Webhook.svc settings', () => {
     expect(expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: saved } })).Response[0]).toMatchObject({ URL: `${rx.url}/saved`, CustomHeaders: [] });
     expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: saved }));
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: 'Lead_Nowhere' } }), 500, 'MXInvalidInputException', /'Lead_Nowhere' is not a webhook event/);
+    // A code no event has is refused as a name is: 2147483648 was a 500 MXSystemException on PostgreSQL (no INTEGER holds it), an empty list on SQLite.
+    for (const code of ['10', '2147483648', '99999999999999999999999']) {
+      expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: code } }), 500, 'MXInvalidInputException', new RegExp(`'${code}' is not a webhook event`));
+    }
+    expect(expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: ' 003 ' } })).RecordCount).toBeGreaterThanOrEqual(0);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { StatusCode: 3 } }), 500, 'MXInvalidInputException', /StatusCode must be 0/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageIndex: 0 } }), 500, 'MXInvalidInputException', /PageIndex/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageSize: '1001' } }), 500, 'MXInvalidInputException', /PageSize must be a whole number from 1 to 1000/);
