@@ -972,6 +972,7 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
+          /** @description At most 200 characters once trimmed (UTF-16 units: an emoji counts as two); not blank */
           ActivityEventName?: string | number | boolean | null;
           TrackLocation?: boolean | string | number | null;
           AllowAttachments?: boolean | string | number | null;
@@ -989,8 +990,8 @@ export interface operations {
               SchemaName?: string;
               DisplayName?: string;
               DataType?: string;
-              IsMandatory?: boolean | string | number;
-              MaxLength?: number | string;
+              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+              MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
               Fields?: Record<string, never>[];
@@ -1307,9 +1308,9 @@ export interface operations {
             PageSize?: number | string | null;
           };
           Sorting?: {
-            /** @enum {string|null} */
-            ColumnName?: "CreatedOn" | "ModifiedOn" | "ActivityDateTime" | null;
-            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            /** @description CreatedOn, ModifiedOn, ActivityDateTime (any case, spaces around ignored) */
+            ColumnName?: string | null;
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
             Direction?: string | number | null;
           };
         };
@@ -1471,9 +1472,10 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
-          /** @description The type's event code (ActivityEvent is read when ID is absent) */
+          /** @description The type's event code (ActivityEvent is read when ID is absent or "") */
           ID?: number | string | null;
           ActivityEvent?: number | string | null;
+          /** @description At most 200 characters once trimmed (UTF-16 units: an emoji counts as two); not blank */
           ActivityEventName?: string | number | boolean | null;
           Description?: string | number | boolean | null;
           Score?: number | string | null;
@@ -1486,8 +1488,8 @@ export interface operations {
               SchemaName?: string;
               DisplayName?: string;
               DataType?: string;
-              IsMandatory?: boolean | string | number;
-              MaxLength?: number | string;
+              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+              MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
               Fields?: Record<string, never>[];
@@ -1682,12 +1684,9 @@ export interface operations {
             PageSize?: number | string | null;
           };
           Sorting?: {
-            /**
-             * @description ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date
-             * @enum {string|null}
-             */
-            ColumnName?: "ModifiedOn" | "CreatedOn" | "ActivityDateTime" | null;
-            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            /** @description ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date (any case, spaces around ignored) */
+            ColumnName?: string | null;
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
             Direction?: string | number | null;
           };
         };
@@ -1950,6 +1949,7 @@ export interface operations {
   leadsGetByQuickSearch: {
     parameters: {
       query: {
+        /** @description At most 200 characters once trimmed (UTF-16 units: an emoji counts as two); not blank */
         key: string;
       };
     };
@@ -2062,6 +2062,7 @@ export interface operations {
     requestBody: {
       content: {
         "application/json": {
+          /** @description Letters, digits, spaces and _ only; at most 61 characters once trimmed, a run of spaces inside counting as one (the field is named mx_<DisplayName>, spaces as _) */
           DisplayName?: string | number | boolean | null;
           DataType?: string | number | boolean | null;
           MaxLength?: number | string | null;
@@ -2856,9 +2857,9 @@ export interface operations {
         "application/json": {
           Parameter?: {
             LookupName?: string | number | boolean | null;
-            /** @enum {string|null} */
-            SqlOperator?: "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=" | "LIKE" | "like" | "IN" | "in" | "" | null;
-            /** @description A value; for IN, a JSON list or comma-separated values */
+            /** @description =, <>, !=, <, >, <=, >=, LIKE or IN (any case, spaces around ignored); blank or absent is = */
+            SqlOperator?: string | null;
+            /** @description A value; for IN, a JSON list or comma-separated values. On a lead field (not ProspectID, ProspectAutoId, CreatedOn, ModifiedOn, Score and the like) a value may be at most 200 characters once trimmed */
             LookupValue?: (string | number | boolean | null) | ((string | number | boolean | null)[]);
           };
           Paging?: {
@@ -2867,7 +2868,7 @@ export interface operations {
           };
           Sorting?: {
             ColumnName?: string | number | boolean | null;
-            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
             Direction?: string | number | null;
           };
           Columns?: {
@@ -2960,7 +2961,7 @@ export interface operations {
           };
           Sorting?: {
             ColumnName?: string | number | boolean | null;
-            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
             Direction?: string | number | null;
           };
           Columns?: {
@@ -3052,7 +3053,7 @@ export interface operations {
           };
           Sorting?: {
             ColumnName?: string | number | boolean | null;
-            /** @description 0/asc/ascending or 1/desc/descending (the default) */
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
             Direction?: string | number | null;
           };
           Columns?: {
@@ -3211,22 +3212,21 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /**
-           * @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete
-           * @enum {integer|string|null}
-           */
-          WebhookEvent?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35 | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "15" | "16" | "17" | "26" | "31" | "32" | "33" | "34" | "35" | null;
+          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
           CustomHeaders?: (({
-              Key: string;
+              /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */
+              Key: string | number | boolean;
+              /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;
             })[]) | null;
           NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
           /** @description Seconds to wait before sending (also read as Delay) */
           ExecutionDelay?: number | string | null;
           Delay?: number | string | null;
-          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it */
+          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or "" removes it */
           SigningSecret?: string | number | boolean | null;
-          /** @description Update only: 0 enables, 1 disables */
+          /** @description Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1 */
           StatusCode?: number | string | null;
         };
       };
@@ -3302,10 +3302,10 @@ export interface operations {
       content: {
         "application/json": {
           Parameter?: {
-            /** @description The event name (Lead_Post_Create) or code */
-            WebhookEvent?: string | number | boolean | null;
+            /** @description The event name (Lead_Post_Create, any case) or code */
+            WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
             /** @description 0, 1 or 2 */
-            StatusCode?: string | number | boolean | null;
+            StatusCode?: number | string | null;
             WebhookId?: string | number | boolean | null;
             /** @description Substring of the URL or description */
             SearchText?: string | number | boolean | null;
@@ -3317,9 +3317,9 @@ export interface operations {
             Direction?: string | number | boolean | null;
           };
           Paging?: {
-            /** @description 1–1000000, default 1 */
+            /** @description 1–1000000, default 1; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds */
             PageIndex?: number | string | null;
-            /** @description 1–1000, default 25 */
+            /** @description 1–1000, default 25; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds */
             PageSize?: number | string | null;
           };
         };
@@ -3400,22 +3400,21 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /**
-           * @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete
-           * @enum {integer|string|null}
-           */
-          WebhookEvent?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35 | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "15" | "16" | "17" | "26" | "31" | "32" | "33" | "34" | "35" | null;
+          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
           CustomHeaders?: (({
-              Key: string;
+              /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */
+              Key: string | number | boolean;
+              /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;
             })[]) | null;
           NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
           /** @description Seconds to wait before sending (also read as Delay) */
           ExecutionDelay?: number | string | null;
           Delay?: number | string | null;
-          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it */
+          /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or "" removes it */
           SigningSecret?: string | number | boolean | null;
-          /** @description Update only: 0 enables, 1 disables */
+          /** @description Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1 */
           StatusCode?: number | string | null;
         };
       };

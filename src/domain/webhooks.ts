@@ -156,8 +156,13 @@ export interface WebhookRules {
   denyPrivate?: boolean;
 }
 
-/** Header names a custom header may not set (the transport's and leadtrail's own). */
-const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|connection|x-leadtrail-.*)$/i;
+/**
+ * Header names a custom header may not set, in any case: the transport's, leadtrail's own (every
+ * name starting `x-leadtrail-`), and UNSENDABLE_HEADERS's. The OpenAPI document refuses them too.
+ */
+export const REFUSED_HEADER_NAMES = { reserved: ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'], prefix: 'x-leadtrail-', unsendable: ['expect', 'upgrade', 'keep-alive'] } as const;
+/** The transport's and leadtrail's own header names. */
+const RESERVED_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.reserved.join('|')}|${REFUSED_HEADER_NAMES.prefix}.*)$`, 'i');
 /**
  * Header names Node's HTTP client (undici, behind fetch) refuses to send: a webhook carrying one
  * was accepted, then every delivery failed before any request left (`UND_ERR_INVALID_ARG`,
@@ -165,7 +170,7 @@ const RESERVED_HEADERS = /^(host|content-length|content-type|transfer-encoding|c
  * (webhooks/transport.ts), which would send them; they stay refused, as headers that belong to the
  * connection, not to the receiver's application.
  */
-const UNSENDABLE_HEADERS = /^(expect|upgrade|keep-alive)$/i;
+const UNSENDABLE_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.unsendable.join('|')})$`, 'i');
 /** Longest ExecutionDelay, in seconds. */
 export const MAX_DELAY_SECONDS = 86_400;
 
@@ -240,8 +245,13 @@ export function hostAllowed(host: string, allow: readonly string[]): boolean {
   });
 }
 
-/** Bounds on what a webhook may store (a sandbox takes what clients send, within reason). */
-const MAX = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
+/**
+ * Bounds on what a webhook may store (a sandbox takes what clients send, within reason): the
+ * lengths of URL, Description, a header's value and SigningSecret as sent (UTF-16 units, not
+ * trimmed), and the most CustomHeaders. The OpenAPI document states them (schemas/webhooks.ts).
+ */
+export const WEBHOOK_LIMITS = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
+const MAX = WEBHOOK_LIMITS;
 
 function checkUrl(raw: string, rules: WebhookRules): string {
   if (raw.length > MAX.url) throw mx.invalidInput(`URL is longer than ${MAX.url} characters.`);

@@ -1,12 +1,13 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`: one definition per endpoint. */
 import { z } from 'zod';
 import { INT32 } from '../domain/numbers.js';
-import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, descending, parseOperator } from '../domain/lead-search.js';
+import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, LOOKUP_VALUE_MAX, descending, parseOperator } from '../domain/lead-search.js';
 import { BULK_CREATE_MAX, BULK_UPDATE_MAX, BULK_UPSERT_MAX } from '../domain/lead-bulk.js';
 import { parseLsqDateTime } from '../domain/fields.js';
 import { isMxError, mx } from '../domain/errors.js';
 import { Lead, endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
+import { anchored, trimmedLengthPattern, wordsPattern } from './patterns.js';
 
 const LM = '/v2/LeadManagement.svc';
 const tag = 'Leads';
@@ -47,11 +48,15 @@ export const leadsGetByQuickSearch = endpoint('GET', `${LM}/Leads.GetByQuickSear
   tag,
   query: z.object({
     // The length check is a pipe over requiredParam, whose `required` the document would not see.
-    key: L.requiredParam("'key' query parameter is mandatory", { trim: true })
-      .transform((key, ctx) =>
+    key: L.documentedAs(
+      L.requiredParam("'key' query parameter is mandatory", { trim: true }).transform((key, ctx) =>
         key.length > QUICK_SEARCH_KEY_MAX ? L.fail(ctx, mx.invalidInput(`'key' may be at most ${QUICK_SEARCH_KEY_MAX} characters; got ${key.length}.`)) : key,
-      )
-      .meta({ param: { required: true } }),
+      ),
+      { type: 'string', pattern: trimmedLengthPattern(QUICK_SEARCH_KEY_MAX, 'refused') },
+    ).meta({
+      param: { required: true },
+      description: `At most ${QUICK_SEARCH_KEY_MAX} characters once trimmed (UTF-16 units: an emoji counts as two); not blank`,
+    }),
   }),
   answer: LeadList,
 });
@@ -93,6 +98,16 @@ export const leadsMetaDataGet = endpoint('GET', `${LM}/LeadsMetaData.Get`, {
   answer: z.array(LeadField),
 });
 
+/**
+ * CreateLeadField's DisplayName as domain/lead-field-create.ts takes it: trimmed, each run of spaces
+ * inside read as one `_`, then letters, digits and `_` only, at most 61 characters (its schema name
+ * mx_… at most 64).
+ */
+const DISPLAY_NAME_DOC = {
+  pattern: anchored('[A-Za-z0-9_](?:[A-Za-z0-9_]|\\s+(?=[A-Za-z0-9_])){0,60}', 'refused'),
+  description: 'Letters, digits, spaces and _ only; at most 61 characters once trimmed, a run of spaces inside counting as one (the field is named mx_<DisplayName>, spaces as _)',
+};
+
 export const createLeadField = endpoint('POST', `${LM}/CreateLeadField`, {
   operationId: 'createLeadField',
   summary: 'Creates a custom lead field (mx_<Display_Name>)',
@@ -100,9 +115,9 @@ export const createLeadField = endpoint('POST', `${LM}/CreateLeadField`, {
   bodyRequired: true,
   body: L.object(
     {
-      DisplayName: L.requiredText('DisplayName', "'DisplayName' is mandatory"),
+      DisplayName: L.requiredText('DisplayName', "'DisplayName' is mandatory", DISPLAY_NAME_DOC),
       DataType: L.requiredText('DataType', "'DataType' is mandatory (Text, Number, Email, Phone, Website, Date, Time, Select or Boolean)").transform((t) => t.trim()),
-      MaxLength: L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: 1, maximum: INT32.max }).optional(), (v) => {
+      MaxLength: L.rule(L.anyJson(L.wholeDoc({ min: 1, max: INT32.max }, 'spaces')).optional(), (v) => {
         if (L.absentNumber(v) || v === '') return null;
         const n = L.wholeOrNull(v, { min: 1, max: INT32.max });
         if (n === null) throw mx.invalidInput(`'MaxLength' must be a whole number from 1 to ${INT32.max}.`);
@@ -282,9 +297,7 @@ const searchCommon = {
   Sorting: L.subObject(
     {
       ColumnName: L.text('ColumnName'),
-      Direction: L.rule(L.anyJson({ description: '0/asc/ascending or 1/desc/descending (the default)', type: ['string', 'integer', 'null'] }).optional(), (v) =>
-        descending(L.scalar(v, 'Direction')),
-      ),
+      Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) => descending(L.scalar(v, 'Direction'))),
     },
     "'Sorting'",
   ),
@@ -316,12 +329,21 @@ export const leadsGet = endpoint('POST', `${LM}/Leads.Get`, {
     Parameter: L.requiredObject(
       {
         LookupName: L.requiredText('LookupName', "'Parameter.LookupName' is mandatory"),
-        SqlOperator: L.rule(L.anyJson({ type: ['string', 'null'], enum: ['=', '<>', '!=', '<', '>', '<=', '>=', 'LIKE', 'like', 'IN', 'in', '', null] }).optional(), (v) =>
-          parseOperator(L.scalar(v, 'SqlOperator')),
+        // parseOperator: trimmed, any case; blank is =.
+        SqlOperator: L.rule(
+          L.anyJson({
+            type: ['string', 'null'],
+            pattern: wordsPattern(['=', '<>', '!=', '<', '>', '<=', '>=', 'LIKE', 'IN'], 'spaces'),
+            description: '=, <>, !=, <, >, <=, >=, LIKE or IN (any case, spaces around ignored); blank or absent is =',
+          }).optional(),
+          (v) => parseOperator(L.scalar(v, 'SqlOperator')),
         ),
         // One scalar; IN also takes a JSON list of scalars (or one comma-separated text).
         LookupValue: L.rule(
-          L.anyJson({ anyOf: [L.SCALAR_DOC, { type: 'array', items: L.SCALAR_DOC, maxItems: IN_VALUES_MAX }], description: 'A value; for IN, a JSON list or comma-separated values' }).optional(),
+          L.anyJson({
+            anyOf: [L.SCALAR_DOC, { type: 'array', items: L.SCALAR_DOC, maxItems: IN_VALUES_MAX }],
+            description: `A value; for IN, a JSON list or comma-separated values. On a lead field (not ProspectID, ProspectAutoId, CreatedOn, ModifiedOn, Score and the like) a value may be at most ${LOOKUP_VALUE_MAX} characters once trimmed`,
+          }).optional(),
           (v): string | unknown[] => {
             if (Array.isArray(v)) return v;
             const t = L.scalar(v, 'LookupValue');

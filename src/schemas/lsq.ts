@@ -15,6 +15,7 @@ import 'zod-openapi';
 import { MxError, isMxError, mx } from '../domain/errors.js';
 import { absent, plainDecimal, wholeNumber, type Range } from '../domain/numbers.js';
 import type { FieldInput } from '../domain/fields.js';
+import { wholeNumberPattern, wordsPattern, type Blank } from './patterns.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -160,33 +161,65 @@ export function codeValue(v: unknown, name: string): string | number | null | un
   throw mx.badStructure(`'${name}' must be a whole number, as a JSON number or a string of digits; got ${got}`);
 }
 
-/** Text property: a string, number or boolean, as text; absent or null is null. */
-export const text = (name: string) => rule(anyJson({ ...SCALAR_DOC }).optional(), (v) => scalar(v, name));
+/**
+ * Text property: a string, number or boolean, as text; absent or null is null. `doc` adds to its
+ * documentation what a rule reading it further takes (`maxLength`, `pattern`; they bind strings only).
+ */
+export const text = (name: string, doc: Record<string, unknown> = {}) => rule(anyJson({ ...SCALAR_DOC, ...doc }).optional(), (v) => scalar(v, name));
 
-/** Text property that must be given and not blank (else `missing`, an MXMandatoryAttributeMissingException). */
-export const requiredText = (name: string, missing: string) =>
-  rule(anyJson({ ...SCALAR_DOC }).optional(), (v) => {
+/** Text property that must be given and not blank (else `missing`, an MXMandatoryAttributeMissingException); `doc` as for `text`. */
+export const requiredText = (name: string, missing: string, doc: Record<string, unknown> = {}) =>
+  rule(anyJson({ ...SCALAR_DOC, ...doc }).optional(), (v) => {
     const t = scalar(v, name);
     if (t === null || t.trim() === '') throw mx.mandatoryMissing(missing);
     return t;
   });
 
-/** Flag property (see flagValue). */
-export const flag = (name: string) =>
-  rule(anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) => flagValue(v, name));
+/** The documentation of a flag: every spelling flagValue takes, and null. */
+export const FLAG_DOC = { anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] };
 
 /**
- * A number or numeric string as it came, for the domain to judge (event codes). `doc` adds to its
- * documentation what the domain takes (`minimum`, `maximum`, `enum`).
+ * The documentation of a `Sorting.Direction` (domain/lead-search.ts `descending`, and
+ * RetrieveByActivityEvent's reader): 0 or 1 as a number; as a string 0/asc/ascending or
+ * 1/desc/descending in any case, spaces around ignored, blank for the default (descending).
  */
-export const code = (name: string, doc: Record<string, unknown> = {}) => rule(anyJson({ type: ['integer', 'string', 'null'], ...doc }).optional(), (v) => codeValue(v, name));
+export const SORT_DIRECTION_DOC = {
+  type: ['string', 'integer', 'null'],
+  minimum: 0,
+  maximum: 1,
+  pattern: wordsPattern(['0', '1', 'asc', 'ascending', 'desc', 'descending'], 'spaces'),
+  description: '0/asc/ascending or 1/desc/descending (the default), any case',
+};
+
+/** Flag property (see flagValue). */
+export const flag = (name: string) => rule(anyJson(FLAG_DOC).optional(), (v) => flagValue(v, name));
+
+/**
+ * A number or numeric string as it came, for the domain to judge (event codes). `doc` is its
+ * documentation: what the domain takes, as `wholeDoc` gives it or with its own `anyOf`.
+ */
+export const code = (name: string, doc: Record<string, unknown> = {}) =>
+  rule(anyJson(doc.anyOf ? doc : { type: ['integer', 'string', 'null'], ...doc }).optional(), (v) => codeValue(v, name));
+
+/**
+ * The documentation of a whole number that `wholeNumber` reads (a JSON integer, or digits with
+ * spaces around, a sign and leading zeros) within `range`: `minimum` and `maximum` bound the integer
+ * form, `pattern` the string form (patterns.ts), which admits the blank strings `blank` says the
+ * property's reader takes as absent.
+ */
+export const wholeDoc = (range: Range, blank: Blank) => ({
+  type: ['integer', 'string', 'null'],
+  minimum: range.min,
+  maximum: range.max,
+  pattern: wholeNumberPattern(range, blank),
+});
 
 /**
  * A whole number (a number or digits) within `range`, or undefined when absent (null, blank).
  * Another JSON type is a 400; a value out of range or not whole is MXInvalidInputException naming `label`.
  */
 export const whole = (name: string, range: Range, label = name) =>
-  rule(anyJson({ type: ['integer', 'string', 'null'], minimum: range.min, maximum: range.max }).optional(), (v) => {
+  rule(anyJson(wholeDoc(range, 'spaces')).optional(), (v) => {
     const c = codeValue(v, name);
     if (absent(c)) return undefined;
     const n = wholeNumber(c, range);

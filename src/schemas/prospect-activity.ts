@@ -10,16 +10,28 @@ import { endpoint, success, FieldsAny } from './endpoint.js';
 import { descending } from '../domain/lead-search.js';
 import { windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
+import { trimmedLengthPattern, wordsPattern, type Blank } from './patterns.js';
 
 const PA = '/v2/ProspectActivity.svc';
 const tag = 'Activities';
 
-/** An event code as a body sends it (a number or digits), documented with the codes a type can have (EVENT_CODE). */
-const eventCode = (name: string) => L.code(name, { minimum: EVENT_CODE.min, maximum: EVENT_CODE.max });
+/**
+ * An event code as a body sends it (a number or digits), documented with the codes a type can have
+ * (EVENT_CODE, as getActivityType reads them); `blank`: the blank strings the endpoint takes as absent.
+ */
+const eventCode = (name: string, blank: Blank) => L.code(name, L.wholeDoc(EVENT_CODE, blank));
+
+/** ActivityEventName's longest (domain/activity-types.ts, activity-update.ts: counted once trimmed). */
+const EVENT_NAME_MAX = 200;
+/** A type's name: not blank, at most EVENT_NAME_MAX characters once trimmed. */
+const EVENT_NAME_DOC = {
+  pattern: trimmedLengthPattern(EVENT_NAME_MAX, 'refused'),
+  description: `At most ${EVENT_NAME_MAX} characters once trimmed (UTF-16 units: an emoji counts as two); not blank`,
+};
 
 /** The activity part of a Create/CreateCustom/bulk row body, in the order it is read. */
 export const activityFields = {
-  ActivityEvent: eventCode('ActivityEvent').meta({ description: "The activity type's event code" }),
+  ActivityEvent: eventCode('ActivityEvent', 'refused').meta({ description: "The activity type's event code" }),
   ActivityNote: L.text('ActivityNote'),
   ActivityDateTime: L.text('ActivityDateTime').meta({ description: 'yyyy-MM-dd HH:mm:ss (UTC); now when absent' }),
   Fields: L.fieldList('Fields'),
@@ -229,16 +241,16 @@ const FieldDefIn = L.anyJson({
       SchemaName: { type: 'string' },
       DisplayName: { type: 'string' },
       DataType: { type: 'string' },
-      IsMandatory: { type: ['boolean', 'string', 'integer'] },
-      MaxLength: { type: ['integer', 'string'], minimum: 0, maximum: INT32.max },
+      IsMandatory: L.FLAG_DOC,
+      MaxLength: L.wholeDoc({ min: 0, max: INT32.max }, 'spaces'),
       OptionSet: { description: 'A list of options, that list as JSON, or comma-separated values' },
       Fields: { type: 'array', items: { type: 'object' } },
     },
   },
 }).optional();
 
-const int32 = (name: string, range: { min: number; max: number } = INT32) =>
-  L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: range.min, maximum: range.max }).optional(), (v) => int32Value(v, name));
+/** An Int32 property (int32Value: any scalar, blank is absent), documented with `range`, what the endpoint then takes. */
+const int32 = (name: string, range: { min: number; max: number } = INT32) => L.rule(L.anyJson(L.wholeDoc(range, 'spaces')).optional(), (v) => int32Value(v, name));
 /** A type's direction: read as an Int32, then only 0 (inbound) or 1 (outbound) is taken (domain/activity-types.ts). */
 const DIRECTION = { min: 0, max: 1 };
 const setting = (name: string) => L.rule(L.anyJson({ type: ['boolean', 'string', 'integer', 'null'] }).optional(), (v) => settingValue(v, name));
@@ -251,7 +263,7 @@ export const activityTypeCreate = endpoint('POST', `${PA}/CreateType`, {
   // In the order the checks are made: the name, the flags, a pinned code, then the rest.
   body: L.object(
     {
-      ActivityEventName: L.rule(L.text('ActivityEventName'), (name) => {
+      ActivityEventName: L.rule(L.text('ActivityEventName', EVENT_NAME_DOC), (name) => {
         if (!name) throw mx.invalidInput('Invalid Input! Parameter Name: ActivityEventName');
         return name;
       }),
@@ -368,8 +380,9 @@ export const activityDetailsGet = endpoint('GET', `${PA}/GetActivityDetails`, {
 
 export const ACTIVITY_PAGE_SIZE_MAX = 1000;
 export const ACTIVITY_PAGE_SIZE_DEFAULT = 100;
-/** Sorting.ColumnName values accepted; all sort by the activity date (activities are never modified). */
-const SORT_COLUMNS = new Set(['createdon', 'modifiedon', 'activitydatetime']);
+/** Sorting.ColumnName values accepted (any case, trimmed); all sort by the activity date (activities are never modified). */
+const SORT_COLUMN_NAMES = ['CreatedOn', 'ModifiedOn', 'ActivityDateTime'];
+const SORT_COLUMNS = new Set(SORT_COLUMN_NAMES.map((c) => c.toLowerCase()));
 
 export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/RetrieveByActivityEvent`, {
   operationId: 'retrieveByActivityEvent',
@@ -378,7 +391,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
   body: L.optionalBody({
     Parameter: L.requiredObject(
       {
-        ActivityEvent: L.rule(eventCode('ActivityEvent'), (v) => {
+        ActivityEvent: L.rule(eventCode('ActivityEvent', 'refused'), (v) => {
           if (v === undefined || v === null || v === '') throw mx.invalidEvent();
           return v;
         }),
@@ -397,14 +410,14 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
     ),
     Sorting: L.subObject(
       {
-        ColumnName: L.rule(L.anyJson({ type: ['string', 'null'], enum: ['CreatedOn', 'ModifiedOn', 'ActivityDateTime', null] }).optional(), (v) => {
+        ColumnName: L.rule(L.anyJson({ type: ['string', 'null'], pattern: wordsPattern(SORT_COLUMN_NAMES, 'empty'), description: `${SORT_COLUMN_NAMES.join(', ')} (any case, spaces around ignored)` }).optional(), (v) => {
           const column = L.scalar(v, 'ColumnName');
           if (column && !SORT_COLUMNS.has(column.trim().toLowerCase())) {
             throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be CreatedOn, ModifiedOn or ActivityDateTime; got '${column.slice(0, 100)}'.`);
           }
           return column;
         }),
-        Direction: L.rule(L.anyJson({ type: ['string', 'integer', 'null'], description: '0/asc/ascending or 1/desc/descending (the default)' }).optional(), (v) => {
+        Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) => {
           const dir = L.scalar(v, 'Direction')?.trim().toLowerCase() ?? '';
           if (dir === '' || dir === '1' || dir === 'desc' || dir === 'descending') return true;
           if (dir === '0' || dir === 'asc' || dir === 'ascending') return false;
@@ -427,7 +440,7 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
     {
       ProspectActivityId: L.requiredText('ProspectActivityId', "'ProspectActivityId' is mandatory").transform((id) => id.trim()),
       ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-      ActivityEvent: eventCode('ActivityEvent'),
+      ActivityEvent: eventCode('ActivityEvent', 'spaces'),
       ActivityNote: L.text('ActivityNote'),
       Fields: L.fieldList('Fields'),
       ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
@@ -439,9 +452,10 @@ export const customActivityUpdate = endpoint('POST', `${PA}/CustomActivity/Updat
 });
 
 const typeUpdateShape = {
-  ID: eventCode('ID').meta({ description: "The type's event code (ActivityEvent is read when ID is absent)" }),
-  ActivityEvent: eventCode('ActivityEvent'),
-  ActivityEventName: L.text('ActivityEventName'),
+  ID: eventCode('ID', 'empty').meta({ description: "The type's event code (ActivityEvent is read when ID is absent or \"\")" }),
+  // Read only without ID, and then blank is MXMandatoryAttributeMissingException; with ID it is not read at all.
+  ActivityEvent: eventCode('ActivityEvent', 'spaces'),
+  ActivityEventName: L.text('ActivityEventName', EVENT_NAME_DOC),
   Description: L.text('Description'),
   Score: int32('Score'),
   EventDirection: int32('EventDirection', DIRECTION).meta({ description: '0 inbound, 1 outbound' }),
@@ -495,7 +509,7 @@ const bulkUpdateRow = L.object(
   {
     ProspectActivityId: L.text('ProspectActivityId').meta({ description: 'The activity (a row without it fails alone)' }),
     ProcessFilesAsync: L.flag('ProcessFilesAsync'),
-    ActivityEvent: eventCode('ActivityEvent'),
+    ActivityEvent: eventCode('ActivityEvent', 'spaces'),
     ActivityNote: L.text('ActivityNote'),
     Fields: L.fieldList('Fields'),
     ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),
@@ -543,7 +557,7 @@ export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecent
       {
         FromDate: windowEnd('FromDate'),
         ToDate: windowEnd('ToDate'),
-        ActivityEvent: eventCode('ActivityEvent').meta({ description: 'Only activities of this event code' }),
+        ActivityEvent: eventCode('ActivityEvent', 'empty').meta({ description: 'Only activities of this event code' }),
         IncludeCustomFields: L.flag('IncludeCustomFields').meta({ description: 'Include the mx_ custom fields' }),
       },
       "'Parameter'",
@@ -558,13 +572,13 @@ export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecent
     ),
     Sorting: L.subObject(
       {
-        ColumnName: L.rule(L.anyJson({ type: ['string', 'null'], enum: ['ModifiedOn', 'CreatedOn', 'ActivityDateTime', null], description: 'ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date' }).optional(), (v) => {
+        ColumnName: L.rule(L.anyJson({ type: ['string', 'null'], pattern: wordsPattern(['ModifiedOn', 'CreatedOn', 'ActivityDateTime'], 'spaces'), description: 'ModifiedOn (the default); CreatedOn and ActivityDateTime sort by the activity date (any case, spaces around ignored)' }).optional(), (v) => {
           const c = L.scalar(v, 'ColumnName')?.trim().toLowerCase() ?? '';
           if (c === '' || c === 'modifiedon') return 'modifiedOn' as const;
           if (c === 'createdon' || c === 'activitydatetime') return 'occurredAt' as const;
           throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be ModifiedOn, CreatedOn or ActivityDateTime; got '${c.slice(0, 100)}'.`);
         }),
-        Direction: L.rule(L.anyJson({ type: ['string', 'integer', 'null'], description: '0/asc/ascending or 1/desc/descending (the default)' }).optional(), (v) =>
+        Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) =>
           descending(L.scalar(v, 'Direction')),
         ),
       },

@@ -1,16 +1,35 @@
 /** `/v2/Webhook.svc/…` (LeadSquared's webhook settings API) and leadtrail's webhook delivery records. */
 import { z } from 'zod';
 import { MxError, mx } from '../domain/errors.js';
-import { MAX_DELAY_SECONDS, WEBHOOK_EVENTS } from '../domain/webhooks.js';
+import { MAX_DELAY_SECONDS, REFUSED_HEADER_NAMES, WEBHOOK_EVENTS, WEBHOOK_LIMITS } from '../domain/webhooks.js';
 import { endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
+import { anchored, anyCase, digitsPattern, numberTextPattern } from './patterns.js';
 
 const WH = '/v2/Webhook.svc';
 const tag = 'Webhooks';
 
+const REFUSED_NAMES = [...REFUSED_HEADER_NAMES.reserved, ...REFUSED_HEADER_NAMES.unsendable];
+/** An HTTP header name (a token), but none checkHeaders refuses. */
+const HEADER_NAME_PATTERN = `^(?!(?:${REFUSED_NAMES.map(anyCase).join('|')})$|${anyCase(REFUSED_HEADER_NAMES.prefix)})[!#$%&'*+.^_\`|~0-9A-Za-z-]+$`;
+
+/** `CustomHeaders` as domain/webhooks.ts checkHeaders takes them: a header name (not one leadtrail sets), a Latin-1 value. */
 const HEADERS_DOC = {
   type: ['array', 'null'],
-  items: { type: 'object', properties: { Key: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } }, required: ['Key'] },
+  maxItems: WEBHOOK_LIMITS.headers,
+  items: {
+    type: 'object',
+    properties: {
+      Key: { type: ['string', 'number', 'boolean'], pattern: HEADER_NAME_PATTERN, description: `A header name; not ${REFUSED_NAMES.join(', ')} (any case) nor ${REFUSED_HEADER_NAMES.prefix}…` },
+      Value: {
+        type: ['string', 'number', 'boolean', 'null'],
+        maxLength: WEBHOOK_LIMITS.headerValue,
+        pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$',
+        description: `At most ${WEBHOOK_LIMITS.headerValue} characters, Latin-1 (what a header can carry)`,
+      },
+    },
+    required: ['Key'],
+  },
 };
 
 /** `CustomHeaders`: `[{"Key","Value"}]`; absent or null is undefined (unchanged on Update). */
@@ -29,30 +48,39 @@ const EVENT_LIST = Object.entries(WEBHOOK_EVENTS)
   .join(', ');
 
 /** A flag that may be left out (undefined: unchanged), in every spelling L.flagValue takes. */
-const optionalFlag = (name: string) =>
-  L.rule(L.anyJson({ anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] }).optional(), (v) =>
-    v === undefined || v === null ? undefined : L.flagValue(v, name),
-  );
+const optionalFlag = (name: string) => L.rule(L.anyJson(L.FLAG_DOC).optional(), (v) => (v === undefined || v === null ? undefined : L.flagValue(v, name)));
 
 /** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
 const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (L.isObject(v) ? v : {}), L.object(shape, 'request body'));
 
-/** ExecutionDelay's bounds (domain/webhooks.ts). */
-const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS };
+const EVENT_CODES = Object.keys(WEBHOOK_EVENTS).map(Number);
+
+/** ExecutionDelay as domain/webhooks.ts checkDelay takes it: whole seconds, a number or digits (no sign), `""` refused. */
+const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS, pattern: digitsPattern({ min: 0, max: MAX_DELAY_SECONDS }, 'refused') };
+
+/** WebhookEvent as checkEventCode takes it: a code, as a number or digits (no sign); `""` is as absent. */
+const EVENT_DOC = {
+  anyOf: [{ type: 'integer', enum: EVENT_CODES }, { type: 'string', pattern: digitsPattern(EVENT_CODES, 'empty') }, { type: 'null' }],
+};
 
 /** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
 export const webhookFields = {
-  Description: L.text('Description'),
-  URL: L.text('URL').meta({ description: 'Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts)' }),
+  Description: L.text('Description', { maxLength: WEBHOOK_LIMITS.description }),
+  URL: L.text('URL', { maxLength: WEBHOOK_LIMITS.url }).meta({ description: 'Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts)' }),
   Method: L.text('Method').meta({ description: 'POST (the only one taken)' }),
   ContentType: L.text('ContentType').meta({ description: 'application/json (the default), application/x-www-form-urlencoded or text/plain' }),
-  WebhookEvent: L.code('WebhookEvent', { enum: [...Object.keys(WEBHOOK_EVENTS).map(Number), ...Object.keys(WEBHOOK_EVENTS), null] }).meta({ description: `The event code: ${EVENT_LIST}` }),
+  WebhookEvent: L.code('WebhookEvent', EVENT_DOC).meta({ description: `The event code: ${EVENT_LIST}` }),
   CustomHeaders: L.rule(L.anyJson(HEADERS_DOC).optional(), headersValue),
   NotifyOnFailure: optionalFlag('NotifyOnFailure'),
   ExecutionDelay: L.code('ExecutionDelay', DELAY_DOC).meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
   Delay: L.code('Delay', DELAY_DOC),
-  SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({ description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null removes it" }),
-  StatusCode: L.code('StatusCode', { minimum: 0, maximum: 1 }).meta({ description: 'Update only: 0 enables, 1 disables' }),
+  SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC, maxLength: WEBHOOK_LIMITS.secret }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({
+    description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or \"\" removes it",
+  }),
+  // updateWebhook reads a string as JavaScript's Number() does: no pattern can hold it to 0 and 1.
+  StatusCode: L.code('StatusCode', { minimum: 0, maximum: 1, pattern: numberTextPattern('spaces') }).meta({
+    description: 'Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1',
+  }),
 };
 
 /** A Create body. */
@@ -124,8 +152,21 @@ const RETRIEVE_PAGE_MAX = 1000;
 const RETRIEVE_PAGE_INDEX_MAX = 1_000_000;
 const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
 
-/** A scalar read as text (null when absent), then `fn`. */
-const scalarRule = <O>(name: string, fn: (v: string | null) => O) => L.rule(L.anyJson({ ...L.SCALAR_DOC }).optional(), (v) => fn(L.scalar(v, name)));
+/** Retrieve's WebhookEvent: a code (a number, or digits with spaces around) or an event's name in any case; blank is no filter. */
+const RETRIEVE_EVENT_DOC = {
+  anyOf: [
+    { type: 'integer', enum: EVENT_CODES },
+    { type: 'string', pattern: anchored(`(?:0*(?:${[...EVENT_CODES].sort((a, b) => b - a).join('|')})|${Object.values(WEBHOOK_EVENTS).map((e) => anyCase(e.name)).join('|')})`, 'spaces') },
+    { type: 'null' },
+  ],
+};
+
+/** Retrieve's paging reads a string as JavaScript's Number() does; no pattern can hold that to the bounds. */
+const NUMBER_TEXT = '; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds';
+
+/** A scalar read as text (null when absent), then `fn`; documented as `doc` (any scalar unless told). */
+const scalarRule = <O>(name: string, fn: (v: string | null) => O, doc: Record<string, unknown> = L.SCALAR_DOC) =>
+  L.rule(L.anyJson({ ...doc }).optional(), (v) => fn(L.scalar(v, name)));
 
 export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
   operationId: 'webhookRetrieve',
@@ -140,12 +181,12 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
           // A code no event has finds nothing anyway, and past 2^31 PostgreSQL's INTEGER refused it (a 500).
           if (c === undefined || !(c in WEBHOOK_EVENTS)) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
           return c;
-        }).meta({ description: 'The event name (Lead_Post_Create) or code' }),
+        }, RETRIEVE_EVENT_DOC).meta({ description: 'The event name (Lead_Post_Create, any case) or code' }),
         StatusCode: scalarRule('StatusCode', (v) => {
           if (v === null || v.trim() === '') return undefined;
           if (!/^[012]$/.test(v.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
           return Number(v.trim());
-        }).meta({ description: '0, 1 or 2' }),
+        }, { type: ['integer', 'string', 'null'], minimum: 0, maximum: 2, pattern: anchored('[012]', 'spaces') }).meta({ description: '0, 1 or 2' }),
         WebhookId: scalarRule('WebhookId', (v) => (v === null || v.trim() === '' ? undefined : v.trim())),
         SearchText: scalarRule('SearchText', (v) => (v === null || v.trim() === '' ? undefined : v)).meta({ description: 'Substring of the URL or description' }),
       },
@@ -167,12 +208,12 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
           // Bounded: a page past every webhook is empty anyway, and a larger offset fits no database's BIGINT.
           if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_INDEX_MAX) throw mx.invalidInput(`PageIndex must be a whole number from 1 to ${RETRIEVE_PAGE_INDEX_MAX}.`);
           return n;
-        }).meta({ description: `1–${RETRIEVE_PAGE_INDEX_MAX}, default 1`, override: { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_INDEX_MAX } }),
+        }, { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_INDEX_MAX, pattern: numberTextPattern('refused') }).meta({ description: `1–${RETRIEVE_PAGE_INDEX_MAX}, default 1${NUMBER_TEXT}` }),
         PageSize: scalarRule('PageSize', (v) => {
           const n = Number(v ?? RETRIEVE_PAGE_DEFAULT);
           if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_MAX) throw mx.invalidInput(`PageSize must be a whole number from 1 to ${RETRIEVE_PAGE_MAX}.`);
           return n;
-        }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}`, override: { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_MAX } }),
+        }, { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_MAX, pattern: numberTextPattern('refused') }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}${NUMBER_TEXT}` }),
       },
       "'Paging'",
     ),
