@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { mx } from '../../src/domain/errors.js';
 import { isRetryLater } from '../../src/queue/worker.js';
 
-describe('the worker retries what a sync caller is told to retry', () => {
+describe('isRetryLater: which MX errors the worker retries instead of failing the request (the decision, not a worker run)', () => {
   it('a lead that kept changing under the call is retried, not failed', () => {
     expect(isRetryLater(mx.leadChanged('3f2a'))).toBe(true);
     expect(isRetryLater(mx.leadChanged('3f2a').raced())).toBe(true);
