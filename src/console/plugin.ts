@@ -345,7 +345,8 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const { id } = req.params as { id: string };
     const e = await journal.get(sessionOf(req).accountId, id);
     if (!e) throw notFound('That request');
-    const origin = `${secure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    // X-Forwarded-Host counts only from a trusted proxy (Fastify's `host`, LEADTRAIL_TRUST_PROXY).
+    const origin = `${secure(req) ? 'https' : 'http'}://${req.host || 'localhost'}`;
     const limit = s.config.journalMaxBodyBytes;
     return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e, limit), requestCut: fmt.cutBody(e, limit), limit });
   });

@@ -1,5 +1,7 @@
 /**
- * LEADTRAIL_TRUST_PROXY and the console's sign-in throttle, whose per-address count is by `req.ip`.
+ * LEADTRAIL_TRUST_PROXY and the console's sign-in throttle, whose per-address count is by `req.ip`,
+ * and the host a client is told (UserByAccessKey.Get's service URLs, the console's curl), which
+ * follows X-Forwarded-Host only from a trusted proxy.
  * Off (the default), X-Forwarded-For is ignored: every client behind a proxy has the proxy's address
  * and shares its count. Trusting the proxy's address, clients are counted apart by the address the
  * proxy forwarded; a peer that is not trusted (here 127.0.0.2, a loopback address other than the
@@ -10,7 +12,9 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AUTH, LM, expectOk } from '../helpers/lsq.js';
 import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { consoleClient } from './session.js';
 
 let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
 const ctx = { now: () => clock, newId: () => randomUUID() };
@@ -101,5 +105,45 @@ describe('LEADTRAIL_TRUST_PROXY and the console sign-in throttle', () => {
     expect(spoofed.alert).toBe(FROM_YOUR_ADDRESS);
     // The trusted proxy's clients are not held by that peer's failures.
     expect((await signIn(trusting, KEYS, { forwardedFor: '203.0.113.99' })).status).toBe(303);
+  });
+});
+
+/** UserByAccessKey.Get's `LSQCommonServiceURLs.api`, called with these headers from `from`. */
+async function apiHost(s: TestServer, headers: Record<string, string>, from?: string): Promise<string> {
+  const q = `?accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`;
+  const res = await exchange(s.url, 'GET', `${AUTH}/UserByAccessKey.Get${q}`, headers, '', from);
+  expect(res.status, res.text).toBe(200);
+  return JSON.parse(res.text).LSQCommonServiceURLs.api as string;
+}
+
+/** The origin of the console's "Copy as curl" for the newest journal entry, its page fetched with these headers. */
+async function curlOrigin(s: TestServer, headers: Record<string, string>): Promise<string> {
+  const c = await consoleClient(s.url);
+  expectOk(await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=proxy-curl@example.test`));
+  const entries = expectOk(await s.call('GET', '/_leadtrail/journal?limit=1&path=Leads.GetByEmailaddress')).entries as { id: string }[];
+  const page = await exchange(s.url, 'GET', `/console/requests/${entries[0].id}`, { ...headers, cookie: c.cookie }, '');
+  expect(page.status).toBe(200);
+  const curl = /<code id="curl">([\s\S]*?)<\/code>/.exec(page.text)![1];
+  return /(https?:\/\/[^/]+)\//.exec(curl)![1];
+}
+
+describe('LEADTRAIL_TRUST_PROXY and the host a client is told', () => {
+  const forwarded = { 'x-forwarded-host': 'leads.example.test' };
+
+  it('UserByAccessKey.Get names the host the client called through a trusted proxy (X-Forwarded-Host)', async () => {
+    expect(await apiHost(trusting, forwarded)).toBe('leads.example.test');
+    // Without the header, the Host header as before.
+    expect(await apiHost(trusting, {})).toBe(new URL(trusting.url).host);
+  });
+
+  it('X-Forwarded-Host is ignored when the setting is off, and from a peer that is not a trusted proxy', async () => {
+    expect(await apiHost(off, forwarded)).toBe(new URL(off.url).host);
+    const untrusted = await apiHost(trusting, forwarded, '127.0.0.2');
+    expect(untrusted).toBe(new URL(trusting.url).host);
+  });
+
+  it("the console's curl is addressed to the host the browser called through a trusted proxy, and to Host otherwise", async () => {
+    expect(await curlOrigin(trusting, forwarded)).toBe('http://leads.example.test');
+    expect(await curlOrigin(off, forwarded)).toBe(`http://${new URL(off.url).host}`);
   });
 });

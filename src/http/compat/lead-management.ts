@@ -103,7 +103,9 @@ export const userByAccessKey: Handler = async (s, req) => {
   const { accountId, credential } = req.principal;
   const account = await s.store.accounts.get(accountId);
   const user = (credential?.userId ? await s.store.accounts.getUser(accountId, credential.userId) : null) ?? (await s.store.accounts.firstUser(accountId));
-  const host = s.config.publicHost ?? req.headers.host ?? `${s.config.host}:${s.config.port}`;
+  // Fastify's `host`: the Host header, or X-Forwarded-Host when the peer is a trusted proxy
+  // (LEADTRAIL_TRUST_PROXY), so that a client behind the proxy is told the address it called.
+  const host = s.config.publicHost ?? (req.host || `${s.config.host}:${s.config.port}`);
   return {
     Id: user?.id ?? null,
     FirstName: user?.firstName ?? null,
