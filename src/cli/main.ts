@@ -66,6 +66,9 @@ function addConfigOptions(cmd: Command, keys?: (keyof Config)[]): Command {
 
 const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'pgPrepared', 'statementTimeoutMs'];
 
+/** A key given with an `--access-key`, `--secret-key` or `--api-key` flag, or undefined (generated); its rules are the domain's (addAccessKey). */
+const givenFlag = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
 /**
  * Runs `fn` on the store the flags and environment name, closing it after. `creates`: the command
  * may make a new SQLite file (migrate, account create); the others refuse a file that does not
@@ -204,12 +207,16 @@ export function buildCli(): Command {
       .command('create')
       .description('create an account with one user, an access/secret key pair and an async x-api-key')
       .requiredOption('--name <name>', 'account name')
-      .option('--email <email>', "the user's email"),
+      .option('--email <email>', "the user's email")
+      .option('--access-key <key>', 'its access key, as given (random if left out)')
+      .option('--secret-key <key>', 'its secret key, as given (random if left out)')
+      .option('--api-key <key>', 'its async x-api-key, as given (random if left out)'),
     DB_KEYS,
   ).action(async (flags: Flags) => {
+    const given = { accessKey: givenFlag(flags.accessKey), secretKey: givenFlag(flags.secretKey), apiKey: givenFlag(flags.apiKey) };
     const made = await withStore(
       flags,
-      (store) => store.transaction((tx) => createAccount(tx, systemCtx, { name: String(flags.name), email: flags.email as string | undefined })),
+      (store) => store.transaction((tx) => createAccount(tx, systemCtx, { name: String(flags.name), email: flags.email as string | undefined, ...given })),
       true,
     );
     print({ accountId: made.account.id, accessKey: made.keys.accessKey, secretKey: made.keys.secretKey, apiKey: made.apiKey });
@@ -226,16 +233,23 @@ export function buildCli(): Command {
       .command('create')
       .description('create an access/secret key pair (or, with --kind api, an async x-api-key)')
       .requiredOption('--account <id>', 'account id')
-      .addOption(new Option('--kind <kind>', 'key kind').choices(['access', 'api']).default('access')),
+      .addOption(new Option('--kind <kind>', 'key kind').choices(['access', 'api']).default('access'))
+      .option('--access-key <key>', 'the access key, as given (random if left out)')
+      .option('--secret-key <key>', 'the secret key, as given (random if left out)')
+      .option('--api-key <key>', 'with --kind api: the x-api-key, as given (random if left out)'),
     DB_KEYS,
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
+    const api = flags.kind === 'api';
+    // A key of the other kind would be ignored in silence: refused instead.
+    if (api && (flags.accessKey !== undefined || flags.secretKey !== undefined)) throw new ConfigError('--access-key and --secret-key make an access key pair: leave out --kind api');
+    if (!api && flags.apiKey !== undefined) throw new ConfigError('--api-key makes an x-api-key: add --kind api');
     const out = await withStore(flags, async (store) => {
       await requireAccount(store, accountId);
       return store.transaction(async (tx) => {
-        if (flags.kind === 'api') return { apiKey: await addApiKey(tx, systemCtx, accountId) };
+        if (api) return { apiKey: await addApiKey(tx, systemCtx, accountId, givenFlag(flags.apiKey)) };
         const user = await tx.accounts.firstUser(accountId);
-        return addAccessKey(tx, systemCtx, accountId, user?.id ?? null);
+        return addAccessKey(tx, systemCtx, accountId, user?.id ?? null, givenFlag(flags.accessKey), givenFlag(flags.secretKey));
       });
     });
     print(out);

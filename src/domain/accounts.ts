@@ -89,14 +89,34 @@ async function storeCredential(tx: Repos, cred: Credential, what: string): Promi
   }
 }
 
+/** Longest key text given by hand (LeadSquared's own keys are 40 characters or fewer). */
+export const GIVEN_KEY_MAX = 256;
+
+/**
+ * A key given by hand (access, secret or x-api-key), returned as is when a caller could send it:
+ * 1–256 characters, none a control character, no space at either end. HTTP trims a header's value
+ * (RFC 9110 §5.5) and refuses control characters in it, so a key that breaks these rules could not
+ * be sent as `x-LSQ-AccessKey` or `x-api-key`. Otherwise MXInvalidInputException naming `what`.
+ */
+function givenKey(key: string, what: string): string {
+  if (key.length === 0) throw mx.invalidInput(`${what} is empty: leave it out to have one generated.`);
+  if (key.length > GIVEN_KEY_MAX) throw mx.invalidInput(`${what} is ${key.length} characters long; at most ${GIVEN_KEY_MAX}.`);
+  if (/[\u0000-\u001f\u007f]/.test(key)) throw mx.invalidInput(`${what} holds a control character (a line break, a tab…), which no HTTP header can carry.`);
+  if (/^\s|\s$/.test(key)) throw mx.invalidInput(`${what} starts or ends with a space, which HTTP drops from a header's value: it could never be matched.`);
+  return key;
+}
+
 /**
  * Adds an access/secret key pair to the account, for `userId` (null: the account's first user acts).
  * Either key left out is generated (`u$r` and 32 hex digits; 40 hex digits). Returns the pair, shown
- * only now (the secret is stored as its SHA-256). An access key any key of the database has or had
- * is MXInvalidInputException (storeCredential).
+ * only now (the secret is stored as its SHA-256). A given key that no client could send (givenKey),
+ * or an access key any key of the database has or had (storeCredential), is MXInvalidInputException.
  */
 export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userId: string | null, accessKey?: string, secretKey?: string): Promise<AccessKeyPair> {
-  const pair = { accessKey: accessKey ?? randomKey('u$r', 16), secretKey: secretKey ?? randomBytes(20).toString('hex') };
+  const pair = {
+    accessKey: accessKey === undefined ? randomKey('u$r', 16) : givenKey(accessKey, 'The access key'),
+    secretKey: secretKey === undefined ? randomBytes(20).toString('hex') : givenKey(secretKey, 'The secret key'),
+  };
   const cred: Credential = {
     id: ctx.newId(),
     accountId,
@@ -125,10 +145,11 @@ export async function revokeKey(tx: Repos, accountId: string, key: string, at: n
 /**
  * Adds an async `x-api-key` to the account (generated when not given: 40 hex digits) and returns
  * it, shown only now (stored as its SHA-256, listed by its first 6 characters). One that any key of
- * the database has or had is MXInvalidInputException (storeCredential), which does not repeat it.
+ * the database has or had is MXInvalidInputException (storeCredential), which does not repeat it;
+ * so is a given key that no client could send (givenKey).
  */
 export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?: string): Promise<string> {
-  const key = apiKey ?? randomKey('', 20);
+  const key = apiKey === undefined ? randomKey('', 20) : givenKey(apiKey, 'The x-api-key');
   const cred: Credential = {
     id: ctx.newId(),
     accountId,
