@@ -251,10 +251,9 @@ export function hostAllowed(host: string, allow: readonly string[]): boolean {
  * trimmed), and the most CustomHeaders. The OpenAPI document states them (schemas/webhooks.ts).
  */
 export const WEBHOOK_LIMITS = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
-const MAX = WEBHOOK_LIMITS;
 
 function checkUrl(raw: string, rules: WebhookRules): string {
-  if (raw.length > MAX.url) throw mx.invalidInput(`URL is longer than ${MAX.url} characters.`);
+  if (raw.length > WEBHOOK_LIMITS.url) throw mx.invalidInput(`URL is longer than ${WEBHOOK_LIMITS.url} characters.`);
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -288,9 +287,9 @@ function checkContentType(v: string): ContentType {
 }
 
 function checkHeaders(list: { key: string; value: string }[]): { key: string; value: string }[] {
-  if (list.length > MAX.headers) throw mx.invalidInput(`CustomHeaders: at most ${MAX.headers} headers.`);
+  if (list.length > WEBHOOK_LIMITS.headers) throw mx.invalidInput(`CustomHeaders: at most ${WEBHOOK_LIMITS.headers} headers.`);
   for (const h of list) {
-    if (h.value.length > MAX.headerValue) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' is longer than ${MAX.headerValue} characters.`);
+    if (h.value.length > WEBHOOK_LIMITS.headerValue) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' is longer than ${WEBHOOK_LIMITS.headerValue} characters.`);
     // HTTP header values are Latin-1 text: anything else could never be sent.
     if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' has characters a header cannot carry.`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key.slice(0, 60)}' is not a valid header name.`);
@@ -300,8 +299,8 @@ function checkHeaders(list: { key: string; value: string }[]): { key: string; va
   return list;
 }
 
-function checkText(v: string, name: keyof typeof MAX, label: string): string {
-  if (v.length > MAX[name]) throw mx.invalidInput(`${label} is longer than ${MAX[name]} characters.`);
+function checkText(v: string, name: keyof typeof WEBHOOK_LIMITS, label: string): string {
+  if (v.length > WEBHOOK_LIMITS[name]) throw mx.invalidInput(`${label} is longer than ${WEBHOOK_LIMITS[name]} characters.`);
   return v;
 }
 
