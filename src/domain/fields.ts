@@ -4,7 +4,7 @@
  * data-type checks; the messages name the field and say why.
  */
 import { mx } from './errors.js';
-import { SAFE, plainDecimal, wholeNumber } from './numbers.js';
+import { SAFE, decimalNumber, plainDecimal, wholeNumber } from './numbers.js';
 import type { ActivityFieldDef, FieldMap, FieldValue } from './types.js';
 
 /** A field as it arrives: `SchemaName` or `Attribute`, a value, maybe nested CFS fields. */
@@ -51,9 +51,6 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number,
   return Number.isNaN(ms2) || t.getUTCDate() !== d || t.getUTCMonth() !== mo - 1 ? null : ms2;
 }
 
-/** Decimal text: digits with an optional sign, point and exponent (`1.5e3`); its value must be finite. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /** An email address once its surrounding spaces are dropped: `local@domain.tld`, no spaces inside. */
 export function isEmailAddress(v: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim());
@@ -62,7 +59,7 @@ export function isEmailAddress(v: string): boolean {
 /** data type (lower case) → check returning a reason, or null when the value is fine. */
 const CHECKS: Record<string, (v: string) => string | null> = {
   number: (v) => (wholeNumber(v, SAFE) !== null ? null : `is not a whole number from ${SAFE.min} to ${SAFE.max}`),
-  decimal: (v) => (DECIMAL.test(v.trim()) && Number.isFinite(Number(v)) ? null : 'is not a number'),
+  decimal: (v) => (decimalNumber(v) !== null ? null : 'is not a number'),
   date: (v) => (readLsqDate(v) !== null ? null : 'is not a date in yyyy-MM-dd format'),
   datetime: (v) => (readLsqDateTime(v) !== null ? null : 'is not a date-time in yyyy-MM-dd HH:mm:ss format'),
   time: (v) => (isLsqTime(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),

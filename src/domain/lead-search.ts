@@ -6,7 +6,7 @@
  */
 import { mx } from './errors.js';
 import { parseLsqDateTime, typedForm } from './fields.js';
-import { SAFE, wholeNumber } from './numbers.js';
+import { SAFE, decimalNumber, wholeNumber } from './numbers.js';
 import type { LeadFieldDef } from './types.js';
 import type { CompareOp, LeadCondition, LeadOrder, SearchColumn } from '../storage/store.js';
 
@@ -92,7 +92,8 @@ function searchableDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDe
 /**
  * The storage condition for `name op value`. A date column compares by whole seconds when the value
  * has no milliseconds (`CreatedOn = '2024-01-01 10:00:00'` is that whole second); ProspectID takes
- * `=` and `<>`; number columns and Number/Decimal lead fields compare as numbers; other fields as
+ * `=` and `<>`; number columns and Number/Decimal lead fields compare as numbers (a field's value
+ * read as a Decimal field's is, numbers.ts `decimalNumber`: `0x16` is no number); other fields as
  * text, ignoring case. Unknown names are MXUnknownAttributeException.
  */
 export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op: SqlOperator, value: string | string[]): LeadCondition {
@@ -131,8 +132,8 @@ export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op:
   if (Array.from(value.trim()).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' may be at most ${LOOKUP_VALUE_MAX} characters.`);
   if (isBoolean(def) && op !== 'like') return { kind: 'field', field: def.schemaName, op, value: booleanLookup(def, value) };
   if (isNumeric(def) && op !== 'like') {
-    const n = Number(value.trim());
-    if (value.trim() === '' || !Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
+    const n = decimalNumber(value);
+    if (n === null) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be a number; got '${value.slice(0, 60)}'.`);
     return { kind: 'field', field: def.schemaName, op, value: n };
   }
   return { kind: 'field', field: def.schemaName, op, value: op === 'like' ? value : timeKey(def, value) };
@@ -141,7 +142,7 @@ export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op:
 /**
  * `name IN (values)`: the values are a JSON list, or one text of comma-separated values (each
  * trimmed; empty ones dropped), at most IN_VALUES_MAX. ProspectID matches ids in any case;
- * ProspectAutoId, Score and EngagementScore take whole numbers; Number/Decimal fields numbers; other
+ * ProspectAutoId, Score and EngagementScore take whole numbers; Number/Decimal fields decimal numbers; other
  * fields text ignoring case. Date columns cannot take IN (MXInvalidInputException).
  */
 function inCondition(defs: readonly LeadFieldDef[], name: string, value: string | string[]): LeadCondition {
@@ -164,8 +165,8 @@ function inCondition(defs: readonly LeadFieldDef[], name: string, value: string 
   for (const v of values) if (Array.from(v).length > LOOKUP_VALUE_MAX) throw refuse(`'LookupValue' values may be at most ${LOOKUP_VALUE_MAX} characters.`);
   if (isNumeric(def)) {
     const nums = values.map((v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be numbers; got '${v.slice(0, 60)}'.`);
+      const n = decimalNumber(v);
+      if (n === null) throw refuse(`'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be numbers; got '${v.slice(0, 60)}'.`);
       return n;
     });
     return { kind: 'fieldIn', field: def.schemaName, values: nums };

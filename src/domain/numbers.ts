@@ -28,6 +28,22 @@ export function wholeNumber(v: unknown, range: Range): number | null {
   return Number.isSafeInteger(n) && n >= range.min && n <= range.max ? n : null;
 }
 
+/** Decimal text: digits with an optional sign, point and exponent (`1.5e3`, `.5`, `5.`). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * `text` read as a decimal number (spaces around allowed: `" 22.0 "`, `"2.2e1"`, `"-.5"`), or null
+ * when it is not one: blank text, hex, octal or binary (`0x16`, which JavaScript's Number() reads as
+ * 22), `Infinity`, or a value too large to be finite (`1e309`). What a Decimal field's value may be
+ * (domain/fields.ts), and how a number lead field's search value is read (domain/lead-search.ts).
+ */
+export function decimalNumber(text: string): number | null {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
 /** True for undefined, null and the empty (or blank) string: a number that was not given. */
 export const absent = (v: unknown): v is undefined | null | '' => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 

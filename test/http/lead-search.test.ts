@@ -81,6 +81,15 @@ describe('Leads.Get', () => {
     expectMx(await get({ Parameter: { LookupName: 'mx_Age', LookupValue: 'old', SqlOperator: '>' } }), 500, 'MXInvalidInputException', /number/);
   });
 
+  it("reads a Number field's LookupValue as a decimal (22, 22.0, 2.2e1), as a Decimal field's value is read; hex, octal, binary and Infinity, which JavaScript's Number() reads, are refused", async () => {
+    for (const v of ['22', ' 22.0 ', '2.2e1', '+22', 22]) expect({ v, got: names(await search('mx_Age', '=', v)) }).toEqual({ v, got: ['carol'] });
+    expect(names(await search('mx_Age', 'IN', ['0022', '3.0e0'], { Sorting: { ColumnName: 'mx_Age', Direction: '0' } }))).toEqual(['Bob', 'carol']);
+    for (const v of ['0x16', '0b10110', '0o26', 'Infinity', '-Infinity']) {
+      expectMx(await get({ Parameter: { LookupName: 'mx_Age', LookupValue: v, SqlOperator: '=' } }), 500, 'MXInvalidInputException', `'LookupValue' for mx_Age (a Number field) must be a number; got '${v}'.`);
+      expectMx(await get({ Parameter: { LookupName: 'mx_Age', LookupValue: `3,${v}`, SqlOperator: 'IN' } }), 500, 'MXInvalidInputException', `'LookupValue' for mx_Age (a Number field) must be numbers; got '${v}'.`);
+    }
+  });
+
   it('IN takes comma-separated values or a JSON list, on text fields (ignoring case), Number fields, ids and numbers', async () => {
     const asc = { Sorting: { ColumnName: 'FirstName', Direction: '0' } };
     expect(names(await search('EmailAddress', 'IN', 'ADA@example.com, bob@example.com ,nobody@example.com', asc))).toEqual(['Ada', 'Bob']);
