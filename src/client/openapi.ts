@@ -3226,8 +3226,6 @@ export interface operations {
           Delay?: number | string | null;
           /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or "" removes it */
           SigningSecret?: string | number | boolean | null;
-          /** @description Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1 */
-          StatusCode?: number | string | null;
         };
       };
     };
@@ -3304,7 +3302,7 @@ export interface operations {
           Parameter?: {
             /** @description The event name (Lead_Post_Create, any case) or code */
             WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
-            /** @description 0, 1 or 2 */
+            /** @description 0, 1 or 2 (a whole number, as a number or digits); blank is no filter */
             StatusCode?: number | string | null;
             WebhookId?: string | number | boolean | null;
             /** @description Substring of the URL or description */
@@ -3317,9 +3315,9 @@ export interface operations {
             Direction?: string | number | boolean | null;
           };
           Paging?: {
-            /** @description 1–1000000, default 1; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds */
+            /** @description Default 1 */
             PageIndex?: number | string | null;
-            /** @description 1–1000, default 25; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds */
+            /** @description Default 25 */
             PageSize?: number | string | null;
           };
         };
@@ -3414,7 +3412,7 @@ export interface operations {
           Delay?: number | string | null;
           /** @description leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or "" removes it */
           SigningSecret?: string | number | boolean | null;
-          /** @description Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1 */
+          /** @description 0 enables, 1 disables (a whole number, as a number or digits: " 1 ", "01"); "" or null leaves it as it is */
           StatusCode?: number | string | null;
         };
       };

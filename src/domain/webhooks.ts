@@ -8,6 +8,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { Ctx } from './context.js';
 import { mx } from './errors.js';
+import { INT32, wholeNumber } from './numbers.js';
 import type { Activity, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -272,9 +273,14 @@ function checkUrl(raw: string, rules: WebhookRules): string {
   return u.toString();
 }
 
-function checkEventCode(v: unknown): number {
-  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || !(n in WEBHOOK_EVENTS)) {
+/**
+ * `WebhookEvent` as a code of WEBHOOK_EVENTS, read as every number of the API is (numbers.ts
+ * `wholeNumber`: a JSON number, or digits with spaces around, a sign and leading zeros; not `3.0`,
+ * `0x3`, `3e0`). Anything else is MXInvalidInputException.
+ */
+export function checkEventCode(v: unknown): number {
+  const n = wholeNumber(v, INT32);
+  if (n === null || !(n in WEBHOOK_EVENTS)) {
     throw mx.invalidInput(`WebhookEvent '${String(v).slice(0, 40)}' is not a webhook event code (${Object.keys(WEBHOOK_EVENTS).join(', ')}).`);
   }
   return n;
@@ -304,10 +310,27 @@ function checkText(v: string, name: keyof typeof WEBHOOK_LIMITS, label: string):
   return v;
 }
 
-function checkDelay(v: unknown): number {
-  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_DELAY_SECONDS) throw mx.invalidInput(`ExecutionDelay must be whole seconds from 0 to ${MAX_DELAY_SECONDS}.`);
+/**
+ * `ExecutionDelay` (or `Delay`): whole seconds from 0 to MAX_DELAY_SECONDS, read by `wholeNumber`
+ * as every number of the API is (`" 060 "` is 60; `""`, `"1e1"`, `"0x10"`, `"1.0"` are not
+ * numbers). Anything else is MXInvalidInputException.
+ */
+export function checkDelay(v: unknown): number {
+  const n = wholeNumber(v, { min: 0, max: MAX_DELAY_SECONDS });
+  if (n === null) throw mx.invalidInput(`ExecutionDelay must be whole seconds from 0 to ${MAX_DELAY_SECONDS}.`);
   return n;
+}
+
+/**
+ * Update's `StatusCode`: 0 (enable) or 1 (disable), read by `wholeNumber` as every number of the
+ * API is (`" 1 "`, `"01"`, `1`); `" "`, `"1.0"`, `"1e0"`, `"0x1"` are not numbers (JavaScript's
+ * Number() read `" "` as 0, so a blank StatusCode used to enable the webhook). Anything else is
+ * MXInvalidInputException.
+ */
+export function checkStatusCode(v: unknown): 0 | 1 {
+  const s = wholeNumber(v, { min: 0, max: 1 });
+  if (s === null) throw mx.invalidInput('StatusCode must be 0 (enabled) or 1 (disabled).');
+  return s as 0 | 1;
 }
 
 /** Webhook.svc/Create. Needs URL and WebhookEvent; Method is POST; ContentType defaults to application/json. */
@@ -364,11 +387,7 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
   if (!w) throw unknownWebhook(id);
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
   let status: WebhookStatus = w.status === 2 ? 0 : w.status;
-  if (input.status !== undefined && input.status !== null && input.status !== '') {
-    const s = Number(input.status);
-    if (s !== 0 && s !== 1) throw mx.invalidInput('StatusCode must be 0 (enabled) or 1 (disabled).');
-    status = s;
-  }
+  if (input.status !== undefined && input.status !== null && input.status !== '') status = checkStatusCode(input.status);
   const next: Webhook = {
     ...w,
     ...(input.description !== undefined ? { description: checkText(input.description, 'description', 'Description') } : {}),

@@ -88,36 +88,32 @@ export function digitRange(lo: number, hi: number): string {
 }
 
 /**
- * The strings domain/numbers.ts `wholeNumber` reads as a whole number within `range`: up to 20
- * digits, leading zeros and a sign allowed, spaces around; `-0` is 0. With `blank`, the blank
- * strings the property's reader takes as absent.
+ * The strings domain/numbers.ts `wholeNumber` reads as one of `values` (a range, or a list of whole
+ * numbers of 1 or more, as event codes are), without anchors: up to 20 digits, leading zeros and a
+ * sign allowed; `-0` is 0. To be used inside `anchored`, which adds the spaces around.
  */
-export function wholeNumberPattern(range: Range, blank: Blank): string {
+export function wholeNumberBody(values: Range | readonly number[]): string {
   const alts: string[] = [];
-  if (range.max >= 1) alts.push(`\\+?0*${digitRange(Math.max(1, range.min), range.max)}`);
-  if (range.min <= 0 && range.max >= 0) alts.push('[+-]?0+');
-  if (range.min <= -1) alts.push(`-0*${digitRange(Math.max(1, -range.max), -range.min)}`);
-  return anchored(`(?=[+-]?\\d{1,20}\\s*$)(?:${alts.join('|')})`, blank);
+  if (Array.isArray(values)) {
+    const codes = values as readonly number[];
+    if (codes.some((c) => !Number.isSafeInteger(c) || c < 1)) throw new Error(`wholeNumberBody: codes must be whole numbers of 1 or more`);
+    alts.push(`\\+?0*(?:${[...codes].sort((x, y) => y - x).join('|')})`);
+  } else {
+    const range = values as Range;
+    if (range.max >= 1) alts.push(`\\+?0*${digitRange(Math.max(1, range.min), range.max)}`);
+    if (range.min <= 0 && range.max >= 0) alts.push('[+-]?0+');
+    if (range.min <= -1) alts.push(`-0*${digitRange(Math.max(1, -range.max), -range.min)}`);
+  }
+  return `(?=[+-]?\\d{1,20}\\s*$)(?:${alts.join('|')})`;
 }
 
 /**
- * The strings of digits, with spaces around and any number of leading zeros but no sign, whose
- * value is one of `codes` or within `range`: what the webhook readers take (`^\s*\d+\s*$`, then
- * Number(); domain/webhooks.ts checkEventCode and checkDelay).
+ * The strings domain/numbers.ts `wholeNumber` reads as one of `values` (see wholeNumberBody), spaces
+ * around; with `blank`, the blank strings the property's reader takes as absent. Every number the
+ * API takes is read so: activity event codes, paging, Int32s, webhook codes, delays and statuses.
  */
-export function digitsPattern(values: Range | readonly number[], blank: Blank): string {
-  const body = Array.isArray(values) ? `(?:${[...values].sort((x, y) => y - x).join('|')})` : digitRange((values as Range).min, (values as Range).max);
-  return anchored(`0*${body}`, blank);
-}
-
-/**
- * Every text JavaScript's Number() reads as a finite number: decimals with a sign, a fraction and
- * an exponent (`+2`, `2.0`, `.5`, `1e3`) and the hex, octal and binary integers (`0x10`); spaces
- * around. Readers that take their number this way bound its value themselves: the document says
- * the bounds in a description.
- */
-export function numberTextPattern(blank: Blank): string {
-  return anchored('(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|0[xX][\\da-fA-F]+|0[oO][0-7]+|0[bB][01]+)', blank);
+export function wholeNumberPattern(values: Range | readonly number[], blank: Blank): string {
+  return anchored(wholeNumberBody(values), blank);
 }
 
 /** `word` matched in any case, as a pattern (JSON Schema has no case-insensitive flag): `In` is `[Ii][Nn]`. */

@@ -1,10 +1,11 @@
 /** `/v2/Webhook.svc/…` (LeadSquared's webhook settings API) and leadtrail's webhook delivery records. */
 import { z } from 'zod';
 import { MxError, mx } from '../domain/errors.js';
+import { INT32, wholeNumber } from '../domain/numbers.js';
 import { MAX_DELAY_SECONDS, REFUSED_HEADER_NAMES, WEBHOOK_EVENTS, WEBHOOK_LIMITS } from '../domain/webhooks.js';
 import { endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
-import { anchored, anyCase, digitsPattern, numberTextPattern } from './patterns.js';
+import { anchored, anyCase, wholeNumberBody, wholeNumberPattern } from './patterns.js';
 
 const WH = '/v2/Webhook.svc';
 const tag = 'Webhooks';
@@ -55,12 +56,12 @@ const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (
 
 const EVENT_CODES = Object.keys(WEBHOOK_EVENTS).map(Number);
 
-/** ExecutionDelay as domain/webhooks.ts checkDelay takes it: whole seconds, a number or digits (no sign), `""` refused. */
-const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS, pattern: digitsPattern({ min: 0, max: MAX_DELAY_SECONDS }, 'refused') };
+/** ExecutionDelay as domain/webhooks.ts checkDelay takes it: whole seconds, as wholeNumber reads them; `""` refused. */
+const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS, pattern: wholeNumberPattern({ min: 0, max: MAX_DELAY_SECONDS }, 'refused') };
 
-/** WebhookEvent as checkEventCode takes it: a code, as a number or digits (no sign); `""` is as absent. */
+/** WebhookEvent as checkEventCode takes it: a code, as wholeNumber reads it; `""` is as absent. */
 const EVENT_DOC = {
-  anyOf: [{ type: 'integer', enum: EVENT_CODES }, { type: 'string', pattern: digitsPattern(EVENT_CODES, 'empty') }, { type: 'null' }],
+  anyOf: [{ type: 'integer', enum: EVENT_CODES }, { type: 'string', pattern: wholeNumberPattern(EVENT_CODES, 'empty') }, { type: 'null' }],
 };
 
 /** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
@@ -76,10 +77,6 @@ export const webhookFields = {
   Delay: L.code('Delay', DELAY_DOC),
   SigningSecret: L.rule(L.anyJson({ ...L.SCALAR_DOC, maxLength: WEBHOOK_LIMITS.secret }).optional(), (v) => (v === undefined ? undefined : L.scalar(v, 'SigningSecret'))).meta({
     description: "leadtrail's own: when set, each delivery is signed with it (HMAC-SHA256); null or \"\" removes it",
-  }),
-  // updateWebhook reads a string as JavaScript's Number() does: no pattern can hold it to 0 and 1.
-  StatusCode: L.code('StatusCode', { minimum: 0, maximum: 1, pattern: numberTextPattern('spaces') }).meta({
-    description: 'Update only: 0 enables, 1 disables. A string is read as a number (" 1 ", "1.0", "1e0"; only spaces is 0), which must then be 0 or 1',
   }),
 };
 
@@ -99,12 +96,22 @@ export const webhookCreate = endpoint('POST', `${WH}/Create`, {
   errors: [500],
 });
 
+/** Update's StatusCode as domain/webhooks.ts checkStatusCode takes it: 0 or 1, as wholeNumber reads it; `""` leaves it as it is. */
+const STATUS_DOC = { minimum: 0, maximum: 1, pattern: wholeNumberPattern({ min: 0, max: 1 }, 'empty') };
+
 export const webhookUpdate = endpoint('POST', `${WH}/Update`, {
   operationId: 'webhookUpdate',
   summary: "Changes a webhook's properties (only those given), enables or disables it (StatusCode)",
   tag,
   bodyRequired: true,
-  body: L.object({ WebhookId: webhookId, ...webhookFields }, 'request body'),
+  body: L.object(
+    {
+      WebhookId: webhookId,
+      ...webhookFields,
+      StatusCode: L.code('StatusCode', STATUS_DOC).meta({ description: '0 enables, 1 disables (a whole number, as a number or digits: " 1 ", "01"); "" or null leaves it as it is' }),
+    },
+    'request body',
+  ),
   answer: idAnswer,
   errors: [500],
 });
@@ -147,7 +154,7 @@ const Webhook = z
   .meta({ id: 'Webhook' });
 
 
-const RETRIEVE_PAGE_DEFAULT = 25;
+export const RETRIEVE_PAGE_DEFAULT = 25;
 const RETRIEVE_PAGE_MAX = 1000;
 const RETRIEVE_PAGE_INDEX_MAX = 1_000_000;
 const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
@@ -156,13 +163,10 @@ const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.
 const RETRIEVE_EVENT_DOC = {
   anyOf: [
     { type: 'integer', enum: EVENT_CODES },
-    { type: 'string', pattern: anchored(`(?:0*(?:${[...EVENT_CODES].sort((a, b) => b - a).join('|')})|${Object.values(WEBHOOK_EVENTS).map((e) => anyCase(e.name)).join('|')})`, 'spaces') },
+    { type: 'string', pattern: anchored(`(?:${wholeNumberBody(EVENT_CODES)}|${Object.values(WEBHOOK_EVENTS).map((e) => anyCase(e.name)).join('|')})`, 'spaces') },
     { type: 'null' },
   ],
 };
-
-/** Retrieve's paging reads a string as JavaScript's Number() does; no pattern can hold that to the bounds. */
-const NUMBER_TEXT = '; a string is read as a number (" 2 ", "2.0", "2e0"), which must then be a whole number within these bounds';
 
 /** A scalar read as text (null when absent), then `fn`; documented as `doc` (any scalar unless told). */
 const scalarRule = <O>(name: string, fn: (v: string | null) => O, doc: Record<string, unknown> = L.SCALAR_DOC) =>
@@ -177,16 +181,19 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
       {
         WebhookEvent: scalarRule('WebhookEvent', (v) => {
           if (v === null || v.trim() === '') return undefined;
-          const c = /^\d+$/.test(v.trim()) ? Number(v.trim()) : EVENT_BY_NAME.get(v.trim().toLowerCase());
+          // A code is read as every number of the API is (wholeNumber: " 003 ", "+3"; not "3.0", "0x3").
+          const c = wholeNumber(v, INT32) ?? EVENT_BY_NAME.get(v.trim().toLowerCase());
           // A code no event has finds nothing anyway, and past 2^31 PostgreSQL's INTEGER refused it (a 500).
           if (c === undefined || !(c in WEBHOOK_EVENTS)) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
           return c;
         }, RETRIEVE_EVENT_DOC).meta({ description: 'The event name (Lead_Post_Create, any case) or code' }),
-        StatusCode: scalarRule('StatusCode', (v) => {
-          if (v === null || v.trim() === '') return undefined;
-          if (!/^[012]$/.test(v.trim())) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
-          return Number(v.trim());
-        }, { type: ['integer', 'string', 'null'], minimum: 0, maximum: 2, pattern: anchored('[012]', 'spaces') }).meta({ description: '0, 1 or 2' }),
+        StatusCode: L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: 0, maximum: 2, pattern: wholeNumberPattern({ min: 0, max: 2 }, 'spaces') }).optional(), (raw) => {
+          const v = L.codeValue(raw, 'StatusCode');
+          if (L.absentNumber(v)) return undefined;
+          const n = wholeNumber(v, { min: 0, max: 2 });
+          if (n === null) throw mx.invalidInput('StatusCode must be 0 (enabled), 1 (disabled) or 2 (disabled after failures).');
+          return n as 0 | 1 | 2;
+        }).meta({ description: '0, 1 or 2 (a whole number, as a number or digits); blank is no filter' }),
         WebhookId: scalarRule('WebhookId', (v) => (v === null || v.trim() === '' ? undefined : v.trim())),
         SearchText: scalarRule('SearchText', (v) => (v === null || v.trim() === '' ? undefined : v)).meta({ description: 'Substring of the URL or description' }),
       },
@@ -203,17 +210,10 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
     ),
     Paging: L.subObject(
       {
-        PageIndex: scalarRule('PageIndex', (v) => {
-          const n = Number(v ?? 1);
-          // Bounded: a page past every webhook is empty anyway, and a larger offset fits no database's BIGINT.
-          if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_INDEX_MAX) throw mx.invalidInput(`PageIndex must be a whole number from 1 to ${RETRIEVE_PAGE_INDEX_MAX}.`);
-          return n;
-        }, { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_INDEX_MAX, pattern: numberTextPattern('refused') }).meta({ description: `1–${RETRIEVE_PAGE_INDEX_MAX}, default 1${NUMBER_TEXT}` }),
-        PageSize: scalarRule('PageSize', (v) => {
-          const n = Number(v ?? RETRIEVE_PAGE_DEFAULT);
-          if (!Number.isInteger(n) || n < 1 || n > RETRIEVE_PAGE_MAX) throw mx.invalidInput(`PageSize must be a whole number from 1 to ${RETRIEVE_PAGE_MAX}.`);
-          return n;
-        }, { type: ['integer', 'string', 'null'], minimum: 1, maximum: RETRIEVE_PAGE_MAX, pattern: numberTextPattern('refused') }).meta({ description: `1–${RETRIEVE_PAGE_MAX}, default ${RETRIEVE_PAGE_DEFAULT}${NUMBER_TEXT}` }),
+        // Read as every paging value of the API is (Leads.Get, ActivityBulk: L.whole); blank or null is the default.
+        // Bounded: a page past every webhook is empty anyway, and a larger offset fits no database's BIGINT.
+        PageIndex: L.whole('PageIndex', { min: 1, max: RETRIEVE_PAGE_INDEX_MAX }, 'Paging.PageIndex').meta({ description: 'Default 1' }),
+        PageSize: L.whole('PageSize', { min: 1, max: RETRIEVE_PAGE_MAX }, 'Paging.PageSize').meta({ description: `Default ${RETRIEVE_PAGE_DEFAULT}` }),
       },
       "'Paging'",
     ),

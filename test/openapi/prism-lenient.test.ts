@@ -93,21 +93,35 @@ describe('requests the server takes are the ones the document admits', () => {
     ]);
   });
 
-  it('webhook codes and delays as strings (digits, leading zeros, spaces), and the Number()-read StatusCode and Retrieve paging', async () => {
+  it('webhook codes, delays, statuses and Retrieve paging as strings: within the bounds, in any spelling wholeNumber reads', async () => {
     await check([
       [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: ' 03 ', ExecutionDelay: ' 060 ' }, true],
+      [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: '+3', Delay: '+0' }, true],
       [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: '10' }, false],
-      [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: '+3' }, false],
+      [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: '3.0' }, false],
       [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: 3, ExecutionDelay: '86401' }, false],
+      [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: 3, ExecutionDelay: '1e1' }, false],
       [`${WH}/Create`, { URL: 'https://example.com/a', WebhookEvent: 3, Delay: '' }, false],
-      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: '1.0' }, true],
+      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: ' 01 ' }, true],
       [`${WH}/Update`, { WebhookId: webhookId, StatusCode: ' 0 ', WebhookEvent: '' }, true],
+      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: '' }, true],
+      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: '1.0' }, false],
+      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: ' ' }, false],
+      [`${WH}/Update`, { WebhookId: webhookId, StatusCode: '0x1' }, false],
       [`${WH}/Update`, { WebhookId: webhookId, StatusCode: 'off' }, false],
-      [`${WH}/Retrieve`, { Paging: { PageIndex: ' 2.0 ', PageSize: '1e1' } }, true],
+      [`${WH}/Retrieve`, { Paging: { PageIndex: ' 02 ', PageSize: '+10' } }, true],
+      [`${WH}/Retrieve`, { Paging: { PageIndex: ' ', PageSize: '' } }, true],
+      [`${WH}/Retrieve`, { Paging: { PageIndex: ' 2.0 ' } }, false],
+      [`${WH}/Retrieve`, { Paging: { PageSize: '1e1' } }, false],
+      [`${WH}/Retrieve`, { Paging: { PageIndex: '0x2' } }, false],
+      [`${WH}/Retrieve`, { Paging: { PageSize: '1001' } }, false],
       [`${WH}/Retrieve`, { Paging: { PageIndex: 'two' } }, false],
       [`${WH}/Retrieve`, { Parameter: { WebhookEvent: ' lead_post_CREATE ', StatusCode: ' 2 ' } }, true],
-      [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '003' } }, true],
+      [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '003', StatusCode: '01' } }, true],
+      [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '+3' } }, true],
+      [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '3.0' } }, false],
       [`${WH}/Retrieve`, { Parameter: { StatusCode: '3' } }, false],
+      [`${WH}/Retrieve`, { Parameter: { StatusCode: '1.0' } }, false],
       // A code no event has: on PostgreSQL 2147483648 was a 500 MXSystemException (no INTEGER holds it).
       [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '2147483648' } }, false],
       [`${WH}/Retrieve`, { Parameter: { WebhookEvent: '10' } }, false],

@@ -342,7 +342,7 @@ describe('Webhook.svc settings', () => {
     expect(expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: ' 003 ' } })).RecordCount).toBeGreaterThanOrEqual(0);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: { StatusCode: 3 } }), 500, 'MXInvalidInputException', /StatusCode must be 0/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageIndex: 0 } }), 500, 'MXInvalidInputException', /PageIndex/);
-    expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageSize: '1001' } }), 500, 'MXInvalidInputException', /PageSize must be a whole number from 1 to 1000/);
+    expectMx(await s.call('POST', `${WH}/Retrieve`, { Paging: { PageSize: '1001' } }), 500, 'MXInvalidInputException', /'Paging.PageSize' must be a whole number from 1 to 1000/);
     expectMx(await s.call('POST', `${WH}/Retrieve`, { Parameter: [] }), 400, 'MXInvalidInputException', /'Parameter' must be a JSON object/);
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, NotifyOnFailure: 'maybe' }), 400, 'MXInvalidInputException', /'NotifyOnFailure' must be true or false/);
     expectMx(await s.call('POST', `${WH}/Create`, [1]), 400, 'MXInvalidInputException', /request body must be a JSON object/);

@@ -42,7 +42,6 @@ function inputOf(o: WebhookBody): WebhookInput {
   const delay = o.ExecutionDelay ?? o.Delay;
   if (delay !== undefined && delay !== null) input.delaySeconds = delay;
   if (o.SigningSecret !== undefined) input.secret = o.SigningSecret;
-  if (o.StatusCode !== undefined && o.StatusCode !== null) input.status = o.StatusCode;
   return input;
 }
 
@@ -80,7 +79,9 @@ export const webhookCreate: Handler = async (s, req) => {
 export const webhookUpdate: Handler = async (s, req) => {
   const o = readBody(schema.webhookUpdate, req.body);
   const id = o.WebhookId;
-  await runWrite(s.store, (tx) => updateWebhook(tx, s.ctx, req.principal.accountId, id, inputOf(o), rules(s)));
+  const input = inputOf(o);
+  if (o.StatusCode !== undefined && o.StatusCode !== null) input.status = o.StatusCode;
+  await runWrite(s.store, (tx) => updateWebhook(tx, s.ctx, req.principal.accountId, id, input, rules(s)));
   return { Status: 'Success', Message: { Id: id.toLowerCase() } };
 };
 
@@ -102,7 +103,7 @@ export const webhookDelete: Handler = async (s, req) => {
 export const webhookRetrieve: Handler = async (s, req) => {
   const { Parameter: p, Sorting: sorting, Paging: paging } = readBody(schema.webhookRetrieve, req.body);
   const pageIndex = paging?.PageIndex ?? 1;
-  const pageSize = paging?.PageSize ?? 25;
+  const pageSize = paging?.PageSize ?? schema.RETRIEVE_PAGE_DEFAULT;
   const q: Parameters<Services['store']['webhooks']['list']>[1] = {
     orderBy: sorting?.ColumnName ?? 'modifiedOn',
     descending: sorting?.Direction ?? true,
