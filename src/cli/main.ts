@@ -428,7 +428,8 @@ export function buildCli(): Command {
     DB_KEYS,
   ).action(async (flags: Flags) => {
     const accountId = String(flags.account);
-    const maxLength = flags.maxLength === undefined ? undefined : Number(flags.maxLength);
+    // As text: the domain reads it as every whole number of the API is read (not Number(): "0x10").
+    const maxLength = flags.maxLength === undefined ? undefined : String(flags.maxLength);
     // A change of uniqueness or type re-keys every lead of the account in this one transaction.
     const def = await withStore(
       flags,

@@ -604,7 +604,8 @@ export interface LeadFieldInput {
   displayName?: string;
   dataType?: string;
   isUnique?: boolean;
-  maxLength?: number | null;
+  /** A whole number from 1 (or its text, as the CLI's flag gives it: wholeNumber's spellings); null: no limit. */
+  maxLength?: number | string | null;
   options?: string[] | null;
 }
 
@@ -623,9 +624,8 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
     throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
   }
   const held = existing ? 0 : fieldIndex(await leadFieldDefs(tx, accountId)).custom;
-  if (input.maxLength !== undefined && input.maxLength !== null && wholeNumber(input.maxLength, { min: 1, max: INT32.max }) === null) {
-    throw mx.invalidInput(`MaxLength must be a whole number from 1 to ${INT32.max}.`);
-  }
+  const maxLength = input.maxLength === undefined || input.maxLength === null ? input.maxLength : wholeNumber(input.maxLength, { min: 1, max: INT32.max });
+  if (maxLength === null && input.maxLength !== null) throw mx.invalidInput(`MaxLength must be a whole number from 1 to ${INT32.max}.`);
   if (input.dataType !== undefined && !LEAD_FIELD_TYPES.some((t) => t.toLowerCase() === input.dataType!.toLowerCase())) {
     throw mx.invalidInput(`Unknown lead field data type '${input.dataType.slice(0, 60)}'. Use one of: ${LEAD_FIELD_TYPES.join(', ')}.`);
   }
@@ -636,7 +636,7 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
     ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
     ...(dataType !== undefined ? { dataType } : {}),
     ...(input.isUnique !== undefined ? { isUnique: input.isUnique } : {}),
-    ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : {}),
+    ...(maxLength !== undefined ? { maxLength } : {}),
     ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
   };
   if (existing) await putLeadField(tx, accountId, def);

@@ -1,4 +1,8 @@
-/** `leadtrail lead-fields set --type`: an unknown data type is refused with the valid ones, and nothing is stored. */
+/**
+ * `leadtrail lead-fields set --type` and `--max-length`: an unknown data type is refused with the
+ * valid ones, a length that is not a whole number (as the API reads numbers, not as Number() does:
+ * "0x10" was 16) is refused, and nothing is stored.
+ */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/server.js';
@@ -25,5 +29,18 @@ describe('lead-fields set --type', () => {
     expect(r.code, r.stderr).toBe(0);
     const fields = await cliJson(['lead-fields', 'list', '--account', accountId], env);
     expect(JSON.stringify(fields)).toMatch(/mx_When[^}]*DateTime|DateTime[^}]*mx_When/);
+  });
+
+  it('--max-length takes a whole number, with spaces and leading zeros, and refuses 0x10, 1e2, 1.5 and 0', async () => {
+    const ok = await runCli(['lead-fields', 'set', '--account', accountId, '--name', 'mx_Short', '--max-length', ' 040 '], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ schemaName: 'mx_Short', maxLength: 40 });
+    for (const bad of ['0x10', '1e2', '1.5', '0', 'ten']) {
+      const r = await runCli(['lead-fields', 'set', '--account', accountId, '--name', `mx_Bad`, '--max-length', bad], env);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain('MaxLength must be a whole number from 1 to 2147483647.');
+    }
+    const fields = await cliJson(['lead-fields', 'list', '--account', accountId], env);
+    expect(JSON.stringify(fields)).not.toContain('mx_Bad');
   });
 });
