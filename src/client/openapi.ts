@@ -549,9 +549,9 @@ export interface operations {
                 })[];
             })[]) | null;
           ActivityOwnerEmail?: string | number | boolean | null;
-          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
-          IncludeLeadScore?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
-          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+          IncludeLeadScore?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
         };
       };
     };
@@ -653,9 +653,9 @@ export interface operations {
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
-            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           };
-          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
         };
       };
     };
@@ -747,7 +747,7 @@ export interface operations {
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
-            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           })[];
       };
     };
@@ -846,7 +846,7 @@ export interface operations {
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
-            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           })[];
       };
     };
@@ -990,7 +990,7 @@ export interface operations {
               SchemaName?: string;
               DisplayName?: string;
               DataType?: string;
-              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
               MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
@@ -1386,7 +1386,7 @@ export interface operations {
       content: {
         "application/json": {
           ProspectActivityId?: string | number | boolean | null;
-          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           ActivityEvent?: number | string | null;
           ActivityNote?: string | number | boolean | null;
           Fields?: (({
@@ -1398,7 +1398,7 @@ export interface operations {
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
-          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
         };
       };
     };
@@ -1488,7 +1488,7 @@ export interface operations {
               SchemaName?: string;
               DisplayName?: string;
               DataType?: string;
-              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+              IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
               MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
@@ -1574,7 +1574,7 @@ export interface operations {
         "application/json": ({
             /** @description The activity (a row without it fails alone) */
             ProspectActivityId?: string | number | boolean | null;
-            ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
             ActivityEvent?: number | string | null;
             ActivityNote?: string | number | boolean | null;
             Fields?: (({
@@ -1586,7 +1586,7 @@ export interface operations {
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
-            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           })[];
       };
     };
@@ -1676,7 +1676,7 @@ export interface operations {
             /** @description Only activities of this event code */
             ActivityEvent?: number | string | null;
             /** @description Include the mx_ custom fields */
-            IncludeCustomFields?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            IncludeCustomFields?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           };
           Paging?: {
             PageIndex?: number | string | null;
@@ -3220,7 +3220,7 @@ export interface operations {
               /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;
             })[]) | null;
-          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           /** @description Seconds to wait before sending (also read as Delay) */
           ExecutionDelay?: number | string | null;
           Delay?: number | string | null;
@@ -3406,7 +3406,7 @@ export interface operations {
               /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;
             })[]) | null;
-          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          NotifyOnFailure?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           /** @description Seconds to wait before sending (also read as Delay) */
           ExecutionDelay?: number | string | null;
           Delay?: number | string | null;
@@ -3650,9 +3650,9 @@ export interface operations {
                 })[];
             })[]) | null;
           ActivityOwnerEmail?: string | number | boolean | null;
-          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
-          IncludeLeadScore?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
-          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+          IncludeLeadScore?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+          ProcessFilesAsync?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
         };
       };
     };
@@ -3752,9 +3752,9 @@ export interface operations {
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
-            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+            ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
           };
-          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | "");
+          ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
         };
       };
     };

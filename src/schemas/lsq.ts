@@ -175,8 +175,12 @@ export const requiredText = (name: string, missing: string, doc: Record<string, 
     return t;
   });
 
-/** The documentation of a flag: every spelling flagValue takes, and null. */
-export const FLAG_DOC = { anyOf: [{ type: 'boolean' }, { enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] };
+/**
+ * The documentation of a flag: every spelling flagValue takes, and null. The enum names its types:
+ * openapi-typescript 6 (the client's types, `npm run openapi`) writes the members of an enum with no
+ * `type` other than a string as `""` when they are falsy, so the client refused `0` and `null`.
+ */
+export const FLAG_DOC = { anyOf: [{ type: 'boolean' }, { type: ['string', 'integer', 'null'], enum: ['true', 'True', 'false', 'False', '1', '0', 1, 0, '', null] }] };
 
 /**
  * The documentation of a `Sorting.Direction` (domain/lead-search.ts `descending`, and
