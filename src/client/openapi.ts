@@ -994,7 +994,16 @@ export interface operations {
               MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
-              Fields?: Record<string, never>[];
+              /** @description A CustomObject field set: its fields (one level) */
+              Fields?: ({
+                  SchemaName?: string;
+                  DisplayName?: string;
+                  DataType?: string;
+                  IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+                  MaxLength?: number | string | null;
+                  /** @description A list of options, that list as JSON, or comma-separated values */
+                  OptionSet?: unknown;
+                })[];
             })[]) | null;
         };
       };
@@ -1492,7 +1501,16 @@ export interface operations {
               MaxLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
               OptionSet?: unknown;
-              Fields?: Record<string, never>[];
+              /** @description A CustomObject field set: its fields (one level) */
+              Fields?: ({
+                  SchemaName?: string;
+                  DisplayName?: string;
+                  DataType?: string;
+                  IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
+                  MaxLength?: number | string | null;
+                  /** @description A list of options, that list as JSON, or comma-separated values */
+                  OptionSet?: unknown;
+                })[];
             })[]) | null;
           TrackLocation?: boolean | string | number | null;
           AllowAttachments?: boolean | string | number | null;

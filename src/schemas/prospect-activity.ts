@@ -233,18 +233,24 @@ const FieldDef = z
   .meta({ id: 'ActivityFieldDefinition' });
 /** A setting CreateType or CustomActivityType/Update stored, answered as it was sent. */
 const TypeSetting = z.union([z.boolean(), z.string(), z.number(), z.null()]).optional();
+/** A field definition's properties as fieldDefs (schemas/activity-type.ts) reads them, at either level. */
+const FIELD_DEF_IN = {
+  SchemaName: { type: 'string' },
+  DisplayName: { type: 'string' },
+  DataType: { type: 'string' },
+  IsMandatory: L.FLAG_DOC,
+  MaxLength: L.wholeDoc({ min: 0, max: INT32.max }, 'spaces'),
+  OptionSet: { description: 'A list of options, that list as JSON, or comma-separated values' },
+};
+// The nested definitions name their properties: an object schema with none is `Record<string, never>`
+// to openapi-typescript 6, and the client then took only `{}` there.
 const FieldDefIn = L.anyJson({
   type: ['array', 'null'],
   items: {
     type: 'object',
     properties: {
-      SchemaName: { type: 'string' },
-      DisplayName: { type: 'string' },
-      DataType: { type: 'string' },
-      IsMandatory: L.FLAG_DOC,
-      MaxLength: L.wholeDoc({ min: 0, max: INT32.max }, 'spaces'),
-      OptionSet: { description: 'A list of options, that list as JSON, or comma-separated values' },
-      Fields: { type: 'array', items: { type: 'object' } },
+      ...FIELD_DEF_IN,
+      Fields: { type: 'array', items: { type: 'object', properties: FIELD_DEF_IN }, description: 'A CustomObject field set: its fields (one level)' },
     },
   },
 }).optional();
