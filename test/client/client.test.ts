@@ -1,13 +1,15 @@
 /**
  * `leadtrail/client` against a running leadtrail: every operation of the document called once
- * through its typed method (the test fails naming any operation it did not call), an async
- * submit-and-wait, and errors as LeadSquaredError with the envelope's ExceptionType.
+ * through its typed method (the test fails naming any operation it did not call), a flag in every
+ * spelling the server reads, an async submit-and-wait, and errors as LeadSquaredError with the
+ * envelope's ExceptionType.
  */
 import { describe, expect, it } from 'vitest';
 import { LeadSquaredError, createClient, type Client } from '../../src/client/index.js';
 import { OPERATIONS } from '../../src/client/operations.js';
 import { KEYS, started } from '../helpers/server.js';
 import { callEveryEndpoint } from './every-endpoint.js';
+import { FLAG_SPELLINGS } from './flag-spellings.js';
 
 const stamp = Date.now();
 
@@ -30,6 +32,31 @@ describe('leadtrail/client', () => {
       .map((o) => `${o.method} ${o.path}`);
     expect(missed, 'operations the client test never called').toEqual([]);
   }, 120_000);
+
+  it('sends NotifyOnFailure in every spelling the server reads, 0 and null too, and the server stores what each means', async () => {
+    const s = await started();
+    const lsq = createClient({ baseUrl: s.url, ...KEYS });
+    const create = async (NotifyOnFailure: (typeof FLAG_SPELLINGS)[number]) =>
+      (await lsq.webhookCreate({ body: { URL: 'http://127.0.0.1:9/flags', WebhookEvent: 6, NotifyOnFailure } })).Message.Id;
+    const stored = async (id: string) => (await lsq.webhookRetrieve({ body: { Parameter: { WebhookId: id } } })).Response.map((w) => w.NotifyOnFailure);
+
+    const created: [unknown, boolean[]][] = [];
+    for (const flag of FLAG_SPELLINGS) created.push([flag, await stored(await create(flag))]);
+    expect(created).toEqual([
+      [true, [true]], ['true', [true]], ['True', [true]], [1, [true]], ['1', [true]],
+      [false, [false]], ['false', [false]], ['False', [false]], [0, [false]], ['0', [false]], ['', [false]],
+      [null, [false]],
+    ]);
+
+    // On Update, 0 clears the flag and null leaves it as it was.
+    const id = await create(1);
+    await lsq.webhookUpdate({ body: { WebhookId: id, NotifyOnFailure: null } });
+    expect(await stored(id)).toEqual([true]);
+    await lsq.webhookUpdate({ body: { WebhookId: id, NotifyOnFailure: 0 } });
+    expect(await stored(id)).toEqual([false]);
+    await lsq.webhookUpdate({ body: { WebhookId: id, NotifyOnFailure: null } });
+    expect(await stored(id)).toEqual([false]);
+  });
 
   it('answers errors as LeadSquaredError carrying ExceptionType and status', async () => {
     const s = await started();
