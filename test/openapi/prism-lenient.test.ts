@@ -128,7 +128,7 @@ describe('requests the server takes are the ones the document admits', () => {
     ]);
   });
 
-  it('enumerated values in every spelling the server reads: spaces around, any case', async () => {
+  it('enumerated values in every spelling the server reads: spaces around, any case, a flag as 0 or null', async () => {
     const get = (op: unknown): unknown => ({ Parameter: { LookupName: 'EmailAddress', LookupValue: 'lenient@example.com', SqlOperator: op } });
     await check([
       [`${LM}/Leads.Get`, get(' like '), true],
@@ -148,6 +148,12 @@ describe('requests the server takes are the ones the document admits', () => {
       [`${PA}/RetrieveRecentlyModified`, { Sorting: { ColumnName: 'Name' } }, false],
       [`${PA}/CreateType`, { ActivityEventName: unique('Flagged '), Fields: [{ SchemaName: 'mx_Custom_1', IsMandatory: 'True' }] }, true],
       [`${PA}/CreateType`, { ActivityEventName: unique('Flagged '), Fields: [{ SchemaName: 'mx_Custom_1', IsMandatory: 'yes' }] }, false],
+      [`${PA}/CreateType`, { ActivityEventName: unique('Flagged '), Fields: [{ SchemaName: 'mx_Custom_1', IsMandatory: 0 }] }, true],
+      [`${PA}/CreateType`, { ActivityEventName: unique('Flagged '), Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', IsMandatory: null }] }] }, true],
+      [`${PA}/CreateType`, { ActivityEventName: unique('Flagged '), Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', IsMandatory: 'no' }] }] }, false],
+      [`${WH}/Update`, { WebhookId: webhookId, NotifyOnFailure: 0 }, true],
+      [`${WH}/Update`, { WebhookId: webhookId, NotifyOnFailure: null }, true],
+      [`${WH}/Update`, { WebhookId: webhookId, NotifyOnFailure: 'yes' }, false],
     ]);
   });
 
