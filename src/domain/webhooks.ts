@@ -381,8 +381,11 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
   // one transaction at a time): the whole webhook is written back, failure accounting included.
   // Unlocked, two updates side by side each wrote the webhook as read before the other committed
   // (8 parallel updates, each of one property, kept 1); and an attempt the worker recorded in
-  // between was undone, its failure uncounted or a success's reset to 0 put back. The worker's
-  // accounting is an UPDATE of the row, so it waits for this lock with no step of its own.
+  // between was undone, its failure uncounted or a success's reset to 0 put back. The worker holds
+  // the row (FOR KEY SHARE) while it records an attempt, before the attempt's event: this read
+  // waits for it, and an attempt that comes later waits for this transaction, before it touches
+  // any event that dueNow below may update (webhook, then events, on every path: the two in
+  // opposite orders deadlocked on PostgreSQL).
   const w = await tx.webhooks.get(accountId, id, { lock: true });
   if (!w) throw unknownWebhook(id);
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
@@ -408,7 +411,11 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
   return next;
 }
 
-/** Webhook.svc/Delete: the webhook and its undelivered events go; its delivery records stay. */
+/**
+ * Webhook.svc/Delete: the webhook and its undelivered events go; its delivery records stay. An
+ * attempt the worker is recording meanwhile is recorded first (Delete waits for it), or finds its
+ * event gone and leaves no record. Throws MXInvalidInputException for an unknown id.
+ */
 export async function deleteWebhook(tx: Repos, accountId: string, id: string): Promise<void> {
   if (!(await tx.webhooks.remove(accountId, id))) throw unknownWebhook(id);
 }

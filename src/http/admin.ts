@@ -243,6 +243,10 @@ export async function resetServedAccount(s: Services, accountId: string): Promis
  */
 export function resetAccount(store: Store, accountId: string) {
   return store.exclusive(async (tx) => {
+    // The account's webhooks before their events (deleteData locks the event tables, clearEvents
+    // then writes the webhooks): a Delete or Update of a webhook holds its row and then writes its
+    // events, and the two deadlocked on PostgreSQL when the reset came between.
+    await tx.webhooks.lockAll(accountId);
     const deleted = await tx.accounts.deleteData(accountId);
     // Webhook events of the deleted leads are not sent; the webhooks themselves stay, their failure
     // accounting started again (a webhook disabled after failures is enabled; by hand stays disabled).

@@ -388,8 +388,10 @@ export interface WebhookRepo {
    * The webhook, or null. `lock` (in a transaction that will write it back: Webhook.svc/Update):
    * also holds the webhook's row until the transaction ends, so that nothing else writes it between
    * this read and that write: not another Update, and not the worker's accounting of an attempt
-   * (finishAttempt's UPDATE of the row waits, then counts on top of what was written). PostgreSQL:
-   * `FOR NO KEY UPDATE`, the lock its UPDATEs take; SQLite's one writer needs none.
+   * (finishAttempt waits, then counts on top of what was written). PostgreSQL: `FOR UPDATE`, which
+   * also waits for an attempt being recorded, so that the transaction's later writes of the
+   * webhook's events (`dueNow`) never wait for an event such an attempt holds while it waits for
+   * this row (a webhook's row before its events, on every path); SQLite's one writer needs none.
    */
   get(accountId: string, id: string, opts?: { lock?: boolean }): Promise<Webhook | null>;
   /** The account's webhooks matching every filter given; `search` in the description or URL, ignoring case. */
@@ -404,7 +406,11 @@ export interface WebhookRepo {
    * attempt recorded in between was undone (its failure uncounted, or a success's reset to 0).
    */
   update(w: Webhook): Promise<boolean>;
-  /** Deletes the webhook and its undelivered events (its delivery records stay); false when none. */
+  /**
+   * Deletes the webhook and its undelivered events (its delivery records stay); false when none.
+   * An attempt being recorded meanwhile (finishAttempt) ends first, or finds its event gone and
+   * leaves no record.
+   */
   remove(accountId: string, id: string): Promise<boolean>;
   /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
   enabledHooks(accountId: string): Promise<readonly EnabledWebhook[]>;
@@ -434,7 +440,9 @@ export interface WebhookRepo {
    * one if the webhook's failure epoch is still the one its claim saw (`failureEpoch`), i.e. the
    * attempt was sent after the last counted failure was recorded; a counted failure also sets the
    * webhook's pacing time to the attempt's time plus its delay (`probeDelaysMs`), and a success that
-   * ends a row clears it. Returns false when the worker no longer held the event.
+   * ends a row clears it. Returns false when the worker no longer held the event. On PostgreSQL it
+   * first holds the webhook's row (FOR KEY SHARE: a Delete or an Update of the webhook waits for the
+   * transaction, other attempts do not), then the event's: a webhook's row before its events.
    */
   finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
   /** Frees every lease (single-process start after a crash). */
@@ -451,6 +459,13 @@ export interface WebhookRepo {
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes events finished (delivered or failed) before `before`, and delivery records older than `before` whose event is gone or went with them; returns how many rows went. */
   purge(before: number): Promise<number>;
+  /**
+   * Holds the account's webhooks until the transaction ends (PostgreSQL: FOR KEY SHARE, in id order;
+   * SQLite: nothing), for a transaction that then locks their events (a reset, before it locks the
+   * event tables and calls clearEvents): a webhook's row before its events, as every path takes them,
+   * so that it waits for a Delete or Update of one of them instead of deadlocking with it.
+   */
+  lockAll(accountId: string): Promise<void>;
   /**
    * Deletes the account's events and delivery records, keeping its webhooks (sandbox reset); their
    * failures in a row start again at 0 and one disabled after failures (status 2) is enabled again.

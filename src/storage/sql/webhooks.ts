@@ -3,6 +3,17 @@
  * follows the async queue's (requests.ts): due, not leased, and nothing earlier of the same webhook
  * and lead still pending, which is what keeps each webhook's events of one lead in order, also while
  * an earlier one waits for a retry; on PostgreSQL claimers skip each other's rows (SKIP LOCKED).
+ *
+ * Lock order (PostgreSQL): a path that locks a webhook's row and rows of its events locks the
+ * webhook's row first, and holds it until its transaction ends. Delete deletes it (FOR UPDATE);
+ * Update reads it FOR UPDATE (get `lock`); the worker recording an attempt (finishAttempt) and a
+ * reset (lockAll, before its events) take FOR KEY SHARE, which conflicts only with FOR UPDATE, i.e.
+ * with those two: attempts of one webhook do not wait for each other, nor for a reset, and their
+ * UPDATEs of the webhook's count (FOR NO KEY UPDATE) do not wait for a KEY SHARE. Two paths that took
+ * them in opposite orders deadlocked (Delete or Update against an attempt being recorded, a reset
+ * against Delete or Update), PostgreSQL found it only after deadlock_timeout (1 s), and the write
+ * pipeline ran the loser again. The claim locks only events, and skips locked ones: it never waits.
+ * SQLite's one writer runs one transaction at a time and takes none of these locks.
  */
 import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
@@ -107,8 +118,10 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async get(accountId, id, opts) {
       const q = db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase());
-      // The lock an UPDATE of the row takes, no stronger. SQLite: its one writer runs one transaction at a time.
-      const r = await (opts?.lock && engine === 'postgres' ? q.forNoKeyUpdate() : q).executeTakeFirst();
+      // FOR UPDATE, not the FOR NO KEY UPDATE its UPDATE takes: it also waits for an attempt being
+      // recorded (finishAttempt's KEY SHARE), which may hold one of the events dueNow then updates
+      // and wait for this row (the lock order above). SQLite: its one writer runs one transaction at a time.
+      const r = await (opts?.lock && engine === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
       return r ? toWebhook(r) : null;
     },
     async list(accountId, q) {
@@ -146,6 +159,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       return Number(r.numUpdatedRows) > 0;
     },
     async remove(accountId, id) {
+      // The webhook's row, then its events (the lock order above).
       const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
       await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
@@ -305,6 +319,20 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     async finishAttempt(workerId, eventSeq, r) {
       const d = r.delivery;
       const done = r.next.status !== 'pending';
+      if (engine === 'postgres') {
+        // The webhook's row before the event's (the lock order above). Locked first by the event's
+        // UPDATE and then by the webhook's, an attempt deadlocked with a Delete that held the
+        // webhook and waited for the event, and with an Update waiting for an event to make it due
+        // (PostgreSQL aborted one after deadlock_timeout, 1 s). KEY SHARE is the least lock that
+        // orders this against Delete and Update: it costs one primary-key read per attempt, and
+        // attempts of one webhook recorded side by side do not wait for each other (a lock that
+        // conflicted among them would serialize a busy webhook's attempts on its row, and deadlock
+        // batches recording attempts of two webhooks in opposite orders). The other way round,
+        // Delete taking the events before the webhook, cost attempts nothing but left Update and the
+        // reset inverted, and a Delete holding one event of a batch of two attempts of the webhook
+        // and waiting for the other still deadlocked, on the events alone.
+        await db.selectFrom('webhooks').select('id').where('id', '=', d.webhookId).forKeyShare().execute();
+      }
       const upd = await db
         .updateTable('webhook_events')
         .set({
@@ -470,6 +498,10 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         )
         .executeTakeFirst();
       return Number(e.numDeletedRows) + Number(d.numDeletedRows);
+    },
+    async lockAll(accountId) {
+      // In one order (by id), as a path locking several webhooks must.
+      if (engine === 'postgres') await db.selectFrom('webhooks').select('id').where('account_id', '=', accountId).orderBy('id').forKeyShare().execute();
     },
     async clearEvents(accountId) {
       await db.deleteFrom('webhook_events').where('account_id', '=', accountId).execute();
