@@ -66,6 +66,21 @@ export async function lockWaitersIn(schema: string): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * The transactions of the sessions `lockWaitersIn` counts, each as `pid/xact_start`, sorted. The same
+ * list later shows that the same transactions still wait: one aborted as a deadlock's loser and run
+ * again by the write pipeline waits in a new transaction (or no longer waits).
+ */
+export async function lockWaitingTransactions(schema: string): Promise<string[]> {
+  const rows = await pgQuery<{ t: string }>(
+    schema,
+    `select a.pid || '/' || a.xact_start::text as t from pg_stat_activity a where a.wait_event_type = 'Lock' and exists (select 1 from pg_locks l
+       join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)`,
+    [schema],
+  );
+  return rows.map((r) => r.t).sort();
+}
+
 /** Whether PostgreSQL answers; throws under CI (a missing server must fail the run, never skip it). */
 export async function pgAvailable(): Promise<boolean> {
   try {
