@@ -3230,7 +3230,7 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          /** @description The event code, or its name as Retrieve answers it in EventCode (Lead_Post_Create, any case): 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
           WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
           CustomHeaders?: (({
               /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */
@@ -3416,7 +3416,7 @@ export interface operations {
           Method?: string | number | boolean | null;
           /** @description application/json (the default), application/x-www-form-urlencoded or text/plain */
           ContentType?: string | number | boolean | null;
-          /** @description The event code: 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
+          /** @description The event code, or its name as Retrieve answers it in EventCode (Lead_Post_Create, any case): 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
           WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
           CustomHeaders?: (({
               /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */

@@ -273,15 +273,27 @@ function checkUrl(raw: string, rules: WebhookRules): string {
   return u.toString();
 }
 
+const EVENT_BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
+
 /**
- * `WebhookEvent` as a code of WEBHOOK_EVENTS, read as every number of the API is (numbers.ts
- * `wholeNumber`: a JSON number, or digits with spaces around, a sign and leading zeros; not `3.0`,
- * `0x3`, `3e0`). Anything else is MXInvalidInputException.
+ * The code of the webhook event `v` names, or undefined when it names none: a code of
+ * WEBHOOK_EVENTS read as every number of the API is (numbers.ts `wholeNumber`: a JSON number, or
+ * digits with spaces around, a sign and leading zeros; not `3.0`, `0x3`, `3e0`), or an event's
+ * name as Retrieve answers it in `EventCode` (`Lead_Post_Create`), in any case, spaces around.
+ */
+export function webhookEventOf(v: unknown): number | undefined {
+  const n = wholeNumber(v, INT32) ?? (typeof v === 'string' ? EVENT_BY_NAME.get(v.trim().toLowerCase()) : undefined);
+  return n !== undefined && n !== null && n in WEBHOOK_EVENTS ? n : undefined;
+}
+
+/**
+ * `WebhookEvent` of Create and Update as the code of the event it names (webhookEventOf: a code or
+ * an event's name, which Retrieve takes and answers too). Anything else is MXInvalidInputException.
  */
 export function checkEventCode(v: unknown): number {
-  const n = wholeNumber(v, INT32);
-  if (n === null || !(n in WEBHOOK_EVENTS)) {
-    throw mx.invalidInput(`WebhookEvent '${String(v).slice(0, 40)}' is not a webhook event code (${Object.keys(WEBHOOK_EVENTS).join(', ')}).`);
+  const n = webhookEventOf(v);
+  if (n === undefined) {
+    throw mx.invalidInput(`WebhookEvent '${String(v).slice(0, 40)}' is not a webhook event: give its code (${Object.keys(WEBHOOK_EVENTS).join(', ')}) or its name (e.g. Lead_Post_Create).`);
   }
   return n;
 }

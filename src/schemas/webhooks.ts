@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MxError, mx } from '../domain/errors.js';
 import { INT32, wholeNumber } from '../domain/numbers.js';
-import { MAX_DELAY_SECONDS, REFUSED_HEADER_NAMES, WEBHOOK_EVENTS, WEBHOOK_LIMITS } from '../domain/webhooks.js';
+import { MAX_DELAY_SECONDS, REFUSED_HEADER_NAMES, WEBHOOK_EVENTS, WEBHOOK_LIMITS, webhookEventOf } from '../domain/webhooks.js';
 import { endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
 import { anchored, anyCase, wholeNumberBody, wholeNumberPattern } from './patterns.js';
@@ -59,9 +59,12 @@ const EVENT_CODES = Object.keys(WEBHOOK_EVENTS).map(Number);
 /** ExecutionDelay as domain/webhooks.ts checkDelay takes it: whole seconds, as wholeNumber reads them; `""` refused. */
 const DELAY_DOC = { minimum: 0, maximum: MAX_DELAY_SECONDS, pattern: wholeNumberPattern({ min: 0, max: MAX_DELAY_SECONDS }, 'refused') };
 
-/** WebhookEvent as checkEventCode takes it: a code, as wholeNumber reads it; `""` is as absent. */
+/** A webhook event's code (as wholeNumber reads it) or its name in any case, as the pattern body of webhookEventOf. */
+const EVENT_TEXT = `(?:${wholeNumberBody(EVENT_CODES)}|${Object.values(WEBHOOK_EVENTS).map((e) => anyCase(e.name)).join('|')})`;
+
+/** WebhookEvent as checkEventCode takes it: a code, as wholeNumber reads it, or an event's name; `""` is as absent. */
 const EVENT_DOC = {
-  anyOf: [{ type: 'integer', enum: EVENT_CODES }, { type: 'string', pattern: wholeNumberPattern(EVENT_CODES, 'empty') }, { type: 'null' }],
+  anyOf: [{ type: 'integer', enum: EVENT_CODES }, { type: 'string', pattern: anchored(EVENT_TEXT, 'empty') }, { type: 'null' }],
 };
 
 /** The webhook properties of a Create or Update body (names as LeadSquared's pages give them; `SigningSecret` is leadtrail's). */
@@ -70,7 +73,7 @@ export const webhookFields = {
   URL: L.text('URL', { maxLength: WEBHOOK_LIMITS.url }).meta({ description: 'Where events are posted (http or https; LEADTRAIL_WEBHOOK_ALLOW may restrict hosts)' }),
   Method: L.text('Method').meta({ description: 'POST (the only one taken)' }),
   ContentType: L.text('ContentType').meta({ description: 'application/json (the default), application/x-www-form-urlencoded or text/plain' }),
-  WebhookEvent: L.code('WebhookEvent', EVENT_DOC).meta({ description: `The event code: ${EVENT_LIST}` }),
+  WebhookEvent: L.code('WebhookEvent', EVENT_DOC).meta({ description: `The event code, or its name as Retrieve answers it in EventCode (Lead_Post_Create, any case): ${EVENT_LIST}` }),
   CustomHeaders: L.rule(L.anyJson(HEADERS_DOC).optional(), headersValue),
   NotifyOnFailure: optionalFlag('NotifyOnFailure'),
   ExecutionDelay: L.code('ExecutionDelay', DELAY_DOC).meta({ description: 'Seconds to wait before sending (also read as Delay)' }),
@@ -157,13 +160,11 @@ const Webhook = z
 export const RETRIEVE_PAGE_DEFAULT = 25;
 const RETRIEVE_PAGE_MAX = 1000;
 const RETRIEVE_PAGE_INDEX_MAX = 1_000_000;
-const EVENT_BY_NAME = new Map(Object.entries(WEBHOOK_EVENTS).map(([c, e]) => [e.name.toLowerCase(), Number(c)]));
-
 /** Retrieve's WebhookEvent: a code (a number, or digits with spaces around) or an event's name in any case; blank is no filter. */
 const RETRIEVE_EVENT_DOC = {
   anyOf: [
     { type: 'integer', enum: EVENT_CODES },
-    { type: 'string', pattern: anchored(`(?:${wholeNumberBody(EVENT_CODES)}|${Object.values(WEBHOOK_EVENTS).map((e) => anyCase(e.name)).join('|')})`, 'spaces') },
+    { type: 'string', pattern: anchored(EVENT_TEXT, 'spaces') },
     { type: 'null' },
   ],
 };
@@ -182,9 +183,9 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
         WebhookEvent: scalarRule('WebhookEvent', (v) => {
           if (v === null || v.trim() === '') return undefined;
           // A code is read as every number of the API is (wholeNumber: " 003 ", "+3"; not "3.0", "0x3").
-          const c = wholeNumber(v, INT32) ?? EVENT_BY_NAME.get(v.trim().toLowerCase());
+          const c = webhookEventOf(v);
           // A code no event has finds nothing anyway, and past 2^31 PostgreSQL's INTEGER refused it (a 500).
-          if (c === undefined || !(c in WEBHOOK_EVENTS)) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
+          if (c === undefined) throw mx.invalidInput(`WebhookEvent '${v.slice(0, 60)}' is not a webhook event (e.g. Lead_Post_Create).`);
           return c;
         }, RETRIEVE_EVENT_DOC).meta({ description: 'The event name (Lead_Post_Create, any case) or code' }),
         StatusCode: L.rule(L.anyJson({ type: ['integer', 'string', 'null'], minimum: 0, maximum: 2, pattern: wholeNumberPattern({ min: 0, max: 2 }, 'spaces') }).optional(), (raw) => {

@@ -113,10 +113,33 @@ describe('Webhook.svc/Create WebhookEvent and ExecutionDelay', () => {
       expectMx(await s.call('POST', `${WH}/Create`, { URL: 'https://example.com/x', WebhookEvent: 3, Delay: bad }), 500, 'MXInvalidInputException', 'ExecutionDelay must be whole seconds from 0 to 86400.');
     }
     for (const bad of ['3.0', '0x3', '3e0', 'Infinity', ' ']) {
-      expectMx(await s.call('POST', `${WH}/Create`, { URL: 'https://example.com/x', WebhookEvent: bad }), 500, 'MXInvalidInputException', `WebhookEvent '${bad}' is not a webhook event code`);
-      expectMx(await s.call('POST', `${WH}/Update`, { WebhookId: ids[3], WebhookEvent: bad }), 500, 'MXInvalidInputException', `WebhookEvent '${bad}' is not a webhook event code`);
+      expectMx(await s.call('POST', `${WH}/Create`, { URL: 'https://example.com/x', WebhookEvent: bad }), 500, 'MXInvalidInputException', `WebhookEvent '${bad}' is not a webhook event: give its code`);
+      expectMx(await s.call('POST', `${WH}/Update`, { WebhookId: ids[3], WebhookEvent: bad }), 500, 'MXInvalidInputException', `WebhookEvent '${bad}' is not a webhook event: give its code`);
     }
     expect((await retrieve({})).RecordCount).toBe(before);
     expect((await one(ids[3])).WebhookEvent).toBe(3);
+  });
+});
+
+describe('Webhook.svc/Create and Update WebhookEvent by name', () => {
+  it("take the event's name as Retrieve answers it in EventCode, in any case, and store its code", async () => {
+    const id = await create({ WebhookEvent: 'Lead_Post_Create' });
+    expect(await one(id)).toMatchObject({ WebhookEvent: 3, EventCode: 'Lead_Post_Create' });
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: id, WebhookEvent: ' lead_post_update ' }));
+    expect(await one(id)).toMatchObject({ WebhookEvent: 6, EventCode: 'Lead_Post_Update' });
+    // What Retrieve answers can be sent back as it is.
+    const listed = await one(id);
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: id, WebhookEvent: (listed as unknown as { EventCode: string }).EventCode }));
+    expect((await one(id)).WebhookEvent).toBe(6);
+  });
+
+  it('refuse a name no event has, saying what to give, and store nothing', async () => {
+    const before = (await retrieve({})).RecordCount;
+    for (const bad of ['Lead_Nowhere', 'Lead Post Create', 'Lead_Post_Create_']) {
+      expectMx(await s.call('POST', `${WH}/Create`, { URL: 'https://example.com/x', WebhookEvent: bad }), 500, 'MXInvalidInputException', `WebhookEvent '${bad}' is not a webhook event: give its code (1, 2, 3`);
+      expectMx(await s.call('POST', `${WH}/Update`, { WebhookId: ids[4], WebhookEvent: bad }), 500, 'MXInvalidInputException', 'or its name (e.g. Lead_Post_Create).');
+    }
+    expect((await retrieve({})).RecordCount).toBe(before);
+    expect((await one(ids[4])).WebhookEvent).toBe(3);
   });
 });
