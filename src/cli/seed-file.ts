@@ -67,7 +67,7 @@ const activity = z
     LastName: z.string().optional(),
     Phone: z.string().optional(),
     ActivityNote: z.string().optional(),
-    ActivityDateTime: z.string().optional().meta({ description: 'yyyy-MM-dd HH:mm:ss, UTC' }),
+    ActivityDateTime: z.string().optional().meta({ description: 'yyyy-MM-dd HH:mm:ss in UTC, or ISO 8601 with Z or an offset' }),
     Fields: z.array(z.looseObject({ SchemaName: z.string().min(1), Value: scalar })).optional(),
   })
   .meta({ description: 'A ProspectActivity.svc/Create body: by EmailAddress (or RelatedProspectId).' });

@@ -537,7 +537,7 @@ export interface operations {
           /** @description The activity type's event code */
           ActivityEvent?: number | string | null;
           ActivityNote?: string | number | boolean | null;
-          /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+          /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
           ActivityDateTime?: string | number | boolean | null;
           Fields?: (({
               SchemaName?: string;
@@ -641,7 +641,7 @@ export interface operations {
             /** @description The activity type's event code */
             ActivityEvent?: number | string | null;
             ActivityNote?: string | number | boolean | null;
-            /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+            /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
             ActivityDateTime?: string | number | boolean | null;
             Fields?: (({
                 SchemaName?: string;
@@ -735,7 +735,7 @@ export interface operations {
             /** @description The activity type's event code */
             ActivityEvent?: number | string | null;
             ActivityNote?: string | number | boolean | null;
-            /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+            /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
             ActivityDateTime?: string | number | boolean | null;
             Fields?: (({
                 SchemaName?: string;
@@ -834,7 +834,7 @@ export interface operations {
             /** @description The activity type's event code */
             ActivityEvent?: number | string | null;
             ActivityNote?: string | number | boolean | null;
-            /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+            /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
             ActivityDateTime?: string | number | boolean | null;
             Fields?: (({
                 SchemaName?: string;
@@ -1302,12 +1302,12 @@ export interface operations {
           Parameter?: {
             ActivityEvent?: number | string | null;
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             FromDate?: string | null;
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             ToDate?: string | null;
@@ -1682,12 +1682,12 @@ export interface operations {
         "application/json": {
           Parameter?: {
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             FromDate?: string | null;
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             ToDate?: string | null;
@@ -2963,12 +2963,12 @@ export interface operations {
         "application/json": {
           Parameter?: {
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             FromDate?: string | null;
             /**
-             * @description yyyy-MM-dd HH:mm:ss (UTC)
+             * @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)
              * @example 2024-01-31 18:30:00
              */
             ToDate?: string | null;
@@ -3656,7 +3656,7 @@ export interface operations {
           /** @description The activity type's event code */
           ActivityEvent?: number | string | null;
           ActivityNote?: string | number | boolean | null;
-          /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+          /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
           ActivityDateTime?: string | number | boolean | null;
           Fields?: (({
               SchemaName?: string;
@@ -3758,7 +3758,7 @@ export interface operations {
             /** @description The activity type's event code */
             ActivityEvent?: number | string | null;
             ActivityNote?: string | number | boolean | null;
-            /** @description yyyy-MM-dd HH:mm:ss (UTC); now when absent */
+            /** @description yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30); now when absent */
             ActivityDateTime?: string | number | boolean | null;
             Fields?: (({
                 SchemaName?: string;

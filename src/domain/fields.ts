@@ -15,17 +15,62 @@ export interface FieldInput {
 }
 
 /**
- * LeadSquared date-times: `yyyy-MM-dd HH:mm:ss` in UTC (a `T` for the space, seconds and up to three
- * digits of milliseconds optional). The one reader of them: every date-time field value and body
- * property (ActivityDateTime, FromDate/ToDate…) goes through it, so none accepts `25:99`.
- * Returns epoch ms, or null when the text is not a real date-time.
+ * The date-time forms every date-time input takes, for messages: LeadSquared's own (UTC, its
+ * "supported DateTime format for all LeadSquared APIs", apidocs.leadsquared.com/overview) and ISO
+ * 8601 with a zone, what JavaScript's `toISOString()` writes (and Python's
+ * `isoformat(timespec='milliseconds')` of an aware datetime).
  */
+export const LSQ_DATE_TIME_FORMS =
+  'use yyyy-MM-dd HH:mm:ss in UTC, or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)';
+
+/** The largest zone offset a date-time may carry, in minutes: ±14:00, as .NET's DateTimeOffset allows. */
+const MAX_OFFSET_MIN = 14 * 60;
+/** 0001-01-01 00:00:00.000 and 9999-12-31 23:59:59.999 UTC: .NET's DateTime range, which LeadSquared reads dates into. */
+const FIRST_MS = -62135596800000;
+const LAST_MS = 253402300799999;
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/** A date-time text read: its instant in epoch ms, or why it is not one (a phrase such as "is a date without a time"). */
+export type LsqDateTimeScan = { t: number } | { why: string };
+
+/**
+ * LeadSquared date-times, the one reader of them: every date-time field value and body property
+ * (ActivityDateTime, FromDate/ToDate, a search's LookupValue) goes through it, sync or async, so
+ * they all take the same forms and none accepts `25:99`.
+ *
+ * - `yyyy-MM-dd HH:mm:ss` in UTC, LeadSquared's one documented form (a `T` for the space; seconds,
+ *   and up to three digits of milliseconds, optional);
+ * - the same followed by a zone: `Z` (any case) is UTC; a numeric offset (`+05:30`, `-0800`, `+00`)
+ *   up to ±14:00 names the instant that local time is, converted to UTC. leadtrail's choice:
+ *   LeadSquared documents only the UTC form ("any other format may cause errors") and no page says
+ *   what it does with a zone; an offset names one instant, and a JavaScript client sends
+ *   `toISOString()` (`…T10:00:00.000Z`) first.
+ *
+ * The date and time must exist, and the instant fall in the years 0001–9999 (.NET's DateTime). A
+ * date alone is not a date-time. Returns `{ t }` (epoch ms) or `{ why }`.
+ */
+export function scanLsqDateTime(v: string): LsqDateTimeScan {
+  const text = v.trim();
+  const m = DATE_TIME.exec(text);
+  if (!m) return { why: 'is not a date-time' };
+  const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
+  if (h === undefined) return { why: 'is a date without a time' };
+  if (frac !== undefined && frac.length > 3) return { why: 'has more than three decimals of seconds' };
+  const local = utc(+y, +mo, +d, +h, +mi, +(s ?? 0), +(frac ?? '0').padEnd(3, '0'));
+  if (local === null) return { why: 'names a date or time that does not exist' };
+  if (z !== undefined || sign === undefined) return { t: local };
+  const offset = +oh * 60 + +(om ?? 0);
+  if (+(om ?? 0) > 59 || offset > MAX_OFFSET_MIN) return { why: 'has an offset beyond ±14:00' };
+  const t = local - (sign === '-' ? -offset : offset) * 60_000;
+  return t < FIRST_MS || t > LAST_MS ? { why: 'falls outside the years 0001 to 9999 in UTC' } : { t };
+}
+
+/** The instant of a date-time text (scanLsqDateTime's forms) in epoch ms, or null when it is not one. */
 export function readLsqDateTime(v: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(v.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, ms] = m;
-  if (h === undefined) return null;
-  return utc(+y, +mo, +d, +h, +mi, +(s ?? 0), +(ms ?? '0').padEnd(3, '0'));
+  const r = scanLsqDateTime(v);
+  return 't' in r ? r.t : null;
 }
 
 /** A date alone, `yyyy-MM-dd`: epoch ms of its midnight UTC, or null. */
@@ -60,8 +105,16 @@ export function isEmailAddress(v: string): boolean {
 const CHECKS: Record<string, (v: string) => string | null> = {
   number: (v) => (wholeNumber(v, SAFE) !== null ? null : `is not a whole number from ${SAFE.min} to ${SAFE.max}`),
   decimal: (v) => (decimalNumber(v) !== null ? null : 'is not a number'),
-  date: (v) => (readLsqDate(v) !== null ? null : 'is not a date in yyyy-MM-dd format'),
-  datetime: (v) => (readLsqDateTime(v) !== null ? null : 'is not a date-time in yyyy-MM-dd HH:mm:ss format'),
+  date: (v) =>
+    readLsqDate(v) !== null
+      ? null
+      : readLsqDateTime(v) !== null
+        ? 'is a date-time, and a Date field takes the date alone: use yyyy-MM-dd (2025-01-02)'
+        : 'is not a date: use yyyy-MM-dd (2025-01-02)',
+  datetime: (v) => {
+    const r = scanLsqDateTime(v);
+    return 't' in r ? null : `${r.why}: ${LSQ_DATE_TIME_FORMS}`;
+  },
   time: (v) => (isLsqTime(v) ? null : 'is not a time in HH:mm or HH:mm:ss format'),
   boolean: (v) => (/^(true|false|1|0|yes|no)$/i.test(v) ? null : 'is not a boolean (true/false)'),
   // Surrounding spaces are not part of an email, phone or web address: checked and stored trimmed.
@@ -269,11 +322,15 @@ function isEmpty(v: FieldValue | undefined): boolean {
   return Object.values(v).every((x) => x === null || x.trim() === '');
 }
 
-/** Parses a LeadSquared date-time body property (see readLsqDateTime) into epoch ms, or throws MXInvalidInputException naming `field`. */
+/**
+ * Parses a date-time body property (scanLsqDateTime's forms) into epoch ms, or throws
+ * MXInvalidInputException naming `field`, saying why the value is refused and which forms are taken:
+ * `'ActivityDateTime' value '2025-01-02' is a date without a time: use yyyy-MM-dd HH:mm:ss in UTC, or ISO 8601 with Z or an offset (…).`
+ */
 export function parseLsqDateTime(v: string, field: string): number {
-  const t = readLsqDateTime(v);
-  if (t === null) throw mx.invalidInput(`'${field}' value '${clip(v)}' is not a valid date-time in the UTC format yyyy-MM-dd HH:mm:ss.`);
-  return t;
+  const r = scanLsqDateTime(v);
+  if (!('t' in r)) throw mx.invalidInput(`'${field}' value '${clip(v)}' ${r.why}: ${LSQ_DATE_TIME_FORMS}.`);
+  return r.t;
 }
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));

@@ -5,7 +5,7 @@
  * the leads table's own columns.
  */
 import { mx } from './errors.js';
-import { parseLsqDateTime, typedForm } from './fields.js';
+import { LSQ_DATE_TIME_FORMS, parseLsqDateTime, scanLsqDateTime, typedForm } from './fields.js';
 import { SAFE, decimalNumber, wholeNumber } from './numbers.js';
 import type { LeadFieldDef } from './types.js';
 import type { CompareOp, LeadCondition, LeadOrder, SearchColumn } from '../storage/store.js';
@@ -56,7 +56,7 @@ function booleanLookup(def: LeadFieldDef, v: string): string {
   if (key !== '1' && key !== '0') throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be true/false, yes/no or 1/0; got '${v.slice(0, 60)}'.`);
   return key;
 }
-const TIME_TYPES: Record<string, string> = { datetime: 'a date-time as yyyy-MM-dd HH:mm:ss', date: 'a date as yyyy-MM-dd', time: 'a time as HH:mm:ss' };
+const TIME_TYPES: Record<string, string> = { datetime: 'a date-time', date: 'a date as yyyy-MM-dd', time: 'a time as HH:mm:ss' };
 /**
  * A lookup value for a Date, DateTime or Time field in the form such values are stored in
  * (fields.ts typedForm), so `2025-01-02T03:00` finds a value written `2025-01-02 03:00:00`; other
@@ -66,8 +66,14 @@ function timeKey(def: LeadFieldDef, v: string): string {
   const type = def.dataType.toLowerCase();
   if (!Object.hasOwn(TIME_TYPES, type)) return v;
   const key = typedForm(type, v);
-  if (key === null) throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be ${TIME_TYPES[type]}; got '${v.slice(0, 60)}'.`);
-  return key;
+  if (key !== null) return key;
+  if (type === 'datetime') {
+    // Why this text is no date-time, and the forms that are, as for every other date-time input.
+    const r = scanLsqDateTime(v);
+    const why = 'why' in r ? r.why : 'is not a date-time';
+    throw mx.invalidInput(`Invalid Input! 'LookupValue' '${v.slice(0, 60)}' for ${def.schemaName} (a ${def.dataType} field) ${why}: ${LSQ_DATE_TIME_FORMS}.`);
+  }
+  throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be ${TIME_TYPES[type]}; got '${v.slice(0, 60)}'.`);
 }
 
 /** Names a search may use besides the account's lead fields: fields the server writes on each lead. */

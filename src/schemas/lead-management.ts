@@ -307,9 +307,15 @@ const searchCommon = {
   Value: L.text('Value'),
 };
 
-/** A window end: `yyyy-MM-dd HH:mm:ss` UTC, as epoch ms. ToDate without milliseconds takes in its whole second. */
+/** How a date-time input is described (domain/fields.ts scanLsqDateTime reads it). */
+export const DATE_TIME_INPUT = 'yyyy-MM-dd HH:mm:ss (UTC), or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)';
+
+/**
+ * A window end: a date-time in any form scanLsqDateTime takes (`yyyy-MM-dd HH:mm:ss` UTC, or ISO
+ * 8601 with `Z` or an offset), as epoch ms. ToDate without milliseconds takes in its whole second.
+ */
 export const windowEnd = (name: 'FromDate' | 'ToDate') =>
-  L.rule(L.anyJson({ type: ['string', 'null'], description: 'yyyy-MM-dd HH:mm:ss (UTC)', example: '2024-01-31 18:30:00' }).optional(), (raw) => {
+  L.rule(L.anyJson({ type: ['string', 'null'], description: DATE_TIME_INPUT, example: '2024-01-31 18:30:00' }).optional(), (raw) => {
     const v = L.scalar(raw, name);
     if (v === null || v.trim() === '') return null;
     const t = parseLsqDateTime(v, `Parameter.${name}`);

@@ -8,7 +8,7 @@ import { INT32 } from '../domain/numbers.js';
 import { fieldDefs, int32Value, settingValue, TYPE_SETTINGS } from './activity-type.js';
 import { endpoint, success, FieldsAny } from './endpoint.js';
 import { descending } from '../domain/lead-search.js';
-import { windowEnd, windowOrder } from './lead-management.js';
+import { DATE_TIME_INPUT, windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
 import { trimmedLengthPattern, wordsPattern, type Blank } from './patterns.js';
 
@@ -33,7 +33,7 @@ const EVENT_NAME_DOC = {
 export const activityFields = {
   ActivityEvent: eventCode('ActivityEvent', 'refused').meta({ description: "The activity type's event code" }),
   ActivityNote: L.text('ActivityNote'),
-  ActivityDateTime: L.text('ActivityDateTime').meta({ description: 'yyyy-MM-dd HH:mm:ss (UTC); now when absent' }),
+  ActivityDateTime: L.text('ActivityDateTime').meta({ description: `${DATE_TIME_INPUT}; now when absent` }),
   Fields: L.fieldList('Fields'),
   ActivityOwnerEmail: L.text('ActivityOwnerEmail'),
   ValidateDropDownOptions: L.flag('ValidateDropDownOptions'),

@@ -1,6 +1,7 @@
 /**
  * One reader of LeadSquared date-times (src/domain/fields.ts): property tests that it accepts exactly
- * the real UTC date-times, and that the DateTime field check and body properties agree with it.
+ * the real UTC date-times, and ISO 8601 ones with Z or an offset as the UTC instant they name, that a
+ * refusal says why, and that the DateTime field check and body properties agree with it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -55,7 +56,7 @@ describe('LeadSquared date-times', () => {
 
   it('field check and property parser agree on any text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,4})?)?$/)), (v) => {
+      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.stringMatching(/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,4})?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/)), (v) => {
         // No value at all (empty, or only spaces) is not a date to either: a field has no value, a
         // property such as ActivityDateTime takes its default.
         if (v.trim() === '') return;
@@ -63,6 +64,50 @@ describe('LeadSquared date-times', () => {
       }),
       { seed: 7, numRuns: 3000 },
     );
+  });
+
+  it('a Z or a numeric offset names the UTC instant: the local time written, less the offset', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1000, 0, 2), max: Date.UTC(9998, 11, 30) }),
+        fc.integer({ min: -14 * 60, max: 14 * 60 }),
+        fc.constantFrom(':', ''),
+        (t, offset, sep) => {
+          // toISOString() itself: what a JavaScript client sends.
+          expect(readLsqDateTime(new Date(t).toISOString())).toBe(t);
+          const local = formatLsqDateTime(t + offset * 60_000, true).replace(' ', 'T');
+          const a = Math.abs(offset);
+          const text = `${local}${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 60), 2)}${sep}${pad(a % 60, 2)}`;
+          expect(readLsqDateTime(text), text).toBe(t);
+          expect(fieldAccepts(text), text).toBe(true);
+        },
+      ),
+      { seed: 20250102, numRuns: 3000 },
+    );
+    expect(readLsqDateTime('2025-01-02T10:00:00z')).toBe(Date.UTC(2025, 0, 2, 10));
+    expect(readLsqDateTime('2025-01-02 11:00+01')).toBe(Date.UTC(2025, 0, 2, 10));
+    // Past ±14:00, a date alone with a zone, an instant before 0001 or after 9999 in UTC: refused.
+    for (const v of ['2025-01-02T10:00:00+14:01', '2025-01-02T10:00:00-15', '2025-01-02Z', '0001-01-01T00:00:00+00:01', '9999-12-31T23:59:59-00:01', '2025-01-02T10:00:00+5:30', '2025-01-02T10:00:00 Z']) {
+      expect(readLsqDateTime(v), v).toBeNull();
+    }
+    expect(readLsqDateTime('0001-01-01T00:00:00-00:01')).toBe(-62135596800000 + 60_000);
+  });
+
+  it('a refusal says why and which forms are taken', () => {
+    const why = (v: string) => {
+      try {
+        parseLsqDateTime(v, 'ActivityDateTime');
+        return 'taken';
+      } catch (e) {
+        return (e as Error).message.replace(/^'ActivityDateTime' value '.*?' /, '').replace(/: use yyyy-MM-dd HH:mm:ss in UTC, or ISO 8601 with Z or an offset \(.*\)\.$/, '');
+      }
+    };
+    expect(why('2025-01-02')).toBe('is a date without a time');
+    expect(why('02/01/2025 10:00')).toBe('is not a date-time');
+    expect(why('2025-01-02T24:00:00Z')).toBe('names a date or time that does not exist');
+    expect(why('2025-01-02T10:00:00.1234Z')).toBe('has more than three decimals of seconds');
+    expect(why('2025-01-02T10:00:00+14:30')).toBe('has an offset beyond ±14:00');
+    expect(why('9999-12-31T23:00:00-01:00')).toBe('falls outside the years 0001 to 9999 in UTC');
   });
 
   it('the issue example and its neighbours', () => {
