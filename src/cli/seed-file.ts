@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { createActivityType } from '../domain/activity-types.js';
 import type { Ctx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
-import { createLead, defineLeadField, resolveAttributes } from '../domain/leads.js';
+import { CUSTOM_FIELD_NAME, createLead, defineLeadField, resolveAttributes } from '../domain/leads.js';
 import type { Repos } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { activityCreate } from '../wire/operations.js';
@@ -44,7 +44,7 @@ const activityType = z
 
 const leadField = z
   .strictObject({
-    SchemaName: z.string().regex(/^mx_[A-Za-z0-9_]{1,61}$/).meta({ description: 'e.g. mx_Customer_No' }),
+    SchemaName: z.string().regex(CUSTOM_FIELD_NAME).meta({ description: 'e.g. mx_Customer_No' }),
     DisplayName: z.string().optional(),
     DataType: z.string().optional().meta({ description: 'String, Number, Decimal, Date, DateTime, Email, Phone, Dropdown, …' }),
     IsUnique: z.boolean().optional().meta({ description: 'Values must be unique per account; usable as SearchBy.' }),

@@ -100,8 +100,9 @@ export const mx = {
     new MxError('MXInvalidActivityException', `Event Code ${given} is not the type of activity ${id.slice(0, 64)} (its Event Code is ${actual}).`),
   unknownActivity: (id: string) =>
     new MxError('MXUnknownProspectActivityException', `Activity does not exist in the system: ${id}`),
-  unknownAttribute: (name: string, where: string) =>
-    new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}`),
+  /** `why`, when given, follows the name: what the caller can do instead (leads.ts: the names a new lead field may have). */
+  unknownAttribute: (name: string, where: string, why?: string) =>
+    new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}${why ? `: ${why}` : ''}`),
   duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
   requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
   /** A lead found by a lookup value changed that value while the call waited for its turn (leads.ts, lockFoundLead), again at every rerun. */

@@ -4,7 +4,7 @@
  * then defined as the operator's `leadtrail lead-fields set` defines one (defineLeadField).
  */
 import { mx } from './errors.js';
-import { defineLeadField, leadFieldDefs, lockLeadFields } from './leads.js';
+import { CUSTOM_FIELD_NAME, defineLeadField, leadFieldDefs, lockLeadFields } from './leads.js';
 import type { LeadFieldDef } from './types.js';
 import type { Repos } from '../storage/store.js';
 
@@ -26,7 +26,7 @@ export async function createCustomLeadField(tx: Repos, accountId: string, input:
   const displayName = input.displayName.trim();
   if (displayName === '') throw mx.mandatoryMissing("'DisplayName' is mandatory");
   const schemaName = schemaNameFor(displayName);
-  if (!/^mx_[A-Za-z0-9_]+$/.test(schemaName) || schemaName.length > 64) {
+  if (!CUSTOM_FIELD_NAME.test(schemaName)) {
     throw mx.invalidInput(`'DisplayName' may hold letters, digits, spaces and _ only, at most 61 characters; got '${displayName.slice(0, 80)}'.`);
   }
   // The name is checked once this call holds the lead fields' turn: checked before it, two creates

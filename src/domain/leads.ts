@@ -199,6 +199,55 @@ export function lookupKeys(def: Pick<LeadFieldDef, 'dataType'>, value: string): 
   return v === '' ? [] : [v];
 }
 
+/**
+ * The name a new custom lead field may have: `mx_` (lower case) followed by letters, digits and `_`,
+ * at most 64 characters in all. LeadSquared makes a field's schema name from its display name so
+ * ("My Field" ⇒ `mx_My_Field`, lead-field-create.ts); the 64 is leadtrail's bound. One rule for every
+ * way a field is made: an unknown `mx_` attribute on a lead write, CreateLeadField,
+ * `leadtrail lead-fields set`, a seed file.
+ */
+export const CUSTOM_FIELD_NAME = /^mx_[A-Za-z0-9_]{1,61}$/;
+
+/** The rule above in words, for messages. */
+export const CUSTOM_FIELD_NAME_RULE = 'mx_ followed by letters, digits and _ (at most 64 characters in all, such as mx_Customer_No)';
+
+/**
+ * Why `name` cannot name a new custom lead field, as a phrase ("holds a space; mx_My_Field would
+ * do"), or null when it can. With a name the rule would take instead when there is an obvious one
+ * (spaces as `_`, the prefix in lower case).
+ */
+export function customFieldNameProblem(name: string): string | null {
+  if (CUSTOM_FIELD_NAME.test(name)) return null;
+  const prefix = name.slice(0, 3);
+  if (prefix.toLowerCase() !== 'mx_') return 'does not start with mx_';
+  const rest = name.slice(3);
+  const why: string[] = [];
+  if (prefix !== 'mx_') why.push(`starts with ${prefix} where mx_ is lower case`);
+  if (rest === '') why.push('has nothing after mx_');
+  const bad = [...new Set(Array.from(rest).filter((c) => !/[A-Za-z0-9_]/.test(c)))];
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 5).map((c) => (c === ' ' ? 'a space' : /\s/.test(c) ? 'a blank' : `'${c}'`));
+    why.push(`holds ${shown.join(', ')}${bad.length > 5 ? ', …' : ''}`);
+  }
+  if (name.length > 64) why.push(`is ${name.length} characters long`);
+  const fixed = `mx_${rest.trim().replace(/\s+/g, '_')}`;
+  return `${why.join(' and ')}${CUSTOM_FIELD_NAME.test(fixed) ? `; ${fixed} would do` : ''}`;
+}
+
+/**
+ * MXUnknownAttributeException for a lead attribute the account does not have and cannot make (see
+ * customFieldNameProblem): the message says why this name is not made and which names are.
+ */
+function unknownLeadAttribute(name: string): Error {
+  const why = customFieldNameProblem(name) ?? 'cannot name a new field';
+  const shown = name.length > 100 ? `${name.slice(0, 97)}...` : name;
+  return mx.unknownAttribute(
+    shown,
+    'lead',
+    `the account has no such field, and a new one is made only from a name of ${CUSTOM_FIELD_NAME_RULE}: this one ${why}.`,
+  );
+}
+
 export interface ResolvedAttributes {
   /** Field values to write, by canonical schema name. */
   fields: FieldMap;
@@ -241,7 +290,7 @@ export async function resolveAttributes(tx: Repos, accountId: string, attrs: Fie
     }
     if (READ_ONLY.has(lower)) throw mx.invalidInput(`Lead attribute '${a.name}' is read-only.`);
     if (!byName.has(lower) && !adding?.has(lower)) {
-      if (!/^mx_[A-Za-z0-9_]+$/.test(a.name) || a.name.length > 64) throw mx.unknownAttribute(a.name, 'lead');
+      if (!CUSTOM_FIELD_NAME.test(a.name)) throw unknownLeadAttribute(a.name);
       (adding ??= new Map()).set(lower, {
         schemaName: a.name,
         displayName: a.name.slice(3).replace(/_/g, ' '),
@@ -620,8 +669,8 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
   // one property merged into the field as read dropped another call's change made meanwhile.
   await lockLeadFields(tx, accountId);
   const existing = (await leadFieldDefs(tx, accountId)).find((d) => d.schemaName.toLowerCase() === input.schemaName.toLowerCase());
-  if (!existing && (!/^mx_[A-Za-z0-9_]+$/.test(input.schemaName) || input.schemaName.length > 64)) {
-    throw mx.invalidInput(`A new lead field needs a name such as mx_Customer_No (letters, digits and _, at most 64 characters); got '${input.schemaName.slice(0, 80)}'.`);
+  if (!existing && !CUSTOM_FIELD_NAME.test(input.schemaName)) {
+    throw mx.invalidInput(`A new lead field needs a name of ${CUSTOM_FIELD_NAME_RULE}; '${input.schemaName.slice(0, 80)}' ${customFieldNameProblem(input.schemaName)}.`);
   }
   const held = existing ? 0 : fieldIndex(await leadFieldDefs(tx, accountId)).custom;
   const maxLength = input.maxLength === undefined || input.maxLength === null ? input.maxLength : wholeNumber(input.maxLength, { min: 1, max: INT32.max });
