@@ -105,6 +105,9 @@ export const mx = {
     new MxError('MXUnknownAttributeException', `Unknown attribute '${name}' for ${where}${why ? `: ${why}` : ''}`),
   duplicate: (what: string) => new MxError('MXDuplicateEntryException', `A Lead with same ${what} already exists.`),
   requestNotFound: (id: string) => new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' was not found.`, 404),
+  /** An async request asked for at a status path that does not answer for its kind: where its status is read (`what`: "Lead Capture request (/lead/capture)"). */
+  requestOfOtherKind: (id: string, what: string, paths: readonly string[]) =>
+    new MxError('MXInvalidEntityException', `Request '${id.slice(0, 64)}' is ${/^[AEIOU]/i.test(what) ? 'an' : 'a'} ${what}: read its status at ${paths.join(' or ')}.`, 404),
   /** A lead found by a lookup value changed that value while the call waited for its turn (leads.ts, lockFoundLead), again at every rerun. */
   leadChanged: (id: string) =>
     new MxError('MXServiceUnavailableException', `Lead ${id.slice(0, 64)} changed the values it was found by while this call was writing it, at every try. Retry shortly.`, 503, { 'retry-after': '1' }),

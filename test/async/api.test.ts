@@ -1,7 +1,8 @@
 /**
  * The async host's doors: query-name spellings, the status paths and which requests each one
- * knows, 404 for unknown and foreign RequestIDs, 403/401/400 with nothing stored, the second port,
- * and lead capture with its own status path.
+ * knows (and, for a request of another kind, where its status is read), 404 for unknown and
+ * foreign RequestIDs, 403/401/400 with nothing stored, the second port, and lead capture with its
+ * own status path.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/domain/accounts.js';
@@ -49,9 +50,45 @@ describe('status paths', () => {
     expect((await statusOf(s.url, customId, '/activity/createcustom/status')).status).toBe(200);
     const wrong = await statusOf(s.url, customId, '/activity/create/status');
     expect(wrong.status).toBe(404);
-    expect(wrong.body).toEqual(NOT_FOUND);
+    expect(wrong.body).toEqual({
+      Status: 'Error',
+      ExceptionType: 'MXInvalidEntityException',
+      ExceptionMessage: `Request '${customId}' is an Activity Create Custom request (/activity/createcustom): read its status at /activity/status or /activity/createcustom/status.`,
+    });
     expect((await statusOf(s.url, createId, '/activity/createcustom/status')).status).toBe(404);
     expect((await statusOf(s.url, createId, '/lead/status')).status).toBe(404);
+  });
+
+  it('a request asked for at a path that does not answer for its kind: 404 saying where its status is read, for every path and kind', async () => {
+    const lead = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'kinds@example.com' }]);
+    expect(lead.status, lead.text).toBe(200);
+    const captureId = await accept(s.url, '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'kinds-c@example.com' }]);
+    const updateId = await accept(s.url, `/lead/update?leadId=${lead.body.Message.Id}`, [{ Attribute: 'FirstName', Value: 'Kinds' }]);
+    const requests = [
+      { id: createId, what: 'an Activity Create request (/activity/create)', at: ['/activity/status', '/activity/create/status'] },
+      { id: customId, what: 'an Activity Create Custom request (/activity/createcustom)', at: ['/activity/status', '/activity/createcustom/status'] },
+      { id: captureId, what: 'a Lead Capture request (/lead/capture)', at: ['/lead/status'] },
+      { id: updateId, what: 'a Lead Update request (/lead/update)', at: ['/lead/status', '/lead/update/status'] },
+    ];
+    const paths = ['/activity/status', '/activity/create/status', '/activity/createcustom/status', '/lead/status', '/lead/update/status'];
+    for (const { id, what, at } of requests) {
+      for (const path of paths) {
+        const r = await statusOf(s.url, id, path);
+        if (at.includes(path)) {
+          expect(r.status, `${what} at ${path}: ${r.text}`).toBe(200);
+          expect(r.body.RequestId).toBe(id);
+        } else {
+          expect(r.status, `${what} at ${path}`).toBe(404);
+          expect(r.body, `${what} at ${path}`).toEqual({
+            Status: 'Error',
+            ExceptionType: 'MXInvalidEntityException',
+            ExceptionMessage: `Request '${id}' is ${what}: read its status at ${at.join(' or ')}.`,
+          });
+        }
+      }
+    }
+    // An id the account does not have is still "not found" on every path.
+    for (const path of paths) expect((await statusOf(s.url, '00000000-0000-0000-0000-000000000000', path)).body, path).toEqual(NOT_FOUND);
   });
 
   it('paths match in any case, as LeadSquared\'s do', async () => {
@@ -152,7 +189,10 @@ describe('lead capture', () => {
       { Attribute: 'EmailAddress', Value: 'captured@example.com' },
       { Attribute: 'FirstName', Value: 'Cap' },
     ]);
-    expect((await statusOf(s.url, id, '/activity/status')).status).toBe(404);
+    // The trial's case: a capture's id at the activity status path says where to read it.
+    const elsewhere = await statusOf(s.url, id, '/activity/status');
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.body.ExceptionMessage).toBe(`Request '${id}' is a Lead Capture request (/lead/capture): read its status at /lead/status.`);
     const st = await settled(s.url, id, undefined, '/lead/status');
     expect(st.TaskStatus).toMatchObject({ TaskType: 'Lead Capture', Status: 'Success' });
     const msg = JSON.parse(st.TaskStatus.Message);
