@@ -62,6 +62,8 @@ const STATUSES: RequestStatus[] = ['queued', 'running', 'succeeded', 'failed', '
 const KINDS = Object.keys(TASK_TYPES) as RequestKind[];
 /** How often a live journal stream looks for new entries (any process may have recorded them). */
 const STREAM_POLL_MS = 1_000;
+/** Largest form body the console reads, in bytes (413 past it); its forms send a few hundred. */
+const FORM_LIMIT = 64 * 1024;
 const GUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 /** One id, whole (GUID finds them in a text). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -97,7 +99,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
 
   // Forms only: the console reads no JSON or text bodies (415 for those).
   app.removeAllContentTypeParsers();
-  await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+  await app.register(fastifyFormbody, { bodyLimit: FORM_LIMIT });
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {
     cookieKey: 'leadtrail_csrf',
@@ -176,9 +178,11 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
         ? err.message
         : err.code?.startsWith('FST_CSRF')
           ? 'This form has expired or did not come from the console. Go back, reload the page and try again.'
-          : status >= 500
-            ? 'Something went wrong showing this page; the server log has the details.'
-            : 'The request could not be understood.';
+          : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? `This form is larger than the console accepts (${FORM_LIMIT / 1024} KB).`
+            : status >= 500
+              ? 'Something went wrong showing this page; the server log has the details.'
+              : 'The request could not be understood.';
     if (reply.sent) return;
     return render(req, reply, 'error', { title: status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : 'Error', message }, status);
   });
