@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { abandoned, isAbandoned } from '../client-gone.js';
 import { MxError, isMxError, mx } from '../domain/errors.js';
 import { isStoreBusy } from '../storage/store.js';
+import { isDraining } from './drain.js';
 
 export interface ErrorEnvelope {
   Status: 'Error';
@@ -84,9 +85,10 @@ function sendUnavailable(reply: FastifyReply, e: ReturnType<typeof mx.starting>)
 export function clientError(err: Error & { code?: string }, socket: Socket): number | null {
   if (err.code === 'ECONNRESET' || socket.destroyed) return null;
   // A response already begun on this socket (an answer given before the body arrived, then the
-  // request timed out) must not get a second one written into it: just close.
+  // request timed out), or written while the rest of the body is read and dropped (drain.ts), must
+  // not get a second one written into it: just close.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (inFlight?.headersSent) {
+  if (inFlight?.headersSent || isDraining(socket)) {
     socket.destroy();
     return null;
   }

@@ -16,6 +16,7 @@ import { authHook, bulkThrottleHook, syncThrottleHook } from './auth.js';
 import { bodyText } from './body-text.js';
 import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
+import { drainThenClose } from './drain.js';
 import { installJournal } from './journal-hook.js';
 import { isCredentialName } from '../journal/redact.js';
 import type { PageScope } from './pages.js';
@@ -166,9 +167,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   // every such request, so a body over the limit was invited, then refused with a 413 that curl
   // reported as "100". A body announced larger than the limit gets no invitation: the request goes
   // on without it, its keys are checked as usual (401), and the 413 is the only answer.
+  // Such a request's body is not coming: its 413 closes the connection at once (no drain).
+  const notInvited = new WeakSet<IncomingMessage>();
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const length = Number(req.headers['content-length']);
     if (!(Number.isFinite(length) && length > s.config.bodyLimitBytes)) res.writeContinue();
+    else notInvited.add(req);
     app.server.emit('request', req, res);
   });
 
@@ -194,12 +198,22 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // An answer given before the body has arrived (bad keys, still starting) closes the connection:
   // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
+  // A 413 (a body over the limit, found once that much of it has come) closes it too, but only once
+  // the rest of the body has been read and thrown away, within caps (drain.ts: 64 MB, 5 s): closed
+  // at once, the socket was reset under a client still sending its body, which mostly failed with
+  // EPIPE before it read the 413 (found by a new-user trial). A client that stalls or sends an
+  // endless body is cut off at a cap. A body announced over the limit with `Expect: 100-continue`
+  // was not invited, so nothing is coming: closed at once. A request whose body has arrived (every
+  // ordinary one) is answered as before.
   // Once closing has begun, every answer closes its connection too: a keep-alive client told nothing
   // sent its next call on a connection that the close then shut under it (ECONNRESET on a POST,
   // which clients do not retry; found by a fresh-eyes run). Told `Connection: close`, it opens a new
   // connection, which a stopped listener refuses before anything is sent.
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (!req.raw.complete || s.stopping) reply.header('connection', 'close');
+    if (!req.raw.complete) {
+      reply.header('connection', 'close');
+      if (reply.statusCode === 413 && !notInvited.has(req.raw)) drainThenClose(req.raw);
+    } else if (s.stopping) reply.header('connection', 'close');
     done(null, payload);
   });
 
