@@ -17,8 +17,7 @@ export interface FieldInput {
 /**
  * The date-time forms every date-time input takes, for messages: LeadSquared's own (UTC, its
  * "supported DateTime format for all LeadSquared APIs", apidocs.leadsquared.com/overview) and ISO
- * 8601 with a zone, what JavaScript's `toISOString()` writes (and Python's
- * `isoformat(timespec='milliseconds')` of an aware datetime).
+ * 8601 with a zone, what JavaScript's `toISOString()` writes (and Python's `isoformat()`).
  */
 export const LSQ_DATE_TIME_FORMS =
   'use yyyy-MM-dd HH:mm:ss in UTC, or ISO 8601 with Z or an offset (2025-01-02T10:00:00.000Z, 2025-01-02T15:30:00+05:30)';
@@ -30,7 +29,7 @@ const FIRST_MS = -62135596800000;
 const LAST_MS = 253402300799999;
 
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /** A date-time text read: its instant in epoch ms, or why it is not one (a phrase such as "is a date without a time"). */
 export type LsqDateTimeScan = { t: number } | { why: string };
@@ -40,8 +39,9 @@ export type LsqDateTimeScan = { t: number } | { why: string };
  * (ActivityDateTime, FromDate/ToDate, a search's LookupValue) goes through it, sync or async, so
  * they all take the same forms and none accepts `25:99`.
  *
- * - `yyyy-MM-dd HH:mm:ss` in UTC, LeadSquared's one documented form (a `T` for the space; seconds,
- *   and up to three digits of milliseconds, optional);
+ * - `yyyy-MM-dd HH:mm:ss` in UTC, LeadSquared's one documented form (a `T` or `t` for the space;
+ *   seconds, and up to seven decimals of them, optional: .NET's DateTime reads seven, Python's
+ *   `isoformat()` writes six; kept to the millisecond, the digits after it dropped);
  * - the same followed by a zone: `Z` (any case) is UTC; a numeric offset (`+05:30`, `-0800`, `+00`)
  *   up to ±14:00 names the instant that local time is, converted to UTC. leadtrail's choice:
  *   LeadSquared documents only the UTC form ("any other format may cause errors") and no page says
@@ -57,8 +57,8 @@ export function scanLsqDateTime(v: string): LsqDateTimeScan {
   if (!m) return { why: 'is not a date-time' };
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
   if (h === undefined) return { why: 'is a date without a time' };
-  if (frac !== undefined && frac.length > 3) return { why: 'has more than three decimals of seconds' };
-  const local = utc(+y, +mo, +d, +h, +mi, +(s ?? 0), +(frac ?? '0').padEnd(3, '0'));
+  if (frac !== undefined && frac.length > 7) return { why: 'has more than seven decimals of seconds' };
+  const local = utc(+y, +mo, +d, +h, +mi, +(s ?? 0), +(frac ?? '0').slice(0, 3).padEnd(3, '0'));
   if (local === null) return { why: 'names a date or time that does not exist' };
   if (z !== undefined || sign === undefined) return { t: local };
   const offset = +oh * 60 + +(om ?? 0);

@@ -75,7 +75,7 @@ describe('ActivityDateTime with Z or an offset', () => {
       ['2025-01-02T10:00:00+15:00', 'has an offset beyond ±14:00'],
       ['2025-01-02T10:00:00+05:60', 'has an offset beyond ±14:00'],
       ['2025-02-30T10:00:00Z', 'names a date or time that does not exist'],
-      ['2025-01-02T10:00:00.123456Z', 'has more than three decimals of seconds'],
+      ['2025-01-02T10:00:00.12345678Z', 'has more than seven decimals of seconds'],
       ['0001-01-01T00:30:00+01:00', 'falls outside the years 0001 to 9999 in UTC'],
       ['Thu, 02 Jan 2025 10:00:00 GMT', 'is not a date-time'],
       ['2025-01-02T10:00:00 UTC', 'is not a date-time'],

@@ -105,7 +105,10 @@ describe('LeadSquared date-times', () => {
     expect(why('2025-01-02')).toBe('is a date without a time');
     expect(why('02/01/2025 10:00')).toBe('is not a date-time');
     expect(why('2025-01-02T24:00:00Z')).toBe('names a date or time that does not exist');
-    expect(why('2025-01-02T10:00:00.1234Z')).toBe('has more than three decimals of seconds');
+    expect(why('2025-01-02T10:00:00.12345678Z')).toBe('has more than seven decimals of seconds');
+    // Python's isoformat() (six decimals, no zone: UTC here) and RFC 3339's lower-case t, kept to the millisecond.
+    expect(readLsqDateTime('2025-01-02T10:00:00.123456')).toBe(Date.UTC(2025, 0, 2, 10, 0, 0, 123));
+    expect(readLsqDateTime('2025-01-02t10:00:00.1239999+00:00')).toBe(Date.UTC(2025, 0, 2, 10, 0, 0, 123));
     expect(why('2025-01-02T10:00:00+14:30')).toBe('has an offset beyond ±14:00');
     expect(why('9999-12-31T23:00:00-01:00')).toBe('falls outside the years 0001 to 9999 in UTC');
   });
