@@ -47,6 +47,8 @@ const SAME_INSTANT = [
   '2025-01-02T02:00:00-0800',
   '2025-01-02 11:00:00+01',
   '2025-01-01T20:00:00-14:00',
+  '2025-01-02T10:00:00.123456', // Python's isoformat() of a naive UTC datetime: six decimals, no zone
+  '2025-01-02t10:00:00.1234567+00:00', // .NET's seven decimals, RFC 3339's lower-case t
 ];
 
 describe('ActivityDateTime with Z or an offset', () => {
