@@ -683,6 +683,11 @@ export type QueueName = 'requests' | 'webhook-events';
 export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
   /**
+   * Which database this is, for messages: the SQLite file's absolute path (`:memory:` for none), or
+   * PostgreSQL's `host:port, database <name>, schema <name>` (never the user or password).
+   */
+  readonly where: string;
+  /**
    * Present when writes run on a thread of their own (SQLite, `LEADTRAIL_SQLITE_WRITER=thread`):
    * runs the operation registered as `name` in the writer thread's operations module (see
    * sqlite/writer-protocol.ts) in a transaction there, as `transaction` would, and resolves with its
@@ -765,6 +770,24 @@ export interface Store extends Repos {
   /** Applies pending migrations (also done by the adapter's open function). */
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Thrown by openStore with `mustExist` when the place the config names holds no leadtrail database,
+ * having created nothing. `where` names the place as Store.where does (a file's absolute path;
+ * PostgreSQL's host:port, database and schema, never the user or password); `why` says what is
+ * missing there ('' when the file itself is); `creatable`: whether a store opened without
+ * `mustExist` (`leadtrail migrate`) would make it, which it does not for a PostgreSQL database
+ * (leadtrail makes a schema and its tables, not the database).
+ */
+export class NoDatabaseError extends Error {
+  constructor(
+    readonly where: string,
+    readonly why: string,
+    readonly creatable = true,
+  ) {
+    super(`No database at ${where}${why ? `: ${why}` : ''}`);
+  }
 }
 
 /** Thrown by adapters when a unique key is already taken (a race the domain re-checks). */

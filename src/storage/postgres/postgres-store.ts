@@ -4,12 +4,12 @@
  * take Kysely's advisory lock, workers claim with SKIP LOCKED.
  */
 import os from 'node:os';
-import { Kysely, PostgresDialect, PostgresIntrospector, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Kysely, PostgresDialect, PostgresIntrospector, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../sql/schema.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { prepareStatements } from './prepared.js';
-import type { Store } from '../store.js';
+import { NoDatabaseError, type Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
 import { ConfigError } from '../../config.js';
@@ -23,6 +23,12 @@ export interface PostgresOptions {
   prepared?: boolean;
   /** How long one transaction function may run before it is rolled back (src/storage/pipeline.ts). */
   fnTimeoutMs?: number;
+  /**
+   * Open only a leadtrail database that is there (the schema exists and holds the migrations'
+   * bookkeeping table), creating nothing: NoDatabaseError otherwise, and for a database PostgreSQL
+   * does not have. Without it the `?schema=` is created if missing, and migrated.
+   */
+  mustExist?: boolean;
 }
 
 /**
@@ -230,29 +236,59 @@ class OwnSchemaDialect extends PostgresDialect {
   }
 }
 
-/** Opens the pool, checks the server answers, creates the `?schema=` if needed, and migrates. */
+/**
+ * Opens the pool, checks the server answers, creates the `?schema=` if needed, and migrates; with
+ * `opts.mustExist`, refuses (NoDatabaseError) a database, schema or leadtrail database that is not
+ * there instead of making it. Without `?schema=` the schema is the connection's default
+ * (`current_schema()`, normally `public`), which exists in any database: there a leadtrail database
+ * is there once its migrations' table is.
+ */
 export async function openPostgresStore(url: string, opts: PostgresOptions): Promise<Store> {
   const target = parsePostgresUrl(url);
   const pool = createPool(target, opts);
   let schema: string;
+  let where: string;
   try {
     const client = await pool.connect();
     try {
-      if (target.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
-      schema = target.schema ?? (await client.query<{ s: string }>('select current_schema() as s')).rows[0].s;
+      if (target.schema && !opts.mustExist) await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
+      // The `?schema=` as written (its search_path quotes capitals), else the default; null when
+      // no schema of the search_path exists.
+      const found = (
+        await client.query<{ d: string; s: string | null; there: boolean; ours: boolean }>(
+          `select current_database() as d, n.s,
+             exists (select 1 from pg_namespace where nspname = n.s) as there,
+             exists (select 1 from pg_class c join pg_namespace ns on ns.oid = c.relnamespace
+                      where ns.nspname = n.s and c.relname = $2 and c.relkind in ('r', 'p')) as ours
+           from (select coalesce($1::text, current_schema()::text) as s) n`,
+          [target.schema, DEFAULT_MIGRATION_TABLE],
+        )
+      ).rows[0];
+      where = `${target.where}, database ${found.d}${found.s === null ? '' : `, schema ${found.s}`}`;
+      if (opts.mustExist && found.s === null) throw new NoDatabaseError(where, "no schema of the connection's search_path exists");
+      if (opts.mustExist && !found.there) throw new NoDatabaseError(where, 'the schema does not exist');
+      if (opts.mustExist && !found.ours) throw new NoDatabaseError(where, 'the schema holds no leadtrail tables');
+      schema = found.s!;
     } finally {
       client.release();
     }
   } catch (e) {
     await pool.end().catch(() => {});
+    if (e instanceof NoDatabaseError) throw e;
+    const code = (e as { code?: string }).code;
     // Two processes creating the same schema at once race in the catalog and the loser gets a
     // unique violation although IF NOT EXISTS; the schema exists now, so it simply opens again.
-    if ((e as { code?: string }).code === '23505' || (e as { code?: string }).code === '42P06') return openPostgresStore(url, opts);
+    if (code === '23505' || code === '42P06') return openPostgresStore(url, opts);
+    if (code === '3D000' && opts.mustExist) {
+      const name = /database "(.*)" does not exist/.exec((e as Error).message)?.[1];
+      throw new NoDatabaseError(name === undefined ? target.where : `${target.where}, database ${name}`, 'the database does not exist', false);
+    }
     throw explain(e, target);
   }
   const db = new Kysely<DB>({ dialect: new OwnSchemaDialect({ pool }, schema) });
   const base = sqlStore({
     engine: 'postgres',
+    where,
     writer: db,
     reader: db,
     topLevelWrites: 'direct',

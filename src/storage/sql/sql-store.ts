@@ -113,6 +113,8 @@ export const DEFAULT_FN_TIMEOUT_MS = 15_000;
 
 export interface SqlStoreParts {
   engine: Engine;
+  /** Store.where: which database this is, for messages. */
+  where: string;
   /** Where transactions run: the pipeline takes one of its connections per batch. */
   writer: Kysely<DB>;
   /** Where reads made outside a transaction run (SQLite: a second connection; PostgreSQL: the pool). */
@@ -198,6 +200,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
   const readRepos = cachedRepos(reposFor(reader, engine), refCache, p.refToken?.reader ?? coalescedReads(kyselyToken(reader)), false);
   return {
     engine,
+    where: p.where,
     pipeline,
     refCache,
     ...(p.topLevelWrites === 'pipeline'

@@ -17,6 +17,7 @@
  * `registerRecordWriter` runs here, through `fn`'s tx, before the transaction ends.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Kysely } from 'kysely';
@@ -374,6 +375,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
 
   return {
     engine: 'sqlite',
+    where: path.resolve(file),
     // The reads' cache, as sqlStore exposes its own (tests read its counters).
     refCache,
     ...routedRepos(readRepos, writeOutside),
