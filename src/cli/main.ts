@@ -3,8 +3,7 @@
  * `leadtrail` command line: serve (the default command), migrate, and local administration of accounts, keys and
  * activity types (these open the database directly; run them where the server's database is).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
@@ -14,7 +13,7 @@ import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import { start, type Running } from '../main.js';
 import { openStore } from '../storage/open-store.js';
-import type { Store } from '../storage/store.js';
+import { NoDatabaseError, type Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { resetAccount } from '../http/admin.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -70,11 +69,6 @@ const DB_KEYS: (keyof Config)[] = ['dbPath', 'databaseUrl', 'pgPoolSize', 'pgPre
 const givenFlag = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
 
 /**
- * Runs `fn` on the store the flags and environment name, closing it after. `creates`: the command
- * may make a new SQLite file (migrate, account create); the others refuse a file that does not
- * exist, which a mistyped `--db` had made, empty, to list no accounts (found by a fresh-eyes run).
- */
-/**
  * How long one operator command's transaction may run (ms): a day. The store's per-request limit
  * (LEADTRAIL_TX_TIMEOUT_MS, 15 s) is for API calls sharing a write batch; a seed or a re-key of
  * every lead of an account is one transaction however many leads (20,000 took 13 s on PostgreSQL).
@@ -82,23 +76,40 @@ const givenFlag = (v: unknown): string | undefined => (v === undefined ? undefin
 const OPERATOR_TX_TIMEOUT_MS = 24 * 3_600_000;
 
 /**
- * Opens the store the flags name, runs `fn`, closes it. Throws ConfigError for a SQLite file that
- * does not exist (unless `creates`). `long`: `fn` may run one transaction of any length
+ * Opens the store the flags and environment name, runs `fn`, closes it. `creates`: the command
+ * may make the database (migrate, account create; serve does too, through start()): a new SQLite
+ * file, or a PostgreSQL `?schema=`, then migrated. Every other command reads or changes what a
+ * database holds, so a database that is not there is a mistyped setting, never an empty database:
+ * it throws ConfigError (exit 2) naming the place and the setting, having created nothing (a missing
+ * file or schema had been made, migrated, and listed as holding no accounts: found by fresh-eyes
+ * runs, on SQLite and then on PostgreSQL). `long`: `fn` may run one transaction of any length
  * (OPERATOR_TX_TIMEOUT_MS instead of the API's per-request limit).
  */
 async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, creates = false, long = false): Promise<T> {
   const config = long ? { ...configFrom(flags), txTimeoutMs: OPERATOR_TX_TIMEOUT_MS } : configFrom(flags);
-  if (!creates && !config.databaseUrl && config.dbPath !== ':memory:' && !existsSync(config.dbPath)) {
-    throw new ConfigError(
-      `No database at ${path.resolve(config.dbPath)} (--db, LEADTRAIL_DB): check the path, or make one with leadtrail migrate or leadtrail account create`,
-    );
+  let store: Store;
+  try {
+    store = await openStore(config, undefined, { mustExist: !creates });
+  } catch (e) {
+    if (e instanceof NoDatabaseError) throw noDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
+    throw e;
   }
-  const store = await openStore(config);
   try {
     return await fn(store);
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The message for a database that is not there: the place, the setting that named it, what is
+ * missing, and how to make one. `No database at /srv/lt.db (--db, LEADTRAIL_DB): check the path, or
+ * make one with leadtrail migrate or leadtrail account create`.
+ */
+function noDatabase(e: NoDatabaseError, postgres: boolean): ConfigError {
+  const setting = postgres ? '--database-url, DATABASE_URL' : '--db, LEADTRAIL_DB';
+  const make = e.creatable ? 'make one with leadtrail migrate or leadtrail account create' : 'create that database (leadtrail makes its schema and tables, not the database)';
+  return new ConfigError(`No database at ${e.where} (${setting}): ${e.why ? `${e.why}; ` : ''}check the ${postgres ? 'URL' : 'path'}, or ${make}`);
 }
 
 async function requireAccount(store: Store, id: string): Promise<void> {
@@ -123,7 +134,11 @@ async function accountOrOnly(store: Store, given: unknown): Promise<string> {
   }
   const all = await store.accounts.list();
   if (all.length === 1) return all[0].id;
-  throw new ConfigError(all.length === 0 ? 'The database has no account yet: start the server once, or run leadtrail account create' : `The database has ${all.length} accounts: pass --account <id> (see: leadtrail account list)`);
+  throw new ConfigError(
+    all.length === 0
+      ? `The database at ${store.where} has no account yet: start the server on it once, or run leadtrail account create`
+      : `The database at ${store.where} has ${all.length} accounts: pass --account <id> (see: leadtrail account list)`,
+  );
 }
 
 /** The JSON in `file`; a file that cannot be read, and one that is not JSON, are told apart. */
@@ -325,25 +340,29 @@ export function buildCli(): Command {
       throw e;
     }
     // One transaction however long the file: the store's per-request time limit is for the API.
-    const config = { ...configFrom(flags), txTimeoutMs: OPERATOR_TX_TIMEOUT_MS };
-    const store = await openStore(config);
-    const bar = progressLine('seeding', seedSize(file));
-    try {
-      const accountId = await accountOrOnly(store, flags.account);
-      const result = await store.transaction(async (tx) => {
-        // As the API does for the account's own keys: entries are made by (and owned by) its first user.
-        const ctx = actingAs(systemCtx, (await tx.accounts.firstUser(accountId))?.id ?? null);
-        return loadSeed(tx, ctx, accountId, file, (stage) => bar.tick(stage));
-      });
-      bar.stop();
-      print(result);
-    } catch (e) {
-      bar.stop();
-      if (e instanceof SeedError) throw new ConfigError(`${String(flags.file)}: ${e.message}`);
-      throw e;
-    } finally {
-      await store.close();
-    }
+    // A seed goes into an account, so a database that is not there is refused, not made.
+    const result = await withStore(
+      flags,
+      async (store) => {
+        const accountId = await accountOrOnly(store, flags.account);
+        const bar = progressLine('seeding', seedSize(file));
+        try {
+          return await store.transaction(async (tx) => {
+            // As the API does for the account's own keys: entries are made by (and owned by) its first user.
+            const ctx = actingAs(systemCtx, (await tx.accounts.firstUser(accountId))?.id ?? null);
+            return loadSeed(tx, ctx, accountId, file, (stage) => bar.tick(stage));
+          });
+        } catch (e) {
+          if (e instanceof SeedError) throw new ConfigError(`${String(flags.file)}: ${e.message}`);
+          throw e;
+        } finally {
+          bar.stop();
+        }
+      },
+      false,
+      true,
+    );
+    print(result);
   });
 
   addConfigOptions(

@@ -4,6 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
@@ -26,9 +27,10 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, LEADTRAIL_LOG_LEVEL: 'warn', ...extra };
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** `cwd`: the folder it runs in (default: the test's), where a relative `--db` and the default database file are. */
+export function runCli(args: string[], env: Record<string, string> = {}, opts: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), timeout: 90_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), timeout: 90_000, cwd: opts.cwd }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -43,6 +45,34 @@ export async function cliJson(args: string[], env: Record<string, string> = {}):
 }
 
 export { freePort };
+
+/** The commands that may make the database they are pointed at (README, The CLI): the file, or the PostgreSQL `?schema=`. */
+export const CREATING_COMMANDS = ['serve', 'migrate', 'account create'];
+
+/**
+ * Every other command, with the arguments to run it as a user would (they read or change what a
+ * database holds, so they refuse one that is not there). `dir`: a folder for the files some of
+ * them read (a valid activity-types file; the seed is the repository's example).
+ */
+export function refusingCommands(dir: string): string[][] {
+  const types = path.join(dir, 'types.json');
+  fs.writeFileSync(types, JSON.stringify({ ActivityEventName: 'Demo Booked', Score: 5 }));
+  return [
+    ['account', 'list'],
+    ['keys', 'create', '--account', 'acc'],
+    ['keys', 'list', '--account', 'acc'],
+    ['keys', 'revoke', '--account', 'acc', 'key'],
+    ['keys', 'set-limit', '--account', 'acc', 'key', '0'],
+    ['activity-types', 'create', '--account', 'acc', '--file', types],
+    ['activity-types', 'list', '--account', 'acc'],
+    ['lead-fields', 'set', '--account', 'acc', '--name', 'mx_Customer_No', '--unique'],
+    ['lead-fields', 'list', '--account', 'acc'],
+    ['seed', '--file', SEED_EXAMPLE],
+    ['reset'],
+  ];
+}
+
+export const SEED_EXAMPLE = fileURLToPath(new URL('../../examples/walkthrough-seed.json', import.meta.url));
 
 export interface Served {
   url: string;

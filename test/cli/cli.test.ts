@@ -7,7 +7,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
 import { tempDir } from '../helpers/server.js';
-import { announcedKeys, cliJson, freePort, http, runCli, serve } from './cli-runner.js';
+import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
+import { CREATING_COMMANDS, SEED_EXAMPLE, announcedKeys, cliJson, freePort, http, refusingCommands, runCli, serve } from './cli-runner.js';
 
 // Every step starts a Node process; under a full parallel test run each can take seconds.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
@@ -199,6 +200,75 @@ describe('refused input', () => {
     expect(name.code).toBe(2);
     expect(name.stderr).toContain('LEADTRAIL_TRUST_PROXY must be true, false, or addresses and CIDR ranges separated by commas');
     expect(fs.existsSync(db), 'nothing was created').toBe(false);
+  });
+});
+
+describe('a database that is not there (found by fresh-eyes runs)', () => {
+  const refused = (db: string, why = '') =>
+    `leadtrail: No database at ${db} (--db, LEADTRAIL_DB): ${why}check the path, or make one with leadtrail migrate or leadtrail account create\n`;
+  /** `keys revoke` of `['keys', 'revoke', '--account', …]`. */
+  const nameOf = (args: string[]) => args.slice(0, args.findIndex((a) => a.startsWith('-')) >>> 0).filter((a) => !a.includes('/')).join(' ');
+
+  it('every command either may make its database or refuses one that is not there, as a kind', async () => {
+    const all = (await allCommands()).map((c) => c.join(' '));
+    const leaves = all.filter((c) => !all.some((o) => o.startsWith(`${c} `)));
+    const refusing = refusingCommands(tempDir('leadtrail-kinds-')).map(nameOf);
+    expect([...CREATING_COMMANDS, ...refusing].sort()).toEqual(leaves.sort());
+  });
+
+  it('every other command refuses a file that is not there, named by --db, LEADTRAIL_DB or the default, and creates nothing: no file, no folder', async () => {
+    const dir = fs.realpathSync(tempDir('leadtrail-nodb-'));
+    const commands = refusingCommands(tempDir('leadtrail-nodb-files-'));
+    const typo = path.join(dir, 'sub', 'typo.db');
+    const runs = [
+      ...commands.map((c) => ({ args: [...c, '--db', typo], env: {}, db: typo })),
+      // The variable is read as the flag is: two commands show it.
+      ...[commands[0], commands.at(-2)!].map((c) => ({ args: c, env: { LEADTRAIL_DB: 'sub/env.db' }, db: path.join(dir, 'sub', 'env.db') })),
+      // No setting at all, in a folder where no server ever ran: ./data/leadtrail.db. `seed` made it,
+      // empty and migrated, and then said only that "the database" had no account.
+      ...commands.map((c) => ({ args: c, env: {}, db: path.join(dir, 'data', 'leadtrail.db') })),
+    ];
+    const results = await pool(runs, 3, (r) => runCli(r.args, r.env, { cwd: dir }));
+    for (const [i, r] of results.entries()) {
+      const label = `${runs[i].args.join(' ')} ${JSON.stringify(runs[i].env)}`;
+      expect(r.code, `${label}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, label).toBe(refused(runs[i].db));
+      expect(r.stdout, label).toBe('');
+    }
+    expect(fs.readdirSync(dir), 'nothing was created').toEqual([]);
+  });
+
+  it("every other command refuses a file without leadtrail's tables (empty, or another program's), and leaves it as it was", async () => {
+    const dir = fs.realpathSync(tempDir('leadtrail-notours-'));
+    const empty = path.join(dir, 'empty.db');
+    fs.writeFileSync(empty, '');
+    const foreign = path.join(dir, 'other-app.db');
+    const other = new (sqliteDriver())(foreign);
+    other.exec('create table notes (id integer primary key, body text); insert into notes (body) values (\'mine\')');
+    other.close();
+    const before = fs.readFileSync(foreign);
+    const commands = refusingCommands(tempDir('leadtrail-notours-files-'));
+    const runs = [...commands.map((c) => ({ args: [...c, '--db', empty], db: empty })), ...[commands[0], commands.at(-2)!].map((c) => ({ args: [...c, '--db', foreign], db: foreign }))];
+    const results = await pool(runs, 3, (r) => runCli(r.args));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${runs[i].args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, runs[i].args.join(' ')).toBe(refused(runs[i].db, 'the file holds no leadtrail tables; '));
+    }
+    expect(fs.statSync(empty).size).toBe(0);
+    expect(fs.readFileSync(foreign).equals(before), "the other program's file is unchanged").toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual(['empty.db', 'other-app.db']);
+  });
+
+  it('migrate and account create make the database; then seed on one without accounts names the file it looked at', async () => {
+    const dir = fs.realpathSync(tempDir('leadtrail-makes-'));
+    const db = path.join(dir, 'sub', 'made.db');
+    expect((await runCli(['migrate', '--db', db])).code).toBe(0);
+    const seed = await runCli(['seed', '--file', SEED_EXAMPLE, '--db', db]);
+    expect(seed.code, seed.stderr).toBe(2);
+    expect(seed.stderr).toBe(`leadtrail: The database at ${db} has no account yet: start the server on it once, or run leadtrail account create\n`);
+    const created = path.join(dir, 'created.db');
+    expect((await runCli(['account', 'create', '--name', 'First', '--db', created])).code).toBe(0);
+    expect(await cliJson(['account', 'list', '--db', created])).toEqual([expect.objectContaining({ name: 'First' })]);
   });
 });
 

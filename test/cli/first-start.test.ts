@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -56,19 +55,6 @@ it('an environment variable that looks like a misspelt option is named on stderr
   expect(r.stderr).toContain('leadtrail: warning: database_url is not an option and is ignored; did you mean DATABASE_URL?\n');
   // Names of other tools, and HOME (two letters from HOST), are not ours to judge.
   expect(r.stderr).not.toMatch(/NODE24|HOME/);
-});
-
-it('a command that reads a database refuses a file that does not exist, instead of making an empty one (found by a fresh-eyes run)', async () => {
-  const db = path.join(tempDir(), 'typo.db');
-  for (const args of [['account', 'list'], ['keys', 'list', '--account', 'x'], ['reset']]) {
-    const r = await runCli([...args, '--db', db]);
-    expect(r.code, args.join(' ')).toBe(2);
-    expect(r.stderr).toBe(`leadtrail: No database at ${db} (--db, LEADTRAIL_DB): check the path, or make one with leadtrail migrate or leadtrail account create\n`);
-  }
-  expect(fs.existsSync(db)).toBe(false);
-  // The commands that make one still do.
-  expect((await runCli(['account', 'create', '--name', 'First', '--db', db])).code).toBe(0);
-  expect((await runCli(['account', 'list', '--db', db])).code).toBe(0);
 });
 
 it('a second serve on the same SQLite file stops at once, naming it; the CLI still works beside the server; a killed owner leaves no lock', async () => {

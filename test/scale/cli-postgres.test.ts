@@ -1,16 +1,66 @@
 /**
  * The built CLI against PostgreSQL and Redis, as an operator runs it: `migrate` on a fresh schema,
- * and one clear line (no stack) with a non-zero exit when the database or Redis is unreachable, or
+ * the other commands refusing a database, schema or leadtrail database that is not there, and one
+ * clear line (no stack) with a non-zero exit when the database or Redis is unreachable, or
  * REDIS_URL asks for TLS of a Redis that speaks none.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/cli-runner.js';
-import { REDIS_TEST_URL, dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { SEED_EXAMPLE, refusingCommands, runCli, type CliResult } from '../cli/cli-runner.js';
+import { tempDir } from '../helpers/server.js';
+import { PG_BASE_URL, REDIS_TEST_URL, dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
 import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
 
 await pgAvailable();
+// Some tests run every admin command, each a Node process; under a full parallel run each can take seconds.
+vi.setConfig({ testTimeout: 180_000 });
 const made: string[] = [];
-afterAll(() => dropSchemas(made));
+const databases: string[] = [];
+afterAll(async () => {
+  await dropSchemas(made);
+  for (const d of databases) await pgQuery('public', `DROP DATABASE IF EXISTS "${d}" WITH (FORCE)`);
+});
+
+/** Runs each of `runs` (args and DATABASE_URL), three at a time: every run starts a Node process. */
+async function runAll(runs: { args: string[]; url: string }[]): Promise<CliResult[]> {
+  const out: CliResult[] = new Array(runs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < runs.length) {
+      const i = next++;
+      out[i] = await runCli(runs[i].args, { DATABASE_URL: runs[i].url });
+    }
+  };
+  await Promise.all([lane(), lane(), lane()]);
+  return out;
+}
+
+const base = new URL(PG_BASE_URL);
+/** How the CLI names the test server: host:port, never the user or password. */
+const server = `${base.hostname}:${base.port || '5432'}`;
+const testDb = decodeURIComponent(base.pathname.slice(1));
+const refused = (where: string, why: string, make = 'make one with leadtrail migrate or leadtrail account create') =>
+  `leadtrail: No database at ${server}, ${where} (--database-url, DATABASE_URL): ${why}; check the URL, or ${make}\n`;
+/** Tables in `schema` of the test database, or of database `db`. */
+async function tablesIn(schema: string, db?: string): Promise<number> {
+  const sql = 'SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1';
+  if (db === undefined) return (await pgQuery(schema, sql, [schema]))[0].n;
+  const c = new pg.Client({ connectionString: urlOf(db) });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>(sql, [schema])).rows[0].n;
+  } finally {
+    await c.end();
+  }
+}
+/** The test server's URL with database `db` instead. */
+function urlOf(db: string): string {
+  const u = new URL(PG_BASE_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+const schemaExists = async (name: string) => (await pgQuery('public', 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [name])).length === 1;
 
 describe('leadtrail CLI on PostgreSQL', () => {
   it('migrate creates the schema and applies the migrations, then is a no-op', async () => {
@@ -34,6 +84,70 @@ describe('leadtrail CLI on PostgreSQL', () => {
     expect(first.code).toBe(0);
     expect((await runCli(['account', 'create', '--name', 'Mixed'], { DATABASE_URL: url })).code).toBe(0);
     expect((await pgQuery(name, 'SELECT name FROM accounts')).map((r) => r.name)).toContain('Mixed');
+  });
+
+  // A mistyped ?schema= was made, migrated (19 tables) and listed as holding no accounts; seed and
+  // reset built the schema before refusing (found by a fresh-eyes run).
+  it('every command but serve, migrate and account create refuses a ?schema= that does not exist, naming it, and creates no schema', async () => {
+    const typo = freshSchema();
+    made.push(typo.name); // dropped after, should a failing run have made it
+    const commands = refusingCommands(tempDir('leadtrail-pg-nodb-'));
+    const results = await runAll(commands.map((args) => ({ args, url: typo.url })));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${commands[i].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, commands[i].join(' ')).toBe(refused(`database ${testDb}, schema ${typo.name}`, 'the schema does not exist'));
+      expect(r.stdout).toBe('');
+    }
+    expect(await schemaExists(typo.name), 'no schema was created').toBe(false);
+  });
+
+  it("every such command refuses a schema without leadtrail's tables, and adds none to it", async () => {
+    const empty = freshSchema();
+    made.push(empty.name);
+    await pgQuery('public', `CREATE SCHEMA "${empty.name}"`);
+    const commands = refusingCommands(tempDir('leadtrail-pg-empty-'));
+    const results = await runAll(commands.map((args) => ({ args, url: empty.url })));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${commands[i].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, commands[i].join(' ')).toBe(refused(`database ${testDb}, schema ${empty.name}`, 'the schema holds no leadtrail tables'));
+    }
+    expect(await tablesIn(empty.name)).toBe(0);
+  });
+
+  it("without ?schema=, a database whose default schema (public) has no leadtrail tables is refused by every such command, and public stays empty", async () => {
+    const db = `lt_test_db_${randomBytes(6).toString('hex')}`;
+    databases.push(db);
+    await pgQuery('public', `CREATE DATABASE "${db}"`);
+    const commands = refusingCommands(tempDir('leadtrail-pg-public-'));
+    const results = await runAll(commands.map((args) => ({ args, url: urlOf(db) })));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${commands[i].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, commands[i].join(' ')).toBe(refused(`database ${db}, schema public`, 'the schema holds no leadtrail tables'));
+    }
+    expect(await tablesIn('public', db)).toBe(0);
+  });
+
+  it('a database PostgreSQL does not have is refused with exit 2 and what to do, and no password is shown', async () => {
+    const db = `lt_test_nodb_${randomBytes(6).toString('hex')}`;
+    const url = new URL(urlOf(db));
+    url.password = 'hunter2';
+    url.searchParams.set('schema', 'anything');
+    const commands = [['account', 'list'], ['seed', '--file', SEED_EXAMPLE]];
+    const results = await runAll(commands.map((args) => ({ args, url: url.toString() })));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${commands[i].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(refused(`database ${db}`, 'the database does not exist', 'create that database (leadtrail makes its schema and tables, not the database)'));
+      expect(r.stderr).not.toContain('hunter2');
+    }
+  });
+
+  it('seed on a migrated schema without accounts names the database it looked at', async () => {
+    const s = freshSchema();
+    made.push(s.name);
+    expect((await runCli(['migrate'], { DATABASE_URL: s.url })).code).toBe(0);
+    const r = await runCli(['seed', '--file', SEED_EXAMPLE], { DATABASE_URL: s.url });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`leadtrail: The database at ${server}, database ${testDb}, schema ${s.name} has no account yet: start the server on it once, or run leadtrail account create\n`);
   });
 
   it("a DATABASE_URL without a user logs in as the system's user when USER is unset, as psql does (found by a fresh-eyes run)", async () => {
