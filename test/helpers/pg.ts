@@ -57,13 +57,7 @@ export function pgQuery<T extends pg.QueryResultRow = any>(schema: string, text:
  * wait early).
  */
 export async function lockWaitersIn(schema: string): Promise<number> {
-  const rows = await pgQuery<{ n: number }>(
-    schema,
-    `select count(*)::int as n from pg_stat_activity a where a.wait_event_type = 'Lock' and exists (select 1 from pg_locks l
-       join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)`,
-    [schema],
-  );
-  return rows[0].n;
+  return (await lockWaitingTransactions(schema)).length;
 }
 
 /**

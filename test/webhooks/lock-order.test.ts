@@ -24,38 +24,13 @@ import type { AttemptResult, OutboxEvent, Repos, Store } from '../../src/storage
 import { accountIdOf, sleep, waitFor } from '../async/helpers.js';
 import { LM, expectOk } from '../helpers/lsq.js';
 import { lockWaitingTransactions } from '../helpers/pg.js';
+import { attempt, RETRY_MS } from './attempts.js';
 import { started, storeBeside, type CallResult, type TestServer } from '../helpers/server.js';
 
 const WH = '/v2/Webhook.svc';
 const PG = process.env.LEADTRAIL_TEST_STORE === 'postgres';
 const WORKER = 'test-worker';
 const HOUR = 3_600_000;
-
-/** What the worker records for an attempt at `at`: a 200, or a 503 retried an hour on. */
-function attempt(e: OutboxEvent, at: number, ok: boolean): AttemptResult {
-  return {
-    delivery: {
-      id: randomUUID(),
-      accountId: e.accountId,
-      webhookId: e.webhookId,
-      eventSeq: e.seq,
-      eventId: e.id,
-      eventCode: e.eventCode,
-      attempt: e.attempts + 1,
-      at,
-      url: 'http://127.0.0.1:9/lock-order',
-      statusCode: ok ? 200 : 503,
-      latencyMs: 1,
-      response: null,
-      error: ok ? null : 'HTTP 503',
-      outcome: ok ? 'delivered' : 'retry',
-    },
-    next: ok ? { status: 'delivered', dueAt: e.dueAt, lastError: null } : { status: 'pending', dueAt: at + HOUR, lastError: 'HTTP 503' },
-    disableAfter: 20,
-    failureEpoch: e.failureEpoch,
-    probeDelaysMs: [],
-  };
-}
 
 /**
  * `first`, then (on `next()`) `second`, in one transaction of `store` that commits on `commit()`.
@@ -218,7 +193,7 @@ describe('a webhook and its events are locked in one order', () => {
     await finish(null, a, tw, false); // counted: the webhook is failing
     await finish(null, b, tw, false); // on its way with a: not counted; b waits for its retry
     await finish(null, e, tw, true); // a success: the webhook is healthy again
-    const tw2 = tw + HOUR + 1;
+    const tw2 = tw + RETRY_MS + 1;
     const retries = await claim(wid, tw2);
     expect(retries.map((r) => r.seq)).toEqual([a.seq, b.seq]);
     await finish(null, retries[0], tw2, false); // counted: failing again

@@ -10,11 +10,11 @@
  * once the Update waits on it (PostgreSQL: a session waits on a lock; SQLite: the file's one writer
  * waits, where this never went wrong). Both engines.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptResult, OutboxEvent, Store } from '../../src/storage/store.js';
 import { LM, expectOk } from '../helpers/lsq.js';
 import { lockWaitersIn } from '../helpers/pg.js';
+import { attempt } from './attempts.js';
 import { started, storeBeside, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../async/helpers.js';
 
@@ -30,32 +30,6 @@ async function claimOne(beside: Store, wid: string, now: number): Promise<Outbox
   const claimed = (await beside.webhooks.claim(WORKER, 100, now, now + 600_000)).filter((c) => c.webhook.id === wid);
   expect(claimed).toHaveLength(1);
   return claimed[0].event;
-}
-
-/** What the worker records for an attempt at `at`: a 503 (retried an hour on) or a 200. */
-function attempt(e: OutboxEvent, wid: string, at: number, ok: boolean): AttemptResult {
-  return {
-    delivery: {
-      id: randomUUID(),
-      accountId: e.accountId,
-      webhookId: wid,
-      eventSeq: e.seq,
-      eventId: e.id,
-      eventCode: e.eventCode,
-      attempt: e.attempts + 1,
-      at,
-      url: 'http://127.0.0.1:9/race',
-      statusCode: ok ? 200 : 503,
-      latencyMs: 1,
-      response: null,
-      error: ok ? null : 'HTTP 503',
-      outcome: ok ? 'delivered' : 'retry',
-    },
-    next: ok ? { status: 'delivered', dueAt: e.dueAt, lastError: null } : { status: 'pending', dueAt: at + 3_600_000, lastError: 'HTTP 503' },
-    disableAfter: 20,
-    failureEpoch: e.failureEpoch,
-    probeDelaysMs: [],
-  };
 }
 
 /**
@@ -111,7 +85,7 @@ describe('a delivery recorded while Webhook.svc/Update runs', () => {
   it('a failure still counts after the update', async () => {
     const wid = await hookWithEvent('failure');
     const e = await claimOne(beside, wid, Date.now());
-    expectOk(await updateWhileRecording(s, beside, e, attempt(e, wid, Date.now(), false), 'renamed'));
+    expectOk(await updateWhileRecording(s, beside, e, attempt(e, Date.now(), false), 'renamed'));
     expect(await listed(s, wid)).toMatchObject({ Description: 'renamed', StatusCode: 0, ConsecutiveFailures: 1 });
     expect((await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${wid}`)).body.total).toBe(1);
   });
@@ -120,13 +94,13 @@ describe('a delivery recorded while Webhook.svc/Update runs', () => {
     const wid = await hookWithEvent('success');
     const at = Date.now();
     const e = await claimOne(beside, wid, at);
-    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, attempt(e, wid, at, false)))).toBe(true);
+    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, attempt(e, at, false)))).toBe(true);
     expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
     // Its retry, an hour on, succeeds while the description is changed.
     const later = at + 3_600_001;
     const retry = await claimOne(beside, wid, later);
     expect(retry.seq).toBe(e.seq);
-    expectOk(await updateWhileRecording(s, beside, retry, attempt(retry, wid, later, true), 'renamed'));
+    expectOk(await updateWhileRecording(s, beside, retry, attempt(retry, later, true), 'renamed'));
     expect(await listed(s, wid)).toMatchObject({ Description: 'renamed', StatusCode: 0, ConsecutiveFailures: 0 });
   });
 });
