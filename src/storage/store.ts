@@ -409,7 +409,7 @@ export interface WebhookRepo {
   /**
    * Deletes the webhook and its undelivered events (its delivery records stay); false when none.
    * An attempt being recorded meanwhile (finishAttempt) ends first, or finds its event gone and
-   * leaves no record.
+   * leaves no record; so does a resend.
    */
   remove(accountId: string, id: string): Promise<boolean>;
   /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
@@ -455,7 +455,12 @@ export interface WebhookRepo {
   pendingCounts(accountId: string): Promise<Record<string, number>>;
   /** Makes the webhook's pending events that wait for a retry due at `now` (a webhook saved again sends what waited at once); events still in their ExecutionDelay keep their time. */
   dueNow(webhookId: string, now: number): Promise<number>;
-  /** Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; null when unknown or its webhook was deleted. */
+  /**
+   * Puts the event of a delivery back in the outbox, due at `now`, with its attempts reset; null when
+   * unknown or its webhook was deleted. On PostgreSQL it first holds the webhook's row (FOR KEY
+   * SHARE) until the transaction ends, so a Delete committing meanwhile deletes the event too, or
+   * comes first and this answers null.
+   */
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes events finished (delivered or failed) before `before`, and delivery records older than `before` whose event is gone or went with them; returns how many rows went. */
   purge(before: number): Promise<number>;

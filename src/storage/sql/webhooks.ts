@@ -13,6 +13,7 @@
  * them in opposite orders deadlocked (Delete or Update against an attempt being recorded, a reset
  * against Delete or Update), PostgreSQL found it only after deadlock_timeout (1 s), and the write
  * pipeline ran the loser again. The claim locks only events, and skips locked ones: it never waits.
+ * Resend holds the webhook's row (FOR KEY SHARE) before it puts the event back.
  * SQLite's one writer runs one transaction at a time and takes none of these locks.
  */
 import { sql } from 'kysely';
@@ -467,14 +468,19 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('id', '=', deliveryId.toLowerCase())
         .executeTakeFirst();
       if (!d) return null;
+      // Only while its webhook exists, held until the transaction ends (PostgreSQL: FOR KEY SHARE,
+      // its row before its event, the lock order above): a Delete waits for this resend and then
+      // deletes the event with the webhook's others, or this waits for the Delete and finds no webhook.
+      // Checked without the hold, a resend and a Delete side by side each missed the other: the event
+      // was left pending for a deleted webhook, never sent nor purged, after answering "resent".
+      const hook = db.selectFrom('webhooks').select('id').where('account_id', '=', accountId).where('id', '=', d.webhook_id);
+      if ((await (engine === 'postgres' ? hook.forKeyShare() : hook).executeTakeFirst()) === undefined) return null;
       const r = await db
         .updateTable('webhook_events')
         .set({ status: 'pending', attempts: 0, due_at: now, locked_by: null, locked_until: null, finished_at: null, last_error: null })
         .where('seq', '=', Number(d.event_seq))
         .where('account_id', '=', accountId)
-        // Only while its webhook exists: one deleted since would leave the event pending for good,
-        // never claimed (no webhook to send it to) and never purged (pending), after answering "resent".
-        .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('webhooks.id').where('webhooks.account_id', '=', accountId))
+        .where('webhook_id', '=', d.webhook_id)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0 ? { eventId: d.event_id, webhookId: d.webhook_id } : null;
     },
