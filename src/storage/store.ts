@@ -409,7 +409,8 @@ export interface WebhookRepo {
   /**
    * Deletes the webhook and its undelivered events (its delivery records stay); false when none.
    * An attempt being recorded meanwhile (finishAttempt) ends first, or finds its event gone and
-   * leaves no record; so does a resend.
+   * leaves no record; so does a resend. On PostgreSQL the events are locked by seq (as `release`
+   * locks them).
    */
   remove(accountId: string, id: string): Promise<boolean>;
   /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
@@ -431,7 +432,10 @@ export interface WebhookRepo {
    * success lets them all go. On PostgreSQL concurrent claimers never take the same row (SKIP LOCKED).
    */
   claim(workerId: string, limit: number, now: number, lockedUntil: number, skipWebhooks?: string[]): Promise<{ event: OutboxEvent; webhook: Webhook }[]>;
-  /** Gives back events `workerId` claimed and will not deliver now (they are due again at once). */
+  /**
+   * Gives back events `workerId` claimed and will not deliver now (they are due again at once);
+   * returns how many it held. On PostgreSQL it locks them by seq, as `remove` locks a webhook's events.
+   */
   release(workerId: string, seqs: number[]): Promise<number>;
   /**
    * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds

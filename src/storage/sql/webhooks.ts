@@ -13,7 +13,10 @@
  * them in opposite orders deadlocked (Delete or Update against an attempt being recorded, a reset
  * against Delete or Update), PostgreSQL found it only after deadlock_timeout (1 s), and the write
  * pipeline ran the loser again. The claim locks only events, and skips locked ones: it never waits.
- * Resend holds the webhook's row (FOR KEY SHARE) before it puts the event back.
+ * A statement that locks several events locks them by seq (Delete, release): Delete took a
+ * webhook's events in due order (its index) and release in seq or table order, and a Delete beside
+ * the worker giving back events it had claimed deadlocked on the events alone. Resend holds the
+ * webhook's row (FOR KEY SHARE) before it puts the event back.
  * SQLite's one writer runs one transaction at a time and takes none of these locks.
  */
 import { sql } from 'kysely';
@@ -163,7 +166,18 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       // The webhook's row, then its events (the lock order above).
       const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
-      await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
+      if (engine === 'postgres') {
+        // Locked by seq, as release locks them: deleted in the order of the index PostgreSQL read
+        // them by (due time), the events of a webhook met a release taking them by seq, and deadlocked.
+        await db
+          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').orderBy('seq').forUpdate())
+          .deleteFrom('webhook_events')
+          .using('l')
+          .whereRef('webhook_events.seq', '=', 'l.seq')
+          .execute();
+      } else {
+        await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
+      }
       return true;
     },
     enabledHooks: enabled,
@@ -422,12 +436,22 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async release(workerId, seqs) {
       if (seqs.length === 0) return 0;
-      const r = await db
-        .updateTable('webhook_events')
-        .set({ locked_by: null, locked_until: null })
-        .where('seq', 'in', seqs)
-        .where('locked_by', '=', workerId)
-        .executeTakeFirst();
+      const set = { locked_by: null, locked_until: null };
+      if (engine === 'postgres') {
+        // Locked by seq, in one statement (a write outside a transaction is one on its own), as
+        // Delete locks a webhook's events: a release taking them in table order and a Delete in due
+        // order deadlocked (PostgreSQL aborted one after deadlock_timeout, 1 s).
+        const r = await db
+          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('seq', 'in', seqs).where('locked_by', '=', workerId).orderBy('seq').forUpdate())
+          .updateTable('webhook_events')
+          .from('l')
+          .set(set)
+          .whereRef('webhook_events.seq', '=', 'l.seq')
+          .where('webhook_events.locked_by', '=', workerId)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows);
+      }
+      const r = await db.updateTable('webhook_events').set(set).where('seq', 'in', seqs).where('locked_by', '=', workerId).executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
     async releaseAll() {
