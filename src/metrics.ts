@@ -135,6 +135,12 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     registers: [registry],
   });
   for (const outcome of ['delivered', 'retry', 'failed']) webhookAttempts.inc({ outcome }, 0);
+  const webhookDropped = new Counter({
+    name: 'leadtrail_webhook_events_dropped_total',
+    help: "Webhook outbox rows this process's delivery worker deleted, never sent, because their webhook no longer existed (raised by a write that committed as the webhook was deleted).",
+    registers: [registry],
+  });
+  webhookDropped.inc(0);
   // First of the gauges read at scrape time: prom-client runs each one's collect() in the order they
   // were made, and the ones below take pool connections for their queries, which this one would
   // otherwise count as callers waiting (3 on an idle process, at every scrape).
@@ -349,6 +355,13 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
             if (attempts) attempts.push(a);
             else recordHook(a);
             return held;
+          };
+        }
+        if (prop === 'dropOrphaned') {
+          return async () => {
+            const n = await target.dropOrphaned();
+            if (n > 0) webhookDropped.inc(n);
+            return n;
           };
         }
         return (value as (...a: unknown[]) => unknown).bind(target);

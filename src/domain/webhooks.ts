@@ -427,7 +427,9 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
  * Webhook.svc/Delete: the webhook and its undelivered events go; its delivery records stay. An
  * attempt the worker is recording meanwhile is recorded first (Delete waits for it), or finds its
  * event gone and leaves no record; a resend meanwhile is answered first and its event goes too, or
- * is answered 404. Throws MXInvalidInputException for an unknown id.
+ * is answered 404. An event raised by a write committing at the same moment (PostgreSQL; the write
+ * takes no lock on its webhooks) may be written after this: the worker deletes it
+ * (WebhookRepo.dropOrphaned). Throws MXInvalidInputException for an unknown id.
  */
 export async function deleteWebhook(tx: Repos, accountId: string, id: string): Promise<void> {
   if (!(await tx.webhooks.remove(accountId, id))) throw unknownWebhook(id);

@@ -410,7 +410,8 @@ export interface WebhookRepo {
    * Deletes the webhook and its undelivered events (its delivery records stay); false when none.
    * An attempt being recorded meanwhile (finishAttempt) ends first, or finds its event gone and
    * leaves no record; so does a resend. On PostgreSQL the events are locked by seq (as `release`
-   * locks them).
+   * locks them). An event raised by a write committing at the same moment may still be written
+   * after this; `dropOrphaned` deletes it.
    */
   remove(accountId: string, id: string): Promise<boolean>;
   /** The account's enabled webhooks, as the outbox needs them (the store caches this list as reference data). */
@@ -468,6 +469,13 @@ export interface WebhookRepo {
   resend(accountId: string, deliveryId: string, now: number): Promise<{ eventId: string; webhookId: string } | null>;
   /** Deletes events finished (delivered or failed) before `before`, and delivery records older than `before` whose event is gone or went with them; returns how many rows went. */
   purge(before: number): Promise<number>;
+  /**
+   * Deletes the pending events whose webhook no longer exists and returns how many: on PostgreSQL a
+   * lead or activity write that commits as its webhook is deleted may write an event for it after
+   * the Delete (the write takes no lock on the webhook). Never claimed, such an event would wait for
+   * good. Run by the worker's housekeeping; on PostgreSQL it skips rows locked by others.
+   */
+  dropOrphaned(): Promise<number>;
   /**
    * Holds the account's webhooks until the transaction ends (PostgreSQL: FOR KEY SHARE, in id order;
    * SQLite: nothing), for a transaction that then locks their events (a reset, before it locks the

@@ -145,7 +145,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     }
   }
 
-  // Delivered and failed events, and delivery records, are kept `retentionDays` (as async statuses are).
+  // Delivered and failed events, and delivery records, are kept `retentionDays` (as async statuses
+  // are); waiting events of a webhook that no longer exists are deleted.
   let lastPurge = 0;
   async function housekeeping(now: number): Promise<void> {
     if (now - lastPurge < c.housekeepingSeconds * 1000) return;
@@ -155,6 +156,13 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       return 0;
     });
     if (purged > 0) log.info({ purged }, 'purged webhook events and delivery records past retention');
+    // Events written for a webhook as it was deleted (WebhookRepo.dropOrphaned): never claimed, they
+    // waited for good and were counted pending. Deleted as Delete deletes a webhook's waiting events.
+    const dropped = await d.store.webhooks.dropOrphaned().catch((e: unknown) => {
+      log.error({ err: e }, 'deleting webhook events of deleted webhooks failed');
+      return 0;
+    });
+    if (dropped > 0) log.warn({ dropped }, 'deleted webhook events raised for webhooks deleted at the same moment');
   }
 
   async function run(): Promise<void> {

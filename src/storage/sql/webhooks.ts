@@ -13,11 +13,16 @@
  * them in opposite orders deadlocked (Delete or Update against an attempt being recorded, a reset
  * against Delete or Update), PostgreSQL found it only after deadlock_timeout (1 s), and the write
  * pipeline ran the loser again. The claim locks only events, and skips locked ones: it never waits.
- * A statement that locks several events locks them by seq (Delete, release): Delete took a
- * webhook's events in due order (its index) and release in seq or table order, and a Delete beside
- * the worker giving back events it had claimed deadlocked on the events alone. Resend holds the
- * webhook's row (FOR KEY SHARE) before it puts the event back.
+ * A statement that locks several events locks them by seq (Delete, release; dropOrphaned skips
+ * locked ones): Delete took a webhook's events in due order (its index) and release in seq or table
+ * order, and a Delete beside the worker giving back events it had claimed deadlocked on the events
+ * alone. Resend holds the webhook's row (FOR KEY SHARE) before it puts the event back.
  * SQLite's one writer runs one transaction at a time and takes none of these locks.
+ *
+ * A lead or activity write raising events takes no lock on its webhooks (it is the API's hot path):
+ * on PostgreSQL one that commits as a webhook is deleted may insert an event for it after the
+ * Delete deleted the webhook's waiting events. Such an event is never claimed (the claim takes only
+ * an enabled webhook's events); the worker's housekeeping deletes it (dropOrphaned).
  */
 import { sql } from 'kysely';
 import type { ContentType, Webhook, WebhookStatus } from '../../domain/webhooks.js';
@@ -528,6 +533,29 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         )
         .executeTakeFirst();
       return Number(e.numDeletedRows) + Number(d.numDeletedRows);
+    },
+    async dropOrphaned() {
+      // Pending events whose webhook is gone: raised by a write that committed as the webhook was
+      // deleted (the header). A snapshot that shows an event shows its webhook unless a Delete has
+      // committed: the webhook is written before any event for it, in the same transaction or an
+      // earlier one.
+      const orphaned = db
+        .selectFrom('webhook_events as e')
+        .select('e.seq')
+        .where('e.status', '=', 'pending')
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('webhooks as w').select('w.id').whereRef('w.id', '=', 'e.webhook_id'))));
+      if (engine === 'postgres') {
+        // Skipping locked ones, it never waits (nor deadlocks); one skipped goes at the next sweep.
+        const r = await db
+          .with('o', () => orphaned.orderBy('e.seq').forUpdate('e').skipLocked())
+          .deleteFrom('webhook_events')
+          .using('o')
+          .whereRef('webhook_events.seq', '=', 'o.seq')
+          .executeTakeFirst();
+        return Number(r.numDeletedRows);
+      }
+      const r = await db.deleteFrom('webhook_events').where('seq', 'in', orphaned).executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
     async lockAll(accountId) {
       // In one order (by id), as a path locking several webhooks must.
