@@ -473,7 +473,8 @@ export interface WebhookRepo {
    * Deletes the pending events whose webhook no longer exists and returns how many: on PostgreSQL a
    * lead or activity write that commits as its webhook is deleted may write an event for it after
    * the Delete (the write takes no lock on the webhook). Never claimed, such an event would wait for
-   * good. Run by the worker's housekeeping; on PostgreSQL it skips rows locked by others.
+   * good. Run by the worker's housekeeping; it skips rows locked by others. SQLite: nothing (its one
+   * writer cannot make such an event), 0.
    */
   dropOrphaned(): Promise<number>;
   /**

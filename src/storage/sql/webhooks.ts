@@ -447,7 +447,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         // Delete locks a webhook's events: a release taking them in table order and a Delete in due
         // order deadlocked (PostgreSQL aborted one after deadlock_timeout, 1 s).
         const r = await db
-          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('seq', 'in', seqs).where('locked_by', '=', workerId).orderBy('seq').forUpdate())
+          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('seq', 'in', seqs).where('locked_by', '=', workerId).orderBy('seq').forNoKeyUpdate())
           .updateTable('webhook_events')
           .from('l')
           .set(set)
@@ -535,6 +535,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       return Number(e.numDeletedRows) + Number(d.numDeletedRows);
     },
     async dropOrphaned() {
+      // SQLite's one writer runs a Delete and a write raising events one after the other: no orphan
+      // can be made there, and the sweep would only hold the writer.
+      if (engine !== 'postgres') return 0;
       // Pending events whose webhook is gone: raised by a write that committed as the webhook was
       // deleted (the header). A snapshot that shows an event shows its webhook unless a Delete has
       // committed: the webhook is written before any event for it, in the same transaction or an
@@ -544,17 +547,13 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .select('e.seq')
         .where('e.status', '=', 'pending')
         .where((eb) => eb.not(eb.exists(eb.selectFrom('webhooks as w').select('w.id').whereRef('w.id', '=', 'e.webhook_id'))));
-      if (engine === 'postgres') {
-        // Skipping locked ones, it never waits (nor deadlocks); one skipped goes at the next sweep.
-        const r = await db
-          .with('o', () => orphaned.orderBy('e.seq').forUpdate('e').skipLocked())
-          .deleteFrom('webhook_events')
-          .using('o')
-          .whereRef('webhook_events.seq', '=', 'o.seq')
-          .executeTakeFirst();
-        return Number(r.numDeletedRows);
-      }
-      const r = await db.deleteFrom('webhook_events').where('seq', 'in', orphaned).executeTakeFirst();
+      // Skipping locked ones, it never waits (nor deadlocks); one skipped goes at the next sweep.
+      const r = await db
+        .with('o', () => orphaned.orderBy('e.seq').forUpdate('e').skipLocked())
+        .deleteFrom('webhook_events')
+        .using('o')
+        .whereRef('webhook_events.seq', '=', 'o.seq')
+        .executeTakeFirst();
       return Number(r.numDeletedRows);
     },
     async lockAll(accountId) {
