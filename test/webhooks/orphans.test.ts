@@ -24,11 +24,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLead } from '../../src/domain/leads.js';
 import { deleteWebhook } from '../../src/domain/webhooks.js';
-import type { AttemptResult, OutboxEvent, Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/store.js';
 import { accountIdOf, sleep, waitFor } from '../async/helpers.js';
 import { LM, expectOk } from '../helpers/lsq.js';
 import { lockWaitersIn, pgQuery, schemaUrl } from '../helpers/pg.js';
 import { started, storeBeside, type CallResult, type TestServer } from '../helpers/server.js';
+import { attempt } from './attempts.js';
 import { receiverForFile } from './receiver.js';
 
 const WH = '/v2/Webhook.svc';
@@ -132,32 +133,6 @@ describe('an event raised while its webhook is deleted (PostgreSQL: the write an
   });
 });
 
-/** What the worker records for a delivered attempt at `at`. */
-function delivered(e: OutboxEvent, at: number): AttemptResult {
-  return {
-    delivery: {
-      id: randomUUID(),
-      accountId: e.accountId,
-      webhookId: e.webhookId,
-      eventSeq: e.seq,
-      eventId: e.id,
-      eventCode: e.eventCode,
-      attempt: e.attempts + 1,
-      at,
-      url: 'http://127.0.0.1:9/orphans',
-      statusCode: 200,
-      latencyMs: 1,
-      response: null,
-      error: null,
-      outcome: 'delivered',
-    },
-    next: { status: 'delivered', dueAt: e.dueAt, lastError: null },
-    disableAfter: 20,
-    failureEpoch: e.failureEpoch,
-    probeDelaysMs: [],
-  };
-}
-
 describe('resend and release beside a Delete', () => {
   let s: TestServer;
   let beside: Store;
@@ -181,7 +156,7 @@ describe('resend and release beside a Delete', () => {
     await lead(`${name}@orphans.example`);
     const now = Date.now();
     const [e] = await claimed(wid, now);
-    const r = delivered(e, now);
+    const r = attempt(e, now, true);
     expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, r))).toBe(true);
     return { wid, deliveryId: r.delivery.id };
   }
