@@ -16,8 +16,10 @@ let rx: Receiver;
 
 beforeAll(async () => {
   rx = await receiverForFile();
-  // Retries at 1.2 s, 6 s, 18 s…; disabled at the fifth failure in a row.
-  s = await started({ LEADTRAIL_RETRY_SCALE: '0.02', LEADTRAIL_WEBHOOK_DISABLE_AFTER: '5' });
+  // Retries at 6 s, 30 s, 90 s…; disabled at the fifth failure in a row. The first test watches for
+  // 600 ms that nothing more is tried before the first retry: at 1.2 s (a scale of 0.02) a loaded
+  // machine's delays put the retry inside that window now and then, and the test failed.
+  s = await started({ LEADTRAIL_RETRY_SCALE: '0.1', LEADTRAIL_WEBHOOK_DISABLE_AFTER: '5' });
 });
 
 async function hook(path: string): Promise<string> {
@@ -35,7 +37,7 @@ describe('a receiver down for a while', () => {
     const leads: string[] = [];
     for (let i = 0; i < 10; i++) leads.push(await lead(`down${i}@outage.example`));
     // The first attempts fail (those already on their way when the first failure was recorded); the
-    // other events wait for the retry 1.2 s later instead of each being tried and counted.
+    // other events wait for the retry 6 s later instead of each being tried and counted.
     await rx.until((all) => all.some((r) => r.path === '/down'));
     await new Promise((r) => setTimeout(r, 200));
     const tried = rx.on('/down').length;
@@ -62,9 +64,9 @@ describe('a receiver down for a while', () => {
     let down = true;
     rx.answer = (r) => (r.path === '/save' && down ? { status: 503 } : { status: 200 });
     const a = await lead('save-a@outage.example');
-    // Two failures (the first attempt, its retry 1.2 s later), once both are recorded (the receiver
-    // answers before the worker writes the attempt down): the next retry is 6 s away.
-    await rx.until((all) => all.filter((r) => r.path === '/save' && r.answeredAt !== undefined).length >= 2, 10_000);
+    // Two failures (the first attempt, its retry 6 s later), once both are recorded (the receiver
+    // answers before the worker writes the attempt down): the next retry is 30 s away.
+    await rx.until((all) => all.filter((r) => r.path === '/save' && r.answeredAt !== undefined).length >= 2, 15_000);
     for (let i = 0; (await listed(wid)).ConsecutiveFailures < 2; i++) {
       if (i > 100) throw new Error('the second failure was never recorded');
       await new Promise((r) => setTimeout(r, 20));
@@ -76,7 +78,7 @@ describe('a receiver down for a while', () => {
     const saved = Date.now();
     expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: wid, Description: 'receiver fixed' }));
     await rx.until(() => [a, b].every((id) => rx.on('/save').some((r) => r.json.ProspectID === id && r.answeredAt !== undefined && r.answeredAt >= saved)), 10_000);
-    // Well before the 6 s retry: sent because the webhook was saved.
+    // Well before the 30 s retry: sent because the webhook was saved.
     expect(Date.now() - saved).toBeLessThan(2_000);
     expect(await listed(wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 0 });
   });
