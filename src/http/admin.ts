@@ -243,6 +243,13 @@ export async function resetServedAccount(s: Services, accountId: string): Promis
  */
 export function resetAccount(store: Store, accountId: string) {
   return store.exclusive(async (tx) => {
+    // First, holding nothing else yet: every write transaction in flight, in any process, ends
+    // before anything is deleted, and the ones that begin meanwhile wait at their start. Locking
+    // the tables (deleteData) waited only for transactions that had written: one that had read a
+    // lead and wrote after the reset deleted it failed (a sync Create by email answered 500 "Lead
+    // does not exist"), and one that had written one table and then wanted another deadlocked
+    // with it (PostgreSQL aborted one after a second). Found by a scale-out trial.
+    await tx.accounts.holdWrites();
     // The account's webhooks before their events (deleteData locks the event tables, clearEvents
     // then writes the webhooks): a Delete or Update of a webhook holds its row and then writes its
     // events, and the two deadlocked on PostgreSQL when the reset came between.

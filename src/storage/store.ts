@@ -48,6 +48,15 @@ export interface AccountRepo {
   /** Whether console session `sessionId` was signed out (endConsoleSession). */
   consoleSessionEnded(sessionId: string): Promise<boolean>;
   /**
+   * Waits until every write transaction in flight on this database's schema, in any process, has
+   * ended, and holds the ones that begin later at their BEGIN until this transaction ends. For a
+   * reset, which deletes what such a transaction may already have read (a Create by email that
+   * found its lead and has not written yet). PostgreSQL: the exclusive side of an advisory lock per
+   * schema (`WRITES_LOCK_KEY`), which every write batch takes shared at its BEGIN; call it first, before the
+   * transaction holds any other lock. SQLite: nothing to do (one writer; the transaction holds it).
+   */
+  holdWrites(): Promise<void>;
+  /**
    * Deletes the account's leads (with their keys and indexed values), activities and async requests,
    * and numbers its next lead 1 again; also empties its request journal (not counted). Users, keys, lead fields and activity types stay. Returns how
    * many of each were deleted.

@@ -51,10 +51,11 @@ export function pgQuery<T extends pg.QueryResultRow = any>(schema: string, text:
 }
 
 /**
- * Sessions waiting on a lock that hold some lock on a table of `schema`: this schema's server,
- * blocked on a test's open transaction. Other test files share the database, so a wait of theirs
- * does not count (counting every session waiting on a lock let another file's wait end a test's
- * wait early).
+ * Sessions waiting on a lock that hold some lock on a table of `schema`, or that wait for the
+ * schema's write lock (a reset, which takes it before any other: src/storage/sql/accounts.ts
+ * WRITES_LOCK_KEY): this schema's server, blocked on a test's open transaction. Other test files
+ * share the database, so a wait of theirs does not count (counting every session waiting on a lock
+ * let another file's wait end a test's wait early).
  */
 export async function lockWaitersIn(schema: string): Promise<number> {
   return (await lockWaitingTransactions(schema)).length;
@@ -68,8 +69,10 @@ export async function lockWaitersIn(schema: string): Promise<number> {
 export async function lockWaitingTransactions(schema: string): Promise<string[]> {
   const rows = await pgQuery<{ t: string }>(
     schema,
-    `select a.pid || '/' || a.xact_start::text as t from pg_stat_activity a where a.wait_event_type = 'Lock' and exists (select 1 from pg_locks l
-       join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)`,
+    `select a.pid || '/' || a.xact_start::text as t from pg_stat_activity a where a.wait_event_type = 'Lock' and (exists (select 1 from pg_locks l
+       join pg_class c on c.oid = l.relation join pg_namespace ns on ns.oid = c.relnamespace where l.pid = a.pid and ns.nspname = $1)
+       or exists (select 1 from pg_locks l where l.pid = a.pid and not l.granted and l.locktype = 'advisory'
+         and ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('leadtrail.writes.' || $1, 0)))`,
     [schema],
   );
   return rows.map((r) => r.t).sort();

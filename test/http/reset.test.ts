@@ -76,4 +76,40 @@ describe('reset', () => {
       await beside.close();
     }
   });
+
+  it('waits for a write transaction that has only read so far: the lead it found gets its activity, then goes with the rest', async () => {
+    // Found by a scale-out trial on PostgreSQL: sync Creates by email beside resets were answered
+    // 500 "Lead does not exist" now and then. The Create found its lead, the reset (which locked
+    // the tables, so waited only for transactions that had written) deleted it, and the Create's
+    // write came after. Here the transaction beside reads the lead as such a Create does, and
+    // writes only once the reset has had time to finish without it.
+    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
+    const accountId = await accountIdOf(s);
+    const code = await createType(s, { ActivityEventName: 'Read first' });
+    const lead = await createLead(s, { FirstName: 'Found', EmailAddress: 'found@example.com' });
+    const beside = await storeBeside(s);
+    try {
+      const ctx = { now: () => Date.now(), newId: () => crypto.randomUUID() };
+      let resetCall: Promise<Awaited<ReturnType<typeof s.call>>> | null = null;
+      let answeredFirst = false;
+      const posted = await beside.transaction(async (tx) => {
+        expect(await tx.leads.get(accountId, lead)).not.toBeNull();
+        resetCall = s.call('POST', '/_leadtrail/reset').then((r) => {
+          answeredFirst = true;
+          return r;
+        });
+        // Unblocked, a reset answers within a few ms; it must wait for this transaction instead.
+        await Promise.race([resetCall, new Promise((r) => setTimeout(r, 1_000))]);
+        return postActivity(tx, ctx, accountId, { by: 'id', leadId: lead }, { eventCode: code, note: 'after read', occurredAt: null, fields: [], ownerEmail: null, skipDropdownValidation: false, requestId: null });
+      });
+      expect(answeredFirst, 'the reset finished before the transaction that had read the lead').toBe(false);
+      expect(posted.lead.id).toBe(lead);
+      const r = await resetCall!;
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.deleted).toMatchObject({ leads: 1, activities: 1 });
+      expect(await counts(s, accountId)).toEqual({ leads: 0, activities: 0 });
+    } finally {
+      await beside.close();
+    }
+  });
 });

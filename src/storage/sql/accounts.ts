@@ -25,8 +25,24 @@ const toCredential = (r: CredentialsTable): Credential => ({
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
 
+/**
+ * The PostgreSQL advisory lock (one bigint, from the schema's name) that write batches take shared
+ * at their BEGIN (sql-store.ts) and a reset takes exclusive first (`holdWrites`): the reset then
+ * waits for every write transaction in flight, in every process, including one that has so far only
+ * read (a Create by email that found its lead), and transactions that begin meanwhile wait at their
+ * BEGIN, before they read anything. By schema: deployments (and test runs) sharing a database do
+ * not hold each other's writes.
+ */
+export const WRITES_LOCK_KEY = "hashtextextended('leadtrail.writes.' || current_schema(), 0)";
+
+/** Taken by each PostgreSQL write batch right after BEGIN (WRITES_LOCK_KEY). */
+export const WRITES_SHARED_LOCK_SQL = `select pg_advisory_xact_lock_shared(${WRITES_LOCK_KEY})`;
+
 export function accountRepo(db: Db, engine: Engine): AccountRepo {
   return {
+    async holdWrites() {
+      if (engine === 'postgres') await sql.raw(`select pg_advisory_xact_lock(${WRITES_LOCK_KEY})`).execute(db);
+    },
     async deleteData(accountId) {
       const count = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
       if (engine === 'postgres') {
@@ -35,6 +51,8 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
         // for the rows such a transaction holds: a worker's activity was left on a lead this reset
         // then deleted. Locked first, for the reset's transaction: the writes in flight commit before
         // the first DELETE, and the next wait for the reset (reads go on). SQLite has one writer.
+        // (The write batches' transactions have ended already, holdWrites: this holds the writes
+        // made outside them, such as the workers' claims.)
         await sql`LOCK TABLE leads, lead_keys, lead_values, activities, webhook_events, webhook_deliveries, async_requests IN SHARE ROW EXCLUSIVE MODE`.execute(db);
       }
       await db.deleteFrom('lead_values').where('account_id', '=', accountId).execute();

@@ -1,7 +1,7 @@
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { WritePipeline } from '../pipeline.js';
 import { READ_METHODS, type Repos, type Store } from '../store.js';
-import { accountRepo } from './accounts.js';
+import { accountRepo, WRITES_SHARED_LOCK_SQL } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
 import { journalRepo } from './journal.js';
@@ -175,8 +175,9 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
           beginCaller: repos.beginCaller,
           callersJoined: repos.forgetToken,
           // PostgreSQL: one simple-protocol query (no parameters) may hold several statements. The
-          // batch's BEGIN carries its reference-data token read (ref-cache.ts): one round trip
-          // for both instead of one each.
+          // batch's BEGIN carries the shared write lock (a reset waits for it, accounts.ts
+          // WRITES_LOCK_KEY) and its reference-data token read (ref-cache.ts): one round trip
+          // for all three instead of one each.
           exec: async (...texts) => {
             if (engine !== 'postgres') {
               for (const text of texts) await conn.executeQuery(CompiledQuery.raw(text));
@@ -187,7 +188,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
               await conn.executeQuery(CompiledQuery.raw(texts.join('; ')));
               return;
             }
-            const r = await conn.executeQuery<{ token: string | number }>(CompiledQuery.raw([...texts, REF_TOKEN_SQL].join('; ')));
+            const r = await conn.executeQuery<{ token: string | number }>(CompiledQuery.raw([texts[0], WRITES_SHARED_LOCK_SQL, ...texts.slice(1), REF_TOKEN_SQL].join('; ')));
             const token = r.rows[0]?.token;
             if (token !== undefined) repos.primeToken?.(String(token));
           },
