@@ -167,7 +167,7 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   // every such request, so a body over the limit was invited, then refused with a 413 that curl
   // reported as "100". A body announced larger than the limit gets no invitation: the request goes
   // on without it, its keys are checked as usual (401), and the 413 is the only answer.
-  // Such a request's body is not coming: its 413 closes the connection at once (no drain).
+  // Such a request's body is not coming: its answer (413, 401, …) closes the connection at once (no drain).
   const notInvited = new WeakSet<IncomingMessage>();
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const length = Number(req.headers['content-length']);
@@ -196,25 +196,44 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
     done();
   });
 
-  // An answer given before the body has arrived (bad keys, still starting) closes the connection:
-  // the rest of the body is never read, and a client that stalls it holds nothing afterwards.
-  // A 413 (a body over the limit, found once that much of it has come) closes it too, but only once
-  // the rest of the body has been read and thrown away, within caps (drain.ts: 64 MB, 5 s): closed
-  // at once, the socket was reset under a client still sending its body, which mostly failed with
-  // EPIPE before it read the 413 (found by a new-user trial). A client that stalls or sends an
-  // endless body is cut off at a cap. A body announced over the limit with `Expect: 100-continue`
-  // was not invited, so nothing is coming: closed at once. A request whose body has arrived (every
-  // ordinary one) is answered as before.
+  // An answer given before the body has arrived closes the connection, once the rest of the body
+  // has been read and thrown away, within caps (drain.ts: 64 MB, 5 s). That is every such answer,
+  // from any scope (LeadSquared's, the console's, the API docs', the root's 404/405): a 413 for a
+  // body over the limit, found once that much of it has come; a 401/403 for keys, checked before
+  // the body is read; a 404/405 for an unknown path or method, found once the body passes the
+  // limit; a 503 while starting; a console page without a session. Closed at once, the socket was
+  // reset under a client still sending its body, which mostly failed with EPIPE before it read the
+  // answer (found by a new-user trial for the 413; a client with wrong keys posting a bulk body
+  // got EPIPE instead of its 401). A client that stalls or sends an endless body is cut off at a
+  // cap; a client without keys can thus make the server read up to 64 MB for 5 s per connection.
+  // Not drained, closed at once:
+  // - a body announced over the limit with `Expect: 100-continue`, which was not invited: nothing
+  //   is coming;
+  // - any answer once closing has begun: a stop waits for no client's body (the client may then
+  //   see a reset rather than its 503, as before), and drains under way are cut off (preClose
+  //   below), or they would hold the stop for up to 5 s.
+  // A request whose body has arrived (every ordinary one) is answered as before.
   // Once closing has begun, every answer closes its connection too: a keep-alive client told nothing
   // sent its next call on a connection that the close then shut under it (ECONNRESET on a POST,
   // which clients do not retry; found by a fresh-eyes run). Told `Connection: close`, it opens a new
   // connection, which a stopped listener refuses before anything is sent.
+  const drains = new Set<() => void>();
+  let closing = false; // also app.close() without s.stopping (a start that failed)
   app.addHook('onSend', (req, reply, payload, done) => {
     if (!req.raw.complete) {
       reply.header('connection', 'close');
-      if (reply.statusCode === 413 && !notInvited.has(req.raw)) drainThenClose(req.raw);
+      const cut = notInvited.has(req.raw) || s.stopping || closing ? null : drainThenClose(req.raw);
+      if (cut) {
+        drains.add(cut);
+        req.raw.socket.once('close', () => drains.delete(cut));
+      }
     } else if (s.stopping) reply.header('connection', 'close');
     done(null, payload);
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    for (const cut of drains) cut();
+    done();
   });
 
   const chosen = ROUTES.filter((r) => (opts.routes ?? (() => true))(r));
