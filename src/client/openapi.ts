@@ -108,6 +108,18 @@ export interface paths {
     /** Converts a visitor into a lead (leadtrail has no visitors: see docs/compatibility.md) */
     post: operations["leadConvert"];
   };
+  "/v2/LeadManagement.svc/Lead/Delete/ById": {
+    /**
+     * Deletes a lead and its activities, for good (LeadSquared: "Delete a Lead")
+     * @description Everything stored for the lead goes: its activities, and its unique values (free for a new lead). Async requests, webhook events and journal entries that name it stay. An unknown lead (or another account's, or one deleted before) is MXInvalidEntityException.
+     */
+    get: operations["leadDeleteById"];
+    /**
+     * Deletes a lead and its activities, for good (LeadSquared: "Delete a Lead"); leadId in the query, or LeadId in a JSON body (leadtrail's)
+     * @description Everything stored for the lead goes: its activities, and its unique values (free for a new lead). Async requests, webhook events and journal entries that name it stay. An unknown lead (or another account's, or one deleted before) is MXInvalidEntityException.
+     */
+    post: operations["leadDeleteByIdPost"];
+  };
   "/v2/LeadManagement.svc/Lead/Bulk/Create": {
     /** Creates up to 50 leads, a result per row */
     post: operations["leadBulkCreate"];
@@ -2580,6 +2592,148 @@ export interface operations {
               Id: string;
               IsCreated: boolean;
             };
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /**
+   * Deletes a lead and its activities, for good (LeadSquared: "Delete a Lead")
+   * @description Everything stored for the lead goes: its activities, and its unique values (free for a new lead). Async requests, webhook events and journal entries that name it stay. An unknown lead (or another account's, or one deleted before) is MXInvalidEntityException.
+   */
+  leadDeleteById: {
+    parameters: {
+      query: {
+        /** @description The lead's ProspectID */
+        leadId: string;
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
+          };
+        };
+      };
+      /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Missing or wrong accessKey/secretKey (MXUnAuthorizedAccessException) */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After": number;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+    };
+  };
+  /**
+   * Deletes a lead and its activities, for good (LeadSquared: "Delete a Lead"); leadId in the query, or LeadId in a JSON body (leadtrail's)
+   * @description Everything stored for the lead goes: its activities, and its unique values (free for a new lead). Async requests, webhook events and journal entries that name it stay. An unknown lead (or another account's, or one deleted before) is MXInvalidEntityException.
+   */
+  leadDeleteByIdPost: {
+    parameters: {
+      query?: {
+        /** @description The lead's ProspectID (else the body's LeadId) */
+        leadId?: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          /** @description The lead's ProspectID (when the query has no leadId) */
+          LeadId?: string | number | boolean | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            Status: "Success";
           };
         };
       };

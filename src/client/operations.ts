@@ -25,6 +25,8 @@ export const OPERATIONS = {
   leadCapture: { method: 'POST', path: '/v2/LeadManagement.svc/Lead.Capture', host: 'sync' },
   leadCreateOrUpdate: { method: 'POST', path: '/v2/LeadManagement.svc/Lead.CreateOrUpdate', host: 'sync' },
   leadConvert: { method: 'POST', path: '/v2/LeadManagement.svc/Lead.Convert', host: 'sync' },
+  leadDeleteById: { method: 'GET', path: '/v2/LeadManagement.svc/Lead/Delete/ById', host: 'sync' },
+  leadDeleteByIdPost: { method: 'POST', path: '/v2/LeadManagement.svc/Lead/Delete/ById', host: 'sync' },
   leadBulkCreate: { method: 'POST', path: '/v2/LeadManagement.svc/Lead/Bulk/Create', host: 'sync' },
   leadBulkCreateOrUpdate: { method: 'POST', path: '/v2/LeadManagement.svc/Lead/Bulk/CreateOrUpdate', host: 'sync' },
   leadBulkUpdate: { method: 'POST', path: '/v2/LeadManagement.svc/Lead/Bulk/Update', host: 'sync' },

@@ -485,11 +485,25 @@ export async function updateHeldLead(tx: Repos, ctx: Ctx, lead: Lead, fields: Fi
   const keys = await keysFor(tx, lead.accountId, merged);
   await assertUnique(tx, lead.accountId, merged, lead.id);
   const modifiedOn = ctx.now();
-  await insertOrExplain(keys, () => tx.leads.update(lead.accountId, lead.id, merged, keys, modifiedOn));
+  // False: the lead was deleted (Lead/Delete/ById) by a transaction that committed while this one
+  // waited for its row (PostgreSQL). Then it does not exist, as if the delete had come first.
+  if (!(await insertOrExplain(keys, () => tx.leads.update(lead.accountId, lead.id, merged, keys, modifiedOn)))) throw mx.unknownLead(lead.id);
   const updated = { ...lead, fields: merged, modifiedOn };
   // Lead update (6), and stage (5) and owner (4) changes, whatever door the update came through.
   await emitWebhookEvents(tx, ctx, lead.accountId, leadUpdateEvents(lead, updated));
   return updated;
+}
+
+/**
+ * Lead/Delete/ById (LeadSquared's "Delete a Lead" page): deletes the account's lead `id` (any case)
+ * and everything stored for it, its activities included, for good: nothing can bring it back, and
+ * a unique value it held (EmailAddress, …) is free for a new lead. Async requests, webhook events
+ * already raised, their deliveries and journal entries stay; no webhook event is raised (LeadSquared's
+ * webhook events have none for a deleted lead). Throws MXInvalidEntityException (mx.unknownLead)
+ * when the account has no such lead, as for a lead deleted before.
+ */
+export async function deleteLead(tx: Repos, accountId: string, id: string): Promise<void> {
+  if (!(await tx.leads.remove(accountId, id))) throw mx.unknownLead(id);
 }
 
 async function insertOrExplain<T>(keys: LeadKey[], write: () => Promise<T>): Promise<T> {

@@ -65,6 +65,8 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
   { method: 'POST', path: `${LM}/Lead.Convert`, auth: 'sync', handler: leadConvert },
+  { method: 'GET', path: `${LM}/Lead/Delete/ById`, auth: 'sync', handler: lm.leadDelete },
+  { method: 'POST', path: `${LM}/Lead/Delete/ById`, auth: 'sync', handler: lm.leadDelete },
   { method: 'POST', path: `${LM}/Lead/Bulk/Create`, auth: 'bulk', handler: leadBulk.bulkCreate },
   { method: 'POST', path: `${LM}/Lead/Bulk/CreateOrUpdate`, auth: 'bulk', handler: leadBulk.bulkCreateOrUpdate },
   { method: 'POST', path: `${LM}/Lead/Bulk/Update`, auth: 'bulk', handler: leadBulk.bulkUpdate },

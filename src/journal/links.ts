@@ -118,6 +118,8 @@ const ROUTE_LINKS: Record<string, Extract> = {
   [`${LM}/lead.capture`]: leadWritten,
   [`${LM}/lead.createorupdate`]: leadWritten,
   [`${LM}/lead.convert`]: leadWritten,
+  // The lead deleted: leadId in the query, or a POST body's LeadId.
+  [`${LM}/lead/delete/byid`]: (c) => ({ leadId: q(c, 'leadid') ?? (c.ok ? str(c.body, 'LeadId') : null) }),
   '/activity/create': accepted,
   '/activity/createcustom': accepted,
   '/lead/capture': accepted,

@@ -196,6 +196,35 @@ export const leadConvert = attributeWrite(
   z.object({ leadId: L.requiredParam("'leadId' query parameter is mandatory (the visitor's MXCProspectId)", { trim: true }) }),
 );
 
+/** `leadId`'s message when neither the query nor (for a POST) the body names the lead. */
+export const DELETE_LEAD_ID_MISSING = "'leadId' is mandatory for deleting a lead";
+
+const deleteSpec = {
+  summary: 'Deletes a lead and its activities, for good (LeadSquared: "Delete a Lead")',
+  description:
+    'Everything stored for the lead goes: its activities, and its unique values (free for a new lead). Async requests, webhook events and journal entries that name it stay. An unknown lead (or another account\'s, or one deleted before) is MXInvalidEntityException.',
+  tag,
+  answer: z.object({ Status: z.literal('Success') }),
+  errors: [500],
+};
+
+export const leadDeleteById = endpoint('GET', `${LM}/Lead/Delete/ById`, {
+  operationId: 'leadDeleteById',
+  ...deleteSpec,
+  query: leadIdParam(DELETE_LEAD_ID_MISSING),
+});
+
+/** The body of a POST Lead/Delete/ById, read only when it is an object and the query names no lead. */
+const deleteBody = z.preprocess((v) => (L.isObject(v) ? v : {}), L.object({ LeadId: L.text('LeadId').meta({ description: "The lead's ProspectID (when the query has no leadId)" }) }, 'request body'));
+
+export const leadDeleteByIdPost = endpoint('POST', `${LM}/Lead/Delete/ById`, {
+  operationId: 'leadDeleteByIdPost',
+  ...deleteSpec,
+  summary: `${deleteSpec.summary}; leadId in the query, or LeadId in a JSON body (leadtrail's)`,
+  query: z.object({ leadId: z.string().optional().meta({ description: "The lead's ProspectID (else the body's LeadId)" }) }),
+  body: deleteBody,
+});
+
 /**
  * A bulk body's rows, each an attribute list (bare, or in `{"LeadDetails":[…]}`), all read before any
  * row is written: a malformed row (wrong JSON types) is a 400 for the whole call naming the row;
@@ -443,6 +472,8 @@ export const LEAD_MANAGEMENT = [
   leadCapture,
   leadCreateOrUpdate,
   leadConvert,
+  leadDeleteById,
+  leadDeleteByIdPost,
   leadBulkCreate,
   leadBulkCreateOrUpdate,
   leadBulkUpdate,

@@ -129,6 +129,18 @@ export interface LeadRepo {
   lockedAfter(accountId: string, afterAutoId: number, limit: number): Promise<Lead[]>;
   /** Ids (GUIDs, stored lower-case) match in any case, here and in ActivityRepo. */
   get(accountId: string, id: string): Promise<Lead | null>;
+  /**
+   * Deletes the lead (`id` in any case, as `get` matches it) and everything stored for it: its
+   * activities, its keys (a unique value it held is free again) and its indexed values. Async
+   * requests, webhook events and deliveries and journal entries that name it stay; its
+   * ProspectAutoId is not given again. Resolves false, having written nothing, when the account has
+   * no such lead. The lead's row goes first, then its dependents, one statement each: on PostgreSQL
+   * the first waits for a transaction holding the row (an activity being posted: addActivity, a
+   * lead update) and each later statement, reading afresh, sees what that transaction committed,
+   * so no activity outlives its lead; an activity post that waited for this delete finds no lead.
+   * SQLite runs one write at a time. Several statements: call it in a transaction.
+   */
+  remove(accountId: string, id: string): Promise<boolean>;
   /** Leads whose key `field` equals `value` (normalized by the caller), oldest first. */
   findByKey(accountId: string, field: string, value: string): Promise<Lead[]>;
   /** Which lead, if any, holds this unique key value. */

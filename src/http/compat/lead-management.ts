@@ -1,5 +1,6 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`. */
-import { createLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead } from '../../domain/leads.js';
+import { createLead, deleteLead, findLead, findLeadsByPhone, resolveAttributes, upsertLead } from '../../domain/leads.js';
+import { mx } from '../../domain/errors.js';
 import { readPhone } from '../../domain/phone.js';
 import { runWrite } from '../../domain/run.js';
 import type { Lead } from '../../domain/types.js';
@@ -68,6 +69,22 @@ export const createOrUpdate: Handler = async (s, req) => {
   const ctx = await callCtx(s, req);
   const { lead, created } = await runWrite(s.store, async (tx) => upsertLead(tx, ctx, accountId, await resolveAttributes(tx, accountId, attrs, 'always')));
   return success({ Id: lead.id, AffectedRows: 1, IsCreated: created });
+};
+
+/**
+ * `GET Lead/Delete/ById?leadId=` (LeadSquared's "Delete a Lead") ⇒ `{"Status":"Success"}`: the lead
+ * and its activities are deleted for good (domain/leads.ts deleteLead). leadtrail also takes a POST
+ * on the same path, `leadId` in the query or, when the query has none, `LeadId` in a JSON body. A
+ * missing or blank id is MXMandatoryAttributeMissingException; an unknown one MXInvalidEntityException.
+ */
+export const leadDelete: Handler = async (s, req) => {
+  let id: string | undefined;
+  if (req.method === 'GET') id = readQuery(E.leadDeleteById, query(req)).leadId;
+  else id = readQuery(E.leadDeleteByIdPost, query(req)).leadId?.trim() || readBody(E.leadDeleteByIdPost, req.body).LeadId?.trim();
+  if (!id) throw mx.mandatoryMissing(E.DELETE_LEAD_ID_MISSING);
+  const leadId = id;
+  await runWrite(s.store, (tx) => deleteLead(tx, req.principal.accountId, leadId));
+  return { Status: 'Success' };
 };
 
 /** Leads.GetByQuickSearch answers at most this many leads, newest first. */

@@ -74,6 +74,8 @@ const scoreAndInsert = precompiled(
 const updateLead = precompiled((db, accountId: string, id: string, fields: string, modifiedOn: number) =>
   db.updateTable('leads').set({ fields, modified_on: modifiedOn }).where('account_id', '=', accountId).where('id', '=', id),
 );
+/** Lead/Delete/ById: the lead's row (its dependents follow in statements of their own: remove). */
+const deleteLeadRow = precompiled((db, accountId: string, id: string) => db.deleteFrom('leads').where('account_id', '=', accountId).where('id', '=', id));
 const deleteLeadKeys = precompiled((db, accountId: string, leadId: string) => db.deleteFrom('lead_keys').where('account_id', '=', accountId).where('lead_id', '=', leadId));
 /** A transaction-scoped lock on one lead key of an account (PostgreSQL; lockKeys): one SQL text, never compiled again. */
 const LOCK_KEY_SQL = 'select pg_advisory_xact_lock(hashtextextended($1, 0))';
@@ -249,6 +251,21 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     async replaceKeys(accountId, id, keys) {
       await deleteLeadKeys(db, engine, accountId, id);
       await writeKeys(db, engine, accountId, id, keys);
+    },
+    async remove(accountId, id) {
+      // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
+      const leadId = id.toLowerCase();
+      // The lead's row first: on PostgreSQL this waits for a transaction that holds it (an activity
+      // post's UPDATE … RETURNING + INSERT, a lead update) to end. The DELETEs after it are statements
+      // of their own, each with a snapshot taken after that wait, so they see the activity such a
+      // transaction committed; one statement (a WITH clause) would read the snapshot taken before the
+      // wait and leave that activity behind, its lead gone.
+      const r = await deleteLeadRow(db, engine, accountId, leadId);
+      if (Number(r.numAffectedRows ?? 0n) === 0) return false;
+      await db.deleteFrom('activities').where('account_id', '=', accountId).where('lead_id', '=', leadId).execute();
+      await deleteLeadKeys(db, engine, accountId, leadId);
+      await db.deleteFrom('lead_values').where('account_id', '=', accountId).where('lead_id', '=', leadId).execute();
+      return true;
     },
     async lockedAfter(accountId, afterAutoId, limit) {
       const q = db.selectFrom('leads').selectAll().where('account_id', '=', accountId).where('auto_id', '>', afterAutoId).orderBy('auto_id').limit(limit);
