@@ -40,6 +40,8 @@ export const SYNC_ENDPOINTS: { method: 'GET' | 'POST'; path: string; body?: unkn
   { method: 'POST', path: `${LM}/Lead.Capture`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
   { method: 'POST', path: `${LM}/Lead.Convert?leadId=00000000-0000-0000-0000-000000000000`, body: [{ Attribute: 'EmailAddress', Value: 'auth-check@example.com' }] },
+  { method: 'GET', path: `${LM}/Lead/Delete/ById?leadId=00000000-0000-0000-0000-000000000000` },
+  { method: 'POST', path: `${LM}/Lead/Delete/ById`, body: { LeadId: '00000000-0000-0000-0000-000000000000' } },
   { method: 'POST', path: `${LM}/Lead/Bulk/Create`, body: [] },
   { method: 'POST', path: `${LM}/Lead/Bulk/CreateOrUpdate`, body: [] },
   { method: 'POST', path: `${LM}/Lead/Bulk/Update`, body: { LeadIds: ['00000000-0000-0000-0000-000000000000'], LeadFields: { Attribute: 'FirstName', Value: 'X' } } },
