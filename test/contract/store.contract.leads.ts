@@ -67,6 +67,51 @@ export function leadAndActivityContract(store: () => Store): void {
       expect(await s.leads.update(uid(), l.id, {}, [], T0)).toBe(false);
     });
 
+    it('remove deletes the lead (id in any case) with its activities, keys and indexed values; others stay; false for an unknown lead', async () => {
+      const s = store();
+      const a = await newAccount(s);
+      const b = await newAccount(s);
+      const gone = lead(a, { EmailAddress: 'gone@x.io', City: 'Pune' });
+      const kept = lead(a, { EmailAddress: 'kept@x.io', City: 'Pune' });
+      const theirs = lead(b, { EmailAddress: 'gone@x.io', City: 'Pune' });
+      await s.leads.insert(kept, [key('emailaddress', 'kept@x.io'), key('city', 'pune', false)]);
+      // The account's last ProspectAutoId: a counter that took the highest number left plus one would give it again.
+      const goneAutoId = await s.leads.insert(gone, [key('emailaddress', 'gone@x.io'), key('city', 'pune', false)]);
+      await s.leads.insert(theirs, [key('emailaddress', 'gone@x.io'), key('city', 'pune', false)]);
+      const acts = [activity(a, gone.id, { score: 2 }), activity(a, gone.id, { eventCode: 202 }), activity(a, kept.id), activity(b, theirs.id)];
+      for (const x of acts) expect(await s.leads.addActivity(x, 'n')).not.toBeNull();
+      const byCity: LeadSearch = { where: [{ kind: 'field', field: 'City', op: '=', value: 'pune' }], orderBy: { kind: 'column', column: 'createdOn' }, descending: false, offset: 0, limit: 5, count: true };
+
+      // Another account's id, and an unknown one: nothing is deleted.
+      expect(await s.transaction((tx) => tx.leads.remove(b, gone.id))).toBe(false);
+      expect(await s.transaction((tx) => tx.leads.remove(a, uid()))).toBe(false);
+      expect(await s.leads.count(a)).toBe(2);
+
+      expect(await s.transaction((tx) => tx.leads.remove(a, gone.id.toUpperCase()))).toBe(true);
+      expect(await s.leads.get(a, gone.id)).toBeNull();
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'gone@x.io')).toBeNull();
+      expect((await s.leads.findByKey(a, 'city', 'pune')).map((l) => l.id)).toEqual([kept.id]);
+      expect((await s.leads.search(a, byCity)).leads.map((l) => l.id)).toEqual([kept.id]);
+      expect(await s.activities.get(a, acts[0].id)).toBeNull();
+      expect(await s.activities.get(a, acts[1].id)).toBeNull();
+      expect(await s.activities.count(a)).toBe(1);
+      expect((await s.activities.listForLead(a, { leadId: gone.id, offset: 0, limit: 10 })).activities).toEqual([]);
+      expect((await s.activities.listByEvent(a, { eventCode: 201, from: null, to: null, offset: 0, limit: 10, descending: true })).activities.map((x) => x.id)).toEqual([acts[2].id]);
+      // The rest of the account, and the other account, as they were.
+      expect(await s.leads.get(a, kept.id)).toMatchObject({ fields: kept.fields });
+      expect(await s.activities.get(a, acts[2].id)).toMatchObject({ leadId: kept.id });
+      expect(await s.leads.keyOwner(b, 'emailaddress', 'gone@x.io')).toBe(theirs.id);
+      expect((await s.leads.search(b, byCity)).leads.map((l) => l.id)).toEqual([theirs.id]);
+      expect(await s.activities.count(b)).toBe(1);
+
+      // Gone for good: a second remove finds nothing; the unique value is free; its ProspectAutoId is not given again.
+      expect(await s.transaction((tx) => tx.leads.remove(a, gone.id))).toBe(false);
+      const again = lead(a, { EmailAddress: 'gone@x.io' });
+      const autoId = await s.leads.insert(again, [key('emailaddress', 'gone@x.io')]);
+      expect(autoId).toBeGreaterThan(goneAutoId);
+      expect(await s.leads.keyOwner(a, 'emailaddress', 'gone@x.io')).toBe(again.id);
+    });
+
     it('replaceKeys replaces only the keys: fields, indexed values and ModifiedOn stay', async () => {
       const s = store();
       const a = await newAccount(s);
