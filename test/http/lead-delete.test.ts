@@ -171,6 +171,8 @@ describe('Lead/Delete/ById', () => {
     const b = await leadWithActivities(1);
     expect(expectOk(await s.call('POST', DELETE, { leadid: b.id }))).toEqual({ Status: 'Success' });
     expect(await getLead(s, b.id)).toBeNull();
+    // The journal links the lead a body named.
+    expect(expectOk(await s.call('GET', `/_leadtrail/journal?leadId=${b.id}`)).entries.map((e: { method: string; path: string }) => `${e.method} ${e.path}`)).toContain(`POST ${DELETE}`);
     const c = await leadWithActivities(0);
     const d = await leadWithActivities(0);
     expectOk(await s.call('POST', `${DELETE}?leadId=${c.id}`, { LeadId: d.id }));
