@@ -31,6 +31,11 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
     expect((await lsq.leadsRecentlyModified({ body: { Parameter: { FromDate: '2000-01-01 00:00:00' } } })).RecordCount).toBeGreaterThan(0);
     expect((await lsq.leadsRetrieveByIds({ body: { SearchParameters: { LeadIds: [leadId] } } })).Leads[0].ProspectID).toBe(leadId);
     expect((await lsq.userByAccessKeyGet()).OrgId).toBeTruthy();
+    const doomed = [`delete-1-${email}`, `delete-2-${email}`];
+    const [byQuery, byBody] = await Promise.all(doomed.map(async (e) => (await lsq.leadCreate({ body: [{ Attribute: 'EmailAddress', Value: e }] })).Message.Id));
+    expect(await lsq.leadDeleteById({ query: { leadId: byQuery } })).toEqual({ Status: 'Success' });
+    expect(await lsq.leadDeleteByIdPost({ body: { LeadId: byBody } })).toEqual({ Status: 'Success' });
+    expect(await lsq.leadsGetByEmailaddress({ query: { emailaddress: doomed[1] } })).toEqual([]);
 
     // Activities
     const type = await lsq.activityTypeCreate({ body: { ActivityEventName: `Client call ${stamp}`, Score: 2, Direction: 1, TrackLocation: true, Fields: [{ SchemaName: 'mx_Custom_1', DisplayName: 'Outcome' }] } });

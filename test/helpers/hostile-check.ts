@@ -136,9 +136,13 @@ export async function makeJudge(s: TestServer, reader: DbReader, accountId: stri
       }
       const outcome = accepted ? await finished(s, accountId, r.body.RequestID, what) : null;
       const changed = await changes();
-      const readOnly = req.method === 'GET' || route.method === 'GET' || /\/retrieve$/i.test(route.path);
+      // Lead/Delete/ById deletes on a GET too (LeadSquared's method): its success may only remove rows.
+      const deletes = /\/delete\/byid$/i.test(route.path);
+      const readOnly = !deletes && (req.method === 'GET' || route.method === 'GET' || /\/retrieve$/i.test(route.path));
       const allRowsRefused = Array.isArray(r.body?.Response) && r.body.Response.every((x: any) => x.ActivityCreated === false);
-      if (r.status !== 200 || readOnly || allRowsRefused) {
+      if (deletes && r.status === 200) {
+        expect(Object.values(changed).every((c) => c.added === 0), `a delete added rows: ${what}`).toBe(true);
+      } else if (r.status !== 200 || readOnly || allRowsRefused) {
         expect(changed, `a refused or read-only request changed the database: ${what}`).toEqual({});
       } else if (accepted && outcome !== 'succeeded') {
         expect(changed, `only the request row may be added for a body the worker refused: ${what}`).toEqual({ async_requests: { added: 1, removed: 0 } });

@@ -108,6 +108,7 @@ export function templateFor(path: string, ids: SeedIds): unknown {
     return { Parameter: { FromDate: '2024-01-01 00:00:00', ToDate: '2030-12-31 23:59:59', ActivityEvent: ids.eventCode }, Paging: { PageIndex: 1, PageSize: 10 }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 } };
   }
   if (p.endsWith('/retrieve')) return { Parameter: { ActivityEvent: ids.eventCode }, Paging: { Offset: 0, RowCount: 10 } };
+  if (p.endsWith('/lead/delete/byid')) return { LeadId: ids.leadId };
   if (p.endsWith('/lead.create') || p.endsWith('/lead.update')) return lead.slice(0, 4);
   if (p.endsWith('/lead.capture') || p.endsWith('/lead.createorupdate') || p === '/lead/capture') return lead;
   return undefined;
