@@ -56,7 +56,9 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
     if (d.isMandatory && isEmpty(fields[d.schemaName])) throw mx.mandatoryMissing(`'${d.schemaName}' (${d.displayName}) is mandatory for ${owner}`);
   }
   const note = change.note ?? activity.note;
-  await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) });
+  // False: the activity went with its lead (Lead/Delete/ById), committed while this transaction
+  // read it (PostgreSQL). Then it does not exist, as if the delete had come first.
+  if (!(await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) }))) throw mx.unknownActivity(change.id);
   const updated = { ...activity, note, fields, modifiedOn: change.at ?? activity.modifiedOn ?? null };
   // Activity update (15), with the lead as it is now.
   const lead = await tx.leads.get(accountId, activity.leadId);

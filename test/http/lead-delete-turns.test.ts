@@ -5,7 +5,7 @@
  * file's one writer waits). On PostgreSQL an activity posted while the lead was deleted was the
  * risk: a delete that read the lead's activities before the post committed left that activity
  * behind, its lead gone. Neither order may leave an orphan or deadlock, and a write that waited for
- * the delete finds no lead.
+ * the delete finds no lead (or, for an activity update, no activity).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,17 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
     expect(await getLead(s, lead)).toBeNull();
     // Its email was freed with it, and the update did not take it back.
     expect(await createLead(s, { EmailAddress: 'deleted-first@turns.example' })).not.toBe(lead);
+  });
+
+  it("a CustomActivity/Update that waits for its lead's delete finds no activity (it succeeded on nothing before)", async () => {
+    const lead = await createLead(s, { FirstName: 'Activity updated late' });
+    const posted = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'before' })).Message.Id as string;
+    const r = await callWhileHeld(
+      async (tx) => expect(await tx.leads.remove(accountId, lead)).toBe(true),
+      () => s.call('POST', `${PA}/CustomActivity/Update`, { ProspectActivityId: posted, ActivityNote: 'after' }),
+    );
+    expectMx(r, 500, 'MXUnknownProspectActivityException', posted);
+    expectMx(await s.call('GET', `${PA}/GetActivityDetails?activityId=${posted}`), 500, 'MXUnknownProspectActivityException');
   });
 
   it('a delete that waits for a lead update deletes the lead as updated, without a deadlock', async () => {
