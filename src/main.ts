@@ -20,7 +20,7 @@ import { createWebhookWorker } from './webhooks/worker.js';
 import { memoryLimiter, type Limiter } from './ratelimit/limiter.js';
 import type { Services } from './services.js';
 import { openStore } from './storage/open-store.js';
-import type { ReadTurnOptions } from './storage/sqlite/read-turns.js';
+import type { ReadTurnOptions } from './storage/sqlite/read-turn-options.js';
 import { errorCodec } from './wire/thread-operations.js';
 import type { Store } from './storage/store.js';
 

@@ -35,6 +35,9 @@
  * where it waited for nothing before; it gives up after its busy timeout and tries later.
  */
 import type { SqliteDatabase, SqliteStatement } from './driver.js';
+import type { ReadTurnOptions } from './read-turn-options.js';
+
+export type { ReadTurnOptions } from './read-turn-options.js';
 
 /** How old a shared read transaction may be when a statement joins it, in ms (see above). */
 export const READ_TURN_MAX_AGE_MS = 1;
@@ -56,21 +59,6 @@ export async function settleSince(since: number | null, ms = COMMIT_SETTLE_MS, n
   for (let left = since + ms - now(); left > 0; left = since + ms - now()) {
     await new Promise((r) => setTimeout(r, Math.ceil(left)));
   }
-}
-
-/** How long a shared read transaction may serve, and the clock and scheduler it uses (tests set them). */
-export interface ReadTurnOptions {
-  /** A statement never joins a read transaction begun longer ago than this, in ms (default 1). */
-  maxAgeMs?: number;
-  /** Milliseconds, monotonic (default `performance.now`). */
-  now?: () => number;
-  /** Runs the scheduled end (default `setImmediate`: the event loop's next check phase). */
-  schedule?: (end: () => void) => void;
-  /**
-   * The clock a store's close() settle counts by, in ms (default `performance.now`; settleSince).
-   * Apart from `now`, so that a test that freezes the turns' clock still closes its stores.
-   */
-  settleNow?: () => number;
 }
 
 export class ReadTurns {
