@@ -79,12 +79,7 @@ const generated = (prefix: string) => `${prefix}${randomBytes(16).toString('hex'
  */
 export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<Leadtrail> {
   const env = checkedEnv(opts);
-
-  const keys: LeadtrailKeys = {
-    accessKey: opts.keys?.accessKey ?? generated('lt-access-'),
-    secretKey: opts.keys?.secretKey ?? generated(''),
-    apiKey: opts.keys?.apiKey ?? generated('lt-api-'),
-  };
+  const keys = checkedKeys(opts.keys);
   const tempDir = opts.databaseUrl || opts.dbPath ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'leadtrail-'));
   const dbPath = opts.databaseUrl ? null : (opts.dbPath ?? path.join(tempDir!, 'leadtrail.db'));
   const removeTemp = () => {
@@ -151,6 +146,37 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
       return closing;
     },
   };
+}
+
+/** Each key's name in `keys`, and the prefix of one generated for it. */
+const KEY_PREFIX: Record<keyof LeadtrailKeys, string> = { accessKey: 'lt-access-', secretKey: '', apiKey: 'lt-api-' };
+
+/**
+ * `opts.keys` completed: each key given (a string; README "Quick start": a key has 1–256
+ * characters), the others generated. Throws ConfigError for what the server cannot use as given (all
+ * found by a fresh-eyes run): an empty key, which the configuration reads as "none" (a random key was
+ * stored, '' returned, and the start then failed as if the new database had other accounts); a key
+ * that is not a string; a name that is no key (`accesskey`); and `keys` that is not an object. The
+ * other rules of a key (length, control characters, spaces at either end) are the server's, checked
+ * as it makes the first account.
+ */
+function checkedKeys(given: StartLeadtrailOptions['keys']): LeadtrailKeys {
+  const names = Object.keys(KEY_PREFIX) as (keyof LeadtrailKeys)[];
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
+    throw new ConfigError(`startLeadtrail: keys must be an object { ${names.join(', ')} }, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}.`);
+  }
+  for (const name of Object.keys(given ?? {})) {
+    if (!(names as string[]).includes(name)) throw new ConfigError(`startLeadtrail: keys.${name} is not one of its keys (${names.join(', ')}).`);
+  }
+  const out = {} as LeadtrailKeys;
+  for (const name of names) {
+    const value: unknown = given?.[name];
+    if (value === undefined || value === null) out[name] = generated(KEY_PREFIX[name]);
+    else if (typeof value !== 'string') throw new ConfigError(`startLeadtrail: keys.${name} must be a string, got ${typeof value}.`);
+    else if (value === '') throw new ConfigError(`startLeadtrail: keys.${name} is empty; a key has 1–256 characters (leave it out to have one generated).`);
+    else out[name] = value;
+  }
+  return out;
 }
 
 /** startLeadtrail's own options; any other name is a mistake (`faults: true` meant `env`). */

@@ -162,6 +162,25 @@ describe('startLeadtrail', () => {
     expect((await call(lt, 'GET', '/_leadtrail/faults')).status).toBe(200);
   });
 
+  it('refuses keys it cannot serve, naming the key, rather than failing as if the new database had accounts (found by a fresh-eyes run)', async () => {
+    // An empty key (as from an unset variable) was taken as "none": a random key was stored, '' returned,
+    // and the start failed claiming that the fresh database already had accounts.
+    await expect(startLeadtrail({ ...storeOpts(), keys: { accessKey: '' } })).rejects.toThrow(
+      "startLeadtrail: keys.accessKey is empty; a key has 1–256 characters (leave it out to have one generated).",
+    );
+    await expect(startLeadtrail({ ...storeOpts(), keys: { apiKey: '' } })).rejects.toThrow(/^startLeadtrail: keys\.apiKey is empty;/);
+    // A JavaScript caller: a number was a TypeError from inside, a misspelt name or a string in place of the object ignored.
+    await expect(startLeadtrail({ ...storeOpts(), keys: { secretKey: 123 } } as never)).rejects.toThrow('startLeadtrail: keys.secretKey must be a string, got number.');
+    await expect(startLeadtrail({ ...storeOpts(), keys: { accesskey: 'ak' } } as never)).rejects.toThrow(
+      'startLeadtrail: keys.accesskey is not one of its keys (accessKey, secretKey, apiKey).',
+    );
+    await expect(startLeadtrail({ ...storeOpts(), keys: 'ak' } as never)).rejects.toThrow('startLeadtrail: keys must be an object { accessKey, secretKey, apiKey }, got string.');
+    // The keys given are the ones that work; the others are generated.
+    const lt = await open({ ...storeOpts(), keys: { accessKey: 'fresh-eyes-access' } });
+    expect(lt.keys.accessKey).toBe('fresh-eyes-access');
+    expect((await call(lt, 'GET', '/v2/LeadManagement.svc/LeadsMetaData.Get')).status).toBe(200);
+  });
+
   it("reset() also empties what the journal had buffered and the account's forced faults, as a clean account for the next test (found by a fresh-eyes run)", async () => {
     const lt = await open({ ...storeOpts(), env: { LEADTRAIL_FAULTS: 'true' } });
     expect((await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'before-reset@example.com' }])).status).toBe(200);
