@@ -4962,7 +4962,12 @@ export interface operations {
         content: {
           "application/json": {
             deleted: {
-              [key: string]: number;
+              /** @description Leads deleted. */
+              leads: number;
+              /** @description Activities deleted. */
+              activities: number;
+              /** @description Async requests deleted. */
+              requests: number;
             };
           };
         };

@@ -98,7 +98,14 @@ export const reset = endpoint('POST', '/_leadtrail/reset', {
   operationId: 'reset',
   summary: "Empties the calling account's leads, activities and async requests (LEADTRAIL_SANDBOX)",
   tag,
-  answer: z.object({ deleted: z.record(z.string(), z.number()) }),
+  // The three counts by name (README "Reset"), so that the typed client's `reset()` answer names them.
+  answer: z.object({
+    deleted: z.object({
+      leads: z.number().meta({ description: 'Leads deleted.' }),
+      activities: z.number().meta({ description: 'Activities deleted.' }),
+      requests: z.number().meta({ description: 'Async requests deleted.' }),
+    }),
+  }),
 });
 export const retriesRunNow = endpoint('POST', '/_leadtrail/retries/run-now', {
   operationId: 'retriesRunNow',
