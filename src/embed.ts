@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, OPTIONS, unknownOptions } from './config.js';
-import { accountForApiKey, authenticate } from './domain/accounts.js';
+import { accountForApiKey, authenticate, givenKey } from './domain/accounts.js';
+import { isMxError } from './domain/errors.js';
 import { start, type Running } from './main.js';
 import type { SeedInput, SeedResult } from './cli/seed-file.js';
 import { actingAs } from './domain/context.js';
@@ -152,13 +153,13 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
 const KEY_PREFIX: Record<keyof LeadtrailKeys, string> = { accessKey: 'lt-access-', secretKey: '', apiKey: 'lt-api-' };
 
 /**
- * `opts.keys` completed: each key given (a string; README "Quick start": a key has 1–256
- * characters), the others generated. Throws ConfigError for what the server cannot use as given (all
- * found by a fresh-eyes run): an empty key, which the configuration reads as "none" (a random key was
- * stored, '' returned, and the start then failed as if the new database had other accounts); a key
- * that is not a string; a name that is no key (`accesskey`); and `keys` that is not an object. The
- * other rules of a key (length, control characters, spaces at either end) are the server's, checked
- * as it makes the first account.
+ * `opts.keys` completed: each key given (a string), the others generated. Throws ConfigError for
+ * what the server cannot use as given (all found by a fresh-eyes run): a key that breaks the rules
+ * of a key given by hand (README "Quick start": 1–256 characters, no control character, no space at
+ * either end; an empty one the configuration read as "none": a random key was stored, '' returned,
+ * and the start then failed as if the new database had other accounts; the others failed with the
+ * server's MxError), a key that is not a string, a name that is no key (`accesskey`), and `keys`
+ * that is not an object.
  */
 function checkedKeys(given: StartLeadtrailOptions['keys']): LeadtrailKeys {
   const names = Object.keys(KEY_PREFIX) as (keyof LeadtrailKeys)[];
@@ -173,10 +174,19 @@ function checkedKeys(given: StartLeadtrailOptions['keys']): LeadtrailKeys {
     const value: unknown = given?.[name];
     if (value === undefined || value === null) out[name] = generated(KEY_PREFIX[name]);
     else if (typeof value !== 'string') throw new ConfigError(`startLeadtrail: keys.${name} must be a string, got ${typeof value}.`);
-    else if (value === '') throw new ConfigError(`startLeadtrail: keys.${name} is empty; a key has 1–256 characters (leave it out to have one generated).`);
-    else out[name] = value;
+    else out[name] = keyAsGiven(value, name);
   }
   return out;
+}
+
+/** A key given by hand, checked by the server's own rules (givenKey: 1–256 characters, …) before anything starts; ConfigError if it breaks one. */
+function keyAsGiven(value: string, name: keyof LeadtrailKeys): string {
+  try {
+    return givenKey(value, `keys.${name}`);
+  } catch (e) {
+    if (isMxError(e)) throw new ConfigError(`startLeadtrail: ${e.message}`);
+    throw e;
+  }
 }
 
 /** startLeadtrail's own options; any other name is a mistake (`faults: true` meant `env`). */

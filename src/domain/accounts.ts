@@ -98,7 +98,7 @@ export const GIVEN_KEY_MAX = 256;
  * (RFC 9110 §5.5) and refuses control characters in it, so a key that breaks these rules could not
  * be sent as `x-LSQ-AccessKey` or `x-api-key`. Otherwise MXInvalidInputException naming `what`.
  */
-function givenKey(key: string, what: string): string {
+export function givenKey(key: string, what: string): string {
   if (key.length === 0) throw mx.invalidInput(`${what} is empty: leave it out to have one generated.`);
   if (key.length > GIVEN_KEY_MAX) throw mx.invalidInput(`${what} is ${key.length} characters long; at most ${GIVEN_KEY_MAX}.`);
   if (/[\u0000-\u001f\u007f]/.test(key)) throw mx.invalidInput(`${what} holds a control character (a line break, a tab…), which no HTTP header can carry.`);

@@ -13,7 +13,7 @@ import { tempDir } from '../helpers/server.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const main = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string }).main);
 if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does it first)`);
-const { startLeadtrail } = (await import(pathToFileURL(main).href)) as typeof import('../../src/index.js');
+const { startLeadtrail, ConfigError } = (await import(pathToFileURL(main).href)) as typeof import('../../src/index.js');
 
 const ON_PG = process.env.LEADTRAIL_TEST_STORE === 'postgres';
 /** On the postgres project every server gets a fresh schema (dropped after the file); else the default temporary SQLite. */
@@ -165,10 +165,12 @@ describe('startLeadtrail', () => {
   it('refuses keys it cannot serve, naming the key, rather than failing as if the new database had accounts (found by a fresh-eyes run)', async () => {
     // An empty key (as from an unset variable) was taken as "none": a random key was stored, '' returned,
     // and the start failed claiming that the fresh database already had accounts.
-    await expect(startLeadtrail({ ...storeOpts(), keys: { accessKey: '' } })).rejects.toThrow(
-      "startLeadtrail: keys.accessKey is empty; a key has 1–256 characters (leave it out to have one generated).",
-    );
-    await expect(startLeadtrail({ ...storeOpts(), keys: { apiKey: '' } })).rejects.toThrow(/^startLeadtrail: keys\.apiKey is empty;/);
+    await expect(startLeadtrail({ ...storeOpts(), keys: { accessKey: '' } })).rejects.toThrow('startLeadtrail: keys.accessKey is empty: leave it out to have one generated.');
+    await expect(startLeadtrail({ ...storeOpts(), keys: { apiKey: '' } })).rejects.toThrow(/^startLeadtrail: keys\.apiKey is empty: /);
+    // The other rules of a key given by hand, as the ConfigError every other refused option is.
+    const spaced = await startLeadtrail({ ...storeOpts(), keys: { secretKey: ' sk ' } }).catch((e: unknown) => e);
+    expect(spaced).toBeInstanceOf(ConfigError);
+    expect((spaced as Error).message).toBe("startLeadtrail: keys.secretKey starts or ends with a space, which HTTP drops from a header's value: it could never be matched.");
     // A JavaScript caller: a number was a TypeError from inside, a misspelt name or a string in place of the object ignored.
     await expect(startLeadtrail({ ...storeOpts(), keys: { secretKey: 123 } } as never)).rejects.toThrow('startLeadtrail: keys.secretKey must be a string, got number.');
     await expect(startLeadtrail({ ...storeOpts(), keys: { accesskey: 'ak' } } as never)).rejects.toThrow(
