@@ -26,6 +26,8 @@ describe('the packed package', () => {
     for (const needed of [
       'package.json',
       'README.md',
+      // package.json says MIT: the licence's text goes with the code (npm packs LICENSE by itself).
+      'LICENSE',
       'dist/cli/main.js',
       'dist/index.js',
       'dist/index.d.ts',
