@@ -32,6 +32,8 @@ export interface Config {
   bulkRateLimit: RateLimitSpec;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  /** How long a stop keeps recently used keep-alive connections open to answer their next call 503, in ms (src/http/stop.ts). */
+  stopGraceMs: number;
   accessKey: string | null;
   secretKey: string | null;
   apiKey: string | null;
@@ -324,6 +326,7 @@ export const OPTIONS = [
   opt({ key: 'bulkRateLimit', env: 'LEADTRAIL_BULK_RATE_LIMIT', flag: '--bulk-rate-limit', default: '10/5s', description: 'Limit per access key on the bulk APIs (`Lead/Bulk/…`, `Bulk/CustomActivity/…`), same format, counted apart from the sync limit; off whenever the key\'s sync limit is off.', parse: parseRateLimit }),
   opt({ key: 'bodyLimitBytes', env: 'LEADTRAIL_BODY_LIMIT', flag: '--body-limit', default: '1mb', description: 'Largest request body accepted; larger bodies get 413 (with `Expect: 100-continue`, before the body is sent; without it, the rest of the body is read and thrown away, up to 64 MB more and for 5 s at most, before the connection closes).', parse: bytes }),
   opt({ key: 'requestTimeoutMs', env: 'LEADTRAIL_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', default: '30000', description: 'Time a client has to send a whole request, headers and body, counted from its first byte. A request still arriving after it gets 408 and its connection is closed.', parse: int(100, 3_600_000) }),
+  opt({ key: 'stopGraceMs', env: 'LEADTRAIL_STOP_GRACE_MS', flag: '--stop-grace-ms', default: '1000', description: 'On SIGTERM/SIGINT, how long a keep-alive connection that answered a call within this time is kept open after the listener has stopped, so that the call its client sends next on it is answered 503 with `Connection: close` (and retried elsewhere) instead of meeting a closed connection. Connections idle for longer are closed at once; a server without such connections does not wait. `0`: close every idle connection at once.', parse: int(0, 60_000) }),
   opt({ key: 'accessKey', env: 'LEADTRAIL_ACCESS_KEY', flag: '--access-key', default: '', description: 'Access key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'secretKey', env: 'LEADTRAIL_SECRET_KEY', flag: '--secret-key', default: '', description: 'Secret key given to the first account on an empty database (random if unset).', parse: optionalText }),
   opt({ key: 'apiKey', env: 'LEADTRAIL_API_KEY', flag: '--api-key', default: '', description: 'Async `x-api-key` given to the first account on an empty database (random if unset).', parse: optionalText }),

@@ -10,6 +10,7 @@ import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
 import { ownPages } from './http/pages.js';
+import { stopListening, watchConnections } from './http/stop.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
@@ -34,7 +35,11 @@ export interface Running {
   services: Services;
   /** The async worker of this process, or null for `--role api` / `--no-worker`. */
   worker: Worker | null;
-  /** Stops gracefully: lets requests in flight finish, drains accepts, stops the worker, closes the store. */
+  /**
+   * Stops gracefully: stops listening, keeps recently used connections open for
+   * `LEADTRAIL_STOP_GRACE_MS` to answer their next call 503 with `Connection: close`, lets requests
+   * in flight finish, drains accepts, stops the worker, closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -182,6 +187,8 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
   const onlyHealth = { routes: (r: { path: string }) => /^\/(health(\/.*)?|metrics)$/i.test(r.path) };
   const apps: FastifyInstance[] = [buildApp(services, config.role === 'worker' ? onlyHealth : { pages: ownPages(services) })];
   if (config.asyncPort !== null && config.role !== 'worker') apps.push(buildApp(services));
+  // Which connections a client may be about to reuse, for a stop that must not close one under it.
+  const watches = apps.map((app) => watchConnections(app.server));
   let url: string;
   let asyncUrl: string | null = null;
   try {
@@ -225,10 +232,16 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
     worker,
     close() {
       closing ??= (async () => {
+        // From here every call is answered 503 with `Connection: close` (or, in flight, answered
+        // with it), so Node closes each connection once its answer is out.
         services.stopping = true;
-        // A keep-alive connection that was busy when closing began stays open once idle until the
-        // keep-alive timeout (72 s in Fastify) and holds up the exit past most orchestrators' grace
-        // period; close each connection as soon as its last response is out.
+        // New connections are refused; connections that answered within the grace stay open for
+        // it, so that the call a busy client sends next on one gets that 503 rather than a reset
+        // (src/http/stop.ts). Ends early once none is left; never waits on an idle server.
+        await stopListening(watches, config.stopGraceMs);
+        // A keep-alive connection that was busy when closing began, and answered without the close,
+        // stays open once idle until the keep-alive timeout (72 s in Fastify) and holds up the exit
+        // past most orchestrators' grace period; close each connection as soon as it is idle.
         const sweep = setInterval(() => {
           for (const app of apps) app.server.closeIdleConnections();
         }, 50);
