@@ -91,6 +91,10 @@ export async function startLeadtrail(opts: StartLeadtrailOptions = {}): Promise<
   try {
     const config = loadConfig({
       LEADTRAIL_LOG_LEVEL: opts.logLevel ?? 'silent',
+      // The program that stops an embedded server owns its clients and stops it when they are done
+      // (a test's afterAll): keeping their idle keep-alive connections for the grace would only slow
+      // every close by up to that. `env` may set it.
+      LEADTRAIL_STOP_GRACE_MS: '0',
       ...env,
       PORT: String(opts.port ?? 0),
       HOST: opts.host ?? '127.0.0.1',

@@ -106,6 +106,9 @@ export async function startServer(overrides: Partial<Record<string, string>> = {
     LEADTRAIL_RATE_LIMIT: '0',
     LEADTRAIL_LOG_LEVEL: 'silent',
     LEADTRAIL_POLL_MS: '20',
+    // A test's own keep-alive connections are done when it closes its server: no grace to wait out
+    // (test/http/stop-grace.test.ts sets one).
+    LEADTRAIL_STOP_GRACE_MS: '0',
     ...((dbPath.startsWith('pg:') ? rest : overrides) as Record<string, string>),
   };
   const config: Readonly<Config> = loadConfig(env);
