@@ -10,10 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateLead } from '../../src/domain/leads.js';
-import type { Store } from '../../src/storage/store.js';
-import { sleep, waitFor } from '../async/helpers.js';
+import type { Repos, Store } from '../../src/storage/store.js';
 import { LM, PA, accountIdOf, activitiesOf, counts, createLead, createType, expectMx, expectOk, getLead } from '../helpers/lsq.js';
-import { lockWaitersIn } from '../helpers/pg.js';
+import { callWhileHeld } from '../helpers/held.js';
 import { started, storeBeside, type CallResult, type TestServer } from '../helpers/server.js';
 
 const DELETE = `${LM}/Lead/Delete/ById`;
@@ -31,35 +30,8 @@ beforeAll(async () => {
 });
 afterAll(() => beside?.close());
 
-/**
- * Runs `hold` in a transaction of the second store and keeps it open; sends `call` once `hold` has
- * written, commits once the call waits for it, and answers with the call's result.
- */
-async function callWhileHeld(hold: (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) => Promise<unknown>, call: () => Promise<CallResult>): Promise<CallResult> {
-  let release!: () => void;
-  const gate = new Promise<void>((ok) => (release = ok));
-  let written!: () => void;
-  const writtenP = new Promise<void>((ok) => (written = ok));
-  const held = beside.transaction(async (tx) => {
-    await hold(tx);
-    written();
-    await gate;
-  });
-  await writtenP;
-  const answer = call();
-  if (s.dbPath.startsWith('pg:')) {
-    await waitFor(
-      () => lockWaitersIn(s.dbPath.slice(3)),
-      (n) => n > 0,
-    );
-  } else {
-    // The server's writer waits for the file's write lock (busy_timeout); nothing to ask for that.
-    await sleep(300);
-  }
-  release();
-  await held;
-  return answer;
-}
+/** callWhileHeld on this file's server and second store. */
+const whileHeld = (hold: (tx: Repos) => Promise<unknown>, call: () => Promise<CallResult>) => callWhileHeld(s, beside, hold, call);
 
 const activityRow = (leadId: string) => ({
   id: randomUUID(),
@@ -80,7 +52,7 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
     const lead = await createLead(s, { FirstName: 'Posted' });
     const before = await counts(s, accountId);
     const row = activityRow(lead);
-    const r = await callWhileHeld(
+    const r = await whileHeld(
       async (tx) => expect(await tx.leads.addActivity(row, 'Posted beside a delete')).not.toBeNull(),
       () => s.call('GET', `${DELETE}?leadId=${lead}`),
     );
@@ -92,7 +64,7 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
   it('an activity post that waits for a delete finds no lead, and writes nothing', async () => {
     const lead = await createLead(s, { FirstName: 'Deleted first' });
     const before = await counts(s, accountId);
-    const r = await callWhileHeld(
+    const r = await whileHeld(
       async (tx) => expect(await tx.leads.remove(accountId, lead)).toBe(true),
       () => s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code }),
     );
@@ -103,7 +75,7 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
 
   it('a Lead.Update that waits for a delete finds no lead (it succeeded on nothing before)', async () => {
     const lead = await createLead(s, { FirstName: 'Deleted', EmailAddress: 'deleted-first@turns.example' });
-    const r = await callWhileHeld(
+    const r = await whileHeld(
       async (tx) => expect(await tx.leads.remove(accountId, lead)).toBe(true),
       () => s.call('POST', `${LM}/Lead.Update?leadId=${lead}`, [{ Attribute: 'FirstName', Value: 'Updated' }]),
     );
@@ -116,7 +88,7 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
   it("a CustomActivity/Update that waits for its lead's delete finds no activity (it succeeded on nothing before)", async () => {
     const lead = await createLead(s, { FirstName: 'Activity updated late' });
     const posted = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'before' })).Message.Id as string;
-    const r = await callWhileHeld(
+    const r = await whileHeld(
       async (tx) => expect(await tx.leads.remove(accountId, lead)).toBe(true),
       () => s.call('POST', `${PA}/CustomActivity/Update`, { ProspectActivityId: posted, ActivityNote: 'after' }),
     );
@@ -127,7 +99,7 @@ describe('Lead/Delete/ById beside a write of the same lead', () => {
   it('a delete that waits for a lead update deletes the lead as updated, without a deadlock', async () => {
     const lead = await createLead(s, { FirstName: 'Updated first', EmailAddress: 'updated-first@turns.example' });
     const read = (await beside.leads.get(accountId, lead))!;
-    const r = await callWhileHeld(
+    const r = await whileHeld(
       (tx) => updateLead(tx, s.services.ctx, read, { FirstName: 'Changed', EmailAddress: 'changed@turns.example' }),
       () => s.call('GET', `${DELETE}?leadId=${lead}`),
     );

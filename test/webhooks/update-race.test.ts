@@ -13,15 +13,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptResult, OutboxEvent, Store } from '../../src/storage/store.js';
 import { LM, expectOk } from '../helpers/lsq.js';
-import { lockWaitersIn } from '../helpers/pg.js';
+import { callWhileHeld } from '../helpers/held.js';
 import { attempt } from './attempts.js';
 import { started, storeBeside, type TestServer } from '../helpers/server.js';
-import { waitFor } from '../async/helpers.js';
 
 const WH = '/v2/Webhook.svc';
-const PG = process.env.LEADTRAIL_TEST_STORE === 'postgres';
 const WORKER = 'test-worker';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const listed = async (s: TestServer, wid: string) => expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: wid } })).Response[0];
 
@@ -37,32 +34,12 @@ async function claimOne(beside: Store, wid: string, now: number): Promise<Outbox
  * once the Update waits for it, and answers with the Update's result.
  */
 async function updateWhileRecording(s: TestServer, beside: Store, e: OutboxEvent, r: AttemptResult, description: string) {
-  let release!: () => void;
-  const gate = new Promise<void>((ok) => (release = ok));
-  let recorded!: () => void;
-  const recordedP = new Promise<void>((ok) => (recorded = ok));
-  const held = beside.transaction(async (tx) => {
-    expect(await tx.webhooks.finishAttempt(WORKER, e.seq, r)).toBe(true);
-    recorded();
-    await gate;
-  });
-  await recordedP;
-  const update = s.call('POST', `${WH}/Update`, { WebhookId: r.delivery.webhookId, Description: description });
-  if (PG) {
-    // A session waiting on a lock that holds one on a table of this server's schema: the Update
-    // (other test files share the database).
-    const schema = s.dbPath.slice(3);
-    await waitFor(
-      () => lockWaitersIn(schema),
-      (n) => n > 0,
-    );
-  } else {
-    // The server's writer waits for this file's write lock (busy_timeout); nothing to ask for that.
-    await sleep(300);
-  }
-  release();
-  await held;
-  return update;
+  return callWhileHeld(
+    s,
+    beside,
+    async (tx) => expect(await tx.webhooks.finishAttempt(WORKER, e.seq, r)).toBe(true),
+    () => s.call('POST', `${WH}/Update`, { WebhookId: r.delivery.webhookId, Description: description }),
+  );
 }
 
 describe('a delivery recorded while Webhook.svc/Update runs', () => {
