@@ -7,7 +7,26 @@ import { describe, expect, it } from 'vitest';
 import { postActivity } from '../../src/domain/activities.js';
 import { accept, settled } from '../async/helpers.js';
 import { LM, PA, accountIdOf, counts, createLead, createType, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
-import { started, storeBeside } from '../helpers/server.js';
+import { started, storeBeside, type TestServer } from '../helpers/server.js';
+import type { Repos, Store } from '../../src/storage/store.js';
+
+/** A sandbox server with one lead and one activity type, and a second store on its database (closed once `fn` ends). */
+async function withLeadBeside(typeName: string, fields: Record<string, string>, fn: (t: { s: TestServer; accountId: string; code: number; lead: string; beside: Store }) => Promise<void>) {
+  const s = await started({ LEADTRAIL_SANDBOX: 'true' });
+  const accountId = await accountIdOf(s);
+  const code = await createType(s, { ActivityEventName: typeName });
+  const lead = await createLead(s, fields);
+  const beside = await storeBeside(s);
+  try {
+    await fn({ s, accountId, code, lead, beside });
+  } finally {
+    await beside.close();
+  }
+}
+
+/** An activity of type `code` posted by id on `lead` in `tx`, as a sync Create does. */
+const post = (tx: Repos, accountId: string, lead: string, code: number, note: string) =>
+  postActivity(tx, { now: () => Date.now(), newId: () => crypto.randomUUID() }, accountId, { by: 'id', leadId: lead }, { eventCode: code, note, occurredAt: null, fields: [], ownerEmail: null, skipDropdownValidation: false, requestId: null });
 
 describe('reset', () => {
   it('does not exist unless LEADTRAIL_SANDBOX is on', async () => {
@@ -54,16 +73,10 @@ describe('reset', () => {
     // Found by a fresh-eyes run on PostgreSQL: `leadtrail reset` while workers applied async posts
     // left activities whose lead and request it had deleted (its DELETE of activities ran before a
     // worker's insert committed; its DELETE of leads then waited for that worker and took the lead).
-    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
-    const accountId = await accountIdOf(s);
-    const code = await createType(s, { ActivityEventName: 'In flight' });
-    const lead = await createLead(s, { FirstName: 'Busy', EmailAddress: 'busy@example.com' });
-    const beside = await storeBeside(s);
-    try {
-      const ctx = { now: () => Date.now(), newId: () => crypto.randomUUID() };
+    await withLeadBeside('In flight', { FirstName: 'Busy', EmailAddress: 'busy@example.com' }, async ({ s, accountId, code, lead, beside }) => {
       let resetCall: Promise<Awaited<ReturnType<typeof s.call>>> | null = null;
       await beside.transaction(async (tx) => {
-        await postActivity(tx, ctx, accountId, { by: 'id', leadId: lead }, { eventCode: code, note: 'in flight', occurredAt: null, fields: [], ownerEmail: null, skipDropdownValidation: false, requestId: null });
+        await post(tx, accountId, lead, code, 'in flight');
         // The reset starts while this write is uncommitted, and must not finish before it.
         resetCall = s.call('POST', '/_leadtrail/reset');
         await new Promise((r) => setTimeout(r, 400));
@@ -72,9 +85,7 @@ describe('reset', () => {
       expect(r.status, r.text).toBe(200);
       expect(r.body.deleted).toMatchObject({ leads: 1, activities: 1 });
       expect(await counts(s, accountId)).toEqual({ leads: 0, activities: 0 });
-    } finally {
-      await beside.close();
-    }
+    });
   });
 
   it('waits for a write transaction that has only read so far: the lead it found gets its activity, then goes with the rest', async () => {
@@ -83,13 +94,7 @@ describe('reset', () => {
     // the tables, so waited only for transactions that had written) deleted it, and the Create's
     // write came after. Here the transaction beside reads the lead as such a Create does, and
     // writes only once the reset has had time to finish without it.
-    const s = await started({ LEADTRAIL_SANDBOX: 'true' });
-    const accountId = await accountIdOf(s);
-    const code = await createType(s, { ActivityEventName: 'Read first' });
-    const lead = await createLead(s, { FirstName: 'Found', EmailAddress: 'found@example.com' });
-    const beside = await storeBeside(s);
-    try {
-      const ctx = { now: () => Date.now(), newId: () => crypto.randomUUID() };
+    await withLeadBeside('Read first', { FirstName: 'Found', EmailAddress: 'found@example.com' }, async ({ s, accountId, code, lead, beside }) => {
       let resetCall: Promise<Awaited<ReturnType<typeof s.call>>> | null = null;
       let answeredFirst = false;
       const posted = await beside.transaction(async (tx) => {
@@ -100,7 +105,7 @@ describe('reset', () => {
         });
         // Unblocked, a reset answers within a few ms; it must wait for this transaction instead.
         await Promise.race([resetCall, new Promise((r) => setTimeout(r, 1_000))]);
-        return postActivity(tx, ctx, accountId, { by: 'id', leadId: lead }, { eventCode: code, note: 'after read', occurredAt: null, fields: [], ownerEmail: null, skipDropdownValidation: false, requestId: null });
+        return post(tx, accountId, lead, code, 'after read');
       });
       expect(answeredFirst, 'the reset finished before the transaction that had read the lead').toBe(false);
       expect(posted.lead.id).toBe(lead);
@@ -108,8 +113,6 @@ describe('reset', () => {
       expect(r.status, r.text).toBe(200);
       expect(r.body.deleted).toMatchObject({ leads: 1, activities: 1 });
       expect(await counts(s, accountId)).toEqual({ leads: 0, activities: 0 });
-    } finally {
-      await beside.close();
-    }
+    });
   });
 });
