@@ -169,9 +169,18 @@ export function createWorker(d: WorkerDeps): Worker {
   // an error lands on its own request without the chunks and retries below. Its body is read here
   // (readRequest: JSON and the operation's schema), so that the writer thread, which accepts and
   // applications share, does only the writes (docs/performance.md, thirtieth session).
+  // A request whose body or query its operation refuses is applied here instead (processOne): the
+  // read fails again inside the transaction, with the MX error that fails the request. The writer
+  // thread runs apply steps only, and does not load what reads a body (wire/operation-apply.ts).
   const operate = d.store.operate?.bind(d.store);
   async function applyOnWriter(run: NonNullable<Store['operate']>, r: AsyncRequest, now: number, settle: (n: number) => void): Promise<void> {
-    const input: ApplyInput = { request: r, workerId: id, read: readRequest(r) };
+    const read = readRequest(r);
+    if (read === undefined) {
+      await processOne(r, now);
+      settle(1);
+      return;
+    }
+    const input: ApplyInput = { request: r, workerId: id, read };
     try {
       await rerunLostRaces(() => run('request.apply', { now: d.ctx.now(), userId: null }, input));
     } catch (e) {

@@ -3,12 +3,9 @@
  * out. The sync route runs one inside a transaction and answers with its result; the async worker
  * runs the very same function later, so a request's status `Message` is exactly the sync answer.
  */
-import { createLeadAndActivity, postActivity, type ActivityInput } from '../domain/activities.js';
-import { captureLead, parseUpdateBehavior } from '../domain/capture.js';
-import { actingUserId } from '../domain/accounts.js';
-import { actingAs, type Ctx } from '../domain/context.js';
-import { mx } from '../domain/errors.js';
-import { normalizeKey, resolveAttributes, updateLead } from '../domain/leads.js';
+import { parseUpdateBehavior } from '../domain/capture.js';
+import type { Ctx } from '../domain/context.js';
+import { normalizeKey } from '../domain/leads.js';
 import { phoneOrderKey } from '../domain/phone.js';
 import type { AsyncRequest, RequestKind } from '../domain/types.js';
 import { rerunLostRaces, runWrite } from '../domain/run.js';
@@ -24,105 +21,54 @@ import {
   activityCreateLead,
 } from '../schemas/prospect-activity.js';
 import { parseJsonBody } from './json-body.js';
-import { success } from './shapes.js';
+import { APPLY, applyRead, type OperationInput } from './operation-apply.js';
 
-export interface OperationInput {
-  accountId: string;
-  body: unknown;
-  /** Query parameters, names lower-cased. */
-  params: Record<string, string>;
-  /** The async request being applied, or null on the sync API. */
-  requestId: string | null;
-  /**
-   * What the operation's `read` step made of `body` and `params`, when the caller has read them
-   * already (`runOperation`, on the event loop, before sending the call to SQLite's writer thread);
-   * absent: the operation reads them itself.
-   */
-  read?: unknown;
-}
+export { LeaseLost, SUCCESS_REASON, type OperationInput } from './operation-apply.js';
 
 export type Operation = (tx: Repos, ctx: Ctx, input: OperationInput) => Promise<unknown>;
 
 /**
- * An operation in two steps. `read` checks the body and query and reads them into what `apply`
- * takes: pure (no store, no clock), so it can run on any thread, and it throws the MxError a bad
- * input gets. `apply` does the work in `tx`. Apart so that the sync door can read on the event loop
- * and send only the writes to SQLite's writer thread, whose time every caller of a batch shares
- * (docs/performance.md, thirtieth session). What `read` returns must survive structured clone
- * (plain data), and `apply` must not change it.
+ * Each operation's read step: it checks the body and query and reads them into what its apply step
+ * (operation-apply.ts `APPLY`) takes. Pure (no store, no clock), so it can run on any thread, and it
+ * throws the MxError a bad input gets. Apart from the apply steps so that the sync door can read on
+ * the event loop and send only the writes to SQLite's writer thread, whose time every caller of a
+ * batch shares (docs/performance.md, thirtieth session), and so that the thread does not load the
+ * endpoint schemas (zod) at all: they were most of its start (docs/performance.md, forty-third
+ * session). What a read step returns must survive structured clone (plain data).
  */
-interface Steps<R> {
-  read(input: OperationInput): R;
-  apply(tx: Repos, ctx: Ctx, input: OperationInput, read: R): Promise<unknown>;
-}
-
-const steps = <R>(s: Steps<R>): Steps<R> => s;
-
-const STEPS = {
+const READ = {
   /** `Create`: by RelatedProspectId, or by EmailAddress (creating the lead); the body read by its endpoint schema. */
-  'activity.create': steps({
-    read: ({ body }) => readBody(activityCreateEndpoint, body),
-    async apply(tx, ctx, { accountId, requestId }, { includeScore, lead: ref, activity: act }) {
-      // Written out rather than `{ ...act, requestId }`: V8 adds a property to a spread copy through its
-      // runtime, several microseconds on this hot path (docs/performance.md, twenty-seventh session).
-      const input: ActivityInput = {
-        eventCode: act.eventCode,
-        note: act.note,
-        occurredAt: act.occurredAt,
-        fields: act.fields,
-        ownerEmail: act.ownerEmail,
-        skipDropdownValidation: act.skipDropdownValidation,
-        requestId,
-      };
-      const { activity, lead } = await postActivity(tx, ctx, accountId, ref, input);
-      return success({ Id: activity.id, RelatedId: lead.id, ...(includeScore ? { LeadScore: lead.score } : {}) });
-    },
-  }),
+  'activity.create': ({ body }: OperationInput) => readBody(activityCreateEndpoint, body),
   /** `CreateCustom`: the lead upserted from LeadDetails, then the activity; the body read by its endpoint schema. */
-  'activity.createcustom': steps({
-    read: ({ body }) => readBody(activityCreateCustomEndpoint, body),
-    async apply(tx, ctx, { accountId, requestId }, b) {
-      const input = { ...b.Activity, requestId };
-      if (b.ValidateDropDownOptions) input.skipDropdownValidation = true;
-      const { activity, lead, leadCreated } = await createLeadAndActivity(tx, ctx, accountId, b.LeadDetails, input);
-      return success({ Id: activity.id, RelatedId: lead.id, IsLeadCreated: leadCreated });
-    },
-  }),
-  'lead.capture': steps({
-    read: ({ body, params }) => ({ attrs: readBody(leadCaptureEndpoint, body), behavior: parseUpdateBehavior(params.leadupdatebehavior ?? null) }),
-    async apply(tx, ctx, { accountId }, { attrs, behavior }) {
-      const { lead, created } = await captureLead(tx, ctx, accountId, attrs, behavior);
-      return success({ Id: lead.id, RelatedId: lead.id, AffectedRows: 1, IsCreated: created });
-    },
-  }),
+  'activity.createcustom': ({ body }: OperationInput) => readBody(activityCreateCustomEndpoint, body),
+  'lead.capture': ({ body, params }: OperationInput) => ({ attrs: readBody(leadCaptureEndpoint, body), behavior: parseUpdateBehavior(params.leadupdatebehavior ?? null) }),
   /** `Lead.Update?leadId=` (sync) and `/lead/update?leadId=` (async): the attribute list written to that lead. */
-  'lead.update': steps({
-    read: ({ body, params }) => ({ leadId: readQuery(leadUpdateEndpoint, params).leadId, attrs: readBody(leadUpdateEndpoint, body) }),
-    async apply(tx, ctx, { accountId }, { leadId, attrs }) {
-      const lead = await tx.leads.get(accountId, leadId);
-      if (!lead) throw mx.unknownLead(leadId);
-      await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, 'always')).fields);
-      return success({ AffectedRows: 1 });
-    },
-  }),
-  // `any`: each kind reads into its own shape, which `Steps<unknown>` would not accept as `apply`'s.
-} satisfies Record<RequestKind, Steps<any>>;
+  'lead.update': ({ body, params }: OperationInput) => ({ leadId: readQuery(leadUpdateEndpoint, params).leadId, attrs: readBody(leadUpdateEndpoint, body) }),
+} satisfies Record<RequestKind, (input: OperationInput) => unknown>;
 
-/** Runs `s`: its read step unless the input carries what it read (`OperationInput.read`), then its apply step. */
+/** What each operation's read step makes of its input: what its apply step takes. */
+export type Reads = { [K in RequestKind]: ReturnType<(typeof READ)[K]> };
+
+/** Operation `kind` whole: its read step unless the input carries what it read (`OperationInput.read`), then its apply step. */
 const whole =
-  <R>(s: Steps<R>): Operation =>
+  <K extends RequestKind>(kind: K): Operation =>
   // Async: a refused input rejects, as it did when an operation was one async function.
   async (tx, ctx, input) =>
-    s.apply(tx, ctx, input, input.read !== undefined ? (input.read as R) : s.read(input));
+    (APPLY[kind] as (tx: Repos, ctx: Ctx, input: OperationInput, read: Reads[K]) => Promise<unknown>)(
+      tx,
+      ctx,
+      input,
+      input.read !== undefined ? (input.read as Reads[K]) : (READ[kind](input) as Reads[K]),
+    );
 
 /** `Create` as one function (the seed file's loader runs it directly). */
-export const activityCreate: Operation = whole(STEPS['activity.create']);
+export const activityCreate: Operation = whole('activity.create');
 
 export const OPERATIONS: Record<RequestKind, Operation> = {
   'activity.create': activityCreate,
-  'activity.createcustom': whole(STEPS['activity.createcustom']),
-  'lead.capture': whole(STEPS['lead.capture']),
-  'lead.update': whole(STEPS['lead.update']),
+  'activity.createcustom': whole('activity.createcustom'),
+  'lead.capture': whole('lead.capture'),
+  'lead.update': whole('lead.update'),
 };
 
 /**
@@ -130,35 +76,19 @@ export const OPERATIONS: Record<RequestKind, Operation> = {
  * query. Throws the MxError a bad input gets (the same the whole operation would throw first).
  */
 export function readOperation(kind: RequestKind, input: OperationInput): unknown {
-  return (STEPS[kind] as Steps<unknown>).read(input);
-}
-
-/** The StatusReason of a request that succeeded. */
-export const SUCCESS_REASON = 'Request was successfully completed';
-
-/** Thrown by `applyRequest` when the worker no longer holds the request: its effect must not commit. */
-export class LeaseLost extends Error {
-  constructor() {
-    super('lease lost: another worker owns the request');
-    this.name = 'LeaseLost';
-  }
+  return READ[kind](input);
 }
 
 /**
- * Applies async request `r` in `tx` for worker `workerId`: its operation, acting as the user whose
- * keys submitted it (requests from before that was kept: the account's first user), and its
- * "succeeded" mark with the operation's answer as `Message`, which commit together. Throws the
- * operation's error, or `LeaseLost` when the mark cannot land because the lease was taken over.
- * `read`: what `readRequest(r)` gave, when the caller read the request already; absent, it is
- * read here.
+ * Applies async request `r` in `tx` for worker `workerId` (operation-apply.ts `applyRead`): its
+ * operation and its "succeeded" mark, which commit together. `read`: what `readRequest(r)` gave,
+ * when the caller read the request already; absent, it is read here, and a refused body or query
+ * throws its MxError. Throws the operation's error, or `LeaseLost`.
  */
 export async function applyRequest(tx: Repos, ctx: Ctx, r: AsyncRequest, workerId: string, read?: unknown): Promise<void> {
   // Read as the sync door reads a body (json-body.ts): long numbers keep their digits.
-  const body: unknown = read === undefined ? parseJsonBody(r.body) : null;
-  const acting = actingAs(ctx, r.userId ?? (await actingUserId(tx, r.accountId, null)));
-  const out = await OPERATIONS[r.kind](tx, acting, { accountId: r.accountId, body, params: r.params, requestId: r.id, read });
-  const ok = await tx.requests.finish(r.id, workerId, { status: 'succeeded', statusReason: SUCCESS_REASON, message: JSON.stringify(out), at: ctx.now() });
-  if (!ok) throw new LeaseLost();
+  const made = read !== undefined ? read : readOperation(r.kind, { accountId: r.accountId, body: parseJsonBody(r.body), params: r.params, requestId: r.id });
+  return applyRead(tx, ctx, r, workerId, made);
 }
 
 /**

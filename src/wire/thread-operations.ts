@@ -9,7 +9,9 @@ import { MxError, type MxType } from '../domain/errors.js';
 import type { CallContext, Repos } from '../storage/store.js';
 import type { EncodedError, ErrorCodec, NamedOperation } from '../storage/operations.js';
 import type { AsyncRequest } from '../domain/types.js';
-import { applyRequest, LeaseLost, OPERATIONS, type OperationInput } from './operations.js';
+import type { RequestKind } from '../domain/types.js';
+// Apply steps only: this module must not load the endpoint schemas (operation-apply.ts).
+import { APPLY, applyOperation, applyRead, LeaseLost, type OperationInput } from './operation-apply.js';
 import { STORE_CALLS, storeCalls, type StoreCallsInput } from '../journal/entry.js';
 
 /** The Ctx an operation runs with on the writer thread: the caller's time, fresh version 7 ids. */
@@ -17,19 +19,22 @@ function ctxOf(call: CallContext): Ctx {
   return { now: () => call.now, newId: () => uuidv7(call.now), userId: call.userId };
 }
 
-/** What `request.apply` takes: the claimed request, the worker that holds it, and what its operation read of it (operations.ts `readRequest`), if read. */
+/** What `request.apply` takes: the claimed request, the worker that holds it, and what its operation read of it (operations.ts `readRequest`). */
 export interface ApplyInput {
   request: AsyncRequest;
   workerId: string;
-  read?: unknown;
+  read: unknown;
 }
 
+/** The operations with a sync and an async door (one apply step each), by kind: sent with what their read step made (operations.ts `runOperation`). */
+const KINDS = Object.keys(APPLY) as RequestKind[];
+
 export const threadOperations: Record<string, NamedOperation> = {
-  ...Object.fromEntries(Object.entries(OPERATIONS).map(([kind, op]) => [kind, (tx: Repos, call: CallContext, input: unknown) => op(tx, ctxOf(call), input as OperationInput)])),
-  /** The async worker's application of one request (queue/worker.ts). */
+  ...Object.fromEntries(KINDS.map((kind) => [kind, (tx: Repos, call: CallContext, input: unknown) => applyOperation(kind, tx, ctxOf(call), input as OperationInput)])),
+  /** The async worker's application of one request whose body and query it read (queue/worker.ts). */
   'request.apply': (tx, call, input) => {
     const { request, workerId, read } = input as ApplyInput;
-    return applyRequest(tx, ctxOf(call), request, workerId, read);
+    return applyRead(tx, ctxOf(call), request, workerId, read);
   },
   /** A batch of the request journal's calls, built into entries and stored here (journal/recorder.ts). */
   [STORE_CALLS]: (tx, _call, input) => storeCalls(tx.journal, input as StoreCallsInput),

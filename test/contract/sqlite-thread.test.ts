@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { mx, MxError } from '../../src/domain/errors.js';
 import { UnsendableInput } from '../../src/storage/operations.js';
 import { openThreadedSqliteStore } from '../../src/storage/sqlite/thread-store.js';
+import { readOperation } from '../../src/wire/operations.js';
 import { errorCodec } from '../../src/wire/thread-operations.js';
 import { tempDir } from '../helpers/server.js';
 import { deferUserAccountCheck } from '../helpers/sqlite-files.js';
@@ -29,10 +30,17 @@ describe('sqlite writer thread', () => {
   it('runs a named operation there, and its LeadSquared error arrives as the same MxError', async () => {
     const store = await openThreadedSqliteStore(path.join(tempDir(), 'ops.db'), { operations });
     try {
-      const e = await store.operate!('activity.create', { now: 1_700_000_000_000, userId: null }, { accountId: 'nobody', body: {}, params: {}, requestId: null }).catch((x: unknown) => x);
+      // The thread runs apply steps only: the caller reads the body first (runOperation does).
+      const input = { accountId: 'nobody', body: { RelatedProspectId: 'no-such-lead', ActivityEvent: 201 }, params: {}, requestId: null };
+      const read = readOperation('activity.create', input);
+      const e = await store.operate!('activity.create', { now: 1_700_000_000_000, userId: null }, { ...input, body: null, read }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(MxError);
-      expect(e).toMatchObject({ type: mx.mandatoryMissing('x').type, status: 500 });
-      expect((e as MxError).message).toMatch(/mandatory/);
+      expect(e).toMatchObject({ type: mx.unknownLead('x').type, status: 500 });
+      expect((e as MxError).message).toContain('no-such-lead');
+      // Sent unread, it is refused as a fault of the caller, not run half-way.
+      await expect(store.operate!('activity.create', { now: 0, userId: null }, { accountId: 'nobody', body: {}, params: {}, requestId: null })).rejects.toThrow(
+        /its input was not read before it was sent/,
+      );
       await expect(store.operate!('no.such', { now: 0, userId: null }, null)).rejects.toThrow(/no operation named "no.such"/);
     } finally {
       await store.close();
