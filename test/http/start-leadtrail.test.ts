@@ -135,6 +135,18 @@ describe('startLeadtrail', () => {
     await expect(startLeadtrail({ ...storeOpts(), env: { LEADTRAIL_RATE_LIMIT: '0', NODE_ENV: 'test' } })).rejects.toThrow(/^env: NODE_ENV is not an option of leadtrail; /);
   });
 
+  it("runs SQLite's writes on the event loop unless env says otherwise: no writer thread to start", async () => {
+    const lt = await open(storeOpts());
+    expect(lt.server.services.config.sqliteWriter).toBe('loop');
+    expect(lt.server.services.store.operate).toBeUndefined();
+    const created = await call(lt, 'POST', '/v2/LeadManagement.svc/Lead.Capture', [{ Attribute: 'EmailAddress', Value: 'loop@example.com' }]);
+    expect(created.status).toBe(200);
+    if (ON_PG) return;
+    const threaded = await open({ env: { LEADTRAIL_SQLITE_WRITER: 'thread' } });
+    expect(threaded.server.services.store.operate).toBeTypeOf('function');
+    expect((await call(threaded, 'POST', '/v2/LeadManagement.svc/Lead.Capture', [{ Attribute: 'EmailAddress', Value: 'thread@example.com' }])).status).toBe(200);
+  });
+
   it('passes other options through env, and does not read process.env', async () => {
     process.env.LEADTRAIL_RATE_LIMIT = '1/60s';
     try {
