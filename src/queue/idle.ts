@@ -1,23 +1,43 @@
 /**
  * The pause a polling worker takes when it has nothing to do (src/queue/worker.ts,
  * src/webhooks/worker.ts): `sleep(ms)` resolves after `ms` milliseconds, or at once when `poke()`
- * is called (new work committed in this process, or a PostgreSQL NOTIFY from another). A poke while
- * not sleeping does nothing: the worker is busy and will look again before it sleeps.
+ * is called (new work committed in this process, a PostgreSQL NOTIFY from another, a delivery that
+ * freed a slot, or the worker's stop).
+ *
+ * A poke while not sleeping is kept: the next `sleep` then resolves at once (one poke kept however
+ * many came). A worker is between sleeps while it claims, reads when next work is due and keeps
+ * house, all awaited; a poke then was lost, and the worker slept a whole poll interval after it.
+ * Its stop was one: a `stop()` soon after `start()` (an embedding test's `close()`, a SIGTERM at a
+ * busy moment) waited for the queue worker's poll and then the webhook worker's (500 ms at the
+ * default 250 ms; two minutes with `LEADTRAIL_POLL_MS=60000`); and an accept committed while the
+ * worker read its next due time waited a poll interval to be applied.
  */
 export function idlePause(): { sleep(ms: number): Promise<void>; poke(): void } {
   let wake: (() => void) | null = null;
+  let poked = false;
   return {
-    poke: () => wake?.(),
-    sleep: (ms) =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
+    poke: () => {
+      if (wake) wake();
+      else poked = true;
+    },
+    sleep: (ms) => {
+      if (poked) {
+        poked = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        // Cleared as it resolves, not a microtask later: a poke in between is kept for the next sleep.
+        const t = setTimeout(() => {
+          wake = null;
+          resolve();
+        }, ms);
         wake = () => {
+          wake = null;
           clearTimeout(t);
           resolve();
         };
-      }).finally(() => {
-        wake = null;
-      }),
+      });
+    },
   };
 }
 

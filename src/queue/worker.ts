@@ -277,7 +277,8 @@ export function createWorker(d: WorkerDeps): Worker {
       } catch (e) {
         const retryInMs = backoff.failed();
         log.error({ err: e, failures: backoff.failures, retryInMs }, 'worker loop error; backing off');
-        await sleep(retryInMs);
+        // Pokable, as the webhook worker's: a stop during an outage does not wait out the back-off.
+        await idle.sleep(retryInMs);
         continue;
       }
       const failures = backoff.succeeded();
@@ -318,5 +319,4 @@ export function createWorker(d: WorkerDeps): Worker {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
