@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
 import type { Principal } from './auth.js';
+import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
 
 const EXCEPTION: Record<number, string> = {
@@ -40,7 +41,11 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
       const left = req.raw.socket.destroyed;
       reply.hijack();
       req.raw.socket.destroy();
-      if (left) return reply;
+      if (left) {
+        // Its journal entry (499, held for the handler's end) is written now: no answer will come.
+        if (req.journalLeft) req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
+        return reply;
+      }
       // Without an answer no onResponse hook runs: the call is counted and journaled here, with
       // status 444 (nginx's code for a connection closed without a response), so that whoever
       // rehearses failures sees which calls were dropped.

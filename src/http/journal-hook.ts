@@ -26,6 +26,11 @@ declare module 'fastify' {
     /** The answer as sent (text) and as returned by the handler (object), kept for the journal. */
     journalPayload?: unknown;
     journalAnswer?: unknown;
+    /**
+     * Set when the client left before the answer (journalLeft): the status to record and the time
+     * it waited (ms). The entry is recorded when the handler's work ends, with what it touched.
+     */
+    journalLeft?: { status: number; latencyMs: number };
   }
   interface FastifyInstance {
     /**
@@ -34,6 +39,13 @@ declare module 'fastify' {
      * journal is on; records only calls of recorded routes, as onResponse does.
      */
     journalUnanswered?: (req: FastifyRequest, reply: FastifyReply, status: number) => void;
+    /**
+     * The client of a call being handled left before its answer (http/server.ts): the call is
+     * recorded with `status` (499) and the time it waited, once its handler ends (its answer, sent
+     * to no one, names the lead or activity it wrote), or by journalUnanswered if the handler gives
+     * no answer (it stopped its work, a forced fault dropped it), or at the server's close.
+     */
+    journalLeft?: (req: FastifyRequest, reply: FastifyReply, status: number) => void;
   }
 }
 
@@ -76,25 +88,45 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     if (keyed(req)) req.journalAnswer = payload;
     done(null, payload);
   };
-  const onSend = (req: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+  const onSend = (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
     // A HEAD call's answer has no body: none is recorded.
     if (keyed(req)) req.journalPayload = req.method === 'HEAD' ? null : payload;
+    // Its client left meanwhile: no onResponse hook will run (the answer goes nowhere).
+    if (req.journalLeft) safely(req, () => recordLeft(req, reply));
     done(null, payload);
   };
-  app.decorate('journalUnanswered', (req: FastifyRequest, reply: FastifyReply, status: number) => {
-    if (!keyed(req) || !RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`)) return;
+  /** Runs `record`; a failure to record is logged, never the call's failure. */
+  const safely = (req: FastifyRequest, record: () => void) => {
     try {
-      recorder.record(callOf(req, reply, status));
+      record();
     } catch (err) {
       req.log.warn({ err }, 'request journal: call not recorded');
     }
+  };
+  const recordable = (req: FastifyRequest) => keyed(req) && RECORDED.has(`${req.method} ${(req.routeOptions.url ?? '').toLowerCase()}`);
+  /**
+   * Calls whose client left and whose entry is not written yet (their handler still runs): written
+   * once, by whichever comes first of the handler's answer, journalUnanswered and the close.
+   */
+  const leftOpen = new Map<FastifyRequest, FastifyReply>();
+  const recordLeft = (req: FastifyRequest, reply: FastifyReply) => {
+    if (!leftOpen.delete(req)) return;
+    const left = req.journalLeft!;
+    // No answer reached the client: none is recorded, whatever the handler returned.
+    req.journalPayload = null;
+    recorder.record(callOf(req, reply, left.status, left.latencyMs));
+  };
+  app.decorate('journalUnanswered', (req: FastifyRequest, reply: FastifyReply, status: number) => {
+    if (!recordable(req)) return;
+    safely(req, () => (req.journalLeft ? recordLeft(req, reply) : recorder.record(callOf(req, reply, status))));
+  });
+  app.decorate('journalLeft', (req: FastifyRequest, reply: FastifyReply, status: number) => {
+    if (!recordable(req) || req.journalLeft) return;
+    req.journalLeft = { status, latencyMs: reply.elapsedTime };
+    leftOpen.set(req, reply);
   });
   const onResponse = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    try {
-      if (keyed(req)) recorder.record(callOf(req, reply));
-    } catch (err) {
-      req.log.warn({ err }, 'request journal: call not recorded');
-    }
+    if (keyed(req) && !req.journalLeft) safely(req, () => recorder.record(callOf(req, reply)));
     done();
   };
   const append = <T>(existing: T | T[] | undefined, hook: T): T[] => (existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook]);
@@ -107,14 +139,17 @@ export function installJournal(app: FastifyInstance, s: Services): void {
   });
   // Entries still buffered are written before the store closes (main closes the apps first).
   app.addHook('onClose', async () => {
+    // Calls whose client left and whose handler has not ended: recorded as they stand.
+    for (const [req, reply] of [...leftOpen]) safely(req, () => recordLeft(req, reply));
     await recorder.flush();
   });
 
   /**
    * The call as made (RecordedCall): nothing is masked or measured here; the entry is built at the
-   * flush (journal/entry.ts). `status`: the status to record (default: the reply's).
+   * flush (journal/entry.ts). `status`: the status to record (default: the reply's); `latency`:
+   * the time to record in ms (default: the reply's so far).
    */
-  function callOf(req: FastifyRequest, reply: FastifyReply, status = reply.statusCode): RecordedCall {
+  function callOf(req: FastifyRequest, reply: FastifyReply, status = reply.statusCode, latency = reply.elapsedTime): RecordedCall {
     const q = (req.query ?? {}) as Record<string, unknown>;
     const keys: string[] = [];
     for (const v of [q.accesskey, q.secretkey, req.headers['x-lsq-accesskey'], req.headers['x-lsq-secretkey'], req.headers['x-api-key']]) {
@@ -125,11 +160,11 @@ export function installJournal(app: FastifyInstance, s: Services): void {
     const route = req.routeOptions.url ?? '';
     const found = routeHasLinks(route) ? linksOf(route, { query: q as Record<string, string>, body: req.body, answer: req.journalAnswer, ok }) : null;
     const stated = req.journalLinks;
-    const latency = reply.elapsedTime;
     return {
       id: req.id,
       accountId: req.principal.accountId,
-      at: Math.round(s.ctx.now() - latency),
+      // When the request arrived (the entry of a call whose client left is written later).
+      at: Math.round(s.ctx.now() - reply.elapsedTime),
       method: req.method,
       // The URL as sent: req.url is the routing URL (path lower-cased by server.ts's routingUrl).
       url: req.originalUrl,

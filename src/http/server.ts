@@ -184,14 +184,16 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
 
   // A client that leaves before its answer is written (it timed out, closed its tab) gets none, so
   // no onResponse hook runs: the call is counted here, and journaled, with status 499 and the time
-  // it waited. What it changed stays changed. Only a call whose request arrived in full: one cut
-  // short is not a call (and a 408 for one too slow is counted by clientError). A reply taken over
-  // (hijacked: a live stream, a dropped fault) counts itself.
+  // it waited (the entry is written once its handler ends, so that a Create held by a slow write
+  // names the lead it made; written here, it named none). What it changed stays changed. Only a
+  // call whose request arrived in full: one cut short is not a call (and a 408 for one too slow is
+  // counted by clientError). A reply taken over (hijacked: a live stream, a dropped fault) counts itself.
   app.addHook('onRequest', (req, reply, done) => {
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished || reply.sent || !req.raw.complete) return;
       s.metrics.observeRequest(routeLabel(req), req.method, CLIENT_LEFT, reply.elapsedTime / 1000);
-      req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
+      // Journaled when its handler ends, with the lead or activity its work wrote (journal-hook.ts).
+      req.server.journalLeft?.(req, reply, CLIENT_LEFT);
     });
     done();
   });

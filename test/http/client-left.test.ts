@@ -127,24 +127,63 @@ describe("the console's live tail of the journal", () => {
   });
 });
 
+/**
+ * Posts a Lead.Create for `email` under a forced fault `rule` of one use, and leaves (closes its
+ * connection) once the server holds the call (the rule is used up). Returns when it sent and left.
+ */
+async function createThenLeave(email: string, rule: Record<string, unknown>): Promise<{ sentAt: number; leftAt: number }> {
+  const CREATE = `${LM}/Lead.Create`;
+  await s.call('POST', '/_leadtrail/faults', { path: CREATE, times: 1, ...rule });
+  const client = new AbortController();
+  const sentAt = Date.now();
+  const sent = fetch(`${s.url}${CREATE}?${auth}`, {
+    method: 'POST',
+    signal: client.signal,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([{ Attribute: 'EmailAddress', Value: email }]),
+  }).catch((e: Error) => e.name);
+  // The rule is used up once the call is in the server's hands, held by the latency.
+  await expect.poll(async () => ((await s.call('GET', '/_leadtrail/faults')).body as { faults: unknown[] }).faults.length, { timeout: 5_000 }).toBe(0);
+  client.abort();
+  const leftAt = Date.now();
+  expect(await sent).toBe('AbortError');
+  return { sentAt, leftAt };
+}
+
 describe('any call whose client leaves before the answer', () => {
   it('a Create held by a forced latency: counted and journaled as 499, and still done', async () => {
     const CREATE = `${LM}/Lead.Create`;
-    await s.call('POST', '/_leadtrail/faults', { path: CREATE, latencyMs: 1_000, times: 1 });
-    const client = new AbortController();
-    const sent = fetch(`${s.url}${CREATE}?${auth}`, {
-      method: 'POST',
-      signal: client.signal,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'left-early@example.com' }]),
-    }).catch((e: Error) => e.name);
-    // The rule is used up once the call is in the server's hands, held by the latency.
-    await expect.poll(async () => ((await s.call('GET', '/_leadtrail/faults')).body as { faults: unknown[] }).faults.length, { timeout: 5_000 }).toBe(0);
-    client.abort();
-    expect(await sent).toBe('AbortError');
+    const { sentAt, leftAt } = await createThenLeave('left-early@example.com', { latencyMs: 1_000 });
     await expect.poll(async () => (await journaled(CREATE)).filter((status) => status === 499), { timeout: 5_000 }).toEqual([499]);
     expect(await counted(CREATE, 499)).toBe(1);
     // What it asked for was done: the client may retry and find the lead.
-    await expect.poll(async () => (await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=left-early%40example.com`)).body?.length, { timeout: 5_000 }).toBe(1);
+    const byEmail = async () => (await s.call('GET', `${LM}/Leads.GetByEmailaddress?emailaddress=left-early%40example.com`)).body as { ProspectID: string }[];
+    await expect.poll(async () => (await byEmail()).length, { timeout: 5_000 }).toBe(1);
+    const [lead] = await byEmail();
+    // Its entry, written once the Create ended, names that lead (it had none when written as the
+    // client left), with the time the client waited and no answer (none was sent).
+    const [entry] = (await s.services.store.journal.list(accountId, { limit: 500 })).filter((e) => e.path === CREATE && e.status === 499);
+    expect(entry).toMatchObject({ leadId: lead.ProspectID, responseBody: null });
+    expect(entry.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(entry.latencyMs).toBeLessThan(1_000);
+    // Its time is when the call arrived, and it ends when the server saw the client leave, not
+    // when the entry was written (after the 1 s latency). The server sees the close a moment after
+    // the client's abort, however long the loop (shared with this test) takes to get to it, so the
+    // end is bounded below by the abort and above by the latency's end, not by the abort plus a
+    // guess (CI once saw it 5.4 ms after). `at` is rounded to the millisecond: 1 ms of slack.
+    expect(entry.at).toBeGreaterThanOrEqual(sentAt - 1);
+    expect(entry.at + entry.latencyMs).toBeGreaterThanOrEqual(leftAt - 1);
+    expect(entry.at + entry.latencyMs).toBeLessThan(sentAt + 1_000);
+  });
+
+  it('a call whose client left during a forced latency before a drop: journaled once, as 499', async () => {
+    const CREATE = `${LM}/Lead.Create`;
+    const mine = async () =>
+      (await s.services.store.journal.list(accountId, { limit: 500 })).filter((e) => e.path === CREATE && String(e.requestBody).includes('left-before-drop')).map((e) => e.status);
+    await createThenLeave('left-before-drop@example.com', { latencyMs: 600, drop: true });
+    // Written when the drop ends the call (no answer will come), not held until the server stops.
+    await expect.poll(mine, { timeout: 5_000 }).toEqual([499]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await mine()).toEqual([499]);
   });
 });
