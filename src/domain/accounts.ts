@@ -94,15 +94,24 @@ export const GIVEN_KEY_MAX = 256;
 
 /**
  * A key given by hand (access, secret or x-api-key), returned as is when a caller could send it:
- * 1–256 characters, none a control character, no space at either end. HTTP trims a header's value
+ * 1–256 characters of printable ASCII, no space at either end. HTTP trims a header's value
  * (RFC 9110 §5.5) and refuses control characters in it, so a key that breaks these rules could not
- * be sent as `x-LSQ-AccessKey` or `x-api-key`. Otherwise MXInvalidInputException naming `what`.
+ * be sent as `x-LSQ-AccessKey` or `x-api-key`; and a header carries no text encoding, so clients
+ * send other characters differently (curl as UTF-8, Node as Latin-1, fetch not at all): an
+ * `x-api-key` of `api-键` was accepted and then matched no call (found by a fresh-eyes run).
+ * LeadSquared's own keys are ASCII. Otherwise MXInvalidInputException naming `what`.
  */
 export function givenKey(key: string, what: string): string {
   if (key.length === 0) throw mx.invalidInput(`${what} is empty: leave it out to have one generated.`);
   if (key.length > GIVEN_KEY_MAX) throw mx.invalidInput(`${what} is ${key.length} characters long; at most ${GIVEN_KEY_MAX}.`);
   if (/[\u0000-\u001f\u007f]/.test(key)) throw mx.invalidInput(`${what} holds a control character (a line break, a tab…), which no HTTP header can carry.`);
   if (/^\s|\s$/.test(key)) throw mx.invalidInput(`${what} starts or ends with a space, which HTTP drops from a header's value: it could never be matched.`);
+  const other = /[^\x20-\x7e]/u.exec(key);
+  if (other) {
+    throw mx.invalidInput(
+      `${what} holds '${other[0]}', a character outside printable ASCII, which HTTP clients send in a header each their own way (curl as UTF-8, Node as Latin-1, fetch not at all): it could not be matched from every client.`,
+    );
+  }
   return key;
 }
 

@@ -3,8 +3,9 @@
  * --api-key …`) and `leadtrail account create` with the same flags, so that a team's integration
  * keeps the keys its test configuration already has. The CLI runs as a user runs it, against the
  * database of a running server on the engine of the vitest project; the keys are then used over real
- * HTTP. A key no client could send (a space at an end, a control character, empty, too long), a key
- * of the other kind, and a key the database has or had are refused with a message and change nothing.
+ * HTTP. A key no client could send (a space at an end, a control character or one outside printable
+ * ASCII, empty, too long), a key of the other kind, and a key the database has or had are refused
+ * with a message and change nothing.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUTH, LM, expectOk } from '../helpers/lsq.js';
@@ -69,6 +70,9 @@ describe('keys create with keys given by hand', () => {
       [['--access-key', ''], 'The access key is empty'],
       [['--access-key', 'k'.repeat(257)], 'The access key is 257 characters long; at most 256.'],
       [['--kind', 'api', '--api-key', 'line\nbreak'], 'The x-api-key holds a control character'],
+      // Accepted before, then matched from no client: fetch refuses to send it, curl sends UTF-8.
+      [['--kind', 'api', '--api-key', 'api-键'], "The x-api-key holds '键', a character outside printable ASCII"],
+      [['--access-key', 'café-access', '--secret-key', 'plain-secret'], "The access key holds 'é', a character outside printable ASCII"],
       [['--kind', 'api', '--access-key', 'x'], '--access-key and --secret-key make an access key pair: leave out --kind api'],
       [['--api-key', 'x'], '--api-key makes an x-api-key: add --kind api'],
       [['--access-key', KEYS.accessKey], `The access key '${KEYS.accessKey}' is already taken by a key of this database`],

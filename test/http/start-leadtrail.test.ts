@@ -183,6 +183,7 @@ describe('startLeadtrail', () => {
     const spaced = await startLeadtrail({ ...storeOpts(), keys: { secretKey: ' sk ' } }).catch((e: unknown) => e);
     expect(spaced).toBeInstanceOf(ConfigError);
     expect((spaced as Error).message).toBe("startLeadtrail: keys.secretKey starts or ends with a space, which HTTP drops from a header's value: it could never be matched.");
+    await expect(startLeadtrail({ ...storeOpts(), keys: { apiKey: 'api-键' } })).rejects.toThrow(/^startLeadtrail: keys\.apiKey holds '键', a character outside printable ASCII/);
     // A JavaScript caller: a number was a TypeError from inside, a misspelt name or a string in place of the object ignored.
     await expect(startLeadtrail({ ...storeOpts(), keys: { secretKey: 123 } } as never)).rejects.toThrow('startLeadtrail: keys.secretKey must be a string, got number.');
     await expect(startLeadtrail({ ...storeOpts(), keys: { accesskey: 'ak' } } as never)).rejects.toThrow(
