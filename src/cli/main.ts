@@ -44,6 +44,19 @@ function warnNearMisses(env: NodeJS.ProcessEnv): void {
   }
 }
 
+/**
+ * One stderr line when a worker is asked for (`--worker`, or `LEADTRAIL_WORKER` set true) in a
+ * process whose role runs none (`--role api`): the setting is ignored, as an env file shared by
+ * every service may well set it, but not in silence (`--role worker --no-worker`, which would do
+ * nothing at all, is refused instead).
+ */
+function warnWorkerIgnored(config: Readonly<Config>, flags: Flags, env: NodeJS.ProcessEnv): void {
+  if (config.role !== 'api' || !config.worker) return;
+  const given = flags.worker !== undefined ? '--worker' : env.LEADTRAIL_WORKER !== undefined ? `LEADTRAIL_WORKER=${env.LEADTRAIL_WORKER}` : null;
+  const role = flags.role !== undefined ? '--role api' : 'LEADTRAIL_ROLE=api';
+  if (given) process.stderr.write(`leadtrail: warning: ${role} runs no async or webhook worker; ${given} is ignored\n`);
+}
+
 /** commander's attribute name for a flag: `--rate-limit` → `rateLimit`. */
 const attr = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -182,6 +195,7 @@ export function buildCli(): Command {
   ).action(async (flags: Flags) => {
     const config = configFrom(flags);
     if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
+    warnWorkerIgnored(config, flags, process.env);
     // Before any heap grows under load: keeps peak RSS near what the server holds (heap-growth.ts).
     boundHeapGrowth();
     // A store that failed for good (the SQLite writer thread died, a WAL sync failed) recovers only
