@@ -81,7 +81,13 @@ describe('the packed package', () => {
       expect(css.status).toBe(200);
       expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
     } finally {
+      // Waited for: a server left behind (one outlived this test's SIGTERM for 40 minutes in a CI
+      // run, still holding its database) would go unnoticed, and a stop must end.
+      const exited = child.exitCode !== null ? Promise.resolve(true) : new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
       child.kill('SIGTERM');
+      const stopped = await Promise.race([exited, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
+      if (!stopped) child.kill('SIGKILL');
+      expect(stopped, 'the packed server did not exit within 20 s of SIGTERM').toBe(true);
     }
   }, 120_000);
 });
