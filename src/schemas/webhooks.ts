@@ -5,7 +5,7 @@ import { INT32, wholeNumber } from '../domain/numbers.js';
 import { MAX_DELAY_SECONDS, REFUSED_HEADER_NAMES, WEBHOOK_EVENTS, WEBHOOK_LIMITS, webhookEventOf } from '../domain/webhooks.js';
 import { endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
-import { anchored, anyCase, wholeNumberBody, wholeNumberPattern } from './patterns.js';
+import { anchored, anyCase, wholeNumberBody, wholeNumberPattern, wordsPattern } from './patterns.js';
 
 const WH = '/v2/Webhook.svc';
 const tag = 'Webhooks';
@@ -202,9 +202,18 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
     ),
     Sorting: L.subObject(
       {
-        ColumnName: scalarRule('ColumnName', (v) => (v !== null && /^createdon$/i.test(v.trim()) ? ('createdOn' as const) : ('modifiedOn' as const))).meta({
-          description: 'ModifiedOn (the default) or CreatedOn',
-        }),
+        // Another column was sorted by ModifiedOn without a word (found by a fresh-eyes run): refused,
+        // as the activity endpoints' Sorting.ColumnName is.
+        ColumnName: scalarRule(
+          'ColumnName',
+          (v) => {
+            const c = v?.trim().toLowerCase() ?? '';
+            if (c === '' || c === 'modifiedon') return 'modifiedOn' as const;
+            if (c === 'createdon') return 'createdOn' as const;
+            throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be ModifiedOn or CreatedOn; got '${(v ?? '').trim().slice(0, 100)}'.`);
+          },
+          { type: ['string', 'null'], pattern: wordsPattern(['ModifiedOn', 'CreatedOn'], 'spaces') },
+        ).meta({ description: 'ModifiedOn (the default) or CreatedOn (any case, spaces around ignored)' }),
         Direction: scalarRule('Direction', (v) => !(v !== null && v.trim() === '0')).meta({ description: '0 ascending, 1 descending (the default)' }),
       },
       "'Sorting'",

@@ -74,11 +74,12 @@ export function sign(secret: string, timestamp: number, body: string): string {
 /** The request of one attempt: body and headers (custom headers first; leadtrail's own win). */
 export function buildRequest(webhook: Webhook, event: OutboxEvent, attempt: number, now: number): { body: string; headers: Record<string, string> } {
   const body = encode(payloadOf(JSON.parse(event.snapshot) as WebhookSnapshot), webhook.contentType);
-  const headers: Record<string, string> = {};
+  // User-Agent is leadtrail's unless a custom header names it (in any case): it is not reserved, so a
+  // webhook that sets it gets it sent, as every other custom header is.
+  const headers: Record<string, string> = webhook.customHeaders.some((h) => h.key.toLowerCase() === 'user-agent') ? {} : { 'User-Agent': 'leadtrail-webhooks' };
   for (const h of webhook.customHeaders) headers[h.key] = h.value;
   Object.assign(headers, {
     'Content-Type': webhook.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : webhook.contentType === 'application/json' ? 'application/json; charset=utf-8' : 'application/x-www-form-urlencoded',
-    'User-Agent': 'leadtrail-webhooks',
     [HEADERS.eventId]: event.id,
     [HEADERS.event]: String(event.eventCode),
     [HEADERS.webhookId]: webhook.id,

@@ -32,6 +32,8 @@ export interface WebhookTransport {
    * POSTs `body` to `url` with `headers`. Resolves once the status and the first `maxBytes` of the
    * answer are in (the rest is not read); rejects on a connection or protocol error, with
    * PrivateAddressRefused, or with `signal`'s reason once it aborts (at any point until then).
+   * A kept-alive connection reset or closed before any answer is not an error of the receiver's:
+   * the request is sent again once, on a new connection, and that one's outcome is the result.
    */
   post(url: string, init: { headers: Record<string, string>; body: string; signal: AbortSignal; maxBytes: number }): Promise<PostResult>;
   /** Closes the kept-alive connections. */
@@ -57,52 +59,78 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 export function webhookTransport(denyPrivate: boolean): WebhookTransport {
   const lookup = denyPrivate ? guardedLookup : undefined;
   const agents = { 'http:': new http.Agent({ keepAlive: true, lookup }), 'https:': new https.Agent({ keepAlive: true, lookup }) };
-  return {
-    post(raw, init) {
-      return new Promise<PostResult>((resolve, reject) => {
-        const url = new URL(raw);
-        const protocol = url.protocol as 'http:' | 'https:';
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        const literal = denyPrivate ? privateRange(host) : null;
-        if (literal) return reject(new PrivateAddressRefused(host, host, literal));
-        if (init.signal.aborted) return reject(init.signal.reason);
-        let settled = false;
-        const settle = (fn: () => void) => {
-          if (settled) return;
-          settled = true;
-          init.signal.removeEventListener('abort', onAbort);
-          fn();
-        };
-        const req = (protocol === 'https:' ? https : http).request(url, {
-          method: 'POST',
-          agent: agents[protocol],
-          headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
-        });
-        function onAbort() {
-          settle(() => reject(init.signal.reason));
-          req.destroy();
-        }
-        init.signal.addEventListener('abort', onAbort, { once: true });
-        req.on('error', (e) => settle(() => reject(e)));
-        req.on('response', (res) => {
-          const chunks: Buffer[] = [];
-          let n = 0;
-          const done = () => settle(() => resolve({ status: res.statusCode ?? 0, body: text(chunks, init.maxBytes) }));
-          res.on('data', (c: Buffer) => {
-            chunks.push(c);
-            n += c.length;
-            if (n >= init.maxBytes) {
-              done();
-              // The rest is not read: this connection is not reused.
-              res.destroy();
-            }
-          });
-          res.on('end', done);
-          res.on('error', (e) => settle(() => reject(e)));
-          res.on('close', () => settle(() => reject(new Error('the receiver closed the connection before the answer was complete'))));
-        });
-        req.end(init.body);
+  /**
+   * One POST. `fresh`: on a new connection of its own (`agent: false`, the guarded lookup kept)
+   * rather than one the agent kept alive.
+   */
+  function send(url: URL, init: Parameters<WebhookTransport['post']>[1], fresh: boolean): Promise<PostResult> {
+    return new Promise<PostResult>((resolve, reject) => {
+      const protocol = url.protocol as 'http:' | 'https:';
+      if (init.signal.aborted) return reject(init.signal.reason);
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        init.signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const req = (protocol === 'https:' ? https : http).request(url, {
+        method: 'POST',
+        ...(fresh ? { agent: false, lookup } : { agent: agents[protocol] }),
+        headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
       });
+      function onAbort() {
+        settle(() => reject(init.signal.reason));
+        req.destroy();
+      }
+      init.signal.addEventListener('abort', onAbort, { once: true });
+      let answered = false;
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the receiver had closed as this request went out on it (its
+        // keep-alive timeout, 5 s for Node's http server, ran out then; Node 20's agent does not
+        // read the `Keep-Alive: timeout` hint): reset or closed before any answer. Sent again
+        // once, on a connection of its own, within the same attempt. Counted as a failure, it
+        // paced a failing webhook's next probe to the following retry delay (30 s instead of 6 s
+        // at LEADTRAIL_RETRY_SCALE=0.1 in test/webhooks/outage.test.ts, under load in CI). The
+        // receiver may have read the request before it closed: a duplicate, as at-least-once allows.
+        if (!fresh && !answered && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') && !init.signal.aborted) {
+          return settle(() => send(url, init, true).then(resolve, reject));
+        }
+        settle(() => reject(e));
+      });
+      req.on('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const done = () => settle(() => resolve({ status: res.statusCode ?? 0, body: text(chunks, init.maxBytes) }));
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          n += c.length;
+          if (n >= init.maxBytes) {
+            done();
+            // The rest is not read: this connection is not reused.
+            res.destroy();
+          }
+        });
+        res.on('end', done);
+        res.on('error', (e) => settle(() => reject(e)));
+        res.on('close', () => settle(() => reject(new Error('the receiver closed the connection before the answer was complete'))));
+      });
+      // As bytes: Node writes a string body in one piece with the headers, all as UTF-8, and a
+      // Latin-1 custom header value (which Create accepts, domain/webhooks.ts) then went out as its
+      // UTF-8 bytes; with a Buffer the headers are written as Latin-1, one byte a character.
+      req.end(Buffer.from(init.body, 'utf8'));
+    });
+  }
+
+  return {
+    // async: a URL that does not parse rejects, as the interface says, rather than throwing.
+    async post(raw, init) {
+      const url = new URL(raw);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const literal = denyPrivate ? privateRange(host) : null;
+      if (literal) throw new PrivateAddressRefused(host, host, literal);
+      return send(url, init, false);
     },
     close() {
       agents['http:'].destroy();

@@ -137,7 +137,9 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
       const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch, probeDelaysMs }));
-      if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook lease lost; another worker owns the event');
+      // Not held: another worker took the event over (its lease ran out), or the event is gone (a
+      // sandbox reset or the webhook's Delete while it was on its way): the attempt is not recorded.
+      if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook attempt not recorded: the event was taken over by another worker (lease expired) or deleted meanwhile (reset, webhook deleted)');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
     } catch (e) {
       // The event stays leased and goes out again when the lease expires (at-least-once).

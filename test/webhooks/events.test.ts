@@ -382,3 +382,62 @@ describe('account isolation', () => {
     expectMx(await s.call('POST', `${WH}/Delete`, { WebhookId: aList[0] }, other), 500, 'MXInvalidInputException');
   });
 });
+
+describe('custom headers', () => {
+  it('a custom User-Agent is sent as given (it was replaced by leadtrail-webhooks); without one, leadtrail-webhooks', async () => {
+    const ua = await hook(3, '/ua', { CustomHeaders: [{ Key: 'user-agent', Value: 'acme-crm/1.0' }] });
+    const id = await lead({ EmailAddress: 'ua@hooks.example' });
+    await rx.until(() => about('/ua', id).length === 1 && about('/e3', id).length === 1);
+    expect(about('/ua', id)[0].headers['user-agent']).toBe('acme-crm/1.0');
+    expect(about('/e3', id)[0].headers['user-agent']).toBe('leadtrail-webhooks');
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: ua }));
+  });
+
+  it('a Latin-1 value goes out as Latin-1, as Create accepted it (it went out as UTF-8 bytes: "cafÃ©" to a Node receiver)', async () => {
+    const h = await hook(3, '/latin1', { CustomHeaders: [{ Key: 'X-Team', Value: 'café ñ' }] });
+    const id = await lead({ EmailAddress: 'latin1@hooks.example' });
+    await rx.until(() => about('/latin1', id).length === 1);
+    const got = about('/latin1', id)[0].headers['x-team'] as string;
+    // Node reads a header's bytes as Latin-1: one byte a character.
+    expect(got).toBe('café ñ');
+    expect(Buffer.from(got, 'latin1').toString('hex')).toBe('636166e920f1');
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: h }));
+  });
+});
+
+describe('what docs/webhooks.md says about ids and enabling', () => {
+  it('two webhooks of one code get the same event id for one change, told apart by X-LeadTrail-Webhook-Id', async () => {
+    const a = await hook(3, '/same-a');
+    const b = await hook(3, '/same-b');
+    const id = await lead({ EmailAddress: 'same-id@hooks.example' });
+    await rx.until(() => about('/same-a', id).length === 1 && about('/same-b', id).length === 1);
+    const [ra, rb] = [about('/same-a', id)[0], about('/same-b', id)[0]];
+    expect(ra.eventId).toBe(rb.eventId);
+    expect([ra.headers['x-leadtrail-webhook-id'], rb.headers['x-leadtrail-webhook-id']]).toEqual([a, b]);
+    for (const w of [a, b]) expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: w }));
+  });
+
+  it('Update keeps a SigningSecret left out and removes it with "" or null', async () => {
+    const w = await hook(3, '/unsigned', { SigningSecret: 's3cret' });
+    const has = async () => expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: w } })).Response[0].HasSigningSecret;
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, Description: 'kept' }));
+    expect(await has()).toBe(true);
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, SigningSecret: '' }));
+    expect(await has()).toBe(false);
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, SigningSecret: 'again' }));
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, SigningSecret: null }));
+    expect(await has()).toBe(false);
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: w }));
+  });
+
+  it('an Update without StatusCode leaves a webhook disabled by hand disabled; StatusCode 0 enables it', async () => {
+    const w = await hook(3, '/by-hand');
+    const one = async () => expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: w } })).Response[0];
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, StatusCode: 1 }));
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, Description: 'saved again' }));
+    expect(await one()).toMatchObject({ StatusCode: 1, Description: 'saved again' });
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: w, StatusCode: 0 }));
+    expect(await one()).toMatchObject({ StatusCode: 0 });
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: w }));
+  });
+});

@@ -78,6 +78,18 @@ describe('Webhook.svc/Retrieve Paging', () => {
   });
 });
 
+describe('Webhook.svc/Retrieve Sorting', () => {
+  it('sorts by ModifiedOn or CreatedOn in any case, blank as ModifiedOn; another column is refused, not sorted by ModifiedOn in silence', async () => {
+    const byCreated = (await retrieve({ Sorting: { ColumnName: 'CreatedOn', Direction: 0 }, Paging: { PageSize: 1000 } })).Response.map((w) => w.WebhookId);
+    expect([...byCreated].sort()).toEqual([...ids].sort());
+    expect((await retrieve({ Sorting: { ColumnName: ' createdon ', Direction: '0' }, Paging: { PageSize: 1000 } })).Response.map((w) => w.WebhookId)).toEqual(byCreated);
+    for (const blank of ['', ' ', null, 'ModifiedOn', 'MODIFIEDON']) expect((await retrieve({ Sorting: { ColumnName: blank } })).RecordCount).toBe(ids.length);
+    for (const bad of ['URL', 'Name', 'ModifiedOn2']) {
+      expectMx(await s.call('POST', `${WH}/Retrieve`, { Sorting: { ColumnName: bad } }), 500, 'MXInvalidInputException', `Invalid Input! 'Sorting.ColumnName' must be ModifiedOn or CreatedOn; got '${bad}'.`);
+    }
+  });
+});
+
 describe('Webhook.svc/Retrieve Parameter', () => {
   it('StatusCode as a number or digits with spaces and leading zeros; what only Number() reads is refused', async () => {
     expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: ids[2], StatusCode: 1 }));
