@@ -557,6 +557,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
@@ -646,6 +647,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
@@ -661,6 +663,7 @@ export interface operations {
                 Value?: string | number | boolean | null;
                 Fields?: ({
                     SchemaName?: string;
+                    Attribute?: string;
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
@@ -755,6 +758,7 @@ export interface operations {
                 Value?: string | number | boolean | null;
                 Fields?: ({
                     SchemaName?: string;
+                    Attribute?: string;
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
@@ -854,6 +858,7 @@ export interface operations {
                 Value?: string | number | boolean | null;
                 Fields?: ({
                     SchemaName?: string;
+                    Attribute?: string;
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
@@ -1004,8 +1009,18 @@ export interface operations {
               DataType?: string;
               IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
               MaxLength?: number | string | null;
+              /** @description MaxLength as GetActivitySetting names it (MaxLength wins when both are given) */
+              MaxFieldLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
-              OptionSet?: unknown;
+              OptionSet?: (((string | number | boolean | null) | ({
+                  Value?: string | number | boolean | null;
+                  Text?: string | number | boolean | null;
+                }))[]) | string | null;
+              /** @description OptionSet under another name (OptionSet wins when both are given) */
+              Options?: (((string | number | boolean | null) | ({
+                  Value?: string | number | boolean | null;
+                  Text?: string | number | boolean | null;
+                }))[]) | string | null;
               /** @description A CustomObject field set: its fields (one level) */
               Fields?: ({
                   SchemaName?: string;
@@ -1013,8 +1028,18 @@ export interface operations {
                   DataType?: string;
                   IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
                   MaxLength?: number | string | null;
+                  /** @description MaxLength as GetActivitySetting names it (MaxLength wins when both are given) */
+                  MaxFieldLength?: number | string | null;
                   /** @description A list of options, that list as JSON, or comma-separated values */
-                  OptionSet?: unknown;
+                  OptionSet?: (((string | number | boolean | null) | ({
+                      Value?: string | number | boolean | null;
+                      Text?: string | number | boolean | null;
+                    }))[]) | string | null;
+                  /** @description OptionSet under another name (OptionSet wins when both are given) */
+                  Options?: (((string | number | boolean | null) | ({
+                      Value?: string | number | boolean | null;
+                      Text?: string | number | boolean | null;
+                    }))[]) | string | null;
                 })[];
             })[]) | null;
         };
@@ -1343,9 +1368,18 @@ export interface operations {
         content: {
           "application/json": {
             RecordCount: number;
-            List: {
+            List: ({
+                ProspectActivityId: string;
+                RelatedProspectId: string;
+                ActivityEvent: number;
+                ActivityEvent_Note: string;
+                Status: string | null;
+                /** @description The activity date, yyyy-MM-dd HH:mm:ss (UTC) */
+                CreatedOn: string;
+                /** @description Its last CustomActivity/Update, else the activity date, yyyy-MM-dd HH:mm:ss (UTC) */
+                ModifiedOn: string;
                 [key: string]: unknown;
-              }[];
+              })[];
           };
         };
       };
@@ -1416,6 +1450,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
@@ -1511,8 +1546,18 @@ export interface operations {
               DataType?: string;
               IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
               MaxLength?: number | string | null;
+              /** @description MaxLength as GetActivitySetting names it (MaxLength wins when both are given) */
+              MaxFieldLength?: number | string | null;
               /** @description A list of options, that list as JSON, or comma-separated values */
-              OptionSet?: unknown;
+              OptionSet?: (((string | number | boolean | null) | ({
+                  Value?: string | number | boolean | null;
+                  Text?: string | number | boolean | null;
+                }))[]) | string | null;
+              /** @description OptionSet under another name (OptionSet wins when both are given) */
+              Options?: (((string | number | boolean | null) | ({
+                  Value?: string | number | boolean | null;
+                  Text?: string | number | boolean | null;
+                }))[]) | string | null;
               /** @description A CustomObject field set: its fields (one level) */
               Fields?: ({
                   SchemaName?: string;
@@ -1520,8 +1565,18 @@ export interface operations {
                   DataType?: string;
                   IsMandatory?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
                   MaxLength?: number | string | null;
+                  /** @description MaxLength as GetActivitySetting names it (MaxLength wins when both are given) */
+                  MaxFieldLength?: number | string | null;
                   /** @description A list of options, that list as JSON, or comma-separated values */
-                  OptionSet?: unknown;
+                  OptionSet?: (((string | number | boolean | null) | ({
+                      Value?: string | number | boolean | null;
+                      Text?: string | number | boolean | null;
+                    }))[]) | string | null;
+                  /** @description OptionSet under another name (OptionSet wins when both are given) */
+                  Options?: (((string | number | boolean | null) | ({
+                      Value?: string | number | boolean | null;
+                      Text?: string | number | boolean | null;
+                    }))[]) | string | null;
                 })[];
             })[]) | null;
           TrackLocation?: boolean | string | number | null;
@@ -1613,6 +1668,7 @@ export interface operations {
                 Value?: string | number | boolean | null;
                 Fields?: ({
                     SchemaName?: string;
+                    Attribute?: string;
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
@@ -2177,6 +2233,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -2186,6 +2243,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -2273,6 +2331,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -2282,6 +2341,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -2369,6 +2429,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -2378,6 +2439,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -2468,6 +2530,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -2477,6 +2540,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -2565,6 +2629,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -2574,6 +2639,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -2793,7 +2859,27 @@ export interface operations {
   leadBulkCreate: {
     requestBody: {
       content: {
-        "application/json": unknown[];
+        "application/json": ((({
+              SchemaName?: string;
+              Attribute?: string;
+              Value?: string | number | boolean | null;
+              Fields?: ({
+                  SchemaName?: string;
+                  Attribute?: string;
+                  Value?: string | number | boolean | null;
+                })[];
+            })[]) | ({
+            LeadDetails: ({
+                SchemaName?: string;
+                Attribute?: string;
+                Value?: string | number | boolean | null;
+                Fields?: ({
+                    SchemaName?: string;
+                    Attribute?: string;
+                    Value?: string | number | boolean | null;
+                  })[];
+              })[];
+          }))[];
       };
     };
     responses: {
@@ -2865,7 +2951,27 @@ export interface operations {
   leadBulkCreateOrUpdate: {
     requestBody: {
       content: {
-        "application/json": unknown[];
+        "application/json": ((({
+              SchemaName?: string;
+              Attribute?: string;
+              Value?: string | number | boolean | null;
+              Fields?: ({
+                  SchemaName?: string;
+                  Attribute?: string;
+                  Value?: string | number | boolean | null;
+                })[];
+            })[]) | ({
+            LeadDetails: ({
+                SchemaName?: string;
+                Attribute?: string;
+                Value?: string | number | boolean | null;
+                Fields?: ({
+                    SchemaName?: string;
+                    Attribute?: string;
+                    Value?: string | number | boolean | null;
+                  })[];
+              })[];
+          }))[];
       };
     };
     responses: {
@@ -3481,8 +3587,8 @@ export interface operations {
             SearchText?: string | number | boolean | null;
           };
           Sorting?: {
-            /** @description ModifiedOn (the default) or CreatedOn */
-            ColumnName?: string | number | boolean | null;
+            /** @description ModifiedOn (the default) or CreatedOn (any case, spaces around ignored) */
+            ColumnName?: string | null;
             /** @description 0 ascending, 1 descending (the default) */
             Direction?: string | number | boolean | null;
           };
@@ -3818,6 +3924,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
@@ -3905,6 +4012,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[]) | null;
@@ -3920,6 +4028,7 @@ export interface operations {
                 Value?: string | number | boolean | null;
                 Fields?: ({
                     SchemaName?: string;
+                    Attribute?: string;
                     Value?: string | number | boolean | null;
                   })[];
               })[]) | null;
@@ -4011,6 +4120,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -4020,6 +4130,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];
@@ -4106,6 +4217,7 @@ export interface operations {
             Value?: string | number | boolean | null;
             Fields?: ({
                 SchemaName?: string;
+                Attribute?: string;
                 Value?: string | number | boolean | null;
               })[];
           })[]) | ({
@@ -4115,6 +4227,7 @@ export interface operations {
               Value?: string | number | boolean | null;
               Fields?: ({
                   SchemaName?: string;
+                  Attribute?: string;
                   Value?: string | number | boolean | null;
                 })[];
             })[];

@@ -231,7 +231,8 @@ export const leadDeleteByIdPost = endpoint('POST', `${LM}/Lead/Delete/ById`, {
  * more rows than the endpoint takes is MXInvalidInputException.
  */
 const leadRows = (max: number) =>
-  L.rule(L.anyJson({ type: 'array', maxItems: max, items: { description: 'An attribute list, bare or as {"LeadDetails": […]}' } }), (body) => {
+  // Each row as Lead.Create's body (it was untyped: a generated client took any value as a row).
+  L.rule(L.anyJson({ type: 'array', maxItems: max, items: { ...L.ATTRIBUTE_LIST_DOC, description: 'An attribute list, bare or as {"LeadDetails": […]}' } }), (body) => {
     if (!Array.isArray(body)) throw mx.badStructure('request body must be a JSON array');
     if (body.length > max) throw mx.invalidInput(`At most ${max} leads can be sent in one call; got ${body.length}.`);
     return body.map((row, i) => {

@@ -368,7 +368,8 @@ const FIELD_ENTRY_DOC = {
     SchemaName: { type: 'string' },
     Attribute: { type: 'string' },
     Value: { type: ['string', 'number', 'boolean', 'null'] },
-    Fields: { type: 'array', items: { type: 'object', properties: { SchemaName: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } } } },
+    // A nested entry is read as a top-level one (fieldListValue): by `SchemaName` or `Attribute`.
+    Fields: { type: 'array', items: { type: 'object', properties: { SchemaName: { type: 'string' }, Attribute: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } } } },
   },
 };
 
@@ -380,8 +381,12 @@ export function fieldListValue(v: unknown, what: string, depth = 0): FieldInput[
   if (v === undefined || v === null) return [];
   return asArray(v, `'${what}'`).map((raw, i) => {
     const item = asObject(raw, `'${what}[${i}]'`);
-    const rawName = prop(item, 'SchemaName') ?? prop(item, 'Attribute');
-    if (typeof rawName !== 'string' || rawName.trim() === '') {
+    // The first of the two that names a field: an entry whose SchemaName is empty but whose Attribute
+    // names one (a client that fills both properties of its class, one left "") was refused.
+    const named = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+    const schemaName = prop(item, 'SchemaName');
+    const rawName = named(schemaName) ? schemaName : prop(item, 'Attribute');
+    if (!named(rawName)) {
       throw mx.badStructure(`'${what}[${i}]' needs a 'SchemaName' or 'Attribute' string`);
     }
     const nested = prop(item, 'Fields');
@@ -416,7 +421,7 @@ export function leadAttributeListValue(body: unknown): FieldInput[] {
   return fieldListValue(asArray(wrapped ? prop(body, 'LeadDetails') : body, wrapped ? "'LeadDetails'" : 'request body'), wrapped ? 'LeadDetails' : '');
 }
 
-const ATTRIBUTE_LIST_DOC = {
+export const ATTRIBUTE_LIST_DOC = {
   anyOf: [
     { type: 'array', items: FIELD_ENTRY_DOC },
     { type: 'object', properties: { LeadDetails: { type: 'array', items: FIELD_ENTRY_DOC } }, required: ['LeadDetails'] },

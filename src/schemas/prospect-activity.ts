@@ -6,7 +6,7 @@ import type { ActivityTypeChange } from '../domain/activity-update.js';
 import { mx } from '../domain/errors.js';
 import { INT32 } from '../domain/numbers.js';
 import { fieldDefs, int32Value, settingValue, TYPE_SETTINGS } from './activity-type.js';
-import { endpoint, success, FieldsAny } from './endpoint.js';
+import { endpoint, success } from './endpoint.js';
 import { descending } from '../domain/lead-search.js';
 import { DATE_TIME_INPUT, windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
@@ -233,6 +233,18 @@ const FieldDef = z
   .meta({ id: 'ActivityFieldDefinition' });
 /** A setting CreateType or CustomActivityType/Update stored, answered as it was sent. */
 const TypeSetting = z.union([z.boolean(), z.string(), z.number(), z.null()]).optional();
+/**
+ * An option set as optionsOf (schemas/activity-type.ts) reads it: a list of options (each a scalar
+ * or a `{Value}` / `{Text}` object), that list as JSON text, or comma-separated values. It was
+ * untyped, so a generated client typed it `unknown` and `{}` or `true` passed a document check
+ * yet got 400 (found by a fresh-eyes run).
+ */
+const OPTION_SCALAR = { type: ['string', 'number', 'boolean', 'null'] };
+const OPTION_SET_DOC = {
+  type: ['array', 'string', 'null'],
+  items: { anyOf: [OPTION_SCALAR, { type: 'object', properties: { Value: OPTION_SCALAR, Text: OPTION_SCALAR } }] },
+  description: 'A list of options, that list as JSON, or comma-separated values',
+};
 /** A field definition's properties as fieldDefs (schemas/activity-type.ts) reads them, at either level. */
 const FIELD_DEF_IN = {
   SchemaName: { type: 'string' },
@@ -240,7 +252,10 @@ const FIELD_DEF_IN = {
   DataType: { type: 'string' },
   IsMandatory: L.FLAG_DOC,
   MaxLength: L.wholeDoc({ min: 0, max: INT32.max }, 'spaces'),
-  OptionSet: { description: 'A list of options, that list as JSON, or comma-separated values' },
+  // What GetActivitySetting answers it as, so that a definition read there can be sent back.
+  MaxFieldLength: { ...L.wholeDoc({ min: 0, max: INT32.max }, 'spaces'), description: 'MaxLength as GetActivitySetting names it (MaxLength wins when both are given)' },
+  OptionSet: OPTION_SET_DOC,
+  Options: { ...OPTION_SET_DOC, description: 'OptionSet under another name (OptionSet wins when both are given)' },
 };
 // The nested definitions name their properties: an object schema with none is `Record<string, never>`
 // to openapi-typescript 6, and the client then took only `{}` there.
@@ -390,6 +405,27 @@ export const ACTIVITY_PAGE_SIZE_DEFAULT = 100;
 const SORT_COLUMN_NAMES = ['CreatedOn', 'ModifiedOn', 'ActivityDateTime'];
 const SORT_COLUMNS = new Set(SORT_COLUMN_NAMES.map((c) => c.toLowerCase()));
 
+/**
+ * An activity as `RetrieveByActivityEvent` lists it (src/http/compat/activities-by-event.ts toWire):
+ * its fixed properties, then each field it holds by name (mx_Custom_1, Owner, …) as a string or null.
+ * Declared so that a generated client reads them without a cast (the list's items were an untyped
+ * record, `{ [key: string]: unknown }` to openapi-typescript, found by a fresh-eyes run).
+ */
+const ActivityByEvent = z
+  .object({
+    ProspectActivityId: z.string(),
+    RelatedProspectId: z.string(),
+    ActivityEvent: z.number(),
+    ActivityEvent_Note: z.string(),
+    Status: z.string().nullable(),
+    CreatedOn: z.string().meta({ description: 'The activity date, yyyy-MM-dd HH:mm:ss (UTC)' }),
+    ModifiedOn: z.string().meta({ description: 'Its last CustomActivity/Update, else the activity date, yyyy-MM-dd HH:mm:ss (UTC)' }),
+  })
+  // Open (as ListedActivity), not catchall(string | null): a generated client's index signature
+  // `[key: string]: string | null` would clash with ActivityEvent's number (TS2411).
+  .catchall(z.unknown())
+  .meta({ description: 'The fixed properties, then each field the activity holds by name (mx_Custom_1, Owner, …): a string (a custom field set as JSON text) or null' });
+
 export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/RetrieveByActivityEvent`, {
   operationId: 'retrieveByActivityEvent',
   summary: 'Every activity of one type in the account, in an activity-date window, a page at a time',
@@ -433,7 +469,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
       "'Sorting'",
     ),
   }),
-  answer: z.object({ RecordCount: z.number(), List: z.array(FieldsAny) }),
+  answer: z.object({ RecordCount: z.number(), List: z.array(ActivityByEvent) }),
   errors: [500],
 });
 

@@ -139,10 +139,24 @@ describe('a malformed attribute list', () => {
     expect(m(bare)).toBe("Invalid request body: '[1].Value' must be a string, number or boolean");
     const unnamed = await s.call('POST', `${LM}/Lead.Create`, [{ Value: 'x' }]);
     expect(m(unnamed)).toBe("Invalid request body: '[0]' needs a 'SchemaName' or 'Attribute' string");
+    expect(m(await s.call('POST', `${LM}/Lead.Create`, [{ SchemaName: '', Attribute: '', Value: 'x' }]))).toBe(
+      "Invalid request body: '[0]' needs a 'SchemaName' or 'Attribute' string",
+    );
     const wrapped = await s.call('POST', `${LM}/Lead.Create`, { LeadDetails: [{ Attribute: 'EmailAddress', Value: [] }] });
     expect(m(wrapped)).toBe("Invalid request body: 'LeadDetails[0].Value' must be a string, number or boolean");
     const notList = await s.call('POST', `${LM}/Lead.Create`, { LeadDetails: 'x' });
     expect(m(notList)).toBe("Invalid request body: 'LeadDetails' must be a JSON array");
     expect(await leadByEmail(s, 'shape@example.com')).toBeNull();
+  });
+
+  it('takes the field from Attribute when SchemaName is there but empty (a client that fills both properties of its class)', async () => {
+    const r = await s.call('POST', `${LM}/Lead.Create`, [
+      { SchemaName: '', Attribute: 'EmailAddress', Value: 'both-props@example.com' },
+      { SchemaName: 'FirstName', Attribute: '', Value: 'Both' },
+    ]);
+    expectOk(r);
+    const lead = await leadByEmail(s, 'both-props@example.com');
+    expect(lead).not.toBeNull();
+    expect(lead!.FirstName).toBe('Both');
   });
 });

@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PA, SYNC_ENDPOINTS, createLead, createType, expectKeysRequired, expectMx, expectOk, secondAccount } from '../helpers/lsq.js';
 import { KEYS, started, type CallInit, type TestServer } from '../helpers/server.js';
+import { buildOpenApi } from '../../src/http/docs.js';
 
 const PATH = `${PA}/CustomActivity/RetrieveByActivityEvent`;
 
@@ -58,6 +59,22 @@ describe('RetrieveByActivityEvent', () => {
       // A Number field's value in its stored form: sent as "02".
       mx_Custom_2: '2',
     });
+  });
+
+  it("is described by the OpenAPI document property by property, so a generated client reads it without a cast", async () => {
+    const doc = buildOpenApi() as any;
+    const item = doc.paths[PATH].post.responses['200'].content['application/json'].schema.properties.List.items;
+    // The list's items were an untyped record: `{ [key: string]: unknown }` to openapi-typescript.
+    expect(Object.keys(item.properties ?? {})).toEqual(['ProspectActivityId', 'RelatedProspectId', 'ActivityEvent', 'ActivityEvent_Note', 'Status', 'CreatedOn', 'ModifiedOn']);
+    expect(item.required).toEqual(Object.keys(item.properties));
+    const [listed] = (await retrieve({ FromDate: '2025-01-02 10:00:00', ToDate: '2025-01-02 10:00:00' })).List;
+    const jsonType = (v: unknown) => (v === null ? 'null' : typeof v === 'number' ? 'number' : typeof v);
+    for (const [name, schema] of Object.entries<any>(item.properties)) {
+      expect(name in listed, name).toBe(true);
+      expect([schema.type].flat(), name).toContain(jsonType(listed[name]));
+    }
+    // The rest are the activity's fields by name, strings.
+    for (const name of Object.keys(listed).filter((k) => !(k in item.properties))) expect(typeof listed[name], name).toBe('string');
   });
 
   it('filters on the activity date, both ends inclusive (ToDate to the end of its second)', async () => {

@@ -59,6 +59,80 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(recent.properties)).toEqual([...ACTIVITY_WIRE_PROPERTIES, 'RelatedProspectId', 'ModifiedOn']);
   });
 
+  it("names a nested custom-field-set entry by SchemaName or Attribute, as the server reads it", async () => {
+    const doc = buildOpenApi() as any;
+    const nested: Record<string, unknown>[] = [];
+    const walk = (node: any): void => {
+      if (!node || typeof node !== 'object') return;
+      if (node.properties?.SchemaName && node.properties?.Attribute && node.properties?.Fields?.items) nested.push(node.properties.Fields.items.properties);
+      for (const v of Object.values(node)) walk(v);
+    };
+    walk(doc.paths);
+    expect(nested.length).toBeGreaterThan(10);
+    // Was SchemaName and Value only: a typed client refused `Attribute` there (TS2353), which the server takes.
+    for (const props of nested) expect(Object.keys(props)).toEqual(['SchemaName', 'Attribute', 'Value']);
+    const s = await started();
+    const type = await s.call('POST', '/v2/ProspectActivity.svc/CreateType', {
+      ActivityEventName: 'Nested attribute',
+      Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', DisplayName: 'File', DataType: 'String' }] }],
+    });
+    expect(type.status).toBe(200);
+    const posted = await s.call('POST', '/v2/ProspectActivity.svc/Create', {
+      EmailAddress: 'nested-attribute@example.com',
+      ActivityEvent: type.body.Message.Id,
+      Fields: [{ SchemaName: 'mx_Custom_1', Value: '', Fields: [{ Attribute: 'mx_CustomObject_1', Value: 'f.pdf' }] }],
+    });
+    expect(posted.status, posted.text).toBe(200);
+  });
+
+  it("types an activity field definition's OptionSet and names the MaxFieldLength and Options the server also reads", async () => {
+    const doc = buildOpenApi() as any;
+    for (const path of ['/v2/ProspectActivity.svc/CreateType', '/v2/ProspectActivity.svc/CustomActivityType/Update']) {
+      const top = doc.paths[path].post.requestBody.content['application/json'].schema.properties.Fields.items.properties;
+      for (const props of [top, top.Fields.items.properties]) {
+        // OptionSet was untyped: `unknown` to a generated client, and {} or true passed a document check yet got 400.
+        expect(props.OptionSet.type, path).toEqual(['array', 'string', 'null']);
+        expect(props.Options.type, path).toEqual(['array', 'string', 'null']);
+        expect(props.MaxFieldLength.type, path).toEqual(props.MaxLength.type);
+      }
+    }
+    const s = await started();
+    const created = await s.call('POST', '/v2/ProspectActivity.svc/CreateType', {
+      ActivityEventName: 'Option set names',
+      Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'Dropdown', Options: ['a', { Value: 'b', Text: 'B' }] }, { SchemaName: 'mx_Custom_2', MaxFieldLength: 10 }],
+    });
+    expect(created.status, created.text).toBe(200);
+    const code = created.body.Message.Id;
+    // A definition read from GetActivitySetting (MaxFieldLength, OptionSet as JSON text) goes back as it is.
+    const setting = await s.call('GET', `/v2/ProspectActivity.svc/CustomActivity/GetActivitySetting?code=${code}`);
+    expect(setting.body.Fields.map((f: any) => [f.SchemaName, f.MaxFieldLength, JSON.parse(f.OptionSet || '[]').map((o: any) => o.Value)])).toEqual([
+      ['mx_Custom_1', null, ['a', 'b']],
+      ['mx_Custom_2', 10, []],
+    ]);
+    const updated = await s.call('POST', '/v2/ProspectActivity.svc/CustomActivityType/Update', { ID: code, Fields: setting.body.Fields });
+    expect(updated.status, updated.text).toBe(200);
+    const refused = await s.call('POST', '/v2/ProspectActivity.svc/CreateType', { ActivityEventName: 'Option set object', Fields: [{ SchemaName: 'mx_Custom_1', OptionSet: {} }] });
+    expect(refused.status).toBe(400);
+  });
+
+  it("types each row of the lead bulk bodies as Lead.Create's body, which is how the server reads it", async () => {
+    const doc = buildOpenApi() as any;
+    const body = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
+    const single = body('/v2/LeadManagement.svc/Lead.Create');
+    for (const path of ['/v2/LeadManagement.svc/Lead/Bulk/Create', '/v2/LeadManagement.svc/Lead/Bulk/CreateOrUpdate']) {
+      // Was `{ description }` alone: `unknown[]` to a generated client, which then took any value as a row.
+      expect(body(path).items.anyOf, path).toEqual(single.anyOf);
+    }
+    const s = await started();
+    const rows = await s.call('POST', '/v2/LeadManagement.svc/Lead/Bulk/Create', [
+      [{ Attribute: 'EmailAddress', Value: 'bulk-row-a@example.com' }],
+      { LeadDetails: [{ Attribute: 'EmailAddress', Value: 'bulk-row-b@example.com' }] },
+    ]);
+    expect(rows.status, rows.text).toBe(200);
+    expect(rows.body.map((r: any) => r.LeadCreated)).toEqual([true, true]);
+    expect((await s.call('POST', '/v2/LeadManagement.svc/Lead/Bulk/Create', [42])).status).toBe(400);
+  });
+
   it('describes both auth schemes and the error envelope of every LeadSquared path', () => {
     const doc = buildOpenApi() as any;
     expect(Object.keys(doc.components.securitySchemes)).toEqual(expect.arrayContaining(['accessKeyQuery', 'secretKeyQuery', 'accessKeyHeader', 'secretKeyHeader', 'apiKey']));
@@ -134,7 +208,11 @@ describe('answers', () => {
         walk(op.responses['200']?.content?.['application/json']?.schema, `${method} ${p}`);
       }
     }
-    // RetrieveRecentlyModified's activities extend ListedActivity (names held equal above).
-    expect(open).toEqual(['post /v2/ProspectActivity.svc/RetrieveRecentlyModified.properties.ProspectActivities.items']);
+    // RetrieveRecentlyModified's activities extend ListedActivity (names held equal above);
+    // RetrieveByActivityEvent's carry the activity's fields by name after their fixed properties.
+    expect(open).toEqual([
+      'post /v2/ProspectActivity.svc/CustomActivity/RetrieveByActivityEvent.properties.List.items',
+      'post /v2/ProspectActivity.svc/RetrieveRecentlyModified.properties.ProspectActivities.items',
+    ]);
   });
 });
