@@ -5,6 +5,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { LogFormat } from './config.js';
+import { stdoutDestination } from './stdout-log.js';
 import { redactUrl } from './http/server.js';
 
 /** `auto` means pretty when stdout is a terminal, JSON otherwise (a pipe, a file, a log collector). */
@@ -37,5 +38,5 @@ export function createLogger(level: string, destination?: DestinationStream, for
     });
     return pino(options, pretty);
   }
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutDestination());
 }

@@ -11,6 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { droppedLogLines } from './stdout-log.js';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
 import type { CallContext, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 import { UnsendableInput } from './storage/operations.js';
@@ -40,6 +41,15 @@ export function processMetricsRegistry(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    new Counter({
+      name: 'leadtrail_log_lines_dropped_total',
+      help: 'JSON log lines dropped: 16 MB of lines were already waiting for stdout (a stalled log reader), or their write failed (a full disk). Lines left unwritten when the process exits are not counted.',
+      registers: [processRegistry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
   return processRegistry;
 }
