@@ -10,7 +10,7 @@ import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
 import { buildApp } from './http/server.js';
 import { ownPages } from './http/pages.js';
-import { stopListening, watchConnections } from './http/stop.js';
+import { closeUnused, stopListening, watchConnections } from './http/stop.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createEnqueuer } from './queue/enqueuer.js';
@@ -242,9 +242,13 @@ export async function start(config: Readonly<Config>, opts: StartOptions = {}): 
         // A keep-alive connection that was busy when closing began, and answered without the close,
         // stays open once idle until the keep-alive timeout (72 s in Fastify) and holds up the exit
         // past most orchestrators' grace period; close each connection as soon as it is idle.
-        const sweep = setInterval(() => {
+        // A connection that never sent a byte is not idle to Node and is never timed out: closed here.
+        const sweepOnce = () => {
           for (const app of apps) app.server.closeIdleConnections();
-        }, 50);
+          closeUnused(watches);
+        };
+        const sweep = setInterval(sweepOnce, 50);
+        sweepOnce();
         try {
           await Promise.all(apps.map((app) => app.close()));
         } finally {

@@ -54,7 +54,8 @@ export function watchConnections(server: Server, now: () => number = () => perfo
  * or one that opened or answered less than `graceMs` ago. Resolves at once when there is none (an idle
  * server, or clients long quiet). Closes nothing itself: the connections left (all idle for
  * `graceMs`, or the grace is over) are closed by the server's close (Node closes idle ones, busy ones
- * once their answers are out). `now`: the clock the watches were given (ms); `tickMs`: how often it looks.
+ * once their answers are out) and by {@link closeUnused} (those that never sent a byte, which Node
+ * leaves open). `now`: the clock the watches were given (ms); `tickMs`: how often it looks.
  */
 export async function stopListening(watches: ConnectionWatch[], graceMs: number, now: () => number = () => performance.now(), tickMs = 25): Promise<void> {
   // `server.close()` would close every idle connection too (Node ≥ 19), the race this avoids: only
@@ -67,4 +68,28 @@ export async function stopListening(watches: ConnectionWatch[], graceMs: number,
     return watches.some((w) => [...w.open.values()].some((u) => u.active > 0 || t - u.last < graceMs));
   };
   while (now() < until && inUse()) await new Promise((r) => setTimeout(r, Math.max(1, Math.min(tickMs, until - now()))));
+}
+
+/**
+ * Destroys each watched connection that has never sent a byte and has no call in progress; returns
+ * how many. For a stop, after {@link stopListening}'s grace: Node's `server.close()` and
+ * `closeIdleConnections()` close only connections that have carried a request (Node 20 and 24), and
+ * no server timeout applies to one that never sends anything, so the stop waited until such a
+ * client closed it: 4 s for fetch's pool, which opens a connection ahead now and then and an
+ * embedding test's `close()` after an aborted call met one (found while testing a held journal
+ * entry); for ever for a client that never does (a pre-opened connection of a load balancer). Its
+ * client had sent nothing, so nothing on it is cut off; one whose first bytes were in flight meets
+ * the same close as an idle keep-alive connection after the grace.
+ */
+export function closeUnused(watches: ConnectionWatch[]): number {
+  let closed = 0;
+  for (const w of watches) {
+    for (const [socket, use] of w.open) {
+      if (use.active === 0 && socket.bytesRead === 0 && !socket.destroyed) {
+        socket.destroy();
+        closed += 1;
+      }
+    }
+  }
+  return closed;
 }

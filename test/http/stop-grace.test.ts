@@ -129,4 +129,26 @@ describe('stopping: keep-alive connections get a grace, not a reset', () => {
     expect(performance.now() - t0).toBeLessThan(600);
     await c.closed;
   });
+
+  it('a connection that never sent a byte does not hold the stop; one opened just before it gets its first call answered 503', async () => {
+    // Node's close leaves such a connection open, and no server timeout ends it: the stop waited for
+    // its client to close it (4 s for fetch's pool, which opens one ahead now and then; for ever here).
+    const server = await startServer();
+    const silent = await connection(Number(new URL(server.url).port));
+    const stopped = await Promise.race([server.close().then(() => 'stopped'), sleep(10_000).then(() => 'still stopping after 10 s')]);
+    if (stopped !== 'stopped') silent.destroy();
+    expect(stopped).toBe('stopped');
+    await silent.closed;
+
+    // Within the grace it is kept, as a connection that just answered is: its client may be about to send.
+    const graced = await startServer({ LEADTRAIL_STOP_GRACE_MS: '2000' });
+    const fresh = await connection(Number(new URL(graced.url).port));
+    const closing = graced.close();
+    await sleep(100);
+    const first = await fresh.send(CALL);
+    expect(first.status).toBe(503);
+    expect(first.headers['connection']).toBe('close');
+    await fresh.closed;
+    await closing;
+  });
 });
