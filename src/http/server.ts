@@ -24,6 +24,7 @@ import { ROUTES, SWITCHES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
 import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
+import { trackLeftCalls } from './left-calls.js';
 
 /** Query parameters that carry keys (authHook reads them by their decoded, lower-cased names). */
 
@@ -188,10 +189,13 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   // names the lead it made; written here, it named none). What it changed stays changed. Only a
   // call whose request arrived in full: one cut short is not a call (and a 408 for one too slow is
   // counted by clientError). A reply taken over (hijacked: a live stream, a dropped fault) counts itself.
+  trackLeftCalls(app, s.config.txTimeoutMs);
   app.addHook('onRequest', (req, reply, done) => {
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished || reply.sent || !req.raw.complete) return;
       s.metrics.observeRequest(routeLabel(req), req.method, CLIENT_LEFT, reply.elapsedTime / 1000);
+      // A stop waits for its work to end (left-calls.ts).
+      req.server.leftCallRunning(req);
       // Journaled when its handler ends, with the lead or activity its work wrote (journal-hook.ts).
       req.server.journalLeft?.(req, reply, CLIENT_LEFT);
     });

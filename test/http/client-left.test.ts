@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { takeTurn, walksWaiting } from '../../src/storage/sql/seq-ranges.js';
 import { LM, accountIdOf, createLead, expectOk } from '../helpers/lsq.js';
-import { KEYS, started, type TestServer } from '../helpers/server.js';
+import { KEYS, started, startServer, storeBeside, type TestServer } from '../helpers/server.js';
 import { consoleClient } from '../console/session.js';
 
 let s: TestServer;
@@ -68,8 +68,8 @@ async function journaled(path: string): Promise<number[]> {
 }
 
 /** `leadtrail_http_requests_total` of `route` answered (or not) with `status`, from GET /metrics. */
-async function counted(route: string, status: number): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+async function counted(route: string, status: number, server: TestServer = s): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('leadtrail_http_requests_total{') && l.includes(`route="${route}"`) && l.includes(`status="${status}"`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
@@ -185,5 +185,70 @@ describe('any call whose client leaves before the answer', () => {
     await expect.poll(mine, { timeout: 5_000 }).toEqual([499]);
     await new Promise((r) => setTimeout(r, 300));
     expect(await mine()).toEqual([499]);
+  });
+});
+
+describe('a call whose client left, still running when the server stops', () => {
+  /**
+   * Starts a server of its own (debug log into `lines`), posts a Lead.Create held by a forced
+   * latency of `latencyMs`, leaves once the server holds it and has seen it leave, then stops the
+   * server. Returns the stored journal entries of Lead.Create and the lead they name, read after the
+   * stop, when the latency is over.
+   */
+  async function leaveThenStop(env: Record<string, string>, latencyMs: number) {
+    const lines: { level: number; msg?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const own = await startServer({ LEADTRAIL_FAULTS: 'true', ...env }, { log: pino({ level: 'debug' }, sink) });
+    const ownAccount = await accountIdOf(own);
+    const CREATE = `${LM}/Lead.Create`;
+    await own.call('POST', '/_leadtrail/faults', { path: CREATE, times: 1, latencyMs });
+    const before = await counted(CREATE, 499, own);
+    const client = new AbortController();
+    const sent = fetch(`${own.url}${CREATE}?${auth}`, {
+      method: 'POST',
+      signal: client.signal,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'left-at-stop@example.com' }]),
+    }).catch((e: Error) => e.name);
+    await expect.poll(async () => ((await own.call('GET', '/_leadtrail/faults')).body as { faults: unknown[] }).faults.length, { timeout: 5_000 }).toBe(0);
+    client.abort();
+    expect(await sent).toBe('AbortError');
+    // The server has seen the client leave (counted as it leaves) before it is told to stop.
+    await expect.poll(() => counted(CREATE, 499, own), { timeout: 5_000 }).toBe(before + 1);
+    // Started after the latency began: fires after its end.
+    let latencyOver = false;
+    const afterLatency = new Promise<void>((resolve) => setTimeout(() => ((latencyOver = true), resolve()), latencyMs + 300));
+    await own.close();
+    const stoppedBeforeLatencyEnded = !latencyOver;
+    await afterLatency;
+    const beside = await storeBeside(own);
+    try {
+      const entries = (await beside.journal.list(ownAccount, { limit: 500 })).filter((e) => e.path === CREATE);
+      const lead = entries[0]?.leadId ? await beside.leads.get(ownAccount, entries[0].leadId) : null;
+      return { entries, lead, lines, stoppedBeforeLatencyEnded };
+    } finally {
+      await beside.close();
+    }
+  }
+
+  it('the stop waits for its work: the lead is made, and its entry (499) names it', async () => {
+    const { entries, lead, lines } = await leaveThenStop({}, 800);
+    expect(entries).toMatchObject([{ status: 499, responseBody: null }]);
+    expect(lead).not.toBeNull();
+    // The work did not meet a closed store ("unexpected error: the store is closed", as it did).
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it('waits LEADTRAIL_TX_TIMEOUT_MS at most, says so, and journals the call once, as it stands', async () => {
+    const { entries, lines, stoppedBeforeLatencyEnded } = await leaveThenStop({ LEADTRAIL_TX_TIMEOUT_MS: '200' }, 2_000);
+    expect(stoppedBeforeLatencyEnded).toBe(true);
+    expect(lines.filter((l) => l.level === 40 && /calls whose client left still running/.test(l.msg ?? ''))).toHaveLength(1);
+    // Written by the stop, before its work ended (no lead yet), and not again when it ended.
+    expect(entries).toMatchObject([{ status: 499, responseBody: null, leadId: null }]);
   });
 });
