@@ -41,6 +41,19 @@ export function idlePause(): { sleep(ms: number): Promise<void>; poke(): void } 
   };
 }
 
+/**
+ * Waits `ms` milliseconds on `pause` through any pokes, ending early only once `stopped()` is true
+ * (a worker's stop sets its flag, then pokes): the back-off after a failed round. On a plain
+ * `sleep`, a poke kept from the failed round (an accept, a finished delivery, another process's
+ * NOTIFY) ended the back-off at once, so a claim that kept failing while accepts still succeeded (a
+ * statement timeout under a large backlog) ran again, and logged again, once per accept instead of
+ * once per back-off (found by a review). `now`: a monotonic clock in ms, as the timers run.
+ */
+export async function backOff(pause: { sleep(ms: number): Promise<void> }, ms: number, stopped: () => boolean, now: () => number = () => performance.now()): Promise<void> {
+  const until = now() + ms;
+  for (let left = ms; left > 0 && !stopped(); left = until - now()) await pause.sleep(left);
+}
+
 /** Longest pause between a polling worker's tries while its store keeps failing (ms). */
 export const FAILURE_BACKOFF_MAX_MS = 5_000;
 

@@ -5,7 +5,7 @@
  * and another worker takes over. MX (application) errors are final, but for those that say "retry
  * shortly" (503, isRetryLater); anything else is retried on LeadSquared's schedule.
  */
-import { failureBackoff, idlePause } from './idle.js';
+import { backOff, failureBackoff, idlePause } from './idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -277,8 +277,8 @@ export function createWorker(d: WorkerDeps): Worker {
       } catch (e) {
         const retryInMs = backoff.failed();
         log.error({ err: e, failures: backoff.failures, retryInMs }, 'worker loop error; backing off');
-        // Pokable, as the webhook worker's: a stop during an outage does not wait out the back-off.
-        await idle.sleep(retryInMs);
+        // A stop during an outage does not wait out the back-off; new work does not cut it short.
+        await backOff(idle, retryInMs, () => !running);
         continue;
       }
       const failures = backoff.succeeded();

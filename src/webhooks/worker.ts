@@ -10,7 +10,7 @@
  * at-least-once: an event is marked delivered only after its receiver answered 2xx, so a crash
  * between the two sends it again, with the same event id.
  */
-import { failureBackoff, idlePause } from '../queue/idle.js';
+import { backOff, failureBackoff, idlePause } from '../queue/idle.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -214,7 +214,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       }
       if (retryInMs !== null) {
         // The store failed: wait longer after each failure in a row (an outage is not polled 4 times a second).
-        await idle.sleep(retryInMs);
+        // A stop ends it at once; a poke (a finished delivery, another process's NOTIFY) does not.
+        await backOff(idle, retryInMs, () => !running);
         continue;
       }
       if (claimed > 0 && inflight.size < c.webhookConcurrency) continue;

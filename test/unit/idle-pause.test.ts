@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { idlePause } from '../../src/queue/idle.js';
+import { backOff, idlePause } from '../../src/queue/idle.js';
 
 /** Whether `p` has settled once the microtasks queued so far have run (no timer fires meanwhile). */
 async function settledNow(p: Promise<void>): Promise<boolean> {
@@ -53,5 +53,32 @@ describe('idlePause', () => {
     expect(await settledNow(timedOut)).toBe(true);
     idle.poke(); // after a sleep that ran out: kept too
     expect(await settledNow(idle.sleep(60_000))).toBe(true);
+  });
+});
+
+describe('backOff', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('waits its whole time through pokes (new work does not cut a back-off short), and ends at a stop', async () => {
+    const idle = idlePause();
+    let stopped = false;
+    // A poke kept from the failed round, then more while it waits.
+    idle.poke();
+    const p = backOff(idle, 1000, () => stopped, () => Date.now());
+    for (let t = 0; t < 990; t += 10) {
+      idle.poke();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await settledNow(p)).toBe(false);
+    }
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await settledNow(p)).toBe(true);
+
+    const long = backOff(idle, 60_000, () => stopped, () => Date.now());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await settledNow(long)).toBe(false);
+    stopped = true;
+    idle.poke();
+    expect(await settledNow(long)).toBe(true);
   });
 });
