@@ -43,7 +43,7 @@ export function processMetricsRegistry(): Registry {
     collectDefaultMetrics({ register: processRegistry });
     new Counter({
       name: 'leadtrail_log_lines_dropped_total',
-      help: 'JSON log lines dropped: 16 MB of lines were already waiting for stdout (a stalled log reader), or their write failed (a full disk). Lines left unwritten when the process exits are not counted.',
+      help: 'JSON log lines dropped: 16 MB of lines were already waiting for stdout (a stalled log reader), their write failed (a full disk), or the reader had gone (EPIPE: every line from then on). Lines left unwritten when the process exits are not counted.',
       registers: [processRegistry],
       collect() {
         this.reset();

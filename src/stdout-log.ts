@@ -99,7 +99,16 @@ export function stdoutDestination(): DestinationStream {
   // process). What was waiting is dropped and counted, so the next line is written afresh: kept,
   // the failed chunk was tried again with each line and, the buffer full, every line was dropped
   // without a write, for good, also once the disk had room again.
-  dest.on('error', () => {
+  dest.on('error', (e: NodeJS.ErrnoException) => {
+    // The reader has gone for good: pino's own listener, before this one, has made `write` a no-op
+    // (pino.destination's EPIPE filter), so that from here every line vanished uncounted. Each is
+    // counted instead (pino writes one line a call).
+    if (e.code === 'EPIPE') {
+      dest.write = () => {
+        droppedLines += 1;
+        return true;
+      };
+    }
     const s = state(dest);
     if (!s || s._writing) return;
     droppedLines += linesIn(s);

@@ -146,6 +146,41 @@ it('stdout on a full disk: the server serves, and SIGTERM ends it with 0', async
   }
 }, 90_000);
 
+it('a log reader that goes away (EPIPE): the server serves on, every line after is counted as dropped, and SIGTERM ends it with 0', async () => {
+  const { port, child, exited, stderr } = await serveTo('pipe', { LEADTRAIL_LOG_LEVEL: 'debug' });
+  try {
+    // The first line (it is listening), then the reader closes its end.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    let up = false;
+    for (const until = Date.now() + 30_000; !up && Date.now() < until && child.exitCode === null; ) {
+      up = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up, `not serving (exit code ${child.exitCode}): ${stderr()}`).toBe(true);
+    let n = 0;
+    const create = () =>
+      fetch(`http://127.0.0.1:${port}/v2/LeadManagement.svc/Lead.Create?accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`, {
+        method: 'POST',
+        body: JSON.stringify([{ Attribute: 'EmailAddress', Value: `no-reader-${++n}@example.com` }]),
+      });
+    expect((await create()).status).toBe(200);
+    // Every call logs at debug: after the EPIPE its lines are counted (pino had made them vanish
+    // uncounted), so the count goes on rising with the calls.
+    await expect.poll(() => droppedLines(port), { timeout: 10_000 }).toBeGreaterThan(0);
+    const first = await droppedLines(port);
+    for (let i = 0; i < 5; i++) expect((await create()).status).toBe(200);
+    expect(await droppedLines(port)).toBeGreaterThanOrEqual(first + 5);
+    child.kill('SIGTERM');
+    const end = await within(exited, 20_000);
+    expect(end, 'the server did not exit within 20 s of SIGTERM').not.toBeNull();
+    expect(end).toMatchObject({ code: 0, signal: null });
+    expect(stderr()).not.toMatch(WRITE_TROUBLE);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}, 90_000);
+
 /** Runs `body` (ES module code, `log` being leadtrail's JSON logger on stdout) in a node process of its own. */
 function withLogger(body: string) {
   const log = pathToFileURL(path.join(path.dirname(CLI), '..', 'log.js')).href;
