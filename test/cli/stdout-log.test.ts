@@ -116,17 +116,32 @@ it('a stalled stdout reader: lines past STDOUT_BUFFER_MAX are dropped and counte
   }
 }, 90_000);
 
+/** Waits until the server `serveTo` started answers /health/ready (30 s at most), else fails naming its exit and stderr. */
+async function untilServing({ port, child, stderr }: Awaited<ReturnType<typeof serveTo>>): Promise<void> {
+  let up = false;
+  for (const until = Date.now() + 30_000; !up && Date.now() < until && child.exitCode === null; ) {
+    up = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(up, `not serving (exit code ${child.exitCode}): ${stderr()}`).toBe(true);
+}
+
+/** Sends SIGTERM and expects an exit with code 0 within 20 s, with no write trouble on stderr. */
+async function stopsWithZero({ child, exited, stderr }: Awaited<ReturnType<typeof serveTo>>): Promise<void> {
+  child.kill('SIGTERM');
+  const end = await within(exited, 20_000);
+  expect(end, 'the server did not exit within 20 s of SIGTERM').not.toBeNull();
+  expect(end).toMatchObject({ code: 0, signal: null });
+  expect(stderr()).not.toMatch(WRITE_TROUBLE);
+}
+
 it('stdout on a full disk: the server serves, and SIGTERM ends it with 0', async () => {
   const full = fs.openSync('/dev/full', 'w');
-  const { port, child, exited, stderr } = await serveTo(full, { LEADTRAIL_LOG_LEVEL: 'debug' });
+  const server = await serveTo(full, { LEADTRAIL_LOG_LEVEL: 'debug' });
+  const { port, child } = server;
   fs.closeSync(full);
   try {
-    let up = false;
-    for (const until = Date.now() + 30_000; !up && Date.now() < until && child.exitCode === null; ) {
-      up = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(up, `not serving (exit code ${child.exitCode}): ${stderr()}`).toBe(true);
+    await untilServing(server);
     const created = await fetch(`http://127.0.0.1:${port}/v2/LeadManagement.svc/Lead.Create?accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`, {
       method: 'POST',
       body: JSON.stringify([{ Attribute: 'EmailAddress', Value: 'full-disk@example.com' }]),
@@ -136,28 +151,20 @@ it('stdout on a full disk: the server serves, and SIGTERM ends it with 0', async
     const first = await droppedLines(port);
     expect(first).toBeGreaterThan(0);
     await expect.poll(() => droppedLines(port), { timeout: 10_000 }).toBeGreaterThan(first);
-    child.kill('SIGTERM');
-    const end = await within(exited, 20_000);
-    expect(end, 'the server did not exit within 20 s of SIGTERM').not.toBeNull();
-    expect(end).toMatchObject({ code: 0, signal: null });
-    expect(stderr()).not.toMatch(WRITE_TROUBLE);
+    await stopsWithZero(server);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }, 90_000);
 
 it('a log reader that goes away (EPIPE): the server serves on, every line after is counted as dropped, and SIGTERM ends it with 0', async () => {
-  const { port, child, exited, stderr } = await serveTo('pipe', { LEADTRAIL_LOG_LEVEL: 'debug' });
+  const server = await serveTo('pipe', { LEADTRAIL_LOG_LEVEL: 'debug' });
+  const { port, child } = server;
   try {
     // The first line (it is listening), then the reader closes its end.
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     child.stdout!.destroy();
-    let up = false;
-    for (const until = Date.now() + 30_000; !up && Date.now() < until && child.exitCode === null; ) {
-      up = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(up, `not serving (exit code ${child.exitCode}): ${stderr()}`).toBe(true);
+    await untilServing(server);
     let n = 0;
     const create = () =>
       fetch(`http://127.0.0.1:${port}/v2/LeadManagement.svc/Lead.Create?accessKey=${KEYS.accessKey}&secretKey=${KEYS.secretKey}`, {
@@ -171,11 +178,7 @@ it('a log reader that goes away (EPIPE): the server serves on, every line after 
     const first = await droppedLines(port);
     for (let i = 0; i < 5; i++) expect((await create()).status).toBe(200);
     expect(await droppedLines(port)).toBeGreaterThanOrEqual(first + 5);
-    child.kill('SIGTERM');
-    const end = await within(exited, 20_000);
-    expect(end, 'the server did not exit within 20 s of SIGTERM').not.toBeNull();
-    expect(end).toMatchObject({ code: 0, signal: null });
-    expect(stderr()).not.toMatch(WRITE_TROUBLE);
+    await stopsWithZero(server);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
