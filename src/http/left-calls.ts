@@ -7,15 +7,16 @@
  * close now waits for them first (a preClose hook, so that the journal's entry of such a call is
  * written at its end, naming the lead it made), bounded.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Marks `req` as a call whose client left while its handler runs (http/server.ts's 499 hook). */
-    leftCallRunning(req: FastifyRequest): void;
+    leftCallRunning(req: FastifyRequest, reply: FastifyReply): void;
     /**
      * Marks the handler of `req` as ended: it gave its answer (to no one), or stopped its work and
-     * took the reply over (client-gone.ts `abandoned`, a dropped fault). Does nothing for other calls.
+     * took the reply over (client-gone.ts `abandoned`, a dropped fault; any other taken-over reply is
+     * seen as ended by its `sent`). Does nothing for other calls.
      */
     leftCallEnded(req: FastifyRequest): void;
   }
@@ -27,26 +28,40 @@ declare module 'fastify' {
  * the longest a request may work inside a write batch), logging a warning for those left.
  */
 export function trackLeftCalls(app: FastifyInstance, waitMs: number): void {
-  const running = new Set<FastifyRequest>();
+  // With its reply: a handler that took the reply over (hijack: the console's live stream, whose
+  // client may leave while its keys are checked) ends without an answer, and is then `sent`.
+  const running = new Map<FastifyRequest, FastifyReply>();
   // Answered (onSend ran): a close that comes before the answer is out does not mark it running.
   const answered = new WeakSet<FastifyRequest>();
   let waiters: (() => void)[] = [];
-  const ended = (req: FastifyRequest) => {
-    if (!running.delete(req) || running.size > 0) return;
+  const wakeIfNone = () => {
+    if (running.size > 0) return;
     const wake = waiters;
     waiters = [];
     for (const w of wake) w();
   };
-  app.decorate('leftCallRunning', (req: FastifyRequest) => {
-    if (!answered.has(req)) running.add(req);
+  /** Forgets calls whose reply was taken over (sent, with no onSend). */
+  const prune = () => {
+    for (const [req, reply] of running) if (reply.sent) running.delete(req);
+    wakeIfNone();
+  };
+  const ended = (req: FastifyRequest) => {
+    if (running.delete(req)) wakeIfNone();
+  };
+  app.decorate('leftCallRunning', (req: FastifyRequest, reply: FastifyReply) => {
+    prune();
+    if (!answered.has(req)) running.set(req, reply);
   });
   app.decorate('leftCallEnded', ended);
   /** Resolves once no call is running, or after `timeoutMs`, with how many still are. */
   const allEnded = async (timeoutMs: number) => {
+    prune();
     if (running.size === 0) return 0;
     let timer: NodeJS.Timeout | undefined;
+    const pruning = setInterval(prune, 50);
     await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
+    clearInterval(pruning);
     return running.size;
   };
   app.addHook('preClose', async () => {

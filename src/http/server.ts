@@ -195,7 +195,7 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
       if (reply.raw.writableFinished || reply.sent || !req.raw.complete) return;
       s.metrics.observeRequest(routeLabel(req), req.method, CLIENT_LEFT, reply.elapsedTime / 1000);
       // A stop waits for its work to end (left-calls.ts).
-      req.server.leftCallRunning(req);
+      req.server.leftCallRunning(req, reply);
       // Journaled when its handler ends, with the lead or activity its work wrote (journal-hook.ts).
       req.server.journalLeft?.(req, reply, CLIENT_LEFT);
     });
