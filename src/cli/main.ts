@@ -13,7 +13,7 @@ import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import { start, type Running } from '../main.js';
 import { openStore } from '../storage/open-store.js';
-import { NoDatabaseError, type Store } from '../storage/store.js';
+import { NoDatabaseError, UnusableDatabaseError, type Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
 import { resetAccount } from '../http/admin.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -105,7 +105,7 @@ async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, crea
     store = await openStore(config, undefined, { mustExist: !creates });
   } catch (e) {
     if (e instanceof NoDatabaseError) throw noDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
-    throw e;
+    throw unusableDatabase(e);
   }
   try {
     return await fn(store);
@@ -123,6 +123,16 @@ function noDatabase(e: NoDatabaseError, postgres: boolean): ConfigError {
   const setting = postgres ? '--database-url, DATABASE_URL' : '--db, LEADTRAIL_DB';
   const make = e.creatable ? 'make one with leadtrail migrate or leadtrail account create' : 'create that database (leadtrail makes its schema and tables, not the database)';
   return new ConfigError(`No database at ${e.where} (${setting}): ${e.why ? `${e.why}; ` : ''}check the ${postgres ? 'URL' : 'path'}, or ${make}`);
+}
+
+/**
+ * For a path that cannot hold a database (UnusableDatabaseError): a ConfigError (exit 2) naming it,
+ * the setting and why: `Cannot use /srv/notes.txt as a database (--db, LEADTRAIL_DB): the file is
+ * not a SQLite database (another program's file?); check the path`. Any other error as it is.
+ */
+function unusableDatabase(e: unknown): unknown {
+  if (!(e instanceof UnusableDatabaseError)) return e;
+  return new ConfigError(`Cannot use ${e.where} as a database (--db, LEADTRAIL_DB): ${e.why}; check the path`);
 }
 
 async function requireAccount(store: Store, id: string): Promise<void> {
@@ -207,7 +217,9 @@ export function buildCli(): Command {
       storeFailed = true;
       if (started) failedStop ??= started.close().finally(() => process.exit(1));
     };
-    const running = await start(config, { onStoreFailed });
+    const running = await start(config, { onStoreFailed }).catch((e: unknown) => {
+      throw unusableDatabase(e);
+    });
     started = running;
     if (storeFailed) onStoreFailed();
     const stop = async (signal: string) => {

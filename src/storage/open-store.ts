@@ -2,6 +2,7 @@
 import { ConfigError, type Config } from '../config.js';
 import type { ErrorCodec } from './operations.js';
 import type { Store } from './store.js';
+import { checkSqlitePath } from './sqlite/path-check.js';
 import type { ReadTurnOptions } from './sqlite/read-turns.js';
 
 /**
@@ -12,7 +13,8 @@ import type { ReadTurnOptions } from './sqlite/read-turns.js';
  * leadtrail database that is there, creating nothing: a SQLite file holding leadtrail's tables, or
  * a PostgreSQL database whose schema (`?schema=`, else the connection's default) holds them; else
  * NoDatabaseError (store.ts) saying which is missing. Without it the file (with its folder) or
- * the `?schema=` is created if missing, and every open migrates.
+ * the `?schema=` is created if missing, and every open migrates. A SQLite path that cannot hold a
+ * database (a folder, another program's file) is UnusableDatabaseError (store.ts), either way.
  */
 export async function openStore(
   config: Pick<Config, 'databaseUrl' | 'dbPath' | 'pgPoolSize' | 'statementTimeoutMs' | 'txTimeoutMs'> & Partial<Pick<Config, 'pgPrepared' | 'pgWriteBatches' | 'sqliteWriter'>>,
@@ -33,6 +35,7 @@ export async function openStore(
       mustExist: options.mustExist,
     });
   }
+  checkSqlitePath(config.dbPath);
   if (options.mustExist && config.dbPath !== ':memory:') {
     const { requireLeadtrailFile } = await import('./sqlite/sqlite-store.js');
     requireLeadtrailFile(config.dbPath);

@@ -829,8 +829,26 @@ export class NoDatabaseError extends Error {
   }
 }
 
+/**
+ * Thrown by openStore when the place the config names cannot hold a database at all, having created
+ * nothing: a SQLite path that is a folder, a file that is not a SQLite database (another program's,
+ * a text file), or a path under a file. `where`: the absolute path; `why`: which of these. SQLite's
+ * own errors had said "file is not a database" or "unable to open database file" without the path
+ * or the setting, with exit 1 (found by a fresh-eyes run).
+ */
+export class UnusableDatabaseError extends Error {
+  constructor(
+    readonly where: string,
+    readonly why: string,
+  ) {
+    super(`Cannot use ${where} as a database: ${why}`);
+    this.name = 'UnusableDatabaseError';
+  }
+}
+
 /** Thrown by adapters when a unique key is already taken (a race the domain re-checks). */
 export class UniqueViolation extends Error {
+  override name = 'UniqueViolation';
   constructor(readonly detail: string) {
     super(`unique constraint violated: ${detail}`);
   }

@@ -259,6 +259,37 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['empty.db', 'other-app.db']);
   });
 
+  it('every command, serve and the creating ones too, refuses a path that cannot hold a database (a folder, a text file, a path under a file), naming it, and creates nothing', async () => {
+    const dir = fs.realpathSync(tempDir('leadtrail-unusable-'));
+    const notes = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notes, 'hello, not a database\n');
+    const folder = path.join(dir, 'a-folder');
+    fs.mkdirSync(folder);
+    const under = path.join(notes, 'x.db');
+    const cannot = (db: string, why: string) => `leadtrail: Cannot use ${db} as a database (--db, LEADTRAIL_DB): ${why}; check the path\n`;
+    const cases = [
+      { db: notes, why: "the file is not a SQLite database (another program's file?)" },
+      { db: folder, why: `it is a folder; name a file in it, e.g. ${path.join(folder, 'leadtrail.db')}` },
+      { db: under, why: 'a part of its folder path is a file, not a folder' },
+    ];
+    const port = String(await freePort());
+    // The creating commands (serve through start(), the others through withStore) and two of the
+    // others: every command opens its store through openStore, where the path is checked.
+    const others = refusingCommands(tempDir('leadtrail-unusable-files-'));
+    const commands = [['serve', '--port', port], ['migrate'], ['account', 'create', '--name', 'X'], others[0], others.at(-1)!];
+    // SQLite's own errors had said "file is not a database" or "unable to open database file", exit 1.
+    const runs = cases.flatMap((c) => commands.map((args) => ({ args: [...args, '--db', c.db], ...c })));
+    const results = await pool(runs, 3, (r) => runCli(r.args));
+    for (const [i, r] of results.entries()) {
+      const label = runs[i].args.join(' ');
+      expect(r.code, `${label}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, label).toBe(cannot(runs[i].db, runs[i].why));
+    }
+    expect(fs.readFileSync(notes, 'utf8')).toBe('hello, not a database\n');
+    expect(fs.readdirSync(folder), 'nothing made in the folder').toEqual([]);
+    expect(fs.readdirSync(dir).sort(), 'no lock file beside them').toEqual(['a-folder', 'notes.txt']);
+  });
+
   it('migrate and account create make the database; then seed on one without accounts names the file it looked at', async () => {
     const dir = fs.realpathSync(tempDir('leadtrail-makes-'));
     const db = path.join(dir, 'sub', 'made.db');

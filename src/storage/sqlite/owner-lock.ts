@@ -11,19 +11,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sqliteDriver } from './driver.js';
+import { checkSqlitePath } from './path-check.js';
 
 /** The database file is served by another process (or another server in this one). */
-export class DatabaseInUseError extends Error {}
+export class DatabaseInUseError extends Error {
+  override name = 'DatabaseInUseError';
+}
 
 /** The lock file of a database file: `<file>-lock`, beside it. */
 export const ownerLockFile = (file: string): string => `${path.resolve(file)}-lock`;
 
 /**
  * Takes `file`'s owner lock ⇒ `release()`, which is safe to call more than once. Throws
- * DatabaseInUseError at once (no waiting) when another connection holds it. `:memory:` needs none.
+ * DatabaseInUseError at once (no waiting) when another connection holds it, UnusableDatabaseError
+ * (store.ts) for a path that cannot hold a database. `:memory:` needs none.
  */
 export function takeOwnerLock(file: string): { release(): void } {
   if (file === ':memory:') return { release() {} };
+  // A path that cannot hold a database is refused before its lock file is made beside it.
+  checkSqlitePath(file);
   const lockFile = ownerLockFile(file);
   // Before the store opens, which makes the folder too (a first start on ./data/leadtrail.db).
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
