@@ -91,7 +91,9 @@ export interface OptionSpec<K extends keyof Config = keyof Config> {
   parse: Parser<Config[K]>;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 /**
  * A whole number written in decimal digits (spaces around it allowed). Not `Number()` alone: it

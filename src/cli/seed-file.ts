@@ -95,7 +95,9 @@ export function seedJsonSchema(): Record<string, unknown> {
 }
 
 /** A seed that cannot be loaded; the message names the entry (`leads[3]`) and what is wrong with it. */
-export class SeedError extends Error {}
+export class SeedError extends Error {
+  override name = 'SeedError';
+}
 
 /**
  * Checks the seed's outline; throws SeedError naming each bad entry (at most 10). `what` names the

@@ -74,7 +74,9 @@ async function throttle(s: Services, cred: Credential, spec: RateLimitSpec, scop
   }
 }
 
-class Forbidden extends Error {}
+class Forbidden extends Error {
+  override name = 'Forbidden';
+}
 
 /**
  * Checks the keys. It runs as an `onRequest` hook, before any body is read, on every route: a caller

@@ -19,7 +19,9 @@ import type { Store } from '../storage/store.js';
 
 export type FaultRule = StoredFaultRule;
 
-export class SystemFault extends Error {}
+export class SystemFault extends Error {
+  override name = 'SystemFault';
+}
 
 export interface Faults {
   add(rule: FaultRule): Promise<void>;

@@ -10,7 +10,9 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import { ConfigError, type RateLimitSpec } from '../config.js';
 import type { Limiter } from './limiter.js';
 
-export class RedisUnreachableError extends Error {}
+export class RedisUnreachableError extends Error {
+  override name = 'RedisUnreachableError';
+}
 
 const CONNECT_TIMEOUT_MS = 5_000;
 /**

@@ -88,6 +88,7 @@ const MAX_RERUNS = 3;
 const ISOLATE_AFTER_RERUN = 1000;
 
 export class TransactionTimeout extends Error {
+  override name = 'TransactionTimeout';
   constructor(ms: number) {
     super(`transaction function did not finish within ${ms} ms; its writes were rolled back`);
   }
@@ -95,6 +96,7 @@ export class TransactionTimeout extends Error {
 
 /** Thrown by a `tx` used after its transaction function has ended (timed out, or kept after resolving). */
 export class TransactionClosed extends Error {
+  override name = 'TransactionClosed';
   constructor() {
     super('this transaction is over: its repos can no longer be used');
   }

@@ -820,6 +820,7 @@ export interface Store extends Repos {
  * (leadtrail makes a schema and its tables, not the database).
  */
 export class NoDatabaseError extends Error {
+  override name = 'NoDatabaseError';
   constructor(
     readonly where: string,
     readonly why: string,

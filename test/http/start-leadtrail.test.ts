@@ -182,6 +182,9 @@ describe('startLeadtrail', () => {
     // The other rules of a key given by hand, as the ConfigError every other refused option is.
     const spaced = await startLeadtrail({ ...storeOpts(), keys: { secretKey: ' sk ' } }).catch((e: unknown) => e);
     expect(spaced).toBeInstanceOf(ConfigError);
+    // Named as its class: a log or a test runner printed it as `Error: …` (found by a fresh-eyes run).
+    expect((spaced as Error).name).toBe('ConfigError');
+    expect(String(spaced)).toMatch(/^ConfigError: startLeadtrail: keys\.secretKey/);
     expect((spaced as Error).message).toBe("startLeadtrail: keys.secretKey starts or ends with a space, which HTTP drops from a header's value: it could never be matched.");
     await expect(startLeadtrail({ ...storeOpts(), keys: { apiKey: 'api-键' } })).rejects.toThrow(/^startLeadtrail: keys\.apiKey holds '键', a character outside printable ASCII/);
     // A JavaScript caller: a number was a TypeError from inside, a misspelt name or a string in place of the object ignored.

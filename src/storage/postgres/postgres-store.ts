@@ -69,7 +69,9 @@ export interface PostgresTarget {
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Thrown when the database cannot be reached or refuses us; its message is meant for the operator. */
-export class DatabaseUnreachableError extends Error {}
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+}
 
 /**
  * Splits leadtrail's `?schema=name` off a `postgres://` URL. The schema isolates one deployment

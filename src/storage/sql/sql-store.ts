@@ -30,7 +30,9 @@ export function reposFor(db: Db, engine: Engine, autonomous?: Kysely<DB>): Repos
   };
 }
 
-export class SchemaTooNewError extends Error {}
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}
 
 /**
  * Applies the numbered migrations. Kysely's migrator takes a lock (a row lock on PostgreSQL) so

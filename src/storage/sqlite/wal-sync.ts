@@ -62,6 +62,7 @@ export function walFdatasync(): { sync: FileSync; close(): void } {
 
 /** Thrown to every caller after a sync has failed once. */
 export class WalSyncFailed extends Error {
+  override name = 'WalSyncFailed';
   constructor(cause: unknown) {
     super(`the SQLite write-ahead log could not be synced to disk (${cause instanceof Error ? cause.message : String(cause)}); restart leadtrail`, { cause });
   }

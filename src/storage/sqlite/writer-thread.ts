@@ -81,7 +81,9 @@ function callRepo(tx: Repos, c: RepoCall): Promise<unknown> {
 }
 
 /** The function ran on the event loop and threw: its caller there has the error itself. */
-class RemoteFailed extends Error {}
+class RemoteFailed extends Error {
+  override name = 'RemoteFailed';
+}
 
 async function main(): Promise<void> {
   let store: Store;
