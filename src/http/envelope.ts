@@ -9,6 +9,7 @@ import { abandoned, isAbandoned } from '../client-gone.js';
 import { MxError, isMxError, mx } from '../domain/errors.js';
 import { isStoreBusy } from '../storage/store.js';
 import { isDraining } from './drain.js';
+import { routeLabel } from './route-label.js';
 
 export interface ErrorEnvelope {
   Status: 'Error';
@@ -49,10 +50,11 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown
   const mxErr = toMxError(err, bodyLimit);
   if (mxErr) {
     for (const [k, v] of Object.entries(mxErr.headers)) reply.header(k, v);
-    if (mxErr.status >= 500) req.log.warn({ exceptionType: mxErr.type }, 'application error');
+    // The route as the metrics name it (no ids or keys) and the method: which call failed, at a glance.
+    if (mxErr.status >= 500) req.log.warn({ route: routeLabel(req), method: req.method, exceptionType: mxErr.type }, 'application error');
     return reply.code(mxErr.status).send(envelope(mxErr));
   }
-  req.log.error({ err }, 'unexpected error');
+  req.log.error({ route: routeLabel(req), method: req.method, err }, 'unexpected error');
   return reply.code(500).send({
     Status: 'Error',
     ExceptionType: 'MXSystemException',

@@ -35,7 +35,10 @@ describe('logs', () => {
     expect(lines.length).toBeGreaterThan(10);
     const parsed = lines.map((l) => JSON.parse(l));
     expect(parsed.some((l) => l.req?.url?.includes('/v2/ProspectActivity.svc/Create?accessKey=***&secretKey=***'))).toBe(true);
-    expect(parsed.some((l) => l.exceptionType === 'MXInvalidActivityException')).toBe(true);
+    // The failed call's line names its route (the pattern, no ids or keys) and method (found by a fresh-eyes run).
+    expect(parsed.filter((l) => l.exceptionType === 'MXInvalidActivityException')).toContainEqual(
+      expect.objectContaining({ msg: 'application error', route: '/v2/ProspectActivity.svc/Create', method: 'POST' }),
+    );
     const all = lines.join('\n');
     for (const secret of [KEYS.secretKey, KEYS.apiKey, KEYS.accessKey, MARKER]) expect(all).not.toContain(secret);
   });
