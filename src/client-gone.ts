@@ -36,6 +36,5 @@ export function abandoned(req: FastifyRequest, reply: FastifyReply): FastifyRepl
   req.log.debug('client left before the answer: its work was stopped');
   // No answer will be sent: the call's journal entry (499, held for the handler's end) is written now.
   if (req.journalLeft) req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
-  req.server.leftCallEnded(req);
   return reply.hijack();
 }

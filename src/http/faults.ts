@@ -44,7 +44,6 @@ export function registerSyncFaults(app: FastifyInstance, s: Services): void {
       if (left) {
         // Its journal entry (499, held for the handler's end) is written now: no answer will come.
         if (req.journalLeft) req.server.journalUnanswered?.(req, reply, CLIENT_LEFT);
-        req.server.leftCallEnded(req);
         return reply;
       }
       // Without an answer no onResponse hook runs: the call is counted and journaled here, with

@@ -13,23 +13,19 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Marks `req` as a call whose client left while its handler runs (http/server.ts's 499 hook). */
     leftCallRunning(req: FastifyRequest, reply: FastifyReply): void;
-    /**
-     * Marks the handler of `req` as ended: it gave its answer (to no one), or stopped its work and
-     * took the reply over (client-gone.ts `abandoned`, a dropped fault; any other taken-over reply is
-     * seen as ended by its `sent`). Does nothing for other calls.
-     */
-    leftCallEnded(req: FastifyRequest): void;
   }
 }
 
 /**
- * Decorates `app` with the two methods above, ends a call at its answer (onSend), and makes
+ * Decorates `app` with the method above, ends a call at its answer (onSend) or once its reply is
+ * taken over (`reply.sent` without an answer: a stopped search, a dropped fault, the console's live
+ * stream), and makes
  * `app.close()` wait for the calls still running, `waitMs` (ms) at most (LEADTRAIL_TX_TIMEOUT_MS:
  * the longest a request may work inside a write batch), logging a warning for those left.
  */
 export function trackLeftCalls(app: FastifyInstance, waitMs: number): void {
-  // With its reply: a handler that took the reply over (hijack: the console's live stream, whose
-  // client may leave while its keys are checked) ends without an answer, and is then `sent`.
+  // With its reply: a handler that took the reply over (hijack) ends without an answer (no onSend),
+  // and its reply is then `sent`.
   const running = new Map<FastifyRequest, FastifyReply>();
   // Answered (onSend ran): a close that comes before the answer is out does not mark it running.
   const answered = new WeakSet<FastifyRequest>();
@@ -52,7 +48,6 @@ export function trackLeftCalls(app: FastifyInstance, waitMs: number): void {
     prune();
     if (!answered.has(req)) running.set(req, reply);
   });
-  app.decorate('leftCallEnded', ended);
   /** Resolves once no call is running, or after `timeoutMs`, with how many still are. */
   const allEnded = async (timeoutMs: number) => {
     prune();
