@@ -25,6 +25,7 @@ import { registerSyncFaults } from './faults.js';
 import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
 import { trackLeftCalls } from './left-calls.js';
+import { IGNORED_HEADER, ignoredFinderFor, ignoredHeaderValue } from '../schemas/ignored.js';
 
 /** Query parameters that carry keys (authHook reads them by their decoded, lower-cased names). */
 
@@ -302,6 +303,15 @@ export function redactUrl(url: string): string {
   return changed ? `${url.slice(0, q + 1)}${parts.join('&')}` : url;
 }
 
+/** An onSend hook that names the body's ignored properties (`find`) in IGNORED_HEADER, when there are any. */
+function ignoredHeader(find: (body: unknown) => string[]) {
+  return (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    const names = find(req.body);
+    if (names.length > 0) reply.header(IGNORED_HEADER, ignoredHeaderValue(names));
+    done(null, payload);
+  };
+}
+
 /**
  * LeadSquared's scope: the route table's routes, registered lower-cased (routingUrl lower-cases
  * incoming paths), bodies read as JSON whatever their Content-Type (in the charset it declares;
@@ -353,10 +363,14 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
   registerSyncFaults(app, s);
 
   for (const r of routes) {
+    // Body properties the route does not read are named in a response header (schemas/ignored.ts):
+    // LeadSquared answers success without them, and a misspelt name otherwise goes unseen.
+    const findIgnored = ignoredFinderFor(r.method, r.path);
     app.route({
       method: r.method,
       url: r.path.toLowerCase(),
       config: { label: r.path },
+      ...(findIgnored ? { onSend: [ignoredHeader(findIgnored)] } : {}),
       // Keys are checked before any body is read, on every route: without valid keys a caller
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body.
       onRequest: r.auth === 'none' ? [rejectBrokenQuery] : [rejectBrokenQuery, unlessServing, authHook(s, r.auth)],
