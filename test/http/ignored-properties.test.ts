@@ -1,0 +1,117 @@
+/**
+ * Body properties a call does not read are answered as if absent (docs/compatibility.md) and named
+ * in `X-LeadTrail-Ignored-Properties`, and on the console's page of the call: a misspelt
+ * `ActivityNotes` had been answered 200 with the note gone and nothing to say why (found by a
+ * fresh-eyes run). On SQLite and PostgreSQL.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { consoleClient } from '../console/session.js';
+import { LM, PA, SYNC_ENDPOINTS, createLead, createType, expectOk, getLead } from '../helpers/lsq.js';
+import { KEYS, started, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+let code: number;
+let leadId: string;
+beforeAll(async () => {
+  s = await started();
+  code = await createType(s, { Fields: [{ SchemaName: 'mx_Custom_1', DataType: 'String' }] });
+  leadId = await createLead(s, { EmailAddress: 'ignored@example.com' });
+});
+
+const HEADER = 'x-leadtrail-ignored-properties';
+
+describe('X-LeadTrail-Ignored-Properties', () => {
+  it('names a misspelt property of a Create that otherwise succeeds, whose value went nowhere', async () => {
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'lost', Feilds: [] });
+    const id = expectOk(r).Message.Id;
+    expect(r.headers.get(HEADER)).toBe('ActivityNotes, Feilds');
+    const details = expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${id}`));
+    expect(details.ActivityNote).toBe('');
+  });
+
+  it('is absent when every property was read, in any case', async () => {
+    const r = await s.call('POST', `${PA}/Create`, { relatedprospectid: leadId, ACTIVITYEVENT: code, ActivityNote: 'kept' });
+    expectOk(r);
+    expect(r.headers.get(HEADER)).toBeNull();
+  });
+
+  it('is absent for the sample call of every endpoint (no property it documents is named)', async () => {
+    for (const e of SYNC_ENDPOINTS) {
+      const r = await s.call(e.method, e.path, e.body);
+      expect(r.headers.get(HEADER), `${e.method} ${e.path}: ${r.text.slice(0, 200)}`).toBeNull();
+    }
+  });
+
+  it('names a second spelling of a property already read: the exact name wins', async () => {
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, activitynote: 'second', ActivityNote: 'exact' });
+    const id = expectOk(r).Message.Id;
+    expect(r.headers.get(HEADER)).toBe('activitynote');
+    expect(expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${id}`)).ActivityNote).toBe('exact');
+  });
+
+  it('names properties inside objects and list entries by their path', async () => {
+    const search = await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'EmailAddress', LookupValue: 'ignored@example.com', LookupValu: 'x' }, Paging: { PageIndex: 1, PageSiz: 5 } });
+    expect(expectOk(search)).toHaveLength(1);
+    expect(search.headers.get(HEADER)).toBe('Parameter.LookupValu, Paging.PageSiz');
+
+    // An attribute entry with `Valeu` sets nothing: the lead keeps its name, and the header says why.
+    const update = await s.call('POST', `${LM}/Lead.Update?leadId=${leadId}`, [{ Attribute: 'FirstName', Value: 'Ada' }, { Attribute: 'LastName', Valeu: 'Lovelace' }]);
+    expectOk(update);
+    expect(update.headers.get(HEADER)).toBe('[1].Valeu');
+    expect(await getLead(s, leadId)).toMatchObject({ FirstName: 'Ada', LastName: null });
+
+    const wrapped = await s.call('POST', `${LM}/Lead.Update?leadId=${leadId}`, { LeadDetails: [{ Attribute: 'FirstName', Value: 'Ada', Note: 'x' }] });
+    expectOk(wrapped);
+    expect(wrapped.headers.get(HEADER)).toBe('LeadDetails[0].Note');
+
+    const custom = await s.call('POST', `${PA}/CreateCustom`, {
+      LeadDetails: [{ Attribute: 'EmailAddress', Value: 'ignored@example.com' }],
+      Activity: { ActivityEvent: code, Fields: [{ SchemaName: 'mx_Custom_1', Valu: 'x' }], ActivityNotes: 'n' },
+    });
+    expectOk(custom);
+    expect(custom.headers.get(HEADER)).toBe('Activity.Fields[0].Valu, Activity.ActivityNotes');
+
+    const bulk = await s.call('POST', `${PA}/Bulk/CustomActivity/Add/ByLeadId`, [{ RelatedProspectId: leadId, ActivityEvent: code }, { RelatedProspectId: leadId, ActivityEvent: code, Note: 'x' }]);
+    expect(bulk.status, bulk.text).toBe(200);
+    expect(bulk.headers.get(HEADER)).toBe('[1].Note');
+  });
+
+  it('is sent with an error answer too, and on the async API', async () => {
+    // Lead.Create's wrapped form misspelt: a 400 that says what it lacks, and the header what it did not read.
+    const bad = await s.call('POST', `${LM}/Lead.Create`, { Leaddetail: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get(HEADER)).toBe('Leaddetail');
+
+    const r = await s.call('POST', '/activity/create', { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'x' }, { headers: { 'x-api-key': KEYS.apiKey } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers.get(HEADER)).toBe('ActivityNotes');
+  });
+
+  it('writes names outside printable ASCII and commas as \\uXXXX, and names at most 20', async () => {
+    const odd = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, 'Nöte': 1, 'a,b': 2 });
+    expectOk(odd);
+    expect(odd.headers.get(HEADER)).toBe('N\\u00f6te, a\\u002cb');
+
+    const many = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Extra${i}`, i]));
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ...many });
+    expectOk(r);
+    const names = r.headers.get(HEADER)!.split(', ');
+    expect(names).toHaveLength(21);
+    expect(names.slice(0, 2)).toEqual(['Extra0', 'Extra1']);
+    expect(names[20]).toBe('...');
+  });
+});
+
+describe("the console's page of a call", () => {
+  it('lists the properties the call did not read', async () => {
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'console' }));
+    const [entry] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
+    const c = await consoleClient(s.url);
+    const page = await c.get(`/console/requests/${entry.id}`);
+    expect(page.text).toMatch(/Properties this call did not read \(ignored\): <code>ActivityNotes<\/code>\./);
+
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNote: 'clean' }));
+    const [clean] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
+    expect((await c.get(`/console/requests/${clean.id}`)).text).not.toContain('did not read');
+  });
+});
