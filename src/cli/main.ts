@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
-import { defineLeadField } from '../domain/leads.js';
+import { changeLeadField } from '../domain/leads.js';
 import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
 import { start, type Running } from '../main.js';
@@ -475,21 +475,20 @@ export function buildCli(): Command {
     const accountId = String(flags.account);
     // As text: the domain reads it as every whole number of the API is read (not Number(): "0x10").
     const maxLength = flags.maxLength === undefined ? undefined : String(flags.maxLength);
-    // A change of uniqueness or type re-keys every lead of the account in this one transaction.
+    // A change of uniqueness or type re-keys every lead of the account in this one transaction,
+    // holding the database's writes meanwhile (changeLeadField).
     const def = await withStore(
       flags,
       async (store) => {
         await requireAccount(store, accountId);
-        return store.transaction((tx) =>
-          defineLeadField(tx, accountId, {
-            schemaName: String(flags.name),
-            displayName: flags.displayName === undefined ? undefined : String(flags.displayName),
-            dataType: flags.type === undefined ? undefined : String(flags.type),
-            isUnique: flags.unique === undefined ? undefined : Boolean(flags.unique),
-            maxLength,
-            options: flags.options === undefined ? undefined : String(flags.options).split(',').map((o) => o.trim()).filter(Boolean),
-          }),
-        );
+        return changeLeadField(store, accountId, {
+          schemaName: String(flags.name),
+          displayName: flags.displayName === undefined ? undefined : String(flags.displayName),
+          dataType: flags.type === undefined ? undefined : String(flags.type),
+          isUnique: flags.unique === undefined ? undefined : Boolean(flags.unique),
+          maxLength,
+          options: flags.options === undefined ? undefined : String(flags.options).split(',').map((o) => o.trim()).filter(Boolean),
+        });
       },
       false,
       true,

@@ -8,9 +8,10 @@
  * alone: there it never lost one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLead, defineLeadField, findLead, rekeyStaleAccounts } from '../../src/domain/leads.js';
+import { changeLeadField, createLead, defineLeadField, findLead, leadFieldDefs, rekeyStaleAccounts } from '../../src/domain/leads.js';
 import type { Store } from '../../src/storage/store.js';
 import { LM, accountIdOf, expectOk, getLead } from '../helpers/lsq.js';
+import { callWhileHeld } from '../helpers/held.js';
 import { started, storeBeside, type TestServer } from '../helpers/server.js';
 
 /** Fewer than the re-key's page (500): the old one read them all before writing the first. */
@@ -65,15 +66,17 @@ describe('a re-key beside lead updates', () => {
     return { updated, rekeyed };
   }
 
-  async function expectKept(leads: { id: string; code: string }[], codeField: string, field: string, updated: string[]): Promise<void> {
+  /**
+   * Every update answered success is kept, and the re-key wrote the keys: each lead is found by its
+   * code. `heldWrites`: the change held the writes (changeLeadField, as `lead-fields set` runs it),
+   * so the updated leads too; the start-up re-key holds only the leads it reads, and an update that
+   * waited for it still writes keys by the definitions it read before.
+   */
+  async function expectKept(leads: { id: string; code: string }[], codeField: string, field: string, updated: string[], heldWrites: boolean): Promise<void> {
     const lost: string[] = [];
     for (const id of updated) if ((await getLead(s, id))?.[field] !== `set-${id}`) lost.push(id);
     expect(lost, `${lost.length} of ${updated.length} updates lost`).toEqual([]);
-    // The re-key wrote the keys: each lead is found by its code. Not checked for the updated ones: an
-    // update that waited for the re-key still writes keys by the field definitions it read before
-    // (a field not yet unique has none), a race of its own (definition changes do not take turns
-    // with lead writes).
-    const touched = new Set(updated);
+    const touched = new Set(heldWrites ? [] : updated);
     for (const { id, code } of leads) if (!touched.has(id)) expect((await findLead(s.services.store, accountId, codeField, code))?.id, code).toBe(id);
   }
 
@@ -81,10 +84,32 @@ describe('a re-key beside lead updates', () => {
     const leads = await leadsWith('mx_Set_Code');
     // The updated field exists already: a write adding a field would wait for the re-key's turn on the fields.
     await cli.transaction((tx) => defineLeadField(tx, accountId, { schemaName: 'mx_Set_Note' }));
-    const { updated } = await updateDuring(leads, 'mx_Set_Note', () =>
-      cli.transaction((tx) => defineLeadField(tx, accountId, { schemaName: 'mx_Set_Code', isUnique: true })),
+    const { updated } = await updateDuring(leads, 'mx_Set_Note', () => changeLeadField(cli, accountId, { schemaName: 'mx_Set_Code', isUnique: true }));
+    await expectKept(leads, 'mx_Set_Code', 'mx_Set_Note', updated, true);
+  });
+
+  it('lead-fields set --unique waits for a lead being written, then sees its value (two leads never share a unique value)', async () => {
+    // On PostgreSQL the change did not wait: a lead created beside it, keyed by the definitions as
+    // they were (the field not unique), was not seen by the re-key, and once both committed two
+    // leads held one value of a unique field. Now the change holds the database's writes first
+    // (changeLeadField): it waits for the lead's transaction, and refuses the shared value.
+    const ctx = s.services.ctx;
+    await cli.transaction(async (tx) => {
+      await defineLeadField(tx, accountId, { schemaName: 'mx_Race_Code' });
+      await createLead(tx, ctx, accountId, { FirstName: 'First', mx_Race_Code: 'same' });
+    });
+    // The server's own store makes the change (on SQLite its writer thread waits for the file's
+    // lock; a second store beside would wait on this event loop, and the held write with it).
+    const store = s.services.store;
+    const outcome = await callWhileHeld(
+      s,
+      cli,
+      (tx) => createLead(tx, ctx, accountId, { FirstName: 'Second', mx_Race_Code: 'same' }),
+      () => changeLeadField(store, accountId, { schemaName: 'mx_Race_Code', isUnique: true }).then(() => 'made unique', (e: unknown) => e),
     );
-    await expectKept(leads, 'mx_Set_Code', 'mx_Set_Note', updated);
+    expect(outcome).toMatchObject({ type: 'MXDuplicateEntryException' });
+    const def = (await store.transaction((tx) => leadFieldDefs(tx, accountId))).find((d) => d.schemaName === 'mx_Race_Code');
+    expect(def?.isUnique).toBe(false);
   });
 
   it('the start-up re-key keeps every Lead.Update made while it re-keys', async () => {
@@ -97,6 +122,6 @@ describe('a re-key beside lead updates', () => {
     });
     const { updated, rekeyed } = await updateDuring(leads, 'mx_Start_Note', () => rekeyStaleAccounts(cli));
     expect(rekeyed).toBe(1);
-    await expectKept(leads, 'mx_Start_Code', 'mx_Start_Note', updated);
+    await expectKept(leads, 'mx_Start_Code', 'mx_Start_Note', updated, false);
   });
 });
