@@ -559,6 +559,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           ActivityOwnerEmail?: string | number | boolean | null;
@@ -649,6 +651,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           Activity: {
@@ -665,6 +669,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
@@ -760,6 +766,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
@@ -860,6 +868,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
@@ -1040,6 +1050,8 @@ export interface operations {
                       Value?: string | number | boolean | null;
                       Text?: string | number | boolean | null;
                     }))[]) | string | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
         };
@@ -1452,6 +1464,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
@@ -1577,6 +1591,8 @@ export interface operations {
                       Value?: string | number | boolean | null;
                       Text?: string | number | boolean | null;
                     }))[]) | string | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           TrackLocation?: boolean | string | number | null;
@@ -1670,6 +1686,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[]) | null;
             ValidateDropDownOptions?: boolean | ("true" | "True" | "false" | "False" | "1" | "0" | 1 | 0 | "" | null);
@@ -2235,6 +2253,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -2245,6 +2265,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -2333,6 +2355,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -2343,6 +2367,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -2431,6 +2457,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -2441,6 +2469,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -2532,6 +2562,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -2542,6 +2574,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -2631,6 +2665,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -2641,6 +2677,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -2867,6 +2905,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | ({
             LeadDetails: ({
@@ -2877,6 +2917,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[];
           }))[];
@@ -2959,6 +3001,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | ({
             LeadDetails: ({
@@ -2969,6 +3013,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[];
           }))[];
@@ -3049,11 +3095,27 @@ export interface operations {
           LeadIds?: string[];
           /** @description An {"Attribute","Value"} entry or a list of them */
           LeadFields?: ({
+            SchemaName?: string;
             Attribute?: string;
             Value?: string | number | boolean | null;
+            Fields?: ({
+                SchemaName?: string;
+                Attribute?: string;
+                Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
+              })[];
           }) | (({
+              SchemaName?: string;
               Attribute?: string;
               Value?: string | number | boolean | null;
+              Fields?: ({
+                  SchemaName?: string;
+                  Attribute?: string;
+                  Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
+                })[];
             })[]);
         };
       };
@@ -3926,6 +3988,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           ActivityOwnerEmail?: string | number | boolean | null;
@@ -4014,6 +4078,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[]) | null;
           Activity: {
@@ -4030,6 +4096,8 @@ export interface operations {
                     SchemaName?: string;
                     Attribute?: string;
                     Value?: string | number | boolean | null;
+                    /** @description Not nested further: null or absent */
+                    Fields?: null;
                   })[];
               })[]) | null;
             ActivityOwnerEmail?: string | number | boolean | null;
@@ -4122,6 +4190,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -4132,6 +4202,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });
@@ -4219,6 +4291,8 @@ export interface operations {
                 SchemaName?: string;
                 Attribute?: string;
                 Value?: string | number | boolean | null;
+                /** @description Not nested further: null or absent */
+                Fields?: null;
               })[];
           })[]) | ({
           LeadDetails: ({
@@ -4229,6 +4303,8 @@ export interface operations {
                   SchemaName?: string;
                   Attribute?: string;
                   Value?: string | number | boolean | null;
+                  /** @description Not nested further: null or absent */
+                  Fields?: null;
                 })[];
             })[];
         });

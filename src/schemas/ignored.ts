@@ -6,11 +6,12 @@
  * console's request page).
  *
  * Found from the endpoint's body schema, as `object()` and `ordered()` match names (lsq.ts
- * `canonical`): in any case, the exact name winning, a second spelling of a name already matched
- * ignored. Open objects (`catchall`, `looseObject`) ignore nothing; what a rule takes as any JSON
- * (an attribute list's values, `Fields`) is not looked into. Properties an `ordered` body has but
- * does not read for this call (FirstName beside a RelatedProspectId) are not named: they are the
- * endpoint's own, ignored by its rule.
+ * `canonical`, `prop`): in any case, the exact name winning, a second spelling of a name already
+ * matched ignored. A rule over any JSON (an attribute list, `Fields`, `CustomHeaders`) is looked
+ * into by the JSON Schema document it gives (`anyJson(doc)`), which must name every property the
+ * rule reads (test/unit/ignored-properties.test.ts). Open objects (`catchall`, `looseObject`)
+ * ignore nothing. Properties an `ordered` body has but does not read for this call (FirstName
+ * beside a RelatedProspectId) are not named: they are the endpoint's own, ignored by its rule.
  */
 import { z } from 'zod';
 import { routeKey } from './endpoint.js';
@@ -67,8 +68,14 @@ function docPlan(doc: Record<string, unknown>): Plan | null {
 
 /** The plan of `schema`; `seen` stops at a schema that contains itself. */
 function planOf(schema: z.ZodType, seen: Set<z.ZodType> = new Set()): Plan | null {
-  let s: z.ZodType | null = schema;
-  for (let next = inner(s); next; next = inner(s)) s = next;
+  let s: z.ZodType = schema;
+  // The document of a rule over any JSON, on whichever wrapper carries it (a `.meta({description})`
+  // added outside keeps it inside).
+  let doc: unknown = s.meta()?.override;
+  for (let next = inner(s); next; next = inner(s)) {
+    s = next;
+    doc ??= s.meta()?.override;
+  }
   if (seen.has(s)) return null;
   seen.add(s);
   try {
@@ -89,7 +96,6 @@ function planOf(schema: z.ZodType, seen: Set<z.ZodType> = new Set()): Plan | nul
     }
     // A rule over any JSON: the document it gives (an attribute list, `Fields`, `CustomHeaders`)
     // says what the rule reads.
-    const doc = (schema.meta() ?? s.meta())?.override;
     return isObject(doc) ? docPlan(doc) : null;
   } finally {
     seen.delete(s);
@@ -147,17 +153,25 @@ export function ignoredFinder(bodySchema: z.ZodType): (body: unknown) => string[
   };
 }
 
+/** Longest header value (characters): proxies refuse large response headers (nginx's default buffer is 4–8 KB). */
+export const IGNORED_HEADER_MAX = 1_000;
+
 /**
  * `names` as one header value: comma-separated, each cut to 100 characters, anything outside
- * printable ASCII and the comma written as `\uXXXX` (a header carries Latin-1 at most, and a name
- * holding a comma would read as two); past IGNORED_MAX, `…` ends the list.
+ * printable ASCII, the comma and the backslash written as `\uXXXX` (a header carries Latin-1 at
+ * most, and a name holding a comma would read as two); at most IGNORED_MAX names and
+ * IGNORED_HEADER_MAX characters, a last `...` saying that more were left out.
  */
 export function ignoredHeaderValue(names: readonly string[]): string {
-  const shown = names.slice(0, IGNORED_MAX).map((n) => {
-    const cut = n.length > 100 ? `${n.slice(0, 100)}...` : n;
-    return cut.replace(/[^\x20-\x2b\x2d-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  });
-  return names.length > IGNORED_MAX ? `${shown.join(', ')}, ...` : shown.join(', ');
+  let value = '';
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    const name = (n.length > 100 ? `${n.slice(0, 100)}...` : n).replace(/[^\x20-\x2b\x2d-\x5b\x5d-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const next = value ? `${value}, ${name}` : name;
+    if (i >= IGNORED_MAX || next.length > IGNORED_HEADER_MAX - 5) return value ? `${value}, ...` : '...';
+    value = next;
+  }
+  return value;
 }
 
 /** The response header that names a call's ignored properties (only when there are some). */

@@ -244,8 +244,6 @@ const leadRows = (max: number) =>
     });
   });
 
-const ATTRIBUTE_ENTRY = { type: 'object', properties: { Attribute: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } } };
-
 const RowFailure = { ExceptionType: z.string().optional(), ExceptionMessage: z.string().optional() };
 
 export const leadBulkCreate = endpoint('POST', `${LM}/Lead/Bulk/Create`, {
@@ -289,7 +287,7 @@ export const leadBulkUpdate = endpoint('POST', `${LM}/Lead/Bulk/Update`, {
         return ids;
       }),
       LeadFields: L.rule(
-        L.anyJson({ description: 'An {"Attribute","Value"} entry or a list of them', anyOf: [ATTRIBUTE_ENTRY, { type: 'array', items: ATTRIBUTE_ENTRY }] }).optional(),
+        L.anyJson({ description: 'An {"Attribute","Value"} entry or a list of them', anyOf: [L.FIELD_ENTRY_DOC, { type: 'array', items: L.FIELD_ENTRY_DOC }] }).optional(),
         (raw) => {
           if (raw === undefined || raw === null) throw mx.mandatoryMissing("'LeadFields' is mandatory");
           const attrs = L.fieldListValue(L.isObject(raw) ? [raw] : raw, 'LeadFields');

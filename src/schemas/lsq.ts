@@ -361,7 +361,7 @@ export function optionalBody<S extends z.ZodRawShape>(shape: S) {
   return z.preprocess((v) => (v === undefined || v === null || v === '' ? {} : v), object(shape, 'request body'));
 }
 
-const FIELD_ENTRY_DOC = {
+export const FIELD_ENTRY_DOC = {
   type: 'object',
   description: 'A field: its name as `SchemaName` or `Attribute` (any case), its `Value`, and for a custom field set a nested `Fields` list (one level).',
   properties: {
@@ -369,7 +369,13 @@ const FIELD_ENTRY_DOC = {
     Attribute: { type: 'string' },
     Value: { type: ['string', 'number', 'boolean', 'null'] },
     // A nested entry is read as a top-level one (fieldListValue): by `SchemaName` or `Attribute`.
-    Fields: { type: 'array', items: { type: 'object', properties: { SchemaName: { type: 'string' }, Attribute: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] } } } },
+    Fields: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { SchemaName: { type: 'string' }, Attribute: { type: 'string' }, Value: { type: ['string', 'number', 'boolean', 'null'] }, Fields: { type: 'null', description: 'Not nested further: null or absent' } },
+      },
+    },
   },
 };
 

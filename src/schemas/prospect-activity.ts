@@ -265,7 +265,11 @@ const FieldDefIn = L.anyJson({
     type: 'object',
     properties: {
       ...FIELD_DEF_IN,
-      Fields: { type: 'array', items: { type: 'object', properties: FIELD_DEF_IN }, description: 'A CustomObject field set: its fields (one level)' },
+      Fields: {
+        type: 'array',
+        items: { type: 'object', properties: { ...FIELD_DEF_IN, Fields: { type: 'null', description: 'Not nested further: null or absent' } } },
+        description: 'A CustomObject field set: its fields (one level)',
+      },
     },
   },
 }).optional();

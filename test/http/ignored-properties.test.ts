@@ -71,9 +71,27 @@ describe('X-LeadTrail-Ignored-Properties', () => {
     expectOk(custom);
     expect(custom.headers.get(HEADER)).toBe('Activity.Fields[0].Valu, Activity.ActivityNotes');
 
+    // LeadDetails under a description of its own, and a type's field definitions, are looked into too.
+    const details = await s.call('POST', `${PA}/CreateCustom`, { LeadDetails: [{ Attribute: 'EmailAddress', Valeu: 'x' }], Activity: { ActivityEvent: code } });
+    expect(details.headers.get(HEADER)).toBe('LeadDetails[0].Valeu');
+    const typeUpdate = await s.call('POST', `${PA}/CustomActivityType/Update`, { ID: code, Fields: [{ SchemaName: 'mx_Custom_2', Optoins: 'a' }] });
+    expect(typeUpdate.headers.get(HEADER)).toBe('Fields[0].Optoins');
+
     const bulk = await s.call('POST', `${PA}/Bulk/CustomActivity/Add/ByLeadId`, [{ RelatedProspectId: leadId, ActivityEvent: code }, { RelatedProspectId: leadId, ActivityEvent: code, Note: 'x' }]);
     expect(bulk.status, bulk.text).toBe(200);
     expect(bulk.headers.get(HEADER)).toBe('[1].Note');
+  });
+
+  it('does not name what a field list reads: SchemaName, and a nested Fields of null', async () => {
+    // Lead/Bulk/Update's LeadFields is read as every field list is (SchemaName or Attribute, Value,
+    // Fields): its SchemaName entries had been named as ignored while they were written (a review).
+    const bulk = await s.call('POST', `${LM}/Lead/Bulk/Update`, { LeadIds: [leadId], LeadFields: [{ SchemaName: 'FirstName', Value: 'Grace' }] });
+    expectOk(bulk);
+    expect(bulk.headers.get(HEADER)).toBeNull();
+    expect((await getLead(s, leadId))?.FirstName).toBe('Grace');
+    const nested = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, Fields: [{ SchemaName: 'mx_Custom_1', Value: 'v', Fields: null }] });
+    expectOk(nested);
+    expect(nested.headers.get(HEADER)).toBeNull();
   });
 
   it('is sent with an error answer too, and on the async API', async () => {
@@ -88,9 +106,19 @@ describe('X-LeadTrail-Ignored-Properties', () => {
   });
 
   it('writes names outside printable ASCII and commas as \\uXXXX, and names at most 20', async () => {
-    const odd = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, 'Nöte': 1, 'a,b': 2 });
+    const odd = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, 'Nöte': 1, 'a,b': 2, 'c\\d': 3 });
     expectOk(odd);
-    expect(odd.headers.get(HEADER)).toBe('N\\u00f6te, a\\u002cb');
+    expect(odd.headers.get(HEADER)).toBe('N\\u00f6te, a\\u002cb, c\\u005cd');
+
+    // Long names that escape to six characters each stay within about 1,000 characters in all: a
+    // proxy with a small header buffer would have turned the answer into a 502 (a review measured 12 KB).
+    const wide = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`${'漢'.repeat(100)}${i}`, i]));
+    const capped = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ...wide });
+    expectOk(capped);
+    const value = capped.headers.get(HEADER)!;
+    expect(value.length).toBeLessThanOrEqual(1_000);
+    expect(value.startsWith('\\u6f22')).toBe(true);
+    expect(value.endsWith(', ...')).toBe(true);
 
     const many = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Extra${i}`, i]));
     const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ...many });
