@@ -711,18 +711,21 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
 /**
  * defineLeadField in a write transaction of its own: the operator's change of a field
  * (`leadtrail lead-fields set`). A change that may re-key the account's leads (`isUnique` or
- * `dataType` given) first waits for every write transaction in flight on the database, in every
- * process, and holds those that begin meanwhile until it commits (Store.holdWrites, as a reset
- * does), so that no lead is written by the definitions as they were before it: on PostgreSQL a lead
- * created while the re-key ran was keyed as if the field were not unique, unseen by the re-key, and
- * two leads then held one value of a unique field. Other changes take turns on the fields only.
- * Resolves with the definition as stored; rejects as defineLeadField does (MXDuplicateEntryException
- * when two leads share a value of a field made unique).
+ * `dataType` given) first waits for every other write transaction in flight on the database's
+ * schema, in every process, and holds those that begin meanwhile until it commits
+ * (Repos.accounts.holdWrites), so that no lead is written by the definitions as they were before
+ * it: on PostgreSQL a lead created while the re-key ran was keyed as if the field were not unique,
+ * unseen by the re-key, and two leads then held one value of a unique field. Not `exclusive`: that
+ * also takes the start-up lock, which every server start on the database waits for. Two such
+ * changes at once may deadlock on the hold; PostgreSQL ends one, and the write pipeline runs it
+ * again. Other changes take turns on the fields only. Resolves with the definition as stored;
+ * rejects as defineLeadField does (MXDuplicateEntryException when two leads share a value of a
+ * field made unique).
  */
 export function changeLeadField(store: Store, accountId: string, input: LeadFieldInput): Promise<LeadFieldDef> {
-  if (input.isUnique === undefined && input.dataType === undefined) return store.transaction((tx) => defineLeadField(tx, accountId, input));
-  return store.exclusive(async (tx) => {
-    await tx.accounts.holdWrites();
+  const mayRekey = input.isUnique !== undefined || input.dataType !== undefined;
+  return store.transaction(async (tx) => {
+    if (mayRekey) await tx.accounts.holdWrites();
     return defineLeadField(tx, accountId, input);
   });
 }

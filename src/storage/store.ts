@@ -51,9 +51,12 @@ export interface AccountRepo {
    * Waits until every write transaction in flight on this database's schema, in any process, has
    * ended, and holds the ones that begin later at their BEGIN until this transaction ends. For a
    * reset, which deletes what such a transaction may already have read (a Create by email that
-   * found its lead and has not written yet). PostgreSQL: the exclusive side of an advisory lock per
-   * schema (`WRITES_LOCK_KEY`), which every write batch takes shared at its BEGIN; call it first, before the
-   * transaction holds any other lock. SQLite: nothing to do (one writer; the transaction holds it).
+   * found its lead and has not written yet), and a lead field's re-key (domain/leads.ts
+   * changeLeadField). PostgreSQL: the exclusive side of an advisory lock per schema
+   * (`WRITES_LOCK_KEY`), which every write batch takes shared at its BEGIN (a batch's own shared
+   * lock does not hold it back); call it first, before the transaction holds any other lock. A
+   * write held here waits within its statement timeout. SQLite: nothing to do (one writer; the
+   * transaction holds it).
    */
   holdWrites(): Promise<void>;
   /**
