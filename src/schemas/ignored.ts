@@ -132,7 +132,8 @@ function walk(plan: Plan | null, value: unknown, path: string, out: string[]): v
       const n = p.byLower.get(key.toLowerCase());
       if (n !== undefined && !Object.prototype.hasOwnProperty.call(value, n) && !taken?.has(n)) (taken ??= new Set()).add((name = n));
     }
-    if (name === undefined) out.push(path ? `${path}.${key}` : key);
+    // An empty name is written `""`, so that a path still shows it (`Paging.""`).
+    if (name === undefined) out.push(path ? `${path}.${key || '""'}` : key || '""');
     else walk(p.props.get(name) ?? null, value[key], path ? `${path}.${name}` : name, out);
     if (out.length > IGNORED_MAX) return;
   }
@@ -141,7 +142,7 @@ function walk(plan: Plan | null, value: unknown, path: string, out: string[]): v
 /**
  * Finds the ignored properties of bodies read by one body schema. Build it once per endpoint (it
  * walks the schema): `(body) => names`, each a path in the body (`ActivityNotes`,
- * `Paging.PageSiz`, `[2].Valeu`; array indexes from 0), in the body's order, at most IGNORED_MAX + 1
+ * `Paging.PageSiz`, `[2].Valeu`; array indexes from 0; an empty name as `""`), in the body's order, at most IGNORED_MAX + 1
  * (one more than shown says there were more). A body that is not an object or array has none.
  */
 export function ignoredFinder(bodySchema: z.ZodType): (body: unknown) => string[] {
@@ -157,7 +158,8 @@ export function ignoredFinder(bodySchema: z.ZodType): (body: unknown) => string[
 export const IGNORED_HEADER_MAX = 1_000;
 
 /**
- * `names` as one header value: comma-separated, each cut to 100 characters, anything outside
+ * `names` as one header value: comma-separated, each cut to 100 characters (then ending `…`),
+ * anything outside
  * printable ASCII, the comma and the backslash written as `\uXXXX` (a header carries Latin-1 at
  * most, and a name holding a comma would read as two); at most IGNORED_MAX names and
  * IGNORED_HEADER_MAX characters, a last `...` saying that more were left out.
@@ -166,7 +168,8 @@ export function ignoredHeaderValue(names: readonly string[]): string {
   let value = '';
   for (let i = 0; i < names.length; i++) {
     const n = names[i];
-    const name = (n.length > 100 ? `${n.slice(0, 100)}...` : n).replace(/[^\x20-\x2b\x2d-\x5b\x5d-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    // A name cut short ends with `…` (escaped below: `...` alone ends the list).
+    const name = (n.length > 100 ? `${n.slice(0, 100)}\u2026` : n).replace(/[^\x20-\x2b\x2d-\x5b\x5d-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     const next = value ? `${value}, ${name}` : name;
     if (i >= IGNORED_MAX || next.length > IGNORED_HEADER_MAX - 5) return value ? `${value}, ...` : '...';
     value = next;

@@ -120,6 +120,11 @@ describe('X-LeadTrail-Ignored-Properties', () => {
     expect(value.startsWith('\\u6f22')).toBe(true);
     expect(value.endsWith(', ...')).toBe(true);
 
+    // An empty name shows as "", and a name cut at 100 characters ends with an escaped …, so that
+    // `...` only ever says that names were left out.
+    const blank = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, '': 1, ['L'.repeat(150)]: 2 });
+    expect(blank.headers.get(HEADER)).toBe(`"", ${'L'.repeat(100)}\\u2026`);
+
     const many = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`Extra${i}`, i]));
     const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ...many });
     expectOk(r);
@@ -141,5 +146,10 @@ describe("the console's page of a call", () => {
     expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNote: 'clean' }));
     const [clean] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
     expect((await c.get(`/console/requests/${clean.id}`)).text).not.toContain('did not read');
+
+    // A body the journal cut cannot be read again: the page says where the names are.
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNote: 'N'.repeat(20_000), ActivityNotes: 'x' }));
+    const [cut] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries as { id: string }[];
+    expect((await c.get(`/console/requests/${cut.id}`)).text).toMatch(/cannot be listed from part of a body: its answer named them in <code>X-LeadTrail-Ignored-Properties<\/code>/);
   });
 });
