@@ -364,7 +364,7 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
 
   for (const r of routes) {
     // Body properties the route does not read are named in a response header (schemas/ignored.ts):
-    // LeadSquared answers success without them, and a misspelt name otherwise goes unseen.
+    // the call is answered as if they were absent, and a misspelt name otherwise goes unseen.
     const findIgnored = ignoredFinderFor(r.method, r.path);
     app.route({
       method: r.method,

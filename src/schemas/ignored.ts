@@ -1,15 +1,15 @@
 /**
  * The body properties a call sent that its endpoint does not read: a misspelt `ActivityNotes`, a
- * `Feild` in an attribute row, a `PageSiz` in `Paging`. LeadSquared's services ignore what they do
- * not know and answer success (docs/compatibility.md), and so does leadtrail; this names them, so a
- * sandbox user sees why a value went nowhere (the `X-LeadTrail-Ignored-Properties` header, the
+ * `Feild` in an attribute row, a `PageSiz` in `Paging`. leadtrail answers such a call as if they
+ * were not there (docs/compatibility.md: a choice, as a .NET JSON reader ignores members it does
+ * not know); this names them, so that a sandbox user sees why a value went nowhere (the `X-LeadTrail-Ignored-Properties` header, the
  * console's request page).
  *
  * Found from the endpoint's body schema, as `object()` and `ordered()` match names (lsq.ts
  * `canonical`, `prop`): in any case, the exact name winning, a second spelling of a name already
  * matched ignored. A rule over any JSON (an attribute list, `Fields`, `CustomHeaders`) is looked
  * into by the JSON Schema document it gives (`anyJson(doc)`), which must name every property the
- * rule reads (test/unit/ignored-properties.test.ts). Open objects (`catchall`, `looseObject`)
+ * rule reads (test/http/ignored-properties.test.ts sends field lists with each of them). Open objects (`catchall`, `looseObject`)
  * ignore nothing. Properties an `ordered` body has but does not read for this call (FirstName
  * beside a RelatedProspectId) are not named: they are the endpoint's own, ignored by its rule.
  */
@@ -102,7 +102,6 @@ function planOf(schema: z.ZodType, seen: Set<z.ZodType> = new Set()): Plan | nul
   }
 }
 
-
 /** The plan of a union that fits `value` (an object or an array), or the plan itself. */
 function fitting(plan: Plan, value: unknown): Plan | null {
   if (plan.kind !== 'union') return plan;
@@ -142,8 +141,9 @@ function walk(plan: Plan | null, value: unknown, path: string, out: string[]): v
 /**
  * Finds the ignored properties of bodies read by one body schema. Build it once per endpoint (it
  * walks the schema): `(body) => names`, each a path in the body (`ActivityNotes`,
- * `Paging.PageSiz`, `[2].Valeu`; array indexes from 0; an empty name as `""`), in the body's order, at most IGNORED_MAX + 1
- * (one more than shown says there were more). A body that is not an object or array has none.
+ * `Paging.PageSiz`, `[2].Valeu`; array indexes from 0; an empty name as `""`), in the body's
+ * order, at most IGNORED_MAX + 1 (one more than shown says there were more). A body that is not an
+ * object or array has none.
  */
 export function ignoredFinder(bodySchema: z.ZodType): (body: unknown) => string[] {
   const plan = planOf(bodySchema);
@@ -159,10 +159,9 @@ export const IGNORED_HEADER_MAX = 1_000;
 
 /**
  * `names` as one header value: comma-separated, each cut to 100 characters (then ending `…`),
- * anything outside
- * printable ASCII, the comma and the backslash written as `\uXXXX` (a header carries Latin-1 at
- * most, and a name holding a comma would read as two); at most IGNORED_MAX names and
- * IGNORED_HEADER_MAX characters, a last `...` saying that more were left out.
+ * anything outside printable ASCII, the comma and the backslash written as `\uXXXX` (a header
+ * carries Latin-1 at most, and a name holding a comma would read as two); at most IGNORED_MAX names
+ * and IGNORED_HEADER_MAX characters, a last `...` saying that more were left out.
  */
 export function ignoredHeaderValue(names: readonly string[]): string {
   let value = '';
