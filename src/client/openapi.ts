@@ -524,7 +524,10 @@ export interface components {
   responses: never;
   parameters: never;
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description leadtrail's own: the body properties this call did not read (a misspelt name, or a LeadSquared property leadtrail does not model), by their path in the body, comma-separated; absent when none */
+    IgnoredProperties: string;
+  };
   pathItems: never;
 }
 
@@ -573,6 +576,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -587,6 +593,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -621,6 +630,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -683,6 +695,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -697,6 +712,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -731,6 +749,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -778,6 +799,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             Response: ({
@@ -793,6 +817,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -827,6 +854,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -880,6 +910,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             Response: ({
@@ -895,6 +928,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -929,6 +965,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1060,6 +1099,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -1072,6 +1114,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1106,6 +1151,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1214,6 +1262,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -1223,6 +1274,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1257,6 +1311,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1377,6 +1434,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -1397,6 +1457,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1431,6 +1494,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1475,6 +1541,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -1487,6 +1556,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1521,6 +1593,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1606,6 +1681,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -1615,6 +1693,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1649,6 +1730,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1697,6 +1781,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             Response: ({
@@ -1711,6 +1798,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1745,6 +1835,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1799,6 +1892,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -1837,6 +1933,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -1871,6 +1970,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2179,6 +2281,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2191,6 +2296,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2225,6 +2333,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2275,6 +2386,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2287,6 +2401,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2321,6 +2438,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2377,6 +2497,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2389,6 +2512,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2423,6 +2549,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2479,6 +2608,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2494,6 +2626,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2528,6 +2663,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2584,6 +2722,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2598,6 +2739,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2632,6 +2776,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2687,6 +2834,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2701,6 +2851,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2735,6 +2888,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2834,6 +2990,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -2843,6 +3002,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2877,6 +3039,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2927,6 +3092,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": ({
               RowNumber: number;
@@ -2939,6 +3107,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -2973,6 +3144,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3023,6 +3197,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": ({
               RowNumber: number;
@@ -3037,6 +3214,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3071,6 +3251,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3123,6 +3306,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -3140,6 +3326,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3174,6 +3363,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3222,12 +3414,18 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["Lead"][];
         };
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3262,6 +3460,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3315,6 +3516,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -3329,6 +3533,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3363,6 +3570,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3407,6 +3617,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -3416,6 +3629,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3450,6 +3666,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3572,6 +3791,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -3584,6 +3806,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3618,6 +3843,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3666,6 +3894,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             RecordCount: number;
@@ -3675,6 +3906,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3709,6 +3943,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3760,6 +3997,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -3772,6 +4012,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3806,6 +4049,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3901,6 +4147,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             /** @constant */
@@ -3913,6 +4162,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -3947,6 +4199,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4002,12 +4257,18 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["AsyncAccepted"];
         };
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4048,6 +4309,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4110,12 +4374,18 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["AsyncAccepted"];
         };
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4156,6 +4426,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4212,12 +4485,18 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["AsyncAccepted"];
         };
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4258,6 +4537,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4313,12 +4595,18 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["AsyncAccepted"];
         };
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -4359,6 +4647,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -5036,6 +5327,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             fault: components["schemas"]["FaultRule"];
@@ -5044,6 +5338,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -5074,6 +5371,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -5424,6 +5724,9 @@ export interface operations {
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             resent: {
@@ -5435,6 +5738,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -5465,6 +5771,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

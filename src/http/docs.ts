@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { ErrorEnvelope, Forbidden, openApiPath, routeKey } from '../schemas/endpoint.js';
 import { ENDPOINT_BY_ROUTE } from '../schemas/index.js';
+import { IGNORED_HEADER } from '../schemas/ignored.js';
 import type { AuthKind } from './auth.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, SWITCHES, type Route } from './routes.js';
@@ -42,6 +43,16 @@ const RETRY_AFTER = {
     schema: { type: 'integer' as const, minimum: 0, example: 1 },
   },
 };
+
+/** IGNORED_HEADER (schemas/ignored.ts), on the answers of a route that reads a body: 200, and a 400 or 500 refusing it. */
+const IGNORED_HEADER_OBJECT = {
+  required: false,
+  description:
+    "leadtrail's own: the body properties this call did not read (a misspelt name, or a LeadSquared property leadtrail does not model), by their path in the body, comma-separated; absent when none",
+  schema: { type: 'string' as const, example: 'ActivityNotes, Paging.PageSiz' },
+};
+/** Once in components.headers, referred to by each answer (it is on some 200 answers of every body route). */
+const IGNORED = { [IGNORED_HEADER]: { $ref: '#/components/headers/IgnoredProperties' } };
 
 const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
   sync: [
@@ -85,16 +96,18 @@ function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
 function operation(r: Route): ZodOpenApiOperationObject {
   const e = ENDPOINT_BY_ROUTE.get(routeKey(r.method, r.path));
   if (!e) throw new Error(`route ${r.method} ${r.path} (src/http/routes.ts) has no schema: add endpoint('${r.method}', '${r.path}', …) to src/schemas/`);
+  const readsBody = e.body !== undefined;
   const responses: ZodOpenApiResponsesObject = {
     '200': {
       description: 'Success',
+      ...(readsBody ? { headers: IGNORED } : {}),
       content: r.path === '/metrics' ? { 'text/plain': { schema: e.answer } } : { 'application/json': { schema: e.answer } },
     },
   };
   for (const status of errorStatuses(r, e.body !== undefined, e.errors ?? [])) {
     responses[String(status) as '400'] = {
       description: ERROR_TEXT[status] ?? 'Error',
-      ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
+      ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : readsBody && (status === 400 || status === 500) ? { headers: IGNORED } : {}),
       content: { 'application/json': { schema: ErrorEnvelope } },
     };
   }
@@ -179,6 +192,7 @@ export function buildOpenApi(): Record<string, unknown> {
     ],
     paths,
     components: {
+      headers: { IgnoredProperties: IGNORED_HEADER_OBJECT },
       securitySchemes: {
         accessKeyQuery: { type: 'apiKey', in: 'query', name: 'accessKey', description: 'Access key in the query (any case)' },
         secretKeyQuery: { type: 'apiKey', in: 'query', name: 'secretKey', description: 'Secret key in the query (any case)' },

@@ -59,6 +59,19 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(recent.properties)).toEqual([...ACTIVITY_WIRE_PROPERTIES, 'RelatedProspectId', 'ModifiedOn']);
   });
 
+  it('declares X-LeadTrail-Ignored-Properties on the answers of every route that reads a body, and only there', () => {
+    const doc = buildOpenApi() as any;
+    expect(doc.components.headers.IgnoredProperties.schema.type).toBe('string');
+    for (const r of ROUTES) {
+      const op = doc.paths[openApiPath(r.path)][r.method.toLowerCase()];
+      const reads = ENDPOINT_BY_ROUTE.get(routeKey(r.method, r.path))?.body !== undefined;
+      for (const status of ['200', '400', '500']) {
+        const h = op.responses[status]?.headers?.['X-LeadTrail-Ignored-Properties'];
+        if (status === '200' || op.responses[status]) expect(h?.$ref, `${r.method} ${r.path} ${status}`).toBe(reads ? '#/components/headers/IgnoredProperties' : undefined);
+      }
+    }
+  });
+
   it("names a nested custom-field-set entry by SchemaName or Attribute, as the server reads it", async () => {
     const doc = buildOpenApi() as any;
     const nested: Record<string, unknown>[] = [];
