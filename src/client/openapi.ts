@@ -499,6 +499,8 @@ export interface components {
       /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
       requestBody?: string | null;
       responseBody?: string | null;
+      /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
+      ignoredProperties?: string[] | null;
     };
     WebhookDelivery: {
       id: string;
@@ -5609,6 +5611,8 @@ export interface operations {
               /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
               requestBody?: string | null;
               responseBody?: string | null;
+              /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
+              ignoredProperties?: string[] | null;
               links: {
                 lead: string | null;
                 activity: string | null;

@@ -28,7 +28,7 @@ import type { RequestKind, RequestStatus } from '../domain/types.js';
 import { TASK_TYPES, WIRE_STATUS, requestStatus } from '../queue/status.js';
 import type { Services } from '../services.js';
 import * as fmt from './format.js';
-import { ignoredFinderFor } from '../schemas/ignored.js';
+import { ignoredInBody } from '../schemas/ignored.js';
 import { flushJournal } from '../journal/recorder.js';
 import { journalOf, type ConsoleJournalEntry, type ConsoleJournalFilter } from './journal.js';
 import { SESSION_COOKIE, end as endSession, issue, verify, type Session } from './session.js';
@@ -84,21 +84,6 @@ const int = (v: unknown, min: number, fallback: number) => {
   return Number.isFinite(n) && n >= min ? n : fallback;
 };
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-
-/**
- * The body properties a journaled call sent that its route does not read (schemas/ignored.ts), found
- * again from the body the journal kept, as its answer's IGNORED_HEADER named them; null when the
- * route reads no body or the body is not JSON (an empty list: none ignored).
- */
-function ignoredIn(e: { method: string; path: string; requestBody: string | null }): string[] | null {
-  const find = ignoredFinderFor(e.method, e.path);
-  if (!find || e.requestBody === null) return null;
-  try {
-    return find(JSON.parse(e.requestBody));
-  } catch {
-    return null;
-  }
-}
 
 /** The scope: register under the /console prefix. */
 export function consoleScope(s: Services) {
@@ -369,7 +354,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     const origin = `${secure(req) ? 'https' : 'http'}://${req.host || 'localhost'}`;
     const limit = s.config.journalMaxBodyBytes;
     const requestCut = fmt.cutBody(e, limit);
-    return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e, limit), requestCut, limit, ignored: requestCut ? null : ignoredIn(e) });
+    return render(req, reply, 'request', { title: `${e.method} ${e.path}`, e, curl: fmt.curl(origin, e, limit), requestCut, limit, ignored: requestCut ? null : ignoredInBody(e.method, e.path, e.requestBody) });
   });
 
   // --- leads --------------------------------------------------------------------------------

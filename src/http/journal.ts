@@ -12,6 +12,7 @@ import { query } from './auth.js';
 import type { Handler } from './handler.js';
 import { flushJournal } from '../journal/recorder.js';
 import { clientGone } from '../client-gone.js';
+import { ignoredInBody } from '../schemas/ignored.js';
 
 /** The filter of a list call's query (names in any case; rules in schemas/admin.ts). */
 export function filterOf(q: z.output<typeof journalQuery>): JournalFilter {
@@ -26,10 +27,17 @@ export function filterOf(q: z.output<typeof journalQuery>): JournalFilter {
   return f;
 }
 
-/** An entry as the API shows it: the stored fields plus its time as ISO 8601; bodies only when asked. */
+/**
+ * An entry as the API shows it: the stored fields plus its time as ISO 8601; bodies only when asked,
+ * and with them the request body's ignored properties (schemas/ignored.ts), found again from it.
+ */
 function view(e: JournalEntry, bodies: boolean) {
   const { accountId: _account, requestBody, responseBody, ...rest } = e;
-  return { ...rest, time: new Date(e.at).toISOString(), ...(bodies ? { requestBody, responseBody } : {}) };
+  return {
+    ...rest,
+    time: new Date(e.at).toISOString(),
+    ...(bodies ? { requestBody, responseBody, ignoredProperties: ignoredInBody(e.method, e.path, requestBody) } : {}),
+  };
 }
 
 /**

@@ -132,6 +132,14 @@ const JournalEntry = z
     requestId: z.string().nullable(),
     requestBody: z.string().nullable().optional().meta({ description: 'With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES' }),
     responseBody: z.string().nullable().optional(),
+    ignoredProperties: z
+      .array(z.string())
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          'With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded)',
+      }),
   })
   .meta({ id: 'JournalEntry' });
 

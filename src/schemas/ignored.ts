@@ -196,3 +196,21 @@ export function ignoredFinderFor(method: string, path: string): ((body: unknown)
   }
   return f;
 }
+
+/**
+ * The ignored properties of a call as the request journal kept it (`bodyText`, the request body as
+ * stored): found again by the route's finder (ignoredFinderFor). Null when the route reads no body,
+ * there was none, or the text is not JSON (a body the journal cut, a form-encoded one); an empty
+ * list when every property was read. The names are as sent, not escaped as the header writes them.
+ */
+export function ignoredInBody(method: string, path: string, bodyText: string | null): string[] | null {
+  const find = ignoredFinderFor(method, path);
+  if (!find || bodyText === null) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return null;
+  }
+  return find(body).slice(0, IGNORED_MAX);
+}

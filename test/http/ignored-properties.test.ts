@@ -135,6 +135,21 @@ describe('X-LeadTrail-Ignored-Properties', () => {
   });
 });
 
+describe('the request journal', () => {
+  it('gives each entry read with its bodies the properties its call did not read', async () => {
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'journal' }));
+    const [entry] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=ProspectActivity.svc/Create`)).entries;
+    expect(entry.ignoredProperties).toEqual(['ActivityNotes']);
+    expect(expectOk(await s.call('GET', `/_leadtrail/journal/${entry.id}`)).entry.ignoredProperties).toEqual(['ActivityNotes']);
+    // Without bodies, none; a call whose body was all read, []; a route without a body, null.
+    expect(expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&path=ProspectActivity.svc/Create`)).entries[0]).not.toHaveProperty('ignoredProperties');
+    expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNote: 'journal' }));
+    expect(expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=ProspectActivity.svc/Create`)).entries[0].ignoredProperties).toEqual([]);
+    expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${leadId}`));
+    expect(expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=Leads.GetById`)).entries[0].ignoredProperties).toBeNull();
+  });
+});
+
 describe("the console's page of a call", () => {
   it('lists the properties the call did not read', async () => {
     expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'console' }));
