@@ -75,6 +75,8 @@ export interface Metrics {
    * process's accept pacer, when it runs a worker (src/queue/pacer.ts).
    */
   readFrom(store: Store, labels: { role: string }, pacer?: Pick<Pacer, 'backlog' | 'waiting'>): void;
+  /** Where `leadtrail_console_streams` reads the console's open live tails (src/console/plugin.ts); once per server. */
+  readConsoleStreams(count: () => number): void;
 }
 
 export function createMetrics(opts: { now?: () => number } = {}): Metrics {
@@ -507,6 +509,16 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       source = store;
       if (pacer) pacerGauges(pacer);
       info.set({ role: labels.role, store: store.engine }, 1);
+    },
+    readConsoleStreams(count) {
+      new Gauge({
+        name: 'leadtrail_console_streams',
+        help: "Console pages tailing the request journal live in this process (each polls the journal until its browser leaves). Servers without the console do not report it.",
+        registers: [registry],
+        collect() {
+          this.set(count());
+        },
+      });
     },
   };
 }

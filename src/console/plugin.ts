@@ -97,6 +97,7 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const journal = journalOf(s.store);
   const assetCache = new Map<string, Buffer>();
   const streams = new Set<() => void>();
+  s.metrics.readConsoleStreams(() => streams.size);
 
   // Forms only: the console reads no JSON or text bodies (415 for those).
   app.removeAllContentTypeParsers();
@@ -319,6 +320,10 @@ async function consoleRoutes(app: FastifyInstance, s: Services): Promise<void> {
     };
     streams.add(stop);
     req.raw.on('close', stop);
+    // A browser that left while its session was being checked (onRequest: a database read) closed
+    // the request before this listener was there: its stream had polled the journal until the
+    // server stopped.
+    if (req.raw.destroyed || res.destroyed) return stop();
     const cookie = req.cookies[SESSION_COOKIE];
     const tick = async () => {
       try {

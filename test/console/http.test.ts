@@ -3,10 +3,13 @@
  * a request in ERROR, and the console's own answers (HTML error pages, no MX envelope, security
  * headers). On SQLite and PostgreSQL.
  */
+import net from 'node:net';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addAccessKey } from '../../src/domain/accounts.js';
 import { MAX_RETRIES } from '../../src/queue/retry-policy.js';
-import { accept, settled } from '../async/helpers.js';
+import { accept, settled, waitFor } from '../async/helpers.js';
+import { lockWaitersIn, schemaUrl } from '../helpers/pg.js';
 import { KEYS, started, type TestServer } from '../helpers/server.js';
 import { consoleClient } from './session.js';
 
@@ -316,5 +319,52 @@ describe('the requests filter', () => {
     expect(only500.text).toContain('GetActivityDetails');
     expect(only500.text).not.toContain('ActivityTypes.Get');
     expect((await c.get('/console/requests?status=')).text).not.toContain('id="filter-error"');
+  });
+});
+
+describe('the live Requests stream', () => {
+  /** leadtrail_console_streams from /metrics: the console's live tails open in the server. */
+  const streamsOpen = async () => Number(/^leadtrail_console_streams (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+  /** The stream calls counted with status 499 (the browser left before an answer). */
+  const left = async () => Number(/^leadtrail_http_requests_total\{[^}]*route="\/console\/requests\/stream"[^}]*status="499"[^}]*\} (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1] ?? 0);
+
+  it('is counted in leadtrail_console_streams while its page is open', async () => {
+    const c = await consoleClient(s.url);
+    const ac = new AbortController();
+    const res = await fetch(`${s.url}/console/requests/stream?after=0`, { headers: { cookie: c.cookie }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    expect(await streamsOpen()).toBe(1);
+    ac.abort();
+    await waitFor(streamsOpen, (n) => n === 0);
+  });
+
+  // On PostgreSQL the session check (onRequest) is a round trip: a browser that left during it had
+  // closed the request before the stream listened for its close, and the stream then polled the
+  // journal until the server stopped. Made certain with the session table locked meanwhile. (On
+  // SQLite the check reads without waiting for the event loop: nothing can come between.)
+  it.runIf(process.env.LEADTRAIL_TEST_STORE === 'postgres')('ends when its browser left while the session was being checked', async () => {
+    const c = await consoleClient(s.url);
+    const schema = s.dbPath.slice(3);
+    const locker = new pg.Client({ connectionString: schemaUrl(schema) });
+    await locker.connect();
+    try {
+      const before = await left();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE console_sign_outs IN ACCESS EXCLUSIVE MODE');
+      const { port } = new URL(s.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await new Promise((ok) => socket.once('connect', ok));
+      socket.write(`GET /console/requests/stream?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${c.cookie}\r\n\r\n`);
+      await waitFor(() => lockWaitersIn(schema), (n) => n > 0);
+      socket.destroy();
+      await waitFor(left, (n) => n === before + 1);
+      await locker.query('COMMIT');
+      // A page loaded after it has had its session checked after the stream's: the stream's
+      // handler has run by the time this answers.
+      expect((await c.get('/console/leads')).status).toBe(200);
+      expect(await streamsOpen()).toBe(0);
+    } finally {
+      await locker.end();
+    }
   });
 });
