@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addAccessKey } from '../../src/domain/accounts.js';
 import { MAX_RETRIES } from '../../src/queue/retry-policy.js';
 import { accept, settled, waitFor } from '../async/helpers.js';
-import { lockWaitersIn, schemaUrl } from '../helpers/pg.js';
+import { PG_BASE_URL, lockWaitersIn } from '../helpers/pg.js';
 import { KEYS, started, type TestServer } from '../helpers/server.js';
 import { consoleClient } from './session.js';
 
@@ -345,12 +345,12 @@ describe('the live Requests stream', () => {
   it.runIf(process.env.LEADTRAIL_TEST_STORE === 'postgres')('ends when its browser left while the session was being checked', async () => {
     const c = await consoleClient(s.url);
     const schema = s.dbPath.slice(3);
-    const locker = new pg.Client({ connectionString: schemaUrl(schema) });
+    const locker = new pg.Client({ connectionString: PG_BASE_URL });
     await locker.connect();
     try {
       const before = await left();
       await locker.query('BEGIN');
-      await locker.query('LOCK TABLE console_sign_outs IN ACCESS EXCLUSIVE MODE');
+      await locker.query(`LOCK TABLE "${schema}".console_sign_outs IN ACCESS EXCLUSIVE MODE`);
       const { port } = new URL(s.url);
       const socket = net.connect(Number(port), '127.0.0.1');
       await new Promise((ok) => socket.once('connect', ok));
