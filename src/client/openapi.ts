@@ -499,7 +499,7 @@ export interface components {
       /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
       requestBody?: string | null;
       responseBody?: string | null;
-      /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
+      /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent, then "..." when there were more); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
       ignoredProperties?: string[] | null;
     };
     WebhookDelivery: {
@@ -5611,7 +5611,7 @@ export interface operations {
               /** @description With bodies=true (always on the entry itself): at most LEADTRAIL_JOURNAL_MAX_BODY_BYTES */
               requestBody?: string | null;
               responseBody?: string | null;
-              /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
+              /** @description With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent, then "..." when there were more); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded) */
               ignoredProperties?: string[] | null;
               links: {
                 lead: string | null;

@@ -104,7 +104,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
       content: r.path === '/metrics' ? { 'text/plain': { schema: e.answer } } : { 'application/json': { schema: e.answer } },
     },
   };
-  for (const status of errorStatuses(r, e.body !== undefined, e.errors ?? [])) {
+  for (const status of errorStatuses(r, readsBody, e.errors ?? [])) {
     responses[String(status) as '400'] = {
       description: ERROR_TEXT[status] ?? 'Error',
       ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : readsBody && (status === 400 || status === 500) ? { headers: IGNORED } : {}),

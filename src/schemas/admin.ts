@@ -138,7 +138,7 @@ const JournalEntry = z
       .optional()
       .meta({
         description:
-          'With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded)',
+          'With the bodies: the request body properties the call did not read, as its X-LeadTrail-Ignored-Properties named them (at most 20, as sent, then "..." when there were more); [] when none, null when the route reads no body or the kept body is not JSON (cut, or form-encoded)',
       }),
   })
   .meta({ id: 'JournalEntry' });

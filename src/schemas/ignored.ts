@@ -201,7 +201,8 @@ export function ignoredFinderFor(method: string, path: string): ((body: unknown)
  * The ignored properties of a call as the request journal kept it (`bodyText`, the request body as
  * stored): found again by the route's finder (ignoredFinderFor). Null when the route reads no body,
  * there was none, or the text is not JSON (a body the journal cut, a form-encoded one); an empty
- * list when every property was read. The names are as sent, not escaped as the header writes them.
+ * list when every property was read. At most IGNORED_MAX names, then `...` when there were more, as
+ * the header; the names as sent, not escaped as the header writes them.
  */
 export function ignoredInBody(method: string, path: string, bodyText: string | null): string[] | null {
   const find = ignoredFinderFor(method, path);
@@ -212,5 +213,6 @@ export function ignoredInBody(method: string, path: string, bodyText: string | n
   } catch {
     return null;
   }
-  return find(body).slice(0, IGNORED_MAX);
+  const names = find(body);
+  return names.length > IGNORED_MAX ? [...names.slice(0, IGNORED_MAX), '...'] : names;
 }

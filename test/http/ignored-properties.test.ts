@@ -132,6 +132,9 @@ describe('X-LeadTrail-Ignored-Properties', () => {
     expect(names).toHaveLength(21);
     expect(names.slice(0, 2)).toEqual(['Extra0', 'Extra1']);
     expect(names[20]).toBe('...');
+    // The journal's entry says the same: 20 names, then "...".
+    const [entry] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=ProspectActivity.svc/Create`)).entries;
+    expect(entry.ignoredProperties).toEqual([...Array.from({ length: 20 }, (_, i) => `Extra${i}`), '...']);
   });
 });
 
