@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { routeKey } from './endpoint.js';
 import { ENDPOINT_BY_ROUTE } from './index.js';
+import { isObject } from './lsq.js';
 
 /** What a body schema accepts, as far as property names go; null: anything (a rule over any JSON). */
 type Plan =
@@ -36,8 +37,6 @@ function inner(s: z.ZodType): z.ZodType | null {
   }
   return null;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The plan of a JSON Schema document of what a rule reads (`anyJson(doc)`): an object is closed
