@@ -170,6 +170,25 @@ describe('request journal', () => {
     expect(stored).not.toMatch(/PAIR-LEAK/);
   });
 
+  it('masks credentials whose names have `-`, `_`, `.` or spaces inside the words: a lead field mx_Pass_Word, "Access Key", "api key"', async () => {
+    expectOk(await s.call('POST', `${LM}/CreateLeadField`, { DisplayName: 'Pass Word', SchemaName: 'mx_Pass_Word', DataType: 'String' }));
+    const lead = expectOk(
+      await s.call('POST', `${LM}/Lead.Create`, [
+        { Attribute: 'EmailAddress', Value: 'broken-words@example.com' },
+        { Attribute: 'mx_Pass_Word', Value: 'WORD-LEAK-1' },
+      ]),
+    ).Message.Id;
+    // The answer that repeats it is masked too.
+    expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${lead}`));
+    // Properties the call does not read are journaled as sent, masked all the same.
+    const posted = await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, 'Access Key': 'WORD-LEAK-2', 'x api key': 'WORD-LEAK-3', Pass_Word: 'WORD-LEAK-4' });
+    expect(posted.status, posted.text).toBe(200);
+    await journal(s, 'limit=1'); // a read flushes what is buffered
+    const stored = await storedText(s, accountId);
+    expect(stored).toContain('broken-words@example.com');
+    expect(stored).not.toMatch(/WORD-LEAK/);
+  });
+
   it("keeps LeadSquared's quick-search `key` and other non-credential parameters, and masks refused form-encoded bodies", async () => {
     expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=journal-search&mx_Keyword=spring`));
     const [q] = await journal(s, 'path=GetByQuickSearch');

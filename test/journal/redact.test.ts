@@ -33,6 +33,40 @@ describe('journal redaction', () => {
     }
   });
 
+  // Each of these was stored in clear: the cheap test before the search asked for the words unbroken,
+  // while the names are judged with `-`, `_`, `.` and spaces removed (as docs/journal.md says).
+  it('masks names with `-`, `_`, `.` or spaces inside the words, and names isCredentialName reads through a look-alike', () => {
+    const names = ['Access Key', 'Pass_Word', 'pass word', 'private key', 'x-api key', 'pass phrase', 'to_ken', 'Sec.Ret', 'Pass\u00a0Word', 'to\u212Aen', 'AUTH_ORIZATION'];
+    for (const name of names) {
+      expect(isCredentialName(name), name).toBe(true);
+      expect(JSON.parse(redactBody(JSON.stringify({ Note: 'n', [name]: 'LEAK' }), [])), name).toEqual({ Note: 'n', [name]: '***' });
+    }
+    // A lead field so named, as a name/value pair, and a name written with a JSON escape of a look-alike.
+    expect(JSON.parse(redactBody('[{"Attribute":"mx_Pass_Word","Value":"LEAK"},{"Attribute":"EmailAddress","Value":"a@b.c"}]', []))).toEqual([
+      { Attribute: 'mx_Pass_Word', Value: '***' },
+      { Attribute: 'EmailAddress', Value: 'a@b.c' },
+    ]);
+    expect(redactBody('{"to\\u212Aen":"LEAK"}', [])).toBe('{"to\\u212Aen":"***"}');
+  });
+
+  it('masks a property exactly when isCredentialName judges its name one, for names built from its words broken anywhere', () => {
+    // A seeded generator: the same names on every run.
+    let seed = 20261207;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const words = ['password', 'passwd', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'signature', 'credential', 'key', 'pass', 'word', 'sign'];
+    const breaks = ['-', '_', '.', ' ', '\t', '\u00a0', '', '', '', '', 'x', '1'];
+    for (let i = 0; i < 3000; i++) {
+      let name = ['', 'mx_', 'x-', 'client '][rand(4)];
+      for (const c of words[rand(words.length)]) name += (rand(2) ? c.toUpperCase() : c) + (rand(4) === 0 ? breaks[rand(breaks.length)] : '');
+      name += ['', 'Hash', '_id', 's'][rand(4)];
+      const masked = JSON.parse(redactBody(JSON.stringify({ Note: 'n', [name]: 'v' }), []));
+      expect(masked[name], JSON.stringify(name)).toBe(isCredentialName(name) ? '***' : 'v');
+    }
+  });
+
   // Found by a fresh-eyes run: each of these was stored in clear.
   it('masks credential-named properties whatever their value: numbers, objects, arrays, and names written with escapes', () => {
     const body =
