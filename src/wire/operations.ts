@@ -157,16 +157,26 @@ export function orderKeyOf(kind: RequestKind, body: unknown, fallback: string, p
       if (ref) return ref.by === 'id' ? keyOf('id', ref.leadId) : keyOf('EmailAddress', ref.email);
     } else {
       const attrs = kind === 'lead.capture' ? readBody(leadCaptureEndpoint, body) : parseInput(activityCreateCustomLead, body).LeadDetails;
-      const get = (n: string) => {
-        const v = attrs.find((a) => a.name.toLowerCase() === n.toLowerCase())?.value ?? null;
+      // As the operation reads them (domain/leads.ts resolveAttributes): an attribute named twice
+      // counts by its last value, and `Id` names the lead as `ProspectID` does. Read by the first,
+      // a body naming its lead twice, or by `Id`, was ordered under another key than the lead its
+      // operation wrote, and could be applied before a request accepted earlier.
+      const get = (...names: string[]) => {
+        const lower = names.map((n) => n.toLowerCase());
+        let v: string | null = null;
+        for (const a of attrs) if (lower.includes(a.name.toLowerCase())) v = a.value;
         return v === null || v.trim() === '' ? null : v;
       };
+      const prospectId = get('ProspectID', 'Id');
       const searchBy = get('SearchBy');
-      if (searchBy) {
-        const by = searchBy.toLowerCase() === 'prospectid' ? get('ProspectID') : get(searchBy);
+      // Lead.Capture finds the lead by its id, not by SearchBy, when ProspectID, EmailAddress and
+      // Phone are all given (domain/capture.ts).
+      const byIdFirst = kind === 'lead.capture' && prospectId !== null && get('EmailAddress') !== null && get('Phone') !== null;
+      if (searchBy && !byIdFirst) {
+        const by = searchBy.toLowerCase() === 'prospectid' ? prospectId : get(searchBy);
         if (by) return keyOf(searchBy, by);
       }
-      if (kind === 'lead.capture' && get('ProspectID')) return keyOf('id', get('ProspectID')!);
+      if (kind === 'lead.capture' && prospectId) return keyOf('id', prospectId);
       for (const n of ['EmailAddress', 'Phone', 'Mobile']) {
         const v = get(n);
         if (v) return keyOf(n, v);

@@ -70,4 +70,45 @@ describe('per-lead ordering', () => {
     // And every later request of the slow lead finished after it.
     for (const r of slow.slice(1)) expect(r.finishedAt!).toBeGreaterThanOrEqual(slow[0].finishedAt!);
   });
+
+  // Found by a review: the order key read the first of an attribute named twice and knew no `Id`,
+  // while the operation takes the last and reads `Id` as ProspectID. Such a request was ordered under
+  // another lead's key, or none, and was applied while an earlier request for its lead waited.
+  it('orders Lead.Capture requests that name their lead by `Id`, or by an attribute named twice, as the operation reads them', async () => {
+    const s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_RETRY_SCALE: '0.005' });
+    const create = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'by-id@example.com' }]);
+    expect(create.status, create.text).toBe(200);
+    const leadId = create.body.Message.Id as string;
+    // Each lead's first request fails twice with a system error: a later request that is not
+    // ordered behind it is applied first, and then overwritten by it.
+    for (const match of ['first-by-id', 'first-by-email']) {
+      const f = await s.call('POST', '/_leadtrail/faults', { operation: 'lead.capture', times: 2, match, message: 'database is locked' });
+      expect(f.status, f.text).toBe(200);
+    }
+    const capture = (attrs: Record<string, string>[]) => accept(s.url, '/lead/capture', attrs);
+    const ids = [
+      await capture([{ Attribute: 'Id', Value: leadId }, { Attribute: 'FirstName', Value: 'first-by-id' }]),
+      await capture([{ Attribute: 'EmailAddress', Value: 'twice@example.com' }, { Attribute: 'FirstName', Value: 'first-by-email' }]),
+    ];
+    ids.push(
+      await capture([{ Attribute: 'Id', Value: leadId }, { Attribute: 'FirstName', Value: 'second-by-id' }]),
+      await capture([
+        { Attribute: 'EmailAddress', Value: 'decoy@example.com' },
+        { Attribute: 'EmailAddress', Value: 'twice@example.com' },
+        { Attribute: 'FirstName', Value: 'second-by-email' },
+      ]),
+    );
+    for (const id of ids) expect((await settled(s.url, id, undefined, '/lead/status')).TaskStatus.Status).toBe('Success');
+    const [firstById, firstByEmail, secondById, secondByEmail] = await Promise.all(ids.map(async (id) => (await stored(s, id))!));
+    expect([firstById.attempts, firstByEmail.attempts]).toEqual([2, 2]);
+    expect(secondById.finishedAt!).toBeGreaterThanOrEqual(firstById.finishedAt!);
+    expect(secondByEmail.finishedAt!).toBeGreaterThanOrEqual(firstByEmail.finishedAt!);
+    const firstName = async (q: string) => {
+      const r = await s.call('GET', `/v2/LeadManagement.svc/${q}`);
+      expect(r.status, r.text).toBe(200);
+      return r.body[0].FirstName as string;
+    };
+    expect(await firstName(`Leads.GetById?id=${leadId}`)).toBe('second-by-id');
+    expect(await firstName('Leads.GetByEmailaddress?emailaddress=twice@example.com')).toBe('second-by-email');
+  });
 });
