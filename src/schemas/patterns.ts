@@ -116,10 +116,18 @@ export function wholeNumberPattern(values: Range | readonly number[], blank: Bla
   return anchored(wholeNumberBody(values), blank);
 }
 
-/** `word` matched in any case, as a pattern (JSON Schema has no case-insensitive flag): `In` is `[Ii][Nn]`. */
+/**
+ * `word` matched in any case, as a pattern (JSON Schema has no case-insensitive flag): `In` is
+ * `[Ii][Nn]`, and `k` is `[Kk\u212A]`: the readers lower-case what they are sent, and the Kelvin sign
+ * (U+212A) lower-cases to `k`, the one character beyond ASCII that lower-cases to an ASCII letter
+ * alone (U+0130 gives `i` and a combining dot, which no word matches).
+ */
 export function anyCase(word: string): string {
   return Array.from(word)
-    .map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')))
+    .map((c) => {
+      if (c.toLowerCase() === c.toUpperCase()) return c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+      return `[${c.toUpperCase()}${c.toLowerCase()}${c.toLowerCase() === 'k' ? '\\u212A' : ''}]`;
+    })
     .join('');
 }
 

@@ -64,11 +64,16 @@ function numberLike(bounds: number[]): fc.Arbitrary<string> {
   return fc.oneof(chars, written, long, fc.constantFrom('', ' ', '  ', '-0', '+0', '00', '0x10', '1e3', 'Infinity', '\u180e1'));
 }
 
-/** `words` in random case, with random spaces around, beside near misses (a letter dropped or added). */
+/**
+ * `words` in random case, with random spaces around, beside near misses (a letter dropped or added).
+ * A `k` is sometimes the Kelvin sign (U+212A), which lower-cases to `k`, and an `i` sometimes `İ`
+ * (U+0130), which lower-cases to two characters: the readers lower-case, so they take the one and not the other.
+ */
 function wordLike(words: string[]): fc.Arbitrary<string> {
-  const cased = fc.tuple(fc.constantFrom(...words), fc.array(fc.boolean(), { minLength: 20, maxLength: 20 })).map(([w, up]) =>
+  const lookAlike: Record<string, string> = { k: '\u212A', i: '\u0130' };
+  const cased = fc.tuple(fc.constantFrom(...words), fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 20, maxLength: 20 })).map(([w, how]) =>
     Array.from(w)
-      .map((c, i) => (up[i] ? c.toUpperCase() : c.toLowerCase()))
+      .map((c, i) => (how[i] === 0 && lookAlike[c.toLowerCase()] ? lookAlike[c.toLowerCase()] : how[i] % 2 === 1 ? c.toUpperCase() : c.toLowerCase()))
       .join(''),
   );
   const missed = fc.tuple(cased, fc.nat({ max: 20 }), fc.constantFrom('', 'x', ' ', '_')).map(([w, i, c]) => w.slice(0, i % (w.length + 1)) + c + w.slice((i % (w.length + 1)) + 1));
