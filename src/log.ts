@@ -6,7 +6,9 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { LogFormat } from './config.js';
 import { stdoutDestination } from './stdout-log.js';
+import { callKeyValues } from './http/call-keys.js';
 import { redactUrl } from './http/server.js';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** `auto` means pretty when stdout is a terminal, JSON otherwise (a pipe, a file, a log collector). */
 export function resolveLogFormat(format: LogFormat, isTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
@@ -25,7 +27,12 @@ export function createLogger(level: string, destination?: DestinationStream, for
     redact: { paths: ['req.headers["x-lsq-secretkey"]', 'req.headers["x-lsq-accesskey"]', 'req.headers["x-api-key"]'], censor: '***' },
     serializers: {
       // The URL as sent (Fastify's `url` is the routing URL, its path lower-cased for LeadSquared's routes).
-      req: (req: { method?: string; url?: string; originalUrl?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.originalUrl ?? req.url ?? '') }),
+      // The call's own key values are masked wherever the URL holds them, as in the journal.
+      req: (req: { method?: string; url?: string; originalUrl?: string; id?: string; query?: unknown; headers?: IncomingHttpHeaders }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.originalUrl ?? req.url ?? '', callKeyValues(req.query, req.headers)),
+      }),
     },
   };
   if (resolveLogFormat(format) === 'pretty') {

@@ -15,6 +15,7 @@ import { linksOf, routeHasLinks, type JournalLinks } from '../journal/links.js';
 import { journalRecorder, type RecordedCall } from '../journal/recorder.js';
 import type { Services } from '../services.js';
 import { ROUTES } from './routes.js';
+import { callKeyValues } from './call-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -151,11 +152,7 @@ export function installJournal(app: FastifyInstance, s: Services): void {
    */
   function callOf(req: FastifyRequest, reply: FastifyReply, status = reply.statusCode, latency = reply.elapsedTime): RecordedCall {
     const q = (req.query ?? {}) as Record<string, unknown>;
-    const keys: string[] = [];
-    for (const v of [q.accesskey, q.secretkey, req.headers['x-lsq-accesskey'], req.headers['x-lsq-secretkey'], req.headers['x-api-key']]) {
-      if (typeof v === 'string') keys.push(v);
-      else if (Array.isArray(v)) for (const one of v) if (typeof one === 'string') keys.push(one);
-    }
+    const keys = callKeyValues(q, req.headers);
     const ok = reply.statusCode >= 200 && reply.statusCode < 300;
     const route = req.routeOptions.url ?? '';
     const found = routeHasLinks(route) ? linksOf(route, { query: q as Record<string, string>, body: req.body, answer: req.journalAnswer, ok }) : null;

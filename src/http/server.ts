@@ -18,7 +18,7 @@ import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { drainThenClose } from './drain.js';
 import { installJournal } from './journal-hook.js';
-import { isCredentialName } from '../journal/redact.js';
+import { isCredentialName, maskLiterals, secretValues } from '../journal/redact.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, SWITCHES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
@@ -280,14 +280,18 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
  * Redacts keys from URLs before they reach a log line: the value of every parameter whose name, once
  * decoded as the server decodes it (parseQuery: percent-encoding, `+`, any case), is named like a
  * credential, as the journal judges it (isCredentialName: `accessKey`, `secretKey`, `x-api-key`,
- * `token`, `password`…). A name matched only as written let `access%4Bey=…&secret%4Bey=…`, which
- * authenticates like `accessKey=…&secretKey=…`, reach the debug log in clear; a name other than
- * the two keys (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear.
+ * `token`, `password`…), and the call's own key values (`keys`: callKeyValues) wherever else the URL
+ * holds them, as sent or percent-encoded, as the journal masks them (a key repeated under another
+ * name, `?debug=<secret key>`, or in the path of a mistyped URL had reached the debug log). A name
+ * matched only as written let `access%4Bey=…&secret%4Bey=…`, which authenticates like
+ * `accessKey=…&secretKey=…`, reach the debug log in clear; a name other than the two keys
+ * (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear.
  */
-export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q === -1) return url;
-  const parts = url.slice(q + 1).split('&');
+export function redactUrl(url: string, keys: readonly string[] = []): string {
+  const masked = keys.length > 0 ? maskLiterals(url, secretValues([...keys])) : url;
+  const q = masked.indexOf('?');
+  if (q === -1) return masked;
+  const parts = masked.slice(q + 1).split('&');
   let changed = false;
   for (let i = 0; i < parts.length; i++) {
     const eq = parts[i].indexOf('=');
@@ -300,7 +304,7 @@ export function redactUrl(url: string): string {
       changed = true;
     }
   }
-  return changed ? `${url.slice(0, q + 1)}${parts.join('&')}` : url;
+  return changed ? `${masked.slice(0, q + 1)}${parts.join('&')}` : masked;
 }
 
 /** An onSend hook that names the body's ignored properties (`find`) in IGNORED_HEADER, when there are any. */

@@ -43,7 +43,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { bodyBytes, repoWrite, type JournalBodyRef, type JournalEntry, type NewJournalEntry as StoredEntry, type Store } from '../storage/store.js';
 import { BodyPacker, buildEntry, ChunkPool, keptBody, STORE_CALLS, type JournalCall, type StoreCallsInput, type StoreCallsResult } from './entry.js';
-import { secretValues } from './redact.js';
+import { maskedValues, redactBody, secretValues } from './redact.js';
 
 /** A stored entry (what the journal lists), without its seq. */
 export type NewJournalEntry = Omit<JournalEntry, 'seq'>;
@@ -125,8 +125,8 @@ export class JournalRecorder {
       this.dropped += 1;
       return;
     }
-    const [requestBody, requestSize, requestFinal] = this.body(call, call.requestBody, call.requestSize);
-    const [responseBody, responseSize, responseFinal] = this.body(call, call.responseBody, null);
+    const [requestBody, requestSize, requestFinal] = this.body(call, call.requestBody, call.requestSize, false);
+    const [responseBody, responseSize, responseFinal] = this.body(call, call.responseBody, null, true);
     this.buffer.push({
       id: call.id,
       accountId: call.accountId,
@@ -159,8 +159,9 @@ export class JournalRecorder {
    * is masked and cut now (keptBody, as the flush would), so that only what is kept waits in memory
    * and is packed: packed whole, a `Retrieve` answer over the cap took the peak RSS from 236 to 372 MB
    * (docs/performance.md, twenty-third session). Bodies not kept are not packed: only their sizes are.
+   * `answer`: the call's answer, masked also of what the request body's masking takes out.
    */
-  private body(call: RecordedCall, text: string | null, sent: number | null): [JournalBodyRef | null, number | null, boolean] {
+  private body(call: RecordedCall, text: string | null, sent: number | null, answer: boolean): [JournalBodyRef | null, number | null, boolean] {
     if (!text) return [null, sent, false];
     const max = this.o.maxBodyBytes;
     // A string of n UTF-16 units is at most 3n bytes: most bodies are within the cap without counting.
@@ -168,7 +169,15 @@ export class JournalRecorder {
     const size = Buffer.byteLength(text);
     if (max === 0) return [null, sent ?? size, false];
     if (size <= max) return [this.raw.pack(text), sent, false];
-    return [this.raw.pack(keptBody(text, secretValues(call.keys), max)), sent ?? size, true];
+    let secrets = secretValues(call.keys);
+    if (answer && call.requestBody) {
+      // An answer: the values the request body's masking takes out are masked in it too, as the
+      // flush does for answers within the cap (entry.ts buildEntry).
+      const masked: string[] = [];
+      redactBody(call.requestBody, secrets, masked);
+      if (masked.length > 0) secrets = [...new Set([...secrets, ...maskedValues(masked)])].sort((a, b) => b.length - a.length);
+    }
+    return [this.raw.pack(keptBody(text, secrets, max)), sent ?? size, true];
   }
 
   /**

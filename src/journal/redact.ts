@@ -7,11 +7,13 @@
 
 /**
  * Whether a query parameter or body property of this name holds a credential, whose value is never
- * stored: names with `password`, `passwd`, `passphrase`, `secret` or `token` in them, names ending in
- * `accesskey`, `apikey`, `secretkey` or `privatekey`, and `pwd`, `auth`, `authorization`,
- * `signature`, `credential(s)`, in any case, `-`, `_`, `.` and spaces ignored. Not a bare `key`: it is
+ * stored: names with `password`, `passwd`, `passphrase`, `secret`, `token`, `signature`,
+ * `credential`, `cookie`, `apikey`, `accesskey`, `privatekey` or `auth` in them (`auth` not where it
+ * begins `author`/`authority`, but `authorization`), names ending in `subscriptionkey`, and `pwd`,
+ * `pass`, `pin`, `otp`, in any case, `-`, `_`, `.` and spaces ignored. Not a bare `key`: it is
  * LeadSquared's own quick-search parameter (`Leads.GetByQuickSearch?key=`), and lead fields such as
- * `mx_Keyword` must stay readable.
+ * `mx_Keyword` must stay readable; nor `session` (LeadSquared's activities carry a web `SessionId`)
+ * nor `pin` inside a name (`mx_PinCode` is a postal code in India).
  */
 export function isCredentialName(name: string): boolean {
   // Every journaled call asks this of its query's names, which are nearly always the same few
@@ -30,15 +32,24 @@ export function isCredentialName(name: string): boolean {
 /** Names already judged by isCredentialName; at most CREDENTIAL_NAMES_KEPT, emptied when full (names are the callers' choice). */
 const credentialNames = new Map<string, boolean>();
 const CREDENTIAL_NAMES_KEPT = 512;
-const CREDENTIAL_IN = /passw|passphrase|secret|token/;
-const CREDENTIAL_END = /(?:access|api|secret|private)key$/;
-const CREDENTIAL_IS = new Set(['pwd', 'auth', 'authorization', 'signature', 'credential', 'credentials']);
+/** Words that make a name a credential's wherever they are in it (lower case, separators removed). */
+const WORDS_IN = ['passw', 'passphrase', 'secret', 'token', 'signature', 'credential', 'cookie', 'apikey', 'accesskey', 'privatekey'];
+/** Words that make a name a credential's at its end. */
+const WORDS_END = ['subscriptionkey'];
+/** Names that are a credential's as a whole. */
+const WORDS_IS = ['pwd', 'pass', 'pin', 'otp'];
+// `auth` anywhere (`authKey`, `basicAuth`, `X-Authorization`, `authentication`), but not `author` or
+// `authority` (an article's author, a lead field), unless it goes on as `authoriz…`.
+const CREDENTIAL_IN = new RegExp(`${WORDS_IN.join('|')}|auth(?!or(?!iz))`);
+const CREDENTIAL_END = new RegExp(`(?:${WORDS_END.join('|')})$`);
+const CREDENTIAL_IS = new Set(WORDS_IS);
 
 /**
  * What every credential name (isCredentialName) holds once lower-cased and stripped of `-`, `_`,
- * `.` and white space: a name with one of these nowhere in it is not one.
+ * `.` and white space: a name with none of these in it is not one. Built from the rule's own words,
+ * so that the two cannot drift apart.
  */
-const HINT_WORDS = ['passw', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'signature', 'credential'];
+const HINT_WORDS = [...WORDS_IN, 'auth', ...WORDS_END, ...WORDS_IS];
 
 /**
  * A regular expression source matching any of `words` as isCredentialName reads a name: each ASCII
@@ -128,9 +139,10 @@ function formDecoded(s: string): string {
  * A raw query string (without `?`) with the value of every parameter named like a credential
  * (isCredentialName) replaced by `***`, a value or name holding one of the call's keys in any
  * percent-encoding masked whole, and the keys masked wherever else they appear. The other
- * parameters stay as sent. Also used for form-encoded bodies.
+ * parameters stay as sent. Also used for form-encoded bodies. `masked`, when given, receives the
+ * values masked by name (as sent and decoded), for the rest of the entry (maskedValues).
  */
-export function redactQuery(raw: string, secrets: string[]): string {
+export function redactQuery(raw: string, secrets: string[], masked?: string[]): string {
   if (raw === '') return '';
   const holdsKey = (s: string) => secrets.length > 0 && secrets.some((sv) => s.includes(sv));
   const parts = raw.split('&').map((part) => {
@@ -139,7 +151,10 @@ export function redactQuery(raw: string, secrets: string[]): string {
     const decoded = formDecoded(name);
     // A key sent as a parameter's name, or alone (`&<key>`), in any percent-encoding.
     if (holdsKey(decoded)) return MASK;
-    if (isCredentialName(decoded)) return `${name}=${MASK}`;
+    if (isCredentialName(decoded)) {
+      if (masked && eq >= 0) masked.push(part.slice(eq + 1), formDecoded(part.slice(eq + 1)));
+      return `${name}=${MASK}`;
+    }
     // A value holding a key in any percent-encoding (`sk%2Dtest` is `sk-test`) is masked whole.
     if (eq >= 0 && holdsKey(formDecoded(part.slice(eq + 1)))) return `${name}=${MASK}`;
     return part;
@@ -150,9 +165,9 @@ export function redactQuery(raw: string, secrets: string[]): string {
 /**
  * A property name and its colon: in JSON text (double or single quotes: a refused body is journaled
  * as sent), or in JSON text held in a JSON string (`\"name\":`, as a status answer holds the body it
- * accepted). Group 1: an escaped name; groups 2–3: a quote and a name.
+ * accepted; its `\\u0077` escapes too). Group 1: an escaped name; groups 2–3: a quote and a name.
  */
-const PROPERTY = /\\"([^"\\]{1,200})\\"\s*:\s*|(["'])((?:(?!\2)[^\\\n]|\\.){1,200}?)\2\s*:\s*/g;
+const PROPERTY = /\\"((?:[^"\\]|\\\\u[0-9a-fA-F]{4}){1,200})\\"\s*:\s*|(["'])((?:(?!\2)[^\\\n]|\\.){1,200}?)\2\s*:\s*/g;
 
 /** Where the string starting at `i` (quote `q`) ends: past its closing quote, or the text's end. */
 function stringEnd(t: string, i: number, q: string): number {
@@ -223,6 +238,9 @@ function escapedValueEnd(t: string, i: number): number {
   return j;
 }
 
+/** A name of JSON text held in a JSON string as the held text writes it: `\\u0077` is `\u0077` there. */
+const unescapeOnce = (name: string): string => (name.includes('\\') ? name.replace(/\\\\/g, '\\') : name);
+
 /** A property name as its text means it (JSON escapes such as `\u0077` read); as written when they are broken. */
 function propertyName(raw: string): string {
   if (!raw.includes('\\')) return raw;
@@ -234,16 +252,25 @@ function propertyName(raw: string): string {
 }
 
 /**
- * Names of the property that names a name/value pair: LeadSquared's lead fields
- * (`{"Attribute":"mx_Portal_Password","Value":…}`), activity fields (`SchemaName`), webhooks'
- * `CustomHeaders` and activities' `Data` (`Key`). Compared in lower case.
+ * Name/value pairs, by the name of the property that names the pair (lower case) and that of the
+ * property holding its value: LeadSquared's lead fields (`{"Attribute":"mx_Portal_Password","Value":…}`),
+ * activity fields (`SchemaName`), webhooks' `CustomHeaders` and activities' `Data` (`Key`), and a
+ * lead search's `{"LookupName":"mx_Portal_Password","LookupValue":…}` (`Leads.Get`). Compared in lower case.
  */
-const PAIR_NAMES = new Set(['attribute', 'schemaname', 'key', 'name']);
+const PAIRS: ReadonlyMap<string, string> = new Map([
+  ['attribute', 'value'],
+  ['schemaname', 'value'],
+  ['key', 'value'],
+  ['name', 'value'],
+  ['lookupname', 'lookupvalue'],
+]);
+/** The value properties of PAIRS. */
+const PAIR_VALUES = new Set(PAIRS.values());
 
 /** The next property of the same object after a value ending at `lastIndex`: group 1/2 a quote and a name. */
 const NEXT_PROPERTY = /\s*,\s*(["'])((?:(?!\1)[^\\\n]|\\.){1,200}?)\1\s*:\s*/y;
 /** The same in JSON text held in a JSON string (whitespace may be written as `\n`): group 1 the name. */
-const NEXT_ESCAPED_PROPERTY = /(?:\s|\\[nrt])*,(?:\s|\\[nrt])*\\"([^"\\]{1,200})\\"(?:\s|\\[nrt])*:(?:\s|\\[nrt])*/y;
+const NEXT_ESCAPED_PROPERTY = /(?:\s|\\[nrt])*,(?:\s|\\[nrt])*\\"((?:[^"\\]|\\\\u[0-9a-fA-F]{4}){1,200})\\"(?:\s|\\[nrt])*:(?:\s|\\[nrt])*/y;
 
 interface Span {
   name: string;
@@ -261,7 +288,7 @@ function* following(text: string, at: number, escaped: boolean): Generator<Span>
     if (m === null) return;
     const start = re.lastIndex;
     const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
-    yield { name: propertyName(escaped ? m[1] : m[2]), start, end };
+    yield { name: propertyName(escaped ? unescapeOnce(m[1]) : m[2]), start, end };
     j = end;
   }
 }
@@ -275,7 +302,7 @@ function stringValue(text: string, start: number, end: number, escaped: boolean)
 
 /** Whether a property `name` with this value names a credential pair (`"Attribute":"mx_Password"`). */
 const namesCredential = (name: string, text: string, span: { start: number; end: number }, escaped: boolean): boolean => {
-  if (!PAIR_NAMES.has(name.toLowerCase())) return false;
+  if (!PAIRS.has(name.toLowerCase())) return false;
   const v = stringValue(text, span.start, span.end, escaped);
   return v !== null && isCredentialName(v);
 };
@@ -287,14 +314,16 @@ const namesCredential = (name: string, text: string, span: { start: number; end:
  * pair whose name is one (`{"Attribute":"mx_Portal_Password","Value":…}`,
  * `{"Key":"Authorization","Value":…}`, in either order). Everything else is left as it is.
  */
-function maskProperties(text: string): string {
+function maskProperties(text: string, masked?: string[]): string {
   const masks: { start: number; end: number; with: string }[] = [];
-  const maskValue = (start: number, end: number, escaped: boolean, quote: string) =>
+  const maskValue = (start: number, end: number, escaped: boolean, quote: string) => {
     masks.push({ start, end, with: escaped ? `\\"${MASK}\\"` : `${quote}${MASK}${quote}` });
+    if (masked) collectValue(text, start, end, escaped, masked);
+  };
   PROPERTY.lastIndex = 0;
   for (let m = PROPERTY.exec(text); m !== null; m = PROPERTY.exec(text)) {
     const escaped = m[1] !== undefined;
-    const name = propertyName(escaped ? m[1] : m[3]);
+    const name = propertyName(escaped ? unescapeOnce(m[1]) : m[3]);
     const start = m.index + m[0].length;
     // The name's own quote: a name in single quotes may sit inside a double-quoted string.
     const quote = escaped ? '' : m[2];
@@ -305,19 +334,20 @@ function maskProperties(text: string): string {
       continue;
     }
     const lower = name.toLowerCase();
-    if (lower !== 'value' && !PAIR_NAMES.has(lower)) continue;
+    if (!PAIR_VALUES.has(lower) && !PAIRS.has(lower)) continue;
     // A pair: its name and its Value may come in either order, so each looks at what follows it.
     const end = escaped ? escapedValueEnd(text, start) : valueEnd(text, start);
-    if (lower === 'value') {
+    if (PAIR_VALUES.has(lower)) {
       for (const next of following(text, end, escaped)) {
-        if (namesCredential(next.name, text, next, escaped)) {
+        if (PAIRS.get(next.name.toLowerCase()) === lower && namesCredential(next.name, text, next, escaped)) {
           maskValue(start, end, escaped, quote);
           break;
         }
       }
     } else if (namesCredential(name, text, { start, end }, escaped)) {
+      const valueName = PAIRS.get(lower);
       for (const next of following(text, end, escaped)) {
-        if (next.name.toLowerCase() === 'value') {
+        if (next.name.toLowerCase() === valueName) {
           maskValue(next.start, next.end, escaped, quote);
           break;
         }
@@ -336,18 +366,48 @@ function maskProperties(text: string): string {
   return out + text.slice(from);
 }
 
+/**
+ * The text of a masked value spanning start–end of `text`, as written and as its string means it
+ * (a JSON string's escapes read; `escaped`: JSON text held in a JSON string), into `out`: a string,
+ * or a scalar written bare (`123456`); not an object or array, whose parts are no one value.
+ */
+function collectValue(text: string, start: number, end: number, escaped: boolean, out: string[]): void {
+  const s = stringValue(text, start, end, escaped);
+  if (s !== null) {
+    const raw = escaped ? text.slice(start + 2, end - 2) : text.slice(start + 1, end - 1);
+    out.push(raw, s);
+  } else if (text[start] !== '{' && text[start] !== '[') out.push(text.slice(start, end));
+}
+
+/**
+ * What masking took out of a text (the `masked` list of redactBody or redactQuery) as literals to
+ * mask wherever else the entry holds them, longest first: an answer that repeats a masked value
+ * (an error that quotes it, an async status answer's reason) must not give it back. Values shorter
+ * than the shortest literal masked (4 characters) and JSON's `true`, `false`, `null` are left out:
+ * masked everywhere, they would take ordinary text with them.
+ */
+export function maskedValues(masked: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const v of masked) if (v.length >= MIN_LITERAL && v !== 'true' && v !== 'false' && v !== 'null' && !v.includes(MASK)) out.add(v);
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
 /** A body that reads as `name=value&…` (form-encoded) rather than JSON or plain text. */
 const FORM = /^[^\s{["'][^\s]*=/;
 
 /**
- * Body text with credential-named properties and the call's key values masked. A form-encoded body
- * is masked as a query is (redactQuery); any other is searched for JSON properties, also when it is
- * not valid JSON (a refused body is journaled as sent).
+ * Body text with credential-named properties and the call's key values masked, and each value so
+ * masked wherever else the text holds it. A form-encoded body is masked as a query is
+ * (redactQuery); any other is searched for JSON properties, also when it is not valid JSON (a
+ * refused body is journaled as sent). `masked`, when given, receives the values masked by name (as
+ * written and as meant), for the rest of the entry (maskedValues).
  */
-export function redactBody(text: string, secrets: string[]): string {
-  if (FORM.test(text)) return redactQuery(text, secrets);
-  const masked = credentialHint(text) ? maskProperties(text) : text;
-  return maskLiterals(masked, secrets);
+export function redactBody(text: string, secrets: string[], masked: string[] = []): string {
+  const start = masked.length;
+  const once = FORM.test(text) ? redactQuery(text, secrets, masked) : maskLiterals(credentialHint(text) ? maskProperties(text, masked) : text, secrets);
+  // A value masked by its name is masked wherever else the text repeats it (an async status answer
+  // holds the accepted body and the reason it failed, which can quote the value).
+  return masked.length > start ? maskLiterals(once, maskedValues(masked.slice(start))) : once;
 }
 
 /**

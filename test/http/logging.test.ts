@@ -76,6 +76,26 @@ describe('logs', () => {
     for (const secret of ['tok-in-query', 'tok-two', 'api-in-query', 'api-two', 'pw-in-query']) expect(all).not.toContain(secret);
   });
 
+  // Found by a fresh-eyes run: the journal masked these, the debug log did not.
+  it("never contain the call's own keys repeated elsewhere in the URL: under another name, or in the path of a mistyped URL", async () => {
+    const from = lines.length;
+    const sk = encodeURIComponent(KEYS.secretKey);
+    await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=a@example.com&debug=${sk}`);
+    await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress/${sk}`);
+    await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress/${encodeURIComponent(KEYS.apiKey)}`, undefined, { noAuth: true, headers: { 'x-api-key': KEYS.apiKey } });
+    await new Promise((r) => setTimeout(r, 200));
+    const urls = lines
+      .slice(from)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.req?.url)
+      .map((l) => l.req.url as string);
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=a@example.com&debug=***&accessKey=***&secretKey=***');
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress/***?accessKey=***&secretKey=***');
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress/***');
+    const all = lines.slice(from).join('\n');
+    for (const secret of [KEYS.secretKey, KEYS.accessKey, KEYS.apiKey, sk]) expect(all).not.toContain(secret);
+  });
+
   it('write no line per request at info', async () => {
     const infoLines: string[] = [];
     const infoSink = new Writable({

@@ -189,6 +189,39 @@ describe('request journal', () => {
     expect(stored).not.toMatch(/WORD-LEAK/);
   });
 
+  // Found by a fresh-eyes run: each of these was stored in clear.
+  it('masks a masked value where an error quotes it, a lead search by a credential field, and webhook headers named like X-Authorization', async () => {
+    expectOk(await s.call('POST', `${LM}/CreateLeadField`, { DisplayName: 'Secret Pin', SchemaName: 'mx_Secret_Pin', DataType: 'Number' }));
+    // The answer quotes the value the request body's masking took out.
+    const refused = await s.call('POST', `${LM}/Lead.Create`, [
+      { Attribute: 'EmailAddress', Value: 'quoted-secret@example.com' },
+      { Attribute: 'mx_Secret_Pin', Value: 'QUOTE-LEAK-1' },
+    ]);
+    expect(refused.status, refused.text).not.toBe(200);
+    expect(refused.text).toContain('QUOTE-LEAK-1');
+    // A lead search by a credential field, and by a field of the wrong type (its error quotes the value).
+    await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Portal_Password', LookupValue: 'LOOKUP-LEAK-2', SqlOperator: '=' }, Paging: { PageIndex: 1, PageSize: 10 } });
+    await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Secret_Pin', LookupValue: 'LOOKUP-LEAK-3', SqlOperator: '=' }, Paging: { PageIndex: 1, PageSize: 10 } });
+    const hook = await s.call('POST', '/v2/Webhook.svc/Create', {
+      URL: 'http://127.0.0.1:9/hook',
+      Method: 'POST',
+      ContentType: 'application/json',
+      WebhookEvent: '3',
+      CustomHeaders: [
+        { Key: 'X-Authorization', Value: 'HEADER-LEAK-4' },
+        { Key: 'Ocp-Apim-Subscription-Key', Value: 'HEADER-LEAK-5' },
+        { Key: 'X-Trace', Value: 'header-kept' },
+      ],
+    });
+    expect(hook.status, hook.text).toBe(200);
+    expect((await s.call('POST', '/v2/Webhook.svc/Retrieve', {})).status).toBe(200);
+    await journal(s, 'limit=1'); // a read flushes what is buffered
+    const stored = await storedText(s, accountId);
+    expect(stored).toContain('quoted-secret@example.com');
+    expect(stored).toContain('header-kept');
+    expect(stored).not.toMatch(/(QUOTE|LOOKUP|HEADER)-LEAK/);
+  });
+
   it("keeps LeadSquared's quick-search `key` and other non-credential parameters, and masks refused form-encoded bodies", async () => {
     expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=journal-search&mx_Keyword=spring`));
     const [q] = await journal(s, 'path=GetByQuickSearch');

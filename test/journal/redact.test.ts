@@ -67,6 +67,47 @@ describe('journal redaction', () => {
     }
   });
 
+  // Found by a fresh-eyes run (the forty-eighth session's): each of these was stored in clear.
+  it('masks names real clients give credentials: auth anywhere but author, cookie, api keys in the plural, pass, pin, otp', () => {
+    const credentials = ['pass', 'api_keys', 'apiKeys', 'authKey', 'basicAuth', 'authorizationHeader', 'privateKeyPem', 'pin', 'otp', 'cookie', 'Set-Cookie', 'Proxy-Authorization', 'X-Authorization', 'X-Auth-Key', 'Ocp-Apim-Subscription-Key', 'X-Hub-Signature-256', 'Authentication', 'oauth_client_secret'];
+    for (const name of credentials) {
+      expect(isCredentialName(name), name).toBe(true);
+      expect(JSON.parse(redactBody(JSON.stringify({ Note: 'n', [name]: 'LEAK' }), [])), name).toEqual({ Note: 'n', [name]: '***' });
+    }
+    // Not credentials: an author, an authority, an Indian postal code, LeadSquared's web session and quick-search key.
+    for (const name of ['AuthorName', 'Authority', 'mx_PinCode', 'SessionId', 'key', 'mx_Keyword', 'Compass', 'Spinner', 'mx_Otp_Sent_On']) expect(isCredentialName(name), name).toBe(false);
+  });
+
+  it("masks a masked value wherever else the text repeats it: an error that quotes it, an async status answer's reason", () => {
+    const masked: string[] = [];
+    const status = JSON.stringify({ TaskStatus: { RequestBody: JSON.stringify([{ Attribute: 'mx_Secret_Pin', Value: 'PIN-LEAK-1' }]), StatusReason: "Value 'PIN-LEAK-1' is not a whole number" } });
+    const out = redactBody(status, [], masked);
+    expect(out).not.toContain('PIN-LEAK-1');
+    expect(JSON.parse(JSON.parse(out).TaskStatus.RequestBody)).toEqual([{ Attribute: 'mx_Secret_Pin', Value: '***' }]);
+    expect(masked).toContain('PIN-LEAK-1');
+    // A form body's masked values too; short values and JSON's words are left where they are.
+    expect(redactBody('password=abcd1234&note=abcd1234&pin=12&x=12', [])).toBe('password=***&note=***&pin=***&x=12');
+    expect(redactBody('{"token":"true","ok":true,"n":"1234x","pwd":"1234x"}', [])).toBe('{"token":"***","ok":true,"n":"***","pwd":"***"}');
+  });
+
+  it("masks a lead search's LookupValue when its LookupName names a credential, in either order", () => {
+    expect(JSON.parse(redactBody(JSON.stringify({ Parameter: { LookupName: 'mx_Portal_Password', LookupValue: 'HUNTER2', SqlOperator: '=' } }), []))).toEqual({
+      Parameter: { LookupName: 'mx_Portal_Password', LookupValue: '***', SqlOperator: '=' },
+    });
+    expect(JSON.parse(redactBody(JSON.stringify({ Parameter: { LookupValue: ['a', 'b'], LookupName: 'mx_Api_Token' } }), []))).toEqual({ Parameter: { LookupValue: '***', LookupName: 'mx_Api_Token' } });
+    // The pair's own value property only: a lead field's Value beside it is another pair's.
+    expect(JSON.parse(redactBody(JSON.stringify({ LookupName: 'mx_City', LookupValue: 'Pune' }), []))).toEqual({ LookupName: 'mx_City', LookupValue: 'Pune' });
+    expect(JSON.parse(redactBody(JSON.stringify([{ Attribute: 'mx_Portal_Password', LookupValue: 'kept', Value: 'LEAK' }]), []))).toEqual([{ Attribute: 'mx_Portal_Password', LookupValue: 'kept', Value: '***' }]);
+  });
+
+  it('masks a name written with a JSON escape also in JSON held in a JSON string (an async status answer repeats the accepted body)', () => {
+    const accepted = '{"EmailAddress":"ada@example.com","pass\\u0077ord":"ESC-LEAK"}';
+    const status = JSON.stringify({ TaskStatus: { RequestBody: accepted } });
+    const out = redactBody(status, []);
+    expect(out).not.toContain('ESC-LEAK');
+    expect(JSON.parse(JSON.parse(out).TaskStatus.RequestBody)).toEqual({ EmailAddress: 'ada@example.com', password: '***' });
+  });
+
   // Found by a fresh-eyes run: each of these was stored in clear.
   it('masks credential-named properties whatever their value: numbers, objects, arrays, and names written with escapes', () => {
     const body =
