@@ -45,13 +45,6 @@ const CREDENTIAL_END = new RegExp(`(?:${WORDS_END.join('|')})$`);
 const CREDENTIAL_IS = new Set(WORDS_IS);
 
 /**
- * What every credential name (isCredentialName) holds once lower-cased and stripped of `-`, `_`,
- * `.` and white space: a name with none of these in it is not one. Built from the rule's own words,
- * so that the two cannot drift apart.
- */
-const HINT_WORDS = [...WORDS_IN, 'auth', ...WORDS_END, ...WORDS_IS];
-
-/**
  * A regular expression source matching any of `words` as isCredentialName reads a name: each ASCII
  * letter in either case (`k` also as U+212A KELVIN SIGN, which lower-cases to `k`: no other
  * character lower-cases to an ASCII letter but U+0130, to `i` and a combining dot), with any run of
@@ -76,10 +69,25 @@ function hintSource(words: readonly string[], separator: string): string {
   return emit(root);
 }
 
-/** HINT_WORDS with `-`, `_`, `.` or white space anywhere in them. */
-const HINT = new RegExp(hintSource(HINT_WORDS, '[-_.\\s]'));
+/**
+ * What every credential name (isCredentialName) holds once lower-cased and stripped of `-`, `_`,
+ * `.` and white space, with `separator` between its letters: one of the words found anywhere,
+ * `auth` where it does not begin `author`/`authority`, or one of the whole names with no letter or
+ * digit beside it (so that `shopping`, `opinion` or `passed` in a note do not send a page to the
+ * search: `pin` and `pass` are credentials as whole names only). Built from the rule's own words,
+ * so that the two cannot drift apart.
+ */
+function hintOf(separator: string): RegExp {
+  const any = `${separator}*`;
+  const auth = `${hintSource(['auth'], separator)}(?!${any}[oO]${any}[rR](?!${any}[iI]${any}[zZ]))`;
+  const alone = `(?<![A-Za-z0-9\\u212A]${any})${hintSource(WORDS_IS, separator)}(?!${any}[A-Za-z0-9\\u212A])`;
+  return new RegExp(`${hintSource([...WORDS_IN, ...WORDS_END], separator)}|${auth}|${alone}`);
+}
+
+/** The hint with `-`, `_`, `.` or white space anywhere in the words. */
+const HINT = hintOf('[-_.\\s]');
 /** The same with white space also as JSON escapes it in a string (`\t`, `\n`, `\r`, `\f`): slower, for texts with a backslash. */
-const HINT_ESCAPED = new RegExp(hintSource(HINT_WORDS, '(?:[-_.\\s]|\\\\[tnrf])'));
+const HINT_ESCAPED = hintOf('(?:[-_.\\s]|\\\\[tnrf])');
 
 /**
  * Whether `text` may hold a credential-named property: a cheap test that spares most bodies the

@@ -56,12 +56,12 @@ describe('journal redaction', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const words = ['password', 'passwd', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'signature', 'credential', 'key', 'pass', 'word', 'sign'];
+    const words = ['password', 'passwd', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'author', 'authoriz', 'signature', 'credential', 'key', 'pass', 'word', 'sign', 'pin', 'otp', 'cookie', 'subscriptionkey'];
     const breaks = ['-', '_', '.', ' ', '\t', '\u00a0', '', '', '', '', 'x', '1'];
     for (let i = 0; i < 3000; i++) {
-      let name = ['', 'mx_', 'x-', 'client '][rand(4)];
+      let name = ['', 'mx_', 'x-', 'client ', '_', '-', 'a'][rand(7)];
       for (const c of words[rand(words.length)]) name += (rand(2) ? c.toUpperCase() : c) + (rand(4) === 0 ? breaks[rand(breaks.length)] : '');
-      name += ['', 'Hash', '_id', 's'][rand(4)];
+      name += ['', 'Hash', '_id', 's', '_', '-', '2'][rand(7)];
       const masked = JSON.parse(redactBody(JSON.stringify({ Note: 'n', [name]: 'v' }), []));
       expect(masked[name], JSON.stringify(name)).toBe(isCredentialName(name) ? '***' : 'v');
     }
