@@ -73,14 +73,16 @@ function hintSource(words: readonly string[], separator: string): string {
  * What every credential name (isCredentialName) holds once lower-cased and stripped of `-`, `_`,
  * `.` and white space, with `separator` between its letters: one of the words found anywhere,
  * `auth` where it does not begin `author`/`authority`, or one of the whole names with no letter or
- * digit beside it (so that `shopping`, `opinion` or `passed` in a note do not send a page to the
+ * digit after it (so that `shopping`, `opinion` or `passed` in a note do not send a page to the
  * search: `pin` and `pass` are credentials as whole names only). Built from the rule's own words,
  * so that the two cannot drift apart.
  */
 function hintOf(separator: string): RegExp {
   const any = `${separator}*`;
   const auth = `${hintSource(['auth'], separator)}(?!${any}[oO]${any}[rR](?!${any}[iI]${any}[zZ]))`;
-  const alone = `(?<![A-Za-z0-9\\u212A]${any})${hintSource(WORDS_IS, separator)}(?!${any}[A-Za-z0-9\\u212A])`;
+  // Only what follows is looked at: a look behind, before the first letter, kept V8 from skipping
+  // ahead to the places where a first letter is (16 ns a character of a 1 MB text against 7).
+  const alone = `${hintSource(WORDS_IS, separator)}(?!${any}[A-Za-z0-9\\u212A])`;
   return new RegExp(`${hintSource([...WORDS_IN, ...WORDS_END], separator)}|${auth}|${alone}`);
 }
 
@@ -400,19 +402,35 @@ export function maskedValues(masked: readonly string[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** A body that reads as `name=value&…` (form-encoded) rather than JSON or plain text. */
-const FORM = /^[^\s{["'][^\s]*=/;
+/**
+ * A body that reads as `name=value` fields (form-encoded, or near it) rather than JSON or plain
+ * text: it does not begin as JSON does (white space aside), and its first line holds a `=`.
+ */
+const FORM = /^\s*[^\s{["'][^\n]*=/;
+
+/**
+ * A form body with each field named like a credential masked, as a query's are (redactQuery), its
+ * fields separated by `&`, `;` or line breaks: bodies are journaled as sent, and one refused for
+ * not being JSON may be a form written by hand (a fresh-eyes run's leading newline, fields on
+ * lines of their own, `;` between them, a space in a name, each stored in clear when only `&` and a
+ * first name without spaces made a form).
+ */
+function redactForm(text: string, secrets: string[], masked: string[]): string {
+  const parts = text.split(/([&;\r\n]+)/);
+  for (let i = 0; i < parts.length; i += 2) parts[i] = redactQuery(parts[i], secrets, masked);
+  return maskLiterals(parts.join(''), secrets);
+}
 
 /**
  * Body text with credential-named properties and the call's key values masked, and each value so
  * masked wherever else the text holds it. A form-encoded body is masked as a query is
- * (redactQuery); any other is searched for JSON properties, also when it is not valid JSON (a
+ * (redactForm); any other is searched for JSON properties, also when it is not valid JSON (a
  * refused body is journaled as sent). `masked`, when given, receives the values masked by name (as
  * written and as meant), for the rest of the entry (maskedValues).
  */
 export function redactBody(text: string, secrets: string[], masked: string[] = []): string {
   const start = masked.length;
-  const once = FORM.test(text) ? redactQuery(text, secrets, masked) : maskLiterals(credentialHint(text) ? maskProperties(text, masked) : text, secrets);
+  const once = FORM.test(text) ? redactForm(text, secrets, masked) : maskLiterals(credentialHint(text) ? maskProperties(text, masked) : text, secrets);
   // A value masked by its name is masked wherever else the text repeats it (an async status answer
   // holds the accepted body and the reason it failed, which can quote the value).
   return masked.length > start ? maskLiterals(once, maskedValues(masked.slice(start))) : once;

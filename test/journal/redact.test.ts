@@ -129,6 +129,14 @@ describe('journal redaction', () => {
     expect(redactBody('EmailAddress=f1%40example.com&password=FLEAK-1&token=FLEAK-2&apiKey=FLEAK-3&note=ak-1234', secrets)).toBe(
       'EmailAddress=f1%40example.com&password=***&token=***&apiKey=***&note=***',
     );
+    // Forms written by hand (a fresh-eyes run): a leading line break, fields on lines of their own or
+    // between `;`, a space in a name.
+    expect(redactBody('\nEmailAddress=a%40b.c&mx_Portal_Password=LEAK-1', [])).toBe('\nEmailAddress=a%40b.c&mx_Portal_Password=***');
+    expect(redactBody('EmailAddress=a\r\nmx_Portal_Password=LEAK-2\ntoken=LEAK-3', [])).toBe('EmailAddress=a\r\nmx_Portal_Password=***\ntoken=***');
+    expect(redactBody('EmailAddress=a;pwd=LEAK-4', [])).toBe('EmailAddress=a;pwd=***');
+    expect(redactBody('First Name=Ada&Portal Password=LEAK-5&note=ak-1234', secrets)).toBe('First Name=Ada&Portal Password=***&note=***');
+    // JSON after white space is still JSON.
+    expect(redactBody('  {"password":"x","a":"b=c"}', [])).toBe('  {"password":"***","a":"b=c"}');
     // Inside a string value, a masked name in single quotes keeps the JSON readable.
     expect(JSON.parse(redactBody(`{"note":"it's 'pwd': hunter2, ok"}`, [])).note).toBe("it's 'pwd': '***', ok");
   });
