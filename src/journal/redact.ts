@@ -98,8 +98,9 @@ const HINT_ESCAPED = hintOf('(?:[-_.\\s]|\\\\[tnrf])');
  * `"Access Key"`, `{"Attribute":"mx_Pass_Word",…}` were stored in clear while the test asked for the
  * words unbroken), and any text with a JSON `\u` escape (a name may be written with them). Not a
  * bare `key`: activity pages are full of `"Key":` (their Data lists). Written with a class per letter
- * because V8 runs that about twice as fast as the `i` flag; 0.5 µs over a status answer and 16 over
- * a 10 KB `Retrieve` page, against 0.3 and 10 when the words had to be unbroken (Node 20).
+ * because V8 runs that about twice as fast as the `i` flag. The separators cost: 0.6 µs over a status
+ * answer, 20 over a 10 KB `Retrieve` page and 10.6 ms over a megabyte of prose, against 0.3, 10 and
+ * 2.2 when the words had to be unbroken (Node 20; docs/performance.md).
  */
 function credentialHint(text: string): boolean {
   if (!text.includes('\\')) return HINT.test(text);
