@@ -13,6 +13,16 @@ const sink = new Writable({
 });
 const MARKER = 'body-marker-7f3a9c';
 
+/** The URLs of the request lines logged since line `from`, once the last ones are written. */
+async function loggedUrls(from: number): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, 200));
+  return lines
+    .slice(from)
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.req?.url)
+    .map((l) => l.req.url as string);
+}
+
 let s: TestServer;
 beforeAll(async () => {
   // debug: the one line per request is written at debug (none at info, see the last test).
@@ -63,12 +73,7 @@ describe('logs', () => {
     await request(s.url, 'GET', '/metrics?token=tok-in-query&access_token=tok-two', undefined, { noAuth: true });
     await s.call('GET', '/activity/status?RequestID=x&x-api-key=api-in-query&api_key=api-two');
     await s.call('GET', '/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=ada&Password=pw-in-query');
-    await new Promise((r) => setTimeout(r, 200));
-    const urls = lines
-      .slice(from)
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.req?.url)
-      .map((l) => l.req.url as string);
+    const urls = await loggedUrls(from);
     expect(urls).toContain('/metrics?token=***&access_token=***');
     // LeadSquared's quick-search `key` is no credential: it stays readable.
     expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=ada&Password=***&accessKey=***&secretKey=***');
@@ -83,12 +88,7 @@ describe('logs', () => {
     await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=a@example.com&debug=${sk}`);
     await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress/${sk}`);
     await s.call('GET', `/v2/LeadManagement.svc/Leads.GetByEmailaddress/${encodeURIComponent(KEYS.apiKey)}`, undefined, { noAuth: true, headers: { 'x-api-key': KEYS.apiKey } });
-    await new Promise((r) => setTimeout(r, 200));
-    const urls = lines
-      .slice(from)
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.req?.url)
-      .map((l) => l.req.url as string);
+    const urls = await loggedUrls(from);
     expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=a@example.com&debug=***&accessKey=***&secretKey=***');
     expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress/***?accessKey=***&secretKey=***');
     expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByEmailaddress/***');

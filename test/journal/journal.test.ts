@@ -26,6 +26,19 @@ async function storedText(s: TestServer, accountId: string): Promise<string> {
   return JSON.stringify(await s.services.store.journal.list(accountId, { limit: 10_000 }));
 }
 
+/** Makes a webhook that sends `headers` (its CustomHeaders, as Webhook.svc/Create takes them), then reads the webhooks back (Retrieve answers the headers). */
+async function hookWithHeaders(s: TestServer, headers: Record<string, string>): Promise<void> {
+  const hook = await s.call('POST', '/v2/Webhook.svc/Create', {
+    URL: 'http://127.0.0.1:9/hook',
+    Method: 'POST',
+    ContentType: 'application/json',
+    WebhookEvent: '3',
+    CustomHeaders: Object.entries(headers).map(([Key, Value]) => ({ Key, Value })),
+  });
+  expect(hook.status, hook.text).toBe(200);
+  expect((await s.call('POST', '/v2/Webhook.svc/Retrieve', {})).status).toBe(200);
+}
+
 describe('request journal', () => {
   let s: TestServer;
   let accountId: string;
@@ -150,19 +163,7 @@ describe('request journal', () => {
       ]),
     ).Message.Id;
     expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${lead}`));
-    const hook = await s.call('POST', '/v2/Webhook.svc/Create', {
-      URL: 'http://127.0.0.1:9/hook',
-      Method: 'POST',
-      ContentType: 'application/json',
-      WebhookEvent: '3',
-      CustomHeaders: [
-        { Key: 'Authorization', Value: 'Bearer PAIR-LEAK-2' },
-        { Key: 'x-api-key', Value: 'PAIR-LEAK-3' },
-        { Key: 'X-Trace', Value: 'pair-kept' },
-      ],
-    });
-    expect(hook.status, hook.text).toBe(200);
-    expect((await s.call('POST', '/v2/Webhook.svc/Retrieve', {})).status).toBe(200);
+    await hookWithHeaders(s, { Authorization: 'Bearer PAIR-LEAK-2', 'x-api-key': 'PAIR-LEAK-3', 'X-Trace': 'pair-kept' });
     await journal(s, 'limit=1'); // a read flushes what is buffered
     const stored = await storedText(s, accountId);
     expect(stored).toContain('pair-secret@example.com');
@@ -202,19 +203,7 @@ describe('request journal', () => {
     // A lead search by a credential field, and by a field of the wrong type (its error quotes the value).
     await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Portal_Password', LookupValue: 'LOOKUP-LEAK-2', SqlOperator: '=' }, Paging: { PageIndex: 1, PageSize: 10 } });
     await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Secret_Pin', LookupValue: 'LOOKUP-LEAK-3', SqlOperator: '=' }, Paging: { PageIndex: 1, PageSize: 10 } });
-    const hook = await s.call('POST', '/v2/Webhook.svc/Create', {
-      URL: 'http://127.0.0.1:9/hook',
-      Method: 'POST',
-      ContentType: 'application/json',
-      WebhookEvent: '3',
-      CustomHeaders: [
-        { Key: 'X-Authorization', Value: 'HEADER-LEAK-4' },
-        { Key: 'Ocp-Apim-Subscription-Key', Value: 'HEADER-LEAK-5' },
-        { Key: 'X-Trace', Value: 'header-kept' },
-      ],
-    });
-    expect(hook.status, hook.text).toBe(200);
-    expect((await s.call('POST', '/v2/Webhook.svc/Retrieve', {})).status).toBe(200);
+    await hookWithHeaders(s, { 'X-Authorization': 'HEADER-LEAK-4', 'Ocp-Apim-Subscription-Key': 'HEADER-LEAK-5', 'X-Trace': 'header-kept' });
     await journal(s, 'limit=1'); // a read flushes what is buffered
     const stored = await storedText(s, accountId);
     expect(stored).toContain('quoted-secret@example.com');
