@@ -9,7 +9,7 @@
  * goes to the store as text. (A body over the cap is masked and cut as it is recorded: recorder.ts.)
  */
 import { bodyBytes, type JournalBodyRef, type JournalRepo, type NewJournalEntry } from '../storage/store.js';
-import { cap, maskedValues, maskLiterals, redactBody, redactQuery, secretValues, storable } from './redact.js';
+import { cap, maskedValues, maskLiterals, maskRepeats, redactBody, redactQuery, secretValues, storable } from './redact.js';
 
 /** A call to record, as made: nothing in it is masked yet (but bodies over the cap: `final`). */
 export interface JournalCall {
@@ -147,10 +147,10 @@ const link = (v: string | null): string | null => (v ? storable(v.slice(0, 200))
  * first let a long secret-named value, or a copy of a key split by the cut, slip into what is kept
  * once masking had shortened the text before it. Applied twice, it gives what it gave once.
  */
-export function keptBody(text: string, secrets: string[], maxBodyBytes: number, masked?: string[]): string {
+export function keptBody(text: string, secrets: string[], maxBodyBytes: number, masked?: string[], repeats?: readonly string[]): string {
   // Made storable before the cut: NUL becomes U+FFFD, three bytes, which after the cut could take
   // the text past the cap (found by a fresh-eyes run).
-  const masked1 = storable(redactBody(text, secrets, masked));
+  const masked1 = storable(redactBody(text, secrets, masked, repeats));
   // Its first maxBodyBytes UTF-16 units hold at least maxBodyBytes bytes, so cutting to them first
   // changes nothing but cap's work.
   return cap(masked1.length > maxBodyBytes ? masked1.slice(0, maxBodyBytes) : masked1, maxBodyBytes).text;
@@ -164,17 +164,18 @@ export function keptBody(text: string, secrets: string[], maxBodyBytes: number, 
  * they change is given as text. Throws RangeError when a body reference is outside `chunks`.
  */
 export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], maxBodyBytes: number): NewJournalEntry {
-  let secrets = secretValues(call.keys);
-  // Values the request body's masking took out: masked in the answer, path and query too (an error
-  // that quotes a masked value must not give it back).
+  const secrets = secretValues(call.keys);
+  // Values the request body's masking took out: masked in the answer, path and query too where they
+  // stand whole (an error that quotes a masked value must not give it back).
   const masked: string[] = [];
+  let repeats: string[] = [];
   const body = (ref: JournalBodyRef | null, size: number | null, final: boolean): [JournalBodyRef | string | null, number | null] => {
     if (ref === null) return [null, size || null];
     const whole = size ?? ref[2];
     if (maxBodyBytes === 0) return [null, whole];
     if (final) return [ref, whole];
     const text = bodyBytes(chunks, ref).toString('utf8');
-    const kept = keptBody(text, secrets, maxBodyBytes, masked);
+    const kept = keptBody(text, secrets, maxBodyBytes, masked, repeats);
     // Changed text goes as text, not packed again: packed again, it grew the batch's buffer past
     // what is kept between flushes, and the buffers given up at every flush took the peak RSS to
     // 800 MB under `Retrieve` load (docs/performance.md, twenty-third session).
@@ -182,7 +183,7 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
   };
   const final = call.final ?? 0;
   const [requestBody, requestSize] = body(call.requestBody, call.requestSize, (final & 1) !== 0);
-  if (masked.length > 0) secrets = [...new Set([...secrets, ...maskedValues(masked)])].sort((a, b) => b.length - a.length);
+  if (masked.length > 0) repeats = maskedValues(masked);
   const [responseBody, responseSize] = body(call.responseBody, call.responseSize, (final & 2) !== 0);
   const qi = call.url.indexOf('?');
   return {
@@ -190,8 +191,8 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
     accountId: call.accountId,
     at: call.at,
     method: call.method,
-    path: storable(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets)),
-    query: qi < 0 ? '' : storable(redactQuery(call.url.slice(qi + 1), secrets)),
+    path: storable(maskRepeats(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets), repeats)),
+    query: qi < 0 ? '' : storable(maskRepeats(redactQuery(call.url.slice(qi + 1), secrets), repeats)),
     status: call.status,
     latencyMs: call.latencyMs,
     requestBody,

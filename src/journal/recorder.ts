@@ -169,15 +169,16 @@ export class JournalRecorder {
     const size = Buffer.byteLength(text);
     if (max === 0) return [null, sent ?? size, false];
     if (size <= max) return [this.raw.pack(text), sent, false];
-    let secrets = secretValues(call.keys);
+    const secrets = secretValues(call.keys);
+    let repeats: string[] = [];
     if (answer && call.requestBody) {
       // An answer: the values the request body's masking takes out are masked in it too, as the
       // flush does for answers within the cap (entry.ts buildEntry).
       const masked: string[] = [];
       redactBody(call.requestBody, secrets, masked);
-      if (masked.length > 0) secrets = [...new Set([...secrets, ...maskedValues(masked)])].sort((a, b) => b.length - a.length);
+      repeats = maskedValues(masked);
     }
-    return [this.raw.pack(keptBody(text, secrets, max)), sent ?? size, true];
+    return [this.raw.pack(keptBody(text, secrets, max, undefined, repeats)), sent ?? size, true];
   }
 
   /**

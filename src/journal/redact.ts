@@ -7,13 +7,15 @@
 
 /**
  * Whether a query parameter or body property of this name holds a credential, whose value is never
- * stored: names with `password`, `passwd`, `passphrase`, `secret`, `token`, `signature`,
- * `credential`, `cookie`, `apikey`, `accesskey`, `privatekey` or `auth` in them (`auth` not where it
- * begins `author`/`authority`, but `authorization`), names ending in `subscriptionkey`, and `pwd`,
- * `pass`, `pin`, `otp`, in any case, `-`, `_`, `.` and spaces ignored. Not a bare `key`: it is
- * LeadSquared's own quick-search parameter (`Leads.GetByQuickSearch?key=`), and lead fields such as
- * `mx_Keyword` must stay readable; nor `session` (LeadSquared's activities carry a web `SessionId`)
- * nor `pin` inside a name (`mx_PinCode` is a postal code in India).
+ * stored: names with `password`, `passwd`, `passphrase`, `secret` (not `secretary`), `token`,
+ * `signature`, `credential`, `apikey`, `accesskey`, `privatekey`, `authorization` or `authkey` in
+ * them, names ending in `auth` or `subscriptionkey`, and `pwd`, `pass`, `pin`, `otp`, `auth`,
+ * `authentication`, `cookie`, `setcookie`, in any case, `-`, `_`, `.` and spaces ignored. Not a
+ * bare `key`: it is LeadSquared's own quick-search parameter (`Leads.GetByQuickSearch?key=`), and
+ * lead fields such as `mx_Keyword` must stay readable; nor `session` (LeadSquared's activities
+ * carry a web `SessionId`); nor these words inside a longer name where ordinary lead fields have
+ * them (`mx_PinCode` is a postal code in India; `mx_Cookie_Consent`, `mx_Is_Authenticated`,
+ * `mx_Unauthorized_Attempts`, `mx_Secretary_Name` hold no secret).
  */
 export function isCredentialName(name: string): boolean {
   // Every journaled call asks this of its query's names, which are nearly always the same few
@@ -33,14 +35,13 @@ export function isCredentialName(name: string): boolean {
 const credentialNames = new Map<string, boolean>();
 const CREDENTIAL_NAMES_KEPT = 512;
 /** Words that make a name a credential's wherever they are in it (lower case, separators removed). */
-const WORDS_IN = ['passw', 'passphrase', 'secret', 'token', 'signature', 'credential', 'cookie', 'apikey', 'accesskey', 'privatekey'];
+const WORDS_IN = ['passw', 'passphrase', 'secret', 'token', 'signature', 'credential', 'apikey', 'accesskey', 'privatekey', 'authorization', 'authkey'];
 /** Words that make a name a credential's at its end. */
-const WORDS_END = ['subscriptionkey'];
+const WORDS_END = ['auth', 'subscriptionkey'];
 /** Names that are a credential's as a whole. */
-const WORDS_IS = ['pwd', 'pass', 'pin', 'otp'];
-// `auth` anywhere (`authKey`, `basicAuth`, `X-Authorization`, `authentication`), but not `author` or
-// `authority` (an article's author, a lead field), unless it goes on as `authoriz…`.
-const CREDENTIAL_IN = new RegExp(`${WORDS_IN.join('|')}|auth(?!or(?!iz))`);
+const WORDS_IS = ['pwd', 'pass', 'pin', 'otp', 'auth', 'authentication', 'cookie', 'setcookie'];
+// `secret` but not `secretary` (a lead field).
+const CREDENTIAL_IN = new RegExp(WORDS_IN.map((w) => (w === 'secret' ? 'secret(?!ary)' : w)).join('|'));
 const CREDENTIAL_END = new RegExp(`(?:${WORDS_END.join('|')})$`);
 const CREDENTIAL_IS = new Set(WORDS_IS);
 
@@ -51,39 +52,40 @@ const CREDENTIAL_IS = new Set(WORDS_IS);
  * `separator` between letters. The words are merged by their common beginnings (a trie), so that
  * each place in the text is tried once per first letter rather than once per word.
  */
-function hintSource(words: readonly string[], separator: string): string {
+function hintSource(words: readonly string[], separator: string, whole = false): string {
   const letter = (c: string) => (c === 'k' ? '[kK\\u212A]' : `[${c}${c.toUpperCase()}]`);
   type Node = Map<string, Node>;
   const root: Node = new Map();
   for (const w of words) {
     let n = root;
     for (const c of w) n = n.get(c) ?? n.set(c, new Map()).get(c)!;
-    // A word ends here: whatever a longer word would add is not needed to match.
     n.set('', new Map());
   }
   const emit = (n: Node): string => {
-    if (n.has('')) return '';
-    const alternatives = [...n].map(([c, next]) => letter(c) + (next.has('') ? '' : `${separator}*${emit(next)}`));
-    return alternatives.length === 1 ? alternatives[0] : `(?:${alternatives.join('|')})`;
+    const children = [...n].filter(([c]) => c !== '');
+    // A word ends here. Found anywhere, whatever a longer word would add is not needed to match;
+    // found `whole` (what follows is then looked at), the longer word may go on (`auth`, `authentication`).
+    if (n.has('') && (!whole || children.length === 0)) return '';
+    const alternatives = children.map(([c, next]) => letter(c) + (next.has('') && [...next.keys()].length === 1 ? '' : `${separator}*${emit(next)}`));
+    const one = alternatives.length === 1 ? alternatives[0] : `(?:${alternatives.join('|')})`;
+    return n.has('') ? `(?:${one})?` : one;
   };
   return emit(root);
 }
 
 /**
  * What every credential name (isCredentialName) holds once lower-cased and stripped of `-`, `_`,
- * `.` and white space, with `separator` between its letters: one of the words found anywhere,
- * `auth` where it does not begin `author`/`authority`, or one of the whole names with no letter or
- * digit after it (so that `shopping`, `opinion` or `passed` in a note do not send a page to the
- * search: `pin` and `pass` are credentials as whole names only). Built from the rule's own words,
- * so that the two cannot drift apart.
+ * `.` and white space, with `separator` between its letters: one of the words found anywhere, or
+ * one of the names it ends with or is, with no letter or digit after it (so that `shopping`,
+ * `opinion`, `passed` or `author` in a note do not send a page to the search). Built from the
+ * rule's own words, so that the two cannot drift apart.
  */
 function hintOf(separator: string): RegExp {
   const any = `${separator}*`;
-  const auth = `${hintSource(['auth'], separator)}(?!${any}[oO]${any}[rR](?!${any}[iI]${any}[zZ]))`;
   // Only what follows is looked at: a look behind, before the first letter, kept V8 from skipping
   // ahead to the places where a first letter is (16 ns a character of a 1 MB text against 7).
-  const alone = `${hintSource(WORDS_IS, separator)}(?!${any}[A-Za-z0-9\\u212A])`;
-  return new RegExp(`${hintSource([...WORDS_IN, ...WORDS_END], separator)}|${auth}|${alone}`);
+  const ending = `${hintSource([...WORDS_END, ...WORDS_IS], separator, true)}(?!${any}[A-Za-z0-9\\u212A])`;
+  return new RegExp(`${hintSource(WORDS_IN, separator)}|${ending}`);
 }
 
 /** The hint with `-`, `_`, `.` or white space anywhere in the words. */
@@ -390,17 +392,52 @@ function collectValue(text: string, start: number, end: number, escaped: boolean
   } else if (text[start] !== '{' && text[start] !== '[') out.push(text.slice(start, end));
 }
 
+/** Shortest masked value that is masked again where the entry repeats it (maskRepeats). */
+const MIN_REPEAT = 8;
+
 /**
- * What masking took out of a text (the `masked` list of redactBody or redactQuery) as literals to
- * mask wherever else the entry holds them, longest first: an answer that repeats a masked value
- * (an error that quotes it, an async status answer's reason) must not give it back. Values shorter
- * than the shortest literal masked (4 characters) and JSON's `true`, `false`, `null` are left out:
- * masked everywhere, they would take ordinary text with them.
+ * What masking took out of a text (the `masked` list of redactBody or redactQuery) as values to
+ * mask again where the entry repeats them (maskRepeats), longest first. Values under MIN_REPEAT
+ * characters are left out: a 4-character password masked wherever it stood took parts of ids,
+ * dates and phone numbers with it (a fresh-eyes run: `2026` in every `CreatedOn`).
  */
 export function maskedValues(masked: readonly string[]): string[] {
   const out = new Set<string>();
-  for (const v of masked) if (v.length >= MIN_LITERAL && v !== 'true' && v !== 'false' && v !== 'null' && !v.includes(MASK)) out.add(v);
+  for (const v of masked) if (v.length >= MIN_REPEAT && !v.includes(MASK)) out.add(v);
   return [...out].sort((a, b) => b.length - a.length);
+}
+
+const WORD_CHAR = /[A-Za-z0-9\u212A]/;
+/** What follows a property name: its closing quote (also `\"` in JSON held in a JSON string) and the colon. */
+const NAME_END = /^\\?["']\s*:/;
+
+/**
+ * `text` with each of `values` (maskedValues) replaced by `***` where it stands as a whole: not
+ * inside a longer word or number (no letter or digit beside it) and not as a property name. So an
+ * answer that quotes a masked value ("Value 'PIN-secret-1' of field …", an async status reason)
+ * does not give it back, while a value that is also a word of the text (`Email`, a field's value
+ * that names another field) leaves the text's structure alone (a fresh-eyes run found
+ * `"EmailAddress"` journaled as `"***Address"` when a masked field held `Email`).
+ */
+export function maskRepeats(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const v of values) {
+    let at = out.indexOf(v);
+    if (at < 0) continue;
+    let built = '';
+    let from = 0;
+    while (at >= 0) {
+      const end = at + v.length;
+      const whole = (at === 0 || !WORD_CHAR.test(out[at - 1])) && (end === out.length || !WORD_CHAR.test(out[end])) && !NAME_END.test(out.slice(end, end + 64));
+      if (whole) {
+        built += out.slice(from, at) + MASK;
+        from = end;
+      }
+      at = out.indexOf(v, whole ? end : at + 1);
+    }
+    out = built + out.slice(from);
+  }
+  return out;
 }
 
 /**
@@ -427,14 +464,17 @@ function redactForm(text: string, secrets: string[], masked: string[]): string {
  * masked wherever else the text holds it. A form-encoded body is masked as a query is
  * (redactForm); any other is searched for JSON properties, also when it is not valid JSON (a
  * refused body is journaled as sent). `masked`, when given, receives the values masked by name (as
- * written and as meant), for the rest of the entry (maskedValues).
+ * written and as meant), for the rest of the entry; `repeats` (maskedValues) are values masked
+ * elsewhere in the entry, masked here too where they stand whole (maskRepeats).
  */
-export function redactBody(text: string, secrets: string[], masked: string[] = []): string {
+export function redactBody(text: string, secrets: string[], masked: string[] = [], repeats: readonly string[] = []): string {
   const start = masked.length;
   const once = FORM.test(text) ? redactForm(text, secrets, masked) : maskLiterals(credentialHint(text) ? maskProperties(text, masked) : text, secrets);
-  // A value masked by its name is masked wherever else the text repeats it (an async status answer
-  // holds the accepted body and the reason it failed, which can quote the value).
-  return masked.length > start ? maskLiterals(once, maskedValues(masked.slice(start))) : once;
+  // A value masked by its name is masked where else the text repeats it whole (an async status
+  // answer holds the accepted body and the reason it failed, which can quote the value), as are
+  // `repeats`, the values masked elsewhere in the entry (its request body).
+  const again = masked.length > start ? maskedValues([...repeats, ...masked.slice(start)]) : repeats;
+  return again.length > 0 ? maskRepeats(once, again) : once;
 }
 
 /**

@@ -211,6 +211,32 @@ describe('request journal', () => {
     expect(stored).not.toMatch(/(QUOTE|LOOKUP|HEADER)-LEAK/);
   });
 
+  // Found by a fresh-eyes run of the broadened masking: each of these was journaled as `***`.
+  it('leaves ordinary data readable: a short masked value that is also part of a word, and lead fields such as cookie consent or a secretary', async () => {
+    const lead = expectOk(
+      await s.call('POST', `${LM}/Lead.Create`, [
+        { Attribute: 'EmailAddress', Value: 'frank-over@example.com' },
+        { Attribute: 'mx_Web_Token', Value: 'Email' },
+        { Attribute: 'mx_Cookie_Consent', Value: 'Accepted' },
+        { Attribute: 'mx_Secretary_Name', Value: 'Maria' },
+        { Attribute: 'mx_Is_Authenticated', Value: 'Yes' },
+      ]),
+    ).Message.Id;
+    expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${lead}`));
+    const entries = await journal(s, 'limit=5');
+    const create = entries.find((e) => e.path.endsWith('Lead.Create') && e.requestBody?.includes('frank-over@'));
+    const read = entries.find((e) => e.path.endsWith('Leads.GetById') && e.leadId === lead);
+    expect(JSON.parse(create.requestBody)).toEqual([
+      { Attribute: 'EmailAddress', Value: 'frank-over@example.com' },
+      { Attribute: 'mx_Web_Token', Value: '***' },
+      { Attribute: 'mx_Cookie_Consent', Value: 'Accepted' },
+      { Attribute: 'mx_Secretary_Name', Value: 'Maria' },
+      { Attribute: 'mx_Is_Authenticated', Value: 'Yes' },
+    ]);
+    const [answered] = JSON.parse(read.responseBody);
+    expect(answered).toMatchObject({ EmailAddress: 'frank-over@example.com', mx_Web_Token: '***', mx_Cookie_Consent: 'Accepted', mx_Secretary_Name: 'Maria', mx_Is_Authenticated: 'Yes' });
+  });
+
   it("keeps LeadSquared's quick-search `key` and other non-credential parameters, and masks refused form-encoded bodies", async () => {
     expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=journal-search&mx_Keyword=spring`));
     const [q] = await journal(s, 'path=GetByQuickSearch');

@@ -56,7 +56,7 @@ describe('journal redaction', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const words = ['password', 'passwd', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'author', 'authoriz', 'signature', 'credential', 'key', 'pass', 'word', 'sign', 'pin', 'otp', 'cookie', 'subscriptionkey'];
+    const words = ['password', 'passwd', 'passphrase', 'secret', 'token', 'accesskey', 'apikey', 'privatekey', 'pwd', 'auth', 'author', 'authoriz', 'signature', 'credential', 'key', 'pass', 'word', 'sign', 'pin', 'otp', 'cookie', 'subscriptionkey', 'authentication', 'authentic', 'setcookie', 'secretary', 'oauth'];
     const breaks = ['-', '_', '.', ' ', '\t', '\u00a0', '', '', '', '', 'x', '1'];
     for (let i = 0; i < 3000; i++) {
       let name = ['', 'mx_', 'x-', 'client ', '_', '-', 'a'][rand(7)];
@@ -68,14 +68,17 @@ describe('journal redaction', () => {
   });
 
   // Found by a fresh-eyes run (the forty-eighth session's): each of these was stored in clear.
-  it('masks names real clients give credentials: auth anywhere but author, cookie, api keys in the plural, pass, pin, otp', () => {
+  it('masks names real clients give credentials: authorization and auth keys, cookies, api keys in the plural, pass, pin, otp', () => {
     const credentials = ['pass', 'api_keys', 'apiKeys', 'authKey', 'basicAuth', 'authorizationHeader', 'privateKeyPem', 'pin', 'otp', 'cookie', 'Set-Cookie', 'Proxy-Authorization', 'X-Authorization', 'X-Auth-Key', 'Ocp-Apim-Subscription-Key', 'X-Hub-Signature-256', 'Authentication', 'oauth_client_secret'];
     for (const name of credentials) {
       expect(isCredentialName(name), name).toBe(true);
       expect(JSON.parse(redactBody(JSON.stringify({ Note: 'n', [name]: 'LEAK' }), [])), name).toEqual({ Note: 'n', [name]: '***' });
     }
     // Not credentials: an author, an authority, an Indian postal code, LeadSquared's web session and quick-search key.
-    for (const name of ['AuthorName', 'Authority', 'mx_PinCode', 'SessionId', 'key', 'mx_Keyword', 'Compass', 'Spinner', 'mx_Otp_Sent_On']) expect(isCredentialName(name), name).toBe(false);
+    // Nor lead fields a second fresh-eyes run found masked: a consent, a state, a secretary.
+    for (const name of ['AuthorName', 'Authority', 'mx_PinCode', 'SessionId', 'key', 'mx_Keyword', 'Compass', 'Spinner', 'mx_Otp_Sent_On', 'mx_Cookie_Consent', 'mx_Is_Authenticated', 'mx_Unauthorized_Attempts', 'mx_Authenticity', 'mx_Secretary_Name', 'mx_OAuth_Provider', 'mx_Auth_Method']) {
+      expect(isCredentialName(name), name).toBe(false);
+    }
   });
 
   it("masks a masked value wherever else the text repeats it: an error that quotes it, an async status answer's reason", () => {
@@ -85,9 +88,15 @@ describe('journal redaction', () => {
     expect(out).not.toContain('PIN-LEAK-1');
     expect(JSON.parse(JSON.parse(out).TaskStatus.RequestBody)).toEqual([{ Attribute: 'mx_Secret_Pin', Value: '***' }]);
     expect(masked).toContain('PIN-LEAK-1');
-    // A form body's masked values too; short values and JSON's words are left where they are.
+    // A form body's masked values too.
     expect(redactBody('password=abcd1234&note=abcd1234&pin=12&x=12', [])).toBe('password=***&note=***&pin=***&x=12');
-    expect(redactBody('{"token":"true","ok":true,"n":"1234x","pwd":"1234x"}', [])).toBe('{"token":"***","ok":true,"n":"***","pwd":"***"}');
+    // Only where it stands whole, and only 8 characters or more: a value that is also part of an
+    // id, a date, a word or a property name leaves them alone (a fresh-eyes run found "***Address"
+    // and "***-12-07" journaled).
+    expect(redactBody('{"token":"2026","CreatedOn":"2026-12-07","n":"1234x","pwd":"1234x"}', [])).toBe('{"token":"***","CreatedOn":"2026-12-07","n":"1234x","pwd":"***"}');
+    expect(redactBody('{"Attribute":"mx_Api_Token","Value":"EmailAddress"},{"EmailAddress":"x@y.z","Note":"EmailAddressBook, EmailAddress."}', [])).toBe(
+      '{"Attribute":"mx_Api_Token","Value":"***"},{"EmailAddress":"x@y.z","Note":"EmailAddressBook, ***."}',
+    );
   });
 
   it("masks a lead search's LookupValue when its LookupName names a credential, in either order", () => {
