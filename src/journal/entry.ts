@@ -146,14 +146,16 @@ const link = (v: string | null): string | null => (v ? storable(v.slice(0, 200))
  * properties), made storable, then cut to `maxBodyBytes` UTF-8 bytes. Masking first: cutting
  * first let a long secret-named value, or a copy of a key split by the cut, slip into what is kept
  * once masking had shortened the text before it. Applied twice, it gives what it gave once.
+ * `taken` and `repeats` are redactBody's: it receives the values masked by name; `repeats`, values
+ * masked elsewhere in the entry, are masked here too where they stand whole.
  */
-export function keptBody(text: string, secrets: string[], maxBodyBytes: number, masked?: string[], repeats?: readonly string[]): string {
+export function keptBody(text: string, secrets: string[], maxBodyBytes: number, taken?: string[], repeats?: readonly string[]): string {
   // Made storable before the cut: NUL becomes U+FFFD, three bytes, which after the cut could take
   // the text past the cap (found by a fresh-eyes run).
-  const masked1 = storable(redactBody(text, secrets, masked, repeats));
+  const masked = storable(redactBody(text, secrets, taken, repeats));
   // Its first maxBodyBytes UTF-16 units hold at least maxBodyBytes bytes, so cutting to them first
   // changes nothing but cap's work.
-  return cap(masked1.length > maxBodyBytes ? masked1.slice(0, maxBodyBytes) : masked1, maxBodyBytes).text;
+  return cap(masked.length > maxBodyBytes ? masked.slice(0, maxBodyBytes) : masked, maxBodyBytes).text;
 }
 
 /**

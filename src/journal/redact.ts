@@ -50,7 +50,9 @@ const CREDENTIAL_IS = new Set(WORDS_IS);
  * letter in either case (`k` also as U+212A KELVIN SIGN, which lower-cases to `k`: no other
  * character lower-cases to an ASCII letter but U+0130, to `i` and a combining dot), with any run of
  * `separator` between letters. The words are merged by their common beginnings (a trie), so that
- * each place in the text is tried once per first letter rather than once per word.
+ * each place in the text is tried once per first letter rather than once per word. `whole`: each
+ * word is matched to its end, a shorter one's match going on where a longer one does, for a caller
+ * that looks at what follows (hintOf); else a match stops at the shortest word.
  */
 function hintSource(words: readonly string[], separator: string, whole = false): string {
   const letter = (c: string) => (c === 'k' ? '[kK\\u212A]' : `[${c}${c.toUpperCase()}]`);
@@ -66,7 +68,7 @@ function hintSource(words: readonly string[], separator: string, whole = false):
     // A word ends here. Found anywhere, whatever a longer word would add is not needed to match;
     // found `whole` (what follows is then looked at), the longer word may go on (`auth`, `authentication`).
     if (n.has('') && (!whole || children.length === 0)) return '';
-    const alternatives = children.map(([c, next]) => letter(c) + (next.has('') && [...next.keys()].length === 1 ? '' : `${separator}*${emit(next)}`));
+    const alternatives = children.map(([c, next]) => letter(c) + (next.size === 1 && next.has('') ? '' : `${separator}*${emit(next)}`));
     const one = alternatives.length === 1 ? alternatives[0] : `(?:${alternatives.join('|')})`;
     return n.has('') ? `(?:${one})?` : one;
   };
