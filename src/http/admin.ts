@@ -9,7 +9,7 @@ import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { flushJournal } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
-import { readBody, readQuery } from '../schemas/endpoint.js';
+import { decodeUnreserved, readBody, readQuery } from '../schemas/endpoint.js';
 import { FAULT_MAX_LATENCY_MS, faultAdd, faultWhole, faultsClear } from '../schemas/admin.js';
 import type { Store } from '../storage/store.js';
 import { query } from './auth.js';
@@ -171,8 +171,8 @@ export function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId' | '
   const retryRaw = o.retryAfter ?? null;
   if (retryRaw !== null && status !== 429 && status !== 503) throw mx.badStructure("'retryAfter' goes with status 429 or 503");
   const retryAfter = status === 429 || status === 503 ? (retryRaw === null ? 1 : faultWhole(retryRaw, 'retryAfter', 0, 3600)) : null;
-  // A prefix is kept as written (lower case): `/v2/*` must not also match `/v2x`.
-  const normalized = path === '*' ? '*' : path.endsWith('*') ? path.toLowerCase() : normalizeFaultPath(path);
+  // A prefix is kept as written (lower case, unreserved escapes decoded): `/v2/*` must not also match `/v2x`.
+  const normalized = path === '*' ? '*' : path.endsWith('*') ? decodeUnreserved(path).toLowerCase() : normalizeFaultPath(path);
   return {
     target: 'http', operation: null, path: normalized, status, retryAfter, latencyMs, drop: dropRaw,
     message: (messageRaw ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,

@@ -26,6 +26,7 @@ import { CLIENT_LEFT } from '../client-gone.js';
 import { routeLabel } from './route-label.js';
 import { trackLeftCalls } from './left-calls.js';
 import { IGNORED_HEADER, ignoredFinderFor, ignoredHeaderValue } from '../schemas/ignored.js';
+import { decodeUnreserved, pathKey } from '../schemas/endpoint.js';
 
 /** Query parameters that carry keys (authHook reads them by their decoded, lower-cased names). */
 
@@ -60,7 +61,6 @@ const rejectBrokenQuery = (req: FastifyRequest, _reply: FastifyReply, done: (err
   done((req.query as Record<symbol, unknown>)[BROKEN_QUERY] ? mx.badUrl() : undefined);
 };
 
-const normalizePath = (url: string) => url.split('?')[0].replace(/\/+$/, '').replace(/\/{2,}/g, '/').toLowerCase();
 
 /**
  * Path prefixes of leadtrail's own pages (console, API docs). Their paths match exactly as written;
@@ -89,12 +89,16 @@ function sendPageError(reply: FastifyReply, status: number): FastifyReply {
     .send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Bad address · leadtrail</title><p>${what} <a href="/console">Go to the console</a>.</p></html>`);
 }
 
-/** The URL Fastify routes: the path lower-cased unless it is one of leadtrail's own pages; the query kept. */
+/**
+ * The URL Fastify routes: the path lower-cased, its percent-encoded unreserved characters decoded
+ * first (`%4Ceads.GetById` is `Leads.GetById`: decodeUnreserved), unless it is one of leadtrail's
+ * own pages; the query kept.
+ */
 export function routingUrl(url: string): string {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (OWN_PAGE_PREFIXES.some((p) => path === p || path.startsWith(p + '/') || path.startsWith(p + '?'))) return url;
-  const lower = path.toLowerCase();
+  const lower = decodeUnreserved(path).toLowerCase();
   return lower === path ? url : q === -1 ? lower : lower + url.slice(q);
 }
 
@@ -261,9 +265,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   // known path with another method, in the envelope.
   const unknownRoute = (req: FastifyRequest) => {
     const path = req.originalUrl.split('?')[0];
-    const allowed = methodsByPath.get(normalizePath(req.url));
+    const allowed = methodsByPath.get(pathKey(req.url));
     if (allowed) return mx.methodNotAllowed(req.method, path, allowed);
-    const off = switchedOff.get(normalizePath(req.url));
+    const off = switchedOff.get(pathKey(req.url));
     return off ? mx.switchedOff(path, off) : mx.notFound(path);
   };
   app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req), s.config.bodyLimitBytes));

@@ -16,6 +16,7 @@
 import type { AsyncRequest } from '../domain/types.js';
 import type { StoredFaultRule } from '../storage/fault-rules.js';
 import type { Store } from '../storage/store.js';
+import { pathKey } from '../schemas/endpoint.js';
 
 export type FaultRule = StoredFaultRule;
 
@@ -38,11 +39,8 @@ export interface Faults {
   forRequest(accountId: string, path: string, text: string): Promise<FaultRule | null>;
 }
 
-/** Lower case, no query, no trailing or doubled slashes: how routes match (case-insensitively). */
-export const normalizeFaultPath = (p: string) => {
-  const out = p.split('?')[0].toLowerCase().replace(/\/{2,}/g, '/').replace(/\/+$/, '');
-  return out === '' ? '/' : out;
-};
+/** A rule's or a request's path as routes match it (schemas/endpoint.ts pathKey: any case, unreserved escapes decoded, no query, no trailing or doubled slashes). */
+export const normalizeFaultPath = pathKey;
 
 /** `*` any path; `prefix*` any path starting so; otherwise the path itself (normalized). */
 export function pathMatches(pattern: string, path: string): boolean {

@@ -54,6 +54,41 @@ export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 /** The key the route table and the endpoint list share: method and path, the path lower-cased. */
 export const routeKey = (method: string, path: string) => `${method} ${path.toLowerCase()}`;
 
+/** Whether the character code `c` is one of RFC 3986's unreserved characters: A–Z, a–z, 0–9, `-`, `.`, `_`, `~`. */
+const unreserved = (c: number) =>
+  (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+
+/**
+ * `path` with its percent-encoded unreserved characters decoded (`Lead%2ECreate` → `Lead.Create`,
+ * `%4Ceads` → `Leads`): they name the same resource as the characters themselves (RFC 3986
+ * §6.2.2.2), and LeadSquared's servers (IIS) decode them before matching a route. Every other
+ * escape (`%2F`, `%20`, `%25`, non-ASCII) is left as sent: one pass, so `%254C` stays `%254C`.
+ * Lower-casing a path before this had made `%4C` an `L` that no lower-cased route matched.
+ */
+export function decodeUnreserved(path: string): string {
+  if (path.indexOf('%') === -1) return path;
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const c = parseInt(hex, 16);
+    return unreserved(c) ? String.fromCharCode(c) : escape;
+  });
+}
+
+/**
+ * A LeadSquared path as its routes match it, for every comparison of a path as a client sent it
+ * with a route table path (the 405 and switched-off answers, forced-fault rules, the ignored-property
+ * finder): the query left out, unreserved escapes decoded (decodeUnreserved), doubled slashes made
+ * one, trailing slashes dropped, lower case. `/v2//LeadManagement.svc/Lead%2ECreate/?x=1` →
+ * `/v2/leadmanagement.svc/lead.create`; an empty path → `/`.
+ */
+export function pathKey(path: string): string {
+  const q = path.indexOf('?');
+  const key = decodeUnreserved(q === -1 ? path : path.slice(0, q))
+    .replace(/\/{2,}/g, '/')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+  return key === '' ? '/' : key;
+}
+
 /** The request's query read by the endpoint's query schema (names in any case), or its MxError thrown. */
 export function readQuery<Q extends z.ZodObject>(e: Endpoint<Q, z.ZodType | undefined>, q: Record<string, string>): z.output<Q> {
   return parseQuery(e.query!, q);

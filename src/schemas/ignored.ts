@@ -14,7 +14,7 @@
  * beside a RelatedProspectId) are not named: they are the endpoint's own, ignored by its rule.
  */
 import { z } from 'zod';
-import { routeKey } from './endpoint.js';
+import { pathKey, routeKey } from './endpoint.js';
 import { ENDPOINT_BY_ROUTE } from './index.js';
 import { isObject } from './lsq.js';
 
@@ -182,11 +182,11 @@ const finders = new Map<string, ((body: unknown) => string[]) | null>();
 
 /**
  * The ignored-property finder of the route `method path` (the route table's path, or a path as a
- * client sent it: any case, doubled or trailing slashes, as the router takes it); null when the
+ * client sent it: any case, unreserved escapes, doubled or trailing slashes, as the router takes it: pathKey); null when the
  * route reads no body (or is not one of the endpoint list's). Built once per route.
  */
 export function ignoredFinderFor(method: string, path: string): ((body: unknown) => string[]) | null {
-  const key = routeKey(method, path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1'));
+  const key = routeKey(method, pathKey(path));
   let f = finders.get(key);
   if (f === undefined) {
     const body = ENDPOINT_BY_ROUTE.get(key)?.body;

@@ -120,6 +120,23 @@ describe('sync forced faults', () => {
     expect((await s.call('GET', `${LM}/LeadsMetaData.Get`)).status).toBe(200);
   });
 
+  it('a rule and a request match whatever unreserved characters either percent-encodes (`Lead%2ECreate` is Lead.Create)', async () => {
+    const s = await started({ LEADTRAIL_FAULTS: 'true' });
+    // Was: the rule's path was stored as `…/leads%2egetbyid` and a request's path compared as sent,
+    // so the router served `Leads%2EGetById` as Leads.GetById while no rule for it applied.
+    const add = await s.call('POST', FAULTS, { path: `${LM}/Leads%2EGetById`, status: 503, times: 2 });
+    expect(add.body.fault.path).toBe(`${LM.toLowerCase()}/leads.getbyid`);
+    expect((await s.call('GET', `${LM}/Leads.GetById?id=x`)).status).toBe(503);
+    expect((await s.call('GET', `/v2/%4CeadManagement.svc/Leads%2EGetById?id=x`)).status).toBe(503);
+    expect((await s.call('GET', `${LM}/Leads%2EGetById?id=x`)).status).toBe(200);
+
+    // A prefix rule is decoded too, and hits requests spelt either way.
+    expect((await s.call('POST', FAULTS, { path: '/v2/%4CeadManagement.svc/*', status: 500, times: 2 })).body.fault.path).toBe(`${LM.toLowerCase()}/*`);
+    expect((await s.call('GET', `${LM}/LeadsMetaData%2EGet`)).status).toBe(500);
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get`)).status).toBe(500);
+    expect((await s.call('GET', `${LM}/LeadsMetaData.Get`)).status).toBe(200);
+  });
+
   it('DELETE ?id= removes one rule and leaves the others', async () => {
     const s = await started({ LEADTRAIL_FAULTS: 'true' });
     const a = (await s.call('POST', FAULTS, { path: `${LM}/LeadsMetaData.Get`, status: 500, times: 5 })).body.fault.id;

@@ -150,6 +150,13 @@ describe('the request journal', () => {
     expect(expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=ProspectActivity.svc/Create`)).entries[0].ignoredProperties).toEqual([]);
     expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${leadId}`));
     expect(expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=Leads.GetById`)).entries[0].ignoredProperties).toBeNull();
+    // A path sent with percent-encoded letters or dots (stored as sent) is still its route's: was
+    // null, the stored path looked up without decoding them.
+    const spelt = await s.call('POST', `/v2/ProspectActivity.svc/%43reate`, { RelatedProspectId: leadId, ActivityEvent: code, ActivityNotes: 'spelt' });
+    expect(spelt.headers.get(HEADER)).toBe('ActivityNotes');
+    const [stored] = expectOk(await s.call('GET', `/_leadtrail/journal?limit=1&bodies=true&path=%2543reate`)).entries;
+    expect(stored.path).toBe('/v2/ProspectActivity.svc/%43reate');
+    expect(stored.ignoredProperties).toEqual(['ActivityNotes']);
   });
 });
 

@@ -61,6 +61,23 @@ describe('unknown paths and methods', () => {
   it('405 is decided on the path in any case', async () => {
     expect((await s.call('GET', '/v2/prospectactivity.svc/CREATE')).status).toBe(405);
   });
+
+  it('a path with percent-encoded letters, digits or . - _ ~ is the path they spell (RFC 3986; IIS decodes them)', async () => {
+    // Was 404: the path was lower-cased before the router decoded `%4C` into an upper-case L.
+    const byId = await s.call('GET', `/v2/%4CeadManagement.svc/%4Ceads.GetById?id=${lead}`);
+    expect(byId.status, byId.text).toBe(200);
+    expect(byId.body[0].ProspectID).toBe(lead);
+    expect((await s.call('GET', `/%76%32/LeadManagement.svc/Leads%2EGetById?id=${lead}`)).body[0].ProspectID).toBe(lead);
+    // The 405 for another method is decided on the decoded path too (was 404).
+    const del = await s.call('DELETE', `${LM}/%4Ceads.GetById?id=${lead}`);
+    expectMx(del, 405, 'MXMethodNotAllowedException');
+    expect(del.headers.get('allow')).toBe('GET, HEAD');
+    expectMx(await s.call('GET', `${PA}/%43reate`), 405, 'MXMethodNotAllowedException');
+    // Other escapes are not the characters they encode: an encoded slash is no separator, and
+    // `%254C` is `%4C` as text, not an L.
+    expectMx(await s.call('GET', `/v2/LeadManagement.svc%2FLeads.GetById?id=${lead}`), 404, 'MXAPINotFoundException');
+    expectMx(await s.call('GET', `${LM}/%254Ceads.GetById?id=${lead}`), 404, 'MXAPINotFoundException');
+  });
 });
 
 describe('bodies', () => {
