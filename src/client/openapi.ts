@@ -639,7 +639,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -758,7 +758,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -863,7 +863,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -974,7 +974,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1023,7 +1023,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1160,7 +1160,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1229,7 +1229,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1320,7 +1320,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1390,7 +1390,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1503,7 +1503,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1602,7 +1602,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1739,7 +1739,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1844,7 +1844,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -1979,7 +1979,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2033,7 +2033,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2087,7 +2087,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2141,7 +2141,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2196,7 +2196,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2253,7 +2253,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2342,7 +2342,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2447,7 +2447,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2558,7 +2558,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2672,7 +2672,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2785,7 +2785,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2897,7 +2897,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2958,7 +2958,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3048,7 +3048,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3153,7 +3153,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3260,7 +3260,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3372,7 +3372,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3469,7 +3469,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3579,7 +3579,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3675,7 +3675,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3749,7 +3749,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3852,7 +3852,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -3952,7 +3952,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4058,7 +4058,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4119,7 +4119,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4208,7 +4208,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4318,7 +4318,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4435,7 +4435,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4546,7 +4546,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4656,7 +4656,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4717,7 +4717,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4778,7 +4778,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4839,7 +4839,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4900,7 +4900,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4961,7 +4961,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5010,7 +5010,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5059,7 +5059,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5108,7 +5108,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5157,7 +5157,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5284,7 +5284,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5380,7 +5380,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5433,7 +5433,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5499,7 +5499,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5563,7 +5563,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5646,7 +5646,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5698,7 +5698,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5782,7 +5782,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -5841,7 +5841,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After */
+      /** @description The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */

@@ -119,7 +119,7 @@ export const mx = {
   storeBusy: () =>
     new MxError(
       'MXServiceUnavailableException',
-      'The database is held by another process (a leadtrail seed, reset or migrate on the same file?) and this write could not wait longer. Retry shortly.',
+      'The database is held by another process (a leadtrail seed, reset, migrate or lead-fields change?) and this write could not wait longer. Retry shortly.',
       503,
       { 'retry-after': '5' },
     ),

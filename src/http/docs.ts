@@ -28,7 +28,7 @@ const ERROR_TEXT: Record<number, string> = {
   415: 'A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException)',
   429: 'Rate limit exceeded, or a 429 forced by /_leadtrail/faults (MXAPIRateLimitExceededException); see Retry-After',
   500: 'A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults)',
-  503: 'The server is starting or shutting down, or (SQLite) another process has held the database longer than a write waits (MXServiceUnavailableException); see Retry-After',
+  503: 'The server is starting or shutting down, or another process has held the database writes longer than a write waits (MXServiceUnavailableException); see Retry-After',
 };
 
 /**

@@ -872,5 +872,19 @@ export const LOCK_WAIT_MS = 30_000;
  */
 export function isStoreBusy(err: unknown): boolean {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_BUSY_RECOVERY';
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_BUSY_RECOVERY' || code === WRITES_HELD;
+}
+
+/**
+ * The code of the error a PostgreSQL write batch fails with when the database's writes were held
+ * (a `lead-fields set` re-key, a reset: accounts.ts holdWrites) for longer than its first statement
+ * could wait (LEADTRAIL_STATEMENT_TIMEOUT_MS): isStoreBusy, as SQLite's SQLITE_BUSY after
+ * LOCK_WAIT_MS. It had been PostgreSQL's statement timeout itself, which the HTTP layer answered
+ * 500 `MXSystemException` where SQLite answered 503 with Retry-After.
+ */
+export const WRITES_HELD = 'LEADTRAIL_WRITES_HELD';
+
+/** `cause` (a statement timeout while a write batch waited for the writes lock) as the WRITES_HELD error. */
+export function writesHeldError(cause: unknown): Error {
+  return Object.assign(new Error('the database writes were held by another process for longer than a write waits', { cause }), { code: WRITES_HELD });
 }

@@ -1,6 +1,6 @@
 import { CompiledQuery, Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { WritePipeline } from '../pipeline.js';
-import { READ_METHODS, type Repos, type Store } from '../store.js';
+import { READ_METHODS, writesHeldError, type Repos, type Store } from '../store.js';
 import { accountRepo, WRITES_SHARED_LOCK_SQL } from './accounts.js';
 import { activityRepo, activityTypeRepo } from './activities.js';
 import { leadFieldRepo, leadRepo } from './leads.js';
@@ -150,6 +150,9 @@ export interface SqlStoreParts {
   onClose?: () => void | Promise<void>;
 }
 
+/** PostgreSQL's query_canceled: a statement timeout (or a cancel request, which leadtrail never sends). */
+const QUERY_CANCELED = '57014';
+
 /** Most callers in one batch: about 8 ms of SQLite work, and well within a PostgreSQL statement timeout. */
 const MAX_BATCH = 256;
 
@@ -190,7 +193,13 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
               await conn.executeQuery(CompiledQuery.raw(texts.join('; ')));
               return;
             }
-            const r = await conn.executeQuery<{ token: string | number }>(CompiledQuery.raw([texts[0], WRITES_SHARED_LOCK_SQL, ...texts.slice(1), REF_TOKEN_SQL].join('; ')));
+            const r = await conn
+              .executeQuery<{ token: string | number }>(CompiledQuery.raw([texts[0], WRITES_SHARED_LOCK_SQL, ...texts.slice(1), REF_TOKEN_SQL].join('; ')))
+              .catch((e: unknown) => {
+                // Nothing in this round trip waits but the shared lock (a SAVEPOINT and the token's
+                // one-row read do not): a statement timeout here is a hold that outlasted it.
+                throw (e as { code?: unknown })?.code === QUERY_CANCELED ? writesHeldError(e) : e;
+              });
             const token = r.rows[0]?.token;
             if (token !== undefined) repos.primeToken?.(String(token));
           },
