@@ -3775,8 +3775,9 @@ export interface operations {
           ContentType?: string | number | boolean | null;
           /** @description The event code, or its name as Retrieve answers it in EventCode (Lead_Post_Create, any case): 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
           WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
+          /** @description At most 50 headers of at most 8192 bytes in all, counting each `Name: value` line with its line break */
           CustomHeaders?: (({
-              /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */
+              /** @description A header name of at most 256 characters; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive, trailer (any case) nor x-leadtrail-… */
               Key: string | number | boolean;
               /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;
@@ -3979,8 +3980,9 @@ export interface operations {
           ContentType?: string | number | boolean | null;
           /** @description The event code, or its name as Retrieve answers it in EventCode (Lead_Post_Create, any case): 1 Landing_Page_submission, 2 LeadActivity_Post_Create, 3 Lead_Post_Create, 4 Lead_Owner_Change, 5 Lead_Post_Stage_Change, 6 Lead_Post_Update, 7 Task_Create, 8 Task_Reminder, 9 Lead_Score_Change, 15 LeadActivity_Post_Update, 16 Task_Complete, 17 Task_Update, 26 Lead_Field_Change, 31 Opportunity_Post_Create, 32 Opportunity_Post_Update, 33 OpportunityField_Post_Update, 34 OpportunityStage_Post_Update, 35 Opportunity_Post_Delete */
           WebhookEvent?: (1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 15 | 16 | 17 | 26 | 31 | 32 | 33 | 34 | 35) | string | null;
+          /** @description At most 50 headers of at most 8192 bytes in all, counting each `Name: value` line with its line break */
           CustomHeaders?: (({
-              /** @description A header name; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive (any case) nor x-leadtrail-… */
+              /** @description A header name of at most 256 characters; not host, content-length, content-type, transfer-encoding, connection, expect, upgrade, keep-alive, trailer (any case) nor x-leadtrail-… */
               Key: string | number | boolean;
               /** @description At most 4096 characters, Latin-1 (what a header can carry) */
               Value?: string | number | boolean | null;

@@ -161,7 +161,7 @@ export interface WebhookRules {
  * Header names a custom header may not set, in any case: the transport's, leadtrail's own (every
  * name starting `x-leadtrail-`), and UNSENDABLE_HEADERS's. The OpenAPI document refuses them too.
  */
-export const REFUSED_HEADER_NAMES = { reserved: ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'], prefix: 'x-leadtrail-', unsendable: ['expect', 'upgrade', 'keep-alive'] } as const;
+export const REFUSED_HEADER_NAMES = { reserved: ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'], prefix: 'x-leadtrail-', unsendable: ['expect', 'upgrade', 'keep-alive', 'trailer'] } as const;
 /** The transport's and leadtrail's own header names. */
 const RESERVED_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.reserved.join('|')}|${REFUSED_HEADER_NAMES.prefix}.*)$`, 'i');
 /**
@@ -169,7 +169,9 @@ const RESERVED_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.reserved.join('|')
  * was accepted, then every delivery failed before any request left (`UND_ERR_INVALID_ARG`,
  * `UND_ERR_NOT_SUPPORTED`) until the webhook was disabled. Deliveries now go through node:http
  * (webhooks/transport.ts), which would send them; they stay refused, as headers that belong to the
- * connection, not to the receiver's application.
+ * connection, not to the receiver's application. `Trailer` announces fields after a chunked body,
+ * which a delivery (a body of known length) never has: node:http refused every delivery of a webhook
+ * naming it ("Trailers are invalid with this transfer encoding"), found by a fresh-eyes run.
  */
 const UNSENDABLE_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.unsendable.join('|')})$`, 'i');
 /** Longest ExecutionDelay, in seconds. */
@@ -248,10 +250,15 @@ export function hostAllowed(host: string, allow: readonly string[]): boolean {
 
 /**
  * Bounds on what a webhook may store (a sandbox takes what clients send, within reason): the
- * lengths of URL, Description, a header's value and SigningSecret as sent (UTF-16 units, not
- * trimmed), and the most CustomHeaders. The OpenAPI document states them (schemas/webhooks.ts).
+ * lengths of URL, Description, a header's name and value and SigningSecret as sent (UTF-16 units,
+ * not trimmed), the most CustomHeaders, and their size in all (`headersBytes`: each `Name: value`
+ * line with its CRLF, Latin-1, one byte a character). The OpenAPI document states them
+ * (schemas/webhooks.ts). The size in all keeps a delivery's headers within what receivers take:
+ * Node answers 431 past 16 KB of them, nginx past 8 KB a line; 50 headers of 4,000 characters, or
+ * one name of 100,000, had been accepted, and every delivery then failed until the webhook was
+ * disabled (a fresh-eyes run).
  */
-export const WEBHOOK_LIMITS = { url: 2048, description: 2000, headers: 50, headerValue: 4096, secret: 1024 } as const;
+export const WEBHOOK_LIMITS = { url: 2048, description: 2000, headers: 50, headerName: 256, headerValue: 4096, headersBytes: 8192, secret: 1024 } as const;
 
 function checkUrl(raw: string, rules: WebhookRules): string {
   if (raw.length > WEBHOOK_LIMITS.url) throw mx.invalidInput(`URL is longer than ${WEBHOOK_LIMITS.url} characters.`);
@@ -306,13 +313,19 @@ function checkContentType(v: string): ContentType {
 
 function checkHeaders(list: { key: string; value: string }[]): { key: string; value: string }[] {
   if (list.length > WEBHOOK_LIMITS.headers) throw mx.invalidInput(`CustomHeaders: at most ${WEBHOOK_LIMITS.headers} headers.`);
+  let bytes = 0;
   for (const h of list) {
+    if (h.key.length > WEBHOOK_LIMITS.headerName) throw mx.invalidInput(`CustomHeaders: the name '${h.key.slice(0, 60)}…' is longer than ${WEBHOOK_LIMITS.headerName} characters.`);
     if (h.value.length > WEBHOOK_LIMITS.headerValue) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' is longer than ${WEBHOOK_LIMITS.headerValue} characters.`);
     // HTTP header values are Latin-1 text: anything else could never be sent.
     if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(h.value)) throw mx.invalidInput(`CustomHeaders: the value of '${h.key.slice(0, 60)}' has characters a header cannot carry.`);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key.slice(0, 60)}' is not a valid header name.`);
     if (RESERVED_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' is set by leadtrail and cannot be a custom header.`);
     if (UNSENDABLE_HEADERS.test(h.key)) throw mx.invalidInput(`CustomHeaders: '${h.key}' cannot be sent with a webhook delivery.`);
+    bytes += h.key.length + 2 + h.value.length + 2;
+  }
+  if (bytes > WEBHOOK_LIMITS.headersBytes) {
+    throw mx.invalidInput(`CustomHeaders: ${bytes} bytes in all (each 'Name: value' line with its line break); at most ${WEBHOOK_LIMITS.headersBytes}, which receivers take beside a delivery's own headers.`);
   }
   return list;
 }

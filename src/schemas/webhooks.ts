@@ -18,10 +18,16 @@ const HEADER_NAME_PATTERN = `^(?!(?:${REFUSED_NAMES.map(anyCase).join('|')})$|${
 const HEADERS_DOC = {
   type: ['array', 'null'],
   maxItems: WEBHOOK_LIMITS.headers,
+  description: `At most ${WEBHOOK_LIMITS.headers} headers of at most ${WEBHOOK_LIMITS.headersBytes} bytes in all, counting each \`Name: value\` line with its line break`,
   items: {
     type: 'object',
     properties: {
-      Key: { type: ['string', 'number', 'boolean'], pattern: HEADER_NAME_PATTERN, description: `A header name; not ${REFUSED_NAMES.join(', ')} (any case) nor ${REFUSED_HEADER_NAMES.prefix}…` },
+      Key: {
+        type: ['string', 'number', 'boolean'],
+        maxLength: WEBHOOK_LIMITS.headerName,
+        pattern: HEADER_NAME_PATTERN,
+        description: `A header name of at most ${WEBHOOK_LIMITS.headerName} characters; not ${REFUSED_NAMES.join(', ')} (any case) nor ${REFUSED_HEADER_NAMES.prefix}…`,
+      },
       Value: {
         type: ['string', 'number', 'boolean', 'null'],
         maxLength: WEBHOOK_LIMITS.headerValue,

@@ -304,6 +304,29 @@ describe('retries, disabling, re-sending and signatures', () => {
 });
 
 describe('Webhook.svc settings', () => {
+  it('refuses custom headers no receiver would take, and delivers those at the bounds', async () => {
+    // Each had been accepted, then every delivery failed (431 from the receiver, or the client
+    // refusing `Trailer`) until the webhook was disabled: found by a fresh-eyes run.
+    const create = (CustomHeaders: { Key: string; Value: string }[]) => s.call('POST', `${WH}/Create`, { URL: `${rx.url}/bounds`, WebhookEvent: 3, CustomHeaders });
+    expectMx(await create([{ Key: 'X'.repeat(257), Value: '1' }]), 500, 'MXInvalidInputException', /longer than 256 characters/);
+    const wide = Array.from({ length: 50 }, (_, i) => ({ Key: `X-Wide-${i}`, Value: 'v'.repeat(4000) }));
+    expectMx(await create(wide), 500, 'MXInvalidInputException', /at most 8192/);
+    expect((await s.call('POST', `${WH}/Retrieve`, { Parameter: { SearchText: '/bounds' } })).body.RecordCount).toBe(0);
+    // At the bounds: two headers of 8,192 bytes in all, one with a name of 256 characters.
+    const name = `X-${'n'.repeat(254)}`;
+    const atBounds = [
+      { Key: name, Value: 'a'.repeat(4096) },
+      { Key: 'X-Rest', Value: 'b'.repeat(8192 - (name.length + 2 + 4096 + 2) - ('X-Rest'.length + 2 + 2)) },
+    ];
+    const id = expectOk(await create(atBounds)).Message.Id;
+    const leadId = await lead({ EmailAddress: 'bounds@hooks.example' });
+    await rx.until(() => about('/bounds', leadId).length === 1);
+    const got = about('/bounds', leadId)[0];
+    expect(got.headers[name.toLowerCase()]).toBe('a'.repeat(4096));
+    expect(got.headers['x-rest']).toHaveLength(atBounds[1].Value.length);
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: id }));
+  });
+
   it('Retrieve by event name, Update, Delete; bad input gets MX envelopes', async () => {
     const id = await hook(26, '/settings', { Description: 'field change hook', CustomHeaders: [{ Key: 'A', Value: '1' }], ExecutionDelay: 5 });
     const all = expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookEvent: 'Lead_Field_Change' }, Paging: { PageIndex: 1, PageSize: 10 } }));
@@ -327,6 +350,7 @@ describe('Webhook.svc settings', () => {
     for (const Key of ['Expect', 'upgrade', 'Keep-Alive']) {
       expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key, Value: '1' }] }), 500, 'MXInvalidInputException', new RegExp(`'${Key}' cannot be sent`));
     }
+    expectMx(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/x`, WebhookEvent: 3, CustomHeaders: [{ Key: 'Trailer', Value: 'x' }] }), 500, 'MXInvalidInputException', /'Trailer' cannot be sent/);
     const withCredentials = rx.url.replace('://', '://user:pa55word@');
     expectMx(await s.call('POST', `${WH}/Create`, { URL: `${withCredentials}/x`, WebhookEvent: 3 }), 500, 'MXInvalidInputException', /user name or password/);
     const saved = await hook(3, '/saved');
