@@ -153,6 +153,12 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
     registers: [registry],
   });
   webhookDropped.inc(0);
+  const webhooksDisabled = new Counter({
+    name: 'leadtrail_webhooks_disabled_total',
+    help: "Webhooks this process's delivery worker disabled after LEADTRAIL_WEBHOOK_DISABLE_AFTER failed attempts in a row. From then on a disabled webhook's new events are not kept until it is saved again with Webhook.svc/Update: alert on any increase.",
+    registers: [registry],
+  });
+  webhooksDisabled.inc(0);
   // First of the gauges read at scrape time: prom-client runs each one's collect() in the order they
   // were made, and the ones below take pool connections for their queries, which this one would
   // otherwise count as callers waiting (3 on an idle process, at every scrape).
@@ -349,10 +355,11 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   }
 
   /** A webhook attempt recorded in a transaction, counted once it commits. */
-  type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number };
+  type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number; disabled: boolean };
   const recordHook = (a: HookAttempt) => {
     webhookAttempts.inc({ outcome: a.outcome });
     webhookLatency.observe(a.seconds);
+    if (a.disabled) webhooksDisabled.inc();
   };
   /** `attempts`: where a transaction collects them until it commits; null: a write of its own, recorded once done. */
   function watchWebhooks(repo: WebhookRepo, attempts: HookAttempt[] | null): WebhookRepo {
@@ -362,11 +369,11 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
         if (typeof value !== 'function') return value;
         if (prop === 'finishAttempt') {
           return async (...args: Parameters<WebhookRepo['finishAttempt']>) => {
-            const held = await target.finishAttempt(...args);
-            const a = { outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000 };
+            const recorded = await target.finishAttempt(...args);
+            const a = { outcome: args[2].delivery.outcome, seconds: args[2].delivery.latencyMs / 1000, disabled: recorded === 'disabled' };
             if (attempts) attempts.push(a);
             else recordHook(a);
-            return held;
+            return recorded;
           };
         }
         if (prop === 'dropOrphaned') {
@@ -462,7 +469,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
             // Sent whole to SQLite's writer thread, a webhook attempt was not seen by watchTx.
             if (one && !ranHere && one.repo === 'webhooks' && one.method === 'finishAttempt') {
               const r = one.args[2] as Parameters<WebhookRepo['finishAttempt']>[2];
-              hookAttempts.push({ outcome: r.delivery.outcome, seconds: r.delivery.latencyMs / 1000 });
+              hookAttempts.push({ outcome: r.delivery.outcome, seconds: r.delivery.latencyMs / 1000, disabled: out === 'disabled' });
             }
             // Only what committed counts: a rolled-back attempt's outcome never happened.
             for (const e of events) record(e);

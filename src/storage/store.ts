@@ -469,11 +469,12 @@ export interface WebhookRepo {
    * one if the webhook's failure epoch is still the one its claim saw (`failureEpoch`), i.e. the
    * attempt was sent after the last counted failure was recorded; a counted failure also sets the
    * webhook's pacing time to the attempt's time plus its delay (`probeDelaysMs`), and a success that
-   * ends a row clears it. Returns false when the worker no longer held the event. On PostgreSQL it
+   * ends a row clears it. Returns `not-held` when the worker no longer held the event (nothing is
+   * counted), `disabled` when this failure disabled the webhook, else `recorded`. On PostgreSQL it
    * first holds the webhook's row (FOR KEY SHARE: a Delete or an Update of the webhook waits for the
    * transaction, other attempts do not), then the event's: a webhook's row before its events.
    */
-  finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<boolean>;
+  finishAttempt(workerId: string, eventSeq: number, r: AttemptResult): Promise<'not-held' | 'recorded' | 'disabled'>;
   /** Frees every lease (single-process start after a crash). */
   releaseAll(): Promise<number>;
   /** Earliest due time of a pending event, so an idle worker knows when to look again. */

@@ -136,11 +136,19 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           : { status: 'pending' as const, dueAt: at + delay!, lastError: error };
     try {
       // One repo write (repoWrite): on SQLite's writer thread one message there and back.
-      const held = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch, probeDelaysMs }));
+      const recorded = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch, probeDelaysMs }));
       // Not held: another worker took the event over (its lease ran out), or the event is gone (a
       // sandbox reset or the webhook's Delete while it was on its way): the attempt is not recorded.
-      if (!held) log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook attempt not recorded: the event was taken over by another worker (lease expired) or deleted meanwhile (reset, webhook deleted)');
+      if (recorded === 'not-held') log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook attempt not recorded: the event was taken over by another worker (lease expired) or deleted meanwhile (reset, webhook deleted)');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
+      // Said once, by the attempt that did it: from now on the webhook's new events are not kept
+      // (docs/webhooks.md), which nothing else would tell whoever runs the server.
+      if (recorded === 'disabled') {
+        log.warn(
+          { webhookId: webhook.id, accountId: webhook.accountId, failuresInARow: c.webhookDisableAfter },
+          'webhook disabled after failed delivery attempts in a row: its waiting events are kept, events raised from now on are not, until it is saved again (Webhook.svc/Update)',
+        );
+      }
     } catch (e) {
       // The event stays leased and goes out again when the lease expires (at-least-once).
       log.error({ err: e, eventId: event.id }, 'could not record a webhook attempt');

@@ -199,7 +199,9 @@ describe('retries, disabling, re-sending and signatures', () => {
     rx.answer = () => ({ status: 200 });
   });
 
-  it('a receiver that keeps failing gets its webhook disabled (StatusCode 2); saving it again sends what waited, in order', async () => {
+  it('a receiver that keeps failing gets its webhook disabled (StatusCode 2), counted in the metrics; saving it again sends what waited, in order', async () => {
+    const disabledTotal = async () => Number(/ (\d+)$/m.exec(await s.services.metrics.registry.getSingleMetricAsString('leadtrail_webhooks_disabled_total'))?.[1]);
+    const disabledBefore = await disabledTotal();
     const wid = await hook(3, '/dead');
     rx.answer = (r) => (r.path === '/dead' ? { status: 503 } : { status: 200 });
     // Five leads: the first event's attempt fails, the others wait while it is retried (the receiver
@@ -213,6 +215,12 @@ describe('retries, disabling, re-sending and signatures', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect((await listed()).ConsecutiveFailures).toBeGreaterThanOrEqual(5);
+    // Said once, when it happened (it had been silent: a fresh-eyes run).
+    for (let i = 0; (await disabledTotal()) === disabledBefore; i++) {
+      if (i > 250) throw new Error('disabling never counted');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await disabledTotal()).toBe(disabledBefore + 1);
     const failedSoFar = rx.on('/dead').length;
     expect(failedSoFar).toBeGreaterThanOrEqual(5);
     // While disabled, nothing is posted; events of leads made now do not go to it at all.

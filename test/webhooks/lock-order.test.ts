@@ -95,7 +95,7 @@ describe('a webhook and its events are locked in one order', () => {
   }
 
   /** Records an attempt in `tx`, or in a transaction of its own on the test's store. */
-  const finish = (tx: Repos | null, e: OutboxEvent, at: number, ok: boolean): Promise<boolean> =>
+  const finish = (tx: Repos | null, e: OutboxEvent, at: number, ok: boolean): Promise<string> =>
     tx ? tx.webhooks.finishAttempt(WORKER, e.seq, attempt(e, at, ok)) : beside.transaction((t) => t.webhooks.finishAttempt(WORKER, e.seq, attempt(e, at, ok)));
 
   /**
@@ -143,8 +143,8 @@ describe('a webhook and its events are locked in one order', () => {
     // which counts on the webhook's row. Delete comes between the two.
     const held = hold(
       beside,
-      async (tx) => expect(await finish(tx, e1, now, true)).toBe(true),
-      async (tx) => expect(await finish(tx, e2, now, false)).toBe(true),
+      async (tx) => expect(await finish(tx, e1, now, true)).toBe('recorded'),
+      async (tx) => expect(await finish(tx, e2, now, false)).toBe('recorded'),
     );
     expectOk(await meet(held, () => s.call('POST', `${WH}/Delete`, { WebhookId: wid })));
     expect((await retrieve(wid)).RecordCount).toBe(0);
@@ -179,7 +179,7 @@ describe('a webhook and its events are locked in one order', () => {
     }
     commit();
     await deleting;
-    expect(await recording).toBe(false);
+    expect(await recording).toBe('not-held');
     expect(await deliveries(wid)).toBe(0);
     expect((await beside.webhooks.pendingCounts(accountId))[wid]).toBeUndefined();
   });
@@ -202,8 +202,8 @@ describe('a webhook and its events are locked in one order', () => {
     // succeeds, which sets the count back to 0 on the webhook's row. The Update comes between the two.
     const held = hold(
       beside,
-      async (tx) => expect(await finish(tx, retries[1], tw2, false)).toBe(true),
-      async (tx) => expect(await finish(tx, d, tw2, true)).toBe(true),
+      async (tx) => expect(await finish(tx, retries[1], tw2, false)).toBe('recorded'),
+      async (tx) => expect(await finish(tx, d, tw2, true)).toBe('recorded'),
     );
     expectOk(await meet(held, () => s.call('POST', `${WH}/Update`, { WebhookId: wid, Description: 'renamed' })));
     expect((await retrieve(wid)).Response[0]).toMatchObject({ Description: 'renamed', StatusCode: 0, ConsecutiveFailures: 0 });

@@ -157,7 +157,7 @@ describe('resend and release beside a Delete', () => {
     const now = Date.now();
     const [e] = await claimed(wid, now);
     const r = attempt(e, now, true);
-    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, r))).toBe(true);
+    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, r))).toBe('recorded');
     return { wid, deliveryId: r.delivery.id };
   }
 

@@ -128,8 +128,8 @@ describe('webhook outbox', () => {
     const c1 = await claimFor(acct, 'w', t);
     expect(c1.map((c) => c.event.orderKey)).toEqual(['L', 'M']);
     const [l1, m1] = c1;
-    expect(await finish('w', l1.event, result(l1.event, w, t, false, t + 1000))).toBe(true);
-    expect(await finish('w', m1.event, result(m1.event, w, t, true))).toBe(true);
+    expect(await finish('w', l1.event, result(l1.event, w, t, false, t + 1000))).toBe('recorded');
+    expect(await finish('w', m1.event, result(m1.event, w, t, true))).toBe('recorded');
     // L's second event waits while its first waits for a retry.
     expect(await claimFor(acct, 'w', t + 500)).toEqual([]);
     const retry = await claimFor(acct, 'w', t + 1000);
@@ -148,8 +148,8 @@ describe('webhook outbox', () => {
     expect(await claimFor(acct, 'B', T0 + 999)).toEqual([]);
     const [b] = await claimFor(acct, 'B', T0 + 1001);
     expect(b.event.seq).toBe(a.event.seq);
-    expect(await finish('A', a.event, result(a.event, w, T0 + 1002, true))).toBe(false);
-    expect(await finish('B', b.event, result(b.event, w, T0 + 1003, false, T0 + 5000))).toBe(true);
+    expect(await finish('A', a.event, result(a.event, w, T0 + 1002, true))).toBe('not-held');
+    expect(await finish('B', b.event, result(b.event, w, T0 + 1003, false, T0 + 5000))).toBe('recorded');
     const again = await claimFor(acct, 'C', T0 + 5000);
     expect(again.map((c) => c.event.attempts)).toEqual([1]);
   });
@@ -249,14 +249,14 @@ describe('an attempt that ends after its event is gone', () => {
     const [c] = await claimFor(acct, 'w', T0 + 1, 100, 1000);
     // The reset commits while the attempt is on its way; the attempt then ends.
     await store.transaction((tx) => tx.webhooks.clearEvents(acct));
-    expect(await finish('w', c.event, result(c.event, w, T0 + 2, true))).toBe(false);
+    expect(await finish('w', c.event, result(c.event, w, T0 + 2, true))).toBe('not-held');
     expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(0);
     // A lease lost to another worker: the event is still there, so the attempt is listed.
     await emit(acct, 3, 'M', T0 + 10);
     const [a] = await claimFor(acct, 'A', T0 + 11, 100, 1000);
     const [b] = await claimFor(acct, 'B', T0 + 1012, 100, 1000);
-    expect(await finish('A', a.event, result(a.event, w, T0 + 1013, true))).toBe(false);
-    expect(await finish('B', b.event, result(b.event, w, T0 + 1014, true))).toBe(true);
+    expect(await finish('A', a.event, result(a.event, w, T0 + 1013, true))).toBe('not-held');
+    expect(await finish('B', b.event, result(b.event, w, T0 + 1014, true))).toBe('recorded');
     expect((await store.webhooks.listDeliveries(acct, { offset: 0, limit: 10 })).total).toBe(2);
   });
 });

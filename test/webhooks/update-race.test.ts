@@ -37,7 +37,7 @@ async function updateWhileRecording(s: TestServer, beside: Store, e: OutboxEvent
   return callWhileHeld(
     s,
     beside,
-    async (tx) => expect(await tx.webhooks.finishAttempt(WORKER, e.seq, r)).toBe(true),
+    async (tx) => expect(await tx.webhooks.finishAttempt(WORKER, e.seq, r)).toBe('recorded'),
     () => s.call('POST', `${WH}/Update`, { WebhookId: r.delivery.webhookId, Description: description }),
   );
 }
@@ -71,7 +71,7 @@ describe('a delivery recorded while Webhook.svc/Update runs', () => {
     const wid = await hookWithEvent('success');
     const at = Date.now();
     const e = await claimOne(beside, wid, at);
-    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, attempt(e, at, false)))).toBe(true);
+    expect(await beside.transaction((tx) => tx.webhooks.finishAttempt(WORKER, e.seq, attempt(e, at, false)))).toBe('recorded');
     expect(await listed(s, wid)).toMatchObject({ StatusCode: 0, ConsecutiveFailures: 1 });
     // Its retry, an hour on, succeeds while the description is changed.
     const later = at + 3_600_001;

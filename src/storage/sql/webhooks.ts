@@ -373,7 +373,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       // record: a reset had answered, and then the account listed a delivery of a lead it no longer
       // has. A lease lost to another worker is still recorded (the event is there; the receiver got it).
       const gone = !held && (await db.selectFrom('webhook_events').select('seq').where('seq', '=', eventSeq).executeTakeFirst()) === undefined;
-      if (gone) return false;
+      if (gone) return 'not-held';
       await db
         .insertInto('webhook_deliveries')
         .values({
@@ -393,7 +393,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           outcome: d.outcome,
         })
         .execute();
-      if (!held) return false;
+      if (!held) return 'not-held';
       // Only an enabled webhook's count changes: one disabled keeps the count that disabled it (an
       // attempt on its way then, ending in a success, had left StatusCode 2 with 0 failures), and
       // is enabled by saving it. A failure counts only if the webhook's failure epoch is still the
@@ -409,7 +409,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .where('consecutive_failures', '>', 0)
           .execute();
       } else {
-        await db
+        const counted = await db
           .updateTable('webhooks')
           .set({
             consecutive_failures: sql`consecutive_failures + 1`,
@@ -422,9 +422,12 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .where('id', '=', d.webhookId)
           .where('status', '=', 0)
           .where('failure_epoch', '=', r.failureEpoch)
-          .execute();
+          .returning('status')
+          .executeTakeFirst();
+        // Enabled before (the WHERE), disabled after: this failure was the one that disabled it.
+        if (counted !== undefined && Number(counted.status) === 2) return 'disabled';
       }
-      return true;
+      return 'recorded';
     },
     async dueNow(webhookId, now) {
       const r = await db
