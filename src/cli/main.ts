@@ -105,7 +105,7 @@ async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, crea
     store = await openStore(config, undefined, { mustExist: !creates });
   } catch (e) {
     if (e instanceof NoDatabaseError) throw noDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
-    throw unusableDatabase(e);
+    throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
   }
   try {
     return await fn(store);
@@ -126,13 +126,13 @@ function noDatabase(e: NoDatabaseError, postgres: boolean): ConfigError {
 }
 
 /**
- * For a path that cannot hold a database (UnusableDatabaseError): a ConfigError (exit 2) naming it,
+ * For a place that cannot hold a database (UnusableDatabaseError): a ConfigError (exit 2) naming it,
  * the setting and why: `Cannot use /srv/notes.txt as a database (--db, LEADTRAIL_DB): the file is
  * not a SQLite database (another program's file?); check the path`. Any other error as it is.
  */
-function unusableDatabase(e: unknown): unknown {
+function unusableDatabase(e: unknown, postgres: boolean): unknown {
   if (!(e instanceof UnusableDatabaseError)) return e;
-  return new ConfigError(`Cannot use ${e.where} as a database (--db, LEADTRAIL_DB): ${e.why}; check the path`);
+  return new ConfigError(`Cannot use ${e.where} as a database (${postgres ? '--database-url, DATABASE_URL' : '--db, LEADTRAIL_DB'}): ${e.why}; check the ${postgres ? 'URL' : 'path'}`);
 }
 
 async function requireAccount(store: Store, id: string): Promise<void> {
@@ -218,7 +218,7 @@ export function buildCli(): Command {
       if (started) failedStop ??= started.close().finally(() => process.exit(1));
     };
     const running = await start(config, { onStoreFailed }).catch((e: unknown) => {
-      throw unusableDatabase(e);
+      throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
     });
     started = running;
     if (storeFailed) onStoreFailed();

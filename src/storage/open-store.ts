@@ -36,9 +36,10 @@ export async function openStore(
     });
   }
   checkSqlitePath(config.dbPath);
-  if (options.mustExist && config.dbPath !== ':memory:') {
-    const { requireLeadtrailFile } = await import('./sqlite/sqlite-store.js');
-    requireLeadtrailFile(config.dbPath);
+  if (config.dbPath !== ':memory:') {
+    const { refuseForeignFile, requireLeadtrailFile } = await import('./sqlite/own-file.js');
+    if (options.mustExist) requireLeadtrailFile(config.dbPath);
+    else refuseForeignFile(config.dbPath);
   }
   if (config.sqliteWriter === 'thread' && config.dbPath !== ':memory:') {
     const { openThreadedSqliteStore } = await import('./sqlite/thread-store.js');

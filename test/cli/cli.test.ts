@@ -10,6 +10,9 @@ import { tempDir } from '../helpers/server.js';
 import { sqliteDriver } from '../../src/storage/sqlite/driver.js';
 import { CREATING_COMMANDS, SEED_EXAMPLE, announcedKeys, cliJson, freePort, http, refusingCommands, runCli, serve } from './cli-runner.js';
 
+/** Why another program's SQLite database (a table `notes`) is refused. */
+const FOREIGN_WHY = "the file is another program's SQLite database (it has tables such as notes, none of leadtrail's), and leadtrail does not add its tables to it";
+
 // Every step starts a Node process; under a full parallel test run each can take seconds.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
@@ -238,7 +241,7 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
     expect(fs.readdirSync(dir), 'nothing was created').toEqual([]);
   });
 
-  it("every other command refuses a file without leadtrail's tables (empty, or another program's), and leaves it as it was", async () => {
+  it("every other command refuses a file without leadtrail's tables (empty, or another program's, named as such), and leaves it as it was", async () => {
     const dir = fs.realpathSync(tempDir('leadtrail-notours-'));
     const empty = path.join(dir, 'empty.db');
     fs.writeFileSync(empty, '');
@@ -252,7 +255,9 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
     const results = await pool(runs, 3, (r) => runCli(r.args));
     for (const [i, r] of results.entries()) {
       expect(r.code, `${runs[i].args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr, runs[i].args.join(' ')).toBe(refused(runs[i].db, 'the file holds no leadtrail tables; '));
+      // Another program's file had been answered as an empty one, with the advice to run
+      // `leadtrail migrate` on it, which then added leadtrail's tables to it.
+      expect(r.stderr, runs[i].args.join(' ')).toBe(runs[i].db === empty ? refused(empty, 'the file holds no leadtrail tables; ') : `leadtrail: Cannot use ${foreign} as a database (--db, LEADTRAIL_DB): ${FOREIGN_WHY}; check the path\n`);
     }
     expect(fs.statSync(empty).size).toBe(0);
     expect(fs.readFileSync(foreign).equals(before), "the other program's file is unchanged").toBe(true);
@@ -267,8 +272,16 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
     fs.mkdirSync(folder);
     const under = path.join(notes, 'x.db');
     const cannot = (db: string, why: string) => `leadtrail: Cannot use ${db} as a database (--db, LEADTRAIL_DB): ${why}; check the path\n`;
+    // Another program's SQLite database: serve, migrate and account create had added leadtrail's
+    // tables to it and switched it to WAL (a fresh-eyes run).
+    const foreign = path.join(dir, 'other-app.db');
+    const other = new (sqliteDriver())(foreign);
+    other.exec('create table notes (id integer primary key, body text); insert into notes (body) values (\'mine\')');
+    other.close();
+    const before = fs.readFileSync(foreign);
     const cases = [
       { db: notes, why: "the file is not a SQLite database (another program's file?)" },
+      { db: foreign, why: FOREIGN_WHY },
       { db: folder, why: `it is a folder; name a file in it, e.g. ${path.join(folder, 'leadtrail.db')}` },
       { db: under, why: 'a part of its folder path is a file, not a folder' },
     ];
@@ -286,8 +299,9 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
       expect(r.stderr, label).toBe(cannot(runs[i].db, runs[i].why));
     }
     expect(fs.readFileSync(notes, 'utf8')).toBe('hello, not a database\n');
+    expect(fs.readFileSync(foreign).equals(before), "the other program's file is unchanged").toBe(true);
     expect(fs.readdirSync(folder), 'nothing made in the folder').toEqual([]);
-    expect(fs.readdirSync(dir).sort(), 'no lock file beside them').toEqual(['a-folder', 'notes.txt']);
+    expect(fs.readdirSync(dir).sort(), 'no lock file beside them').toEqual(['a-folder', 'notes.txt', 'other-app.db']);
   });
 
   it('migrate and account create make the database; then seed on one without accounts names the file it looked at', async () => {

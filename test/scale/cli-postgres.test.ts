@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { SEED_EXAMPLE, refusingCommands, runCli, type CliResult } from '../cli/cli-runner.js';
+import { SEED_EXAMPLE, freePort, refusingCommands, runCli, type CliResult } from '../cli/cli-runner.js';
 import { tempDir } from '../helpers/server.js';
 import { PG_BASE_URL, REDIS_TEST_URL, dropSchemas, freshSchema, pgAvailable, pgQuery } from '../helpers/pg.js';
 import { postgresMigrations } from '../../src/storage/postgres/migrations.js';
@@ -112,6 +112,23 @@ describe('leadtrail CLI on PostgreSQL', () => {
       expect(r.stderr, commands[i].join(' ')).toBe(refused(`database ${testDb}, schema ${empty.name}`, 'the schema holds no leadtrail tables'));
     }
     expect(await tablesIn(empty.name)).toBe(0);
+  });
+
+  it("every command, serve, migrate and account create too, refuses a schema holding another program's tables, and adds none to it", async () => {
+    // serve and migrate had added leadtrail's 19 tables beside them (a fresh-eyes run, on SQLite).
+    const theirs = freshSchema();
+    made.push(theirs.name);
+    await pgQuery('public', `CREATE SCHEMA "${theirs.name}"; CREATE TABLE "${theirs.name}".orders (id int); CREATE TABLE "${theirs.name}".users (id int)`);
+    const port = String(await freePort());
+    const commands = [['serve', '--port', port], ['migrate'], ['account', 'create', '--name', 'X'], ...refusingCommands(tempDir('leadtrail-pg-theirs-'))];
+    const results = await runAll(commands.map((args) => ({ args, url: theirs.url })));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, `${commands[i].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, commands[i].join(' ')).toBe(
+        `leadtrail: Cannot use ${server}, database ${testDb}, schema ${theirs.name} as a database (--database-url, DATABASE_URL): the schema holds another program's tables (such as orders, users), none of leadtrail's, and leadtrail does not add its tables to it; name a schema of its own with ?schema=; check the URL\n`,
+      );
+    }
+    expect(await tablesIn(theirs.name)).toBe(2);
   });
 
   it("without ?schema=, a database whose default schema (public) has no leadtrail tables is refused by every such command, and public stays empty", async () => {

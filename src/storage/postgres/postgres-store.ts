@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { DB } from '../sql/schema.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
 import { prepareStatements } from './prepared.js';
-import { NoDatabaseError, type Store } from '../store.js';
+import { NoDatabaseError, UnusableDatabaseError, type Store } from '../store.js';
 import { queuedListener } from './listener.js';
 import { postgresMigrations } from './migrations.js';
 import { ConfigError } from '../../config.js';
@@ -257,11 +257,13 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
       // The `?schema=` as written (its search_path quotes capitals), else the default; null when
       // no schema of the search_path exists.
       const found = (
-        await client.query<{ d: string; s: string | null; there: boolean; ours: boolean }>(
+        await client.query<{ d: string; s: string | null; there: boolean; ours: boolean; others: string[] }>(
           `select current_database() as d, n.s,
              exists (select 1 from pg_namespace where nspname = n.s) as there,
              exists (select 1 from pg_class c join pg_namespace ns on ns.oid = c.relnamespace
-                      where ns.nspname = n.s and c.relname = $2 and c.relkind in ('r', 'p')) as ours
+                      where ns.nspname = n.s and c.relname = $2 and c.relkind in ('r', 'p')) as ours,
+             array(select c.relname::text from pg_class c join pg_namespace ns on ns.oid = c.relnamespace
+                    where ns.nspname = n.s and c.relkind in ('r', 'p') order by c.relname limit 3) as others
            from (select coalesce($1::text, current_schema()::text) as s) n`,
           [target.schema, DEFAULT_MIGRATION_TABLE],
         )
@@ -269,6 +271,15 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
       where = `${target.where}, database ${found.d}${found.s === null ? '' : `, schema ${found.s}`}`;
       if (opts.mustExist && found.s === null) throw new NoDatabaseError(where, "no schema of the connection's search_path exists");
       if (opts.mustExist && !found.there) throw new NoDatabaseError(where, 'the schema does not exist');
+      // Another program's tables and none of leadtrail's: refused by every command, as SQLite refuses
+      // another program's file (own-file.ts); `serve` and `migrate` had added leadtrail's tables
+      // (leads, accounts, …) beside them, or failed on a name they share.
+      if (!found.ours && found.others.length > 0) {
+        throw new UnusableDatabaseError(
+          where,
+          `the schema holds another program's tables (such as ${found.others.join(', ')}), none of leadtrail's, and leadtrail does not add its tables to it; name a schema of its own with ?schema=`,
+        );
+      }
       if (opts.mustExist && !found.ours) throw new NoDatabaseError(where, 'the schema holds no leadtrail tables');
       schema = found.s!;
     } finally {
@@ -276,7 +287,7 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
     }
   } catch (e) {
     await pool.end().catch(() => {});
-    if (e instanceof NoDatabaseError) throw e;
+    if (e instanceof NoDatabaseError || e instanceof UnusableDatabaseError) throw e;
     const code = (e as { code?: string }).code;
     // Two processes creating the same schema at once race in the catalog and the loser gets a
     // unique violation although IF NOT EXISTS; the schema exists now, so it simply opens again.

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sqliteDriver } from './driver.js';
+import { refuseForeignFile } from './own-file.js';
 import { checkSqlitePath } from './path-check.js';
 
 /** The database file is served by another process (or another server in this one). */
@@ -24,12 +25,14 @@ export const ownerLockFile = (file: string): string => `${path.resolve(file)}-lo
 /**
  * Takes `file`'s owner lock ⇒ `release()`, which is safe to call more than once. Throws
  * DatabaseInUseError at once (no waiting) when another connection holds it, UnusableDatabaseError
- * (store.ts) for a path that cannot hold a database. `:memory:` needs none.
+ * (store.ts) for a path that cannot hold a database or holding another program's. `:memory:` needs none.
  */
 export function takeOwnerLock(file: string): { release(): void } {
   if (file === ':memory:') return { release() {} };
-  // A path that cannot hold a database is refused before its lock file is made beside it.
+  // A path that cannot hold a database, and another program's database, are refused before a lock
+  // file is made beside them.
   checkSqlitePath(file);
+  refuseForeignFile(file);
   const lockFile = ownerLockFile(file);
   // Before the store opens, which makes the folder too (a first start on ./data/leadtrail.db).
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });

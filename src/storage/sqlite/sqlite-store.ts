@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MIGRATION_TABLE, Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement as KyselySqliteStatement } from 'kysely';
-import { LOCK_WAIT_MS, NoDatabaseError, type Store } from '../store.js';
+import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase, type SqliteStatement as KyselySqliteStatement } from 'kysely';
+import { LOCK_WAIT_MS, type Store } from '../store.js';
 import type { DB } from '../sql/schema.js';
 import { REF_TOKEN_SQL } from '../sql/ref-cache.js';
 import { DEFAULT_FN_TIMEOUT_MS, migrated, sqlStore } from '../sql/sql-store.js';
@@ -279,29 +279,6 @@ export function connect(file: string, synchronous: 'FULL' | 'NORMAL'): SqliteDat
   sqlite.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   sqlite.pragma('foreign_keys = ON');
   return sqlite;
-}
-
-/**
- * Throws NoDatabaseError, having changed nothing, unless `file` holds a leadtrail database: one
- * with the migrations' bookkeeping table, which every leadtrail store has from its first open.
- * Refused: a file that does not exist, and one without that table (empty, or another program's
- * database), which opening would fill with leadtrail's tables. A file that is no SQLite database
- * at all throws SQLite's error ("file is not a database").
- */
-export function requireLeadtrailFile(file: string): void {
-  const where = path.resolve(file);
-  if (!fs.existsSync(where)) throw new NoDatabaseError(where, '');
-  // Not read-only: on a WAL file (every leadtrail file) a read-only connection makes the -wal and
-  // -shm files and leaves them behind; this one, which writes nothing, removes them as it closes
-  // (unless another connection, a server's, still uses them).
-  const db = new (sqliteDriver())(where, { fileMustExist: true });
-  try {
-    db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
-    const ours = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(DEFAULT_MIGRATION_TABLE);
-    if (!ours) throw new NoDatabaseError(where, 'the file holds no leadtrail tables');
-  } finally {
-    db.close();
-  }
 }
 
 /**
