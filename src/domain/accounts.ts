@@ -82,12 +82,14 @@ async function storeCredential(tx: Repos, cred: Credential, what: string): Promi
   try {
     await tx.accounts.createCredential(cred);
   } catch (e) {
-    if (e instanceof UniqueViolation) {
-      throw mx.invalidInput(`${what} is already taken by a key of this database, active or revoked: a key is never given twice, and a revoked key stays revoked. Choose another.`);
-    }
+    if (e instanceof UniqueViolation) throw keyTaken(what);
     throw e;
   }
 }
+
+/** A key given by hand that a key of the database has or had, of any kind: MXInvalidInputException naming it (`what`). */
+const keyTaken = (what: string) =>
+  mx.invalidInput(`${what} is already taken by a key of this database, active or revoked: a key is never given twice, and a revoked key stays revoked. Choose another.`);
 
 /** Longest key text given by hand (LeadSquared's own keys are 40 characters or fewer). */
 export const GIVEN_KEY_MAX = 256;
@@ -138,6 +140,10 @@ export async function addAccessKey(tx: Repos, ctx: Ctx, accountId: string, userI
     createdAt: ctx.now(),
     revokedAt: null,
   };
+  // An access key stored as another key's x-api-key is taken too (x-api-keys are stored by their
+  // hash, which the unique index compares): `keys revoke` of that value then revoked one of the two
+  // and said so, while the other went on working (a fresh-eyes run).
+  if (accessKey !== undefined && (await tx.accounts.lookupTaken(sha256(pair.accessKey)))) throw keyTaken(`The access key '${pair.accessKey.slice(0, 100)}'`);
   await storeCredential(tx, cred, `The access key '${pair.accessKey.slice(0, 100)}'`);
   return pair;
 }
@@ -171,6 +177,8 @@ export async function addApiKey(tx: Repos, ctx: Ctx, accountId: string, apiKey?:
     createdAt: ctx.now(),
     revokedAt: null,
   };
+  // An x-api-key that is another key's access key is taken too (see addAccessKey).
+  if (apiKey !== undefined && (await tx.accounts.lookupTaken(key))) throw keyTaken(`That x-api-key (${cred.label})`);
   await storeCredential(tx, cred, `That x-api-key (${cred.label})`);
   return key;
 }

@@ -36,6 +36,8 @@ export interface AccountRepo {
   createCredential(cred: Credential): Promise<void>;
   /** Finds an active (not revoked) credential by its lookup value. */
   findCredential(kind: CredentialKind, lookup: string): Promise<Credential | null>;
+  /** Whether any key of the database, of any kind, active or revoked, is stored under `lookup`. */
+  lookupTaken(lookup: string): Promise<boolean>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** Revokes the active credential whose id, label or lookup (an access key; an x-api-key's hash) is `idOrLabel`; returns whether one was revoked. */
   revokeCredential(accountId: string, idOrLabel: string, at: number): Promise<boolean>;
@@ -669,6 +671,7 @@ export const READ_METHODS = new Set([
   'getUser',
   'firstUser',
   'findCredential',
+  'lookupTaken',
   'listCredentials',
   'findByKey',
   'keyOwner',

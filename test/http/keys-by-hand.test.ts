@@ -76,6 +76,10 @@ describe('keys create with keys given by hand', () => {
       [['--kind', 'api', '--access-key', 'x'], '--access-key and --secret-key make an access key pair: leave out --kind api'],
       [['--api-key', 'x'], '--api-key makes an x-api-key: add --kind api'],
       [['--access-key', KEYS.accessKey], `The access key '${KEYS.accessKey}' is already taken by a key of this database`],
+      // Of the other kind: an x-api-key is stored by its hash, which the unique index compared with
+      // access keys in clear, and `keys revoke <value>` then revoked one of the two (a fresh-eyes run).
+      [['--kind', 'api', '--api-key', KEYS.accessKey], `That x-api-key (${KEYS.accessKey.slice(0, 6)}…) is already taken by a key of this database`],
+      [['--access-key', KEYS.apiKey, '--secret-key', 'any-secret'], `The access key '${KEYS.apiKey}' is already taken by a key of this database`],
     ];
     for (const [flags, message] of cases) {
       const r = await runCli(['keys', 'create', '--account', accountId, ...flags], env);

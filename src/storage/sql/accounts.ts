@@ -119,6 +119,9 @@ export function accountRepo(db: Db, engine: Engine): AccountRepo {
       const [r] = (await credentialByLookup(db, engine, kind, lookup)).rows;
       return r ? toCredential(r) : null;
     },
+    async lookupTaken(lookup) {
+      return (await db.selectFrom('credentials').select('id').where('lookup', '=', lookup).limit(1).executeTakeFirst()) !== undefined;
+    },
     async listCredentials(accountId) {
       const rows = await db.selectFrom('credentials').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
       return rows.map(toCredential);
