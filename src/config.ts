@@ -128,6 +128,17 @@ const text: Parser<string> = (raw, name) => {
 };
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
 /**
+ * LEADTRAIL_PUBLIC_HOST: empty means none; otherwise a bare host, as `UserByAccessKey.Get` reports
+ * it and LeadSquared's answer has it: a host name, an IPv4 address or an IPv6 address in brackets,
+ * with an optional port. `http://x y/` had started and been reported as the API's host (a fresh-eyes run).
+ */
+const bareHost: Parser<string | null> = (raw, name) => {
+  if (raw === '') return null;
+  const m = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(raw);
+  if (m && (m[1] === undefined || Number(m[1]) <= 65535) && raw.length <= 253 + 6) return raw;
+  throw new ConfigError(`${name} must be a bare host with an optional port, such as api.example.com or 10.0.0.5:8080 (no scheme, path or space), got "${raw}"`);
+};
+/**
  * LEADTRAIL_METRICS_TOKEN: empty means none; otherwise printable ASCII without spaces, as it must be
  * sent in `Authorization: Bearer <token>`. A token read from a file with its line break (a
  * Kubernetes secret) had locked `/metrics` for every scraper, which sends it without one.
@@ -352,7 +363,7 @@ export const OPTIONS = [
   opt({ key: 'metricsToken', env: 'LEADTRAIL_METRICS_TOKEN', flag: '--metrics-token', default: '', description: 'When set, `GET /metrics` answers 401 unless sent `Authorization: Bearer <token>`. Unset: open to anyone who reaches the port. Printable ASCII without spaces (a line break at its end, as from a file, stops the start).', parse: bearerToken }),
   opt({ key: 'consoleSignInLimit', env: 'LEADTRAIL_CONSOLE_SIGNIN_LIMIT', flag: '--console-signin-limit', default: '5/1m', description: 'Failed console sign-ins allowed per client address, and per access key, e.g. `5/1m`; past it the sign-in form answers 429 with `Retry-After` until the oldest failure leaves the window, and a sign-in that succeeds clears the count. Counted per process. `0` turns it off.', parse: parseRateLimit }),
   opt({ key: 'trustProxy', env: 'LEADTRAIL_TRUST_PROXY', flag: '--trust-proxy', default: 'false', description: 'Proxies whose `X-Forwarded-For` is believed for the client\'s address, by which the console\'s sign-in throttle counts, and whose `X-Forwarded-Host` for the host `UserByAccessKey.Get` and the console\'s curl name: `false`, none (behind a proxy every client then has the proxy\'s address); `true`, any peer (only where nothing but your proxies can reach leadtrail: a client connecting directly could name any address); or the proxies\' addresses and CIDR ranges, comma-separated, e.g. `10.0.0.0/8,192.168.1.7`, and the names `loopback`, `linklocal`, `uniquelocal`. The client is the nearest address, from the peer back along the header, that is not trusted. A number of hops is refused (Fastify ignores one).', parse: trustProxy }),
-  opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header, or `X-Forwarded-Host` from a trusted proxy, see `LEADTRAIL_TRUST_PROXY`).', parse: optionalText }),
+  opt({ key: 'publicHost', env: 'LEADTRAIL_PUBLIC_HOST', flag: '--public-host', default: '', description: 'Host name reported by `UserByAccessKey.Get` (defaults to the request\'s Host header, or `X-Forwarded-Host` from a trusted proxy, see `LEADTRAIL_TRUST_PROXY`).', parse: bareHost }),
   opt({ key: 'journal', env: 'LEADTRAIL_JOURNAL', flag: '--journal', default: 'true', description: 'Record every keyed API call (method, path, query with keys removed, status, latency, capped bodies, the lead/activity/request it touched) in the account\'s request journal (`GET /_leadtrail/journal`). Bodies may hold personal data: turn it off in production unless you want that record.', parse: bool }),
   opt({ key: 'journalMaxEntries', env: 'LEADTRAIL_JOURNAL_MAX_ENTRIES', flag: '--journal-max-entries', default: '10000', description: 'Journal entries kept per account; older ones are deleted in the background. `0`: no count limit.', parse: int(0) }),
   opt({ key: 'journalMaxAgeMs', env: 'LEADTRAIL_JOURNAL_MAX_AGE', flag: '--journal-max-age', default: '7d', description: 'Journal entries older than this are deleted in the background, e.g. `7d`, `12h`, `30m`. `0`: no age limit.', parse: duration }),

@@ -11,6 +11,22 @@ import { hostAllowed } from '../../src/domain/webhooks.js';
 /** Fastify's own reader of trust lists (a dependency of Fastify's, resolved from it). */
 const proxyAddr = createRequire(createRequire(import.meta.url).resolve('fastify'))('@fastify/proxy-addr') as { compile(list: string[]): (addr: string, hop: number) => boolean };
 
+describe('LEADTRAIL_PUBLIC_HOST', () => {
+  it.each(['api-in21.example.test', 'leads.example.com:8443', '10.0.0.5:8080', '[::1]:8080', 'localhost', 'example.com.'])('takes a bare host: %s', (host) => {
+    expect(loadConfig({ LEADTRAIL_PUBLIC_HOST: host }).publicHost).toBe(host);
+  });
+
+  // Each had started, and UserByAccessKey.Get then reported it as the API's host (a fresh-eyes run).
+  it.each(['http://x y/', 'https://api.example.com', 'api.example.com/v2', 'a b', 'api.example.com:99999', '-bad.example', ' api.example.com'])('refuses %j, naming the setting', (host) => {
+    expect(() => loadConfig({ LEADTRAIL_PUBLIC_HOST: host })).toThrow(ConfigError);
+    expect(() => loadConfig({ LEADTRAIL_PUBLIC_HOST: host })).toThrow(/LEADTRAIL_PUBLIC_HOST must be a bare host/);
+  });
+
+  it('empty is none: the request\'s own host is reported', () => {
+    expect(loadConfig({ LEADTRAIL_PUBLIC_HOST: '' }).publicHost).toBeNull();
+  });
+});
+
 describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
   const allow = (v: string) => loadConfig({ LEADTRAIL_WEBHOOK_ALLOW: v }).webhookAllow;
 
