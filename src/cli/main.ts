@@ -4,6 +4,7 @@
  * activity types (these open the database directly; run them where the server's database is).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
@@ -105,7 +106,7 @@ async function withStore<T>(flags: Flags, fn: (store: Store) => Promise<T>, crea
     store = await openStore(config, undefined, { mustExist: !creates });
   } catch (e) {
     if (e instanceof NoDatabaseError) throw noDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
-    throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
+    throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '', config.dbPath);
   }
   try {
     return await fn(store);
@@ -130,9 +131,27 @@ function noDatabase(e: NoDatabaseError, postgres: boolean): ConfigError {
  * the setting and why: `Cannot use /srv/notes.txt as a database (--db, LEADTRAIL_DB): the file is
  * not a SQLite database (another program's file?); check the path`. Any other error as it is.
  */
-function unusableDatabase(e: unknown, postgres: boolean): unknown {
-  if (!(e instanceof UnusableDatabaseError)) return e;
-  return new ConfigError(`Cannot use ${e.where} as a database (${postgres ? '--database-url, DATABASE_URL' : '--db, LEADTRAIL_DB'}): ${e.why}; check the ${postgres ? 'URL' : 'path'}`);
+function unusableDatabase(e: unknown, postgres: boolean, dbPath?: string): unknown {
+  if (e instanceof UnusableDatabaseError) {
+    return new ConfigError(`Cannot use ${e.where} as a database (${postgres ? '--database-url, DATABASE_URL' : '--db, LEADTRAIL_DB'}): ${e.why}; check the ${postgres ? 'URL' : 'path'}`);
+  }
+  return postgres || dbPath === undefined ? e : sqliteFileError(e, dbPath);
+}
+
+/**
+ * SQLite's own error opening or migrating the file (`unable to open database file`, `database
+ * disk image is malformed`, `attempt to write a readonly database`, …), which names neither the
+ * file nor the setting, with both added (exit 1: the file is there, but broken or not writable).
+ * Any other error as it is. A read-only mount and a corrupt file had printed only SQLite's words
+ * (a fresh-eyes run).
+ */
+function sqliteFileError(e: unknown, dbPath: string): unknown {
+  const code = typeof e === 'object' && e !== null ? String((e as { code?: unknown }).code ?? '') : '';
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!/^SQLITE_(CANTOPEN|READONLY|CORRUPT|NOTADB|IOERR|PERM|FULL)/.test(code) && !/unable to open database file|disk image is malformed|file is not a database|readonly database/.test(msg)) return e;
+  const where = path.resolve(dbPath);
+  const hint = /readonly|CANTOPEN|PERM|unable to open/i.test(`${code} ${msg}`) ? ' (leadtrail writes the file and, beside it, its -wal, -shm and -lock files: is the folder writable?)' : '';
+  return new Error(`Cannot open ${where} (--db, LEADTRAIL_DB): ${msg}${hint}`);
 }
 
 async function requireAccount(store: Store, id: string): Promise<void> {
@@ -218,7 +237,7 @@ export function buildCli(): Command {
       if (started) failedStop ??= started.close().finally(() => process.exit(1));
     };
     const running = await start(config, { onStoreFailed }).catch((e: unknown) => {
-      throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '');
+      throw unusableDatabase(e, config.databaseUrl !== null && config.databaseUrl !== '', config.dbPath);
     });
     started = running;
     if (storeFailed) onStoreFailed();

@@ -304,6 +304,20 @@ describe('a database that is not there (found by fresh-eyes runs)', () => {
     expect(fs.readdirSync(dir).sort(), 'no lock file beside them').toEqual(['a-folder', 'notes.txt', 'other-app.db']);
   });
 
+  it("a broken SQLite file is named with the setting in SQLite's error, serve's and the other commands' alike", async () => {
+    // SQLite's words alone ("file is not a database", "Migration  failed: database disk image is
+    // malformed") had named neither the file nor the setting (a fresh-eyes run).
+    const dir = fs.realpathSync(tempDir('leadtrail-broken-'));
+    const broken = path.join(dir, 'broken.db');
+    fs.writeFileSync(broken, Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(5000, 0xff)]));
+    const port = String(await freePort());
+    const results = await pool([['serve', '--port', port], ['account', 'list'], ['migrate']], 3, (args) => runCli([...args, '--db', broken]));
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toBe(`leadtrail: Cannot open ${broken} (--db, LEADTRAIL_DB): file is not a database\n`);
+    }
+  });
+
   it('migrate and account create make the database; then seed on one without accounts names the file it looked at', async () => {
     const dir = fs.realpathSync(tempDir('leadtrail-makes-'));
     const db = path.join(dir, 'sub', 'made.db');

@@ -76,7 +76,7 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
       );
     }
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
+    throw new Error(failed ? `Migration ${failed.migrationName} failed: ${msg}` : `The migrations could not be read or run: ${msg}`);
   }
 }
 
