@@ -226,29 +226,6 @@ describe('webhook outbox', () => {
     expect((await claimFor(acct, 'B', t + 9000)).map((c) => c.event.seq)).toEqual([together[0].event.seq]);
   });
 
-  it("a failing webhook's probe is the waiting event that has failed fewest times: an event its receiver refuses for good does not hold other leads back", async () => {
-    const acct = `acct-${randomUUID()}`;
-    const w = await addHook(webhook(acct, 3));
-    await emit(acct, 3, 'refused', T0);
-    const t = T0 + 10;
-    const pacing = [999, 3999];
-    const [p] = await claimFor(acct, 'w', t);
-    // Refused (a 400 for this payload): its retry is due at t + 100, the next probe at t + 1000.
-    await finish('w', p.event, result(p.event, w, t + 1, false, t + 100, 100, pacing));
-    await emit(acct, 3, 'other', t + 500);
-    // At the probe time both are due, the refused one since earlier. It had been the probe again
-    // (first by due time), and the other lead's event waited for its every retry (a fresh-eyes run).
-    const [probe, ...more] = await claimFor(acct, 'A', t + 1000);
-    expect(more).toEqual([]);
-    expect(probe.event.orderKey).toBe('other');
-    // While that probe is on its way, the refused event (due, its lead's first) does not go.
-    expect(await claimFor(acct, 'B', t + 1001)).toEqual([]);
-    await finish('A', probe.event, result(probe.event, w, t + 1002, true));
-    expect((await store.webhooks.get(acct, w.id))!.consecutiveFailures).toBe(0);
-    // The refused event goes again at its own time, the webhook healthy.
-    expect((await claimFor(acct, 'B', t + 1003)).map((c) => c.event.orderKey)).toEqual(['refused']);
-  });
-
   it('a failing webhook whose probe is on its way hands out nothing else, and one probe is claimed by one of many claimers', async () => {
     const acct = `acct-${randomUUID()}`;
     const w = await addHook(webhook(acct, 3));

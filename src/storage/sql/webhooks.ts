@@ -238,15 +238,14 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         // one attempt at a time whichever process claims, once per retry delay, instead of every
         // waiting event being tried and counted (a 5 s outage with many leads disabled the webhook;
         // so did the retries of the events that were on their way together when it failed, each
-        // one a probe). The probe is, among the events that could go now (pending, due and not held
-        // back by an earlier pending event of its lead), the one that has failed fewest times, then
-        // the one waiting longest (due_at, then seq); none while one of them is on its way (leased).
-        // So an event whose payload the receiver refuses for good (a 400 for one lead) does not hold
-        // the other leads' events back: the next probe is one of theirs, and its success ends the
-        // row. (First by due_at alone, the refused event, due again at its own retry time, usually
-        // came before an event raised after it, and was the probe again: a fresh-eyes run saw another
-        // lead's event wait for the refused one's retries.) On PostgreSQL a concurrent claimer that
-        // skips the locked probe still sees it first in its snapshot, and so claims nothing. "Not held back"
+        // one a probe). The probe is the event that has waited longest among those that could go
+        // now: pending, due and not held back by an earlier pending event of its lead, first by
+        // due_at, then seq. An event that failed is due again only at its own retry time, so an
+        // event whose payload the receiver refuses for good (a 400 for one lead) does not hold the
+        // other leads' events back: the next probe is one of theirs, and its success ends the row.
+        // Leases are not looked at among those before it: while the probe is on its way it stays
+        // the first, so no other event of the webhook is claimed (and on PostgreSQL a concurrent
+        // claimer that skips the locked probe still sees it first in its snapshot). "Not held back"
         // is asked as "the first pending event of its lead" (min seq, by webhook_events_order): as
         // a NOT EXISTS, PostgreSQL without statistics on a fresh table planned it as a scan of the
         // webhook's every pending event per event (4 s for 5,000 waiting events; this form 5 ms).
@@ -270,17 +269,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
                     .whereRef('r.webhook_id', '=', 'e.webhook_id')
                     .where('r.status', '=', 'pending')
                     .where('r.due_at', '<=', now)
-                    .where((x) =>
-                      x.or([
-                        // On its way (leased, the lease not run out): nothing else goes meanwhile.
-                        x('r.locked_until', '>', now),
-                        x('r.attempts', '<', x.ref('e.attempts')),
-                        x.and([
-                          x('r.attempts', '=', x.ref('e.attempts')),
-                          x.or([x('r.due_at', '<', x.ref('e.due_at')), x.and([x('r.due_at', '=', x.ref('e.due_at')), x('r.seq', '<', x.ref('e.seq'))])]),
-                        ]),
-                      ]),
-                    )
+                    .where((x) => x.or([x('r.due_at', '<', x.ref('e.due_at')), x.and([x('r.due_at', '=', x.ref('e.due_at')), x('r.seq', '<', x.ref('e.seq'))])]))
                     .where((x) =>
                       x(
                         'r.seq',
