@@ -171,8 +171,9 @@ export function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId' | '
   const retryRaw = o.retryAfter ?? null;
   if (retryRaw !== null && status !== 429 && status !== 503) throw mx.badStructure("'retryAfter' goes with status 429 or 503");
   const retryAfter = status === 429 || status === 503 ? (retryRaw === null ? 1 : faultWhole(retryRaw, 'retryAfter', 0, 3600)) : null;
-  // A prefix is kept as written (lower case, unreserved escapes decoded): `/v2/*` must not also match `/v2x`.
-  const normalized = path === '*' ? '*' : path.endsWith('*') ? decodeUnreserved(path).toLowerCase() : normalizeFaultPath(path);
+  // A prefix is kept as written (lower case, unreserved escapes decoded, doubled slashes made one, as
+  // request paths are: pathKey): `/v2/*` must not also match `/v2x`.
+  const normalized = path === '*' ? '*' : path.endsWith('*') ? decodeUnreserved(path).replace(/\/{2,}/g, '/').toLowerCase() : normalizeFaultPath(path);
   return {
     target: 'http', operation: null, path: normalized, status, retryAfter, latencyMs, drop: dropRaw,
     message: (messageRaw ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,

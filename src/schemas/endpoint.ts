@@ -63,10 +63,12 @@ const unreserved = (c: number) =>
  * `%4Ceads` → `Leads`): they name the same resource as the characters themselves (RFC 3986
  * §6.2.2.2), and LeadSquared's servers (IIS) decode them before matching a route. Every other
  * escape (`%2F`, `%20`, `%25`, non-ASCII) is left as sent: one pass, so `%254C` stays `%254C`.
- * Lower-casing a path before this had made `%4C` an `L` that no lower-cased route matched.
+ * A path with a `%` that starts no escape is left whole: decoded, `%%34%43` became `%4C`, a new
+ * escape that the router then decoded again (a review). So decoding twice gives what decoding once
+ * gave. Lower-casing a path before this had made `%4C` an `L` that no lower-cased route matched.
  */
 export function decodeUnreserved(path: string): string {
-  if (path.indexOf('%') === -1) return path;
+  if (path.indexOf('%') === -1 || /%(?![0-9A-Fa-f]{2})/.test(path)) return path;
   return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
     const c = parseInt(hex, 16);
     return unreserved(c) ? String.fromCharCode(c) : escape;

@@ -77,6 +77,8 @@ describe('unknown paths and methods', () => {
     // `%254C` is `%4C` as text, not an L.
     expectMx(await s.call('GET', `/v2/LeadManagement.svc%2FLeads.GetById?id=${lead}`), 404, 'MXAPINotFoundException');
     expectMx(await s.call('GET', `${LM}/%254Ceads.GetById?id=${lead}`), 404, 'MXAPINotFoundException');
+    // Nor is an escape made by decoding: `%%34%43` is not `%4C`, decoded again into an L (it was a 405).
+    expectMx(await s.call('GET', `${LM}/%%34%43eads.GetById?id=${lead}`), 400, 'MXInvalidInputException');
   });
 });
 
