@@ -405,6 +405,12 @@ export function loadConfig(
     const which = flags.pgWriteBatches !== undefined ? '--pg-write-batches' : 'LEADTRAIL_PG_WRITE_BATCHES';
     throw new ConfigError(`${which} ${String(out.pgWriteBatches)} is more than half of the PostgreSQL pool (${settingName('LEADTRAIL_PG_POOL')} ${String(out.pgPoolSize)}, so at most ${half}): raise the pool or lower the batches`);
   }
+  // An access key and an x-api-key never share a value (domain/accounts.ts): refused here, naming
+  // both settings, rather than by the first account's creation, whose message spoke of a key
+  // "already taken" by a database that held none (a review).
+  if (out.accessKey !== null && out.accessKey !== undefined && out.accessKey === out.apiKey) {
+    throw new ConfigError(`${settingName('LEADTRAIL_API_KEY')} must differ from ${settingName('LEADTRAIL_ACCESS_KEY')}: an access key and an x-api-key never share a value, so that revoking one is revoking one key`);
+  }
   return Object.freeze(out as unknown as Config);
 }
 

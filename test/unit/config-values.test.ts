@@ -11,6 +11,15 @@ import { hostAllowed } from '../../src/domain/webhooks.js';
 /** Fastify's own reader of trust lists (a dependency of Fastify's, resolved from it). */
 const proxyAddr = createRequire(createRequire(import.meta.url).resolve('fastify'))('@fastify/proxy-addr') as { compile(list: string[]): (addr: string, hop: number) => boolean };
 
+describe('LEADTRAIL_ACCESS_KEY and LEADTRAIL_API_KEY', () => {
+  it('must differ, both settings named', () => {
+    expect(() => loadConfig({ LEADTRAIL_ACCESS_KEY: 'same', LEADTRAIL_API_KEY: 'same' })).toThrow(
+      /LEADTRAIL_API_KEY \(--api-key\) must differ from LEADTRAIL_ACCESS_KEY \(--access-key\)/,
+    );
+    expect(loadConfig({ LEADTRAIL_ACCESS_KEY: 'one', LEADTRAIL_API_KEY: 'two' })).toMatchObject({ accessKey: 'one', apiKey: 'two' });
+  });
+});
+
 describe('LEADTRAIL_PUBLIC_HOST', () => {
   it.each(['api-in21.example.test', 'leads.example.com:8443', '10.0.0.5:8080', '[::1]:8080', 'localhost', 'example.com.'])('takes a bare host: %s', (host) => {
     expect(loadConfig({ LEADTRAIL_PUBLIC_HOST: host }).publicHost).toBe(host);

@@ -263,7 +263,10 @@ export async function openPostgresStore(url: string, opts: PostgresOptions): Pro
              exists (select 1 from pg_class c join pg_namespace ns on ns.oid = c.relnamespace
                       where ns.nspname = n.s and c.relname = $2 and c.relkind in ('r', 'p')) as ours,
              array(select c.relname::text from pg_class c join pg_namespace ns on ns.oid = c.relnamespace
-                    where ns.nspname = n.s and c.relkind in ('r', 'p') order by c.relname limit 3) as others
+                    where ns.nspname = n.s and c.relkind in ('r', 'p')
+                      -- An extension's own tables (PostGIS's spatial_ref_sys in public) are no program's data.
+                      and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+                    order by c.relname limit 3) as others
            from (select coalesce($1::text, current_schema()::text) as s) n`,
           [target.schema, DEFAULT_MIGRATION_TABLE],
         )
