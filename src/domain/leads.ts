@@ -3,7 +3,7 @@
  * key, and the SearchBy upsert that CreateCustom and Lead.Capture share.
  */
 import { mx } from './errors.js';
-import { LEAD_FIELD_TYPES, validateFields, type DropdownRule, type FieldInput } from './fields.js';
+import { LEAD_FIELD_TYPES, checkValue, validateFields, type DropdownRule, type FieldInput } from './fields.js';
 import { INT32, wholeNumber } from './numbers.js';
 import { phoneLookupKeys, phoneOrderKey, phoneStoredKeys } from './phone.js';
 import type { Ctx } from './context.js';
@@ -702,6 +702,11 @@ export async function defineLeadField(tx: Repos, accountId: string, input: LeadF
     ...(maxLength !== undefined ? { maxLength } : {}),
     ...(input.options !== undefined ? { options: input.options && input.options.length > 0 ? input.options : null } : {}),
   };
+  // A type that a stored value does not fit is refused: accepted, it left those leads unsearchable
+  // by the field (a search by the old value refused as not a number, a range finding nothing) while
+  // reads still showed the value (a fresh-eyes run). A shorter length is not: values stored before
+  // it are kept whole, as LeadSquared keeps them, and it holds for what is written from then on.
+  if (existing && def.dataType !== existing.dataType) await assertStoredValuesFit(tx, accountId, def);
   if (existing) await putLeadField(tx, accountId, def);
   else await addCustomFields(tx, accountId, [def], held);
   if (def.isUnique !== (existing?.isUnique ?? false) || def.dataType !== (existing?.dataType ?? def.dataType)) await rekeyLeads(tx, accountId, true);
@@ -728,6 +733,38 @@ export function changeLeadField(store: Store, accountId: string, input: LeadFiel
     if (mayRekey) await tx.accounts.holdWrites();
     return defineLeadField(tx, accountId, input);
   });
+}
+
+/**
+ * Throws MXInvalidInputException unless every stored value of field `def` of the account's leads is
+ * one that `def`'s (new) type accepts from a write, as checkValue judges it (dropdown options and
+ * length aside): how many leads do not fit, and the first, with why. Reads the leads a page at a
+ * time, held (lockedAfter), as rekeyLeads does.
+ */
+async function assertStoredValuesFit(tx: Repos, accountId: string, def: LeadFieldDef): Promise<void> {
+  const check = { ...asValidation(def), maxLength: null };
+  let misfits = 0;
+  let first: { id: string; why: string } | null = null;
+  for (let after = 0; ; ) {
+    const leads = await tx.leads.lockedAfter(accountId, after, REKEY_PAGE);
+    for (const lead of leads) {
+      const v = lead.fields[def.schemaName];
+      if (typeof v !== 'string' || v === '') continue;
+      try {
+        checkValue(check, v, { skipDropdown: true, owner: 'lead' });
+      } catch (e) {
+        misfits += 1;
+        first ??= { id: lead.id, why: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    if (leads.length < REKEY_PAGE) break;
+    after = leads[leads.length - 1].autoId;
+  }
+  if (first) {
+    throw mx.invalidInput(
+      `'${def.schemaName}' cannot become ${def.dataType}: ${misfits} lead${misfits === 1 ? ' holds a value' : 's hold values'} it would refuse (lead ${first.id}: ${first.why}). Change or clear ${misfits === 1 ? 'it' : 'them'} first.`,
+    );
+  }
 }
 
 /** Leads re-keyed per read (rekeyLeads). */

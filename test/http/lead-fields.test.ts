@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LM, SYNC_ENDPOINTS, accountIdOf, createLead, defineLeadField, expectKeysRequired, expectMx, expectOk, getLead, secondAccount } from '../helpers/lsq.js';
 import { KEYS, started, type CallInit, type TestServer } from '../helpers/server.js';
+import { changeLeadField } from '../../src/domain/leads.js';
 
 let s: TestServer;
 const CREATE = `${LM}/CreateLeadField`;
@@ -103,5 +104,31 @@ describe('a custom lead field created on first use', () => {
     expect((await meta('mx_Free_Text'))[0].MaxLength).toBe('200');
     expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'mx_Free_Text', Value: 'm'.repeat(201) }]), 500, 'MXInvalidInputException', /maximum length is 200/);
     expect((await getLead(s, id))!.mx_Free_Text).toBe(long);
+  });
+});
+
+describe('changing the type of a field that leads hold values of (lead-fields set --type)', () => {
+  it('refuses a type a stored value does not fit, naming a lead and why, and changes nothing', async () => {
+    // Accepted, the change left those leads unsearchable by the field (a search by the old value
+    // refused as not a number, a range finding nothing) while reads still showed the value (a
+    // fresh-eyes run on 20,000 leads).
+    const accountId = await accountIdOf(s);
+    await defineLeadField(s, accountId, { schemaName: 'mx_Code' });
+    const k7 = await createLead(s, { EmailAddress: 'code-k7@example.com', mx_Code: 'K7' });
+    await createLead(s, { EmailAddress: 'code-12@example.com', mx_Code: '12' });
+    await createLead(s, { EmailAddress: 'code-none@example.com' });
+    const change = (input: Parameters<typeof changeLeadField>[2]) => changeLeadField(s.services.store, accountId, input);
+    await expect(change({ schemaName: 'mx_Code', dataType: 'Number' })).rejects.toMatchObject({
+      type: 'MXInvalidInputException',
+      message: expect.stringMatching(new RegExp(`^'mx_Code' cannot become Number: 1 lead holds a value it would refuse \\(lead ${k7}: Value 'K7' of field 'mx_Code' .*\\)\\. Change or clear it first\\.$`)),
+    });
+    await expect(change({ schemaName: 'mx_Code', dataType: 'Date' })).rejects.toMatchObject({ message: expect.stringContaining("'mx_Code' cannot become Date: 2 leads hold values it would refuse") });
+    expect((await meta('mx_Code'))[0]).toMatchObject({ SchemaName: 'mx_Code', DataType: 'String' });
+    const search = async (value: string) => expectOk(await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'mx_Code', LookupValue: value, SqlOperator: '=' } }));
+    expect((await search('K7')).map((l: { ProspectID: string }) => l.ProspectID)).toEqual([k7]);
+    // Once the value fits, the change is made.
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${k7}`, [{ Attribute: 'mx_Code', Value: '7' }]));
+    await expect(change({ schemaName: 'mx_Code', dataType: 'Number', maxLength: 2 })).resolves.toMatchObject({ dataType: 'Number', maxLength: 2 });
+    expect((await search('7')).map((l: { ProspectID: string }) => l.ProspectID)).toEqual([k7]);
   });
 });
