@@ -211,7 +211,9 @@ export function buildCli(): Command {
   const program = new Command('leadtrail')
     .description("A self-hostable server that speaks LeadSquared's Lead & Activity API")
     .version(packageVersion(), '-V, --version', 'print the version and exit')
-    .showHelpAfterError()
+    // One line after an error, not the command's whole help (15 lines and more, every database
+    // option among them, after a missing --account: a fresh-eyes run).
+    .showHelpAfterError("(add --help for the command's options)")
     .configureHelp({ sortSubcommands: true })
     // Commander's own usage errors (an unknown option, a missing argument) throw instead of
     // exiting 1, so that runCli exits 2 for them as for every other mistake in what was typed.

@@ -171,6 +171,9 @@ describe('refused input', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/^error: |Usage: leadtrail account/);
     }
+    // A usage error is its line and a pointer to the help, not the whole help (a fresh-eyes run).
+    const missing = await runCli(['keys', 'list']);
+    expect(missing.stderr).toBe("error: required option '--account <id>' not specified\n(add --help for the command's options)\n");
     // Help and the version are not mistakes.
     for (const args of [['--help'], ['account', 'list', '--help'], ['help'], ['--version']]) {
       const r = await runCli(args);
