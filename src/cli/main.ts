@@ -372,7 +372,7 @@ export function buildCli(): Command {
     DB_KEYS,
   ).action(async (flags: Flags) => {
     // Loaded only here: zod and the progress bar would slow every other command's start.
-    const { SeedError, loadSeed, parseSeedFile, seedJsonSchema, seedSize } = await import('./seed-file.js');
+    const { SeedError, ignoredInSeed, loadSeed, parseSeedFile, seedJsonSchema, seedSize } = await import('./seed-file.js');
     const { progressLine } = await import('./progress.js');
     if (flags.printSchema) {
       print(seedJsonSchema());
@@ -410,6 +410,12 @@ export function buildCli(): Command {
       true,
     );
     print(result);
+    // Loaded, as the API answers such a body: the properties it did not read are named, not refused.
+    const ignored = ignoredInSeed(file);
+    if (ignored.length > 0) {
+      const shown = ignored.length > 20 ? [...ignored.slice(0, 20), `… ${ignored.length - 20} more`] : ignored;
+      process.stderr.write(`leadtrail: ${String(flags.file)}: not read, as the API would not read them (misspelt?): ${shown.join(', ')}\n`);
+    }
   });
 
   addConfigOptions(

@@ -18,6 +18,7 @@ import { parseCreateType } from '../wire/activity-type.js';
 import { activityCreate } from '../wire/operations.js';
 import { readBody } from '../schemas/endpoint.js';
 import { leadCreate } from '../schemas/lead-management.js';
+import { ignoredFinderFor } from '../schemas/ignored.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -121,6 +122,33 @@ export interface SeedResult {
   leadFields: string[];
   leads: string[];
   activities: string[];
+}
+
+/** The API body each kind of entry is read as, whose unread properties `ignoredInSeed` names. */
+const ENTRY_ROUTES = {
+  activityTypes: '/v2/ProspectActivity.svc/CreateType',
+  leads: '/v2/LeadManagement.svc/Lead.Create',
+  activities: '/v2/ProspectActivity.svc/Create',
+} as const;
+
+/**
+ * The properties of `f`'s entries that loading does not read, as the API names them for the same
+ * body in `X-LeadTrail-Ignored-Properties` (schemas/ignored.ts): `activities[0].ActivityNotes`.
+ * Empty when every property is read. A misspelt property in a seed file had been loaded without
+ * a word, the value gone (a fresh-eyes run). A lead written as an object has attributes, not
+ * properties: an unknown one is refused, not ignored.
+ */
+export function ignoredInSeed(f: SeedFile): string[] {
+  const out: string[] = [];
+  for (const [name, route] of Object.entries(ENTRY_ROUTES) as [keyof typeof ENTRY_ROUTES, string][]) {
+    const find = ignoredFinderFor('POST', route);
+    if (!find) continue;
+    for (const [i, entry] of ((f[name] ?? []) as unknown[]).entries()) {
+      if (name === 'leads' && !Array.isArray(entry)) continue;
+      for (const p of find(entry)) out.push(`${name}[${i}]${p.startsWith('[') ? '' : '.'}${p}`);
+    }
+  }
+  return out;
 }
 
 /** How many entries a seed has, for a progress line. */

@@ -40,6 +40,19 @@ const FILE = {
 };
 
 describe('leadtrail seed', () => {
+  it('loads a file with properties the API would not read, and names them on stderr (misspelt ones had gone without a word)', async () => {
+    const { dir, db } = await database();
+    const file = write(dir, 'typos.json', {
+      activityTypes: [{ ActivityEventName: 'Call', Scor: 5 }],
+      leads: [[{ Attribute: 'EmailAddress', Value: 'typo@example.com', Valeu: 'x' }], { EmailAddress: 'plain@example.com' }],
+      activities: [{ EmailAddress: 'typo@example.com', ActivityEvent: 201, ActivityNotes: 'typo' }],
+    });
+    const r = await runCli(['seed', '--file', file, '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).activities).toHaveLength(1);
+    expect(r.stderr).toBe(`leadtrail: ${file}: not read, as the API would not read them (misspelt?): activityTypes[0].Scor, leads[0][0].Valeu, activities[0].ActivityNotes\n`);
+  });
+
   it('loads a file into the only account and prints what it made; reset empties it and the seed runs again', async () => {
     const { dir, db, accountId } = await database();
     const file = write(dir, 'fixtures.json', FILE);
