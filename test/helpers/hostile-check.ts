@@ -43,6 +43,8 @@ export interface Judge {
   /** Takes the database as it is now as the starting point (after the test itself changed it, e.g. cleared fault rules). */
   forget(): Promise<void>;
   sent: number;
+  /** The answer to the last request `check` sent: its status and its body as text. */
+  last: { status: number; text: string } | null;
 }
 
 function summary(req: HostileRequest): string {
@@ -95,6 +97,7 @@ export async function makeJudge(s: TestServer, reader: DbReader, accountId: stri
 
   const judge: Judge = {
     sent: 0,
+    last: null,
     async forget() {
       await changes();
     },
@@ -107,6 +110,7 @@ export async function makeJudge(s: TestServer, reader: DbReader, accountId: stri
       dirty = true;
       const r = await send(s, route, req);
       judge.sent++;
+      judge.last = { status: r.status, text: r.text };
       const what = `${summary(req)}\n=> ${r.status} ${r.text.slice(0, 600)}`;
       expect(ALLOWED.has(r.status), what).toBe(true);
       expect(r.contentType ?? '', what).toMatch(/^application\/json/);

@@ -15,6 +15,10 @@ export interface SeedIds {
   eventCode: number;
   activityId: string;
   requestId: string;
+  /** A webhook of the account (Webhook.svc/Update and Delete), when the test made one. */
+  webhookId?: string;
+  /** Where a webhook the test creates posts to (a path of the server under test that answers 404). */
+  hookUrl?: string;
 }
 
 export const HUGE = 'x'.repeat(100_000);
@@ -111,7 +115,40 @@ export function templateFor(path: string, ids: SeedIds): unknown {
   if (p.endsWith('/lead/delete/byid')) return { LeadId: ids.leadId };
   if (p.endsWith('/lead.create') || p.endsWith('/lead.update')) return lead.slice(0, 4);
   if (p.endsWith('/lead.capture') || p.endsWith('/lead.createorupdate') || p === '/lead/capture') return lead;
+  if (p.endsWith('/lead.convert') || p === '/lead/update') return lead.slice(0, 4);
+  if (p.endsWith('/customactivity/update') && !p.includes('/bulk/')) return { ProspectActivityId: ids.activityId, ActivityNote: 'updated', Fields: fields.slice(0, 2) };
+  if (p.endsWith('/bulk/customactivity/update')) return [{ ProspectActivityId: ids.activityId, ActivityNote: 'bulk', Fields: fields.slice(0, 2) }, { ProspectActivityId: ids.activityId, ActivityNote: 'again' }];
+  if (p.endsWith('/customactivitytype/update')) {
+    return { ID: ids.eventCode, DisplayName: 'Hostile seed', Description: 'd', Score: 5, Fields: [{ SchemaName: 'mx_Custom_1', DisplayName: 'n', DataType: 'Number', IsMandatory: false }] };
+  }
+  if (p.endsWith('/retrieverecentlymodified') || p.endsWith('/leads.recentlymodified')) {
+    return { Parameter: { FromDate: '2020-01-01 00:00:00', ToDate: '2030-12-31 23:59:59' }, Paging: { PageIndex: 1, PageSize: 10 }, Sorting: { ColumnName: 'ModifiedOn', Direction: 1 } };
+  }
+  if (p.endsWith('/createleadfield')) return { DisplayName: 'Hostile Field', SchemaName: 'mx_Hostile_Field', DataType: 'Text', MaxLength: 50 };
+  if (p.endsWith('/lead/bulk/create') || p.endsWith('/lead/bulk/createorupdate')) return [lead.slice(0, 4), [{ Attribute: 'EmailAddress', Value: `bulk.${ids.email}` }]];
+  if (p.endsWith('/lead/bulk/update')) return { LeadIds: [ids.leadId], LeadFields: [{ Attribute: 'mx_City', Value: 'Pune' }, { Attribute: 'FirstName', Value: 'Bulk' }] };
+  if (p.endsWith('/leads.get')) {
+    return { Parameter: { LookupName: 'EmailAddress', LookupValue: ids.email, SqlOperator: '=' }, Columns: { Include_CSV: 'ProspectID,FirstName' }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 }, Paging: { PageIndex: 1, PageSize: 10 } };
+  }
+  if (p.endsWith('/leads/retrieve/byids')) return { SearchParameters: { LeadIds: [ids.leadId] }, Columns: { Include_CSV: 'ProspectID,EmailAddress' }, Paging: { PageIndex: 1, PageSize: 10 } };
+  if (p.endsWith('/webhook.svc/create')) {
+    return { URL: ids.hookUrl ?? 'http://127.0.0.1:9/hook', WebhookEvent: 7, Method: 'POST', ContentType: 'application/json', Description: 'd', CustomHeaders: [{ Key: 'X-Team', Value: 'sales' }], ExecutionDelay: 0, SigningSecret: 's3cret-s3cret' };
+  }
+  if (p.endsWith('/webhook.svc/update')) return { WebhookId: ids.webhookId ?? '', Description: 'changed', StatusCode: 0, ExecutionDelay: 5, CustomHeaders: [{ Key: 'X-Team', Value: 'ops' }] };
+  if (p.endsWith('/webhook.svc/delete')) return { WebhookId: ids.webhookId ?? '' };
+  if (p === '/_leadtrail/faults') return { path: '/v2/LeadManagement.svc/Lead.Create', status: 503, latencyMs: 1, times: 1 };
   return undefined;
+}
+
+/**
+ * The query a route's template needs to get past its lookups (the lead `leadId` names for
+ * Lead.Update, Lead.Convert, /lead/update and Retrieve; `searchBy` for ByLeadField), or none.
+ */
+export function queryFor(path: string, ids: SeedIds): string[] {
+  const p = path.toLowerCase();
+  if (p.endsWith('/lead.update') || p.endsWith('/lead.convert') || p === '/lead/update' || p.endsWith('/prospectactivity.svc/retrieve')) return [`leadId=${ids.leadId}`];
+  if (p.endsWith('/byleadfield')) return ['searchBy=EmailAddress'];
+  return [];
 }
 
 type Json = unknown;
