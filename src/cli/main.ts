@@ -207,8 +207,39 @@ function packageVersion(): string {
 
 const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
 
+/**
+ * Commander's Command, but a mistyped option is named as unknown even when the command also misses
+ * a required one: Commander checks required options first, so `keys list --acount x` said
+ * "required option '--account <id>' not specified", hiding the typo (a fresh-eyes run).
+ */
+class CliCommand extends Command {
+  #unknown: string[] = [];
+
+  override createCommand(name?: string): Command {
+    return new CliCommand(name);
+  }
+
+  override parseOptions(argv: string[]): { operands: string[]; unknown: string[] } {
+    const parsed = super.parseOptions(argv);
+    this.#unknown = parsed.unknown;
+    return parsed;
+  }
+
+  /**
+   * Called by Commander for a required option not given (not in its typings; after `--help` was
+   * looked for). As Commander's own check after it, the first unknown argument (an option: what
+   * follows one is unknown too) is the error; `unknownOption` returns for a command that allows
+   * unknown options, and the missing option is the error then.
+   */
+  missingMandatoryOptionValue(option: Option): void {
+    const commander = Command.prototype as unknown as { unknownOption(flag: string): void; missingMandatoryOptionValue(option: Option): void };
+    if (this.#unknown.length > 0) commander.unknownOption.call(this, this.#unknown[0]);
+    commander.missingMandatoryOptionValue.call(this, option);
+  }
+}
+
 export function buildCli(): Command {
-  const program = new Command('leadtrail')
+  const program = new CliCommand('leadtrail')
     .description("A self-hostable server that speaks LeadSquared's Lead & Activity API")
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     // One line after an error, not the command's whole help (15 lines and more, every database

@@ -174,6 +174,13 @@ describe('refused input', () => {
     // A usage error is its line and a pointer to the help, not the whole help (a fresh-eyes run).
     const missing = await runCli(['keys', 'list']);
     expect(missing.stderr).toBe("error: required option '--account <id>' not specified\n(add --help for the command's options)\n");
+    // A mistyped required option is named as the mistake, not as the option missing (Commander
+    // checks required options first: a fresh-eyes run saw only "required option '--account'").
+    for (const args of [['keys', 'list', '--acount', 'a'], ['lead-fields', 'set', '--account', 'a', '--nmae', 'mx_X', '--unique']]) {
+      const typo = await runCli(args);
+      expect(typo.code, args.join(' ')).toBe(2);
+      expect(typo.stderr, args.join(' ')).toMatch(/^error: unknown option '--(acount|nmae)'\n\(Did you mean --(account|name)\?\)\n/);
+    }
     // Help and the version are not mistakes.
     for (const args of [['--help'], ['account', 'list', '--help'], ['help'], ['--version']]) {
       const r = await runCli(args);
