@@ -16,6 +16,7 @@ import { start, type Running } from '../main.js';
 import { openStore } from '../storage/open-store.js';
 import { NoDatabaseError, UnusableDatabaseError, type Store } from '../storage/store.js';
 import { parseCreateType } from '../wire/activity-type.js';
+import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { resetAccount } from '../http/admin.js';
 import { boundHeapGrowth } from './heap-growth.js';
 
@@ -191,11 +192,14 @@ function readJson(file: string): unknown {
   } catch (e) {
     throw new ConfigError(`Cannot read ${file}: ${(e as Error).message}`);
   }
+  // A byte order mark (Windows editors write one) is no JSON, but no mistake of the file's either.
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    // A byte order mark (Windows editors write one) is no JSON, but no mistake of the file's either.
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (e) {
-    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+    // Read as the API reads a body: a number with more than 15 significant digits keeps its digits
+    // as text, where JSON.parse had rounded it in silence (a fresh-eyes run).
+    return parseJsonBody(json);
+  } catch {
+    throw new ConfigError(`${file} is not valid JSON: ${jsonSyntaxMessage(json)}`);
   }
 }
 

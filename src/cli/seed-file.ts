@@ -108,9 +108,31 @@ export function parseSeedFile(data: unknown, what = 'the seed file'): SeedFile {
   const r = seedFileSchema.safeParse(data);
   if (r.success) return r.data;
   const root = what === 'the seed file' ? '(the file)' : `(${what})`;
-  const lines = r.error.issues.slice(0, 10).map((i) => `${pathText(i.path, root)}: ${i.message}`);
-  const more = r.error.issues.length > 10 ? `\n  … and ${r.error.issues.length - 10} more` : '';
+  const issues = r.error.issues.flatMap((i) => plainIssues(i, data));
+  const lines = issues.slice(0, 10).map((i) => `${pathText(i.path, root)}: ${i.message}`);
+  const more = issues.length > 10 ? `\n  … and ${issues.length - 10} more` : '';
   throw new SeedError(`${what} is not valid:\n  ${lines.join('\n  ')}${more}`);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * An issue as a reader can act on it. Zod reports a value no branch of a union takes as "Invalid
+ * input" at the union (`leads[0]: Invalid input` for a lead whose one Value was an object: a
+ * fresh-eyes run): instead, the issues of the branch that got furthest into the value (a lead's
+ * list of attributes, not its other form), and for a value that is none of the branches' types,
+ * what they take and what it is. `data` is the whole seed, to say what the value is.
+ */
+function plainIssues(issue: Issue, data: unknown): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path: issue.path, message: issue.message }];
+  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) > 0) return best.flatMap((i) => plainIssues({ ...i, path: [...issue.path, ...i.path] } as Issue, data));
+  const expected = [...new Set(issue.errors.flat().flatMap((i) => (i.code === 'invalid_type' ? [i.expected === 'record' ? 'object' : i.expected] : [])))];
+  const value = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), data);
+  const got = typeof value === 'number' && !Number.isFinite(value) ? 'a number too large for a double' : Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value;
+  const what = expected.length > 0 ? `expected ${expected.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${got}` : issue.message;
+  return [{ path: issue.path, message: what }];
 }
 
 const pathText = (path: PropertyKey[], root: string) =>

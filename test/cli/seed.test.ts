@@ -25,11 +25,11 @@ function write(dir: string, name: string, data: unknown): string {
 }
 
 /** A SQLite file with its first account (made by `migrate` + `account create`, as an operator would). */
-async function database(): Promise<{ dir: string; db: string; accountId: string }> {
+async function database(): Promise<{ dir: string; db: string; accountId: string; keys: { accessKey: string; secretKey: string } }> {
   const dir = tempDir('leadtrail-seed-');
   const db = path.join(dir, 'leadtrail.db');
   const made = await cliJson(['account', 'create', '--name', 'Acme', '--db', db]);
-  return { dir, db, accountId: made.accountId };
+  return { dir, db, accountId: made.accountId, keys: { accessKey: made.accessKey, secretKey: made.secretKey } };
 }
 
 const FILE = {
@@ -95,6 +95,37 @@ describe('leadtrail seed', () => {
     const b = await runCli(['seed', '--file', big, '--db', db]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('activityTypes[0].ActivityEvent:');
+  });
+
+  it("names the place of a value none of its entry's forms take, and keeps a long number's digits, as the API reads a body", async () => {
+    const { dir, db, keys } = await database();
+    // Zod had said "leads[0]: Invalid input" for these: a lead is a list of attributes or an object
+    // of values, and neither took them (a fresh-eyes run).
+    const cases: [string, string][] = [
+      ['{"leads":[[{"Attribute":"EmailAddress","Value":{"a":1}}]]}', 'leads[0][0].Value: expected string, number, boolean or null, got object'],
+      ['{"leads":[[{"Attribute":"EmailAddress","Value":0.1e400}]]}', 'leads[0][0].Value: expected string, number, boolean or null, got a number too large for a double'],
+      ['{"leads":[{"EmailAddress":["a@example.com"]}]}', 'leads[0].EmailAddress: expected string, number, boolean or null, got a list'],
+      ['{"leads":[5]}', 'leads[0]: expected array or object, got number'],
+      ['{"activities":[{"EmailAddress":"a@example.com","ActivityEvent":{"Code":201}}]}', 'activities[0].ActivityEvent: expected number or string, got object'],
+    ];
+    for (const [text, message] of cases) {
+      const file = path.join(dir, 'outline.json');
+      fs.writeFileSync(file, text);
+      const r = await runCli(['seed', '--file', file, '--db', db]);
+      expect(r.code, text).toBe(2);
+      expect(r.stderr, text).toBe(`leadtrail: ${file}: the seed file is not valid:\n  ${message}\n`);
+    }
+    // Read with JSON.parse, 123456789012345678901234567890.123 was stored as 1.2345678901234568e+29.
+    const file = path.join(dir, 'long.json');
+    fs.writeFileSync(file, '{"leadFields":[{"SchemaName":"mx_Big","DataType":"String"}],"leads":[[{"Attribute":"EmailAddress","Value":"long@example.com"},{"Attribute":"mx_Big","Value":123456789012345678901234567890.123}]]}');
+    expect((await runCli(['seed', '--file', file, '--db', db])).code).toBe(0);
+    const s = await serve(['--port', String(await freePort()), '--db', db], KEY_ENV);
+    try {
+      const lead = await http(s.url, 'GET', '/v2/LeadManagement.svc/Leads.GetByEmailaddress?emailaddress=long@example.com', { keys });
+      expect(lead.body).toMatchObject([{ mx_Big: '123456789012345678901234567890.123' }]);
+    } finally {
+      await s.stop();
+    }
   });
 
   it('takes a file that starts with a byte order mark, as Windows editors write it (found by a fresh-eyes run)', async () => {
