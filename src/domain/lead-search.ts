@@ -56,6 +56,17 @@ function booleanLookup(def: LeadFieldDef, v: string): string {
   if (key !== '1' && key !== '0') throw mx.invalidInput(`Invalid Input! 'LookupValue' for ${def.schemaName} (a ${def.dataType} field) must be true/false, yes/no or 1/0; got '${v.slice(0, 60)}'.`);
   return key;
 }
+/**
+ * The system column a client's name (any case, spaces around) stands for, or undefined. An own
+ * property only: `constructor` and `__proto__` are names of every object's prototype, and as a
+ * `Sorting.ColumnName` or `LookupName` they had been taken for a column with no name (500
+ * MXSystemException: "no such column: l.undefined"; a fresh-eyes run).
+ */
+function systemColumn(name: string): (typeof SYSTEM)[string] | undefined {
+  const key = name.trim().toLowerCase();
+  return Object.hasOwn(SYSTEM, key) ? SYSTEM[key] : undefined;
+}
+
 const TIME_TYPES: Record<string, string> = { datetime: 'a date-time', date: 'a date as yyyy-MM-dd', time: 'a time as HH:mm:ss' };
 /**
  * A lookup value for a Date, DateTime or Time field in the form such values are stored in
@@ -105,7 +116,7 @@ function searchableDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDe
 export function lookupCondition(defs: readonly LeadFieldDef[], name: string, op: SqlOperator, value: string | string[]): LeadCondition {
   if (op === 'in') return inCondition(defs, name, value);
   if (Array.isArray(value)) throw mx.invalidInput("Invalid Input! 'LookupValue' may be a list only with SqlOperator IN.");
-  const sys = SYSTEM[name.trim().toLowerCase()];
+  const sys = systemColumn(name);
   const refuse = (why: string) => mx.invalidInput(`Invalid Input! ${why}`);
   if (sys) {
     // The advice names only the operators the column takes: ProspectID compares with = and <> alone.
@@ -156,7 +167,7 @@ function inCondition(defs: readonly LeadFieldDef[], name: string, value: string 
   const values = (Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
   if (values.length === 0) throw mx.mandatoryMissing("'Parameter.LookupValue' is mandatory: IN needs at least one value");
   if (values.length > IN_VALUES_MAX) throw refuse(`'SqlOperator' IN takes at most ${IN_VALUES_MAX} values; got ${values.length}.`);
-  const sys = SYSTEM[name.trim().toLowerCase()];
+  const sys = systemColumn(name);
   if (sys) {
     if (sys.kind === 'guid') return { kind: 'ids', ids: values };
     if (sys.kind === 'date') throw refuse(`'SqlOperator' IN cannot be used with ${sys.name}; use =, <, >, <=, >= or <>.`);
@@ -183,7 +194,7 @@ function inCondition(defs: readonly LeadFieldDef[], name: string, value: string 
 
 /** The order for `Sorting.ColumnName`: a system column or a lead field; unknown names are MXUnknownAttributeException. */
 export function sortOrder(defs: readonly LeadFieldDef[], name: string): LeadOrder {
-  const sys = SYSTEM[name.trim().toLowerCase()];
+  const sys = systemColumn(name);
   if (sys) return { kind: 'column', column: sys.column };
   const def = fieldDef(defs, name);
   if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');

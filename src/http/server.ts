@@ -42,7 +42,8 @@ function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(qs)) {
     const key = k.toLowerCase();
-    if (!(key in out)) out[key] = v;
+    // Own properties: `?constructor=x` is a parameter too (not a name every object has).
+    if (!Object.hasOwn(out, key)) Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
   }
   if (qs.includes('%')) {
     try {

@@ -23,10 +23,13 @@ export function leadColumns(lead: Lead, columns: Columns, defs: readonly LeadFie
   if (columns === null) return full;
   const byLower = new Map(Object.keys(full).map((k) => [k.toLowerCase(), k]));
   for (const d of defs) if (!byLower.has(d.schemaName.toLowerCase())) byLower.set(d.schemaName.toLowerCase(), d.schemaName);
+  // Own properties only, read and written: a column asked as `constructor` or `__proto__` is a name
+  // the lead has no value for, answered null (read as a plain property, the first was the object's
+  // constructor, which JSON leaves out, and the second set the answer's prototype: a fresh-eyes run).
   const out: Record<string, string | null> = {};
   for (const name of columns) {
     const key = byLower.get(name.toLowerCase()) ?? name;
-    out[key] = full[key] ?? null;
+    Object.defineProperty(out, key, { value: Object.hasOwn(full, key) ? (full[key] ?? null) : null, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

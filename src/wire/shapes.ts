@@ -69,7 +69,8 @@ const RENDER_TEXT: Record<string, string> = { email: 'Email', phone: 'Phone', we
 const RENDER_NUMBER: Record<string, number> = { Phone: 6, Dropdown: 13 };
 
 export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
-  const render = d.options ? 'Dropdown' : (RENDER_TEXT[d.dataType.toLowerCase()] ?? 'Textbox');
+  const type = d.dataType.toLowerCase();
+  const render = d.options ? 'Dropdown' : Object.hasOwn(RENDER_TEXT, type) ? RENDER_TEXT[type] : 'Textbox';
   return {
     SchemaName: d.schemaName,
     Name: d.schemaName,

@@ -130,7 +130,7 @@ export function templateFor(path: string, ids: SeedIds): unknown {
   if (p.endsWith('/leads.get')) {
     return { Parameter: { LookupName: 'EmailAddress', LookupValue: ids.email, SqlOperator: '=' }, Columns: { Include_CSV: 'ProspectID,FirstName' }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 }, Paging: { PageIndex: 1, PageSize: 10 } };
   }
-  if (p.endsWith('/leads/retrieve/byids')) return { SearchParameters: { LeadIds: [ids.leadId] }, Columns: { Include_CSV: 'ProspectID,EmailAddress' }, Paging: { PageIndex: 1, PageSize: 10 } };
+  if (p.endsWith('/leads/retrieve/byids')) return { SearchParameters: { LeadIds: [ids.leadId] }, Columns: { Include_CSV: 'ProspectID,EmailAddress' }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 }, Paging: { PageIndex: 1, PageSize: 10 } };
   if (p.endsWith('/webhook.svc/create')) {
     return { URL: ids.hookUrl ?? 'http://127.0.0.1:9/hook', WebhookEvent: 7, Method: 'POST', ContentType: 'application/json', Description: 'd', CustomHeaders: [{ Key: 'X-Team', Value: 'sales' }], ExecutionDelay: 0, SigningSecret: 's3cret-s3cret' };
   }

@@ -188,6 +188,38 @@ describe('hostile input on every route', () => {
     });
   }
 
+  /**
+   * Names every JavaScript object inherits, one string of a valid request at a time (the rest
+   * valid, so each reaches the code that looks it up): `Sorting.ColumnName: "constructor"` on
+   * Leads.Get had found `Object.prototype.constructor` in a table of columns and answered 500
+   * MXSystemException (a fresh-eyes run), where the NASTY sweep above puts them in every string
+   * at once and is refused by the first check.
+   */
+  const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+  for (const route of routeList) {
+    const name = `${route.method} ${route.path}`;
+    it(`${name}: a name of Object.prototype in each string and query value, one at a time`, async () => {
+      const template = templateFor(route.path, idsFor(route));
+      const defer = route.auth === 'async-submit';
+      const query = queryFor(route.path, idsFor(route));
+      const body = template === undefined || route.method === 'GET' ? null : template;
+      const send = async (b: unknown, q: string[]) => {
+        await judge.check(route, ok(route, b === null ? null : { label: 'json', bytes: jsonText(b)!, contentType: 'application/json' }, q), { defer });
+        if (isFaults(route.path)) {
+          await s.services.faults.clear(accountId);
+          await judge.forget();
+        }
+      };
+      const params = Object.entries(knownParams(idsFor(route)));
+      for (const proto of PROTO_NAMES) {
+        for (const [k] of params) await send(body, [...query.filter((q) => !q.toLowerCase().startsWith(`${k.toLowerCase()}=`)), `${k}=${proto}`]);
+        if (body === null) continue;
+        for (let at = 1; at < nodeCount(body); at++) await send(mutate(body, [{ op: 'set', at, key: '', value: proto }]), query);
+      }
+      await judge.settle();
+    });
+  }
+
   it('still answers normally afterwards', async () => {
     expect((await s.call('GET', '/health')).status).toBe(200);
     const lead = await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'after.hostile@example.com' }]);

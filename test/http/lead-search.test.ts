@@ -184,6 +184,33 @@ describe('Leads.Get', () => {
     expectMx(await p({ LookupValue: { a: 1 } }), 400, 'MXInvalidInputException', /LookupValue/);
   });
 
+  it("names every object's prototype has (constructor, __proto__, toString) are unknown columns, found nowhere and answered null", async () => {
+    // They had been found in the table of system columns: 500 MXSystemException "no such column:
+    // l.undefined" as a sort or lookup, a date error for a value, and columns left out or with no
+    // Value in the answer (a fresh-eyes run).
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expectMx(await get({ Parameter: { LookupName: name, LookupValue: '1' } }), 500, 'MXUnknownAttributeException', new RegExp(name));
+      expectMx(await get({ Parameter: { LookupName: name, LookupValue: '1,2', SqlOperator: 'IN' } }), 500, 'MXUnknownAttributeException', new RegExp(name));
+      expectMx(await get({ Parameter: { LookupName: 'FirstName', LookupValue: 'Ada' }, Sorting: { ColumnName: name } }), 500, 'MXUnknownAttributeException', new RegExp(name));
+      expectMx(await recent({ Parameter: { FromDate: '2000-01-01 00:00:00' }, Sorting: { ColumnName: name } }), 500, 'MXUnknownAttributeException', new RegExp(name));
+      expectMx(await byIds({ SearchParameters: { LeadIds: [who.Ada] }, Sorting: { ColumnName: name } }), 500, 'MXUnknownAttributeException', new RegExp(name));
+    }
+    const columns = { Include_CSV: 'FirstName,constructor,__proto__,toString' };
+    const found = await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'FirstName', LookupValue: 'Ada' }, Columns: columns });
+    expect(found.text).toBe('[{"FirstName":"Ada","constructor":null,"__proto__":null,"toString":null}]');
+    const read = await byIds({ SearchParameters: { LeadIds: [who.Ada] }, Columns: columns });
+    expect(read.text).toContain('"FirstName":"Ada","constructor":null,"__proto__":null,"toString":null');
+    const listed = expectOk(await recent({ Parameter: { FromDate: '2000-01-01 00:00:00' }, Columns: columns, Paging: { PageIndex: 1, PageSize: 200 } }));
+    const ada = listed.Leads.find((l: any) => props(l).FirstName === 'Ada');
+    expect(ada.LeadPropertyList).toEqual([
+      { Attribute: 'FirstName', Value: 'Ada' },
+      { Attribute: 'constructor', Value: null },
+      { Attribute: '__proto__', Value: null },
+      { Attribute: 'toString', Value: null },
+      { Attribute: 'CanUpdate', Value: 'true' },
+    ]);
+  });
+
   it('matches paths and property names in any case', async () => {
     const r = await s.call('POST', `${LM.toLowerCase()}/leads.get`, { parameter: { lookupname: 'emailaddress', LOOKUPVALUE: 'bob@example.com', sqloperator: '=' }, columns: { include_csv: 'FirstName' } });
     expect(expectOk(r)).toEqual([{ FirstName: 'Bob' }]);
