@@ -93,7 +93,11 @@ const ASYNC_STATUS = {
 type AsyncSubmit = keyof typeof ASYNC_STATUS;
 
 export interface WaitOptions {
-  /** Give up after this long (ms; default 30 000): LeadSquaredError `Timeout`. */
+  /**
+   * Give up after this long (ms; default 30 000), counted from the call: the submit, every status
+   * call and the pauses between all fall within it. LeadSquaredError `Timeout`, whose `body` is the
+   * last status answered (null when none was).
+   */
   timeoutMs?: number;
   /** Between status polls (ms; default 250). */
   pollMs?: number;
@@ -194,26 +198,48 @@ export function createClient(options: ClientOptions): Client {
   const waitFor = async (name: AsyncSubmit, args: Args<AsyncSubmit>, opts: WaitOptions = {}): Promise<Settled> => {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const pollMs = opts.pollMs ?? 250;
-    const signal = opts.signal;
-    const accepted = (await call(name, args as never, { signal })) as { RequestID: string };
+    // One deadline over the whole wait, the submit and every status call included: checked only
+    // between polls, a status call the server was slow to answer ran past it (a forced 6 s latency
+    // against timeoutMs 1000 resolved after 6 s), and one to a server that never answered never
+    // settled (a fresh-eyes run).
     const until = Date.now() + timeoutMs;
-    for (;;) {
-      const status = (await call(ASYNC_STATUS[name], { query: { RequestID: accepted.RequestID } }, { signal })) as Settled['status'];
-      const t = status.TaskStatus;
-      if (t.Status === 'Success') {
-        return { requestId: accepted.RequestID, message: t.Message === null ? null : JSON.parse(t.Message), status };
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? eitherSignal(opts.signal, deadline) : deadline;
+    let requestId: string | null = null;
+    let last: Settled['status'] | null = null;
+    try {
+      const accepted = (await call(name, args as never, { signal })) as { RequestID: string };
+      requestId = accepted.RequestID;
+      for (;;) {
+        const status = (await call(ASYNC_STATUS[name], { query: { RequestID: accepted.RequestID } }, { signal })) as Settled['status'];
+        last = status;
+        const t = status.TaskStatus;
+        if (t.Status === 'Success') {
+          return { requestId: accepted.RequestID, message: t.Message === null ? null : JSON.parse(t.Message), status };
+        }
+        if (FINAL_FAILURES.has(t.Status)) {
+          // leadtrail and LeadSquared write a failure's reason as "<ExceptionType>: <message>".
+          const m = /^(MX\w+): ([\s\S]*)$/.exec(t.StatusReason ?? '');
+          throw new LeadSquaredError(m ? m[1] : t.Status, m ? m[2] : (t.StatusReason ?? t.Status), 0, status);
+        }
+        if (Date.now() + pollMs > until) throw timedOut(requestId, last, timeoutMs);
+        await pause(pollMs, signal);
       }
-      if (FINAL_FAILURES.has(t.Status)) {
-        // leadtrail and LeadSquared write a failure's reason as "<ExceptionType>: <message>".
-        const m = /^(MX\w+): ([\s\S]*)$/.exec(t.StatusReason ?? '');
-        throw new LeadSquaredError(m ? m[1] : t.Status, m ? m[2] : (t.StatusReason ?? t.Status), 0, status);
-      }
-      if (Date.now() + pollMs > until) {
-        throw new LeadSquaredError('Timeout', `Request ${accepted.RequestID} was still ${t.Status} after ${timeoutMs} ms`, 0, status);
-      }
-      await pause(pollMs, signal);
+    } catch (err) {
+      // The deadline, not the caller's signal: LeadSquaredError Timeout, as when it passes between polls.
+      if (deadline.aborted && !opts.signal?.aborted && !(err instanceof LeadSquaredError)) throw timedOut(requestId, last, timeoutMs);
+      throw err;
     }
   };
+
+  /** waitFor's Timeout: the request still waiting (its last status), or the submit not answered. */
+  const timedOut = (requestId: string | null, last: Settled['status'] | null, timeoutMs: number) =>
+    new LeadSquaredError(
+      'Timeout',
+      requestId === null ? `The submit had no answer within ${timeoutMs} ms` : `Request ${requestId} was still ${last?.TaskStatus.Status ?? 'unanswered'} after ${timeoutMs} ms`,
+      0,
+      last,
+    );
 
   const client = {} as Record<string, unknown>;
   for (const name of Object.keys(OPERATIONS) as OpName[]) client[name] = (args?: never, opts?: CallOptions) => call(name, args, opts);

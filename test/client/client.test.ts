@@ -4,6 +4,7 @@
  * spelling the server reads, an async submit-and-wait, and errors as LeadSquaredError with the
  * envelope's ExceptionType.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LeadSquaredError, createClient, type Client } from '../../src/client/index.js';
 import { OPERATIONS } from '../../src/client/operations.js';
@@ -78,6 +79,38 @@ describe('leadtrail/client', () => {
     const lsq = createClient({ baseUrl: s.url, ...KEYS });
     const e = await lsq.waitFor.asyncLeadCapture({ body: [{ Attribute: 'EmailAddress', Value: `late-${stamp}@example.com` }] }, { timeoutMs: 300, pollMs: 50 }).catch((x: unknown) => x);
     expect(e).toMatchObject({ exceptionType: 'Timeout', status: 0 });
+  });
+
+  it('waitFor keeps to its timeoutMs while a call waits for its answer: a slow status, a slow submit, a server that never answers', async () => {
+    // Checked only between polls, the deadline let a status call the server was slow to answer run
+    // past it (timeoutMs 1000 resolved after a 6 s latency), and a server that never answered left
+    // waitFor pending for good (a fresh-eyes run).
+    const s = await started({ LEADTRAIL_FAULTS: 'true' });
+    const lsq = createClient({ baseUrl: s.url, ...KEYS });
+    const body = (n: string) => [{ Attribute: 'EmailAddress', Value: `${n}-${stamp}@example.com` }];
+    await lsq.faultAdd({ body: { path: '/lead/status', latencyMs: 5000, times: 1 } });
+    const slowStatus = await lsq.waitFor.asyncLeadCapture({ body: body('slow-status') }, { timeoutMs: 500, pollMs: 20 }).catch((e: unknown) => e);
+    expect(slowStatus).toBeInstanceOf(LeadSquaredError);
+    expect(slowStatus).toMatchObject({ exceptionType: 'Timeout', status: 0, body: null });
+    expect((slowStatus as Error).message).toMatch(/^Request [0-9a-f-]{36} was still unanswered after 500 ms$/);
+    await lsq.faultsClear();
+    await lsq.faultAdd({ body: { path: '/lead/capture', latencyMs: 5000, times: 1 } });
+    const slowSubmit = await lsq.waitFor.asyncLeadCapture({ body: body('slow-submit') }, { timeoutMs: 500 }).catch((e: unknown) => e);
+    expect(slowSubmit).toMatchObject({ exceptionType: 'Timeout', status: 0, message: 'The submit had no answer within 500 ms' });
+    await lsq.faultsClear();
+
+    // A server that takes connections and never answers.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const nowhere = createClient({ baseUrl: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, ...KEYS });
+      const never = await nowhere.waitFor.asyncLeadCapture({ body: body('never') }, { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(never).toMatchObject({ exceptionType: 'Timeout', status: 0 });
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 
   it("carries the answer's headers (a forced 429's Retry-After), and gives up at timeoutMs or a caller's signal", async () => {
