@@ -10,6 +10,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { formatLsqDateTime } from '../domain/fields.js';
+import type { LeadFieldDef } from '../domain/types.js';
 import type { Webhook, WebhookSnapshot } from '../domain/webhooks.js';
 import type { OutboxEvent } from '../storage/store.js';
 import { leadToWire } from '../wire/shapes.js';
@@ -18,10 +19,13 @@ type Flat = Record<string, string | number | null | Record<string, string | null
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** The event's body as an object, before encoding. */
-export function payloadOf(snapshot: WebhookSnapshot): Flat {
+/**
+ * The event's body as an object, before encoding. `defs`, the account's lead fields when it is sent,
+ * give the lead every field of the account, null when empty, as a lead read does (leadToWire).
+ */
+export function payloadOf(snapshot: WebhookSnapshot, defs?: readonly LeadFieldDef[]): Flat {
   if (snapshot.kind === 'lead') {
-    const out: Flat = leadToWire(snapshot.lead);
+    const out: Flat = leadToWire(snapshot.lead, defs);
     const p = snapshot.previous;
     if (p?.stage !== undefined) out.PreviousProspectStage = p.stage;
     if (p?.ownerId !== undefined) out.PreviousOwnerId = p.ownerId;
@@ -41,7 +45,7 @@ export function payloadOf(snapshot: WebhookSnapshot): Flat {
     ActivityOwnerEmail: a.ownerEmail,
   };
   for (const [k, v] of Object.entries(a.fields)) out[k] = str(v);
-  out.Lead = leadToWire(snapshot.lead);
+  out.Lead = leadToWire(snapshot.lead, defs);
   return out;
 }
 
@@ -71,9 +75,9 @@ export function sign(secret: string, timestamp: number, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** The request of one attempt: body and headers (custom headers first; leadtrail's own win). */
-export function buildRequest(webhook: Webhook, event: OutboxEvent, attempt: number, now: number): { body: string; headers: Record<string, string> } {
-  const body = encode(payloadOf(JSON.parse(event.snapshot) as WebhookSnapshot), webhook.contentType);
+/** The request of one attempt: body and headers (custom headers first; leadtrail's own win). `defs` as for payloadOf. */
+export function buildRequest(webhook: Webhook, event: OutboxEvent, attempt: number, now: number, defs?: readonly LeadFieldDef[]): { body: string; headers: Record<string, string> } {
+  const body = encode(payloadOf(JSON.parse(event.snapshot) as WebhookSnapshot, defs), webhook.contentType);
   // User-Agent is leadtrail's unless a custom header names it (in any case): it is not reserved, so a
   // webhook that sets it gets it sent, as every other custom header is.
   const headers: Record<string, string> = webhook.customHeaders.some((h) => h.key.toLowerCase() === 'user-agent') ? {} : { 'User-Agent': 'leadtrail-webhooks' };

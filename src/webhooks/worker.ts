@@ -92,7 +92,10 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     try {
       const host = new URL(webhook.url).hostname;
       if (!hostAllowed(host, c.webhookAllow)) throw new Error(`host '${host}' is not in LEADTRAIL_WEBHOOK_ALLOW`);
-      const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now());
+      // The account's lead fields as they are now (cached reference data): the lead's payload lists
+      // each, as a lead read does.
+      const defs = await d.store.leadFields.list(event.accountId);
+      const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now(), defs);
       const signal = AbortSignal.any([AbortSignal.timeout(c.webhookTimeoutMs), stopping.signal]);
       // Redirects are not followed (a 3xx is a failed attempt, as its status says).
       const res = await transport.post(webhook.url, { headers, body, signal, maxBytes: RESPONSE_BYTES });

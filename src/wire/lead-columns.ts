@@ -19,7 +19,7 @@ export function parseColumns(csv: string | null): Columns {
 
 /** The lead as a flat object of the asked columns (all of the read shape when `columns` is null). */
 export function leadColumns(lead: Lead, columns: Columns, defs: readonly LeadFieldDef[]): Record<string, string | null> {
-  const full = leadToWire(lead);
+  const full = leadToWire(lead, defs);
   if (columns === null) return full;
   const byLower = new Map(Object.keys(full).map((k) => [k.toLowerCase(), k]));
   for (const d of defs) if (!byLower.has(d.schemaName.toLowerCase())) byLower.set(d.schemaName.toLowerCase(), d.schemaName);

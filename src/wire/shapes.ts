@@ -13,7 +13,8 @@ const str = (v: FieldValue): string | null => (v === null ? null : typeof v === 
 
 /**
  * The lead read shape (fact sheet §6), in its documented order. Every lead read answers each of
- * these, null when empty; the lead's other fields (JobTitle, Notes, mx_ custom fields…) follow.
+ * these, null when empty; the account's other fields (JobTitle, Notes, mx_ custom fields…) follow,
+ * null when empty too (leadToWire).
  */
 export const LEAD_READ_FIELDS = [
   'ProspectID', 'ProspectAutoId', 'FirstName', 'LastName', 'EmailAddress', 'Phone', 'Mobile', 'Company', 'Source', 'SourceMedium',
@@ -24,13 +25,18 @@ export const LEAD_READ_FIELDS = [
 
 /**
  * A lead as every lead read returns it (`Leads.GetById`, `Leads.GetByEmailaddress`,
- * `RetrieveLeadByPhoneNumber`, `Leads.GetByQuickSearch`): a flat object whose values are all strings
- * or null. The one place that shapes a lead for the wire.
+ * `RetrieveLeadByPhoneNumber`, `Leads.GetByQuickSearch`, the bulk reads before their columns are
+ * picked): a flat object whose values are all strings or null. `defs` are the account's lead
+ * fields (LeadsMetaData.Get's, as `leadFields.list` hands them out): each is present, null when the
+ * lead has no value, after LEAD_READ_FIELDS and in their order, as LeadSquared's lead reads list
+ * every field of the account (`"JobTitle": null, "Website": null, "mx_Street1": null, …` on its
+ * Get a Lead by Email page). Without `defs`, the lead's own fields only, in
+ * the order they were first written. The one place that shapes a lead for the wire.
  */
-export function leadToWire(lead: Lead): Record<string, string | null> {
+export function leadToWire(lead: Lead, defs?: readonly LeadFieldDef[]): Record<string, string | null> {
   // A copy of a fixed template: building the 29 nulls with Object.fromEntries took about 3.5 µs a
   // lead (8% of a Leads.GetById, with the date formatting), the spread of a template 0.05.
-  const out: Record<string, string | null> = { ...EMPTY_LEAD };
+  const out: Record<string, string | null> = { ...(defs === undefined ? EMPTY_LEAD : accountTemplate(defs)) };
   // Empty reads as null: leads written before an empty value was stored as null hold "".
   for (const k in lead.fields) out[k] = lead.fields[k] === '' ? null : str(lead.fields[k]);
   const modifiedOn = formatLsqDateTime(lead.modifiedOn, true);
@@ -58,6 +64,21 @@ export function leadToWire(lead: Lead): Record<string, string | null> {
  * copies a frozen object's properties one by one (0.7 µs), a plain one's shape at once.
  */
 const EMPTY_LEAD: Record<string, null> = Object.fromEntries(LEAD_READ_FIELDS.map((k) => [k, null]));
+
+/**
+ * EMPTY_LEAD with each of an account's fields after it, null: one per list of definitions, which
+ * the reference-data cache hands out as the same frozen array until they change.
+ */
+const templates = new WeakMap<readonly LeadFieldDef[], Record<string, null>>();
+function accountTemplate(defs: readonly LeadFieldDef[]): Record<string, null> {
+  let t = templates.get(defs);
+  if (t === undefined) {
+    t = { ...EMPTY_LEAD };
+    for (const d of defs) if (!Object.hasOwn(t, d.schemaName)) Object.defineProperty(t, d.schemaName, { value: null, enumerable: true, writable: true, configurable: true });
+    templates.set(defs, t);
+  }
+  return t;
+}
 
 /** How LeadSquared's field pages name a data type's rendering (CreateLeadField's RenderTypeTextValue list). */
 const RENDER_TEXT: Record<string, string> = { email: 'Email', phone: 'Phone', website: 'URL', date: 'Date', datetime: 'DateTime', time: 'Time', boolean: 'CheckBox', textarea: 'TextArea' };

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 describe('lead reads carry the documented fields', () => {
-  it('Leads.GetById answers every documented field in order, null when empty, then the lead\'s own fields', async () => {
+  it('Leads.GetById answers every documented field in order, null when empty, then the account\'s other fields', async () => {
     const id = await createLead(s, { FirstName: 'Shape', mx_Extra: 'x' });
     const lead = (await getLead(s, id))!;
     expect(Object.keys(lead).slice(0, LEAD_READ_FIELDS.length)).toEqual([...LEAD_READ_FIELDS]);
@@ -45,6 +45,31 @@ describe('lead reads carry the documented fields', () => {
       mx_Extra: 'x',
     });
     for (const v of Object.values(lead)) expect(v === null || typeof v === 'string').toBe(true);
+  });
+
+  it("answers every field of the account, null when the lead has none, so two leads of an account have the same keys in the same order", async () => {
+    // Only the lead's own values had followed the documented fields: a lead that never had a JobTitle
+    // had no JobTitle key, one whose JobTitle was cleared had "JobTitle": null, and keys came in the
+    // order each lead's fields were first written (a fresh-eyes run). LeadSquared's Get a Lead by
+    // Email page lists every field, "JobTitle": null, "Website": null, "mx_Street1": null, ….
+    const init: CallInit = { keys: (await secondAccount(s)).keys };
+    expectOk(await s.call('POST', `${LM}/CreateLeadField`, { DisplayName: 'Plan', SchemaName: 'mx_Plan', DataType: 'Text' }, init));
+    const fields = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get`, undefined, init)).map((f: { SchemaName: string }) => f.SchemaName) as string[];
+    expect(fields).toEqual(expect.arrayContaining(['JobTitle', 'Website', 'Notes', 'mx_Plan']));
+    const plain = await createLead(s, { EmailAddress: 'plain-shape@example.com' }, init);
+    const full = await createLead(s, { mx_Plan: 'Gold', Notes: 'n', JobTitle: 'CTO', EmailAddress: 'full-shape@example.com' }, init);
+    const keys = [...LEAD_READ_FIELDS, ...fields.filter((f) => !(LEAD_READ_FIELDS as readonly string[]).includes(f))];
+    const a = (await getLead(s, plain, init))!;
+    const b = (await getLead(s, full, init))!;
+    expect(Object.keys(a)).toEqual(keys);
+    expect(Object.keys(b)).toEqual(keys);
+    expect(a).toMatchObject({ JobTitle: null, Website: null, Notes: null, mx_Plan: null });
+    expect(b).toMatchObject({ JobTitle: 'CTO', Website: null, Notes: 'n', mx_Plan: 'Gold' });
+    // The bulk reads without Columns answer the same shape.
+    const got = expectOk(await s.call('POST', `${LM}/Leads/Retrieve/ByIds`, { SearchParameters: { LeadIds: [plain] } }, init));
+    expect(got.Leads[0]).toEqual(a);
+    const searched = expectOk(await s.call('POST', `${LM}/Leads.Get`, { Parameter: { LookupName: 'EmailAddress', LookupValue: 'plain-shape@example.com' } }, init));
+    expect(searched[0]).toEqual(a);
   });
 
   it('every lead read answers the same object for the same lead', async () => {

@@ -74,6 +74,10 @@ describe('each event code fires once per cause, in its shape', () => {
     expect(r.json).toMatchObject({ ProspectID: leadId, FirstName: 'Ada', EmailAddress: 'ada@hooks.example', ProspectAutoId: expect.stringMatching(/^\d+$/), Score: '0', DoNotEmail: '0' });
     expect(r.json.Phone).toBeNull();
     expect(r.headers['x-leadtrail-signature']).toBeUndefined();
+    // The same keys as a lead read: every field of the account, JobTitle and Website among them.
+    const read = expectOk(await s.call('GET', `${LM}/Leads.GetById?id=${leadId}`))[0];
+    expect(Object.keys(r.json)).toEqual(Object.keys(read));
+    expect(r.json).toMatchObject({ JobTitle: null, Website: null });
   });
 
   it('6 lead update, 5 stage change and 4 owner change: one each for one update that changes stage and owner', async () => {

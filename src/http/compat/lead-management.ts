@@ -16,13 +16,13 @@ import { clientGone } from '../../client-gone.js';
 export const getById: Handler = async (s, req) => {
   const { id } = readQuery(E.leadsGetById, query(req));
   const lead = await s.store.leads.get(req.principal.accountId, id);
-  return lead ? [leadToWire(lead)] : [];
+  return lead ? [leadToWire(lead, await s.store.leadFields.list(req.principal.accountId))] : [];
 };
 
 export const getByEmail: Handler = async (s, req) => {
   const { emailaddress: email } = readQuery(E.leadsGetByEmailaddress, query(req));
   const lead = await findLead(s.store, req.principal.accountId, 'EmailAddress', email);
-  return lead ? [leadToWire(lead)] : [];
+  return lead ? [leadToWire(lead, await s.store.leadFields.list(req.principal.accountId))] : [];
 };
 
 /** Matches Phone and Mobile by the phone rule (domain/phone.ts); with several matches, the lead with the most recent activity. */
@@ -31,7 +31,7 @@ export const getByPhone: Handler = async (s, req) => {
   const leads = (await findLeadsByPhone(s.store, req.principal.accountId, phone)).sort(
     (a, b) => (b.lastActivityOn ?? 0) - (a.lastActivityOn ?? 0) || b.modifiedOn - a.modifiedOn,
   );
-  return leads.length ? [leadToWire(leads[0])] : [];
+  return leads.length ? [leadToWire(leads[0], await s.store.leadFields.list(req.principal.accountId))] : [];
 };
 
 export const metaData: Handler = async (s, req) => {
@@ -108,7 +108,8 @@ export const quickSearch: Handler = async (s, req, reply) => {
   const byText = await s.store.leads.quickSearch(accountId, { text: key, inField: quickSearchField, limit: QUICK_SEARCH_MAX, signal: clientGone(reply) });
   const seen = new Set<string>();
   const leads = [...byPhone.sort((a, b) => b.createdOn - a.createdOn), ...byText].filter((l) => !seen.has(l.id) && seen.add(l.id));
-  return leads.slice(0, QUICK_SEARCH_MAX).map(leadToWire);
+  const defs = await s.store.leadFields.list(accountId);
+  return leads.slice(0, QUICK_SEARCH_MAX).map((l) => leadToWire(l, defs));
 };
 
 export const capture: Handler = async (s, req) => {
