@@ -37,7 +37,7 @@ export const getByPhone: Handler = async (s, req) => {
 export const metaData: Handler = async (s, req) => {
   const q = readQuery(E.leadsMetaDataGet, query(req));
   let defs = await s.store.leadFields.list(req.principal.accountId);
-  if (q.schemaName) defs = defs.filter((d) => d.schemaName.toLowerCase() === q.schemaName!.toLowerCase());
+  if (q.schemaName) defs = defs.filter((d) => d.schemaName.toLowerCase() === q.schemaName!.trim().toLowerCase());
   return defs.map((d) => leadFieldToWire(d, !q.excludeOptionSets));
 };
 

@@ -3,6 +3,7 @@ import type { Activity, ActivityType, ListedActivity } from '../../domain/types.
 import { UniqueViolation, type ActivityRepo, type ActivityTypeRepo } from '../store.js';
 import { precompiled } from './compiled.js';
 import { isUniqueViolation, json, type ActivitiesTable, type ActivityTypesTable, type Db, type Engine } from './schema.js';
+import { idKey } from './ids.js';
 
 /** One activity (GetActivityDetails, CustomActivity/Update). */
 const activityById = precompiled((db, accountId: string, id: string) => db.selectFrom('activities').selectAll().where('account_id', '=', accountId).where('id', '=', id));
@@ -192,15 +193,15 @@ export function activityRepo(db: Db, engine: Engine): ActivityRepo {
     insert: (a) => insertActivityRow(db, engine, a),
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const r = (await activityById(db, engine, accountId, id.toLowerCase())).rows[0];
+      const r = (await activityById(db, engine, accountId, idKey(id))).rows[0];
       return r ? toActivity(r) : null;
     },
     async update(accountId, id, change) {
-      const r = await updateActivity(db, engine, accountId, id.toLowerCase(), change.note, json.write(change.fields), change.modifiedOn ?? null);
+      const r = await updateActivity(db, engine, accountId, idKey(id), change.note, json.write(change.fields), change.modifiedOn ?? null);
       return Number(r.numAffectedRows ?? 0n) > 0;
     },
     async listForLead(accountId, q) {
-      const leadId = q.leadId.toLowerCase();
+      const leadId = idKey(q.leadId);
       // All of a lead's activities: the lead row holds their count (migration 0005), which a million
       // activities would otherwise make slow to count on every page. One event code: counted.
       if (q.eventCode === undefined) {

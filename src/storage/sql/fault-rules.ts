@@ -1,5 +1,6 @@
 import type { FaultRuleRepo, StoredFaultRule } from '../fault-rules.js';
 import type { Db } from './schema.js';
+import { idKey } from './ids.js';
 
 /** Table `fault_rules` (migration 0008). */
 export interface FaultRulesTable {
@@ -94,8 +95,8 @@ export function faultRuleRepo(db: Db): FaultRuleRepo {
       let spent = db.deleteFrom('fault_rules').where('account_id', '=', accountId);
       if (id !== undefined) {
         // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
-        active = active.where('id', '=', id.toLowerCase());
-        spent = spent.where('id', '=', id.toLowerCase());
+        active = active.where('id', '=', idKey(id));
+        spent = spent.where('id', '=', idKey(id));
       }
       const r = await active.executeTakeFirst();
       await spent.execute();

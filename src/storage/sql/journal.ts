@@ -8,6 +8,7 @@ import { insertRows } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
 import { SCAN_BATCH, eachBatch, eachSeqRange, inSeqRange } from './seq-ranges.js';
 import type { Db, Engine, JournalTable } from './schema.js';
+import { idKey } from './ids.js';
 
 type JournalRow = Omit<JournalTable, 'seq'> & { seq: number | string };
 
@@ -126,7 +127,7 @@ export function journalRepo(db: Db, engine: Engine): JournalRepo {
 
     async get(accountId, id) {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
-      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      const r = await db.selectFrom('journal').selectAll().where('account_id', '=', accountId).where('id', '=', idKey(id)).executeTakeFirst();
       return r ? toEntry(r as JournalRow) : null;
     },
 

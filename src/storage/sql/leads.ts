@@ -137,6 +137,7 @@ const uniqueKeyOwner = precompiled((db, accountId: string, field: string, value:
   db.selectFrom('lead_keys').select('lead_id').where('account_id', '=', accountId).where('field', '=', field).where('value', '=', value).where('is_unique', '=', sql.lit(1)),
 );
 import { searchRows, valueRows, writeValues } from './lead-search.js';
+import { idKey } from './ids.js';
 
 
 const toLead = (r: LeadRow): Lead => ({
@@ -254,7 +255,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     },
     async remove(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const leadId = id.toLowerCase();
+      const leadId = idKey(id);
       // The lead's row first: on PostgreSQL this waits for a transaction that holds it (an activity
       // post's UPDATE … RETURNING + INSERT, a lead update) to end. The DELETEs after it are statements
       // of their own, each with a snapshot taken after that wait, so they see the activity such a
@@ -274,7 +275,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     },
     async get(accountId, id) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const r = (await leadById(db, engine, accountId, id.toLowerCase())).rows[0];
+      const r = (await leadById(db, engine, accountId, idKey(id))).rows[0];
       return r ? toLead(r as LeadRow) : null;
     },
     async findByKey(accountId, field, value) {
@@ -285,7 +286,7 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
     },
     async addActivity(a, typeName) {
       // Ids are GUIDs, which LeadSquared clients may send in upper case; ours are stored lower-case.
-      const leadId = a.leadId.toLowerCase();
+      const leadId = idKey(a.leadId);
       if (engine === 'postgres') {
         const fields = json.write(a.fields);
         const r = await asUniqueViolation(a.requestId, () =>

@@ -3,6 +3,7 @@ import type { AsyncRequest, RequestKind, RequestStatus } from '../../domain/type
 import type { QueueName, RequestOutcome, RequestRepo } from '../store.js';
 import { insertRows, precompiled } from './compiled.js';
 import { json, type AsyncRequestsTable, type DB, type Db, type Engine } from './schema.js';
+import { idKey } from './ids.js';
 
 type RequestRow = Omit<AsyncRequestsTable, 'seq'> & { seq: number };
 
@@ -211,12 +212,12 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
     },
     async get(accountId, id) {
       // Ids are GUIDs, which clients may send in upper case; ours are stored lower-case.
-      const r = (await requestById(db, engine, accountId, id.toLowerCase())).rows[0];
+      const r = (await requestById(db, engine, accountId, idKey(id))).rows[0];
       return r ? toRequest(r) : null;
     },
 
     async getStatus(accountId, id) {
-      const r = (await requestStatusById(db, engine, accountId, id.toLowerCase())).rows[0];
+      const r = (await requestStatusById(db, engine, accountId, idKey(id))).rows[0];
       return r
         ? {
             id: r.id,
@@ -330,7 +331,7 @@ export function requestRepo(db: Db, engine: Engine): RequestRepo {
         .updateTable('async_requests')
         .set({ status: 'queued', attempts: 0, run_at: now, status_reason: null, finished_at: null, locked_by: null, locked_until: null })
         .where('account_id', '=', accountId)
-        .where('id', '=', id.toLowerCase())
+        .where('id', '=', idKey(id))
         .where('status', '=', 'errored')
         .executeTakeFirst();
       const ok = Number(r.numUpdatedRows) > 0;

@@ -31,6 +31,7 @@ import { precompiled } from './compiled.js';
 import { containsPattern, containsText, mayContain } from './contains.js';
 import { NOTIFY_OF } from './requests.js';
 import { json, type Db, type Engine, type WebhookDeliveriesTable, type WebhookEventsTable, type WebhooksTable } from './schema.js';
+import { idKey } from './ids.js';
 
 const toWebhook = (r: WebhooksTable): Webhook => ({
   id: r.id,
@@ -126,7 +127,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       await db.insertInto('webhooks').values(toRow(w)).execute();
     },
     async get(accountId, id, opts) {
-      const q = db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id.toLowerCase());
+      const q = db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', idKey(id));
       // FOR UPDATE, not the FOR NO KEY UPDATE its UPDATE takes: it also waits for an attempt being
       // recorded (finishAttempt's KEY SHARE), which may hold one of the events dueNow then updates
       // and wait for this row (the lock order above). SQLite: its one writer runs one transaction at a time.
@@ -137,7 +138,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       let base = db.selectFrom('webhooks').where('account_id', '=', accountId);
       if (q.eventCode !== undefined) base = base.where('event_code', '=', q.eventCode);
       if (q.status !== undefined) base = base.where('status', '=', q.status);
-      if (q.id !== undefined) base = base.where('id', '=', q.id.toLowerCase());
+      if (q.id !== undefined) base = base.where('id', '=', idKey(q.id));
       const col = q.orderBy === 'createdOn' ? 'created_on' : 'modified_on';
       const dir = q.descending ? 'desc' : 'asc';
       const search = q.search?.trim() ?? '';
@@ -169,19 +170,19 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async remove(accountId, id) {
       // The webhook's row, then its events (the lock order above).
-      const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', idKey(id)).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
       if (engine === 'postgres') {
         // Locked by seq, as release locks them: deleted in the order of the index PostgreSQL read
         // them by (due time), the events of a webhook met a release taking them by seq, and deadlocked.
         await db
-          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').orderBy('seq').forUpdate())
+          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', idKey(id)).where('status', '=', 'pending').orderBy('seq').forUpdate())
           .deleteFrom('webhook_events')
           .using('l')
           .whereRef('webhook_events.seq', '=', 'l.seq')
           .execute();
       } else {
-        await db.deleteFrom('webhook_events').where('webhook_id', '=', id.toLowerCase()).where('status', '=', 'pending').execute();
+        await db.deleteFrom('webhook_events').where('webhook_id', '=', idKey(id)).where('status', '=', 'pending').execute();
       }
       return true;
     },
@@ -476,8 +477,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
     },
     async listDeliveries(accountId, q) {
       let base = db.selectFrom('webhook_deliveries').where('account_id', '=', accountId);
-      if (q.webhookId !== undefined) base = base.where('webhook_id', '=', q.webhookId.toLowerCase());
-      if (q.eventId !== undefined) base = base.where('event_id', '=', q.eventId.toLowerCase());
+      if (q.webhookId !== undefined) base = base.where('webhook_id', '=', idKey(q.webhookId));
+      if (q.eventId !== undefined) base = base.where('event_id', '=', idKey(q.eventId));
       const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
       const rows = await base.selectAll().orderBy('seq', 'desc').offset(q.offset).limit(q.limit).execute();
       return { total, deliveries: rows.map(toDelivery) };
@@ -497,7 +498,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .selectFrom('webhook_deliveries')
         .select(['event_seq', 'event_id', 'webhook_id'])
         .where('account_id', '=', accountId)
-        .where('id', '=', deliveryId.toLowerCase())
+        .where('id', '=', idKey(deliveryId))
         .executeTakeFirst();
       if (!d) return null;
       // Only while its webhook exists, held until the transaction ends (PostgreSQL: FOR KEY SHARE,
