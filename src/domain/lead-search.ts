@@ -98,11 +98,14 @@ function fieldDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDef | n
   return written ? { schemaName: written, displayName: written, dataType: 'String', isUnique: false, isMandatory: false, maxLength: null, options: null, isSystem: true } : null;
 }
 
-/** The lead field a search names: MXUnknownAttributeException when there is none, MXInvalidInputException for a custom field set (its values are not indexed). */
+/** Whether a lead search (Leads.Get's LookupName) takes the field: any but a custom field set, whose values are not indexed. LeadsMetaData.Get's IsSearchable says the same. */
+export const isSearchableField = (def: LeadFieldDef): boolean => def.dataType.toLowerCase() !== 'customobject';
+
+/** The lead field a search names: MXUnknownAttributeException when there is none, MXInvalidInputException for a custom field set (isSearchableField). */
 function searchableDef(defs: readonly LeadFieldDef[], name: string): LeadFieldDef {
   const def = fieldDef(defs, name);
   if (!def) throw mx.unknownAttribute(name.trim().slice(0, 100), 'lead');
-  if (def.dataType.toLowerCase() === 'customobject') throw mx.invalidInput(`Invalid Input! ${def.schemaName} is a custom field set, which cannot be searched.`);
+  if (!isSearchableField(def)) throw mx.invalidInput(`Invalid Input! ${def.schemaName} is a custom field set, which cannot be searched.`);
   return def;
 }
 

@@ -1,6 +1,7 @@
 /** Domain records written in LeadSquared's JSON shapes. */
 import { createRequire } from 'node:module';
 import { formatLsqDateTime } from '../domain/fields.js';
+import { isSearchableField } from '../domain/lead-search.js';
 import type { Activity, ActivityFieldDef, ActivityType, FieldMap, ListedActivity, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
 
 export interface Success<M> {
@@ -103,7 +104,8 @@ export function leadFieldToWire(d: LeadFieldDef, includeOptions: boolean) {
     RenderType: RENDER_NUMBER[render] ?? 0,
     RenderTypeTextValue: render,
     IsVisible: true,
-    IsSearchable: true,
+    // A custom field set is refused by Leads.Get (its values are not indexed): it had said true (a fresh-eyes run).
+    IsSearchable: isSearchableField(d),
     IsSortable: true,
     Options: includeOptions && d.options ? d.options.map((Value) => ({ Value })) : [],
     IsLeadIdentifier: d.isUnique,

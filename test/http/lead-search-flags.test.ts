@@ -62,5 +62,10 @@ describe('DoNotEmail / DoNotCall search', () => {
       expect(r.status, r.text).toBe(500);
       expect(r.body).toMatchObject({ ExceptionType: 'MXInvalidInputException', ExceptionMessage: expect.stringMatching(/mx_Docs is a custom field set/) });
     }
+    // And LeadsMetaData.Get says so, where it had said IsSearchable true (a fresh-eyes run).
+    const [docs] = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=mx_Docs`));
+    expect(docs).toMatchObject({ DataType: 'CustomObject', IsSearchable: false });
+    const [plain] = expectOk(await s.call('GET', `${LM}/LeadsMetaData.Get?schemaName=FirstName`));
+    expect(plain.IsSearchable).toBe(true);
   });
 });
