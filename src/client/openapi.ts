@@ -5429,6 +5429,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
+      /** @description The body is larger than the limit (MXRequestTooLargeException) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description A Content-Type that is not a media type, a charset that cannot be decoded, or a compressed body (Content-Encoding); bodies are read as JSON whatever the Content-Type (MXUnsupportedMediaTypeException) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
         content: {

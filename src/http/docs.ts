@@ -79,7 +79,7 @@ const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
  * The MX error statuses a route answers: its auth kind's, its body's, and its endpoint's own. Every
  * keyed route may answer 500: MXSystemException for anything unexpected (and, on the API paths, a
  * forced fault), and MXMandatoryAttributeMissingException for a required query parameter left out.
- * A keyed POST may also answer 400, 413 and 415 for its body.
+ * A keyed POST or DELETE may also answer 400, 413 and 415 for its body.
  */
 function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
   const s = new Set(own);
@@ -88,8 +88,10 @@ function errorStatuses(r: Route, hasBody: boolean, own: number[]): number[] {
   // Rate limits hold the sync, bulk and async submits; a forced fault (/_leadtrail/faults) may
   // answer 429 on any API path, the async status and metrics paths included.
   if (r.auth === 'sync' || r.auth === 'bulk' || r.auth === 'async-submit' || r.auth === 'async-read') s.add(429);
-  // Every keyed POST reads its body (even one the endpoint ignores) before its handler runs.
-  if (hasBody || (r.method === 'POST' && r.auth !== 'none')) [400, 413, 415].forEach((x) => s.add(x));
+  // Every keyed POST or DELETE reads a body sent (even one the endpoint ignores) before its handler
+  // runs: Fastify parses DELETE bodies too (DELETE /_leadtrail/faults answered 413 and 415 that the
+  // document did not list: a fresh-eyes run).
+  if (hasBody || ((r.method === 'POST' || r.method === 'DELETE') && r.auth !== 'none')) [400, 413, 415].forEach((x) => s.add(x));
   return [...s].sort();
 }
 
@@ -178,7 +180,7 @@ export function buildOpenApi(): Record<string, unknown> {
       license: { name: pkg.license, identifier: pkg.license },
       description:
         "LeadSquared's Lead & Activity API as leadtrail serves it. Paths and query-parameter names match in any case, " +
-        'JSON property names in any case, scalars as strings or numbers, flags as true/false/1/0 in any spelling. ' +
+        'JSON property names in any case, scalars as strings or numbers, flags as true, "true", "True", 1, "1" (and false, "false", "False", 0, "0", ""). ' +
         'Every error of the LeadSquared paths is the envelope {"Status":"Error","ExceptionType":"MX…","ExceptionMessage":…}.',
     },
     servers: [{ url: '/', description: 'This server (sync and async hosts are the same process)' }],
