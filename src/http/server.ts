@@ -42,8 +42,12 @@ function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(qs)) {
     const key = k.toLowerCase();
-    // Own properties: `?constructor=x` is a parameter too (not a name every object has).
-    if (!Object.hasOwn(out, key)) Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    // Own properties: `?constructor=x` is a parameter too (not a name every object has), and
+    // `?__proto__=x` one to define, as assigning it would set the prototype. Plain assignment for
+    // the rest: this runs for every parameter of every call.
+    if (Object.hasOwn(out, key)) continue;
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
   }
   if (qs.includes('%')) {
     try {

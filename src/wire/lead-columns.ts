@@ -29,7 +29,9 @@ export function leadColumns(lead: Lead, columns: Columns, defs: readonly LeadFie
   const out: Record<string, string | null> = {};
   for (const name of columns) {
     const key = byLower.get(name.toLowerCase()) ?? name;
-    Object.defineProperty(out, key, { value: Object.hasOwn(full, key) ? (full[key] ?? null) : null, enumerable: true, writable: true, configurable: true });
+    const value = Object.hasOwn(full, key) ? (full[key] ?? null) : null;
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }
