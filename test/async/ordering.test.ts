@@ -74,6 +74,38 @@ describe('per-lead ordering', () => {
   // Found by a review: the order key read the first of an attribute named twice and knew no `Id`,
   // while the operation takes the last and reads `Id` as ProspectID. Such a request was ordered under
   // another lead's key, or none, and was applied while an earlier request for its lead waited.
+  it('a request in ERROR put back in the queue (the console\'s Retry now) holds back a later request of its lead, on both engines', async () => {
+    // SQLite had asked only whether the request just before was finished, as if finished requests
+    // were always a prefix of a lead's: after a Retry now of an older request, a newer one of its
+    // lead ran first (a fresh-eyes run), while PostgreSQL held it back.
+    const s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_RETRY_SCALE: '0.00001' });
+    const code = await createType(s, 'Requeued');
+    const lead = 'requeued@example.com';
+    const f = await s.call('POST', '/_leadtrail/faults', { operation: 'activity.create', times: 50, match: 'doomed', message: 'database is locked' });
+    expect(f.status, f.text).toBe(200);
+    const post = (note: string) => accept(s.url, '/activity/create', { EmailAddress: lead, ActivityEvent: code, ActivityNote: note });
+    const doomed = await post('doomed');
+    expect((await settled(s.url, doomed, ['ERROR'], '/activity/status', 30_000)).TaskStatus.Status).toBe('ERROR');
+    expect((await s.call('DELETE', '/_leadtrail/faults')).status).toBe(200);
+    const second = await post('second');
+    expect((await settled(s.url, second)).TaskStatus.Status).toBe('Success');
+
+    // Back in the queue, due in an hour: unfinished, and earlier than anything accepted from now on.
+    const accountId = await accountIdOf(s);
+    expect(await s.services.store.requests.requeue(accountId, doomed, Date.now() + 3_600_000)).toBe(true);
+    const third = await post('third');
+    await s.worker!.idle();
+    expect((await stored(s, third))!.status).toBe('queued');
+    // Made due now: the requeued request first, then the one that waited for it.
+    expect((await s.call('POST', '/_leadtrail/retries/run-now')).status).toBe(200);
+    for (const id of [doomed, third]) expect((await settled(s.url, id)).TaskStatus.Status).toBe('Success');
+    const [d, t] = await Promise.all([doomed, third].map(async (id) => (await stored(s, id))!));
+    expect(t.finishedAt!).toBeGreaterThanOrEqual(d.finishedAt!);
+    const leadId = JSON.parse(d.message!).Message.RelatedId as string;
+    const { activities } = await s.services.store.activities.listForLead(accountId, { leadId, offset: 0, limit: 10 });
+    expect(activities.sort((a, b) => a.seq - b.seq).map((a) => a.note)).toEqual(['second', 'doomed', 'third']);
+  });
+
   it('orders Lead.Capture requests that name their lead by `Id`, or by an attribute named twice, as the operation reads them', async () => {
     const s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_RETRY_SCALE: '0.005' });
     const create = await s.call('POST', '/v2/LeadManagement.svc/Lead.Create', [{ Attribute: 'EmailAddress', Value: 'by-id@example.com' }]);

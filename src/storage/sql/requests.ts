@@ -86,49 +86,34 @@ const REQUEST_COLUMNS = [
  * `limit` eligible rows. Ordering by seq alone made SQLite test and sort the whole backlog on
  * every claim (10+ ms at 5k queued). Per-lead order does not depend on it (NOT EXISTS does that).
  */
-function dueRequests(db: Kysely<DB>, engine: Engine, now: number, limit: number) {
+function dueRequests(db: Kysely<DB>, now: number, limit: number) {
   return (
     db
       .selectFrom('async_requests as r')
       .select('r.seq')
       .where('r.status', '=', 'queued')
       .where('r.run_at', '<=', now)
-      // SQLite: per order key, requests finish in seq order (this check is what enforces it), so
-      // finished ones are a prefix and "no earlier unfinished request" is "the one just before is
-      // finished (or there is none)": one seek back in (account_id, order_key, seq). Looking for any
-      // earlier unfinished row instead walked through every finished request of a busy lead (~10x
-      // slower). PostgreSQL: not so. With several API processes (or overlapping transactions), seq
-      // order is not commit order: r1 takes its seq before r2 but commits after it, r2 may finish
-      // first, and r3 (accepted after both) must still wait for r1, which only the full NOT EXISTS
-      // sees (test/contract/postgres.test.ts, "concurrent writers").
+      // No earlier request of the same order key unfinished. Asked in full on both engines: found
+      // by (account_id, order_key, status, seq), it is two seeks however many finished requests
+      // the key has. SQLite had asked only whether the one just before was finished, as if finished
+      // requests were always a prefix; a console "Retry now" of an older request in ERROR breaks
+      // that, and a newer request of its lead then ran before it (a fresh-eyes run), while on
+      // PostgreSQL it waited. PostgreSQL needs the full question anyway: with several API
+      // processes (or overlapping transactions) seq order is not commit order, r1 takes its seq
+      // before r2 but commits after it, r2 may finish first, and r3 must still wait for r1
+      // (test/contract/postgres.test.ts, "concurrent writers").
       .where((eb) =>
-        engine === 'postgres'
-          ? eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('async_requests as p')
-                  .select('p.seq')
-                  .whereRef('p.account_id', '=', 'r.account_id')
-                  .whereRef('p.order_key', '=', 'r.order_key')
-                  .whereRef('p.seq', '<', 'r.seq')
-                  .where('p.status', 'in', UNFINISHED),
-              ),
-            )
-          : eb(
-              eb.fn.coalesce(
-                eb
-                  .selectFrom('async_requests as p')
-                  .select('p.status')
-                  .whereRef('p.account_id', '=', 'r.account_id')
-                  .whereRef('p.order_key', '=', 'r.order_key')
-                  .whereRef('p.seq', '<', 'r.seq')
-                  .orderBy('p.seq', 'desc')
-                  .limit(1),
-                eb.val('none'),
-              ),
-              'not in',
-              UNFINISHED,
-            ),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('async_requests as p')
+              .select('p.seq')
+              .whereRef('p.account_id', '=', 'r.account_id')
+              .whereRef('p.order_key', '=', 'r.order_key')
+              .where('p.status', 'in', UNFINISHED)
+              .whereRef('p.seq', '<', 'r.seq'),
+          ),
+        ),
       )
       .orderBy('r.run_at')
       .orderBy('r.seq')
@@ -147,7 +132,7 @@ function dueRequests(db: Kysely<DB>, engine: Engine, now: number, limit: number)
  */
 const claimPostgres = precompiled((db, now: number, limit: number, workerId: string, lockedUntil: number) =>
   db
-    .with('c', () => dueRequests(db, 'postgres', now, limit).forUpdate().skipLocked())
+    .with('c', () => dueRequests(db, now, limit).forUpdate().skipLocked())
     .updateTable('async_requests')
     .set({ status: 'running', locked_by: workerId, locked_until: lockedUntil })
     .where('seq', 'in', (eb) => eb.selectFrom('c').select('c.seq'))
@@ -186,7 +171,7 @@ const finishedOfKindSince = precompiled((db, accountId: string, kind: string, si
     .select((eb) => eb.fn.countAll<number>().as('n')),
 );
 /** SQLite: the due requests, then (same transaction, one writer) those of them still queued are taken. */
-const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, 'sqlite', now, limit));
+const dueSqlite = precompiled((db, now: number, limit: number) => dueRequests(db, now, limit));
 /** `seqs` is a JSON array of seq numbers: one statement text whatever their count. */
 const takeSqlite = precompiled((db, workerId: string, lockedUntil: number, seqs: string) =>
   db

@@ -217,4 +217,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       `CREATE INDEX webhook_events_webhook_pending ON webhook_events(webhook_id, status, due_at, seq)`,
     ]),
   },
+  // The async claim asks whether any earlier request of the same order key is unfinished
+  // (../sql/requests.ts, dueRequests): with the status in the index that is two seeks (queued,
+  // running), however many finished requests the key has. It replaces the index by key and seq
+  // alone, which only that question used.
+  '0015_async_order_status': {
+    up: run([`CREATE INDEX async_requests_order_status ON async_requests(account_id, order_key, status, seq)`, `DROP INDEX async_requests_order`]),
+  },
 };
