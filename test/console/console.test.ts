@@ -127,6 +127,20 @@ describe('signing in', () => {
     await ctx.close();
   });
 
+  it('signing out in another tab sends the Activity page to sign-in too, where its charts had stopped without a word (found by a fresh-eyes run)', async () => {
+    const ctx = await b.context();
+    const charts = await signIn(ctx);
+    await charts.goto(`${s.url}/console/activity`);
+    await expect.poll(() => charts.locator('#queue-depth').textContent()).toMatch(/Queue depth: \d+ queued/);
+    const other = await ctx.newPage();
+    await other.goto(`${s.url}/console/leads`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL((u) => u.pathname === '/console/sign-in');
+    // It polls every 5 s: its next poll takes it to sign-in.
+    await charts.waitForURL((u) => u.pathname === '/console/sign-in', { timeout: 15_000 });
+    await ctx.close();
+  });
+
   it('a 200-character name wraps instead of widening the page, and a phone-sized window scrolls tables, not the page (found by a fresh-eyes run)', async () => {
     const long = 'W'.repeat(200);
     const id = await newLead('long-name@example.com', long);
@@ -185,6 +199,17 @@ describe('what the API did, on the pages', () => {
       await createLink.click();
       await expect.poll(() => page.locator('pre').first().textContent()).toContain(JSON.stringify(XSS_NOTE));
       await expect.poll(() => page.locator('#curl').textContent()).toContain('YOUR_SECRET_KEY');
+      // Copy, where the browser gives the page no clipboard (plain HTTP from another address than
+      // localhost: the console on a LAN), selects the command for the user instead of doing nothing
+      // (found by a fresh-eyes run).
+      const entry = page.url();
+      const bare = await ctx.newPage();
+      await bare.addInitScript(() => Object.defineProperty(navigator, 'clipboard', { value: undefined }));
+      await bare.goto(entry);
+      await bare.getByRole('button', { name: 'Copy' }).click();
+      await expect.poll(() => bare.getByRole('button', { name: /^Selected/ }).count()).toBe(1);
+      expect(await bare.evaluate(() => getSelection()?.toString())).toBe(await bare.locator('#curl').textContent());
+      await bare.close();
     }
 
     await page.goto(`${s.url}/console/leads`);
@@ -229,6 +254,24 @@ describe('what the API did, on the pages', () => {
     const link = page.getByRole('link', { name: /^[0-9a-f-]{36}$/ });
     await link.first().click();
     await expect.poll(() => page.locator(':target .note').textContent()).toBe('async note');
+    await ctx.close();
+  });
+
+  it('the async list keeps the keyboard focus on its link when a new request changes the list (found by a fresh-eyes run)', async () => {
+    const ctx = await b.context();
+    const page = await signIn(ctx);
+    await accept(s.url, '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'focus-1@example.com' }]);
+    await page.goto(`${s.url}/console/async`);
+    const link = page.locator('#async-table tbody a').first();
+    const id = await link.getAttribute('id');
+    expect(id).toMatch(/^req-/);
+    await link.focus();
+    const before = await page.locator('#async-table p').first().textContent();
+    await accept(s.url, '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'focus-2@example.com' }]);
+    // The table is replaced at its next poll (every 2 s), the new request on top: the focus had
+    // fallen to <body>, and a keyboard user started again from "Skip to content".
+    await expect.poll(() => page.locator('#async-table p').first().textContent(), { timeout: 10_000 }).not.toBe(before);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(id);
     await ctx.close();
   });
 

@@ -18,6 +18,9 @@
   async function refresh() {
     try {
       const res = await fetch(src, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      // Signed out (here or in another tab), the session expired or its key was revoked: to the
+      // sign-in form, as the polling Async requests page goes, rather than charts that stop without a word.
+      if (res.status === 401) { clearInterval(timer); location.assign('/console/sign-in'); return; }
       if (!res.ok) return;
       const d = await res.json();
       const labels = d.minutes.map(label);
@@ -30,6 +33,6 @@
       depth.textContent = 'Queue depth: ' + d.queue.queued + ' queued, ' + d.queue.running + ' running';
     } catch (e) { /* the next tick tries again */ }
   }
+  const timer = setInterval(refresh, 5000);
   refresh();
-  setInterval(refresh, 5000);
 })();

@@ -3,8 +3,13 @@ document.addEventListener('click', (ev) => {
   const btn = ev.target instanceof Element ? ev.target.closest('button[data-copy]') : null;
   if (!btn) return;
   const src = document.querySelector(btn.getAttribute('data-copy'));
-  if (!src || !navigator.clipboard) return;
-  navigator.clipboard.writeText(src.textContent).then(() => { btn.textContent = 'Copied'; setTimeout(() => (btn.textContent = 'Copy'), 1500); });
+  if (!src) return;
+  const say = (text) => { btn.textContent = text; setTimeout(() => (btn.textContent = 'Copy'), 2500); };
+  // Browsers give a page served over plain HTTP from an address other than localhost no clipboard
+  // (the console on a LAN): select the text for the user to copy instead of doing nothing.
+  const select = () => { const r = document.createRange(); r.selectNodeContents(src); const s = getSelection(); s.removeAllRanges(); s.addRange(r); say('Selected: press Ctrl+C'); };
+  if (!navigator.clipboard) return select();
+  navigator.clipboard.writeText(src.textContent).then(() => say('Copied'), select);
 });
 // A new live row replaces the "no requests yet" line.
 document.addEventListener('htmx:sseMessage', () => document.getElementById('journal-empty')?.remove());
