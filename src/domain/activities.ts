@@ -8,7 +8,7 @@ import type { Ctx } from './context.js';
 import { mx } from './errors.js';
 import { isEmailAddress, parseLsqDateTime, validateFields, type FieldInput } from './fields.js';
 import { createLead, findByDefaultLookup, findForCreate, lookupLockKeys, resolveAttributes, upsertLead, type ResolvedAttributes } from './leads.js';
-import type { Activity, Lead } from './types.js';
+import type { Activity, FieldMap, Lead } from './types.js';
 import { EVENT, emitWebhookEvents, type WebhookEvent } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
 
@@ -94,13 +94,13 @@ async function addActivity(tx: Repos, ctx: Ctx, on: { accountId: string; id: str
     if (!on.lead && !(await tx.leads.get(on.accountId, on.id))) throw mx.unknownLead(on.id);
     throw e;
   }
-  const { type, occurredAt, fields, ownerEmail } = checked;
+  const { type, occurredAt, fields, ownerEmail, note } = checked;
   const row: Omit<Activity, 'seq'> = {
     id: ctx.newId(),
     accountId: on.accountId,
     leadId: on.id,
     eventCode: type.code,
-    note: input.note ?? '',
+    note,
     occurredAt,
     ownerEmail,
     fields,
@@ -139,15 +139,35 @@ async function checkActivity(tx: Repos, ctx: Ctx, accountId: string, input: Acti
   const type = await getActivityType(tx, accountId, input.eventCode);
   // Empty or only spaces is no date (as in a typed field): now.
   const occurredAt = input.occurredAt === null || input.occurredAt.trim() === '' ? ctx.now() : parseLsqDateTime(input.occurredAt, 'ActivityDateTime');
-  const fields = validateFields(type.fields, input.fields, {
-    skipDropdown: input.skipDropdownValidation,
-    owner: `activity type ${type.code}`,
-    systemNames: ACTIVITY_SYSTEM_FIELDS,
-  });
+  const given = noteFromFields(
+    validateFields(type.fields, input.fields, {
+      skipDropdown: input.skipDropdownValidation,
+      owner: `activity type ${type.code}`,
+      systemNames: ACTIVITY_SYSTEM_FIELDS,
+    }),
+  );
+  const fields = given.fields;
+  const note = input.note !== null && input.note !== undefined && input.note !== '' ? input.note : (given.note ?? input.note ?? '');
   // Empty or only spaces is no owner; an address is kept without its surrounding spaces.
   const ownerEmail = input.ownerEmail?.trim() || null;
   if (ownerEmail !== null && !isEmailAddress(ownerEmail)) {
     throw mx.invalidInput(`ActivityOwnerEmail '${ownerEmail.slice(0, 100)}' is not a valid email address.`);
   }
-  return { type, occurredAt, fields, ownerEmail };
+  return { type, occurredAt, fields, ownerEmail, note };
+}
+
+/**
+ * The note a `Fields` entry `ActivityEvent_Note` (any case) gives, taken out of the fields: the
+ * system field is the activity's note, not a field beside it (stored as one, the activity had two
+ * notes, and Retrieve's `Data` listed `ActivityEvent_Note` twice: a fresh-eyes run). `note` is null
+ * when no entry names it. The caller's `ActivityNote`, when given and not empty, wins over it.
+ */
+export function noteFromFields(fields: FieldMap): { note: string | null; fields: FieldMap } {
+  let note: string | null = null;
+  const rest: FieldMap = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (k.toLowerCase() === 'activityevent_note') note = v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+    else rest[k] = v;
+  }
+  return { note, fields: rest };
 }

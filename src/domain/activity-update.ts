@@ -3,12 +3,12 @@
  * activity type's name, score, description, direction, settings and fields
  * (CustomActivityType/Update). Each runs in the caller's transaction.
  */
-import { ACTIVITY_SYSTEM_FIELDS } from './activities.js';
+import { ACTIVITY_SYSTEM_FIELDS, noteFromFields } from './activities.js';
 import { EVENT_CODE, checkFieldDefs, getActivityType, typeNamedForWrite } from './activity-types.js';
 import { mx } from './errors.js';
 import { validateFields, type FieldInput } from './fields.js';
 import { INT32, absent, wholeNumber } from './numbers.js';
-import type { Activity, ActivityFieldDef, ActivityType, FieldValue } from './types.js';
+import type { Activity, ActivityFieldDef, ActivityType, FieldMap, FieldValue } from './types.js';
 import { systemCtx, type Ctx } from './context.js';
 import { EVENT, emitWebhookEvents } from './webhooks.js';
 import type { Repos } from '../storage/store.js';
@@ -28,6 +28,9 @@ export interface ActivityChange {
 
 const isEmpty = (v: FieldValue | undefined): boolean =>
   v === undefined || v === null || v === '' || (typeof v === 'object' && Object.values(v).every((x) => x === null || x === ''));
+
+/** A custom field set's value: its sub-fields by name. */
+const isSet = (v: FieldValue | undefined): v is Record<string, string | null> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Sets an activity's note and the fields named, validated against its type as on Create (unknown
@@ -50,12 +53,18 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
   const owner = `activity type ${type.code}`;
   // Mandatory fields are checked on the result: a field not named keeps its value.
   const optional = type.fields.map((d) => ({ ...d, isMandatory: false }));
-  const set = validateFields(optional, change.fields, { skipDropdown: change.skipDropdownValidation, owner, systemNames: ACTIVITY_SYSTEM_FIELDS });
-  const fields = { ...activity.fields, ...set };
+  const given = noteFromFields(validateFields(optional, change.fields, { skipDropdown: change.skipDropdownValidation, owner, systemNames: ACTIVITY_SYSTEM_FIELDS }));
+  // A custom field set named keeps its sub-fields not named, as the activity keeps its fields not
+  // named: replaced whole, a set lost every value not sent again (a fresh-eyes run).
+  const fields: FieldMap = { ...activity.fields };
+  for (const [k, v] of Object.entries(given.fields) as [string, FieldValue][]) {
+    const was = fields[k];
+    fields[k] = isSet(v) && isSet(was) ? { ...was, ...v } : v;
+  }
   for (const d of type.fields) {
     if (d.isMandatory && isEmpty(fields[d.schemaName])) throw mx.mandatoryMissing(`'${d.schemaName}' (${d.displayName}) is mandatory for ${owner}`);
   }
-  const note = change.note ?? activity.note;
+  const note = change.note !== null && change.note !== undefined && change.note !== '' ? change.note : (given.note ?? change.note ?? activity.note);
   // False: the activity went with its lead (Lead/Delete/ById), committed while this transaction
   // read it (PostgreSQL). Then it does not exist, as if the delete had come first.
   if (!(await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) }))) throw mx.unknownActivity(change.id);

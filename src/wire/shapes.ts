@@ -133,7 +133,14 @@ export interface WireFieldDef {
   [key: string]: unknown;
 }
 
-export function fieldDefToWire(d: ActivityFieldDef, i: number, value: FieldValue = ''): WireFieldDef {
+/**
+ * A field definition as LeadSquared lists it, with `value` (an activity's, for GetActivityDetails;
+ * "" for a type's own list). A custom field set's sub-fields carry their values from the set's, and
+ * name it as their ParentField: they had all shown "" (a fresh-eyes run). `parent` is the set's
+ * schema name for a sub-field.
+ */
+export function fieldDefToWire(d: ActivityFieldDef, i: number, value: FieldValue = '', parent = ''): WireFieldDef {
+  const sub = (name: string): FieldValue => (typeof value === 'object' && value !== null && Object.hasOwn(value, name) ? (value[name] ?? '') : '');
   return {
     SchemaName: d.schemaName,
     InternalName: d.schemaName,
@@ -144,11 +151,11 @@ export function fieldDefToWire(d: ActivityFieldDef, i: number, value: FieldValue
     ShowInForm: true,
     Sequence: i + 1,
     // "" rather than null for none, as LeadSquared's field lists show them (Get Activity Type Details).
-    ParentField: '',
+    ParentField: parent,
     OptionSet: d.options ? JSON.stringify(d.options.map((Value, Order) => ({ Value, Text: Value, IsDefault: false, Order }))) : '',
     MaxFieldLength: d.maxLength,
     IsMultiSelectDropdown: d.dataType.toLowerCase() === 'multiselect',
-    Fields: d.fields ? d.fields.map((n, j) => fieldDefToWire(n, j)) : undefined,
+    Fields: d.fields ? d.fields.map((n, j) => fieldDefToWire(n, j, sub(n.schemaName), d.schemaName)) : undefined,
   };
 }
 

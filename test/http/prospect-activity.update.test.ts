@@ -60,6 +60,44 @@ describe('CustomActivity/Update', () => {
     expect(valueOf(d, 'mx_Custom_2')).toBe('');
   });
 
+  it('an ActivityEvent_Note entry in Fields is the note, on Create and on Update, never a field beside it (found by a fresh-eyes run)', async () => {
+    // Stored as a field, the activity had two notes: Retrieve's Data listed ActivityEvent_Note twice,
+    // its ActivityFields said one thing and RetrieveByActivityEvent another.
+    const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, Fields: [{ SchemaName: 'mx_Custom_1', Value: 'x' }, { SchemaName: 'ActivityEvent_Note', Value: 'via field' }] });
+    const id = expectOk(r).Message.Id as string;
+    let d = await details(id);
+    expect(d.ActivityNote).toBe('via field');
+    expect(d.Fields.map((f: any) => f.SchemaName)).not.toContain('ActivityEvent_Note');
+    const listed = (await activitiesOf(s, lead)).ProspectActivities.find((a: any) => a.Id === id);
+    expect(listed.Data.filter((k: any) => k.Key === 'ActivityEvent_Note')).toEqual([{ Key: 'ActivityEvent_Note', Value: 'via field' }]);
+    // ActivityNote, when given, wins; on Update the entry changes the note as ActivityNote does.
+    const both = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'the note', Fields: [{ SchemaName: 'mx_Custom_1', Value: 'x' }, { SchemaName: 'activityevent_note', Value: 'not this' }] })).Message.Id;
+    expect((await details(both)).ActivityNote).toBe('the note');
+    expectOk(await update({ ProspectActivityId: id, Fields: [{ SchemaName: 'ActivityEvent_Note', Value: 'field note 2' }] }));
+    d = await details(id);
+    expect(d.ActivityNote).toBe('field note 2');
+    expect(d.Fields.map((f: any) => f.SchemaName)).not.toContain('ActivityEvent_Note');
+  });
+
+  it("a custom field set named on Update keeps its sub-fields not named, and GetActivityDetails shows each sub-field's value (found by a fresh-eyes run)", async () => {
+    const setCode = await createType(s, {
+      Fields: [{ SchemaName: 'mx_Custom_6', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', DataType: 'String' }, { SchemaName: 'mx_CustomObject_2', DataType: 'Number' }] }],
+    });
+    const set = (Fields: { SchemaName: string; Value: string }[]) => [{ SchemaName: 'mx_Custom_6', Value: '', Fields }];
+    const id = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: setCode, Fields: set([{ SchemaName: 'mx_CustomObject_1', Value: 'x.png' }, { SchemaName: 'mx_CustomObject_2', Value: '7' }]) })).Message.Id as string;
+    const subs = async () => (await details(id)).Fields.find((f: any) => f.SchemaName === 'mx_Custom_6').Fields.map((f: any) => [f.SchemaName, f.Value, f.ParentField]);
+    expect(await subs()).toEqual([
+      ['mx_CustomObject_1', 'x.png', 'mx_Custom_6'],
+      ['mx_CustomObject_2', '7', 'mx_Custom_6'],
+    ]);
+    // Replaced whole, the set had lost x.png.
+    expectOk(await update({ ProspectActivityId: id, Fields: set([{ SchemaName: 'mx_CustomObject_2', Value: '8' }]) }));
+    expect(await subs()).toEqual([
+      ['mx_CustomObject_1', 'x.png', 'mx_Custom_6'],
+      ['mx_CustomObject_2', '8', 'mx_Custom_6'],
+    ]);
+  });
+
   it('validates as Create does, and a failed update changes nothing', async () => {
     const id = await post();
     await expectNoChange(s, [lead], async () => {
