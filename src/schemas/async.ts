@@ -49,7 +49,7 @@ export const asyncLeadCapture = submit(
 );
 export const asyncLeadUpdate = submit('lead.update', '/lead/update', 'asyncLeadUpdate', 'Updates a lead', L.leadAttributeList(), z.object({ leadId: z.string() }));
 
-const requestId = z.object({ RequestID: L.requiredParam("'RequestID' query parameter is mandatory").meta({ description: 'The RequestID a submit answered' }) });
+const requestId = z.object({ RequestID: L.requiredParam("'RequestID' query parameter is mandatory", { trim: true }).meta({ description: 'The RequestID a submit answered' }) });
 
 const status = (path: string, operationId: string, what: string) =>
   endpoint('GET', path, { operationId, summary: `The status of ${what} request`, tag, query: requestId, answer: AsyncStatus, errors: [404] });

@@ -19,7 +19,7 @@ export const leadsGetById = endpoint('GET', `${LM}/Leads.GetById`, {
   operationId: 'leadsGetById',
   summary: 'A lead by its id (an empty list when there is none)',
   tag,
-  query: z.object({ id: L.requiredParam("'id' query parameter is mandatory") }),
+  query: z.object({ id: L.requiredParam("'id' query parameter is mandatory", { trim: true }) }),
   answer: LeadList,
 });
 

@@ -366,7 +366,7 @@ export const activityRetrieve = endpoint('POST', `${PA}/Retrieve`, {
   operationId: 'activityRetrieve',
   summary: "A lead's activities, newest first",
   tag,
-  query: z.object({ leadId: L.requiredParam("'leadId' query parameter is mandatory") }),
+  query: z.object({ leadId: L.requiredParam("'leadId' query parameter is mandatory", { trim: true }) }),
   body: L.optionalBody({
     Paging: L.subObject(
       {
@@ -385,7 +385,7 @@ export const activityDetailsGet = endpoint('GET', `${PA}/GetActivityDetails`, {
   operationId: 'activityDetailsGet',
   summary: "An activity with its type's fields and their values",
   tag,
-  query: z.object({ activityId: L.requiredParam("'activityId' query parameter is mandatory") }),
+  query: z.object({ activityId: L.requiredParam("'activityId' query parameter is mandatory", { trim: true }) }),
   // Every property the handler answers (wire/shapes.ts activityDetailsToWire).
   answer: z.object({
     ID: z.string(),

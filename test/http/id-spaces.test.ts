@@ -43,6 +43,23 @@ describe('an id with spaces around it', () => {
     expect(expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${posted.Message.Id}`)).ActivityNote).toBe('changed');
   });
 
+  it('of spaces only is no id: the mandatory-parameter error, as for one left out (found by a fresh-eyes run)', async () => {
+    // `?RequestID=%20` had been "Request ' ' was not found" (404), `?id=%20` an empty answer.
+    for (const [path, name] of [
+      [`${LM}/Leads.GetById?id=%20%20`, 'id'],
+      [`${PA}/GetActivityDetails?activityId=%20`, 'activityId'],
+    ] as const) {
+      const r = await s.call('GET', path);
+      expect(r.status, path).toBe(500);
+      expect(r.body, path).toMatchObject({ ExceptionType: 'MXMandatoryAttributeMissingException', ExceptionMessage: expect.stringContaining(`'${name}'`) });
+    }
+    const retrieve = await s.call('POST', `${PA}/Retrieve?leadId=%20`, {});
+    expect(retrieve.body).toMatchObject({ ExceptionType: 'MXMandatoryAttributeMissingException' });
+    const status = await s.call('GET', '/activity/status?RequestID=%20', undefined, { headers: { 'x-api-key': KEYS.apiKey } });
+    expect(status.status).toBe(500);
+    expect(status.body).toMatchObject({ ExceptionType: 'MXMandatoryAttributeMissingException', ExceptionMessage: expect.stringContaining("'RequestID'") });
+  });
+
   it('names an async request in its status, and a lead deleted by it is gone', async () => {
     const r = await s.call('POST', '/lead/capture', [{ Attribute: 'EmailAddress', Value: 'spaced-async@example.com' }], { headers: { 'x-api-key': KEYS.apiKey } });
     const requestId = expectOk(r).RequestID as string;
