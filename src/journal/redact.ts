@@ -325,13 +325,16 @@ const namesCredential = (name: string, text: string, span: { start: number; end:
 /**
  * `text` with the value of every credential-named property (isCredentialName) replaced by `"***"`
  * (in the quotes of its name), whatever the value (a string, a number, an object or array, cut off
- * at the text's end), also in JSON text held in a JSON string; and the `Value` of every name/value
+ * at the text's end; null is left as it is), also in JSON text held in a JSON string; and the `Value` of every name/value
  * pair whose name is one (`{"Attribute":"mx_Portal_Password","Value":…}`,
  * `{"Key":"Authorization","Value":…}`, in either order). Everything else is left as it is.
  */
 function maskProperties(text: string, masked?: string[]): string {
   const masks: { start: number; end: number; with: string }[] = [];
   const maskValue = (start: number, end: number, escaped: boolean, quote: string) => {
+    // null is no secret: masked, a field that held nothing read as one that held something (a
+    // fresh-eyes run saw "mx_Portal_Password": null journaled as "***").
+    if (text.slice(start, end).trim() === 'null') return;
     masks.push({ start, end, with: escaped ? `\\"${MASK}\\"` : `${quote}${MASK}${quote}` });
     if (masked) collectValue(text, start, end, escaped, masked);
   };

@@ -131,6 +131,13 @@ describe('journal redaction', () => {
     expect([masked.ok, masked.mx_Keyword, masked.Key, masked.monkey]).toEqual([true, 'kept', 'ActivityEvent_Note', 'kept']);
   });
 
+  it('leaves null as null: a credential-named field that holds nothing does not read as one that holds something (found by a fresh-eyes run)', () => {
+    const body = '{"password": null,"mx_Portal_Password":null,"token":"T","Leads":[{"Attribute":"mx_Portal_Password","Value":null},{"Attribute":"mx_Portal_Password","Value":"S"}]}';
+    const masked = JSON.parse(redactBody(body, []));
+    expect([masked.password, masked.mx_Portal_Password, masked.token]).toEqual([null, null, '***']);
+    expect(masked.Leads.map((p: { Value: string | null }) => p.Value)).toEqual([null, '***']);
+  });
+
   it('masks bodies that are not valid JSON: cut off, single-quoted, and form-encoded', () => {
     expect(redactBody('{"EmailAddress":"f2@example.com","password":"FLEAK-4', [])).toBe('{"EmailAddress":"f2@example.com","password":"***"');
     expect(redactBody('{"a":1,"token":{"x":[1,2', [])).toBe('{"a":1,"token":"***"');
