@@ -214,7 +214,9 @@ export function checkValue(def: ActivityFieldDef, value: string | null, opts: Va
   // The one stored form of a typed value (a decimal in exponent notation written out: 1.5e3 → 1500).
   value = typedForm(type, value) ?? value;
   if (DROPDOWNS.has(type) && def.options && def.options.length > 0 && !opts.skipDropdown) {
-    const values = type === 'multiselect' ? value.split(';').map((s) => s.trim()) : [value];
+    // Spaces around a value are no part of it, as in a multi-select's list (" Blue " had been refused
+    // where " 42 " is taken for a Number: a fresh-eyes run).
+    const values = type === 'multiselect' ? value.split(';').map((s) => s.trim()) : [value.trim()];
     // Each value as its option is spelled: "gold" is stored (and read back) as the option "Gold".
     const options = values.map((x) => def.options!.find((o) => o.toLowerCase() === x.toLowerCase()));
     if (options.some((o) => o === undefined)) {

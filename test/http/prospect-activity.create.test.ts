@@ -191,6 +191,13 @@ describe('Create: application errors are 500 with an MX type, and change nothing
     expect(details.Fields.find((f: any) => f.SchemaName === 'mx_Custom_2').Value).toBe('Bronze');
   });
 
+  it('a dropdown value with spaces around it is its option, stored as the option is spelled (found by a fresh-eyes run)', async () => {
+    // " silver " had been refused as no option, where " 10 " is taken for a Number.
+    const id = expectOk(await post({ Fields: strictFields({ mx_Custom_2: '  silver ' }) })).Message.Id;
+    const details = expectOk(await s.call('GET', `${PA}/GetActivityDetails?activityId=${id}`));
+    expect(details.Fields.find((f: any) => f.SchemaName === 'mx_Custom_2').Value).toBe('Silver');
+  });
+
   it('ValidateDropDownOptions true does not skip the other checks', () => fails({ Fields: strictFields({ mx_Custom_1: 'x' }), ValidateDropDownOptions: true }, 'MXInvalidInputException', /mx_Custom_1/));
 });
 
