@@ -270,6 +270,13 @@ describe('journal off', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('The request journal is off on this server');
     expect(page.text).toContain('No requests recorded yet');
+    // A page of older requests past the journal's end says so, and describes no live list it lacks
+    // (it said "No requests recorded yet" with newer ones there, its table pointing at a missing
+    // #live-status: a fresh-eyes run).
+    const older = await c.get('/console/requests?before=1');
+    expect(older.text).toContain('No older requests');
+    expect(older.text).not.toContain('No requests recorded yet');
+    expect(older.text).not.toContain('aria-describedby="live-status"');
   });
 });
 
