@@ -203,7 +203,9 @@ export function createClient(options: ClientOptions): Client {
     // against timeoutMs 1000 resolved after 6 s), and one to a server that never answered never
     // settled (a fresh-eyes run).
     const until = Date.now() + timeoutMs;
-    const deadline = AbortSignal.timeout(timeoutMs);
+    // AbortSignal.timeout takes whole ms up to 2^32-1 and fires at once past 2^31-1: a longer or
+    // infinite wait (Infinity meant "no limit") arms none (a review).
+    const deadline = Number.isFinite(timeoutMs) && timeoutMs <= 2 ** 31 - 1 ? AbortSignal.timeout(Math.max(0, Math.ceil(timeoutMs))) : new AbortController().signal;
     const signal = opts.signal ? eitherSignal(opts.signal, deadline) : deadline;
     let requestId: string | null = null;
     let last: Settled['status'] | null = null;

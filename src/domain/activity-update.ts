@@ -52,17 +52,28 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
   const type = await getActivityType(tx, accountId, activity.eventCode);
   const owner = `activity type ${type.code}`;
   // Mandatory fields are checked on the result: a field not named keeps its value.
-  const optional = type.fields.map((d) => ({ ...d, isMandatory: false }));
+  // A set's sub-fields too: an update may name some of them (checked on the merged set below).
+  const optional = type.fields.map((d) => ({ ...d, isMandatory: false, fields: d.fields ? d.fields.map((n) => ({ ...n, isMandatory: false })) : d.fields }));
   const given = noteFromFields(validateFields(optional, change.fields, { skipDropdown: change.skipDropdownValidation, owner, systemNames: ACTIVITY_SYSTEM_FIELDS }));
-  // A custom field set named keeps its sub-fields not named, as the activity keeps its fields not
-  // named: replaced whole, a set lost every value not sent again (a fresh-eyes run).
-  const fields: FieldMap = { ...activity.fields };
+  // A custom field set named with sub-fields keeps its sub-fields not named, as the activity keeps
+  // its fields not named: replaced whole, a set lost every value not sent again (a fresh-eyes run).
+  // A set named with none (an empty Value, no Fields) is emptied, as an empty Value empties a field.
+  const fields: FieldMap = {};
+  // A note stored as a field by an earlier version is no field (noteFromFields).
+  for (const [k, v] of Object.entries(activity.fields)) if (k.toLowerCase() !== 'activityevent_note') fields[k] = v;
   for (const [k, v] of Object.entries(given.fields) as [string, FieldValue][]) {
     const was = fields[k];
-    fields[k] = isSet(v) && isSet(was) ? { ...was, ...v } : v;
+    fields[k] = isSet(v) && isSet(was) && Object.keys(v).length > 0 ? { ...was, ...v } : v;
   }
   for (const d of type.fields) {
     if (d.isMandatory && isEmpty(fields[d.schemaName])) throw mx.mandatoryMissing(`'${d.schemaName}' (${d.displayName}) is mandatory for ${owner}`);
+    // A set named on this update: its mandatory sub-fields, on the merged set, as Create checks them.
+    const set = fields[d.schemaName];
+    if (d.fields && Object.hasOwn(given.fields, d.schemaName) && isSet(set)) {
+      for (const n of d.fields) {
+        if (n.isMandatory && isEmpty(set[n.schemaName] ?? null)) throw mx.mandatoryMissing(`'${d.schemaName}.${n.schemaName}' (${n.displayName}) is mandatory for ${owner}`);
+      }
+    }
   }
   const note = change.note !== null && change.note !== undefined && change.note !== '' ? change.note : (given.note ?? change.note ?? activity.note);
   // False: the activity went with its lead (Lead/Delete/ById), committed while this transaction

@@ -204,7 +204,9 @@ export function typedForm(type: string, value: string): string | null {
 export function checkValue(def: ActivityFieldDef, value: string | null, opts: ValidateOptions, label = def.schemaName): string | null {
   if (value === null || value === '') return value;
   const type = def.dataType.toLowerCase();
-  const check = CHECKS[type];
+  // Own properties only: a type's DataType "__proto__" or "constructor" is no check (a review found
+  // "__proto__" answered 500 MXSystemException for every value).
+  const check = Object.hasOwn(CHECKS, type) ? CHECKS[type] : undefined;
   // Only spaces in a typed field (a number, a date, a phone…) is no value, not a malformed one.
   if (Object.hasOwn(CHECKS, type) && value.trim() === '') return '';
   if (check) {

@@ -85,6 +85,17 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
   /** Posts one event once; never throws (every outcome is recorded). */
   async function deliver(webhook: Webhook, event: OutboxEvent): Promise<void> {
     const attempt = event.attempts + 1;
+    // The account's lead fields as they are now (cached reference data): the lead's payload lists
+    // each, as a lead read does. Read before the attempt: a database that fails here is not the
+    // receiver's failure (a review), and the event goes back for the next claim.
+    let defs: Awaited<ReturnType<typeof d.store.leadFields.list>>;
+    try {
+      defs = await d.store.leadFields.list(event.accountId);
+    } catch (e) {
+      log.warn({ err: e, webhookId: webhook.id }, 'webhook delivery put back: reading lead fields failed');
+      await d.store.webhooks.release(id, [event.seq]).catch(() => {});
+      return;
+    }
     const started = performance.now();
     let statusCode: number | null = null;
     let response: string | null = null;
@@ -92,9 +103,6 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     try {
       const host = new URL(webhook.url).hostname;
       if (!hostAllowed(host, c.webhookAllow)) throw new Error(`host '${host}' is not in LEADTRAIL_WEBHOOK_ALLOW`);
-      // The account's lead fields as they are now (cached reference data): the lead's payload lists
-      // each, as a lead read does.
-      const defs = await d.store.leadFields.list(event.accountId);
       const { body, headers } = buildRequest(webhook, event, attempt, d.ctx.now(), defs);
       const signal = AbortSignal.any([AbortSignal.timeout(c.webhookTimeoutMs), stopping.signal]);
       // Redirects are not followed (a 3xx is a failed attempt, as its status says).

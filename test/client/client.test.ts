@@ -99,6 +99,13 @@ describe('leadtrail/client', () => {
     expect(slowSubmit).toMatchObject({ exceptionType: 'Timeout', status: 0, message: 'The submit had no answer within 500 ms' });
     await lsq.faultsClear();
 
+    // No limit (Infinity) or one past what a timer holds waits as it did; AbortSignal.timeout
+    // refuses Infinity and fires at once past 2^31-1 ms (a review).
+    for (const timeoutMs of [Infinity, 2 ** 31 + 5, 1500.5]) {
+      const done = await lsq.waitFor.asyncLeadCapture({ body: body(`limit-${String(timeoutMs).replace(/\W/g, '')}`) }, { timeoutMs, pollMs: 20 });
+      expect(done.status.TaskStatus.Status, String(timeoutMs)).toBe('Success');
+    }
+
     // A server that takes connections and never answers.
     const held: net.Socket[] = [];
     const silent = net.createServer((socket) => void held.push(socket));

@@ -86,6 +86,17 @@ describe('CreateType', () => {
     expectMx(await post('SKU-12'), 500, 'MXInvalidInputException', /mx_Custom_1.*maximum length is 4/);
   });
 
+  it('a data type named like a property of every object (__proto__, constructor) is one it does not know, checked as text', async () => {
+    // Looked up in the table of checks as a plain property, "__proto__" answered 500
+    // MXSystemException for every value and "constructor" refused every value (a review).
+    const lead = await createLead(s, { FirstName: 'Proto' });
+    for (const DataType of ['__proto__', 'constructor', 'toString']) {
+      const code = await createType(s, { Fields: [{ SchemaName: 'mx_Custom_1', DataType }] });
+      const r = await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: code, Fields: [{ SchemaName: 'mx_Custom_1', Value: 'text' }] });
+      expect(r.status, `${DataType}: ${r.text}`).toBe(200);
+    }
+  });
+
   it('takes 50 custom fields and refuses 51, creating nothing', async () => {
     const fields = (n: number) => Array.from({ length: n }, (_, i) => ({ SchemaName: `mx_Custom_${i + 1}`, DataType: 'String' }));
     const code = expectOk(await s.call('POST', `${PA}/CreateType`, { ActivityEventName: 'Fifty', Fields: fields(50) })).Message.Id;

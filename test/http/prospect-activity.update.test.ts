@@ -96,6 +96,23 @@ describe('CustomActivity/Update', () => {
       ['mx_CustomObject_1', 'x.png', 'mx_Custom_6'],
       ['mx_CustomObject_2', '8', 'mx_Custom_6'],
     ]);
+    // Named with no sub-fields (an empty Value), the set is emptied, as an empty Value empties a field.
+    expectOk(await update({ ProspectActivityId: id, Fields: [{ SchemaName: 'mx_Custom_6', Value: '' }] }));
+    expect(await subs()).toEqual([
+      ['mx_CustomObject_1', '', 'mx_Custom_6'],
+      ['mx_CustomObject_2', '', 'mx_Custom_6'],
+    ]);
+
+    // A mandatory sub-field is checked on the merged set: an update naming another sub-field only
+    // is taken (it had been refused as missing the mandatory one, which the set held: a review).
+    const strictCode = await createType(s, {
+      Fields: [{ SchemaName: 'mx_Custom_6', DataType: 'CustomObject', Fields: [{ SchemaName: 'mx_CustomObject_1', DataType: 'String', IsMandatory: true }, { SchemaName: 'mx_CustomObject_2', DataType: 'Number' }] }],
+    });
+    const strict = expectOk(await s.call('POST', `${PA}/Create`, { RelatedProspectId: lead, ActivityEvent: strictCode, Fields: set([{ SchemaName: 'mx_CustomObject_1', Value: 'kept' }]) })).Message.Id as string;
+    expectOk(await update({ ProspectActivityId: strict, Fields: set([{ SchemaName: 'mx_CustomObject_2', Value: '9' }]) }));
+    const strictSubs = (await details(strict)).Fields.find((f: any) => f.SchemaName === 'mx_Custom_6').Fields.map((f: any) => f.Value);
+    expect(strictSubs).toEqual(['kept', '9']);
+    expectMx(await update({ ProspectActivityId: strict, Fields: set([{ SchemaName: 'mx_CustomObject_1', Value: '' }]) }), 500, 'MXMandatoryAttributeMissingException', /mx_Custom_6\.mx_CustomObject_1/);
   });
 
   it('validates as Create does, and a failed update changes nothing', async () => {

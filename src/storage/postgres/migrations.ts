@@ -215,6 +215,13 @@ export const postgresMigrations: Record<string, Migration> = {
   // running), however many finished requests the key has. It replaces the index by key and seq
   // alone, which only that question used.
   '0015_async_order_status': {
-    up: run([`CREATE INDEX async_requests_order_status ON async_requests(account_id, order_key, status, seq)`, `DROP INDEX async_requests_order`]),
+    // Without the pool's statement timeout (the migrations run in one transaction, ../sql/sql-store.ts):
+    // finished requests are kept 30 days, and building the index over millions of them can take
+    // longer than 15 s, which would fail the migration and stop the server from starting (a review).
+    up: run([
+      `SET LOCAL statement_timeout = 0`,
+      `CREATE INDEX async_requests_order_status ON async_requests(account_id, order_key, status, seq)`,
+      `DROP INDEX async_requests_order`,
+    ]),
   },
 };

@@ -357,7 +357,12 @@ export function leadRepo(db: Db, engine: Engine, autonomous?: Kysely<DB>): LeadR
 export function leadFieldRepo(db: Db): LeadFieldRepo {
   return {
     async list(accountId) {
-      const rows = await db.selectFrom('lead_fields').selectAll().where('account_id', '=', accountId).orderBy('schema_name').execute();
+      // By name in code-unit order, sorted here: ORDER BY schema_name followed PostgreSQL's collation
+      // (en_US puts mx_Plan between JobTitle and Notes), SQLite's binary order put it after Website,
+      // and every lead read lists the fields in this order (a review).
+      const rows = (await db.selectFrom('lead_fields').selectAll().where('account_id', '=', accountId).execute()).sort((a, b) =>
+        a.schema_name < b.schema_name ? -1 : a.schema_name > b.schema_name ? 1 : 0,
+      );
       return rows.map(
         (r): LeadFieldDef => ({
           schemaName: r.schema_name,
