@@ -162,11 +162,14 @@ async function checkActivity(tx: Repos, ctx: Ctx, accountId: string, input: Acti
  * notes, and Retrieve's `Data` listed `ActivityEvent_Note` twice: a fresh-eyes run). `note` is null
  * when no entry names it. The caller's `ActivityNote`, when given and not empty, wins over it.
  */
+/** Whether a field name is ActivityEvent_Note (any case): the activity's note, not a field. */
+export const isNoteField = (name: string): boolean => name.length === 18 && name.toLowerCase() === 'activityevent_note';
+
 export function noteFromFields(fields: FieldMap): { note: string | null; fields: FieldMap } {
   let note: string | null = null;
   const rest: FieldMap = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (k.toLowerCase() === 'activityevent_note') note = v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+    if (isNoteField(k)) note = v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
     else rest[k] = v;
   }
   return { note, fields: rest };

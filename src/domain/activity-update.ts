@@ -3,7 +3,7 @@
  * activity type's name, score, description, direction, settings and fields
  * (CustomActivityType/Update). Each runs in the caller's transaction.
  */
-import { ACTIVITY_SYSTEM_FIELDS, noteFromFields } from './activities.js';
+import { ACTIVITY_SYSTEM_FIELDS, isNoteField, noteFromFields } from './activities.js';
 import { EVENT_CODE, checkFieldDefs, getActivityType, typeNamedForWrite } from './activity-types.js';
 import { mx } from './errors.js';
 import { validateFields, type FieldInput } from './fields.js';
@@ -60,7 +60,7 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
   // A set named with none (an empty Value, no Fields) is emptied, as an empty Value empties a field.
   const fields: FieldMap = {};
   // A note stored as a field by an earlier version is no field (noteFromFields).
-  for (const [k, v] of Object.entries(activity.fields)) if (k.toLowerCase() !== 'activityevent_note') fields[k] = v;
+  for (const [k, v] of Object.entries(activity.fields)) if (!isNoteField(k)) fields[k] = v;
   for (const [k, v] of Object.entries(given.fields) as [string, FieldValue][]) {
     const was = fields[k];
     fields[k] = isSet(v) && isSet(was) && Object.keys(v).length > 0 ? { ...was, ...v } : v;

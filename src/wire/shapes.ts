@@ -1,6 +1,7 @@
 /** Domain records written in LeadSquared's JSON shapes. */
 import { createRequire } from 'node:module';
 import { formatLsqDateTime } from '../domain/fields.js';
+import { isNoteField } from '../domain/activities.js';
 import { isSearchableField } from '../domain/lead-search.js';
 import type { Activity, ActivityFieldDef, ActivityType, FieldMap, ListedActivity, FieldValue, Lead, LeadFieldDef } from '../domain/types.js';
 
@@ -172,16 +173,13 @@ export function activityTypeSettingToWire(t: ActivityType) {
   };
 }
 
-/** ActivityEvent_Note in any case: the activity's note, which an earlier version stored as a field when Fields named it (domain/activities.ts noteFromFields). */
-const isNoteKey = (k: string) => k.length === 18 && k.toLowerCase() === 'activityevent_note';
-
 /** An activity as `ProspectActivity.svc/Retrieve` lists it (also the base of `RetrieveRecentlyModified`'s, from a whole activity: compat/activity-bulk.ts). */
 export function activityToWire(a: ListedActivity, type: ActivityType | null) {
   const activityFields: Record<string, string | null> = { ActivityEvent_Note: a.note };
   const data: { Key: string; Value: string | null }[] = [{ Key: 'ActivityEvent_Note', Value: a.note }];
   for (const k in a.fields) {
     // The note is ActivityEvent_Note; one stored as a field by an earlier version is not listed again.
-    if (isNoteKey(k)) continue;
+    if (isNoteField(k)) continue;
     const v = str(a.fields[k]);
     // "Returns the activities of a lead (including non-empty custom field values)": a field stored
     // empty is left out of both lists, as LeadSquared's Retrieve page describes them.
@@ -275,7 +273,7 @@ export function retrieveAnswerJson(answer: RetrieveAnswer): string {
 export function activityDetailsToWire(a: Activity, type: ActivityType | null) {
   const defs = type?.fields ?? [];
   const known = new Set(defs.map((d) => d.schemaName));
-  const extra = Object.keys(a.fields).filter((k) => !known.has(k) && !isNoteKey(k));
+  const extra = Object.keys(a.fields).filter((k) => !known.has(k) && !isNoteField(k));
   return {
     ID: a.id,
     Name: type?.name ?? String(a.eventCode),
