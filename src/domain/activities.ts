@@ -156,15 +156,15 @@ async function checkActivity(tx: Repos, ctx: Ctx, accountId: string, input: Acti
   return { type, occurredAt, fields, ownerEmail, note };
 }
 
+/** Whether a field name is ActivityEvent_Note (any case): the activity's note, not a field. */
+export const isNoteField = (name: string): boolean => name.length === 18 && name.toLowerCase() === 'activityevent_note';
+
 /**
  * The note a `Fields` entry `ActivityEvent_Note` (any case) gives, taken out of the fields: the
  * system field is the activity's note, not a field beside it (stored as one, the activity had two
  * notes, and Retrieve's `Data` listed `ActivityEvent_Note` twice: a fresh-eyes run). `note` is null
  * when no entry names it. The caller's `ActivityNote`, when given and not empty, wins over it.
  */
-/** Whether a field name is ActivityEvent_Note (any case): the activity's note, not a field. */
-export const isNoteField = (name: string): boolean => name.length === 18 && name.toLowerCase() === 'activityevent_note';
-
 export function noteFromFields(fields: FieldMap): { note: string | null; fields: FieldMap } {
   let note: string | null = null;
   const rest: FieldMap = {};
