@@ -147,7 +147,7 @@ async function checkActivity(tx: Repos, ctx: Ctx, accountId: string, input: Acti
     }),
   );
   const fields = given.fields;
-  const note = input.note !== null && input.note !== undefined && input.note !== '' ? input.note : (given.note ?? input.note ?? '');
+  const note = chooseNote(input.note, given.note, '');
   // Empty or only spaces is no owner; an address is kept without its surrounding spaces.
   const ownerEmail = input.ownerEmail?.trim() || null;
   if (ownerEmail !== null && !isEmailAddress(ownerEmail)) {
@@ -165,6 +165,14 @@ export const isNoteField = (name: string): boolean => name.length === 18 && name
  * notes, and Retrieve's `Data` listed `ActivityEvent_Note` twice: a fresh-eyes run). `note` is null
  * when no entry names it. The caller's `ActivityNote`, when given and not empty, wins over it.
  */
+/**
+ * The note a write leaves: the caller's `ActivityNote` when given and not empty, else the
+ * `ActivityEvent_Note` entry of its Fields (noteFromFields), else the caller's (`""` empties it),
+ * else `otherwise` (Create: `""`; Update: the note the activity has).
+ */
+export const chooseNote = (given: string | null | undefined, fromFields: string | null, otherwise: string): string =>
+  given !== null && given !== undefined && given !== '' ? given : (fromFields ?? given ?? otherwise);
+
 export function noteFromFields(fields: FieldMap): { note: string | null; fields: FieldMap } {
   let note: string | null = null;
   const rest: FieldMap = {};

@@ -3,7 +3,7 @@
  * activity type's name, score, description, direction, settings and fields
  * (CustomActivityType/Update). Each runs in the caller's transaction.
  */
-import { ACTIVITY_SYSTEM_FIELDS, isNoteField, noteFromFields } from './activities.js';
+import { ACTIVITY_SYSTEM_FIELDS, chooseNote, isNoteField, noteFromFields } from './activities.js';
 import { EVENT_CODE, checkFieldDefs, getActivityType, typeNamedForWrite } from './activity-types.js';
 import { mx } from './errors.js';
 import { validateFields, type FieldInput } from './fields.js';
@@ -75,7 +75,7 @@ export async function updateActivity(tx: Repos, accountId: string, change: Activ
       }
     }
   }
-  const note = change.note !== null && change.note !== undefined && change.note !== '' ? change.note : (given.note ?? change.note ?? activity.note);
+  const note = chooseNote(change.note, given.note, activity.note);
   // False: the activity went with its lead (Lead/Delete/ById), committed while this transaction
   // read it (PostgreSQL). Then it does not exist, as if the delete had come first.
   if (!(await tx.activities.update(accountId, activity.id, { note, fields, ...(change.at !== undefined ? { modifiedOn: change.at } : {}) }))) throw mx.unknownActivity(change.id);
