@@ -40,6 +40,31 @@ export class SchemaTooNewError extends Error {
  * code does not know was written by a newer leadtrail: refuse it rather than guess.
  */
 export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migration>, schema?: string): Promise<void> {
+  if (db.getExecutor().adapter.supportsTransactionalDdl) {
+    // PostgreSQL: on one connection without the pool's statement timeout (LEADTRAIL_STATEMENT_TIMEOUT_MS,
+    // 15 s by default, is for API calls). A migration that builds an index or rewrites every row of a
+    // large table can take longer, and so can another process's wait for the migration lock while
+    // the first one runs them: cut off, either had failed the start. RESET gives the connection
+    // back to the pool with the timeout it was opened with.
+    await db.connection().execute(async (conn) => {
+      await sql`SET statement_timeout = 0`.execute(conn);
+      let failed = true;
+      try {
+        await migrateOn(conn, migrations, schema);
+        failed = false;
+      } finally {
+        // A failed RESET must not hide why the migrations failed.
+        await sql`RESET statement_timeout`.execute(conn).catch((e) => {
+          if (!failed) throw e;
+        });
+      }
+    });
+    return;
+  }
+  await migrateOn(db, migrations, schema);
+}
+
+async function migrateOn(db: Kysely<DB>, migrations: Record<string, Migration>, schema?: string): Promise<void> {
   // On PostgreSQL the bookkeeping tables' schema must be named: Kysely looks for them across every
   // schema of the database, and would otherwise mistake another deployment's for ours.
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
