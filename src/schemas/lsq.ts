@@ -70,8 +70,8 @@ export function prop(o: JsonObject, name: string): unknown {
 
 type Ctx = { issues: unknown[]; value: unknown };
 /** Records `err` as the issue that makes the parse fail; parseInput answers it as is. */
-function raise(ctx: Ctx, err: MxError): never {
-  (ctx as unknown as { addIssue(i: unknown): void }).addIssue({ code: "custom", message: err.message, input: ctx.value, params: { mx: err } });
+function raise(ctx: Ctx, err: MxError, path?: string[]): never {
+  (ctx as unknown as { addIssue(i: unknown): void }).addIssue({ code: "custom", message: err.message, input: ctx.value, params: { mx: err }, ...(path ? { path } : {}) });
   return z.NEVER as never;
 }
 
@@ -300,10 +300,21 @@ export function ordered<S extends Record<string, z.ZodType>, O>(shape: S, what: 
   return z.preprocess(
     canonical(shape, what),
     z.object(doc).transform((raw: JsonObject, ctx) => {
+      // The property whose own reading failed: the issue's path names it, so that a structure error
+      // inside a sub-object reads as `'Activity.ActivityNote'` (withObjectPath), as object()'s do.
+      let failed: { key: string; error: unknown } | undefined;
+      const read = (k: keyof S & string) => {
+        try {
+          return parseInput(shape[k], raw[k]) as z.output<S[typeof k]>;
+        } catch (e) {
+          failed = { key: k, error: e };
+          throw e;
+        }
+      };
       try {
-        return build((k) => parseInput(shape[k], raw[k]) as z.output<S[typeof k]>, (k) => raw[k] !== undefined);
+        return build(read, (k) => raw[k] !== undefined);
       } catch (e) {
-        if (isMxError(e)) return raise(ctx as unknown as Ctx, e);
+        if (isMxError(e)) return raise(ctx as unknown as Ctx, e, failed?.error === e ? [failed.key] : undefined);
         throw e;
       }
     }),
@@ -355,6 +366,9 @@ export const subObject = <S extends z.ZodRawShape>(shape: S, what: string, check
 /** A sub-object that is always read: absent or null reads as `{}` (its mandatory properties then say what is missing). */
 export const requiredObject = <S extends z.ZodRawShape>(shape: S, what: string, check?: Check<S>) =>
   z.preprocess((v) => v ?? {}, checked(shape, what, check));
+
+/** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
+export const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (isObject(v) ? v : {}), object(shape, 'request body'));
 
 /** A request body that may be empty (no body, null or ""): read as `{}`. */
 export function optionalBody<S extends z.ZodRawShape>(shape: S) {
@@ -486,6 +500,23 @@ export const requiredParam = (missing: string, opts: { trim?: boolean } = {}) =>
   }).meta({ param: { required: true } });
 
 /**
+ * A structure error (400) raised for a property inside a body object names the property alone
+ * (`'Offset' must be a whole number…`, from the rule that read it): named here with the objects it
+ * is in (`'Paging.Offset'`), from the zod issue's path, so a client sees which `Offset` (a
+ * fresh-eyes run: `Columns.Include_CSV` on Leads.Get). Only a path of property names: a row of an
+ * array is named by the bulk calls' own `row N:` (rowError), and a message that names the property
+ * otherwise (its full path already, or not at all) is kept.
+ */
+function withObjectPath(err: MxError, path: readonly PropertyKey[]): MxError {
+  if (err.status !== 400 || path.length < 2 || !path.every((p) => typeof p === 'string')) return err;
+  const bare = `'${path[path.length - 1] as string}'`;
+  const at = err.message.indexOf(bare);
+  if (at < 0) return err;
+  const message = `${err.message.slice(0, at)}'${path.join('.')}'${err.message.slice(at + bare.length)}`;
+  return new MxError(err.type, message, err.status, err.headers);
+}
+
+/**
  * `schema` applied to `value`: its typed output, or the MxError of its first issue thrown. An issue
  * without an MxError (a rule written with plain zod) is a 400 structure error with zod's message.
  */
@@ -494,7 +525,7 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.ou
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const err = (issue as { params?: { mx?: unknown } }).params?.mx;
-  if (isMxError(err)) throw err;
+  if (isMxError(err)) throw withObjectPath(err, issue.path);
   const where = issue.path.length ? `'${issue.path.map(String).join('.')}': ` : '';
   throw mx.badStructure(`${where}${issue.message}`);
 }

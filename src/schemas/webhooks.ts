@@ -57,8 +57,7 @@ const EVENT_LIST = Object.entries(WEBHOOK_EVENTS)
 /** A flag that may be left out (undefined: unchanged), in every spelling L.flagValue takes. */
 const optionalFlag = (name: string) => L.rule(L.anyJson(L.FLAG_DOC).optional(), (v) => (v === undefined || v === null ? undefined : L.flagValue(v, name)));
 
-/** A body read only when it is an object (anything else counts as no body), for calls that also take their input in the query. */
-const lenientBody = <S extends z.ZodRawShape>(shape: S) => z.preprocess((v) => (L.isObject(v) ? v : {}), L.object(shape, 'request body'));
+const lenientBody = L.lenientBody;
 
 const EVENT_CODES = Object.keys(WEBHOOK_EVENTS).map(Number);
 

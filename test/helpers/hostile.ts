@@ -111,6 +111,11 @@ export function templateFor(path: string, ids: SeedIds): unknown {
   if (p.endsWith('/retrievebyactivityevent')) {
     return { Parameter: { FromDate: '2024-01-01 00:00:00', ToDate: '2030-12-31 23:59:59', ActivityEvent: ids.eventCode }, Paging: { PageIndex: 1, PageSize: 10 }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 } };
   }
+  // Before '/retrieve' below: Webhook.svc/Retrieve had been sent ProspectActivity.svc/Retrieve's
+  // body, whose properties it ignores, so no sweep reached its own.
+  if (p.endsWith('/webhook.svc/retrieve')) {
+    return { Parameter: { WebhookEvent: 'Lead_Post_Create', StatusCode: 0, WebhookId: ids.webhookId ?? '', SearchText: 'hook' }, Sorting: { ColumnName: 'CreatedOn', Direction: 1 }, Paging: { PageIndex: 1, PageSize: 10 } };
+  }
   if (p.endsWith('/retrieve')) return { Parameter: { ActivityEvent: ids.eventCode }, Paging: { Offset: 0, RowCount: 10 } };
   if (p.endsWith('/lead/delete/byid')) return { LeadId: ids.leadId };
   if (p.endsWith('/lead.create') || p.endsWith('/lead.update')) return lead.slice(0, 4);

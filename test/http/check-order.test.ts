@@ -92,7 +92,7 @@ describe('CreateCustom', () => {
     expectMx(await custom({ LeadDetails: [{ Attribute: 5 }], Activity: 'x' }), 400, 'MXInvalidInputException', /'LeadDetails\[0\]'/);
     const lead = [{ Attribute: 'EmailAddress', Value: 'order-c@example.com' }];
     expectMx(await custom({ LeadDetails: lead, ValidateDropDownOptions: 'maybe' }), 400, 'MXInvalidInputException', /'Activity' must be a JSON object/);
-    expectMx(await custom({ LeadDetails: lead, Activity: { ActivityEvent: {} }, ValidateDropDownOptions: 'maybe' }), 400, 'MXInvalidInputException', /'ActivityEvent'/);
+    expectMx(await custom({ LeadDetails: lead, Activity: { ActivityEvent: {} }, ValidateDropDownOptions: 'maybe' }), 400, 'MXInvalidInputException', /'Activity\.ActivityEvent'/);
     expectMx(await custom({ LeadDetails: lead, Activity: { ActivityEvent: code }, ValidateDropDownOptions: 'maybe' }), 400, 'MXInvalidInputException', /'ValidateDropDownOptions'/);
   });
 });
