@@ -5398,13 +5398,24 @@ export interface operations {
   faultsClear: {
     parameters: {
       query?: {
-        /** @description Only this rule */
+        /** @description Only this rule (or `id` in the body); blank is refused */
         id?: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": {
+          /** @description Only this rule, when the query has no id */
+          id?: string | number | boolean | null;
+        };
       };
     };
     responses: {
       /** @description Success */
       200: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": {
             cleared: number;
@@ -5413,6 +5424,9 @@ export interface operations {
       };
       /** @description The body is not JSON, or a value has the wrong JSON type (MXInvalidJsonException, MXInvalidInputException) */
       400: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
@@ -5443,6 +5457,9 @@ export interface operations {
       };
       /** @description A rule refused the input (MXInvalidInputException, MXMandatoryAttributeMissingException for a missing required query parameter, MXInvalidEntityException, …), or an unexpected error (MXSystemException, also forced by /_leadtrail/faults) */
       500: {
+        headers: {
+          "X-LeadTrail-Ignored-Properties": components["headers"]["IgnoredProperties"];
+        };
         content: {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };

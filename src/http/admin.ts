@@ -4,13 +4,14 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { mx } from '../domain/errors.js';
+import { MxError, mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
 import { flushJournal } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { decodeUnreserved, readBody, readQuery } from '../schemas/endpoint.js';
 import { FAULT_MAX_LATENCY_MS, faultAdd, faultWhole, faultsClear } from '../schemas/admin.js';
+import { ENDPOINTS } from '../schemas/index.js';
 import type { Store } from '../storage/store.js';
 import { query } from './auth.js';
 import type { Services } from '../services.js';
@@ -174,10 +175,37 @@ export function parseRule(body: unknown): Omit<FaultRule, 'id' | 'accountId' | '
   // A prefix is kept as written (lower case, unreserved escapes decoded, doubled slashes made one, as
   // request paths are: pathKey): `/v2/*` must not also match `/v2x`.
   const normalized = path === '*' ? '*' : path.endsWith('*') ? decodeUnreserved(path).replace(/\/{2,}/g, '/').toLowerCase() : normalizeFaultPath(path);
+  checkRulePath(path, normalized);
   return {
     target: 'http', operation: null, path: normalized, status, retryAfter, latencyMs, drop: dropRaw,
     message: (messageRaw ?? (status !== null ? FORCED_STATUS[status] : DEFAULT_MESSAGE)).slice(0, 500), ...common,
   };
+}
+
+/** leadtrail's own paths (the faults API, health, Prometheus metrics): the fault hook never applies to them. */
+const OWN_PATH = /^\/(_leadtrail|health|metrics)(\/|$)/i;
+let ruledPaths: string[] | undefined;
+/** Every path a rule with `path` can apply to, as the fault hook compares them (normalizeFaultPath). */
+const faultablePaths = () => (ruledPaths ??= [...new Set(ENDPOINTS.map((e) => e.path).filter((p) => !OWN_PATH.test(p)).map(normalizeFaultPath))]);
+
+/**
+ * A rule's `path` must be one some request can match: `*`, an API path, or a prefix of one ending
+ * in `*`. A `*` inside a path (`/v2/` then `*` then `/Lead.Create`), a space, a typo (`Lead.Creat`) or leadtrail's own paths
+ * had been taken with 200 and then never applied, so a test rehearsing a failure believed it armed
+ * (a fresh-eyes run). 400 naming the property otherwise.
+ */
+function checkRulePath(path: string, normalized: string): void {
+  if (normalized === '*') return;
+  if (path.slice(0, -1).includes('*')) throw mx.badStructure("'path' may hold * only at its end (a prefix such as /v2/ProspectActivity.svc/*), or be * alone");
+  if (/[\s\u0000-\u001f]/.test(path)) throw mx.badStructure("'path' must not contain spaces or control characters");
+  if (OWN_PATH.test(normalized)) throw mx.badStructure("'path': rules do not apply to leadtrail's own /_leadtrail, /health and /metrics paths");
+  const known = faultablePaths();
+  const ok = normalized.endsWith('*') ? known.some((p) => p.startsWith(normalized.slice(0, -1))) : known.includes(normalized);
+  if (!ok) {
+    throw mx.badStructure(
+      `'path' ${path.slice(0, 200)} is not ${normalized.endsWith('*') ? 'the start of ' : ''}a path leadtrail serves (such as /v2/LeadManagement.svc/Lead.Create; the OpenAPI document at /openapi.json lists them)`,
+    );
+  }
 }
 
 /**
@@ -193,10 +221,17 @@ export const addFault: Handler = async (s, req) => {
 
 export const listFaults: Handler = async (s, req) => ({ faults: (await s.faults.list(req.principal.accountId)).map(view) });
 
-/** DELETE: every rule of the account, or with `?id=` only that one. Answers `{"cleared": n}`. */
+/**
+ * DELETE: every rule of the account, or with `id` (query, else body) only that one. Answers
+ * `{"cleared": n}`. A blank `id` (`?id=` from an unset shell variable) is a 400: it had removed
+ * every rule, as had an id sent in the body, which was not read (a fresh-eyes run).
+ */
 export const clearFaults: Handler = async (s, req) => {
-  const id = readQuery(faultsClear, query(req)).id;
-  return { cleared: await s.faults.clear(req.principal.accountId, id === undefined || id === '' ? undefined : id) };
+  const id = readQuery(faultsClear, query(req)).id ?? readBody(faultsClear, req.body).id ?? undefined;
+  if (id !== undefined && id.trim() === '') {
+    throw new MxError('MXInvalidInputException', "'id' is blank: give a rule's id (GET /_leadtrail/faults lists them), or leave 'id' out to remove every rule.", 400);
+  }
+  return { cleared: await s.faults.clear(req.principal.accountId, id?.trim()) };
 };
 
 /**

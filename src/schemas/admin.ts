@@ -91,7 +91,8 @@ export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', {
   operationId: 'faultsClear',
   summary: "Removes the account's forced faults, or with `id` only that one",
   tag,
-  query: z.object({ id: z.string().optional().meta({ description: 'Only this rule' }) }),
+  query: z.object({ id: z.string().optional().meta({ description: 'Only this rule (or `id` in the body); blank is refused' }) }),
+  body: L.lenientBody({ id: L.text('id').meta({ description: 'Only this rule, when the query has no id' }) }),
   answer: z.object({ cleared: z.number() }),
 });
 export const reset = endpoint('POST', '/_leadtrail/reset', {

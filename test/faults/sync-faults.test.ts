@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/domain/accounts.js';
 import { asyncCall } from '../async/helpers.js';
 import { started, type TestServer } from '../helpers/server.js';
+import { expectMx } from '../helpers/lsq.js';
 
 const FAULTS = '/_leadtrail/faults';
+let refusing: Promise<TestServer> | undefined;
 const LM = '/v2/LeadManagement.svc';
 const create = (s: TestServer, email: string) => s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: email }]);
 
@@ -147,6 +149,32 @@ describe('sync forced faults', () => {
     expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);
   });
 
+  it('takes every path leadtrail serves, in any case and spelling, and prefixes of them', async () => {
+    const s = await started({ LEADTRAIL_FAULTS: 'true' });
+    for (const path of [`${LM}/Lead.Create`, '/V2/leadmanagement.svc/lead%2Ecreate/', '/activity/status', '/lead/capture/metrics', '/v2/*', '/lead/*', `${LM}/Leads.Get*`]) {
+      const r = await s.call('POST', FAULTS, { path, status: 500 });
+      expect(r.status, `${path}: ${r.text}`).toBe(200);
+    }
+  });
+
+  it('DELETE with a blank id removes nothing, and an id in the body removes only that rule', async () => {
+    // A blank `?id=` (an unset shell variable) and an id sent in the body had removed every rule.
+    const s = await started({ LEADTRAIL_FAULTS: 'true' });
+    const a = (await s.call('POST', FAULTS, { path: `${LM}/LeadsMetaData.Get`, status: 500, times: 5 })).body.fault.id;
+    const b = (await s.call('POST', FAULTS, { operation: 'lead.capture', times: 2 })).body.fault.id;
+    for (const blank of [`${FAULTS}?id=`, `${FAULTS}?id=%20%20`]) {
+      expectMx(await s.call('DELETE', blank), 400, 'MXInvalidInputException', /'id' is blank/);
+    }
+    expectMx(await s.call('DELETE', FAULTS, { id: ' ' }), 400, 'MXInvalidInputException', /'id' is blank/);
+    expect((await s.call('GET', FAULTS)).body.faults).toHaveLength(2);
+    expect((await s.call('DELETE', FAULTS, { id: ` ${a} ` })).body).toEqual({ cleared: 1 });
+    expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);
+    // The query's id goes first; a body that is not an object is no body.
+    expect((await s.call('DELETE', `${FAULTS}?id=${b}`, { id: 'other' })).body).toEqual({ cleared: 1 });
+    await s.call('POST', FAULTS, { path: '*', status: 500, times: 1 });
+    expect((await s.call('DELETE', FAULTS, ['x'])).body).toEqual({ cleared: 1 });
+  });
+
   it.each([
     [{ path: 'lead.create', status: 500 }, 'path'],
     [{ path: '*' }, "needs 'status', 'latencyMs' or 'drop'"],
@@ -160,11 +188,21 @@ describe('sync forced faults', () => {
     [{ path: '*', status: 500, percent: 101 }, 'percent'],
     [{ path: '*', status: 500, operation: 'lead.capture' }, 'not both'],
     [{ status: 500 }, 'path'],
+    // Rules no request can match, which had been taken with 200 and never applied (a fresh-eyes run).
+    [{ path: '/v2/*/Lead.Create', status: 500 }, '* only at its end'],
+    [{ path: '/v2/LeadManagement.svc/Lead.Create ', status: 503 }, 'spaces'],
+    [{ path: '/v2/LeadManagement.svc/Lead.Creat', status: 500 }, 'is not a path leadtrail serves'],
+    [{ path: '/v3/*', status: 500 }, 'is not the start of a path leadtrail serves'],
+    [{ path: '/health', status: 503 }, "leadtrail's own"],
+    [{ path: '/METRICS', status: 503 }, "leadtrail's own"],
+    [{ path: '/_leadtrail/*', status: 503 }, "leadtrail's own"],
   ])('refuses %j with 400', async (body, what) => {
-    const s = await started({ LEADTRAIL_FAULTS: 'true' });
-    const r = await s.call('POST', FAULTS, body);
+    // One server for every case (a refused rule adds nothing): a server each held more PostgreSQL
+    // connections than the database takes.
+    const s = (refusing ??= started({ LEADTRAIL_FAULTS: 'true' }));
+    const r = await (await s).call('POST', FAULTS, body);
     expect(r.status, r.text).toBe(400);
     expect(r.body.ExceptionMessage).toContain(what);
-    expect((await s.call('GET', FAULTS)).body.faults).toEqual([]);
+    expect((await (await s).call('GET', FAULTS)).body.faults).toEqual([]);
   });
 });
