@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { MxError, mx } from '../domain/errors.js';
 import type { RequestKind } from '../domain/types.js';
 import { normalizeFaultPath, type FaultRule } from '../queue/faults.js';
-import { flushJournal } from '../journal/recorder.js';
+import { flushJournal, journalRecorder } from '../journal/recorder.js';
 import { TASK_TYPES } from '../queue/status.js';
 import { decodeUnreserved, readBody, readQuery } from '../schemas/endpoint.js';
 import { FAULT_MAX_LATENCY_MS, faultAdd, faultWhole, faultsClear } from '../schemas/admin.js';
@@ -254,19 +254,25 @@ export const runRetriesNow: Handler = async (s, req) => {
  * webhooks (their failures in a row back at 0, one disabled after failures enabled again), so a test
  * suite can start each run from the same state. Answers how many of each were deleted.
  */
-export const reset: Handler = async (s, req) => {
-  const deleted = await resetServedAccount(s, req.principal.accountId);
+export const reset: Handler = async (s, req, reply) => {
+  // When this call was received, as its journal entry's `at` (journal-hook.ts): calls received
+  // before it go with the reset, and its own entry, 1 ms of rounding aside, is the first one left.
+  const received = Math.round(s.ctx.now() - reply.elapsedTime) - 1;
+  const deleted = await resetServedAccount(s, req.principal.accountId, received);
   s.log.info(deleted, 'account reset');
   return { deleted };
 };
 
 /**
  * resetAccount in a serving process (`POST /_leadtrail/reset`, `startLeadtrail()`'s `reset()`): the
- * journal entries of calls made before it, still buffered in this process, are written first, so
- * they go with the rest instead of landing in the emptied journal (an embedded reset skipped this,
- * and a test read the previous test's calls: found by a fresh-eyes run).
+ * journal entries of calls this process received before `since` (epoch ms; default now) go with
+ * the rest instead of landing in the emptied journal: those still buffered are written first (an
+ * embedded reset skipped this, and a test read the previous test's calls: found by a fresh-eyes
+ * run), and those answered later are not recorded (a call made just before the reset and answered
+ * after it: another fresh-eyes run). Another process's calls are its own recorder's: docs/journal.md.
  */
-export async function resetServedAccount(s: Services, accountId: string): Promise<{ leads: number; activities: number; requests: number }> {
+export async function resetServedAccount(s: Services, accountId: string, since = s.ctx.now()): Promise<{ leads: number; activities: number; requests: number }> {
+  journalRecorder(s)?.forgetBefore(accountId, since);
   await flushJournal(s);
   return resetAccount(s.store, accountId);
 }

@@ -83,6 +83,8 @@ const MAX_BUFFERED_BYTES = 64 << 20;
 
 /** Longest time between trims of the accounts written to, and between age purges. */
 const PRUNE_MS = 60_000;
+/** How long a reset's cut-off is kept (forgetBefore): longer than any call stays open (a request's body 30 s, a forced latency 60 s, a write's waits). */
+const CUTOFF_KEEP_MS = 10 * 60_000;
 
 export class JournalRecorder {
   private buffer: JournalCall[] = [];
@@ -103,6 +105,8 @@ export class JournalRecorder {
   private lastPurge = 0;
   /** Entries dropped because the buffer was full or their flush failed. */
   dropped = 0;
+  /** Per account reset by this process: calls received before this time (epoch ms) are not recorded (forgetBefore). */
+  private readonly resetCutoffs = new Map<string, number>();
 
   /** Chunks of body memory allocated so far (reused from batch to batch; entry.ts's ChunkPool). */
   get chunksAllocated(): number {
@@ -121,6 +125,10 @@ export class JournalRecorder {
    * packed, nothing else): the caller's answer is already sent.
    */
   record(call: RecordedCall): void {
+    if (this.resetCutoffs.size > 0) {
+      const cutoff = this.resetCutoffs.get(call.accountId);
+      if (cutoff !== undefined && call.at < cutoff) return;
+    }
     if (this.buffer.length >= MAX_BUFFERED || this.raw.used >= MAX_BUFFERED_BYTES) {
       this.dropped += 1;
       return;
@@ -179,6 +187,22 @@ export class JournalRecorder {
       repeats = maskedValues(masked);
     }
     return [this.raw.pack(keptBody(text, secrets, max, undefined, repeats)), sent ?? size, true];
+  }
+
+  /**
+   * A reset of `accountId` empties its journal: the calls it received before `before` (epoch ms,
+   * as an entry's `at`) are dropped, those still buffered and those answered from now on. A call
+   * made just before a reset and answered after it (its journal entry is recorded as it is
+   * answered) had landed in the emptied journal, before the reset's own entry (a fresh-eyes run).
+   * Cut-offs older than CUTOFF_KEEP_MS are let go: no call is still open from then.
+   */
+  forgetBefore(accountId: string, before: number): void {
+    for (const [account, at] of this.resetCutoffs) if (at < before - CUTOFF_KEEP_MS) this.resetCutoffs.delete(account);
+    this.resetCutoffs.set(accountId, Math.max(before, this.resetCutoffs.get(accountId) ?? before));
+    if (this.buffer.some((c) => c.accountId === accountId && c.at < before)) {
+      // Their packed bodies stay in the chunks until the batch is written, unread.
+      this.buffer = this.buffer.filter((c) => c.accountId !== accountId || c.at >= before);
+    }
   }
 
   /**

@@ -449,4 +449,24 @@ describe('request journal limits and switches', () => {
     expect((await journal(s)).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /_leadtrail/reset']);
     expect(await journal(s, '', { keys: other.keys })).toHaveLength(1);
   });
+
+  it('a call made before a reset and answered after it is not left in the emptied journal', async () => {
+    // Its entry is recorded as it is answered, after the reset had emptied the journal: it had
+    // been listed before the reset's own entry (a fresh-eyes run, with captures racing a reset).
+    const s = await started({ LEADTRAIL_SANDBOX: 'true', LEADTRAIL_FAULTS: 'true' });
+    const other = await secondAccount(s);
+    const slow = { path: `${LM}/LeadsMetaData.Get`, latencyMs: 1500, times: 1 };
+    expect((await s.call('POST', '/_leadtrail/faults', slow)).status).toBe(200);
+    expect((await s.call('POST', '/_leadtrail/faults', slow, { keys: other.keys })).status).toBe(200);
+    const ours = s.call('GET', `${LM}/LeadsMetaData.Get?n=before`);
+    const theirs = s.call('GET', `${LM}/LeadsMetaData.Get?n=theirs`, undefined, { keys: other.keys });
+    // Both are received (and held by their latency) before the reset is sent.
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect((await s.call('POST', '/_leadtrail/reset')).status).toBe(200);
+    expect((await ours).status).toBe(200);
+    expect((await theirs).status).toBe(200);
+    expect((await journal(s)).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /_leadtrail/reset']);
+    // Another account's call is its own, and stays.
+    expect((await journal(s, '', { keys: other.keys })).map((e) => e.query.split('&')[0])).toContain('n=theirs');
+  });
 });
