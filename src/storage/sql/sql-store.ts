@@ -34,34 +34,52 @@ export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
 }
 
+/** How long a PostgreSQL start waits for another process's migrations (Kysely's own lock wait is an hour too). */
+const MIGRATION_LOCK_WAIT_MS = 60 * 60_000;
+
+/** Thrown by migrateOn when the statement timeout cut off the wait for the migration lock, before any migration ran. */
+class MigrationLockWaitCut extends Error {}
+
 /**
- * Applies the numbered migrations. Kysely's migrator takes a lock (a row lock on PostgreSQL) so
- * that processes starting together apply each migration once. A database that has migrations this
- * code does not know was written by a newer leadtrail: refuse it rather than guess.
+ * Applies the numbered migrations. Kysely's migrator takes a lock (an advisory lock on PostgreSQL)
+ * so that processes starting together apply each migration once. A database that has migrations
+ * this code does not know was written by a newer leadtrail: refuse it rather than guess.
+ *
+ * PostgreSQL: the pool's statement timeout (LEADTRAIL_STATEMENT_TIMEOUT_MS, 15 s by default) is for
+ * API calls. A migration that builds an index or rewrites every row of a large table can take
+ * longer, and so can another process's wait for the migration lock while the first one runs them:
+ * cut off, either had failed the start. Each migration runs with `SET LOCAL statement_timeout = 0`
+ * (its transaction's own, so nothing is left on a pooled connection, nor on another client's behind
+ * a transaction pooler) and with a `lock_timeout` of the statement timeout: DDL that waits that long
+ * for a table's lock (a `pg_dump` holding it) gives up and fails the start, rather than queueing
+ * every older process's queries of the table behind it without end. A wait for the migration lock
+ * that the timeout cuts off is begun again, for up to an hour.
  */
 export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migration>, schema?: string): Promise<void> {
-  if (db.getExecutor().adapter.supportsTransactionalDdl) {
-    // PostgreSQL: on one connection without the pool's statement timeout (LEADTRAIL_STATEMENT_TIMEOUT_MS,
-    // 15 s by default, is for API calls). A migration that builds an index or rewrites every row of a
-    // large table can take longer, and so can another process's wait for the migration lock while
-    // the first one runs them: cut off, either had failed the start. RESET gives the connection
-    // back to the pool with the timeout it was opened with.
-    await db.connection().execute(async (conn) => {
-      await sql`SET statement_timeout = 0`.execute(conn);
-      let failed = true;
-      try {
-        await migrateOn(conn, migrations, schema);
-        failed = false;
-      } finally {
-        // A failed RESET must not hide why the migrations failed.
-        await sql`RESET statement_timeout`.execute(conn).catch((e) => {
-          if (!failed) throw e;
-        });
-      }
-    });
-    return;
+  if (!db.getExecutor().adapter.supportsTransactionalDdl) return migrateOn(db, migrations, schema);
+  const setting = await sql<{ setting: string }>`SELECT setting FROM pg_settings WHERE name = 'statement_timeout'`.execute(db);
+  const timeoutMs = Math.max(0, Math.round(Number(setting.rows[0]?.setting ?? 0)) || 0);
+  const unbounded = Object.fromEntries(
+    Object.entries(migrations).map(([name, m]): [string, Migration] => [
+      name,
+      {
+        ...m,
+        up: async (tx) => {
+          await sql.raw(`SET LOCAL statement_timeout = 0`).execute(tx);
+          if (timeoutMs > 0) await sql.raw(`SET LOCAL lock_timeout = ${timeoutMs}`).execute(tx);
+          await m.up(tx);
+        },
+      },
+    ]),
+  );
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await migrateOn(db, unbounded, schema);
+    } catch (e) {
+      if (!(e instanceof MigrationLockWaitCut) || Date.now() > deadline) throw e;
+    }
   }
-  await migrateOn(db, migrations, schema);
 }
 
 async function migrateOn(db: Kysely<DB>, migrations: Record<string, Migration>, schema?: string): Promise<void> {
@@ -101,6 +119,9 @@ async function migrateOn(db: Kysely<DB>, migrations: Record<string, Migration>, 
       );
     }
     const failed = results?.find((r) => r.status === 'Error');
+    // PostgreSQL's query_canceled before any migration ran: the wait for the migration lock (each
+    // migration lifts the timeout for itself, migrateDb).
+    if (!failed && (error as { code?: unknown }).code === '57014') throw new MigrationLockWaitCut(msg);
     throw new Error(failed ? `Migration ${failed.migrationName} failed: ${msg}` : `The migrations could not be read or run: ${msg}`);
   }
 }
