@@ -5406,7 +5406,7 @@ export interface operations {
       content: {
         "application/json": {
           /** @description Only this rule, when the query has no id */
-          id?: string | number | boolean | null;
+          id?: string;
         };
       };
     };

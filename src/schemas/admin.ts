@@ -92,7 +92,15 @@ export const faultsClear = endpoint('DELETE', '/_leadtrail/faults', {
   summary: "Removes the account's forced faults, or with `id` only that one",
   tag,
   query: z.object({ id: z.string().optional().meta({ description: 'Only this rule (or `id` in the body); blank is refused' }) }),
-  body: L.lenientBody({ id: L.text('id').meta({ description: 'Only this rule, when the query has no id' }) }),
+  // A body that names no usable rule is refused, never read as "every rule": a JSON string or list,
+  // or an explicit null id (what `{id: rule?.id ?? null}` sends), had removed them all (a review).
+  body: L.optionalBody({
+    id: L.rule(L.anyJson({ type: 'string', description: 'Only this rule, when the query has no id' }).optional(), (v) => {
+      if (v === undefined) return undefined;
+      if (v === null) throw mx.badStructure("'id' is null: give a rule's id, or leave 'id' out to remove every rule");
+      return L.scalar(v, 'id') ?? undefined;
+    }),
+  }),
   answer: z.object({ cleared: z.number() }),
 });
 export const reset = endpoint('POST', '/_leadtrail/reset', {

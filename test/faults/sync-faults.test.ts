@@ -169,10 +169,16 @@ describe('sync forced faults', () => {
     expect((await s.call('GET', FAULTS)).body.faults).toHaveLength(2);
     expect((await s.call('DELETE', FAULTS, { id: ` ${a} ` })).body).toEqual({ cleared: 1 });
     expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);
-    // The query's id goes first; a body that is not an object is no body.
+    // A body that names no usable rule removes nothing: an explicit null id, a list, a bare string.
+    expectMx(await s.call('DELETE', FAULTS, { id: null }), 400, 'MXInvalidInputException', /'id' is null/);
+    expectMx(await s.call('DELETE', FAULTS, [b]), 400, 'MXInvalidInputException', /must be a JSON object/);
+    expectMx(await s.call('DELETE', FAULTS, b), 400, 'MXInvalidInputException', /must be a JSON object/);
+    expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);
+    // The query's id goes first.
     expect((await s.call('DELETE', `${FAULTS}?id=${b}`, { id: 'other' })).body).toEqual({ cleared: 1 });
+    // No id anywhere (no body, or a body without one): every rule.
     await s.call('POST', FAULTS, { path: '*', status: 500, times: 1 });
-    expect((await s.call('DELETE', FAULTS, ['x'])).body).toEqual({ cleared: 1 });
+    expect((await s.call('DELETE', FAULTS, {})).body).toEqual({ cleared: 1 });
   });
 
   it.each([
