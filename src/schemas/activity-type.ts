@@ -8,7 +8,8 @@ import { INT32, wholeNumber } from '../domain/numbers.js';
 import type { ActivityFieldDef } from '../domain/types.js';
 import { asArray, asObject, flagValue, isObject, prop, scalar, wellFormed, type JsonObject } from './lsq.js';
 
-const text = (o: JsonObject, name: string) => scalar(prop(o, name), name);
+/** Property `name` of `o`, the definition at `at` (`Fields[1]`), as text: a wrong type names it there (`'Fields[1].SchemaName'`). */
+const text = (o: JsonObject, at: string, name: string) => scalar(prop(o, name), `${at}.${name}`);
 
 function optionsOf(v: unknown, where: string): string[] | null {
   if (v === undefined || v === null || v === '') return null;
@@ -32,18 +33,19 @@ export function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDe
   if (v === undefined || v === null) return [];
   return asArray(v, `'${where}'`).map((item, i) => {
     const o = asObject(item, `'${where}[${i}]'`);
-    const schemaName = text(o, 'SchemaName');
+    const at = `${where}[${i}]`;
+    const schemaName = text(o, at, 'SchemaName');
     if (!schemaName) throw mx.invalidInput(`Invalid Input! '${where}[${i}].SchemaName' is missing.`);
-    const rawMax = text(o, 'MaxLength') ?? text(o, 'MaxFieldLength');
+    const rawMax = text(o, at, 'MaxLength') ?? text(o, at, 'MaxFieldLength');
     const maxLength = rawMax === null || rawMax.trim() === '' ? null : wholeNumber(rawMax, { min: 0, max: INT32.max });
     if (rawMax !== null && rawMax.trim() !== '' && maxLength === null) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number from 0 to ${INT32.max}.`);
     const nested = prop(o, 'Fields');
     if (nested && depth > 0) throw mx.badStructure(`'${where}[${i}].Fields' cannot be nested more than one level`);
     return {
       schemaName,
-      displayName: text(o, 'DisplayName') ?? schemaName,
-      dataType: text(o, 'DataType') ?? 'String',
-      isMandatory: flagValue(prop(o, 'IsMandatory'), 'IsMandatory'),
+      displayName: text(o, at, 'DisplayName') ?? schemaName,
+      dataType: text(o, at, 'DataType') ?? 'String',
+      isMandatory: flagValue(prop(o, 'IsMandatory'), `${at}.IsMandatory`),
       maxLength,
       options: optionsOf(prop(o, 'OptionSet') ?? prop(o, 'Options'), `${where}[${i}]`),
       fields: nested ? fieldDefs(nested, `${where}[${i}].Fields`, depth + 1) : null,

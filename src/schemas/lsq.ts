@@ -499,21 +499,47 @@ export const requiredParam = (missing: string, opts: { trim?: boolean } = {}) =>
     return t;
   }).meta({ param: { required: true } });
 
+/** A body path as the messages write it: `Activity.Fields[0].Value`. */
+function pathName(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+/** The name an MXInvalidInputException message opens with, quoted: `'Offset' must be…`, `Invalid request body: 'Value' …`. */
+const LEADING_NAME = /^((?:Invalid request body: |Invalid Input! )?)'([A-Za-z_][\w.\[\]]*)'/;
+
 /**
- * A structure error (400) raised for a property inside a body object names the property alone
- * (`'Offset' must be a whole number…`, from the rule that read it): named here with the objects it
- * is in (`'Paging.Offset'`), from the zod issue's path, so a client sees which `Offset` (a
- * fresh-eyes run: `Columns.Include_CSV` on Leads.Get). Only a path of property names: a row of an
- * array is named by the bulk calls' own `row N:` (rowError), and a message that names the property
- * otherwise (its full path already, or not at all) is kept.
+ * An MXInvalidInputException raised inside the body names its property as the rule that read it
+ * saw it (`'Offset' must be a whole number…`, `'Fields[0].Value' …`, a whole-object check's
+ * `'LookupValue' …`): named here from the zod issue's path with everything it is in
+ * (`'Paging.Offset'`, `'Activity.Fields[0].Value'`, `'Parameter.LookupValue'`), so a client sees
+ * which one (a fresh-eyes run: `Columns.Include_CSV` on Leads.Get; a review: arrays inside objects,
+ * CreateType's and CustomHeaders' rows, whole-object checks). A name that is a tail of the path is
+ * replaced by the whole path; any other name in a structure error (400: they quote property names,
+ * never values), under a path that ends at an object property, is put inside it. Bulk rows are named by the bulk calls' own `row N:` (inRow), the row being the parse.
  */
 function withObjectPath(err: MxError, path: readonly PropertyKey[]): MxError {
-  if (err.status !== 400 || path.length < 2 || !path.every((p) => typeof p === 'string')) return err;
-  const bare = `'${path[path.length - 1] as string}'`;
-  const at = err.message.indexOf(bare);
-  if (at < 0) return err;
-  const message = `${err.message.slice(0, at)}'${path.join('.')}'${err.message.slice(at + bare.length)}`;
-  return new MxError(err.type, message, err.status, err.headers);
+  if (err.type !== 'MXInvalidInputException' || path.length === 0) return err;
+  const m = LEADING_NAME.exec(err.message);
+  if (!m) return err;
+  const [whole, prefix, name] = m;
+  // The longest tail of the path the name starts with (`Fields` of `Activity.Fields` for
+  // `'Fields[0].Value'`, read by a rule that saw only the list): the rest of the path goes before it.
+  let named: string | undefined;
+  for (let k = 0; k < path.length && named === undefined; k++) {
+    const tail = pathName(path.slice(k));
+    if (name === tail || name.startsWith(`${tail}.`) || name.startsWith(`${tail}[`)) {
+      if (k === 0) return err; // named whole already
+      const head = pathName(path.slice(0, k));
+      named = name.startsWith('[') ? `${head}${name}` : `${head}.${name}`;
+    }
+  }
+  // A name the path does not end in, in a structure error (400: they quote property names, never
+  // values) under a path that ends at an object property: a whole-object check naming a property of it.
+  if (named === undefined && err.status === 400 && typeof path[path.length - 1] === 'string' && !name.startsWith('[')) named = `${pathName(path)}.${name}`;
+  if (named === undefined) return err;
+  return new MxError(err.type, `${prefix}'${named}'${err.message.slice(whole.length)}`, err.status, err.headers);
 }
 
 /**

@@ -44,9 +44,9 @@ export function headersValue(v: unknown): { key: string; value: string }[] | und
   if (v === undefined || v === null) return undefined;
   return L.asArray(v, "'CustomHeaders'").map((h, i) => {
     const o = L.asObject(h, `'CustomHeaders[${i}]'`);
-    const key = L.scalar(L.prop(o, 'Key'), 'Key');
+    const key = L.scalar(L.prop(o, 'Key'), `CustomHeaders[${i}].Key`);
     if (!key) throw mx.mandatoryMissing(`'CustomHeaders[${i}].Key' is mandatory`);
-    return { key, value: L.scalar(L.prop(o, 'Value'), 'Value') ?? '' };
+    return { key, value: L.scalar(L.prop(o, 'Value'), `CustomHeaders[${i}].Value`) ?? '' };
   });
 }
 

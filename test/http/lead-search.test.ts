@@ -163,7 +163,7 @@ describe('Leads.Get', () => {
 
   it('refuses a bad operator, an unknown field, a page over 5000 and other bad values, naming the problem', async () => {
     const p = (Parameter: Record<string, unknown>, rest: Record<string, unknown> = {}) => get({ Parameter: { LookupName: 'FirstName', LookupValue: 'Ada', ...Parameter }, ...rest });
-    expectMx(await p({ SqlOperator: 'BETWEEN' }), 500, 'MXInvalidInputException', /'SqlOperator' must be one of .*; got 'BETWEEN'/);
+    expectMx(await p({ SqlOperator: 'BETWEEN' }), 500, 'MXInvalidInputException', /'Parameter\.SqlOperator' must be one of .*; got 'BETWEEN'/);
     expectMx(await p({ SqlOperator: 'NOT IN' }), 500, 'MXInvalidInputException', /SqlOperator/);
     expectMx(await p({ SqlOperator: '=; DROP TABLE leads' }), 500, 'MXInvalidInputException', /SqlOperator/);
     expectMx(await p({ LookupName: 'mx_NoSuchField' }), 500, 'MXUnknownAttributeException', /mx_NoSuchField/);

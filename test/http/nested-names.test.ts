@@ -54,6 +54,22 @@ describe('a wrong type inside a body object names its object', () => {
     expect(props.length).toBeGreaterThanOrEqual(20);
   });
 
+  // Beyond scalars straight inside an object (a review): a list inside an object, the rows of a
+  // list that is not a bulk body, a check of a whole object, and a refused value (500).
+  const code = () => ids.eventCode;
+  it.each([
+    ['CreateCustom: a field of the activity', `${PA}/CreateCustom`, () => ({ LeadDetails: [{ Attribute: 'EmailAddress', Value: ids.email }], Activity: { ActivityEvent: code(), Fields: [{ SchemaName: 'mx_Custom_1', Value: {} }] } }), 400, "'Activity.Fields[0].Value'"],
+    ['CreateType: a field definition', `${PA}/CreateType`, () => ({ ActivityEventName: 'Nested rows', Fields: [{ SchemaName: 'mx_Custom_1' }, { SchemaName: {} }] }), 400, "'Fields[1].SchemaName'"],
+    ['Webhook.svc/Create: a custom header', '/v2/Webhook.svc/Create', () => ({ URL: 'http://127.0.0.1:9/hook', WebhookEvent: 7, CustomHeaders: [{ Key: 'X-A', Value: 'a' }, { Key: 'X-B', Value: {} }] }), 400, "'CustomHeaders[1].Value'"],
+    ['Leads.Get: a value the whole Parameter is checked for', `${LM}/Leads.Get`, () => ({ Parameter: { LookupName: 'EmailAddress', LookupValue: ['a'], SqlOperator: '=' } }), 400, "'Parameter.LookupValue'"],
+    ['Leads.Get: an operator it does not know', `${LM}/Leads.Get`, () => ({ Parameter: { LookupName: 'EmailAddress', LookupValue: 'a', SqlOperator: 'zz' } }), 500, "'Parameter.SqlOperator'"],
+  ])('%s', async (_what, path, body, status, named) => {
+    const r = await s.call('POST', path, body());
+    expect(r.status, r.text).toBe(status);
+    expect(r.body.ExceptionType, r.text).toBe('MXInvalidInputException');
+    expect(r.body.ExceptionMessage, r.text).toContain(named);
+  });
+
   for (const { method, path, parent, child } of props) {
     it(`${method} ${path}: ${parent}.${child} as an object`, async () => {
       const body = templateFor(path, ids) as Record<string, Record<string, unknown>>;
