@@ -201,8 +201,8 @@ const createById = (ctx) => post(`${PA}/Create`, SYNC_HEADERS, () => {
 });
 
 /**
- * The scenarios. `engines`: where each runs (every write scenario and the single reads on both; the
- * scenarios over a million rows on SQLite only, whose PostgreSQL seed would take minutes).
+ * The scenarios. `engines`: where each runs (every write scenario, the single reads and the lead
+ * reads over a million leads on both; retrieve-1m and the console pages on SQLite only).
  * `request(ctx)` returns autocannon's request for one call; `measure` replaces the plain load run.
  */
 const SCENARIOS = [
