@@ -30,6 +30,12 @@ export interface Route {
    * off, a call to it is told which (server.ts).
    */
   needs?: 'faults' | 'sandbox';
+  /**
+   * A GET that changes data (LeadSquared's `GET Lead/Delete/ById`, `GET Webhook.svc/Delete`): no
+   * HEAD is answered on it (405). Fastify answers HEAD on every GET route by running its handler, so
+   * a link checker's or a monitor's HEAD deleted the lead (a fresh-eyes run).
+   */
+  changes?: true;
 }
 
 /** The setting that turns a route's switch on, as the README's configuration table names it. */
@@ -65,7 +71,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: `${LM}/Lead.Capture`, auth: 'sync', handler: lm.capture },
   { method: 'POST', path: `${LM}/Lead.CreateOrUpdate`, auth: 'sync', handler: lm.createOrUpdate },
   { method: 'POST', path: `${LM}/Lead.Convert`, auth: 'sync', handler: leadConvert },
-  { method: 'GET', path: `${LM}/Lead/Delete/ById`, auth: 'sync', handler: lm.leadDelete },
+  { method: 'GET', path: `${LM}/Lead/Delete/ById`, auth: 'sync', handler: lm.leadDelete, changes: true },
   { method: 'POST', path: `${LM}/Lead/Delete/ById`, auth: 'sync', handler: lm.leadDelete },
   { method: 'POST', path: `${LM}/Lead/Bulk/Create`, auth: 'bulk', handler: leadBulk.bulkCreate },
   { method: 'POST', path: `${LM}/Lead/Bulk/CreateOrUpdate`, auth: 'bulk', handler: leadBulk.bulkCreateOrUpdate },
@@ -78,7 +84,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', path: '/v2/Webhook.svc/Retrieve', auth: 'sync', handler: webhooks.webhookRetrieve },
   { method: 'POST', path: '/v2/Webhook.svc/Update', auth: 'sync', handler: webhooks.webhookUpdate },
   { method: 'POST', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
-  { method: 'GET', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete },
+  { method: 'GET', path: '/v2/Webhook.svc/Delete', auth: 'sync', handler: webhooks.webhookDelete, changes: true },
 
   { method: 'POST', path: '/activity/create', auth: 'async-submit', handler: asyncApi.accept('activity.create') },
   { method: 'POST', path: '/activity/createcustom', auth: 'async-submit', handler: asyncApi.accept('activity.createcustom') },

@@ -259,8 +259,9 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
   const methodsByPath = new Map<string, string[]>();
   for (const r of routes) {
     const key = r.path.toLowerCase();
-    // Fastify answers HEAD on every GET route (exposeHeadRoutes), so the Allow header names it too.
-    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), ...(r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])]);
+    // Fastify answers HEAD on every GET route (exposeHeadRoutes) but one that changes data, so the
+    // Allow header names it too.
+    methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), ...(r.method === 'GET' && !r.changes ? ['GET', 'HEAD'] : [r.method])]);
   }
 
   void app.register(async (scope) => leadSquaredScope(scope, s, routes));
@@ -383,6 +384,8 @@ async function leadSquaredScope(app: FastifyInstance, s: Services, routes: Route
       method: r.method,
       url: r.path.toLowerCase(),
       config: { label: r.path },
+      // A HEAD runs the GET's handler and drops its body: not on a GET that changes data (routes.ts).
+      ...(r.changes ? { exposeHeadRoute: false } : {}),
       ...(findIgnored ? { onSend: [ignoredHeader(findIgnored)] } : {}),
       // Keys are checked before any body is read, on every route: without valid keys a caller
       // gets 401/403 at once, so it cannot make the server wait for or buffer a body.
