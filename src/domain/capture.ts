@@ -20,6 +20,8 @@ export function parseUpdateBehavior(raw: string | null): UpdateBehavior {
   return hit;
 }
 
+const isBlank = (v: unknown) => v === undefined || v === null || v === '';
+
 export async function captureLead(
   tx: Repos,
   ctx: Ctx,
@@ -56,13 +58,17 @@ export async function captureLead(
   const held = byId ? await lockLead(tx, lead) : await lockFoundLead(tx, lead);
   let fields: FieldMap = r.fields;
   if (behavior === 'UpdateOnlyEmptyFields') {
-    fields = Object.fromEntries(Object.entries(fields).filter(([k]) => {
-      const cur = held.fields[k];
-      return cur === undefined || cur === null || cur === '';
-    }));
+    fields = Object.fromEntries(Object.entries(fields).filter(([k]) => isBlank(held.fields[k])));
   } else if (behavior === 'DoNotUpdateUniqueFields') {
     const unique = new Set((await leadFieldDefs(tx, accountId)).filter((d) => d.isUnique).map((d) => d.schemaName));
     fields = Object.fromEntries(Object.entries(fields).filter(([k]) => !unique.has(k)));
+  }
+  // "Re-capturing the same details doesn't update Lead Source" (capture-lead page, fact sheet §6):
+  // a lead keeps the source it was first captured or created with (first-touch attribution); one
+  // without a source takes the capture's. A fresh-eyes run found it overwritten at every capture.
+  if (fields.Source !== undefined && !isBlank(held.fields.Source)) {
+    const { Source: _kept, ...rest } = fields;
+    fields = rest;
   }
   return { lead: await updateHeldLead(tx, ctx, held, fields), created: false };
 }

@@ -257,6 +257,21 @@ describe('Lead.Capture', () => {
     expect(await getLead(s, id)).toMatchObject({ FirstName: 'Yes', Phone: '8200000001' });
   });
 
+  it("a lead captured again keeps its Source; one without a Source takes the capture's", async () => {
+    // "Re-capturing the same details doesn't update Lead Source" (fact sheet §6): first-touch
+    // attribution had been overwritten at every capture (a fresh-eyes run).
+    const first = expectOk(await capture({ EmailAddress: 'src@example.com', FirstName: 'Src', Source: 'Web' })).Message.Id;
+    expectOk(await capture({ EmailAddress: 'SRC@example.com', LastName: 'Two', Source: 'Other' }));
+    expectOk(await s.call('POST', `${LM}/Lead.Capture`, [{ Attribute: 'emailaddress', Value: 'src@example.com' }, { Attribute: 'source', Value: 'Third' }]));
+    expect(await getLead(s, first)).toMatchObject({ Source: 'Web', LastName: 'Two' });
+    const bare = await createLead(s, { FirstName: 'NoSource', EmailAddress: 'nosrc@example.com' });
+    expectOk(await capture({ EmailAddress: 'nosrc@example.com', Source: 'Referral' }));
+    expect(await getLead(s, bare)).toMatchObject({ Source: 'Referral' });
+    // Lead.Update is not a capture: it changes the source as asked.
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${first}`, [{ Attribute: 'Source', Value: 'Changed' }]));
+    expect(await getLead(s, first)).toMatchObject({ Source: 'Changed' });
+  });
+
   it('an unknown LeadUpdateBehavior, a bad value or a duplicate changes nothing', async () => {
     const other = await createLead(s, { FirstName: 'Other', Phone: '8300000001' });
     await expectNoChange(s, [ada, other], async () => {
