@@ -46,8 +46,14 @@ export const SYSTEM_LEAD_FIELDS: LeadFieldDef[] = [
 ];
 
 /** Attributes a client may not write. */
+// Every property a lead read returns that no write sets (wire/shapes.ts LEAD_READ_FIELDS): the
+// last activity's three (kept by the activity posts), StatusCode and IsLead had been "unknown
+// attribute … does not start with mx_" although every read lists them (a fresh-eyes run).
 const READ_ONLY = new Set(
-  ['ProspectAutoId', 'Score', 'EngagementScore', 'CreatedOn', 'ModifiedOn', 'CreatedBy', 'ModifiedBy', 'LeadLastModifiedOn'].map((s) => s.toLowerCase()),
+  [
+    'ProspectAutoId', 'Score', 'EngagementScore', 'CreatedOn', 'ModifiedOn', 'CreatedBy', 'ModifiedBy', 'LeadLastModifiedOn',
+    'ProspectActivityId_Max', 'ProspectActivityName_Max', 'ProspectActivityDate_Max', 'StatusCode', 'IsLead',
+  ].map((s) => s.toLowerCase()),
 );
 
 /** Fields searchable by value: every unique field plus Mobile. */
