@@ -6,7 +6,7 @@
 import type { Ctx } from './context.js';
 import { isMxError, mx, type MxError } from './errors.js';
 import type { FieldInput } from './fields.js';
-import { createLead, resolveAttributes, updateLead, upsertLead } from './leads.js';
+import { createLead, resolveAttributes, updateFieldsFor, updateLead, upsertLead } from './leads.js';
 import { runWrite } from './run.js';
 import type { Lead } from './types.js';
 import type { Repos, Store } from '../storage/store.js';
@@ -68,7 +68,7 @@ export async function bulkUpdateLeads(
   const outcomes = await eachRow(store, ids, async (tx, leadId) => {
     const lead = await tx.leads.get(accountId, leadId);
     if (!lead) throw mx.unknownLead(leadId);
-    return updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, 'always')).fields);
+    return updateLead(tx, ctx, lead, updateFieldsFor(lead, await resolveAttributes(tx, accountId, attrs, 'always')));
   });
   const failed = outcomes.flatMap((o, i) => (o.ok ? [] : [{ leadId: ids[i], error: o.error }]));
   return { affected: ids.length - failed.length, failed };

@@ -476,6 +476,20 @@ function assertIdentity(fields: FieldMap): void {
  * write batches) each merged into the lead as read before the other committed, and the later one
  * dropped the fields the earlier one had set, both answered success.
  */
+/**
+ * The fields of an update of `lead` by id (Lead.Update, /lead/update, Lead/Bulk/Update), refusing
+ * a `ProspectID` attribute that names another lead (MXInvalidInputException): the call had
+ * succeeded and written the lead of the query's id, not the one the body named (a fresh-eyes run).
+ * The lead's own id (any case, spaces around) or a blank one is taken, as LeadSquared's reads send it back.
+ */
+export function updateFieldsFor(lead: Lead, r: ResolvedAttributes): FieldMap {
+  const named = r.prospectId?.trim() ?? '';
+  if (named !== '' && named.toLowerCase() !== lead.id.toLowerCase()) {
+    throw mx.invalidInput(`ProspectID '${named.slice(0, 60)}' in the body is another lead than the one updated ('${lead.id}'): leave it out, or update that lead.`);
+  }
+  return r.fields;
+}
+
 export async function updateLead(tx: Repos, ctx: Ctx, read: Lead, fields: FieldMap): Promise<Lead> {
   return updateHeldLead(tx, ctx, await lockLead(tx, read), fields);
 }

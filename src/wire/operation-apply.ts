@@ -11,7 +11,7 @@ import { captureLead } from '../domain/capture.js';
 import { actingUserId } from '../domain/accounts.js';
 import { actingAs, type Ctx } from '../domain/context.js';
 import { mx } from '../domain/errors.js';
-import { resolveAttributes, updateLead } from '../domain/leads.js';
+import { resolveAttributes, updateFieldsFor, updateLead } from '../domain/leads.js';
 import type { AsyncRequest, RequestKind } from '../domain/types.js';
 import type { Repos } from '../storage/store.js';
 import type { Reads } from './operations.js';
@@ -64,7 +64,7 @@ export const APPLY: { [K in RequestKind]: Apply<K> } = {
   async 'lead.update'(tx, ctx, { accountId }, { leadId, attrs }) {
     const lead = await tx.leads.get(accountId, leadId);
     if (!lead) throw mx.unknownLead(leadId);
-    await updateLead(tx, ctx, lead, (await resolveAttributes(tx, accountId, attrs, 'always')).fields);
+    await updateLead(tx, ctx, lead, updateFieldsFor(lead, await resolveAttributes(tx, accountId, attrs, 'always')));
     return success({ AffectedRows: 1 });
   },
 };

@@ -147,6 +147,20 @@ describe('Lead.Create', () => {
     expect(await getLead(s, id)).toMatchObject({ FirstName: 'Round', LastName: 'Trip', EmailAddress: 'round.trip@example.com' });
   });
 
+  it('an update whose body names another lead by ProspectID is refused and changes neither', async () => {
+    // It had answered 200 and updated the lead of the query's id (a fresh-eyes run).
+    const a = await createLead(s, { FirstName: 'PidA', EmailAddress: 'pid.a@example.com' });
+    const b = await createLead(s, { FirstName: 'PidB', EmailAddress: 'pid.b@example.com' });
+    await expectNoChange(s, [a, b], async () => {
+      expectMx(await s.call('POST', `${LM}/Lead.Update?leadId=${a}`, [{ Attribute: 'ProspectID', Value: b }, { Attribute: 'LastName', Value: 'x' }]), 500, 'MXInvalidInputException', /ProspectID .* is another lead/);
+      const bulk = expectOk(await s.call('POST', `${LM}/Lead/Bulk/Update`, { LeadIds: [a], LeadFields: [{ Attribute: 'ProspectID', Value: b }, { Attribute: 'LastName', Value: 'x' }] }));
+      expect(JSON.stringify(bulk)).toMatch(/is another lead/);
+    });
+    // Its own id (any case), as a read sends it back, is taken.
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${a}`, [{ Attribute: 'ProspectID', Value: ` ${a.toUpperCase()} ` }, { Attribute: 'LastName', Value: 'Own' }]));
+    expect(await getLead(s, a)).toMatchObject({ LastName: 'Own' });
+  });
+
   const refused: [string, Record<string, string>, number, string, RegExp][] = [
     ['no name, email or phone', { Company: 'Nameless' }, 500, 'MXMandatoryAttributeMissingException', /FirstName/],
     ['an unknown attribute', { FirstName: 'X', Shoesize: '1' }, 500, 'MXUnknownAttributeException', /Shoesize/],
