@@ -500,7 +500,11 @@ export async function updateLead(tx: Repos, ctx: Ctx, read: Lead, fields: FieldM
  * UpdateOnlyEmptyFields), without taking the lock twice.
  */
 export async function updateHeldLead(tx: Repos, ctx: Ctx, lead: Lead, fields: FieldMap): Promise<Lead> {
-  const merged: FieldMap = withContactFlags({ ...lead.fields, ...fields, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) });
+  // A lead always has an owner on LeadSquared: a blank OwnerId keeps the one it has (it had left
+  // the lead with none, where a create with a blank one is owned by the key's user: a fresh-eyes run).
+  const owner = fieldValue(lead.fields, 'OwnerId');
+  const kept: FieldMap = owner && 'OwnerId' in fields && !fieldValue(fields, 'OwnerId') ? { OwnerId: owner } : {};
+  const merged: FieldMap = withContactFlags({ ...lead.fields, ...fields, ...kept, ...(ctx.userId ? { ModifiedBy: ctx.userId } : {}) });
   assertIdentity(merged);
   const keys = await keysFor(tx, lead.accountId, merged);
   await assertUnique(tx, lead.accountId, merged, lead.id);

@@ -86,6 +86,17 @@ describe('lead reads carry the documented fields', () => {
     for (const p of reads) expect(expectOk(await s.call('GET', p))[0], p).toEqual(byId);
   });
 
+  it('a blank OwnerId in an update keeps the owner the lead has', async () => {
+    // It had left the lead with no owner, which no LeadSquared lead is (a fresh-eyes run).
+    const id = await createLead(s, { FirstName: 'Keeps owner' });
+    for (const blank of ['', null]) {
+      expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'OwnerId', Value: blank }, { Attribute: 'LastName', Value: 'Still' }]));
+      expect(await getLead(s, id)).toMatchObject({ OwnerId: userId, LastName: 'Still' });
+    }
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${id}`, [{ Attribute: 'OwnerId', Value: 'another-user' }]));
+    expect((await getLead(s, id))?.OwnerId).toBe('another-user');
+  });
+
   it('an OwnerId passed is kept; every door that creates a lead sets the owner to the key\'s user', async () => {
     const owned = await createLead(s, { FirstName: 'Owned', OwnerId: 'someone-else' });
     expect((await getLead(s, owned))?.OwnerId).toBe('someone-else');
