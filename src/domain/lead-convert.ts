@@ -7,14 +7,16 @@
  */
 import type { Ctx } from './context.js';
 import type { FieldInput } from './fields.js';
-import { createLead, findByDefaultLookup, findForCreate, lockFoundLead, lookupLockKeys, resolveAttributes, updateLead, updateHeldLead } from './leads.js';
+import { createLead, findByDefaultLookup, findForCreate, lockFoundLead, lookupLockKeys, resolveAttributes, updateFieldsFor, updateLead, updateHeldLead } from './leads.js';
 import type { Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
 export async function convertVisitor(tx: Repos, ctx: Ctx, accountId: string, visitorId: string, attrs: FieldInput[]): Promise<{ lead: Lead; created: boolean }> {
-  const { fields } = await resolveAttributes(tx, accountId, attrs, 'always');
+  const resolved = await resolveAttributes(tx, accountId, attrs, 'always');
+  const { fields } = resolved;
   const byId = await tx.leads.get(accountId, visitorId);
-  if (byId) return { lead: await updateLead(tx, ctx, byId, fields), created: false };
+  // A body ProspectID naming another lead is refused, as on Lead.Update (updateFieldsFor).
+  if (byId) return { lead: await updateLead(tx, ctx, byId, updateFieldsFor(byId, resolved)), created: false };
   const found = await findForCreate(tx, accountId, lookupLockKeys(fields), () => findByDefaultLookup(tx, accountId, fields));
   // Found by its email or phone: still found by them once held, or the call runs again (lockFoundLead).
   if (found) return { lead: await updateHeldLead(tx, ctx, await lockFoundLead(tx, found), fields), created: false };

@@ -227,7 +227,16 @@ export const listFaults: Handler = async (s, req) => ({ faults: (await s.faults.
  * every rule, as had an id sent in the body, which was not read (a fresh-eyes run).
  */
 export const clearFaults: Handler = async (s, req) => {
-  const id = readQuery(faultsClear, query(req)).id ?? readBody(faultsClear, req.body).id ?? undefined;
+  let id = readQuery(faultsClear, query(req)).id;
+  if (id === undefined) {
+    // Only a body that is not there means every rule: a JSON null or "" (what `JSON.stringify(rule?.id
+    // ?? null)` sends) had been read as none (a review).
+    const sent = req.rawBody !== undefined && req.rawBody.trim() !== '';
+    if (sent && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
+      throw new MxError('MXInvalidInputException', 'Invalid request body: request body must be a JSON object such as {"id":"<rule id>"}, or be left out to remove every rule', 400);
+    }
+    id = readBody(faultsClear, req.body).id ?? undefined;
+  }
   if (id !== undefined && id.trim() === '') {
     throw new MxError('MXInvalidInputException', "'id' is blank: give a rule's id (GET /_leadtrail/faults lists them), or leave 'id' out to remove every rule.", 400);
   }

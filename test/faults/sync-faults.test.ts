@@ -173,6 +173,9 @@ describe('sync forced faults', () => {
     expectMx(await s.call('DELETE', FAULTS, { id: null }), 400, 'MXInvalidInputException', /'id' is null/);
     expectMx(await s.call('DELETE', FAULTS, [b]), 400, 'MXInvalidInputException', /must be a JSON object/);
     expectMx(await s.call('DELETE', FAULTS, b), 400, 'MXInvalidInputException', /must be a JSON object/);
+    // A JSON null or "" body (what JSON.stringify(rule?.id ?? null) sends) is no "every rule" either.
+    expectMx(await s.call('DELETE', FAULTS, null), 400, 'MXInvalidInputException', /must be a JSON object/);
+    expectMx(await s.call('DELETE', FAULTS, ''), 400, 'MXInvalidInputException', /must be a JSON object/);
     expect((await s.call('GET', FAULTS)).body.faults.map((f: { id: string }) => f.id)).toEqual([b]);
     // The query's id goes first.
     expect((await s.call('DELETE', `${FAULTS}?id=${b}`, { id: 'other' })).body).toEqual({ cleared: 1 });

@@ -9,14 +9,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/http/routes.js';
 import { LM, PA, createLead, createType, getLead } from '../helpers/lsq.js';
-import { request, started, type TestServer } from '../helpers/server.js';
+import { KEYS, request, started, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let lead: string;
 let hook: string;
 let activity: string;
 
-const head = (path: string) => request(s.url, 'HEAD', path);
+// With the x-api-key too, so that the async status and metrics routes run their handlers (403 without).
+const head = (path: string) => request(s.url, 'HEAD', path, undefined, { headers: { 'x-api-key': KEYS.apiKey } });
 
 beforeAll(async () => {
   s = await started({ LEADTRAIL_FAULTS: 'true', LEADTRAIL_SANDBOX: 'true' });
@@ -58,6 +59,7 @@ describe('HEAD', () => {
     for (const r of gets) {
       const res = await head(`${r.path.replace(':id', lead)}?${ids}`);
       expect(res.status, `HEAD ${r.path}`).not.toBe(405);
+      expect(res.status, `HEAD ${r.path}: its handler ran`).not.toBe(403);
     }
     await stillThere();
     // A route that changes data is marked so: the table's GETs that are marked are the two above.

@@ -156,6 +156,9 @@ describe('Lead.Create', () => {
       const bulk = expectOk(await s.call('POST', `${LM}/Lead/Bulk/Update`, { LeadIds: [a], LeadFields: [{ Attribute: 'ProspectID', Value: b }, { Attribute: 'LastName', Value: 'x' }] }));
       expect(JSON.stringify(bulk)).toMatch(/is another lead/);
     });
+    await expectNoChange(s, [a, b], async () => {
+      expectMx(await s.call('POST', `${LM}/Lead.Convert?leadId=${a}`, [{ Attribute: 'ProspectID', Value: b }, { Attribute: 'LastName', Value: 'x' }]), 500, 'MXInvalidInputException', /ProspectID .* is another lead/);
+    });
     // Its own id (any case), as a read sends it back, is taken.
     expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${a}`, [{ Attribute: 'ProspectID', Value: ` ${a.toUpperCase()} ` }, { Attribute: 'LastName', Value: 'Own' }]));
     expect(await getLead(s, a)).toMatchObject({ LastName: 'Own' });

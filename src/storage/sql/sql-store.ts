@@ -77,7 +77,10 @@ export async function migrateDb(db: Kysely<DB>, migrations: Record<string, Migra
     try {
       return await migrateOn(db, unbounded, schema);
     } catch (e) {
-      if (!(e instanceof MigrationLockWaitCut) || Date.now() > deadline) throw e;
+      if (!(e instanceof MigrationLockWaitCut)) throw e;
+      if (Date.now() > deadline) {
+        throw new Error(`The migrations could not be read or run: another process held the migration lock for over ${MIGRATION_LOCK_WAIT_MS / 60_000} minutes (${e.message})`);
+      }
     }
   }
 }
