@@ -36,9 +36,12 @@ export function fieldDefs(v: unknown, where: string, depth = 0): ActivityFieldDe
     const at = `${where}[${i}]`;
     const schemaName = text(o, at, 'SchemaName');
     if (!schemaName) throw mx.invalidInput(`Invalid Input! '${where}[${i}].SchemaName' is missing.`);
-    const rawMax = text(o, at, 'MaxLength') ?? text(o, at, 'MaxFieldLength');
+    const given = text(o, at, 'MaxLength');
+    const maxName = given !== null ? 'MaxLength' : 'MaxFieldLength';
+    const rawMax = given ?? text(o, at, 'MaxFieldLength');
     const maxLength = rawMax === null || rawMax.trim() === '' ? null : wholeNumber(rawMax, { min: 0, max: INT32.max });
-    if (rawMax !== null && rawMax.trim() !== '' && maxLength === null) throw mx.invalidInput(`Invalid Input! '${schemaName}.MaxLength' must be a whole number from 0 to ${INT32.max}.`);
+    // Named where it is, as the definition's other properties are (it had named the schema name).
+    if (rawMax !== null && rawMax.trim() !== '' && maxLength === null) throw mx.invalidInput(`Invalid Input! '${at}.${maxName}' must be a whole number from 0 to ${INT32.max}.`);
     const nested = prop(o, 'Fields');
     if (nested && depth > 0) throw mx.badStructure(`'${where}[${i}].Fields' cannot be nested more than one level`);
     return {

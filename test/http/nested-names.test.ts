@@ -60,6 +60,10 @@ describe('a wrong type inside a body object names its object', () => {
   it.each([
     ['CreateCustom: a field of the activity', `${PA}/CreateCustom`, () => ({ LeadDetails: [{ Attribute: 'EmailAddress', Value: ids.email }], Activity: { ActivityEvent: code(), Fields: [{ SchemaName: 'mx_Custom_1', Value: {} }] } }), 400, "'Activity.Fields[0].Value'"],
     ['CreateType: a field definition', `${PA}/CreateType`, () => ({ ActivityEventName: 'Nested rows', Fields: [{ SchemaName: 'mx_Custom_1' }, { SchemaName: {} }] }), 400, "'Fields[1].SchemaName'"],
+    // A value refused (500, as Int32 values are): the definition's MaxLength had named the schema
+    // name (`'mx_Custom_2.MaxLength'`), its other properties their place.
+    ['CreateType: a field definition\'s MaxLength', `${PA}/CreateType`, () => ({ ActivityEventName: 'Nested lengths', Fields: [{ SchemaName: 'mx_Custom_1' }, { SchemaName: 'mx_Custom_2', MaxLength: 'ten' }] }), 500, "'Fields[1].MaxLength'"],
+    ['CreateType: a field definition\'s MaxFieldLength', `${PA}/CreateType`, () => ({ ActivityEventName: 'Nested field lengths', Fields: [{ SchemaName: 'mx_Custom_1', MaxFieldLength: -1 }] }), 500, "'Fields[0].MaxFieldLength'"],
     ['Webhook.svc/Create: a custom header', '/v2/Webhook.svc/Create', () => ({ URL: 'http://127.0.0.1:9/hook', WebhookEvent: 7, CustomHeaders: [{ Key: 'X-A', Value: 'a' }, { Key: 'X-B', Value: {} }] }), 400, "'CustomHeaders[1].Value'"],
     ['Leads.Get: a value the whole Parameter is checked for', `${LM}/Leads.Get`, () => ({ Parameter: { LookupName: 'EmailAddress', LookupValue: ['a'], SqlOperator: '=' } }), 400, "'Parameter.LookupValue'"],
     ['Leads.Get: an operator it does not know', `${LM}/Leads.Get`, () => ({ Parameter: { LookupName: 'EmailAddress', LookupValue: 'a', SqlOperator: 'zz' } }), 500, "'Parameter.SqlOperator'"],
