@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { droppedLogLines } from './stdout-log.js';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { CallContext, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { CallContext, ExclusiveOptions, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 import { UnsendableInput } from './storage/operations.js';
 import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
@@ -448,7 +448,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
       const webhooksRepo = watchWebhooks(store.webhooks, null);
       const timed =
         (name: 'transaction' | 'exclusive') =>
-        async <T>(fn: (tx: Repos) => Promise<T>): Promise<T> => {
+        async <T>(fn: (tx: Repos) => Promise<T>, options?: ExclusiveOptions): Promise<T> => {
           const events: Event[] = [];
           const hookAttempts: HookAttempt[] = [];
           const started = performance.now();
@@ -464,7 +464,8 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
             return fn(watchTx(repos, events, hookAttempts));
           };
           try {
-            const out = await store[name](one ? Object.assign(watched, { repoCall: one }) : watched);
+            const run = one ? Object.assign(watched, { repoCall: one }) : watched;
+            const out = await (name === 'exclusive' ? store.exclusive(run, options) : store.transaction(run));
             tx.observe({ result: 'committed' }, (performance.now() - started) / 1000);
             // Sent whole to SQLite's writer thread, a webhook attempt was not seen by watchTx.
             if (one && !ranHere && one.repo === 'webhooks' && one.method === 'finishAttempt') {

@@ -102,6 +102,9 @@ export class TransactionClosed extends Error {
   }
 }
 
+/** The longest delay setTimeout keeps (2^31-1 ms, about 24.8 days); a longer limit is none. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 interface Item {
   fn: (tx: Repos) => Promise<unknown>;
   resolve: (v: unknown) => void;
@@ -110,6 +113,8 @@ interface Item {
   reruns: number;
   /** Run in a SAVEPOINT of its own: set once a batch it was in had to be rolled back for another caller. */
   isolate: boolean;
+  /** How long fn may run, when not `fnTimeoutMs` (ms; Infinity: no limit). */
+  timeoutMs?: number;
 }
 
 /** `clean`: the fn failed having called only read methods, none of which failed: it changed nothing. */
@@ -145,10 +150,14 @@ export class WritePipeline {
 
   constructor(private readonly o: PipelineOptions) {}
 
-  transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false): Promise<T> {
+  /**
+   * Runs `fn` in a batch (`solo`: alone in its own, as `Store.exclusive`). `timeoutMs`: how long it
+   * may run instead of `fnTimeoutMs` (`Infinity`: no limit).
+   */
+  transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false, timeoutMs?: number): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0, isolate: false });
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0, isolate: false, timeoutMs });
       this.kick();
     });
   }
@@ -368,12 +377,14 @@ export class WritePipeline {
     s.beginCaller?.();
     const guard = new Guard(s.repos);
     let timer: NodeJS.Timeout | undefined;
+    const limit = item.timeoutMs ?? this.o.fnTimeoutMs;
+    // No timer for no limit: setTimeout takes Infinity (and anything past 2^31-1 ms) as 1 ms.
     const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.o.fnTimeoutMs);
+      if (limit <= MAX_TIMER_MS) timer = setTimeout(() => resolve(TIMED_OUT), limit);
     });
     try {
       const value = await Promise.race([item.fn(guard.tx), timedOut]);
-      if (value === TIMED_OUT) throw new TransactionTimeout(this.o.fnTimeoutMs);
+      if (value === TIMED_OUT) throw new TransactionTimeout(limit);
       // Records appended by fn commit with its changes, inside its savepoint: if writing them fails,
       // this caller fails alone and its changes go with them.
       if (guard.records.length > 0) await this.writeRecords(s.repos, guard.records);

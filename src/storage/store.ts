@@ -726,6 +726,12 @@ export interface CallContext {
 /** The queues whose workers a commit can wake (Store.onQueued): async requests and webhook events. */
 export type QueueName = 'requests' | 'webhook-events';
 
+/** Options of `Store.exclusive`. */
+export interface ExclusiveOptions {
+  /** How long the function may run, in ms (default: the store's limit, LEADTRAIL_TX_TIMEOUT_MS); `Infinity`: no limit. */
+  timeoutMs?: number;
+}
+
 export interface Store extends Repos {
   readonly engine: 'sqlite' | 'postgres';
   /**
@@ -766,8 +772,11 @@ export interface Store extends Repos {
    * Like `transaction`, but holding a lock shared by every process on this database for the whole
    * transaction (a PostgreSQL advisory lock; SQLite's write lock already is one). For steps that
    * must happen once, such as creating the first account when several processes start together.
+   * `options.timeoutMs`: how long `fn` may run, in ms, instead of the store's limit; `Infinity` for
+   * start-up work whose time grows with the data (re-keying an account's leads), which the limit
+   * would roll back at every start, so that the server never started.
    */
-  exclusive<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  exclusive<T>(fn: (tx: Repos) => Promise<T>, options?: ExclusiveOptions): Promise<T>;
   /**
    * Reads made after this call see everything committed before it. SQLite only: its reader's
    * statements share a read transaction for a moment (sqlite/read-turns.ts), which this ends (tests

@@ -238,6 +238,24 @@ export function pipelineContract(f: PipelineFixtures): void {
       await expect(leaked!.accounts.create({ id: uid(), name: 'late', createdAt: T0 })).rejects.toBeInstanceOf(TransactionClosed);
     });
 
+    it('exclusive takes its own time limit: a longer one, or none (Infinity), lets a function run past the store\'s', async () => {
+      const { store } = await f.open({ fnTimeoutMs: 100 });
+      const slow = (id: string) => async (tx: Repos) => {
+        await tx.accounts.create({ id, name: 'slow', createdAt: T0 });
+        await new Promise((r) => setTimeout(r, 400));
+        return id;
+      };
+      const [limited, longer, unlimited] = [uid(), uid(), uid()];
+      await expect(store.exclusive(slow(limited))).rejects.toBeInstanceOf(TransactionTimeout);
+      expect(await store.exclusive(slow(longer), { timeoutMs: 5_000 })).toBe(longer);
+      expect(await store.exclusive(slow(unlimited), { timeoutMs: Infinity })).toBe(unlimited);
+      expect(await store.accounts.get(limited)).toBeNull();
+      expect(await store.accounts.get(longer)).toMatchObject({ name: 'slow' });
+      expect(await store.accounts.get(unlimited)).toMatchObject({ name: 'slow' });
+      // A limit shorter than the store's applies too.
+      await expect(store.exclusive(slow(uid()), { timeoutMs: 50 })).rejects.toBeInstanceOf(TransactionTimeout);
+    });
+
     it('appended records commit with the transaction, or not at all', async () => {
       const { store } = await f.open();
       const a = await newAccount(store);

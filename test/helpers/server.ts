@@ -140,8 +140,8 @@ export async function started(overrides: Partial<Record<string, string>> = {}, o
 }
 
 /** A second store on `server`'s database, opened the way the CLI opens one (its own connections, its own process's view). */
-export function storeBeside(server: TestServer): Promise<Store> {
-  const limits = { pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000 };
+export function storeBeside(server: TestServer, over: { txTimeoutMs?: number; sqliteWriter?: 'thread' } = {}): Promise<Store> {
+  const limits = { pgPoolSize: 2, statementTimeoutMs: 15_000, txTimeoutMs: 15_000, ...over };
   return server.dbPath.startsWith('pg:')
     ? openStore({ databaseUrl: schemaUrl(server.dbPath.slice(3)), dbPath: '', ...limits })
     : openStore({ databaseUrl: null as unknown as string, dbPath: server.dbPath, ...limits });

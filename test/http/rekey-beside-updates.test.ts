@@ -124,4 +124,25 @@ describe('a re-key beside lead updates', () => {
     expect(rekeyed).toBe(1);
     await expectKept(leads, 'mx_Start_Code', 'mx_Start_Note', updated, false);
   });
+
+  it('the start-up re-key of an account takes as long as it needs: the limit on a transaction (LEADTRAIL_TX_TIMEOUT_MS) does not roll it back', async () => {
+    // Its time grows with the account's leads: under the limit, a large account was rolled back at
+    // every start (TransactionTimeout), and the server never started. Here a 1 ms limit stands for
+    // an account too large for 15 s.
+    const leads = await leadsWith('mx_Long_Code');
+    await cli.transaction(async (tx) => {
+      await defineLeadField(tx, accountId, { schemaName: 'mx_Long_Code', isUnique: true });
+      await tx.leads.setKeysVersion(accountId, 1);
+    });
+    // SQLite as the server runs it, its writes on the writer thread: on the event loop, a function
+    // whose statements never wait for I/O ends before any timer can fire.
+    const hurried = await storeBeside(s, { txTimeoutMs: 1, sqliteWriter: 'thread' });
+    try {
+      expect(await rekeyStaleAccounts(hurried)).toBe(1);
+      expect(await hurried.leads.accountsKeyedBefore(2)).not.toContain(accountId);
+    } finally {
+      await hurried.close();
+    }
+    for (const { id, code } of leads) expect((await findLead(s.services.store, accountId, 'mx_Long_Code', code))?.id, code).toBe(id);
+  });
 });

@@ -268,7 +268,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
       ? routedRepos(readRepos, (name, method, args) => pipeline.transaction((tx) => (tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method](...args)))
       : readRepos),
     transaction: (fn) => pipeline.transaction(fn),
-    exclusive: (fn) => pipeline.transaction(fn, true),
+    exclusive: (fn, options) => pipeline.transaction(fn, true, options?.timeoutMs),
     registerRecordWriter: (kind, w) => pipeline.registerRecordWriter(kind, w),
     writeStats: () => ({ ...pipeline.stats }),
     ...(p.checkpointStats ? { checkpointStats: p.checkpointStats } : {}),

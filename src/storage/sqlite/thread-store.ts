@@ -322,7 +322,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     })();
   }
 
-  function transaction<T>(fn: (tx: Repos) => Promise<T>, solo: boolean): Promise<T> {
+  function transaction<T>(fn: (tx: Repos) => Promise<T>, solo: boolean, timeoutMs?: number): Promise<T> {
     if (dead) return Promise.reject(dead);
     // One repo write (repoWrite): run there whole, one message each way.
     const one = (fn as Partial<RepoWrite<T>>).repoCall;
@@ -345,7 +345,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
           reject(local.outcome && !local.outcome.ok ? local.outcome.error : e);
         },
       });
-      send({ t: 'tx', id, solo });
+      send({ t: 'tx', id, solo, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     });
   }
 
@@ -380,7 +380,7 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
     refCache,
     ...routedRepos(readRepos, writeOutside),
     transaction: (fn) => transaction(fn, false),
-    exclusive: (fn) => transaction(fn, true),
+    exclusive: (fn, options) => transaction(fn, true, options?.timeoutMs),
     operate: (name: string, call: CallContext, input: unknown) => request((id) => ({ t: 'op', id, name, call, input })),
     writesWaiting: () => waiting.size,
     newReadSnapshot: () => turns?.end(),

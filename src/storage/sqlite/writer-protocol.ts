@@ -21,7 +21,7 @@ export type ToWriter =
   /** One repo write as a transaction of its own (a `repoWrite`, or a write made outside a transaction); answered by `done`. */
   | ({ t: 'write'; id: number } & RepoCall)
   /** Open a transaction whose function runs on the event loop: answered by `begin`, then `done`. */
-  | { t: 'tx'; id: number; solo: boolean }
+  | { t: 'tx'; id: number; solo: boolean; /** Store.exclusive's timeoutMs. */ timeoutMs?: number }
   /** A repo call of that function, inside its transaction; answered by `result`. */
   | ({ t: 'call'; id: number; cid: number } & RepoCall)
   /** A record the function appended (Repos.append). */

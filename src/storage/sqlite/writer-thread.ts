@@ -142,7 +142,7 @@ async function main(): Promise<void> {
             remotes.set(m.id, { tx, end: (ok) => (ok ? resolve(null) : reject(new RemoteFailed())) });
             post({ t: 'begin', id: m.id });
           }).finally(() => remotes.delete(m.id));
-        settle(m.id, m.solo ? store.exclusive(run) : store.transaction(run));
+        settle(m.id, m.solo ? store.exclusive(run, { timeoutMs: m.timeoutMs }) : store.transaction(run));
         break;
       }
       case 'call': {
