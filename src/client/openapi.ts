@@ -429,8 +429,11 @@ export interface components {
       RequestId: string;
       TaskStatus: {
         TaskType: string;
-        /** @description In-Queue, Success, FAILURE or ERROR */
-        Status: string;
+        /**
+         * @description In-Queue (waiting or being processed), Success, FAILURE (the request was refused: StatusReason says why) or ERROR (retries ran out)
+         * @enum {string}
+         */
+        Status: "In-Queue" | "Success" | "FAILURE" | "ERROR";
         StatusReason: string | null;
         TaskCurrentStep: string | null;
         TaskLastStep: string | null;
@@ -2465,6 +2468,8 @@ export interface operations {
       query: {
         /** @description The lead's ProspectID */
         leadId: string;
+        /** @description Accepted and ignored (no automations) */
+        postUpdatedLead?: string;
       };
     };
     requestBody: {
@@ -2574,7 +2579,7 @@ export interface operations {
   leadCapture: {
     parameters: {
       query?: {
-        /** @description DoNotUpdate, UpdateOnlyEmptyFields or UpdateAll (the default) */
+        /** @description One of Update, DoNotUpdate, UpdateOnlyEmptyFields, DoNotUpdateUniqueFields, in any case; Update (the default) when absent or blank. Another value is MXInvalidInputException (on the async /lead/capture, the request ends FAILURE with it). */
         LeadUpdateBehavior?: string;
       };
     };
@@ -4453,7 +4458,9 @@ export interface operations {
   asyncLeadCapture: {
     parameters: {
       query?: {
+        /** @description One of Update, DoNotUpdate, UpdateOnlyEmptyFields, DoNotUpdateUniqueFields, in any case; Update (the default) when absent or blank. Another value is MXInvalidInputException (on the async /lead/capture, the request ends FAILURE with it). */
         LeadUpdateBehavior?: string;
+        /** @description Accepted and ignored (no automations) */
         postUpdatedLead?: string;
       };
     };
@@ -4565,6 +4572,8 @@ export interface operations {
     parameters: {
       query: {
         leadId: string;
+        /** @description Accepted and ignored (no automations) */
+        postUpdatedLead?: string;
       };
     };
     requestBody: {

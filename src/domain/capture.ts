@@ -10,13 +10,15 @@ import { createLead, fieldValue, findByDefaultLookup, findForCreate, findLead, l
 import type { FieldMap, Lead } from './types.js';
 import type { Repos } from '../storage/store.js';
 
-export type UpdateBehavior = 'Update' | 'DoNotUpdate' | 'UpdateOnlyEmptyFields' | 'DoNotUpdateUniqueFields';
+/** Lead.Capture's `LeadUpdateBehavior` values (fact sheet §6; `Update`, leadtrail's name for the default). */
+export const UPDATE_BEHAVIORS = ['Update', 'DoNotUpdate', 'UpdateOnlyEmptyFields', 'DoNotUpdateUniqueFields'] as const;
+export type UpdateBehavior = (typeof UPDATE_BEHAVIORS)[number];
 
+/** The behavior `raw` names, in any case; `Update` when absent or empty. Throws MXInvalidInputException for another value. */
 export function parseUpdateBehavior(raw: string | null): UpdateBehavior {
   if (raw === null || raw === '') return 'Update';
-  const all: UpdateBehavior[] = ['Update', 'DoNotUpdate', 'UpdateOnlyEmptyFields', 'DoNotUpdateUniqueFields'];
-  const hit = all.find((b) => b.toLowerCase() === raw.toLowerCase());
-  if (!hit) throw mx.invalidInput(`LeadUpdateBehavior '${raw.slice(0, 60)}' is not one of ${all.join(', ')}.`);
+  const hit = UPDATE_BEHAVIORS.find((b) => b.toLowerCase() === raw.toLowerCase());
+  if (!hit) throw mx.invalidInput(`LeadUpdateBehavior '${raw.slice(0, 60)}' is not one of ${UPDATE_BEHAVIORS.join(', ')}.`);
   return hit;
 }
 

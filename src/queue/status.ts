@@ -1,6 +1,7 @@
 /** The async status and metrics views, in LeadSquared's shapes. */
 import type { RequestKind, RequestStatus } from '../domain/types.js';
 import type { RequestStatusView, Store } from '../storage/store.js';
+import type { TASK_STATUSES } from '../schemas/async.js';
 
 export const TASK_TYPES: Record<RequestKind, string> = {
   'activity.create': 'Activity Create',
@@ -10,7 +11,7 @@ export const TASK_TYPES: Record<RequestKind, string> = {
 };
 
 /** Our states → LeadSquared's status strings. */
-export const WIRE_STATUS: Record<RequestStatus, string> = {
+export const WIRE_STATUS: Record<RequestStatus, (typeof TASK_STATUSES)[number]> = {
   queued: 'In-Queue',
   running: 'In-Queue',
   succeeded: 'Success',

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { RequestKind } from '../domain/types.js';
 import { endpoint, type Endpoint } from './endpoint.js';
+import { leadUpdateBehaviorParam, postUpdatedLeadParam } from './lead-management.js';
 import { activityCreateBody, activityCreateCustomBody } from './prospect-activity.js';
 import * as L from './lsq.js';
 
@@ -15,12 +16,15 @@ export const Accepted = z
   .object({ Status: z.string().meta({ example: 'Request accepted. Please use below request id to check the status' }), RequestID: z.string() })
   .meta({ id: 'AsyncAccepted' });
 
+/** The async status strings, LeadSquared's (queue/status.ts WIRE_STATUS maps leadtrail's states to them). */
+export const TASK_STATUSES = ['In-Queue', 'Success', 'FAILURE', 'ERROR'] as const;
+
 export const AsyncStatus = z
   .object({
     RequestId: z.string(),
     TaskStatus: z.object({
       TaskType: z.string(),
-      Status: z.string().meta({ description: 'In-Queue, Success, FAILURE or ERROR' }),
+      Status: z.enum(TASK_STATUSES).meta({ description: 'In-Queue (waiting or being processed), Success, FAILURE (the request was refused: StatusReason says why) or ERROR (retries ran out)' }),
       StatusReason: z.string().nullable(),
       TaskCurrentStep: z.string().nullable(),
       TaskLastStep: z.string().nullable(),
@@ -45,9 +49,9 @@ export const asyncLeadCapture = submit(
   'asyncLeadCapture',
   'Captures a lead',
   L.leadAttributeList(),
-  z.object({ LeadUpdateBehavior: z.string().optional(), postUpdatedLead: z.string().optional() }),
+  z.object({ LeadUpdateBehavior: leadUpdateBehaviorParam, postUpdatedLead: postUpdatedLeadParam }),
 );
-export const asyncLeadUpdate = submit('lead.update', '/lead/update', 'asyncLeadUpdate', 'Updates a lead', L.leadAttributeList(), z.object({ leadId: z.string() }));
+export const asyncLeadUpdate = submit('lead.update', '/lead/update', 'asyncLeadUpdate', 'Updates a lead', L.leadAttributeList(), z.object({ leadId: z.string(), postUpdatedLead: postUpdatedLeadParam }));
 
 const requestId = z.object({ RequestID: L.requiredParam("'RequestID' query parameter is mandatory", { trim: true }).meta({ description: 'The RequestID a submit answered' }) });
 

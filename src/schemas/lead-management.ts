@@ -5,6 +5,7 @@ import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, LOOKUP_VALUE_MAX, descending, parseO
 import { BULK_CREATE_MAX, BULK_UPDATE_MAX, BULK_UPSERT_MAX } from '../domain/lead-bulk.js';
 import { parseLsqDateTime } from '../domain/fields.js';
 import { isMxError, mx } from '../domain/errors.js';
+import { UPDATE_BEHAVIORS } from '../domain/capture.js';
 import { Lead, endpoint, success } from './endpoint.js';
 import * as L from './lsq.js';
 import { anchored, trimmedLengthPattern, wordsPattern } from './patterns.js';
@@ -13,6 +14,15 @@ const LM = '/v2/LeadManagement.svc';
 const tag = 'Leads';
 
 const leadIdParam = (missing: string) => z.object({ leadId: L.requiredParam(missing, { trim: true }).meta({ description: "The lead's ProspectID" }) });
+
+/** `LeadUpdateBehavior` of Lead.Capture and the async `/lead/capture`: the values parseUpdateBehavior takes (domain/capture.ts). */
+export const leadUpdateBehaviorParam = z
+  .string()
+  .optional()
+  .meta({ examples: [...UPDATE_BEHAVIORS], description: `One of ${UPDATE_BEHAVIORS.join(', ')}, in any case; Update (the default) when absent or blank. Another value is MXInvalidInputException (on the async /lead/capture, the request ends FAILURE with it).` });
+
+/** `postUpdatedLead` of the lead writes LeadSquared documents it for (LeadSquared asks for the updated lead in its answer; leadtrail has no automations). */
+export const postUpdatedLeadParam = z.string().optional().meta({ description: 'Accepted and ignored (no automations)' });
 const LeadList = z.array(Lead);
 
 export const leadsGetById = endpoint('GET', `${LM}/Leads.GetById`, {
@@ -165,12 +175,10 @@ export const leadUpdate = attributeWrite(
   'Lead.Update',
   'Writes an attribute list to a lead',
   success(z.object({ AffectedRows: z.number() })),
-  leadIdParam("'leadId' is mandatory for updating lead"),
+  leadIdParam("'leadId' is mandatory for updating lead").extend({ postUpdatedLead: postUpdatedLeadParam }),
 );
 
-const LeadUpdateBehavior = z.object({
-  LeadUpdateBehavior: z.string().optional().meta({ description: 'DoNotUpdate, UpdateOnlyEmptyFields or UpdateAll (the default)' }),
-});
+const LeadUpdateBehavior = z.object({ LeadUpdateBehavior: leadUpdateBehaviorParam });
 
 export const leadCapture = attributeWrite(
   'leadCapture',
@@ -185,7 +193,7 @@ export const leadCreateOrUpdate = attributeWrite(
   'Lead.CreateOrUpdate',
   'Creates or updates a lead by SearchBy or the default lookup (email, then phone numbers)',
   success(z.object({ Id: z.string(), AffectedRows: z.number(), IsCreated: z.boolean() })),
-  z.object({ postUpdatedLead: z.string().optional().meta({ description: 'Accepted and ignored (no automations)' }) }),
+  z.object({ postUpdatedLead: postUpdatedLeadParam }),
 );
 
 export const leadConvert = attributeWrite(
