@@ -3887,8 +3887,8 @@ export interface operations {
           Sorting?: {
             /** @description ModifiedOn (the default) or CreatedOn (any case, spaces around ignored) */
             ColumnName?: string | null;
-            /** @description 0 ascending, 1 descending (the default) */
-            Direction?: string | number | boolean | null;
+            /** @description 0/asc/ascending or 1/desc/descending (the default), any case */
+            Direction?: string | number | null;
           };
           Paging?: {
             /** @description Default 1 */

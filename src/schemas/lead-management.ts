@@ -1,7 +1,7 @@
 /** `/v2/LeadManagement.svc/…` and `/v2/Authentication.svc/…`: one definition per endpoint. */
 import { z } from 'zod';
 import { INT32 } from '../domain/numbers.js';
-import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, LOOKUP_VALUE_MAX, descending, parseOperator } from '../domain/lead-search.js';
+import { IN_VALUES_MAX, LEAD_PAGE_SIZE_MAX, LOOKUP_VALUE_MAX, parseOperator } from '../domain/lead-search.js';
 import { BULK_CREATE_MAX, BULK_UPDATE_MAX, BULK_UPSERT_MAX } from '../domain/lead-bulk.js';
 import { parseLsqDateTime } from '../domain/fields.js';
 import { isMxError, mx } from '../domain/errors.js';
@@ -333,7 +333,7 @@ const searchCommon = {
   Sorting: L.subObject(
     {
       ColumnName: L.text('ColumnName'),
-      Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) => descending(L.scalar(v, 'Direction'))),
+      Direction: L.sortDirection(),
     },
     "'Sorting'",
   ),

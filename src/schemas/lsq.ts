@@ -15,6 +15,7 @@ import 'zod-openapi';
 import { MxError, isMxError, mx } from '../domain/errors.js';
 import { absent, plainDecimal, wholeNumber, type Range } from '../domain/numbers.js';
 import type { FieldInput } from '../domain/fields.js';
+import { descending } from '../domain/lead-search.js';
 import { wholeNumberPattern, wordsPattern, type Blank } from './patterns.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -194,6 +195,14 @@ export const SORT_DIRECTION_DOC = {
   pattern: wordsPattern(['0', '1', 'asc', 'ascending', 'desc', 'descending'], 'spaces'),
   description: '0/asc/ascending or 1/desc/descending (the default), any case',
 };
+
+/**
+ * A `Sorting.Direction`, read the same on every route that sorts (lead reads, activity reads,
+ * Webhook.svc/Retrieve): true for descending (domain/lead-search.ts `descending`); another value is
+ * MXInvalidInputException. Webhook.svc/Retrieve had read every value but `0` as descending, so
+ * `"asc"` sorted newest first (a fresh-eyes run).
+ */
+export const sortDirection = () => rule(anyJson(SORT_DIRECTION_DOC).optional(), (v) => descending(scalar(v, 'Direction')));
 
 /** Flag property (see flagValue). */
 export const flag = (name: string) => rule(anyJson(FLAG_DOC).optional(), (v) => flagValue(v, name));

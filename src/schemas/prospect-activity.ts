@@ -7,7 +7,6 @@ import { mx } from '../domain/errors.js';
 import { INT32 } from '../domain/numbers.js';
 import { fieldDefs, int32Value, settingValue, TYPE_SETTINGS } from './activity-type.js';
 import { endpoint, success } from './endpoint.js';
-import { descending } from '../domain/lead-search.js';
 import { DATE_TIME_INPUT, windowEnd, windowOrder } from './lead-management.js';
 import * as L from './lsq.js';
 import { trimmedLengthPattern, wordsPattern, type Blank } from './patterns.js';
@@ -463,12 +462,7 @@ export const retrieveByActivityEvent = endpoint('POST', `${PA}/CustomActivity/Re
           }
           return column;
         }),
-        Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) => {
-          const dir = L.scalar(v, 'Direction')?.trim().toLowerCase() ?? '';
-          if (dir === '' || dir === '1' || dir === 'desc' || dir === 'descending') return true;
-          if (dir === '0' || dir === 'asc' || dir === 'ascending') return false;
-          throw mx.invalidInput(`Invalid Input! 'Sorting.Direction' must be 0 (ascending) or 1 (descending); got '${dir.slice(0, 100)}'.`);
-        }),
+        Direction: L.sortDirection(),
       },
       "'Sorting'",
     ),
@@ -624,9 +618,7 @@ export const activitiesRecentlyModified = endpoint('POST', `${PA}/RetrieveRecent
           if (c === 'createdon' || c === 'activitydatetime') return 'occurredAt' as const;
           throw mx.invalidInput(`Invalid Input! 'Sorting.ColumnName' must be ModifiedOn, CreatedOn or ActivityDateTime; got '${c.slice(0, 100)}'.`);
         }),
-        Direction: L.rule(L.anyJson(L.SORT_DIRECTION_DOC).optional(), (v) =>
-          descending(L.scalar(v, 'Direction')),
-        ),
+        Direction: L.sortDirection(),
       },
       "'Sorting'",
     ),

@@ -219,7 +219,7 @@ export const webhookRetrieve = endpoint('POST', `${WH}/Retrieve`, {
           },
           { type: ['string', 'null'], pattern: wordsPattern(['ModifiedOn', 'CreatedOn'], 'spaces') },
         ).meta({ description: 'ModifiedOn (the default) or CreatedOn (any case, spaces around ignored)' }),
-        Direction: scalarRule('Direction', (v) => !(v !== null && v.trim() === '0')).meta({ description: '0 ascending, 1 descending (the default)' }),
+        Direction: L.sortDirection(),
       },
       "'Sorting'",
     ),
