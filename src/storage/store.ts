@@ -430,6 +430,9 @@ export interface WebhookRepo {
    * `status` 2) included, and clears its pacing; false when it does not exist. Only for a webhook
    * read with `get(…, { lock: true })` in the same transaction: written from an unlocked read, an
    * attempt recorded in between was undone (its failure uncounted, or a success's reset to 0).
+   * Events waiting for it under another event code than `w.eventCode` are deleted, as Delete
+   * deletes its waiting events: a webhook changed from Lead_Post_Create to Lead_Post_Update had
+   * sent its waiting creates to a receiver of updates (a fresh-eyes run).
    */
   update(w: Webhook): Promise<boolean>;
   /**

@@ -122,6 +122,27 @@ function paced(at: number, delaysMs: number[]) {
 export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
   const enabled = async (accountId: string): Promise<EnabledWebhook[]> =>
     (await enabledHooks(db, engine, accountId)).rows.map((h) => ({ id: h.id, eventCode: Number(h.event_code), delaySeconds: Number(h.delay_seconds) }));
+  /**
+   * Deletes the webhook's waiting events (`keptCode`: but those of that event code). PostgreSQL:
+   * locked by seq, as release locks them: deleted in the order of the index PostgreSQL read them by
+   * (due time), the events of a webhook met a release taking them by seq, and deadlocked.
+   */
+  const deleteWaiting = async (webhookId: string, keptCode?: number): Promise<void> => {
+    if (engine === 'postgres') {
+      await db
+        .with('l', (q) => {
+          const waiting = q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
+          return (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode)).orderBy('seq').forUpdate();
+        })
+        .deleteFrom('webhook_events')
+        .using('l')
+        .whereRef('webhook_events.seq', '=', 'l.seq')
+        .execute();
+    } else {
+      const waiting = db.deleteFrom('webhook_events').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
+      await (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode)).execute();
+    }
+  };
   return {
     async insert(w) {
       await db.insertInto('webhooks').values(toRow(w)).execute();
@@ -166,24 +187,16 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .where('account_id', '=', account_id)
         .where('id', '=', id)
         .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      if (Number(r.numUpdatedRows) === 0) return false;
+      // Its row is held (the caller read it FOR UPDATE), then its events: the lock order above.
+      await deleteWaiting(id, rest.event_code);
+      return true;
     },
     async remove(accountId, id) {
       // The webhook's row, then its events (the lock order above).
       const r = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', idKey(id)).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
-      if (engine === 'postgres') {
-        // Locked by seq, as release locks them: deleted in the order of the index PostgreSQL read
-        // them by (due time), the events of a webhook met a release taking them by seq, and deadlocked.
-        await db
-          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', idKey(id)).where('status', '=', 'pending').orderBy('seq').forUpdate())
-          .deleteFrom('webhook_events')
-          .using('l')
-          .whereRef('webhook_events.seq', '=', 'l.seq')
-          .execute();
-      } else {
-        await db.deleteFrom('webhook_events').where('webhook_id', '=', idKey(id)).where('status', '=', 'pending').execute();
-      }
+      await deleteWaiting(idKey(id));
       return true;
     },
     enabledHooks: enabled,

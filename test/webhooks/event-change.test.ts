@@ -1,0 +1,45 @@
+/**
+ * A webhook whose `WebhookEvent` an Update changes no longer sends the events that waited for it
+ * under the old code (a retry after a failed attempt, a delay): they are dropped, as Delete drops a
+ * webhook's waiting events. A fresh-eyes run changed a failing Lead_Post_Create webhook to
+ * Lead_Post_Update, and its receiver of updates got the waiting create. An Update that keeps the
+ * code still sends what waited, at once. Real receiver, both engines.
+ */
+import { describe, expect, it } from 'vitest';
+import { LM, expectOk } from '../helpers/lsq.js';
+import { started } from '../helpers/server.js';
+import { receiverForFile } from './receiver.js';
+
+const WH = '/v2/Webhook.svc';
+
+describe('a webhook whose event an Update changes', () => {
+  it('drops the events that waited under the old code, and sends the new code\'s; one whose code stays sends what waited', async () => {
+    const rx = await receiverForFile();
+    let up = false;
+    rx.answer = () => (up ? { status: 200 } : { status: 503 });
+    const s = await started();
+    const hook = async (path: string) =>
+      expectOk(await s.call('POST', `${WH}/Create`, { Description: path, URL: `${rx.url}${path}`, ContentType: 'application/json', WebhookEvent: 'Lead_Post_Create' })).Message.Id as string;
+    const changed = await hook('/changed');
+    const kept = await hook('/kept');
+    const leadId = expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'change@events.example' }])).Message.Id as string;
+    // Each webhook's first attempt fails: the create waits for its retry (a minute away).
+    await rx.until((all) => ['/changed', '/kept'].every((p) => all.some((r) => r.path === p)));
+    const failed = async (id: string) => expectOk(await s.call('POST', `${WH}/Retrieve`, { Parameter: { WebhookId: id } })).Response[0].ConsecutiveFailures === 1;
+    for (const end = Date.now() + 10_000; !((await failed(changed)) && (await failed(kept))); ) {
+      if (Date.now() > end) throw new Error('the first attempts were not recorded as failed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    up = true;
+    // Saved, each sends what waited at once (its failures are behind it); `changed` now takes updates.
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: changed, WebhookEvent: 'Lead_Post_Update' }));
+    expectOk(await s.call('POST', `${WH}/Update`, { WebhookId: kept, Description: 'kept, renamed' }));
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${leadId}`, [{ Attribute: 'FirstName', Value: 'Changed' }]));
+    const code = (r: { headers: Record<string, unknown> }) => String(r.headers['x-leadtrail-event']);
+    await rx.until((all) => all.some((r) => r.path === '/changed' && code(r) === '6') && all.filter((r) => r.path === '/kept').length === 2);
+    // The update reached `changed` after what else was due for it: nothing but the failed first attempt and the update.
+    expect(rx.on('/changed').map(code)).toEqual(['3', '6']);
+    expect(rx.on('/kept').map(code)).toEqual(['3', '3']);
+    expect(rx.on('/kept')[1].json.ProspectID).toBe(leadId);
+  });
+});
