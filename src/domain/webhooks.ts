@@ -197,7 +197,11 @@ function ruleHost(rule: string): string {
   }
 }
 
-/** The ranges LEADTRAIL_WEBHOOK_PRIVATE=deny refuses, each with the word for it. IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) fall in their IPv4 range. */
+/**
+ * The ranges LEADTRAIL_WEBHOOK_PRIVATE=deny refuses, each with the word for it (IANA's special-purpose
+ * address registries). IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) fall in their IPv4 range; the
+ * IPv6 forms that carry an IPv4 address (EMBEDS_IPV4) are judged by it.
+ */
 const PRIVATE_RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['127.0.0.0', 8, 'ipv4', 'loopback'],
   ['10.0.0.0', 8, 'ipv4', 'private'],
@@ -206,15 +210,58 @@ const PRIVATE_RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['100.64.0.0', 10, 'ipv4', 'shared (carrier-grade NAT)'],
   ['169.254.0.0', 16, 'ipv4', 'link-local'],
   ['0.0.0.0', 8, 'ipv4', 'unspecified'],
+  ['192.0.0.0', 24, 'ipv4', 'reserved'],
+  ['192.0.2.0', 24, 'ipv4', 'documentation'],
+  ['198.18.0.0', 15, 'ipv4', 'benchmarking'],
+  ['198.51.100.0', 24, 'ipv4', 'documentation'],
+  ['203.0.113.0', 24, 'ipv4', 'documentation'],
   ['224.0.0.0', 4, 'ipv4', 'multicast'],
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::1', 128, 'ipv6', 'loopback'],
   ['::', 128, 'ipv6', 'unspecified'],
+  ['64:ff9b:1::', 48, 'ipv6', 'private'],
+  ['100::', 64, 'ipv6', 'reserved'],
+  ['2001:db8::', 32, 'ipv6', 'documentation'],
   ['fc00::', 7, 'ipv6', 'private'],
   ['fe80::', 10, 'ipv6', 'link-local'],
   ['fec0::', 10, 'ipv6', 'private'],
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
+
+/**
+ * IPv6 ranges whose addresses carry an IPv4 address, and where (the 16-bit word it starts at): the
+ * deprecated IPv4-compatible `::a.b.c.d` (RFC 4291), NAT64's well-known prefix `64:ff9b::/96` (RFC
+ * 6052) and 6to4's `2002::/16` (RFC 3056). Such an address is refused when its IPv4 address would be:
+ * `[::127.0.0.1]`, `[64:ff9b::7f00:1]` and `[2002:7f00:1::]` had been taken where a route to them
+ * reaches 127.0.0.1 (a fresh-eyes run).
+ */
+const EMBEDS_IPV4: { list: BlockList; at: number }[] = (
+  [
+    ['::', 96, 6],
+    ['64:ff9b::', 96, 6],
+    ['2002::', 16, 1],
+  ] as const
+).map(([net, prefix, at]) => {
+  const list = new BlockList();
+  list.addSubnet(net, prefix, 'ipv6');
+  return { list, at };
+});
+
+/** The eight 16-bit words of an IPv6 address (valid, as isIP says; a trailing dotted IPv4 part allowed). */
+function ipv6Words(a: string): number[] {
+  let text = a.split('%')[0];
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [b0, b1, b2, b3] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, null];
+  const words = (s: string) => (s === '' ? [] : s.split(':').map((w) => parseInt(w, 16)));
+  const front = words(head);
+  if (tail === null) return front;
+  const back = words(tail);
+  return [...front, ...Array(8 - front.length - back.length).fill(0), ...back];
+}
 const PRIVATE_LISTS = PRIVATE_RANGES.map(([net, prefix, family, word]) => {
   const list = new BlockList();
   list.addSubnet(net, prefix, family);
@@ -235,7 +282,17 @@ export function privateRange(address: string): string | null {
   const family = isIP(a);
   if (family === 0) return null;
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  return PRIVATE_LISTS.find((r) => r.list.check(a, type))?.word ?? null;
+  const word = PRIVATE_LISTS.find((r) => r.list.check(a, type))?.word;
+  if (word !== undefined) return word;
+  if (family === 6) {
+    const carrier = EMBEDS_IPV4.find((r) => r.list.check(a, 'ipv6'));
+    if (carrier) {
+      const w = ipv6Words(a);
+      const v4 = [w[carrier.at] >> 8, w[carrier.at] & 0xff, w[carrier.at + 1] >> 8, w[carrier.at + 1] & 0xff].join('.');
+      return PRIVATE_LISTS.find((r) => r.list.check(v4, 'ipv4'))?.word ?? null;
+    }
+  }
+  return null;
 }
 
 /** True when `host` is allowed by `allow` (exact names, or `*.example.com` for its subdomains); an empty list allows any host. */

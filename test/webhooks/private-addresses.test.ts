@@ -74,11 +74,24 @@ describe('LEADTRAIL_WEBHOOK_PRIVATE', () => {
       ['http://169.254.169.254/latest/meta-data', "'169.254.169.254' is a link-local address"],
       ['http://0.0.0.0:80/x', "'0.0.0.0' is an unspecified address"],
       ['http://[fd00::1]/x', "'[fd00::1]' is a private address"],
+      // IPv6 forms that carry an IPv4 address, and IANA's other special-purpose ranges (a fresh-eyes
+      // run: each had been taken).
+      [`http://[::127.0.0.1]:${port}/x`, "'[::7f00:1]' is a loopback address"],
+      [`http://[64:ff9b::7f00:1]:${port}/x`, "'[64:ff9b::7f00:1]' is a loopback address"],
+      [`http://[2002:7f00:1::]:${port}/x`, "'[2002:7f00:1::]' is a loopback address"],
+      ['http://[2002:a00:1::5]/x', "'[2002:a00:1::5]' is a private address"],
+      ['http://198.18.0.1/x', "'198.18.0.1' is a benchmarking address"],
+      ['http://192.0.0.1/x', "'192.0.0.1' is a reserved address"],
+      ['http://203.0.113.7/x', "'203.0.113.7' is a documentation address"],
+      ['http://[2001:db8::1]/x', "'[2001:db8::1]' is a documentation address"],
     ];
     for (const [url, says] of refused) {
       expectMx(await s.call('POST', `${WH}/Create`, { URL: url, WebhookEvent: 3 }), 500, 'MXInvalidInputException', `URL host ${says}, which this server does not deliver to (LEADTRAIL_WEBHOOK_PRIVATE=deny).`);
     }
     expectOk(await s.call('POST', `${WH}/Create`, { URL: 'https://93.184.216.34/in', WebhookEvent: 3 }));
+    // A public IPv4 address behind NAT64 or 6to4 is public.
+    expectOk(await s.call('POST', `${WH}/Create`, { URL: 'https://[64:ff9b::5db8:d822]/in', WebhookEvent: 3 }));
+    expectOk(await s.call('POST', `${WH}/Create`, { URL: 'https://[2002:5db8:d822::1]/in', WebhookEvent: 3 }));
   });
 
   it('deny: a webhook to an IP literal saved before the switch is refused at delivery, not sent', async () => {
