@@ -215,5 +215,13 @@ describe('second port', () => {
     expect(st.TaskStatus.Status).toBe('Success');
     const back = await statusOf(two.asyncUrl!, id);
     expect(back.body.TaskStatus.Status).toBe('Success');
+    // leadtrail's own pages stay on PORT (README): the second port answers them as LeadSquared's
+    // unknown paths, while PORT serves them.
+    for (const page of ['/openapi.json', '/docs', '/console']) {
+      expect((await fetch(`${two.url}${page}`, { redirect: 'manual' })).status, page).toBeLessThan(400);
+      const other = await fetch(`${two.asyncUrl}${page}`, { redirect: 'manual' });
+      expect(other.status, page).toBe(404);
+      expect(((await other.json()) as { ExceptionType: string }).ExceptionType, page).toBe('MXAPINotFoundException');
+    }
   });
 });
