@@ -91,6 +91,8 @@ const ASYNC_STATUS = {
   asyncLeadUpdate: 'asyncLeadUpdateStatus',
 } as const;
 type AsyncSubmit = keyof typeof ASYNC_STATUS;
+/** The sync operation that each async submit runs, whose answer a Success status carries (its `Message`). */
+type SyncOf = { asyncActivityCreate: 'activityCreate'; asyncActivityCreateCustom: 'activityCreateCustom'; asyncLeadCapture: 'leadCapture'; asyncLeadUpdate: 'leadUpdate' };
 
 export interface WaitOptions {
   /**
@@ -105,17 +107,21 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** A finished async request: its id and the sync answer its status carries. */
-export interface Settled {
+/**
+ * A finished async request: its id and the sync answer its status carries. `K`: the submit, whose
+ * sync operation's answer `message` is (`waitFor.asyncLeadCapture` resolves `message` as
+ * `leadCapture` answers: `message.Message.Id`).
+ */
+export interface Settled<K extends AsyncSubmit = AsyncSubmit> {
   requestId: string;
   /** The sync endpoint's answer (the status's Message, parsed). */
-  message: unknown;
+  message: Answer<SyncOf[K]>;
   status: Answer<'asyncLeadStatus'>;
 }
 
 export type Client = { [K in OpName]: Method<K> } & {
   /** Submit to the async API, then poll the status until Success (resolves) or FAILURE/ERROR (throws LeadSquaredError). */
-  waitFor: { [K in AsyncSubmit]: (args: Args<K>, opts?: WaitOptions) => Promise<Settled> };
+  waitFor: { [K in AsyncSubmit]: (args: Args<K>, opts?: WaitOptions) => Promise<Settled<K>> };
 };
 
 const FINAL_FAILURES = new Set(['FAILURE', 'ERROR']);
@@ -217,7 +223,8 @@ export function createClient(options: ClientOptions): Client {
         last = status;
         const t = status.TaskStatus;
         if (t.Status === 'Success') {
-          return { requestId: accepted.RequestID, message: t.Message === null ? null : JSON.parse(t.Message), status };
+          // A Success carries the sync answer (never null: the status schema's Message).
+          return { requestId: accepted.RequestID, message: JSON.parse(t.Message ?? 'null') as Settled['message'], status };
         }
         if (FINAL_FAILURES.has(t.Status)) {
           // leadtrail and LeadSquared write a failure's reason as "<ExceptionType>: <message>".

@@ -78,11 +78,14 @@ export async function callEveryEndpoint(lsq: Client): Promise<void> {
 
     // Async: each submit goes through its status path (waitFor), the combined status paths and metrics directly.
     const done = await lsq.waitFor.asyncActivityCreate({ body: { RelatedProspectId: leadId, ActivityEvent: code } }, { timeoutMs: 20_000, pollMs: 50 });
-    expect((done.message as { Message: { RelatedId: string } }).Message.RelatedId).toBe(leadId);
-    await lsq.waitFor.asyncActivityCreateCustom({ body: { LeadDetails: [{ Attribute: 'EmailAddress', Value: email }], Activity: { ActivityEvent: code } } }, { pollMs: 50 });
+    // Typed as the sync operation's answer (no cast): activityCreate's.
+    expect(done.message.Message.RelatedId).toBe(leadId);
+    const custom = await lsq.waitFor.asyncActivityCreateCustom({ body: { LeadDetails: [{ Attribute: 'EmailAddress', Value: email }], Activity: { ActivityEvent: code } } }, { pollMs: 50 });
+    expect(custom.message.Status).toBe('Success');
     const captured = await lsq.waitFor.asyncLeadCapture({ body: [{ Attribute: 'EmailAddress', Value: `async-${email}` }] }, { pollMs: 50 });
-    expect((captured.message as { Message: { IsCreated: boolean } }).Message.IsCreated).toBe(true);
+    expect(captured.message.Message.IsCreated).toBe(true);
     const updated = await lsq.waitFor.asyncLeadUpdate({ query: { leadId }, body: [{ Attribute: 'Company', Value: 'Pune Traders' }] }, { pollMs: 50 });
+    expect(updated.message.Message.AffectedRows).toBe(1);
     expect((await lsq.asyncLeadStatus({ query: { RequestID: updated.requestId } })).TaskStatus.Status).toBe('Success');
     expect((await lsq.asyncActivityStatus({ query: { RequestID: done.requestId } })).TaskStatus.Status).toBe('Success');
     for (const m of [lsq.asyncActivityCreateMetrics, lsq.asyncActivityCreateCustomMetrics, lsq.asyncLeadCaptureMetrics, lsq.asyncLeadUpdateMetrics]) {
