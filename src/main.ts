@@ -91,10 +91,12 @@ async function makeLimiter(config: Config, log: Logger, now: () => number): Prom
  */
 async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: Logger, announce: (t: string) => unknown): Promise<void> {
   // Several processes may start together on an empty PostgreSQL: only the first creates the account.
+  // Without a limit, as the start-up re-key before it: its lock may be held by another process's
+  // re-key of a large account for longer than the statement timeout.
   const made = await store.exclusive(async (tx) => {
     if ((await tx.accounts.count()) > 0) return null;
     return createAccount(tx, ctx, { name: 'default', accessKey: config.accessKey, secretKey: config.secretKey, apiKey: config.apiKey });
-  });
+  }, { timeoutMs: Infinity });
   if (!made) {
     // Named as both the variable and the flag: either may have set it (`LEADTRAIL_ACCESS_KEY (--access-key)`).
     const setting = (key: 'accessKey' | 'secretKey' | 'apiKey') => {

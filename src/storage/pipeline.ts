@@ -68,6 +68,13 @@ export interface PipelineOptions {
   /** Run by a solo caller (`exclusive`) right after BEGIN, before its `fn`. */
   exclusiveLock?: string;
   /**
+   * Run instead of `exclusiveLock` by a solo caller without a time limit (`timeoutMs` Infinity):
+   * the same lock, its wait not cut by the statement timeout (PostgreSQL), as the caller's own
+   * work is not. A second process starting while the first re-keyed a large account for longer
+   * than LEADTRAIL_STATEMENT_TIMEOUT_MS had failed its start waiting (a review).
+   */
+  exclusiveLockUnbounded?: string;
+  /**
    * Errors that are the pipeline's doing rather than the caller's: PostgreSQL's deadlock between two
    * batches that each hold row locks of earlier callers. Such a caller is rolled back and run again
    * in a later batch (its fn runs again from the start), up to MAX_RERUNS times.
@@ -100,6 +107,14 @@ export class TransactionClosed extends Error {
   constructor() {
     super('this transaction is over: its repos can no longer be used');
   }
+}
+
+/**
+ * A RangeError when `timeoutMs` (Store.exclusive's) is given and not a positive number of ms or
+ * Infinity, else null: NaN would arm no timer, and so mean no limit without saying so (a review).
+ */
+export function timeoutError(timeoutMs: number | undefined): RangeError | null {
+  return timeoutMs !== undefined && !(timeoutMs > 0) ? new RangeError(`timeoutMs must be a positive number of ms or Infinity; got ${timeoutMs}`) : null;
 }
 
 /** The longest delay setTimeout keeps (2^31-1 ms, about 24.8 days); a longer limit is none. */
@@ -156,6 +171,8 @@ export class WritePipeline {
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>, solo = false, timeoutMs?: number): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
+    const bad = timeoutError(timeoutMs);
+    if (bad) return Promise.reject(bad);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, solo, reruns: 0, isolate: false, timeoutMs });
       this.kick();
@@ -282,7 +299,10 @@ export class WritePipeline {
         // instead of two per caller on PostgreSQL.
         let next: string[] = [this.o.begin ?? 'BEGIN'];
         try {
-          if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) next.push(this.o.exclusiveLock);
+          if (batch.length === 1 && batch[0].solo && this.o.exclusiveLock) {
+            const unbounded = batch[0].timeoutMs !== undefined && !(batch[0].timeoutMs <= MAX_TIMER_MS);
+            next.push(unbounded ? (this.o.exclusiveLockUnbounded ?? this.o.exclusiveLock) : this.o.exclusiveLock);
+          }
           for (let i = 0; ; i += 1) {
             if (i === batch.length && !batch[0].solo) {
               const joined = this.more(batch, isolate);

@@ -777,7 +777,10 @@ export interface Store extends Repos {
    * must happen once, such as creating the first account when several processes start together.
    * `options.timeoutMs`: how long `fn` may run, in ms, instead of the store's limit; `Infinity` for
    * start-up work whose time grows with the data (re-keying an account's leads), which the limit
-   * would roll back at every start, so that the server never started.
+   * would roll back at every start, so that the server never started. With `Infinity` the wait for
+   * the lock is not limited either (PostgreSQL: not by the statement timeout; the statements of
+   * `fn` still are): another process may hold it that long. Rejects with RangeError for a value
+   * that is not a positive number.
    */
   exclusive<T>(fn: (tx: Repos) => Promise<T>, options?: ExclusiveOptions): Promise<T>;
   /**

@@ -254,6 +254,8 @@ export function pipelineContract(f: PipelineFixtures): void {
       expect(await store.accounts.get(unlimited)).toMatchObject({ name: 'slow' });
       // A limit shorter than the store's applies too.
       await expect(store.exclusive(slow(uid()), { timeoutMs: 50 })).rejects.toBeInstanceOf(TransactionTimeout);
+      // NaN, 0 or a negative limit is refused, not taken as none (NaN arms no timer).
+      for (const timeoutMs of [NaN, 0, -1]) await expect(store.exclusive(slow(uid()), { timeoutMs })).rejects.toBeInstanceOf(RangeError);
     });
 
     it('appended records commit with the transaction, or not at all', async () => {

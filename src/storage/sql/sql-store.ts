@@ -210,6 +210,9 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
   const refCache = new RefCache();
   const begin = p.begin ?? 'BEGIN';
   const exclusiveLock = `select pg_advisory_xact_lock(${STARTUP_LOCK})`;
+  // The lock's wait without the statement timeout, which is the connection's again after it
+  // (TO DEFAULT: the value the connection was opened with).
+  const exclusiveLockUnbounded = `SET LOCAL statement_timeout = 0; ${exclusiveLock}; SET LOCAL statement_timeout TO DEFAULT`;
   const pipeline = new WritePipeline({
     slots: p.slots,
     gatherTurn: p.gatherTurn,
@@ -217,6 +220,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
     extendTo: p.extendTo,
     fnTimeoutMs: p.fnTimeoutMs,
     exclusiveLock: engine === 'postgres' ? exclusiveLock : undefined,
+    exclusiveLockUnbounded: engine === 'postgres' ? exclusiveLockUnbounded : undefined,
     begin: p.begin,
     // deadlock_detected, serialization_failure: two batches holding row locks of different callers.
     rerunnable: engine === 'postgres' ? (e) => ['40P01', '40001'].includes((e as { code?: string })?.code ?? '') : undefined,
@@ -238,7 +242,7 @@ export function sqlStore(p: SqlStoreParts): Store & { pipeline: WritePipeline; r
               return;
             }
             // Not for `exclusive` (start-up work, which may run before the table exists).
-            if (texts[0] !== begin || texts.includes(exclusiveLock)) {
+            if (texts[0] !== begin || texts.includes(exclusiveLock) || texts.includes(exclusiveLockUnbounded)) {
               await conn.executeQuery(CompiledQuery.raw(texts.join('; ')));
               return;
             }

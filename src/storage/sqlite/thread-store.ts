@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Kysely } from 'kysely';
-import { TransactionClosed } from '../pipeline.js';
+import { TransactionClosed, timeoutError } from '../pipeline.js';
 import type { CallContext, Repos, RepoWrite, Store, TxRecord, TxRecordWriter } from '../store.js';
 import { cachedRepos, RefCache } from '../sql/ref-cache.js';
 import { reposFor, routedRepos } from '../sql/sql-store.js';
@@ -324,6 +324,9 @@ export async function openThreadedSqliteStore(file: string, opts: ThreadStoreOpt
 
   function transaction<T>(fn: (tx: Repos) => Promise<T>, solo: boolean, timeoutMs?: number): Promise<T> {
     if (dead) return Promise.reject(dead);
+    // Refused here, as the pipeline refuses it: the writer thread's error would cross as a plain Error.
+    const bad = timeoutError(timeoutMs);
+    if (bad) return Promise.reject(bad);
     // One repo write (repoWrite): run there whole, one message each way.
     const one = (fn as Partial<RepoWrite<T>>).repoCall;
     if (one && !solo) return request((id) => ({ t: 'write', id, ...one })) as Promise<T>;
