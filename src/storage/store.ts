@@ -432,7 +432,9 @@ export interface WebhookRepo {
    * attempt recorded in between was undone (its failure uncounted, or a success's reset to 0).
    * Events waiting for it under another event code than `w.eventCode` are deleted, as Delete
    * deletes its waiting events: a webhook changed from Lead_Post_Create to Lead_Post_Update had
-   * sent its waiting creates to a receiver of updates (a fresh-eyes run).
+   * sent its waiting creates to a receiver of updates (a fresh-eyes run). Not one a worker has
+   * claimed: its attempt is on its way and is recorded; the worker drops such an event at its
+   * next claim (`dropStale`), as one written under the old code after this.
    */
   update(w: Webhook): Promise<boolean>;
   /**
@@ -467,6 +469,13 @@ export interface WebhookRepo {
    * returns how many it held. On PostgreSQL it locks them by seq, as `remove` locks a webhook's events.
    */
   release(workerId: string, seqs: number[]): Promise<number>;
+  /**
+   * Deletes events `workerId` claimed that it will never deliver, and returns how many it held: those
+   * raised for a webhook under an event code it no longer has (an Update changed its WebhookEvent
+   * after they were written, or, on PostgreSQL, as they were: a lead write takes no lock on its
+   * webhooks). Locks them by seq on PostgreSQL, as `release` does.
+   */
+  dropStale(workerId: string, seqs: number[]): Promise<number>;
   /**
    * Records an attempt: keeps the delivery record, moves the event on (only while `workerId` holds
    * it) and counts the webhook's failures (disabling it at `disableAfter`), in one transaction when

@@ -150,7 +150,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       const recorded = await d.store.transaction(repoWrite('webhooks', 'finishAttempt', id, event.seq, { delivery, next, disableAfter: c.webhookDisableAfter, failureEpoch: event.failureEpoch, probeDelaysMs }));
       // Not held: another worker took the event over (its lease ran out), or the event is gone (a
       // sandbox reset or the webhook's Delete while it was on its way): the attempt is not recorded.
-      if (recorded === 'not-held') log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook attempt not recorded: the event was taken over by another worker (lease expired) or deleted meanwhile (reset, webhook deleted)');
+      if (recorded === 'not-held') log.warn({ eventId: event.id, webhookId: webhook.id }, 'webhook attempt not recorded: the event was taken over by another worker (lease expired) or deleted meanwhile (reset, webhook deleted or its event changed)');
       else if (outcome !== 'delivered') log.warn({ eventId: event.id, webhookId: webhook.id, attempt, outcome, err: error }, 'webhook delivery failed');
       // Said once, by the attempt that did it: from now on the webhook's new events are not kept
       // (docs/webhooks.md), which nothing else would tell whoever runs the server.
@@ -199,7 +199,14 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
           const skip = [...full].filter(([, f]) => f).map(([w]) => w);
           const batch = await d.store.webhooks.claim(id, free, now, now + leaseMs, skip);
           const extra: number[] = [];
+          const stale: number[] = [];
           for (const { webhook, event } of batch) {
+            // Raised for the webhook's old event code (an Update changed it): its receiver now
+            // takes another event, and never gets this one (docs/webhooks.md).
+            if (event.eventCode !== webhook.eventCode) {
+              stale.push(event.seq);
+              continue;
+            }
             const n = busy.get(webhook.id) ?? 0;
             // A claim can bring several events of one webhook (different leads): past its share, give them back.
             if (n >= capOf(webhook)) {
@@ -224,6 +231,10 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
             inflight.add(p);
           }
           if (extra.length > 0) await d.store.webhooks.release(id, extra);
+          if (stale.length > 0) {
+            const dropped = await d.store.webhooks.dropStale(id, stale);
+            log.info({ dropped }, 'dropped webhook events raised for an event code their webhook no longer has');
+          }
           const failures = backoff.succeeded();
           if (failures > 0) log.info({ failures }, 'webhook worker recovered');
         } catch (e) {

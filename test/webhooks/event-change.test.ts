@@ -5,10 +5,17 @@
  * Lead_Post_Update, and its receiver of updates got the waiting create. An Update that keeps the
  * code still sends what waited, at once. Real receiver, both engines.
  */
-import { describe, expect, it } from 'vitest';
-import { LM, expectOk } from '../helpers/lsq.js';
-import { started } from '../helpers/server.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../../src/domain/context.js';
+import type { Store } from '../../src/storage/store.js';
+import { LM, accountIdOf, expectOk } from '../helpers/lsq.js';
+import { started, storeBeside } from '../helpers/server.js';
 import { receiverForFile } from './receiver.js';
+
+const beside: Store[] = [];
+afterAll(async () => {
+  for (const b of beside) await b.close();
+});
 
 const WH = '/v2/Webhook.svc';
 
@@ -41,5 +48,30 @@ describe('a webhook whose event an Update changes', () => {
     expect(rx.on('/changed').map(code)).toEqual(['3', '6']);
     expect(rx.on('/kept').map(code)).toEqual(['3', '3']);
     expect(rx.on('/kept')[1].json.ProspectID).toBe(leadId);
+  });
+
+  it('an event written under a code its webhook no longer has (a write racing the Update) is dropped by the worker, not sent; the lead\'s next event goes out', async () => {
+    const rx = await receiverForFile();
+    const s = await started();
+    const hookId = expectOk(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/raced`, ContentType: 'application/json', WebhookEvent: 'Lead_Post_Update' })).Message.Id as string;
+    const leadId = expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'raced@events.example' }])).Message.Id as string;
+    const accountId = await accountIdOf(s);
+    const store = await storeBeside(s);
+    beside.push(store);
+    // As a lead write that read the webhook's list before the Update committed writes it: a create
+    // event (3) for a webhook that now takes updates (6), with a real lead payload.
+    const lead = await store.leads.get(accountId, leadId);
+    const written = await store.transaction((tx) =>
+      tx.webhooks.enqueue([{ id: uuidv7(), accountId, eventCode: 3, orderKey: leadId, snapshot: JSON.stringify({ kind: 'lead', lead }), createdAt: Date.now() }], async () => [{ id: hookId, eventCode: 3, delaySeconds: 0 }]),
+    );
+    expect(written).toBe(1);
+    expectOk(await s.call('POST', `${LM}/Lead.Update?leadId=${leadId}`, [{ Attribute: 'FirstName', Value: 'Raced' }]));
+    // The update waits behind the earlier event of its lead until that one is dropped.
+    await rx.until((all) => all.some((r) => r.path === '/raced'));
+    for (const end = Date.now() + 10_000; (await store.webhooks.nextDueAt()) !== null; ) {
+      if (Date.now() > end) throw new Error('an event is still waiting');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(rx.on('/raced').map((r) => String(r.headers['x-leadtrail-event']))).toEqual(['6']);
   });
 });

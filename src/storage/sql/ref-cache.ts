@@ -40,7 +40,7 @@ import type { Db } from './schema.js';
 const NO_REF_WRITES = new Set(['leads', 'activities', 'requests', 'journal', 'faultRules']);
 
 /** Writes of otherwise reference-data repos that never touch reference data (the webhook outbox and its deliveries). */
-const NO_REF_METHODS = new Set(['webhooks.enqueue', 'webhooks.claim', 'webhooks.release', 'webhooks.releaseAll', 'webhooks.purge', 'webhooks.resend', 'webhooks.dueNow', 'webhooks.clearEvents', 'webhooks.lockAll', 'webhooks.dropOrphaned']);
+const NO_REF_METHODS = new Set(['webhooks.enqueue', 'webhooks.claim', 'webhooks.release', 'webhooks.dropStale', 'webhooks.releaseAll', 'webhooks.purge', 'webhooks.resend', 'webhooks.dueNow', 'webhooks.clearEvents', 'webhooks.lockAll', 'webhooks.dropOrphaned']);
 
 /** Past this many entries (an attacker trying unknown keys, thousands of accounts) the cache starts over. */
 const MAX_ENTRIES = 20_000;

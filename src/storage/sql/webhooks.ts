@@ -123,7 +123,8 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
   const enabled = async (accountId: string): Promise<EnabledWebhook[]> =>
     (await enabledHooks(db, engine, accountId)).rows.map((h) => ({ id: h.id, eventCode: Number(h.event_code), delaySeconds: Number(h.delay_seconds) }));
   /**
-   * Deletes the webhook's waiting events (`keptCode`: but those of that event code). PostgreSQL:
+   * Deletes the webhook's waiting events (`keptCode`: but those of that event code, and those a
+   * worker has claimed, whose attempt is on its way: the worker drops them, dropStale). PostgreSQL:
    * locked by seq, as release locks them: deleted in the order of the index PostgreSQL read them by
    * (due time), the events of a webhook met a release taking them by seq, and deadlocked.
    */
@@ -132,7 +133,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       await db
         .with('l', (q) => {
           const waiting = q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
-          return (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode)).orderBy('seq').forUpdate();
+          return (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode).where('locked_by', 'is', null)).orderBy('seq').forUpdate();
         })
         .deleteFrom('webhook_events')
         .using('l')
@@ -140,7 +141,7 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .execute();
     } else {
       const waiting = db.deleteFrom('webhook_events').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
-      await (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode)).execute();
+      await (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode).where('locked_by', 'is', null)).execute();
     }
   };
   return {
@@ -475,6 +476,22 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
       }
       const r = await db.updateTable('webhook_events').set(set).where('seq', 'in', seqs).where('locked_by', '=', workerId).executeTakeFirst();
       return Number(r.numUpdatedRows);
+    },
+    async dropStale(workerId, seqs) {
+      if (seqs.length === 0) return 0;
+      if (engine === 'postgres') {
+        // Locked by seq, as release locks them (the lock order above).
+        const r = await db
+          .with('l', (q) => q.selectFrom('webhook_events').select('seq').where('seq', 'in', seqs).where('locked_by', '=', workerId).orderBy('seq').forUpdate())
+          .deleteFrom('webhook_events')
+          .using('l')
+          .whereRef('webhook_events.seq', '=', 'l.seq')
+          .where('webhook_events.locked_by', '=', workerId)
+          .executeTakeFirst();
+        return Number(r.numDeletedRows);
+      }
+      const r = await db.deleteFrom('webhook_events').where('seq', 'in', seqs).where('locked_by', '=', workerId).executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
     async releaseAll() {
       const r = await db.updateTable('webhook_events').set({ locked_by: null, locked_until: null }).where('locked_by', 'is not', null).executeTakeFirst();
