@@ -198,8 +198,9 @@ function ruleHost(rule: string): string {
 }
 
 /**
- * The ranges LEADTRAIL_WEBHOOK_PRIVATE=deny refuses, each with the word for it (IANA's special-purpose
- * address registries). IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) fall in their IPv4 range; the
+ * The ranges LEADTRAIL_WEBHOOK_PRIVATE=deny refuses, each with the word for it: the special-purpose
+ * ranges of IANA's registries that a receiver is never meant to be at (not every entry: Teredo,
+ * `3fff::/20`, `2001:2::/48` and `192.88.99/24`, say, are not refused). IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) fall in their IPv4 range; the
  * IPv6 forms that carry an IPv4 address (EMBEDS_IPV4) are judged by it.
  */
 const PRIVATE_RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [

@@ -171,7 +171,7 @@ describe('journal recorder', () => {
     // Each 1 MB answer is masked whole as it is recorded, all while the database is held: of `c`s,
     // a letter that begins a credential word (redact.ts credentialHint), 8-17 ms each, and CI's
     // machine took the hold past the store's 15 s limit on a transaction function (stop 63). Of
-    // `x`s, which begins none, the search skips ahead; and the hold is given a minute.
+    // `x`s, which begins none, the search skips ahead; and the hold is given a minute (the test 90 s).
     const { store, recorder, stored } = await setUp(undefined, { maxBodyBytes: 16_384 }, true, 60_000);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -186,7 +186,7 @@ describe('journal recorder', () => {
     expect(rows).toHaveLength(1_000);
     expect(rows.every((e) => e.responseBody === mb.slice(0, 16_384) && e.responseSize === 1 << 20)).toBe(true);
     expect((await stored()).length).toBe(1_000);
-  });
+  }, 90_000);
 });
 
 // On SQLite, once where the server builds entries (its writer thread) and once where a store without
