@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -66,6 +67,17 @@ it('a second serve on the same SQLite file stops at once, naming it; the CLI sti
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
     expect(second.stderr).toContain(`leadtrail: Another leadtrail serve is using ${db} (LEADTRAIL_DB, --db; that process holds ${db}-lock).`);
     expect(second.stderr).not.toMatch(/access key/);
+    // A symbolic link to the file, or to its folder, names the same file: refused too (each had
+    // started, and two servers wrote to one file).
+    const linked = path.join(tempDir(), 'link.db');
+    fs.symlinkSync(db, linked);
+    const linkedDir = path.join(tempDir(), 'linked-dir');
+    fs.symlinkSync(path.dirname(db), linkedDir);
+    for (const other of [linked, path.join(linkedDir, 'owned.db')]) {
+      const third = await runCli(['serve', '--port', '0'], { LEADTRAIL_DB: other });
+      expect(third.code, other).toBe(1);
+      expect(third.stderr).toContain(`that process holds ${db}-lock).`);
+    }
     // The other commands run beside a server, as before.
     expect((await runCli(['account', 'list', '--db', db])).code).toBe(0);
     expect((await fetch(`${first.url}/health`)).status).toBe(200);

@@ -19,8 +19,27 @@ export class DatabaseInUseError extends Error {
   override name = 'DatabaseInUseError';
 }
 
-/** The lock file of a database file: `<file>-lock`, beside it. */
-export const ownerLockFile = (file: string): string => `${path.resolve(file)}-lock`;
+/**
+ * The lock file of a database file: `<file>-lock`, beside the file itself, its path's symbolic links
+ * followed (a link to a served file had named a lock of its own, and a second server wrote to the
+ * file; a fresh-eyes run). A hard link is another name of the file that no path shows: not caught.
+ */
+export const ownerLockFile = (file: string): string => `${realFile(file)}-lock`;
+
+/** `file`'s absolute path with its symbolic links followed, as far as the file or its folder exist. */
+function realFile(file: string): string {
+  const abs = path.resolve(file);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    // Not there yet (a first start): its folder may be.
+  }
+  try {
+    return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+  } catch {
+    return abs;
+  }
+}
 
 /**
  * Takes `file`'s owner lock ⇒ `release()`, which is safe to call more than once. Throws
