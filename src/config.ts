@@ -5,6 +5,7 @@
  * against this list by a test, so the two cannot drift.
  */
 import { isIP } from 'node:net';
+import { givenKey } from './domain/accounts.js';
 
 export type Role = 'all' | 'api' | 'worker';
 /** `auto`: pretty on a terminal, JSON otherwise. */
@@ -404,6 +405,18 @@ export function loadConfig(
   if (batches !== undefined && (out.pgWriteBatches as number) > half) {
     const which = flags.pgWriteBatches !== undefined ? '--pg-write-batches' : 'LEADTRAIL_PG_WRITE_BATCHES';
     throw new ConfigError(`${which} ${String(out.pgWriteBatches)} is more than half of the PostgreSQL pool (${settingName('LEADTRAIL_PG_POOL')} ${String(out.pgPoolSize)}, so at most ${half}): raise the pool or lower the batches`);
+  }
+  // A key no client could send (domain/accounts.ts givenKey) is refused here, naming its setting,
+  // before a database is made or a port bound: the first account's creation had refused it after
+  // both, naming neither (a fresh-eyes run).
+  for (const [key, env, what] of [['accessKey', 'LEADTRAIL_ACCESS_KEY', 'The access key'], ['secretKey', 'LEADTRAIL_SECRET_KEY', 'The secret key'], ['apiKey', 'LEADTRAIL_API_KEY', 'The x-api-key']] as const) {
+    const value = out[key] as string | null | undefined;
+    if (value === null || value === undefined) continue;
+    try {
+      givenKey(value, what);
+    } catch (e) {
+      throw new ConfigError(`${settingName(env)}: ${(e as Error).message}`);
+    }
   }
   // An access key and an x-api-key never share a value (domain/accounts.ts): refused here, naming
   // both settings, rather than by the first account's creation, whose message spoke of a key

@@ -48,6 +48,14 @@ it('a host that is not this machine’s, or a port taken: exit 2 with a message 
   }
 });
 
+it('a key no client could send stops the start before the database is made, naming its option', async () => {
+  const dir = path.join(tempDir(), 'not-made');
+  const r = await runCli(['serve', '--port', '0', '--db', path.join(dir, 'k.db'), '--access-key', ' x']);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr.trim()).toBe("leadtrail: LEADTRAIL_ACCESS_KEY (--access-key): The access key starts or ends with a space, which HTTP drops from a header's value: it could never be matched.");
+  expect(fs.existsSync(dir)).toBe(false);
+});
+
 it('an environment variable that looks like a misspelt option is named on stderr, with the option meant', async () => {
   const db = path.join(tempDir(), 'c.db');
   const r = await runCli(['migrate', '--db', db], { LEADTRAIL_RATELIMIT: '0', database_url: '', LEADTRAIL_NODE24_DIR: '/x', HOME: process.env.HOME ?? '/root' });

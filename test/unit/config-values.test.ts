@@ -18,6 +18,19 @@ describe('LEADTRAIL_ACCESS_KEY and LEADTRAIL_API_KEY', () => {
     );
     expect(loadConfig({ LEADTRAIL_ACCESS_KEY: 'one', LEADTRAIL_API_KEY: 'two' })).toMatchObject({ accessKey: 'one', apiKey: 'two' });
   });
+
+  it('a key no client could send is refused when the configuration is read, naming its setting', () => {
+    // Each had been refused only by the first account's creation, after the database was made and
+    // the port bound, naming no setting (a fresh-eyes run).
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ LEADTRAIL_ACCESS_KEY: ' x' }, /^LEADTRAIL_ACCESS_KEY \(--access-key\): The access key starts or ends with a space/],
+      [{ LEADTRAIL_SECRET_KEY: 'a\tb' }, /^LEADTRAIL_SECRET_KEY \(--secret-key\): The secret key holds a control character/],
+      [{ LEADTRAIL_API_KEY: 'api-键' }, /^LEADTRAIL_API_KEY \(--api-key\): The x-api-key holds '键'/],
+      [{ LEADTRAIL_ACCESS_KEY: 'k'.repeat(257) }, /^LEADTRAIL_ACCESS_KEY \(--access-key\): The access key is 257 characters long/],
+    ];
+    for (const [env, says] of cases) expect(() => loadConfig(env), JSON.stringify(env)).toThrow(says);
+    expect(loadConfig({ LEADTRAIL_ACCESS_KEY: 'u$r-ok_1', LEADTRAIL_SECRET_KEY: 'x'.repeat(256) })).toMatchObject({ accessKey: 'u$r-ok_1' });
+  });
 });
 
 describe('LEADTRAIL_PUBLIC_HOST', () => {
