@@ -31,11 +31,13 @@ const activityField = z.looseObject({
 const activityType = z
   .looseObject({
     ActivityEventName: z.string().min(1),
-    ActivityEvent: z.int32().min(1).optional().meta({ description: 'Pins the event code (otherwise the next free one from 201).' }),
+    // Numbers or their text, as CreateType takes them (parseCreateType checks them): the seed
+    // refused "202", which the API and `activity-types create` take (a fresh-eyes run).
+    ActivityEvent: z.union([z.int32().min(1), z.string()]).optional().meta({ description: 'Pins the event code (otherwise the next free one from 201); a number or its text.' }),
     DisplayName: z.string().optional(),
     Description: z.string().optional(),
-    Score: z.int32().optional(),
-    Direction: z.int32().optional(),
+    Score: z.union([z.int32(), z.string()]).optional(),
+    Direction: z.union([z.int32(), z.string()]).optional(),
     Fields: z.array(activityField).optional(),
   })
   .meta({

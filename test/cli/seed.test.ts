@@ -53,6 +53,19 @@ describe('leadtrail seed', () => {
     expect(r.stderr).toBe(`leadtrail: ${file}: not read, as the API would not read them (misspelt?): activityTypes[0].Scor, leads[0][0].Valeu, activities[0].ActivityNotes\n`);
   });
 
+  it('takes an activity type\'s numbers as their text, as CreateType does, and names a value that is neither', async () => {
+    // The seed had refused "202" and "5", which the API and `activity-types create` take (a fresh-eyes run).
+    const { dir, db } = await database();
+    const file = write(dir, 'texts.json', { activityTypes: [{ ActivityEventName: 'Texted', ActivityEvent: '202', Score: '5', Direction: '1' }], activities: [{ EmailAddress: 'texted@example.com', ActivityEvent: '202' }] });
+    const r = await runCli(['seed', '--file', file, '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ activityTypes: [{ ActivityEvent: 202, ActivityEventName: 'Texted' }] });
+    expect(JSON.parse(r.stdout).activities).toHaveLength(1);
+    const bad = await runCli(['seed', '--file', write(dir, 'bad.json', { activityTypes: [{ ActivityEventName: 'Worded', Score: 'five' }] }), '--db', db]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/activityTypes\[0\].*Score.*Nothing was loaded\./);
+  });
+
   it('loads a file into the only account and prints what it made; reset empties it and the seed runs again', async () => {
     const { dir, db, accountId } = await database();
     const file = write(dir, 'fixtures.json', FILE);
