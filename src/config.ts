@@ -159,8 +159,12 @@ const bool: Parser<boolean> = (raw, name) => {
   throw new ConfigError(`${name} must be true or false (or on/off, yes/no, 1/0), got "${raw}"`);
 };
 
-/** Parses `25/5s`, `100/1m`, `10/5` (seconds) or `0` (off). */
-export function parseRateLimit(raw: string, name = 'rate limit'): RateLimitSpec {
+/**
+ * Parses `25/5s`, `100/1m`, `10/5` (seconds) or `0` (off); throws ConfigError naming `name`.
+ * `stored`: a key's limit as the database holds it, where `0/5s` (taken before it was refused) is
+ * still read as off rather than failing the key's every call.
+ */
+export function parseRateLimit(raw: string, name = 'rate limit', stored = false): RateLimitSpec {
   const v = raw.trim().toLowerCase();
   if (v === '0' || v === 'off') return { points: 0, seconds: 1 };
   const m = /^(\d+)\s*\/\s*(\d+)\s*(s|m|h)?$/.exec(v);
@@ -168,6 +172,9 @@ export function parseRateLimit(raw: string, name = 'rate limit'): RateLimitSpec 
   const unit = m[3] === 'm' ? 60 : m[3] === 'h' ? 3600 : 1;
   const seconds = Number(m[2]) * unit;
   if (seconds <= 0) throw new ConfigError(`${name} window must be longer than 0, got "${raw}"`);
+  // `0/5s` reads as "no call at all" but would mean no limit (points 0 is off): only `0` says off
+  // (a fresh-eyes run took it for a limit that let every call through).
+  if (Number(m[1]) === 0 && !stored) throw new ConfigError(`${name} must allow at least 1 call per window, got "${raw}"; 0 alone turns the limit off`);
   return { points: Number(m[1]), seconds };
 }
 

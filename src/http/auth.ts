@@ -54,7 +54,7 @@ function keySpec(cred: Credential, fallback: RateLimitSpec): RateLimitSpec {
   if (!cred.rateLimit) return fallback;
   let s = specCache.get(cred.rateLimit);
   if (!s) {
-    s = parseRateLimit(cred.rateLimit);
+    s = parseRateLimit(cred.rateLimit, 'rate limit', true);
     specCache.set(cred.rateLimit, s);
   }
   return s;

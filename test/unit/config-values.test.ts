@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, optionLike } from '../../src/config.js';
+import { ConfigError, loadConfig, optionLike, parseRateLimit } from '../../src/config.js';
 import { hostAllowed } from '../../src/domain/webhooks.js';
 
 /** Fastify's own reader of trust lists (a dependency of Fastify's, resolved from it). */
@@ -205,5 +205,15 @@ describe('LEADTRAIL_TRUST_PROXY', () => {
   it('refuses a hop count, which Fastify ignores (it cannot tell a proxy from a client writing its own X-Forwarded-For), rather than trusting nothing without a word', () => {
     for (const v of ['1', '2', ' 3 ']) expect(() => trust(v), v).toThrow(/^LEADTRAIL_TRUST_PROXY does not take a number of hops/);
     expect(() => loadConfig({}, { trustProxy: '2' })).toThrow(/^--trust-proxy does not take a number of hops \("2"\)/);
+  });
+});
+
+describe('a rate limit of no calls', () => {
+  it('`0/5s` is refused, naming the setting (it had meant no limit at all); `0` turns the limit off; a key\'s stored `0/5s` is still read as off', () => {
+    expect(() => loadConfig({ LEADTRAIL_RATE_LIMIT: '0/5s' })).toThrow(/LEADTRAIL_RATE_LIMIT must allow at least 1 call per window, got "0\/5s"; 0 alone turns the limit off/);
+    expect(() => loadConfig({ LEADTRAIL_ASYNC_RATE_LIMIT: '0/1m' })).toThrow(/LEADTRAIL_ASYNC_RATE_LIMIT must allow at least 1 call/);
+    expect(loadConfig({ LEADTRAIL_RATE_LIMIT: '0' }).rateLimit).toEqual({ points: 0, seconds: 1 });
+    expect(loadConfig({ LEADTRAIL_RATE_LIMIT: '1/5s' }).rateLimit).toEqual({ points: 1, seconds: 5 });
+    expect(parseRateLimit('0/5s', 'rate limit', true)).toEqual({ points: 0, seconds: 5 });
   });
 });
