@@ -18,7 +18,7 @@ import { jsonSyntaxMessage, parseJsonBody } from '../wire/json-body.js';
 import { clientError, sendError, sendStarting, sendStopping } from './envelope.js';
 import { drainThenClose } from './drain.js';
 import { installJournal } from './journal-hook.js';
-import { isCredentialName, maskLiterals, secretValues } from '../journal/redact.js';
+import { isCredentialName, maskLiterals, maskSemicolonParameters, secretValues } from '../journal/redact.js';
 import type { PageScope } from './pages.js';
 import { ROUTES, SWITCHES, type Route } from './routes.js';
 import { registerSyncFaults } from './faults.js';
@@ -295,10 +295,12 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
  * name, `?debug=<secret key>`, or in the path of a mistyped URL had reached the debug log). A name
  * matched only as written let `access%4Bey=…&secret%4Bey=…`, which authenticates like
  * `accessKey=…&secretKey=…`, reach the debug log in clear; a name other than the two keys
- * (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear.
+ * (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear. A `;name=value`
+ * named like a credential, in the path or in a parameter's value, is masked too
+ * (maskSemicolonParameters: a 404 path `/x;secretKey=…` had reached the debug log).
  */
 export function redactUrl(url: string, keys: readonly string[] = []): string {
-  const masked = keys.length > 0 ? maskLiterals(url, secretValues([...keys])) : url;
+  const masked = maskSemicolonParameters(keys.length > 0 ? maskLiterals(url, secretValues([...keys])) : url);
   const q = masked.indexOf('?');
   if (q === -1) return masked;
   const parts = masked.slice(q + 1).split('&');

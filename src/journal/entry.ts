@@ -9,7 +9,7 @@
  * goes to the store as text. (A body over the cap is masked and cut as it is recorded: recorder.ts.)
  */
 import { bodyBytes, type JournalBodyRef, type JournalRepo, type NewJournalEntry } from '../storage/store.js';
-import { cap, maskedValues, maskLiterals, maskRepeats, redactBody, redactQuery, secretValues, storable } from './redact.js';
+import { cap, maskedValues, maskLiterals, maskRepeats, maskSemicolonParameters, redactBody, redactQuery, secretValues, storable } from './redact.js';
 
 /** A call to record, as made: nothing in it is masked yet (but bodies over the cap: `final`). */
 export interface JournalCall {
@@ -193,7 +193,7 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
     accountId: call.accountId,
     at: call.at,
     method: call.method,
-    path: storable(maskRepeats(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets), repeats)),
+    path: storable(maskRepeats(maskSemicolonParameters(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets)), repeats)),
     query: qi < 0 ? '' : storable(maskRepeats(redactQuery(call.url.slice(qi + 1), secrets), repeats)),
     status: call.status,
     latencyMs: call.latencyMs,

@@ -139,6 +139,21 @@ export function maskLiterals(text: string, secrets: string[]): string {
   return out;
 }
 
+/**
+ * `text` (a URL's path, or one query parameter) with the value of each `;name=value` parameter whose
+ * name is a credential's (isCredentialName, decoded as a query's names are) replaced by `***`.
+ * Matrix parameters (RFC 3986 section 3.3) and `;`-separated query pairs are no parameters to
+ * leadtrail (Fastify splits a query at `&` only), so a `;secretKey=…` stays in the path or in
+ * another parameter's value as sent; a URL is logged and journaled with those values masked all
+ * the same. Values run to the next `;`, `&`, `/`, `?` or `#`.
+ */
+export function maskSemicolonParameters(text: string): string {
+  if (!text.includes(';')) return text;
+  return text.replace(SEMICOLON_PARAMETER, (whole, name: string) => (isCredentialName(formDecoded(name)) ? `;${name}=${MASK}` : whole));
+}
+/** `;name=value`: group 1 the name as written. */
+const SEMICOLON_PARAMETER = /;([^;=&/?#]*)=[^;&/?#]*/g;
+
 /** Decoded form of a query or form name or value (`+` is a space); as sent when its escapes are broken. */
 function formDecoded(s: string): string {
   // Nothing to decode (most names and values): spares a regular expression and a decode per part.
@@ -172,7 +187,7 @@ export function redactQuery(raw: string, secrets: string[], masked?: string[]): 
     }
     // A value holding a key in any percent-encoding (`sk%2Dtest` is `sk-test`) is masked whole.
     if (eq >= 0 && holdsKey(formDecoded(part.slice(eq + 1)))) return `${name}=${MASK}`;
-    return part;
+    return maskSemicolonParameters(part);
   });
   return maskLiterals(parts.join('&'), secrets);
 }

@@ -96,6 +96,18 @@ describe('logs', () => {
     for (const secret of [KEYS.secretKey, KEYS.accessKey, KEYS.apiKey, sk]) expect(all).not.toContain(secret);
   });
 
+  // Found by a fresh-eyes run of the CLI: a 404 path with `;secretKey=` was logged as sent.
+  it('never contain a `;name=value` named like a credential: in a mistyped path, or inside a parameter\'s value', async () => {
+    const from = lines.length;
+    expect((await s.call('GET', '/v2/LeadManagement.svc/Leads.GetById;secretKey=semi-sk-1/x;AccessKey=semi-ak-2;v=1')).status).toBe(404);
+    await s.call('GET', '/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=a;api_key=semi-api-3;n=1');
+    const urls = await loggedUrls(from);
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetById;secretKey=***/x;AccessKey=***;v=1?accessKey=***&secretKey=***');
+    expect(urls).toContain('/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=a;api_key=***;n=1&accessKey=***&secretKey=***');
+    const all = lines.slice(from).join('\n');
+    for (const secret of ['semi-sk-1', 'semi-ak-2', 'semi-api-3']) expect(all).not.toContain(secret);
+  });
+
   it('write no line per request at info', async () => {
     const infoLines: string[] = [];
     const infoSink = new Writable({

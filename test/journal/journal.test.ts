@@ -248,6 +248,13 @@ describe('request journal', () => {
     expect(await storedText(s, accountId)).not.toMatch(/FORM-LEAK/);
   });
 
+  it("masks a credential-named `;name=value` inside another parameter's value, which the server does not split (found by a fresh-eyes run)", async () => {
+    expectOk(await s.call('GET', `${LM}/Leads.GetByQuickSearch?key=semi;token=SEMI-LEAK-1;x=2&y=1;Password=SEMI-LEAK-2`));
+    const [q] = await journal(s, 'path=GetByQuickSearch');
+    expect(q.query).toBe('key=semi;token=***;x=2&y=1;Password=***&accessKey=***&secretKey=***');
+    expect(await storedText(s, accountId)).not.toMatch(/SEMI-LEAK/);
+  });
+
   it('records a keyed HEAD call, which reads as its GET does, without a response body (found by a fresh-eyes run)', async () => {
     const lead = await createLead(s, { EmailAddress: 'head-call@example.com' });
     const r = await s.call('HEAD', `${LM}/Leads.GetById?id=${lead}&probe=head`);

@@ -16,6 +16,8 @@ describe('journal redaction', () => {
     // In any percent-encoding (%2D for "-", lower-case escapes, + for a space): the value is masked whole.
     expect(redactQuery('id=ak%2D1234&n=%61k-1234x&s=sk%2fwith+space&x=1', secrets)).toBe('id=***&n=***&s=***&x=1');
     expect(redactQuery('', secrets)).toBe('');
+    // `;` does not split a query: a `;name=value` named like a credential is masked inside the value it stands in.
+    expect(redactQuery('q=a;secretKey=s1;n=2;%74oken=t2&pin;x=1', secrets)).toBe('q=a;secretKey=***;n=2;%74oken=***&pin;x=1');
     expect(redactQuery('%E0%A4%A=1&flag', secrets)).toBe('%E0%A4%A=1&flag');
   });
 
