@@ -335,7 +335,7 @@ function opt<K extends keyof Config>(spec: OptionSpec<K>): OptionSpec<K> {
 export const OPTIONS = [
   opt({ key: 'port', env: 'PORT', flag: '--port', default: '8080', description: 'Port of the API: sync and async paths, `/_leadtrail` admin paths, the health paths and `/metrics`.', parse: int(0, 65535) }),
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
-  opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port that also serves the API (not the console, `/docs` or `/openapi.json`, which stay on `PORT`), for clients configured with a separate async host.', parse: optionalPort }),
+  opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port, other than `PORT`, that also serves the API (not the console, `/docs` or `/openapi.json`, which stay on `PORT`), for clients configured with a separate async host.', parse: optionalPort }),
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (`serve`, `migrate` and `account create` make it, with its folder; the other commands need it to exist). Ignored when `DATABASE_URL` is set, unless given as the `--db` flag, which wins over a `DATABASE_URL` from the environment.', parse: text }),
   opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
   opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
@@ -430,6 +430,12 @@ export function loadConfig(
   // "already taken" by a database that held none (a review).
   if (out.accessKey !== null && out.accessKey !== undefined && out.accessKey === out.apiKey) {
     throw new ConfigError(`${settingName('LEADTRAIL_API_KEY')} must differ from ${settingName('LEADTRAIL_ACCESS_KEY')}: an access key and an x-api-key never share a value, so that revoking one is revoking one key`);
+  }
+  // The second port is a second listener on the same host: the same number had failed the start
+  // with a bare EADDRINUSE after the database was opened (a fresh-eyes run). 0 (any free port)
+  // for both is two ports.
+  if (out.asyncPort !== null && out.asyncPort !== 0 && out.asyncPort === out.port) {
+    throw new ConfigError(`${settingName('LEADTRAIL_ASYNC_PORT')} must differ from ${settingName('PORT')} (both ${String(out.port)}): it is a second port that also serves the API; leave it unset to serve everything on one`);
   }
   return Object.freeze(out as unknown as Config);
 }

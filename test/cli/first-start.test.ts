@@ -56,6 +56,14 @@ it('a key no client could send stops the start before the database is made, nami
   expect(fs.existsSync(dir)).toBe(false);
 });
 
+it('--async-port the same as --port stops the start before the database is made, naming both (found by a fresh-eyes run: EADDRINUSE)', async () => {
+  const dir = path.join(tempDir(), 'not-made');
+  const r = await runCli(['serve', '--port', '8123', '--async-port', '8123', '--db', path.join(dir, 'p.db')]);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr.trim()).toBe('leadtrail: LEADTRAIL_ASYNC_PORT (--async-port) must differ from PORT (--port) (both 8123): it is a second port that also serves the API; leave it unset to serve everything on one');
+  expect(fs.existsSync(dir)).toBe(false);
+});
+
 it('an environment variable that looks like a misspelt option is named on stderr, with the option meant', async () => {
   const db = path.join(tempDir(), 'c.db');
   const r = await runCli(['migrate', '--db', db], { LEADTRAIL_RATELIMIT: '0', database_url: '', LEADTRAIL_NODE24_DIR: '/x', HOME: process.env.HOME ?? '/root' });

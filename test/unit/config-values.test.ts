@@ -33,6 +33,16 @@ describe('LEADTRAIL_ACCESS_KEY and LEADTRAIL_API_KEY', () => {
   });
 });
 
+describe('LEADTRAIL_ASYNC_PORT', () => {
+  it('must differ from PORT, both named; 0 for both is two free ports', () => {
+    const says = /^LEADTRAIL_ASYNC_PORT \(--async-port\) must differ from PORT \(--port\) \(both 8080\)/;
+    expect(() => loadConfig({ LEADTRAIL_ASYNC_PORT: '8080' })).toThrow(says);
+    expect(() => loadConfig({}, { port: '8080', asyncPort: '8080' })).toThrow(says);
+    expect(loadConfig({ PORT: '0', LEADTRAIL_ASYNC_PORT: '0' })).toMatchObject({ port: 0, asyncPort: 0 });
+    expect(loadConfig({ LEADTRAIL_ASYNC_PORT: '8081' })).toMatchObject({ port: 8080, asyncPort: 8081 });
+  });
+});
+
 describe('LEADTRAIL_PUBLIC_HOST', () => {
   it.each(['api-in21.example.test', 'leads.example.com:8443', '10.0.0.5:8080', '[::1]:8080', 'localhost', 'example.com.'])('takes a bare host: %s', (host) => {
     expect(loadConfig({ LEADTRAIL_PUBLIC_HOST: host }).publicHost).toBe(host);
