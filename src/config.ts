@@ -128,6 +128,11 @@ const text: Parser<string> = (raw, name) => {
   return raw;
 };
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
+/** An optional PostgreSQL URL (`postgres://…` or `postgresql://…`, any case); empty for none. The value is not echoed: it can hold a password. */
+const postgresUrl: Parser<string | null> = (raw, name) => {
+  if (raw !== '' && !/^postgres(ql)?:\/\//i.test(raw)) throw new ConfigError(`${name} must start with postgres:// or postgresql://`);
+  return optionalText(raw, name);
+};
 /**
  * LEADTRAIL_PUBLIC_HOST: empty means none; otherwise a bare host, as `UserByAccessKey.Get` reports
  * it and LeadSquared's answer has it: a host name, an IPv4 address or an IPv6 address in brackets,
@@ -337,7 +342,7 @@ export const OPTIONS = [
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
   opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port, other than `PORT`, that also serves the API (not the console, `/docs` or `/openapi.json`, which stay on `PORT`), for clients configured with a separate async host.', parse: optionalPort }),
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (`serve`, `migrate` and `account create` make it, with its folder; the other commands need it to exist). Ignored when `DATABASE_URL` is set, unless given as the `--db` flag, which wins over a `DATABASE_URL` from the environment.', parse: text }),
-  opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
+  opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: postgresUrl }),
   opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
   opt({ key: 'redisPrefix', env: 'LEADTRAIL_REDIS_PREFIX', flag: '--redis-prefix', default: 'leadtrail', description: 'Prefix of the rate-limit keys in Redis; give each deployment that shares one Redis its own.', parse: text }),
   opt({ key: 'role', env: 'LEADTRAIL_ROLE', flag: '--role', default: 'all', description: '`api` (HTTP only), `worker` (async processing only) or `all`.', parse: role }),

@@ -149,9 +149,15 @@ function unusableDatabase(e: unknown, postgres: boolean, dbPath?: string): unkno
 function sqliteFileError(e: unknown, dbPath: string): unknown {
   const code = typeof e === 'object' && e !== null ? String((e as { code?: unknown }).code ?? '') : '';
   const msg = e instanceof Error ? e.message : String(e);
-  if (!/^SQLITE_(CANTOPEN|READONLY|CORRUPT|NOTADB|IOERR|PERM|FULL)/.test(code) && !/unable to open database file|disk image is malformed|file is not a database|readonly database/.test(msg)) return e;
+  // The file system's own refusals too (making the file's folder or its lock file in a folder
+  // leadtrail may not write, a read-only mount, a full disk): a bare `EACCES: permission denied,
+  // mkdir …` had named no setting (a fresh-eyes run).
+  const fsRefusal = /^(EACCES|EPERM|EROFS|ENOSPC)$/.test(code);
+  if (!fsRefusal && !/^SQLITE_(CANTOPEN|READONLY|CORRUPT|NOTADB|IOERR|PERM|FULL)/.test(code) && !/unable to open database file|disk image is malformed|file is not a database|readonly database/.test(msg)) return e;
   const where = path.resolve(dbPath);
-  const hint = /readonly|CANTOPEN|PERM|unable to open/i.test(`${code} ${msg}`) ? ' (leadtrail writes the file and, beside it, its -wal, -shm and -lock files: is the folder writable?)' : '';
+  const hint = /readonly|CANTOPEN|PERM|unable to open|EACCES|EROFS/i.test(`${code} ${msg}`)
+    ? ' (leadtrail makes the folder when it is missing, and writes the file and, beside it, its -wal, -shm and -lock files: is the folder writable?)'
+    : '';
   return new Error(`Cannot open ${where} (--db, LEADTRAIL_DB): ${msg}${hint}`);
 }
 
@@ -260,7 +266,13 @@ export function buildCli(): Command {
     program.command('serve', { isDefault: true }).description('start the API and, unless --role api or --no-worker, the async worker (the default command)'),
   ).action(async (flags: Flags) => {
     const config = configFrom(flags);
-    if (config.role === 'worker' && !config.worker) throw new ConfigError('--role worker with --no-worker would do nothing');
+    if (config.role === 'worker' && !config.worker) {
+      // Named as the user gave each (a flag or a variable): the message had said `--role worker
+      // with --no-worker` for LEADTRAIL_ROLE=worker LEADTRAIL_WORKER=false (a fresh-eyes run).
+      const role = flags.role !== undefined ? '--role worker' : 'LEADTRAIL_ROLE=worker';
+      const worker = flags.worker !== undefined ? '--no-worker' : `LEADTRAIL_WORKER=${String(process.env.LEADTRAIL_WORKER)}`;
+      throw new ConfigError(`${role} with ${worker} would do nothing: a worker process that runs no worker`);
+    }
     warnWorkerIgnored(config, flags, process.env);
     // Before any heap grows under load: keeps peak RSS near what the server holds (heap-growth.ts).
     boundHeapGrowth();

@@ -39,11 +39,11 @@ function target(url: string): { at: string; host: string; port: number; tls: boo
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError('REDIS_URL is not a valid URL (expected redis://host:6379)');
+    throw new ConfigError('REDIS_URL (--redis-url) is not a valid URL (expected redis://host:6379)');
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, not ${u.protocol}//`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL (--redis-url) must start with redis:// or rediss://, not ${u.protocol}//`);
   const path = u.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new ConfigError(`REDIS_URL's path must be a database number (redis://host:6379/0), not "/${path.slice(0, 40)}"`);
+  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new ConfigError(`REDIS_URL (--redis-url): its path must be a database number (redis://host:6379/0), not "/${path.slice(0, 40)}"`);
   const host = (u.hostname || '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const port = Number(u.port || '6379');
   return { at: `${u.hostname || '127.0.0.1'}:${port}`, host, port, tls: u.protocol === 'rediss:', db: path === '' ? null : Number(path) };
@@ -151,7 +151,7 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
       } catch (e) {
         client.disconnect();
         if (timedOut(e as Error)) throw e;
-        throw new ConfigError(`REDIS_URL names database ${db}, which the Redis at ${at} does not have (${(e as Error).message})`);
+        throw new ConfigError(`REDIS_URL (--redis-url) names database ${db}, which the Redis at ${at} does not have (${(e as Error).message})`);
       }
     }
     started = true;
@@ -162,10 +162,10 @@ export async function redisLimiter(url: string, prefix: string, log?: Logger, op
     const why = cause.code ?? reason(cause);
     if (tls && !connected && (await acceptsTcp(host, port))) {
       throw new RedisUnreachableError(
-        `The TLS handshake with the Redis at ${at} did not complete (${why}), though it accepts connections. REDIS_URL starts with rediss:// (TLS): is it a TLS Redis? If not, use redis://.`,
+        `The TLS handshake with the Redis at ${at} did not complete (${why}), though it accepts connections. REDIS_URL (--redis-url) starts with rediss:// (TLS): is it a TLS Redis? If not, use redis://.`,
       );
     }
-    throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${why}). Check that Redis is running and REDIS_URL, or unset REDIS_URL to count the rate limit per process.`);
+    throw new RedisUnreachableError(`Cannot reach Redis at ${at} (${why}). Check that Redis is running and REDIS_URL (--redis-url), or unset it to count the rate limit per process.`);
   }
   /** Per spec: the shared count in Redis, and the process's own count for while Redis is away. */
   const bySpec = new Map<string, { shared: RateLimiterRedis; alone: RateLimiterMemory }>();

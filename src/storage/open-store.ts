@@ -23,7 +23,7 @@ export async function openStore(
 ): Promise<Store> {
   if (config.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
-      throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+      throw new ConfigError('DATABASE_URL (--database-url) must start with postgres:// or postgresql://');
     }
     const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore(config.databaseUrl, {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -107,5 +108,27 @@ it('a second serve on the same SQLite file stops at once, naming it; the CLI sti
     expect((await fetch(`${next.url}/health`)).status).toBe(200);
   } finally {
     await next.stop();
+  }
+});
+
+it('a folder leadtrail may not write stops the start naming the file and its setting, not a bare EACCES (found by a fresh-eyes run)', async () => {
+  const locked = path.join(tempDir(), 'locked');
+  fs.mkdirSync(locked);
+  // Root writes any folder whatever its mode: as root the folder is made immutable instead.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) execFileSync('chattr', ['+i', locked]);
+  else fs.chmodSync(locked, 0o555);
+  try {
+    for (const db of [path.join(locked, 'sub', 'x.db'), path.join(locked, 'x.db')]) {
+      for (const args of [['serve', '--port', '0'], ['migrate']]) {
+        const r = await runCli([...args, '--db', db]);
+        expect(r.code, r.stderr).not.toBe(0);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(new RegExp(`^leadtrail: Cannot open ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(--db, LEADTRAIL_DB\\): .*is the folder writable\\?\\)$`, 'm'));
+      }
+    }
+  } finally {
+    if (asRoot) execFileSync('chattr', ['-i', locked]);
+    else fs.chmodSync(locked, 0o755);
   }
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ensureBuilt, spawnServer, stopGracefully } from '../async/crash-harness.js';
 import { tempDir } from '../helpers/server.js';
+import { runCli } from './cli-runner.js';
 
 const started: Awaited<ReturnType<typeof spawnServer>>[] = [];
 afterAll(async () => {
@@ -31,3 +32,17 @@ it('a worker asked for with --role api is named on stderr as ignored; none asked
     expect(quiet).not.toContain('warning');
   }
 }, 90_000);
+
+it('a worker process told to run no worker stops at start, naming each setting as it was given (found by a fresh-eyes run)', async () => {
+  const db = path.join(tempDir(), 'nothing.db');
+  const cases: [string[], Record<string, string>, string][] = [
+    [['--role', 'worker', '--no-worker'], {}, '--role worker with --no-worker'],
+    [[], { LEADTRAIL_ROLE: 'worker', LEADTRAIL_WORKER: 'false' }, 'LEADTRAIL_ROLE=worker with LEADTRAIL_WORKER=false'],
+    [['--role', 'worker'], { LEADTRAIL_WORKER: 'off' }, '--role worker with LEADTRAIL_WORKER=off'],
+  ];
+  for (const [args, env, named] of cases) {
+    const r = await runCli(['serve', '--port', '0', '--db', db, ...args], env);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(`leadtrail: ${named} would do nothing: a worker process that runs no worker`);
+  }
+});

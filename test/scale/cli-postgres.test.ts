@@ -202,13 +202,17 @@ describe('leadtrail CLI on PostgreSQL', () => {
     const base = new URL(REDIS_TEST_URL);
     const cases: [Record<string, string>, RegExp][] = [
       [{ DATABASE_URL: 'mysql://x:hunter2@h/db' }, /^leadtrail: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
-      [{ DATABASE_URL: 'postgres://x:hunter2@127.0.0.1:99999/test' }, /^leadtrail: DATABASE_URL is not a valid URL/],
-      [{ DATABASE_URL: `${s.url.split('?')[0]}?schema=bad-name` }, /^leadtrail: DATABASE_URL schema "bad-name" must be letters, digits and _/],
-      [{ DATABASE_URL: s.url, REDIS_URL: `http://x:hunter2@${base.host}` }, /^leadtrail: REDIS_URL must start with redis:\/\/ or rediss:\/\/, not http:\/\//],
-      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/abc` }, /^leadtrail: REDIS_URL's path must be a database number/],
+      [{ DATABASE_URL: 'postgres://x:hunter2@127.0.0.1:99999/test' }, /^leadtrail: DATABASE_URL \(--database-url\) is not a valid URL/],
+      [{ DATABASE_URL: `${s.url.split('?')[0]}?schema=bad-name` }, /^leadtrail: DATABASE_URL \(--database-url\): its schema "bad-name" must be letters, digits and _/],
+      [{ DATABASE_URL: s.url, REDIS_URL: `http://x:hunter2@${base.host}` }, /^leadtrail: REDIS_URL \(--redis-url\) must start with redis:\/\/ or rediss:\/\/, not http:\/\//],
+      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/abc` }, /^leadtrail: REDIS_URL \(--redis-url\): its path must be a database number/],
       // This Redis has 16 databases (0–15): ioredis would carry on in database 0.
-      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/99` }, /^leadtrail: REDIS_URL names database 99, which the Redis at .* does not have \(ERR DB index is out of range\)/],
+      [{ DATABASE_URL: s.url, REDIS_URL: `redis://${base.host}/99` }, /^leadtrail: REDIS_URL \(--redis-url\) names database 99, which the Redis at .* does not have \(ERR DB index is out of range\)/],
     ];
+    // Given as a flag, the flag is named (it had said DATABASE_URL for --database-url: a fresh-eyes run).
+    const flagged = await runCli(['serve', '--port', '0', '--database-url', 'mysql://x:hunter2@h/db']);
+    expect(flagged.code, flagged.stderr).toBe(2);
+    expect(flagged.stderr.trim()).toBe('leadtrail: --database-url must start with postgres:// or postgresql://');
     for (const [env, message] of cases) {
       const r = await runCli(['serve', '--port', '0', '--role', 'api'], env);
       expect(r.code, r.stderr).toBe(2);

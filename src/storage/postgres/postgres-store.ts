@@ -82,11 +82,11 @@ export function parsePostgresUrl(url: string): PostgresTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError('DATABASE_URL is not a valid URL (expected postgres://user:password@host:5432/database)');
+    throw new ConfigError('DATABASE_URL (--database-url) is not a valid URL (expected postgres://user:password@host:5432/database)');
   }
   const schema = u.searchParams.get('schema');
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(`DATABASE_URL schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
+    throw new ConfigError(`DATABASE_URL (--database-url): its schema "${schema.slice(0, 80)}" must be letters, digits and _ (not starting with a digit), at most 63 characters`);
   }
   u.searchParams.delete('schema');
   return { connectionString: u.toString(), schema, where: whereOf(u) };
@@ -128,14 +128,14 @@ function explain(e: unknown, target: PostgresTarget): Error {
   const detail = err?.message ?? String(e);
   if (NETWORK_CODES.has(code) || /timeout|terminated/i.test(detail)) {
     return new DatabaseUnreachableError(
-      `Cannot reach PostgreSQL at ${target.where} (${code || detail}). Check that the server is running and that DATABASE_URL has the right host and port.`,
+      `Cannot reach PostgreSQL at ${target.where} (${code || detail}). Check that the server is running and that DATABASE_URL (--database-url) has the right host and port.`,
     );
   }
   if (code === '28P01' || code === '28000') {
-    return new DatabaseUnreachableError(`PostgreSQL at ${target.where} refused the login (${detail}). Check the user and password in DATABASE_URL and pg_hba.conf.`);
+    return new DatabaseUnreachableError(`PostgreSQL at ${target.where} refused the login (${detail}). Check the user and password in DATABASE_URL (--database-url) and pg_hba.conf.`);
   }
   if (code === '3D000') {
-    return new DatabaseUnreachableError(`PostgreSQL at ${target.where}: ${detail}. Create the database or fix its name in DATABASE_URL.`);
+    return new DatabaseUnreachableError(`PostgreSQL at ${target.where}: ${detail}. Create the database or fix its name in DATABASE_URL (--database-url).`);
   }
   return new DatabaseUnreachableError(`PostgreSQL at ${target.where} failed at start: ${detail}`);
 }
