@@ -21,6 +21,24 @@ export class PrivateAddressRefused extends Error {
   }
 }
 
+/**
+ * An answer whose status line and headers came but whose body did not end: the receiver closed the
+ * connection, the body failed, or `signal` aborted (the timeout) while it was being read. `status`
+ * is the answer's HTTP status, `body` what of the body came (as PostResult's), `cause` what cut it
+ * off (the signal's reason, or the stream's error). The attempt has failed; its record keeps the
+ * status (it had been recorded without one: a fresh-eyes run).
+ */
+export class IncompleteAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string | null,
+    override readonly cause: unknown,
+  ) {
+    super(`HTTP ${status} came, but its body did not end`);
+    this.name = 'IncompleteAnswer';
+  }
+}
+
 export interface PostResult {
   status: number;
   /** Up to `maxBytes` of the answer's body as text (NUL bytes replaced), or null when it had none. */
@@ -31,7 +49,8 @@ export interface WebhookTransport {
   /**
    * POSTs `body` to `url` with `headers`. Resolves once the status and the first `maxBytes` of the
    * answer are in (the rest is not read); rejects on a connection or protocol error, with
-   * PrivateAddressRefused, or with `signal`'s reason once it aborts (at any point until then).
+   * PrivateAddressRefused, or with `signal`'s reason once it aborts (at any point until then);
+   * with IncompleteAnswer for any of those after the status came and before the body ended.
    * A kept-alive connection reset or closed before any answer is not an error of the receiver's:
    * the request is sent again once, on a new connection, and that one's outcome is the result.
    */
@@ -79,8 +98,12 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
         ...(fresh ? { agent: false, lookup } : { agent: agents[protocol] }),
         headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
       });
+      /** Once the answer's status came: the answer, and what of its body has come so far. */
+      let answer: { status: number; chunks: Buffer[] } | null = null;
+      /** `e`, or IncompleteAnswer holding it when the answer's status had come. */
+      const cutOff = (e: unknown) => (answer === null ? e : new IncompleteAnswer(answer.status, text(answer.chunks, init.maxBytes), e));
       function onAbort() {
-        settle(() => reject(init.signal.reason));
+        settle(() => reject(cutOff(init.signal.reason)));
         req.destroy();
       }
       init.signal.addEventListener('abort', onAbort, { once: true });
@@ -101,6 +124,7 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
       req.on('response', (res) => {
         answered = true;
         const chunks: Buffer[] = [];
+        answer = { status: res.statusCode ?? 0, chunks };
         let n = 0;
         const done = () => settle(() => resolve({ status: res.statusCode ?? 0, body: text(chunks, init.maxBytes) }));
         res.on('data', (c: Buffer) => {
@@ -113,8 +137,10 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
           }
         });
         res.on('end', done);
-        res.on('error', (e) => settle(() => reject(e)));
-        res.on('close', () => settle(() => reject(new Error('the receiver closed the connection before the answer was complete'))));
+        const closed = () => new Error('the receiver closed the connection before the answer was complete');
+        // Node's error for a connection closed mid-body is `aborted` (ECONNRESET): said as the close it is.
+        res.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(cutOff(e.code === 'ECONNRESET' ? closed() : e))));
+        res.on('close', () => settle(() => reject(cutOff(closed()))));
       });
       // As bytes: Node writes a string body in one piece with the headers, all as UTF-8, and a
       // Latin-1 custom header value (which Create accepts, domain/webhooks.ts) then went out as its

@@ -18,7 +18,7 @@ import type { Ctx } from '../domain/context.js';
 import { hostAllowed, type Webhook } from '../domain/webhooks.js';
 import { repoWrite, type OutboxEvent, type Store, type WebhookDelivery } from '../storage/store.js';
 import { buildRequest } from './payload.js';
-import { webhookTransport } from './transport.js';
+import { IncompleteAnswer, webhookTransport } from './transport.js';
 
 export interface WebhookWorker {
   readonly id: string;
@@ -110,7 +110,13 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
       statusCode = res.status;
       response = res.body;
     } catch (e) {
-      error = describe(e, c.webhookTimeoutMs);
+      if (e instanceof IncompleteAnswer) {
+        // The status came and the body did not end: a failed attempt that keeps the status.
+        statusCode = e.status;
+        response = e.body;
+        const timedOut = (e.cause as { name?: string } | null)?.name === 'TimeoutError';
+        error = `HTTP ${e.status} came, but its body did not end ${timedOut ? `within ${c.webhookTimeoutMs} ms` : `(${describe(e.cause, c.webhookTimeoutMs)})`}`;
+      } else error = describe(e, c.webhookTimeoutMs);
     }
     if (stopping.signal.aborted) {
       // Cut off by the stop, not the receiver's doing: give the event back for the next start.
@@ -119,7 +125,7 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     }
     const latencyMs = performance.now() - started;
     const at = d.ctx.now();
-    const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+    const ok = error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
     if (!ok && error === null) error = `HTTP ${statusCode}`;
     const delay = ok ? null : webhookRetryDelayMs(attempt, c);
     const outcome: WebhookDelivery['outcome'] = ok ? 'delivered' : delay === null ? 'failed' : 'retry';
