@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { droppedLogLines } from './stdout-log.js';
 import type { AsyncRequest, RequestKind, RequestStatus } from './domain/types.js';
-import type { CallContext, ExclusiveOptions, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
+import type { AttemptOutcome, CallContext, ExclusiveOptions, Repos, RepoWrite, RequestRepo, Store, WebhookRepo } from './storage/store.js';
 import { UnsendableInput } from './storage/operations.js';
 import type { ApplyInput } from './wire/thread-operations.js';
 import type { Pacer } from './queue/pacer.js';
@@ -355,7 +355,7 @@ export function createMetrics(opts: { now?: () => number } = {}): Metrics {
   }
 
   /** A webhook attempt recorded in a transaction, counted once it commits. */
-  type HookAttempt = { outcome: 'delivered' | 'retry' | 'failed'; seconds: number; disabled: boolean };
+  type HookAttempt = { outcome: AttemptOutcome; seconds: number; disabled: boolean };
   const recordHook = (a: HookAttempt) => {
     webhookAttempts.inc({ outcome: a.outcome });
     webhookLatency.observe(a.seconds);

@@ -520,10 +520,10 @@ export interface components {
       response: string | null;
       error: string | null;
       /**
-       * @description retry: another attempt is scheduled; failed: no more
+       * @description retry: another attempt is scheduled; failed: no more; dropped: a retry was scheduled, and its event was deleted before it (the webhook deleted, or its WebhookEvent changed)
        * @enum {string}
        */
-      outcome: "delivered" | "retry" | "failed";
+      outcome: "delivered" | "retry" | "failed" | "dropped";
     };
   };
   responses: never;

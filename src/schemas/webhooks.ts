@@ -250,7 +250,7 @@ const Delivery = z
     latencyMs: z.number(),
     response: z.string().nullable().meta({ description: "The answer's first KB" }),
     error: z.string().nullable(),
-    outcome: z.enum(['delivered', 'retry', 'failed']).meta({ description: 'retry: another attempt is scheduled; failed: no more' }),
+    outcome: z.enum(['delivered', 'retry', 'failed', 'dropped']).meta({ description: 'retry: another attempt is scheduled; failed: no more; dropped: a retry was scheduled, and its event was deleted before it (the webhook deleted, or its WebhookEvent changed)' }),
   })
   .meta({ id: 'WebhookDelivery' });
 

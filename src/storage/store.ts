@@ -376,13 +376,20 @@ export interface WebhookDelivery {
   /** The first KB of the answer's body. */
   response: string | null;
   error: string | null;
-  /** What the attempt led to: `delivered`, `retry` (another attempt is scheduled) or `failed` (no more). */
-  outcome: 'delivered' | 'retry' | 'failed';
+  /**
+   * What the attempt led to: `delivered`, `retry` (another attempt is scheduled) or `failed` (no
+   * more); `dropped` when listed only: a retry was scheduled and its event was deleted before it
+   * (its webhook deleted, its WebhookEvent changed).
+   */
+  outcome: AttemptOutcome | 'dropped';
 }
+
+/** What an attempt leads to when it is recorded (WebhookRepo.finishAttempt). */
+export type AttemptOutcome = 'delivered' | 'retry' | 'failed';
 
 /** How an attempt ends for its event and webhook (WebhookRepo.finishAttempt). */
 export interface AttemptResult {
-  delivery: WebhookDelivery;
+  delivery: WebhookDelivery & { outcome: AttemptOutcome };
   /** The event's next state: delivered, failed (no more attempts) or pending again at `dueAt`. */
   next: { status: 'delivered' | 'failed' | 'pending'; dueAt: number; lastError: string | null };
   /** Failed attempts in a row at which the webhook is disabled (status 2); ignored on success. */

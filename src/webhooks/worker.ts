@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { hostAllowed, type Webhook } from '../domain/webhooks.js';
-import { repoWrite, type OutboxEvent, type Store, type WebhookDelivery } from '../storage/store.js';
+import { repoWrite, type AttemptOutcome, type OutboxEvent, type Store, type WebhookDelivery } from '../storage/store.js';
 import { buildRequest } from './payload.js';
 import { IncompleteAnswer, webhookTransport } from './transport.js';
 
@@ -128,8 +128,8 @@ export function createWebhookWorker(d: WebhookWorkerDeps): WebhookWorker {
     const ok = error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
     if (!ok && error === null) error = `HTTP ${statusCode}`;
     const delay = ok ? null : webhookRetryDelayMs(attempt, c);
-    const outcome: WebhookDelivery['outcome'] = ok ? 'delivered' : delay === null ? 'failed' : 'retry';
-    const delivery: WebhookDelivery = {
+    const outcome: AttemptOutcome = ok ? 'delivered' : delay === null ? 'failed' : 'retry';
+    const delivery: WebhookDelivery & { outcome: AttemptOutcome } = {
       id: d.ctx.newId(),
       accountId: event.accountId,
       webhookId: webhook.id,

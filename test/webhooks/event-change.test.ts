@@ -48,6 +48,34 @@ describe('a webhook whose event an Update changes', () => {
     expect(rx.on('/changed').map(code)).toEqual(['3', '6']);
     expect(rx.on('/kept').map(code)).toEqual(['3', '3']);
     expect(rx.on('/kept')[1].json.ProspectID).toBe(leadId);
+    // The records: the create's failed attempt to `changed` says its retry was dropped; `kept`'s
+    // retry happened (it had read `retry`, "will retry" in the console, for good: a fresh-eyes run).
+    const outcomes = async (id: string) =>
+      ((await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${id}`)).body.deliveries as { eventCode: number; attempt: number; outcome: string }[])
+        .map((d) => `${d.eventCode}#${d.attempt} ${d.outcome}`)
+        .sort();
+    for (const end = Date.now() + 10_000; (await outcomes(changed)).length < 2 || (await outcomes(kept)).length < 2; ) {
+      if (Date.now() > end) throw new Error('the second attempts were not recorded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await outcomes(changed)).toEqual(['3#1 dropped', '6#1 delivered']);
+    expect(await outcomes(kept)).toEqual(['3#1 retry', '3#2 delivered']);
+  });
+
+  it("a deleted webhook's last failed attempt reads `dropped`, not `retry`: no attempt follows it", async () => {
+    const rx = await receiverForFile();
+    rx.answer = () => ({ status: 503 });
+    const s = await started();
+    const id = expectOk(await s.call('POST', `${WH}/Create`, { URL: `${rx.url}/deleted`, ContentType: 'application/json', WebhookEvent: 'Lead_Post_Create' })).Message.Id as string;
+    expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: 'deleted@events.example' }]));
+    const listed = async () => (await s.call('GET', `/_leadtrail/webhooks/deliveries?webhookId=${id}`)).body.deliveries as { outcome: string }[];
+    for (const end = Date.now() + 10_000; (await listed()).length === 0; ) {
+      if (Date.now() > end) throw new Error('the first attempt was not recorded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await listed()).map((d) => d.outcome)).toEqual(['retry']);
+    expectOk(await s.call('POST', `${WH}/Delete`, { WebhookId: id }));
+    expect((await listed()).map((d) => d.outcome)).toEqual(['dropped']);
   });
 
   it('an event written under a code its webhook no longer has (a write racing the Update) is dropped by the worker, not sent; the lead\'s next event goes out', async () => {

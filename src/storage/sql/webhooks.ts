@@ -129,8 +129,9 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
    * (due time), the events of a webhook met a release taking them by seq, and deadlocked.
    */
   const deleteWaiting = async (webhookId: string, keptCode?: number): Promise<void> => {
+    let gone: { seq: number }[];
     if (engine === 'postgres') {
-      await db
+      gone = await db
         .with('l', (q) => {
           const waiting = q.selectFrom('webhook_events').select('seq').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
           return (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode).where('locked_by', 'is', null)).orderBy('seq').forUpdate();
@@ -138,11 +139,30 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .deleteFrom('webhook_events')
         .using('l')
         .whereRef('webhook_events.seq', '=', 'l.seq')
+        .returning('webhook_events.seq')
         .execute();
     } else {
       const waiting = db.deleteFrom('webhook_events').where('webhook_id', '=', webhookId).where('status', '=', 'pending');
-      await (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode).where('locked_by', 'is', null)).execute();
+      gone = await (keptCode === undefined ? waiting : waiting.where('event_code', '<>', keptCode).where('locked_by', 'is', null)).returning('seq').execute();
     }
+    await dropRetries(gone.map((r) => Number(r.seq)));
+  };
+  /**
+   * The delivery records of events just deleted before their next attempt (their webhook deleted,
+   * its WebhookEvent changed, or found stale by the worker): each event's latest record, when it
+   * says `retry`, says `dropped` instead, since that retry will not happen (the console had shown
+   * a deleted webhook's records as "will retry": a fresh-eyes run). Earlier records keep `retry`:
+   * the attempt they scheduled did happen. `seqs`: the deleted events' seqs.
+   */
+  const dropRetries = async (seqs: number[]): Promise<void> => {
+    if (seqs.length === 0) return;
+    await db
+      .updateTable('webhook_deliveries')
+      .set({ outcome: 'dropped' })
+      .where('event_seq', 'in', seqs)
+      .where('outcome', '=', 'retry')
+      .where('seq', '=', (eb) => eb.selectFrom('webhook_deliveries as later').select((l) => l.fn.max('later.seq').as('seq')).whereRef('later.event_seq', '=', 'webhook_deliveries.event_seq'))
+      .execute();
   };
   return {
     async insert(w) {
@@ -487,11 +507,14 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
           .using('l')
           .whereRef('webhook_events.seq', '=', 'l.seq')
           .where('webhook_events.locked_by', '=', workerId)
-          .executeTakeFirst();
-        return Number(r.numDeletedRows);
+          .returning('webhook_events.seq')
+          .execute();
+        await dropRetries(r.map((x) => Number(x.seq)));
+        return r.length;
       }
-      const r = await db.deleteFrom('webhook_events').where('seq', 'in', seqs).where('locked_by', '=', workerId).executeTakeFirst();
-      return Number(r.numDeletedRows);
+      const r = await db.deleteFrom('webhook_events').where('seq', 'in', seqs).where('locked_by', '=', workerId).returning('seq').execute();
+      await dropRetries(r.map((x) => Number(x.seq)));
+      return r.length;
     },
     async releaseAll() {
       const r = await db.updateTable('webhook_events').set({ locked_by: null, locked_until: null }).where('locked_by', 'is not', null).executeTakeFirst();
@@ -587,8 +610,10 @@ export function webhookRepo(db: Db, engine: Engine): WebhookRepo {
         .deleteFrom('webhook_events')
         .using('o')
         .whereRef('webhook_events.seq', '=', 'o.seq')
-        .executeTakeFirst();
-      return Number(r.numDeletedRows);
+        .returning('webhook_events.seq')
+        .execute();
+      await dropRetries(r.map((x) => Number(x.seq)));
+      return r.length;
     },
     async lockAll(accountId) {
       // In one order (by id), as a path locking several webhooks must.
