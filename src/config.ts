@@ -128,11 +128,7 @@ const text: Parser<string> = (raw, name) => {
   return raw;
 };
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
-/** An optional PostgreSQL URL (`postgres://…` or `postgresql://…`, any case); empty for none. The value is not echoed: it can hold a password. */
-const postgresUrl: Parser<string | null> = (raw, name) => {
-  if (raw !== '' && !/^postgres(ql)?:\/\//i.test(raw)) throw new ConfigError(`${name} must start with postgres:// or postgresql://`);
-  return optionalText(raw, name);
-};
+
 /**
  * LEADTRAIL_PUBLIC_HOST: empty means none; otherwise a bare host, as `UserByAccessKey.Get` reports
  * it and LeadSquared's answer has it: a host name, an IPv4 address or an IPv6 address in brackets,
@@ -342,7 +338,7 @@ export const OPTIONS = [
   opt({ key: 'host', env: 'HOST', flag: '--host', default: '127.0.0.1', description: 'Address to listen on; `0.0.0.0` to accept outside connections.', parse: text }),
   opt({ key: 'asyncPort', env: 'LEADTRAIL_ASYNC_PORT', flag: '--async-port', default: '', description: 'Optional second port, other than `PORT`, that also serves the API (not the console, `/docs` or `/openapi.json`, which stay on `PORT`), for clients configured with a separate async host.', parse: optionalPort }),
   opt({ key: 'dbPath', env: 'LEADTRAIL_DB', flag: '--db', default: './data/leadtrail.db', description: 'SQLite database file (`serve`, `migrate` and `account create` make it, with its folder; the other commands need it to exist). Ignored when `DATABASE_URL` is set, unless given as the `--db` flag, which wins over a `DATABASE_URL` from the environment.', parse: text }),
-  opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: postgresUrl }),
+  opt({ key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', default: '', description: '`postgres://…` to store everything in PostgreSQL instead of SQLite.', parse: optionalText }),
   opt({ key: 'redisUrl', env: 'REDIS_URL', flag: '--redis-url', default: '', description: '`redis://…`: share the sync rate limit between API processes. Without it each process counts alone.', parse: optionalText }),
   opt({ key: 'redisPrefix', env: 'LEADTRAIL_REDIS_PREFIX', flag: '--redis-prefix', default: 'leadtrail', description: 'Prefix of the rate-limit keys in Redis; give each deployment that shares one Redis its own.', parse: text }),
   opt({ key: 'role', env: 'LEADTRAIL_ROLE', flag: '--role', default: 'all', description: '`api` (HTTP only), `worker` (async processing only) or `all`.', parse: role }),
@@ -410,6 +406,11 @@ export function loadConfig(
   // variable: a CI job's global DATABASE_URL had sent `account list --db a.db` to PostgreSQL in
   // silence (found by a fresh-eyes run). `--database-url` with `--db` still means PostgreSQL.
   if (flags.dbPath !== undefined && flags.databaseUrl === undefined) out.databaseUrl = null;
+  // Checked once `--db` has had its say, naming the setting as given (the value is not echoed: it
+  // can hold a password). `--database-url mysql://…` had been called DATABASE_URL (a fresh-eyes run).
+  if (typeof out.databaseUrl === 'string' && !/^postgres(ql)?:\/\//i.test(out.databaseUrl)) {
+    throw new ConfigError(`${flags.databaseUrl !== undefined ? '--database-url' : 'DATABASE_URL'} must start with postgres:// or postgresql://`);
+  }
   // Write batches take at most half the pool (postgres-store.ts). Set above that, the setting was
   // cut down without a word (found by a fresh-eyes run); the default is cut down to fit a small pool.
   const batches = flags.pgWriteBatches ?? env.LEADTRAIL_PG_WRITE_BATCHES;
@@ -436,13 +437,19 @@ export function loadConfig(
   if (out.accessKey !== null && out.accessKey !== undefined && out.accessKey === out.apiKey) {
     throw new ConfigError(`${settingName('LEADTRAIL_API_KEY')} must differ from ${settingName('LEADTRAIL_ACCESS_KEY')}: an access key and an x-api-key never share a value, so that revoking one is revoking one key`);
   }
-  // The second port is a second listener on the same host: the same number had failed the start
-  // with a bare EADDRINUSE after the database was opened (a fresh-eyes run). 0 (any free port)
-  // for both is two ports.
-  if (out.asyncPort !== null && out.asyncPort !== 0 && out.asyncPort === out.port) {
-    throw new ConfigError(`${settingName('LEADTRAIL_ASYNC_PORT')} must differ from ${settingName('PORT')} (both ${String(out.port)}): it is a second port that also serves the API; leave it unset to serve everything on one`);
-  }
   return Object.freeze(out as unknown as Config);
+}
+
+/**
+ * What only a server start needs of the configuration (other commands read the same settings and
+ * must not fail on them): throws ConfigError. `LEADTRAIL_ASYNC_PORT` must differ from `PORT`: it is
+ * a second listener on the same host, and the same number had failed the start with a bare
+ * EADDRINUSE after the database was opened (a fresh-eyes run). 0 (any free port) for both is two ports.
+ */
+export function checkServeConfig(config: Pick<Config, 'port' | 'asyncPort'>): void {
+  if (config.asyncPort !== null && config.asyncPort !== 0 && config.asyncPort === config.port) {
+    throw new ConfigError(`${settingName('LEADTRAIL_ASYNC_PORT')} must differ from ${settingName('PORT')} (both ${String(config.port)}): it is a second port that also serves the API; leave it unset to serve everything on one`);
+  }
 }
 
 /**

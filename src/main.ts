@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, OPTIONS, settingName, type Config } from './config.js';
+import { ConfigError, OPTIONS, checkServeConfig, settingName, type Config } from './config.js';
 import { accountForApiKey, authenticate, createAccount } from './domain/accounts.js';
 import { rekeyStaleAccounts } from './domain/leads.js';
 import { systemCtx, type Ctx } from './domain/context.js';
@@ -150,6 +150,7 @@ async function ensureFirstAccount(store: Store, ctx: Ctx, config: Config, log: L
  * `/health` answers 200 and the keys work. If anything fails, it releases what it opened and rejects.
  */
 export async function start(config: Readonly<Config>, opts: StartOptions = {}): Promise<Running> {
+  checkServeConfig(config);
   const log = opts.log ?? createLogger(config.logLevel, undefined, config.logFormat);
   const ctx = opts.ctx ?? systemCtx;
   const metrics = createMetrics({ now: () => ctx.now() });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, type Config } from '../config.js';
+import { ConfigError, OPTIONS, loadConfig, optionLike, parseRateLimit, settingName, type Config } from '../config.js';
 import { addAccessKey, addApiKey, createAccount, revokeKey, sha256 } from '../domain/accounts.js';
 import { createActivityType } from '../domain/activity-types.js';
 import { changeLeadField } from '../domain/leads.js';
@@ -270,7 +270,7 @@ export function buildCli(): Command {
       // Named as the user gave each (a flag or a variable): the message had said `--role worker
       // with --no-worker` for LEADTRAIL_ROLE=worker LEADTRAIL_WORKER=false (a fresh-eyes run).
       const role = flags.role !== undefined ? '--role worker' : 'LEADTRAIL_ROLE=worker';
-      const worker = flags.worker !== undefined ? '--no-worker' : `LEADTRAIL_WORKER=${String(process.env.LEADTRAIL_WORKER)}`;
+      const worker = flags.worker === false ? '--no-worker' : flags.worker !== undefined ? `--worker ${String(flags.worker)}` : `LEADTRAIL_WORKER=${String(process.env.LEADTRAIL_WORKER)}`;
       throw new ConfigError(`${role} with ${worker} would do nothing: a worker process that runs no worker`);
     }
     warnWorkerIgnored(config, flags, process.env);
@@ -401,7 +401,7 @@ export function buildCli(): Command {
       const found = await namedKey(store, account, key);
       if (!found) throw new ConfigError(`No key ${key} in account ${account}. See: leadtrail keys list --account ${account}`);
       if (found.kind !== 'access') {
-        throw new ConfigError(`${key} is an x-api-key: limits are set on access keys (the async API's limit is LEADTRAIL_ASYNC_RATE_LIMIT, counted per access key)`);
+        throw new ConfigError(`${key} is an x-api-key: limits are set on access keys (the async API's limit is ${settingName('LEADTRAIL_ASYNC_RATE_LIMIT')}, counted per access key)`);
       }
       if (found.revokedAt !== null) throw new ConfigError(`Key ${key} of account ${account} is revoked: it takes no limit`);
       await store.accounts.setCredentialRateLimit(account, found.id, value);

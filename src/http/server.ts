@@ -296,11 +296,13 @@ export function buildApp(s: Services, opts: AppOptions = {}): FastifyInstance {
  * matched only as written let `access%4Bey=…&secret%4Bey=…`, which authenticates like
  * `accessKey=…&secretKey=…`, reach the debug log in clear; a name other than the two keys
  * (`?token=` for `/metrics`, an `x-api-key` put in the query) was logged in clear. A `;name=value`
- * named like a credential, in the path or in a parameter's value, is masked too
+ * that names a credential, in the path or in a parameter's value, is masked too
  * (maskSemicolonParameters: a 404 path `/x;secretKey=…` had reached the debug log).
  */
 export function redactUrl(url: string, keys: readonly string[] = []): string {
-  const masked = maskSemicolonParameters(keys.length > 0 ? maskLiterals(url, secretValues([...keys])) : url);
+  const literal = keys.length > 0 ? maskLiterals(url, secretValues([...keys])) : url;
+  const at = literal.indexOf('?');
+  const masked = at === -1 ? maskSemicolonParameters(literal, 'path') : `${maskSemicolonParameters(literal.slice(0, at), 'path')}?${maskSemicolonParameters(literal.slice(at + 1), 'query')}`;
   const q = masked.indexOf('?');
   if (q === -1) return masked;
   const parts = masked.slice(q + 1).split('&');

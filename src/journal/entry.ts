@@ -193,7 +193,7 @@ export function buildEntry(call: JournalCall, chunks: readonly Uint8Array[], max
     accountId: call.accountId,
     at: call.at,
     method: call.method,
-    path: storable(maskRepeats(maskSemicolonParameters(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets)), repeats)),
+    path: storable(maskRepeats(maskSemicolonParameters(maskLiterals(qi < 0 ? call.url : call.url.slice(0, qi), secrets), 'path'), repeats)),
     query: qi < 0 ? '' : storable(maskRepeats(redactQuery(call.url.slice(qi + 1), secrets), repeats)),
     status: call.status,
     latencyMs: call.latencyMs,

@@ -140,19 +140,30 @@ export function maskLiterals(text: string, secrets: string[]): string {
 }
 
 /**
- * `text` (a URL's path, or one query parameter) with the value of each `;name=value` parameter whose
- * name is a credential's (isCredentialName, decoded as a query's names are) replaced by `***`.
- * Matrix parameters (RFC 3986 section 3.3) and `;`-separated query pairs are no parameters to
- * leadtrail (Fastify splits a query at `&` only), so a `;secretKey=…` stays in the path or in
- * another parameter's value as sent; a URL is logged and journaled with those values masked all
- * the same. Values run to the next `;`, `&`, `/`, `?` or `#`.
+ * `text` with the value of each `;name=value` in it replaced by `***` when its name (decoded as a
+ * query's names are) unmistakably names a credential: `password`, `secret`, `token`, `apiKey`,
+ * `accessKey`… anywhere in it, or ending in `auth` (isCredentialName's words, less the names that
+ * are a credential's only whole, `pin`, `pass`, `otp`, `auth`: inside free text `;pin=560001` is an
+ * Indian postal code). Matrix parameters (RFC 3986 section 3.3) and `;`-separated query pairs are
+ * no parameters to leadtrail (Fastify splits a query at `&` only), so a `;secretKey=…` stays in the
+ * path or inside another parameter's value as sent; it is logged and journaled masked all the same
+ * (a 404 path `/x;secretKey=…` had reached the debug log: a fresh-eyes run). `part`: `path` (a
+ * value runs to the next `;`, `/`, `?` or `#`) or `query` (one query parameter, or a whole query:
+ * to the next `;`, `&` or `#`, since `/` and `?` are a value's own characters there). Written
+ * separators only: a `%3B` is not read as one.
  */
-export function maskSemicolonParameters(text: string): string {
+export function maskSemicolonParameters(text: string, part: 'path' | 'query'): string {
   if (!text.includes(';')) return text;
-  return text.replace(SEMICOLON_PARAMETER, (whole, name: string) => (isCredentialName(formDecoded(name)) ? `;${name}=${MASK}` : whole));
+  return text.replace(part === 'path' ? SEMICOLON_IN_PATH : SEMICOLON_IN_QUERY, (whole, name: string) => (namesCredentialInText(formDecoded(name)) ? `;${name}=${MASK}` : whole));
 }
-/** `;name=value`: group 1 the name as written. */
-const SEMICOLON_PARAMETER = /;([^;=&/?#]*)=[^;&/?#]*/g;
+/** `;name=value` in a path, and in a query: group 1 the name as written. */
+const SEMICOLON_IN_PATH = /;([^;=&/?#]*)=[^;/?#]*/g;
+const SEMICOLON_IN_QUERY = /;([^;=&#]*)=[^;&#]*/g;
+/** isCredentialName without its whole-name words (maskSemicolonParameters). */
+function namesCredentialInText(name: string): boolean {
+  const n = name.toLowerCase().replace(/[-_.\s]/g, '');
+  return CREDENTIAL_IN.test(n) || (CREDENTIAL_END.test(n) && n !== 'auth');
+}
 
 /** Decoded form of a query or form name or value (`+` is a space); as sent when its escapes are broken. */
 function formDecoded(s: string): string {
@@ -187,7 +198,7 @@ export function redactQuery(raw: string, secrets: string[], masked?: string[]): 
     }
     // A value holding a key in any percent-encoding (`sk%2Dtest` is `sk-test`) is masked whole.
     if (eq >= 0 && holdsKey(formDecoded(part.slice(eq + 1)))) return `${name}=${MASK}`;
-    return maskSemicolonParameters(part);
+    return maskSemicolonParameters(part, 'query');
   });
   return maskLiterals(parts.join('&'), secrets);
 }

@@ -98,6 +98,7 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
         ...(fresh ? { agent: false, lookup } : { agent: agents[protocol] }),
         headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
       });
+      const closed = () => new Error('the receiver closed the connection before the answer was complete');
       /** Once the answer's status came: the answer, and what of its body has come so far. */
       let answer: { status: number; chunks: Buffer[] } | null = null;
       /** `e`, or IncompleteAnswer holding it when the answer's status had come. */
@@ -119,7 +120,8 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
         if (!fresh && !answered && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') && !init.signal.aborted) {
           return settle(() => send(url, init, true).then(resolve, reject));
         }
-        settle(() => reject(e));
+        // A reset after the status came (Node reports it here, before the answer's own error).
+        settle(() => reject(answer !== null && e.code === 'ECONNRESET' ? cutOff(closed()) : cutOff(e)));
       });
       req.on('response', (res) => {
         answered = true;
@@ -137,7 +139,6 @@ export function webhookTransport(denyPrivate: boolean): WebhookTransport {
           }
         });
         res.on('end', done);
-        const closed = () => new Error('the receiver closed the connection before the answer was complete');
         // Node's error for a connection closed mid-body is `aborted` (ECONNRESET): said as the close it is.
         res.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(cutOff(e.code === 'ECONNRESET' ? closed() : e))));
         res.on('close', () => settle(() => reject(cutOff(closed()))));

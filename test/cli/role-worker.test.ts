@@ -39,6 +39,7 @@ it('a worker process told to run no worker stops at start, naming each setting a
     [['--role', 'worker', '--no-worker'], {}, '--role worker with --no-worker'],
     [[], { LEADTRAIL_ROLE: 'worker', LEADTRAIL_WORKER: 'false' }, 'LEADTRAIL_ROLE=worker with LEADTRAIL_WORKER=false'],
     [['--role', 'worker'], { LEADTRAIL_WORKER: 'off' }, '--role worker with LEADTRAIL_WORKER=off'],
+    [['--role', 'worker', '--worker', 'false'], {}, '--role worker with --worker false'],
   ];
   for (const [args, env, named] of cases) {
     const r = await runCli(['serve', '--port', '0', '--db', db, ...args], env);

@@ -18,6 +18,10 @@ describe('journal redaction', () => {
     expect(redactQuery('', secrets)).toBe('');
     // `;` does not split a query: a `;name=value` named like a credential is masked inside the value it stands in.
     expect(redactQuery('q=a;secretKey=s1;n=2;%74oken=t2&pin;x=1', secrets)).toBe('q=a;secretKey=***;n=2;%74oken=***&pin;x=1');
+    // A value there runs to the next `;`, `&` or `#`: `/` and `?` are a query value's own (a base64 token).
+    expect(redactQuery('key=a;token=abc/def+ghi==;n=1&x=1;api_key=k?k', secrets)).toBe('key=a;token=***;n=1&x=1;api_key=***');
+    // In free text only names that unmistakably name a credential: `;pin=` is a postal code there.
+    expect(redactQuery('addr=MG+Road;pin=560001;otp=1;auth=x;BasicAuth=y', secrets)).toBe('addr=MG+Road;pin=560001;otp=1;auth=x;BasicAuth=***');
     expect(redactQuery('%E0%A4%A=1&flag', secrets)).toBe('%E0%A4%A=1&flag');
   });
 

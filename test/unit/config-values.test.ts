@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, optionLike, parseRateLimit } from '../../src/config.js';
+import { ConfigError, checkServeConfig, loadConfig, optionLike, parseRateLimit } from '../../src/config.js';
 import { hostAllowed } from '../../src/domain/webhooks.js';
 
 /** Fastify's own reader of trust lists (a dependency of Fastify's, resolved from it). */
@@ -34,12 +34,23 @@ describe('LEADTRAIL_ACCESS_KEY and LEADTRAIL_API_KEY', () => {
 });
 
 describe('LEADTRAIL_ASYNC_PORT', () => {
-  it('must differ from PORT, both named; 0 for both is two free ports', () => {
+  it('must differ from PORT for a server start, both named; 0 for both is two free ports; other commands take it', () => {
     const says = /^LEADTRAIL_ASYNC_PORT \(--async-port\) must differ from PORT \(--port\) \(both 8080\)/;
-    expect(() => loadConfig({ LEADTRAIL_ASYNC_PORT: '8080' })).toThrow(says);
-    expect(() => loadConfig({}, { port: '8080', asyncPort: '8080' })).toThrow(says);
-    expect(loadConfig({ PORT: '0', LEADTRAIL_ASYNC_PORT: '0' })).toMatchObject({ port: 0, asyncPort: 0 });
-    expect(loadConfig({ LEADTRAIL_ASYNC_PORT: '8081' })).toMatchObject({ port: 8080, asyncPort: 8081 });
+    expect(() => checkServeConfig(loadConfig({ LEADTRAIL_ASYNC_PORT: '8080' }))).toThrow(says);
+    expect(() => checkServeConfig(loadConfig({}, { port: '8080', asyncPort: '8080' }))).toThrow(says);
+    // Read by `migrate` or `account list` from an env file shared with the server: not their concern.
+    expect(loadConfig({ LEADTRAIL_ASYNC_PORT: '8080' })).toMatchObject({ port: 8080, asyncPort: 8080 });
+    expect(() => checkServeConfig(loadConfig({ PORT: '0', LEADTRAIL_ASYNC_PORT: '0' }))).not.toThrow();
+    expect(() => checkServeConfig(loadConfig({ LEADTRAIL_ASYNC_PORT: '8081' }))).not.toThrow();
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('must be a PostgreSQL URL, named as given and not echoed; --db still wins over one from the environment', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:pw@h/db' })).toThrow(/^DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/$/);
+    expect(() => loadConfig({}, { databaseUrl: 'mysql://u:pw@h/db' })).toThrow(/^--database-url must start with postgres:\/\/ or postgresql:\/\/$/);
+    expect(loadConfig({ DATABASE_URL: 'mysql://u:pw@h/db' }, { dbPath: 'z.db' })).toMatchObject({ databaseUrl: null, dbPath: 'z.db' });
+    expect(loadConfig({ DATABASE_URL: 'PostgreSQL://h/db' })).toMatchObject({ databaseUrl: 'PostgreSQL://h/db' });
   });
 });
 

@@ -20,6 +20,8 @@ beforeAll(async () => {
     res.write('partial answer');
     // /hang: the body never ends (the timeout cuts it off); /cut: the connection is closed mid-body.
     if (req.url === '/cut') setTimeout(() => res.socket?.destroy(), 50);
+    // /reset: a TCP reset after the status (Node reports it on the request, before the answer).
+    if (req.url === '/reset') setTimeout(() => res.socket?.resetAndDestroy(), 50);
   });
   await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
@@ -42,6 +44,7 @@ describe('an answer whose body does not end', () => {
   it.each([
     ['/hang', 'HTTP 200 came, but its body did not end within 1000 ms'],
     ['/cut', 'HTTP 200 came, but its body did not end (the receiver closed the connection before the answer was complete)'],
+    ['/reset', 'HTTP 200 came, but its body did not end (the receiver closed the connection before the answer was complete)'],
   ])('%s: a failed attempt whose record keeps the status and the body that came', async (path, error) => {
     const webhookId = expectOk(await s.call('POST', '/v2/Webhook.svc/Create', { URL: `${url}${path}`, WebhookEvent: 3 })).Message.Id;
     expectOk(await s.call('POST', `${LM}/Lead.Create`, [{ Attribute: 'EmailAddress', Value: `incomplete${path.slice(1)}@hooks.example` }]));
