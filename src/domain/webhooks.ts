@@ -363,6 +363,20 @@ export function checkEventCode(v: unknown): number {
   return n;
 }
 
+/**
+ * Whether a text property of a Create or Update is as absent: left out, null, or only spaces. Method
+ * and ContentType had each their own rule (Update took `"ContentType":""` as absent and refused
+ * `"Method":""`; Create refused both: a fresh-eyes run).
+ */
+function blank(v: string | null | undefined): v is '' | null | undefined {
+  return v === undefined || v === null || v.trim() === '';
+}
+
+/** Method: POST in any case and with spaces around, or blank (POST); anything else is MXInvalidInputException. */
+function checkMethod(v: string | null | undefined): void {
+  if (!blank(v) && v.trim().toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+}
+
 function checkContentType(v: string): ContentType {
   const hit = CONTENT_TYPES.find((c) => c === v.trim().toLowerCase());
   if (!hit) throw mx.invalidInput(`ContentType '${v.slice(0, 60)}' is not one of ${CONTENT_TYPES.join(', ')}.`);
@@ -420,7 +434,7 @@ export function checkStatusCode(v: unknown): 0 | 1 {
 export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, input: WebhookInput, rules: WebhookRules): Promise<Webhook> {
   if (!input.url || input.url.trim() === '') throw mx.mandatoryMissing("'URL' is mandatory");
   if (input.eventCode === undefined || input.eventCode === null || input.eventCode === '') throw mx.mandatoryMissing("'WebhookEvent' is mandatory");
-  if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+  checkMethod(input.method);
   if (rules.maxPerAccount) {
     // Counted once this create holds the account's turn to add webhooks (PostgreSQL; SQLite's one
     // writer runs one at a time): counted before it, creates side by side passed the limit together
@@ -436,7 +450,7 @@ export async function createWebhook(tx: Repos, ctx: Ctx, accountId: string, inpu
     description: checkText(input.description ?? '', 'description', 'Description'),
     url: checkUrl(input.url, rules),
     method: 'POST',
-    contentType: checkContentType(input.contentType ?? 'application/json'),
+    contentType: blank(input.contentType) ? 'application/json' : checkContentType(input.contentType),
     eventCode: checkEventCode(input.eventCode),
     customHeaders: checkHeaders(input.customHeaders ?? []),
     notifyOnFailure: input.notifyOnFailure ?? false,
@@ -471,14 +485,14 @@ export async function updateWebhook(tx: Repos, ctx: Ctx, accountId: string, id: 
   // opposite orders deadlocked on PostgreSQL).
   const w = await tx.webhooks.get(accountId, id, { lock: true });
   if (!w) throw unknownWebhook(id);
-  if (input.method !== undefined && input.method.toUpperCase() !== 'POST') throw mx.invalidInput('Method must be POST.');
+  checkMethod(input.method);
   let status: WebhookStatus = w.status === 2 ? 0 : w.status;
   if (input.status !== undefined && input.status !== null && input.status !== '') status = checkStatusCode(input.status);
   const next: Webhook = {
     ...w,
     ...(input.description !== undefined ? { description: checkText(input.description, 'description', 'Description') } : {}),
     ...(input.url !== undefined && input.url.trim() !== '' ? { url: checkUrl(input.url, rules) } : {}),
-    ...(input.contentType !== undefined && input.contentType !== '' ? { contentType: checkContentType(input.contentType) } : {}),
+    ...(!blank(input.contentType) ? { contentType: checkContentType(input.contentType) } : {}),
     ...(input.eventCode !== undefined && input.eventCode !== null && input.eventCode !== '' ? { eventCode: checkEventCode(input.eventCode) } : {}),
     ...(input.customHeaders !== undefined ? { customHeaders: checkHeaders(input.customHeaders) } : {}),
     ...(input.notifyOnFailure !== undefined ? { notifyOnFailure: input.notifyOnFailure } : {}),
