@@ -310,8 +310,8 @@ const secondsList: Parser<number[]> = (raw, name) => {
   return out;
 };
 
-/** A host name, an IPv4 address, or an IPv6 address in brackets or not; `*.` in front for subdomains. */
-const HOST_RULE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/;
+/** A host name (fully qualified or not: a closing dot), an IPv4 address, or an IPv6 address in brackets or not; `*.` in front for subdomains. */
+const HOST_RULE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/;
 
 /**
  * Comma-separated host names (`*.example.com` for subdomains); empty, or `*` alone: any. An entry
@@ -380,7 +380,7 @@ export const OPTIONS = [
   opt({ key: 'webhookTimeoutMs', env: 'LEADTRAIL_WEBHOOK_TIMEOUT_MS', flag: '--webhook-timeout-ms', default: '10000', description: 'How long a webhook receiver has to answer one delivery; past it the attempt fails and is retried.', parse: int(100, 600_000) }),
   opt({ key: 'webhookRetrySchedule', env: 'LEADTRAIL_WEBHOOK_RETRY_SCHEDULE', flag: '--webhook-retry-schedule', default: '60,300,900,3600,10800,21600', description: 'Seconds to wait before each retry of a failed webhook delivery (scaled by `LEADTRAIL_RETRY_SCALE`); after the last, the event is marked failed. Also the wait between a failing webhook\'s probes, after its 1st, 2nd … failure in a row (from the first again after the last).', parse: secondsList }),
   opt({ key: 'webhookDisableAfter', env: 'LEADTRAIL_WEBHOOK_DISABLE_AFTER', flag: '--webhook-disable-after', default: '20', description: 'Failed delivery attempts in a row after which a webhook is disabled: the events waiting for it are kept until it is saved again with `Webhook.svc/Update`, events raised meanwhile are not (logged at warn, counted in `leadtrail_webhooks_disabled_total`). In a row means in sequence: attempts on their way together count once, and a failing webhook gets one attempt at a time, on the retry schedule.', parse: int(1, 1_000_000) }),
-  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains). Empty or `*`: any host, localhost included.', parse: hostList }),
+  opt({ key: 'webhookAllow', env: 'LEADTRAIL_WEBHOOK_ALLOW', flag: '--webhook-allow', default: '', description: 'Comma-separated host names webhooks may post to (`*.example.com` for subdomains; `localhost.`, fully qualified, is `localhost`). Empty or `*`: any host, localhost included.', parse: hostList }),
   opt({ key: 'webhookPrivate', env: 'LEADTRAIL_WEBHOOK_PRIVATE', flag: '--webhook-private', default: 'allow', description: '`deny`: refuse webhook deliveries to loopback, private, link-local and other non-public addresses (`127.0.0.1`, `10.x`, `192.168.x`, `169.254.x`, `::1`, `fc00::/7`, documentation and benchmarking ranges …, and IPv6 forms carrying such an IPv4 address: `::ffff:127.0.0.1`, NAT64, 6to4), checked on the address each delivery connects to, after DNS, so a host name that resolves there is refused too; such a delivery fails and is retried like any other failure. `allow`: any address, so that a receiver on localhost works. Set `deny` on a shared server.', parse: webhookPrivate }),
   opt({ key: 'webhookMax', env: 'LEADTRAIL_WEBHOOK_MAX', flag: '--webhook-max', default: '100', description: 'Webhooks one account may have; `Webhook.svc/Create` past it is refused. `0`: no limit.', parse: int(0, 1_000_000) }),
   opt({ key: 'webhookConcurrency', env: 'LEADTRAIL_WEBHOOK_CONCURRENCY', flag: '--webhook-concurrency', default: '8', description: 'Webhook deliveries one worker process makes at once.', parse: int(1, 256) }),

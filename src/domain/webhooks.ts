@@ -178,7 +178,12 @@ const UNSENDABLE_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.unsendable.join(
 export const MAX_DELAY_SECONDS = 86_400;
 
 /** A host without the brackets an IPv6 address has in a URL, in lower case. */
-const bareHost = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
+/**
+ * A host as hostAllowed compares it: lower case, without an IPv6 address's brackets or a name's
+ * closing dot (`localhost.` and `hooks.example.com.` are those hosts, written fully qualified: the
+ * allow list had refused them, a fresh-eyes run).
+ */
+const bareHost = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
 
 /**
  * An allow-list entry that is an IP address, spelt as a URL's host name spells it (WHATWG URL

@@ -94,6 +94,15 @@ describe('LEADTRAIL_WEBHOOK_ALLOW', () => {
     expect(hostAllowed(new URL('http://127.0.0.2/x').hostname, allow('127.0.0.1,[::1]'))).toBe(false);
   });
 
+  it('a host name written fully qualified (a closing dot) is that host, in the URL or in the list', () => {
+    expect(hostAllowed(new URL('http://localhost.:9330/x').hostname, allow('localhost'))).toBe(true);
+    expect(hostAllowed(new URL('http://Hooks.Example.com./x').hostname, allow('hooks.example.com'))).toBe(true);
+    expect(hostAllowed(new URL('http://a.example.org./x').hostname, allow('*.example.org'))).toBe(true);
+    expect(hostAllowed('hooks.example.com', allow('hooks.example.com.'))).toBe(true);
+    expect(hostAllowed(new URL('http://localhost.evil.test/x').hostname, allow('localhost'))).toBe(false);
+    expect(hostAllowed(new URL('http://example.org./x').hostname, allow('*.example.org'))).toBe(false);
+  });
+
   it.each(['http://hooks.example.com', 'hooks.example.com:8080', '*', 'a b', 'hooks.*.com', '*example.com'].map((bad) => [bad, `localhost,${bad}`]))(
     'refuses an entry that can never match a host: %s',
     (bad, list) => {
