@@ -128,7 +128,6 @@ const text: Parser<string> = (raw, name) => {
   return raw;
 };
 const optionalText: Parser<string | null> = (raw) => (raw === '' ? null : raw);
-
 /**
  * LEADTRAIL_PUBLIC_HOST: empty means none; otherwise a bare host, as `UserByAccessKey.Get` reports
  * it and LeadSquared's answer has it: a host name, an IPv4 address or an IPv6 address in brackets,

@@ -177,7 +177,6 @@ const UNSENDABLE_HEADERS = new RegExp(`^(${REFUSED_HEADER_NAMES.unsendable.join(
 /** Longest ExecutionDelay, in seconds. */
 export const MAX_DELAY_SECONDS = 86_400;
 
-/** A host without the brackets an IPv6 address has in a URL, in lower case. */
 /**
  * A host as hostAllowed compares it: lower case, without an IPv6 address's brackets or a name's
  * closing dot (`localhost.` and `hooks.example.com.` are those hosts, written fully qualified: the
