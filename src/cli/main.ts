@@ -12,6 +12,7 @@ import { createActivityType } from '../domain/activity-types.js';
 import { changeLeadField } from '../domain/leads.js';
 import { actingAs, systemCtx } from '../domain/context.js';
 import { isMxError } from '../domain/errors.js';
+import { INT32, wholeNumber } from '../domain/numbers.js';
 import { start, type Running } from '../main.js';
 import { openStore } from '../storage/open-store.js';
 import { NoDatabaseError, UnusableDatabaseError, type Store } from '../storage/store.js';
@@ -549,6 +550,11 @@ export function buildCli(): Command {
     const accountId = String(flags.account);
     // As text: the domain reads it as every whole number of the API is read (not Number(): "0x10").
     const maxLength = flags.maxLength === undefined ? undefined : String(flags.maxLength);
+    // Named as the flag, before any database is opened: the domain's message names the API's
+    // property, MaxLength, which this command has not (a fresh-eyes run).
+    if (maxLength !== undefined && wholeNumber(maxLength, { min: 1, max: INT32.max }) === null) {
+      throw new ConfigError(`--max-length must be a whole number from 1 to ${INT32.max}, got "${maxLength.slice(0, 40)}"`);
+    }
     // A change of uniqueness or type re-keys every lead of the account in this one transaction,
     // holding the database's writes meanwhile (changeLeadField).
     const def = await withStore(

@@ -38,7 +38,8 @@ describe('lead-fields set --type', () => {
     for (const bad of ['0x10', '1e2', '1.5', '0', 'ten']) {
       const r = await runCli(['lead-fields', 'set', '--account', accountId, '--name', `mx_Bad`, '--max-length', bad], env);
       expect(r.code, bad).toBe(2);
-      expect(r.stderr, bad).toContain('MaxLength must be a whole number from 1 to 2147483647.');
+      // Named as the flag (it had said MaxLength, the API's property: a fresh-eyes run).
+      expect(r.stderr.trim(), bad).toBe(`leadtrail: --max-length must be a whole number from 1 to 2147483647, got "${bad}"`);
     }
     const fields = await cliJson(['lead-fields', 'list', '--account', accountId], env);
     expect(JSON.stringify(fields)).not.toContain('mx_Bad');
